@@ -1,0 +1,41 @@
+namespace Dsl;
+
+/// <summary>
+/// A symbolic tensor in a network definition: what <see cref="Layers.Input"/> declares and what a layer returns.
+/// <c>net | layer</c> applies a layer (F#'s <c>|&gt;</c>); <c>a + b</c> adds two values of the same shape.
+/// It exists for the compiler and the source generator: its members do no numerical work.
+/// </summary>
+public sealed class Net
+{
+    internal Net(string description) => Description = description;
+
+    /// <summary>The expression this value was built from, for debugging.</summary>
+    public string Description { get; }
+
+    /// <summary>Applies <paramref name="layer"/> to <paramref name="input"/>.</summary>
+    public static Net operator |(Net input, Layer layer) => new($"{input.Description} | {layer.Description}");
+
+    /// <summary>Elementwise sum of two values of the same shape (a shortcut connection); the gradient flows to both.</summary>
+    public static Net operator +(Net left, Net right) => new($"({left.Description}) + ({right.Description})");
+
+    /// <inheritdoc/>
+    public override string ToString() => Description;
+}
+
+/// <summary>
+/// A function from <see cref="Net"/> to <see cref="Net"/>: one layer, or several composed with
+/// <c>a | b</c> (F#'s <c>&gt;&gt;</c>). A block is a static method returning a <see cref="Layer"/>.
+/// </summary>
+public sealed class Layer
+{
+    internal Layer(string description) => Description = description;
+
+    /// <summary>The expression this layer was built from, for debugging.</summary>
+    public string Description { get; }
+
+    /// <summary>Composes two layers: <c>(a | b)(x) = b(a(x))</c>.</summary>
+    public static Layer operator |(Layer first, Layer second) => new($"{first.Description} | {second.Description}");
+
+    /// <inheritdoc/>
+    public override string ToString() => Description;
+}

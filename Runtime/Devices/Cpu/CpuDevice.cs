@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+
+namespace Dsl.Devices.Cpu;
+
+/// <summary>Host memory: one managed array per storage.</summary>
+public sealed class CpuStorage : Storage
+{
+    internal CpuStorage(Device device, DType dtype, long length)
+        : base(device, dtype, length)
+    {
+        int n = checked((int)length);
+        switch (dtype)
+        {
+            case DType.Float32:
+                Floats = GC.AllocateUninitializedArray<float>(n);
+                break;
+            case DType.Int64:
+                Longs = GC.AllocateUninitializedArray<long>(n);
+                break;
+            default:
+                Ints = GC.AllocateUninitializedArray<int>(n);
+                break;
+        }
+    }
+
+    internal float[]? Floats { get; }
+    internal long[]? Longs { get; }
+    internal int[]? Ints { get; }
+}
+
+/// <summary>
+/// The default backend: SIMD kernels on <c>System.Numerics.Tensors.TensorPrimitives</c> and
+/// <c>System.Runtime.Intrinsics</c>, a packed cache-blocked GEMM, work split over <see cref="Threads"/> threads.
+/// </summary>
+public sealed partial class CpuDevice : Device
+{
+    private static CpuDevice? _shared;
+
+    public CpuDevice(int threads)
+    {
+        if (threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), "A CPU device needs at least one thread.");
+        }
+        Threads = threads;
+    }
+
+    internal static CpuDevice Shared => _shared ??= new CpuDevice(Environment.ProcessorCount);
+
+    /// <summary>How many threads kernels split their work over.</summary>
+    public int Threads { get; }
+
+    public override string Name => $"cpu ({Threads} thread{(Threads == 1 ? "" : "s")})";
+
+    protected internal override Storage AllocateStorage(DType dtype, long length) => new CpuStorage(this, dtype, length);
+
+    public override void Upload(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(F(destination, "Upload"));
+    public override void Upload(ReadOnlySpan<long> source, Tensor destination) => source.CopyTo(L(destination, "Upload"));
+    public override void Upload(ReadOnlySpan<int> source, Tensor destination) => source.CopyTo(I(destination, "Upload"));
+    public override void Download(Tensor source, Span<float> destination) => F(source, "Download").CopyTo(destination);
+    public override void Download(Tensor source, Span<long> destination) => L(source, "Download").CopyTo(destination);
+    public override void Download(Tensor source, Span<int> destination) => I(source, "Download").CopyTo(destination);
+
+    /// <summary>The elements of a float32 tensor on the CPU, as a span over its storage.</summary>
+    public static Span<float> F(Tensor t, string op = "kernel")
+    {
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        return a.AsSpan((int)t.Offset, (int)t.Length);
+    }
+
+    /// <summary>The elements of an int64 tensor on the CPU.</summary>
+    public static Span<long> L(Tensor t, string op = "kernel")
+    {
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        return a.AsSpan((int)t.Offset, (int)t.Length);
+    }
+
+    /// <summary>The elements of an int32 tensor on the CPU.</summary>
+    public static Span<int> I(Tensor t, string op = "kernel")
+    {
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        return a.AsSpan((int)t.Offset, (int)t.Length);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into at most
+    /// <see cref="Threads"/> contiguous chunks of at least <paramref name="minChunk"/>; inline when one chunk.
+    /// </summary>
+    internal void ParallelRange(int count, int minChunk, Action<int, int> body)
+    {
+        int chunks = Math.Min(Threads, Math.Max(1, count / Math.Max(1, minChunk)));
+        if (chunks <= 1)
+        {
+            body(0, count);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        {
+            int start = (int)((long)count * c / chunks);
+            int end = (int)((long)count * (c + 1) / chunks);
+            body(start, end);
+        });
+    }
+}

@@ -1,0 +1,50 @@
+namespace Dsl.Devices.Cpu;
+
+public sealed partial class CpuDevice
+{
+    public override void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
+    {
+        SameLength(param, grad, nameof(SgdStep));
+        var p = F(param);
+        var g = F(grad);
+        var buf = momentumBuffer is null ? Span<float>.Empty : F(momentumBuffer);
+        for (int i = 0; i < p.Length; i++)
+        {
+            float d = g[i] + weightDecay * p[i];
+            if (momentum != 0f)
+            {
+                float b = firstStep ? d : momentum * buf[i] + (1f - dampening) * d;
+                buf[i] = b;
+                d = nesterov ? d + momentum * b : b;
+            }
+            p[i] -= lr * d;
+        }
+    }
+
+    public override void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step)
+    {
+        SameLength(param, grad, nameof(AdamStep));
+        var p = F(param);
+        var g = F(grad);
+        var ms = F(m);
+        var vs = F(v);
+        float bc1 = 1f - MathF.Pow(beta1, step);
+        float bc2Sqrt = MathF.Sqrt(1f - MathF.Pow(beta2, step));
+        float stepSize = lr / bc1;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i];
+            if (decoupledWeightDecay)
+            {
+                p[i] *= 1f - lr * weightDecay;
+            }
+            else
+            {
+                gi += weightDecay * p[i];
+            }
+            ms[i] = beta1 * ms[i] + (1f - beta1) * gi;
+            vs[i] = beta2 * vs[i] + (1f - beta2) * gi * gi;
+            p[i] -= stepSize * ms[i] / (MathF.Sqrt(vs[i]) / bc2Sqrt + eps);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+namespace Dsl;
+
+/// <summary>
+/// A planned activation or gradient buffer of a generated network: the per-sample shape is fixed at
+/// compile time, the batch size is not. Memory grows to the largest batch seen and is reused, and the
+/// view for the current batch is cached, so steady-state training allocates nothing.
+/// </summary>
+public sealed class BufferSlot
+{
+    private readonly Device _device;
+    private readonly int[] _sample;
+    private readonly long _sampleLength;
+    private Storage? _storage;
+    private Tensor? _view;
+    private Tensor? _previous;
+
+    public BufferSlot(Device device, params int[] sampleShape)
+    {
+        _device = device;
+        _sample = sampleShape;
+        _sampleLength = Tensor.CheckedLength(sampleShape);
+    }
+
+    /// <summary>The buffer for a batch of <paramref name="n"/> samples: shape [n, ...sample].</summary>
+    public Tensor Rows(int n)
+    {
+        if (_view is not null && _view.Size(0) == n)
+        {
+            return _view;
+        }
+        if (_previous is not null && _previous.Size(0) == n)
+        {
+            (_view, _previous) = (_previous, _view);
+            return _view;
+        }
+        long needed = n * _sampleLength;
+        if (_storage is null || _storage.Length < needed)
+        {
+            _storage?.Dispose();
+            _storage = _device.AllocateStorage(DType.Float32, Math.Max(needed, 1));
+            _previous = null;
+        }
+        var shape = new int[_sample.Length + 1];
+        shape[0] = n;
+        _sample.CopyTo(shape, 1);
+        _previous = _view is not null && ReferenceEquals(_view.Storage, _storage) ? _view : null;
+        _view = new Tensor(_storage, 0, shape);
+        return _view;
+    }
+}

@@ -1,0 +1,127 @@
+namespace Dsl;
+
+/// <summary>
+/// Base of every generated network: parameters, train/eval mode, input checks and dropout seeding.
+/// The generator emits the constructor, <see cref="Forward"/>, <see cref="Backward"/> and a static
+/// <c>Summary</c>; this class holds what every network shares.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<Parameter> _parameters = new();
+    private ulong _step;
+
+    protected Module(Device device, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+        Seed = seed;
+    }
+
+    /// <summary>Where parameters and activations live and kernels run.</summary>
+    public Device Device { get; }
+
+    /// <summary>The seed that drew the initial weights and drives dropout.</summary>
+    public int Seed { get; }
+
+    /// <summary>The network's class name, used in error messages.</summary>
+    public abstract string NetworkName { get; }
+
+    /// <summary>Every trainable parameter in definition order, with PyTorch-style names.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Total number of trainable scalars.</summary>
+    public long ParameterCount => _parameters.Sum(p => p.Length);
+
+    /// <summary>True after <see cref="Train"/> (the default), false after <see cref="Eval"/>.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>
+    /// When set, <see cref="Backward"/> also computes d loss / d input into <see cref="InputGradient"/>
+    /// (saliency maps, adversarial examples); off by default because the first layer's input gradient costs a GEMM.
+    /// </summary>
+    public bool ComputeInputGradient { get; set; }
+
+    /// <summary>The gradient with respect to the last input, when <see cref="ComputeInputGradient"/> is set.</summary>
+    public Tensor? InputGradient { get; protected set; }
+
+    /// <summary>Training mode: dropout drops, batch norm uses batch statistics.</summary>
+    public void Train() => IsTraining = true;
+
+    /// <summary>Evaluation mode: dropout is the identity, batch norm uses running statistics.</summary>
+    public void Eval() => IsTraining = false;
+
+    /// <summary>Clears every parameter's gradient (PyTorch's <c>zero_grad</c>).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in _parameters)
+        {
+            Device.Fill(p.Grad, 0f);
+        }
+    }
+
+    /// <summary>Runs the network on a batch; the result is a buffer reused by the next call.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>
+    /// Back-propagates <paramref name="gradOutput"/> (d loss / d output of the last <see cref="Forward"/>) and adds
+    /// each parameter's gradient to <see cref="Parameter.Grad"/>.
+    /// </summary>
+    public abstract void Backward(Tensor gradOutput);
+
+    /// <summary>Registers a parameter; generated constructors call this in definition order.</summary>
+    protected Parameter AddParameter(string name, Tensor value)
+    {
+        var p = new Parameter(name, value);
+        _parameters.Add(p);
+        return p;
+    }
+
+    /// <summary>The seed for parameter number <paramref name="index"/>.</summary>
+    protected ulong ParameterSeed(int index) => CounterRandom.Derive((ulong)(uint)Seed, (ulong)index);
+
+    /// <summary>A fresh seed for dropout site <paramref name="site"/> in the current training step.</summary>
+    protected ulong DropoutSeed(int site) => CounterRandom.Derive(CounterRandom.Derive((ulong)(uint)Seed + 0x5EEDUL, _step), (ulong)site);
+
+    /// <summary>
+    /// Checks that <paramref name="input"/> is [N, ...<paramref name="sample"/>] on this network's device and returns N.
+    /// Advances the dropout stream in training mode.
+    /// </summary>
+    protected int BeginForward(Tensor input, params int[] sample)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var dims = input.Dims;
+        bool ok = dims.Length == sample.Length + 1 && input.DType == DType.Float32;
+        for (int i = 0; ok && i < sample.Length; i++)
+        {
+            ok = dims[i + 1] == sample[i];
+        }
+        if (!ok)
+        {
+            string expected = "[N," + string.Join(",", sample) + "]";
+            throw new ArgumentException(
+                $"{NetworkName}.Forward expects input {expected} (float32) but received {Tensor.FormatShape(dims)} ({input.DType}).",
+                nameof(input));
+        }
+        if (!ReferenceEquals(input.Device, Device))
+        {
+            throw new ArgumentException($"{NetworkName}.Forward: the input is on {input.Device.Name} but the network is on {Device.Name}; move it with input.To(net.Device).", nameof(input));
+        }
+        if (IsTraining)
+        {
+            _step++;
+        }
+        return dims[0];
+    }
+
+    /// <summary>Checks that the gradient given to <see cref="Backward"/> matches the last output.</summary>
+    protected void BeginBackward(Tensor gradOutput, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        if (!gradOutput.Dims.SequenceEqual(output.Dims))
+        {
+            throw new ArgumentException(
+                $"{NetworkName}.Backward expects a gradient shaped like the last output {Tensor.FormatShape(output.Dims)} but received {Tensor.FormatShape(gradOutput.Dims)}.",
+                nameof(gradOutput));
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using Xunit;
+
+namespace Dsl.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Tensor_round_trips_through_the_cpu()
+    {
+        var t = Tensor.From(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
+        Assert.Equal(new[] { 2, 3 }, t.Shape);
+        Assert.Equal(new float[] { 4, 5, 6 }, t[1].ToArray());
+    }
+}
