@@ -111,3 +111,33 @@ public sealed partial class CpuDevice
         }
     }
 }
+
+public sealed partial class CpuDevice
+{
+    public override void CopyChannels(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
+        int count, int batch, int spatial, bool accumulate)
+    {
+        RequireLength(src, (long)batch * srcChannels * spatial, nameof(CopyChannels), "src");
+        RequireLength(dst, (long)batch * dstChannels * spatial, nameof(CopyChannels), "dst");
+        if (srcOffset < 0 || dstOffset < 0 || srcOffset + count > srcChannels || dstOffset + count > dstChannels)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), $"{nameof(CopyChannels)}: channels {srcOffset}+{count} of {srcChannels} -> {dstOffset}+{count} of {dstChannels} do not fit.");
+        }
+        var s = F(src);
+        var d = F(dst);
+        int block = count * spatial;
+        for (int n = 0; n < batch; n++)
+        {
+            var from = s.Slice((n * srcChannels + srcOffset) * spatial, block);
+            var to = d.Slice((n * dstChannels + dstOffset) * spatial, block);
+            if (accumulate)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(to, from, to);
+            }
+            else
+            {
+                from.CopyTo(to);
+            }
+        }
+    }
+}
