@@ -1,11 +1,93 @@
+using System;
+using Dsl.Generator.Diagnostics;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Expand;
+using Dsl.Generator.Model;
+using Dsl.Generator.Parse;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Dsl.Generator;
 
+/// <summary>
+/// Turns every <c>[Network]</c> partial class into shape-checked Forward and Backward code.
+/// Read top to bottom, this is the whole pipeline; each step is named so tests can prove it is cached.
+/// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class NetworkGenerator : IIncrementalGenerator
 {
+    /// <summary>Tracking names of the pipeline steps (tests assert they are cached on unrelated edits).</summary>
+    public static class Steps
+    {
+        public const string Parse = "Parse";
+        public const string Build = "Build";
+        public const string Emit = "Emit";
+    }
+
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // 1. Parse: the only step that sees syntax and symbols. Its NetworkSource is equatable, so an
+        //    edit that leaves the definition alone stops the pipeline here.
+        var sources = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "Dsl.NetworkAttribute",
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => Guard(() => NetworkParser.Parse(ctx, ct), ctx))
+            .WithTrackingName(Steps.Parse);
+
+        // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model.
+        var models = sources
+            .Select(static (source, ct) => Expander.Build(source, ct))
+            .WithTrackingName(Steps.Build);
+
+        // 3. Emit: the generated class (or a stub when there are errors) and the diagnostics to report.
+        var outputs = models
+            .Select(static (model, _) => new GeneratedNetwork(model.ClassName, model.Namespace, model.CanEmit ? NetworkEmitter.Emit(model) : null, model.Diagnostics))
+            .WithTrackingName(Steps.Emit);
+
+        context.RegisterSourceOutput(outputs, static (spc, output) =>
+        {
+            foreach (var d in output.Diagnostics)
+            {
+                var descriptor = Descriptors.Find(d.Id);
+                if (descriptor is null)
+                {
+                    continue;
+                }
+                var additional = new Location[d.AdditionalLocations.Count];
+                for (int i = 0; i < additional.Length; i++)
+                {
+                    additional[i] = d.AdditionalLocations[i].ToLocation();
+                }
+                spc.ReportDiagnostic(Diagnostic.Create(descriptor, d.Location.ToLocation(), additional, System.Linq.Enumerable.ToArray(d.Arguments.Items)));
+            }
+            if (output.Source is not null)
+            {
+                string hint = (output.Namespace is null ? "" : output.Namespace + ".") + output.ClassName + ".g.cs";
+                spc.AddSource(hint, SourceText.From(output.Source, System.Text.Encoding.UTF8));
+            }
+        });
+    }
+
+    /// <summary>
+    /// The generator never throws: an unexpected failure while reading half-typed code becomes a model that
+    /// emits nothing, and the C# compiler's own errors tell the user what to fix.
+    /// </summary>
+    private static NetworkSource Guard(Func<NetworkSource> parse, GeneratorAttributeSyntaxContext ctx)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception)
+        {
+            return new NetworkSource(null, ctx.TargetSymbol.Name, "internal", EquatableArray<BlockSource>.Empty,
+                EquatableArray<DiagnosticInfo>.Empty, false, LocationInfo.From(ctx.TargetNode));
+        }
     }
 }

@@ -1,0 +1,89 @@
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. Ids: DSL0xxx language use, DSL1xxx shapes, DSL2xxx configuration.
+/// Each is listed in AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class Descriptors
+{
+    private const string Language = "Dsl.Language";
+    private const string Shapes = "Dsl.Shapes";
+    private const string Configuration = "Dsl.Configuration";
+    // Repository-relative: the package ships no web site; the page lists each id with an example and a fix.
+    private const string HelpBase = "Generator/Diagnostics/Diagnostics.md#";
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("DSL0001", Language,
+        "Network class must be partial",
+        "[Network] class '{0}' must be declared partial so the generator can add Forward, Backward and Summary");
+
+    public static readonly DiagnosticDescriptor NoDefinition = Error("DSL0002", Language,
+        "No network definition",
+        "[Network] class '{0}' has no definition: add 'static Net Define() => Input(...) | ...;'");
+
+    public static readonly DiagnosticDescriptor NotConstant = Error("DSL0003", Language,
+        "Shape-deciding argument is not a compile-time constant",
+        "{0}: argument '{1}' decides a shape and must be a compile-time constant (a literal, a const or a block parameter), but '{2}' is not");
+
+    public static readonly DiagnosticDescriptor UnknownLayer = Error("DSL0004", Language,
+        "Unknown layer",
+        "'{0}' is not a layer of Dsl.Layers nor a block of '{1}'; a block is a static method of the network class returning Layer or Net");
+
+    public static readonly DiagnosticDescriptor UnsupportedSyntax = Error("DSL0005", Language,
+        "Unsupported construct in a network definition",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor BlockArguments = Error("DSL0006", Language,
+        "Block called with the wrong arguments",
+        "Block '{0}' expects ({1}) but is called with ({2})");
+
+    public static readonly DiagnosticDescriptor BlockRecursion = Error("DSL0007", Language,
+        "Recursive block",
+        "Block '{0}' calls itself (through {1}); blocks are expanded at compile time and cannot recurse");
+
+    public static readonly DiagnosticDescriptor ShapeMismatch = Error("DSL1001", Shapes,
+        "Shape mismatch",
+        "{0} expects {1} but receives {2} from {3}");
+
+    public static readonly DiagnosticDescriptor InvalidArgument = Error("DSL1002", Shapes,
+        "Invalid layer argument",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor AddMismatch = Error("DSL1003", Shapes,
+        "Operands of + differ in shape",
+        "'+' needs operands of the same shape but receives {0} from {1} and {2} from {3}");
+
+    public static readonly DiagnosticDescriptor DuplicateName = Error("DSL1004", Shapes,
+        "Duplicate layer name",
+        "Layer name '{0}' is already used by {1}; parameter names must be unique");
+
+    public static readonly DiagnosticDescriptor InputMisuse = Error("DSL1005", Shapes,
+        "Input misuse",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor UnsupportedClass = Error("DSL2001", Configuration,
+        "Unsupported network class",
+        "[Network] class '{0}' {1}");
+
+    public static DiagnosticDescriptor? Find(string id) => id switch
+    {
+        "DSL0001" => NotPartial,
+        "DSL0002" => NoDefinition,
+        "DSL0003" => NotConstant,
+        "DSL0004" => UnknownLayer,
+        "DSL0005" => UnsupportedSyntax,
+        "DSL0006" => BlockArguments,
+        "DSL0007" => BlockRecursion,
+        "DSL1001" => ShapeMismatch,
+        "DSL1002" => InvalidArgument,
+        "DSL1003" => AddMismatch,
+        "DSL1004" => DuplicateName,
+        "DSL1005" => InputMisuse,
+        "DSL2001" => UnsupportedClass,
+        _ => null,
+    };
+
+    private static DiagnosticDescriptor Error(string id, string category, string title, string message)
+        => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+}

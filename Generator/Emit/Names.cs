@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit;
+
+/// <summary>Names of the generated locals and fields: <c>h3_maxPool2d</c> for a value, <c>dh3_maxPool2d</c> for its gradient.</summary>
+internal static class Names
+{
+    public static string Kind(GraphNode node)
+    {
+        if (node.Op == "Add")
+        {
+            return "add";
+        }
+        string label = node.Label;
+        int paren = label.IndexOf('(');
+        string head = paren >= 0 ? label.Substring(0, paren) : label;
+        head = new string(head.Where(char.IsLetterOrDigit).ToArray());
+        if (head.Length == 0)
+        {
+            head = node.Op;
+        }
+        return char.ToLowerInvariant(head[0]) + head.Substring(1);
+    }
+
+    public static string Value(GraphNode node) => "h" + node.Id.ToString(CultureInfo.InvariantCulture) + "_" + Kind(node);
+
+    public static string Grad(GraphNode node) => "d" + Value(node);
+
+    public static string Mask(GraphNode node) => "mask" + node.Id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A field name for a parameter: <c>fc1.weight</c> becomes <c>_fc1_weight</c>.</summary>
+    public static string Parameter(string name)
+    {
+        var sb = new StringBuilder("_");
+        foreach (char c in name)
+        {
+            sb.Append(char.IsLetterOrDigit(c) ? c : '_');
+        }
+        return sb.ToString();
+    }
+
+    public static string Float(double value)
+    {
+        string text = ((float)value).ToString("R", CultureInfo.InvariantCulture);
+        return (text.Contains('.') || text.Contains('E') ? text : text + ".0").Replace("E", "e") + "f";
+    }
+
+    public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static string Shape(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => Int(d)));
+
+    public static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
+}

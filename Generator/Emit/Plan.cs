@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit;
+
+/// <summary>
+/// What the emitter needs to know about the graph beyond shapes: which nodes reach the output, who
+/// consumes each value, which values need a gradient, and the distinct parameters in definition order.
+/// </summary>
+internal sealed class Plan
+{
+    public Plan(NetworkModel model)
+    {
+        Model = model;
+        Nodes = model.Nodes.Items.ToList();
+        Live = new bool[Nodes.Count];
+        Live[model.Output] = true;
+        for (int i = model.Output; i >= 0; i--)
+        {
+            if (Live[i])
+            {
+                foreach (int input in Nodes[i].Inputs)
+                {
+                    Live[input] = true;
+                }
+            }
+        }
+        Consumers = Nodes.Select(_ => new List<int>()).ToList();
+        foreach (var node in Nodes.Where(n => Live[n.Id]))
+        {
+            foreach (int input in node.Inputs.Distinct())
+            {
+                Consumers[input].Add(node.Id);
+            }
+        }
+        // A value needs a gradient when some parameter lies upstream of it (the input's gradient is a runtime option).
+        NeedsGrad = new bool[Nodes.Count];
+        foreach (var node in Nodes)
+        {
+            NeedsGrad[node.Id] = node.Op != "Input" && (node.Params.Count > 0 || node.Inputs.Any(i => NeedsGrad[i]));
+        }
+        Parameters = Nodes.Where(n => Live[n.Id]).SelectMany(n => n.Params).GroupBy(p => p.Name).Select(g => g.First()).ToList();
+    }
+
+    public NetworkModel Model { get; }
+    public List<GraphNode> Nodes { get; }
+    public bool[] Live { get; }
+    public List<List<int>> Consumers { get; }
+    public bool[] NeedsGrad { get; }
+    public List<ParamSpec> Parameters { get; }
+    public GraphNode Output => Nodes[Model.Output];
+    public GraphNode Input => Nodes[0];
+
+    public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
+
+    /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
+    public bool HasValueSlot(GraphNode node) => node.Op != "Input" && node.Op != "Flatten";
+
+    /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
+    public bool HasGradSlot(GraphNode node) => node.Id != Model.Output;
+}

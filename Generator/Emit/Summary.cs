@@ -1,0 +1,42 @@
+using System;
+using System.Linq;
+using System.Text;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Emit;
+
+/// <summary>The Keras-style table behind the generated static <c>Summary</c>: layer, output shape, parameters, FLOPs.</summary>
+internal static class Summary
+{
+    public static string Build(Plan plan)
+    {
+        var rows = plan.LiveNodes.Select(n => (
+            Layer: $"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label,
+            Shape: ShapeText.Batch(n.Shape),
+            Params: Names.Thousands(n.Params.Sum(p => p.Count)),
+            Flops: Names.Thousands(n.Flops))).ToList();
+        int w1 = Math.Max("Layer (name)".Length, rows.Max(r => r.Layer.Length));
+        int w2 = Math.Max("Output shape".Length, rows.Max(r => r.Shape.Length));
+        int w3 = Math.Max("Params".Length, rows.Max(r => r.Params.Length));
+        int w4 = Math.Max("FLOPs".Length, rows.Max(r => r.Flops.Length));
+        string rule = new string('-', w1 + w2 + w3 + w4 + 6);
+        var sb = new StringBuilder();
+        sb.Append("Network: ").Append(plan.Model.ClassName).Append('\n');
+        sb.Append(rule).Append('\n');
+        sb.Append("Layer (name)".PadRight(w1)).Append("  ").Append("Output shape".PadRight(w2)).Append("  ")
+          .Append("Params".PadLeft(w3)).Append("  ").Append("FLOPs".PadLeft(w4)).Append('\n');
+        sb.Append(rule).Append('\n');
+        foreach (var r in rows)
+        {
+            sb.Append(r.Layer.PadRight(w1)).Append("  ").Append(r.Shape.PadRight(w2)).Append("  ")
+              .Append(r.Params.PadLeft(w3)).Append("  ").Append(r.Flops.PadLeft(w4)).Append('\n');
+        }
+        sb.Append(rule).Append('\n');
+        long total = plan.Parameters.Sum(p => p.Count);
+        long flops = plan.LiveNodes.Sum(n => n.Flops);
+        sb.Append("Total params: ").Append(Names.Thousands(total)).Append('\n');
+        sb.Append("Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        return sb.ToString();
+    }
+}

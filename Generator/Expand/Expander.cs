@@ -1,0 +1,412 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Dsl.Generator.Diagnostics;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Expand;
+
+/// <summary>
+/// Second stage: evaluates <c>Define()</c> like a small functional program. Blocks are expanded with their
+/// constant arguments (so they nest and repeat), <c>var</c> bindings are <c>let</c>s, layers are applied through
+/// <see cref="LayerRules"/>, and the result is a graph with a shape on every edge, or diagnostics at the
+/// offending layer (with the block call sites that led there as additional locations).
+/// </summary>
+internal sealed class Expander
+{
+    private const int MaxDepth = 64;
+
+    private readonly NetworkSource _source;
+    private readonly Dictionary<string, BlockSource> _blocks;
+    private readonly List<GraphNode> _nodes = new();
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+    private readonly Dictionary<string, int> _nameCounters = new();
+    private readonly Dictionary<string, string> _namesInUse = new();
+    private readonly Dictionary<int, (string Name, EquatableArray<ParamSpec> Params)> _instances = new();
+    private readonly Stack<string> _active = new();
+    private readonly CancellationToken _cancellationToken;
+    private ImmutableArray<LocationInfo> _callSites = ImmutableArray<LocationInfo>.Empty;
+    private int _nextInstance;
+
+    private Expander(NetworkSource source, CancellationToken cancellationToken)
+    {
+        _source = source;
+        _cancellationToken = cancellationToken;
+        _blocks = new Dictionary<string, BlockSource>();
+        foreach (var block in source.Blocks)
+        {
+            // Overloaded blocks: the parser bound each call to one overload by name and arity is rare in
+            // network code; keep the first and let the C# compiler arbitrate the rest.
+            if (!_blocks.ContainsKey(block.Name))
+            {
+                _blocks[block.Name] = block;
+            }
+        }
+    }
+
+    public static NetworkModel Build(NetworkSource source, CancellationToken cancellationToken)
+    {
+        var expander = new Expander(source, cancellationToken);
+        int output = -1;
+        var define = source.Blocks.FirstOrDefault(b => b.Name == "Define" && b.Parameters.Count == 0 && b.ReturnsNet);
+        if (define is not null)
+        {
+            output = expander.RunDefine(define);
+        }
+        var diagnostics = source.Diagnostics.Concat(expander._diagnostics).ToImmutableArray();
+        bool hasErrors = diagnostics.Length > 0 || output < 0;
+        return new NetworkModel(
+            source.Namespace,
+            source.ClassName,
+            source.Accessibility,
+            hasErrors ? EquatableArray<GraphNode>.Empty : EquatableArray.From(expander._nodes),
+            hasErrors ? -1 : output,
+            new EquatableArray<DiagnosticInfo>(diagnostics),
+            source.CanEmit,
+            hasErrors);
+    }
+
+    private int RunDefine(BlockSource define)
+    {
+        _active.Push(define.Name);
+        var value = EvaluateBody(define, new Dictionary<string, Value>());
+        _active.Pop();
+        switch (value)
+        {
+            case NetValue net when _nodes.Count > 0 && _nodes[0].Op == "Input":
+                return net.Node;
+            case ErrorValue:
+                return -1;
+            default:
+                Report(Descriptors.InputMisuse, define.Result.Location,
+                    $"Define() must return a Net that starts at Input(...), for example 'Input(784) | Linear(10)'");
+                return -1;
+        }
+    }
+
+    private Value EvaluateBody(BlockSource block, Dictionary<string, Value> env)
+    {
+        foreach (var binding in block.Bindings)
+        {
+            var value = Evaluate(binding.Value, env);
+            if (value is ErrorValue)
+            {
+                return value;
+            }
+            env[binding.Name] = value;
+        }
+        return Evaluate(block.Result, env);
+    }
+
+    private Value Evaluate(DslExpr expr, Dictionary<string, Value> env)
+    {
+        _cancellationToken.ThrowIfCancellationRequested();
+        switch (expr)
+        {
+            case PipeExpr pipe:
+                return Pipe(pipe, env);
+            case AddExpr add:
+                return Add(add, env);
+            case LayerCallExpr call when call.Layer == "Input":
+                return Input(call);
+            case LayerCallExpr call:
+                return Layer(call, env);
+            case BlockCallExpr call:
+                return Block(call, env);
+            case RefExpr reference:
+                return env.TryGetValue(reference.Name, out var bound) ? bound : ErrorValue.Instance;
+            case InvalidExpr invalid:
+                if (invalid.Diagnostic is not null)
+                {
+                    _diagnostics.Add(invalid.Diagnostic with { AdditionalLocations = new EquatableArray<LocationInfo>(_callSites) });
+                }
+                return ErrorValue.Instance;
+            default:
+                return ErrorValue.Instance;
+        }
+    }
+
+    private Value Pipe(PipeExpr pipe, Dictionary<string, Value> env)
+    {
+        var left = Evaluate(pipe.Left, env);
+        if (left is ErrorValue)
+        {
+            return left;
+        }
+        var right = Evaluate(pipe.Right, env);
+        switch (left, right)
+        {
+            case (_, ErrorValue):
+                return right;
+            case (NetValue net, LayerValue layer):
+                return Apply(layer, net);
+            case (LayerValue first, LayerValue second):
+                return new LayerValue(first.Steps.AddRange(second.Steps));
+            default:
+                Report(Descriptors.UnsupportedSyntax, pipe.Right.Location,
+                    "The right side of '|' must be a layer (or a composition of layers), not a Net");
+                return ErrorValue.Instance;
+        }
+    }
+
+    private Value Add(AddExpr add, Dictionary<string, Value> env)
+    {
+        var left = Evaluate(add.Left, env);
+        var right = Evaluate(add.Right, env);
+        if (left is ErrorValue || right is ErrorValue)
+        {
+            return ErrorValue.Instance;
+        }
+        if (left is not NetValue a || right is not NetValue b)
+        {
+            Report(Descriptors.UnsupportedSyntax, add.Location, "'+' adds two Nets (values); apply layers with '|' first");
+            return ErrorValue.Instance;
+        }
+        var sa = _nodes[a.Node].Shape;
+        var sb = _nodes[b.Node].Shape;
+        if (!sa.Equals(sb))
+        {
+            Report(Descriptors.AddMismatch, add.Location, ShapeText.Batch(sa), Provenance(a.Node), ShapeText.Batch(sb), Provenance(b.Node));
+            return ErrorValue.Instance;
+        }
+        return new NetValue(AddNode("Add", ImmutableArray.Create(a.Node, b.Node), sa, "+", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location));
+    }
+
+    private Value Input(LayerCallExpr call)
+    {
+        if (_nodes.Count > 0)
+        {
+            Report(Descriptors.InputMisuse, call.Location, "A network has exactly one Input(...), at the start of Define()");
+            return ErrorValue.Instance;
+        }
+        var arg = call.Args.FirstOrDefault(a => a.Parameter == "shape");
+        if (arg is null || arg.Kind != ArgKind.IntArray)
+        {
+            Report(Descriptors.NotConstant, arg?.Location ?? call.Location, call.Source, "shape", arg?.Display ?? "");
+            return ErrorValue.Instance;
+        }
+        if (arg.Ints.Count == 0 || arg.Ints.Any(d => d <= 0))
+        {
+            Report(Descriptors.InvalidArgument, call.Location, call.Source, "an input needs at least one dimension, each positive");
+            return ErrorValue.Instance;
+        }
+        return new NetValue(AddNode("Input", ImmutableArray<int>.Empty, arg.Ints, call.Source, "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, call.Location));
+    }
+
+    private Value Layer(LayerCallExpr call, Dictionary<string, Value> env)
+    {
+        if (!LayerRules.IsKnown(call.Layer))
+        {
+            Report(Descriptors.UnknownLayer, call.Location, call.Layer, _source.ClassName);
+            return ErrorValue.Instance;
+        }
+        var args = ImmutableArray.CreateBuilder<ArgValue>(call.Args.Count);
+        foreach (var arg in call.Args)
+        {
+            var resolved = Resolve(arg, env);
+            if (resolved is null)
+            {
+                Report(Descriptors.NotConstant, arg.Location, call.Source, arg.Parameter, arg.Text ?? "");
+                return ErrorValue.Instance;
+            }
+            args.Add(resolved);
+        }
+        return new LayerValue(ImmutableArray.Create(new LayerStep(_nextInstance++, call, args.MoveToImmutable(), _callSites)));
+    }
+
+    /// <summary>A constant argument with block parameters substituted, or null when it is not a compile-time constant.</summary>
+    private static ArgValue? Resolve(ArgValue arg, Dictionary<string, Value> env)
+    {
+        switch (arg.Kind)
+        {
+            case ArgKind.NotConstant or ArgKind.Expression:
+                return null;
+            case ArgKind.ParameterRef:
+                return env.TryGetValue(arg.Text ?? "", out var v) && v is ConstValue c
+                    ? c.Arg with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location }
+                    : null;
+            default:
+                return arg;
+        }
+    }
+
+    private Value Block(BlockCallExpr call, Dictionary<string, Value> env)
+    {
+        if (!_blocks.TryGetValue(call.Block, out var block))
+        {
+            Report(Descriptors.UnknownLayer, call.Location, call.Block, _source.ClassName);
+            return ErrorValue.Instance;
+        }
+        if (_active.Contains(block.Name))
+        {
+            Report(Descriptors.BlockRecursion, call.Location, block.Name, string.Join(" -> ", _active.Reverse().Concat(new[] { block.Name })));
+            return ErrorValue.Instance;
+        }
+        if (_active.Count >= MaxDepth)
+        {
+            Report(Descriptors.BlockRecursion, call.Location, block.Name, $"more than {MaxDepth} nested blocks");
+            return ErrorValue.Instance;
+        }
+
+        var byName = call.Args.ToDictionary(a => a.Parameter);
+        bool bindable = block.Parameters.All(p => byName.ContainsKey(p.Name)) && call.Args.All(a => block.Parameters.Any(p => p.Name == a.Parameter));
+        if (!bindable || block.Parameters.Any(p => p.Type == ParamType.Unsupported))
+        {
+            string expected = string.Join(", ", block.Parameters.Select(p => p.TypeName + " " + p.Name));
+            string received = string.Join(", ", call.Args.Select(a => a.Explicit ? (a.Text ?? a.Display) : a.Display));
+            Report(Descriptors.BlockArguments, call.Location, block.Name, expected, received);
+            return ErrorValue.Instance;
+        }
+
+        var inner = new Dictionary<string, Value>();
+        foreach (var parameter in block.Parameters)
+        {
+            var arg = byName[parameter.Name];
+            Value value;
+            if (parameter.Type is ParamType.Net or ParamType.Layer)
+            {
+                value = arg.Expression is null ? ErrorValue.Instance : Evaluate(arg.Expression, env);
+                if (value is ErrorValue)
+                {
+                    return value;
+                }
+                if (parameter.Type == ParamType.Net != value is NetValue)
+                {
+                    Report(Descriptors.BlockArguments, arg.Location, block.Name,
+                        string.Join(", ", block.Parameters.Select(p => p.TypeName + " " + p.Name)),
+                        string.Join(", ", call.Args.Select(a => a.Text ?? a.Display)));
+                    return ErrorValue.Instance;
+                }
+            }
+            else
+            {
+                var resolved = Resolve(arg, env);
+                if (resolved is null)
+                {
+                    Report(Descriptors.NotConstant, arg.Location, call.Source, parameter.Name, arg.Text ?? "");
+                    return ErrorValue.Instance;
+                }
+                value = new ConstValue(resolved);
+            }
+            inner[parameter.Name] = value;
+        }
+
+        var saved = _callSites;
+        _callSites = _callSites.Insert(0, call.Location);
+        _active.Push(block.Name);
+        var result = EvaluateBody(block, inner);
+        _active.Pop();
+        _callSites = saved;
+        return result;
+    }
+
+    private Value Apply(LayerValue layer, NetValue net)
+    {
+        int current = net.Node;
+        foreach (var step in layer.Steps)
+        {
+            var source = _nodes[current];
+            var outcome = LayerRules.Apply(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
+            if (outcome.ErrorId is not null)
+            {
+                _diagnostics.Add(new DiagnosticInfo(outcome.ErrorId, EquatableArray.From(outcome.ErrorArgs), step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites)));
+                return ErrorValue.Instance;
+            }
+
+            string name = "";
+            var parameters = EquatableArray<ParamSpec>.Empty;
+            if (outcome.NamePrefix is not null)
+            {
+                if (_instances.TryGetValue(step.Instance, out var shared))
+                {
+                    (name, parameters) = shared;
+                }
+                else
+                {
+                    name = LayerName(step, outcome.NamePrefix);
+                    if (name.Length == 0)
+                    {
+                        return ErrorValue.Instance;
+                    }
+                    parameters = EquatableArray.From(outcome.Params.Select(p => new ParamSpec(name + "." + p.Suffix, EquatableArray.From(p.Shape), p.Init, p.FanIn)));
+                    _instances[step.Instance] = (name, parameters);
+                }
+            }
+            current = AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape, Label(step), name,
+                parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location);
+        }
+        return new NetValue(current);
+    }
+
+    /// <summary>The layer's name: its <c>name:</c> argument, or the next default (fc1, fc2...); "" after reporting a clash.</summary>
+    private string LayerName(LayerStep step, string prefix)
+    {
+        string? given = new LayerArgs(step.Args).String("name");
+        string name;
+        if (given is not null)
+        {
+            name = given;
+        }
+        else
+        {
+            do
+            {
+                _nameCounters.TryGetValue(prefix, out int n);
+                _nameCounters[prefix] = ++n;
+                name = prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            while (_namesInUse.ContainsKey(name));
+        }
+        if (name.Length == 0 || _namesInUse.ContainsKey(name))
+        {
+            string previous = _namesInUse.TryGetValue(name, out var p) ? p : "nothing";
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateName, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites), name, previous));
+            return "";
+        }
+        _namesInUse[name] = step.Call.Source;
+        return name;
+    }
+
+    /// <summary>
+    /// The layer as comments and the summary show it: the source text, or, when block parameters fed it,
+    /// the call with their values substituted (<c>Linear(width)</c> inside a block reads <c>Linear(256)</c>).
+    /// </summary>
+    private static string Label(LayerStep step)
+    {
+        if (!step.Call.Args.Any(a => a.Kind == ArgKind.ParameterRef))
+        {
+            return step.Call.Source;
+        }
+        var shown = step.Call.Args.Zip(step.Args, (written, resolved) => (written, resolved))
+            .Where(p => p.written.Explicit)
+            .Select(p => p.resolved.Display);
+        return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
+    }
+
+    private int AddNode(string op, ImmutableArray<int> inputs, IEnumerable<int> shape, string label, string name,
+        EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location)
+    {
+        int id = _nodes.Count;
+        _nodes.Add(new GraphNode(id, op, new EquatableArray<int>(inputs), EquatableArray.From(shape), label, name, parameters, attrs, flops, location));
+        return id;
+    }
+
+    /// <summary>Where a value came from, for messages: <c>Flatten of [N,20,4,4]</c>, or <c>Input(784)</c>.</summary>
+    private string Provenance(int node)
+    {
+        var n = _nodes[node];
+        if (n.Op == "Input")
+        {
+            return n.Label;
+        }
+        string inputs = string.Join(" and ", n.Inputs.Select(i => ShapeText.Batch(_nodes[i].Shape)));
+        return $"{n.Label} of {inputs}";
+    }
+
+    private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params string[] args)
+        => _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, new EquatableArray<LocationInfo>(_callSites), args));
+}

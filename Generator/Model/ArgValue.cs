@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Dsl.Generator.Model;
+
+internal enum ArgKind
+{
+    /// <summary>An integer constant.</summary>
+    Int,
+    /// <summary>A floating-point constant.</summary>
+    Number,
+    Bool,
+    String,
+    Null,
+    /// <summary>An array of integer constants (<c>Input(1, 28, 28)</c>).</summary>
+    IntArray,
+    /// <summary>A reference to a parameter of the enclosing block, resolved at expansion.</summary>
+    ParameterRef,
+    /// <summary>A <c>Net</c> or <c>Layer</c> expression passed to a block.</summary>
+    Expression,
+    /// <summary>Something that is not a compile-time constant: a diagnostic if it decides a shape.</summary>
+    NotConstant,
+}
+
+/// <summary>One argument of a layer or block call, bound to its parameter by name (defaults included).</summary>
+internal sealed record ArgValue(
+    string Parameter,
+    ArgKind Kind,
+    long Int,
+    double Number,
+    string? Text,
+    EquatableArray<int> Ints,
+    DslExpr? Expression,
+    bool Explicit,
+    LocationInfo Location)
+{
+    /// <summary>The argument as the user would read it, for messages and comments.</summary>
+    public string Display => Kind switch
+    {
+        ArgKind.Int => Int.ToString(CultureInfo.InvariantCulture),
+        ArgKind.Number => Number.ToString("R", CultureInfo.InvariantCulture),
+        ArgKind.Bool => Int != 0 ? "true" : "false",
+        ArgKind.String => "\"" + Text + "\"",
+        ArgKind.Null => "null",
+        ArgKind.IntArray => string.Join(", ", Ints),
+        _ => Text ?? "?",
+    };
+}

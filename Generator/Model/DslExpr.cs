@@ -1,0 +1,28 @@
+namespace Dsl.Generator.Model;
+
+/// <summary>
+/// The DSL as written, after the parser resolved every name with the semantic model: pipes, sums,
+/// layer and block calls, and references to <c>var</c> bindings or block parameters. Pure values.
+/// </summary>
+internal abstract record DslExpr(LocationInfo Location);
+
+/// <summary><c>left | right</c>: application (Net | Layer) or composition (Layer | Layer).</summary>
+internal sealed record PipeExpr(DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
+
+/// <summary><c>left + right</c>: elementwise sum of two Nets.</summary>
+internal sealed record AddExpr(DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>A call of a catalogue layer (<c>Linear(10)</c>, <c>Relu</c>) with its arguments bound to parameter names.</summary>
+internal sealed record LayerCallExpr(string Layer, string Source, EquatableArray<ArgValue> Args, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>A call of a block: a static method of the network class returning Layer or Net.</summary>
+internal sealed record BlockCallExpr(string Block, string Source, EquatableArray<ArgValue> Args, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>A <c>var</c> binding or a block parameter used as a value.</summary>
+internal sealed record RefExpr(string Name, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>
+/// Something the DSL does not understand. <see cref="Diagnostic"/> is null when the C# compiler already
+/// reports the problem (half-typed code), so the user sees one error and not two.
+/// </summary>
+internal sealed record InvalidExpr(string Text, DiagnosticInfo? Diagnostic, LocationInfo Location) : DslExpr(Location);

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Linq;
+
+namespace Dsl.Generator.Model;
+
+/// <summary>A constant attribute of a node (dropout probability, activation kind, kernel size...).</summary>
+internal sealed record Attr(string Key, string Value);
+
+/// <summary>A trainable parameter of a node, with its PyTorch name, layout and initialiser.</summary>
+internal sealed record ParamSpec(string Name, EquatableArray<int> Shape, string Init, int FanIn)
+{
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>
+/// One operation of the expanded network with the per-sample shape of its output (the batch
+/// dimension N is implicit). Nodes are numbered in evaluation order, which is a topological order.
+/// </summary>
+internal sealed record GraphNode(
+    int Id,
+    string Op,
+    EquatableArray<int> Inputs,
+    EquatableArray<int> Shape,
+    string Label,
+    string Name,
+    EquatableArray<ParamSpec> Params,
+    EquatableArray<Attr> Attrs,
+    long Flops,
+    LocationInfo Location)
+{
+    public string Attr(string key) => Attrs.First(a => a.Key == key).Value;
+
+    public int IntAttr(string key) => int.Parse(Attr(key), CultureInfo.InvariantCulture);
+
+    public bool HasAttr(string key) => Attrs.Any(a => a.Key == key);
+
+    public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>
+/// The checked network: the graph with a shape on every edge, or the diagnostics that stopped it.
+/// This record is the second cache boundary: the emitter re-runs only when it changes.
+/// </summary>
+internal sealed record NetworkModel(
+    string? Namespace,
+    string ClassName,
+    string Accessibility,
+    EquatableArray<GraphNode> Nodes,
+    int Output,
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    bool CanEmit,
+    bool HasErrors);

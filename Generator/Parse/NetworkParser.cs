@@ -1,0 +1,336 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Dsl.Generator.Diagnostics;
+using Dsl.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Dsl.Generator.Parse;
+
+/// <summary>
+/// First stage: reads a <c>[Network]</c> class with its semantic model into a <see cref="NetworkSource"/>.
+/// This is the only place that sees symbols and syntax; everything it returns is a plain value.
+/// It resolves every name (which calls are catalogue layers, which are blocks, which are bindings) and
+/// binds every argument to its parameter, defaults included, so later stages need no compiler.
+/// </summary>
+internal static class NetworkParser
+{
+    private const string DslNamespace = "Dsl";
+    private const string LayersType = "Dsl.Layers";
+
+    public static NetworkSource Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var location = LocationInfo.From(declaration.Identifier.GetLocation());
+        var diagnostics = new List<DiagnosticInfo>();
+        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+        string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+
+        bool canEmit = true;
+        bool isPartial = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<ClassDeclarationSyntax>()
+            .All(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!isPartial)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotPartial, location, type.Name));
+            canEmit = false;
+        }
+        if (type.ContainingType is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name, "is nested in another type; declare it at namespace level"));
+            canEmit = false;
+        }
+        if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name, "is generic; a network's shapes are fixed at compile time"));
+            canEmit = false;
+        }
+        if (type.IsStatic || type.IsAbstract)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name, "is static or abstract; the generator adds a constructor and instance methods"));
+            canEmit = false;
+        }
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType
+            && !(baseType.Name == "Module" && baseType.ContainingNamespace.ToDisplayString() == DslNamespace))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name,
+                $"derives from '{baseType.ToDisplayString()}'; the generator makes it derive from Dsl.Module, so declare no base class"));
+            canEmit = false;
+        }
+
+        var blocks = new List<BlockSource>();
+        foreach (var method in type.GetMembers().OfType<IMethodSymbol>())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!method.IsStatic || method.MethodKind != MethodKind.Ordinary || !IsDslType(method.ReturnType, out bool returnsNet))
+            {
+                continue;
+            }
+            var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
+            if (syntax is null)
+            {
+                continue;
+            }
+            var model = context.SemanticModel.SyntaxTree == syntax.SyntaxTree
+                ? context.SemanticModel
+                : context.SemanticModel.Compilation.GetSemanticModel(syntax.SyntaxTree);
+            blocks.Add(new BlockReader(model, type, method, cancellationToken).Read(syntax, returnsNet));
+        }
+
+        if (!blocks.Any(b => b.Name == "Define" && b.Parameters.Count == 0 && b.ReturnsNet))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoDefinition, location, type.Name));
+        }
+
+        return new NetworkSource(ns, type.Name, accessibility, EquatableArray.From(blocks), EquatableArray.From(diagnostics), canEmit, location);
+    }
+
+    internal static bool IsDslType(ITypeSymbol type, out bool isNet)
+    {
+        isNet = false;
+        if (type.ContainingNamespace?.ToDisplayString() != DslNamespace)
+        {
+            return false;
+        }
+        isNet = type.Name == "Net";
+        return isNet || type.Name == "Layer";
+    }
+
+    internal static ParamType ParameterType(ITypeSymbol type)
+    {
+        if (IsDslType(type, out bool isNet))
+        {
+            return isNet ? ParamType.Net : ParamType.Layer;
+        }
+        return type.SpecialType switch
+        {
+            SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte => ParamType.Int,
+            SpecialType.System_Single or SpecialType.System_Double => ParamType.Number,
+            SpecialType.System_Boolean => ParamType.Bool,
+            SpecialType.System_String => ParamType.String,
+            _ => ParamType.Unsupported,
+        };
+    }
+
+    /// <summary>Source text on one line, for messages and generated comments.</summary>
+    internal static string OneLine(SyntaxNode node) => Regex.Replace(node.ToString(), @"\s+", " ").Trim();
+
+    /// <summary>Reads one method body: <c>var</c> bindings, then a result.</summary>
+    private sealed class BlockReader
+    {
+        private readonly SemanticModel _model;
+        private readonly INamedTypeSymbol _network;
+        private readonly IMethodSymbol _method;
+        private readonly CancellationToken _cancellationToken;
+
+        public BlockReader(SemanticModel model, INamedTypeSymbol network, IMethodSymbol method, CancellationToken cancellationToken)
+        {
+            _model = model;
+            _network = network;
+            _method = method;
+            _cancellationToken = cancellationToken;
+        }
+
+        public BlockSource Read(MethodDeclarationSyntax syntax, bool returnsNet)
+        {
+            var parameters = _method.Parameters
+                .Select(p => new BlockParameter(p.Name, ParameterType(p.Type), p.Type.ToDisplayString()))
+                .ToImmutableArray();
+            var bindings = new List<Binding>();
+            DslExpr? result = null;
+            var location = LocationInfo.From(syntax.Identifier.GetLocation());
+
+            if (syntax.ExpressionBody is { } arrow)
+            {
+                result = Expr(arrow.Expression);
+            }
+            else if (syntax.Body is { } body)
+            {
+                foreach (var statement in body.Statements)
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    if (result is null && statement is LocalDeclarationStatementSyntax local
+                        && local.Declaration.Variables.Count == 1
+                        && local.Declaration.Variables[0].Initializer is { } init)
+                    {
+                        var v = local.Declaration.Variables[0];
+                        bindings.Add(new Binding(v.Identifier.ValueText, Expr(init.Value), LocationInfo.From(v.Identifier.GetLocation())));
+                    }
+                    else if (result is null && statement is ReturnStatementSyntax { Expression: { } returned })
+                    {
+                        result = Expr(returned);
+                    }
+                    else
+                    {
+                        var at = LocationInfo.From(statement);
+                        result = new InvalidExpr(OneLine(statement), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, at,
+                            $"Only 'var' bindings followed by one 'return' may appear in '{_method.Name}', not '{OneLine(statement)}'"), at);
+                        break;
+                    }
+                }
+            }
+            // A body without a result is already a C# error (CS0161); say nothing more.
+            result ??= new InvalidExpr(syntax.Identifier.ValueText, null, location);
+            return new BlockSource(_method.Name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray.From(bindings), result, location);
+        }
+
+        private DslExpr Expr(ExpressionSyntax syntax)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var location = LocationInfo.From(syntax);
+            switch (syntax)
+            {
+                case ParenthesizedExpressionSyntax p:
+                    return Expr(p.Expression);
+                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.BitwiseOrExpression):
+                    return new PipeExpr(Expr(b.Left), Expr(b.Right), location);
+                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.AddExpression):
+                    return new AddExpr(Expr(b.Left), Expr(b.Right), location);
+                case InvocationExpressionSyntax call:
+                    return Call(call, location);
+                case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                    return Name(syntax, location);
+                default:
+                    return new InvalidExpr(OneLine(syntax), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, location,
+                        $"'{OneLine(syntax)}' is not part of the network language: use layers, blocks, '|', '+' and 'var' bindings"), location);
+            }
+        }
+
+        private DslExpr Name(ExpressionSyntax syntax, LocationInfo location)
+        {
+            var symbol = _model.GetSymbolInfo(syntax, _cancellationToken).Symbol;
+            switch (symbol)
+            {
+                case IPropertySymbol property when property.ContainingType.ToDisplayString() == LayersType:
+                    return new LayerCallExpr(property.Name, OneLine(syntax), EquatableArray<ArgValue>.Empty, location);
+                case ILocalSymbol local:
+                    return new RefExpr(local.Name, location);
+                case IParameterSymbol parameter:
+                    return new RefExpr(parameter.Name, location);
+                case null:
+                    return new InvalidExpr(OneLine(syntax), null, location);
+                default:
+                    return new InvalidExpr(OneLine(syntax), Unknown(symbol.Name, location), location);
+            }
+        }
+
+        private DslExpr Call(InvocationExpressionSyntax call, LocationInfo location)
+        {
+            var info = _model.GetSymbolInfo(call, _cancellationToken);
+            var method = info.Symbol as IMethodSymbol
+                ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault();
+            string source = OneLine(call);
+            if (method is null)
+            {
+                return new InvalidExpr(source, null, location);
+            }
+            bool isCatalogue = method.ContainingType.ToDisplayString() == LayersType;
+            bool isBlock = !isCatalogue && method.IsStatic
+                && SymbolEqualityComparer.Default.Equals(method.ContainingType, _network)
+                && IsDslType(method.ReturnType, out _);
+            if (!isCatalogue && !isBlock)
+            {
+                return new InvalidExpr(source, Unknown(method.Name, location), location);
+            }
+
+            var operation = _model.GetOperation(call, _cancellationToken) as IInvocationOperation;
+            if (operation is null || info.Symbol is null)
+            {
+                if (isBlock)
+                {
+                    // The call does not bind (wrong arity or types): keep what was written so the
+                    // expander can say what the block expects and what it got.
+                    var written = call.ArgumentList.Arguments
+                        .Select((a, i) => new ArgValue(a.NameColon?.Name.Identifier.ValueText ?? "#" + i, ArgKind.NotConstant, 0, 0, OneLine(a.Expression),
+                            EquatableArray<int>.Empty, null, true, LocationInfo.From(a)))
+                        .ToImmutableArray();
+                    return new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(written), location);
+                }
+                return new InvalidExpr(source, null, location);
+            }
+
+            var args = operation.Arguments
+                .Where(a => a.Parameter is not null)
+                .Select(a => Argument(a, location))
+                .ToImmutableArray();
+            return isCatalogue
+                ? new LayerCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location)
+                : new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location);
+        }
+
+        private ArgValue Argument(IArgumentOperation argument, LocationInfo callLocation)
+        {
+            string name = argument.Parameter!.Name;
+            bool isExplicit = argument.ArgumentKind == ArgumentKind.Explicit;
+            var location = isExplicit || argument.ArgumentKind == ArgumentKind.ParamArray && argument.Syntax is not InvocationExpressionSyntax
+                ? LocationInfo.From(argument.Syntax)
+                : callLocation;
+            var value = argument.Value;
+            string text = argument.Syntax is ArgumentSyntax a ? OneLine(a.Expression) : OneLine(argument.Syntax);
+
+            ArgValue Make(ArgKind kind, long i = 0, double d = 0, string? s = null, EquatableArray<int> ints = default, DslExpr? e = null)
+                => new(name, kind, i, d, s, ints, e, isExplicit, location);
+
+            var paramType = ParameterType(argument.Parameter.Type);
+            if (paramType is ParamType.Net or ParamType.Layer && argument.Syntax is ArgumentSyntax netArg)
+            {
+                return Make(ArgKind.Expression, s: text, e: Expr(netArg.Expression));
+            }
+            if (argument.ArgumentKind == ArgumentKind.ParamArray)
+            {
+                if (value is IArrayCreationOperation { Initializer: { } init })
+                {
+                    var ints = new List<int>();
+                    foreach (var element in init.ElementValues)
+                    {
+                        if (element.ConstantValue is { HasValue: true, Value: int v })
+                        {
+                            ints.Add(v);
+                        }
+                        else
+                        {
+                            return Make(ArgKind.NotConstant, s: OneLine(element.Syntax));
+                        }
+                    }
+                    return Make(ArgKind.IntArray, s: string.Join(", ", ints), ints: EquatableArray.From(ints));
+                }
+                return Make(ArgKind.NotConstant, s: text);
+            }
+            if (value.ConstantValue.HasValue)
+            {
+                return value.ConstantValue.Value switch
+                {
+                    null => Make(ArgKind.Null, s: "null"),
+                    bool b => Make(ArgKind.Bool, i: b ? 1 : 0),
+                    string str => Make(ArgKind.String, s: str),
+                    int v => Make(ArgKind.Int, i: v),
+                    long v => Make(ArgKind.Int, i: v),
+                    short v => Make(ArgKind.Int, i: v),
+                    byte v => Make(ArgKind.Int, i: v),
+                    float v => Make(ArgKind.Number, d: v),
+                    double v => Make(ArgKind.Number, d: v),
+                    var other => Make(ArgKind.NotConstant, s: other.ToString()),
+                };
+            }
+            while (value is IConversionOperation conversion)
+            {
+                value = conversion.Operand;
+            }
+            if (value is IParameterReferenceOperation p && SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method))
+            {
+                return Make(ArgKind.ParameterRef, s: p.Parameter.Name);
+            }
+            return Make(ArgKind.NotConstant, s: text);
+        }
+
+        private DiagnosticInfo Unknown(string name, LocationInfo location)
+            => DiagnosticInfo.Create(Descriptors.UnknownLayer, location, name, _network.Name);
+    }
+}

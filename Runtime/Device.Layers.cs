@@ -1,0 +1,100 @@
+namespace Dsl;
+
+/// <summary>
+/// Layer-level operations that generated code calls, composed from the device's kernels so both backends
+/// share one definition of each layer's arithmetic.
+/// </summary>
+public abstract partial class Device
+{
+    private Tensor? _scratch;
+
+    /// <summary>
+    /// <c>nn.Linear</c> on the last dimension: y[r,:] = x[r,:] * w^T + b for every row r of x seen as [rows, in],
+    /// with w [out, in] and b [out] (or null).
+    /// </summary>
+    public void Linear(Tensor x, Tensor w, Tensor? b, Tensor y)
+    {
+        var (rows, inF, outF) = LinearSizes(x, w, y, nameof(Linear));
+        Gemm(false, true, rows, outF, inF, 1f, x, w, 0f, y);
+        if (b is not null)
+        {
+            AddBias(y, b, 1);
+        }
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="Linear"/>: dw += dy^T x, db += column sums of dy (parameter gradients accumulate, as in
+    /// PyTorch), and dx = dy w (or += when <paramref name="accumulateDx"/>), skipped when <paramref name="dx"/> is null.
+    /// </summary>
+    public void LinearBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, bool accumulateDx)
+    {
+        var (rows, inF, outF) = LinearSizes(x, w, dy, nameof(LinearBackward));
+        Gemm(true, false, outF, inF, rows, 1f, dy, x, 1f, dw);
+        if (db is not null)
+        {
+            BiasGrad(dy, db, 1, accumulate: true);
+        }
+        if (dx is not null)
+        {
+            SameLength(x, dx, nameof(LinearBackward));
+            Gemm(false, false, rows, inF, outF, 1f, dy, w, accumulateDx ? 1f : 0f, dx);
+        }
+    }
+
+    /// <summary>
+    /// Gradient of dropout: dx (+)= dy * mask, with the mask of the forward pass; a null mask (evaluation mode) passes dy through.
+    /// </summary>
+    public void DropoutBackward(Tensor dy, Tensor? mask, Tensor dx, bool accumulate)
+    {
+        if (mask is null)
+        {
+            PassGradient(dy, dx, accumulate);
+            return;
+        }
+        if (!accumulate)
+        {
+            Mul(dy, mask, dx);
+            return;
+        }
+        var tmp = Scratch(dy.Length);
+        Mul(dy, mask, tmp);
+        Axpy(1f, tmp, dx);
+    }
+
+    /// <summary>dx = dy, or dx += dy when <paramref name="accumulate"/>: the gradient of a reshape or of one operand of a sum.</summary>
+    public void PassGradient(Tensor dy, Tensor dx, bool accumulate)
+    {
+        if (accumulate)
+        {
+            Axpy(1f, dy, dx);
+        }
+        else
+        {
+            Copy(dy, dx);
+        }
+    }
+
+    /// <summary>A grow-only float workspace of at least <paramref name="length"/> elements, viewed as a vector of that length.</summary>
+    protected Tensor Scratch(long length)
+    {
+        if (_scratch is null || _scratch.Length < length)
+        {
+            _scratch = Allocate(DType.Float32, checked((int)Math.Max(length, 1)));
+        }
+        return _scratch.Length == length ? _scratch : new Tensor(_scratch.Storage, 0, new[] { (int)length });
+    }
+
+    private static (int Rows, int In, int Out) LinearSizes(Tensor x, Tensor w, Tensor y, string op)
+    {
+        if (w.Rank != 2)
+        {
+            throw new ArgumentException($"{op}: the weight must be [out, in], got {Tensor.FormatShape(w.Dims)}.");
+        }
+        int outF = w.Dims[0], inF = w.Dims[1];
+        if (x.Rank < 1 || x.Dims[^1] != inF || y.Rank < 1 || y.Dims[^1] != outF || x.Length / inF != y.Length / outF)
+        {
+            throw new ArgumentException($"{op}: a weight [{outF},{inF}] maps [...,{inF}] to [...,{outF}], but got {Tensor.FormatShape(x.Dims)} and {Tensor.FormatShape(y.Dims)}.");
+        }
+        return ((int)(x.Length / inF), inF, outF);
+    }
+}
