@@ -1,0 +1,20 @@
+using Xunit;
+
+namespace Dsl.Tests.Generator;
+
+/// <summary>The generated code of real networks, kept as readable snapshots beside this file.</summary>
+public class SnapshotTests
+{
+    [Theory]
+    [InlineData("Mlp")]
+    [InlineData("ResidualMlp")]
+    [InlineData("SmallNet")]
+    public void Generated_code_matches_the_snapshot(string network)
+    {
+        var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilationErrors);
+        Snapshot.Verify(Assert.Single(result.Generated), network);
+    }
+}
