@@ -5,8 +5,16 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    /// <summary>Edge of the square tiles each thread group stages in shared memory.</summary>
-    internal const int GemmTile = 16;
+    /// <summary>Largest edge of the square tiles each thread group stages in shared memory.</summary>
+    private const int MaxGemmTile = 16;
+
+    /// <summary>
+    /// The tile edge on this accelerator: 16 (256 threads a group) on GPUs, less where groups are smaller
+    /// (ILGPU's CPU accelerator emulates 16 threads a group, so 4).
+    /// </summary>
+    private int GemmTile => _gemmTile ??= Math.Max(1, Math.Min(MaxGemmTile, (int)Math.Sqrt(Accelerator.MaxNumThreadsPerGroup)));
+
+    private int? _gemmTile;
 
     public override void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
@@ -29,12 +37,14 @@ public sealed partial class GpuDevice
             return;
         }
         var kernel = Kernel(nameof(GemmKernel), acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernel));
-        var grid = new Index2D((n + GemmTile - 1) / GemmTile, (m + GemmTile - 1) / GemmTile);
-        var group = new Index2D(GemmTile, GemmTile);
-        kernel(new KernelConfig(grid, group), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0));
+        int tile = GemmTile;
+        var grid = new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile);
+        var group = new Index2D(tile, tile);
+        var shared = SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile);
+        kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, tile));
     }
 
-    internal readonly record struct GemmArgs(int M, int N, int K, float Alpha, float Beta, int TransA, int TransB);
+    internal readonly record struct GemmArgs(int M, int N, int K, float Alpha, float Beta, int TransA, int TransB, int Tile);
 
     /// <summary>
     /// C = alpha op(A) op(B) + beta C, one output per thread, tiles of op(A) and op(B) staged through shared memory
@@ -43,14 +53,17 @@ public sealed partial class GpuDevice
     /// </summary>
     internal static void GemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs p)
     {
-        var tileA = SharedMemory.Allocate<float>(GemmTile * GemmTile);
-        var tileB = SharedMemory.Allocate<float>(GemmTile * GemmTile);
+        // Dynamic shared memory, so the tile edge can follow the accelerator's group size.
+        int tile = p.Tile;
+        var shared = SharedMemory.GetDynamic<float>();
+        var tileA = shared.SubView(0, tile * tile);
+        var tileB = shared.SubView(tile * tile, tile * tile);
         int tx = Group.IdxX;
         int ty = Group.IdxY;
-        int row = Grid.IdxY * GemmTile + ty;
-        int col = Grid.IdxX * GemmTile + tx;
+        int row = Grid.IdxY * tile + ty;
+        int col = Grid.IdxX * tile + tx;
         float sum = 0f;
-        for (int t0 = 0; t0 < p.K; t0 += GemmTile)
+        for (int t0 = 0; t0 < p.K; t0 += tile)
         {
             int ka = t0 + tx;
             float av = 0f;
@@ -58,18 +71,18 @@ public sealed partial class GpuDevice
             {
                 av = p.TransA != 0 ? a[ka * p.M + row] : a[row * p.K + ka];
             }
-            tileA[ty * GemmTile + tx] = av;
+            tileA[ty * tile + tx] = av;
             int kb = t0 + ty;
             float bv = 0f;
             if (kb < p.K && col < p.N)
             {
                 bv = p.TransB != 0 ? b[col * p.K + kb] : b[kb * p.N + col];
             }
-            tileB[ty * GemmTile + tx] = bv;
+            tileB[ty * tile + tx] = bv;
             Group.Barrier();
-            for (int q = 0; q < GemmTile; q++)
+            for (int q = 0; q < tile; q++)
             {
-                sum += tileA[ty * GemmTile + q] * tileB[q * GemmTile + tx];
+                sum += tileA[ty * tile + q] * tileB[q * tile + tx];
             }
             Group.Barrier();
         }

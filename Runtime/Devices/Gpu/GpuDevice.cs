@@ -5,6 +5,9 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 
+// The CPU accelerator emits a dynamic assembly that must see the internal kernel-argument structs.
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("ILGPURuntime")]
+
 namespace Dsl.Devices.Gpu;
 
 /// <summary>
