@@ -274,12 +274,16 @@ public sealed partial class GpuDevice : Device
         where TDelegate : Delegate
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_kernels.TryGetValue(name, out var kernel))
+        // Locked so that two threads sharing the cached device never compile or register a kernel twice.
+        lock (_kernels)
         {
-            kernel = load(Accelerator);
-            _kernels[name] = kernel;
+            if (!_kernels.TryGetValue(name, out var kernel))
+            {
+                kernel = load(Accelerator);
+                _kernels[name] = kernel;
+            }
+            return (TDelegate)kernel;
         }
-        return (TDelegate)kernel;
     }
 
     private enum FloatScratch
@@ -321,7 +325,7 @@ public sealed partial class GpuDevice : Device
         return b.View.SubView(0, Math.Max(1, length));
     }
 
-    /// <summary>Grid size for one-dimensional launches; skips empty launches, which some backends reject.</summary>
+    /// <summary>True when there is nothing to launch: some backends reject empty grids.</summary>
     private static bool Empty(long count) => count <= 0;
 
     private static int Checked(long count, string op)

@@ -17,10 +17,12 @@ public sealed partial class GpuDevice
         long total = (long)batch * channels * spatial;
         RequireExact(x, total, op, "x");
         RequireExact(y, total, op, "y");
-        foreach (var (t, what) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar"), (saveMean, "saveMean"), (saveInvStd, "saveInvStd") })
-        {
-            RequireExact(t, channels, op, what);
-        }
+        RequireExact(gamma, channels, op, "gamma");
+        RequireExact(beta, channels, op, "beta");
+        RequireExact(runningMean, channels, op, "runningMean");
+        RequireExact(runningVar, channels, op, "runningVar");
+        RequireExact(saveMean, channels, op, "saveMean");
+        RequireExact(saveInvStd, channels, op, "saveInvStd");
         if (training && (long)batch * spatial < 1)
         {
             throw new ArgumentException($"{op}: training needs at least one value per channel, got batch {batch} x spatial {spatial}.");
@@ -49,10 +51,11 @@ public sealed partial class GpuDevice
         RequireExact(x, total, op, "x");
         RequireExact(dy, total, op, "dy");
         RequireExact(dx, total, op, "dx");
-        foreach (var (t, what) in new[] { (gamma, "gamma"), (saveMean, "saveMean"), (saveInvStd, "saveInvStd"), (dgamma, "dgamma"), (dbeta, "dbeta") })
-        {
-            RequireExact(t, channels, op, what);
-        }
+        RequireExact(gamma, channels, op, "gamma");
+        RequireExact(saveMean, channels, op, "saveMean");
+        RequireExact(saveInvStd, channels, op, "saveInvStd");
+        RequireExact(dgamma, channels, op, "dgamma");
+        RequireExact(dbeta, channels, op, "dbeta");
         var (xv, gv, sm, si, g, d, dg, db) = (F(x, op), F(gamma, op), F(saveMean, op), F(saveInvStd, op), F(dy, op), F(dx, op), F(dgamma, op), F(dbeta, op));
         if (channels == 0)
         {
