@@ -1,8 +1,339 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+// The CPU accelerator emits a dynamic assembly that must see the internal kernel-argument structs.
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("ILGPURuntime")]
+
 namespace Dsl.Devices.Gpu;
 
-/// <summary>ILGPU backend (being written).</summary>
-public static class GpuDevice
+/// <summary>
+/// The ILGPU backend: every <see cref="Device"/> kernel as an ILGPU kernel, on CUDA, OpenCL or ILGPU's CPU
+/// accelerator (which emulates GPU threads; fit for tests on tiny shapes only).
+/// </summary>
+/// <remarks>
+/// Contexts are slow to create and kernels compile when loaded, so there is one device per accelerator kind,
+/// created on first use, and each kernel is loaded once per device. Work is queued on the accelerator's
+/// default stream; <see cref="Download(Tensor, Span{float})"/> and <see cref="Synchronize"/> wait for it.
+/// Instances are not thread-safe, as a GPU stream is not.
+/// </remarks>
+public sealed partial class GpuDevice : Device
 {
-    public static Device CreateBest(bool allowCpuAccelerator) => throw new NotSupportedException("The GPU backend is not built yet.");
-    public static Device CreateCpuAccelerator() => throw new NotSupportedException("The GPU backend is not built yet.");
+    private static readonly object Gate = new();
+    private static GpuDevice? _best;
+    private static GpuDevice? _cpu;
+
+    private readonly Context _context;
+    private readonly Dictionary<string, Delegate> _kernels = new(StringComparer.Ordinal);
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>?[] _floatScratch = new MemoryBuffer1D<float, Stride1D.Dense>?[(int)FloatScratch.Count];
+    private readonly MemoryBuffer1D<int, Stride1D.Dense>?[] _intScratch = new MemoryBuffer1D<int, Stride1D.Dense>?[(int)IntScratch.Count];
+    private readonly int[] _oneInt = new int[1];
+    private bool _disposed;
+
+    private GpuDevice(Context context, Accelerator accelerator, string name)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        Name = name;
+    }
+
+    /// <summary>The ILGPU accelerator this device launches on.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>True for ILGPU's CPU accelerator (thread emulation), false for CUDA and OpenCL.</summary>
+    public bool IsCpuAccelerator => Accelerator.AcceleratorType == AcceleratorType.CPU;
+
+    public override string Name { get; }
+
+    /// <summary>
+    /// The best accelerator present: CUDA, then OpenCL, then (when <paramref name="allowCpuAccelerator"/>) ILGPU's
+    /// CPU accelerator. Cached: repeated calls return the same device until it is disposed.
+    /// </summary>
+    public static Device CreateBest(bool allowCpuAccelerator)
+    {
+        lock (Gate)
+        {
+            if (_best is { _disposed: false })
+            {
+                return _best;
+            }
+            var context = Context.Create(b => b.Default().EnableAlgorithms());
+            Accelerator? accelerator = null;
+            try
+            {
+                var cuda = context.GetCudaDevices();
+                if (cuda.Count > 0)
+                {
+                    accelerator = cuda[0].CreateAccelerator(context);
+                }
+                else
+                {
+                    var cl = context.GetCLDevices();
+                    if (cl.Count > 0)
+                    {
+                        accelerator = cl[0].CreateAccelerator(context);
+                    }
+                }
+            }
+            catch
+            {
+                accelerator?.Dispose();
+                context.Dispose();
+                throw;
+            }
+            if (accelerator is not null)
+            {
+                _best = new GpuDevice(context, accelerator, $"gpu ({accelerator.Name}, {accelerator.AcceleratorType})");
+                return _best;
+            }
+            context.Dispose();
+        }
+        if (allowCpuAccelerator)
+        {
+            return CreateCpuAccelerator();
+        }
+        throw new NotSupportedException(
+            "No CUDA or OpenCL device was found. Use Device.Cpu, or Device.Gpu(allowCpuAccelerator: true) (\"gpu:cpu\") " +
+            "for ILGPU's CPU accelerator, which emulates GPU threads and is only fit for tests.");
+    }
+
+    /// <summary>ILGPU's CPU accelerator (cached): runs the GPU kernels on emulated threads, for tests on machines without a GPU.</summary>
+    public static Device CreateCpuAccelerator()
+    {
+        lock (Gate)
+        {
+            if (_cpu is { _disposed: false })
+            {
+                return _cpu;
+            }
+            var context = Context.Create(b => b.Default().EnableAlgorithms());
+            try
+            {
+                var accelerator = context.CreateCPUAccelerator(0);
+                _cpu = new GpuDevice(context, accelerator, "gpu (CPU accelerator)");
+                return _cpu;
+            }
+            catch
+            {
+                context.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Releases the accelerator and its context; the next <c>Device.Gpu()</c> creates a fresh one.</summary>
+    public override void Dispose()
+    {
+        lock (Gate)
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                foreach (var b in _floatScratch)
+                {
+                    b?.Dispose();
+                }
+                foreach (var b in _intScratch)
+                {
+                    b?.Dispose();
+                }
+                _kernels.Clear();
+                Accelerator.Dispose();
+                _context.Dispose();
+                if (ReferenceEquals(_best, this))
+                {
+                    _best = null;
+                }
+                if (ReferenceEquals(_cpu, this))
+                {
+                    _cpu = null;
+                }
+            }
+        }
+        base.Dispose();
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    protected internal override Storage AllocateStorage(DType dtype, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new GpuStorage(this, dtype, length);
+    }
+
+    public override void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        CheckHostLength(source.Length, destination, nameof(Upload));
+        if (source.Length > 0)
+        {
+            F(destination, nameof(Upload)).CopyFromCPU(Stream, source);
+        }
+    }
+
+    public override void Upload(ReadOnlySpan<long> source, Tensor destination)
+    {
+        CheckHostLength(source.Length, destination, nameof(Upload));
+        if (source.Length > 0)
+        {
+            L(destination, nameof(Upload)).CopyFromCPU(Stream, source);
+        }
+    }
+
+    public override void Upload(ReadOnlySpan<int> source, Tensor destination)
+    {
+        CheckHostLength(source.Length, destination, nameof(Upload));
+        if (source.Length > 0)
+        {
+            I(destination, nameof(Upload)).CopyFromCPU(Stream, source);
+        }
+    }
+
+    public override void Download(Tensor source, Span<float> destination)
+    {
+        CheckHostLength(destination.Length, source, nameof(Download));
+        if (destination.Length > 0)
+        {
+            F(source, nameof(Download)).CopyToCPU(Stream, destination);
+        }
+        Stream.Synchronize();
+    }
+
+    public override void Download(Tensor source, Span<long> destination)
+    {
+        CheckHostLength(destination.Length, source, nameof(Download));
+        if (destination.Length > 0)
+        {
+            L(source, nameof(Download)).CopyToCPU(Stream, destination);
+        }
+        Stream.Synchronize();
+    }
+
+    public override void Download(Tensor source, Span<int> destination)
+    {
+        CheckHostLength(destination.Length, source, nameof(Download));
+        if (destination.Length > 0)
+        {
+            I(source, nameof(Download)).CopyToCPU(Stream, destination);
+        }
+        Stream.Synchronize();
+    }
+
+    public override void Synchronize() => Accelerator.Synchronize();
+
+    // ------------------------------------------------------------------ helpers for the kernel files
+
+    private AcceleratorStream Stream => Accelerator.DefaultStream;
+
+    /// <summary>The elements of a float32 tensor on this device, as a view of its storage.</summary>
+    internal ArrayView1D<float, Stride1D.Dense> F(Tensor t, string op = "kernel")
+    {
+        var s = Storage(t, op);
+        var b = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        return b.View.SubView(t.Offset, t.Length);
+    }
+
+    /// <summary>The elements of an int64 tensor on this device.</summary>
+    internal ArrayView1D<long, Stride1D.Dense> L(Tensor t, string op = "kernel")
+    {
+        var s = Storage(t, op);
+        var b = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        return b.View.SubView(t.Offset, t.Length);
+    }
+
+    /// <summary>The elements of an int32 tensor on this device.</summary>
+    internal ArrayView1D<int, Stride1D.Dense> I(Tensor t, string op = "kernel")
+    {
+        var s = Storage(t, op);
+        var b = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        return b.View.SubView(t.Offset, t.Length);
+    }
+
+    private GpuStorage Storage(Tensor t, string op)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (t.Storage is not GpuStorage s || !ReferenceEquals(s.Device, this))
+        {
+            throw new ArgumentException($"{op}: {t} is not on {Name}; move it with .To(device).");
+        }
+        return s;
+    }
+
+    private static void CheckHostLength(int hostLength, Tensor t, string op)
+    {
+        if (hostLength != t.Length)
+        {
+            throw new ArgumentException($"{op}: the host span has {hostLength} elements but {t} has {t.Length}.");
+        }
+    }
+
+    /// <summary>A kernel, loaded (compiled) on first use and cached for the life of this device.</summary>
+    private TDelegate Kernel<TDelegate>(string name, Func<Accelerator, TDelegate> load)
+        where TDelegate : Delegate
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        // Locked so that two threads sharing the cached device never compile or register a kernel twice.
+        lock (_kernels)
+        {
+            if (!_kernels.TryGetValue(name, out var kernel))
+            {
+                kernel = load(Accelerator);
+                _kernels[name] = kernel;
+            }
+            return (TDelegate)kernel;
+        }
+    }
+
+    private enum FloatScratch
+    {
+        RowValues,
+        Columns,
+        Product,
+        ChannelSums,
+        Count,
+    }
+
+    private enum IntScratch
+    {
+        RowFlags,
+        Result,
+        Count,
+    }
+
+    /// <summary>A workspace of at least <paramref name="length"/> floats, grown (never shrunk) and reused across calls.</summary>
+    private ArrayView<float> Scratch(FloatScratch slot, long length) => Grow(_floatScratch, (int)slot, length);
+
+    private ArrayView<int> Scratch(IntScratch slot, long length) => Grow(_intScratch, (int)slot, length);
+
+    private ArrayView<T> Grow<T>(MemoryBuffer1D<T, Stride1D.Dense>?[] slots, int slot, long length)
+        where T : unmanaged
+    {
+        var b = slots[slot];
+        if (b is null || b.Length < length)
+        {
+            if (b is not null)
+            {
+                // Queued kernels may still read the old buffer.
+                Accelerator.Synchronize();
+                b.Dispose();
+            }
+            b = Accelerator.Allocate1D<T>(Math.Max(1, Math.Max(length, (b?.Length ?? 0) * 3 / 2)));
+            slots[slot] = b;
+        }
+        return b.View.SubView(0, Math.Max(1, length));
+    }
+
+    /// <summary>True when there is nothing to launch: some backends reject empty grids.</summary>
+    private static bool Empty(long count) => count <= 0;
+
+    private static int Checked(long count, string op)
+    {
+        if (count > int.MaxValue)
+        {
+            throw new NotSupportedException($"{op}: {count} elements exceed the 2^31 threads one launch indexes.");
+        }
+        return (int)count;
+    }
 }

@@ -1,0 +1,199 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Dsl.Devices.Gpu;
+
+/// <summary>
+/// Batch normalisation (Ioffe and Szegedy, 2015; PyTorch's <c>nn.BatchNorm2d</c>). Per-channel statistics run one
+/// thread per channel in a fixed order; the elementwise passes run one thread per element.
+/// </summary>
+public sealed partial class GpuDevice
+{
+    public override void BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
+    {
+        const string op = nameof(BatchNorm);
+        CheckBatchNormSizes(batch, channels, spatial, op);
+        long total = (long)batch * channels * spatial;
+        RequireExact(x, total, op, "x");
+        RequireExact(y, total, op, "y");
+        RequireExact(gamma, channels, op, "gamma");
+        RequireExact(beta, channels, op, "beta");
+        RequireExact(runningMean, channels, op, "runningMean");
+        RequireExact(runningVar, channels, op, "runningVar");
+        RequireExact(saveMean, channels, op, "saveMean");
+        RequireExact(saveInvStd, channels, op, "saveInvStd");
+        if (training && (long)batch * spatial < 1)
+        {
+            throw new ArgumentException($"{op}: training needs at least one value per channel, got batch {batch} x spatial {spatial}.");
+        }
+        var (xv, gv, bv, rm, rv, sm, si, yv) = (F(x, op), F(gamma, op), F(beta, op), F(runningMean, op), F(runningVar, op), F(saveMean, op), F(saveInvStd, op), F(y, op));
+        if (channels == 0)
+        {
+            return;
+        }
+        var args = new BatchNormArgs(batch, channels, spatial, training ? 1 : 0, momentum, eps, 0);
+        Kernel(nameof(BatchNormStatsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormStatsKernel))(
+            channels, xv, rm, rv, sm, si, args);
+        if (total > 0)
+        {
+            Kernel(nameof(BatchNormNormalizeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormNormalizeKernel))(
+                Checked(total, op), xv, gv, bv, sm, si, yv, args);
+        }
+    }
+
+    public override void BatchNormBackward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
+        Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)
+    {
+        const string op = nameof(BatchNormBackward);
+        CheckBatchNormSizes(batch, channels, spatial, op);
+        long total = (long)batch * channels * spatial;
+        RequireExact(x, total, op, "x");
+        RequireExact(dy, total, op, "dy");
+        RequireExact(dx, total, op, "dx");
+        RequireExact(gamma, channels, op, "gamma");
+        RequireExact(saveMean, channels, op, "saveMean");
+        RequireExact(saveInvStd, channels, op, "saveInvStd");
+        RequireExact(dgamma, channels, op, "dgamma");
+        RequireExact(dbeta, channels, op, "dbeta");
+        var (xv, gv, sm, si, g, d, dg, db) = (F(x, op), F(gamma, op), F(saveMean, op), F(saveInvStd, op), F(dy, op), F(dx, op), F(dgamma, op), F(dbeta, op));
+        if (channels == 0)
+        {
+            return;
+        }
+        var sums = Scratch(FloatScratch.ChannelSums, 2L * channels);
+        var args = new BatchNormArgs(batch, channels, spatial, training ? 1 : 0, 0f, 0f, accumulateDx ? 1 : 0);
+        Kernel(nameof(BatchNormBackwardStatsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardStatsKernel))(
+            channels, xv, g, sm, si, dg, db, sums, args);
+        if (total > 0)
+        {
+            Kernel(nameof(BatchNormBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardKernel))(
+                Checked(total, op), xv, gv, sm, si, g, d, sums, args);
+        }
+    }
+
+    private static void CheckBatchNormSizes(int batch, int channels, int spatial, string op)
+    {
+        if (batch < 0 || channels < 0 || spatial < 0)
+        {
+            throw new ArgumentException($"{op}: negative size batch {batch}, channels {channels}, spatial {spatial}.");
+        }
+    }
+
+    internal readonly record struct BatchNormArgs(int N, int C, int S, int Training, float Momentum, float Eps, int Accumulate);
+
+    // ------------------------------------------------------------------ kernels
+
+    /// <summary>
+    /// Training: mean and biased variance of the channel (two passes, compensated sums), saved for backward; the running
+    /// statistics move by momentum towards the mean and the unbiased variance. Evaluation: the running statistics are saved.
+    /// </summary>
+    internal static void BatchNormStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> runningMean, ArrayView<float> runningVar,
+        ArrayView<float> saveMean, ArrayView<float> saveInvStd, BatchNormArgs a)
+    {
+        if (a.Training == 0)
+        {
+            saveMean[c] = runningMean[c];
+            saveInvStd[c] = 1f / MathF.Sqrt(runningVar[c] + a.Eps);
+            return;
+        }
+        int count = a.N * a.S;
+        float sum = 0f;
+        float carry = 0f;
+        for (int n = 0; n < a.N; n++)
+        {
+            int start = (n * a.C + c) * a.S;
+            for (int s = 0; s < a.S; s++)
+            {
+                float v = x[start + s] - carry;
+                float t = sum + v;
+                carry = (t - sum) - v;
+                sum = t;
+            }
+        }
+        float mean = sum / count;
+        sum = 0f;
+        carry = 0f;
+        for (int n = 0; n < a.N; n++)
+        {
+            int start = (n * a.C + c) * a.S;
+            for (int s = 0; s < a.S; s++)
+            {
+                float d = x[start + s] - mean;
+                float v = d * d - carry;
+                float t = sum + v;
+                carry = (t - sum) - v;
+                sum = t;
+            }
+        }
+        float variance = sum / count;
+        float unbiased = count > 1 ? sum / (count - 1) : variance;
+        saveMean[c] = mean;
+        saveInvStd[c] = 1f / MathF.Sqrt(variance + a.Eps);
+        runningMean[c] = (1f - a.Momentum) * runningMean[c] + a.Momentum * mean;
+        runningVar[c] = (1f - a.Momentum) * runningVar[c] + a.Momentum * unbiased;
+    }
+
+    internal static void BatchNormNormalizeKernel(Index1D i, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta,
+        ArrayView<float> saveMean, ArrayView<float> saveInvStd, ArrayView<float> y, BatchNormArgs a)
+    {
+        int c = (i / a.S) % a.C;
+        y[i] = (x[i] - saveMean[c]) * saveInvStd[c] * gamma[c] + beta[c];
+    }
+
+    /// <summary>sum(dy) and sum(dy * xhat) per channel: the parameter gradients, kept for the dx pass.</summary>
+    internal static void BatchNormBackwardStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> saveMean,
+        ArrayView<float> saveInvStd, ArrayView<float> dgamma, ArrayView<float> dbeta, ArrayView<float> sums, BatchNormArgs a)
+    {
+        float mean = saveMean[c];
+        float invStd = saveInvStd[c];
+        float sumDy = 0f;
+        float carryDy = 0f;
+        float sumDyXhat = 0f;
+        float carryXhat = 0f;
+        for (int n = 0; n < a.N; n++)
+        {
+            int start = (n * a.C + c) * a.S;
+            for (int s = 0; s < a.S; s++)
+            {
+                float g = dy[start + s];
+                float v = g - carryDy;
+                float t = sumDy + v;
+                carryDy = (t - sumDy) - v;
+                sumDy = t;
+                float u = g * (x[start + s] - mean) * invStd - carryXhat;
+                float t2 = sumDyXhat + u;
+                carryXhat = (t2 - sumDyXhat) - u;
+                sumDyXhat = t2;
+            }
+        }
+        dgamma[c] += sumDyXhat;
+        dbeta[c] += sumDy;
+        sums[c] = sumDy;
+        sums[a.C + c] = sumDyXhat;
+    }
+
+    /// <summary>
+    /// Training: dx = gamma * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat)), the batch statistics' own gradient
+    /// included; evaluation: dx = dy * gamma * invstd.
+    /// </summary>
+    internal static void BatchNormBackwardKernel(Index1D i, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> saveMean,
+        ArrayView<float> saveInvStd, ArrayView<float> dy, ArrayView<float> dx, ArrayView<float> sums, BatchNormArgs a)
+    {
+        int c = (i / a.S) % a.C;
+        float invStd = saveInvStd[c];
+        float scale = gamma[c] * invStd;
+        float v;
+        if (a.Training != 0)
+        {
+            float m = a.N * a.S;
+            float xhat = (x[i] - saveMean[c]) * invStd;
+            v = scale / m * (m * dy[i] - sums[c] - xhat * sums[a.C + c]);
+        }
+        else
+        {
+            v = dy[i] * scale;
+        }
+        dx[i] = a.Accumulate != 0 ? dx[i] + v : v;
+    }
+}
