@@ -48,7 +48,21 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(outputs, static (spc, output) =>
         {
-            foreach (var d in output.Diagnostics)
+            if (output.Source is not null)
+            {
+                string hint = (output.Namespace is null ? "" : output.Namespace + ".") + output.ClassName + ".g.cs";
+                spc.AddSource(hint, SourceText.From(output.Source, System.Text.Encoding.UTF8));
+            }
+        });
+
+        // 4. Report: diagnostics are rebuilt against the compilation's own syntax trees, so they carry real
+        //    source locations and '#pragma warning disable' works. Only this light step sees the compilation.
+        var diagnostics = outputs
+            .Select(static (output, _) => output.Diagnostics)
+            .Combine(context.CompilationProvider);
+        context.RegisterSourceOutput(diagnostics, static (spc, pair) =>
+        {
+            foreach (var d in pair.Left)
             {
                 var descriptor = Descriptors.Find(d.Id);
                 if (descriptor is null)
@@ -58,16 +72,23 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 var additional = new Location[d.AdditionalLocations.Count];
                 for (int i = 0; i < additional.Length; i++)
                 {
-                    additional[i] = d.AdditionalLocations[i].ToLocation();
+                    additional[i] = ToLocation(d.AdditionalLocations[i], pair.Right);
                 }
-                spc.ReportDiagnostic(Diagnostic.Create(descriptor, d.Location.ToLocation(), additional, System.Linq.Enumerable.ToArray(d.Arguments.Items)));
-            }
-            if (output.Source is not null)
-            {
-                string hint = (output.Namespace is null ? "" : output.Namespace + ".") + output.ClassName + ".g.cs";
-                spc.AddSource(hint, SourceText.From(output.Source, System.Text.Encoding.UTF8));
+                spc.ReportDiagnostic(Diagnostic.Create(descriptor, ToLocation(d.Location, pair.Right), additional, System.Linq.Enumerable.ToArray(d.Arguments.Items)));
             }
         });
+    }
+
+    private static Location ToLocation(LocationInfo info, Compilation compilation)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            if (tree.FilePath == info.FilePath && info.Span.End <= tree.Length)
+            {
+                return Location.Create(tree, info.Span);
+            }
+        }
+        return info.ToLocation();
     }
 
     /// <summary>
