@@ -93,10 +93,10 @@ public sealed partial class CpuDevice
     {
         const string op = nameof(Conv2dBackward);
         ConvPlan.Validate(g, x, w, db, dy, op, "dy", "db");
-        ConvPlan.Expect(dw, g.WeightLength, op, "dw", $"[{g.OutChannels},{g.InChannels / g.Groups},{g.KernelH},{g.KernelW}]");
+        ConvPlan.Expect(dw, g.WeightLength, op, "dw", g.OutChannels, g.InChannels / g.Groups, g.KernelH, g.KernelW);
         if (dx is not null)
         {
-            ConvPlan.Expect(dx, g.InputLength, op, "dx", $"[{g.Batch},{g.InChannels},{g.Height},{g.Width}]");
+            ConvPlan.Expect(dx, g.InputLength, op, "dx", g.Batch, g.InChannels, g.Height, g.Width);
         }
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, op, out int xo);

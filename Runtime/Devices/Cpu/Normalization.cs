@@ -14,10 +14,12 @@ public sealed partial class CpuDevice
     {
         const string op = nameof(BatchNorm);
         ValidateBatchNorm(x, y, batch, channels, spatial, op, "y");
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar"), (saveMean, "saveMean"), (saveInvStd, "saveInvStd") })
-        {
-            ConvPlan.Expect(t, channels, op, name, $"[{channels}]");
-        }
+        ExpectChannels(gamma, channels, op, nameof(gamma));
+        ExpectChannels(beta, channels, op, nameof(beta));
+        ExpectChannels(runningMean, channels, op, nameof(runningMean));
+        ExpectChannels(runningVar, channels, op, nameof(runningVar));
+        ExpectChannels(saveMean, channels, op, nameof(saveMean));
+        ExpectChannels(saveInvStd, channels, op, nameof(saveInvStd));
         long count = (long)batch * spatial;
         if (training && count < 2)
         {
@@ -83,11 +85,12 @@ public sealed partial class CpuDevice
     {
         const string op = nameof(BatchNormBackward);
         ValidateBatchNorm(x, dy, batch, channels, spatial, op, "dy");
-        ConvPlan.Expect(dx, (long)batch * channels * spatial, op, "dx", $"[{batch},{channels},{spatial}]");
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (saveMean, "saveMean"), (saveInvStd, "saveInvStd"), (dgamma, "dgamma"), (dbeta, "dbeta") })
-        {
-            ConvPlan.Expect(t, channels, op, name, $"[{channels}]");
-        }
+        ConvPlan.Expect(dx, (long)batch * channels * spatial, op, "dx", batch, channels, spatial);
+        ExpectChannels(gamma, channels, op, nameof(gamma));
+        ExpectChannels(saveMean, channels, op, nameof(saveMean));
+        ExpectChannels(saveInvStd, channels, op, nameof(saveInvStd));
+        ExpectChannels(dgamma, channels, op, nameof(dgamma));
+        ExpectChannels(dbeta, channels, op, nameof(dbeta));
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
@@ -146,14 +149,19 @@ public sealed partial class CpuDevice
         });
     }
 
+    private static void ExpectChannels(Tensor t, int channels, string op, string what)
+    {
+        ConvPlan.Expect(t, channels, op, what, channels);
+    }
+
     private static void ValidateBatchNorm(Tensor x, Tensor y, int batch, int channels, int spatial, string op, string yName)
     {
         if (batch < 1 || channels < 1 || spatial < 1)
         {
             throw new ArgumentException($"{op}: sizes must be positive, got [{batch},{channels},{spatial}].");
         }
-        ConvPlan.Expect(x, (long)batch * channels * spatial, op, "x", $"[{batch},{channels},{spatial}]");
-        ConvPlan.Expect(y, (long)batch * channels * spatial, op, yName, $"[{batch},{channels},{spatial}]");
+        ConvPlan.Expect(x, (long)batch * channels * spatial, op, "x", batch, channels, spatial);
+        ConvPlan.Expect(y, (long)batch * channels * spatial, op, yName, batch, channels, spatial);
     }
 
     /// <summary>Sum of (x - mean)^2 in float lanes, returned as a double.</summary>

@@ -12,7 +12,7 @@ public sealed partial class CpuDevice
     {
         const string op = nameof(MaxPool2d);
         ValidatePool(g, x, y, op, "y");
-        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", $"[{g.Batch},{g.Channels},{g.OutHeight},{g.OutWidth}]");
+        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
@@ -43,7 +43,7 @@ public sealed partial class CpuDevice
     {
         const string op = nameof(MaxPool2dBackward);
         ValidatePool(g, dx, dy, op, "dy", "dx");
-        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", $"[{g.Batch},{g.Channels},{g.OutHeight},{g.OutWidth}]");
+        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
@@ -309,8 +309,8 @@ public sealed partial class CpuDevice
         {
             throw new ArgumentException($"{op}: the padded input {g.Height + 2 * g.PadH}x{g.Width + 2 * g.PadW} is smaller than the kernel {g.KernelH}x{g.KernelW}.");
         }
-        ConvPlan.Expect(x, g.InputLength, op, xName, $"[{g.Batch},{g.Channels},{g.Height},{g.Width}]");
-        ConvPlan.Expect(y, g.OutputLength, op, yName, $"[{g.Batch},{g.Channels},{g.OutHeight},{g.OutWidth}]");
+        ConvPlan.Expect(x, g.InputLength, op, xName, g.Batch, g.Channels, g.Height, g.Width);
+        ConvPlan.Expect(y, g.OutputLength, op, yName, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
     }
 
     private static void ValidateAdaptive(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth,
@@ -320,7 +320,7 @@ public sealed partial class CpuDevice
         {
             throw new ArgumentException($"{op}: sizes must be positive, got [{batch},{channels},{height},{width}] -> {outHeight}x{outWidth}.");
         }
-        ConvPlan.Expect(x, (long)batch * channels * height * width, op, xName, $"[{batch},{channels},{height},{width}]");
-        ConvPlan.Expect(y, (long)batch * channels * outHeight * outWidth, op, yName, $"[{batch},{channels},{outHeight},{outWidth}]");
+        ConvPlan.Expect(x, (long)batch * channels * height * width, op, xName, batch, channels, height, width);
+        ConvPlan.Expect(y, (long)batch * channels * outHeight * outWidth, op, yName, batch, channels, outHeight, outWidth);
     }
 }

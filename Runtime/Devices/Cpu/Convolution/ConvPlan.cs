@@ -70,21 +70,21 @@ internal readonly struct ConvPlan
                 $"{op}: the padded input {g.Height + g.PadTop + g.PadBottom}x{g.Width + g.PadLeft + g.PadRight} is smaller than the dilated kernel "
                 + $"{g.DilationH * (g.KernelH - 1) + 1}x{g.DilationW * (g.KernelW - 1) + 1}.");
         }
-        Expect(x, g.InputLength, op, "x", $"[{g.Batch},{g.InChannels},{g.Height},{g.Width}]");
-        Expect(w, g.WeightLength, op, "weight", $"[{g.OutChannels},{g.InChannels / g.Groups},{g.KernelH},{g.KernelW}]");
+        Expect(x, g.InputLength, op, "x", g.Batch, g.InChannels, g.Height, g.Width);
+        Expect(w, g.WeightLength, op, "weight", g.OutChannels, g.InChannels / g.Groups, g.KernelH, g.KernelW);
         if (b is not null)
         {
-            Expect(b, g.OutChannels, op, bName, $"[{g.OutChannels}]");
+            Expect(b, g.OutChannels, op, bName, g.OutChannels);
         }
-        Expect(y, g.OutputLength, op, yName, $"[{g.Batch},{g.OutChannels},{g.OutHeight},{g.OutWidth}]");
+        Expect(y, g.OutputLength, op, yName, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
     }
 
     /// <summary>Requires <paramref name="t"/> to hold exactly <paramref name="length"/> elements.</summary>
-    public static void Expect(Tensor t, long length, string op, string what, string shape)
+    public static void Expect(Tensor t, long length, string op, string what, params ReadOnlySpan<int> shape)
     {
         if (t.Length != length)
         {
-            throw new ArgumentException($"{op}: {what} should be {shape} ({length} elements) but is {t} ({t.Length} elements).");
+            throw new ArgumentException($"{op}: {what} should be {Tensor.FormatShape(shape)} ({length} elements) but is {t} ({t.Length} elements).");
         }
     }
 }
