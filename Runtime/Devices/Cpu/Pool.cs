@@ -1,11 +1,326 @@
+using System.Numerics.Tensors;
+using Dsl.Devices.Cpu.Convolution;
+
 namespace Dsl.Devices.Cpu;
 
+// Pooling with PyTorch's arithmetic (ceil_mode off): windows start at o*stride - pad, padding never wins a max
+// (PyTorch pads with -inf) and counts in an average's divisor only with count_include_pad. Work is split over
+// the N*C planes, which are independent, so the backward scatters never race.
 public sealed partial class CpuDevice
 {
-    public override void MaxPool2d(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g) => throw new NotImplementedException();
-    public override void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate) => throw new NotImplementedException();
-    public override void AvgPool2d(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad) => throw new NotImplementedException();
-    public override void AvgPool2dBackward(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate) => throw new NotImplementedException();
-    public override void AdaptiveAvgPool2d(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth) => throw new NotImplementedException();
-    public override void AdaptiveAvgPool2dBackward(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate) => throw new NotImplementedException();
+    public override void MaxPool2d(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g)
+    {
+        const string op = nameof(MaxPool2d);
+        ValidatePool(g, x, y, op, "y");
+        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        var ia = HostBuffers.Ints(argmax, op, out int io);
+        var geo = g;
+        int plane = g.Height * g.Width;
+        int outPlane = g.OutHeight * g.OutWidth;
+        bool twoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 };
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var xs = xa.AsSpan(xo + pl * plane, plane);
+                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
+                var idx = ia.AsSpan(io + pl * outPlane, outPlane);
+                if (twoByTwo)
+                {
+                    MaxPool2x2(xs, geo.Width, geo.OutHeight, geo.OutWidth, pl * plane, ys, idx);
+                }
+                else
+                {
+                    MaxPoolPlane(xs, geo, pl * plane, ys, idx);
+                }
+            }
+        });
+    }
+
+    public override void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
+    {
+        const string op = nameof(MaxPool2dBackward);
+        ValidatePool(g, dx, dy, op, "dy", "dx");
+        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        var ia = HostBuffers.Ints(argmax, op, out int io);
+        int plane = g.Height * g.Width;
+        int outPlane = g.OutHeight * g.OutWidth;
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
+                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
+                var idx = ia.AsSpan(io + pl * outPlane, outPlane);
+                if (!accumulate)
+                {
+                    dxs.Clear();
+                }
+                int first = pl * plane;
+                for (int o = 0; o < dys.Length; o++)
+                {
+                    int k = idx[o] - first;
+                    if ((uint)k >= (uint)plane)
+                    {
+                        throw new ArgumentException($"{op}: argmax {idx[o]} at output {pl * outPlane + o} lies outside its input plane; was it filled by {nameof(MaxPool2d)} with this geometry?");
+                    }
+                    dxs[k] += dys[o];
+                }
+            }
+        });
+    }
+
+    public override void AvgPool2d(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
+    {
+        const string op = nameof(AvgPool2d);
+        ValidatePool(g, x, y, op, "y");
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        var geo = g;
+        int plane = g.Height * g.Width;
+        int outPlane = g.OutHeight * g.OutWidth;
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var xs = xa.AsSpan(xo + pl * plane, plane);
+                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
+                for (int oh = 0; oh < geo.OutHeight; oh++)
+                {
+                    var (h0, h1, hAll) = Window(oh, geo.StrideH, geo.PadH, geo.KernelH, geo.Height);
+                    for (int ow = 0; ow < geo.OutWidth; ow++)
+                    {
+                        var (w0, w1, wAll) = Window(ow, geo.StrideW, geo.PadW, geo.KernelW, geo.Width);
+                        float sum = 0f;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            sum += TensorPrimitives.Sum(xs.Slice(ih * geo.Width + w0, w1 - w0));
+                        }
+                        int divisor = countIncludePad ? hAll * wAll : (h1 - h0) * (w1 - w0);
+                        ys[oh * geo.OutWidth + ow] = sum / divisor;
+                    }
+                }
+            }
+        });
+    }
+
+    public override void AvgPool2dBackward(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate)
+    {
+        const string op = nameof(AvgPool2dBackward);
+        ValidatePool(g, dx, dy, op, "dy", "dx");
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        var geo = g;
+        int plane = g.Height * g.Width;
+        int outPlane = g.OutHeight * g.OutWidth;
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
+                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
+                if (!accumulate)
+                {
+                    dxs.Clear();
+                }
+                for (int oh = 0; oh < geo.OutHeight; oh++)
+                {
+                    var (h0, h1, hAll) = Window(oh, geo.StrideH, geo.PadH, geo.KernelH, geo.Height);
+                    for (int ow = 0; ow < geo.OutWidth; ow++)
+                    {
+                        var (w0, w1, wAll) = Window(ow, geo.StrideW, geo.PadW, geo.KernelW, geo.Width);
+                        int divisor = countIncludePad ? hAll * wAll : (h1 - h0) * (w1 - w0);
+                        float v = dys[oh * geo.OutWidth + ow] / divisor;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            var row = dxs.Slice(ih * geo.Width + w0, w1 - w0);
+                            TensorPrimitives.Add(row, v, row);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    public override void AdaptiveAvgPool2d(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth)
+    {
+        const string op = nameof(AdaptiveAvgPool2d);
+        ValidateAdaptive(x, y, batch, channels, height, width, outHeight, outWidth, op, "x", "y");
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        int plane = height * width;
+        int outPlane = outHeight * outWidth;
+        ParallelRange(batch * channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var xs = xa.AsSpan(xo + pl * plane, plane);
+                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int h0 = oh * height / outHeight;
+                    int h1 = ((oh + 1) * height + outHeight - 1) / outHeight;
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int w0 = ow * width / outWidth;
+                        int w1 = ((ow + 1) * width + outWidth - 1) / outWidth;
+                        float sum = 0f;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            sum += TensorPrimitives.Sum(xs.Slice(ih * width + w0, w1 - w0));
+                        }
+                        ys[oh * outWidth + ow] = sum / ((h1 - h0) * (w1 - w0));
+                    }
+                }
+            }
+        });
+    }
+
+    public override void AdaptiveAvgPool2dBackward(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate)
+    {
+        const string op = nameof(AdaptiveAvgPool2dBackward);
+        ValidateAdaptive(dx, dy, batch, channels, height, width, outHeight, outWidth, op, "dx", "dy");
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        int plane = height * width;
+        int outPlane = outHeight * outWidth;
+        ParallelRange(batch * channels, Math.Max(1, 16384 / plane), (s, e) =>
+        {
+            for (int pl = s; pl < e; pl++)
+            {
+                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
+                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
+                if (!accumulate)
+                {
+                    dxs.Clear();
+                }
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int h0 = oh * height / outHeight;
+                    int h1 = ((oh + 1) * height + outHeight - 1) / outHeight;
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int w0 = ow * width / outWidth;
+                        int w1 = ((ow + 1) * width + outWidth - 1) / outWidth;
+                        float v = dys[oh * outWidth + ow] / ((h1 - h0) * (w1 - w0));
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            var row = dxs.Slice(ih * width + w0, w1 - w0);
+                            TensorPrimitives.Add(row, v, row);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Input rows [lo, hi) of window <paramref name="o"/> after clipping to the image, and its size counting padding.</summary>
+    private static (int Lo, int Hi, int Padded) Window(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad;
+        int end = Math.Min(start + kernel, size + pad);
+        int padded = end - start;
+        return (Math.Max(start, 0), Math.Min(end, size), padded);
+    }
+
+    // PyTorch's CPU max pool: the first maximum in row-major window order wins; a NaN always takes over.
+    private static void MaxPoolPlane(ReadOnlySpan<float> xs, in Pool2dGeometry g, int first, Span<float> ys, Span<int> idx)
+    {
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            var (h0, h1, _) = Window(oh, g.StrideH, g.PadH, g.KernelH, g.Height);
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                var (w0, w1, _) = Window(ow, g.StrideW, g.PadW, g.KernelW, g.Width);
+                float best = float.NegativeInfinity;
+                int at = h0 * g.Width + w0;
+                for (int ih = h0; ih < h1; ih++)
+                {
+                    for (int iw = w0; iw < w1; iw++)
+                    {
+                        float v = xs[ih * g.Width + iw];
+                        if (v > best || float.IsNaN(v))
+                        {
+                            best = v;
+                            at = ih * g.Width + iw;
+                        }
+                    }
+                }
+                ys[oh * g.OutWidth + ow] = best;
+                idx[oh * g.OutWidth + ow] = first + at;
+            }
+        }
+    }
+
+    // The common 2x2 stride-2 unpadded case, unrolled; same tie and NaN rules as MaxPoolPlane.
+    private static void MaxPool2x2(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx)
+    {
+        for (int oh = 0; oh < outHeight; oh++)
+        {
+            int r0 = 2 * oh * width;
+            var top = xs.Slice(r0, 2 * outWidth);
+            var bottom = xs.Slice(r0 + width, 2 * outWidth);
+            var yRow = ys.Slice(oh * outWidth, outWidth);
+            var iRow = idx.Slice(oh * outWidth, outWidth);
+            for (int ow = 0; ow < yRow.Length; ow++)
+            {
+                int c = 2 * ow;
+                float best = top[c];
+                int at = r0 + c;
+                float v = top[c + 1];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = r0 + c + 1;
+                }
+                v = bottom[c];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = r0 + width + c;
+                }
+                v = bottom[c + 1];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = r0 + width + c + 1;
+                }
+                yRow[ow] = best;
+                iRow[ow] = first + at;
+            }
+        }
+    }
+
+    private static void ValidatePool(in Pool2dGeometry g, Tensor x, Tensor y, string op, string yName, string xName = "x")
+    {
+        if (g.Batch < 1 || g.Channels < 1 || g.Height < 1 || g.Width < 1 || g.KernelH < 1 || g.KernelW < 1 || g.StrideH < 1 || g.StrideW < 1)
+        {
+            throw new ArgumentException($"{op}: sizes, kernel and stride must be positive, got {g}.");
+        }
+        if (g.PadH < 0 || g.PadW < 0 || g.PadH > g.KernelH / 2 || g.PadW > g.KernelW / 2)
+        {
+            throw new ArgumentException($"{op}: padding ({g.PadH},{g.PadW}) must be between 0 and half the kernel ({g.KernelH},{g.KernelW}), as in PyTorch.");
+        }
+        if (g.Height + 2 * g.PadH < g.KernelH || g.Width + 2 * g.PadW < g.KernelW)
+        {
+            throw new ArgumentException($"{op}: the padded input {g.Height + 2 * g.PadH}x{g.Width + 2 * g.PadW} is smaller than the kernel {g.KernelH}x{g.KernelW}.");
+        }
+        ConvPlan.Expect(x, g.InputLength, op, xName, g.Batch, g.Channels, g.Height, g.Width);
+        ConvPlan.Expect(y, g.OutputLength, op, yName, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+    }
+
+    private static void ValidateAdaptive(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth,
+        string op, string xName, string yName)
+    {
+        if (batch < 1 || channels < 1 || height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
+        {
+            throw new ArgumentException($"{op}: sizes must be positive, got [{batch},{channels},{height},{width}] -> {outHeight}x{outWidth}.");
+        }
+        ConvPlan.Expect(x, (long)batch * channels * height * width, op, xName, batch, channels, height, width);
+        ConvPlan.Expect(y, (long)batch * channels * outHeight * outWidth, op, yName, batch, channels, outHeight, outWidth);
+    }
 }

@@ -1,0 +1,88 @@
+using Xunit.Sdk;
+
+namespace Dsl.Tests.Kernels;
+
+/// <summary>
+/// Shared pieces of the convolution, pooling and batch-norm kernel tests: random data, central finite differences
+/// of a double-precision reference, and a closeness check that names the worst element.
+/// </summary>
+internal static class ConvFamilyTestKit
+{
+    /// <summary>Uniform floats in [lo, hi).</summary>
+    public static float[] Uniform(Random random, int count, float lo = -1f, float hi = 1f)
+    {
+        var a = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            a[i] = lo + (hi - lo) * random.NextSingle();
+        }
+        return a;
+    }
+
+    /// <summary>The same values widened to double, so a double reference sees exactly what the float kernel sees.</summary>
+    public static double[] Widen(float[] a) => Array.ConvertAll(a, v => (double)v);
+
+    public static double Dot(double[] a, double[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    /// <summary>d loss / d p[i] for every i by central differences (loss - its value with p[i] -/+ h) / 2h, restoring p.</summary>
+    public static double[] CentralDifferences(double[] p, Func<double> loss, double h)
+    {
+        var grad = new double[p.Length];
+        for (int i = 0; i < p.Length; i++)
+        {
+            double saved = p[i];
+            p[i] = saved + h;
+            double up = loss();
+            p[i] = saved - h;
+            double down = loss();
+            p[i] = saved;
+            grad[i] = (up - down) / (2 * h);
+        }
+        return grad;
+    }
+
+    /// <summary>Adds <paramref name="b"/> to <paramref name="a"/> elementwise (expected = initial value + gradient for accumulating outputs).</summary>
+    public static double[] Plus(double[] a, float[] b)
+    {
+        var r = new double[a.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            r[i] = a[i] + b[i];
+        }
+        return r;
+    }
+
+    /// <summary>Fails unless |actual - expected| &lt;= atol + rtol*|expected| everywhere; the message names the worst element.</summary>
+    public static void AssertClose(double[] expected, float[] actual, double atol, double rtol, string what)
+    {
+        if (expected.Length != actual.Length)
+        {
+            throw new XunitException($"{what}: expected {expected.Length} values, got {actual.Length}.");
+        }
+        int worst = -1;
+        double worstExcess = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(actual[i] - expected[i]);
+            double excess = err - (atol + rtol * Math.Abs(expected[i]));
+            if (excess > worstExcess || double.IsNaN(actual[i]))
+            {
+                worstExcess = double.IsNaN(actual[i]) ? double.PositiveInfinity : excess;
+                worst = i;
+            }
+        }
+        if (worst >= 0)
+        {
+            throw new XunitException(
+                $"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (atol {atol}, rtol {rtol}).");
+        }
+    }
+}

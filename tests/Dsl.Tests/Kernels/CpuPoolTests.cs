@@ -1,0 +1,313 @@
+using Dsl.Devices.Cpu;
+using Xunit;
+using static Dsl.Tests.Kernels.ConvFamilyTestKit;
+
+namespace Dsl.Tests.Kernels;
+
+// Pooling kernels against naive double-precision references written from PyTorch's definitions. Gradients: the loss is
+// L = sum(R .* pool(x)) for a random projection R, the analytic backward runs with dy = R, and dL/dx comes from central
+// finite differences of the double reference. Average pooling is linear, so the quotient is exact up to rounding (step
+// 1e-3). Max pooling is piecewise linear: inputs are a shuffled ramp with gaps of 2/len >> the step 1e-5, so no
+// perturbation changes a window's winner. Tolerance atol 1e-5 + rtol 1e-5 (float sums of at most a few terms).
+public class CpuPoolTests
+{
+    private const double Tol = 1e-5;
+
+    private readonly CpuDevice _device = new(2);
+
+    public static TheoryData<int, int, int, int, int, int> Windows() => new()
+    {
+        // kernelH, kernelW, strideH, strideW, padH, padW
+        { 2, 2, 2, 2, 0, 0 }, // the common case (max pool's unrolled path)
+        { 3, 3, 2, 2, 1, 1 }, // overlapping, padded
+        { 3, 3, 1, 1, 1, 1 }, // heavily overlapping
+        { 2, 3, 1, 2, 1, 1 }, // non-square kernel and stride
+        { 3, 2, 3, 1, 0, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void MaxPool2d_values_and_argmax_match_naive_reference(int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        var g = new Pool2dGeometry(2, 3, 7, 6, kh, kw, sh, sw, ph, pw);
+        var x = ShuffledRamp(new Random(kh * 100 + kw * 10 + sh), (int)g.InputLength);
+
+        var (y, argmax) = MaxPool(g, x);
+
+        var (expected, expectedArgmax) = MaxReference(g, Widen(x));
+        AssertClose(expected, y, 0, 0, "y");
+        Assert.Equal(expectedArgmax, argmax);
+    }
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void MaxPool2d_backward_matches_finite_differences(int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        var g = new Pool2dGeometry(2, 3, 7, 6, kh, kw, sh, sw, ph, pw);
+        var random = new Random(kh * 7 + kw * 3 + ph);
+        var x = ShuffledRamp(random, (int)g.InputLength);
+        var r = Uniform(random, (int)g.OutputLength);
+        var (_, argmax) = MaxPool(g, x);
+        var argmaxTensor = _device.Allocate(DType.Int32, (int)g.OutputLength);
+        _device.Upload(argmax, argmaxTensor);
+
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dx0 = Uniform(random, (int)g.InputLength);
+            var dx = Tensor.From(dx0, _device, (int)g.InputLength);
+            _device.MaxPool2dBackward(Tensor.From(r, _device, (int)g.OutputLength), argmaxTensor, dx, g, accumulate);
+
+            var xd = Widen(x);
+            var rd = Widen(r);
+            var grad = CentralDifferences(xd, () => Dot(MaxReference(g, xd).Y, rd), 1e-5);
+            AssertClose(accumulate ? Plus(grad, dx0) : grad, dx.ToArray(), 1e-6 + Tol, Tol, $"dx, accumulate {accumulate}");
+        }
+    }
+
+    [Fact]
+    public void MaxPool2d_padding_never_wins_over_negative_inputs()
+    {
+        // PyTorch pads max pooling with -inf: with every input below -1 a zero from the padding must never appear.
+        var g = new Pool2dGeometry(1, 2, 5, 5, 3, 3, 2, 2, 1, 1);
+        var x = Uniform(new Random(1), (int)g.InputLength, -3f, -1f);
+
+        var (y, argmax) = MaxPool(g, x);
+
+        for (int i = 0; i < y.Length; i++)
+        {
+            Assert.True(y[i] <= -1f, $"output {i} is {y[i]}, a padding value");
+            Assert.Equal(x[argmax[i]], y[i]);
+        }
+    }
+
+    [Fact]
+    public void MaxPool2d_argmax_indexes_the_whole_input_not_the_plane()
+    {
+        var g = new Pool2dGeometry(2, 2, 4, 4, 2, 2, 2, 2);
+        var x = ShuffledRamp(new Random(2), (int)g.InputLength);
+
+        var (_, argmax) = MaxPool(g, x);
+
+        // Output plane p (of 4 values) must point into input plane p (16 values).
+        for (int i = 0; i < argmax.Length; i++)
+        {
+            Assert.Equal(i / 4, argmax[i] / 16);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void AvgPool2d_matches_naive_reference_with_and_without_counting_padding(int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        var g = new Pool2dGeometry(2, 3, 7, 6, kh, kw, sh, sw, ph, pw);
+        var x = Uniform(new Random(kh + kw + sh + ph), (int)g.InputLength);
+        foreach (bool includePad in new[] { true, false })
+        {
+            var y = Tensor.Full(_device, float.NaN, (int)g.OutputLength);
+            _device.AvgPool2d(Tensor.From(x, _device, (int)g.InputLength), y, g, includePad);
+            AssertClose(AvgReference(g, Widen(x), includePad), y.ToArray(), Tol, Tol, $"y, countIncludePad {includePad}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void AvgPool2d_backward_matches_finite_differences(int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        var g = new Pool2dGeometry(2, 3, 7, 6, kh, kw, sh, sw, ph, pw);
+        var random = new Random(kh * 31 + kw + sw);
+        var x = Widen(Uniform(random, (int)g.InputLength));
+        var r = Uniform(random, (int)g.OutputLength);
+        var rd = Widen(r);
+        foreach (bool includePad in new[] { true, false })
+        {
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var dx0 = Uniform(random, (int)g.InputLength);
+                var dx = Tensor.From(dx0, _device, (int)g.InputLength);
+                _device.AvgPool2dBackward(Tensor.From(r, _device, (int)g.OutputLength), dx, g, includePad, accumulate);
+
+                var grad = CentralDifferences(x, () => Dot(AvgReference(g, x, includePad), rd), 1e-3);
+                AssertClose(accumulate ? Plus(grad, dx0) : grad, dx.ToArray(), Tol, Tol, $"dx, countIncludePad {includePad}, accumulate {accumulate}");
+            }
+        }
+    }
+
+    [Fact]
+    public void AvgPool2d_excluding_padding_divides_a_corner_by_its_real_elements()
+    {
+        // 3x3 window at the top-left corner with padding 1 covers 2x2 real elements: 9 or 4 in the divisor.
+        var g = new Pool2dGeometry(1, 1, 4, 4, 3, 3, 2, 2, 1, 1);
+        var x = Tensor.Full(_device, 1f, 16);
+        var included = Tensor.Zeros(_device, 4);
+        var excluded = Tensor.Zeros(_device, 4);
+
+        _device.AvgPool2d(x, included, g, countIncludePad: true);
+        _device.AvgPool2d(x, excluded, g, countIncludePad: false);
+
+        Assert.Equal(4f / 9f, included.ToArray()[0], 6);
+        Assert.Equal(1f, excluded.ToArray()[0], 6);
+    }
+
+    public static TheoryData<int, int, int, int> AdaptiveSizes() => new()
+    {
+        // height, width, outHeight, outWidth
+        { 5, 5, 3, 3 }, // non-divisible: windows overlap
+        { 7, 5, 3, 2 },
+        { 4, 6, 2, 3 }, // divisible: plain average pooling
+        { 5, 7, 1, 1 }, // global average pooling
+        { 3, 2, 4, 3 }, // output larger than input
+    };
+
+    [Theory]
+    [MemberData(nameof(AdaptiveSizes))]
+    public void AdaptiveAvgPool2d_matches_naive_reference_and_finite_differences(int h, int w, int oh, int ow)
+    {
+        var random = new Random(h * 100 + w * 10 + oh);
+        int n = 2, c = 3;
+        var x = Uniform(random, n * c * h * w);
+        var r = Uniform(random, n * c * oh * ow);
+        var y = Tensor.Full(_device, float.NaN, n * c * oh * ow);
+        _device.AdaptiveAvgPool2d(Tensor.From(x, _device, x.Length), y, n, c, h, w, oh, ow);
+        var xd = Widen(x);
+        AssertClose(AdaptiveReference(xd, n * c, h, w, oh, ow), y.ToArray(), Tol, Tol, "y");
+
+        var rd = Widen(r);
+        var grad = CentralDifferences(xd, () => Dot(AdaptiveReference(xd, n * c, h, w, oh, ow), rd), 1e-3);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dx0 = Uniform(random, x.Length);
+            var dx = Tensor.From(dx0, _device, x.Length);
+            _device.AdaptiveAvgPool2dBackward(Tensor.From(r, _device, r.Length), dx, n, c, h, w, oh, ow, accumulate);
+            AssertClose(accumulate ? Plus(grad, dx0) : grad, dx.ToArray(), Tol, Tol, $"dx, accumulate {accumulate}");
+        }
+    }
+
+    [Fact]
+    public void Pooling_with_padding_over_half_the_kernel_is_rejected_as_in_pytorch()
+    {
+        var g = new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, 2, 2);
+        var e = Assert.Throws<ArgumentException>(() =>
+            _device.AvgPool2d(Tensor.Zeros(_device, 16), Tensor.Zeros(_device, (int)g.OutputLength), g, true));
+        Assert.Contains("half the kernel", e.Message);
+    }
+
+    // ------------------------------------------------------------------ helpers and references
+
+    private (float[] Y, int[] Argmax) MaxPool(in Pool2dGeometry g, float[] x)
+    {
+        var y = Tensor.Full(_device, float.NaN, (int)g.OutputLength);
+        var argmax = _device.Allocate(DType.Int32, (int)g.OutputLength);
+        _device.MaxPool2d(Tensor.From(x, _device, (int)g.InputLength), y, argmax, g);
+        var idx = new int[g.OutputLength];
+        _device.Download(argmax, idx);
+        return (y.ToArray(), idx);
+    }
+
+    /// <summary>Distinct values -1 + 2*k/len in random order: every window has a unique maximum with a wide margin.</summary>
+    private static float[] ShuffledRamp(Random random, int count)
+    {
+        var a = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            a[i] = -1f + 2f * i / count;
+        }
+        random.Shuffle(a);
+        return a;
+    }
+
+    private static (double[] Y, int[] Argmax) MaxReference(in Pool2dGeometry g, double[] x)
+    {
+        int planes = g.Batch * g.Channels, oh = g.OutHeight, ow = g.OutWidth;
+        var y = new double[planes * oh * ow];
+        var at = new int[y.Length];
+        for (int p = 0; p < planes; p++)
+        {
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j++)
+                {
+                    double best = double.NegativeInfinity;
+                    int arg = -1;
+                    for (int u = 0; u < g.KernelH; u++)
+                    {
+                        for (int v = 0; v < g.KernelW; v++)
+                        {
+                            int r = i * g.StrideH - g.PadH + u, c = j * g.StrideW - g.PadW + v;
+                            if (r >= 0 && r < g.Height && c >= 0 && c < g.Width)
+                            {
+                                int k = (p * g.Height + r) * g.Width + c;
+                                if (x[k] > best)
+                                {
+                                    best = x[k];
+                                    arg = k;
+                                }
+                            }
+                        }
+                    }
+                    y[(p * oh + i) * ow + j] = best;
+                    at[(p * oh + i) * ow + j] = arg;
+                }
+            }
+        }
+        return (y, at);
+    }
+
+    // PyTorch: the divisor is the window clipped to the padded image (always KH*KW without ceil_mode) with
+    // count_include_pad, else the number of real elements it covers.
+    private static double[] AvgReference(in Pool2dGeometry g, double[] x, bool includePad)
+    {
+        int planes = g.Batch * g.Channels, oh = g.OutHeight, ow = g.OutWidth;
+        var y = new double[planes * oh * ow];
+        for (int p = 0; p < planes; p++)
+        {
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j++)
+                {
+                    double s = 0;
+                    int real = 0;
+                    for (int u = 0; u < g.KernelH; u++)
+                    {
+                        for (int v = 0; v < g.KernelW; v++)
+                        {
+                            int r = i * g.StrideH - g.PadH + u, c = j * g.StrideW - g.PadW + v;
+                            if (r >= 0 && r < g.Height && c >= 0 && c < g.Width)
+                            {
+                                s += x[(p * g.Height + r) * g.Width + c];
+                                real++;
+                            }
+                        }
+                    }
+                    y[(p * oh + i) * ow + j] = s / (includePad ? g.KernelH * g.KernelW : real);
+                }
+            }
+        }
+        return y;
+    }
+
+    private static double[] AdaptiveReference(double[] x, int planes, int h, int w, int oh, int ow)
+    {
+        var y = new double[planes * oh * ow];
+        for (int p = 0; p < planes; p++)
+        {
+            for (int i = 0; i < oh; i++)
+            {
+                int r0 = (int)Math.Floor((double)i * h / oh), r1 = (int)Math.Ceiling((double)(i + 1) * h / oh);
+                for (int j = 0; j < ow; j++)
+                {
+                    int c0 = (int)Math.Floor((double)j * w / ow), c1 = (int)Math.Ceiling((double)(j + 1) * w / ow);
+                    double s = 0;
+                    for (int r = r0; r < r1; r++)
+                    {
+                        for (int c = c0; c < c1; c++)
+                        {
+                            s += x[(p * h + r) * w + c];
+                        }
+                    }
+                    y[(p * oh + i) * ow + j] = s / ((r1 - r0) * (c1 - c0));
+                }
+            }
+        }
+        return y;
+    }
+}
