@@ -40,7 +40,7 @@ public static class Layers
     /// Zeroes each element with probability <paramref name="p"/> in training and scales the rest by 1/(1-p)
     /// (<c>nn.Dropout</c>); the identity in evaluation. Any shape.
     /// </summary>
-    public static Layer Dropout(double p = 0.5, string? name = null) => new($"Dropout({p.ToString(CultureInfo.InvariantCulture)})");
+    public static Layer Dropout(double p = 0.5, string? name = null) => new($"Dropout({F(p)})");
 
     /// <summary>[C, H, W, ...] -> [C*H*W*...]: flattens everything but the batch (<c>nn.Flatten()</c>).</summary>
     public static Layer Flatten => new("Flatten");
@@ -51,5 +51,81 @@ public static class Layers
     /// <summary>Log-softmax over the last dimension (pair it with <c>Loss.Nll</c>).</summary>
     public static Layer LogSoftmax => new("LogSoftmax");
 
+    // ------------------------------------------------------------------ activations with a parameter
+
+    /// <summary>x if x &gt; 0 else <paramref name="negativeSlope"/> * x (<c>nn.LeakyReLU</c>), any shape.</summary>
+    public static Layer LeakyRelu(double negativeSlope = 0.01) => new($"LeakyRelu({F(negativeSlope)})");
+
+    /// <summary>x if x &gt; 0 else <paramref name="alpha"/> * (exp(x) - 1) (<c>nn.ELU</c>), any shape.</summary>
+    public static Layer Elu(double alpha = 1.0) => new($"Elu({F(alpha)})");
+
+    /// <summary>x * Phi(x) with the exact Gaussian CDF (<c>nn.GELU()</c>), any shape.</summary>
+    public static Layer Gelu => new("Gelu");
+
+    // ------------------------------------------------------------------ convolution and pooling: [C, H, W] in, [C', H', W'] out
+
+    /// <summary>
+    /// 2-D convolution (<c>nn.Conv2d</c>, cross-correlation): [C, H, W] -> [<paramref name="outChannels"/>, H', W'] with
+    /// H' = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1. In-channels are inferred; weight
+    /// [out, C/groups, kernel, kernel] and bias [out] start as U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = C/groups*kernel^2.
+    /// Default names: conv1, conv2, ...
+    /// </summary>
+    public static Layer Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv2d({outChannels}, kernel: {kernel})");
+
+    /// <summary>
+    /// 2-D convolution with named padding: <c>"same"</c> keeps H and W (stride 1 only; an even total padding is split
+    /// with the extra row and column at the bottom and right, as PyTorch does) and <c>"valid"</c> means none.
+    /// </summary>
+    public static Layer Conv2d(int outChannels, int kernel, string padding, int stride = 1, int dilation = 1, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv2d({outChannels}, kernel: {kernel}, padding: \"{padding}\")");
+
+    /// <summary>Max pooling (<c>nn.MaxPool2d</c>): [C, H, W] -> [C, H', W']; <paramref name="stride"/> defaults to the kernel size.</summary>
+    public static Layer MaxPool2d(int kernel, int? stride = null, int padding = 0) => new($"MaxPool2d({kernel})");
+
+    /// <summary>
+    /// Average pooling (<c>nn.AvgPool2d</c>): [C, H, W] -> [C, H', W']; with <paramref name="countIncludePad"/> (PyTorch's default)
+    /// padded zeros count in each window's divisor.
+    /// </summary>
+    public static Layer AvgPool2d(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) => new($"AvgPool2d({kernel})");
+
+    /// <summary>Adaptive average pooling to a fixed size (<c>nn.AdaptiveAvgPool2d</c>): [C, H, W] -> [C, outputSize, outputSize].</summary>
+    public static Layer AdaptiveAvgPool2d(int outputSize) => new($"AdaptiveAvgPool2d({outputSize})");
+
+    /// <summary>Adaptive average pooling to [C, <paramref name="outHeight"/>, <paramref name="outWidth"/>].</summary>
+    public static Layer AdaptiveAvgPool2d(int outHeight, int outWidth) => new($"AdaptiveAvgPool2d({outHeight}, {outWidth})");
+
+    /// <summary>Global average pooling: [C, H, W] -> [C, 1, 1] (<c>nn.AdaptiveAvgPool2d(1)</c>).</summary>
+    public static Layer GlobalAvgPool2d => new("GlobalAvgPool2d");
+
+    /// <summary>Zeroes whole channels with probability <paramref name="p"/> in training (<c>nn.Dropout2d</c>): [C, H, W] -> [C, H, W].</summary>
+    public static Layer Dropout2d(double p = 0.5, string? name = null) => new($"Dropout2d({F(p)})");
+
+    /// <summary>
+    /// Batch normalisation over each channel of [C, H, W] (<c>nn.BatchNorm2d</c>): batch statistics in training,
+    /// running statistics (momentum <paramref name="momentum"/>, unbiased variance) in evaluation. Weight 1, bias 0,
+    /// running_mean 0, running_var 1 at the start. Default names: bn1, bn2, ...
+    /// </summary>
+    public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
+
+    // ------------------------------------------------------------------ combinators
+
+    /// <summary>
+    /// y = body(x) + x, or body(x) + projection(x) when the body changes the shape (He et al., 2016). The body's output
+    /// must have the input's shape, or the projection's.
+    /// </summary>
+    public static Layer Residual(Layer body, Layer? projection = null) => new($"Residual({body.Description})");
+
+    /// <summary>
+    /// Applies every branch to the same input and concatenates the results along channels (dimension 1 with the batch):
+    /// [C1, H, W] ++ [C2, H, W] -> [C1 + C2, H, W]. All other dimensions must agree (Inception, DenseNet).
+    /// </summary>
+    public static Layer Concat(params Layer[] branches) => new($"Concat({string.Join(", ", branches.Select(b => b.Description))})");
+
+    /// <summary><paramref name="count"/> copies of <paramref name="layer"/> in sequence, each with its own parameters.</summary>
+    public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
+
     private static string Join(int[] shape) => string.Join(", ", shape);
+
+    private static string F(double value) => value.ToString(CultureInfo.InvariantCulture);
 }
