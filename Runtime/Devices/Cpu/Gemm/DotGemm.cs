@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dsl.Devices.Cpu.Gemm;
 
@@ -95,6 +96,32 @@ internal static unsafe class DotGemm
             if (ra > 3) s30 = Vector512.FusedMultiplyAdd(a3, b0, s30);
             if (ra > 3 && rb > 1) s31 = Vector512.FusedMultiplyAdd(a3, b1, s31);
             if (ra > 3 && rb > 2) s32 = Vector512.FusedMultiplyAdd(a3, b2, s32);
+        }
+
+        if (Avx512F.IsSupported && p < len)
+        {
+            // The k remainder as one masked step: masked-off lanes read nothing and add zero.
+            Vector512<float> mask = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)(len - p)));
+            Vector512<float> a0 = Avx512F.MaskLoad(a + 0 * ld + p, mask, Vector512<float>.Zero);
+            Vector512<float> a1 = ra > 1 ? Avx512F.MaskLoad(a + 1 * ld + p, mask, Vector512<float>.Zero) : default;
+            Vector512<float> a2 = ra > 2 ? Avx512F.MaskLoad(a + 2 * ld + p, mask, Vector512<float>.Zero) : default;
+            Vector512<float> a3 = ra > 3 ? Avx512F.MaskLoad(a + 3 * ld + p, mask, Vector512<float>.Zero) : default;
+            Vector512<float> b0 = Avx512F.MaskLoad(b + 0 * ld + p, mask, Vector512<float>.Zero);
+            Vector512<float> b1 = rb > 1 ? Avx512F.MaskLoad(b + 1 * ld + p, mask, Vector512<float>.Zero) : default;
+            Vector512<float> b2 = rb > 2 ? Avx512F.MaskLoad(b + 2 * ld + p, mask, Vector512<float>.Zero) : default;
+            s00 = Vector512.FusedMultiplyAdd(a0, b0, s00);
+            if (rb > 1) s01 = Vector512.FusedMultiplyAdd(a0, b1, s01);
+            if (rb > 2) s02 = Vector512.FusedMultiplyAdd(a0, b2, s02);
+            if (ra > 1) s10 = Vector512.FusedMultiplyAdd(a1, b0, s10);
+            if (ra > 1 && rb > 1) s11 = Vector512.FusedMultiplyAdd(a1, b1, s11);
+            if (ra > 1 && rb > 2) s12 = Vector512.FusedMultiplyAdd(a1, b2, s12);
+            if (ra > 2) s20 = Vector512.FusedMultiplyAdd(a2, b0, s20);
+            if (ra > 2 && rb > 1) s21 = Vector512.FusedMultiplyAdd(a2, b1, s21);
+            if (ra > 2 && rb > 2) s22 = Vector512.FusedMultiplyAdd(a2, b2, s22);
+            if (ra > 3) s30 = Vector512.FusedMultiplyAdd(a3, b0, s30);
+            if (ra > 3 && rb > 1) s31 = Vector512.FusedMultiplyAdd(a3, b1, s31);
+            if (ra > 3 && rb > 2) s32 = Vector512.FusedMultiplyAdd(a3, b2, s32);
+            p = len;
         }
 
         float* sums = stackalloc float[12];

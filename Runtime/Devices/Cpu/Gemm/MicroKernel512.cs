@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dsl.Devices.Cpu.Gemm;
 
@@ -129,7 +130,28 @@ internal static unsafe class MicroKernel512
             return;
         }
 
-        // A partial panel: spill the tile and merge only the valid columns, so C is never touched past n.
+        if (Avx512F.IsSupported)
+        {
+            // A partial panel: masked stores touch only the valid columns (masked-off lanes never fault).
+            Vector512<float> limit = Vector512.Create((float)cols);
+            Vector512<float> mLo = Vector512.LessThan(Vector512<float>.Indices, limit);
+            Vector512<float> mHi = Vector512.LessThan(Vector512<float>.Indices + Vector512.Create(16f), limit);
+            StoreMasked(c, c0a, c0b, mLo, mHi, alpha, beta);
+            if (rows > 1) StoreMasked(c + 1 * ldc, c1a, c1b, mLo, mHi, alpha, beta);
+            if (rows > 2) StoreMasked(c + 2 * ldc, c2a, c2b, mLo, mHi, alpha, beta);
+            if (rows > 3) StoreMasked(c + 3 * ldc, c3a, c3b, mLo, mHi, alpha, beta);
+            if (rows > 4) StoreMasked(c + 4 * ldc, c4a, c4b, mLo, mHi, alpha, beta);
+            if (rows > 5) StoreMasked(c + 5 * ldc, c5a, c5b, mLo, mHi, alpha, beta);
+            if (rows > 6) StoreMasked(c + 6 * ldc, c6a, c6b, mLo, mHi, alpha, beta);
+            if (rows > 7) StoreMasked(c + 7 * ldc, c7a, c7b, mLo, mHi, alpha, beta);
+            if (rows > 8) StoreMasked(c + 8 * ldc, c8a, c8b, mLo, mHi, alpha, beta);
+            if (rows > 9) StoreMasked(c + 9 * ldc, c9a, c9b, mLo, mHi, alpha, beta);
+            if (rows > 10) StoreMasked(c + 10 * ldc, c10a, c10b, mLo, mHi, alpha, beta);
+            if (rows > 11) StoreMasked(c + 11 * ldc, c11a, c11b, mLo, mHi, alpha, beta);
+            return;
+        }
+
+        // Without AVX-512 masking: spill the tile and merge only the valid columns, so C is never touched past n.
         float* tile = stackalloc float[384];
         { Vector512.Store(c0a, tile + 0); Vector512.Store(c0b, tile + 16); }
         if (rows > 1) { Vector512.Store(c1a, tile + 32); Vector512.Store(c1b, tile + 48); }
@@ -155,6 +177,23 @@ internal static unsafe class MicroKernel512
             {
                 for (int j = 0; j < cols; j++) cr[j] = alpha * t[j] + beta * cr[j];
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked(float* c, Vector512<float> lo, Vector512<float> hi, Vector512<float> mLo, Vector512<float> mHi, float alpha, float beta)
+    {
+        Vector512<float> va = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            Avx512F.MaskStore(c, mLo, lo * va);
+            Avx512F.MaskStore(c + 16, mHi, hi * va);
+        }
+        else
+        {
+            Vector512<float> vb = Vector512.Create(beta);
+            Avx512F.MaskStore(c, mLo, Vector512.FusedMultiplyAdd(lo, va, Avx512F.MaskLoad(c, mLo, Vector512<float>.Zero) * vb));
+            Avx512F.MaskStore(c + 16, mHi, Vector512.FusedMultiplyAdd(hi, va, Avx512F.MaskLoad(c + 16, mHi, Vector512<float>.Zero) * vb));
         }
     }
 
