@@ -62,6 +62,22 @@ internal static class Descriptors
         "Input misuse",
         "{0}");
 
+    public static readonly DiagnosticDescriptor KernelTooLarge = Error("DSL1006", Shapes,
+        "Window larger than its padded input",
+        "{0}: the {1} window does not fit the padded input {2} ({3} from {4})");
+
+    public static readonly DiagnosticDescriptor ResidualShape = Error("DSL1007", Shapes,
+        "Residual branch changes the shape",
+        "{0}: the body maps {1} to {2} but the shortcut carries {3}; {4}");
+
+    public static readonly DiagnosticDescriptor ConcatMismatch = Error("DSL1008", Shapes,
+        "Concatenated branches disagree",
+        "{0}: branches must agree on every dimension but channels, but receive {1}");
+
+    public static readonly DiagnosticDescriptor GroupsMismatch = Error("DSL1009", Shapes,
+        "Groups do not divide the channels",
+        "{0}: groups={1} must divide both the {2} input channels and the {3} output channels");
+
     public static readonly DiagnosticDescriptor UnsupportedClass = Error("DSL2001", Configuration,
         "Unsupported network class",
         "[Network] class '{0}' {1}");
@@ -80,6 +96,10 @@ internal static class Descriptors
         "DSL1003" => AddMismatch,
         "DSL1004" => DuplicateName,
         "DSL1005" => InputMisuse,
+        "DSL1006" => KernelTooLarge,
+        "DSL1007" => ResidualShape,
+        "DSL1008" => ConcatMismatch,
+        "DSL1009" => GroupsMismatch,
         "DSL2001" => UnsupportedClass,
         _ => null,
     };

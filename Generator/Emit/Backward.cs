@@ -63,6 +63,37 @@ internal static class Backward
         string y = Names.Value(node);
         bool dyNullable = Conditional(plan, node) && node.Id != plan.Model.Output;
 
+        if (node.Op is "Conv2d" or "BatchNorm2d")
+        {
+            var input = plan.Nodes[node.Inputs[0]];
+            bool accumulate = !written.Add(input.Id);
+            string dx = Names.Grad(input);
+            if (node.Op == "Conv2d")
+            {
+                w.Line($"device.Conv2dBackward({Names.Value(input)}, {Forward.Value(node, "weight")}, {dy}, {dx}, {Forward.Grad(node, "weight")}, {Forward.Grad(node, "bias")}, {Geometry.Conv(plan, node)}, accumulateDx: {Bool(accumulate)});");
+            }
+            else
+            {
+                // Batch norm always computes dx; when nobody asked for it, it lands in a discard buffer.
+                string target = Conditional(plan, input) ? $"{dx} ?? _discard{node.Id}.Rows(n)" : dx;
+                w.Line($"device.BatchNormBackward({Names.Value(input)}, {Forward.Value(node, "weight")}, _{Names.SaveMean(node)}, _{Names.SaveInvStd(node)}, {dy}, {target}, "
+                    + $"{Forward.Grad(node, "weight")}, {Forward.Grad(node, "bias")}, n, {node.Shape[0]}, {Geometry.Spatial(node.Shape)}, _trainingForward, accumulateDx: {Bool(accumulate)});");
+            }
+            return;
+        }
+        if (node.Op == "Concat")
+        {
+            int offset = 0;
+            foreach (int inputId in node.Inputs)
+            {
+                var branch = plan.Nodes[inputId];
+                bool accumulate = !written.Add(inputId);
+                string statement = $"device.CopyChannels({dy}, {node.Shape[0]}, {offset}, {Names.Grad(branch)}, {branch.Shape[0]}, 0, {branch.Shape[0]}, n, {Geometry.Spatial(node.Shape)}, accumulate: {Bool(accumulate)});";
+                w.Line(Conditional(plan, branch) ? $"if ({Names.Grad(branch)} is not null) {statement}" : statement);
+                offset += branch.Shape[0];
+            }
+            return;
+        }
         if (node.Op == "Linear")
         {
             // dx may be null (the input's gradient was not asked for): the kernel then skips that product.
@@ -82,6 +113,9 @@ internal static class Backward
                 "Activation" => $"device.ActivationBackward(global::Dsl.ActivationKind.{node.Attr("kind")}, {Names.Float(double.Parse(node.Attr("alpha"), System.Globalization.CultureInfo.InvariantCulture))}, {x}, {y}, {dy}, {dx}, accumulate: {Bool(accumulate)});",
                 "Dropout" => $"device.DropoutBackward({dy}, _trainingForward ? _{Names.Mask(node)}.Rows(n) : null, {dx}, accumulate: {Bool(accumulate)});",
                 "Softmax" => $"device.SoftmaxBackward({y}, {dy}, {dx}, log: {node.Attr("log")}, accumulate: {Bool(accumulate)});",
+                "MaxPool2d" => $"device.MaxPool2dBackward({dy}, _{Names.Argmax(node)}.Rows(n), {dx}, {Geometry.Pool(plan, node)}, accumulate: {Bool(accumulate)});",
+                "AvgPool2d" => $"device.AvgPool2dBackward({dy}, {dx}, {Geometry.Pool(plan, node)}, countIncludePad: {node.Attr("countIncludePad")}, accumulate: {Bool(accumulate)});",
+                "AdaptiveAvgPool2d" => $"device.AdaptiveAvgPool2dBackward({dy}, {dx}, {Geometry.Adaptive(plan, node)}, accumulate: {Bool(accumulate)});",
                 _ => $"device.PassGradient({dy}, {dx}, accumulate: {Bool(accumulate)});",
             };
             // Gradients that lead only to the input exist when it was asked for.

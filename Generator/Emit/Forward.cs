@@ -60,6 +60,33 @@ internal static class Forward
             case "Add":
                 w.Line($"device.Add({x}, {Names.Value(plan.Nodes[node.Inputs[1]])}, {y});");
                 break;
+            case "Conv2d":
+                w.Line($"device.Conv2d({x}, {Value(node, "weight")}, {Value(node, "bias")}, {y}, {Geometry.Conv(plan, node)});");
+                break;
+            case "MaxPool2d":
+                w.Line($"device.MaxPool2d({x}, {y}, _{Names.Argmax(node)}.Rows(n), {Geometry.Pool(plan, node)});");
+                break;
+            case "AvgPool2d":
+                w.Line($"device.AvgPool2d({x}, {y}, {Geometry.Pool(plan, node)}, countIncludePad: {node.Attr("countIncludePad")});");
+                break;
+            case "AdaptiveAvgPool2d":
+                w.Line($"device.AdaptiveAvgPool2d({x}, {y}, {Geometry.Adaptive(plan, node)});");
+                break;
+            case "BatchNorm2d":
+                string owner = Names.Owner(node);
+                w.Line($"device.BatchNorm({x}, {Value(node, "weight")}, {Value(node, "bias")}, {Names.Buffer(owner + ".running_mean")}, {Names.Buffer(owner + ".running_var")}, "
+                    + $"_{Names.SaveMean(node)}, _{Names.SaveInvStd(node)}, {y}, n, {node.Shape[0]}, {Geometry.Spatial(node.Shape)}, _trainingForward, "
+                    + $"momentum: {Names.Float(double.Parse(node.Attr("momentum"), System.Globalization.CultureInfo.InvariantCulture))}, eps: {Names.Float(double.Parse(node.Attr("eps"), System.Globalization.CultureInfo.InvariantCulture))});");
+                break;
+            case "Concat":
+                int offset = 0;
+                foreach (int input in node.Inputs)
+                {
+                    var branch = plan.Nodes[input];
+                    w.Line($"device.CopyChannels({Names.Value(branch)}, {branch.Shape[0]}, 0, {y}, {node.Shape[0]}, {offset}, {branch.Shape[0]}, n, {Geometry.Spatial(node.Shape)}, accumulate: false);");
+                    offset += branch.Shape[0];
+                }
+                break;
         }
     }
 

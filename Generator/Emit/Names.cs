@@ -31,6 +31,23 @@ internal static class Names
 
     public static string Mask(GraphNode node) => "mask" + node.Id.ToString(CultureInfo.InvariantCulture);
 
+    public static string Argmax(GraphNode node) => "argmax" + node.Id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Batch statistics saved by batch norm's forward pass for its backward pass.</summary>
+    public static string SaveMean(GraphNode node) => "saveMean" + node.Id.ToString(CultureInfo.InvariantCulture);
+
+    public static string SaveInvStd(GraphNode node) => "saveInvStd" + node.Id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A buffer field: <c>bn1.running_mean</c> becomes <c>_bn1_running_mean</c>.</summary>
+    public static string Buffer(string name) => Parameter(name);
+
+    /// <summary>The layer name behind a node's parameters (<c>bn1</c> from <c>bn1.weight</c>).</summary>
+    public static string Owner(GraphNode node)
+    {
+        string first = node.Params[0].Name;
+        return first.Substring(0, first.LastIndexOf('.'));
+    }
+
     /// <summary>A field name for a parameter: <c>fc1.weight</c> becomes <c>_fc1_weight</c>.</summary>
     public static string Parameter(string name)
     {

@@ -101,6 +101,22 @@ internal static class NetworkEmitter
             {
                 w.Line($"private readonly global::Dsl.BufferSlot _{Names.Mask(n)};");
             }
+            if (n.Op == "MaxPool2d")
+            {
+                w.Line($"private readonly global::Dsl.BufferSlot _{Names.Argmax(n)};");
+            }
+            if (n.Op == "BatchNorm2d")
+            {
+                w.Line($"private readonly global::Dsl.Tensor _{Names.SaveMean(n)}, _{Names.SaveInvStd(n)};");
+                if (!plan.NeedsGrad[n.Inputs[0]])
+                {
+                    w.Line($"private readonly global::Dsl.BufferSlot _discard{n.Id};");
+                }
+            }
+        }
+        foreach (var owner in BatchNormOwners(plan))
+        {
+            w.Line($"private readonly global::Dsl.Tensor {Names.Buffer(owner + ".running_mean")}, {Names.Buffer(owner + ".running_var")};");
         }
         w.Line("private global::Dsl.Tensor? _input;");
         w.Line("private global::Dsl.Tensor? _output;");
@@ -148,10 +164,33 @@ internal static class NetworkEmitter
                 {
                     w.Line($"_{Names.Mask(n)} = new global::Dsl.BufferSlot(device, {shape});");
                 }
+                if (n.Op == "MaxPool2d")
+                {
+                    w.Line($"_{Names.Argmax(n)} = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, {shape});");
+                }
+                if (n.Op == "BatchNorm2d")
+                {
+                    w.Line($"_{Names.SaveMean(n)} = device.Allocate(global::Dsl.DType.Float32, {n.Shape[0]});");
+                    w.Line($"_{Names.SaveInvStd(n)} = device.Allocate(global::Dsl.DType.Float32, {n.Shape[0]});");
+                    if (!plan.NeedsGrad[n.Inputs[0]])
+                    {
+                        w.Line($"_discard{n.Id} = new global::Dsl.BufferSlot(device, {shape});");
+                    }
+                }
+            }
+            foreach (var owner in BatchNormOwners(plan))
+            {
+                int c = plan.LiveNodes.First(n => n.Op == "BatchNorm2d" && Names.Owner(n) == owner).Shape[0];
+                w.Line($"{Names.Buffer(owner + ".running_mean")} = AddBuffer(\"{owner}.running_mean\", global::Dsl.Init.Constant(device, 0f, {c}));");
+                w.Line($"{Names.Buffer(owner + ".running_var")} = AddBuffer(\"{owner}.running_var\", global::Dsl.Init.Constant(device, 1f, {c}));");
             }
         }
         w.Line();
     }
+
+    /// <summary>Distinct batch-norm layers (a reused layer keeps one set of running statistics).</summary>
+    private static System.Collections.Generic.IEnumerable<string> BatchNormOwners(Plan plan)
+        => plan.LiveNodes.Where(n => n.Op == "BatchNorm2d").Select(Names.Owner).Distinct();
 
     private static void Properties(CodeWriter w, Plan plan)
     {

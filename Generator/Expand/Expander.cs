@@ -199,23 +199,93 @@ internal sealed class Expander
 
     private Value Layer(LayerCallExpr call, Dictionary<string, Value> env)
     {
+        if (call.Layer is "Residual" or "Concat" or "Repeat")
+        {
+            return Combinator(call, env);
+        }
         if (!LayerRules.IsKnown(call.Layer))
         {
             Report(Descriptors.UnknownLayer, call.Location, call.Layer, _source.ClassName);
             return ErrorValue.Instance;
         }
+        var args = ResolveAll(call, env);
+        return args.IsDefault
+            ? ErrorValue.Instance
+            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites)));
+    }
+
+    /// <summary>Every argument of a catalogue call as a constant, or default after reporting the first that is not.</summary>
+    private ImmutableArray<ArgValue> ResolveAll(LayerCallExpr call, Dictionary<string, Value> env)
+    {
         var args = ImmutableArray.CreateBuilder<ArgValue>(call.Args.Count);
         foreach (var arg in call.Args)
         {
+            if (arg.Kind is ArgKind.Expression or ArgKind.ExpressionList)
+            {
+                continue;
+            }
             var resolved = Resolve(arg, env);
             if (resolved is null)
             {
                 Report(Descriptors.NotConstant, arg.Location, call.Source, arg.Parameter, arg.Text ?? "");
-                return ErrorValue.Instance;
+                return default;
             }
             args.Add(resolved);
         }
-        return new LayerValue(ImmutableArray.Create(new LayerStep(_nextInstance++, call, args.MoveToImmutable(), _callSites)));
+        return args.ToImmutable();
+    }
+
+    /// <summary><c>Residual</c>, <c>Concat</c> and <c>Repeat</c>: layer values built from other layer values.</summary>
+    private Value Combinator(LayerCallExpr call, Dictionary<string, Value> env)
+    {
+        var args = ResolveAll(call, env);
+        if (args.IsDefault)
+        {
+            return ErrorValue.Instance;
+        }
+        var bodies = ImmutableArray.CreateBuilder<LayerValue>();
+        foreach (var arg in call.Args)
+        {
+            var expressions = arg.Kind == ArgKind.Expression && arg.Expression is not null
+                ? new[] { arg.Expression }
+                : arg.Kind == ArgKind.ExpressionList ? arg.Expressions.Items.ToArray() : System.Array.Empty<DslExpr>();
+            foreach (var expression in expressions)
+            {
+                var value = Evaluate(expression, env);
+                if (value is ErrorValue)
+                {
+                    return value;
+                }
+                if (value is not LayerValue layer)
+                {
+                    Report(Descriptors.UnsupportedSyntax, expression.Location, $"{call.Layer} takes layers (functions of a Net), not a Net");
+                    return ErrorValue.Instance;
+                }
+                bodies.Add(layer);
+            }
+        }
+        switch (call.Layer)
+        {
+            case "Repeat":
+                long count = new LayerArgs(args).Int("count");
+                if (count < 1 || count > 1000)
+                {
+                    Report(Descriptors.InvalidArgument, call.Location, call.Source, $"the count must lie in [1, 1000], got {count}");
+                    return ErrorValue.Instance;
+                }
+                var steps = ImmutableArray.CreateBuilder<LayerStep>();
+                for (int i = 0; i < count; i++)
+                {
+                    steps.AddRange(bodies[0].Fresh(() => _nextInstance++).Steps);
+                }
+                return new LayerValue(steps.ToImmutable());
+            case "Concat" when bodies.Count == 0:
+                Report(Descriptors.InvalidArgument, call.Location, call.Source, "Concat needs at least one branch");
+                return ErrorValue.Instance;
+            default:
+                var kind = call.Layer == "Residual" ? StepKind.Residual : StepKind.Concat;
+                return new LayerValue(ImmutableArray.Create(new LayerStep(kind, _nextInstance++, call, args, bodies.ToImmutable(), _callSites)));
+        }
     }
 
     /// <summary>A constant argument with block parameters substituted, or null when it is not a compile-time constant.</summary>
@@ -309,37 +379,120 @@ internal sealed class Expander
         int current = net.Node;
         foreach (var step in layer.Steps)
         {
-            var source = _nodes[current];
-            var outcome = LayerRules.Apply(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
-            if (outcome.ErrorId is not null)
+            int next = step.Kind switch
             {
-                _diagnostics.Add(new DiagnosticInfo(outcome.ErrorId, EquatableArray.From(outcome.ErrorArgs), step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites)));
+                StepKind.Residual => ApplyResidual(step, current),
+                StepKind.Concat => ApplyConcat(step, current),
+                _ => ApplyLayer(step, current),
+            };
+            if (next < 0)
+            {
                 return ErrorValue.Instance;
             }
-
-            string name = "";
-            var parameters = EquatableArray<ParamSpec>.Empty;
-            if (outcome.NamePrefix is not null)
-            {
-                if (_instances.TryGetValue(step.Instance, out var shared))
-                {
-                    (name, parameters) = shared;
-                }
-                else
-                {
-                    name = LayerName(step, outcome.NamePrefix);
-                    if (name.Length == 0)
-                    {
-                        return ErrorValue.Instance;
-                    }
-                    parameters = EquatableArray.From(outcome.Params.Select(p => new ParamSpec(name + "." + p.Suffix, EquatableArray.From(p.Shape), p.Init, p.FanIn)));
-                    _instances[step.Instance] = (name, parameters);
-                }
-            }
-            current = AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape, Label(step), name,
-                parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location);
+            current = next;
         }
         return new NetValue(current);
+    }
+
+    private int ApplyLayer(LayerStep step, int current)
+    {
+        var source = _nodes[current];
+        var outcome = LayerRules.Apply(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
+        if (outcome.ErrorId is not null)
+        {
+            _diagnostics.Add(new DiagnosticInfo(outcome.ErrorId, EquatableArray.From(outcome.ErrorArgs), step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites)));
+            return -1;
+        }
+
+        string name = "";
+        var parameters = EquatableArray<ParamSpec>.Empty;
+        if (outcome.NamePrefix is not null)
+        {
+            if (_instances.TryGetValue(step.Instance, out var shared))
+            {
+                (name, parameters) = shared;
+            }
+            else
+            {
+                name = LayerName(step, outcome.NamePrefix);
+                if (name.Length == 0)
+                {
+                    return -1;
+                }
+                parameters = EquatableArray.From(outcome.Params.Select(p => new ParamSpec(name + "." + p.Suffix, EquatableArray.From(p.Shape), p.Init, p.FanIn)));
+                _instances[step.Instance] = (name, parameters);
+            }
+        }
+        return AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape, Label(step), name,
+            parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location);
+    }
+
+    /// <summary><c>Residual(body, projection)</c>: body(x) + (projection(x) or x), the shapes checked to agree.</summary>
+    private int ApplyResidual(LayerStep step, int x)
+    {
+        if (Apply(step.Bodies[0], new NetValue(x)) is not NetValue body)
+        {
+            return -1;
+        }
+        int shortcut = x;
+        if (step.Bodies.Length > 1)
+        {
+            if (Apply(step.Bodies[1], new NetValue(x)) is not NetValue projected)
+            {
+                return -1;
+            }
+            shortcut = projected.Node;
+        }
+        var bodyShape = _nodes[body.Node].Shape;
+        var shortcutShape = _nodes[shortcut].Shape;
+        if (!bodyShape.Equals(shortcutShape))
+        {
+            string suggestion = step.Bodies.Length > 1
+                ? "make the projection produce " + ShapeText.Batch(bodyShape)
+                : "add a projection, for example Residual(body, projection: " + Projection(_nodes[x].Shape, bodyShape) + ")";
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ResidualShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                "Residual", ShapeText.Batch(_nodes[x].Shape), ShapeText.Batch(bodyShape), ShapeText.Batch(shortcutShape), suggestion));
+            return -1;
+        }
+        return AddNode("Add", ImmutableArray.Create(body.Node, shortcut), bodyShape, step.Bodies.Length > 1 ? "Residual (projected shortcut)" : "Residual", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[body.Node].Elements, step.Call.Location);
+    }
+
+    /// <summary>A projection that would map <paramref name="from"/> to <paramref name="to"/>: a strided 1x1 convolution or a Linear.</summary>
+    private static string Projection(EquatableArray<int> from, EquatableArray<int> to)
+    {
+        if (from.Count == 3 && to.Count == 3)
+        {
+            int stride = to[1] > 0 && from[1] % to[1] == 0 ? from[1] / to[1] : 1;
+            return $"Conv2d({to[0]}, kernel: 1" + (stride > 1 ? $", stride: {stride}" : "") + ")";
+        }
+        return $"Linear({to[to.Count - 1]})";
+    }
+
+    /// <summary><c>Concat(branches...)</c>: every branch on the same input, joined along channels.</summary>
+    private int ApplyConcat(LayerStep step, int x)
+    {
+        var outputs = ImmutableArray.CreateBuilder<int>();
+        foreach (var branch in step.Bodies)
+        {
+            if (Apply(branch, new NetValue(x)) is not NetValue y)
+            {
+                return -1;
+            }
+            outputs.Add(y.Node);
+        }
+        var shapes = outputs.Select(o => _nodes[o].Shape).ToList();
+        var first = shapes[0];
+        bool agree = shapes.All(s => s.Count == first.Count && s.Count >= 1 && s.Items.Skip(1).SequenceEqual(first.Items.Skip(1)));
+        if (!agree)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConcatMismatch, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                "Concat", string.Join(", ", outputs.Select(o => ShapeText.Batch(_nodes[o].Shape) + " from " + Provenance(o)))));
+            return -1;
+        }
+        var shape = first.Items.SetItem(0, shapes.Sum(s => s[0]));
+        return AddNode("Concat", outputs.ToImmutable(), shape, $"Concat({outputs.Count} branches)", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, step.Call.Location);
     }
 
     /// <summary>The layer's name: its <c>name:</c> argument, or the next default (fc1, fc2...); "" after reporting a clash.</summary>
@@ -381,9 +534,10 @@ internal sealed class Expander
         {
             return step.Call.Source;
         }
-        var shown = step.Call.Args.Zip(step.Args, (written, resolved) => (written, resolved))
-            .Where(p => p.written.Explicit)
-            .Select(p => p.resolved.Display);
+        var resolved = step.Args.ToDictionary(a => a.Parameter);
+        var shown = step.Call.Args
+            .Where(a => a.Explicit && resolved.ContainsKey(a.Parameter))
+            .Select(a => (a.Kind == ArgKind.ParameterRef || !step.Call.Source.Contains(a.Parameter + ":") ? "" : a.Parameter + ": ") + resolved[a.Parameter].Display);
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Expand;
@@ -22,6 +23,9 @@ internal sealed class LayerValue : Value
     public LayerValue(ImmutableArray<LayerStep> steps) => Steps = steps;
 
     public ImmutableArray<LayerStep> Steps { get; }
+
+    /// <summary>A copy with fresh instances (its own parameters).</summary>
+    public LayerValue Fresh(System.Func<int> nextInstance) => new(Steps.Select(s => s.Fresh(nextInstance)).ToImmutableArray());
 }
 
 /// <summary>A constant argument passed to a block.</summary>
@@ -38,23 +42,42 @@ internal sealed class ErrorValue : Value
     public static readonly ErrorValue Instance = new();
 }
 
+internal enum StepKind
+{
+    /// <summary>A catalogue layer.</summary>
+    Layer,
+    /// <summary><c>Residual(body, projection)</c>: Bodies[0] is the body, Bodies[1] the optional projection.</summary>
+    Residual,
+    /// <summary><c>Concat(branches...)</c>: one body per branch.</summary>
+    Concat,
+}
+
 /// <summary>
-/// One catalogue layer with its arguments resolved. <see cref="Instance"/> identifies the call's evaluation:
-/// applying the same instance twice (a <c>var</c>-bound layer used twice) shares its parameters, as reusing a
-/// module does in PyTorch; each call of a block creates new instances.
+/// One step of a layer value: a catalogue layer with its arguments resolved, or a combinator over nested layer values.
+/// <see cref="Instance"/> identifies the call's evaluation: applying the same instance twice (a <c>var</c>-bound layer
+/// used twice) shares its parameters, as reusing a module does in PyTorch; each block call and each copy made by
+/// <c>Repeat</c> gets new instances.
 /// </summary>
 internal sealed class LayerStep
 {
-    public LayerStep(int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LocationInfo> callSites)
+    public LayerStep(StepKind kind, int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LayerValue> bodies, ImmutableArray<LocationInfo> callSites)
     {
+        Kind = kind;
         Instance = instance;
         Call = call;
         Args = args;
+        Bodies = bodies;
         CallSites = callSites;
     }
 
+    public StepKind Kind { get; }
     public int Instance { get; }
     public LayerCallExpr Call { get; }
     public ImmutableArray<ArgValue> Args { get; }
+    public ImmutableArray<LayerValue> Bodies { get; }
     public ImmutableArray<LocationInfo> CallSites { get; }
+
+    /// <summary>A copy with fresh instances all the way down (its own parameters).</summary>
+    public LayerStep Fresh(System.Func<int> nextInstance)
+        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites);
 }

@@ -15,8 +15,10 @@ internal enum ArgKind
     IntArray,
     /// <summary>A reference to a parameter of the enclosing block, resolved at expansion.</summary>
     ParameterRef,
-    /// <summary>A <c>Net</c> or <c>Layer</c> expression passed to a block.</summary>
+    /// <summary>A <c>Net</c> or <c>Layer</c> expression passed to a block or a combinator.</summary>
     Expression,
+    /// <summary>Several Layer expressions (<c>Concat(a, b, c)</c>).</summary>
+    ExpressionList,
     /// <summary>Something that is not a compile-time constant: a diagnostic if it decides a shape.</summary>
     NotConstant,
 }
@@ -30,6 +32,7 @@ internal sealed record ArgValue(
     string? Text,
     EquatableArray<int> Ints,
     DslExpr? Expression,
+    EquatableArray<DslExpr> Expressions,
     bool Explicit,
     LocationInfo Location)
 {

@@ -249,7 +249,7 @@ internal static class NetworkParser
                     // expander can say what the block expects and what it got.
                     var written = call.ArgumentList.Arguments
                         .Select((a, i) => new ArgValue(a.NameColon?.Name.Identifier.ValueText ?? "#" + i, ArgKind.NotConstant, 0, 0, OneLine(a.Expression),
-                            EquatableArray<int>.Empty, null, true, LocationInfo.From(a)))
+                            EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, true, LocationInfo.From(a)))
                         .ToImmutableArray();
                     return new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(written), location);
                 }
@@ -275,13 +275,21 @@ internal static class NetworkParser
             var value = argument.Value;
             string text = argument.Syntax is ArgumentSyntax a ? OneLine(a.Expression) : OneLine(argument.Syntax);
 
-            ArgValue Make(ArgKind kind, long i = 0, double d = 0, string? s = null, EquatableArray<int> ints = default, DslExpr? e = null)
-                => new(name, kind, i, d, s, ints, e, isExplicit, location);
+            ArgValue Make(ArgKind kind, long i = 0, double d = 0, string? s = null, EquatableArray<int> ints = default, DslExpr? e = null, EquatableArray<DslExpr> list = default)
+                => new(name, kind, i, d, s, ints, e, list, isExplicit, location);
 
             var paramType = ParameterType(argument.Parameter.Type);
             if (paramType is ParamType.Net or ParamType.Layer && argument.Syntax is ArgumentSyntax netArg)
             {
                 return Make(ArgKind.Expression, s: text, e: Expr(netArg.Expression));
+            }
+            if (argument.ArgumentKind == ArgumentKind.ParamArray
+                && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var elementType } && ParameterType(elementType) == ParamType.Layer)
+            {
+                var items = value is IArrayCreationOperation { Initializer: { } layers }
+                    ? layers.ElementValues.Select(v => v.Syntax is ExpressionSyntax es ? Expr(es) : new InvalidExpr(OneLine(v.Syntax), null, LocationInfo.From(v.Syntax)))
+                    : Enumerable.Empty<DslExpr>();
+                return Make(ArgKind.ExpressionList, s: text, list: EquatableArray.From(items));
             }
             if (argument.ArgumentKind == ArgumentKind.ParamArray)
             {
@@ -303,9 +311,20 @@ internal static class NetworkParser
                 }
                 return Make(ArgKind.NotConstant, s: text);
             }
-            if (value.ConstantValue.HasValue)
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue && argument.Parameter.HasExplicitDefaultValue && argument.Parameter.ExplicitDefaultValue is null)
             {
-                return value.ConstantValue.Value switch
+                return Make(ArgKind.Null, s: "null");
+            }
+            var constant = value.ConstantValue;
+            var unwrapped = value;
+            while (!constant.HasValue && unwrapped is IConversionOperation inner)
+            {
+                unwrapped = inner.Operand;
+                constant = unwrapped.ConstantValue;
+            }
+            if (constant.HasValue)
+            {
+                return constant.Value switch
                 {
                     null => Make(ArgKind.Null, s: "null"),
                     bool b => Make(ArgKind.Bool, i: b ? 1 : 0),

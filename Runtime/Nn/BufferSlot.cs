@@ -8,6 +8,7 @@ namespace Dsl;
 public sealed class BufferSlot
 {
     private readonly Device _device;
+    private readonly DType _dtype;
     private readonly int[] _sample;
     private readonly long _sampleLength;
     private Storage? _storage;
@@ -15,8 +16,15 @@ public sealed class BufferSlot
     private Tensor? _previous;
 
     public BufferSlot(Device device, params int[] sampleShape)
+        : this(device, DType.Float32, sampleShape)
+    {
+    }
+
+    /// <summary>A slot of another element type (int32 arg-max indices of max pooling).</summary>
+    public BufferSlot(Device device, DType dtype, params int[] sampleShape)
     {
         _device = device;
+        _dtype = dtype;
         _sample = sampleShape;
         _sampleLength = Tensor.CheckedLength(sampleShape);
     }
@@ -37,7 +45,7 @@ public sealed class BufferSlot
         if (_storage is null || _storage.Length < needed)
         {
             _storage?.Dispose();
-            _storage = _device.AllocateStorage(DType.Float32, Math.Max(needed, 1));
+            _storage = _device.AllocateStorage(_dtype, Math.Max(needed, 1));
             _previous = null;
         }
         var shape = new int[_sample.Length + 1];

@@ -8,6 +8,7 @@ namespace Dsl;
 public abstract class Module
 {
     private readonly List<Parameter> _parameters = new();
+    private readonly List<NamedTensor> _buffers = new();
     private ulong _step;
 
     protected Module(Device device, int seed)
@@ -28,6 +29,12 @@ public abstract class Module
 
     /// <summary>Every trainable parameter in definition order, with PyTorch-style names.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>
+    /// State that is saved with the parameters but not trained (PyTorch's buffers: batch norm's <c>running_mean</c> and
+    /// <c>running_var</c>), in definition order.
+    /// </summary>
+    public IReadOnlyList<NamedTensor> Buffers => _buffers;
 
     /// <summary>Total number of trainable scalars.</summary>
     public long ParameterCount => _parameters.Sum(p => p.Length);
@@ -74,6 +81,13 @@ public abstract class Module
         var p = new Parameter(name, value);
         _parameters.Add(p);
         return p;
+    }
+
+    /// <summary>Registers a buffer (non-trainable state); generated constructors call this in definition order.</summary>
+    protected Tensor AddBuffer(string name, Tensor value)
+    {
+        _buffers.Add(new NamedTensor(name, value));
+        return value;
     }
 
     /// <summary>The seed for parameter number <paramref name="index"/>.</summary>
