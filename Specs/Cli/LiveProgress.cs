@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Specs.Cli;
+
+/// <summary>
+/// Progress on an interactive terminal: one Spectre.Console progress row per epoch, updated a few times a second
+/// with the batch, running loss and throughput, and left in place with the epoch's accuracy and time when it ends.
+/// </summary>
+public sealed class LiveProgress : ITrainingObserver
+{
+    private readonly ProgressContext _context;
+    private readonly Stopwatch _sinceUpdate = Stopwatch.StartNew();
+    private ProgressTask? _task;
+
+    private LiveProgress(ProgressContext context) => _context = context;
+
+    /// <summary>Runs <paramref name="body"/> inside a live progress display.</summary>
+    public static T Run<T>(Func<ITrainingObserver, T> body) => AnsiConsole.Progress()
+        .AutoClear(false)
+        .HideCompleted(false)
+        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+        .Start(ctx => body(new LiveProgress(ctx)));
+
+    public void EpochStarted(int epoch, int epochs, int batches)
+    {
+        _task = _context.AddTask(Markup.Escape($"epoch {epoch}/{epochs}"), maxValue: batches);
+        _sinceUpdate.Restart();
+    }
+
+    public void BatchDone(in BatchProgress p)
+    {
+        if (_task is null)
+        {
+            return;
+        }
+        _task.Value = p.Batch;
+        if (p.Batch == p.Batches || _sinceUpdate.ElapsedMilliseconds >= 200)
+        {
+            _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  loss {p.RunningLoss:F4}  {p.SamplesPerSecond:N0} samples/s"));
+            _sinceUpdate.Restart();
+        }
+    }
+
+    public void EpochDone(EpochResult r)
+    {
+        if (_task is not null)
+        {
+            _task.Description = Markup.Escape(Format.EpochLine(r));
+            _task.StopTask();
+        }
+    }
+}
