@@ -20,7 +20,7 @@ public sealed class LiveProgress : ITrainingObserver
     public static T Run<T>(Func<ITrainingObserver, T> body) => AnsiConsole.Progress()
         .AutoClear(false)
         .HideCompleted(false)
-        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
         .Start(ctx => body(new LiveProgress(ctx)));
 
     public void EpochStarted(int epoch, int epochs, int batches)
@@ -39,7 +39,7 @@ public sealed class LiveProgress : ITrainingObserver
         if (p.Batch == p.Batches || _sinceUpdate.ElapsedMilliseconds >= 200)
         {
             _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  loss {p.RunningLoss:F4}  {p.SamplesPerSecond:N0} samples/s"));
+                $"epoch {p.Epoch}/{p.Epochs}  {p.Batch}/{p.Batches}  loss {p.RunningLoss:F4}  {p.SamplesPerSecond:N0}/s"));
             _sinceUpdate.Restart();
         }
     }
@@ -48,7 +48,9 @@ public sealed class LiveProgress : ITrainingObserver
     {
         if (_task is not null)
         {
-            _task.Description = Markup.Escape(Format.EpochLine(r));
+            // Short enough for an 80-column terminal; the full line goes to metrics.csv.
+            _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {r.Epoch}  loss {r.TrainLoss:F4}  test acc {r.TestAccuracy:F4}  {r.TrainSeconds:F1} s"));
             _task.StopTask();
         }
     }
