@@ -130,7 +130,7 @@ public static class GemmBenchmark
     /// </summary>
     private static (double[]? Gflops, string Note) TimeOpenBlas(int threads)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "Bench", "gemm_openblas.py");
+        string script = Path.Combine(AppContext.BaseDirectory, "gemm_openblas.py");
         if (!File.Exists(script)) return (null, "not available (gemm_openblas.py not found)");
         const string python = "/usr/bin/python3";
         if (!File.Exists(python)) return (null, "not available (no python3)");

@@ -1,0 +1,14 @@
+namespace Dsl.Data;
+
+/// <summary>
+/// One mini-batch: images [B,C,H,W] (float32) and labels [B] (int64) on the loader's device. The tensors are the
+/// loader's reused buffers: valid until the next batch is produced.
+/// </summary>
+/// <param name="Images">The images, [B,C,H,W].</param>
+/// <param name="Labels">The labels, [B].</param>
+/// <param name="Index">The batch number within the epoch, from 0.</param>
+public readonly record struct Batch(Tensor Images, Tensor Labels, int Index)
+{
+    /// <summary>Samples in this batch (B): the batch size, or fewer for a partial last batch.</summary>
+    public int Size => Labels.Size(0);
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Specs.Cli;
+
+/// <summary>
+/// Progress as plain lines for logs and CI (stdout redirected): about ten lines per epoch, never more often than
+/// once a second, then one line per finished epoch.
+/// </summary>
+public sealed class PlainProgress(TextWriter output) : ITrainingObserver
+{
+    private readonly Stopwatch _sinceLine = Stopwatch.StartNew();
+    private int _every = 1;
+
+    public void EpochStarted(int epoch, int epochs, int batches)
+    {
+        _every = Math.Max(1, batches / 10);
+        _sinceLine.Restart();
+    }
+
+    public void BatchDone(in BatchProgress p)
+    {
+        bool last = p.Batch == p.Batches;
+        if (last || (p.Batch % _every == 0 && _sinceLine.Elapsed.TotalSeconds >= 1))
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  loss {p.RunningLoss:F4}  {p.SamplesPerSecond:N0} samples/s"));
+            output.Flush();
+            _sinceLine.Restart();
+        }
+    }
+
+    public void EpochDone(EpochResult r)
+    {
+        output.WriteLine(Format.EpochLine(r));
+        output.Flush();
+    }
+}

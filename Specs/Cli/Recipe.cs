@@ -1,0 +1,37 @@
+namespace Specs.Cli;
+
+/// <summary>The optimiser a recipe trains with.</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with (optional) momentum.</summary>
+    Sgd,
+
+    /// <summary>Adam.</summary>
+    Adam,
+}
+
+/// <summary>The loss a network's output calls for.</summary>
+public enum LossKind
+{
+    /// <summary>Negative log-likelihood, for networks that end in LogSoftmax.</summary>
+    Nll,
+
+    /// <summary>Cross-entropy, for networks that output raw logits.</summary>
+    CrossEntropy,
+}
+
+/// <summary>How a network is trained by default; every field can be overridden on the command line.</summary>
+/// <param name="Optimizer">SGD or Adam.</param>
+/// <param name="LearningRate">The learning rate.</param>
+/// <param name="Momentum">SGD's momentum (ignored by Adam).</param>
+/// <param name="BatchSize">Samples per step.</param>
+/// <param name="Epochs">Passes over the training set.</param>
+/// <param name="Loss">NLL for LogSoftmax outputs, cross-entropy for logits.</param>
+public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float Momentum, int BatchSize, int Epochs, LossKind Loss)
+{
+    /// <summary>The course's MNIST recipe: SGD lr 0.01 momentum 0.5, batch 64, 10 epochs, NLL.</summary>
+    public static Recipe CourseSgd { get; } = new(OptimizerKind.Sgd, 0.01f, 0.5f, 64, 10, LossKind.Nll);
+
+    public override string ToString() => FormattableString.Invariant(
+        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}");
+}
