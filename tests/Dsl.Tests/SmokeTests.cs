@@ -12,3 +12,10 @@ public class SmokeTests
         Assert.Equal(new float[] { 4, 5, 6 }, t[1].ToArray());
     }
 }
+
+public class GeneratedInTestsSmokeTests
+{
+    [Fact]
+    public void A_network_declared_in_the_test_project_is_generated()
+        => Assert.Contains("fc3: Linear(3)", Networks.TinyMlp.Summary);
+}
