@@ -27,6 +27,9 @@ public static class Layers
     /// </summary>
     public static Layer Linear(int inFeatures, int outFeatures, bool bias = true, string? name = null) => new($"Linear({inFeatures}, {outFeatures})");
 
+    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat"/>.</summary>
+    public static Layer Identity => new("Identity");
+
     /// <summary>max(0, x), any shape.</summary>
     public static Layer Relu => new("Relu");
 

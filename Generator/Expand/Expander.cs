@@ -203,7 +203,7 @@ internal sealed class Expander
         {
             return Combinator(call, env);
         }
-        if (!LayerRules.IsKnown(call.Layer))
+        if (!LayerRules.IsKnown(call.Layer) && call.Layer != "Identity")
         {
             Report(Descriptors.UnknownLayer, call.Location, call.Layer, _source.ClassName);
             return ErrorValue.Instance;
@@ -299,8 +299,50 @@ internal sealed class Expander
                 return env.TryGetValue(arg.Text ?? "", out var v) && v is ConstValue c
                     ? c.Arg with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location }
                     : null;
+            case ArgKind.Arithmetic:
+                return arg.Expression is not null && Fold(arg.Expression, env) is { } folded
+                    ? folded with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location, Text = arg.Text }
+                    : null;
             default:
                 return arg;
+        }
+    }
+
+    /// <summary>Folds an argument's arithmetic with C#'s rules (integer division truncates); null if it cannot.</summary>
+    private static ArgValue? Fold(DslExpr expr, Dictionary<string, Value> env)
+    {
+        switch (expr)
+        {
+            case ConstantExpr constant:
+                return constant.Value;
+            case RefExpr reference:
+                return env.TryGetValue(reference.Name, out var v) && v is ConstValue { Arg.Kind: ArgKind.Int or ArgKind.Number } c ? c.Arg : null;
+            case ArithmeticExpr arithmetic:
+                var right = Fold(arithmetic.Right, env);
+                var left = arithmetic.Left is null ? null : Fold(arithmetic.Left, env);
+                if (right is null || (arithmetic.Left is not null && left is null))
+                {
+                    return null;
+                }
+                if (left is null)
+                {
+                    return right.Kind == ArgKind.Int ? right with { Int = -right.Int } : right with { Number = -right.Number };
+                }
+                if (left.Kind == ArgKind.Int && right.Kind == ArgKind.Int)
+                {
+                    long a = left.Int, b = right.Int;
+                    if (b == 0 && arithmetic.Op is "/" or "%")
+                    {
+                        return null;
+                    }
+                    long r = arithmetic.Op switch { "+" => a + b, "-" => a - b, "*" => a * b, "/" => a / b, _ => a % b };
+                    return left with { Int = r };
+                }
+                double x = left.Kind == ArgKind.Int ? left.Int : left.Number, y = right.Kind == ArgKind.Int ? right.Int : right.Number;
+                double result = arithmetic.Op switch { "+" => x + y, "-" => x - y, "*" => x * y, "/" => x / y, _ => x % y };
+                return left with { Kind = ArgKind.Number, Int = 0, Number = result };
+            default:
+                return null;
         }
     }
 
@@ -396,6 +438,11 @@ internal sealed class Expander
 
     private int ApplyLayer(LayerStep step, int current)
     {
+        if (step.Call.Layer == "Identity")
+        {
+            // No node: the value itself flows on (a Concat branch that keeps its input adds no copy).
+            return current;
+        }
         var source = _nodes[current];
         var outcome = LayerRules.Apply(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
         if (outcome.ErrorId is not null)
@@ -530,14 +577,14 @@ internal sealed class Expander
     /// </summary>
     private static string Label(LayerStep step)
     {
-        if (!step.Call.Args.Any(a => a.Kind == ArgKind.ParameterRef))
+        if (!step.Call.Args.Any(a => a.Kind is ArgKind.ParameterRef or ArgKind.Arithmetic))
         {
             return step.Call.Source;
         }
         var resolved = step.Args.ToDictionary(a => a.Parameter);
         var shown = step.Call.Args
             .Where(a => a.Explicit && resolved.ContainsKey(a.Parameter))
-            .Select(a => (a.Kind == ArgKind.ParameterRef || !step.Call.Source.Contains(a.Parameter + ":") ? "" : a.Parameter + ": ") + resolved[a.Parameter].Display);
+            .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "") + resolved[a.Parameter].Display);
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
 

@@ -19,6 +19,8 @@ internal enum ArgKind
     Expression,
     /// <summary>Several Layer expressions (<c>Concat(a, b, c)</c>).</summary>
     ExpressionList,
+    /// <summary>Integer or floating arithmetic over constants and block parameters (<c>4 * growth</c>), folded at expansion.</summary>
+    Arithmetic,
     /// <summary>Something that is not a compile-time constant: a diagnostic if it decides a shape.</summary>
     NotConstant,
 }

@@ -26,3 +26,9 @@ internal sealed record RefExpr(string Name, LocationInfo Location) : DslExpr(Loc
 /// reports the problem (half-typed code), so the user sees one error and not two.
 /// </summary>
 internal sealed record InvalidExpr(string Text, DiagnosticInfo? Diagnostic, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>A constant leaf of an argument's arithmetic.</summary>
+internal sealed record ConstantExpr(ArgValue Value, LocationInfo Location) : DslExpr(Location);
+
+/// <summary><c>left op right</c> in an argument (op is one of + - * / %), or unary minus when <see cref="Left"/> is null.</summary>
+internal sealed record ArithmeticExpr(string Op, DslExpr? Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);

@@ -346,8 +346,58 @@ internal static class NetworkParser
             {
                 return Make(ArgKind.ParameterRef, s: p.Parameter.Name);
             }
+            if (value is IBinaryOperation or IUnaryOperation && Arithmetic(value) is { } arithmetic)
+            {
+                return Make(ArgKind.Arithmetic, s: text, e: arithmetic);
+            }
             return Make(ArgKind.NotConstant, s: text);
         }
+
+        /// <summary>Arithmetic over constants and this block's parameters, or null when a leaf is anything else.</summary>
+        private DslExpr? Arithmetic(IOperation operation)
+        {
+            var location = LocationInfo.From(operation.Syntax);
+            if (operation.ConstantValue is { HasValue: true, Value: var v })
+            {
+                return v switch
+                {
+                    int i => new ConstantExpr(Leaf(ArgKind.Int, i, 0, location), location),
+                    long l => new ConstantExpr(Leaf(ArgKind.Int, l, 0, location), location),
+                    float f => new ConstantExpr(Leaf(ArgKind.Number, 0, f, location), location),
+                    double d => new ConstantExpr(Leaf(ArgKind.Number, 0, d, location), location),
+                    _ => null,
+                };
+            }
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    return Arithmetic(conversion.Operand);
+                case IParenthesizedOperation parenthesized:
+                    return Arithmetic(parenthesized.Operand);
+                case IParameterReferenceOperation p when SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method):
+                    return new RefExpr(p.Parameter.Name, location);
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } negate:
+                    return Arithmetic(negate.Operand) is { } operand ? new ArithmeticExpr("-", null, operand, location) : null;
+                case IBinaryOperation binary:
+                    string? op = binary.OperatorKind switch
+                    {
+                        BinaryOperatorKind.Add => "+",
+                        BinaryOperatorKind.Subtract => "-",
+                        BinaryOperatorKind.Multiply => "*",
+                        BinaryOperatorKind.Divide => "/",
+                        BinaryOperatorKind.Remainder => "%",
+                        _ => null,
+                    };
+                    var left = Arithmetic(binary.LeftOperand);
+                    var right = Arithmetic(binary.RightOperand);
+                    return op is null || left is null || right is null ? null : new ArithmeticExpr(op, left, right, location);
+                default:
+                    return null;
+            }
+        }
+
+        private static ArgValue Leaf(ArgKind kind, long i, double d, LocationInfo location)
+            => new("", kind, i, d, null, EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, true, location);
 
         private DiagnosticInfo Unknown(string name, LocationInfo location)
             => DiagnosticInfo.Create(Descriptors.UnknownLayer, location, name, _network.Name);

@@ -4,6 +4,9 @@ namespace Specs.Cli;
 
 public static partial class NetworkCatalog
 {
+    /// <summary>Adam at lr 1e-3, batch 64, 10 epochs: what the course uses for the deeper networks.</summary>
+    private static readonly Recipe Adam = Recipe.CourseSgd with { Optimizer = OptimizerKind.Adam, LearningRate = 1e-3f };
+
     // One entry per network of Specs/Networks; the name is what 'train' and 'summary' take.
     private static readonly IReadOnlyList<NetworkInfo> Entries =
     [
@@ -14,6 +17,18 @@ public static partial class NetworkCatalog
         new("mnist-net", "PyTorch's MNIST example network (conv 10@5x5, conv 20@5x5, Dropout2d, fc 320-50-10)",
             (d, s) => new MnistNet(d, s), () => MnistNet.Summary, MnistNet.InputShape, Recipe.CourseSgd),
         new("two-conv", "'2 Conv+pooling' of the Fashion-MNIST benchmark table (0.916 there)",
-            (d, s) => new TwoConvNet(d, s), () => TwoConvNet.Summary, TwoConvNet.InputShape, Recipe.CourseSgd with { Optimizer = OptimizerKind.Adam, LearningRate = 1e-3f }),
+            (d, s) => new TwoConvNet(d, s), () => TwoConvNet.Summary, TwoConvNet.InputShape, Adam),
+        new("lenet5", "LeNet-5 with tanh and average pooling, padded for 28x28",
+            (d, s) => new LeNet5(d, s), () => LeNet5.Summary, LeNet5.InputShape, Adam),
+        new("alexnet", "AlexNet's design sized for 28x28: five convolutions, two dropout dense layers",
+            (d, s) => new AlexNetSmall(d, s), () => AlexNetSmall.Summary, AlexNetSmall.InputShape, Adam),
+        new("vgg", "VGG blocks of 3x3 convolutions (Repeat inside a block)",
+            (d, s) => new VggSmall(d, s), () => VggSmall.Summary, VggSmall.InputShape, Adam),
+        new("googlenet", "GoogLeNet-style network of Inception modules (Concat of four branches)",
+            (d, s) => new GoogLeNetSmall(d, s), () => GoogLeNetSmall.Summary, GoogLeNetSmall.InputShape, Adam),
+        new("resnet20", "ResNet-20: basic residual blocks with batch norm, projected shortcuts when downsampling",
+            (d, s) => new ResNet20(d, s), () => ResNet20.Summary, ResNet20.InputShape, Adam),
+        new("densenet", "DenseNet-BC: dense blocks where every layer sees all earlier feature maps",
+            (d, s) => new DenseNetBC(d, s), () => DenseNetBC.Summary, DenseNetBC.InputShape, Adam),
     ];
 }
