@@ -205,7 +205,13 @@ internal static class NetworkEmitter
         w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");
         w.Line();
         w.Line("/// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>");
-        w.Line($"public static string Summary => {SymbolDisplay.FormatLiteral(Dsl.Generator.Emit.Summary.Build(plan), quote: true)};");
+        w.Line("public static string Summary { get; } =");
+        var lines = Dsl.Generator.Emit.Summary.Build(plan).TrimEnd('\n').Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string literal = SymbolDisplay.FormatLiteral(lines[i] + "\n", quote: true);
+            w.Line("    " + literal + (i == lines.Length - 1 ? ";" : " +"));
+        }
         w.Line();
     }
 }

@@ -98,7 +98,24 @@ public partial class Mlp : global::Dsl.Module
     public static int[] OutputShape => new[] { 10 };
 
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
-    public static string Summary => "Network: Mlp\n----------------------------------------------------\nLayer (name)          Output shape   Params    FLOPs\n----------------------------------------------------\n[0] Input(1, 28, 28)  [N,1,28,28]         0        0\n[1] Flatten           [N,784]             0        0\n[2] fc1: Linear(256)  [N,256]       200,960  401,408\n[3] Relu              [N,256]             0      256\n[4] fc2: Linear(128)  [N,128]        32,896   65,536\n[5] Relu              [N,128]             0      128\n[6] fc3: Linear(100)  [N,100]        12,900   25,600\n[7] Relu              [N,100]             0      100\n[8] fc4: Linear(10)   [N,10]          1,010    2,000\n[9] LogSoftmax        [N,10]              0       30\n----------------------------------------------------\nTotal params: 247,766\nForward FLOPs per sample: 495,058\n";
+    public static string Summary { get; } =
+        "Network: Mlp\n" +
+        "----------------------------------------------------\n" +
+        "Layer (name)          Output shape   Params    FLOPs\n" +
+        "----------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)  [N,1,28,28]         0        0\n" +
+        "[1] Flatten           [N,784]             0        0\n" +
+        "[2] fc1: Linear(256)  [N,256]       200,960  401,408\n" +
+        "[3] Relu              [N,256]             0      256\n" +
+        "[4] fc2: Linear(128)  [N,128]        32,896   65,536\n" +
+        "[5] Relu              [N,128]             0      128\n" +
+        "[6] fc3: Linear(100)  [N,100]        12,900   25,600\n" +
+        "[7] Relu              [N,100]             0      100\n" +
+        "[8] fc4: Linear(10)   [N,10]          1,010    2,000\n" +
+        "[9] LogSoftmax        [N,10]              0       30\n" +
+        "----------------------------------------------------\n" +
+        "Total params: 247,766\n" +
+        "Forward FLOPs per sample: 495,058\n";
 
     /// <summary>
     /// Runs Mlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.

@@ -9,6 +9,9 @@ public class SnapshotTests
     [InlineData("Mlp")]
     [InlineData("ResidualMlp")]
     [InlineData("SmallNet")]
+    [InlineData("MnistNet")]
+    [InlineData("GoogLeNetSmall")]
+    [InlineData("ResNet20")]
     public void Generated_code_matches_the_snapshot(string network)
     {
         var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));
