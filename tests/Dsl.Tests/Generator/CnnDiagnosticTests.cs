@@ -1,32 +1,12 @@
 using Microsoft.CodeAnalysis;
 using Xunit;
+using static Dsl.Tests.Generator.DiagnosticAssert;
 
 namespace Dsl.Tests.Generator;
 
 /// <summary>The shape checks of convolutional networks: one test per diagnostic with its negative twin.</summary>
 public class CnnDiagnosticTests
 {
-    private const string Usings = "using Dsl;\nusing static Dsl.Layers;\n";
-
-    private static Diagnostic Single(string source, string id)
-    {
-        var result = GeneratorHarness.Run(Usings + source);
-        Assert.Empty(result.Exceptions);
-        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        return diagnostic;
-    }
-
-    private static string SpanText(Location l) => l.SourceTree!.ToString().Substring(l.SourceSpan.Start, l.SourceSpan.Length);
-
-    private static void Clean(string source)
-    {
-        var result = GeneratorHarness.Run(Usings + source);
-        Assert.Empty(result.Exceptions);
-        Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Empty(result.CompilationErrors);
-    }
-
     [Fact]
     public void Fifth_pooling_on_28x28_reports_DSL1006()
     {

@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Xunit;
+using static Dsl.Tests.Generator.DiagnosticAssert;
 
 namespace Dsl.Tests.Generator;
 
@@ -9,29 +10,6 @@ namespace Dsl.Tests.Generator;
 /// </summary>
 public class DiagnosticTests
 {
-    private const string Usings = "using Dsl;\nusing static Dsl.Layers;\n";
-
-    private static Diagnostic Single(string source, string id)
-    {
-        var result = GeneratorHarness.Run(Usings + source);
-        Assert.Empty(result.Exceptions);
-        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        return diagnostic;
-    }
-
-    private static string SpanText(Diagnostic d) => d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
-
-    private static void Clean(string source)
-    {
-        var result = GeneratorHarness.Run(Usings + source);
-        Assert.Empty(result.Exceptions);
-        Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Empty(result.CompilationErrors);
-        Assert.Single(result.Generated);
-    }
-
     [Fact]
     public void Class_that_is_not_partial_reports_DSL0001()
     {
