@@ -58,8 +58,8 @@ batchnorm    attrs batch, channels, height, width, training, momentum, eps; inpu
              running statistics in evaluation).
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
-             fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar) and
-             fc1.weight.grad, fc1.bias.grad, ... for every parameter.
+             fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
+             fc1.weight.grad, fc1.bias.grad, ... for every parameter, and x.grad = d loss / d x.
 """
 
 import json
@@ -432,17 +432,19 @@ def tiny_mlp():
             p.copy_(f32(p))
     x = randn(4, 6)
     labels = torch.randint(0, 3, (4,), dtype=torch.int64)
+    x.requires_grad_(True)
     logp = net(x)
     loss = F.nll_loss(logp, labels, reduction="mean")
     loss.backward()
-    inputs = {"x": x, "labels": labels}
-    expected = {"logp": logp, "loss": loss}
+    inputs = {"x": x.detach(), "labels": labels}
+    expected = {"logp": logp, "loss": loss, "x.grad": x.grad}
     for pname, p in net.named_parameters():
         inputs[pname] = p.detach()
         expected[pname + ".grad"] = p.grad
     attrs = {"network": "Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax",
              "loss": "nll", "reduction": "mean"}
-    write("tiny_mlp", "a small MLP with PyTorch's default initialisation: NLL loss and every parameter's gradient",
+    write("tiny_mlp", "a small MLP with PyTorch's default initialisation: NLL loss, every parameter's gradient and "
+          "the input gradient",
           [case("tiny_mlp", attrs, inputs, expected)])
 
 
