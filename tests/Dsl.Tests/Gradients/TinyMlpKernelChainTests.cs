@@ -9,7 +9,7 @@ namespace Dsl.Tests.Gradients;
 /// parameter gradient against PyTorch (tiny_mlp.json). Once the generator emits this network, its own test can load
 /// the same fixture by parameter name (fc1.weight, ...).
 /// </summary>
-public class TinyMlpFixtureTests
+public class TinyMlpKernelChainTests
 {
     private const string File = "tiny_mlp.json";
     private static readonly (string Name, int In, int Out)[] Layers = { ("fc1", 6, 5), ("fc2", 5, 4), ("fc3", 4, 3) };
