@@ -29,9 +29,12 @@ public enum LossKind
 /// <param name="Loss">NLL for LogSoftmax outputs, cross-entropy for logits.</param>
 public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float Momentum, int BatchSize, int Epochs, LossKind Loss)
 {
+    /// <summary>The learning-rate schedule over the epochs: <c>none</c> (constant) or <c>cosine</c> (annealed to 0).</summary>
+    public string Schedule { get; init; } = "none";
+
     /// <summary>The course's MNIST recipe: SGD lr 0.01 momentum 0.5, batch 64, 10 epochs, NLL.</summary>
     public static Recipe CourseSgd { get; } = new(OptimizerKind.Sgd, 0.01f, 0.5f, 64, 10, LossKind.Nll);
 
     public override string ToString() => FormattableString.Invariant(
-        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}");
+        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}{(Schedule == "none" ? "" : ", " + Schedule + " schedule")}");
 }

@@ -11,11 +11,11 @@ namespace Specs.Cli;
 public static class TrainCommand
 {
     public const string Usage =
-        "train <network> [--epochs N] [--batch-size N] [--lr X] [--optimizer sgd|adam] [--momentum X] [--seed N]\n" +
+        "train <network> [--epochs N] [--batch-size N] [--lr X] [--optimizer sgd|adam] [--momentum X] [--schedule none|cosine] [--seed N]\n" +
         "                [--data DIR] [--device cpu|cpu:THREADS|gpu|gpu:cpu] [--limit-train N] [--limit-test N] [--out DIR]";
 
     private static readonly string[] Known =
-        ["epochs", "batch-size", "lr", "optimizer", "momentum", "seed", "data", "device", "limit-train", "limit-test", "out"];
+        ["epochs", "batch-size", "lr", "optimizer", "momentum", "schedule", "seed", "data", "device", "limit-train", "limit-test", "out"];
 
     public static int Run(IEnumerable<string> args, TextWriter output)
     {
@@ -72,6 +72,7 @@ public static class TrainCommand
             Momentum = momentum ?? recipe.Momentum,
             BatchSize = o.PositiveInt("batch-size") ?? recipe.BatchSize,
             Epochs = o.PositiveInt("epochs") ?? recipe.Epochs,
+            Schedule = o.Choice("schedule", "none", "cosine") ?? recipe.Schedule,
         };
     }
 

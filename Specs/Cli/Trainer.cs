@@ -18,6 +18,7 @@ public sealed class Trainer
     private readonly BatchLoader _train;
     private readonly BatchLoader _test;
     private readonly Optimizer _optimizer;
+    private readonly LrSchedule? _schedule;
 
     /// <summary>Prepares to train <paramref name="net"/> on <paramref name="train"/>, evaluating on <paramref name="test"/>.</summary>
     public Trainer(Module net, Recipe recipe, LabeledImages train, LabeledImages test, int seed)
@@ -27,6 +28,7 @@ public sealed class Trainer
         _train = new BatchLoader(train, net.Device, recipe.BatchSize, seed);
         _test = new BatchLoader(test, net.Device, Math.Min(EvalBatchSize, Math.Max(test.Count, 1)), shuffle: false);
         _optimizer = CreateOptimizer(net, recipe);
+        _schedule = recipe.Schedule == "cosine" ? new CosineAnnealingLr(_optimizer, recipe.Epochs) : null;
     }
 
     /// <summary>Batches per training epoch.</summary>
@@ -86,6 +88,7 @@ public sealed class Trainer
             var result = new EpochResult(epoch, lossSum / Math.Max(_train.BatchCount, 1), accuracy, trainSeconds, evalSeconds, samples / trainSeconds);
             history.Epochs.Add(result);
             observer.EpochDone(result);
+            _schedule?.Step();
         }
         return history;
     }
