@@ -44,8 +44,8 @@ public abstract partial class Device : IDisposable
     }
 
     /// <summary>
-    /// Parses a device name: <c>cpu</c>, <c>cpu:THREADS</c>, <c>gpu</c> (CUDA or OpenCL, else the ILGPU CPU accelerator)
-    /// or <c>gpu:cpu</c> (the ILGPU CPU accelerator explicitly).
+    /// Parses a device name: <c>cpu</c>, <c>cpu:THREADS</c>, <c>gpu</c> (CUDA or OpenCL; an error when neither is present)
+    /// or <c>gpu:cpu</c> (the GPU kernels on ILGPU's CPU accelerator, for tests on tiny shapes).
     /// </summary>
     public static Device Parse(string name)
     {
@@ -60,7 +60,8 @@ public abstract partial class Device : IDisposable
         }
         if (n == "gpu" || n == "cuda")
         {
-            return Gpu();
+            // A named GPU must be a real one: the CPU accelerator is thousands of times slower and only for tests.
+            return Gpu(allowCpuAccelerator: false);
         }
         if (n == "gpu:cpu")
         {

@@ -91,5 +91,9 @@ public static class TrainCommand
         {
             throw new UsageException($"--device: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
         }
+        catch (NotSupportedException e)
+        {
+            throw new UsageException($"--device {name}: {e.Message}");
+        }
     }
 }
