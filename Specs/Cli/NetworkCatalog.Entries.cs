@@ -11,7 +11,8 @@ public static partial class NetworkCatalog
     private static readonly IReadOnlyList<NetworkInfo> Entries =
     [
         new("mlp", "784-256-128-100-10 perceptron of the Fashion-MNIST benchmark table (0.883 there)",
-            (d, s) => new Mlp(d, s), () => Mlp.Summary, Mlp.InputShape, Recipe.CourseSgd),
+            (d, s) => new Mlp(d, s), () => Mlp.Summary, Mlp.InputShape,
+            Recipe.CourseSgd with { LearningRate = 0.05f, Momentum = 0.9f, Schedule = "cosine" }),
         new("residual-mlp", "an MLP of residual blocks written with var bindings and '+'",
             (d, s) => new ResidualMlp(d, s), () => ResidualMlp.Summary, ResidualMlp.InputShape, Recipe.CourseSgd),
         new("mnist-net", "PyTorch's MNIST example network (conv 10@5x5, conv 20@5x5, Dropout2d, fc 320-50-10)",
