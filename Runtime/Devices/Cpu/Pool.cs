@@ -23,7 +23,7 @@ public sealed partial class CpuDevice
             X = xa, XOffset = xo, Y = ya, YOffset = yo, Argmax = ia, ArgmaxOffset = io, Geometry = g,
             TwoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 },
         };
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 32768 / (g.Height * g.Width)), ref job);
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / (g.Height * g.Width)), ref job);
     }
 
     private struct MaxPoolJob : IRangeJob
@@ -69,7 +69,7 @@ public sealed partial class CpuDevice
             Dy = dya, DyOffset = dyo, Dx = dxa, DxOffset = dxo, Argmax = ia, ArgmaxOffset = io,
             Plane = g.Height * g.Width, OutPlane = g.OutHeight * g.OutWidth, Accumulate = accumulate,
         };
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 32768 / job.Plane), ref job);
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / job.Plane), ref job);
     }
 
     private struct MaxPoolBackwardJob : IRangeJob

@@ -37,6 +37,11 @@ internal static class Im2Col
         int outW = p.OutWidth;
         fixed (float* px = x, pcol = col)
         {
+            if (IsDense(g))
+            {
+                GatherDense(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol, rowStart, rowEnd);
+                return;
+            }
             for (int row = rowStart; row < rowEnd; row++)
             {
                 int c = row / p.KernelArea;
@@ -103,6 +108,11 @@ internal static class Im2Col
         int outW = p.OutWidth;
         fixed (float* pdcol = dcol, pdx = dx)
         {
+            if (IsDense(g) && !p.Pointwise)
+            {
+                ScatterDense(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
+                return;
+            }
             for (int plane = planeStart; plane < planeEnd; plane++)
             {
                 int i = plane / g.InChannels;
@@ -157,6 +167,96 @@ internal static class Im2Col
                                 dRow[ow * g.StrideW + iwBase] += s[ow];
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Stride 1, dilation 1, no padding: every column run is a whole, in-bounds input run (the course networks' case).</summary>
+    private static bool IsDense(in Conv2dGeometry g) =>
+        g is { StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
+
+    /// <summary><see cref="Gather"/> for dense geometries: no bounds to clip, so each run is one fixed-length copy.</summary>
+    private static unsafe void GatherDense(in ConvPlan p, float* x, int samples, float* col, int rowStart, int rowEnd)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width;
+        int sampleStride = g.InChannels * p.Plane;
+        for (int row = rowStart; row < rowEnd; row++)
+        {
+            int c = row / p.KernelArea;
+            int kh = row % p.KernelArea / g.KernelW;
+            int kw = row % p.KernelArea % g.KernelW;
+            float* dst = col + (nint)row * cols;
+            float* src0 = x + (nint)c * p.Plane + kh * width + kw;
+            for (int i = 0; i < samples; i++)
+            {
+                float* src = src0 + (nint)i * sampleStride;
+                float* d = dst + (nint)i * p.Positions;
+                if (outW == 8)
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        Vector256.Store(Vector256.Load(src + (nint)oh * width), d + oh * 8);
+                    }
+                }
+                else if (outW % 8 == 0)
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        float* s = src + (nint)oh * width;
+                        float* t = d + (nint)oh * outW;
+                        for (int j = 0; j < outW; j += 8)
+                        {
+                            Vector256.Store(Vector256.Load(s + j), t + j);
+                        }
+                    }
+                }
+                else
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        Copy(src + (nint)oh * width, d + (nint)oh * outW, outW);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Scatter"/> for dense geometries.</summary>
+    private static unsafe void ScatterDense(in ConvPlan p, float* dcol, int samples, float* dx, int planeStart, int planeEnd, bool accumulate)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width;
+        for (int plane = planeStart; plane < planeEnd; plane++)
+        {
+            int i = plane / g.InChannels;
+            int c = plane % g.InChannels;
+            float* dst = dx + (nint)plane * p.Plane;
+            if (!accumulate)
+            {
+                new Span<float>(dst, p.Plane).Clear();
+            }
+            for (int k = 0; k < p.KernelArea; k++)
+            {
+                int kh = k / g.KernelW;
+                int kw = k % g.KernelW;
+                float* src = dcol + (nint)(c * p.KernelArea + k) * cols + i * p.Positions;
+                float* d = dst + kh * width + kw;
+                if (outW == 8)
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        float* dr = d + (nint)oh * width;
+                        Vector256.Store(Vector256.Load(dr) + Vector256.Load(src + oh * 8), dr);
+                    }
+                }
+                else
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        AddTo(src + (nint)oh * outW, d + (nint)oh * width, outW);
                     }
                 }
             }
