@@ -137,7 +137,7 @@ internal static unsafe class ForkJoin
 
         private void Loop()
         {
-            int seen = Volatile.Read(ref s_generation);
+            int seen = 0; // generation 0 is "no job yet": a worker that starts after the first fork still runs it
             while (true)
             {
                 long since = Stopwatch.GetTimestamp();
