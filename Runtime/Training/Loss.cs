@@ -4,10 +4,12 @@ namespace Dsl;
 public sealed class LossResult
 {
     private readonly Tensor _scalars;
+    private readonly float[] _host;
 
     internal LossResult(Tensor scalars, Tensor gradient, string name)
     {
         _scalars = scalars;
+        _host = new float[scalars.Length];
         Gradient = gradient;
         Name = name;
     }
@@ -20,12 +22,12 @@ public sealed class LossResult
     /// <summary>d loss / d input, shaped like the input: pass it to the network's <c>Backward</c>.</summary>
     public Tensor Gradient { get; }
 
-    /// <summary>The mean loss over the batch (copies one number from the device).</summary>
+    /// <summary>The mean loss over the batch (copies two numbers from the device into a buffer kept for the purpose).</summary>
     public float Value
     {
         get
         {
-            var s = new float[_scalars.Length];
+            var s = _host;
             _scalars.Device.Download(_scalars, s);
             if (s.Length > 1 && s[1] != 0f)
             {

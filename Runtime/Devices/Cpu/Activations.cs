@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Dsl.Devices.Cpu;
 
@@ -37,10 +38,38 @@ public sealed partial class CpuDevice
         var ys = F(y);
         var g = F(dy);
         var d = F(dx);
+        if (kind == ActivationKind.Relu)
+        {
+            ReluBackward(xs, g, d, accumulate);
+            return;
+        }
         for (int i = 0; i < g.Length; i++)
         {
             float v = g[i] * ActivationMath.Derivative(kind, alpha, xs[i], ys[i]);
             d[i] = accumulate ? d[i] + v : v;
+        }
+    }
+
+    // dx (+)= x > 0 ? dy : 0, the same rule as ActivationMath.Derivative (a NaN x passes nothing).
+    private static unsafe void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate)
+    {
+        int n = dy.Length, i = 0;
+        fixed (float* px = x, pg = dy, pd = dx)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(px + i), Vector512<float>.Zero), Vector512.Load(pg + i), Vector512<float>.Zero);
+                if (accumulate)
+                {
+                    v += Vector512.Load(pd + i);
+                }
+                v.Store(pd + i);
+            }
+            for (; i < n; i++)
+            {
+                float v = px[i] > 0f ? pg[i] : 0f;
+                pd[i] = accumulate ? pd[i] + v : v;
+            }
         }
     }
 }

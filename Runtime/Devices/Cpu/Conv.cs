@@ -1,22 +1,22 @@
-using System.Numerics.Tensors;
 using Dsl.Devices.Cpu.Convolution;
+using Dsl.Devices.Cpu.Gemm;
 
 namespace Dsl.Devices.Cpu;
 
-// Convolution as im2col + GEMM over a chunk of the batch (the whole batch when its columns fit ColumnBudget):
-// col[C*KH*KW, n*OH*OW], then per group Y_g[OutC/G, n*OH*OW] = W_g * col_g, scattered to NCHW with the bias.
-// Output channels are the GEMM rows so the long batch-times-positions dimension is the GEMM's columns.
+// Convolution as im2col + GEMM with output channels as the GEMM rows, so the long samples-times-positions dimension is
+// the GEMM's columns. The batch is split over threads (BatchSplitConv): each thread builds the columns of a few samples
+// at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call.
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
 
     /// <summary>
-    /// The most floats a convolution's column matrix may take; larger batches are processed in chunks of samples.
-    /// 8 Mi floats (32 MiB) keeps every course network's batch in one chunk; tests lower it to exercise chunking.
+    /// The most floats a convolution's column matrix may take per chunk of samples; a chunk is also capped to stay in L2
+    /// (<see cref="BatchSplitConv.ChunkFloats"/>). Tests lower it to exercise chunking.
     /// </summary>
     internal long ConvColumnBudget { get; set; } = 1L << 23;
 
-    public override void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    public override unsafe void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
     {
         ConvPlan.Validate(g, x, w, b, y, nameof(Conv2d), "y");
         var p = new ConvPlan(g, ConvColumnBudget);
@@ -25,62 +25,23 @@ public sealed partial class CpuDevice
         var ya = HostBuffers.Floats(y, nameof(Conv2d), out int yo);
         float[]? ba = b is null ? null : HostBuffers.Floats(b, nameof(Conv2d), out _);
         int bo = b is null ? 0 : (int)b.Offset;
+        GemmKernel kind = CpuGemm.CurrentKernel;
+        int mr = PackedGemm.Mr(kind);
+        int parts = Math.Min(Math.Min(Threads, g.Batch), ForkJoin.MaxParts);
         var ws = RentConvWorkspace();
         try
         {
-            int outC = g.OutChannels;
-            int sampleIn = g.InChannels * p.Plane;
-            int sampleOut = outC * p.Positions;
-            for (int n0 = 0; n0 < g.Batch; n0 += p.ChunkSamples)
+            float[] packed = ws.Weights(g.WeightLength);
+            fixed (float* pw = wa, py = ya, pb = ba, pp = packed)
             {
-                int samples = Math.Min(p.ChunkSamples, g.Batch - n0);
-                int cols = samples * p.Positions;
-                float[] colArr;
-                int colOff;
-                if (p.Pointwise && samples == 1)
+                BatchSplitConv.PackWeights(p, pw + wo, mr, pp);
+                var job = new BatchSplitConv.ForwardJob
                 {
-                    colArr = xa;
-                    colOff = xo + n0 * sampleIn;
-                }
-                else
-                {
-                    colArr = ws.Col((long)p.Rows * cols);
-                    colOff = 0;
-                    GatherColumns(p, xa, xo, n0, samples, colArr);
-                }
-                // One sample: the GEMM output [OutC, OH*OW] is already y's NCHW layout, so write it in place.
-                bool direct = samples == 1;
-                float[] matArr = direct ? ya : ws.Mat((long)outC * cols);
-                int matOff = direct ? yo + n0 * sampleOut : 0;
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    CpuGemm.Multiply(false, false, p.GroupOutChannels, cols, p.GroupRows, 1f,
-                        wa.AsSpan(wo + grp * p.GroupOutChannels * p.GroupRows, p.GroupOutChannels * p.GroupRows),
-                        colArr.AsSpan(colOff + grp * p.GroupRows * cols, p.GroupRows * cols),
-                        0f,
-                        matArr.AsSpan(matOff + grp * p.GroupOutChannels * cols, p.GroupOutChannels * cols),
-                        Threads);
-                }
-                int positions = p.Positions;
-                int start = n0;
-                ParallelRange(samples * outC, Math.Max(1, 16384 / positions), (s, e) =>
-                {
-                    for (int r = s; r < e; r++)
-                    {
-                        int i = r / outC;
-                        int oc = r % outC;
-                        var dst = ya.AsSpan(yo + (start + i) * sampleOut + oc * positions, positions);
-                        var src = direct ? dst : matArr.AsSpan(oc * cols + i * positions, positions);
-                        if (ba is not null)
-                        {
-                            TensorPrimitives.Add(src, ba[bo + oc], dst);
-                        }
-                        else if (!direct)
-                        {
-                            src.CopyTo(dst);
-                        }
-                    }
-                });
+                    Plan = p, Kind = kind, Mr = mr, Nr = PackedGemm.Nr(kind),
+                    Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts),
+                    X = xa, XOffset = xo, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo,
+                };
+                ForkJoin.Run(g.Batch, parts, ref job);
             }
         }
         finally
@@ -89,7 +50,7 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
+    public override unsafe void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
         ConvPlan.Validate(g, x, w, db, dy, op, "dy", "db");
@@ -105,104 +66,40 @@ public sealed partial class CpuDevice
         var dwa = HostBuffers.Floats(dw, op, out int dwo);
         float[]? dxa = dx is null ? null : HostBuffers.Floats(dx, op, out _);
         int dxo = dx is null ? 0 : (int)dx.Offset;
-        Span<float> dbs = db is null ? default : F(db, op);
+        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
+        int dbo = db is null ? 0 : (int)db.Offset;
+        GemmKernel kind = CpuGemm.CurrentKernel;
+        int mr = PackedGemm.Mr(kind);
+        int parts = Math.Min(Math.Min(Threads, g.Batch), ForkJoin.MaxParts);
+        int weightLength = (int)g.WeightLength;
+        int outC = g.OutChannels;
         var ws = RentConvWorkspace();
         try
         {
-            int outC = g.OutChannels;
-            int sampleIn = g.InChannels * p.Plane;
-            int sampleOut = outC * p.Positions;
-            int ocg = p.GroupOutChannels;
-            int kg = p.GroupRows;
-            for (int n0 = 0; n0 < g.Batch; n0 += p.ChunkSamples)
+            float[] packed = ws.Weights(g.WeightLength);
+            float[][] partials = ws.Parts(parts - 1, weightLength + outC);
+            fixed (float* pw = wa, pdy = dya, pdw = dwa, pdb = dba, pp = packed)
             {
-                int samples = Math.Min(p.ChunkSamples, g.Batch - n0);
-                int cols = samples * p.Positions;
-
-                // dY as [OutC, samples*OH*OW]: dy itself for one sample, else gathered from NCHW.
-                float[] dyMat;
-                int dyMatOff;
-                if (samples == 1)
+                if (dxa is not null)
                 {
-                    dyMat = dya;
-                    dyMatOff = dyo + n0 * sampleOut;
+                    BatchSplitConv.PackWeightsTransposed(p, pw + wo, mr, pp);
                 }
-                else
+                var job = new BatchSplitConv.BackwardJob
                 {
-                    dyMat = ws.Mat((long)outC * cols);
-                    dyMatOff = 0;
-                    int positions = p.Positions;
-                    int start = n0;
-                    var mat = dyMat;
-                    ParallelRange(samples * outC, Math.Max(1, 16384 / positions), (s, e) =>
-                    {
-                        for (int r = s; r < e; r++)
-                        {
-                            int i = r / outC;
-                            int oc = r % outC;
-                            dya.AsSpan(dyo + (start + i) * sampleOut + oc * positions, positions)
-                                .CopyTo(mat.AsSpan(oc * cols + i * positions, positions));
-                        }
-                    });
-                }
-                if (db is not null)
+                    Plan = p, Kind = kind, Mr = mr, Nr = PackedGemm.Nr(kind), Parts = parts, Batch = g.Batch,
+                    Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts),
+                    X = xa, XOffset = xo, Dy = pdy + dyo, Dw = pdw + dwo, Db = pdb == null ? null : pdb + dbo,
+                    PackedWT = pp, Dx = dxa, DxOffset = dxo, AccumulateDx = accumulateDx, DwParts = partials,
+                };
+                ForkJoin.Run(g.Batch, parts, ref job);
+                for (int t = 0; t < parts - 1; t++)
                 {
-                    for (int oc = 0; oc < outC; oc++)
+                    var part = partials[t];
+                    System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(pdw + dwo, weightLength), part.AsSpan(0, weightLength), new Span<float>(pdw + dwo, weightLength));
+                    if (pdb != null)
                     {
-                        dbs[oc] += TensorPrimitives.Sum(dyMat.AsSpan(dyMatOff + oc * cols, cols));
+                        System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(pdb + dbo, outC), part.AsSpan(weightLength, outC), new Span<float>(pdb + dbo, outC));
                     }
-                }
-
-                float[] colArr;
-                int colOff;
-                if (p.Pointwise && samples == 1)
-                {
-                    colArr = xa;
-                    colOff = xo + n0 * sampleIn;
-                }
-                else
-                {
-                    colArr = ws.Col((long)p.Rows * cols);
-                    colOff = 0;
-                    GatherColumns(p, xa, xo, n0, samples, colArr);
-                }
-
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    // dW_g[OutC/G, K] += dY_g[OutC/G, cols] * col_g[K, cols]^T
-                    CpuGemm.Multiply(false, true, ocg, kg, cols, 1f,
-                        dyMat.AsSpan(dyMatOff + grp * ocg * cols, ocg * cols),
-                        colArr.AsSpan(colOff + grp * kg * cols, kg * cols),
-                        1f,
-                        dwa.AsSpan(dwo + grp * ocg * kg, ocg * kg),
-                        Threads);
-                }
-
-                if (dxa is null)
-                {
-                    continue;
-                }
-                // dcol_g[K, cols] = W_g^T * dY_g; a pointwise single sample writes straight into dx, whose layout it already has.
-                bool direct = p.Pointwise && samples == 1;
-                float[] dcol = direct ? dxa : ws.DCol((long)p.Rows * cols);
-                int dcolOff = direct ? dxo + n0 * sampleIn : 0;
-                float beta = direct && accumulateDx ? 1f : 0f;
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    CpuGemm.Multiply(true, false, kg, cols, ocg, 1f,
-                        wa.AsSpan(wo + grp * ocg * kg, ocg * kg),
-                        dyMat.AsSpan(dyMatOff + grp * ocg * cols, ocg * cols),
-                        beta,
-                        dcol.AsSpan(dcolOff + grp * kg * cols, kg * cols),
-                        Threads);
-                }
-                if (!direct)
-                {
-                    var plan = p;
-                    int start = n0;
-                    int work = Math.Max(1, p.KernelArea * p.Positions);
-                    ParallelRange(samples * g.InChannels, Math.Max(1, 16384 / work), (s, e) =>
-                        Im2Col.Scatter(plan, dcol, samples, dxa, dxo, start, s, e, accumulateDx));
                 }
             }
         }
@@ -210,13 +107,6 @@ public sealed partial class CpuDevice
         {
             ReturnConvWorkspace(ws);
         }
-    }
-
-    private void GatherColumns(in ConvPlan p, float[] x, int xOffset, int n0, int samples, float[] col)
-    {
-        var plan = p;
-        int work = Math.Max(1, samples * p.Positions);
-        ParallelRange(p.Rows, Math.Max(1, 16384 / work), (s, e) => Im2Col.Gather(plan, x, xOffset, n0, samples, col, s, e));
     }
 
     // One workspace per device; a second concurrent caller (tests running side by side) gets a fresh one instead of racing.

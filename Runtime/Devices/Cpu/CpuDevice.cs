@@ -88,20 +88,20 @@ public sealed partial class CpuDevice : Device
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into at most
     /// <see cref="Threads"/> contiguous chunks of at least <paramref name="minChunk"/>; inline when one chunk.
+    /// The delegate is allocated by the caller: hot kernels use the struct overload instead.
     /// </summary>
     internal void ParallelRange(int count, int minChunk, Action<int, int> body)
     {
-        int chunks = Math.Min(Threads, Math.Max(1, count / Math.Max(1, minChunk)));
-        if (chunks <= 1)
-        {
-            body(0, count);
-            return;
-        }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
-        {
-            int start = (int)((long)count * c / chunks);
-            int end = (int)((long)count * (c + 1) / chunks);
-            body(start, end);
-        });
+        var job = new DelegateJob(body);
+        ParallelRange(count, minChunk, ref job);
+    }
+
+    /// <summary>As above with a struct body (a local of the caller), which allocates nothing.</summary>
+    internal void ParallelRange<T>(int count, int minChunk, ref T job) where T : struct, IRangeJob
+        => ForkJoin.Run(count, ForkJoin.Parts(count, minChunk, Threads), ref job);
+
+    private readonly struct DelegateJob(Action<int, int> body) : IRangeJob
+    {
+        public void Run(int start, int end) => body(start, end);
     }
 }

@@ -22,6 +22,9 @@ public static class CpuGemm
     /// <summary>Forces a kernel kind on the calling thread (tests exercise every fallback on one machine); null = detect.</summary>
     [ThreadStatic] internal static GemmKernel? KernelOverride;
 
+    /// <summary>The kernel kind products on the calling thread use.</summary>
+    internal static GemmKernel CurrentKernel => KernelOverride ?? s_detected;
+
     /// <summary>Computes C = alpha * op(A) * op(B) + beta * C. With beta == 0, C's old contents are ignored (NaN included).</summary>
     /// <param name="transA">A is stored [k, m] rather than [m, k].</param>
     /// <param name="transB">B is stored [n, k] rather than [k, n].</param>
@@ -93,21 +96,32 @@ public static class CpuGemm
             DotGemm.Run(m, n, k, alpha, a, b, beta, c, 0, m, 0, n);
             return;
         }
-        nint ai = (nint)a, bi = (nint)b, ci = (nint)c;
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
+        var job = new DotJob { M = m, N = n, K = k, Alpha = alpha, A = a, B = b, Beta = beta, C = c, Blocks = blocks, OverJ = overJ, Parts = parts };
+        ForkJoin.Run(parts, parts, ref job);
+    }
+
+    private unsafe struct DotJob : IRangeJob
+    {
+        public int M, N, K, Blocks, Parts;
+        public float Alpha, Beta;
+        public float* A, B, C;
+        public bool OverJ;
+
+        public readonly void Run(int start, int end)
         {
-            int lo = (int)((long)blocks * t / parts), hi = (int)((long)blocks * (t + 1) / parts);
-            if (overJ)
+            for (int t = start; t < end; t++)
             {
-                DotGemm.Run(m, n, k, alpha, (float*)ai, (float*)bi, beta, (float*)ci, 0, m,
-                    lo * DotGemm.BlockB, Math.Min(n, hi * DotGemm.BlockB));
+                int lo = (int)((long)Blocks * t / Parts), hi = (int)((long)Blocks * (t + 1) / Parts);
+                if (OverJ)
+                {
+                    DotGemm.Run(M, N, K, Alpha, A, B, Beta, C, 0, M, lo * DotGemm.BlockB, Math.Min(N, hi * DotGemm.BlockB));
+                }
+                else
+                {
+                    DotGemm.Run(M, N, K, Alpha, A, B, Beta, C, lo * DotGemm.BlockA, Math.Min(M, hi * DotGemm.BlockA), 0, N);
+                }
             }
-            else
-            {
-                DotGemm.Run(m, n, k, alpha, (float*)ai, (float*)bi, beta, (float*)ci,
-                    lo * DotGemm.BlockA, Math.Min(m, hi * DotGemm.BlockA), 0, n);
-            }
-        });
+        }
     }
 
     private static unsafe void SplitPacked(GemmKernel kind, bool transA, bool transB, int m, int n, int k, float alpha,
@@ -126,20 +140,36 @@ public static class CpuGemm
             PackedGemm.Run(kind, transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n);
             return;
         }
-        nint ai = (nint)a, bi = (nint)b, ci = (nint)c;
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
+        var job = new PackedJob
         {
-            int lo = (int)((long)units * t / parts), hi = (int)((long)units * (t + 1) / parts);
-            if (overN)
+            Kind = kind, TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, A = a, B = b, Beta = beta, C = c,
+            Units = units, OverN = overN, Parts = parts, Mr = mr, Nr = nr,
+        };
+        ForkJoin.Run(parts, parts, ref job);
+    }
+
+    private unsafe struct PackedJob : IRangeJob
+    {
+        public GemmKernel Kind;
+        public bool TransA, TransB, OverN;
+        public int M, N, K, Units, Parts, Mr, Nr;
+        public float Alpha, Beta;
+        public float* A, B, C;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
             {
-                PackedGemm.Run(kind, transA, transB, m, n, k, alpha, (float*)ai, (float*)bi, beta, (float*)ci,
-                    0, m, lo * nr, Math.Min(n, hi * nr));
+                int lo = (int)((long)Units * t / Parts), hi = (int)((long)Units * (t + 1) / Parts);
+                if (OverN)
+                {
+                    PackedGemm.Run(Kind, TransA, TransB, M, N, K, Alpha, A, B, Beta, C, 0, M, lo * Nr, Math.Min(N, hi * Nr));
+                }
+                else
+                {
+                    PackedGemm.Run(Kind, TransA, TransB, M, N, K, Alpha, A, B, Beta, C, lo * Mr, Math.Min(M, hi * Mr), 0, N);
+                }
             }
-            else
-            {
-                PackedGemm.Run(kind, transA, transB, m, n, k, alpha, (float*)ai, (float*)bi, beta, (float*)ci,
-                    lo * mr, Math.Min(m, hi * mr), 0, n);
-            }
-        });
+        }
     }
 }

@@ -55,28 +55,40 @@ public sealed partial class CpuDevice
             throw new ArgumentException($"{nameof(AddBias)}: {y} is not a whole number of [{c},{inner}] blocks.");
         }
         int outer = ys.Length / row;
-        var yArr = ((CpuStorage)y.Storage).Floats!;
-        var bArr = ((CpuStorage)bias.Storage).Floats!;
-        int yOff = (int)y.Offset, bOff = (int)bias.Offset;
-        ParallelRange(outer, Math.Max(1, 16384 / row), (start, end) =>
+        var job = new AddBiasJob
         {
+            Y = ((CpuStorage)y.Storage).Floats!, YOffset = (int)y.Offset, Bias = ((CpuStorage)bias.Storage).Floats!,
+            BiasOffset = (int)bias.Offset, Channels = c, Inner = inner,
+        };
+        ParallelRange(outer, Math.Max(1, 32768 / row), ref job);
+    }
+
+    private struct AddBiasJob : IRangeJob
+    {
+        public float[] Y, Bias;
+        public int YOffset, BiasOffset, Channels, Inner;
+
+        public readonly void Run(int start, int end)
+        {
+            int c = Channels, inner = Inner, row = c * inner;
+            var b = Bias.AsSpan(BiasOffset, c);
             for (int o = start; o < end; o++)
             {
-                var r = yArr.AsSpan(yOff + o * row, row);
+                var r = Y.AsSpan(YOffset + o * row, row);
                 if (inner == 1)
                 {
-                    TensorPrimitives.Add(r, bArr.AsSpan(bOff, c), r);
+                    TensorPrimitives.Add(r, b, r);
                 }
                 else
                 {
                     for (int ch = 0; ch < c; ch++)
                     {
                         var seg = r.Slice(ch * inner, inner);
-                        TensorPrimitives.Add(seg, bArr[bOff + ch], seg);
+                        TensorPrimitives.Add(seg, b[ch], seg);
                     }
                 }
             }
-        });
+        }
     }
 
     public override void BiasGrad(Tensor dy, Tensor db, int inner, bool accumulate)

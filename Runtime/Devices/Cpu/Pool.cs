@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Dsl.Devices.Cpu.Convolution;
 
 namespace Dsl.Devices.Cpu;
@@ -16,18 +18,33 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
-        var geo = g;
-        int plane = g.Height * g.Width;
-        int outPlane = g.OutHeight * g.OutWidth;
-        bool twoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 };
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new MaxPoolJob
         {
-            for (int pl = s; pl < e; pl++)
+            X = xa, XOffset = xo, Y = ya, YOffset = yo, Argmax = ia, ArgmaxOffset = io, Geometry = g,
+            TwoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 },
+        };
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / (g.Height * g.Width)), ref job);
+    }
+
+    private struct MaxPoolJob : IRangeJob
+    {
+        public float[] X, Y;
+        public int[] Argmax;
+        public int XOffset, YOffset, ArgmaxOffset;
+        public Pool2dGeometry Geometry;
+        public bool TwoByTwo;
+
+        public readonly void Run(int start, int end)
+        {
+            var geo = Geometry;
+            int plane = geo.Height * geo.Width;
+            int outPlane = geo.OutHeight * geo.OutWidth;
+            for (int pl = start; pl < end; pl++)
             {
-                var xs = xa.AsSpan(xo + pl * plane, plane);
-                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
-                var idx = ia.AsSpan(io + pl * outPlane, outPlane);
-                if (twoByTwo)
+                var xs = X.AsSpan(XOffset + pl * plane, plane);
+                var ys = Y.AsSpan(YOffset + pl * outPlane, outPlane);
+                var idx = Argmax.AsSpan(ArgmaxOffset + pl * outPlane, outPlane);
+                if (TwoByTwo)
                 {
                     MaxPool2x2(xs, geo.Width, geo.OutHeight, geo.OutWidth, pl * plane, ys, idx);
                 }
@@ -36,7 +53,7 @@ public sealed partial class CpuDevice
                     MaxPoolPlane(xs, geo, pl * plane, ys, idx);
                 }
             }
-        });
+        }
     }
 
     public override void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
@@ -47,16 +64,30 @@ public sealed partial class CpuDevice
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
-        int plane = g.Height * g.Width;
-        int outPlane = g.OutHeight * g.OutWidth;
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new MaxPoolBackwardJob
         {
-            for (int pl = s; pl < e; pl++)
+            Dy = dya, DyOffset = dyo, Dx = dxa, DxOffset = dxo, Argmax = ia, ArgmaxOffset = io,
+            Plane = g.Height * g.Width, OutPlane = g.OutHeight * g.OutWidth, Accumulate = accumulate,
+        };
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / job.Plane), ref job);
+    }
+
+    private struct MaxPoolBackwardJob : IRangeJob
+    {
+        public float[] Dy, Dx;
+        public int[] Argmax;
+        public int DyOffset, DxOffset, ArgmaxOffset, Plane, OutPlane;
+        public bool Accumulate;
+
+        public readonly void Run(int start, int end)
+        {
+            int plane = Plane, outPlane = OutPlane;
+            for (int pl = start; pl < end; pl++)
             {
-                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
-                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
-                var idx = ia.AsSpan(io + pl * outPlane, outPlane);
-                if (!accumulate)
+                var dxs = Dx.AsSpan(DxOffset + pl * plane, plane);
+                var dys = Dy.AsSpan(DyOffset + pl * outPlane, outPlane);
+                var idx = Argmax.AsSpan(ArgmaxOffset + pl * outPlane, outPlane);
+                if (!Accumulate)
                 {
                     dxs.Clear();
                 }
@@ -66,12 +97,12 @@ public sealed partial class CpuDevice
                     int k = idx[o] - first;
                     if ((uint)k >= (uint)plane)
                     {
-                        throw new ArgumentException($"{op}: argmax {idx[o]} at output {pl * outPlane + o} lies outside its input plane; was it filled by {nameof(MaxPool2d)} with this geometry?");
+                        throw new ArgumentException($"{nameof(MaxPool2dBackward)}: argmax {idx[o]} at output {pl * outPlane + o} lies outside its input plane; was it filled by {nameof(MaxPool2d)} with this geometry?");
                     }
                     dxs[k] += dys[o];
                 }
             }
-        });
+        }
     }
 
     public override void AvgPool2d(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
@@ -266,7 +297,12 @@ public sealed partial class CpuDevice
             var bottom = xs.Slice(r0 + width, 2 * outWidth);
             var yRow = ys.Slice(oh * outWidth, outWidth);
             var iRow = idx.Slice(oh * outWidth, outWidth);
-            for (int ow = 0; ow < yRow.Length; ow++)
+            int ow = 0;
+            if (Avx512F.IsSupported)
+            {
+                ow = MaxPool2x2Vector(top, bottom, r0 + first, width, yRow, iRow);
+            }
+            for (; ow < yRow.Length; ow++)
             {
                 int c = 2 * ow;
                 float best = top[c];
@@ -293,6 +329,63 @@ public sealed partial class CpuDevice
                 iRow[ow] = first + at;
             }
         }
+    }
+
+    /// <summary>
+    /// Eight (then four) outputs at a time of one 2x2 output row: evens and odds of the two input rows are split with a
+    /// permute and compared in window order with the scalar path's rule (a later value wins when greater, or when NaN).
+    /// Returns how many outputs it wrote.
+    /// </summary>
+    private static unsafe int MaxPool2x2Vector(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, int rowStart, int width, Span<float> y, Span<int> idx)
+    {
+        int ow = 0;
+        fixed (float* pt = top, pb = bottom, py = y)
+        fixed (int* pi = idx)
+        {
+            var split = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+            var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            for (; ow <= y.Length - 8; ow += 8)
+            {
+                var t = Avx512F.PermuteVar16x32(Vector512.Load(pt + 2 * ow), split);
+                var b = Avx512F.PermuteVar16x32(Vector512.Load(pb + 2 * ow), split);
+                var at = lane2 + Vector256.Create(rowStart + 2 * ow);
+                var best = t.GetLower();
+                Take(t.GetUpper(), ref best, ref at, at + Vector256<int>.One);
+                Take(b.GetLower(), ref best, ref at, lane2 + Vector256.Create(rowStart + width + 2 * ow));
+                Take(b.GetUpper(), ref best, ref at, lane2 + Vector256.Create(rowStart + width + 2 * ow + 1));
+                best.Store(py + ow);
+                at.Store(pi + ow);
+            }
+            var split4 = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            var lane4 = Vector128.Create(0, 2, 4, 6);
+            for (; ow <= y.Length - 4; ow += 4)
+            {
+                var t = Avx2.PermuteVar8x32(Vector256.Load(pt + 2 * ow), split4);
+                var b = Avx2.PermuteVar8x32(Vector256.Load(pb + 2 * ow), split4);
+                var at = lane4 + Vector128.Create(rowStart + 2 * ow);
+                var best = t.GetLower();
+                Take(t.GetUpper(), ref best, ref at, at + Vector128<int>.One);
+                Take(b.GetLower(), ref best, ref at, lane4 + Vector128.Create(rowStart + width + 2 * ow));
+                Take(b.GetUpper(), ref best, ref at, lane4 + Vector128.Create(rowStart + width + 2 * ow + 1));
+                best.Store(py + ow);
+                at.Store(pi + ow);
+            }
+        }
+        return ow;
+    }
+
+    private static void Take(Vector256<float> v, ref Vector256<float> best, ref Vector256<int> at, Vector256<int> where)
+    {
+        var m = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+        best = Vector256.ConditionalSelect(m, v, best);
+        at = Vector256.ConditionalSelect(m.AsInt32(), where, at);
+    }
+
+    private static void Take(Vector128<float> v, ref Vector128<float> best, ref Vector128<int> at, Vector128<int> where)
+    {
+        var m = Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v);
+        best = Vector128.ConditionalSelect(m, v, best);
+        at = Vector128.ConditionalSelect(m.AsInt32(), where, at);
     }
 
     private static void ValidatePool(in Pool2dGeometry g, Tensor x, Tensor y, string op, string yName, string xName = "x")

@@ -81,6 +81,22 @@ public class CpuConvTests
         AssertClose(Reference(g, Widen(x), Widen(w), Widen(b)), y, Atol, Rtol, $"y with chunks of {chunk}");
     }
 
+    [Theory]
+    [InlineData(12, 5, 2)]  // OW 8: one 256-bit run per output row (MnistNet's second layer)
+    [InlineData(20, 5, 1)]  // OW 16: whole 256-bit runs
+    [InlineData(14, 3, 2)]  // OW 12: a 256-bit run and a scalar tail
+    public void Conv2d_dense_geometry_vector_runs_match_reference(int size, int kernel, int inChannels)
+    {
+        // Stride 1, no padding, no dilation: im2col and col2im copy whole rows with fixed-length vector moves.
+        var g = new Conv2dGeometry(3, inChannels, size, size, 3, kernel, kernel);
+        CheckBackward(g, hasBias: true, accumulateDx: size == 14, new Random(size * 31 + kernel), _device);
+        var random = new Random(size);
+        var x = Uniform(random, (int)g.InputLength);
+        var w = Uniform(random, (int)g.WeightLength);
+        var b = Uniform(random, g.OutChannels);
+        AssertClose(Reference(g, Widen(x), Widen(w), Widen(b)), Forward(g, x, w, b), Atol, Rtol, $"y of {g}");
+    }
+
     [Fact]
     public void Conv2d_reads_and_writes_views_at_an_offset()
     {

@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Dsl.Devices.Cpu.Convolution;
 
@@ -24,52 +25,71 @@ internal static class Im2Col
     /// <summary>
     /// Fills rows [rowStart, rowEnd) of col[Rows, samples*OH*OW] from samples [n0, n0+samples) of x (whole batch array at xOffset).
     /// </summary>
-    public static void Gather(in ConvPlan p, float[] x, int xOffset, int n0, int samples, float[] col, int rowStart, int rowEnd)
+    /// <remarks>
+    /// The runs copied are short (OW floats: 8 for MnistNet's second layer), so they are moved with inlined vector
+    /// copies on pointers: a <c>Span.CopyTo</c> per run cost more in call overhead than the copy itself.
+    /// </remarks>
+    public static unsafe void Gather(in ConvPlan p, float[] x, int xOffset, int n0, int samples, float[] col, int rowStart, int rowEnd)
     {
         var g = p.G;
         int cols = samples * p.Positions;
         int sampleStride = g.InChannels * p.Plane;
-        for (int row = rowStart; row < rowEnd; row++)
+        int outW = p.OutWidth;
+        fixed (float* px = x, pcol = col)
         {
-            int c = row / p.KernelArea;
-            int kh = row % p.KernelArea / g.KernelW;
-            int kw = row % p.KernelArea % g.KernelW;
-            var dst = col.AsSpan(row * cols, cols);
-            if (p.Pointwise)
+            if (IsDense(g))
             {
+                GatherDense(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol, rowStart, rowEnd);
+                return;
+            }
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int c = row / p.KernelArea;
+                int kh = row % p.KernelArea / g.KernelW;
+                int kw = row % p.KernelArea % g.KernelW;
+                float* dst = pcol + (nint)row * cols;
+                if (p.Pointwise)
+                {
+                    for (int i = 0; i < samples; i++)
+                    {
+                        Copy(px + xOffset + (nint)(n0 + i) * sampleStride + c * p.Plane, dst + (nint)i * p.Positions, p.Plane);
+                    }
+                    continue;
+                }
+                int ihBase = kh * g.DilationH - g.PadTop;
+                int iwBase = kw * g.DilationW - g.PadLeft;
+                var (owLo, owHi) = ValidRange(iwBase, g.StrideW, g.Width, outW);
                 for (int i = 0; i < samples; i++)
                 {
-                    x.AsSpan(xOffset + (n0 + i) * sampleStride + c * p.Plane, p.Plane).CopyTo(dst.Slice(i * p.Positions, p.Positions));
-                }
-                continue;
-            }
-            int ihBase = kh * g.DilationH - g.PadTop;
-            int iwBase = kw * g.DilationW - g.PadLeft;
-            var (owLo, owHi) = ValidRange(iwBase, g.StrideW, g.Width, p.OutWidth);
-            for (int i = 0; i < samples; i++)
-            {
-                var src = x.AsSpan(xOffset + (n0 + i) * sampleStride + c * p.Plane, p.Plane);
-                for (int oh = 0; oh < p.OutHeight; oh++)
-                {
-                    var d = dst.Slice(i * p.Positions + oh * p.OutWidth, p.OutWidth);
-                    int ih = oh * g.StrideH + ihBase;
-                    if ((uint)ih >= (uint)g.Height)
+                    float* src = px + xOffset + (nint)(n0 + i) * sampleStride + c * p.Plane;
+                    for (int oh = 0; oh < p.OutHeight; oh++)
                     {
-                        d.Clear();
-                        continue;
-                    }
-                    d[..owLo].Clear();
-                    d[owHi..].Clear();
-                    var srcRow = src.Slice(ih * g.Width, g.Width);
-                    if (g.StrideW == 1)
-                    {
-                        srcRow.Slice(owLo + iwBase, owHi - owLo).CopyTo(d[owLo..owHi]);
-                    }
-                    else
-                    {
-                        for (int ow = owLo; ow < owHi; ow++)
+                        float* d = dst + (nint)i * p.Positions + oh * outW;
+                        int ih = oh * g.StrideH + ihBase;
+                        if ((uint)ih >= (uint)g.Height)
                         {
-                            d[ow] = srcRow[ow * g.StrideW + iwBase];
+                            new Span<float>(d, outW).Clear();
+                            continue;
+                        }
+                        for (int ow = 0; ow < owLo; ow++)
+                        {
+                            d[ow] = 0f;
+                        }
+                        for (int ow = owHi; ow < outW; ow++)
+                        {
+                            d[ow] = 0f;
+                        }
+                        float* srcRow = src + (nint)ih * g.Width;
+                        if (g.StrideW == 1)
+                        {
+                            Copy(srcRow + owLo + iwBase, d + owLo, owHi - owLo);
+                        }
+                        else
+                        {
+                            for (int ow = owLo; ow < owHi; ow++)
+                            {
+                                d[ow] = srcRow[ow * g.StrideW + iwBase];
+                            }
                         }
                     }
                 }
@@ -81,67 +101,203 @@ internal static class Im2Col
     /// col2im: adds the column gradients of planes [planeStart, planeEnd) (plane = sample*C + channel, samples counted from n0)
     /// into dx, overwriting each plane first unless <paramref name="accumulate"/>. Planes are disjoint, so ranges run in parallel.
     /// </summary>
-    public static void Scatter(in ConvPlan p, float[] dcol, int samples, float[] dx, int dxOffset, int n0, int planeStart, int planeEnd, bool accumulate)
+    public static unsafe void Scatter(in ConvPlan p, float[] dcol, int samples, float[] dx, int dxOffset, int n0, int planeStart, int planeEnd, bool accumulate)
     {
         var g = p.G;
         int cols = samples * p.Positions;
+        int outW = p.OutWidth;
+        fixed (float* pdcol = dcol, pdx = dx)
+        {
+            if (IsDense(g) && !p.Pointwise)
+            {
+                ScatterDense(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
+                return;
+            }
+            for (int plane = planeStart; plane < planeEnd; plane++)
+            {
+                int i = plane / g.InChannels;
+                int c = plane % g.InChannels;
+                float* dst = pdx + dxOffset + (nint)((n0 + i) * g.InChannels + c) * p.Plane;
+                if (p.Pointwise)
+                {
+                    float* s = pdcol + (nint)c * cols + i * p.Positions;
+                    if (accumulate)
+                    {
+                        AddTo(s, dst, p.Positions);
+                    }
+                    else
+                    {
+                        Copy(s, dst, p.Positions);
+                    }
+                    continue;
+                }
+                if (!accumulate)
+                {
+                    new Span<float>(dst, p.Plane).Clear();
+                }
+                for (int k = 0; k < p.KernelArea; k++)
+                {
+                    int kh = k / g.KernelW;
+                    int kw = k % g.KernelW;
+                    float* src = pdcol + (nint)(c * p.KernelArea + k) * cols + i * p.Positions;
+                    int ihBase = kh * g.DilationH - g.PadTop;
+                    int iwBase = kw * g.DilationW - g.PadLeft;
+                    var (owLo, owHi) = ValidRange(iwBase, g.StrideW, g.Width, outW);
+                    if (owHi <= owLo)
+                    {
+                        continue;
+                    }
+                    for (int oh = 0; oh < p.OutHeight; oh++)
+                    {
+                        int ih = oh * g.StrideH + ihBase;
+                        if ((uint)ih >= (uint)g.Height)
+                        {
+                            continue;
+                        }
+                        float* s = src + (nint)oh * outW;
+                        float* dRow = dst + (nint)ih * g.Width;
+                        if (g.StrideW == 1)
+                        {
+                            AddTo(s + owLo, dRow + owLo + iwBase, owHi - owLo);
+                        }
+                        else
+                        {
+                            for (int ow = owLo; ow < owHi; ow++)
+                            {
+                                dRow[ow * g.StrideW + iwBase] += s[ow];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Stride 1, dilation 1, no padding: every column run is a whole, in-bounds input run (the course networks' case).</summary>
+    private static bool IsDense(in Conv2dGeometry g) =>
+        g is { StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
+
+    /// <summary><see cref="Gather"/> for dense geometries: no bounds to clip, so each run is one fixed-length copy.</summary>
+    private static unsafe void GatherDense(in ConvPlan p, float* x, int samples, float* col, int rowStart, int rowEnd)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width;
+        int sampleStride = g.InChannels * p.Plane;
+        for (int row = rowStart; row < rowEnd; row++)
+        {
+            int c = row / p.KernelArea;
+            int kh = row % p.KernelArea / g.KernelW;
+            int kw = row % p.KernelArea % g.KernelW;
+            float* dst = col + (nint)row * cols;
+            float* src0 = x + (nint)c * p.Plane + kh * width + kw;
+            for (int i = 0; i < samples; i++)
+            {
+                float* src = src0 + (nint)i * sampleStride;
+                float* d = dst + (nint)i * p.Positions;
+                if (outW == 8)
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        Vector256.Store(Vector256.Load(src + (nint)oh * width), d + oh * 8);
+                    }
+                }
+                else if (outW % 8 == 0)
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        float* s = src + (nint)oh * width;
+                        float* t = d + (nint)oh * outW;
+                        for (int j = 0; j < outW; j += 8)
+                        {
+                            Vector256.Store(Vector256.Load(s + j), t + j);
+                        }
+                    }
+                }
+                else
+                {
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        Copy(src + (nint)oh * width, d + (nint)oh * outW, outW);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Scatter"/> for dense geometries.</summary>
+    private static unsafe void ScatterDense(in ConvPlan p, float* dcol, int samples, float* dx, int planeStart, int planeEnd, bool accumulate)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width;
         for (int plane = planeStart; plane < planeEnd; plane++)
         {
             int i = plane / g.InChannels;
             int c = plane % g.InChannels;
-            var dst = dx.AsSpan(dxOffset + ((n0 + i) * g.InChannels + c) * p.Plane, p.Plane);
-            if (p.Pointwise)
-            {
-                var s = dcol.AsSpan(c * cols + i * p.Positions, p.Positions);
-                if (accumulate)
-                {
-                    TensorPrimitives.Add(dst, s, dst);
-                }
-                else
-                {
-                    s.CopyTo(dst);
-                }
-                continue;
-            }
+            float* dst = dx + (nint)plane * p.Plane;
             if (!accumulate)
             {
-                dst.Clear();
+                new Span<float>(dst, p.Plane).Clear();
             }
             for (int k = 0; k < p.KernelArea; k++)
             {
                 int kh = k / g.KernelW;
                 int kw = k % g.KernelW;
-                var src = dcol.AsSpan((c * p.KernelArea + k) * cols + i * p.Positions, p.Positions);
-                int ihBase = kh * g.DilationH - g.PadTop;
-                int iwBase = kw * g.DilationW - g.PadLeft;
-                var (owLo, owHi) = ValidRange(iwBase, g.StrideW, g.Width, p.OutWidth);
-                if (owHi <= owLo)
+                float* src = dcol + (nint)(c * p.KernelArea + k) * cols + i * p.Positions;
+                float* d = dst + kh * width + kw;
+                if (outW == 8)
                 {
-                    continue;
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        float* dr = d + (nint)oh * width;
+                        Vector256.Store(Vector256.Load(dr) + Vector256.Load(src + oh * 8), dr);
+                    }
                 }
-                for (int oh = 0; oh < p.OutHeight; oh++)
+                else
                 {
-                    int ih = oh * g.StrideH + ihBase;
-                    if ((uint)ih >= (uint)g.Height)
+                    for (int oh = 0; oh < outH; oh++)
                     {
-                        continue;
-                    }
-                    var s = src.Slice(oh * p.OutWidth, p.OutWidth);
-                    var dRow = dst.Slice(ih * g.Width, g.Width);
-                    if (g.StrideW == 1)
-                    {
-                        var d = dRow.Slice(owLo + iwBase, owHi - owLo);
-                        TensorPrimitives.Add(d, s[owLo..owHi], d);
-                    }
-                    else
-                    {
-                        for (int ow = owLo; ow < owHi; ow++)
-                        {
-                            dRow[ow * g.StrideW + iwBase] += s[ow];
-                        }
+                        AddTo(src + (nint)oh * outW, d + (nint)oh * width, outW);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>dst[0..n) = src[0..n) for short runs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i <= n - 16; i += 16)
+        {
+            Vector512.Store(Vector512.Load(src + i), dst + i);
+        }
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256.Store(Vector256.Load(src + i), dst + i);
+        }
+        for (; i < n; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
+    /// <summary>dst[0..n) += src[0..n) for short runs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddTo(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i <= n - 16; i += 16)
+        {
+            Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        }
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        }
+        for (; i < n; i++)
+        {
+            dst[i] += src[i];
         }
     }
 }
@@ -149,25 +305,38 @@ internal static class Im2Col
 /// <summary>Grow-only buffers a CPU device keeps for convolutions, so a training step allocates nothing after its first batch.</summary>
 internal sealed class ConvWorkspace
 {
-    private float[] _col = [];
-    private float[] _mat = [];
-    private float[] _dcol = [];
+    private float[] _weights = [];
+    private float[][] _parts = [];
 
-    /// <summary>The column matrix, at least <paramref name="length"/> floats.</summary>
-    public float[] Col(long length) => Grow(ref _col, length);
-
-    /// <summary>A GEMM output or gathered output gradient [OutC, samples*OH*OW].</summary>
-    public float[] Mat(long length) => Grow(ref _mat, length);
-
-    /// <summary>The column gradient, shaped like <see cref="Col"/>.</summary>
-    public float[] DCol(long length) => Grow(ref _dcol, length);
-
-    private static float[] Grow(ref float[] a, long length)
+    /// <summary>Packed weights (pinned), at least <paramref name="length"/> floats.</summary>
+    public float[] Weights(long length)
     {
-        if (a.Length < length)
+        if (_weights.Length < length)
         {
-            a = GC.AllocateUninitializedArray<float>(checked((int)length));
+            _weights = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
         }
-        return a;
+        return _weights;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> private accumulators (dW and db of threads past the first) whose first
+    /// <paramref name="length"/> floats are zeroed; grow-only, so layers of different sizes share them.
+    /// </summary>
+    public float[][] Parts(int count, int length)
+    {
+        if (_parts.Length < count || (count > 0 && _parts[0].Length < length))
+        {
+            int size = Math.Max(length, _parts.Length > 0 ? _parts[0].Length : 0);
+            _parts = new float[Math.Max(count, _parts.Length)][];
+            for (int i = 0; i < _parts.Length; i++)
+            {
+                _parts[i] = new float[size];
+            }
+        }
+        for (int i = 0; i < count; i++)
+        {
+            Array.Clear(_parts[i], 0, length);
+        }
+        return _parts;
     }
 }

@@ -160,7 +160,7 @@ internal static unsafe class PackedGemm
         }
     }
 
-    private static void Kernel(GemmKernel kind, int rows, float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
+    internal static void Kernel(GemmKernel kind, int rows, float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
     {
         if (kind == GemmKernel.Vector512)
         {

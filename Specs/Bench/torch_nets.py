@@ -1,9 +1,15 @@
 #!/usr/bin/python3
-"""PyTorch side of `bench mlp`: trains the same MLP on the same Fashion-MNIST files and prints samples/s.
+"""PyTorch side of `bench train`: trains the same network on the same Fashion-MNIST files and prints samples/s.
 
-784-256-128-100-10 with ReLU, log-softmax and NLL, SGD with momentum, batches drawn from a seeded shuffle
-of the training set, the images scaled as the C# side scales them ((x/255 - 0.2860) / 0.3530). Reads the IDX
-files itself (gzip + struct; no torchvision). Prints one JSON line; exit code 3 when PyTorch is missing.
+Networks, layer for layer as in Specs/Networks:
+  mlp        784-256-128-100-10 with ReLU and log-softmax
+  mnist-net  PyTorch's MNIST example (conv 10@5x5, max-pool, ReLU, conv 20@5x5, Dropout2d, max-pool, ReLU,
+             fc 320-50, ReLU, dropout, fc 50-10, log-softmax)
+NLL loss, SGD with momentum, batches drawn from a seeded shuffle of the training set, the images scaled as the C#
+side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
+backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
+same batch size. Warm-up batches are excluded. Reads the IDX files itself (gzip + struct; no torchvision). Prints one
+JSON line; exit code 3 when PyTorch is missing.
 """
 import argparse
 import gzip
@@ -36,9 +42,47 @@ def find(folder, name):
     raise SystemExit(f"{os.path.join(folder, name)}[.gz]: not found")
 
 
+class MnistNet:
+    """Built lazily so that importing this file does not need torch."""
+
+    @staticmethod
+    def create(nn):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+                self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+                self.conv2_drop = nn.Dropout2d(0.5)
+                self.fc1 = nn.Linear(320, 50)
+                self.fc2 = nn.Linear(50, 10)
+                self.drop = nn.Dropout(0.5)
+
+            def forward(self, x):
+                import torch.nn.functional as F
+                x = F.relu(F.max_pool2d(self.conv1(x), 2))
+                x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+                x = x.flatten(1)
+                x = self.drop(F.relu(self.fc1(x)))
+                return F.log_softmax(self.fc2(x), dim=1)
+
+        return Net()
+
+
+def build(name, nn):
+    if name == "mnist-net":
+        return MnistNet.create(nn)
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 100), nn.ReLU(),
+        nn.Linear(100, 10), nn.LogSoftmax(dim=1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--net", choices=["mlp", "mnist-net"], default="mlp")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
@@ -64,12 +108,7 @@ def main():
     x = torch.frombuffer(bytearray(pixels), dtype=torch.uint8).reshape(n, 1, 28, 28).float().div_(255).sub_(MEAN).div_(STD)
     y = torch.frombuffer(bytearray(labels), dtype=torch.uint8).long()
 
-    model = nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 256), nn.ReLU(),
-        nn.Linear(256, 128), nn.ReLU(),
-        nn.Linear(128, 100), nn.ReLU(),
-        nn.Linear(100, 10), nn.LogSoftmax(dim=1))
+    model = build(args.net, nn)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     model.train()
 
@@ -99,8 +138,21 @@ def main():
     for _ in range(args.batches):
         samples += step()[0]
     seconds = time.perf_counter() - start
+
+    model.eval()
+    eval_batches = [x[i:i + args.batch_size] for i in range(0, min(n, args.batches * args.batch_size), args.batch_size)]
+    with torch.no_grad():
+        for xb in eval_batches[:args.warmup]:
+            model(xb)
+        eval_start = time.perf_counter()
+        for xb in eval_batches:
+            model(xb).argmax(dim=1)
+        eval_seconds = time.perf_counter() - eval_start
+    eval_samples = sum(xb.shape[0] for xb in eval_batches)
+
     print(json.dumps({
         "samples_per_second": samples / seconds,
+        "eval_samples_per_second": eval_samples / eval_seconds,
         "seconds": seconds,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace Dsl.Devices.Cpu;
+
+/// <summary>A range body run by <see cref="ForkJoin"/>: a struct, so a call site allocates nothing.</summary>
+internal interface IRangeJob
+{
+    /// <summary>Processes items [start, end).</summary>
+    void Run(int start, int end);
+}
+
+/// <summary>
+/// A minimal fork-join pool for kernels that take tens of microseconds: the caller runs the first part itself,
+/// persistent workers (one per extra core) run the others. Nothing is allocated per call, and a worker spins
+/// briefly before it sleeps, so the back-to-back kernels of a training step find it awake. <c>Parallel.For</c>
+/// allocated closures and state per call and cost several microseconds to wake the thread pool.
+/// </summary>
+/// <remarks>
+/// One fork at a time: a call made while another runs (a nested call from inside a job, or a second thread
+/// using another device) runs its whole range inline, which is correct and only slower. Jobs live on the caller's
+/// stack and are reached by pointer; the caller waits for every part before returning, so the pointer stays valid.
+/// </remarks>
+internal static unsafe class ForkJoin
+{
+    /// <summary>How long a worker spins for the next job before it blocks: covers the gaps between a step's kernels.</summary>
+    private static readonly long s_spinTicks = Stopwatch.Frequency / 5000; // 200 microseconds
+
+    private static readonly Worker[] s_workers = CreateWorkers();
+    private static int s_busy;
+    private static int s_generation;
+    private static int s_pending;
+    private static int s_parts;
+    private static int s_count;
+    private static void* s_job;
+    private static delegate*<void*, int, int, void> s_invoke;
+    private static ExceptionDispatchInfo? s_error;
+
+    /// <summary>How many parts a range can be split into on this machine.</summary>
+    public static int MaxParts => s_workers.Length + 1;
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over [0, <paramref name="count"/>) in at most <paramref name="parts"/> contiguous
+    /// parts (item boundaries at count*i/parts); inline when one part or when another fork is in flight.
+    /// <paramref name="job"/> must be a local of the caller (it is reached by address).
+    /// </summary>
+    public static void Run<T>(int count, int parts, ref T job) where T : struct, IRangeJob
+    {
+        parts = Math.Min(Math.Min(parts, count), MaxParts);
+        if (parts <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            if (count > 0)
+            {
+                job.Run(0, count);
+            }
+            return;
+        }
+        try
+        {
+            s_job = Unsafe.AsPointer(ref job);
+            s_invoke = &Invoke<T>;
+            s_count = count;
+            s_parts = parts;
+            s_error = null;
+            Volatile.Write(ref s_pending, parts - 1);
+            Interlocked.Increment(ref s_generation);
+            for (int w = 0; w < parts - 1; w++)
+            {
+                s_workers[w].Wake();
+            }
+            Exception? mine = null;
+            try
+            {
+                job.Run(0, (int)((long)count / parts));
+            }
+            catch (Exception e)
+            {
+                mine = e;
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_pending) != 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            if (mine is not null)
+            {
+                ExceptionDispatchInfo.Throw(mine);
+            }
+            s_error?.Throw();
+        }
+        finally
+        {
+            s_job = null;
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// How many parts to split <paramref name="count"/> items into so that each has at least <paramref name="minItems"/>,
+    /// capped by <paramref name="threads"/>.
+    /// </summary>
+    public static int Parts(int count, int minItems, int threads) => Math.Clamp(count / Math.Max(1, minItems), 1, Math.Max(1, threads));
+
+    private static void Invoke<T>(void* job, int start, int end) where T : struct, IRangeJob => Unsafe.AsRef<T>(job).Run(start, end);
+
+    private static Worker[] CreateWorkers()
+    {
+        var workers = new Worker[Math.Max(0, Environment.ProcessorCount - 1)];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = new Worker(i + 1);
+        }
+        return workers;
+    }
+
+    private sealed class Worker
+    {
+        private readonly int _part;
+        private readonly ManualResetEventSlim _wake = new(false);
+        private int _sleeping;
+
+        public Worker(int part)
+        {
+            _part = part;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Dsl CPU worker {part}" };
+            thread.Start();
+        }
+
+        public void Wake()
+        {
+            if (Volatile.Read(ref _sleeping) == 1)
+            {
+                _wake.Set();
+            }
+        }
+
+        private void Loop()
+        {
+            int seen = 0; // generation 0 is "no job yet": a worker that starts after the first fork still runs it
+            while (true)
+            {
+                long since = Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref s_generation) == seen)
+                {
+                    if (Stopwatch.GetTimestamp() - since < s_spinTicks)
+                    {
+                        Thread.SpinWait(20);
+                        continue;
+                    }
+                    _wake.Reset();
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    if (Volatile.Read(ref s_generation) == seen)
+                    {
+                        _wake.Wait();
+                    }
+                    Interlocked.Exchange(ref _sleeping, 0);
+                    since = Stopwatch.GetTimestamp();
+                }
+                seen = Volatile.Read(ref s_generation);
+                int parts = s_parts;
+                if (_part >= parts)
+                {
+                    continue;
+                }
+                int count = s_count;
+                int start = (int)((long)count * _part / parts);
+                int end = (int)((long)count * (_part + 1) / parts);
+                try
+                {
+                    s_invoke(s_job, start, end);
+                }
+                catch (Exception e)
+                {
+                    s_error = ExceptionDispatchInfo.Capture(e);
+                }
+                Interlocked.Decrement(ref s_pending);
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using Dsl.Devices.Cpu;
+using Xunit;
+
+namespace Dsl.Tests.Kernels;
+
+// The vectorised 2x2 stride-2 max pool (eight, then four outputs at a time, then a scalar tail) against a scalar
+// reference written from PyTorch's rule: windows are scanned top-left, top-right, bottom-left, bottom-right, and a later
+// value takes over when it is greater or NaN. Inputs are drawn from a few levels so that ties are common, with NaNs
+// sprinkled in. Values must match exactly (a max is exact) and so must the arg-max indices.
+public class CpuMaxPool2x2Tests
+{
+    private readonly CpuDevice _device = new(2);
+
+    [Theory]
+    [InlineData(24)] // 12 outputs a row: one 8-wide step and one 4-wide step
+    [InlineData(8)]  // 4 outputs: the 4-wide step alone
+    [InlineData(26)] // 13 outputs: 8 + 4 + a scalar output
+    [InlineData(38)] // 19 outputs: 8 + 8 + 3 scalar outputs
+    public void MaxPool2x2_matches_scalar_rule_with_ties_and_nans(int size)
+    {
+        var random = new Random(size);
+        var g = new Pool2dGeometry(2, 3, size, size, 2, 2, 2, 2);
+        var x = new float[g.InputLength];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = random.Next(20) == 0 ? float.NaN : random.Next(4) - 1.5f;
+        }
+        var y = _device.Allocate(DType.Float32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        var argmax = _device.Allocate(DType.Int32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+
+        _device.MaxPool2d(Tensor.From(x, _device, g.Batch, g.Channels, size, size), y, argmax, g);
+
+        var (expected, expectedArgmax) = Reference(g, x);
+        var actualArgmax = new int[g.OutputLength];
+        _device.Download(argmax, actualArgmax);
+        Assert.Equal(expectedArgmax, actualArgmax);
+        var actual = y.ToArray();
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.True(expected[i].Equals(actual[i]), $"y[{i}] = {actual[i]}, expected {expected[i]}");
+        }
+    }
+
+    private static (float[] Y, int[] Argmax) Reference(in Pool2dGeometry g, float[] x)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth;
+        var y = new float[g.OutputLength];
+        var idx = new int[g.OutputLength];
+        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            int first = plane * g.Height * g.Width;
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j++)
+                {
+                    int[] window =
+                    [
+                        first + 2 * i * g.Width + 2 * j, first + 2 * i * g.Width + 2 * j + 1,
+                        first + (2 * i + 1) * g.Width + 2 * j, first + (2 * i + 1) * g.Width + 2 * j + 1,
+                    ];
+                    int at = window[0];
+                    foreach (int k in window.AsSpan(1))
+                    {
+                        if (x[k] > x[at] || float.IsNaN(x[k]))
+                        {
+                            at = k;
+                        }
+                    }
+                    int o = (plane * oh + i) * ow + j;
+                    y[o] = x[at];
+                    idx[o] = at;
+                }
+            }
+        }
+        return (y, idx);
+    }
+}

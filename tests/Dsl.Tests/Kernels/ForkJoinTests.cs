@@ -1,0 +1,88 @@
+using Dsl.Devices.Cpu;
+using Xunit;
+
+namespace Dsl.Tests.Kernels;
+
+// The fork-join pool that CPU kernels split work with: every index of a range is processed exactly once whatever the
+// split, an exception in any part reaches the caller, and a fork from inside a fork runs inline instead of deadlocking.
+public class ForkJoinTests
+{
+    private struct CountJob : IRangeJob
+    {
+        public int[] Hits;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                Interlocked.Increment(ref Hits[i]);
+            }
+        }
+    }
+
+    private struct ThrowJob : IRangeJob
+    {
+        public int ThrowAt;
+
+        public readonly void Run(int start, int end)
+        {
+            if (ThrowAt >= start && ThrowAt < end)
+            {
+                throw new InvalidOperationException($"item {ThrowAt}");
+            }
+        }
+    }
+
+    private struct NestedJob : IRangeJob
+    {
+        public int[] Hits;
+
+        public readonly void Run(int start, int end)
+        {
+            var inner = new CountJob { Hits = Hits };
+            ForkJoin.Run(end - start, 2, ref inner);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(7, 2)]
+    [InlineData(1000, 2)]
+    [InlineData(1000, 1)]
+    [InlineData(5, 16)]
+    public void Run_processes_every_index_exactly_once(int count, int parts)
+    {
+        for (int repeat = 0; repeat < 50; repeat++)
+        {
+            var job = new CountJob { Hits = new int[count] };
+            ForkJoin.Run(count, parts, ref job);
+            Assert.All(job.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void Exception_in_the_last_part_reaches_the_caller()
+    {
+        // The last item belongs to the last part, which a worker runs when the machine has more than one core.
+        var job = new ThrowJob { ThrowAt = 99 };
+        var e = Assert.Throws<InvalidOperationException>(() => ForkJoin.Run(100, 2, ref job));
+        Assert.Equal("item 99", e.Message);
+
+        // The pool still works afterwards.
+        var count = new CountJob { Hits = new int[100] };
+        ForkJoin.Run(100, 2, ref count);
+        Assert.All(count.Hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void Nested_fork_runs_inline()
+    {
+        // Each outer part counts [0, its length) of the shared array once, so index 0 is hit once per outer part.
+        var job = new NestedJob { Hits = new int[20] };
+        ForkJoin.Run(20, 2, ref job);
+        int outerParts = Math.Min(2, ForkJoin.MaxParts);
+        Assert.Equal(outerParts, job.Hits[0]);
+        Assert.Equal(20, job.Hits.Sum());
+    }
+}
