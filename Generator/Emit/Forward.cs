@@ -14,7 +14,7 @@ internal static class Forward
         w.Line("/// </summary>");
         using (w.Block("public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)"))
         {
-            w.Line($"int n = BeginForward(input, {Names.Shape(plan.Input.Shape)});");
+            w.Line("int n = BeginForward(input, s_inputShape);");
             w.Line("var device = Device;");
             w.Line("_trainingForward = IsTraining;");
             w.Line("_input = input;");

@@ -121,6 +121,7 @@ internal static class NetworkEmitter
         w.Line("private global::Dsl.Tensor? _input;");
         w.Line("private global::Dsl.Tensor? _output;");
         w.Line("private bool _trainingForward;");
+        w.Line($"private static readonly int[] s_inputShape = {{ {Names.Shape(plan.Input.Shape)} }};");
         w.Line();
     }
 
@@ -199,7 +200,7 @@ internal static class NetworkEmitter
         w.Line($"public override string NetworkName => \"{model.ClassName}\";");
         w.Line();
         w.Line("/// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>");
-        w.Line($"public static int[] InputShape => new[] {{ {Names.Shape(plan.Input.Shape)} }};");
+        w.Line("public static int[] InputShape => (int[])s_inputShape.Clone();");
         w.Line();
         w.Line("/// <summary>The shape of one output sample.</summary>");
         w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");

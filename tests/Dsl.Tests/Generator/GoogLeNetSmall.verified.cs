@@ -213,6 +213,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
     /// Creates GoogLeNetSmall on <paramref name="device"/>, initialised with PyTorch's default distributions
@@ -371,7 +372,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     public override string NetworkName => "GoogLeNetSmall";
 
     /// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>
-    public static int[] InputShape => new[] { 1, 28, 28 };
+    public static int[] InputShape => (int[])s_inputShape.Clone();
 
     /// <summary>The shape of one output sample.</summary>
     public static int[] OutputShape => new[] { 10 };
@@ -442,7 +443,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
-        int n = BeginForward(input, 1, 28, 28);
+        int n = BeginForward(input, s_inputShape);
         var device = Device;
         _trainingForward = IsTraining;
         _input = input;

@@ -24,11 +24,7 @@ public sealed class SteadyStateAllocationTests
 
     public SteadyStateAllocationTests(ITestOutputHelper output) => _output = output;
 
-    [Fact(Skip = "Known allocations in the CPU kernels' host code, being removed: measured 34,181 bytes per step on Device.Cpu "
-        + "(2 threads; Forward 15,397, Backward 18,784, Loss.Nll, ZeroGrad and Sgd.Step 0), almost all from Parallel.For "
-        + "(a ParallelOptions, the closure and the loop's task objects per call) in CpuDevice.ParallelRange and CpuGemm; "
-        + "on one thread a step still allocates ~4.2 KB of closures in the Conv2d, MaxPool2d and Linear host code. "
-        + "Un-skip when those are gone.")]
+    [Fact]
     public void Mnist_net_training_step_at_batch_64_allocates_almost_nothing_after_warm_up()
     {
         var (perStep, breakdown) = Measure(Device.Cpu);
