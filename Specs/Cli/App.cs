@@ -34,7 +34,7 @@ public static class App
                 _ => throw new UsageException($"unknown command '{args[0]}'."),
             };
         }
-        catch (Exception e) when (e is UsageException or IdxFormatException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             error.WriteLine($"error: {e.Message}");
             if (e is UsageException && e.Message.StartsWith("unknown command", StringComparison.Ordinal))

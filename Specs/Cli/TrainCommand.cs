@@ -12,10 +12,11 @@ public static class TrainCommand
 {
     public const string Usage =
         "train <network> [--epochs N] [--batch-size N] [--lr X] [--optimizer sgd|adam] [--momentum X] [--schedule none|cosine] [--seed N]\n" +
-        "                [--data DIR] [--device cpu|cpu:THREADS|gpu|gpu:cpu] [--limit-train N] [--limit-test N] [--out DIR]";
+        "                [--data DIR] [--device cpu|cpu:THREADS|gpu|gpu:cpu] [--limit-train N] [--limit-test N] [--out DIR]\n" +
+        "                [--init CHECKPOINT]  (a safetensors file to start from; the trained weights are saved as model.safetensors)";
 
     private static readonly string[] Known =
-        ["epochs", "batch-size", "lr", "optimizer", "momentum", "schedule", "seed", "data", "device", "limit-train", "limit-test", "out"];
+        ["epochs", "batch-size", "lr", "optimizer", "momentum", "schedule", "seed", "data", "device", "limit-train", "limit-test", "out", "init"];
 
     public static int Run(IEnumerable<string> args, TextWriter output)
     {
@@ -36,6 +37,11 @@ public static class TrainCommand
         var test = data.Test.Take(o.PositiveInt("limit-test") ?? int.MaxValue);
 
         var net = info.Create(device, seed);
+        if (o.String("init") is { } init)
+        {
+            Checkpoint.Load(net, init);
+            output.WriteLine($"weights: loaded from {init}");
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training {info.Name} ({net.ParameterCount:N0} parameters) on {device.Name}: {recipe}, seed {seed}, {train.Count:N0} train / {test.Count:N0} test images"));
 
@@ -45,7 +51,10 @@ public static class TrainCommand
             : LiveProgress.Run(trainer.Run);
 
         string folder = o.String("out") ?? Path.Combine("runs", $"{info.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var files = RunArtifacts.Write(folder, $"{info.Name} on Fashion-MNIST ({recipe})", history);
+        var files = RunArtifacts.Write(folder, $"{info.Name} on Fashion-MNIST ({recipe})", history).ToList();
+        string weights = Path.Combine(folder, "model.safetensors");
+        Checkpoint.Save(net, weights, new Dictionary<string, string> { ["recipe"] = recipe.ToString(), ["seed"] = seed.ToString(CultureInfo.InvariantCulture) });
+        files.Add(weights);
         output.WriteLine($"wrote {string.Join(", ", files)}");
         output.WriteLine(Format.FinalLine(history));
         return 0;
