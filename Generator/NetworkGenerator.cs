@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Dsl.Generator.Diagnostics;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Expand;
@@ -38,12 +39,12 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model.
         var models = sources
-            .Select(static (source, ct) => Expander.Build(source, ct))
+            .Select(static (source, ct) => Guard(() => Expander.Build(source, ct), source))
             .WithTrackingName(Steps.Build);
 
         // 3. Emit: the generated class (or a stub when there are errors) and the diagnostics to report.
         var outputs = models
-            .Select(static (model, _) => new GeneratedNetwork(model.ClassName, model.Namespace, model.CanEmit ? NetworkEmitter.Emit(model) : null, model.Diagnostics))
+            .Select(static (model, _) => Guard(model))
             .WithTrackingName(Steps.Emit);
 
         context.RegisterSourceOutput(outputs, static (spc, output) =>
@@ -92,8 +93,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     }
 
     /// <summary>
-    /// The generator never throws: an unexpected failure while reading half-typed code becomes a model that
-    /// emits nothing, and the C# compiler's own errors tell the user what to fix.
+    /// The generator never throws: an unexpected failure becomes a DSL0999 diagnostic at the class (and nothing is
+    /// emitted), so the user's build says what happened instead of a generator crash warning.
     /// </summary>
     private static NetworkSource Guard(Func<NetworkSource> parse, GeneratorAttributeSyntaxContext ctx)
     {
@@ -101,14 +102,41 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             return parse();
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw;
-        }
-        catch (Exception)
-        {
+            var location = LocationInfo.From(ctx.TargetNode is ClassDeclarationSyntax c ? c.Identifier.GetLocation() : ctx.TargetNode.GetLocation());
             return new NetworkSource(null, ctx.TargetSymbol.Name, "internal", EquatableArray<BlockSource>.Empty,
-                EquatableArray<DiagnosticInfo>.Empty, false, LocationInfo.From(ctx.TargetNode));
+                EquatableArray.From(new[] { Failure(ctx.TargetSymbol.Name, "reading the class", e, location) }), false, location);
         }
     }
+
+    private static NetworkModel Guard(Func<NetworkModel> build, NetworkSource source)
+    {
+        try
+        {
+            return build();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new NetworkModel(source.Namespace, source.ClassName, source.Accessibility, EquatableArray<GraphNode>.Empty, -1,
+                EquatableArray.From(source.Diagnostics.Concat(new[] { Failure(source.ClassName, "expanding the definition", e, source.Location) })),
+                source.CanEmit, HasErrors: true);
+        }
+    }
+
+    private static GeneratedNetwork Guard(NetworkModel model)
+    {
+        try
+        {
+            return new GeneratedNetwork(model.ClassName, model.Namespace, model.CanEmit ? NetworkEmitter.Emit(model) : null, model.Diagnostics);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new GeneratedNetwork(model.ClassName, model.Namespace, null,
+                EquatableArray.From(model.Diagnostics.Concat(new[] { Failure(model.ClassName, "writing the code", e, null) })));
+        }
+    }
+
+    private static DiagnosticInfo Failure(string className, string stage, Exception e, LocationInfo? location)
+        => DiagnosticInfo.Create(Descriptors.InternalError, location ?? new LocationInfo("", default, default), className, $"{stage}: {e.GetType().Name}: {e.Message}");
 }

@@ -42,6 +42,10 @@ internal static class Descriptors
         "Recursive block",
         "Block '{0}' calls itself (through {1}); blocks are expanded at compile time and cannot recurse");
 
+    public static readonly DiagnosticDescriptor InternalError = Error("DSL0999", Language,
+        "The network generator failed",
+        "The network generator failed on '{0}' ({1}); this is a bug in Dsl.Generator, please report it with the definition");
+
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("DSL1001", Shapes,
         "Shape mismatch",
         "{0} expects {1} but receives {2} from {3}");
@@ -91,6 +95,7 @@ internal static class Descriptors
         "DSL0005" => UnsupportedSyntax,
         "DSL0006" => BlockArguments,
         "DSL0007" => BlockRecursion,
+        "DSL0999" => InternalError,
         "DSL1001" => ShapeMismatch,
         "DSL1002" => InvalidArgument,
         "DSL1003" => AddMismatch,
