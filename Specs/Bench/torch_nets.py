@@ -5,6 +5,14 @@ Networks, layer for layer as in Specs/Networks:
   mlp        784-256-128-100-10 with ReLU and log-softmax
   mnist-net  PyTorch's MNIST example (conv 10@5x5, max-pool, ReLU, conv 20@5x5, Dropout2d, max-pool, ReLU,
              fc 320-50, ReLU, dropout, fc 50-10, log-softmax)
+  two-conv   conv 32@5x5 "same", ReLU, max-pool, conv 64@5x5 "same", ReLU, max-pool, fc 3136-1024, ReLU,
+             dropout 0.4, fc 1024-10, log-softmax
+  resnet20   conv 16@3x3 + BN + ReLU, three stages of three basic blocks (16/32/64 channels; the first block of
+             stages 2 and 3 has a stride-2 3x3 convolution and a 1x1 stride-2 projection + BN on the shortcut),
+             global average pooling, fc 64-10, log-softmax
+  densenet   DenseNet-BC, growth 12: conv 24@3x3, three dense blocks of four BN-ReLU-conv1x1(48)-BN-ReLU-conv3x3(12)
+             layers concatenated onto their input, transitions BN-ReLU-conv1x1 (36, 42)-avg-pool 2, BN, ReLU,
+             global average pooling, fc 90-10, log-softmax
 NLL loss, SGD with momentum, batches drawn from a seeded shuffle of the training set, the images scaled as the C#
 side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
 backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
@@ -68,9 +76,70 @@ class MnistNet:
         return Net()
 
 
+def conv_bn(nn, cin, cout, kernel, stride):
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout))
+
+
+def resnet20(nn):
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.body = nn.Sequential(conv_bn(nn, cin, cout, 3, stride), nn.ReLU(), conv_bn(nn, cout, cout, 3, 1))
+            self.shortcut = conv_bn(nn, cin, cout, 1, stride) if stride != 1 or cin != cout else nn.Identity()
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.body(x) + self.shortcut(x))
+
+    layers = [conv_bn(nn, 1, 16, 3, 1), nn.ReLU()]
+    cin = 16
+    for cout in (16, 32, 64):
+        for i in range(3):
+            layers.append(Block(cin, cout, 2 if i == 0 and cout != 16 else 1))
+            cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10), nn.LogSoftmax(dim=1)]
+    return nn.Sequential(*layers)
+
+
+def densenet(nn):
+    import torch
+
+    class DenseLayer(nn.Module):
+        def __init__(self, cin, growth):
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 4 * growth, 1, bias=False),
+                nn.BatchNorm2d(4 * growth), nn.ReLU(), nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False))
+
+        def forward(self, x):
+            return torch.cat([x, self.body(x)], dim=1)
+
+    growth, c = 12, 24
+    layers = [nn.Conv2d(1, c, 3, padding=1, bias=False)]
+    for block, out in enumerate((36, 42, None)):
+        for _ in range(4):
+            layers.append(DenseLayer(c, growth))
+            c += growth
+        if out is not None:
+            layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, out, 1, bias=False), nn.AvgPool2d(2)]
+            c = out
+    layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10), nn.LogSoftmax(dim=1)]
+    return nn.Sequential(*layers)
+
+
 def build(name, nn):
     if name == "mnist-net":
         return MnistNet.create(nn)
+    if name == "two-conv":
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 1024), nn.ReLU(), nn.Dropout(0.4),
+            nn.Linear(1024, 10), nn.LogSoftmax(dim=1))
+    if name == "resnet20":
+        return resnet20(nn)
+    if name == "densenet":
+        return densenet(nn)
     return nn.Sequential(
         nn.Flatten(),
         nn.Linear(784, 256), nn.ReLU(),
@@ -82,7 +151,7 @@ def build(name, nn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
-    ap.add_argument("--net", choices=["mlp", "mnist-net"], default="mlp")
+    ap.add_argument("--net", choices=["mlp", "mnist-net", "two-conv", "resnet20", "densenet"], default="mlp")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)

@@ -87,7 +87,7 @@ public sealed partial class CpuDevice
                 var job = new BatchSplitConv.BackwardJob
                 {
                     Plan = p, Kind = kind, Mr = mr, Nr = PackedGemm.Nr(kind), Parts = parts, Batch = g.Batch,
-                    Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts),
+                    Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts, BatchSplitConv.BackwardChunkFloats),
                     X = xa, XOffset = xo, Dy = pdy + dyo, Dw = pdw + dwo, Db = pdb == null ? null : pdb + dbo,
                     PackedWT = pp, Dx = dxa, DxOffset = dxo, AccumulateDx = accumulateDx, DwParts = partials,
                 };

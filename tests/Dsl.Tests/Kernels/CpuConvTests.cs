@@ -97,6 +97,26 @@ public class CpuConvTests
         AssertClose(Reference(g, Widen(x), Widen(w), Widen(b)), Forward(g, x, w, b), Atol, Rtol, $"y of {g}");
     }
 
+    [Theory]
+    [InlineData(28, 3, 1, 1, 1, 1, false)]  // OW 28: a whole 512-bit piece and a masked tail of 12 (ResNet-20's first stage)
+    [InlineData(14, 3, 1, 1, 1, 1, true)]   // OW 14: one masked piece
+    [InlineData(7, 3, 1, 1, 1, 1, false)]   // OW 7: 256-bit runs in im2col
+    [InlineData(14, 5, 2, 2, 2, 2, true)]   // 5x5 "same" (the two-conv network's second layer)
+    [InlineData(17, 3, 0, 1, 1, 0, false)]  // asymmetric padding, OW 16 of a 17-wide input: two pieces, the second of one lane
+    [InlineData(5, 3, 0, 0, 1, 1, true)]    // OW 4, the narrowest row the padded path takes
+    public void Conv2d_padded_unit_stride_whole_row_runs_match_reference(int size, int kernel, int top, int left, int bottom, int right, bool accumulateDx)
+    {
+        // Stride 1 with padding: im2col copies each plane into a zero-bordered buffer and moves whole rows with vectors;
+        // col2im sums every kernel offset's runs into a dx row with masked loads.
+        var g = new Conv2dGeometry(3, 2, size, size, 3, kernel, kernel, PadTop: top, PadLeft: left, PadBottom: bottom, PadRight: right);
+        CheckBackward(g, hasBias: true, accumulateDx, new Random(size * 37 + kernel + top), _device);
+        var random = new Random(size + kernel);
+        var x = Uniform(random, (int)g.InputLength);
+        var w = Uniform(random, (int)g.WeightLength);
+        var b = Uniform(random, g.OutChannels);
+        AssertClose(Reference(g, Widen(x), Widen(w), Widen(b)), Forward(g, x, w, b), Atol, Rtol, $"y of {g}");
+    }
+
     [Fact]
     public void Conv2d_reads_and_writes_views_at_an_offset()
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dsl.Devices.Cpu.Convolution;
 
@@ -40,6 +41,11 @@ internal static class Im2Col
             if (IsDense(g))
             {
                 GatherDense(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol, rowStart, rowEnd);
+                return;
+            }
+            if (IsPaddedUnitStride(g, outW) && rowStart == 0 && rowEnd == p.Rows)
+            {
+                GatherPadded(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol);
                 return;
             }
             for (int row = rowStart; row < rowEnd; row++)
@@ -113,6 +119,11 @@ internal static class Im2Col
                 ScatterDense(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
                 return;
             }
+            if (IsPaddedUnitStride(g, outW) && Avx512F.IsSupported && g.KernelW * ((g.Width + 15) / 16) <= 64)
+            {
+                ScatterPadded(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
+                return;
+            }
             for (int plane = planeStart; plane < planeEnd; plane++)
             {
                 int i = plane / g.InChannels;
@@ -176,6 +187,160 @@ internal static class Im2Col
     /// <summary>Stride 1, dilation 1, no padding: every column run is a whole, in-bounds input run (the course networks' case).</summary>
     private static bool IsDense(in Conv2dGeometry g) =>
         g is { StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
+
+    /// <summary>Floats past a zero-bordered plane that whole-vector runs may read.</summary>
+    private const int ReadSlack = 16;
+
+    [ThreadStatic] private static float[]? t_padded;
+
+    /// <summary>
+    /// Stride 1 and dilation 1 with padding, and output rows of at least 4 (the course networks' "same" convolutions):
+    /// the plane is first copied into a zero-bordered buffer, so every run is a whole output row moved with full vectors.
+    /// </summary>
+    private static bool IsPaddedUnitStride(in Conv2dGeometry g, int outW) =>
+        g is { StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1 } && outW >= 4;
+
+    /// <summary>This thread's buffer for one zero-bordered plane (pinned, grow-only), with room for whole-vector over-reads.</summary>
+    private static unsafe float[] PaddedPlane(int length)
+    {
+        var a = t_padded;
+        if (a is null || a.Length < length + 2 * ReadSlack)
+        {
+            t_padded = a = GC.AllocateUninitializedArray<float>(length + 2 * ReadSlack, pinned: true);
+        }
+        return a;
+    }
+
+    /// <summary>
+    /// <see cref="Gather"/> of all rows for stride 1 with padding: per sample and channel, the plane is copied into a
+    /// zero-bordered buffer, then each kernel offset's output rows are whole runs of it. Every run but a block's last is
+    /// stored as whole vectors whose overhang lands in the next run's place, which is written right after.
+    /// </summary>
+    private static unsafe void GatherPadded(in ConvPlan p, float* x, int samples, float* col)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width, height = g.Height;
+        int pw = width + g.PadLeft + g.PadRight, ph = height + g.PadTop + g.PadBottom;
+        int sampleStride = g.InChannels * p.Plane;
+        float[] buffer = PaddedPlane(pw * ph);
+        fixed (float* pad = buffer)
+        {
+            new Span<float>(pad, pw * ph + 2 * ReadSlack).Clear();
+            for (int i = 0; i < samples; i++)
+            {
+                for (int c = 0; c < g.InChannels; c++)
+                {
+                    float* src = x + (nint)i * sampleStride + (nint)c * p.Plane;
+                    for (int ih = 0; ih < height; ih++)
+                    {
+                        Copy(src + (nint)ih * width, pad + (nint)(ih + g.PadTop) * pw + g.PadLeft, width);
+                    }
+                    for (int kh = 0; kh < g.KernelH; kh++)
+                    {
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int row = (c * g.KernelH + kh) * g.KernelW + kw;
+                            float* d = col + (nint)row * cols + (nint)i * p.Positions;
+                            float* s = pad + (nint)kh * pw + kw;
+                            if (outW <= 8)
+                            {
+                                for (int oh = 0; oh < outH - 1; oh++)
+                                {
+                                    Vector256.Store(Vector256.Load(s + (nint)oh * pw), d + oh * outW);
+                                }
+                            }
+                            else
+                            {
+                                for (int oh = 0; oh < outH - 1; oh++)
+                                {
+                                    float* so = s + (nint)oh * pw;
+                                    float* dox = d + oh * outW;
+                                    for (int j = 0; j < outW; j += 16)
+                                    {
+                                        Vector512.Store(Vector512.Load(so + j), dox + j);
+                                    }
+                                }
+                            }
+                            Copy(s + (nint)(outH - 1) * pw, d + (outH - 1) * outW, outW);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Scatter"/> for stride 1 with padding, as a gather: each 16-wide piece of a dx row sums, in one register,
+    /// the column-gradient runs of every kernel offset that reaches it (masked loads for the clipped edges), and is
+    /// stored once. No read-modify-write of dx per offset, so no store-to-load stalls between overlapping runs.
+    /// </summary>
+    private static unsafe void ScatterPadded(in ConvPlan p, float* dcol, int samples, float* dx, int planeStart, int planeEnd, bool accumulate)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width, height = g.Height;
+        int kh0 = g.KernelH, kw0 = g.KernelW, pieces = (width + 15) / 16;
+        // masks[kw * pieces + piece]: lanes whose dx column lies in the row and whose source column lies in the output row.
+        Vector512<float>* masks = stackalloc Vector512<float>[kw0 * pieces];
+        Vector512<float>* storeMasks = stackalloc Vector512<float>[pieces];
+        for (int piece = 0; piece < pieces; piece++)
+        {
+            int j = piece * 16;
+            var inRow = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - j));
+            storeMasks[piece] = inRow.AsSingle();
+            for (int kw = 0; kw < kw0; kw++)
+            {
+                var src = Vector512<int>.Indices + Vector512.Create(j + g.PadLeft - kw);
+                var valid = inRow & Vector512.GreaterThanOrEqual(src, Vector512<int>.Zero) & Vector512.LessThan(src, Vector512.Create(outW));
+                masks[kw * pieces + piece] = valid.AsSingle();
+            }
+        }
+        for (int plane = planeStart; plane < planeEnd; plane++)
+        {
+            int i = plane / g.InChannels;
+            int c = plane % g.InChannels;
+            float* dst = dx + (nint)plane * p.Plane;
+            float* planeCols = dcol + (nint)c * kh0 * kw0 * cols + (nint)i * p.Positions;
+            for (int ih = 0; ih < height; ih++)
+            {
+                float* dRow = dst + (nint)ih * width;
+                for (int piece = 0; piece < pieces; piece++)
+                {
+                    int j = piece * 16;
+                    var acc = Vector512<float>.Zero;
+                    for (int kh = 0; kh < kh0; kh++)
+                    {
+                        int oh = ih + g.PadTop - kh;
+                        if ((uint)oh >= (uint)outH)
+                        {
+                            continue;
+                        }
+                        float* rowBase = planeCols + (nint)kh * kw0 * cols + (nint)oh * outW + j + g.PadLeft;
+                        for (int kw = 0; kw < kw0; kw++)
+                        {
+                            acc += Avx512F.MaskLoad(rowBase + (nint)kw * cols - kw, masks[kw * pieces + piece], Vector512<float>.Zero);
+                        }
+                    }
+                    if (j + 16 <= width)
+                    {
+                        if (accumulate)
+                        {
+                            acc += Vector512.Load(dRow + j);
+                        }
+                        Vector512.Store(acc, dRow + j);
+                    }
+                    else
+                    {
+                        var m = storeMasks[piece];
+                        if (accumulate)
+                        {
+                            acc += Avx512F.MaskLoad(dRow + j, m, Vector512<float>.Zero);
+                        }
+                        Avx512F.MaskStore(dRow + j, m, acc);
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary><see cref="Gather"/> for dense geometries: no bounds to clip, so each run is one fixed-length copy.</summary>
     private static unsafe void GatherDense(in ConvPlan p, float* x, int samples, float* col, int rowStart, int rowEnd)
