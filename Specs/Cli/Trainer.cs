@@ -10,8 +10,6 @@ namespace Specs.Cli;
 /// </summary>
 public sealed class Trainer
 {
-    /// <summary>Evaluation batch size: larger than training's, since no gradients are kept.</summary>
-    public const int EvalBatchSize = 500;
 
     private readonly Module _net;
     private readonly Recipe _recipe;
@@ -26,7 +24,9 @@ public sealed class Trainer
         _net = net;
         _recipe = recipe;
         _train = new BatchLoader(train, net.Device, recipe.BatchSize, seed);
-        _test = new BatchLoader(test, net.Device, Math.Min(EvalBatchSize, Math.Max(test.Count, 1)), shuffle: false);
+        // Evaluate at the training batch size: the network's planned buffers are already that large, whereas a
+        // bigger evaluation batch would grow every activation buffer (gigabytes for DenseNet at 500).
+        _test = new BatchLoader(test, net.Device, Math.Min(recipe.BatchSize, Math.Max(test.Count, 1)), shuffle: false);
         _optimizer = CreateOptimizer(net, recipe);
         _schedule = recipe.Schedule == "cosine" ? new CosineAnnealingLr(_optimizer, recipe.Epochs) : null;
     }
