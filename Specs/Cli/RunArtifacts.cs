@@ -38,14 +38,15 @@ public static class RunArtifacts
         return sb.ToString();
     }
 
-    /// <summary><c>step,epoch,loss</c>, one row per training step.</summary>
+    /// <summary><c>step,epoch,loss</c>, one row per loss reading (every step on the CPU).</summary>
     public static string StepsCsv(TrainingHistory history)
     {
         var sb = new StringBuilder("step,epoch,loss\n");
         int perEpoch = Math.Max(history.BatchesPerEpoch, 1);
         for (int i = 0; i < history.BatchLosses.Count; i++)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"{i + 1},{i / perEpoch + 1},{history.BatchLosses[i]:G6}\n");
+            int step = history.LossSteps[i];
+            sb.Append(CultureInfo.InvariantCulture, $"{step},{(step - 1) / perEpoch + 1},{history.BatchLosses[i]:G6}\n");
         }
         return sb.ToString();
     }
@@ -60,7 +61,7 @@ public static class RunArtifacts
         double ema = n > 0 ? history.BatchLosses[0] : 0;
         for (int i = 0; i < n; i++)
         {
-            x[i] = (i + 1) / perEpoch;
+            x[i] = history.LossSteps[i] / perEpoch;
             raw[i] = history.BatchLosses[i];
             ema += SmoothingAlpha * (raw[i] - ema);
             smooth[i] = ema;

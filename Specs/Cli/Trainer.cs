@@ -17,6 +17,10 @@ public sealed class Trainer
     private readonly BatchLoader _test;
     private readonly Optimizer _optimizer;
     private readonly LrSchedule? _schedule;
+    private readonly LossMeter _meter;
+
+    // Losses are read every step on the CPU (a memory read) and every 10 steps elsewhere (a device round trip).
+    private readonly int _readEvery;
 
     /// <summary>Prepares to train <paramref name="net"/> on <paramref name="train"/>, evaluating on <paramref name="test"/>.</summary>
     public Trainer(Module net, Recipe recipe, LabeledImages train, LabeledImages test, int seed)
@@ -29,6 +33,8 @@ public sealed class Trainer
         _test = new BatchLoader(test, net.Device, Math.Min(recipe.BatchSize, Math.Max(test.Count, 1)), shuffle: false);
         _optimizer = CreateOptimizer(net, recipe);
         _schedule = recipe.Schedule == "cosine" ? new CosineAnnealingLr(_optimizer, recipe.Epochs) : null;
+        _meter = new LossMeter(net.Device);
+        _readEvery = net.Device is Dsl.Devices.Cpu.CpuDevice ? 1 : 10;
     }
 
     /// <summary>Batches per training epoch.</summary>
@@ -54,6 +60,7 @@ public sealed class Trainer
             _net.Train();
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
+            int lossReadings = 0;
             long samples = 0;
             foreach (var batch in _train.Epoch(epoch - 1))
             {
@@ -71,13 +78,20 @@ public sealed class Trainer
                 _net.ZeroGrad();
                 _net.Backward(loss.Gradient);
                 _optimizer.Step();
-
-                float value = loss.Value;
-                history.BatchLosses.Add(value);
-                lossSum += value;
+                _meter.Add(loss);
                 samples += batch.Size;
+
                 int done = batch.Index + 1;
-                observer.BatchDone(new BatchProgress(epoch, _recipe.Epochs, done, _train.BatchCount, value, lossSum / done,
+                if (done % _readEvery != 0 && done != _train.BatchCount)
+                {
+                    continue;
+                }
+                float value = _meter.TakeMean();
+                history.BatchLosses.Add(value);
+                history.LossSteps.Add((epoch - 1) * _train.BatchCount + done);
+                lossSum += value;
+                lossReadings++;
+                observer.BatchDone(new BatchProgress(epoch, _recipe.Epochs, done, _train.BatchCount, value, lossSum / lossReadings,
                     samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
             _net.Device.Synchronize();
@@ -85,7 +99,7 @@ public sealed class Trainer
             clock.Restart();
             double accuracy = Evaluate(_net, _test);
             double evalSeconds = clock.Elapsed.TotalSeconds;
-            var result = new EpochResult(epoch, lossSum / Math.Max(_train.BatchCount, 1), accuracy, trainSeconds, evalSeconds, samples / trainSeconds);
+            var result = new EpochResult(epoch, lossSum / Math.Max(lossReadings, 1), accuracy, trainSeconds, evalSeconds, samples / trainSeconds);
             history.Epochs.Add(result);
             observer.EpochDone(result);
             _schedule?.Step();

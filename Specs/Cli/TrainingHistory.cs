@@ -3,8 +3,14 @@ namespace Specs.Cli;
 /// <summary>Everything a run measured: the loss of every step and each epoch's result.</summary>
 public sealed class TrainingHistory
 {
-    /// <summary>The loss of each training step, in order.</summary>
+    /// <summary>
+    /// The training loss as it was read: on the CPU every step; on a GPU the mean over each reading interval, so the
+    /// device is not made to wait every step. <see cref="LossSteps"/> holds the step each value was read at.
+    /// </summary>
     public List<float> BatchLosses { get; } = new();
+
+    /// <summary>The 1-based global step at which each entry of <see cref="BatchLosses"/> was read.</summary>
+    public List<int> LossSteps { get; } = new();
 
     /// <summary>Batches per epoch, to place epochs on the step axis.</summary>
     public int BatchesPerEpoch { get; set; }
