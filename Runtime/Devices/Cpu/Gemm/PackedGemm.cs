@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dsl.Devices.Cpu.Gemm;
 
@@ -48,6 +49,7 @@ internal static unsafe class PackedGemm
         // With few strips a B panel is used only a couple of times: reading it in place from B's rows
         // (which are contiguous along n) beats copying it. Only a partial last panel is still packed.
         bool directB = !transB && i1 - i0 <= 2 * mr;
+        bool simd = kind == GemmKernel.Vector512 && Avx512F.IsSupported;
         int mbMax = Math.Min(Mb, i1 - i0), kcMax = Math.Min(Kc, k), nbMax = Math.Min(Nb, j1 - j0);
         float* packA = (t_packA ??= new PackBuffer()).Get(mbMax * kcMax);
         float* packB = (t_packB ??= new PackBuffer()).Get(((nbMax + nr - 1) / nr) * nr * kcMax);
@@ -63,7 +65,7 @@ internal static unsafe class PackedGemm
                 for (int s = 0; s < strips; s++)
                 {
                     int r0 = StripStart(s, mc, strips);
-                    PackA(transA, a, m, k, ic + r0, StripStart(s + 1, mc, strips) - r0, pc, kc, packA + (nint)r0 * kc);
+                    PackA(simd, transA, a, m, k, ic + r0, StripStart(s + 1, mc, strips) - r0, pc, kc, packA + (nint)r0 * kc);
                 }
                 for (int jc = j0; jc < j1; jc += Nb)
                 {
@@ -74,7 +76,7 @@ internal static unsafe class PackedGemm
                         int cols = Math.Min(nr, nc - q * nr);
                         if (!directB || cols < nr)
                         {
-                            PackB(transB, b, n, k, jc + q * nr, cols, nr, pc, kc, packB + (nint)q * nr * kc);
+                            PackB(simd, transB, b, n, k, jc + q * nr, cols, nr, pc, kc, packB + (nint)q * nr * kc);
                         }
                     }
                     for (int s = 0; s < strips; s++)
@@ -109,7 +111,7 @@ internal static unsafe class PackedGemm
     private static int StripStart(int s, int mc, int strips) => (int)((long)s * mc / strips);
 
     /// <summary>Packs op(A)[r0..r0+rows, pc..pc+kc] as kc groups of rows floats.</summary>
-    private static void PackA(bool transA, float* a, int m, int k, int r0, int rows, int pc, int kc, float* dst)
+    private static void PackA(bool simd, bool transA, float* a, int m, int k, int r0, int rows, int pc, int kc, float* dst)
     {
         if (transA)
         {
@@ -117,6 +119,17 @@ internal static unsafe class PackedGemm
             for (int p = 0; p < kc; p++)
             {
                 new ReadOnlySpan<float>(a + (nint)(pc + p) * m + r0, rows).CopyTo(new Span<float>(dst + (nint)p * rows, rows));
+            }
+            return;
+        }
+        if (simd && rows <= 16)
+        {
+            // Each 16 x 16 block of the strip's rows is transposed in registers; k step p takes its rows lanes.
+            Vector512<float> lanes = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)rows));
+            float* src = a + (nint)r0 * k + pc;
+            for (int p = 0; p < kc; p += 16)
+            {
+                Transpose16.Block(src + p, k, rows, Math.Min(16, kc - p), dst + (nint)p * rows, rows, lanes, masked: true);
             }
             return;
         }
@@ -132,7 +145,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, c0..c0+cols] as kc rows of nr floats, zero-padded past cols.</summary>
-    private static void PackB(bool transB, float* b, int n, int k, int c0, int cols, int nr, int pc, int kc, float* dst)
+    private static void PackB(bool simd, bool transB, float* b, int n, int k, int c0, int cols, int nr, int pc, int kc, float* dst)
     {
         if (!transB)
         {
@@ -145,6 +158,20 @@ internal static unsafe class PackedGemm
             return;
         }
         // B is stored [n, k]: column j of op(B) is row j of B, contiguous along k.
+        if (simd && nr % 16 == 0)
+        {
+            // 16 rows of B at a time, transposed in registers; rows past cols read as zero, padding the panel.
+            for (int h = 0; h < nr; h += 16)
+            {
+                int valid = Math.Clamp(cols - h, 0, 16);
+                float* src = b + (nint)(c0 + h) * k + pc;
+                for (int p = 0; p < kc; p += 16)
+                {
+                    Transpose16.Block(src + p, k, valid, Math.Min(16, kc - p), dst + (nint)p * nr + h, nr, default, masked: false);
+                }
+            }
+            return;
+        }
         if (cols < nr)
         {
             new Span<float>(dst, kc * nr).Clear();
