@@ -82,7 +82,7 @@ public static class CpuGemm
     /// B^T would cost as much as the product; wider outputs amortise the packing and go to the packed path.
     /// </summary>
     internal static bool UseDot(bool transA, bool transB, int m, int n, int k) =>
-        !transA && transB && k >= 32 && (long)m * n <= 12L * k;
+        !transA && transB && k >= 32 && (long)m * n <= 2L * k;
 
     private static unsafe void SplitDot(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c, int parts)
     {

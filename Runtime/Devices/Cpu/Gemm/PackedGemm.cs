@@ -191,21 +191,8 @@ internal static unsafe class PackedGemm
     {
         if (kind == GemmKernel.Vector512)
         {
-            switch (rows)
-            {
-                case 1: MicroKernel512.Run<Rows1>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 2: MicroKernel512.Run<Rows2>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 3: MicroKernel512.Run<Rows3>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 4: MicroKernel512.Run<Rows4>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 5: MicroKernel512.Run<Rows5>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 6: MicroKernel512.Run<Rows6>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 7: MicroKernel512.Run<Rows7>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 8: MicroKernel512.Run<Rows8>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 9: MicroKernel512.Run<Rows9>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 10: MicroKernel512.Run<Rows10>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                case 11: MicroKernel512.Run<Rows11>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-                default: MicroKernel512.Run<Rows12>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
-            }
+            if (cols <= 16) Kernel512<HalfPanel>(rows, a, b, ldb, kc, c, ldc, cols, alpha, beta);
+            else Kernel512<FullPanel>(rows, a, b, ldb, kc, c, ldc, cols, alpha, beta);
         }
         else if (kind == GemmKernel.Vector256)
         {
@@ -222,6 +209,26 @@ internal static unsafe class PackedGemm
         else
         {
             ScalarKernel.Run(rows, a, b, ldb, kc, c, ldc, cols, alpha, beta);
+        }
+    }
+
+    private static void Kernel512<TW>(int rows, float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
+        where TW : struct, IPanelWidth
+    {
+        switch (rows)
+        {
+            case 1: MicroKernel512.Run<Rows1, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 2: MicroKernel512.Run<Rows2, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 3: MicroKernel512.Run<Rows3, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 4: MicroKernel512.Run<Rows4, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 5: MicroKernel512.Run<Rows5, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 6: MicroKernel512.Run<Rows6, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 7: MicroKernel512.Run<Rows7, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 8: MicroKernel512.Run<Rows8, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 9: MicroKernel512.Run<Rows9, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 10: MicroKernel512.Run<Rows10, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            case 11: MicroKernel512.Run<Rows11, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
+            default: MicroKernel512.Run<Rows12, TW>(a, b, ldb, kc, c, ldc, cols, alpha, beta); break;
         }
     }
 
