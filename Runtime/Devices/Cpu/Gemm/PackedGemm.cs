@@ -116,6 +116,16 @@ internal static unsafe class PackedGemm
         if (transA)
         {
             // A is stored [k, m]: each k step's rows are contiguous.
+            if (simd && rows <= 16)
+            {
+                Vector512<float> lanes = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)rows));
+                float* src = a + (nint)pc * m + r0;
+                for (int p = 0; p < kc; p++)
+                {
+                    Avx512F.MaskStore(dst + (nint)p * rows, lanes, Avx512F.MaskLoad(src + (nint)p * m, lanes, Vector512<float>.Zero));
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 new ReadOnlySpan<float>(a + (nint)(pc + p) * m + r0, rows).CopyTo(new Span<float>(dst + (nint)p * rows, rows));
@@ -149,6 +159,21 @@ internal static unsafe class PackedGemm
     {
         if (!transB)
         {
+            if (simd && nr == 32)
+            {
+                // Two (masked) vectors per k step; lanes past cols load as zero, padding the panel.
+                Vector512<float> lo = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)cols));
+                Vector512<float> hi = Vector512.LessThan(Vector512<float>.Indices + Vector512.Create(16f), Vector512.Create((float)cols));
+                float* src = b + (nint)pc * n + c0;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = src + (nint)p * n;
+                    float* d = dst + (nint)p * 32;
+                    Vector512.Store(Avx512F.MaskLoad(s, lo, Vector512<float>.Zero), d);
+                    Vector512.Store(Avx512F.MaskLoad(s + 16, hi, Vector512<float>.Zero), d + 16);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* d = dst + (nint)p * nr;
