@@ -6,7 +6,8 @@ namespace Dsl.Devices.Cpu.Gemm;
 
 /// <summary>
 /// The Vector512 micro-kernel: a T.Rows x 32 tile of C held in 2 x T.Rows registers, updated by one
-/// rank-1 product per k step (T.Rows broadcasts of packed A times two 512-bit loads of B).
+/// rank-1 product per k step (T.Rows broadcasts of packed A times two 512-bit loads of B); the half
+/// variant keeps only the first 16 columns, for panels with no more valid columns than that.
 /// </summary>
 internal static unsafe class MicroKernel512
 {
@@ -16,7 +17,8 @@ internal static unsafe class MicroKernel512
     /// <summary>
     /// C[r, j] = alpha * sum_p a[p * T.Rows + r] * b[p * ldb + j] + beta * C[r, j] for r &lt; T.Rows, j &lt; cols.
     /// <paramref name="a"/> is a packed strip (T.Rows floats per k step); <paramref name="b"/> has 32
-    /// readable floats per k step, <paramref name="ldb"/> apart. beta == 0 never reads C.
+    /// readable floats per k step (16 for a <see cref="HalfPanel"/>, which needs cols &lt;= 16),
+    /// <paramref name="ldb"/> apart. beta == 0 never reads C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TW>(float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)

@@ -10,6 +10,8 @@ namespace Dsl.Devices.Cpu.Gemm;
 /// an N block of B into panels NR wide (KC x NB together, kept in L2), and each strip sweeps all panels.
 /// Strips are balanced (sizes differ by at most one), so an M tail costs a slightly shorter strip, not a
 /// nearly empty one; N tails are zero-padded panels whose extra columns are never stored.
+/// With AVX-512, operands stored across k (A, B^T) are packed through 16 x 16 register transposes
+/// (<see cref="Transpose16"/>) and operands stored along k with masked vector copies.
 /// </summary>
 internal static unsafe class PackedGemm
 {
