@@ -28,6 +28,9 @@ internal static unsafe class ForkJoin
     private static readonly long s_spinTicks = Stopwatch.Frequency / 5000; // 200 microseconds
 
     private static readonly Worker[] s_workers = CreateWorkers();
+
+    /// <summary>Per part: 0 while a fork's part is open, 1 once a thread has taken it (and between forks). The caller takes the parts no worker has started, so a descheduled worker cannot stall a fork.</summary>
+    private static readonly int[] s_claimed = Enumerable.Repeat(1, s_workers.Length + 1).ToArray();
     private static int s_busy;
     private static int s_generation;
     private static int s_pending;
@@ -64,6 +67,11 @@ internal static unsafe class ForkJoin
             s_parts = parts;
             s_error = null;
             Volatile.Write(ref s_pending, parts - 1);
+            for (int p = 1; p < parts; p++)
+            {
+                // Released after the fields above: a worker that wins a claim sees this fork's job.
+                Interlocked.Exchange(ref s_claimed[p], 0);
+            }
             Interlocked.Increment(ref s_generation);
             for (int w = 0; w < parts - 1; w++)
             {
@@ -77,6 +85,14 @@ internal static unsafe class ForkJoin
             catch (Exception e)
             {
                 mine = e;
+            }
+            for (int p = 1; p < parts; p++)
+            {
+                // A part whose worker has not woken yet (asleep, or preempted on a busy machine) runs here.
+                if (Interlocked.Exchange(ref s_claimed[p], 1) == 0)
+                {
+                    RunPart(p);
+                }
             }
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0)
@@ -101,6 +117,23 @@ internal static unsafe class ForkJoin
     /// capped by <paramref name="threads"/>.
     /// </summary>
     public static int Parts(int count, int minItems, int threads) => Math.Clamp(count / Math.Max(1, minItems), 1, Math.Max(1, threads));
+
+    /// <summary>Runs part <paramref name="part"/> of the current fork, records its exception, and counts it done.</summary>
+    private static void RunPart(int part)
+    {
+        int parts = s_parts, count = s_count;
+        int start = (int)((long)count * part / parts);
+        int end = (int)((long)count * (part + 1) / parts);
+        try
+        {
+            s_invoke(s_job, start, end);
+        }
+        catch (Exception e)
+        {
+            s_error = ExceptionDispatchInfo.Capture(e);
+        }
+        Interlocked.Decrement(ref s_pending);
+    }
 
     private static void Invoke<T>(void* job, int start, int end) where T : struct, IRangeJob => Unsafe.AsRef<T>(job).Run(start, end);
 
@@ -158,23 +191,12 @@ internal static unsafe class ForkJoin
                     since = Stopwatch.GetTimestamp();
                 }
                 seen = Volatile.Read(ref s_generation);
-                int parts = s_parts;
-                if (_part >= parts)
+                // Claims of a finished fork stay set until the next fork publishes its job, so a late
+                // worker either wins a part of the current fork or finds it taken and goes back to waiting.
+                if (Interlocked.Exchange(ref s_claimed[_part], 1) == 0)
                 {
-                    continue;
+                    RunPart(_part);
                 }
-                int count = s_count;
-                int start = (int)((long)count * _part / parts);
-                int end = (int)((long)count * (_part + 1) / parts);
-                try
-                {
-                    s_invoke(s_job, start, end);
-                }
-                catch (Exception e)
-                {
-                    s_error = ExceptionDispatchInfo.Capture(e);
-                }
-                Interlocked.Decrement(ref s_pending);
             }
         }
     }

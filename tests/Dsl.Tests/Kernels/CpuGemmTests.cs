@@ -7,7 +7,8 @@ namespace Dsl.Tests.Kernels;
 /// <summary>
 /// CpuGemm against a double-precision triple loop on random operands. Sizes are chosen to hit every
 /// tail: rows that are not a multiple of any strip height (1, 7, 17, 33, 65, 129), columns that leave
-/// partial 32- and 16-wide panels, k beyond one 384-deep block (385, 800), and long k for the dot path (split into several chunks at n = 300).
+/// partial 32- and 16-wide panels, k beyond one 384-deep block (385, 800), and long k for the dot path (split into several chunks at n = 300);
+/// the batch-64 Linear shapes take the half-width (at most 16 columns) kernel, exactly 16 columns included (n = 16, 48).
 /// Tolerance: |C - ref| <= 1e-5 * (|alpha| * sum_p |op(A)_ip * op(B)_pj| + |beta * C0|) + 1e-6,
 /// float32 accumulation error over k terms, scaled by the magnitudes actually summed.
 /// </summary>
@@ -30,6 +31,9 @@ public class CpuGemmTests
         { 12, 32, 384 },
         { 20, 61, 1000 },
         { 20, 300, 1000 },
+        { 64, 10, 100 },
+        { 64, 16, 48 },
+        { 100, 48, 64 },
     };
 
     [Theory]

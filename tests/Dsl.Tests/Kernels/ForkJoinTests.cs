@@ -4,7 +4,7 @@ using Xunit;
 namespace Dsl.Tests.Kernels;
 
 // The fork-join pool that CPU kernels split work with: every index of a range is processed exactly once whatever the
-// split, an exception in any part reaches the caller, and a fork from inside a fork runs inline instead of deadlocking.
+// split (also when the caller takes over a part its worker has not started), an exception in any part reaches the caller, and a fork from inside a fork runs inline instead of deadlocking.
 public class ForkJoinTests
 {
     private struct CountJob : IRangeJob
@@ -59,6 +59,27 @@ public class ForkJoinTests
             ForkJoin.Run(count, parts, ref job);
             Assert.All(job.Hits, h => Assert.Equal(1, h));
         }
+    }
+
+    [Fact]
+    public void Parts_taken_over_from_a_late_worker_still_run_exactly_once()
+    {
+        // After a pause the worker is asleep and the caller usually takes its part; back to back, the spinning worker
+        // and the caller race for it. Either way each index must be processed once per fork.
+        for (int round = 0; round < 20; round++)
+        {
+            Thread.Sleep(1);
+            var job = new CountJob { Hits = new int[64] };
+            ForkJoin.Run(64, 2, ref job);
+            Assert.All(job.Hits, h => Assert.Equal(1, h));
+        }
+        var hits = new int[2];
+        for (int repeat = 0; repeat < 20000; repeat++)
+        {
+            var job = new CountJob { Hits = hits };
+            ForkJoin.Run(2, 2, ref job);
+        }
+        Assert.All(hits, h => Assert.Equal(20000, h));
     }
 
     [Fact]

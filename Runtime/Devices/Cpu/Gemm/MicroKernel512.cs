@@ -6,7 +6,8 @@ namespace Dsl.Devices.Cpu.Gemm;
 
 /// <summary>
 /// The Vector512 micro-kernel: a T.Rows x 32 tile of C held in 2 x T.Rows registers, updated by one
-/// rank-1 product per k step (T.Rows broadcasts of packed A times two 512-bit loads of B).
+/// rank-1 product per k step (T.Rows broadcasts of packed A times two 512-bit loads of B); the half
+/// variant keeps only the first 16 columns, for panels with no more valid columns than that.
 /// </summary>
 internal static unsafe class MicroKernel512
 {
@@ -16,13 +17,16 @@ internal static unsafe class MicroKernel512
     /// <summary>
     /// C[r, j] = alpha * sum_p a[p * T.Rows + r] * b[p * ldb + j] + beta * C[r, j] for r &lt; T.Rows, j &lt; cols.
     /// <paramref name="a"/> is a packed strip (T.Rows floats per k step); <paramref name="b"/> has 32
-    /// readable floats per k step, <paramref name="ldb"/> apart. beta == 0 never reads C.
+    /// readable floats per k step (16 for a <see cref="HalfPanel"/>, which needs cols &lt;= 16),
+    /// <paramref name="ldb"/> apart. beta == 0 never reads C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T>(float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Run<T, TW>(float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
         where T : struct, IRowCount
+        where TW : struct, IPanelWidth
     {
         int rows = T.Rows;
+        bool half = TW.Half;
         Vector512<float> c0a = default, c0b = default;
         Vector512<float> c1a = default, c1b = default;
         Vector512<float> c2a = default, c2b = default;
@@ -38,79 +42,96 @@ internal static unsafe class MicroKernel512
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b);
-            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> b1 = half ? default : Vector512.Load(b + 16);
             Vector512<float> av;
             av = Vector512.Create(a[0]);
             c0a = Vector512.FusedMultiplyAdd(av, b0, c0a);
-            c0b = Vector512.FusedMultiplyAdd(av, b1, c0b);
+            if (!half) c0b = Vector512.FusedMultiplyAdd(av, b1, c0b);
             if (rows > 1)
             {
                 av = Vector512.Create(a[1]);
                 c1a = Vector512.FusedMultiplyAdd(av, b0, c1a);
-                c1b = Vector512.FusedMultiplyAdd(av, b1, c1b);
+                if (!half) c1b = Vector512.FusedMultiplyAdd(av, b1, c1b);
             }
             if (rows > 2)
             {
                 av = Vector512.Create(a[2]);
                 c2a = Vector512.FusedMultiplyAdd(av, b0, c2a);
-                c2b = Vector512.FusedMultiplyAdd(av, b1, c2b);
+                if (!half) c2b = Vector512.FusedMultiplyAdd(av, b1, c2b);
             }
             if (rows > 3)
             {
                 av = Vector512.Create(a[3]);
                 c3a = Vector512.FusedMultiplyAdd(av, b0, c3a);
-                c3b = Vector512.FusedMultiplyAdd(av, b1, c3b);
+                if (!half) c3b = Vector512.FusedMultiplyAdd(av, b1, c3b);
             }
             if (rows > 4)
             {
                 av = Vector512.Create(a[4]);
                 c4a = Vector512.FusedMultiplyAdd(av, b0, c4a);
-                c4b = Vector512.FusedMultiplyAdd(av, b1, c4b);
+                if (!half) c4b = Vector512.FusedMultiplyAdd(av, b1, c4b);
             }
             if (rows > 5)
             {
                 av = Vector512.Create(a[5]);
                 c5a = Vector512.FusedMultiplyAdd(av, b0, c5a);
-                c5b = Vector512.FusedMultiplyAdd(av, b1, c5b);
+                if (!half) c5b = Vector512.FusedMultiplyAdd(av, b1, c5b);
             }
             if (rows > 6)
             {
                 av = Vector512.Create(a[6]);
                 c6a = Vector512.FusedMultiplyAdd(av, b0, c6a);
-                c6b = Vector512.FusedMultiplyAdd(av, b1, c6b);
+                if (!half) c6b = Vector512.FusedMultiplyAdd(av, b1, c6b);
             }
             if (rows > 7)
             {
                 av = Vector512.Create(a[7]);
                 c7a = Vector512.FusedMultiplyAdd(av, b0, c7a);
-                c7b = Vector512.FusedMultiplyAdd(av, b1, c7b);
+                if (!half) c7b = Vector512.FusedMultiplyAdd(av, b1, c7b);
             }
             if (rows > 8)
             {
                 av = Vector512.Create(a[8]);
                 c8a = Vector512.FusedMultiplyAdd(av, b0, c8a);
-                c8b = Vector512.FusedMultiplyAdd(av, b1, c8b);
+                if (!half) c8b = Vector512.FusedMultiplyAdd(av, b1, c8b);
             }
             if (rows > 9)
             {
                 av = Vector512.Create(a[9]);
                 c9a = Vector512.FusedMultiplyAdd(av, b0, c9a);
-                c9b = Vector512.FusedMultiplyAdd(av, b1, c9b);
+                if (!half) c9b = Vector512.FusedMultiplyAdd(av, b1, c9b);
             }
             if (rows > 10)
             {
                 av = Vector512.Create(a[10]);
                 c10a = Vector512.FusedMultiplyAdd(av, b0, c10a);
-                c10b = Vector512.FusedMultiplyAdd(av, b1, c10b);
+                if (!half) c10b = Vector512.FusedMultiplyAdd(av, b1, c10b);
             }
             if (rows > 11)
             {
                 av = Vector512.Create(a[11]);
                 c11a = Vector512.FusedMultiplyAdd(av, b0, c11a);
-                c11b = Vector512.FusedMultiplyAdd(av, b1, c11b);
+                if (!half) c11b = Vector512.FusedMultiplyAdd(av, b1, c11b);
             }
             a += rows;
             b += ldb;
+        }
+
+        if (half && cols == 16)
+        {
+            StoreHalf(c, c0a, alpha, beta);
+            if (rows > 1) StoreHalf(c + 1 * ldc, c1a, alpha, beta);
+            if (rows > 2) StoreHalf(c + 2 * ldc, c2a, alpha, beta);
+            if (rows > 3) StoreHalf(c + 3 * ldc, c3a, alpha, beta);
+            if (rows > 4) StoreHalf(c + 4 * ldc, c4a, alpha, beta);
+            if (rows > 5) StoreHalf(c + 5 * ldc, c5a, alpha, beta);
+            if (rows > 6) StoreHalf(c + 6 * ldc, c6a, alpha, beta);
+            if (rows > 7) StoreHalf(c + 7 * ldc, c7a, alpha, beta);
+            if (rows > 8) StoreHalf(c + 8 * ldc, c8a, alpha, beta);
+            if (rows > 9) StoreHalf(c + 9 * ldc, c9a, alpha, beta);
+            if (rows > 10) StoreHalf(c + 10 * ldc, c10a, alpha, beta);
+            if (rows > 11) StoreHalf(c + 11 * ldc, c11a, alpha, beta);
+            return;
         }
 
         if (cols == 32)
@@ -194,6 +215,20 @@ internal static unsafe class MicroKernel512
             Vector512<float> vb = Vector512.Create(beta);
             Avx512F.MaskStore(c, mLo, Vector512.FusedMultiplyAdd(lo, va, Avx512F.MaskLoad(c, mLo, Vector512<float>.Zero) * vb));
             Avx512F.MaskStore(c + 16, mHi, Vector512.FusedMultiplyAdd(hi, va, Avx512F.MaskLoad(c + 16, mHi, Vector512<float>.Zero) * vb));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreHalf(float* c, Vector512<float> lo, float alpha, float beta)
+    {
+        Vector512<float> va = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            Vector512.Store(lo * va, c);
+        }
+        else
+        {
+            Vector512.Store(Vector512.FusedMultiplyAdd(lo, va, Vector512.Load(c) * Vector512.Create(beta)), c);
         }
     }
 

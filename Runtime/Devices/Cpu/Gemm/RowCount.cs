@@ -21,3 +21,15 @@ internal struct Rows9 : IRowCount { public static int Rows => 9; }
 internal struct Rows10 : IRowCount { public static int Rows => 10; }
 internal struct Rows11 : IRowCount { public static int Rows => 11; }
 internal struct Rows12 : IRowCount { public static int Rows => 12; }
+
+/// <summary>
+/// Whether a 512-bit micro-kernel computes both 16-column halves of its panel or only the first: a panel
+/// of at most 16 valid columns (N = 10 outputs, narrow N tails) then costs half the multiply-adds.
+/// </summary>
+internal interface IPanelWidth
+{
+    static abstract bool Half { get; }
+}
+
+internal struct FullPanel : IPanelWidth { public static bool Half => false; }
+internal struct HalfPanel : IPanelWidth { public static bool Half => true; }
