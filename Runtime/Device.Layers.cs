@@ -7,6 +7,7 @@ namespace Dsl;
 public abstract partial class Device
 {
     private Tensor? _scratch;
+    private Tensor? _scratchView;
 
     /// <summary>
     /// <c>nn.Linear</c> on the last dimension: y[r,:] = x[r,:] * w^T + b for every row r of x seen as [rows, in],
@@ -74,14 +75,22 @@ public abstract partial class Device
         }
     }
 
-    /// <summary>A grow-only float workspace of at least <paramref name="length"/> elements, viewed as a vector of that length.</summary>
+    /// <summary>
+    /// A grow-only float workspace viewed as a vector of <paramref name="length"/> elements; the view is cached, so a
+    /// training step that asks for the same length every time allocates nothing.
+    /// </summary>
     protected Tensor Scratch(long length)
     {
         if (_scratch is null || _scratch.Length < length)
         {
             _scratch = Allocate(DType.Float32, checked((int)Math.Max(length, 1)));
+            _scratchView = null;
         }
-        return _scratch.Length == length ? _scratch : new Tensor(_scratch.Storage, 0, new[] { (int)length });
+        if (_scratchView is null || _scratchView.Length != length)
+        {
+            _scratchView = _scratch.Length == length ? _scratch : new Tensor(_scratch.Storage, 0, new[] { (int)length });
+        }
+        return _scratchView;
     }
 
     private static (int Rows, int In, int Out) LinearSizes(Tensor x, Tensor w, Tensor y, string op)

@@ -164,7 +164,8 @@ public abstract partial class Device : IDisposable
     /// <summary>
     /// Mean negative log-likelihood of int64 <paramref name="labels"/> [N] under log-probabilities <paramref name="logp"/> [N,C].
     /// Writes loss[0] = the loss, loss[1] = 1 + the first row whose label is outside [0,C) (0 when all are valid),
-    /// and grad = d loss / d logp.
+    /// and grad = d loss / d logp. A backend that runs synchronously may instead throw at once with the row and label
+    /// (the CPU does); a GPU flags it in loss[1] and <see cref="LossResult.Value"/> throws when read.
     /// </summary>
     public abstract void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad);
 

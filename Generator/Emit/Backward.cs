@@ -110,7 +110,7 @@ internal static class Backward
             string x = Names.Value(input);
             string statement = node.Op switch
             {
-                "Activation" => $"device.ActivationBackward(global::Dsl.ActivationKind.{node.Attr("kind")}, {Names.Float(double.Parse(node.Attr("alpha"), System.Globalization.CultureInfo.InvariantCulture))}, {x}, {y}, {dy}, {dx}, accumulate: {Bool(accumulate)});",
+                "Activation" => $"device.ActivationBackward(global::Dsl.ActivationKind.{node.Attr("kind")}, {Names.FloatAttr(node, "alpha")}, {x}, {y}, {dy}, {dx}, accumulate: {Bool(accumulate)});",
                 "Dropout" => $"device.DropoutBackward({dy}, _trainingForward ? _{Names.Mask(node)}.Rows(n) : null, {dx}, accumulate: {Bool(accumulate)});",
                 "Softmax" => $"device.SoftmaxBackward({y}, {dy}, {dx}, log: {node.Attr("log")}, accumulate: {Bool(accumulate)});",
                 "MaxPool2d" => $"device.MaxPool2dBackward({dy}, _{Names.Argmax(node)}.Rows(n), {dx}, {Geometry.Pool(plan, node)}, accumulate: {Bool(accumulate)});",

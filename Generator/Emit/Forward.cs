@@ -47,11 +47,11 @@ internal static class Forward
                 w.Line($"device.Linear({x}, {Value(node, "weight")}, {Value(node, "bias")}, {y});");
                 break;
             case "Activation":
-                w.Line($"device.Activation(global::Dsl.ActivationKind.{node.Attr("kind")}, {Names.Float(double.Parse(node.Attr("alpha"), System.Globalization.CultureInfo.InvariantCulture))}, {x}, {y});");
+                w.Line($"device.Activation(global::Dsl.ActivationKind.{node.Attr("kind")}, {Names.FloatAttr(node, "alpha")}, {x}, {y});");
                 break;
             case "Dropout":
                 string mask = Names.Mask(node);
-                w.Line($"if (_trainingForward) device.Dropout({x}, _{mask}.Rows(n), {y}, {Names.Float(double.Parse(node.Attr("p"), System.Globalization.CultureInfo.InvariantCulture))}, DropoutSeed({node.Id}), group: {node.Attr("group")});");
+                w.Line($"if (_trainingForward) device.Dropout({x}, _{mask}.Rows(n), {y}, {Names.FloatAttr(node, "p")}, DropoutSeed({node.Id}), group: {node.Attr("group")});");
                 w.Line($"else device.Copy({x}, {y});");
                 break;
             case "Softmax":
@@ -76,7 +76,7 @@ internal static class Forward
                 string owner = Names.Owner(node);
                 w.Line($"device.BatchNorm({x}, {Value(node, "weight")}, {Value(node, "bias")}, {Names.Buffer(owner + ".running_mean")}, {Names.Buffer(owner + ".running_var")}, "
                     + $"_{Names.SaveMean(node)}, _{Names.SaveInvStd(node)}, {y}, n, {node.Shape[0]}, {Geometry.Spatial(node.Shape)}, _trainingForward, "
-                    + $"momentum: {Names.Float(double.Parse(node.Attr("momentum"), System.Globalization.CultureInfo.InvariantCulture))}, eps: {Names.Float(double.Parse(node.Attr("eps"), System.Globalization.CultureInfo.InvariantCulture))});");
+                    + $"momentum: {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")});");
                 break;
             case "Concat":
                 int offset = 0;
@@ -91,16 +91,14 @@ internal static class Forward
     }
 
     /// <summary><c>_fc1_weight.Value</c>, or <c>null</c> when the layer has no such parameter (bias: false).</summary>
-    public static string Value(GraphNode node, string suffix)
-    {
-        var p = node.Params.FirstOrDefault(q => q.Name.EndsWith("." + suffix, System.StringComparison.Ordinal));
-        return p is null ? "null" : Names.Parameter(p.Name) + ".Value";
-    }
+    public static string Value(GraphNode node, string suffix) => Member(node, suffix, "Value");
 
     /// <summary><c>_fc1_weight.Grad</c>, or <c>null</c>.</summary>
-    public static string Grad(GraphNode node, string suffix)
+    public static string Grad(GraphNode node, string suffix) => Member(node, suffix, "Grad");
+
+    private static string Member(GraphNode node, string suffix, string member)
     {
         var p = node.Params.FirstOrDefault(q => q.Name.EndsWith("." + suffix, System.StringComparison.Ordinal));
-        return p is null ? "null" : Names.Parameter(p.Name) + ".Grad";
+        return p is null ? "null" : Names.Parameter(p.Name) + "." + member;
     }
 }

@@ -65,6 +65,10 @@ internal static class Names
         return (text.Contains('.') || text.Contains('E') ? text : text + ".0").Replace("E", "e") + "f";
     }
 
+    /// <summary>A node's numeric attribute as a float literal: <c>0.5f</c>.</summary>
+    public static string FloatAttr(GraphNode node, string key)
+        => Float(double.Parse(node.Attr(key), CultureInfo.InvariantCulture));
+
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Shape(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => Int(d)));
