@@ -51,7 +51,11 @@ public static partial class App
         return app;
     }
 
-    /// <summary>Every command. Adding one is a class in <c>Commands/</c> (with its settings) and one line here.</summary>
+    /// <summary>
+    /// Every command. Adding one is a class in <c>Commands/</c> (a <c>Command&lt;TSettings&gt;</c> taking
+    /// <see cref="CliOutput"/> in its constructor, its settings in <c>Settings/</c> checked with <see cref="Check"/>) and
+    /// one line here. Descriptions are Spectre markup: write <c>[[</c> and <c>]]</c> for brackets.
+    /// </summary>
     private static void Register(IConfigurator config)
     {
         config.AddCommand<ListCommand>("list").WithDescription("the networks and their default recipes");
