@@ -33,6 +33,15 @@ public static class PoolMath
     /// <summary>The last window whose span starts at or before padded position <paramref name="t"/> (clip to the output count).</summary>
     public static int LastWindowCovering(int t, int stride, int outSize) => Math.Min(outSize - 1, t / stride);
 
+    /// <summary>
+    /// Whether a later value <paramref name="v"/> of a max-pooling window replaces the running maximum: when greater, or
+    /// when NaN (PyTorch propagates NaN; the first of equal maxima wins).
+    /// </summary>
+    /// <remarks><c>v != v</c> is the NaN test: plain arithmetic every ILGPU backend compiles.</remarks>
+#pragma warning disable CS1718 // Comparison made to same variable: deliberate, true only for NaN.
+    public static bool MaxReplaces(float v, float best) => v > best || v != v;
+#pragma warning restore CS1718
+
     /// <summary>First input row (inclusive) of adaptive cell <paramref name="o"/>: floor(o*size/outSize).</summary>
     public static int AdaptiveStart(int o, int size, int outSize) => o * size / outSize;
 

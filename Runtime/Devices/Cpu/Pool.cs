@@ -261,7 +261,7 @@ public sealed partial class CpuDevice
                     for (int iw = w0; iw < w1; iw++)
                     {
                         float v = xs[ih * g.Width + iw];
-                        if (v > best || float.IsNaN(v))
+                        if (PoolMath.MaxReplaces(v, best))
                         {
                             best = v;
                             at = ih * g.Width + iw;
@@ -295,19 +295,19 @@ public sealed partial class CpuDevice
                 float best = top[c];
                 int at = r0 + c;
                 float v = top[c + 1];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + c + 1;
                 }
                 v = bottom[c];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + width + c;
                 }
                 v = bottom[c + 1];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + width + c + 1;

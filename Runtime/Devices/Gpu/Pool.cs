@@ -100,8 +100,9 @@ public sealed partial class GpuDevice
     // ------------------------------------------------------------------ kernels
 
     /// <summary>
-    /// argmax holds the flat index into x (over the whole tensor, not the plane) of the first maximum in the window;
-    /// padded positions are skipped, so padding never wins.
+    /// argmax holds the flat index into x (over the whole tensor, not the plane) of the first maximum in the window
+    /// (a NaN takes over, as on the CPU and in PyTorch: <see cref="PoolMath.MaxReplaces"/>); padded positions are
+    /// skipped, so padding never wins.
     /// </summary>
     internal static void MaxPool2dKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<int> argmax, PoolArgs a)
     {
@@ -109,28 +110,18 @@ public sealed partial class GpuDevice
         int q = i - plane * a.OH * a.OW;
         int oh = q / a.OW;
         int ow = q - oh * a.OW;
-        int h0 = oh * a.SH - a.PH;
-        int w0 = ow * a.SW - a.PW;
+        int h0 = PoolMath.WindowStart(oh, a.SH, a.PH), h1 = PoolMath.WindowEnd(oh, a.SH, a.PH, a.KH, a.H);
+        int w0 = PoolMath.WindowStart(ow, a.SW, a.PW), w1 = PoolMath.WindowEnd(ow, a.SW, a.PW, a.KW, a.W);
         int baseIndex = plane * a.H * a.W;
         float best = float.NegativeInfinity;
         int bestIndex = -1;
-        for (int kh = 0; kh < a.KH; kh++)
+        for (int h = h0; h < h1; h++)
         {
-            int h = h0 + kh;
-            if (h < 0 || h >= a.H)
+            for (int w = w0; w < w1; w++)
             {
-                continue;
-            }
-            for (int kw = 0; kw < a.KW; kw++)
-            {
-                int w = w0 + kw;
-                if (w < 0 || w >= a.W)
-                {
-                    continue;
-                }
                 int at = baseIndex + h * a.W + w;
                 float v = x[at];
-                if (bestIndex < 0 || v > best)
+                if (bestIndex < 0 || PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     bestIndex = at;
@@ -172,29 +163,18 @@ public sealed partial class GpuDevice
         int q = i - plane * a.OH * a.OW;
         int oh = q / a.OW;
         int ow = q - oh * a.OW;
-        int h0 = oh * a.SH - a.PH;
-        int w0 = ow * a.SW - a.PW;
+        int h0 = PoolMath.WindowStart(oh, a.SH, a.PH), h1 = PoolMath.WindowEnd(oh, a.SH, a.PH, a.KH, a.H);
+        int w0 = PoolMath.WindowStart(ow, a.SW, a.PW), w1 = PoolMath.WindowEnd(ow, a.SW, a.PW, a.KW, a.W);
         int baseIndex = plane * a.H * a.W;
         float sum = 0f;
-        int count = 0;
-        for (int kh = 0; kh < a.KH; kh++)
+        for (int h = h0; h < h1; h++)
         {
-            int h = h0 + kh;
-            if (h < 0 || h >= a.H)
+            for (int w = w0; w < w1; w++)
             {
-                continue;
-            }
-            for (int kw = 0; kw < a.KW; kw++)
-            {
-                int w = w0 + kw;
-                if (w < 0 || w >= a.W)
-                {
-                    continue;
-                }
                 sum += x[baseIndex + h * a.W + w];
-                count++;
             }
         }
+        int count = (h1 - h0) * (w1 - w0);
         int padded = PoolMath.PaddedWindowSize(oh, a.SH, a.PH, a.KH, a.H) * PoolMath.PaddedWindowSize(ow, a.SW, a.PW, a.KW, a.W);
         y[i] = sum / (countIncludePad != 0 ? padded : count);
     }
