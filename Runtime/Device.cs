@@ -6,10 +6,17 @@ namespace Dsl;
 /// <see cref="Gpu(bool)"/> (ILGPU kernels on CUDA, OpenCL, or ILGPU's CPU accelerator for tests).
 /// </summary>
 /// <remarks>
-/// Every kernel takes its inputs first and its outputs last, as <c>TensorPrimitives</c> does, and
-/// checks sizes before it runs. Kernels never allocate per call once their workspaces have grown,
-/// so a training step allocates nothing after the first batch. Families live one per file, with
-/// the same file names under <c>Devices/Cpu</c> and <c>Devices/Gpu</c>.
+/// Every kernel takes its inputs first and its outputs last, as <c>TensorPrimitives</c> does. Each public
+/// kernel method is defined here, not in a backend: it validates once (shapes, lengths, dtypes, device,
+/// contiguity, geometry; see <c>Device.Checks.cs</c> and <see cref="Conv2dGeometry.Validate"/>) and then
+/// calls a <c>protected abstract ...Core</c> method that each backend implements, so both devices accept
+/// and reject the same calls with the same messages. Scalar formulas both backends need live in one place
+/// too (<see cref="ActivationMath"/>, <see cref="PoolMath"/>, <see cref="OptimizerMath"/>,
+/// <see cref="StridedLayout"/>). Kernels read their operands as flat ranges, so a strided view is
+/// rejected with a message to call <see cref="Tensor.Contiguous"/>. Kernels never allocate per call once
+/// their workspaces have grown, and validation allocates only when it throws, so a training step
+/// allocates nothing after the first batch. Families live one per file, with the same file names under
+/// <c>Devices/Cpu</c> and <c>Devices/Gpu</c>.
 /// </remarks>
 public abstract partial class Device : IDisposable
 {
