@@ -193,6 +193,8 @@ public class EmitterEdgeCaseTests
     [InlineData("Input(4) | Elu(double.PositiveInfinity) | Linear(2)")]
     [InlineData("Input(4) | Elu(double.NegativeInfinity) | Linear(2)")]
     [InlineData("Input(4) | Dropout(double.NaN) | Linear(2)")]
+    [InlineData("Input(4) | LeakyRelu(-1e300) | Linear(2)")]
+    [InlineData("Input(4) | Elu(1e39) | Linear(2)")]
     [InlineData("Input(2, 3, 2147483647) | BatchNorm2d()")]
     public void Definition_gives_code_that_compiles_or_a_diagnostic_at_the_users_span(string definition)
         => CompilesOrReportsAtUserSpan($"[Network] public partial class Edge {{ static Net Define() => {definition}; }}");

@@ -93,6 +93,8 @@ internal static class Mutator
     {
         "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "Dropout", "Dropout2d", "Flatten", "Relu", "Tanh", "Identity",
         "GlobalAvgPool2d", "Residual", "Concat", "Repeat", "AdaptiveAvgPool2d", "Softmax", "LogSoftmax", "Gelu", "Input",
+        "LeakyRelu(double.NaN)", "Elu(double.PositiveInfinity)", "LeakyRelu(-1e300)", "Dropout(double.NaN)", "Linear(int.MaxValue)",
+        "Concat(Identity, Identity)", "Residual(Identity)", "Repeat(0, Relu)", "Repeat(100000, Identity)",
     };
 
     private static readonly string[] Insertions = { "\"", "\n", "é", "\u2028", "{", "}", "|", "(", ")", ";", "//", "/*", ",", "+", "@", "\\", "'" };
@@ -306,7 +308,8 @@ internal static class Mutator
 
     private static string? SwapLayer(string text, SyntaxNode root, Random rng, out string description)
     {
-        var id = Pick(root.DescendantNodes().OfType<IdentifierNameSyntax>().Where(i => LayerNames.Contains(i.Identifier.ValueText)), rng);
+        var id = Pick(root.DescendantNodes().OfType<IdentifierNameSyntax>().Where(i => LayerNames.Contains(i.Identifier.ValueText)
+            || i.Parent is ArgumentSyntax or BinaryExpressionSyntax && char.IsUpper(i.Identifier.ValueText[0])), rng);
         string to = Pick(LayerNames, rng);
         description = id is null ? "" : $"'{id}' -> '{to}' on line {Line(text, id.SpanStart)}";
         return id is null ? null : Replace(text, id.Span, to);
