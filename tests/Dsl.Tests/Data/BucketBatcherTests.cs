@@ -118,4 +118,27 @@ public class BucketBatcherTests
             Assert.Same(byShape[(batch.Size, batch.Length)], batch.Tokens);
         }
     }
+
+    [Fact]
+    public void Steady_state_batches_allocate_nothing()
+    {
+        var batcher = new BucketBatcher(Traceable(2000), Enumerable.Range(0, 2000).Select(i => (long)i).ToArray(), Device.Cpu, 32, seed: 6);
+        foreach (var _ in batcher.Epoch(0))
+        {
+            // The first pass makes the views of every (rows, length) pair this epoch uses.
+        }
+        using var batches = batcher.Epoch(0).GetEnumerator();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(batches.MoveNext());
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.True(batches.MoveNext());
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // A batch of tokens is up to 32 x 23 longs (5.9 KB); anything per batch would show as 40 times a few bytes.
+        Assert.True(allocated < 256, $"40 batches allocated {allocated} bytes.");
+    }
 }

@@ -61,4 +61,22 @@ public class LanguageModelBatcherTests
         _ = new LanguageModelBatcher(Stream(41), Device.Cpu, rows: 4, length: 10, randomOffset: false);
         Assert.Throws<ArgumentException>(() => new LanguageModelBatcher(Stream(41), Device.Cpu, rows: 4, length: 10, randomOffset: true));
     }
+
+    [Fact]
+    public void Steady_state_windows_allocate_nothing()
+    {
+        var batcher = new LanguageModelBatcher(Stream(100_000), Device.Cpu, rows: 32, length: 64);
+        using var windows = batcher.Epoch(1).GetEnumerator();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(windows.MoveNext());
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.True(windows.MoveNext());
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 256, $"20 windows allocated {allocated} bytes.");
+    }
 }
