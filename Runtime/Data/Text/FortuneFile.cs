@@ -35,10 +35,8 @@ public static class FortuneFile
         {
             throw new FortunesFormatException(source, $"not a fortunes file: a NUL byte at offset {nul} (binary data, e.g. a .dat index).");
         }
-        if (bytes.StartsWith("\uFEFF"u8))
-        {
-            bytes = bytes[3..];
-        }
+        int bom = bytes.StartsWith("\uFEFF"u8) ? 3 : 0;
+        bytes = bytes[bom..];
         string text;
         try
         {
@@ -48,7 +46,7 @@ public static class FortuneFile
         {
             int offset = Math.Max(e.Index, 0);
             int line = 1 + bytes[..Math.Min(offset, bytes.Length)].Count((byte)'\n');
-            throw new FortunesFormatException(source, $"invalid UTF-8 at byte offset {offset} (line {line}); the file must be UTF-8 text.");
+            throw new FortunesFormatException(source, $"invalid UTF-8 at byte offset {bom + offset} (line {line}); the file must be UTF-8 text.");
         }
 
         var quotes = new List<FortuneQuote>();
