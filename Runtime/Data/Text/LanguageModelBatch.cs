@@ -1,0 +1,11 @@
+namespace Dsl.Data.Text;
+
+/// <summary>
+/// One window of a language-model epoch: inputs <c>[N,T]</c> and next-token targets <c>[N,T]</c> (both int64).
+/// Row r of window w continues row r of window w-1, so a recurrent state can be carried across windows
+/// (truncated backpropagation through time). The tensors are the batcher's reused buffers.
+/// </summary>
+/// <param name="Input">Token ids, [N,T].</param>
+/// <param name="Target">The token after each input token, [N,T].</param>
+/// <param name="Index">The window number within the epoch, from 0.</param>
+public readonly record struct LanguageModelBatch(Tensor Input, Tensor Target, int Index);

@@ -1,0 +1,22 @@
+namespace Dsl.Data.Text;
+
+/// <summary>
+/// One batch of variable-length sequences padded to the batch's longest (T): token ids <c>[N,T]</c> (int64, padded
+/// with <see cref="Vocabulary.PadId"/>), a mask <c>[N,T]</c> (float32, 1 on tokens, 0 on padding), the lengths, and
+/// the labels <c>[N]</c> when the batcher has them. The tensors and arrays are the batcher's reused buffers: valid
+/// until the next batch is produced.
+/// </summary>
+/// <param name="Tokens">Token ids, [N,T].</param>
+/// <param name="Mask">1 where a token is, 0 on padding, [N,T].</param>
+/// <param name="Lengths">Each row's length (its first <c>Lengths[i]</c> positions are tokens).</param>
+/// <param name="Labels">Labels [N], or null when the batcher has none.</param>
+/// <param name="Samples">Each row's index in the batcher's sequences.</param>
+/// <param name="Index">The batch number within the epoch, from 0.</param>
+public readonly record struct PaddedBatch(Tensor Tokens, Tensor Mask, ReadOnlyMemory<int> Lengths, Tensor? Labels, ReadOnlyMemory<int> Samples, int Index)
+{
+    /// <summary>Rows (N).</summary>
+    public int Size => Tokens.Size(0);
+
+    /// <summary>Padded length (T): the longest row's length.</summary>
+    public int Length => Tokens.Size(1);
+}
