@@ -128,7 +128,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         try
         {
-            return new GeneratedNetwork(model.ClassName, model.Namespace, model.CanEmit ? NetworkEmitter.Emit(model) : null, model.Diagnostics);
+            return model.CanEmit ? NetworkEmitter.Generate(model) : new GeneratedNetwork(model.ClassName, model.Namespace, null, model.Diagnostics);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
