@@ -111,6 +111,21 @@ public static class Layers
     /// </summary>
     public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
 
+    // ------------------------------------------------------------------ operations with several values
+
+    /// <summary>
+    /// Splits the channels (dimension 1, counting the batch) into <paramref name="chunks"/> equal values (<c>torch.chunk</c>):
+    /// [C, ...] -> <paramref name="chunks"/> x [C/chunks, ...]. The chunks must divide C (a diagnostic otherwise), and only
+    /// <paramref name="dim"/> 1 is supported yet. The result has several values: pick one with <see cref="Select"/>.
+    /// </summary>
+    public static Layer Chunk(int chunks, int dim = 1) => new($"Chunk({chunks})");
+
+    /// <summary>
+    /// Value number <paramref name="index"/> (from 0) of an operation that produces several, such as <see cref="Chunk"/>:
+    /// <c>var parts = x | Chunk(2); var gate = parts | Select(1) | Sigmoid;</c>
+    /// </summary>
+    public static Layer Select(int index) => new($"Select({index})");
+
     // ------------------------------------------------------------------ combinators
 
     /// <summary>

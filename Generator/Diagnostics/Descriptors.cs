@@ -107,6 +107,7 @@ internal static class Descriptors
         "DSL1009" => GroupsMismatch,
         "DSL2001" => UnsupportedClass,
         "DSL0010" => EmptyName,
+        "DSL0011" => SeveralValues,
         "DSL1010" => ShapeOverflow,
         "DSL1011" => NotFinite,
         _ => null,
@@ -115,6 +116,10 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor EmptyName = Error("DSL0010", Language,
         "Empty layer name",
         "{0}: name: \"\" is empty; give the layer a non-empty name or leave 'name' out for the default (fc1, conv1, ...)");
+
+    public static readonly DiagnosticDescriptor SeveralValues = Error("DSL0011", Language,
+        "A value with several parts used as one",
+        "{0} produces {1} values: pick one with Select(index)");
 
     public static readonly DiagnosticDescriptor ShapeOverflow = Error("DSL1010", Shapes,
         "Size too large for a tensor",

@@ -43,9 +43,10 @@ internal sealed class ForwardContext
 /// </summary>
 internal sealed class BackwardContext
 {
-    private readonly HashSet<int> _written = new();
+    private readonly HashSet<string> _written = new();
     private readonly HashSet<string> _declared = new();
     private readonly List<string> _pending = new();
+    private readonly HashSet<string> _nullable = new();
 
     public BackwardContext(CodeWriter writer, Plan plan)
     {
@@ -65,7 +66,7 @@ internal sealed class BackwardContext
         string name = Names.Value(node);
         string source = id == Plan.Model.Output ? "output"
             : node.Op == InputOp.Name ? "_input!"
-            : OpTable.Of(node).FetchValue(node);
+            : OpTable.Of(node).FetchValue(Plan, node);
         Declare(name, source);
         return name;
     }
@@ -77,6 +78,13 @@ internal sealed class BackwardContext
         string name = Names.Grad(node);
         string slot = Names.Field(name) + ".Rows(n)";
         string source = id == Plan.Model.Output ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
+        Declare(name, source);
+        return name;
+    }
+
+    /// <summary>A local <paramref name="name"/> = <paramref name="source"/>, declared before the next statement on first use.</summary>
+    public string Fetch(string name, string source)
+    {
         Declare(name, source);
         return name;
     }
@@ -93,12 +101,19 @@ internal sealed class BackwardContext
     public bool Nullable(int id) => id != Plan.Model.Output && !Plan.NeedsGrad[id];
 
     /// <summary>False for the first contribution to the gradient of <paramref name="id"/> (assign), true for later ones (add).</summary>
-    public bool Accumulate(int id) => !_written.Add(id);
+    public bool Accumulate(int id) => Accumulate(Names.Grad(Plan.Nodes[id]));
+
+    /// <summary>False for the first contribution to the gradient local <paramref name="gradient"/>, true for later ones.</summary>
+    public bool Accumulate(string gradient) => !_written.Add(gradient);
 
     /// <summary>Writes <paramref name="statement"/>, guarded by <c>if (g is not null)</c> for each of <paramref name="gradients"/> that may be null.</summary>
     public void Guarded(string statement, params int[] gradients)
+        => Guarded(statement, gradients.Select(id => Names.Grad(Plan.Nodes[id])).ToArray());
+
+    /// <summary>Writes <paramref name="statement"/>, guarded by <c>if (g is not null)</c> for each of the gradient locals that may be null.</summary>
+    public void Guarded(string statement, params string[] gradients)
     {
-        var nullable = gradients.Distinct().Where(Nullable).Select(id => Names.Grad(Plan.Nodes[id]) + " is not null").ToList();
+        var nullable = gradients.Distinct().Where(_nullable.Contains).Select(g => g + " is not null").ToList();
         Line(nullable.Count == 0 ? statement : $"if ({string.Join(" && ", nullable)}) {statement}");
     }
 
@@ -117,6 +132,10 @@ internal sealed class BackwardContext
     {
         if (_declared.Add(name))
         {
+            if (source.EndsWith(" : null", System.StringComparison.Ordinal))
+            {
+                _nullable.Add(name);
+            }
             _pending.Add($"var {name} = {source};");
         }
     }

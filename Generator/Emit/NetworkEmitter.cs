@@ -80,7 +80,9 @@ internal static class NetworkEmitter
     {
         string name = n.Name.Length > 0 ? n.Name + ": " : "";
         string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Batch(plan.Nodes[i].Shape)));
-        string shapes = n.Op == InputOp.Name ? ShapeText.Batch(n.Shape) : $"{from} -> {ShapeText.Batch(n.Shape)}";
+        int outputs = ChunkOp.OutputCount(n);
+        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Batch(n.Shape);
+        string shapes = n.Op == InputOp.Name ? ShapeText.Batch(n.Shape) : $"{from} -> {to}";
         return $"[{n.Id}] {name}{n.Label}  {shapes}";
     }
 

@@ -70,10 +70,9 @@ internal sealed class Plan
             {
                 yield return value;
             }
-            if (HasGradSlot(node))
+            if (HasGradSlot(node) && op.GradSlot(this, node) is { } grad)
             {
-                string grad = Names.Grad(node);
-                yield return new Ops.BufferDecl(Names.Field(grad), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+                yield return grad;
             }
             foreach (var buffer in op.Buffers(this, node))
             {

@@ -78,7 +78,7 @@ internal sealed class Expander
         switch (value)
         {
             case NetValue net when _nodes.Count > 0 && _nodes[0].Op == InputOp.Name:
-                return net.Node;
+                return SingleValue(net.Node, define.Result.Location, ImmutableArray<LocationInfo>.Empty) ? net.Node : -1;
             case ErrorValue:
                 return -1;
             default:
@@ -164,6 +164,10 @@ internal sealed class Expander
         if (left is not NetValue a || right is not NetValue b)
         {
             Report(Descriptors.UnsupportedSyntax, add.Location, "'+' adds two Nets (values); apply layers with '|' first");
+            return ErrorValue.Instance;
+        }
+        if (!SingleValue(a.Node, add.Location, _callSites) || !SingleValue(b.Node, add.Location, _callSites))
+        {
             return ErrorValue.Instance;
         }
         var sa = _nodes[a.Node].Shape;
@@ -461,10 +465,14 @@ internal sealed class Expander
         }
         var source = _nodes[current];
         var op = OpTable.ForCall(step.Call.Layer) ?? throw new System.InvalidOperationException($"no op for the call {step.Call.Layer}");
+        if (op is not SelectOp && !SingleValue(current, step.Call.Location, step.CallSites))
+        {
+            return -1;
+        }
         LayerOutcome outcome;
         try
         {
-            outcome = op.Infer(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
+            outcome = op.Infer(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source)));
         }
         catch (System.OverflowException)
         {
@@ -529,6 +537,10 @@ internal sealed class Expander
             }
             shortcut = projected.Node;
         }
+        if (!SingleValue(body.Node, step.Call.Location, step.CallSites) || !SingleValue(shortcut, step.Call.Location, step.CallSites))
+        {
+            return -1;
+        }
         var bodyShape = _nodes[body.Node].Shape;
         var shortcutShape = _nodes[shortcut].Shape;
         if (!bodyShape.Equals(shortcutShape))
@@ -562,6 +574,10 @@ internal sealed class Expander
         foreach (var branch in step.Bodies)
         {
             if (Apply(branch, new NetValue(x)) is not NetValue y)
+            {
+                return -1;
+            }
+            if (!SingleValue(y.Node, step.Call.Location, step.CallSites))
             {
                 return -1;
             }
@@ -638,6 +654,21 @@ internal sealed class Expander
             .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "") + resolved[a.Parameter].Display);
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
+
+    /// <summary>True when node <paramref name="node"/> is one value; otherwise reports that a part must be selected.</summary>
+    private bool SingleValue(int node, LocationInfo location, ImmutableArray<LocationInfo> callSites)
+    {
+        int outputs = ChunkOp.OutputCount(_nodes[node]);
+        if (outputs == 1)
+        {
+            return true;
+        }
+        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SeveralValues, location, new EquatableArray<LocationInfo>(callSites),
+            Provenance(node), Count(outputs)));
+        return false;
+    }
+
+    private static string Count(int outputs) => outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private int AddNode(string op, ImmutableArray<int> inputs, IEnumerable<int> shape, string label, string name,
         EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location, string block = "")

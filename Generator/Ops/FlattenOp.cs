@@ -24,7 +24,7 @@ internal sealed class FlattenOp : Op
     public override BufferDecl? ValueSlot(Plan plan, GraphNode node)
         => new(Names.Field(Names.Value(node)), "global::Dsl.ViewSlot", $"new global::Dsl.ViewSlot({Names.Shape(node.Shape)})");
 
-    public override string FetchValue(GraphNode node) => Names.Field(Names.Value(node)) + ".Current";
+    public override string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Current";
 
     public override void Forward(ForwardContext c, GraphNode node)
     {

@@ -16,7 +16,7 @@ internal sealed class InputOp : Op
 
     public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
 
-    public override string FetchValue(GraphNode node) => "_input!";
+    public override string FetchValue(Plan plan, GraphNode node) => "_input!";
 
     public override void Forward(ForwardContext c, GraphNode node)
         => throw new InvalidOperationException("Input has no forward statement: Forward binds it from its parameter");

@@ -42,7 +42,11 @@ internal abstract class Op
         => new(Names.Field(Names.Value(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
 
     /// <summary>How Backward fetches the node's value from its slot.</summary>
-    public virtual string FetchValue(GraphNode node) => Names.Field(Names.Value(node)) + ".Rows(n)";
+    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Rows(n)";
+
+    /// <summary>The slot holding the node's gradient (a <c>BufferSlot</c>; none for an op whose outputs own theirs).</summary>
+    public virtual BufferDecl? GradSlot(Plan plan, GraphNode node)
+        => new(Names.Field(Names.Grad(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
 
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
@@ -75,6 +79,8 @@ internal static class OpTable
         new BatchNorm2dOp(),
         new AddOp(),
         new ConcatOp(),
+        new ChunkOp(),
+        new SelectOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis;
 namespace Dsl.Generator.Shapes;
 
 /// <summary>What a shape rule receives: the call as written, its constant arguments and the incoming value.</summary>
-internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, ImmutableArray<int> Shape, string From);
+internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, ImmutableArray<int> Shape, string From, int Outputs = 1);
 
 /// <summary>
 /// What a rule returns: the operation with its output shape, parameter shapes, attributes and FLOPs per sample,

@@ -91,6 +91,26 @@ public class OpTableTests
         Assert.Equal(span, SpanText(d));
     }
 
+    [Theory]
+    [InlineData("Input(4) | Chunk(2) | Relu", "Relu")]
+    [InlineData("Input(4) | Chunk(2)", "Input(4) | Chunk(2)")]
+    public void A_value_with_several_parts_used_as_one_reports_DSL0011(string definition, string span)
+    {
+        var d = Single($"[Network] public partial class P {{ static Net Define() => {definition}; }}", "DSL0011");
+        Assert.Equal("Chunk(2) of [N,4] produces 2 values: pick one with Select(index)", d.GetMessage());
+        Assert.Equal(span, SpanText(d));
+    }
+
+    [Theory]
+    [InlineData("Input(4) | Relu | Select(0)", "Select picks one value of an operation that produces several (such as Chunk), but Relu of [N,4] produces one")]
+    [InlineData("Input(4) | Chunk(2) | Select(2)", "the index must lie in [0, 1] for the 2 values of Chunk(2) of [N,4], got 2")]
+    [InlineData("Input(6) | Chunk(4) | Select(0)", "chunks must be at least 2 and divide the 6 channels, got 4")]
+    public void Select_and_Chunk_misuse_report_DSL1002(string definition, string why)
+    {
+        var d = Single($"[Network] public partial class Q {{ static Net Define() => {definition}; }}", "DSL1002");
+        Assert.EndsWith(why, d.GetMessage());
+    }
+
     [Fact]
     public void Largest_sizes_that_fit_compile()
         => Clean("[Network] public partial class Big { static Net Define() => Input(46340, 46340) | Relu; }");

@@ -60,6 +60,14 @@ public sealed class NetworkFiniteDifferenceTests
             names);
     }
 
+    [Fact]
+    public void Chunk_with_selected_reused_and_unused_parts_matches_finite_differences()
+        => Run(new ChunkNet(Device.Cpu, seed: 9), ChunkNet.InputShape, batch: 3, kinks: false);
+
+    [Fact]
+    public void Chunk_of_the_input_matches_finite_differences()
+        => Run(new InputChunkNet(Device.Cpu, seed: 10), InputChunkNet.InputShape, batch: 2, kinks: false);
+
     private void Run(Module net, int[] sample, int batch, bool kinks)
     {
         var check = new NetworkGradientCheck { AllowKinks = kinks };
