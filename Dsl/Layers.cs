@@ -16,6 +16,15 @@ public static class Layers
     public static Net Input(params int[] shape) => new($"Input({Join(shape)})");
 
     /// <summary>
+    /// Declares a named float32 input, per sample: a network may have several (<c>var image = Input("image", 1, 28, 28);
+    /// var extra = Input("extra", 4);</c>). The generated <c>Forward</c> takes one tensor per input, in declaration order and
+    /// named as declared (<c>Forward(image, extra)</c>), checks each shape and that all share the batch size N, and
+    /// <c>InputGradients</c> holds their gradients. <paramref name="name"/> must be a C# identifier; an unnamed input is
+    /// called <c>input</c>.
+    /// </summary>
+    public static Net Input(string name, params int[] shape) => new($"Input(\"{name}\", {Join(shape)})");
+
+    /// <summary>
     /// Affine map on the last dimension (<c>nn.Linear</c>): [..., in] -> [..., <paramref name="outFeatures"/>], in-features inferred.
     /// Weight [out, in] and bias [out] start as U(-1/sqrt(in), 1/sqrt(in)).
     /// </summary>

@@ -32,10 +32,15 @@ internal static class Backward
                 OpTable.Of(node).Backward(context, node);
             }
             w.Line();
-            // A network that is its input (Input(6) alone): the input's gradient is the output's.
-            context.Line(plan.Input.Id == model.Output
-                ? "InputGradient = inputGradient ? gradOutput : null;"
-                : $"InputGradient = {context.Grad(plan.Input.Id)};");
+            var inputs = plan.Inputs;
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                // A network that is its input (Input(6) alone): the input's gradient is the output's.
+                string gradient = inputs[i].Id == model.Output ? "inputGradient ? gradOutput : null"
+                    : plan.Live[inputs[i].Id] ? context.Grad(inputs[i].Id)
+                    : "null";
+                context.Line(inputs.Count == 1 ? $"InputGradient = {gradient};" : $"SetInputGradient({i}, {gradient});");
+            }
         }
     }
 }

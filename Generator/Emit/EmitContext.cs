@@ -65,7 +65,6 @@ internal sealed class BackwardContext
         var node = Plan.Nodes[id];
         string name = Names.Value(node);
         string source = id == Plan.Model.Output ? "output"
-            : node.Op == InputOp.Name ? "_input!"
             : OpTable.Of(node).FetchValue(Plan, node);
         Declare(name, source);
         return name;

@@ -11,16 +11,45 @@ internal static class Forward
     public static void Write(CodeWriter w, Plan plan)
     {
         var model = plan.Model;
-        w.Line("/// <summary>");
-        w.Line($"/// Runs {model.ClassName} on a batch {ShapeText.Batch(plan.Input.Shape)}; returns {ShapeText.Batch(plan.Output.Shape)} in a buffer the next call reuses.");
-        w.Line("/// </summary>");
-        using (w.Block("public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)"))
+        var inputs = plan.Inputs;
+        string parameters = string.Join(", ", inputs.Select(i => "global::Dsl.Tensor " + InputOp.Parameter(i)));
+        if (inputs.Count > 1)
         {
-            w.Line("int n = BeginForward(input, s_inputShape);");
+            string call = $"Forward({string.Join(", ", inputs.Select(InputOp.Parameter))})";
+            w.Line($"/// <summary>Not available: {model.ClassName} takes {inputs.Count} inputs; call <c>{call}</c>.</summary>");
+            w.Line($"public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException({Names.Literal($"{model.ClassName} takes {inputs.Count} inputs: call {call}.")});");
+            w.Line();
+        }
+        w.Line("/// <summary>");
+        w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Batch(i.Shape)))}; "
+            + $"returns {ShapeText.Batch(plan.Output.Shape)} in a buffer the next call reuses.");
+        w.Line("/// </summary>");
+        using (w.Block($"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})"))
+        {
+            string first = InputOp.Parameter(inputs[0]);
+            if (inputs.Count == 1)
+            {
+                w.Line($"int n = BeginForward({first}, {InputOp.ShapeField(plan, inputs[0])});");
+            }
+            else
+            {
+                // N is bound from the first input; every other input must agree.
+                w.Line($"int n = BeginForward({first}, {Names.Literal(first)}, {InputOp.ShapeField(plan, inputs[0])});");
+                foreach (var input in inputs.Skip(1))
+                {
+                    w.Line($"CheckInput({InputOp.Parameter(input)}, {Names.Literal(InputOp.Parameter(input))}, {InputOp.ShapeField(plan, input)}, n, {Names.Literal(first)});");
+                }
+            }
             w.Line("var device = Device;");
             w.Line("_trainingForward = IsTraining;");
-            w.Line("_input = input;");
-            w.Line($"var {Names.Value(plan.Input)} = input;");
+            foreach (var input in inputs)
+            {
+                w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
+            }
+            foreach (var input in inputs.Where(i => plan.Live[i.Id]))
+            {
+                w.Line($"var {Names.Value(input)} = {InputOp.Parameter(input)};");
+            }
             var context = new ForwardContext(w, plan);
             foreach (var node in plan.LiveNodes.Where(n => n.Op != InputOp.Name))
             {

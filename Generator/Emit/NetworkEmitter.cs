@@ -55,7 +55,7 @@ internal static class NetworkEmitter
     {
         var model = plan.Model;
         w.Line("/// <summary>");
-        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, input {ShapeText.Batch(plan.Input.Shape)}, output {ShapeText.Batch(plan.Output.Shape)}.");
+        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Batch(plan.Output.Shape)}.");
         w.Line("/// <code>");
         foreach (var n in plan.LiveNodes)
         {
@@ -72,7 +72,20 @@ internal static class NetworkEmitter
             w.Line();
             Backward.Write(w, plan);
         }
-        members.AddRange(new[] { "NetworkName", "InputShape", "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
+        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
+        if (plan.Inputs.Count > 1)
+        {
+            members.Add("Forward(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
+        }
+    }
+
+    /// <summary><c>input [N,784]</c>, or <c>inputs image [N,1,8,8], extra [N,4]</c>.</summary>
+    private static string InputsText(Plan plan)
+    {
+        var inputs = plan.Inputs;
+        return inputs.Count == 1
+            ? "input " + ShapeText.Batch(inputs[0].Shape)
+            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Batch(i.Shape)));
     }
 
     /// <summary>The comment above a layer's statement: <c>[3] fc1: Linear(256)  [N,784] -> [N,256]</c>.</summary>
@@ -119,11 +132,19 @@ internal static class NetworkEmitter
             w.Line($"private readonly {b.Type} {b.Field};");
             members.Add(b.Field);
         }
-        w.Line("private global::Dsl.Tensor? _input;");
+        foreach (var input in plan.Inputs)
+        {
+            w.Line($"private global::Dsl.Tensor? {InputOp.Field(plan, input)};");
+            members.Add(InputOp.Field(plan, input));
+        }
         w.Line("private global::Dsl.Tensor? _output;");
         w.Line("private bool _trainingForward;");
-        w.Line($"private static readonly int[] s_inputShape = {{ {Names.Shape(plan.Input.Shape)} }};");
-        members.AddRange(new[] { "_input", "_output", "_trainingForward", "s_inputShape" });
+        foreach (var input in plan.Inputs)
+        {
+            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Names.Shape(input.Shape)} }};");
+            members.Add(InputOp.ShapeField(plan, input));
+        }
+        members.AddRange(new[] { "_output", "_trainingForward" });
         w.Line();
     }
 
@@ -164,8 +185,16 @@ internal static class NetworkEmitter
         w.Line("/// <inheritdoc/>");
         w.Line($"public override string NetworkName => {Names.Literal(model.ClassName)};");
         w.Line();
-        w.Line("/// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>");
-        w.Line("public static int[] InputShape => (int[])s_inputShape.Clone();");
+        if (plan.Inputs.Count == 1)
+        {
+            w.Line("/// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>");
+            w.Line("public static int[] InputShape => (int[])s_inputShape.Clone();");
+        }
+        else
+        {
+            w.Line("/// <summary>The shape of one sample of each input, in declaration order (the batch dimension is implicit and first).</summary>");
+            w.Line($"public static int[][] InputShapes => new[] {{ {string.Join(", ", plan.Inputs.Select(i => $"(int[]){InputOp.ShapeField(plan, i)}.Clone()"))} }};");
+        }
         w.Line();
         w.Line("/// <summary>The shape of one output sample.</summary>");
         w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");

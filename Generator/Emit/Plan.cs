@@ -50,7 +50,10 @@ internal sealed class Plan
     public bool[] NeedsGrad { get; }
     public List<ParamSpec> Parameters { get; }
     public GraphNode Output => Nodes[Model.Output];
-    public GraphNode Input => Nodes[0];
+    public GraphNode Input => Inputs[0];
+
+    /// <summary>The inputs in declaration order (the order of <c>Forward</c>'s parameters), used or not.</summary>
+    public List<GraphNode> Inputs => Nodes.Where(n => n.Op == Ops.InputOp.Name).ToList();
 
     public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
 

@@ -183,9 +183,28 @@ internal sealed class Expander
 
     private Value Input(LayerCallExpr call)
     {
-        if (_nodes.Count > 0)
+        var nameArg = call.Args.FirstOrDefault(a => a.Parameter == "name");
+        string name = InputOp.DefaultName;
+        if (nameArg is not null)
         {
-            Report(Descriptors.InputMisuse, call.Location, "A network has exactly one Input(...), at the start of Define()");
+            if (nameArg.Kind != ArgKind.String || nameArg.Text is null)
+            {
+                Report(Descriptors.NotConstant, nameArg.Location, call.Source, "name", nameArg.Text ?? "");
+                return ErrorValue.Instance;
+            }
+            name = nameArg.Text;
+            if (!IsInputName(name))
+            {
+                Report(Descriptors.InvalidArgument, nameArg.Location, call.Source,
+                    $"the input's name becomes a parameter of Forward, so it must be a C# identifier other than n, device, output, gradOutput and inputGradient, got {Emit.Names.Literal(name)}");
+                return ErrorValue.Instance;
+            }
+        }
+        string? taken = _nodes.Where(n => n.Op == InputOp.Name && n.Attr(InputOp.NameAttr) == name).Select(n => n.Label).FirstOrDefault();
+        if (taken is not null)
+        {
+            Report(Descriptors.InputMisuse, call.Location,
+                $"{taken} is already named '{name}': with several inputs, name each one, for example Input(\"image\", 1, 28, 28) and Input(\"extra\", 4)");
             return ErrorValue.Instance;
         }
         var arg = call.Args.FirstOrDefault(a => a.Parameter == "shape");
@@ -205,8 +224,16 @@ internal sealed class Expander
             return ErrorValue.Instance;
         }
         return new NetValue(AddNode(InputOp.Name, ImmutableArray<int>.Empty, arg.Ints, call.Source, "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, call.Location));
+            EquatableArray<ParamSpec>.Empty, EquatableArray.From(new[] { new Attr(InputOp.NameAttr, name) }), 0, call.Location, _block));
     }
+
+    /// <summary>A name usable as a parameter of the generated Forward: an identifier, not a keyword, not one of its locals.</summary>
+    private static bool IsInputName(string name)
+        => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            && name is not ("n" or "device" or "output" or "gradOutput" or "inputGradient")
+            && !System.Text.RegularExpressions.Regex.IsMatch(name, @"^d?h[0-9]+_");
 
     private Value Layer(LayerCallExpr call, Dictionary<string, Value> env)
     {

@@ -111,6 +111,31 @@ public class OpTableTests
         Assert.EndsWith(why, d.GetMessage());
     }
 
+    [Theory]
+    [InlineData("n")]
+    [InlineData("class")]
+    [InlineData("a b")]
+    [InlineData("h3_relu")]
+    [InlineData("")]
+    public void Input_names_that_cannot_be_Forward_parameters_report_DSL1002(string name)
+    {
+        var d = Single($"[Network] public partial class I {{ static Net Define() => (Input(\"{name}\", 4) | Linear(2)) + (Input(\"other\", 2)); }}", "DSL1002");
+        Assert.Contains("must be a C# identifier", d.GetMessage());
+        Assert.Equal($"\"{name}\"", SpanText(d));
+    }
+
+    [Fact]
+    public void Two_named_inputs_give_Forward_one_parameter_each_in_declaration_order()
+    {
+        var result = GeneratorHarness.Run(Usings + "[Network] public partial class T2 { static Net Define() { var b = Input(\"tokens\", 3); var a = Input(\"image\", 2); return (a | Linear(3)) + b; } }");
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilationErrors);
+        string code = Assert.Single(result.Generated);
+        Assert.Contains("public global::Dsl.Tensor Forward(global::Dsl.Tensor tokens, global::Dsl.Tensor image)", code);
+        Assert.Contains("CheckInput(image, \"image\", s_imageShape, n, \"tokens\");", code);
+        Assert.Contains("SetInputGradient(1, dh1_input);", code);
+    }
+
     [Fact]
     public void Largest_sizes_that_fit_compile()
         => Clean("[Network] public partial class Big { static Net Define() => Input(46340, 46340) | Relu; }");
