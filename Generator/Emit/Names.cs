@@ -20,6 +20,11 @@ internal static class Names
         {
             return "add";
         }
+        if (node.Op == Ops.InputOp.Name && node.HasAttr(Ops.InputOp.NameAttr))
+        {
+            // An input's value is named after it: h0_image.
+            return node.Attr(Ops.InputOp.NameAttr);
+        }
         string label = node.Label;
         int paren = label.IndexOf('(');
         string head = paren >= 0 ? label.Substring(0, paren) : label;

@@ -133,7 +133,7 @@ public class OpTableTests
         string code = Assert.Single(result.Generated);
         Assert.Contains("public global::Dsl.Tensor Forward(global::Dsl.Tensor tokens, global::Dsl.Tensor image)", code);
         Assert.Contains("CheckInput(image, \"image\", s_imageShape, n, \"tokens\");", code);
-        Assert.Contains("SetInputGradient(1, dh1_input);", code);
+        Assert.Contains("SetInputGradient(1, dh1_image);", code);
     }
 
     [Fact]
