@@ -16,6 +16,15 @@ public static class Layers
     public static Net Input(params int[] shape) => new($"Input({Join(shape)})");
 
     /// <summary>
+    /// Declares a named float32 input, per sample: a network may have several (<c>var image = Input("image", 1, 28, 28);
+    /// var extra = Input("extra", 4);</c>). The generated <c>Forward</c> takes one tensor per input, in declaration order and
+    /// named as declared (<c>Forward(image, extra)</c>), checks each shape and that all share the batch size N, and
+    /// <c>InputGradients</c> holds their gradients. <paramref name="name"/> must be a C# identifier; an unnamed input is
+    /// called <c>input</c>.
+    /// </summary>
+    public static Net Input(string name, params int[] shape) => new($"Input(\"{name}\", {Join(shape)})");
+
+    /// <summary>
     /// Affine map on the last dimension (<c>nn.Linear</c>): [..., in] -> [..., <paramref name="outFeatures"/>], in-features inferred.
     /// Weight [out, in] and bias [out] start as U(-1/sqrt(in), 1/sqrt(in)).
     /// </summary>
@@ -110,6 +119,21 @@ public static class Layers
     /// running_mean 0, running_var 1 at the start. Default names: bn1, bn2, ...
     /// </summary>
     public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
+
+    // ------------------------------------------------------------------ operations with several values
+
+    /// <summary>
+    /// Splits the channels (dimension 1, counting the batch) into <paramref name="chunks"/> equal values (<c>torch.chunk</c>):
+    /// [C, ...] -> <paramref name="chunks"/> x [C/chunks, ...]. The chunks must divide C (a diagnostic otherwise), and only
+    /// <paramref name="dim"/> 1 is supported yet. The result has several values: pick one with <see cref="Select"/>.
+    /// </summary>
+    public static Layer Chunk(int chunks, int dim = 1) => new($"Chunk({chunks})");
+
+    /// <summary>
+    /// Value number <paramref name="index"/> (from 0) of an operation that produces several, such as <see cref="Chunk"/>:
+    /// <c>var parts = x | Chunk(2); var gate = parts | Select(1) | Sigmoid;</c>
+    /// </summary>
+    public static Layer Select(int index) => new($"Select({index})");
 
     // ------------------------------------------------------------------ combinators
 

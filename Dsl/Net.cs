@@ -1,7 +1,7 @@
 namespace Dsl;
 
 /// <summary>
-/// A symbolic tensor in a network definition: what <see cref="Layers.Input"/> declares and what a layer returns.
+/// A symbolic tensor in a network definition: what <see cref="Layers.Input(int[])"/> declares and what a layer returns.
 /// <c>net | layer</c> applies a layer (F#'s <c>|&gt;</c>); <c>a + b</c> adds two values of the same shape.
 /// It exists for the compiler and the source generator: its members do no numerical work.
 /// </summary>

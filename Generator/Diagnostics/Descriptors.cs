@@ -118,11 +118,31 @@ internal static class Descriptors
         "DSL1008" => ConcatMismatch,
         "DSL1009" => GroupsMismatch,
         "DSL2001" => UnsupportedClass,
+        "DSL0010" => EmptyName,
+        "DSL0011" => SeveralValues,
+        "DSL1010" => ShapeOverflow,
+        "DSL1011" => NotFinite,
         "DSL0020" => MemberClash,
         "DSL0021" => PrimaryConstructor,
         "DSL0022" => HidesModuleMember,
         _ => null,
     };
+
+    public static readonly DiagnosticDescriptor EmptyName = Error("DSL0010", Language,
+        "Empty layer name",
+        "{0}: name: \"\" is empty; give the layer a non-empty name or leave 'name' out for the default (fc1, conv1, ...)");
+
+    public static readonly DiagnosticDescriptor SeveralValues = Error("DSL0011", Language,
+        "A value with several parts used as one",
+        "{0} produces {1} values: pick one with Select(index)");
+
+    public static readonly DiagnosticDescriptor ShapeOverflow = Error("DSL1010", Shapes,
+        "Size too large for a tensor",
+        "{0}: {1} exceeds the largest size a tensor holds (2,147,483,647 elements per sample)");
+
+    public static readonly DiagnosticDescriptor NotFinite = Error("DSL1011", Shapes,
+        "Argument is not a finite number",
+        "{0}: argument '{1}' must be a finite number, but is {2}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

@@ -1,67 +1,104 @@
+using System;
 using System.Globalization;
 using System.Linq;
 using System.Text;
 using Dsl.Generator.Model;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Dsl.Generator.Emit;
 
-/// <summary>Names of the generated locals and fields: <c>h3_maxPool2d</c> for a value, <c>dh3_maxPool2d</c> for its gradient.</summary>
+/// <summary>
+/// Names and literals of the generated code: <c>h3_maxPool2d</c> for a value, <c>dh3_maxPool2d</c> for its gradient,
+/// <c>_h3_maxPool2d</c> for its slot. Everything the user typed reaches the code through <see cref="Literal"/> or
+/// <see cref="CommentText"/>, never pasted raw.
+/// </summary>
 internal static class Names
 {
     public static string Kind(GraphNode node)
     {
-        if (node.Op == "Add")
+        if (node.Op == Ops.AddOp.Name)
         {
             return "add";
+        }
+        if (node.Op == Ops.InputOp.Name && node.HasAttr(Ops.InputOp.NameAttr))
+        {
+            // An input's value is named after it: h0_image.
+            return node.Attr(Ops.InputOp.NameAttr);
         }
         string label = node.Label;
         int paren = label.IndexOf('(');
         string head = paren >= 0 ? label.Substring(0, paren) : label;
-        head = new string(head.Where(char.IsLetterOrDigit).ToArray());
-        if (head.Length == 0)
+        head = new string(head.Where(c => c < 128 && char.IsLetterOrDigit(c)).ToArray());
+        if (head.Length == 0 || !char.IsLetter(head[0]))
         {
             head = node.Op;
         }
         return char.ToLowerInvariant(head[0]) + head.Substring(1);
     }
 
-    public static string Value(GraphNode node) => "h" + node.Id.ToString(CultureInfo.InvariantCulture) + "_" + Kind(node);
+    public static string Value(GraphNode node) => "h" + Int(node.Id) + "_" + Kind(node);
 
     public static string Grad(GraphNode node) => "d" + Value(node);
 
-    public static string Mask(GraphNode node) => "mask" + node.Id.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The field behind a local: <c>_h3_relu</c>.</summary>
+    public static string Field(string local) => "_" + local;
 
-    public static string Argmax(GraphNode node) => "argmax" + node.Id.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Batch statistics saved by batch norm's forward pass for its backward pass.</summary>
-    public static string SaveMean(GraphNode node) => "saveMean" + node.Id.ToString(CultureInfo.InvariantCulture);
-
-    public static string SaveInvStd(GraphNode node) => "saveInvStd" + node.Id.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>A buffer field: <c>bn1.running_mean</c> becomes <c>_bn1_running_mean</c>.</summary>
-    public static string Buffer(string name) => Parameter(name);
-
-    /// <summary>The layer name behind a node's parameters (<c>bn1</c> from <c>bn1.weight</c>).</summary>
-    public static string Owner(GraphNode node)
-    {
-        string first = node.Params[0].Name;
-        return first.Substring(0, first.LastIndexOf('.'));
-    }
-
-    /// <summary>A field name for a parameter: <c>fc1.weight</c> becomes <c>_fc1_weight</c>.</summary>
+    /// <summary>A field name for a parameter or buffer: <c>fc1.weight</c> becomes <c>_fc1_weight</c>.</summary>
     public static string Parameter(string name)
     {
         var sb = new StringBuilder("_");
         foreach (char c in name)
         {
-            sb.Append(char.IsLetterOrDigit(c) ? c : '_');
+            sb.Append(c < 128 && char.IsLetterOrDigit(c) ? c : '_');
         }
         return sb.ToString();
     }
 
+    /// <summary><c>_fc1_weight.Value</c>, or <c>null</c> when the layer has no such parameter (bias: false).</summary>
+    public static string ParamValue(GraphNode node, string suffix) => ParamMember(node, suffix, "Value");
+
+    /// <summary><c>_fc1_weight.Grad</c>, or <c>null</c>.</summary>
+    public static string ParamGrad(GraphNode node, string suffix) => ParamMember(node, suffix, "Grad");
+
+    private static string ParamMember(GraphNode node, string suffix, string member)
+    {
+        var p = node.Params.FirstOrDefault(q => q.Name.EndsWith("." + suffix, StringComparison.Ordinal));
+        return p is null ? "null" : Parameter(p.Name) + "." + member;
+    }
+
+    /// <summary>A C# string literal, escaped (quotes, backslashes, newlines).</summary>
+    public static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
+
+    /// <summary>Text safe inside a <c>//</c> comment: line breaks and other control characters escaped (<c>\n</c> as <c>\u000a</c>).</summary>
+    public static string CommentText(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085')
+            {
+                sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Text safe inside a <c>///</c> XML comment: <see cref="CommentText"/> with <c>&amp;</c> and <c>&lt;</c> as entities.</summary>
+    public static string DocText(string text) => CommentText(text).Replace("&", "&amp;").Replace("<", "&lt;");
+
+    /// <summary>A float literal: <c>0.5f</c>. Non-finite values are refused by the expander; reaching here is a bug.</summary>
     public static string Float(double value)
     {
-        string text = ((float)value).ToString("R", CultureInfo.InvariantCulture);
+        float f = (float)value;
+        if (float.IsNaN(f) || float.IsInfinity(f))
+        {
+            throw new InvalidOperationException($"non-finite float {value.ToString("R", CultureInfo.InvariantCulture)} reached the emitter");
+        }
+        string text = f.ToString("R", CultureInfo.InvariantCulture);
         return (text.Contains('.') || text.Contains('E') ? text : text + ".0").Replace("E", "e") + "f";
     }
 
@@ -70,6 +107,8 @@ internal static class Names
         => Float(double.Parse(node.Attr(key), CultureInfo.InvariantCulture));
 
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static string Bool(bool value) => value ? "true" : "false";
 
     public static string Shape(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => Int(d)));
 

@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Model;
+using Dsl.Generator.Ops;
 using Dsl.Generator.Shapes;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -13,20 +15,27 @@ internal static class NetworkEmitter
 {
     public const string Module = "global::Dsl.Module";
 
-    public static string Emit(NetworkModel model)
+    public static string Emit(NetworkModel model) => Generate(model).Source!;
+
+    /// <summary>
+    /// The generated class and the members it declares (fields, properties, methods, and constructors with their
+    /// parameter types, <c>Forward(global::Dsl.Tensor)</c>), so a check can report clashes with the user's own members.
+    /// </summary>
+    public static GeneratedNetwork Generate(NetworkModel model)
     {
         var w = new CodeWriter();
+        var members = new List<string>();
         Header(w, model);
         if (model.HasErrors)
         {
-            Stub.Write(w, model);
+            Stub.Write(w, model, members);
         }
         else
         {
             var plan = new Plan(model);
-            Body(w, plan);
+            Body(w, plan, members);
         }
-        return w.ToString();
+        return new GeneratedNetwork(model.ClassName, model.Namespace, w.ToString(), model.Diagnostics, EquatableArray.From(members));
     }
 
     private static void Header(CodeWriter w, NetworkModel model)
@@ -42,27 +51,41 @@ internal static class NetworkEmitter
         }
     }
 
-    private static void Body(CodeWriter w, Plan plan)
+    private static void Body(CodeWriter w, Plan plan, List<string> members)
     {
         var model = plan.Model;
         w.Line("/// <summary>");
-        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, input {ShapeText.Batch(plan.Input.Shape)}, output {ShapeText.Batch(plan.Output.Shape)}.");
+        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Batch(plan.Output.Shape)}.");
         w.Line("/// <code>");
         foreach (var n in plan.LiveNodes)
         {
-            w.Line("/// " + Comment(plan, n));
+            w.Line("/// " + Names.DocText(Comment(plan, n)));
         }
         w.Line("/// </code>");
         w.Line("/// </summary>");
         using (w.Block($"{model.Accessibility} partial class {model.ClassName} : {Module}"))
         {
-            Fields(w, plan);
-            Constructor(w, plan);
+            Fields(w, plan, members);
+            Constructor(w, plan, members);
             Properties(w, plan);
             Forward.Write(w, plan);
             w.Line();
             Backward.Write(w, plan);
         }
+        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
+        if (plan.Inputs.Count > 1)
+        {
+            members.Add("Forward(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
+        }
+    }
+
+    /// <summary><c>input [N,784]</c>, or <c>inputs image [N,1,8,8], extra [N,4]</c>.</summary>
+    private static string InputsText(Plan plan)
+    {
+        var inputs = plan.Inputs;
+        return inputs.Count == 1
+            ? "input " + ShapeText.Batch(inputs[0].Shape)
+            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Batch(i.Shape)));
     }
 
     /// <summary>The comment above a layer's statement: <c>[3] fc1: Linear(256)  [N,784] -> [N,256]</c>.</summary>
@@ -70,62 +93,62 @@ internal static class NetworkEmitter
     {
         string name = n.Name.Length > 0 ? n.Name + ": " : "";
         string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Batch(plan.Nodes[i].Shape)));
-        string shapes = n.Op == "Input" ? ShapeText.Batch(n.Shape) : $"{from} -> {ShapeText.Batch(n.Shape)}";
+        int outputs = ChunkOp.OutputCount(n);
+        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Batch(n.Shape);
+        string shapes = n.Op == InputOp.Name ? ShapeText.Batch(n.Shape) : $"{from} -> {to}";
         return $"[{n.Id}] {name}{n.Label}  {shapes}";
     }
 
-    private static void Fields(CodeWriter w, Plan plan)
+    /// <summary>
+    /// The comments above a statement: where a block starts (its call, as written), the layer with its shapes, and for a
+    /// sum or a concatenation the values it combines.
+    /// </summary>
+    public static void Comments(CodeWriter w, Plan plan, GraphNode n)
+    {
+        if (n.Block.Length > 0 && (n.Id == 0 || plan.Nodes[n.Id - 1].Block != n.Block))
+        {
+            w.Line("// ---- " + Names.CommentText(n.Block));
+        }
+        w.Line("// " + Names.CommentText(Comment(plan, n)));
+        if (n.Inputs.Count > 1)
+        {
+            string verb = n.Op == AddOp.Name ? "adds" : "joins";
+            w.Line($"// {verb} " + string.Join(n.Op == AddOp.Name ? " + " : ", ", n.Inputs.Select(i => Names.Value(plan.Nodes[i]))));
+        }
+    }
+
+    private static void Fields(CodeWriter w, Plan plan, List<string> members)
     {
         w.Line("// Parameters, with PyTorch's names and layouts.");
         foreach (var p in plan.Parameters)
         {
-            w.Line($"private readonly global::Dsl.Parameter {Names.Parameter(p.Name)}; // {p.Name} [{Names.Shape(p.Shape)}]");
+            w.Line($"private readonly global::Dsl.Parameter {Names.Parameter(p.Name)}; // {Names.CommentText(p.Name)} [{Names.Shape(p.Shape)}]");
+            members.Add(Names.Parameter(p.Name));
         }
         w.Line();
-        w.Line("// Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.");
-        foreach (var n in plan.LiveNodes)
+        w.Line("// Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.");
+        foreach (var b in plan.Buffers())
         {
-            if (plan.HasValueSlot(n))
-            {
-                w.Line($"private readonly global::Dsl.BufferSlot _{Names.Value(n)};");
-            }
-            else if (n.Op == "Flatten")
-            {
-                w.Line($"private readonly global::Dsl.ViewSlot _{Names.Value(n)};");
-            }
-            if (plan.HasGradSlot(n))
-            {
-                w.Line($"private readonly global::Dsl.BufferSlot _{Names.Grad(n)};");
-            }
-            if (n.Op == "Dropout")
-            {
-                w.Line($"private readonly global::Dsl.BufferSlot _{Names.Mask(n)};");
-            }
-            if (n.Op == "MaxPool2d")
-            {
-                w.Line($"private readonly global::Dsl.BufferSlot _{Names.Argmax(n)};");
-            }
-            if (n.Op == "BatchNorm2d")
-            {
-                w.Line($"private readonly global::Dsl.Tensor _{Names.SaveMean(n)}, _{Names.SaveInvStd(n)};");
-                if (!plan.NeedsGrad[n.Inputs[0]])
-                {
-                    w.Line($"private readonly global::Dsl.BufferSlot _discard{n.Id};");
-                }
-            }
+            w.Line($"private readonly {b.Type} {b.Field};");
+            members.Add(b.Field);
         }
-        foreach (var owner in BatchNormOwners(plan))
+        foreach (var input in plan.Inputs)
         {
-            w.Line($"private readonly global::Dsl.Tensor {Names.Buffer(owner + ".running_mean")}, {Names.Buffer(owner + ".running_var")};");
+            w.Line($"private global::Dsl.Tensor? {InputOp.Field(plan, input)};");
+            members.Add(InputOp.Field(plan, input));
         }
-        w.Line("private global::Dsl.Tensor? _input;");
         w.Line("private global::Dsl.Tensor? _output;");
         w.Line("private bool _trainingForward;");
-        w.Line($"private static readonly int[] s_inputShape = {{ {Names.Shape(plan.Input.Shape)} }};");
+        foreach (var input in plan.Inputs)
+        {
+            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Names.Shape(input.Shape)} }};");
+            members.Add(InputOp.ShapeField(plan, input));
+        }
+        members.AddRange(new[] { "_output", "_trainingForward" });
         w.Line();
     }
 
-    private static void Constructor(CodeWriter w, Plan plan)
+    private static void Constructor(CodeWriter w, Plan plan, List<string> members)
     {
         var model = plan.Model;
         w.Line("/// <summary>");
@@ -141,66 +164,37 @@ internal static class NetworkEmitter
                 {
                     "ones" => $"global::Dsl.Init.Constant(device, 1f, {Names.Shape(p.Shape)})",
                     "zeros" => $"global::Dsl.Init.Constant(device, 0f, {Names.Shape(p.Shape)})",
-                    _ => $"global::Dsl.Init.DefaultUniform(device, ParameterSeed({index}), {Names.Int(p.FanIn)}, {Names.Shape(p.Shape)})",
+                    "uniform" => $"global::Dsl.Init.DefaultUniform(device, ParameterSeed({index}), {Names.Int(p.FanIn)}, {Names.Shape(p.Shape)})",
+                    _ => throw new System.InvalidOperationException($"unknown initialiser '{p.Init}' of {p.Name}"),
                 };
-                w.Line($"{Names.Parameter(p.Name)} = AddParameter(\"{p.Name}\", {init});");
+                w.Line($"{Names.Parameter(p.Name)} = AddParameter({Names.Literal(p.Name)}, {init});");
                 index++;
             }
-            foreach (var n in plan.LiveNodes)
+            foreach (var b in plan.Buffers())
             {
-                string shape = Names.Shape(n.Shape);
-                if (plan.HasValueSlot(n))
-                {
-                    w.Line($"_{Names.Value(n)} = new global::Dsl.BufferSlot(device, {shape});");
-                }
-                else if (n.Op == "Flatten")
-                {
-                    w.Line($"_{Names.Value(n)} = new global::Dsl.ViewSlot({shape});");
-                }
-                if (plan.HasGradSlot(n))
-                {
-                    w.Line($"_{Names.Grad(n)} = new global::Dsl.BufferSlot(device, {shape});");
-                }
-                if (n.Op == "Dropout")
-                {
-                    w.Line($"_{Names.Mask(n)} = new global::Dsl.BufferSlot(device, {shape});");
-                }
-                if (n.Op == "MaxPool2d")
-                {
-                    w.Line($"_{Names.Argmax(n)} = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, {shape});");
-                }
-                if (n.Op == "BatchNorm2d")
-                {
-                    w.Line($"_{Names.SaveMean(n)} = device.Allocate(global::Dsl.DType.Float32, {n.Shape[0]});");
-                    w.Line($"_{Names.SaveInvStd(n)} = device.Allocate(global::Dsl.DType.Float32, {n.Shape[0]});");
-                    if (!plan.NeedsGrad[n.Inputs[0]])
-                    {
-                        w.Line($"_discard{n.Id} = new global::Dsl.BufferSlot(device, {shape});");
-                    }
-                }
-            }
-            foreach (var owner in BatchNormOwners(plan))
-            {
-                int c = plan.LiveNodes.First(n => n.Op == "BatchNorm2d" && Names.Owner(n) == owner).Shape[0];
-                w.Line($"{Names.Buffer(owner + ".running_mean")} = AddBuffer(\"{owner}.running_mean\", global::Dsl.Init.Constant(device, 0f, {c}));");
-                w.Line($"{Names.Buffer(owner + ".running_var")} = AddBuffer(\"{owner}.running_var\", global::Dsl.Init.Constant(device, 1f, {c}));");
+                w.Line($"{b.Field} = {b.Create};");
             }
         }
+        members.Add(model.ClassName + "(global::Dsl.Device, int)");
         w.Line();
     }
-
-    /// <summary>Distinct batch-norm layers (a reused layer keeps one set of running statistics).</summary>
-    private static System.Collections.Generic.IEnumerable<string> BatchNormOwners(Plan plan)
-        => plan.LiveNodes.Where(n => n.Op == "BatchNorm2d").Select(Names.Owner).Distinct();
 
     private static void Properties(CodeWriter w, Plan plan)
     {
         var model = plan.Model;
         w.Line("/// <inheritdoc/>");
-        w.Line($"public override string NetworkName => \"{model.ClassName}\";");
+        w.Line($"public override string NetworkName => {Names.Literal(model.ClassName)};");
         w.Line();
-        w.Line("/// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>");
-        w.Line("public static int[] InputShape => (int[])s_inputShape.Clone();");
+        if (plan.Inputs.Count == 1)
+        {
+            w.Line("/// <summary>The shape of one input sample (the batch dimension is implicit and first).</summary>");
+            w.Line("public static int[] InputShape => (int[])s_inputShape.Clone();");
+        }
+        else
+        {
+            w.Line("/// <summary>The shape of one sample of each input, in declaration order (the batch dimension is implicit and first).</summary>");
+            w.Line($"public static int[][] InputShapes => new[] {{ {string.Join(", ", plan.Inputs.Select(i => $"(int[]){InputOp.ShapeField(plan, i)}.Clone()"))} }};");
+        }
         w.Line();
         w.Line("/// <summary>The shape of one output sample.</summary>");
         w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");

@@ -38,7 +38,7 @@ internal sealed class Plan
         NeedsGrad = new bool[Nodes.Count];
         foreach (var node in Nodes)
         {
-            NeedsGrad[node.Id] = node.Op != "Input" && (node.Params.Count > 0 || node.Inputs.Any(i => NeedsGrad[i]));
+            NeedsGrad[node.Id] = node.Op != Ops.InputOp.Name && (node.Params.Count > 0 || node.Inputs.Any(i => NeedsGrad[i]));
         }
         Parameters = Nodes.Where(n => Live[n.Id]).SelectMany(n => n.Params).GroupBy(p => p.Name).Select(g => g.First()).ToList();
     }
@@ -50,13 +50,37 @@ internal sealed class Plan
     public bool[] NeedsGrad { get; }
     public List<ParamSpec> Parameters { get; }
     public GraphNode Output => Nodes[Model.Output];
-    public GraphNode Input => Nodes[0];
+    public GraphNode Input => Inputs[0];
+
+    /// <summary>The inputs in declaration order (the order of <c>Forward</c>'s parameters), used or not.</summary>
+    public List<GraphNode> Inputs => Nodes.Where(n => n.Op == Ops.InputOp.Name).ToList();
 
     public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
 
     /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
-    public bool HasValueSlot(GraphNode node) => node.Op != "Input" && node.Op != "Flatten";
+    public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
 
     /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
     public bool HasGradSlot(GraphNode node) => node.Id != Model.Output;
+
+    /// <summary>Every buffer the network owns, node by node in definition order: value slot, gradient slot, then the op's own buffers.</summary>
+    public IEnumerable<Ops.BufferDecl> Buffers()
+    {
+        foreach (var node in LiveNodes)
+        {
+            var op = Ops.OpTable.Of(node);
+            if (op.ValueSlot(this, node) is { } value)
+            {
+                yield return value;
+            }
+            if (HasGradSlot(node) && op.GradSlot(this, node) is { } grad)
+            {
+                yield return grad;
+            }
+            foreach (var buffer in op.Buffers(this, node))
+            {
+                yield return buffer;
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ internal static class Summary
     public static string Build(Plan plan)
     {
         var rows = plan.LiveNodes.Select(n => (
-            Layer: $"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label,
+            Layer: Names.CommentText($"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label),
             Shape: ShapeText.Batch(n.Shape),
             Params: Names.Thousands(n.Params.Sum(p => p.Count)),
             Flops: Names.Thousands(n.Flops))).ToList();

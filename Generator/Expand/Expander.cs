@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using Dsl.Generator.Diagnostics;
 using Dsl.Generator.Model;
+using Dsl.Generator.Ops;
 using Dsl.Generator.Shapes;
 
 namespace Dsl.Generator.Expand;
@@ -11,7 +12,7 @@ namespace Dsl.Generator.Expand;
 /// <summary>
 /// Second stage: evaluates <c>Define()</c> like a small functional program. Blocks are expanded with their
 /// constant arguments (so they nest and repeat), <c>var</c> bindings are <c>let</c>s, layers are applied through
-/// <see cref="LayerRules"/>, and the result is a graph with a shape on every edge, or diagnostics at the
+/// the op table's shape rules (<see cref="OpTable"/>), and the result is a graph with a shape on every edge, or diagnostics at the
 /// offending layer (with the block call sites that led there as additional locations).
 /// </summary>
 internal sealed class Expander
@@ -28,6 +29,7 @@ internal sealed class Expander
     private readonly Stack<string> _active = new();
     private readonly CancellationToken _cancellationToken;
     private ImmutableArray<LocationInfo> _callSites = ImmutableArray<LocationInfo>.Empty;
+    private string _block = "";
     private int _nextInstance;
 
     private Expander(NetworkSource source, CancellationToken cancellationToken)
@@ -75,8 +77,8 @@ internal sealed class Expander
         _active.Pop();
         switch (value)
         {
-            case NetValue net when _nodes.Count > 0 && _nodes[0].Op == "Input":
-                return net.Node;
+            case NetValue net when _nodes.Count > 0 && _nodes[0].Op == InputOp.Name:
+                return SingleValue(net.Node, define.Result.Location, ImmutableArray<LocationInfo>.Empty) ? net.Node : -1;
             case ErrorValue:
                 return -1;
             default:
@@ -109,7 +111,7 @@ internal sealed class Expander
                 return Pipe(pipe, env);
             case AddExpr add:
                 return Add(add, env);
-            case LayerCallExpr call when call.Layer == "Input":
+            case LayerCallExpr call when call.Layer == InputOp.Name:
                 return Input(call);
             case LayerCallExpr call:
                 return Layer(call, env);
@@ -164,6 +166,10 @@ internal sealed class Expander
             Report(Descriptors.UnsupportedSyntax, add.Location, "'+' adds two Nets (values); apply layers with '|' first");
             return ErrorValue.Instance;
         }
+        if (!SingleValue(a.Node, add.Location, _callSites) || !SingleValue(b.Node, add.Location, _callSites))
+        {
+            return ErrorValue.Instance;
+        }
         var sa = _nodes[a.Node].Shape;
         var sb = _nodes[b.Node].Shape;
         if (!sa.Equals(sb))
@@ -171,15 +177,34 @@ internal sealed class Expander
             Report(Descriptors.AddMismatch, add.Location, ShapeText.Batch(sa), Provenance(a.Node), ShapeText.Batch(sb), Provenance(b.Node));
             return ErrorValue.Instance;
         }
-        return new NetValue(AddNode("Add", ImmutableArray.Create(a.Node, b.Node), sa, "+", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location));
+        return new NetValue(AddNode(AddOp.Name, ImmutableArray.Create(a.Node, b.Node), sa, "+", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location, _block));
     }
 
     private Value Input(LayerCallExpr call)
     {
-        if (_nodes.Count > 0)
+        var nameArg = call.Args.FirstOrDefault(a => a.Parameter == "name");
+        string name = InputOp.DefaultName;
+        if (nameArg is not null)
         {
-            Report(Descriptors.InputMisuse, call.Location, "A network has exactly one Input(...), at the start of Define()");
+            if (nameArg.Kind != ArgKind.String || nameArg.Text is null)
+            {
+                Report(Descriptors.NotConstant, nameArg.Location, call.Source, "name", nameArg.Text ?? "");
+                return ErrorValue.Instance;
+            }
+            name = nameArg.Text;
+            if (!IsInputName(name))
+            {
+                Report(Descriptors.InvalidArgument, nameArg.Location, call.Source,
+                    $"the input's name becomes a parameter of Forward, so it must be a C# identifier other than n, device, output, gradOutput and inputGradient, got {Emit.Names.Literal(name)}");
+                return ErrorValue.Instance;
+            }
+        }
+        string? taken = _nodes.Where(n => n.Op == InputOp.Name && n.Attr(InputOp.NameAttr) == name).Select(n => n.Label).FirstOrDefault();
+        if (taken is not null)
+        {
+            Report(Descriptors.InputMisuse, call.Location,
+                $"{taken} is already named '{name}': with several inputs, name each one, for example Input(\"image\", 1, 28, 28) and Input(\"extra\", 4)");
             return ErrorValue.Instance;
         }
         var arg = call.Args.FirstOrDefault(a => a.Parameter == "shape");
@@ -193,9 +218,22 @@ internal sealed class Expander
             Report(Descriptors.InvalidArgument, call.Location, call.Source, "an input needs at least one dimension, each positive");
             return ErrorValue.Instance;
         }
-        return new NetValue(AddNode("Input", ImmutableArray<int>.Empty, arg.Ints, call.Source, "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, call.Location));
+        if (!FitsTensor(arg.Ints.Select(d => (long)d), out string overflow))
+        {
+            Report(Descriptors.ShapeOverflow, call.Location, call.Source, overflow);
+            return ErrorValue.Instance;
+        }
+        return new NetValue(AddNode(InputOp.Name, ImmutableArray<int>.Empty, arg.Ints, call.Source, "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray.From(new[] { new Attr(InputOp.NameAttr, name) }), 0, call.Location, _block));
     }
+
+    /// <summary>A name usable as a parameter of the generated Forward: an identifier, not a keyword, not one of its locals.</summary>
+    private static bool IsInputName(string name)
+        => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            && name is not ("n" or "device" or "output" or "gradOutput" or "inputGradient")
+            && !System.Text.RegularExpressions.Regex.IsMatch(name, @"^d?h[0-9]+_");
 
     private Value Layer(LayerCallExpr call, Dictionary<string, Value> env)
     {
@@ -203,7 +241,7 @@ internal sealed class Expander
         {
             return Combinator(call, env);
         }
-        if (!LayerRules.IsKnown(call.Layer) && call.Layer != "Identity")
+        if (OpTable.ForCall(call.Layer) is null && call.Layer != "Identity")
         {
             Report(Descriptors.UnknownLayer, call.Location, call.Layer, _source.ClassName);
             return ErrorValue.Instance;
@@ -211,7 +249,7 @@ internal sealed class Expander
         var args = ResolveAll(call, env);
         return args.IsDefault
             ? ErrorValue.Instance
-            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites)));
+            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block)));
     }
 
     /// <summary>Every argument of a catalogue call as a constant, or default after reporting the first that is not.</summary>
@@ -228,6 +266,11 @@ internal sealed class Expander
             if (resolved is null)
             {
                 Report(Descriptors.NotConstant, arg.Location, call.Source, arg.Parameter, arg.Text ?? "");
+                return default;
+            }
+            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || double.IsInfinity(resolved.Number)))
+            {
+                Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
                 return default;
             }
             args.Add(resolved);
@@ -284,7 +327,7 @@ internal sealed class Expander
                 return ErrorValue.Instance;
             default:
                 var kind = call.Layer == "Residual" ? StepKind.Residual : StepKind.Concat;
-                return new LayerValue(ImmutableArray.Create(new LayerStep(kind, _nextInstance++, call, args, bodies.ToImmutable(), _callSites)));
+                return new LayerValue(ImmutableArray.Create(new LayerStep(kind, _nextInstance++, call, args, bodies.ToImmutable(), _callSites, _block)));
         }
     }
 
@@ -408,11 +451,15 @@ internal sealed class Expander
         }
 
         var saved = _callSites;
+        string savedBlock = _block;
         _callSites = _callSites.Insert(0, call.Location);
+        string label = block.Name + "(" + string.Join(", ", block.Parameters.Select(p => inner[p.Name] is ConstValue c ? c.Arg.Display : byName[p.Name].Text ?? p.Name)) + ")";
+        _block = savedBlock.Length == 0 ? label : savedBlock + " > " + label;
         _active.Push(block.Name);
         var result = EvaluateBody(block, inner);
         _active.Pop();
         _callSites = saved;
+        _block = savedBlock;
         return result;
     }
 
@@ -444,10 +491,37 @@ internal sealed class Expander
             return current;
         }
         var source = _nodes[current];
-        var outcome = LayerRules.Apply(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current)));
-        if (outcome.ErrorId is not null)
+        var op = OpTable.ForCall(step.Call.Layer) ?? throw new System.InvalidOperationException($"no op for the call {step.Call.Layer}");
+        if (op is not SelectOp && !SingleValue(current, step.Call.Location, step.CallSites))
         {
-            _diagnostics.Add(new DiagnosticInfo(outcome.ErrorId, EquatableArray.From(outcome.ErrorArgs), step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites)));
+            return -1;
+        }
+        LayerOutcome outcome;
+        try
+        {
+            outcome = op.Infer(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source)));
+        }
+        catch (System.OverflowException)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ShapeOverflow, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                step.Call.Source, "its shape arithmetic on " + ShapeText.Batch(source.Shape)));
+            return -1;
+        }
+        if (outcome.Error is not null)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(outcome.Error, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites), outcome.ErrorArgs));
+            return -1;
+        }
+        if (outcome.Op != op.Key)
+        {
+            throw new System.InvalidOperationException($"the rule of {op.Key} produced op {outcome.Op}");
+        }
+        string? tooLarge = !FitsTensor(outcome.Shape, out string why) ? "the output " + why
+            : outcome.Params.Where(p => !FitsTensor(p.Shape, out _)).Select(p => $"parameter {p.Suffix} [{string.Join(",", p.Shape)}]").FirstOrDefault();
+        if (tooLarge is not null || outcome.Flops < 0)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ShapeOverflow, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                step.Call.Source, tooLarge ?? "its FLOP count"));
             return -1;
         }
 
@@ -466,12 +540,12 @@ internal sealed class Expander
                 {
                     return -1;
                 }
-                parameters = EquatableArray.From(outcome.Params.Select(p => new ParamSpec(name + "." + p.Suffix, EquatableArray.From(p.Shape), p.Init, p.FanIn)));
+                parameters = EquatableArray.From(outcome.Params.Select(p => new ParamSpec(name + "." + p.Suffix, EquatableArray.From(p.Shape.Select(d => (int)d)), p.Init, checked((int)p.FanIn))));
                 _instances[step.Instance] = (name, parameters);
             }
         }
-        return AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape, Label(step), name,
-            parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location);
+        return AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape.Select(d => (int)d), Label(step), name,
+            parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location, step.Block);
     }
 
     /// <summary><c>Residual(body, projection)</c>: body(x) + (projection(x) or x), the shapes checked to agree.</summary>
@@ -490,6 +564,10 @@ internal sealed class Expander
             }
             shortcut = projected.Node;
         }
+        if (!SingleValue(body.Node, step.Call.Location, step.CallSites) || !SingleValue(shortcut, step.Call.Location, step.CallSites))
+        {
+            return -1;
+        }
         var bodyShape = _nodes[body.Node].Shape;
         var shortcutShape = _nodes[shortcut].Shape;
         if (!bodyShape.Equals(shortcutShape))
@@ -501,8 +579,8 @@ internal sealed class Expander
                 "Residual", ShapeText.Batch(_nodes[x].Shape), ShapeText.Batch(bodyShape), ShapeText.Batch(shortcutShape), suggestion));
             return -1;
         }
-        return AddNode("Add", ImmutableArray.Create(body.Node, shortcut), bodyShape, step.Bodies.Length > 1 ? "Residual (projected shortcut)" : "Residual", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[body.Node].Elements, step.Call.Location);
+        return AddNode(AddOp.Name, ImmutableArray.Create(body.Node, shortcut), bodyShape, step.Bodies.Length > 1 ? "Residual (projected shortcut)" : "Residual", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[body.Node].Elements, step.Call.Location, step.Block);
     }
 
     /// <summary>A projection that would map <paramref name="from"/> to <paramref name="to"/>: a strided 1x1 convolution or a Linear.</summary>
@@ -526,6 +604,10 @@ internal sealed class Expander
             {
                 return -1;
             }
+            if (!SingleValue(y.Node, step.Call.Location, step.CallSites))
+            {
+                return -1;
+            }
             outputs.Add(y.Node);
         }
         var shapes = outputs.Select(o => _nodes[o].Shape).ToList();
@@ -537,9 +619,16 @@ internal sealed class Expander
                 "Concat", string.Join(", ", outputs.Select(o => ShapeText.Batch(_nodes[o].Shape) + " from " + Provenance(o)))));
             return -1;
         }
-        var shape = first.Items.SetItem(0, shapes.Sum(s => s[0]));
-        return AddNode("Concat", outputs.ToImmutable(), shape, $"Concat({outputs.Count} branches)", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, step.Call.Location);
+        long channels = shapes.Sum(s => (long)s[0]);
+        var shape = first.Items.Select(d => (long)d).ToImmutableArray().SetItem(0, channels);
+        if (!FitsTensor(shape, out string overflow))
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ShapeOverflow, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                "Concat", "the joined output " + overflow));
+            return -1;
+        }
+        return AddNode(ConcatOp.Name, outputs.ToImmutable(), shape.Select(d => (int)d), $"Concat({outputs.Count} branches)", "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, 0, step.Call.Location, step.Block);
     }
 
     /// <summary>The layer's name: its <c>name:</c> argument, or the next default (fc1, fc2...); "" after reporting a clash.</summary>
@@ -561,9 +650,14 @@ internal sealed class Expander
             }
             while (_namesInUse.ContainsKey(name));
         }
-        if (name.Length == 0 || _namesInUse.ContainsKey(name))
+        if (name.Length == 0)
         {
-            string previous = _namesInUse.TryGetValue(name, out var p) ? p : "nothing";
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.EmptyName, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites), step.Call.Source));
+            return "";
+        }
+        if (_namesInUse.ContainsKey(name))
+        {
+            string previous = _namesInUse[name];
             _diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateName, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites), name, previous));
             return "";
         }
@@ -588,19 +682,61 @@ internal sealed class Expander
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
 
+    /// <summary>True when node <paramref name="node"/> is one value; otherwise reports that a part must be selected.</summary>
+    private bool SingleValue(int node, LocationInfo location, ImmutableArray<LocationInfo> callSites)
+    {
+        int outputs = ChunkOp.OutputCount(_nodes[node]);
+        if (outputs == 1)
+        {
+            return true;
+        }
+        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SeveralValues, location, new EquatableArray<LocationInfo>(callSites),
+            Provenance(node), Count(outputs)));
+        return false;
+    }
+
+    private static string Count(int outputs) => outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private int AddNode(string op, ImmutableArray<int> inputs, IEnumerable<int> shape, string label, string name,
-        EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location)
+        EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location, string block = "")
     {
         int id = _nodes.Count;
-        _nodes.Add(new GraphNode(id, op, new EquatableArray<int>(inputs), EquatableArray.From(shape), label, name, parameters, attrs, flops, location));
+        _nodes.Add(new GraphNode(id, op, new EquatableArray<int>(inputs), EquatableArray.From(shape), label, name, parameters, attrs, flops, location, block));
         return id;
+    }
+
+    /// <summary>
+    /// True when a tensor of this per-sample shape can exist: every dimension positive and at most int.MaxValue, and so
+    /// is their product. Otherwise <paramref name="why"/> says what overflows.
+    /// </summary>
+    private static bool FitsTensor(IEnumerable<long> shape, out string why)
+    {
+        var dims = shape.ToList();
+        string text = "[" + string.Join(",", dims) + "]";
+        if (dims.Any(d => d <= 0 || d > int.MaxValue))
+        {
+            why = $"shape {text} has a size outside 1..2,147,483,647";
+            return false;
+        }
+        long elements = 1;
+        foreach (long d in dims)
+        {
+            elements *= d;
+            if (elements > int.MaxValue)
+            {
+                why = $"shape {text} with more than 2,147,483,647 elements";
+                return false;
+            }
+        }
+        why = "";
+        return true;
     }
 
     /// <summary>Where a value came from, for messages: <c>Flatten of [N,20,4,4]</c>, or <c>Input(784)</c>.</summary>
     private string Provenance(int node)
     {
         var n = _nodes[node];
-        if (n.Op == "Input")
+        if (n.Op == InputOp.Name)
         {
             return n.Label;
         }

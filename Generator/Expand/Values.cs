@@ -60,8 +60,9 @@ internal enum StepKind
 /// </summary>
 internal sealed class LayerStep
 {
-    public LayerStep(StepKind kind, int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LayerValue> bodies, ImmutableArray<LocationInfo> callSites)
+    public LayerStep(StepKind kind, int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LayerValue> bodies, ImmutableArray<LocationInfo> callSites, string block)
     {
+        Block = block;
         Kind = kind;
         Instance = instance;
         Call = call;
@@ -77,7 +78,10 @@ internal sealed class LayerStep
     public ImmutableArray<LayerValue> Bodies { get; }
     public ImmutableArray<LocationInfo> CallSites { get; }
 
+    /// <summary>The path of block calls the step was written in, with their arguments' values ("" in <c>Define()</c>).</summary>
+    public string Block { get; }
+
     /// <summary>A copy with fresh instances all the way down (its own parameters).</summary>
     public LayerStep Fresh(System.Func<int> nextInstance)
-        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites);
+        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block);
 }

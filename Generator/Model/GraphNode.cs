@@ -15,6 +15,8 @@ internal sealed record ParamSpec(string Name, EquatableArray<int> Shape, string 
 /// <summary>
 /// One operation of the expanded network with the per-sample shape of its output (the batch
 /// dimension N is implicit). Nodes are numbered in evaluation order, which is a topological order.
+/// <see cref="Block"/> is the path of block calls that created it, with their arguments' values
+/// (<c>Basic(16) &gt; ConvBn(16, 3, 1)</c>; empty in <c>Define()</c> itself).
 /// </summary>
 internal sealed record GraphNode(
     int Id,
@@ -26,7 +28,8 @@ internal sealed record GraphNode(
     EquatableArray<ParamSpec> Params,
     EquatableArray<Attr> Attrs,
     long Flops,
-    LocationInfo Location)
+    LocationInfo Location,
+    string Block = "")
 {
     public string Attr(string key) => Attrs.First(a => a.Key == key).Value;
 

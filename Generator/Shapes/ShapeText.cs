@@ -8,5 +8,7 @@ internal static class ShapeText
 {
     public static string Batch(IEnumerable<int> sample) => "[N" + string.Concat(sample.Select(d => "," + d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 
+    public static string Batch(IEnumerable<long> sample) => "[N" + string.Concat(sample.Select(d => "," + d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+
     public static long Elements(IEnumerable<int> sample) => sample.Aggregate(1L, (a, b) => a * b);
 }

@@ -10,6 +10,7 @@ public abstract class Module
     private readonly List<Parameter> _parameters = new();
     private readonly List<NamedTensor> _buffers = new();
     private ulong _step;
+    private Tensor?[] _inputGradients = Array.Empty<Tensor?>();
 
     protected Module(Device device, int seed)
     {
@@ -48,8 +49,18 @@ public abstract class Module
     /// </summary>
     public bool ComputeInputGradient { get; set; }
 
-    /// <summary>The gradient with respect to the last input, when <see cref="ComputeInputGradient"/> is set.</summary>
-    public Tensor? InputGradient { get; protected set; }
+    /// <summary>The gradient with respect to the last input (the first, when there are several), when <see cref="ComputeInputGradient"/> is set.</summary>
+    public Tensor? InputGradient
+    {
+        get => _inputGradients.Length > 0 ? _inputGradients[0] : null;
+        protected set => SetInputGradient(0, value);
+    }
+
+    /// <summary>
+    /// The gradient with respect to each input of the last <see cref="Forward"/>, in declaration order, when
+    /// <see cref="ComputeInputGradient"/> is set (null for an input the output does not depend on).
+    /// </summary>
+    public IReadOnlyList<Tensor?> InputGradients => _inputGradients;
 
     /// <summary>Training mode: dropout drops, batch norm uses batch statistics.</summary>
     public void Train() => IsTraining = true;
@@ -125,6 +136,68 @@ public abstract class Module
             _step++;
         }
         return dims[0];
+    }
+
+    /// <summary>
+    /// Checks input <paramref name="name"/> of a network with several inputs: [N, ...<paramref name="sample"/>] float32 on
+    /// this network's device, with the batch size <paramref name="batch"/> bound from input <paramref name="batchFrom"/>.
+    /// The error names the network, the input, the symbol and both sizes.
+    /// </summary>
+    protected void CheckInput(Tensor input, string name, int[] sample, int batch, string batchFrom)
+    {
+        ArgumentNullException.ThrowIfNull(input, name);
+        CheckSample(input, name, sample);
+        if (input.Dims[0] != batch)
+        {
+            throw new ArgumentException(
+                $"{NetworkName}.Forward: input '{name}' has N = {input.Dims[0]} but input '{batchFrom}' has N = {batch}; every input shares the batch size N.",
+                name);
+        }
+    }
+
+    /// <summary>
+    /// Checks the first input <paramref name="name"/> of a network with several inputs and returns N, the batch size every
+    /// other input must share (<see cref="CheckInput"/>). Advances the dropout stream in training mode.
+    /// </summary>
+    protected int BeginForward(Tensor input, string name, int[] sample)
+    {
+        ArgumentNullException.ThrowIfNull(input, name);
+        CheckSample(input, name, sample);
+        if (IsTraining)
+        {
+            _step++;
+        }
+        return input.Dims[0];
+    }
+
+    /// <summary>Records the gradient of input number <paramref name="index"/> (generated Backward calls this).</summary>
+    protected void SetInputGradient(int index, Tensor? gradient)
+    {
+        if (_inputGradients.Length <= index)
+        {
+            Array.Resize(ref _inputGradients, index + 1);
+        }
+        _inputGradients[index] = gradient;
+    }
+
+    private void CheckSample(Tensor input, string name, int[] sample)
+    {
+        var dims = input.Dims;
+        bool ok = dims.Length == sample.Length + 1 && input.DType == DType.Float32;
+        for (int i = 0; ok && i < sample.Length; i++)
+        {
+            ok = dims[i + 1] == sample[i];
+        }
+        if (!ok)
+        {
+            throw new ArgumentException(
+                $"{NetworkName}.Forward expects input '{name}' [N,{string.Join(",", sample)}] (float32) but received {Tensor.FormatShape(dims)} ({input.DType}).",
+                name);
+        }
+        if (!ReferenceEquals(input.Device, Device))
+        {
+            throw new ArgumentException($"{NetworkName}.Forward: input '{name}' is on {input.Device.Name} but the network is on {Device.Name}; move it with {name}.To(net.Device).", name);
+        }
     }
 
     /// <summary>Checks that the gradient given to <see cref="Backward"/> matches the last output.</summary>

@@ -161,7 +161,7 @@ public class DiagnosticTests
     public void Second_input_reports_DSL1005()
     {
         var d = Single("[Network] public partial class Net13 { static Net Define() => (Input(4) | Linear(2)) + Input(2); }", "DSL1005");
-        Assert.Equal("A network has exactly one Input(...), at the start of Define()", d.GetMessage());
+        Assert.Equal("Input(4) is already named 'input': with several inputs, name each one, for example Input(\"image\", 1, 28, 28) and Input(\"extra\", 4)", d.GetMessage());
         Assert.Equal("Input(2)", SpanText(d));
     }
 

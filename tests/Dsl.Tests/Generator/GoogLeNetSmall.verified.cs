@@ -104,7 +104,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_weight; // fc1.weight [10, 144]
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [10]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.BufferSlot _h1_conv2d;
     private readonly global::Dsl.BufferSlot _dh1_conv2d;
@@ -451,7 +451,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
         var h1_conv2d = _h1_conv2d.Rows(n);
-        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
         var h2_relu = _h2_relu.Rows(n);
@@ -459,11 +459,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n);
-        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, 32, 28, 28, 2, 2, 2, 2));
+        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
+        // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h4_conv2d = _h4_conv2d.Rows(n);
-        device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1));
+        device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
         var h5_relu = _h5_relu.Rows(n);
@@ -471,7 +472,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h6_conv2d = _h6_conv2d.Rows(n);
-        device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1));
+        device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
         var h7_relu = _h7_relu.Rows(n);
@@ -479,7 +480,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
         var h8_conv2d = _h8_conv2d.Rows(n);
-        device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
         var h9_relu = _h9_relu.Rows(n);
@@ -487,7 +488,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
         var h10_conv2d = _h10_conv2d.Rows(n);
-        device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 8, 1, 1));
+        device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
         var h11_relu = _h11_relu.Rows(n);
@@ -495,7 +496,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
         var h12_conv2d = _h12_conv2d.Rows(n);
-        device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, 8, 14, 14, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
+        device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
         var h13_relu = _h13_relu.Rows(n);
@@ -503,26 +504,28 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n);
-        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, 32, 14, 14, 3, 3, 1, 1, 1, 1));
+        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h15_conv2d = _h15_conv2d.Rows(n);
-        device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1));
+        device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
         var h16_relu = _h16_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h15_conv2d, h16_relu);
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
+        // joins h5_relu, h9_relu, h13_relu, h16_relu
         var h17_concat = _h17_concat.Rows(n);
-        device.CopyChannels(h5_relu, 16, 0, h17_concat, 80, 0, 16, n, 196, accumulate: false);
-        device.CopyChannels(h9_relu, 32, 0, h17_concat, 80, 16, 32, n, 196, accumulate: false);
-        device.CopyChannels(h13_relu, 16, 0, h17_concat, 80, 48, 16, n, 196, accumulate: false);
-        device.CopyChannels(h16_relu, 16, 0, h17_concat, 80, 64, 16, n, 196, accumulate: false);
+        device.CopyChannels(h5_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h9_relu, srcChannels: 32, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 16, count: 32, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h13_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 48, count: 16, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h16_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 64, count: 16, n, spatial: 196, accumulate: false);
 
+        // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         var h18_conv2d = _h18_conv2d.Rows(n);
-        device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 32, 1, 1));
+        device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
         var h19_relu = _h19_relu.Rows(n);
@@ -530,7 +533,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         var h20_conv2d = _h20_conv2d.Rows(n);
-        device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 32, 1, 1));
+        device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
         var h21_relu = _h21_relu.Rows(n);
@@ -538,7 +541,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
         var h22_conv2d = _h22_conv2d.Rows(n);
-        device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 48, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
         var h23_relu = _h23_relu.Rows(n);
@@ -546,7 +549,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
         var h24_conv2d = _h24_conv2d.Rows(n);
-        device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 8, 1, 1));
+        device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
         var h25_relu = _h25_relu.Rows(n);
@@ -554,7 +557,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
         var h26_conv2d = _h26_conv2d.Rows(n);
-        device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, 8, 14, 14, 24, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
+        device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
         var h27_relu = _h27_relu.Rows(n);
@@ -562,30 +565,32 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n);
-        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, 80, 14, 14, 3, 3, 1, 1, 1, 1));
+        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
         var h29_conv2d = _h29_conv2d.Rows(n);
-        device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 24, 1, 1));
+        device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1));
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
         var h30_relu = _h30_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h29_conv2d, h30_relu);
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
+        // joins h19_relu, h23_relu, h27_relu, h30_relu
         var h31_concat = _h31_concat.Rows(n);
-        device.CopyChannels(h19_relu, 32, 0, h31_concat, 128, 0, 32, n, 196, accumulate: false);
-        device.CopyChannels(h23_relu, 48, 0, h31_concat, 128, 32, 48, n, 196, accumulate: false);
-        device.CopyChannels(h27_relu, 24, 0, h31_concat, 128, 80, 24, n, 196, accumulate: false);
-        device.CopyChannels(h30_relu, 24, 0, h31_concat, 128, 104, 24, n, 196, accumulate: false);
+        device.CopyChannels(h19_relu, srcChannels: 32, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h23_relu, srcChannels: 48, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 32, count: 48, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h27_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 80, count: 24, n, spatial: 196, accumulate: false);
+        device.CopyChannels(h30_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 104, count: 24, n, spatial: 196, accumulate: false);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n);
-        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, 128, 14, 14, 2, 2, 2, 2));
+        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
+        // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
         var h33_conv2d = _h33_conv2d.Rows(n);
-        device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 48, 1, 1));
+        device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1));
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
         var h34_relu = _h34_relu.Rows(n);
@@ -593,7 +598,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
         var h35_conv2d = _h35_conv2d.Rows(n);
-        device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 24, 1, 1));
+        device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1));
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
         var h36_relu = _h36_relu.Rows(n);
@@ -601,7 +606,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
         var h37_conv2d = _h37_conv2d.Rows(n);
-        device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, 24, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
         var h38_relu = _h38_relu.Rows(n);
@@ -609,7 +614,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
         var h39_conv2d = _h39_conv2d.Rows(n);
-        device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 8, 1, 1));
+        device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
         var h40_relu = _h40_relu.Rows(n);
@@ -617,7 +622,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
         var h41_conv2d = _h41_conv2d.Rows(n);
-        device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, 8, 7, 7, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
+        device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
         var h42_relu = _h42_relu.Rows(n);
@@ -625,26 +630,27 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n);
-        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, 128, 7, 7, 3, 3, 1, 1, 1, 1));
+        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
         var h44_conv2d = _h44_conv2d.Rows(n);
-        device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 16, 1, 1));
+        device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
         var h45_relu = _h45_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h44_conv2d, h45_relu);
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
+        // joins h34_relu, h38_relu, h42_relu, h45_relu
         var h46_concat = _h46_concat.Rows(n);
-        device.CopyChannels(h34_relu, 48, 0, h46_concat, 144, 0, 48, n, 49, accumulate: false);
-        device.CopyChannels(h38_relu, 64, 0, h46_concat, 144, 48, 64, n, 49, accumulate: false);
-        device.CopyChannels(h42_relu, 16, 0, h46_concat, 144, 112, 16, n, 49, accumulate: false);
-        device.CopyChannels(h45_relu, 16, 0, h46_concat, 144, 128, 16, n, 49, accumulate: false);
+        device.CopyChannels(h34_relu, srcChannels: 48, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
+        device.CopyChannels(h38_relu, srcChannels: 64, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 48, count: 64, n, spatial: 49, accumulate: false);
+        device.CopyChannels(h42_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 112, count: 16, n, spatial: 49, accumulate: false);
+        device.CopyChannels(h45_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 128, count: 16, n, spatial: 49, accumulate: false);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
         var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n);
-        device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, 144, 7, 7, 1, 1);
+        device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var h48_flatten = _h48_flatten.Of(h47_globalAvgPool2d);
@@ -671,267 +677,269 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_conv2d = _h1_conv2d.Rows(n);
-        var h2_relu = _h2_relu.Rows(n);
-        var h3_maxPool2d = _h3_maxPool2d.Rows(n);
-        var h4_conv2d = _h4_conv2d.Rows(n);
-        var h5_relu = _h5_relu.Rows(n);
-        var h6_conv2d = _h6_conv2d.Rows(n);
-        var h7_relu = _h7_relu.Rows(n);
-        var h8_conv2d = _h8_conv2d.Rows(n);
-        var h9_relu = _h9_relu.Rows(n);
-        var h10_conv2d = _h10_conv2d.Rows(n);
-        var h11_relu = _h11_relu.Rows(n);
-        var h12_conv2d = _h12_conv2d.Rows(n);
-        var h13_relu = _h13_relu.Rows(n);
-        var h14_maxPool2d = _h14_maxPool2d.Rows(n);
-        var h15_conv2d = _h15_conv2d.Rows(n);
-        var h16_relu = _h16_relu.Rows(n);
-        var h17_concat = _h17_concat.Rows(n);
-        var h18_conv2d = _h18_conv2d.Rows(n);
-        var h19_relu = _h19_relu.Rows(n);
-        var h20_conv2d = _h20_conv2d.Rows(n);
-        var h21_relu = _h21_relu.Rows(n);
-        var h22_conv2d = _h22_conv2d.Rows(n);
-        var h23_relu = _h23_relu.Rows(n);
-        var h24_conv2d = _h24_conv2d.Rows(n);
-        var h25_relu = _h25_relu.Rows(n);
-        var h26_conv2d = _h26_conv2d.Rows(n);
-        var h27_relu = _h27_relu.Rows(n);
-        var h28_maxPool2d = _h28_maxPool2d.Rows(n);
-        var h29_conv2d = _h29_conv2d.Rows(n);
-        var h30_relu = _h30_relu.Rows(n);
-        var h31_concat = _h31_concat.Rows(n);
-        var h32_maxPool2d = _h32_maxPool2d.Rows(n);
-        var h33_conv2d = _h33_conv2d.Rows(n);
-        var h34_relu = _h34_relu.Rows(n);
-        var h35_conv2d = _h35_conv2d.Rows(n);
-        var h36_relu = _h36_relu.Rows(n);
-        var h37_conv2d = _h37_conv2d.Rows(n);
-        var h38_relu = _h38_relu.Rows(n);
-        var h39_conv2d = _h39_conv2d.Rows(n);
-        var h40_relu = _h40_relu.Rows(n);
-        var h41_conv2d = _h41_conv2d.Rows(n);
-        var h42_relu = _h42_relu.Rows(n);
-        var h43_maxPool2d = _h43_maxPool2d.Rows(n);
-        var h44_conv2d = _h44_conv2d.Rows(n);
-        var h45_relu = _h45_relu.Rows(n);
-        var h46_concat = _h46_concat.Rows(n);
-        var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n);
-        var h48_flatten = _h48_flatten.Current;
-        var h49_linear = _h49_linear.Rows(n);
-        var h50_logSoftmax = output;
-        var dh50_logSoftmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_conv2d = _dh1_conv2d.Rows(n);
-        var dh2_relu = _dh2_relu.Rows(n);
-        var dh3_maxPool2d = _dh3_maxPool2d.Rows(n);
-        var dh4_conv2d = _dh4_conv2d.Rows(n);
-        var dh5_relu = _dh5_relu.Rows(n);
-        var dh6_conv2d = _dh6_conv2d.Rows(n);
-        var dh7_relu = _dh7_relu.Rows(n);
-        var dh8_conv2d = _dh8_conv2d.Rows(n);
-        var dh9_relu = _dh9_relu.Rows(n);
-        var dh10_conv2d = _dh10_conv2d.Rows(n);
-        var dh11_relu = _dh11_relu.Rows(n);
-        var dh12_conv2d = _dh12_conv2d.Rows(n);
-        var dh13_relu = _dh13_relu.Rows(n);
-        var dh14_maxPool2d = _dh14_maxPool2d.Rows(n);
-        var dh15_conv2d = _dh15_conv2d.Rows(n);
-        var dh16_relu = _dh16_relu.Rows(n);
-        var dh17_concat = _dh17_concat.Rows(n);
-        var dh18_conv2d = _dh18_conv2d.Rows(n);
-        var dh19_relu = _dh19_relu.Rows(n);
-        var dh20_conv2d = _dh20_conv2d.Rows(n);
-        var dh21_relu = _dh21_relu.Rows(n);
-        var dh22_conv2d = _dh22_conv2d.Rows(n);
-        var dh23_relu = _dh23_relu.Rows(n);
-        var dh24_conv2d = _dh24_conv2d.Rows(n);
-        var dh25_relu = _dh25_relu.Rows(n);
-        var dh26_conv2d = _dh26_conv2d.Rows(n);
-        var dh27_relu = _dh27_relu.Rows(n);
-        var dh28_maxPool2d = _dh28_maxPool2d.Rows(n);
-        var dh29_conv2d = _dh29_conv2d.Rows(n);
-        var dh30_relu = _dh30_relu.Rows(n);
-        var dh31_concat = _dh31_concat.Rows(n);
-        var dh32_maxPool2d = _dh32_maxPool2d.Rows(n);
-        var dh33_conv2d = _dh33_conv2d.Rows(n);
-        var dh34_relu = _dh34_relu.Rows(n);
-        var dh35_conv2d = _dh35_conv2d.Rows(n);
-        var dh36_relu = _dh36_relu.Rows(n);
-        var dh37_conv2d = _dh37_conv2d.Rows(n);
-        var dh38_relu = _dh38_relu.Rows(n);
-        var dh39_conv2d = _dh39_conv2d.Rows(n);
-        var dh40_relu = _dh40_relu.Rows(n);
-        var dh41_conv2d = _dh41_conv2d.Rows(n);
-        var dh42_relu = _dh42_relu.Rows(n);
-        var dh43_maxPool2d = _dh43_maxPool2d.Rows(n);
-        var dh44_conv2d = _dh44_conv2d.Rows(n);
-        var dh45_relu = _dh45_relu.Rows(n);
-        var dh46_concat = _dh46_concat.Rows(n);
-        var dh47_globalAvgPool2d = _dh47_globalAvgPool2d.Rows(n);
-        var dh48_flatten = _dh48_flatten.Rows(n);
-        var dh49_linear = _dh49_linear.Rows(n);
 
         // [50] LogSoftmax  [N,10] -> [N,10]
+        var h50_logSoftmax = output;
+        var dh50_logSoftmax = gradOutput;
+        var dh49_linear = _dh49_linear.Rows(n);
         device.SoftmaxBackward(h50_logSoftmax, dh50_logSoftmax, dh49_linear, log: true, accumulate: false);
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
+        var h48_flatten = _h48_flatten.Current;
+        var dh48_flatten = _dh48_flatten.Rows(n);
         device.LinearBackward(h48_flatten, _fc1_weight.Value, dh49_linear, dh48_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
+        var dh47_globalAvgPool2d = _dh47_globalAvgPool2d.Rows(n);
         device.PassGradient(dh48_flatten, dh47_globalAvgPool2d, accumulate: false);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
-        device.AdaptiveAvgPool2dBackward(dh47_globalAvgPool2d, dh46_concat, n, 144, 7, 7, 1, 1, accumulate: false);
+        var dh46_concat = _dh46_concat.Rows(n);
+        device.AdaptiveAvgPool2dBackward(dh47_globalAvgPool2d, dh46_concat, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
-        device.CopyChannels(dh46_concat, 144, 0, dh34_relu, 48, 0, 48, n, 49, accumulate: false);
-        device.CopyChannels(dh46_concat, 144, 48, dh38_relu, 64, 0, 64, n, 49, accumulate: false);
-        device.CopyChannels(dh46_concat, 144, 112, dh42_relu, 16, 0, 16, n, 49, accumulate: false);
-        device.CopyChannels(dh46_concat, 144, 128, dh45_relu, 16, 0, 16, n, 49, accumulate: false);
+        // joins h34_relu, h38_relu, h42_relu, h45_relu
+        var dh34_relu = _dh34_relu.Rows(n);
+        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 0, dh34_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
+        var dh38_relu = _dh38_relu.Rows(n);
+        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 48, dh38_relu, dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 49, accumulate: false);
+        var dh42_relu = _dh42_relu.Rows(n);
+        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 112, dh42_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
+        var dh45_relu = _dh45_relu.Rows(n);
+        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 128, dh45_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
+        var h44_conv2d = _h44_conv2d.Rows(n);
+        var h45_relu = _h45_relu.Rows(n);
+        var dh44_conv2d = _dh44_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h44_conv2d, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
-        device.Conv2dBackward(h43_maxPool2d, _conv19_weight.Value, dh44_conv2d, dh43_maxPool2d, _conv19_weight.Grad, _conv19_bias.Grad, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 16, 1, 1), accumulateDx: false);
+        var h43_maxPool2d = _h43_maxPool2d.Rows(n);
+        var dh43_maxPool2d = _dh43_maxPool2d.Rows(n);
+        device.Conv2dBackward(h43_maxPool2d, _conv19_weight.Value, dh44_conv2d, dh43_maxPool2d, _conv19_weight.Grad, _conv19_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
-        device.MaxPool2dBackward(dh43_maxPool2d, _argmax43.Rows(n), dh32_maxPool2d, new global::Dsl.Pool2dGeometry(n, 128, 7, 7, 3, 3, 1, 1, 1, 1), accumulate: false);
+        var dh32_maxPool2d = _dh32_maxPool2d.Rows(n);
+        device.MaxPool2dBackward(dh43_maxPool2d, _argmax43.Rows(n), dh32_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
+        var h41_conv2d = _h41_conv2d.Rows(n);
+        var h42_relu = _h42_relu.Rows(n);
+        var dh41_conv2d = _dh41_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h41_conv2d, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
-        device.Conv2dBackward(h40_relu, _conv18_weight.Value, dh41_conv2d, dh40_relu, _conv18_weight.Grad, _conv18_bias.Grad, new global::Dsl.Conv2dGeometry(n, 8, 7, 7, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        var h40_relu = _h40_relu.Rows(n);
+        var dh40_relu = _dh40_relu.Rows(n);
+        device.Conv2dBackward(h40_relu, _conv18_weight.Value, dh41_conv2d, dh40_relu, _conv18_weight.Grad, _conv18_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
+        var h39_conv2d = _h39_conv2d.Rows(n);
+        var dh39_conv2d = _dh39_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h39_conv2d, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
-        device.Conv2dBackward(h32_maxPool2d, _conv17_weight.Value, dh39_conv2d, dh32_maxPool2d, _conv17_weight.Grad, _conv17_bias.Grad, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 8, 1, 1), accumulateDx: true);
+        var h32_maxPool2d = _h32_maxPool2d.Rows(n);
+        device.Conv2dBackward(h32_maxPool2d, _conv17_weight.Value, dh39_conv2d, dh32_maxPool2d, _conv17_weight.Grad, _conv17_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h37_conv2d = _h37_conv2d.Rows(n);
+        var h38_relu = _h38_relu.Rows(n);
+        var dh37_conv2d = _dh37_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h37_conv2d, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h36_relu, _conv16_weight.Value, dh37_conv2d, dh36_relu, _conv16_weight.Grad, _conv16_bias.Grad, new global::Dsl.Conv2dGeometry(n, 24, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h36_relu = _h36_relu.Rows(n);
+        var dh36_relu = _dh36_relu.Rows(n);
+        device.Conv2dBackward(h36_relu, _conv16_weight.Value, dh37_conv2d, dh36_relu, _conv16_weight.Grad, _conv16_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
+        var h35_conv2d = _h35_conv2d.Rows(n);
+        var dh35_conv2d = _dh35_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h35_conv2d, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
-        device.Conv2dBackward(h32_maxPool2d, _conv15_weight.Value, dh35_conv2d, dh32_maxPool2d, _conv15_weight.Grad, _conv15_bias.Grad, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 24, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h32_maxPool2d, _conv15_weight.Value, dh35_conv2d, dh32_maxPool2d, _conv15_weight.Grad, _conv15_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
+        var h33_conv2d = _h33_conv2d.Rows(n);
+        var h34_relu = _h34_relu.Rows(n);
+        var dh33_conv2d = _dh33_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_conv2d, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
 
+        // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
-        device.Conv2dBackward(h32_maxPool2d, _conv14_weight.Value, dh33_conv2d, dh32_maxPool2d, _conv14_weight.Grad, _conv14_bias.Grad, new global::Dsl.Conv2dGeometry(n, 128, 7, 7, 48, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h32_maxPool2d, _conv14_weight.Value, dh33_conv2d, dh32_maxPool2d, _conv14_weight.Grad, _conv14_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
-        device.MaxPool2dBackward(dh32_maxPool2d, _argmax32.Rows(n), dh31_concat, new global::Dsl.Pool2dGeometry(n, 128, 14, 14, 2, 2, 2, 2), accumulate: false);
+        var dh31_concat = _dh31_concat.Rows(n);
+        device.MaxPool2dBackward(dh32_maxPool2d, _argmax32.Rows(n), dh31_concat, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
-        device.CopyChannels(dh31_concat, 128, 0, dh19_relu, 32, 0, 32, n, 196, accumulate: false);
-        device.CopyChannels(dh31_concat, 128, 32, dh23_relu, 48, 0, 48, n, 196, accumulate: false);
-        device.CopyChannels(dh31_concat, 128, 80, dh27_relu, 24, 0, 24, n, 196, accumulate: false);
-        device.CopyChannels(dh31_concat, 128, 104, dh30_relu, 24, 0, 24, n, 196, accumulate: false);
+        // joins h19_relu, h23_relu, h27_relu, h30_relu
+        var dh19_relu = _dh19_relu.Rows(n);
+        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 0, dh19_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
+        var dh23_relu = _dh23_relu.Rows(n);
+        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 32, dh23_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 196, accumulate: false);
+        var dh27_relu = _dh27_relu.Rows(n);
+        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 80, dh27_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
+        var dh30_relu = _dh30_relu.Rows(n);
+        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 104, dh30_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
+        var h29_conv2d = _h29_conv2d.Rows(n);
+        var h30_relu = _h30_relu.Rows(n);
+        var dh29_conv2d = _dh29_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h29_conv2d, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
-        device.Conv2dBackward(h28_maxPool2d, _conv13_weight.Value, dh29_conv2d, dh28_maxPool2d, _conv13_weight.Grad, _conv13_bias.Grad, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 24, 1, 1), accumulateDx: false);
+        var h28_maxPool2d = _h28_maxPool2d.Rows(n);
+        var dh28_maxPool2d = _dh28_maxPool2d.Rows(n);
+        device.Conv2dBackward(h28_maxPool2d, _conv13_weight.Value, dh29_conv2d, dh28_maxPool2d, _conv13_weight.Grad, _conv13_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: false);
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
-        device.MaxPool2dBackward(dh28_maxPool2d, _argmax28.Rows(n), dh17_concat, new global::Dsl.Pool2dGeometry(n, 80, 14, 14, 3, 3, 1, 1, 1, 1), accumulate: false);
+        var dh17_concat = _dh17_concat.Rows(n);
+        device.MaxPool2dBackward(dh28_maxPool2d, _argmax28.Rows(n), dh17_concat, new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
+        var h26_conv2d = _h26_conv2d.Rows(n);
+        var h27_relu = _h27_relu.Rows(n);
+        var dh26_conv2d = _dh26_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h26_conv2d, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
-        device.Conv2dBackward(h25_relu, _conv12_weight.Value, dh26_conv2d, dh25_relu, _conv12_weight.Grad, _conv12_bias.Grad, new global::Dsl.Conv2dGeometry(n, 8, 14, 14, 24, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        var h25_relu = _h25_relu.Rows(n);
+        var dh25_relu = _dh25_relu.Rows(n);
+        device.Conv2dBackward(h25_relu, _conv12_weight.Value, dh26_conv2d, dh25_relu, _conv12_weight.Grad, _conv12_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
+        var h24_conv2d = _h24_conv2d.Rows(n);
+        var dh24_conv2d = _dh24_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_conv2d, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
-        device.Conv2dBackward(h17_concat, _conv11_weight.Value, dh24_conv2d, dh17_concat, _conv11_weight.Grad, _conv11_bias.Grad, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 8, 1, 1), accumulateDx: true);
+        var h17_concat = _h17_concat.Rows(n);
+        device.Conv2dBackward(h17_concat, _conv11_weight.Value, dh24_conv2d, dh17_concat, _conv11_weight.Grad, _conv11_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
+        var h22_conv2d = _h22_conv2d.Rows(n);
+        var h23_relu = _h23_relu.Rows(n);
+        var dh22_conv2d = _dh22_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h22_conv2d, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
-        device.Conv2dBackward(h21_relu, _conv10_weight.Value, dh22_conv2d, dh21_relu, _conv10_weight.Grad, _conv10_bias.Grad, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 48, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h21_relu = _h21_relu.Rows(n);
+        var dh21_relu = _dh21_relu.Rows(n);
+        device.Conv2dBackward(h21_relu, _conv10_weight.Value, dh22_conv2d, dh21_relu, _conv10_weight.Grad, _conv10_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h20_conv2d = _h20_conv2d.Rows(n);
+        var dh20_conv2d = _dh20_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_conv2d, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h17_concat, _conv9_weight.Value, dh20_conv2d, dh17_concat, _conv9_weight.Grad, _conv9_bias.Grad, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 32, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h17_concat, _conv9_weight.Value, dh20_conv2d, dh17_concat, _conv9_weight.Grad, _conv9_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h18_conv2d = _h18_conv2d.Rows(n);
+        var h19_relu = _h19_relu.Rows(n);
+        var dh18_conv2d = _dh18_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h18_conv2d, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
 
+        // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h17_concat, _conv8_weight.Value, dh18_conv2d, dh17_concat, _conv8_weight.Grad, _conv8_bias.Grad, new global::Dsl.Conv2dGeometry(n, 80, 14, 14, 32, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h17_concat, _conv8_weight.Value, dh18_conv2d, dh17_concat, _conv8_weight.Grad, _conv8_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
-        device.CopyChannels(dh17_concat, 80, 0, dh5_relu, 16, 0, 16, n, 196, accumulate: false);
-        device.CopyChannels(dh17_concat, 80, 16, dh9_relu, 32, 0, 32, n, 196, accumulate: false);
-        device.CopyChannels(dh17_concat, 80, 48, dh13_relu, 16, 0, 16, n, 196, accumulate: false);
-        device.CopyChannels(dh17_concat, 80, 64, dh16_relu, 16, 0, 16, n, 196, accumulate: false);
+        // joins h5_relu, h9_relu, h13_relu, h16_relu
+        var dh5_relu = _dh5_relu.Rows(n);
+        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 0, dh5_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+        var dh9_relu = _dh9_relu.Rows(n);
+        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 16, dh9_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
+        var dh13_relu = _dh13_relu.Rows(n);
+        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 48, dh13_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+        var dh16_relu = _dh16_relu.Rows(n);
+        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 64, dh16_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
+        var h15_conv2d = _h15_conv2d.Rows(n);
+        var h16_relu = _h16_relu.Rows(n);
+        var dh15_conv2d = _dh15_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_conv2d, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h14_maxPool2d, _conv7_weight.Value, dh15_conv2d, dh14_maxPool2d, _conv7_weight.Grad, _conv7_bias.Grad, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1), accumulateDx: false);
+        var h14_maxPool2d = _h14_maxPool2d.Rows(n);
+        var dh14_maxPool2d = _dh14_maxPool2d.Rows(n);
+        device.Conv2dBackward(h14_maxPool2d, _conv7_weight.Value, dh15_conv2d, dh14_maxPool2d, _conv7_weight.Grad, _conv7_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
-        device.MaxPool2dBackward(dh14_maxPool2d, _argmax14.Rows(n), dh3_maxPool2d, new global::Dsl.Pool2dGeometry(n, 32, 14, 14, 3, 3, 1, 1, 1, 1), accumulate: false);
+        var dh3_maxPool2d = _dh3_maxPool2d.Rows(n);
+        device.MaxPool2dBackward(dh14_maxPool2d, _argmax14.Rows(n), dh3_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
+        var h12_conv2d = _h12_conv2d.Rows(n);
+        var h13_relu = _h13_relu.Rows(n);
+        var dh12_conv2d = _dh12_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h12_conv2d, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h11_relu, _conv6_weight.Value, dh12_conv2d, dh11_relu, _conv6_weight.Grad, _conv6_bias.Grad, new global::Dsl.Conv2dGeometry(n, 8, 14, 14, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        var h11_relu = _h11_relu.Rows(n);
+        var dh11_relu = _dh11_relu.Rows(n);
+        device.Conv2dBackward(h11_relu, _conv6_weight.Value, dh12_conv2d, dh11_relu, _conv6_weight.Grad, _conv6_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
+        var h10_conv2d = _h10_conv2d.Rows(n);
+        var dh10_conv2d = _dh10_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_conv2d, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
-        device.Conv2dBackward(h3_maxPool2d, _conv5_weight.Value, dh10_conv2d, dh3_maxPool2d, _conv5_weight.Grad, _conv5_bias.Grad, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 8, 1, 1), accumulateDx: true);
+        var h3_maxPool2d = _h3_maxPool2d.Rows(n);
+        device.Conv2dBackward(h3_maxPool2d, _conv5_weight.Value, dh10_conv2d, dh3_maxPool2d, _conv5_weight.Grad, _conv5_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h8_conv2d = _h8_conv2d.Rows(n);
+        var h9_relu = _h9_relu.Rows(n);
+        var dh8_conv2d = _dh8_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_conv2d, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h7_relu, _conv4_weight.Value, dh8_conv2d, dh7_relu, _conv4_weight.Grad, _conv4_bias.Grad, new global::Dsl.Conv2dGeometry(n, 16, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h7_relu = _h7_relu.Rows(n);
+        var dh7_relu = _dh7_relu.Rows(n);
+        device.Conv2dBackward(h7_relu, _conv4_weight.Value, dh8_conv2d, dh7_relu, _conv4_weight.Grad, _conv4_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
+        var h6_conv2d = _h6_conv2d.Rows(n);
+        var dh6_conv2d = _dh6_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_conv2d, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h3_maxPool2d, _conv3_weight.Value, dh6_conv2d, dh3_maxPool2d, _conv3_weight.Grad, _conv3_bias.Grad, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h3_maxPool2d, _conv3_weight.Value, dh6_conv2d, dh3_maxPool2d, _conv3_weight.Grad, _conv3_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
+        var h4_conv2d = _h4_conv2d.Rows(n);
+        var h5_relu = _h5_relu.Rows(n);
+        var dh4_conv2d = _dh4_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h4_conv2d, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
 
+        // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h3_maxPool2d, _conv2_weight.Value, dh4_conv2d, dh3_maxPool2d, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 16, 1, 1), accumulateDx: true);
+        device.Conv2dBackward(h3_maxPool2d, _conv2_weight.Value, dh4_conv2d, dh3_maxPool2d, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
-        device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, 32, 28, 28, 2, 2, 2, 2), accumulate: false);
+        var dh2_relu = _dh2_relu.Rows(n);
+        device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
+        var h1_conv2d = _h1_conv2d.Rows(n);
+        var h2_relu = _h2_relu.Rows(n);
+        var dh1_conv2d = _dh1_conv2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h1_conv2d, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h0_input = _input!;
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
+        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         InputGradient = dh0_input;
     }

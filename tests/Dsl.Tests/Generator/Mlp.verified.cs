@@ -31,7 +31,7 @@ public partial class Mlp : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc4_weight; // fc4.weight [10, 100]
     private readonly global::Dsl.Parameter _fc4_bias; // fc4.bias [10]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.ViewSlot _h1_flatten;
     private readonly global::Dsl.BufferSlot _dh1_flatten;
@@ -178,52 +178,50 @@ public partial class Mlp : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_flatten = _h1_flatten.Current;
-        var h2_linear = _h2_linear.Rows(n);
-        var h3_relu = _h3_relu.Rows(n);
-        var h4_linear = _h4_linear.Rows(n);
-        var h5_relu = _h5_relu.Rows(n);
-        var h6_linear = _h6_linear.Rows(n);
-        var h7_relu = _h7_relu.Rows(n);
-        var h8_linear = _h8_linear.Rows(n);
-        var h9_logSoftmax = output;
-        var dh9_logSoftmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        var dh2_linear = _dh2_linear.Rows(n);
-        var dh3_relu = _dh3_relu.Rows(n);
-        var dh4_linear = _dh4_linear.Rows(n);
-        var dh5_relu = _dh5_relu.Rows(n);
-        var dh6_linear = _dh6_linear.Rows(n);
-        var dh7_relu = _dh7_relu.Rows(n);
-        var dh8_linear = _dh8_linear.Rows(n);
 
         // [9] LogSoftmax  [N,10] -> [N,10]
+        var h9_logSoftmax = output;
+        var dh9_logSoftmax = gradOutput;
+        var dh8_linear = _dh8_linear.Rows(n);
         device.SoftmaxBackward(h9_logSoftmax, dh9_logSoftmax, dh8_linear, log: true, accumulate: false);
 
         // [8] fc4: Linear(10)  [N,100] -> [N,10]
+        var h7_relu = _h7_relu.Rows(n);
+        var dh7_relu = _dh7_relu.Rows(n);
         device.LinearBackward(h7_relu, _fc4_weight.Value, dh8_linear, dh7_relu, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: false);
 
         // [7] Relu  [N,100] -> [N,100]
+        var h6_linear = _h6_linear.Rows(n);
+        var dh6_linear = _dh6_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_linear, h7_relu, dh7_relu, dh6_linear, accumulate: false);
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
+        var h5_relu = _h5_relu.Rows(n);
+        var dh5_relu = _dh5_relu.Rows(n);
         device.LinearBackward(h5_relu, _fc3_weight.Value, dh6_linear, dh5_relu, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
 
         // [5] Relu  [N,128] -> [N,128]
+        var h4_linear = _h4_linear.Rows(n);
+        var dh4_linear = _dh4_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu, dh5_relu, dh4_linear, accumulate: false);
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
+        var h3_relu = _h3_relu.Rows(n);
+        var dh3_relu = _dh3_relu.Rows(n);
         device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, dh3_relu, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
 
         // [3] Relu  [N,256] -> [N,256]
+        var h2_linear = _h2_linear.Rows(n);
+        var dh2_linear = _dh2_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu, dh3_relu, dh2_linear, accumulate: false);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
+        var h1_flatten = _h1_flatten.Current;
+        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
         device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, dh1_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         if (dh1_flatten is not null && dh0_input is not null) device.PassGradient(dh1_flatten, dh0_input, accumulate: false);
 
         InputGradient = dh0_input;

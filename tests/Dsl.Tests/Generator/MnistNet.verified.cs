@@ -35,7 +35,7 @@ public partial class MnistNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc2_weight; // fc2.weight [10, 50]
     private readonly global::Dsl.Parameter _fc2_bias; // fc2.bias [10]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.BufferSlot _h1_conv2d;
     private readonly global::Dsl.BufferSlot _dh1_conv2d;
@@ -163,11 +163,11 @@ public partial class MnistNet : global::Dsl.Module
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
         var h1_conv2d = _h1_conv2d.Rows(n);
-        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 10, 5, 5));
+        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5));
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
         var h2_maxPool2d = _h2_maxPool2d.Rows(n);
-        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, 10, 24, 24, 2, 2, 2, 2));
+        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
         var h3_relu = _h3_relu.Rows(n);
@@ -175,7 +175,7 @@ public partial class MnistNet : global::Dsl.Module
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
         var h4_conv2d = _h4_conv2d.Rows(n);
-        device.Conv2d(h3_relu, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, 10, 12, 12, 20, 5, 5));
+        device.Conv2d(h3_relu, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5));
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
         var h5_dropout2d = _h5_dropout2d.Rows(n);
@@ -184,7 +184,7 @@ public partial class MnistNet : global::Dsl.Module
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
         var h6_maxPool2d = _h6_maxPool2d.Rows(n);
-        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, 20, 8, 8, 2, 2, 2, 2));
+        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
         var h7_relu = _h7_relu.Rows(n);
@@ -228,73 +228,69 @@ public partial class MnistNet : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_conv2d = _h1_conv2d.Rows(n);
-        var h2_maxPool2d = _h2_maxPool2d.Rows(n);
-        var h3_relu = _h3_relu.Rows(n);
-        var h4_conv2d = _h4_conv2d.Rows(n);
-        var h5_dropout2d = _h5_dropout2d.Rows(n);
-        var h6_maxPool2d = _h6_maxPool2d.Rows(n);
-        var h7_relu = _h7_relu.Rows(n);
-        var h8_flatten = _h8_flatten.Current;
-        var h9_linear = _h9_linear.Rows(n);
-        var h10_relu = _h10_relu.Rows(n);
-        var h11_dropout = _h11_dropout.Rows(n);
-        var h12_linear = _h12_linear.Rows(n);
-        var h13_logSoftmax = output;
-        var dh13_logSoftmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_conv2d = _dh1_conv2d.Rows(n);
-        var dh2_maxPool2d = _dh2_maxPool2d.Rows(n);
-        var dh3_relu = _dh3_relu.Rows(n);
-        var dh4_conv2d = _dh4_conv2d.Rows(n);
-        var dh5_dropout2d = _dh5_dropout2d.Rows(n);
-        var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
-        var dh7_relu = _dh7_relu.Rows(n);
-        var dh8_flatten = _dh8_flatten.Rows(n);
-        var dh9_linear = _dh9_linear.Rows(n);
-        var dh10_relu = _dh10_relu.Rows(n);
-        var dh11_dropout = _dh11_dropout.Rows(n);
-        var dh12_linear = _dh12_linear.Rows(n);
 
         // [13] LogSoftmax  [N,10] -> [N,10]
+        var h13_logSoftmax = output;
+        var dh13_logSoftmax = gradOutput;
+        var dh12_linear = _dh12_linear.Rows(n);
         device.SoftmaxBackward(h13_logSoftmax, dh13_logSoftmax, dh12_linear, log: true, accumulate: false);
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
+        var h11_dropout = _h11_dropout.Rows(n);
+        var dh11_dropout = _dh11_dropout.Rows(n);
         device.LinearBackward(h11_dropout, _fc2_weight.Value, dh12_linear, dh11_dropout, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
 
         // [11] Dropout(0.5)  [N,50] -> [N,50]
+        var dh10_relu = _dh10_relu.Rows(n);
         device.DropoutBackward(dh11_dropout, _trainingForward ? _mask11.Rows(n) : null, dh10_relu, accumulate: false);
 
         // [10] Relu  [N,50] -> [N,50]
+        var h9_linear = _h9_linear.Rows(n);
+        var h10_relu = _h10_relu.Rows(n);
+        var dh9_linear = _dh9_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_linear, h10_relu, dh10_relu, dh9_linear, accumulate: false);
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
+        var h8_flatten = _h8_flatten.Current;
+        var dh8_flatten = _dh8_flatten.Rows(n);
         device.LinearBackward(h8_flatten, _fc1_weight.Value, dh9_linear, dh8_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
+        var dh7_relu = _dh7_relu.Rows(n);
         device.PassGradient(dh8_flatten, dh7_relu, accumulate: false);
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
+        var h6_maxPool2d = _h6_maxPool2d.Rows(n);
+        var h7_relu = _h7_relu.Rows(n);
+        var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_maxPool2d, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
-        device.MaxPool2dBackward(dh6_maxPool2d, _argmax6.Rows(n), dh5_dropout2d, new global::Dsl.Pool2dGeometry(n, 20, 8, 8, 2, 2, 2, 2), accumulate: false);
+        var dh5_dropout2d = _dh5_dropout2d.Rows(n);
+        device.MaxPool2dBackward(dh6_maxPool2d, _argmax6.Rows(n), dh5_dropout2d, new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
+        var dh4_conv2d = _dh4_conv2d.Rows(n);
         device.DropoutBackward(dh5_dropout2d, _trainingForward ? _mask5.Rows(n) : null, dh4_conv2d, accumulate: false);
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
-        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, 10, 12, 12, 20, 5, 5), accumulateDx: false);
+        var h3_relu = _h3_relu.Rows(n);
+        var dh3_relu = _dh3_relu.Rows(n);
+        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5), accumulateDx: false);
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
+        var h2_maxPool2d = _h2_maxPool2d.Rows(n);
+        var dh2_maxPool2d = _dh2_maxPool2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_maxPool2d, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
-        device.MaxPool2dBackward(dh2_maxPool2d, _argmax2.Rows(n), dh1_conv2d, new global::Dsl.Pool2dGeometry(n, 10, 24, 24, 2, 2, 2, 2), accumulate: false);
+        var dh1_conv2d = _dh1_conv2d.Rows(n);
+        device.MaxPool2dBackward(dh2_maxPool2d, _argmax2.Rows(n), dh1_conv2d, new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 10, 5, 5), accumulateDx: false);
+        var h0_input = _input!;
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
+        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5), accumulateDx: false);
 
         InputGradient = dh0_input;
     }

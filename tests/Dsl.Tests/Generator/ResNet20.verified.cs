@@ -153,27 +153,36 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_weight; // fc1.weight [10, 64]
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [10]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.BufferSlot _h1_conv2d;
     private readonly global::Dsl.BufferSlot _dh1_conv2d;
     private readonly global::Dsl.BufferSlot _h2_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh2_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean2, _saveInvStd2;
+    private readonly global::Dsl.Tensor _saveMean2;
+    private readonly global::Dsl.Tensor _saveInvStd2;
+    private readonly global::Dsl.Tensor _bn1_running_mean;
+    private readonly global::Dsl.Tensor _bn1_running_var;
     private readonly global::Dsl.BufferSlot _h3_relu;
     private readonly global::Dsl.BufferSlot _dh3_relu;
     private readonly global::Dsl.BufferSlot _h4_conv2d;
     private readonly global::Dsl.BufferSlot _dh4_conv2d;
     private readonly global::Dsl.BufferSlot _h5_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh5_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean5, _saveInvStd5;
+    private readonly global::Dsl.Tensor _saveMean5;
+    private readonly global::Dsl.Tensor _saveInvStd5;
+    private readonly global::Dsl.Tensor _bn2_running_mean;
+    private readonly global::Dsl.Tensor _bn2_running_var;
     private readonly global::Dsl.BufferSlot _h6_relu;
     private readonly global::Dsl.BufferSlot _dh6_relu;
     private readonly global::Dsl.BufferSlot _h7_conv2d;
     private readonly global::Dsl.BufferSlot _dh7_conv2d;
     private readonly global::Dsl.BufferSlot _h8_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh8_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean8, _saveInvStd8;
+    private readonly global::Dsl.Tensor _saveMean8;
+    private readonly global::Dsl.Tensor _saveInvStd8;
+    private readonly global::Dsl.Tensor _bn3_running_mean;
+    private readonly global::Dsl.Tensor _bn3_running_var;
     private readonly global::Dsl.BufferSlot _h9_add;
     private readonly global::Dsl.BufferSlot _dh9_add;
     private readonly global::Dsl.BufferSlot _h10_relu;
@@ -182,14 +191,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh11_conv2d;
     private readonly global::Dsl.BufferSlot _h12_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh12_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean12, _saveInvStd12;
+    private readonly global::Dsl.Tensor _saveMean12;
+    private readonly global::Dsl.Tensor _saveInvStd12;
+    private readonly global::Dsl.Tensor _bn4_running_mean;
+    private readonly global::Dsl.Tensor _bn4_running_var;
     private readonly global::Dsl.BufferSlot _h13_relu;
     private readonly global::Dsl.BufferSlot _dh13_relu;
     private readonly global::Dsl.BufferSlot _h14_conv2d;
     private readonly global::Dsl.BufferSlot _dh14_conv2d;
     private readonly global::Dsl.BufferSlot _h15_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh15_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean15, _saveInvStd15;
+    private readonly global::Dsl.Tensor _saveMean15;
+    private readonly global::Dsl.Tensor _saveInvStd15;
+    private readonly global::Dsl.Tensor _bn5_running_mean;
+    private readonly global::Dsl.Tensor _bn5_running_var;
     private readonly global::Dsl.BufferSlot _h16_add;
     private readonly global::Dsl.BufferSlot _dh16_add;
     private readonly global::Dsl.BufferSlot _h17_relu;
@@ -198,14 +213,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh18_conv2d;
     private readonly global::Dsl.BufferSlot _h19_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh19_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean19, _saveInvStd19;
+    private readonly global::Dsl.Tensor _saveMean19;
+    private readonly global::Dsl.Tensor _saveInvStd19;
+    private readonly global::Dsl.Tensor _bn6_running_mean;
+    private readonly global::Dsl.Tensor _bn6_running_var;
     private readonly global::Dsl.BufferSlot _h20_relu;
     private readonly global::Dsl.BufferSlot _dh20_relu;
     private readonly global::Dsl.BufferSlot _h21_conv2d;
     private readonly global::Dsl.BufferSlot _dh21_conv2d;
     private readonly global::Dsl.BufferSlot _h22_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh22_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean22, _saveInvStd22;
+    private readonly global::Dsl.Tensor _saveMean22;
+    private readonly global::Dsl.Tensor _saveInvStd22;
+    private readonly global::Dsl.Tensor _bn7_running_mean;
+    private readonly global::Dsl.Tensor _bn7_running_var;
     private readonly global::Dsl.BufferSlot _h23_add;
     private readonly global::Dsl.BufferSlot _dh23_add;
     private readonly global::Dsl.BufferSlot _h24_relu;
@@ -214,19 +235,28 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh25_conv2d;
     private readonly global::Dsl.BufferSlot _h26_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh26_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean26, _saveInvStd26;
+    private readonly global::Dsl.Tensor _saveMean26;
+    private readonly global::Dsl.Tensor _saveInvStd26;
+    private readonly global::Dsl.Tensor _bn8_running_mean;
+    private readonly global::Dsl.Tensor _bn8_running_var;
     private readonly global::Dsl.BufferSlot _h27_relu;
     private readonly global::Dsl.BufferSlot _dh27_relu;
     private readonly global::Dsl.BufferSlot _h28_conv2d;
     private readonly global::Dsl.BufferSlot _dh28_conv2d;
     private readonly global::Dsl.BufferSlot _h29_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh29_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean29, _saveInvStd29;
+    private readonly global::Dsl.Tensor _saveMean29;
+    private readonly global::Dsl.Tensor _saveInvStd29;
+    private readonly global::Dsl.Tensor _bn9_running_mean;
+    private readonly global::Dsl.Tensor _bn9_running_var;
     private readonly global::Dsl.BufferSlot _h30_conv2d;
     private readonly global::Dsl.BufferSlot _dh30_conv2d;
     private readonly global::Dsl.BufferSlot _h31_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh31_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean31, _saveInvStd31;
+    private readonly global::Dsl.Tensor _saveMean31;
+    private readonly global::Dsl.Tensor _saveInvStd31;
+    private readonly global::Dsl.Tensor _bn10_running_mean;
+    private readonly global::Dsl.Tensor _bn10_running_var;
     private readonly global::Dsl.BufferSlot _h32_add;
     private readonly global::Dsl.BufferSlot _dh32_add;
     private readonly global::Dsl.BufferSlot _h33_relu;
@@ -235,14 +265,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh34_conv2d;
     private readonly global::Dsl.BufferSlot _h35_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh35_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean35, _saveInvStd35;
+    private readonly global::Dsl.Tensor _saveMean35;
+    private readonly global::Dsl.Tensor _saveInvStd35;
+    private readonly global::Dsl.Tensor _bn11_running_mean;
+    private readonly global::Dsl.Tensor _bn11_running_var;
     private readonly global::Dsl.BufferSlot _h36_relu;
     private readonly global::Dsl.BufferSlot _dh36_relu;
     private readonly global::Dsl.BufferSlot _h37_conv2d;
     private readonly global::Dsl.BufferSlot _dh37_conv2d;
     private readonly global::Dsl.BufferSlot _h38_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh38_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean38, _saveInvStd38;
+    private readonly global::Dsl.Tensor _saveMean38;
+    private readonly global::Dsl.Tensor _saveInvStd38;
+    private readonly global::Dsl.Tensor _bn12_running_mean;
+    private readonly global::Dsl.Tensor _bn12_running_var;
     private readonly global::Dsl.BufferSlot _h39_add;
     private readonly global::Dsl.BufferSlot _dh39_add;
     private readonly global::Dsl.BufferSlot _h40_relu;
@@ -251,14 +287,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh41_conv2d;
     private readonly global::Dsl.BufferSlot _h42_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh42_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean42, _saveInvStd42;
+    private readonly global::Dsl.Tensor _saveMean42;
+    private readonly global::Dsl.Tensor _saveInvStd42;
+    private readonly global::Dsl.Tensor _bn13_running_mean;
+    private readonly global::Dsl.Tensor _bn13_running_var;
     private readonly global::Dsl.BufferSlot _h43_relu;
     private readonly global::Dsl.BufferSlot _dh43_relu;
     private readonly global::Dsl.BufferSlot _h44_conv2d;
     private readonly global::Dsl.BufferSlot _dh44_conv2d;
     private readonly global::Dsl.BufferSlot _h45_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh45_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean45, _saveInvStd45;
+    private readonly global::Dsl.Tensor _saveMean45;
+    private readonly global::Dsl.Tensor _saveInvStd45;
+    private readonly global::Dsl.Tensor _bn14_running_mean;
+    private readonly global::Dsl.Tensor _bn14_running_var;
     private readonly global::Dsl.BufferSlot _h46_add;
     private readonly global::Dsl.BufferSlot _dh46_add;
     private readonly global::Dsl.BufferSlot _h47_relu;
@@ -267,19 +309,28 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh48_conv2d;
     private readonly global::Dsl.BufferSlot _h49_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh49_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean49, _saveInvStd49;
+    private readonly global::Dsl.Tensor _saveMean49;
+    private readonly global::Dsl.Tensor _saveInvStd49;
+    private readonly global::Dsl.Tensor _bn15_running_mean;
+    private readonly global::Dsl.Tensor _bn15_running_var;
     private readonly global::Dsl.BufferSlot _h50_relu;
     private readonly global::Dsl.BufferSlot _dh50_relu;
     private readonly global::Dsl.BufferSlot _h51_conv2d;
     private readonly global::Dsl.BufferSlot _dh51_conv2d;
     private readonly global::Dsl.BufferSlot _h52_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh52_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean52, _saveInvStd52;
+    private readonly global::Dsl.Tensor _saveMean52;
+    private readonly global::Dsl.Tensor _saveInvStd52;
+    private readonly global::Dsl.Tensor _bn16_running_mean;
+    private readonly global::Dsl.Tensor _bn16_running_var;
     private readonly global::Dsl.BufferSlot _h53_conv2d;
     private readonly global::Dsl.BufferSlot _dh53_conv2d;
     private readonly global::Dsl.BufferSlot _h54_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh54_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean54, _saveInvStd54;
+    private readonly global::Dsl.Tensor _saveMean54;
+    private readonly global::Dsl.Tensor _saveInvStd54;
+    private readonly global::Dsl.Tensor _bn17_running_mean;
+    private readonly global::Dsl.Tensor _bn17_running_var;
     private readonly global::Dsl.BufferSlot _h55_add;
     private readonly global::Dsl.BufferSlot _dh55_add;
     private readonly global::Dsl.BufferSlot _h56_relu;
@@ -288,14 +339,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh57_conv2d;
     private readonly global::Dsl.BufferSlot _h58_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh58_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean58, _saveInvStd58;
+    private readonly global::Dsl.Tensor _saveMean58;
+    private readonly global::Dsl.Tensor _saveInvStd58;
+    private readonly global::Dsl.Tensor _bn18_running_mean;
+    private readonly global::Dsl.Tensor _bn18_running_var;
     private readonly global::Dsl.BufferSlot _h59_relu;
     private readonly global::Dsl.BufferSlot _dh59_relu;
     private readonly global::Dsl.BufferSlot _h60_conv2d;
     private readonly global::Dsl.BufferSlot _dh60_conv2d;
     private readonly global::Dsl.BufferSlot _h61_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh61_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean61, _saveInvStd61;
+    private readonly global::Dsl.Tensor _saveMean61;
+    private readonly global::Dsl.Tensor _saveInvStd61;
+    private readonly global::Dsl.Tensor _bn19_running_mean;
+    private readonly global::Dsl.Tensor _bn19_running_var;
     private readonly global::Dsl.BufferSlot _h62_add;
     private readonly global::Dsl.BufferSlot _dh62_add;
     private readonly global::Dsl.BufferSlot _h63_relu;
@@ -304,14 +361,20 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _dh64_conv2d;
     private readonly global::Dsl.BufferSlot _h65_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh65_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean65, _saveInvStd65;
+    private readonly global::Dsl.Tensor _saveMean65;
+    private readonly global::Dsl.Tensor _saveInvStd65;
+    private readonly global::Dsl.Tensor _bn20_running_mean;
+    private readonly global::Dsl.Tensor _bn20_running_var;
     private readonly global::Dsl.BufferSlot _h66_relu;
     private readonly global::Dsl.BufferSlot _dh66_relu;
     private readonly global::Dsl.BufferSlot _h67_conv2d;
     private readonly global::Dsl.BufferSlot _dh67_conv2d;
     private readonly global::Dsl.BufferSlot _h68_batchNorm2d;
     private readonly global::Dsl.BufferSlot _dh68_batchNorm2d;
-    private readonly global::Dsl.Tensor _saveMean68, _saveInvStd68;
+    private readonly global::Dsl.Tensor _saveMean68;
+    private readonly global::Dsl.Tensor _saveInvStd68;
+    private readonly global::Dsl.Tensor _bn21_running_mean;
+    private readonly global::Dsl.Tensor _bn21_running_var;
     private readonly global::Dsl.BufferSlot _h69_add;
     private readonly global::Dsl.BufferSlot _dh69_add;
     private readonly global::Dsl.BufferSlot _h70_relu;
@@ -323,27 +386,6 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _h73_linear;
     private readonly global::Dsl.BufferSlot _dh73_linear;
     private readonly global::Dsl.BufferSlot _h74_logSoftmax;
-    private readonly global::Dsl.Tensor _bn1_running_mean, _bn1_running_var;
-    private readonly global::Dsl.Tensor _bn2_running_mean, _bn2_running_var;
-    private readonly global::Dsl.Tensor _bn3_running_mean, _bn3_running_var;
-    private readonly global::Dsl.Tensor _bn4_running_mean, _bn4_running_var;
-    private readonly global::Dsl.Tensor _bn5_running_mean, _bn5_running_var;
-    private readonly global::Dsl.Tensor _bn6_running_mean, _bn6_running_var;
-    private readonly global::Dsl.Tensor _bn7_running_mean, _bn7_running_var;
-    private readonly global::Dsl.Tensor _bn8_running_mean, _bn8_running_var;
-    private readonly global::Dsl.Tensor _bn9_running_mean, _bn9_running_var;
-    private readonly global::Dsl.Tensor _bn10_running_mean, _bn10_running_var;
-    private readonly global::Dsl.Tensor _bn11_running_mean, _bn11_running_var;
-    private readonly global::Dsl.Tensor _bn12_running_mean, _bn12_running_var;
-    private readonly global::Dsl.Tensor _bn13_running_mean, _bn13_running_var;
-    private readonly global::Dsl.Tensor _bn14_running_mean, _bn14_running_var;
-    private readonly global::Dsl.Tensor _bn15_running_mean, _bn15_running_var;
-    private readonly global::Dsl.Tensor _bn16_running_mean, _bn16_running_var;
-    private readonly global::Dsl.Tensor _bn17_running_mean, _bn17_running_var;
-    private readonly global::Dsl.Tensor _bn18_running_mean, _bn18_running_var;
-    private readonly global::Dsl.Tensor _bn19_running_mean, _bn19_running_var;
-    private readonly global::Dsl.Tensor _bn20_running_mean, _bn20_running_var;
-    private readonly global::Dsl.Tensor _bn21_running_mean, _bn21_running_var;
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -427,6 +469,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh2_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h3_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh3_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h4_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -435,6 +479,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh5_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd5 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h6_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh6_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h7_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -443,6 +489,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh8_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd8 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h9_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh9_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h10_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -453,6 +501,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh12_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd12 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn4_running_mean = AddBuffer("bn4.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn4_running_var = AddBuffer("bn4.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h13_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh13_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h14_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -461,6 +511,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh15_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd15 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h16_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh16_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h17_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -471,6 +523,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh19_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd19 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn6_running_mean = AddBuffer("bn6.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn6_running_var = AddBuffer("bn6.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h20_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh20_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h21_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -479,6 +533,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh22_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _saveMean22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd22 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
+        _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _h23_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _dh23_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
         _h24_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
@@ -489,6 +545,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh26_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd26 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn8_running_mean = AddBuffer("bn8.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn8_running_var = AddBuffer("bn8.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h27_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh27_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h28_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -497,12 +555,16 @@ public partial class ResNet20 : global::Dsl.Module
         _dh29_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd29 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn9_running_mean = AddBuffer("bn9.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h30_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh30_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h31_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh31_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd31 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h32_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh32_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h33_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -513,6 +575,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh35_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd35 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn11_running_mean = AddBuffer("bn11.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn11_running_var = AddBuffer("bn11.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h36_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh36_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h37_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -521,6 +585,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh38_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd38 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h39_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh39_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h40_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -531,6 +597,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh42_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd42 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn13_running_mean = AddBuffer("bn13.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn13_running_var = AddBuffer("bn13.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h43_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh43_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h44_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -539,6 +607,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh45_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _saveMean45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd45 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
+        _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h46_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _dh46_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
         _h47_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
@@ -549,6 +619,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh49_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd49 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn15_running_mean = AddBuffer("bn15.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn15_running_var = AddBuffer("bn15.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h50_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh50_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h51_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -557,12 +629,16 @@ public partial class ResNet20 : global::Dsl.Module
         _dh52_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd52 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn16_running_mean = AddBuffer("bn16.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h53_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh53_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h54_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh54_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd54 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h55_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh55_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h56_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -573,6 +649,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh58_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd58 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn18_running_mean = AddBuffer("bn18.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn18_running_var = AddBuffer("bn18.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h59_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh59_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h60_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -581,6 +659,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh61_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd61 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h62_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh62_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h63_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -591,6 +671,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh65_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd65 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn20_running_mean = AddBuffer("bn20.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn20_running_var = AddBuffer("bn20.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h66_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh66_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h67_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -599,6 +681,8 @@ public partial class ResNet20 : global::Dsl.Module
         _dh68_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _saveMean68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd68 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
+        _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h69_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _dh69_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
         _h70_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
@@ -610,48 +694,6 @@ public partial class ResNet20 : global::Dsl.Module
         _h73_linear = new global::Dsl.BufferSlot(device, 10);
         _dh73_linear = new global::Dsl.BufferSlot(device, 10);
         _h74_logSoftmax = new global::Dsl.BufferSlot(device, 10);
-        _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn4_running_mean = AddBuffer("bn4.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn4_running_var = AddBuffer("bn4.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn6_running_mean = AddBuffer("bn6.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn6_running_var = AddBuffer("bn6.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
-        _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _bn8_running_mean = AddBuffer("bn8.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn8_running_var = AddBuffer("bn8.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn9_running_mean = AddBuffer("bn9.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn11_running_mean = AddBuffer("bn11.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn11_running_var = AddBuffer("bn11.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn13_running_mean = AddBuffer("bn13.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn13_running_var = AddBuffer("bn13.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
-        _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _bn15_running_mean = AddBuffer("bn15.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn15_running_var = AddBuffer("bn15.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn16_running_mean = AddBuffer("bn16.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn18_running_mean = AddBuffer("bn18.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn18_running_var = AddBuffer("bn18.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn20_running_mean = AddBuffer("bn20.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn20_running_var = AddBuffer("bn20.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
-        _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
     }
 
     /// <inheritdoc/>
@@ -759,39 +801,45 @@ public partial class ResNet20 : global::Dsl.Module
         _input = input;
         var h0_input = input;
 
+        // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
         var h1_conv2d = _h1_conv2d.Rows(n);
-        device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
-        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var h3_relu = _h3_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h4_conv2d = _h4_conv2d.Rows(n);
-        device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
-        device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var h6_relu = _h6_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h7_conv2d = _h7_conv2d.Rows(n);
-        device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h8_batchNorm2d = _h8_batchNorm2d.Rows(n);
-        device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h8_batchNorm2d + h3_relu
         var h9_add = _h9_add.Rows(n);
         device.Add(h8_batchNorm2d, h3_relu, h9_add);
 
@@ -799,27 +847,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h10_relu = _h10_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h11_conv2d = _h11_conv2d.Rows(n);
-        device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
-        device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var h13_relu = _h13_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h14_conv2d = _h14_conv2d.Rows(n);
-        device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h15_batchNorm2d = _h15_batchNorm2d.Rows(n);
-        device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h15_batchNorm2d + h10_relu
         var h16_add = _h16_add.Rows(n);
         device.Add(h15_batchNorm2d, h10_relu, h16_add);
 
@@ -827,27 +880,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h17_relu = _h17_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h18_conv2d = _h18_conv2d.Rows(n);
-        device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
-        device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var h20_relu = _h20_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h21_conv2d = _h21_conv2d.Rows(n);
-        device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h22_batchNorm2d = _h22_batchNorm2d.Rows(n);
-        device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, 16, 784, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h22_batchNorm2d + h17_relu
         var h23_add = _h23_add.Rows(n);
         device.Add(h22_batchNorm2d, h17_relu, h23_add);
 
@@ -855,35 +913,41 @@ public partial class ResNet20 : global::Dsl.Module
         var h24_relu = _h24_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu);
 
+        // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h25_conv2d = _h25_conv2d.Rows(n);
-        device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 32, 3, 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
-        device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var h27_relu = _h27_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu);
 
+        // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h28_conv2d = _h28_conv2d.Rows(n);
-        device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h29_batchNorm2d = _h29_batchNorm2d.Rows(n);
-        device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h30_conv2d = _h30_conv2d.Rows(n);
-        device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 32, 1, 1, StrideH: 2, StrideW: 2));
+        device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h31_batchNorm2d = _h31_batchNorm2d.Rows(n);
-        device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h29_batchNorm2d + h31_batchNorm2d
         var h32_add = _h32_add.Rows(n);
         device.Add(h29_batchNorm2d, h31_batchNorm2d, h32_add);
 
@@ -891,27 +955,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h33_relu = _h33_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h34_conv2d = _h34_conv2d.Rows(n);
-        device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
-        device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var h36_relu = _h36_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h37_conv2d = _h37_conv2d.Rows(n);
-        device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h38_batchNorm2d = _h38_batchNorm2d.Rows(n);
-        device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h38_batchNorm2d + h33_relu
         var h39_add = _h39_add.Rows(n);
         device.Add(h38_batchNorm2d, h33_relu, h39_add);
 
@@ -919,27 +988,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h40_relu = _h40_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h41_conv2d = _h41_conv2d.Rows(n);
-        device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
-        device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var h43_relu = _h43_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h44_conv2d = _h44_conv2d.Rows(n);
-        device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h45_batchNorm2d = _h45_batchNorm2d.Rows(n);
-        device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, 32, 196, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h45_batchNorm2d + h40_relu
         var h46_add = _h46_add.Rows(n);
         device.Add(h45_batchNorm2d, h40_relu, h46_add);
 
@@ -947,35 +1021,41 @@ public partial class ResNet20 : global::Dsl.Module
         var h47_relu = _h47_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu);
 
+        // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h48_conv2d = _h48_conv2d.Rows(n);
-        device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 64, 3, 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
-        device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var h50_relu = _h50_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu);
 
+        // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h51_conv2d = _h51_conv2d.Rows(n);
-        device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h52_batchNorm2d = _h52_batchNorm2d.Rows(n);
-        device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h53_conv2d = _h53_conv2d.Rows(n);
-        device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 64, 1, 1, StrideH: 2, StrideW: 2));
+        device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h54_batchNorm2d = _h54_batchNorm2d.Rows(n);
-        device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h52_batchNorm2d + h54_batchNorm2d
         var h55_add = _h55_add.Rows(n);
         device.Add(h52_batchNorm2d, h54_batchNorm2d, h55_add);
 
@@ -983,27 +1063,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h56_relu = _h56_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h57_conv2d = _h57_conv2d.Rows(n);
-        device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
-        device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var h59_relu = _h59_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h60_conv2d = _h60_conv2d.Rows(n);
-        device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h61_batchNorm2d = _h61_batchNorm2d.Rows(n);
-        device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h61_batchNorm2d + h56_relu
         var h62_add = _h62_add.Rows(n);
         device.Add(h61_batchNorm2d, h56_relu, h62_add);
 
@@ -1011,27 +1096,32 @@ public partial class ResNet20 : global::Dsl.Module
         var h63_relu = _h63_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h64_conv2d = _h64_conv2d.Rows(n);
-        device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
-        device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var h66_relu = _h66_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h67_conv2d = _h67_conv2d.Rows(n);
-        device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h68_batchNorm2d = _h68_batchNorm2d.Rows(n);
-        device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, 64, 49, _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
 
+        // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h68_batchNorm2d + h63_relu
         var h69_add = _h69_add.Rows(n);
         device.Add(h68_batchNorm2d, h63_relu, h69_add);
 
@@ -1041,7 +1131,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n);
-        device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, 64, 7, 7, 1, 1);
+        device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
@@ -1068,387 +1158,422 @@ public partial class ResNet20 : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_conv2d = _h1_conv2d.Rows(n);
-        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
-        var h3_relu = _h3_relu.Rows(n);
-        var h4_conv2d = _h4_conv2d.Rows(n);
-        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
-        var h6_relu = _h6_relu.Rows(n);
-        var h7_conv2d = _h7_conv2d.Rows(n);
-        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n);
-        var h9_add = _h9_add.Rows(n);
-        var h10_relu = _h10_relu.Rows(n);
-        var h11_conv2d = _h11_conv2d.Rows(n);
-        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
-        var h13_relu = _h13_relu.Rows(n);
-        var h14_conv2d = _h14_conv2d.Rows(n);
-        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n);
-        var h16_add = _h16_add.Rows(n);
-        var h17_relu = _h17_relu.Rows(n);
-        var h18_conv2d = _h18_conv2d.Rows(n);
-        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
-        var h20_relu = _h20_relu.Rows(n);
-        var h21_conv2d = _h21_conv2d.Rows(n);
-        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n);
-        var h23_add = _h23_add.Rows(n);
-        var h24_relu = _h24_relu.Rows(n);
-        var h25_conv2d = _h25_conv2d.Rows(n);
-        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
-        var h27_relu = _h27_relu.Rows(n);
-        var h28_conv2d = _h28_conv2d.Rows(n);
-        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n);
-        var h30_conv2d = _h30_conv2d.Rows(n);
-        var h31_batchNorm2d = _h31_batchNorm2d.Rows(n);
-        var h32_add = _h32_add.Rows(n);
-        var h33_relu = _h33_relu.Rows(n);
-        var h34_conv2d = _h34_conv2d.Rows(n);
-        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
-        var h36_relu = _h36_relu.Rows(n);
-        var h37_conv2d = _h37_conv2d.Rows(n);
-        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n);
-        var h39_add = _h39_add.Rows(n);
-        var h40_relu = _h40_relu.Rows(n);
-        var h41_conv2d = _h41_conv2d.Rows(n);
-        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
-        var h43_relu = _h43_relu.Rows(n);
-        var h44_conv2d = _h44_conv2d.Rows(n);
-        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n);
-        var h46_add = _h46_add.Rows(n);
-        var h47_relu = _h47_relu.Rows(n);
-        var h48_conv2d = _h48_conv2d.Rows(n);
-        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
-        var h50_relu = _h50_relu.Rows(n);
-        var h51_conv2d = _h51_conv2d.Rows(n);
-        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n);
-        var h53_conv2d = _h53_conv2d.Rows(n);
-        var h54_batchNorm2d = _h54_batchNorm2d.Rows(n);
-        var h55_add = _h55_add.Rows(n);
-        var h56_relu = _h56_relu.Rows(n);
-        var h57_conv2d = _h57_conv2d.Rows(n);
-        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
-        var h59_relu = _h59_relu.Rows(n);
-        var h60_conv2d = _h60_conv2d.Rows(n);
-        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n);
-        var h62_add = _h62_add.Rows(n);
-        var h63_relu = _h63_relu.Rows(n);
-        var h64_conv2d = _h64_conv2d.Rows(n);
-        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
-        var h66_relu = _h66_relu.Rows(n);
-        var h67_conv2d = _h67_conv2d.Rows(n);
-        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n);
-        var h69_add = _h69_add.Rows(n);
-        var h70_relu = _h70_relu.Rows(n);
-        var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n);
-        var h72_flatten = _h72_flatten.Current;
-        var h73_linear = _h73_linear.Rows(n);
-        var h74_logSoftmax = output;
-        var dh74_logSoftmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_conv2d = _dh1_conv2d.Rows(n);
-        var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
-        var dh3_relu = _dh3_relu.Rows(n);
-        var dh4_conv2d = _dh4_conv2d.Rows(n);
-        var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
-        var dh6_relu = _dh6_relu.Rows(n);
-        var dh7_conv2d = _dh7_conv2d.Rows(n);
-        var dh8_batchNorm2d = _dh8_batchNorm2d.Rows(n);
-        var dh9_add = _dh9_add.Rows(n);
-        var dh10_relu = _dh10_relu.Rows(n);
-        var dh11_conv2d = _dh11_conv2d.Rows(n);
-        var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
-        var dh13_relu = _dh13_relu.Rows(n);
-        var dh14_conv2d = _dh14_conv2d.Rows(n);
-        var dh15_batchNorm2d = _dh15_batchNorm2d.Rows(n);
-        var dh16_add = _dh16_add.Rows(n);
-        var dh17_relu = _dh17_relu.Rows(n);
-        var dh18_conv2d = _dh18_conv2d.Rows(n);
-        var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
-        var dh20_relu = _dh20_relu.Rows(n);
-        var dh21_conv2d = _dh21_conv2d.Rows(n);
-        var dh22_batchNorm2d = _dh22_batchNorm2d.Rows(n);
-        var dh23_add = _dh23_add.Rows(n);
-        var dh24_relu = _dh24_relu.Rows(n);
-        var dh25_conv2d = _dh25_conv2d.Rows(n);
-        var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
-        var dh27_relu = _dh27_relu.Rows(n);
-        var dh28_conv2d = _dh28_conv2d.Rows(n);
-        var dh29_batchNorm2d = _dh29_batchNorm2d.Rows(n);
-        var dh30_conv2d = _dh30_conv2d.Rows(n);
-        var dh31_batchNorm2d = _dh31_batchNorm2d.Rows(n);
-        var dh32_add = _dh32_add.Rows(n);
-        var dh33_relu = _dh33_relu.Rows(n);
-        var dh34_conv2d = _dh34_conv2d.Rows(n);
-        var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
-        var dh36_relu = _dh36_relu.Rows(n);
-        var dh37_conv2d = _dh37_conv2d.Rows(n);
-        var dh38_batchNorm2d = _dh38_batchNorm2d.Rows(n);
-        var dh39_add = _dh39_add.Rows(n);
-        var dh40_relu = _dh40_relu.Rows(n);
-        var dh41_conv2d = _dh41_conv2d.Rows(n);
-        var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
-        var dh43_relu = _dh43_relu.Rows(n);
-        var dh44_conv2d = _dh44_conv2d.Rows(n);
-        var dh45_batchNorm2d = _dh45_batchNorm2d.Rows(n);
-        var dh46_add = _dh46_add.Rows(n);
-        var dh47_relu = _dh47_relu.Rows(n);
-        var dh48_conv2d = _dh48_conv2d.Rows(n);
-        var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
-        var dh50_relu = _dh50_relu.Rows(n);
-        var dh51_conv2d = _dh51_conv2d.Rows(n);
-        var dh52_batchNorm2d = _dh52_batchNorm2d.Rows(n);
-        var dh53_conv2d = _dh53_conv2d.Rows(n);
-        var dh54_batchNorm2d = _dh54_batchNorm2d.Rows(n);
-        var dh55_add = _dh55_add.Rows(n);
-        var dh56_relu = _dh56_relu.Rows(n);
-        var dh57_conv2d = _dh57_conv2d.Rows(n);
-        var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
-        var dh59_relu = _dh59_relu.Rows(n);
-        var dh60_conv2d = _dh60_conv2d.Rows(n);
-        var dh61_batchNorm2d = _dh61_batchNorm2d.Rows(n);
-        var dh62_add = _dh62_add.Rows(n);
-        var dh63_relu = _dh63_relu.Rows(n);
-        var dh64_conv2d = _dh64_conv2d.Rows(n);
-        var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
-        var dh66_relu = _dh66_relu.Rows(n);
-        var dh67_conv2d = _dh67_conv2d.Rows(n);
-        var dh68_batchNorm2d = _dh68_batchNorm2d.Rows(n);
-        var dh69_add = _dh69_add.Rows(n);
-        var dh70_relu = _dh70_relu.Rows(n);
-        var dh71_globalAvgPool2d = _dh71_globalAvgPool2d.Rows(n);
-        var dh72_flatten = _dh72_flatten.Rows(n);
-        var dh73_linear = _dh73_linear.Rows(n);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
+        var h74_logSoftmax = output;
+        var dh74_logSoftmax = gradOutput;
+        var dh73_linear = _dh73_linear.Rows(n);
         device.SoftmaxBackward(h74_logSoftmax, dh74_logSoftmax, dh73_linear, log: true, accumulate: false);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
+        var h72_flatten = _h72_flatten.Current;
+        var dh72_flatten = _dh72_flatten.Rows(n);
         device.LinearBackward(h72_flatten, _fc1_weight.Value, dh73_linear, dh72_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
+        var dh71_globalAvgPool2d = _dh71_globalAvgPool2d.Rows(n);
         device.PassGradient(dh72_flatten, dh71_globalAvgPool2d, accumulate: false);
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
-        device.AdaptiveAvgPool2dBackward(dh71_globalAvgPool2d, dh70_relu, n, 64, 7, 7, 1, 1, accumulate: false);
+        var dh70_relu = _dh70_relu.Rows(n);
+        device.AdaptiveAvgPool2dBackward(dh71_globalAvgPool2d, dh70_relu, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h69_add = _h69_add.Rows(n);
+        var h70_relu = _h70_relu.Rows(n);
+        var dh69_add = _dh69_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h69_add, h70_relu, dh70_relu, dh69_add, accumulate: false);
 
+        // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h68_batchNorm2d + h63_relu
+        var dh68_batchNorm2d = _dh68_batchNorm2d.Rows(n);
         device.PassGradient(dh69_add, dh68_batchNorm2d, accumulate: false);
+        var dh63_relu = _dh63_relu.Rows(n);
         device.PassGradient(dh69_add, dh63_relu, accumulate: false);
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h67_conv2d, _bn21_weight.Value, _saveMean68, _saveInvStd68, dh68_batchNorm2d, dh67_conv2d, _bn21_weight.Grad, _bn21_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh67_conv2d = _dh67_conv2d.Rows(n);
+        var h67_conv2d = _h67_conv2d.Rows(n);
+        device.BatchNormBackward(h67_conv2d, _bn21_weight.Value, _saveMean68, _saveInvStd68, dh68_batchNorm2d, dh67_conv2d, _bn21_weight.Grad, _bn21_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h66_relu, _conv21_weight.Value, dh67_conv2d, dh66_relu, _conv21_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h66_relu = _h66_relu.Rows(n);
+        var dh66_relu = _dh66_relu.Rows(n);
+        device.Conv2dBackward(h66_relu, _conv21_weight.Value, dh67_conv2d, dh66_relu, _conv21_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
+        var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, _bn20_weight.Grad, _bn20_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh64_conv2d = _dh64_conv2d.Rows(n);
+        var h64_conv2d = _h64_conv2d.Rows(n);
+        device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, _bn20_weight.Grad, _bn20_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, dh63_relu, _conv20_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h63_relu = _h63_relu.Rows(n);
+        device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, dh63_relu, _conv20_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h62_add = _h62_add.Rows(n);
+        var dh62_add = _dh62_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu, dh63_relu, dh62_add, accumulate: false);
 
+        // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h61_batchNorm2d + h56_relu
+        var dh61_batchNorm2d = _dh61_batchNorm2d.Rows(n);
         device.PassGradient(dh62_add, dh61_batchNorm2d, accumulate: false);
+        var dh56_relu = _dh56_relu.Rows(n);
         device.PassGradient(dh62_add, dh56_relu, accumulate: false);
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h60_conv2d, _bn19_weight.Value, _saveMean61, _saveInvStd61, dh61_batchNorm2d, dh60_conv2d, _bn19_weight.Grad, _bn19_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh60_conv2d = _dh60_conv2d.Rows(n);
+        var h60_conv2d = _h60_conv2d.Rows(n);
+        device.BatchNormBackward(h60_conv2d, _bn19_weight.Value, _saveMean61, _saveInvStd61, dh61_batchNorm2d, dh60_conv2d, _bn19_weight.Grad, _bn19_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h59_relu, _conv19_weight.Value, dh60_conv2d, dh59_relu, _conv19_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h59_relu = _h59_relu.Rows(n);
+        var dh59_relu = _dh59_relu.Rows(n);
+        device.Conv2dBackward(h59_relu, _conv19_weight.Value, dh60_conv2d, dh59_relu, _conv19_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
+        var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, _bn18_weight.Grad, _bn18_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh57_conv2d = _dh57_conv2d.Rows(n);
+        var h57_conv2d = _h57_conv2d.Rows(n);
+        device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, _bn18_weight.Grad, _bn18_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, dh56_relu, _conv18_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h56_relu = _h56_relu.Rows(n);
+        device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, dh56_relu, _conv18_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h55_add = _h55_add.Rows(n);
+        var dh55_add = _dh55_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu, dh56_relu, dh55_add, accumulate: false);
 
+        // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h52_batchNorm2d + h54_batchNorm2d
+        var dh52_batchNorm2d = _dh52_batchNorm2d.Rows(n);
         device.PassGradient(dh55_add, dh52_batchNorm2d, accumulate: false);
+        var dh54_batchNorm2d = _dh54_batchNorm2d.Rows(n);
         device.PassGradient(dh55_add, dh54_batchNorm2d, accumulate: false);
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h53_conv2d, _bn17_weight.Value, _saveMean54, _saveInvStd54, dh54_batchNorm2d, dh53_conv2d, _bn17_weight.Grad, _bn17_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh53_conv2d = _dh53_conv2d.Rows(n);
+        var h53_conv2d = _h53_conv2d.Rows(n);
+        device.BatchNormBackward(h53_conv2d, _bn17_weight.Value, _saveMean54, _saveInvStd54, dh54_batchNorm2d, dh53_conv2d, _bn17_weight.Grad, _bn17_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        device.Conv2dBackward(h47_relu, _conv17_weight.Value, dh53_conv2d, dh47_relu, _conv17_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 64, 1, 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        var h47_relu = _h47_relu.Rows(n);
+        var dh47_relu = _dh47_relu.Rows(n);
+        device.Conv2dBackward(h47_relu, _conv17_weight.Value, dh53_conv2d, dh47_relu, _conv17_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h51_conv2d, _bn16_weight.Value, _saveMean52, _saveInvStd52, dh52_batchNorm2d, dh51_conv2d, _bn16_weight.Grad, _bn16_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh51_conv2d = _dh51_conv2d.Rows(n);
+        var h51_conv2d = _h51_conv2d.Rows(n);
+        device.BatchNormBackward(h51_conv2d, _bn16_weight.Value, _saveMean52, _saveInvStd52, dh52_batchNorm2d, dh51_conv2d, _bn16_weight.Grad, _bn16_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        device.Conv2dBackward(h50_relu, _conv16_weight.Value, dh51_conv2d, dh50_relu, _conv16_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 64, 7, 7, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h50_relu = _h50_relu.Rows(n);
+        var dh50_relu = _dh50_relu.Rows(n);
+        device.Conv2dBackward(h50_relu, _conv16_weight.Value, dh51_conv2d, dh50_relu, _conv16_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
+        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
+        var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, _bn15_weight.Grad, _bn15_bias.Grad, n, 64, 49, _trainingForward, accumulateDx: false);
+        var dh48_conv2d = _dh48_conv2d.Rows(n);
+        var h48_conv2d = _h48_conv2d.Rows(n);
+        device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, _bn15_weight.Grad, _bn15_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        device.Conv2dBackward(h47_relu, _conv15_weight.Value, dh48_conv2d, dh47_relu, _conv15_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 64, 3, 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        device.Conv2dBackward(h47_relu, _conv15_weight.Value, dh48_conv2d, dh47_relu, _conv15_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h46_add = _h46_add.Rows(n);
+        var dh46_add = _dh46_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu, dh47_relu, dh46_add, accumulate: false);
 
+        // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h45_batchNorm2d + h40_relu
+        var dh45_batchNorm2d = _dh45_batchNorm2d.Rows(n);
         device.PassGradient(dh46_add, dh45_batchNorm2d, accumulate: false);
+        var dh40_relu = _dh40_relu.Rows(n);
         device.PassGradient(dh46_add, dh40_relu, accumulate: false);
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h44_conv2d, _bn14_weight.Value, _saveMean45, _saveInvStd45, dh45_batchNorm2d, dh44_conv2d, _bn14_weight.Grad, _bn14_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh44_conv2d = _dh44_conv2d.Rows(n);
+        var h44_conv2d = _h44_conv2d.Rows(n);
+        device.BatchNormBackward(h44_conv2d, _bn14_weight.Value, _saveMean45, _saveInvStd45, dh45_batchNorm2d, dh44_conv2d, _bn14_weight.Grad, _bn14_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h43_relu, _conv14_weight.Value, dh44_conv2d, dh43_relu, _conv14_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h43_relu = _h43_relu.Rows(n);
+        var dh43_relu = _dh43_relu.Rows(n);
+        device.Conv2dBackward(h43_relu, _conv14_weight.Value, dh44_conv2d, dh43_relu, _conv14_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
+        var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, _bn13_weight.Grad, _bn13_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh41_conv2d = _dh41_conv2d.Rows(n);
+        var h41_conv2d = _h41_conv2d.Rows(n);
+        device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, _bn13_weight.Grad, _bn13_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, dh40_relu, _conv13_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h40_relu = _h40_relu.Rows(n);
+        device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, dh40_relu, _conv13_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h39_add = _h39_add.Rows(n);
+        var dh39_add = _dh39_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu, dh40_relu, dh39_add, accumulate: false);
 
+        // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h38_batchNorm2d + h33_relu
+        var dh38_batchNorm2d = _dh38_batchNorm2d.Rows(n);
         device.PassGradient(dh39_add, dh38_batchNorm2d, accumulate: false);
+        var dh33_relu = _dh33_relu.Rows(n);
         device.PassGradient(dh39_add, dh33_relu, accumulate: false);
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h37_conv2d, _bn12_weight.Value, _saveMean38, _saveInvStd38, dh38_batchNorm2d, dh37_conv2d, _bn12_weight.Grad, _bn12_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh37_conv2d = _dh37_conv2d.Rows(n);
+        var h37_conv2d = _h37_conv2d.Rows(n);
+        device.BatchNormBackward(h37_conv2d, _bn12_weight.Value, _saveMean38, _saveInvStd38, dh38_batchNorm2d, dh37_conv2d, _bn12_weight.Grad, _bn12_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h36_relu, _conv12_weight.Value, dh37_conv2d, dh36_relu, _conv12_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h36_relu = _h36_relu.Rows(n);
+        var dh36_relu = _dh36_relu.Rows(n);
+        device.Conv2dBackward(h36_relu, _conv12_weight.Value, dh37_conv2d, dh36_relu, _conv12_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
+        var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, _bn11_weight.Grad, _bn11_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh34_conv2d = _dh34_conv2d.Rows(n);
+        var h34_conv2d = _h34_conv2d.Rows(n);
+        device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, _bn11_weight.Grad, _bn11_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, dh33_relu, _conv11_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h33_relu = _h33_relu.Rows(n);
+        device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, dh33_relu, _conv11_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h32_add = _h32_add.Rows(n);
+        var dh32_add = _dh32_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu, dh33_relu, dh32_add, accumulate: false);
 
+        // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h29_batchNorm2d + h31_batchNorm2d
+        var dh29_batchNorm2d = _dh29_batchNorm2d.Rows(n);
         device.PassGradient(dh32_add, dh29_batchNorm2d, accumulate: false);
+        var dh31_batchNorm2d = _dh31_batchNorm2d.Rows(n);
         device.PassGradient(dh32_add, dh31_batchNorm2d, accumulate: false);
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h30_conv2d, _bn10_weight.Value, _saveMean31, _saveInvStd31, dh31_batchNorm2d, dh30_conv2d, _bn10_weight.Grad, _bn10_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh30_conv2d = _dh30_conv2d.Rows(n);
+        var h30_conv2d = _h30_conv2d.Rows(n);
+        device.BatchNormBackward(h30_conv2d, _bn10_weight.Value, _saveMean31, _saveInvStd31, dh31_batchNorm2d, dh30_conv2d, _bn10_weight.Grad, _bn10_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        device.Conv2dBackward(h24_relu, _conv10_weight.Value, dh30_conv2d, dh24_relu, _conv10_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 32, 1, 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        var h24_relu = _h24_relu.Rows(n);
+        var dh24_relu = _dh24_relu.Rows(n);
+        device.Conv2dBackward(h24_relu, _conv10_weight.Value, dh30_conv2d, dh24_relu, _conv10_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h28_conv2d, _bn9_weight.Value, _saveMean29, _saveInvStd29, dh29_batchNorm2d, dh28_conv2d, _bn9_weight.Grad, _bn9_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh28_conv2d = _dh28_conv2d.Rows(n);
+        var h28_conv2d = _h28_conv2d.Rows(n);
+        device.BatchNormBackward(h28_conv2d, _bn9_weight.Value, _saveMean29, _saveInvStd29, dh29_batchNorm2d, dh28_conv2d, _bn9_weight.Grad, _bn9_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h27_relu, _conv9_weight.Value, dh28_conv2d, dh27_relu, _conv9_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 32, 14, 14, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h27_relu = _h27_relu.Rows(n);
+        var dh27_relu = _dh27_relu.Rows(n);
+        device.Conv2dBackward(h27_relu, _conv9_weight.Value, dh28_conv2d, dh27_relu, _conv9_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
+        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
+        var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, _bn8_weight.Grad, _bn8_bias.Grad, n, 32, 196, _trainingForward, accumulateDx: false);
+        var dh25_conv2d = _dh25_conv2d.Rows(n);
+        var h25_conv2d = _h25_conv2d.Rows(n);
+        device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, _bn8_weight.Grad, _bn8_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
 
+        // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        device.Conv2dBackward(h24_relu, _conv8_weight.Value, dh25_conv2d, dh24_relu, _conv8_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 32, 3, 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        device.Conv2dBackward(h24_relu, _conv8_weight.Value, dh25_conv2d, dh24_relu, _conv8_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h23_add = _h23_add.Rows(n);
+        var dh23_add = _dh23_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu, dh24_relu, dh23_add, accumulate: false);
 
+        // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h22_batchNorm2d + h17_relu
+        var dh22_batchNorm2d = _dh22_batchNorm2d.Rows(n);
         device.PassGradient(dh23_add, dh22_batchNorm2d, accumulate: false);
+        var dh17_relu = _dh17_relu.Rows(n);
         device.PassGradient(dh23_add, dh17_relu, accumulate: false);
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h21_conv2d, _bn7_weight.Value, _saveMean22, _saveInvStd22, dh22_batchNorm2d, dh21_conv2d, _bn7_weight.Grad, _bn7_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh21_conv2d = _dh21_conv2d.Rows(n);
+        var h21_conv2d = _h21_conv2d.Rows(n);
+        device.BatchNormBackward(h21_conv2d, _bn7_weight.Value, _saveMean22, _saveInvStd22, dh22_batchNorm2d, dh21_conv2d, _bn7_weight.Grad, _bn7_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h20_relu, _conv7_weight.Value, dh21_conv2d, dh20_relu, _conv7_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h20_relu = _h20_relu.Rows(n);
+        var dh20_relu = _dh20_relu.Rows(n);
+        device.Conv2dBackward(h20_relu, _conv7_weight.Value, dh21_conv2d, dh20_relu, _conv7_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
+        var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, _bn6_weight.Grad, _bn6_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh18_conv2d = _dh18_conv2d.Rows(n);
+        var h18_conv2d = _h18_conv2d.Rows(n);
+        device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, _bn6_weight.Grad, _bn6_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, dh17_relu, _conv6_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h17_relu = _h17_relu.Rows(n);
+        device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, dh17_relu, _conv6_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h16_add = _h16_add.Rows(n);
+        var dh16_add = _dh16_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu, dh17_relu, dh16_add, accumulate: false);
 
+        // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h15_batchNorm2d + h10_relu
+        var dh15_batchNorm2d = _dh15_batchNorm2d.Rows(n);
         device.PassGradient(dh16_add, dh15_batchNorm2d, accumulate: false);
+        var dh10_relu = _dh10_relu.Rows(n);
         device.PassGradient(dh16_add, dh10_relu, accumulate: false);
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h14_conv2d, _bn5_weight.Value, _saveMean15, _saveInvStd15, dh15_batchNorm2d, dh14_conv2d, _bn5_weight.Grad, _bn5_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh14_conv2d = _dh14_conv2d.Rows(n);
+        var h14_conv2d = _h14_conv2d.Rows(n);
+        device.BatchNormBackward(h14_conv2d, _bn5_weight.Value, _saveMean15, _saveInvStd15, dh15_batchNorm2d, dh14_conv2d, _bn5_weight.Grad, _bn5_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h13_relu, _conv5_weight.Value, dh14_conv2d, dh13_relu, _conv5_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h13_relu = _h13_relu.Rows(n);
+        var dh13_relu = _dh13_relu.Rows(n);
+        device.Conv2dBackward(h13_relu, _conv5_weight.Value, dh14_conv2d, dh13_relu, _conv5_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
+        var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, _bn4_weight.Grad, _bn4_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh11_conv2d = _dh11_conv2d.Rows(n);
+        var h11_conv2d = _h11_conv2d.Rows(n);
+        device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, _bn4_weight.Grad, _bn4_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, dh10_relu, _conv4_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h10_relu = _h10_relu.Rows(n);
+        device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, dh10_relu, _conv4_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h9_add = _h9_add.Rows(n);
+        var dh9_add = _dh9_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu, dh10_relu, dh9_add, accumulate: false);
 
+        // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h8_batchNorm2d + h3_relu
+        var dh8_batchNorm2d = _dh8_batchNorm2d.Rows(n);
         device.PassGradient(dh9_add, dh8_batchNorm2d, accumulate: false);
+        var dh3_relu = _dh3_relu.Rows(n);
         device.PassGradient(dh9_add, dh3_relu, accumulate: false);
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h7_conv2d, _bn3_weight.Value, _saveMean8, _saveInvStd8, dh8_batchNorm2d, dh7_conv2d, _bn3_weight.Grad, _bn3_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh7_conv2d = _dh7_conv2d.Rows(n);
+        var h7_conv2d = _h7_conv2d.Rows(n);
+        device.BatchNormBackward(h7_conv2d, _bn3_weight.Value, _saveMean8, _saveInvStd8, dh8_batchNorm2d, dh7_conv2d, _bn3_weight.Grad, _bn3_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h6_relu, _conv3_weight.Value, dh7_conv2d, dh6_relu, _conv3_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h6_relu = _h6_relu.Rows(n);
+        var dh6_relu = _dh6_relu.Rows(n);
+        device.Conv2dBackward(h6_relu, _conv3_weight.Value, dh7_conv2d, dh6_relu, _conv3_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
+        var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, _bn2_weight.Grad, _bn2_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh4_conv2d = _dh4_conv2d.Rows(n);
+        var h4_conv2d = _h4_conv2d.Rows(n);
+        device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, _bn2_weight.Grad, _bn2_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 16, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        var h3_relu = _h3_relu.Rows(n);
+        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
+        var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, _bn1_weight.Grad, _bn1_bias.Grad, n, 16, 784, _trainingForward, accumulateDx: false);
+        var dh1_conv2d = _dh1_conv2d.Rows(n);
+        var h1_conv2d = _h1_conv2d.Rows(n);
+        device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, _bn1_weight.Grad, _bn1_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
 
+        // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, 1, 28, 28, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        var h0_input = _input!;
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
+        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         InputGradient = dh0_input;
     }

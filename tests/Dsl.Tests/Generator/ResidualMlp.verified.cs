@@ -43,7 +43,7 @@ public partial class ResidualMlp : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc6_weight; // fc6.weight [10, 256]
     private readonly global::Dsl.Parameter _fc6_bias; // fc6.bias [10]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.ViewSlot _h1_flatten;
     private readonly global::Dsl.BufferSlot _dh1_flatten;
@@ -200,6 +200,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var h3_relu = _h3_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
 
+        // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
         var h4_linear = _h4_linear.Rows(n);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
@@ -218,6 +219,7 @@ public partial class ResidualMlp : global::Dsl.Module
         device.Linear(h6_dropout, _fc3_weight.Value, _fc3_bias.Value, h7_linear);
 
         // [8] +  [N,256] + [N,256] -> [N,256]
+        // adds h3_relu + h7_linear
         var h8_add = _h8_add.Rows(n);
         device.Add(h3_relu, h7_linear, h8_add);
 
@@ -225,6 +227,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var h9_relu = _h9_relu.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h8_add, h9_relu);
 
+        // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
         var h10_linear = _h10_linear.Rows(n);
         device.Linear(h9_relu, _fc4_weight.Value, _fc4_bias.Value, h10_linear);
@@ -243,6 +246,7 @@ public partial class ResidualMlp : global::Dsl.Module
         device.Linear(h12_dropout, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
 
         // [14] +  [N,256] + [N,256] -> [N,256]
+        // adds h9_relu + h13_linear
         var h14_add = _h14_add.Rows(n);
         device.Add(h9_relu, h13_linear, h14_add);
 
@@ -272,94 +276,94 @@ public partial class ResidualMlp : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_flatten = _h1_flatten.Current;
-        var h2_linear = _h2_linear.Rows(n);
-        var h3_relu = _h3_relu.Rows(n);
-        var h4_linear = _h4_linear.Rows(n);
-        var h5_relu = _h5_relu.Rows(n);
-        var h6_dropout = _h6_dropout.Rows(n);
-        var h7_linear = _h7_linear.Rows(n);
-        var h8_add = _h8_add.Rows(n);
-        var h9_relu = _h9_relu.Rows(n);
-        var h10_linear = _h10_linear.Rows(n);
-        var h11_relu = _h11_relu.Rows(n);
-        var h12_dropout = _h12_dropout.Rows(n);
-        var h13_linear = _h13_linear.Rows(n);
-        var h14_add = _h14_add.Rows(n);
-        var h15_relu = _h15_relu.Rows(n);
-        var h16_linear = _h16_linear.Rows(n);
-        var h17_logSoftmax = output;
-        var dh17_logSoftmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        var dh2_linear = _dh2_linear.Rows(n);
-        var dh3_relu = _dh3_relu.Rows(n);
-        var dh4_linear = _dh4_linear.Rows(n);
-        var dh5_relu = _dh5_relu.Rows(n);
-        var dh6_dropout = _dh6_dropout.Rows(n);
-        var dh7_linear = _dh7_linear.Rows(n);
-        var dh8_add = _dh8_add.Rows(n);
-        var dh9_relu = _dh9_relu.Rows(n);
-        var dh10_linear = _dh10_linear.Rows(n);
-        var dh11_relu = _dh11_relu.Rows(n);
-        var dh12_dropout = _dh12_dropout.Rows(n);
-        var dh13_linear = _dh13_linear.Rows(n);
-        var dh14_add = _dh14_add.Rows(n);
-        var dh15_relu = _dh15_relu.Rows(n);
-        var dh16_linear = _dh16_linear.Rows(n);
 
         // [17] LogSoftmax  [N,10] -> [N,10]
+        var h17_logSoftmax = output;
+        var dh17_logSoftmax = gradOutput;
+        var dh16_linear = _dh16_linear.Rows(n);
         device.SoftmaxBackward(h17_logSoftmax, dh17_logSoftmax, dh16_linear, log: true, accumulate: false);
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
+        var h15_relu = _h15_relu.Rows(n);
+        var dh15_relu = _dh15_relu.Rows(n);
         device.LinearBackward(h15_relu, _fc6_weight.Value, dh16_linear, dh15_relu, _fc6_weight.Grad, _fc6_bias.Grad, accumulateDx: false);
 
         // [15] Relu  [N,256] -> [N,256]
+        var h14_add = _h14_add.Rows(n);
+        var dh14_add = _dh14_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h14_add, h15_relu, dh15_relu, dh14_add, accumulate: false);
 
         // [14] +  [N,256] + [N,256] -> [N,256]
+        // adds h9_relu + h13_linear
+        var dh9_relu = _dh9_relu.Rows(n);
         device.PassGradient(dh14_add, dh9_relu, accumulate: false);
+        var dh13_linear = _dh13_linear.Rows(n);
         device.PassGradient(dh14_add, dh13_linear, accumulate: false);
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]
+        var h12_dropout = _h12_dropout.Rows(n);
+        var dh12_dropout = _dh12_dropout.Rows(n);
         device.LinearBackward(h12_dropout, _fc5_weight.Value, dh13_linear, dh12_dropout, _fc5_weight.Grad, _fc5_bias.Grad, accumulateDx: false);
 
         // [12] Dropout(0.1)  [N,256] -> [N,256]
+        var dh11_relu = _dh11_relu.Rows(n);
         device.DropoutBackward(dh12_dropout, _trainingForward ? _mask12.Rows(n) : null, dh11_relu, accumulate: false);
 
         // [11] Relu  [N,256] -> [N,256]
+        var h10_linear = _h10_linear.Rows(n);
+        var h11_relu = _h11_relu.Rows(n);
+        var dh10_linear = _dh10_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_linear, h11_relu, dh11_relu, dh10_linear, accumulate: false);
 
+        // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
+        var h9_relu = _h9_relu.Rows(n);
         device.LinearBackward(h9_relu, _fc4_weight.Value, dh10_linear, dh9_relu, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: true);
 
         // [9] Relu  [N,256] -> [N,256]
+        var h8_add = _h8_add.Rows(n);
+        var dh8_add = _dh8_add.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_add, h9_relu, dh9_relu, dh8_add, accumulate: false);
 
         // [8] +  [N,256] + [N,256] -> [N,256]
+        // adds h3_relu + h7_linear
+        var dh3_relu = _dh3_relu.Rows(n);
         device.PassGradient(dh8_add, dh3_relu, accumulate: false);
+        var dh7_linear = _dh7_linear.Rows(n);
         device.PassGradient(dh8_add, dh7_linear, accumulate: false);
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
+        var h6_dropout = _h6_dropout.Rows(n);
+        var dh6_dropout = _dh6_dropout.Rows(n);
         device.LinearBackward(h6_dropout, _fc3_weight.Value, dh7_linear, dh6_dropout, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
 
         // [6] Dropout(0.1)  [N,256] -> [N,256]
+        var dh5_relu = _dh5_relu.Rows(n);
         device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_relu, accumulate: false);
 
         // [5] Relu  [N,256] -> [N,256]
+        var h4_linear = _h4_linear.Rows(n);
+        var h5_relu = _h5_relu.Rows(n);
+        var dh4_linear = _dh4_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu, dh5_relu, dh4_linear, accumulate: false);
 
+        // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
+        var h3_relu = _h3_relu.Rows(n);
         device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, dh3_relu, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
 
         // [3] Relu  [N,256] -> [N,256]
+        var h2_linear = _h2_linear.Rows(n);
+        var dh2_linear = _dh2_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu, dh3_relu, dh2_linear, accumulate: false);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
+        var h1_flatten = _h1_flatten.Current;
+        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
         device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, dh1_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         if (dh1_flatten is not null && dh0_input is not null) device.PassGradient(dh1_flatten, dh0_input, accumulate: false);
 
         InputGradient = dh0_input;

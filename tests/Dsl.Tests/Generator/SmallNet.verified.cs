@@ -27,7 +27,7 @@ public partial class SmallNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [32]
     private readonly global::Dsl.Parameter _head_weight; // head.weight [10, 32]
 
-    // Activations, gradients and masks: per-sample shapes fixed here, memory reused across batches.
+    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
     private readonly global::Dsl.BufferSlot _dh0_input;
     private readonly global::Dsl.ViewSlot _h1_flatten;
     private readonly global::Dsl.BufferSlot _dh1_flatten;
@@ -130,6 +130,7 @@ public partial class SmallNet : global::Dsl.Module
         var h3_sigmoid = _h3_sigmoid.Rows(n);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid);
 
+        // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
         var h4_linear = _h4_linear.Rows(n);
         device.Linear(h3_sigmoid, _fc1_weight.Value, _fc1_bias.Value, h4_linear);
@@ -165,47 +166,46 @@ public partial class SmallNet : global::Dsl.Module
         int n = output.Size(0);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
-        var h0_input = _input!;
-        var h1_flatten = _h1_flatten.Current;
-        var h2_linear = _h2_linear.Rows(n);
-        var h3_sigmoid = _h3_sigmoid.Rows(n);
-        var h4_linear = _h4_linear.Rows(n);
-        var h5_tanh = _h5_tanh.Rows(n);
-        var h6_dropout = _h6_dropout.Rows(n);
-        var h7_linear = _h7_linear.Rows(n);
-        var h8_softmax = output;
-        var dh8_softmax = gradOutput;
-        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        var dh2_linear = _dh2_linear.Rows(n);
-        var dh3_sigmoid = _dh3_sigmoid.Rows(n);
-        var dh4_linear = _dh4_linear.Rows(n);
-        var dh5_tanh = _dh5_tanh.Rows(n);
-        var dh6_dropout = _dh6_dropout.Rows(n);
-        var dh7_linear = _dh7_linear.Rows(n);
 
         // [8] Softmax  [N,10] -> [N,10]
+        var h8_softmax = output;
+        var dh8_softmax = gradOutput;
+        var dh7_linear = _dh7_linear.Rows(n);
         device.SoftmaxBackward(h8_softmax, dh8_softmax, dh7_linear, log: false, accumulate: false);
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
+        var h6_dropout = _h6_dropout.Rows(n);
+        var dh6_dropout = _dh6_dropout.Rows(n);
         device.LinearBackward(h6_dropout, _head_weight.Value, dh7_linear, dh6_dropout, _head_weight.Grad, null, accumulateDx: false);
 
         // [6] Dropout(0.25)  [N,32] -> [N,32]
+        var dh5_tanh = _dh5_tanh.Rows(n);
         device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_tanh, accumulate: false);
 
         // [5] Tanh  [N,32] -> [N,32]
+        var h4_linear = _h4_linear.Rows(n);
+        var h5_tanh = _h5_tanh.Rows(n);
+        var dh4_linear = _dh4_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h4_linear, h5_tanh, dh5_tanh, dh4_linear, accumulate: false);
 
+        // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
+        var h3_sigmoid = _h3_sigmoid.Rows(n);
+        var dh3_sigmoid = _dh3_sigmoid.Rows(n);
         device.LinearBackward(h3_sigmoid, _fc1_weight.Value, dh4_linear, dh3_sigmoid, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [3] Sigmoid  [N,64] -> [N,64]
+        var h2_linear = _h2_linear.Rows(n);
+        var dh2_linear = _dh2_linear.Rows(n);
         device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid, dh3_sigmoid, dh2_linear, accumulate: false);
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
+        var h1_flatten = _h1_flatten.Current;
+        var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
         device.LinearBackward(h1_flatten, _encoder_weight.Value, dh2_linear, dh1_flatten, _encoder_weight.Grad, _encoder_bias.Grad, accumulateDx: false);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
+        var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         if (dh1_flatten is not null && dh0_input is not null) device.PassGradient(dh1_flatten, dh0_input, accumulate: false);
 
         InputGradient = dh0_input;

@@ -20,4 +20,18 @@ public class SnapshotTests
         Assert.Empty(result.CompilationErrors);
         Snapshot.Verify(Assert.Single(result.Generated), network);
     }
+
+    /// <summary>The test networks with several inputs and an operation with several values, to read what they become.</summary>
+    [Theory]
+    [InlineData("TwoInputNet")]
+    [InlineData("ChunkNet")]
+    public void Test_network_code_matches_the_snapshot(string network)
+    {
+        string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));
+        var result = GeneratorHarness.Run("using Dsl;\n" + source);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilationErrors);
+        Snapshot.Verify(result.Generated.First(g => g.Contains($"partial class {network} ", StringComparison.Ordinal)), network);
+    }
 }

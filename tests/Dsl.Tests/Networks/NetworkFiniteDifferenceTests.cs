@@ -60,6 +60,23 @@ public sealed class NetworkFiniteDifferenceTests
             names);
     }
 
+    [Fact]
+    public void Chunk_with_selected_reused_and_unused_parts_matches_finite_differences()
+        => Run(new ChunkNet(Device.Cpu, seed: 9), ChunkNet.InputShape, batch: 3, kinks: false);
+
+    [Fact]
+    public void Chunk_of_the_input_matches_finite_differences()
+        => Run(new InputChunkNet(Device.Cpu, seed: 10), InputChunkNet.InputShape, batch: 2, kinks: false);
+
+    [Fact]
+    public void Two_named_inputs_match_finite_differences()
+    {
+        var net = new TwoInputNet(Device.Cpu, seed: 12);
+        var shapes = TwoInputNet.InputShapes;
+        Assert.Equal(new[] { new[] { 1, 4, 4 }, new[] { 3 } }, shapes);
+        _output.WriteLine(new NetworkGradientCheck().Run(net, shapes, inputs => net.Forward(image: inputs[0], extra: inputs[1]), batch: 3, seed: 11));
+    }
+
     private void Run(Module net, int[] sample, int batch, bool kinks)
     {
         var check = new NetworkGradientCheck { AllowKinks = kinks };

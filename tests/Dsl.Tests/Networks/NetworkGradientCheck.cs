@@ -54,13 +54,27 @@ public sealed class NetworkGradientCheck
     /// <summary>Runs the check on a batch of <paramref name="batch"/> random samples of shape <paramref name="sample"/>.</summary>
     /// <returns>A one-line summary per tensor (worst error, coordinates checked, kinks) for the test output.</returns>
     public string Run(Module net, int[] sample, int batch, int seed)
+        => Run(net, new[] { sample }, inputs => net.Forward(inputs[0]), batch, seed);
+
+    /// <summary>
+    /// The check for a network with several inputs: <paramref name="forward"/> calls its <c>Forward</c> with one tensor per
+    /// shape of <paramref name="samples"/>; every input's gradient (<c>InputGradients</c>) is checked too.
+    /// </summary>
+    public string Run(Module net, int[][] samples, Func<Tensor[], Tensor> forward, int batch, int seed)
     {
         var device = net.Device;
         var rng = new Random(seed);
-        int[] shape = new[] { batch }.Concat(sample).ToArray();
-        float[] x = RandomInputs.Normal(rng, shape.Aggregate(1, (a, b) => a * b));
-        var input = Tensor.From(x, device, shape);
-        var y = net.Forward(input);
+        var xs = new List<float[]>();
+        var inputs = new List<Tensor>();
+        foreach (var sample in samples)
+        {
+            int[] shape = new[] { batch }.Concat(sample).ToArray();
+            float[] x = RandomInputs.Normal(rng, shape.Aggregate(1, (a, b) => a * b));
+            xs.Add(x);
+            inputs.Add(Tensor.From(x, device, shape));
+        }
+        var inputArray = inputs.ToArray();
+        var y = forward(inputArray);
         float[] r = RandomInputs.Normal(rng, (int)y.Length);
         var rTensor = Tensor.From(r, device, y.Shape);
         var y0 = y.ToArray();
@@ -68,7 +82,7 @@ public sealed class NetworkGradientCheck
 
         double Objective()
         {
-            var output = net.Forward(input).ToArray();
+            var output = forward(inputArray).ToArray();
             double s = 0;
             for (int i = 0; i < output.Length; i++)
             {
@@ -80,11 +94,15 @@ public sealed class NetworkGradientCheck
         // The analytic side, from zeroed gradients.
         net.ZeroGrad();
         net.ComputeInputGradient = true;
-        net.Forward(input);
+        forward(inputArray);
         net.Backward(rTensor);
         var analytic = net.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
-        float[] inputGradient = net.InputGradient?.ToArray()
-            ?? throw new XunitException($"{net.NetworkName}: ComputeInputGradient was set but InputGradient is null.");
+        if (net.InputGradients.Count != samples.Length)
+        {
+            throw new XunitException($"{net.NetworkName}: {samples.Length} inputs but {net.InputGradients.Count} input gradients.");
+        }
+        var inputGradients = net.InputGradients.Select(g => g?.ToArray()
+            ?? throw new XunitException($"{net.NetworkName}: ComputeInputGradient was set but an input gradient is null.")).ToList();
         net.ComputeInputGradient = false;
 
         var report = new StringBuilder();
@@ -96,7 +114,11 @@ public sealed class NetworkGradientCheck
             var values = p.Value.ToArray();
             CheckTensor(p.Name, values, v => device.Upload(v, p.Value), analytic[p.Name]);
         }
-        CheckTensor("input", x, v => device.Upload(v, input), inputGradient);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            CheckTensor(inputs.Count == 1 ? "input" : "input " + i.ToString(CultureInfo.InvariantCulture), xs[i], v => device.Upload(v, input), inputGradients[i]);
+        }
 
         if (checkedCount == 0)
         {

@@ -25,6 +25,32 @@ public sealed class RuntimeErrorTests
     }
 
     [Fact]
+    public void Inputs_that_disagree_on_N_name_the_network_both_inputs_and_both_sizes()
+    {
+        var net = new TwoInputNet(Device.Cpu);
+        var e = Assert.Throws<ArgumentException>(() => net.Forward(Tensor.Zeros(Device.Cpu, 4, 1, 4, 4), Tensor.Zeros(Device.Cpu, 3, 3)));
+        Assert.Equal("extra", e.ParamName);
+        Assert.Contains("TwoInputNet.Forward: input 'extra' has N = 3 but input 'image' has N = 4", e.Message);
+    }
+
+    [Fact]
+    public void A_wrong_shape_on_the_second_input_names_it()
+    {
+        var net = new TwoInputNet(Device.Cpu);
+        var e = Assert.Throws<ArgumentException>(() => net.Forward(Tensor.Zeros(Device.Cpu, 2, 1, 4, 4), Tensor.Zeros(Device.Cpu, 2, 5)));
+        Assert.Equal("extra", e.ParamName);
+        Assert.Contains("TwoInputNet.Forward expects input 'extra' [N,3] (float32) but received [2,5]", e.Message);
+    }
+
+    [Fact]
+    public void The_one_input_overload_of_a_two_input_network_says_which_to_call()
+    {
+        var net = new TwoInputNet(Device.Cpu);
+        var e = Assert.Throws<InvalidOperationException>(() => net.Forward(Tensor.Zeros(Device.Cpu, 2, 1, 4, 4)));
+        Assert.Equal("TwoInputNet takes 2 inputs: call Forward(image, extra).", e.Message);
+    }
+
+    [Fact]
     public void Forward_with_int64_input_of_the_right_shape_names_the_element_type()
     {
         var net = new TinyMlp(Device.Cpu);

@@ -1,0 +1,141 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+using Dsl.Generator.Ops;
+
+namespace Dsl.Generator.Emit;
+
+/// <summary>What an op's forward emission may use: the writer, the plan, and the names of its values and parameters.</summary>
+internal sealed class ForwardContext
+{
+    public ForwardContext(CodeWriter writer, Plan plan)
+    {
+        W = writer;
+        Plan = plan;
+    }
+
+    public CodeWriter W { get; }
+    public Plan Plan { get; }
+
+    /// <summary>The local holding input <paramref name="index"/> of <paramref name="node"/>.</summary>
+    public string X(GraphNode node, int index = 0) => Names.Value(Plan.Nodes[node.Inputs[index]]);
+
+    /// <summary>The local holding the node's value.</summary>
+    public string Y(GraphNode node) => Names.Value(node);
+
+    public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
+
+    /// <summary>Declares the node's value as the current rows of its slot: <c>var h1_conv2d = _h1_conv2d.Rows(n);</c>.</summary>
+    public string Slot(GraphNode node)
+    {
+        string y = Y(node);
+        W.Line($"var {y} = {Names.Field(y)}.Rows(n);");
+        return y;
+    }
+
+    public void Line(string line) => W.Line(line);
+}
+
+/// <summary>
+/// What an op's backward emission may use. Values and gradients are fetched from their slots where first used
+/// (a pending declaration is written just before the statement that needs it); the first contribution to a
+/// gradient assigns and later ones accumulate; gradients that only lead to the input may be null.
+/// </summary>
+internal sealed class BackwardContext
+{
+    private readonly HashSet<string> _written = new();
+    private readonly HashSet<string> _declared = new();
+    private readonly List<string> _pending = new();
+    private readonly HashSet<string> _nullable = new();
+
+    public BackwardContext(CodeWriter writer, Plan plan)
+    {
+        W = writer;
+        Plan = plan;
+    }
+
+    public CodeWriter W { get; }
+    public Plan Plan { get; }
+
+    public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
+
+    /// <summary>The value of node <paramref name="id"/>, fetched on first use.</summary>
+    public string Value(int id)
+    {
+        var node = Plan.Nodes[id];
+        string name = Names.Value(node);
+        string source = id == Plan.Model.Output ? "output"
+            : OpTable.Of(node).FetchValue(Plan, node);
+        Declare(name, source);
+        return name;
+    }
+
+    /// <summary>The gradient of node <paramref name="id"/>, fetched on first use (null at run time when only the input's gradient needs it and it was not asked for).</summary>
+    public string Grad(int id)
+    {
+        var node = Plan.Nodes[id];
+        string name = Names.Grad(node);
+        string slot = Names.Field(name) + ".Rows(n)";
+        string source = id == Plan.Model.Output ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
+        Declare(name, source);
+        return name;
+    }
+
+    /// <summary>A local <paramref name="name"/> = <paramref name="source"/>, declared before the next statement on first use.</summary>
+    public string Fetch(string name, string source)
+    {
+        Declare(name, source);
+        return name;
+    }
+
+    public string X(GraphNode node, int index = 0) => Value(node.Inputs[index]);
+
+    public string Y(GraphNode node) => Value(node.Id);
+
+    public string Dy(GraphNode node) => Grad(node.Id);
+
+    public string Dx(GraphNode node, int index = 0) => Grad(node.Inputs[index]);
+
+    /// <summary>True when the gradient of <paramref name="id"/> exists only when the input's gradient was asked for.</summary>
+    public bool Nullable(int id) => id != Plan.Model.Output && !Plan.NeedsGrad[id];
+
+    /// <summary>False for the first contribution to the gradient of <paramref name="id"/> (assign), true for later ones (add).</summary>
+    public bool Accumulate(int id) => Accumulate(Names.Grad(Plan.Nodes[id]));
+
+    /// <summary>False for the first contribution to the gradient local <paramref name="gradient"/>, true for later ones.</summary>
+    public bool Accumulate(string gradient) => !_written.Add(gradient);
+
+    /// <summary>Writes <paramref name="statement"/>, guarded by <c>if (g is not null)</c> for each of <paramref name="gradients"/> that may be null.</summary>
+    public void Guarded(string statement, params int[] gradients)
+        => Guarded(statement, gradients.Select(id => Names.Grad(Plan.Nodes[id])).ToArray());
+
+    /// <summary>Writes <paramref name="statement"/>, guarded by <c>if (g is not null)</c> for each of the gradient locals that may be null.</summary>
+    public void Guarded(string statement, params string[] gradients)
+    {
+        var nullable = gradients.Distinct().Where(_nullable.Contains).Select(g => g + " is not null").ToList();
+        Line(nullable.Count == 0 ? statement : $"if ({string.Join(" && ", nullable)}) {statement}");
+    }
+
+    /// <summary>Writes the pending declarations, then <paramref name="line"/>.</summary>
+    public void Line(string line)
+    {
+        foreach (var declaration in _pending)
+        {
+            W.Line(declaration);
+        }
+        _pending.Clear();
+        W.Line(line);
+    }
+
+    private void Declare(string name, string source)
+    {
+        if (_declared.Add(name))
+        {
+            if (source.EndsWith(" : null", System.StringComparison.Ordinal))
+            {
+                _nullable.Add(name);
+            }
+            _pending.Add($"var {name} = {source};");
+        }
+    }
+}

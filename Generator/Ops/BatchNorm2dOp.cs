@@ -1,0 +1,95 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary>
+/// <c>nn.BatchNorm2d</c>: per-channel statistics over N, H and W; weight 1 and bias 0 to start. Owns the batch
+/// statistics its forward saves for backward, and (once per layer, a reused layer sharing them) the running
+/// statistics saved with the parameters.
+/// </summary>
+internal sealed class BatchNorm2dOp : Op
+{
+    public const string Name = "BatchNorm2d";
+
+    public override string Key => Name;
+
+    public override LayerOutcome Infer(LayerInput i)
+    {
+        if (i.Shape.Length != 3)
+        {
+            return LayerRules.Mismatch(i, "[N,C,H,W]");
+        }
+        double eps = i.Args.Number("eps"), momentum = i.Args.Number("momentum");
+        if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
+        {
+            return LayerRules.Invalid(i, $"eps must be positive and momentum in [0, 1], got {LayerArgs.Format(eps)} and {LayerArgs.Format(momentum)}");
+        }
+        long c = i.Shape[0];
+        var o = new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), NamePrefix = "bn", Flops = checked(4 * LayerRules.Elements(i.Shape)) };
+        o.Params.Add(("weight", new[] { c }, "ones", 0));
+        o.Params.Add(("bias", new[] { c }, "zeros", 0));
+        return o.With("eps", eps).With("momentum", momentum);
+    }
+
+    public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
+    {
+        string channels = Names.Int(node.Shape[0]);
+        yield return new BufferDecl(Names.Field(SaveMean(node)), "global::Dsl.Tensor", $"device.Allocate(global::Dsl.DType.Float32, {channels})");
+        yield return new BufferDecl(Names.Field(SaveInvStd(node)), "global::Dsl.Tensor", $"device.Allocate(global::Dsl.DType.Float32, {channels})");
+        if (!plan.NeedsGrad[node.Inputs[0]])
+        {
+            // Batch norm always computes dx; when nobody asked for it, it lands here.
+            yield return new BufferDecl(Names.Field(Discard(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        }
+        if (FirstOfLayer(plan, node))
+        {
+            yield return new BufferDecl(RunningMean(node), "global::Dsl.Tensor", $"AddBuffer({Names.Literal(Owner(node) + ".running_mean")}, global::Dsl.Init.Constant(device, 0f, {channels}))");
+            yield return new BufferDecl(RunningVar(node), "global::Dsl.Tensor", $"AddBuffer({Names.Literal(Owner(node) + ".running_var")}, global::Dsl.Init.Constant(device, 1f, {channels}))");
+        }
+    }
+
+    public override void Forward(ForwardContext c, GraphNode node)
+    {
+        string y = c.Slot(node);
+        c.Line($"device.BatchNorm({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {RunningMean(node)}, {RunningVar(node)}, "
+            + $"{Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {y}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, "
+            + $"momentum: {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")});");
+    }
+
+    public override void Backward(BackwardContext c, GraphNode node)
+    {
+        var input = c.Input(node);
+        bool accumulate = c.Accumulate(input.Id);
+        string dx = c.Dx(node);
+        string target = c.Nullable(input.Id) ? $"{dx} ?? {Names.Field(Discard(node))}.Rows(n)" : dx;
+        c.Line($"device.BatchNormBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {c.Dy(node)}, {target}, "
+            + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, accumulateDx: {Names.Bool(accumulate)});");
+    }
+
+    /// <summary>Elements per channel of a [C, H, W] sample.</summary>
+    private static string Spatial(GraphNode node) => Names.Int((long)node.Shape[1] * node.Shape[2]);
+
+    private static bool FirstOfLayer(Plan plan, GraphNode node)
+        => plan.LiveNodes.First(n => n.Op == Name && Owner(n) == Owner(node)).Id == node.Id;
+
+    /// <summary>The layer name behind the node's parameters (<c>bn1</c> from <c>bn1.weight</c>).</summary>
+    private static string Owner(GraphNode node)
+    {
+        string first = node.Params[0].Name;
+        return first.Substring(0, first.LastIndexOf('.'));
+    }
+
+    private static string SaveMean(GraphNode node) => "saveMean" + Names.Int(node.Id);
+
+    private static string SaveInvStd(GraphNode node) => "saveInvStd" + Names.Int(node.Id);
+
+    private static string Discard(GraphNode node) => "discard" + Names.Int(node.Id);
+
+    private static string RunningMean(GraphNode node) => Names.Parameter(Owner(node) + ".running_mean");
+
+    private static string RunningVar(GraphNode node) => Names.Parameter(Owner(node) + ".running_var");
+}

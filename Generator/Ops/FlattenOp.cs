@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary><c>nn.Flatten()</c>: [C, H, W, ...] -> [C*H*W*...], a view of its input forward; backward copies the gradient.</summary>
+internal sealed class FlattenOp : Op
+{
+    public const string Name = "Flatten";
+
+    public override string Key => Name;
+
+    public override LayerOutcome Infer(LayerInput i)
+    {
+        if (i.Shape.Length < 1)
+        {
+            return LayerRules.Mismatch(i, "[N,...]");
+        }
+        return new LayerOutcome { Op = Name, Shape = ImmutableArray.Create(LayerRules.Elements(i.Shape)) };
+    }
+
+    public override BufferDecl? ValueSlot(Plan plan, GraphNode node)
+        => new(Names.Field(Names.Value(node)), "global::Dsl.ViewSlot", $"new global::Dsl.ViewSlot({Names.Shape(node.Shape)})");
+
+    public override string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Current";
+
+    public override void Forward(ForwardContext c, GraphNode node)
+    {
+        string y = c.Y(node);
+        c.Line($"var {y} = {Names.Field(y)}.Of({c.X(node)});");
+    }
+
+    public override void Backward(BackwardContext c, GraphNode node)
+    {
+        var input = c.Input(node);
+        bool accumulate = c.Accumulate(input.Id);
+        c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
+    }
+}

@@ -1,0 +1,41 @@
+using System;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary>
+/// <c>Input(c, h, w)</c>: the caller's tensor. The expander creates it (it starts the graph, its shape is the call's
+/// arguments); it owns no slot and emits nothing: Forward binds it from its parameter, its gradient is written by its consumers.
+/// </summary>
+internal sealed class InputOp : Op
+{
+    public const string Name = "Input";
+
+    public override string Key => Name;
+
+    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
+
+    public override string FetchValue(Plan plan, GraphNode node) => Field(plan, node) + "!";
+
+    /// <summary>The attribute holding the input's name (its <c>Forward</c> parameter).</summary>
+    public const string NameAttr = "name";
+
+    /// <summary>The name an input gets when it is not given one.</summary>
+    public const string DefaultName = "input";
+
+    /// <summary>The <c>Forward</c> parameter of the input, named as declared.</summary>
+    public static string Parameter(GraphNode node) => node.Attr(NameAttr);
+
+    /// <summary>The field keeping the input for Backward: <c>_input</c>, or <c>_input_image</c> when there are several.</summary>
+    public static string Field(Plan plan, GraphNode node) => plan.Inputs.Count == 1 ? "_input" : "_input_" + Parameter(node);
+
+    /// <summary>The static per-sample shape checked at Forward: <c>s_inputShape</c>, or <c>s_imageShape</c> when there are several.</summary>
+    public static string ShapeField(Plan plan, GraphNode node) => plan.Inputs.Count == 1 ? "s_inputShape" : "s_" + Parameter(node) + "Shape";
+
+    public override void Forward(ForwardContext c, GraphNode node)
+        => throw new InvalidOperationException("Input has no forward statement: Forward binds it from its parameter");
+
+    public override void Backward(BackwardContext c, GraphNode node)
+        => throw new InvalidOperationException("Input has no backward statement: its consumers write its gradient");
+}

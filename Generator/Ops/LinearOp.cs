@@ -1,0 +1,72 @@
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary>
+/// <c>nn.Linear</c> on the last dimension: [..., in] -> [..., out], in-features inferred or stated (checked).
+/// Weight [out, in] and bias [out], U(-1/sqrt(in), 1/sqrt(in)).
+/// </summary>
+internal sealed class LinearOp : Op
+{
+    public const string Name = "Linear";
+
+    public override string Key => Name;
+
+    public override LayerOutcome Infer(LayerInput i)
+    {
+        long outFeatures = i.Args.Int("outFeatures");
+        if (outFeatures <= 0)
+        {
+            return LayerRules.Invalid(i, $"out-features must be positive, got {outFeatures}");
+        }
+        if (i.Shape.Length < 1)
+        {
+            return LayerRules.Mismatch(i, "[N,...,in]");
+        }
+        long inFeatures = i.Shape[i.Shape.Length - 1];
+        var shape = LayerRules.Long(i.Shape);
+        if (i.Args.Has("inFeatures"))
+        {
+            long declared = i.Args.Int("inFeatures");
+            if (declared <= 0)
+            {
+                return LayerRules.Invalid(i, $"in-features must be positive, got {declared}");
+            }
+            if (declared != inFeatures)
+            {
+                return LayerRules.Mismatch(i, ShapeText.Batch(shape.SetItem(shape.Length - 1, declared)));
+            }
+        }
+        bool bias = i.Args.Bool("bias");
+        var o = new LayerOutcome
+        {
+            Op = Name,
+            Shape = shape.SetItem(shape.Length - 1, outFeatures),
+            NamePrefix = "fc",
+            Flops = checked(2L * inFeatures * outFeatures * (LayerRules.Elements(i.Shape) / inFeatures)),
+        };
+        o.Params.Add(("weight", new[] { outFeatures, inFeatures }, "uniform", inFeatures));
+        if (bias)
+        {
+            o.Params.Add(("bias", new[] { outFeatures }, "uniform", inFeatures));
+        }
+        return o.With("in", inFeatures).With("out", outFeatures).With("bias", bias);
+    }
+
+    public override void Forward(ForwardContext c, GraphNode node)
+    {
+        string y = c.Slot(node);
+        c.Line($"device.Linear({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {y});");
+    }
+
+    public override void Backward(BackwardContext c, GraphNode node)
+    {
+        // dx may be null (the input's gradient was not asked for): the kernel then skips that product.
+        var input = c.Input(node);
+        bool accumulate = c.Accumulate(input.Id);
+        c.Line($"device.LinearBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {c.Dy(node)}, {c.Dx(node)}, "
+            + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, accumulateDx: {Names.Bool(accumulate)});");
+    }
+}

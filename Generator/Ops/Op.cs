@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary>
+/// A buffer an operation owns beyond its value and gradient (a dropout mask, max pooling's argmax, batch norm's
+/// saved statistics): its field, type and construction, declared in one place so the emitter (and later a memory
+/// planner) can treat every op's buffers alike.
+/// </summary>
+internal sealed record BufferDecl(string Field, string Type, string Create, string? Comment = null);
+
+/// <summary>
+/// One operation of the network graph, defined in one place: the <c>Dsl.Layers</c> calls bound to it and its shape rule
+/// (<see cref="Infer"/>), the buffers it owns (<see cref="Buffers"/>), and its forward and backward emission.
+/// <c>Forward</c>, <c>Backward</c>, the buffer declarations and the summary loop over <see cref="OpTable"/>; an operation
+/// the table does not know is an internal error, never a silent pass-through.
+/// </summary>
+internal abstract class Op
+{
+    /// <summary>The graph node's op key (<see cref="GraphNode.Op"/>).</summary>
+    public abstract string Key { get; }
+
+    /// <summary>The <c>Dsl.Layers</c> members bound to this op (several calls may share one op: Softmax and LogSoftmax).</summary>
+    public virtual IEnumerable<string> Calls => new[] { Key };
+
+    /// <summary>
+    /// The shape rule of a catalogue call: output shape, parameters (PyTorch layouts and initialisers), attributes and
+    /// forward FLOPs per sample, or an exact error. Pure; arithmetic is checked (<see cref="Checked"/>).
+    /// </summary>
+    public virtual LayerOutcome Infer(LayerInput input)
+        => throw new InvalidOperationException($"{Key} is not bound to a catalogue call");
+
+    /// <summary>
+    /// The slot holding the node's value: a <c>BufferSlot</c> by default, a view for ops that only reshape, none for the input.
+    /// </summary>
+    public virtual BufferDecl? ValueSlot(Plan plan, GraphNode node)
+        => new(Names.Field(Names.Value(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+
+    /// <summary>How Backward fetches the node's value from its slot.</summary>
+    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Rows(n)";
+
+    /// <summary>The slot holding the node's gradient (a <c>BufferSlot</c>; none for an op whose outputs own theirs).</summary>
+    public virtual BufferDecl? GradSlot(Plan plan, GraphNode node)
+        => new(Names.Field(Names.Grad(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+
+    /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
+    public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
+
+    /// <summary>Statements run in the constructor after the buffers exist (batch norm registers its running statistics).</summary>
+    public virtual IEnumerable<string> Registrations(Plan plan, GraphNode node) => Enumerable.Empty<string>();
+
+    /// <summary>Writes the forward statement(s): compute the node's value from its inputs.</summary>
+    public abstract void Forward(ForwardContext c, GraphNode node);
+
+    /// <summary>Writes the backward statement(s): the inputs' gradients from the node's gradient, and the parameters' gradients.</summary>
+    public abstract void Backward(BackwardContext c, GraphNode node);
+}
+
+/// <summary>Every operation, by op key and by the <c>Dsl.Layers</c> call that creates it. Unknown keys throw.</summary>
+internal static class OpTable
+{
+    private static readonly Op[] All =
+    {
+        new InputOp(),
+        new LinearOp(),
+        new ActivationOp(),
+        new DropoutOp(),
+        new FlattenOp(),
+        new SoftmaxOp(),
+        new Conv2dOp(),
+        new Pool2dOp(Pool2dOp.MaxKey),
+        new Pool2dOp(Pool2dOp.AvgKey),
+        new AdaptiveAvgPool2dOp(),
+        new BatchNorm2dOp(),
+        new AddOp(),
+        new ConcatOp(),
+        new ChunkOp(),
+        new SelectOp(),
+    };
+
+    private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);
+
+    private static readonly Dictionary<string, Op> ByCall = All
+        .SelectMany(o => o.Calls.Select(call => (call, o)))
+        .ToDictionary(p => p.call, p => p.o);
+
+    /// <summary>The op of a graph node; an unknown key is a generator bug and throws (reported as DSL0999).</summary>
+    public static Op Of(string key)
+        => ByKey.TryGetValue(key, out var op) ? op : throw new InvalidOperationException($"the op table has no operation '{key}'");
+
+    public static Op Of(GraphNode node) => Of(node.Op);
+
+    /// <summary>The op a catalogue call creates, or null when the call is not a layer of the table.</summary>
+    public static Op? ForCall(string call) => ByCall.TryGetValue(call, out var op) ? op : null;
+}
