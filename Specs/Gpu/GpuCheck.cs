@@ -21,7 +21,8 @@ public static class GpuCheck
     public sealed record Timing(string Name, double OursMs, double TorchMs, string Note);
 
     /// <summary>What the check found; <see cref="Passed"/> is false when any kernel disagrees with the CPU.</summary>
-    public sealed record Report(string Card, IReadOnlyList<KernelAgreement.Result> Kernels, IReadOnlyList<Timing> Timings, double GemmGflops, double Tolerance)
+    public sealed record Report(string Card, IReadOnlyList<KernelAgreement.Result> Kernels, IReadOnlyList<Timing> Timings, double GemmGflops, double Tolerance,
+        IReadOnlyList<(string Phase, double Seconds)> Phases)
     {
         public bool Passed => Kernels.Count > 0 && Kernels.All(k => k.Passed(Tolerance));
     }
@@ -77,20 +78,39 @@ public static class GpuCheck
         output.WriteLine(card);
         output.WriteLine($"seed {options.Seed}{(options.Quick ? ", quick sizes" : "")}");
 
+        var phases = new List<(string, double)>();
+        var clock = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases.Add((name, clock.Elapsed.TotalSeconds));
+            clock.Restart();
+        }
         var kernels = KernelAgreement.Run(gpu, options.Seed, options.Quick);
+        Phase("kernel agreement");
+        var jobs = new List<(string Net, int Batch)> { ("mnist-net", options.Quick ? 2 : 64), ("mnist-net", options.Quick ? 3 : 256) };
+        if (!options.Quick)
+        {
+            // One ResNet-20 step takes over a minute on ILGPU's CPU accelerator: not part of a quick run.
+            jobs.Add(("resnet20", 128));
+        }
+        var torch = TorchRunner.Run(options, jobs, gpu.IsCpuAccelerator);
+        Phase("PyTorch (one process)");
         var timings = new List<Timing>();
-        var torch = TorchRunner.Create(options, gpu.IsCpuAccelerator, output);
-        foreach (var (name, batch) in new[] { ("mnist-net", options.Quick ? 4 : 64), ("mnist-net", options.Quick ? 8 : 256), ("resnet20", options.Quick ? 2 : 128) })
+        foreach (var (name, batch) in jobs)
         {
             double ours = TimeTraining(gpu, name, batch, options);
-            var (theirs, note) = torch.TrainStep(name, batch);
-            timings.Add(new Timing($"{name} train step, batch {batch}", ours, theirs, note));
+            Phase($"ours: {name} batch {batch}");
+            timings.Add(new Timing($"{name} train step, batch {batch}", ours, torch.Train(name, batch), torch.Note));
+        }
+        if (options.Quick)
+        {
+            timings.Add(new Timing("resnet20 train step, batch 128", double.NaN, double.NaN, "not timed with --quick"));
         }
         double gemmMs = TimeGemm(gpu, options.GemmSize, options.Quick ? 1 : 5);
-        var (torchGemm, gemmNote) = torch.Gemm(options.GemmSize);
-        timings.Add(new Timing($"GEMM {options.GemmSize}^3", gemmMs, torchGemm, gemmNote));
+        Phase("ours: GEMM");
+        timings.Add(new Timing($"GEMM {options.GemmSize}^3", gemmMs, torch.GemmMs, torch.Note));
         double gflops = 2.0 * Math.Pow(options.GemmSize, 3) / (gemmMs * 1e6);
-        return new Report(card, kernels, timings, gflops, options.Tolerance);
+        return new Report(card, kernels, timings, gflops, options.Tolerance, phases);
     }
 
     /// <summary>The card as ILGPU sees it, and the driver where CUDA reports one.</summary>
@@ -208,81 +228,89 @@ public static class GpuCheck
         }
         output.WriteLine(string.Format(inv, "{0} of {1} kernels within {2:0e+00} of the CPU backend", report.Kernels.Count(k => k.Passed(report.Tolerance)), report.Kernels.Count, report.Tolerance));
         output.WriteLine();
-        output.WriteLine($"{"workload",-36} {"ours ms",10} {"PyTorch ms",11} {"ours/PyTorch",13}  note");
+        output.WriteLine($"{"workload",-36} {"ours ms",10} {"PyTorch ms",11} {"PyTorch/ours",13}  note");
         foreach (var t in report.Timings)
         {
             double ratio = t.TorchMs / t.OursMs;
             output.WriteLine(string.Format(inv, "{0,-36} {1,10:0.000} {2,11:0.000} {3,13:0.00}  {4}", t.Name, t.OursMs, t.TorchMs, ratio, t.Note));
         }
         output.WriteLine(string.Format(inv, "GEMM {0}^3: {1:0.0} GFLOP/s (compare with the card's FP32 peak without tensor cores)", options.GemmSize, report.GemmGflops));
+        output.WriteLine("seconds per phase: " + string.Join(", ", report.Phases.Select(p => string.Format(inv, "{0} {1:0.0}", p.Phase, p.Seconds))));
         output.WriteLine(report.Passed ? "CHECK PASSED" : "CHECK FAILED: kernels disagree with the CPU backend (see FAIL above)");
     }
 
-    /// <summary>Runs <c>torch_step.py</c> beside the app; every failure becomes a note, never an exception.</summary>
+    /// <summary>
+    /// PyTorch's timings from one run of <c>torch_step.py</c> beside the app (importing torch takes seconds); every
+    /// failure becomes a note and NaN timings, never an exception.
+    /// </summary>
     private sealed class TorchRunner
     {
-        private readonly string? _python;
-        private readonly string _script;
-        private readonly string _device;
-        private readonly GpuCheckOptions _options;
-        private readonly string _missing;
+        private readonly Dictionary<string, double> _train = new(StringComparer.Ordinal);
 
-        private TorchRunner(string? python, string script, string device, GpuCheckOptions options, string missing)
-        {
-            (_python, _script, _device, _options, _missing) = (python, script, device, options, missing);
-        }
+        private TorchRunner(string note) => Note = note;
 
-        public static TorchRunner Create(GpuCheckOptions options, bool cpuAccelerator, TextWriter output)
+        public string Note { get; private set; }
+
+        public double GemmMs { get; private set; } = double.NaN;
+
+        public double Train(string net, int batch) => _train.TryGetValue(Key(net, batch), out double ms) ? ms : double.NaN;
+
+        private static string Key(string net, int batch) => $"{net}:{batch.ToString(CultureInfo.InvariantCulture)}";
+
+        public static TorchRunner Run(GpuCheckOptions options, IReadOnlyList<(string Net, int Batch)> jobs, bool cpuAccelerator)
         {
             string script = Path.Combine(AppContext.BaseDirectory, "torch_step.py");
-            string missing = options.Python is null ? "PyTorch skipped (--python none)"
-                : !File.Exists(script) ? $"PyTorch not measured: {script} not found"
-                : "";
-            // On the CPU accelerator the comparison is meaningless; PyTorch runs on its CPU to exercise the path.
-            return new TorchRunner(missing.Length == 0 ? options.Python : null, script, cpuAccelerator ? "cpu" : "cuda", options, missing);
-        }
-
-        public (double Ms, string Note) TrainStep(string network, int batch) =>
-            Call("train", "--net", network, "--batch-size", batch.ToString(CultureInfo.InvariantCulture));
-
-        public (double Ms, string Note) Gemm(int size) => Call("gemm", "--size", size.ToString(CultureInfo.InvariantCulture));
-
-        private (double Ms, string Note) Call(params string[] args)
-        {
-            if (_python is null)
+            if (options.Python is null)
             {
-                return (double.NaN, _missing);
+                return new TorchRunner("PyTorch skipped (--python none)");
             }
-            var start = new ProcessStartInfo(_python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(_script);
+            if (!File.Exists(script))
+            {
+                return new TorchRunner($"PyTorch not measured: {script} not found");
+            }
+            var start = new ProcessStartInfo(options.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var inv = CultureInfo.InvariantCulture;
+            // On the CPU accelerator the comparison means nothing; PyTorch runs on its CPU so the path is exercised.
+            var args = new List<string> { script, "--device", cpuAccelerator ? "cpu" : "cuda", "--steps", options.Steps.ToString(inv), "--warmup", options.Warmup.ToString(inv), "--seed", options.Seed.ToString(inv), "--gemm", options.GemmSize.ToString(inv) };
+            foreach (var (net, batch) in jobs)
+            {
+                args.Add("--train");
+                args.Add(Key(net, batch));
+            }
             foreach (var a in args)
-            {
-                start.ArgumentList.Add(a);
-            }
-            foreach (var a in new[] { "--device", _device, "--steps", _options.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", _options.Warmup.ToString(CultureInfo.InvariantCulture), "--seed", _options.Seed.ToString(CultureInfo.InvariantCulture) })
             {
                 start.ArgumentList.Add(a);
             }
             try
             {
-                using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {_python}");
+                using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {options.Python}");
                 var stderr = process.StandardError.ReadToEndAsync();
                 string stdout = process.StandardOutput.ReadToEnd();
                 process.WaitForExit();
                 string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
                 using var json = JsonDocument.Parse(last.Length > 0 ? last : "{}");
-                if (json.RootElement.TryGetProperty("ms", out var ms))
+                var root = json.RootElement;
+                if (!root.TryGetProperty("train", out var train))
                 {
-                    string version = json.RootElement.TryGetProperty("torch", out var v) ? v.GetString() ?? "?" : "?";
-                    string dev = json.RootElement.TryGetProperty("device", out var dv) ? dv.GetString() ?? "?" : "?";
-                    return (ms.GetDouble(), $"PyTorch {version} eager on {dev}");
+                    string why = root.TryGetProperty("error", out var e) ? e.GetString() ?? "" : stderr.Result.Trim();
+                    return new TorchRunner($"PyTorch not measured: {Truncate(why)}");
                 }
-                string why = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() ?? "" : stderr.Result.Trim();
-                return (double.NaN, $"PyTorch not measured: {Truncate(why)}");
+                string version = root.TryGetProperty("torch", out var v) ? v.GetString() ?? "?" : "?";
+                string device = root.TryGetProperty("device", out var dv) ? dv.GetString() ?? "?" : "?";
+                var runner = new TorchRunner($"PyTorch {version} eager on {device}");
+                foreach (var p in train.EnumerateObject())
+                {
+                    runner._train[p.Name] = p.Value.GetDouble();
+                }
+                if (root.TryGetProperty("gemm", out var g))
+                {
+                    runner.GemmMs = g.GetDouble();
+                }
+                return runner;
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
             {
-                return (double.NaN, $"PyTorch not measured: {Truncate(e.Message)}");
+                return new TorchRunner($"PyTorch not measured: {Truncate(e.Message)}");
             }
         }
 

@@ -29,7 +29,7 @@ public sealed record GpuCheckOptions
     public double Tolerance { get; init; } = 1e-4;
 
     /// <summary>The options of a CI run on the CPU accelerator.</summary>
-    public static GpuCheckOptions QuickRun(int seed) => new() { Quick = true, Seed = seed, Steps = 2, Warmup = 1, GemmSize = 48 };
+    public static GpuCheckOptions QuickRun(int seed) => new() { Quick = true, Seed = seed, Steps = 1, Warmup = 0, GemmSize = 48 };
 
     /// <summary>
     /// Parses <c>--quick --seed N --steps N --warmup N --gemm N --python PATH|none --tolerance X</c> (for the command

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""PyTorch side of the GPU check (Specs/Gpu/GpuCheck.cs): eager-mode timings on the same card.
+"""PyTorch side of the GPU check (Specs/Gpu/GpuCheck.cs): eager-mode timings on the same card, all in one process
+(importing torch takes seconds): --train NET:BATCH (repeatable) and --gemm SIZE.
 
   train: one training step (forward, NLL loss, zero_grad, backward, SGD lr 0.01 momentum 0.5) of a network from
          torch_nets.py (the layer-for-layer twins of Specs/Networks) on random 1x28x28 inputs kept on the device; the
          loss is read once after the timed steps, as the C# side reads it.
   gemm:  C = A B at SIZE^3 in FP32 with TF32 tensor cores switched off, so the figure compares with a CUDA-core GEMM.
-Prints one JSON line {"ms": ..., "torch": ..., "device": ...}, or {"error": ...} and exit code 3 when PyTorch or the
-device is missing.
+Prints one JSON line {"torch": ..., "device": ..., "train": {"NET:BATCH": ms, ...}, "gemm": ms}, or {"error": ...} and
+exit code 3 when PyTorch or the device is missing.
 """
 import argparse
 import json
@@ -19,10 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["train", "gemm"])
-    ap.add_argument("--net", default="mnist-net")
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--size", type=int, default=4096)
+    ap.add_argument("--train", action="append", default=[], help="NET:BATCH, e.g. mnist-net:64")
+    ap.add_argument("--gemm", type=int, default=0)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=10)
@@ -47,25 +46,13 @@ def main():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    if args.what == "gemm":
-        n = args.size
-        a = torch.rand(n, n, device=device) - 0.5
-        b = torch.rand(n, n, device=device) - 0.5
-        c = a @ b
-        sync()
-        repeats = 5 if n >= 1024 else 1
-        start = time.perf_counter()
-        for _ in range(repeats):
-            c = a @ b
-        sync()
-        ms = (time.perf_counter() - start) * 1000 / repeats
-    else:
+    def train(net, batch):
         import torch_nets
-        model = torch_nets.build(args.net, nn).to(device)
+        model = torch_nets.build(net, nn).to(device)
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
-        x = torch.rand(args.batch_size, 1, 28, 28, device=device) * 2 - 1
-        y = torch.randint(0, 10, (args.batch_size,), device=device)
+        x = torch.rand(batch, 1, 28, 28, device=device) * 2 - 1
+        y = torch.randint(0, 10, (batch,), device=device)
         total = torch.zeros((), device=device)
 
         def step():
@@ -82,10 +69,31 @@ def main():
         for _ in range(args.steps):
             total += step()
         float(total)  # the one read, as the C# side's loss meter
-        ms = (time.perf_counter() - start) * 1000 / args.steps
+        return (time.perf_counter() - start) * 1000 / args.steps
 
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(json.dumps({"ms": ms, "torch": torch.__version__, "device": name}))
+    def gemm(n):
+        a = torch.rand(n, n, device=device) - 0.5
+        b = torch.rand(n, n, device=device) - 0.5
+        c = a @ b
+        sync()
+        repeats = 5 if n >= 1024 else 1
+        start = time.perf_counter()
+        for _ in range(repeats):
+            c = a @ b
+        sync()
+        return (time.perf_counter() - start) * 1000 / repeats
+
+    result = {
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "train": {},
+    }
+    for job in args.train:
+        net, batch = job.split(":")
+        result["train"][job] = train(net, int(batch))
+    if args.gemm > 0:
+        result["gemm"] = gemm(args.gemm)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -70,10 +70,14 @@ public sealed partial class GpuDevice : Device
                 }
                 else
                 {
+                    // An OpenCL platform may expose the CPU (pocl, Intel's runtime): "gpu" means a GPU.
                     var cl = context.GetCLDevices();
-                    if (cl.Count > 0)
+                    for (int i = 0; i < cl.Count && accelerator is null; i++)
                     {
-                        accelerator = cl[0].CreateAccelerator(context);
+                        if (cl[i].DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
+                        {
+                            accelerator = cl[i].CreateAccelerator(context);
+                        }
                     }
                 }
             }
