@@ -47,7 +47,7 @@ public sealed partial class GpuDevice
         int edge = threads * GemmRegisterBlock;
         var grid = new Index2D((n + edge - 1) / edge, (m + edge - 1) / edge);
         var group = new Index2D(threads, threads);
-        var shared = SharedMemoryConfig.RequestDynamic<float>(2 * GemmDepth * edge);
+        var shared = SharedMemoryConfig.RequestDynamic<float>(2 * GemmDepth * (edge + 1));
         kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, edge));
     }
 
@@ -66,10 +66,13 @@ public sealed partial class GpuDevice
     {
         const int depth = GemmDepth;
         int edge = p.Tile;
+        // Rows of the staged tiles are padded by one float: a warp storing 16 consecutive k of one row of A (or of B
+        // transposed) then hits 16 different banks instead of one bank 16 times.
+        int pitch = edge + 1;
         int threads = Group.DimX;
         var shared = SharedMemory.GetDynamic<float>();
-        var tileA = shared.SubView(0, depth * edge);
-        var tileB = shared.SubView(depth * edge, depth * edge);
+        var tileA = shared.SubView(0, depth * pitch);
+        var tileB = shared.SubView(depth * pitch, depth * pitch);
         int tx = Group.IdxX;
         int ty = Group.IdxY;
         int tid = ty * threads + tx;
@@ -84,7 +87,7 @@ public sealed partial class GpuDevice
         {
             for (int l = tid; l < depth * edge; l += groupSize)
             {
-                // op(A) tile element (r, kk) -> tileA[kk * edge + r], read along A's contiguous axis.
+                // op(A) tile element (r, kk) -> tileA[kk * pitch + r], read along A's contiguous axis.
                 int r, kk;
                 if (p.TransA != 0)
                 {
@@ -103,9 +106,9 @@ public sealed partial class GpuDevice
                 {
                     av = p.TransA != 0 ? a[ka * p.M + row] : a[row * p.K + ka];
                 }
-                tileA[kk * edge + r] = av;
+                tileA[kk * pitch + r] = av;
 
-                // op(B) tile element (kk, q) -> tileB[kk * edge + q].
+                // op(B) tile element (kk, q) -> tileB[kk * pitch + q].
                 int q;
                 if (p.TransB != 0)
                 {
@@ -124,17 +127,17 @@ public sealed partial class GpuDevice
                 {
                     bv = p.TransB != 0 ? b[col * p.K + kb] : b[kb * p.N + col];
                 }
-                tileB[kk * edge + q] = bv;
+                tileB[kk * pitch + q] = bv;
             }
             Group.Barrier();
             for (int kk = 0; kk < depth; kk++)
             {
-                int ra = kk * edge + ty;
+                int ra = kk * pitch + ty;
                 float a0 = tileA[ra];
                 float a1 = tileA[ra + threads];
                 float a2 = tileA[ra + 2 * threads];
                 float a3 = tileA[ra + 3 * threads];
-                int rb = kk * edge + tx;
+                int rb = kk * pitch + tx;
                 float b0 = tileB[rb];
                 float b1 = tileB[rb + threads];
                 float b2 = tileB[rb + 2 * threads];
