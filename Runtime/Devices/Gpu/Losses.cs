@@ -12,7 +12,7 @@ public sealed partial class GpuDevice
         => LabelLoss(logits, labels, loss, grad, fromLogits: true, nameof(CrossEntropyLoss));
 
     /// <summary>
-    /// Per-row losses and gradients in one launch (one thread per row), then one group sums the rows in a shared-memory
+    /// Per-row losses and gradients in one launch (one group per row, the log-sum-exp reduced in shared memory), then one group sums the rows in a shared-memory
     /// tree and finds the first bad label (a kernel cannot throw; <see cref="LossResult.Value"/> turns loss[1] into the
     /// exception).
     /// </summary>
@@ -35,8 +35,8 @@ public sealed partial class GpuDevice
         var flags = Scratch(IntScratch.RowFlags, n);
         if (n > 0)
         {
-            Kernel(nameof(LabelLossRowKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LabelLossRowKernel))(
-                n, s, y, g, rowLoss, flags, c, 1f / n, fromLogits ? 1 : 0);
+            Kernel(nameof(LabelLossRowKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LabelLossRowKernel))(
+                new KernelConfig(n, RowGroup(c)), s, y, g, rowLoss, flags, c, 1f / n, fromLogits ? 1 : 0);
         }
         FinishLoss(rowLoss, flags, l, n, n, n > 0 ? 1f / n : 0f);
     }
@@ -121,52 +121,67 @@ public sealed partial class GpuDevice
 
     // ------------------------------------------------------------------ kernels
 
-    internal static void LabelLossRowKernel(Index1D r, ArrayView<float> scores, ArrayView<long> labels, ArrayView<float> grad,
+    /// <summary>One group per row: the row's loss (NLL, or cross-entropy through a log-sum-exp) and gradient.</summary>
+    internal static void LabelLossRowKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<float> grad,
         ArrayView<float> rowLoss, ArrayView<int> bad, int c, float inv, int fromLogits)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int r = Grid.IdxX;
+        int t = Group.IdxX;
         int start = r * c;
         long label = labels[r];
         if (label < 0 || label >= c)
         {
-            // Recorded, not thrown: the row contributes nothing and the reduction reports it.
-            bad[r] = 1;
-            rowLoss[r] = 0f;
-            for (int j = 0; j < c; j++)
+            // Recorded, not thrown: the row contributes nothing and the reduction reports it. The whole group
+            // takes this branch, so no thread is left waiting at a barrier.
+            for (int j = t; j < c; j += Group.DimX)
             {
                 grad[start + j] = 0f;
+            }
+            if (t == 0)
+            {
+                bad[r] = 1;
+                rowLoss[r] = 0f;
             }
             return;
         }
-        bad[r] = 0;
         int target = (int)label;
         if (fromLogits != 0)
         {
-            float max = scores[start];
-            for (int j = 1; j < c; j++)
+            float max = float.NegativeInfinity;
+            for (int j = t; j < c; j += Group.DimX)
             {
                 max = MathF.Max(max, scores[start + j]);
             }
+            max = GroupMax(shared, max);
             float sum = 0f;
-            for (int j = 0; j < c; j++)
+            for (int j = t; j < c; j += Group.DimX)
             {
                 sum += MathF.Exp(scores[start + j] - max);
             }
-            float logSum = MathF.Log(sum) + max;
-            rowLoss[r] = logSum - scores[start + target];
-            for (int j = 0; j < c; j++)
+            float logSum = MathF.Log(GroupSum(shared, sum)) + max;
+            for (int j = t; j < c; j += Group.DimX)
             {
-                grad[start + j] = MathF.Exp(scores[start + j] - logSum) * inv;
+                float p = MathF.Exp(scores[start + j] - logSum) * inv;
+                grad[start + j] = j == target ? p - inv : p;
             }
-            grad[start + target] -= inv;
+            if (t == 0)
+            {
+                bad[r] = 0;
+                rowLoss[r] = logSum - scores[start + target];
+            }
         }
         else
         {
-            rowLoss[r] = -scores[start + target];
-            for (int j = 0; j < c; j++)
+            for (int j = t; j < c; j += Group.DimX)
             {
-                grad[start + j] = 0f;
+                grad[start + j] = j == target ? -inv : 0f;
             }
-            grad[start + target] = -inv;
+            if (t == 0)
+            {
+                bad[r] = 0;
+                rowLoss[r] = -scores[start + target];
+            }
         }
     }
 

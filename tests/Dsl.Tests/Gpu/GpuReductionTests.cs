@@ -91,10 +91,11 @@ public sealed class GpuReductionTests
         AssertClose(Run(Device.Cpu), Run(_gpu), 1e-5);
     }
 
-    [Fact]
-    public void Losses_over_many_rows_match_the_cpu()
+    [Theory]
+    [InlineData(700, 10)]
+    [InlineData(5, 300)]
+    public void Losses_over_many_rows_or_long_rows_match_the_cpu(int rows, int c)
     {
-        const int rows = 700, c = 10;
         var scores = Rand(rows * c, 4f);
         var labels = Enumerable.Range(0, rows).Select(i => (long)((i * 7) % c)).ToArray();
         var (x, t) = (Rand(5000), Rand(5000));
