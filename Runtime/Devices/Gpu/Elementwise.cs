@@ -91,8 +91,12 @@ public sealed partial class GpuDevice
 
     private void BiasGradViews(ArrayView<float> dy, ArrayView<float> db, int channels, int inner, int outer, bool accumulate)
     {
-        Kernel(nameof(BiasGradKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(BiasGradKernel))(
-            channels, dy, db, channels, inner, outer, accumulate ? 1 : 0);
+        if (channels == 0)
+        {
+            return;
+        }
+        Kernel(nameof(BiasGradKernel), acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int, int>(BiasGradKernel))(
+            new KernelConfig(channels, RowGroup(outer * inner)), dy, db, channels, inner, outer, accumulate ? 1 : 0);
     }
 
     protected override void CopyChannelsCore(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
@@ -125,24 +129,23 @@ public sealed partial class GpuDevice
     internal static void AddBiasKernel(Index1D i, ArrayView<float> y, ArrayView<float> bias, int channels, int inner)
         => y[i] += bias[(i / inner) % channels];
 
-    /// <summary>One thread per channel: a fixed summation order, so results do not depend on scheduling.</summary>
-    internal static void BiasGradKernel(Index1D c, ArrayView<float> dy, ArrayView<float> db, int channels, int inner, int outer, int accumulate)
+    /// <summary>One group per channel: its threads stride over the channel's outer x inner values, summed in a fixed tree.</summary>
+    internal static void BiasGradKernel(ArrayView<float> dy, ArrayView<float> db, int channels, int inner, int outer, int accumulate)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int c = Grid.IdxX;
+        int count = outer * inner;
         float sum = 0f;
-        float carry = 0f;
-        for (int o = 0; o < outer; o++)
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
         {
-            int start = (o * channels + c) * inner;
-            for (int j = 0; j < inner; j++)
-            {
-                // Kahan summation: a channel can gather tens of thousands of terms.
-                float v = dy[start + j] - carry;
-                float t = sum + v;
-                carry = (t - sum) - v;
-                sum = t;
-            }
+            int o = j / inner;
+            sum += dy[(o * channels + c) * inner + (j - o * inner)];
         }
-        db[c] = accumulate != 0 ? db[c] + sum : sum;
+        sum = GroupSum(shared, sum);
+        if (Group.IdxX == 0)
+        {
+            db[c] = accumulate != 0 ? db[c] + sum : sum;
+        }
     }
 
     internal readonly record struct ChannelCopyArgs(int SrcChannels, int SrcOffset, int DstChannels, int DstOffset, int Count, int Spatial, int Accumulate);

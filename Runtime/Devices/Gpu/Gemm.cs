@@ -5,16 +5,22 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    /// <summary>Largest edge of the square tiles each thread group stages in shared memory.</summary>
-    private const int MaxGemmTile = 16;
+    /// <summary>Outputs each thread computes along each axis: a 4 x 4 block of accumulators held in registers.</summary>
+    internal const int GemmRegisterBlock = 4;
+
+    /// <summary>Depth of the k slice staged in shared memory per step.</summary>
+    internal const int GemmDepth = 16;
+
+    /// <summary>Largest thread-group edge: 16 x 16 = 256 threads, each with a 4 x 4 block, cover a 64 x 64 tile of C.</summary>
+    private const int MaxGemmThreads = 16;
 
     /// <summary>
-    /// The tile edge on this accelerator: 16 (256 threads a group) on GPUs, less where groups are smaller
-    /// (ILGPU's CPU accelerator emulates 16 threads a group, so 4).
+    /// The thread-group edge on this accelerator: 16 on GPUs, less where groups are smaller (ILGPU's CPU accelerator
+    /// emulates few threads a group).
     /// </summary>
-    private int GemmTile => _gemmTile ??= Math.Max(1, Math.Min(MaxGemmTile, (int)Math.Sqrt(Accelerator.MaxNumThreadsPerGroup)));
+    private int GemmThreads => _gemmThreads ??= Math.Max(1, Math.Min(MaxGemmThreads, (int)Math.Sqrt(Accelerator.MaxNumThreadsPerGroup)));
 
-    private int? _gemmTile;
+    private int? _gemmThreads;
 
     protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
@@ -30,56 +36,136 @@ public sealed partial class GpuDevice
             return;
         }
         var kernel = Kernel(nameof(GemmKernel), acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernel));
-        int tile = GemmTile;
-        var grid = new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile);
-        var group = new Index2D(tile, tile);
-        var shared = SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile);
-        kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, tile));
+        int threads = GemmThreads;
+        int edge = threads * GemmRegisterBlock;
+        var grid = new Index2D((n + edge - 1) / edge, (m + edge - 1) / edge);
+        var group = new Index2D(threads, threads);
+        var shared = SharedMemoryConfig.RequestDynamic<float>(2 * GemmDepth * (edge + 1));
+        kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, edge));
     }
 
     internal readonly record struct GemmArgs(int M, int N, int K, float Alpha, float Beta, int TransA, int TransB, int Tile);
 
     /// <summary>
-    /// C = alpha op(A) op(B) + beta C, one output per thread, tiles of op(A) and op(B) staged through shared memory
-    /// (the classic tiled scheme of the CUDA programming guide). With beta == 0 the old C is never read, so NaNs
+    /// C = alpha op(A) op(B) + beta C. A group of T x T threads owns a (4T) x (4T) tile of C; per step it stages a
+    /// 16-deep slice of op(A) and op(B) in shared memory (k-major, so the inner loop reads both with unit stride) and
+    /// every thread accumulates a 4 x 4 block in registers: 8 shared loads feed 16 FMAs, where the one-output-per-
+    /// thread scheme of the CUDA programming guide spends 2 loads per FMA. Each thread's rows and columns are strided
+    /// by T, so the threads of a warp touch consecutive columns when loading B and storing C. Loads read global
+    /// memory along its contiguous axis for all four transpose cases. With beta == 0 the old C is never read, so NaNs
     /// in an uninitialised C cannot leak through.
     /// </summary>
     internal static void GemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs p)
     {
-        // Dynamic shared memory, so the tile edge can follow the accelerator's group size.
-        int tile = p.Tile;
+        const int depth = GemmDepth;
+        int edge = p.Tile;
+        // Rows of the staged tiles are padded by one float: a warp storing 16 consecutive k of one row of A (or of B
+        // transposed) then hits 16 different banks instead of one bank 16 times.
+        int pitch = edge + 1;
+        int threads = Group.DimX;
         var shared = SharedMemory.GetDynamic<float>();
-        var tileA = shared.SubView(0, tile * tile);
-        var tileB = shared.SubView(tile * tile, tile * tile);
+        var tileA = shared.SubView(0, depth * pitch);
+        var tileB = shared.SubView(depth * pitch, depth * pitch);
         int tx = Group.IdxX;
         int ty = Group.IdxY;
-        int row = Grid.IdxY * tile + ty;
-        int col = Grid.IdxX * tile + tx;
-        float sum = 0f;
-        for (int t0 = 0; t0 < p.K; t0 += tile)
+        int tid = ty * threads + tx;
+        int groupSize = threads * Group.DimY;
+        int row0 = Grid.IdxY * edge;
+        int col0 = Grid.IdxX * edge;
+        float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f;
+        float c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
+        float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f;
+        float c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+        for (int k0 = 0; k0 < p.K; k0 += depth)
         {
-            int ka = t0 + tx;
-            float av = 0f;
-            if (row < p.M && ka < p.K)
+            for (int l = tid; l < depth * edge; l += groupSize)
             {
-                av = p.TransA != 0 ? a[ka * p.M + row] : a[row * p.K + ka];
+                // op(A) tile element (r, kk) -> tileA[kk * pitch + r], read along A's contiguous axis.
+                int r, kk;
+                if (p.TransA != 0)
+                {
+                    kk = l / edge;
+                    r = l - kk * edge;
+                }
+                else
+                {
+                    r = l / depth;
+                    kk = l - r * depth;
+                }
+                int row = row0 + r;
+                int ka = k0 + kk;
+                float av = 0f;
+                if (row < p.M && ka < p.K)
+                {
+                    av = p.TransA != 0 ? a[ka * p.M + row] : a[row * p.K + ka];
+                }
+                tileA[kk * pitch + r] = av;
+
+                // op(B) tile element (kk, q) -> tileB[kk * pitch + q].
+                int q;
+                if (p.TransB != 0)
+                {
+                    q = l / depth;
+                    kk = l - q * depth;
+                }
+                else
+                {
+                    kk = l / edge;
+                    q = l - kk * edge;
+                }
+                int col = col0 + q;
+                int kb = k0 + kk;
+                float bv = 0f;
+                if (kb < p.K && col < p.N)
+                {
+                    bv = p.TransB != 0 ? b[col * p.K + kb] : b[kb * p.N + col];
+                }
+                tileB[kk * pitch + q] = bv;
             }
-            tileA[ty * tile + tx] = av;
-            int kb = t0 + ty;
-            float bv = 0f;
-            if (kb < p.K && col < p.N)
-            {
-                bv = p.TransB != 0 ? b[col * p.K + kb] : b[kb * p.N + col];
-            }
-            tileB[ty * tile + tx] = bv;
             Group.Barrier();
-            for (int q = 0; q < tile; q++)
+            for (int kk = 0; kk < depth; kk++)
             {
-                sum += tileA[ty * tile + q] * tileB[q * tile + tx];
+                int ra = kk * pitch + ty;
+                float a0 = tileA[ra];
+                float a1 = tileA[ra + threads];
+                float a2 = tileA[ra + 2 * threads];
+                float a3 = tileA[ra + 3 * threads];
+                int rb = kk * pitch + tx;
+                float b0 = tileB[rb];
+                float b1 = tileB[rb + threads];
+                float b2 = tileB[rb + 2 * threads];
+                float b3 = tileB[rb + 3 * threads];
+                c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
             }
             Group.Barrier();
         }
-        if (row < p.M && col < p.N)
+        int r0 = row0 + ty;
+        int q0 = col0 + tx;
+        StoreRow(c, p, r0, q0, threads, c00, c01, c02, c03);
+        StoreRow(c, p, r0 + threads, q0, threads, c10, c11, c12, c13);
+        StoreRow(c, p, r0 + 2 * threads, q0, threads, c20, c21, c22, c23);
+        StoreRow(c, p, r0 + 3 * threads, q0, threads, c30, c31, c32, c33);
+    }
+
+    /// <summary>Writes one row of a thread's 4 x 4 block: columns <paramref name="col"/> + j * <paramref name="step"/>.</summary>
+    private static void StoreRow(ArrayView<float> c, GemmArgs p, int row, int col, int step, float v0, float v1, float v2, float v3)
+    {
+        if (row >= p.M)
+        {
+            return;
+        }
+        Store(c, p, row, col, v0);
+        Store(c, p, row, col + step, v1);
+        Store(c, p, row, col + 2 * step, v2);
+        Store(c, p, row, col + 3 * step, v3);
+    }
+
+    private static void Store(ArrayView<float> c, GemmArgs p, int row, int col, float sum)
+    {
+        if (col < p.N)
         {
             int at = row * p.N + col;
             c[at] = p.Beta == 0f ? p.Alpha * sum : p.Alpha * sum + p.Beta * c[at];

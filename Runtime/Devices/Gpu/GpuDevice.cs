@@ -30,7 +30,6 @@ public sealed partial class GpuDevice : Device
     private readonly Dictionary<string, Delegate> _kernels = new(StringComparer.Ordinal);
     private readonly MemoryBuffer1D<float, Stride1D.Dense>?[] _floatScratch = new MemoryBuffer1D<float, Stride1D.Dense>?[(int)FloatScratch.Count];
     private readonly MemoryBuffer1D<int, Stride1D.Dense>?[] _intScratch = new MemoryBuffer1D<int, Stride1D.Dense>?[(int)IntScratch.Count];
-    private readonly int[] _oneInt = new int[1];
     private bool _disposed;
 
     private GpuDevice(Context context, Accelerator accelerator, string name)
@@ -71,10 +70,14 @@ public sealed partial class GpuDevice : Device
                 }
                 else
                 {
+                    // An OpenCL platform may expose the CPU (pocl, Intel's runtime): "gpu" means a GPU.
                     var cl = context.GetCLDevices();
-                    if (cl.Count > 0)
+                    for (int i = 0; i < cl.Count && accelerator is null; i++)
                     {
-                        accelerator = cl[0].CreateAccelerator(context);
+                        if (cl[i].DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
+                        {
+                            accelerator = cl[i].CreateAccelerator(context);
+                        }
                     }
                 }
             }
@@ -140,6 +143,7 @@ public sealed partial class GpuDevice : Device
                 {
                     b?.Dispose();
                 }
+                _correctCounter?.Dispose();
                 _kernels.Clear();
                 Accelerator.Dispose();
                 _context.Dispose();
@@ -195,6 +199,7 @@ public sealed partial class GpuDevice : Device
             F(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
         Stream.Synchronize();
+        SynchronizationCount++;
     }
 
     protected override void DownloadCore(Tensor source, Span<long> destination)
@@ -204,6 +209,7 @@ public sealed partial class GpuDevice : Device
             L(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
         Stream.Synchronize();
+        SynchronizationCount++;
     }
 
     protected override void DownloadCore(Tensor source, Span<int> destination)
@@ -213,9 +219,20 @@ public sealed partial class GpuDevice : Device
             I(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
         Stream.Synchronize();
+        SynchronizationCount++;
     }
 
-    public override void Synchronize() => Accelerator.Synchronize();
+    public override void Synchronize()
+    {
+        Accelerator.Synchronize();
+        SynchronizationCount++;
+    }
+
+    /// <summary>
+    /// How many times this device has waited for the accelerator (downloads, <see cref="Synchronize"/>, workspace growth):
+    /// each one stalls the queue on a real GPU, so tests hold a training step to the periodic loss read.
+    /// </summary>
+    public long SynchronizationCount { get; private set; }
 
     // ------------------------------------------------------------------ helpers for the kernel files
 
@@ -278,6 +295,7 @@ public sealed partial class GpuDevice : Device
         Columns,
         Product,
         ChannelSums,
+        Partials,
         Count,
     }
 
@@ -303,6 +321,7 @@ public sealed partial class GpuDevice : Device
             {
                 // Queued kernels may still read the old buffer.
                 Accelerator.Synchronize();
+                SynchronizationCount++;
                 b.Dispose();
             }
             b = Accelerator.Allocate1D<T>(Math.Max(1, Math.Max(length, (b?.Length ?? 0) * 3 / 2)));

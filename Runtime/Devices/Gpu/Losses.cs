@@ -5,9 +5,6 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    /// <summary>Elements per thread in the first pass of the MSE reduction.</summary>
-    private const int ReduceChunk = 256;
-
     protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
         => LabelLoss(logp, labels, loss, grad, fromLogits: false, nameof(NllLoss));
 
@@ -15,8 +12,9 @@ public sealed partial class GpuDevice
         => LabelLoss(logits, labels, loss, grad, fromLogits: true, nameof(CrossEntropyLoss));
 
     /// <summary>
-    /// Per-row losses and gradients in one launch, then a one-thread pass that sums them in a fixed order and records
-    /// the first bad label (a kernel cannot throw; <see cref="LossResult.Value"/> turns loss[1] into the exception).
+    /// Per-row losses and gradients in one launch (one group per row, the log-sum-exp reduced in shared memory), then one group sums the rows in a shared-memory
+    /// tree and finds the first bad label (a kernel cannot throw; <see cref="LossResult.Value"/> turns loss[1] into the
+    /// exception).
     /// </summary>
     private void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, bool fromLogits, string op)
     {
@@ -27,179 +25,232 @@ public sealed partial class GpuDevice
         var flags = Scratch(IntScratch.RowFlags, n);
         if (n > 0)
         {
-            Kernel(nameof(LabelLossRowKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LabelLossRowKernel))(
-                n, s, y, g, rowLoss, flags, c, 1f / n, fromLogits ? 1 : 0);
+            Kernel(nameof(LabelLossRowKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LabelLossRowKernel))(
+                new KernelConfig(n, RowGroup(c)), s, y, g, rowLoss, flags, c, 1f / n, fromLogits ? 1 : 0);
         }
-        Kernel(nameof(LabelLossReduceKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(LabelLossReduceKernel))(
-            1, rowLoss, flags, l, n);
+        FinishLoss(rowLoss, flags, l, n, n, n > 0 ? 1f / n : 0f);
     }
+
+    /// <summary>loss[0] = scale * the sum of the first <paramref name="parts"/> partials; loss[1] = 1 + the first flagged row of <paramref name="rows"/>, or 0.</summary>
+    private void FinishLoss(ArrayView<float> partials, ArrayView<int> flags, ArrayView<float> loss, int parts, int rows, float scale)
+        => Kernel(nameof(LossFinishKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, float>(LossFinishKernel))(
+            new KernelConfig(1, ReduceGroup), partials, flags, loss, parts, rows, scale);
 
     protected override void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad)
     {
         const string op = nameof(MseLoss);
         var (xv, t, g, l) = (F(x, op), F(target, op), F(grad, op), F(loss, op));
         int count = Checked(x.Length, op);
-        int chunks = (count + ReduceChunk - 1) / ReduceChunk;
-        var partials = Scratch(FloatScratch.RowValues, chunks);
-        if (chunks > 0)
-        {
-            Kernel(nameof(MseChunkKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(MseChunkKernel))(
-                chunks, xv, t, g, partials, count);
-        }
-        Kernel(nameof(MseReduceKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(MseReduceKernel))(
-            1, partials, l, chunks, count);
+        int group = ReduceGroup;
+        int groups = Math.Clamp((count + group - 1) / group, 1, MaxReduceGroups);
+        var partials = Scratch(FloatScratch.Partials, groups);
+        Kernel(nameof(MsePartialsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(MsePartialsKernel))(
+            new KernelConfig(groups, group), xv, t, g, partials, count);
+        FinishLoss(partials, Scratch(IntScratch.RowFlags, 1), l, groups, 0, count > 0 ? 1f / count : 0f);
     }
 
     protected override long CountCorrectCore(Tensor scores, Tensor labels)
     {
         const string op = nameof(CountCorrect);
+        _correctCounter ??= Accelerator.Allocate1D<long>(1);
+        _correctCounter.View.MemSetToZero(Stream);
+        CorrectViews(scores, labels, _correctCounter.View, op);
+        _correctCounter.View.CopyToCPU(Stream, _oneLong);
+        Stream.Synchronize();
+        SynchronizationCount++;
+        return _oneLong[0];
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="counter"/>[0] (an int64 tensor on this device) how many rows of <paramref name="scores"/>
+    /// [N,C] have their arg-max at the label, without waiting for the device: evaluation calls it per batch and reads the
+    /// counter once per epoch. Same rule as <see cref="Device.CountCorrect"/> (first maximum wins).
+    /// </summary>
+    public void AccumulateCorrect(Tensor scores, Tensor labels, Tensor counter)
+    {
+        const string op = nameof(AccumulateCorrect);
+        CheckCorrectArguments(scores, labels, op);
+        RequireLength(counter, 1, op, "counter");
+        CorrectViews(scores, labels, L(counter, op), op);
+    }
+
+    private void CheckCorrectArguments(Tensor scores, Tensor labels, string op)
+    {
+        if (scores.Rank < 1 || scores.Dims[^1] == 0)
+        {
+            throw new ArgumentException($"{op}: needs scores [N,C] with C > 0, got {scores}.");
+        }
+        long n = scores.Length / scores.Dims[^1];
+        if (labels.Length != n)
+        {
+            throw new ArgumentException($"{op}: needs one label per row: {n} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
+        }
+    }
+
+    private void CorrectViews(Tensor scores, Tensor labels, ArrayView<long> counter, string op)
+    {
         int c = scores.Dims[^1];
         int n = Checked(scores.Length / c, op);
         var (s, y) = (F(scores, op), L(labels, op));
         if (n == 0)
         {
-            return 0;
+            return;
         }
-        var flags = Scratch(IntScratch.RowFlags, n);
-        var result = Scratch(IntScratch.Result, 1);
-        Kernel(nameof(CorrectRowKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<int>, int>(CorrectRowKernel))(
-            n, s, y, flags, c);
-        Kernel(nameof(SumIntsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, int>(SumIntsKernel))(
-            1, flags, result, n);
-        result.SubView(0, 1).CopyToCPU(Stream, _oneInt);
-        Stream.Synchronize();
-        return _oneInt[0];
+        int group = ReduceGroup;
+        int groups = Math.Clamp((n + group - 1) / group, 1, MaxReduceGroups);
+        Kernel(nameof(CorrectCountKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<long>, int, int>(CorrectCountKernel))(
+            new KernelConfig(groups, group), s, y, counter, n, c);
     }
+
+    private MemoryBuffer1D<long, Stride1D.Dense>? _correctCounter;
+    private readonly long[] _oneLong = new long[1];
 
     // ------------------------------------------------------------------ kernels
 
-    internal static void LabelLossRowKernel(Index1D r, ArrayView<float> scores, ArrayView<long> labels, ArrayView<float> grad,
+    /// <summary>One group per row: the row's loss (NLL, or cross-entropy through a log-sum-exp) and gradient.</summary>
+    internal static void LabelLossRowKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<float> grad,
         ArrayView<float> rowLoss, ArrayView<int> bad, int c, float inv, int fromLogits)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int r = Grid.IdxX;
+        int t = Group.IdxX;
         int start = r * c;
         long label = labels[r];
         if (label < 0 || label >= c)
         {
-            // Recorded, not thrown: the row contributes nothing and the reduction reports it.
-            bad[r] = 1;
-            rowLoss[r] = 0f;
-            for (int j = 0; j < c; j++)
+            // Recorded, not thrown: the row contributes nothing and the reduction reports it. The whole group
+            // takes this branch, so no thread is left waiting at a barrier.
+            for (int j = t; j < c; j += Group.DimX)
             {
                 grad[start + j] = 0f;
+            }
+            if (t == 0)
+            {
+                bad[r] = 1;
+                rowLoss[r] = 0f;
             }
             return;
         }
-        bad[r] = 0;
         int target = (int)label;
         if (fromLogits != 0)
         {
-            float max = scores[start];
-            for (int j = 1; j < c; j++)
+            float max = float.NegativeInfinity;
+            for (int j = t; j < c; j += Group.DimX)
             {
                 max = MathF.Max(max, scores[start + j]);
             }
+            max = GroupMax(shared, max);
             float sum = 0f;
-            for (int j = 0; j < c; j++)
+            for (int j = t; j < c; j += Group.DimX)
             {
                 sum += MathF.Exp(scores[start + j] - max);
             }
-            float logSum = MathF.Log(sum) + max;
-            rowLoss[r] = logSum - scores[start + target];
-            for (int j = 0; j < c; j++)
+            float logSum = MathF.Log(GroupSum(shared, sum)) + max;
+            for (int j = t; j < c; j += Group.DimX)
             {
-                grad[start + j] = MathF.Exp(scores[start + j] - logSum) * inv;
+                float p = MathF.Exp(scores[start + j] - logSum) * inv;
+                grad[start + j] = j == target ? p - inv : p;
             }
-            grad[start + target] -= inv;
+            if (t == 0)
+            {
+                bad[r] = 0;
+                rowLoss[r] = logSum - scores[start + target];
+            }
         }
         else
         {
-            rowLoss[r] = -scores[start + target];
-            for (int j = 0; j < c; j++)
+            for (int j = t; j < c; j += Group.DimX)
             {
-                grad[start + j] = 0f;
+                grad[start + j] = j == target ? -inv : 0f;
             }
-            grad[start + target] = -inv;
+            if (t == 0)
+            {
+                bad[r] = 0;
+                rowLoss[r] = -scores[start + target];
+            }
         }
     }
 
-    internal static void LabelLossReduceKernel(Index1D i, ArrayView<float> rowLoss, ArrayView<int> bad, ArrayView<float> loss, int n)
+    /// <summary>
+    /// One group: loss[0] = scale * the sum of the partials; loss[1] = 1 + the first row whose flag is set (0 if none).
+    /// </summary>
+    internal static void LossFinishKernel(ArrayView<float> partials, ArrayView<int> flags, ArrayView<float> loss, int parts, int rows, float scale)
     {
+        var sums = SharedMemory.Allocate<float>(MaxReduceGroup);
+        var firsts = SharedMemory.Allocate<int>(MaxReduceGroup);
         float sum = 0f;
-        float carry = 0f;
-        int firstBad = 0;
-        for (int r = 0; r < n; r++)
+        for (int i = Group.IdxX; i < parts; i += Group.DimX)
         {
-            float v = rowLoss[r] - carry;
-            float t = sum + v;
-            carry = (t - sum) - v;
-            sum = t;
-            if (firstBad == 0 && bad[r] != 0)
+            sum += partials[i];
+        }
+        int first = int.MaxValue;
+        for (int r = Group.IdxX; r < rows; r += Group.DimX)
+        {
+            if (flags[r] != 0)
             {
-                firstBad = r + 1;
+                // Rows are visited in increasing order per thread: the first hit is this thread's smallest.
+                first = r;
+                break;
             }
         }
-        loss[0] = n > 0 ? sum / n : 0f;
-        if (loss.Length > 1)
+        float total = GroupSum(sums, sum);
+        int firstBad = GroupInt(firsts, first, 1);
+        if (Group.IdxX == 0)
         {
-            loss[1] = firstBad;
+            loss[0] = total * scale;
+            if (loss.Length > 1)
+            {
+                loss[1] = firstBad == int.MaxValue ? 0f : firstBad + 1;
+            }
         }
     }
 
-    internal static void MseChunkKernel(Index1D chunk, ArrayView<float> x, ArrayView<float> target, ArrayView<float> grad, ArrayView<float> partials, int count)
+    /// <summary>grad = 2 (x - target) / count; each group writes the sum of its grid-strided squared differences.</summary>
+    internal static void MsePartialsKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> grad, ArrayView<float> partials, int count)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
         float scale = 2f / count;
-        int start = chunk * ReduceChunk;
-        int end = Math.Min(count, start + ReduceChunk);
+        int stride = Grid.DimX * Group.DimX;
         float sum = 0f;
-        for (int i = start; i < end; i++)
+        for (int i = Grid.IdxX * Group.DimX + Group.IdxX; i < count; i += stride)
         {
             float d = x[i] - target[i];
             sum += d * d;
             grad[i] = scale * d;
         }
-        partials[chunk] = sum;
-    }
-
-    internal static void MseReduceKernel(Index1D i, ArrayView<float> partials, ArrayView<float> loss, int chunks, int count)
-    {
-        float sum = 0f;
-        float carry = 0f;
-        for (int j = 0; j < chunks; j++)
+        float total = GroupSum(shared, sum);
+        if (Group.IdxX == 0)
         {
-            float v = partials[j] - carry;
-            float t = sum + v;
-            carry = (t - sum) - v;
-            sum = t;
-        }
-        loss[0] = count > 0 ? sum / count : 0f;
-        if (loss.Length > 1)
-        {
-            loss[1] = 0f;
+            partials[Grid.IdxX] = total;
         }
     }
 
-    /// <summary>1 when the row's first maximum is at its label (as the CPU: strict comparison, first wins).</summary>
-    internal static void CorrectRowKernel(Index1D r, ArrayView<float> scores, ArrayView<long> labels, ArrayView<int> correct, int c)
+    /// <summary>
+    /// counter[0] += the rows whose first maximum is at their label (as the CPU: strict comparison, first wins): each
+    /// thread takes grid-strided rows, the group sums its counts, and one atomic add per group lands in the counter.
+    /// </summary>
+    internal static void CorrectCountKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<long> counter, int n, int c)
     {
-        int start = r * c;
-        int best = 0;
-        for (int j = 1; j < c; j++)
+        var shared = SharedMemory.Allocate<int>(MaxReduceGroup);
+        int stride = Grid.DimX * Group.DimX;
+        int correct = 0;
+        for (int r = Grid.IdxX * Group.DimX + Group.IdxX; r < n; r += stride)
         {
-            if (scores[start + j] > scores[start + best])
+            int start = r * c;
+            int best = 0;
+            for (int j = 1; j < c; j++)
             {
-                best = j;
+                if (scores[start + j] > scores[start + best])
+                {
+                    best = j;
+                }
             }
+            correct += best == labels[r] ? 1 : 0;
         }
-        correct[r] = best == labels[r] ? 1 : 0;
-    }
-
-    internal static void SumIntsKernel(Index1D i, ArrayView<int> values, ArrayView<int> result, int n)
-    {
-        int sum = 0;
-        for (int j = 0; j < n; j++)
+        int total = GroupInt(shared, correct, 0);
+        if (Group.IdxX == 0 && total != 0)
         {
-            sum += values[j];
+            Atomic.Add(ref counter[0], (long)total);
         }
-        result[0] = sum;
     }
 }

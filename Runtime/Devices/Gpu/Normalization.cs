@@ -5,7 +5,7 @@ namespace Dsl.Devices.Gpu;
 
 /// <summary>
 /// Batch normalisation (Ioffe and Szegedy, 2015; PyTorch's <c>nn.BatchNorm2d</c>). Per-channel statistics run one
-/// thread per channel in a fixed order; the elementwise passes run one thread per element.
+/// group per channel, reduced in shared memory in a fixed tree; the elementwise passes run one thread per element.
 /// </summary>
 public sealed partial class GpuDevice
 {
@@ -20,8 +20,8 @@ public sealed partial class GpuDevice
             return;
         }
         var args = new BatchNormArgs(batch, channels, spatial, training ? 1 : 0, momentum, eps, 0);
-        Kernel(nameof(BatchNormStatsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormStatsKernel))(
-            channels, xv, rm, rv, sm, si, args);
+        Kernel(nameof(BatchNormStatsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormStatsKernel))(
+            new KernelConfig(channels, RowGroup(batch * spatial)), xv, rm, rv, sm, si, args);
         if (total > 0)
         {
             Kernel(nameof(BatchNormNormalizeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormNormalizeKernel))(
@@ -41,8 +41,8 @@ public sealed partial class GpuDevice
         }
         var sums = Scratch(FloatScratch.ChannelSums, 2L * channels);
         var args = new BatchNormArgs(batch, channels, spatial, training ? 1 : 0, 0f, 0f, accumulateDx ? 1 : 0);
-        Kernel(nameof(BatchNormBackwardStatsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardStatsKernel))(
-            channels, xv, g, sm, si, dg, db, sums, args);
+        Kernel(nameof(BatchNormBackwardStatsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardStatsKernel))(
+            new KernelConfig(channels, RowGroup(batch * spatial)), xv, g, sm, si, dg, db, sums, args);
         if (total > 0)
         {
             Kernel(nameof(BatchNormBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardKernel))(
@@ -55,53 +55,49 @@ public sealed partial class GpuDevice
     // ------------------------------------------------------------------ kernels
 
     /// <summary>
-    /// Training: mean and biased variance of the channel (two passes, compensated sums), saved for backward; the running
-    /// statistics move by momentum towards the mean and the unbiased variance. Evaluation: the running statistics are saved.
+    /// One group per channel. Training: mean and biased variance of the channel (two passes over the data, so the
+    /// variance does not suffer the cancellation of E[x^2] - E[x]^2), saved for backward; the running statistics move
+    /// by momentum towards the mean and the unbiased variance. Evaluation: the running statistics are saved.
     /// </summary>
-    internal static void BatchNormStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> runningMean, ArrayView<float> runningVar,
+    internal static void BatchNormStatsKernel(ArrayView<float> x, ArrayView<float> runningMean, ArrayView<float> runningVar,
         ArrayView<float> saveMean, ArrayView<float> saveInvStd, BatchNormArgs a)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int c = Grid.IdxX;
         if (a.Training == 0)
         {
-            saveMean[c] = runningMean[c];
-            saveInvStd[c] = 1f / MathF.Sqrt(runningVar[c] + a.Eps);
+            if (Group.IdxX == 0)
+            {
+                saveMean[c] = runningMean[c];
+                saveInvStd[c] = 1f / MathF.Sqrt(runningVar[c] + a.Eps);
+            }
             return;
         }
         int count = a.N * a.S;
         float sum = 0f;
-        float carry = 0f;
-        for (int n = 0; n < a.N; n++)
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
         {
-            int start = (n * a.C + c) * a.S;
-            for (int s = 0; s < a.S; s++)
-            {
-                float v = x[start + s] - carry;
-                float t = sum + v;
-                carry = (t - sum) - v;
-                sum = t;
-            }
+            int n = j / a.S;
+            sum += x[(n * a.C + c) * a.S + (j - n * a.S)];
         }
-        float mean = sum / count;
+        float mean = GroupSum(shared, sum) / count;
         sum = 0f;
-        carry = 0f;
-        for (int n = 0; n < a.N; n++)
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
         {
-            int start = (n * a.C + c) * a.S;
-            for (int s = 0; s < a.S; s++)
-            {
-                float d = x[start + s] - mean;
-                float v = d * d - carry;
-                float t = sum + v;
-                carry = (t - sum) - v;
-                sum = t;
-            }
+            int n = j / a.S;
+            float d = x[(n * a.C + c) * a.S + (j - n * a.S)] - mean;
+            sum += d * d;
         }
-        float variance = sum / count;
-        float unbiased = count > 1 ? sum / (count - 1) : variance;
-        saveMean[c] = mean;
-        saveInvStd[c] = 1f / MathF.Sqrt(variance + a.Eps);
-        runningMean[c] = (1f - a.Momentum) * runningMean[c] + a.Momentum * mean;
-        runningVar[c] = (1f - a.Momentum) * runningVar[c] + a.Momentum * unbiased;
+        sum = GroupSum(shared, sum);
+        if (Group.IdxX == 0)
+        {
+            float variance = sum / count;
+            float unbiased = count > 1 ? sum / (count - 1) : variance;
+            saveMean[c] = mean;
+            saveInvStd[c] = 1f / MathF.Sqrt(variance + a.Eps);
+            runningMean[c] = (1f - a.Momentum) * runningMean[c] + a.Momentum * mean;
+            runningVar[c] = (1f - a.Momentum) * runningVar[c] + a.Momentum * unbiased;
+        }
     }
 
     internal static void BatchNormNormalizeKernel(Index1D i, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta,
@@ -111,36 +107,34 @@ public sealed partial class GpuDevice
         y[i] = (x[i] - saveMean[c]) * saveInvStd[c] * gamma[c] + beta[c];
     }
 
-    /// <summary>sum(dy) and sum(dy * xhat) per channel: the parameter gradients, kept for the dx pass.</summary>
-    internal static void BatchNormBackwardStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> saveMean,
+    /// <summary>sum(dy) and sum(dy * xhat) per channel (one group each): the parameter gradients, kept for the dx pass.</summary>
+    internal static void BatchNormBackwardStatsKernel(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> saveMean,
         ArrayView<float> saveInvStd, ArrayView<float> dgamma, ArrayView<float> dbeta, ArrayView<float> sums, BatchNormArgs a)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int c = Grid.IdxX;
         float mean = saveMean[c];
         float invStd = saveInvStd[c];
+        int count = a.N * a.S;
         float sumDy = 0f;
-        float carryDy = 0f;
         float sumDyXhat = 0f;
-        float carryXhat = 0f;
-        for (int n = 0; n < a.N; n++)
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
         {
-            int start = (n * a.C + c) * a.S;
-            for (int s = 0; s < a.S; s++)
-            {
-                float g = dy[start + s];
-                float v = g - carryDy;
-                float t = sumDy + v;
-                carryDy = (t - sumDy) - v;
-                sumDy = t;
-                float u = g * (x[start + s] - mean) * invStd - carryXhat;
-                float t2 = sumDyXhat + u;
-                carryXhat = (t2 - sumDyXhat) - u;
-                sumDyXhat = t2;
-            }
+            int n = j / a.S;
+            int at = (n * a.C + c) * a.S + (j - n * a.S);
+            float g = dy[at];
+            sumDy += g;
+            sumDyXhat += g * (x[at] - mean) * invStd;
         }
-        dgamma[c] += sumDyXhat;
-        dbeta[c] += sumDy;
-        sums[c] = sumDy;
-        sums[a.C + c] = sumDyXhat;
+        sumDy = GroupSum(shared, sumDy);
+        sumDyXhat = GroupSum(shared, sumDyXhat);
+        if (Group.IdxX == 0)
+        {
+            dgamma[c] += sumDyXhat;
+            dbeta[c] += sumDy;
+            sums[c] = sumDy;
+            sums[a.C + c] = sumDyXhat;
+        }
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ public sealed partial class GpuDevice
         {
             return;
         }
-        Kernel(nameof(SoftmaxKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernel))(
-            Checked(x.Length / c, nameof(Softmax)), xv, yv, c, log ? 1 : 0);
+        Kernel(nameof(SoftmaxKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernel))(
+            new KernelConfig(Checked(x.Length / c, nameof(Softmax)), RowGroup(c)), xv, yv, c, log ? 1 : 0);
     }
 
     protected override void SoftmaxBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
@@ -26,28 +26,34 @@ public sealed partial class GpuDevice
         {
             return;
         }
-        Kernel(nameof(SoftmaxBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(SoftmaxBackwardKernel))(
-            Checked(y.Length / c, op), yv, g, d, c, log ? 1 : 0, accumulate ? 1 : 0);
+        Kernel(nameof(SoftmaxBackwardKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(SoftmaxBackwardKernel))(
+            new KernelConfig(Checked(y.Length / c, op), RowGroup(c)), yv, g, d, c, log ? 1 : 0, accumulate ? 1 : 0);
     }
 
-    /// <summary>One thread per row; the row maximum is subtracted first so exp cannot overflow.</summary>
-    internal static void SoftmaxKernel(Index1D r, ArrayView<float> x, ArrayView<float> y, int c, int log)
+    /// <summary>
+    /// One group per row: the threads stride over the row, and the row maximum (subtracted first so exp cannot
+    /// overflow) and the sum of exponentials are combined in shared memory.
+    /// </summary>
+    internal static void SoftmaxKernel(ArrayView<float> x, ArrayView<float> y, int c, int log)
     {
-        int start = r * c;
-        float max = x[start];
-        for (int j = 1; j < c; j++)
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int start = Grid.IdxX * c;
+        float max = float.NegativeInfinity;
+        for (int j = Group.IdxX; j < c; j += Group.DimX)
         {
             max = MathF.Max(max, x[start + j]);
         }
+        max = GroupMax(shared, max);
         float sum = 0f;
-        for (int j = 0; j < c; j++)
+        for (int j = Group.IdxX; j < c; j += Group.DimX)
         {
             sum += MathF.Exp(x[start + j] - max);
         }
+        sum = GroupSum(shared, sum);
         if (log != 0)
         {
             float logSum = MathF.Log(sum);
-            for (int j = 0; j < c; j++)
+            for (int j = Group.IdxX; j < c; j += Group.DimX)
             {
                 y[start + j] = x[start + j] - max - logSum;
             }
@@ -55,22 +61,25 @@ public sealed partial class GpuDevice
         else
         {
             float inv = 1f / sum;
-            for (int j = 0; j < c; j++)
+            for (int j = Group.IdxX; j < c; j += Group.DimX)
             {
                 y[start + j] = MathF.Exp(x[start + j] - max) * inv;
             }
         }
     }
 
-    internal static void SoftmaxBackwardKernel(Index1D r, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int c, int log, int accumulate)
+    /// <summary>One group per row: sum(dy) or sum(dy * y) reduced in shared memory, then the row written in parallel.</summary>
+    internal static void SoftmaxBackwardKernel(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int c, int log, int accumulate)
     {
-        int start = r * c;
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int start = Grid.IdxX * c;
         float s = 0f;
-        for (int j = 0; j < c; j++)
+        for (int j = Group.IdxX; j < c; j += Group.DimX)
         {
             s += log != 0 ? dy[start + j] : dy[start + j] * y[start + j];
         }
-        for (int j = 0; j < c; j++)
+        s = GroupSum(shared, s);
+        for (int j = Group.IdxX; j < c; j += Group.DimX)
         {
             int at = start + j;
             float v = log != 0 ? dy[at] - MathF.Exp(y[at]) * s : y[at] * (dy[at] - s);
