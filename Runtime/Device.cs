@@ -422,10 +422,31 @@ public abstract partial class Device : IDisposable
         return CountCorrectCore(scores, labels);
     }
 
+    /// <summary>
+    /// Adds to <paramref name="counter"/>[0] (an int64 tensor on this device) how many rows of <paramref name="scores"/>
+    /// [N,C] have their arg-max at the label (the rule of <see cref="CountCorrect"/>), without waiting for the device:
+    /// evaluation calls it per batch and reads the counter once per epoch.
+    /// </summary>
+    public void AccumulateCorrect(Tensor scores, Tensor labels, Tensor counter)
+    {
+        const string op = nameof(AccumulateCorrect);
+        Operand(scores, op, "scores", DType.Float32);
+        Operand(labels, op, "labels", DType.Int64);
+        Operand(counter, op, "counter", DType.Int64);
+        RequireLength(counter, 1, op, "counter");
+        long rows = RowsOfLastDim(scores, op);
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"{op}: needs one label per row: {rows} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
+        }
+        AccumulateCorrectCore(scores, labels, counter);
+    }
+
     protected abstract void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad);
     protected abstract void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
     protected abstract void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad);
     protected abstract long CountCorrectCore(Tensor scores, Tensor labels);
+    protected abstract void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter);
 
     // ------------------------------------------------------------------ optimisers (Optimizers.cs)
 

@@ -63,6 +63,8 @@ public static partial class App
             .WithExample("summary", "resnet20");
         config.AddCommand<TrainCommand>("train").WithDescription("train a network on Fashion-MNIST and report its test accuracy")
             .WithExample("train", "mnist-net").WithExample("train", "mlp", "--epochs", "1", "--out", "runs/mlp");
+        config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("every GPU kernel against the CPU, then training steps and GEMM beside PyTorch on the same card")
+            .WithExample("gpu-check", "--device", "gpu:cpu", "--quick", "--python", "none");
         config.AddBranch("bench", bench =>
         {
             bench.SetDescription("throughput beside PyTorch and OpenBLAS on the same data and thread counts");

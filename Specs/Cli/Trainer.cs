@@ -111,15 +111,16 @@ public sealed class Trainer
     public static double Evaluate(Module net, BatchLoader loader)
     {
         net.Eval();
-        long correct = 0;
+        // Counted on the device and read once: a GPU never waits for the host between evaluation batches.
+        var counter = Tensor.From(new long[1], net.Device, 1);
         long total = 0;
         foreach (var batch in loader.Epoch(0))
         {
-            correct += net.Device.CountCorrect(net.Forward(batch.Images), batch.Labels);
+            net.Device.AccumulateCorrect(net.Forward(batch.Images), batch.Labels, counter);
             total += batch.Size;
         }
         net.Train();
-        return total == 0 ? 0 : (double)correct / total;
+        return total == 0 ? 0 : (double)counter.ToInt64Array()[0] / total;
     }
 
     private LossResult Step(Tensor output, Tensor labels, LossResult? reuse) => _recipe.Loss switch

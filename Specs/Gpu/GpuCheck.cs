@@ -27,30 +27,6 @@ public static class GpuCheck
         public bool Passed => Kernels.Count > 0 && Kernels.All(k => k.Passed(Tolerance));
     }
 
-    /// <summary>
-    /// The command line of <c>Specs gpu-check</c>: <c>--device NAME</c> (default <c>gpu</c>: CUDA, else OpenCL, else a
-    /// clear error) and the options of <see cref="GpuCheckOptions.Parse"/>. Returns the exit code.
-    /// </summary>
-    public static int RunCommandLine(IReadOnlyList<string> args, TextWriter output)
-    {
-        ArgumentNullException.ThrowIfNull(args);
-        var rest = new List<string>();
-        string deviceName = "gpu";
-        for (int i = 0; i < args.Count; i++)
-        {
-            if (args[i] == "--device" && i + 1 < args.Count)
-            {
-                deviceName = args[++i];
-            }
-            else
-            {
-                rest.Add(args[i]);
-            }
-        }
-        var options = GpuCheckOptions.Parse(rest);
-        return Run(Device.Parse(deviceName), options, output);
-    }
-
     /// <summary>Runs the check on <paramref name="device"/> (a <see cref="GpuDevice"/>), writes the table, returns the exit code.</summary>
     public static int Run(Device device, GpuCheckOptions options, TextWriter output)
     {

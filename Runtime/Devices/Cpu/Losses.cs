@@ -82,6 +82,9 @@ public sealed partial class CpuDevice
         }
     }
 
+    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter)
+        => L(counter)[0] += CountCorrectCore(scores, labels);
+
     protected override long CountCorrectCore(Tensor scores, Tensor labels)
     {
         int c = scores.Dims[^1];

@@ -61,31 +61,8 @@ public sealed partial class GpuDevice
         return _oneLong[0];
     }
 
-    /// <summary>
-    /// Adds to <paramref name="counter"/>[0] (an int64 tensor on this device) how many rows of <paramref name="scores"/>
-    /// [N,C] have their arg-max at the label, without waiting for the device: evaluation calls it per batch and reads the
-    /// counter once per epoch. Same rule as <see cref="Device.CountCorrect"/> (first maximum wins).
-    /// </summary>
-    public void AccumulateCorrect(Tensor scores, Tensor labels, Tensor counter)
-    {
-        const string op = nameof(AccumulateCorrect);
-        CheckCorrectArguments(scores, labels, op);
-        RequireLength(counter, 1, op, "counter");
-        CorrectViews(scores, labels, L(counter, op), op);
-    }
-
-    private void CheckCorrectArguments(Tensor scores, Tensor labels, string op)
-    {
-        if (scores.Rank < 1 || scores.Dims[^1] == 0)
-        {
-            throw new ArgumentException($"{op}: needs scores [N,C] with C > 0, got {scores}.");
-        }
-        long n = scores.Length / scores.Dims[^1];
-        if (labels.Length != n)
-        {
-            throw new ArgumentException($"{op}: needs one label per row: {n} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
-        }
-    }
+    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter)
+        => CorrectViews(scores, labels, L(counter, nameof(AccumulateCorrect)), nameof(AccumulateCorrect));
 
     private void CorrectViews(Tensor scores, Tensor labels, ArrayView<long> counter, string op)
     {

@@ -66,15 +66,22 @@ public sealed class GpuCheckTests
     }
 
     [Fact]
-    public void Options_parse_and_reject_what_they_do_not_know()
+    public void The_command_line_sets_options_over_the_quick_sizes_and_refuses_bad_values()
     {
-        var o = GpuCheckOptions.Parse(["--quick", "--seed", "5", "--python", "none", "--gemm", "64"]);
+        var settings = new Specs.Cli.GpuCheckSettings { Quick = true, Seed = 5, Python = "none", Gemm = 64 };
+        var o = settings.Options;
         Assert.True(o.Quick);
         Assert.Equal(5, o.Seed);
         Assert.Null(o.Python);
         Assert.Equal(64, o.GemmSize);
-        Assert.Contains("unknown option --fast", Assert.Throws<ArgumentException>(() => GpuCheckOptions.Parse(["--fast", "1"])).Message);
-        Assert.Contains("--steps needs an integer", Assert.Throws<ArgumentException>(() => GpuCheckOptions.Parse(["--steps", "0"])).Message);
+        Assert.Equal(1, o.Steps);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(Specs.Cli.App.UsageError, Specs.Cli.App.Run(["gpu-check", "--device", "gpu:cpu", "--steps", "0"], output, error));
+        Assert.Contains("--steps", error.ToString());
+        Assert.Equal(Specs.Cli.App.UsageError, Specs.Cli.App.Run(["gpu-check", "--device", "cpu"], output, error));
+        Assert.Contains("compares a GPU device with the CPU", error.ToString());
+        Assert.Equal(Specs.Cli.App.UsageError, Specs.Cli.App.Run(["gpu-check", "--fast"], output, error));
     }
 
     [Fact]

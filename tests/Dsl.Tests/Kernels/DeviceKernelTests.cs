@@ -326,6 +326,21 @@ public abstract class DeviceKernelTests
         Assert.InRange(device, 1, 5);
     }
 
+    [Fact]
+    public void AccumulateCorrect_adds_each_batch_to_a_device_counter_read_once()
+    {
+        var counter = Tensor.From(new long[] { 7 }, Device, 1);
+        long expected = 7;
+        for (int batch = 0; batch < 3; batch++)
+        {
+            var scores = Rand(5 * 3);
+            var labels = new long[] { 0, 1, 2, 1, 0 };
+            expected += Cpu.CountCorrect(T(Cpu, scores, 5, 3), Tensor.From(labels, Cpu, 5));
+            Device.AccumulateCorrect(T(Device, scores, 5, 3), Tensor.From(labels, Device, 5), counter);
+        }
+        Assert.Equal(expected, counter.ToInt64Array()[0]);
+    }
+
     // ------------------------------------------------------------------ optimisers
 
     [Theory]
