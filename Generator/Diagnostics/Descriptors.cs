@@ -142,7 +142,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor NotFinite = Error("DSL1011", Shapes,
         "Argument is not a finite number",
-        "{0}: argument '{1}' must be a finite number, but is {2}");
+        "{0}: argument '{1}' must be a finite float32 number (magnitude below 3.4e38), but is {2}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

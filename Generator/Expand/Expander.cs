@@ -268,7 +268,8 @@ internal sealed class Expander
                 Report(Descriptors.NotConstant, arg.Location, call.Source, arg.Parameter, arg.Text ?? "");
                 return default;
             }
-            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || double.IsInfinity(resolved.Number)))
+            // Numbers run as float32: one past float's range (1e39) is as unusable as an infinity.
+            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || float.IsInfinity((float)resolved.Number)))
             {
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
                 return default;

@@ -75,7 +75,7 @@ public class OpTableTests
     public void Non_finite_arguments_report_DSL1011(string layer, string parameter, string value)
     {
         var d = Single($"[Network] public partial class F {{ static Net Define() => Input(4) | {layer}; }}", "DSL1011");
-        Assert.Equal($"{layer}: argument '{parameter}' must be a finite number, but is {value}", d.GetMessage());
+        Assert.Equal($"{layer}: argument '{parameter}' must be a finite float32 number (magnitude below 3.4e38), but is {value}", d.GetMessage());
     }
 
     [Theory]
@@ -198,6 +198,8 @@ public class OpTableTests
         var compilation = GeneratorHarness.Compilation(Usings + source);
         var driver = GeneratorHarness.Driver().RunGenerators(compilation);
         var step = driver.GetRunResult().Results[0].TrackedSteps[global::Dsl.Generator.NetworkGenerator.Steps.Build];
-        return (NetworkModel)step[0].Outputs[0].Value;
+        // The Build step carries the model with what the clash check needs: the model is the tuple's first item.
+        var value = step[0].Outputs[0].Value;
+        return value as NetworkModel ?? (NetworkModel)((System.Runtime.CompilerServices.ITuple)value)[0]!;
     }
 }
