@@ -19,7 +19,7 @@ public readonly record struct RecurrentGeometry(
     /// <summary>Throws with a message naming <paramref name="op"/> and the first rule this geometry breaks.</summary>
     public void Validate(string op)
     {
-        if (!Enum.IsDefined(Kind))
+        if (Kind < RecurrentKind.RnnTanh || Kind > RecurrentKind.Gru)
         {
             throw new ArgumentException($"{op}: unknown recurrent cell {Kind}.");
         }

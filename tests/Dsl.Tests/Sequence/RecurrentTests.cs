@@ -174,3 +174,63 @@ public sealed class IlgpuRecurrentTests(IlgpuCpuAcceleratorFixture fixture) : Re
 {
     protected override Device Target => fixture.Device;
 }
+
+/// <summary>
+/// The CPU's cell work splits a step's rows over threads once a step holds enough gate values: on a shape that takes
+/// that path, two threads must give exactly what one thread gives (rows are independent within a step), and the
+/// forward must match the float64 reference.
+/// </summary>
+public sealed class CpuRecurrentThreadingTests
+{
+    [Theory]
+    [InlineData(RecurrentKind.Lstm)]
+    [InlineData(RecurrentKind.Gru)]
+    public void Split_cell_work_matches_one_thread_and_the_reference(RecurrentKind kind)
+    {
+        const int n = 96, t = 4, d = 8, h = 128;
+        long[] lengths = Enumerable.Range(0, n).Select(i => (long)(i % (t + 1))).ToArray();
+        var reference = new RecurrentReference(kind, n, t, d, h, Reverse: true, lengths);
+        var rng = new Random(61);
+        float[] v = new float[reference.Count];
+        RandomInputs.Normal(rng, reference.WihAt).CopyTo(v, 0);
+        RandomInputs.Uniform(rng, reference.Count - reference.WihAt, -0.2, 0.2).CopyTo(v, reference.WihAt);
+        float[] dOut = RandomInputs.Normal(rng, n * t * h);
+        var g = new RecurrentGeometry(kind, n, t, d, h, Reverse: true);
+        int gh = g.GateWidth;
+        bool lstm = kind == RecurrentKind.Lstm;
+
+        float[][] Run(Device dev)
+        {
+            Tensor Slice(int at, int count, params int[] shape) => Tensor.From(v.AsSpan(at, count), dev, shape);
+            var x = Slice(reference.XAt, n * t * d, n, t, d);
+            var (wih, whh) = (Slice(reference.WihAt, gh * d, gh, d), Slice(reference.WhhAt, gh * h, gh, h));
+            var len = Tensor.From(lengths, dev, n);
+            var h0 = Slice(reference.H0At, n * h, n, h);
+            var c0 = lstm ? Slice(reference.C0At, n * h, n, h) : null;
+            var output = Tensor.Zeros(dev, n, t, h);
+            var hLast = Tensor.Zeros(dev, n, h);
+            var ws = Tensor.Zeros(dev, (int)RecurrentWorkspace.Size(g));
+            dev.RecurrentForward(g, x, len, wih, whh, Slice(reference.BihAt, gh, gh), Slice(reference.BhhAt, gh, gh), h0, c0, output, hLast,
+                lstm ? Tensor.Zeros(dev, n, h) : null, ws);
+            var dx = Tensor.Zeros(dev, n, t, d);
+            var dh0 = Tensor.Zeros(dev, n, h);
+            var (dwih, dwhh, dbih, dbhh) = (Tensor.Zeros(dev, gh, d), Tensor.Zeros(dev, gh, h), Tensor.Zeros(dev, gh), Tensor.Zeros(dev, gh));
+            dev.RecurrentBackward(g, x, len, wih, whh, Tensor.From(dOut, dev, n, t, h), null, null, ws, dx, dh0, lstm ? Tensor.Zeros(dev, n, h) : null,
+                dwih, dwhh, dbih, dbhh, accumulateDx: false);
+            return new[] { output.ToArray(), hLast.ToArray(), dx.ToArray(), dh0.ToArray(), dwih.ToArray(), dwhh.ToArray(), dbih.ToArray(), dbhh.ToArray() };
+        }
+
+        var one = Run(Device.CpuWithThreads(1));
+        var two = Run(Device.CpuWithThreads(2));
+        double[] expected = reference.Forward(RandomInputs.ToDoubles(v));
+        Tolerance.Reduction.AssertClose(expected.AsSpan(0, n * t * h), two[0], $"{kind} output (two threads)");
+        for (int k = 0; k < 4; k++)
+        {
+            Assert.Equal(one[k], two[k]);
+        }
+        for (int k = 4; k < one.Length; k++)
+        {
+            Tolerance.Reduction.AssertClose(one[k], two[k], $"{kind} weight gradient {k} (GEMMs may split differently)");
+        }
+    }
+}
