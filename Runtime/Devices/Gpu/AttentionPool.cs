@@ -9,7 +9,7 @@ public sealed partial class GpuDevice
     {
         const string op = nameof(AttentionPool);
         var (xv, cv, av, yv) = (F(x, op), F(context, op), F(weights, op), F(y, op));
-        var lv = LengthsView(lengths, x, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         Kernel(nameof(AttentionScoresKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int>(AttentionScoresKernel))(
             batch, xv, cv, lv, av, time, dim, has);
         Kernel(nameof(AttentionOutputKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AttentionOutputKernel))(

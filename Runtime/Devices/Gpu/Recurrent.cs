@@ -27,7 +27,7 @@ public sealed partial class GpuDevice
         var h = ws.SubView(lay.H, (long)n * hid);
         var c = ws.SubView(lay.C, (long)n * hid);
         var outv = F(output, op);
-        var lv = LengthsView(lengths, x, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         var bih = biasIh is null ? step : F(biasIh, op);
         var bhh = biasHh is null ? step : F(biasHh, op);
         var whh = F(weightHh, op);
@@ -71,7 +71,7 @@ public sealed partial class GpuDevice
         var dh = ws.SubView(lay.DH, (long)n * hid);
         var dc = ws.SubView(lay.DC, (long)n * hid);
         var next = ws.SubView(lay.StepH, (long)n * hid);
-        var lv = LengthsView(lengths, x, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         var whh = F(weightHh, op);
         var dout = F(dOutput, op);
 

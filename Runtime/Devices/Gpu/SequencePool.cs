@@ -8,7 +8,7 @@ public sealed partial class GpuDevice
     protected override void MaxOverTimeCore(Tensor x, Tensor? lengths, Tensor y, Tensor argmax, int batch, int channels, int time)
     {
         const string op = nameof(MaxOverTime);
-        var lv = LengthsView(lengths, x, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         Kernel(nameof(MaxOverTimeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, int, int, int>(MaxOverTimeKernel))(
             batch * channels, F(x, op), lv, F(y, op), I(argmax, op), channels, time, has);
     }
@@ -23,7 +23,7 @@ public sealed partial class GpuDevice
     protected override void MeanOverTimeCore(Tensor x, Tensor? lengths, Tensor y, int batch, int channels, int time)
     {
         const string op = nameof(MeanOverTime);
-        var lv = LengthsView(lengths, x, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         Kernel(nameof(MeanOverTimeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int>(MeanOverTimeKernel))(
             batch * channels, F(x, op), lv, F(y, op), channels, time, has);
     }
@@ -31,7 +31,7 @@ public sealed partial class GpuDevice
     protected override void MeanOverTimeBackwardCore(Tensor dy, Tensor? lengths, Tensor dx, int batch, int channels, int time, bool accumulate)
     {
         const string op = nameof(MeanOverTimeBackward);
-        var lv = LengthsView(lengths, dx, op, out int has);
+        var lv = LengthsView(lengths, op, out int has);
         Kernel(nameof(MeanOverTimeBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int, int>(MeanOverTimeBackwardKernel))(
             Checked((long)batch * channels * time, op), F(dy, op), lv, F(dx, op), channels, time, has, accumulate ? 1 : 0);
     }

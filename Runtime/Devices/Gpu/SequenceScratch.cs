@@ -31,14 +31,12 @@ public sealed partial class GpuDevice
     private static int KernelLength(ArrayView<long> lengths, int hasLengths, int row, int time)
         => hasLengths != 0 ? SequenceMath.ValidLength(lengths[row], time) : time;
 
-    /// <summary>A view standing in for an absent optional operand (the kernel is told, through a flag, not to read it).</summary>
-    private ArrayView<long> LengthsView(Tensor? lengths, Tensor fallback, string op, out int has)
+    /// <summary>The lengths' view, or a one-element stand-in when there are none (the kernel is told, through <paramref name="has"/>, not to read it).</summary>
+    private ArrayView<long> LengthsView(Tensor? lengths, string op, out int has)
     {
         has = lengths is null ? 0 : 1;
-        return lengths is null ? DummyLongs(fallback) : L(lengths, op);
+        return lengths is null ? (_noLengths ??= Accelerator.Allocate1D<long>(1)).View : L(lengths, op);
     }
 
-    private MemoryBuffer1D<long, Stride1D.Dense>? _dummyLongs;
-
-    private ArrayView<long> DummyLongs(Tensor _) => (_dummyLongs ??= Accelerator.Allocate1D<long>(1)).View;
+    private MemoryBuffer1D<long, Stride1D.Dense>? _noLengths;
 }
