@@ -61,6 +61,14 @@ softplus     attrs beta, threshold (nn.Softplus's); inputs x, dy; expected y, dx
 layernorm    attrs rows, features, eps, affine (elementwise_affine); inputs x[rows, features], [gamma, beta] [features]
              when affine, dy; expected y, dx, [dgamma, dbeta], save_mean, save_invstd (per row: the mean and
              1/sqrt(biased var + eps)).
+embedding    attrs num, dim, padding_idx (-1: none); inputs ids (int64), weight[num, dim], dy; expected y, dweight.
+conv1d       attrs op (conv1d | max_pool1d | avg_pool1d) and the layer's arguments; inputs x[N,C,L], [weight, bias], dy;
+             expected y, dx, [dweight, dbias].
+rnn, lstm,   attrs kind, batch, time, input, hidden, layers, bidirectional; inputs x[N,T,D], lengths[N] (int64),
+gru          h0 (and c0), dy[N,T,dirs*H], dh_n (and dc_n), every parameter under PyTorch's names
+             (weight_ih_l0, ..._reverse); expected y, h_n (c_n), x.grad, h0.grad (c0.grad), <parameter>.grad.
+clip_grad    attrs op (norm | value), max_norm, norm_type (a number or "inf"), clip_value, count; inputs grad0..;
+             expected the clipped grad0.. and (norm) total_norm[1].
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -79,6 +87,7 @@ SEEDS = {
     "linear": 1001, "activations": 1002, "softmax": 1003, "losses": 1004, "optimizers": 1005,
     "conv2d": 1006, "pool": 1007, "batchnorm": 1008, "tiny_mlp": 1009,
     "softplus": 1010, "layernorm": 1011,
+    "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
 }
 
 
@@ -512,6 +521,178 @@ def tiny_mlp():
           [case("tiny_mlp", attrs, inputs, expected)])
 
 
+def embedding():
+    seed("embedding")
+    cases = []
+    for name, num, dim, shape, padding_idx in [
+        ("padding_0_2x5", 10, 4, (2, 5), 0),
+        ("no_padding_3x4", 7, 3, (3, 4), None),
+    ]:
+        weight = randn(num, dim).requires_grad_()
+        ids = torch.randint(0, num, shape, dtype=torch.int64)
+        ids.view(-1)[1] = ids.view(-1)[0]          # a repeated id: its gradients add up
+        if padding_idx is not None:
+            ids.view(-1)[2] = padding_idx          # the padding row is looked up but never updated
+        y = F.embedding(ids, weight, padding_idx=padding_idx)
+        dy = randn(*y.shape)
+        (dweight,) = grads(y, dy, weight)
+        attrs = {"num": num, "dim": dim, "padding_idx": -1 if padding_idx is None else padding_idx}
+        cases.append(case(name, attrs, {"ids": ids, "weight": weight, "dy": dy}, {"y": y, "dweight": dweight}))
+    write("embedding", "nn.Embedding(num, dim, padding_idx): rows gathered by int64 ids; the weight gradient adds up "
+          "repeated ids and leaves the padding row zero (padding_idx -1: none)", cases)
+
+
+def conv1d():
+    seed("conv1d")
+    cases = []
+    for name, n, c, length, out, k, stride, pad, dil, groups, bias in [
+        ("k3_pad1", 2, 4, 9, 6, 3, 1, 1, 1, 1, True),
+        ("k2_stride2_dil2_groups2", 2, 4, 11, 6, 2, 2, 0, 2, 2, True),
+        ("k5_nobias", 3, 3, 8, 2, 5, 1, 2, 1, 1, False),
+    ]:
+        x = randn(n, c, length).requires_grad_()
+        w = randn(out, c // groups, k, scale=0.5).requires_grad_()
+        b = randn(out).requires_grad_() if bias else None
+        y = F.conv1d(x, w, b, stride=stride, padding=pad, dilation=dil, groups=groups)
+        dy = randn(*y.shape)
+        leaves = [x, w] + ([b] if bias else [])
+        g = grads(y, dy, *leaves)
+        inputs = {"x": x, "weight": w, "dy": dy}
+        expected = {"y": y, "dx": g[0], "dweight": g[1]}
+        if bias:
+            inputs["bias"] = b
+            expected["dbias"] = g[2]
+        attrs = {"op": "conv1d", "batch": n, "in_channels": c, "length": length, "out_channels": out, "kernel": k,
+                 "stride": stride, "padding": pad, "dilation": dil, "groups": groups, "bias": bias}
+        cases.append(case(name, attrs, inputs, expected))
+    for name, op, n, c, length, k, stride, pad in [
+        ("max_k3_s2_p1", "max_pool1d", 2, 3, 9, 3, 2, 1),
+        ("avg_k2_s2", "avg_pool1d", 2, 3, 8, 2, 2, 0),
+        ("avg_k3_s1_p1", "avg_pool1d", 1, 2, 7, 3, 1, 1),
+    ]:
+        x = distinct(n, c, length).requires_grad_()
+        if op == "max_pool1d":
+            y = F.max_pool1d(x, k, stride, pad)
+        else:
+            y = F.avg_pool1d(x, k, stride, pad, count_include_pad=True)
+        dy = randn(*y.shape)
+        (dx,) = grads(y, dy, x)
+        attrs = {"op": op, "batch": n, "channels": c, "length": length, "kernel": k, "stride": stride, "padding": pad}
+        cases.append(case(name, attrs, {"x": x, "dy": dy}, {"y": y, "dx": dx}))
+    write("conv1d", "F.conv1d (kernel, stride, padding, dilation, groups, bias) with its gradients, and F.max_pool1d / "
+          "F.avg_pool1d (count_include_pad) with theirs", cases)
+
+
+def recurrent(family, module, kind, cases_spec, seed_offset=0):
+    """A batch-first layer with packed (padded) sequences, initial states and gradients of every parameter."""
+    torch.manual_seed(SEEDS[family] + seed_offset)
+    cases = []
+    for name, n, t, d, h, layers, bidirectional, lengths in cases_spec:
+        torch.set_default_dtype(torch.float64)
+        kwargs = {"nonlinearity": kind} if module is torch.nn.RNN else {}
+        net = module(d, h, num_layers=layers, bidirectional=bidirectional, batch_first=True, **kwargs)
+        torch.set_default_dtype(torch.float32)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(f32(p))
+        dirs = 2 if bidirectional else 1
+        x = randn(n, t, d).requires_grad_()
+        h0 = randn(layers * dirs, n, h, scale=0.5).requires_grad_()
+        c0 = randn(layers * dirs, n, h, scale=0.5).requires_grad_()
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        if module is torch.nn.LSTM:
+            out_packed, (hn, cn) = net(packed, (h0, c0))
+        else:
+            out_packed, hn = net(packed, h0)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=True, total_length=t)
+        dout = randn(*out.shape)
+        dhn = randn(*hn.shape)
+        objective = (out * dout).sum() + (hn * dhn).sum()
+        leaves = [x, h0] + list(net.parameters())
+        if module is torch.nn.LSTM:
+            dcn = randn(*cn.shape)
+            objective = objective + (cn * dcn).sum()
+            leaves.append(c0)
+        g = torch.autograd.grad(objective, leaves)
+        inputs = {"x": x, "lengths": lens, "h0": h0, "dy": dout, "dh_n": dhn}
+        expected = {"y": out, "h_n": hn, "x.grad": g[0], "h0.grad": g[1]}
+        if module is torch.nn.LSTM:
+            inputs["c0"] = c0
+            inputs["dc_n"] = dcn
+            expected["c_n"] = cn
+            expected["c0.grad"] = g[-1]
+        for (pname, p), gp in zip(net.named_parameters(), g[2:]):
+            inputs[pname] = p.detach()
+            expected[pname + ".grad"] = gp
+        attrs = {"kind": kind, "batch": n, "time": t, "input": d, "hidden": h, "layers": layers,
+                 "bidirectional": bidirectional}
+        cases.append(case(name, attrs, inputs, expected))
+    return cases
+
+
+RECURRENT_DOC = ("nn.%s(batch_first=True) over packed sequences (pack_padded_sequence with the given lengths, outputs "
+                 "padded back to T with zeros), initial states h0[layers*dirs,N,H] (and c0), outputs y[N,T,dirs*H], "
+                 "h_n (c_n), and the gradients of sum(y*dy) + sum(h_n*dh_n) (+ sum(c_n*dc_n)) for x, h0 (c0) and every "
+                 "parameter under PyTorch's names")
+
+
+def rnn():
+    spec_tanh = [("tanh_bidirectional", 3, 5, 3, 4, 1, True, [5, 2, 4])]
+    spec_relu = [("relu_bidirectional", 3, 5, 3, 4, 1, True, [3, 5, 1])]
+    cases = recurrent("rnn", torch.nn.RNN, "tanh", spec_tanh)
+    cases += recurrent("rnn", torch.nn.RNN, "relu", spec_relu, seed_offset=100)
+    write("rnn", RECURRENT_DOC % "RNN", cases)
+
+
+def lstm():
+    cases = recurrent("lstm", torch.nn.LSTM, "lstm", [
+        ("bidirectional", 3, 5, 3, 4, 1, True, [5, 2, 4]),
+        ("two_layer_bidirectional", 2, 4, 3, 3, 2, True, [4, 3]),
+    ])
+    write("lstm", RECURRENT_DOC % "LSTM", cases)
+
+
+def gru():
+    cases = recurrent("gru", torch.nn.GRU, "gru", [
+        ("bidirectional", 3, 5, 3, 4, 1, True, [5, 2, 4]),
+        ("two_layer_bidirectional", 2, 4, 3, 3, 2, True, [4, 3]),
+    ])
+    write("gru", RECURRENT_DOC % "GRU", cases)
+
+
+def clip_grad():
+    seed("clip_grad")
+    cases = []
+    shapes = [(4, 3), (5,), (2, 2, 3)]
+    for name, max_norm, norm_type in [
+        ("l2_clipped", 1.0, 2.0),
+        ("l2_unclipped", 100.0, 2.0),
+        ("l1_clipped", 2.0, 1.0),
+        ("l3_clipped", 0.5, 3.0),
+        ("inf_clipped", 0.3, math.inf),
+    ]:
+        params = [torch.nn.Parameter(torch.zeros(*s, dtype=torch.float64)) for s in shapes]
+        for p in params:
+            p.grad = randn(*p.shape)
+        inputs = {"grad%d" % i: p.grad.clone() for i, p in enumerate(params)}
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+        expected = {"grad%d" % i: p.grad for i, p in enumerate(params)}
+        expected["total_norm"] = total.reshape(1)
+        attrs = {"op": "norm", "max_norm": max_norm, "norm_type": "inf" if math.isinf(norm_type) else repr(norm_type),
+                 "count": len(shapes)}
+        cases.append(case(name, attrs, inputs, expected))
+    params = [torch.nn.Parameter(torch.zeros(*s, dtype=torch.float64)) for s in shapes]
+    for p in params:
+        p.grad = randn(*p.shape)
+    inputs = {"grad%d" % i: p.grad.clone() for i, p in enumerate(params)}
+    torch.nn.utils.clip_grad_value_(params, 0.4)
+    cases.append(case("value_0.4", {"op": "value", "clip_value": 0.4, "count": len(shapes)}, inputs,
+                      {"grad%d" % i: p.grad for i, p in enumerate(params)}))
+    write("clip_grad", "torch.nn.utils.clip_grad_norm_ (max_norm, norm_type 1, 2, 3, inf; expected total_norm and the "
+          "scaled gradients) and clip_grad_value_", cases)
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     linear()
@@ -525,6 +706,12 @@ def main():
     tiny_mlp()
     softplus()
     layernorm()
+    embedding()
+    conv1d()
+    rnn()
+    lstm()
+    gru()
+    clip_grad()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Dsl.Devices.Gpu;
+
+public sealed partial class GpuDevice
+{
+    protected override void AttentionPoolCore(Tensor x, Tensor context, Tensor? lengths, Tensor weights, Tensor y, int batch, int time, int dim)
+    {
+        const string op = nameof(AttentionPool);
+        var (xv, cv, av, yv) = (F(x, op), F(context, op), F(weights, op), F(y, op));
+        var lv = LengthsView(lengths, op, out int has);
+        Kernel(nameof(AttentionScoresKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int>(AttentionScoresKernel))(
+            batch, xv, cv, lv, av, time, dim, has);
+        Kernel(nameof(AttentionOutputKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AttentionOutputKernel))(
+            Checked((long)batch * dim, op), xv, av, yv, time, dim);
+    }
+
+    protected override void AttentionPoolBackwardCore(Tensor x, Tensor context, Tensor weights, Tensor dy, Tensor dx, Tensor dcontext, int batch, int time, int dim, bool accumulateDx)
+    {
+        const string op = nameof(AttentionPoolBackward);
+        var (xv, cv, av, g, dxv, dcv) = (F(x, op), F(context, op), F(weights, op), F(dy, op), F(dx, op), F(dcontext, op));
+        var di = SequenceScratch((long)batch * time);
+        Kernel(nameof(AttentionImportanceGradKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AttentionImportanceGradKernel))(
+            batch, xv, av, g, di, time, dim);
+        Kernel(nameof(AttentionInputGradKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(AttentionInputGradKernel))(
+            Checked((long)batch * time * dim, op), cv, av, g, di, dxv, time, dim, accumulateDx ? 1 : 0);
+        Kernel(nameof(AttentionContextGradKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AttentionContextGradKernel))(
+            dim, xv, di, dcv, batch * time, dim);
+    }
+
+    /// <summary>One thread per sample: importances x_t . c over the valid steps, then their softmax in place; padding gets 0.</summary>
+    internal static void AttentionScoresKernel(Index1D n, ArrayView<float> x, ArrayView<float> c, ArrayView<long> lengths, ArrayView<float> a, int time, int dim, int has)
+    {
+        int len = KernelLength(lengths, has, n, time);
+        float max = float.NegativeInfinity;
+        for (int t = 0; t < time; t++)
+        {
+            float s = 0f;
+            if (t < len)
+            {
+                for (int d = 0; d < dim; d++)
+                {
+                    s += x[(n * time + t) * dim + d] * c[d];
+                }
+                max = MathF.Max(max, s);
+            }
+            a[n * time + t] = s;
+        }
+        float sum = 0f;
+        for (int t = 0; t < len; t++)
+        {
+            float e = MathF.Exp(a[n * time + t] - max);
+            a[n * time + t] = e;
+            sum += e;
+        }
+        for (int t = 0; t < time; t++)
+        {
+            a[n * time + t] = t < len ? a[n * time + t] / sum : 0f;
+        }
+    }
+
+    internal static void AttentionOutputKernel(Index1D i, ArrayView<float> x, ArrayView<float> a, ArrayView<float> y, int time, int dim)
+    {
+        int n = i / dim;
+        int d = i - n * dim;
+        float s = 0f;
+        for (int t = 0; t < time; t++)
+        {
+            s += a[n * time + t] * x[(n * time + t) * dim + d];
+        }
+        y[i] = s;
+    }
+
+    /// <summary>di_t = a_t (dy . x_t - sum_s a_s dy . x_s), one thread per sample.</summary>
+    internal static void AttentionImportanceGradKernel(Index1D n, ArrayView<float> x, ArrayView<float> a, ArrayView<float> dy, ArrayView<float> di, int time, int dim)
+    {
+        float total = 0f;
+        for (int t = 0; t < time; t++)
+        {
+            float s = 0f;
+            for (int d = 0; d < dim; d++)
+            {
+                s += dy[n * dim + d] * x[(n * time + t) * dim + d];
+            }
+            di[n * time + t] = s;
+            total += a[n * time + t] * s;
+        }
+        for (int t = 0; t < time; t++)
+        {
+            di[n * time + t] = a[n * time + t] * (di[n * time + t] - total);
+        }
+    }
+
+    internal static void AttentionInputGradKernel(Index1D i, ArrayView<float> c, ArrayView<float> a, ArrayView<float> dy, ArrayView<float> di, ArrayView<float> dx, int time, int dim, int accumulate)
+    {
+        int nt = i / dim;
+        int d = i - nt * dim;
+        int n = nt / time;
+        float v = a[nt] * dy[n * dim + d] + di[nt] * c[d];
+        dx[i] = accumulate != 0 ? dx[i] + v : v;
+    }
+
+    internal static void AttentionContextGradKernel(Index1D d, ArrayView<float> x, ArrayView<float> di, ArrayView<float> dc, int steps, int dim)
+    {
+        float s = 0f;
+        for (int nt = 0; nt < steps; nt++)
+        {
+            s += di[nt] * x[nt * dim + d];
+        }
+        dc[d] += s;
+    }
+}
