@@ -31,7 +31,7 @@ public sealed partial class GpuDevice
         }
     }
 
-    /// <summary>One thread: status[0] = 1 + the first position whose id is outside [0, num), 0 when none (as <see cref="LabelLossReduceKernel"/>).</summary>
+    /// <summary>One thread: status[0] = 1 + the first position whose id is outside [0, num), 0 when none (as <see cref="LossFinishKernel"/>).</summary>
     internal static void EmbeddingCheckKernel(Index1D i, ArrayView<long> ids, ArrayView<int> status, int count, int num)
     {
         int first = 0;
