@@ -86,6 +86,9 @@ public static partial class App
                 error.WriteLine($"error: {ConversionError(e, args) ?? OneLine(e.Message)}");
                 error.WriteLine($"       see '{Name} --help' or '{Name} <command> --help'.");
                 return UsageError;
+            case CommandFailedException failed:
+                error.WriteLine($"error: {OneLine(failed.Message)}");
+                return failed.ExitCode;
             case UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException:
                 error.WriteLine($"error: {OneLine(e.Message)}");
                 return UsageError;
