@@ -70,6 +70,8 @@ public static partial class App
             bench.SetDescription("throughput beside PyTorch and OpenBLAS on the same data and thread counts");
             bench.AddCommand<BenchTrainCommand>("train").WithDescription("training and evaluation samples/s of a network beside PyTorch")
                 .WithExample("bench", "train", "mnist-net", "--threads", "1,2");
+            bench.AddCommand<BenchDataCommand>("data").WithDescription("the data pipeline's samples/s with augmentation against the network's training step")
+                .WithExample("bench", "data", "mnist-net");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");
