@@ -31,7 +31,7 @@ public sealed class Evaluation
     /// <summary>Samples evaluated.</summary>
     public long Samples { get; }
 
-    /// <summary>The mean loss.</summary>
+    /// <summary>The mean of the batches' mean losses (a partial last batch weighs as much as a full one).</summary>
     public double Loss { get; }
 
     /// <summary>Fraction whose highest score is the label (ties go to the lowest class, as <c>argmax</c>).</summary>
