@@ -1,10 +1,10 @@
 namespace Dsl.Data;
 
 /// <summary>
-/// One mini-batch: images [B,C,H,W] (float32) and labels [B] (int64) on the loader's device. The tensors are the
-/// loader's reused buffers: valid until the next batch is produced.
+/// One mini-batch: samples [B, ..sample shape] (float32, [B,C,H,W] for images) and labels [B] (int64) on the loader's device. The tensors are the
+/// loader's reused buffers: valid until the next batch is produced; <c>Clone()</c> or <c>ToArray()</c> keeps a copy.
 /// </summary>
-/// <param name="Images">The images, [B,C,H,W].</param>
+/// <param name="Images">The samples, [B, ..sample shape].</param>
 /// <param name="Labels">The labels, [B].</param>
 /// <param name="Index">The batch number within the epoch, from 0.</param>
 public readonly record struct Batch(Tensor Images, Tensor Labels, int Index)

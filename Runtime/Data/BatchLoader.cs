@@ -1,21 +1,29 @@
 namespace Dsl.Data;
 
 /// <summary>
-/// A seeded, shuffling mini-batch loader (PyTorch's <c>DataLoader(shuffle=True)</c> without workers). Each epoch's
-/// order is a permutation drawn from (<see cref="Seed"/>, epoch) alone, so a run can be repeated, or resumed at any
-/// epoch, and gives the same batches on every device.
+/// A seeded, shuffling mini-batch loader (PyTorch's <c>DataLoader(shuffle=True, num_workers=...)</c>). Each epoch's
+/// order is a permutation drawn from (<see cref="Seed"/>, epoch) alone, and each sample's augmentation from
+/// (seed, epoch, position), so a run can be repeated, or resumed at any epoch, and gives the same batches on every
+/// device and with any number of <see cref="Workers"/>.
 /// </summary>
 /// <remarks>
-/// Batches are gathered into one reused host array and uploaded into reused device tensors, so after the first
-/// epoch the loader allocates nothing per batch. One enumeration at a time: a second one would overwrite the first's
-/// tensors.
+/// <para>Batches are gathered (and transformed) into reused host arrays and uploaded into reused device tensors, so
+/// after the first epoch the loader allocates nothing per batch.</para>
+/// <para><b>A batch is valid until the next one is produced</b>: its <see cref="Batch.Images"/> and
+/// <see cref="Batch.Labels"/> are the loader's own tensors, overwritten by the next batch. To keep one, call
+/// <c>Clone()</c> or <c>ToArray()</c> on its tensors before moving on (<c>loader.Epoch(0).ToList()</c> holds the same
+/// tensors N times). One enumeration at a time.</para>
+/// <para>With <see cref="Workers"/> &gt; 0, that many threads gather and transform the next batches while the caller
+/// trains on the current one (up to two batches ahead per worker); the upload to the device stays on the caller's
+/// thread, which owns the device.</para>
 /// </remarks>
 public sealed class BatchLoader
 {
-    private readonly LabeledImages _data;
+    private readonly ILabeledDataset _data;
     private readonly int[] _order;
-    private readonly float[] _hostImages;
-    private readonly long[] _hostLabels;
+    private readonly int[] _sampleShape;
+    private readonly Slot[] _slots;
+    private readonly float[][] _scratch;
     private readonly Tensor _images;
     private readonly Tensor _labels;
     private Tensor? _tailImages;
@@ -25,10 +33,13 @@ public sealed class BatchLoader
     /// <param name="data">The samples.</param>
     /// <param name="device">Where the batches are uploaded.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    /// <param name="seed">Decides every epoch's order.</param>
+    /// <param name="seed">Decides every epoch's order and augmentations.</param>
     /// <param name="shuffle">False keeps the data's order (evaluation).</param>
     /// <param name="dropLast">Drops the last batch when it is smaller than <paramref name="batchSize"/>.</param>
-    public BatchLoader(LabeledImages data, Device device, int batchSize, int seed = 0, bool shuffle = true, bool dropLast = false)
+    /// <param name="transforms">Applied to each sample in order after it is gathered (augmentation, normalisation).</param>
+    /// <param name="workers">Threads preparing batches ahead of the caller; 0 prepares each on the caller's thread.</param>
+    public BatchLoader(ILabeledDataset data, Device device, int batchSize, int seed = 0, bool shuffle = true, bool dropLast = false,
+        IReadOnlyList<Transform>? transforms = null, int workers = 0)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(device);
@@ -36,18 +47,33 @@ public sealed class BatchLoader
         {
             throw new ArgumentOutOfRangeException(nameof(batchSize), $"The batch size must be at least 1, got {batchSize}.");
         }
+        if (workers < 0 || workers > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(workers), $"Use 0 to 64 worker threads, got {workers}.");
+        }
         _data = data;
         Device = device;
         Seed = seed;
         Shuffle = shuffle;
         DropLast = dropLast;
         BatchSize = batchSize;
+        Transforms = transforms?.ToArray() ?? [];
+        Workers = workers;
         int rows = Math.Min(batchSize, Math.Max(data.Count, 1));
         BatchCount = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         _order = new int[data.Count];
-        _hostImages = new float[rows * data.SampleLength];
-        _hostLabels = new long[rows];
-        _images = device.Allocate(DType.Float32, rows, data.Channels, data.Height, data.Width);
+        _sampleShape = data.SampleShape;
+        _slots = new Slot[Math.Max(1, 2 * workers)];
+        for (int s = 0; s < _slots.Length; s++)
+        {
+            _slots[s] = new Slot(new float[rows * data.SampleLength], new long[rows]);
+        }
+        _scratch = new float[Math.Max(1, workers)][];
+        for (int w = 0; w < _scratch.Length; w++)
+        {
+            _scratch[w] = Transforms.Count == 0 ? [] : new float[data.SampleLength];
+        }
+        _images = device.Allocate(DType.Float32, [rows, .. _sampleShape]);
         _labels = device.Allocate(DType.Int64, rows);
     }
 
@@ -57,12 +83,20 @@ public sealed class BatchLoader
     public bool DropLast { get; }
     public int BatchSize { get; }
 
+    /// <summary>The per-sample transforms, applied in order.</summary>
+    public IReadOnlyList<Transform> Transforms { get; }
+
+    /// <summary>Threads preparing batches ahead (0: on the caller's thread).</summary>
+    public int Workers { get; }
+
+    /// <summary>The data set batched.</summary>
+    public ILabeledDataset Data => _data;
+
     /// <summary>Batches per epoch.</summary>
     public int BatchCount { get; }
 
     /// <summary>Samples per epoch (fewer than the data's count when <see cref="DropLast"/> drops a partial batch).</summary>
     public int SampleCount => DropLast ? BatchCount * BatchSize : _data.Count;
-
     /// <summary>
     /// Writes the sample order of <paramref name="epoch"/> into <paramref name="destination"/> (one index per sample):
     /// a Fisher-Yates shuffle driven by <see cref="CounterRandom"/> keyed on (seed, epoch), or 0, 1, 2, ... without shuffling.
@@ -99,22 +133,110 @@ public sealed class BatchLoader
     }
 
     /// <summary>
-    /// The batches of <paramref name="epoch"/>, in order. Each batch's tensors are overwritten by the next one.
+    /// The batches of <paramref name="epoch"/>, in order. Each batch's tensors are overwritten by the next one (see the
+    /// remarks on <see cref="BatchLoader"/>). Stopping early (<c>break</c>, an exception) stops the workers.
     /// </summary>
     public IEnumerable<Batch> Epoch(int epoch)
     {
         Order(epoch, _order);
-        for (int b = 0; b < BatchCount; b++)
+        ulong augment = CounterRandom.Derive((ulong)(uint)Seed ^ 0xA5A5_5A5A_0F0F_F0F0UL, (ulong)(uint)epoch);
+        if (Workers == 0)
         {
-            yield return Load(b);
+            for (int b = 0; b < BatchCount; b++)
+            {
+                Prepare(b, _slots[0], _scratch[0], augment);
+                yield return Upload(b, _slots[0]);
+            }
+            yield break;
+        }
+
+        // Worker w prepares batches w, w + W, w + 2W, ... into slot b mod 2W: a slot is only ever reused by the worker
+        // that owns it, after the caller has uploaded the batch it held, so each worker runs up to two batches ahead.
+        using var stop = new CancellationTokenSource();
+        foreach (var slot in _slots)
+        {
+            slot.Reset();
+        }
+        var workers = new Task[Workers];
+        for (int w = 0; w < Workers; w++)
+        {
+            int worker = w;
+            workers[w] = Task.Factory.StartNew(() => Work(worker, augment, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        try
+        {
+            for (int b = 0; b < BatchCount; b++)
+            {
+                var slot = _slots[b % _slots.Length];
+                slot.Ready.Wait(stop.Token);
+                if (slot.Error is { } error)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
+                var batch = Upload(b, slot);
+                slot.Free.Release();
+                yield return batch;
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                Task.WaitAll(workers);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+            {
+            }
         }
     }
 
-    private Batch Load(int index)
+    private void Work(int worker, ulong augment, CancellationToken stop)
+    {
+        for (int b = worker; b < BatchCount; b += Workers)
+        {
+            var slot = _slots[b % _slots.Length];
+            slot.Free.Wait(stop);
+            try
+            {
+                Prepare(b, slot, _scratch[worker], augment);
+            }
+            catch (Exception e)
+            {
+                // Handed to the caller with the batch, which rethrows it where the batch was awaited.
+                slot.Error = e;
+                slot.Ready.Release();
+                return;
+            }
+            slot.Ready.Release();
+        }
+    }
+
+    /// <summary>Gathers batch <paramref name="index"/> into <paramref name="slot"/>'s host arrays and transforms each sample.</summary>
+    private void Prepare(int index, Slot slot, float[] scratch, ulong augment)
     {
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, _data.Count - start);
-        _data.Gather(_order.AsSpan(start, size), _hostImages, _hostLabels);
+        int length = _data.SampleLength;
+        _data.Gather(_order.AsSpan(start, size), slot.Images, slot.Labels);
+        if (Transforms.Count == 0)
+        {
+            return;
+        }
+        for (int row = 0; row < size; row++)
+        {
+            ulong key = CounterRandom.Derive(augment, (ulong)(start + row));
+            var sample = slot.Images.AsSpan(row * length, length);
+            for (int t = 0; t < Transforms.Count; t++)
+            {
+                Transforms[t].Apply(sample, _sampleShape, CounterRandom.Derive(key, (ulong)t), scratch);
+            }
+        }
+    }
+
+    private Batch Upload(int index, Slot slot)
+    {
+        int size = Math.Min(BatchSize, _data.Count - index * BatchSize);
         Tensor images = _images;
         Tensor labels = _labels;
         if (size != _images.Size(0))
@@ -128,8 +250,26 @@ public sealed class BatchLoader
             images = _tailImages;
             labels = _tailLabels!;
         }
-        Device.Upload(_hostImages.AsSpan(0, size * _data.SampleLength), images);
-        Device.Upload(_hostLabels.AsSpan(0, size), labels);
+        Device.Upload(slot.Images.AsSpan(0, size * _data.SampleLength), images);
+        Device.Upload(slot.Labels.AsSpan(0, size), labels);
         return new Batch(images, labels, index);
+    }
+
+    /// <summary>Host arrays for one batch, and the signals between the worker that fills them and the caller.</summary>
+    private sealed class Slot(float[] images, long[] labels)
+    {
+        public float[] Images { get; } = images;
+        public long[] Labels { get; } = labels;
+        public SemaphoreSlim Ready { get; private set; } = new(0);
+        public SemaphoreSlim Free { get; private set; } = new(1);
+        public Exception? Error { get; set; }
+
+        /// <summary>Empty and free, as at the start of an epoch (a stopped epoch may have left either signal set).</summary>
+        public void Reset()
+        {
+            Ready = new SemaphoreSlim(0);
+            Free = new SemaphoreSlim(1);
+            Error = null;
+        }
     }
 }

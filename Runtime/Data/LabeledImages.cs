@@ -4,7 +4,7 @@ namespace Dsl.Data;
 /// Images and their class labels held as raw bytes (one byte per pixel, 4x smaller than floats) and
 /// converted to float32 with <see cref="Scaling"/> when a batch is gathered.
 /// </summary>
-public sealed class LabeledImages
+public sealed class LabeledImages : ILabeledDataset
 {
     private readonly byte[] _pixels;
     private readonly long[] _labels;
@@ -46,6 +46,9 @@ public sealed class LabeledImages
 
     /// <summary>A short name for messages, e.g. <c>train</c>.</summary>
     public string Name { get; }
+
+    /// <summary>The class names by label, when the source has them (an image folder's subfolders); otherwise empty.</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
 
     /// <summary>Number of images.</summary>
     public int Count => _labels.Length;
@@ -109,7 +112,7 @@ public sealed class LabeledImages
         {
             return this;
         }
-        return new LabeledImages(Name, _pixels[..(count * SampleLength)], _labels[..count], Channels, Height, Width, Scaling);
+        return new LabeledImages(Name, _pixels[..(count * SampleLength)], _labels[..count], Channels, Height, Width, Scaling) { ClassNames = ClassNames };
     }
 
     public override string ToString() => $"{Name}: {Count} images of {Channels}x{Height}x{Width}";

@@ -70,6 +70,8 @@ public static partial class App
             bench.SetDescription("throughput beside PyTorch and OpenBLAS on the same data and thread counts");
             bench.AddCommand<BenchTrainCommand>("train").WithDescription("training and evaluation samples/s of a network beside PyTorch")
                 .WithExample("bench", "train", "mnist-net", "--threads", "1,2");
+            bench.AddCommand<BenchDataCommand>("data").WithDescription("the data pipeline's samples/s with augmentation against the network's training step")
+                .WithExample("bench", "data", "mnist-net");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");
@@ -86,6 +88,9 @@ public static partial class App
                 error.WriteLine($"error: {ConversionError(e, args) ?? OneLine(e.Message)}");
                 error.WriteLine($"       see '{Name} --help' or '{Name} <command> --help'.");
                 return UsageError;
+            case CommandFailedException failed:
+                error.WriteLine($"error: {OneLine(failed.Message)}");
+                return failed.ExitCode;
             case UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException:
                 error.WriteLine($"error: {OneLine(e.Message)}");
                 return UsageError;

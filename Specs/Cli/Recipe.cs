@@ -1,3 +1,6 @@
+using Dsl;
+using Dsl.Training;
+
 namespace Specs.Cli;
 
 /// <summary>The optimiser a recipe trains with.</summary>
@@ -8,16 +11,6 @@ public enum OptimizerKind
 
     /// <summary>Adam.</summary>
     Adam,
-}
-
-/// <summary>The loss a network's output calls for.</summary>
-public enum LossKind
-{
-    /// <summary>Negative log-likelihood, for networks that end in LogSoftmax.</summary>
-    Nll,
-
-    /// <summary>Cross-entropy, for networks that output raw logits.</summary>
-    CrossEntropy,
 }
 
 /// <summary>How a network is trained by default; every field can be overridden on the command line.</summary>
@@ -31,6 +24,22 @@ public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float M
 {
     /// <summary>The learning-rate schedule over the epochs: <c>none</c> (constant) or <c>cosine</c> (annealed to 0).</summary>
     public string Schedule { get; init; } = "none";
+
+    /// <summary>The optimiser the recipe asks for, over <paramref name="net"/>'s parameters.</summary>
+    public Optimizer CreateOptimizer(Module net) => Optimizer switch
+    {
+        OptimizerKind.Sgd => new Sgd(net.Parameters, LearningRate, Momentum),
+        OptimizerKind.Adam => new Adam(net.Parameters, LearningRate),
+        _ => throw new InvalidOperationException($"Unknown optimizer {Optimizer}."),
+    };
+
+    /// <summary>The learning-rate schedule the recipe asks for, over <see cref="Epochs"/>, or null for a constant rate.</summary>
+    public LrSchedule? CreateSchedule(Optimizer optimizer) => Schedule switch
+    {
+        "none" => null,
+        "cosine" => new CosineAnnealingLr(optimizer, Epochs),
+        _ => throw new InvalidOperationException($"Unknown schedule '{Schedule}'."),
+    };
 
     /// <summary>The course's MNIST recipe: SGD lr 0.01 momentum 0.5, batch 64, 10 epochs, NLL.</summary>
     public static Recipe CourseSgd { get; } = new(OptimizerKind.Sgd, 0.01f, 0.5f, 64, 10, LossKind.Nll);

@@ -6,3 +6,13 @@ namespace Specs.Cli;
 /// settings' <c>Validate()</c>'s.
 /// </summary>
 public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// A command that ran but failed for a reason the user must see in one line (training diverged, say): App reports the
+/// message without a stack trace and exits with <see cref="ExitCode"/>.
+/// </summary>
+public sealed class CommandFailedException(string message, int exitCode) : Exception(message)
+{
+    /// <summary>The process exit code, not 0.</summary>
+    public int ExitCode { get; } = exitCode;
+}

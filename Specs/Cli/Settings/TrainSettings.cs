@@ -78,6 +78,7 @@ public sealed class TrainSettings : NetworkSettings
         Check.Positive("--limit-train", LimitTrain),
         Check.Positive("--limit-test", LimitTest),
         Init is not null && !File.Exists(Init) ? $"--init: {Path.GetFullPath(Init)} not found." : null,
+        OutProblem(Out),
         ResolveDevice());
 
     /// <summary>The recipe with this command line's overrides applied.</summary>
@@ -96,6 +97,39 @@ public sealed class TrainSettings : NetworkSettings
         Epochs = Epochs ?? recipe.Epochs,
         Schedule = Schedule?.ToLowerInvariant() ?? recipe.Schedule,
     };
+
+    /// <summary>
+    /// Why <paramref name="folder"/> cannot be the output folder (an existing file, or a path under a file), or null:
+    /// found here so the trained weights are never lost to a bad <c>--out</c> after training.
+    /// </summary>
+    public static string? OutProblem(string? folder)
+    {
+        if (folder is null)
+        {
+            return null;
+        }
+        string full;
+        try
+        {
+            full = Path.GetFullPath(folder);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return $"--out {folder}: not a valid path ({e.Message})";
+        }
+        if (File.Exists(full))
+        {
+            return $"--out {folder}: is an existing file; name a folder (the run writes several files into it).";
+        }
+        for (string? parent = Path.GetDirectoryName(full); parent is not null; parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+            {
+                return $"--out {folder}: {parent} is a file, so no folder can be made under it.";
+            }
+        }
+        return null;
+    }
 
     /// <summary>Creates the named device here, so that a missing GPU is a usage error before any data is read.</summary>
     private string? ResolveDevice()

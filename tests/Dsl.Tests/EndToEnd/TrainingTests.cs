@@ -1,5 +1,6 @@
 using Dsl.Data;
 using Dsl.Tests.Generator;
+using Dsl.Training;
 using Specs.Cli;
 using Specs.Networks;
 using Xunit;
@@ -19,27 +20,19 @@ public class TrainingTests
     private static readonly Lazy<FashionMnist> Slice = new(() =>
         FashionMnist.Load(Path.Combine(GeneratorHarness.RepoRoot(), "Specs", "Data", "fashion-mnist")));
 
-    private sealed class Silent : ITrainingObserver
-    {
-        public void EpochStarted(int epoch, int epochs, int batches)
-        {
-        }
-
-        public void BatchDone(in BatchProgress progress)
-        {
-        }
-
-        public void EpochDone(EpochResult result)
-        {
-        }
-    }
-
     private static TrainingHistory Train(Module net, Recipe recipe)
     {
         var data = Slice.Value;
         Assert.Equal(5000, data.Train.Count);
         Assert.Equal(1000, data.Test.Count);
-        return new Trainer(net, recipe, data.Train, data.Test, seed: 1).Run(new Silent());
+        var trainer = new Trainer(net, recipe.CreateOptimizer(net), recipe.Loss)
+        {
+            Epochs = recipe.Epochs,
+            BatchSize = recipe.BatchSize,
+            Seed = 1,
+            Progress = TrainingProgress.None,
+        };
+        return trainer.Fit(data.Train, data.Test);
     }
 
     [Fact]

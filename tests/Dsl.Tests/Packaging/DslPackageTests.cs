@@ -60,6 +60,16 @@ public class DslPackageTests
             .ShouldHaveNoWarnings();
         UserProgram.AssertRanCorrectly(DotnetCli.Run(workspace.Root, environment, "run", "--project", "User", "--no-build"));
 
+        workspace.Write("Fit/Fit.csproj", UserProgram.Project(reference, noWarnUnreachableFeed));
+        workspace.Write("Fit/SmallMlp.cs", FitUserProgram.Network);
+        workspace.Write("Fit/Program.cs", FitUserProgram.Program);
+        DotnetCli.Run(workspace.Root, environment, ["build", "Fit", .. restoreOffline, .. DotnetCli.NoBuildServers])
+            .ShouldSucceed()
+            .ShouldHaveNoWarnings();
+        string slice = Path.Combine(GeneratorHarness.RepoRoot(), "Specs", "Data", "fashion-mnist");
+        FitUserProgram.AssertRanCorrectly(DotnetCli.Run(workspace.Root, environment,
+            "run", "--project", "Fit", "--no-build", "--", slice, workspace.PathOf("best.safetensors")));
+
         workspace.Write("ShapeError/ShapeError.csproj", UserProgram.Project(reference, noWarnUnreachableFeed));
         workspace.Write("ShapeError/WrongWidth.cs", UserProgram.ShapeErrorNetwork);
         workspace.Write("ShapeError/Program.cs", UserProgram.ShapeErrorProgram);
@@ -70,7 +80,7 @@ public class DslPackageTests
         Assert.False(Directory.Exists(Path.Combine(machinePackages, "dsl", version)), "The test package leaked into the machine's package cache.");
     }
 
-    /// <summary>The runtime and the DSL in lib/, the generator as an analyzer, and exactly the runtime's three package dependencies.</summary>
+    /// <summary>The runtime and the DSL in lib/, the generator as an analyzer, and exactly the runtime's five package dependencies.</summary>
     private static void AssertLayout(string nupkg, string version)
     {
         Assert.True(File.Exists(nupkg), $"{nupkg} was not created.");
@@ -99,7 +109,7 @@ public class DslPackageTests
             .Select(d => $"{d.Attribute("id")!.Value} {d.Attribute("version")!.Value}")
             .Order(StringComparer.Ordinal)
             .ToArray();
-        Assert.Equal(new[] { "ILGPU 1.5.3", "ILGPU.Algorithms 1.5.3", "System.Numerics.Tensors 10.0.15" }, dependencies);
+        Assert.Equal(new[] { "ILGPU 1.5.3", "ILGPU.Algorithms 1.5.3", "ScottPlot 5.1.59", "Spectre.Console 0.57.2", "System.Numerics.Tensors 10.0.15" }, dependencies);
     }
 
     /// <summary>Where restore keeps packages on this machine (NUGET_PACKAGES, a config setting, or the default).</summary>

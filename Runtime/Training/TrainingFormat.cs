@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace Specs.Cli;
+namespace Dsl.Training;
 
-/// <summary>The lines both progress displays print, in invariant culture.</summary>
-public static class Format
+/// <summary>The lines the progress displays and the CLI print, in invariant culture.</summary>
+public static class TrainingFormat
 {
-    /// <summary><c>epoch 3: train loss 0.4123, test accuracy 0.8456, 2.13 s (eval 0.10 s), 28,169 samples/s</c>.</summary>
+    /// <summary><c>epoch 3: train loss 0.4123, test loss 0.4410, test accuracy 0.8456, 2.13 s (eval 0.10 s), 28,169 samples/s</c>.</summary>
     public static string EpochLine(EpochResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {r.Epoch}: train loss {r.TrainLoss:F4}, test accuracy {r.TestAccuracy:F4}, {r.TrainSeconds:F2} s (eval {r.EvalSeconds:F2} s), {r.SamplesPerSecond:N0} samples/s");
+        $"epoch {r.Epoch}: train loss {r.TrainLoss:F4}, test loss {r.TestLoss:F4}, test accuracy {r.TestAccuracy:F4}, {r.TrainSeconds:F2} s (eval {r.EvalSeconds:F2} s), {r.SamplesPerSecond:N0} samples/s");
 
     /// <summary>The run's last line: <c>test accuracy 0.8456 after 10 epochs (2.13 s/epoch)</c>.</summary>
     public static string FinalLine(TrainingHistory h) => string.Create(CultureInfo.InvariantCulture,

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Specs.Cli;
+namespace Dsl.Training;
 
 /// <summary>
-/// Progress as plain lines for logs and CI (stdout redirected): about ten lines per epoch, never more often than
-/// once a second, then one line per finished epoch.
+/// Progress as plain lines for logs and CI (output redirected): about ten lines per epoch, never more often than
+/// once a second, then one line per finished epoch (<see cref="TrainingFormat.EpochLine"/>).
 /// </summary>
 public sealed class PlainProgress(TextWriter output) : ITrainingObserver
 {
@@ -32,7 +32,7 @@ public sealed class PlainProgress(TextWriter output) : ITrainingObserver
 
     public void EpochDone(EpochResult r)
     {
-        output.WriteLine(Format.EpochLine(r));
+        output.WriteLine(TrainingFormat.EpochLine(r));
         output.Flush();
     }
 }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 
-namespace Specs.Cli;
+namespace Dsl.Training;
 
 /// <summary>
 /// Progress on an interactive terminal: one Spectre.Console progress row per epoch, updated a few times a second

@@ -1,4 +1,4 @@
-namespace Specs.Cli;
+namespace Dsl.Training;
 
 /// <summary>Everything a run measured: the loss of every step and each epoch's result.</summary>
 public sealed class TrainingHistory
@@ -17,6 +17,9 @@ public sealed class TrainingHistory
 
     /// <summary>One result per finished epoch.</summary>
     public List<EpochResult> Epochs { get; } = new();
+
+    /// <summary>Why training ended before its last epoch (early stopping, a callback), or null when it ran them all.</summary>
+    public string? StopReason { get; set; }
 
     /// <summary>Mean training time per epoch in seconds.</summary>
     public double SecondsPerEpoch => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.TrainSeconds);
