@@ -45,7 +45,7 @@ public sealed partial class CpuDevice : Device
         Threads = threads;
     }
 
-    internal static CpuDevice Shared => _shared ??= new CpuDevice(Environment.ProcessorCount);
+    internal static CpuDevice Shared => _shared is { IsDisposed: false } ? _shared : (_shared = new CpuDevice(Environment.ProcessorCount));
 
     /// <summary>How many threads kernels split their work over.</summary>
     public int Threads { get; }
