@@ -258,7 +258,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<float, Stride1D.Dense> F(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        var b = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -266,7 +266,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<long, Stride1D.Dense> L(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        var b = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -274,7 +274,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<int, Stride1D.Dense> I(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        var b = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -283,7 +283,7 @@ public sealed partial class GpuDevice : Device
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (t.Storage is not GpuStorage s || !ReferenceEquals(s.Device, this))
         {
-            throw new ArgumentException($"{op}: {t} is not on {Name}; move it with .To(device).");
+            throw new ArgumentException($"{op}: {t.Describe()} is not on {Name}; move it with .To(device).");
         }
         return s;
     }
