@@ -17,19 +17,20 @@ public abstract partial class Device
         OnThisDevice(t, op, what);
         if (t.DType != dtype)
         {
-            throw new ArgumentException($"{op}: {what} needs a {dtype} tensor, got {t}.");
+            throw new ArgumentException($"{op}: {what} needs a {dtype} tensor, got {t.Describe()}.");
         }
         if (!t.IsContiguous)
         {
-            throw new ArgumentException($"{op}: {what} {t} is a non-contiguous view (strides {Tensor.FormatStrides(t.StrideSpan)}); call .Contiguous().");
+            throw new ArgumentException($"{op}: {what} {t.Describe()} is a non-contiguous view (strides {Tensor.FormatStrides(t.StrideSpan)}); call .Contiguous().");
         }
     }
 
     protected void OnThisDevice(Tensor t, string op, string what)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (!ReferenceEquals(t.Device, this))
         {
-            throw new ArgumentException($"{op}: {what} {t} is not on {Name}; move it with .To(device).");
+            throw new ArgumentException($"{op}: {what} {t.Describe()} is not on {Name}; move it with .To(device).");
         }
     }
 
@@ -53,7 +54,7 @@ public abstract partial class Device
     {
         if (t.Length < length)
         {
-            throw new ArgumentException($"{op}: {what} needs {length} elements but {t} has {t.Length}.");
+            throw new ArgumentException($"{op}: {what} needs {length} elements but {t.Describe()} has {t.Length}.");
         }
     }
 
@@ -62,7 +63,7 @@ public abstract partial class Device
     {
         if (t.Length != length)
         {
-            throw new ArgumentException($"{op}: {what} should be {Tensor.FormatShape(shape)} ({length} elements) but is {t} ({t.Length} elements).");
+            throw new ArgumentException($"{op}: {what} should be {Tensor.FormatShape(shape)} ({length} elements) but is {t.Describe()} ({t.Length} elements).");
         }
     }
 
@@ -121,7 +122,10 @@ public abstract partial class Device
         Operand(t, op, "tensor", dtype);
         if (hostLength != t.Length)
         {
-            throw new ArgumentException($"{op}: the host span has {hostLength} elements but {t} has {t.Length}.");
+            throw new ArgumentException($"{op}: the host span has {hostLength} elements but {t.Describe()} has {t.Length}.");
         }
     }
+
+    /// <summary>True once <see cref="Dispose"/> has run: every kernel call then throws <see cref="ObjectDisposedException"/>.</summary>
+    public bool IsDisposed { get; private set; }
 }

@@ -3,7 +3,7 @@ namespace Dsl;
 /// <summary>
 /// The backend seam: memory and the kernels that generated networks, losses and optimisers call.
 /// Two implementations: <see cref="Cpu"/> (SIMD, cache-blocked multi-threaded GEMM) and
-/// <see cref="Gpu(bool)"/> (ILGPU kernels on CUDA, OpenCL, or ILGPU's CPU accelerator for tests).
+/// <see cref="Gpu()"/> (ILGPU kernels on CUDA or OpenCL; <see cref="GpuEmulator"/> runs them on ILGPU's CPU accelerator for tests).
 /// </summary>
 /// <remarks>
 /// Every kernel takes its inputs first and its outputs last, as <c>TensorPrimitives</c> does. Each public
@@ -29,33 +29,82 @@ public abstract partial class Device : IDisposable
     public static Device CpuWithThreads(int threads) => new Devices.Cpu.CpuDevice(threads);
 
     /// <summary>
-    /// The best ILGPU accelerator present: CUDA, then OpenCL, then (when <paramref name="allowCpuAccelerator"/>)
-    /// ILGPU's CPU accelerator, which emulates GPU threads and is only fit for tests on tiny shapes.
+    /// A real GPU: the first CUDA device, else the first OpenCL GPU. Throws <see cref="NotSupportedException"/> saying
+    /// so when there is none; ILGPU's CPU accelerator (GPU threads emulated on the CPU, thousands of times slower) is
+    /// never chosen silently: ask for it by name with <see cref="GpuEmulator"/> or <c>DSL_DEVICE=gpu:cpu</c>.
     /// </summary>
-    public static Device Gpu(bool allowCpuAccelerator = true) => Devices.Gpu.GpuDevice.CreateBest(allowCpuAccelerator);
+    public static Device Gpu() => Devices.Gpu.GpuDevice.Create(0);
 
     /// <summary>
-    /// The device named by the <c>DSL_DEVICE</c> environment variable (see <see cref="Parse"/>), the CPU otherwise.
+    /// GPU number <paramref name="index"/> in the order of <see cref="GpuNames"/> (CUDA devices, then OpenCL GPUs);
+    /// an index out of range throws, listing the cards present.
+    /// </summary>
+    public static Device Gpu(int index) => Devices.Gpu.GpuDevice.Create(index);
+
+    /// <summary>
+    /// The GPU kernels on ILGPU's CPU accelerator, which emulates GPU threads: for tests on tiny shapes on machines
+    /// without a GPU (<c>gpu:cpu</c>).
+    /// </summary>
+    public static Device GpuEmulator() => Devices.Gpu.GpuDevice.CreateCpuAccelerator();
+
+    /// <summary>The GPUs <see cref="Gpu(int)"/> can select, in index order (empty when there is none).</summary>
+    public static IReadOnlyList<string> GpuNames => Devices.Gpu.GpuDevice.ListGpus();
+
+    /// <summary>The name of the environment variable <see cref="Default"/> follows.</summary>
+    public const string EnvironmentVariable = "DSL_DEVICE";
+
+    /// <summary>
+    /// The device named by the <c>DSL_DEVICE</c> environment variable (see <see cref="Parse"/>), the CPU when it is
+    /// unset. The first use prints the choice once to stderr (<c>Dsl: device cpu (2 threads) (DSL_DEVICE unset)</c>).
+    /// A name that is not a device, or <c>gpu</c> on a machine without one, throws <see cref="DeviceSelectionException"/>
+    /// with a one-line message naming the variable.
     /// </summary>
     public static Device Default
     {
         get
         {
-            if (_default is null)
+            lock (DefaultGate)
             {
-                string? name = Environment.GetEnvironmentVariable("DSL_DEVICE");
-                _default = string.IsNullOrWhiteSpace(name) ? Cpu : Parse(name);
+                if (_default is null)
+                {
+                    string? name = Environment.GetEnvironmentVariable(EnvironmentVariable);
+                    _default = FromEnvironment(name);
+                    Console.Error.WriteLine(string.IsNullOrWhiteSpace(name)
+                        ? $"Dsl: device {_default.Name} ({EnvironmentVariable} unset)"
+                        : $"Dsl: device {_default.Name} ({EnvironmentVariable}={name.Trim()})");
+                }
+                return _default;
             }
-            return _default;
+        }
+    }
+
+    private static readonly object DefaultGate = new();
+
+    /// <summary>What <see cref="Default"/> chooses for the variable's value <paramref name="value"/> (null or blank: the CPU).</summary>
+    internal static Device FromEnvironment(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return Cpu;
+        }
+        try
+        {
+            return Parse(value);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new DeviceSelectionException($"{EnvironmentVariable}={value.Trim()}: {e.Message}", e);
         }
     }
 
     /// <summary>
-    /// Parses a device name: <c>cpu</c>, <c>cpu:THREADS</c>, <c>gpu</c> (CUDA or OpenCL; an error when neither is present)
-    /// or <c>gpu:cpu</c> (the GPU kernels on ILGPU's CPU accelerator, for tests on tiny shapes).
+    /// Parses a device name: <c>cpu</c>, <c>cpu:THREADS</c>, <c>gpu</c> (CUDA or OpenCL; an error when neither is present),
+    /// <c>gpu:INDEX</c> (one card of several) or <c>gpu:cpu</c> (the GPU kernels on ILGPU's CPU accelerator, for tests on
+    /// tiny shapes).
     /// </summary>
     public static Device Parse(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
         string n = name.Trim().ToLowerInvariant();
         if (n == "cpu")
         {
@@ -67,14 +116,17 @@ public abstract partial class Device : IDisposable
         }
         if (n == "gpu" || n == "cuda")
         {
-            // A named GPU must be a real one: the CPU accelerator is thousands of times slower and only for tests.
-            return Gpu(allowCpuAccelerator: false);
+            return Gpu();
         }
         if (n == "gpu:cpu")
         {
-            return Devices.Gpu.GpuDevice.CreateCpuAccelerator();
+            return GpuEmulator();
         }
-        throw new ArgumentException($"Unknown device '{name}': use cpu, cpu:THREADS, gpu or gpu:cpu.", nameof(name));
+        if (n.StartsWith("gpu:", StringComparison.Ordinal) && int.TryParse(n.AsSpan(4), out int index) && index >= 0)
+        {
+            return Gpu(index);
+        }
+        throw new ArgumentException($"Unknown device '{name.Trim()}': use cpu, cpu:THREADS, gpu, gpu:INDEX or gpu:cpu.", nameof(name));
     }
 
     /// <summary>A human-readable name, for example <c>cpu (2 threads)</c> or <c>gpu (NVIDIA H100, Cuda)</c>.</summary>
@@ -82,7 +134,12 @@ public abstract partial class Device : IDisposable
 
     public override string ToString() => Name;
 
-    public virtual void Dispose() => GC.SuppressFinalize(this);
+    /// <summary>Releases the device; every later kernel call on it throws <see cref="ObjectDisposedException"/>.</summary>
+    public virtual void Dispose()
+    {
+        IsDisposed = true;
+        GC.SuppressFinalize(this);
+    }
 
     // ------------------------------------------------------------------ memory
 
@@ -90,7 +147,17 @@ public abstract partial class Device : IDisposable
     public Tensor Allocate(DType dtype, params int[] shape)
     {
         long length = Tensor.CheckedLength(shape);
-        return new Tensor(AllocateStorage(dtype, length), 0, (int[])shape.Clone());
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Storage storage;
+        try
+        {
+            storage = AllocateStorage(dtype, length);
+        }
+        catch (OverflowException e)
+        {
+            throw new ArgumentOutOfRangeException($"Cannot allocate a tensor of shape {Tensor.FormatShape(shape)} ({length} {dtype} elements) on {Name}: more than one buffer of this device can hold.", e);
+        }
+        return new Tensor(storage, 0, (int[])shape.Clone());
     }
 
     /// <summary>Allocates <paramref name="length"/> elements of <paramref name="dtype"/>.</summary>
@@ -452,6 +519,14 @@ public abstract partial class Device : IDisposable
 
     /// <summary>One SGD step with PyTorch's semantics (weight decay, momentum buffer, dampening, Nesterov); see <see cref="OptimizerMath.Sgd"/>.</summary>
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
+        => SgdStep(param, grad, momentumBuffer, lr, momentum, dampening, weightDecay, nesterov, firstStep, labelStatus: null);
+
+    /// <summary>
+    /// <see cref="SgdStep(Tensor, Tensor, Tensor?, float, float, float, float, bool, bool)"/> skipped when
+    /// <paramref name="labelStatus"/> (a label loss's [loss, bad row + 1, skipped row + 1]) flags a bad label; the skip
+    /// is recorded in its third element (see <see cref="Optimizer.Step"/>).
+    /// </summary>
+    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep, Tensor? labelStatus)
     {
         const string op = nameof(SgdStep);
         Operand(param, op, "param", DType.Float32);
@@ -466,11 +541,27 @@ public abstract partial class Device : IDisposable
             Operand(momentumBuffer, op, "momentumBuffer", DType.Float32);
             SameLength(param, momentumBuffer, op);
         }
-        SgdStepCore(param, grad, momentum != 0f ? momentumBuffer : null, new SgdHyper(lr, momentum, dampening, weightDecay, nesterov, firstStep));
+        var hyper = new SgdHyper(lr, momentum, dampening, weightDecay, nesterov, firstStep);
+        if (labelStatus is null)
+        {
+            SgdStepCore(param, grad, momentum != 0f ? momentumBuffer : null, hyper);
+        }
+        else
+        {
+            LabelStatusOperand(labelStatus, op);
+            SgdStepCore(param, grad, momentum != 0f ? momentumBuffer : null, hyper, labelStatus);
+        }
     }
 
     /// <summary>One Adam step (AdamW when <paramref name="decoupledWeightDecay"/>) with bias correction for step <paramref name="step"/> (from 1); see <see cref="OptimizerMath.Adam"/>.</summary>
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step)
+        => AdamStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step, labelStatus: null);
+
+    /// <summary>
+    /// <see cref="AdamStep(Tensor, Tensor, Tensor, Tensor, float, float, float, float, float, bool, int)"/> skipped when
+    /// <paramref name="labelStatus"/> flags a bad label, as for <see cref="SgdStep(Tensor, Tensor, Tensor?, float, float, float, float, bool, bool, Tensor?)"/>.
+    /// </summary>
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step, Tensor? labelStatus)
     {
         const string op = nameof(AdamStep);
         Operand(param, op, "param", DType.Float32);
@@ -484,7 +575,67 @@ public abstract partial class Device : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(step), $"{op}: steps count from 1, got {step}.");
         }
-        AdamStepCore(param, grad, m, v, AdamHyper.Create(lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step));
+        var hyper = AdamHyper.Create(lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step);
+        if (labelStatus is null)
+        {
+            AdamStepCore(param, grad, m, v, hyper);
+        }
+        else
+        {
+            LabelStatusOperand(labelStatus, op);
+            AdamStepCore(param, grad, m, v, hyper, labelStatus);
+        }
+    }
+
+    /// <summary>
+    /// The last label loss computed on this device (<see cref="Loss.Nll"/>, <see cref="Loss.CrossEntropy"/>): optimiser
+    /// steps on this device are skipped while it flags a bad label.
+    /// </summary>
+    internal LossResult? PendingLabelLoss { get; set; }
+
+    /// <summary>
+    /// The SGD update guarded by a label loss's status. This default reads the status on the host, which costs nothing
+    /// on a synchronous backend (the CPU throws in the loss already, so the flag is never set there); a GPU overrides
+    /// it to read the flag in its kernel instead of waiting for the device.
+    /// </summary>
+    protected virtual void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h, Tensor labelStatus)
+    {
+        if (!SkipForBadLabels(labelStatus))
+        {
+            SgdStepCore(param, grad, momentumBuffer, h);
+        }
+    }
+
+    /// <summary>The Adam update guarded by a label loss's status (see the SGD overload).</summary>
+    protected virtual void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h, Tensor labelStatus)
+    {
+        if (!SkipForBadLabels(labelStatus))
+        {
+            AdamStepCore(param, grad, m, v, h);
+        }
+    }
+
+    /// <summary>True (recording the skip in element 2) when <paramref name="labelStatus"/> flags a bad label.</summary>
+    private bool SkipForBadLabels(Tensor labelStatus)
+    {
+        Span<float> s = stackalloc float[LossResult.StatusLength];
+        Download(labelStatus, s);
+        if (s[1] == 0f)
+        {
+            return false;
+        }
+        s[2] = s[1];
+        Upload(s, labelStatus);
+        return true;
+    }
+
+    private void LabelStatusOperand(Tensor labelStatus, string op)
+    {
+        Operand(labelStatus, op, "labelStatus", DType.Float32);
+        if (labelStatus.Length != LossResult.StatusLength)
+        {
+            throw new ArgumentException($"{op}: labelStatus needs {LossResult.StatusLength} elements (loss, bad row + 1, skipped row + 1) but {labelStatus.Describe()} has {labelStatus.Length}.");
+        }
     }
 
     /// <summary>The SGD update of every element with <see cref="OptimizerMath.Sgd"/>; <paramref name="momentumBuffer"/> is null without momentum.</summary>

@@ -68,7 +68,7 @@ public readonly record struct StridedLayout(
         }
         if (n > MaxRank)
         {
-            throw new NotSupportedException($"{op}: {t} with strides {Tensor.FormatStrides(t.StrideSpan)} has {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
+            throw new NotSupportedException($"{op}: {t.Describe()} with strides {Tensor.FormatStrides(t.StrideSpan)} has {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
         }
         Span<int> d = stackalloc int[MaxRank];
         Span<long> s = stackalloc long[MaxRank];

@@ -246,7 +246,7 @@ public sealed class Tensor
         if (strides is null)
         {
             throw new InvalidOperationException(
-                $"View{FormatShape(resolved)}: {this} with strides {FormatStrides(_strides)} is a non-contiguous view whose layout cannot be "
+                $"View{FormatShape(resolved)}: {Describe()} with strides {FormatStrides(_strides)} is a non-contiguous view whose layout cannot be "
                 + "seen with that shape; use .Reshape(...) (which copies when it must) or .Contiguous().View(...).");
         }
         return new Tensor(Storage, Offset, resolved, strides);
@@ -478,7 +478,15 @@ public sealed class Tensor
         return viewD == -1 ? result : null;
     }
 
-    public override string ToString()
+    /// <summary>
+    /// The shape, dtype and device, then the values as PyTorch prints them (<see cref="TensorFormat"/>): a grid with
+    /// 4 decimals, scientific notation when the magnitudes need it, and <c>...</c> past 1,000 elements. Copies the
+    /// values to the host (waiting for a GPU); error messages use the one-line <see cref="Describe"/> instead.
+    /// </summary>
+    public override string ToString() => TensorFormat.Format(this);
+
+    /// <summary>The one-line description errors use: <c>Tensor[64,10] Float32 on cpu (2 threads)</c>.</summary>
+    public string Describe()
     {
         var sb = new StringBuilder();
         sb.Append("Tensor").Append(FormatShape(_shape)).Append(' ').Append(DType).Append(" on ").Append(Device.Name);
@@ -555,7 +563,7 @@ public sealed class Tensor
     {
         if (DType != dtype)
         {
-            throw new InvalidOperationException($"{operation} needs a {dtype} tensor, got {this}.");
+            throw new InvalidOperationException($"{operation} needs a {dtype} tensor, got {Describe()}.");
         }
     }
 
@@ -572,13 +580,20 @@ public sealed class Tensor
     internal static long CheckedLength(ReadOnlySpan<int> shape)
     {
         long n = 1;
+        bool overflow = false;
         foreach (int s in shape)
         {
             if (s < 0)
             {
                 throw new ArgumentException($"Negative size in shape {FormatShape(shape)}.");
             }
-            n = checked(n * s);
+            // Keep scanning after an overflow: a negative size later in the shape is the clearer error.
+            overflow |= s != 0 && n > long.MaxValue / s;
+            n = overflow ? 0 : n * s;
+        }
+        if (overflow && !shape.Contains(0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(shape), $"Shape {FormatShape(shape)} has more elements than a tensor can index (over 2^63).");
         }
         return n;
     }

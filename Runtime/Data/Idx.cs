@@ -80,6 +80,7 @@ public static class Idx
 
     private static IdxArray ReadBody(Stream raw, string name, long rawLength)
     {
+        long rawStart = raw.Position;
         using var stream = Open(raw, name, out bool compressed);
         var shape = ReadHeader(stream, name, out long count);
         if (!compressed && rawLength >= 0)
@@ -119,7 +120,46 @@ public static class Idx
         {
             throw new IdxFormatException(name, $"{extra} bytes of trailing garbage after the {count} elements of {Tensor.FormatShape(shape)}.");
         }
+        if (compressed)
+        {
+            CheckGzipTrailer(raw, rawStart, rawLength, name, shape, data);
+        }
         return new IdxArray(name, shape, data);
+    }
+
+    /// <summary>
+    /// Checks the gzip trailer (RFC 1952: CRC-32 and length mod 2^32 of the inflated bytes, the file's last 8 bytes)
+    /// against what was inflated: the decompressor accepts a file cut inside its trailer without a word. A file of
+    /// several concatenated gzip members is refused too (the trailer covers the last member only); IDX files are one.
+    /// </summary>
+    private static void CheckGzipTrailer(Stream raw, long rawStart, long rawLength, string name, int[] shape, byte[] data)
+    {
+        if (rawLength < 18)
+        {
+            throw new IdxFormatException(name, $"truncated gzip file: {rawLength} bytes cannot hold a gzip header and its 8-byte trailer.");
+        }
+        Span<byte> trailer = stackalloc byte[8];
+        raw.Seek(rawStart + rawLength - 8, SeekOrigin.Begin);
+        raw.ReadExactly(trailer);
+        uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint storedLength = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+
+        // The inflated bytes are the IDX header (rebuilt from the shape) followed by the data.
+        var header = new byte[HeaderLength(shape.Length)];
+        header[2] = UnsignedByte;
+        header[3] = (byte)shape.Length;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), shape[i]);
+        }
+        uint crc = Crc32.Append(Crc32.Append(Crc32.Initial, header), data);
+        uint length = unchecked((uint)(header.Length + data.LongLength));
+        crc = Crc32.Finish(crc);
+        if (crc != storedCrc || length != storedLength)
+        {
+            throw new IdxFormatException(name,
+                $"the gzip trailer does not match the data (CRC-32 {storedCrc:x8} and length {storedLength} stored, {crc:x8} and {length} inflated): the file is cut inside its 8-byte trailer or corrupt.");
+        }
     }
 
     /// <summary>
@@ -237,5 +277,39 @@ public static class Idx
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) as gzip's trailer uses it.</summary>
+internal static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    public const uint Initial = 0xFFFFFFFFu;
+
+    public static uint Append(uint crc, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+        return crc;
+    }
+
+    public static uint Finish(uint crc) => crc ^ 0xFFFFFFFFu;
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            table[n] = c;
+        }
+        return table;
     }
 }

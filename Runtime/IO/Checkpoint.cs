@@ -22,20 +22,29 @@ public static class Checkpoint
     /// <summary>Test hook: runs after the temporary file is written and before it replaces the target.</summary>
     internal static Action<string>? BeforeReplace { get; set; }
 
-    /// <summary>Writes <paramref name="network"/>'s parameters and buffers to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="network"/>'s <see cref="Module.StateDict"/> to <paramref name="path"/> (float32 parameters
+    /// and buffers, int64 <c>num_batches_tracked</c>), first removing temporary files that an earlier save of the same
+    /// target left when it was killed.
+    /// </summary>
     public static void Save(Module network, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var tensors = StateDict(network);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new IOException($"Checkpoint '{path}' cannot be written: it is a directory.");
+        }
+        var tensors = network.StateDict().ToList();
         var header = new StringBuilder("{");
         long offset = 0;
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["network"] = network.NetworkName, ["format"] = "pt" };
         header.Append("\"__metadata__\":").Append(JsonSerializer.Serialize(meta));
         foreach (var (name, tensor) in tensors)
         {
-            long bytes = tensor.Length * 4;
-            header.Append(',').Append(JsonSerializer.Serialize(name)).Append(":{\"dtype\":\"F32\",\"shape\":[")
+            long bytes = tensor.Length * ElementBytes(tensor.DType);
+            header.Append(',').Append(JsonSerializer.Serialize(name)).Append(":{\"dtype\":\"").Append(DTypeName(tensor.DType)).Append("\",\"shape\":[")
                 .Append(string.Join(",", tensor.Shape)).Append("],\"data_offsets\":[").Append(offset).Append(',').Append(offset + bytes).Append("]}");
             offset += bytes;
         }
@@ -47,8 +56,10 @@ public static class Checkpoint
         }
         byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToString());
 
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        string folder = Path.GetDirectoryName(full)!;
+        string prefix = "." + Path.GetFileName(full) + ".";
+        RemoveStaleTemporaries(folder, prefix);
+        string temp = Path.Combine(folder, prefix + Guid.NewGuid().ToString("N")[..8] + TempSuffix);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.WriteThrough))
@@ -59,13 +70,7 @@ public static class Checkpoint
                 stream.Write(headerBytes);
                 foreach (var (_, tensor) in tensors)
                 {
-                    var values = tensor.ToArray();
-                    var raw = new byte[values.Length * 4];
-                    for (int i = 0; i < values.Length; i++)
-                    {
-                        BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), values[i]);
-                    }
-                    stream.Write(raw);
+                    stream.Write(Encode(tensor));
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -81,60 +86,89 @@ public static class Checkpoint
         }
     }
 
+    private const string TempSuffix = ".tmp";
+
+    /// <summary>
+    /// Deletes <c>.NAME.*.tmp</c> files beside the target that no save is writing: a save killed by SIGKILL cannot delete
+    /// its own. A save in progress holds its temporary open with <see cref="FileShare.None"/> (an advisory lock on Unix),
+    /// so the probe below fails for it and it is left alone.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string folder, string prefix)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+        foreach (string stale in Directory.EnumerateFiles(folder, prefix + "*" + TempSuffix))
+        {
+            string name = Path.GetFileName(stale);
+            // Exactly the pattern Save writes: the prefix, 8 hexadecimal digits, the suffix.
+            string middle = name[prefix.Length..^TempSuffix.Length];
+            if (middle.Length != 8 || !middle.All(char.IsAsciiHexDigitLower))
+            {
+                continue;
+            }
+            try
+            {
+                using var probe = new FileStream(stale, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                File.Delete(stale);
+            }
+            catch (IOException)
+            {
+                // Being written by another save (or already gone): not stale.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to delete.
+            }
+        }
+    }
+
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="network"/>. With <paramref name="strict"/> (PyTorch's default for
-    /// <c>load_state_dict</c>) the file must hold exactly the network's tensors; otherwise extra tensors are ignored and
-    /// missing ones keep their current values. Throws <see cref="InvalidDataException"/> naming the file and the reason.
+    /// <c>load_state_dict</c>) the file must hold exactly the network's tensors; otherwise every tensor whose name and shape
+    /// match is loaded and the names left out on either side are returned. With <paramref name="prefix"/> (a trunk's
+    /// names, such as <c>"backbone."</c>) only the file's tensors under it are read, with the prefix removed. A name
+    /// that matches with another shape is refused either way. Throws <see cref="InvalidDataException"/> naming the file
+    /// and the reason; the network changes only when the whole load is valid.
     /// </summary>
-    public static void Load(Module network, string path, bool strict = true)
+    public static StateDictLoadResult Load(Module network, string path, bool strict = true, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        var file = Read(path);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, entry) in file)
+        {
+            if (prefix is null || name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                state[prefix is null ? name : name[prefix.Length..]] = entry.ToTensor();
+            }
+        }
+        if (prefix is not null && state.Count == 0)
+        {
+            throw Bad(path, $"it has no tensor under the prefix '{prefix}'");
+        }
+        return network.LoadState(state, strict, reason => Bad(path, reason));
+    }
+
+    /// <summary>Every tensor of a safetensors file (F32 and I64), validated.</summary>
+    public static IReadOnlyDictionary<string, CheckpointTensor> Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"Checkpoint '{path}' is a directory, not a file.");
+        }
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
         }
-        var file = Read(path);
-        var expected = StateDict(network);
-        var staged = new List<(Tensor Target, float[] Values)>();
-        foreach (var (name, tensor) in expected)
-        {
-            if (!file.TryGetValue(name, out var entry))
-            {
-                if (strict)
-                {
-                    throw Bad(path, $"it has no tensor '{name}' ({network.NetworkName} needs {Tensor.FormatShape(tensor.Dims)})");
-                }
-                continue;
-            }
-            if (!entry.Shape.SequenceEqual(tensor.Shape))
-            {
-                throw Bad(path, $"'{name}' is {Tensor.FormatShape(entry.Shape)} but {network.NetworkName} needs {Tensor.FormatShape(tensor.Dims)}");
-            }
-            staged.Add((tensor, entry.Values));
-        }
-        if (strict)
-        {
-            var unexpected = file.Keys.Except(expected.Select(e => e.Name)).ToList();
-            if (unexpected.Count > 0)
-            {
-                throw Bad(path, $"it has tensors {network.NetworkName} does not: {string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}");
-            }
-        }
-        foreach (var (target, values) in staged)
-        {
-            target.Device.Upload(values, target);
-        }
-    }
-
-    /// <summary>Every tensor of a safetensors file (float32 only), validated.</summary>
-    public static IReadOnlyDictionary<string, (int[] Shape, float[] Values)> Read(string path)
-    {
         byte[] bytes;
         try
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Bad(path, e.Message);
         }
@@ -149,6 +183,11 @@ public static class Checkpoint
         }
         long dataStart = 8 + headerLength;
         long dataLength = bytes.Length - dataStart;
+        var headerSpan = bytes.AsSpan(8, (int)headerLength);
+        if (!System.Text.Unicode.Utf8.IsValid(headerSpan))
+        {
+            throw Bad(path, "its header is not valid UTF-8");
+        }
         JsonDocument json;
         try
         {
@@ -164,7 +203,7 @@ public static class Checkpoint
             {
                 throw Bad(path, "its header is not a JSON object");
             }
-            var result = new Dictionary<string, (int[], float[])>();
+            var result = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
             var ranges = new List<(long Begin, long End, string Name)>();
             foreach (var property in json.RootElement.EnumerateObject())
             {
@@ -172,40 +211,72 @@ public static class Checkpoint
                 {
                     continue;
                 }
-                var (shape, begin, end, dtype) = Entry(path, property);
-                if (dtype != "F32")
+                var (shape, begin, end, dtypeName) = Entry(path, property);
+                DType dtype = dtypeName switch
                 {
-                    throw Bad(path, $"'{property.Name}' has dtype {dtype}; only F32 is supported");
+                    "F32" => DType.Float32,
+                    "I64" => DType.Int64,
+                    _ => throw Bad(path, $"'{property.Name}' has dtype {dtypeName}; only F32 and I64 are supported"),
+                };
+                long size = ElementBytes(dtype);
+                long count = 1;
+                foreach (int d in shape)
+                {
+                    if (d != 0 && count > int.MaxValue / d)
+                    {
+                        throw Bad(path, $"'{property.Name}' has shape {Tensor.FormatShape(shape)}, more elements than one tensor holds");
+                    }
+                    count *= d;
                 }
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                if (end - begin != count * 4)
+                if (end - begin != count * size)
                 {
-                    throw Bad(path, $"'{property.Name}' spans {end - begin} bytes but {Tensor.FormatShape(shape)} float32 needs {count * 4}");
+                    throw Bad(path, $"'{property.Name}' spans {end - begin} bytes but {Tensor.FormatShape(shape)} {dtypeName} needs {count * size}");
                 }
                 if (begin < 0 || end > dataLength)
                 {
                     throw Bad(path, $"'{property.Name}' lies at bytes {begin}..{end} but the data holds {dataLength} (truncated?)");
                 }
-                ranges.Add((begin, end, property.Name));
-                var values = new float[count];
-                for (long i = 0; i < count; i++)
-                {
-                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(dataStart + begin + i * 4), 4));
-                }
-                if (!result.TryAdd(property.Name, (shape, values)))
+                if (result.ContainsKey(property.Name))
                 {
                     throw Bad(path, $"'{property.Name}' appears twice");
                 }
+                ranges.Add((begin, end, property.Name));
+                result.Add(property.Name, Decode(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, shape));
             }
-            ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            for (int i = 1; i < ranges.Count; i++)
-            {
-                if (ranges[i].Begin < ranges[i - 1].End)
-                {
-                    throw Bad(path, $"'{ranges[i].Name}' overlaps '{ranges[i - 1].Name}'");
-                }
-            }
+            CheckCoverage(path, ranges, dataLength);
             return result;
+        }
+    }
+
+    /// <summary>
+    /// The format requires the tensors to index the whole data buffer: no overlaps, no holes, nothing after the last
+    /// tensor. A zero-size tensor occupies no bytes and may sit anywhere inside the buffer.
+    /// </summary>
+    private static void CheckCoverage(string path, List<(long Begin, long End, string Name)> ranges, long dataLength)
+    {
+        ranges.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long covered = 0;
+        string previous = "";
+        foreach (var (begin, end, name) in ranges)
+        {
+            if (begin == end)
+            {
+                continue;
+            }
+            if (begin < covered)
+            {
+                throw Bad(path, $"'{name}' overlaps '{previous}'");
+            }
+            if (begin > covered)
+            {
+                throw Bad(path, $"bytes {covered}..{begin} of the data belong to no tensor (a hole before '{name}')");
+            }
+            covered = end;
+            previous = name;
+        }
+        if (covered != dataLength)
+        {
+            throw Bad(path, $"{dataLength - covered} bytes follow the last tensor's data (the data holds {dataLength}, the tensors index {covered})");
         }
     }
 
@@ -221,7 +292,7 @@ public static class Checkpoint
                 throw Bad(path, $"'{property.Name}' has a negative dimension");
             }
             var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
-            if (offsets.Length != 2 || offsets[1] < offsets[0])
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
             {
                 throw Bad(path, $"'{property.Name}' has invalid data_offsets");
             }
@@ -229,13 +300,71 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw Bad(path, $"the header entry '{property.Name}' lacks dtype, shape or data_offsets");
+            throw Bad(path, $"the header entry '{property.Name}' lacks dtype, shape or data_offsets, or they are not numbers that fit");
         }
     }
 
-    /// <summary>Parameters then buffers, in definition order, with their state-dict names.</summary>
-    private static List<(string Name, Tensor Tensor)> StateDict(Module network)
-        => network.Parameters.Select(p => (p.Name, p.Value)).Concat(network.Buffers.Select(b => (b.Name, b.Value))).ToList();
+    private static int ElementBytes(DType dtype) => dtype switch
+    {
+        DType.Float32 => 4,
+        DType.Int64 => 8,
+        _ => throw new NotSupportedException($"Checkpoints hold F32 and I64 tensors, not {dtype}."),
+    };
+
+    private static string DTypeName(DType dtype) => dtype switch
+    {
+        DType.Float32 => "F32",
+        DType.Int64 => "I64",
+        _ => throw new NotSupportedException($"Checkpoints hold F32 and I64 tensors, not {dtype}."),
+    };
+
+    private static byte[] Encode(Tensor tensor)
+    {
+        var raw = new byte[tensor.Length * ElementBytes(tensor.DType)];
+        if (tensor.DType == DType.Float32)
+        {
+            var values = tensor.ToArray();
+            for (int i = 0; i < values.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), values[i]);
+            }
+        }
+        else
+        {
+            var values = tensor.ToInt64Array();
+            for (int i = 0; i < values.Length; i++)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(i * 8), values[i]);
+            }
+        }
+        return raw;
+    }
+
+    private static CheckpointTensor Decode(ReadOnlySpan<byte> raw, DType dtype, int[] shape)
+    {
+        if (dtype == DType.Float32)
+        {
+            var values = new float[raw.Length / 4];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(i * 4, 4));
+            }
+            return new CheckpointTensor(shape, dtype, values, null);
+        }
+        var longs = new long[raw.Length / 8];
+        for (int i = 0; i < longs.Length; i++)
+        {
+            longs[i] = BinaryPrimitives.ReadInt64LittleEndian(raw.Slice(i * 8, 8));
+        }
+        return new CheckpointTensor(shape, dtype, null, longs);
+    }
 
     private static InvalidDataException Bad(string path, string reason) => new($"Checkpoint '{path}' is refused: {reason}.");
+}
+
+/// <summary>One tensor of a safetensors file: its shape and its float32 or int64 values.</summary>
+public sealed record CheckpointTensor(int[] Shape, DType DType, float[]? Floats, long[]? Longs)
+{
+    /// <summary>The values as a CPU tensor.</summary>
+    public Tensor ToTensor() => DType == DType.Float32 ? Tensor.From(Floats!, Shape) : Tensor.From(Longs!, Shape);
 }

@@ -5,7 +5,7 @@ namespace Dsl;
 /// The generator emits the constructor, <see cref="Forward"/>, <see cref="Backward"/> and a static
 /// <c>Summary</c>; this class holds what every network shares.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<Parameter> _parameters = new();
     private readonly List<NamedTensor> _buffers = new();
@@ -135,6 +135,7 @@ public abstract class Module
         {
             _step++;
         }
+        ForwardRan();
         return dims[0];
     }
 
@@ -167,6 +168,7 @@ public abstract class Module
         {
             _step++;
         }
+        ForwardRan();
         return input.Dims[0];
     }
 
@@ -210,5 +212,6 @@ public abstract class Module
                 $"{NetworkName}.Backward expects a gradient shaped like the last output {Tensor.FormatShape(output.Dims)} but received {Tensor.FormatShape(gradOutput.Dims)}.",
                 nameof(gradOutput));
         }
+        CheckBackward(gradOutput);
     }
 }

@@ -16,22 +16,41 @@ public sealed class LossResult
 
     public string Name { get; }
 
-    /// <summary>[loss, 1 + first bad label row or 0] on the device.</summary>
+    /// <summary>
+    /// Elements of <see cref="Scalars"/>: the loss, 1 + the first row with a bad label (0 when all are valid), and 1 + the
+    /// row that made an optimiser step skip its update (sticky until <see cref="Value"/> reports it).
+    /// </summary>
+    internal const int StatusLength = 3;
+
+    /// <summary>[loss, 1 + first bad label row or 0, 1 + the bad row of a skipped optimiser step or 0] on the device.</summary>
     internal Tensor Scalars => _scalars;
 
     /// <summary>d loss / d input, shaped like the input: pass it to the network's <c>Backward</c>.</summary>
     public Tensor Gradient { get; }
 
-    /// <summary>The mean loss over the batch (copies two numbers from the device into a buffer kept for the purpose).</summary>
+    /// <summary>
+    /// The mean loss over the batch (copies three numbers from the device into a buffer kept for the purpose). Throws
+    /// when this batch had a label outside the classes, or when an optimiser step since the last read was skipped for
+    /// that reason (a GPU reports bad labels here, not in the loss call; see <see cref="Optimizer.Step"/>).
+    /// </summary>
     public float Value
     {
         get
         {
             var s = _host;
             _scalars.Device.Download(_scalars, s);
-            if (s.Length > 1 && s[1] != 0f)
+            if (s[2] != 0f)
             {
-                throw new ArgumentOutOfRangeException("labels", $"{Name}: the label in row {(int)s[1] - 1} is outside the classes of the input.");
+                int skipped = (int)s[2] - 1;
+                s[2] = 0f;
+                _scalars.Device.Upload(s, _scalars);
+                throw new ArgumentOutOfRangeException("labels",
+                    $"{Name}: an optimiser step was skipped, leaving the parameters unchanged, because the label in row {skipped} of its batch is outside the classes of the input.");
+            }
+            if (s[1] != 0f)
+            {
+                throw new ArgumentOutOfRangeException("labels",
+                    $"{Name}: the label in row {(int)s[1] - 1} is outside the classes of the input (optimiser steps leave the parameters unchanged while this loss is pending).");
             }
             return s[0];
         }
@@ -53,6 +72,7 @@ public static class Loss
     {
         var r = Prepare(logProbabilities, labels, reuse, "Nll");
         logProbabilities.Device.NllLoss(logProbabilities, labels, Scalars(r), r.Gradient);
+        logProbabilities.Device.PendingLabelLoss = r;
         return r;
     }
 
@@ -61,6 +81,7 @@ public static class Loss
     {
         var r = Prepare(logits, labels, reuse, "CrossEntropy");
         logits.Device.CrossEntropyLoss(logits, labels, Scalars(r), r.Gradient);
+        logits.Device.PendingLabelLoss = r;
         return r;
     }
 
@@ -84,13 +105,20 @@ public static class Loss
         }
         if (labels.DType != DType.Int64 || labels.Rank != 1 || labels.Size(0) != scores.Size(0))
         {
-            throw new ArgumentException($"{name}: expects int64 labels [{scores.Size(0)}] for scores {Tensor.FormatShape(scores.Dims)} but received {labels}.");
+            throw new ArgumentException($"{name}: expects int64 labels [{scores.Size(0)}] for scores {Tensor.FormatShape(scores.Dims)} but received {labels.Describe()}.");
         }
         if (!ReferenceEquals(labels.Device, scores.Device))
         {
             throw new ArgumentException($"{name}: the labels are on {labels.Device.Name} but the scores are on {scores.Device.Name}.");
         }
-        return Reuse(scores, reuse, name);
+        var r = Reuse(scores, reuse, name);
+        // A skipped step not yet reported lives in the previous label loss's status: carry it into a new one (a copy
+        // queued on the device, no wait) so the next read reports it whichever result the caller reads.
+        if (scores.Device.PendingLabelLoss is { } pending && !ReferenceEquals(pending, r) && !pending.Scalars.Device.IsDisposed)
+        {
+            scores.Device.Copy(pending.Scalars, r.Scalars);
+        }
+        return r;
     }
 
     private static LossResult Reuse(Tensor input, LossResult? reuse, string name)
@@ -100,7 +128,7 @@ public static class Loss
         {
             return reuse;
         }
-        var scalars = input.Device.Allocate(DType.Float32, 2);
+        var scalars = Tensor.Zeros(input.Device, LossResult.StatusLength);
         return new LossResult(scalars, input.Device.Allocate(DType.Float32, input.Shape), name);
     }
 

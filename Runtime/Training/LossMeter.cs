@@ -7,18 +7,18 @@ namespace Dsl;
 public sealed class LossMeter
 {
     private readonly Tensor _sum;
-    private readonly float[] _host = new float[2];
+    private readonly float[] _host = new float[LossResult.StatusLength];
 
     public LossMeter(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        _sum = Tensor.Zeros(device, 2);
+        _sum = Tensor.Zeros(device, LossResult.StatusLength);
     }
 
     /// <summary>Losses added since the last <see cref="TakeMean"/>.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Adds a batch's loss (and its bad-label flag) on the device; does not wait.</summary>
+    /// <summary>Adds a batch's loss (and its bad-label and skipped-step flags) on the device; does not wait.</summary>
     public void Add(LossResult loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
@@ -34,7 +34,7 @@ public sealed class LossMeter
             throw new InvalidOperationException("No loss was added since the last reading.");
         }
         _sum.Device.Download(_sum, _host);
-        if (_host[1] != 0f)
+        if (_host[1] != 0f || _host[2] != 0f)
         {
             throw new ArgumentOutOfRangeException("labels", "A batch had a label outside the classes of the network's output.");
         }

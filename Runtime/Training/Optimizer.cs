@@ -11,22 +11,35 @@ public abstract class Optimizer
         {
             throw new ArgumentException("An optimiser needs at least one parameter.", nameof(parameters));
         }
-        if (!(lr >= 0f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(lr), $"The learning rate must be non-negative, got {lr}.");
-        }
-        LearningRate = lr;
+        CheckLearningRate(lr, nameof(lr));
+        _learningRate = lr;
     }
+
+    private float _learningRate;
 
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>The learning rate; schedules change it between steps.</summary>
-    public float LearningRate { get; set; }
+    /// <summary>The learning rate; schedules change it between steps. It must be finite and non-negative.</summary>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            CheckLearningRate(value, nameof(value));
+            _learningRate = value;
+        }
+    }
 
     /// <summary>Number of <see cref="Step"/> calls so far.</summary>
     public int StepCount { get; private set; }
 
-    /// <summary>Updates every parameter from its accumulated gradient.</summary>
+    /// <summary>
+    /// Updates every parameter from its accumulated gradient. While the last label loss computed on a parameter's device
+    /// (<see cref="Loss.Nll"/>, <see cref="Loss.CrossEntropy"/>) has flagged a label outside the classes, the update is
+    /// skipped and no parameter changes: the CPU throws in the loss already; a GPU cannot throw from a kernel, so its
+    /// optimiser kernels read the loss's flag on the device (no wait for the GPU on the happy path) and the skipped step
+    /// is reported by the next read of <see cref="LossResult.Value"/> on that device.
+    /// </summary>
     public void Step()
     {
         StepCount++;
@@ -47,6 +60,17 @@ public abstract class Optimizer
 
     /// <summary>Updates parameter <paramref name="index"/>; <see cref="StepCount"/> is already the 1-based step.</summary>
     protected abstract void Update(int index, Parameter parameter);
+
+    /// <summary>The pending label loss's status ([loss, bad row + 1, skipped row + 1]) that guards an update on <paramref name="device"/>.</summary>
+    protected static Tensor? LabelStatus(Device device) => device.PendingLabelLoss?.Scalars;
+
+    private static void CheckLearningRate(float lr, string name)
+    {
+        if (!(lr >= 0f) || float.IsPositiveInfinity(lr))
+        {
+            throw new ArgumentOutOfRangeException(name, $"The learning rate must be finite and non-negative, got {lr}.");
+        }
+    }
 
     protected static void CheckRange(float value, float low, float high, string name)
     {
@@ -92,10 +116,11 @@ public sealed class Sgd : Optimizer
         bool first = false;
         if (Momentum != 0f && _buffers[index] is null)
         {
-            _buffers[index] = device.Allocate(DType.Float32, parameter.Shape);
+            // Zeroed, not left unspecified: a first step skipped for bad labels must not leave garbage behind.
+            _buffers[index] = Tensor.Zeros(device, parameter.Shape);
             first = true;
         }
-        device.SgdStep(parameter.Value, parameter.Grad, _buffers[index], LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
+        device.SgdStep(parameter.Value, parameter.Grad, _buffers[index], LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first, LabelStatus(device));
     }
 }
 
@@ -131,5 +156,8 @@ public sealed class Adam : Optimizer
     public bool DecoupledWeightDecay { get; }
 
     protected override void Update(int index, Parameter parameter)
-        => parameter.Value.Device.AdamStep(parameter.Value, parameter.Grad, _m[index], _v[index], LearningRate, Beta1, Beta2, Eps, WeightDecay, DecoupledWeightDecay, StepCount);
+    {
+        var device = parameter.Value.Device;
+        device.AdamStep(parameter.Value, parameter.Grad, _m[index], _v[index], LearningRate, Beta1, Beta2, Eps, WeightDecay, DecoupledWeightDecay, StepCount, LabelStatus(device));
+    }
 }

@@ -45,7 +45,7 @@ public sealed partial class CpuDevice : Device
         Threads = threads;
     }
 
-    internal static CpuDevice Shared => _shared ??= new CpuDevice(Environment.ProcessorCount);
+    internal static CpuDevice Shared => _shared is { IsDisposed: false } ? _shared : (_shared = new CpuDevice(Environment.ProcessorCount));
 
     /// <summary>How many threads kernels split their work over.</summary>
     public int Threads { get; }
@@ -64,8 +64,8 @@ public sealed partial class CpuDevice : Device
     /// <summary>The elements of a float32 tensor on the CPU, as a span over its storage.</summary>
     public static Span<float> F(Tensor t, string op = "kernel")
     {
-        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
-        var a = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t.Describe()} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t.Describe()}.");
         RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
     }
@@ -73,8 +73,8 @@ public sealed partial class CpuDevice : Device
     /// <summary>The elements of an int64 tensor on the CPU.</summary>
     public static Span<long> L(Tensor t, string op = "kernel")
     {
-        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
-        var a = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t.Describe()} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t.Describe()}.");
         RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
     }
@@ -82,8 +82,8 @@ public sealed partial class CpuDevice : Device
     /// <summary>The elements of an int32 tensor on the CPU.</summary>
     public static Span<int> I(Tensor t, string op = "kernel")
     {
-        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
-        var a = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t.Describe()} is not on the CPU; move it with .To(Device.Cpu).");
+        var a = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t.Describe()}.");
         RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
     }
@@ -93,7 +93,7 @@ public sealed partial class CpuDevice : Device
     {
         if (!t.IsContiguous)
         {
-            throw new ArgumentException($"{op}: {t} is a non-contiguous view; call .Contiguous().");
+            throw new ArgumentException($"{op}: {t.Describe()} is a non-contiguous view; call .Contiguous().");
         }
     }
 

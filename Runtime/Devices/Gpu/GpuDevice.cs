@@ -23,7 +23,7 @@ namespace Dsl.Devices.Gpu;
 public sealed partial class GpuDevice : Device
 {
     private static readonly object Gate = new();
-    private static GpuDevice? _best;
+    private static readonly Dictionary<int, GpuDevice> Cards = new();
     private static GpuDevice? _cpu;
 
     private readonly Context _context;
@@ -48,38 +48,35 @@ public sealed partial class GpuDevice : Device
     public override string Name { get; }
 
     /// <summary>
-    /// The best accelerator present: CUDA, then OpenCL, then (when <paramref name="allowCpuAccelerator"/>) ILGPU's
-    /// CPU accelerator. Cached: repeated calls return the same device until it is disposed.
+    /// GPU number <paramref name="index"/>: CUDA devices first, then OpenCL devices of GPU type (an OpenCL platform may
+    /// expose the CPU, as pocl and Intel's runtime do: <c>gpu</c> means a GPU). Cached per index: repeated calls return
+    /// the same device until it is disposed. No GPU, or an index past the last, throws <see cref="NotSupportedException"/>
+    /// listing what is present; ILGPU's CPU accelerator is never a fallback (<see cref="CreateCpuAccelerator"/>).
     /// </summary>
-    public static Device CreateBest(bool allowCpuAccelerator)
+    public static Device Create(int index)
     {
         lock (Gate)
         {
-            if (_best is { _disposed: false })
+            if (Cards.TryGetValue(index, out var cached) && !cached._disposed)
             {
-                return _best;
+                return cached;
             }
             var context = Context.Create(b => b.Default().EnableAlgorithms());
             Accelerator? accelerator = null;
             try
             {
-                var cuda = context.GetCudaDevices();
-                if (cuda.Count > 0)
+                var gpus = Gpus(context);
+                if (index < 0 || index >= gpus.Count)
                 {
-                    accelerator = cuda[0].CreateAccelerator(context);
+                    throw new NotSupportedException(gpus.Count == 0
+                        ? "No GPU was found (no CUDA device, no OpenCL GPU). Use the CPU (Device.Cpu, \"cpu\"), or ILGPU's CPU "
+                          + "accelerator (Device.GpuEmulator(), \"gpu:cpu\"), which emulates GPU threads and is only fit for tests."
+                        : $"There is no GPU {index}: the GPUs are {Describe(gpus)}.");
                 }
-                else
-                {
-                    // An OpenCL platform may expose the CPU (pocl, Intel's runtime): "gpu" means a GPU.
-                    var cl = context.GetCLDevices();
-                    for (int i = 0; i < cl.Count && accelerator is null; i++)
-                    {
-                        if (cl[i].DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
-                        {
-                            accelerator = cl[i].CreateAccelerator(context);
-                        }
-                    }
-                }
+                accelerator = gpus[index].CreateAccelerator(context);
+                var device = new GpuDevice(context, accelerator, $"gpu:{index} ({accelerator.Name}, {accelerator.AcceleratorType})");
+                Cards[index] = device;
+                return device;
             }
             catch
             {
@@ -87,21 +84,36 @@ public sealed partial class GpuDevice : Device
                 context.Dispose();
                 throw;
             }
-            if (accelerator is not null)
-            {
-                _best = new GpuDevice(context, accelerator, $"gpu ({accelerator.Name}, {accelerator.AcceleratorType})");
-                return _best;
-            }
-            context.Dispose();
         }
-        if (allowCpuAccelerator)
-        {
-            return CreateCpuAccelerator();
-        }
-        throw new NotSupportedException(
-            "No CUDA or OpenCL device was found. Use Device.Cpu, or Device.Gpu(allowCpuAccelerator: true) (\"gpu:cpu\") " +
-            "for ILGPU's CPU accelerator, which emulates GPU threads and is only fit for tests.");
     }
+
+    /// <summary>The GPUs <see cref="Create"/> can select, in index order, as <c>0: NVIDIA H100 (Cuda)</c>.</summary>
+    public static IReadOnlyList<string> ListGpus()
+    {
+        using var context = Context.Create(b => b.Default());
+        var gpus = Gpus(context);
+        return gpus.Select((g, i) => $"{i}: {g.Name} ({g.AcceleratorType})").ToArray();
+    }
+
+    private static List<ILGPU.Runtime.Device> Gpus(Context context)
+    {
+        var gpus = new List<ILGPU.Runtime.Device>();
+        foreach (var cuda in context.GetCudaDevices())
+        {
+            gpus.Add(cuda);
+        }
+        foreach (var cl in context.GetCLDevices())
+        {
+            if (cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
+            {
+                gpus.Add(cl);
+            }
+        }
+        return gpus;
+    }
+
+    private static string Describe(List<ILGPU.Runtime.Device> gpus)
+        => string.Join(", ", gpus.Select((g, i) => $"{i}: {g.Name} ({g.AcceleratorType})"));
 
     /// <summary>ILGPU's CPU accelerator (cached): runs the GPU kernels on emulated threads, for tests on machines without a GPU.</summary>
     public static Device CreateCpuAccelerator()
@@ -127,7 +139,7 @@ public sealed partial class GpuDevice : Device
         }
     }
 
-    /// <summary>Releases the accelerator and its context; the next <c>Device.Gpu()</c> creates a fresh one.</summary>
+    /// <summary>Releases the accelerator and its context; the next <c>Device.Gpu()</c> or <c>Device.GpuEmulator()</c> creates a fresh one.</summary>
     public override void Dispose()
     {
         lock (Gate)
@@ -147,9 +159,13 @@ public sealed partial class GpuDevice : Device
                 _kernels.Clear();
                 Accelerator.Dispose();
                 _context.Dispose();
-                if (ReferenceEquals(_best, this))
+                foreach (var (index, card) in Cards)
                 {
-                    _best = null;
+                    if (ReferenceEquals(card, this))
+                    {
+                        Cards.Remove(index);
+                        break;
+                    }
                 }
                 if (ReferenceEquals(_cpu, this))
                 {
@@ -242,7 +258,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<float, Stride1D.Dense> F(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        var b = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -250,7 +266,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<long, Stride1D.Dense> L(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        var b = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -258,7 +274,7 @@ public sealed partial class GpuDevice : Device
     internal ArrayView1D<int, Stride1D.Dense> I(Tensor t, string op = "kernel")
     {
         var s = Storage(t, op);
-        var b = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        var b = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t.Describe()}.");
         return b.View.SubView(t.Offset, t.Length);
     }
 
@@ -267,7 +283,7 @@ public sealed partial class GpuDevice : Device
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (t.Storage is not GpuStorage s || !ReferenceEquals(s.Device, this))
         {
-            throw new ArgumentException($"{op}: {t} is not on {Name}; move it with .To(device).");
+            throw new ArgumentException($"{op}: {t.Describe()} is not on {Name}; move it with .To(device).");
         }
         return s;
     }

@@ -6,40 +6,77 @@ namespace Dsl.Devices.Gpu;
 public sealed partial class GpuDevice
 {
     protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h)
+        => Sgd(param, grad, momentumBuffer, h, null);
+
+    /// <summary>The kernel reads the label loss's flag itself, so the happy path never waits for the GPU.</summary>
+    protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h, Tensor labelStatus)
+        => Sgd(param, grad, momentumBuffer, h, labelStatus);
+
+    protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h)
+        => Adam(param, grad, m, v, h, null);
+
+    /// <inheritdoc cref="SgdStepCore(Tensor, Tensor, Tensor?, in SgdHyper, Tensor)"/>
+    protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h, Tensor labelStatus)
+        => Adam(param, grad, m, v, h, labelStatus);
+
+    private void Sgd(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h, Tensor? labelStatus)
     {
         const string op = nameof(SgdStep);
         var (p, g) = (F(param, op), F(grad, op));
-        // Without momentum the buffer is never touched; the parameter view stands in for it.
+        // Without momentum the buffer is never touched; the parameter view stands in for it (and for an absent status).
         var buf = momentumBuffer is not null ? F(momentumBuffer, op) : p;
+        var status = labelStatus is not null ? F(labelStatus, op) : p;
         if (Empty(param.Length))
         {
             return;
         }
-        var args = new SgdArgs(h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov ? 1 : 0, h.FirstStep ? 1 : 0);
-        Kernel(nameof(SgdKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(SgdKernel))(
-            Checked(param.Length, op), p, g, buf, args);
+        var args = new SgdArgs(h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov ? 1 : 0, h.FirstStep ? 1 : 0, labelStatus is not null ? 1 : 0);
+        Kernel(nameof(SgdKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(SgdKernel))(
+            Checked(param.Length, op), p, g, buf, status, args);
     }
 
-    protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h)
+    private void Adam(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h, Tensor? labelStatus)
     {
         const string op = nameof(AdamStep);
         var (p, g, mv, vv) = (F(param, op), F(grad, op), F(m, op), F(v, op));
+        var status = labelStatus is not null ? F(labelStatus, op) : p;
         if (Empty(param.Length))
         {
             return;
         }
-        var args = new AdamArgs(h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled ? 1 : 0, h.StepSize, h.Bc2Sqrt);
-        Kernel(nameof(AdamKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(AdamKernel))(
-            Checked(param.Length, op), p, g, mv, vv, args);
+        var args = new AdamArgs(h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled ? 1 : 0, h.StepSize, h.Bc2Sqrt, labelStatus is not null ? 1 : 0);
+        Kernel(nameof(AdamKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(AdamKernel))(
+            Checked(param.Length, op), p, g, mv, vv, status, args);
     }
 
-    internal readonly record struct SgdArgs(float Lr, float Momentum, float Dampening, float WeightDecay, int Nesterov, int FirstStep);
+    internal readonly record struct SgdArgs(float Lr, float Momentum, float Dampening, float WeightDecay, int Nesterov, int FirstStep, int Guarded);
 
-    internal readonly record struct AdamArgs(float Lr, float Beta1, float Beta2, float Eps, float WeightDecay, int Decoupled, float StepSize, float Bc2Sqrt);
+    internal readonly record struct AdamArgs(float Lr, float Beta1, float Beta2, float Eps, float WeightDecay, int Decoupled, float StepSize, float Bc2Sqrt, int Guarded);
+
+    /// <summary>
+    /// True when a guarded step must not update: the label loss flagged a bad row (status[1]). Element 0 records the skip
+    /// in status[2] for <see cref="LossResult.Value"/> to report; the other threads only read status[1].
+    /// </summary>
+    private static bool SkipForBadLabels(Index1D i, ArrayView<float> status, int guarded)
+    {
+        if (guarded == 0 || status[1] == 0f)
+        {
+            return false;
+        }
+        if (i == 0)
+        {
+            status[2] = status[1];
+        }
+        return true;
+    }
 
     /// <summary>PyTorch's <c>torch.optim.SGD</c> update for one element (<see cref="OptimizerMath.Sgd"/>).</summary>
-    internal static void SgdKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> buffer, SgdArgs a)
+    internal static void SgdKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> buffer, ArrayView<float> status, SgdArgs a)
     {
+        if (SkipForBadLabels(i, status, a.Guarded))
+        {
+            return;
+        }
         float p = param[i];
         float b = a.Momentum != 0f ? buffer[i] : 0f;
         OptimizerMath.Sgd(ref p, grad[i], ref b, a.Lr, a.Momentum, a.Dampening, a.WeightDecay, a.Nesterov != 0, a.FirstStep != 0);
@@ -51,8 +88,12 @@ public sealed partial class GpuDevice
     }
 
     /// <summary>PyTorch's <c>torch.optim.Adam</c> (or <c>AdamW</c> when decoupled) update for one element (<see cref="OptimizerMath.Adam"/>).</summary>
-    internal static void AdamKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamArgs a)
+    internal static void AdamKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, ArrayView<float> status, AdamArgs a)
     {
+        if (SkipForBadLabels(i, status, a.Guarded))
+        {
+            return;
+        }
         float p = param[i];
         float mi = m[i];
         float vi = v[i];

@@ -100,11 +100,12 @@ public sealed class CheckpointTests : IDisposable
         { "truncated", "does not fit|lies at bytes" },
         { "short", "fewer than the 8-byte header length" },
         { "garbage-header", "not valid JSON" },
-        { "wrong-shape", "is [10,1,5,4] but MnistNet needs [10,1,5,5]" },
+        { "wrong-shape", "is [10,1,25,1] but MnistNet needs [10,1,5,5]" },
         { "missing", "has no tensor 'fc2.bias'" },
         { "extra", "has tensors MnistNet does not: extra.weight" },
         { "dtype", "has dtype F16" },
         { "overlap", "overlaps" },
+        { "trailing", "4 bytes follow the last tensor's data" },
     };
 
     [Theory]
@@ -145,18 +146,22 @@ public sealed class CheckpointTests : IDisposable
             case "garbage-header":
                 return Rebuild("{\"conv1.weight\": [", data);
             case "wrong-shape":
+                // The same number of elements, so the file stays well formed and only the shape is wrong.
                 return Rebuild(header.Replace("\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[10,1,5,5],\"data_offsets\":[0,1000]}",
-                    "\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[10,1,5,4],\"data_offsets\":[0,800]}"), data);
+                    "\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[10,1,25,1],\"data_offsets\":[0,1000]}"), data);
             case "missing":
                 var doc = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(header)!;
                 doc.Remove("fc2.bias");
-                return Rebuild(JsonSerializer.Serialize(doc), data);
+                // fc2.bias is the last tensor: its 40 bytes go too, or they would be refused as trailing bytes.
+                return Rebuild(JsonSerializer.Serialize(doc), data[..^40]);
             case "extra":
                 var more = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(header)!;
                 more["extra.weight"] = JsonSerializer.Deserialize<JsonElement>($"{{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[{data.Length},{data.Length + 4}]}}");
                 return Rebuild(JsonSerializer.Serialize(more), [.. data, 0, 0, 128, 63]);
             case "dtype":
                 return Rebuild(header.Replace("\"dtype\":\"F32\",\"shape\":[10]", "\"dtype\":\"F16\",\"shape\":[10]"), data);
+            case "trailing":
+                return Rebuild(header, [.. data, 1, 2, 3, 4]);
             default: // overlap: conv1.bias claims conv1.weight's bytes
                 return Rebuild(header.Replace("\"conv1.bias\":{\"dtype\":\"F32\",\"shape\":[10],\"data_offsets\":[1000,1040]}",
                     "\"conv1.bias\":{\"dtype\":\"F32\",\"shape\":[10],\"data_offsets\":[960,1000]}"), data);

@@ -26,11 +26,11 @@ public sealed class IlgpuCpuAcceleratorKernelTests : DeviceKernelTests
         Device? best = null;
         try
         {
-            best = GpuDevice.CreateBest(allowCpuAccelerator: false);
+            best = GpuDevice.Create(0);
         }
         catch (NotSupportedException e)
         {
-            Assert.Contains("No CUDA or OpenCL device", e.Message);
+            Assert.Contains("No GPU was found", e.Message);
             return;
         }
         // A machine with a GPU: the device must then be a real one.

@@ -53,13 +53,16 @@ public class TinyMlpFixtureTests
     }
 
     [Fact]
-    public void A_second_backward_without_zero_grad_doubles_the_gradients()
+    public void A_second_forward_and_backward_without_zero_grad_doubles_the_gradients()
     {
         var c = FixtureFile.Load(File).Case("tiny_mlp");
         var net = Load(c);
         var loss = Loss.Nll(net.Forward(c.Input("x").ToTensor(Target)), c.Input("labels").ToTensor(Target));
         net.ZeroGrad();
         net.Backward(loss.Gradient);
+        // One Backward per Forward, as in PyTorch: a second one would silently double the gradients.
+        Assert.Throws<InvalidOperationException>(() => net.Backward(loss.Gradient));
+        loss = Loss.Nll(net.Forward(c.Input("x").ToTensor(Target)), c.Input("labels").ToTensor(Target), loss);
         net.Backward(loss.Gradient);
         foreach (var p in net.Parameters)
         {
