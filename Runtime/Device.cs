@@ -93,7 +93,9 @@ public abstract partial class Device : IDisposable
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            throw new DeviceSelectionException($"{EnvironmentVariable}={value.Trim()}: {e.Message}", e);
+            // An ArgumentException's message ends in " (Parameter 'name')": the variable's name says where it came from.
+            string reason = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
+            throw new DeviceSelectionException($"{EnvironmentVariable}={value.Trim()}: {reason}", e);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text.RegularExpressions;
+using Dsl;
 using Dsl.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -91,7 +92,7 @@ public static partial class App
             case CommandFailedException failed:
                 error.WriteLine($"error: {OneLine(failed.Message)}");
                 return failed.ExitCode;
-            case UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException:
+            case UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or DeviceSelectionException:
                 error.WriteLine($"error: {OneLine(e.Message)}");
                 return UsageError;
             default:

@@ -64,8 +64,11 @@ public sealed class TrainSettings : NetworkSettings
     [Description("a safetensors file (PyTorch's names and layouts) to start from")]
     public string? Init { get; set; }
 
-    /// <summary>The device <see cref="Device"/> names, created by <see cref="Validate"/> (CPU when absent).</summary>
-    public Device ResolvedDevice { get; private set; } = Dsl.Device.Default;
+    /// <summary>
+    /// The device <see cref="Device"/> names, or <see cref="Dsl.Device.Default"/> (DSL_DEVICE, else the CPU) when absent;
+    /// created by <see cref="Validate"/>, so a missing GPU or a bad DSL_DEVICE is a usage error before any data is read.
+    /// </summary>
+    public Device ResolvedDevice { get; private set; } = null!;
 
     public override ValidationResult Validate() => Check.First(
         base.Validate(),
@@ -136,7 +139,15 @@ public sealed class TrainSettings : NetworkSettings
     {
         if (Device is null)
         {
-            return null;
+            try
+            {
+                ResolvedDevice = Dsl.Device.Default;
+                return null;
+            }
+            catch (DeviceSelectionException e)
+            {
+                return e.Message;
+            }
         }
         try
         {
