@@ -25,6 +25,28 @@ public static class Layers
     public static Net Input(string name, params int[] shape) => new($"Input(\"{name}\", {Join(shape)})");
 
     /// <summary>
+    /// Declares a named float32 input whose dimensions may be symbols: <c>Input("x", "T", 16)</c> is [N,T,16]. The generated
+    /// <c>Forward</c> binds each symbol from the first input that has it and checks that every other input agrees (the error
+    /// names the network, the input, the symbol and both sizes). Buffers of symbolic shapes grow to the largest size seen
+    /// and are reused after. Layers that need a fixed size refuse a symbol at compile time (DSL1012, DSL1013).
+    /// </summary>
+    public static Net Input(string name, params Dim[] shape) => new($"Input(\"{name}\", {Join(shape)})");
+
+    /// <summary>
+    /// Declares a named int64 input of token ids (PyTorch's <c>torch.long</c>): <c>Tokens("tokens", "T")</c> is [N,T].
+    /// It carries no gradient. No layer consumes tokens yet: the input is bound and checked (its dtype, its fixed sizes
+    /// and its symbols against the other inputs), and a layer applied to it is a diagnostic (DSL1014).
+    /// </summary>
+    public static Net Tokens(string name, params Dim[] shape) => new($"Tokens(\"{name}\", {Join(shape)})");
+
+    /// <summary>
+    /// Declares a named mask input, float32 holding 0 or 1: <c>Mask("mask", "T")</c> is [N,T]. It carries no gradient.
+    /// No layer consumes masks yet: the input is bound and checked like <see cref="Tokens"/> (its symbols agree with the
+    /// other inputs'), and a layer applied to it is a diagnostic (DSL1014).
+    /// </summary>
+    public static Net Mask(string name, params Dim[] shape) => new($"Mask(\"{name}\", {Join(shape)})");
+
+    /// <summary>
     /// Affine map on the last dimension (<c>nn.Linear</c>): [..., in] -> [..., <paramref name="outFeatures"/>], in-features inferred.
     /// Weight [out, in] and bias [out] start as U(-1/sqrt(in), 1/sqrt(in)).
     /// </summary>
@@ -153,6 +175,8 @@ public static class Layers
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
 
     private static string Join(int[] shape) => string.Join(", ", shape);
+
+    private static string Join(Dim[] shape) => string.Join(", ", shape.Select(d => d.Symbol is null ? d.ToString() : "\"" + d.Symbol + "\""));
 
     private static string F(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -22,6 +22,10 @@ internal static class Backward
             w.Line($"var output = _output ?? throw new global::System.InvalidOperationException({Names.Literal(model.ClassName + ".Backward needs a Forward first.")});");
             w.Line("BeginBackward(gradOutput, output);");
             w.Line("int n = output.Size(0);");
+            foreach (string symbol in plan.Symbols)
+            {
+                w.Line($"int {Shapes.Dim.Local(symbol)} = {Names.Field(Shapes.Dim.Local(symbol))};");
+            }
             w.Line("var device = Device;");
             w.Line("bool inputGradient = ComputeInputGradient;");
             var context = new BackwardContext(w, plan);

@@ -29,7 +29,7 @@ internal sealed class ForwardContext
     public string Slot(GraphNode node)
     {
         string y = Y(node);
-        W.Line($"var {y} = {Names.Field(y)}.Rows(n);");
+        W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node)};");
         return y;
     }
 
@@ -75,7 +75,7 @@ internal sealed class BackwardContext
     {
         var node = Plan.Nodes[id];
         string name = Names.Grad(node);
-        string slot = Names.Field(name) + ".Rows(n)";
+        string slot = Names.Field(name) + "." + Names.Rows(node);
         string source = id == Plan.Model.Output ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
         Declare(name, source);
         return name;

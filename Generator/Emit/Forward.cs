@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Model;
 using Dsl.Generator.Ops;
@@ -21,13 +22,17 @@ internal static class Forward
             w.Line();
         }
         w.Line("/// <summary>");
-        w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Batch(i.Shape)))}; "
-            + $"returns {ShapeText.Batch(plan.Output.Shape)} in a buffer the next call reuses.");
+        w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Of(i)))}; "
+            + $"returns {ShapeText.Of(plan.Output)} in a buffer the next call reuses.");
         w.Line("/// </summary>");
         using (w.Block($"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})"))
         {
             string first = InputOp.Parameter(inputs[0]);
-            if (inputs.Count == 1)
+            if (plan.Symbolic)
+            {
+                Bind(w, plan);
+            }
+            else if (inputs.Count == 1)
             {
                 w.Line($"int n = BeginForward({first}, {InputOp.ShapeField(plan, inputs[0])});");
             }
@@ -39,6 +44,10 @@ internal static class Forward
                 {
                     w.Line($"CheckInput({InputOp.Parameter(input)}, {Names.Literal(InputOp.Parameter(input))}, {InputOp.ShapeField(plan, input)}, n, {Names.Literal(first)});");
                 }
+            }
+            foreach (string symbol in plan.Symbols)
+            {
+                w.Line($"{Names.Field(Dim.Local(symbol))} = {Dim.Local(symbol)};");
             }
             w.Line("var device = Device;");
             w.Line("_trainingForward = IsTraining;");
@@ -60,6 +69,41 @@ internal static class Forward
             w.Line();
             w.Line($"_output = {Names.Value(plan.Output)};");
             w.Line($"return {Names.Value(plan.Output)};");
+        }
+    }
+
+    /// <summary>
+    /// Checks the inputs of a network with symbols or typed inputs: each input's dtype and fixed sizes, N and every symbol
+    /// bound from the first input that declares it (<c>int dimT = x.Size(1);</c>) and checked on every later one.
+    /// </summary>
+    private static void Bind(CodeWriter w, Plan plan)
+    {
+        var inputs = plan.Inputs;
+        string first = InputOp.Parameter(inputs[0]);
+        var bound = new Dictionary<string, string>();
+        foreach (var input in inputs)
+        {
+            string name = InputOp.Parameter(input);
+            string args = $"{name}, {Names.Literal(name)}, {InputOp.RuntimeDType(input)}, {InputOp.ShapeField(plan, input)}, {Names.Literal(ShapeText.Of(input))}";
+            w.Line(input == inputs[0] ? $"int n = BeginForward({args});" : $"CheckInput({args}, n, {Names.Literal(first)});");
+            for (int axis = 0; axis < input.Dims.Count; axis++)
+            {
+                var dim = input.Dims[axis];
+                if (dim.IsConstant)
+                {
+                    continue;
+                }
+                string symbol = dim.Symbols.Single();
+                if (bound.TryGetValue(symbol, out string? from))
+                {
+                    w.Line($"CheckSize({name}, {Names.Literal(name)}, {Names.Int(axis + 1)}, {Names.Literal(symbol)}, {Dim.Local(symbol)}, {Names.Literal(from)});");
+                }
+                else
+                {
+                    w.Line($"int {Dim.Local(symbol)} = {name}.Size({Names.Int(axis + 1)});");
+                    bound[symbol] = name;
+                }
+            }
         }
     }
 }

@@ -112,5 +112,16 @@ internal static class Names
 
     public static string Shape(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => Int(d)));
 
+    /// <summary>The slot type of a planned buffer shaped like <paramref name="node"/>'s value: fixed per-sample shapes are planned at compile time, symbolic ones grow to the largest size seen.</summary>
+    public static string SlotType(GraphNode node) => node.IsSymbolic ? "global::Dsl.SymbolicSlot" : "global::Dsl.BufferSlot";
+
+    /// <summary>The construction of a buffer slot shaped like <paramref name="node"/>'s value.</summary>
+    public static string NewSlot(GraphNode node)
+        => node.IsSymbolic ? "new global::Dsl.SymbolicSlot(device)" : $"new global::Dsl.BufferSlot(device, {Shape(node.Shape)})";
+
+    /// <summary>The call fetching the current batch from a slot shaped like <paramref name="node"/>'s value: <c>Rows(n)</c>, or <c>Rows(n, dimT, 16)</c> with the bound symbols.</summary>
+    public static string Rows(GraphNode node)
+        => node.IsSymbolic ? "Rows(n, " + string.Join(", ", node.Symbolic.Select(d => d.Code)) + ")" : "Rows(n)";
+
     public static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 }

@@ -55,7 +55,7 @@ internal static class NetworkEmitter
     {
         var model = plan.Model;
         w.Line("/// <summary>");
-        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Batch(plan.Output.Shape)}.");
+        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Of(plan.Output)}.");
         w.Line("/// <code>");
         foreach (var n in plan.LiveNodes)
         {
@@ -84,18 +84,18 @@ internal static class NetworkEmitter
     {
         var inputs = plan.Inputs;
         return inputs.Count == 1
-            ? "input " + ShapeText.Batch(inputs[0].Shape)
-            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Batch(i.Shape)));
+            ? "input " + ShapeText.Of(inputs[0])
+            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Of(i)));
     }
 
     /// <summary>The comment above a layer's statement: <c>[3] fc1: Linear(256)  [N,784] -> [N,256]</c>.</summary>
     public static string Comment(Plan plan, GraphNode n)
     {
         string name = n.Name.Length > 0 ? n.Name + ": " : "";
-        string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Batch(plan.Nodes[i].Shape)));
+        string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Of(plan.Nodes[i])));
         int outputs = ChunkOp.OutputCount(n);
-        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Batch(n.Shape);
-        string shapes = n.Op == InputOp.Name ? ShapeText.Batch(n.Shape) : $"{from} -> {to}";
+        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Of(n);
+        string shapes = n.Op == InputOp.Name ? ShapeText.Of(n) : $"{from} -> {to}";
         return $"[{n.Id}] {name}{n.Label}  {shapes}";
     }
 
@@ -137,16 +137,25 @@ internal static class NetworkEmitter
             w.Line($"private global::Dsl.Tensor? {InputOp.Field(plan, input)};");
             members.Add(InputOp.Field(plan, input));
         }
+        foreach (string symbol in plan.Symbols)
+        {
+            w.Line($"private int {Names.Field(Dim.Local(symbol))};");
+            members.Add(Names.Field(Dim.Local(symbol)));
+        }
         w.Line("private global::Dsl.Tensor? _output;");
         w.Line("private bool _trainingForward;");
         foreach (var input in plan.Inputs)
         {
-            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Names.Shape(input.Shape)} }};");
+            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Sample(input)} }};");
             members.Add(InputOp.ShapeField(plan, input));
         }
         members.AddRange(new[] { "_output", "_trainingForward" });
         w.Line();
     }
+
+    /// <summary>A per-sample shape as an array literal's items, a symbolic dimension as -1 (any size, bound at Forward).</summary>
+    private static string Sample(GraphNode node)
+        => node.IsSymbolic ? string.Join(", ", node.Dims.Select(d => d.IsConstant ? Names.Int(d.Constant) : "-1")) : Names.Shape(node.Shape);
 
     private static void Constructor(CodeWriter w, Plan plan, List<string> members)
     {
@@ -196,8 +205,8 @@ internal static class NetworkEmitter
             w.Line($"public static int[][] InputShapes => new[] {{ {string.Join(", ", plan.Inputs.Select(i => $"(int[]){InputOp.ShapeField(plan, i)}.Clone()"))} }};");
         }
         w.Line();
-        w.Line("/// <summary>The shape of one output sample.</summary>");
-        w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");
+        w.Line(plan.Output.IsSymbolic ? "/// <summary>The shape of one output sample; -1 marks a symbolic dimension.</summary>" : "/// <summary>The shape of one output sample.</summary>");
+        w.Line($"public static int[] OutputShape => new[] {{ {Sample(plan.Output)} }};");
         w.Line();
         w.Line("/// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>");
         w.Line("public static string Summary { get; } =");

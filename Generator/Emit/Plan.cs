@@ -57,6 +57,12 @@ internal sealed class Plan
 
     public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
 
+    /// <summary>True when an input has a symbolic dimension or a dtype other than float32: Forward then binds and checks symbols.</summary>
+    public bool Symbolic => Inputs.Any(i => i.IsSymbolic || Ops.InputOp.IsTyped(i));
+
+    /// <summary>The symbols the inputs declare, in order of first declaration (each has a local and a field <c>_dimT</c>).</summary>
+    public List<string> Symbols => Inputs.SelectMany(i => i.Dims.SelectMany(d => d.Symbols)).Distinct().ToList();
+
     /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
     public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
 

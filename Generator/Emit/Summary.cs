@@ -13,7 +13,7 @@ internal static class Summary
     {
         var rows = plan.LiveNodes.Select(n => (
             Layer: Names.CommentText($"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label),
-            Shape: ShapeText.Batch(n.Shape),
+            Shape: ShapeText.Of(n),
             Params: Names.Thousands(n.Params.Sum(p => p.Count)),
             Flops: Names.Thousands(n.Flops))).ToList();
         int w1 = Math.Max("Layer (name)".Length, rows.Max(r => r.Layer.Length));

@@ -30,11 +30,13 @@ internal sealed class ActivationOp : Op
 
     public override IEnumerable<string> Calls => Kinds.Select(k => k.Call);
 
+    public override bool TakesSymbols => true;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         var kind = Kinds.First(k => k.Call == i.Layer);
         double alpha = kind.Alpha is null ? 0 : i.Args.Number(kind.Alpha);
-        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = LayerRules.Elements(i.Shape) }
+        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = LayerRules.Elements(i.Shape), Dims = i.Dims }
             .With("kind", kind.Kind).With("alpha", LayerArgs.Format(alpha));
     }
 

@@ -39,14 +39,21 @@ internal abstract class Op
     /// The slot holding the node's value: a <c>BufferSlot</c> by default, a view for ops that only reshape, none for the input.
     /// </summary>
     public virtual BufferDecl? ValueSlot(Plan plan, GraphNode node)
-        => new(Names.Field(Names.Value(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        => new(Names.Field(Names.Value(node)), Names.SlotType(node), Names.NewSlot(node));
 
     /// <summary>How Backward fetches the node's value from its slot.</summary>
-    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Rows(n)";
+    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + "." + Names.Rows(node);
 
     /// <summary>The slot holding the node's gradient (a <c>BufferSlot</c>; none for an op whose outputs own theirs).</summary>
     public virtual BufferDecl? GradSlot(Plan plan, GraphNode node)
-        => new(Names.Field(Names.Grad(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        => new(Names.Field(Names.Grad(node)), Names.SlotType(node), Names.NewSlot(node));
+
+    /// <summary>
+    /// True when the shape rule computes with symbolic dimensions (<see cref="LayerInput.Dims"/>, setting
+    /// <see cref="LayerOutcome.Dims"/>) and its emission sizes buffers through <see cref="Names.Rows"/>. Otherwise the
+    /// expander refuses an input with a symbol (DSL1012) before the rule runs.
+    /// </summary>
+    public virtual bool TakesSymbols => false;
 
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();

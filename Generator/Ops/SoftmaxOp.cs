@@ -14,13 +14,15 @@ internal sealed class SoftmaxOp : Op
 
     public override IEnumerable<string> Calls => new[] { "Softmax", "LogSoftmax" };
 
+    public override bool TakesSymbols => true;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         if (i.Shape.Length < 1)
         {
             return LayerRules.Mismatch(i, "[N,...,C]");
         }
-        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = checked(3 * LayerRules.Elements(i.Shape)) }
+        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = checked(3 * LayerRules.Elements(i.Shape)), Dims = i.Dims }
             .With("log", i.Layer == "LogSoftmax");
     }
 

@@ -51,6 +51,12 @@ public sealed class NetworkGradientCheck
     /// <summary>Coordinates checked per parameter tensor (all of them when the tensor is smaller); chosen at random.</summary>
     public int MaxCoordinatesPerTensor { get; init; } = 40;
 
+    /// <summary>
+    /// Inputs after the checked ones that the forward delegate supplies itself (masks, token ids): they carry no gradient,
+    /// and the check asserts that their <c>InputGradients</c> entries are null.
+    /// </summary>
+    public int ConstantInputs { get; init; }
+
     /// <summary>Runs the check on a batch of <paramref name="batch"/> random samples of shape <paramref name="sample"/>.</summary>
     /// <returns>A one-line summary per tensor (worst error, coordinates checked, kinks) for the test output.</returns>
     public string Run(Module net, int[] sample, int batch, int seed)
@@ -97,11 +103,15 @@ public sealed class NetworkGradientCheck
         forward(inputArray);
         net.Backward(rTensor);
         var analytic = net.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
-        if (net.InputGradients.Count != samples.Length)
+        if (net.InputGradients.Count != samples.Length + ConstantInputs)
         {
-            throw new XunitException($"{net.NetworkName}: {samples.Length} inputs but {net.InputGradients.Count} input gradients.");
+            throw new XunitException($"{net.NetworkName}: {samples.Length + ConstantInputs} inputs but {net.InputGradients.Count} input gradients.");
         }
-        var inputGradients = net.InputGradients.Select(g => g?.ToArray()
+        if (net.InputGradients.Skip(samples.Length).Any(g => g is not null))
+        {
+            throw new XunitException($"{net.NetworkName}: an input without gradient (a mask or token ids) has one.");
+        }
+        var inputGradients = net.InputGradients.Take(samples.Length).Select(g => g?.ToArray()
             ?? throw new XunitException($"{net.NetworkName}: ComputeInputGradient was set but an input gradient is null.")).ToList();
         net.ComputeInputGradient = false;
 
