@@ -36,7 +36,9 @@ internal static class Summary
         long total = plan.Parameters.Sum(p => p.Count);
         long flops = plan.LiveNodes.Sum(n => n.Flops);
         sb.Append("Total params: ").Append(Names.Thousands(total)).Append('\n');
-        sb.Append("Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        // A symbolic dimension counts as 1: the FLOPs of a sequence network are per position.
+        bool symbolic = plan.LiveNodes.Any(n => n.IsSymbolic);
+        sb.Append(symbolic ? "Forward FLOPs per sample, each symbol counted as 1: " : "Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
         return sb.ToString();
     }
 }
