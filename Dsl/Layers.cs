@@ -33,6 +33,14 @@ public static class Layers
     public static Net Input(string name, params Dim[] shape) => new($"Input(\"{name}\", {Join(shape)})");
 
     /// <summary>
+    /// What <c>Define()</c> returns when the network has several outputs: <c>return Outputs(logits, state);</c>. The
+    /// generated <c>ForwardAll</c> returns a tuple named after the variables (<c>(Tensor logits, Tensor state)</c>; a value
+    /// that is not a variable is <c>output0</c>, <c>output1</c>, ...), and <c>Backward(dLogits, dState)</c> takes one
+    /// gradient per output, null for an output the loss does not use. An output may also feed other layers.
+    /// </summary>
+    public static Net Outputs(params Net[] values) => new($"Outputs({string.Join(", ", values.Select(v => v.Description))})");
+
+    /// <summary>
     /// Declares a named int64 input of token ids (PyTorch's <c>torch.long</c>): <c>Tokens("tokens", "T")</c> is [N,T].
     /// It carries no gradient. No layer consumes tokens yet: the input is bound and checked (its dtype, its fixed sizes
     /// and its symbols against the other inputs), and a layer applied to it is a diagnostic (DSL1014).

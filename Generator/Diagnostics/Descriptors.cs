@@ -127,6 +127,7 @@ internal static class Descriptors
         "DSL0022" => HidesModuleMember,
         "DSL0012" => InvalidSymbol,
         "DSL0013" => SymbolLocalClash,
+        "DSL0014" => OutputsMisuse,
         "DSL1012" => SymbolicShape,
         "DSL1013" => SymbolicSize,
         "DSL1014" => TypedInputUse,
@@ -156,6 +157,10 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor SymbolLocalClash = Error("DSL0013", Language,
         "Input name clashes with a symbol's local",
         "{0}: the input name '{1}' is the local that holds symbol {2} in the generated Forward; rename the input");
+
+    public static readonly DiagnosticDescriptor OutputsMisuse = Error("DSL0014", Language,
+        "Outputs used outside Define's result",
+        "{0}: {1}");
 
     public static readonly DiagnosticDescriptor SymbolicShape = Error("DSL1012", Shapes,
         "Layer needs fixed sizes but receives a symbolic dimension",

@@ -64,7 +64,7 @@ internal sealed class BackwardContext
     {
         var node = Plan.Nodes[id];
         string name = Names.Value(node);
-        string source = id == Plan.Model.Output ? "output"
+        string source = Plan.IsOutput(id) ? "output"
             : OpTable.Of(node).FetchValue(Plan, node);
         Declare(name, source);
         return name;
@@ -76,7 +76,7 @@ internal sealed class BackwardContext
         var node = Plan.Nodes[id];
         string name = Names.Grad(node);
         string slot = Names.Field(name) + "." + Names.Rows(node);
-        string source = id == Plan.Model.Output ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
+        string source = Plan.IsOutput(id) ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
         Declare(name, source);
         return name;
     }
@@ -97,7 +97,18 @@ internal sealed class BackwardContext
     public string Dx(GraphNode node, int index = 0) => Grad(node.Inputs[index]);
 
     /// <summary>True when the gradient of <paramref name="id"/> exists only when the input's gradient was asked for.</summary>
-    public bool Nullable(int id) => id != Plan.Model.Output && !Plan.NeedsGrad[id];
+    public bool Nullable(int id) => !Plan.IsOutput(id) && !Plan.NeedsGrad[id];
+
+    /// <summary>
+    /// Starts the gradient of a returned value of a network with several outputs from the caller's
+    /// <paramref name="gradient"/> (zeros when it is null); the layers that consume the value then add theirs.
+    /// </summary>
+    public void Seed(int id, string gradient)
+    {
+        string grad = Grad(id);
+        Accumulate(id);
+        Line($"SeedGradient({gradient}, {grad});");
+    }
 
     /// <summary>False for the first contribution to the gradient of <paramref name="id"/> (assign), true for later ones (add).</summary>
     public bool Accumulate(int id) => Accumulate(Names.Grad(Plan.Nodes[id]));

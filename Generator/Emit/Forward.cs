@@ -14,7 +14,14 @@ internal static class Forward
         var model = plan.Model;
         var inputs = plan.Inputs;
         string parameters = string.Join(", ", inputs.Select(i => "global::Dsl.Tensor " + InputOp.Parameter(i)));
-        if (inputs.Count > 1)
+        if (model.SeveralOutputs)
+        {
+            string call = $"ForwardAll({string.Join(", ", inputs.Select(InputOp.Parameter))})";
+            w.Line($"/// <summary>Not available: {model.ClassName} returns {plan.Outputs.Count} outputs; call <c>{call}</c>.</summary>");
+            w.Line($"public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException({Names.Literal($"{model.ClassName} returns {plan.Outputs.Count} outputs: call {call}.")});");
+            w.Line();
+        }
+        else if (inputs.Count > 1)
         {
             string call = $"Forward({string.Join(", ", inputs.Select(InputOp.Parameter))})";
             w.Line($"/// <summary>Not available: {model.ClassName} takes {inputs.Count} inputs; call <c>{call}</c>.</summary>");
@@ -23,9 +30,12 @@ internal static class Forward
         }
         w.Line("/// <summary>");
         w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Of(i)))}; "
-            + $"returns {ShapeText.Of(plan.Output)} in a buffer the next call reuses.");
+            + $"returns {Returns(plan)} in {(model.SeveralOutputs ? "buffers" : "a buffer")} the next call reuses.");
         w.Line("/// </summary>");
-        using (w.Block($"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})"))
+        string header = model.SeveralOutputs
+            ? $"public ({string.Join(", ", plan.Outputs.Select((_, k) => "global::Dsl.Tensor " + plan.OutputName(k)))}) ForwardAll({parameters})"
+            : $"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})";
+        using (w.Block(header))
         {
             string first = InputOp.Parameter(inputs[0]);
             if (plan.Symbolic)
@@ -68,9 +78,27 @@ internal static class Forward
             }
             w.Line();
             w.Line($"_output = {Names.Value(plan.Output)};");
-            w.Line($"return {Names.Value(plan.Output)};");
+            if (model.SeveralOutputs)
+            {
+                var outputs = plan.Outputs;
+                for (int k = 0; k < outputs.Count; k++)
+                {
+                    w.Line($"_output{Names.Int(k)} = {Names.Value(outputs[k])};");
+                }
+                w.Line($"return ({string.Join(", ", outputs.Select(Names.Value))});");
+            }
+            else
+            {
+                w.Line($"return {Names.Value(plan.Output)};");
+            }
         }
     }
+
+    /// <summary><c>[N,3]</c>, or <c>(logits [N,3], state [N,4])</c> for several outputs.</summary>
+    public static string Returns(Plan plan)
+        => plan.Model.SeveralOutputs
+            ? "(" + string.Join(", ", plan.Outputs.Select((o, k) => plan.OutputName(k) + " " + ShapeText.Of(o))) + ")"
+            : ShapeText.Of(plan.Output);
 
     /// <summary>
     /// Checks the inputs of a network with symbols or typed inputs: each input's dtype and fixed sizes, N and every symbol

@@ -55,7 +55,7 @@ internal static class NetworkEmitter
     {
         var model = plan.Model;
         w.Line("/// <summary>");
-        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Of(plan.Output)}.");
+        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, {(model.SeveralOutputs ? "outputs" : "output")} {Dsl.Generator.Emit.Forward.Returns(plan)}.");
         w.Line("/// <code>");
         foreach (var n in plan.LiveNodes)
         {
@@ -72,8 +72,13 @@ internal static class NetworkEmitter
             w.Line();
             Backward.Write(w, plan);
         }
-        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
-        if (plan.Inputs.Count > 1)
+        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
+        if (model.SeveralOutputs)
+        {
+            members.Add("ForwardAll(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
+            members.Add("Backward(" + string.Join(", ", plan.Outputs.Select(_ => "global::Dsl.Tensor")) + ")");
+        }
+        if (plan.Inputs.Count > 1 && !model.SeveralOutputs)
         {
             members.Add("Forward(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
         }
@@ -143,6 +148,14 @@ internal static class NetworkEmitter
             members.Add(Names.Field(Dim.Local(symbol)));
         }
         w.Line("private global::Dsl.Tensor? _output;");
+        if (plan.Model.SeveralOutputs)
+        {
+            for (int k = 0; k < plan.Outputs.Count; k++)
+            {
+                w.Line($"private global::Dsl.Tensor? _output{Names.Int(k)};");
+                members.Add("_output" + Names.Int(k));
+            }
+        }
         w.Line("private bool _trainingForward;");
         foreach (var input in plan.Inputs)
         {
@@ -205,8 +218,16 @@ internal static class NetworkEmitter
             w.Line($"public static int[][] InputShapes => new[] {{ {string.Join(", ", plan.Inputs.Select(i => $"(int[]){InputOp.ShapeField(plan, i)}.Clone()"))} }};");
         }
         w.Line();
-        w.Line(plan.Output.IsSymbolic ? "/// <summary>The shape of one output sample; -1 marks a symbolic dimension.</summary>" : "/// <summary>The shape of one output sample.</summary>");
-        w.Line($"public static int[] OutputShape => new[] {{ {Sample(plan.Output)} }};");
+        if (model.SeveralOutputs)
+        {
+            w.Line("/// <summary>The shape of one sample of each output, in the order ForwardAll returns them; -1 marks a symbolic dimension.</summary>");
+            w.Line($"public static int[][] OutputShapes => new[] {{ {string.Join(", ", plan.Outputs.Select(o => $"new[] {{ {Sample(o)} }}"))} }};");
+        }
+        else
+        {
+            w.Line(plan.Output.IsSymbolic ? "/// <summary>The shape of one output sample; -1 marks a symbolic dimension.</summary>" : "/// <summary>The shape of one output sample.</summary>");
+            w.Line($"public static int[] OutputShape => new[] {{ {Sample(plan.Output)} }};");
+        }
         w.Line();
         w.Line("/// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>");
         w.Line("public static string Summary { get; } =");

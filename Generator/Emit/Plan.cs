@@ -16,6 +16,10 @@ internal sealed class Plan
         Nodes = model.Nodes.Items.ToList();
         Live = new bool[Nodes.Count];
         Live[model.Output] = true;
+        foreach (int output in model.Outputs)
+        {
+            Live[output] = true;
+        }
         for (int i = model.Output; i >= 0; i--)
         {
             if (Live[i])
@@ -67,7 +71,23 @@ internal sealed class Plan
     public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
 
     /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
-    public bool HasGradSlot(GraphNode node) => node.Id != Model.Output;
+    public bool HasGradSlot(GraphNode node) => !IsOutput(node.Id);
+
+    /// <summary>
+    /// True for the output of a single-output network, whose value Backward reads from <c>output</c> and whose gradient is
+    /// the caller's <c>gradOutput</c>. The outputs of a network with several have slots like any value: Backward copies the
+    /// caller's gradients into them (or zeros for a null one) before the layers add theirs.
+    /// </summary>
+    public bool IsOutput(int id) => !Model.SeveralOutputs && id == Model.Output;
+
+    /// <summary>The returned values in order (one for a single-output network).</summary>
+    public List<GraphNode> Outputs => Model.SeveralOutputs ? Model.Outputs.Select(i => Nodes[i]).ToList() : new List<GraphNode> { Output };
+
+    /// <summary>The name of output <paramref name="index"/>: its tuple element in ForwardAll.</summary>
+    public string OutputName(int index) => Model.OutputNames[index];
+
+    /// <summary>The Backward parameter holding the gradient of output <paramref name="index"/>: <c>dLogits</c>.</summary>
+    public string OutputGradient(int index) => "d" + char.ToUpperInvariant(OutputName(index)[0]) + OutputName(index).Substring(1);
 
     /// <summary>Every buffer the network owns, node by node in definition order: value slot, gradient slot, then the op's own buffers.</summary>
     public IEnumerable<Ops.BufferDecl> Buffers()

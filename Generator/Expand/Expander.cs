@@ -48,6 +48,9 @@ internal sealed class Expander
         }
     }
 
+    /// <summary>The values <c>Define()</c> returns with <c>Outputs(a, b, ...)</c> and their names; empty for one output.</summary>
+    private readonly List<(int Node, string Name)> _outputs = new();
+
     public static NetworkModel Build(NetworkSource source, CancellationToken cancellationToken)
     {
         var expander = new Expander(source, cancellationToken);
@@ -67,14 +70,22 @@ internal sealed class Expander
             hasErrors ? -1 : output,
             new EquatableArray<DiagnosticInfo>(diagnostics),
             source.CanEmit,
-            hasErrors);
+            hasErrors,
+            hasErrors ? default : EquatableArray.From(expander._outputs.Select(o => o.Node)),
+            hasErrors ? default : EquatableArray.From(expander._outputs.Select(o => o.Name)));
     }
 
     private int RunDefine(BlockSource define)
     {
         _active.Push(define.Name);
-        var value = EvaluateBody(define, new Dictionary<string, Value>());
+        var value = define.Result is LayerCallExpr { Layer: OutputsCall } outputs
+            ? EvaluateOutputs(define, outputs)
+            : EvaluateBody(define, new Dictionary<string, Value>());
         _active.Pop();
+        if (value is NetValue && _outputs.Count > 0)
+        {
+            return _outputs[0].Node;
+        }
         switch (value)
         {
             case NetValue net when _nodes.Count > 0 && _nodes[0].Op == InputOp.Name:
@@ -88,6 +99,54 @@ internal sealed class Expander
                 return -1;
         }
     }
+
+    private const string OutputsCall = "Outputs";
+
+    /// <summary>
+    /// <c>return Outputs(a, b, ...)</c>: each value checked (one value, float32), named after its variable when it is one
+    /// (<c>logits</c>), otherwise <c>output0</c>, <c>output1</c>, ...; the names become the generated tuple's elements.
+    /// </summary>
+    private Value EvaluateOutputs(BlockSource define, LayerCallExpr call)
+    {
+        var env = new Dictionary<string, Value>();
+        foreach (var binding in define.Bindings)
+        {
+            var bound = Evaluate(binding.Value, env);
+            if (bound is ErrorValue)
+            {
+                return bound;
+            }
+            env[binding.Name] = bound;
+        }
+        var values = call.Args.FirstOrDefault(a => a.Parameter == "values");
+        if (values is null || values.Kind != ArgKind.ExpressionList || values.Expressions.Count < 2)
+        {
+            Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs takes at least two values, for example Outputs(logits, state); return a single value as it is");
+            return ErrorValue.Instance;
+        }
+        var names = new HashSet<string>();
+        foreach (var (expression, index) in values.Expressions.Select((e, i) => (e, i)))
+        {
+            if (Evaluate(expression, env) is not NetValue net)
+            {
+                return ErrorValue.Instance;
+            }
+            if (!SingleValue(net.Node, expression.Location, _callSites) || !Untyped(net.Node, call.Source, expression.Location, _callSites))
+            {
+                return ErrorValue.Instance;
+            }
+            string fallback = "output" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string name = expression is RefExpr reference && IsInputName(reference.Name) && !ReservedOutputName(reference.Name) ? reference.Name : fallback;
+            _outputs.Add((net.Node, names.Add(name) ? name : fallback));
+            names.Add(fallback);
+        }
+        return new NetValue(_outputs[0].Node);
+    }
+
+    /// <summary>Names a tuple element may not take (ValueTuple's own members) or that Backward uses.</summary>
+    private static bool ReservedOutputName(string name)
+        => name.StartsWith("Item", System.StringComparison.Ordinal) || name is "Rest" or "ToString" or "GetHashCode" or "Equals" or "GetType" or "CompareTo"
+            || name.StartsWith("output", System.StringComparison.Ordinal);
 
     private Value EvaluateBody(BlockSource block, Dictionary<string, Value> env)
     {
@@ -112,6 +171,9 @@ internal sealed class Expander
                 return Pipe(pipe, env);
             case AddExpr add:
                 return Add(add, env);
+            case LayerCallExpr { Layer: OutputsCall } call:
+                Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs(...) is only what Define() returns: 'return Outputs(a, b);'");
+                return ErrorValue.Instance;
             case LayerCallExpr call when call.Layer is InputOp.Name or InputOp.TokensCall or InputOp.MaskCall:
                 return Input(call);
             case LayerCallExpr call:

@@ -49,7 +49,7 @@ internal sealed record GraphNode(
 }
 
 /// <summary>
-/// The checked network: the graph with a shape on every edge, or the diagnostics that stopped it.
+/// The checked network: the graph with a shape on every edge and its output(s), or the diagnostics that stopped it.
 /// This record is the second cache boundary: the emitter re-runs only when it changes.
 /// </summary>
 internal sealed record NetworkModel(
@@ -60,4 +60,10 @@ internal sealed record NetworkModel(
     int Output,
     EquatableArray<DiagnosticInfo> Diagnostics,
     bool CanEmit,
-    bool HasErrors);
+    bool HasErrors,
+    EquatableArray<int> Outputs = default,
+    EquatableArray<string> OutputNames = default)
+{
+    /// <summary>True when <c>Define()</c> returns several values (<c>Outputs(a, b)</c>); <see cref="Output"/> is then the first.</summary>
+    public bool SeveralOutputs => Outputs.Count > 1;
+}

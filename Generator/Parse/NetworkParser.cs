@@ -401,7 +401,7 @@ internal static class NetworkParser
                 return Make(ArgKind.Expression, s: text, e: Expr(netArg.Expression));
             }
             if (argument.ArgumentKind == ArgumentKind.ParamArray
-                && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var elementType } && ParameterType(elementType) == ParamType.Layer)
+                && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var elementType } && ParameterType(elementType) is ParamType.Layer or ParamType.Net)
             {
                 var items = value is IArrayCreationOperation { Initializer: { } layers }
                     ? layers.ElementValues.Select(v => v.Syntax is ExpressionSyntax es ? Expr(es) : new InvalidExpr(OneLine(v.Syntax), null, LocationInfo.From(v.Syntax)))

@@ -236,6 +236,36 @@ public abstract class Module
         }
     }
 
+    /// <summary>
+    /// Starts the gradient <paramref name="slot"/> of one output of a network with several outputs: a copy of the caller's
+    /// <paramref name="gradient"/>, or zeros when it is null (the loss does not use that output). Nothing when the slot is
+    /// null (the output's gradient only leads to an input whose gradient was not asked for).
+    /// </summary>
+    protected void SeedGradient(Tensor? gradient, Tensor? slot)
+    {
+        if (slot is null)
+        {
+            return;
+        }
+        if (gradient is null)
+        {
+            Device.Fill(slot, 0f);
+        }
+        else
+        {
+            Device.Copy(gradient, slot);
+        }
+    }
+
+    /// <summary>Adds the caller's gradient of an output returned twice (<c>Outputs(a, a)</c>) to its slot.</summary>
+    protected void AddGradient(Tensor? gradient, Tensor? slot)
+    {
+        if (gradient is not null && slot is not null)
+        {
+            Device.PassGradient(gradient, slot, accumulate: true);
+        }
+    }
+
     /// <summary>Records the gradient of input number <paramref name="index"/> (generated Backward calls this).</summary>
     protected void SetInputGradient(int index, Tensor? gradient)
     {

@@ -67,6 +67,13 @@ public sealed class NetworkGradientCheck
     /// shape of <paramref name="samples"/>; every input's gradient (<c>InputGradients</c>) is checked too.
     /// </summary>
     public string Run(Module net, int[][] samples, Func<Tensor[], Tensor> forward, int batch, int seed)
+        => Run(net, samples, inputs => new[] { forward(inputs) }, gradients => net.Backward(gradients[0]), batch, seed);
+
+    /// <summary>
+    /// The check for a network with several outputs: <paramref name="forward"/> returns them all, L = sum over outputs of
+    /// sum(output_k * R_k), and <paramref name="backward"/> receives one R_k per output (its <c>Backward(dA, dB, ...)</c>).
+    /// </summary>
+    public string Run(Module net, int[][] samples, Func<Tensor[], Tensor[]> forward, Action<Tensor[]> backward, int batch, int seed)
     {
         var device = net.Device;
         var rng = new Random(seed);
@@ -80,19 +87,22 @@ public sealed class NetworkGradientCheck
             inputs.Add(Tensor.From(x, device, shape));
         }
         var inputArray = inputs.ToArray();
-        var y = forward(inputArray);
-        float[] r = RandomInputs.Normal(rng, (int)y.Length);
-        var rTensor = Tensor.From(r, device, y.Shape);
-        var y0 = y.ToArray();
-        double noise = RoundingPerUnit * y0.Select((v, i) => Math.Abs((double)v * r[i])).Sum();
+        var ys = forward(inputArray);
+        var rs = ys.Select(y => RandomInputs.Normal(rng, (int)y.Length)).ToArray();
+        var rTensors = ys.Select((y, k) => Tensor.From(rs[k], device, y.Shape)).ToArray();
+        double noise = RoundingPerUnit * ys.Select((y, k) => y.ToArray().Select((v, i) => Math.Abs((double)v * rs[k][i])).Sum()).Sum();
 
         double Objective()
         {
-            var output = forward(inputArray).ToArray();
+            var outputs = forward(inputArray);
             double s = 0;
-            for (int i = 0; i < output.Length; i++)
+            for (int k = 0; k < outputs.Length; k++)
             {
-                s += (double)output[i] * r[i];
+                var output = outputs[k].ToArray();
+                for (int i = 0; i < output.Length; i++)
+                {
+                    s += (double)output[i] * rs[k][i];
+                }
             }
             return s;
         }
@@ -101,7 +111,7 @@ public sealed class NetworkGradientCheck
         net.ZeroGrad();
         net.ComputeInputGradient = true;
         forward(inputArray);
-        net.Backward(rTensor);
+        backward(rTensors);
         var analytic = net.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
         if (net.InputGradients.Count != samples.Length + ConstantInputs)
         {
