@@ -368,7 +368,8 @@ internal sealed class Expander
                 Report(Descriptors.NotConstant, arg.Location, call.Source, arg.Parameter, arg.Text ?? "");
                 return default;
             }
-            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || double.IsInfinity(resolved.Number)))
+            // The emitter writes float32 literals: a double beyond float's range (1e39) is as unusable as an infinity.
+            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || double.IsInfinity(resolved.Number) || float.IsInfinity((float)resolved.Number)))
             {
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
                 return default;

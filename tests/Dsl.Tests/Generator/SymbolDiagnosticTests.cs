@@ -116,4 +116,30 @@ public class SymbolDiagnosticTests
     [Fact]
     public void A_residual_over_a_sequence_compiles()
         => Clean("[Network] public partial class S8 { static Net Define() => Input(\"x\", \"T\", 4) | Residual(Linear(4) | Tanh) | Linear(2); }");
+
+    [Fact]
+    public void Outputs_inside_a_pipe_reports_DSL0014()
+    {
+        var d = Single("[Network] public partial class O1 { static Net Define() { var x = Input(4); var a = x | Linear(2); return Outputs(a, x) | Relu; } }", "DSL0014");
+        Assert.Equal("Outputs(a, x): Outputs(...) is only what Define() returns: 'return Outputs(a, b);'", d.GetMessage());
+        Assert.Equal("Outputs(a, x)", SpanText(d));
+    }
+
+    [Fact]
+    public void Outputs_of_one_value_reports_DSL0014()
+    {
+        var d = Single("[Network] public partial class O2 { static Net Define() { var x = Input(4); var a = x | Linear(2); return Outputs(a); } }", "DSL0014");
+        Assert.Equal("Outputs(a): Outputs takes at least two values, for example Outputs(logits, state); return a single value as it is", d.GetMessage());
+    }
+
+    [Fact]
+    public void Outputs_returned_from_Define_compiles()
+        => Clean("[Network] public partial class O1 { static Net Define() { var x = Input(4); var a = x | Linear(2); return Outputs(a, x | Linear(3)); } }");
+
+    [Fact]
+    public void Token_ids_returned_as_an_output_report_DSL1014()
+    {
+        var d = Single("[Network] public partial class O3 { static Net Define() { var x = Input(\"x\", \"T\", 4); var t = Tokens(\"tokens\", \"T\"); return Outputs(x | Relu, t); } }", "DSL1014");
+        Assert.Equal("t", SpanText(d));
+    }
 }

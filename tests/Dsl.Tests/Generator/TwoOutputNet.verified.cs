@@ -120,9 +120,7 @@ public partial class TwoOutputNet : global::Dsl.Module
         return (h4_logSoftmax, h2_tanh);
     }
 
-    /// <summary>
-    /// Back-propagates d loss / d output of the last <see cref="Forward"/> and adds every parameter's gradient to its <c>Grad</c>.
-    /// </summary>
+    /// <summary>Not available: TwoOutputNet returns 2 outputs; call <c>Backward(dLogits, dHidden)</c>.</summary>
     public override void Backward(global::Dsl.Tensor gradOutput) => throw new global::System.InvalidOperationException("TwoOutputNet returns 2 outputs: call Backward(dLogits, dHidden), one gradient per output (null for an unused one).");
 
     /// <summary>
