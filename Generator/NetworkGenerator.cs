@@ -33,33 +33,34 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         var sources = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 "Dsl.NetworkAttribute",
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 static (ctx, ct) => Guard(() => NetworkParser.Parse(ctx, ct), ctx))
-            .WithTrackingName(Steps.Parse);
+            .WithTrackingName(Steps.Parse)
+            .Where(static source => source is not null); // null: a second part repeating [Network], emitted once already
 
-        // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model.
+        // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model; the
+        //    user's member list rides along (equatable) for the clash check after emitting.
         var models = sources
-            .Select(static (source, ct) => Guard(() => Expander.Build(source, ct), source))
+            .Select(static (source, ct) => (Model: Guard(() => Expander.Build(source!, ct), source!), source!.Members, source.Inherited, source.FullName))
             .WithTrackingName(Steps.Build);
 
         // 3. Emit: the generated class (or a stub when there are errors) and the diagnostics to report.
         var outputs = models
-            .Select(static (model, _) => Guard(model))
+            .Select(static (built, _) => (Network: Guard(built.Model, built.Members, built.Inherited), built.FullName))
             .WithTrackingName(Steps.Emit);
 
         context.RegisterSourceOutput(outputs, static (spc, output) =>
         {
-            if (output.Source is not null)
+            if (output.Network.Source is not null)
             {
-                string hint = (output.Namespace is null ? "" : output.Namespace + ".") + output.ClassName + ".g.cs";
-                spc.AddSource(hint, SourceText.From(output.Source, System.Text.Encoding.UTF8));
+                spc.AddSource(HintName(output.FullName), SourceText.From(output.Network.Source, System.Text.Encoding.UTF8));
             }
         });
 
         // 4. Report: diagnostics are rebuilt against the compilation's own syntax trees, so they carry real
         //    source locations and '#pragma warning disable' works. Only this light step sees the compilation.
         var diagnostics = outputs
-            .Select(static (output, _) => output.Diagnostics)
+            .Select(static (output, _) => output.Network.Diagnostics)
             .Combine(context.CompilationProvider);
         context.RegisterSourceOutput(diagnostics, static (spc, pair) =>
         {
@@ -96,7 +97,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     /// The generator never throws: an unexpected failure becomes a DSL0999 diagnostic at the class (and nothing is
     /// emitted), so the user's build says what happened instead of a generator crash warning.
     /// </summary>
-    private static NetworkSource Guard(Func<NetworkSource> parse, GeneratorAttributeSyntaxContext ctx)
+    private static NetworkSource? Guard(Func<NetworkSource?> parse, GeneratorAttributeSyntaxContext ctx)
     {
         try
         {
@@ -104,9 +105,10 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var location = LocationInfo.From(ctx.TargetNode is ClassDeclarationSyntax c ? c.Identifier.GetLocation() : ctx.TargetNode.GetLocation());
+            var location = LocationInfo.From(ctx.TargetNode is TypeDeclarationSyntax c ? c.Identifier.GetLocation() : ctx.TargetNode.GetLocation());
             return new NetworkSource(null, ctx.TargetSymbol.Name, "internal", EquatableArray<BlockSource>.Empty,
-                EquatableArray.From(new[] { Failure(ctx.TargetSymbol.Name, "reading the class", e, location) }), false, location);
+                EquatableArray.From(new[] { Failure(ctx.TargetSymbol.Name, "reading the class", e, location) }), false, location,
+                ctx.TargetSymbol.ToDisplayString(), EquatableArray<UserMember>.Empty, EquatableArray<UserMember>.Empty);
         }
     }
 
@@ -124,17 +126,42 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         }
     }
 
-    private static GeneratedNetwork Guard(NetworkModel model)
+    private static GeneratedNetwork Guard(NetworkModel model, EquatableArray<UserMember> userMembers, EquatableArray<UserMember> inherited)
     {
         try
         {
-            return model.CanEmit ? NetworkEmitter.Generate(model) : new GeneratedNetwork(model.ClassName, model.Namespace, null, model.Diagnostics);
+            string? source = model.CanEmit ? NetworkEmitter.Emit(model) : null;
+            if (source is null)
+            {
+                return new GeneratedNetwork(model.ClassName, model.Namespace, null, model.Diagnostics);
+            }
+            // A user member that a generated one clashes with: say so at the user's member and emit nothing, rather
+            // than a file whose CS0102/CS0111 errors point into code the user never wrote.
+            var clashes = MemberClashes.Find(model.ClassName, userMembers, MemberClashes.Declared(source), inherited).ToList();
+            return clashes.Count == 0
+                ? new GeneratedNetwork(model.ClassName, model.Namespace, source, model.Diagnostics)
+                : new GeneratedNetwork(model.ClassName, model.Namespace, null, EquatableArray.From(model.Diagnostics.Concat(clashes)));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new GeneratedNetwork(model.ClassName, model.Namespace, null,
                 EquatableArray.From(model.Diagnostics.Concat(new[] { Failure(model.ClassName, "writing the code", e, null) })));
         }
+    }
+
+    /// <summary>
+    /// The generated file's name: the class's full name and a hash of it. Hint names are compared without case, so
+    /// <c>Tiny</c> and <c>TINY</c> need the hash (of the exact, case-kept name) to get two files; a collision would
+    /// make the compiler drop the output of every network in the project (CS8785).
+    /// </summary>
+    internal static string HintName(string fullName)
+    {
+        uint hash = 2166136261; // FNV-1a, 32 bits: stable across processes and runtimes, unlike string.GetHashCode
+        foreach (char c in fullName)
+        {
+            hash = unchecked((hash ^ c) * 16777619);
+        }
+        return fullName + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
     }
 
     private static DiagnosticInfo Failure(string className, string stage, Exception e, LocationInfo? location)

@@ -15,4 +15,9 @@ public enum ActivationKind
     Elu,
     /// <summary>x * Phi(x) with the exact Gaussian CDF (PyTorch's default, approximate='none').</summary>
     Gelu,
+    /// <summary>
+    /// log(1 + exp(beta * x)) / beta, and x where beta * x &gt; threshold (PyTorch's <c>nn.Softplus(beta=1, threshold=20)</c>):
+    /// beta travels as the activation's alpha, the threshold as its second parameter.
+    /// </summary>
+    Softplus,
 }

@@ -4,12 +4,23 @@ namespace Dsl;
 /// Scalar definitions of every <see cref="ActivationKind"/> and its derivative: the CPU's fallback
 /// loop and the ILGPU kernels both call these, so the two devices cannot drift apart.
 /// </summary>
+/// <remarks>
+/// Parameters: <c>alpha</c> is LeakyRelu's slope, Elu's scale and Softplus's beta; <c>threshold</c> is Softplus's
+/// linear threshold (the others ignore it). A kind outside the enum yields NaN here, because ILGPU kernels cannot
+/// throw; <see cref="Device.Activation(ActivationKind, float, float, Tensor, Tensor)"/> rejects it before any kernel runs
+/// (<see cref="Require"/>).
+/// </remarks>
 public static class ActivationMath
 {
     private const float InvSqrt2 = 0.70710678118654752f;
     private const float InvSqrt2Pi = 0.39894228040143268f;
 
-    public static float Forward(ActivationKind kind, float alpha, float x) => kind switch
+    /// <summary>PyTorch's default Softplus threshold.</summary>
+    public const float DefaultSoftplusThreshold = 20f;
+
+    public static float Forward(ActivationKind kind, float alpha, float x) => Forward(kind, alpha, DefaultSoftplusThreshold, x);
+
+    public static float Forward(ActivationKind kind, float alpha, float threshold, float x) => kind switch
     {
         ActivationKind.Relu => x > 0f ? x : 0f,
         ActivationKind.Tanh => MathF.Tanh(x),
@@ -17,11 +28,15 @@ public static class ActivationMath
         ActivationKind.LeakyRelu => x > 0f ? x : alpha * x,
         ActivationKind.Elu => x > 0f ? x : alpha * (MathF.Exp(x) - 1f),
         ActivationKind.Gelu => 0.5f * x * (1f + Erf(x * InvSqrt2)),
-        _ => x,
+        ActivationKind.Softplus => Softplus(alpha, threshold, x),
+        _ => float.NaN,
     };
 
     /// <summary>f'(x), given x and y = f(x).</summary>
-    public static float Derivative(ActivationKind kind, float alpha, float x, float y) => kind switch
+    public static float Derivative(ActivationKind kind, float alpha, float x, float y) => Derivative(kind, alpha, DefaultSoftplusThreshold, x, y);
+
+    /// <summary>f'(x), given x and y = f(x), with Softplus's threshold.</summary>
+    public static float Derivative(ActivationKind kind, float alpha, float threshold, float x, float y) => kind switch
     {
         ActivationKind.Relu => x > 0f ? 1f : 0f,
         ActivationKind.Tanh => 1f - y * y,
@@ -29,8 +44,40 @@ public static class ActivationMath
         ActivationKind.LeakyRelu => x > 0f ? 1f : alpha,
         ActivationKind.Elu => x > 0f ? 1f : y + alpha,
         ActivationKind.Gelu => 0.5f * (1f + Erf(x * InvSqrt2)) + x * InvSqrt2Pi * MathF.Exp(-0.5f * x * x),
-        _ => 1f,
+        // PyTorch's softplus_backward: sigmoid(beta*x) below the threshold, 1 above it.
+        ActivationKind.Softplus => x * alpha > threshold ? 1f : 1f / (1f + MathF.Exp(-alpha * x)),
+        _ => float.NaN,
     };
+
+    /// <summary>Throws when <paramref name="kind"/> is not one of the defined kinds (the kernels cannot).</summary>
+    public static void Require(ActivationKind kind, string op)
+    {
+        if (kind < ActivationKind.Relu || kind > ActivationKind.Softplus)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), $"{op}: unknown activation kind {(int)kind}.");
+        }
+    }
+
+    /// <summary>
+    /// log1p(exp(beta*x)) / beta, written as max(z,0) + log1p(exp(-|z|)) so large |z| neither overflows nor loses the
+    /// linear part; x itself above the threshold (PyTorch's rule).
+    /// </summary>
+    public static float Softplus(float beta, float threshold, float x)
+    {
+        float z = x * beta;
+        if (z > threshold)
+        {
+            return x;
+        }
+        return (MathF.Max(z, 0f) + Log1p(MathF.Exp(-MathF.Abs(z)))) / beta;
+    }
+
+    /// <summary>log(1 + u) for u in [0, 1], accurate for small u (the (u / ((1+u)-1)) correction of Goldberg's note).</summary>
+    private static float Log1p(float u)
+    {
+        float w = 1f + u;
+        return w == 1f ? u : MathF.Log(w) * (u / (w - 1f));
+    }
 
     /// <summary>The error function, from Numerical Recipes' Chebyshev fit of erfc (fractional error below 1.2e-7).</summary>
     public static float Erf(float x)

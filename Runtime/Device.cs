@@ -6,10 +6,17 @@ namespace Dsl;
 /// <see cref="Gpu(bool)"/> (ILGPU kernels on CUDA, OpenCL, or ILGPU's CPU accelerator for tests).
 /// </summary>
 /// <remarks>
-/// Every kernel takes its inputs first and its outputs last, as <c>TensorPrimitives</c> does, and
-/// checks sizes before it runs. Kernels never allocate per call once their workspaces have grown,
-/// so a training step allocates nothing after the first batch. Families live one per file, with
-/// the same file names under <c>Devices/Cpu</c> and <c>Devices/Gpu</c>.
+/// Every kernel takes its inputs first and its outputs last, as <c>TensorPrimitives</c> does. Each public
+/// kernel method is defined here, not in a backend: it validates once (shapes, lengths, dtypes, device,
+/// contiguity, geometry; see <c>Device.Checks.cs</c> and <see cref="Conv2dGeometry.Validate"/>) and then
+/// calls a <c>protected abstract ...Core</c> method that each backend implements, so both devices accept
+/// and reject the same calls with the same messages. Scalar formulas both backends need live in one place
+/// too (<see cref="ActivationMath"/>, <see cref="PoolMath"/>, <see cref="OptimizerMath"/>,
+/// <see cref="StridedLayout"/>). Kernels read their operands as flat ranges, so a strided view is
+/// rejected with a message to call <see cref="Tensor.Contiguous"/>. Kernels never allocate per call once
+/// their workspaces have grown, and validation allocates only when it throws, so a training step
+/// allocates nothing after the first batch. Families live one per file, with the same file names under
+/// <c>Devices/Cpu</c> and <c>Devices/Gpu</c>.
 /// </remarks>
 public abstract partial class Device : IDisposable
 {
@@ -89,42 +96,177 @@ public abstract partial class Device : IDisposable
     /// <summary>Allocates <paramref name="length"/> elements of <paramref name="dtype"/>.</summary>
     protected internal abstract Storage AllocateStorage(DType dtype, long length);
 
-    public abstract void Upload(ReadOnlySpan<float> source, Tensor destination);
-    public abstract void Upload(ReadOnlySpan<long> source, Tensor destination);
-    public abstract void Upload(ReadOnlySpan<int> source, Tensor destination);
-    public abstract void Download(Tensor source, Span<float> destination);
-    public abstract void Download(Tensor source, Span<long> destination);
-    public abstract void Download(Tensor source, Span<int> destination);
+    /// <summary>Copies host values into a contiguous tensor of the same length and element type.</summary>
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        HostTransfer(source.Length, destination, DType.Float32, nameof(Upload));
+        UploadCore(source, destination);
+    }
+
+    /// <inheritdoc cref="Upload(ReadOnlySpan{float}, Tensor)"/>
+    public void Upload(ReadOnlySpan<long> source, Tensor destination)
+    {
+        HostTransfer(source.Length, destination, DType.Int64, nameof(Upload));
+        UploadCore(source, destination);
+    }
+
+    /// <inheritdoc cref="Upload(ReadOnlySpan{float}, Tensor)"/>
+    public void Upload(ReadOnlySpan<int> source, Tensor destination)
+    {
+        HostTransfer(source.Length, destination, DType.Int32, nameof(Upload));
+        UploadCore(source, destination);
+    }
+
+    /// <summary>Copies a contiguous tensor's elements to host memory of the same length (waiting for queued work).</summary>
+    public void Download(Tensor source, Span<float> destination)
+    {
+        HostTransfer(destination.Length, source, DType.Float32, nameof(Download));
+        DownloadCore(source, destination);
+    }
+
+    /// <inheritdoc cref="Download(Tensor, Span{float})"/>
+    public void Download(Tensor source, Span<long> destination)
+    {
+        HostTransfer(destination.Length, source, DType.Int64, nameof(Download));
+        DownloadCore(source, destination);
+    }
+
+    /// <inheritdoc cref="Download(Tensor, Span{float})"/>
+    public void Download(Tensor source, Span<int> destination)
+    {
+        HostTransfer(destination.Length, source, DType.Int32, nameof(Download));
+        DownloadCore(source, destination);
+    }
+
+    protected abstract void UploadCore(ReadOnlySpan<float> source, Tensor destination);
+    protected abstract void UploadCore(ReadOnlySpan<long> source, Tensor destination);
+    protected abstract void UploadCore(ReadOnlySpan<int> source, Tensor destination);
+    protected abstract void DownloadCore(Tensor source, Span<float> destination);
+    protected abstract void DownloadCore(Tensor source, Span<long> destination);
+    protected abstract void DownloadCore(Tensor source, Span<int> destination);
 
     /// <summary>Waits for queued work (GPU); a no-op on the CPU.</summary>
     public virtual void Synchronize()
     {
     }
 
+    // ------------------------------------------------------------------ strided copy (Strided.cs)
+
+    /// <summary>
+    /// destination = source element by element, where <paramref name="source"/> may be any strided view (a transpose, a
+    /// column block, a time step) and <paramref name="destination"/> is contiguous with the same shape and element type:
+    /// the gather behind <see cref="Tensor.Contiguous"/>.
+    /// </summary>
+    public void CopyStrided(Tensor source, Tensor destination)
+    {
+        const string op = nameof(CopyStrided);
+        OnThisDevice(source, op, "source");
+        Operand(destination, op, "destination", source.DType);
+        SameShape(source, destination, op, "source", "destination");
+        if (source.Length == 0)
+        {
+            return;
+        }
+        var layout = StridedLayout.From(source, op);
+        CopyStridedCore(source, layout, destination);
+    }
+
+    /// <summary>Gathers <paramref name="source"/> (described by <paramref name="layout"/>) into contiguous <paramref name="destination"/>.</summary>
+    protected abstract void CopyStridedCore(Tensor source, in StridedLayout layout, Tensor destination);
+
     // ------------------------------------------------------------------ elementwise (Elementwise.cs)
 
     /// <summary>y[i] = value.</summary>
-    public abstract void Fill(Tensor y, float value);
+    public void Fill(Tensor y, float value)
+    {
+        Operand(y, nameof(Fill), "y", DType.Float32);
+        FillCore(y, value);
+    }
 
     /// <summary>y = x (same dtype and length).</summary>
-    public abstract void Copy(Tensor x, Tensor y);
+    public void Copy(Tensor x, Tensor y)
+    {
+        const string op = nameof(Copy);
+        Operand(x, op, "x", x.DType);
+        Operand(y, op, "y", x.DType);
+        SameLength(x, y, op);
+        CopyCore(x, y);
+    }
 
     /// <summary>y = a + b.</summary>
-    public abstract void Add(Tensor a, Tensor b, Tensor y);
+    public void Add(Tensor a, Tensor b, Tensor y)
+    {
+        Elementwise3(a, b, y, nameof(Add));
+        AddCore(a, b, y);
+    }
 
     /// <summary>y += alpha * x (BLAS axpy): gradient accumulation where a value has two consumers.</summary>
-    public abstract void Axpy(float alpha, Tensor x, Tensor y);
+    public void Axpy(float alpha, Tensor x, Tensor y)
+    {
+        const string op = nameof(Axpy);
+        Operand(x, op, "x", DType.Float32);
+        Operand(y, op, "y", DType.Float32);
+        SameLength(x, y, op);
+        AxpyCore(alpha, x, y);
+    }
 
     /// <summary>y = a * b elementwise.</summary>
-    public abstract void Mul(Tensor a, Tensor b, Tensor y);
+    public void Mul(Tensor a, Tensor b, Tensor y)
+    {
+        Elementwise3(a, b, y, nameof(Mul));
+        MulCore(a, b, y);
+    }
+
+    protected abstract void FillCore(Tensor y, float value);
+    protected abstract void CopyCore(Tensor x, Tensor y);
+    protected abstract void AddCore(Tensor a, Tensor b, Tensor y);
+    protected abstract void AxpyCore(float alpha, Tensor x, Tensor y);
+    protected abstract void MulCore(Tensor a, Tensor b, Tensor y);
 
     // ------------------------------------------------------------------ activations (Activations.cs)
 
-    /// <summary>y = f(x) elementwise; <paramref name="alpha"/> is the slope of LeakyRelu or the scale of Elu.</summary>
-    public abstract void Activation(ActivationKind kind, float alpha, Tensor x, Tensor y);
+    /// <summary>
+    /// y = f(x) elementwise; <paramref name="alpha"/> is the slope of LeakyRelu, the scale of Elu or Softplus's beta
+    /// (Softplus's threshold is PyTorch's default 20; see the overload that takes it).
+    /// </summary>
+    public void Activation(ActivationKind kind, float alpha, Tensor x, Tensor y)
+        => Activation(kind, alpha, ActivationMath.DefaultSoftplusThreshold, x, y);
+
+    /// <summary>
+    /// y = f(x) elementwise with a second parameter: <paramref name="threshold"/> is Softplus's (PyTorch's <c>threshold</c>,
+    /// above which beta*x counts as linear); the other kinds ignore it.
+    /// </summary>
+    public void Activation(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y)
+    {
+        const string op = nameof(Activation);
+        ActivationMath.Require(kind, op);
+        Operand(x, op, "x", DType.Float32);
+        Operand(y, op, "y", DType.Float32);
+        SameLength(x, y, op);
+        ActivationCore(kind, alpha, threshold, x, y);
+    }
 
     /// <summary>dx (+)= f'(x) * dy, using whichever of x and y the function needs.</summary>
-    public abstract void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate);
+    public void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
+        => ActivationBackward(kind, alpha, ActivationMath.DefaultSoftplusThreshold, x, y, dy, dx, accumulate);
+
+    /// <summary>dx (+)= f'(x) * dy with Softplus's <paramref name="threshold"/> (see <see cref="Activation(ActivationKind, float, float, Tensor, Tensor)"/>).</summary>
+    public void ActivationBackward(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
+    {
+        const string op = nameof(ActivationBackward);
+        ActivationMath.Require(kind, op);
+        Operand(x, op, "x", DType.Float32);
+        Operand(y, op, "y", DType.Float32);
+        Operand(dy, op, "dy", DType.Float32);
+        Operand(dx, op, "dx", DType.Float32);
+        SameLength(x, y, op);
+        SameLength(x, dy, op);
+        SameLength(dy, dx, op);
+        ActivationBackwardCore(kind, alpha, threshold, x, y, dy, dx, accumulate);
+    }
+
+    protected abstract void ActivationCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y);
+    protected abstract void ActivationBackwardCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate);
 
     // ------------------------------------------------------------------ dropout (Random.cs)
 
@@ -133,7 +275,26 @@ public abstract partial class Device : IDisposable
     /// (<paramref name="seed"/>, i / <paramref name="group"/>), and y = x * mask. <paramref name="group"/> is 1 for
     /// <c>Dropout</c> and H*W for <c>Dropout2d</c> (whole channels). Both devices draw the same mask.
     /// </summary>
-    public abstract void Dropout(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group);
+    public void Dropout(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group)
+    {
+        const string op = nameof(Dropout);
+        Operand(x, op, "x", DType.Float32);
+        Operand(mask, op, "mask", DType.Float32);
+        Operand(y, op, "y", DType.Float32);
+        SameLength(x, mask, op);
+        SameLength(x, y, op);
+        if (group < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(group), $"{op}: the group of elements sharing one draw must be at least 1, got {group}.");
+        }
+        if (!(p >= 0f && p <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), $"{op}: the drop probability must be in [0, 1], got {p}.");
+        }
+        DropoutCore(x, mask, y, p, seed, group);
+    }
+
+    protected abstract void DropoutCore(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group);
 
     // ------------------------------------------------------------------ GEMM (Gemm.cs)
 
@@ -141,23 +302,76 @@ public abstract partial class Device : IDisposable
     /// C[m,n] = alpha * op(A) * op(B) + beta * C with row-major, contiguous operands: op(A) is A[m,k] or,
     /// when <paramref name="transA"/>, A[k,m] transposed; op(B) is B[k,n] or, when <paramref name="transB"/>, B[n,k] transposed.
     /// </summary>
-    public abstract void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    {
+        const string op = nameof(Gemm);
+        if (m < 0 || n < 0 || k < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(m), $"{op}: sizes must not be negative, got m={m}, n={n}, k={k}.");
+        }
+        Operand(a, op, "A", DType.Float32);
+        Operand(b, op, "B", DType.Float32);
+        Operand(c, op, "C", DType.Float32);
+        RequireLength(a, (long)m * k, op, "A");
+        RequireLength(b, (long)k * n, op, "B");
+        RequireLength(c, (long)m * n, op, "C");
+        GemmCore(transA, transB, m, n, k, alpha, a, b, beta, c);
+    }
 
     /// <summary>y[o,c,i] += bias[c] with y seen as [outer, C, <paramref name="inner"/>]: Linear (inner 1) and Conv (inner H*W).</summary>
-    public abstract void AddBias(Tensor y, Tensor bias, int inner);
+    public void AddBias(Tensor y, Tensor bias, int inner)
+    {
+        const string op = nameof(AddBias);
+        Operand(y, op, "y", DType.Float32);
+        Operand(bias, op, "bias", DType.Float32);
+        WholeBlocks(y, bias.Length, inner, op);
+        AddBiasCore(y, bias, inner);
+    }
 
     /// <summary>db[c] (+)= sum over o, i of dy[o,c,i] with dy seen as [outer, C, <paramref name="inner"/>].</summary>
-    public abstract void BiasGrad(Tensor dy, Tensor db, int inner, bool accumulate);
+    public void BiasGrad(Tensor dy, Tensor db, int inner, bool accumulate)
+    {
+        const string op = nameof(BiasGrad);
+        Operand(dy, op, "dy", DType.Float32);
+        Operand(db, op, "db", DType.Float32);
+        WholeBlocks(dy, db.Length, inner, op);
+        BiasGradCore(dy, db, inner, accumulate);
+    }
+
+    protected abstract void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+    protected abstract void AddBiasCore(Tensor y, Tensor bias, int inner);
+    protected abstract void BiasGradCore(Tensor dy, Tensor db, int inner, bool accumulate);
 
     // ------------------------------------------------------------------ softmax (Softmax.cs)
 
     /// <summary>Softmax (or log-softmax when <paramref name="log"/>) over the last dimension.</summary>
-    public abstract void Softmax(Tensor x, Tensor y, bool log);
+    public void Softmax(Tensor x, Tensor y, bool log)
+    {
+        const string op = nameof(Softmax);
+        Operand(x, op, "x", DType.Float32);
+        Operand(y, op, "y", DType.Float32);
+        SameLength(x, y, op);
+        RowsOfLastDim(x, op);
+        SoftmaxCore(x, y, log);
+    }
 
     /// <summary>
     /// dx (+)= the gradient through softmax given its output y: y*(dy - sum(dy*y)), or for log-softmax dy - exp(y)*sum(dy).
     /// </summary>
-    public abstract void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate);
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
+    {
+        const string op = nameof(SoftmaxBackward);
+        Operand(y, op, "y", DType.Float32);
+        Operand(dy, op, "dy", DType.Float32);
+        Operand(dx, op, "dx", DType.Float32);
+        SameLength(y, dy, op);
+        SameLength(y, dx, op);
+        RowsOfLastDim(y, op);
+        SoftmaxBackwardCore(y, dy, dx, log, accumulate);
+    }
+
+    protected abstract void SoftmaxCore(Tensor x, Tensor y, bool log);
+    protected abstract void SoftmaxBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate);
 
     // ------------------------------------------------------------------ losses (Losses.cs)
 
@@ -167,48 +381,94 @@ public abstract partial class Device : IDisposable
     /// and grad = d loss / d logp. A backend that runs synchronously may instead throw at once with the row and label
     /// (the CPU does); a GPU flags it in loss[1] and <see cref="LossResult.Value"/> throws when read.
     /// </summary>
-    public abstract void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad);
+    public void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
+    {
+        LabelLossOperands(logp, labels, loss, grad, nameof(NllLoss));
+        NllLossCore(logp, labels, loss, grad);
+    }
 
     /// <summary>Cross-entropy of logits [N,C] (log-softmax fused with NLL); same outputs as <see cref="NllLoss"/>.</summary>
-    public abstract void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
+    public void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
+    {
+        LabelLossOperands(logits, labels, loss, grad, nameof(CrossEntropyLoss));
+        CrossEntropyLossCore(logits, labels, loss, grad);
+    }
 
     /// <summary>Mean squared error over all elements: loss[0] and grad = 2 (x - target) / count.</summary>
-    public abstract void MseLoss(Tensor x, Tensor target, Tensor loss, Tensor grad);
+    public void MseLoss(Tensor x, Tensor target, Tensor loss, Tensor grad)
+    {
+        const string op = nameof(MseLoss);
+        Operand(x, op, "x", DType.Float32);
+        Operand(target, op, "target", DType.Float32);
+        Operand(loss, op, "loss", DType.Float32);
+        Operand(grad, op, "grad", DType.Float32);
+        SameLength(x, target, op);
+        SameLength(x, grad, op);
+        RequireLength(loss, 1, op, "loss");
+        MseLossCore(x, target, loss, grad);
+    }
 
     /// <summary>How many rows of <paramref name="scores"/> [N,C] have their arg-max equal to the label (first maximum wins).</summary>
-    public abstract long CountCorrect(Tensor scores, Tensor labels);
+    public long CountCorrect(Tensor scores, Tensor labels)
+    {
+        const string op = nameof(CountCorrect);
+        Operand(scores, op, "scores", DType.Float32);
+        Operand(labels, op, "labels", DType.Int64);
+        long rows = RowsOfLastDim(scores, op);
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"{op}: needs one label per row: {rows} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
+        }
+        return CountCorrectCore(scores, labels);
+    }
+
+    protected abstract void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad);
+    protected abstract void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
+    protected abstract void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad);
+    protected abstract long CountCorrectCore(Tensor scores, Tensor labels);
 
     // ------------------------------------------------------------------ optimisers (Optimizers.cs)
 
-    /// <summary>One SGD step with PyTorch's semantics (weight decay, momentum buffer, dampening, Nesterov).</summary>
-    public abstract void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep);
-
-    /// <summary>One Adam step (AdamW when <paramref name="decoupledWeightDecay"/>) with bias correction for step <paramref name="step"/> (from 1).</summary>
-    public abstract void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step);
-
-    // ------------------------------------------------------------------ checks shared by every device
-
-    protected static void SameLength(Tensor a, Tensor b, string op)
+    /// <summary>One SGD step with PyTorch's semantics (weight decay, momentum buffer, dampening, Nesterov); see <see cref="OptimizerMath.Sgd"/>.</summary>
+    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
     {
-        if (a.Length != b.Length)
+        const string op = nameof(SgdStep);
+        Operand(param, op, "param", DType.Float32);
+        Operand(grad, op, "grad", DType.Float32);
+        SameLength(param, grad, op);
+        if (momentum != 0f)
         {
-            throw new ArgumentException($"{op}: {Tensor.FormatShape(a.Dims)} and {Tensor.FormatShape(b.Dims)} differ in size.");
+            if (momentumBuffer is null)
+            {
+                throw new ArgumentNullException(nameof(momentumBuffer), $"{op}: momentum {momentum} needs a momentum buffer.");
+            }
+            Operand(momentumBuffer, op, "momentumBuffer", DType.Float32);
+            SameLength(param, momentumBuffer, op);
         }
+        SgdStepCore(param, grad, momentum != 0f ? momentumBuffer : null, new SgdHyper(lr, momentum, dampening, weightDecay, nesterov, firstStep));
     }
 
-    protected void OnThisDevice(Tensor t, string op)
+    /// <summary>One Adam step (AdamW when <paramref name="decoupledWeightDecay"/>) with bias correction for step <paramref name="step"/> (from 1); see <see cref="OptimizerMath.Adam"/>.</summary>
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step)
     {
-        if (!ReferenceEquals(t.Device, this))
+        const string op = nameof(AdamStep);
+        Operand(param, op, "param", DType.Float32);
+        Operand(grad, op, "grad", DType.Float32);
+        Operand(m, op, "m", DType.Float32);
+        Operand(v, op, "v", DType.Float32);
+        SameLength(param, grad, op);
+        SameLength(param, m, op);
+        SameLength(param, v, op);
+        if (step < 1)
         {
-            throw new ArgumentException($"{op}: {t} is not on {Name}; move it with .To(device).");
+            throw new ArgumentOutOfRangeException(nameof(step), $"{op}: steps count from 1, got {step}.");
         }
+        AdamStepCore(param, grad, m, v, AdamHyper.Create(lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step));
     }
 
-    protected static void RequireLength(Tensor t, long length, string op, string what)
-    {
-        if (t.Length < length)
-        {
-            throw new ArgumentException($"{op}: {what} needs {length} elements but {t} has {t.Length}.");
-        }
-    }
+    /// <summary>The SGD update of every element with <see cref="OptimizerMath.Sgd"/>; <paramref name="momentumBuffer"/> is null without momentum.</summary>
+    protected abstract void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h);
+
+    /// <summary>The Adam update of every element with <see cref="OptimizerMath.Adam"/> (bias corrections already in <paramref name="h"/>).</summary>
+    protected abstract void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h);
 }

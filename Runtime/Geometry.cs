@@ -18,6 +18,41 @@ public readonly record struct Conv2dGeometry(
     public long InputLength => (long)Batch * InChannels * Height * Width;
     public long OutputLength => (long)Batch * OutChannels * OutHeight * OutWidth;
     public long WeightLength => (long)OutChannels * (InChannels / Groups) * KernelH * KernelW;
+
+    /// <summary>
+    /// Throws with a message naming <paramref name="op"/> and the first rule this geometry breaks (PyTorch's: a batch may be
+    /// empty, every other size is positive, groups divide both channel counts, the dilated kernel fits the padded input).
+    /// </summary>
+    public void Validate(string op)
+    {
+        if (Batch < 0 || InChannels < 1 || Height < 1 || Width < 1 || OutChannels < 1 || KernelH < 1 || KernelW < 1)
+        {
+            throw new ArgumentException($"{op}: the batch must not be negative and the other sizes must be positive, got {this}.");
+        }
+        if (StrideH < 1 || StrideW < 1 || DilationH < 1 || DilationW < 1)
+        {
+            throw new ArgumentException($"{op}: stride and dilation must be at least 1, got {this}.");
+        }
+        if (PadTop < 0 || PadLeft < 0 || PadBottom < 0 || PadRight < 0)
+        {
+            throw new ArgumentException($"{op}: padding must not be negative, got {this}.");
+        }
+        if (Groups < 1 || InChannels % Groups != 0 || OutChannels % Groups != 0)
+        {
+            throw new ArgumentException($"{op}: groups={Groups} must divide in_channels={InChannels} and out_channels={OutChannels}.");
+        }
+        if ((long)Height + PadTop + PadBottom < (long)DilationH * (KernelH - 1) + 1
+            || (long)Width + PadLeft + PadRight < (long)DilationW * (KernelW - 1) + 1)
+        {
+            throw new ArgumentException(
+                $"{op}: the padded input {Height + PadTop + PadBottom}x{Width + PadLeft + PadRight} is smaller than the dilated kernel "
+                + $"{DilationH * (KernelH - 1) + 1}x{DilationW * (KernelW - 1) + 1}.");
+        }
+        if ((long)Batch * OutChannels * OutHeight * OutWidth > int.MaxValue || (long)Batch * InChannels * Height * Width > int.MaxValue)
+        {
+            throw new ArgumentException($"{op}: {this} has more than 2^31 elements in one tensor.");
+        }
+    }
 }
 
 /// <summary>
@@ -32,4 +67,28 @@ public readonly record struct Pool2dGeometry(
     public int OutWidth => (Width + 2 * PadW - KernelW) / StrideW + 1;
     public long InputLength => (long)Batch * Channels * Height * Width;
     public long OutputLength => (long)Batch * Channels * OutHeight * OutWidth;
+
+    /// <summary>
+    /// Throws with a message naming <paramref name="op"/> and the first rule this geometry breaks (PyTorch's: a batch may be
+    /// empty, other sizes, kernel and stride are positive, padding is at most half the kernel, the window fits the padded input).
+    /// </summary>
+    public void Validate(string op)
+    {
+        if (Batch < 0 || Channels < 1 || Height < 1 || Width < 1 || KernelH < 1 || KernelW < 1 || StrideH < 1 || StrideW < 1)
+        {
+            throw new ArgumentException($"{op}: the batch must not be negative and sizes, kernel and stride must be positive, got {this}.");
+        }
+        if (PadH < 0 || PadW < 0 || PadH > KernelH / 2 || PadW > KernelW / 2)
+        {
+            throw new ArgumentException($"{op}: padding ({PadH},{PadW}) must be between 0 and half the kernel ({KernelH},{KernelW}), as in PyTorch.");
+        }
+        if ((long)Height + 2 * PadH < KernelH || (long)Width + 2 * PadW < KernelW)
+        {
+            throw new ArgumentException($"{op}: the padded input {Height + 2 * PadH}x{Width + 2 * PadW} is smaller than the kernel {KernelH}x{KernelW}.");
+        }
+        if (InputLength > int.MaxValue)
+        {
+            throw new ArgumentException($"{op}: {this} has more than 2^31 elements in one tensor.");
+        }
+    }
 }

@@ -3,25 +3,51 @@ using System.Text;
 namespace Dsl;
 
 /// <summary>
-/// A dense, row-major (C-contiguous) n-dimensional array on a <see cref="Device"/>: float32 for values,
-/// int64 for indices. A tensor is a view (shape and element offset) of a <see cref="Dsl.Storage"/>,
-/// so <see cref="View"/>, <see cref="Reshape"/> and <see cref="Narrow"/> share memory with their source.
+/// An n-dimensional strided view of a <see cref="Dsl.Storage"/> on a <see cref="Device"/>: float32 for values,
+/// int64 for indices. As in PyTorch, element (i0, i1, ...) lives at <c>Offset + i0*Strides[0] + i1*Strides[1] + ...</c>
+/// of the storage, so <see cref="View"/>, <see cref="Narrow(int, int, int)"/>, <see cref="Select"/>,
+/// <see cref="Transpose"/> and <see cref="Permute"/> share memory with their source. Kernels that need
+/// contiguous (row-major, gap-free) memory reject other views with a message saying to call <see cref="Contiguous"/>.
 /// </summary>
 public sealed class Tensor
 {
     private readonly int[] _shape;
+    private readonly long[] _strides;
 
+    /// <summary>A contiguous (row-major) view of <paramref name="shape"/> at <paramref name="offset"/>.</summary>
     internal Tensor(Storage storage, long offset, int[] shape)
+        : this(storage, offset, shape, ContiguousStrides(shape))
+    {
+    }
+
+    /// <summary>A strided view; every reachable element must lie inside <paramref name="storage"/>.</summary>
+    internal Tensor(Storage storage, long offset, int[] shape, long[] strides)
     {
         long length = CheckedLength(shape);
-        if (offset < 0 || offset + length > storage.Length)
+        if (strides.Length != shape.Length)
         {
-            throw new ArgumentException($"A view of {length} elements at offset {offset} does not fit a storage of {storage.Length}.");
+            throw new ArgumentException($"A view of shape {FormatShape(shape)} needs {shape.Length} strides, got {strides.Length}.");
+        }
+        // The farthest element reached (strides are never negative here), or nothing when the view is empty.
+        long last = offset;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (strides[i] < 0)
+            {
+                throw new ArgumentException($"Negative stride {strides[i]} in a view of shape {FormatShape(shape)}.");
+            }
+            last += (long)Math.Max(shape[i] - 1, 0) * strides[i];
+        }
+        if (offset < 0 || (length > 0 && last >= storage.Length) || offset > storage.Length)
+        {
+            throw new ArgumentException($"A view of shape {FormatShape(shape)} with strides {FormatStrides(strides)} at offset {offset} does not fit a storage of {storage.Length}.");
         }
         Storage = storage;
         Offset = offset;
         _shape = shape;
+        _strides = strides;
         Length = length;
+        IsContiguous = ComputeContiguous(shape, strides);
     }
 
     /// <summary>The memory this tensor views.</summary>
@@ -47,6 +73,19 @@ public sealed class Tensor
 
     /// <summary>The shape without copying it (for the runtime's own checks).</summary>
     internal ReadOnlySpan<int> Dims => _shape;
+
+    /// <summary>A copy of the strides in elements, one per dimension (PyTorch's <c>stride()</c>).</summary>
+    public long[] Strides => (long[])_strides.Clone();
+
+    /// <summary>The strides without copying them.</summary>
+    internal ReadOnlySpan<long> StrideSpan => _strides;
+
+    /// <summary>
+    /// True when the elements are row-major without gaps, so the view is the storage range
+    /// [<see cref="Offset"/>, <see cref="Offset"/> + <see cref="Length"/>) (PyTorch's <c>is_contiguous()</c>:
+    /// strides of size-1 dimensions do not matter).
+    /// </summary>
+    public bool IsContiguous { get; }
 
     // ---------------------------------------------------------------- creation
 
@@ -99,7 +138,7 @@ public sealed class Tensor
     {
         RequireDType(DType.Float32, nameof(ToArray));
         var result = new float[Length];
-        Device.Download(this, result);
+        Device.Download(Contiguous(), result);
         return result;
     }
 
@@ -108,7 +147,7 @@ public sealed class Tensor
     {
         RequireDType(DType.Int64, nameof(ToInt64Array));
         var result = new long[Length];
-        Device.Download(this, result);
+        Device.Download(Contiguous(), result);
         return result;
     }
 
@@ -130,23 +169,53 @@ public sealed class Tensor
         {
             return this;
         }
-        var t = device.Allocate(DType, Shape);
+        var t = device.Allocate(DType, _shape);
         CopyAcross(this, t);
         return t;
     }
 
-    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/>, through the host when the devices differ.</summary>
+    /// <summary>
+    /// This tensor when it is contiguous, else a contiguous copy on the same device (PyTorch's <c>contiguous()</c>),
+    /// made by the device's strided-copy kernel.
+    /// </summary>
+    public Tensor Contiguous()
+    {
+        if (IsContiguous)
+        {
+            return this;
+        }
+        var t = Device.Allocate(DType, _shape);
+        Device.CopyStrided(this, t);
+        return t;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> (same number of elements, taken in row-major
+    /// order), through the host when the devices differ. A non-contiguous source is gathered; the destination must be contiguous.
+    /// </summary>
     public static void CopyAcross(Tensor source, Tensor destination)
     {
         if (source.Length != destination.Length || source.DType != destination.DType)
         {
             throw new ArgumentException($"Cannot copy {source.DType}{FormatShape(source._shape)} into {destination.DType}{FormatShape(destination._shape)}.");
         }
+        if (!destination.IsContiguous)
+        {
+            throw new ArgumentException($"CopyAcross: the destination {destination} is a non-contiguous view; copy into a contiguous tensor.");
+        }
         if (ReferenceEquals(source.Device, destination.Device))
         {
-            source.Device.Copy(source, destination);
+            if (source.IsContiguous)
+            {
+                source.Device.Copy(source, destination);
+            }
+            else
+            {
+                source.Device.CopyStrided(source, SameShapeView(destination, source._shape));
+            }
             return;
         }
+        source = source.Contiguous();
         switch (source.DType)
         {
             case DType.Float32:
@@ -167,19 +236,43 @@ public sealed class Tensor
 
     /// <summary>
     /// The same elements seen with another shape (PyTorch's <c>view</c>); one dimension may be -1 and is inferred.
+    /// Works when the new shape can be expressed with strides over this layout (always for a contiguous tensor);
+    /// otherwise it throws and says to use <see cref="Reshape"/> or <see cref="Contiguous"/>, as PyTorch does.
     /// </summary>
     public Tensor View(params int[] shape)
     {
         var resolved = ResolveShape(shape, Length);
-        return new Tensor(Storage, Offset, resolved);
+        var strides = ViewStrides(resolved);
+        if (strides is null)
+        {
+            throw new InvalidOperationException(
+                $"View{FormatShape(resolved)}: {this} with strides {FormatStrides(_strides)} is a non-contiguous view whose layout cannot be "
+                + "seen with that shape; use .Reshape(...) (which copies when it must) or .Contiguous().View(...).");
+        }
+        return new Tensor(Storage, Offset, resolved, strides);
     }
 
-    /// <summary>Same as <see cref="View"/>: tensors here are always contiguous, so reshape never copies.</summary>
-    public Tensor Reshape(params int[] shape) => View(shape);
+    /// <summary>
+    /// This tensor with another shape (PyTorch's <c>reshape</c>): a view when the layout allows one (see <see cref="View"/>),
+    /// a contiguous copy on the same device otherwise.
+    /// </summary>
+    public Tensor Reshape(params int[] shape)
+    {
+        var resolved = ResolveShape(shape, Length);
+        var strides = ViewStrides(resolved);
+        return strides is null ? Contiguous().View(resolved) : new Tensor(Storage, Offset, resolved, strides);
+    }
 
-    /// <summary>Flattens dimensions <paramref name="startDim"/>..end into one, as <c>torch.flatten(x, startDim)</c>.</summary>
+    /// <summary>
+    /// Flattens dimensions <paramref name="startDim"/>..end into one, as <c>torch.flatten(x, startDim)</c>: a view when
+    /// those dimensions are laid out contiguously among themselves, a copy otherwise.
+    /// </summary>
     public Tensor Flatten(int startDim = 0)
     {
+        if (Rank == 0)
+        {
+            return Reshape(1);
+        }
         startDim = NormalizeDim(startDim, Rank);
         var shape = new int[startDim + 1];
         Array.Copy(_shape, shape, startDim);
@@ -189,16 +282,20 @@ public sealed class Tensor
             rest *= _shape[i];
         }
         shape[startDim] = checked((int)rest);
-        return new Tensor(Storage, Offset, shape);
+        return Reshape(shape);
     }
 
-    /// <summary>Inserts a dimension of size 1 at <paramref name="dim"/>.</summary>
+    /// <summary>Inserts a dimension of size 1 at <paramref name="dim"/> (a view).</summary>
     public Tensor Unsqueeze(int dim)
     {
         dim = NormalizeDim(dim, Rank + 1);
         var shape = new List<int>(_shape);
+        var strides = new List<long>(_strides);
+        // PyTorch's choice: the new dimension's stride is what a step over it would span.
+        long stride = dim < Rank ? _strides[dim] * _shape[dim] : 1;
         shape.Insert(dim, 1);
-        return new Tensor(Storage, Offset, shape.ToArray());
+        strides.Insert(dim, stride);
+        return new Tensor(Storage, Offset, shape.ToArray(), strides.ToArray());
     }
 
     /// <summary>Removes dimension <paramref name="dim"/> when its size is 1 (as PyTorch, a no-op otherwise).</summary>
@@ -209,17 +306,28 @@ public sealed class Tensor
         {
             return this;
         }
-        var shape = new List<int>(_shape);
-        shape.RemoveAt(dim);
-        return new Tensor(Storage, Offset, shape.ToArray());
+        return Without(dim);
     }
 
-    /// <summary>Removes every dimension of size 1.</summary>
-    public Tensor Squeeze() => new(Storage, Offset, _shape.Where(s => s != 1).ToArray());
+    /// <summary>Removes every dimension of size 1 (a view).</summary>
+    public Tensor Squeeze()
+    {
+        var shape = new List<int>();
+        var strides = new List<long>();
+        for (int i = 0; i < Rank; i++)
+        {
+            if (_shape[i] != 1)
+            {
+                shape.Add(_shape[i]);
+                strides.Add(_strides[i]);
+            }
+        }
+        return new Tensor(Storage, Offset, shape.ToArray(), strides.ToArray());
+    }
 
     /// <summary>
     /// Rows <paramref name="start"/>..<paramref name="start"/>+<paramref name="length"/> of the first dimension,
-    /// sharing memory (PyTorch's <c>narrow(0, start, length)</c>): a batch slice.
+    /// sharing memory (PyTorch's <c>narrow(0, start, length)</c>): a batch slice, contiguous when this tensor is.
     /// </summary>
     public Tensor Narrow(int start, int length)
     {
@@ -227,19 +335,148 @@ public sealed class Tensor
         {
             throw new InvalidOperationException("Cannot narrow a scalar tensor.");
         }
-        if (start < 0 || length < 0 || start + length > _shape[0])
+        return Narrow(0, start, length);
+    }
+
+    /// <summary>
+    /// Elements <paramref name="start"/>..<paramref name="start"/>+<paramref name="length"/> of dimension
+    /// <paramref name="dim"/>, sharing memory (PyTorch's <c>narrow</c>); on an inner dimension the view is not contiguous.
+    /// </summary>
+    public Tensor Narrow(int dim, int start, int length)
+    {
+        if (Rank == 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), $"Rows {start}..{start + length} are outside a first dimension of {_shape[0]}.");
+            throw new InvalidOperationException("Cannot narrow a scalar tensor.");
         }
-        long inner = _shape[0] == 0 ? 0 : Length / _shape[0];
-        var shape = Shape;
-        shape[0] = length;
-        return new Tensor(Storage, Offset + start * inner, shape);
+        dim = NormalizeDim(dim, Rank);
+        if (start < 0 || length < 0 || (long)start + length > _shape[dim])
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"Elements {start}..{(long)start + length} are outside dimension {dim} of size {_shape[dim]} in {FormatShape(_shape)}.");
+        }
+        var shape = (int[])_shape.Clone();
+        shape[dim] = length;
+        return new Tensor(Storage, length == 0 ? Offset : Offset + start * _strides[dim], shape, (long[])_strides.Clone());
+    }
+
+    /// <summary>
+    /// Index <paramref name="index"/> of dimension <paramref name="dim"/>, without that dimension (PyTorch's
+    /// <c>select</c>; <c>x.Select(1, t)</c> is <c>x[:, t, :]</c>); negative indices count from the end.
+    /// </summary>
+    public Tensor Select(int dim, int index)
+    {
+        dim = NormalizeDim(dim, Rank);
+        int size = _shape[dim];
+        int i = index < 0 ? index + size : index;
+        if (i < 0 || i >= size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"Index {index} is outside dimension {dim} of size {size} in {FormatShape(_shape)}.");
+        }
+        return Narrow(dim, i, 1).Without(dim);
+    }
+
+    /// <summary>Dimensions <paramref name="dim0"/> and <paramref name="dim1"/> swapped (PyTorch's <c>transpose</c>): a view.</summary>
+    public Tensor Transpose(int dim0, int dim1)
+    {
+        dim0 = NormalizeDim(dim0, Rank);
+        dim1 = NormalizeDim(dim1, Rank);
+        var shape = (int[])_shape.Clone();
+        var strides = (long[])_strides.Clone();
+        (shape[dim0], shape[dim1]) = (shape[dim1], shape[dim0]);
+        (strides[dim0], strides[dim1]) = (strides[dim1], strides[dim0]);
+        return new Tensor(Storage, Offset, shape, strides);
+    }
+
+    /// <summary>The dimensions reordered: dimension i of the result is dimension <c>dims[i]</c> of this tensor (a view).</summary>
+    public Tensor Permute(params int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        if (dims.Length != Rank)
+        {
+            throw new ArgumentException($"Permute needs {Rank} dimensions for {FormatShape(_shape)}, got {dims.Length}.", nameof(dims));
+        }
+        var seen = new bool[Rank];
+        var shape = new int[Rank];
+        var strides = new long[Rank];
+        for (int i = 0; i < Rank; i++)
+        {
+            int d = NormalizeDim(dims[i], Rank);
+            if (seen[d])
+            {
+                throw new ArgumentException($"Permute: dimension {d} appears twice in ({string.Join(",", dims)}).", nameof(dims));
+            }
+            seen[d] = true;
+            shape[i] = _shape[d];
+            strides[i] = _strides[d];
+        }
+        return new Tensor(Storage, Offset, shape, strides);
     }
 
     /// <summary>Row <paramref name="index"/> of the first dimension, without it (<c>x[index]</c>).</summary>
     [System.Runtime.CompilerServices.IndexerName("Row")]
-    public Tensor this[int index] => Narrow(index, 1).Squeeze(0);
+    public Tensor this[int index] => Select(0, index);
+
+    private Tensor Without(int dim)
+    {
+        var shape = new int[Rank - 1];
+        var strides = new long[Rank - 1];
+        for (int i = 0, j = 0; i < Rank; i++)
+        {
+            if (i != dim)
+            {
+                shape[j] = _shape[i];
+                strides[j++] = _strides[i];
+            }
+        }
+        return new Tensor(Storage, Offset, shape, strides);
+    }
+
+    /// <summary>A contiguous tensor's elements seen with <paramref name="shape"/> (same length).</summary>
+    private static Tensor SameShapeView(Tensor contiguous, int[] shape)
+        => contiguous._shape.AsSpan().SequenceEqual(shape) ? contiguous : new Tensor(contiguous.Storage, contiguous.Offset, (int[])shape.Clone());
+
+    /// <summary>
+    /// Strides that show this view's elements, in row-major order, with <paramref name="shape"/>; null when no strides can
+    /// (PyTorch's <c>computeStride</c>): each run of this view's dimensions that is contiguous among itself may be split
+    /// or merged freely, but a new dimension may not span two such runs.
+    /// </summary>
+    private long[]? ViewStrides(int[] shape)
+    {
+        var result = new long[shape.Length];
+        if (Length == 0 || IsContiguous)
+        {
+            var c = ContiguousStrides(shape);
+            return c;
+        }
+        int viewD = shape.Length - 1;
+        long chunkBase = _strides[Rank - 1];
+        long tensorElements = 1;
+        long viewElements = 1;
+        for (int d = Rank - 1; d >= 0; d--)
+        {
+            tensorElements *= _shape[d];
+            // The end of a contiguous run: the next outer dimension does not continue it.
+            if (d == 0 || (_shape[d - 1] != 1 && _strides[d - 1] != tensorElements * chunkBase))
+            {
+                while (viewD >= 0 && (viewElements < tensorElements || shape[viewD] == 1))
+                {
+                    result[viewD] = viewElements * chunkBase;
+                    viewElements *= shape[viewD];
+                    viewD--;
+                }
+                if (viewElements != tensorElements)
+                {
+                    return null;
+                }
+                if (d > 0)
+                {
+                    chunkBase = _strides[d - 1];
+                    tensorElements = 1;
+                    viewElements = 1;
+                }
+            }
+        }
+        return viewD == -1 ? result : null;
+    }
 
     public override string ToString()
     {
@@ -263,6 +500,55 @@ public sealed class Tensor
             sb.Append(shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return sb.Append(']').ToString();
+    }
+
+    /// <summary>Formats strides the way errors print them: <c>(12,1)</c>.</summary>
+    internal static string FormatStrides(ReadOnlySpan<long> strides)
+    {
+        var sb = new StringBuilder("(");
+        for (int i = 0; i < strides.Length; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(',');
+            }
+            sb.Append(strides[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.Append(')').ToString();
+    }
+
+    /// <summary>Row-major strides of <paramref name="shape"/>: the last dimension has stride 1.</summary>
+    internal static long[] ContiguousStrides(ReadOnlySpan<int> shape)
+    {
+        var strides = new long[shape.Length];
+        long s = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            strides[i] = s;
+            s *= Math.Max(shape[i], 1);
+        }
+        return strides;
+    }
+
+    private static bool ComputeContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<long> strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 0)
+            {
+                return true;
+            }
+            if (shape[i] != 1)
+            {
+                if (strides[i] != expected)
+                {
+                    return false;
+                }
+                expected *= shape[i];
+            }
+        }
+        return true;
     }
 
     internal void RequireDType(DType dtype, string operation)

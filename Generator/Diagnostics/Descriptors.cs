@@ -86,6 +86,18 @@ internal static class Descriptors
         "Unsupported network class",
         "[Network] class '{0}' {1}");
 
+    public static readonly DiagnosticDescriptor MemberClash = Error("DSL0020", Language,
+        "Member clashes with a generated member",
+        "{0} clashes with the generated {1} of '{2}'; rename or remove it, the generator declares it in every [Network] class");
+
+    public static readonly DiagnosticDescriptor PrimaryConstructor = Error("DSL0021", Language,
+        "Network class with a primary constructor",
+        "[Network] class '{0}' has a primary constructor; the generated constructor (Device device, int seed = 0) must call base(device, seed), so remove the parameter list");
+
+    public static readonly DiagnosticDescriptor HidesModuleMember = Error("DSL0022", Language,
+        "Member hides a member of Dsl.Module",
+        "{0} hides the {1} that '{2}' inherits from Dsl.Module, which the generated code uses; rename it");
+
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
         "DSL0001" => NotPartial,
@@ -110,6 +122,9 @@ internal static class Descriptors
         "DSL0011" => SeveralValues,
         "DSL1010" => ShapeOverflow,
         "DSL1011" => NotFinite,
+        "DSL0020" => MemberClash,
+        "DSL0021" => PrimaryConstructor,
+        "DSL0022" => HidesModuleMember,
         _ => null,
     };
 

@@ -23,20 +23,35 @@ internal static class NetworkParser
     private const string DslNamespace = "Dsl";
     private const string LayersType = "Dsl.Layers";
 
-    public static NetworkSource Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the class, or returns null for a second part that repeats <c>[Network]</c>: the attribute's first
+    /// declaration speaks for the class, so its code is emitted once (and the compiler reports the duplicate attribute).
+    /// </summary>
+    public static NetworkSource? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var declaration = (TypeDeclarationSyntax)context.TargetNode;
+        if (!IsFirstAttributedPart(type, declaration))
+        {
+            return null;
+        }
         var location = LocationInfo.From(declaration.Identifier.GetLocation());
         var diagnostics = new List<DiagnosticInfo>();
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
         string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+        var parts = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<TypeDeclarationSyntax>()
+            .ToList();
 
         bool canEmit = true;
-        bool isPartial = type.DeclaringSyntaxReferences
-            .Select(r => r.GetSyntax(cancellationToken))
-            .OfType<ClassDeclarationSyntax>()
-            .All(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (type.IsRecord)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name,
+                "is a record; the generator adds mutable buffers and a constructor of its own, so declare a 'partial class'"));
+            canEmit = false;
+        }
+        bool isPartial = parts.All(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
         if (!isPartial)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotPartial, location, type.Name));
@@ -57,8 +72,10 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name, "is static or abstract; the generator adds a constructor and instance methods"));
             canEmit = false;
         }
-        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType
-            && !(baseType.Name == "Module" && baseType.ContainingNamespace.ToDisplayString() == DslNamespace))
+        if (type.BaseType is { } baseType
+            && !(baseType.Name == "Module" && baseType.ContainingNamespace.ToDisplayString() == DslNamespace)
+            && !type.IsRecord
+            && (baseType.SpecialType != SpecialType.System_Object || DeclaresBaseClass(parts, context.SemanticModel.Compilation, cancellationToken)))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, location, type.Name,
                 $"derives from '{baseType.ToDisplayString()}'; the generator makes it derive from Dsl.Module, so declare no base class"));
@@ -89,8 +106,96 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoDefinition, location, type.Name));
         }
 
-        return new NetworkSource(ns, type.Name, accessibility, EquatableArray.From(blocks), EquatableArray.From(diagnostics), canEmit, location);
+        // A primary constructor makes every other constructor chain to it, so the generated (Device, int) one
+        // could not call base(device, seed).
+        foreach (var part in parts)
+        {
+            if (part.ParameterList is { } primary && !type.IsRecord)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.PrimaryConstructor, LocationInfo.From(primary), type.Name));
+                canEmit = false;
+            }
+        }
+
+        string fullName = ns is null ? type.Name : ns + "." + type.Name;
+        var module = context.SemanticModel.Compilation.GetTypeByMetadataName(DslNamespace + ".Module");
+        return new NetworkSource(ns, type.Name, accessibility, EquatableArray.From(blocks), EquatableArray.From(diagnostics), canEmit, location,
+            fullName, Members(type, declaredOnly: true, cancellationToken), module is null ? EquatableArray<UserMember>.Empty : Members(module, declaredOnly: false, cancellationToken));
     }
+
+    /// <summary>True when a part names a class in its base list (even <c>object</c>, which the generated part's Module contradicts).</summary>
+    private static bool DeclaresBaseClass(List<TypeDeclarationSyntax> parts, Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (var part in parts)
+        {
+            if (part.BaseList is { } list)
+            {
+                var model = compilation.GetSemanticModel(part.SyntaxTree);
+                if (list.Types.Any(t => model.GetTypeInfo(t.Type, cancellationToken).Type is { TypeKind: TypeKind.Class }))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static bool IsFirstAttributedPart(INamedTypeSymbol type, TypeDeclarationSyntax declaration)
+    {
+        var first = type.GetAttributes()
+            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == "Dsl.NetworkAttribute")?.ApplicationSyntaxReference;
+        return first is null || first.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(first.Span);
+    }
+
+    /// <summary>
+    /// The members the user declared (in any part) as plain values, for the clash check against the generated ones; or,
+    /// for <c>Dsl.Module</c> (<paramref name="declaredOnly"/> false), the non-private members a network inherits from it.
+    /// </summary>
+    private static EquatableArray<UserMember> Members(INamedTypeSymbol type, bool declaredOnly, CancellationToken cancellationToken)
+    {
+        var members = new List<UserMember>();
+        foreach (var member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var at = member.Locations.FirstOrDefault(l => l.IsInSource);
+            if (member.IsImplicitlyDeclared || (declaredOnly ? at is null : member.DeclaredAccessibility == Accessibility.Private))
+            {
+                continue;
+            }
+            MemberKind? kind = member switch
+            {
+                IFieldSymbol => MemberKind.Field,
+                IPropertySymbol { IsIndexer: false } => MemberKind.Property,
+                IEventSymbol => MemberKind.Event,
+                IMethodSymbol { MethodKind: MethodKind.Ordinary } => MemberKind.Method,
+                IMethodSymbol { MethodKind: MethodKind.Constructor } => MemberKind.Constructor,
+                INamedTypeSymbol => MemberKind.Type,
+                _ => null, // indexers, operators, destructors, static constructors: the generator declares none
+            };
+            if (kind is null || !declaredOnly && kind == MemberKind.Constructor) // constructors are not inherited
+            {
+                continue;
+            }
+            var parameters = member is IMethodSymbol method
+                ? method.Parameters.Select(p => RefPrefix(p.RefKind) + p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))
+                : Enumerable.Empty<string>();
+            members.Add(new UserMember(member.Name, kind.Value, EquatableArray.From(parameters),
+                declaredOnly ? LocationInfo.From(at!) : new LocationInfo("", default, default)));
+        }
+        return EquatableArray.From(members);
+    }
+
+    private static string RefPrefix(RefKind kind) => kind switch
+    {
+        RefKind.Ref => "ref ",
+        RefKind.Out => "out ",
+        RefKind.In => "in ",
+        _ => "",
+    };
+
+    /// <summary>False for a half-typed <c>Block(int, int)</c> or a repeated name: arguments cannot be bound to such parameters.</summary>
+    private static bool HasNamedParameters(IMethodSymbol method)
+        => method.Parameters.All(p => p.Name.Length > 0) && method.Parameters.Select(p => p.Name).Distinct().Count() == method.Parameters.Length;
 
     internal static bool IsDslType(ITypeSymbol type, out bool isNet)
     {
@@ -141,11 +246,18 @@ internal static class NetworkParser
         public BlockSource Read(MethodDeclarationSyntax syntax, bool returnsNet)
         {
             var parameters = _method.Parameters
-                .Select(p => new BlockParameter(p.Name, ParameterType(p.Type), p.Type.ToDisplayString()))
+                .Select((p, i) => new BlockParameter(p.Name.Length > 0 ? p.Name : "#" + i, ParameterType(p.Type), p.Type.ToDisplayString()))
                 .ToImmutableArray();
             var bindings = new List<Binding>();
             DslExpr? result = null;
             var location = LocationInfo.From(syntax.Identifier.GetLocation());
+            if (!HasNamedParameters(_method))
+            {
+                // Half-typed parameters ('Block(int, int)') or a repeated name: the compiler already reports the
+                // parameter list, and the body cannot be bound to names, so the block expands to nothing more to say.
+                return new BlockSource(_method.Name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray<Binding>.Empty,
+                    new InvalidExpr(syntax.Identifier.ValueText, null, location), location);
+            }
 
             if (syntax.ExpressionBody is { } arrow)
             {
@@ -238,6 +350,10 @@ internal static class NetworkParser
             if (!isCatalogue && !isBlock)
             {
                 return new InvalidExpr(source, Unknown(method.Name, location), location);
+            }
+            if (isBlock && !HasNamedParameters(method))
+            {
+                return new InvalidExpr(source, null, location); // the compiler reports the block's parameter list
             }
 
             var operation = _model.GetOperation(call, _cancellationToken) as IInvocationOperation;

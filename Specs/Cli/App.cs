@@ -1,47 +1,132 @@
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using System.Text.RegularExpressions;
 using Dsl.Data;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Specs.Cli;
 
-/// <summary>The command-line entry point: dispatches to the commands and turns user errors into exit code 2.</summary>
-public static class App
+/// <summary>
+/// The command-line entry point, on Spectre.Console.Cli: every command is one class (a <c>Command&lt;TSettings&gt;</c>
+/// with typed settings whose <c>Validate()</c> reports bad values) and one line in <see cref="Register"/>. A mistake in
+/// how the program was called is one line on the error writer and exit code <see cref="UsageError"/>; a bug keeps its
+/// stack trace.
+/// </summary>
+public static partial class App
 {
+    /// <summary>The exit code of a usage mistake: unknown command, option or network, or a bad value.</summary>
     public const int UsageError = 2;
 
-    public static readonly string Usage =
-        "usage: specs <command> ...\n" +
-        "  list                      the networks and their default recipes\n" +
-        "  summary <network>         a network's layers, shapes and parameter counts\n" +
-        "  " + TrainCommand.Usage + "\n" +
-        "  " + BenchCommand.Usage.Replace("\n", "\n  ", StringComparison.Ordinal);
+    /// <summary>The program's name in help and error messages.</summary>
+    public const string Name = "specs";
 
     /// <summary>Runs the command in <paramref name="args"/>; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        try
+        if (args.Length == 0)
         {
-            if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
-            {
-                output.WriteLine(Usage);
-                return args.Length == 0 ? UsageError : 0;
-            }
-            var rest = args.Skip(1).ToArray();
-            return args[0] switch
-            {
-                "train" => TrainCommand.Run(rest, output),
-                "summary" => SummaryCommand.Run(rest, output),
-                "list" => ListCommand.Run(rest),
-                "bench" => BenchCommand.Run(rest, output),
-                _ => throw new UsageException($"unknown command '{args[0]}'."),
-            };
-        }
-        catch (Exception e) when (e is UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            if (e is UsageException && e.Message.StartsWith("unknown command", StringComparison.Ordinal))
-            {
-                error.WriteLine(Usage);
-            }
+            // Spectre shows the help and succeeds; a bare call is more likely a mistake in a script.
+            Create(output, error, args).Run(["--help"]);
             return UsageError;
         }
+        return Create(output, error, args).Run(args);
     }
+
+    /// <summary>The configured application, writing normal output to <paramref name="output"/> and errors to <paramref name="error"/>.</summary>
+    public static CommandApp Create(TextWriter output, TextWriter error, IReadOnlyList<string> args)
+    {
+        var cli = new CliOutput(output);
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName(Name);
+            config.SetApplicationCulture(CultureInfo.InvariantCulture);
+            config.ConfigureConsole(cli.Console);
+            config.UseStrictParsing();
+            config.Settings.Registrar.RegisterInstance(cli);
+            config.SetExceptionHandler((e, _) => Report(e, args, error));
+            Register(config);
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Every command. Adding one is a class in <c>Commands/</c> (a <c>Command&lt;TSettings&gt;</c> taking
+    /// <see cref="CliOutput"/> in its constructor, its settings in <c>Settings/</c> checked with <see cref="Check"/>) and
+    /// one line here. Descriptions are Spectre markup: write <c>[[</c> and <c>]]</c> for brackets.
+    /// </summary>
+    private static void Register(IConfigurator config)
+    {
+        config.AddCommand<ListCommand>("list").WithDescription("the networks and their default recipes");
+        config.AddCommand<SummaryCommand>("summary").WithDescription("a network's layers, shapes and parameter counts")
+            .WithExample("summary", "resnet20");
+        config.AddCommand<TrainCommand>("train").WithDescription("train a network on Fashion-MNIST and report its test accuracy")
+            .WithExample("train", "mnist-net").WithExample("train", "mlp", "--epochs", "1", "--out", "runs/mlp");
+        config.AddBranch("bench", bench =>
+        {
+            bench.SetDescription("throughput beside PyTorch and OpenBLAS on the same data and thread counts");
+            bench.AddCommand<BenchTrainCommand>("train").WithDescription("training and evaluation samples/s of a network beside PyTorch")
+                .WithExample("bench", "train", "mnist-net", "--threads", "1,2");
+            bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
+            bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
+                .WithExample("bench", "gemm", "--threads", "1,2");
+        });
+    }
+
+    /// <summary>Usage mistakes become one line and <see cref="UsageError"/>; anything else is a bug and propagates.</summary>
+    private static int Report(Exception e, IReadOnlyList<string> args, TextWriter error)
+    {
+        switch (e)
+        {
+            case CommandAppException:
+                // Parsing and validation: unknown command or option, missing argument, a value Validate() rejected.
+                error.WriteLine($"error: {ConversionError(e, args) ?? OneLine(e.Message)}");
+                error.WriteLine($"       see '{Name} --help' or '{Name} <command> --help'.");
+                return UsageError;
+            case UsageException or IdxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException:
+                error.WriteLine($"error: {OneLine(e.Message)}");
+                return UsageError;
+            default:
+                ExceptionDispatchInfo.Throw(e);
+                return 1;
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>
+    /// Spectre reports a value its type converter rejects as <c>Failed to convert 'abc' to Nullable`1.</c>, naming
+    /// neither the option nor the type: this says <c>--epochs must be an integer, got 'abc'.</c> instead, finding the
+    /// option in the arguments. Null when the exception is not such a failure (its own message is shown then).
+    /// </summary>
+    private static string? ConversionError(Exception e, IReadOnlyList<string> args)
+    {
+        var match = ConversionFailure().Match(e.Message);
+        if (e is not CommandRuntimeException || e.InnerException is null || !match.Success)
+        {
+            return null;
+        }
+        string value = match.Groups[1].Value;
+        string inner = e.InnerException.Message;
+        string what = inner.Contains("Int32", StringComparison.Ordinal) || inner.Contains("Int64", StringComparison.Ordinal) ? "an integer"
+            : inner.Contains("Single", StringComparison.Ordinal) || inner.Contains("Double", StringComparison.Ordinal) ? "a number"
+            : "a valid value";
+        string? option = null;
+        for (int i = 0; i < args.Count && option is null; i++)
+        {
+            if (args[i] == value && i > 0 && args[i - 1].StartsWith('-'))
+            {
+                option = args[i - 1];
+            }
+            else if (args[i].StartsWith('-') && args[i].EndsWith("=" + value, StringComparison.Ordinal))
+            {
+                option = args[i][..^(value.Length + 1)];
+            }
+        }
+        return $"{option ?? "a value"} must be {what}, got '{value}'.";
+    }
+
+    [GeneratedRegex("^Failed to convert '(.*)' to ")]
+    private static partial Regex ConversionFailure();
 }

@@ -16,8 +16,8 @@ public sealed class LiveProgress : ITrainingObserver
 
     private LiveProgress(ProgressContext context) => _context = context;
 
-    /// <summary>Runs <paramref name="body"/> inside a live progress display.</summary>
-    public static T Run<T>(Func<ITrainingObserver, T> body) => AnsiConsole.Progress()
+    /// <summary>Runs <paramref name="body"/> inside a live progress display on <paramref name="console"/>.</summary>
+    public static T Run<T>(IAnsiConsole console, Func<ITrainingObserver, T> body) => console.Progress()
         .AutoClear(false)
         .HideCompleted(false)
         .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())

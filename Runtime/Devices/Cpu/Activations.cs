@@ -5,9 +5,8 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void Activation(ActivationKind kind, float alpha, Tensor x, Tensor y)
+    protected override void ActivationCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Activation));
         var xs = F(x, nameof(Activation));
         var ys = F(y, nameof(Activation));
         switch (kind)
@@ -24,16 +23,14 @@ public sealed partial class CpuDevice
             default:
                 for (int i = 0; i < xs.Length; i++)
                 {
-                    ys[i] = ActivationMath.Forward(kind, alpha, xs[i]);
+                    ys[i] = ActivationMath.Forward(kind, alpha, threshold, xs[i]);
                 }
                 break;
         }
     }
 
-    public override void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
+    protected override void ActivationBackwardCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
     {
-        SameLength(x, dy, nameof(ActivationBackward));
-        SameLength(dy, dx, nameof(ActivationBackward));
         var xs = F(x);
         var ys = F(y);
         var g = F(dy);
@@ -45,7 +42,7 @@ public sealed partial class CpuDevice
         }
         for (int i = 0; i < g.Length; i++)
         {
-            float v = g[i] * ActivationMath.Derivative(kind, alpha, xs[i], ys[i]);
+            float v = g[i] * ActivationMath.Derivative(kind, alpha, threshold, xs[i], ys[i]);
             d[i] = accumulate ? d[i] + v : v;
         }
     }

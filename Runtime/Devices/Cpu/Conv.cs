@@ -16,9 +16,8 @@ public sealed partial class CpuDevice
     /// </summary>
     internal long ConvColumnBudget { get; set; } = 1L << 23;
 
-    public override unsafe void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    protected override unsafe void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
     {
-        ConvPlan.Validate(g, x, w, b, y, nameof(Conv2d), "y");
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, nameof(Conv2d), out int xo);
         var wa = HostBuffers.Floats(w, nameof(Conv2d), out int wo);
@@ -50,15 +49,9 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override unsafe void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
+    protected override unsafe void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
-        ConvPlan.Validate(g, x, w, db, dy, op, "dy", "db");
-        ConvPlan.Expect(dw, g.WeightLength, op, "dw", g.OutChannels, g.InChannels / g.Groups, g.KernelH, g.KernelW);
-        if (dx is not null)
-        {
-            ConvPlan.Expect(dx, g.InputLength, op, "dx", g.Batch, g.InChannels, g.Height, g.Width);
-        }
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);

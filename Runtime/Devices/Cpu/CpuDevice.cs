@@ -54,18 +54,19 @@ public sealed partial class CpuDevice : Device
 
     protected internal override Storage AllocateStorage(DType dtype, long length) => new CpuStorage(this, dtype, length);
 
-    public override void Upload(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(F(destination, "Upload"));
-    public override void Upload(ReadOnlySpan<long> source, Tensor destination) => source.CopyTo(L(destination, "Upload"));
-    public override void Upload(ReadOnlySpan<int> source, Tensor destination) => source.CopyTo(I(destination, "Upload"));
-    public override void Download(Tensor source, Span<float> destination) => F(source, "Download").CopyTo(destination);
-    public override void Download(Tensor source, Span<long> destination) => L(source, "Download").CopyTo(destination);
-    public override void Download(Tensor source, Span<int> destination) => I(source, "Download").CopyTo(destination);
+    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(F(destination, "Upload"));
+    protected override void UploadCore(ReadOnlySpan<long> source, Tensor destination) => source.CopyTo(L(destination, "Upload"));
+    protected override void UploadCore(ReadOnlySpan<int> source, Tensor destination) => source.CopyTo(I(destination, "Upload"));
+    protected override void DownloadCore(Tensor source, Span<float> destination) => F(source, "Download").CopyTo(destination);
+    protected override void DownloadCore(Tensor source, Span<long> destination) => L(source, "Download").CopyTo(destination);
+    protected override void DownloadCore(Tensor source, Span<int> destination) => I(source, "Download").CopyTo(destination);
 
     /// <summary>The elements of a float32 tensor on the CPU, as a span over its storage.</summary>
     public static Span<float> F(Tensor t, string op = "kernel")
     {
         var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
         var a = s.Floats ?? throw new ArgumentException($"{op}: needs a float32 tensor, got {t}.");
+        RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
     }
 
@@ -74,6 +75,7 @@ public sealed partial class CpuDevice : Device
     {
         var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
         var a = s.Longs ?? throw new ArgumentException($"{op}: needs an int64 tensor, got {t}.");
+        RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
     }
 
@@ -82,7 +84,17 @@ public sealed partial class CpuDevice : Device
     {
         var s = t.Storage as CpuStorage ?? throw new ArgumentException($"{op}: {t} is not on the CPU; move it with .To(Device.Cpu).");
         var a = s.Ints ?? throw new ArgumentException($"{op}: needs an int32 tensor, got {t}.");
+        RequireContiguous(t, op);
         return a.AsSpan((int)t.Offset, (int)t.Length);
+    }
+
+    // The public kernels reject strided views in the base class; this guards the spans the CPU hands out elsewhere.
+    private static void RequireContiguous(Tensor t, string op)
+    {
+        if (!t.IsContiguous)
+        {
+            throw new ArgumentException($"{op}: {t} is a non-contiguous view; call .Contiguous().");
+        }
     }
 
     /// <summary>

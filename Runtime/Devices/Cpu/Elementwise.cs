@@ -4,11 +4,10 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void Fill(Tensor y, float value) => F(y, nameof(Fill)).Fill(value);
+    protected override void FillCore(Tensor y, float value) => F(y, nameof(Fill)).Fill(value);
 
-    public override void Copy(Tensor x, Tensor y)
+    protected override void CopyCore(Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Copy));
         switch (x.DType)
         {
             case DType.Float32: F(x).CopyTo(F(y)); break;
@@ -17,16 +16,13 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void Add(Tensor a, Tensor b, Tensor y)
+    protected override void AddCore(Tensor a, Tensor b, Tensor y)
     {
-        SameLength(a, b, nameof(Add));
-        SameLength(a, y, nameof(Add));
         TensorPrimitives.Add(F(a), F(b), F(y));
     }
 
-    public override void Axpy(float alpha, Tensor x, Tensor y)
+    protected override void AxpyCore(float alpha, Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Axpy));
         if (alpha == 1f)
         {
             TensorPrimitives.Add(F(x), F(y), F(y));
@@ -37,23 +33,17 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void Mul(Tensor a, Tensor b, Tensor y)
+    protected override void MulCore(Tensor a, Tensor b, Tensor y)
     {
-        SameLength(a, b, nameof(Mul));
-        SameLength(a, y, nameof(Mul));
         TensorPrimitives.Multiply(F(a), F(b), F(y));
     }
 
-    public override void AddBias(Tensor y, Tensor bias, int inner)
+    protected override void AddBiasCore(Tensor y, Tensor bias, int inner)
     {
         var ys = F(y, nameof(AddBias));
         var b = F(bias, nameof(AddBias));
         int c = b.Length;
         int row = c * inner;
-        if (row == 0 || ys.Length % row != 0)
-        {
-            throw new ArgumentException($"{nameof(AddBias)}: {y} is not a whole number of [{c},{inner}] blocks.");
-        }
         int outer = ys.Length / row;
         var job = new AddBiasJob
         {
@@ -91,16 +81,12 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void BiasGrad(Tensor dy, Tensor db, int inner, bool accumulate)
+    protected override void BiasGradCore(Tensor dy, Tensor db, int inner, bool accumulate)
     {
         var g = F(dy, nameof(BiasGrad));
         var d = F(db, nameof(BiasGrad));
         int c = d.Length;
         int row = c * inner;
-        if (row == 0 || g.Length % row != 0)
-        {
-            throw new ArgumentException($"{nameof(BiasGrad)}: {dy} is not a whole number of [{c},{inner}] blocks.");
-        }
         int outer = g.Length / row;
         if (!accumulate)
         {
@@ -126,15 +112,9 @@ public sealed partial class CpuDevice
 
 public sealed partial class CpuDevice
 {
-    public override void CopyChannels(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
+    protected override void CopyChannelsCore(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
         int count, int batch, int spatial, bool accumulate)
     {
-        RequireLength(src, (long)batch * srcChannels * spatial, nameof(CopyChannels), "src");
-        RequireLength(dst, (long)batch * dstChannels * spatial, nameof(CopyChannels), "dst");
-        if (srcOffset < 0 || dstOffset < 0 || srcOffset + count > srcChannels || dstOffset + count > dstChannels)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), $"{nameof(CopyChannels)}: channels {srcOffset}+{count} of {srcChannels} -> {dstOffset}+{count} of {dstChannels} do not fit.");
-        }
         var s = F(src);
         var d = F(dst);
         int block = count * spatial;

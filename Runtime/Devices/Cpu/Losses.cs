@@ -2,10 +2,10 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
+    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
         => LabelLoss(logp, labels, loss, grad, fromLogits: false);
 
-    public override void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
+    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
         => LabelLoss(logits, labels, loss, grad, fromLogits: true);
 
     private static void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, bool fromLogits)
@@ -16,11 +16,6 @@ public sealed partial class CpuDevice
         var y = L(labels);
         var g = F(grad);
         var l = F(loss);
-        if (y.Length != n)
-        {
-            throw new ArgumentException($"The loss needs one label per row: {n} rows of {Tensor.FormatShape(scores.Dims)} but {y.Length} labels.");
-        }
-        SameLength(scores, grad, "loss gradient");
         double total = 0;
         float inv = 1f / n;
         for (int r = 0; r < n; r++)
@@ -66,10 +61,8 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void MseLoss(Tensor x, Tensor target, Tensor loss, Tensor grad)
+    protected override void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad)
     {
-        SameLength(x, target, nameof(MseLoss));
-        SameLength(x, grad, nameof(MseLoss));
         var xs = F(x);
         var t = F(target);
         var g = F(grad);
@@ -89,7 +82,7 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override long CountCorrect(Tensor scores, Tensor labels)
+    protected override long CountCorrectCore(Tensor scores, Tensor labels)
     {
         int c = scores.Dims[^1];
         int n = (int)(scores.Length / c);

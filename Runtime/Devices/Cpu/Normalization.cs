@@ -9,22 +9,11 @@ namespace Dsl.Devices.Cpu;
 // Per-channel reductions add float segment sums into doubles; the variance is two-pass (no E[x^2]-E[x]^2 cancellation).
 public sealed partial class CpuDevice
 {
-    public override void BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+    protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
     {
         const string op = nameof(BatchNorm);
-        ValidateBatchNorm(x, y, batch, channels, spatial, op, "y");
-        ExpectChannels(gamma, channels, op, nameof(gamma));
-        ExpectChannels(beta, channels, op, nameof(beta));
-        ExpectChannels(runningMean, channels, op, nameof(runningMean));
-        ExpectChannels(runningVar, channels, op, nameof(runningVar));
-        ExpectChannels(saveMean, channels, op, nameof(saveMean));
-        ExpectChannels(saveInvStd, channels, op, nameof(saveInvStd));
         long count = (long)batch * spatial;
-        if (training && count < 2)
-        {
-            throw new ArgumentException($"{op}: training needs more than one value per channel, got [{batch},{channels},{spatial}].");
-        }
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         var ga = HostBuffers.Floats(gamma, op, out int go);
@@ -80,17 +69,10 @@ public sealed partial class CpuDevice
         });
     }
 
-    public override void BatchNormBackward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
+    protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)
     {
         const string op = nameof(BatchNormBackward);
-        ValidateBatchNorm(x, dy, batch, channels, spatial, op, "dy");
-        ConvPlan.Expect(dx, (long)batch * channels * spatial, op, "dx", batch, channels, spatial);
-        ExpectChannels(gamma, channels, op, nameof(gamma));
-        ExpectChannels(saveMean, channels, op, nameof(saveMean));
-        ExpectChannels(saveInvStd, channels, op, nameof(saveInvStd));
-        ExpectChannels(dgamma, channels, op, nameof(dgamma));
-        ExpectChannels(dbeta, channels, op, nameof(dbeta));
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
@@ -147,21 +129,6 @@ public sealed partial class CpuDevice
                 }
             }
         });
-    }
-
-    private static void ExpectChannels(Tensor t, int channels, string op, string what)
-    {
-        ConvPlan.Expect(t, channels, op, what, channels);
-    }
-
-    private static void ValidateBatchNorm(Tensor x, Tensor y, int batch, int channels, int spatial, string op, string yName)
-    {
-        if (batch < 1 || channels < 1 || spatial < 1)
-        {
-            throw new ArgumentException($"{op}: sizes must be positive, got [{batch},{channels},{spatial}].");
-        }
-        ConvPlan.Expect(x, (long)batch * channels * spatial, op, "x", batch, channels, spatial);
-        ConvPlan.Expect(y, (long)batch * channels * spatial, op, yName, batch, channels, spatial);
     }
 
     /// <summary>Sum of (x - mean)^2 in float lanes, returned as a double.</summary>

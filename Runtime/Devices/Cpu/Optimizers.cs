@@ -4,32 +4,21 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
+    protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h)
     {
-        SameLength(param, grad, nameof(SgdStep));
         var p = F(param);
         var g = F(grad);
         var buf = momentumBuffer is null ? Span<float>.Empty : F(momentumBuffer);
-        if (momentum != 0f && buf.Length != p.Length)
-        {
-            throw new ArgumentException($"{nameof(SgdStep)}: the momentum buffer {momentumBuffer} does not match {param}.");
-        }
         // The common recipe (momentum, no weight decay, no Nesterov, after the first step) as two fused passes.
-        if (momentum != 0f && weightDecay == 0f && !nesterov && !firstStep)
+        if (h.Momentum != 0f && h.WeightDecay == 0f && !h.Nesterov && !h.FirstStep)
         {
-            SgdMomentum(p, g, buf, lr, momentum, 1f - dampening);
+            SgdMomentum(p, g, buf, h.Lr, h.Momentum, 1f - h.Dampening);
             return;
         }
+        float unused = 0f;
         for (int i = 0; i < p.Length; i++)
         {
-            float d = g[i] + weightDecay * p[i];
-            if (momentum != 0f)
-            {
-                float b = firstStep ? d : momentum * buf[i] + (1f - dampening) * d;
-                buf[i] = b;
-                d = nesterov ? d + momentum * b : b;
-            }
-            p[i] -= lr * d;
+            OptimizerMath.Sgd(ref p[i], g[i], ref buf.IsEmpty ? ref unused : ref buf[i], h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
         }
     }
 
@@ -58,30 +47,15 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupledWeightDecay, int step)
+    protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h)
     {
-        SameLength(param, grad, nameof(AdamStep));
         var p = F(param);
         var g = F(grad);
         var ms = F(m);
         var vs = F(v);
-        float bc1 = 1f - MathF.Pow(beta1, step);
-        float bc2Sqrt = MathF.Sqrt(1f - MathF.Pow(beta2, step));
-        float stepSize = lr / bc1;
         for (int i = 0; i < p.Length; i++)
         {
-            float gi = g[i];
-            if (decoupledWeightDecay)
-            {
-                p[i] *= 1f - lr * weightDecay;
-            }
-            else
-            {
-                gi += weightDecay * p[i];
-            }
-            ms[i] = beta1 * ms[i] + (1f - beta1) * gi;
-            vs[i] = beta2 * vs[i] + (1f - beta2) * gi * gi;
-            p[i] -= stepSize * ms[i] / (MathF.Sqrt(vs[i]) / bc2Sqrt + eps);
+            OptimizerMath.Adam(ref p[i], g[i], ref ms[i], ref vs[i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
         }
     }
 }

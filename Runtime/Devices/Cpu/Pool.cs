@@ -10,11 +10,9 @@ namespace Dsl.Devices.Cpu;
 // the N*C planes, which are independent, so the backward scatters never race.
 public sealed partial class CpuDevice
 {
-    public override void MaxPool2d(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g)
+    protected override void MaxPool2dCore(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g)
     {
         const string op = nameof(MaxPool2d);
-        ValidatePool(g, x, y, op, "y");
-        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
@@ -56,11 +54,9 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
+    protected override void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
     {
         const string op = nameof(MaxPool2dBackward);
-        ValidatePool(g, dx, dy, op, "dy", "dx");
-        ConvPlan.Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
@@ -105,10 +101,9 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void AvgPool2d(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
+    protected override void AvgPool2dCore(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
     {
         const string op = nameof(AvgPool2d);
-        ValidatePool(g, x, y, op, "y");
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         var geo = g;
@@ -139,10 +134,9 @@ public sealed partial class CpuDevice
         });
     }
 
-    public override void AvgPool2dBackward(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate)
+    protected override void AvgPool2dBackwardCore(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate)
     {
         const string op = nameof(AvgPool2dBackward);
-        ValidatePool(g, dx, dy, op, "dy", "dx");
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var geo = g;
@@ -177,10 +171,9 @@ public sealed partial class CpuDevice
         });
     }
 
-    public override void AdaptiveAvgPool2d(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth)
+    protected override void AdaptiveAvgPool2dCore(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth)
     {
         const string op = nameof(AdaptiveAvgPool2d);
-        ValidateAdaptive(x, y, batch, channels, height, width, outHeight, outWidth, op, "x", "y");
         var xa = HostBuffers.Floats(x, op, out int xo);
         var ya = HostBuffers.Floats(y, op, out int yo);
         int plane = height * width;
@@ -193,12 +186,12 @@ public sealed partial class CpuDevice
                 var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
                 for (int oh = 0; oh < outHeight; oh++)
                 {
-                    int h0 = oh * height / outHeight;
-                    int h1 = ((oh + 1) * height + outHeight - 1) / outHeight;
+                    int h0 = PoolMath.AdaptiveStart(oh, height, outHeight);
+                    int h1 = PoolMath.AdaptiveEnd(oh, height, outHeight);
                     for (int ow = 0; ow < outWidth; ow++)
                     {
-                        int w0 = ow * width / outWidth;
-                        int w1 = ((ow + 1) * width + outWidth - 1) / outWidth;
+                        int w0 = PoolMath.AdaptiveStart(ow, width, outWidth);
+                        int w1 = PoolMath.AdaptiveEnd(ow, width, outWidth);
                         float sum = 0f;
                         for (int ih = h0; ih < h1; ih++)
                         {
@@ -211,10 +204,9 @@ public sealed partial class CpuDevice
         });
     }
 
-    public override void AdaptiveAvgPool2dBackward(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate)
+    protected override void AdaptiveAvgPool2dBackwardCore(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate)
     {
         const string op = nameof(AdaptiveAvgPool2dBackward);
-        ValidateAdaptive(dx, dy, batch, channels, height, width, outHeight, outWidth, op, "dx", "dy");
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         int plane = height * width;
@@ -231,12 +223,12 @@ public sealed partial class CpuDevice
                 }
                 for (int oh = 0; oh < outHeight; oh++)
                 {
-                    int h0 = oh * height / outHeight;
-                    int h1 = ((oh + 1) * height + outHeight - 1) / outHeight;
+                    int h0 = PoolMath.AdaptiveStart(oh, height, outHeight);
+                    int h1 = PoolMath.AdaptiveEnd(oh, height, outHeight);
                     for (int ow = 0; ow < outWidth; ow++)
                     {
-                        int w0 = ow * width / outWidth;
-                        int w1 = ((ow + 1) * width + outWidth - 1) / outWidth;
+                        int w0 = PoolMath.AdaptiveStart(ow, width, outWidth);
+                        int w1 = PoolMath.AdaptiveEnd(ow, width, outWidth);
                         float v = dys[oh * outWidth + ow] / ((h1 - h0) * (w1 - w0));
                         for (int ih = h0; ih < h1; ih++)
                         {
@@ -249,14 +241,9 @@ public sealed partial class CpuDevice
         });
     }
 
-    /// <summary>Input rows [lo, hi) of window <paramref name="o"/> after clipping to the image, and its size counting padding.</summary>
+    /// <summary>Input rows [lo, hi) of window <paramref name="o"/> after clipping to the image, and its size counting padding (<see cref="PoolMath"/>).</summary>
     private static (int Lo, int Hi, int Padded) Window(int o, int stride, int pad, int kernel, int size)
-    {
-        int start = o * stride - pad;
-        int end = Math.Min(start + kernel, size + pad);
-        int padded = end - start;
-        return (Math.Max(start, 0), Math.Min(end, size), padded);
-    }
+        => (PoolMath.WindowStart(o, stride, pad), PoolMath.WindowEnd(o, stride, pad, kernel, size), PoolMath.PaddedWindowSize(o, stride, pad, kernel, size));
 
     // PyTorch's CPU max pool: the first maximum in row-major window order wins; a NaN always takes over.
     private static void MaxPoolPlane(ReadOnlySpan<float> xs, in Pool2dGeometry g, int first, Span<float> ys, Span<int> idx)
@@ -274,7 +261,7 @@ public sealed partial class CpuDevice
                     for (int iw = w0; iw < w1; iw++)
                     {
                         float v = xs[ih * g.Width + iw];
-                        if (v > best || float.IsNaN(v))
+                        if (PoolMath.MaxReplaces(v, best))
                         {
                             best = v;
                             at = ih * g.Width + iw;
@@ -308,19 +295,19 @@ public sealed partial class CpuDevice
                 float best = top[c];
                 int at = r0 + c;
                 float v = top[c + 1];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + c + 1;
                 }
                 v = bottom[c];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + width + c;
                 }
                 v = bottom[c + 1];
-                if (v > best || float.IsNaN(v))
+                if (PoolMath.MaxReplaces(v, best))
                 {
                     best = v;
                     at = r0 + width + c + 1;
@@ -386,34 +373,5 @@ public sealed partial class CpuDevice
         var m = Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v);
         best = Vector128.ConditionalSelect(m, v, best);
         at = Vector128.ConditionalSelect(m.AsInt32(), where, at);
-    }
-
-    private static void ValidatePool(in Pool2dGeometry g, Tensor x, Tensor y, string op, string yName, string xName = "x")
-    {
-        if (g.Batch < 1 || g.Channels < 1 || g.Height < 1 || g.Width < 1 || g.KernelH < 1 || g.KernelW < 1 || g.StrideH < 1 || g.StrideW < 1)
-        {
-            throw new ArgumentException($"{op}: sizes, kernel and stride must be positive, got {g}.");
-        }
-        if (g.PadH < 0 || g.PadW < 0 || g.PadH > g.KernelH / 2 || g.PadW > g.KernelW / 2)
-        {
-            throw new ArgumentException($"{op}: padding ({g.PadH},{g.PadW}) must be between 0 and half the kernel ({g.KernelH},{g.KernelW}), as in PyTorch.");
-        }
-        if (g.Height + 2 * g.PadH < g.KernelH || g.Width + 2 * g.PadW < g.KernelW)
-        {
-            throw new ArgumentException($"{op}: the padded input {g.Height + 2 * g.PadH}x{g.Width + 2 * g.PadW} is smaller than the kernel {g.KernelH}x{g.KernelW}.");
-        }
-        ConvPlan.Expect(x, g.InputLength, op, xName, g.Batch, g.Channels, g.Height, g.Width);
-        ConvPlan.Expect(y, g.OutputLength, op, yName, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
-    }
-
-    private static void ValidateAdaptive(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth,
-        string op, string xName, string yName)
-    {
-        if (batch < 1 || channels < 1 || height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
-        {
-            throw new ArgumentException($"{op}: sizes must be positive, got [{batch},{channels},{height},{width}] -> {outHeight}x{outWidth}.");
-        }
-        ConvPlan.Expect(x, (long)batch * channels * height * width, op, xName, batch, channels, height, width);
-        ConvPlan.Expect(y, (long)batch * channels * outHeight * outWidth, op, yName, batch, channels, outHeight, outWidth);
     }
 }

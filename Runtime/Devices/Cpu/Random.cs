@@ -2,14 +2,8 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void Dropout(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group)
+    protected override void DropoutCore(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group)
     {
-        SameLength(x, mask, nameof(Dropout));
-        SameLength(x, y, nameof(Dropout));
-        if (group < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(group));
-        }
         var xs = F(x);
         var m = F(mask);
         var ys = F(y);

@@ -4,9 +4,8 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public override void Softmax(Tensor x, Tensor y, bool log)
+    protected override void SoftmaxCore(Tensor x, Tensor y, bool log)
     {
-        SameLength(x, y, nameof(Softmax));
         int c = x.Dims[^1];
         var xs = F(x);
         var ys = F(y);
@@ -33,10 +32,8 @@ public sealed partial class CpuDevice
         }
     }
 
-    public override void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
+    protected override void SoftmaxBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
     {
-        SameLength(y, dy, nameof(SoftmaxBackward));
-        SameLength(y, dx, nameof(SoftmaxBackward));
         int c = y.Dims[^1];
         var ys = F(y);
         var g = F(dy);

@@ -5,41 +5,37 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    public override void Activation(ActivationKind kind, float alpha, Tensor x, Tensor y)
+    protected override void ActivationCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Activation));
         var (xv, yv) = (F(x, nameof(Activation)), F(y, nameof(Activation)));
         if (Empty(x.Length))
         {
             return;
         }
-        Kernel(nameof(ActivationKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(ActivationKernel))(
-            Checked(x.Length, nameof(Activation)), xv, yv, (int)kind, alpha);
+        Kernel(nameof(ActivationKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, float>(ActivationKernel))(
+            Checked(x.Length, nameof(Activation)), xv, yv, (int)kind, alpha, threshold);
     }
 
-    public override void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
+    protected override void ActivationBackwardCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
     {
-        SameLength(x, dy, nameof(ActivationBackward));
-        SameLength(y, dy, nameof(ActivationBackward));
-        SameLength(dy, dx, nameof(ActivationBackward));
         var op = nameof(ActivationBackward);
         var (xv, yv, g, d) = (F(x, op), F(y, op), F(dy, op), F(dx, op));
         if (Empty(x.Length))
         {
             return;
         }
-        Kernel(nameof(ActivationBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(ActivationBackwardKernel))(
-            Checked(x.Length, op), xv, yv, g, d, (int)kind, alpha, accumulate ? 1 : 0);
+        Kernel(nameof(ActivationBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, int>(ActivationBackwardKernel))(
+            Checked(x.Length, op), xv, yv, g, d, (int)kind, alpha, threshold, accumulate ? 1 : 0);
     }
 
     // The kind travels as an int: enum kernel parameters are not portable across ILGPU backends.
-    internal static void ActivationKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, int kind, float alpha)
-        => y[i] = ActivationMath.Forward((ActivationKind)kind, alpha, x[i]);
+    internal static void ActivationKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, int kind, float alpha, float threshold)
+        => y[i] = ActivationMath.Forward((ActivationKind)kind, alpha, threshold, x[i]);
 
     internal static void ActivationBackwardKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx,
-        int kind, float alpha, int accumulate)
+        int kind, float alpha, float threshold, int accumulate)
     {
-        float v = dy[i] * ActivationMath.Derivative((ActivationKind)kind, alpha, x[i], y[i]);
+        float v = dy[i] * ActivationMath.Derivative((ActivationKind)kind, alpha, threshold, x[i], y[i]);
         dx[i] = accumulate != 0 ? dx[i] + v : v;
     }
 }

@@ -9,17 +9,10 @@ namespace Dsl.Devices.Gpu;
 /// </summary>
 public sealed partial class GpuDevice
 {
-    public override void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    protected override void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
     {
         const string op = nameof(Conv2d);
-        var a = ConvArgs.From(g, op);
-        RequireExact(x, g.InputLength, op, "x");
-        RequireExact(w, g.WeightLength, op, "weight");
-        RequireExact(y, g.OutputLength, op, "y");
-        if (b is not null)
-        {
-            RequireExact(b, g.OutChannels, op, "bias");
-        }
+        var a = ConvArgs.From(g);
         var (xv, wv, yv) = (F(x, op), F(w, op), F(y, op));
         var bv = b is null ? yv : F(b, op);
         if (g.OutputLength == 0)
@@ -41,22 +34,10 @@ public sealed partial class GpuDevice
             Checked(g.OutputLength, op), product, bv, yv, a, b is null ? 0 : 1);
     }
 
-    public override void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
+    protected override void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
-        var a = ConvArgs.From(g, op);
-        RequireExact(x, g.InputLength, op, "x");
-        RequireExact(w, g.WeightLength, op, "weight");
-        RequireExact(dy, g.OutputLength, op, "dy");
-        RequireExact(dw, g.WeightLength, op, "dw");
-        if (dx is not null)
-        {
-            RequireExact(dx, g.InputLength, op, "dx");
-        }
-        if (db is not null)
-        {
-            RequireExact(db, g.OutChannels, op, "db");
-        }
+        var a = ConvArgs.From(g);
         var (xv, wv, g2, dwv) = (F(x, op), F(w, op), F(dy, op), F(dw, op));
         var dxv = dx is null ? xv : F(dx, op);
         var dbv = db is null ? dwv : F(db, op);
@@ -111,34 +92,13 @@ public sealed partial class GpuDevice
             Checked(total, nameof(Conv2d)), x, col, a, group);
     }
 
-    private static void RequireExact(Tensor t, long length, string op, string what)
-    {
-        if (t.Length != length)
-        {
-            throw new ArgumentException($"{op}: {what} needs {length} elements but {t} has {t.Length}.");
-        }
-    }
-
     /// <summary>The geometry as the kernels read it, with the output size and channels per group precomputed.</summary>
     internal readonly record struct ConvArgs(
         int N, int C, int H, int W, int OC, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int G, int Cg, int OH, int OW)
     {
-        public static ConvArgs From(in Conv2dGeometry g, string op)
+        /// <summary>The kernels' copy of a geometry <see cref="Conv2dGeometry.Validate"/> has accepted.</summary>
+        public static ConvArgs From(in Conv2dGeometry g)
         {
-            if (g.Batch < 0 || g.InChannels < 1 || g.Height < 1 || g.Width < 1 || g.OutChannels < 1 || g.KernelH < 1 || g.KernelW < 1
-                || g.StrideH < 1 || g.StrideW < 1 || g.DilationH < 1 || g.DilationW < 1 || g.Groups < 1
-                || g.PadTop < 0 || g.PadLeft < 0 || g.PadBottom < 0 || g.PadRight < 0)
-            {
-                throw new ArgumentException($"{op}: invalid geometry {g}.");
-            }
-            if (g.InChannels % g.Groups != 0 || g.OutChannels % g.Groups != 0)
-            {
-                throw new ArgumentException($"{op}: {g.Groups} groups must divide both {g.InChannels} input and {g.OutChannels} output channels.");
-            }
-            if (g.OutHeight < 1 || g.OutWidth < 1)
-            {
-                throw new ArgumentException($"{op}: the kernel does not fit the padded input: {g}.");
-            }
             return new ConvArgs(g.Batch, g.InChannels, g.Height, g.Width, g.OutChannels, g.KernelH, g.KernelW, g.StrideH, g.StrideW,
                 g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups, g.InChannels / g.Groups, g.OutHeight, g.OutWidth);
         }

@@ -5,7 +5,7 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    public override void Fill(Tensor y, float value)
+    protected override void FillCore(Tensor y, float value)
     {
         var view = F(y, nameof(Fill));
         if (Empty(y.Length))
@@ -16,13 +16,8 @@ public sealed partial class GpuDevice
             Checked(y.Length, nameof(Fill)), view, value);
     }
 
-    public override void Copy(Tensor x, Tensor y)
+    protected override void CopyCore(Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Copy));
-        if (x.DType != y.DType)
-        {
-            throw new ArgumentException($"{nameof(Copy)}: {x} and {y} differ in element type.");
-        }
         if (Empty(x.Length))
         {
             return;
@@ -45,10 +40,8 @@ public sealed partial class GpuDevice
         }
     }
 
-    public override void Add(Tensor a, Tensor b, Tensor y)
+    protected override void AddCore(Tensor a, Tensor b, Tensor y)
     {
-        SameLength(a, b, nameof(Add));
-        SameLength(a, y, nameof(Add));
         var (av, bv, yv) = (F(a, nameof(Add)), F(b, nameof(Add)), F(y, nameof(Add)));
         if (Empty(a.Length))
         {
@@ -58,9 +51,8 @@ public sealed partial class GpuDevice
             Checked(a.Length, nameof(Add)), av, bv, yv);
     }
 
-    public override void Axpy(float alpha, Tensor x, Tensor y)
+    protected override void AxpyCore(float alpha, Tensor x, Tensor y)
     {
-        SameLength(x, y, nameof(Axpy));
         var (xv, yv) = (F(x, nameof(Axpy)), F(y, nameof(Axpy)));
         if (Empty(x.Length))
         {
@@ -70,10 +62,8 @@ public sealed partial class GpuDevice
             Checked(x.Length, nameof(Axpy)), alpha, xv, yv);
     }
 
-    public override void Mul(Tensor a, Tensor b, Tensor y)
+    protected override void MulCore(Tensor a, Tensor b, Tensor y)
     {
-        SameLength(a, b, nameof(Mul));
-        SameLength(a, y, nameof(Mul));
         var (av, bv, yv) = (F(a, nameof(Mul)), F(b, nameof(Mul)), F(y, nameof(Mul)));
         if (Empty(a.Length))
         {
@@ -83,28 +73,19 @@ public sealed partial class GpuDevice
             Checked(a.Length, nameof(Mul)), av, bv, yv);
     }
 
-    public override void AddBias(Tensor y, Tensor bias, int inner)
+    protected override void AddBiasCore(Tensor y, Tensor bias, int inner)
     {
         var yv = F(y, nameof(AddBias));
         var bv = F(bias, nameof(AddBias));
-        long row = bias.Length * inner;
-        if (row == 0 || y.Length % row != 0)
-        {
-            throw new ArgumentException($"{nameof(AddBias)}: {y} is not a whole number of [{bias.Length},{inner}] blocks.");
-        }
         Kernel(nameof(AddBiasKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(AddBiasKernel))(
             Checked(y.Length, nameof(AddBias)), yv, bv, (int)bias.Length, inner);
     }
 
-    public override void BiasGrad(Tensor dy, Tensor db, int inner, bool accumulate)
+    protected override void BiasGradCore(Tensor dy, Tensor db, int inner, bool accumulate)
     {
         var g = F(dy, nameof(BiasGrad));
         var d = F(db, nameof(BiasGrad));
         long row = db.Length * inner;
-        if (row == 0 || dy.Length % row != 0)
-        {
-            throw new ArgumentException($"{nameof(BiasGrad)}: {dy} is not a whole number of [{db.Length},{inner}] blocks.");
-        }
         BiasGradViews(g, d, (int)db.Length, inner, Checked(dy.Length / row, nameof(BiasGrad)), accumulate);
     }
 
@@ -114,15 +95,9 @@ public sealed partial class GpuDevice
             channels, dy, db, channels, inner, outer, accumulate ? 1 : 0);
     }
 
-    public override void CopyChannels(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
+    protected override void CopyChannelsCore(Tensor src, int srcChannels, int srcOffset, Tensor dst, int dstChannels, int dstOffset,
         int count, int batch, int spatial, bool accumulate)
     {
-        RequireLength(src, (long)batch * srcChannels * spatial, nameof(CopyChannels), "src");
-        RequireLength(dst, (long)batch * dstChannels * spatial, nameof(CopyChannels), "dst");
-        if (srcOffset < 0 || dstOffset < 0 || count < 0 || srcOffset + count > srcChannels || dstOffset + count > dstChannels)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), $"{nameof(CopyChannels)}: channels {srcOffset}+{count} of {srcChannels} -> {dstOffset}+{count} of {dstChannels} do not fit.");
-        }
         var (s, d) = (F(src, nameof(CopyChannels)), F(dst, nameof(CopyChannels)));
         long total = (long)batch * count * spatial;
         if (Empty(total))

@@ -16,15 +16,8 @@ public sealed partial class GpuDevice
 
     private int? _gemmTile;
 
-    public override void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
-        if (m < 0 || n < 0 || k < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(m), $"{nameof(Gemm)}: negative size m={m}, n={n}, k={k}.");
-        }
-        RequireLength(a, (long)m * k, nameof(Gemm), "A");
-        RequireLength(b, (long)k * n, nameof(Gemm), "B");
-        RequireLength(c, (long)m * n, nameof(Gemm), "C");
         GemmViews(transA, transB, m, n, k, alpha, F(a, nameof(Gemm)), F(b, nameof(Gemm)), beta, F(c, nameof(Gemm)));
     }
 

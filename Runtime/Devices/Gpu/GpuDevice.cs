@@ -17,7 +17,7 @@ namespace Dsl.Devices.Gpu;
 /// <remarks>
 /// Contexts are slow to create and kernels compile when loaded, so there is one device per accelerator kind,
 /// created on first use, and each kernel is loaded once per device. Work is queued on the accelerator's
-/// default stream; <see cref="Download(Tensor, Span{float})"/> and <see cref="Synchronize"/> wait for it.
+/// default stream; <see cref="Device.Download(Tensor, Span{float})"/> and <see cref="Synchronize"/> wait for it.
 /// Instances are not thread-safe, as a GPU stream is not.
 /// </remarks>
 public sealed partial class GpuDevice : Device
@@ -164,36 +164,32 @@ public sealed partial class GpuDevice : Device
         return new GpuStorage(this, dtype, length);
     }
 
-    public override void Upload(ReadOnlySpan<float> source, Tensor destination)
+    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination)
     {
-        CheckHostLength(source.Length, destination, nameof(Upload));
         if (source.Length > 0)
         {
             F(destination, nameof(Upload)).CopyFromCPU(Stream, source);
         }
     }
 
-    public override void Upload(ReadOnlySpan<long> source, Tensor destination)
+    protected override void UploadCore(ReadOnlySpan<long> source, Tensor destination)
     {
-        CheckHostLength(source.Length, destination, nameof(Upload));
         if (source.Length > 0)
         {
             L(destination, nameof(Upload)).CopyFromCPU(Stream, source);
         }
     }
 
-    public override void Upload(ReadOnlySpan<int> source, Tensor destination)
+    protected override void UploadCore(ReadOnlySpan<int> source, Tensor destination)
     {
-        CheckHostLength(source.Length, destination, nameof(Upload));
         if (source.Length > 0)
         {
             I(destination, nameof(Upload)).CopyFromCPU(Stream, source);
         }
     }
 
-    public override void Download(Tensor source, Span<float> destination)
+    protected override void DownloadCore(Tensor source, Span<float> destination)
     {
-        CheckHostLength(destination.Length, source, nameof(Download));
         if (destination.Length > 0)
         {
             F(source, nameof(Download)).CopyToCPU(Stream, destination);
@@ -201,9 +197,8 @@ public sealed partial class GpuDevice : Device
         Stream.Synchronize();
     }
 
-    public override void Download(Tensor source, Span<long> destination)
+    protected override void DownloadCore(Tensor source, Span<long> destination)
     {
-        CheckHostLength(destination.Length, source, nameof(Download));
         if (destination.Length > 0)
         {
             L(source, nameof(Download)).CopyToCPU(Stream, destination);
@@ -211,9 +206,8 @@ public sealed partial class GpuDevice : Device
         Stream.Synchronize();
     }
 
-    public override void Download(Tensor source, Span<int> destination)
+    protected override void DownloadCore(Tensor source, Span<int> destination)
     {
-        CheckHostLength(destination.Length, source, nameof(Download));
         if (destination.Length > 0)
         {
             I(source, nameof(Download)).CopyToCPU(Stream, destination);
@@ -259,14 +253,6 @@ public sealed partial class GpuDevice : Device
             throw new ArgumentException($"{op}: {t} is not on {Name}; move it with .To(device).");
         }
         return s;
-    }
-
-    private static void CheckHostLength(int hostLength, Tensor t, string op)
-    {
-        if (hostLength != t.Length)
-        {
-            throw new ArgumentException($"{op}: the host span has {hostLength} elements but {t} has {t.Length}.");
-        }
     }
 
     /// <summary>A kernel, loaded (compiled) on first use and cached for the life of this device.</summary>

@@ -8,10 +8,10 @@ public sealed partial class GpuDevice
     /// <summary>Elements per thread in the first pass of the MSE reduction.</summary>
     private const int ReduceChunk = 256;
 
-    public override void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
+    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
         => LabelLoss(logp, labels, loss, grad, fromLogits: false, nameof(NllLoss));
 
-    public override void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
+    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
         => LabelLoss(logits, labels, loss, grad, fromLogits: true, nameof(CrossEntropyLoss));
 
     /// <summary>
@@ -20,18 +20,8 @@ public sealed partial class GpuDevice
     /// </summary>
     private void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, bool fromLogits, string op)
     {
-        if (scores.Rank < 1 || scores.Dims[^1] == 0)
-        {
-            throw new ArgumentException($"{op}: needs scores [N,C] with C > 0, got {scores}.");
-        }
         int c = scores.Dims[^1];
         int n = Checked(scores.Length / c, op);
-        if (labels.Length != n)
-        {
-            throw new ArgumentException($"{op}: needs one label per row: {n} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
-        }
-        SameLength(scores, grad, op);
-        RequireLength(loss, 1, op, "loss");
         var (s, y, g, l) = (F(scores, op), L(labels, op), F(grad, op), F(loss, op));
         var rowLoss = Scratch(FloatScratch.RowValues, n);
         var flags = Scratch(IntScratch.RowFlags, n);
@@ -44,12 +34,9 @@ public sealed partial class GpuDevice
             1, rowLoss, flags, l, n);
     }
 
-    public override void MseLoss(Tensor x, Tensor target, Tensor loss, Tensor grad)
+    protected override void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad)
     {
         const string op = nameof(MseLoss);
-        SameLength(x, target, op);
-        SameLength(x, grad, op);
-        RequireLength(loss, 1, op, "loss");
         var (xv, t, g, l) = (F(x, op), F(target, op), F(grad, op), F(loss, op));
         int count = Checked(x.Length, op);
         int chunks = (count + ReduceChunk - 1) / ReduceChunk;
@@ -63,19 +50,11 @@ public sealed partial class GpuDevice
             1, partials, l, chunks, count);
     }
 
-    public override long CountCorrect(Tensor scores, Tensor labels)
+    protected override long CountCorrectCore(Tensor scores, Tensor labels)
     {
         const string op = nameof(CountCorrect);
-        if (scores.Rank < 1 || scores.Dims[^1] == 0)
-        {
-            throw new ArgumentException($"{op}: needs scores [N,C] with C > 0, got {scores}.");
-        }
         int c = scores.Dims[^1];
         int n = Checked(scores.Length / c, op);
-        if (labels.Length != n)
-        {
-            throw new ArgumentException($"{op}: needs one label per row: {n} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
-        }
         var (s, y) = (F(scores, op), L(labels, op));
         if (n == 0)
         {

@@ -9,24 +9,11 @@ namespace Dsl.Devices.Gpu;
 /// </summary>
 public sealed partial class GpuDevice
 {
-    public override void BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+    protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
     {
         const string op = nameof(BatchNorm);
-        CheckBatchNormSizes(batch, channels, spatial, op);
         long total = (long)batch * channels * spatial;
-        RequireExact(x, total, op, "x");
-        RequireExact(y, total, op, "y");
-        RequireExact(gamma, channels, op, "gamma");
-        RequireExact(beta, channels, op, "beta");
-        RequireExact(runningMean, channels, op, "runningMean");
-        RequireExact(runningVar, channels, op, "runningVar");
-        RequireExact(saveMean, channels, op, "saveMean");
-        RequireExact(saveInvStd, channels, op, "saveInvStd");
-        if (training && (long)batch * spatial < 1)
-        {
-            throw new ArgumentException($"{op}: training needs at least one value per channel, got batch {batch} x spatial {spatial}.");
-        }
         var (xv, gv, bv, rm, rv, sm, si, yv) = (F(x, op), F(gamma, op), F(beta, op), F(runningMean, op), F(runningVar, op), F(saveMean, op), F(saveInvStd, op), F(y, op));
         if (channels == 0)
         {
@@ -42,20 +29,11 @@ public sealed partial class GpuDevice
         }
     }
 
-    public override void BatchNormBackward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
+    protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)
     {
         const string op = nameof(BatchNormBackward);
-        CheckBatchNormSizes(batch, channels, spatial, op);
         long total = (long)batch * channels * spatial;
-        RequireExact(x, total, op, "x");
-        RequireExact(dy, total, op, "dy");
-        RequireExact(dx, total, op, "dx");
-        RequireExact(gamma, channels, op, "gamma");
-        RequireExact(saveMean, channels, op, "saveMean");
-        RequireExact(saveInvStd, channels, op, "saveInvStd");
-        RequireExact(dgamma, channels, op, "dgamma");
-        RequireExact(dbeta, channels, op, "dbeta");
         var (xv, gv, sm, si, g, d, dg, db) = (F(x, op), F(gamma, op), F(saveMean, op), F(saveInvStd, op), F(dy, op), F(dx, op), F(dgamma, op), F(dbeta, op));
         if (channels == 0)
         {
@@ -69,14 +47,6 @@ public sealed partial class GpuDevice
         {
             Kernel(nameof(BatchNormBackwardKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormBackwardKernel))(
                 Checked(total, op), xv, gv, sm, si, g, d, sums, args);
-        }
-    }
-
-    private static void CheckBatchNormSizes(int batch, int channels, int spatial, string op)
-    {
-        if (batch < 0 || channels < 0 || spatial < 0)
-        {
-            throw new ArgumentException($"{op}: negative size batch {batch}, channels {channels}, spatial {spatial}.");
         }
     }
 

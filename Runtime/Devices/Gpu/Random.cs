@@ -5,14 +5,8 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    public override void Dropout(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group)
+    protected override void DropoutCore(Tensor x, Tensor mask, Tensor y, float p, ulong seed, int group)
     {
-        SameLength(x, mask, nameof(Dropout));
-        SameLength(x, y, nameof(Dropout));
-        if (group < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(group), $"{nameof(Dropout)}: group must be at least 1, got {group}.");
-        }
         var op = nameof(Dropout);
         var (xv, mv, yv) = (F(x, op), F(mask, op), F(y, op));
         if (Empty(x.Length))

@@ -5,9 +5,8 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    public override void Softmax(Tensor x, Tensor y, bool log)
+    protected override void SoftmaxCore(Tensor x, Tensor y, bool log)
     {
-        SameLength(x, y, nameof(Softmax));
         var (xv, yv) = (F(x, nameof(Softmax)), F(y, nameof(Softmax)));
         int c = x.Rank == 0 ? 1 : x.Dims[^1];
         if (Empty(x.Length) || c == 0)
@@ -18,10 +17,8 @@ public sealed partial class GpuDevice
             Checked(x.Length / c, nameof(Softmax)), xv, yv, c, log ? 1 : 0);
     }
 
-    public override void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
+    protected override void SoftmaxBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log, bool accumulate)
     {
-        SameLength(y, dy, nameof(SoftmaxBackward));
-        SameLength(y, dx, nameof(SoftmaxBackward));
         var op = nameof(SoftmaxBackward);
         var (yv, g, d) = (F(y, op), F(dy, op), F(dx, op));
         int c = y.Rank == 0 ? 1 : y.Dims[^1];

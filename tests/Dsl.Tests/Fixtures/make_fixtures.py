@@ -56,6 +56,11 @@ batchnorm    attrs batch, channels, height, width, training, momentum, eps; inpu
              running_var (before the call), dy; expected y, dx, dgamma, dbeta, running_mean, running_var (after
              the call), save_mean, save_invstd (the batch mean and 1/sqrt(biased var + eps) in training, the
              running statistics in evaluation).
+softplus     attrs beta, threshold (nn.Softplus's); inputs x, dy; expected y, dx. Inputs straddle the threshold
+             (beta*x above it is the identity) and reach far negative values (where softplus underflows towards 0).
+layernorm    attrs rows, features, eps, affine (elementwise_affine); inputs x[rows, features], [gamma, beta] [features]
+             when affine, dy; expected y, dx, [dgamma, dbeta], save_mean, save_invstd (per row: the mean and
+             1/sqrt(biased var + eps)).
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -73,6 +78,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SEEDS = {
     "linear": 1001, "activations": 1002, "softmax": 1003, "losses": 1004, "optimizers": 1005,
     "conv2d": 1006, "pool": 1007, "batchnorm": 1008, "tiny_mlp": 1009,
+    "softplus": 1010, "layernorm": 1011,
 }
 
 
@@ -416,6 +422,64 @@ def batchnorm():
           "and evaluation mode, forward and gradients", cases)
 
 
+def softplus():
+    seed("softplus")
+    cases = []
+    for name, beta, threshold in [("default", 1.0, 20.0), ("beta_2_threshold_5", 2.0, 5.0), ("beta_0.5_threshold_1", 0.5, 1.0)]:
+        # Spread over [-30, 30] so some beta*x lie above the threshold and some far below 0.
+        x = f32(torch.linspace(-30, 30, 24, dtype=torch.float64) + torch.rand(24, dtype=torch.float64) * 0.1)
+        x = x.reshape(3, 8).requires_grad_()
+        dy = randn(3, 8)
+        y = F.softplus(x, beta=beta, threshold=threshold)
+        (dx,) = grads(y, dy, x)
+        cases.append(case(name, {"beta": beta, "threshold": threshold}, {"x": x, "dy": dy}, {"y": y, "dx": dx}))
+    # Small inputs, where log1p matters (no threshold crossing).
+    x = randn(4, 5, scale=3.0).requires_grad_()
+    dy = randn(4, 5)
+    y = F.softplus(x)
+    (dx,) = grads(y, dy, x)
+    cases.append(case("default_normal_inputs", {"beta": 1.0, "threshold": 20.0}, {"x": x, "dy": dy}, {"y": y, "dx": dx}))
+    write("softplus", "nn.Softplus(beta, threshold): log(1 + exp(beta x)) / beta, the identity where beta x > threshold",
+          cases)
+
+
+def layernorm():
+    seed("layernorm")
+    cases = []
+    eps = 1e-5
+    for name, rows, features, affine in [
+        ("affine_6x10", 6, 10, True),
+        ("affine_3x33", 3, 33, True),
+        ("plain_5x7", 5, 7, False),
+    ]:
+        x = f32(randn(rows, features) * 2.0 + 0.5).requires_grad_()
+        dy = randn(rows, features)
+        inputs = {"x": x}
+        leaves = [x]
+        if affine:
+            gamma = uniform(0.5, 1.5, features).requires_grad_()
+            beta = randn(features, scale=0.5).requires_grad_()
+            inputs["gamma"] = gamma
+            inputs["beta"] = beta
+            leaves += [gamma, beta]
+            y = F.layer_norm(x, (features,), gamma, beta, eps=eps)
+        else:
+            y = F.layer_norm(x, (features,), None, None, eps=eps)
+        inputs["dy"] = dy
+        g = grads(y, dy, *leaves)
+        xd = x.detach()
+        expected = {"y": y, "dx": g[0],
+                    "save_mean": xd.mean(dim=1),
+                    "save_invstd": 1.0 / torch.sqrt(xd.var(dim=1, unbiased=False) + eps)}
+        if affine:
+            expected["dgamma"] = g[1]
+            expected["dbeta"] = g[2]
+        attrs = {"rows": rows, "features": features, "eps": eps, "affine": affine}
+        cases.append(case(name, attrs, inputs, expected))
+    write("layernorm", "nn.LayerNorm(features) over the last dimension, with and without the elementwise affine, "
+          "forward, saved statistics and gradients", cases)
+
+
 def tiny_mlp():
     seed("tiny_mlp")
     torch.set_default_dtype(torch.float64)
@@ -459,6 +523,8 @@ def main():
     pool()
     batchnorm()
     tiny_mlp()
+    softplus()
+    layernorm()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,33 @@ internal static class DiagnosticAssert
         Assert.Single(result.Generated);
     }
 
+    /// <summary>
+    /// The outcome every input must have: either the generated code compiles (no compiler error inside a generated file),
+    /// or the generator reported errors, each at a span of the user's source. Returns the run for further checks.
+    /// (<see cref="GeneratorHarness.Run"/> has already failed on an exception or DSL0999.)
+    /// </summary>
+    public static GeneratorHarness.Result CompilesOrReportsAtUserSpan(string source)
+    {
+        var result = GeneratorHarness.Run(Usings + source);
+        Assert.True(result.ErrorsInGeneratedCode.IsEmpty,
+            "The generated code does not compile:\n" + string.Join("\n", result.ErrorsInGeneratedCode.Take(5)));
+        foreach (var d in result.GeneratorDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal)))
+        {
+            Assert.True(d.Location.IsInSource && d.Location.SourceTree!.FilePath.StartsWith("Network", StringComparison.Ordinal) && d.Location.SourceSpan.Length > 0,
+                $"{d.Id} is not at a span of the user's source: {d}");
+        }
+        return result;
+    }
+
+    /// <summary>Like <see cref="CompilesOrReportsAtUserSpan"/>, but a generator error is required: the input is wrong.</summary>
+    public static Diagnostic ReportsAtUserSpan(string source)
+    {
+        var result = CompilesOrReportsAtUserSpan(source);
+        var errors = result.GeneratorDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count > 0, "expected a DSL error, but the generator reported none");
+        return errors[0];
+    }
+
     /// <summary>The source text a location covers.</summary>
     public static string SpanText(Location location)
         => location.SourceTree!.ToString().Substring(location.SourceSpan.Start, location.SourceSpan.Length);

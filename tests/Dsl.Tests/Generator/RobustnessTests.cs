@@ -1,4 +1,6 @@
+using Microsoft.CodeAnalysis;
 using Xunit;
+using Xunit.Sdk;
 
 namespace Dsl.Tests.Generator;
 
@@ -18,6 +20,7 @@ public class RobustnessTests
             var exceptions = driver.GetRunResult().Results.Select(r => r.Exception).Where(e => e is not null).ToList();
             Assert.True(exceptions.Count == 0, $"The generator threw on the first {length} characters: {exceptions.FirstOrDefault()}");
             Assert.DoesNotContain(driver.GetRunResult().Diagnostics, d => d.Id is "CS8784" or "CS8785");
+            GeneratorHarness.AssertNoInternalError(driver.GetRunResult().Diagnostics, $" on the first {length} characters");
         }
     }
 
@@ -35,5 +38,18 @@ public class RobustnessTests
         var result = GeneratorHarness.Run($"using Dsl;\nusing static Dsl.Layers;\n[Network] public partial class Broken {{ {body} }}");
         Assert.Empty(result.Exceptions);
         Assert.True(result.GeneratorDiagnostics.Length + result.CompilationErrors.Length > 0, "a malformed definition must produce an error");
+        Assert.Empty(result.ErrorsInGeneratedCode);
+    }
+
+    [Fact]
+    public void The_harness_fails_a_test_on_DSL0999()
+    {
+        // The guard turns every exception into DSL0999; a helper that only looked for escaped exceptions let a planted
+        // throw pass every test, so prove the check itself bites.
+        var descriptor = new DiagnosticDescriptor("DSL0999", "failed", "The network generator failed on '{0}'", "Dsl.Language", DiagnosticSeverity.Error, true);
+        var failure = Diagnostic.Create(descriptor, Location.None, "Tiny");
+        var e = Assert.Throws<XunitException>(() => GeneratorHarness.AssertNoInternalError(new[] { failure }, ""));
+        Assert.Contains("DSL0999", e.Message);
+        GeneratorHarness.AssertNoInternalError(Array.Empty<Diagnostic>(), "");
     }
 }

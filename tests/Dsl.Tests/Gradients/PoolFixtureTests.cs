@@ -145,9 +145,11 @@ public class PoolFixtureTests
             case "avg":
                 Target.AvgPool2d(x, y, Geometry(c), c.Bool("count_include_pad"));
                 break;
-            default:
+            case "adaptive_avg":
                 Target.AdaptiveAvgPool2d(x, y, c.Int("batch"), c.Int("channels"), c.Int("height"), c.Int("width"), c.Int("out_height"), c.Int("out_width"));
                 break;
+            default:
+                throw new InvalidDataException($"{c}: unknown pooling op '{c.String("op")}'.");
         }
     }
 
@@ -166,9 +168,11 @@ public class PoolFixtureTests
             case "avg":
                 Target.AvgPool2dBackward(dy, dx, Geometry(c), c.Bool("count_include_pad"), accumulate);
                 break;
-            default:
+            case "adaptive_avg":
                 Target.AdaptiveAvgPool2dBackward(dy, dx, c.Int("batch"), c.Int("channels"), c.Int("height"), c.Int("width"), c.Int("out_height"), c.Int("out_width"), accumulate);
                 break;
+            default:
+                throw new InvalidDataException($"{c}: unknown pooling op '{c.String("op")}'.");
         }
     }
 

@@ -1,16 +1,16 @@
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Specs.Cli;
 
 /// <summary><c>list</c>: the catalog's networks with their descriptions, inputs and default recipes.</summary>
-public static class ListCommand
+public sealed class ListCommand(CliOutput output) : Command
 {
-    public static int Run(IEnumerable<string> args)
+    public override int Execute(CommandContext context, CancellationToken cancellationToken)
     {
-        _ = new Options("list", args);
         if (NetworkCatalog.All.Count == 0)
         {
-            AnsiConsole.WriteLine("No networks are registered yet.");
+            output.Console.WriteLine("No networks are registered yet.");
             return 0;
         }
         var table = new Table().AddColumns("network", "description", "input", "default recipe");
@@ -22,7 +22,7 @@ public static class ListCommand
                 Markup.Escape("[" + string.Join(",", n.InputShape) + "]"),
                 Markup.Escape(n.DefaultRecipe.ToString()));
         }
-        AnsiConsole.Write(table);
+        output.Console.Write(table);
         return 0;
     }
 }
