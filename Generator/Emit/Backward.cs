@@ -22,6 +22,9 @@ internal static class Backward
             w.Line($"var output = _output ?? throw new global::System.InvalidOperationException({Names.Literal(model.ClassName + ".Backward needs a Forward first.")});");
             w.Line("BeginBackward(gradOutput, output);");
             w.Line("int n = output.Size(0);");
+            w.Line("// An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,");
+            w.Line("// keeping them (the same results in the same output buffer).");
+            w.Line("if (!_keptForBackward) RunForward(n, keep: true, replay: true);");
             w.Line("var device = Device;");
             w.Line("bool inputGradient = ComputeInputGradient;");
             var context = new BackwardContext(w, plan);
@@ -29,9 +32,12 @@ internal static class Backward
             {
                 w.Line();
                 NetworkEmitter.Comments(w, plan, node);
+                context.Current = node;
                 OpTable.Of(node).Backward(context, node);
             }
+            context.Current = null;
             w.Line();
+            context.Line("_keptForBackward = false; // gradients took over the memory of values once read");
             var inputs = plan.Inputs;
             for (int i = 0; i < inputs.Count; i++)
             {

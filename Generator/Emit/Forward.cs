@@ -40,15 +40,27 @@ internal static class Forward
                     w.Line($"CheckInput({InputOp.Parameter(input)}, {Names.Literal(InputOp.Parameter(input))}, {InputOp.ShapeField(plan, input)}, n, {Names.Literal(first)});");
                 }
             }
-            w.Line("var device = Device;");
             w.Line("_trainingForward = IsTraining;");
             foreach (var input in inputs)
             {
                 w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
             }
+            w.Line("return RunForward(n, keep: _trainingForward, replay: false);");
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name=\"keep\"/> the values live in the training");
+        w.Line("/// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory");
+        w.Line("/// once it is consumed (see the slot of each value beside its field). <paramref name=\"replay\"/> runs the last forward again");
+        w.Line("/// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.");
+        w.Line("/// </summary>");
+        using (w.Block("private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)"))
+        {
+            w.Line("var device = Device;");
+            w.Line("_keptForBackward = keep;");
             foreach (var input in inputs.Where(i => plan.Live[i.Id]))
             {
-                w.Line($"var {Names.Value(input)} = {InputOp.Parameter(input)};");
+                w.Line($"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
             }
             var context = new ForwardContext(w, plan);
             foreach (var node in plan.LiveNodes.Where(n => n.Op != InputOp.Name))

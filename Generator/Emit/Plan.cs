@@ -57,15 +57,21 @@ internal sealed class Plan
 
     public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
 
-    /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
-    public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
+    /// <summary>Which values and gradients share memory (<see cref="MemoryPlan"/>), planned on first use.</summary>
+    public MemoryPlan Memory => _memory ??= new MemoryPlan(this);
 
-    /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
-    public bool HasGradSlot(GraphNode node) => node.Id != Model.Output;
+    private MemoryPlan? _memory;
 
-    /// <summary>Every buffer the network owns, node by node in definition order: value slot, gradient slot, then the op's own buffers.</summary>
+    /// <summary>
+    /// Every buffer the network owns, in the order the constructor creates them: the memory slots, then node by node in
+    /// definition order the value's and the gradient's views and the op's own buffers, then the gradients that alias another.
+    /// </summary>
     public IEnumerable<Ops.BufferDecl> Buffers()
     {
+        foreach (var slot in Memory.Slots())
+        {
+            yield return slot;
+        }
         foreach (var node in LiveNodes)
         {
             var op = Ops.OpTable.Of(node);
@@ -73,7 +79,7 @@ internal sealed class Plan
             {
                 yield return value;
             }
-            if (HasGradSlot(node) && op.GradSlot(this, node) is { } grad)
+            if (op.GradSlot(this, node) is { } grad)
             {
                 yield return grad;
             }
@@ -81,6 +87,11 @@ internal sealed class Plan
             {
                 yield return buffer;
             }
+        }
+
+        foreach (var alias in Memory.Aliases())
+        {
+            yield return alias;
         }
     }
 }

@@ -37,6 +37,13 @@ internal static class Summary
         long flops = plan.LiveNodes.Sum(n => n.Flops);
         sb.Append("Total params: ").Append(Names.Thousands(total)).Append('\n');
         sb.Append("Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        var memory = plan.Memory;
+        var owned = plan.Buffers().Where(b => b.Elements > 0).ToList();
+        long ownedTraining = owned.Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        long ownedEvaluation = owned.Where(b => b.Evaluation).Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        sb.Append("Activation memory per sample: training ").Append(Names.Thousands(memory.TrainingBytes + ownedTraining))
+          .Append(" bytes, evaluation ").Append(Names.Thousands(memory.EvaluationBytes + ownedEvaluation))
+          .Append(" bytes (one buffer per value and gradient: ").Append(Names.Thousands(memory.UnplannedBytes + ownedTraining)).Append(")\n");
         return sb.ToString();
     }
 }

@@ -15,6 +15,9 @@ internal sealed class DropoutOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads only the mask it owns.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
     public override IEnumerable<string> Calls => new[] { "Dropout", "Dropout2d" };
 
     public override LayerOutcome Infer(LayerInput i)
@@ -36,7 +39,7 @@ internal sealed class DropoutOp : Op
 
     public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
     {
-        yield return new BufferDecl(Names.Field(Mask(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        yield return new BufferDecl(Names.Field(Mask(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
     }
 
     public override void Forward(ForwardContext c, GraphNode node)
