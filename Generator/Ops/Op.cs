@@ -105,6 +105,7 @@ internal static class OpTable
         new Pool2dOp(Pool2dOp.AvgKey),
         new AdaptiveAvgPool2dOp(),
         new BatchNorm2dOp(),
+        new LayerNormOp(),
         new AddOp(),
         new ConcatOp(),
         new ChunkOp(),

@@ -25,6 +25,7 @@ public class SnapshotTests
     [Theory]
     [InlineData("TwoInputNet")]
     [InlineData("ChunkNet")]
+    [InlineData("NormNet")]
     public void Test_network_code_matches_the_snapshot(string network)
     {
         string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));
