@@ -15,8 +15,9 @@ namespace Dsl.Generator.Emit;
 /// (node <c>i</c> at <c>2M - i</c>, M nodes), then the caller's turn. A value lives from its forward step to its last
 /// reader: a forward consumer, its own backward when the op's backward reads its output, or a consumer's backward that reads
 /// it as input (<see cref="Op.BackwardReads"/>); the output lives until the caller is done. A gradient lives from its first
-/// contribution (the backward of its last consumer, which assigns) to its node's backward (an input's gradient: until the
-/// caller is done). An evaluation forward (nothing kept for backward) has only the forward steps.
+/// contribution (the backward of its last consumer, which assigns) to its node's backward; an input's gradient spans the
+/// whole step, since the caller may read it until the next Backward. An evaluation forward (nothing kept for backward)
+/// has only the forward steps.
 /// </para>
 /// <para>
 /// Views share their source's memory and extend its lifetime: <c>Flatten</c>'s value is its input's; the gradient
@@ -270,7 +271,9 @@ internal sealed class MemoryPlan
         }
         foreach (var g in _gradGroup.Values.Distinct())
         {
-            int start = g.Members.Min(m => Writes(m).Min());
+            // An input's gradient is the caller's to read until the next Backward (InputGradient), as before planning:
+            // its memory is its own for the whole step, so the next Forward does not overwrite it.
+            int start = g.Members.Any(m => _plan.Nodes[m].Op == InputOp.Name) ? 0 : g.Members.Min(m => Writes(m).Min());
             int end = g.Members.Max(Read);
             g.Training = new Lifetime(Elements(g.Members[0]), start, end);
             _groups.Add(g);

@@ -41,45 +41,46 @@ public partial class ChunkNet : global::Dsl.Module
 
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
-    private readonly global::Dsl.MemorySlot _slot0; // 12 floats per sample: training h1_linear, h5_linear, h14_add, dh10_tanh, dh2_tanh, dh0_input; evaluation h1_linear, h7_sigmoid, h12_add
-    private readonly global::Dsl.MemorySlot _slot1; // 12 floats per sample: training h2_tanh; evaluation h2_tanh, h9_linear, h11_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 12 floats per sample: training h7_sigmoid, dh4_select, dh1_linear
-    private readonly global::Dsl.MemorySlot _slot3; // 4 floats per sample: training h9_linear, h11_linear, h13_linear, dh14_add; evaluation h10_tanh, h14_add
-    private readonly global::Dsl.MemorySlot _slot4; // 4 floats per sample: training h10_tanh, dh8_select, dh6_select
-    private readonly global::Dsl.MemorySlot _slot5; // 3 floats per sample: training h12_add, h15_logSoftmax; evaluation h5_linear, h13_linear, h15_logSoftmax
-    private readonly global::Dsl.MemorySlot _slot6; // 4 floats per sample: training dh7_sigmoid
-    private readonly global::Dsl.MemorySlot _slot7; // 4 floats per sample: training dh9_linear
+    private readonly global::Dsl.MemorySlot _slot0; // 5 floats per sample: training dh0_input
+    private readonly global::Dsl.MemorySlot _slot1; // 12 floats per sample: training h1_linear, h5_linear, h14_add, dh10_tanh, dh2_tanh; evaluation h1_linear, h7_sigmoid, h12_add
+    private readonly global::Dsl.MemorySlot _slot2; // 12 floats per sample: training h2_tanh; evaluation h2_tanh, h9_linear, h11_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 12 floats per sample: training h7_sigmoid, dh4_select, dh1_linear
+    private readonly global::Dsl.MemorySlot _slot4; // 4 floats per sample: training h9_linear, h11_linear, h13_linear, dh14_add; evaluation h10_tanh, h14_add
+    private readonly global::Dsl.MemorySlot _slot5; // 4 floats per sample: training h10_tanh, dh8_select, dh6_select
+    private readonly global::Dsl.MemorySlot _slot6; // 3 floats per sample: training h12_add, h15_logSoftmax; evaluation h5_linear, h13_linear, h15_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot7; // 4 floats per sample: training dh7_sigmoid
+    private readonly global::Dsl.MemorySlot _slot8; // 4 floats per sample: training dh9_linear
     private readonly global::Dsl.SlotView _dh0_input; // [N,5] in _slot0
-    private readonly global::Dsl.SlotView _h1_linear; // [N,12] in _slot0
-    private readonly global::Dsl.SlotView _dh1_linear; // [N,12] in _slot2
-    private readonly global::Dsl.SlotView _h2_tanh; // [N,12] in _slot1
-    private readonly global::Dsl.SlotView _dh2_tanh; // [N,12] in _slot0
+    private readonly global::Dsl.SlotView _h1_linear; // [N,12] in _slot1
+    private readonly global::Dsl.SlotView _dh1_linear; // [N,12] in _slot3
+    private readonly global::Dsl.SlotView _h2_tanh; // [N,12] in _slot2
+    private readonly global::Dsl.SlotView _dh2_tanh; // [N,12] in _slot1
     private readonly global::Dsl.BufferSlot _h3_chunk_0;
     private readonly global::Dsl.BufferSlot _dh3_chunk_0;
     private readonly global::Dsl.BufferSlot _h3_chunk_1;
     private readonly global::Dsl.BufferSlot _dh3_chunk_1;
     private readonly global::Dsl.BufferSlot _h3_chunk_2;
     private readonly global::Dsl.BufferSlot _dh3_chunk_2;
-    private readonly global::Dsl.SlotView _dh4_select; // [N,4] in _slot2
-    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot0 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh6_select; // [N,4] in _slot4
-    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,4] in _slot2 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,4] in _slot6
-    private readonly global::Dsl.SlotView _dh8_select; // [N,4] in _slot4
-    private readonly global::Dsl.SlotView _h9_linear; // [N,4] in _slot3 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh9_linear; // [N,4] in _slot7
-    private readonly global::Dsl.SlotView _h10_tanh; // [N,4] in _slot4 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh10_tanh; // [N,4] in _slot0
-    private readonly global::Dsl.SlotView _h11_linear; // [N,3] in _slot3 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h12_add; // [N,3] in _slot5 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _h13_linear; // [N,3] in _slot3 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _h14_add; // [N,3] in _slot0 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh14_add; // [N,3] in _slot3
-    private readonly global::Dsl.SlotView _h15_logSoftmax; // [N,3] in _slot5
-    private readonly global::Dsl.SlotView _dh12_add; // [N,3] in _slot3, the memory of dh14_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh13_linear; // [N,3] in _slot3, the memory of dh14_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot3, the memory of dh12_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh11_linear; // [N,3] in _slot3, the memory of dh12_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh4_select; // [N,4] in _slot3
+    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot1 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh6_select; // [N,4] in _slot5
+    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,4] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,4] in _slot7
+    private readonly global::Dsl.SlotView _dh8_select; // [N,4] in _slot5
+    private readonly global::Dsl.SlotView _h9_linear; // [N,4] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh9_linear; // [N,4] in _slot8
+    private readonly global::Dsl.SlotView _h10_tanh; // [N,4] in _slot5 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh10_tanh; // [N,4] in _slot1
+    private readonly global::Dsl.SlotView _h11_linear; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h12_add; // [N,3] in _slot6 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h13_linear; // [N,3] in _slot4 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h14_add; // [N,3] in _slot1 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh14_add; // [N,3] in _slot4
+    private readonly global::Dsl.SlotView _h15_logSoftmax; // [N,3] in _slot6
+    private readonly global::Dsl.SlotView _dh12_add; // [N,3] in _slot4, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh13_linear; // [N,3] in _slot4, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot4, the memory of dh12_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh11_linear; // [N,3] in _slot4, the memory of dh12_add (+ passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -102,41 +103,42 @@ public partial class ChunkNet : global::Dsl.Module
         _fc4_bias = AddParameter("fc4.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(7), 4, 3));
         _fc5_weight = AddParameter("fc5.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(8), 4, 3, 4));
         _fc5_bias = AddParameter("fc5.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(9), 4, 3));
-        _slot0 = new global::Dsl.MemorySlot(device, 12);
+        _slot0 = new global::Dsl.MemorySlot(device, 5);
         _slot1 = new global::Dsl.MemorySlot(device, 12);
         _slot2 = new global::Dsl.MemorySlot(device, 12);
-        _slot3 = new global::Dsl.MemorySlot(device, 4);
+        _slot3 = new global::Dsl.MemorySlot(device, 12);
         _slot4 = new global::Dsl.MemorySlot(device, 4);
-        _slot5 = new global::Dsl.MemorySlot(device, 3);
-        _slot6 = new global::Dsl.MemorySlot(device, 4);
+        _slot5 = new global::Dsl.MemorySlot(device, 4);
+        _slot6 = new global::Dsl.MemorySlot(device, 3);
         _slot7 = new global::Dsl.MemorySlot(device, 4);
+        _slot8 = new global::Dsl.MemorySlot(device, 4);
         _dh0_input = new global::Dsl.SlotView(_slot0, 5);
-        _h1_linear = new global::Dsl.SlotView(_slot0, 12);
-        _dh1_linear = new global::Dsl.SlotView(_slot2, 12);
-        _h2_tanh = new global::Dsl.SlotView(_slot1, 12);
-        _dh2_tanh = new global::Dsl.SlotView(_slot0, 12);
+        _h1_linear = new global::Dsl.SlotView(_slot1, 12);
+        _dh1_linear = new global::Dsl.SlotView(_slot3, 12);
+        _h2_tanh = new global::Dsl.SlotView(_slot2, 12);
+        _dh2_tanh = new global::Dsl.SlotView(_slot1, 12);
         _h3_chunk_0 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_0 = new global::Dsl.BufferSlot(device, 4);
         _h3_chunk_1 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_1 = new global::Dsl.BufferSlot(device, 4);
         _h3_chunk_2 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_2 = new global::Dsl.BufferSlot(device, 4);
-        _dh4_select = new global::Dsl.SlotView(_slot2, 4);
-        _h5_linear = new global::Dsl.SlotView(_slot0, _slot5, 3);
-        _dh6_select = new global::Dsl.SlotView(_slot4, 4);
-        _h7_sigmoid = new global::Dsl.SlotView(_slot2, _slot0, 4);
-        _dh7_sigmoid = new global::Dsl.SlotView(_slot6, 4);
-        _dh8_select = new global::Dsl.SlotView(_slot4, 4);
-        _h9_linear = new global::Dsl.SlotView(_slot3, _slot1, 4);
-        _dh9_linear = new global::Dsl.SlotView(_slot7, 4);
-        _h10_tanh = new global::Dsl.SlotView(_slot4, _slot3, 4);
-        _dh10_tanh = new global::Dsl.SlotView(_slot0, 4);
-        _h11_linear = new global::Dsl.SlotView(_slot3, _slot1, 3);
-        _h12_add = new global::Dsl.SlotView(_slot5, _slot0, 3);
-        _h13_linear = new global::Dsl.SlotView(_slot3, _slot5, 3);
-        _h14_add = new global::Dsl.SlotView(_slot0, _slot3, 3);
-        _dh14_add = new global::Dsl.SlotView(_slot3, 3);
-        _h15_logSoftmax = new global::Dsl.SlotView(_slot5, 3);
+        _dh4_select = new global::Dsl.SlotView(_slot3, 4);
+        _h5_linear = new global::Dsl.SlotView(_slot1, _slot6, 3);
+        _dh6_select = new global::Dsl.SlotView(_slot5, 4);
+        _h7_sigmoid = new global::Dsl.SlotView(_slot3, _slot1, 4);
+        _dh7_sigmoid = new global::Dsl.SlotView(_slot7, 4);
+        _dh8_select = new global::Dsl.SlotView(_slot5, 4);
+        _h9_linear = new global::Dsl.SlotView(_slot4, _slot2, 4);
+        _dh9_linear = new global::Dsl.SlotView(_slot8, 4);
+        _h10_tanh = new global::Dsl.SlotView(_slot5, _slot4, 4);
+        _dh10_tanh = new global::Dsl.SlotView(_slot1, 4);
+        _h11_linear = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _h12_add = new global::Dsl.SlotView(_slot6, _slot1, 3);
+        _h13_linear = new global::Dsl.SlotView(_slot4, _slot6, 3);
+        _h14_add = new global::Dsl.SlotView(_slot1, _slot4, 3);
+        _dh14_add = new global::Dsl.SlotView(_slot4, 3);
+        _h15_logSoftmax = new global::Dsl.SlotView(_slot6, 3);
         _dh12_add = _dh14_add.Alias(3);
         _dh13_linear = _dh14_add.Alias(3);
         _dh5_linear = _dh12_add.Alias(3);
@@ -177,7 +179,7 @@ public partial class ChunkNet : global::Dsl.Module
         "------------------------------------------------\n" +
         "Total params: 137\n" +
         "Forward FLOPs per sample: 259\n" +
-        "Activation memory per sample: training 316 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
+        "Activation memory per sample: training 336 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
 
     /// <summary>
     /// Runs ChunkNet on a batch [N,5]; returns [N,3] in a buffer the next call reuses.

@@ -36,42 +36,43 @@ public partial class NormNet : global::Dsl.Module
 
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
-    private readonly global::Dsl.MemorySlot _slot0; // 24 floats per sample: training h1_layerNorm, dh0_input; evaluation h1_layerNorm, h6_linear, h8_layerNorm
-    private readonly global::Dsl.MemorySlot _slot1; // 36 floats per sample: training h2_conv2d, dh1_layerNorm; evaluation h2_conv2d, h4_layerNorm, h7_softplus, h9_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 36 floats per sample: training h3_softplus, dh2_conv2d; evaluation h3_softplus
-    private readonly global::Dsl.MemorySlot _slot3; // 36 floats per sample: training h4_layerNorm, dh3_softplus
-    private readonly global::Dsl.MemorySlot _slot4; // 36 floats per sample: training h6_linear, dh5_flatten
-    private readonly global::Dsl.MemorySlot _slot5; // 5 floats per sample: training h7_softplus, dh6_linear
-    private readonly global::Dsl.MemorySlot _slot6; // 5 floats per sample: training h8_layerNorm, dh7_softplus
-    private readonly global::Dsl.MemorySlot _slot7; // 3 floats per sample: training h9_linear, dh9_linear
-    private readonly global::Dsl.MemorySlot _slot8; // 3 floats per sample: training h10_logSoftmax; evaluation h10_logSoftmax
-    private readonly global::Dsl.MemorySlot _slot9; // 5 floats per sample: training dh8_layerNorm
+    private readonly global::Dsl.MemorySlot _slot0; // 24 floats per sample: training dh0_input; evaluation h1_layerNorm, h6_linear, h8_layerNorm
+    private readonly global::Dsl.MemorySlot _slot1; // 24 floats per sample: training h1_layerNorm
+    private readonly global::Dsl.MemorySlot _slot2; // 36 floats per sample: training h2_conv2d, dh1_layerNorm; evaluation h2_conv2d, h4_layerNorm, h7_softplus, h9_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 36 floats per sample: training h3_softplus, dh2_conv2d; evaluation h3_softplus
+    private readonly global::Dsl.MemorySlot _slot4; // 36 floats per sample: training h4_layerNorm, dh3_softplus
+    private readonly global::Dsl.MemorySlot _slot5; // 36 floats per sample: training h6_linear, dh5_flatten
+    private readonly global::Dsl.MemorySlot _slot6; // 5 floats per sample: training h7_softplus, dh6_linear
+    private readonly global::Dsl.MemorySlot _slot7; // 5 floats per sample: training h8_layerNorm, dh7_softplus
+    private readonly global::Dsl.MemorySlot _slot8; // 3 floats per sample: training h9_linear, dh9_linear
+    private readonly global::Dsl.MemorySlot _slot9; // 3 floats per sample: training h10_logSoftmax; evaluation h10_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot10; // 5 floats per sample: training dh8_layerNorm
     private readonly global::Dsl.SlotView _dh0_input; // [N,2,3,4] in _slot0
-    private readonly global::Dsl.SlotView _h1_layerNorm; // [N,2,3,4] in _slot0
-    private readonly global::Dsl.SlotView _dh1_layerNorm; // [N,2,3,4] in _slot1
+    private readonly global::Dsl.SlotView _h1_layerNorm; // [N,2,3,4] in _slot1 (evaluation: _slot0)
+    private readonly global::Dsl.SlotView _dh1_layerNorm; // [N,2,3,4] in _slot2
     private readonly global::Dsl.BufferSlot _lnMean1;
     private readonly global::Dsl.BufferSlot _lnInvStd1;
-    private readonly global::Dsl.SlotView _h2_conv2d; // [N,3,3,4] in _slot1
-    private readonly global::Dsl.SlotView _dh2_conv2d; // [N,3,3,4] in _slot2
-    private readonly global::Dsl.SlotView _h3_softplus; // [N,3,3,4] in _slot2
-    private readonly global::Dsl.SlotView _dh3_softplus; // [N,3,3,4] in _slot3
-    private readonly global::Dsl.SlotView _h4_layerNorm; // [N,3,3,4] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h2_conv2d; // [N,3,3,4] in _slot2
+    private readonly global::Dsl.SlotView _dh2_conv2d; // [N,3,3,4] in _slot3
+    private readonly global::Dsl.SlotView _h3_softplus; // [N,3,3,4] in _slot3
+    private readonly global::Dsl.SlotView _dh3_softplus; // [N,3,3,4] in _slot4
+    private readonly global::Dsl.SlotView _h4_layerNorm; // [N,3,3,4] in _slot4 (evaluation: _slot2)
     private readonly global::Dsl.BufferSlot _lnMean4;
     private readonly global::Dsl.BufferSlot _lnInvStd4;
     private readonly global::Dsl.ViewSlot _h5_flatten;
-    private readonly global::Dsl.SlotView _dh5_flatten; // [N,36] in _slot4
-    private readonly global::Dsl.SlotView _h6_linear; // [N,5] in _slot4 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _dh6_linear; // [N,5] in _slot5
-    private readonly global::Dsl.SlotView _h7_softplus; // [N,5] in _slot5 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh7_softplus; // [N,5] in _slot6
-    private readonly global::Dsl.SlotView _h8_layerNorm; // [N,5] in _slot6 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _dh8_layerNorm; // [N,5] in _slot9
+    private readonly global::Dsl.SlotView _dh5_flatten; // [N,36] in _slot5
+    private readonly global::Dsl.SlotView _h6_linear; // [N,5] in _slot5 (evaluation: _slot0)
+    private readonly global::Dsl.SlotView _dh6_linear; // [N,5] in _slot6
+    private readonly global::Dsl.SlotView _h7_softplus; // [N,5] in _slot6 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh7_softplus; // [N,5] in _slot7
+    private readonly global::Dsl.SlotView _h8_layerNorm; // [N,5] in _slot7 (evaluation: _slot0)
+    private readonly global::Dsl.SlotView _dh8_layerNorm; // [N,5] in _slot10
     private readonly global::Dsl.BufferSlot _lnMean8;
     private readonly global::Dsl.BufferSlot _lnInvStd8;
-    private readonly global::Dsl.SlotView _h9_linear; // [N,3] in _slot7 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh9_linear; // [N,3] in _slot7
-    private readonly global::Dsl.SlotView _h10_logSoftmax; // [N,3] in _slot8
-    private readonly global::Dsl.SlotView _dh4_layerNorm; // [N,3,3,4] in _slot4, the memory of dh5_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _h9_linear; // [N,3] in _slot8 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh9_linear; // [N,3] in _slot8
+    private readonly global::Dsl.SlotView _h10_logSoftmax; // [N,3] in _slot9
+    private readonly global::Dsl.SlotView _dh4_layerNorm; // [N,3,3,4] in _slot5, the memory of dh5_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -95,40 +96,41 @@ public partial class NormNet : global::Dsl.Module
         _fc2_weight = AddParameter("fc2.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(8), 5, 3, 5));
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(9), 5, 3));
         _slot0 = new global::Dsl.MemorySlot(device, 24);
-        _slot1 = new global::Dsl.MemorySlot(device, 36);
+        _slot1 = new global::Dsl.MemorySlot(device, 24);
         _slot2 = new global::Dsl.MemorySlot(device, 36);
         _slot3 = new global::Dsl.MemorySlot(device, 36);
         _slot4 = new global::Dsl.MemorySlot(device, 36);
-        _slot5 = new global::Dsl.MemorySlot(device, 5);
+        _slot5 = new global::Dsl.MemorySlot(device, 36);
         _slot6 = new global::Dsl.MemorySlot(device, 5);
-        _slot7 = new global::Dsl.MemorySlot(device, 3);
+        _slot7 = new global::Dsl.MemorySlot(device, 5);
         _slot8 = new global::Dsl.MemorySlot(device, 3);
-        _slot9 = new global::Dsl.MemorySlot(device, 5);
+        _slot9 = new global::Dsl.MemorySlot(device, 3);
+        _slot10 = new global::Dsl.MemorySlot(device, 5);
         _dh0_input = new global::Dsl.SlotView(_slot0, 2, 3, 4);
-        _h1_layerNorm = new global::Dsl.SlotView(_slot0, 2, 3, 4);
-        _dh1_layerNorm = new global::Dsl.SlotView(_slot1, 2, 3, 4);
+        _h1_layerNorm = new global::Dsl.SlotView(_slot1, _slot0, 2, 3, 4);
+        _dh1_layerNorm = new global::Dsl.SlotView(_slot2, 2, 3, 4);
         _lnMean1 = new global::Dsl.BufferSlot(device, 1);
         _lnInvStd1 = new global::Dsl.BufferSlot(device, 1);
-        _h2_conv2d = new global::Dsl.SlotView(_slot1, 3, 3, 4);
-        _dh2_conv2d = new global::Dsl.SlotView(_slot2, 3, 3, 4);
-        _h3_softplus = new global::Dsl.SlotView(_slot2, 3, 3, 4);
-        _dh3_softplus = new global::Dsl.SlotView(_slot3, 3, 3, 4);
-        _h4_layerNorm = new global::Dsl.SlotView(_slot3, _slot1, 3, 3, 4);
+        _h2_conv2d = new global::Dsl.SlotView(_slot2, 3, 3, 4);
+        _dh2_conv2d = new global::Dsl.SlotView(_slot3, 3, 3, 4);
+        _h3_softplus = new global::Dsl.SlotView(_slot3, 3, 3, 4);
+        _dh3_softplus = new global::Dsl.SlotView(_slot4, 3, 3, 4);
+        _h4_layerNorm = new global::Dsl.SlotView(_slot4, _slot2, 3, 3, 4);
         _lnMean4 = new global::Dsl.BufferSlot(device, 3);
         _lnInvStd4 = new global::Dsl.BufferSlot(device, 3);
         _h5_flatten = new global::Dsl.ViewSlot(36);
-        _dh5_flatten = new global::Dsl.SlotView(_slot4, 36);
-        _h6_linear = new global::Dsl.SlotView(_slot4, _slot0, 5);
-        _dh6_linear = new global::Dsl.SlotView(_slot5, 5);
-        _h7_softplus = new global::Dsl.SlotView(_slot5, _slot1, 5);
-        _dh7_softplus = new global::Dsl.SlotView(_slot6, 5);
-        _h8_layerNorm = new global::Dsl.SlotView(_slot6, _slot0, 5);
-        _dh8_layerNorm = new global::Dsl.SlotView(_slot9, 5);
+        _dh5_flatten = new global::Dsl.SlotView(_slot5, 36);
+        _h6_linear = new global::Dsl.SlotView(_slot5, _slot0, 5);
+        _dh6_linear = new global::Dsl.SlotView(_slot6, 5);
+        _h7_softplus = new global::Dsl.SlotView(_slot6, _slot2, 5);
+        _dh7_softplus = new global::Dsl.SlotView(_slot7, 5);
+        _h8_layerNorm = new global::Dsl.SlotView(_slot7, _slot0, 5);
+        _dh8_layerNorm = new global::Dsl.SlotView(_slot10, 5);
         _lnMean8 = new global::Dsl.BufferSlot(device, 1);
         _lnInvStd8 = new global::Dsl.BufferSlot(device, 1);
-        _h9_linear = new global::Dsl.SlotView(_slot7, _slot1, 3);
-        _dh9_linear = new global::Dsl.SlotView(_slot7, 3);
-        _h10_logSoftmax = new global::Dsl.SlotView(_slot8, 3);
+        _h9_linear = new global::Dsl.SlotView(_slot8, _slot2, 3);
+        _dh9_linear = new global::Dsl.SlotView(_slot8, 3);
+        _h10_logSoftmax = new global::Dsl.SlotView(_slot9, 3);
         _dh4_layerNorm = _dh5_flatten.Alias(3, 3, 4);
     }
 
@@ -161,7 +163,7 @@ public partial class NormNet : global::Dsl.Module
         "----------------------------------------------------------------------------\n" +
         "Total params: 284\n" +
         "Forward FLOPs per sample: 1,104\n" +
-        "Activation memory per sample: training 796 bytes, evaluation 436 bytes (one buffer per value and gradient: 1,492)\n";
+        "Activation memory per sample: training 892 bytes, evaluation 436 bytes (one buffer per value and gradient: 1,492)\n";
 
     /// <summary>
     /// Runs NormNet on a batch [N,2,3,4]; returns [N,3] in a buffer the next call reuses.

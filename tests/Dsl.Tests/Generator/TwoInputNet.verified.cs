@@ -32,31 +32,32 @@ public partial class TwoInputNet : global::Dsl.Module
 
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
-    private readonly global::Dsl.MemorySlot _slot0; // 8 floats per sample: training h2_conv2d, h5_linear, h9_add, dh9_add; evaluation h2_conv2d, h6_linear, h8_add
-    private readonly global::Dsl.MemorySlot _slot1; // 16 floats per sample: training h3_tanh, dh0_image
-    private readonly global::Dsl.MemorySlot _slot2; // 3 floats per sample: training h6_linear, h8_add, h10_logSoftmax; evaluation h5_linear, h10_logSoftmax
-    private readonly global::Dsl.MemorySlot _slot3; // 8 floats per sample: training h7_sigmoid, dh4_flatten; evaluation h3_tanh, h7_sigmoid, h9_add
-    private readonly global::Dsl.MemorySlot _slot4; // 8 floats per sample: training dh5_linear, dh2_conv2d
-    private readonly global::Dsl.MemorySlot _slot5; // 3 floats per sample: training dh6_linear
-    private readonly global::Dsl.SlotView _dh0_image; // [N,1,4,4] in _slot1
-    private readonly global::Dsl.SlotView _h2_conv2d; // [N,2,2,2] in _slot0
-    private readonly global::Dsl.SlotView _dh2_conv2d; // [N,2,2,2] in _slot4
-    private readonly global::Dsl.SlotView _h3_tanh; // [N,2,2,2] in _slot1 (evaluation: _slot3)
+    private readonly global::Dsl.MemorySlot _slot0; // 16 floats per sample: training dh0_image
+    private readonly global::Dsl.MemorySlot _slot1; // 3 floats per sample: training dh9_add
+    private readonly global::Dsl.MemorySlot _slot2; // 8 floats per sample: training h2_conv2d, h5_linear, h9_add, dh5_linear, dh2_conv2d; evaluation h2_conv2d, h6_linear, h8_add
+    private readonly global::Dsl.MemorySlot _slot3; // 8 floats per sample: training h3_tanh; evaluation h3_tanh, h7_sigmoid, h9_add
+    private readonly global::Dsl.MemorySlot _slot4; // 3 floats per sample: training h6_linear, h8_add, h10_logSoftmax; evaluation h5_linear, h10_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot5; // 8 floats per sample: training h7_sigmoid, dh4_flatten
+    private readonly global::Dsl.MemorySlot _slot6; // 3 floats per sample: training dh6_linear
+    private readonly global::Dsl.SlotView _dh0_image; // [N,1,4,4] in _slot0
+    private readonly global::Dsl.SlotView _h2_conv2d; // [N,2,2,2] in _slot2
+    private readonly global::Dsl.SlotView _dh2_conv2d; // [N,2,2,2] in _slot2
+    private readonly global::Dsl.SlotView _h3_tanh; // [N,2,2,2] in _slot3
     private readonly global::Dsl.ViewSlot _h4_flatten;
-    private readonly global::Dsl.SlotView _dh4_flatten; // [N,8] in _slot3
-    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot0 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot4
-    private readonly global::Dsl.SlotView _h6_linear; // [N,3] in _slot2 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _dh6_linear; // [N,3] in _slot5
-    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,3] in _slot3
-    private readonly global::Dsl.SlotView _h8_add; // [N,3] in _slot2 (evaluation: _slot0)
-    private readonly global::Dsl.SlotView _h9_add; // [N,3] in _slot0 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh9_add; // [N,3] in _slot0
-    private readonly global::Dsl.SlotView _h10_logSoftmax; // [N,3] in _slot2
-    private readonly global::Dsl.SlotView _dh8_add; // [N,3] in _slot0, the memory of dh9_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh1_extra; // [N,3] in _slot0, the memory of dh9_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,3] in _slot0, the memory of dh8_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh3_tanh; // [N,2,2,2] in _slot3, the memory of dh4_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _dh4_flatten; // [N,8] in _slot5
+    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot2 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot2
+    private readonly global::Dsl.SlotView _h6_linear; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh6_linear; // [N,3] in _slot6
+    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,3] in _slot5 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h8_add; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h9_add; // [N,3] in _slot2 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh9_add; // [N,3] in _slot1
+    private readonly global::Dsl.SlotView _h10_logSoftmax; // [N,3] in _slot4
+    private readonly global::Dsl.SlotView _dh8_add; // [N,3] in _slot1, the memory of dh9_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh1_extra; // [N,3] in _slot1, the memory of dh9_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,3] in _slot1, the memory of dh8_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh3_tanh; // [N,2,2,2] in _slot5, the memory of dh4_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input_image;
     private global::Dsl.Tensor? _input_extra;
     private global::Dsl.Tensor? _output;
@@ -77,27 +78,28 @@ public partial class TwoInputNet : global::Dsl.Module
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(3), 8, 3));
         _fc2_weight = AddParameter("fc2.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(4), 3, 3, 3));
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(5), 3, 3));
-        _slot0 = new global::Dsl.MemorySlot(device, 8);
-        _slot1 = new global::Dsl.MemorySlot(device, 16);
-        _slot2 = new global::Dsl.MemorySlot(device, 3);
+        _slot0 = new global::Dsl.MemorySlot(device, 16);
+        _slot1 = new global::Dsl.MemorySlot(device, 3);
+        _slot2 = new global::Dsl.MemorySlot(device, 8);
         _slot3 = new global::Dsl.MemorySlot(device, 8);
-        _slot4 = new global::Dsl.MemorySlot(device, 8);
-        _slot5 = new global::Dsl.MemorySlot(device, 3);
-        _dh0_image = new global::Dsl.SlotView(_slot1, 1, 4, 4);
-        _h2_conv2d = new global::Dsl.SlotView(_slot0, 2, 2, 2);
-        _dh2_conv2d = new global::Dsl.SlotView(_slot4, 2, 2, 2);
-        _h3_tanh = new global::Dsl.SlotView(_slot1, _slot3, 2, 2, 2);
+        _slot4 = new global::Dsl.MemorySlot(device, 3);
+        _slot5 = new global::Dsl.MemorySlot(device, 8);
+        _slot6 = new global::Dsl.MemorySlot(device, 3);
+        _dh0_image = new global::Dsl.SlotView(_slot0, 1, 4, 4);
+        _h2_conv2d = new global::Dsl.SlotView(_slot2, 2, 2, 2);
+        _dh2_conv2d = new global::Dsl.SlotView(_slot2, 2, 2, 2);
+        _h3_tanh = new global::Dsl.SlotView(_slot3, 2, 2, 2);
         _h4_flatten = new global::Dsl.ViewSlot(8);
-        _dh4_flatten = new global::Dsl.SlotView(_slot3, 8);
-        _h5_linear = new global::Dsl.SlotView(_slot0, _slot2, 3);
-        _dh5_linear = new global::Dsl.SlotView(_slot4, 3);
-        _h6_linear = new global::Dsl.SlotView(_slot2, _slot0, 3);
-        _dh6_linear = new global::Dsl.SlotView(_slot5, 3);
-        _h7_sigmoid = new global::Dsl.SlotView(_slot3, 3);
-        _h8_add = new global::Dsl.SlotView(_slot2, _slot0, 3);
-        _h9_add = new global::Dsl.SlotView(_slot0, _slot3, 3);
-        _dh9_add = new global::Dsl.SlotView(_slot0, 3);
-        _h10_logSoftmax = new global::Dsl.SlotView(_slot2, 3);
+        _dh4_flatten = new global::Dsl.SlotView(_slot5, 8);
+        _h5_linear = new global::Dsl.SlotView(_slot2, _slot4, 3);
+        _dh5_linear = new global::Dsl.SlotView(_slot2, 3);
+        _h6_linear = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _dh6_linear = new global::Dsl.SlotView(_slot6, 3);
+        _h7_sigmoid = new global::Dsl.SlotView(_slot5, _slot3, 3);
+        _h8_add = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _h9_add = new global::Dsl.SlotView(_slot2, _slot3, 3);
+        _dh9_add = new global::Dsl.SlotView(_slot1, 3);
+        _h10_logSoftmax = new global::Dsl.SlotView(_slot4, 3);
         _dh8_add = _dh9_add.Alias(3);
         _dh1_extra = _dh9_add.Alias(3);
         _dh7_sigmoid = _dh8_add.Alias(3);
@@ -133,7 +135,7 @@ public partial class TwoInputNet : global::Dsl.Module
         "------------------------------------------------------------\n" +
         "Total params: 59\n" +
         "Forward FLOPs per sample: 236\n" +
-        "Activation memory per sample: training 184 bytes, evaluation 76 bytes (one buffer per value and gradient: 368)\n";
+        "Activation memory per sample: training 196 bytes, evaluation 76 bytes (one buffer per value and gradient: 368)\n";
 
     /// <summary>Not available: TwoInputNet takes 2 inputs; call <c>Forward(image, extra)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoInputNet takes 2 inputs: call Forward(image, extra).");

@@ -70,6 +70,20 @@ public sealed class MemoryPlanNumericTests
         Compare(sides, $"{network} gradients after a second backward");
     }
 
+    [Fact]
+    public void The_input_gradient_survives_the_next_forward_as_before_planning()
+    {
+        var rng = new Random(3);
+        var net = new CombinatorNet(Device.Cpu, seed: 1) { ComputeInputGradient = true };
+        var shape = new[] { 2 }.Concat(CombinatorNet.InputShape).ToArray();
+        var y = net.Forward(Tensor.From(RandomInputs.Normal(rng, 2 * 72), Device.Cpu, shape));
+        net.Backward(Tensor.From(RandomInputs.Normal(rng, y.ToArray().Length), Device.Cpu, y.Dims.ToArray()));
+        var gradient = net.InputGradient!;
+        float[] before = gradient.ToArray();
+        net.Forward(Tensor.From(RandomInputs.Normal(rng, 2 * 72), Device.Cpu, shape));
+        Same(before, gradient.ToArray(), "the input gradient after the next forward");
+    }
+
     private static Module Create(string network) => network switch
     {
         "CombinatorNet" => new CombinatorNet(Device.Cpu, seed: 1) { ComputeInputGradient = true },
