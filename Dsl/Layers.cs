@@ -104,6 +104,12 @@ public static class Layers
     /// <summary>x * Phi(x) with the exact Gaussian CDF (<c>nn.GELU()</c>), any shape.</summary>
     public static Layer Gelu => new("Gelu");
 
+    /// <summary>
+    /// log(1 + exp(<paramref name="beta"/> * x)) / beta, and x itself where beta * x &gt; <paramref name="threshold"/>
+    /// (<c>nn.Softplus(beta=1, threshold=20)</c>), any shape. Beta must not be zero.
+    /// </summary>
+    public static Layer Softplus(double beta = 1.0, double threshold = 20.0) => new($"Softplus({F(beta)}, {F(threshold)})");
+
     // ------------------------------------------------------------------ convolution and pooling: [C, H, W] in, [C', H', W'] out
 
     /// <summary>
@@ -149,6 +155,27 @@ public static class Layers
     /// running_mean 0, running_var 1 at the start. Default names: bn1, bn2, ...
     /// </summary>
     public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
+
+    /// <summary>
+    /// Layer normalisation over the last dimension (<c>nn.LayerNorm(normalized_shape=[D])</c>; Ba, Kiros and Hinton, 2016):
+    /// [..., D] -> [..., D], each row of D values normalised with its own mean and biased variance, then scaled by weight [D]
+    /// (1 at the start) and shifted by bias [D] (0) when <paramref name="elementwiseAffine"/>. Default names: ln1, ln2, ...
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, string? name = null) => new($"LayerNorm({normalizedShape})");
+
+    /// <summary>
+    /// Layer normalisation over the last two dimensions (<c>nn.LayerNorm([D0, D1])</c>): [..., D0, D1] -> [..., D0, D1];
+    /// weight and bias [D0, D1]. See <see cref="LayerNorm(int, double, bool, string?)"/>.
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
+        => new($"LayerNorm({normalizedShape0}, {normalizedShape1})");
+
+    /// <summary>
+    /// Layer normalisation over the last three dimensions (<c>nn.LayerNorm([C, H, W])</c>): [C, H, W] -> [C, H, W]; weight
+    /// and bias [C, H, W]. See <see cref="LayerNorm(int, double, bool, string?)"/>.
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, int normalizedShape2, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
+        => new($"LayerNorm({normalizedShape0}, {normalizedShape1}, {normalizedShape2})");
 
     // ------------------------------------------------------------------ operations with several values
 

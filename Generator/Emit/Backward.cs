@@ -54,6 +54,9 @@ internal static class Backward
             {
                 w.Line($"int {Shapes.Dim.Local(symbol)} = {Names.Field(Shapes.Dim.Local(symbol))};");
             }
+            w.Line("// An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,");
+            w.Line("// keeping them (the same results in the same output buffer).");
+            w.Line("if (!_keptForBackward) RunForward(n, keep: true, replay: true);");
             w.Line("var device = Device;");
             w.Line("bool inputGradient = ComputeInputGradient;");
             var context = new BackwardContext(w, plan);
@@ -77,9 +80,12 @@ internal static class Backward
             {
                 w.Line();
                 NetworkEmitter.Comments(w, plan, node);
+                context.Current = node;
                 OpTable.Of(node).Backward(context, node);
             }
+            context.Current = null;
             w.Line();
+            context.Line("_keptForBackward = false; // gradients took over the memory of values once read");
             var inputs = plan.Inputs;
             for (int i = 0; i < inputs.Count; i++)
             {

@@ -25,11 +25,14 @@ internal sealed class ForwardContext
 
     public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
 
-    /// <summary>Declares the node's value as the current rows of its slot: <c>var h1_conv2d = _h1_conv2d.Rows(n);</c>.</summary>
+    /// <summary>
+    /// Declares the node's value as the current rows of its slot view: <c>var h1_conv2d = _h1_conv2d.Rows(n, keep);</c>, in
+    /// the training plan's slot when the forward keeps values for backward (<c>keep</c>), else in the evaluation plan's.
+    /// </summary>
     public string Slot(GraphNode node)
     {
         string y = Y(node);
-        W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node)};");
+        W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node, keep: true)};");
         return y;
     }
 
@@ -57,12 +60,20 @@ internal sealed class BackwardContext
     public CodeWriter W { get; }
     public Plan Plan { get; }
 
+    /// <summary>The node whose backward is being written: a value it reads must be one its op declares (<see cref="Op.BackwardReads"/>).</summary>
+    public GraphNode? Current { get; set; }
+
     public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
 
     /// <summary>The value of node <paramref name="id"/>, fetched on first use.</summary>
     public string Value(int id)
     {
         var node = Plan.Nodes[id];
+        if (Current is not null && !Plan.Memory.HeldAtBackwardOf(id, Current.Id))
+        {
+            throw new System.InvalidOperationException(
+                $"the backward of [{Current.Id}] {Current.Op} reads [{id}] {node.Op}'s value, which its BackwardReads does not keep: the memory plan may have reused it");
+        }
         string name = Names.Value(node);
         string source = Plan.IsOutput(id) ? "output"
             : OpTable.Of(node).FetchValue(Plan, node);

@@ -59,15 +59,39 @@ internal static class Forward
             {
                 w.Line($"{Names.Field(Dim.Local(symbol))} = {Dim.Local(symbol)};");
             }
-            w.Line("var device = Device;");
             w.Line("_trainingForward = IsTraining;");
             foreach (var input in inputs)
             {
                 w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
             }
+            if (model.SeveralOutputs)
+            {
+                w.Line("RunForward(n, keep: _trainingForward, replay: false);");
+                w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"_output{Names.Int(k)}!"))});");
+            }
+            else
+            {
+                w.Line("return RunForward(n, keep: _trainingForward, replay: false);");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name=\"keep\"/> the values live in the training");
+        w.Line("/// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory");
+        w.Line("/// once it is consumed (see the slot of each value beside its field). <paramref name=\"replay\"/> runs the last forward again");
+        w.Line("/// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.");
+        w.Line("/// </summary>");
+        using (w.Block("private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)"))
+        {
+            w.Line("var device = Device;");
+            foreach (string symbol in plan.Symbols)
+            {
+                w.Line($"int {Dim.Local(symbol)} = {Names.Field(Dim.Local(symbol))};");
+            }
+            w.Line("_keptForBackward = keep;");
             foreach (var input in inputs.Where(i => plan.Live[i.Id]))
             {
-                w.Line($"var {Names.Value(input)} = {InputOp.Parameter(input)};");
+                w.Line($"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
             }
             var context = new ForwardContext(w, plan);
             foreach (var node in plan.LiveNodes.Where(n => n.Op != InputOp.Name))
@@ -85,12 +109,8 @@ internal static class Forward
                 {
                     w.Line($"_output{Names.Int(k)} = {Names.Value(outputs[k])};");
                 }
-                w.Line($"return ({string.Join(", ", outputs.Select(Names.Value))});");
             }
-            else
-            {
-                w.Line($"return {Names.Value(plan.Output)};");
-            }
+            w.Line($"return {Names.Value(plan.Output)};");
         }
     }
 

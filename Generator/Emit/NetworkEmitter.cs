@@ -72,7 +72,7 @@ internal static class NetworkEmitter
             w.Line();
             Backward.Write(w, plan);
         }
-        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
+        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
         if (model.SeveralOutputs)
         {
             members.Add("ForwardAll(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
@@ -131,10 +131,11 @@ internal static class NetworkEmitter
             members.Add(Names.Parameter(p.Name));
         }
         w.Line();
-        w.Line("// Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.");
+        w.Line("// Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient");
+        w.Line("// (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.");
         foreach (var b in plan.Buffers())
         {
-            w.Line($"private readonly {b.Type} {b.Field};");
+            w.Line($"private readonly {b.Type} {b.Field};" + (b.Comment is null ? "" : " // " + Names.CommentText(b.Comment)));
             members.Add(b.Field);
         }
         foreach (var input in plan.Inputs)
@@ -157,12 +158,13 @@ internal static class NetworkEmitter
             }
         }
         w.Line("private bool _trainingForward;");
+        w.Line("private bool _keptForBackward;");
         foreach (var input in plan.Inputs)
         {
             w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Sample(input)} }};");
             members.Add(InputOp.ShapeField(plan, input));
         }
-        members.AddRange(new[] { "_output", "_trainingForward" });
+        members.AddRange(new[] { "_output", "_trainingForward", "_keptForBackward" });
         w.Line();
     }
 

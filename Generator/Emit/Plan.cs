@@ -67,11 +67,12 @@ internal sealed class Plan
     /// <summary>The symbols the inputs declare, in order of first declaration (each has a local and a field <c>_dimT</c>).</summary>
     public List<string> Symbols => Inputs.SelectMany(i => i.Dims.SelectMany(d => d.Symbols)).Distinct().ToList();
 
-    /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
-    public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
-
-    /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
-    public bool HasGradSlot(GraphNode node) => !IsOutput(node.Id);
+    /// <summary>
+    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's) and ops whose
+    /// outputs own theirs, when something consumes it or the network returns it.
+    /// </summary>
+    public bool HasGradient(GraphNode node)
+        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
 
     /// <summary>
     /// True for the output of a single-output network, whose value Backward reads from <c>output</c> and whose gradient is
@@ -89,9 +90,21 @@ internal sealed class Plan
     /// <summary>The Backward parameter holding the gradient of output <paramref name="index"/>: <c>dLogits</c>.</summary>
     public string OutputGradient(int index) => "d" + char.ToUpperInvariant(OutputName(index)[0]) + OutputName(index).Substring(1);
 
-    /// <summary>Every buffer the network owns, node by node in definition order: value slot, gradient slot, then the op's own buffers.</summary>
+    /// <summary>Which values and gradients share memory (<see cref="MemoryPlan"/>), planned on first use.</summary>
+    public MemoryPlan Memory => _memory ??= new MemoryPlan(this);
+
+    private MemoryPlan? _memory;
+
+    /// <summary>
+    /// Every buffer the network owns, in the order the constructor creates them: the memory slots, then node by node in
+    /// definition order the value's and the gradient's views and the op's own buffers, then the gradients that alias another.
+    /// </summary>
     public IEnumerable<Ops.BufferDecl> Buffers()
     {
+        foreach (var slot in Memory.Slots())
+        {
+            yield return slot;
+        }
         foreach (var node in LiveNodes)
         {
             var op = Ops.OpTable.Of(node);
@@ -99,7 +112,7 @@ internal sealed class Plan
             {
                 yield return value;
             }
-            if (HasGradSlot(node) && op.GradSlot(this, node) is { } grad)
+            if (op.GradSlot(this, node) is { } grad)
             {
                 yield return grad;
             }
@@ -107,6 +120,11 @@ internal sealed class Plan
             {
                 yield return buffer;
             }
+        }
+
+        foreach (var alias in Memory.Aliases())
+        {
+            yield return alias;
         }
     }
 }

@@ -39,6 +39,13 @@ internal static class Summary
         // A symbolic dimension counts as 1: the FLOPs of a sequence network are per position.
         bool symbolic = plan.LiveNodes.Any(n => n.IsSymbolic);
         sb.Append(symbolic ? "Forward FLOPs per sample, each symbol counted as 1: " : "Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        var memory = plan.Memory;
+        var owned = plan.Buffers().Where(b => b.Elements > 0).ToList();
+        long ownedTraining = owned.Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        long ownedEvaluation = owned.Where(b => b.Evaluation).Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        sb.Append(symbolic ? "Activation memory per sample, each symbol counted as 1: training " : "Activation memory per sample: training ").Append(Names.Thousands(memory.TrainingBytes + ownedTraining))
+          .Append(" bytes, evaluation ").Append(Names.Thousands(memory.EvaluationBytes + ownedEvaluation))
+          .Append(" bytes (one buffer per value and gradient: ").Append(Names.Thousands(memory.UnplannedBytes + ownedTraining)).Append(")\n");
         return sb.ToString();
     }
 }

@@ -374,6 +374,12 @@ internal sealed class Expander
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
                 return default;
             }
+            if (resolved.Kind == ArgKind.Number && float.IsInfinity((float)resolved.Number))
+            {
+                // Kernels take float32: a double past its range would reach them as an infinity.
+                Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display + ", beyond float32's range");
+                return default;
+            }
             args.Add(resolved);
         }
         return args.ToImmutable();

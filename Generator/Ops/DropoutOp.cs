@@ -15,6 +15,9 @@ internal sealed class DropoutOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads only the mask it owns.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
     public override IEnumerable<string> Calls => new[] { "Dropout", "Dropout2d" };
 
     public override bool TakesSymbols => true;
@@ -42,7 +45,9 @@ internal sealed class DropoutOp : Op
 
     public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
     {
-        yield return new BufferDecl(Names.Field(Mask(node)), Names.SlotType(node), Names.NewSlot(node));
+        yield return node.IsSymbolic
+            ? Names.SymbolicSlot(Mask(node), node)
+            : new BufferDecl(Names.Field(Mask(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
     }
 
     public override void Forward(ForwardContext c, GraphNode node)

@@ -14,7 +14,9 @@ internal sealed class InputOp : Op
 
     public override string Key => Name;
 
-    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
+    public override ValueStorage Value => ValueStorage.Caller;
+
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node) => Field(plan, node) + "!";
 

@@ -16,6 +16,9 @@ internal sealed class LinearOp : Op
 
     public override bool TakesSymbols => true;
 
+    /// <summary>Backward reads x for the weight gradient.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         long outFeatures = i.Args.Int("outFeatures");

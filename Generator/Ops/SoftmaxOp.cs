@@ -12,6 +12,9 @@ internal sealed class SoftmaxOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads y only.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.TheOutput;
+
     public override IEnumerable<string> Calls => new[] { "Softmax", "LogSoftmax" };
 
     public override bool TakesSymbols => true;

@@ -68,6 +68,8 @@ public static partial class App
             bench.SetDescription("throughput beside PyTorch and OpenBLAS on the same data and thread counts");
             bench.AddCommand<BenchTrainCommand>("train").WithDescription("training and evaluation samples/s of a network beside PyTorch")
                 .WithExample("bench", "train", "mnist-net", "--threads", "1,2");
+            bench.AddCommand<BenchMemoryCommand>("memory").WithDescription("planned activation memory per sample and the bytes a first training step allocates")
+                .WithExample("bench", "memory", "resnet20", "--batch", "128");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");

@@ -28,30 +28,32 @@ public partial class SequenceNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc3_weight; // fc3.weight [3, 4]
     private readonly global::Dsl.Parameter _fc3_bias; // fc3.bias [3]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.SymbolicSlot _dh0_x;
-    private readonly global::Dsl.SymbolicSlot _h3_linear;
-    private readonly global::Dsl.SymbolicSlot _dh3_linear;
-    private readonly global::Dsl.SymbolicSlot _h4_tanh;
-    private readonly global::Dsl.SymbolicSlot _dh4_tanh;
-    private readonly global::Dsl.SymbolicSlot _h5_linear;
-    private readonly global::Dsl.SymbolicSlot _dh5_linear;
-    private readonly global::Dsl.SymbolicSlot _h6_sigmoid;
-    private readonly global::Dsl.SymbolicSlot _dh6_sigmoid;
-    private readonly global::Dsl.SymbolicSlot _h7_dropout;
-    private readonly global::Dsl.SymbolicSlot _dh7_dropout;
-    private readonly global::Dsl.SymbolicSlot _mask7;
-    private readonly global::Dsl.SymbolicSlot _h8_add;
-    private readonly global::Dsl.SymbolicSlot _dh8_add;
-    private readonly global::Dsl.SymbolicSlot _h9_linear;
-    private readonly global::Dsl.SymbolicSlot _dh9_linear;
-    private readonly global::Dsl.SymbolicSlot _h10_logSoftmax;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.SymbolicSlot _dh0_x; // [N,T,5], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h3_linear; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh3_linear; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h4_tanh; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh4_tanh; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h5_linear; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh5_linear; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h6_sigmoid; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh6_sigmoid; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h7_dropout; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh7_dropout; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _mask7; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h8_add; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh8_add; // [N,T,4], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h9_linear; // [N,T,3], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _dh9_linear; // [N,T,3], grows to the largest size seen
+    private readonly global::Dsl.SymbolicSlot _h10_logSoftmax; // [N,T,3], grows to the largest size seen
     private global::Dsl.Tensor? _input_x;
     private global::Dsl.Tensor? _input_mask;
     private global::Dsl.Tensor? _input_tokens;
     private int _dimT;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_xShape = { -1, 5 };
     private static readonly int[] s_maskShape = { -1 };
     private static readonly int[] s_tokensShape = { -1 };
@@ -113,7 +115,8 @@ public partial class SequenceNet : global::Dsl.Module
         "[10] LogSoftmax         [N,T,3]            0      9\n" +
         "---------------------------------------------------\n" +
         "Total params: 59\n" +
-        "Forward FLOPs per sample, each symbol counted as 1: 121\n";
+        "Forward FLOPs per sample, each symbol counted as 1: 121\n" +
+        "Activation memory per sample: training 264 bytes, evaluation 0 bytes (one buffer per value and gradient: 264)\n";
 
     /// <summary>Not available: SequenceNet takes 3 inputs; call <c>Forward(x, mask, tokens)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("SequenceNet takes 3 inputs: call Forward(x, mask, tokens).");
@@ -130,12 +133,25 @@ public partial class SequenceNet : global::Dsl.Module
         CheckInput(tokens, "tokens", global::Dsl.DType.Int64, s_tokensShape, "[N,T]", n, "x");
         CheckSize(tokens, "tokens", 1, "T", dimT, "x");
         _dimT = dimT;
-        var device = Device;
         _trainingForward = IsTraining;
         _input_x = x;
         _input_mask = mask;
         _input_tokens = tokens;
-        var h0_x = x;
+        return RunForward(n, keep: _trainingForward, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        int dimT = _dimT;
+        _keptForBackward = keep;
+        var h0_x = _input_x!;
 
         // [3] fc1: Linear(4)  [N,T,5] -> [N,T,4]
         var h3_linear = _h3_linear.Rows(n, dimT, 4);
@@ -184,6 +200,9 @@ public partial class SequenceNet : global::Dsl.Module
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
         int dimT = _dimT;
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -210,25 +229,24 @@ public partial class SequenceNet : global::Dsl.Module
         device.DropoutBackward(dh7_dropout, _trainingForward ? _mask7.Rows(n, dimT, 4) : null, dh6_sigmoid, accumulate: false);
 
         // [6] Sigmoid  [N,T,4] -> [N,T,4]
-        var h5_linear = _h5_linear.Rows(n, dimT, 4);
         var h6_sigmoid = _h6_sigmoid.Rows(n, dimT, 4);
         var dh5_linear = _dh5_linear.Rows(n, dimT, 4);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h5_linear, h6_sigmoid, dh6_sigmoid, dh5_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_sigmoid, h6_sigmoid, dh6_sigmoid, dh5_linear, accumulate: false);
 
         // [5] fc2: Linear(4)  [N,T,4] -> [N,T,4]
         var h4_tanh = _h4_tanh.Rows(n, dimT, 4);
         device.LinearBackward(h4_tanh, _fc2_weight.Value, dh5_linear, dh4_tanh, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
 
         // [4] Tanh  [N,T,4] -> [N,T,4]
-        var h3_linear = _h3_linear.Rows(n, dimT, 4);
         var dh3_linear = _dh3_linear.Rows(n, dimT, 4);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h3_linear, h4_tanh, dh4_tanh, dh3_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h4_tanh, h4_tanh, dh4_tanh, dh3_linear, accumulate: false);
 
         // [3] fc1: Linear(4)  [N,T,5] -> [N,T,4]
         var h0_x = _input_x!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n, dimT, 5) : null;
         device.LinearBackward(h0_x, _fc1_weight.Value, dh3_linear, dh0_x, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, dh0_x);
         SetInputGradient(1, null);
         SetInputGradient(2, null);

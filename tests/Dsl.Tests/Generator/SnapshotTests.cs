@@ -27,6 +27,7 @@ public class SnapshotTests
     [InlineData("ChunkNet")]
     [InlineData("SequenceNet")]
     [InlineData("TwoOutputNet")]
+    [InlineData("NormNet")]
     public void Test_network_code_matches_the_snapshot(string network)
     {
         string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));

@@ -22,21 +22,29 @@ public partial class TwoOutputNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc2_weight; // fc2.weight [3, 5]
     private readonly global::Dsl.Parameter _fc2_bias; // fc2.bias [3]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_x;
-    private readonly global::Dsl.BufferSlot _h1_linear;
-    private readonly global::Dsl.BufferSlot _dh1_linear;
-    private readonly global::Dsl.BufferSlot _h2_tanh;
-    private readonly global::Dsl.BufferSlot _dh2_tanh;
-    private readonly global::Dsl.BufferSlot _h3_linear;
-    private readonly global::Dsl.BufferSlot _dh3_linear;
-    private readonly global::Dsl.BufferSlot _h4_logSoftmax;
-    private readonly global::Dsl.BufferSlot _dh4_logSoftmax;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 6 floats per sample: training dh0_x
+    private readonly global::Dsl.MemorySlot _slot1; // 5 floats per sample: training h1_linear, h3_linear, dh2_tanh; evaluation h1_linear, h3_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 5 floats per sample: training h2_tanh; evaluation h2_tanh
+    private readonly global::Dsl.MemorySlot _slot3; // 3 floats per sample: training h4_logSoftmax; evaluation h4_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot4; // 5 floats per sample: training dh4_logSoftmax, dh1_linear
+    private readonly global::Dsl.MemorySlot _slot5; // 3 floats per sample: training dh3_linear
+    private readonly global::Dsl.SlotView _dh0_x; // [N,6] in _slot0
+    private readonly global::Dsl.SlotView _h1_linear; // [N,5] in _slot1
+    private readonly global::Dsl.SlotView _dh1_linear; // [N,5] in _slot4
+    private readonly global::Dsl.SlotView _h2_tanh; // [N,5] in _slot2
+    private readonly global::Dsl.SlotView _dh2_tanh; // [N,5] in _slot1
+    private readonly global::Dsl.SlotView _h3_linear; // [N,3] in _slot1
+    private readonly global::Dsl.SlotView _dh3_linear; // [N,3] in _slot5
+    private readonly global::Dsl.SlotView _h4_logSoftmax; // [N,3] in _slot3
+    private readonly global::Dsl.SlotView _dh4_logSoftmax; // [N,3] in _slot4
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private global::Dsl.Tensor? _output0;
     private global::Dsl.Tensor? _output1;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 6 };
 
     /// <summary>
@@ -49,15 +57,21 @@ public partial class TwoOutputNet : global::Dsl.Module
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(1), 6, 5));
         _fc2_weight = AddParameter("fc2.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(2), 5, 3, 5));
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(3), 5, 3));
-        _dh0_x = new global::Dsl.BufferSlot(device, 6);
-        _h1_linear = new global::Dsl.BufferSlot(device, 5);
-        _dh1_linear = new global::Dsl.BufferSlot(device, 5);
-        _h2_tanh = new global::Dsl.BufferSlot(device, 5);
-        _dh2_tanh = new global::Dsl.BufferSlot(device, 5);
-        _h3_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh3_linear = new global::Dsl.BufferSlot(device, 3);
-        _h4_logSoftmax = new global::Dsl.BufferSlot(device, 3);
-        _dh4_logSoftmax = new global::Dsl.BufferSlot(device, 3);
+        _slot0 = new global::Dsl.MemorySlot(device, 6);
+        _slot1 = new global::Dsl.MemorySlot(device, 5);
+        _slot2 = new global::Dsl.MemorySlot(device, 5);
+        _slot3 = new global::Dsl.MemorySlot(device, 3);
+        _slot4 = new global::Dsl.MemorySlot(device, 5);
+        _slot5 = new global::Dsl.MemorySlot(device, 3);
+        _dh0_x = new global::Dsl.SlotView(_slot0, 6);
+        _h1_linear = new global::Dsl.SlotView(_slot1, 5);
+        _dh1_linear = new global::Dsl.SlotView(_slot4, 5);
+        _h2_tanh = new global::Dsl.SlotView(_slot2, 5);
+        _dh2_tanh = new global::Dsl.SlotView(_slot1, 5);
+        _h3_linear = new global::Dsl.SlotView(_slot1, 3);
+        _dh3_linear = new global::Dsl.SlotView(_slot5, 3);
+        _h4_logSoftmax = new global::Dsl.SlotView(_slot3, 3);
+        _dh4_logSoftmax = new global::Dsl.SlotView(_slot4, 3);
     }
 
     /// <inheritdoc/>
@@ -82,7 +96,8 @@ public partial class TwoOutputNet : global::Dsl.Module
         "[4] LogSoftmax      [N,3]              0      9\n" +
         "-----------------------------------------------\n" +
         "Total params: 53\n" +
-        "Forward FLOPs per sample: 104\n";
+        "Forward FLOPs per sample: 104\n" +
+        "Activation memory per sample: training 108 bytes, evaluation 52 bytes (one buffer per value and gradient: 152)\n";
 
     /// <summary>Not available: TwoOutputNet returns 2 outputs; call <c>ForwardAll(x)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoOutputNet returns 2 outputs: call ForwardAll(x).");
@@ -93,31 +108,44 @@ public partial class TwoOutputNet : global::Dsl.Module
     public (global::Dsl.Tensor logits, global::Dsl.Tensor hidden) ForwardAll(global::Dsl.Tensor x)
     {
         int n = BeginForward(x, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = x;
-        var h0_x = x;
+        RunForward(n, keep: _trainingForward, replay: false);
+        return (_output0!, _output1!);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_x = _input!;
 
         // [1] fc1: Linear(5)  [N,6] -> [N,5]
-        var h1_linear = _h1_linear.Rows(n);
+        var h1_linear = _h1_linear.Rows(n, keep);
         device.Linear(h0_x, _fc1_weight.Value, _fc1_bias.Value, h1_linear);
 
         // [2] Tanh  [N,5] -> [N,5]
-        var h2_tanh = _h2_tanh.Rows(n);
+        var h2_tanh = _h2_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh);
 
         // [3] fc2: Linear(3)  [N,5] -> [N,3]
-        var h3_linear = _h3_linear.Rows(n);
+        var h3_linear = _h3_linear.Rows(n, keep);
         device.Linear(h2_tanh, _fc2_weight.Value, _fc2_bias.Value, h3_linear);
 
         // [4] LogSoftmax  [N,3] -> [N,3]
-        var h4_logSoftmax = _h4_logSoftmax.Rows(n);
+        var h4_logSoftmax = _h4_logSoftmax.Rows(n, keep);
         device.Softmax(h3_linear, h4_logSoftmax, log: true);
 
         _output = h4_logSoftmax;
         _output0 = h4_logSoftmax;
         _output1 = h2_tanh;
-        return (h4_logSoftmax, h2_tanh);
+        return h4_logSoftmax;
     }
 
     /// <summary>Not available: TwoOutputNet returns 2 outputs; call <c>Backward(dLogits, dHidden)</c>.</summary>
@@ -133,6 +161,9 @@ public partial class TwoOutputNet : global::Dsl.Module
         if (dLogits is not null) BeginBackward(dLogits, _output0!);
         if (dHidden is not null) BeginBackward(dHidden, _output1!);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -151,15 +182,15 @@ public partial class TwoOutputNet : global::Dsl.Module
         device.LinearBackward(h2_tanh, _fc2_weight.Value, dh3_linear, dh2_tanh, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
 
         // [2] Tanh  [N,5] -> [N,5]
-        var h1_linear = _h1_linear.Rows(n);
         var dh1_linear = _dh1_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
 
         // [1] fc1: Linear(5)  [N,6] -> [N,5]
         var h0_x = _input!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n) : null;
         device.LinearBackward(h0_x, _fc1_weight.Value, dh1_linear, dh0_x, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_x;
     }
 }
