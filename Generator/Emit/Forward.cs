@@ -23,6 +23,8 @@ internal static class Forward
         w.Line("/// <summary>");
         w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Batch(i.Shape)))}; "
             + $"returns {ShapeText.Batch(plan.Output.Shape)} in a buffer the next call reuses.");
+        w.Line("/// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>");
+        w.Line("/// after such a forward runs it again first.");
         w.Line("/// </summary>");
         using (w.Block($"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})"))
         {
@@ -45,7 +47,8 @@ internal static class Forward
             {
                 w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
             }
-            w.Line("return RunForward(n, keep: _trainingForward, replay: false);");
+            // Evaluation mode frees values once consumed, unless the input's gradient is wanted (a Backward is coming).
+            w.Line("return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
         }
         w.Line();
         w.Line("/// <summary>");
