@@ -31,6 +31,8 @@ internal static class Forward
         w.Line("/// <summary>");
         w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Of(i)))}; "
             + $"returns {Returns(plan)} in {(model.SeveralOutputs ? "buffers" : "a buffer")} the next call reuses.");
+        w.Line("/// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>");
+        w.Line("/// after such a forward runs it again first.");
         w.Line("/// </summary>");
         string header = model.SeveralOutputs
             ? $"public ({string.Join(", ", plan.Outputs.Select((_, k) => "global::Dsl.Tensor " + plan.OutputName(k)))}) ForwardAll({parameters})"
@@ -64,14 +66,15 @@ internal static class Forward
             {
                 w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
             }
+            // Evaluation mode frees values once consumed, unless the input's gradient is wanted (a Backward is coming).
             if (model.SeveralOutputs)
             {
-                w.Line("RunForward(n, keep: _trainingForward, replay: false);");
+                w.Line("RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
                 w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"_output{Names.Int(k)}!"))});");
             }
             else
             {
-                w.Line("return RunForward(n, keep: _trainingForward, replay: false);");
+                w.Line("return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
             }
         }
         w.Line();

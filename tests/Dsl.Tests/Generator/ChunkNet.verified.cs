@@ -183,13 +183,15 @@ public partial class ChunkNet : global::Dsl.Module
 
     /// <summary>
     /// Runs ChunkNet on a batch [N,5]; returns [N,3] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward, replay: false);
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
     }
 
     /// <summary>

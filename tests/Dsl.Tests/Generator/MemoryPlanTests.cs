@@ -159,6 +159,20 @@ public sealed partial class MemoryPlanTests
         Assert.Contains(".Alias(", code, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_backward_that_reads_a_value_its_op_does_not_keep_fails_to_emit()
+    {
+        // Relu's backward reads its output; fc1's value (Relu's input) is dead by then and its memory may hold a gradient.
+        var model = Model(DiagnosticAssert.Usings + "[Network] public partial class R { static Net Define() => Input(4) | Linear(3) | Relu | Linear(2); }");
+        var plan = new Plan(model);
+        var relu = plan.LiveNodes.Single(n => n.Op == "Activation");
+        var context = new BackwardContext(new CodeWriter(), plan) { Current = relu };
+        Assert.Equal("h2_relu", context.Y(relu));
+        var e = Assert.Throws<InvalidOperationException>(() => context.X(relu));
+        Assert.Contains("BackwardReads", e.Message, StringComparison.Ordinal);
+        Assert.False(plan.Memory.HeldAtBackwardOf(relu.Inputs[0], relu.Id));
+    }
+
     /// <summary>Bytes of gradients that alias another (counted once in a plan, once each without one).</summary>
     private static long AliasBytes(MemoryPlan plan)
         => plan.Placements().Where(p => p.EvaluationSlot is null).GroupBy(p => p.TrainingSlot).Sum(g => (g.Count() - 1) * g.First().Training.Elements * MemoryPlan.ElementBytes);

@@ -137,13 +137,15 @@ public partial class Mlp : global::Dsl.Module
 
     /// <summary>
     /// Runs Mlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward, replay: false);
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
     }
 
     /// <summary>

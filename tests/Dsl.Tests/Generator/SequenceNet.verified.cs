@@ -123,6 +123,8 @@ public partial class SequenceNet : global::Dsl.Module
 
     /// <summary>
     /// Runs SequenceNet on a batch x [N,T,5], mask [N,T], tokens [N,T]; returns [N,T,3] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public global::Dsl.Tensor Forward(global::Dsl.Tensor x, global::Dsl.Tensor mask, global::Dsl.Tensor tokens)
     {
@@ -137,7 +139,7 @@ public partial class SequenceNet : global::Dsl.Module
         _input_x = x;
         _input_mask = mask;
         _input_tokens = tokens;
-        return RunForward(n, keep: _trainingForward, replay: false);
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
     }
 
     /// <summary>

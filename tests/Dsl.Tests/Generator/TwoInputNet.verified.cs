@@ -142,6 +142,8 @@ public partial class TwoInputNet : global::Dsl.Module
 
     /// <summary>
     /// Runs TwoInputNet on a batch image [N,1,4,4], extra [N,3]; returns [N,3] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public global::Dsl.Tensor Forward(global::Dsl.Tensor image, global::Dsl.Tensor extra)
     {
@@ -150,7 +152,7 @@ public partial class TwoInputNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_image = image;
         _input_extra = extra;
-        return RunForward(n, keep: _trainingForward, replay: false);
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
     }
 
     /// <summary>

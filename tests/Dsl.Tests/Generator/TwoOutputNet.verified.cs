@@ -104,13 +104,15 @@ public partial class TwoOutputNet : global::Dsl.Module
 
     /// <summary>
     /// Runs TwoOutputNet on a batch [N,6]; returns (logits [N,3], hidden [N,5]) in buffers the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public (global::Dsl.Tensor logits, global::Dsl.Tensor hidden) ForwardAll(global::Dsl.Tensor x)
     {
         int n = BeginForward(x, s_inputShape);
         _trainingForward = IsTraining;
         _input = x;
-        RunForward(n, keep: _trainingForward, replay: false);
+        RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
         return (_output0!, _output1!);
     }
 
