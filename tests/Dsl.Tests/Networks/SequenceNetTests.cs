@@ -136,6 +136,25 @@ public sealed class SequenceNetTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void Evaluation_forward_then_Backward_gives_the_training_gradients()
+    {
+        var rng = new Random(6);
+        var x = Tensor.From(RandomInputs.Normal(rng, 2 * 5 * 5), Device.Cpu, 2, 5, 5);
+        var d = Tensor.From(RandomInputs.Normal(rng, 2 * 5 * 3), Device.Cpu, 2, 5, 3);
+        var trained = new SequenceNet(Device.Cpu, seed: 4);
+        float[] y = trained.Forward(x, Mask(2, 5), Tokens(2, 5)).ToArray();
+        trained.Backward(d);
+        var evaluated = new SequenceNet(Device.Cpu, seed: 4);
+        evaluated.Eval();
+        Assert.Equal(y, evaluated.Forward(x, Mask(2, 5), Tokens(2, 5)).ToArray());
+        evaluated.Backward(d);
+        for (int i = 0; i < trained.Parameters.Count; i++)
+        {
+            Assert.Equal(trained.Parameters[i].Grad.ToArray(), evaluated.Parameters[i].Grad.ToArray());
+        }
+    }
+
     private static Tensor Mask(int n, int t) => Tensor.From(Enumerable.Range(0, n * t).Select(i => (float)(i % 3 == 0 ? 0 : 1)).ToArray(), Device.Cpu, n, t);
 
     private static Tensor Tokens(int n, int t) => Tensor.From(Enumerable.Range(0, n * t).Select(i => (long)(i % 11)).ToArray(), Device.Cpu, n, t);

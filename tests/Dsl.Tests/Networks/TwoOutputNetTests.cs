@@ -76,4 +76,30 @@ public sealed class TwoOutputNetTests
         var e = Assert.Throws<ArgumentException>(() => net.Backward(null, Tensor.Zeros(Device.Cpu, 2, 4)));
         Assert.Contains("TwoOutputNet.Backward expects a gradient shaped like the last output [2,5] but received [2,4]", e.Message);
     }
+
+    [Fact]
+    public void After_an_evaluation_forward_Backward_gives_the_training_gradients_and_the_outputs_stay_valid()
+    {
+        // Evaluation frees values once consumed and Backward replays the forward: the returned tensors must survive it.
+        var rng = new Random(5);
+        var x = Tensor.From(RandomInputs.Normal(rng, 4 * 6), Device.Cpu, 4, 6);
+        var dl = Tensor.From(RandomInputs.Normal(rng, 4 * 3), Device.Cpu, 4, 3);
+        var dh = Tensor.From(RandomInputs.Normal(rng, 4 * 5), Device.Cpu, 4, 5);
+        var trained = new TwoOutputNet(Device.Cpu, seed: 3);
+        var (l0, h0) = trained.ForwardAll(x);
+        float[] logits = l0.ToArray(), hidden = h0.ToArray();
+        trained.Backward(dl, dh);
+        var evaluated = new TwoOutputNet(Device.Cpu, seed: 3);
+        evaluated.Eval();
+        var (l1, h1) = evaluated.ForwardAll(x);
+        Assert.Equal(logits, l1.ToArray());
+        Assert.Equal(hidden, h1.ToArray());
+        evaluated.Backward(dl, dh);
+        Assert.Equal(logits, l1.ToArray());
+        Assert.Equal(hidden, h1.ToArray());
+        for (int i = 0; i < trained.Parameters.Count; i++)
+        {
+            Assert.Equal(trained.Parameters[i].Grad.ToArray(), evaluated.Parameters[i].Grad.ToArray());
+        }
+    }
 }
