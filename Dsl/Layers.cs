@@ -25,6 +25,36 @@ public static class Layers
     public static Net Input(string name, params int[] shape) => new($"Input(\"{name}\", {Join(shape)})");
 
     /// <summary>
+    /// Declares a named float32 input whose dimensions may be symbols: <c>Input("x", "T", 16)</c> is [N,T,16]. The generated
+    /// <c>Forward</c> binds each symbol from the first input that has it and checks that every other input agrees (the error
+    /// names the network, the input, the symbol and both sizes). Buffers of symbolic shapes grow to the largest size seen
+    /// and are reused after. Layers that need a fixed size refuse a symbol at compile time (DSL1012, DSL1013).
+    /// </summary>
+    public static Net Input(string name, params Dim[] shape) => new($"Input(\"{name}\", {Join(shape)})");
+
+    /// <summary>
+    /// What <c>Define()</c> returns when the network has several outputs: <c>return Outputs(logits, state);</c>. The
+    /// generated <c>ForwardAll</c> returns a tuple named after the variables (<c>(Tensor logits, Tensor state)</c>; a value
+    /// that is not a variable is <c>output0</c>, <c>output1</c>, ...), and <c>Backward(dLogits, dState)</c> takes one
+    /// gradient per output, null for an output the loss does not use. An output may also feed other layers.
+    /// </summary>
+    public static Net Outputs(params Net[] values) => new($"Outputs({string.Join(", ", values.Select(v => v.Description))})");
+
+    /// <summary>
+    /// Declares a named int64 input of token ids (PyTorch's <c>torch.long</c>): <c>Tokens("tokens", "T")</c> is [N,T].
+    /// It carries no gradient. No layer consumes tokens yet: the input is bound and checked (its dtype, its fixed sizes
+    /// and its symbols against the other inputs), and a layer applied to it is a diagnostic (DSL1014).
+    /// </summary>
+    public static Net Tokens(string name, params Dim[] shape) => new($"Tokens(\"{name}\", {Join(shape)})");
+
+    /// <summary>
+    /// Declares a named mask input, float32 holding 0 or 1: <c>Mask("mask", "T")</c> is [N,T]. It carries no gradient.
+    /// No layer consumes masks yet: the input is bound and checked like <see cref="Tokens"/> (its symbols agree with the
+    /// other inputs'), and a layer applied to it is a diagnostic (DSL1014).
+    /// </summary>
+    public static Net Mask(string name, params Dim[] shape) => new($"Mask(\"{name}\", {Join(shape)})");
+
+    /// <summary>
     /// Affine map on the last dimension (<c>nn.Linear</c>): [..., in] -> [..., <paramref name="outFeatures"/>], in-features inferred.
     /// Weight [out, in] and bias [out] start as U(-1/sqrt(in), 1/sqrt(in)).
     /// </summary>
@@ -74,6 +104,12 @@ public static class Layers
     /// <summary>x * Phi(x) with the exact Gaussian CDF (<c>nn.GELU()</c>), any shape.</summary>
     public static Layer Gelu => new("Gelu");
 
+    /// <summary>
+    /// log(1 + exp(<paramref name="beta"/> * x)) / beta, and x itself where beta * x &gt; <paramref name="threshold"/>
+    /// (<c>nn.Softplus(beta=1, threshold=20)</c>), any shape. Beta must not be zero.
+    /// </summary>
+    public static Layer Softplus(double beta = 1.0, double threshold = 20.0) => new($"Softplus({F(beta)}, {F(threshold)})");
+
     // ------------------------------------------------------------------ convolution and pooling: [C, H, W] in, [C', H', W'] out
 
     /// <summary>
@@ -120,6 +156,27 @@ public static class Layers
     /// </summary>
     public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
 
+    /// <summary>
+    /// Layer normalisation over the last dimension (<c>nn.LayerNorm(normalized_shape=[D])</c>; Ba, Kiros and Hinton, 2016):
+    /// [..., D] -> [..., D], each row of D values normalised with its own mean and biased variance, then scaled by weight [D]
+    /// (1 at the start) and shifted by bias [D] (0) when <paramref name="elementwiseAffine"/>. Default names: ln1, ln2, ...
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, string? name = null) => new($"LayerNorm({normalizedShape})");
+
+    /// <summary>
+    /// Layer normalisation over the last two dimensions (<c>nn.LayerNorm([D0, D1])</c>): [..., D0, D1] -> [..., D0, D1];
+    /// weight and bias [D0, D1]. See <see cref="LayerNorm(int, double, bool, string?)"/>.
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
+        => new($"LayerNorm({normalizedShape0}, {normalizedShape1})");
+
+    /// <summary>
+    /// Layer normalisation over the last three dimensions (<c>nn.LayerNorm([C, H, W])</c>): [C, H, W] -> [C, H, W]; weight
+    /// and bias [C, H, W]. See <see cref="LayerNorm(int, double, bool, string?)"/>.
+    /// </summary>
+    public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, int normalizedShape2, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
+        => new($"LayerNorm({normalizedShape0}, {normalizedShape1}, {normalizedShape2})");
+
     // ------------------------------------------------------------------ operations with several values
 
     /// <summary>
@@ -153,6 +210,8 @@ public static class Layers
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
 
     private static string Join(int[] shape) => string.Join(", ", shape);
+
+    private static string Join(Dim[] shape) => string.Join(", ", shape.Select(d => d.Symbol is null ? d.ToString() : "\"" + d.Symbol + "\""));
 
     private static string F(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

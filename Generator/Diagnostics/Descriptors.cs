@@ -125,6 +125,12 @@ internal static class Descriptors
         "DSL0020" => MemberClash,
         "DSL0021" => PrimaryConstructor,
         "DSL0022" => HidesModuleMember,
+        "DSL0012" => InvalidSymbol,
+        "DSL0013" => SymbolLocalClash,
+        "DSL0014" => OutputsMisuse,
+        "DSL1012" => SymbolicShape,
+        "DSL1013" => SymbolicSize,
+        "DSL1014" => TypedInputUse,
         _ => null,
     };
 
@@ -143,6 +149,30 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor NotFinite = Error("DSL1011", Shapes,
         "Argument is not a finite number",
         "{0}: argument '{1}' must be a finite float32 number (magnitude below 3.4e38), but is {2}");
+
+    public static readonly DiagnosticDescriptor InvalidSymbol = Error("DSL0012", Language,
+        "Invalid dimension",
+        "{0}: {1} is not a dimension: give a positive size or a symbol, a letter then letters or digits (at most 16) other than N, the batch");
+
+    public static readonly DiagnosticDescriptor SymbolLocalClash = Error("DSL0013", Language,
+        "Input name clashes with a symbol's local",
+        "{0}: the input name '{1}' is the local that holds symbol {2} in the generated Forward; rename the input");
+
+    public static readonly DiagnosticDescriptor OutputsMisuse = Error("DSL0014", Language,
+        "Outputs used outside Define's result",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor SymbolicShape = Error("DSL1012", Shapes,
+        "Layer needs fixed sizes but receives a symbolic dimension",
+        "{0} needs fixed sizes but receives {1} from {2}: {3} is only bound when Forward runs");
+
+    public static readonly DiagnosticDescriptor SymbolicSize = Error("DSL1013", Shapes,
+        "Size the layer fixes is a symbol",
+        "{0} needs a fixed {1} but receives {2} from {3}, where it is {4}, only bound when Forward runs");
+
+    public static readonly DiagnosticDescriptor TypedInputUse = Error("DSL1014", Shapes,
+        "Layer applied to a token or mask input",
+        "{0} receives {1}, {2}: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

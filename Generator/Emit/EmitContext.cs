@@ -25,11 +25,14 @@ internal sealed class ForwardContext
 
     public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
 
-    /// <summary>Declares the node's value as the current rows of its slot: <c>var h1_conv2d = _h1_conv2d.Rows(n);</c>.</summary>
+    /// <summary>
+    /// Declares the node's value as the current rows of its slot view: <c>var h1_conv2d = _h1_conv2d.Rows(n, keep);</c>, in
+    /// the training plan's slot when the forward keeps values for backward (<c>keep</c>), else in the evaluation plan's.
+    /// </summary>
     public string Slot(GraphNode node)
     {
         string y = Y(node);
-        W.Line($"var {y} = {Names.Field(y)}.Rows(n);");
+        W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node, keep: true)};");
         return y;
     }
 
@@ -57,14 +60,22 @@ internal sealed class BackwardContext
     public CodeWriter W { get; }
     public Plan Plan { get; }
 
+    /// <summary>The node whose backward is being written: a value it reads must be one its op declares (<see cref="Op.BackwardReads"/>).</summary>
+    public GraphNode? Current { get; set; }
+
     public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
 
     /// <summary>The value of node <paramref name="id"/>, fetched on first use.</summary>
     public string Value(int id)
     {
         var node = Plan.Nodes[id];
+        if (Current is not null && !Plan.Memory.HeldAtBackwardOf(id, Current.Id))
+        {
+            throw new System.InvalidOperationException(
+                $"the backward of [{Current.Id}] {Current.Op} reads [{id}] {node.Op}'s value, which its BackwardReads does not keep: the memory plan may have reused it");
+        }
         string name = Names.Value(node);
-        string source = id == Plan.Model.Output ? "output"
+        string source = Plan.IsOutput(id) ? "output"
             : OpTable.Of(node).FetchValue(Plan, node);
         Declare(name, source);
         return name;
@@ -75,8 +86,8 @@ internal sealed class BackwardContext
     {
         var node = Plan.Nodes[id];
         string name = Names.Grad(node);
-        string slot = Names.Field(name) + ".Rows(n)";
-        string source = id == Plan.Model.Output ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
+        string slot = Names.Field(name) + "." + Names.Rows(node);
+        string source = Plan.IsOutput(id) ? "gradOutput" : Nullable(id) ? $"inputGradient ? {slot} : null" : slot;
         Declare(name, source);
         return name;
     }
@@ -97,7 +108,18 @@ internal sealed class BackwardContext
     public string Dx(GraphNode node, int index = 0) => Grad(node.Inputs[index]);
 
     /// <summary>True when the gradient of <paramref name="id"/> exists only when the input's gradient was asked for.</summary>
-    public bool Nullable(int id) => id != Plan.Model.Output && !Plan.NeedsGrad[id];
+    public bool Nullable(int id) => !Plan.IsOutput(id) && !Plan.NeedsGrad[id];
+
+    /// <summary>
+    /// Starts the gradient of a returned value of a network with several outputs from the caller's
+    /// <paramref name="gradient"/> (zeros when it is null); the layers that consume the value then add theirs.
+    /// </summary>
+    public void Seed(int id, string gradient)
+    {
+        string grad = Grad(id);
+        Accumulate(id);
+        Line($"SeedGradient({gradient}, {grad});");
+    }
 
     /// <summary>False for the first contribution to the gradient of <paramref name="id"/> (assign), true for later ones (add).</summary>
     public bool Accumulate(int id) => Accumulate(Names.Grad(Plan.Nodes[id]));

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Model;
 using Dsl.Generator.Ops;
@@ -13,7 +14,14 @@ internal static class Forward
         var model = plan.Model;
         var inputs = plan.Inputs;
         string parameters = string.Join(", ", inputs.Select(i => "global::Dsl.Tensor " + InputOp.Parameter(i)));
-        if (inputs.Count > 1)
+        if (model.SeveralOutputs)
+        {
+            string call = $"ForwardAll({string.Join(", ", inputs.Select(InputOp.Parameter))})";
+            w.Line($"/// <summary>Not available: {model.ClassName} returns {plan.Outputs.Count} outputs; call <c>{call}</c>.</summary>");
+            w.Line($"public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException({Names.Literal($"{model.ClassName} returns {plan.Outputs.Count} outputs: call {call}.")});");
+            w.Line();
+        }
+        else if (inputs.Count > 1)
         {
             string call = $"Forward({string.Join(", ", inputs.Select(InputOp.Parameter))})";
             w.Line($"/// <summary>Not available: {model.ClassName} takes {inputs.Count} inputs; call <c>{call}</c>.</summary>");
@@ -21,13 +29,22 @@ internal static class Forward
             w.Line();
         }
         w.Line("/// <summary>");
-        w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Batch(i.Shape)))}; "
-            + $"returns {ShapeText.Batch(plan.Output.Shape)} in a buffer the next call reuses.");
+        w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Of(i)))}; "
+            + $"returns {Returns(plan)} in {(model.SeveralOutputs ? "buffers" : "a buffer")} the next call reuses.");
+        w.Line("/// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>");
+        w.Line("/// after such a forward runs it again first.");
         w.Line("/// </summary>");
-        using (w.Block($"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})"))
+        string header = model.SeveralOutputs
+            ? $"public ({string.Join(", ", plan.Outputs.Select((_, k) => "global::Dsl.Tensor " + plan.OutputName(k)))}) ForwardAll({parameters})"
+            : $"public {(inputs.Count == 1 ? "override " : "")}global::Dsl.Tensor Forward({parameters})";
+        using (w.Block(header))
         {
             string first = InputOp.Parameter(inputs[0]);
-            if (inputs.Count == 1)
+            if (plan.Symbolic)
+            {
+                Bind(w, plan);
+            }
+            else if (inputs.Count == 1)
             {
                 w.Line($"int n = BeginForward({first}, {InputOp.ShapeField(plan, inputs[0])});");
             }
@@ -40,15 +57,44 @@ internal static class Forward
                     w.Line($"CheckInput({InputOp.Parameter(input)}, {Names.Literal(InputOp.Parameter(input))}, {InputOp.ShapeField(plan, input)}, n, {Names.Literal(first)});");
                 }
             }
-            w.Line("var device = Device;");
+            foreach (string symbol in plan.Symbols)
+            {
+                w.Line($"{Names.Field(Dim.Local(symbol))} = {Dim.Local(symbol)};");
+            }
             w.Line("_trainingForward = IsTraining;");
             foreach (var input in inputs)
             {
                 w.Line($"{InputOp.Field(plan, input)} = {InputOp.Parameter(input)};");
             }
+            // Evaluation mode frees values once consumed, unless the input's gradient is wanted (a Backward is coming).
+            if (model.SeveralOutputs)
+            {
+                w.Line("RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
+                w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"_output{Names.Int(k)}!"))});");
+            }
+            else
+            {
+                w.Line("return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name=\"keep\"/> the values live in the training");
+        w.Line("/// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory");
+        w.Line("/// once it is consumed (see the slot of each value beside its field). <paramref name=\"replay\"/> runs the last forward again");
+        w.Line("/// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.");
+        w.Line("/// </summary>");
+        using (w.Block("private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)"))
+        {
+            w.Line("var device = Device;");
+            foreach (string symbol in plan.Symbols)
+            {
+                w.Line($"int {Dim.Local(symbol)} = {Names.Field(Dim.Local(symbol))};");
+            }
+            w.Line("_keptForBackward = keep;");
             foreach (var input in inputs.Where(i => plan.Live[i.Id]))
             {
-                w.Line($"var {Names.Value(input)} = {InputOp.Parameter(input)};");
+                w.Line($"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
             }
             var context = new ForwardContext(w, plan);
             foreach (var node in plan.LiveNodes.Where(n => n.Op != InputOp.Name))
@@ -59,7 +105,56 @@ internal static class Forward
             }
             w.Line();
             w.Line($"_output = {Names.Value(plan.Output)};");
+            if (model.SeveralOutputs)
+            {
+                var outputs = plan.Outputs;
+                for (int k = 0; k < outputs.Count; k++)
+                {
+                    w.Line($"_output{Names.Int(k)} = {Names.Value(outputs[k])};");
+                }
+            }
             w.Line($"return {Names.Value(plan.Output)};");
+        }
+    }
+
+    /// <summary><c>[N,3]</c>, or <c>(logits [N,3], state [N,4])</c> for several outputs.</summary>
+    public static string Returns(Plan plan)
+        => plan.Model.SeveralOutputs
+            ? "(" + string.Join(", ", plan.Outputs.Select((o, k) => plan.OutputName(k) + " " + ShapeText.Of(o))) + ")"
+            : ShapeText.Of(plan.Output);
+
+    /// <summary>
+    /// Checks the inputs of a network with symbols or typed inputs: each input's dtype and fixed sizes, N and every symbol
+    /// bound from the first input that declares it (<c>int dimT = x.Size(1);</c>) and checked on every later one.
+    /// </summary>
+    private static void Bind(CodeWriter w, Plan plan)
+    {
+        var inputs = plan.Inputs;
+        string first = InputOp.Parameter(inputs[0]);
+        var bound = new Dictionary<string, string>();
+        foreach (var input in inputs)
+        {
+            string name = InputOp.Parameter(input);
+            string args = $"{name}, {Names.Literal(name)}, {InputOp.RuntimeDType(input)}, {InputOp.ShapeField(plan, input)}, {Names.Literal(ShapeText.Of(input))}";
+            w.Line(input == inputs[0] ? $"int n = BeginForward({args});" : $"CheckInput({args}, n, {Names.Literal(first)});");
+            for (int axis = 0; axis < input.Dims.Count; axis++)
+            {
+                var dim = input.Dims[axis];
+                if (dim.IsConstant)
+                {
+                    continue;
+                }
+                string symbol = dim.Symbols.Single();
+                if (bound.TryGetValue(symbol, out string? from))
+                {
+                    w.Line($"CheckSize({name}, {Names.Literal(name)}, {Names.Int(axis + 1)}, {Names.Literal(symbol)}, {Dim.Local(symbol)}, {Names.Literal(from)});");
+                }
+                else
+                {
+                    w.Line($"int {Dim.Local(symbol)} = {name}.Size({Names.Int(axis + 1)});");
+                    bound[symbol] = name;
+                }
+            }
         }
     }
 }

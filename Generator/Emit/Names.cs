@@ -112,5 +112,21 @@ internal static class Names
 
     public static string Shape(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => Int(d)));
 
+    /// <summary>
+    /// The buffer of a value, gradient or op buffer shaped like <paramref name="node"/>'s value when that has symbolic
+    /// dimensions: a <c>SymbolicSlot</c> of its own, outside the memory plan (whose slots are sized per sample at compile
+    /// time), growing to the largest size seen. <see cref="BufferDecl.Elements"/> counts each symbol as 1.
+    /// </summary>
+    public static Ops.BufferDecl SymbolicSlot(string local, GraphNode node, bool evaluation = false)
+        => new(Field(local), "global::Dsl.SymbolicSlot", "new global::Dsl.SymbolicSlot(device)", Shapes.ShapeText.Of(node) + ", grows to the largest size seen",
+            Elements: node.Elements, Evaluation: evaluation);
+
+    /// <summary>
+    /// The call fetching the current batch from a slot shaped like <paramref name="node"/>'s value: <c>Rows(n)</c>
+    /// (<c>Rows(n, keep)</c> in a forward that may not keep it for backward), or <c>Rows(n, dimT, 16)</c> with the bound symbols.
+    /// </summary>
+    public static string Rows(GraphNode node, bool keep = false)
+        => node.IsSymbolic ? "Rows(n, " + string.Join(", ", node.Symbolic.Select(d => d.Code)) + ")" : keep ? "Rows(n, keep)" : "Rows(n)";
+
     public static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 }

@@ -55,7 +55,7 @@ internal static class NetworkEmitter
     {
         var model = plan.Model;
         w.Line("/// <summary>");
-        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, output {ShapeText.Batch(plan.Output.Shape)}.");
+        w.Line($"/// {model.ClassName}: {Names.Thousands(plan.Parameters.Sum(p => p.Count))} parameters, {InputsText(plan)}, {(model.SeveralOutputs ? "outputs" : "output")} {Dsl.Generator.Emit.Forward.Returns(plan)}.");
         w.Line("/// <code>");
         foreach (var n in plan.LiveNodes)
         {
@@ -72,8 +72,13 @@ internal static class NetworkEmitter
             w.Line();
             Backward.Write(w, plan);
         }
-        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)" });
-        if (plan.Inputs.Count > 1)
+        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
+        if (model.SeveralOutputs)
+        {
+            members.Add("ForwardAll(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
+            members.Add("Backward(" + string.Join(", ", plan.Outputs.Select(_ => "global::Dsl.Tensor")) + ")");
+        }
+        if (plan.Inputs.Count > 1 && !model.SeveralOutputs)
         {
             members.Add("Forward(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");
         }
@@ -84,18 +89,18 @@ internal static class NetworkEmitter
     {
         var inputs = plan.Inputs;
         return inputs.Count == 1
-            ? "input " + ShapeText.Batch(inputs[0].Shape)
-            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Batch(i.Shape)));
+            ? "input " + ShapeText.Of(inputs[0])
+            : "inputs " + string.Join(", ", inputs.Select(i => InputOp.Parameter(i) + " " + ShapeText.Of(i)));
     }
 
     /// <summary>The comment above a layer's statement: <c>[3] fc1: Linear(256)  [N,784] -> [N,256]</c>.</summary>
     public static string Comment(Plan plan, GraphNode n)
     {
         string name = n.Name.Length > 0 ? n.Name + ": " : "";
-        string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Batch(plan.Nodes[i].Shape)));
+        string from = string.Join(" + ", n.Inputs.Select(i => ShapeText.Of(plan.Nodes[i])));
         int outputs = ChunkOp.OutputCount(n);
-        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Batch(n.Shape);
-        string shapes = n.Op == InputOp.Name ? ShapeText.Batch(n.Shape) : $"{from} -> {to}";
+        string to = (outputs > 1 ? Names.Int(outputs) + " x " : "") + ShapeText.Of(n);
+        string shapes = n.Op == InputOp.Name ? ShapeText.Of(n) : $"{from} -> {to}";
         return $"[{n.Id}] {name}{n.Label}  {shapes}";
     }
 
@@ -126,10 +131,11 @@ internal static class NetworkEmitter
             members.Add(Names.Parameter(p.Name));
         }
         w.Line();
-        w.Line("// Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.");
+        w.Line("// Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient");
+        w.Line("// (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.");
         foreach (var b in plan.Buffers())
         {
-            w.Line($"private readonly {b.Type} {b.Field};");
+            w.Line($"private readonly {b.Type} {b.Field};" + (b.Comment is null ? "" : " // " + Names.CommentText(b.Comment)));
             members.Add(b.Field);
         }
         foreach (var input in plan.Inputs)
@@ -137,16 +143,34 @@ internal static class NetworkEmitter
             w.Line($"private global::Dsl.Tensor? {InputOp.Field(plan, input)};");
             members.Add(InputOp.Field(plan, input));
         }
+        foreach (string symbol in plan.Symbols)
+        {
+            w.Line($"private int {Names.Field(Dim.Local(symbol))};");
+            members.Add(Names.Field(Dim.Local(symbol)));
+        }
         w.Line("private global::Dsl.Tensor? _output;");
+        if (plan.Model.SeveralOutputs)
+        {
+            for (int k = 0; k < plan.Outputs.Count; k++)
+            {
+                w.Line($"private global::Dsl.Tensor? _output{Names.Int(k)};");
+                members.Add("_output" + Names.Int(k));
+            }
+        }
         w.Line("private bool _trainingForward;");
+        w.Line("private bool _keptForBackward;");
         foreach (var input in plan.Inputs)
         {
-            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Names.Shape(input.Shape)} }};");
+            w.Line($"private static readonly int[] {InputOp.ShapeField(plan, input)} = {{ {Sample(input)} }};");
             members.Add(InputOp.ShapeField(plan, input));
         }
-        members.AddRange(new[] { "_output", "_trainingForward" });
+        members.AddRange(new[] { "_output", "_trainingForward", "_keptForBackward" });
         w.Line();
     }
+
+    /// <summary>A per-sample shape as an array literal's items, a symbolic dimension as -1 (any size, bound at Forward).</summary>
+    private static string Sample(GraphNode node)
+        => node.IsSymbolic ? string.Join(", ", node.Dims.Select(d => d.IsConstant ? Names.Int(d.Constant) : "-1")) : Names.Shape(node.Shape);
 
     private static void Constructor(CodeWriter w, Plan plan, List<string> members)
     {
@@ -196,8 +220,16 @@ internal static class NetworkEmitter
             w.Line($"public static int[][] InputShapes => new[] {{ {string.Join(", ", plan.Inputs.Select(i => $"(int[]){InputOp.ShapeField(plan, i)}.Clone()"))} }};");
         }
         w.Line();
-        w.Line("/// <summary>The shape of one output sample.</summary>");
-        w.Line($"public static int[] OutputShape => new[] {{ {Names.Shape(plan.Output.Shape)} }};");
+        if (model.SeveralOutputs)
+        {
+            w.Line("/// <summary>The shape of one sample of each output, in the order ForwardAll returns them; -1 marks a symbolic dimension.</summary>");
+            w.Line($"public static int[][] OutputShapes => new[] {{ {string.Join(", ", plan.Outputs.Select(o => $"new[] {{ {Sample(o)} }}"))} }};");
+        }
+        else
+        {
+            w.Line(plan.Output.IsSymbolic ? "/// <summary>The shape of one output sample; -1 marks a symbolic dimension.</summary>" : "/// <summary>The shape of one output sample.</summary>");
+            w.Line($"public static int[] OutputShape => new[] {{ {Sample(plan.Output)} }};");
+        }
         w.Line();
         w.Line("/// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>");
         w.Line("public static string Summary { get; } =");

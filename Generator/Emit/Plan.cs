@@ -16,6 +16,10 @@ internal sealed class Plan
         Nodes = model.Nodes.Items.ToList();
         Live = new bool[Nodes.Count];
         Live[model.Output] = true;
+        foreach (int output in model.Outputs)
+        {
+            Live[output] = true;
+        }
         for (int i = model.Output; i >= 0; i--)
         {
             if (Live[i])
@@ -57,15 +61,50 @@ internal sealed class Plan
 
     public IEnumerable<GraphNode> LiveNodes => Nodes.Where(n => Live[n.Id]);
 
-    /// <summary>Values whose activation buffer is a planned slot (Input is the caller's tensor, Flatten a view).</summary>
-    public bool HasValueSlot(GraphNode node) => node.Op != Ops.InputOp.Name && node.Op != "Flatten";
+    /// <summary>True when an input has a symbolic dimension or a dtype other than float32: Forward then binds and checks symbols.</summary>
+    public bool Symbolic => Inputs.Any(i => i.IsSymbolic || Ops.InputOp.IsTyped(i));
 
-    /// <summary>Values whose gradient buffer is a planned slot (the output's gradient is the caller's tensor).</summary>
-    public bool HasGradSlot(GraphNode node) => node.Id != Model.Output;
+    /// <summary>The symbols the inputs declare, in order of first declaration (each has a local and a field <c>_dimT</c>).</summary>
+    public List<string> Symbols => Inputs.SelectMany(i => i.Dims.SelectMany(d => d.Symbols)).Distinct().ToList();
 
-    /// <summary>Every buffer the network owns, node by node in definition order: value slot, gradient slot, then the op's own buffers.</summary>
+    /// <summary>
+    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's) and ops whose
+    /// outputs own theirs, when something consumes it or the network returns it.
+    /// </summary>
+    public bool HasGradient(GraphNode node)
+        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
+
+    /// <summary>
+    /// True for the output of a single-output network, whose value Backward reads from <c>output</c> and whose gradient is
+    /// the caller's <c>gradOutput</c>. The outputs of a network with several have slots like any value: Backward copies the
+    /// caller's gradients into them (or zeros for a null one) before the layers add theirs.
+    /// </summary>
+    public bool IsOutput(int id) => !Model.SeveralOutputs && id == Model.Output;
+
+    /// <summary>The returned values in order (one for a single-output network).</summary>
+    public List<GraphNode> Outputs => Model.SeveralOutputs ? Model.Outputs.Select(i => Nodes[i]).ToList() : new List<GraphNode> { Output };
+
+    /// <summary>The name of output <paramref name="index"/>: its tuple element in ForwardAll.</summary>
+    public string OutputName(int index) => Model.OutputNames[index];
+
+    /// <summary>The Backward parameter holding the gradient of output <paramref name="index"/>: <c>dLogits</c>.</summary>
+    public string OutputGradient(int index) => "d" + char.ToUpperInvariant(OutputName(index)[0]) + OutputName(index).Substring(1);
+
+    /// <summary>Which values and gradients share memory (<see cref="MemoryPlan"/>), planned on first use.</summary>
+    public MemoryPlan Memory => _memory ??= new MemoryPlan(this);
+
+    private MemoryPlan? _memory;
+
+    /// <summary>
+    /// Every buffer the network owns, in the order the constructor creates them: the memory slots, then node by node in
+    /// definition order the value's and the gradient's views and the op's own buffers, then the gradients that alias another.
+    /// </summary>
     public IEnumerable<Ops.BufferDecl> Buffers()
     {
+        foreach (var slot in Memory.Slots())
+        {
+            yield return slot;
+        }
         foreach (var node in LiveNodes)
         {
             var op = Ops.OpTable.Of(node);
@@ -73,7 +112,7 @@ internal sealed class Plan
             {
                 yield return value;
             }
-            if (HasGradSlot(node) && op.GradSlot(this, node) is { } grad)
+            if (op.GradSlot(this, node) is { } grad)
             {
                 yield return grad;
             }
@@ -81,6 +120,11 @@ internal sealed class Plan
             {
                 yield return buffer;
             }
+        }
+
+        foreach (var alias in Memory.Aliases())
+        {
+            yield return alias;
         }
     }
 }

@@ -13,7 +13,7 @@ internal static class Summary
     {
         var rows = plan.LiveNodes.Select(n => (
             Layer: Names.CommentText($"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label),
-            Shape: ShapeText.Batch(n.Shape),
+            Shape: ShapeText.Of(n),
             Params: Names.Thousands(n.Params.Sum(p => p.Count)),
             Flops: Names.Thousands(n.Flops))).ToList();
         int w1 = Math.Max("Layer (name)".Length, rows.Max(r => r.Layer.Length));
@@ -36,7 +36,16 @@ internal static class Summary
         long total = plan.Parameters.Sum(p => p.Count);
         long flops = plan.LiveNodes.Sum(n => n.Flops);
         sb.Append("Total params: ").Append(Names.Thousands(total)).Append('\n');
-        sb.Append("Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        // A symbolic dimension counts as 1: the FLOPs of a sequence network are per position.
+        bool symbolic = plan.LiveNodes.Any(n => n.IsSymbolic);
+        sb.Append(symbolic ? "Forward FLOPs per sample, each symbol counted as 1: " : "Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');
+        var memory = plan.Memory;
+        var owned = plan.Buffers().Where(b => b.Elements > 0).ToList();
+        long ownedTraining = owned.Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        long ownedEvaluation = owned.Where(b => b.Evaluation).Sum(b => b.Elements) * MemoryPlan.ElementBytes;
+        sb.Append(symbolic ? "Activation memory per sample, each symbol counted as 1: training " : "Activation memory per sample: training ").Append(Names.Thousands(memory.TrainingBytes + ownedTraining))
+          .Append(" bytes, evaluation ").Append(Names.Thousands(memory.EvaluationBytes + ownedEvaluation))
+          .Append(" bytes (one buffer per value and gradient: ").Append(Names.Thousands(memory.UnplannedBytes + ownedTraining)).Append(")\n");
         return sb.ToString();
     }
 }

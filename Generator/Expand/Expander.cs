@@ -48,6 +48,9 @@ internal sealed class Expander
         }
     }
 
+    /// <summary>The values <c>Define()</c> returns with <c>Outputs(a, b, ...)</c> and their names; empty for one output.</summary>
+    private readonly List<(int Node, string Name)> _outputs = new();
+
     public static NetworkModel Build(NetworkSource source, CancellationToken cancellationToken)
     {
         var expander = new Expander(source, cancellationToken);
@@ -67,18 +70,27 @@ internal sealed class Expander
             hasErrors ? -1 : output,
             new EquatableArray<DiagnosticInfo>(diagnostics),
             source.CanEmit,
-            hasErrors);
+            hasErrors,
+            hasErrors ? default : EquatableArray.From(expander._outputs.Select(o => o.Node)),
+            hasErrors ? default : EquatableArray.From(expander._outputs.Select(o => o.Name)));
     }
 
     private int RunDefine(BlockSource define)
     {
         _active.Push(define.Name);
-        var value = EvaluateBody(define, new Dictionary<string, Value>());
+        var value = define.Result is LayerCallExpr { Layer: OutputsCall } outputs
+            ? EvaluateOutputs(define, outputs)
+            : EvaluateBody(define, new Dictionary<string, Value>());
         _active.Pop();
+        if (value is NetValue && _outputs.Count > 0)
+        {
+            return _outputs[0].Node;
+        }
         switch (value)
         {
             case NetValue net when _nodes.Count > 0 && _nodes[0].Op == InputOp.Name:
-                return SingleValue(net.Node, define.Result.Location, ImmutableArray<LocationInfo>.Empty) ? net.Node : -1;
+                return SingleValue(net.Node, define.Result.Location, ImmutableArray<LocationInfo>.Empty)
+                    && Untyped(net.Node, "Define()'s result", define.Result.Location, ImmutableArray<LocationInfo>.Empty) ? net.Node : -1;
             case ErrorValue:
                 return -1;
             default:
@@ -87,6 +99,54 @@ internal sealed class Expander
                 return -1;
         }
     }
+
+    private const string OutputsCall = "Outputs";
+
+    /// <summary>
+    /// <c>return Outputs(a, b, ...)</c>: each value checked (one value, float32), named after its variable when it is one
+    /// (<c>logits</c>), otherwise <c>output0</c>, <c>output1</c>, ...; the names become the generated tuple's elements.
+    /// </summary>
+    private Value EvaluateOutputs(BlockSource define, LayerCallExpr call)
+    {
+        var env = new Dictionary<string, Value>();
+        foreach (var binding in define.Bindings)
+        {
+            var bound = Evaluate(binding.Value, env);
+            if (bound is ErrorValue)
+            {
+                return bound;
+            }
+            env[binding.Name] = bound;
+        }
+        var values = call.Args.FirstOrDefault(a => a.Parameter == "values");
+        if (values is null || values.Kind != ArgKind.ExpressionList || values.Expressions.Count < 2)
+        {
+            Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs takes at least two values, for example Outputs(logits, state); return a single value as it is");
+            return ErrorValue.Instance;
+        }
+        var names = new HashSet<string>();
+        foreach (var (expression, index) in values.Expressions.Select((e, i) => (e, i)))
+        {
+            if (Evaluate(expression, env) is not NetValue net)
+            {
+                return ErrorValue.Instance;
+            }
+            if (!SingleValue(net.Node, expression.Location, _callSites) || !Untyped(net.Node, call.Source, expression.Location, _callSites))
+            {
+                return ErrorValue.Instance;
+            }
+            string fallback = "output" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string name = expression is RefExpr reference && IsInputName(reference.Name) && !ReservedOutputName(reference.Name) ? reference.Name : fallback;
+            _outputs.Add((net.Node, names.Add(name) ? name : fallback));
+            names.Add(fallback);
+        }
+        return new NetValue(_outputs[0].Node);
+    }
+
+    /// <summary>Names a tuple element may not take (ValueTuple's own members) or that Backward uses.</summary>
+    private static bool ReservedOutputName(string name)
+        => name.StartsWith("Item", System.StringComparison.Ordinal) || name is "Rest" or "ToString" or "GetHashCode" or "Equals" or "GetType" or "CompareTo"
+            || name.StartsWith("output", System.StringComparison.Ordinal);
 
     private Value EvaluateBody(BlockSource block, Dictionary<string, Value> env)
     {
@@ -111,7 +171,10 @@ internal sealed class Expander
                 return Pipe(pipe, env);
             case AddExpr add:
                 return Add(add, env);
-            case LayerCallExpr call when call.Layer == InputOp.Name:
+            case LayerCallExpr { Layer: OutputsCall } call:
+                Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs(...) is only what Define() returns: 'return Outputs(a, b);'");
+                return ErrorValue.Instance;
+            case LayerCallExpr call when call.Layer is InputOp.Name or InputOp.TokensCall or InputOp.MaskCall:
                 return Input(call);
             case LayerCallExpr call:
                 return Layer(call, env);
@@ -170,15 +233,19 @@ internal sealed class Expander
         {
             return ErrorValue.Instance;
         }
-        var sa = _nodes[a.Node].Shape;
-        var sb = _nodes[b.Node].Shape;
-        if (!sa.Equals(sb))
+        if (!Untyped(a.Node, "+", add.Location, _callSites) || !Untyped(b.Node, "+", add.Location, _callSites))
         {
-            Report(Descriptors.AddMismatch, add.Location, ShapeText.Batch(sa), Provenance(a.Node), ShapeText.Batch(sb), Provenance(b.Node));
+            return ErrorValue.Instance;
+        }
+        // Symbolic dims agree only when equal: T never matches a constant or another symbol.
+        var sa = _nodes[a.Node].Shape;
+        if (!_nodes[a.Node].Dims.Equals(_nodes[b.Node].Dims))
+        {
+            Report(Descriptors.AddMismatch, add.Location, ShapeText.Of(_nodes[a.Node]), Provenance(a.Node), ShapeText.Of(_nodes[b.Node]), Provenance(b.Node));
             return ErrorValue.Instance;
         }
         return new NetValue(AddNode(AddOp.Name, ImmutableArray.Create(a.Node, b.Node), sa, "+", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location, _block));
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location, _block, _nodes[a.Node].Symbolic));
     }
 
     private Value Input(LayerCallExpr call)
@@ -208,23 +275,56 @@ internal sealed class Expander
             return ErrorValue.Instance;
         }
         var arg = call.Args.FirstOrDefault(a => a.Parameter == "shape");
-        if (arg is null || arg.Kind != ArgKind.IntArray)
+        if (arg is null || arg.Kind is not (ArgKind.IntArray or ArgKind.DimArray))
         {
             Report(Descriptors.NotConstant, arg?.Location ?? call.Location, call.Source, "shape", arg?.Display ?? "");
             return ErrorValue.Instance;
         }
-        if (arg.Ints.Count == 0 || arg.Ints.Any(d => d <= 0))
+        var symbols = arg.Kind == ArgKind.DimArray ? arg.Symbols.Items : arg.Ints.Select(_ => "").ToImmutableArray();
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            if (symbols[i].Length > 0 && !Dim.IsSymbolName(symbols[i]))
+            {
+                Report(Descriptors.InvalidSymbol, arg.Location, call.Source, Emit.Names.Literal(symbols[i]));
+                return ErrorValue.Instance;
+            }
+        }
+        // A symbol counts as 1 in Shape (sizes per unit of each symbol); Symbolic keeps the dims as declared.
+        var sizes = arg.Ints.Select((d, i) => symbols[i].Length > 0 ? 1 : d).ToImmutableArray();
+        if (sizes.Length == 0 || sizes.Any(d => d <= 0))
         {
             Report(Descriptors.InvalidArgument, call.Location, call.Source, "an input needs at least one dimension, each positive");
             return ErrorValue.Instance;
         }
-        if (!FitsTensor(arg.Ints.Select(d => (long)d), out string overflow))
+        if (symbols.Any(x => x.Length > 0) && sizes.Length > 3)
+        {
+            Report(Descriptors.InvalidArgument, call.Location, call.Source, "an input with a symbolic dimension has at most 3 dimensions per sample");
+            return ErrorValue.Instance;
+        }
+        if (!FitsTensor(sizes.Select(d => (long)d), out string overflow))
         {
             Report(Descriptors.ShapeOverflow, call.Location, call.Source, overflow);
             return ErrorValue.Instance;
         }
-        return new NetValue(AddNode(InputOp.Name, ImmutableArray<int>.Empty, arg.Ints, call.Source, "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray.From(new[] { new Attr(InputOp.NameAttr, name) }), 0, call.Location, _block));
+        // Generated Forward holds each symbol in a local dimT: an input may not take that name.
+        var inputs = _nodes.Where(n => n.Op == InputOp.Name).ToList();
+        var declared = inputs.SelectMany(n => n.Dims.SelectMany(d => d.Symbols)).Concat(symbols.Where(s => s.Length > 0)).Distinct().ToList();
+        string? clash = declared.FirstOrDefault(s => Dim.Local(s) == name);
+        string? clashed = symbols.Where(s => s.Length > 0).FirstOrDefault(s => inputs.Any(n => InputOp.Parameter(n) == Dim.Local(s)));
+        if (clash is not null || clashed is not null)
+        {
+            Report(Descriptors.SymbolLocalClash, call.Location, call.Source, clash is not null ? name : Dim.Local(clashed!), clash ?? clashed!);
+            return ErrorValue.Instance;
+        }
+        var attrs = new List<Attr> { new(InputOp.NameAttr, name) };
+        if (call.Layer != InputOp.Name)
+        {
+            attrs.Add(new Attr(InputOp.DTypeAttr, call.Layer == InputOp.TokensCall ? InputOp.Int64 : InputOp.MaskType));
+        }
+        var dims = sizes.Select((d, i) => symbols[i].Length > 0 ? Dim.Symbol(symbols[i]) : Dim.Of(d)).ToList();
+        return new NetValue(AddNode(InputOp.Name, ImmutableArray<int>.Empty, sizes, call.Source, "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray.From(attrs), 0, call.Location, _block,
+            dims.Any(d => !d.IsConstant) ? EquatableArray.From(dims) : default));
     }
 
     /// <summary>A name usable as a parameter of the generated Forward: an identifier, not a keyword, not one of its locals.</summary>
@@ -272,6 +372,12 @@ internal sealed class Expander
             if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || float.IsInfinity((float)resolved.Number)))
             {
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
+                return default;
+            }
+            if (resolved.Kind == ArgKind.Number && float.IsInfinity((float)resolved.Number))
+            {
+                // Kernels take float32: a double past its range would reach them as an infinity.
+                Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display + ", beyond float32's range");
                 return default;
             }
             args.Add(resolved);
@@ -497,15 +603,29 @@ internal sealed class Expander
         {
             return -1;
         }
+        if (!Untyped(current, step.Call.Source, step.Call.Location, step.CallSites))
+        {
+            return -1;
+        }
+        if (source.IsSymbolic && !op.TakesSymbols)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SymbolicShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                step.Call.Source, ShapeText.Of(source), Provenance(current), string.Join(", ", source.Dims.SelectMany(d => d.Symbols).Distinct())));
+            return -1;
+        }
         LayerOutcome outcome;
         try
         {
-            outcome = op.Infer(new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source)));
+            var input = new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source))
+            {
+                Dims = source.IsSymbolic ? source.Symbolic.Items : default,
+            };
+            outcome = op.Infer(input);
         }
         catch (System.OverflowException)
         {
             _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ShapeOverflow, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
-                step.Call.Source, "its shape arithmetic on " + ShapeText.Batch(source.Shape)));
+                step.Call.Source, "its shape arithmetic on " + ShapeText.Of(source)));
             return -1;
         }
         if (outcome.Error is not null)
@@ -517,6 +637,13 @@ internal sealed class Expander
         {
             throw new System.InvalidOperationException($"the rule of {op.Key} produced op {outcome.Op}");
         }
+        if (source.IsSymbolic != !outcome.Dims.IsDefault
+            || !outcome.Dims.IsDefault && (outcome.Dims.Length != outcome.Shape.Length
+                || outcome.Dims.Where((d, k) => d.IsConstant && d.Constant != outcome.Shape[k] || !d.IsConstant && outcome.Shape[k] != 1).Any()))
+        {
+            throw new System.InvalidOperationException($"the rule of {op.Key} returned dims that do not match its input's symbols or its shape");
+        }
+        var symbolic = !outcome.Dims.IsDefault && outcome.Dims.Any(d => !d.IsConstant) ? EquatableArray.From(outcome.Dims) : default;
         string? tooLarge = !FitsTensor(outcome.Shape, out string why) ? "the output " + why
             : outcome.Params.Where(p => !FitsTensor(p.Shape, out _)).Select(p => $"parameter {p.Suffix} [{string.Join(",", p.Shape)}]").FirstOrDefault();
         if (tooLarge is not null || outcome.Flops < 0)
@@ -546,7 +673,7 @@ internal sealed class Expander
             }
         }
         return AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape.Select(d => (int)d), Label(step), name,
-            parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location, step.Block);
+            parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location, step.Block, symbolic);
     }
 
     /// <summary><c>Residual(body, projection)</c>: body(x) + (projection(x) or x), the shapes checked to agree.</summary>
@@ -570,18 +697,17 @@ internal sealed class Expander
             return -1;
         }
         var bodyShape = _nodes[body.Node].Shape;
-        var shortcutShape = _nodes[shortcut].Shape;
-        if (!bodyShape.Equals(shortcutShape))
+        if (!_nodes[body.Node].Dims.Equals(_nodes[shortcut].Dims))
         {
             string suggestion = step.Bodies.Length > 1
-                ? "make the projection produce " + ShapeText.Batch(bodyShape)
+                ? "make the projection produce " + ShapeText.Of(_nodes[body.Node])
                 : "add a projection, for example Residual(body, projection: " + Projection(_nodes[x].Shape, bodyShape) + ")";
             _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ResidualShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
-                "Residual", ShapeText.Batch(_nodes[x].Shape), ShapeText.Batch(bodyShape), ShapeText.Batch(shortcutShape), suggestion));
+                "Residual", ShapeText.Of(_nodes[x]), ShapeText.Of(_nodes[body.Node]), ShapeText.Of(_nodes[shortcut]), suggestion));
             return -1;
         }
         return AddNode(AddOp.Name, ImmutableArray.Create(body.Node, shortcut), bodyShape, step.Bodies.Length > 1 ? "Residual (projected shortcut)" : "Residual", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[body.Node].Elements, step.Call.Location, step.Block);
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[body.Node].Elements, step.Call.Location, step.Block, _nodes[body.Node].Symbolic);
     }
 
     /// <summary>A projection that would map <paramref name="from"/> to <paramref name="to"/>: a strided 1x1 convolution or a Linear.</summary>
@@ -611,13 +737,26 @@ internal sealed class Expander
             }
             outputs.Add(y.Node);
         }
+        foreach (int o in outputs)
+        {
+            if (!Untyped(o, "Concat", step.Call.Location, step.CallSites))
+            {
+                return -1;
+            }
+            if (_nodes[o].IsSymbolic)
+            {
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SymbolicShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                    "Concat", ShapeText.Of(_nodes[o]), Provenance(o), string.Join(", ", _nodes[o].Dims.SelectMany(d => d.Symbols).Distinct())));
+                return -1;
+            }
+        }
         var shapes = outputs.Select(o => _nodes[o].Shape).ToList();
         var first = shapes[0];
         bool agree = shapes.All(s => s.Count == first.Count && s.Count >= 1 && s.Items.Skip(1).SequenceEqual(first.Items.Skip(1)));
         if (!agree)
         {
             _diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConcatMismatch, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
-                "Concat", string.Join(", ", outputs.Select(o => ShapeText.Batch(_nodes[o].Shape) + " from " + Provenance(o)))));
+                "Concat", string.Join(", ", outputs.Select(o => ShapeText.Of(_nodes[o]) + " from " + Provenance(o)))));
             return -1;
         }
         long channels = shapes.Sum(s => (long)s[0]);
@@ -699,11 +838,24 @@ internal sealed class Expander
     private static string Count(int outputs) => outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private int AddNode(string op, ImmutableArray<int> inputs, IEnumerable<int> shape, string label, string name,
-        EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location, string block = "")
+        EquatableArray<ParamSpec> parameters, EquatableArray<Attr> attrs, long flops, LocationInfo location, string block = "",
+        EquatableArray<Dim> symbolic = default)
     {
         int id = _nodes.Count;
-        _nodes.Add(new GraphNode(id, op, new EquatableArray<int>(inputs), EquatableArray.From(shape), label, name, parameters, attrs, flops, location, block));
+        _nodes.Add(new GraphNode(id, op, new EquatableArray<int>(inputs), EquatableArray.From(shape), label, name, parameters, attrs, flops, location, block, symbolic));
         return id;
+    }
+
+    /// <summary>True unless <paramref name="node"/> is a token or mask input, which no layer takes yet (DSL1014 at the consumer).</summary>
+    private bool Untyped(int node, string consumer, LocationInfo location, ImmutableArray<LocationInfo> callSites)
+    {
+        if (!InputOp.IsTyped(_nodes[node]))
+        {
+            return true;
+        }
+        _diagnostics.Add(DiagnosticInfo.Create(Descriptors.TypedInputUse, location, new EquatableArray<LocationInfo>(callSites),
+            consumer, _nodes[node].Label, InputOp.DTypeText(_nodes[node])));
+        return false;
     }
 
     /// <summary>
@@ -741,7 +893,7 @@ internal sealed class Expander
         {
             return n.Label;
         }
-        string inputs = string.Join(" and ", n.Inputs.Select(i => ShapeText.Batch(_nodes[i].Shape)));
+        string inputs = string.Join(" and ", n.Inputs.Select(i => ShapeText.Of(_nodes[i])));
         return $"{n.Label} of {inputs}";
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 
 namespace Dsl.Generator.Model;
 
@@ -13,6 +14,8 @@ internal enum ArgKind
     Null,
     /// <summary>An array of integer constants (<c>Input(1, 28, 28)</c>).</summary>
     IntArray,
+    /// <summary>Dimensions that are constants or symbols (<c>Input("x", "T", 16)</c>): <see cref="ArgValue.Ints"/> with 0 where <see cref="ArgValue.Symbols"/> names a symbol.</summary>
+    DimArray,
     /// <summary>A reference to a parameter of the enclosing block, resolved at expansion.</summary>
     ParameterRef,
     /// <summary>A <c>Net</c> or <c>Layer</c> expression passed to a block or a combinator.</summary>
@@ -36,7 +39,8 @@ internal sealed record ArgValue(
     DslExpr? Expression,
     EquatableArray<DslExpr> Expressions,
     bool Explicit,
-    LocationInfo Location)
+    LocationInfo Location,
+    EquatableArray<string> Symbols = default)
 {
     /// <summary>The argument as the user would read it, for messages and comments.</summary>
     public string Display => Kind switch
@@ -47,6 +51,7 @@ internal sealed record ArgValue(
         ArgKind.String => "\"" + Text + "\"",
         ArgKind.Null => "null",
         ArgKind.IntArray => string.Join(", ", Ints),
+        ArgKind.DimArray => string.Join(", ", Ints.Select((d, i) => Symbols[i].Length > 0 ? "\"" + Symbols[i] + "\"" : d.ToString(CultureInfo.InvariantCulture))),
         _ => Text ?? "?",
     };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Linq;
+using Dsl.Generator.Shapes;
 
 namespace Dsl.Generator.Model;
 
@@ -14,7 +15,7 @@ internal sealed record ParamSpec(string Name, EquatableArray<int> Shape, string 
 
 /// <summary>
 /// One operation of the expanded network with the per-sample shape of its output (the batch
-/// dimension N is implicit). Nodes are numbered in evaluation order, which is a topological order.
+/// dimension N is implicit; a dimension may be a symbol, see <see cref="Symbolic"/>). Nodes are numbered in evaluation order, which is a topological order.
 /// <see cref="Block"/> is the path of block calls that created it, with their arguments' values
 /// (<c>Basic(16) &gt; ConvBn(16, 3, 1)</c>; empty in <c>Define()</c> itself).
 /// </summary>
@@ -29,8 +30,15 @@ internal sealed record GraphNode(
     EquatableArray<Attr> Attrs,
     long Flops,
     LocationInfo Location,
-    string Block = "")
+    string Block = "",
+    EquatableArray<Dim> Symbolic = default)
 {
+    /// <summary>True when some dimension is a symbol: <see cref="Symbolic"/> then holds every dimension and <see cref="Shape"/> counts each symbol as 1.</summary>
+    public bool IsSymbolic => Symbolic.Count > 0;
+
+    /// <summary>The per-sample dimensions, constants or symbolic expressions.</summary>
+    public EquatableArray<Dim> Dims => IsSymbolic ? Symbolic : EquatableArray.From(Shape.Select(d => Dim.Of(d)));
+
     public string Attr(string key) => Attrs.First(a => a.Key == key).Value;
 
     public int IntAttr(string key) => int.Parse(Attr(key), CultureInfo.InvariantCulture);
@@ -41,7 +49,7 @@ internal sealed record GraphNode(
 }
 
 /// <summary>
-/// The checked network: the graph with a shape on every edge, or the diagnostics that stopped it.
+/// The checked network: the graph with a shape on every edge and its output(s), or the diagnostics that stopped it.
 /// This record is the second cache boundary: the emitter re-runs only when it changes.
 /// </summary>
 internal sealed record NetworkModel(
@@ -52,4 +60,10 @@ internal sealed record NetworkModel(
     int Output,
     EquatableArray<DiagnosticInfo> Diagnostics,
     bool CanEmit,
-    bool HasErrors);
+    bool HasErrors,
+    EquatableArray<int> Outputs = default,
+    EquatableArray<string> OutputNames = default)
+{
+    /// <summary>True when <c>Define()</c> returns several values (<c>Outputs(a, b)</c>); <see cref="Output"/> is then the first.</summary>
+    public bool SeveralOutputs => Outputs.Count > 1;
+}

@@ -13,6 +13,11 @@ internal sealed class AddOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward hands dy on: it reads no value, and an operand's gradient may be dy's memory.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
+    public override bool PassesGradient => true;
+
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
@@ -22,9 +27,15 @@ internal sealed class AddOp : Op
     public override void Backward(BackwardContext c, GraphNode node)
     {
         // x + x: the second operand's share accumulates onto the first.
-        foreach (int input in node.Inputs)
+        for (int k = 0; k < node.Inputs.Count; k++)
         {
+            int input = node.Inputs[k];
             bool accumulate = c.Accumulate(input);
+            if (c.Plan.Memory.GradientAlias(node, k))
+            {
+                c.Line($"// {c.Grad(input)} is the memory of {c.Dy(node)}: nothing to copy.");
+                continue;
+            }
             c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Grad(input)}, accumulate: {Names.Bool(accumulate)});", node.Id, input);
         }
     }

@@ -17,6 +17,9 @@ internal sealed class BatchNorm2dOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads x (with the saved statistics it owns) to rebuild x-hat.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         if (i.Shape.Length != 3)
@@ -43,7 +46,7 @@ internal sealed class BatchNorm2dOp : Op
         if (!plan.NeedsGrad[node.Inputs[0]])
         {
             // Batch norm always computes dx; when nobody asked for it, it lands here.
-            yield return new BufferDecl(Names.Field(Discard(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+            yield return new BufferDecl(Names.Field(Discard(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
         }
         if (FirstOfLayer(plan, node))
         {
@@ -57,7 +60,7 @@ internal sealed class BatchNorm2dOp : Op
         string y = c.Slot(node);
         c.Line($"device.BatchNorm({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {RunningMean(node)}, {RunningVar(node)}, "
             + $"{Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {y}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, "
-            + $"momentum: {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")});");
+            + $"momentum: replay ? 0f : {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")});");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

@@ -45,9 +45,11 @@ internal sealed class ChunkOp : Op
     /// <summary>The local (and, with an underscore, the field) of output <paramref name="index"/>: <c>h4_chunk_1</c>.</summary>
     public static string Part(GraphNode node, int index) => Names.Value(node) + "_" + Names.Int(index);
 
-    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
+    public override ValueStorage Value => ValueStorage.Owned;
 
-    public override BufferDecl? GradSlot(Plan plan, GraphNode node) => null;
+    public override bool HasGradient => false;
+
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node)
         => throw new System.InvalidOperationException("Chunk has no single value: its consumers select a part");
@@ -57,8 +59,8 @@ internal sealed class ChunkOp : Op
         for (int k = 0; k < OutputCount(node); k++)
         {
             string part = Part(node, k);
-            yield return new BufferDecl(Names.Field(part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
-            yield return new BufferDecl(Names.Field("d" + part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+            yield return new BufferDecl(Names.Field(part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements, Evaluation: true);
+            yield return new BufferDecl(Names.Field("d" + part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
         }
     }
 

@@ -13,6 +13,9 @@ internal sealed class ConcatOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads slices of dy only.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);

@@ -18,6 +18,9 @@ internal sealed class Conv2dOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads x for the weight gradient.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         if (i.Shape.Length != 3)

@@ -15,11 +15,20 @@ internal sealed class DropoutOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads only the mask it owns.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
     public override IEnumerable<string> Calls => new[] { "Dropout", "Dropout2d" };
+
+    public override bool TakesSymbols => true;
 
     public override LayerOutcome Infer(LayerInput i)
     {
         bool planes = i.Layer == "Dropout2d";
+        if (planes && i.IsSymbolic)
+        {
+            return LayerRules.Symbolic(i);
+        }
         if (planes && i.Shape.Length != 3)
         {
             return LayerRules.Mismatch(i, "[N,C,H,W]");
@@ -30,20 +39,22 @@ internal sealed class DropoutOp : Op
             return LayerRules.Invalid(i, $"the drop probability must lie in [0, 1), got {LayerArgs.Format(p)}");
         }
         long group = planes ? checked((long)i.Shape[1] * i.Shape[2]) : 1;
-        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = LayerRules.Elements(i.Shape) }
+        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = LayerRules.Elements(i.Shape), Dims = i.Dims }
             .With("p", LayerArgs.Format(p)).With("group", group);
     }
 
     public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
     {
-        yield return new BufferDecl(Names.Field(Mask(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        yield return node.IsSymbolic
+            ? Names.SymbolicSlot(Mask(node), node)
+            : new BufferDecl(Names.Field(Mask(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
     }
 
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
         string x = c.X(node);
-        c.Line($"if (_trainingForward) device.Dropout({x}, {Names.Field(Mask(node))}.Rows(n), {y}, {Names.FloatAttr(node, "p")}, DropoutSeed({node.Id}), group: {node.Attr("group")});");
+        c.Line($"if (_trainingForward) device.Dropout({x}, {Names.Field(Mask(node))}.{Names.Rows(node)}, {y}, {Names.FloatAttr(node, "p")}, DropoutSeed({node.Id}), group: {node.Attr("group")});");
         c.Line($"else device.Copy({x}, {y});");
     }
 
@@ -51,7 +62,7 @@ internal sealed class DropoutOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
-        c.Guarded($"device.DropoutBackward({c.Dy(node)}, _trainingForward ? {Names.Field(Mask(node))}.Rows(n) : null, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});",
+        c.Guarded($"device.DropoutBackward({c.Dy(node)}, _trainingForward ? {Names.Field(Mask(node))}.{Names.Rows(node)} : null, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});",
             node.Id, input.Id);
     }
 

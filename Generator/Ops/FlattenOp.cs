@@ -5,12 +5,22 @@ using Dsl.Generator.Shapes;
 
 namespace Dsl.Generator.Ops;
 
-/// <summary><c>nn.Flatten()</c>: [C, H, W, ...] -> [C*H*W*...], a view of its input forward; backward copies the gradient.</summary>
+/// <summary>
+/// <c>nn.Flatten()</c>: [C, H, W, ...] -> [C*H*W*...], a view of its input forward; backward hands the gradient on, an
+/// alias of the same memory when the planner allows it (a copy otherwise).
+/// </summary>
 internal sealed class FlattenOp : Op
 {
     public const string Name = "Flatten";
 
     public override string Key => Name;
+
+    public override ValueStorage Value => ValueStorage.ViewOfInput;
+
+    /// <summary>Backward hands dy on reshaped: it reads no value, and dx may be dy's memory.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
+    public override bool PassesGradient => true;
 
     public override LayerOutcome Infer(LayerInput i)
     {
@@ -36,6 +46,11 @@ internal sealed class FlattenOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
+        if (c.Plan.Memory.GradientAlias(node, 0))
+        {
+            c.Line($"// {c.Dx(node)} is the memory of {c.Dy(node)}: nothing to copy.");
+            return;
+        }
         c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
     }
 }

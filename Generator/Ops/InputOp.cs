@@ -14,12 +14,34 @@ internal sealed class InputOp : Op
 
     public override string Key => Name;
 
-    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
+    public override ValueStorage Value => ValueStorage.Caller;
+
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node) => Field(plan, node) + "!";
 
     /// <summary>The attribute holding the input's name (its <c>Forward</c> parameter).</summary>
     public const string NameAttr = "name";
+
+    /// <summary>The calls declaring a token (int64) input and a mask (float32 0/1) input; they make Input nodes with a dtype attribute.</summary>
+    public const string TokensCall = "Tokens";
+    public const string MaskCall = "Mask";
+
+    /// <summary>The attribute holding a typed input's element type (absent for a float32 input).</summary>
+    public const string DTypeAttr = "dtype";
+    public const string Int64 = "int64";
+    public const string MaskType = "mask";
+
+    /// <summary>True for a token or mask input: bound and checked at Forward, consumed by no layer yet, no gradient.</summary>
+    public static bool IsTyped(GraphNode node) => node.Op == Name && node.HasAttr(DTypeAttr);
+
+    /// <summary>The element type as messages say it: <c>float32</c>, <c>int64 token ids</c>, <c>a float32 0/1 mask</c>.</summary>
+    public static string DTypeText(GraphNode node) => !node.HasAttr(DTypeAttr) ? "float32"
+        : node.Attr(DTypeAttr) == Int64 ? "int64 token ids" : "a float32 0/1 mask";
+
+    /// <summary>The runtime <c>DType</c> the input must have.</summary>
+    public static string RuntimeDType(GraphNode node)
+        => "global::Dsl.DType." + (node.HasAttr(DTypeAttr) && node.Attr(DTypeAttr) == Int64 ? "Int64" : "Float32");
 
     /// <summary>The name an input gets when it is not given one.</summary>
     public const string DefaultName = "input";

@@ -14,6 +14,11 @@ internal sealed class LinearOp : Op
 
     public override string Key => Name;
 
+    public override bool TakesSymbols => true;
+
+    /// <summary>Backward reads x for the weight gradient.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         long outFeatures = i.Args.Int("outFeatures");
@@ -24,6 +29,10 @@ internal sealed class LinearOp : Op
         if (i.Shape.Length < 1)
         {
             return LayerRules.Mismatch(i, "[N,...,in]");
+        }
+        if (LayerRules.RequireFixed(i, i.Shape.Length - 1, "in-features (the last dimension)") is { } symbolic)
+        {
+            return symbolic;
         }
         long inFeatures = i.Shape[i.Shape.Length - 1];
         var shape = LayerRules.Long(i.Shape);
@@ -36,7 +45,9 @@ internal sealed class LinearOp : Op
             }
             if (declared != inFeatures)
             {
-                return LayerRules.Mismatch(i, ShapeText.Batch(shape.SetItem(shape.Length - 1, declared)));
+                return LayerRules.Mismatch(i, i.IsSymbolic
+                    ? ShapeText.Batch(i.Dims.SetItem(i.Dims.Length - 1, Dim.Of(declared)))
+                    : ShapeText.Batch(shape.SetItem(shape.Length - 1, declared)));
             }
         }
         bool bias = i.Args.Bool("bias");
@@ -46,6 +57,7 @@ internal sealed class LinearOp : Op
             Shape = shape.SetItem(shape.Length - 1, outFeatures),
             NamePrefix = "fc",
             Flops = checked(2L * inFeatures * outFeatures * (LayerRules.Elements(i.Shape) / inFeatures)),
+            Dims = i.IsSymbolic ? i.Dims.SetItem(i.Dims.Length - 1, Dim.Of(outFeatures)) : default,
         };
         o.Params.Add(("weight", new[] { outFeatures, inFeatures }, "uniform", inFeatures));
         if (bias)

@@ -12,7 +12,22 @@ namespace Dsl.Generator.Ops;
 /// saved statistics): its field, type and construction, declared in one place so the emitter (and later a memory
 /// planner) can treat every op's buffers alike.
 /// </summary>
-internal sealed record BufferDecl(string Field, string Type, string Create, string? Comment = null);
+/// <remarks>
+/// <paramref name="Elements"/> counts the elements per sample of a buffer sized by the batch (zero for one that is not),
+/// and <paramref name="Evaluation"/> says whether an evaluation forward touches it: both feed the planned bytes per sample.
+/// </remarks>
+internal sealed record BufferDecl(string Field, string Type, string Create, string? Comment = null, long Elements = 0, bool Evaluation = false);
+
+/// <summary>
+/// What an op's backward reads of its own values (its <see cref="Output"/>, its inputs by position): what a training step
+/// must keep alive until that backward, and nothing more (<see cref="MemoryPlan"/>).
+/// </summary>
+internal sealed record Keeps(bool Output, params int[] Inputs)
+{
+    public static readonly Keeps Nothing = new(false);
+    public static readonly Keeps TheOutput = new(true);
+    public static readonly Keeps FirstInput = new(false, 0);
+}
 
 /// <summary>
 /// One operation of the network graph, defined in one place: the <c>Dsl.Layers</c> calls bound to it and its shape rule
@@ -39,14 +54,39 @@ internal abstract class Op
     /// The slot holding the node's value: a <c>BufferSlot</c> by default, a view for ops that only reshape, none for the input.
     /// </summary>
     public virtual BufferDecl? ValueSlot(Plan plan, GraphNode node)
-        => new(Names.Field(Names.Value(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        => !node.IsSymbolic ? plan.Memory.Value(node)
+            : Value == ValueStorage.Planned ? Names.SymbolicSlot(Names.Value(node), node, evaluation: true)
+            : Value == ValueStorage.Caller ? null
+            : throw new InvalidOperationException($"{Key} takes symbols but its value is neither planned nor the caller's");
+
+    /// <summary>Where the node's value lives: a planned slot unless the op says otherwise.</summary>
+    public virtual ValueStorage Value => ValueStorage.Planned;
+
+    /// <summary>The values the op's backward reads; declared by every op, so a training step keeps exactly those.</summary>
+    public abstract Keeps BackwardReads(GraphNode node);
+
+    /// <summary>Whether the node has a gradient buffer of its own (false for an op whose outputs own theirs).</summary>
+    public virtual bool HasGradient => true;
+
+    /// <summary>
+    /// True for an op that hands its gradient to an input unchanged (<c>Flatten</c>, <c>+</c>): the planner may make that
+    /// input's gradient an alias of the op's own (<see cref="MemoryPlan.GradientAlias"/>), and the backward then writes nothing.
+    /// </summary>
+    public virtual bool PassesGradient => false;
 
     /// <summary>How Backward fetches the node's value from its slot.</summary>
-    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + ".Rows(n)";
+    public virtual string FetchValue(Plan plan, GraphNode node) => Names.Field(Names.Value(node)) + "." + Names.Rows(node);
 
     /// <summary>The slot holding the node's gradient (a <c>BufferSlot</c>; none for an op whose outputs own theirs).</summary>
     public virtual BufferDecl? GradSlot(Plan plan, GraphNode node)
-        => new(Names.Field(Names.Grad(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})");
+        => !node.IsSymbolic ? plan.Memory.Gradient(node) : plan.HasGradient(node) ? Names.SymbolicSlot(Names.Grad(node), node) : null;
+
+    /// <summary>
+    /// True when the shape rule computes with symbolic dimensions (<see cref="LayerInput.Dims"/>, setting
+    /// <see cref="LayerOutcome.Dims"/>) and its emission sizes buffers through <see cref="Names.Rows"/>. Otherwise the
+    /// expander refuses an input with a symbol (DSL1012) before the rule runs.
+    /// </summary>
+    public virtual bool TakesSymbols => false;
 
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
@@ -77,6 +117,7 @@ internal static class OpTable
         new Pool2dOp(Pool2dOp.AvgKey),
         new AdaptiveAvgPool2dOp(),
         new BatchNorm2dOp(),
+        new LayerNormOp(),
         new AddOp(),
         new ConcatOp(),
         new ChunkOp(),

@@ -21,6 +21,9 @@ internal sealed class Pool2dOp : Op
 
     public override string Key => _key;
 
+    /// <summary>Max pooling's backward reads only the argmax it owns; average pooling's reads nothing.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
+
     private bool IsMax => _key == MaxKey;
 
     public override LayerOutcome Infer(LayerInput i)
@@ -57,7 +60,7 @@ internal sealed class Pool2dOp : Op
     {
         if (IsMax)
         {
-            yield return new BufferDecl(Names.Field(Argmax(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, {Names.Shape(node.Shape)})");
+            yield return new BufferDecl(Names.Field(Argmax(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, {Names.Shape(node.Shape)})", Elements: node.Elements, Evaluation: true);
         }
     }
 

@@ -31,7 +31,9 @@ internal sealed class SelectOp : Op
         return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape) }.With(Index, index);
     }
 
-    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => null;
+    public override ValueStorage Value => ValueStorage.Owned;
+
+    public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node)
         => Names.Field(ChunkOp.Part(plan.Nodes[node.Inputs[0]], node.IntAttr(Index))) + ".Rows(n)";

@@ -12,7 +12,12 @@ internal sealed class SoftmaxOp : Op
 
     public override string Key => Name;
 
+    /// <summary>Backward reads y only.</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.TheOutput;
+
     public override IEnumerable<string> Calls => new[] { "Softmax", "LogSoftmax" };
+
+    public override bool TakesSymbols => true;
 
     public override LayerOutcome Infer(LayerInput i)
     {
@@ -20,7 +25,7 @@ internal sealed class SoftmaxOp : Op
         {
             return LayerRules.Mismatch(i, "[N,...,C]");
         }
-        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = checked(3 * LayerRules.Elements(i.Shape)) }
+        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Flops = checked(3 * LayerRules.Elements(i.Shape)), Dims = i.Dims }
             .With("log", i.Layer == "LogSoftmax");
     }
 

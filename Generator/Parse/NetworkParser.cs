@@ -22,6 +22,7 @@ internal static class NetworkParser
 {
     private const string DslNamespace = "Dsl";
     private const string LayersType = "Dsl.Layers";
+    private const string DimType = "Dsl.Dim";
 
     /// <summary>
     /// Reads the class, or returns null for a second part that repeats <c>[Network]</c>: the attribute's first
@@ -400,7 +401,7 @@ internal static class NetworkParser
                 return Make(ArgKind.Expression, s: text, e: Expr(netArg.Expression));
             }
             if (argument.ArgumentKind == ArgumentKind.ParamArray
-                && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var elementType } && ParameterType(elementType) == ParamType.Layer)
+                && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var elementType } && ParameterType(elementType) is ParamType.Layer or ParamType.Net)
             {
                 var items = value is IArrayCreationOperation { Initializer: { } layers }
                     ? layers.ElementValues.Select(v => v.Syntax is ExpressionSyntax es ? Expr(es) : new InvalidExpr(OneLine(v.Syntax), null, LocationInfo.From(v.Syntax)))
@@ -409,6 +410,35 @@ internal static class NetworkParser
             }
             if (argument.ArgumentKind == ArgumentKind.ParamArray)
             {
+                if (value is IArrayCreationOperation { Initializer: { } dimInit }
+                    && argument.Parameter.Type is IArrayTypeSymbol { ElementType: var dimType } && dimType.ToDisplayString() == DimType)
+                {
+                    // Dim elements arrive as user-defined conversions of an int or a string constant.
+                    var sizes = new List<int>();
+                    var symbols = new List<string>();
+                    foreach (var element in dimInit.ElementValues)
+                    {
+                        var operand = element;
+                        while (operand is IConversionOperation conversion && !operand.ConstantValue.HasValue)
+                        {
+                            operand = conversion.Operand;
+                        }
+                        switch (operand.ConstantValue)
+                        {
+                            case { HasValue: true, Value: int v }:
+                                sizes.Add(v);
+                                symbols.Add("");
+                                break;
+                            case { HasValue: true, Value: string symbol }:
+                                sizes.Add(0);
+                                symbols.Add(symbol);
+                                break;
+                            default:
+                                return Make(ArgKind.NotConstant, s: OneLine(element.Syntax));
+                        }
+                    }
+                    return Make(ArgKind.DimArray, s: text, ints: EquatableArray.From(sizes)) with { Symbols = EquatableArray.From(symbols) };
+                }
                 if (value is IArrayCreationOperation { Initializer: { } init })
                 {
                     var ints = new List<int>();

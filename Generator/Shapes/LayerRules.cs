@@ -10,7 +10,19 @@ using Microsoft.CodeAnalysis;
 namespace Dsl.Generator.Shapes;
 
 /// <summary>What a shape rule receives: the call as written, its constant arguments and the incoming value.</summary>
-internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, ImmutableArray<int> Shape, string From, int Outputs = 1);
+internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, ImmutableArray<int> Shape, string From, int Outputs = 1)
+{
+    /// <summary>
+    /// The incoming dimensions when some is a symbol (default otherwise): only an op that <see cref="Ops.Op.TakesSymbols"/>
+    /// receives them, with <see cref="Shape"/> counting each symbol as 1 (so FLOPs are per unit of each symbol).
+    /// </summary>
+    public ImmutableArray<Dim> Dims { get; init; }
+
+    public bool IsSymbolic => !Dims.IsDefault;
+
+    /// <summary>The incoming shape as messages print it, symbols included: <c>[N,T,16]</c>.</summary>
+    public string Received => IsSymbolic ? ShapeText.Batch(Dims) : ShapeText.Batch(Shape);
+}
 
 /// <summary>
 /// What a rule returns: the operation with its output shape, parameter shapes, attributes and FLOPs per sample,
@@ -28,6 +40,8 @@ internal sealed class LayerOutcome
     public string? NamePrefix;
     public DiagnosticDescriptor? Error;
     public string[] ErrorArgs = Array.Empty<string>();
+    /// <summary>The output's dimensions when the input had symbols (an op that takes symbols sets it; default otherwise).</summary>
+    public ImmutableArray<Dim> Dims;
 
     public static LayerOutcome Fail(DiagnosticDescriptor descriptor, params string[] args) => new() { Error = descriptor, ErrorArgs = args };
 
@@ -55,10 +69,20 @@ internal static class LayerRules
     public static long Elements(ImmutableArray<int> shape) => shape.Aggregate(1L, (a, b) => checked(a * b));
 
     public static LayerOutcome TooLarge(LayerInput i, long kh, long kw, long paddedH, long paddedW, string note)
-        => LayerOutcome.Fail(Descriptors.KernelTooLarge, i.Source, $"{kh}x{kw}{note}", $"{paddedH}x{paddedW}", ShapeText.Batch(i.Shape), i.From);
+        => LayerOutcome.Fail(Descriptors.KernelTooLarge, i.Source, $"{kh}x{kw}{note}", $"{paddedH}x{paddedW}", i.Received, i.From);
 
     public static LayerOutcome Mismatch(LayerInput i, string expected)
-        => LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, ShapeText.Batch(i.Shape), i.From);
+        => LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, i.Received, i.From);
+
+    /// <summary>A dimension the op needs fixed (<paramref name="what"/>, at <paramref name="axis"/> of the per-sample shape) is a symbol: DSL1013.</summary>
+    public static LayerOutcome? RequireFixed(LayerInput i, int axis, string what)
+        => i.IsSymbolic && !i.Dims[axis].IsConstant
+            ? LayerOutcome.Fail(Descriptors.SymbolicSize, i.Source, what, i.Received, i.From, i.Dims[axis].ToString())
+            : null;
+
+    /// <summary>The op needs every size fixed but a dimension of its input is a symbol: DSL1012.</summary>
+    public static LayerOutcome Symbolic(LayerInput i)
+        => LayerOutcome.Fail(Descriptors.SymbolicShape, i.Source, i.Received, i.From, string.Join(", ", i.Dims.SelectMany(d => d.Symbols).Distinct()));
 
     public static LayerOutcome Invalid(LayerInput i, string why) => LayerOutcome.Fail(Descriptors.InvalidArgument, i.Source, why);
 

@@ -10,5 +10,10 @@ internal static class ShapeText
 
     public static string Batch(IEnumerable<long> sample) => "[N" + string.Concat(sample.Select(d => "," + d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 
+    public static string Batch(IEnumerable<Dim> sample) => "[N" + string.Concat(sample.Select(d => "," + d)) + "]";
+
+    /// <summary>A node's shape with its symbols: <c>[N,T,128]</c>.</summary>
+    public static string Of(Model.GraphNode node) => Batch(node.Dims);
+
     public static long Elements(IEnumerable<int> sample) => sample.Aggregate(1L, (a, b) => a * b);
 }

@@ -158,7 +158,7 @@ public abstract partial class Module
 
     /// <summary>
     /// Checks the first input <paramref name="name"/> of a network with several inputs and returns N, the batch size every
-    /// other input must share (<see cref="CheckInput"/>). Advances the dropout stream in training mode.
+    /// other input must share (<see cref="CheckInput(Tensor, string, int[], int, string)"/>). Advances the dropout stream in training mode.
     /// </summary>
     protected int BeginForward(Tensor input, string name, int[] sample)
     {
@@ -170,6 +170,102 @@ public abstract partial class Module
         }
         ForwardRan();
         return input.Dims[0];
+    }
+
+    /// <summary>
+    /// Checks the first input <paramref name="name"/> of a network whose inputs have symbolic dimensions or another dtype
+    /// than float32: [N, ...<paramref name="sample"/>] of <paramref name="dtype"/> on this network's device, where a
+    /// negative entry of <paramref name="sample"/> is a symbol (any size; bound and compared by <see cref="CheckSize"/>).
+    /// <paramref name="expected"/> is the declared shape with its symbols (<c>[N,T,16]</c>). Returns N and advances the
+    /// dropout stream in training mode.
+    /// </summary>
+    protected int BeginForward(Tensor input, string name, DType dtype, int[] sample, string expected)
+    {
+        ArgumentNullException.ThrowIfNull(input, name);
+        CheckSample(input, name, dtype, sample, expected);
+        if (IsTraining)
+        {
+            _step++;
+        }
+        return input.Dims[0];
+    }
+
+    /// <summary>
+    /// Checks another input of a network with symbolic dimensions or typed inputs like <see cref="BeginForward(Tensor, string, DType, int[], string)"/>,
+    /// and that it shares the batch size <paramref name="batch"/> bound from input <paramref name="batchFrom"/>.
+    /// </summary>
+    protected void CheckInput(Tensor input, string name, DType dtype, int[] sample, string expected, int batch, string batchFrom)
+    {
+        ArgumentNullException.ThrowIfNull(input, name);
+        CheckSample(input, name, dtype, sample, expected);
+        CheckSize(input, name, 0, "N", batch, batchFrom);
+    }
+
+    /// <summary>
+    /// Checks that dimension <paramref name="axis"/> of input <paramref name="name"/> (0 is N) has the size
+    /// <paramref name="bound"/> that symbol <paramref name="symbol"/> took from input <paramref name="boundFrom"/>.
+    /// The error names the network, the input, the symbol and both sizes.
+    /// </summary>
+    protected void CheckSize(Tensor input, string name, int axis, string symbol, int bound, string boundFrom)
+    {
+        int size = input.Size(axis);
+        if (size != bound)
+        {
+            throw new ArgumentException(
+                $"{NetworkName}.Forward: input '{name}' has {symbol} = {size} but input '{boundFrom}' has {symbol} = {bound}; every input that declares {symbol} shares its size.",
+                name);
+        }
+    }
+
+    private void CheckSample(Tensor input, string name, DType dtype, int[] sample, string expected)
+    {
+        var dims = input.Dims;
+        bool ok = dims.Length == sample.Length + 1 && input.DType == dtype;
+        for (int i = 0; ok && i < sample.Length; i++)
+        {
+            ok = sample[i] < 0 || dims[i + 1] == sample[i];
+        }
+        if (!ok)
+        {
+            string type = dtype.ToString().ToLowerInvariant();
+            throw new ArgumentException(
+                $"{NetworkName}.Forward expects input '{name}' {expected} ({type}) but received {Tensor.FormatShape(dims)} ({input.DType.ToString().ToLowerInvariant()}).",
+                name);
+        }
+        if (!ReferenceEquals(input.Device, Device))
+        {
+            throw new ArgumentException($"{NetworkName}.Forward: input '{name}' is on {input.Device.Name} but the network is on {Device.Name}; move it with {name}.To(net.Device).", name);
+        }
+    }
+
+    /// <summary>
+    /// Starts the gradient <paramref name="slot"/> of one output of a network with several outputs: a copy of the caller's
+    /// <paramref name="gradient"/>, or zeros when it is null (the loss does not use that output). Nothing when the slot is
+    /// null (the output's gradient only leads to an input whose gradient was not asked for).
+    /// </summary>
+    protected void SeedGradient(Tensor? gradient, Tensor? slot)
+    {
+        if (slot is null)
+        {
+            return;
+        }
+        if (gradient is null)
+        {
+            Device.Fill(slot, 0f);
+        }
+        else
+        {
+            Device.Copy(gradient, slot);
+        }
+    }
+
+    /// <summary>Adds the caller's gradient of an output returned twice (<c>Outputs(a, a)</c>) to its slot.</summary>
+    protected void AddGradient(Tensor? gradient, Tensor? slot)
+    {
+        if (gradient is not null && slot is not null)
+        {
+            Device.PassGradient(gradient, slot, accumulate: true);
+        }
     }
 
     /// <summary>Records the gradient of input number <paramref name="index"/> (generated Backward calls this).</summary>

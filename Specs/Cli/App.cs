@@ -73,6 +73,8 @@ public static partial class App
                 .WithExample("bench", "train", "mnist-net", "--threads", "1,2");
             bench.AddCommand<BenchDataCommand>("data").WithDescription("the data pipeline's samples/s with augmentation against the network's training step")
                 .WithExample("bench", "data", "mnist-net");
+            bench.AddCommand<BenchMemoryCommand>("memory").WithDescription("planned activation memory per sample and the bytes a first training step allocates")
+                .WithExample("bench", "memory", "resnet20", "--batch", "128");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");

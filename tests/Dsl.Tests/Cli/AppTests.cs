@@ -35,6 +35,7 @@ public class AppTests
     [InlineData("bench", "train")]
     [InlineData("bench", "mlp")]
     [InlineData("bench", "gemm")]
+    [InlineData("bench", "memory")]
     public void Help_on_each_command_succeeds_and_shows_its_usage(params string[] command)
     {
         var (code, output, error) = Run([.. command, "--help"]);
@@ -86,8 +87,22 @@ public class AppTests
     [InlineData("--threads must be positive integers separated by commas, got '1,0'.", "bench", "train", "mlp", "--threads", "1,0")]
     [InlineData("--warmup must be 0 or more, got -1.", "bench", "mlp", "--warmup", "-1")]
     [InlineData("--threads must be positive integers separated by commas, got 'all'.", "bench", "gemm", "--threads", "all")]
+    [InlineData("--batch must be a positive integer, got 0.", "bench", "memory", "mlp", "--batch", "0")]
     public void Bad_arguments_are_one_line_errors_with_exit_code_2(string message, params string[] args)
         => AssertUsageError(message, args);
+
+    [Fact]
+    public void Bench_memory_prints_the_planned_bytes_and_what_the_first_steps_allocate()
+    {
+        var (code, output, error) = Run("bench", "memory", "mnist-net", "--batch", "8");
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        Assert.Matches(@"training +[\d,.]+ (B|MB) +x 8 = ", output);
+        Assert.Matches(@"evaluation +[\d,.]+ (B|MB) +x 8 = ", output);
+        Assert.Matches(@"unplanned +[\d,.]+ (B|MB) +x 8 = ", output);
+        Assert.Matches(@"constructor \+ first step +[\d,.]+ (B|MB)", output);
+        Assert.Contains("second step", output, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Settings_override_only_the_options_given()

@@ -39,41 +39,52 @@ public partial class ChunkNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc5_weight; // fc5.weight [3, 4]
     private readonly global::Dsl.Parameter _fc5_bias; // fc5.bias [3]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
-    private readonly global::Dsl.BufferSlot _h1_linear;
-    private readonly global::Dsl.BufferSlot _dh1_linear;
-    private readonly global::Dsl.BufferSlot _h2_tanh;
-    private readonly global::Dsl.BufferSlot _dh2_tanh;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 5 floats per sample: training dh0_input
+    private readonly global::Dsl.MemorySlot _slot1; // 12 floats per sample: training h1_linear, h5_linear, h14_add, dh10_tanh, dh2_tanh; evaluation h1_linear, h7_sigmoid, h12_add
+    private readonly global::Dsl.MemorySlot _slot2; // 12 floats per sample: training h2_tanh; evaluation h2_tanh, h9_linear, h11_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 12 floats per sample: training h7_sigmoid, dh4_select, dh1_linear
+    private readonly global::Dsl.MemorySlot _slot4; // 4 floats per sample: training h9_linear, h11_linear, h13_linear, dh14_add; evaluation h10_tanh, h14_add
+    private readonly global::Dsl.MemorySlot _slot5; // 4 floats per sample: training h10_tanh, dh8_select, dh6_select
+    private readonly global::Dsl.MemorySlot _slot6; // 3 floats per sample: training h12_add, h15_logSoftmax; evaluation h5_linear, h13_linear, h15_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot7; // 4 floats per sample: training dh7_sigmoid
+    private readonly global::Dsl.MemorySlot _slot8; // 4 floats per sample: training dh9_linear
+    private readonly global::Dsl.SlotView _dh0_input; // [N,5] in _slot0
+    private readonly global::Dsl.SlotView _h1_linear; // [N,12] in _slot1
+    private readonly global::Dsl.SlotView _dh1_linear; // [N,12] in _slot3
+    private readonly global::Dsl.SlotView _h2_tanh; // [N,12] in _slot2
+    private readonly global::Dsl.SlotView _dh2_tanh; // [N,12] in _slot1
     private readonly global::Dsl.BufferSlot _h3_chunk_0;
     private readonly global::Dsl.BufferSlot _dh3_chunk_0;
     private readonly global::Dsl.BufferSlot _h3_chunk_1;
     private readonly global::Dsl.BufferSlot _dh3_chunk_1;
     private readonly global::Dsl.BufferSlot _h3_chunk_2;
     private readonly global::Dsl.BufferSlot _dh3_chunk_2;
-    private readonly global::Dsl.BufferSlot _dh4_select;
-    private readonly global::Dsl.BufferSlot _h5_linear;
-    private readonly global::Dsl.BufferSlot _dh5_linear;
-    private readonly global::Dsl.BufferSlot _dh6_select;
-    private readonly global::Dsl.BufferSlot _h7_sigmoid;
-    private readonly global::Dsl.BufferSlot _dh7_sigmoid;
-    private readonly global::Dsl.BufferSlot _dh8_select;
-    private readonly global::Dsl.BufferSlot _h9_linear;
-    private readonly global::Dsl.BufferSlot _dh9_linear;
-    private readonly global::Dsl.BufferSlot _h10_tanh;
-    private readonly global::Dsl.BufferSlot _dh10_tanh;
-    private readonly global::Dsl.BufferSlot _h11_linear;
-    private readonly global::Dsl.BufferSlot _dh11_linear;
-    private readonly global::Dsl.BufferSlot _h12_add;
-    private readonly global::Dsl.BufferSlot _dh12_add;
-    private readonly global::Dsl.BufferSlot _h13_linear;
-    private readonly global::Dsl.BufferSlot _dh13_linear;
-    private readonly global::Dsl.BufferSlot _h14_add;
-    private readonly global::Dsl.BufferSlot _dh14_add;
-    private readonly global::Dsl.BufferSlot _h15_logSoftmax;
+    private readonly global::Dsl.SlotView _dh4_select; // [N,4] in _slot3
+    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot1 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh6_select; // [N,4] in _slot5
+    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,4] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,4] in _slot7
+    private readonly global::Dsl.SlotView _dh8_select; // [N,4] in _slot5
+    private readonly global::Dsl.SlotView _h9_linear; // [N,4] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh9_linear; // [N,4] in _slot8
+    private readonly global::Dsl.SlotView _h10_tanh; // [N,4] in _slot5 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh10_tanh; // [N,4] in _slot1
+    private readonly global::Dsl.SlotView _h11_linear; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h12_add; // [N,3] in _slot6 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h13_linear; // [N,3] in _slot4 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h14_add; // [N,3] in _slot1 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh14_add; // [N,3] in _slot4
+    private readonly global::Dsl.SlotView _h15_logSoftmax; // [N,3] in _slot6
+    private readonly global::Dsl.SlotView _dh12_add; // [N,3] in _slot4, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh13_linear; // [N,3] in _slot4, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot4, the memory of dh12_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh11_linear; // [N,3] in _slot4, the memory of dh12_add (+ passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 5 };
 
     /// <summary>
@@ -92,37 +103,46 @@ public partial class ChunkNet : global::Dsl.Module
         _fc4_bias = AddParameter("fc4.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(7), 4, 3));
         _fc5_weight = AddParameter("fc5.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(8), 4, 3, 4));
         _fc5_bias = AddParameter("fc5.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(9), 4, 3));
-        _dh0_input = new global::Dsl.BufferSlot(device, 5);
-        _h1_linear = new global::Dsl.BufferSlot(device, 12);
-        _dh1_linear = new global::Dsl.BufferSlot(device, 12);
-        _h2_tanh = new global::Dsl.BufferSlot(device, 12);
-        _dh2_tanh = new global::Dsl.BufferSlot(device, 12);
+        _slot0 = new global::Dsl.MemorySlot(device, 5);
+        _slot1 = new global::Dsl.MemorySlot(device, 12);
+        _slot2 = new global::Dsl.MemorySlot(device, 12);
+        _slot3 = new global::Dsl.MemorySlot(device, 12);
+        _slot4 = new global::Dsl.MemorySlot(device, 4);
+        _slot5 = new global::Dsl.MemorySlot(device, 4);
+        _slot6 = new global::Dsl.MemorySlot(device, 3);
+        _slot7 = new global::Dsl.MemorySlot(device, 4);
+        _slot8 = new global::Dsl.MemorySlot(device, 4);
+        _dh0_input = new global::Dsl.SlotView(_slot0, 5);
+        _h1_linear = new global::Dsl.SlotView(_slot1, 12);
+        _dh1_linear = new global::Dsl.SlotView(_slot3, 12);
+        _h2_tanh = new global::Dsl.SlotView(_slot2, 12);
+        _dh2_tanh = new global::Dsl.SlotView(_slot1, 12);
         _h3_chunk_0 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_0 = new global::Dsl.BufferSlot(device, 4);
         _h3_chunk_1 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_1 = new global::Dsl.BufferSlot(device, 4);
         _h3_chunk_2 = new global::Dsl.BufferSlot(device, 4);
         _dh3_chunk_2 = new global::Dsl.BufferSlot(device, 4);
-        _dh4_select = new global::Dsl.BufferSlot(device, 4);
-        _h5_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh5_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh6_select = new global::Dsl.BufferSlot(device, 4);
-        _h7_sigmoid = new global::Dsl.BufferSlot(device, 4);
-        _dh7_sigmoid = new global::Dsl.BufferSlot(device, 4);
-        _dh8_select = new global::Dsl.BufferSlot(device, 4);
-        _h9_linear = new global::Dsl.BufferSlot(device, 4);
-        _dh9_linear = new global::Dsl.BufferSlot(device, 4);
-        _h10_tanh = new global::Dsl.BufferSlot(device, 4);
-        _dh10_tanh = new global::Dsl.BufferSlot(device, 4);
-        _h11_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh11_linear = new global::Dsl.BufferSlot(device, 3);
-        _h12_add = new global::Dsl.BufferSlot(device, 3);
-        _dh12_add = new global::Dsl.BufferSlot(device, 3);
-        _h13_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh13_linear = new global::Dsl.BufferSlot(device, 3);
-        _h14_add = new global::Dsl.BufferSlot(device, 3);
-        _dh14_add = new global::Dsl.BufferSlot(device, 3);
-        _h15_logSoftmax = new global::Dsl.BufferSlot(device, 3);
+        _dh4_select = new global::Dsl.SlotView(_slot3, 4);
+        _h5_linear = new global::Dsl.SlotView(_slot1, _slot6, 3);
+        _dh6_select = new global::Dsl.SlotView(_slot5, 4);
+        _h7_sigmoid = new global::Dsl.SlotView(_slot3, _slot1, 4);
+        _dh7_sigmoid = new global::Dsl.SlotView(_slot7, 4);
+        _dh8_select = new global::Dsl.SlotView(_slot5, 4);
+        _h9_linear = new global::Dsl.SlotView(_slot4, _slot2, 4);
+        _dh9_linear = new global::Dsl.SlotView(_slot8, 4);
+        _h10_tanh = new global::Dsl.SlotView(_slot5, _slot4, 4);
+        _dh10_tanh = new global::Dsl.SlotView(_slot1, 4);
+        _h11_linear = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _h12_add = new global::Dsl.SlotView(_slot6, _slot1, 3);
+        _h13_linear = new global::Dsl.SlotView(_slot4, _slot6, 3);
+        _h14_add = new global::Dsl.SlotView(_slot1, _slot4, 3);
+        _dh14_add = new global::Dsl.SlotView(_slot4, 3);
+        _h15_logSoftmax = new global::Dsl.SlotView(_slot6, 3);
+        _dh12_add = _dh14_add.Alias(3);
+        _dh13_linear = _dh14_add.Alias(3);
+        _dh5_linear = _dh12_add.Alias(3);
+        _dh11_linear = _dh12_add.Alias(3);
     }
 
     /// <inheritdoc/>
@@ -158,25 +178,40 @@ public partial class ChunkNet : global::Dsl.Module
         "[15] LogSoftmax      [N,3]              0      9\n" +
         "------------------------------------------------\n" +
         "Total params: 137\n" +
-        "Forward FLOPs per sample: 259\n";
+        "Forward FLOPs per sample: 259\n" +
+        "Activation memory per sample: training 336 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
 
     /// <summary>
     /// Runs ChunkNet on a batch [N,5]; returns [N,3] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // [1] fc1: Linear(12)  [N,5] -> [N,12]
-        var h1_linear = _h1_linear.Rows(n);
+        var h1_linear = _h1_linear.Rows(n, keep);
         device.Linear(h0_input, _fc1_weight.Value, _fc1_bias.Value, h1_linear);
 
         // [2] Tanh  [N,12] -> [N,12]
-        var h2_tanh = _h2_tanh.Rows(n);
+        var h2_tanh = _h2_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh);
 
         // [3] Chunk(3)  [N,12] -> 3 x [N,4]
@@ -191,47 +226,47 @@ public partial class ChunkNet : global::Dsl.Module
         var h4_select = h3_chunk_0;
 
         // [5] fc2: Linear(3)  [N,4] -> [N,3]
-        var h5_linear = _h5_linear.Rows(n);
+        var h5_linear = _h5_linear.Rows(n, keep);
         device.Linear(h4_select, _fc2_weight.Value, _fc2_bias.Value, h5_linear);
 
         // [6] Select(2)  [N,4] -> [N,4]
         var h6_select = h3_chunk_2;
 
         // [7] Sigmoid  [N,4] -> [N,4]
-        var h7_sigmoid = _h7_sigmoid.Rows(n);
+        var h7_sigmoid = _h7_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_select, h7_sigmoid);
 
         // [8] Select(2)  [N,4] -> [N,4]
         var h8_select = h3_chunk_2;
 
         // [9] fc3: Linear(4)  [N,4] -> [N,4]
-        var h9_linear = _h9_linear.Rows(n);
+        var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_select, _fc3_weight.Value, _fc3_bias.Value, h9_linear);
 
         // [10] Tanh  [N,4] -> [N,4]
-        var h10_tanh = _h10_tanh.Rows(n);
+        var h10_tanh = _h10_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h9_linear, h10_tanh);
 
         // [11] fc4: Linear(3)  [N,4] -> [N,3]
-        var h11_linear = _h11_linear.Rows(n);
+        var h11_linear = _h11_linear.Rows(n, keep);
         device.Linear(h7_sigmoid, _fc4_weight.Value, _fc4_bias.Value, h11_linear);
 
         // [12] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h11_linear
-        var h12_add = _h12_add.Rows(n);
+        var h12_add = _h12_add.Rows(n, keep);
         device.Add(h5_linear, h11_linear, h12_add);
 
         // [13] fc5: Linear(3)  [N,4] -> [N,3]
-        var h13_linear = _h13_linear.Rows(n);
+        var h13_linear = _h13_linear.Rows(n, keep);
         device.Linear(h10_tanh, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
 
         // [14] +  [N,3] + [N,3] -> [N,3]
         // adds h12_add + h13_linear
-        var h14_add = _h14_add.Rows(n);
+        var h14_add = _h14_add.Rows(n, keep);
         device.Add(h12_add, h13_linear, h14_add);
 
         // [15] LogSoftmax  [N,3] -> [N,3]
-        var h15_logSoftmax = _h15_logSoftmax.Rows(n);
+        var h15_logSoftmax = _h15_logSoftmax.Rows(n, keep);
         device.Softmax(h14_add, h15_logSoftmax, log: true);
 
         _output = h15_logSoftmax;
@@ -246,6 +281,9 @@ public partial class ChunkNet : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("ChunkNet.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -258,9 +296,9 @@ public partial class ChunkNet : global::Dsl.Module
         // [14] +  [N,3] + [N,3] -> [N,3]
         // adds h12_add + h13_linear
         var dh12_add = _dh12_add.Rows(n);
-        device.PassGradient(dh14_add, dh12_add, accumulate: false);
+        // dh12_add is the memory of dh14_add: nothing to copy.
         var dh13_linear = _dh13_linear.Rows(n);
-        device.PassGradient(dh14_add, dh13_linear, accumulate: false);
+        // dh13_linear is the memory of dh14_add: nothing to copy.
 
         // [13] fc5: Linear(3)  [N,4] -> [N,3]
         var h10_tanh = _h10_tanh.Rows(n);
@@ -270,9 +308,9 @@ public partial class ChunkNet : global::Dsl.Module
         // [12] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h11_linear
         var dh5_linear = _dh5_linear.Rows(n);
-        device.PassGradient(dh12_add, dh5_linear, accumulate: false);
+        // dh5_linear is the memory of dh12_add: nothing to copy.
         var dh11_linear = _dh11_linear.Rows(n);
-        device.PassGradient(dh12_add, dh11_linear, accumulate: false);
+        // dh11_linear is the memory of dh12_add: nothing to copy.
 
         // [11] fc4: Linear(3)  [N,4] -> [N,3]
         var h7_sigmoid = _h7_sigmoid.Rows(n);
@@ -280,9 +318,8 @@ public partial class ChunkNet : global::Dsl.Module
         device.LinearBackward(h7_sigmoid, _fc4_weight.Value, dh11_linear, dh7_sigmoid, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: false);
 
         // [10] Tanh  [N,4] -> [N,4]
-        var h9_linear = _h9_linear.Rows(n);
         var dh9_linear = _dh9_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h9_linear, h10_tanh, dh10_tanh, dh9_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h10_tanh, h10_tanh, dh10_tanh, dh9_linear, accumulate: false);
 
         // [9] fc3: Linear(4)  [N,4] -> [N,4]
         var h8_select = _h3_chunk_2.Rows(n);
@@ -294,9 +331,8 @@ public partial class ChunkNet : global::Dsl.Module
         device.PassGradient(dh8_select, dh3_chunk_2, accumulate: false);
 
         // [7] Sigmoid  [N,4] -> [N,4]
-        var h6_select = _h3_chunk_2.Rows(n);
         var dh6_select = _dh6_select.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_select, h7_sigmoid, dh7_sigmoid, dh6_select, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_select, accumulate: false);
 
         // [6] Select(2)  [N,4] -> [N,4]
         device.PassGradient(dh6_select, dh3_chunk_2, accumulate: true);
@@ -317,16 +353,16 @@ public partial class ChunkNet : global::Dsl.Module
         device.CopyChannels(dh3_chunk_2, srcChannels: 4, srcOffset: 0, dh2_tanh, dstChannels: 12, dstOffset: 8, count: 4, n, spatial: 1, accumulate: true);
 
         // [2] Tanh  [N,12] -> [N,12]
-        var h1_linear = _h1_linear.Rows(n);
         var h2_tanh = _h2_tanh.Rows(n);
         var dh1_linear = _dh1_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
 
         // [1] fc1: Linear(12)  [N,5] -> [N,12]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         device.LinearBackward(h0_input, _fc1_weight.Value, dh1_linear, dh0_input, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

@@ -113,6 +113,29 @@ public class DiagnosticTests
     public void Linear_after_flatten_with_right_in_features_compiles() => Clean("[Network] public partial class Net8 { static Net Define() => Input(20, 4, 4) | Flatten | Linear(320, 50) | Relu; }");
 
     [Fact]
+    public void Layer_norm_whose_shape_is_not_the_trailing_dimensions_reports_DSL1001()
+    {
+        var d = Single("[Network] public partial class Ln1 { static Net Define() => Input(3, 4, 5) | LayerNorm(3, 5) | Flatten | Linear(2); }", "DSL1001");
+        Assert.Equal("LayerNorm(3, 5) expects [N,...,3,5] but receives [N,3,4,5] from Input(3, 4, 5)", d.GetMessage());
+        Assert.Equal("LayerNorm(3, 5)", SpanText(d));
+    }
+
+    [Fact]
+    public void Layer_norm_over_the_trailing_dimensions_compiles()
+        => Clean("[Network] public partial class Ln1 { static Net Define() => Input(3, 4, 5) | LayerNorm(4, 5) | LayerNorm(5, eps: 1e-6, elementwiseAffine: false) | Flatten | Linear(2); }");
+
+    [Fact]
+    public void Softplus_with_beta_zero_reports_DSL1002()
+    {
+        var d = Single("[Network] public partial class Sp1 { static Net Define() => Input(4) | Softplus(beta: 0) | Linear(2); }", "DSL1002");
+        Assert.Equal("Softplus(beta: 0): beta must not be zero", d.GetMessage());
+    }
+
+    [Fact]
+    public void Softplus_with_another_beta_and_threshold_compiles()
+        => Clean("[Network] public partial class Sp1 { static Net Define() => Input(4) | Softplus(beta: 2, threshold: 10) | Softplus() | Linear(2); }");
+
+    [Fact]
     public void Shape_error_inside_a_block_points_at_the_layer_and_the_block_call()
     {
         var source = "[Network] public partial class Net9 { static Layer Head(int features) => Linear(features, 10); static Net Define() => Input(32) | Head(64); }";

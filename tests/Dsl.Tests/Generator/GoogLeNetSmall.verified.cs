@@ -104,115 +104,149 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_weight; // fc1.weight [10, 144]
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [10]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
-    private readonly global::Dsl.BufferSlot _h1_conv2d;
-    private readonly global::Dsl.BufferSlot _dh1_conv2d;
-    private readonly global::Dsl.BufferSlot _h2_relu;
-    private readonly global::Dsl.BufferSlot _dh2_relu;
-    private readonly global::Dsl.BufferSlot _h3_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh3_maxPool2d;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
+    private readonly global::Dsl.MemorySlot _slot1; // 25,088 floats per sample: training h1_conv2d, h3_maxPool2d, dh2_relu; evaluation h1_conv2d, h3_maxPool2d, h17_concat, h31_concat
+    private readonly global::Dsl.MemorySlot _slot2; // 25,088 floats per sample: training h2_relu; evaluation h2_relu, h4_conv2d, h6_conv2d, h8_conv2d, h11_relu, h13_relu, h21_relu, h23_relu
+    private readonly global::Dsl.MemorySlot _slot3; // 6,272 floats per sample: training h4_conv2d, h6_conv2d, h8_conv2d, h10_conv2d, h12_conv2d, h14_maxPool2d, dh3_maxPool2d; evaluation h9_relu, h18_conv2d, h20_conv2d, h26_conv2d, h29_conv2d, h32_maxPool2d, h45_relu
+    private readonly global::Dsl.MemorySlot _slot4; // 3,136 floats per sample: training h5_relu; evaluation h5_relu, h24_conv2d, h33_conv2d, h35_conv2d, h37_conv2d, h39_conv2d, h41_conv2d, h44_conv2d, h47_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot5; // 3,136 floats per sample: training h7_relu, dh4_conv2d; evaluation h7_relu, h10_conv2d, h12_conv2d, h15_conv2d, h25_relu, h34_relu, h49_linear
+    private readonly global::Dsl.MemorySlot _slot6; // 6,272 floats per sample: training h9_relu; evaluation h14_maxPool2d, h16_relu, h19_relu, h36_relu, h38_relu
+    private readonly global::Dsl.MemorySlot _slot7; // 1,568 floats per sample: training h11_relu
+    private readonly global::Dsl.MemorySlot _slot8; // 3,136 floats per sample: training h13_relu, dh7_relu
+    private readonly global::Dsl.MemorySlot _slot9; // 15,680 floats per sample: training h15_conv2d, h17_concat; evaluation h28_maxPool2d, h30_relu, h43_maxPool2d, h46_concat
+    private readonly global::Dsl.MemorySlot _slot10; // 3,136 floats per sample: training h16_relu, dh12_conv2d, dh6_conv2d
+    private readonly global::Dsl.MemorySlot _slot11; // 15,680 floats per sample: training h18_conv2d, h20_conv2d, h22_conv2d, h24_conv2d, h26_conv2d, h28_maxPool2d, dh17_concat
+    private readonly global::Dsl.MemorySlot _slot12; // 6,272 floats per sample: training h19_relu, dh9_relu
+    private readonly global::Dsl.MemorySlot _slot13; // 6,272 floats per sample: training h21_relu, dh18_conv2d, dh14_maxPool2d, dh8_conv2d
+    private readonly global::Dsl.MemorySlot _slot14; // 9,408 floats per sample: training h23_relu, dh21_relu; evaluation h22_conv2d, h27_relu, h40_relu, h42_relu
+    private readonly global::Dsl.MemorySlot _slot15; // 1,568 floats per sample: training h25_relu, dh11_relu
+    private readonly global::Dsl.MemorySlot _slot16; // 4,704 floats per sample: training h27_relu, dh13_relu
+    private readonly global::Dsl.MemorySlot _slot17; // 25,088 floats per sample: training h29_conv2d, h31_concat, h33_conv2d, h35_conv2d, h37_conv2d, h39_conv2d, h41_conv2d, h43_maxPool2d, dh31_concat, dh29_conv2d, dh1_conv2d
+    private readonly global::Dsl.MemorySlot _slot18; // 4,704 floats per sample: training h30_relu, dh26_conv2d, dh5_relu
+    private readonly global::Dsl.MemorySlot _slot19; // 6,272 floats per sample: training h32_maxPool2d, dh19_relu
+    private readonly global::Dsl.MemorySlot _slot20; // 2,352 floats per sample: training h34_relu, dh25_relu, dh10_conv2d
+    private readonly global::Dsl.MemorySlot _slot21; // 1,176 floats per sample: training h36_relu
+    private readonly global::Dsl.MemorySlot _slot22; // 4,704 floats per sample: training h38_relu, dh36_relu, dh33_conv2d, dh27_relu, dh15_conv2d
+    private readonly global::Dsl.MemorySlot _slot23; // 392 floats per sample: training h40_relu
+    private readonly global::Dsl.MemorySlot _slot24; // 784 floats per sample: training h42_relu, dh40_relu
+    private readonly global::Dsl.MemorySlot _slot25; // 9,408 floats per sample: training h44_conv2d, h46_concat, h49_linear, dh49_linear, dh46_concat, dh44_conv2d, dh32_maxPool2d, dh23_relu, dh20_conv2d
+    private readonly global::Dsl.MemorySlot _slot26; // 15,680 floats per sample: training h45_relu, dh43_maxPool2d, dh37_conv2d, dh30_relu, dh28_maxPool2d, dh22_conv2d
+    private readonly global::Dsl.MemorySlot _slot27; // 3,136 floats per sample: training h47_globalAvgPool2d, dh38_relu, dh35_conv2d, dh16_relu
+    private readonly global::Dsl.MemorySlot _slot28; // 10 floats per sample: training h50_logSoftmax; evaluation h50_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot29; // 2,352 floats per sample: training dh48_flatten, dh34_relu, dh24_conv2d
+    private readonly global::Dsl.MemorySlot _slot30; // 784 floats per sample: training dh45_relu, dh41_conv2d, dh39_conv2d
+    private readonly global::Dsl.MemorySlot _slot31; // 784 floats per sample: training dh42_relu
+    private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
+    private readonly global::Dsl.SlotView _h1_conv2d; // [N,32,28,28] in _slot1
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,32,28,28] in _slot17
+    private readonly global::Dsl.SlotView _h2_relu; // [N,32,28,28] in _slot2
+    private readonly global::Dsl.SlotView _dh2_relu; // [N,32,28,28] in _slot1
+    private readonly global::Dsl.SlotView _h3_maxPool2d; // [N,32,14,14] in _slot1
+    private readonly global::Dsl.SlotView _dh3_maxPool2d; // [N,32,14,14] in _slot3
     private readonly global::Dsl.BufferSlot _argmax3;
-    private readonly global::Dsl.BufferSlot _h4_conv2d;
-    private readonly global::Dsl.BufferSlot _dh4_conv2d;
-    private readonly global::Dsl.BufferSlot _h5_relu;
-    private readonly global::Dsl.BufferSlot _dh5_relu;
-    private readonly global::Dsl.BufferSlot _h6_conv2d;
-    private readonly global::Dsl.BufferSlot _dh6_conv2d;
-    private readonly global::Dsl.BufferSlot _h7_relu;
-    private readonly global::Dsl.BufferSlot _dh7_relu;
-    private readonly global::Dsl.BufferSlot _h8_conv2d;
-    private readonly global::Dsl.BufferSlot _dh8_conv2d;
-    private readonly global::Dsl.BufferSlot _h9_relu;
-    private readonly global::Dsl.BufferSlot _dh9_relu;
-    private readonly global::Dsl.BufferSlot _h10_conv2d;
-    private readonly global::Dsl.BufferSlot _dh10_conv2d;
-    private readonly global::Dsl.BufferSlot _h11_relu;
-    private readonly global::Dsl.BufferSlot _dh11_relu;
-    private readonly global::Dsl.BufferSlot _h12_conv2d;
-    private readonly global::Dsl.BufferSlot _dh12_conv2d;
-    private readonly global::Dsl.BufferSlot _h13_relu;
-    private readonly global::Dsl.BufferSlot _dh13_relu;
-    private readonly global::Dsl.BufferSlot _h14_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh14_maxPool2d;
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,14,14] in _slot5
+    private readonly global::Dsl.SlotView _h5_relu; // [N,16,14,14] in _slot4
+    private readonly global::Dsl.SlotView _dh5_relu; // [N,16,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h6_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh6_conv2d; // [N,16,14,14] in _slot10
+    private readonly global::Dsl.SlotView _h7_relu; // [N,16,14,14] in _slot5
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,16,14,14] in _slot8
+    private readonly global::Dsl.SlotView _h8_conv2d; // [N,32,14,14] in _slot3 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh8_conv2d; // [N,32,14,14] in _slot13
+    private readonly global::Dsl.SlotView _h9_relu; // [N,32,14,14] in _slot6 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh9_relu; // [N,32,14,14] in _slot12
+    private readonly global::Dsl.SlotView _h10_conv2d; // [N,8,14,14] in _slot3 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh10_conv2d; // [N,8,14,14] in _slot20
+    private readonly global::Dsl.SlotView _h11_relu; // [N,8,14,14] in _slot7 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh11_relu; // [N,8,14,14] in _slot15
+    private readonly global::Dsl.SlotView _h12_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh12_conv2d; // [N,16,14,14] in _slot10
+    private readonly global::Dsl.SlotView _h13_relu; // [N,16,14,14] in _slot8 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,14,14] in _slot16
+    private readonly global::Dsl.SlotView _h14_maxPool2d; // [N,32,14,14] in _slot3 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh14_maxPool2d; // [N,32,14,14] in _slot13
     private readonly global::Dsl.BufferSlot _argmax14;
-    private readonly global::Dsl.BufferSlot _h15_conv2d;
-    private readonly global::Dsl.BufferSlot _dh15_conv2d;
-    private readonly global::Dsl.BufferSlot _h16_relu;
-    private readonly global::Dsl.BufferSlot _dh16_relu;
-    private readonly global::Dsl.BufferSlot _h17_concat;
-    private readonly global::Dsl.BufferSlot _dh17_concat;
-    private readonly global::Dsl.BufferSlot _h18_conv2d;
-    private readonly global::Dsl.BufferSlot _dh18_conv2d;
-    private readonly global::Dsl.BufferSlot _h19_relu;
-    private readonly global::Dsl.BufferSlot _dh19_relu;
-    private readonly global::Dsl.BufferSlot _h20_conv2d;
-    private readonly global::Dsl.BufferSlot _dh20_conv2d;
-    private readonly global::Dsl.BufferSlot _h21_relu;
-    private readonly global::Dsl.BufferSlot _dh21_relu;
-    private readonly global::Dsl.BufferSlot _h22_conv2d;
-    private readonly global::Dsl.BufferSlot _dh22_conv2d;
-    private readonly global::Dsl.BufferSlot _h23_relu;
-    private readonly global::Dsl.BufferSlot _dh23_relu;
-    private readonly global::Dsl.BufferSlot _h24_conv2d;
-    private readonly global::Dsl.BufferSlot _dh24_conv2d;
-    private readonly global::Dsl.BufferSlot _h25_relu;
-    private readonly global::Dsl.BufferSlot _dh25_relu;
-    private readonly global::Dsl.BufferSlot _h26_conv2d;
-    private readonly global::Dsl.BufferSlot _dh26_conv2d;
-    private readonly global::Dsl.BufferSlot _h27_relu;
-    private readonly global::Dsl.BufferSlot _dh27_relu;
-    private readonly global::Dsl.BufferSlot _h28_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh28_maxPool2d;
+    private readonly global::Dsl.SlotView _h15_conv2d; // [N,16,14,14] in _slot9 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh15_conv2d; // [N,16,14,14] in _slot22
+    private readonly global::Dsl.SlotView _h16_relu; // [N,16,14,14] in _slot10 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh16_relu; // [N,16,14,14] in _slot27
+    private readonly global::Dsl.SlotView _h17_concat; // [N,80,14,14] in _slot9 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh17_concat; // [N,80,14,14] in _slot11
+    private readonly global::Dsl.SlotView _h18_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,32,14,14] in _slot13
+    private readonly global::Dsl.SlotView _h19_relu; // [N,32,14,14] in _slot12 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh19_relu; // [N,32,14,14] in _slot19
+    private readonly global::Dsl.SlotView _h20_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh20_conv2d; // [N,32,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h21_relu; // [N,32,14,14] in _slot13 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh21_relu; // [N,32,14,14] in _slot14
+    private readonly global::Dsl.SlotView _h22_conv2d; // [N,48,14,14] in _slot11 (evaluation: _slot14)
+    private readonly global::Dsl.SlotView _dh22_conv2d; // [N,48,14,14] in _slot26
+    private readonly global::Dsl.SlotView _h23_relu; // [N,48,14,14] in _slot14 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh23_relu; // [N,48,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h24_conv2d; // [N,8,14,14] in _slot11 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh24_conv2d; // [N,8,14,14] in _slot29
+    private readonly global::Dsl.SlotView _h25_relu; // [N,8,14,14] in _slot15 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh25_relu; // [N,8,14,14] in _slot20
+    private readonly global::Dsl.SlotView _h26_conv2d; // [N,24,14,14] in _slot11 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh26_conv2d; // [N,24,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h27_relu; // [N,24,14,14] in _slot16 (evaluation: _slot14)
+    private readonly global::Dsl.SlotView _dh27_relu; // [N,24,14,14] in _slot22
+    private readonly global::Dsl.SlotView _h28_maxPool2d; // [N,80,14,14] in _slot11 (evaluation: _slot9)
+    private readonly global::Dsl.SlotView _dh28_maxPool2d; // [N,80,14,14] in _slot26
     private readonly global::Dsl.BufferSlot _argmax28;
-    private readonly global::Dsl.BufferSlot _h29_conv2d;
-    private readonly global::Dsl.BufferSlot _dh29_conv2d;
-    private readonly global::Dsl.BufferSlot _h30_relu;
-    private readonly global::Dsl.BufferSlot _dh30_relu;
-    private readonly global::Dsl.BufferSlot _h31_concat;
-    private readonly global::Dsl.BufferSlot _dh31_concat;
-    private readonly global::Dsl.BufferSlot _h32_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh32_maxPool2d;
+    private readonly global::Dsl.SlotView _h29_conv2d; // [N,24,14,14] in _slot17 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh29_conv2d; // [N,24,14,14] in _slot17
+    private readonly global::Dsl.SlotView _h30_relu; // [N,24,14,14] in _slot18 (evaluation: _slot9)
+    private readonly global::Dsl.SlotView _dh30_relu; // [N,24,14,14] in _slot26
+    private readonly global::Dsl.SlotView _h31_concat; // [N,128,14,14] in _slot17 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh31_concat; // [N,128,14,14] in _slot17
+    private readonly global::Dsl.SlotView _h32_maxPool2d; // [N,128,7,7] in _slot19 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh32_maxPool2d; // [N,128,7,7] in _slot25
     private readonly global::Dsl.BufferSlot _argmax32;
-    private readonly global::Dsl.BufferSlot _h33_conv2d;
-    private readonly global::Dsl.BufferSlot _dh33_conv2d;
-    private readonly global::Dsl.BufferSlot _h34_relu;
-    private readonly global::Dsl.BufferSlot _dh34_relu;
-    private readonly global::Dsl.BufferSlot _h35_conv2d;
-    private readonly global::Dsl.BufferSlot _dh35_conv2d;
-    private readonly global::Dsl.BufferSlot _h36_relu;
-    private readonly global::Dsl.BufferSlot _dh36_relu;
-    private readonly global::Dsl.BufferSlot _h37_conv2d;
-    private readonly global::Dsl.BufferSlot _dh37_conv2d;
-    private readonly global::Dsl.BufferSlot _h38_relu;
-    private readonly global::Dsl.BufferSlot _dh38_relu;
-    private readonly global::Dsl.BufferSlot _h39_conv2d;
-    private readonly global::Dsl.BufferSlot _dh39_conv2d;
-    private readonly global::Dsl.BufferSlot _h40_relu;
-    private readonly global::Dsl.BufferSlot _dh40_relu;
-    private readonly global::Dsl.BufferSlot _h41_conv2d;
-    private readonly global::Dsl.BufferSlot _dh41_conv2d;
-    private readonly global::Dsl.BufferSlot _h42_relu;
-    private readonly global::Dsl.BufferSlot _dh42_relu;
-    private readonly global::Dsl.BufferSlot _h43_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh43_maxPool2d;
+    private readonly global::Dsl.SlotView _h33_conv2d; // [N,48,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh33_conv2d; // [N,48,7,7] in _slot22
+    private readonly global::Dsl.SlotView _h34_relu; // [N,48,7,7] in _slot20 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh34_relu; // [N,48,7,7] in _slot29
+    private readonly global::Dsl.SlotView _h35_conv2d; // [N,24,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh35_conv2d; // [N,24,7,7] in _slot27
+    private readonly global::Dsl.SlotView _h36_relu; // [N,24,7,7] in _slot21 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh36_relu; // [N,24,7,7] in _slot22
+    private readonly global::Dsl.SlotView _h37_conv2d; // [N,64,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,64,7,7] in _slot26
+    private readonly global::Dsl.SlotView _h38_relu; // [N,64,7,7] in _slot22 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh38_relu; // [N,64,7,7] in _slot27
+    private readonly global::Dsl.SlotView _h39_conv2d; // [N,8,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh39_conv2d; // [N,8,7,7] in _slot30
+    private readonly global::Dsl.SlotView _h40_relu; // [N,8,7,7] in _slot23 (evaluation: _slot14)
+    private readonly global::Dsl.SlotView _dh40_relu; // [N,8,7,7] in _slot24
+    private readonly global::Dsl.SlotView _h41_conv2d; // [N,16,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh41_conv2d; // [N,16,7,7] in _slot30
+    private readonly global::Dsl.SlotView _h42_relu; // [N,16,7,7] in _slot24 (evaluation: _slot14)
+    private readonly global::Dsl.SlotView _dh42_relu; // [N,16,7,7] in _slot31
+    private readonly global::Dsl.SlotView _h43_maxPool2d; // [N,128,7,7] in _slot17 (evaluation: _slot9)
+    private readonly global::Dsl.SlotView _dh43_maxPool2d; // [N,128,7,7] in _slot26
     private readonly global::Dsl.BufferSlot _argmax43;
-    private readonly global::Dsl.BufferSlot _h44_conv2d;
-    private readonly global::Dsl.BufferSlot _dh44_conv2d;
-    private readonly global::Dsl.BufferSlot _h45_relu;
-    private readonly global::Dsl.BufferSlot _dh45_relu;
-    private readonly global::Dsl.BufferSlot _h46_concat;
-    private readonly global::Dsl.BufferSlot _dh46_concat;
-    private readonly global::Dsl.BufferSlot _h47_globalAvgPool2d;
-    private readonly global::Dsl.BufferSlot _dh47_globalAvgPool2d;
+    private readonly global::Dsl.SlotView _h44_conv2d; // [N,16,7,7] in _slot25 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,16,7,7] in _slot25
+    private readonly global::Dsl.SlotView _h45_relu; // [N,16,7,7] in _slot26 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh45_relu; // [N,16,7,7] in _slot30
+    private readonly global::Dsl.SlotView _h46_concat; // [N,144,7,7] in _slot25 (evaluation: _slot9)
+    private readonly global::Dsl.SlotView _dh46_concat; // [N,144,7,7] in _slot25
+    private readonly global::Dsl.SlotView _h47_globalAvgPool2d; // [N,144,1,1] in _slot27 (evaluation: _slot4)
     private readonly global::Dsl.ViewSlot _h48_flatten;
-    private readonly global::Dsl.BufferSlot _dh48_flatten;
-    private readonly global::Dsl.BufferSlot _h49_linear;
-    private readonly global::Dsl.BufferSlot _dh49_linear;
-    private readonly global::Dsl.BufferSlot _h50_logSoftmax;
+    private readonly global::Dsl.SlotView _dh48_flatten; // [N,144] in _slot29
+    private readonly global::Dsl.SlotView _h49_linear; // [N,10] in _slot25 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh49_linear; // [N,10] in _slot25
+    private readonly global::Dsl.SlotView _h50_logSoftmax; // [N,10] in _slot28
+    private readonly global::Dsl.SlotView _dh47_globalAvgPool2d; // [N,144,1,1] in _slot29, the memory of dh48_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
@@ -261,111 +295,143 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _conv19_bias = AddParameter("conv19.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(37), 128, 16));
         _fc1_weight = AddParameter("fc1.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(38), 144, 10, 144));
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(39), 144, 10));
-        _dh0_input = new global::Dsl.BufferSlot(device, 1, 28, 28);
-        _h1_conv2d = new global::Dsl.BufferSlot(device, 32, 28, 28);
-        _dh1_conv2d = new global::Dsl.BufferSlot(device, 32, 28, 28);
-        _h2_relu = new global::Dsl.BufferSlot(device, 32, 28, 28);
-        _dh2_relu = new global::Dsl.BufferSlot(device, 32, 28, 28);
-        _h3_maxPool2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh3_maxPool2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _slot0 = new global::Dsl.MemorySlot(device, 784);
+        _slot1 = new global::Dsl.MemorySlot(device, 25088);
+        _slot2 = new global::Dsl.MemorySlot(device, 25088);
+        _slot3 = new global::Dsl.MemorySlot(device, 6272);
+        _slot4 = new global::Dsl.MemorySlot(device, 3136);
+        _slot5 = new global::Dsl.MemorySlot(device, 3136);
+        _slot6 = new global::Dsl.MemorySlot(device, 6272);
+        _slot7 = new global::Dsl.MemorySlot(device, 1568);
+        _slot8 = new global::Dsl.MemorySlot(device, 3136);
+        _slot9 = new global::Dsl.MemorySlot(device, 15680);
+        _slot10 = new global::Dsl.MemorySlot(device, 3136);
+        _slot11 = new global::Dsl.MemorySlot(device, 15680);
+        _slot12 = new global::Dsl.MemorySlot(device, 6272);
+        _slot13 = new global::Dsl.MemorySlot(device, 6272);
+        _slot14 = new global::Dsl.MemorySlot(device, 9408);
+        _slot15 = new global::Dsl.MemorySlot(device, 1568);
+        _slot16 = new global::Dsl.MemorySlot(device, 4704);
+        _slot17 = new global::Dsl.MemorySlot(device, 25088);
+        _slot18 = new global::Dsl.MemorySlot(device, 4704);
+        _slot19 = new global::Dsl.MemorySlot(device, 6272);
+        _slot20 = new global::Dsl.MemorySlot(device, 2352);
+        _slot21 = new global::Dsl.MemorySlot(device, 1176);
+        _slot22 = new global::Dsl.MemorySlot(device, 4704);
+        _slot23 = new global::Dsl.MemorySlot(device, 392);
+        _slot24 = new global::Dsl.MemorySlot(device, 784);
+        _slot25 = new global::Dsl.MemorySlot(device, 9408);
+        _slot26 = new global::Dsl.MemorySlot(device, 15680);
+        _slot27 = new global::Dsl.MemorySlot(device, 3136);
+        _slot28 = new global::Dsl.MemorySlot(device, 10);
+        _slot29 = new global::Dsl.MemorySlot(device, 2352);
+        _slot30 = new global::Dsl.MemorySlot(device, 784);
+        _slot31 = new global::Dsl.MemorySlot(device, 784);
+        _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
+        _h1_conv2d = new global::Dsl.SlotView(_slot1, 32, 28, 28);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot17, 32, 28, 28);
+        _h2_relu = new global::Dsl.SlotView(_slot2, 32, 28, 28);
+        _dh2_relu = new global::Dsl.SlotView(_slot1, 32, 28, 28);
+        _h3_maxPool2d = new global::Dsl.SlotView(_slot1, 32, 14, 14);
+        _dh3_maxPool2d = new global::Dsl.SlotView(_slot3, 32, 14, 14);
         _argmax3 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 32, 14, 14);
-        _h4_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh4_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h5_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh5_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h6_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh6_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h7_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh7_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h8_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh8_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h9_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh9_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h10_conv2d = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _dh10_conv2d = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _h11_relu = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _dh11_relu = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _h12_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh12_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h13_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh13_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h14_maxPool2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh14_maxPool2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h4_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 16, 14, 14);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot5, 16, 14, 14);
+        _h5_relu = new global::Dsl.SlotView(_slot4, 16, 14, 14);
+        _dh5_relu = new global::Dsl.SlotView(_slot18, 16, 14, 14);
+        _h6_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 16, 14, 14);
+        _dh6_conv2d = new global::Dsl.SlotView(_slot10, 16, 14, 14);
+        _h7_relu = new global::Dsl.SlotView(_slot5, 16, 14, 14);
+        _dh7_relu = new global::Dsl.SlotView(_slot8, 16, 14, 14);
+        _h8_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 32, 14, 14);
+        _dh8_conv2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
+        _h9_relu = new global::Dsl.SlotView(_slot6, _slot3, 32, 14, 14);
+        _dh9_relu = new global::Dsl.SlotView(_slot12, 32, 14, 14);
+        _h10_conv2d = new global::Dsl.SlotView(_slot3, _slot5, 8, 14, 14);
+        _dh10_conv2d = new global::Dsl.SlotView(_slot20, 8, 14, 14);
+        _h11_relu = new global::Dsl.SlotView(_slot7, _slot2, 8, 14, 14);
+        _dh11_relu = new global::Dsl.SlotView(_slot15, 8, 14, 14);
+        _h12_conv2d = new global::Dsl.SlotView(_slot3, _slot5, 16, 14, 14);
+        _dh12_conv2d = new global::Dsl.SlotView(_slot10, 16, 14, 14);
+        _h13_relu = new global::Dsl.SlotView(_slot8, _slot2, 16, 14, 14);
+        _dh13_relu = new global::Dsl.SlotView(_slot16, 16, 14, 14);
+        _h14_maxPool2d = new global::Dsl.SlotView(_slot3, _slot6, 32, 14, 14);
+        _dh14_maxPool2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
         _argmax14 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 32, 14, 14);
-        _h15_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh15_conv2d = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h16_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _dh16_relu = new global::Dsl.BufferSlot(device, 16, 14, 14);
-        _h17_concat = new global::Dsl.BufferSlot(device, 80, 14, 14);
-        _dh17_concat = new global::Dsl.BufferSlot(device, 80, 14, 14);
-        _h18_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh18_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h19_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh19_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h20_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh20_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h21_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh21_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h22_conv2d = new global::Dsl.BufferSlot(device, 48, 14, 14);
-        _dh22_conv2d = new global::Dsl.BufferSlot(device, 48, 14, 14);
-        _h23_relu = new global::Dsl.BufferSlot(device, 48, 14, 14);
-        _dh23_relu = new global::Dsl.BufferSlot(device, 48, 14, 14);
-        _h24_conv2d = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _dh24_conv2d = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _h25_relu = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _dh25_relu = new global::Dsl.BufferSlot(device, 8, 14, 14);
-        _h26_conv2d = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _dh26_conv2d = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _h27_relu = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _dh27_relu = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _h28_maxPool2d = new global::Dsl.BufferSlot(device, 80, 14, 14);
-        _dh28_maxPool2d = new global::Dsl.BufferSlot(device, 80, 14, 14);
+        _h15_conv2d = new global::Dsl.SlotView(_slot9, _slot5, 16, 14, 14);
+        _dh15_conv2d = new global::Dsl.SlotView(_slot22, 16, 14, 14);
+        _h16_relu = new global::Dsl.SlotView(_slot10, _slot6, 16, 14, 14);
+        _dh16_relu = new global::Dsl.SlotView(_slot27, 16, 14, 14);
+        _h17_concat = new global::Dsl.SlotView(_slot9, _slot1, 80, 14, 14);
+        _dh17_concat = new global::Dsl.SlotView(_slot11, 80, 14, 14);
+        _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 32, 14, 14);
+        _dh18_conv2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
+        _h19_relu = new global::Dsl.SlotView(_slot12, _slot6, 32, 14, 14);
+        _dh19_relu = new global::Dsl.SlotView(_slot19, 32, 14, 14);
+        _h20_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 32, 14, 14);
+        _dh20_conv2d = new global::Dsl.SlotView(_slot25, 32, 14, 14);
+        _h21_relu = new global::Dsl.SlotView(_slot13, _slot2, 32, 14, 14);
+        _dh21_relu = new global::Dsl.SlotView(_slot14, 32, 14, 14);
+        _h22_conv2d = new global::Dsl.SlotView(_slot11, _slot14, 48, 14, 14);
+        _dh22_conv2d = new global::Dsl.SlotView(_slot26, 48, 14, 14);
+        _h23_relu = new global::Dsl.SlotView(_slot14, _slot2, 48, 14, 14);
+        _dh23_relu = new global::Dsl.SlotView(_slot25, 48, 14, 14);
+        _h24_conv2d = new global::Dsl.SlotView(_slot11, _slot4, 8, 14, 14);
+        _dh24_conv2d = new global::Dsl.SlotView(_slot29, 8, 14, 14);
+        _h25_relu = new global::Dsl.SlotView(_slot15, _slot5, 8, 14, 14);
+        _dh25_relu = new global::Dsl.SlotView(_slot20, 8, 14, 14);
+        _h26_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 24, 14, 14);
+        _dh26_conv2d = new global::Dsl.SlotView(_slot18, 24, 14, 14);
+        _h27_relu = new global::Dsl.SlotView(_slot16, _slot14, 24, 14, 14);
+        _dh27_relu = new global::Dsl.SlotView(_slot22, 24, 14, 14);
+        _h28_maxPool2d = new global::Dsl.SlotView(_slot11, _slot9, 80, 14, 14);
+        _dh28_maxPool2d = new global::Dsl.SlotView(_slot26, 80, 14, 14);
         _argmax28 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 80, 14, 14);
-        _h29_conv2d = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _dh29_conv2d = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _h30_relu = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _dh30_relu = new global::Dsl.BufferSlot(device, 24, 14, 14);
-        _h31_concat = new global::Dsl.BufferSlot(device, 128, 14, 14);
-        _dh31_concat = new global::Dsl.BufferSlot(device, 128, 14, 14);
-        _h32_maxPool2d = new global::Dsl.BufferSlot(device, 128, 7, 7);
-        _dh32_maxPool2d = new global::Dsl.BufferSlot(device, 128, 7, 7);
+        _h29_conv2d = new global::Dsl.SlotView(_slot17, _slot3, 24, 14, 14);
+        _dh29_conv2d = new global::Dsl.SlotView(_slot17, 24, 14, 14);
+        _h30_relu = new global::Dsl.SlotView(_slot18, _slot9, 24, 14, 14);
+        _dh30_relu = new global::Dsl.SlotView(_slot26, 24, 14, 14);
+        _h31_concat = new global::Dsl.SlotView(_slot17, _slot1, 128, 14, 14);
+        _dh31_concat = new global::Dsl.SlotView(_slot17, 128, 14, 14);
+        _h32_maxPool2d = new global::Dsl.SlotView(_slot19, _slot3, 128, 7, 7);
+        _dh32_maxPool2d = new global::Dsl.SlotView(_slot25, 128, 7, 7);
         _argmax32 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 128, 7, 7);
-        _h33_conv2d = new global::Dsl.BufferSlot(device, 48, 7, 7);
-        _dh33_conv2d = new global::Dsl.BufferSlot(device, 48, 7, 7);
-        _h34_relu = new global::Dsl.BufferSlot(device, 48, 7, 7);
-        _dh34_relu = new global::Dsl.BufferSlot(device, 48, 7, 7);
-        _h35_conv2d = new global::Dsl.BufferSlot(device, 24, 7, 7);
-        _dh35_conv2d = new global::Dsl.BufferSlot(device, 24, 7, 7);
-        _h36_relu = new global::Dsl.BufferSlot(device, 24, 7, 7);
-        _dh36_relu = new global::Dsl.BufferSlot(device, 24, 7, 7);
-        _h37_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh37_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h38_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh38_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h39_conv2d = new global::Dsl.BufferSlot(device, 8, 7, 7);
-        _dh39_conv2d = new global::Dsl.BufferSlot(device, 8, 7, 7);
-        _h40_relu = new global::Dsl.BufferSlot(device, 8, 7, 7);
-        _dh40_relu = new global::Dsl.BufferSlot(device, 8, 7, 7);
-        _h41_conv2d = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _dh41_conv2d = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _h42_relu = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _dh42_relu = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _h43_maxPool2d = new global::Dsl.BufferSlot(device, 128, 7, 7);
-        _dh43_maxPool2d = new global::Dsl.BufferSlot(device, 128, 7, 7);
+        _h33_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 48, 7, 7);
+        _dh33_conv2d = new global::Dsl.SlotView(_slot22, 48, 7, 7);
+        _h34_relu = new global::Dsl.SlotView(_slot20, _slot5, 48, 7, 7);
+        _dh34_relu = new global::Dsl.SlotView(_slot29, 48, 7, 7);
+        _h35_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 24, 7, 7);
+        _dh35_conv2d = new global::Dsl.SlotView(_slot27, 24, 7, 7);
+        _h36_relu = new global::Dsl.SlotView(_slot21, _slot6, 24, 7, 7);
+        _dh36_relu = new global::Dsl.SlotView(_slot22, 24, 7, 7);
+        _h37_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 64, 7, 7);
+        _dh37_conv2d = new global::Dsl.SlotView(_slot26, 64, 7, 7);
+        _h38_relu = new global::Dsl.SlotView(_slot22, _slot6, 64, 7, 7);
+        _dh38_relu = new global::Dsl.SlotView(_slot27, 64, 7, 7);
+        _h39_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 8, 7, 7);
+        _dh39_conv2d = new global::Dsl.SlotView(_slot30, 8, 7, 7);
+        _h40_relu = new global::Dsl.SlotView(_slot23, _slot14, 8, 7, 7);
+        _dh40_relu = new global::Dsl.SlotView(_slot24, 8, 7, 7);
+        _h41_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 16, 7, 7);
+        _dh41_conv2d = new global::Dsl.SlotView(_slot30, 16, 7, 7);
+        _h42_relu = new global::Dsl.SlotView(_slot24, _slot14, 16, 7, 7);
+        _dh42_relu = new global::Dsl.SlotView(_slot31, 16, 7, 7);
+        _h43_maxPool2d = new global::Dsl.SlotView(_slot17, _slot9, 128, 7, 7);
+        _dh43_maxPool2d = new global::Dsl.SlotView(_slot26, 128, 7, 7);
         _argmax43 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 128, 7, 7);
-        _h44_conv2d = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _dh44_conv2d = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _h45_relu = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _dh45_relu = new global::Dsl.BufferSlot(device, 16, 7, 7);
-        _h46_concat = new global::Dsl.BufferSlot(device, 144, 7, 7);
-        _dh46_concat = new global::Dsl.BufferSlot(device, 144, 7, 7);
-        _h47_globalAvgPool2d = new global::Dsl.BufferSlot(device, 144, 1, 1);
-        _dh47_globalAvgPool2d = new global::Dsl.BufferSlot(device, 144, 1, 1);
+        _h44_conv2d = new global::Dsl.SlotView(_slot25, _slot4, 16, 7, 7);
+        _dh44_conv2d = new global::Dsl.SlotView(_slot25, 16, 7, 7);
+        _h45_relu = new global::Dsl.SlotView(_slot26, _slot3, 16, 7, 7);
+        _dh45_relu = new global::Dsl.SlotView(_slot30, 16, 7, 7);
+        _h46_concat = new global::Dsl.SlotView(_slot25, _slot9, 144, 7, 7);
+        _dh46_concat = new global::Dsl.SlotView(_slot25, 144, 7, 7);
+        _h47_globalAvgPool2d = new global::Dsl.SlotView(_slot27, _slot4, 144, 1, 1);
         _h48_flatten = new global::Dsl.ViewSlot(144);
-        _dh48_flatten = new global::Dsl.BufferSlot(device, 144);
-        _h49_linear = new global::Dsl.BufferSlot(device, 10);
-        _dh49_linear = new global::Dsl.BufferSlot(device, 10);
-        _h50_logSoftmax = new global::Dsl.BufferSlot(device, 10);
+        _dh48_flatten = new global::Dsl.SlotView(_slot29, 144);
+        _h49_linear = new global::Dsl.SlotView(_slot25, _slot5, 10);
+        _dh49_linear = new global::Dsl.SlotView(_slot25, 10);
+        _h50_logSoftmax = new global::Dsl.SlotView(_slot28, 10);
+        _dh47_globalAvgPool2d = _dh48_flatten.Alias(144, 1, 1);
     }
 
     /// <inheritdoc/>
@@ -436,87 +502,102 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         "[50] LogSoftmax                                 [N,10]              0         30\n" +
         "--------------------------------------------------------------------------------\n" +
         "Total params: 67,434\n" +
-        "Forward FLOPs per sample: 17,799,710\n";
+        "Forward FLOPs per sample: 17,799,710\n" +
+        "Activation memory per sample: training 1,022,376 bytes, evaluation 539,432 bytes (one buffer per value and gradient: 2,269,176)\n";
 
     /// <summary>
     /// Runs GoogLeNetSmall on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
-        var h1_conv2d = _h1_conv2d.Rows(n);
+        var h1_conv2d = _h1_conv2d.Rows(n, keep);
         device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
-        var h2_relu = _h2_relu.Rows(n);
+        var h2_relu = _h2_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h1_conv2d, h2_relu);
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
-        var h3_maxPool2d = _h3_maxPool2d.Rows(n);
+        var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h4_conv2d = _h4_conv2d.Rows(n);
+        var h4_conv2d = _h4_conv2d.Rows(n, keep);
         device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h5_relu = _h5_relu.Rows(n);
+        var h5_relu = _h5_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_conv2d, h5_relu);
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h6_conv2d = _h6_conv2d.Rows(n);
+        var h6_conv2d = _h6_conv2d.Rows(n, keep);
         device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h7_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_conv2d, h7_relu);
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
-        var h8_conv2d = _h8_conv2d.Rows(n);
+        var h8_conv2d = _h8_conv2d.Rows(n, keep);
         device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h9_relu = _h9_relu.Rows(n);
+        var h9_relu = _h9_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h8_conv2d, h9_relu);
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
-        var h10_conv2d = _h10_conv2d.Rows(n);
+        var h10_conv2d = _h10_conv2d.Rows(n, keep);
         device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h11_relu = _h11_relu.Rows(n);
+        var h11_relu = _h11_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_conv2d, h11_relu);
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
-        var h12_conv2d = _h12_conv2d.Rows(n);
+        var h12_conv2d = _h12_conv2d.Rows(n, keep);
         device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h13_relu = _h13_relu.Rows(n);
+        var h13_relu = _h13_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_conv2d, h13_relu);
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
-        var h14_maxPool2d = _h14_maxPool2d.Rows(n);
+        var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h15_conv2d = _h15_conv2d.Rows(n);
+        var h15_conv2d = _h15_conv2d.Rows(n, keep);
         device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h16_relu = _h16_relu.Rows(n);
+        var h16_relu = _h16_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h15_conv2d, h16_relu);
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
         // joins h5_relu, h9_relu, h13_relu, h16_relu
-        var h17_concat = _h17_concat.Rows(n);
+        var h17_concat = _h17_concat.Rows(n, keep);
         device.CopyChannels(h5_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
         device.CopyChannels(h9_relu, srcChannels: 32, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 16, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h13_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 48, count: 16, n, spatial: 196, accumulate: false);
@@ -524,143 +605,143 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        var h18_conv2d = _h18_conv2d.Rows(n);
+        var h18_conv2d = _h18_conv2d.Rows(n, keep);
         device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h19_relu = _h19_relu.Rows(n);
+        var h19_relu = _h19_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h18_conv2d, h19_relu);
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        var h20_conv2d = _h20_conv2d.Rows(n);
+        var h20_conv2d = _h20_conv2d.Rows(n, keep);
         device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h21_relu = _h21_relu.Rows(n);
+        var h21_relu = _h21_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h20_conv2d, h21_relu);
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
-        var h22_conv2d = _h22_conv2d.Rows(n);
+        var h22_conv2d = _h22_conv2d.Rows(n, keep);
         device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
-        var h23_relu = _h23_relu.Rows(n);
+        var h23_relu = _h23_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h22_conv2d, h23_relu);
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
-        var h24_conv2d = _h24_conv2d.Rows(n);
+        var h24_conv2d = _h24_conv2d.Rows(n, keep);
         device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h25_relu = _h25_relu.Rows(n);
+        var h25_relu = _h25_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h24_conv2d, h25_relu);
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
-        var h26_conv2d = _h26_conv2d.Rows(n);
+        var h26_conv2d = _h26_conv2d.Rows(n, keep);
         device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h27_relu = _h27_relu.Rows(n);
+        var h27_relu = _h27_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_conv2d, h27_relu);
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
-        var h28_maxPool2d = _h28_maxPool2d.Rows(n);
+        var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
-        var h29_conv2d = _h29_conv2d.Rows(n);
+        var h29_conv2d = _h29_conv2d.Rows(n, keep);
         device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1));
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h30_relu = _h30_relu.Rows(n);
+        var h30_relu = _h30_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h29_conv2d, h30_relu);
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
         // joins h19_relu, h23_relu, h27_relu, h30_relu
-        var h31_concat = _h31_concat.Rows(n);
+        var h31_concat = _h31_concat.Rows(n, keep);
         device.CopyChannels(h19_relu, srcChannels: 32, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h23_relu, srcChannels: 48, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 32, count: 48, n, spatial: 196, accumulate: false);
         device.CopyChannels(h27_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 80, count: 24, n, spatial: 196, accumulate: false);
         device.CopyChannels(h30_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 104, count: 24, n, spatial: 196, accumulate: false);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
-        var h32_maxPool2d = _h32_maxPool2d.Rows(n);
+        var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
-        var h33_conv2d = _h33_conv2d.Rows(n);
+        var h33_conv2d = _h33_conv2d.Rows(n, keep);
         device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1));
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
-        var h34_relu = _h34_relu.Rows(n);
+        var h34_relu = _h34_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h33_conv2d, h34_relu);
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
-        var h35_conv2d = _h35_conv2d.Rows(n);
+        var h35_conv2d = _h35_conv2d.Rows(n, keep);
         device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1));
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
-        var h36_relu = _h36_relu.Rows(n);
+        var h36_relu = _h36_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_conv2d, h36_relu);
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
-        var h37_conv2d = _h37_conv2d.Rows(n);
+        var h37_conv2d = _h37_conv2d.Rows(n, keep);
         device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h38_relu = _h38_relu.Rows(n);
+        var h38_relu = _h38_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h37_conv2d, h38_relu);
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
-        var h39_conv2d = _h39_conv2d.Rows(n);
+        var h39_conv2d = _h39_conv2d.Rows(n, keep);
         device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1));
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
-        var h40_relu = _h40_relu.Rows(n);
+        var h40_relu = _h40_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_conv2d, h40_relu);
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
-        var h41_conv2d = _h41_conv2d.Rows(n);
+        var h41_conv2d = _h41_conv2d.Rows(n, keep);
         device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h42_relu = _h42_relu.Rows(n);
+        var h42_relu = _h42_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h41_conv2d, h42_relu);
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
-        var h43_maxPool2d = _h43_maxPool2d.Rows(n);
+        var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
-        var h44_conv2d = _h44_conv2d.Rows(n);
+        var h44_conv2d = _h44_conv2d.Rows(n, keep);
         device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1));
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h45_relu = _h45_relu.Rows(n);
+        var h45_relu = _h45_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h44_conv2d, h45_relu);
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
         // joins h34_relu, h38_relu, h42_relu, h45_relu
-        var h46_concat = _h46_concat.Rows(n);
+        var h46_concat = _h46_concat.Rows(n, keep);
         device.CopyChannels(h34_relu, srcChannels: 48, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
         device.CopyChannels(h38_relu, srcChannels: 64, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 48, count: 64, n, spatial: 49, accumulate: false);
         device.CopyChannels(h42_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 112, count: 16, n, spatial: 49, accumulate: false);
         device.CopyChannels(h45_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 128, count: 16, n, spatial: 49, accumulate: false);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
-        var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n);
+        var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var h48_flatten = _h48_flatten.Of(h47_globalAvgPool2d);
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
-        var h49_linear = _h49_linear.Rows(n);
+        var h49_linear = _h49_linear.Rows(n, keep);
         device.Linear(h48_flatten, _fc1_weight.Value, _fc1_bias.Value, h49_linear);
 
         // [50] LogSoftmax  [N,10] -> [N,10]
-        var h50_logSoftmax = _h50_logSoftmax.Rows(n);
+        var h50_logSoftmax = _h50_logSoftmax.Rows(n, keep);
         device.Softmax(h49_linear, h50_logSoftmax, log: true);
 
         _output = h50_logSoftmax;
@@ -675,6 +756,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("GoogLeNetSmall.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -691,7 +775,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var dh47_globalAvgPool2d = _dh47_globalAvgPool2d.Rows(n);
-        device.PassGradient(dh48_flatten, dh47_globalAvgPool2d, accumulate: false);
+        // dh47_globalAvgPool2d is the memory of dh48_flatten: nothing to copy.
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
         var dh46_concat = _dh46_concat.Rows(n);
@@ -709,10 +793,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 128, dh45_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h44_conv2d = _h44_conv2d.Rows(n);
         var h45_relu = _h45_relu.Rows(n);
         var dh44_conv2d = _dh44_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h44_conv2d, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h45_relu, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n);
@@ -724,10 +807,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.MaxPool2dBackward(dh43_maxPool2d, _argmax43.Rows(n), dh32_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h41_conv2d = _h41_conv2d.Rows(n);
         var h42_relu = _h42_relu.Rows(n);
         var dh41_conv2d = _dh41_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h41_conv2d, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_relu, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
         var h40_relu = _h40_relu.Rows(n);
@@ -735,19 +817,17 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h40_relu, _conv18_weight.Value, dh41_conv2d, dh40_relu, _conv18_weight.Grad, _conv18_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
-        var h39_conv2d = _h39_conv2d.Rows(n);
         var dh39_conv2d = _dh39_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h39_conv2d, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n);
         device.Conv2dBackward(h32_maxPool2d, _conv17_weight.Value, dh39_conv2d, dh32_maxPool2d, _conv17_weight.Grad, _conv17_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h37_conv2d = _h37_conv2d.Rows(n);
         var h38_relu = _h38_relu.Rows(n);
         var dh37_conv2d = _dh37_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h37_conv2d, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h38_relu, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
         var h36_relu = _h36_relu.Rows(n);
@@ -755,18 +835,16 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h36_relu, _conv16_weight.Value, dh37_conv2d, dh36_relu, _conv16_weight.Grad, _conv16_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
-        var h35_conv2d = _h35_conv2d.Rows(n);
         var dh35_conv2d = _dh35_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h35_conv2d, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
         device.Conv2dBackward(h32_maxPool2d, _conv15_weight.Value, dh35_conv2d, dh32_maxPool2d, _conv15_weight.Grad, _conv15_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
-        var h33_conv2d = _h33_conv2d.Rows(n);
         var h34_relu = _h34_relu.Rows(n);
         var dh33_conv2d = _dh33_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_conv2d, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h34_relu, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
@@ -788,10 +866,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 104, dh30_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h29_conv2d = _h29_conv2d.Rows(n);
         var h30_relu = _h30_relu.Rows(n);
         var dh29_conv2d = _dh29_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h29_conv2d, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h30_relu, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n);
@@ -803,10 +880,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.MaxPool2dBackward(dh28_maxPool2d, _argmax28.Rows(n), dh17_concat, new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h26_conv2d = _h26_conv2d.Rows(n);
         var h27_relu = _h27_relu.Rows(n);
         var dh26_conv2d = _dh26_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h26_conv2d, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
         var h25_relu = _h25_relu.Rows(n);
@@ -814,19 +890,17 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h25_relu, _conv12_weight.Value, dh26_conv2d, dh25_relu, _conv12_weight.Grad, _conv12_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h24_conv2d = _h24_conv2d.Rows(n);
         var dh24_conv2d = _dh24_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_conv2d, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h25_relu, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
         var h17_concat = _h17_concat.Rows(n);
         device.Conv2dBackward(h17_concat, _conv11_weight.Value, dh24_conv2d, dh17_concat, _conv11_weight.Grad, _conv11_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
-        var h22_conv2d = _h22_conv2d.Rows(n);
         var h23_relu = _h23_relu.Rows(n);
         var dh22_conv2d = _dh22_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h22_conv2d, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_relu, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
         var h21_relu = _h21_relu.Rows(n);
@@ -834,18 +908,16 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h21_relu, _conv10_weight.Value, dh22_conv2d, dh21_relu, _conv10_weight.Grad, _conv10_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h20_conv2d = _h20_conv2d.Rows(n);
         var dh20_conv2d = _dh20_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_conv2d, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h21_relu, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         device.Conv2dBackward(h17_concat, _conv9_weight.Value, dh20_conv2d, dh17_concat, _conv9_weight.Grad, _conv9_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h18_conv2d = _h18_conv2d.Rows(n);
         var h19_relu = _h19_relu.Rows(n);
         var dh18_conv2d = _dh18_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h18_conv2d, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_relu, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
@@ -863,10 +935,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 64, dh16_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h15_conv2d = _h15_conv2d.Rows(n);
         var h16_relu = _h16_relu.Rows(n);
         var dh15_conv2d = _dh15_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_conv2d, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_relu, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n);
@@ -878,10 +949,9 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.MaxPool2dBackward(dh14_maxPool2d, _argmax14.Rows(n), dh3_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h12_conv2d = _h12_conv2d.Rows(n);
         var h13_relu = _h13_relu.Rows(n);
         var dh12_conv2d = _dh12_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h12_conv2d, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
         var h11_relu = _h11_relu.Rows(n);
@@ -889,19 +959,17 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h11_relu, _conv6_weight.Value, dh12_conv2d, dh11_relu, _conv6_weight.Grad, _conv6_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h10_conv2d = _h10_conv2d.Rows(n);
         var dh10_conv2d = _dh10_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_conv2d, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n);
         device.Conv2dBackward(h3_maxPool2d, _conv5_weight.Value, dh10_conv2d, dh3_maxPool2d, _conv5_weight.Grad, _conv5_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h8_conv2d = _h8_conv2d.Rows(n);
         var h9_relu = _h9_relu.Rows(n);
         var dh8_conv2d = _dh8_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_conv2d, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
         var h7_relu = _h7_relu.Rows(n);
@@ -909,18 +977,16 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.Conv2dBackward(h7_relu, _conv4_weight.Value, dh8_conv2d, dh7_relu, _conv4_weight.Grad, _conv4_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h6_conv2d = _h6_conv2d.Rows(n);
         var dh6_conv2d = _dh6_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_conv2d, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         device.Conv2dBackward(h3_maxPool2d, _conv3_weight.Value, dh6_conv2d, dh3_maxPool2d, _conv3_weight.Grad, _conv3_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h4_conv2d = _h4_conv2d.Rows(n);
         var h5_relu = _h5_relu.Rows(n);
         var dh4_conv2d = _dh4_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h4_conv2d, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -931,16 +997,16 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
-        var h1_conv2d = _h1_conv2d.Rows(n);
         var h2_relu = _h2_relu.Rows(n);
         var dh1_conv2d = _dh1_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h1_conv2d, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_relu, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

@@ -31,28 +31,37 @@ public partial class Mlp : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc4_weight; // fc4.weight [10, 100]
     private readonly global::Dsl.Parameter _fc4_bias; // fc4.bias [10]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh1_flatten
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h2_linear, h4_linear, h6_linear, h8_linear, dh8_linear, dh6_linear, dh4_linear, dh2_linear; evaluation h2_linear, h4_linear, h6_linear, h8_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h3_relu; evaluation h3_relu, h5_relu, h7_relu
+    private readonly global::Dsl.MemorySlot _slot3; // 256 floats per sample: training h5_relu, dh3_relu
+    private readonly global::Dsl.MemorySlot _slot4; // 128 floats per sample: training h7_relu, dh5_relu
+    private readonly global::Dsl.MemorySlot _slot5; // 10 floats per sample: training h9_logSoftmax; evaluation h9_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot6; // 100 floats per sample: training dh7_relu
     private readonly global::Dsl.ViewSlot _h1_flatten;
-    private readonly global::Dsl.BufferSlot _dh1_flatten;
-    private readonly global::Dsl.BufferSlot _h2_linear;
-    private readonly global::Dsl.BufferSlot _dh2_linear;
-    private readonly global::Dsl.BufferSlot _h3_relu;
-    private readonly global::Dsl.BufferSlot _dh3_relu;
-    private readonly global::Dsl.BufferSlot _h4_linear;
-    private readonly global::Dsl.BufferSlot _dh4_linear;
-    private readonly global::Dsl.BufferSlot _h5_relu;
-    private readonly global::Dsl.BufferSlot _dh5_relu;
-    private readonly global::Dsl.BufferSlot _h6_linear;
-    private readonly global::Dsl.BufferSlot _dh6_linear;
-    private readonly global::Dsl.BufferSlot _h7_relu;
-    private readonly global::Dsl.BufferSlot _dh7_relu;
-    private readonly global::Dsl.BufferSlot _h8_linear;
-    private readonly global::Dsl.BufferSlot _dh8_linear;
-    private readonly global::Dsl.BufferSlot _h9_logSoftmax;
+    private readonly global::Dsl.SlotView _dh1_flatten; // [N,784] in _slot0
+    private readonly global::Dsl.SlotView _h2_linear; // [N,256] in _slot1
+    private readonly global::Dsl.SlotView _dh2_linear; // [N,256] in _slot1
+    private readonly global::Dsl.SlotView _h3_relu; // [N,256] in _slot2
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,256] in _slot3
+    private readonly global::Dsl.SlotView _h4_linear; // [N,128] in _slot1
+    private readonly global::Dsl.SlotView _dh4_linear; // [N,128] in _slot1
+    private readonly global::Dsl.SlotView _h5_relu; // [N,128] in _slot3 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh5_relu; // [N,128] in _slot4
+    private readonly global::Dsl.SlotView _h6_linear; // [N,100] in _slot1
+    private readonly global::Dsl.SlotView _dh6_linear; // [N,100] in _slot1
+    private readonly global::Dsl.SlotView _h7_relu; // [N,100] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,100] in _slot6
+    private readonly global::Dsl.SlotView _h8_linear; // [N,10] in _slot1
+    private readonly global::Dsl.SlotView _dh8_linear; // [N,10] in _slot1
+    private readonly global::Dsl.SlotView _h9_logSoftmax; // [N,10] in _slot5
+    private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
@@ -69,24 +78,31 @@ public partial class Mlp : global::Dsl.Module
         _fc3_bias = AddParameter("fc3.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(5), 128, 100));
         _fc4_weight = AddParameter("fc4.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(6), 100, 10, 100));
         _fc4_bias = AddParameter("fc4.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(7), 100, 10));
-        _dh0_input = new global::Dsl.BufferSlot(device, 1, 28, 28);
+        _slot0 = new global::Dsl.MemorySlot(device, 784);
+        _slot1 = new global::Dsl.MemorySlot(device, 256);
+        _slot2 = new global::Dsl.MemorySlot(device, 256);
+        _slot3 = new global::Dsl.MemorySlot(device, 256);
+        _slot4 = new global::Dsl.MemorySlot(device, 128);
+        _slot5 = new global::Dsl.MemorySlot(device, 10);
+        _slot6 = new global::Dsl.MemorySlot(device, 100);
         _h1_flatten = new global::Dsl.ViewSlot(784);
-        _dh1_flatten = new global::Dsl.BufferSlot(device, 784);
-        _h2_linear = new global::Dsl.BufferSlot(device, 256);
-        _dh2_linear = new global::Dsl.BufferSlot(device, 256);
-        _h3_relu = new global::Dsl.BufferSlot(device, 256);
-        _dh3_relu = new global::Dsl.BufferSlot(device, 256);
-        _h4_linear = new global::Dsl.BufferSlot(device, 128);
-        _dh4_linear = new global::Dsl.BufferSlot(device, 128);
-        _h5_relu = new global::Dsl.BufferSlot(device, 128);
-        _dh5_relu = new global::Dsl.BufferSlot(device, 128);
-        _h6_linear = new global::Dsl.BufferSlot(device, 100);
-        _dh6_linear = new global::Dsl.BufferSlot(device, 100);
-        _h7_relu = new global::Dsl.BufferSlot(device, 100);
-        _dh7_relu = new global::Dsl.BufferSlot(device, 100);
-        _h8_linear = new global::Dsl.BufferSlot(device, 10);
-        _dh8_linear = new global::Dsl.BufferSlot(device, 10);
-        _h9_logSoftmax = new global::Dsl.BufferSlot(device, 10);
+        _dh1_flatten = new global::Dsl.SlotView(_slot0, 784);
+        _h2_linear = new global::Dsl.SlotView(_slot1, 256);
+        _dh2_linear = new global::Dsl.SlotView(_slot1, 256);
+        _h3_relu = new global::Dsl.SlotView(_slot2, 256);
+        _dh3_relu = new global::Dsl.SlotView(_slot3, 256);
+        _h4_linear = new global::Dsl.SlotView(_slot1, 128);
+        _dh4_linear = new global::Dsl.SlotView(_slot1, 128);
+        _h5_relu = new global::Dsl.SlotView(_slot3, _slot2, 128);
+        _dh5_relu = new global::Dsl.SlotView(_slot4, 128);
+        _h6_linear = new global::Dsl.SlotView(_slot1, 100);
+        _dh6_linear = new global::Dsl.SlotView(_slot1, 100);
+        _h7_relu = new global::Dsl.SlotView(_slot4, _slot2, 100);
+        _dh7_relu = new global::Dsl.SlotView(_slot6, 100);
+        _h8_linear = new global::Dsl.SlotView(_slot1, 10);
+        _dh8_linear = new global::Dsl.SlotView(_slot1, 10);
+        _h9_logSoftmax = new global::Dsl.SlotView(_slot5, 10);
+        _dh0_input = _dh1_flatten.Alias(1, 28, 28);
     }
 
     /// <inheritdoc/>
@@ -116,52 +132,67 @@ public partial class Mlp : global::Dsl.Module
         "[9] LogSoftmax        [N,10]              0       30\n" +
         "----------------------------------------------------\n" +
         "Total params: 247,766\n" +
-        "Forward FLOPs per sample: 495,058\n";
+        "Forward FLOPs per sample: 495,058\n" +
+        "Activation memory per sample: training 7,160 bytes, evaluation 2,088 bytes (one buffer per value and gradient: 14,136)\n";
 
     /// <summary>
     /// Runs Mlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
-        var h2_linear = _h2_linear.Rows(n);
+        var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
-        var h4_linear = _h4_linear.Rows(n);
+        var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
 
         // [5] Relu  [N,128] -> [N,128]
-        var h5_relu = _h5_relu.Rows(n);
+        var h5_relu = _h5_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
-        var h6_linear = _h6_linear.Rows(n);
+        var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_relu, _fc3_weight.Value, _fc3_bias.Value, h6_linear);
 
         // [7] Relu  [N,100] -> [N,100]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h7_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_linear, h7_relu);
 
         // [8] fc4: Linear(10)  [N,100] -> [N,10]
-        var h8_linear = _h8_linear.Rows(n);
+        var h8_linear = _h8_linear.Rows(n, keep);
         device.Linear(h7_relu, _fc4_weight.Value, _fc4_bias.Value, h8_linear);
 
         // [9] LogSoftmax  [N,10] -> [N,10]
-        var h9_logSoftmax = _h9_logSoftmax.Rows(n);
+        var h9_logSoftmax = _h9_logSoftmax.Rows(n, keep);
         device.Softmax(h8_linear, h9_logSoftmax, log: true);
 
         _output = h9_logSoftmax;
@@ -176,6 +207,9 @@ public partial class Mlp : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("Mlp.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -191,9 +225,8 @@ public partial class Mlp : global::Dsl.Module
         device.LinearBackward(h7_relu, _fc4_weight.Value, dh8_linear, dh7_relu, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: false);
 
         // [7] Relu  [N,100] -> [N,100]
-        var h6_linear = _h6_linear.Rows(n);
         var dh6_linear = _dh6_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_linear, h7_relu, dh7_relu, dh6_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_linear, accumulate: false);
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
         var h5_relu = _h5_relu.Rows(n);
@@ -201,9 +234,8 @@ public partial class Mlp : global::Dsl.Module
         device.LinearBackward(h5_relu, _fc3_weight.Value, dh6_linear, dh5_relu, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
 
         // [5] Relu  [N,128] -> [N,128]
-        var h4_linear = _h4_linear.Rows(n);
         var dh4_linear = _dh4_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
         var h3_relu = _h3_relu.Rows(n);
@@ -211,9 +243,8 @@ public partial class Mlp : global::Dsl.Module
         device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, dh3_relu, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
 
         // [3] Relu  [N,256] -> [N,256]
-        var h2_linear = _h2_linear.Rows(n);
         var dh2_linear = _dh2_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h1_flatten = _h1_flatten.Current;
@@ -222,8 +253,9 @@ public partial class Mlp : global::Dsl.Module
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        if (dh1_flatten is not null && dh0_input is not null) device.PassGradient(dh1_flatten, dh0_input, accumulate: false);
+        // dh0_input is the memory of dh1_flatten: nothing to copy.
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

@@ -35,40 +35,50 @@ public partial class MnistNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc2_weight; // fc2.weight [10, 50]
     private readonly global::Dsl.Parameter _fc2_bias; // fc2.bias [10]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
-    private readonly global::Dsl.BufferSlot _h1_conv2d;
-    private readonly global::Dsl.BufferSlot _dh1_conv2d;
-    private readonly global::Dsl.BufferSlot _h2_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh2_maxPool2d;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
+    private readonly global::Dsl.MemorySlot _slot1; // 5,760 floats per sample: training h1_conv2d, h3_relu, dh1_conv2d; evaluation h1_conv2d, h3_relu, h5_dropout2d, h7_relu, h10_relu, h12_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 1,440 floats per sample: training h2_maxPool2d, h4_conv2d, h6_maxPool2d, h9_linear, h11_dropout, dh10_relu, dh8_flatten, dh4_conv2d, dh2_maxPool2d; evaluation h2_maxPool2d, h4_conv2d, h6_maxPool2d, h9_linear, h11_dropout
+    private readonly global::Dsl.MemorySlot _slot3; // 1,440 floats per sample: training h5_dropout2d, h7_relu, dh5_dropout2d, dh3_relu
+    private readonly global::Dsl.MemorySlot _slot4; // 320 floats per sample: training h10_relu, dh6_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot5; // 10 floats per sample: training h12_linear, dh12_linear
+    private readonly global::Dsl.MemorySlot _slot6; // 10 floats per sample: training h13_logSoftmax; evaluation h13_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot7; // 50 floats per sample: training dh11_dropout, dh9_linear
+    private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
+    private readonly global::Dsl.SlotView _h1_conv2d; // [N,10,24,24] in _slot1
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,10,24,24] in _slot1
+    private readonly global::Dsl.SlotView _h2_maxPool2d; // [N,10,12,12] in _slot2
+    private readonly global::Dsl.SlotView _dh2_maxPool2d; // [N,10,12,12] in _slot2
     private readonly global::Dsl.BufferSlot _argmax2;
-    private readonly global::Dsl.BufferSlot _h3_relu;
-    private readonly global::Dsl.BufferSlot _dh3_relu;
-    private readonly global::Dsl.BufferSlot _h4_conv2d;
-    private readonly global::Dsl.BufferSlot _dh4_conv2d;
-    private readonly global::Dsl.BufferSlot _h5_dropout2d;
-    private readonly global::Dsl.BufferSlot _dh5_dropout2d;
+    private readonly global::Dsl.SlotView _h3_relu; // [N,10,12,12] in _slot1
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,10,12,12] in _slot3
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,20,8,8] in _slot2
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,20,8,8] in _slot2
+    private readonly global::Dsl.SlotView _h5_dropout2d; // [N,20,8,8] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh5_dropout2d; // [N,20,8,8] in _slot3
     private readonly global::Dsl.BufferSlot _mask5;
-    private readonly global::Dsl.BufferSlot _h6_maxPool2d;
-    private readonly global::Dsl.BufferSlot _dh6_maxPool2d;
+    private readonly global::Dsl.SlotView _h6_maxPool2d; // [N,20,4,4] in _slot2
+    private readonly global::Dsl.SlotView _dh6_maxPool2d; // [N,20,4,4] in _slot4
     private readonly global::Dsl.BufferSlot _argmax6;
-    private readonly global::Dsl.BufferSlot _h7_relu;
-    private readonly global::Dsl.BufferSlot _dh7_relu;
+    private readonly global::Dsl.SlotView _h7_relu; // [N,20,4,4] in _slot3 (evaluation: _slot1)
     private readonly global::Dsl.ViewSlot _h8_flatten;
-    private readonly global::Dsl.BufferSlot _dh8_flatten;
-    private readonly global::Dsl.BufferSlot _h9_linear;
-    private readonly global::Dsl.BufferSlot _dh9_linear;
-    private readonly global::Dsl.BufferSlot _h10_relu;
-    private readonly global::Dsl.BufferSlot _dh10_relu;
-    private readonly global::Dsl.BufferSlot _h11_dropout;
-    private readonly global::Dsl.BufferSlot _dh11_dropout;
+    private readonly global::Dsl.SlotView _dh8_flatten; // [N,320] in _slot2
+    private readonly global::Dsl.SlotView _h9_linear; // [N,50] in _slot2
+    private readonly global::Dsl.SlotView _dh9_linear; // [N,50] in _slot7
+    private readonly global::Dsl.SlotView _h10_relu; // [N,50] in _slot4 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh10_relu; // [N,50] in _slot2
+    private readonly global::Dsl.SlotView _h11_dropout; // [N,50] in _slot2
+    private readonly global::Dsl.SlotView _dh11_dropout; // [N,50] in _slot7
     private readonly global::Dsl.BufferSlot _mask11;
-    private readonly global::Dsl.BufferSlot _h12_linear;
-    private readonly global::Dsl.BufferSlot _dh12_linear;
-    private readonly global::Dsl.BufferSlot _h13_logSoftmax;
+    private readonly global::Dsl.SlotView _h12_linear; // [N,10] in _slot5 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh12_linear; // [N,10] in _slot5
+    private readonly global::Dsl.SlotView _h13_logSoftmax; // [N,10] in _slot6
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,20,4,4] in _slot2, the memory of dh8_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
@@ -85,36 +95,44 @@ public partial class MnistNet : global::Dsl.Module
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(5), 320, 50));
         _fc2_weight = AddParameter("fc2.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(6), 50, 10, 50));
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(7), 50, 10));
-        _dh0_input = new global::Dsl.BufferSlot(device, 1, 28, 28);
-        _h1_conv2d = new global::Dsl.BufferSlot(device, 10, 24, 24);
-        _dh1_conv2d = new global::Dsl.BufferSlot(device, 10, 24, 24);
-        _h2_maxPool2d = new global::Dsl.BufferSlot(device, 10, 12, 12);
-        _dh2_maxPool2d = new global::Dsl.BufferSlot(device, 10, 12, 12);
+        _slot0 = new global::Dsl.MemorySlot(device, 784);
+        _slot1 = new global::Dsl.MemorySlot(device, 5760);
+        _slot2 = new global::Dsl.MemorySlot(device, 1440);
+        _slot3 = new global::Dsl.MemorySlot(device, 1440);
+        _slot4 = new global::Dsl.MemorySlot(device, 320);
+        _slot5 = new global::Dsl.MemorySlot(device, 10);
+        _slot6 = new global::Dsl.MemorySlot(device, 10);
+        _slot7 = new global::Dsl.MemorySlot(device, 50);
+        _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
+        _h1_conv2d = new global::Dsl.SlotView(_slot1, 10, 24, 24);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot1, 10, 24, 24);
+        _h2_maxPool2d = new global::Dsl.SlotView(_slot2, 10, 12, 12);
+        _dh2_maxPool2d = new global::Dsl.SlotView(_slot2, 10, 12, 12);
         _argmax2 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 10, 12, 12);
-        _h3_relu = new global::Dsl.BufferSlot(device, 10, 12, 12);
-        _dh3_relu = new global::Dsl.BufferSlot(device, 10, 12, 12);
-        _h4_conv2d = new global::Dsl.BufferSlot(device, 20, 8, 8);
-        _dh4_conv2d = new global::Dsl.BufferSlot(device, 20, 8, 8);
-        _h5_dropout2d = new global::Dsl.BufferSlot(device, 20, 8, 8);
-        _dh5_dropout2d = new global::Dsl.BufferSlot(device, 20, 8, 8);
+        _h3_relu = new global::Dsl.SlotView(_slot1, 10, 12, 12);
+        _dh3_relu = new global::Dsl.SlotView(_slot3, 10, 12, 12);
+        _h4_conv2d = new global::Dsl.SlotView(_slot2, 20, 8, 8);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot2, 20, 8, 8);
+        _h5_dropout2d = new global::Dsl.SlotView(_slot3, _slot1, 20, 8, 8);
+        _dh5_dropout2d = new global::Dsl.SlotView(_slot3, 20, 8, 8);
         _mask5 = new global::Dsl.BufferSlot(device, 20, 8, 8);
-        _h6_maxPool2d = new global::Dsl.BufferSlot(device, 20, 4, 4);
-        _dh6_maxPool2d = new global::Dsl.BufferSlot(device, 20, 4, 4);
+        _h6_maxPool2d = new global::Dsl.SlotView(_slot2, 20, 4, 4);
+        _dh6_maxPool2d = new global::Dsl.SlotView(_slot4, 20, 4, 4);
         _argmax6 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 20, 4, 4);
-        _h7_relu = new global::Dsl.BufferSlot(device, 20, 4, 4);
-        _dh7_relu = new global::Dsl.BufferSlot(device, 20, 4, 4);
+        _h7_relu = new global::Dsl.SlotView(_slot3, _slot1, 20, 4, 4);
         _h8_flatten = new global::Dsl.ViewSlot(320);
-        _dh8_flatten = new global::Dsl.BufferSlot(device, 320);
-        _h9_linear = new global::Dsl.BufferSlot(device, 50);
-        _dh9_linear = new global::Dsl.BufferSlot(device, 50);
-        _h10_relu = new global::Dsl.BufferSlot(device, 50);
-        _dh10_relu = new global::Dsl.BufferSlot(device, 50);
-        _h11_dropout = new global::Dsl.BufferSlot(device, 50);
-        _dh11_dropout = new global::Dsl.BufferSlot(device, 50);
+        _dh8_flatten = new global::Dsl.SlotView(_slot2, 320);
+        _h9_linear = new global::Dsl.SlotView(_slot2, 50);
+        _dh9_linear = new global::Dsl.SlotView(_slot7, 50);
+        _h10_relu = new global::Dsl.SlotView(_slot4, _slot1, 50);
+        _dh10_relu = new global::Dsl.SlotView(_slot2, 50);
+        _h11_dropout = new global::Dsl.SlotView(_slot2, 50);
+        _dh11_dropout = new global::Dsl.SlotView(_slot7, 50);
         _mask11 = new global::Dsl.BufferSlot(device, 50);
-        _h12_linear = new global::Dsl.BufferSlot(device, 10);
-        _dh12_linear = new global::Dsl.BufferSlot(device, 10);
-        _h13_logSoftmax = new global::Dsl.BufferSlot(device, 10);
+        _h12_linear = new global::Dsl.SlotView(_slot5, _slot1, 10);
+        _dh12_linear = new global::Dsl.SlotView(_slot5, 10);
+        _h13_logSoftmax = new global::Dsl.SlotView(_slot6, 10);
+        _dh7_relu = _dh8_flatten.Alias(20, 4, 4);
     }
 
     /// <inheritdoc/>
@@ -148,70 +166,85 @@ public partial class MnistNet : global::Dsl.Module
         "[13] LogSoftmax                   [N,10]             0       30\n" +
         "---------------------------------------------------------------\n" +
         "Total params: 21,840\n" +
-        "Forward FLOPs per sample: 971,210\n";
+        "Forward FLOPs per sample: 971,210\n" +
+        "Activation memory per sample: training 51,616 bytes, evaluation 35,880 bytes (one buffer per value and gradient: 112,816)\n";
 
     /// <summary>
     /// Runs MnistNet on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
-        var h1_conv2d = _h1_conv2d.Rows(n);
+        var h1_conv2d = _h1_conv2d.Rows(n, keep);
         device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5));
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
-        var h2_maxPool2d = _h2_maxPool2d.Rows(n);
+        var h2_maxPool2d = _h2_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_maxPool2d, h3_relu);
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
-        var h4_conv2d = _h4_conv2d.Rows(n);
+        var h4_conv2d = _h4_conv2d.Rows(n, keep);
         device.Conv2d(h3_relu, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5));
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
-        var h5_dropout2d = _h5_dropout2d.Rows(n);
+        var h5_dropout2d = _h5_dropout2d.Rows(n, keep);
         if (_trainingForward) device.Dropout(h4_conv2d, _mask5.Rows(n), h5_dropout2d, 0.5f, DropoutSeed(5), group: 64);
         else device.Copy(h4_conv2d, h5_dropout2d);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
-        var h6_maxPool2d = _h6_maxPool2d.Rows(n);
+        var h6_maxPool2d = _h6_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h7_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_maxPool2d, h7_relu);
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
         var h8_flatten = _h8_flatten.Of(h7_relu);
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
-        var h9_linear = _h9_linear.Rows(n);
+        var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_flatten, _fc1_weight.Value, _fc1_bias.Value, h9_linear);
 
         // [10] Relu  [N,50] -> [N,50]
-        var h10_relu = _h10_relu.Rows(n);
+        var h10_relu = _h10_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_linear, h10_relu);
 
         // [11] Dropout(0.5)  [N,50] -> [N,50]
-        var h11_dropout = _h11_dropout.Rows(n);
+        var h11_dropout = _h11_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h10_relu, _mask11.Rows(n), h11_dropout, 0.5f, DropoutSeed(11), group: 1);
         else device.Copy(h10_relu, h11_dropout);
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
-        var h12_linear = _h12_linear.Rows(n);
+        var h12_linear = _h12_linear.Rows(n, keep);
         device.Linear(h11_dropout, _fc2_weight.Value, _fc2_bias.Value, h12_linear);
 
         // [13] LogSoftmax  [N,10] -> [N,10]
-        var h13_logSoftmax = _h13_logSoftmax.Rows(n);
+        var h13_logSoftmax = _h13_logSoftmax.Rows(n, keep);
         device.Softmax(h12_linear, h13_logSoftmax, log: true);
 
         _output = h13_logSoftmax;
@@ -226,6 +259,9 @@ public partial class MnistNet : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("MnistNet.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -245,10 +281,9 @@ public partial class MnistNet : global::Dsl.Module
         device.DropoutBackward(dh11_dropout, _trainingForward ? _mask11.Rows(n) : null, dh10_relu, accumulate: false);
 
         // [10] Relu  [N,50] -> [N,50]
-        var h9_linear = _h9_linear.Rows(n);
         var h10_relu = _h10_relu.Rows(n);
         var dh9_linear = _dh9_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_linear, h10_relu, dh10_relu, dh9_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_linear, accumulate: false);
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
         var h8_flatten = _h8_flatten.Current;
@@ -257,13 +292,12 @@ public partial class MnistNet : global::Dsl.Module
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
         var dh7_relu = _dh7_relu.Rows(n);
-        device.PassGradient(dh8_flatten, dh7_relu, accumulate: false);
+        // dh7_relu is the memory of dh8_flatten: nothing to copy.
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
-        var h6_maxPool2d = _h6_maxPool2d.Rows(n);
         var h7_relu = _h7_relu.Rows(n);
         var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_maxPool2d, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
         var dh5_dropout2d = _dh5_dropout2d.Rows(n);
@@ -279,9 +313,8 @@ public partial class MnistNet : global::Dsl.Module
         device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5), accumulateDx: false);
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
-        var h2_maxPool2d = _h2_maxPool2d.Rows(n);
         var dh2_maxPool2d = _dh2_maxPool2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_maxPool2d, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
@@ -292,6 +325,7 @@ public partial class MnistNet : global::Dsl.Module
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5), accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

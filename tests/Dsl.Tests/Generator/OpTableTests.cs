@@ -15,7 +15,7 @@ namespace Dsl.Tests.Generator;
 public class OpTableTests
 {
     /// <summary>Catalogue members that are not operations: the input, the identity and the combinators.</summary>
-    private static readonly string[] NotOps = { "Input", "Identity", "Residual", "Concat", "Repeat" };
+    private static readonly string[] NotOps = { "Input", "Tokens", "Mask", "Outputs", "Identity", "Residual", "Concat", "Repeat" };
 
     [Fact]
     public void Every_catalogue_layer_is_bound_to_an_op()
@@ -155,7 +155,8 @@ public class OpTableTests
             Assert.Contains(member, members);
         }
         // Every field the code declares is listed.
-        foreach (var line in generated.Source!.Split('\n').Where(l => l.TrimStart().StartsWith("private ", StringComparison.Ordinal)))
+        // (A method's signature has no ';' before a comment.)
+        foreach (var line in generated.Source!.Split('\n').Where(l => l.TrimStart().StartsWith("private ", StringComparison.Ordinal) && l.Split("//")[0].Contains(';')))
         {
             string declared = line.Trim().Split(';', '=')[0].Trim().Split(' ').Last();
             Assert.Contains(declared, members);

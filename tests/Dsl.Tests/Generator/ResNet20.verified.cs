@@ -153,242 +153,289 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_weight; // fc1.weight [10, 64]
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [10]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
-    private readonly global::Dsl.BufferSlot _h1_conv2d;
-    private readonly global::Dsl.BufferSlot _dh1_conv2d;
-    private readonly global::Dsl.BufferSlot _h2_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh2_batchNorm2d;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
+    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h1_conv2d, h3_relu, h10_relu, h17_relu, h24_relu, h31_batchNorm2d, h33_relu, h40_relu, h47_relu, h54_batchNorm2d, h56_relu, h63_relu, h70_relu, h73_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d, h4_conv2d, dh2_batchNorm2d; evaluation h2_batchNorm2d, h4_conv2d, h6_relu, h8_batchNorm2d, h11_conv2d, h13_relu, h15_batchNorm2d, h18_conv2d, h20_relu, h22_batchNorm2d, h25_conv2d, h27_relu, h29_batchNorm2d, h34_conv2d, h36_relu, h38_batchNorm2d, h41_conv2d, h43_relu, h45_batchNorm2d, h48_conv2d, h50_relu, h52_batchNorm2d, h57_conv2d, h59_relu, h61_batchNorm2d, h64_conv2d, h66_relu, h68_batchNorm2d, h71_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h3_relu, dh1_conv2d; evaluation h5_batchNorm2d, h7_conv2d, h9_add, h12_batchNorm2d, h14_conv2d, h16_add, h19_batchNorm2d, h21_conv2d, h23_add, h26_batchNorm2d, h28_conv2d, h30_conv2d, h32_add, h35_batchNorm2d, h37_conv2d, h39_add, h42_batchNorm2d, h44_conv2d, h46_add, h49_batchNorm2d, h51_conv2d, h53_conv2d, h55_add, h58_batchNorm2d, h60_conv2d, h62_add, h65_batchNorm2d, h67_conv2d, h69_add
+    private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d, h7_conv2d, dh6_relu, dh4_conv2d
+    private readonly global::Dsl.MemorySlot _slot5; // 12,544 floats per sample: training h6_relu
+    private readonly global::Dsl.MemorySlot _slot6; // 12,544 floats per sample: training h8_batchNorm2d, h10_relu, dh7_conv2d, dh5_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot7; // 12,544 floats per sample: training h9_add, h11_conv2d, dh9_add
+    private readonly global::Dsl.MemorySlot _slot8; // 12,544 floats per sample: training h12_batchNorm2d, h14_conv2d, dh13_relu, dh11_conv2d
+    private readonly global::Dsl.MemorySlot _slot9; // 12,544 floats per sample: training h13_relu
+    private readonly global::Dsl.MemorySlot _slot10; // 12,544 floats per sample: training h15_batchNorm2d, h17_relu, dh14_conv2d, dh12_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot11; // 12,544 floats per sample: training h16_add, h18_conv2d, dh16_add
+    private readonly global::Dsl.MemorySlot _slot12; // 12,544 floats per sample: training h19_batchNorm2d, h21_conv2d, dh20_relu, dh18_conv2d
+    private readonly global::Dsl.MemorySlot _slot13; // 12,544 floats per sample: training h20_relu
+    private readonly global::Dsl.MemorySlot _slot14; // 12,544 floats per sample: training h22_batchNorm2d, h24_relu, dh21_conv2d, dh19_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot15; // 12,544 floats per sample: training h23_add, h25_conv2d, dh23_add
+    private readonly global::Dsl.MemorySlot _slot16; // 6,272 floats per sample: training h26_batchNorm2d, h28_conv2d, dh27_relu, dh25_conv2d
+    private readonly global::Dsl.MemorySlot _slot17; // 6,272 floats per sample: training h27_relu
+    private readonly global::Dsl.MemorySlot _slot18; // 6,272 floats per sample: training h29_batchNorm2d, h33_relu, dh30_conv2d, dh28_conv2d, dh26_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot19; // 12,544 floats per sample: training h30_conv2d, dh24_relu
+    private readonly global::Dsl.MemorySlot _slot20; // 6,272 floats per sample: training h31_batchNorm2d, h34_conv2d, dh32_add
+    private readonly global::Dsl.MemorySlot _slot21; // 6,272 floats per sample: training h32_add, h35_batchNorm2d, h37_conv2d, dh36_relu, dh34_conv2d
+    private readonly global::Dsl.MemorySlot _slot22; // 6,272 floats per sample: training h36_relu
+    private readonly global::Dsl.MemorySlot _slot23; // 6,272 floats per sample: training h38_batchNorm2d, h40_relu, dh37_conv2d, dh35_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot24; // 6,272 floats per sample: training h39_add, h41_conv2d, dh39_add
+    private readonly global::Dsl.MemorySlot _slot25; // 6,272 floats per sample: training h42_batchNorm2d, h44_conv2d, dh43_relu, dh41_conv2d
+    private readonly global::Dsl.MemorySlot _slot26; // 6,272 floats per sample: training h43_relu
+    private readonly global::Dsl.MemorySlot _slot27; // 6,272 floats per sample: training h45_batchNorm2d, h47_relu, dh44_conv2d, dh42_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot28; // 6,272 floats per sample: training h46_add, h48_conv2d, dh46_add
+    private readonly global::Dsl.MemorySlot _slot29; // 3,136 floats per sample: training h49_batchNorm2d, h51_conv2d, dh50_relu, dh48_conv2d
+    private readonly global::Dsl.MemorySlot _slot30; // 3,136 floats per sample: training h50_relu
+    private readonly global::Dsl.MemorySlot _slot31; // 3,136 floats per sample: training h52_batchNorm2d, h56_relu, dh53_conv2d, dh51_conv2d, dh49_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot32; // 6,272 floats per sample: training h53_conv2d, dh47_relu
+    private readonly global::Dsl.MemorySlot _slot33; // 3,136 floats per sample: training h54_batchNorm2d, h57_conv2d, dh55_add
+    private readonly global::Dsl.MemorySlot _slot34; // 3,136 floats per sample: training h55_add, h58_batchNorm2d, h60_conv2d, dh59_relu, dh57_conv2d
+    private readonly global::Dsl.MemorySlot _slot35; // 3,136 floats per sample: training h59_relu
+    private readonly global::Dsl.MemorySlot _slot36; // 3,136 floats per sample: training h61_batchNorm2d, h63_relu, dh60_conv2d, dh58_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot37; // 3,136 floats per sample: training h62_add, h64_conv2d, dh62_add
+    private readonly global::Dsl.MemorySlot _slot38; // 3,136 floats per sample: training h65_batchNorm2d, h67_conv2d, dh66_relu, dh64_conv2d
+    private readonly global::Dsl.MemorySlot _slot39; // 3,136 floats per sample: training h66_relu
+    private readonly global::Dsl.MemorySlot _slot40; // 3,136 floats per sample: training h68_batchNorm2d, h70_relu, dh67_conv2d, dh65_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot41; // 3,136 floats per sample: training h69_add, h71_globalAvgPool2d, dh70_relu
+    private readonly global::Dsl.MemorySlot _slot42; // 10 floats per sample: training h73_linear, dh73_linear
+    private readonly global::Dsl.MemorySlot _slot43; // 10 floats per sample: training h74_logSoftmax; evaluation h74_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot44; // 3,136 floats per sample: training dh72_flatten, dh69_add
+    private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
+    private readonly global::Dsl.SlotView _h1_conv2d; // [N,16,28,28] in _slot1
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,16,28,28] in _slot3
+    private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,16,28,28] in _slot2
+    private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,16,28,28] in _slot2
     private readonly global::Dsl.Tensor _saveMean2;
     private readonly global::Dsl.Tensor _saveInvStd2;
     private readonly global::Dsl.Tensor _bn1_running_mean;
     private readonly global::Dsl.Tensor _bn1_running_var;
-    private readonly global::Dsl.BufferSlot _h3_relu;
-    private readonly global::Dsl.BufferSlot _dh3_relu;
-    private readonly global::Dsl.BufferSlot _h4_conv2d;
-    private readonly global::Dsl.BufferSlot _dh4_conv2d;
-    private readonly global::Dsl.BufferSlot _h5_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh5_batchNorm2d;
+    private readonly global::Dsl.SlotView _h3_relu; // [N,16,28,28] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,28,28] in _slot2
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,28,28] in _slot4
+    private readonly global::Dsl.SlotView _h5_batchNorm2d; // [N,16,28,28] in _slot4 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh5_batchNorm2d; // [N,16,28,28] in _slot6
     private readonly global::Dsl.Tensor _saveMean5;
     private readonly global::Dsl.Tensor _saveInvStd5;
     private readonly global::Dsl.Tensor _bn2_running_mean;
     private readonly global::Dsl.Tensor _bn2_running_var;
-    private readonly global::Dsl.BufferSlot _h6_relu;
-    private readonly global::Dsl.BufferSlot _dh6_relu;
-    private readonly global::Dsl.BufferSlot _h7_conv2d;
-    private readonly global::Dsl.BufferSlot _dh7_conv2d;
-    private readonly global::Dsl.BufferSlot _h8_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh8_batchNorm2d;
+    private readonly global::Dsl.SlotView _h6_relu; // [N,16,28,28] in _slot5 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh6_relu; // [N,16,28,28] in _slot4
+    private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot4 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh7_conv2d; // [N,16,28,28] in _slot6
+    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean8;
     private readonly global::Dsl.Tensor _saveInvStd8;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
-    private readonly global::Dsl.BufferSlot _h9_add;
-    private readonly global::Dsl.BufferSlot _dh9_add;
-    private readonly global::Dsl.BufferSlot _h10_relu;
-    private readonly global::Dsl.BufferSlot _dh10_relu;
-    private readonly global::Dsl.BufferSlot _h11_conv2d;
-    private readonly global::Dsl.BufferSlot _dh11_conv2d;
-    private readonly global::Dsl.BufferSlot _h12_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh12_batchNorm2d;
+    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh9_add; // [N,16,28,28] in _slot7
+    private readonly global::Dsl.SlotView _h10_relu; // [N,16,28,28] in _slot6 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot7 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh11_conv2d; // [N,16,28,28] in _slot8
+    private readonly global::Dsl.SlotView _h12_batchNorm2d; // [N,16,28,28] in _slot8 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh12_batchNorm2d; // [N,16,28,28] in _slot10
     private readonly global::Dsl.Tensor _saveMean12;
     private readonly global::Dsl.Tensor _saveInvStd12;
     private readonly global::Dsl.Tensor _bn4_running_mean;
     private readonly global::Dsl.Tensor _bn4_running_var;
-    private readonly global::Dsl.BufferSlot _h13_relu;
-    private readonly global::Dsl.BufferSlot _dh13_relu;
-    private readonly global::Dsl.BufferSlot _h14_conv2d;
-    private readonly global::Dsl.BufferSlot _dh14_conv2d;
-    private readonly global::Dsl.BufferSlot _h15_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh15_batchNorm2d;
+    private readonly global::Dsl.SlotView _h13_relu; // [N,16,28,28] in _slot9 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,28,28] in _slot8
+    private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot8 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh14_conv2d; // [N,16,28,28] in _slot10
+    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean15;
     private readonly global::Dsl.Tensor _saveInvStd15;
     private readonly global::Dsl.Tensor _bn5_running_mean;
     private readonly global::Dsl.Tensor _bn5_running_var;
-    private readonly global::Dsl.BufferSlot _h16_add;
-    private readonly global::Dsl.BufferSlot _dh16_add;
-    private readonly global::Dsl.BufferSlot _h17_relu;
-    private readonly global::Dsl.BufferSlot _dh17_relu;
-    private readonly global::Dsl.BufferSlot _h18_conv2d;
-    private readonly global::Dsl.BufferSlot _dh18_conv2d;
-    private readonly global::Dsl.BufferSlot _h19_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh19_batchNorm2d;
+    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh16_add; // [N,16,28,28] in _slot11
+    private readonly global::Dsl.SlotView _h17_relu; // [N,16,28,28] in _slot10 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot11 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,16,28,28] in _slot12
+    private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh19_batchNorm2d; // [N,16,28,28] in _slot14
     private readonly global::Dsl.Tensor _saveMean19;
     private readonly global::Dsl.Tensor _saveInvStd19;
     private readonly global::Dsl.Tensor _bn6_running_mean;
     private readonly global::Dsl.Tensor _bn6_running_var;
-    private readonly global::Dsl.BufferSlot _h20_relu;
-    private readonly global::Dsl.BufferSlot _dh20_relu;
-    private readonly global::Dsl.BufferSlot _h21_conv2d;
-    private readonly global::Dsl.BufferSlot _dh21_conv2d;
-    private readonly global::Dsl.BufferSlot _h22_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh22_batchNorm2d;
+    private readonly global::Dsl.SlotView _h20_relu; // [N,16,28,28] in _slot13 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh20_relu; // [N,16,28,28] in _slot12
+    private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot12 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh21_conv2d; // [N,16,28,28] in _slot14
+    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean22;
     private readonly global::Dsl.Tensor _saveInvStd22;
     private readonly global::Dsl.Tensor _bn7_running_mean;
     private readonly global::Dsl.Tensor _bn7_running_var;
-    private readonly global::Dsl.BufferSlot _h23_add;
-    private readonly global::Dsl.BufferSlot _dh23_add;
-    private readonly global::Dsl.BufferSlot _h24_relu;
-    private readonly global::Dsl.BufferSlot _dh24_relu;
-    private readonly global::Dsl.BufferSlot _h25_conv2d;
-    private readonly global::Dsl.BufferSlot _dh25_conv2d;
-    private readonly global::Dsl.BufferSlot _h26_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh26_batchNorm2d;
+    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh23_add; // [N,16,28,28] in _slot15
+    private readonly global::Dsl.SlotView _h24_relu; // [N,16,28,28] in _slot14 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh24_relu; // [N,16,28,28] in _slot19
+    private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot15 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh25_conv2d; // [N,32,14,14] in _slot16
+    private readonly global::Dsl.SlotView _h26_batchNorm2d; // [N,32,14,14] in _slot16 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh26_batchNorm2d; // [N,32,14,14] in _slot18
     private readonly global::Dsl.Tensor _saveMean26;
     private readonly global::Dsl.Tensor _saveInvStd26;
     private readonly global::Dsl.Tensor _bn8_running_mean;
     private readonly global::Dsl.Tensor _bn8_running_var;
-    private readonly global::Dsl.BufferSlot _h27_relu;
-    private readonly global::Dsl.BufferSlot _dh27_relu;
-    private readonly global::Dsl.BufferSlot _h28_conv2d;
-    private readonly global::Dsl.BufferSlot _dh28_conv2d;
-    private readonly global::Dsl.BufferSlot _h29_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh29_batchNorm2d;
+    private readonly global::Dsl.SlotView _h27_relu; // [N,32,14,14] in _slot17 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh27_relu; // [N,32,14,14] in _slot16
+    private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot16 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh28_conv2d; // [N,32,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean29;
     private readonly global::Dsl.Tensor _saveInvStd29;
     private readonly global::Dsl.Tensor _bn9_running_mean;
     private readonly global::Dsl.Tensor _bn9_running_var;
-    private readonly global::Dsl.BufferSlot _h30_conv2d;
-    private readonly global::Dsl.BufferSlot _dh30_conv2d;
-    private readonly global::Dsl.BufferSlot _h31_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh31_batchNorm2d;
+    private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh30_conv2d; // [N,32,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean31;
     private readonly global::Dsl.Tensor _saveInvStd31;
     private readonly global::Dsl.Tensor _bn10_running_mean;
     private readonly global::Dsl.Tensor _bn10_running_var;
-    private readonly global::Dsl.BufferSlot _h32_add;
-    private readonly global::Dsl.BufferSlot _dh32_add;
-    private readonly global::Dsl.BufferSlot _h33_relu;
-    private readonly global::Dsl.BufferSlot _dh33_relu;
-    private readonly global::Dsl.BufferSlot _h34_conv2d;
-    private readonly global::Dsl.BufferSlot _dh34_conv2d;
-    private readonly global::Dsl.BufferSlot _h35_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh35_batchNorm2d;
+    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh32_add; // [N,32,14,14] in _slot20
+    private readonly global::Dsl.SlotView _h33_relu; // [N,32,14,14] in _slot18 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot20 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh34_conv2d; // [N,32,14,14] in _slot21
+    private readonly global::Dsl.SlotView _h35_batchNorm2d; // [N,32,14,14] in _slot21 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh35_batchNorm2d; // [N,32,14,14] in _slot23
     private readonly global::Dsl.Tensor _saveMean35;
     private readonly global::Dsl.Tensor _saveInvStd35;
     private readonly global::Dsl.Tensor _bn11_running_mean;
     private readonly global::Dsl.Tensor _bn11_running_var;
-    private readonly global::Dsl.BufferSlot _h36_relu;
-    private readonly global::Dsl.BufferSlot _dh36_relu;
-    private readonly global::Dsl.BufferSlot _h37_conv2d;
-    private readonly global::Dsl.BufferSlot _dh37_conv2d;
-    private readonly global::Dsl.BufferSlot _h38_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh38_batchNorm2d;
+    private readonly global::Dsl.SlotView _h36_relu; // [N,32,14,14] in _slot22 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh36_relu; // [N,32,14,14] in _slot21
+    private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot21 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,32,14,14] in _slot23
+    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean38;
     private readonly global::Dsl.Tensor _saveInvStd38;
     private readonly global::Dsl.Tensor _bn12_running_mean;
     private readonly global::Dsl.Tensor _bn12_running_var;
-    private readonly global::Dsl.BufferSlot _h39_add;
-    private readonly global::Dsl.BufferSlot _dh39_add;
-    private readonly global::Dsl.BufferSlot _h40_relu;
-    private readonly global::Dsl.BufferSlot _dh40_relu;
-    private readonly global::Dsl.BufferSlot _h41_conv2d;
-    private readonly global::Dsl.BufferSlot _dh41_conv2d;
-    private readonly global::Dsl.BufferSlot _h42_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh42_batchNorm2d;
+    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh39_add; // [N,32,14,14] in _slot24
+    private readonly global::Dsl.SlotView _h40_relu; // [N,32,14,14] in _slot23 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot24 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh41_conv2d; // [N,32,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh42_batchNorm2d; // [N,32,14,14] in _slot27
     private readonly global::Dsl.Tensor _saveMean42;
     private readonly global::Dsl.Tensor _saveInvStd42;
     private readonly global::Dsl.Tensor _bn13_running_mean;
     private readonly global::Dsl.Tensor _bn13_running_var;
-    private readonly global::Dsl.BufferSlot _h43_relu;
-    private readonly global::Dsl.BufferSlot _dh43_relu;
-    private readonly global::Dsl.BufferSlot _h44_conv2d;
-    private readonly global::Dsl.BufferSlot _dh44_conv2d;
-    private readonly global::Dsl.BufferSlot _h45_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh45_batchNorm2d;
+    private readonly global::Dsl.SlotView _h43_relu; // [N,32,14,14] in _slot26 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh43_relu; // [N,32,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot25 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,32,14,14] in _slot27
+    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean45;
     private readonly global::Dsl.Tensor _saveInvStd45;
     private readonly global::Dsl.Tensor _bn14_running_mean;
     private readonly global::Dsl.Tensor _bn14_running_var;
-    private readonly global::Dsl.BufferSlot _h46_add;
-    private readonly global::Dsl.BufferSlot _dh46_add;
-    private readonly global::Dsl.BufferSlot _h47_relu;
-    private readonly global::Dsl.BufferSlot _dh47_relu;
-    private readonly global::Dsl.BufferSlot _h48_conv2d;
-    private readonly global::Dsl.BufferSlot _dh48_conv2d;
-    private readonly global::Dsl.BufferSlot _h49_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh49_batchNorm2d;
+    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh46_add; // [N,32,14,14] in _slot28
+    private readonly global::Dsl.SlotView _h47_relu; // [N,32,14,14] in _slot27 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh47_relu; // [N,32,14,14] in _slot32
+    private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot28 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh48_conv2d; // [N,64,7,7] in _slot29
+    private readonly global::Dsl.SlotView _h49_batchNorm2d; // [N,64,7,7] in _slot29 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh49_batchNorm2d; // [N,64,7,7] in _slot31
     private readonly global::Dsl.Tensor _saveMean49;
     private readonly global::Dsl.Tensor _saveInvStd49;
     private readonly global::Dsl.Tensor _bn15_running_mean;
     private readonly global::Dsl.Tensor _bn15_running_var;
-    private readonly global::Dsl.BufferSlot _h50_relu;
-    private readonly global::Dsl.BufferSlot _dh50_relu;
-    private readonly global::Dsl.BufferSlot _h51_conv2d;
-    private readonly global::Dsl.BufferSlot _dh51_conv2d;
-    private readonly global::Dsl.BufferSlot _h52_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh52_batchNorm2d;
+    private readonly global::Dsl.SlotView _h50_relu; // [N,64,7,7] in _slot30 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh50_relu; // [N,64,7,7] in _slot29
+    private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot29 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh51_conv2d; // [N,64,7,7] in _slot31
+    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean52;
     private readonly global::Dsl.Tensor _saveInvStd52;
     private readonly global::Dsl.Tensor _bn16_running_mean;
     private readonly global::Dsl.Tensor _bn16_running_var;
-    private readonly global::Dsl.BufferSlot _h53_conv2d;
-    private readonly global::Dsl.BufferSlot _dh53_conv2d;
-    private readonly global::Dsl.BufferSlot _h54_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh54_batchNorm2d;
+    private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh53_conv2d; // [N,64,7,7] in _slot31
+    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean54;
     private readonly global::Dsl.Tensor _saveInvStd54;
     private readonly global::Dsl.Tensor _bn17_running_mean;
     private readonly global::Dsl.Tensor _bn17_running_var;
-    private readonly global::Dsl.BufferSlot _h55_add;
-    private readonly global::Dsl.BufferSlot _dh55_add;
-    private readonly global::Dsl.BufferSlot _h56_relu;
-    private readonly global::Dsl.BufferSlot _dh56_relu;
-    private readonly global::Dsl.BufferSlot _h57_conv2d;
-    private readonly global::Dsl.BufferSlot _dh57_conv2d;
-    private readonly global::Dsl.BufferSlot _h58_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh58_batchNorm2d;
+    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh55_add; // [N,64,7,7] in _slot33
+    private readonly global::Dsl.SlotView _h56_relu; // [N,64,7,7] in _slot31 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot33 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh57_conv2d; // [N,64,7,7] in _slot34
+    private readonly global::Dsl.SlotView _h58_batchNorm2d; // [N,64,7,7] in _slot34 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh58_batchNorm2d; // [N,64,7,7] in _slot36
     private readonly global::Dsl.Tensor _saveMean58;
     private readonly global::Dsl.Tensor _saveInvStd58;
     private readonly global::Dsl.Tensor _bn18_running_mean;
     private readonly global::Dsl.Tensor _bn18_running_var;
-    private readonly global::Dsl.BufferSlot _h59_relu;
-    private readonly global::Dsl.BufferSlot _dh59_relu;
-    private readonly global::Dsl.BufferSlot _h60_conv2d;
-    private readonly global::Dsl.BufferSlot _dh60_conv2d;
-    private readonly global::Dsl.BufferSlot _h61_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh61_batchNorm2d;
+    private readonly global::Dsl.SlotView _h59_relu; // [N,64,7,7] in _slot35 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh59_relu; // [N,64,7,7] in _slot34
+    private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot34 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh60_conv2d; // [N,64,7,7] in _slot36
+    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean61;
     private readonly global::Dsl.Tensor _saveInvStd61;
     private readonly global::Dsl.Tensor _bn19_running_mean;
     private readonly global::Dsl.Tensor _bn19_running_var;
-    private readonly global::Dsl.BufferSlot _h62_add;
-    private readonly global::Dsl.BufferSlot _dh62_add;
-    private readonly global::Dsl.BufferSlot _h63_relu;
-    private readonly global::Dsl.BufferSlot _dh63_relu;
-    private readonly global::Dsl.BufferSlot _h64_conv2d;
-    private readonly global::Dsl.BufferSlot _dh64_conv2d;
-    private readonly global::Dsl.BufferSlot _h65_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh65_batchNorm2d;
+    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh62_add; // [N,64,7,7] in _slot37
+    private readonly global::Dsl.SlotView _h63_relu; // [N,64,7,7] in _slot36 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot37 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh64_conv2d; // [N,64,7,7] in _slot38
+    private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh65_batchNorm2d; // [N,64,7,7] in _slot40
     private readonly global::Dsl.Tensor _saveMean65;
     private readonly global::Dsl.Tensor _saveInvStd65;
     private readonly global::Dsl.Tensor _bn20_running_mean;
     private readonly global::Dsl.Tensor _bn20_running_var;
-    private readonly global::Dsl.BufferSlot _h66_relu;
-    private readonly global::Dsl.BufferSlot _dh66_relu;
-    private readonly global::Dsl.BufferSlot _h67_conv2d;
-    private readonly global::Dsl.BufferSlot _dh67_conv2d;
-    private readonly global::Dsl.BufferSlot _h68_batchNorm2d;
-    private readonly global::Dsl.BufferSlot _dh68_batchNorm2d;
+    private readonly global::Dsl.SlotView _h66_relu; // [N,64,7,7] in _slot39 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh66_relu; // [N,64,7,7] in _slot38
+    private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot38 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh67_conv2d; // [N,64,7,7] in _slot40
+    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean68;
     private readonly global::Dsl.Tensor _saveInvStd68;
     private readonly global::Dsl.Tensor _bn21_running_mean;
     private readonly global::Dsl.Tensor _bn21_running_var;
-    private readonly global::Dsl.BufferSlot _h69_add;
-    private readonly global::Dsl.BufferSlot _dh69_add;
-    private readonly global::Dsl.BufferSlot _h70_relu;
-    private readonly global::Dsl.BufferSlot _dh70_relu;
-    private readonly global::Dsl.BufferSlot _h71_globalAvgPool2d;
-    private readonly global::Dsl.BufferSlot _dh71_globalAvgPool2d;
+    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh69_add; // [N,64,7,7] in _slot44
+    private readonly global::Dsl.SlotView _h70_relu; // [N,64,7,7] in _slot40 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh70_relu; // [N,64,7,7] in _slot41
+    private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot41 (evaluation: _slot2)
     private readonly global::Dsl.ViewSlot _h72_flatten;
-    private readonly global::Dsl.BufferSlot _dh72_flatten;
-    private readonly global::Dsl.BufferSlot _h73_linear;
-    private readonly global::Dsl.BufferSlot _dh73_linear;
-    private readonly global::Dsl.BufferSlot _h74_logSoftmax;
+    private readonly global::Dsl.SlotView _dh72_flatten; // [N,64] in _slot44
+    private readonly global::Dsl.SlotView _h73_linear; // [N,10] in _slot42 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh73_linear; // [N,10] in _slot42
+    private readonly global::Dsl.SlotView _h74_logSoftmax; // [N,10] in _slot43
+    private readonly global::Dsl.SlotView _dh71_globalAvgPool2d; // [N,64,1,1] in _slot44, the memory of dh72_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _dh68_batchNorm2d; // [N,64,7,7] in _slot44, the memory of dh69_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh63_relu; // [N,64,7,7] in _slot44, the memory of dh69_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh61_batchNorm2d; // [N,64,7,7] in _slot37, the memory of dh62_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh56_relu; // [N,64,7,7] in _slot37, the memory of dh62_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh52_batchNorm2d; // [N,64,7,7] in _slot33, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh54_batchNorm2d; // [N,64,7,7] in _slot33, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh45_batchNorm2d; // [N,32,14,14] in _slot28, the memory of dh46_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh40_relu; // [N,32,14,14] in _slot28, the memory of dh46_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh38_batchNorm2d; // [N,32,14,14] in _slot24, the memory of dh39_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh33_relu; // [N,32,14,14] in _slot24, the memory of dh39_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh29_batchNorm2d; // [N,32,14,14] in _slot20, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh31_batchNorm2d; // [N,32,14,14] in _slot20, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh22_batchNorm2d; // [N,16,28,28] in _slot15, the memory of dh23_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh17_relu; // [N,16,28,28] in _slot15, the memory of dh23_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh15_batchNorm2d; // [N,16,28,28] in _slot11, the memory of dh16_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh10_relu; // [N,16,28,28] in _slot11, the memory of dh16_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh8_batchNorm2d; // [N,16,28,28] in _slot7, the memory of dh9_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,16,28,28] in _slot7, the memory of dh9_add (Residual passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
@@ -462,238 +509,283 @@ public partial class ResNet20 : global::Dsl.Module
         _bn21_bias = AddParameter("bn21.bias", global::Dsl.Init.Constant(device, 0f, 64));
         _fc1_weight = AddParameter("fc1.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(63), 64, 10, 64));
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(64), 64, 10));
-        _dh0_input = new global::Dsl.BufferSlot(device, 1, 28, 28);
-        _h1_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh1_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h2_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh2_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _slot0 = new global::Dsl.MemorySlot(device, 784);
+        _slot1 = new global::Dsl.MemorySlot(device, 12544);
+        _slot2 = new global::Dsl.MemorySlot(device, 12544);
+        _slot3 = new global::Dsl.MemorySlot(device, 12544);
+        _slot4 = new global::Dsl.MemorySlot(device, 12544);
+        _slot5 = new global::Dsl.MemorySlot(device, 12544);
+        _slot6 = new global::Dsl.MemorySlot(device, 12544);
+        _slot7 = new global::Dsl.MemorySlot(device, 12544);
+        _slot8 = new global::Dsl.MemorySlot(device, 12544);
+        _slot9 = new global::Dsl.MemorySlot(device, 12544);
+        _slot10 = new global::Dsl.MemorySlot(device, 12544);
+        _slot11 = new global::Dsl.MemorySlot(device, 12544);
+        _slot12 = new global::Dsl.MemorySlot(device, 12544);
+        _slot13 = new global::Dsl.MemorySlot(device, 12544);
+        _slot14 = new global::Dsl.MemorySlot(device, 12544);
+        _slot15 = new global::Dsl.MemorySlot(device, 12544);
+        _slot16 = new global::Dsl.MemorySlot(device, 6272);
+        _slot17 = new global::Dsl.MemorySlot(device, 6272);
+        _slot18 = new global::Dsl.MemorySlot(device, 6272);
+        _slot19 = new global::Dsl.MemorySlot(device, 12544);
+        _slot20 = new global::Dsl.MemorySlot(device, 6272);
+        _slot21 = new global::Dsl.MemorySlot(device, 6272);
+        _slot22 = new global::Dsl.MemorySlot(device, 6272);
+        _slot23 = new global::Dsl.MemorySlot(device, 6272);
+        _slot24 = new global::Dsl.MemorySlot(device, 6272);
+        _slot25 = new global::Dsl.MemorySlot(device, 6272);
+        _slot26 = new global::Dsl.MemorySlot(device, 6272);
+        _slot27 = new global::Dsl.MemorySlot(device, 6272);
+        _slot28 = new global::Dsl.MemorySlot(device, 6272);
+        _slot29 = new global::Dsl.MemorySlot(device, 3136);
+        _slot30 = new global::Dsl.MemorySlot(device, 3136);
+        _slot31 = new global::Dsl.MemorySlot(device, 3136);
+        _slot32 = new global::Dsl.MemorySlot(device, 6272);
+        _slot33 = new global::Dsl.MemorySlot(device, 3136);
+        _slot34 = new global::Dsl.MemorySlot(device, 3136);
+        _slot35 = new global::Dsl.MemorySlot(device, 3136);
+        _slot36 = new global::Dsl.MemorySlot(device, 3136);
+        _slot37 = new global::Dsl.MemorySlot(device, 3136);
+        _slot38 = new global::Dsl.MemorySlot(device, 3136);
+        _slot39 = new global::Dsl.MemorySlot(device, 3136);
+        _slot40 = new global::Dsl.MemorySlot(device, 3136);
+        _slot41 = new global::Dsl.MemorySlot(device, 3136);
+        _slot42 = new global::Dsl.MemorySlot(device, 10);
+        _slot43 = new global::Dsl.MemorySlot(device, 10);
+        _slot44 = new global::Dsl.MemorySlot(device, 3136);
+        _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
+        _h1_conv2d = new global::Dsl.SlotView(_slot1, 16, 28, 28);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot3, 16, 28, 28);
+        _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
+        _dh2_batchNorm2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h3_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh3_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h4_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh4_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h5_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh5_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h3_relu = new global::Dsl.SlotView(_slot3, _slot1, 16, 28, 28);
+        _h4_conv2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot4, 16, 28, 28);
+        _h5_batchNorm2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 28, 28);
+        _dh5_batchNorm2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _saveMean5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h6_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh6_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h7_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh7_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h8_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh8_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h6_relu = new global::Dsl.SlotView(_slot5, _slot2, 16, 28, 28);
+        _dh6_relu = new global::Dsl.SlotView(_slot4, 16, 28, 28);
+        _h7_conv2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 28, 28);
+        _dh7_conv2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
+        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot2, 16, 28, 28);
         _saveMean8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h9_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh9_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h10_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh10_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h11_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh11_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h12_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh12_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h9_add = new global::Dsl.SlotView(_slot7, _slot3, 16, 28, 28);
+        _dh9_add = new global::Dsl.SlotView(_slot7, 16, 28, 28);
+        _h10_relu = new global::Dsl.SlotView(_slot6, _slot1, 16, 28, 28);
+        _h11_conv2d = new global::Dsl.SlotView(_slot7, _slot2, 16, 28, 28);
+        _dh11_conv2d = new global::Dsl.SlotView(_slot8, 16, 28, 28);
+        _h12_batchNorm2d = new global::Dsl.SlotView(_slot8, _slot3, 16, 28, 28);
+        _dh12_batchNorm2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _saveMean12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn4_running_mean = AddBuffer("bn4.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn4_running_var = AddBuffer("bn4.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h13_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh13_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h14_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh14_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h15_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh15_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h13_relu = new global::Dsl.SlotView(_slot9, _slot2, 16, 28, 28);
+        _dh13_relu = new global::Dsl.SlotView(_slot8, 16, 28, 28);
+        _h14_conv2d = new global::Dsl.SlotView(_slot8, _slot3, 16, 28, 28);
+        _dh14_conv2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
+        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot2, 16, 28, 28);
         _saveMean15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h16_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh16_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h17_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh17_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h18_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh18_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h19_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh19_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h16_add = new global::Dsl.SlotView(_slot11, _slot3, 16, 28, 28);
+        _dh16_add = new global::Dsl.SlotView(_slot11, 16, 28, 28);
+        _h17_relu = new global::Dsl.SlotView(_slot10, _slot1, 16, 28, 28);
+        _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot2, 16, 28, 28);
+        _dh18_conv2d = new global::Dsl.SlotView(_slot12, 16, 28, 28);
+        _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot3, 16, 28, 28);
+        _dh19_batchNorm2d = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _saveMean19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn6_running_mean = AddBuffer("bn6.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn6_running_var = AddBuffer("bn6.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h20_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh20_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h21_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh21_conv2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h22_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh22_batchNorm2d = new global::Dsl.BufferSlot(device, 16, 28, 28);
+        _h20_relu = new global::Dsl.SlotView(_slot13, _slot2, 16, 28, 28);
+        _dh20_relu = new global::Dsl.SlotView(_slot12, 16, 28, 28);
+        _h21_conv2d = new global::Dsl.SlotView(_slot12, _slot3, 16, 28, 28);
+        _dh21_conv2d = new global::Dsl.SlotView(_slot14, 16, 28, 28);
+        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot2, 16, 28, 28);
         _saveMean22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h23_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh23_add = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h24_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _dh24_relu = new global::Dsl.BufferSlot(device, 16, 28, 28);
-        _h25_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh25_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h26_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh26_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h23_add = new global::Dsl.SlotView(_slot15, _slot3, 16, 28, 28);
+        _dh23_add = new global::Dsl.SlotView(_slot15, 16, 28, 28);
+        _h24_relu = new global::Dsl.SlotView(_slot14, _slot1, 16, 28, 28);
+        _dh24_relu = new global::Dsl.SlotView(_slot19, 16, 28, 28);
+        _h25_conv2d = new global::Dsl.SlotView(_slot15, _slot2, 32, 14, 14);
+        _dh25_conv2d = new global::Dsl.SlotView(_slot16, 32, 14, 14);
+        _h26_batchNorm2d = new global::Dsl.SlotView(_slot16, _slot3, 32, 14, 14);
+        _dh26_batchNorm2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _saveMean26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn8_running_mean = AddBuffer("bn8.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn8_running_var = AddBuffer("bn8.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h27_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh27_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h28_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh28_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h29_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh29_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h27_relu = new global::Dsl.SlotView(_slot17, _slot2, 32, 14, 14);
+        _dh27_relu = new global::Dsl.SlotView(_slot16, 32, 14, 14);
+        _h28_conv2d = new global::Dsl.SlotView(_slot16, _slot3, 32, 14, 14);
+        _dh28_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
+        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot2, 32, 14, 14);
         _saveMean29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn9_running_mean = AddBuffer("bn9.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h30_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh30_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h31_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh31_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h30_conv2d = new global::Dsl.SlotView(_slot19, _slot3, 32, 14, 14);
+        _dh30_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
+        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot1, 32, 14, 14);
         _saveMean31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h32_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh32_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h33_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh33_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h34_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh34_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h35_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh35_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h32_add = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
+        _dh32_add = new global::Dsl.SlotView(_slot20, 32, 14, 14);
+        _h33_relu = new global::Dsl.SlotView(_slot18, _slot1, 32, 14, 14);
+        _h34_conv2d = new global::Dsl.SlotView(_slot20, _slot2, 32, 14, 14);
+        _dh34_conv2d = new global::Dsl.SlotView(_slot21, 32, 14, 14);
+        _h35_batchNorm2d = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
+        _dh35_batchNorm2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
         _saveMean35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn11_running_mean = AddBuffer("bn11.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn11_running_var = AddBuffer("bn11.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h36_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh36_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h37_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh37_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h38_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh38_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h36_relu = new global::Dsl.SlotView(_slot22, _slot2, 32, 14, 14);
+        _dh36_relu = new global::Dsl.SlotView(_slot21, 32, 14, 14);
+        _h37_conv2d = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
+        _dh37_conv2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
+        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot2, 32, 14, 14);
         _saveMean38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h39_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh39_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h40_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh40_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h41_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh41_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h42_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh42_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h39_add = new global::Dsl.SlotView(_slot24, _slot3, 32, 14, 14);
+        _dh39_add = new global::Dsl.SlotView(_slot24, 32, 14, 14);
+        _h40_relu = new global::Dsl.SlotView(_slot23, _slot1, 32, 14, 14);
+        _h41_conv2d = new global::Dsl.SlotView(_slot24, _slot2, 32, 14, 14);
+        _dh41_conv2d = new global::Dsl.SlotView(_slot25, 32, 14, 14);
+        _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot3, 32, 14, 14);
+        _dh42_batchNorm2d = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _saveMean42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn13_running_mean = AddBuffer("bn13.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn13_running_var = AddBuffer("bn13.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h43_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh43_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h44_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh44_conv2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h45_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh45_batchNorm2d = new global::Dsl.BufferSlot(device, 32, 14, 14);
+        _h43_relu = new global::Dsl.SlotView(_slot26, _slot2, 32, 14, 14);
+        _dh43_relu = new global::Dsl.SlotView(_slot25, 32, 14, 14);
+        _h44_conv2d = new global::Dsl.SlotView(_slot25, _slot3, 32, 14, 14);
+        _dh44_conv2d = new global::Dsl.SlotView(_slot27, 32, 14, 14);
+        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot2, 32, 14, 14);
         _saveMean45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h46_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh46_add = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h47_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _dh47_relu = new global::Dsl.BufferSlot(device, 32, 14, 14);
-        _h48_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh48_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h49_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh49_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h46_add = new global::Dsl.SlotView(_slot28, _slot3, 32, 14, 14);
+        _dh46_add = new global::Dsl.SlotView(_slot28, 32, 14, 14);
+        _h47_relu = new global::Dsl.SlotView(_slot27, _slot1, 32, 14, 14);
+        _dh47_relu = new global::Dsl.SlotView(_slot32, 32, 14, 14);
+        _h48_conv2d = new global::Dsl.SlotView(_slot28, _slot2, 64, 7, 7);
+        _dh48_conv2d = new global::Dsl.SlotView(_slot29, 64, 7, 7);
+        _h49_batchNorm2d = new global::Dsl.SlotView(_slot29, _slot3, 64, 7, 7);
+        _dh49_batchNorm2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _saveMean49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn15_running_mean = AddBuffer("bn15.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn15_running_var = AddBuffer("bn15.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h50_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh50_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h51_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh51_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h52_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh52_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h50_relu = new global::Dsl.SlotView(_slot30, _slot2, 64, 7, 7);
+        _dh50_relu = new global::Dsl.SlotView(_slot29, 64, 7, 7);
+        _h51_conv2d = new global::Dsl.SlotView(_slot29, _slot3, 64, 7, 7);
+        _dh51_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
+        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot2, 64, 7, 7);
         _saveMean52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn16_running_mean = AddBuffer("bn16.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h53_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh53_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h54_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh54_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h53_conv2d = new global::Dsl.SlotView(_slot32, _slot3, 64, 7, 7);
+        _dh53_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
+        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot1, 64, 7, 7);
         _saveMean54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h55_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh55_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h56_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh56_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h57_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh57_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h58_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh58_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h55_add = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
+        _dh55_add = new global::Dsl.SlotView(_slot33, 64, 7, 7);
+        _h56_relu = new global::Dsl.SlotView(_slot31, _slot1, 64, 7, 7);
+        _h57_conv2d = new global::Dsl.SlotView(_slot33, _slot2, 64, 7, 7);
+        _dh57_conv2d = new global::Dsl.SlotView(_slot34, 64, 7, 7);
+        _h58_batchNorm2d = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
+        _dh58_batchNorm2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
         _saveMean58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn18_running_mean = AddBuffer("bn18.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn18_running_var = AddBuffer("bn18.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h59_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh59_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h60_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh60_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h61_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh61_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h59_relu = new global::Dsl.SlotView(_slot35, _slot2, 64, 7, 7);
+        _dh59_relu = new global::Dsl.SlotView(_slot34, 64, 7, 7);
+        _h60_conv2d = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
+        _dh60_conv2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
+        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot2, 64, 7, 7);
         _saveMean61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h62_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh62_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h63_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh63_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h64_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh64_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h65_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh65_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h62_add = new global::Dsl.SlotView(_slot37, _slot3, 64, 7, 7);
+        _dh62_add = new global::Dsl.SlotView(_slot37, 64, 7, 7);
+        _h63_relu = new global::Dsl.SlotView(_slot36, _slot1, 64, 7, 7);
+        _h64_conv2d = new global::Dsl.SlotView(_slot37, _slot2, 64, 7, 7);
+        _dh64_conv2d = new global::Dsl.SlotView(_slot38, 64, 7, 7);
+        _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot3, 64, 7, 7);
+        _dh65_batchNorm2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
         _saveMean65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn20_running_mean = AddBuffer("bn20.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn20_running_var = AddBuffer("bn20.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h66_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh66_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h67_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh67_conv2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h68_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh68_batchNorm2d = new global::Dsl.BufferSlot(device, 64, 7, 7);
+        _h66_relu = new global::Dsl.SlotView(_slot39, _slot2, 64, 7, 7);
+        _dh66_relu = new global::Dsl.SlotView(_slot38, 64, 7, 7);
+        _h67_conv2d = new global::Dsl.SlotView(_slot38, _slot3, 64, 7, 7);
+        _dh67_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
+        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot2, 64, 7, 7);
         _saveMean68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h69_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh69_add = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h70_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _dh70_relu = new global::Dsl.BufferSlot(device, 64, 7, 7);
-        _h71_globalAvgPool2d = new global::Dsl.BufferSlot(device, 64, 1, 1);
-        _dh71_globalAvgPool2d = new global::Dsl.BufferSlot(device, 64, 1, 1);
+        _h69_add = new global::Dsl.SlotView(_slot41, _slot3, 64, 7, 7);
+        _dh69_add = new global::Dsl.SlotView(_slot44, 64, 7, 7);
+        _h70_relu = new global::Dsl.SlotView(_slot40, _slot1, 64, 7, 7);
+        _dh70_relu = new global::Dsl.SlotView(_slot41, 64, 7, 7);
+        _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot41, _slot2, 64, 1, 1);
         _h72_flatten = new global::Dsl.ViewSlot(64);
-        _dh72_flatten = new global::Dsl.BufferSlot(device, 64);
-        _h73_linear = new global::Dsl.BufferSlot(device, 10);
-        _dh73_linear = new global::Dsl.BufferSlot(device, 10);
-        _h74_logSoftmax = new global::Dsl.BufferSlot(device, 10);
+        _dh72_flatten = new global::Dsl.SlotView(_slot44, 64);
+        _h73_linear = new global::Dsl.SlotView(_slot42, _slot1, 10);
+        _dh73_linear = new global::Dsl.SlotView(_slot42, 10);
+        _h74_logSoftmax = new global::Dsl.SlotView(_slot43, 10);
+        _dh71_globalAvgPool2d = _dh72_flatten.Alias(64, 1, 1);
+        _dh68_batchNorm2d = _dh69_add.Alias(64, 7, 7);
+        _dh63_relu = _dh69_add.Alias(64, 7, 7);
+        _dh61_batchNorm2d = _dh62_add.Alias(64, 7, 7);
+        _dh56_relu = _dh62_add.Alias(64, 7, 7);
+        _dh52_batchNorm2d = _dh55_add.Alias(64, 7, 7);
+        _dh54_batchNorm2d = _dh55_add.Alias(64, 7, 7);
+        _dh45_batchNorm2d = _dh46_add.Alias(32, 14, 14);
+        _dh40_relu = _dh46_add.Alias(32, 14, 14);
+        _dh38_batchNorm2d = _dh39_add.Alias(32, 14, 14);
+        _dh33_relu = _dh39_add.Alias(32, 14, 14);
+        _dh29_batchNorm2d = _dh32_add.Alias(32, 14, 14);
+        _dh31_batchNorm2d = _dh32_add.Alias(32, 14, 14);
+        _dh22_batchNorm2d = _dh23_add.Alias(16, 28, 28);
+        _dh17_relu = _dh23_add.Alias(16, 28, 28);
+        _dh15_batchNorm2d = _dh16_add.Alias(16, 28, 28);
+        _dh10_relu = _dh16_add.Alias(16, 28, 28);
+        _dh8_batchNorm2d = _dh9_add.Alias(16, 28, 28);
+        _dh3_relu = _dh9_add.Alias(16, 28, 28);
     }
 
     /// <inheritdoc/>
@@ -788,360 +880,375 @@ public partial class ResNet20 : global::Dsl.Module
         "[74] LogSoftmax                                                         [N,10]             0         30\n" +
         "-------------------------------------------------------------------------------------------------------\n" +
         "Total params: 272,186\n" +
-        "Forward FLOPs per sample: 62,871,838\n";
+        "Forward FLOPs per sample: 62,871,838\n" +
+        "Activation memory per sample: training 1,295,248 bytes, evaluation 150,568 bytes (one buffer per value and gradient: 4,143,544)\n";
 
     /// <summary>
     /// Runs ResNet20 on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
-        var h1_conv2d = _h1_conv2d.Rows(n);
+        var h1_conv2d = _h1_conv2d.Rows(n, keep);
         device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
-        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h4_conv2d = _h4_conv2d.Rows(n);
+        var h4_conv2d = _h4_conv2d.Rows(n, keep);
         device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
-        device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h6_relu = _h6_relu.Rows(n);
+        var h6_relu = _h6_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h7_conv2d = _h7_conv2d.Rows(n);
+        var h7_conv2d = _h7_conv2d.Rows(n, keep);
         device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n);
-        device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
-        var h9_add = _h9_add.Rows(n);
+        var h9_add = _h9_add.Rows(n, keep);
         device.Add(h8_batchNorm2d, h3_relu, h9_add);
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h10_relu = _h10_relu.Rows(n);
+        var h10_relu = _h10_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h11_conv2d = _h11_conv2d.Rows(n);
+        var h11_conv2d = _h11_conv2d.Rows(n, keep);
         device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
-        device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h13_relu = _h13_relu.Rows(n);
+        var h13_relu = _h13_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h14_conv2d = _h14_conv2d.Rows(n);
+        var h14_conv2d = _h14_conv2d.Rows(n, keep);
         device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n);
-        device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
-        var h16_add = _h16_add.Rows(n);
+        var h16_add = _h16_add.Rows(n, keep);
         device.Add(h15_batchNorm2d, h10_relu, h16_add);
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h17_relu = _h17_relu.Rows(n);
+        var h17_relu = _h17_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h18_conv2d = _h18_conv2d.Rows(n);
+        var h18_conv2d = _h18_conv2d.Rows(n, keep);
         device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
-        device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h20_relu = _h20_relu.Rows(n);
+        var h20_relu = _h20_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h21_conv2d = _h21_conv2d.Rows(n);
+        var h21_conv2d = _h21_conv2d.Rows(n, keep);
         device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n);
-        device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
-        var h23_add = _h23_add.Rows(n);
+        var h23_add = _h23_add.Rows(n, keep);
         device.Add(h22_batchNorm2d, h17_relu, h23_add);
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h24_relu = _h24_relu.Rows(n);
+        var h24_relu = _h24_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        var h25_conv2d = _h25_conv2d.Rows(n);
+        var h25_conv2d = _h25_conv2d.Rows(n, keep);
         device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
-        device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h27_relu = _h27_relu.Rows(n);
+        var h27_relu = _h27_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h28_conv2d = _h28_conv2d.Rows(n);
+        var h28_conv2d = _h28_conv2d.Rows(n, keep);
         device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n);
-        device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        var h30_conv2d = _h30_conv2d.Rows(n);
+        var h30_conv2d = _h30_conv2d.Rows(n, keep);
         device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h31_batchNorm2d = _h31_batchNorm2d.Rows(n);
-        device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h31_batchNorm2d = _h31_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
-        var h32_add = _h32_add.Rows(n);
+        var h32_add = _h32_add.Rows(n, keep);
         device.Add(h29_batchNorm2d, h31_batchNorm2d, h32_add);
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h33_relu = _h33_relu.Rows(n);
+        var h33_relu = _h33_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h34_conv2d = _h34_conv2d.Rows(n);
+        var h34_conv2d = _h34_conv2d.Rows(n, keep);
         device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
-        device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h36_relu = _h36_relu.Rows(n);
+        var h36_relu = _h36_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h37_conv2d = _h37_conv2d.Rows(n);
+        var h37_conv2d = _h37_conv2d.Rows(n, keep);
         device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n);
-        device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
-        var h39_add = _h39_add.Rows(n);
+        var h39_add = _h39_add.Rows(n, keep);
         device.Add(h38_batchNorm2d, h33_relu, h39_add);
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h40_relu = _h40_relu.Rows(n);
+        var h40_relu = _h40_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h41_conv2d = _h41_conv2d.Rows(n);
+        var h41_conv2d = _h41_conv2d.Rows(n, keep);
         device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
-        device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h43_relu = _h43_relu.Rows(n);
+        var h43_relu = _h43_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h44_conv2d = _h44_conv2d.Rows(n);
+        var h44_conv2d = _h44_conv2d.Rows(n, keep);
         device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n);
-        device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
-        var h46_add = _h46_add.Rows(n);
+        var h46_add = _h46_add.Rows(n, keep);
         device.Add(h45_batchNorm2d, h40_relu, h46_add);
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h47_relu = _h47_relu.Rows(n);
+        var h47_relu = _h47_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        var h48_conv2d = _h48_conv2d.Rows(n);
+        var h48_conv2d = _h48_conv2d.Rows(n, keep);
         device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
-        device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h50_relu = _h50_relu.Rows(n);
+        var h50_relu = _h50_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h51_conv2d = _h51_conv2d.Rows(n);
+        var h51_conv2d = _h51_conv2d.Rows(n, keep);
         device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n);
-        device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        var h53_conv2d = _h53_conv2d.Rows(n);
+        var h53_conv2d = _h53_conv2d.Rows(n, keep);
         device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h54_batchNorm2d = _h54_batchNorm2d.Rows(n);
-        device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h54_batchNorm2d = _h54_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
-        var h55_add = _h55_add.Rows(n);
+        var h55_add = _h55_add.Rows(n, keep);
         device.Add(h52_batchNorm2d, h54_batchNorm2d, h55_add);
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h56_relu = _h56_relu.Rows(n);
+        var h56_relu = _h56_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h57_conv2d = _h57_conv2d.Rows(n);
+        var h57_conv2d = _h57_conv2d.Rows(n, keep);
         device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
-        device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h59_relu = _h59_relu.Rows(n);
+        var h59_relu = _h59_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h60_conv2d = _h60_conv2d.Rows(n);
+        var h60_conv2d = _h60_conv2d.Rows(n, keep);
         device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n);
-        device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
-        var h62_add = _h62_add.Rows(n);
+        var h62_add = _h62_add.Rows(n, keep);
         device.Add(h61_batchNorm2d, h56_relu, h62_add);
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h63_relu = _h63_relu.Rows(n);
+        var h63_relu = _h63_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h64_conv2d = _h64_conv2d.Rows(n);
+        var h64_conv2d = _h64_conv2d.Rows(n, keep);
         device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
-        device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h66_relu = _h66_relu.Rows(n);
+        var h66_relu = _h66_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h67_conv2d = _h67_conv2d.Rows(n);
+        var h67_conv2d = _h67_conv2d.Rows(n, keep);
         device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n);
-        device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: 0.1f, eps: 1e-05f);
+        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep);
+        device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
-        var h69_add = _h69_add.Rows(n);
+        var h69_add = _h69_add.Rows(n, keep);
         device.Add(h68_batchNorm2d, h63_relu, h69_add);
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h70_relu = _h70_relu.Rows(n);
+        var h70_relu = _h70_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h69_add, h70_relu);
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
-        var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n);
+        var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
-        var h73_linear = _h73_linear.Rows(n);
+        var h73_linear = _h73_linear.Rows(n, keep);
         device.Linear(h72_flatten, _fc1_weight.Value, _fc1_bias.Value, h73_linear);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
-        var h74_logSoftmax = _h74_logSoftmax.Rows(n);
+        var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep);
         device.Softmax(h73_linear, h74_logSoftmax, log: true);
 
         _output = h74_logSoftmax;
@@ -1156,6 +1263,9 @@ public partial class ResNet20 : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("ResNet20.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -1172,25 +1282,24 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var dh71_globalAvgPool2d = _dh71_globalAvgPool2d.Rows(n);
-        device.PassGradient(dh72_flatten, dh71_globalAvgPool2d, accumulate: false);
+        // dh71_globalAvgPool2d is the memory of dh72_flatten: nothing to copy.
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var dh70_relu = _dh70_relu.Rows(n);
         device.AdaptiveAvgPool2dBackward(dh71_globalAvgPool2d, dh70_relu, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h69_add = _h69_add.Rows(n);
         var h70_relu = _h70_relu.Rows(n);
         var dh69_add = _dh69_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h69_add, h70_relu, dh70_relu, dh69_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
         var dh68_batchNorm2d = _dh68_batchNorm2d.Rows(n);
-        device.PassGradient(dh69_add, dh68_batchNorm2d, accumulate: false);
+        // dh68_batchNorm2d is the memory of dh69_add: nothing to copy.
         var dh63_relu = _dh63_relu.Rows(n);
-        device.PassGradient(dh69_add, dh63_relu, accumulate: false);
+        // dh63_relu is the memory of dh69_add: nothing to copy.
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh67_conv2d = _dh67_conv2d.Rows(n);
@@ -1205,9 +1314,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
         var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h66_relu, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh64_conv2d = _dh64_conv2d.Rows(n);
@@ -1220,17 +1328,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, dh63_relu, _conv20_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h62_add = _h62_add.Rows(n);
         var dh62_add = _dh62_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu, dh63_relu, dh62_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
         var dh61_batchNorm2d = _dh61_batchNorm2d.Rows(n);
-        device.PassGradient(dh62_add, dh61_batchNorm2d, accumulate: false);
+        // dh61_batchNorm2d is the memory of dh62_add: nothing to copy.
         var dh56_relu = _dh56_relu.Rows(n);
-        device.PassGradient(dh62_add, dh56_relu, accumulate: false);
+        // dh56_relu is the memory of dh62_add: nothing to copy.
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh60_conv2d = _dh60_conv2d.Rows(n);
@@ -1245,9 +1352,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
         var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h59_relu, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh57_conv2d = _dh57_conv2d.Rows(n);
@@ -1260,17 +1366,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, dh56_relu, _conv18_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h55_add = _h55_add.Rows(n);
         var dh55_add = _dh55_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu, dh56_relu, dh55_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
         var dh52_batchNorm2d = _dh52_batchNorm2d.Rows(n);
-        device.PassGradient(dh55_add, dh52_batchNorm2d, accumulate: false);
+        // dh52_batchNorm2d is the memory of dh55_add: nothing to copy.
         var dh54_batchNorm2d = _dh54_batchNorm2d.Rows(n);
-        device.PassGradient(dh55_add, dh54_batchNorm2d, accumulate: false);
+        // dh54_batchNorm2d is the memory of dh55_add: nothing to copy.
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh53_conv2d = _dh53_conv2d.Rows(n);
@@ -1296,9 +1401,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
         var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h50_relu, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh48_conv2d = _dh48_conv2d.Rows(n);
@@ -1310,17 +1414,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h47_relu, _conv15_weight.Value, dh48_conv2d, dh47_relu, _conv15_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h46_add = _h46_add.Rows(n);
         var dh46_add = _dh46_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu, dh47_relu, dh46_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
         var dh45_batchNorm2d = _dh45_batchNorm2d.Rows(n);
-        device.PassGradient(dh46_add, dh45_batchNorm2d, accumulate: false);
+        // dh45_batchNorm2d is the memory of dh46_add: nothing to copy.
         var dh40_relu = _dh40_relu.Rows(n);
-        device.PassGradient(dh46_add, dh40_relu, accumulate: false);
+        // dh40_relu is the memory of dh46_add: nothing to copy.
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh44_conv2d = _dh44_conv2d.Rows(n);
@@ -1335,9 +1438,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
         var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h43_relu, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh41_conv2d = _dh41_conv2d.Rows(n);
@@ -1350,17 +1452,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, dh40_relu, _conv13_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h39_add = _h39_add.Rows(n);
         var dh39_add = _dh39_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu, dh40_relu, dh39_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
         var dh38_batchNorm2d = _dh38_batchNorm2d.Rows(n);
-        device.PassGradient(dh39_add, dh38_batchNorm2d, accumulate: false);
+        // dh38_batchNorm2d is the memory of dh39_add: nothing to copy.
         var dh33_relu = _dh33_relu.Rows(n);
-        device.PassGradient(dh39_add, dh33_relu, accumulate: false);
+        // dh33_relu is the memory of dh39_add: nothing to copy.
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh37_conv2d = _dh37_conv2d.Rows(n);
@@ -1375,9 +1476,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
         var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh34_conv2d = _dh34_conv2d.Rows(n);
@@ -1390,17 +1490,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, dh33_relu, _conv11_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h32_add = _h32_add.Rows(n);
         var dh32_add = _dh32_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu, dh33_relu, dh32_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
         var dh29_batchNorm2d = _dh29_batchNorm2d.Rows(n);
-        device.PassGradient(dh32_add, dh29_batchNorm2d, accumulate: false);
+        // dh29_batchNorm2d is the memory of dh32_add: nothing to copy.
         var dh31_batchNorm2d = _dh31_batchNorm2d.Rows(n);
-        device.PassGradient(dh32_add, dh31_batchNorm2d, accumulate: false);
+        // dh31_batchNorm2d is the memory of dh32_add: nothing to copy.
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh30_conv2d = _dh30_conv2d.Rows(n);
@@ -1426,9 +1525,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
         var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh25_conv2d = _dh25_conv2d.Rows(n);
@@ -1440,17 +1538,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h24_relu, _conv8_weight.Value, dh25_conv2d, dh24_relu, _conv8_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h23_add = _h23_add.Rows(n);
         var dh23_add = _dh23_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu, dh24_relu, dh23_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
         var dh22_batchNorm2d = _dh22_batchNorm2d.Rows(n);
-        device.PassGradient(dh23_add, dh22_batchNorm2d, accumulate: false);
+        // dh22_batchNorm2d is the memory of dh23_add: nothing to copy.
         var dh17_relu = _dh17_relu.Rows(n);
-        device.PassGradient(dh23_add, dh17_relu, accumulate: false);
+        // dh17_relu is the memory of dh23_add: nothing to copy.
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh21_conv2d = _dh21_conv2d.Rows(n);
@@ -1465,9 +1562,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
         var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_relu, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh18_conv2d = _dh18_conv2d.Rows(n);
@@ -1480,17 +1576,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, dh17_relu, _conv6_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h16_add = _h16_add.Rows(n);
         var dh16_add = _dh16_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu, dh17_relu, dh16_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
         var dh15_batchNorm2d = _dh15_batchNorm2d.Rows(n);
-        device.PassGradient(dh16_add, dh15_batchNorm2d, accumulate: false);
+        // dh15_batchNorm2d is the memory of dh16_add: nothing to copy.
         var dh10_relu = _dh10_relu.Rows(n);
-        device.PassGradient(dh16_add, dh10_relu, accumulate: false);
+        // dh10_relu is the memory of dh16_add: nothing to copy.
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh14_conv2d = _dh14_conv2d.Rows(n);
@@ -1505,9 +1600,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
         var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh11_conv2d = _dh11_conv2d.Rows(n);
@@ -1520,17 +1614,16 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, dh10_relu, _conv4_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h9_add = _h9_add.Rows(n);
         var dh9_add = _dh9_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu, dh10_relu, dh9_add, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
         var dh8_batchNorm2d = _dh8_batchNorm2d.Rows(n);
-        device.PassGradient(dh9_add, dh8_batchNorm2d, accumulate: false);
+        // dh8_batchNorm2d is the memory of dh9_add: nothing to copy.
         var dh3_relu = _dh3_relu.Rows(n);
-        device.PassGradient(dh9_add, dh3_relu, accumulate: false);
+        // dh3_relu is the memory of dh9_add: nothing to copy.
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh7_conv2d = _dh7_conv2d.Rows(n);
@@ -1545,9 +1638,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
         var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_relu, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh4_conv2d = _dh4_conv2d.Rows(n);
@@ -1560,9 +1652,8 @@ public partial class ResNet20 : global::Dsl.Module
         device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
@@ -1575,6 +1666,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
         device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

@@ -27,27 +27,36 @@ public partial class SmallNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc1_bias; // fc1.bias [32]
     private readonly global::Dsl.Parameter _head_weight; // head.weight [10, 32]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_input;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh1_flatten
+    private readonly global::Dsl.MemorySlot _slot1; // 64 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_tanh, dh3_sigmoid; evaluation h2_linear, h4_linear, h6_dropout
+    private readonly global::Dsl.MemorySlot _slot2; // 64 floats per sample: training h3_sigmoid; evaluation h3_sigmoid, h5_tanh, h7_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 64 floats per sample: training h5_tanh, dh2_linear
+    private readonly global::Dsl.MemorySlot _slot4; // 10 floats per sample: training h7_linear, dh7_linear
+    private readonly global::Dsl.MemorySlot _slot5; // 10 floats per sample: training h8_softmax; evaluation h8_softmax
+    private readonly global::Dsl.MemorySlot _slot6; // 32 floats per sample: training dh6_dropout, dh4_linear
     private readonly global::Dsl.ViewSlot _h1_flatten;
-    private readonly global::Dsl.BufferSlot _dh1_flatten;
-    private readonly global::Dsl.BufferSlot _h2_linear;
-    private readonly global::Dsl.BufferSlot _dh2_linear;
-    private readonly global::Dsl.BufferSlot _h3_sigmoid;
-    private readonly global::Dsl.BufferSlot _dh3_sigmoid;
-    private readonly global::Dsl.BufferSlot _h4_linear;
-    private readonly global::Dsl.BufferSlot _dh4_linear;
-    private readonly global::Dsl.BufferSlot _h5_tanh;
-    private readonly global::Dsl.BufferSlot _dh5_tanh;
-    private readonly global::Dsl.BufferSlot _h6_dropout;
-    private readonly global::Dsl.BufferSlot _dh6_dropout;
+    private readonly global::Dsl.SlotView _dh1_flatten; // [N,784] in _slot0
+    private readonly global::Dsl.SlotView _h2_linear; // [N,64] in _slot1
+    private readonly global::Dsl.SlotView _dh2_linear; // [N,64] in _slot3
+    private readonly global::Dsl.SlotView _h3_sigmoid; // [N,64] in _slot2
+    private readonly global::Dsl.SlotView _dh3_sigmoid; // [N,64] in _slot1
+    private readonly global::Dsl.SlotView _h4_linear; // [N,32] in _slot1
+    private readonly global::Dsl.SlotView _dh4_linear; // [N,32] in _slot6
+    private readonly global::Dsl.SlotView _h5_tanh; // [N,32] in _slot3 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh5_tanh; // [N,32] in _slot1
+    private readonly global::Dsl.SlotView _h6_dropout; // [N,32] in _slot1
+    private readonly global::Dsl.SlotView _dh6_dropout; // [N,32] in _slot6
     private readonly global::Dsl.BufferSlot _mask6;
-    private readonly global::Dsl.BufferSlot _h7_linear;
-    private readonly global::Dsl.BufferSlot _dh7_linear;
-    private readonly global::Dsl.BufferSlot _h8_softmax;
+    private readonly global::Dsl.SlotView _h7_linear; // [N,10] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh7_linear; // [N,10] in _slot4
+    private readonly global::Dsl.SlotView _h8_softmax; // [N,10] in _slot5
+    private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_inputShape = { 1, 28, 28 };
 
     /// <summary>
@@ -61,23 +70,30 @@ public partial class SmallNet : global::Dsl.Module
         _fc1_weight = AddParameter("fc1.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(2), 64, 32, 64));
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(3), 64, 32));
         _head_weight = AddParameter("head.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(4), 32, 10, 32));
-        _dh0_input = new global::Dsl.BufferSlot(device, 1, 28, 28);
+        _slot0 = new global::Dsl.MemorySlot(device, 784);
+        _slot1 = new global::Dsl.MemorySlot(device, 64);
+        _slot2 = new global::Dsl.MemorySlot(device, 64);
+        _slot3 = new global::Dsl.MemorySlot(device, 64);
+        _slot4 = new global::Dsl.MemorySlot(device, 10);
+        _slot5 = new global::Dsl.MemorySlot(device, 10);
+        _slot6 = new global::Dsl.MemorySlot(device, 32);
         _h1_flatten = new global::Dsl.ViewSlot(784);
-        _dh1_flatten = new global::Dsl.BufferSlot(device, 784);
-        _h2_linear = new global::Dsl.BufferSlot(device, 64);
-        _dh2_linear = new global::Dsl.BufferSlot(device, 64);
-        _h3_sigmoid = new global::Dsl.BufferSlot(device, 64);
-        _dh3_sigmoid = new global::Dsl.BufferSlot(device, 64);
-        _h4_linear = new global::Dsl.BufferSlot(device, 32);
-        _dh4_linear = new global::Dsl.BufferSlot(device, 32);
-        _h5_tanh = new global::Dsl.BufferSlot(device, 32);
-        _dh5_tanh = new global::Dsl.BufferSlot(device, 32);
-        _h6_dropout = new global::Dsl.BufferSlot(device, 32);
-        _dh6_dropout = new global::Dsl.BufferSlot(device, 32);
+        _dh1_flatten = new global::Dsl.SlotView(_slot0, 784);
+        _h2_linear = new global::Dsl.SlotView(_slot1, 64);
+        _dh2_linear = new global::Dsl.SlotView(_slot3, 64);
+        _h3_sigmoid = new global::Dsl.SlotView(_slot2, 64);
+        _dh3_sigmoid = new global::Dsl.SlotView(_slot1, 64);
+        _h4_linear = new global::Dsl.SlotView(_slot1, 32);
+        _dh4_linear = new global::Dsl.SlotView(_slot6, 32);
+        _h5_tanh = new global::Dsl.SlotView(_slot3, _slot2, 32);
+        _dh5_tanh = new global::Dsl.SlotView(_slot1, 32);
+        _h6_dropout = new global::Dsl.SlotView(_slot1, 32);
+        _dh6_dropout = new global::Dsl.SlotView(_slot6, 32);
         _mask6 = new global::Dsl.BufferSlot(device, 32);
-        _h7_linear = new global::Dsl.BufferSlot(device, 10);
-        _dh7_linear = new global::Dsl.BufferSlot(device, 10);
-        _h8_softmax = new global::Dsl.BufferSlot(device, 10);
+        _h7_linear = new global::Dsl.SlotView(_slot4, _slot2, 10);
+        _dh7_linear = new global::Dsl.SlotView(_slot4, 10);
+        _h8_softmax = new global::Dsl.SlotView(_slot5, 10);
+        _dh0_input = _dh1_flatten.Alias(1, 28, 28);
     }
 
     /// <inheritdoc/>
@@ -106,50 +122,65 @@ public partial class SmallNet : global::Dsl.Module
         "[8] Softmax                                              [N,10]             0       30\n" +
         "--------------------------------------------------------------------------------------\n" +
         "Total params: 52,640\n" +
-        "Forward FLOPs per sample: 105,246\n";
+        "Forward FLOPs per sample: 105,246\n" +
+        "Activation memory per sample: training 4,240 bytes, evaluation 552 bytes (one buffer per value and gradient: 8,312)\n";
 
     /// <summary>
     /// Runs SmallNet on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input)
     {
         int n = BeginForward(input, s_inputShape);
-        var device = Device;
         _trainingForward = IsTraining;
         _input = input;
-        var h0_input = input;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
-        var h2_linear = _h2_linear.Rows(n);
+        var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _encoder_weight.Value, _encoder_bias.Value, h2_linear);
 
         // [3] Sigmoid  [N,64] -> [N,64]
-        var h3_sigmoid = _h3_sigmoid.Rows(n);
+        var h3_sigmoid = _h3_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid);
 
         // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
-        var h4_linear = _h4_linear.Rows(n);
+        var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_sigmoid, _fc1_weight.Value, _fc1_bias.Value, h4_linear);
 
         // [5] Tanh  [N,32] -> [N,32]
-        var h5_tanh = _h5_tanh.Rows(n);
+        var h5_tanh = _h5_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h4_linear, h5_tanh);
 
         // [6] Dropout(0.25)  [N,32] -> [N,32]
-        var h6_dropout = _h6_dropout.Rows(n);
+        var h6_dropout = _h6_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h5_tanh, _mask6.Rows(n), h6_dropout, 0.25f, DropoutSeed(6), group: 1);
         else device.Copy(h5_tanh, h6_dropout);
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
-        var h7_linear = _h7_linear.Rows(n);
+        var h7_linear = _h7_linear.Rows(n, keep);
         device.Linear(h6_dropout, _head_weight.Value, null, h7_linear);
 
         // [8] Softmax  [N,10] -> [N,10]
-        var h8_softmax = _h8_softmax.Rows(n);
+        var h8_softmax = _h8_softmax.Rows(n, keep);
         device.Softmax(h7_linear, h8_softmax, log: false);
 
         _output = h8_softmax;
@@ -164,6 +195,9 @@ public partial class SmallNet : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("SmallNet.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -183,10 +217,9 @@ public partial class SmallNet : global::Dsl.Module
         device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_tanh, accumulate: false);
 
         // [5] Tanh  [N,32] -> [N,32]
-        var h4_linear = _h4_linear.Rows(n);
         var h5_tanh = _h5_tanh.Rows(n);
         var dh4_linear = _dh4_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h4_linear, h5_tanh, dh5_tanh, dh4_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h5_tanh, h5_tanh, dh5_tanh, dh4_linear, accumulate: false);
 
         // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
@@ -195,9 +228,8 @@ public partial class SmallNet : global::Dsl.Module
         device.LinearBackward(h3_sigmoid, _fc1_weight.Value, dh4_linear, dh3_sigmoid, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
 
         // [3] Sigmoid  [N,64] -> [N,64]
-        var h2_linear = _h2_linear.Rows(n);
         var dh2_linear = _dh2_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid, dh3_sigmoid, dh2_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h3_sigmoid, h3_sigmoid, dh3_sigmoid, dh2_linear, accumulate: false);
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
         var h1_flatten = _h1_flatten.Current;
@@ -206,8 +238,9 @@ public partial class SmallNet : global::Dsl.Module
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        if (dh1_flatten is not null && dh0_input is not null) device.PassGradient(dh1_flatten, dh0_input, accumulate: false);
+        // dh0_input is the memory of dh1_flatten: nothing to copy.
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
 }

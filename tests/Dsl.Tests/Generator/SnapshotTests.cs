@@ -21,10 +21,13 @@ public class SnapshotTests
         Snapshot.Verify(Assert.Single(result.Generated), network);
     }
 
-    /// <summary>The test networks with several inputs and an operation with several values, to read what they become.</summary>
+    /// <summary>The test networks with several inputs, an operation with several values and symbolic dimensions, to read what they become.</summary>
     [Theory]
     [InlineData("TwoInputNet")]
     [InlineData("ChunkNet")]
+    [InlineData("SequenceNet")]
+    [InlineData("TwoOutputNet")]
+    [InlineData("NormNet")]
     public void Test_network_code_matches_the_snapshot(string network)
     {
         string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));

@@ -30,30 +30,39 @@ public partial class TwoInputNet : global::Dsl.Module
     private readonly global::Dsl.Parameter _fc2_weight; // fc2.weight [3, 3]
     private readonly global::Dsl.Parameter _fc2_bias; // fc2.bias [3]
 
-    // Activations, gradients and the buffers layers own: per-sample shapes fixed here, memory reused across batches.
-    private readonly global::Dsl.BufferSlot _dh0_image;
-    private readonly global::Dsl.BufferSlot _dh1_extra;
-    private readonly global::Dsl.BufferSlot _h2_conv2d;
-    private readonly global::Dsl.BufferSlot _dh2_conv2d;
-    private readonly global::Dsl.BufferSlot _h3_tanh;
-    private readonly global::Dsl.BufferSlot _dh3_tanh;
+    // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
+    // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
+    private readonly global::Dsl.MemorySlot _slot0; // 16 floats per sample: training dh0_image
+    private readonly global::Dsl.MemorySlot _slot1; // 3 floats per sample: training dh9_add
+    private readonly global::Dsl.MemorySlot _slot2; // 8 floats per sample: training h2_conv2d, h5_linear, h9_add, dh5_linear, dh2_conv2d; evaluation h2_conv2d, h6_linear, h8_add
+    private readonly global::Dsl.MemorySlot _slot3; // 8 floats per sample: training h3_tanh; evaluation h3_tanh, h7_sigmoid, h9_add
+    private readonly global::Dsl.MemorySlot _slot4; // 3 floats per sample: training h6_linear, h8_add, h10_logSoftmax; evaluation h5_linear, h10_logSoftmax
+    private readonly global::Dsl.MemorySlot _slot5; // 8 floats per sample: training h7_sigmoid, dh4_flatten
+    private readonly global::Dsl.MemorySlot _slot6; // 3 floats per sample: training dh6_linear
+    private readonly global::Dsl.SlotView _dh0_image; // [N,1,4,4] in _slot0
+    private readonly global::Dsl.SlotView _h2_conv2d; // [N,2,2,2] in _slot2
+    private readonly global::Dsl.SlotView _dh2_conv2d; // [N,2,2,2] in _slot2
+    private readonly global::Dsl.SlotView _h3_tanh; // [N,2,2,2] in _slot3
     private readonly global::Dsl.ViewSlot _h4_flatten;
-    private readonly global::Dsl.BufferSlot _dh4_flatten;
-    private readonly global::Dsl.BufferSlot _h5_linear;
-    private readonly global::Dsl.BufferSlot _dh5_linear;
-    private readonly global::Dsl.BufferSlot _h6_linear;
-    private readonly global::Dsl.BufferSlot _dh6_linear;
-    private readonly global::Dsl.BufferSlot _h7_sigmoid;
-    private readonly global::Dsl.BufferSlot _dh7_sigmoid;
-    private readonly global::Dsl.BufferSlot _h8_add;
-    private readonly global::Dsl.BufferSlot _dh8_add;
-    private readonly global::Dsl.BufferSlot _h9_add;
-    private readonly global::Dsl.BufferSlot _dh9_add;
-    private readonly global::Dsl.BufferSlot _h10_logSoftmax;
+    private readonly global::Dsl.SlotView _dh4_flatten; // [N,8] in _slot5
+    private readonly global::Dsl.SlotView _h5_linear; // [N,3] in _slot2 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh5_linear; // [N,3] in _slot2
+    private readonly global::Dsl.SlotView _h6_linear; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh6_linear; // [N,3] in _slot6
+    private readonly global::Dsl.SlotView _h7_sigmoid; // [N,3] in _slot5 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h8_add; // [N,3] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h9_add; // [N,3] in _slot2 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh9_add; // [N,3] in _slot1
+    private readonly global::Dsl.SlotView _h10_logSoftmax; // [N,3] in _slot4
+    private readonly global::Dsl.SlotView _dh8_add; // [N,3] in _slot1, the memory of dh9_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh1_extra; // [N,3] in _slot1, the memory of dh9_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh7_sigmoid; // [N,3] in _slot1, the memory of dh8_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh3_tanh; // [N,2,2,2] in _slot5, the memory of dh4_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input_image;
     private global::Dsl.Tensor? _input_extra;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
+    private bool _keptForBackward;
     private static readonly int[] s_imageShape = { 1, 4, 4 };
     private static readonly int[] s_extraShape = { 3 };
 
@@ -69,25 +78,32 @@ public partial class TwoInputNet : global::Dsl.Module
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(3), 8, 3));
         _fc2_weight = AddParameter("fc2.weight", global::Dsl.Init.DefaultUniform(device, ParameterSeed(4), 3, 3, 3));
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(5), 3, 3));
-        _dh0_image = new global::Dsl.BufferSlot(device, 1, 4, 4);
-        _dh1_extra = new global::Dsl.BufferSlot(device, 3);
-        _h2_conv2d = new global::Dsl.BufferSlot(device, 2, 2, 2);
-        _dh2_conv2d = new global::Dsl.BufferSlot(device, 2, 2, 2);
-        _h3_tanh = new global::Dsl.BufferSlot(device, 2, 2, 2);
-        _dh3_tanh = new global::Dsl.BufferSlot(device, 2, 2, 2);
+        _slot0 = new global::Dsl.MemorySlot(device, 16);
+        _slot1 = new global::Dsl.MemorySlot(device, 3);
+        _slot2 = new global::Dsl.MemorySlot(device, 8);
+        _slot3 = new global::Dsl.MemorySlot(device, 8);
+        _slot4 = new global::Dsl.MemorySlot(device, 3);
+        _slot5 = new global::Dsl.MemorySlot(device, 8);
+        _slot6 = new global::Dsl.MemorySlot(device, 3);
+        _dh0_image = new global::Dsl.SlotView(_slot0, 1, 4, 4);
+        _h2_conv2d = new global::Dsl.SlotView(_slot2, 2, 2, 2);
+        _dh2_conv2d = new global::Dsl.SlotView(_slot2, 2, 2, 2);
+        _h3_tanh = new global::Dsl.SlotView(_slot3, 2, 2, 2);
         _h4_flatten = new global::Dsl.ViewSlot(8);
-        _dh4_flatten = new global::Dsl.BufferSlot(device, 8);
-        _h5_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh5_linear = new global::Dsl.BufferSlot(device, 3);
-        _h6_linear = new global::Dsl.BufferSlot(device, 3);
-        _dh6_linear = new global::Dsl.BufferSlot(device, 3);
-        _h7_sigmoid = new global::Dsl.BufferSlot(device, 3);
-        _dh7_sigmoid = new global::Dsl.BufferSlot(device, 3);
-        _h8_add = new global::Dsl.BufferSlot(device, 3);
-        _dh8_add = new global::Dsl.BufferSlot(device, 3);
-        _h9_add = new global::Dsl.BufferSlot(device, 3);
-        _dh9_add = new global::Dsl.BufferSlot(device, 3);
-        _h10_logSoftmax = new global::Dsl.BufferSlot(device, 3);
+        _dh4_flatten = new global::Dsl.SlotView(_slot5, 8);
+        _h5_linear = new global::Dsl.SlotView(_slot2, _slot4, 3);
+        _dh5_linear = new global::Dsl.SlotView(_slot2, 3);
+        _h6_linear = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _dh6_linear = new global::Dsl.SlotView(_slot6, 3);
+        _h7_sigmoid = new global::Dsl.SlotView(_slot5, _slot3, 3);
+        _h8_add = new global::Dsl.SlotView(_slot4, _slot2, 3);
+        _h9_add = new global::Dsl.SlotView(_slot2, _slot3, 3);
+        _dh9_add = new global::Dsl.SlotView(_slot1, 3);
+        _h10_logSoftmax = new global::Dsl.SlotView(_slot4, 3);
+        _dh8_add = _dh9_add.Alias(3);
+        _dh1_extra = _dh9_add.Alias(3);
+        _dh7_sigmoid = _dh8_add.Alias(3);
+        _dh3_tanh = _dh4_flatten.Alias(2, 2, 2);
     }
 
     /// <inheritdoc/>
@@ -118,60 +134,75 @@ public partial class TwoInputNet : global::Dsl.Module
         "[10] LogSoftmax                  [N,3]              0      9\n" +
         "------------------------------------------------------------\n" +
         "Total params: 59\n" +
-        "Forward FLOPs per sample: 236\n";
+        "Forward FLOPs per sample: 236\n" +
+        "Activation memory per sample: training 196 bytes, evaluation 76 bytes (one buffer per value and gradient: 368)\n";
 
     /// <summary>Not available: TwoInputNet takes 2 inputs; call <c>Forward(image, extra)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoInputNet takes 2 inputs: call Forward(image, extra).");
 
     /// <summary>
     /// Runs TwoInputNet on a batch image [N,1,4,4], extra [N,3]; returns [N,3] in a buffer the next call reuses.
+    /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
+    /// after such a forward runs it again first.
     /// </summary>
     public global::Dsl.Tensor Forward(global::Dsl.Tensor image, global::Dsl.Tensor extra)
     {
         int n = BeginForward(image, "image", s_imageShape);
         CheckInput(extra, "extra", s_extraShape, n, "image");
-        var device = Device;
         _trainingForward = IsTraining;
         _input_image = image;
         _input_extra = extra;
-        var h0_image = image;
-        var h1_extra = extra;
+        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+    }
+
+    /// <summary>
+    /// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name="keep"/> the values live in the training
+    /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
+    /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
+    /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// </summary>
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    {
+        var device = Device;
+        _keptForBackward = keep;
+        var h0_image = _input_image!;
+        var h1_extra = _input_extra!;
 
         // [2] conv1: Conv2d(2, kernel: 3)  [N,1,4,4] -> [N,2,2,2]
-        var h2_conv2d = _h2_conv2d.Rows(n);
+        var h2_conv2d = _h2_conv2d.Rows(n, keep);
         device.Conv2d(h0_image, _conv1_weight.Value, _conv1_bias.Value, h2_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 4, Width: 4, OutChannels: 2, KernelH: 3, KernelW: 3));
 
         // [3] Tanh  [N,2,2,2] -> [N,2,2,2]
-        var h3_tanh = _h3_tanh.Rows(n);
+        var h3_tanh = _h3_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h2_conv2d, h3_tanh);
 
         // [4] Flatten  [N,2,2,2] -> [N,8]
         var h4_flatten = _h4_flatten.Of(h3_tanh);
 
         // [5] fc1: Linear(3)  [N,8] -> [N,3]
-        var h5_linear = _h5_linear.Rows(n);
+        var h5_linear = _h5_linear.Rows(n, keep);
         device.Linear(h4_flatten, _fc1_weight.Value, _fc1_bias.Value, h5_linear);
 
         // [6] fc2: Linear(3)  [N,3] -> [N,3]
-        var h6_linear = _h6_linear.Rows(n);
+        var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h1_extra, _fc2_weight.Value, _fc2_bias.Value, h6_linear);
 
         // [7] Sigmoid  [N,3] -> [N,3]
-        var h7_sigmoid = _h7_sigmoid.Rows(n);
+        var h7_sigmoid = _h7_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_linear, h7_sigmoid);
 
         // [8] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h7_sigmoid
-        var h8_add = _h8_add.Rows(n);
+        var h8_add = _h8_add.Rows(n, keep);
         device.Add(h5_linear, h7_sigmoid, h8_add);
 
         // [9] +  [N,3] + [N,3] -> [N,3]
         // adds h8_add + h1_extra
-        var h9_add = _h9_add.Rows(n);
+        var h9_add = _h9_add.Rows(n, keep);
         device.Add(h8_add, h1_extra, h9_add);
 
         // [10] LogSoftmax  [N,3] -> [N,3]
-        var h10_logSoftmax = _h10_logSoftmax.Rows(n);
+        var h10_logSoftmax = _h10_logSoftmax.Rows(n, keep);
         device.Softmax(h9_add, h10_logSoftmax, log: true);
 
         _output = h10_logSoftmax;
@@ -186,6 +217,9 @@ public partial class TwoInputNet : global::Dsl.Module
         var output = _output ?? throw new global::System.InvalidOperationException("TwoInputNet.Backward needs a Forward first.");
         BeginBackward(gradOutput, output);
         int n = output.Size(0);
+        // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
+        // keeping them (the same results in the same output buffer).
+        if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
 
@@ -198,22 +232,21 @@ public partial class TwoInputNet : global::Dsl.Module
         // [9] +  [N,3] + [N,3] -> [N,3]
         // adds h8_add + h1_extra
         var dh8_add = _dh8_add.Rows(n);
-        device.PassGradient(dh9_add, dh8_add, accumulate: false);
+        // dh8_add is the memory of dh9_add: nothing to copy.
         var dh1_extra = inputGradient ? _dh1_extra.Rows(n) : null;
-        if (dh1_extra is not null) device.PassGradient(dh9_add, dh1_extra, accumulate: false);
+        // dh1_extra is the memory of dh9_add: nothing to copy.
 
         // [8] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h7_sigmoid
         var dh5_linear = _dh5_linear.Rows(n);
         device.PassGradient(dh8_add, dh5_linear, accumulate: false);
         var dh7_sigmoid = _dh7_sigmoid.Rows(n);
-        device.PassGradient(dh8_add, dh7_sigmoid, accumulate: false);
+        // dh7_sigmoid is the memory of dh8_add: nothing to copy.
 
         // [7] Sigmoid  [N,3] -> [N,3]
-        var h6_linear = _h6_linear.Rows(n);
         var h7_sigmoid = _h7_sigmoid.Rows(n);
         var dh6_linear = _dh6_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_linear, h7_sigmoid, dh7_sigmoid, dh6_linear, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_linear, accumulate: false);
 
         // [6] fc2: Linear(3)  [N,3] -> [N,3]
         var h1_extra = _input_extra!;
@@ -226,19 +259,19 @@ public partial class TwoInputNet : global::Dsl.Module
 
         // [4] Flatten  [N,2,2,2] -> [N,8]
         var dh3_tanh = _dh3_tanh.Rows(n);
-        device.PassGradient(dh4_flatten, dh3_tanh, accumulate: false);
+        // dh3_tanh is the memory of dh4_flatten: nothing to copy.
 
         // [3] Tanh  [N,2,2,2] -> [N,2,2,2]
-        var h2_conv2d = _h2_conv2d.Rows(n);
         var h3_tanh = _h3_tanh.Rows(n);
         var dh2_conv2d = _dh2_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_conv2d, h3_tanh, dh3_tanh, dh2_conv2d, accumulate: false);
+        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h3_tanh, h3_tanh, dh3_tanh, dh2_conv2d, accumulate: false);
 
         // [2] conv1: Conv2d(2, kernel: 3)  [N,1,4,4] -> [N,2,2,2]
         var h0_image = _input_image!;
         var dh0_image = inputGradient ? _dh0_image.Rows(n) : null;
         device.Conv2dBackward(h0_image, _conv1_weight.Value, dh2_conv2d, dh0_image, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 4, Width: 4, OutChannels: 2, KernelH: 3, KernelW: 3), accumulateDx: false);
 
+        _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, dh0_image);
         SetInputGradient(1, dh1_extra);
     }

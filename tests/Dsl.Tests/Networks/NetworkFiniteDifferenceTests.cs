@@ -48,6 +48,10 @@ public sealed class NetworkFiniteDifferenceTests
         => Run(new CombinatorNet(Device.Cpu, seed: 7), CombinatorNet.InputShape, batch: 3, kinks: false);
 
     [Fact]
+    public void Layer_norm_over_one_two_and_three_dimensions_and_softplus_match_finite_differences()
+        => Run(new NormNet(Device.Cpu, seed: 9), NormNet.InputShape, batch: 3, kinks: false);
+
+    [Fact]
     public void Shared_layers_and_values_consumed_twice_match_finite_differences()
         => Run(new SharingNet(Device.Cpu, seed: 8), SharingNet.InputShape, batch: 2, kinks: false);
 

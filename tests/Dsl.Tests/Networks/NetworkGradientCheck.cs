@@ -51,6 +51,12 @@ public sealed class NetworkGradientCheck
     /// <summary>Coordinates checked per parameter tensor (all of them when the tensor is smaller); chosen at random.</summary>
     public int MaxCoordinatesPerTensor { get; init; } = 40;
 
+    /// <summary>
+    /// Inputs after the checked ones that the forward delegate supplies itself (masks, token ids): they carry no gradient,
+    /// and the check asserts that their <c>InputGradients</c> entries are null.
+    /// </summary>
+    public int ConstantInputs { get; init; }
+
     /// <summary>Runs the check on a batch of <paramref name="batch"/> random samples of shape <paramref name="sample"/>.</summary>
     /// <returns>A one-line summary per tensor (worst error, coordinates checked, kinks) for the test output.</returns>
     public string Run(Module net, int[] sample, int batch, int seed)
@@ -61,6 +67,13 @@ public sealed class NetworkGradientCheck
     /// shape of <paramref name="samples"/>; every input's gradient (<c>InputGradients</c>) is checked too.
     /// </summary>
     public string Run(Module net, int[][] samples, Func<Tensor[], Tensor> forward, int batch, int seed)
+        => Run(net, samples, inputs => new[] { forward(inputs) }, gradients => net.Backward(gradients[0]), batch, seed);
+
+    /// <summary>
+    /// The check for a network with several outputs: <paramref name="forward"/> returns them all, L = sum over outputs of
+    /// sum(output_k * R_k), and <paramref name="backward"/> receives one R_k per output (its <c>Backward(dA, dB, ...)</c>).
+    /// </summary>
+    public string Run(Module net, int[][] samples, Func<Tensor[], Tensor[]> forward, Action<Tensor[]> backward, int batch, int seed)
     {
         var device = net.Device;
         var rng = new Random(seed);
@@ -74,19 +87,22 @@ public sealed class NetworkGradientCheck
             inputs.Add(Tensor.From(x, device, shape));
         }
         var inputArray = inputs.ToArray();
-        var y = forward(inputArray);
-        float[] r = RandomInputs.Normal(rng, (int)y.Length);
-        var rTensor = Tensor.From(r, device, y.Shape);
-        var y0 = y.ToArray();
-        double noise = RoundingPerUnit * y0.Select((v, i) => Math.Abs((double)v * r[i])).Sum();
+        var ys = forward(inputArray);
+        var rs = ys.Select(y => RandomInputs.Normal(rng, (int)y.Length)).ToArray();
+        var rTensors = ys.Select((y, k) => Tensor.From(rs[k], device, y.Shape)).ToArray();
+        double noise = RoundingPerUnit * ys.Select((y, k) => y.ToArray().Select((v, i) => Math.Abs((double)v * rs[k][i])).Sum()).Sum();
 
         double Objective()
         {
-            var output = forward(inputArray).ToArray();
+            var outputs = forward(inputArray);
             double s = 0;
-            for (int i = 0; i < output.Length; i++)
+            for (int k = 0; k < outputs.Length; k++)
             {
-                s += (double)output[i] * r[i];
+                var output = outputs[k].ToArray();
+                for (int i = 0; i < output.Length; i++)
+                {
+                    s += (double)output[i] * rs[k][i];
+                }
             }
             return s;
         }
@@ -95,13 +111,17 @@ public sealed class NetworkGradientCheck
         net.ZeroGrad();
         net.ComputeInputGradient = true;
         forward(inputArray);
-        net.Backward(rTensor);
+        backward(rTensors);
         var analytic = net.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
-        if (net.InputGradients.Count != samples.Length)
+        if (net.InputGradients.Count != samples.Length + ConstantInputs)
         {
-            throw new XunitException($"{net.NetworkName}: {samples.Length} inputs but {net.InputGradients.Count} input gradients.");
+            throw new XunitException($"{net.NetworkName}: {samples.Length + ConstantInputs} inputs but {net.InputGradients.Count} input gradients.");
         }
-        var inputGradients = net.InputGradients.Select(g => g?.ToArray()
+        if (net.InputGradients.Skip(samples.Length).Any(g => g is not null))
+        {
+            throw new XunitException($"{net.NetworkName}: an input without gradient (a mask or token ids) has one.");
+        }
+        var inputGradients = net.InputGradients.Take(samples.Length).Select(g => g?.ToArray()
             ?? throw new XunitException($"{net.NetworkName}: ComputeInputGradient was set but an input gradient is null.")).ToList();
         net.ComputeInputGradient = false;
 
