@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Dsl;
+using Dsl.Training;
 using Spectre.Console.Cli;
 
 namespace Specs.Cli;
