@@ -35,6 +35,25 @@ public static class BroadcastMath
         }
     }
 
+    /// <summary>Whether <paramref name="y"/> is the broadcast shape of <paramref name="a"/> and <paramref name="b"/> (allocates nothing).</summary>
+    public static bool IsShapeOf(ReadOnlySpan<int> y, ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        if (y.Length != Math.Max(a.Length, b.Length))
+        {
+            return false;
+        }
+        for (int i = 1; i <= y.Length; i++)
+        {
+            int da = i <= a.Length ? a[^i] : 1;
+            int db = i <= b.Length ? b[^i] : 1;
+            if ((da != db && da != 1 && db != 1) || y[^i] != (da == 1 ? db : da))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>
     /// The broadcast shape of <paramref name="a"/> and <paramref name="b"/>, or an error naming both shapes, the dimension
     /// and the rule broken.

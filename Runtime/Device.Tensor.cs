@@ -25,7 +25,7 @@ public abstract partial class Device
     /// </summary>
     public void Broadcast(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
-        string name = $"{nameof(Broadcast)}({op})";
+        const string name = nameof(Broadcast);
         BroadcastMath.Require(op, name);
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -34,16 +34,17 @@ public abstract partial class Device
         RequireFloat(a, name, "a");
         RequireFloat(b, name, "b");
         Operand(y, name, "y", DType.Float32);
-        var shape = BroadcastMath.Shape(a.Dims, b.Dims, name);
-        if (!y.Dims.SequenceEqual(shape))
+        if (!BroadcastMath.IsShapeOf(y.Dims, a.Dims, b.Dims))
         {
+            // Only the failing path builds the shape (and the message): a training step's call allocates nothing.
+            var shape = BroadcastMath.Shape(a.Dims, b.Dims, name);
             throw new ArgumentException($"{name}: the result of {Tensor.FormatShape(a.Dims)} and {Tensor.FormatShape(b.Dims)} is {Tensor.FormatShape(shape)}, but y is {Tensor.FormatShape(y.Dims)}.");
         }
         if (y.Length == 0)
         {
             return;
         }
-        BroadcastCore(op, a, b, BroadcastLayout.From(a, b, shape, name), y);
+        BroadcastCore(op, a, b, BroadcastLayout.From(a, b, y.Dims, name), y);
     }
 
     /// <summary>
@@ -174,7 +175,7 @@ public abstract partial class Device
     /// </summary>
     public void Reduce(ReduceOp op, Tensor x, int dim, Tensor values, Tensor? indices)
     {
-        string name = $"{nameof(Reduce)}({op})";
+        const string name = nameof(Reduce);
         if (op is not (ReduceOp.Sum or ReduceOp.Mean or ReduceOp.Max))
         {
             throw new ArgumentOutOfRangeException(nameof(op), $"{nameof(Reduce)}: unknown reduction {(int)op}.");
