@@ -23,6 +23,7 @@ public static class BroadcastMath
         BinaryOp.Sub => a - b,
         BinaryOp.Mul => a * b,
         BinaryOp.Div => a / b,
+        // Not a silent default: kernels cannot throw, so every host entry calls Require first; NaN marks the impossible.
         _ => float.NaN,
     };
 
