@@ -9,7 +9,7 @@ namespace Dsl;
 /// <see cref="Transpose"/> and <see cref="Permute"/> share memory with their source. Kernels that need
 /// contiguous (row-major, gap-free) memory reject other views with a message saying to call <see cref="Contiguous"/>.
 /// </summary>
-public sealed class Tensor
+public sealed partial class Tensor
 {
     private readonly int[] _shape;
     private readonly long[] _strides;

@@ -35,6 +35,12 @@ public sealed class FixtureCase
     /// <summary>A numeric attribute as float32 (what the kernels take).</summary>
     public float Float(string name) => (float)Attr(name).GetDouble();
 
+    /// <summary>An attribute holding a list of integers (a shape, split sizes).</summary>
+    public int[] Ints(string name) => Attr(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+    /// <summary>Whether the case has an attribute called <paramref name="name"/>.</summary>
+    public bool HasAttr(string name) => _attrs.ContainsKey(name);
+
     /// <summary>A boolean attribute.</summary>
     public bool Bool(string name) => Attr(name).GetBoolean();
 

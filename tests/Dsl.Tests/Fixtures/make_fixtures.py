@@ -69,6 +69,14 @@ gru          h0 (and c0), dy[N,T,dirs*H], dh_n (and dc_n), every parameter under
              (weight_ih_l0, ..._reverse); expected y, h_n (c_n), x.grad, h0.grad (c0.grad), <parameter>.grad.
 clip_grad    attrs op (norm | value), max_norm, norm_type (a number or "inf"), clip_value, count; inputs grad0..;
              expected the clipped grad0.. and (norm) total_norm[1].
+tensor_ops   attrs op (matmul | add | sub | mul | div | sum | mean | max | argmax | cat | split | chunk | view) and its
+             arguments (dim, keepdim, sizes, chunks, shape; dim absent: over all elements); inputs a, b (binary ops; a
+             shape [] is a scalar) or x (reductions, view) or x0, x1, ... (cat); expected y, or values and indices
+             (int64) for max, or y0, y1, ... (split, chunk).
+attention    attrs batch (N), heads, t, s, d, dv, causal, mask ("none" | "additive" | "bool"), key_padding; inputs
+             q[N*heads,T,d], k[N*heads,S,d], v[N*heads,S,dv], [mask[T,S]: additive values, or 1 = masked for "bool"],
+             [key_padding[N,S]: 1 = masked], dy[N*heads,T,dv]; expected y = softmax(q k^T / sqrt(d) + masks) v,
+             weights[N*heads,T,S], dq, dk, dv.
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -88,6 +96,7 @@ SEEDS = {
     "conv2d": 1006, "pool": 1007, "batchnorm": 1008, "tiny_mlp": 1009,
     "softplus": 1010, "layernorm": 1011,
     "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
+    "tensor_ops": 1018, "attention": 1019,
 }
 
 
@@ -99,7 +108,10 @@ def f32(t):
 
 
 def randn(*shape, scale=1.0):
-    return f32(torch.randn(*shape, dtype=torch.float64) * scale)
+    """Normal values of the given shape (sizes, or one list of sizes: [] is a scalar)."""
+    if len(shape) == 1 and isinstance(shape[0], list):
+        shape = tuple(shape[0])
+    return f32(torch.randn(shape, dtype=torch.float64) * scale)
 
 
 def uniform(low, high, *shape):
@@ -693,6 +705,109 @@ def clip_grad():
           "scaled gradients) and clip_grad_value_", cases)
 
 
+def tensor_ops():
+    seed("tensor_ops")
+    cases = []
+    matmuls = [("dot_issue", None, None), ("dot", [5], [5]), ("mv", [4, 3], [3]), ("vm", [3], [3, 5]),
+               ("mm", [4, 3], [3, 5]), ("batched", [2, 3, 4], [2, 4, 5]), ("broadcast_issue", [2, 1, 4, 3], [5, 3, 6]),
+               ("broadcast_ones", [1, 3, 4], [2, 4, 5]), ("vector_batched", [3], [2, 3, 4]),
+               ("batched_vector", [2, 3, 4], [4]), ("matrix_batched", [4, 3], [2, 3, 5])]
+    for name, sa, sb in matmuls:
+        if sa is None:
+            a, b = torch.tensor([4.0, 2.0], dtype=torch.float64), torch.tensor([3.0, 1.0], dtype=torch.float64)
+        else:
+            a, b = randn(*sa), randn(*sb)
+        cases.append(case("matmul_" + name, {"op": "matmul"}, {"a": a, "b": b}, {"y": torch.matmul(a, b)}))
+    binaries = [("same", [2, 3], [2, 3]), ("rows", [3, 1, 4], [2, 4]), ("outer", [4, 1], [1, 3]), ("scalar", [2, 3], []),
+                ("scalar_first", [], [3, 2]), ("one", [5], [1]), ("leading", [2, 1, 3, 1], [4, 1, 5])]
+    ops = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}
+    for op, fn in ops.items():
+        for name, sa, sb in binaries:
+            a = randn(sa)
+            b = away_from_zero(randn(sb), 0.3) if op == "div" else randn(sb)
+            cases.append(case("%s_%s" % (op, name), {"op": op}, {"a": a, "b": b}, {"y": fn(a, b)}))
+    x = distinct(3, 4, 5)
+    for dim in [None, 0, 1, 2, -1]:
+        for keepdim in ([False] if dim is None else [False, True]):
+            suffix = "all" if dim is None else "dim%d%s" % (dim, "_keep" if keepdim else "")
+            attrs = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+            if dim is None:
+                cases.append(case("sum_" + suffix, dict(op="sum", **attrs), {"x": x}, {"y": x.sum()}))
+                cases.append(case("mean_" + suffix, dict(op="mean", **attrs), {"x": x}, {"y": x.mean()}))
+                cases.append(case("max_" + suffix, dict(op="max", **attrs), {"x": x}, {"values": x.max()}))
+                cases.append(case("argmax_" + suffix, dict(op="argmax", **attrs), {"x": x}, {"indices": x.argmax()}))
+            else:
+                cases.append(case("sum_" + suffix, dict(op="sum", **attrs), {"x": x}, {"y": x.sum(dim, keepdim=keepdim)}))
+                cases.append(case("mean_" + suffix, dict(op="mean", **attrs), {"x": x}, {"y": x.mean(dim, keepdim=keepdim)}))
+                values, indices = x.max(dim, keepdim=keepdim)
+                cases.append(case("max_" + suffix, dict(op="max", **attrs), {"x": x}, {"values": values, "indices": indices}))
+                cases.append(case("argmax_" + suffix, dict(op="argmax", **attrs), {"x": x}, {"indices": x.argmax(dim, keepdim=keepdim)}))
+    for dim, shapes in [(0, [[2, 3], [1, 3], [4, 3]]), (1, [[2, 3, 2], [2, 1, 2], [2, 4, 2]]), (-1, [[3, 2], [3, 5]])]:
+        parts = [randn(*s) for s in shapes]
+        cases.append(case("cat_dim%d" % dim, {"op": "cat", "dim": dim, "count": len(parts)},
+                          {"x%d" % i: p for i, p in enumerate(parts)}, {"y": torch.cat(parts, dim)}))
+    x = randn(3, 7, 2)
+    for name, arg in [("split_2", 2), ("split_sizes", [1, 4, 2])]:
+        pieces = torch.split(x, arg, 1)
+        attrs = {"op": "split", "dim": 1, "count": len(pieces)}
+        attrs["size" if isinstance(arg, int) else "sizes"] = arg
+        cases.append(case(name, attrs, {"x": x}, {"y%d" % i: p for i, p in enumerate(pieces)}))
+    pieces = torch.chunk(x, 3, 1)
+    cases.append(case("chunk_3", {"op": "chunk", "dim": 1, "chunks": 3, "count": len(pieces)}, {"x": x},
+                      {"y%d" % i: p for i, p in enumerate(pieces)}))
+    x = randn(4, 3, 5)
+    cases.append(case("view_issue", {"op": "view", "shape": [12, 5]}, {"x": x}, {"y": x.view(12, 5)}))
+    write("tensor_ops", "torch.matmul (dot, mv, mm, batched with broadcasting of the leading dimensions), add/sub/mul/div "
+          "with broadcasting and scalars, sum/mean/max/argmax over all elements or one dimension (keepdim), cat, split, "
+          "chunk and view", cases)
+
+
+def attention():
+    seed("attention")
+    cases = []
+    specs = [("plain", 2, 2, 3, 4, 5, 3, False, "none", False),
+             ("causal", 1, 2, 5, 5, 4, 4, True, "none", False),
+             ("additive_mask", 2, 1, 3, 4, 4, 2, False, "additive", False),
+             ("bool_mask_key_padding", 2, 2, 4, 5, 3, 3, False, "bool", True),
+             ("causal_key_padding", 2, 2, 4, 4, 3, 5, True, "none", True),
+             ("long_keys", 1, 1, 3, 150, 4, 3, False, "none", True)]
+    for name, n, heads, t, s, d, dv, causal, mask_kind, key_padding in specs:
+        b = n * heads
+        q, k, v = randn(b, t, d), randn(b, s, d), randn(b, s, dv)
+        dy = randn(b, t, dv)
+        inputs = {"q": q, "k": k, "v": v}
+        bias = torch.zeros(b, t, s, dtype=torch.float64)
+        if mask_kind == "additive":
+            mask = uniform(-3.0, 0.0, t, s)
+            inputs["mask"] = mask
+            bias = bias + mask
+        elif mask_kind == "bool":
+            masked = torch.rand(t, s) < 0.3
+            masked[:, 0] = False  # every query keeps a key
+            inputs["mask"] = masked.to(torch.float64)
+            bias = bias.masked_fill(masked, float("-inf"))
+        if causal:
+            bias = bias.masked_fill(torch.ones(t, s, dtype=torch.bool).triu(1), float("-inf"))
+        if key_padding:
+            padded = torch.zeros(n, s, dtype=torch.bool)
+            for i in range(n):
+                padded[i, s - 1 - i:] = True  # sample i ignores its last i+1 keys
+            inputs["key_padding"] = padded.to(torch.float64)
+            bias = (bias.view(n, heads, t, s) + torch.zeros(n, s, dtype=torch.float64).masked_fill(padded, float("-inf")).view(n, 1, 1, s)).view(b, t, s)
+        inputs["dy"] = dy
+        leaves = [x.clone().requires_grad_(True) for x in (q, k, v)]
+        scores = leaves[0] @ leaves[1].transpose(-1, -2) / math.sqrt(d) + bias
+        weights = torch.softmax(scores, dim=-1)
+        y = weights @ leaves[2]
+        dq, dk, dv_ = grads(y, dy, *leaves)
+        attrs = {"batch": n, "heads": heads, "t": t, "s": s, "d": d, "dv": dv, "causal": causal, "mask": mask_kind,
+                 "key_padding": key_padding}
+        cases.append(case(name, attrs, inputs, {"y": y, "weights": weights, "dq": dq, "dk": dk, "dv": dv_}))
+    write("attention", "scaled dot-product attention written out as softmax(q k^T / sqrt(d) + masks) v in float64 "
+          "(additive, boolean and causal masks, key padding per sample shared by its heads) with the gradients of q, k, v",
+          cases)
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     linear()
@@ -712,6 +827,8 @@ def main():
     lstm()
     gru()
     clip_grad()
+    tensor_ops()
+    attention()
 
 
 if __name__ == "__main__":
