@@ -42,8 +42,9 @@ internal static class Backward
             {
                 for (int k = 0; k < outputs.Count; k++)
                 {
-                    w.Line($"if ({plan.OutputGradient(k)} is not null) BeginBackward({plan.OutputGradient(k)}, _output{Names.Int(k)}!);");
+                    w.Line($"if ({plan.OutputGradient(k)} is not null) CheckGradient({plan.OutputGradient(k)}, _output{Names.Int(k)}!);");
                 }
+                w.Line("BeginBackward();");
             }
             else
             {

@@ -11,11 +11,8 @@ public abstract partial class Module
     /// <summary>A new Forward: the next Backward is allowed (called by <c>BeginForward</c>).</summary>
     private void ForwardRan() => _backwardRan = false;
 
-    /// <summary>
-    /// Refuses a gradient on another device and a second Backward for the same Forward, then records this one
-    /// (called by <c>BeginBackward</c> after the shape check).
-    /// </summary>
-    private void CheckBackward(Tensor gradOutput)
+    /// <summary>Refuses a gradient on another device (called by <c>CheckGradient</c>).</summary>
+    private void CheckGradientDevice(Tensor gradOutput)
     {
         if (!ReferenceEquals(gradOutput.Device, Device))
         {
@@ -23,6 +20,14 @@ public abstract partial class Module
                 $"{NetworkName}.Backward: the gradient is on {gradOutput.Device.Name} but the network is on {Device.Name}; move it with gradOutput.To(net.Device).",
                 nameof(gradOutput));
         }
+    }
+
+    /// <summary>
+    /// Refuses a second Backward for the same Forward, then records this one: called once per Backward, after every
+    /// output gradient passed <c>CheckGradient</c>, so a refused call does not count.
+    /// </summary>
+    protected void BeginBackward()
+    {
         if (_backwardRan)
         {
             throw new InvalidOperationException(

@@ -183,6 +183,7 @@ public abstract partial class Module
     {
         ArgumentNullException.ThrowIfNull(input, name);
         CheckSample(input, name, dtype, sample, expected);
+        ForwardRan();
         if (IsTraining)
         {
             _step++;
@@ -298,8 +299,21 @@ public abstract partial class Module
         }
     }
 
-    /// <summary>Checks that the gradient given to <see cref="Backward"/> matches the last output.</summary>
+    /// <summary>
+    /// Checks that the gradient given to <see cref="Backward"/> matches the last output and is on this device, and that
+    /// this is the first Backward of that Forward (a network with one output).
+    /// </summary>
     protected void BeginBackward(Tensor gradOutput, Tensor output)
+    {
+        CheckGradient(gradOutput, output);
+        BeginBackward();
+    }
+
+    /// <summary>
+    /// Checks one output's gradient (its shape and device) without recording a Backward: a network with several
+    /// outputs checks each given gradient, then calls <see cref="BeginBackward()"/> once.
+    /// </summary>
+    protected void CheckGradient(Tensor gradOutput, Tensor output)
     {
         ArgumentNullException.ThrowIfNull(gradOutput);
         if (!gradOutput.Dims.SequenceEqual(output.Dims))
@@ -308,6 +322,6 @@ public abstract partial class Module
                 $"{NetworkName}.Backward expects a gradient shaped like the last output {Tensor.FormatShape(output.Dims)} but received {Tensor.FormatShape(gradOutput.Dims)}.",
                 nameof(gradOutput));
         }
-        CheckBackward(gradOutput);
+        CheckGradientDevice(gradOutput);
     }
 }

@@ -160,8 +160,9 @@ public partial class TwoOutputNet : global::Dsl.Module
     public void Backward(global::Dsl.Tensor? dLogits, global::Dsl.Tensor? dHidden)
     {
         var output = _output ?? throw new global::System.InvalidOperationException("TwoOutputNet.Backward needs a Forward first.");
-        if (dLogits is not null) BeginBackward(dLogits, _output0!);
-        if (dHidden is not null) BeginBackward(dHidden, _output1!);
+        if (dLogits is not null) CheckGradient(dLogits, _output0!);
+        if (dHidden is not null) CheckGradient(dHidden, _output1!);
+        BeginBackward();
         int n = output.Size(0);
         // An evaluation forward, or an earlier Backward, reused the memory of values this one reads: run the forward again,
         // keeping them (the same results in the same output buffer).
