@@ -5,19 +5,17 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    /// <summary>Elements per thread in the first pass of the norm reduction.</summary>
-    private const int NormChunk = 256;
-
     protected override void AccumulateNormPowerCore(Tensor x, Tensor accumulator, float normType)
     {
         const string op = nameof(AccumulateNormPower);
         int count = Checked(x.Length, op);
-        int chunks = (count + NormChunk - 1) / NormChunk;
-        var partials = SequenceScratch(chunks);
-        Kernel(nameof(NormPowerChunkKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(NormPowerChunkKernel))(
-            chunks, F(x, op), partials, count, normType);
-        Kernel(nameof(NormPowerReduceKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(NormPowerReduceKernel))(
-            1, partials, F(accumulator, op), chunks, normType);
+        int group = ReduceGroup;
+        int groups = Math.Clamp((count + group - 1) / group, 1, MaxReduceGroups);
+        var partials = SequenceScratch(groups);
+        Kernel(nameof(NormPowerPartialsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float>(NormPowerPartialsKernel))(
+            new KernelConfig(groups, group), F(x, op), partials, count, normType);
+        Kernel(nameof(NormPowerFinishKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float>(NormPowerFinishKernel))(
+            new KernelConfig(1, group), partials, F(accumulator, op), groups, normType);
     }
 
     protected override void ScaleCore(Tensor y, float alpha)
@@ -39,29 +37,39 @@ public sealed partial class GpuDevice
         return p == 2f ? a * a : p == 1f || float.IsPositiveInfinity(p) ? a : MathF.Pow(a, p);
     }
 
-    internal static void NormPowerChunkKernel(Index1D chunk, ArrayView<float> x, ArrayView<float> partials, int count, float p)
+    /// <summary>Group g: the sum (the maximum for p = infinity) of |x|^p over a grid-strided share of x, combined in shared memory.</summary>
+    internal static void NormPowerPartialsKernel(ArrayView<float> x, ArrayView<float> partials, int count, float p)
     {
-        int start = chunk * NormChunk;
-        int end = Math.Min(count, start + NormChunk);
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
         bool inf = float.IsPositiveInfinity(p);
         float acc = 0f;
-        for (int i = start; i < end; i++)
+        for (int i = Grid.IdxX * Group.DimX + Group.IdxX; i < count; i += Grid.DimX * Group.DimX)
         {
             float t = NormTerm(x[i], p);
             acc = inf ? MathF.Max(acc, t) : acc + t;
         }
-        partials[chunk] = acc;
+        acc = inf ? GroupMax(shared, acc) : GroupSum(shared, acc);
+        if (Group.IdxX == 0)
+        {
+            partials[Grid.IdxX] = acc;
+        }
     }
 
-    internal static void NormPowerReduceKernel(Index1D i, ArrayView<float> partials, ArrayView<float> accumulator, int chunks, float p)
+    /// <summary>One group: accumulator[0] combined with the partials of <see cref="NormPowerPartialsKernel"/>.</summary>
+    internal static void NormPowerFinishKernel(ArrayView<float> partials, ArrayView<float> accumulator, int parts, float p)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
         bool inf = float.IsPositiveInfinity(p);
-        float acc = accumulator[0];
-        for (int j = 0; j < chunks; j++)
+        float acc = 0f;
+        for (int j = Group.IdxX; j < parts; j += Group.DimX)
         {
             acc = inf ? MathF.Max(acc, partials[j]) : acc + partials[j];
         }
-        accumulator[0] = acc;
+        acc = inf ? GroupMax(shared, acc) : GroupSum(shared, acc);
+        if (Group.IdxX == 0)
+        {
+            accumulator[0] = inf ? MathF.Max(accumulator[0], acc) : accumulator[0] + acc;
+        }
     }
 
     internal static void ScaleKernel(Index1D i, ArrayView<float> y, float alpha) => y[i] *= alpha;
