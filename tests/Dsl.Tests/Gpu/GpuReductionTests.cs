@@ -20,23 +20,26 @@ public sealed class GpuReductionTests
         Enumerable.Range(0, n).Select(_ => (float)(_rng.NextDouble() * 2 - 1) * scale + 0.01f).ToArray();
 
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(37, true)]
-    [InlineData(20_000, false)]
-    [InlineData(20_000, true)]
-    public void Sum_and_sum_of_squares_match_a_double_reference_across_groups(int count, bool squares)
+    [InlineData(1, 2f)]
+    [InlineData(37, 1f)]
+    [InlineData(20_000, 2f)]
+    [InlineData(20_000, 3f)]
+    [InlineData(20_000, float.PositiveInfinity)]
+    public void Norm_powers_reduced_across_groups_match_a_double_reference(int count, float p)
     {
         var x = Rand(count);
-        double expected = x.Sum(v => squares ? (double)v * v : v) * 0.5;
-        var result = Tensor.From(new[] { float.NaN, 3f }, _gpu, 2);
-        _gpu.Sum(Tensor.From(x, _gpu, count), result, squares, scale: 0.5f);
-        var r = result.ToArray();
+        bool inf = float.IsPositiveInfinity(p);
+        double expected = inf ? x.Max(v => Math.Abs((double)v)) : x.Sum(v => Math.Pow(Math.Abs((double)v), p));
+        var accumulator = Tensor.From(new[] { 0f, 3f }, _gpu, 2);
+        _gpu.AccumulateNormPower(Tensor.From(x, _gpu, count), accumulator, p);
+        var r = accumulator.ToArray();
         Assert.True(Math.Abs(r[0] - expected) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{r[0]} vs {expected}");
         Assert.Equal(3f, r[1]);
 
-        // Accumulating: the norm of several tensors (gradient clipping) is one running sum.
-        _gpu.Sum(Tensor.From(x, _gpu, count), result, squares, scale: 0.5f, accumulate: true);
-        Assert.True(Math.Abs(result.ToArray()[0] - 2 * expected) <= 2e-4 * Math.Max(1, Math.Abs(expected)));
+        // Accumulating: the norm over several tensors (gradient clipping) is one running sum (or maximum).
+        _gpu.AccumulateNormPower(Tensor.From(x, _gpu, count), accumulator, p);
+        double twice = inf ? expected : 2 * expected;
+        Assert.True(Math.Abs(accumulator.ToArray()[0] - twice) <= 2e-4 * Math.Max(1, Math.Abs(twice)));
     }
 
     [Theory]

@@ -93,7 +93,7 @@ public sealed class PtxCompileTests
         string[] expected =
         {
             "GemmKernel", "Conv2dIm2ColKernel", "MaxPool2dKernel", "SoftmaxKernel", "LabelLossRowKernel",
-            "LossFinishKernel", "CorrectCountKernel", "BatchNormStatsKernel", "SumPartialsKernel", "AdamKernel", "FillKernel",
+            "LossFinishKernel", "CorrectCountKernel", "BatchNormStatsKernel", "NormPowerPartialsKernel", "AdamKernel", "FillKernel",
         };
         var names = Kernels.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in expected)
