@@ -131,6 +131,8 @@ internal static class Descriptors
         "DSL1012" => SymbolicShape,
         "DSL1013" => SymbolicSize,
         "DSL1014" => TypedInputUse,
+        "DSL0030" => DefineSignature,
+        "DSL0031" => DefineOverloaded,
         _ => null,
     };
 
@@ -173,6 +175,14 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor TypedInputUse = Error("DSL1014", Shapes,
         "Layer applied to a token or mask input",
         "{0} receives {1}, {2}: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs");
+
+    public static readonly DiagnosticDescriptor DefineSignature = Error("DSL0030", Language,
+        "Define is not 'static Net Define()'",
+        "'{0}.Define' {1}");
+
+    public static readonly DiagnosticDescriptor DefineOverloaded = Error("DSL0031", Language,
+        "Define is overloaded",
+        "'{0}' declares more than one Define: '{1}' is another overload; a network has exactly one 'static Net Define()' (give blocks other names)");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

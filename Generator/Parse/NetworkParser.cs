@@ -102,10 +102,7 @@ internal static class NetworkParser
             blocks.Add(new BlockReader(model, type, method, cancellationToken).Read(syntax, returnsNet));
         }
 
-        if (!blocks.Any(b => b.Name == "Define" && b.Parameters.Count == 0 && b.ReturnsNet))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoDefinition, location, type.Name));
-        }
+        diagnostics.AddRange(DefineShape(type, location, cancellationToken));
 
         // A primary constructor makes every other constructor chain to it, so the generated (Device, int) one
         // could not call base(device, seed).
@@ -122,6 +119,47 @@ internal static class NetworkParser
         var module = context.SemanticModel.Compilation.GetTypeByMetadataName(DslNamespace + ".Module");
         return new NetworkSource(ns, type.Name, accessibility, EquatableArray.From(blocks), EquatableArray.From(diagnostics), canEmit, location,
             fullName, Members(type, declaredOnly: true, cancellationToken), module is null ? EquatableArray<UserMember>.Empty : Members(module, declaredOnly: false, cancellationToken));
+    }
+
+    /// <summary>
+    /// The definition must be exactly one <c>static Net Define()</c>: none at all is DSL0002; a <c>Define</c> that is an
+    /// instance method, takes parameters or returns something else is DSL0030 at that method (the generator would
+    /// otherwise skip it and report a missing definition); a second <c>Define</c> overload is DSL0031 at each extra one.
+    /// </summary>
+    private static IEnumerable<DiagnosticInfo> DefineShape(INamedTypeSymbol type, LocationInfo location, CancellationToken cancellationToken)
+    {
+        var defines = type.GetMembers("Define").OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
+        if (defines.Count == 0)
+        {
+            yield return DiagnosticInfo.Create(Descriptors.NoDefinition, location, type.Name);
+            yield break;
+        }
+        bool IsDefinition(IMethodSymbol m) => m.IsStatic && m.Parameters.Length == 0 && IsDslType(m.ReturnType, out bool net) && net;
+        LocationInfo At(IMethodSymbol m)
+            => m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is MethodDeclarationSyntax syntax
+                ? LocationInfo.From(syntax.Identifier.GetLocation())
+                : location;
+        if (defines.Count > 1)
+        {
+            // Keep the one that is a definition (or the first declared) and point at the others.
+            var kept = defines.FirstOrDefault(IsDefinition) ?? defines[0];
+            foreach (var extra in defines.Where(m => !SymbolEqualityComparer.Default.Equals(m, kept)))
+            {
+                yield return DiagnosticInfo.Create(Descriptors.DefineOverloaded, At(extra), type.Name, "Define(" + string.Join(", ", extra.Parameters.Select(q => q.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + " " + q.Name)) + ")");
+            }
+            if (IsDefinition(kept))
+            {
+                yield break;
+            }
+        }
+        var define = defines.FirstOrDefault(IsDefinition) ?? defines[0];
+        if (!IsDefinition(define))
+        {
+            string why = !define.IsStatic ? "is an instance method; the definition is read at compile time, never called on an object: make it static"
+                : define.Parameters.Length > 0 ? $"takes {define.Parameters.Length} parameter(s); a network's definition takes none (make the parameterised method a block with another name and call it from Define)"
+                : $"returns '{define.ReturnType.ToDisplayString()}'; it must return Net (a block returning Layer needs another name)";
+            yield return DiagnosticInfo.Create(Descriptors.DefineSignature, At(define), type.Name, why);
+        }
     }
 
     /// <summary>True when a part names a class in its base list (even <c>object</c>, which the generated part's Module contradicts).</summary>
