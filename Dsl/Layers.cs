@@ -157,6 +157,25 @@ public static class Layers
     public static Layer BatchNorm2d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm2d");
 
     /// <summary>
+    /// <see cref="BatchNorm2d(double, double, string?)"/> with the channels stated as PyTorch takes them
+    /// (<c>nn.BatchNorm2d(64)</c>): the generator checks that <paramref name="numFeatures"/> is the C that arrives.
+    /// </summary>
+    public static Layer BatchNorm2d(int numFeatures, double eps = 1e-5, double momentum = 0.1, string? name = null) => new($"BatchNorm2d({numFeatures})");
+
+    /// <summary>
+    /// Batch normalisation over each channel of [C] or [C, L] (<c>nn.BatchNorm1d</c>): statistics over the batch (and L),
+    /// the same training and evaluation behaviour, parameters and buffers as <see cref="BatchNorm2d(double, double, string?)"/>;
+    /// typically after a <c>Linear</c> ([N,C]) or a <c>Conv1d</c> ([N,C,L]). Default names: bn1, bn2, ...
+    /// </summary>
+    public static Layer BatchNorm1d(double eps = 1e-5, double momentum = 0.1, string? name = null) => new("BatchNorm1d");
+
+    /// <summary>
+    /// <see cref="BatchNorm1d(double, double, string?)"/> with the channels stated as PyTorch takes them
+    /// (<c>nn.BatchNorm1d(64)</c>): the generator checks that <paramref name="numFeatures"/> is the C that arrives.
+    /// </summary>
+    public static Layer BatchNorm1d(int numFeatures, double eps = 1e-5, double momentum = 0.1, string? name = null) => new($"BatchNorm1d({numFeatures})");
+
+    /// <summary>
     /// Layer normalisation over the last dimension (<c>nn.LayerNorm(normalized_shape=[D])</c>; Ba, Kiros and Hinton, 2016):
     /// [..., D] -> [..., D], each row of D values normalised with its own mean and biased variance, then scaled by weight [D]
     /// (1 at the start) and shifted by bias [D] (0) when <paramref name="elementwiseAffine"/>. Default names: ln1, ln2, ...

@@ -133,6 +133,7 @@ internal static class Descriptors
         "DSL1014" => TypedInputUse,
         "DSL0030" => DefineSignature,
         "DSL0031" => DefineOverloaded,
+        "DSL1050" => LinearOnLastDimension,
         _ => null,
     };
 
@@ -184,6 +185,13 @@ internal static class Descriptors
         "Define is overloaded",
         "'{0}' declares more than one Define: '{1}' is another overload; a network has exactly one 'static Net Define()' (give blocks other names)");
 
+    public static readonly DiagnosticDescriptor LinearOnLastDimension = Warning("DSL1050", Shapes,
+        "Linear acts on the last dimension of a sample with several",
+        "{0} receives {1} and acts on its last dimension only, giving {2}, but the network ends in a classifier: insert Flatten before it if you meant {3} -> [N,{5}], or state the in-features (Linear({4}, {5})) if per-position is meant");
+
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+
+    private static DiagnosticDescriptor Warning(string id, string category, string title, string message)
+        => new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

@@ -60,8 +60,9 @@ internal sealed class Expander
         {
             output = expander.RunDefine(define);
         }
-        var diagnostics = source.Diagnostics.Concat(expander._diagnostics).ToImmutableArray();
-        bool hasErrors = diagnostics.Length > 0 || output < 0;
+        bool hasErrors = source.Diagnostics.Concat(expander._diagnostics).Any(d => d.IsError) || output < 0;
+        var warnings = hasErrors ? Enumerable.Empty<DiagnosticInfo>() : LinearRank.Find(expander._nodes, output);
+        var diagnostics = source.Diagnostics.Concat(expander._diagnostics).Concat(warnings).ToImmutableArray();
         return new NetworkModel(
             source.Namespace,
             source.ClassName,

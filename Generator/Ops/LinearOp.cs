@@ -12,6 +12,9 @@ internal sealed class LinearOp : Op
 {
     public const string Name = "Linear";
 
+    /// <summary>The attribute saying whether the in-features were stated (<c>Linear(16, 4)</c>) rather than inferred.</summary>
+    public const string StatedInAttr = "statedIn";
+
     public override string Key => Name;
 
     public override bool TakesSymbols => true;
@@ -64,7 +67,7 @@ internal sealed class LinearOp : Op
         {
             o.Params.Add(("bias", new[] { outFeatures }, "uniform", inFeatures));
         }
-        return o.With("in", inFeatures).With("out", outFeatures).With("bias", bias);
+        return o.With("in", inFeatures).With("out", outFeatures).With("bias", bias).With(StatedInAttr, i.Args.Has("inFeatures"));
     }
 
     public override void Forward(ForwardContext c, GraphNode node)

@@ -56,6 +56,8 @@ batchnorm    attrs batch, channels, height, width, training, momentum, eps; inpu
              running_var (before the call), dy; expected y, dx, dgamma, dbeta, running_mean, running_var (after
              the call), save_mean, save_invstd (the batch mean and 1/sqrt(biased var + eps) in training, the
              running statistics in evaluation).
+batchnorm1d  attrs shape ([N,C] or [N,C,L]), training; inputs x, weight, bias, running_mean, running_var, dy; expected
+             y, dx, dweight, dbias, running_mean, running_var (after the call). Checked through a generated network.
 softplus     attrs beta, threshold (nn.Softplus's); inputs x, dy; expected y, dx. Inputs straddle the threshold
              (beta*x above it is the identity) and reach far negative values (where softplus underflows towards 0).
 layernorm    attrs rows, features, eps, affine (elementwise_affine); inputs x[rows, features], [gamma, beta] [features]
@@ -97,6 +99,7 @@ SEEDS = {
     "softplus": 1010, "layernorm": 1011,
     "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
     "tensor_ops": 1018, "attention": 1019,
+    "batchnorm1d": 1100,
 }
 
 
@@ -441,6 +444,40 @@ def batchnorm():
                            "save_mean": save_mean, "save_invstd": save_invstd}))
     write("batchnorm", "nn.BatchNorm2d: training step (batch statistics, running-statistics update with momentum 0.1) "
           "and evaluation mode, forward and gradients", cases)
+
+
+def batchnorm1d():
+    """nn.BatchNorm1d through a generated network: [N,C] and [N,C,L] samples, one training step and evaluation."""
+    seed("batchnorm1d")
+    cases = []
+    for name, shape, training in [
+        ("train_6x4", (6, 4), True),
+        ("train_3x2x5", (3, 2, 5), True),
+        ("eval_3x2x5", (3, 2, 5), False),
+    ]:
+        c = shape[1]
+        x = f32(randn(*shape) * 1.5 + 0.7).requires_grad_()
+        gamma = uniform(0.5, 1.5, c).requires_grad_()
+        beta = randn(c, scale=0.5).requires_grad_()
+        rm0 = randn(c, scale=0.3)
+        rv0 = uniform(0.5, 2.0, c)
+        bn = torch.nn.BatchNorm1d(c, momentum=0.1, eps=1e-5).double()
+        with torch.no_grad():
+            bn.weight.copy_(gamma)
+            bn.bias.copy_(beta)
+            bn.running_mean.copy_(rm0)
+            bn.running_var.copy_(rv0)
+        bn.train(training)
+        y = bn(x)
+        dy = randn(*shape)
+        dx, dgamma, dbeta = torch.autograd.grad(y, (x, bn.weight, bn.bias), dy)
+        attrs = {"shape": list(shape), "training": training}
+        cases.append(case(name, attrs,
+                          {"x": x, "weight": gamma, "bias": beta, "running_mean": rm0, "running_var": rv0, "dy": dy},
+                          {"y": y, "dx": dx, "dweight": dgamma, "dbias": dbeta,
+                           "running_mean": bn.running_mean.detach().clone(), "running_var": bn.running_var.detach().clone()}))
+    write("batchnorm1d", "nn.BatchNorm1d(C) on [N,C] and [N,C,L] (momentum 0.1, eps 1e-5): a training step (batch "
+          "statistics, running statistics updated) and evaluation, forward and gradients", cases)
 
 
 def softplus():
@@ -818,6 +855,7 @@ def main():
     conv2d()
     pool()
     batchnorm()
+    batchnorm1d()
     tiny_mlp()
     softplus()
     layernorm()

@@ -7,24 +7,44 @@ using Dsl.Generator.Shapes;
 namespace Dsl.Generator.Ops;
 
 /// <summary>
-/// <c>nn.BatchNorm2d</c>: per-channel statistics over N, H and W; weight 1 and bias 0 to start. Owns the batch
-/// statistics its forward saves for backward, and (once per layer, a reused layer sharing them) the running
-/// statistics saved with the parameters.
+/// <c>nn.BatchNorm1d</c> on [C] or [C,L] and <c>nn.BatchNorm2d</c> on [C,H,W]: per-channel statistics over N and every
+/// dimension after C (one kernel: C channels of <see cref="Spatial"/> values per sample); weight 1 and bias 0 to start.
+/// The channels are inferred, or stated PyTorch's way (<c>BatchNorm1d(64)</c>) and checked. Owns the batch statistics its
+/// forward saves for backward, and (once per layer, a reused layer sharing them) the running statistics saved with the
+/// parameters.
 /// </summary>
-internal sealed class BatchNorm2dOp : Op
+internal sealed class BatchNormOp : Op
 {
-    public const string Name = "BatchNorm2d";
+    public const string Name1d = "BatchNorm1d";
+    public const string Name2d = "BatchNorm2d";
 
-    public override string Key => Name;
+    private readonly string _key;
+
+    public BatchNormOp(string key) => _key = key;
+
+    public override string Key => _key;
 
     /// <summary>Backward reads x (with the saved statistics it owns) to rebuild x-hat.</summary>
     public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
 
     public override LayerOutcome Infer(LayerInput i)
     {
-        if (i.Shape.Length != 3)
+        bool oneD = _key == Name1d;
+        if (oneD ? i.Shape.Length is not (1 or 2) : i.Shape.Length != 3)
         {
-            return LayerRules.Mismatch(i, "[N,C,H,W]");
+            return LayerRules.Mismatch(i, oneD ? "[N,C] or [N,C,L]" : "[N,C,H,W]");
+        }
+        if (i.Args.Has("numFeatures"))
+        {
+            long declared = i.Args.Int("numFeatures");
+            if (declared <= 0)
+            {
+                return LayerRules.Invalid(i, $"num-features must be positive, got {declared}");
+            }
+            if (declared != i.Shape[0])
+            {
+                return LayerRules.Mismatch(i, oneD ? (i.Shape.Length == 1 ? $"[N,{declared}]" : $"[N,{declared},L]") : $"[N,{declared},H,W]");
+            }
         }
         double eps = i.Args.Number("eps"), momentum = i.Args.Number("momentum");
         if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
@@ -32,7 +52,7 @@ internal sealed class BatchNorm2dOp : Op
             return LayerRules.Invalid(i, $"eps must be positive and momentum in [0, 1], got {LayerArgs.Format(eps)} and {LayerArgs.Format(momentum)}");
         }
         long c = i.Shape[0];
-        var o = new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), NamePrefix = "bn", Flops = checked(4 * LayerRules.Elements(i.Shape)) };
+        var o = new LayerOutcome { Op = _key, Shape = LayerRules.Long(i.Shape), NamePrefix = "bn", Flops = checked(4 * LayerRules.Elements(i.Shape)) };
         o.Params.Add(("weight", new[] { c }, "ones", 0));
         o.Params.Add(("bias", new[] { c }, "zeros", 0));
         return o.With("eps", eps).With("momentum", momentum);
@@ -73,11 +93,11 @@ internal sealed class BatchNorm2dOp : Op
             + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, accumulateDx: {Names.Bool(accumulate)});");
     }
 
-    /// <summary>Elements per channel of a [C, H, W] sample.</summary>
-    private static string Spatial(GraphNode node) => Names.Int((long)node.Shape[1] * node.Shape[2]);
+    /// <summary>Elements per channel of a [C], [C, L] or [C, H, W] sample.</summary>
+    private static string Spatial(GraphNode node) => Names.Int(node.Elements / node.Shape[0]);
 
     private static bool FirstOfLayer(Plan plan, GraphNode node)
-        => plan.LiveNodes.First(n => n.Op == Name && Owner(n) == Owner(node)).Id == node.Id;
+        => plan.LiveNodes.First(n => n.Op == node.Op && Owner(n) == Owner(node)).Id == node.Id;
 
     /// <summary>The layer name behind the node's parameters (<c>bn1</c> from <c>bn1.weight</c>).</summary>
     private static string Owner(GraphNode node)
