@@ -108,55 +108,55 @@ public abstract partial class Device
                 $"{op}: {Tensor.FormatShape(a.Dims)}{(transA ? "^T" : "")} and {Tensor.FormatShape(b.Dims)}{(transB ? "^T" : "")} cannot be multiplied: "
                 + $"the first has {k} columns but the second {kb} rows (the inner dimensions must be equal).");
         }
-        var batch = BroadcastMath.Shape(a.Dims[..^2], b.Dims[..^2], op);
-        var expected = new int[batch.Length + 2];
-        batch.CopyTo(expected, 0);
-        expected[^2] = m;
-        expected[^1] = n;
-        if (!c.Dims.SequenceEqual(expected))
+        ReadOnlySpan<int> batchA = a.Dims[..^2], batchB = b.Dims[..^2];
+        // Checked without allocating (a training step calls this every batch); only the error path builds shapes.
+        if (c.Rank < 2 || c.Dims[^2] != m || c.Dims[^1] != n || !BroadcastMath.IsShapeOf(c.Dims[..^2], batchA, batchB))
         {
+            var batch = BroadcastMath.Shape(batchA, batchB, op);
+            var expected = new int[batch.Length + 2];
+            batch.CopyTo(expected, 0);
+            expected[^2] = m;
+            expected[^1] = n;
             throw new ArgumentException($"{op}: the product of {Tensor.FormatShape(a.Dims)} and {Tensor.FormatShape(b.Dims)} is {Tensor.FormatShape(expected)}, but c is {Tensor.FormatShape(c.Dims)}.");
         }
         if (c.Length == 0)
         {
             return;
         }
-        long count = c.Length / ((long)m * n);
-        long sizeA = (long)m * k, sizeB = (long)k * n, sizeC = (long)m * n;
         if (k == 0)
         {
             FillCore(c, 0f);
             return;
         }
-        Span<int> index = stackalloc int[batch.Length];
+        ReadOnlySpan<int> batchC = c.Dims[..^2];
+        long count = c.Length / ((long)m * n);
+        long sizeA = (long)m * k, sizeB = (long)k * n, sizeC = (long)m * n;
+        Span<int> index = stackalloc int[batchC.Length];
         for (long i = 0; i < count; i++)
         {
             // The batch offsets of a and b: a batch dimension of size 1 (or missing) stays at 0.
             long ia = 0, ib = 0, ra = 1, rb = 1;
-            for (int d = batch.Length - 1; d >= 0; d--)
+            for (int d = batchC.Length - 1; d >= 0; d--)
             {
-                int j = d - (batch.Length - (a.Rank - 2));
+                int j = d - (batchC.Length - batchA.Length);
                 if (j >= 0)
                 {
-                    int size = a.Dims[j];
+                    int size = batchA[j];
                     ia += (size == 1 ? 0 : index[d]) * ra;
                     ra *= size;
                 }
-                j = d - (batch.Length - (b.Rank - 2));
+                j = d - (batchC.Length - batchB.Length);
                 if (j >= 0)
                 {
-                    int size = b.Dims[j];
+                    int size = batchB[j];
                     ib += (size == 1 ? 0 : index[d]) * rb;
                     rb *= size;
                 }
             }
-            var va = new Tensor(a.Storage, a.Offset + ia * sizeA, [checked((int)sizeA)]);
-            var vb = new Tensor(b.Storage, b.Offset + ib * sizeB, [checked((int)sizeB)]);
-            var vc = new Tensor(c.Storage, c.Offset + i * sizeC, [checked((int)sizeC)]);
-            GemmCore(transA, transB, m, n, k, alpha, va, vb, 0f, vc);
-            for (int d = batch.Length - 1; d >= 0; d--)
+            GemmAtCore(transA, transB, m, n, k, alpha, a, ia * sizeA, b, ib * sizeB, c, i * sizeC);
+            for (int d = batchC.Length - 1; d >= 0; d--)
             {
-                if (++index[d] < batch[d])
+                if (++index[d] < batchC[d])
                 {
                     break;
                 }
@@ -164,6 +164,14 @@ public abstract partial class Device
             }
         }
     }
+
+    /// <summary>
+    /// C = alpha op(A) op(B) on the matrices that start <paramref name="offsetA"/>, <paramref name="offsetB"/> and
+    /// <paramref name="offsetC"/> elements into the contiguous tensors (one entry of a batch): no view is made, so a
+    /// batched product allocates nothing.
+    /// </summary>
+    protected abstract void GemmAtCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long offsetA, Tensor b, long offsetB, Tensor c, long offsetC);
 
     // ------------------------------------------------------------------ reductions along a dimension (TensorReduce.cs)
 

@@ -27,6 +27,14 @@ public sealed partial class GpuDevice
         GemmViews(transA, transB, m, n, k, alpha, F(a, nameof(Gemm)), F(b, nameof(Gemm)), beta, F(c, nameof(Gemm)));
     }
 
+    protected override void GemmAtCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long offsetA, Tensor b, long offsetB, Tensor c, long offsetC)
+    {
+        const string op = nameof(BatchedMatMul);
+        GemmViews(transA, transB, m, n, k, alpha, F(a, op).SubView(offsetA, (long)m * k), F(b, op).SubView(offsetB, (long)k * n), 0f,
+            F(c, op).SubView(offsetC, (long)m * n));
+    }
+
     /// <summary>GEMM on raw views (convolution calls it on workspaces and weight slices).</summary>
     private void GemmViews(bool transA, bool transB, int m, int n, int k, float alpha,
         ArrayView<float> a, ArrayView<float> b, float beta, ArrayView<float> c)
