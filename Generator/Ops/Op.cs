@@ -131,6 +131,12 @@ internal static class OpTable
         new SelectOp(),
         new MulOp(),
         new EmbeddingOp(),
+        new TransposeOp(),
+        new Conv1dOp(),
+        new Pool1dOp(Pool1dOp.MaxKey),
+        new Pool1dOp(Pool1dOp.AvgKey),
+        new OverTimeOp(OverTimeOp.MaxKey),
+        new OverTimeOp(OverTimeOp.MeanKey),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);
