@@ -62,6 +62,7 @@ internal static class MaskArg
     public static BufferDecl? Buffer(GraphNode node)
         => Given(node)
             ? new BufferDecl(Names.Field(Local(node)), "global::Dsl.BufferSlot", "new global::Dsl.BufferSlot(device, global::Dsl.DType.Int64)",
+                // Elements count float32s per sample: one int64 is two.
                 "the mask's lengths (int64 [N])", Elements: 2, Evaluation: true)
             : null;
 

@@ -43,3 +43,20 @@ public partial class MaskedPoolNet
         return Concat(conv | MaxOverTime(mask: mask), conv | MeanOverTime(mask: mask)) | Linear(3);
     }
 }
+
+/// <summary>
+/// Fixed-length tokens [N,6] (no symbol: every buffer planned at compile time) and a block that takes the mask as a Net
+/// parameter and hands it to a layer's <c>mask:</c> argument.
+/// </summary>
+[Network]
+public partial class FixedTokenNet
+{
+    static Layer Pooled(Net m) => Conv1d(3, kernel: 2) | Relu | MaxOverTime(mask: m);
+
+    static Net Define()
+    {
+        var tokens = Tokens("tokens", 6);
+        var mask = Mask("mask", 6);
+        return tokens | Embedding(5, 2) | Transpose(1, 2) | Pooled(mask) | Linear(2);
+    }
+}

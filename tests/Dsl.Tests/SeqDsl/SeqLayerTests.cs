@@ -73,6 +73,18 @@ public sealed class SeqLayerTests
     }
 
     [Fact]
+    public void Fixed_length_tokens_and_a_mask_passed_through_a_block_match_finite_differences()
+    {
+        Assert.Contains("[N,3,5]", FixedTokenNet.Summary);
+        var net = new FixedTokenNet(Device.Cpu, seed: 3);
+        var tokens = Tokens(4, 6, seed: 9);
+        var ids = tokens.ToInt64Array().Select(v => v % 5).ToArray();
+        var mask = Mask(new[] { 6, 4, 3, 1 }, 6);
+        var check = new NetworkGradientCheck { AllowKinks = true, ConstantInputs = 2 };
+        _output.WriteLine(check.Run(net, Array.Empty<int[]>(), _ => new[] { net.Forward(Tensor.From(ids, Device.Cpu, 4, 6), mask) }, g => net.Backward(g[0]), batch: 4, seed: 2));
+    }
+
+    [Fact]
     public void Shapes_carry_the_symbol_through_the_windows()
     {
         Assert.Contains("[N,4,T]", SeqConvNet.Summary);
