@@ -109,4 +109,25 @@ public sealed class RecurrentSpecTests
         var e = Assert.ThrowsAny<ArgumentException>(() => net.Forward(tokens, holey));
         Assert.Contains("BiLstmAttention.Forward: input 'mask'", e.Message);
     }
+
+    [Fact]
+    public void Backward_after_an_evaluation_forward_replays_it_and_gives_the_same_gradients()
+    {
+        // An evaluation forward lets values share memory once consumed; the Backward after it runs the forward again.
+        var (tokens, mask) = Batch(new Random(10), 300, 8, 8, 6, 3);
+        var dy = Tensor.From(Gradients.RandomInputs.Normal(new Random(11), 3 * BiLstmAttention.Topics), Device.Cpu, 3, BiLstmAttention.Topics);
+        var kept = new BiLstmAttention(Device.Cpu, seed: 12);
+        kept.Eval();
+        kept.ComputeInputGradient = true;
+        float[] y = kept.Forward(tokens, mask).ToArray();
+        kept.Backward(dy);
+        var replayed = new BiLstmAttention(Device.Cpu, seed: 12);
+        replayed.Eval();
+        Assert.Equal(y, replayed.Forward(tokens, mask).ToArray());
+        replayed.Backward(dy);
+        for (int i = 0; i < kept.Parameters.Count; i++)
+        {
+            Assert.Equal(kept.Parameters[i].Grad.ToArray(), replayed.Parameters[i].Grad.ToArray());
+        }
+    }
 }
