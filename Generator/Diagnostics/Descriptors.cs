@@ -131,6 +131,10 @@ internal static class Descriptors
         "DSL1012" => SymbolicShape,
         "DSL1013" => SymbolicSize,
         "DSL1014" => TypedInputUse,
+        "DSL1040" => AttentionWidth,
+        "DSL1041" => AttentionLength,
+        "DSL1042" => AttentionMask,
+        "DSL1043" => AttentionRank,
         _ => null,
     };
 
@@ -173,6 +177,22 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor TypedInputUse = Error("DSL1014", Shapes,
         "Layer applied to a token or mask input",
         "{0} receives {1}, {2}: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs");
+
+    public static readonly DiagnosticDescriptor AttentionWidth = Error("DSL1040", Shapes,
+        "Attention query and keys differ in width",
+        "{0}: the query {1} from {2} and the keys {3} from {4} differ in width ({5} and {6}); a score is the dot product of a query and a key");
+
+    public static readonly DiagnosticDescriptor AttentionLength = Error("DSL1041", Shapes,
+        "Attention keys and values differ in length",
+        "{0}: the keys {1} from {2} and the values {3} from {4} differ in length ({5} and {6}); each key needs one value");
+
+    public static readonly DiagnosticDescriptor AttentionMask = Error("DSL1042", Shapes,
+        "Attention mask does not match the keys",
+        "{0}: the mask {1} from {2} should be {3}, one entry per key of {4} from {5}");
+
+    public static readonly DiagnosticDescriptor AttentionRank = Error("DSL1043", Shapes,
+        "Attention operand of the wrong rank",
+        "{0}: the {1} should be {2} but receives {3} from {4}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

@@ -122,6 +122,7 @@ internal static class OpTable
         new ConcatOp(),
         new ChunkOp(),
         new SelectOp(),
+        new AttentionOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);
