@@ -619,6 +619,8 @@ internal sealed class Expander
             var input = new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source))
             {
                 Dims = source.IsSymbolic ? source.Symbolic.Items : default,
+                Producer = source,
+                Recurrent = source.Op == LastOp.Name ? _nodes[source.Inputs[0]] : source,
             };
             outcome = op.Infer(input);
         }

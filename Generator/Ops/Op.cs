@@ -122,6 +122,9 @@ internal static class OpTable
         new ConcatOp(),
         new ChunkOp(),
         new SelectOp(),
+        new RecurrentOp(),
+        new LastOp(),
+        new AttentionPoolOp(),
         new AttentionOp(),
     };
 
