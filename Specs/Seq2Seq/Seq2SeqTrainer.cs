@@ -122,27 +122,38 @@ public sealed class Seq2SeqTrainer
         => ExactMatch.Score(examples, Predict(examples, batchSize));
 
     /// <summary>
-    /// The greedy answer to each example's source, in evaluation mode, in batches of like source length; the length cap is
-    /// twice the batch's longest source plus two.
+    /// The greedy answer to each example's source, in evaluation mode, in batches of one source length each (so no row is
+    /// padded and every mask is all ones); the length cap is twice the source length plus two.
     /// </summary>
     public IReadOnlyList<string> Predict(IReadOnlyList<Seq2SeqExample> examples, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var predictions = new string[examples.Count];
-        if (examples.Count == 0)
-        {
-            return predictions;
-        }
         bool training = _network.IsTraining;
         _network.Eval();
-        var batcher = new BucketBatcher(_data.SourceIds(examples), labels: null, _network.Device, batchSize, seed: 0, shuffle: false, bucket: true);
-        foreach (var b in batcher.Epoch(0))
+        var device = _network.Device;
+        var ids = _data.SourceIds(examples);
+        foreach (var group in Enumerable.Range(0, examples.Count).GroupBy(i => ids[i].Length).OrderBy(g => g.Key))
         {
-            var (ids, _) = _decoder.Decode(b.Tokens, b.Mask, 2 * b.Length + 2);
-            var rows = b.Samples.Span;
-            for (int r = 0; r < rows.Length; r++)
+            int s = group.Key;
+            foreach (var chunk in group.Chunk(batchSize))
             {
-                predictions[rows[r]] = _data.DecodeTarget(ids[r]);
+                var tokens = new long[chunk.Length * s];
+                for (int r = 0; r < chunk.Length; r++)
+                {
+                    for (int j = 0; j < s; j++)
+                    {
+                        tokens[r * s + j] = ids[chunk[r]][j];
+                    }
+                }
+                var mask = new float[chunk.Length * s];
+                Array.Fill(mask, 1f);
+                var (answers, _) = _decoder.Decode(Tensor.From(tokens, device, chunk.Length, s), Tensor.From(mask, device, chunk.Length, s), 2 * s + 2);
+                for (int r = 0; r < chunk.Length; r++)
+                {
+                    predictions[chunk[r]] = _data.DecodeTarget(answers[r]);
+                }
             }
         }
         if (training)
