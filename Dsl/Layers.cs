@@ -66,7 +66,7 @@ public static class Layers
     /// </summary>
     public static Layer Linear(int inFeatures, int outFeatures, bool bias = true, string? name = null) => new($"Linear({inFeatures}, {outFeatures})");
 
-    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat"/>.</summary>
+    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat(Layer[])"/>.</summary>
     public static Layer Identity => new("Identity");
 
     /// <summary>max(0, x), any shape.</summary>
@@ -246,6 +246,29 @@ public static class Layers
     /// <c>var parts = x | Chunk(2); var gate = parts | Select(1) | Sigmoid;</c>
     /// </summary>
     public static Layer Select(int index) => new($"Select({index})");
+
+    // ------------------------------------------------------------------ sequences: token ids [T] in, values [T, D] out
+
+    /// <summary>
+    /// A lookup table (<c>nn.Embedding</c>) on int64 token ids from <see cref="Tokens"/>: [T] -> [T, <paramref name="dim"/>]
+    /// (any shape of ids, a dimension appended). Weight <c>embedding1.weight</c> [<paramref name="num"/>, dim] starts as
+    /// N(0, 1); the row <paramref name="paddingIdx"/> (when given) starts at zero and never receives a gradient. An id
+    /// outside [0, num) is refused when <c>Forward</c> runs. With <paramref name="freeze"/> the table is not trained
+    /// (<c>Parameter.RequiresGrad</c> false: no gradient is computed and optimisers skip it), as
+    /// <c>nn.Embedding.from_pretrained(freeze=True)</c>; load a pretrained table with <c>Module.LoadParameter</c>.
+    /// Default names: embedding1, embedding2, ...
+    /// </summary>
+    public static Layer Embedding(int num, int dim, int? paddingIdx = null, bool freeze = false, string? name = null)
+        => new($"Embedding({num}, {dim})");
+
+    // ------------------------------------------------------------------ value functions: several values in, one out
+
+    /// <summary>
+    /// Joins two values along dimension <paramref name="dim"/> of the full shape (the batch is dimension 0; negative counts
+    /// from the end, as <c>torch.cat</c>): <c>Concat(a, b, dim: -1)</c> of [T,16] and [T,8] is [T,24]. Every other dimension
+    /// must agree, symbolic ones exactly (<c>T</c> never matches <c>S</c> or 5). The gradient splits back to both.
+    /// </summary>
+    public static Net Concat(Net a, Net b, int dim = -1) => new($"Concat({a.Description}, {b.Description}, dim: {dim})");
 
     // ------------------------------------------------------------------ combinators
 

@@ -207,6 +207,38 @@ public abstract partial class Device
         }
     }
 
+    // ------------------------------------------------------------------ masks to lengths (SequencePool.cs)
+
+    /// <summary>
+    /// lengths[n] = the number of leading 1s of row n of <paramref name="mask"/> (float32 [N,T], 1 at real steps then 0 at
+    /// padding, as a padded batch's mask holds), for the kernels that take lengths (int64 [N]). A row that is not 1s followed
+    /// by 0s (a 1 after a 0, or a value other than 0 and 1) is refused with an error naming <paramref name="owner"/> (the
+    /// network and input, for generated code), the row, the position and the value: the CPU while scanning, a GPU from a
+    /// status word read back once (one int).
+    /// </summary>
+    public void MaskLengths(Tensor mask, Tensor lengths, string? owner = null)
+    {
+        const string op = nameof(MaskLengths);
+        Operand(mask, op, "mask", DType.Float32);
+        if (mask.Rank != 2)
+        {
+            throw new ArgumentException($"{op}: the mask should be [N,T], got {mask}.");
+        }
+        int batch = mask.Dims[0], time = mask.Dims[1];
+        Operand(lengths, op, "lengths", DType.Int64);
+        Expect(lengths, batch, op, "lengths", batch);
+        long bad = MaskLengthsCore(mask, lengths, batch, time);
+        if (bad >= 0)
+        {
+            Span<float> value = stackalloc float[1];
+            Download(mask.View(-1).Narrow(0, (int)bad, 1), value);
+            throw new ArgumentException($"{owner ?? op}: row {bad / Math.Max(time, 1)} of the mask is not 1s followed by 0s: position {bad % Math.Max(time, 1)} holds {value[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}.", nameof(mask));
+        }
+    }
+
+    /// <summary>Writes the lengths; returns the flat index of the first element that breaks the 1s-then-0s rule, or -1.</summary>
+    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time);
+
     // ------------------------------------------------------------------ recurrent layers (Recurrent.cs)
 
     /// <summary>

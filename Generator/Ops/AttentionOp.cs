@@ -92,7 +92,8 @@ internal sealed class AttentionOp : Op
         var s = keys.Dims[0];
         long tc = t.IsConstant ? t.Constant : 1, sc = s.IsConstant ? s.Constant : 1;
         var dims = ImmutableArray.Create(t, Dim.Of(dv));
-        bool symbolic = !t.IsConstant;
+        // The expander expects dims whenever an operand has a symbol, even when the output's are all constants.
+        bool symbolic = new[] { query, keys, values, mask }.Any(o => o is not null && o.Dims.Any(x => !x.IsConstant));
         return new LayerOutcome
         {
             Op = Name,
@@ -102,6 +103,36 @@ internal sealed class AttentionOp : Op
             Flops = checked(2 * tc * sc * d + 5 * tc * sc + 2 * tc * sc * dv),
             Dims = symbolic ? dims : default,
         }.With("d", d).With("dv", dv).With("scale", scale).With("mask", mask is not null);
+    }
+
+    public override LayerOutcome Infer(LayerInput i)
+    {
+        var operands = new Operand?[NetParameters.Length];
+        for (int k = 0; k < NetParameters.Length; k++)
+        {
+            string parameter = NetParameters[k];
+            var given = i.Net(parameter);
+            if (given is null && k == 0)
+            {
+                // The first Net argument of a value function arrives as the node's input 0.
+                given = new NetArg(parameter, i.IsSymbolic ? i.Dims : i.Shape.Select(d => Dim.Of(d)).ToImmutableArray(), NetArg.Float32, i.From);
+            }
+            if (given is null)
+            {
+                continue;
+            }
+            bool maskOk = parameter == "mask" && given.DType != "int64";
+            if (given.DType != NetArg.Float32 && !maskOk)
+            {
+                return LayerOutcome.Fail(Descriptors.TypedInputUse, i.Source, given.From, given.DTypeText);
+            }
+            operands[k] = new Operand(parameter == "query" ? "query" : parameter, given.Dims, given.From);
+        }
+        if (operands[0] is null || operands[1] is null || operands[2] is null)
+        {
+            return LayerRules.Invalid(i, "Attention takes a query, keys and values");
+        }
+        return Rule(i.Source, operands[0]!, operands[1]!, operands[2]!, operands[3], i.Args);
     }
 
     /// <summary>The sizes of one operand as the generated code passes them: <c>dimT, 16</c>.</summary>
@@ -149,7 +180,7 @@ internal sealed class AttentionOp : Op
         {
             keyPadding = Names.Value(node) + "_keyPadding";
             c.Line($"var {keyPadding} = {Field(node, "keyPadding")}.Rows(n, {s});");
-            c.Line($"device.KeyPaddingFromMask({c.X(node, 3)}, {keyPadding});");
+            c.Line($"device.KeyPaddingFromMask({c.Net(node, "mask")}, {keyPadding});");
         }
         c.Line($"device.AttentionReference({c.X(node, 0)}, {c.X(node, 1)}, {c.X(node, 2)}, mask: null, keyPadding: {keyPadding}, causal: false, heads: 1, "
             + $"scale: {Names.FloatAttr(node, "scale")}, {y}, {weights});");
