@@ -36,6 +36,10 @@ internal sealed class AttentionPoolOp : Op
         {
             return symbolic;
         }
+        if (MaskArg.Check(i, i.IsSymbolic ? i.Dims[0] : Dim.Of(i.Shape[0])) is { } mask)
+        {
+            return mask;
+        }
         long dim = i.Shape[1];
         var o = new LayerOutcome
         {
@@ -63,6 +67,10 @@ internal sealed class AttentionPoolOp : Op
     public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
     {
         var x = plan.Nodes[node.Inputs[0]];
+        if (MaskArg.Buffer(node) is { } lengths)
+        {
+            yield return lengths;
+        }
         yield return new BufferDecl(Names.Field(Weights(node)), "global::Dsl.SymbolicSlot", "new global::Dsl.SymbolicSlot(device)",
             $"{node.Name} weights [N,{x.Dims[0]}], grow to the largest size seen", Elements: x.Shape[0], Evaluation: true);
         if (!plan.NeedsGrad[x.Id])
@@ -80,11 +88,9 @@ internal sealed class AttentionPoolOp : Op
         string t = Time(c.Plan, node);
         string weights = Weights(node);
         c.Line($"var {weights} = {Names.Field(weights)}.Rows(n, {t});");
-        c.Line($"device.AttentionPool({c.X(node)}, {Names.ParamValue(node, "context")}, {Lengths(node)}, {weights}, {y}, n, {t}, {node.Attr("dim")});");
+        string lengths = MaskArg.Forward(c, node);
+        c.Line($"device.AttentionPool({c.X(node)}, {Names.ParamValue(node, "context")}, {lengths}, {weights}, {y}, n, {t}, {node.Attr("dim")});");
     }
-
-    /// <summary>The lengths the kernel reads: null while the layer takes no mask.</summary>
-    private static string Lengths(GraphNode node) => "null";
 
     public override void Backward(BackwardContext c, GraphNode node)
     {

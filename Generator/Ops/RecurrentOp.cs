@@ -73,9 +73,24 @@ internal sealed class RecurrentOp : Op
         {
             return symbolic;
         }
+        if (MaskArg.Check(i, i.IsSymbolic ? i.Dims[0] : Dim.Of(i.Shape[0])) is { } mask)
+        {
+            return mask;
+        }
         bool bidirectional = i.Args.Bool("bidirectional");
         bool bias = i.Args.Bool("bias");
         long dirs = bidirectional ? 2 : 1;
+        if (i.Net("c0") is not null && i.Net("h0") is null)
+        {
+            return Bad(i, "c0 needs h0 beside it (the LSTM's initial state is the pair)");
+        }
+        foreach (string state in new[] { "h0", "c0" })
+        {
+            if (StateCheck(i, state, layers * dirs, hidden) is { } wrong)
+            {
+                return wrong;
+            }
+        }
         long inputSize = i.Shape[1];
         long gates = Gates(kind);
         long width = checked(dirs * hidden);
@@ -115,6 +130,29 @@ internal sealed class RecurrentOp : Op
     public const string HiddenAttr = "hidden";
     public const string LayersAttr = "layers";
     public const string DirsAttr = "dirs";
+
+    /// <summary>
+    /// DSL1035 unless the initial state <paramref name="state"/> (if given) is float32 [N, layers*dirs, H] (PyTorch's
+    /// [layers*dirs, N, H] with the batch first), or [N, H] (or [N, 1, H]) for one layer in one direction.
+    /// </summary>
+    private static LayerOutcome? StateCheck(LayerInput i, string state, long count, long hidden)
+    {
+        var given = i.Net(state);
+        if (given is null)
+        {
+            return null;
+        }
+        var dims = given.Dims;
+        bool fits = given.DType == NetArg.Float32 && dims.All(d => d.IsConstant) && (
+            dims.Length == 2 && dims[0].Constant == count && dims[1].Constant == hidden
+            || count == 1 && dims.Length == 1 && dims[0].Constant == hidden);
+        if (fits)
+        {
+            return null;
+        }
+        string expected = count == 1 ? $"[N,{hidden}]" : $"[N,{count},{hidden}] (layers x directions, hidden; PyTorch's [layers*dirs,N,H] batch first)";
+        return LayerOutcome.Fail(Descriptors.InitialStateShape, i.Source, state, expected, given.Text + (given.DType == NetArg.Float32 ? "" : " (" + given.DTypeText + ")"), given.From);
+    }
 
     private static LayerOutcome Bad(LayerInput i, string why) => LayerOutcome.Fail(Descriptors.RecurrentArgument, i.Source, why);
 
@@ -171,6 +209,12 @@ internal sealed class RecurrentOp : Op
     private static string CLast(GraphNode node, int layer, int dir) => $"rnn{Id(node)}Cn{L(layer)}{Dir(dir)}";
 
     private static string Dir(int dir) => dir == 1 ? "R" : "F";
+
+    /// <summary>Layer-direction <paramref name="layer"/>, <paramref name="dir"/>'s slice of the initial state <paramref name="state"/> (h0 or c0), [N,H].</summary>
+    private static string Initial(GraphNode node, string state, int layer, int dir) => $"rnn{Id(node)}{state.ToUpperInvariant()}{L(layer)}{Dir(dir)}";
+
+    /// <summary>True when the initial state is one [N,H] value used as it is (one layer, one direction).</summary>
+    private static bool Whole(GraphNode node) => Layers(node) * Dirs(node) == 1;
 
     public static int Layers(GraphNode node) => node.IntAttr(LayersAttr);
 
@@ -241,6 +285,24 @@ internal sealed class RecurrentOp : Op
                 }
             }
         }
+        if (MaskArg.Buffer(node) is { } lengths)
+        {
+            yield return lengths;
+        }
+        foreach (string state in States(node))
+        {
+            for (int l = 0; l < layers; l++)
+            {
+                for (int d = 0; d < dirs; d++)
+                {
+                    if (!Whole(node))
+                    {
+                        yield return State(Initial(node, state, l, d), node, evaluation: true);
+                    }
+                    yield return State("d" + Initial(node, state, l, d), node, evaluation: false);
+                }
+            }
+        }
         if (grad && HasLast(plan, node))
         {
             for (int d = 0; d < dirs; d++)
@@ -249,6 +311,9 @@ internal sealed class RecurrentOp : Op
             }
         }
     }
+
+    /// <summary>The initial states given to the call: h0, and c0 for an LSTM given one.</summary>
+    private static IEnumerable<string> States(GraphNode node) => new[] { "h0", "c0" }.Where(s => node.NetInput(s) >= 0);
 
     // ------------------------------------------------------------------ emission
 
@@ -285,6 +350,30 @@ internal sealed class RecurrentOp : Op
         bool lstm = IsLstm(node);
         string y = c.Slot(node);
         c.Line(WsSize(node));
+        string lengths = MaskArg.Forward(c, node);
+        var initial = new Dictionary<string, string>();
+        foreach (string state in States(node))
+        {
+            string value = c.Net(node, state)!;
+            for (int l = 0; l < layers; l++)
+            {
+                for (int d = 0; d < dirs; d++)
+                {
+                    string slice = Initial(node, state, l, d);
+                    if (Whole(node))
+                    {
+                        initial[slice] = value;
+                        continue;
+                    }
+                    // Layer l, direction d is PyTorch's state index l * dirs + d: one channel of [N, layers*dirs, H].
+                    c.Line($"var {slice} = {Names.Field(slice)}.Rows(n);");
+                    c.Line($"device.CopyChannels({value}, srcChannels: {Names.Int(layers * dirs)}, srcOffset: {Names.Int(l * dirs + d)}, {slice}, dstChannels: 1, dstOffset: 0, "
+                        + $"count: 1, n, spatial: {Names.Int(Hidden(node))}, accumulate: false);");
+                    initial[slice] = slice;
+                }
+            }
+        }
+        string Start(string state, int l, int d) => initial.TryGetValue(Initial(node, state, l, d), out string? v) ? v : "null";
         string input = c.X(node);
         for (int l = 0; l < layers; l++)
         {
@@ -296,9 +385,9 @@ internal sealed class RecurrentOp : Op
             }
             for (int d = 0; d < dirs; d++)
             {
-                c.Line($"device.RecurrentForward({Geometry(node, l, d)}, {input}, {Lengths(node)}, {Param(node, "Value", "weight_ih", l, d)}, "
+                c.Line($"device.RecurrentForward({Geometry(node, l, d)}, {input}, {lengths}, {Param(node, "Value", "weight_ih", l, d)}, "
                     + $"{Param(node, "Value", "weight_hh", l, d)}, {Param(node, "Value", "bias_ih", l, d)}, {Param(node, "Value", "bias_hh", l, d)}, "
-                    + $"null, {(lstm ? "null" : "null")}, {output}, {Names.Field(HLast(node, l, d))}.Rows(n), "
+                    + $"{Start("h0", l, d)}, {Start("c0", l, d)}, {output}, {Names.Field(HLast(node, l, d))}.Rows(n), "
                     + $"{(lstm ? Names.Field(CLast(node, l, d)) + ".Rows(n)" : "null")}, {WorkspaceRows(node, l, d)});");
             }
             if (l < layers - 1)
@@ -320,9 +409,6 @@ internal sealed class RecurrentOp : Op
         }
     }
 
-    /// <summary>The lengths the kernels read: null while the layer takes no mask.</summary>
-    private static string Lengths(GraphNode node) => "null";
-
     public override void Backward(BackwardContext c, GraphNode node)
     {
         int layers = Layers(node), dirs = Dirs(node);
@@ -332,6 +418,8 @@ internal sealed class RecurrentOp : Op
         var x = c.Input(node);
         string dOut = c.Dy(node);
         c.Line(WsSize(node));
+        string lengths = MaskArg.Backward(c, node);
+        var states = States(node).ToList();
         for (int l = layers - 1; l >= 0; l--)
         {
             // This layer's input and where its gradient goes: the node's input for the first layer, else the layer below's
@@ -367,8 +455,10 @@ internal sealed class RecurrentOp : Op
             for (int d = 0; d < dirs; d++)
             {
                 string dhLast = l == layers - 1 && last ? Names.Field(DhLast(node, d)) + ".Rows(n)" : "null";
-                c.Line($"device.RecurrentBackward({Geometry(node, l, d)}, {input}, {Lengths(node)}, {Param(node, "Value", "weight_ih", l, d)}, "
-                    + $"{Param(node, "Value", "weight_hh", l, d)}, {dOut}, {dhLast}, null, {WorkspaceRows(node, l, d)}, {dInput}, null, {(lstm ? "null" : "null")}, "
+                string dh0 = states.Contains("h0") ? Names.Field("d" + Initial(node, "h0", l, d)) + ".Rows(n)" : "null";
+                string dc0 = states.Contains("c0") ? Names.Field("d" + Initial(node, "c0", l, d)) + ".Rows(n)" : "null";
+                c.Line($"device.RecurrentBackward({Geometry(node, l, d)}, {input}, {lengths}, {Param(node, "Value", "weight_ih", l, d)}, "
+                    + $"{Param(node, "Value", "weight_hh", l, d)}, {dOut}, {dhLast}, null, {WorkspaceRows(node, l, d)}, {dInput}, {dh0}, {dc0}, "
                     + $"{Param(node, "Grad", "weight_ih", l, d)}, {Param(node, "Grad", "weight_hh", l, d)}, {Param(node, "Grad", "bias_ih", l, d)}, "
                     + $"{Param(node, "Grad", "bias_hh", l, d)}, accumulateDx: {Names.Bool(accumulate || d > 0)});");
             }
@@ -381,6 +471,24 @@ internal sealed class RecurrentOp : Op
                     c.Line($"device.DropoutBackward({dInput}, _trainingForward ? {Rows(DropMask(node, l - 1), node)} : null, {dBelow}, accumulate: false);");
                 }
                 dOut = dBelow;
+            }
+        }
+        // The initial states' gradients, each layer-direction's into its channel of [N, layers*dirs, H] (the whole [N,H] for
+        // one layer-direction); a state that also feeds other layers adds to what they gave.
+        foreach (string state in states)
+        {
+            int k = node.NetInput(state);
+            var value = c.Input(node, k);
+            bool accumulate = c.Accumulate(value.Id);
+            string grad = c.Dx(node, k);
+            for (int l = 0; l < layers; l++)
+            {
+                for (int d = 0; d < dirs; d++)
+                {
+                    c.Guarded($"device.CopyChannels({Names.Field("d" + Initial(node, state, l, d))}.Rows(n), srcChannels: 1, srcOffset: 0, {grad}, "
+                        + $"dstChannels: {Names.Int(layers * dirs)}, dstOffset: {Names.Int(l * dirs + d)}, count: 1, n, spatial: {Names.Int(Hidden(node))}, "
+                        + $"accumulate: {Names.Bool(accumulate)});", grad);
+                }
             }
         }
     }

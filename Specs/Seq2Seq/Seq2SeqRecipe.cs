@@ -32,6 +32,9 @@ public sealed record Seq2SeqRecipe(string Task, int TrainCount, int ValidCount, 
     /// <summary>The task names <see cref="CreateTask"/> knows.</summary>
     public static IReadOnlyList<string> TaskNames { get; } = ["reverse", "sort", "dates"];
 
+    /// <summary>The catalog's view of this recipe (what <c>list</c> shows): Adam, the batch and the epochs, cross-entropy.</summary>
+    public Specs.Cli.Recipe AsRecipe() => new(Specs.Cli.OptimizerKind.Adam, LearningRate, 0f, BatchSize, Epochs, Dsl.Training.LossKind.CrossEntropy);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"task {Task}, {TrainCount:N0} train / {ValidCount:N0} valid / {TestCount:N0} test pairs, adam lr {LearningRate}, batch {BatchSize}, up to {Epochs} epochs, clip norm {ClipNorm}");
 }
