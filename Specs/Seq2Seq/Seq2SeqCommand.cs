@@ -12,8 +12,9 @@ namespace Specs.Seq2Seq;
 /// <c>train seq2seq</c>: the GRU encoder-decoder with attention (<see cref="Seq2SeqGru"/>) on a generated task, trained
 /// with teacher forcing and scored by greedy decoding: validation exact match after each epoch, the test pairs' exact
 /// match by source length at the end, and one test pair's attention (the source character each decoding step weighs
-/// most). Reads the common <c>train</c> options: <c>--epochs --batch-size --lr --seed --device --limit-train
-/// --limit-test --out --init</c>, and <c>--data</c> names the task (<c>reverse</c>, <c>sort</c>, <c>dates</c>).
+/// most). Reads the common <c>train</c> options: <c>--epochs --batch-size --lr --seed --device --limit-train --out --init</c>,
+/// <c>--schedule cosine|none</c>, <c>--limit-test N</c> (N test pairs, and at most N validation pairs), and <c>--data</c>, which names the task
+/// (<c>reverse</c>, <c>sort</c>, <c>dates</c>).
 /// </summary>
 public static class Seq2SeqCommand
 {
@@ -26,10 +27,9 @@ public static class Seq2SeqCommand
         ArgumentNullException.ThrowIfNull(cli);
         ArgumentNullException.ThrowIfNull(settings);
         var output = cli.Out;
-        if (settings.Optimizer is not null && !settings.Optimizer.Equals("adam", StringComparison.OrdinalIgnoreCase)
-            || settings.Momentum is not null || settings.Schedule is not null && !settings.Schedule.Equals("none", StringComparison.OrdinalIgnoreCase))
+        if (settings.Optimizer is not null && !settings.Optimizer.Equals("adam", StringComparison.OrdinalIgnoreCase) || settings.Momentum is not null)
         {
-            throw new UsageException("seq2seq trains with Adam at a constant rate: --optimizer, --momentum and --schedule do not apply");
+            throw new UsageException("seq2seq trains with Adam: --optimizer sgd and --momentum do not apply");
         }
         var defaults = Seq2SeqRecipe.Default;
         var recipe = defaults with
@@ -40,6 +40,8 @@ public static class Seq2SeqCommand
             LearningRate = settings.LearningRate ?? defaults.LearningRate,
             TrainCount = settings.LimitTrain ?? defaults.TrainCount,
             TestCount = settings.LimitTest ?? defaults.TestCount,
+            ValidCount = Math.Min(defaults.ValidCount, settings.LimitTest ?? defaults.ValidCount),
+            Cosine = settings.Schedule is null ? defaults.Cosine : settings.Schedule.Equals("cosine", StringComparison.OrdinalIgnoreCase),
         };
         var task = Seq2SeqRecipe.CreateTask(recipe.Task)
             ?? throw new UsageException($"--data {recipe.Task}: for seq2seq, --data names the generated task: {string.Join(", ", Seq2SeqRecipe.TaskNames)}");

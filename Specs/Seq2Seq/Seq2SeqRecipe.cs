@@ -14,11 +14,14 @@ namespace Specs.Seq2Seq;
 /// <param name="ClipNorm">The global gradient norm is clipped to this (<c>clip_grad_norm_</c>), as recurrent networks need.</param>
 public sealed record Seq2SeqRecipe(string Task, int TrainCount, int ValidCount, int TestCount, int Epochs, int BatchSize, float LearningRate, float ClipNorm)
 {
+    /// <summary>Anneal the learning rate to 0 over <see cref="Epochs"/> with a cosine (<c>CosineAnnealingLR</c>), else keep it constant.</summary>
+    public bool Cosine { get; init; } = true;
+
     /// <summary>Validation exact match at which training stops early (1 = only a perfect validation score stops it).</summary>
     public double StopAt { get; init; } = 1.0;
 
     /// <summary>The default: reverse digit strings of 4 to 12 digits, 13 to 16 in the long tenth.</summary>
-    public static Seq2SeqRecipe Default { get; } = new("reverse", 20_000, 1_000, 2_000, 15, 64, 2e-3f, 1f);
+    public static Seq2SeqRecipe Default { get; } = new("reverse", 20_000, 1_000, 2_000, 20, 64, 2e-3f, 1f);
 
     /// <summary>The task a name stands for, or null when there is none.</summary>
     public static ISeq2SeqTask? CreateTask(string name) => name switch
@@ -33,8 +36,8 @@ public sealed record Seq2SeqRecipe(string Task, int TrainCount, int ValidCount, 
     public static IReadOnlyList<string> TaskNames { get; } = ["reverse", "sort", "dates"];
 
     /// <summary>The catalog's view of this recipe (what <c>list</c> shows): Adam, the batch and the epochs, cross-entropy.</summary>
-    public Specs.Cli.Recipe AsRecipe() => new(Specs.Cli.OptimizerKind.Adam, LearningRate, 0f, BatchSize, Epochs, Dsl.Training.LossKind.CrossEntropy);
+    public Specs.Cli.Recipe AsRecipe() => new(Specs.Cli.OptimizerKind.Adam, LearningRate, 0f, BatchSize, Epochs, Dsl.Training.LossKind.CrossEntropy) { Schedule = Cosine ? "cosine" : "none" };
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"task {Task}, {TrainCount:N0} train / {ValidCount:N0} valid / {TestCount:N0} test pairs, adam lr {LearningRate}, batch {BatchSize}, up to {Epochs} epochs, clip norm {ClipNorm}");
+        $"task {Task}, {TrainCount:N0} train / {ValidCount:N0} valid / {TestCount:N0} test pairs, adam lr {LearningRate}{(Cosine ? " cosine" : "")}, batch {BatchSize}, up to {Epochs} epochs, clip norm {ClipNorm}");
 }

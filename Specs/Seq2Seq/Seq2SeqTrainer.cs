@@ -18,8 +18,8 @@ public sealed record Seq2SeqRun(IReadOnlyList<Seq2SeqEpoch> Epochs, ExactMatchRe
 
 /// <summary>
 /// Trains a teacher-forced encoder-decoder (the generated <c>Seq2SeqGru</c>, or any network with its inputs and output)
-/// on a generated task: cross-entropy over [N,U,V] ignoring padding (<see cref="MaskedCrossEntropy"/>), Adam, the global
-/// gradient norm clipped; after each epoch, exact match of greedy decoding on the validation pairs; at the end, on the
+/// on a generated task: cross-entropy over [N,U,V] ignoring padding (<see cref="MaskedCrossEntropy"/>), Adam (its rate
+/// annealed by a cosine unless the recipe says otherwise), the global gradient norm clipped; after each epoch, exact match of greedy decoding on the validation pairs; at the end, on the
 /// test pairs by source-length bucket.
 /// </summary>
 public sealed class Seq2SeqTrainer
@@ -62,6 +62,7 @@ public sealed class Seq2SeqTrainer
         var device = _network.Device;
         var batcher = new Seq2SeqBatcher(_data.SourceIds(_data.Train), _data.TargetIds(_data.Train), device, _recipe.BatchSize, _seed);
         var optimizer = new Adam(_network.Parameters, _recipe.LearningRate);
+        var schedule = _recipe.Cosine ? new CosineAnnealingLr(optimizer, _recipe.Epochs) : null;
         var loss = new MaskedCrossEntropy(device, Vocabulary.PadId);
         var epochs = new List<Seq2SeqEpoch>();
         for (int epoch = 1; epoch <= _recipe.Epochs; epoch++)
@@ -108,6 +109,7 @@ public sealed class Seq2SeqTrainer
                 $"epoch {epoch}: train loss {result.TrainLoss:F4}, token accuracy {result.TokenAccuracy:F4}, validation exact match {result.ValidExactMatch:F4}, {trainSeconds:F2} s (greedy decoding {decodeSeconds:F2} s), {result.SamplesPerSecond:N0} pairs/s"));
             Log?.Flush();
             EpochDone?.Invoke(result);
+            schedule?.Step();
             if (valid is not null && valid.Accuracy >= _recipe.StopAt)
             {
                 Log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped: validation exact match {valid.Accuracy:F4} reached {_recipe.StopAt:F4}"));
