@@ -105,28 +105,26 @@ internal sealed class AttentionOp : Op
         }.With("d", d).With("dv", dv).With("scale", scale).With("mask", mask is not null);
     }
 
+    /// <summary>
+    /// Reads the four Net arguments (a value function's are all the node's inputs, the query first) and refuses token ids
+    /// anywhere and a mask among the query, keys and values (DSL1014); the mask may be a <c>Mask</c> input or any float value.
+    /// </summary>
     public override LayerOutcome Infer(LayerInput i)
     {
         var operands = new Operand?[NetParameters.Length];
         for (int k = 0; k < NetParameters.Length; k++)
         {
             string parameter = NetParameters[k];
-            var given = i.Net(parameter);
-            if (given is null && k == 0)
-            {
-                // The first Net argument of a value function arrives as the node's input 0.
-                given = new NetArg(parameter, i.IsSymbolic ? i.Dims : i.Shape.Select(d => Dim.Of(d)).ToImmutableArray(), NetArg.Float32, i.From);
-            }
-            if (given is null)
+            if (i.Net(parameter) is not { } given)
             {
                 continue;
             }
-            bool maskOk = parameter == "mask" && given.DType != "int64";
-            if (given.DType != NetArg.Float32 && !maskOk)
+            bool allowed = given.DType == NetArg.Float32 || parameter == MaskArg.Parameter && given.DType == MaskArg.DType;
+            if (!allowed)
             {
                 return LayerOutcome.Fail(Descriptors.TypedInputUse, i.Source, given.From, given.DTypeText);
             }
-            operands[k] = new Operand(parameter == "query" ? "query" : parameter, given.Dims, given.From);
+            operands[k] = new Operand(parameter, given.Dims, given.From);
         }
         if (operands[0] is null || operands[1] is null || operands[2] is null)
         {

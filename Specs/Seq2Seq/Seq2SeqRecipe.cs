@@ -20,8 +20,11 @@ public sealed record Seq2SeqRecipe(string Task, int TrainCount, int ValidCount, 
     /// <summary>Validation exact match at which training stops early (1 = only a perfect validation score stops it).</summary>
     public double StopAt { get; init; } = 1.0;
 
-    /// <summary>The default: reverse digit strings of 4 to 12 digits, 13 to 16 in the long tenth.</summary>
-    public static Seq2SeqRecipe Default { get; } = new("reverse", 20_000, 1_000, 2_000, 20, 64, 2e-3f, 1f);
+    /// <summary>
+    /// The default: reverse digit strings of 4 to 12 digits, 13 to 16 in the long tenth of the 50,000 training pairs (with
+    /// 20,000 pairs validation plateaued near 0.98, the long ones lagging); 10 epochs of cosine-annealed Adam.
+    /// </summary>
+    public static Seq2SeqRecipe Default { get; } = new("reverse", 50_000, 1_000, 2_000, 10, 64, 2e-3f, 1f);
 
     /// <summary>The task a name stands for, or null when there is none.</summary>
     public static ISeq2SeqTask? CreateTask(string name) => name switch

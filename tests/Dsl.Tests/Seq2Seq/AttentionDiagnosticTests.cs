@@ -60,4 +60,22 @@ public sealed class AttentionDiagnosticTests
     [Fact]
     public void A_single_query_step_compiles()
         => Clean(Net("A4", Operands + "var one = Input(\"one\", 1, 8); return Attention(one, m | Linear(8), m);"));
+
+    [Fact]
+    public void Token_ids_as_keys_report_DSL1014()
+    {
+        var d = Single(Net("A5", Operands + "var ids = Tokens(\"ids\", \"S\"); return Attention(q, ids, m);"), "DSL1014");
+        Assert.StartsWith("Attention(q, ids, m) receives Tokens(\"ids\", \"S\"), int64 token ids", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scale_that_is_not_positive_reports_DSL1002()
+    {
+        var d = Single(Net("A6", Operands + "return Attention(q, m | Linear(8), m, scale: -1.0);"), "DSL1002");
+        Assert.Equal("Attention(q, m | Linear(8), m, scale: -1.0): the scale must be a positive float32 number, got -1", d.GetMessage());
+    }
+
+    [Fact]
+    public void A_positive_scale_compiles()
+        => Clean(Net("A6", Operands + "return Attention(q, m | Linear(8), m, scale: 0.25);"));
 }
