@@ -335,6 +335,19 @@ public static class Layers
     /// </summary>
     public static Layer Concat(params Layer[] branches) => new($"Concat({string.Join(", ", branches.Select(b => b.Description))})");
 
+    /// <summary>
+    /// Scaled dot-product attention of one head (PyTorch's <c>F.scaled_dot_product_attention</c>; Luong et al. 2015 with a
+    /// decoder's states as queries over an encoder's outputs): <paramref name="query"/> [T,D], <paramref name="keys"/> [S,D] and
+    /// <paramref name="values"/> [S,Dv] give [T,Dv], each output row the values weighted by softmax over the S keys of
+    /// q.k * <paramref name="scale"/> (default 1/sqrt(D)). <paramref name="mask"/> [S] (a <see cref="Mask"/> input: 1 for a
+    /// real key, 0 for padding) gives padded keys weight 0. T and S may be symbols; D and Dv are fixed. The weights [N,T,S]
+    /// are readable after <c>Forward</c> as <c>Readout("attention1.weights")</c> (the layer's name, attention1, attention2, ...
+    /// or <paramref name="name"/>). A value function: <c>var context = Attention(decoded, encoded, encoded, mask: srcMask);</c>.
+    /// </summary>
+    public static Net Attention(Net query, Net keys, Net values, Net? mask = null, double? scale = null, string? name = null)
+        => new($"Attention({query.Description}, {keys.Description}, {values.Description}" + (mask is null ? "" : $", mask: {mask.Description}")
+            + (scale is null ? "" : $", scale: {F(scale.Value)}") + ")");
+
     /// <summary><paramref name="count"/> copies of <paramref name="layer"/> in sequence, each with its own parameters.</summary>
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
 

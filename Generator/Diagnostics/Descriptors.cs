@@ -144,6 +144,10 @@ internal static class Descriptors
         "DSL1033" => UnknownNonlinearity,
         "DSL1034" => LastWithoutRecurrent,
         "DSL1035" => InitialStateShape,
+        "DSL1040" => AttentionWidth,
+        "DSL1041" => AttentionLength,
+        "DSL1042" => AttentionMask,
+        "DSL1043" => AttentionRank,
         _ => null,
     };
 
@@ -237,6 +241,22 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor InitialStateShape = Error("DSL1035", Shapes,
         "Initial state of the wrong shape",
         "{0}: {1} must be {2} but receives {3} from {4}");
+
+    public static readonly DiagnosticDescriptor AttentionWidth = Error("DSL1040", Shapes,
+        "Attention query and keys differ in width",
+        "{0}: the query {1} from {2} and the keys {3} from {4} differ in width ({5} and {6}); a score is the dot product of a query and a key");
+
+    public static readonly DiagnosticDescriptor AttentionLength = Error("DSL1041", Shapes,
+        "Attention keys and values differ in length",
+        "{0}: the keys {1} from {2} and the values {3} from {4} differ in length ({5} and {6}); each key needs one value");
+
+    public static readonly DiagnosticDescriptor AttentionMask = Error("DSL1042", Shapes,
+        "Attention mask does not match the keys",
+        "{0}: the mask {1} from {2} should be {3}, one entry per key of {4} from {5}");
+
+    public static readonly DiagnosticDescriptor AttentionRank = Error("DSL1043", Shapes,
+        "Attention operand of the wrong rank",
+        "{0}: the {1} should be {2} but receives {3} from {4}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

@@ -141,6 +141,7 @@ internal static class OpTable
         new RecurrentOp(),
         new LastOp(),
         new AttentionPoolOp(),
+        new AttentionOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

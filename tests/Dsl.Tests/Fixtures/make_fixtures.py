@@ -93,6 +93,11 @@ recurrent_nets  whole generated networks (tests/Dsl.Tests/Recurrent/Fixture*.cs,
              layers*dirs is 1), dy[N,T,dirs*H], dlast[N,dirs*H], every parameter under PyTorch's names; expected y
              (zeros at padding, as pad_packed_sequence), last = cat(h_n[-2], h_n[-1]) (h_n[-1] for one direction),
              x.grad, h0.grad (c0.grad) in the batch-first layout, <parameter>.grad, of sum(y*dy) + sum(last*dlast).
+attention_net the generated AttentionNet: keys = memory W^T + b (fc1), y = softmax(query keys^T * scale + key mask)
+             memory, out = y W2^T + b2 (fc2); key mask 0 -> -inf. attrs batch, t, s, scale ("default" = 1/sqrt(4));
+             inputs query[N,T,4], memory[N,S,6], mask[N,S] (1 keep, 0 padding), fc1.weight[4,6], fc1.bias[4],
+             fc2.weight[3,6], fc2.bias[3], dy[N,T,3]; expected out, weights[N,T,S], query.grad, memory.grad and every
+             parameter's gradient.
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -115,6 +120,7 @@ SEEDS = {
     "tensor_ops": 1018, "attention": 1019,
     "batchnorm1d": 1100,
     "seq_nets": 1020,
+    "attention_net": 1040,
     "recurrent_nets": 1030,
 }
 
@@ -988,6 +994,35 @@ def seq_nets():
     cases.append(case("masked_max", {"network": "MaskedFixtureNet"}, inputs, expected))
     write("seq_nets", "generated sequence networks against PyTorch modules: Embedding, Conv1d (padding, stride, dilation, "
           "groups), mean over time, and max over time restricted to each sequence's windows by its mask", cases)
+def attention_net():
+    """The generated AttentionNet (tests/Dsl.Tests/Networks/AttentionNet.cs) written out in float64."""
+    seed("attention_net")
+    cases = []
+    for name, n, t, s, scale, lengths in [("masked_default_scale", 3, 4, 5, None, [5, 3, 1]),
+                                          ("unmasked_scale_half", 2, 3, 6, 0.5, [6, 6])]:
+        query, memory = randn(n, t, 4), randn(n, s, 6)
+        mask = torch.zeros(n, s, dtype=torch.float64)
+        for i, length in enumerate(lengths):
+            mask[i, :length] = 1.0
+        params = {"fc1.weight": uniform(-0.4, 0.4, 4, 6), "fc1.bias": uniform(-0.4, 0.4, 4),
+                  "fc2.weight": uniform(-0.4, 0.4, 3, 6), "fc2.bias": uniform(-0.4, 0.4, 3)}
+        dy = randn(n, t, 3)
+        leaves = {k: v.clone().requires_grad_(True) for k, v in [("query", query), ("memory", memory)] + list(params.items())}
+        keys = leaves["memory"] @ leaves["fc1.weight"].T + leaves["fc1.bias"]
+        bias = torch.zeros(n, s, dtype=torch.float64).masked_fill(mask == 0, float("-inf")).view(n, 1, s)
+        scores = leaves["query"] @ keys.transpose(-1, -2) * (1 / math.sqrt(4) if scale is None else scale) + bias
+        weights = torch.softmax(scores, dim=-1)
+        y = weights @ leaves["memory"]
+        out = y @ leaves["fc2.weight"].T + leaves["fc2.bias"]
+        names = list(leaves)
+        gradients = grads(out, dy, *[leaves[k] for k in names])
+        inputs = {"query": query, "memory": memory, "mask": mask, **params, "dy": dy}
+        expected = {"out": out, "weights": weights}
+        expected.update({k + ".grad": g for k, g in zip(names, gradients)})
+        attrs = {"batch": n, "t": t, "s": s, "scale": "default" if scale is None else scale}
+        cases.append(case(name, attrs, inputs, expected))
+    write("attention_net", "the generated AttentionNet (a Linear on the memory as keys, Attention with a key mask, a Linear) "
+          "written out in float64: output, attention weights, input and parameter gradients", cases)
 
 
 def main():
@@ -1014,6 +1049,7 @@ def main():
     attention()
     seq_nets()
     recurrent_nets()
+    attention_net()
 
 
 if __name__ == "__main__":
