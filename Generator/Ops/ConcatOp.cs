@@ -52,4 +52,15 @@ internal sealed class ConcatOp : Op
         }
         return Names.Int(s);
     }
+
+    /// <summary>ONNX's <c>Concat</c> along the channels (axis 1, counting the batch).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        var branches = new System.Collections.Generic.List<string?>();
+        for (int i = 0; i < node.Inputs.Count; i++)
+        {
+            branches.Add(c.X(node, i));
+        }
+        c.Node("Concat", branches, c.Y(node), c.Int("axis", 1));
+    }
 }
