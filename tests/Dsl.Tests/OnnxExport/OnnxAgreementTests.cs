@@ -121,6 +121,22 @@ public class OnnxAgreementTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void The_measure_sees_weights_and_running_statistics_that_differ_from_the_exported_ones()
+    {
+        // The negative twin of the agreement tests: a model of other weights, or of other batch norm statistics, is far off.
+        var net = new global::Specs.Networks.ResNet20(Device.Cpu, 3);
+        OnnxRuntimeCheck.Perturb(net, 11);
+        net.Eval();
+        byte[] model = OnnxRuntimeCheck.Export(net);
+        var x = OnnxRuntimeCheck.Random(1, 2f, 4, 1, 28, 28);
+        Assert.True(OnnxRuntimeCheck.MaxRelativeError(net.Forward(x), OnnxRuntimeCheck.Run(model, x)["output"]) <= OnnxRuntimeCheck.Tolerance);
+        float[] variance = net.StateDict()["bn21.running_var"].ToArray();
+        net.LoadStateDict(new Dictionary<string, Tensor> { ["bn21.running_var"] = Tensor.From(variance.Select(v => v * 4f).ToArray(), variance.Length) }, strict: false);
+        double error = OnnxRuntimeCheck.MaxRelativeError(net.Forward(x), OnnxRuntimeCheck.Run(model, x)["output"]);
+        Assert.True(error > 100 * OnnxRuntimeCheck.Tolerance, $"a changed running variance moved the outputs by only {error:0.0e+00}");
+    }
+
     private void Check(string name, string what, byte[] model, Func<Tensor, Tensor> forward, Tensor input)
     {
         var reference = OnnxRuntimeCheck.Run(model, input);
