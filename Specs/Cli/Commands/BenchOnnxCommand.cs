@@ -3,7 +3,6 @@ using System.Globalization;
 using Dsl;
 using Dsl.Data;
 using Microsoft.ML.OnnxRuntime;
-using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Specs.Cli;
@@ -25,7 +24,9 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
         var images = FashionMnist.Load(location.Folder).Test;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bench onnx: evaluation forward, ours beside ONNX Runtime {OrtEnv.Instance().GetVersionString()} (CPU, opset {Onnx.Opset}); median of {settings.Repeat} runs of at least {settings.MinMilliseconds} ms; data: {location.Describe()}"));
-        var table = new Table().AddColumns("network", "threads", "batch", "ours ms/batch", "ORT ms/batch", "ours samples/s", "ORT samples/s", "ours vs ORT", "max rel. error");
+        // Plain columns rather than a console table: the rows stay one line each at any width, ready to paste.
+        output.WriteLine("| network | threads | batch | ours ms/batch | ORT ms/batch | ours samples/s | ORT samples/s | ours vs ORT | max rel. error |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var info in settings.Selected)
         {
             foreach (int threads in settings.ThreadCounts)
@@ -33,12 +34,11 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
                 foreach (int batch in settings.Sizes)
                 {
                     var row = Measure(info, images, threads, batch, settings);
-                    table.AddRow(info.Name, Text(threads), Text(batch), Ms(row.Ours), Ms(row.Ort), Rate(batch / row.Ours), Rate(batch / row.Ort),
-                        (row.Ort / row.Ours).ToString("F2", CultureInfo.InvariantCulture) + "x", row.Error.ToString("0.0e+00", CultureInfo.InvariantCulture));
+                    output.WriteLine(string.Join(" | ", "| " + info.Name, Text(threads), Text(batch), Ms(row.Ours), Ms(row.Ort), Rate(batch / row.Ours), Rate(batch / row.Ort),
+                        (row.Ort / row.Ours).ToString("F2", CultureInfo.InvariantCulture) + "x", row.Error.ToString("0.0e+00", CultureInfo.InvariantCulture)) + " |");
                 }
             }
         }
-        cli.Console.Write(table);
         output.WriteLine("ours vs ORT: ONNX Runtime's time over ours (above 1: ours is faster). max rel. error: max |ours - ORT| / max(1, |ORT|) over the batch's outputs.");
         return 0;
     }
