@@ -23,8 +23,18 @@ public static class Onnx
 
     private const string TempSuffix = ".tmp";
 
-    /// <summary>Test hook: runs after the temporary file is written and before it replaces the target.</summary>
-    internal static Action<string>? BeforeReplace { get; set; }
+    /// <summary>
+    /// Test hook: runs after the temporary file is written and before it replaces the target. Per thread, so a test that
+    /// sets it cannot fail an export another test runs at the same time.
+    /// </summary>
+    internal static Action<string>? BeforeReplace
+    {
+        get => s_beforeReplace;
+        set => s_beforeReplace = value;
+    }
+
+    [ThreadStatic]
+    private static Action<string>? s_beforeReplace;
 
     /// <summary>Writes <paramref name="network"/> to <paramref name="path"/>, atomically; refuses (and writes nothing) when a layer has no mapping.</summary>
     public static void Export(Module network, string path)
