@@ -9,7 +9,7 @@ namespace Specs.Cli;
 
 /// <summary>
 /// <c>bench onnx [networks...] [--threads 2] [--batch-sizes 1,64]</c>: each network exported with
-/// <see cref="Onnx.Export(Module, Stream)"/> and run in ONNX Runtime (CPU execution provider, every graph optimisation,
+/// <see cref="Onnx.Export(Module, Stream)"/> and run in ONNX Runtime (CPU execution provider, every graph optimisation unless told otherwise,
 /// the same number of intra-op threads as our CPU device, sequential execution) beside our own evaluation
 /// <c>Forward</c> on the same Fashion-MNIST images. Each figure is the median of runs that alternate between the two, each
 /// repeating the batch for at least <c>--min-ms</c>; inputs and outputs of ONNX Runtime are bound to preallocated memory, so
@@ -23,7 +23,7 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
         var location = FashionMnist.Locate(settings.Data);
         var images = FashionMnist.Load(location.Folder).Test;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench onnx: evaluation forward, ours beside ONNX Runtime {OrtEnv.Instance().GetVersionString()} (CPU, opset {Onnx.Opset}); median of {settings.Repeat} runs of at least {settings.MinMilliseconds} ms; data: {location.Describe()}"));
+            $"bench onnx: evaluation forward, ours beside ONNX Runtime {OrtEnv.Instance().GetVersionString()} (CPU, opset {Onnx.Opset}, graph optimisation: {settings.OrtOptimization}); median of {settings.Repeat} runs of at least {settings.MinMilliseconds} ms; data: {location.Describe()}"));
         // Plain columns rather than a console table: the rows stay one line each at any width, ready to paste.
         output.WriteLine("| network | threads | batch | ours ms/batch | ORT ms/batch | ours samples/s | ORT samples/s | ours vs ORT | max rel. error |");
         output.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -65,7 +65,13 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
             IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = settings.OrtOptimization.ToLowerInvariant() switch
+            {
+                "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
+                "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                var level => throw new UsageException($"--ort-optimization must be all, basic or none, got '{level}'."),
+            },
         };
         using var session = new InferenceSession(stream.ToArray(), options);
         var ours = net.Forward(input);

@@ -30,6 +30,11 @@ public sealed class BenchOnnxSettings : CommandSettings
     [DefaultValue(200)]
     public int MinMilliseconds { get; set; } = 200;
 
+    [CommandOption("--ort-optimization <LEVEL>")]
+    [Description("ONNX Runtime's graph optimisation: all (the default: constant folding, conv + batch norm and activation fusion, blocked layouts), basic or none")]
+    [DefaultValue("all")]
+    public string OrtOptimization { get; set; } = "all";
+
     [CommandOption("--data <DIR>")]
     [Description("a folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist, else the bundled slice)")]
     public string? Data { get; set; }
@@ -49,5 +54,6 @@ public sealed class BenchOnnxSettings : CommandSettings
         Check.PositiveList("--threads", Threads),
         Check.PositiveList("--batch-sizes", BatchSizes),
         Check.Positive("--repeat", Repeat),
+        Check.OneOf("--ort-optimization", OrtOptimization, "all", "basic", "none"),
         Check.Positive("--min-ms", MinMilliseconds));
 }
