@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Dsl;
 
 /// <summary>
@@ -107,8 +105,6 @@ public sealed class OnnxGraph
     }
 
     internal bool IsDefined(string name) => _defined.Contains(name);
-
-    internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>One node: its op type, input and output value names, and attributes.</summary>
