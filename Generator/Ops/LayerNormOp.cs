@@ -85,13 +85,14 @@ internal sealed class LayerNormOp : Op
     /// </summary>
     public override void Export(ExportContext c, GraphNode node)
     {
+        // k: the weight's rank when affine; otherwise the fewest trailing axes holding the features (sizes of 1 before
+        // them change nothing normalised, and the ones below take that shape).
+        var weight = node.Params.FirstOrDefault(p => p.Name.EndsWith(".weight", System.StringComparison.Ordinal));
         long features = node.IntAttr("features");
-        int k = 0;
-        long product = 1;
-        while (product != features)
+        int k = weight?.Shape.Count ?? 0;
+        for (long product = 1; weight is null && product != features; k++)
         {
             product *= node.Shape[node.Shape.Count - 1 - k];
-            k++;
         }
         string? scale = c.Param(node, "weight");
         if (scale is null)

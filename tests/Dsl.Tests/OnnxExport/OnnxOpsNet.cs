@@ -23,7 +23,10 @@ public partial class OnnxOpsNet
         | Linear(3) | Softmax;
 }
 
-/// <summary>Adaptive pooling whose sizes divide (4x6 to 2x3: an AveragePool of 2x2) beside a 1x1 one (GlobalAveragePool), summed.</summary>
+/// <summary>
+/// Adaptive pooling whose sizes divide (4x6 to 2x3 and to 1x3: AveragePools) beside a 1x1 one (GlobalAveragePool), summed;
+/// a LayerNorm whose normalised shape starts with a size of 1 ([1, 3]: its weight's rank, not the fewest axes, sets the axis).
+/// </summary>
 [Network]
 public partial class OnnxPoolNet
 {
@@ -31,7 +34,8 @@ public partial class OnnxPoolNet
     {
         var x = Input(2, 4, 6);
         var a = x | AdaptiveAvgPool2d(2, 3) | Flatten;
-        var b = x | AdaptiveAvgPool2d(1) | Flatten | Linear(12);
-        return a + b;
+        var b = x | AdaptiveAvgPool2d(1, 3) | LayerNorm(1, 3) | Flatten | Linear(12);
+        var c = x | AdaptiveAvgPool2d(1) | Flatten | Linear(12);
+        return a + b + c;
     }
 }
