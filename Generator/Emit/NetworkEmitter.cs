@@ -71,9 +71,11 @@ internal static class NetworkEmitter
             Forward.Write(w, plan);
             w.Line();
             Backward.Write(w, plan);
+            w.Line();
+            OnnxExport.Write(w, plan);
         }
         members.AddRange(AttentionPoolOp.PropertyNames(plan));
-        members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
+        members.AddRange(new[] { OnnxExport.Member, "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
         if (model.SeveralOutputs)
         {
             members.Add("ForwardAll(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");

@@ -100,4 +100,15 @@ internal sealed class ConcatOp : Op
         var dims = node.Dims;
         return (axis, dims[axis], Names.Product("n", dims.Take(axis)), Names.Product(null, dims.Skip(axis + 1)));
     }
+
+    /// <summary>ONNX's <c>Concat</c> along the channels (axis 1, counting the batch).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        var branches = new System.Collections.Generic.List<string?>();
+        for (int i = 0; i < node.Inputs.Count; i++)
+        {
+            branches.Add(c.X(node, i));
+        }
+        c.Node("Concat", branches, c.Y(node), c.Int("axis", 1));
+    }
 }

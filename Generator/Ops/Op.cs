@@ -106,6 +106,13 @@ internal abstract class Op
 
     /// <summary>Writes the backward statement(s): the inputs' gradients from the node's gradient, and the parameters' gradients.</summary>
     public abstract void Backward(BackwardContext c, GraphNode node);
+
+    /// <summary>
+    /// Writes the op's ONNX mapping into the network's <c>DescribeOnnx</c> (<see cref="OnnxExport"/>): nodes computing the
+    /// value from the inputs' as the evaluation forward does. An op without a mapping keeps this one, an explicit refusal:
+    /// <c>Onnx.Export</c> then names the layer (op and label) and writes nothing, so a new op compiles before it has one.
+    /// </summary>
+    public virtual void Export(ExportContext c, GraphNode node) => c.Refuse(node);
 }
 
 /// <summary>Every operation, by op key and by the <c>Dsl.Layers</c> call that creates it. Unknown keys throw.</summary>
