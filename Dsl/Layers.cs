@@ -66,7 +66,7 @@ public static class Layers
     /// </summary>
     public static Layer Linear(int inFeatures, int outFeatures, bool bias = true, string? name = null) => new($"Linear({inFeatures}, {outFeatures})");
 
-    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat"/>.</summary>
+    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat(Layer[])"/>.</summary>
     public static Layer Identity => new("Identity");
 
     /// <summary>max(0, x), any shape.</summary>
@@ -196,6 +196,61 @@ public static class Layers
     public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, int normalizedShape2, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
         => new($"LayerNorm({normalizedShape0}, {normalizedShape1}, {normalizedShape2})");
 
+    // ------------------------------------------------------------------ recurrent layers: [T, D] in, [T, H] or [T, 2H] out
+
+    /// <summary>
+    /// Elman RNN (<c>nn.RNN(batch_first=True)</c>): h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) with act
+    /// <paramref name="nonlinearity"/> <c>"tanh"</c> or <c>"relu"</c>; [T, D] -> [T, <paramref name="hidden"/>], or [T, 2H]
+    /// when <paramref name="bidirectional"/> (forward and reverse outputs concatenated). <paramref name="layers"/> stacked
+    /// layers, with dropout <paramref name="dropout"/> on the outputs of every layer but the last in training.
+    /// <paramref name="mask"/> (a <c>Mask</c> [T], 1s then 0s) makes the recurrence ignore padding as PyTorch's packed
+    /// sequences do (padding outputs 0, the reverse direction starts at each sample's last valid step). <paramref name="h0"/>
+    /// is the initial state, [layers*dirs, H] per sample (PyTorch's [layers*dirs, N, H] with the batch first), or [H] for one
+    /// layer in one direction; zeros when absent. Parameters as PyTorch: <c>rnn1.weight_ih_l0</c> [H, D],
+    /// <c>weight_hh_l0</c> [H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c> [H], <c>..._reverse</c>, all U(-1/sqrt(H), 1/sqrt(H)).
+    /// Pipe into <see cref="Last"/> for the last hidden state. Default names: rnn1, rnn2, ...
+    /// </summary>
+    public static Layer Rnn(int hidden, string nonlinearity = "tanh", int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, string? name = null)
+        => new($"Rnn({hidden})");
+
+    /// <summary>
+    /// Long short-term memory (<c>nn.LSTM(batch_first=True)</c>, gates i, f, g, o in PyTorch's order): [T, D] -> [T, H] or
+    /// [T, 2H]; <paramref name="layers"/>, <paramref name="bidirectional"/>, <paramref name="dropout"/>,
+    /// <paramref name="mask"/> and <paramref name="h0"/> as <see cref="Rnn"/>, and <paramref name="c0"/> the initial cell
+    /// state in <paramref name="h0"/>'s layout. Parameters <c>lstm1.weight_ih_l0</c> [4H, D], <c>weight_hh_l0</c> [4H, H],
+    /// biases [4H]. Default names: lstm1, lstm2, ...
+    /// </summary>
+    public static Layer Lstm(int hidden, int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, Net? c0 = null, string? name = null)
+        => new($"Lstm({hidden})");
+
+    /// <summary>
+    /// Gated recurrent unit (<c>nn.GRU(batch_first=True)</c>, gates r, z, n in PyTorch's order): [T, D] -> [T, H] or [T, 2H];
+    /// arguments as <see cref="Rnn"/>. Parameters <c>gru1.weight_ih_l0</c> [3H, D], <c>weight_hh_l0</c> [3H, H], biases
+    /// [3H]. Default names: gru1, gru2, ...
+    /// </summary>
+    public static Layer Gru(int hidden, int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, string? name = null)
+        => new($"Gru({hidden})");
+
+    /// <summary>
+    /// The last hidden state of the top layer of the recurrent layer it follows: [T, dirs*H] -> [dirs*H], the forward
+    /// direction's state after each sample's last valid step and, when bidirectional, the reverse direction's after step 0
+    /// (PyTorch's <c>cat(h_n[-2], h_n[-1])</c>). Its gradient flows back through time. Only after <see cref="Rnn"/>,
+    /// <see cref="Lstm"/> or <see cref="Gru"/>: <c>var state = x | Gru(64) | Last;</c>
+    /// </summary>
+    public static Layer Last => new("Last");
+
+    /// <summary>
+    /// Attention pooling over time: [T, D] -> [D]. Importance i_t = x_t . c with a learned context vector
+    /// <c>attention1.context</c> [D] (initialised U(-1/sqrt(D), 1/sqrt(D)), as a Linear(D, 1) weight), weights
+    /// a = softmax(i) over the valid steps of <paramref name="mask"/> (all steps without one), output sum_t a_t x_t. The
+    /// weights [N, T] of the last Forward are readable from the generated <c>AttentionWeights</c> property (the layer's name
+    /// when the network has several). Default names: attention1, attention2, ...
+    /// </summary>
+    public static Layer AttentionPool(Net? mask = null, string? name = null) => new("AttentionPool");
+
     // ------------------------------------------------------------------ operations with several values
 
     /// <summary>
@@ -211,6 +266,61 @@ public static class Layers
     /// </summary>
     public static Layer Select(int index) => new($"Select({index})");
 
+    // ------------------------------------------------------------------ sequences: token ids [T] in, values [T, D] out
+
+    /// <summary>
+    /// A lookup table (<c>nn.Embedding</c>) on int64 token ids from <see cref="Tokens"/>: [T] -> [T, <paramref name="dim"/>]
+    /// (any shape of ids, a dimension appended). Weight <c>embedding1.weight</c> [<paramref name="num"/>, dim] starts as
+    /// N(0, 1); the row <paramref name="paddingIdx"/> (when given) starts at zero and never receives a gradient. An id
+    /// outside [0, num) is refused when <c>Forward</c> runs. With <paramref name="freeze"/> the table is not trained
+    /// (<c>Parameter.RequiresGrad</c> false: no gradient is computed and optimisers skip it), as
+    /// <c>nn.Embedding.from_pretrained(freeze=True)</c>; load a pretrained table with <c>Module.LoadParameter</c>.
+    /// Default names: embedding1, embedding2, ...
+    /// </summary>
+    public static Layer Embedding(int num, int dim, int? paddingIdx = null, bool freeze = false, string? name = null)
+        => new($"Embedding({num}, {dim})");
+
+    /// <summary>
+    /// Swaps two dimensions (<c>torch.transpose(x, dim0, dim1)</c>), counted on the full shape with the batch as 0 (negative
+    /// from the end; the batch cannot move): <c>Transpose(1, 2)</c> turns an embedding [T, D] into [D, T] for
+    /// <see cref="Conv1d"/>. Symbols move with their dimension. The value is copied into its own buffer.
+    /// </summary>
+    public static Layer Transpose(int dim0, int dim1) => new($"Transpose({dim0}, {dim1})");
+
+    /// <summary>
+    /// 1-D convolution (<c>nn.Conv1d</c>, cross-correlation): [C, L] -> [<paramref name="outChannels"/>, L'] with
+    /// L' = floor((L + 2*padding - dilation*(kernel-1) - 1) / stride) + 1; L may be a symbol (L' is then an expression of it,
+    /// and <c>Forward</c> refuses a batch too short for the window). Weight [out, C/groups, kernel] and bias [out] start as
+    /// U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = C/groups*kernel. Default names: conv1, conv2, ...
+    /// </summary>
+    public static Layer Conv1d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv1d({outChannels}, kernel: {kernel})");
+
+    /// <summary>Max pooling (<c>nn.MaxPool1d</c>): [C, L] -> [C, L'], L' = floor((L + 2*padding - kernel) / stride) + 1; stride defaults to the kernel.</summary>
+    public static Layer MaxPool1d(int kernel, int? stride = null, int padding = 0) => new($"MaxPool1d({kernel})");
+
+    /// <summary>Average pooling (<c>nn.AvgPool1d</c>): [C, L] -> [C, L']; with <paramref name="countIncludePad"/> padded zeros count in the divisor.</summary>
+    public static Layer AvgPool1d(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) => new($"AvgPool1d({kernel})");
+
+    /// <summary>
+    /// The maximum over time of each channel (Collobert et al., 2011; Kim, 2014): [C, T] -> [C]. With <paramref name="mask"/>
+    /// (a <c>Mask(...)</c> input [T] with the value's length symbol) only the valid steps of each row count, and a row with no
+    /// valid step gives 0. The gradient goes to the step that won.
+    /// </summary>
+    public static Layer MaxOverTime(Net? mask = null) => new("MaxOverTime");
+
+    /// <summary>The mean over time of each channel: [C, T] -> [C], over the valid steps of each row when <paramref name="mask"/> is given (0 for none).</summary>
+    public static Layer MeanOverTime(Net? mask = null) => new("MeanOverTime");
+
+    // ------------------------------------------------------------------ value functions: several values in, one out
+
+    /// <summary>
+    /// Joins two values along dimension <paramref name="dim"/> of the full shape (the batch is dimension 0; negative counts
+    /// from the end, as <c>torch.cat</c>): <c>Concat(a, b, dim: -1)</c> of [T,16] and [T,8] is [T,24]. Every other dimension
+    /// must agree, symbolic ones exactly (<c>T</c> never matches <c>S</c> or 5). The gradient splits back to both.
+    /// </summary>
+    public static Net Concat(Net a, Net b, int dim = -1) => new($"Concat({a.Description}, {b.Description}, dim: {dim})");
+
     // ------------------------------------------------------------------ combinators
 
     /// <summary>
@@ -224,6 +334,19 @@ public static class Layers
     /// [C1, H, W] ++ [C2, H, W] -> [C1 + C2, H, W]. All other dimensions must agree (Inception, DenseNet).
     /// </summary>
     public static Layer Concat(params Layer[] branches) => new($"Concat({string.Join(", ", branches.Select(b => b.Description))})");
+
+    /// <summary>
+    /// Scaled dot-product attention of one head (PyTorch's <c>F.scaled_dot_product_attention</c>; Luong et al. 2015 with a
+    /// decoder's states as queries over an encoder's outputs): <paramref name="query"/> [T,D], <paramref name="keys"/> [S,D] and
+    /// <paramref name="values"/> [S,Dv] give [T,Dv], each output row the values weighted by softmax over the S keys of
+    /// q.k * <paramref name="scale"/> (default 1/sqrt(D)). <paramref name="mask"/> [S] (a <see cref="Mask"/> input: 1 for a
+    /// real key, 0 for padding) gives padded keys weight 0. T and S may be symbols; D and Dv are fixed. The weights [N,T,S]
+    /// are readable after <c>Forward</c> as <c>Readout("attention1.weights")</c> (the layer's name, attention1, attention2, ...
+    /// or <paramref name="name"/>). A value function: <c>var context = Attention(decoded, encoded, encoded, mask: srcMask);</c>.
+    /// </summary>
+    public static Net Attention(Net query, Net keys, Net values, Net? mask = null, double? scale = null, string? name = null)
+        => new($"Attention({query.Description}, {keys.Description}, {values.Description}" + (mask is null ? "" : $", mask: {mask.Description}")
+            + (scale is null ? "" : $", scale: {F(scale.Value)}") + ")");
 
     /// <summary><paramref name="count"/> copies of <paramref name="layer"/> in sequence, each with its own parameters.</summary>
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");

@@ -70,7 +70,7 @@ public abstract partial class Device
 
     /// <summary>
     /// The unfused reference forward: <paramref name="weights"/> [B,T,S] = softmax(Q K^T * scale + masks) (saved for
-    /// <see cref="AttentionReferenceBackward"/>), <paramref name="output"/> = weights V. Same operands and masks as
+    /// <see cref="AttentionReferenceBackward(Tensor, Tensor, Tensor, float, Tensor, Tensor, Tensor, Tensor, Tensor)"/>), <paramref name="output"/> = weights V. Same operands and masks as
     /// <see cref="Attention"/>.
     /// </summary>
     public void AttentionReference(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? keyPadding, bool causal, int heads, float scale, Tensor output, Tensor weights)
@@ -108,6 +108,19 @@ public abstract partial class Device
     /// <summary>The unfused reference backward from the saved <paramref name="weights"/>: dq, dk, dv (overwritten).</summary>
     public void AttentionReferenceBackward(Tensor q, Tensor k, Tensor v, float scale, Tensor weights, Tensor dOutput, Tensor dq, Tensor dk, Tensor dv)
     {
+        long scores = (long)weights.Length;
+        AttentionReferenceBackward(q, k, v, scale, weights, dOutput, dq, dk, dv,
+            Allocate(DType.Float32, (int)Math.Max(scores, 1)), Allocate(DType.Float32, (int)Math.Max(scores, 1)));
+    }
+
+    /// <summary>
+    /// <see cref="AttentionReferenceBackward(Tensor, Tensor, Tensor, float, Tensor, Tensor, Tensor, Tensor, Tensor)"/> with the
+    /// gradients of the weights and of the scores in the caller's buffers (each at least [B,T,S] elements, contents
+    /// overwritten), so a training step that owns them allocates nothing.
+    /// </summary>
+    public void AttentionReferenceBackward(Tensor q, Tensor k, Tensor v, float scale, Tensor weights, Tensor dOutput, Tensor dq, Tensor dk, Tensor dv,
+        Tensor dWeights, Tensor dScores)
+    {
         const string op = nameof(AttentionReferenceBackward);
         var g = AttentionOperands(q, k, v, null, null, false, 1, scale, op);
         FloatOperand(weights, (long)g.Batch * g.T * g.S, op, "weights", g.Batch, g.T, g.S);
@@ -115,11 +128,18 @@ public abstract partial class Device
         FloatOperand(dq, q.Length, op, "dq", q.Dims);
         FloatOperand(dk, k.Length, op, "dk", k.Dims);
         FloatOperand(dv, v.Length, op, "dv", v.Dims);
+        long need = (long)g.Batch * g.T * g.S;
+        Operand(dWeights, op, "dWeights", DType.Float32);
+        Operand(dScores, op, "dScores", DType.Float32);
+        if (dWeights.Length < need || dScores.Length < need)
+        {
+            throw new ArgumentException($"{op}: the scratch buffers need {need} elements ([{g.Batch},{g.T},{g.S}]) but hold {dWeights.Length} and {dScores.Length}.");
+        }
         var p = weights.View(g.Batch, g.T, g.S);
         var dO = dOutput.View(g.Batch, g.T, g.Dv);
         BatchedMatMul(true, false, p, dO, dv.View(g.Batch, g.S, g.Dv));
-        var dp = Allocate(DType.Float32, g.Batch, g.T, g.S);
-        var ds = Allocate(DType.Float32, g.Batch, g.T, g.S);
+        var dp = dWeights.Length == need ? dWeights.View(g.Batch, g.T, g.S) : dWeights.View(-1).Narrow(0, 0, (int)need).View(g.Batch, g.T, g.S);
+        var ds = dScores.Length == need ? dScores.View(g.Batch, g.T, g.S) : dScores.View(-1).Narrow(0, 0, (int)need).View(g.Batch, g.T, g.S);
         BatchedMatMul(false, true, dO, v.View(g.Batch, g.S, g.Dv), dp);
         if (g.S > 0 && g.T > 0)
         {
@@ -127,6 +147,26 @@ public abstract partial class Device
         }
         BatchedMatMul(false, false, ds, k.View(g.Batch, g.S, g.D), dq.View(g.Batch, g.T, g.D), g.Scale);
         BatchedMatMul(true, false, ds, q.View(g.Batch, g.T, g.D), dk.View(g.Batch, g.S, g.D), g.Scale);
+    }
+
+    /// <summary>
+    /// The additive key-padding mask [N,S] of a 0/1 key mask [N,S] (1 for a real key, 0 for padding, as <c>Mask("mask", "S")</c>
+    /// holds): 0 where the mask is 1 and -<see cref="float.MaxValue"/> where it is 0, so a padded key's weight underflows to
+    /// exactly 0 (a finite stand-in for PyTorch's -inf: an all-zero row then gets uniform weights instead of NaN). One fill and
+    /// one axpy, so both devices share the formula: -max + max * 1 = 0 exactly.
+    /// </summary>
+    public void KeyPaddingFromMask(Tensor mask, Tensor keyPadding)
+    {
+        const string op = nameof(KeyPaddingFromMask);
+        Operand(mask, op, "mask", DType.Float32);
+        Operand(keyPadding, op, "keyPadding", DType.Float32);
+        SameLength(mask, keyPadding, op);
+        if (mask.Length == 0)
+        {
+            return;
+        }
+        Fill(keyPadding, -float.MaxValue);
+        Axpy(float.MaxValue, mask, keyPadding);
     }
 
     protected abstract void AttentionCore(in AttentionGeometry g, Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? keyPadding, Tensor output, Tensor logSumExp);

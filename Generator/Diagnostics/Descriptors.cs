@@ -134,6 +134,20 @@ internal static class Descriptors
         "DSL0030" => DefineSignature,
         "DSL0031" => DefineOverloaded,
         "DSL1050" => LinearOnLastDimension,
+        "DSL1015" => TokensExpected,
+        "DSL1016" => ElementwiseMismatch,
+        "DSL1017" => ConcatDimMismatch,
+        "DSL1018" => MaskMismatch,
+        "DSL1030" => RecurrentWidth,
+        "DSL1031" => NotASequence,
+        "DSL1032" => RecurrentArgument,
+        "DSL1033" => UnknownNonlinearity,
+        "DSL1034" => LastWithoutRecurrent,
+        "DSL1035" => InitialStateShape,
+        "DSL1040" => AttentionWidth,
+        "DSL1041" => AttentionLength,
+        "DSL1042" => AttentionMask,
+        "DSL1043" => AttentionRank,
         _ => null,
     };
 
@@ -175,7 +189,23 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor TypedInputUse = Error("DSL1014", Shapes,
         "Layer applied to a token or mask input",
-        "{0} receives {1}, {2}: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs");
+        "{0} receives {1}, {2}: only Embedding takes token ids, and a mask goes to a layer's mask: argument (MaxOverTime(mask: m)); feed other layers float32 values");
+
+    public static readonly DiagnosticDescriptor TokensExpected = Error("DSL1015", Shapes,
+        "Embedding fed a value that is not token ids",
+        "{0} takes int64 token ids from Tokens(...) but receives {1}, {2}, from {3}");
+
+    public static readonly DiagnosticDescriptor ElementwiseMismatch = Error("DSL1016", Shapes,
+        "Operands of an elementwise product differ in shape",
+        "'{0}' needs operands of the same shape but receives {1} from {2} and {3} from {4}");
+
+    public static readonly DiagnosticDescriptor ConcatDimMismatch = Error("DSL1017", Shapes,
+        "Concatenated values disagree",
+        "{0}: the values must agree on every dimension but {1} (symbols exactly), but receive {2} from {3} and {4} from {5}");
+
+    public static readonly DiagnosticDescriptor MaskMismatch = Error("DSL1018", Shapes,
+        "Mask does not fit the value",
+        "{0}: the mask must be a Mask(...) input [N,{1}] matching the value's batch and length ({2} from {3}), but receives {4}, {5}, from {6}");
 
     public static readonly DiagnosticDescriptor DefineSignature = Error("DSL0030", Language,
         "Define is not 'static Net Define()'",
@@ -188,6 +218,45 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor LinearOnLastDimension = Warning("DSL1050", Shapes,
         "Linear acts on the last dimension of a sample with several",
         "{0} receives {1} and acts on its last dimension only, giving {2}, but the network ends in a classifier: insert Flatten before it if you meant {3} -> [N,{5}], or state the in-features (Linear({4}, {5})) if per-position is meant");
+    public static readonly DiagnosticDescriptor RecurrentWidth = Error("DSL1030", Shapes,
+        "Recurrent width does not match the next layer",
+        "{0} expects {1} but receives {2} from {3}: {4}");
+
+    public static readonly DiagnosticDescriptor NotASequence = Error("DSL1031", Shapes,
+        "Sequence layer applied to a value that is not [N,T,D]",
+        "{0} runs over a sequence [N,T,D] but receives {1} from {2}");
+
+    public static readonly DiagnosticDescriptor RecurrentArgument = Error("DSL1032", Shapes,
+        "Invalid recurrent layer argument",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor UnknownNonlinearity = Error("DSL1033", Shapes,
+        "Unknown RNN nonlinearity",
+        "{0}: nonlinearity must be \"tanh\" or \"relu\" (as nn.RNN), got {1}");
+
+    public static readonly DiagnosticDescriptor LastWithoutRecurrent = Error("DSL1034", Shapes,
+        "Last applied to a value that is not a recurrent layer's",
+        "{0} takes the last state of the recurrent layer it follows (Rnn, Lstm, Gru) but receives {1} from {2}");
+
+    public static readonly DiagnosticDescriptor InitialStateShape = Error("DSL1035", Shapes,
+        "Initial state of the wrong shape",
+        "{0}: {1} must be {2} but receives {3} from {4}");
+
+    public static readonly DiagnosticDescriptor AttentionWidth = Error("DSL1040", Shapes,
+        "Attention query and keys differ in width",
+        "{0}: the query {1} from {2} and the keys {3} from {4} differ in width ({5} and {6}); a score is the dot product of a query and a key");
+
+    public static readonly DiagnosticDescriptor AttentionLength = Error("DSL1041", Shapes,
+        "Attention keys and values differ in length",
+        "{0}: the keys {1} from {2} and the values {3} from {4} differ in length ({5} and {6}); each key needs one value");
+
+    public static readonly DiagnosticDescriptor AttentionMask = Error("DSL1042", Shapes,
+        "Attention mask does not match the keys",
+        "{0}: the mask {1} from {2} should be {3}, one entry per key of {4} from {5}");
+
+    public static readonly DiagnosticDescriptor AttentionRank = Error("DSL1043", Shapes,
+        "Attention operand of the wrong rank",
+        "{0}: the {1} should be {2} but receives {3} from {4}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

@@ -20,7 +20,8 @@ internal sealed class Plan
         {
             Live[output] = true;
         }
-        for (int i = model.Output; i >= 0; i--)
+        // From the last node: with several outputs, a later output (Outputs(y, y | Last)) may follow the first.
+        for (int i = Nodes.Count - 1; i >= 0; i--)
         {
             if (Live[i])
             {
@@ -68,11 +69,11 @@ internal sealed class Plan
     public List<string> Symbols => Inputs.SelectMany(i => i.Dims.SelectMany(d => d.Symbols)).Distinct().ToList();
 
     /// <summary>
-    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's) and ops whose
-    /// outputs own theirs, when something consumes it or the network returns it.
+    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's), ops whose
+    /// outputs own theirs and token or mask inputs (no gradient flows to ids or masks), when something consumes it or the network returns it.
     /// </summary>
     public bool HasGradient(GraphNode node)
-        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
+        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && !Ops.InputOp.IsTyped(node) && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
 
     /// <summary>
     /// True for the output of a single-output network, whose value Backward reads from <c>output</c> and whose gradient is

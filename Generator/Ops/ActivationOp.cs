@@ -99,4 +99,56 @@ internal sealed class ActivationOp : Op
     }
 
     private static string Kind(GraphNode node) => "global::Dsl.ActivationKind." + node.Attr("kind");
+
+    /// <summary>
+    /// ONNX's op of the same name where opset 17 has one (Relu, Tanh, Sigmoid, LeakyRelu, Elu). Gelu (ONNX's arrives in
+    /// opset 20) is written as its definition, 0.5 x (1 + erf(x / sqrt 2)); Softplus with PyTorch's beta and threshold as
+    /// x where beta x &gt; threshold, else softplus(beta x) / beta. A kind not listed here is refused, never guessed.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string x = c.X(node), y = c.Y(node);
+        switch (node.Attr("kind"))
+        {
+            case "Relu":
+            case "Tanh":
+            case "Sigmoid":
+                c.Node(node.Attr("kind"), new[] { x }, y);
+                break;
+            case "LeakyRelu":
+            case "Elu":
+                c.Node(node.Attr("kind"), new[] { x }, y, c.FloatAttr("alpha", node, "alpha"));
+                break;
+            case "Gelu":
+            {
+                string sqrt2 = c.Temp(node, "sqrt2"), one = c.Temp(node, "one"), half = c.Temp(node, "half");
+                string scaled = c.Temp(node, "scaled"), erf = c.Temp(node, "erf"), sum = c.Temp(node, "onePlusErf"), product = c.Temp(node, "xTimes");
+                c.Fill(sqrt2, System.Math.Sqrt(2.0));
+                c.Fill(one, 1.0);
+                c.Fill(half, 0.5);
+                c.Node("Div", new[] { x, sqrt2 }, scaled);
+                c.Node("Erf", new[] { scaled }, erf);
+                c.Node("Add", new[] { erf, one }, sum);
+                c.Node("Mul", new[] { x, sum }, product);
+                c.Node("Mul", new[] { product, half }, y);
+                break;
+            }
+            case "Softplus":
+            {
+                string beta = c.Temp(node, "beta"), threshold = c.Temp(node, "threshold");
+                string scaled = c.Temp(node, "scaled"), soft = c.Temp(node, "softplus"), divided = c.Temp(node, "divided"), linear = c.Temp(node, "linear");
+                c.Fill(beta, double.Parse(node.Attr("alpha"), System.Globalization.CultureInfo.InvariantCulture));
+                c.Fill(threshold, double.Parse(node.Attr("threshold"), System.Globalization.CultureInfo.InvariantCulture));
+                c.Node("Mul", new[] { x, beta }, scaled);
+                c.Node("Softplus", new[] { scaled }, soft);
+                c.Node("Div", new[] { soft, beta }, divided);
+                c.Node("Greater", new[] { scaled, threshold }, linear);
+                c.Node("Where", new[] { linear, x, divided }, y);
+                break;
+            }
+            default:
+                c.Refuse(node);
+                break;
+        }
+    }
 }

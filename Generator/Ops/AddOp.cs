@@ -39,4 +39,6 @@ internal sealed class AddOp : Op
             c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Grad(input)}, accumulate: {Names.Bool(accumulate)});", node.Id, input);
         }
     }
+
+    public override void Export(ExportContext c, GraphNode node) => c.Node("Add", new[] { c.X(node, 0), c.X(node, 1) }, c.Y(node));
 }

@@ -115,4 +115,9 @@ internal sealed class BatchNormOp : Op
     private static string RunningMean(GraphNode node) => Names.Parameter(Owner(node) + ".running_mean");
 
     private static string RunningVar(GraphNode node) => Names.Parameter(Owner(node) + ".running_var");
+
+    /// <summary>Evaluation form: ONNX's <c>BatchNormalization</c> with the running statistics (training_mode 0).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => c.Node("BatchNormalization", new[] { c.X(node), c.Param(node, "weight"), c.Param(node, "bias"), c.Name(Owner(node) + ".running_mean"), c.Name(Owner(node) + ".running_var") },
+            c.Y(node), c.FloatAttr("epsilon", node, "eps"));
 }

@@ -113,4 +113,8 @@ internal sealed class ChunkOp : Op
         }
         return Names.Int(s);
     }
+
+    /// <summary>ONNX's <c>Split</c> along the channels into equal parts (no <c>split</c> input), one value per part.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => c.Node("Split", new[] { c.X(node) }, Enumerable.Range(0, OutputCount(node)).Select(k => c.Name(Part(node, k))).ToList(), c.Int("axis", 1));
 }

@@ -136,4 +136,30 @@ internal sealed class Conv2dOp : Op
         }
         return $"new global::Dsl.Conv2dGeometry({string.Join(", ", args)})";
     }
+
+    /// <summary>ONNX's <c>Conv</c>; pads are [top, left, bottom, right] (padding "same" may be uneven).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int k = node.IntAttr("kernel"), s = node.IntAttr("stride"), top = node.IntAttr("padTop"), bottom = node.IntAttr("padBottom");
+        int d = node.IntAttr("dilation"), g = node.IntAttr("groups");
+        // ONNX's defaults (stride 1, no padding, dilation 1, one group) are left out, as the forward's geometry leaves them.
+        var attributes = new List<string> { c.Ints("kernel_shape", k, k) };
+        if (s != 1)
+        {
+            attributes.Add(c.Ints("strides", s, s));
+        }
+        if (top != 0 || bottom != 0)
+        {
+            attributes.Add(c.Ints("pads", top, top, bottom, bottom));
+        }
+        if (d != 1)
+        {
+            attributes.Add(c.Ints("dilations", d, d));
+        }
+        if (g != 1)
+        {
+            attributes.Add(c.Int("group", g));
+        }
+        c.Node("Conv", new[] { c.X(node), c.Param(node, "weight"), c.Param(node, "bias") }, c.Y(node), attributes.ToArray());
+    }
 }

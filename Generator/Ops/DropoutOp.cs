@@ -67,4 +67,7 @@ internal sealed class DropoutOp : Op
     }
 
     private static string Mask(GraphNode node) => "mask" + node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The identity: the graph is the evaluation forward.</summary>
+    public override void Export(ExportContext c, GraphNode node) => c.Node("Identity", new[] { c.X(node) }, c.Y(node));
 }

@@ -53,4 +53,7 @@ internal sealed class FlattenOp : Op
         }
         c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
     }
+
+    /// <summary>ONNX's <c>Flatten</c> at axis 1: [N, C, H, W] -> [N, C*H*W].</summary>
+    public override void Export(ExportContext c, GraphNode node) => c.Node("Flatten", new[] { c.X(node) }, c.Y(node), c.Int("axis", 1));
 }

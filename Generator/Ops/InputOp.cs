@@ -60,4 +60,11 @@ internal sealed class InputOp : Op
 
     public override void Backward(BackwardContext c, GraphNode node)
         => throw new InvalidOperationException("Input has no backward statement: its consumers write its gradient");
+
+    /// <summary>A graph input named as <c>Forward</c>'s parameter: float32 (a mask too) or int64 token ids, the batch and symbols dynamic.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string dtype = node.HasAttr(DTypeAttr) && node.Attr(DTypeAttr) == Int64 ? "Int64" : "Float32";
+        c.Line($"graph.Input({c.Y(node)}, global::Dsl.DType.{dtype}, {ExportContext.Dims(node)});");
+    }
 }

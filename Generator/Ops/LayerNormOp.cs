@@ -78,4 +78,28 @@ internal sealed class LayerNormOp : Op
     private static string SaveMean(GraphNode node) => "lnMean" + Names.Int(node.Id);
 
     private static string SaveInvStd(GraphNode node) => "lnInvStd" + Names.Int(node.Id);
+
+    /// <summary>
+    /// ONNX's <c>LayerNormalization</c> (opset 17) over the last k axes whose sizes multiply to the features; without
+    /// affine parameters the required scale is a constant of ones.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        // k: the weight's rank when affine; otherwise the fewest trailing axes holding the features (sizes of 1 before
+        // them change nothing normalised, and the ones below take that shape).
+        var weight = node.Params.FirstOrDefault(p => p.Name.EndsWith(".weight", System.StringComparison.Ordinal));
+        long features = node.IntAttr("features");
+        int k = weight?.Shape.Count ?? 0;
+        for (long product = 1; weight is null && product != features; k++)
+        {
+            product *= node.Shape[node.Shape.Count - 1 - k];
+        }
+        string? scale = c.Param(node, "weight");
+        if (scale is null)
+        {
+            scale = c.Temp(node, "ones");
+            c.Fill(scale, 1.0, node.Shape.Skip(node.Shape.Count - k).Select(d => (long)d).ToArray());
+        }
+        c.Node("LayerNormalization", new[] { c.X(node), scale, c.Param(node, "bias") }, c.Y(node), c.Int("axis", -k), c.FloatAttr("epsilon", node, "eps"));
+    }
 }

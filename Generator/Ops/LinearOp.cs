@@ -84,4 +84,26 @@ internal sealed class LinearOp : Op
         c.Line($"device.LinearBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {c.Dy(node)}, {c.Dx(node)}, "
             + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, accumulateDx: {Names.Bool(accumulate)});");
     }
+
+    /// <summary>[N, in]: ONNX's <c>Gemm</c> (y = x W^T + b). More leading dimensions: <c>MatMul</c> by W^T, then the bias.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string weight = c.Param(node, "weight")!;
+        string? bias = c.Param(node, "bias");
+        if (node.Dims.Count == 1)
+        {
+            c.Node("Gemm", new[] { c.X(node), weight, bias }, c.Y(node), c.Int("transB", 1));
+            return;
+        }
+        string transposed = c.Temp(node, "weightT");
+        c.Node("Transpose", new[] { weight }, transposed, c.Ints("perm", 1, 0));
+        if (bias is null)
+        {
+            c.Node("MatMul", new[] { c.X(node), transposed }, c.Y(node));
+            return;
+        }
+        string product = c.Temp(node, "matmul");
+        c.Node("MatMul", new[] { c.X(node), transposed }, product);
+        c.Node("Add", new[] { product, bias }, c.Y(node));
+    }
 }

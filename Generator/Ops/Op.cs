@@ -88,6 +88,13 @@ internal abstract class Op
     /// </summary>
     public virtual bool TakesSymbols => false;
 
+    /// <summary>
+    /// True for an op whose piped input is int64 token ids (<c>Embedding</c>): the expander refuses anything else (DSL1015).
+    /// Every other op refuses a token or mask input (DSL1014); the values given to its Net parameters are its shape rule's
+    /// to check (<see cref="LayerInput.Nets"/>).
+    /// </summary>
+    public virtual bool TakesTokens => false;
+
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
 
@@ -99,6 +106,13 @@ internal abstract class Op
 
     /// <summary>Writes the backward statement(s): the inputs' gradients from the node's gradient, and the parameters' gradients.</summary>
     public abstract void Backward(BackwardContext c, GraphNode node);
+
+    /// <summary>
+    /// Writes the op's ONNX mapping into the network's <c>DescribeOnnx</c> (<see cref="OnnxExport"/>): nodes computing the
+    /// value from the inputs' as the evaluation forward does. An op without a mapping keeps this one, an explicit refusal:
+    /// <c>Onnx.Export</c> then names the layer (op and label) and writes nothing, so a new op compiles before it has one.
+    /// </summary>
+    public virtual void Export(ExportContext c, GraphNode node) => c.Refuse(node);
 }
 
 /// <summary>Every operation, by op key and by the <c>Dsl.Layers</c> call that creates it. Unknown keys throw.</summary>
@@ -123,6 +137,18 @@ internal static class OpTable
         new ConcatOp(),
         new ChunkOp(),
         new SelectOp(),
+        new MulOp(),
+        new EmbeddingOp(),
+        new TransposeOp(),
+        new Conv1dOp(),
+        new Pool1dOp(Pool1dOp.MaxKey),
+        new Pool1dOp(Pool1dOp.AvgKey),
+        new OverTimeOp(OverTimeOp.MaxKey),
+        new OverTimeOp(OverTimeOp.MeanKey),
+        new RecurrentOp(),
+        new LastOp(),
+        new AttentionPoolOp(),
+        new AttentionOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

@@ -94,4 +94,23 @@ internal sealed class Pool2dOp : Op
         string pad = p != 0 ? $", PadH: {p}, PadW: {p}" : "";
         return $"new global::Dsl.Pool2dGeometry(n, Channels: {x[0]}, Height: {x[1]}, Width: {x[2]}, KernelH: {k}, KernelW: {k}, StrideH: {s}, StrideW: {s}{pad})";
     }
+
+    /// <summary>
+    /// ONNX's <c>MaxPool</c> (padding is -infinity, as in PyTorch) or <c>AveragePool</c> with <c>count_include_pad</c>; floor
+    /// mode (ONNX's default <c>ceil_mode</c> 0).
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int k = node.IntAttr("kernel"), s = node.IntAttr("stride"), p = node.IntAttr("padding");
+        var attributes = new List<string> { c.Ints("kernel_shape", k, k), c.Ints("strides", s, s) };
+        if (p != 0)
+        {
+            attributes.Add(c.Ints("pads", p, p, p, p));
+        }
+        if (!IsMax)
+        {
+            attributes.Add(c.Int("count_include_pad", node.Attr("countIncludePad") == "true" ? 1 : 0));
+        }
+        c.Node(IsMax ? "MaxPool" : "AveragePool", new[] { c.X(node) }, c.Y(node), attributes.ToArray());
+    }
 }

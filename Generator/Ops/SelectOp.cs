@@ -49,4 +49,8 @@ internal sealed class SelectOp : Op
         string dy = c.Dy(node);
         c.Guarded($"device.PassGradient({dy}, {part}, accumulate: {Names.Bool(accumulate)});", dy, part);
     }
+
+    /// <summary>The identity of the chosen part.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => c.Node("Identity", new[] { c.Name(ChunkOp.Part(c.Input(node), node.IntAttr(Index))) }, c.Y(node));
 }

@@ -42,4 +42,8 @@ internal sealed class SoftmaxOp : Op
         c.Guarded($"device.SoftmaxBackward({c.Y(node)}, {c.Dy(node)}, {c.Dx(node)}, log: {node.Attr("log")}, accumulate: {Names.Bool(accumulate)});",
             node.Id, input.Id);
     }
+
+    /// <summary>ONNX's <c>Softmax</c> or <c>LogSoftmax</c> over the last axis (opset 13 and later: one axis, not a flattened tail).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => c.Node(node.Attr("log") == "true" ? "LogSoftmax" : "Softmax", new[] { c.X(node) }, c.Y(node), c.Int("axis", -1));
 }

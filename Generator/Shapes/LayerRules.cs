@@ -20,8 +20,47 @@ internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, I
 
     public bool IsSymbolic => !Dims.IsDefault;
 
+    /// <summary>
+    /// The node that produced the incoming value (null for a block's parameter before expansion): <c>Last</c> checks it is a
+    /// recurrent layer, and a mismatch after one explains its width (DSL1030).
+    /// </summary>
+    public Model.GraphNode? Producer { get; init; }
+
+    /// <summary>The recurrent layer behind <see cref="Producer"/>: itself, or the one a <c>Last</c> reads.</summary>
+    public Model.GraphNode? Recurrent { get; init; }
+
     /// <summary>The incoming shape as messages print it, symbols included: <c>[N,T,16]</c>.</summary>
     public string Received => IsSymbolic ? ShapeText.Batch(Dims) : ShapeText.Batch(Shape);
+
+    /// <summary>
+    /// The values given to the call's <c>Net</c> parameters (<c>mask: m</c>; both operands of <c>Concat(a, b)</c>), in the
+    /// order of the C# parameters; a parameter left null is absent. Each becomes an input of the node after the piped
+    /// value (a value function has none: its first Net argument is input 0).
+    /// </summary>
+    public ImmutableArray<NetArg> Nets { get; init; } = ImmutableArray<NetArg>.Empty;
+
+    /// <summary>The value given to Net parameter <paramref name="parameter"/>, or null when the call leaves it null.</summary>
+    public NetArg? Net(string parameter) => Nets.FirstOrDefault(a => a.Parameter == parameter);
+}
+
+/// <summary>
+/// A value passed to a layer's <c>Net</c> parameter, as its shape rule sees it: its dimensions (constants and symbols),
+/// its element type (<c>float32</c>, <c>int64</c> token ids or a <c>mask</c>) and where it came from, for messages.
+/// </summary>
+internal sealed record NetArg(string Parameter, ImmutableArray<Dim> Dims, string DType, string From)
+{
+    public const string Float32 = "float32";
+
+    /// <summary>The shape as messages print it: <c>[N,T]</c>.</summary>
+    public string Text => ShapeText.Batch(Dims);
+
+    /// <summary>The per-sample shape with each symbol counted as 1.</summary>
+    public ImmutableArray<int> Shape => Dims.Select(d => d.IsConstant ? (int)d.Constant : 1).ToImmutableArray();
+
+    public bool IsSymbolic => Dims.Any(d => !d.IsConstant);
+
+    /// <summary>The element type as messages say it (as <c>InputOp.DTypeText</c>).</summary>
+    public string DTypeText => DType == Float32 ? "float32" : DType == "int64" ? "int64 token ids" : "a float32 0/1 mask";
 }
 
 /// <summary>
@@ -71,8 +110,24 @@ internal static class LayerRules
     public static LayerOutcome TooLarge(LayerInput i, long kh, long kw, long paddedH, long paddedW, string note)
         => LayerOutcome.Fail(Descriptors.KernelTooLarge, i.Source, $"{kh}x{kw}{note}", $"{paddedH}x{paddedW}", i.Received, i.From);
 
+    /// <summary>
+    /// The layer expects <paramref name="expected"/> but receives another shape: DSL1001, or DSL1030 when the value comes
+    /// from a recurrent layer (or its <c>Last</c>) and the layer declares another last dimension, saying where the recurrent
+    /// width comes from (the hidden size, doubled when bidirectional).
+    /// </summary>
     public static LayerOutcome Mismatch(LayerInput i, string expected)
-        => LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, i.Received, i.From);
+        => LastSize(expected) is { } declared && declared != LastSize(i.Received) && Ops.RecurrentOp.WidthNote(i.Producer, i.Recurrent) is { } note
+            ? LayerOutcome.Fail(Descriptors.RecurrentWidth, i.Source, expected, i.Received, i.From, note)
+            : LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, i.Received, i.From);
+
+    /// <summary>The last dimension of a printed shape when it is a number (<c>[N,T,128]</c>: 128), else null.</summary>
+    private static long? LastSize(string shape)
+    {
+        int comma = shape.LastIndexOf(',');
+        return comma >= 0 && shape.EndsWith("]", StringComparison.Ordinal)
+            && long.TryParse(shape.Substring(comma + 1, shape.Length - comma - 2), NumberStyles.None, CultureInfo.InvariantCulture, out long size)
+            ? size : null;
+    }
 
     /// <summary>A dimension the op needs fixed (<paramref name="what"/>, at <paramref name="axis"/> of the per-sample shape) is a symbol: DSL1013.</summary>
     public static LayerOutcome? RequireFixed(LayerInput i, int axis, string what)

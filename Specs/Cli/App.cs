@@ -64,6 +64,8 @@ public static partial class App
             .WithExample("summary", "resnet20");
         config.AddCommand<TrainCommand>("train").WithDescription("train a network on Fashion-MNIST and report its test accuracy")
             .WithExample("train", "mnist-net").WithExample("train", "mlp", "--epochs", "1", "--out", "runs/mlp");
+        config.AddCommand<ExportCommand>("export").WithDescription("write a trained network as an ONNX model (opset 17, dynamic batch)")
+            .WithExample("export", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--onnx", "mnist-net.onnx");
         config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("every GPU kernel against the CPU, then training steps and GEMM beside PyTorch on the same card")
             .WithExample("gpu-check", "--device", "gpu:cpu", "--quick", "--python", "none");
         config.AddBranch("bench", bench =>
@@ -75,6 +77,8 @@ public static partial class App
                 .WithExample("bench", "data", "mnist-net");
             bench.AddCommand<BenchMemoryCommand>("memory").WithDescription("planned activation memory per sample and the bytes a first training step allocates")
                 .WithExample("bench", "memory", "resnet20", "--batch", "128");
+            bench.AddCommand<BenchOnnxCommand>("onnx").WithDescription("inference of the exported Specs in ONNX Runtime beside our Forward, batch 1 and 64")
+                .WithExample("bench", "onnx", "mnist-net", "resnet20", "--threads", "2");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");

@@ -34,5 +34,8 @@ public static partial class NetworkCatalog
             (d, s) => new ResNet20(d, s), () => ResNet20.Summary, ResNet20.InputShape, AdamCosine),
         new("densenet", "DenseNet-BC: dense blocks where every layer sees all earlier feature maps",
             (d, s) => new DenseNetBC(d, s), () => DenseNetBC.Summary, DenseNetBC.InputShape, AdamCosine),
+        // 'train seq2seq' runs its own loop (Specs/Seq2Seq): a generated task, teacher forcing, greedy decoding.
+        new(Seq2Seq.Seq2SeqCommand.NetworkName, "GRU encoder-decoder with attention on a generated task (reversing digit strings by default)",
+            (d, s) => new Seq2SeqGru(d, s), () => Seq2SeqGru.Summary, [-1], Seq2Seq.Seq2SeqRecipe.Default.AsRecipe()),
     ];
 }

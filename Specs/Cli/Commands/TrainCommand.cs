@@ -22,6 +22,10 @@ public sealed class TrainCommand(CliOutput cli) : Command<TrainSettings>
 
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Info.Name == Seq2Seq.Seq2SeqCommand.NetworkName)
+        {
+            return Seq2Seq.Seq2SeqCommand.Train(cli, settings);
+        }
         var output = cli.Out;
         var info = settings.Info;
         var recipe = settings.ApplyTo(info.DefaultRecipe);

@@ -79,6 +79,25 @@ attention    attrs batch (N), heads, t, s, d, dv, causal, mask ("none" | "additi
              q[N*heads,T,d], k[N*heads,S,d], v[N*heads,S,dv], [mask[T,S]: additive values, or 1 = masked for "bool"],
              [key_padding[N,S]: 1 = masked], dy[N*heads,T,dv]; expected y = softmax(q k^T / sqrt(d) + masks) v,
              weights[N*heads,T,S], dq, dk, dv.
+seq_nets     whole sequence networks of the language against PyTorch modules, cross-entropy (mean) on their logits:
+             case "embedding_conv": Embedding(10, 6, padding_idx=0) | transpose(1, 2) | Conv1d(6, 6, 3, padding=1) | tanh
+             | Conv1d(6, 4, 2, stride=2, dilation=2, groups=2) | mean over time | Linear(4, 3); case "masked_max":
+             Embedding(10, 6) | transpose | Conv1d(6, 5, 3) | relu | max over each sequence's own windows (each row run
+             alone at its length) | Linear(5, 3). Inputs tokens[N,T] (int64), mask[N,T] (masked_max), labels[N], every
+             parameter under the generated network's names (embedding1.weight, conv1.weight, ..., fc1.bias); expected
+             logits, loss, <parameter>.grad.
+recurrent_nets  whole generated networks (tests/Dsl.Tests/Recurrent/Fixture*.cs, attr "network" names the class):
+             x | Rnn/Lstm/Gru(hidden, layers:, bidirectional:, mask: m, h0: s[, c0: c]) returning Outputs(y, y | Last).
+             attrs network, kind, batch, time, input, hidden, layers, bidirectional; inputs x[N,T,D], mask[N,T] (1s then
+             0s), h0 (and c0) batch first [N, layers*dirs, H] (PyTorch's [layers*dirs, N, H] transposed; [N, H] when
+             layers*dirs is 1), dy[N,T,dirs*H], dlast[N,dirs*H], every parameter under PyTorch's names; expected y
+             (zeros at padding, as pad_packed_sequence), last = cat(h_n[-2], h_n[-1]) (h_n[-1] for one direction),
+             x.grad, h0.grad (c0.grad) in the batch-first layout, <parameter>.grad, of sum(y*dy) + sum(last*dlast).
+attention_net the generated AttentionNet: keys = memory W^T + b (fc1), y = softmax(query keys^T * scale + key mask)
+             memory, out = y W2^T + b2 (fc2); key mask 0 -> -inf. attrs batch, t, s, scale ("default" = 1/sqrt(4));
+             inputs query[N,T,4], memory[N,S,6], mask[N,S] (1 keep, 0 padding), fc1.weight[4,6], fc1.bias[4],
+             fc2.weight[3,6], fc2.bias[3], dy[N,T,3]; expected out, weights[N,T,S], query.grad, memory.grad and every
+             parameter's gradient.
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -100,6 +119,9 @@ SEEDS = {
     "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
     "tensor_ops": 1018, "attention": 1019,
     "batchnorm1d": 1100,
+    "seq_nets": 1020,
+    "attention_net": 1040,
+    "recurrent_nets": 1030,
 }
 
 
@@ -710,6 +732,66 @@ def gru():
     write("gru", RECURRENT_DOC % "GRU", cases)
 
 
+# ---------------------------------------------------------------- recurrent networks (the generated layers end to end)
+
+def recurrent_nets():
+    """nn.RNN/LSTM/GRU over pack_padded_sequence as whole generated networks see them: mask in, batch-first states."""
+    torch.manual_seed(SEEDS["recurrent_nets"])
+    spec = [
+        # network, module, kind, n, t, d, h, layers, bidirectional, lengths
+        ("FixtureRnnNet", torch.nn.RNN, "tanh", 3, 5, 3, 4, 1, False, [5, 2, 4]),
+        ("FixtureRnnReluNet", torch.nn.RNN, "relu", 3, 5, 3, 4, 2, True, [3, 5, 1]),
+        ("FixtureLstmNet", torch.nn.LSTM, "lstm", 3, 5, 3, 4, 1, False, [5, 3, 1]),
+        ("FixtureLstmStackNet", torch.nn.LSTM, "lstm", 3, 4, 3, 3, 2, True, [4, 2, 3]),
+        ("FixtureGruStackNet", torch.nn.GRU, "gru", 3, 5, 3, 4, 2, False, [5, 4, 2]),
+        ("FixtureGruBiNet", torch.nn.GRU, "gru", 3, 5, 3, 4, 1, True, [5, 2, 4]),
+    ]
+    cases = []
+    for network, module, kind, n, t, d, h, layers, bidirectional, lengths in spec:
+        torch.set_default_dtype(torch.float64)
+        kwargs = {"nonlinearity": kind} if module is torch.nn.RNN else {}
+        net = module(d, h, num_layers=layers, bidirectional=bidirectional, batch_first=True, **kwargs)
+        torch.set_default_dtype(torch.float32)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(f32(p))
+        lstm = module is torch.nn.LSTM
+        dirs = 2 if bidirectional else 1
+        x = randn(n, t, d).requires_grad_()
+        # The generated layer takes the states batch first: [N, layers*dirs, H], or [N, H] for one layer-direction.
+        h0b = randn(n, layers * dirs, h, scale=0.5).requires_grad_()
+        c0b = randn(n, layers * dirs, h, scale=0.5).requires_grad_()
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        mask = (torch.arange(t).unsqueeze(0) < lens.unsqueeze(1)).to(torch.float64)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        h0 = h0b.transpose(0, 1).contiguous()
+        if lstm:
+            out_packed, (hn, _) = net(packed, (h0, c0b.transpose(0, 1).contiguous()))
+        else:
+            out_packed, hn = net(packed, h0)
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=True, total_length=t)
+        last = torch.cat([hn[-2], hn[-1]], dim=1) if bidirectional else hn[-1]
+        dy = randn(*y.shape)
+        dlast = randn(*last.shape)
+        objective = (y * dy).sum() + (last * dlast).sum()
+        leaves = [x, h0b] + ([c0b] if lstm else []) + list(net.parameters())
+        g = torch.autograd.grad(objective, leaves)
+        state = (lambda v: v.reshape(n, h)) if layers * dirs == 1 else (lambda v: v)
+        inputs = {"x": x, "mask": mask, "h0": state(h0b), "dy": dy, "dlast": dlast}
+        expected = {"y": y, "last": last, "x.grad": g[0], "h0.grad": state(g[1])}
+        if lstm:
+            inputs["c0"] = state(c0b)
+            expected["c0.grad"] = state(g[2])
+        for (pname, p), gp in zip(net.named_parameters(), g[3 if lstm else 2:]):
+            inputs[pname] = p.detach()
+            expected[pname + ".grad"] = gp
+        attrs = {"network": network, "kind": kind, "batch": n, "time": t, "input": d, "hidden": h, "layers": layers,
+                 "bidirectional": bidirectional}
+        cases.append(case(network, attrs, inputs, expected))
+    write("recurrent_nets", "generated Rnn/Lstm/Gru networks (mask, batch-first initial states, Last) against nn.RNN/LSTM/GRU "
+          "over pack_padded_sequence: outputs, the last state and the gradients of sum(y*dy) + sum(last*dlast)", cases)
+
+
 def clip_grad():
     seed("clip_grad")
     cases = []
@@ -845,6 +927,104 @@ def attention():
           cases)
 
 
+# ---------------------------------------------------------------- seq_nets: generated sequence networks end to end
+
+def seq_nets():
+    seed("seq_nets")
+    cases = []
+
+    def params(named):
+        with torch.no_grad():
+            for _, p in named:
+                p.copy_(f32(p))
+        return named
+
+    # Embedding and two Conv1d (padding; stride, dilation and groups) with a mean over time.
+    torch.set_default_dtype(torch.float64)
+    emb = torch.nn.Embedding(10, 6, padding_idx=0)
+    conv1 = torch.nn.Conv1d(6, 6, 3, padding=1)
+    conv2 = torch.nn.Conv1d(6, 4, 2, stride=2, dilation=2, groups=2)
+    fc1 = torch.nn.Linear(4, 3)
+    torch.set_default_dtype(torch.float32)
+    named = params([("embedding1.weight", emb.weight), ("conv1.weight", conv1.weight), ("conv1.bias", conv1.bias),
+                    ("conv2.weight", conv2.weight), ("conv2.bias", conv2.bias), ("fc1.weight", fc1.weight),
+                    ("fc1.bias", fc1.bias)])
+    tokens = torch.randint(0, 10, (3, 9), dtype=torch.int64)
+    tokens[0, 1] = tokens[0, 0]      # a repeated id: its gradients add up
+    tokens[1, 7:] = 0                # padding ids: looked up (zero row), never updated
+    labels = torch.tensor([2, 0, 1], dtype=torch.int64)
+    h = emb(tokens).transpose(1, 2)
+    h = conv2(torch.tanh(conv1(h)))
+    logits = fc1(h.mean(dim=2))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    inputs = {"tokens": tokens, "labels": labels}
+    expected = {"logits": logits, "loss": loss}
+    for name, p in named:
+        inputs[name] = p.detach()
+        expected[name + ".grad"] = p.grad
+    cases.append(case("embedding_conv", {"network": "SeqFixtureNet"}, inputs, expected))
+
+    # Max over time restricted to each sequence's own windows: every row run alone at its length, as the mask promises.
+    torch.set_default_dtype(torch.float64)
+    emb = torch.nn.Embedding(10, 6)
+    conv1 = torch.nn.Conv1d(6, 5, 3)
+    fc1 = torch.nn.Linear(5, 3)
+    torch.set_default_dtype(torch.float32)
+    named = params([("embedding1.weight", emb.weight), ("conv1.weight", conv1.weight), ("conv1.bias", conv1.bias),
+                    ("fc1.weight", fc1.weight), ("fc1.bias", fc1.bias)])
+    lengths = [9, 6, 4]
+    tokens = torch.randint(1, 10, (3, 9), dtype=torch.int64)
+    mask = torch.zeros(3, 9, dtype=torch.float64)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1.0
+    labels = torch.tensor([1, 2, 0], dtype=torch.int64)
+    rows = []
+    for i, n in enumerate(lengths):
+        h = torch.relu(conv1(emb(tokens[i:i + 1, :n]).transpose(1, 2)))
+        rows.append(h.max(dim=2).values)
+    logits = fc1(torch.cat(rows, dim=0))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    inputs = {"tokens": tokens, "mask": mask, "labels": labels}
+    expected = {"logits": logits, "loss": loss}
+    for name, p in named:
+        inputs[name] = p.detach()
+        expected[name + ".grad"] = p.grad
+    cases.append(case("masked_max", {"network": "MaskedFixtureNet"}, inputs, expected))
+    write("seq_nets", "generated sequence networks against PyTorch modules: Embedding, Conv1d (padding, stride, dilation, "
+          "groups), mean over time, and max over time restricted to each sequence's windows by its mask", cases)
+def attention_net():
+    """The generated AttentionNet (tests/Dsl.Tests/Networks/AttentionNet.cs) written out in float64."""
+    seed("attention_net")
+    cases = []
+    for name, n, t, s, scale, lengths in [("masked_default_scale", 3, 4, 5, None, [5, 3, 1]),
+                                          ("unmasked_scale_half", 2, 3, 6, 0.5, [6, 6])]:
+        query, memory = randn(n, t, 4), randn(n, s, 6)
+        mask = torch.zeros(n, s, dtype=torch.float64)
+        for i, length in enumerate(lengths):
+            mask[i, :length] = 1.0
+        params = {"fc1.weight": uniform(-0.4, 0.4, 4, 6), "fc1.bias": uniform(-0.4, 0.4, 4),
+                  "fc2.weight": uniform(-0.4, 0.4, 3, 6), "fc2.bias": uniform(-0.4, 0.4, 3)}
+        dy = randn(n, t, 3)
+        leaves = {k: v.clone().requires_grad_(True) for k, v in [("query", query), ("memory", memory)] + list(params.items())}
+        keys = leaves["memory"] @ leaves["fc1.weight"].T + leaves["fc1.bias"]
+        bias = torch.zeros(n, s, dtype=torch.float64).masked_fill(mask == 0, float("-inf")).view(n, 1, s)
+        scores = leaves["query"] @ keys.transpose(-1, -2) * (1 / math.sqrt(4) if scale is None else scale) + bias
+        weights = torch.softmax(scores, dim=-1)
+        y = weights @ leaves["memory"]
+        out = y @ leaves["fc2.weight"].T + leaves["fc2.bias"]
+        names = list(leaves)
+        gradients = grads(out, dy, *[leaves[k] for k in names])
+        inputs = {"query": query, "memory": memory, "mask": mask, **params, "dy": dy}
+        expected = {"out": out, "weights": weights}
+        expected.update({k + ".grad": g for k, g in zip(names, gradients)})
+        attrs = {"batch": n, "t": t, "s": s, "scale": "default" if scale is None else scale}
+        cases.append(case(name, attrs, inputs, expected))
+    write("attention_net", "the generated AttentionNet (a Linear on the memory as keys, Attention with a key mask, a Linear) "
+          "written out in float64: output, attention weights, input and parameter gradients", cases)
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     linear()
@@ -867,7 +1047,17 @@ def main():
     clip_grad()
     tensor_ops()
     attention()
+    seq_nets()
+    recurrent_nets()
+    attention_net()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) > 1:
+        # Regenerate only the families named: python3 make_fixtures.py seq_nets
+        torch.set_default_dtype(torch.float32)
+        for family in sys.argv[1:]:
+            globals()[family]()
+    else:
+        main()

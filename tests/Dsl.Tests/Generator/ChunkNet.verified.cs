@@ -365,4 +365,62 @@ public partial class ChunkNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes ChunkNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 5);
+
+        // [1] fc1: Linear(12)  [N,5] -> [N,12]
+        graph.Node("Gemm", new[] { "input", "fc1.weight", "fc1.bias" }, "h1_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [2] Tanh  [N,12] -> [N,12]
+        graph.Node("Tanh", new[] { "h1_linear" }, "h2_tanh");
+
+        // [3] Chunk(3)  [N,12] -> 3 x [N,4]
+        graph.Node("Split", new[] { "h2_tanh" }, new[] { "h3_chunk_0", "h3_chunk_1", "h3_chunk_2" }, global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [4] Select(0)  [N,4] -> [N,4]
+        graph.Node("Identity", new[] { "h3_chunk_0" }, "h4_select");
+
+        // [5] fc2: Linear(3)  [N,4] -> [N,3]
+        graph.Node("Gemm", new[] { "h4_select", "fc2.weight", "fc2.bias" }, "h5_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [6] Select(2)  [N,4] -> [N,4]
+        graph.Node("Identity", new[] { "h3_chunk_2" }, "h6_select");
+
+        // [7] Sigmoid  [N,4] -> [N,4]
+        graph.Node("Sigmoid", new[] { "h6_select" }, "h7_sigmoid");
+
+        // [8] Select(2)  [N,4] -> [N,4]
+        graph.Node("Identity", new[] { "h3_chunk_2" }, "h8_select");
+
+        // [9] fc3: Linear(4)  [N,4] -> [N,4]
+        graph.Node("Gemm", new[] { "h8_select", "fc3.weight", "fc3.bias" }, "h9_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [10] Tanh  [N,4] -> [N,4]
+        graph.Node("Tanh", new[] { "h9_linear" }, "h10_tanh");
+
+        // [11] fc4: Linear(3)  [N,4] -> [N,3]
+        graph.Node("Gemm", new[] { "h7_sigmoid", "fc4.weight", "fc4.bias" }, "h11_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [12] +  [N,3] + [N,3] -> [N,3]
+        // adds h5_linear + h11_linear
+        graph.Node("Add", new[] { "h5_linear", "h11_linear" }, "h12_add");
+
+        // [13] fc5: Linear(3)  [N,4] -> [N,3]
+        graph.Node("Gemm", new[] { "h10_tanh", "fc5.weight", "fc5.bias" }, "h13_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [14] +  [N,3] + [N,3] -> [N,3]
+        // adds h12_add + h13_linear
+        graph.Node("Add", new[] { "h12_add", "h13_linear" }, "h14_add");
+
+        // [15] LogSoftmax  [N,3] -> [N,3]
+        graph.Node("LogSoftmax", new[] { "h14_add" }, "h15_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h15_logSoftmax", "output", "N", 3);
+    }
 }

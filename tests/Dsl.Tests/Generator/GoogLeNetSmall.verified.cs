@@ -1009,4 +1009,171 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes GoogLeNetSmall's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
+        graph.Node("Conv", new[] { "input", "conv1.weight", "conv1.bias" }, "h1_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [2] Relu  [N,32,28,28] -> [N,32,28,28]
+        graph.Node("Relu", new[] { "h1_conv2d" }, "h2_relu");
+
+        // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
+        graph.Node("MaxPool", new[] { "h2_relu" }, "h3_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 2, 2), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // ---- Inception(16, 16, 32, 8, 16, 16)
+        // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
+        graph.Node("Conv", new[] { "h3_maxPool2d", "conv2.weight", "conv2.bias" }, "h4_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [5] Relu  [N,16,14,14] -> [N,16,14,14]
+        graph.Node("Relu", new[] { "h4_conv2d" }, "h5_relu");
+
+        // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
+        graph.Node("Conv", new[] { "h3_maxPool2d", "conv3.weight", "conv3.bias" }, "h6_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [7] Relu  [N,16,14,14] -> [N,16,14,14]
+        graph.Node("Relu", new[] { "h6_conv2d" }, "h7_relu");
+
+        // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h7_relu", "conv4.weight", "conv4.bias" }, "h8_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [9] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h8_conv2d" }, "h9_relu");
+
+        // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
+        graph.Node("Conv", new[] { "h3_maxPool2d", "conv5.weight", "conv5.bias" }, "h10_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [11] Relu  [N,8,14,14] -> [N,8,14,14]
+        graph.Node("Relu", new[] { "h10_conv2d" }, "h11_relu");
+
+        // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
+        graph.Node("Conv", new[] { "h11_relu", "conv6.weight", "conv6.bias" }, "h12_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5, 5), global::Dsl.OnnxAttribute.Ints("pads", 2, 2, 2, 2));
+
+        // [13] Relu  [N,16,14,14] -> [N,16,14,14]
+        graph.Node("Relu", new[] { "h12_conv2d" }, "h13_relu");
+
+        // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("MaxPool", new[] { "h3_maxPool2d" }, "h14_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("strides", 1, 1), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
+        graph.Node("Conv", new[] { "h14_maxPool2d", "conv7.weight", "conv7.bias" }, "h15_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [16] Relu  [N,16,14,14] -> [N,16,14,14]
+        graph.Node("Relu", new[] { "h15_conv2d" }, "h16_relu");
+
+        // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
+        // joins h5_relu, h9_relu, h13_relu, h16_relu
+        graph.Node("Concat", new[] { "h5_relu", "h9_relu", "h13_relu", "h16_relu" }, "h17_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // ---- Inception(32, 32, 48, 8, 24, 24)
+        // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h17_concat", "conv8.weight", "conv8.bias" }, "h18_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [19] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h18_conv2d" }, "h19_relu");
+
+        // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h17_concat", "conv9.weight", "conv9.bias" }, "h20_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [21] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h20_conv2d" }, "h21_relu");
+
+        // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
+        graph.Node("Conv", new[] { "h21_relu", "conv10.weight", "conv10.bias" }, "h22_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [23] Relu  [N,48,14,14] -> [N,48,14,14]
+        graph.Node("Relu", new[] { "h22_conv2d" }, "h23_relu");
+
+        // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
+        graph.Node("Conv", new[] { "h17_concat", "conv11.weight", "conv11.bias" }, "h24_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [25] Relu  [N,8,14,14] -> [N,8,14,14]
+        graph.Node("Relu", new[] { "h24_conv2d" }, "h25_relu");
+
+        // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
+        graph.Node("Conv", new[] { "h25_relu", "conv12.weight", "conv12.bias" }, "h26_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5, 5), global::Dsl.OnnxAttribute.Ints("pads", 2, 2, 2, 2));
+
+        // [27] Relu  [N,24,14,14] -> [N,24,14,14]
+        graph.Node("Relu", new[] { "h26_conv2d" }, "h27_relu");
+
+        // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
+        graph.Node("MaxPool", new[] { "h17_concat" }, "h28_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("strides", 1, 1), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
+        graph.Node("Conv", new[] { "h28_maxPool2d", "conv13.weight", "conv13.bias" }, "h29_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [30] Relu  [N,24,14,14] -> [N,24,14,14]
+        graph.Node("Relu", new[] { "h29_conv2d" }, "h30_relu");
+
+        // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
+        // joins h19_relu, h23_relu, h27_relu, h30_relu
+        graph.Node("Concat", new[] { "h19_relu", "h23_relu", "h27_relu", "h30_relu" }, "h31_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
+        graph.Node("MaxPool", new[] { "h31_concat" }, "h32_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 2, 2), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // ---- Inception(48, 24, 64, 8, 16, 16)
+        // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
+        graph.Node("Conv", new[] { "h32_maxPool2d", "conv14.weight", "conv14.bias" }, "h33_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [34] Relu  [N,48,7,7] -> [N,48,7,7]
+        graph.Node("Relu", new[] { "h33_conv2d" }, "h34_relu");
+
+        // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
+        graph.Node("Conv", new[] { "h32_maxPool2d", "conv15.weight", "conv15.bias" }, "h35_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [36] Relu  [N,24,7,7] -> [N,24,7,7]
+        graph.Node("Relu", new[] { "h35_conv2d" }, "h36_relu");
+
+        // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h36_relu", "conv16.weight", "conv16.bias" }, "h37_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [38] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h37_conv2d" }, "h38_relu");
+
+        // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
+        graph.Node("Conv", new[] { "h32_maxPool2d", "conv17.weight", "conv17.bias" }, "h39_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [40] Relu  [N,8,7,7] -> [N,8,7,7]
+        graph.Node("Relu", new[] { "h39_conv2d" }, "h40_relu");
+
+        // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
+        graph.Node("Conv", new[] { "h40_relu", "conv18.weight", "conv18.bias" }, "h41_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5, 5), global::Dsl.OnnxAttribute.Ints("pads", 2, 2, 2, 2));
+
+        // [42] Relu  [N,16,7,7] -> [N,16,7,7]
+        graph.Node("Relu", new[] { "h41_conv2d" }, "h42_relu");
+
+        // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
+        graph.Node("MaxPool", new[] { "h32_maxPool2d" }, "h43_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("strides", 1, 1), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
+        graph.Node("Conv", new[] { "h43_maxPool2d", "conv19.weight", "conv19.bias" }, "h44_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [45] Relu  [N,16,7,7] -> [N,16,7,7]
+        graph.Node("Relu", new[] { "h44_conv2d" }, "h45_relu");
+
+        // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
+        // joins h34_relu, h38_relu, h42_relu, h45_relu
+        graph.Node("Concat", new[] { "h34_relu", "h38_relu", "h42_relu", "h45_relu" }, "h46_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
+        graph.Node("GlobalAveragePool", new[] { "h46_concat" }, "h47_globalAvgPool2d");
+
+        // [48] Flatten  [N,144,1,1] -> [N,144]
+        graph.Node("Flatten", new[] { "h47_globalAvgPool2d" }, "h48_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [49] fc1: Linear(10)  [N,144] -> [N,10]
+        graph.Node("Gemm", new[] { "h48_flatten", "fc1.weight", "fc1.bias" }, "h49_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [50] LogSoftmax  [N,10] -> [N,10]
+        graph.Node("LogSoftmax", new[] { "h49_linear" }, "h50_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h50_logSoftmax", "output", "N", 10);
+    }
 }

@@ -258,4 +258,42 @@ public partial class Mlp : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes Mlp's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // [1] Flatten  [N,1,28,28] -> [N,784]
+        graph.Node("Flatten", new[] { "input" }, "h1_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [2] fc1: Linear(256)  [N,784] -> [N,256]
+        graph.Node("Gemm", new[] { "h1_flatten", "fc1.weight", "fc1.bias" }, "h2_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [3] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h2_linear" }, "h3_relu");
+
+        // [4] fc2: Linear(128)  [N,256] -> [N,128]
+        graph.Node("Gemm", new[] { "h3_relu", "fc2.weight", "fc2.bias" }, "h4_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [5] Relu  [N,128] -> [N,128]
+        graph.Node("Relu", new[] { "h4_linear" }, "h5_relu");
+
+        // [6] fc3: Linear(100)  [N,128] -> [N,100]
+        graph.Node("Gemm", new[] { "h5_relu", "fc3.weight", "fc3.bias" }, "h6_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [7] Relu  [N,100] -> [N,100]
+        graph.Node("Relu", new[] { "h6_linear" }, "h7_relu");
+
+        // [8] fc4: Linear(10)  [N,100] -> [N,10]
+        graph.Node("Gemm", new[] { "h7_relu", "fc4.weight", "fc4.bias" }, "h8_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [9] LogSoftmax  [N,10] -> [N,10]
+        graph.Node("LogSoftmax", new[] { "h8_linear" }, "h9_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h9_logSoftmax", "output", "N", 10);
+    }
 }

@@ -328,4 +328,54 @@ public partial class MnistNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes MnistNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
+        graph.Node("Conv", new[] { "input", "conv1.weight", "conv1.bias" }, "h1_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5, 5));
+
+        // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
+        graph.Node("MaxPool", new[] { "h1_conv2d" }, "h2_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 2, 2), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // [3] Relu  [N,10,12,12] -> [N,10,12,12]
+        graph.Node("Relu", new[] { "h2_maxPool2d" }, "h3_relu");
+
+        // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
+        graph.Node("Conv", new[] { "h3_relu", "conv2.weight", "conv2.bias" }, "h4_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5, 5));
+
+        // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
+        graph.Node("Identity", new[] { "h4_conv2d" }, "h5_dropout2d");
+
+        // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
+        graph.Node("MaxPool", new[] { "h5_dropout2d" }, "h6_maxPool2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 2, 2), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // [7] Relu  [N,20,4,4] -> [N,20,4,4]
+        graph.Node("Relu", new[] { "h6_maxPool2d" }, "h7_relu");
+
+        // [8] Flatten  [N,20,4,4] -> [N,320]
+        graph.Node("Flatten", new[] { "h7_relu" }, "h8_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
+        graph.Node("Gemm", new[] { "h8_flatten", "fc1.weight", "fc1.bias" }, "h9_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [10] Relu  [N,50] -> [N,50]
+        graph.Node("Relu", new[] { "h9_linear" }, "h10_relu");
+
+        // [11] Dropout(0.5)  [N,50] -> [N,50]
+        graph.Node("Identity", new[] { "h10_relu" }, "h11_dropout");
+
+        // [12] fc2: Linear(10)  [N,50] -> [N,10]
+        graph.Node("Gemm", new[] { "h11_dropout", "fc2.weight", "fc2.bias" }, "h12_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [13] LogSoftmax  [N,10] -> [N,10]
+        graph.Node("LogSoftmax", new[] { "h12_linear" }, "h13_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h13_logSoftmax", "output", "N", 10);
+    }
 }

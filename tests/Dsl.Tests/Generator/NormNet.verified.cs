@@ -300,4 +300,58 @@ public partial class NormNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes NormNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 2, 3, 4);
+
+        // [1] ln1: LayerNorm(2, 3, 4)  [N,2,3,4] -> [N,2,3,4]
+        graph.Node("LayerNormalization", new[] { "input", "ln1.weight", "ln1.bias" }, "h1_layerNorm", global::Dsl.OnnxAttribute.Int("axis", -3), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // [2] conv1: Conv2d(3, kernel: 1)  [N,2,3,4] -> [N,3,3,4]
+        graph.Node("Conv", new[] { "h1_layerNorm", "conv1.weight", "conv1.bias" }, "h2_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1));
+
+        // [3] Softplus()  [N,3,3,4] -> [N,3,3,4]
+        graph.Fill("h3_softplus_beta", 1.0f);
+        graph.Fill("h3_softplus_threshold", 20.0f);
+        graph.Node("Mul", new[] { "h2_conv2d", "h3_softplus_beta" }, "h3_softplus_scaled");
+        graph.Node("Softplus", new[] { "h3_softplus_scaled" }, "h3_softplus_softplus");
+        graph.Node("Div", new[] { "h3_softplus_softplus", "h3_softplus_beta" }, "h3_softplus_divided");
+        graph.Node("Greater", new[] { "h3_softplus_scaled", "h3_softplus_threshold" }, "h3_softplus_linear");
+        graph.Node("Where", new[] { "h3_softplus_linear", "h2_conv2d", "h3_softplus_divided" }, "h3_softplus");
+
+        // [4] ln2: LayerNorm(3, 4, eps: 1e-3)  [N,3,3,4] -> [N,3,3,4]
+        graph.Node("LayerNormalization", new[] { "h3_softplus", "ln2.weight", "ln2.bias" }, "h4_layerNorm", global::Dsl.OnnxAttribute.Int("axis", -2), global::Dsl.OnnxAttribute.Float("epsilon", 0.001f));
+
+        // [5] Flatten  [N,3,3,4] -> [N,36]
+        graph.Node("Flatten", new[] { "h4_layerNorm" }, "h5_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [6] fc1: Linear(5)  [N,36] -> [N,5]
+        graph.Node("Gemm", new[] { "h5_flatten", "fc1.weight", "fc1.bias" }, "h6_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [7] Softplus(beta: 2.0, threshold: 20)  [N,5] -> [N,5]
+        graph.Fill("h7_softplus_beta", 2.0f);
+        graph.Fill("h7_softplus_threshold", 20.0f);
+        graph.Node("Mul", new[] { "h6_linear", "h7_softplus_beta" }, "h7_softplus_scaled");
+        graph.Node("Softplus", new[] { "h7_softplus_scaled" }, "h7_softplus_softplus");
+        graph.Node("Div", new[] { "h7_softplus_softplus", "h7_softplus_beta" }, "h7_softplus_divided");
+        graph.Node("Greater", new[] { "h7_softplus_scaled", "h7_softplus_threshold" }, "h7_softplus_linear");
+        graph.Node("Where", new[] { "h7_softplus_linear", "h6_linear", "h7_softplus_divided" }, "h7_softplus");
+
+        // [8] ln3: LayerNorm(5, elementwiseAffine: false)  [N,5] -> [N,5]
+        graph.Fill("h8_layerNorm_ones", 1.0f, 5);
+        graph.Node("LayerNormalization", new[] { "h7_softplus", "h8_layerNorm_ones" }, "h8_layerNorm", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // [9] fc2: Linear(3)  [N,5] -> [N,3]
+        graph.Node("Gemm", new[] { "h8_layerNorm", "fc2.weight", "fc2.bias" }, "h9_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [10] LogSoftmax  [N,3] -> [N,3]
+        graph.Node("LogSoftmax", new[] { "h9_linear" }, "h10_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h10_logSoftmax", "output", "N", 3);
+    }
 }

@@ -1669,4 +1669,285 @@ public partial class ResNet20 : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes ResNet20's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // ---- ConvBn(16, 3, 1)
+        // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "input", "conv1.weight" }, "h1_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h1_conv2d", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var" }, "h2_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // [3] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h2_batchNorm2d" }, "h3_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h3_relu", "conv2.weight" }, "h4_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h4_conv2d", "bn2.weight", "bn2.bias", "bn2.running_mean", "bn2.running_var" }, "h5_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [6] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h5_batchNorm2d" }, "h6_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h6_relu", "conv3.weight" }, "h7_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h7_conv2d", "bn3.weight", "bn3.bias", "bn3.running_mean", "bn3.running_var" }, "h8_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h8_batchNorm2d + h3_relu
+        graph.Node("Add", new[] { "h8_batchNorm2d", "h3_relu" }, "h9_add");
+
+        // [10] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h9_add" }, "h10_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h10_relu", "conv4.weight" }, "h11_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h11_conv2d", "bn4.weight", "bn4.bias", "bn4.running_mean", "bn4.running_var" }, "h12_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [13] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h12_batchNorm2d" }, "h13_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h13_relu", "conv5.weight" }, "h14_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h14_conv2d", "bn5.weight", "bn5.bias", "bn5.running_mean", "bn5.running_var" }, "h15_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h15_batchNorm2d + h10_relu
+        graph.Node("Add", new[] { "h15_batchNorm2d", "h10_relu" }, "h16_add");
+
+        // [17] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h16_add" }, "h17_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h17_relu", "conv6.weight" }, "h18_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h18_conv2d", "bn6.weight", "bn6.bias", "bn6.running_mean", "bn6.running_var" }, "h19_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [20] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h19_batchNorm2d" }, "h20_relu");
+
+        // ---- Basic(16) > ConvBn(16, 3, 1)
+        // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Conv", new[] { "h20_relu", "conv7.weight" }, "h21_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("BatchNormalization", new[] { "h21_conv2d", "bn7.weight", "bn7.bias", "bn7.running_mean", "bn7.running_var" }, "h22_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(16)
+        // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
+        // adds h22_batchNorm2d + h17_relu
+        graph.Node("Add", new[] { "h22_batchNorm2d", "h17_relu" }, "h23_add");
+
+        // [24] Relu  [N,16,28,28] -> [N,16,28,28]
+        graph.Node("Relu", new[] { "h23_add" }, "h24_relu");
+
+        // ---- Down(32) > ConvBn(32, 3, 2)
+        // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h24_relu", "conv8.weight" }, "h25_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("strides", 2, 2), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h25_conv2d", "bn8.weight", "bn8.bias", "bn8.running_mean", "bn8.running_var" }, "h26_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(32)
+        // [27] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h26_batchNorm2d" }, "h27_relu");
+
+        // ---- Down(32) > ConvBn(32, 3, 1)
+        // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h27_relu", "conv9.weight" }, "h28_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h28_conv2d", "bn9.weight", "bn9.bias", "bn9.running_mean", "bn9.running_var" }, "h29_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(32) > ConvBn(32, 1, 2)
+        // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h24_relu", "conv10.weight" }, "h30_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h30_conv2d", "bn10.weight", "bn10.bias", "bn10.running_mean", "bn10.running_var" }, "h31_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(32)
+        // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h29_batchNorm2d + h31_batchNorm2d
+        graph.Node("Add", new[] { "h29_batchNorm2d", "h31_batchNorm2d" }, "h32_add");
+
+        // [33] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h32_add" }, "h33_relu");
+
+        // ---- Basic(32) > ConvBn(32, 3, 1)
+        // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h33_relu", "conv11.weight" }, "h34_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h34_conv2d", "bn11.weight", "bn11.bias", "bn11.running_mean", "bn11.running_var" }, "h35_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(32)
+        // [36] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h35_batchNorm2d" }, "h36_relu");
+
+        // ---- Basic(32) > ConvBn(32, 3, 1)
+        // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h36_relu", "conv12.weight" }, "h37_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h37_conv2d", "bn12.weight", "bn12.bias", "bn12.running_mean", "bn12.running_var" }, "h38_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(32)
+        // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h38_batchNorm2d + h33_relu
+        graph.Node("Add", new[] { "h38_batchNorm2d", "h33_relu" }, "h39_add");
+
+        // [40] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h39_add" }, "h40_relu");
+
+        // ---- Basic(32) > ConvBn(32, 3, 1)
+        // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h40_relu", "conv13.weight" }, "h41_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h41_conv2d", "bn13.weight", "bn13.bias", "bn13.running_mean", "bn13.running_var" }, "h42_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(32)
+        // [43] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h42_batchNorm2d" }, "h43_relu");
+
+        // ---- Basic(32) > ConvBn(32, 3, 1)
+        // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Conv", new[] { "h43_relu", "conv14.weight" }, "h44_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("BatchNormalization", new[] { "h44_conv2d", "bn14.weight", "bn14.bias", "bn14.running_mean", "bn14.running_var" }, "h45_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(32)
+        // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
+        // adds h45_batchNorm2d + h40_relu
+        graph.Node("Add", new[] { "h45_batchNorm2d", "h40_relu" }, "h46_add");
+
+        // [47] Relu  [N,32,14,14] -> [N,32,14,14]
+        graph.Node("Relu", new[] { "h46_add" }, "h47_relu");
+
+        // ---- Down(64) > ConvBn(64, 3, 2)
+        // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h47_relu", "conv15.weight" }, "h48_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("strides", 2, 2), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h48_conv2d", "bn15.weight", "bn15.bias", "bn15.running_mean", "bn15.running_var" }, "h49_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(64)
+        // [50] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h49_batchNorm2d" }, "h50_relu");
+
+        // ---- Down(64) > ConvBn(64, 3, 1)
+        // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h50_relu", "conv16.weight" }, "h51_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h51_conv2d", "bn16.weight", "bn16.bias", "bn16.running_mean", "bn16.running_var" }, "h52_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(64) > ConvBn(64, 1, 2)
+        // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h47_relu", "conv17.weight" }, "h53_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 1, 1), global::Dsl.OnnxAttribute.Ints("strides", 2, 2));
+
+        // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h53_conv2d", "bn17.weight", "bn17.bias", "bn17.running_mean", "bn17.running_var" }, "h54_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Down(64)
+        // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h52_batchNorm2d + h54_batchNorm2d
+        graph.Node("Add", new[] { "h52_batchNorm2d", "h54_batchNorm2d" }, "h55_add");
+
+        // [56] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h55_add" }, "h56_relu");
+
+        // ---- Basic(64) > ConvBn(64, 3, 1)
+        // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h56_relu", "conv18.weight" }, "h57_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h57_conv2d", "bn18.weight", "bn18.bias", "bn18.running_mean", "bn18.running_var" }, "h58_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(64)
+        // [59] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h58_batchNorm2d" }, "h59_relu");
+
+        // ---- Basic(64) > ConvBn(64, 3, 1)
+        // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h59_relu", "conv19.weight" }, "h60_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h60_conv2d", "bn19.weight", "bn19.bias", "bn19.running_mean", "bn19.running_var" }, "h61_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(64)
+        // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h61_batchNorm2d + h56_relu
+        graph.Node("Add", new[] { "h61_batchNorm2d", "h56_relu" }, "h62_add");
+
+        // [63] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h62_add" }, "h63_relu");
+
+        // ---- Basic(64) > ConvBn(64, 3, 1)
+        // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h63_relu", "conv20.weight" }, "h64_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h64_conv2d", "bn20.weight", "bn20.bias", "bn20.running_mean", "bn20.running_var" }, "h65_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(64)
+        // [66] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h65_batchNorm2d" }, "h66_relu");
+
+        // ---- Basic(64) > ConvBn(64, 3, 1)
+        // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Conv", new[] { "h66_relu", "conv21.weight" }, "h67_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3), global::Dsl.OnnxAttribute.Ints("pads", 1, 1, 1, 1));
+
+        // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("BatchNormalization", new[] { "h67_conv2d", "bn21.weight", "bn21.bias", "bn21.running_mean", "bn21.running_var" }, "h68_batchNorm2d", global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+
+        // ---- Basic(64)
+        // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
+        // adds h68_batchNorm2d + h63_relu
+        graph.Node("Add", new[] { "h68_batchNorm2d", "h63_relu" }, "h69_add");
+
+        // [70] Relu  [N,64,7,7] -> [N,64,7,7]
+        graph.Node("Relu", new[] { "h69_add" }, "h70_relu");
+
+        // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
+        graph.Node("GlobalAveragePool", new[] { "h70_relu" }, "h71_globalAvgPool2d");
+
+        // [72] Flatten  [N,64,1,1] -> [N,64]
+        graph.Node("Flatten", new[] { "h71_globalAvgPool2d" }, "h72_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [73] fc1: Linear(10)  [N,64] -> [N,10]
+        graph.Node("Gemm", new[] { "h72_flatten", "fc1.weight", "fc1.bias" }, "h73_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [74] LogSoftmax  [N,10] -> [N,10]
+        graph.Node("LogSoftmax", new[] { "h73_linear" }, "h74_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h74_logSoftmax", "output", "N", 10);
+    }
 }

@@ -406,4 +406,70 @@ public partial class ResidualMlp : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes ResidualMlp's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // [1] Flatten  [N,1,28,28] -> [N,784]
+        graph.Node("Flatten", new[] { "input" }, "h1_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [2] fc1: Linear(256)  [N,784] -> [N,256]
+        graph.Node("Gemm", new[] { "h1_flatten", "fc1.weight", "fc1.bias" }, "h2_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [3] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h2_linear" }, "h3_relu");
+
+        // ---- Residual(x, 256, 0.1)
+        // [4] fc2: Linear(256)  [N,256] -> [N,256]
+        graph.Node("Gemm", new[] { "h3_relu", "fc2.weight", "fc2.bias" }, "h4_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [5] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h4_linear" }, "h5_relu");
+
+        // [6] Dropout(0.1)  [N,256] -> [N,256]
+        graph.Node("Identity", new[] { "h5_relu" }, "h6_dropout");
+
+        // [7] fc3: Linear(256)  [N,256] -> [N,256]
+        graph.Node("Gemm", new[] { "h6_dropout", "fc3.weight", "fc3.bias" }, "h7_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [8] +  [N,256] + [N,256] -> [N,256]
+        // adds h3_relu + h7_linear
+        graph.Node("Add", new[] { "h3_relu", "h7_linear" }, "h8_add");
+
+        // [9] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h8_add" }, "h9_relu");
+
+        // ---- Residual(h | Relu, 256, 0.1)
+        // [10] fc4: Linear(256)  [N,256] -> [N,256]
+        graph.Node("Gemm", new[] { "h9_relu", "fc4.weight", "fc4.bias" }, "h10_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [11] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h10_linear" }, "h11_relu");
+
+        // [12] Dropout(0.1)  [N,256] -> [N,256]
+        graph.Node("Identity", new[] { "h11_relu" }, "h12_dropout");
+
+        // [13] fc5: Linear(256)  [N,256] -> [N,256]
+        graph.Node("Gemm", new[] { "h12_dropout", "fc5.weight", "fc5.bias" }, "h13_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [14] +  [N,256] + [N,256] -> [N,256]
+        // adds h9_relu + h13_linear
+        graph.Node("Add", new[] { "h9_relu", "h13_linear" }, "h14_add");
+
+        // [15] Relu  [N,256] -> [N,256]
+        graph.Node("Relu", new[] { "h14_add" }, "h15_relu");
+
+        // [16] fc6: Linear(10)  [N,256] -> [N,10]
+        graph.Node("Gemm", new[] { "h15_relu", "fc6.weight", "fc6.bias" }, "h16_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [17] LogSoftmax  [N,10] -> [N,10]
+        graph.Node("LogSoftmax", new[] { "h16_linear" }, "h17_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h17_logSoftmax", "output", "N", 10);
+    }
 }

@@ -253,4 +253,48 @@ public partial class SequenceNet : global::Dsl.Module
         SetInputGradient(1, null);
         SetInputGradient(2, null);
     }
+
+    /// <summary>
+    /// Describes SequenceNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("x", global::Dsl.DType.Float32, "N", "T", 5);
+        graph.Input("mask", global::Dsl.DType.Float32, "N", "T");
+        graph.Input("tokens", global::Dsl.DType.Int64, "N", "T");
+
+        // [3] fc1: Linear(4)  [N,T,5] -> [N,T,4]
+        graph.Node("Transpose", new[] { "fc1.weight" }, "h3_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "x", "h3_linear_weightT" }, "h3_linear_matmul");
+        graph.Node("Add", new[] { "h3_linear_matmul", "fc1.bias" }, "h3_linear");
+
+        // [4] Tanh  [N,T,4] -> [N,T,4]
+        graph.Node("Tanh", new[] { "h3_linear" }, "h4_tanh");
+
+        // [5] fc2: Linear(4)  [N,T,4] -> [N,T,4]
+        graph.Node("Transpose", new[] { "fc2.weight" }, "h5_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h4_tanh", "h5_linear_weightT" }, "h5_linear_matmul");
+        graph.Node("Add", new[] { "h5_linear_matmul", "fc2.bias" }, "h5_linear");
+
+        // [6] Sigmoid  [N,T,4] -> [N,T,4]
+        graph.Node("Sigmoid", new[] { "h5_linear" }, "h6_sigmoid");
+
+        // [7] Dropout(0.0)  [N,T,4] -> [N,T,4]
+        graph.Node("Identity", new[] { "h6_sigmoid" }, "h7_dropout");
+
+        // [8] +  [N,T,4] + [N,T,4] -> [N,T,4]
+        // adds h4_tanh + h7_dropout
+        graph.Node("Add", new[] { "h4_tanh", "h7_dropout" }, "h8_add");
+
+        // [9] fc3: Linear(3)  [N,T,4] -> [N,T,3]
+        graph.Node("Transpose", new[] { "fc3.weight" }, "h9_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h8_add", "h9_linear_weightT" }, "h9_linear_matmul");
+        graph.Node("Add", new[] { "h9_linear_matmul", "fc3.bias" }, "h9_linear");
+
+        // [10] LogSoftmax  [N,T,3] -> [N,T,3]
+        graph.Node("LogSoftmax", new[] { "h9_linear" }, "h10_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h10_logSoftmax", "output", "N", "T", 3);
+    }
 }

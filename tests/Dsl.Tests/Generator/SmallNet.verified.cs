@@ -243,4 +243,40 @@ public partial class SmallNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes SmallNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 1, 28, 28);
+
+        // [1] Flatten  [N,1,28,28] -> [N,784]
+        graph.Node("Flatten", new[] { "input" }, "h1_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
+        graph.Node("Gemm", new[] { "h1_flatten", "encoder.weight", "encoder.bias" }, "h2_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [3] Sigmoid  [N,64] -> [N,64]
+        graph.Node("Sigmoid", new[] { "h2_linear" }, "h3_sigmoid");
+
+        // ---- Dense(32, 0.25)
+        // [4] fc1: Linear(32)  [N,64] -> [N,32]
+        graph.Node("Gemm", new[] { "h3_sigmoid", "fc1.weight", "fc1.bias" }, "h4_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [5] Tanh  [N,32] -> [N,32]
+        graph.Node("Tanh", new[] { "h4_linear" }, "h5_tanh");
+
+        // [6] Dropout(0.25)  [N,32] -> [N,32]
+        graph.Node("Identity", new[] { "h5_tanh" }, "h6_dropout");
+
+        // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
+        graph.Node("Gemm", new[] { "h6_dropout", "head.weight" }, "h7_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [8] Softmax  [N,10] -> [N,10]
+        graph.Node("Softmax", new[] { "h7_linear" }, "h8_softmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h8_softmax", "output", "N", 10);
+    }
 }

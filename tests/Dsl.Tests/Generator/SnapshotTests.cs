@@ -12,6 +12,7 @@ public class SnapshotTests
     [InlineData("MnistNet")]
     [InlineData("GoogLeNetSmall")]
     [InlineData("ResNet20")]
+    [InlineData("KimCnn")]
     public void Generated_code_matches_the_snapshot(string network)
     {
         var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));
@@ -28,6 +29,7 @@ public class SnapshotTests
     [InlineData("SequenceNet")]
     [InlineData("TwoOutputNet")]
     [InlineData("NormNet")]
+    [InlineData("ValueFunctionNet")]
     public void Test_network_code_matches_the_snapshot(string network)
     {
         string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));

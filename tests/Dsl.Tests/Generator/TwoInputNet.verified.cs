@@ -275,4 +275,45 @@ public partial class TwoInputNet : global::Dsl.Module
         SetInputGradient(0, dh0_image);
         SetInputGradient(1, dh1_extra);
     }
+
+    /// <summary>
+    /// Describes TwoInputNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("image", global::Dsl.DType.Float32, "N", 1, 4, 4);
+        graph.Input("extra", global::Dsl.DType.Float32, "N", 3);
+
+        // [2] conv1: Conv2d(2, kernel: 3)  [N,1,4,4] -> [N,2,2,2]
+        graph.Node("Conv", new[] { "image", "conv1.weight", "conv1.bias" }, "h2_conv2d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3, 3));
+
+        // [3] Tanh  [N,2,2,2] -> [N,2,2,2]
+        graph.Node("Tanh", new[] { "h2_conv2d" }, "h3_tanh");
+
+        // [4] Flatten  [N,2,2,2] -> [N,8]
+        graph.Node("Flatten", new[] { "h3_tanh" }, "h4_flatten", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [5] fc1: Linear(3)  [N,8] -> [N,3]
+        graph.Node("Gemm", new[] { "h4_flatten", "fc1.weight", "fc1.bias" }, "h5_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [6] fc2: Linear(3)  [N,3] -> [N,3]
+        graph.Node("Gemm", new[] { "extra", "fc2.weight", "fc2.bias" }, "h6_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [7] Sigmoid  [N,3] -> [N,3]
+        graph.Node("Sigmoid", new[] { "h6_linear" }, "h7_sigmoid");
+
+        // [8] +  [N,3] + [N,3] -> [N,3]
+        // adds h5_linear + h7_sigmoid
+        graph.Node("Add", new[] { "h5_linear", "h7_sigmoid" }, "h8_add");
+
+        // [9] +  [N,3] + [N,3] -> [N,3]
+        // adds h8_add + h1_extra
+        graph.Node("Add", new[] { "h8_add", "extra" }, "h9_add");
+
+        // [10] LogSoftmax  [N,3] -> [N,3]
+        graph.Node("LogSoftmax", new[] { "h9_add" }, "h10_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h10_logSoftmax", "output", "N", 3);
+    }
 }

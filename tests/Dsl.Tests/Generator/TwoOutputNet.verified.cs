@@ -196,4 +196,28 @@ public partial class TwoOutputNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_x;
     }
+
+    /// <summary>
+    /// Describes TwoOutputNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("x", global::Dsl.DType.Float32, "N", 6);
+
+        // [1] fc1: Linear(5)  [N,6] -> [N,5]
+        graph.Node("Gemm", new[] { "x", "fc1.weight", "fc1.bias" }, "h1_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [2] Tanh  [N,5] -> [N,5]
+        graph.Node("Tanh", new[] { "h1_linear" }, "h2_tanh");
+
+        // [3] fc2: Linear(3)  [N,5] -> [N,3]
+        graph.Node("Gemm", new[] { "h2_tanh", "fc2.weight", "fc2.bias" }, "h3_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        // [4] LogSoftmax  [N,3] -> [N,3]
+        graph.Node("LogSoftmax", new[] { "h3_linear" }, "h4_logSoftmax", global::Dsl.OnnxAttribute.Int("axis", -1));
+
+        graph.Output("h4_logSoftmax", "logits", "N", 3);
+        graph.Output("h2_tanh", "hidden", "N", 5);
+    }
 }
