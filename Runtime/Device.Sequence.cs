@@ -228,16 +228,6 @@ public abstract partial class Device
         {
             return;
         }
-        SwapAxesCore(x, y, outer, a, mid, b, inner, accumulate);
-    }
-
-    /// <summary>
-    /// The gather of <see cref="SwapAxes"/>: by default the strided-copy kernel over a layout built here (the GPU's); the CPU
-    /// overrides it with a blocked transpose over both cores.
-    /// </summary>
-    protected virtual void SwapAxesCore(Tensor x, Tensor y, int outer, int a, int mid, int b, int inner, bool accumulate)
-    {
-        long length = (long)outer * a * mid * b * inner;
         // y's row-major order over [outer, b, mid, a, inner], with x's stride for each.
         long sInner = 1, sB = inner, sMid = (long)b * inner, sA = (long)mid * b * inner, sOuter = (long)a * mid * b * inner;
         var layout = new StridedLayout(x.Offset, 1, outer, b, mid, a, inner, 0, sOuter, sB, sMid, sA, sInner);

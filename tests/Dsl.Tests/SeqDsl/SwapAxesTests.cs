@@ -6,8 +6,8 @@ using Xunit;
 namespace Dsl.Tests.SeqDsl;
 
 /// <summary>
-/// <c>Device.SwapAxes</c> against the tensor's transposed view made contiguous (the generic strided copy), written and
-/// accumulated, on the CPU (its blocked transpose) and on ILGPU's CPU accelerator (the strided-copy kernel).
+/// <c>Device.SwapAxes</c> (a strided-copy layout it builds itself) against the tensor's transposed view made contiguous
+/// (the layout the view gives), written and accumulated, on the CPU and on ILGPU's CPU accelerator.
 /// </summary>
 public class SwapAxesTests
 {
