@@ -57,6 +57,10 @@ public class SeqDiagnosticTests
     }
 
     [Fact]
+    public void A_sum_of_equal_symbolic_shapes_compiles()
+        => Clean(Net("var a = Input(\"a\", \"T\", 4); var b = Input(\"b\", \"T\", 4); return (a + b) | Linear(2);"));
+
+    [Fact]
     public void Concat_of_values_whose_other_dimensions_differ_reports_DSL1017()
     {
         var d = Single(Net("var a = Input(\"a\", \"T\", 4); var b = Input(\"b\", \"S\", 2); return Concat(a, b, dim: -1) | Linear(2);"), "DSL1017");
