@@ -131,4 +131,33 @@ public sealed class RecurrentGradientTests
         Fixtures.Tolerance.Reduction.AssertClose(lastAlone.ToArray(), lastBatch.Skip(6).ToArray(), "last");
         Fixtures.Tolerance.Reduction.AssertClose(net.AttentionWeights!.ToArray(), weightsBatch.Skip(t).Take(4).ToArray(), "attention weights");
     }
+
+    [Fact]
+    public void Attention_pool_on_a_masked_input_matches_finite_differences()
+    {
+        var net = new PoolNet(Device.Cpu, seed: 13);
+        var mask = Padded(5, 5, 2, 3);
+        _output.WriteLine(new NetworkGradientCheck { ConstantInputs = 1 }.Run(net, new[] { new[] { 5, 4 } },
+            inputs => net.Forward(inputs[0], mask), batch: 3, seed: 20));
+    }
+
+    [Fact]
+    public void Attention_pool_gives_the_context_its_gradient_without_the_inputs()
+    {
+        // Without the input's gradient the kernel's dx goes to a scratch buffer: the context's gradient is unchanged.
+        var rng = new Random(14);
+        var x = Tensor.From(Gradients.RandomInputs.Normal(rng, 3 * 5 * 4), Device.Cpu, 3, 5, 4);
+        var dy = Tensor.From(Gradients.RandomInputs.Normal(rng, 3 * 2), Device.Cpu, 3, 2);
+        var mask = Padded(5, 5, 2, 3);
+        var with = new PoolNet(Device.Cpu, seed: 15) { ComputeInputGradient = true };
+        with.Forward(x, mask);
+        with.Backward(dy);
+        var without = new PoolNet(Device.Cpu, seed: 15);
+        without.Forward(x, mask);
+        without.Backward(dy);
+        Assert.Null(without.InputGradients[0]);
+        Assert.NotNull(with.InputGradients[0]);
+        Assert.Contains(with.Parameters[0].Grad.ToArray(), g => g != 0f);
+        Assert.Equal(with.Parameters[0].Grad.ToArray(), without.Parameters[0].Grad.ToArray());
+    }
 }
