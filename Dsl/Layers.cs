@@ -261,6 +261,38 @@ public static class Layers
     public static Layer Embedding(int num, int dim, int? paddingIdx = null, bool freeze = false, string? name = null)
         => new($"Embedding({num}, {dim})");
 
+    /// <summary>
+    /// Swaps two dimensions (<c>torch.transpose(x, dim0, dim1)</c>), counted on the full shape with the batch as 0 (negative
+    /// from the end; the batch cannot move): <c>Transpose(1, 2)</c> turns an embedding [T, D] into [D, T] for
+    /// <see cref="Conv1d"/>. Symbols move with their dimension. The value is copied into its own buffer.
+    /// </summary>
+    public static Layer Transpose(int dim0, int dim1) => new($"Transpose({dim0}, {dim1})");
+
+    /// <summary>
+    /// 1-D convolution (<c>nn.Conv1d</c>, cross-correlation): [C, L] -> [<paramref name="outChannels"/>, L'] with
+    /// L' = floor((L + 2*padding - dilation*(kernel-1) - 1) / stride) + 1; L may be a symbol (L' is then an expression of it,
+    /// and <c>Forward</c> refuses a batch too short for the window). Weight [out, C/groups, kernel] and bias [out] start as
+    /// U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = C/groups*kernel. Default names: conv1, conv2, ...
+    /// </summary>
+    public static Layer Conv1d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv1d({outChannels}, kernel: {kernel})");
+
+    /// <summary>Max pooling (<c>nn.MaxPool1d</c>): [C, L] -> [C, L'], L' = floor((L + 2*padding - kernel) / stride) + 1; stride defaults to the kernel.</summary>
+    public static Layer MaxPool1d(int kernel, int? stride = null, int padding = 0) => new($"MaxPool1d({kernel})");
+
+    /// <summary>Average pooling (<c>nn.AvgPool1d</c>): [C, L] -> [C, L']; with <paramref name="countIncludePad"/> padded zeros count in the divisor.</summary>
+    public static Layer AvgPool1d(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) => new($"AvgPool1d({kernel})");
+
+    /// <summary>
+    /// The maximum over time of each channel (Collobert et al., 2011; Kim, 2014): [C, T] -> [C]. With <paramref name="mask"/>
+    /// (a <c>Mask(...)</c> input [T] with the value's length symbol) only the valid steps of each row count, and a row with no
+    /// valid step gives 0. The gradient goes to the step that won.
+    /// </summary>
+    public static Layer MaxOverTime(Net? mask = null) => new("MaxOverTime");
+
+    /// <summary>The mean over time of each channel: [C, T] -> [C], over the valid steps of each row when <paramref name="mask"/> is given (0 for none).</summary>
+    public static Layer MeanOverTime(Net? mask = null) => new("MeanOverTime");
+
     // ------------------------------------------------------------------ value functions: several values in, one out
 
     /// <summary>

@@ -207,6 +207,50 @@ public abstract partial class Device
         }
     }
 
+    // ------------------------------------------------------------------ swapping two axes (through the strided copy)
+
+    /// <summary>
+    /// y (+)= x with two axes swapped: x is contiguous [outer, a, mid, b, inner] and y [outer, b, mid, a, inner]
+    /// (<c>torch.transpose</c> of two dimensions, copied). The gather runs on the strided-copy kernels of both devices from a
+    /// layout built here, so it allocates nothing; accumulation adds through the scratch buffer.
+    /// </summary>
+    public void SwapAxes(Tensor x, Tensor y, int outer, int a, int mid, int b, int inner, bool accumulate)
+    {
+        const string op = nameof(SwapAxes);
+        if (outer < 0 || a < 0 || mid < 0 || b < 0 || inner < 0)
+        {
+            throw new ArgumentException($"{op}: sizes must not be negative, got [{outer},{a},{mid},{b},{inner}].");
+        }
+        long length = (long)outer * a * mid * b * inner;
+        FloatOperand(x, length, op, "x", outer, a, mid, b, inner);
+        FloatOperand(y, length, op, "y", outer, b, mid, a, inner);
+        if (length == 0)
+        {
+            return;
+        }
+        SwapAxesCore(x, y, outer, a, mid, b, inner, accumulate);
+    }
+
+    /// <summary>
+    /// The gather of <see cref="SwapAxes"/>: by default the strided-copy kernel over a layout built here (the GPU's); the CPU
+    /// overrides it with a blocked transpose over both cores.
+    /// </summary>
+    protected virtual void SwapAxesCore(Tensor x, Tensor y, int outer, int a, int mid, int b, int inner, bool accumulate)
+    {
+        long length = (long)outer * a * mid * b * inner;
+        // y's row-major order over [outer, b, mid, a, inner], with x's stride for each.
+        long sInner = 1, sB = inner, sMid = (long)b * inner, sA = (long)mid * b * inner, sOuter = (long)a * mid * b * inner;
+        var layout = new StridedLayout(x.Offset, 1, outer, b, mid, a, inner, 0, sOuter, sB, sMid, sA, sInner);
+        if (!accumulate)
+        {
+            CopyStridedCore(x, layout, y);
+            return;
+        }
+        var tmp = Scratch(length);
+        CopyStridedCore(x, layout, tmp);
+        Axpy(1f, tmp, y);
+    }
+
     // ------------------------------------------------------------------ masks to lengths (SequencePool.cs)
 
     /// <summary>
@@ -214,9 +258,11 @@ public abstract partial class Device
     /// padding, as a padded batch's mask holds), for the kernels that take lengths (int64 [N]). A row that is not 1s followed
     /// by 0s (a 1 after a 0, or a value other than 0 and 1) is refused with an error naming <paramref name="owner"/> (the
     /// network and input, for generated code), the row, the position and the value: the CPU while scanning, a GPU from a
-    /// status word read back once (one int).
+    /// status word read back once (one int). A <paramref name="shift"/> is added to each length, floored at 0: the valid steps
+    /// of a value whose length is the mask's shifted by a constant (a stride-1 <c>Conv1d</c> of kernel k leaves T-k+1
+    /// steps, and a row of L tokens has L-k+1 windows within it).
     /// </summary>
-    public void MaskLengths(Tensor mask, Tensor lengths, string? owner = null)
+    public void MaskLengths(Tensor mask, Tensor lengths, string? owner = null, int shift = 0)
     {
         const string op = nameof(MaskLengths);
         Operand(mask, op, "mask", DType.Float32);
@@ -227,7 +273,7 @@ public abstract partial class Device
         int batch = mask.Dims[0], time = mask.Dims[1];
         Operand(lengths, op, "lengths", DType.Int64);
         Expect(lengths, batch, op, "lengths", batch);
-        long bad = MaskLengthsCore(mask, lengths, batch, time);
+        long bad = MaskLengthsCore(mask, lengths, batch, time, shift);
         if (bad >= 0)
         {
             Span<float> value = stackalloc float[1];
@@ -237,7 +283,7 @@ public abstract partial class Device
     }
 
     /// <summary>Writes the lengths; returns the flat index of the first element that breaks the 1s-then-0s rule, or -1.</summary>
-    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time);
+    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift);
 
     // ------------------------------------------------------------------ recurrent layers (Recurrent.cs)
 

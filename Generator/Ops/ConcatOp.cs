@@ -98,33 +98,6 @@ internal sealed class ConcatOp : Op
     {
         int axis = node.HasAttr(AxisAttr) ? node.IntAttr(AxisAttr) : 0;
         var dims = node.Dims;
-        return (axis, dims[axis], Product("n", dims.Take(axis)), Product(null, dims.Skip(axis + 1)));
-    }
-
-    /// <summary>The product of <paramref name="dims"/> (and <paramref name="first"/>) as code: constants folded, symbols kept.</summary>
-    private static string Product(string? first, IEnumerable<Dim> dims)
-    {
-        long constant = 1;
-        var factors = new List<string>();
-        if (first is not null)
-        {
-            factors.Add(first);
-        }
-        foreach (var d in dims)
-        {
-            if (d.IsConstant)
-            {
-                constant *= d.Constant;
-            }
-            else
-            {
-                factors.Add(d.Code);
-            }
-        }
-        if (constant != 1 || factors.Count == 0)
-        {
-            factors.Add(Names.Int(constant));
-        }
-        return factors.Count == 1 ? factors[0] : "checked(" + string.Join(" * ", factors) + ")";
+        return (axis, dims[axis], Names.Product("n", dims.Take(axis)), Names.Product(null, dims.Skip(axis + 1)));
     }
 }

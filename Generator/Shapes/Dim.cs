@@ -100,11 +100,13 @@ internal sealed record Dim(long Constant, EquatableArray<DimTerm> Terms)
                 return Constant.ToString(CultureInfo.InvariantCulture);
             }
             var parts = Terms.Select(t => t.Coefficient == 1 ? t.Code : $"{t.Coefficient.ToString(CultureInfo.InvariantCulture)} * {t.Code}").ToList();
+            string sum = string.Join(" + ", parts);
             if (Constant != 0)
             {
-                parts.Add(Constant.ToString(CultureInfo.InvariantCulture));
+                // T - 2 rather than T + -2.
+                sum += (Constant < 0 ? " - " : " + ") + Math.Abs(Constant).ToString(CultureInfo.InvariantCulture);
             }
-            return parts.Count == 1 && Terms.Count == 1 && Terms[0].Coefficient == 1 ? parts[0] : "checked(" + string.Join(" + ", parts) + ")";
+            return Constant == 0 && Terms.Count == 1 && Terms[0].Coefficient == 1 ? parts[0] : "checked(" + sum + ")";
         }
     }
 

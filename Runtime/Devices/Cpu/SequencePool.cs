@@ -106,7 +106,7 @@ public sealed partial class CpuDevice
         return (int)len;
     }
 
-    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time)
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
     {
         var m = F(mask);
         var l = L(lengths);
@@ -118,7 +118,7 @@ public sealed partial class CpuDevice
             {
                 t++;
             }
-            l[n] = t;
+            l[n] = Math.Max(0, t + shift);
             for (int u = t; u < time; u++)
             {
                 if (row[u] != 0f)

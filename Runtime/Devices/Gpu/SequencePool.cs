@@ -90,7 +90,7 @@ public sealed partial class GpuDevice
 
     private Tensor? _maskStatus;
 
-    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time)
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
     {
         const string op = nameof(MaskLengths);
         // Allocated once: later calls allocate nothing.
@@ -100,8 +100,8 @@ public sealed partial class GpuDevice
         Upload(word, status);
         if (batch > 0)
         {
-            Kernel(nameof(MaskLengthsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<int>, int>(MaskLengthsKernel))(
-                batch, F(mask, op), L(lengths, op), I(status, op), time);
+            Kernel(nameof(MaskLengthsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<int>, int, int>(MaskLengthsKernel))(
+                batch, F(mask, op), L(lengths, op), I(status, op), time, shift);
         }
         Download(status, word);
         return word[0] == int.MaxValue ? -1 : word[0];
@@ -111,7 +111,7 @@ public sealed partial class GpuDevice
     /// One thread per row: the leading 1s are the length; the first later element that is not 0 lowers status[0] to its
     /// flat index (the smallest over rows wins, as the CPU's scan finds it first).
     /// </summary>
-    internal static void MaskLengthsKernel(Index1D row, ArrayView<float> mask, ArrayView<long> lengths, ArrayView<int> status, int time)
+    internal static void MaskLengthsKernel(Index1D row, ArrayView<float> mask, ArrayView<long> lengths, ArrayView<int> status, int time, int shift)
     {
         int start = row * time;
         int t = 0;
@@ -119,7 +119,7 @@ public sealed partial class GpuDevice
         {
             t++;
         }
-        lengths[row] = t;
+        lengths[row] = t + shift > 0 ? t + shift : 0;
         for (int u = t; u < time; u++)
         {
             if (mask[start + u] != 0f)

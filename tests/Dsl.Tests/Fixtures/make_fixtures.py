@@ -77,6 +77,13 @@ attention    attrs batch (N), heads, t, s, d, dv, causal, mask ("none" | "additi
              q[N*heads,T,d], k[N*heads,S,d], v[N*heads,S,dv], [mask[T,S]: additive values, or 1 = masked for "bool"],
              [key_padding[N,S]: 1 = masked], dy[N*heads,T,dv]; expected y = softmax(q k^T / sqrt(d) + masks) v,
              weights[N*heads,T,S], dq, dk, dv.
+seq_nets     whole sequence networks of the language against PyTorch modules, cross-entropy (mean) on their logits:
+             case "embedding_conv": Embedding(10, 6, padding_idx=0) | transpose(1, 2) | Conv1d(6, 6, 3, padding=1) | tanh
+             | Conv1d(6, 4, 2, stride=2, dilation=2, groups=2) | mean over time | Linear(4, 3); case "masked_max":
+             Embedding(10, 6) | transpose | Conv1d(6, 5, 3) | relu | max over each sequence's own windows (each row run
+             alone at its length) | Linear(5, 3). Inputs tokens[N,T] (int64), mask[N,T] (masked_max), labels[N], every
+             parameter under the generated network's names (embedding1.weight, conv1.weight, ..., fc1.bias); expected
+             logits, loss, <parameter>.grad.
 recurrent_nets  whole generated networks (tests/Dsl.Tests/Recurrent/Fixture*.cs, attr "network" names the class):
              x | Rnn/Lstm/Gru(hidden, layers:, bidirectional:, mask: m, h0: s[, c0: c]) returning Outputs(y, y | Last).
              attrs network, kind, batch, time, input, hidden, layers, bidirectional; inputs x[N,T,D], mask[N,T] (1s then
@@ -109,7 +116,7 @@ SEEDS = {
     "softplus": 1010, "layernorm": 1011,
     "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
     "tensor_ops": 1018, "attention": 1019, "attention_net": 1040,
-    "recurrent_nets": 1030,
+    "recurrent_nets": 1030, "seq_nets": 1020,
 }
 
 
@@ -881,6 +888,73 @@ def attention():
           cases)
 
 
+# ---------------------------------------------------------------- seq_nets: generated sequence networks end to end
+
+def seq_nets():
+    seed("seq_nets")
+    cases = []
+
+    def params(named):
+        with torch.no_grad():
+            for _, p in named:
+                p.copy_(f32(p))
+        return named
+
+    # Embedding and two Conv1d (padding; stride, dilation and groups) with a mean over time.
+    torch.set_default_dtype(torch.float64)
+    emb = torch.nn.Embedding(10, 6, padding_idx=0)
+    conv1 = torch.nn.Conv1d(6, 6, 3, padding=1)
+    conv2 = torch.nn.Conv1d(6, 4, 2, stride=2, dilation=2, groups=2)
+    fc1 = torch.nn.Linear(4, 3)
+    torch.set_default_dtype(torch.float32)
+    named = params([("embedding1.weight", emb.weight), ("conv1.weight", conv1.weight), ("conv1.bias", conv1.bias),
+                    ("conv2.weight", conv2.weight), ("conv2.bias", conv2.bias), ("fc1.weight", fc1.weight),
+                    ("fc1.bias", fc1.bias)])
+    tokens = torch.randint(0, 10, (3, 9), dtype=torch.int64)
+    tokens[0, 1] = tokens[0, 0]      # a repeated id: its gradients add up
+    tokens[1, 7:] = 0                # padding ids: looked up (zero row), never updated
+    labels = torch.tensor([2, 0, 1], dtype=torch.int64)
+    h = emb(tokens).transpose(1, 2)
+    h = conv2(torch.tanh(conv1(h)))
+    logits = fc1(h.mean(dim=2))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    inputs = {"tokens": tokens, "labels": labels}
+    expected = {"logits": logits, "loss": loss}
+    for name, p in named:
+        inputs[name] = p.detach()
+        expected[name + ".grad"] = p.grad
+    cases.append(case("embedding_conv", {"network": "SeqFixtureNet"}, inputs, expected))
+
+    # Max over time restricted to each sequence's own windows: every row run alone at its length, as the mask promises.
+    torch.set_default_dtype(torch.float64)
+    emb = torch.nn.Embedding(10, 6)
+    conv1 = torch.nn.Conv1d(6, 5, 3)
+    fc1 = torch.nn.Linear(5, 3)
+    torch.set_default_dtype(torch.float32)
+    named = params([("embedding1.weight", emb.weight), ("conv1.weight", conv1.weight), ("conv1.bias", conv1.bias),
+                    ("fc1.weight", fc1.weight), ("fc1.bias", fc1.bias)])
+    lengths = [9, 6, 4]
+    tokens = torch.randint(1, 10, (3, 9), dtype=torch.int64)
+    mask = torch.zeros(3, 9, dtype=torch.float64)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1.0
+    labels = torch.tensor([1, 2, 0], dtype=torch.int64)
+    rows = []
+    for i, n in enumerate(lengths):
+        h = torch.relu(conv1(emb(tokens[i:i + 1, :n]).transpose(1, 2)))
+        rows.append(h.max(dim=2).values)
+    logits = fc1(torch.cat(rows, dim=0))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    inputs = {"tokens": tokens, "mask": mask, "labels": labels}
+    expected = {"logits": logits, "loss": loss}
+    for name, p in named:
+        inputs[name] = p.detach()
+        expected[name + ".grad"] = p.grad
+    cases.append(case("masked_max", {"network": "MaskedFixtureNet"}, inputs, expected))
+    write("seq_nets", "generated sequence networks against PyTorch modules: Embedding, Conv1d (padding, stride, dilation, "
+          "groups), mean over time, and max over time restricted to each sequence's windows by its mask", cases)
 def attention_net():
     """The generated AttentionNet (tests/Dsl.Tests/Networks/AttentionNet.cs) written out in float64."""
     seed("attention_net")
@@ -933,9 +1007,17 @@ def main():
     clip_grad()
     tensor_ops()
     attention()
+    seq_nets()
     recurrent_nets()
     attention_net()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) > 1:
+        # Regenerate only the families named: python3 make_fixtures.py seq_nets
+        torch.set_default_dtype(torch.float32)
+        for family in sys.argv[1:]:
+            globals()[family]()
+    else:
+        main()

@@ -46,7 +46,7 @@ public class DimTests
     public void Generated_code_reads_the_symbols_locals()
     {
         Assert.Equal("dimT", T.Code);
-        Assert.Equal("checked(2 * dimT + -4)", (T * 2 - 4).Code);
+        Assert.Equal("checked(2 * dimT - 4)", (T * 2 - 4).Code);
         Assert.Equal("16", SymbolicDim.Of(16).Code);
     }
 

@@ -88,4 +88,86 @@ public class SeqDiagnosticTests
         var d = Single(Net("var a = Input(\"a\", \"T\"); var t = Tokens(\"t\", \"T\"); return Concat(a, t) | Linear(2);"), "DSL1014");
         Assert.StartsWith("Concat(a, t) receives Tokens(\"t\", \"T\"), int64 token ids:", d.GetMessage());
     }
+
+    [Fact]
+    public void A_convolution_window_longer_than_a_fixed_length_reports_DSL1006()
+    {
+        var d = Single(Net("var x = Input(\"x\", 4, 6); return x | Conv1d(2, kernel: 4, dilation: 2) | MaxOverTime() | Linear(2);"), "DSL1006");
+        Assert.Equal("Conv1d(2, kernel: 4, dilation: 2): the 7 (kernel 4 dilated by 2) window does not fit the padded input 6 ([N,4,6] from Input(\"x\", 4, 6))", d.GetMessage());
+        Assert.Equal("Conv1d(2, kernel: 4, dilation: 2)", SpanText(d));
+    }
+
+    [Fact]
+    public void A_convolution_window_that_fits_with_padding_compiles()
+        => Clean(Net("var x = Input(\"x\", 4, 6); return x | Conv1d(2, kernel: 4, dilation: 2, padding: 1) | MaxOverTime() | Linear(2);"));
+
+    [Fact]
+    public void A_pooling_window_longer_than_a_fixed_length_reports_DSL1006()
+    {
+        var d = Single(Net("var x = Input(\"x\", 4, 3); return x | MaxPool1d(4) | Flatten | Linear(2);"), "DSL1006");
+        Assert.Equal("MaxPool1d(4): the 4 window does not fit the padded input 3 ([N,4,3] from Input(\"x\", 4, 3))", d.GetMessage());
+    }
+
+    [Fact]
+    public void A_pooling_window_within_a_fixed_length_compiles()
+        => Clean(Net("var x = Input(\"x\", 4, 4); return x | AvgPool1d(4) | Flatten | Linear(2);"));
+
+    [Fact]
+    public void A_mask_whose_symbol_differs_from_the_value_reports_DSL1018()
+    {
+        var d = Single(Net("var t = Tokens(\"t\", \"T\"); var m = Mask(\"m\", \"S\"); return t | Embedding(10, 4) | Transpose(1, 2) | MaxOverTime(mask: m) | Linear(2);"), "DSL1018");
+        Assert.Equal("MaxOverTime(mask: m): the mask must be a Mask(...) input [N,T] matching the value's batch and length ([N,4,T] from Transpose(1, 2) of [N,T,4]), but receives [N,S], a float32 0/1 mask, from Mask(\"m\", \"S\")", d.GetMessage());
+        Assert.Equal("MaxOverTime(mask: m)", SpanText(d));
+    }
+
+    [Fact]
+    public void A_float_value_as_the_mask_reports_DSL1018()
+    {
+        var d = Single(Net("var t = Tokens(\"t\", \"T\"); var m = Input(\"m\", \"T\"); return t | Embedding(10, 4) | Transpose(1, 2) | MeanOverTime(mask: m) | Linear(2);"), "DSL1018");
+        Assert.Contains("but receives [N,T], float32, from Input(\"m\", \"T\")", d.GetMessage());
+    }
+
+    [Fact]
+    public void A_mask_after_a_strided_convolution_reports_DSL1018()
+    {
+        // (T-3)/2+1 is not T shifted by a constant: the rows' lengths cannot follow it.
+        var d = Single(Net("var t = Tokens(\"t\", \"T\"); var m = Mask(\"m\", \"T\"); return t | Embedding(10, 4) | Transpose(1, 2) | Conv1d(3, kernel: 3, stride: 2) | MaxOverTime(mask: m) | Linear(2);"), "DSL1018");
+        Assert.StartsWith("MaxOverTime(mask: m): the mask must be a Mask(...) input [N,(T-3)/2+1]", d.GetMessage());
+    }
+
+    [Fact]
+    public void A_mask_with_the_values_symbol_compiles_also_after_a_stride_one_convolution()
+        => Clean(Net("var t = Tokens(\"t\", \"T\"); var m = Mask(\"m\", \"T\"); var e = t | Embedding(10, 4) | Transpose(1, 2); return Concat(e | MaxOverTime(mask: m), e | Conv1d(3, kernel: 3) | MaxOverTime(mask: m)) | Linear(2);"));
+
+    [Fact]
+    public void A_convolution_over_symbolic_channels_reports_DSL1013()
+    {
+        var d = Single(Net("var t = Tokens(\"t\", \"T\"); return t | Embedding(10, 4) | Conv1d(3, kernel: 2) | MaxOverTime() | Linear(2);"), "DSL1013");
+        Assert.Equal("Conv1d(3, kernel: 2) needs a fixed in-channels (dimension 1) but receives [N,T,4] from Embedding(10, 4) of [N,T], where it is T, only bound when Forward runs", d.GetMessage());
+    }
+
+    [Fact]
+    public void Transpose_of_the_batch_reports_DSL1002()
+    {
+        var d = Single(Net("var x = Input(\"x\", \"T\", 4); return x | Transpose(0, 1) | Linear(2);"), "DSL1002");
+        Assert.Equal("Transpose(0, 1): dim0 and dim1 must name dimensions of [N,T,4] other than the batch: 1..2 or -2..-1, got 0 and 1", d.GetMessage());
+    }
+
+    [Fact]
+    public void Transpose_of_the_last_two_dimensions_compiles()
+        => Clean(Net("var x = Input(\"x\", \"T\", 4); return x | Transpose(-1, -2) | Conv1d(2, kernel: 1) | MaxOverTime() | Linear(2);"));
+
+    [Fact]
+    public void Linear_over_a_symbolic_length_reports_DSL1013()
+    {
+        var d = Single(Net("var x = Input(\"x\", \"T\", 4); return x | Transpose(1, 2) | Linear(2);"), "DSL1013");
+        Assert.StartsWith("Linear(2) needs a fixed in-features (the last dimension) but receives [N,4,T]", d.GetMessage());
+    }
+
+    [Fact]
+    public void Flatten_of_a_symbolic_length_reports_DSL1012()
+    {
+        var d = Single(Net("var t = Tokens(\"t\", \"T\"); return t | Embedding(10, 4) | Flatten | Linear(2);"), "DSL1012");
+        Assert.Equal("Flatten needs fixed sizes but receives [N,T,4] from Embedding(10, 4) of [N,T]: T is only bound when Forward runs", d.GetMessage());
+    }
 }

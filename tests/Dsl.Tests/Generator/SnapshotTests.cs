@@ -12,6 +12,7 @@ public class SnapshotTests
     [InlineData("MnistNet")]
     [InlineData("GoogLeNetSmall")]
     [InlineData("ResNet20")]
+    [InlineData("KimCnn")]
     public void Generated_code_matches_the_snapshot(string network)
     {
         var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));

@@ -40,6 +40,41 @@ public sealed class SteadyStateAllocationTests
         Assert.True(perStep[1] == 0 && perStep[2] == 0 && perStep[4] == 0, $"Loss.Nll with reuse, ZeroGrad and Sgd.Step should allocate nothing: {breakdown}.");
     }
 
+    [Fact]
+    public void Kim_cnn_training_steps_alternating_two_lengths_allocate_almost_nothing_after_warm_up()
+    {
+        // Embedding, Transpose, three Conv1d, masked max over time, Concat, Dropout, Linear; batches of 16 and 11 tokens in
+        // turn, so the symbolic buffers are reused below their capacity every other step.
+        var rng = new Random(3);
+        var net = new KimCnn(Device.Cpu, seed: 1);
+        var batches = new[] { 16, 11 }.Select(t => (
+            Tokens: Tensor.From(Enumerable.Range(0, 8 * t).Select(_ => (long)rng.Next(1, 500)).ToArray(), Device.Cpu, 8, t),
+            Mask: Tensor.From(Enumerable.Range(0, 8 * t).Select(i => i % t < t - i / t ? 1f : 0f).ToArray(), Device.Cpu, 8, t))).ToArray();
+        var labels = Tensor.From(RandomInputs.Labels(rng, 8, KimCnn.Topics), Device.Cpu, 8);
+        var sgd = new Sgd(net.Parameters, lr: 0.01f, momentum: 0.5f);
+        LossResult? loss = null;
+        long measured = 0;
+        for (int step = 0; step < WarmUpSteps + MeasuredSteps * 2; step++)
+        {
+            var (tokens, mask) = batches[step % 2];
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var logits = net.Forward(tokens, mask);
+            loss = Loss.CrossEntropy(logits, labels, loss);
+            net.ZeroGrad();
+            net.Backward(loss.Gradient);
+            sgd.Step();
+            long after = GC.GetTotalAllocatedBytes(precise: true);
+            if (step >= WarmUpSteps)
+            {
+                measured += after - before;
+            }
+        }
+        double perStep = measured / (MeasuredSteps * 2.0);
+        _output.WriteLine($"{perStep:F0} bytes per Kim CNN step over {MeasuredSteps * 2} steps after {WarmUpSteps} warm-up steps");
+        Assert.True(float.IsFinite(loss!.Value), "the loss is not finite");
+        Assert.True(perStep <= BudgetPerStep, $"a steady-state Kim CNN step allocated {perStep:F0} bytes (budget {BudgetPerStep}).");
+    }
+
     /// <summary>Average bytes per measured step for each phase (Forward, Loss.Nll, ZeroGrad, Backward, Sgd.Step).</summary>
     private (double[] PerStep, string Breakdown) Measure(Device device)
     {
