@@ -20,7 +20,8 @@ internal sealed class Plan
         {
             Live[output] = true;
         }
-        for (int i = model.Output; i >= 0; i--)
+        // From the last node: with several outputs, a later output (Outputs(y, y | Last)) may follow the first.
+        for (int i = Nodes.Count - 1; i >= 0; i--)
         {
             if (Live[i])
             {

@@ -86,6 +86,12 @@ public sealed partial class MemoryPlanTests
     {
         var plan = new Plan(Model(GeneratorHarness.SpecSource(network + ".cs")));
         var placements = plan.Memory.Placements().ToList();
+        if (AllSymbolic(plan))
+        {
+            // Every value is sized by a symbol (CharLstm: [N,T,...] from input to logits): they live in symbolic slots.
+            Assert.Empty(placements);
+            return;
+        }
         Assert.NotEmpty(placements);
         // Members of one group (a value and its views, a gradient and its aliases) share a lifetime: compare groups.
         var groups = placements.GroupBy(p => (p.TrainingSlot, p.Training)).Select(g => g.First()).ToList();
@@ -115,8 +121,15 @@ public sealed partial class MemoryPlanTests
     {
         var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));
         Assert.Empty(result.CompilationErrors);
+        if (AllSymbolic(new Plan(Model(GeneratorHarness.SpecSource(network + ".cs")))))
+        {
+            return;
+        }
         GeneratedLiveness.Check(Assert.Single(result.Generated), network);
     }
+
+    /// <summary>True when no value of the network has a planned slot: every one is sized by a symbol.</summary>
+    private static bool AllSymbolic(Plan plan) => plan.LiveNodes.All(n => n.IsSymbolic);
 
     [Fact]
     public void Planning_shrinks_the_training_memory_of_resnet20_and_densenet_and_evaluation_more()

@@ -2,9 +2,9 @@ using static Dsl.Layers;
 
 namespace Dsl.Tests.Recurrent;
 
-/// <summary>A two-layer GRU: [N,T,3] -> [N,T,4].</summary>
+/// <summary>A two-layer GRU without biases: [N,T,3] -> [N,T,4].</summary>
 [Network]
 public partial class GruStackNet
 {
-    static Net Define() => Input("x", "T", 3) | Gru(4, layers: 2);
+    static Net Define() => Input("x", "T", 3) | Gru(4, layers: 2, bias: false);
 }

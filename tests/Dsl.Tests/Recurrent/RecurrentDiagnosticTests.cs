@@ -98,4 +98,46 @@ public sealed class RecurrentDiagnosticTests
     [Fact]
     public void Last_after_an_rnn_compiles()
         => Clean(Net("R6", "return Input(\"x\", \"T\", 8) | Rnn(4) | Last;"));
+
+    [Fact]
+    public void Initial_state_without_the_layers_dimension_reports_DSL1035()
+    {
+        var d = Single(Net("R7", "var x = Input(\"x\", \"T\", 8); var s = Input(\"s\", 16); return x | Gru(16, layers: 2, h0: s);"), "DSL1035");
+        Assert.Equal("Gru(16, layers: 2, h0: s): h0 must be [N,2,16] (layers x directions, hidden; PyTorch's [layers*dirs,N,H] batch first) but receives [N,16] from Input(\"s\", 16)",
+            d.GetMessage());
+        Assert.Equal("Gru(16, layers: 2, h0: s)", SpanText(d));
+    }
+
+    [Fact]
+    public void Initial_state_with_the_layers_dimension_compiles()
+        => Clean(Net("R7", "var x = Input(\"x\", \"T\", 8); var s = Input(\"s\", 2, 16); return x | Gru(16, layers: 2, h0: s);"));
+
+    [Fact]
+    public void Initial_cell_state_of_another_width_reports_DSL1035()
+    {
+        var d = Single(Net("R8", "var x = Input(\"x\", \"T\", 8); var h = Input(\"h\", 16); var c = Input(\"c\", 8); return x | Lstm(16, h0: h, c0: c);"), "DSL1035");
+        Assert.Equal("Lstm(16, h0: h, c0: c): c0 must be [N,16] but receives [N,8] from Input(\"c\", 8)", d.GetMessage());
+    }
+
+    [Fact]
+    public void Initial_states_of_one_layer_direction_compile()
+        => Clean(Net("R8", "var x = Input(\"x\", \"T\", 8); var h = Input(\"h\", 16); var c = Input(\"c\", 16); return x | Lstm(16, h0: h, c0: c);"));
+
+    [Fact]
+    public void Cell_state_without_hidden_state_reports_DSL1032()
+    {
+        var d = Single(Net("R9", "var x = Input(\"x\", \"T\", 8); var c = Input(\"c\", 16); return x | Lstm(16, c0: c);"), "DSL1032");
+        Assert.Equal("Lstm(16, c0: c): c0 needs h0 beside it (the LSTM's initial state is the pair)", d.GetMessage());
+    }
+
+    [Fact]
+    public void Mask_of_another_length_symbol_is_refused()
+    {
+        var d = Single(Net("R10", "var x = Input(\"x\", \"T\", 8); var m = Mask(\"m\", \"S\"); return x | Lstm(16, mask: m);"), "DSL1018");
+        Assert.Contains("[N,S]", d.GetMessage());
+    }
+
+    [Fact]
+    public void Mask_of_the_same_length_symbol_compiles()
+        => Clean(Net("R10", "var x = Input(\"x\", \"T\", 8); var m = Mask(\"m\", \"T\"); return x | Lstm(16, mask: m) | AttentionPool(mask: m);"));
 }

@@ -6,6 +6,19 @@ namespace Dsl.Tests.Recurrent;
 /// <summary>The generated code of recurrent networks, kept as readable snapshots beside this file.</summary>
 public sealed class RecurrentSnapshotTests
 {
+    /// <summary>The Spec networks of the recurrent layers.</summary>
+    [Theory]
+    [InlineData("BiLstmAttention")]
+    [InlineData("CharLstm")]
+    public void Spec_network_code_matches_the_snapshot(string network)
+    {
+        var result = GeneratorHarness.Run(GeneratorHarness.SpecSource(network + ".cs"));
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilationErrors);
+        Snapshot.Verify(Assert.Single(result.Generated), network);
+    }
+
     /// <summary>Test networks: stacked bidirectional layers with dropout-free inner outputs, Last, attention pooling.</summary>
     [Theory]
     [InlineData("LstmLastNet")]

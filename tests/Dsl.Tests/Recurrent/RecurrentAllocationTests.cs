@@ -1,0 +1,76 @@
+using Dsl.Tests.Gradients;
+using Dsl.Tests.Networks;
+using Specs.Networks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Dsl.Tests.Recurrent;
+
+/// <summary>
+/// A steady-state training step of <see cref="BiLstmAttention"/> (Forward, Loss.CrossEntropy reusing its result, ZeroGrad,
+/// Backward, Adam) allocates (almost) nothing once the longest batch has passed, batches of two lengths alternating: the
+/// workspaces, inner outputs and lengths grow once and are reused. Runs alone (<see cref="SteadyStateAllocationCollection"/>).
+/// </summary>
+[Collection(SteadyStateAllocationCollection.Name)]
+public sealed class RecurrentAllocationTests
+{
+    /// <summary>Bytes a whole step may allocate: far below one buffer of these shapes (one [32,40,256] output is 1.3 MB).</summary>
+    private const long BudgetPerStep = 1024;
+
+    private const int WarmUpSteps = 30;
+    private const int MeasuredSteps = 6;
+    private readonly ITestOutputHelper _output;
+
+    public RecurrentAllocationTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public void BiLstmAttention_training_steps_of_two_lengths_allocate_almost_nothing_after_warm_up()
+    {
+        var rng = new Random(2);
+        var net = new BiLstmAttention(Device.Cpu, seed: 1);
+        var adam = new Adam(net.Parameters, lr: 1e-3f);
+        var batches = new[] { 40, 23 }.Select(t =>
+        {
+            var (tokens, mask) = RecurrentSpecTests.Batch(rng, 2000, t, Enumerable.Range(0, 32).Select(i => t - i % 9).ToArray());
+            return (Tokens: tokens, Mask: mask, Labels: Tensor.From(RandomInputs.Labels(rng, 32, BiLstmAttention.Topics), Device.Cpu, 32));
+        }).ToArray();
+        LossResult? loss = null;
+        Tensor? logits = null;
+        int at = 0;
+        var phases = new (string Name, Action Run)[]
+        {
+            ("Forward", () => logits = net.Forward(batches[at].Tokens, batches[at].Mask)),
+            ("Loss.CrossEntropy", () => loss = Loss.CrossEntropy(logits!, batches[at].Labels, loss)),
+            ("ZeroGrad", () => net.ZeroGrad()),
+            ("Backward", () => net.Backward(loss!.Gradient)),
+            ("Adam.Step", () => adam.Step()),
+        };
+        var bytes = new long[phases.Length];
+        float first = float.NaN;
+        for (int step = 0; step < WarmUpSteps + MeasuredSteps; step++)
+        {
+            at = step % 2;
+            for (int p = 0; p < phases.Length; p++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                phases[p].Run();
+                long after = GC.GetTotalAllocatedBytes(precise: true);
+                if (step >= WarmUpSteps)
+                {
+                    bytes[p] += after - before;
+                }
+            }
+            if (step == 1)
+            {
+                // The first loss of the batch the last measured step trains on.
+                first = loss!.Value;
+            }
+        }
+        var perStep = bytes.Select(b => b / (double)MeasuredSteps).ToArray();
+        string breakdown = $"{perStep.Sum():F0} bytes per step over {MeasuredSteps} steps after {WarmUpSteps} warm-up steps ("
+            + string.Join(", ", phases.Select((ph, p) => $"{ph.Name} {perStep[p]:F0}")) + $"); loss {first:F3} -> {loss!.Value:F3}";
+        _output.WriteLine(breakdown);
+        Assert.True(float.IsFinite(loss.Value) && loss.Value < first, $"the steps did not train: {breakdown}");
+        Assert.True(perStep.Sum() <= BudgetPerStep, $"a steady-state training step allocated {perStep.Sum():F0} bytes (budget {BudgetPerStep}): {breakdown}.");
+    }
+}
