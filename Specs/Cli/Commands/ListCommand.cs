@@ -13,13 +13,14 @@ public sealed class ListCommand(CliOutput output) : Command
             output.Console.WriteLine("No networks are registered yet.");
             return 0;
         }
-        var table = new Table().AddColumns("network", "description", "input", "default recipe");
+        var table = new Table().AddColumns("network", "description", "input", "data", "default recipe");
         foreach (var n in NetworkCatalog.All)
         {
             table.AddRow(
                 Markup.Escape(n.Name),
                 Markup.Escape(n.Description),
-                Markup.Escape("[" + string.Join(",", n.InputShape) + "]"),
+                Markup.Escape(n.FormatInput()),
+                Markup.Escape(n.Task.Data),
                 Markup.Escape(n.DefaultRecipe.ToString()));
         }
         output.Console.Write(table);
