@@ -13,7 +13,12 @@ Networks, layer for layer as in Specs/Networks:
   densenet   DenseNet-BC, growth 12: conv 24@3x3, three dense blocks of four BN-ReLU-conv1x1(48)-BN-ReLU-conv3x3(12)
              layers concatenated onto their input, transitions BN-ReLU-conv1x1 (36, 42)-avg-pool 2, BN, ReLU,
              global average pooling, fc 90-10, log-softmax
-NLL loss, SGD with momentum, batches drawn from a seeded shuffle of the training set, the images scaled as the C#
+Text classifiers (--batches-file: the padded, length-bucketed batches of fortunes token ids, masks and labels that
+`bench train` writes, replayed in the same order; padding is ignored as on the C# side):
+  kim-cnn           Kim's CNN: see KimCnn.create
+  bilstm-attention  a bidirectional LSTM over the valid steps (packed sequences), attention pooling, linear: see
+                    BiLstmAttention.create
+NLL loss, SGD with momentum, image batches drawn from a seeded shuffle of the training set, the images scaled as the C#
 side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
 backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
 same batch size. Warm-up batches are excluded. Reads the IDX files itself (gzip + struct; no torchvision). Prints one
@@ -127,6 +132,42 @@ def densenet(nn):
     return nn.Sequential(*layers)
 
 
+def read_batches(path):
+    """The batches file of TextTrainBenchmark.WriteBatches: (vocabulary, classes, [(tokens, mask, labels)])."""
+    import torch
+    with open(path, "rb") as f:
+        raw = f.read()
+    magic, count, vocab, classes = struct.unpack("<4siii", raw[:16])
+    if magic != b"DSLB":
+        raise SystemExit(f"{path}: not a batches file")
+    offset, batches = 16, []
+    for _ in range(count):
+        rows, length = struct.unpack("<ii", raw[offset:offset + 8])
+        offset += 8
+        cells = rows * length
+
+        def take(n, dtype, size):
+            nonlocal offset
+            t = torch.frombuffer(bytearray(raw[offset:offset + n * size]), dtype=dtype)
+            offset += n * size
+            return t
+
+        tokens = take(cells, torch.int64, 8).reshape(rows, length)
+        mask = take(cells, torch.float32, 4).reshape(rows, length)
+        labels = take(rows, torch.int64, 8)
+        batches.append((tokens, mask, labels))
+    return vocab, classes, batches
+
+
+TEXT_NETS = ("kim-cnn", "bilstm-attention")
+
+
+def build_text(name, nn, vocab, classes):
+    if name == "kim-cnn":
+        return KimCnn.create(nn, vocab, classes)
+    return BiLstmAttention.create(nn, vocab, classes)
+
+
 def build(name, nn):
     if name == "mnist-net":
         return MnistNet.create(nn)
@@ -150,8 +191,10 @@ def build(name, nn):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--net", choices=["mlp", "mnist-net", "two-conv", "resnet20", "densenet"], default="mlp")
+    ap.add_argument("--data")
+    ap.add_argument("--batches-file")
+    ap.add_argument("--loss", choices=["nll", "cross_entropy"], default="nll")
+    ap.add_argument("--net", choices=["mlp", "mnist-net", "two-conv", "resnet20", "densenet", *TEXT_NETS], default="mlp")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
@@ -171,6 +214,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.net in TEXT_NETS:
+        return text_main(args, torch, nn, F)
     dims, pixels = read_idx(find(args.data, "train-images-idx3-ubyte"))
     _, labels = read_idx(find(args.data, "train-labels-idx1-ubyte"))
     n = dims[0]
@@ -218,6 +263,60 @@ def main():
             model(xb).argmax(dim=1)
         eval_seconds = time.perf_counter() - eval_start
     eval_samples = sum(xb.shape[0] for xb in eval_batches)
+
+    print(json.dumps({
+        "samples_per_second": samples / seconds,
+        "eval_samples_per_second": eval_samples / eval_seconds,
+        "seconds": seconds,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }))
+
+
+def text_main(args, torch, nn, F):
+    vocab, classes, batches = read_batches(args.batches_file)
+    model = build_text(args.net, nn, vocab, classes)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    loss_fn = F.nll_loss if args.loss == "nll" else F.cross_entropy
+
+    def cycle():
+        while True:
+            for b in batches:
+                yield b
+
+    stream = cycle()
+
+    def step():
+        tokens, mask, labels = next(stream)
+        loss = loss_fn(model(tokens, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        return tokens.shape[0]
+
+    model.train()
+    for _ in range(args.warmup):
+        step()
+    samples = 0
+    start = time.perf_counter()
+    for _ in range(args.batches):
+        samples += step()
+    seconds = time.perf_counter() - start
+
+    model.eval()
+    stream = cycle()
+    with torch.no_grad():
+        for _ in range(args.warmup):
+            tokens, mask, _ = next(stream)
+            model(tokens, mask)
+        eval_samples = 0
+        eval_start = time.perf_counter()
+        for _ in range(args.batches):
+            tokens, mask, _ = next(stream)
+            model(tokens, mask).argmax(dim=1)
+            eval_samples += tokens.shape[0]
+        eval_seconds = time.perf_counter() - eval_start
 
     print(json.dumps({
         "samples_per_second": samples / seconds,

@@ -11,7 +11,7 @@ public sealed class AttentionCommand(CliOutput cli) : Command<AttentionSettings>
     public override int Execute(CommandContext context, AttentionSettings settings, CancellationToken cancellationToken)
     {
         var info = NetworkCatalog.Get(settings.Network);
-        var task = (IAttentionTask)info.Task;
+        var task = (ITextClassificationTask)info.Task;
         var vocabulary = Vocabulary.Load(settings.VocabularyPath);
         var net = info.Create(Device.Default, settings.Seed);
         Checkpoint.Load(net, settings.Checkpoint);

@@ -85,6 +85,6 @@ public sealed class AttentionSettings : CheckpointSettings
     public override ValidationResult Validate() => Check.First(
         base.Validate(),
         Check.Positive("--count", Count),
-        NetworkCatalog.Find(Network) is { } info && info.Task is not IAttentionTask { HasAttention: true }
+        NetworkCatalog.Find(Network) is { } info && info.Task is not ITextClassificationTask { HasAttention: true }
             ? $"--network {info.Name} has no attention pooling to show; attention needs one such as bilstm-attention." : null);
 }

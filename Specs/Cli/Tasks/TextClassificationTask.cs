@@ -13,7 +13,7 @@ namespace Specs.Cli;
 /// logistic regression trained by the same program on the same split.
 /// </summary>
 /// <typeparam name="TNet">The generated network, whose <c>Forward(tokens, mask)</c> the entry passes in.</typeparam>
-public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor> forward) : NetworkTask, IAttentionTask
+public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor> forward) : NetworkTask, ITextClassificationTask
     where TNet : Module
 {
     /// <summary>The file beside the weights that holds the vocabulary (<c>attention</c> reads it).</summary>
@@ -85,6 +85,12 @@ public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor>
     }
 
     public bool HasAttention => Attention is not null;
+
+    public BatchForward<PaddedBatch> Bind(Module net)
+    {
+        var typed = (TNet)net;
+        return b => Forward(typed, b);
+    }
 
     public void ShowAttention(CliOutput cli, Module net, TopicData data, int count)
         => AttentionTable.Show(cli, (TNet)net, data, Forward, Attention ?? throw new InvalidOperationException($"{net.NetworkName} has no attention weights to show."), count);
