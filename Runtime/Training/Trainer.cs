@@ -185,6 +185,9 @@ public sealed class Trainer
         var net = Network;
         var device = net.Device;
         var history = new TrainingHistory { BatchesPerEpoch = train.BatchesIn(0) };
+        // Room for every reading up front, so recording a step's loss never grows a list mid-epoch.
+        history.BatchLosses.EnsureCapacity(Epochs * history.BatchesPerEpoch);
+        history.LossSteps.EnsureCapacity(Epochs * history.BatchesPerEpoch);
         var context = new TrainingContext(net, Optimizer, history, Epochs);
         var meter = new LossMeter(device);
         var correct = Tensor.From(new long[1], device, 1);
