@@ -66,7 +66,7 @@ public static class Layers
     /// </summary>
     public static Layer Linear(int inFeatures, int outFeatures, bool bias = true, string? name = null) => new($"Linear({inFeatures}, {outFeatures})");
 
-    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat"/>.</summary>
+    /// <summary>The identity (<c>nn.Identity</c>): passes its input on unchanged, for example as the kept branch of a <see cref="Concat(Layer[])"/>.</summary>
     public static Layer Identity => new("Identity");
 
     /// <summary>max(0, x), any shape.</summary>
@@ -191,6 +191,61 @@ public static class Layers
     /// <c>var parts = x | Chunk(2); var gate = parts | Select(1) | Sigmoid;</c>
     /// </summary>
     public static Layer Select(int index) => new($"Select({index})");
+
+    // ------------------------------------------------------------------ sequences: token ids [T] in, values [T, D] out
+
+    /// <summary>
+    /// A lookup table (<c>nn.Embedding</c>) on int64 token ids from <see cref="Tokens"/>: [T] -> [T, <paramref name="dim"/>]
+    /// (any shape of ids, a dimension appended). Weight <c>embedding1.weight</c> [<paramref name="num"/>, dim] starts as
+    /// N(0, 1); the row <paramref name="paddingIdx"/> (when given) starts at zero and never receives a gradient. An id
+    /// outside [0, num) is refused when <c>Forward</c> runs. With <paramref name="freeze"/> the table is not trained
+    /// (<c>Parameter.RequiresGrad</c> false: no gradient is computed and optimisers skip it), as
+    /// <c>nn.Embedding.from_pretrained(freeze=True)</c>; load a pretrained table with <c>Module.LoadParameter</c>.
+    /// Default names: embedding1, embedding2, ...
+    /// </summary>
+    public static Layer Embedding(int num, int dim, int? paddingIdx = null, bool freeze = false, string? name = null)
+        => new($"Embedding({num}, {dim})");
+
+    /// <summary>
+    /// Swaps two dimensions (<c>torch.transpose(x, dim0, dim1)</c>), counted on the full shape with the batch as 0 (negative
+    /// from the end; the batch cannot move): <c>Transpose(1, 2)</c> turns an embedding [T, D] into [D, T] for
+    /// <see cref="Conv1d"/>. Symbols move with their dimension. The value is copied into its own buffer.
+    /// </summary>
+    public static Layer Transpose(int dim0, int dim1) => new($"Transpose({dim0}, {dim1})");
+
+    /// <summary>
+    /// 1-D convolution (<c>nn.Conv1d</c>, cross-correlation): [C, L] -> [<paramref name="outChannels"/>, L'] with
+    /// L' = floor((L + 2*padding - dilation*(kernel-1) - 1) / stride) + 1; L may be a symbol (L' is then an expression of it,
+    /// and <c>Forward</c> refuses a batch too short for the window). Weight [out, C/groups, kernel] and bias [out] start as
+    /// U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = C/groups*kernel. Default names: conv1, conv2, ...
+    /// </summary>
+    public static Layer Conv1d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv1d({outChannels}, kernel: {kernel})");
+
+    /// <summary>Max pooling (<c>nn.MaxPool1d</c>): [C, L] -> [C, L'], L' = floor((L + 2*padding - kernel) / stride) + 1; stride defaults to the kernel.</summary>
+    public static Layer MaxPool1d(int kernel, int? stride = null, int padding = 0) => new($"MaxPool1d({kernel})");
+
+    /// <summary>Average pooling (<c>nn.AvgPool1d</c>): [C, L] -> [C, L']; with <paramref name="countIncludePad"/> padded zeros count in the divisor.</summary>
+    public static Layer AvgPool1d(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) => new($"AvgPool1d({kernel})");
+
+    /// <summary>
+    /// The maximum over time of each channel (Collobert et al., 2011; Kim, 2014): [C, T] -> [C]. With <paramref name="mask"/>
+    /// (a <c>Mask(...)</c> input [T] with the value's length symbol) only the valid steps of each row count, and a row with no
+    /// valid step gives 0. The gradient goes to the step that won.
+    /// </summary>
+    public static Layer MaxOverTime(Net? mask = null) => new("MaxOverTime");
+
+    /// <summary>The mean over time of each channel: [C, T] -> [C], over the valid steps of each row when <paramref name="mask"/> is given (0 for none).</summary>
+    public static Layer MeanOverTime(Net? mask = null) => new("MeanOverTime");
+
+    // ------------------------------------------------------------------ value functions: several values in, one out
+
+    /// <summary>
+    /// Joins two values along dimension <paramref name="dim"/> of the full shape (the batch is dimension 0; negative counts
+    /// from the end, as <c>torch.cat</c>): <c>Concat(a, b, dim: -1)</c> of [T,16] and [T,8] is [T,24]. Every other dimension
+    /// must agree, symbolic ones exactly (<c>T</c> never matches <c>S</c> or 5). The gradient splits back to both.
+    /// </summary>
+    public static Net Concat(Net a, Net b, int dim = -1) => new($"Concat({a.Description}, {b.Description}, dim: {dim})");
 
     // ------------------------------------------------------------------ combinators
 

@@ -2,7 +2,8 @@ namespace Dsl;
 
 /// <summary>
 /// A symbolic tensor in a network definition: what <see cref="Layers.Input(int[])"/> declares and what a layer returns.
-/// <c>net | layer</c> applies a layer (F#'s <c>|&gt;</c>); <c>a + b</c> adds two values of the same shape.
+/// <c>net | layer</c> applies a layer (F#'s <c>|&gt;</c>); <c>a + b</c> adds and <c>a * b</c> multiplies two values of the same
+/// shape. A layer may take other values as named arguments (<c>x | MaxOverTime(mask: m)</c>), bound earlier with <c>var</c>.
 /// It exists for the compiler and the source generator: its members do no numerical work.
 /// </summary>
 public sealed class Net
@@ -17,6 +18,12 @@ public sealed class Net
 
     /// <summary>Elementwise sum of two values of the same shape (a shortcut connection); the gradient flows to both.</summary>
     public static Net operator +(Net left, Net right) => new($"({left.Description}) + ({right.Description})");
+
+    /// <summary>
+    /// Elementwise product of two values of the same shape (symbolic dimensions compared exactly), as a gate multiplies a
+    /// value: d left = dy * right, d right = dy * left.
+    /// </summary>
+    public static Net operator *(Net left, Net right) => new($"({left.Description}) * ({right.Description})");
 
     /// <inheritdoc/>
     public override string ToString() => Description;

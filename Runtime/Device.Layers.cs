@@ -52,13 +52,21 @@ public abstract partial class Device
             PassGradient(dy, dx, accumulate);
             return;
         }
+        MulGradient(dy, mask, dx, accumulate);
+    }
+
+    /// <summary>
+    /// One operand's gradient of y = a * b: dx (+)= dy * <paramref name="other"/> (the other operand; dropout's scaled mask).
+    /// </summary>
+    public void MulGradient(Tensor dy, Tensor other, Tensor dx, bool accumulate)
+    {
         if (!accumulate)
         {
-            Mul(dy, mask, dx);
+            Mul(dy, other, dx);
             return;
         }
         var tmp = Scratch(dy.Length);
-        Mul(dy, mask, tmp);
+        Mul(dy, other, tmp);
         Axpy(1f, tmp, dx);
     }
 

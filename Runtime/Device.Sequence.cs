@@ -207,6 +207,74 @@ public abstract partial class Device
         }
     }
 
+    // ------------------------------------------------------------------ swapping two axes (through the strided copy)
+
+    /// <summary>
+    /// y (+)= x with two axes swapped: x is contiguous [outer, a, mid, b, inner] and y [outer, b, mid, a, inner]
+    /// (<c>torch.transpose</c> of two dimensions, copied). The gather runs on the strided-copy kernels of both devices from a
+    /// layout built here, so it allocates nothing; accumulation adds through the scratch buffer.
+    /// </summary>
+    public void SwapAxes(Tensor x, Tensor y, int outer, int a, int mid, int b, int inner, bool accumulate)
+    {
+        const string op = nameof(SwapAxes);
+        if (outer < 0 || a < 0 || mid < 0 || b < 0 || inner < 0)
+        {
+            throw new ArgumentException($"{op}: sizes must not be negative, got [{outer},{a},{mid},{b},{inner}].");
+        }
+        long length = (long)outer * a * mid * b * inner;
+        FloatOperand(x, length, op, "x", outer, a, mid, b, inner);
+        FloatOperand(y, length, op, "y", outer, b, mid, a, inner);
+        if (length == 0)
+        {
+            return;
+        }
+        // y's row-major order over [outer, b, mid, a, inner], with x's stride for each.
+        long sInner = 1, sB = inner, sMid = (long)b * inner, sA = (long)mid * b * inner, sOuter = (long)a * mid * b * inner;
+        var layout = new StridedLayout(x.Offset, 1, outer, b, mid, a, inner, 0, sOuter, sB, sMid, sA, sInner);
+        if (!accumulate)
+        {
+            CopyStridedCore(x, layout, y);
+            return;
+        }
+        var tmp = Scratch(length);
+        CopyStridedCore(x, layout, tmp);
+        Axpy(1f, tmp, y);
+    }
+
+    // ------------------------------------------------------------------ masks to lengths (SequencePool.cs)
+
+    /// <summary>
+    /// lengths[n] = the number of leading 1s of row n of <paramref name="mask"/> (float32 [N,T], 1 at real steps then 0 at
+    /// padding, as a padded batch's mask holds), for the kernels that take lengths (int64 [N]). A row that is not 1s followed
+    /// by 0s (a 1 after a 0, or a value other than 0 and 1) is refused with an error naming <paramref name="owner"/> (the
+    /// network and input, for generated code), the row, the position and the value: the CPU while scanning, a GPU from a
+    /// status word read back once (one int). A <paramref name="shift"/> is added to each length, floored at 0: the valid steps
+    /// of a value whose length is the mask's shifted by a constant (a stride-1 <c>Conv1d</c> of kernel k leaves T-k+1
+    /// steps, and a row of L tokens has L-k+1 windows within it).
+    /// </summary>
+    public void MaskLengths(Tensor mask, Tensor lengths, string? owner = null, int shift = 0)
+    {
+        const string op = nameof(MaskLengths);
+        Operand(mask, op, "mask", DType.Float32);
+        if (mask.Rank != 2)
+        {
+            throw new ArgumentException($"{op}: the mask should be [N,T], got {mask}.");
+        }
+        int batch = mask.Dims[0], time = mask.Dims[1];
+        Operand(lengths, op, "lengths", DType.Int64);
+        Expect(lengths, batch, op, "lengths", batch);
+        long bad = MaskLengthsCore(mask, lengths, batch, time, shift);
+        if (bad >= 0)
+        {
+            Span<float> value = stackalloc float[1];
+            Download(mask.View(-1).Narrow(0, (int)bad, 1), value);
+            throw new ArgumentException($"{owner ?? op}: row {bad / Math.Max(time, 1)} of the mask is not 1s followed by 0s: position {bad % Math.Max(time, 1)} holds {value[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}.", nameof(mask));
+        }
+    }
+
+    /// <summary>Writes the lengths; returns the flat index of the first element that breaks the 1s-then-0s rule, or -1.</summary>
+    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift);
+
     // ------------------------------------------------------------------ recurrent layers (Recurrent.cs)
 
     /// <summary>

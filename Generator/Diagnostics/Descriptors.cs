@@ -131,6 +131,10 @@ internal static class Descriptors
         "DSL1012" => SymbolicShape,
         "DSL1013" => SymbolicSize,
         "DSL1014" => TypedInputUse,
+        "DSL1015" => TokensExpected,
+        "DSL1016" => ElementwiseMismatch,
+        "DSL1017" => ConcatDimMismatch,
+        "DSL1018" => MaskMismatch,
         _ => null,
     };
 
@@ -172,7 +176,23 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor TypedInputUse = Error("DSL1014", Shapes,
         "Layer applied to a token or mask input",
-        "{0} receives {1}, {2}: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs");
+        "{0} receives {1}, {2}: only Embedding takes token ids, and a mask goes to a layer's mask: argument (MaxOverTime(mask: m)); feed other layers float32 values");
+
+    public static readonly DiagnosticDescriptor TokensExpected = Error("DSL1015", Shapes,
+        "Embedding fed a value that is not token ids",
+        "{0} takes int64 token ids from Tokens(...) but receives {1}, {2}, from {3}");
+
+    public static readonly DiagnosticDescriptor ElementwiseMismatch = Error("DSL1016", Shapes,
+        "Operands of an elementwise product differ in shape",
+        "'{0}' needs operands of the same shape but receives {1} from {2} and {3} from {4}");
+
+    public static readonly DiagnosticDescriptor ConcatDimMismatch = Error("DSL1017", Shapes,
+        "Concatenated values disagree",
+        "{0}: the values must agree on every dimension but {1} (symbols exactly), but receive {2} from {3} and {4} from {5}");
+
+    public static readonly DiagnosticDescriptor MaskMismatch = Error("DSL1018", Shapes,
+        "Mask does not fit the value",
+        "{0}: the mask must be a Mask(...) input [N,{1}] matching the value's batch and length ({2} from {3}), but receives {4}, {5}, from {6}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

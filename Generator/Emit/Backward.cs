@@ -92,7 +92,7 @@ internal static class Backward
             {
                 // A network that is its input (Input(6) alone): the input's gradient is the output's.
                 string gradient = plan.IsOutput(inputs[i].Id) ? "inputGradient ? gradOutput : null"
-                    : plan.Live[inputs[i].Id] ? context.Grad(inputs[i].Id)
+                    : plan.Live[inputs[i].Id] && !InputOp.IsTyped(inputs[i]) ? context.Grad(inputs[i].Id)
                     : "null";
                 context.Line(inputs.Count == 1 ? $"InputGradient = {gradient};" : $"SetInputGradient({i}, {gradient});");
             }

@@ -26,6 +26,17 @@ internal sealed class ForwardContext
     public GraphNode Input(GraphNode node, int index = 0) => Plan.Nodes[node.Inputs[index]];
 
     /// <summary>
+    /// The local holding the value given to Net parameter <paramref name="parameter"/> of the call (<c>mask: m</c>), or null
+    /// when the call left it null.
+    /// </summary>
+    public string? Net(GraphNode node, string parameter)
+        => node.NetInput(parameter) is var k && k >= 0 ? X(node, k) : null;
+
+    /// <summary>The node of the value given to Net parameter <paramref name="parameter"/>, or null when none was given.</summary>
+    public GraphNode? NetNode(GraphNode node, string parameter)
+        => node.NetInput(parameter) is var k && k >= 0 ? Input(node, k) : null;
+
+    /// <summary>
     /// Declares the node's value as the current rows of its slot view: <c>var h1_conv2d = _h1_conv2d.Rows(n, keep);</c>, in
     /// the training plan's slot when the forward keeps values for backward (<c>keep</c>), else in the evaluation plan's.
     /// </summary>
@@ -106,6 +117,17 @@ internal sealed class BackwardContext
     public string Dy(GraphNode node) => Grad(node.Id);
 
     public string Dx(GraphNode node, int index = 0) => Grad(node.Inputs[index]);
+
+    /// <summary>
+    /// The value given to Net parameter <paramref name="parameter"/> (fetched on first use; the op's
+    /// <see cref="Op.BackwardReads"/> must keep that input), or null when the call left it null.
+    /// </summary>
+    public string? Net(GraphNode node, string parameter)
+        => node.NetInput(parameter) is var k && k >= 0 ? X(node, k) : null;
+
+    /// <summary>The node of the value given to Net parameter <paramref name="parameter"/>, or null when none was given.</summary>
+    public GraphNode? NetNode(GraphNode node, string parameter)
+        => node.NetInput(parameter) is var k && k >= 0 ? Input(node, k) : null;
 
     /// <summary>True when the gradient of <paramref name="id"/> exists only when the input's gradient was asked for.</summary>
     public bool Nullable(int id) => !Plan.IsOutput(id) && !Plan.NeedsGrad[id];

@@ -128,5 +128,35 @@ internal static class Names
     public static string Rows(GraphNode node, bool keep = false)
         => node.IsSymbolic ? "Rows(n, " + string.Join(", ", node.Symbolic.Select(d => d.Code)) + ")" : keep ? "Rows(n, keep)" : "Rows(n)";
 
+    /// <summary>
+    /// The product of <paramref name="dims"/> (times <paramref name="first"/>, a local such as <c>n</c>) as code: constants
+    /// folded, symbolic dimensions kept (<c>checked(n * dimT)</c>, <c>16</c>, <c>1</c> for none).
+    /// </summary>
+    public static string Product(string? first, System.Collections.Generic.IEnumerable<Shapes.Dim> dims)
+    {
+        long constant = 1;
+        var factors = new System.Collections.Generic.List<string>();
+        if (first is not null)
+        {
+            factors.Add(first);
+        }
+        foreach (var d in dims)
+        {
+            if (d.IsConstant)
+            {
+                constant *= d.Constant;
+            }
+            else
+            {
+                factors.Add(d.Code);
+            }
+        }
+        if (constant != 1 || factors.Count == 0)
+        {
+            factors.Add(Int(constant));
+        }
+        return factors.Count == 1 ? factors[0] : "checked(" + string.Join(" * ", factors) + ")";
+    }
+
     public static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 }

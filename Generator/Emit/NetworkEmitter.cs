@@ -117,10 +117,18 @@ internal static class NetworkEmitter
         w.Line("// " + Names.CommentText(Comment(plan, n)));
         if (n.Inputs.Count > 1)
         {
-            string verb = n.Op == AddOp.Name ? "adds" : "joins";
-            w.Line($"// {verb} " + string.Join(n.Op == AddOp.Name ? " + " : ", ", n.Inputs.Select(i => Names.Value(plan.Nodes[i]))));
+            var values = n.Inputs.Select(i => Names.Value(plan.Nodes[i])).ToList();
+            w.Line(n.Op == AddOp.Name ? "// adds " + string.Join(" + ", values)
+                : n.Op == MulOp.Name ? "// multiplies " + string.Join(" * ", values)
+                : n.Op == ConcatOp.Name ? "// joins " + string.Join(", ", values)
+                : "// takes " + string.Join(", ", values.Select((v, k) => NetParameter(n, k) is { } p ? p + ": " + v : v)));
         }
     }
+
+    /// <summary>The Net parameter whose value is input <paramref name="index"/> of <paramref name="n"/> (<c>mask</c>), or null for the piped value.</summary>
+    private static string? NetParameter(GraphNode n, int index)
+        => n.Attrs.Where(a => a.Key.StartsWith(GraphNode.NetAttr(""), System.StringComparison.Ordinal) && a.Value == Names.Int(index))
+            .Select(a => a.Key.Substring(GraphNode.NetAttr("").Length)).FirstOrDefault();
 
     private static void Fields(CodeWriter w, Plan plan, List<string> members)
     {
@@ -189,6 +197,7 @@ internal static class NetworkEmitter
                     "ones" => $"global::Dsl.Init.Constant(device, 1f, {Names.Shape(p.Shape)})",
                     "zeros" => $"global::Dsl.Init.Constant(device, 0f, {Names.Shape(p.Shape)})",
                     "uniform" => $"global::Dsl.Init.DefaultUniform(device, ParameterSeed({index}), {Names.Int(p.FanIn)}, {Names.Shape(p.Shape)})",
+                    "normal" => $"global::Dsl.Init.Normal(device, ParameterSeed({index}), 0f, 1f, {Names.Shape(p.Shape)})",
                     _ => throw new System.InvalidOperationException($"unknown initialiser '{p.Init}' of {p.Name}"),
                 };
                 w.Line($"{Names.Parameter(p.Name)} = AddParameter({Names.Literal(p.Name)}, {init});");
@@ -197,6 +206,13 @@ internal static class NetworkEmitter
             foreach (var b in plan.Buffers())
             {
                 w.Line($"{b.Field} = {b.Create};");
+            }
+            foreach (var node in plan.LiveNodes)
+            {
+                foreach (string line in Ops.OpTable.Of(node).Registrations(plan, node))
+                {
+                    w.Line(line);
+                }
             }
         }
         members.Add(model.ClassName + "(global::Dsl.Device, int)");

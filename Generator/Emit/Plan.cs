@@ -68,11 +68,11 @@ internal sealed class Plan
     public List<string> Symbols => Inputs.SelectMany(i => i.Dims.SelectMany(d => d.Symbols)).Distinct().ToList();
 
     /// <summary>
-    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's) and ops whose
-    /// outputs own theirs, when something consumes it or the network returns it.
+    /// Values with a gradient buffer: every live value but the output of a single-output network (the caller's), ops whose
+    /// outputs own theirs and token or mask inputs (no gradient flows to ids or masks), when something consumes it or the network returns it.
     /// </summary>
     public bool HasGradient(GraphNode node)
-        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
+        => !IsOutput(node.Id) && Ops.OpTable.Of(node).HasGradient && !Ops.InputOp.IsTyped(node) && (Consumers[node.Id].Count > 0 || Model.Outputs.Contains(node.Id));
 
     /// <summary>
     /// True for the output of a single-output network, whose value Backward reads from <c>output</c> and whose gradient is

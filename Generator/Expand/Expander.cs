@@ -170,12 +170,16 @@ internal sealed class Expander
             case PipeExpr pipe:
                 return Pipe(pipe, env);
             case AddExpr add:
-                return Add(add, env);
+                return Elementwise(add.Left, add.Right, add.Location, "+", env);
+            case MulExpr mul:
+                return Elementwise(mul.Left, mul.Right, mul.Location, "*", env);
             case LayerCallExpr { Layer: OutputsCall } call:
                 Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs(...) is only what Define() returns: 'return Outputs(a, b);'");
                 return ErrorValue.Instance;
             case LayerCallExpr call when call.Layer is InputOp.Name or InputOp.TokensCall or InputOp.MaskCall:
                 return Input(call);
+            case LayerCallExpr { ReturnsNet: true } call:
+                return ValueCall(call, env);
             case LayerCallExpr call:
                 return Layer(call, env);
             case BlockCallExpr call:
@@ -216,24 +220,25 @@ internal sealed class Expander
         }
     }
 
-    private Value Add(AddExpr add, Dictionary<string, Value> env)
+    /// <summary><c>a + b</c> and <c>a * b</c>: two values of the same shape, symbolic dimensions compared exactly.</summary>
+    private Value Elementwise(DslExpr leftExpr, DslExpr rightExpr, LocationInfo location, string symbol, Dictionary<string, Value> env)
     {
-        var left = Evaluate(add.Left, env);
-        var right = Evaluate(add.Right, env);
+        var left = Evaluate(leftExpr, env);
+        var right = Evaluate(rightExpr, env);
         if (left is ErrorValue || right is ErrorValue)
         {
             return ErrorValue.Instance;
         }
         if (left is not NetValue a || right is not NetValue b)
         {
-            Report(Descriptors.UnsupportedSyntax, add.Location, "'+' adds two Nets (values); apply layers with '|' first");
+            Report(Descriptors.UnsupportedSyntax, location, $"'{symbol}' combines two Nets (values); apply layers with '|' first");
             return ErrorValue.Instance;
         }
-        if (!SingleValue(a.Node, add.Location, _callSites) || !SingleValue(b.Node, add.Location, _callSites))
+        if (!SingleValue(a.Node, location, _callSites) || !SingleValue(b.Node, location, _callSites))
         {
             return ErrorValue.Instance;
         }
-        if (!Untyped(a.Node, "+", add.Location, _callSites) || !Untyped(b.Node, "+", add.Location, _callSites))
+        if (!Untyped(a.Node, symbol, location, _callSites) || !Untyped(b.Node, symbol, location, _callSites))
         {
             return ErrorValue.Instance;
         }
@@ -241,11 +246,81 @@ internal sealed class Expander
         var sa = _nodes[a.Node].Shape;
         if (!_nodes[a.Node].Dims.Equals(_nodes[b.Node].Dims))
         {
-            Report(Descriptors.AddMismatch, add.Location, ShapeText.Of(_nodes[a.Node]), Provenance(a.Node), ShapeText.Of(_nodes[b.Node]), Provenance(b.Node));
+            if (symbol == "+")
+            {
+                Report(Descriptors.AddMismatch, location, ShapeText.Of(_nodes[a.Node]), Provenance(a.Node), ShapeText.Of(_nodes[b.Node]), Provenance(b.Node));
+            }
+            else
+            {
+                Report(Descriptors.ElementwiseMismatch, location, symbol, ShapeText.Of(_nodes[a.Node]), Provenance(a.Node), ShapeText.Of(_nodes[b.Node]), Provenance(b.Node));
+            }
             return ErrorValue.Instance;
         }
-        return new NetValue(AddNode(AddOp.Name, ImmutableArray.Create(a.Node, b.Node), sa, "+", "",
-            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, add.Location, _block, _nodes[a.Node].Symbolic));
+        string op = symbol == "+" ? AddOp.Name : MulOp.Name;
+        return new NetValue(AddNode(op, ImmutableArray.Create(a.Node, b.Node), sa, symbol, "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, location, _block, _nodes[a.Node].Symbolic));
+    }
+
+    /// <summary>
+    /// A value function (<c>Concat(a, b, dim: -1)</c>): a catalogue call returning a Net whose Net arguments, in the order of
+    /// the C# parameters, are the node's inputs; the first is input 0. Its op's shape rule reads them by name.
+    /// </summary>
+    private Value ValueCall(LayerCallExpr call, Dictionary<string, Value> env)
+    {
+        if (OpTable.ForCall(call.Layer) is null)
+        {
+            Report(Descriptors.UnknownLayer, call.Location, call.Layer, _source.ClassName);
+            return ErrorValue.Instance;
+        }
+        var args = ResolveAll(call, env);
+        if (args.IsDefault)
+        {
+            return ErrorValue.Instance;
+        }
+        var nets = NetArguments(call, env);
+        if (nets.IsDefault)
+        {
+            return ErrorValue.Instance;
+        }
+        if (nets.Length == 0)
+        {
+            throw new System.InvalidOperationException($"the value function {call.Layer} has no Net argument");
+        }
+        var step = new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets);
+        int node = ApplyLayer(step, nets[0].Node);
+        return node < 0 ? ErrorValue.Instance : new NetValue(node);
+    }
+
+    /// <summary>
+    /// The values given to a call's Net parameters, in parameter order (null ones left out), or default after reporting
+    /// one that is not a single value.
+    /// </summary>
+    private ImmutableArray<NetBinding> NetArguments(LayerCallExpr call, Dictionary<string, Value> env)
+    {
+        var nets = ImmutableArray.CreateBuilder<NetBinding>();
+        foreach (var arg in call.Args)
+        {
+            if (arg.Kind != ArgKind.Expression)
+            {
+                continue;
+            }
+            var value = arg.Expression is null ? ErrorValue.Instance : Evaluate(arg.Expression, env);
+            if (value is ErrorValue)
+            {
+                return default;
+            }
+            if (value is not NetValue net)
+            {
+                Report(Descriptors.UnsupportedSyntax, arg.Location, $"{call.Layer}'s argument '{arg.Parameter}' takes a value (a Net, for example one bound with var), not a layer");
+                return default;
+            }
+            if (!SingleValue(net.Node, arg.Location, _callSites))
+            {
+                return default;
+            }
+            nets.Add(new NetBinding(arg.Parameter, net.Node));
+        }
+        return nets.ToImmutable();
     }
 
     private Value Input(LayerCallExpr call)
@@ -347,9 +422,15 @@ internal sealed class Expander
             return ErrorValue.Instance;
         }
         var args = ResolveAll(call, env);
-        return args.IsDefault
+        if (args.IsDefault)
+        {
+            return ErrorValue.Instance;
+        }
+        // Net arguments (mask: m) are values bound where the layer is written; they become inputs where it is applied.
+        var nets = NetArguments(call, env);
+        return nets.IsDefault
             ? ErrorValue.Instance
-            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block)));
+            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets)));
     }
 
     /// <summary>Every argument of a catalogue call as a constant, or default after reporting the first that is not.</summary>
@@ -603,15 +684,29 @@ internal sealed class Expander
         {
             return -1;
         }
-        if (!Untyped(current, step.Call.Source, step.Call.Location, step.CallSites))
+        if (op.TakesTokens)
+        {
+            if (!InputOp.IsTyped(source) || source.Attr(InputOp.DTypeAttr) != InputOp.Int64)
+            {
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.TokensExpected, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                    step.Call.Source, ShapeText.Of(source), InputOp.DTypeText(source), Provenance(current)));
+                return -1;
+            }
+        }
+        else if (!Untyped(current, step.Call.Source, step.Call.Location, step.CallSites))
         {
             return -1;
         }
-        if (source.IsSymbolic && !op.TakesSymbols)
+        // A pipe's Net arguments follow the piped value; a value function's are all its inputs, the first being input 0.
+        var inputs = step.Call.ReturnsNet ? step.Nets.Select(b => b.Node).ToImmutableArray() : step.Nets.Select(b => b.Node).ToImmutableArray().Insert(0, current);
+        foreach (int input in inputs)
         {
-            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SymbolicShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
-                step.Call.Source, ShapeText.Of(source), Provenance(current), string.Join(", ", source.Dims.SelectMany(d => d.Symbols).Distinct())));
-            return -1;
+            if (_nodes[input].IsSymbolic && !op.TakesSymbols)
+            {
+                _diagnostics.Add(DiagnosticInfo.Create(Descriptors.SymbolicShape, step.Call.Location, new EquatableArray<LocationInfo>(step.CallSites),
+                    step.Call.Source, ShapeText.Of(_nodes[input]), Provenance(input), string.Join(", ", _nodes[input].Dims.SelectMany(d => d.Symbols).Distinct())));
+                return -1;
+            }
         }
         LayerOutcome outcome;
         try
@@ -619,6 +714,7 @@ internal sealed class Expander
             var input = new LayerInput(step.Call.Layer, step.Call.Source, new LayerArgs(step.Args), source.Shape.Items, Provenance(current), ChunkOp.OutputCount(source))
             {
                 Dims = source.IsSymbolic ? source.Symbolic.Items : default,
+                Nets = step.Nets.Select(b => new NetArg(b.Parameter, _nodes[b.Node].Dims.Items, DTypeOf(_nodes[b.Node]), Provenance(b.Node))).ToImmutableArray(),
             };
             outcome = op.Infer(input);
         }
@@ -637,11 +733,17 @@ internal sealed class Expander
         {
             throw new System.InvalidOperationException($"the rule of {op.Key} produced op {outcome.Op}");
         }
-        if (source.IsSymbolic != !outcome.Dims.IsDefault
+        bool symbolicIn = inputs.Any(i => _nodes[i].IsSymbolic);
+        if (symbolicIn != !outcome.Dims.IsDefault
             || !outcome.Dims.IsDefault && (outcome.Dims.Length != outcome.Shape.Length
                 || outcome.Dims.Where((d, k) => d.IsConstant && d.Constant != outcome.Shape[k] || !d.IsConstant && outcome.Shape[k] != 1).Any()))
         {
             throw new System.InvalidOperationException($"the rule of {op.Key} returned dims that do not match its input's symbols or its shape");
+        }
+        foreach (var (binding, k) in step.Nets.Select((b, k) => (b, k)))
+        {
+            // Emission finds each Net argument's input by its parameter's name.
+            outcome.With(GraphNode.NetAttr(binding.Parameter), step.Call.ReturnsNet ? k : k + 1);
         }
         var symbolic = !outcome.Dims.IsDefault && outcome.Dims.Any(d => !d.IsConstant) ? EquatableArray.From(outcome.Dims) : default;
         string? tooLarge = !FitsTensor(outcome.Shape, out string why) ? "the output " + why
@@ -672,7 +774,7 @@ internal sealed class Expander
                 _instances[step.Instance] = (name, parameters);
             }
         }
-        return AddNode(outcome.Op, ImmutableArray.Create(current), outcome.Shape.Select(d => (int)d), Label(step), name,
+        return AddNode(outcome.Op, inputs, outcome.Shape.Select(d => (int)d), Label(step), name,
             parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location, step.Block, symbolic);
     }
 
@@ -857,6 +959,9 @@ internal sealed class Expander
             consumer, _nodes[node].Label, InputOp.DTypeText(_nodes[node])));
         return false;
     }
+
+    /// <summary>The element type of a value as shape rules see it (<see cref="NetArg.DType"/>).</summary>
+    private static string DTypeOf(GraphNode node) => InputOp.IsTyped(node) ? node.Attr(InputOp.DTypeAttr) : NetArg.Float32;
 
     /// <summary>
     /// True when a tensor of this per-sample shape can exist: every dimension positive and at most int.MaxValue, and so

@@ -60,8 +60,10 @@ internal enum StepKind
 /// </summary>
 internal sealed class LayerStep
 {
-    public LayerStep(StepKind kind, int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LayerValue> bodies, ImmutableArray<LocationInfo> callSites, string block)
+    public LayerStep(StepKind kind, int instance, LayerCallExpr call, ImmutableArray<ArgValue> args, ImmutableArray<LayerValue> bodies, ImmutableArray<LocationInfo> callSites, string block,
+        ImmutableArray<NetBinding> nets = default)
     {
+        Nets = nets.IsDefault ? ImmutableArray<NetBinding>.Empty : nets;
         Block = block;
         Kind = kind;
         Instance = instance;
@@ -78,10 +80,16 @@ internal sealed class LayerStep
     public ImmutableArray<LayerValue> Bodies { get; }
     public ImmutableArray<LocationInfo> CallSites { get; }
 
+    /// <summary>The values given to the call's Net parameters (<c>mask: m</c>), evaluated where the layer was written.</summary>
+    public ImmutableArray<NetBinding> Nets { get; }
+
     /// <summary>The path of block calls the step was written in, with their arguments' values ("" in <c>Define()</c>).</summary>
     public string Block { get; }
 
     /// <summary>A copy with fresh instances all the way down (its own parameters).</summary>
     public LayerStep Fresh(System.Func<int> nextInstance)
-        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block);
+        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block, Nets);
 }
+
+/// <summary>A value given to a layer's Net parameter: the parameter's name and the graph node of the value.</summary>
+internal readonly record struct NetBinding(string Parameter, int Node);

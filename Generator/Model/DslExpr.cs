@@ -12,8 +12,15 @@ internal sealed record PipeExpr(DslExpr Left, DslExpr Right, LocationInfo Locati
 /// <summary><c>left + right</c>: elementwise sum of two Nets.</summary>
 internal sealed record AddExpr(DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
 
-/// <summary>A call of a catalogue layer (<c>Linear(10)</c>, <c>Relu</c>) with its arguments bound to parameter names.</summary>
-internal sealed record LayerCallExpr(string Layer, string Source, EquatableArray<ArgValue> Args, LocationInfo Location) : DslExpr(Location);
+/// <summary><c>left * right</c>: elementwise product of two Nets.</summary>
+internal sealed record MulExpr(DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>
+/// A call of a catalogue layer (<c>Linear(10)</c>, <c>Relu</c>) with its arguments bound to parameter names.
+/// <see cref="ReturnsNet"/> marks a catalogue call that returns a Net: an input declaration or a value function
+/// (<c>Concat(a, b, dim: -1)</c>), whose Net arguments are its inputs.
+/// </summary>
+internal sealed record LayerCallExpr(string Layer, string Source, EquatableArray<ArgValue> Args, LocationInfo Location, bool ReturnsNet = false) : DslExpr(Location);
 
 /// <summary>A call of a block: a static method of the network class returning Layer or Net.</summary>
 internal sealed record BlockCallExpr(string Block, string Source, EquatableArray<ArgValue> Args, LocationInfo Location) : DslExpr(Location);

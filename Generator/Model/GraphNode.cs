@@ -46,6 +46,12 @@ internal sealed record GraphNode(
     public bool HasAttr(string key) => Attrs.Any(a => a.Key == key);
 
     public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>The attribute recording which input holds the value given to Net parameter <paramref name="parameter"/>.</summary>
+    public static string NetAttr(string parameter) => "net:" + parameter;
+
+    /// <summary>The input index of the value given to Net parameter <paramref name="parameter"/> (<c>mask</c>), or -1 when none was given.</summary>
+    public int NetInput(string parameter) => HasAttr(NetAttr(parameter)) ? IntAttr(NetAttr(parameter)) : -1;
 }
 
 /// <summary>

@@ -88,6 +88,13 @@ internal abstract class Op
     /// </summary>
     public virtual bool TakesSymbols => false;
 
+    /// <summary>
+    /// True for an op whose piped input is int64 token ids (<c>Embedding</c>): the expander refuses anything else (DSL1015).
+    /// Every other op refuses a token or mask input (DSL1014); the values given to its Net parameters are its shape rule's
+    /// to check (<see cref="LayerInput.Nets"/>).
+    /// </summary>
+    public virtual bool TakesTokens => false;
+
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
 
@@ -122,6 +129,14 @@ internal static class OpTable
         new ConcatOp(),
         new ChunkOp(),
         new SelectOp(),
+        new MulOp(),
+        new EmbeddingOp(),
+        new TransposeOp(),
+        new Conv1dOp(),
+        new Pool1dOp(Pool1dOp.MaxKey),
+        new Pool1dOp(Pool1dOp.AvgKey),
+        new OverTimeOp(OverTimeOp.MaxKey),
+        new OverTimeOp(OverTimeOp.MeanKey),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

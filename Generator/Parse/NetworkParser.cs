@@ -306,13 +306,15 @@ internal static class NetworkParser
                     return new PipeExpr(Expr(b.Left), Expr(b.Right), location);
                 case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.AddExpression):
                     return new AddExpr(Expr(b.Left), Expr(b.Right), location);
+                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.MultiplyExpression):
+                    return new MulExpr(Expr(b.Left), Expr(b.Right), location);
                 case InvocationExpressionSyntax call:
                     return Call(call, location);
                 case IdentifierNameSyntax or MemberAccessExpressionSyntax:
                     return Name(syntax, location);
                 default:
                     return new InvalidExpr(OneLine(syntax), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, location,
-                        $"'{OneLine(syntax)}' is not part of the network language: use layers, blocks, '|', '+' and 'var' bindings"), location);
+                        $"'{OneLine(syntax)}' is not part of the network language: use layers, blocks, '|', '+', '*' and 'var' bindings"), location);
             }
         }
 
@@ -378,7 +380,7 @@ internal static class NetworkParser
                 .Select(a => Argument(a, location))
                 .ToImmutableArray();
             return isCatalogue
-                ? new LayerCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location)
+                ? new LayerCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location, IsDslType(method.ReturnType, out bool net) && net)
                 : new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location);
         }
 

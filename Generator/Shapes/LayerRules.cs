@@ -22,6 +22,36 @@ internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, I
 
     /// <summary>The incoming shape as messages print it, symbols included: <c>[N,T,16]</c>.</summary>
     public string Received => IsSymbolic ? ShapeText.Batch(Dims) : ShapeText.Batch(Shape);
+
+    /// <summary>
+    /// The values given to the call's <c>Net</c> parameters (<c>mask: m</c>; both operands of <c>Concat(a, b)</c>), in the
+    /// order of the C# parameters; a parameter left null is absent. Each becomes an input of the node after the piped
+    /// value (a value function has none: its first Net argument is input 0).
+    /// </summary>
+    public ImmutableArray<NetArg> Nets { get; init; } = ImmutableArray<NetArg>.Empty;
+
+    /// <summary>The value given to Net parameter <paramref name="parameter"/>, or null when the call leaves it null.</summary>
+    public NetArg? Net(string parameter) => Nets.FirstOrDefault(a => a.Parameter == parameter);
+}
+
+/// <summary>
+/// A value passed to a layer's <c>Net</c> parameter, as its shape rule sees it: its dimensions (constants and symbols),
+/// its element type (<c>float32</c>, <c>int64</c> token ids or a <c>mask</c>) and where it came from, for messages.
+/// </summary>
+internal sealed record NetArg(string Parameter, ImmutableArray<Dim> Dims, string DType, string From)
+{
+    public const string Float32 = "float32";
+
+    /// <summary>The shape as messages print it: <c>[N,T]</c>.</summary>
+    public string Text => ShapeText.Batch(Dims);
+
+    /// <summary>The per-sample shape with each symbol counted as 1.</summary>
+    public ImmutableArray<int> Shape => Dims.Select(d => d.IsConstant ? (int)d.Constant : 1).ToImmutableArray();
+
+    public bool IsSymbolic => Dims.Any(d => !d.IsConstant);
+
+    /// <summary>The element type as messages say it (as <c>InputOp.DTypeText</c>).</summary>
+    public string DTypeText => DType == Float32 ? "float32" : DType == "int64" ? "int64 token ids" : "a float32 0/1 mask";
 }
 
 /// <summary>

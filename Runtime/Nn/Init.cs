@@ -28,6 +28,23 @@ public static class Init
         return Tensor.From(data, device, shape);
     }
 
+    /// <summary>
+    /// N(<paramref name="mean"/>, <paramref name="std"/>^2) of the given shape (Box-Muller over two counter-based uniforms per
+    /// element): what <c>nn.Embedding</c> gives its table. https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html
+    /// </summary>
+    public static Tensor Normal(Device device, ulong seed, float mean, float std, params int[] shape)
+    {
+        var data = new float[Tensor.CheckedLength(shape)];
+        for (int i = 0; i < data.Length; i++)
+        {
+            // 1 - u lies in (0, 1], so the logarithm is finite.
+            double u1 = 1.0 - CounterRandom.Uniform(seed, 2UL * (ulong)i);
+            double u2 = CounterRandom.Uniform(seed, 2UL * (ulong)i + 1);
+            data[i] = mean + std * (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
+        return Tensor.From(data, device, shape);
+    }
+
     /// <summary>A tensor of <paramref name="value"/> (BatchNorm's weight 1, bias 0).</summary>
     public static Tensor Constant(Device device, float value, params int[] shape) => Tensor.Full(device, value, shape);
 }

@@ -34,7 +34,7 @@ public abstract class Optimizer
     public int StepCount { get; private set; }
 
     /// <summary>
-    /// Updates every parameter from its accumulated gradient. While the last label loss computed on a parameter's device
+    /// Updates every parameter from its accumulated gradient, skipping frozen ones (<see cref="Parameter.RequiresGrad"/> false). While the last label loss computed on a parameter's device
     /// (<see cref="Loss.Nll"/>, <see cref="Loss.CrossEntropy"/>) has flagged a label outside the classes, the update is
     /// skipped and no parameter changes: the CPU throws in the loss already; a GPU cannot throw from a kernel, so its
     /// optimiser kernels read the loss's flag on the device (no wait for the GPU on the happy path) and the skipped step
@@ -45,7 +45,10 @@ public abstract class Optimizer
         StepCount++;
         for (int i = 0; i < Parameters.Count; i++)
         {
-            Update(i, Parameters[i]);
+            if (Parameters[i].RequiresGrad)
+            {
+                Update(i, Parameters[i]);
+            }
         }
     }
 

@@ -105,4 +105,28 @@ public sealed partial class CpuDevice
         }
         return (int)len;
     }
+
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
+    {
+        var m = F(mask);
+        var l = L(lengths);
+        for (int n = 0; n < batch; n++)
+        {
+            var row = m.Slice(n * time, time);
+            int t = 0;
+            while (t < time && row[t] == 1f)
+            {
+                t++;
+            }
+            l[n] = Math.Max(0, t + shift);
+            for (int u = t; u < time; u++)
+            {
+                if (row[u] != 0f)
+                {
+                    return (long)n * time + u;
+                }
+            }
+        }
+        return -1;
+    }
 }

@@ -87,4 +87,46 @@ public sealed partial class GpuDevice
         float v = t < len ? dy[row] / len : 0f;
         dx[i] = accumulate != 0 ? dx[i] + v : v;
     }
+
+    private Tensor? _maskStatus;
+
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
+    {
+        const string op = nameof(MaskLengths);
+        // Allocated once: later calls allocate nothing.
+        var status = _maskStatus ??= Allocate(DType.Int32, 1);
+        Span<int> word = stackalloc int[1];
+        word[0] = int.MaxValue;
+        Upload(word, status);
+        if (batch > 0)
+        {
+            Kernel(nameof(MaskLengthsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<int>, int, int>(MaskLengthsKernel))(
+                batch, F(mask, op), L(lengths, op), I(status, op), time, shift);
+        }
+        Download(status, word);
+        return word[0] == int.MaxValue ? -1 : word[0];
+    }
+
+    /// <summary>
+    /// One thread per row: the leading 1s are the length; the first later element that is not 0 lowers status[0] to its
+    /// flat index (the smallest over rows wins, as the CPU's scan finds it first).
+    /// </summary>
+    internal static void MaskLengthsKernel(Index1D row, ArrayView<float> mask, ArrayView<long> lengths, ArrayView<int> status, int time, int shift)
+    {
+        int start = row * time;
+        int t = 0;
+        while (t < time && mask[start + t] == 1f)
+        {
+            t++;
+        }
+        lengths[row] = t + shift > 0 ? t + shift : 0;
+        for (int u = t; u < time; u++)
+        {
+            if (mask[start + u] != 0f)
+            {
+                Atomic.Min(ref status[0], start + u);
+                return;
+            }
+        }
+    }
 }

@@ -28,6 +28,7 @@ public class SnapshotTests
     [InlineData("SequenceNet")]
     [InlineData("TwoOutputNet")]
     [InlineData("NormNet")]
+    [InlineData("ValueFunctionNet")]
     public void Test_network_code_matches_the_snapshot(string network)
     {
         string source = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "tests", "Dsl.Tests", "Networks", network + ".cs"));

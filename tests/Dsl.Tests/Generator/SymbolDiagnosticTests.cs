@@ -80,7 +80,7 @@ public class SymbolDiagnosticTests
     public void Layer_applied_to_token_ids_reports_DSL1014()
     {
         var d = Single("[Network] public partial class S5 { static Net Define() { var x = Input(\"x\", \"T\", 4); var t = Tokens(\"tokens\", \"T\"); return t | Relu; } }", "DSL1014");
-        Assert.Equal("Relu receives Tokens(\"tokens\", \"T\"), int64 token ids: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs", d.GetMessage());
+        Assert.Equal("Relu receives Tokens(\"tokens\", \"T\"), int64 token ids: only Embedding takes token ids, and a mask goes to a layer's mask: argument (MaxOverTime(mask: m)); feed other layers float32 values", d.GetMessage());
         Assert.Equal("Relu", SpanText(d));
     }
 
@@ -88,7 +88,7 @@ public class SymbolDiagnosticTests
     public void Mask_added_to_a_value_reports_DSL1014()
     {
         var d = Single("[Network] public partial class S5b { static Net Define() { var x = Input(\"x\", \"T\"); var m = Mask(\"mask\", \"T\"); return (x | Relu) + m; } }", "DSL1014");
-        Assert.Equal("+ receives Mask(\"mask\", \"T\"), a float32 0/1 mask: no layer takes them yet; declare the input to bind and check its sizes, and feed the layers float32 inputs", d.GetMessage());
+        Assert.Equal("+ receives Mask(\"mask\", \"T\"), a float32 0/1 mask: only Embedding takes token ids, and a mask goes to a layer's mask: argument (MaxOverTime(mask: m)); feed other layers float32 values", d.GetMessage());
     }
 
     [Fact]
