@@ -177,6 +177,61 @@ public static class Layers
     public static Layer LayerNorm(int normalizedShape0, int normalizedShape1, int normalizedShape2, double eps = 1e-5, bool elementwiseAffine = true, string? name = null)
         => new($"LayerNorm({normalizedShape0}, {normalizedShape1}, {normalizedShape2})");
 
+    // ------------------------------------------------------------------ recurrent layers: [T, D] in, [T, H] or [T, 2H] out
+
+    /// <summary>
+    /// Elman RNN (<c>nn.RNN(batch_first=True)</c>): h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) with act
+    /// <paramref name="nonlinearity"/> <c>"tanh"</c> or <c>"relu"</c>; [T, D] -> [T, <paramref name="hidden"/>], or [T, 2H]
+    /// when <paramref name="bidirectional"/> (forward and reverse outputs concatenated). <paramref name="layers"/> stacked
+    /// layers, with dropout <paramref name="dropout"/> on the outputs of every layer but the last in training.
+    /// <paramref name="mask"/> (a <c>Mask</c> [T], 1s then 0s) makes the recurrence ignore padding as PyTorch's packed
+    /// sequences do (padding outputs 0, the reverse direction starts at each sample's last valid step). <paramref name="h0"/>
+    /// is the initial state, [layers*dirs, H] per sample (PyTorch's [layers*dirs, N, H] with the batch first), or [H] for one
+    /// layer in one direction; zeros when absent. Parameters as PyTorch: <c>rnn1.weight_ih_l0</c> [H, D],
+    /// <c>weight_hh_l0</c> [H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c> [H], <c>..._reverse</c>, all U(-1/sqrt(H), 1/sqrt(H)).
+    /// Pipe into <see cref="Last"/> for the last hidden state. Default names: rnn1, rnn2, ...
+    /// </summary>
+    public static Layer Rnn(int hidden, string nonlinearity = "tanh", int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, string? name = null)
+        => new($"Rnn({hidden})");
+
+    /// <summary>
+    /// Long short-term memory (<c>nn.LSTM(batch_first=True)</c>, gates i, f, g, o in PyTorch's order): [T, D] -> [T, H] or
+    /// [T, 2H]; <paramref name="layers"/>, <paramref name="bidirectional"/>, <paramref name="dropout"/>,
+    /// <paramref name="mask"/> and <paramref name="h0"/> as <see cref="Rnn"/>, and <paramref name="c0"/> the initial cell
+    /// state in <paramref name="h0"/>'s layout. Parameters <c>lstm1.weight_ih_l0</c> [4H, D], <c>weight_hh_l0</c> [4H, H],
+    /// biases [4H]. Default names: lstm1, lstm2, ...
+    /// </summary>
+    public static Layer Lstm(int hidden, int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, Net? c0 = null, string? name = null)
+        => new($"Lstm({hidden})");
+
+    /// <summary>
+    /// Gated recurrent unit (<c>nn.GRU(batch_first=True)</c>, gates r, z, n in PyTorch's order): [T, D] -> [T, H] or [T, 2H];
+    /// arguments as <see cref="Rnn"/>. Parameters <c>gru1.weight_ih_l0</c> [3H, D], <c>weight_hh_l0</c> [3H, H], biases
+    /// [3H]. Default names: gru1, gru2, ...
+    /// </summary>
+    public static Layer Gru(int hidden, int layers = 1, bool bidirectional = false, double dropout = 0.0, bool bias = true,
+        Net? mask = null, Net? h0 = null, string? name = null)
+        => new($"Gru({hidden})");
+
+    /// <summary>
+    /// The last hidden state of the top layer of the recurrent layer it follows: [T, dirs*H] -> [dirs*H], the forward
+    /// direction's state after each sample's last valid step and, when bidirectional, the reverse direction's after step 0
+    /// (PyTorch's <c>cat(h_n[-2], h_n[-1])</c>). Its gradient flows back through time. Only after <see cref="Rnn"/>,
+    /// <see cref="Lstm"/> or <see cref="Gru"/>: <c>var state = x | Gru(64) | Last;</c>
+    /// </summary>
+    public static Layer Last => new("Last");
+
+    /// <summary>
+    /// Attention pooling over time: [T, D] -> [D]. Importance i_t = x_t . c with a learned context vector
+    /// <c>attention1.context</c> [D] (initialised U(-1/sqrt(D), 1/sqrt(D)), as a Linear(D, 1) weight), weights
+    /// a = softmax(i) over the valid steps of <paramref name="mask"/> (all steps without one), output sum_t a_t x_t. The
+    /// weights [N, T] of the last Forward are readable from the generated <c>AttentionWeights</c> property (the layer's name
+    /// when the network has several). Default names: attention1, attention2, ...
+    /// </summary>
+    public static Layer AttentionPool(Net? mask = null, string? name = null) => new("AttentionPool");
+
     // ------------------------------------------------------------------ operations with several values
 
     /// <summary>

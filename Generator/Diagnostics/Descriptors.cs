@@ -135,6 +135,12 @@ internal static class Descriptors
         "DSL1016" => ElementwiseMismatch,
         "DSL1017" => ConcatDimMismatch,
         "DSL1018" => MaskMismatch,
+        "DSL1030" => RecurrentWidth,
+        "DSL1031" => NotASequence,
+        "DSL1032" => RecurrentArgument,
+        "DSL1033" => UnknownNonlinearity,
+        "DSL1034" => LastWithoutRecurrent,
+        "DSL1035" => InitialStateShape,
         _ => null,
     };
 
@@ -193,6 +199,30 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor MaskMismatch = Error("DSL1018", Shapes,
         "Mask does not fit the value",
         "{0}: the mask must be a Mask(...) input [N,{1}] matching the value's batch and length ({2} from {3}), but receives {4}, {5}, from {6}");
+
+    public static readonly DiagnosticDescriptor RecurrentWidth = Error("DSL1030", Shapes,
+        "Recurrent width does not match the next layer",
+        "{0} expects {1} but receives {2} from {3}: {4}");
+
+    public static readonly DiagnosticDescriptor NotASequence = Error("DSL1031", Shapes,
+        "Sequence layer applied to a value that is not [N,T,D]",
+        "{0} runs over a sequence [N,T,D] but receives {1} from {2}");
+
+    public static readonly DiagnosticDescriptor RecurrentArgument = Error("DSL1032", Shapes,
+        "Invalid recurrent layer argument",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor UnknownNonlinearity = Error("DSL1033", Shapes,
+        "Unknown RNN nonlinearity",
+        "{0}: nonlinearity must be \"tanh\" or \"relu\" (as nn.RNN), got {1}");
+
+    public static readonly DiagnosticDescriptor LastWithoutRecurrent = Error("DSL1034", Shapes,
+        "Last applied to a value that is not a recurrent layer's",
+        "{0} takes the last state of the recurrent layer it follows (Rnn, Lstm, Gru) but receives {1} from {2}");
+
+    public static readonly DiagnosticDescriptor InitialStateShape = Error("DSL1035", Shapes,
+        "Initial state of the wrong shape",
+        "{0}: {1} must be {2} but receives {3} from {4}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

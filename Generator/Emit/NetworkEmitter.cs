@@ -72,6 +72,7 @@ internal static class NetworkEmitter
             w.Line();
             Backward.Write(w, plan);
         }
+        members.AddRange(AttentionPoolOp.PropertyNames(plan));
         members.AddRange(new[] { "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
         if (model.SeveralOutputs)
         {
@@ -256,5 +257,13 @@ internal static class NetworkEmitter
             w.Line("    " + literal + (i == lines.Length - 1 ? ";" : " +"));
         }
         w.Line();
+        foreach (string line in AttentionPoolOp.Properties(plan))
+        {
+            w.Line(line);
+        }
+        if (AttentionPoolOp.PropertyNames(plan).Any())
+        {
+            w.Line();
+        }
     }
 }

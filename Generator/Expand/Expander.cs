@@ -715,6 +715,8 @@ internal sealed class Expander
             {
                 Dims = source.IsSymbolic ? source.Symbolic.Items : default,
                 Nets = step.Nets.Select(b => new NetArg(b.Parameter, _nodes[b.Node].Dims.Items, DTypeOf(_nodes[b.Node]), Provenance(b.Node))).ToImmutableArray(),
+                Producer = source,
+                Recurrent = source.Op == LastOp.Name ? _nodes[source.Inputs[0]] : source,
             };
             outcome = op.Infer(input);
         }

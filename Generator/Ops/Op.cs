@@ -137,6 +137,9 @@ internal static class OpTable
         new Pool1dOp(Pool1dOp.AvgKey),
         new OverTimeOp(OverTimeOp.MaxKey),
         new OverTimeOp(OverTimeOp.MeanKey),
+        new RecurrentOp(),
+        new LastOp(),
+        new AttentionPoolOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

@@ -20,6 +20,15 @@ internal sealed record LayerInput(string Layer, string Source, LayerArgs Args, I
 
     public bool IsSymbolic => !Dims.IsDefault;
 
+    /// <summary>
+    /// The node that produced the incoming value (null for a block's parameter before expansion): <c>Last</c> checks it is a
+    /// recurrent layer, and a mismatch after one explains its width (DSL1030).
+    /// </summary>
+    public Model.GraphNode? Producer { get; init; }
+
+    /// <summary>The recurrent layer behind <see cref="Producer"/>: itself, or the one a <c>Last</c> reads.</summary>
+    public Model.GraphNode? Recurrent { get; init; }
+
     /// <summary>The incoming shape as messages print it, symbols included: <c>[N,T,16]</c>.</summary>
     public string Received => IsSymbolic ? ShapeText.Batch(Dims) : ShapeText.Batch(Shape);
 
@@ -101,8 +110,24 @@ internal static class LayerRules
     public static LayerOutcome TooLarge(LayerInput i, long kh, long kw, long paddedH, long paddedW, string note)
         => LayerOutcome.Fail(Descriptors.KernelTooLarge, i.Source, $"{kh}x{kw}{note}", $"{paddedH}x{paddedW}", i.Received, i.From);
 
+    /// <summary>
+    /// The layer expects <paramref name="expected"/> but receives another shape: DSL1001, or DSL1030 when the value comes
+    /// from a recurrent layer (or its <c>Last</c>) and the layer declares another last dimension, saying where the recurrent
+    /// width comes from (the hidden size, doubled when bidirectional).
+    /// </summary>
     public static LayerOutcome Mismatch(LayerInput i, string expected)
-        => LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, i.Received, i.From);
+        => LastSize(expected) is { } declared && declared != LastSize(i.Received) && Ops.RecurrentOp.WidthNote(i.Producer, i.Recurrent) is { } note
+            ? LayerOutcome.Fail(Descriptors.RecurrentWidth, i.Source, expected, i.Received, i.From, note)
+            : LayerOutcome.Fail(Descriptors.ShapeMismatch, i.Source, expected, i.Received, i.From);
+
+    /// <summary>The last dimension of a printed shape when it is a number (<c>[N,T,128]</c>: 128), else null.</summary>
+    private static long? LastSize(string shape)
+    {
+        int comma = shape.LastIndexOf(',');
+        return comma >= 0 && shape.EndsWith("]", StringComparison.Ordinal)
+            && long.TryParse(shape.Substring(comma + 1, shape.Length - comma - 2), NumberStyles.None, CultureInfo.InvariantCulture, out long size)
+            ? size : null;
+    }
 
     /// <summary>A dimension the op needs fixed (<paramref name="what"/>, at <paramref name="axis"/> of the per-sample shape) is a symbol: DSL1013.</summary>
     public static LayerOutcome? RequireFixed(LayerInput i, int axis, string what)

@@ -81,6 +81,13 @@ attention    attrs batch (N), heads, t, s, d, dv, causal, mask ("none" | "additi
              q[N*heads,T,d], k[N*heads,S,d], v[N*heads,S,dv], [mask[T,S]: additive values, or 1 = masked for "bool"],
              [key_padding[N,S]: 1 = masked], dy[N*heads,T,dv]; expected y = softmax(q k^T / sqrt(d) + masks) v,
              weights[N*heads,T,S], dq, dk, dv.
+recurrent_nets  whole generated networks (tests/Dsl.Tests/Recurrent/Fixture*.cs, attr "network" names the class):
+             x | Rnn/Lstm/Gru(hidden, layers:, bidirectional:, mask: m, h0: s[, c0: c]) returning Outputs(y, y | Last).
+             attrs network, kind, batch, time, input, hidden, layers, bidirectional; inputs x[N,T,D], mask[N,T] (1s then
+             0s), h0 (and c0) batch first [N, layers*dirs, H] (PyTorch's [layers*dirs, N, H] transposed; [N, H] when
+             layers*dirs is 1), dy[N,T,dirs*H], dlast[N,dirs*H], every parameter under PyTorch's names; expected y
+             (zeros at padding, as pad_packed_sequence), last = cat(h_n[-2], h_n[-1]) (h_n[-1] for one direction),
+             x.grad, h0.grad (c0.grad) in the batch-first layout, <parameter>.grad, of sum(y*dy) + sum(last*dlast).
 tiny_mlp     Input(6) | Linear(5) | Tanh | Linear(4) | Relu | Linear(3) | LogSoftmax trained with NLL (mean).
              inputs x[4,6], labels[4] (int64), fc1.weight[5,6], fc1.bias[5], fc2.weight[4,5], fc2.bias[4],
              fc3.weight[3,4], fc3.bias[3] (PyTorch layouts [out,in]); expected logp[4,3], loss (scalar),
@@ -101,6 +108,7 @@ SEEDS = {
     "softplus": 1010, "layernorm": 1011,
     "embedding": 1012, "conv1d": 1013, "rnn": 1014, "lstm": 1015, "gru": 1016, "clip_grad": 1017,
     "tensor_ops": 1018, "attention": 1019, "sequence_losses": 1020,
+    "recurrent_nets": 1030,
 }
 
 
@@ -710,6 +718,66 @@ def gru():
     write("gru", RECURRENT_DOC % "GRU", cases)
 
 
+# ---------------------------------------------------------------- recurrent networks (the generated layers end to end)
+
+def recurrent_nets():
+    """nn.RNN/LSTM/GRU over pack_padded_sequence as whole generated networks see them: mask in, batch-first states."""
+    torch.manual_seed(SEEDS["recurrent_nets"])
+    spec = [
+        # network, module, kind, n, t, d, h, layers, bidirectional, lengths
+        ("FixtureRnnNet", torch.nn.RNN, "tanh", 3, 5, 3, 4, 1, False, [5, 2, 4]),
+        ("FixtureRnnReluNet", torch.nn.RNN, "relu", 3, 5, 3, 4, 2, True, [3, 5, 1]),
+        ("FixtureLstmNet", torch.nn.LSTM, "lstm", 3, 5, 3, 4, 1, False, [5, 3, 1]),
+        ("FixtureLstmStackNet", torch.nn.LSTM, "lstm", 3, 4, 3, 3, 2, True, [4, 2, 3]),
+        ("FixtureGruStackNet", torch.nn.GRU, "gru", 3, 5, 3, 4, 2, False, [5, 4, 2]),
+        ("FixtureGruBiNet", torch.nn.GRU, "gru", 3, 5, 3, 4, 1, True, [5, 2, 4]),
+    ]
+    cases = []
+    for network, module, kind, n, t, d, h, layers, bidirectional, lengths in spec:
+        torch.set_default_dtype(torch.float64)
+        kwargs = {"nonlinearity": kind} if module is torch.nn.RNN else {}
+        net = module(d, h, num_layers=layers, bidirectional=bidirectional, batch_first=True, **kwargs)
+        torch.set_default_dtype(torch.float32)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(f32(p))
+        lstm = module is torch.nn.LSTM
+        dirs = 2 if bidirectional else 1
+        x = randn(n, t, d).requires_grad_()
+        # The generated layer takes the states batch first: [N, layers*dirs, H], or [N, H] for one layer-direction.
+        h0b = randn(n, layers * dirs, h, scale=0.5).requires_grad_()
+        c0b = randn(n, layers * dirs, h, scale=0.5).requires_grad_()
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        mask = (torch.arange(t).unsqueeze(0) < lens.unsqueeze(1)).to(torch.float64)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        h0 = h0b.transpose(0, 1).contiguous()
+        if lstm:
+            out_packed, (hn, _) = net(packed, (h0, c0b.transpose(0, 1).contiguous()))
+        else:
+            out_packed, hn = net(packed, h0)
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=True, total_length=t)
+        last = torch.cat([hn[-2], hn[-1]], dim=1) if bidirectional else hn[-1]
+        dy = randn(*y.shape)
+        dlast = randn(*last.shape)
+        objective = (y * dy).sum() + (last * dlast).sum()
+        leaves = [x, h0b] + ([c0b] if lstm else []) + list(net.parameters())
+        g = torch.autograd.grad(objective, leaves)
+        state = (lambda v: v.reshape(n, h)) if layers * dirs == 1 else (lambda v: v)
+        inputs = {"x": x, "mask": mask, "h0": state(h0b), "dy": dy, "dlast": dlast}
+        expected = {"y": y, "last": last, "x.grad": g[0], "h0.grad": state(g[1])}
+        if lstm:
+            inputs["c0"] = state(c0b)
+            expected["c0.grad"] = state(g[2])
+        for (pname, p), gp in zip(net.named_parameters(), g[3 if lstm else 2:]):
+            inputs[pname] = p.detach()
+            expected[pname + ".grad"] = gp
+        attrs = {"network": network, "kind": kind, "batch": n, "time": t, "input": d, "hidden": h, "layers": layers,
+                 "bidirectional": bidirectional}
+        cases.append(case(network, attrs, inputs, expected))
+    write("recurrent_nets", "generated Rnn/Lstm/Gru networks (mask, batch-first initial states, Last) against nn.RNN/LSTM/GRU "
+          "over pack_padded_sequence: outputs, the last state and the gradients of sum(y*dy) + sum(last*dlast)", cases)
+
+
 def clip_grad():
     seed("clip_grad")
     cases = []
@@ -867,6 +935,7 @@ def main():
     tensor_ops()
     attention()
     sequence_losses()
+    recurrent_nets()
 
 
 if __name__ == "__main__":

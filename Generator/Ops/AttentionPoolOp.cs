@@ -1,0 +1,140 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Dsl.Generator.Diagnostics;
+using Dsl.Generator.Emit;
+using Dsl.Generator.Model;
+using Dsl.Generator.Shapes;
+
+namespace Dsl.Generator.Ops;
+
+/// <summary>
+/// The course's attention pooling: [T, D] -> [D], importance i_t = x_t . c with a learned context vector <c>context</c>
+/// [D], weights a = softmax(i) over the valid steps (a mask's 1s; all steps without one), output sum_t a_t x_t.
+/// The context starts as U(-1/sqrt(D), 1/sqrt(D)), the distribution of a <c>Linear(D, 1)</c> weight, which is what the
+/// scoring is (a bias would cancel in the softmax): small scores, so the first weights are close to uniform. Owns the
+/// weights [N,T], which backward reads and the generated <c>AttentionWeights</c> property exposes after a Forward.
+/// </summary>
+internal sealed class AttentionPoolOp : Op
+{
+    public const string Name = "AttentionPool";
+
+    public override string Key => Name;
+
+    public override bool TakesSymbols => true;
+
+    /// <summary>Backward reads x (with the weights it owns).</summary>
+    public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
+
+    public override LayerOutcome Infer(LayerInput i)
+    {
+        if (i.Shape.Length != 2)
+        {
+            return LayerOutcome.Fail(Descriptors.NotASequence, i.Source, i.Received, i.From);
+        }
+        if (LayerRules.RequireFixed(i, 1, "width (the last dimension)") is { } symbolic)
+        {
+            return symbolic;
+        }
+        if (MaskArg.Check(i, i.IsSymbolic ? i.Dims[0] : Dim.Of(i.Shape[0])) is { } mask)
+        {
+            return mask;
+        }
+        long dim = i.Shape[1];
+        var o = new LayerOutcome
+        {
+            Op = Name,
+            Shape = ImmutableArray.Create(dim),
+            NamePrefix = "attention",
+            Flops = checked(4 * dim * i.Shape[0]),
+            Dims = i.IsSymbolic ? ImmutableArray.Create(Dim.Of(dim)) : default,
+        };
+        o.Params.Add(("context", new[] { dim }, "uniform", dim));
+        return o.With("dim", dim);
+    }
+
+    private static string Weights(GraphNode node) => "attention" + Names.Int(node.Id) + "Weights";
+
+    private static string Scratch(GraphNode node) => "dattention" + Names.Int(node.Id) + "Input";
+
+    /// <summary>The length T of the pooled sequence as generated code reads it.</summary>
+    private static string Time(Plan plan, GraphNode node)
+    {
+        var x = plan.Nodes[node.Inputs[0]];
+        return x.IsSymbolic ? x.Symbolic[0].Code : Names.Int(x.Shape[0]);
+    }
+
+    public override IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node)
+    {
+        var x = plan.Nodes[node.Inputs[0]];
+        if (MaskArg.Buffer(node) is { } lengths)
+        {
+            yield return lengths;
+        }
+        yield return new BufferDecl(Names.Field(Weights(node)), "global::Dsl.SymbolicSlot", "new global::Dsl.SymbolicSlot(device)",
+            $"{node.Name} weights [N,{x.Dims[0]}], grow to the largest size seen", Elements: x.Shape[0], Evaluation: true);
+        if (!plan.NeedsGrad[x.Id])
+        {
+            // The kernel writes dx with dcontext; when the input needs no gradient it lands here.
+            yield return x.IsSymbolic
+                ? Names.SymbolicSlot(Scratch(node), x)
+                : new BufferDecl(Names.Field(Scratch(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(x.Shape)})", Elements: x.Elements);
+        }
+    }
+
+    public override void Forward(ForwardContext c, GraphNode node)
+    {
+        string y = c.Slot(node);
+        string t = Time(c.Plan, node);
+        string weights = Weights(node);
+        c.Line($"var {weights} = {Names.Field(weights)}.Rows(n, {t});");
+        string lengths = MaskArg.Forward(c, node);
+        c.Line($"device.AttentionPool({c.X(node)}, {Names.ParamValue(node, "context")}, {lengths}, {weights}, {y}, n, {t}, {node.Attr("dim")});");
+    }
+
+    public override void Backward(BackwardContext c, GraphNode node)
+    {
+        var x = c.Input(node);
+        string t = Time(c.Plan, node);
+        bool accumulate = c.Accumulate(x.Id);
+        string dx = c.Dx(node);
+        bool needed = c.Plan.NeedsGrad[x.Id];
+        // Without the input's gradient the kernel still writes dx with dcontext: into the scratch buffer, overwritten.
+        string target = needed ? dx : $"{dx} ?? {Names.Field(Scratch(node))}.{Names.Rows(x)}";
+        string accumulateDx = needed || !accumulate ? Names.Bool(accumulate) : $"{dx} is not null";
+        c.Line($"device.AttentionPoolBackward({c.X(node)}, {Names.ParamValue(node, "context")}, {Names.Field(Weights(node))}.Rows(n, {t}), {c.Dy(node)}, {target}, "
+            + $"{Names.ParamGrad(node, "context")}, n, {t}, {node.Attr("dim")}, accumulateDx: {accumulateDx});");
+    }
+
+    /// <summary>
+    /// The property exposing the weights [N,T] of the last Forward (null before one): <c>AttentionWeights</c> for a network
+    /// with one attention pool, else one per layer named after it (<c>Attention2Weights</c>).
+    /// </summary>
+    public static IEnumerable<string> Properties(Plan plan)
+    {
+        var pools = plan.LiveNodes.Where(n => n.Op == Name).ToList();
+        foreach (var node in pools)
+        {
+            string property = pools.Count == 1 ? "AttentionWeights" : PropertyName(node);
+            yield return "/// <summary>The attention weights [N,T] of " + Names.DocText(node.Name) + " in the last Forward (0 at padding), or null before one; the next Forward overwrites them.</summary>";
+            var x = plan.Nodes[node.Inputs[0]];
+            var symbols = x.Dims.SelectMany(d => d.Symbols).Distinct().Select(sym => $"int {Dim.Local(sym)} = {Names.Field(Dim.Local(sym))}; ");
+            yield return $"public global::Dsl.Tensor? {property} {{ get {{ if (_output is null) return null; {string.Concat(symbols)}"
+                + $"return {Names.Field(Weights(node))}.Rows(_output.Size(0), {Time(plan, node)}); }} }}";
+        }
+    }
+
+    /// <summary>The members <see cref="Properties"/> declares, for the clash check.</summary>
+    public static IEnumerable<string> PropertyNames(Plan plan)
+    {
+        var pools = plan.LiveNodes.Where(n => n.Op == Name).ToList();
+        return pools.Select(n => pools.Count == 1 ? "AttentionWeights" : PropertyName(n));
+    }
+
+    private static string PropertyName(GraphNode node)
+    {
+        var chars = node.Name.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
+        string name = new string(chars);
+        return (name.Length == 0 ? "Attention" : char.ToUpperInvariant(name[0]) + name.Substring(1)) + "Weights";
+    }
+}
