@@ -15,9 +15,11 @@ Networks, layer for layer as in Specs/Networks:
              global average pooling, fc 90-10, log-softmax
 Text classifiers (--batches-file: the padded, length-bucketed batches of fortunes token ids, masks and labels that
 `bench train` writes, replayed in the same order; padding is ignored as on the C# side):
-  kim-cnn           Kim's CNN: see KimCnn.create
-  bilstm-attention  a bidirectional LSTM over the valid steps (packed sequences), attention pooling, linear: see
-                    BiLstmAttention.create
+  kim-cnn           embedding 8192x128 (padding row 0), three Conv1d of 100 maps and widths 3, 4, 5, ReLU, max over
+                    each quote's own windows (0 when it has none), concatenated to 300, dropout 0.5, linear 300-8
+  bilstm-attention  embedding 8192x128 (padding row 0), bidirectional LSTM of 128 per direction over each quote's words
+                    (pack_padded_sequence), attention pooling (importance x_t . c, softmax over the words, weighted
+                    sum) to 256, dropout 0.5, linear 256-8
 NLL loss, SGD with momentum, image batches drawn from a seeded shuffle of the training set, the images scaled as the C#
 side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
 backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
@@ -130,6 +132,60 @@ def densenet(nn):
             c = out
     layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10), nn.LogSoftmax(dim=1)]
     return nn.Sequential(*layers)
+
+
+class KimCnn:
+    @staticmethod
+    def create(nn, vocab, classes):
+        import torch
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(vocab, 128, padding_idx=0)
+                self.convs = nn.ModuleList([nn.Conv1d(128, 100, k) for k in (3, 4, 5)])
+                self.drop = nn.Dropout(0.5)
+                self.fc = nn.Linear(300, classes)
+
+            def forward(self, tokens, mask):
+                x = self.embedding(tokens).transpose(1, 2)
+                lengths = mask.sum(dim=1).long()
+                pooled = []
+                for conv in self.convs:
+                    y = torch.relu(conv(x))
+                    windows = (lengths - conv.kernel_size[0] + 1).clamp(min=0)
+                    valid = torch.arange(y.shape[2]).unsqueeze(0) < windows.unsqueeze(1)
+                    y = y.masked_fill(~valid.unsqueeze(1), float("-inf")).max(dim=2).values
+                    pooled.append(torch.where(windows.unsqueeze(1) > 0, y, torch.zeros_like(y)))
+                return self.fc(self.drop(torch.cat(pooled, dim=1)))
+
+        return Net()
+
+
+class BiLstmAttention:
+    @staticmethod
+    def create(nn, vocab, classes):
+        import torch
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(vocab, 128, padding_idx=0)
+                self.lstm = nn.LSTM(128, 128, batch_first=True, bidirectional=True)
+                self.context = nn.Parameter(torch.empty(256).uniform_(-1 / 16, 1 / 16))
+                self.drop = nn.Dropout(0.5)
+                self.fc = nn.Linear(256, classes)
+
+            def forward(self, tokens, mask):
+                lengths = mask.sum(dim=1).long()
+                packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+                h, _ = self.lstm(packed)
+                h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=tokens.shape[1])
+                importance = (h @ self.context).masked_fill(mask == 0, float("-inf"))
+                weights = torch.softmax(importance, dim=1)
+                return self.fc(self.drop((weights.unsqueeze(2) * h).sum(dim=1)))
+
+        return Net()
 
 
 def read_batches(path):

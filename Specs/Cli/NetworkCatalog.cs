@@ -6,11 +6,11 @@ namespace Specs.Cli;
 /// </summary>
 public static partial class NetworkCatalog
 {
-    // Built on first use: the lists are static fields of several files, whose initialisation order is not the reader's.
-    private static readonly Lazy<IReadOnlyList<NetworkInfo>> s_all = new(() => [.. Entries, .. TextEntries]);
+    // Joined on first use: the lists are static fields of several files, whose initialisation order is not the reader's.
+    private static IReadOnlyList<NetworkInfo>? s_all;
 
     /// <summary>Every registered network, in listing order.</summary>
-    public static IReadOnlyList<NetworkInfo> All => s_all.Value;
+    public static IReadOnlyList<NetworkInfo> All => s_all ??= [.. Entries, .. TextEntries];
 
     /// <summary>The network called <paramref name="name"/> (case-insensitive), or null.</summary>
     public static NetworkInfo? Find(string name)
