@@ -7,7 +7,7 @@ namespace Specs.Text;
 /// Temperature sampling from a character language model: the text so far (its last <see cref="Context"/> characters,
 /// the window length it was trained on) goes through the network, the scores of the last step are divided by the
 /// temperature and soft-maxed, and the next character is drawn from them (seeded). <c>&lt;pad&gt;</c> and
-/// <c>&lt;unk&gt;</c> are never drawn.
+/// <c>&lt;unk&gt;</c> are never drawn, nor ids past the vocabulary.
 /// </summary>
 public sealed class CharSampler(Module net, Func<Tensor, Tensor> forward, Vocabulary vocabulary, int context)
 {
@@ -37,14 +37,20 @@ public sealed class CharSampler(Module net, Func<Tensor, Tensor> forward, Vocabu
             var ids = vocabulary.Encode(prime, CharacterTokenizer.Instance).Select(id => (long)id).ToList();
             var random = new Random(seed);
             var text = new System.Text.StringBuilder();
-            var probabilities = new double[vocabulary.Count];
+            double[] probabilities = [];
             for (int step = 0; step < length; step++)
             {
                 int t = Math.Min(Context, ids.Count);
                 var window = ids.GetRange(ids.Count - t, t).ToArray();
                 var scores = forward(Tensor.From(window, net.Device, 1, t)).ToArray();
                 int classes = scores.Length / t;
-                var last = scores.AsSpan((t - 1) * classes, classes);
+                if (probabilities.Length != classes)
+                {
+                    probabilities = new double[classes];
+                }
+                // The network may score more ids than the vocabulary holds (its table has room to spare): those never
+                // occurred as targets and are not drawn.
+                var last = scores.AsSpan((t - 1) * classes, Math.Min(classes, vocabulary.Count));
                 int next = Draw(last, temperature, random, probabilities);
                 ids.Add(next);
                 text.Append(vocabulary[next]);
