@@ -13,7 +13,8 @@ public sealed class ListCommand(CliOutput output) : Command
             output.Console.WriteLine("No networks are registered yet.");
             return 0;
         }
-        var table = new Table().AddColumns("network", "description", "input", "data", "default recipe");
+        // Names stay whole (they are what 'train' takes); the prose columns wrap.
+        var table = new Table().AddColumn(new TableColumn("network").NoWrap()).AddColumns("description", "input", "data", "default recipe");
         foreach (var n in NetworkCatalog.All)
         {
             table.AddRow(

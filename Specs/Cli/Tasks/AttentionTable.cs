@@ -42,9 +42,10 @@ public static class AttentionTable
             float[] weights = attention(net).ToArray();
             var probabilities = Softmax(scores);
             int predicted = Array.IndexOf(probabilities, probabilities.Max());
-            cli.Console.WriteLine();
-            cli.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"\"{OneLine(quote.Text)}\"  topic {quote.Topic}, predicted {data.Split.Topics[predicted]} ({probabilities[predicted]:P0})")));
+            // Plain lines: a console table wraps long prose; the quote is read whole.
+            cli.Out.WriteLine();
+            cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"\"{OneLine(quote.Text)}\"  topic {quote.Topic}, predicted {data.Split.Topics[predicted]} ({100 * probabilities[predicted]:F0}%)"));
             var table = new Table().AddColumns("word", "attention", "").HideHeaders().Border(TableBorder.Simple);
             float most = weights.Take(length).Max();
             for (int s = 0; s < length; s++)
@@ -56,7 +57,7 @@ public static class AttentionTable
         }
         if (shown == 0)
         {
-            cli.Console.WriteLine($"no test quote has {ShortestShown} to {LongestShown} tokens to show");
+            cli.Out.WriteLine($"no test quote has {ShortestShown} to {LongestShown} tokens to show");
         }
     }
 
