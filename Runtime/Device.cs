@@ -445,22 +445,25 @@ public abstract partial class Device : IDisposable
     // ------------------------------------------------------------------ losses (Losses.cs)
 
     /// <summary>
-    /// Mean negative log-likelihood of int64 <paramref name="labels"/> [N] under log-probabilities <paramref name="logp"/> [N,C].
-    /// Writes loss[0] = the loss, loss[1] = 1 + the first row whose label is outside [0,C) (0 when all are valid),
-    /// and grad = d loss / d logp. A backend that runs synchronously may instead throw at once with the row and label
-    /// (the CPU does); a GPU flags it in loss[1] and <see cref="LossResult.Value"/> throws when read.
+    /// Mean negative log-likelihood of int64 <paramref name="labels"/> under log-probabilities <paramref name="logp"/>,
+    /// each row of the last dimension ([N,C], or [N,T,C] with labels [N,T]) one prediction. A row whose label is
+    /// <paramref name="ignoreIndex"/> contributes nothing and the mean is over the other rows (PyTorch's
+    /// <c>ignore_index</c>; all rows ignored gives NaN and a zero gradient, as PyTorch does).
+    /// Writes loss[0] = the loss, loss[1] = 1 + the first row whose label is outside [0,C) and not ignored (0 when all
+    /// are valid), and grad = d loss / d logp. A backend that runs synchronously may instead throw at once with the row
+    /// and label (the CPU does); a GPU flags it in loss[1] and <see cref="LossResult.Value"/> throws when read.
     /// </summary>
-    public void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
+    public void NllLoss(Tensor logp, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex = Loss.DefaultIgnoreIndex)
     {
         LabelLossOperands(logp, labels, loss, grad, nameof(NllLoss));
-        NllLossCore(logp, labels, loss, grad);
+        NllLossCore(logp, labels, loss, grad, ignoreIndex);
     }
 
-    /// <summary>Cross-entropy of logits [N,C] (log-softmax fused with NLL); same outputs as <see cref="NllLoss"/>.</summary>
-    public void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
+    /// <summary>Cross-entropy of logits (log-softmax fused with NLL); same layouts and outputs as <see cref="NllLoss"/>.</summary>
+    public void CrossEntropyLoss(Tensor logits, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex = Loss.DefaultIgnoreIndex)
     {
         LabelLossOperands(logits, labels, loss, grad, nameof(CrossEntropyLoss));
-        CrossEntropyLossCore(logits, labels, loss, grad);
+        CrossEntropyLossCore(logits, labels, loss, grad, ignoreIndex);
     }
 
     /// <summary>Mean squared error over all elements: loss[0] and grad = 2 (x - target) / count.</summary>
@@ -511,8 +514,8 @@ public abstract partial class Device : IDisposable
         AccumulateCorrectCore(scores, labels, counter);
     }
 
-    protected abstract void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad);
-    protected abstract void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
+    protected abstract void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex);
+    protected abstract void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex);
     protected abstract void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad);
     protected abstract long CountCorrectCore(Tensor scores, Tensor labels);
     protected abstract void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter);

@@ -7,8 +7,11 @@ namespace Dsl.Data;
 /// <param name="Images">The samples, [B, ..sample shape].</param>
 /// <param name="Labels">The labels, [B].</param>
 /// <param name="Index">The batch number within the epoch, from 0.</param>
-public readonly record struct Batch(Tensor Images, Tensor Labels, int Index)
+public readonly record struct Batch(Tensor Images, Tensor Labels, int Index) : Training.ITrainingBatch
 {
+    /// <summary>The labels: what the trainer's loss compares the scores with.</summary>
+    Tensor Training.ITrainingBatch.Targets => Labels;
+
     /// <summary>Samples in this batch (B): the batch size, or fewer for a partial last batch.</summary>
     public int Size => Labels.Size(0);
 }

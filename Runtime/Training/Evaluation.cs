@@ -28,7 +28,7 @@ public sealed class Evaluation
         PerClassAccuracy = perClass;
     }
 
-    /// <summary>Samples evaluated.</summary>
+    /// <summary>Targets evaluated: samples for a classifier, every step for a sequence model.</summary>
     public long Samples { get; }
 
     /// <summary>The mean of the batches' mean losses (a partial last batch weighs as much as a full one).</summary>

@@ -65,22 +65,32 @@ public sealed class LossResult
 /// </summary>
 public static class Loss
 {
+    /// <summary>PyTorch's default <c>ignore_index</c>: a label with this value is left out of the loss and its mean.</summary>
+    public const long DefaultIgnoreIndex = -100;
+
     /// <summary>
-    /// Negative log-likelihood (<c>F.nll_loss</c>): <paramref name="logProbabilities"/> [N,C] (after LogSoftmax), int64 labels [N].
+    /// Negative log-likelihood (<c>F.nll_loss</c>) of int64 labels under log-probabilities (after LogSoftmax): scores
+    /// [N,C] with labels [N], or a sequence's [N,T,C] with labels [N,T] (each step one prediction, as PyTorch's
+    /// <c>F.nll_loss(x.reshape(-1, C), labels.reshape(-1), ignore_index=...)</c>). A label equal to
+    /// <paramref name="ignoreIndex"/> (padding) is left out and the mean is over the others; when every label is ignored
+    /// the loss is NaN and the gradient zero, as in PyTorch.
     /// </summary>
-    public static LossResult Nll(Tensor logProbabilities, Tensor labels, LossResult? reuse = null)
+    public static LossResult Nll(Tensor logProbabilities, Tensor labels, LossResult? reuse = null, long ignoreIndex = DefaultIgnoreIndex)
     {
         var r = Prepare(logProbabilities, labels, reuse, "Nll");
-        logProbabilities.Device.NllLoss(logProbabilities, labels, Scalars(r), r.Gradient);
+        logProbabilities.Device.NllLoss(logProbabilities, labels, Scalars(r), r.Gradient, ignoreIndex);
         logProbabilities.Device.PendingLabelLoss = r;
         return r;
     }
 
-    /// <summary>Cross-entropy of raw logits [N,C] and int64 labels [N] (<c>F.cross_entropy</c>): log-softmax and NLL fused.</summary>
-    public static LossResult CrossEntropy(Tensor logits, Tensor labels, LossResult? reuse = null)
+    /// <summary>
+    /// Cross-entropy of raw logits (<c>F.cross_entropy</c>, log-softmax and NLL fused): [N,C] with labels [N], or
+    /// [N,T,C] with labels [N,T]; <paramref name="ignoreIndex"/> as in <see cref="Nll"/>.
+    /// </summary>
+    public static LossResult CrossEntropy(Tensor logits, Tensor labels, LossResult? reuse = null, long ignoreIndex = DefaultIgnoreIndex)
     {
         var r = Prepare(logits, labels, reuse, "CrossEntropy");
-        logits.Device.CrossEntropyLoss(logits, labels, Scalars(r), r.Gradient);
+        logits.Device.CrossEntropyLoss(logits, labels, Scalars(r), r.Gradient, ignoreIndex);
         logits.Device.PendingLabelLoss = r;
         return r;
     }
@@ -99,13 +109,15 @@ public static class Loss
 
     private static LossResult Prepare(Tensor scores, Tensor labels, LossResult? reuse, string name)
     {
-        if (scores.Rank != 2)
+        if (scores.Rank is not (2 or 3))
         {
-            throw new ArgumentException($"{name}: expects scores [N,C] but received {Tensor.FormatShape(scores.Dims)}.");
+            throw new ArgumentException($"{name}: expects scores [N,C] or [N,T,C] but received {Tensor.FormatShape(scores.Dims)}.");
         }
-        if (labels.DType != DType.Int64 || labels.Rank != 1 || labels.Size(0) != scores.Size(0))
+        // Labels have the scores' shape without the class dimension: [N] for [N,C], [N,T] for [N,T,C].
+        var expected = scores.Dims[..^1];
+        if (labels.DType != DType.Int64 || !labels.Dims.SequenceEqual(expected))
         {
-            throw new ArgumentException($"{name}: expects int64 labels [{scores.Size(0)}] for scores {Tensor.FormatShape(scores.Dims)} but received {labels.Describe()}.");
+            throw new ArgumentException($"{name}: expects int64 labels {Tensor.FormatShape(expected)} for scores {Tensor.FormatShape(scores.Dims)} but received {labels.Describe()}.");
         }
         if (!ReferenceEquals(labels.Device, scores.Device))
         {

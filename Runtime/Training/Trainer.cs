@@ -4,15 +4,23 @@ using Dsl.Data;
 namespace Dsl.Training;
 
 /// <summary>
-/// Trains a classifier: seeded shuffled batches, forward, loss, zero_grad, backward, step; then test loss and accuracy
-/// after each epoch, callbacks, and progress. After the first batches a step allocates nothing (buffers and loss
-/// results are reused), and with <see cref="Workers"/> the next batches are prepared while the step runs.
+/// Trains a classifier or a sequence model: seeded shuffled batches, forward, loss, zero_grad, backward, (clipping),
+/// step; then test loss and accuracy after each epoch, callbacks, and progress. After the first batches a step
+/// allocates nothing (buffers and loss results are reused), and with <see cref="Workers"/> the next image batches are
+/// prepared while the step runs. Images train through <see cref="Fit(ILabeledDataset, ILabeledDataset)"/>; any other
+/// batches (padded token sequences with a mask, language-model windows) through
+/// <see cref="Fit{TBatch}(IBatchSource{TBatch}, IBatchSource{TBatch}, BatchForward{TBatch})"/>, given how the network
+/// takes a batch.
 /// </summary>
 /// <example>
 /// <code>
 /// var trainer = new Trainer(net, new Adam(net.Parameters, 1e-3f)) { Epochs = 10, BatchSize = 64 };
 /// trainer.Callbacks.Add(new EarlyStopping(patience: 2));
 /// TrainingHistory history = trainer.Fit(train, test);
+///
+/// // A generated network with a tokens and a mask input, on padded batches of a BucketBatcher:
+/// var text = new Trainer(classifier, new Adam(classifier.Parameters, 1e-3f), LossKind.CrossEntropy) { ClipGradNorm = 5f };
+/// text.Fit(trainBatches, testBatches, b => classifier.Forward(b.Tokens, b.Mask));
 /// </code>
 /// </example>
 /// <remarks>
@@ -67,6 +75,18 @@ public sealed class Trainer
     public List<TrainingCallback> Callbacks { get; } = new();
 
     /// <summary>
+    /// Scales the gradients after each backward pass so their global 2-norm is at most this (PyTorch's
+    /// <c>clip_grad_norm_</c>, <see cref="GradientClipping.ClipNorm"/>); null (the default) leaves them.
+    /// </summary>
+    public float? ClipGradNorm { get; init; }
+
+    /// <summary>Clamps every gradient element to [-v, v] after each backward pass (<c>clip_grad_value_</c>); null leaves them.</summary>
+    public float? ClipGradValue { get; init; }
+
+    /// <summary>A target with this value (padding) is left out of the loss (PyTorch's <c>ignore_index</c>, default -100).</summary>
+    public long IgnoreIndex { get; init; } = Dsl.Loss.DefaultIgnoreIndex;
+
+    /// <summary>
     /// Trains for <see cref="Epochs"/> epochs (fewer if a callback stops it), evaluating on <paramref name="test"/>
     /// after each, and returns what was measured.
     /// </summary>
@@ -83,17 +103,72 @@ public sealed class Trainer
             throw new ArgumentException(
                 $"{Network.NetworkName}: training samples are [{string.Join(",", train.SampleShape)}] but test samples [{string.Join(",", test.SampleShape)}].");
         }
+        RefuseBadSettings();
+        var device = Network.Device;
+        var trainBatches = new LoaderSource(new BatchLoader(train, device, BatchSize, Seed, transforms: Transforms, workers: Workers));
+        var testBatches = new LoaderSource(new BatchLoader(test, device, Math.Min(BatchSize, test.Count), shuffle: false, transforms: TestTransforms));
+        var net = Network;
+        return Observe(observer => Run(trainBatches, testBatches, b => net.Forward(b.Images), observer));
+    }
+
+    /// <summary>
+    /// Trains on any batches: <paramref name="forward"/> runs the network on a batch (for a generated network with
+    /// several inputs, <c>b =&gt; net.Forward(b.Tokens, b.Mask)</c>) and its output meets the batch's
+    /// <see cref="ITrainingBatch.Targets"/> in the loss: scores [N,C] against labels [N], or [N,T,C] against [N,T] (a
+    /// language model; accuracy then counts every step). <see cref="BatchSize"/>, <see cref="Seed"/>,
+    /// <see cref="Workers"/> and the transforms belong to the sources here and are not used.
+    /// </summary>
+    /// <exception cref="ArgumentException">A source has no batches.</exception>
+    /// <exception cref="NonFiniteLossException">The loss became NaN or infinite; see the exception for what was kept.</exception>
+    public TrainingHistory Fit<TBatch>(IBatchSource<TBatch> train, IBatchSource<TBatch> test, BatchForward<TBatch> forward)
+        where TBatch : ITrainingBatch
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(forward);
+        if (train.BatchesIn(0) == 0 || test.BatchesIn(0) == 0)
+        {
+            throw new ArgumentException($"{Network.NetworkName}: the {(train.BatchesIn(0) == 0 ? "training" : "test")} batches are empty: there is nothing to {(train.BatchesIn(0) == 0 ? "train on" : "evaluate on")}.");
+        }
+        RefuseBadSettings();
+        return Observe(observer => Run(train, test, forward, observer));
+    }
+
+    private void RefuseBadSettings()
+    {
         if (Epochs < 1 || BatchSize < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Epochs), $"Epochs and BatchSize must be at least 1, got {Epochs} and {BatchSize}.");
         }
+        if (ClipGradNorm is { } norm && !(norm >= 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ClipGradNorm), $"{nameof(ClipGradNorm)} must be a non-negative number, got {norm}.");
+        }
+        if (ClipGradValue is { } value && !(value >= 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ClipGradValue), $"{nameof(ClipGradValue)} must be a non-negative number, got {value}.");
+        }
+    }
+
+    private TrainingHistory Observe(Func<ITrainingObserver, TrainingHistory> run)
+    {
         if (ReferenceEquals(Progress, TrainingProgress.Auto))
         {
             return !Console.IsOutputRedirected && Environment.UserInteractive
-                ? LiveProgress.Run(Spectre.Console.AnsiConsole.Console, observer => Run(train, test, observer))
-                : Run(train, test, new PlainProgress(Console.Out));
+                ? LiveProgress.Run(Spectre.Console.AnsiConsole.Console, run)
+                : run(new PlainProgress(Console.Out));
         }
-        return Run(train, test, Progress);
+        return run(Progress);
+    }
+
+    /// <summary>A <see cref="BatchLoader"/> seen as a batch source (the loader belongs to the data layer).</summary>
+    private sealed class LoaderSource(BatchLoader loader) : IBatchSource<Batch>
+    {
+        public int BatchSize => loader.BatchSize;
+
+        public int BatchesIn(int epoch) => loader.BatchCount;
+
+        public IEnumerable<Batch> Epoch(int epoch) => loader.Epoch(epoch);
     }
 
     private static void RefuseEmpty(ILabeledDataset data, string what)
@@ -104,13 +179,15 @@ public sealed class Trainer
         }
     }
 
-    private TrainingHistory Run(ILabeledDataset trainData, ILabeledDataset testData, ITrainingObserver observer)
+    private TrainingHistory Run<TBatch>(IBatchSource<TBatch> train, IBatchSource<TBatch> test, BatchForward<TBatch> forward, ITrainingObserver observer)
+        where TBatch : ITrainingBatch
     {
         var net = Network;
         var device = net.Device;
-        var train = new BatchLoader(trainData, device, BatchSize, Seed, transforms: Transforms, workers: Workers);
-        var test = new BatchLoader(testData, device, Math.Min(BatchSize, testData.Count), shuffle: false, transforms: TestTransforms);
-        var history = new TrainingHistory { BatchesPerEpoch = train.BatchCount };
+        var history = new TrainingHistory { BatchesPerEpoch = train.BatchesIn(0) };
+        // Room for every reading up front, so recording a step's loss never grows a list mid-epoch.
+        history.BatchLosses.EnsureCapacity(Epochs * history.BatchesPerEpoch);
+        history.LossSteps.EnsureCapacity(Epochs * history.BatchesPerEpoch);
         var context = new TrainingContext(net, Optimizer, history, Epochs);
         var meter = new LossMeter(device);
         var correct = Tensor.From(new long[1], device, 1);
@@ -121,6 +198,7 @@ public sealed class Trainer
         LossResult? full = null;
         LossResult? tail = null;
         var scratch = new EvaluationState(device);
+        int stepsBefore = 0;
 
         foreach (var callback in Callbacks)
         {
@@ -128,19 +206,22 @@ public sealed class Trainer
         }
         for (int epoch = 1; epoch <= Epochs && !context.StopRequested; epoch++)
         {
-            observer.EpochStarted(epoch, Epochs, train.BatchCount);
+            int batches = train.BatchesIn(epoch - 1);
+            observer.EpochStarted(epoch, Epochs, batches);
             net.Train();
             double rate = Optimizer.LearningRate;
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             int lossReadings = 0;
             long samples = 0;
+            long predictions = 0;
             device.Upload(Zero, correct);
             foreach (var batch in train.Epoch(epoch - 1))
             {
-                var output = net.Forward(batch.Images);
-                bool isFull = batch.Size == BatchSize;
-                var loss = Compute(Loss, output, batch.Labels, isFull ? full : tail);
+                var output = forward(batch);
+                var targets = batch.Targets;
+                bool isFull = batch.Size == train.BatchSize;
+                var loss = Compute(Loss, output, targets, isFull ? full : tail, IgnoreIndex);
                 if (isFull)
                 {
                     full = loss;
@@ -149,20 +230,22 @@ public sealed class Trainer
                 {
                     tail = loss;
                 }
-                device.AccumulateCorrect(output, batch.Labels, correct);
+                device.AccumulateCorrect(output, targets, correct);
                 net.ZeroGrad();
                 net.Backward(loss.Gradient);
+                Clip();
                 Optimizer.Step();
                 meter.Add(loss);
                 samples += batch.Size;
+                predictions += targets.Length;
 
                 int done = batch.Index + 1;
-                if (done % readEvery != 0 && done != train.BatchCount)
+                if (done % readEvery != 0 && done != batches)
                 {
                     continue;
                 }
                 float value = meter.TakeMean();
-                int step = (epoch - 1) * train.BatchCount + done;
+                int step = stepsBefore + done;
                 history.BatchLosses.Add(value);
                 history.LossSteps.Add(step);
                 if (!float.IsFinite(value))
@@ -171,19 +254,20 @@ public sealed class Trainer
                 }
                 lossSum += value;
                 lossReadings++;
-                observer.BatchDone(new BatchProgress(epoch, Epochs, done, train.BatchCount, value, lossSum / lossReadings,
+                observer.BatchDone(new BatchProgress(epoch, Epochs, done, batches, value, lossSum / lossReadings,
                     samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
+            stepsBefore += batches;
             device.Synchronize();
             double trainSeconds = clock.Elapsed.TotalSeconds;
             device.Download(correct, counts);
-            double trainAccuracy = (double)counts[0] / samples;
+            double trainAccuracy = (double)counts[0] / predictions;
             clock.Restart();
-            var evaluation = Score(net, test, Loss, 1, detailed: false, scratch);
+            var evaluation = Score(net, test, forward, Loss, IgnoreIndex, 1, detailed: false, scratch);
             double evalSeconds = clock.Elapsed.TotalSeconds;
             if (!double.IsFinite(evaluation.Loss))
             {
-                throw new NonFiniteLossException(net.NetworkName, epoch, epoch * train.BatchCount, evaluation.Loss, "test loss", history);
+                throw new NonFiniteLossException(net.NetworkName, epoch, stepsBefore, evaluation.Loss, "test loss", history);
             }
             var result = new EpochResult(epoch, lossSum / lossReadings, trainAccuracy, evaluation.Loss, evaluation.Accuracy,
                 trainSeconds, evalSeconds, samples / trainSeconds, rate);
@@ -201,6 +285,19 @@ public sealed class Trainer
         return history;
     }
 
+    /// <summary>Clips the gradients as asked (by value, then by global norm, as a recipe listing both would).</summary>
+    private void Clip()
+    {
+        if (ClipGradValue is { } value)
+        {
+            GradientClipping.ClipValue(Network.Parameters, value);
+        }
+        if (ClipGradNorm is { } norm)
+        {
+            GradientClipping.ClipNorm(Network.Parameters, norm);
+        }
+    }
+
     /// <summary>
     /// Evaluates <paramref name="network"/> on <paramref name="data"/> in evaluation mode (restoring training mode after):
     /// loss, accuracy, top-<paramref name="topK"/> accuracy and the confusion matrix.
@@ -213,8 +310,28 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(data);
         RefuseEmpty(data, "test");
         ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
-        var loader = new BatchLoader(data, network.Device, Math.Min(batchSize, data.Count), shuffle: false, transforms: transforms);
-        return Score(network, loader, loss, topK, detailed: true, new EvaluationState(network.Device));
+        var loader = new LoaderSource(new BatchLoader(data, network.Device, Math.Min(batchSize, data.Count), shuffle: false, transforms: transforms));
+        return Score(network, loader, b => network.Forward(b.Images), loss, Dsl.Loss.DefaultIgnoreIndex, topK, detailed: true, new EvaluationState(network.Device));
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="network"/> on the batches of <paramref name="data"/>'s epoch 0, run by
+    /// <paramref name="forward"/>, in evaluation mode (restoring training mode after): loss, accuracy, top-k accuracy and
+    /// the confusion matrix, counting every step of a sequence's targets.
+    /// </summary>
+    public static Evaluation Evaluate<TBatch>(Module network, IBatchSource<TBatch> data, BatchForward<TBatch> forward, LossKind loss = LossKind.Nll,
+        int topK = 5, long ignoreIndex = Dsl.Loss.DefaultIgnoreIndex)
+        where TBatch : ITrainingBatch
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
+        if (data.BatchesIn(0) == 0)
+        {
+            throw new ArgumentException($"{network.NetworkName}: the batches to evaluate are empty.");
+        }
+        return Score(network, data, forward, loss, ignoreIndex, topK, detailed: true, new EvaluationState(network.Device));
     }
 
     /// <summary>Reused between epochs so evaluating allocates nothing after the first time.</summary>
@@ -227,7 +344,9 @@ public sealed class Trainer
         public LossResult? Tail { get; set; }
     }
 
-    private static Evaluation Score(Module net, BatchLoader loader, LossKind lossKind, int topK, bool detailed, EvaluationState state)
+    private static Evaluation Score<TBatch>(Module net, IBatchSource<TBatch> source, BatchForward<TBatch> forward, LossKind lossKind, long ignoreIndex,
+        int topK, bool detailed, EvaluationState state)
+        where TBatch : ITrainingBatch
     {
         bool wasTraining = net.IsTraining;
         net.Eval();
@@ -241,11 +360,12 @@ public sealed class Trainer
         long[] labels = [];
         try
         {
-            foreach (var batch in loader.Epoch(0))
+            foreach (var batch in source.Epoch(0))
             {
-                var output = net.Forward(batch.Images);
-                bool isFull = batch.Size == loader.BatchSize;
-                var loss = Compute(lossKind, output, batch.Labels, isFull ? state.Full : state.Tail);
+                var output = forward(batch);
+                var targets = batch.Targets;
+                bool isFull = batch.Size == source.BatchSize;
+                var loss = Compute(lossKind, output, targets, isFull ? state.Full : state.Tail, ignoreIndex);
                 if (isFull)
                 {
                     state.Full = loss;
@@ -256,20 +376,24 @@ public sealed class Trainer
                 }
                 // The meter holds a sum of batch means; weight each by its size so a partial last batch counts fairly.
                 state.Meter.Add(loss);
-                device.AccumulateCorrect(output, batch.Labels, state.Correct);
-                total += batch.Size;
+                device.AccumulateCorrect(output, targets, state.Correct);
+                int rows = checked((int)targets.Length);
+                total += rows;
                 if (detailed)
                 {
-                    int classes = output.Size(1);
+                    int classes = output.Dims[^1];
                     if (confusion.Length == 0)
                     {
                         confusion = new long[classes, classes];
-                        scores = new float[loader.BatchSize * classes];
-                        labels = new long[loader.BatchSize];
                     }
-                    device.Download(output, scores.AsSpan(0, batch.Size * classes));
-                    device.Download(batch.Labels, labels.AsSpan(0, batch.Size));
-                    topCorrect += Tally(scores, labels, batch.Size, classes, topK, confusion);
+                    if (labels.Length < rows)
+                    {
+                        scores = new float[rows * classes];
+                        labels = new long[rows];
+                    }
+                    device.Download(output, scores.AsSpan(0, rows * classes));
+                    device.Download(targets, labels.AsSpan(0, rows));
+                    topCorrect += Tally(scores, labels, rows, classes, topK, confusion);
                 }
             }
             int batches = state.Meter.Count;
@@ -326,10 +450,10 @@ public sealed class Trainer
         return hits;
     }
 
-    private static LossResult Compute(LossKind kind, Tensor output, Tensor labels, LossResult? reuse) => kind switch
+    private static LossResult Compute(LossKind kind, Tensor output, Tensor labels, LossResult? reuse, long ignoreIndex) => kind switch
     {
-        LossKind.Nll => Dsl.Loss.Nll(output, labels, reuse),
-        LossKind.CrossEntropy => Dsl.Loss.CrossEntropy(output, labels, reuse),
+        LossKind.Nll => Dsl.Loss.Nll(output, labels, reuse, ignoreIndex),
+        LossKind.CrossEntropy => Dsl.Loss.CrossEntropy(output, labels, reuse, ignoreIndex),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
     };
 }

@@ -39,46 +39,61 @@ public static class TrainBenchmark
     public static void Run(TextWriter output, NetworkInfo network, DataLocation location, Settings s)
     {
         var train = FashionMnist.Load(location.Folder).Train;
+        Compare(output, network, s, location.Describe(),
+            threads => MeasureOurs(network, train, threads, s),
+            threads => MeasureTorch(network.Name, threads, s, "--data", location.Folder));
+    }
+
+    /// <summary>
+    /// The table of <c>bench train</c> for any data: for each thread count, <paramref name="ours"/> and
+    /// <paramref name="torch"/> alternately <see cref="Settings.Repeats"/> times, then medians, ranges and ratios.
+    /// </summary>
+    public static void Compare(TextWriter output, NetworkInfo network, Settings s, string data, Func<int, Throughput> ours,
+        Func<int, (Throughput? Result, string? Note)> torch)
+    {
         double forwardFlops = ForwardFlops(network);
         double trainFlops = 3 * forwardFlops;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bench train {network.Name}: {s.Batches} batches of {s.BatchSize} after {s.Warmup} warm-up, SGD lr {s.LearningRate} momentum {s.Momentum}, "
-            + $"median of {s.Repeats} run{(s.Repeats == 1 ? "" : "s")} [min-max]; data: {location.Describe()}"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"FLOPs per training sample: 3 x forward = {trainFlops / 1e6:F2} M (forward {forwardFlops / 1e6:F2} M, from the generated summary); "
-            + $"peak {PeakGflopsPerCore:F0} GFLOP/s per core"));
+            + $"median of {s.Repeats} run{(s.Repeats == 1 ? "" : "s")} [min-max]; data: {data}"));
+        if (double.IsFinite(forwardFlops))
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"FLOPs per training sample: 3 x forward = {trainFlops / 1e6:F2} M (forward {forwardFlops / 1e6:F2} M, from the generated summary); "
+                + $"peak {PeakGflopsPerCore:F0} GFLOP/s per core"));
+        }
         var table = new Table().AddColumns("threads", "ours train/s", "PyTorch train/s", "ratio", "ours eval/s", "PyTorch eval/s", "ratio", "ours GFLOP/s (% peak)");
         string? torchNote = null;
         foreach (int t in s.Threads)
         {
-            var ours = new List<Throughput>();
-            var torch = new List<Throughput>();
+            var oursRuns = new List<Throughput>();
+            var torchRuns = new List<Throughput>();
             for (int r = 0; r < s.Repeats; r++)
             {
                 // Alternate the two sides so that a change in the machine's load hits both.
-                ours.Add(MeasureOurs(network, train, t, s));
-                var (theirs, note) = MeasureTorch(network.Name, location.Folder, t, s);
+                oursRuns.Add(ours(t));
+                var (theirs, note) = torch(t);
                 torchNote ??= note;
                 if (theirs is Throughput th)
                 {
-                    torch.Add(th);
+                    torchRuns.Add(th);
                 }
             }
-            double oursTrain = Median(ours.Select(o => o.Train)), oursEval = Median(ours.Select(o => o.Eval));
+            double oursTrain = Median(oursRuns.Select(o => o.Train)), oursEval = Median(oursRuns.Select(o => o.Eval));
             double gflops = oursTrain * trainFlops / 1e9;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {t} thread(s): ours train {List(ours.Select(o => o.Train))}, eval {List(ours.Select(o => o.Eval))}; "
-                + $"PyTorch train {List(torch.Select(o => o.Train))}, eval {List(torch.Select(o => o.Eval))}"));
+                $"  {t} thread(s): ours train {List(oursRuns.Select(o => o.Train))}, eval {List(oursRuns.Select(o => o.Eval))}; "
+                + $"PyTorch train {List(torchRuns.Select(o => o.Train))}, eval {List(torchRuns.Select(o => o.Eval))}"));
             table.AddRow(new[]
             {
                 t.ToString(CultureInfo.InvariantCulture),
-                Spread(ours.Select(o => o.Train)),
-                torch.Count > 0 ? Spread(torch.Select(o => o.Train)) : "-",
-                torch.Count > 0 ? (oursTrain / Median(torch.Select(o => o.Train))).ToString("F2", CultureInfo.InvariantCulture) : "-",
-                Spread(ours.Select(o => o.Eval)),
-                torch.Count > 0 ? Spread(torch.Select(o => o.Eval)) : "-",
-                torch.Count > 0 ? (oursEval / Median(torch.Select(o => o.Eval))).ToString("F2", CultureInfo.InvariantCulture) : "-",
-                string.Create(CultureInfo.InvariantCulture, $"{gflops:F1} ({100 * gflops / (PeakGflopsPerCore * t):F1}%)"),
+                Spread(oursRuns.Select(o => o.Train)),
+                torchRuns.Count > 0 ? Spread(torchRuns.Select(o => o.Train)) : "-",
+                torchRuns.Count > 0 ? (oursTrain / Median(torchRuns.Select(o => o.Train))).ToString("F2", CultureInfo.InvariantCulture) : "-",
+                Spread(oursRuns.Select(o => o.Eval)),
+                torchRuns.Count > 0 ? Spread(torchRuns.Select(o => o.Eval)) : "-",
+                torchRuns.Count > 0 ? (oursEval / Median(torchRuns.Select(o => o.Eval))).ToString("F2", CultureInfo.InvariantCulture) : "-",
+                double.IsFinite(gflops) ? string.Create(CultureInfo.InvariantCulture, $"{gflops:F1} ({100 * gflops / (PeakGflopsPerCore * t):F1}%)") : "- (lengths vary)",
             }.Select(Markup.Escape).ToArray());
         }
         AnsiConsole.Write(table);
@@ -131,7 +146,7 @@ public static class TrainBenchmark
         return new Throughput(trainRate, evalRate);
     }
 
-    private static double Time(BatchLoader loader, Settings s, Action<Batch> step)
+    internal static double Time(BatchLoader loader, Settings s, Action<Batch> step)
     {
         int epoch = 0, done = 0;
         long samples = 0;
@@ -160,7 +175,7 @@ public static class TrainBenchmark
     }
 
     /// <summary>PyTorch's throughput, or null and a note saying why it could not run.</summary>
-    public static (Throughput? Result, string? Note) MeasureTorch(string network, string dataFolder, int threads, Settings s)
+    public static (Throughput? Result, string? Note) MeasureTorch(string network, int threads, Settings s, params string[] data)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "torch_nets.py");
         if (!File.Exists(Python) || !File.Exists(script))
@@ -173,11 +188,12 @@ public static class TrainBenchmark
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[]
-        {
-            script, "--net", network, "--data", dataFolder, "--threads", I(threads), "--batches", I(s.Batches), "--warmup", I(s.Warmup),
+        string[] arguments =
+        [
+            script, "--net", network, .. data, "--threads", I(threads), "--batches", I(s.Batches), "--warmup", I(s.Warmup),
             "--batch-size", I(s.BatchSize), "--lr", F(s.LearningRate), "--momentum", F(s.Momentum),
-        })
+        ];
+        foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
         }

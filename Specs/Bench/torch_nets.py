@@ -13,7 +13,14 @@ Networks, layer for layer as in Specs/Networks:
   densenet   DenseNet-BC, growth 12: conv 24@3x3, three dense blocks of four BN-ReLU-conv1x1(48)-BN-ReLU-conv3x3(12)
              layers concatenated onto their input, transitions BN-ReLU-conv1x1 (36, 42)-avg-pool 2, BN, ReLU,
              global average pooling, fc 90-10, log-softmax
-NLL loss, SGD with momentum, batches drawn from a seeded shuffle of the training set, the images scaled as the C#
+Text classifiers (--batches-file: the padded, length-bucketed batches of fortunes token ids, masks and labels that
+`bench train` writes, replayed in the same order; padding is ignored as on the C# side):
+  kim-cnn           embedding 8192x128 (padding row 0), three Conv1d of 100 maps and widths 3, 4, 5, ReLU, max over
+                    each quote's own windows (0 when it has none), concatenated to 300, dropout 0.5, linear 300-8
+  bilstm-attention  embedding 8192x128 (padding row 0), bidirectional LSTM of 128 per direction over each quote's words
+                    (pack_padded_sequence), attention pooling (importance x_t . c, softmax over the words, weighted
+                    sum) to 256, dropout 0.5, linear 256-8
+NLL loss, SGD with momentum, image batches drawn from a seeded shuffle of the training set, the images scaled as the C#
 side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
 backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
 same batch size. Warm-up batches are excluded. Reads the IDX files itself (gzip + struct; no torchvision). Prints one
@@ -127,6 +134,96 @@ def densenet(nn):
     return nn.Sequential(*layers)
 
 
+class KimCnn:
+    @staticmethod
+    def create(nn, vocab, classes):
+        import torch
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(vocab, 128, padding_idx=0)
+                self.convs = nn.ModuleList([nn.Conv1d(128, 100, k) for k in (3, 4, 5)])
+                self.drop = nn.Dropout(0.5)
+                self.fc = nn.Linear(300, classes)
+
+            def forward(self, tokens, mask):
+                x = self.embedding(tokens).transpose(1, 2)
+                lengths = mask.sum(dim=1).long()
+                pooled = []
+                for conv in self.convs:
+                    y = torch.relu(conv(x))
+                    windows = (lengths - conv.kernel_size[0] + 1).clamp(min=0)
+                    valid = torch.arange(y.shape[2]).unsqueeze(0) < windows.unsqueeze(1)
+                    y = y.masked_fill(~valid.unsqueeze(1), float("-inf")).max(dim=2).values
+                    pooled.append(torch.where(windows.unsqueeze(1) > 0, y, torch.zeros_like(y)))
+                return self.fc(self.drop(torch.cat(pooled, dim=1)))
+
+        return Net()
+
+
+class BiLstmAttention:
+    @staticmethod
+    def create(nn, vocab, classes):
+        import torch
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(vocab, 128, padding_idx=0)
+                self.lstm = nn.LSTM(128, 128, batch_first=True, bidirectional=True)
+                self.context = nn.Parameter(torch.empty(256).uniform_(-1 / 16, 1 / 16))
+                self.drop = nn.Dropout(0.5)
+                self.fc = nn.Linear(256, classes)
+
+            def forward(self, tokens, mask):
+                lengths = mask.sum(dim=1).long()
+                packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+                h, _ = self.lstm(packed)
+                h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=tokens.shape[1])
+                importance = (h @ self.context).masked_fill(mask == 0, float("-inf"))
+                weights = torch.softmax(importance, dim=1)
+                return self.fc(self.drop((weights.unsqueeze(2) * h).sum(dim=1)))
+
+        return Net()
+
+
+def read_batches(path):
+    """The batches file of TextTrainBenchmark.WriteBatches: (vocabulary, classes, [(tokens, mask, labels)])."""
+    import torch
+    with open(path, "rb") as f:
+        raw = f.read()
+    magic, count, vocab, classes = struct.unpack("<4siii", raw[:16])
+    if magic != b"DSLB":
+        raise SystemExit(f"{path}: not a batches file")
+    offset, batches = 16, []
+    for _ in range(count):
+        rows, length = struct.unpack("<ii", raw[offset:offset + 8])
+        offset += 8
+        cells = rows * length
+
+        def take(n, dtype, size):
+            nonlocal offset
+            t = torch.frombuffer(bytearray(raw[offset:offset + n * size]), dtype=dtype)
+            offset += n * size
+            return t
+
+        tokens = take(cells, torch.int64, 8).reshape(rows, length)
+        mask = take(cells, torch.float32, 4).reshape(rows, length)
+        labels = take(rows, torch.int64, 8)
+        batches.append((tokens, mask, labels))
+    return vocab, classes, batches
+
+
+TEXT_NETS = ("kim-cnn", "bilstm-attention")
+
+
+def build_text(name, nn, vocab, classes):
+    if name == "kim-cnn":
+        return KimCnn.create(nn, vocab, classes)
+    return BiLstmAttention.create(nn, vocab, classes)
+
+
 def build(name, nn):
     if name == "mnist-net":
         return MnistNet.create(nn)
@@ -150,8 +247,10 @@ def build(name, nn):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--net", choices=["mlp", "mnist-net", "two-conv", "resnet20", "densenet"], default="mlp")
+    ap.add_argument("--data")
+    ap.add_argument("--batches-file")
+    ap.add_argument("--loss", choices=["nll", "cross_entropy"], default="nll")
+    ap.add_argument("--net", choices=["mlp", "mnist-net", "two-conv", "resnet20", "densenet", *TEXT_NETS], default="mlp")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
@@ -171,6 +270,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.net in TEXT_NETS:
+        return text_main(args, torch, nn, F)
     dims, pixels = read_idx(find(args.data, "train-images-idx3-ubyte"))
     _, labels = read_idx(find(args.data, "train-labels-idx1-ubyte"))
     n = dims[0]
@@ -218,6 +319,60 @@ def main():
             model(xb).argmax(dim=1)
         eval_seconds = time.perf_counter() - eval_start
     eval_samples = sum(xb.shape[0] for xb in eval_batches)
+
+    print(json.dumps({
+        "samples_per_second": samples / seconds,
+        "eval_samples_per_second": eval_samples / eval_seconds,
+        "seconds": seconds,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }))
+
+
+def text_main(args, torch, nn, F):
+    vocab, classes, batches = read_batches(args.batches_file)
+    model = build_text(args.net, nn, vocab, classes)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    loss_fn = F.nll_loss if args.loss == "nll" else F.cross_entropy
+
+    def cycle():
+        while True:
+            for b in batches:
+                yield b
+
+    stream = cycle()
+
+    def step():
+        tokens, mask, labels = next(stream)
+        loss = loss_fn(model(tokens, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        return tokens.shape[0]
+
+    model.train()
+    for _ in range(args.warmup):
+        step()
+    samples = 0
+    start = time.perf_counter()
+    for _ in range(args.batches):
+        samples += step()
+    seconds = time.perf_counter() - start
+
+    model.eval()
+    stream = cycle()
+    with torch.no_grad():
+        for _ in range(args.warmup):
+            tokens, mask, _ = next(stream)
+            model(tokens, mask)
+        eval_samples = 0
+        eval_start = time.perf_counter()
+        for _ in range(args.batches):
+            tokens, mask, _ = next(stream)
+            model(tokens, mask).argmax(dim=1)
+            eval_samples += tokens.shape[0]
+        eval_seconds = time.perf_counter() - eval_start
 
     print(json.dumps({
         "samples_per_second": samples / seconds,

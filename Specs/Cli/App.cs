@@ -62,8 +62,13 @@ public static partial class App
         config.AddCommand<ListCommand>("list").WithDescription("the networks and their default recipes");
         config.AddCommand<SummaryCommand>("summary").WithDescription("a network's layers, shapes and parameter counts")
             .WithExample("summary", "resnet20");
-        config.AddCommand<TrainCommand>("train").WithDescription("train a network on Fashion-MNIST and report its test accuracy")
-            .WithExample("train", "mnist-net").WithExample("train", "mlp", "--epochs", "1", "--out", "runs/mlp");
+        config.AddCommand<TrainCommand>("train").WithDescription("train a network on its data (Fashion-MNIST, fortunes topics or characters) and report its figures")
+            .WithExample("train", "mnist-net").WithExample("train", "mlp", "--epochs", "1", "--out", "runs/mlp")
+            .WithExample("train", "kim-cnn").WithExample("train", "bilstm-attention", "--show-attention").WithExample("train", "char-lstm", "--windows", "50");
+        config.AddCommand<SampleCommand>("sample").WithDescription("text sampled from a trained character language model")
+            .WithExample("sample", "runs/char-lstm/model.safetensors", "--temperature", "0.8", "--length", "300", "--prime", "The");
+        config.AddCommand<AttentionCommand>("attention").WithDescription("a trained attention classifier's weights over the words of a few test quotes")
+            .WithExample("attention", "runs/bilstm-attention/model.safetensors");
         config.AddCommand<ExportCommand>("export").WithDescription("write a trained network as an ONNX model (opset 17, dynamic batch)")
             .WithExample("export", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--onnx", "mnist-net.onnx");
         config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("every GPU kernel against the CPU, then training steps and GEMM beside PyTorch on the same card")

@@ -25,6 +25,9 @@ public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float M
     /// <summary>The learning-rate schedule over the epochs: <c>none</c> (constant) or <c>cosine</c> (annealed to 0).</summary>
     public string Schedule { get; init; } = "none";
 
+    /// <summary>Clip the gradients' global 2-norm to this after every backward pass (<c>clip_grad_norm_</c>), or null.</summary>
+    public float? ClipGradNorm { get; init; }
+
     /// <summary>The optimiser the recipe asks for, over <paramref name="net"/>'s parameters.</summary>
     public Optimizer CreateOptimizer(Module net) => Optimizer switch
     {
@@ -45,5 +48,5 @@ public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float M
     public static Recipe CourseSgd { get; } = new(OptimizerKind.Sgd, 0.01f, 0.5f, 64, 10, LossKind.Nll);
 
     public override string ToString() => FormattableString.Invariant(
-        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}{(Schedule == "none" ? "" : ", " + Schedule + " schedule")}");
+        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}{(Schedule == "none" ? "" : ", " + Schedule + " schedule")}{(ClipGradNorm is { } clip ? $", gradient norm clipped to {clip}" : "")}");
 }

@@ -134,6 +134,16 @@ public static class KernelAgreement
             long correct = d.CountCorrect(T(d, scores, rows, classes), lab);
             return [.. l1.ToArray(), .. g1.ToArray(), .. l2.ToArray(), .. g2.ToArray(), correct];
         }));
+        // A sequence's [N,T,C] scores with padding: every third label ignored (PyTorch's -100), the mean over the rest.
+        var padded = labels.Select((l, i) => i % 3 == 2 ? Loss.DefaultIgnoreIndex : l).ToArray();
+        cases.Add(new("nll, cross-entropy with ignored labels", d =>
+        {
+            var (l1, g1, l2, g2) = (Nan(d, 2), Nan(d, rows, classes), Nan(d, 2), Nan(d, rows, classes));
+            var lab = Tensor.From(padded, d, rows);
+            d.NllLoss(T(d, scores, rows, classes), lab, l1, g1);
+            d.CrossEntropyLoss(T(d, scores, rows, classes), lab, l2, g2);
+            return [.. l1.ToArray(), .. g1.ToArray(), .. l2.ToArray(), .. g2.ToArray()];
+        }));
         cases.Add(new("mse", d => { var (l, g) = (Nan(d, 2), Nan(d, big)); d.MseLoss(T(d, x), T(d, x2), l, g); return [.. l.ToArray(), .. g.ToArray()]; }));
 
         var (p0, grad, m0, v0) = (R(big), R(big), R(big), R(big).Select(Math.Abs).ToArray());

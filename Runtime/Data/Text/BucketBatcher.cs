@@ -12,7 +12,7 @@ namespace Dsl.Data.Text;
 /// made the first time a (rows, length) pair occurs and kept, so an epoch allocates nothing per batch after the
 /// first. One enumeration at a time.
 /// </remarks>
-public sealed class BucketBatcher
+public sealed class BucketBatcher : Training.IBatchSource<PaddedBatch>
 {
     private readonly IReadOnlyList<int[]> _sequences;
     private readonly long[]? _labels;
@@ -105,6 +105,9 @@ public sealed class BucketBatcher
 
     /// <summary>Batches per epoch (only the last pool's last batch can be partial).</summary>
     public int BatchCount { get; }
+
+    /// <summary>Batches per epoch: the same in every epoch (<see cref="BatchCount"/>).</summary>
+    public int BatchesIn(int epoch) => BatchCount;
 
     /// <summary>
     /// Writes the sample order of <paramref name="epoch"/>, batch after batch in the order they are served, into

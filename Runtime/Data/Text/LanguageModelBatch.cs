@@ -8,4 +8,14 @@ namespace Dsl.Data.Text;
 /// <param name="Input">Token ids, [N,T].</param>
 /// <param name="Target">The token after each input token, [N,T].</param>
 /// <param name="Index">The window number within the epoch, from 0.</param>
-public readonly record struct LanguageModelBatch(Tensor Input, Tensor Target, int Index);
+public readonly record struct LanguageModelBatch(Tensor Input, Tensor Target, int Index) : Training.ITrainingBatch
+{
+    /// <summary>Rows (N).</summary>
+    public int Size => Input.Size(0);
+
+    /// <summary>Steps per row (T).</summary>
+    public int Length => Input.Size(1);
+
+    /// <summary>The next-token targets, for the trainer's loss.</summary>
+    Tensor Training.ITrainingBatch.Targets => Target;
+}

@@ -6,7 +6,7 @@ namespace Dsl.Data.Text;
 /// <see cref="RandomOffset"/> each epoch starts at a seeded offset in [0, T) so window boundaries move between epochs;
 /// tokens that do not fill a whole window are left out of that epoch.
 /// </summary>
-public sealed class LanguageModelBatcher
+public sealed class LanguageModelBatcher : Training.IBatchSource<LanguageModelBatch>
 {
     private readonly int[] _stream;
     private readonly long[] _hostInput;
@@ -51,6 +51,12 @@ public sealed class LanguageModelBatcher
     public int Length { get; }
     public int Seed { get; }
     public bool RandomOffset { get; }
+
+    /// <summary>Rows of every window (N): all windows are full.</summary>
+    int Training.IBatchSource<LanguageModelBatch>.BatchSize => Rows;
+
+    /// <summary>Windows in <paramref name="epoch"/> (<see cref="WindowCount"/>).</summary>
+    public int BatchesIn(int epoch) => WindowCount(epoch);
 
     /// <summary>Where <paramref name="epoch"/> starts in the stream: 0, or a seeded value in [0, T).</summary>
     public int Offset(int epoch)

@@ -13,7 +13,12 @@ namespace Dsl.Data.Text;
 /// <param name="Samples">Each row's index in the batcher's sequences.</param>
 /// <param name="Index">The batch number within the epoch, from 0.</param>
 public readonly record struct PaddedBatch(Tensor Tokens, Tensor Mask, ReadOnlyMemory<int> Lengths, Tensor? Labels, ReadOnlyMemory<int> Samples, int Index)
+    : Training.ITrainingBatch
 {
+    /// <summary>The labels, for the trainer's loss; a batcher made without labels has none to train on.</summary>
+    Tensor Training.ITrainingBatch.Targets
+        => Labels ?? throw new InvalidOperationException("This batch has no labels: give the BucketBatcher one label per sequence to train a classifier on it.");
+
     /// <summary>Rows (N).</summary>
     public int Size => Tokens.Size(0);
 

@@ -2,13 +2,13 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
-        => LabelLoss(logp, labels, loss, grad, fromLogits: false);
+    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex)
+        => LabelLoss(logp, labels, loss, grad, ignoreIndex, fromLogits: false);
 
-    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
-        => LabelLoss(logits, labels, loss, grad, fromLogits: true);
+    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex)
+        => LabelLoss(logits, labels, loss, grad, ignoreIndex, fromLogits: true);
 
-    private static void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, bool fromLogits)
+    private static void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex, bool fromLogits)
     {
         int c = scores.Dims[^1];
         int n = (int)(scores.Length / c);
@@ -16,17 +16,33 @@ public sealed partial class CpuDevice
         var y = L(labels);
         var g = F(grad);
         var l = F(loss);
-        double total = 0;
-        float inv = 1f / n;
+        // The mean is over the rows that are not ignored, so their count scales every gradient: count them first.
+        int counted = 0;
         for (int r = 0; r < n; r++)
         {
             long label = y[r];
+            if (label == ignoreIndex)
+            {
+                continue;
+            }
             if (label < 0 || label >= c)
             {
                 throw new ArgumentOutOfRangeException(nameof(labels), $"Label {label} in row {r} is outside the {c} classes [0,{c - 1}].");
             }
+            counted++;
+        }
+        double total = 0;
+        float inv = 1f / counted;
+        for (int r = 0; r < n; r++)
+        {
+            long label = y[r];
             var sr = s.Slice(r * c, c);
             var gr = g.Slice(r * c, c);
+            if (label == ignoreIndex)
+            {
+                gr.Clear();
+                continue;
+            }
             if (fromLogits)
             {
                 float max = float.NegativeInfinity;
@@ -54,7 +70,8 @@ public sealed partial class CpuDevice
                 gr[(int)label] = -inv;
             }
         }
-        l[0] = (float)(total / n);
+        // Every row ignored: 0 / 0 = NaN, as PyTorch's mean reduction gives (the gradient stays zero).
+        l[0] = counted == 0 ? float.NaN : (float)(total / counted);
         if (l.Length > 1)
         {
             l[1] = 0f;

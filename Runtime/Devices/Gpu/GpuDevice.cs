@@ -319,6 +319,7 @@ public sealed partial class GpuDevice : Device
     {
         RowFlags,
         Result,
+        LabelCount,
         Count,
     }
 

@@ -5,30 +5,35 @@ namespace Dsl.Devices.Gpu;
 
 public sealed partial class GpuDevice
 {
-    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad)
-        => LabelLoss(logp, labels, loss, grad, fromLogits: false, nameof(NllLoss));
+    protected override void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex)
+        => LabelLoss(logp, labels, loss, grad, ignoreIndex, fromLogits: false, nameof(NllLoss));
 
-    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad)
-        => LabelLoss(logits, labels, loss, grad, fromLogits: true, nameof(CrossEntropyLoss));
+    protected override void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex)
+        => LabelLoss(logits, labels, loss, grad, ignoreIndex, fromLogits: true, nameof(CrossEntropyLoss));
 
     /// <summary>
-    /// Per-row losses and gradients in one launch (one group per row, the log-sum-exp reduced in shared memory), then one group sums the rows in a shared-memory
-    /// tree and finds the first bad label (a kernel cannot throw; <see cref="LossResult.Value"/> turns loss[1] into the
-    /// exception).
+    /// Three launches, none waiting for the host: one group counts the rows not ignored (the mean's divisor, which
+    /// scales every gradient); one group per row writes the row's loss and gradient (the log-sum-exp reduced in shared
+    /// memory); one group sums the rows in a shared-memory tree, divides by the count and finds the first bad label (a
+    /// kernel cannot throw; <see cref="LossResult.Value"/> turns loss[1] into the exception).
     /// </summary>
-    private void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, bool fromLogits, string op)
+    private void LabelLoss(Tensor scores, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex, bool fromLogits, string op)
     {
         int c = scores.Dims[^1];
         int n = Checked(scores.Length / c, op);
         var (s, y, g, l) = (F(scores, op), L(labels, op), F(grad, op), F(loss, op));
         var rowLoss = Scratch(FloatScratch.RowValues, n);
         var flags = Scratch(IntScratch.RowFlags, n);
+        var counted = Scratch(IntScratch.LabelCount, 1);
+        Kernel(nameof(LabelCountKernel), a => a.LoadStreamKernel<ArrayView<long>, ArrayView<int>, int, long>(LabelCountKernel))(
+            new KernelConfig(1, ReduceGroup), y, counted, n, ignoreIndex);
         if (n > 0)
         {
-            Kernel(nameof(LabelLossRowKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LabelLossRowKernel))(
-                new KernelConfig(n, RowGroup(c)), s, y, g, rowLoss, flags, c, 1f / n, fromLogits ? 1 : 0);
+            Kernel(nameof(LabelLossRowKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, long, int>(LabelLossRowKernel))(
+                new KernelConfig(n, RowGroup(c)), s, y, g, rowLoss, flags, counted, c, ignoreIndex, fromLogits ? 1 : 0);
         }
-        FinishLoss(rowLoss, flags, l, n, n, n > 0 ? 1f / n : 0f);
+        Kernel(nameof(LabelLossFinishKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>(LabelLossFinishKernel))(
+            new KernelConfig(1, ReduceGroup), rowLoss, flags, counted, l, n);
     }
 
     /// <summary>loss[0] = scale * the sum of the first <paramref name="parts"/> partials; loss[1] = 1 + the first flagged row of <paramref name="rows"/>, or 0.</summary>
@@ -84,31 +89,52 @@ public sealed partial class GpuDevice
 
     // ------------------------------------------------------------------ kernels
 
-    /// <summary>One group per row: the row's loss (NLL, or cross-entropy through a log-sum-exp) and gradient.</summary>
+    /// <summary>One group: counted[0] = the rows whose label is not <paramref name="ignoreIndex"/>.</summary>
+    internal static void LabelCountKernel(ArrayView<long> labels, ArrayView<int> counted, int n, long ignoreIndex)
+    {
+        var shared = SharedMemory.Allocate<int>(MaxReduceGroup);
+        int count = 0;
+        for (int r = Group.IdxX; r < n; r += Group.DimX)
+        {
+            count += labels[r] == ignoreIndex ? 0 : 1;
+        }
+        int total = GroupInt(shared, count, 0);
+        if (Group.IdxX == 0)
+        {
+            counted[0] = total;
+        }
+    }
+
+    /// <summary>
+    /// One group per row: the row's loss (NLL, or cross-entropy through a log-sum-exp) and gradient, scaled by
+    /// 1 / counted[0]; an ignored row has zero loss and gradient.
+    /// </summary>
     internal static void LabelLossRowKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<float> grad,
-        ArrayView<float> rowLoss, ArrayView<int> bad, int c, float inv, int fromLogits)
+        ArrayView<float> rowLoss, ArrayView<int> bad, ArrayView<int> counted, int c, long ignoreIndex, int fromLogits)
     {
         var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
         int r = Grid.IdxX;
         int t = Group.IdxX;
         int start = r * c;
         long label = labels[r];
-        if (label < 0 || label >= c)
+        bool ignored = label == ignoreIndex;
+        if (ignored || label < 0 || label >= c)
         {
-            // Recorded, not thrown: the row contributes nothing and the reduction reports it. The whole group
-            // takes this branch, so no thread is left waiting at a barrier.
+            // Ignored, or recorded (not thrown): the row contributes nothing and the reduction reports a bad one. The
+            // whole group takes this branch, so no thread is left waiting at a barrier.
             for (int j = t; j < c; j += Group.DimX)
             {
                 grad[start + j] = 0f;
             }
             if (t == 0)
             {
-                bad[r] = 1;
+                bad[r] = ignored ? 0 : 1;
                 rowLoss[r] = 0f;
             }
             return;
         }
         int target = (int)label;
+        float inv = 1f / counted[0];
         if (fromLogits != 0)
         {
             float max = float.NegativeInfinity;
@@ -144,6 +170,37 @@ public sealed partial class GpuDevice
             {
                 bad[r] = 0;
                 rowLoss[r] = -scores[start + target];
+            }
+        }
+    }
+
+    /// <summary>
+    /// One group: loss[0] = the sum of the row losses / counted[0] (0 / 0 = NaN when every row is ignored, as
+    /// PyTorch); loss[1] = 1 + the first row whose flag is set (0 if none).
+    /// </summary>
+    internal static void LabelLossFinishKernel(ArrayView<float> rowLoss, ArrayView<int> flags, ArrayView<int> counted, ArrayView<float> loss, int rows)
+    {
+        var sums = SharedMemory.Allocate<float>(MaxReduceGroup);
+        var firsts = SharedMemory.Allocate<int>(MaxReduceGroup);
+        float sum = 0f;
+        int first = int.MaxValue;
+        for (int r = Group.IdxX; r < rows; r += Group.DimX)
+        {
+            sum += rowLoss[r];
+            if (first == int.MaxValue && flags[r] != 0)
+            {
+                // Rows are visited in increasing order per thread: the first hit is this thread's smallest.
+                first = r;
+            }
+        }
+        float total = GroupSum(sums, sum);
+        int firstBad = GroupInt(firsts, first, 1);
+        if (Group.IdxX == 0)
+        {
+            loss[0] = total / counted[0];
+            if (loss.Length > 1)
+            {
+                loss[1] = firstBad == int.MaxValue ? 0f : firstBad + 1;
             }
         }
     }

@@ -13,13 +13,15 @@ public sealed class ListCommand(CliOutput output) : Command
             output.Console.WriteLine("No networks are registered yet.");
             return 0;
         }
-        var table = new Table().AddColumns("network", "description", "input", "default recipe");
+        // Names stay whole (they are what 'train' takes); the prose columns wrap.
+        var table = new Table().AddColumn(new TableColumn("network").NoWrap()).AddColumns("description", "input", "data", "default recipe");
         foreach (var n in NetworkCatalog.All)
         {
             table.AddRow(
                 Markup.Escape(n.Name),
                 Markup.Escape(n.Description),
-                Markup.Escape("[" + string.Join(",", n.InputShape) + "]"),
+                Markup.Escape(n.FormatInput()),
+                Markup.Escape(n.Task.Data),
                 Markup.Escape(n.DefaultRecipe.ToString()));
         }
         output.Console.Write(table);

@@ -36,6 +36,7 @@ public sealed class BenchDataSettings : NetworkSettings
 
     public override ValidationResult Validate() => Check.First(
         base.Validate(),
+        NetworkCatalog.Find(Network) is { Task: not ImageClassificationTask } text ? NetworkTask.NotImages(text, "bench data") : null,
         Check.Positive("--batches", Batches),
         Check.Positive("--batch-size", BatchSize),
         Check.Positive("--repeat", Repeat),

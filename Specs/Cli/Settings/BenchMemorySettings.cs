@@ -11,5 +11,7 @@ public sealed class BenchMemorySettings : NetworkSettings
     [Description("samples per batch (default 128)")]
     public int Batch { get; set; } = 128;
 
-    public override ValidationResult Validate() => Check.First(base.Validate(), Check.Positive("--batch", Batch));
+    public override ValidationResult Validate() => Check.First(base.Validate(),
+        NetworkCatalog.Find(Network) is { Task: not ImageClassificationTask } text ? NetworkTask.NotImages(text, "bench memory") : null,
+        Check.Positive("--batch", Batch));
 }

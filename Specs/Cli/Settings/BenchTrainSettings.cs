@@ -12,5 +12,7 @@ public sealed class BenchTrainSettings : BenchTrainOptions
     public string Network { get; set; } = "";
 
     public override ValidationResult Validate()
-        => Check.First(base.Validate(), NetworkCatalog.Find(Network) is null ? NetworkCatalog.Unknown(Network) : null);
+        => Check.First(base.Validate(), NetworkCatalog.Find(Network) is null ? NetworkCatalog.Unknown(Network) : null,
+            NetworkCatalog.Find(Network) is { Task: not (ImageClassificationTask or ITextClassificationTask) } other
+                ? $"bench train measures image networks and text classifiers; {other.Name} trains on {other.Task.Data}." : null);
 }

@@ -41,8 +41,20 @@ public sealed class TrainSettings : NetworkSettings
     public int Seed { get; set; }
 
     [CommandOption("--data <DIR>")]
-    [Description("a folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist, else the bundled slice)")]
+    [Description("a folder with the Fashion-MNIST IDX files, or with fortunes files for the text networks (default: Debian's dataset-fashion-mnist or fortunes packages, else the bundled slice)")]
     public string? Data { get; set; }
+
+    [CommandOption("--clip <X>")]
+    [Description("clip the gradients' global 2-norm to X after every backward pass (default: the network's recipe)")]
+    public float? Clip { get; set; }
+
+    [CommandOption("--windows <N>")]
+    [Description("language models: train on N windows of the stream per epoch, drawn afresh each epoch (default: the network's budget; see 'list')")]
+    public int? Windows { get; set; }
+
+    [CommandOption("--show-attention")]
+    [Description("bilstm-attention: after training, print the attention weights over the words of a few test quotes")]
+    public bool ShowAttention { get; set; }
 
     [CommandOption("--device <DEVICE>")]
     [Description("cpu, cpu:THREADS, gpu or gpu:cpu (ILGPU's CPU accelerator, for tests; default: cpu)")]
@@ -80,6 +92,9 @@ public sealed class TrainSettings : NetworkSettings
         Check.OneOf("--schedule", Schedule, "none", "cosine"),
         Check.Positive("--limit-train", LimitTrain),
         Check.Positive("--limit-test", LimitTest),
+        Check.Positive("--windows", Windows),
+        Clip is { } clip && !(clip > 0f && float.IsFinite(clip)) ? $"--clip must be a positive number, got {clip.ToString(System.Globalization.CultureInfo.InvariantCulture)}." : null,
+        NetworkCatalog.Find(Network)?.Task.Refuse(this),
         Init is not null && !File.Exists(Init) ? $"--init: {Path.GetFullPath(Init)} not found." : null,
         OutProblem(Out),
         ResolveDevice());
@@ -99,6 +114,7 @@ public sealed class TrainSettings : NetworkSettings
         BatchSize = BatchSize ?? recipe.BatchSize,
         Epochs = Epochs ?? recipe.Epochs,
         Schedule = Schedule?.ToLowerInvariant() ?? recipe.Schedule,
+        ClipGradNorm = Clip ?? recipe.ClipGradNorm,
     };
 
     /// <summary>

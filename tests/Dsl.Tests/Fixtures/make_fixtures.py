@@ -69,6 +69,10 @@ conv1d       attrs op (conv1d | max_pool1d | avg_pool1d) and the layer's argumen
 rnn, lstm,   attrs kind, batch, time, input, hidden, layers, bidirectional; inputs x[N,T,D], lengths[N] (int64),
 gru          h0 (and c0), dy[N,T,dirs*H], dh_n (and dc_n), every parameter under PyTorch's names
              (weight_ih_l0, ..._reverse); expected y, h_n (c_n), x.grad, h0.grad (c0.grad), <parameter>.grad.
+sequence_losses
+             attrs loss ("nll" | "cross_entropy"), ignore_index, reduction "mean"; inputs x[N,C] or [N,T,C] (the class
+             dimension last), labels[N] or [N,T] (int64, some equal to ignore_index); expected loss (scalar: the mean over
+             the labels not ignored, as F.cross_entropy(x.reshape(-1, C), labels.reshape(-1), ignore_index=...)) and dx.
 clip_grad    attrs op (norm | value), max_norm, norm_type (a number or "inf"), clip_value, count; inputs grad0..;
              expected the clipped grad0.. and (norm) total_norm[1].
 tensor_ops   attrs op (matmul | add | sub | mul | div | sum | mean | max | argmax | cat | split | chunk | view) and its
@@ -121,6 +125,7 @@ SEEDS = {
     "batchnorm1d": 1100,
     "seq_nets": 1020,
     "attention_net": 1040,
+    "sequence_losses": 1021,
     "recurrent_nets": 1030,
 }
 
@@ -282,6 +287,39 @@ def losses():
         cases.append(case("mse_" + "x".join(map(str, shape)), {"loss": "mse", "reduction": "mean"},
                           {"x": x, "target": target}, {"loss": loss, "dx": dx}))
     write("losses", "mean-reduced NLL, cross-entropy and MSE: value and gradient wrt the input", cases)
+
+
+# ---------------------------------------------------------------- sequence losses (seqtrain)
+
+def sequence_losses():
+    seed("sequence_losses")
+    cases = []
+    # (loss, shape, ignore_index, how many labels to ignore): PyTorch's default -100, a padding id 0, and none ignored.
+    specs = [
+        ("nll", (2, 5, 7), -100, 3),
+        ("nll", (6, 4), -100, 2),
+        ("nll", (3, 4, 5), 0, 4),
+        ("cross_entropy", (3, 4, 6), -100, 5),
+        ("cross_entropy", (2, 6, 9), 0, 3),
+        ("cross_entropy", (5, 7), -100, 1),
+        ("cross_entropy", (2, 3, 4), -100, 0),
+    ]
+    for loss_name, shape, ignore, ignored in specs:
+        c = shape[-1]
+        rows = math.prod(shape[:-1])
+        raw = randn(*shape, scale=2.0)
+        x = (f32(F.log_softmax(raw, dim=-1)) if loss_name == "nll" else raw).requires_grad_()
+        low = 1 if ignore == 0 else 0  # a padding id of 0 is never a real target
+        labels = torch.randint(low, c, (rows,), dtype=torch.int64)
+        labels[torch.randperm(rows)[:ignored]] = ignore
+        fn = F.nll_loss if loss_name == "nll" else F.cross_entropy
+        value = fn(x.reshape(rows, c), labels, ignore_index=ignore, reduction="mean")
+        (dx,) = torch.autograd.grad(value, x)
+        name = "%s_%s_ignore%d_x%d" % (loss_name, "x".join(map(str, shape)), ignore, ignored)
+        cases.append(case(name, {"loss": loss_name, "ignore_index": ignore, "reduction": "mean"},
+                          {"x": x, "labels": labels.reshape(shape[:-1])}, {"loss": value, "dx": dx}))
+    write("sequence_losses", "NLL and cross-entropy over [N,C] and [N,T,C] with ignore_index (mean over the labels "
+          "not ignored): value and gradient wrt the input", cases)
 
 
 def optimizers():
@@ -1048,6 +1086,7 @@ def main():
     tensor_ops()
     attention()
     seq_nets()
+    sequence_losses()
     recurrent_nets()
     attention_net()
 

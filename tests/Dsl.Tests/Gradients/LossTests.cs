@@ -107,7 +107,7 @@ public class LossTests
     }
 
     [Fact]
-    public void CrossEntropy_of_rank_3_scores_is_rejected()
+    public void CrossEntropy_of_rank_3_scores_with_one_label_per_sample_is_rejected()
     {
         var x = Tensor.Zeros(Target, 2, 3, 4);
         var labels = Tensor.From(new long[] { 0, 1 }, Target, 2);

@@ -1,0 +1,40 @@
+using Specs.Networks;
+
+namespace Specs.Cli;
+
+public static partial class NetworkCatalog
+{
+    /// <summary>
+    /// Adam at 1e-3 with batches of 50 (Kim's batch size), cross-entropy on the logits the text networks output, the
+    /// gradient norm clipped to 5 (what recurrent networks need and a convolution does not mind).
+    /// </summary>
+    private static readonly Recipe TextAdam = new Recipe(OptimizerKind.Adam, 1e-3f, 0f, 50, 10, Dsl.Training.LossKind.CrossEntropy) with { ClipGradNorm = 5f };
+
+    /// <summary>char-rnn's recipe: Adam at 2e-3, 64 rows of 100-character windows, gradient norm clipped to 5.</summary>
+    private static readonly Recipe CharAdam = new Recipe(OptimizerKind.Adam, 2e-3f, 0f, 64, 10, Dsl.Training.LossKind.CrossEntropy) with { ClipGradNorm = 5f };
+
+    // The text networks of Specs/Networks, each with the task that feeds it (see NetworkTask): fortunes topics for the
+    // classifiers, the fortunes character stream for the language model.
+    private static readonly IReadOnlyList<NetworkInfo> TextEntries =
+    [
+        new("kim-cnn", "Kim's CNN: word embeddings, convolutions of widths 3, 4, 5 (100 maps each), max over time, dropout 0.5; fortunes topics",
+            (d, s) => new KimCnn(d, s), () => KimCnn.Summary, [-1], TextAdam)
+        {
+            // The widest filter needs 5 steps: shorter quotes are padded to 5 (the <pad> row of the embedding is zero).
+            Task = new TextClassificationTask<KimCnn>((net, b) => net.Forward(b.Tokens, b.Mask)) { MinTokens = 5 },
+        },
+        new("bilstm-attention", "bidirectional LSTM over the words, attention pooling, dropout 0.5; fortunes topics",
+            (d, s) => new BiLstmAttention(d, s), () => BiLstmAttention.Summary, [-1], TextAdam)
+        {
+            Task = new TextClassificationTask<BiLstmAttention>((net, b) => net.Forward(b.Tokens, b.Mask))
+            {
+                Attention = net => net.AttentionWeights ?? throw new InvalidOperationException("BiLstmAttention has no attention weights before its first Forward."),
+            },
+        },
+        new("char-lstm", "two-layer character LSTM language model (256 units, dropout 0.2); the fortunes character stream",
+            (d, s) => new CharLstm(d, s), () => CharLstm.Summary, [-1], CharAdam)
+        {
+            Task = new LanguageModelTask<CharLstm>((net, x) => net.Forward(x)),
+        },
+    ];
+}
