@@ -521,10 +521,11 @@ internal sealed class RecurrentOp : Op
         string P(string name, int l, int d) => c.Param(node, name + "_l" + L(l) + (d == 1 ? "_reverse" : ""))!;
         string zeroAxis = T("axis0");
         c.Int64s(zeroAxis, 0);
-        string? lengths = null;
+        string? lengths = null, sum = null;
         if (c.Net(node, MaskArg.Parameter) is { } mask)
         {
-            string axes = T("mask_axes"), sum = T("mask_sum");
+            string axes = T("mask_axes");
+            sum = T("mask_sum");
             lengths = T("sequence_lens");
             c.Int64s(axes, 1);
             c.Node("ReduceSum", new[] { mask, axes }, sum, c.Int("keepdims", 0));
@@ -614,14 +615,27 @@ internal sealed class RecurrentOp : Op
             {
                 attributes.Add(c.Strings("activations", Enumerable.Repeat("Relu", dirs).ToArray()));
             }
-            var inputs = new List<string?> { input, w, r, b, lengths, Initial("h0", l) };
+            string? h0 = Initial("h0", l);
+            var inputs = new List<string?> { input, w, r, b, lengths, h0 };
             if (op == "LSTM")
             {
                 inputs.Add(Initial("c0", l));
             }
             string y = T(layer + "_Y");
-            string hn = l == layers - 1 ? c.Name(ExportedLast(node)) : T(layer + "_hn");
+            bool last = l == layers - 1;
+            string hn = last && sum is null ? c.Name(ExportedLast(node)) : T(layer + "_hn");
             c.Node(op, inputs, new[] { y, hn }, attributes.ToArray());
+            if (last && sum is not null)
+            {
+                // A row of length 0 keeps its initial state as the forward does (ONNX Runtime does not): Y_h where the
+                // row has a step, h0 (or zeros) elsewhere.
+                string shape = T("rows_shape"), rows = T("rows"), zero = T("zero"), any = T("rows_any");
+                c.Int64s(shape, 1, -1, 1);
+                c.Node("Reshape", new[] { sum, shape }, rows);
+                c.Fill(zero, 0);
+                c.Node("Greater", new[] { rows, zero }, any);
+                c.Node("Where", new[] { any, hn, h0 ?? zero }, c.Name(ExportedLast(node)));
+            }
             // Y is [T, dirs, N, H]: the next layer reads [T, N, dirs*H]; the node's value is [N, T, dirs*H].
             bool top = l == layers - 1;
             string moved = T(layer + "_Y_moved");

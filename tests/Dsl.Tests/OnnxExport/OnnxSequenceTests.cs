@@ -168,6 +168,46 @@ public class OnnxSequenceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Value_functions_on_a_symbolic_length_agree_with_onnx_runtime()
+    {
+        // * of an embedding and a projection, Concat along the features and along the time axis ([N,2*T,8]).
+        var net = new Dsl.Tests.Networks.ValueFunctionNet(Device.Cpu, 5);
+        net.Eval();
+        byte[] model = OnnxRuntimeCheck.Export(net);
+        foreach (var (batch, length) in Sizes)
+        {
+            var random = new Random(batch * 10 + length);
+            var x = Values(random, batch, length, 3);
+            var tokens = Tokens(random, Enumerable.Repeat(length, batch).ToArray(), length, 11);
+            Agree("ValueFunctionNet", $"batch {batch}, T = {length}", model, [x, tokens], ("output", net.Forward(x, tokens)));
+        }
+    }
+
+    [Fact]
+    public void A_row_without_valid_steps_agrees_with_onnx_runtime()
+    {
+        // Length 0: the recurrent layers output zeros and keep h0 (c0) as the last state; the pools give 0.
+        int[] lengths = [7, 0, 3];
+        var random = new Random(2);
+        var lstm = new OnnxLstmNet(Device.Cpu, 5);
+        lstm.Eval();
+        var x = Values(random, 3, 7, 3);
+        var h0 = Values(random, 3, 4, 5);
+        var c0 = Values(random, 3, 4, 5);
+        var mask = Mask(lengths, 7);
+        var (sequence, summary) = lstm.ForwardAll(x, h0, c0, mask);
+        Agree(nameof(OnnxLstmNet), "lengths 7,0,3", OnnxRuntimeCheck.Export(lstm), [x, h0, c0, mask], ("sequence", sequence), ("summary", summary));
+        var gru = new OnnxGruNet(Device.Cpu, 5);
+        gru.Eval();
+        var (gruSequence, gruSummary) = gru.ForwardAll(x, h0, mask);
+        Agree(nameof(OnnxGruNet), "lengths 7,0,3", OnnxRuntimeCheck.Export(gru), [x, h0, mask], ("sequence", gruSequence), ("summary", gruSummary));
+        var conv = new OnnxConvSeqNet(Device.Cpu, 5);
+        conv.Eval();
+        var tokens = Tokens(random, lengths, 7, 20);
+        Agree(nameof(OnnxConvSeqNet), "lengths 7,0,3", OnnxRuntimeCheck.Export(conv), [tokens, mask], ("output", conv.Forward(tokens, mask)));
+    }
+
+    [Fact]
     public void The_measure_sees_a_mapping_that_ignored_the_mask()
     {
         // The negative twin: the same model run on a full mask is far from Forward on the padded batch.

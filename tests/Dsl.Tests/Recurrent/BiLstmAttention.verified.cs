@@ -308,7 +308,12 @@ public partial class BiLstmAttention : global::Dsl.Module
         graph.Node("Unsqueeze", new[] { "h3_lstm_l0R_Bh_onnx", "h3_lstm_axis0" }, "h3_lstm_l0R_Bh_dir");
         graph.Node("Concat", new[] { "h3_lstm_l0R_Bi_dir", "h3_lstm_l0R_Bh_dir" }, "h3_lstm_l0R_B", global::Dsl.OnnxAttribute.Int("axis", 1));
         graph.Node("Concat", new[] { "h3_lstm_l0F_B", "h3_lstm_l0R_B" }, "h3_lstm_l0_B", global::Dsl.OnnxAttribute.Int("axis", 0));
-        graph.Node("LSTM", new[] { "h3_lstm_time_major", "h3_lstm_l0_W", "h3_lstm_l0_R", "h3_lstm_l0_B", "h3_lstm_sequence_lens" }, new[] { "h3_lstm_l0_Y", "h3_lstm_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 128), global::Dsl.OnnxAttribute.String("direction", "bidirectional"));
+        graph.Node("LSTM", new[] { "h3_lstm_time_major", "h3_lstm_l0_W", "h3_lstm_l0_R", "h3_lstm_l0_B", "h3_lstm_sequence_lens" }, new[] { "h3_lstm_l0_Y", "h3_lstm_l0_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 128), global::Dsl.OnnxAttribute.String("direction", "bidirectional"));
+        graph.Int64s("h3_lstm_rows_shape", 1, -1, 1);
+        graph.Node("Reshape", new[] { "h3_lstm_mask_sum", "h3_lstm_rows_shape" }, "h3_lstm_rows");
+        graph.Fill("h3_lstm_zero", 0.0f);
+        graph.Node("Greater", new[] { "h3_lstm_rows", "h3_lstm_zero" }, "h3_lstm_rows_any");
+        graph.Node("Where", new[] { "h3_lstm_rows_any", "h3_lstm_l0_hn", "h3_lstm_zero" }, "h3_lstm_hn");
         graph.Node("Transpose", new[] { "h3_lstm_l0_Y" }, "h3_lstm_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
         graph.Node("Reshape", new[] { "h3_lstm_l0_Y_moved", "h3_lstm_flat_shape" }, "h3_lstm");
 

@@ -438,7 +438,12 @@ public partial class Seq2SeqGru : global::Dsl.Module
         graph.Node("Unsqueeze", new[] { "h4_gru_l0R_Bh_onnx", "h4_gru_axis0" }, "h4_gru_l0R_Bh_dir");
         graph.Node("Concat", new[] { "h4_gru_l0R_Bi_dir", "h4_gru_l0R_Bh_dir" }, "h4_gru_l0R_B", global::Dsl.OnnxAttribute.Int("axis", 1));
         graph.Node("Concat", new[] { "h4_gru_l0F_B", "h4_gru_l0R_B" }, "h4_gru_l0_B", global::Dsl.OnnxAttribute.Int("axis", 0));
-        graph.Node("GRU", new[] { "h4_gru_time_major", "h4_gru_l0_W", "h4_gru_l0_R", "h4_gru_l0_B", "h4_gru_sequence_lens" }, new[] { "h4_gru_l0_Y", "h4_gru_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 64), global::Dsl.OnnxAttribute.String("direction", "bidirectional"), global::Dsl.OnnxAttribute.Int("linear_before_reset", 1));
+        graph.Node("GRU", new[] { "h4_gru_time_major", "h4_gru_l0_W", "h4_gru_l0_R", "h4_gru_l0_B", "h4_gru_sequence_lens" }, new[] { "h4_gru_l0_Y", "h4_gru_l0_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 64), global::Dsl.OnnxAttribute.String("direction", "bidirectional"), global::Dsl.OnnxAttribute.Int("linear_before_reset", 1));
+        graph.Int64s("h4_gru_rows_shape", 1, -1, 1);
+        graph.Node("Reshape", new[] { "h4_gru_mask_sum", "h4_gru_rows_shape" }, "h4_gru_rows");
+        graph.Fill("h4_gru_zero", 0.0f);
+        graph.Node("Greater", new[] { "h4_gru_rows", "h4_gru_zero" }, "h4_gru_rows_any");
+        graph.Node("Where", new[] { "h4_gru_rows_any", "h4_gru_l0_hn", "h4_gru_zero" }, "h4_gru_hn");
         graph.Node("Transpose", new[] { "h4_gru_l0_Y" }, "h4_gru_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
         graph.Node("Reshape", new[] { "h4_gru_l0_Y_moved", "h4_gru_flat_shape" }, "h4_gru");
 
