@@ -89,6 +89,12 @@ internal sealed class ExportContext
         return p is null ? null : Names.Literal(p.Name);
     }
 
+    /// <summary>The value given to the Net parameter <paramref name="parameter"/> (<c>mask</c>, <c>h0</c>), or null when none was.</summary>
+    public string? Net(GraphNode node, string parameter) => node.NetInput(parameter) is var k && k >= 0 ? X(node, k) : null;
+
+    /// <summary>The graph node given to the Net parameter <paramref name="parameter"/>, or null.</summary>
+    public GraphNode? NetNode(GraphNode node, string parameter) => node.NetInput(parameter) is var k && k >= 0 ? Input(node, k) : null;
+
     /// <summary>
     /// <c>graph.Node("Conv", new[] { x, w, b }, y, attributes...);</c>. A null input is an absent optional one: left out at
     /// the end, written as <c>""</c> (ONNX's empty name) before a present one.
@@ -120,6 +126,10 @@ internal sealed class ExportContext
     public string Int(string name, long value) => $"global::Dsl.OnnxAttribute.Int({Names.Literal(name)}, {Names.Int(value)})";
 
     public string Ints(string name, params long[] values) => $"global::Dsl.OnnxAttribute.Ints({Names.Literal(name)}, {string.Join(", ", values.Select(v => Names.Int(v)))})";
+
+    public string String(string name, string value) => $"global::Dsl.OnnxAttribute.String({Names.Literal(name)}, {Names.Literal(value)})";
+
+    public string Strings(string name, params string[] values) => $"global::Dsl.OnnxAttribute.Strings({Names.Literal(name)}, {string.Join(", ", values.Select(Names.Literal))})";
 
     public string Float(string name, double value) => $"global::Dsl.OnnxAttribute.Float({Names.Literal(name)}, {Names.Float(value)})";
 

@@ -204,4 +204,33 @@ internal sealed class AttentionOp : Op
             c.Guarded($"device.PassGradient({grad}, {c.Grad(input.Id)}, accumulate: {Names.Bool(accumulate)});", input.Id);
         }
     }
+
+    /// <summary>
+    /// ONNX: scores q k^T times the scale, the key mask added as the forward adds it (<c>Device.KeyPaddingFromMask</c>:
+    /// -float.MaxValue + float.MaxValue * mask, 0 at real keys), <c>Softmax</c> over S, then the weights times the values.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string keysT = c.Temp(node, "keysT"), product = c.Temp(node, "product"), scale = c.Temp(node, "scale"), scores = c.Temp(node, "scores");
+        c.Node("Transpose", new[] { c.X(node, 1) }, keysT, c.Ints("perm", 0, 2, 1));
+        c.Node("MatMul", new[] { c.X(node, 0), keysT }, product);
+        c.Fill(scale, double.Parse(node.Attr("scale"), System.Globalization.CultureInfo.InvariantCulture));
+        c.Node("Mul", new[] { product, scale }, scores);
+        if (c.Net(node, MaskArg.Parameter) is { } mask)
+        {
+            string highest = c.Temp(node, "highest"), lowest = c.Temp(node, "lowest"), scaled = c.Temp(node, "mask_scaled");
+            string padding = c.Temp(node, "keyPadding"), axes = c.Temp(node, "axes"), row = c.Temp(node, "keyPadding_row"), masked = c.Temp(node, "masked");
+            c.Fill(highest, float.MaxValue);
+            c.Fill(lowest, -float.MaxValue);
+            c.Node("Mul", new[] { mask, highest }, scaled);
+            c.Node("Add", new[] { scaled, lowest }, padding);
+            c.Int64s(axes, 1);
+            c.Node("Unsqueeze", new[] { padding, axes }, row);
+            c.Node("Add", new[] { scores, row }, masked);
+            scores = masked;
+        }
+        string weights = c.Temp(node, "weights");
+        c.Node("Softmax", new[] { scores }, weights, c.Int("axis", 2));
+        c.Node("MatMul", new[] { weights, c.X(node, 2) }, c.Y(node));
+    }
 }

@@ -137,4 +137,36 @@ internal sealed class AttentionPoolOp : Op
         string name = new string(chars);
         return (name.Length == 0 ? "Attention" : char.ToUpperInvariant(name[0]) + name.Substring(1)) + "Weights";
     }
+
+    /// <summary>
+    /// ONNX: scores x . context, <c>Softmax</c> over T (padded steps at -float.MaxValue, then the weights times the mask, so
+    /// padding weighs exactly 0 and a row without valid steps pools to 0), and the weighted sum as a batched <c>MatMul</c>.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string x = c.X(node);
+        string scores = c.Temp(node, "scores"), weights = c.Temp(node, "weights");
+        c.Node("MatMul", new[] { x, c.Param(node, "context") }, scores);
+        string? mask = c.Net(node, MaskArg.Parameter);
+        if (mask is null)
+        {
+            c.Node("Softmax", new[] { scores }, weights, c.Int("axis", 1));
+        }
+        else
+        {
+            string zero = c.Temp(node, "zero"), valid = c.Temp(node, "valid"), lowest = c.Temp(node, "lowest");
+            string masked = c.Temp(node, "masked"), softmax = c.Temp(node, "softmax");
+            c.Fill(zero, 0);
+            c.Fill(lowest, -float.MaxValue);
+            c.Node("Greater", new[] { mask, zero }, valid);
+            c.Node("Where", new[] { valid, scores, lowest }, masked);
+            c.Node("Softmax", new[] { masked }, softmax, c.Int("axis", 1));
+            c.Node("Mul", new[] { softmax, mask }, weights);
+        }
+        string axes = c.Temp(node, "axes"), row = c.Temp(node, "row"), pooled = c.Temp(node, "pooled");
+        c.Int64s(axes, 1);
+        c.Node("Unsqueeze", new[] { weights, axes }, row);
+        c.Node("MatMul", new[] { row, x }, pooled);
+        c.Node("Squeeze", new[] { pooled, axes }, c.Y(node));
+    }
 }

@@ -101,7 +101,7 @@ internal sealed class ConcatOp : Op
         return (axis, dims[axis], Names.Product("n", dims.Take(axis)), Names.Product(null, dims.Skip(axis + 1)));
     }
 
-    /// <summary>ONNX's <c>Concat</c> along the channels (axis 1, counting the batch).</summary>
+    /// <summary>ONNX's <c>Concat</c> along the joined axis counting the batch (1, the channels, for the combinator).</summary>
     public override void Export(ExportContext c, GraphNode node)
     {
         var branches = new System.Collections.Generic.List<string?>();
@@ -109,6 +109,7 @@ internal sealed class ConcatOp : Op
         {
             branches.Add(c.X(node, i));
         }
-        c.Node("Concat", branches, c.Y(node), c.Int("axis", 1));
+        int axis = node.HasAttr(AxisAttr) ? node.IntAttr(AxisAttr) : 0;
+        c.Node("Concat", branches, c.Y(node), c.Int("axis", axis + 1));
     }
 }

@@ -117,4 +117,28 @@ internal sealed class Conv1dOp : Op
         }
         return $"new global::Dsl.Conv1dGeometry({string.Join(", ", args)})";
     }
+
+    /// <summary>ONNX's <c>Conv</c> with one spatial axis; ONNX's defaults (stride 1, no padding, dilation 1, one group) left out.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int s = node.IntAttr("stride"), p = node.IntAttr("padding"), d = node.IntAttr("dilation"), g = node.IntAttr("groups");
+        var attributes = new List<string> { c.Ints("kernel_shape", node.IntAttr("kernel")) };
+        if (s != 1)
+        {
+            attributes.Add(c.Ints("strides", s));
+        }
+        if (p != 0)
+        {
+            attributes.Add(c.Ints("pads", p, p));
+        }
+        if (d != 1)
+        {
+            attributes.Add(c.Ints("dilations", d));
+        }
+        if (g != 1)
+        {
+            attributes.Add(c.Int("group", g));
+        }
+        c.Node("Conv", new[] { c.X(node), c.Param(node, "weight"), c.Param(node, "bias") }, c.Y(node), attributes.ToArray());
+    }
 }

@@ -92,4 +92,8 @@ internal sealed class EmbeddingOp : Op
     }
 
     private static string Status(GraphNode node) => Names.Value(node) + "_status";
+
+    /// <summary>ONNX's <c>Gather</c> of the table's rows (axis 0) at the int64 ids: [N, T...] -> [N, T..., dim].</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => c.Node("Gather", new[] { c.Param(node, "weight"), c.X(node) }, c.Y(node), c.Int("axis", 0));
 }

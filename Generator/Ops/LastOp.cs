@@ -74,4 +74,16 @@ internal sealed class LastOp : Op
             c.Guarded($"device.Fill({dx}, 0f);", dx);
         }
     }
+
+    /// <summary>
+    /// ONNX: the top layer's <c>Y_h</c> [dirs,N,H] that the recurrent op's mapping names (<see cref="RecurrentOp.ExportedLast"/>),
+    /// transposed to [N,dirs,H] and flattened to [N,dirs*H] (forward then reverse).
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string transposed = c.Temp(node, "batch_first"), shape = c.Temp(node, "shape");
+        c.Node("Transpose", new[] { c.Name(RecurrentOp.ExportedLast(c.Input(node))) }, transposed, c.Ints("perm", 1, 0, 2));
+        c.Int64s(shape, 0, -1);
+        c.Node("Reshape", new[] { transposed, shape }, c.Y(node));
+    }
 }

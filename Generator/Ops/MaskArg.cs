@@ -96,4 +96,47 @@ internal static class MaskArg
         => Given(node) ? c.Fetch(Local(node), Names.Field(Local(node)) + ".Rows(n)") : "null";
 
     private static string Local(GraphNode node) => Names.Value(node) + "_lengths";
+
+    /// <summary>
+    /// ONNX: each row's valid steps as float [N,1] (the mask's 1s, summed over T), shifted by <paramref name="shift"/> and
+    /// floored at 0 as <c>Device.MaskLengths</c> does. Returns the value's name (as a literal).
+    /// </summary>
+    public static string ExportLengths(ExportContext c, GraphNode node, long shift = 0)
+    {
+        string axes = c.Temp(node, "mask_axes");
+        c.Int64s(axes, 1);
+        string sum = c.Temp(node, "mask_sum");
+        c.Node("ReduceSum", new[] { c.Net(node, Parameter), axes }, sum, c.Int("keepdims", 1));
+        if (shift == 0)
+        {
+            return sum;
+        }
+        string by = c.Temp(node, "mask_shift"), zero = c.Temp(node, "mask_zero"), shifted = c.Temp(node, "mask_shifted"), lengths = c.Temp(node, "mask_lengths");
+        c.Fill(by, shift);
+        c.Fill(zero, 0);
+        c.Node("Add", new[] { sum, by }, shifted);
+        c.Node("Max", new[] { shifted, zero }, lengths);
+        return lengths;
+    }
+
+    /// <summary>
+    /// ONNX: which steps of <paramref name="x"/> [N,C,T'] are valid, bool [N,1,T']: t &lt; the row's length
+    /// (<paramref name="lengths"/>, float [N,1]), T' read from x at run time so the length stays dynamic.
+    /// </summary>
+    public static string ExportValid(ExportContext c, GraphNode node, string x, string lengths)
+    {
+        string shape = c.Temp(node, "time"), scalar = c.Temp(node, "time_scalar"), time = c.Temp(node, "time_float");
+        c.Node("Shape", new[] { x }, shape, c.Int("start", 2), c.Int("end", 3));
+        c.Node("Squeeze", new[] { shape }, scalar);
+        c.Node("Cast", new[] { scalar }, time, c.Int("to", 1));
+        string start = c.Temp(node, "time_start"), step = c.Temp(node, "time_step"), steps = c.Temp(node, "steps");
+        c.Fill(start, 0);
+        c.Fill(step, 1);
+        c.Node("Range", new[] { start, time, step }, steps);
+        string axes = c.Temp(node, "lengths_axes"), column = c.Temp(node, "lengths_column"), valid = c.Temp(node, "valid");
+        c.Int64s(axes, 2);
+        c.Node("Unsqueeze", new[] { lengths, axes }, column);
+        c.Node("Less", new[] { steps, column }, valid);
+        return valid;
+    }
 }

@@ -34,4 +34,6 @@ internal sealed class MulOp : Op
             c.Guarded($"device.MulGradient({c.Dy(node)}, {c.X(node, 1 - k)}, {c.Grad(input)}, accumulate: {Names.Bool(accumulate)});", node.Id, input);
         }
     }
+
+    public override void Export(ExportContext c, GraphNode node) => c.Node("Mul", new[] { c.X(node, 0), c.X(node, 1) }, c.Y(node));
 }

@@ -94,4 +94,43 @@ internal sealed class OverTimeOp : Op
     private static string Sizes(GraphNode input) => input.Dims[0].Code + ", " + input.Dims[1].Code;
 
     private static string Argmax(GraphNode node) => "argmax" + node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// ONNX: <c>ReduceMax</c>/<c>ReduceMean</c> over T; with a mask, over each row's valid steps only (the lengths shifted as
+    /// the forward shifts them): padded steps are -float.MaxValue for the max and 0 in the sum, the mean divides by the
+    /// length, and a row without valid steps gives 0.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string x = c.X(node);
+        if (!MaskArg.Given(node))
+        {
+            c.Node(IsMax ? "ReduceMax" : "ReduceMean", new[] { x }, c.Y(node), c.Ints("axes", 2), c.Int("keepdims", 0));
+            return;
+        }
+        long shift = (c.Input(node).Dims[1] - c.NetNode(node, MaskArg.Parameter)!.Dims[0]).Constant;
+        string lengths = MaskArg.ExportLengths(c, node, shift);
+        string valid = MaskArg.ExportValid(c, node, x, lengths);
+        if (IsMax)
+        {
+            string lowest = c.Temp(node, "lowest"), masked = c.Temp(node, "masked"), max = c.Temp(node, "max");
+            c.Fill(lowest, -float.MaxValue);
+            c.Node("Where", new[] { valid, x, lowest }, masked);
+            c.Node("ReduceMax", new[] { masked }, max, c.Ints("axes", 2), c.Int("keepdims", 0));
+            string zero = c.Temp(node, "zero"), any = c.Temp(node, "any");
+            c.Fill(zero, 0);
+            c.Node("Greater", new[] { lengths, zero }, any);
+            c.Node("Where", new[] { any, max, zero }, c.Y(node));
+            return;
+        }
+        string weights = c.Temp(node, "valid_float"), kept = c.Temp(node, "kept"), axes = c.Temp(node, "axes"), sum = c.Temp(node, "sum");
+        c.Node("Cast", new[] { valid }, weights, c.Int("to", 1));
+        c.Node("Mul", new[] { x, weights }, kept);
+        c.Int64s(axes, 2);
+        c.Node("ReduceSum", new[] { kept, axes }, sum, c.Int("keepdims", 0));
+        string one = c.Temp(node, "one"), count = c.Temp(node, "count");
+        c.Fill(one, 1);
+        c.Node("Max", new[] { lengths, one }, count);
+        c.Node("Div", new[] { sum, count }, c.Y(node));
+    }
 }

@@ -108,4 +108,20 @@ internal sealed class Pool1dOp : Op
         string pad = p != 0 ? $", Padding: {p}" : "";
         return $"new global::Dsl.Pool1dGeometry(n, Channels: {x[0].Code}, Length: {x[1].Code}, Kernel: {node.Attr("kernel")}, Stride: {node.Attr("stride")}{pad})";
     }
+
+    /// <summary>ONNX's <c>MaxPool</c> or <c>AveragePool</c> with one spatial axis (floor mode, as the forward).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int k = node.IntAttr("kernel"), s = node.IntAttr("stride"), p = node.IntAttr("padding");
+        var attributes = new List<string> { c.Ints("kernel_shape", k), c.Ints("strides", s) };
+        if (p != 0)
+        {
+            attributes.Add(c.Ints("pads", p, p));
+        }
+        if (!IsMax)
+        {
+            attributes.Add(c.Int("count_include_pad", node.Attr("countIncludePad") == "true" ? 1 : 0));
+        }
+        c.Node(IsMax ? "MaxPool" : "AveragePool", new[] { c.X(node) }, c.Y(node), attributes.ToArray());
+    }
 }

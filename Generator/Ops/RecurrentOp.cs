@@ -492,4 +492,157 @@ internal sealed class RecurrentOp : Op
             }
         }
     }
+
+    // ------------------------------------------------------------------ ONNX
+
+    /// <summary>The name of the top layer's last states <c>Y_h</c> [dirs,N,H] in the exported graph, which <see cref="LastOp"/> reads.</summary>
+    public static string ExportedLast(GraphNode node) => Names.Value(node) + "_hn";
+
+    /// <summary>
+    /// ONNX: one <c>RNN</c>/<c>LSTM</c>/<c>GRU</c> node per layer, time-major (ONNX Runtime runs <c>layout = 0</c> only), both
+    /// directions in one node. The weights stay PyTorch's initialisers: each is split into its gates and concatenated in
+    /// ONNX's order (LSTM i,f,g,o to i,o,f,c; GRU r,z,n to z,r,h with <c>linear_before_reset = 1</c>, PyTorch's cell), then
+    /// the directions stacked. A mask gives <c>sequence_lens</c> (its 1s per row); h0 (c0) [N, layers*dirs, H] gives each
+    /// layer its [dirs,N,H] slice. Dropout between layers is the identity in evaluation.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int layers = Layers(node), dirs = Dirs(node), hidden = Hidden(node);
+        string kind = node.Attr(KindAttr);
+        bool bias = node.Params.Any(p => p.Name.Contains(".bias_ih_"));
+        string op = kind switch
+        {
+            "Lstm" => "LSTM",
+            "Gru" => "GRU",
+            "RnnTanh" or "RnnRelu" => "RNN",
+            _ => throw new System.InvalidOperationException($"unknown recurrent kind {kind}"),
+        };
+        string T(string suffix) => c.Temp(node, suffix);
+        string P(string name, int l, int d) => c.Param(node, name + "_l" + L(l) + (d == 1 ? "_reverse" : ""))!;
+        string zeroAxis = T("axis0");
+        c.Int64s(zeroAxis, 0);
+        string? lengths = null, sum = null;
+        if (c.Net(node, MaskArg.Parameter) is { } mask)
+        {
+            string axes = T("mask_axes");
+            sum = T("mask_sum");
+            lengths = T("sequence_lens");
+            c.Int64s(axes, 1);
+            c.Node("ReduceSum", new[] { mask, axes }, sum, c.Int("keepdims", 0));
+            c.Node("Cast", new[] { sum }, lengths, c.Int("to", 6));
+        }
+        string flat = T("flat_shape");
+        c.Int64s(flat, 0, 0, -1);
+        string input = T("time_major");
+        c.Node("Transpose", new[] { c.X(node) }, input, c.Ints("perm", 1, 0, 2));
+
+        // One PyTorch tensor in ONNX's gate order, with a leading direction axis of 1.
+        string Gates(string name, string tensor)
+        {
+            string ordered = tensor;
+            if (op != "RNN")
+            {
+                var parts = Enumerable.Range(0, op == "LSTM" ? 4 : 3).Select(k => T(name + "_gate" + L(k))).ToList();
+                c.Node("Split", new[] { tensor }, parts, c.Int("axis", 0));
+                var order = op == "LSTM" ? new[] { 0, 3, 1, 2 } : new[] { 1, 0, 2 };
+                ordered = T(name + "_onnx");
+                c.Node("Concat", order.Select(k => (string?)parts[k]), ordered, c.Int("axis", 0));
+            }
+            string stacked = T(name + "_dir");
+            c.Node("Unsqueeze", new[] { ordered, zeroAxis }, stacked);
+            return stacked;
+        }
+        string Directions(string name, System.Func<int, string> one)
+        {
+            var each = Enumerable.Range(0, dirs).Select(one).ToList();
+            if (dirs == 1)
+            {
+                return each[0];
+            }
+            string both = T(name);
+            c.Node("Concat", each.Select(e => (string?)e), both, c.Int("axis", 0));
+            return both;
+        }
+        string? Initial(string state, int l)
+        {
+            if (c.Net(node, state) is not { } value)
+            {
+                return null;
+            }
+            string result = T(state + "_l" + L(l));
+            if (Whole(node))
+            {
+                c.Node("Unsqueeze", new[] { value, zeroAxis }, result);
+                return result;
+            }
+            // PyTorch's state index l * dirs + d: the channels [l*dirs, (l+1)*dirs) of [N, layers*dirs, H], direction first.
+            string starts = T(state + "_l" + L(l) + "_start"), ends = T(state + "_l" + L(l) + "_end"), axes = T(state + "_l" + L(l) + "_axes");
+            string slice = T(state + "_l" + L(l) + "_slice");
+            c.Int64s(starts, l * dirs);
+            c.Int64s(ends, (l + 1) * dirs);
+            c.Int64s(axes, 1);
+            c.Node("Slice", new[] { value, starts, ends, axes }, slice);
+            c.Node("Transpose", new[] { slice }, result, c.Ints("perm", 1, 0, 2));
+            return result;
+        }
+
+        for (int l = 0; l < layers; l++)
+        {
+            string layer = "l" + L(l);
+            string w = Directions(layer + "_W", d => Gates(layer + Dir(d) + "_W", P("weight_ih", l, d)));
+            string r = Directions(layer + "_R", d => Gates(layer + Dir(d) + "_R", P("weight_hh", l, d)));
+            string? b = null;
+            if (bias)
+            {
+                b = Directions(layer + "_B", d =>
+                {
+                    string ih = Gates(layer + Dir(d) + "_Bi", P("bias_ih", l, d)), hh = Gates(layer + Dir(d) + "_Bh", P("bias_hh", l, d));
+                    string joined = T(layer + Dir(d) + "_B");
+                    c.Node("Concat", new[] { ih, hh }, joined, c.Int("axis", 1));
+                    return joined;
+                });
+            }
+            var attributes = new List<string> { c.Int("hidden_size", hidden) };
+            if (dirs == 2)
+            {
+                attributes.Add(c.String("direction", "bidirectional"));
+            }
+            if (op == "GRU")
+            {
+                attributes.Add(c.Int("linear_before_reset", 1));
+            }
+            if (kind == "RnnRelu")
+            {
+                attributes.Add(c.Strings("activations", Enumerable.Repeat("Relu", dirs).ToArray()));
+            }
+            string? h0 = Initial("h0", l);
+            var inputs = new List<string?> { input, w, r, b, lengths, h0 };
+            if (op == "LSTM")
+            {
+                inputs.Add(Initial("c0", l));
+            }
+            string y = T(layer + "_Y");
+            bool last = l == layers - 1;
+            string hn = last && sum is null ? c.Name(ExportedLast(node)) : T(layer + "_hn");
+            c.Node(op, inputs, new[] { y, hn }, attributes.ToArray());
+            if (last && sum is not null)
+            {
+                // A row of length 0 keeps its initial state as the forward does (ONNX Runtime does not): Y_h where the
+                // row has a step, h0 (or zeros) elsewhere.
+                string shape = T("rows_shape"), rows = T("rows"), zero = T("zero"), any = T("rows_any");
+                c.Int64s(shape, 1, -1, 1);
+                c.Node("Reshape", new[] { sum, shape }, rows);
+                c.Fill(zero, 0);
+                c.Node("Greater", new[] { rows, zero }, any);
+                c.Node("Where", new[] { any, hn, h0 ?? zero }, c.Name(ExportedLast(node)));
+            }
+            // Y is [T, dirs, N, H]: the next layer reads [T, N, dirs*H]; the node's value is [N, T, dirs*H].
+            bool top = l == layers - 1;
+            string moved = T(layer + "_Y_moved");
+            c.Node("Transpose", new[] { y }, moved, top ? c.Ints("perm", 2, 0, 1, 3) : c.Ints("perm", 0, 2, 1, 3));
+            string output = top ? c.Y(node) : T(layer + "_out");
+            c.Node("Reshape", new[] { moved, flat }, output);
+            input = output;
+        }
+    }
 }

@@ -62,4 +62,12 @@ internal sealed class TransposeOp : Op
         return $"outer: {Names.Product("n", d.Take(a))}, a: {d[a].Code}, mid: {Names.Product(null, d.Skip(a + 1).Take(b - a - 1))}, "
             + $"b: {d[b].Code}, inner: {Names.Product(null, d.Skip(b + 1))}";
     }
+
+    /// <summary>ONNX's <c>Transpose</c> with the two axes (counting the batch) swapped in the identity permutation.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        int rank = node.Dims.Count + 1, a = node.IntAttr("first") + 1, b = node.IntAttr("second") + 1;
+        var perm = Enumerable.Range(0, rank).Select(k => (long)(k == a ? b : k == b ? a : k)).ToArray();
+        c.Node("Transpose", new[] { c.X(node) }, c.Y(node), c.Ints("perm", perm));
+    }
 }

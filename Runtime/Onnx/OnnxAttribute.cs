@@ -1,13 +1,14 @@
 namespace Dsl;
 
 /// <summary>
-/// An attribute of an ONNX node (<c>AttributeProto</c>): a name and one int, float, string or list of ints.
-/// Generated <c>DescribeOnnx</c> members build them with <see cref="Int"/>, <see cref="Ints"/>, <see cref="Float"/> and
-/// <see cref="String"/>.
+/// An attribute of an ONNX node (<c>AttributeProto</c>): a name and one int, float, string, list of ints or list of strings.
+/// Generated <c>DescribeOnnx</c> members build them with <see cref="Int"/>, <see cref="Ints"/>, <see cref="Float"/>,
+/// <see cref="String"/> and <see cref="Strings"/> (an RNN's activations).
 /// </summary>
 public sealed class OnnxAttribute
 {
-    private OnnxAttribute(string name, OnnxAttributeKind kind, long integer = 0, float number = 0, string? text = null, long[]? integers = null)
+    private OnnxAttribute(string name, OnnxAttributeKind kind, long integer = 0, float number = 0, string? text = null, long[]? integers = null,
+        string[]? texts = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -16,6 +17,7 @@ public sealed class OnnxAttribute
         Number = number;
         Text = text;
         Integers = integers ?? Array.Empty<long>();
+        Texts = texts ?? Array.Empty<string>();
     }
 
     public string Name { get; }
@@ -30,6 +32,8 @@ public sealed class OnnxAttribute
 
     internal long[] Integers { get; }
 
+    internal string[] Texts { get; }
+
     public static OnnxAttribute Int(string name, long value) => new(name, OnnxAttributeKind.Int, integer: value);
 
     public static OnnxAttribute Ints(string name, params long[] values) => new(name, OnnxAttributeKind.Ints, integers: (long[])values.Clone());
@@ -38,7 +42,9 @@ public sealed class OnnxAttribute
 
     public static OnnxAttribute String(string name, string value) => new(name, OnnxAttributeKind.String, text: value);
 
-    /// <summary>Writes the <c>AttributeProto</c>: name = 1, f = 2, i = 3, s = 4, ints = 8, type = 20.</summary>
+    public static OnnxAttribute Strings(string name, params string[] values) => new(name, OnnxAttributeKind.Strings, texts: (string[])values.Clone());
+
+    /// <summary>Writes the <c>AttributeProto</c>: name = 1, f = 2, i = 3, s = 4, ints = 8, strings = 9, type = 20.</summary>
     internal void Write(ProtoWriter w)
     {
         w.String(1, Name);
@@ -56,6 +62,12 @@ public sealed class OnnxAttribute
             case OnnxAttributeKind.Ints:
                 w.PackedInts(8, Integers);
                 break;
+            case OnnxAttributeKind.Strings:
+                foreach (string text in Texts)
+                {
+                    w.String(9, text);
+                }
+                break;
             default:
                 throw new InvalidOperationException($"attribute '{Name}' has no writer for kind {Kind}");
         }
@@ -70,4 +82,5 @@ internal enum OnnxAttributeKind
     Int = 2,
     String = 3,
     Ints = 7,
+    Strings = 8,
 }

@@ -400,4 +400,126 @@ public partial class KimCnn : global::Dsl.Module
         SetInputGradient(0, null);
         SetInputGradient(1, null);
     }
+
+    /// <summary>
+    /// Describes KimCnn's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("tokens", global::Dsl.DType.Int64, "N", "T");
+        graph.Input("mask", global::Dsl.DType.Float32, "N", "T");
+
+        // [2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T] -> [N,T,128]
+        graph.Node("Gather", new[] { "embedding1.weight", "tokens" }, "h2_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [3] Transpose(1, 2)  [N,T,128] -> [N,128,T]
+        graph.Node("Transpose", new[] { "h2_embedding" }, "h3_transpose", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1));
+
+        // [4] conv1: Conv1d(Maps, kernel: 3)  [N,128,T] -> [N,100,T-2]
+        graph.Node("Conv", new[] { "h3_transpose", "conv1.weight", "conv1.bias" }, "h4_conv1d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 3));
+
+        // [5] Relu  [N,100,T-2] -> [N,100,T-2]
+        graph.Node("Relu", new[] { "h4_conv1d" }, "h5_relu");
+
+        // [6] MaxOverTime(mask: mask)  [N,100,T-2] + [N,T] -> [N,100]
+        // takes h5_relu, mask: h1_mask
+        graph.Int64s("h6_maxOverTime_mask_axes", 1);
+        graph.Node("ReduceSum", new[] { "mask", "h6_maxOverTime_mask_axes" }, "h6_maxOverTime_mask_sum", global::Dsl.OnnxAttribute.Int("keepdims", 1));
+        graph.Fill("h6_maxOverTime_mask_shift", -2.0f);
+        graph.Fill("h6_maxOverTime_mask_zero", 0.0f);
+        graph.Node("Add", new[] { "h6_maxOverTime_mask_sum", "h6_maxOverTime_mask_shift" }, "h6_maxOverTime_mask_shifted");
+        graph.Node("Max", new[] { "h6_maxOverTime_mask_shifted", "h6_maxOverTime_mask_zero" }, "h6_maxOverTime_mask_lengths");
+        graph.Node("Shape", new[] { "h5_relu" }, "h6_maxOverTime_time", global::Dsl.OnnxAttribute.Int("start", 2), global::Dsl.OnnxAttribute.Int("end", 3));
+        graph.Node("Squeeze", new[] { "h6_maxOverTime_time" }, "h6_maxOverTime_time_scalar");
+        graph.Node("Cast", new[] { "h6_maxOverTime_time_scalar" }, "h6_maxOverTime_time_float", global::Dsl.OnnxAttribute.Int("to", 1));
+        graph.Fill("h6_maxOverTime_time_start", 0.0f);
+        graph.Fill("h6_maxOverTime_time_step", 1.0f);
+        graph.Node("Range", new[] { "h6_maxOverTime_time_start", "h6_maxOverTime_time_float", "h6_maxOverTime_time_step" }, "h6_maxOverTime_steps");
+        graph.Int64s("h6_maxOverTime_lengths_axes", 2);
+        graph.Node("Unsqueeze", new[] { "h6_maxOverTime_mask_lengths", "h6_maxOverTime_lengths_axes" }, "h6_maxOverTime_lengths_column");
+        graph.Node("Less", new[] { "h6_maxOverTime_steps", "h6_maxOverTime_lengths_column" }, "h6_maxOverTime_valid");
+        graph.Fill("h6_maxOverTime_lowest", -3.4028235e+38f);
+        graph.Node("Where", new[] { "h6_maxOverTime_valid", "h5_relu", "h6_maxOverTime_lowest" }, "h6_maxOverTime_masked");
+        graph.Node("ReduceMax", new[] { "h6_maxOverTime_masked" }, "h6_maxOverTime_max", global::Dsl.OnnxAttribute.Ints("axes", 2), global::Dsl.OnnxAttribute.Int("keepdims", 0));
+        graph.Fill("h6_maxOverTime_zero", 0.0f);
+        graph.Node("Greater", new[] { "h6_maxOverTime_mask_lengths", "h6_maxOverTime_zero" }, "h6_maxOverTime_any");
+        graph.Node("Where", new[] { "h6_maxOverTime_any", "h6_maxOverTime_max", "h6_maxOverTime_zero" }, "h6_maxOverTime");
+
+        // [7] conv2: Conv1d(Maps, kernel: 4)  [N,128,T] -> [N,100,T-3]
+        graph.Node("Conv", new[] { "h3_transpose", "conv2.weight", "conv2.bias" }, "h7_conv1d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 4));
+
+        // [8] Relu  [N,100,T-3] -> [N,100,T-3]
+        graph.Node("Relu", new[] { "h7_conv1d" }, "h8_relu");
+
+        // [9] MaxOverTime(mask: mask)  [N,100,T-3] + [N,T] -> [N,100]
+        // takes h8_relu, mask: h1_mask
+        graph.Int64s("h9_maxOverTime_mask_axes", 1);
+        graph.Node("ReduceSum", new[] { "mask", "h9_maxOverTime_mask_axes" }, "h9_maxOverTime_mask_sum", global::Dsl.OnnxAttribute.Int("keepdims", 1));
+        graph.Fill("h9_maxOverTime_mask_shift", -3.0f);
+        graph.Fill("h9_maxOverTime_mask_zero", 0.0f);
+        graph.Node("Add", new[] { "h9_maxOverTime_mask_sum", "h9_maxOverTime_mask_shift" }, "h9_maxOverTime_mask_shifted");
+        graph.Node("Max", new[] { "h9_maxOverTime_mask_shifted", "h9_maxOverTime_mask_zero" }, "h9_maxOverTime_mask_lengths");
+        graph.Node("Shape", new[] { "h8_relu" }, "h9_maxOverTime_time", global::Dsl.OnnxAttribute.Int("start", 2), global::Dsl.OnnxAttribute.Int("end", 3));
+        graph.Node("Squeeze", new[] { "h9_maxOverTime_time" }, "h9_maxOverTime_time_scalar");
+        graph.Node("Cast", new[] { "h9_maxOverTime_time_scalar" }, "h9_maxOverTime_time_float", global::Dsl.OnnxAttribute.Int("to", 1));
+        graph.Fill("h9_maxOverTime_time_start", 0.0f);
+        graph.Fill("h9_maxOverTime_time_step", 1.0f);
+        graph.Node("Range", new[] { "h9_maxOverTime_time_start", "h9_maxOverTime_time_float", "h9_maxOverTime_time_step" }, "h9_maxOverTime_steps");
+        graph.Int64s("h9_maxOverTime_lengths_axes", 2);
+        graph.Node("Unsqueeze", new[] { "h9_maxOverTime_mask_lengths", "h9_maxOverTime_lengths_axes" }, "h9_maxOverTime_lengths_column");
+        graph.Node("Less", new[] { "h9_maxOverTime_steps", "h9_maxOverTime_lengths_column" }, "h9_maxOverTime_valid");
+        graph.Fill("h9_maxOverTime_lowest", -3.4028235e+38f);
+        graph.Node("Where", new[] { "h9_maxOverTime_valid", "h8_relu", "h9_maxOverTime_lowest" }, "h9_maxOverTime_masked");
+        graph.Node("ReduceMax", new[] { "h9_maxOverTime_masked" }, "h9_maxOverTime_max", global::Dsl.OnnxAttribute.Ints("axes", 2), global::Dsl.OnnxAttribute.Int("keepdims", 0));
+        graph.Fill("h9_maxOverTime_zero", 0.0f);
+        graph.Node("Greater", new[] { "h9_maxOverTime_mask_lengths", "h9_maxOverTime_zero" }, "h9_maxOverTime_any");
+        graph.Node("Where", new[] { "h9_maxOverTime_any", "h9_maxOverTime_max", "h9_maxOverTime_zero" }, "h9_maxOverTime");
+
+        // [10] conv3: Conv1d(Maps, kernel: 5)  [N,128,T] -> [N,100,T-4]
+        graph.Node("Conv", new[] { "h3_transpose", "conv3.weight", "conv3.bias" }, "h10_conv1d", global::Dsl.OnnxAttribute.Ints("kernel_shape", 5));
+
+        // [11] Relu  [N,100,T-4] -> [N,100,T-4]
+        graph.Node("Relu", new[] { "h10_conv1d" }, "h11_relu");
+
+        // [12] MaxOverTime(mask: mask)  [N,100,T-4] + [N,T] -> [N,100]
+        // takes h11_relu, mask: h1_mask
+        graph.Int64s("h12_maxOverTime_mask_axes", 1);
+        graph.Node("ReduceSum", new[] { "mask", "h12_maxOverTime_mask_axes" }, "h12_maxOverTime_mask_sum", global::Dsl.OnnxAttribute.Int("keepdims", 1));
+        graph.Fill("h12_maxOverTime_mask_shift", -4.0f);
+        graph.Fill("h12_maxOverTime_mask_zero", 0.0f);
+        graph.Node("Add", new[] { "h12_maxOverTime_mask_sum", "h12_maxOverTime_mask_shift" }, "h12_maxOverTime_mask_shifted");
+        graph.Node("Max", new[] { "h12_maxOverTime_mask_shifted", "h12_maxOverTime_mask_zero" }, "h12_maxOverTime_mask_lengths");
+        graph.Node("Shape", new[] { "h11_relu" }, "h12_maxOverTime_time", global::Dsl.OnnxAttribute.Int("start", 2), global::Dsl.OnnxAttribute.Int("end", 3));
+        graph.Node("Squeeze", new[] { "h12_maxOverTime_time" }, "h12_maxOverTime_time_scalar");
+        graph.Node("Cast", new[] { "h12_maxOverTime_time_scalar" }, "h12_maxOverTime_time_float", global::Dsl.OnnxAttribute.Int("to", 1));
+        graph.Fill("h12_maxOverTime_time_start", 0.0f);
+        graph.Fill("h12_maxOverTime_time_step", 1.0f);
+        graph.Node("Range", new[] { "h12_maxOverTime_time_start", "h12_maxOverTime_time_float", "h12_maxOverTime_time_step" }, "h12_maxOverTime_steps");
+        graph.Int64s("h12_maxOverTime_lengths_axes", 2);
+        graph.Node("Unsqueeze", new[] { "h12_maxOverTime_mask_lengths", "h12_maxOverTime_lengths_axes" }, "h12_maxOverTime_lengths_column");
+        graph.Node("Less", new[] { "h12_maxOverTime_steps", "h12_maxOverTime_lengths_column" }, "h12_maxOverTime_valid");
+        graph.Fill("h12_maxOverTime_lowest", -3.4028235e+38f);
+        graph.Node("Where", new[] { "h12_maxOverTime_valid", "h11_relu", "h12_maxOverTime_lowest" }, "h12_maxOverTime_masked");
+        graph.Node("ReduceMax", new[] { "h12_maxOverTime_masked" }, "h12_maxOverTime_max", global::Dsl.OnnxAttribute.Ints("axes", 2), global::Dsl.OnnxAttribute.Int("keepdims", 0));
+        graph.Fill("h12_maxOverTime_zero", 0.0f);
+        graph.Node("Greater", new[] { "h12_maxOverTime_mask_lengths", "h12_maxOverTime_zero" }, "h12_maxOverTime_any");
+        graph.Node("Where", new[] { "h12_maxOverTime_any", "h12_maxOverTime_max", "h12_maxOverTime_zero" }, "h12_maxOverTime");
+
+        // [13] Concat(width3, width4, dim: 1)  [N,100] + [N,100] -> [N,200]
+        // joins h6_maxOverTime, h9_maxOverTime
+        graph.Node("Concat", new[] { "h6_maxOverTime", "h9_maxOverTime" }, "h13_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)  [N,200] + [N,100] -> [N,300]
+        // joins h13_concat, h12_maxOverTime
+        graph.Node("Concat", new[] { "h13_concat", "h12_maxOverTime" }, "h14_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [15] Dropout(0.5)  [N,300] -> [N,300]
+        graph.Node("Identity", new[] { "h14_concat" }, "h15_dropout");
+
+        // [16] fc1: Linear(Topics)  [N,300] -> [N,8]
+        graph.Node("Gemm", new[] { "h15_dropout", "fc1.weight", "fc1.bias" }, "h16_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        graph.Output("h16_linear", "output", "N", 8);
+    }
 }

@@ -274,4 +274,51 @@ public partial class ValueFunctionNet : global::Dsl.Module
         SetInputGradient(0, dh0_x);
         SetInputGradient(1, null);
     }
+
+    /// <summary>
+    /// Describes ValueFunctionNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("x", global::Dsl.DType.Float32, "N", "T", 3);
+        graph.Input("tokens", global::Dsl.DType.Int64, "N", "T");
+
+        // [2] embedding1: Embedding(11, 4)  [N,T] -> [N,T,4]
+        graph.Node("Gather", new[] { "embedding1.weight", "tokens" }, "h2_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [3] fc1: Linear(4)  [N,T,3] -> [N,T,4]
+        graph.Node("Transpose", new[] { "fc1.weight" }, "h3_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "x", "h3_linear_weightT" }, "h3_linear_matmul");
+        graph.Node("Add", new[] { "h3_linear_matmul", "fc1.bias" }, "h3_linear");
+
+        // [4] Sigmoid  [N,T,4] -> [N,T,4]
+        graph.Node("Sigmoid", new[] { "h3_linear" }, "h4_sigmoid");
+
+        // [5] *  [N,T,4] + [N,T,4] -> [N,T,4]
+        // multiplies h2_embedding * h4_sigmoid
+        graph.Node("Mul", new[] { "h2_embedding", "h4_sigmoid" }, "h5_mul");
+
+        // [6] +  [N,T,4] + [N,T,4] -> [N,T,4]
+        // adds h2_embedding + h4_sigmoid
+        graph.Node("Add", new[] { "h2_embedding", "h4_sigmoid" }, "h6_add");
+
+        // [7] Concat(e * g, e + g, dim: -1)  [N,T,4] + [N,T,4] -> [N,T,8]
+        // joins h5_mul, h6_add
+        graph.Node("Concat", new[] { "h5_mul", "h6_add" }, "h7_concat", global::Dsl.OnnxAttribute.Int("axis", 2));
+
+        // [8] Tanh  [N,T,8] -> [N,T,8]
+        graph.Node("Tanh", new[] { "h7_concat" }, "h8_tanh");
+
+        // [9] Concat(features, features | Tanh, dim: 1)  [N,T,8] + [N,T,8] -> [N,2*T,8]
+        // joins h7_concat, h8_tanh
+        graph.Node("Concat", new[] { "h7_concat", "h8_tanh" }, "h9_concat", global::Dsl.OnnxAttribute.Int("axis", 1));
+
+        // [10] fc2: Linear(2)  [N,2*T,8] -> [N,2*T,2]
+        graph.Node("Transpose", new[] { "fc2.weight" }, "h10_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_concat", "h10_linear_weightT" }, "h10_linear_matmul");
+        graph.Node("Add", new[] { "h10_linear_matmul", "fc2.bias" }, "h10_linear");
+
+        graph.Output("h10_linear", "output", "N", "2*T", 2);
+    }
 }

@@ -258,4 +258,85 @@ public partial class BiLstmAttention : global::Dsl.Module
         SetInputGradient(0, null);
         SetInputGradient(1, null);
     }
+
+    /// <summary>
+    /// Describes BiLstmAttention's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("tokens", global::Dsl.DType.Int64, "N", "T");
+        graph.Input("mask", global::Dsl.DType.Float32, "N", "T");
+
+        // [2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T] -> [N,T,128]
+        graph.Node("Gather", new[] { "embedding1.weight", "tokens" }, "h2_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [3] lstm1: Lstm(Hidden, bidirectional: true, mask: mask)  [N,T,128] + [N,T] -> [N,T,256]
+        // takes h2_embedding, mask: h1_mask
+        graph.Int64s("h3_lstm_axis0", 0);
+        graph.Int64s("h3_lstm_mask_axes", 1);
+        graph.Node("ReduceSum", new[] { "mask", "h3_lstm_mask_axes" }, "h3_lstm_mask_sum", global::Dsl.OnnxAttribute.Int("keepdims", 0));
+        graph.Node("Cast", new[] { "h3_lstm_mask_sum" }, "h3_lstm_sequence_lens", global::Dsl.OnnxAttribute.Int("to", 6));
+        graph.Int64s("h3_lstm_flat_shape", 0, 0, -1);
+        graph.Node("Transpose", new[] { "h2_embedding" }, "h3_lstm_time_major", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Node("Split", new[] { "lstm1.weight_ih_l0" }, new[] { "h3_lstm_l0F_W_gate0", "h3_lstm_l0F_W_gate1", "h3_lstm_l0F_W_gate2", "h3_lstm_l0F_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0F_W_gate0", "h3_lstm_l0F_W_gate3", "h3_lstm_l0F_W_gate1", "h3_lstm_l0F_W_gate2" }, "h3_lstm_l0F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0F_W_onnx", "h3_lstm_axis0" }, "h3_lstm_l0F_W_dir");
+        graph.Node("Split", new[] { "lstm1.weight_ih_l0_reverse" }, new[] { "h3_lstm_l0R_W_gate0", "h3_lstm_l0R_W_gate1", "h3_lstm_l0R_W_gate2", "h3_lstm_l0R_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0R_W_gate0", "h3_lstm_l0R_W_gate3", "h3_lstm_l0R_W_gate1", "h3_lstm_l0R_W_gate2" }, "h3_lstm_l0R_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0R_W_onnx", "h3_lstm_axis0" }, "h3_lstm_l0R_W_dir");
+        graph.Node("Concat", new[] { "h3_lstm_l0F_W_dir", "h3_lstm_l0R_W_dir" }, "h3_lstm_l0_W", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "lstm1.weight_hh_l0" }, new[] { "h3_lstm_l0F_R_gate0", "h3_lstm_l0F_R_gate1", "h3_lstm_l0F_R_gate2", "h3_lstm_l0F_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0F_R_gate0", "h3_lstm_l0F_R_gate3", "h3_lstm_l0F_R_gate1", "h3_lstm_l0F_R_gate2" }, "h3_lstm_l0F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0F_R_onnx", "h3_lstm_axis0" }, "h3_lstm_l0F_R_dir");
+        graph.Node("Split", new[] { "lstm1.weight_hh_l0_reverse" }, new[] { "h3_lstm_l0R_R_gate0", "h3_lstm_l0R_R_gate1", "h3_lstm_l0R_R_gate2", "h3_lstm_l0R_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0R_R_gate0", "h3_lstm_l0R_R_gate3", "h3_lstm_l0R_R_gate1", "h3_lstm_l0R_R_gate2" }, "h3_lstm_l0R_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0R_R_onnx", "h3_lstm_axis0" }, "h3_lstm_l0R_R_dir");
+        graph.Node("Concat", new[] { "h3_lstm_l0F_R_dir", "h3_lstm_l0R_R_dir" }, "h3_lstm_l0_R", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "lstm1.bias_ih_l0" }, new[] { "h3_lstm_l0F_Bi_gate0", "h3_lstm_l0F_Bi_gate1", "h3_lstm_l0F_Bi_gate2", "h3_lstm_l0F_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0F_Bi_gate0", "h3_lstm_l0F_Bi_gate3", "h3_lstm_l0F_Bi_gate1", "h3_lstm_l0F_Bi_gate2" }, "h3_lstm_l0F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0F_Bi_onnx", "h3_lstm_axis0" }, "h3_lstm_l0F_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l0" }, new[] { "h3_lstm_l0F_Bh_gate0", "h3_lstm_l0F_Bh_gate1", "h3_lstm_l0F_Bh_gate2", "h3_lstm_l0F_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0F_Bh_gate0", "h3_lstm_l0F_Bh_gate3", "h3_lstm_l0F_Bh_gate1", "h3_lstm_l0F_Bh_gate2" }, "h3_lstm_l0F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0F_Bh_onnx", "h3_lstm_axis0" }, "h3_lstm_l0F_Bh_dir");
+        graph.Node("Concat", new[] { "h3_lstm_l0F_Bi_dir", "h3_lstm_l0F_Bh_dir" }, "h3_lstm_l0F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Split", new[] { "lstm1.bias_ih_l0_reverse" }, new[] { "h3_lstm_l0R_Bi_gate0", "h3_lstm_l0R_Bi_gate1", "h3_lstm_l0R_Bi_gate2", "h3_lstm_l0R_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0R_Bi_gate0", "h3_lstm_l0R_Bi_gate3", "h3_lstm_l0R_Bi_gate1", "h3_lstm_l0R_Bi_gate2" }, "h3_lstm_l0R_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0R_Bi_onnx", "h3_lstm_axis0" }, "h3_lstm_l0R_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l0_reverse" }, new[] { "h3_lstm_l0R_Bh_gate0", "h3_lstm_l0R_Bh_gate1", "h3_lstm_l0R_Bh_gate2", "h3_lstm_l0R_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h3_lstm_l0R_Bh_gate0", "h3_lstm_l0R_Bh_gate3", "h3_lstm_l0R_Bh_gate1", "h3_lstm_l0R_Bh_gate2" }, "h3_lstm_l0R_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h3_lstm_l0R_Bh_onnx", "h3_lstm_axis0" }, "h3_lstm_l0R_Bh_dir");
+        graph.Node("Concat", new[] { "h3_lstm_l0R_Bi_dir", "h3_lstm_l0R_Bh_dir" }, "h3_lstm_l0R_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Concat", new[] { "h3_lstm_l0F_B", "h3_lstm_l0R_B" }, "h3_lstm_l0_B", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("LSTM", new[] { "h3_lstm_time_major", "h3_lstm_l0_W", "h3_lstm_l0_R", "h3_lstm_l0_B", "h3_lstm_sequence_lens" }, new[] { "h3_lstm_l0_Y", "h3_lstm_l0_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 128), global::Dsl.OnnxAttribute.String("direction", "bidirectional"));
+        graph.Int64s("h3_lstm_rows_shape", 1, -1, 1);
+        graph.Node("Reshape", new[] { "h3_lstm_mask_sum", "h3_lstm_rows_shape" }, "h3_lstm_rows");
+        graph.Fill("h3_lstm_zero", 0.0f);
+        graph.Node("Greater", new[] { "h3_lstm_rows", "h3_lstm_zero" }, "h3_lstm_rows_any");
+        graph.Node("Where", new[] { "h3_lstm_rows_any", "h3_lstm_l0_hn", "h3_lstm_zero" }, "h3_lstm_hn");
+        graph.Node("Transpose", new[] { "h3_lstm_l0_Y" }, "h3_lstm_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
+        graph.Node("Reshape", new[] { "h3_lstm_l0_Y_moved", "h3_lstm_flat_shape" }, "h3_lstm");
+
+        // [4] attention1: AttentionPool(mask: mask)  [N,T,256] + [N,T] -> [N,256]
+        // takes h3_lstm, mask: h1_mask
+        graph.Node("MatMul", new[] { "h3_lstm", "attention1.context" }, "h4_attentionPool_scores");
+        graph.Fill("h4_attentionPool_zero", 0.0f);
+        graph.Fill("h4_attentionPool_lowest", -3.4028235e+38f);
+        graph.Node("Greater", new[] { "mask", "h4_attentionPool_zero" }, "h4_attentionPool_valid");
+        graph.Node("Where", new[] { "h4_attentionPool_valid", "h4_attentionPool_scores", "h4_attentionPool_lowest" }, "h4_attentionPool_masked");
+        graph.Node("Softmax", new[] { "h4_attentionPool_masked" }, "h4_attentionPool_softmax", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Mul", new[] { "h4_attentionPool_softmax", "mask" }, "h4_attentionPool_weights");
+        graph.Int64s("h4_attentionPool_axes", 1);
+        graph.Node("Unsqueeze", new[] { "h4_attentionPool_weights", "h4_attentionPool_axes" }, "h4_attentionPool_row");
+        graph.Node("MatMul", new[] { "h4_attentionPool_row", "h3_lstm" }, "h4_attentionPool_pooled");
+        graph.Node("Squeeze", new[] { "h4_attentionPool_pooled", "h4_attentionPool_axes" }, "h4_attentionPool");
+
+        // [5] Dropout(0.5)  [N,256] -> [N,256]
+        graph.Node("Identity", new[] { "h4_attentionPool" }, "h5_dropout");
+
+        // [6] fc1: Linear(Topics)  [N,256] -> [N,8]
+        graph.Node("Gemm", new[] { "h5_dropout", "fc1.weight", "fc1.bias" }, "h6_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        graph.Output("h6_linear", "output", "N", 8);
+    }
 }

@@ -206,4 +206,60 @@ public partial class CharLstm : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = null;
     }
+
+    /// <summary>
+    /// Describes CharLstm's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("tokens", global::Dsl.DType.Int64, "N", "T");
+
+        // [1] embedding1: Embedding(Vocabulary, EmbeddingDim)  [N,T] -> [N,T,64]
+        graph.Node("Gather", new[] { "embedding1.weight", "tokens" }, "h1_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [2] lstm1: Lstm(Hidden, layers: 2, dropout: 0.2)  [N,T,64] -> [N,T,256]
+        graph.Int64s("h2_lstm_axis0", 0);
+        graph.Int64s("h2_lstm_flat_shape", 0, 0, -1);
+        graph.Node("Transpose", new[] { "h1_embedding" }, "h2_lstm_time_major", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Node("Split", new[] { "lstm1.weight_ih_l0" }, new[] { "h2_lstm_l0F_W_gate0", "h2_lstm_l0F_W_gate1", "h2_lstm_l0F_W_gate2", "h2_lstm_l0F_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l0F_W_gate0", "h2_lstm_l0F_W_gate3", "h2_lstm_l0F_W_gate1", "h2_lstm_l0F_W_gate2" }, "h2_lstm_l0F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l0F_W_onnx", "h2_lstm_axis0" }, "h2_lstm_l0F_W_dir");
+        graph.Node("Split", new[] { "lstm1.weight_hh_l0" }, new[] { "h2_lstm_l0F_R_gate0", "h2_lstm_l0F_R_gate1", "h2_lstm_l0F_R_gate2", "h2_lstm_l0F_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l0F_R_gate0", "h2_lstm_l0F_R_gate3", "h2_lstm_l0F_R_gate1", "h2_lstm_l0F_R_gate2" }, "h2_lstm_l0F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l0F_R_onnx", "h2_lstm_axis0" }, "h2_lstm_l0F_R_dir");
+        graph.Node("Split", new[] { "lstm1.bias_ih_l0" }, new[] { "h2_lstm_l0F_Bi_gate0", "h2_lstm_l0F_Bi_gate1", "h2_lstm_l0F_Bi_gate2", "h2_lstm_l0F_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l0F_Bi_gate0", "h2_lstm_l0F_Bi_gate3", "h2_lstm_l0F_Bi_gate1", "h2_lstm_l0F_Bi_gate2" }, "h2_lstm_l0F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l0F_Bi_onnx", "h2_lstm_axis0" }, "h2_lstm_l0F_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l0" }, new[] { "h2_lstm_l0F_Bh_gate0", "h2_lstm_l0F_Bh_gate1", "h2_lstm_l0F_Bh_gate2", "h2_lstm_l0F_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l0F_Bh_gate0", "h2_lstm_l0F_Bh_gate3", "h2_lstm_l0F_Bh_gate1", "h2_lstm_l0F_Bh_gate2" }, "h2_lstm_l0F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l0F_Bh_onnx", "h2_lstm_axis0" }, "h2_lstm_l0F_Bh_dir");
+        graph.Node("Concat", new[] { "h2_lstm_l0F_Bi_dir", "h2_lstm_l0F_Bh_dir" }, "h2_lstm_l0F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("LSTM", new[] { "h2_lstm_time_major", "h2_lstm_l0F_W_dir", "h2_lstm_l0F_R_dir", "h2_lstm_l0F_B" }, new[] { "h2_lstm_l0_Y", "h2_lstm_l0_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 256));
+        graph.Node("Transpose", new[] { "h2_lstm_l0_Y" }, "h2_lstm_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Reshape", new[] { "h2_lstm_l0_Y_moved", "h2_lstm_flat_shape" }, "h2_lstm_l0_out");
+        graph.Node("Split", new[] { "lstm1.weight_ih_l1" }, new[] { "h2_lstm_l1F_W_gate0", "h2_lstm_l1F_W_gate1", "h2_lstm_l1F_W_gate2", "h2_lstm_l1F_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l1F_W_gate0", "h2_lstm_l1F_W_gate3", "h2_lstm_l1F_W_gate1", "h2_lstm_l1F_W_gate2" }, "h2_lstm_l1F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l1F_W_onnx", "h2_lstm_axis0" }, "h2_lstm_l1F_W_dir");
+        graph.Node("Split", new[] { "lstm1.weight_hh_l1" }, new[] { "h2_lstm_l1F_R_gate0", "h2_lstm_l1F_R_gate1", "h2_lstm_l1F_R_gate2", "h2_lstm_l1F_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l1F_R_gate0", "h2_lstm_l1F_R_gate3", "h2_lstm_l1F_R_gate1", "h2_lstm_l1F_R_gate2" }, "h2_lstm_l1F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l1F_R_onnx", "h2_lstm_axis0" }, "h2_lstm_l1F_R_dir");
+        graph.Node("Split", new[] { "lstm1.bias_ih_l1" }, new[] { "h2_lstm_l1F_Bi_gate0", "h2_lstm_l1F_Bi_gate1", "h2_lstm_l1F_Bi_gate2", "h2_lstm_l1F_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l1F_Bi_gate0", "h2_lstm_l1F_Bi_gate3", "h2_lstm_l1F_Bi_gate1", "h2_lstm_l1F_Bi_gate2" }, "h2_lstm_l1F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l1F_Bi_onnx", "h2_lstm_axis0" }, "h2_lstm_l1F_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l1" }, new[] { "h2_lstm_l1F_Bh_gate0", "h2_lstm_l1F_Bh_gate1", "h2_lstm_l1F_Bh_gate2", "h2_lstm_l1F_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h2_lstm_l1F_Bh_gate0", "h2_lstm_l1F_Bh_gate3", "h2_lstm_l1F_Bh_gate1", "h2_lstm_l1F_Bh_gate2" }, "h2_lstm_l1F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h2_lstm_l1F_Bh_onnx", "h2_lstm_axis0" }, "h2_lstm_l1F_Bh_dir");
+        graph.Node("Concat", new[] { "h2_lstm_l1F_Bi_dir", "h2_lstm_l1F_Bh_dir" }, "h2_lstm_l1F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("LSTM", new[] { "h2_lstm_l0_out", "h2_lstm_l1F_W_dir", "h2_lstm_l1F_R_dir", "h2_lstm_l1F_B" }, new[] { "h2_lstm_l1_Y", "h2_lstm_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 256));
+        graph.Node("Transpose", new[] { "h2_lstm_l1_Y" }, "h2_lstm_l1_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
+        graph.Node("Reshape", new[] { "h2_lstm_l1_Y_moved", "h2_lstm_flat_shape" }, "h2_lstm");
+
+        // [3] fc1: Linear(Vocabulary)  [N,T,256] -> [N,T,128]
+        graph.Node("Transpose", new[] { "fc1.weight" }, "h3_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h2_lstm", "h3_linear_weightT" }, "h3_linear_matmul");
+        graph.Node("Add", new[] { "h3_linear_matmul", "fc1.bias" }, "h3_linear");
+
+        graph.Output("h3_linear", "output", "N", "T", 128);
+    }
 }

@@ -197,4 +197,63 @@ public partial class LstmPoolNet : global::Dsl.Module
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;
     }
+
+    /// <summary>
+    /// Describes LstmPoolNet's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("input", global::Dsl.DType.Float32, "N", 6, 3);
+
+        // [1] lstm1: Lstm(3, bidirectional: true)  [N,6,3] -> [N,6,6]
+        graph.Int64s("h1_lstm_axis0", 0);
+        graph.Int64s("h1_lstm_flat_shape", 0, 0, -1);
+        graph.Node("Transpose", new[] { "input" }, "h1_lstm_time_major", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Node("Split", new[] { "lstm1.weight_ih_l0" }, new[] { "h1_lstm_l0F_W_gate0", "h1_lstm_l0F_W_gate1", "h1_lstm_l0F_W_gate2", "h1_lstm_l0F_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0F_W_gate0", "h1_lstm_l0F_W_gate3", "h1_lstm_l0F_W_gate1", "h1_lstm_l0F_W_gate2" }, "h1_lstm_l0F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0F_W_onnx", "h1_lstm_axis0" }, "h1_lstm_l0F_W_dir");
+        graph.Node("Split", new[] { "lstm1.weight_ih_l0_reverse" }, new[] { "h1_lstm_l0R_W_gate0", "h1_lstm_l0R_W_gate1", "h1_lstm_l0R_W_gate2", "h1_lstm_l0R_W_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0R_W_gate0", "h1_lstm_l0R_W_gate3", "h1_lstm_l0R_W_gate1", "h1_lstm_l0R_W_gate2" }, "h1_lstm_l0R_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0R_W_onnx", "h1_lstm_axis0" }, "h1_lstm_l0R_W_dir");
+        graph.Node("Concat", new[] { "h1_lstm_l0F_W_dir", "h1_lstm_l0R_W_dir" }, "h1_lstm_l0_W", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "lstm1.weight_hh_l0" }, new[] { "h1_lstm_l0F_R_gate0", "h1_lstm_l0F_R_gate1", "h1_lstm_l0F_R_gate2", "h1_lstm_l0F_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0F_R_gate0", "h1_lstm_l0F_R_gate3", "h1_lstm_l0F_R_gate1", "h1_lstm_l0F_R_gate2" }, "h1_lstm_l0F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0F_R_onnx", "h1_lstm_axis0" }, "h1_lstm_l0F_R_dir");
+        graph.Node("Split", new[] { "lstm1.weight_hh_l0_reverse" }, new[] { "h1_lstm_l0R_R_gate0", "h1_lstm_l0R_R_gate1", "h1_lstm_l0R_R_gate2", "h1_lstm_l0R_R_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0R_R_gate0", "h1_lstm_l0R_R_gate3", "h1_lstm_l0R_R_gate1", "h1_lstm_l0R_R_gate2" }, "h1_lstm_l0R_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0R_R_onnx", "h1_lstm_axis0" }, "h1_lstm_l0R_R_dir");
+        graph.Node("Concat", new[] { "h1_lstm_l0F_R_dir", "h1_lstm_l0R_R_dir" }, "h1_lstm_l0_R", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "lstm1.bias_ih_l0" }, new[] { "h1_lstm_l0F_Bi_gate0", "h1_lstm_l0F_Bi_gate1", "h1_lstm_l0F_Bi_gate2", "h1_lstm_l0F_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0F_Bi_gate0", "h1_lstm_l0F_Bi_gate3", "h1_lstm_l0F_Bi_gate1", "h1_lstm_l0F_Bi_gate2" }, "h1_lstm_l0F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0F_Bi_onnx", "h1_lstm_axis0" }, "h1_lstm_l0F_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l0" }, new[] { "h1_lstm_l0F_Bh_gate0", "h1_lstm_l0F_Bh_gate1", "h1_lstm_l0F_Bh_gate2", "h1_lstm_l0F_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0F_Bh_gate0", "h1_lstm_l0F_Bh_gate3", "h1_lstm_l0F_Bh_gate1", "h1_lstm_l0F_Bh_gate2" }, "h1_lstm_l0F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0F_Bh_onnx", "h1_lstm_axis0" }, "h1_lstm_l0F_Bh_dir");
+        graph.Node("Concat", new[] { "h1_lstm_l0F_Bi_dir", "h1_lstm_l0F_Bh_dir" }, "h1_lstm_l0F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Split", new[] { "lstm1.bias_ih_l0_reverse" }, new[] { "h1_lstm_l0R_Bi_gate0", "h1_lstm_l0R_Bi_gate1", "h1_lstm_l0R_Bi_gate2", "h1_lstm_l0R_Bi_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0R_Bi_gate0", "h1_lstm_l0R_Bi_gate3", "h1_lstm_l0R_Bi_gate1", "h1_lstm_l0R_Bi_gate2" }, "h1_lstm_l0R_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0R_Bi_onnx", "h1_lstm_axis0" }, "h1_lstm_l0R_Bi_dir");
+        graph.Node("Split", new[] { "lstm1.bias_hh_l0_reverse" }, new[] { "h1_lstm_l0R_Bh_gate0", "h1_lstm_l0R_Bh_gate1", "h1_lstm_l0R_Bh_gate2", "h1_lstm_l0R_Bh_gate3" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h1_lstm_l0R_Bh_gate0", "h1_lstm_l0R_Bh_gate3", "h1_lstm_l0R_Bh_gate1", "h1_lstm_l0R_Bh_gate2" }, "h1_lstm_l0R_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h1_lstm_l0R_Bh_onnx", "h1_lstm_axis0" }, "h1_lstm_l0R_Bh_dir");
+        graph.Node("Concat", new[] { "h1_lstm_l0R_Bi_dir", "h1_lstm_l0R_Bh_dir" }, "h1_lstm_l0R_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Concat", new[] { "h1_lstm_l0F_B", "h1_lstm_l0R_B" }, "h1_lstm_l0_B", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("LSTM", new[] { "h1_lstm_time_major", "h1_lstm_l0_W", "h1_lstm_l0_R", "h1_lstm_l0_B" }, new[] { "h1_lstm_l0_Y", "h1_lstm_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 3), global::Dsl.OnnxAttribute.String("direction", "bidirectional"));
+        graph.Node("Transpose", new[] { "h1_lstm_l0_Y" }, "h1_lstm_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
+        graph.Node("Reshape", new[] { "h1_lstm_l0_Y_moved", "h1_lstm_flat_shape" }, "h1_lstm");
+
+        // [2] attention1: AttentionPool()  [N,6,6] -> [N,6]
+        graph.Node("MatMul", new[] { "h1_lstm", "attention1.context" }, "h2_attentionPool_scores");
+        graph.Node("Softmax", new[] { "h2_attentionPool_scores" }, "h2_attentionPool_weights", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Int64s("h2_attentionPool_axes", 1);
+        graph.Node("Unsqueeze", new[] { "h2_attentionPool_weights", "h2_attentionPool_axes" }, "h2_attentionPool_row");
+        graph.Node("MatMul", new[] { "h2_attentionPool_row", "h1_lstm" }, "h2_attentionPool_pooled");
+        graph.Node("Squeeze", new[] { "h2_attentionPool_pooled", "h2_attentionPool_axes" }, "h2_attentionPool");
+
+        // [3] fc1: Linear(2)  [N,6] -> [N,2]
+        graph.Node("Gemm", new[] { "h2_attentionPool", "fc1.weight", "fc1.bias" }, "h3_linear", global::Dsl.OnnxAttribute.Int("transB", 1));
+
+        graph.Output("h3_linear", "output", "N", 2);
+    }
 }

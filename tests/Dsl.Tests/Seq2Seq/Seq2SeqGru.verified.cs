@@ -387,4 +387,130 @@ public partial class Seq2SeqGru : global::Dsl.Module
         SetInputGradient(1, null);
         SetInputGradient(2, null);
     }
+
+    /// <summary>
+    /// Describes Seq2SeqGru's evaluation forward as an ONNX graph (opset 17) for <c>global::Dsl.Onnx.Export</c>: values named
+    /// as above, parameters by their PyTorch names, the batch and every symbolic size dynamic.
+    /// </summary>
+    protected override void DescribeOnnx(global::Dsl.OnnxGraph graph)
+    {
+        graph.Input("source", global::Dsl.DType.Int64, "N", "S");
+        graph.Input("sourceMask", global::Dsl.DType.Float32, "N", "S");
+        graph.Input("target", global::Dsl.DType.Int64, "N", "T");
+
+        // [3] embedding1: Embedding(SourceVocabularySize, 32, paddingIdx: 0)  [N,S] -> [N,S,32]
+        graph.Node("Gather", new[] { "embedding1.weight", "source" }, "h3_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [4] gru1: Gru(64, bidirectional: true, mask: sourceMask)  [N,S,32] + [N,S] -> [N,S,128]
+        // takes h3_embedding, mask: h1_sourceMask
+        graph.Int64s("h4_gru_axis0", 0);
+        graph.Int64s("h4_gru_mask_axes", 1);
+        graph.Node("ReduceSum", new[] { "sourceMask", "h4_gru_mask_axes" }, "h4_gru_mask_sum", global::Dsl.OnnxAttribute.Int("keepdims", 0));
+        graph.Node("Cast", new[] { "h4_gru_mask_sum" }, "h4_gru_sequence_lens", global::Dsl.OnnxAttribute.Int("to", 6));
+        graph.Int64s("h4_gru_flat_shape", 0, 0, -1);
+        graph.Node("Transpose", new[] { "h3_embedding" }, "h4_gru_time_major", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Node("Split", new[] { "gru1.weight_ih_l0" }, new[] { "h4_gru_l0F_W_gate0", "h4_gru_l0F_W_gate1", "h4_gru_l0F_W_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0F_W_gate1", "h4_gru_l0F_W_gate0", "h4_gru_l0F_W_gate2" }, "h4_gru_l0F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0F_W_onnx", "h4_gru_axis0" }, "h4_gru_l0F_W_dir");
+        graph.Node("Split", new[] { "gru1.weight_ih_l0_reverse" }, new[] { "h4_gru_l0R_W_gate0", "h4_gru_l0R_W_gate1", "h4_gru_l0R_W_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0R_W_gate1", "h4_gru_l0R_W_gate0", "h4_gru_l0R_W_gate2" }, "h4_gru_l0R_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0R_W_onnx", "h4_gru_axis0" }, "h4_gru_l0R_W_dir");
+        graph.Node("Concat", new[] { "h4_gru_l0F_W_dir", "h4_gru_l0R_W_dir" }, "h4_gru_l0_W", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "gru1.weight_hh_l0" }, new[] { "h4_gru_l0F_R_gate0", "h4_gru_l0F_R_gate1", "h4_gru_l0F_R_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0F_R_gate1", "h4_gru_l0F_R_gate0", "h4_gru_l0F_R_gate2" }, "h4_gru_l0F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0F_R_onnx", "h4_gru_axis0" }, "h4_gru_l0F_R_dir");
+        graph.Node("Split", new[] { "gru1.weight_hh_l0_reverse" }, new[] { "h4_gru_l0R_R_gate0", "h4_gru_l0R_R_gate1", "h4_gru_l0R_R_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0R_R_gate1", "h4_gru_l0R_R_gate0", "h4_gru_l0R_R_gate2" }, "h4_gru_l0R_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0R_R_onnx", "h4_gru_axis0" }, "h4_gru_l0R_R_dir");
+        graph.Node("Concat", new[] { "h4_gru_l0F_R_dir", "h4_gru_l0R_R_dir" }, "h4_gru_l0_R", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Split", new[] { "gru1.bias_ih_l0" }, new[] { "h4_gru_l0F_Bi_gate0", "h4_gru_l0F_Bi_gate1", "h4_gru_l0F_Bi_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0F_Bi_gate1", "h4_gru_l0F_Bi_gate0", "h4_gru_l0F_Bi_gate2" }, "h4_gru_l0F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0F_Bi_onnx", "h4_gru_axis0" }, "h4_gru_l0F_Bi_dir");
+        graph.Node("Split", new[] { "gru1.bias_hh_l0" }, new[] { "h4_gru_l0F_Bh_gate0", "h4_gru_l0F_Bh_gate1", "h4_gru_l0F_Bh_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0F_Bh_gate1", "h4_gru_l0F_Bh_gate0", "h4_gru_l0F_Bh_gate2" }, "h4_gru_l0F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0F_Bh_onnx", "h4_gru_axis0" }, "h4_gru_l0F_Bh_dir");
+        graph.Node("Concat", new[] { "h4_gru_l0F_Bi_dir", "h4_gru_l0F_Bh_dir" }, "h4_gru_l0F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Split", new[] { "gru1.bias_ih_l0_reverse" }, new[] { "h4_gru_l0R_Bi_gate0", "h4_gru_l0R_Bi_gate1", "h4_gru_l0R_Bi_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0R_Bi_gate1", "h4_gru_l0R_Bi_gate0", "h4_gru_l0R_Bi_gate2" }, "h4_gru_l0R_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0R_Bi_onnx", "h4_gru_axis0" }, "h4_gru_l0R_Bi_dir");
+        graph.Node("Split", new[] { "gru1.bias_hh_l0_reverse" }, new[] { "h4_gru_l0R_Bh_gate0", "h4_gru_l0R_Bh_gate1", "h4_gru_l0R_Bh_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h4_gru_l0R_Bh_gate1", "h4_gru_l0R_Bh_gate0", "h4_gru_l0R_Bh_gate2" }, "h4_gru_l0R_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h4_gru_l0R_Bh_onnx", "h4_gru_axis0" }, "h4_gru_l0R_Bh_dir");
+        graph.Node("Concat", new[] { "h4_gru_l0R_Bi_dir", "h4_gru_l0R_Bh_dir" }, "h4_gru_l0R_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Concat", new[] { "h4_gru_l0F_B", "h4_gru_l0R_B" }, "h4_gru_l0_B", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("GRU", new[] { "h4_gru_time_major", "h4_gru_l0_W", "h4_gru_l0_R", "h4_gru_l0_B", "h4_gru_sequence_lens" }, new[] { "h4_gru_l0_Y", "h4_gru_l0_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 64), global::Dsl.OnnxAttribute.String("direction", "bidirectional"), global::Dsl.OnnxAttribute.Int("linear_before_reset", 1));
+        graph.Int64s("h4_gru_rows_shape", 1, -1, 1);
+        graph.Node("Reshape", new[] { "h4_gru_mask_sum", "h4_gru_rows_shape" }, "h4_gru_rows");
+        graph.Fill("h4_gru_zero", 0.0f);
+        graph.Node("Greater", new[] { "h4_gru_rows", "h4_gru_zero" }, "h4_gru_rows_any");
+        graph.Node("Where", new[] { "h4_gru_rows_any", "h4_gru_l0_hn", "h4_gru_zero" }, "h4_gru_hn");
+        graph.Node("Transpose", new[] { "h4_gru_l0_Y" }, "h4_gru_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
+        graph.Node("Reshape", new[] { "h4_gru_l0_Y_moved", "h4_gru_flat_shape" }, "h4_gru");
+
+        // [5] Last  [N,S,128] -> [N,128]
+        graph.Node("Transpose", new[] { "h4_gru_hn" }, "h5_last_batch_first", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Int64s("h5_last_shape", 0, -1);
+        graph.Node("Reshape", new[] { "h5_last_batch_first", "h5_last_shape" }, "h5_last");
+
+        // [6] embedding2: Embedding(TargetVocabularySize, 32, paddingIdx: 0)  [N,T] -> [N,T,32]
+        graph.Node("Gather", new[] { "embedding2.weight", "target" }, "h6_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
+
+        // [7] gru2: Gru(128, h0: state)  [N,T,32] + [N,128] -> [N,T,128]
+        // takes h6_embedding, h0: h5_last
+        graph.Int64s("h7_gru_axis0", 0);
+        graph.Int64s("h7_gru_flat_shape", 0, 0, -1);
+        graph.Node("Transpose", new[] { "h6_embedding" }, "h7_gru_time_major", global::Dsl.OnnxAttribute.Ints("perm", 1, 0, 2));
+        graph.Node("Split", new[] { "gru2.weight_ih_l0" }, new[] { "h7_gru_l0F_W_gate0", "h7_gru_l0F_W_gate1", "h7_gru_l0F_W_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h7_gru_l0F_W_gate1", "h7_gru_l0F_W_gate0", "h7_gru_l0F_W_gate2" }, "h7_gru_l0F_W_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h7_gru_l0F_W_onnx", "h7_gru_axis0" }, "h7_gru_l0F_W_dir");
+        graph.Node("Split", new[] { "gru2.weight_hh_l0" }, new[] { "h7_gru_l0F_R_gate0", "h7_gru_l0F_R_gate1", "h7_gru_l0F_R_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h7_gru_l0F_R_gate1", "h7_gru_l0F_R_gate0", "h7_gru_l0F_R_gate2" }, "h7_gru_l0F_R_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h7_gru_l0F_R_onnx", "h7_gru_axis0" }, "h7_gru_l0F_R_dir");
+        graph.Node("Split", new[] { "gru2.bias_ih_l0" }, new[] { "h7_gru_l0F_Bi_gate0", "h7_gru_l0F_Bi_gate1", "h7_gru_l0F_Bi_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h7_gru_l0F_Bi_gate1", "h7_gru_l0F_Bi_gate0", "h7_gru_l0F_Bi_gate2" }, "h7_gru_l0F_Bi_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h7_gru_l0F_Bi_onnx", "h7_gru_axis0" }, "h7_gru_l0F_Bi_dir");
+        graph.Node("Split", new[] { "gru2.bias_hh_l0" }, new[] { "h7_gru_l0F_Bh_gate0", "h7_gru_l0F_Bh_gate1", "h7_gru_l0F_Bh_gate2" }, global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Concat", new[] { "h7_gru_l0F_Bh_gate1", "h7_gru_l0F_Bh_gate0", "h7_gru_l0F_Bh_gate2" }, "h7_gru_l0F_Bh_onnx", global::Dsl.OnnxAttribute.Int("axis", 0));
+        graph.Node("Unsqueeze", new[] { "h7_gru_l0F_Bh_onnx", "h7_gru_axis0" }, "h7_gru_l0F_Bh_dir");
+        graph.Node("Concat", new[] { "h7_gru_l0F_Bi_dir", "h7_gru_l0F_Bh_dir" }, "h7_gru_l0F_B", global::Dsl.OnnxAttribute.Int("axis", 1));
+        graph.Node("Unsqueeze", new[] { "h5_last", "h7_gru_axis0" }, "h7_gru_h0_l0");
+        graph.Node("GRU", new[] { "h7_gru_time_major", "h7_gru_l0F_W_dir", "h7_gru_l0F_R_dir", "h7_gru_l0F_B", "", "h7_gru_h0_l0" }, new[] { "h7_gru_l0_Y", "h7_gru_hn" }, global::Dsl.OnnxAttribute.Int("hidden_size", 128), global::Dsl.OnnxAttribute.Int("linear_before_reset", 1));
+        graph.Node("Transpose", new[] { "h7_gru_l0_Y" }, "h7_gru_l0_Y_moved", global::Dsl.OnnxAttribute.Ints("perm", 2, 0, 1, 3));
+        graph.Node("Reshape", new[] { "h7_gru_l0_Y_moved", "h7_gru_flat_shape" }, "h7_gru");
+
+        // [8] attention1: Attention(decoded, encoder, encoder, mask: sourceMask)  [N,T,128] + [N,S,128] + [N,S,128] + [N,S] -> [N,T,128]
+        // takes query: h7_gru, keys: h4_gru, values: h4_gru, mask: h1_sourceMask
+        graph.Node("Transpose", new[] { "h4_gru" }, "h8_attention_keysT", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1));
+        graph.Node("MatMul", new[] { "h7_gru", "h8_attention_keysT" }, "h8_attention_product");
+        graph.Fill("h8_attention_scale", 0.088388346f);
+        graph.Node("Mul", new[] { "h8_attention_product", "h8_attention_scale" }, "h8_attention_scores");
+        graph.Fill("h8_attention_highest", 3.4028235e+38f);
+        graph.Fill("h8_attention_lowest", -3.4028235e+38f);
+        graph.Node("Mul", new[] { "sourceMask", "h8_attention_highest" }, "h8_attention_mask_scaled");
+        graph.Node("Add", new[] { "h8_attention_mask_scaled", "h8_attention_lowest" }, "h8_attention_keyPadding");
+        graph.Int64s("h8_attention_axes", 1);
+        graph.Node("Unsqueeze", new[] { "h8_attention_keyPadding", "h8_attention_axes" }, "h8_attention_keyPadding_row");
+        graph.Node("Add", new[] { "h8_attention_scores", "h8_attention_keyPadding_row" }, "h8_attention_masked");
+        graph.Node("Softmax", new[] { "h8_attention_masked" }, "h8_attention_weights", global::Dsl.OnnxAttribute.Int("axis", 2));
+        graph.Node("MatMul", new[] { "h8_attention_weights", "h4_gru" }, "h8_attention");
+
+        // [9] Concat(decoded, context, dim: -1)  [N,T,128] + [N,T,128] -> [N,T,256]
+        // joins h7_gru, h8_attention
+        graph.Node("Concat", new[] { "h7_gru", "h8_attention" }, "h9_concat", global::Dsl.OnnxAttribute.Int("axis", 2));
+
+        // [10] fc1: Linear(128)  [N,T,256] -> [N,T,128]
+        graph.Node("Transpose", new[] { "fc1.weight" }, "h10_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_concat", "h10_linear_weightT" }, "h10_linear_matmul");
+        graph.Node("Add", new[] { "h10_linear_matmul", "fc1.bias" }, "h10_linear");
+
+        // [11] Tanh  [N,T,128] -> [N,T,128]
+        graph.Node("Tanh", new[] { "h10_linear" }, "h11_tanh");
+
+        // [12] fc2: Linear(TargetVocabularySize)  [N,T,128] -> [N,T,16]
+        graph.Node("Transpose", new[] { "fc2.weight" }, "h12_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h11_tanh", "h12_linear_weightT" }, "h12_linear_matmul");
+        graph.Node("Add", new[] { "h12_linear_matmul", "fc2.bias" }, "h12_linear");
+
+        graph.Output("h12_linear", "output", "N", "T", 16);
+    }
 }
