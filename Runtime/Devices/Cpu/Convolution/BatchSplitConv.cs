@@ -191,11 +191,30 @@ internal static unsafe class BatchSplitConv
         /// <summary>Private dW (then db) accumulators of parts 1.. (index part-1), each OutC*K + OutC floats, zeroed by the caller.</summary>
         public float[][] DwParts;
 
+        /// <summary>
+        /// Items [start, end) of the fork: one part when a worker runs it, all of them when <see cref="ForkJoin"/> runs the
+        /// fork inline (another fork in flight). Each part accumulates into its own dW/db either way, so the weight
+        /// gradient sums in the same order however many threads took part: results are bit-identical from run to run.
+        /// </summary>
         public readonly void Run(int start, int end)
+        {
+            for (int part = PartOf(start); part < Parts; part++)
+            {
+                int from = PartStart(part), to = PartStart(part + 1);
+                if (from >= end)
+                {
+                    break;
+                }
+                RunPart(part, Math.Max(from, start), Math.Min(to, end));
+            }
+        }
+
+        private readonly int PartStart(int part) => (int)((long)Batch * part / Parts);
+
+        private readonly void RunPart(int part, int start, int end)
         {
             var p = Plan;
             int outC = p.G.OutChannels, ocg = p.GroupOutChannels, kg = p.GroupRows, positions = p.Positions;
-            int part = PartOf(start);
             var scratch = Scratch.Current;
             float[]? privateDw = part == 0 ? null : DwParts[part - 1];
             fixed (float* pPrivate = privateDw)
@@ -264,12 +283,12 @@ internal static unsafe class BatchSplitConv
         {
             for (int t = 0; t < Parts; t++)
             {
-                if ((int)((long)Batch * t / Parts) == start)
+                if (PartStart(t) == start)
                 {
                     return t;
                 }
             }
-            return 0;
+            throw new InvalidOperationException($"{nameof(BackwardJob)}: item {start} does not start a part of {Batch} items in {Parts} parts.");
         }
     }
 }
