@@ -436,7 +436,9 @@ internal static class NetworkParser
                 => new(name, kind, i, d, s, ints, e, list, isExplicit, location);
 
             var paramType = ParameterType(argument.Parameter.Type);
-            if (paramType is ParamType.Net or ParamType.Layer && argument.Syntax is ArgumentSyntax netArg)
+            // Only an argument the user wrote holds an expression: an omitted one (mask: null by default) can carry the
+            // syntax of an enclosing argument (a call nested in another's arguments), and reading it again recursed forever.
+            if (paramType is ParamType.Net or ParamType.Layer && isExplicit && argument.Syntax is ArgumentSyntax netArg)
             {
                 return Make(ArgKind.Expression, s: text, e: Expr(netArg.Expression));
             }
