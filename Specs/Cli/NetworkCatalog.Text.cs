@@ -18,7 +18,9 @@ public static partial class NetworkCatalog
     private static readonly IReadOnlyList<NetworkInfo> TextEntries =
     [
         new("kim-cnn", "Kim's CNN: word embeddings, convolutions of widths 3, 4, 5 (100 maps each), max over time, dropout 0.5; fortunes topics",
-            (d, s) => new KimCnn(d, s), () => KimCnn.Summary, [-1], TextAdam)
+            // AdamW's decoupled weight decay 1.0 over 25 epochs: with plain Adam the random word vectors overfit the 4,778
+            // quotes (test 0.546 against the bag-of-words' 0.640); measured 0.657 at seed 0 with this recipe.
+            (d, s) => new KimCnn(d, s), () => KimCnn.Summary, [-1], TextAdam with { Epochs = 25, WeightDecay = 1f })
         {
             // The widest filter needs 5 steps: shorter quotes are padded to 5 (the <pad> row of the embedding is zero).
             Task = new TextClassificationTask<KimCnn>((net, b) => net.Forward(b.Tokens, b.Mask)) { MinTokens = 5 },

@@ -28,11 +28,17 @@ public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float M
     /// <summary>Clip the gradients' global 2-norm to this after every backward pass (<c>clip_grad_norm_</c>), or null.</summary>
     public float? ClipGradNorm { get; init; }
 
+    /// <summary>
+    /// Weight decay: decoupled for Adam (PyTorch's <c>AdamW(weight_decay=)</c>), an L2 term added to the gradient for SGD
+    /// (<c>SGD(weight_decay=)</c>); 0 for none.
+    /// </summary>
+    public float WeightDecay { get; init; }
+
     /// <summary>The optimiser the recipe asks for, over <paramref name="net"/>'s parameters.</summary>
     public Optimizer CreateOptimizer(Module net) => Optimizer switch
     {
-        OptimizerKind.Sgd => new Sgd(net.Parameters, LearningRate, Momentum),
-        OptimizerKind.Adam => new Adam(net.Parameters, LearningRate),
+        OptimizerKind.Sgd => new Sgd(net.Parameters, LearningRate, Momentum, weightDecay: WeightDecay),
+        OptimizerKind.Adam => new Adam(net.Parameters, LearningRate, weightDecay: WeightDecay, decoupledWeightDecay: WeightDecay > 0f),
         _ => throw new InvalidOperationException($"Unknown optimizer {Optimizer}."),
     };
 
@@ -48,5 +54,5 @@ public sealed record Recipe(OptimizerKind Optimizer, float LearningRate, float M
     public static Recipe CourseSgd { get; } = new(OptimizerKind.Sgd, 0.01f, 0.5f, 64, 10, LossKind.Nll);
 
     public override string ToString() => FormattableString.Invariant(
-        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}{(Schedule == "none" ? "" : ", " + Schedule + " schedule")}{(ClipGradNorm is { } clip ? $", gradient norm clipped to {clip}" : "")}");
+        $"{(Optimizer == OptimizerKind.Sgd ? $"sgd lr {LearningRate} momentum {Momentum}" : $"adam lr {LearningRate}")}, batch {BatchSize}, {Epochs} epochs, {(Loss == LossKind.Nll ? "nll" : "cross-entropy")}{(Schedule == "none" ? "" : ", " + Schedule + " schedule")}{(ClipGradNorm is { } clip ? $", gradient norm clipped to {clip}" : "")}{(WeightDecay > 0f ? $", weight decay {WeightDecay}" : "")}");
 }

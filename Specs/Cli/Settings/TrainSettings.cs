@@ -44,6 +44,10 @@ public sealed class TrainSettings : NetworkSettings
     [Description("a folder with the Fashion-MNIST IDX files, or with fortunes files for the text networks (default: Debian's dataset-fashion-mnist or fortunes packages, else the bundled slice)")]
     public string? Data { get; set; }
 
+    [CommandOption("--weight-decay <X>")]
+    [Description("weight decay: decoupled for Adam (AdamW), an L2 term for SGD (default: the network's recipe)")]
+    public float? WeightDecay { get; set; }
+
     [CommandOption("--clip <X>")]
     [Description("clip the gradients' global 2-norm to X after every backward pass (default: the network's recipe)")]
     public float? Clip { get; set; }
@@ -94,6 +98,7 @@ public sealed class TrainSettings : NetworkSettings
         Check.Positive("--limit-test", LimitTest),
         Check.Positive("--windows", Windows),
         Clip is { } clip && !(clip > 0f && float.IsFinite(clip)) ? $"--clip must be a positive number, got {clip.ToString(System.Globalization.CultureInfo.InvariantCulture)}." : null,
+        WeightDecay is { } decay && !(decay >= 0f && float.IsFinite(decay)) ? $"--weight-decay must be a number >= 0, got {decay.ToString(System.Globalization.CultureInfo.InvariantCulture)}." : null,
         NetworkCatalog.Find(Network)?.Task.Refuse(this),
         Init is not null && !File.Exists(Init) ? $"--init: {Path.GetFullPath(Init)} not found." : null,
         OutProblem(Out),
@@ -115,6 +120,7 @@ public sealed class TrainSettings : NetworkSettings
         Epochs = Epochs ?? recipe.Epochs,
         Schedule = Schedule?.ToLowerInvariant() ?? recipe.Schedule,
         ClipGradNorm = Clip ?? recipe.ClipGradNorm,
+        WeightDecay = WeightDecay ?? recipe.WeightDecay,
     };
 
     /// <summary>

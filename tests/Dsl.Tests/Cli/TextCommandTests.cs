@@ -79,6 +79,7 @@ public sealed class TextCommandTests : IDisposable
     [InlineData("--show-attention applies to bilstm-attention, not to image networks.", "train", "mlp", "--show-attention")]
     [InlineData("--clip must be a positive number, got -1.", "train", "mlp", "--clip", "-1")]
     [InlineData("--windows must be a positive integer, got 0.", "train", "mlp", "--windows", "0")]
+    [InlineData("--weight-decay must be a number >= 0, got -0.5.", "train", "mlp", "--weight-decay", "-0.5")]
     public void Train_refuses_options_of_another_task(string message, params string[] args)
         => AssertUsageError(message, args);
 
@@ -89,5 +90,23 @@ public sealed class TextCommandTests : IDisposable
         Assert.True(settings.Validate().Successful);
         Assert.Equal(2.5f, settings.ApplyTo(NetworkCatalog.Get("mlp").DefaultRecipe).ClipGradNorm);
         Assert.Contains("gradient norm clipped to 2.5", settings.ApplyTo(NetworkCatalog.Get("mlp").DefaultRecipe).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weight_decay_makes_adam_decoupled_and_sgd_an_l2_term()
+    {
+        var adam = new TrainSettings { Network = "kim-cnn", WeightDecay = 1f }.ApplyTo(NetworkCatalog.Get("kim-cnn").DefaultRecipe);
+        Assert.Equal(1f, adam.WeightDecay);
+        Assert.Contains("weight decay 1", adam.ToString(), StringComparison.Ordinal);
+        // One Adam step on a zero gradient with decoupled decay scales a parameter by (1 - lr * decay), as AdamW does.
+        var net = NetworkCatalog.Get("mlp").Create(Device.Cpu, 0);
+        var p = net.Parameters[0];
+        float before = p.Value.ToArray()[0];
+        net.ZeroGrad();
+        var optimizer = (adam with { LearningRate = 0.1f }).CreateOptimizer(net);
+        optimizer.Step();
+        Assert.Equal(before * (1f - 0.1f * 1f), p.Value.ToArray()[0], 6);
+        var sgd = new TrainSettings { Network = "mlp", WeightDecay = 0.5f }.ApplyTo(NetworkCatalog.Get("mlp").DefaultRecipe);
+        Assert.Equal(0.5f, sgd.WeightDecay);
     }
 }
