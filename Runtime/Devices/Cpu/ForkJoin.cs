@@ -45,17 +45,28 @@ internal static unsafe class ForkJoin
 
     /// <summary>
     /// Runs <paramref name="job"/> over [0, <paramref name="count"/>) in at most <paramref name="parts"/> contiguous
-    /// parts (item boundaries at count*i/parts); inline when one part or when another fork is in flight.
+    /// parts (item boundaries at count*i/parts); inline when one part, and part by part on this thread (same boundaries)
+    /// when another fork is in flight.
     /// <paramref name="job"/> must be a local of the caller (it is reached by address).
     /// </summary>
     public static void Run<T>(int count, int parts, ref T job) where T : struct, IRangeJob
     {
         parts = Math.Min(Math.Min(parts, count), MaxParts);
-        if (parts <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (parts <= 1)
         {
             if (count > 0)
             {
                 job.Run(0, count);
+            }
+            return;
+        }
+        if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            // Another fork is in flight: run the parts here, one after the other, with the same boundaries the workers
+            // would have had, so a job that reduces per part (a weight gradient) sums in the same order either way.
+            for (int p = 0; p < parts; p++)
+            {
+                job.Run((int)((long)count * p / parts), (int)((long)count * (p + 1) / parts));
             }
             return;
         }

@@ -106,4 +106,37 @@ public class ForkJoinTests
         Assert.Equal(outerParts, job.Hits[0]);
         Assert.Equal(20, job.Hits.Sum());
     }
+
+    private struct RangeRecorder : IRangeJob
+    {
+        public System.Collections.Concurrent.ConcurrentBag<(int Start, int End)> Ranges;
+
+        public readonly void Run(int start, int end) => Ranges.Add((start, end));
+    }
+
+    private struct BusyOuterJob : IRangeJob
+    {
+        public System.Collections.Concurrent.ConcurrentBag<(int Start, int End)> Ranges;
+
+        public readonly void Run(int start, int end)
+        {
+            if (start == 0)
+            {
+                var inner = new RangeRecorder { Ranges = Ranges };
+                ForkJoin.Run(7, 2, ref inner);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_fork_run_on_one_thread_keeps_the_part_boundaries()
+    {
+        // Inside another fork the pool is busy, so the inner fork runs on the calling thread; its job must still see the
+        // parts the workers would have taken ([0,3) and [3,7)), so per-part reductions sum in the same order.
+        var ranges = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+        var outer = new BusyOuterJob { Ranges = ranges };
+        ForkJoin.Run(2, 2, ref outer);
+        var expected = ForkJoin.MaxParts >= 2 ? new[] { (0, 3), (3, 7) } : new[] { (0, 7) };
+        Assert.Equal(expected, ranges.OrderBy(r => r.Start).ToArray());
+    }
 }

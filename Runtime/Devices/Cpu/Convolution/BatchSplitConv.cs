@@ -192,22 +192,10 @@ internal static unsafe class BatchSplitConv
         public float[][] DwParts;
 
         /// <summary>
-        /// Items [start, end) of the fork: one part when a worker runs it, all of them when <see cref="ForkJoin"/> runs the
-        /// fork inline (another fork in flight). Each part accumulates into its own dW/db either way, so the weight
-        /// gradient sums in the same order however many threads took part: results are bit-identical from run to run.
+        /// One part of the fork, [start, end): parts after the first accumulate dW/db privately. <see cref="ForkJoin"/>
+        /// keeps the part boundaries even when it runs a fork on one thread, so the sums come out in the same order.
         /// </summary>
-        public readonly void Run(int start, int end)
-        {
-            for (int part = PartOf(start); part < Parts; part++)
-            {
-                int from = PartStart(part), to = PartStart(part + 1);
-                if (from >= end)
-                {
-                    break;
-                }
-                RunPart(part, Math.Max(from, start), Math.Min(to, end));
-            }
-        }
+        public readonly void Run(int start, int end) => RunPart(PartOf(start), start, end);
 
         private readonly int PartStart(int part) => (int)((long)Batch * part / Parts);
 
