@@ -60,6 +60,7 @@ internal static class Backward
             w.Line("if (!_keptForBackward) RunForward(n, keep: true, replay: true);");
             w.Line("var device = Device;");
             w.Line("bool inputGradient = ComputeInputGradient;");
+            WriteFlows(w, plan);
             var context = new BackwardContext(w, plan);
             if (model.SeveralOutputs)
             {
@@ -82,7 +83,23 @@ internal static class Backward
                 w.Line();
                 NetworkEmitter.Comments(w, plan, node);
                 context.Current = node;
+                // A layer runs only when a trained parameter lies at or below it, or the input's gradient was asked for.
+                var body = new CodeWriter();
+                context.BeginBody(body);
                 OpTable.Of(node).Backward(context, node);
+                context.EndBody();
+                string text = body.ToString();
+                if (text.Split('\n').All(l => l.Length == 0 || l.StartsWith("//", System.StringComparison.Ordinal)))
+                {
+                    w.Lines(text); // a comment only (a gradient that is another's memory): nothing to skip
+                }
+                else
+                {
+                    using (w.Block($"if ({Names.Flow(node)})"))
+                    {
+                        w.Lines(text);
+                    }
+                }
             }
             context.Current = null;
             w.Line();
@@ -96,6 +113,32 @@ internal static class Backward
                     : "null";
                 context.Line(inputs.Count == 1 ? $"InputGradient = {gradient};" : $"SetInputGradient({i}, {gradient});");
             }
+        }
+    }
+
+    /// <summary>
+    /// One <c>bool flow_...</c> per live value, in forward order: whether its gradient is needed in this call, that is,
+    /// whether a parameter of its layer or of a layer below it is trained (<c>RequiresGrad</c>, read on every call so that
+    /// <c>Freeze</c> takes effect at once) or, for an input, whether <c>ComputeInputGradient</c> is set.
+    /// </summary>
+    private static void WriteFlows(CodeWriter w, Plan plan)
+    {
+        w.Line("// Which gradients this call needs: frozen layers with nothing trained below them are skipped.");
+        foreach (var node in plan.LiveNodes)
+        {
+            string flow;
+            if (node.Op == InputOp.Name)
+            {
+                flow = InputOp.IsTyped(node) ? "false" : "inputGradient";
+            }
+            else
+            {
+                var terms = node.Params.Select(p => Names.Parameter(p.Name) + ".RequiresGrad").Distinct()
+                    .Concat(node.Inputs.Distinct().Select(i => Names.Flow(plan.Nodes[i])))
+                    .ToList();
+                flow = terms.Count == 0 ? "false" : string.Join(" || ", terms);
+            }
+            w.Line($"bool {Names.Flow(node)} = {flow};");
         }
     }
 }

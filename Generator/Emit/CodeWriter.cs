@@ -28,6 +28,17 @@ internal sealed class CodeWriter
         return new Scope(this);
     }
 
+    /// <summary>Writes every line of <paramref name="text"/> (another writer's output) at this writer's indentation.</summary>
+    public void Lines(string text)
+    {
+        var lines = text.Split('\n');
+        // The text ends with a line break: its last piece is empty.
+        for (int i = 0; i < lines.Length - 1; i++)
+        {
+            Line(lines[i]);
+        }
+    }
+
     public override string ToString() => _text.ToString();
 
     private sealed class Scope : IDisposable

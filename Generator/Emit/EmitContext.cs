@@ -68,8 +68,43 @@ internal sealed class BackwardContext
         Plan = plan;
     }
 
-    public CodeWriter W { get; }
+    public CodeWriter W { get; private set; }
     public Plan Plan { get; }
+
+    private CodeWriter? _outer;
+
+    /// <summary>
+    /// Sends the statements of one node's backward to <paramref name="body"/> (written later inside <c>if (flow_...)</c>),
+    /// while the declarations they need still go to the method's scope, so later nodes can use them.
+    /// </summary>
+    public void BeginBody(CodeWriter body)
+    {
+        _outer = W;
+        W = body;
+    }
+
+    /// <summary>Ends <see cref="BeginBody"/>: writes the declarations still pending to the method's scope.</summary>
+    public void EndBody()
+    {
+        W = _outer!;
+        _outer = null;
+        foreach (var declaration in _pending)
+        {
+            W.Line(declaration);
+        }
+        _pending.Clear();
+    }
+
+    /// <summary>
+    /// The gradient of input <paramref name="index"/> of <paramref name="node"/>, or null at run time when nothing upstream of
+    /// that input is trained (its <see cref="Names.Flow"/> is false): for kernels that skip a null input gradient, so the
+    /// lowest trained layer does not compute one nobody reads.
+    /// </summary>
+    public string DxIfNeeded(GraphNode node, int index = 0)
+    {
+        string dx = Dx(node, index);
+        return $"({Names.Flow(Input(node, index))} ? {dx} : null)";
+    }
 
     /// <summary>The node whose backward is being written: a value it reads must be one its op declares (<see cref="Op.BackwardReads"/>).</summary>
     public GraphNode? Current { get; set; }
@@ -165,7 +200,7 @@ internal sealed class BackwardContext
     {
         foreach (var declaration in _pending)
         {
-            W.Line(declaration);
+            (_outer ?? W).Line(declaration);
         }
         _pending.Clear();
         W.Line(line);

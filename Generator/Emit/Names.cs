@@ -57,8 +57,17 @@ internal static class Names
     /// <summary><c>_fc1_weight.Value</c>, or <c>null</c> when the layer has no such parameter (bias: false).</summary>
     public static string ParamValue(GraphNode node, string suffix) => ParamMember(node, suffix, "Value");
 
-    /// <summary><c>_fc1_weight.Grad</c>, or <c>null</c>.</summary>
-    public static string ParamGrad(GraphNode node, string suffix) => ParamMember(node, suffix, "Grad");
+    /// <summary>
+    /// <c>GradFor(_fc1_weight)</c> (its <c>Grad</c>, or a scratch buffer while it is frozen: <c>Module.GradFor</c>), or <c>null</c>.
+    /// </summary>
+    public static string ParamGrad(GraphNode node, string suffix)
+    {
+        var p = node.Params.FirstOrDefault(q => q.Name.EndsWith("." + suffix, StringComparison.Ordinal));
+        return p is null ? "null" : "GradFor(" + Parameter(p.Name) + ")";
+    }
+
+    /// <summary>The local that says at run time whether the gradient of <paramref name="node"/>'s value is needed: <c>flow_h3_relu</c>.</summary>
+    public static string Flow(GraphNode node) => "flow_" + Value(node);
 
     private static string ParamMember(GraphNode node, string suffix, string member)
     {

@@ -206,6 +206,10 @@ internal static class NetworkEmitter
                 w.Line($"{Names.Parameter(p.Name)} = AddParameter({Names.Literal(p.Name)}, {init});");
                 index++;
             }
+            foreach (var p in plan.FrozenParameters)
+            {
+                w.Line($"{Names.Parameter(p.Name)}.RequiresGrad = false; // Frozen(...): Unfreeze() trains it");
+            }
             foreach (var b in plan.Buffers())
             {
                 w.Line($"{b.Field} = {b.Create};");

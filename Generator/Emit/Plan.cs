@@ -48,6 +48,12 @@ internal sealed class Plan
         Parameters = Nodes.Where(n => Live[n.Id]).SelectMany(n => n.Params).GroupBy(p => p.Name).Select(g => g.First()).ToList();
     }
 
+    /// <summary>The parameters of layers written inside <c>Frozen(...)</c>, in definition order: they start untrained.</summary>
+    public List<ParamSpec> FrozenParameters => LiveNodes.Where(IsFrozen).SelectMany(n => n.Params).GroupBy(p => p.Name).Select(g => g.First()).ToList();
+
+    /// <summary>True for a layer written inside <c>Frozen(...)</c>.</summary>
+    public static bool IsFrozen(GraphNode node) => node.Attrs.Any(a => a.Key == Expand.Expander.FrozenAttr);
+
     public NetworkModel Model { get; }
     public List<GraphNode> Nodes { get; }
     public bool[] Live { get; }

@@ -12,7 +12,7 @@ internal static class Summary
     public static string Build(Plan plan)
     {
         var rows = plan.LiveNodes.Select(n => (
-            Layer: Names.CommentText($"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label),
+            Layer: Names.CommentText($"[{n.Id}] " + (n.Name.Length > 0 ? n.Name + ": " : "") + n.Label + (Plan.IsFrozen(n) ? " (frozen)" : "")),
             Shape: ShapeText.Of(n),
             Params: Names.Thousands(n.Params.Sum(p => p.Count)),
             Flops: Names.Thousands(n.Flops))).ToList();
@@ -36,6 +36,12 @@ internal static class Summary
         long total = plan.Parameters.Sum(p => p.Count);
         long flops = plan.LiveNodes.Sum(n => n.Flops);
         sb.Append("Total params: ").Append(Names.Thousands(total)).Append('\n');
+        long frozen = plan.FrozenParameters.Sum(p => p.Count);
+        if (frozen > 0)
+        {
+            // Frozen(...) at compile time; Module.ParameterSummary() shows what Freeze and Unfreeze changed since.
+            sb.Append("Trainable params: ").Append(Names.Thousands(total - frozen)).Append(" (frozen: ").Append(Names.Thousands(frozen)).Append(")\n");
+        }
         // A symbolic dimension counts as 1: the FLOPs of a sequence network are per position.
         bool symbolic = plan.LiveNodes.Any(n => n.IsSymbolic);
         sb.Append(symbolic ? "Forward FLOPs per sample, each symbol counted as 1: " : "Forward FLOPs per sample: ").Append(Names.Thousands(flops)).Append('\n');

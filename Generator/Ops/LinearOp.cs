@@ -78,10 +78,10 @@ internal sealed class LinearOp : Op
 
     public override void Backward(BackwardContext c, GraphNode node)
     {
-        // dx may be null (the input's gradient was not asked for): the kernel then skips that product.
+        // dx may be null (the input's gradient was not asked for, or nothing below is trained): the kernel then skips that product.
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
-        c.Line($"device.LinearBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {c.Dy(node)}, {c.Dx(node)}, "
+        c.Line($"device.LinearBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {c.Dy(node)}, {c.DxIfNeeded(node)}, "
             + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, accumulateDx: {Names.Bool(accumulate)});");
     }
 

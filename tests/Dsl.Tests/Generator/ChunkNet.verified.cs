@@ -286,81 +286,137 @@ public partial class ChunkNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h0_input;
+        bool flow_h2_tanh = flow_h1_linear;
+        bool flow_h3_chunk = flow_h2_tanh;
+        bool flow_h4_select = flow_h3_chunk;
+        bool flow_h5_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h4_select;
+        bool flow_h6_select = flow_h3_chunk;
+        bool flow_h7_sigmoid = flow_h6_select;
+        bool flow_h8_select = flow_h3_chunk;
+        bool flow_h9_linear = _fc3_weight.RequiresGrad || _fc3_bias.RequiresGrad || flow_h8_select;
+        bool flow_h10_tanh = flow_h9_linear;
+        bool flow_h11_linear = _fc4_weight.RequiresGrad || _fc4_bias.RequiresGrad || flow_h7_sigmoid;
+        bool flow_h12_add = flow_h5_linear || flow_h11_linear;
+        bool flow_h13_linear = _fc5_weight.RequiresGrad || _fc5_bias.RequiresGrad || flow_h10_tanh;
+        bool flow_h14_add = flow_h12_add || flow_h13_linear;
+        bool flow_h15_logSoftmax = flow_h14_add;
 
         // [15] LogSoftmax  [N,3] -> [N,3]
         var h15_logSoftmax = output;
         var dh15_logSoftmax = gradOutput;
         var dh14_add = _dh14_add.Rows(n);
-        device.SoftmaxBackward(h15_logSoftmax, dh15_logSoftmax, dh14_add, log: true, accumulate: false);
+        if (flow_h15_logSoftmax)
+        {
+            device.SoftmaxBackward(h15_logSoftmax, dh15_logSoftmax, dh14_add, log: true, accumulate: false);
+        }
 
         // [14] +  [N,3] + [N,3] -> [N,3]
         // adds h12_add + h13_linear
         var dh12_add = _dh12_add.Rows(n);
-        // dh12_add is the memory of dh14_add: nothing to copy.
         var dh13_linear = _dh13_linear.Rows(n);
+        // dh12_add is the memory of dh14_add: nothing to copy.
         // dh13_linear is the memory of dh14_add: nothing to copy.
 
         // [13] fc5: Linear(3)  [N,4] -> [N,3]
         var h10_tanh = _h10_tanh.Rows(n);
         var dh10_tanh = _dh10_tanh.Rows(n);
-        device.LinearBackward(h10_tanh, _fc5_weight.Value, dh13_linear, dh10_tanh, _fc5_weight.Grad, _fc5_bias.Grad, accumulateDx: false);
+        if (flow_h13_linear)
+        {
+            device.LinearBackward(h10_tanh, _fc5_weight.Value, dh13_linear, (flow_h10_tanh ? dh10_tanh : null), GradFor(_fc5_weight), GradFor(_fc5_bias), accumulateDx: false);
+        }
 
         // [12] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h11_linear
         var dh5_linear = _dh5_linear.Rows(n);
-        // dh5_linear is the memory of dh12_add: nothing to copy.
         var dh11_linear = _dh11_linear.Rows(n);
+        // dh5_linear is the memory of dh12_add: nothing to copy.
         // dh11_linear is the memory of dh12_add: nothing to copy.
 
         // [11] fc4: Linear(3)  [N,4] -> [N,3]
         var h7_sigmoid = _h7_sigmoid.Rows(n);
         var dh7_sigmoid = _dh7_sigmoid.Rows(n);
-        device.LinearBackward(h7_sigmoid, _fc4_weight.Value, dh11_linear, dh7_sigmoid, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: false);
+        if (flow_h11_linear)
+        {
+            device.LinearBackward(h7_sigmoid, _fc4_weight.Value, dh11_linear, (flow_h7_sigmoid ? dh7_sigmoid : null), GradFor(_fc4_weight), GradFor(_fc4_bias), accumulateDx: false);
+        }
 
         // [10] Tanh  [N,4] -> [N,4]
         var dh9_linear = _dh9_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h10_tanh, h10_tanh, dh10_tanh, dh9_linear, accumulate: false);
+        if (flow_h10_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h10_tanh, h10_tanh, dh10_tanh, dh9_linear, accumulate: false);
+        }
 
         // [9] fc3: Linear(4)  [N,4] -> [N,4]
         var h8_select = _h3_chunk_2.Rows(n);
         var dh8_select = _dh8_select.Rows(n);
-        device.LinearBackward(h8_select, _fc3_weight.Value, dh9_linear, dh8_select, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h8_select, _fc3_weight.Value, dh9_linear, (flow_h8_select ? dh8_select : null), GradFor(_fc3_weight), GradFor(_fc3_bias), accumulateDx: false);
+        }
 
         // [8] Select(2)  [N,4] -> [N,4]
         var dh3_chunk_2 = _dh3_chunk_2.Rows(n);
-        device.PassGradient(dh8_select, dh3_chunk_2, accumulate: false);
+        if (flow_h8_select)
+        {
+            device.PassGradient(dh8_select, dh3_chunk_2, accumulate: false);
+        }
 
         // [7] Sigmoid  [N,4] -> [N,4]
         var dh6_select = _dh6_select.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_select, accumulate: false);
+        if (flow_h7_sigmoid)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_select, accumulate: false);
+        }
 
         // [6] Select(2)  [N,4] -> [N,4]
-        device.PassGradient(dh6_select, dh3_chunk_2, accumulate: true);
+        if (flow_h6_select)
+        {
+            device.PassGradient(dh6_select, dh3_chunk_2, accumulate: true);
+        }
 
         // [5] fc2: Linear(3)  [N,4] -> [N,3]
         var h4_select = _h3_chunk_0.Rows(n);
         var dh4_select = _dh4_select.Rows(n);
-        device.LinearBackward(h4_select, _fc2_weight.Value, dh5_linear, dh4_select, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h5_linear)
+        {
+            device.LinearBackward(h4_select, _fc2_weight.Value, dh5_linear, (flow_h4_select ? dh4_select : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [4] Select(0)  [N,4] -> [N,4]
         var dh3_chunk_0 = _dh3_chunk_0.Rows(n);
-        device.PassGradient(dh4_select, dh3_chunk_0, accumulate: false);
+        if (flow_h4_select)
+        {
+            device.PassGradient(dh4_select, dh3_chunk_0, accumulate: false);
+        }
 
         // [3] Chunk(3)  [N,12] -> 3 x [N,4]
         var dh2_tanh = _dh2_tanh.Rows(n);
-        device.Fill(dh2_tanh, 0f);
-        device.CopyChannels(dh3_chunk_0, srcChannels: 4, srcOffset: 0, dh2_tanh, dstChannels: 12, dstOffset: 0, count: 4, n, spatial: 1, accumulate: true);
-        device.CopyChannels(dh3_chunk_2, srcChannels: 4, srcOffset: 0, dh2_tanh, dstChannels: 12, dstOffset: 8, count: 4, n, spatial: 1, accumulate: true);
+        if (flow_h3_chunk)
+        {
+            device.Fill(dh2_tanh, 0f);
+            device.CopyChannels(dh3_chunk_0, srcChannels: 4, srcOffset: 0, dh2_tanh, dstChannels: 12, dstOffset: 0, count: 4, n, spatial: 1, accumulate: true);
+            device.CopyChannels(dh3_chunk_2, srcChannels: 4, srcOffset: 0, dh2_tanh, dstChannels: 12, dstOffset: 8, count: 4, n, spatial: 1, accumulate: true);
+        }
 
         // [2] Tanh  [N,12] -> [N,12]
         var h2_tanh = _h2_tanh.Rows(n);
         var dh1_linear = _dh1_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        if (flow_h2_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        }
 
         // [1] fc1: Linear(12)  [N,5] -> [N,12]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.LinearBackward(h0_input, _fc1_weight.Value, dh1_linear, dh0_input, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h1_linear)
+        {
+            device.LinearBackward(h0_input, _fc1_weight.Value, dh1_linear, (flow_h0_input ? dh0_input : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

@@ -761,17 +761,75 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_conv2d = _conv1_weight.RequiresGrad || _conv1_bias.RequiresGrad || flow_h0_input;
+        bool flow_h2_relu = flow_h1_conv2d;
+        bool flow_h3_maxPool2d = flow_h2_relu;
+        bool flow_h4_conv2d = _conv2_weight.RequiresGrad || _conv2_bias.RequiresGrad || flow_h3_maxPool2d;
+        bool flow_h5_relu = flow_h4_conv2d;
+        bool flow_h6_conv2d = _conv3_weight.RequiresGrad || _conv3_bias.RequiresGrad || flow_h3_maxPool2d;
+        bool flow_h7_relu = flow_h6_conv2d;
+        bool flow_h8_conv2d = _conv4_weight.RequiresGrad || _conv4_bias.RequiresGrad || flow_h7_relu;
+        bool flow_h9_relu = flow_h8_conv2d;
+        bool flow_h10_conv2d = _conv5_weight.RequiresGrad || _conv5_bias.RequiresGrad || flow_h3_maxPool2d;
+        bool flow_h11_relu = flow_h10_conv2d;
+        bool flow_h12_conv2d = _conv6_weight.RequiresGrad || _conv6_bias.RequiresGrad || flow_h11_relu;
+        bool flow_h13_relu = flow_h12_conv2d;
+        bool flow_h14_maxPool2d = flow_h3_maxPool2d;
+        bool flow_h15_conv2d = _conv7_weight.RequiresGrad || _conv7_bias.RequiresGrad || flow_h14_maxPool2d;
+        bool flow_h16_relu = flow_h15_conv2d;
+        bool flow_h17_concat = flow_h5_relu || flow_h9_relu || flow_h13_relu || flow_h16_relu;
+        bool flow_h18_conv2d = _conv8_weight.RequiresGrad || _conv8_bias.RequiresGrad || flow_h17_concat;
+        bool flow_h19_relu = flow_h18_conv2d;
+        bool flow_h20_conv2d = _conv9_weight.RequiresGrad || _conv9_bias.RequiresGrad || flow_h17_concat;
+        bool flow_h21_relu = flow_h20_conv2d;
+        bool flow_h22_conv2d = _conv10_weight.RequiresGrad || _conv10_bias.RequiresGrad || flow_h21_relu;
+        bool flow_h23_relu = flow_h22_conv2d;
+        bool flow_h24_conv2d = _conv11_weight.RequiresGrad || _conv11_bias.RequiresGrad || flow_h17_concat;
+        bool flow_h25_relu = flow_h24_conv2d;
+        bool flow_h26_conv2d = _conv12_weight.RequiresGrad || _conv12_bias.RequiresGrad || flow_h25_relu;
+        bool flow_h27_relu = flow_h26_conv2d;
+        bool flow_h28_maxPool2d = flow_h17_concat;
+        bool flow_h29_conv2d = _conv13_weight.RequiresGrad || _conv13_bias.RequiresGrad || flow_h28_maxPool2d;
+        bool flow_h30_relu = flow_h29_conv2d;
+        bool flow_h31_concat = flow_h19_relu || flow_h23_relu || flow_h27_relu || flow_h30_relu;
+        bool flow_h32_maxPool2d = flow_h31_concat;
+        bool flow_h33_conv2d = _conv14_weight.RequiresGrad || _conv14_bias.RequiresGrad || flow_h32_maxPool2d;
+        bool flow_h34_relu = flow_h33_conv2d;
+        bool flow_h35_conv2d = _conv15_weight.RequiresGrad || _conv15_bias.RequiresGrad || flow_h32_maxPool2d;
+        bool flow_h36_relu = flow_h35_conv2d;
+        bool flow_h37_conv2d = _conv16_weight.RequiresGrad || _conv16_bias.RequiresGrad || flow_h36_relu;
+        bool flow_h38_relu = flow_h37_conv2d;
+        bool flow_h39_conv2d = _conv17_weight.RequiresGrad || _conv17_bias.RequiresGrad || flow_h32_maxPool2d;
+        bool flow_h40_relu = flow_h39_conv2d;
+        bool flow_h41_conv2d = _conv18_weight.RequiresGrad || _conv18_bias.RequiresGrad || flow_h40_relu;
+        bool flow_h42_relu = flow_h41_conv2d;
+        bool flow_h43_maxPool2d = flow_h32_maxPool2d;
+        bool flow_h44_conv2d = _conv19_weight.RequiresGrad || _conv19_bias.RequiresGrad || flow_h43_maxPool2d;
+        bool flow_h45_relu = flow_h44_conv2d;
+        bool flow_h46_concat = flow_h34_relu || flow_h38_relu || flow_h42_relu || flow_h45_relu;
+        bool flow_h47_globalAvgPool2d = flow_h46_concat;
+        bool flow_h48_flatten = flow_h47_globalAvgPool2d;
+        bool flow_h49_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h48_flatten;
+        bool flow_h50_logSoftmax = flow_h49_linear;
 
         // [50] LogSoftmax  [N,10] -> [N,10]
         var h50_logSoftmax = output;
         var dh50_logSoftmax = gradOutput;
         var dh49_linear = _dh49_linear.Rows(n);
-        device.SoftmaxBackward(h50_logSoftmax, dh50_logSoftmax, dh49_linear, log: true, accumulate: false);
+        if (flow_h50_logSoftmax)
+        {
+            device.SoftmaxBackward(h50_logSoftmax, dh50_logSoftmax, dh49_linear, log: true, accumulate: false);
+        }
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
         var h48_flatten = _h48_flatten.Current;
         var dh48_flatten = _dh48_flatten.Rows(n);
-        device.LinearBackward(h48_flatten, _fc1_weight.Value, dh49_linear, dh48_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h49_linear)
+        {
+            device.LinearBackward(h48_flatten, _fc1_weight.Value, dh49_linear, (flow_h48_flatten ? dh48_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var dh47_globalAvgPool2d = _dh47_globalAvgPool2d.Rows(n);
@@ -779,232 +837,373 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
         var dh46_concat = _dh46_concat.Rows(n);
-        device.AdaptiveAvgPool2dBackward(dh47_globalAvgPool2d, dh46_concat, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
+        if (flow_h47_globalAvgPool2d)
+        {
+            device.AdaptiveAvgPool2dBackward(dh47_globalAvgPool2d, dh46_concat, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
+        }
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
         // joins h34_relu, h38_relu, h42_relu, h45_relu
         var dh34_relu = _dh34_relu.Rows(n);
-        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 0, dh34_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
         var dh38_relu = _dh38_relu.Rows(n);
-        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 48, dh38_relu, dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 49, accumulate: false);
         var dh42_relu = _dh42_relu.Rows(n);
-        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 112, dh42_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
         var dh45_relu = _dh45_relu.Rows(n);
-        device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 128, dh45_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
+        if (flow_h46_concat)
+        {
+            device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 0, dh34_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
+            device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 48, dh38_relu, dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 49, accumulate: false);
+            device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 112, dh42_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
+            device.CopyChannels(dh46_concat, srcChannels: 144, srcOffset: 128, dh45_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 49, accumulate: false);
+        }
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
         var h45_relu = _h45_relu.Rows(n);
         var dh44_conv2d = _dh44_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h45_relu, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
+        if (flow_h45_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h45_relu, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
+        }
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n);
         var dh43_maxPool2d = _dh43_maxPool2d.Rows(n);
-        device.Conv2dBackward(h43_maxPool2d, _conv19_weight.Value, dh44_conv2d, dh43_maxPool2d, _conv19_weight.Grad, _conv19_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
+        if (flow_h44_conv2d)
+        {
+            device.Conv2dBackward(h43_maxPool2d, _conv19_weight.Value, dh44_conv2d, (flow_h43_maxPool2d ? dh43_maxPool2d : null), GradFor(_conv19_weight), GradFor(_conv19_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
+        }
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
         var dh32_maxPool2d = _dh32_maxPool2d.Rows(n);
-        device.MaxPool2dBackward(dh43_maxPool2d, _argmax43.Rows(n), dh32_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        if (flow_h43_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh43_maxPool2d, _argmax43.Rows(n), dh32_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        }
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
         var h42_relu = _h42_relu.Rows(n);
         var dh41_conv2d = _dh41_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_relu, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
+        if (flow_h42_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_relu, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
+        }
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
         var h40_relu = _h40_relu.Rows(n);
         var dh40_relu = _dh40_relu.Rows(n);
-        device.Conv2dBackward(h40_relu, _conv18_weight.Value, dh41_conv2d, dh40_relu, _conv18_weight.Grad, _conv18_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        if (flow_h41_conv2d)
+        {
+            device.Conv2dBackward(h40_relu, _conv18_weight.Value, dh41_conv2d, (flow_h40_relu ? dh40_relu : null), GradFor(_conv18_weight), GradFor(_conv18_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        }
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
         var dh39_conv2d = _dh39_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
+        if (flow_h40_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
+        }
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n);
-        device.Conv2dBackward(h32_maxPool2d, _conv17_weight.Value, dh39_conv2d, dh32_maxPool2d, _conv17_weight.Grad, _conv17_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h39_conv2d)
+        {
+            device.Conv2dBackward(h32_maxPool2d, _conv17_weight.Value, dh39_conv2d, (flow_h32_maxPool2d ? dh32_maxPool2d : null), GradFor(_conv17_weight), GradFor(_conv17_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
         var h38_relu = _h38_relu.Rows(n);
         var dh37_conv2d = _dh37_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h38_relu, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
+        if (flow_h38_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h38_relu, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
+        }
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
         var h36_relu = _h36_relu.Rows(n);
         var dh36_relu = _dh36_relu.Rows(n);
-        device.Conv2dBackward(h36_relu, _conv16_weight.Value, dh37_conv2d, dh36_relu, _conv16_weight.Grad, _conv16_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h37_conv2d)
+        {
+            device.Conv2dBackward(h36_relu, _conv16_weight.Value, dh37_conv2d, (flow_h36_relu ? dh36_relu : null), GradFor(_conv16_weight), GradFor(_conv16_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
         var dh35_conv2d = _dh35_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
+        if (flow_h36_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
+        }
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
-        device.Conv2dBackward(h32_maxPool2d, _conv15_weight.Value, dh35_conv2d, dh32_maxPool2d, _conv15_weight.Grad, _conv15_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h35_conv2d)
+        {
+            device.Conv2dBackward(h32_maxPool2d, _conv15_weight.Value, dh35_conv2d, (flow_h32_maxPool2d ? dh32_maxPool2d : null), GradFor(_conv15_weight), GradFor(_conv15_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
         var h34_relu = _h34_relu.Rows(n);
         var dh33_conv2d = _dh33_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h34_relu, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
+        if (flow_h34_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h34_relu, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
+        }
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
-        device.Conv2dBackward(h32_maxPool2d, _conv14_weight.Value, dh33_conv2d, dh32_maxPool2d, _conv14_weight.Grad, _conv14_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h33_conv2d)
+        {
+            device.Conv2dBackward(h32_maxPool2d, _conv14_weight.Value, dh33_conv2d, (flow_h32_maxPool2d ? dh32_maxPool2d : null), GradFor(_conv14_weight), GradFor(_conv14_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
         var dh31_concat = _dh31_concat.Rows(n);
-        device.MaxPool2dBackward(dh32_maxPool2d, _argmax32.Rows(n), dh31_concat, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        if (flow_h32_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh32_maxPool2d, _argmax32.Rows(n), dh31_concat, new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        }
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
         // joins h19_relu, h23_relu, h27_relu, h30_relu
         var dh19_relu = _dh19_relu.Rows(n);
-        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 0, dh19_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
         var dh23_relu = _dh23_relu.Rows(n);
-        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 32, dh23_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 196, accumulate: false);
         var dh27_relu = _dh27_relu.Rows(n);
-        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 80, dh27_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
         var dh30_relu = _dh30_relu.Rows(n);
-        device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 104, dh30_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
+        if (flow_h31_concat)
+        {
+            device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 0, dh19_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 32, dh23_relu, dstChannels: 48, dstOffset: 0, count: 48, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 80, dh27_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh31_concat, srcChannels: 128, srcOffset: 104, dh30_relu, dstChannels: 24, dstOffset: 0, count: 24, n, spatial: 196, accumulate: false);
+        }
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
         var h30_relu = _h30_relu.Rows(n);
         var dh29_conv2d = _dh29_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h30_relu, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
+        if (flow_h30_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h30_relu, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
+        }
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n);
         var dh28_maxPool2d = _dh28_maxPool2d.Rows(n);
-        device.Conv2dBackward(h28_maxPool2d, _conv13_weight.Value, dh29_conv2d, dh28_maxPool2d, _conv13_weight.Grad, _conv13_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: false);
+        if (flow_h29_conv2d)
+        {
+            device.Conv2dBackward(h28_maxPool2d, _conv13_weight.Value, dh29_conv2d, (flow_h28_maxPool2d ? dh28_maxPool2d : null), GradFor(_conv13_weight), GradFor(_conv13_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1), accumulateDx: false);
+        }
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
         var dh17_concat = _dh17_concat.Rows(n);
-        device.MaxPool2dBackward(dh28_maxPool2d, _argmax28.Rows(n), dh17_concat, new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        if (flow_h28_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh28_maxPool2d, _argmax28.Rows(n), dh17_concat, new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        }
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
         var h27_relu = _h27_relu.Rows(n);
         var dh26_conv2d = _dh26_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
+        if (flow_h27_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
+        }
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
         var h25_relu = _h25_relu.Rows(n);
         var dh25_relu = _dh25_relu.Rows(n);
-        device.Conv2dBackward(h25_relu, _conv12_weight.Value, dh26_conv2d, dh25_relu, _conv12_weight.Grad, _conv12_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        if (flow_h26_conv2d)
+        {
+            device.Conv2dBackward(h25_relu, _conv12_weight.Value, dh26_conv2d, (flow_h25_relu ? dh25_relu : null), GradFor(_conv12_weight), GradFor(_conv12_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        }
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
         var dh24_conv2d = _dh24_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h25_relu, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
+        if (flow_h25_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h25_relu, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
+        }
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
         var h17_concat = _h17_concat.Rows(n);
-        device.Conv2dBackward(h17_concat, _conv11_weight.Value, dh24_conv2d, dh17_concat, _conv11_weight.Grad, _conv11_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h24_conv2d)
+        {
+            device.Conv2dBackward(h17_concat, _conv11_weight.Value, dh24_conv2d, (flow_h17_concat ? dh17_concat : null), GradFor(_conv11_weight), GradFor(_conv11_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
         var h23_relu = _h23_relu.Rows(n);
         var dh22_conv2d = _dh22_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_relu, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
+        if (flow_h23_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_relu, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
+        }
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
         var h21_relu = _h21_relu.Rows(n);
         var dh21_relu = _dh21_relu.Rows(n);
-        device.Conv2dBackward(h21_relu, _conv10_weight.Value, dh22_conv2d, dh21_relu, _conv10_weight.Grad, _conv10_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h22_conv2d)
+        {
+            device.Conv2dBackward(h21_relu, _conv10_weight.Value, dh22_conv2d, (flow_h21_relu ? dh21_relu : null), GradFor(_conv10_weight), GradFor(_conv10_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh20_conv2d = _dh20_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h21_relu, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
+        if (flow_h21_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h21_relu, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
+        }
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h17_concat, _conv9_weight.Value, dh20_conv2d, dh17_concat, _conv9_weight.Grad, _conv9_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h20_conv2d)
+        {
+            device.Conv2dBackward(h17_concat, _conv9_weight.Value, dh20_conv2d, (flow_h17_concat ? dh17_concat : null), GradFor(_conv9_weight), GradFor(_conv9_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
         var h19_relu = _h19_relu.Rows(n);
         var dh18_conv2d = _dh18_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_relu, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
+        if (flow_h19_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_relu, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
+        }
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        device.Conv2dBackward(h17_concat, _conv8_weight.Value, dh18_conv2d, dh17_concat, _conv8_weight.Grad, _conv8_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h18_conv2d)
+        {
+            device.Conv2dBackward(h17_concat, _conv8_weight.Value, dh18_conv2d, (flow_h17_concat ? dh17_concat : null), GradFor(_conv8_weight), GradFor(_conv8_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
         // joins h5_relu, h9_relu, h13_relu, h16_relu
         var dh5_relu = _dh5_relu.Rows(n);
-        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 0, dh5_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
         var dh9_relu = _dh9_relu.Rows(n);
-        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 16, dh9_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
         var dh13_relu = _dh13_relu.Rows(n);
-        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 48, dh13_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
         var dh16_relu = _dh16_relu.Rows(n);
-        device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 64, dh16_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+        if (flow_h17_concat)
+        {
+            device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 0, dh5_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 16, dh9_relu, dstChannels: 32, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 48, dh13_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+            device.CopyChannels(dh17_concat, srcChannels: 80, srcOffset: 64, dh16_relu, dstChannels: 16, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
+        }
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
         var h16_relu = _h16_relu.Rows(n);
         var dh15_conv2d = _dh15_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_relu, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
+        if (flow_h16_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_relu, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
+        }
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n);
         var dh14_maxPool2d = _dh14_maxPool2d.Rows(n);
-        device.Conv2dBackward(h14_maxPool2d, _conv7_weight.Value, dh15_conv2d, dh14_maxPool2d, _conv7_weight.Grad, _conv7_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
+        if (flow_h15_conv2d)
+        {
+            device.Conv2dBackward(h14_maxPool2d, _conv7_weight.Value, dh15_conv2d, (flow_h14_maxPool2d ? dh14_maxPool2d : null), GradFor(_conv7_weight), GradFor(_conv7_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: false);
+        }
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
         var dh3_maxPool2d = _dh3_maxPool2d.Rows(n);
-        device.MaxPool2dBackward(dh14_maxPool2d, _argmax14.Rows(n), dh3_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        if (flow_h14_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh14_maxPool2d, _argmax14.Rows(n), dh3_maxPool2d, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), accumulate: false);
+        }
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
         var h13_relu = _h13_relu.Rows(n);
         var dh12_conv2d = _dh12_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
+        if (flow_h13_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
+        }
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
         var h11_relu = _h11_relu.Rows(n);
         var dh11_relu = _dh11_relu.Rows(n);
-        device.Conv2dBackward(h11_relu, _conv6_weight.Value, dh12_conv2d, dh11_relu, _conv6_weight.Grad, _conv6_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        if (flow_h12_conv2d)
+        {
+            device.Conv2dBackward(h11_relu, _conv6_weight.Value, dh12_conv2d, (flow_h11_relu ? dh11_relu : null), GradFor(_conv6_weight), GradFor(_conv6_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), accumulateDx: false);
+        }
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
         var dh10_conv2d = _dh10_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
+        if (flow_h11_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
+        }
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n);
-        device.Conv2dBackward(h3_maxPool2d, _conv5_weight.Value, dh10_conv2d, dh3_maxPool2d, _conv5_weight.Grad, _conv5_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h10_conv2d)
+        {
+            device.Conv2dBackward(h3_maxPool2d, _conv5_weight.Value, dh10_conv2d, (flow_h3_maxPool2d ? dh3_maxPool2d : null), GradFor(_conv5_weight), GradFor(_conv5_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
         var h9_relu = _h9_relu.Rows(n);
         var dh8_conv2d = _dh8_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
+        if (flow_h9_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
+        }
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
         var h7_relu = _h7_relu.Rows(n);
         var dh7_relu = _dh7_relu.Rows(n);
-        device.Conv2dBackward(h7_relu, _conv4_weight.Value, dh8_conv2d, dh7_relu, _conv4_weight.Grad, _conv4_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h8_conv2d)
+        {
+            device.Conv2dBackward(h7_relu, _conv4_weight.Value, dh8_conv2d, (flow_h7_relu ? dh7_relu : null), GradFor(_conv4_weight), GradFor(_conv4_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
         var dh6_conv2d = _dh6_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
+        if (flow_h7_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
+        }
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h3_maxPool2d, _conv3_weight.Value, dh6_conv2d, dh3_maxPool2d, _conv3_weight.Grad, _conv3_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h6_conv2d)
+        {
+            device.Conv2dBackward(h3_maxPool2d, _conv3_weight.Value, dh6_conv2d, (flow_h3_maxPool2d ? dh3_maxPool2d : null), GradFor(_conv3_weight), GradFor(_conv3_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
         var h5_relu = _h5_relu.Rows(n);
         var dh4_conv2d = _dh4_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
+        if (flow_h5_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
+        }
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        device.Conv2dBackward(h3_maxPool2d, _conv2_weight.Value, dh4_conv2d, dh3_maxPool2d, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
+        if (flow_h4_conv2d)
+        {
+            device.Conv2dBackward(h3_maxPool2d, _conv2_weight.Value, dh4_conv2d, (flow_h3_maxPool2d ? dh3_maxPool2d : null), GradFor(_conv2_weight), GradFor(_conv2_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), accumulateDx: true);
+        }
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
         var dh2_relu = _dh2_relu.Rows(n);
-        device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        if (flow_h3_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        }
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
         var h2_relu = _h2_relu.Rows(n);
         var dh1_conv2d = _dh1_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_relu, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+        if (flow_h2_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_relu, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+        }
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h1_conv2d)
+        {
+            device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, (flow_h0_input ? dh0_input : null), GradFor(_conv1_weight), GradFor(_conv1_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

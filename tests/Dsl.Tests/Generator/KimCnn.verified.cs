@@ -322,79 +322,142 @@ public partial class KimCnn : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_tokens = false;
+        bool flow_h1_mask = false;
+        bool flow_h2_embedding = _embedding1_weight.RequiresGrad || flow_h0_tokens;
+        bool flow_h3_transpose = flow_h2_embedding;
+        bool flow_h4_conv1d = _conv1_weight.RequiresGrad || _conv1_bias.RequiresGrad || flow_h3_transpose;
+        bool flow_h5_relu = flow_h4_conv1d;
+        bool flow_h6_maxOverTime = flow_h5_relu || flow_h1_mask;
+        bool flow_h7_conv1d = _conv2_weight.RequiresGrad || _conv2_bias.RequiresGrad || flow_h3_transpose;
+        bool flow_h8_relu = flow_h7_conv1d;
+        bool flow_h9_maxOverTime = flow_h8_relu || flow_h1_mask;
+        bool flow_h10_conv1d = _conv3_weight.RequiresGrad || _conv3_bias.RequiresGrad || flow_h3_transpose;
+        bool flow_h11_relu = flow_h10_conv1d;
+        bool flow_h12_maxOverTime = flow_h11_relu || flow_h1_mask;
+        bool flow_h13_concat = flow_h6_maxOverTime || flow_h9_maxOverTime;
+        bool flow_h14_concat = flow_h13_concat || flow_h12_maxOverTime;
+        bool flow_h15_dropout = flow_h14_concat;
+        bool flow_h16_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h15_dropout;
 
         // [16] fc1: Linear(Topics)  [N,300] -> [N,8]
         var h15_dropout = _h15_dropout.Rows(n);
         var dh16_linear = gradOutput;
         var dh15_dropout = _dh15_dropout.Rows(n);
-        device.LinearBackward(h15_dropout, _fc1_weight.Value, dh16_linear, dh15_dropout, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h16_linear)
+        {
+            device.LinearBackward(h15_dropout, _fc1_weight.Value, dh16_linear, (flow_h15_dropout ? dh15_dropout : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [15] Dropout(0.5)  [N,300] -> [N,300]
         var dh14_concat = _dh14_concat.Rows(n);
-        device.DropoutBackward(dh15_dropout, _trainingForward ? _mask15.Rows(n) : null, dh14_concat, accumulate: false);
+        if (flow_h15_dropout)
+        {
+            device.DropoutBackward(dh15_dropout, _trainingForward ? _mask15.Rows(n) : null, dh14_concat, accumulate: false);
+        }
 
         // [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)  [N,200] + [N,100] -> [N,300]
         // joins h13_concat, h12_maxOverTime
         var dh13_concat = _dh13_concat.Rows(n);
-        device.CopyChannels(dh14_concat, srcChannels: 300, srcOffset: 0, dh13_concat, dstChannels: 200, dstOffset: 0, count: 200, n, spatial: 1, accumulate: false);
         var dh12_maxOverTime = _dh12_maxOverTime.Rows(n);
-        device.CopyChannels(dh14_concat, srcChannels: 300, srcOffset: 200, dh12_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
+        if (flow_h14_concat)
+        {
+            device.CopyChannels(dh14_concat, srcChannels: 300, srcOffset: 0, dh13_concat, dstChannels: 200, dstOffset: 0, count: 200, n, spatial: 1, accumulate: false);
+            device.CopyChannels(dh14_concat, srcChannels: 300, srcOffset: 200, dh12_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
+        }
 
         // [13] Concat(width3, width4, dim: 1)  [N,100] + [N,100] -> [N,200]
         // joins h6_maxOverTime, h9_maxOverTime
         var dh6_maxOverTime = _dh6_maxOverTime.Rows(n);
-        device.CopyChannels(dh13_concat, srcChannels: 200, srcOffset: 0, dh6_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
         var dh9_maxOverTime = _dh9_maxOverTime.Rows(n);
-        device.CopyChannels(dh13_concat, srcChannels: 200, srcOffset: 100, dh9_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
+        if (flow_h13_concat)
+        {
+            device.CopyChannels(dh13_concat, srcChannels: 200, srcOffset: 0, dh6_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
+            device.CopyChannels(dh13_concat, srcChannels: 200, srcOffset: 100, dh9_maxOverTime, dstChannels: 100, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
+        }
 
         // [12] MaxOverTime(mask: mask)  [N,100,T-4] + [N,T] -> [N,100]
         // takes h11_relu, mask: h1_mask
         var dh11_relu = _dh11_relu.Rows(n, 100, checked(dimT - 4));
-        device.MaxOverTimeBackward(dh12_maxOverTime, _argmax12.Rows(n), dh11_relu, n, 100, checked(dimT - 4), accumulate: false);
+        if (flow_h12_maxOverTime)
+        {
+            device.MaxOverTimeBackward(dh12_maxOverTime, _argmax12.Rows(n), dh11_relu, n, 100, checked(dimT - 4), accumulate: false);
+        }
 
         // [11] Relu  [N,100,T-4] -> [N,100,T-4]
         var h11_relu = _h11_relu.Rows(n, 100, checked(dimT - 4));
         var dh10_conv1d = _dh10_conv1d.Rows(n, 100, checked(dimT - 4));
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv1d, accumulate: false);
+        if (flow_h11_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv1d, accumulate: false);
+        }
 
         // [10] conv3: Conv1d(Maps, kernel: 5)  [N,128,T] -> [N,100,T-4]
         var h3_transpose = _h3_transpose.Rows(n, 128, dimT);
         var dh3_transpose = _dh3_transpose.Rows(n, 128, dimT);
-        device.Conv1dBackward(h3_transpose, _conv3_weight.Value, dh10_conv1d, dh3_transpose, _conv3_weight.Grad, _conv3_bias.Grad, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 5), accumulateDx: false);
+        if (flow_h10_conv1d)
+        {
+            device.Conv1dBackward(h3_transpose, _conv3_weight.Value, dh10_conv1d, dh3_transpose, GradFor(_conv3_weight), GradFor(_conv3_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 5), accumulateDx: false);
+        }
 
         // [9] MaxOverTime(mask: mask)  [N,100,T-3] + [N,T] -> [N,100]
         // takes h8_relu, mask: h1_mask
         var dh8_relu = _dh8_relu.Rows(n, 100, checked(dimT - 3));
-        device.MaxOverTimeBackward(dh9_maxOverTime, _argmax9.Rows(n), dh8_relu, n, 100, checked(dimT - 3), accumulate: false);
+        if (flow_h9_maxOverTime)
+        {
+            device.MaxOverTimeBackward(dh9_maxOverTime, _argmax9.Rows(n), dh8_relu, n, 100, checked(dimT - 3), accumulate: false);
+        }
 
         // [8] Relu  [N,100,T-3] -> [N,100,T-3]
         var h8_relu = _h8_relu.Rows(n, 100, checked(dimT - 3));
         var dh7_conv1d = _dh7_conv1d.Rows(n, 100, checked(dimT - 3));
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_relu, h8_relu, dh8_relu, dh7_conv1d, accumulate: false);
+        if (flow_h8_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_relu, h8_relu, dh8_relu, dh7_conv1d, accumulate: false);
+        }
 
         // [7] conv2: Conv1d(Maps, kernel: 4)  [N,128,T] -> [N,100,T-3]
-        device.Conv1dBackward(h3_transpose, _conv2_weight.Value, dh7_conv1d, dh3_transpose, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 4), accumulateDx: true);
+        if (flow_h7_conv1d)
+        {
+            device.Conv1dBackward(h3_transpose, _conv2_weight.Value, dh7_conv1d, dh3_transpose, GradFor(_conv2_weight), GradFor(_conv2_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 4), accumulateDx: true);
+        }
 
         // [6] MaxOverTime(mask: mask)  [N,100,T-2] + [N,T] -> [N,100]
         // takes h5_relu, mask: h1_mask
         var dh5_relu = _dh5_relu.Rows(n, 100, checked(dimT - 2));
-        device.MaxOverTimeBackward(dh6_maxOverTime, _argmax6.Rows(n), dh5_relu, n, 100, checked(dimT - 2), accumulate: false);
+        if (flow_h6_maxOverTime)
+        {
+            device.MaxOverTimeBackward(dh6_maxOverTime, _argmax6.Rows(n), dh5_relu, n, 100, checked(dimT - 2), accumulate: false);
+        }
 
         // [5] Relu  [N,100,T-2] -> [N,100,T-2]
         var h5_relu = _h5_relu.Rows(n, 100, checked(dimT - 2));
         var dh4_conv1d = _dh4_conv1d.Rows(n, 100, checked(dimT - 2));
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv1d, accumulate: false);
+        if (flow_h5_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv1d, accumulate: false);
+        }
 
         // [4] conv1: Conv1d(Maps, kernel: 3)  [N,128,T] -> [N,100,T-2]
-        device.Conv1dBackward(h3_transpose, _conv1_weight.Value, dh4_conv1d, dh3_transpose, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 3), accumulateDx: true);
+        if (flow_h4_conv1d)
+        {
+            device.Conv1dBackward(h3_transpose, _conv1_weight.Value, dh4_conv1d, dh3_transpose, GradFor(_conv1_weight), GradFor(_conv1_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 3), accumulateDx: true);
+        }
 
         // [3] Transpose(1, 2)  [N,T,128] -> [N,128,T]
         var dh2_embedding = _dh2_embedding.Rows(n, dimT, 128);
-        device.SwapAxes(dh3_transpose, dh2_embedding, outer: n, a: 128, mid: 1, b: dimT, inner: 1, accumulate: false);
+        if (flow_h3_transpose)
+        {
+            device.SwapAxes(dh3_transpose, dh2_embedding, outer: n, a: 128, mid: 1, b: dimT, inner: 1, accumulate: false);
+        }
 
         // [2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T] -> [N,T,128]
         var h0_tokens = _input_tokens!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        if (flow_h2_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);

@@ -212,44 +212,79 @@ public partial class Mlp : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_flatten = flow_h0_input;
+        bool flow_h2_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h1_flatten;
+        bool flow_h3_relu = flow_h2_linear;
+        bool flow_h4_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h3_relu;
+        bool flow_h5_relu = flow_h4_linear;
+        bool flow_h6_linear = _fc3_weight.RequiresGrad || _fc3_bias.RequiresGrad || flow_h5_relu;
+        bool flow_h7_relu = flow_h6_linear;
+        bool flow_h8_linear = _fc4_weight.RequiresGrad || _fc4_bias.RequiresGrad || flow_h7_relu;
+        bool flow_h9_logSoftmax = flow_h8_linear;
 
         // [9] LogSoftmax  [N,10] -> [N,10]
         var h9_logSoftmax = output;
         var dh9_logSoftmax = gradOutput;
         var dh8_linear = _dh8_linear.Rows(n);
-        device.SoftmaxBackward(h9_logSoftmax, dh9_logSoftmax, dh8_linear, log: true, accumulate: false);
+        if (flow_h9_logSoftmax)
+        {
+            device.SoftmaxBackward(h9_logSoftmax, dh9_logSoftmax, dh8_linear, log: true, accumulate: false);
+        }
 
         // [8] fc4: Linear(10)  [N,100] -> [N,10]
         var h7_relu = _h7_relu.Rows(n);
         var dh7_relu = _dh7_relu.Rows(n);
-        device.LinearBackward(h7_relu, _fc4_weight.Value, dh8_linear, dh7_relu, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: false);
+        if (flow_h8_linear)
+        {
+            device.LinearBackward(h7_relu, _fc4_weight.Value, dh8_linear, (flow_h7_relu ? dh7_relu : null), GradFor(_fc4_weight), GradFor(_fc4_bias), accumulateDx: false);
+        }
 
         // [7] Relu  [N,100] -> [N,100]
         var dh6_linear = _dh6_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_linear, accumulate: false);
+        if (flow_h7_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_linear, accumulate: false);
+        }
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
         var h5_relu = _h5_relu.Rows(n);
         var dh5_relu = _dh5_relu.Rows(n);
-        device.LinearBackward(h5_relu, _fc3_weight.Value, dh6_linear, dh5_relu, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
+        if (flow_h6_linear)
+        {
+            device.LinearBackward(h5_relu, _fc3_weight.Value, dh6_linear, (flow_h5_relu ? dh5_relu : null), GradFor(_fc3_weight), GradFor(_fc3_bias), accumulateDx: false);
+        }
 
         // [5] Relu  [N,128] -> [N,128]
         var dh4_linear = _dh4_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+        if (flow_h5_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+        }
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
         var h3_relu = _h3_relu.Rows(n);
         var dh3_relu = _dh3_relu.Rows(n);
-        device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, dh3_relu, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h4_linear)
+        {
+            device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, (flow_h3_relu ? dh3_relu : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [3] Relu  [N,256] -> [N,256]
         var dh2_linear = _dh2_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+        if (flow_h3_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+        }
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h1_flatten = _h1_flatten.Current;
         var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, dh1_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h2_linear)
+        {
+            device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, (flow_h1_flatten ? dh1_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;

@@ -264,31 +264,61 @@ public partial class MnistNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_conv2d = _conv1_weight.RequiresGrad || _conv1_bias.RequiresGrad || flow_h0_input;
+        bool flow_h2_maxPool2d = flow_h1_conv2d;
+        bool flow_h3_relu = flow_h2_maxPool2d;
+        bool flow_h4_conv2d = _conv2_weight.RequiresGrad || _conv2_bias.RequiresGrad || flow_h3_relu;
+        bool flow_h5_dropout2d = flow_h4_conv2d;
+        bool flow_h6_maxPool2d = flow_h5_dropout2d;
+        bool flow_h7_relu = flow_h6_maxPool2d;
+        bool flow_h8_flatten = flow_h7_relu;
+        bool flow_h9_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h8_flatten;
+        bool flow_h10_relu = flow_h9_linear;
+        bool flow_h11_dropout = flow_h10_relu;
+        bool flow_h12_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h11_dropout;
+        bool flow_h13_logSoftmax = flow_h12_linear;
 
         // [13] LogSoftmax  [N,10] -> [N,10]
         var h13_logSoftmax = output;
         var dh13_logSoftmax = gradOutput;
         var dh12_linear = _dh12_linear.Rows(n);
-        device.SoftmaxBackward(h13_logSoftmax, dh13_logSoftmax, dh12_linear, log: true, accumulate: false);
+        if (flow_h13_logSoftmax)
+        {
+            device.SoftmaxBackward(h13_logSoftmax, dh13_logSoftmax, dh12_linear, log: true, accumulate: false);
+        }
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
         var h11_dropout = _h11_dropout.Rows(n);
         var dh11_dropout = _dh11_dropout.Rows(n);
-        device.LinearBackward(h11_dropout, _fc2_weight.Value, dh12_linear, dh11_dropout, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h12_linear)
+        {
+            device.LinearBackward(h11_dropout, _fc2_weight.Value, dh12_linear, (flow_h11_dropout ? dh11_dropout : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [11] Dropout(0.5)  [N,50] -> [N,50]
         var dh10_relu = _dh10_relu.Rows(n);
-        device.DropoutBackward(dh11_dropout, _trainingForward ? _mask11.Rows(n) : null, dh10_relu, accumulate: false);
+        if (flow_h11_dropout)
+        {
+            device.DropoutBackward(dh11_dropout, _trainingForward ? _mask11.Rows(n) : null, dh10_relu, accumulate: false);
+        }
 
         // [10] Relu  [N,50] -> [N,50]
         var h10_relu = _h10_relu.Rows(n);
         var dh9_linear = _dh9_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_linear, accumulate: false);
+        if (flow_h10_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_linear, accumulate: false);
+        }
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
         var h8_flatten = _h8_flatten.Current;
         var dh8_flatten = _dh8_flatten.Rows(n);
-        device.LinearBackward(h8_flatten, _fc1_weight.Value, dh9_linear, dh8_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h8_flatten, _fc1_weight.Value, dh9_linear, (flow_h8_flatten ? dh8_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
         var dh7_relu = _dh7_relu.Rows(n);
@@ -297,33 +327,54 @@ public partial class MnistNet : global::Dsl.Module
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
         var h7_relu = _h7_relu.Rows(n);
         var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
+        if (flow_h7_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
+        }
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
         var dh5_dropout2d = _dh5_dropout2d.Rows(n);
-        device.MaxPool2dBackward(dh6_maxPool2d, _argmax6.Rows(n), dh5_dropout2d, new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        if (flow_h6_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh6_maxPool2d, _argmax6.Rows(n), dh5_dropout2d, new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        }
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
         var dh4_conv2d = _dh4_conv2d.Rows(n);
-        device.DropoutBackward(dh5_dropout2d, _trainingForward ? _mask5.Rows(n) : null, dh4_conv2d, accumulate: false);
+        if (flow_h5_dropout2d)
+        {
+            device.DropoutBackward(dh5_dropout2d, _trainingForward ? _mask5.Rows(n) : null, dh4_conv2d, accumulate: false);
+        }
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
         var h3_relu = _h3_relu.Rows(n);
         var dh3_relu = _dh3_relu.Rows(n);
-        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, _conv2_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5), accumulateDx: false);
+        if (flow_h4_conv2d)
+        {
+            device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, (flow_h3_relu ? dh3_relu : null), GradFor(_conv2_weight), GradFor(_conv2_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5), accumulateDx: false);
+        }
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
         var dh2_maxPool2d = _dh2_maxPool2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
+        if (flow_h3_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
+        }
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
-        device.MaxPool2dBackward(dh2_maxPool2d, _argmax2.Rows(n), dh1_conv2d, new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        if (flow_h2_maxPool2d)
+        {
+            device.MaxPool2dBackward(dh2_maxPool2d, _argmax2.Rows(n), dh1_conv2d, new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+        }
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5), accumulateDx: false);
+        if (flow_h1_conv2d)
+        {
+            device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, (flow_h0_input ? dh0_input : null), GradFor(_conv1_weight), GradFor(_conv1_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

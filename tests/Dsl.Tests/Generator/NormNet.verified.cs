@@ -246,32 +246,59 @@ public partial class NormNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_layerNorm = _ln1_weight.RequiresGrad || _ln1_bias.RequiresGrad || flow_h0_input;
+        bool flow_h2_conv2d = _conv1_weight.RequiresGrad || _conv1_bias.RequiresGrad || flow_h1_layerNorm;
+        bool flow_h3_softplus = flow_h2_conv2d;
+        bool flow_h4_layerNorm = _ln2_weight.RequiresGrad || _ln2_bias.RequiresGrad || flow_h3_softplus;
+        bool flow_h5_flatten = flow_h4_layerNorm;
+        bool flow_h6_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h5_flatten;
+        bool flow_h7_softplus = flow_h6_linear;
+        bool flow_h8_layerNorm = flow_h7_softplus;
+        bool flow_h9_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h8_layerNorm;
+        bool flow_h10_logSoftmax = flow_h9_linear;
 
         // [10] LogSoftmax  [N,3] -> [N,3]
         var h10_logSoftmax = output;
         var dh10_logSoftmax = gradOutput;
         var dh9_linear = _dh9_linear.Rows(n);
-        device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_linear, log: true, accumulate: false);
+        if (flow_h10_logSoftmax)
+        {
+            device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_linear, log: true, accumulate: false);
+        }
 
         // [9] fc2: Linear(3)  [N,5] -> [N,3]
         var h8_layerNorm = _h8_layerNorm.Rows(n);
         var dh8_layerNorm = _dh8_layerNorm.Rows(n);
-        device.LinearBackward(h8_layerNorm, _fc2_weight.Value, dh9_linear, dh8_layerNorm, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h8_layerNorm, _fc2_weight.Value, dh9_linear, (flow_h8_layerNorm ? dh8_layerNorm : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [8] ln3: LayerNorm(5, elementwiseAffine: false)  [N,5] -> [N,5]
         var h7_softplus = _h7_softplus.Rows(n);
         var dh7_softplus = _dh7_softplus.Rows(n);
-        device.LayerNormBackward(h7_softplus, null, _lnMean8.Rows(n), _lnInvStd8.Rows(n), dh8_layerNorm, dh7_softplus, null, null, rows: n, features: 5, accumulateDx: false);
+        if (flow_h8_layerNorm)
+        {
+            device.LayerNormBackward(h7_softplus, null, _lnMean8.Rows(n), _lnInvStd8.Rows(n), dh8_layerNorm, dh7_softplus, null, null, rows: n, features: 5, accumulateDx: false);
+        }
 
         // [7] Softplus(beta: 2.0, threshold: 20)  [N,5] -> [N,5]
         var h6_linear = _h6_linear.Rows(n);
         var dh6_linear = _dh6_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Softplus, 2.0f, threshold: 20.0f, h6_linear, h6_linear, dh7_softplus, dh6_linear, accumulate: false);
+        if (flow_h7_softplus)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Softplus, 2.0f, threshold: 20.0f, h6_linear, h6_linear, dh7_softplus, dh6_linear, accumulate: false);
+        }
 
         // [6] fc1: Linear(5)  [N,36] -> [N,5]
         var h5_flatten = _h5_flatten.Current;
         var dh5_flatten = _dh5_flatten.Rows(n);
-        device.LinearBackward(h5_flatten, _fc1_weight.Value, dh6_linear, dh5_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h6_linear)
+        {
+            device.LinearBackward(h5_flatten, _fc1_weight.Value, dh6_linear, (flow_h5_flatten ? dh5_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [5] Flatten  [N,3,3,4] -> [N,36]
         var dh4_layerNorm = _dh4_layerNorm.Rows(n);
@@ -280,22 +307,34 @@ public partial class NormNet : global::Dsl.Module
         // [4] ln2: LayerNorm(3, 4, eps: 1e-3)  [N,3,3,4] -> [N,3,3,4]
         var h3_softplus = _h3_softplus.Rows(n);
         var dh3_softplus = _dh3_softplus.Rows(n);
-        device.LayerNormBackward(h3_softplus, _ln2_weight.Value, _lnMean4.Rows(n), _lnInvStd4.Rows(n), dh4_layerNorm, dh3_softplus, _ln2_weight.Grad, _ln2_bias.Grad, rows: n * 3, features: 12, accumulateDx: false);
+        if (flow_h4_layerNorm)
+        {
+            device.LayerNormBackward(h3_softplus, _ln2_weight.Value, _lnMean4.Rows(n), _lnInvStd4.Rows(n), dh4_layerNorm, dh3_softplus, GradFor(_ln2_weight), GradFor(_ln2_bias), rows: n * 3, features: 12, accumulateDx: false);
+        }
 
         // [3] Softplus()  [N,3,3,4] -> [N,3,3,4]
         var h2_conv2d = _h2_conv2d.Rows(n);
         var dh2_conv2d = _dh2_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Softplus, 1.0f, threshold: 20.0f, h2_conv2d, h2_conv2d, dh3_softplus, dh2_conv2d, accumulate: false);
+        if (flow_h3_softplus)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Softplus, 1.0f, threshold: 20.0f, h2_conv2d, h2_conv2d, dh3_softplus, dh2_conv2d, accumulate: false);
+        }
 
         // [2] conv1: Conv2d(3, kernel: 1)  [N,2,3,4] -> [N,3,3,4]
         var h1_layerNorm = _h1_layerNorm.Rows(n);
         var dh1_layerNorm = _dh1_layerNorm.Rows(n);
-        device.Conv2dBackward(h1_layerNorm, _conv1_weight.Value, dh2_conv2d, dh1_layerNorm, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 2, Height: 3, Width: 4, OutChannels: 3, KernelH: 1, KernelW: 1), accumulateDx: false);
+        if (flow_h2_conv2d)
+        {
+            device.Conv2dBackward(h1_layerNorm, _conv1_weight.Value, dh2_conv2d, (flow_h1_layerNorm ? dh1_layerNorm : null), GradFor(_conv1_weight), GradFor(_conv1_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 2, Height: 3, Width: 4, OutChannels: 3, KernelH: 1, KernelW: 1), accumulateDx: false);
+        }
 
         // [1] ln1: LayerNorm(2, 3, 4)  [N,2,3,4] -> [N,2,3,4]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.LayerNormBackward(h0_input, _ln1_weight.Value, _lnMean1.Rows(n), _lnInvStd1.Rows(n), dh1_layerNorm, dh0_input, _ln1_weight.Grad, _ln1_bias.Grad, rows: n, features: 24, accumulateDx: false);
+        if (flow_h1_layerNorm)
+        {
+            device.LayerNormBackward(h0_input, _ln1_weight.Value, _lnMean1.Rows(n), _lnInvStd1.Rows(n), dh1_layerNorm, dh0_input, GradFor(_ln1_weight), GradFor(_ln1_bias), rows: n, features: 24, accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

@@ -1268,17 +1268,99 @@ public partial class ResNet20 : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_conv2d = _conv1_weight.RequiresGrad || flow_h0_input;
+        bool flow_h2_batchNorm2d = _bn1_weight.RequiresGrad || _bn1_bias.RequiresGrad || flow_h1_conv2d;
+        bool flow_h3_relu = flow_h2_batchNorm2d;
+        bool flow_h4_conv2d = _conv2_weight.RequiresGrad || flow_h3_relu;
+        bool flow_h5_batchNorm2d = _bn2_weight.RequiresGrad || _bn2_bias.RequiresGrad || flow_h4_conv2d;
+        bool flow_h6_relu = flow_h5_batchNorm2d;
+        bool flow_h7_conv2d = _conv3_weight.RequiresGrad || flow_h6_relu;
+        bool flow_h8_batchNorm2d = _bn3_weight.RequiresGrad || _bn3_bias.RequiresGrad || flow_h7_conv2d;
+        bool flow_h9_add = flow_h8_batchNorm2d || flow_h3_relu;
+        bool flow_h10_relu = flow_h9_add;
+        bool flow_h11_conv2d = _conv4_weight.RequiresGrad || flow_h10_relu;
+        bool flow_h12_batchNorm2d = _bn4_weight.RequiresGrad || _bn4_bias.RequiresGrad || flow_h11_conv2d;
+        bool flow_h13_relu = flow_h12_batchNorm2d;
+        bool flow_h14_conv2d = _conv5_weight.RequiresGrad || flow_h13_relu;
+        bool flow_h15_batchNorm2d = _bn5_weight.RequiresGrad || _bn5_bias.RequiresGrad || flow_h14_conv2d;
+        bool flow_h16_add = flow_h15_batchNorm2d || flow_h10_relu;
+        bool flow_h17_relu = flow_h16_add;
+        bool flow_h18_conv2d = _conv6_weight.RequiresGrad || flow_h17_relu;
+        bool flow_h19_batchNorm2d = _bn6_weight.RequiresGrad || _bn6_bias.RequiresGrad || flow_h18_conv2d;
+        bool flow_h20_relu = flow_h19_batchNorm2d;
+        bool flow_h21_conv2d = _conv7_weight.RequiresGrad || flow_h20_relu;
+        bool flow_h22_batchNorm2d = _bn7_weight.RequiresGrad || _bn7_bias.RequiresGrad || flow_h21_conv2d;
+        bool flow_h23_add = flow_h22_batchNorm2d || flow_h17_relu;
+        bool flow_h24_relu = flow_h23_add;
+        bool flow_h25_conv2d = _conv8_weight.RequiresGrad || flow_h24_relu;
+        bool flow_h26_batchNorm2d = _bn8_weight.RequiresGrad || _bn8_bias.RequiresGrad || flow_h25_conv2d;
+        bool flow_h27_relu = flow_h26_batchNorm2d;
+        bool flow_h28_conv2d = _conv9_weight.RequiresGrad || flow_h27_relu;
+        bool flow_h29_batchNorm2d = _bn9_weight.RequiresGrad || _bn9_bias.RequiresGrad || flow_h28_conv2d;
+        bool flow_h30_conv2d = _conv10_weight.RequiresGrad || flow_h24_relu;
+        bool flow_h31_batchNorm2d = _bn10_weight.RequiresGrad || _bn10_bias.RequiresGrad || flow_h30_conv2d;
+        bool flow_h32_add = flow_h29_batchNorm2d || flow_h31_batchNorm2d;
+        bool flow_h33_relu = flow_h32_add;
+        bool flow_h34_conv2d = _conv11_weight.RequiresGrad || flow_h33_relu;
+        bool flow_h35_batchNorm2d = _bn11_weight.RequiresGrad || _bn11_bias.RequiresGrad || flow_h34_conv2d;
+        bool flow_h36_relu = flow_h35_batchNorm2d;
+        bool flow_h37_conv2d = _conv12_weight.RequiresGrad || flow_h36_relu;
+        bool flow_h38_batchNorm2d = _bn12_weight.RequiresGrad || _bn12_bias.RequiresGrad || flow_h37_conv2d;
+        bool flow_h39_add = flow_h38_batchNorm2d || flow_h33_relu;
+        bool flow_h40_relu = flow_h39_add;
+        bool flow_h41_conv2d = _conv13_weight.RequiresGrad || flow_h40_relu;
+        bool flow_h42_batchNorm2d = _bn13_weight.RequiresGrad || _bn13_bias.RequiresGrad || flow_h41_conv2d;
+        bool flow_h43_relu = flow_h42_batchNorm2d;
+        bool flow_h44_conv2d = _conv14_weight.RequiresGrad || flow_h43_relu;
+        bool flow_h45_batchNorm2d = _bn14_weight.RequiresGrad || _bn14_bias.RequiresGrad || flow_h44_conv2d;
+        bool flow_h46_add = flow_h45_batchNorm2d || flow_h40_relu;
+        bool flow_h47_relu = flow_h46_add;
+        bool flow_h48_conv2d = _conv15_weight.RequiresGrad || flow_h47_relu;
+        bool flow_h49_batchNorm2d = _bn15_weight.RequiresGrad || _bn15_bias.RequiresGrad || flow_h48_conv2d;
+        bool flow_h50_relu = flow_h49_batchNorm2d;
+        bool flow_h51_conv2d = _conv16_weight.RequiresGrad || flow_h50_relu;
+        bool flow_h52_batchNorm2d = _bn16_weight.RequiresGrad || _bn16_bias.RequiresGrad || flow_h51_conv2d;
+        bool flow_h53_conv2d = _conv17_weight.RequiresGrad || flow_h47_relu;
+        bool flow_h54_batchNorm2d = _bn17_weight.RequiresGrad || _bn17_bias.RequiresGrad || flow_h53_conv2d;
+        bool flow_h55_add = flow_h52_batchNorm2d || flow_h54_batchNorm2d;
+        bool flow_h56_relu = flow_h55_add;
+        bool flow_h57_conv2d = _conv18_weight.RequiresGrad || flow_h56_relu;
+        bool flow_h58_batchNorm2d = _bn18_weight.RequiresGrad || _bn18_bias.RequiresGrad || flow_h57_conv2d;
+        bool flow_h59_relu = flow_h58_batchNorm2d;
+        bool flow_h60_conv2d = _conv19_weight.RequiresGrad || flow_h59_relu;
+        bool flow_h61_batchNorm2d = _bn19_weight.RequiresGrad || _bn19_bias.RequiresGrad || flow_h60_conv2d;
+        bool flow_h62_add = flow_h61_batchNorm2d || flow_h56_relu;
+        bool flow_h63_relu = flow_h62_add;
+        bool flow_h64_conv2d = _conv20_weight.RequiresGrad || flow_h63_relu;
+        bool flow_h65_batchNorm2d = _bn20_weight.RequiresGrad || _bn20_bias.RequiresGrad || flow_h64_conv2d;
+        bool flow_h66_relu = flow_h65_batchNorm2d;
+        bool flow_h67_conv2d = _conv21_weight.RequiresGrad || flow_h66_relu;
+        bool flow_h68_batchNorm2d = _bn21_weight.RequiresGrad || _bn21_bias.RequiresGrad || flow_h67_conv2d;
+        bool flow_h69_add = flow_h68_batchNorm2d || flow_h63_relu;
+        bool flow_h70_relu = flow_h69_add;
+        bool flow_h71_globalAvgPool2d = flow_h70_relu;
+        bool flow_h72_flatten = flow_h71_globalAvgPool2d;
+        bool flow_h73_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h72_flatten;
+        bool flow_h74_logSoftmax = flow_h73_linear;
 
         // [74] LogSoftmax  [N,10] -> [N,10]
         var h74_logSoftmax = output;
         var dh74_logSoftmax = gradOutput;
         var dh73_linear = _dh73_linear.Rows(n);
-        device.SoftmaxBackward(h74_logSoftmax, dh74_logSoftmax, dh73_linear, log: true, accumulate: false);
+        if (flow_h74_logSoftmax)
+        {
+            device.SoftmaxBackward(h74_logSoftmax, dh74_logSoftmax, dh73_linear, log: true, accumulate: false);
+        }
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
         var h72_flatten = _h72_flatten.Current;
         var dh72_flatten = _dh72_flatten.Rows(n);
-        device.LinearBackward(h72_flatten, _fc1_weight.Value, dh73_linear, dh72_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h73_linear)
+        {
+            device.LinearBackward(h72_flatten, _fc1_weight.Value, dh73_linear, (flow_h72_flatten ? dh72_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var dh71_globalAvgPool2d = _dh71_globalAvgPool2d.Rows(n);
@@ -1286,385 +1368,571 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var dh70_relu = _dh70_relu.Rows(n);
-        device.AdaptiveAvgPool2dBackward(dh71_globalAvgPool2d, dh70_relu, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
+        if (flow_h71_globalAvgPool2d)
+        {
+            device.AdaptiveAvgPool2dBackward(dh71_globalAvgPool2d, dh70_relu, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1, accumulate: false);
+        }
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
         var h70_relu = _h70_relu.Rows(n);
         var dh69_add = _dh69_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
+        if (flow_h70_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
+        }
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
         var dh68_batchNorm2d = _dh68_batchNorm2d.Rows(n);
-        // dh68_batchNorm2d is the memory of dh69_add: nothing to copy.
         var dh63_relu = _dh63_relu.Rows(n);
+        // dh68_batchNorm2d is the memory of dh69_add: nothing to copy.
         // dh63_relu is the memory of dh69_add: nothing to copy.
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh67_conv2d = _dh67_conv2d.Rows(n);
         var h67_conv2d = _h67_conv2d.Rows(n);
-        device.BatchNormBackward(h67_conv2d, _bn21_weight.Value, _saveMean68, _saveInvStd68, dh68_batchNorm2d, dh67_conv2d, _bn21_weight.Grad, _bn21_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h68_batchNorm2d)
+        {
+            device.BatchNormBackward(h67_conv2d, _bn21_weight.Value, _saveMean68, _saveInvStd68, dh68_batchNorm2d, dh67_conv2d, GradFor(_bn21_weight), GradFor(_bn21_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h66_relu = _h66_relu.Rows(n);
         var dh66_relu = _dh66_relu.Rows(n);
-        device.Conv2dBackward(h66_relu, _conv21_weight.Value, dh67_conv2d, dh66_relu, _conv21_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h67_conv2d)
+        {
+            device.Conv2dBackward(h66_relu, _conv21_weight.Value, dh67_conv2d, (flow_h66_relu ? dh66_relu : null), GradFor(_conv21_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h66_relu, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
+        if (flow_h66_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h66_relu, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
+        }
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh64_conv2d = _dh64_conv2d.Rows(n);
         var h64_conv2d = _h64_conv2d.Rows(n);
-        device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, _bn20_weight.Grad, _bn20_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h65_batchNorm2d)
+        {
+            device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, GradFor(_bn20_weight), GradFor(_bn20_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h63_relu = _h63_relu.Rows(n);
-        device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, dh63_relu, _conv20_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h64_conv2d)
+        {
+            device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, (flow_h63_relu ? dh63_relu : null), GradFor(_conv20_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh62_add = _dh62_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
+        if (flow_h63_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
+        }
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
         var dh61_batchNorm2d = _dh61_batchNorm2d.Rows(n);
-        // dh61_batchNorm2d is the memory of dh62_add: nothing to copy.
         var dh56_relu = _dh56_relu.Rows(n);
+        // dh61_batchNorm2d is the memory of dh62_add: nothing to copy.
         // dh56_relu is the memory of dh62_add: nothing to copy.
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh60_conv2d = _dh60_conv2d.Rows(n);
         var h60_conv2d = _h60_conv2d.Rows(n);
-        device.BatchNormBackward(h60_conv2d, _bn19_weight.Value, _saveMean61, _saveInvStd61, dh61_batchNorm2d, dh60_conv2d, _bn19_weight.Grad, _bn19_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h61_batchNorm2d)
+        {
+            device.BatchNormBackward(h60_conv2d, _bn19_weight.Value, _saveMean61, _saveInvStd61, dh61_batchNorm2d, dh60_conv2d, GradFor(_bn19_weight), GradFor(_bn19_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h59_relu = _h59_relu.Rows(n);
         var dh59_relu = _dh59_relu.Rows(n);
-        device.Conv2dBackward(h59_relu, _conv19_weight.Value, dh60_conv2d, dh59_relu, _conv19_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h60_conv2d)
+        {
+            device.Conv2dBackward(h59_relu, _conv19_weight.Value, dh60_conv2d, (flow_h59_relu ? dh59_relu : null), GradFor(_conv19_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h59_relu, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
+        if (flow_h59_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h59_relu, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
+        }
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh57_conv2d = _dh57_conv2d.Rows(n);
         var h57_conv2d = _h57_conv2d.Rows(n);
-        device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, _bn18_weight.Grad, _bn18_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h58_batchNorm2d)
+        {
+            device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, GradFor(_bn18_weight), GradFor(_bn18_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h56_relu = _h56_relu.Rows(n);
-        device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, dh56_relu, _conv18_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h57_conv2d)
+        {
+            device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, (flow_h56_relu ? dh56_relu : null), GradFor(_conv18_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh55_add = _dh55_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
+        if (flow_h56_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
+        }
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
         var dh52_batchNorm2d = _dh52_batchNorm2d.Rows(n);
-        // dh52_batchNorm2d is the memory of dh55_add: nothing to copy.
         var dh54_batchNorm2d = _dh54_batchNorm2d.Rows(n);
+        // dh52_batchNorm2d is the memory of dh55_add: nothing to copy.
         // dh54_batchNorm2d is the memory of dh55_add: nothing to copy.
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh53_conv2d = _dh53_conv2d.Rows(n);
         var h53_conv2d = _h53_conv2d.Rows(n);
-        device.BatchNormBackward(h53_conv2d, _bn17_weight.Value, _saveMean54, _saveInvStd54, dh54_batchNorm2d, dh53_conv2d, _bn17_weight.Grad, _bn17_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h54_batchNorm2d)
+        {
+            device.BatchNormBackward(h53_conv2d, _bn17_weight.Value, _saveMean54, _saveInvStd54, dh54_batchNorm2d, dh53_conv2d, GradFor(_bn17_weight), GradFor(_bn17_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h47_relu = _h47_relu.Rows(n);
         var dh47_relu = _dh47_relu.Rows(n);
-        device.Conv2dBackward(h47_relu, _conv17_weight.Value, dh53_conv2d, dh47_relu, _conv17_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        if (flow_h53_conv2d)
+        {
+            device.Conv2dBackward(h47_relu, _conv17_weight.Value, dh53_conv2d, (flow_h47_relu ? dh47_relu : null), GradFor(_conv17_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        }
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh51_conv2d = _dh51_conv2d.Rows(n);
         var h51_conv2d = _h51_conv2d.Rows(n);
-        device.BatchNormBackward(h51_conv2d, _bn16_weight.Value, _saveMean52, _saveInvStd52, dh52_batchNorm2d, dh51_conv2d, _bn16_weight.Grad, _bn16_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h52_batchNorm2d)
+        {
+            device.BatchNormBackward(h51_conv2d, _bn16_weight.Value, _saveMean52, _saveInvStd52, dh52_batchNorm2d, dh51_conv2d, GradFor(_bn16_weight), GradFor(_bn16_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h50_relu = _h50_relu.Rows(n);
         var dh50_relu = _dh50_relu.Rows(n);
-        device.Conv2dBackward(h50_relu, _conv16_weight.Value, dh51_conv2d, dh50_relu, _conv16_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h51_conv2d)
+        {
+            device.Conv2dBackward(h50_relu, _conv16_weight.Value, dh51_conv2d, (flow_h50_relu ? dh50_relu : null), GradFor(_conv16_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h50_relu, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
+        if (flow_h50_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h50_relu, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
+        }
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh48_conv2d = _dh48_conv2d.Rows(n);
         var h48_conv2d = _h48_conv2d.Rows(n);
-        device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, _bn15_weight.Grad, _bn15_bias.Grad, n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        if (flow_h49_batchNorm2d)
+        {
+            device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, GradFor(_bn15_weight), GradFor(_bn15_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        device.Conv2dBackward(h47_relu, _conv15_weight.Value, dh48_conv2d, dh47_relu, _conv15_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h48_conv2d)
+        {
+            device.Conv2dBackward(h47_relu, _conv15_weight.Value, dh48_conv2d, (flow_h47_relu ? dh47_relu : null), GradFor(_conv15_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh46_add = _dh46_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
+        if (flow_h47_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
+        }
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
         var dh45_batchNorm2d = _dh45_batchNorm2d.Rows(n);
-        // dh45_batchNorm2d is the memory of dh46_add: nothing to copy.
         var dh40_relu = _dh40_relu.Rows(n);
+        // dh45_batchNorm2d is the memory of dh46_add: nothing to copy.
         // dh40_relu is the memory of dh46_add: nothing to copy.
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh44_conv2d = _dh44_conv2d.Rows(n);
         var h44_conv2d = _h44_conv2d.Rows(n);
-        device.BatchNormBackward(h44_conv2d, _bn14_weight.Value, _saveMean45, _saveInvStd45, dh45_batchNorm2d, dh44_conv2d, _bn14_weight.Grad, _bn14_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h45_batchNorm2d)
+        {
+            device.BatchNormBackward(h44_conv2d, _bn14_weight.Value, _saveMean45, _saveInvStd45, dh45_batchNorm2d, dh44_conv2d, GradFor(_bn14_weight), GradFor(_bn14_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h43_relu = _h43_relu.Rows(n);
         var dh43_relu = _dh43_relu.Rows(n);
-        device.Conv2dBackward(h43_relu, _conv14_weight.Value, dh44_conv2d, dh43_relu, _conv14_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h44_conv2d)
+        {
+            device.Conv2dBackward(h43_relu, _conv14_weight.Value, dh44_conv2d, (flow_h43_relu ? dh43_relu : null), GradFor(_conv14_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h43_relu, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
+        if (flow_h43_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h43_relu, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
+        }
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh41_conv2d = _dh41_conv2d.Rows(n);
         var h41_conv2d = _h41_conv2d.Rows(n);
-        device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, _bn13_weight.Grad, _bn13_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h42_batchNorm2d)
+        {
+            device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, GradFor(_bn13_weight), GradFor(_bn13_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h40_relu = _h40_relu.Rows(n);
-        device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, dh40_relu, _conv13_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h41_conv2d)
+        {
+            device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, (flow_h40_relu ? dh40_relu : null), GradFor(_conv13_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh39_add = _dh39_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
+        if (flow_h40_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
+        }
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
         var dh38_batchNorm2d = _dh38_batchNorm2d.Rows(n);
-        // dh38_batchNorm2d is the memory of dh39_add: nothing to copy.
         var dh33_relu = _dh33_relu.Rows(n);
+        // dh38_batchNorm2d is the memory of dh39_add: nothing to copy.
         // dh33_relu is the memory of dh39_add: nothing to copy.
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh37_conv2d = _dh37_conv2d.Rows(n);
         var h37_conv2d = _h37_conv2d.Rows(n);
-        device.BatchNormBackward(h37_conv2d, _bn12_weight.Value, _saveMean38, _saveInvStd38, dh38_batchNorm2d, dh37_conv2d, _bn12_weight.Grad, _bn12_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h38_batchNorm2d)
+        {
+            device.BatchNormBackward(h37_conv2d, _bn12_weight.Value, _saveMean38, _saveInvStd38, dh38_batchNorm2d, dh37_conv2d, GradFor(_bn12_weight), GradFor(_bn12_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h36_relu = _h36_relu.Rows(n);
         var dh36_relu = _dh36_relu.Rows(n);
-        device.Conv2dBackward(h36_relu, _conv12_weight.Value, dh37_conv2d, dh36_relu, _conv12_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h37_conv2d)
+        {
+            device.Conv2dBackward(h36_relu, _conv12_weight.Value, dh37_conv2d, (flow_h36_relu ? dh36_relu : null), GradFor(_conv12_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
+        if (flow_h36_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
+        }
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh34_conv2d = _dh34_conv2d.Rows(n);
         var h34_conv2d = _h34_conv2d.Rows(n);
-        device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, _bn11_weight.Grad, _bn11_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h35_batchNorm2d)
+        {
+            device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, GradFor(_bn11_weight), GradFor(_bn11_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h33_relu = _h33_relu.Rows(n);
-        device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, dh33_relu, _conv11_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h34_conv2d)
+        {
+            device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, (flow_h33_relu ? dh33_relu : null), GradFor(_conv11_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh32_add = _dh32_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
+        if (flow_h33_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
+        }
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
         var dh29_batchNorm2d = _dh29_batchNorm2d.Rows(n);
-        // dh29_batchNorm2d is the memory of dh32_add: nothing to copy.
         var dh31_batchNorm2d = _dh31_batchNorm2d.Rows(n);
+        // dh29_batchNorm2d is the memory of dh32_add: nothing to copy.
         // dh31_batchNorm2d is the memory of dh32_add: nothing to copy.
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh30_conv2d = _dh30_conv2d.Rows(n);
         var h30_conv2d = _h30_conv2d.Rows(n);
-        device.BatchNormBackward(h30_conv2d, _bn10_weight.Value, _saveMean31, _saveInvStd31, dh31_batchNorm2d, dh30_conv2d, _bn10_weight.Grad, _bn10_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h31_batchNorm2d)
+        {
+            device.BatchNormBackward(h30_conv2d, _bn10_weight.Value, _saveMean31, _saveInvStd31, dh31_batchNorm2d, dh30_conv2d, GradFor(_bn10_weight), GradFor(_bn10_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h24_relu = _h24_relu.Rows(n);
         var dh24_relu = _dh24_relu.Rows(n);
-        device.Conv2dBackward(h24_relu, _conv10_weight.Value, dh30_conv2d, dh24_relu, _conv10_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        if (flow_h30_conv2d)
+        {
+            device.Conv2dBackward(h24_relu, _conv10_weight.Value, dh30_conv2d, (flow_h24_relu ? dh24_relu : null), GradFor(_conv10_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2), accumulateDx: false);
+        }
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh28_conv2d = _dh28_conv2d.Rows(n);
         var h28_conv2d = _h28_conv2d.Rows(n);
-        device.BatchNormBackward(h28_conv2d, _bn9_weight.Value, _saveMean29, _saveInvStd29, dh29_batchNorm2d, dh28_conv2d, _bn9_weight.Grad, _bn9_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h29_batchNorm2d)
+        {
+            device.BatchNormBackward(h28_conv2d, _bn9_weight.Value, _saveMean29, _saveInvStd29, dh29_batchNorm2d, dh28_conv2d, GradFor(_bn9_weight), GradFor(_bn9_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h27_relu = _h27_relu.Rows(n);
         var dh27_relu = _dh27_relu.Rows(n);
-        device.Conv2dBackward(h27_relu, _conv9_weight.Value, dh28_conv2d, dh27_relu, _conv9_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h28_conv2d)
+        {
+            device.Conv2dBackward(h27_relu, _conv9_weight.Value, dh28_conv2d, (flow_h27_relu ? dh27_relu : null), GradFor(_conv9_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
+        if (flow_h27_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
+        }
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh25_conv2d = _dh25_conv2d.Rows(n);
         var h25_conv2d = _h25_conv2d.Rows(n);
-        device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, _bn8_weight.Grad, _bn8_bias.Grad, n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        if (flow_h26_batchNorm2d)
+        {
+            device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, GradFor(_bn8_weight), GradFor(_bn8_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        device.Conv2dBackward(h24_relu, _conv8_weight.Value, dh25_conv2d, dh24_relu, _conv8_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h25_conv2d)
+        {
+            device.Conv2dBackward(h24_relu, _conv8_weight.Value, dh25_conv2d, (flow_h24_relu ? dh24_relu : null), GradFor(_conv8_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh23_add = _dh23_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
+        if (flow_h24_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
+        }
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
         var dh22_batchNorm2d = _dh22_batchNorm2d.Rows(n);
-        // dh22_batchNorm2d is the memory of dh23_add: nothing to copy.
         var dh17_relu = _dh17_relu.Rows(n);
+        // dh22_batchNorm2d is the memory of dh23_add: nothing to copy.
         // dh17_relu is the memory of dh23_add: nothing to copy.
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh21_conv2d = _dh21_conv2d.Rows(n);
         var h21_conv2d = _h21_conv2d.Rows(n);
-        device.BatchNormBackward(h21_conv2d, _bn7_weight.Value, _saveMean22, _saveInvStd22, dh22_batchNorm2d, dh21_conv2d, _bn7_weight.Grad, _bn7_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h22_batchNorm2d)
+        {
+            device.BatchNormBackward(h21_conv2d, _bn7_weight.Value, _saveMean22, _saveInvStd22, dh22_batchNorm2d, dh21_conv2d, GradFor(_bn7_weight), GradFor(_bn7_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h20_relu = _h20_relu.Rows(n);
         var dh20_relu = _dh20_relu.Rows(n);
-        device.Conv2dBackward(h20_relu, _conv7_weight.Value, dh21_conv2d, dh20_relu, _conv7_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h21_conv2d)
+        {
+            device.Conv2dBackward(h20_relu, _conv7_weight.Value, dh21_conv2d, (flow_h20_relu ? dh20_relu : null), GradFor(_conv7_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_relu, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
+        if (flow_h20_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_relu, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
+        }
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh18_conv2d = _dh18_conv2d.Rows(n);
         var h18_conv2d = _h18_conv2d.Rows(n);
-        device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, _bn6_weight.Grad, _bn6_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h19_batchNorm2d)
+        {
+            device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, GradFor(_bn6_weight), GradFor(_bn6_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h17_relu = _h17_relu.Rows(n);
-        device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, dh17_relu, _conv6_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h18_conv2d)
+        {
+            device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, (flow_h17_relu ? dh17_relu : null), GradFor(_conv6_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh16_add = _dh16_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
+        if (flow_h17_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
+        }
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
         var dh15_batchNorm2d = _dh15_batchNorm2d.Rows(n);
-        // dh15_batchNorm2d is the memory of dh16_add: nothing to copy.
         var dh10_relu = _dh10_relu.Rows(n);
+        // dh15_batchNorm2d is the memory of dh16_add: nothing to copy.
         // dh10_relu is the memory of dh16_add: nothing to copy.
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh14_conv2d = _dh14_conv2d.Rows(n);
         var h14_conv2d = _h14_conv2d.Rows(n);
-        device.BatchNormBackward(h14_conv2d, _bn5_weight.Value, _saveMean15, _saveInvStd15, dh15_batchNorm2d, dh14_conv2d, _bn5_weight.Grad, _bn5_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h15_batchNorm2d)
+        {
+            device.BatchNormBackward(h14_conv2d, _bn5_weight.Value, _saveMean15, _saveInvStd15, dh15_batchNorm2d, dh14_conv2d, GradFor(_bn5_weight), GradFor(_bn5_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h13_relu = _h13_relu.Rows(n);
         var dh13_relu = _dh13_relu.Rows(n);
-        device.Conv2dBackward(h13_relu, _conv5_weight.Value, dh14_conv2d, dh13_relu, _conv5_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h14_conv2d)
+        {
+            device.Conv2dBackward(h13_relu, _conv5_weight.Value, dh14_conv2d, (flow_h13_relu ? dh13_relu : null), GradFor(_conv5_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
+        if (flow_h13_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
+        }
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh11_conv2d = _dh11_conv2d.Rows(n);
         var h11_conv2d = _h11_conv2d.Rows(n);
-        device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, _bn4_weight.Grad, _bn4_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h12_batchNorm2d)
+        {
+            device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, GradFor(_bn4_weight), GradFor(_bn4_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h10_relu = _h10_relu.Rows(n);
-        device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, dh10_relu, _conv4_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h11_conv2d)
+        {
+            device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, (flow_h10_relu ? dh10_relu : null), GradFor(_conv4_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh9_add = _dh9_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
+        if (flow_h10_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
+        }
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
         var dh8_batchNorm2d = _dh8_batchNorm2d.Rows(n);
-        // dh8_batchNorm2d is the memory of dh9_add: nothing to copy.
         var dh3_relu = _dh3_relu.Rows(n);
+        // dh8_batchNorm2d is the memory of dh9_add: nothing to copy.
         // dh3_relu is the memory of dh9_add: nothing to copy.
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh7_conv2d = _dh7_conv2d.Rows(n);
         var h7_conv2d = _h7_conv2d.Rows(n);
-        device.BatchNormBackward(h7_conv2d, _bn3_weight.Value, _saveMean8, _saveInvStd8, dh8_batchNorm2d, dh7_conv2d, _bn3_weight.Grad, _bn3_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h8_batchNorm2d)
+        {
+            device.BatchNormBackward(h7_conv2d, _bn3_weight.Value, _saveMean8, _saveInvStd8, dh8_batchNorm2d, dh7_conv2d, GradFor(_bn3_weight), GradFor(_bn3_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h6_relu = _h6_relu.Rows(n);
         var dh6_relu = _dh6_relu.Rows(n);
-        device.Conv2dBackward(h6_relu, _conv3_weight.Value, dh7_conv2d, dh6_relu, _conv3_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h7_conv2d)
+        {
+            device.Conv2dBackward(h6_relu, _conv3_weight.Value, dh7_conv2d, (flow_h6_relu ? dh6_relu : null), GradFor(_conv3_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_relu, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
+        if (flow_h6_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_relu, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
+        }
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh4_conv2d = _dh4_conv2d.Rows(n);
         var h4_conv2d = _h4_conv2d.Rows(n);
-        device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, _bn2_weight.Grad, _bn2_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h5_batchNorm2d)
+        {
+            device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h3_relu = _h3_relu.Rows(n);
-        device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, dh3_relu, _conv2_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        if (flow_h4_conv2d)
+        {
+            device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, (flow_h3_relu ? dh3_relu : null), GradFor(_conv2_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
+        }
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
+        if (flow_h3_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
+        }
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         var h1_conv2d = _h1_conv2d.Rows(n);
-        device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, _bn1_weight.Grad, _bn1_bias.Grad, n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        if (flow_h2_batchNorm2d)
+        {
+            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+        }
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, dh0_input, _conv1_weight.Grad, null, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        if (flow_h1_conv2d)
+        {
+            device.Conv2dBackward(h0_input, _conv1_weight.Value, dh1_conv2d, (flow_h0_input ? dh0_input : null), GradFor(_conv1_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

@@ -318,86 +318,147 @@ public partial class ResidualMlp : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_flatten = flow_h0_input;
+        bool flow_h2_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h1_flatten;
+        bool flow_h3_relu = flow_h2_linear;
+        bool flow_h4_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h3_relu;
+        bool flow_h5_relu = flow_h4_linear;
+        bool flow_h6_dropout = flow_h5_relu;
+        bool flow_h7_linear = _fc3_weight.RequiresGrad || _fc3_bias.RequiresGrad || flow_h6_dropout;
+        bool flow_h8_add = flow_h3_relu || flow_h7_linear;
+        bool flow_h9_relu = flow_h8_add;
+        bool flow_h10_linear = _fc4_weight.RequiresGrad || _fc4_bias.RequiresGrad || flow_h9_relu;
+        bool flow_h11_relu = flow_h10_linear;
+        bool flow_h12_dropout = flow_h11_relu;
+        bool flow_h13_linear = _fc5_weight.RequiresGrad || _fc5_bias.RequiresGrad || flow_h12_dropout;
+        bool flow_h14_add = flow_h9_relu || flow_h13_linear;
+        bool flow_h15_relu = flow_h14_add;
+        bool flow_h16_linear = _fc6_weight.RequiresGrad || _fc6_bias.RequiresGrad || flow_h15_relu;
+        bool flow_h17_logSoftmax = flow_h16_linear;
 
         // [17] LogSoftmax  [N,10] -> [N,10]
         var h17_logSoftmax = output;
         var dh17_logSoftmax = gradOutput;
         var dh16_linear = _dh16_linear.Rows(n);
-        device.SoftmaxBackward(h17_logSoftmax, dh17_logSoftmax, dh16_linear, log: true, accumulate: false);
+        if (flow_h17_logSoftmax)
+        {
+            device.SoftmaxBackward(h17_logSoftmax, dh17_logSoftmax, dh16_linear, log: true, accumulate: false);
+        }
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
         var h15_relu = _h15_relu.Rows(n);
         var dh15_relu = _dh15_relu.Rows(n);
-        device.LinearBackward(h15_relu, _fc6_weight.Value, dh16_linear, dh15_relu, _fc6_weight.Grad, _fc6_bias.Grad, accumulateDx: false);
+        if (flow_h16_linear)
+        {
+            device.LinearBackward(h15_relu, _fc6_weight.Value, dh16_linear, (flow_h15_relu ? dh15_relu : null), GradFor(_fc6_weight), GradFor(_fc6_bias), accumulateDx: false);
+        }
 
         // [15] Relu  [N,256] -> [N,256]
         var dh14_add = _dh14_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_relu, h15_relu, dh15_relu, dh14_add, accumulate: false);
+        if (flow_h15_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_relu, h15_relu, dh15_relu, dh14_add, accumulate: false);
+        }
 
         // [14] +  [N,256] + [N,256] -> [N,256]
         // adds h9_relu + h13_linear
         var dh9_relu = _dh9_relu.Rows(n);
-        // dh9_relu is the memory of dh14_add: nothing to copy.
         var dh13_linear = _dh13_linear.Rows(n);
+        // dh9_relu is the memory of dh14_add: nothing to copy.
         // dh13_linear is the memory of dh14_add: nothing to copy.
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]
         var h12_dropout = _h12_dropout.Rows(n);
         var dh12_dropout = _dh12_dropout.Rows(n);
-        device.LinearBackward(h12_dropout, _fc5_weight.Value, dh13_linear, dh12_dropout, _fc5_weight.Grad, _fc5_bias.Grad, accumulateDx: false);
+        if (flow_h13_linear)
+        {
+            device.LinearBackward(h12_dropout, _fc5_weight.Value, dh13_linear, (flow_h12_dropout ? dh12_dropout : null), GradFor(_fc5_weight), GradFor(_fc5_bias), accumulateDx: false);
+        }
 
         // [12] Dropout(0.1)  [N,256] -> [N,256]
         var dh11_relu = _dh11_relu.Rows(n);
-        device.DropoutBackward(dh12_dropout, _trainingForward ? _mask12.Rows(n) : null, dh11_relu, accumulate: false);
+        if (flow_h12_dropout)
+        {
+            device.DropoutBackward(dh12_dropout, _trainingForward ? _mask12.Rows(n) : null, dh11_relu, accumulate: false);
+        }
 
         // [11] Relu  [N,256] -> [N,256]
         var h11_relu = _h11_relu.Rows(n);
         var dh10_linear = _dh10_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_linear, accumulate: false);
+        if (flow_h11_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_linear, accumulate: false);
+        }
 
         // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
         var h9_relu = _h9_relu.Rows(n);
-        device.LinearBackward(h9_relu, _fc4_weight.Value, dh10_linear, dh9_relu, _fc4_weight.Grad, _fc4_bias.Grad, accumulateDx: true);
+        if (flow_h10_linear)
+        {
+            device.LinearBackward(h9_relu, _fc4_weight.Value, dh10_linear, (flow_h9_relu ? dh9_relu : null), GradFor(_fc4_weight), GradFor(_fc4_bias), accumulateDx: true);
+        }
 
         // [9] Relu  [N,256] -> [N,256]
         var dh8_add = _dh8_add.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_add, accumulate: false);
+        if (flow_h9_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_add, accumulate: false);
+        }
 
         // [8] +  [N,256] + [N,256] -> [N,256]
         // adds h3_relu + h7_linear
         var dh3_relu = _dh3_relu.Rows(n);
-        // dh3_relu is the memory of dh8_add: nothing to copy.
         var dh7_linear = _dh7_linear.Rows(n);
+        // dh3_relu is the memory of dh8_add: nothing to copy.
         // dh7_linear is the memory of dh8_add: nothing to copy.
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
         var h6_dropout = _h6_dropout.Rows(n);
         var dh6_dropout = _dh6_dropout.Rows(n);
-        device.LinearBackward(h6_dropout, _fc3_weight.Value, dh7_linear, dh6_dropout, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
+        if (flow_h7_linear)
+        {
+            device.LinearBackward(h6_dropout, _fc3_weight.Value, dh7_linear, (flow_h6_dropout ? dh6_dropout : null), GradFor(_fc3_weight), GradFor(_fc3_bias), accumulateDx: false);
+        }
 
         // [6] Dropout(0.1)  [N,256] -> [N,256]
         var dh5_relu = _dh5_relu.Rows(n);
-        device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_relu, accumulate: false);
+        if (flow_h6_dropout)
+        {
+            device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_relu, accumulate: false);
+        }
 
         // [5] Relu  [N,256] -> [N,256]
         var h5_relu = _h5_relu.Rows(n);
         var dh4_linear = _dh4_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+        if (flow_h5_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+        }
 
         // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
         var h3_relu = _h3_relu.Rows(n);
-        device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, dh3_relu, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
+        if (flow_h4_linear)
+        {
+            device.LinearBackward(h3_relu, _fc2_weight.Value, dh4_linear, (flow_h3_relu ? dh3_relu : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: true);
+        }
 
         // [3] Relu  [N,256] -> [N,256]
         var dh2_linear = _dh2_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+        if (flow_h3_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+        }
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h1_flatten = _h1_flatten.Current;
         var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, dh1_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h2_linear)
+        {
+            device.LinearBackward(h1_flatten, _fc1_weight.Value, dh2_linear, (flow_h1_flatten ? dh1_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;

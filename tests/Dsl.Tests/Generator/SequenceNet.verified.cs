@@ -207,46 +207,80 @@ public partial class SequenceNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_x = inputGradient;
+        bool flow_h3_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h0_x;
+        bool flow_h4_tanh = flow_h3_linear;
+        bool flow_h5_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h4_tanh;
+        bool flow_h6_sigmoid = flow_h5_linear;
+        bool flow_h7_dropout = flow_h6_sigmoid;
+        bool flow_h8_add = flow_h4_tanh || flow_h7_dropout;
+        bool flow_h9_linear = _fc3_weight.RequiresGrad || _fc3_bias.RequiresGrad || flow_h8_add;
+        bool flow_h10_logSoftmax = flow_h9_linear;
 
         // [10] LogSoftmax  [N,T,3] -> [N,T,3]
         var h10_logSoftmax = output;
         var dh10_logSoftmax = gradOutput;
         var dh9_linear = _dh9_linear.Rows(n, dimT, 3);
-        device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_linear, log: true, accumulate: false);
+        if (flow_h10_logSoftmax)
+        {
+            device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_linear, log: true, accumulate: false);
+        }
 
         // [9] fc3: Linear(3)  [N,T,4] -> [N,T,3]
         var h8_add = _h8_add.Rows(n, dimT, 4);
         var dh8_add = _dh8_add.Rows(n, dimT, 4);
-        device.LinearBackward(h8_add, _fc3_weight.Value, dh9_linear, dh8_add, _fc3_weight.Grad, _fc3_bias.Grad, accumulateDx: false);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h8_add, _fc3_weight.Value, dh9_linear, (flow_h8_add ? dh8_add : null), GradFor(_fc3_weight), GradFor(_fc3_bias), accumulateDx: false);
+        }
 
         // [8] +  [N,T,4] + [N,T,4] -> [N,T,4]
         // adds h4_tanh + h7_dropout
         var dh4_tanh = _dh4_tanh.Rows(n, dimT, 4);
-        device.PassGradient(dh8_add, dh4_tanh, accumulate: false);
         var dh7_dropout = _dh7_dropout.Rows(n, dimT, 4);
-        device.PassGradient(dh8_add, dh7_dropout, accumulate: false);
+        if (flow_h8_add)
+        {
+            device.PassGradient(dh8_add, dh4_tanh, accumulate: false);
+            device.PassGradient(dh8_add, dh7_dropout, accumulate: false);
+        }
 
         // [7] Dropout(0.0)  [N,T,4] -> [N,T,4]
         var dh6_sigmoid = _dh6_sigmoid.Rows(n, dimT, 4);
-        device.DropoutBackward(dh7_dropout, _trainingForward ? _mask7.Rows(n, dimT, 4) : null, dh6_sigmoid, accumulate: false);
+        if (flow_h7_dropout)
+        {
+            device.DropoutBackward(dh7_dropout, _trainingForward ? _mask7.Rows(n, dimT, 4) : null, dh6_sigmoid, accumulate: false);
+        }
 
         // [6] Sigmoid  [N,T,4] -> [N,T,4]
         var h6_sigmoid = _h6_sigmoid.Rows(n, dimT, 4);
         var dh5_linear = _dh5_linear.Rows(n, dimT, 4);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_sigmoid, h6_sigmoid, dh6_sigmoid, dh5_linear, accumulate: false);
+        if (flow_h6_sigmoid)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_sigmoid, h6_sigmoid, dh6_sigmoid, dh5_linear, accumulate: false);
+        }
 
         // [5] fc2: Linear(4)  [N,T,4] -> [N,T,4]
         var h4_tanh = _h4_tanh.Rows(n, dimT, 4);
-        device.LinearBackward(h4_tanh, _fc2_weight.Value, dh5_linear, dh4_tanh, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
+        if (flow_h5_linear)
+        {
+            device.LinearBackward(h4_tanh, _fc2_weight.Value, dh5_linear, (flow_h4_tanh ? dh4_tanh : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: true);
+        }
 
         // [4] Tanh  [N,T,4] -> [N,T,4]
         var dh3_linear = _dh3_linear.Rows(n, dimT, 4);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h4_tanh, h4_tanh, dh4_tanh, dh3_linear, accumulate: false);
+        if (flow_h4_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h4_tanh, h4_tanh, dh4_tanh, dh3_linear, accumulate: false);
+        }
 
         // [3] fc1: Linear(4)  [N,T,5] -> [N,T,4]
         var h0_x = _input_x!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n, dimT, 5) : null;
-        device.LinearBackward(h0_x, _fc1_weight.Value, dh3_linear, dh0_x, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h0_x, _fc1_weight.Value, dh3_linear, (flow_h0_x ? dh0_x : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, dh0_x);

@@ -200,41 +200,72 @@ public partial class SmallNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_flatten = flow_h0_input;
+        bool flow_h2_linear = _encoder_weight.RequiresGrad || _encoder_bias.RequiresGrad || flow_h1_flatten;
+        bool flow_h3_sigmoid = flow_h2_linear;
+        bool flow_h4_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h3_sigmoid;
+        bool flow_h5_tanh = flow_h4_linear;
+        bool flow_h6_dropout = flow_h5_tanh;
+        bool flow_h7_linear = _head_weight.RequiresGrad || flow_h6_dropout;
+        bool flow_h8_softmax = flow_h7_linear;
 
         // [8] Softmax  [N,10] -> [N,10]
         var h8_softmax = output;
         var dh8_softmax = gradOutput;
         var dh7_linear = _dh7_linear.Rows(n);
-        device.SoftmaxBackward(h8_softmax, dh8_softmax, dh7_linear, log: false, accumulate: false);
+        if (flow_h8_softmax)
+        {
+            device.SoftmaxBackward(h8_softmax, dh8_softmax, dh7_linear, log: false, accumulate: false);
+        }
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
         var h6_dropout = _h6_dropout.Rows(n);
         var dh6_dropout = _dh6_dropout.Rows(n);
-        device.LinearBackward(h6_dropout, _head_weight.Value, dh7_linear, dh6_dropout, _head_weight.Grad, null, accumulateDx: false);
+        if (flow_h7_linear)
+        {
+            device.LinearBackward(h6_dropout, _head_weight.Value, dh7_linear, (flow_h6_dropout ? dh6_dropout : null), GradFor(_head_weight), null, accumulateDx: false);
+        }
 
         // [6] Dropout(0.25)  [N,32] -> [N,32]
         var dh5_tanh = _dh5_tanh.Rows(n);
-        device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_tanh, accumulate: false);
+        if (flow_h6_dropout)
+        {
+            device.DropoutBackward(dh6_dropout, _trainingForward ? _mask6.Rows(n) : null, dh5_tanh, accumulate: false);
+        }
 
         // [5] Tanh  [N,32] -> [N,32]
         var h5_tanh = _h5_tanh.Rows(n);
         var dh4_linear = _dh4_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h5_tanh, h5_tanh, dh5_tanh, dh4_linear, accumulate: false);
+        if (flow_h5_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h5_tanh, h5_tanh, dh5_tanh, dh4_linear, accumulate: false);
+        }
 
         // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
         var h3_sigmoid = _h3_sigmoid.Rows(n);
         var dh3_sigmoid = _dh3_sigmoid.Rows(n);
-        device.LinearBackward(h3_sigmoid, _fc1_weight.Value, dh4_linear, dh3_sigmoid, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h4_linear)
+        {
+            device.LinearBackward(h3_sigmoid, _fc1_weight.Value, dh4_linear, (flow_h3_sigmoid ? dh3_sigmoid : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [3] Sigmoid  [N,64] -> [N,64]
         var dh2_linear = _dh2_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h3_sigmoid, h3_sigmoid, dh3_sigmoid, dh2_linear, accumulate: false);
+        if (flow_h3_sigmoid)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h3_sigmoid, h3_sigmoid, dh3_sigmoid, dh2_linear, accumulate: false);
+        }
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
         var h1_flatten = _h1_flatten.Current;
         var dh1_flatten = inputGradient ? _dh1_flatten.Rows(n) : null;
-        device.LinearBackward(h1_flatten, _encoder_weight.Value, dh2_linear, dh1_flatten, _encoder_weight.Grad, _encoder_bias.Grad, accumulateDx: false);
+        if (flow_h2_linear)
+        {
+            device.LinearBackward(h1_flatten, _encoder_weight.Value, dh2_linear, (flow_h1_flatten ? dh1_flatten : null), GradFor(_encoder_weight), GradFor(_encoder_bias), accumulateDx: false);
+        }
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;

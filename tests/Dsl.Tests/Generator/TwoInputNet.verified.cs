@@ -222,40 +222,67 @@ public partial class TwoInputNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_image = inputGradient;
+        bool flow_h1_extra = inputGradient;
+        bool flow_h2_conv2d = _conv1_weight.RequiresGrad || _conv1_bias.RequiresGrad || flow_h0_image;
+        bool flow_h3_tanh = flow_h2_conv2d;
+        bool flow_h4_flatten = flow_h3_tanh;
+        bool flow_h5_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h4_flatten;
+        bool flow_h6_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h1_extra;
+        bool flow_h7_sigmoid = flow_h6_linear;
+        bool flow_h8_add = flow_h5_linear || flow_h7_sigmoid;
+        bool flow_h9_add = flow_h8_add || flow_h1_extra;
+        bool flow_h10_logSoftmax = flow_h9_add;
 
         // [10] LogSoftmax  [N,3] -> [N,3]
         var h10_logSoftmax = output;
         var dh10_logSoftmax = gradOutput;
         var dh9_add = _dh9_add.Rows(n);
-        device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_add, log: true, accumulate: false);
+        if (flow_h10_logSoftmax)
+        {
+            device.SoftmaxBackward(h10_logSoftmax, dh10_logSoftmax, dh9_add, log: true, accumulate: false);
+        }
 
         // [9] +  [N,3] + [N,3] -> [N,3]
         // adds h8_add + h1_extra
         var dh8_add = _dh8_add.Rows(n);
-        // dh8_add is the memory of dh9_add: nothing to copy.
         var dh1_extra = inputGradient ? _dh1_extra.Rows(n) : null;
+        // dh8_add is the memory of dh9_add: nothing to copy.
         // dh1_extra is the memory of dh9_add: nothing to copy.
 
         // [8] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h7_sigmoid
         var dh5_linear = _dh5_linear.Rows(n);
-        device.PassGradient(dh8_add, dh5_linear, accumulate: false);
         var dh7_sigmoid = _dh7_sigmoid.Rows(n);
-        // dh7_sigmoid is the memory of dh8_add: nothing to copy.
+        if (flow_h8_add)
+        {
+            device.PassGradient(dh8_add, dh5_linear, accumulate: false);
+            // dh7_sigmoid is the memory of dh8_add: nothing to copy.
+        }
 
         // [7] Sigmoid  [N,3] -> [N,3]
         var h7_sigmoid = _h7_sigmoid.Rows(n);
         var dh6_linear = _dh6_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_linear, accumulate: false);
+        if (flow_h7_sigmoid)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h7_sigmoid, h7_sigmoid, dh7_sigmoid, dh6_linear, accumulate: false);
+        }
 
         // [6] fc2: Linear(3)  [N,3] -> [N,3]
         var h1_extra = _input_extra!;
-        device.LinearBackward(h1_extra, _fc2_weight.Value, dh6_linear, dh1_extra, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
+        if (flow_h6_linear)
+        {
+            device.LinearBackward(h1_extra, _fc2_weight.Value, dh6_linear, (flow_h1_extra ? dh1_extra : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: true);
+        }
 
         // [5] fc1: Linear(3)  [N,8] -> [N,3]
         var h4_flatten = _h4_flatten.Current;
         var dh4_flatten = _dh4_flatten.Rows(n);
-        device.LinearBackward(h4_flatten, _fc1_weight.Value, dh5_linear, dh4_flatten, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h5_linear)
+        {
+            device.LinearBackward(h4_flatten, _fc1_weight.Value, dh5_linear, (flow_h4_flatten ? dh4_flatten : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [4] Flatten  [N,2,2,2] -> [N,8]
         var dh3_tanh = _dh3_tanh.Rows(n);
@@ -264,12 +291,18 @@ public partial class TwoInputNet : global::Dsl.Module
         // [3] Tanh  [N,2,2,2] -> [N,2,2,2]
         var h3_tanh = _h3_tanh.Rows(n);
         var dh2_conv2d = _dh2_conv2d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h3_tanh, h3_tanh, dh3_tanh, dh2_conv2d, accumulate: false);
+        if (flow_h3_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h3_tanh, h3_tanh, dh3_tanh, dh2_conv2d, accumulate: false);
+        }
 
         // [2] conv1: Conv2d(2, kernel: 3)  [N,1,4,4] -> [N,2,2,2]
         var h0_image = _input_image!;
         var dh0_image = inputGradient ? _dh0_image.Rows(n) : null;
-        device.Conv2dBackward(h0_image, _conv1_weight.Value, dh2_conv2d, dh0_image, _conv1_weight.Grad, _conv1_bias.Grad, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 4, Width: 4, OutChannels: 2, KernelH: 3, KernelW: 3), accumulateDx: false);
+        if (flow_h2_conv2d)
+        {
+            device.Conv2dBackward(h0_image, _conv1_weight.Value, dh2_conv2d, (flow_h0_image ? dh0_image : null), GradFor(_conv1_weight), GradFor(_conv1_bias), new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 4, Width: 4, OutChannels: 2, KernelH: 3, KernelW: 3), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, dh0_image);

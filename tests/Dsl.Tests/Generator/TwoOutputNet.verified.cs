@@ -169,6 +169,12 @@ public partial class TwoOutputNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_x = inputGradient;
+        bool flow_h1_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h0_x;
+        bool flow_h2_tanh = flow_h1_linear;
+        bool flow_h3_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h2_tanh;
+        bool flow_h4_logSoftmax = flow_h3_linear;
 
         var dh4_logSoftmax = _dh4_logSoftmax.Rows(n);
         SeedGradient(dLogits, dh4_logSoftmax);
@@ -178,20 +184,32 @@ public partial class TwoOutputNet : global::Dsl.Module
         // [4] LogSoftmax  [N,3] -> [N,3]
         var h4_logSoftmax = _h4_logSoftmax.Rows(n);
         var dh3_linear = _dh3_linear.Rows(n);
-        device.SoftmaxBackward(h4_logSoftmax, dh4_logSoftmax, dh3_linear, log: true, accumulate: false);
+        if (flow_h4_logSoftmax)
+        {
+            device.SoftmaxBackward(h4_logSoftmax, dh4_logSoftmax, dh3_linear, log: true, accumulate: false);
+        }
 
         // [3] fc2: Linear(3)  [N,5] -> [N,3]
         var h2_tanh = _h2_tanh.Rows(n);
-        device.LinearBackward(h2_tanh, _fc2_weight.Value, dh3_linear, dh2_tanh, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: true);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h2_tanh, _fc2_weight.Value, dh3_linear, (flow_h2_tanh ? dh2_tanh : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: true);
+        }
 
         // [2] Tanh  [N,5] -> [N,5]
         var dh1_linear = _dh1_linear.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        if (flow_h2_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h2_tanh, h2_tanh, dh2_tanh, dh1_linear, accumulate: false);
+        }
 
         // [1] fc1: Linear(5)  [N,6] -> [N,5]
         var h0_x = _input!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n) : null;
-        device.LinearBackward(h0_x, _fc1_weight.Value, dh1_linear, dh0_x, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h1_linear)
+        {
+            device.LinearBackward(h0_x, _fc1_weight.Value, dh1_linear, (flow_h0_x ? dh0_x : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_x;

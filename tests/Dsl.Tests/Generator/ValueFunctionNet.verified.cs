@@ -218,57 +218,96 @@ public partial class ValueFunctionNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_x = inputGradient;
+        bool flow_h1_tokens = false;
+        bool flow_h2_embedding = _embedding1_weight.RequiresGrad || flow_h1_tokens;
+        bool flow_h3_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h0_x;
+        bool flow_h4_sigmoid = flow_h3_linear;
+        bool flow_h5_mul = flow_h2_embedding || flow_h4_sigmoid;
+        bool flow_h6_add = flow_h2_embedding || flow_h4_sigmoid;
+        bool flow_h7_concat = flow_h5_mul || flow_h6_add;
+        bool flow_h8_tanh = flow_h7_concat;
+        bool flow_h9_concat = flow_h7_concat || flow_h8_tanh;
+        bool flow_h10_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h9_concat;
 
         // [10] fc2: Linear(2)  [N,2*T,8] -> [N,2*T,2]
         var h9_concat = _h9_concat.Rows(n, checked(2 * dimT), 8);
         var dh10_linear = gradOutput;
         var dh9_concat = _dh9_concat.Rows(n, checked(2 * dimT), 8);
-        device.LinearBackward(h9_concat, _fc2_weight.Value, dh10_linear, dh9_concat, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h10_linear)
+        {
+            device.LinearBackward(h9_concat, _fc2_weight.Value, dh10_linear, (flow_h9_concat ? dh9_concat : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [9] Concat(features, features | Tanh, dim: 1)  [N,T,8] + [N,T,8] -> [N,2*T,8]
         // joins h7_concat, h8_tanh
         var dh7_concat = _dh7_concat.Rows(n, dimT, 8);
-        device.CopyChannels(dh9_concat, srcChannels: checked(2 * dimT), srcOffset: 0, dh7_concat, dstChannels: dimT, dstOffset: 0, count: dimT, n, spatial: 8, accumulate: false);
         var dh8_tanh = _dh8_tanh.Rows(n, dimT, 8);
-        device.CopyChannels(dh9_concat, srcChannels: checked(2 * dimT), srcOffset: dimT, dh8_tanh, dstChannels: dimT, dstOffset: 0, count: dimT, n, spatial: 8, accumulate: false);
+        if (flow_h9_concat)
+        {
+            device.CopyChannels(dh9_concat, srcChannels: checked(2 * dimT), srcOffset: 0, dh7_concat, dstChannels: dimT, dstOffset: 0, count: dimT, n, spatial: 8, accumulate: false);
+            device.CopyChannels(dh9_concat, srcChannels: checked(2 * dimT), srcOffset: dimT, dh8_tanh, dstChannels: dimT, dstOffset: 0, count: dimT, n, spatial: 8, accumulate: false);
+        }
 
         // [8] Tanh  [N,T,8] -> [N,T,8]
         var h8_tanh = _h8_tanh.Rows(n, dimT, 8);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h8_tanh, h8_tanh, dh8_tanh, dh7_concat, accumulate: true);
+        if (flow_h8_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h8_tanh, h8_tanh, dh8_tanh, dh7_concat, accumulate: true);
+        }
 
         // [7] Concat(e * g, e + g, dim: -1)  [N,T,4] + [N,T,4] -> [N,T,8]
         // joins h5_mul, h6_add
         var dh5_mul = _dh5_mul.Rows(n, dimT, 4);
-        device.CopyChannels(dh7_concat, srcChannels: 8, srcOffset: 0, dh5_mul, dstChannels: 4, dstOffset: 0, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
         var dh6_add = _dh6_add.Rows(n, dimT, 4);
-        device.CopyChannels(dh7_concat, srcChannels: 8, srcOffset: 4, dh6_add, dstChannels: 4, dstOffset: 0, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
+        if (flow_h7_concat)
+        {
+            device.CopyChannels(dh7_concat, srcChannels: 8, srcOffset: 0, dh5_mul, dstChannels: 4, dstOffset: 0, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
+            device.CopyChannels(dh7_concat, srcChannels: 8, srcOffset: 4, dh6_add, dstChannels: 4, dstOffset: 0, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
+        }
 
         // [6] +  [N,T,4] + [N,T,4] -> [N,T,4]
         // adds h2_embedding + h4_sigmoid
         var dh2_embedding = _dh2_embedding.Rows(n, dimT, 4);
-        device.PassGradient(dh6_add, dh2_embedding, accumulate: false);
         var dh4_sigmoid = _dh4_sigmoid.Rows(n, dimT, 4);
-        device.PassGradient(dh6_add, dh4_sigmoid, accumulate: false);
+        if (flow_h6_add)
+        {
+            device.PassGradient(dh6_add, dh2_embedding, accumulate: false);
+            device.PassGradient(dh6_add, dh4_sigmoid, accumulate: false);
+        }
 
         // [5] *  [N,T,4] + [N,T,4] -> [N,T,4]
         // multiplies h2_embedding * h4_sigmoid
         var h4_sigmoid = _h4_sigmoid.Rows(n, dimT, 4);
-        device.MulGradient(dh5_mul, h4_sigmoid, dh2_embedding, accumulate: true);
         var h2_embedding = _h2_embedding.Rows(n, dimT, 4);
-        device.MulGradient(dh5_mul, h2_embedding, dh4_sigmoid, accumulate: true);
+        if (flow_h5_mul)
+        {
+            device.MulGradient(dh5_mul, h4_sigmoid, dh2_embedding, accumulate: true);
+            device.MulGradient(dh5_mul, h2_embedding, dh4_sigmoid, accumulate: true);
+        }
 
         // [4] Sigmoid  [N,T,4] -> [N,T,4]
         var dh3_linear = _dh3_linear.Rows(n, dimT, 4);
-        device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h4_sigmoid, h4_sigmoid, dh4_sigmoid, dh3_linear, accumulate: false);
+        if (flow_h4_sigmoid)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Sigmoid, 0.0f, h4_sigmoid, h4_sigmoid, dh4_sigmoid, dh3_linear, accumulate: false);
+        }
 
         // [3] fc1: Linear(4)  [N,T,3] -> [N,T,4]
         var h0_x = _input_x!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n, dimT, 3) : null;
-        device.LinearBackward(h0_x, _fc1_weight.Value, dh3_linear, dh0_x, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h0_x, _fc1_weight.Value, dh3_linear, (flow_h0_x ? dh0_x : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [2] embedding1: Embedding(11, 4)  [N,T] -> [N,T,4]
         var h1_tokens = _input_tokens!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h1_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: -1);
+        if (flow_h2_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h1_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: -1);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, dh0_x);

@@ -224,35 +224,58 @@ public partial class BiLstmAttention : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_tokens = false;
+        bool flow_h1_mask = false;
+        bool flow_h2_embedding = _embedding1_weight.RequiresGrad || flow_h0_tokens;
+        bool flow_h3_lstm = _lstm1_weight_ih_l0.RequiresGrad || _lstm1_weight_hh_l0.RequiresGrad || _lstm1_bias_ih_l0.RequiresGrad || _lstm1_bias_hh_l0.RequiresGrad || _lstm1_weight_ih_l0_reverse.RequiresGrad || _lstm1_weight_hh_l0_reverse.RequiresGrad || _lstm1_bias_ih_l0_reverse.RequiresGrad || _lstm1_bias_hh_l0_reverse.RequiresGrad || flow_h2_embedding || flow_h1_mask;
+        bool flow_h4_attentionPool = _attention1_context.RequiresGrad || flow_h3_lstm || flow_h1_mask;
+        bool flow_h5_dropout = flow_h4_attentionPool;
+        bool flow_h6_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h5_dropout;
 
         // [6] fc1: Linear(Topics)  [N,256] -> [N,8]
         var h5_dropout = _h5_dropout.Rows(n);
         var dh6_linear = gradOutput;
         var dh5_dropout = _dh5_dropout.Rows(n);
-        device.LinearBackward(h5_dropout, _fc1_weight.Value, dh6_linear, dh5_dropout, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h6_linear)
+        {
+            device.LinearBackward(h5_dropout, _fc1_weight.Value, dh6_linear, (flow_h5_dropout ? dh5_dropout : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [5] Dropout(0.5)  [N,256] -> [N,256]
         var dh4_attentionPool = _dh4_attentionPool.Rows(n);
-        device.DropoutBackward(dh5_dropout, _trainingForward ? _mask5.Rows(n) : null, dh4_attentionPool, accumulate: false);
+        if (flow_h5_dropout)
+        {
+            device.DropoutBackward(dh5_dropout, _trainingForward ? _mask5.Rows(n) : null, dh4_attentionPool, accumulate: false);
+        }
 
         // [4] attention1: AttentionPool(mask: mask)  [N,T,256] + [N,T] -> [N,256]
         // takes h3_lstm, mask: h1_mask
         var dh3_lstm = _dh3_lstm.Rows(n, dimT, 256);
         var h3_lstm = _h3_lstm.Rows(n, dimT, 256);
-        device.AttentionPoolBackward(h3_lstm, _attention1_context.Value, _attention4Weights.Rows(n, dimT), dh4_attentionPool, dh3_lstm, _attention1_context.Grad, n, dimT, 256, accumulateDx: false);
+        if (flow_h4_attentionPool)
+        {
+            device.AttentionPoolBackward(h3_lstm, _attention1_context.Value, _attention4Weights.Rows(n, dimT), dh4_attentionPool, dh3_lstm, GradFor(_attention1_context), n, dimT, 256, accumulateDx: false);
+        }
 
         // [3] lstm1: Lstm(Hidden, bidirectional: true, mask: mask)  [N,T,128] + [N,T] -> [N,T,256]
         // takes h2_embedding, mask: h1_mask
-        var rnn3Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 128));
         var h3_lstm_lengths = _h3_lstm_lengths.Rows(n);
         var h2_embedding = _h2_embedding.Rows(n, dimT, 128);
         var dh2_embedding = _dh2_embedding.Rows(n, dimT, 128);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: false, OutputStride: 256, OutputOffset: 0), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, dh3_lstm, null, null, _rnn3Ws0F.Rows(n, rnn3Ws), dh2_embedding, null, null, _lstm1_weight_ih_l0.Grad, _lstm1_weight_hh_l0.Grad, _lstm1_bias_ih_l0.Grad, _lstm1_bias_hh_l0.Grad, accumulateDx: false);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: true, OutputStride: 256, OutputOffset: 128), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, dh3_lstm, null, null, _rnn3Ws0R.Rows(n, rnn3Ws), dh2_embedding, null, null, _lstm1_weight_ih_l0_reverse.Grad, _lstm1_weight_hh_l0_reverse.Grad, _lstm1_bias_ih_l0_reverse.Grad, _lstm1_bias_hh_l0_reverse.Grad, accumulateDx: true);
+        if (flow_h3_lstm)
+        {
+            var rnn3Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 128));
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: false, OutputStride: 256, OutputOffset: 0), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, dh3_lstm, null, null, _rnn3Ws0F.Rows(n, rnn3Ws), dh2_embedding, null, null, GradFor(_lstm1_weight_ih_l0), GradFor(_lstm1_weight_hh_l0), GradFor(_lstm1_bias_ih_l0), GradFor(_lstm1_bias_hh_l0), accumulateDx: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: true, OutputStride: 256, OutputOffset: 128), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, dh3_lstm, null, null, _rnn3Ws0R.Rows(n, rnn3Ws), dh2_embedding, null, null, GradFor(_lstm1_weight_ih_l0_reverse), GradFor(_lstm1_weight_hh_l0_reverse), GradFor(_lstm1_bias_ih_l0_reverse), GradFor(_lstm1_bias_hh_l0_reverse), accumulateDx: true);
+        }
 
         // [2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T] -> [N,T,128]
         var h0_tokens = _input_tokens!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        if (flow_h2_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);

@@ -179,29 +179,43 @@ public partial class CharLstm : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_tokens = false;
+        bool flow_h1_embedding = _embedding1_weight.RequiresGrad || flow_h0_tokens;
+        bool flow_h2_lstm = _lstm1_weight_ih_l0.RequiresGrad || _lstm1_weight_hh_l0.RequiresGrad || _lstm1_bias_ih_l0.RequiresGrad || _lstm1_bias_hh_l0.RequiresGrad || _lstm1_weight_ih_l1.RequiresGrad || _lstm1_weight_hh_l1.RequiresGrad || _lstm1_bias_ih_l1.RequiresGrad || _lstm1_bias_hh_l1.RequiresGrad || flow_h1_embedding;
+        bool flow_h3_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h2_lstm;
 
         // [3] fc1: Linear(Vocabulary)  [N,T,256] -> [N,T,128]
         var h2_lstm = _h2_lstm.Rows(n, dimT, 256);
         var dh3_linear = gradOutput;
         var dh2_lstm = _dh2_lstm.Rows(n, dimT, 256);
-        device.LinearBackward(h2_lstm, _fc1_weight.Value, dh3_linear, dh2_lstm, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h2_lstm, _fc1_weight.Value, dh3_linear, (flow_h2_lstm ? dh2_lstm : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [2] lstm1: Lstm(Hidden, layers: 2, dropout: 0.2)  [N,T,64] -> [N,T,256]
-        var rnn2Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 256));
-        var rnn2Out0 = _rnn2Out0.Rows(n, dimT, 256);
-        var rnn2Drop0 = _rnn2Drop0.Rows(n, dimT, 256);
-        var rnn2In1 = _trainingForward ? rnn2Drop0 : rnn2Out0;
-        var drnn2Drop0 = _drnn2Drop0.Rows(n, dimT, 256);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 256, 256, Reverse: false, OutputStride: 256, OutputOffset: 0), rnn2In1, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, dh2_lstm, null, null, _rnn2Ws1F.Rows(n, rnn2Ws), drnn2Drop0, null, null, _lstm1_weight_ih_l1.Grad, _lstm1_weight_hh_l1.Grad, _lstm1_bias_ih_l1.Grad, _lstm1_bias_hh_l1.Grad, accumulateDx: false);
-        var drnn2Out0 = _drnn2Out0.Rows(n, dimT, 256);
-        device.DropoutBackward(drnn2Drop0, _trainingForward ? _rnn2Mask0.Rows(n, dimT, 256) : null, drnn2Out0, accumulate: false);
         var h1_embedding = _h1_embedding.Rows(n, dimT, 64);
         var dh1_embedding = _dh1_embedding.Rows(n, dimT, 64);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 64, 256, Reverse: false, OutputStride: 256, OutputOffset: 0), h1_embedding, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, drnn2Out0, null, null, _rnn2Ws0F.Rows(n, rnn2Ws), dh1_embedding, null, null, _lstm1_weight_ih_l0.Grad, _lstm1_weight_hh_l0.Grad, _lstm1_bias_ih_l0.Grad, _lstm1_bias_hh_l0.Grad, accumulateDx: false);
+        if (flow_h2_lstm)
+        {
+            var rnn2Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 256));
+            var rnn2Out0 = _rnn2Out0.Rows(n, dimT, 256);
+            var rnn2Drop0 = _rnn2Drop0.Rows(n, dimT, 256);
+            var rnn2In1 = _trainingForward ? rnn2Drop0 : rnn2Out0;
+            var drnn2Drop0 = _drnn2Drop0.Rows(n, dimT, 256);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 256, 256, Reverse: false, OutputStride: 256, OutputOffset: 0), rnn2In1, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, dh2_lstm, null, null, _rnn2Ws1F.Rows(n, rnn2Ws), drnn2Drop0, null, null, GradFor(_lstm1_weight_ih_l1), GradFor(_lstm1_weight_hh_l1), GradFor(_lstm1_bias_ih_l1), GradFor(_lstm1_bias_hh_l1), accumulateDx: false);
+            var drnn2Out0 = _drnn2Out0.Rows(n, dimT, 256);
+            device.DropoutBackward(drnn2Drop0, _trainingForward ? _rnn2Mask0.Rows(n, dimT, 256) : null, drnn2Out0, accumulate: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 64, 256, Reverse: false, OutputStride: 256, OutputOffset: 0), h1_embedding, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, drnn2Out0, null, null, _rnn2Ws0F.Rows(n, rnn2Ws), dh1_embedding, null, null, GradFor(_lstm1_weight_ih_l0), GradFor(_lstm1_weight_hh_l0), GradFor(_lstm1_bias_ih_l0), GradFor(_lstm1_bias_hh_l0), accumulateDx: false);
+        }
 
         // [1] embedding1: Embedding(Vocabulary, EmbeddingDim)  [N,T] -> [N,T,64]
         var h0_tokens = _input!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh1_embedding, _embedding1_weight.Grad, paddingIdx: -1);
+        if (flow_h1_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh1_embedding, _embedding1_weight.Grad, paddingIdx: -1);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = null;

@@ -208,29 +208,43 @@ public partial class LstmLastNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_x = inputGradient;
+        bool flow_h1_lstm = _lstm1_weight_ih_l0.RequiresGrad || _lstm1_weight_hh_l0.RequiresGrad || _lstm1_bias_ih_l0.RequiresGrad || _lstm1_bias_hh_l0.RequiresGrad || _lstm1_weight_ih_l0_reverse.RequiresGrad || _lstm1_weight_hh_l0_reverse.RequiresGrad || _lstm1_bias_ih_l0_reverse.RequiresGrad || _lstm1_bias_hh_l0_reverse.RequiresGrad || _lstm1_weight_ih_l1.RequiresGrad || _lstm1_weight_hh_l1.RequiresGrad || _lstm1_bias_ih_l1.RequiresGrad || _lstm1_bias_hh_l1.RequiresGrad || _lstm1_weight_ih_l1_reverse.RequiresGrad || _lstm1_weight_hh_l1_reverse.RequiresGrad || _lstm1_bias_ih_l1_reverse.RequiresGrad || _lstm1_bias_hh_l1_reverse.RequiresGrad || flow_h0_x;
+        bool flow_h2_last = flow_h1_lstm;
+        bool flow_h3_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h2_last;
 
         // [3] fc1: Linear(2)  [N,6] -> [N,2]
         var h2_last = _h2_last.Rows(n);
         var dh3_linear = gradOutput;
         var dh2_last = _dh2_last.Rows(n);
-        device.LinearBackward(h2_last, _fc1_weight.Value, dh3_linear, dh2_last, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h2_last, _fc1_weight.Value, dh3_linear, (flow_h2_last ? dh2_last : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [2] Last  [N,T,6] -> [N,6]
-        device.CopyChannels(dh2_last, srcChannels: 6, srcOffset: 0, _drnn1HnF.Rows(n), dstChannels: 3, dstOffset: 0, count: 3, n, spatial: 1, accumulate: false);
-        device.CopyChannels(dh2_last, srcChannels: 6, srcOffset: 3, _drnn1HnR.Rows(n), dstChannels: 3, dstOffset: 0, count: 3, n, spatial: 1, accumulate: false);
         var dh1_lstm = _dh1_lstm.Rows(n, dimT, 6);
-        device.Fill(dh1_lstm, 0f);
+        if (flow_h2_last)
+        {
+            device.CopyChannels(dh2_last, srcChannels: 6, srcOffset: 0, _drnn1HnF.Rows(n), dstChannels: 3, dstOffset: 0, count: 3, n, spatial: 1, accumulate: false);
+            device.CopyChannels(dh2_last, srcChannels: 6, srcOffset: 3, _drnn1HnR.Rows(n), dstChannels: 3, dstOffset: 0, count: 3, n, spatial: 1, accumulate: false);
+            device.Fill(dh1_lstm, 0f);
+        }
 
         // [1] lstm1: Lstm(3, layers: 2, bidirectional: true)  [N,T,3] -> [N,T,6]
-        var rnn1Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 3));
-        var rnn1Out0 = _rnn1Out0.Rows(n, dimT, 6);
-        var drnn1Out0 = _drnn1Out0.Rows(n, dimT, 6);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), rnn1Out0, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, dh1_lstm, _drnn1HnF.Rows(n), null, _rnn1Ws1F.Rows(n, rnn1Ws), drnn1Out0, null, null, _lstm1_weight_ih_l1.Grad, _lstm1_weight_hh_l1.Grad, _lstm1_bias_ih_l1.Grad, _lstm1_bias_hh_l1.Grad, accumulateDx: false);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), rnn1Out0, null, _lstm1_weight_ih_l1_reverse.Value, _lstm1_weight_hh_l1_reverse.Value, dh1_lstm, _drnn1HnR.Rows(n), null, _rnn1Ws1R.Rows(n, rnn1Ws), drnn1Out0, null, null, _lstm1_weight_ih_l1_reverse.Grad, _lstm1_weight_hh_l1_reverse.Grad, _lstm1_bias_ih_l1_reverse.Grad, _lstm1_bias_hh_l1_reverse.Grad, accumulateDx: true);
         var h0_x = _input!;
         var dh0_x = inputGradient ? _dh0_x.Rows(n, dimT, 3) : null;
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 3, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), h0_x, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, drnn1Out0, null, null, _rnn1Ws0F.Rows(n, rnn1Ws), dh0_x, null, null, _lstm1_weight_ih_l0.Grad, _lstm1_weight_hh_l0.Grad, _lstm1_bias_ih_l0.Grad, _lstm1_bias_hh_l0.Grad, accumulateDx: false);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_x, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, drnn1Out0, null, null, _rnn1Ws0R.Rows(n, rnn1Ws), dh0_x, null, null, _lstm1_weight_ih_l0_reverse.Grad, _lstm1_weight_hh_l0_reverse.Grad, _lstm1_bias_ih_l0_reverse.Grad, _lstm1_bias_hh_l0_reverse.Grad, accumulateDx: true);
+        if (flow_h1_lstm)
+        {
+            var rnn1Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, dimT, 3));
+            var rnn1Out0 = _rnn1Out0.Rows(n, dimT, 6);
+            var drnn1Out0 = _drnn1Out0.Rows(n, dimT, 6);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), rnn1Out0, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, dh1_lstm, _drnn1HnF.Rows(n), null, _rnn1Ws1F.Rows(n, rnn1Ws), drnn1Out0, null, null, GradFor(_lstm1_weight_ih_l1), GradFor(_lstm1_weight_hh_l1), GradFor(_lstm1_bias_ih_l1), GradFor(_lstm1_bias_hh_l1), accumulateDx: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), rnn1Out0, null, _lstm1_weight_ih_l1_reverse.Value, _lstm1_weight_hh_l1_reverse.Value, dh1_lstm, _drnn1HnR.Rows(n), null, _rnn1Ws1R.Rows(n, rnn1Ws), drnn1Out0, null, null, GradFor(_lstm1_weight_ih_l1_reverse), GradFor(_lstm1_weight_hh_l1_reverse), GradFor(_lstm1_bias_ih_l1_reverse), GradFor(_lstm1_bias_hh_l1_reverse), accumulateDx: true);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 3, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), h0_x, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, drnn1Out0, null, null, _rnn1Ws0F.Rows(n, rnn1Ws), dh0_x, null, null, GradFor(_lstm1_weight_ih_l0), GradFor(_lstm1_weight_hh_l0), GradFor(_lstm1_bias_ih_l0), GradFor(_lstm1_bias_hh_l0), accumulateDx: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_x, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, drnn1Out0, null, null, _rnn1Ws0R.Rows(n, rnn1Ws), dh0_x, null, null, GradFor(_lstm1_weight_ih_l0_reverse), GradFor(_lstm1_weight_hh_l0_reverse), GradFor(_lstm1_bias_ih_l0_reverse), GradFor(_lstm1_bias_hh_l0_reverse), accumulateDx: true);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_x;

@@ -175,24 +175,38 @@ public partial class LstmPoolNet : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_input = inputGradient;
+        bool flow_h1_lstm = _lstm1_weight_ih_l0.RequiresGrad || _lstm1_weight_hh_l0.RequiresGrad || _lstm1_bias_ih_l0.RequiresGrad || _lstm1_bias_hh_l0.RequiresGrad || _lstm1_weight_ih_l0_reverse.RequiresGrad || _lstm1_weight_hh_l0_reverse.RequiresGrad || _lstm1_bias_ih_l0_reverse.RequiresGrad || _lstm1_bias_hh_l0_reverse.RequiresGrad || flow_h0_input;
+        bool flow_h2_attentionPool = _attention1_context.RequiresGrad || flow_h1_lstm;
+        bool flow_h3_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h2_attentionPool;
 
         // [3] fc1: Linear(2)  [N,6] -> [N,2]
         var h2_attentionPool = _h2_attentionPool.Rows(n);
         var dh3_linear = gradOutput;
         var dh2_attentionPool = _dh2_attentionPool.Rows(n);
-        device.LinearBackward(h2_attentionPool, _fc1_weight.Value, dh3_linear, dh2_attentionPool, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h3_linear)
+        {
+            device.LinearBackward(h2_attentionPool, _fc1_weight.Value, dh3_linear, (flow_h2_attentionPool ? dh2_attentionPool : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [2] attention1: AttentionPool()  [N,6,6] -> [N,6]
         var dh1_lstm = _dh1_lstm.Rows(n);
         var h1_lstm = _h1_lstm.Rows(n);
-        device.AttentionPoolBackward(h1_lstm, _attention1_context.Value, _attention2Weights.Rows(n, 6), dh2_attentionPool, dh1_lstm, _attention1_context.Grad, n, 6, 6, accumulateDx: false);
+        if (flow_h2_attentionPool)
+        {
+            device.AttentionPoolBackward(h1_lstm, _attention1_context.Value, _attention2Weights.Rows(n, 6), dh2_attentionPool, dh1_lstm, GradFor(_attention1_context), n, 6, 6, accumulateDx: false);
+        }
 
         // [1] lstm1: Lstm(3, bidirectional: true)  [N,6,3] -> [N,6,6]
-        var rnn1Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, 6, 3));
         var h0_input = _input!;
         var dh0_input = inputGradient ? _dh0_input.Rows(n) : null;
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), h0_input, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, dh1_lstm, null, null, _rnn1Ws0F.Rows(n, rnn1Ws), dh0_input, null, null, _lstm1_weight_ih_l0.Grad, _lstm1_weight_hh_l0.Grad, _lstm1_bias_ih_l0.Grad, _lstm1_bias_hh_l0.Grad, accumulateDx: false);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_input, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, dh1_lstm, null, null, _rnn1Ws0R.Rows(n, rnn1Ws), dh0_input, null, null, _lstm1_weight_ih_l0_reverse.Grad, _lstm1_weight_hh_l0_reverse.Grad, _lstm1_bias_ih_l0_reverse.Grad, _lstm1_bias_hh_l0_reverse.Grad, accumulateDx: true);
+        if (flow_h1_lstm)
+        {
+            var rnn1Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, 6, 3));
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), h0_input, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, dh1_lstm, null, null, _rnn1Ws0F.Rows(n, rnn1Ws), dh0_input, null, null, GradFor(_lstm1_weight_ih_l0), GradFor(_lstm1_weight_hh_l0), GradFor(_lstm1_bias_ih_l0), GradFor(_lstm1_bias_hh_l0), accumulateDx: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_input, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, dh1_lstm, null, null, _rnn1Ws0R.Rows(n, rnn1Ws), dh0_input, null, null, GradFor(_lstm1_weight_ih_l0_reverse), GradFor(_lstm1_weight_hh_l0_reverse), GradFor(_lstm1_bias_ih_l0_reverse), GradFor(_lstm1_bias_hh_l0_reverse), accumulateDx: true);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         InputGradient = dh0_input;

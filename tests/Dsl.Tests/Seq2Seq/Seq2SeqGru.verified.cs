@@ -316,28 +316,54 @@ public partial class Seq2SeqGru : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_source = false;
+        bool flow_h1_sourceMask = false;
+        bool flow_h2_target = false;
+        bool flow_h3_embedding = _embedding1_weight.RequiresGrad || flow_h0_source;
+        bool flow_h4_gru = _gru1_weight_ih_l0.RequiresGrad || _gru1_weight_hh_l0.RequiresGrad || _gru1_bias_ih_l0.RequiresGrad || _gru1_bias_hh_l0.RequiresGrad || _gru1_weight_ih_l0_reverse.RequiresGrad || _gru1_weight_hh_l0_reverse.RequiresGrad || _gru1_bias_ih_l0_reverse.RequiresGrad || _gru1_bias_hh_l0_reverse.RequiresGrad || flow_h3_embedding || flow_h1_sourceMask;
+        bool flow_h5_last = flow_h4_gru;
+        bool flow_h6_embedding = _embedding2_weight.RequiresGrad || flow_h2_target;
+        bool flow_h7_gru = _gru2_weight_ih_l0.RequiresGrad || _gru2_weight_hh_l0.RequiresGrad || _gru2_bias_ih_l0.RequiresGrad || _gru2_bias_hh_l0.RequiresGrad || flow_h6_embedding || flow_h5_last;
+        bool flow_h8_attention = flow_h7_gru || flow_h4_gru || flow_h1_sourceMask;
+        bool flow_h9_concat = flow_h7_gru || flow_h8_attention;
+        bool flow_h10_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h9_concat;
+        bool flow_h11_tanh = flow_h10_linear;
+        bool flow_h12_linear = _fc2_weight.RequiresGrad || _fc2_bias.RequiresGrad || flow_h11_tanh;
 
         // [12] fc2: Linear(TargetVocabularySize)  [N,T,128] -> [N,T,16]
         var h11_tanh = _h11_tanh.Rows(n, dimT, 128);
         var dh12_linear = gradOutput;
         var dh11_tanh = _dh11_tanh.Rows(n, dimT, 128);
-        device.LinearBackward(h11_tanh, _fc2_weight.Value, dh12_linear, dh11_tanh, _fc2_weight.Grad, _fc2_bias.Grad, accumulateDx: false);
+        if (flow_h12_linear)
+        {
+            device.LinearBackward(h11_tanh, _fc2_weight.Value, dh12_linear, (flow_h11_tanh ? dh11_tanh : null), GradFor(_fc2_weight), GradFor(_fc2_bias), accumulateDx: false);
+        }
 
         // [11] Tanh  [N,T,128] -> [N,T,128]
         var dh10_linear = _dh10_linear.Rows(n, dimT, 128);
-        device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h11_tanh, h11_tanh, dh11_tanh, dh10_linear, accumulate: false);
+        if (flow_h11_tanh)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Tanh, 0.0f, h11_tanh, h11_tanh, dh11_tanh, dh10_linear, accumulate: false);
+        }
 
         // [10] fc1: Linear(128)  [N,T,256] -> [N,T,128]
         var h9_concat = _h9_concat.Rows(n, dimT, 256);
         var dh9_concat = _dh9_concat.Rows(n, dimT, 256);
-        device.LinearBackward(h9_concat, _fc1_weight.Value, dh10_linear, dh9_concat, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h10_linear)
+        {
+            device.LinearBackward(h9_concat, _fc1_weight.Value, dh10_linear, (flow_h9_concat ? dh9_concat : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [9] Concat(decoded, context, dim: -1)  [N,T,128] + [N,T,128] -> [N,T,256]
         // joins h7_gru, h8_attention
         var dh7_gru = _dh7_gru.Rows(n, dimT, 128);
-        device.CopyChannels(dh9_concat, srcChannels: 256, srcOffset: 0, dh7_gru, dstChannels: 128, dstOffset: 0, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
         var dh8_attention = _dh8_attention.Rows(n, dimT, 128);
-        device.CopyChannels(dh9_concat, srcChannels: 256, srcOffset: 128, dh8_attention, dstChannels: 128, dstOffset: 0, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
+        if (flow_h9_concat)
+        {
+            device.CopyChannels(dh9_concat, srcChannels: 256, srcOffset: 0, dh7_gru, dstChannels: 128, dstOffset: 0, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
+            device.CopyChannels(dh9_concat, srcChannels: 256, srcOffset: 128, dh8_attention, dstChannels: 128, dstOffset: 0, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
+        }
 
         // [8] attention1: Attention(decoded, encoder, encoder, mask: sourceMask)  [N,T,128] + [N,S,128] + [N,S,128] + [N,S] -> [N,T,128]
         // takes query: h7_gru, keys: h4_gru, values: h4_gru, mask: h1_sourceMask
@@ -346,41 +372,59 @@ public partial class Seq2SeqGru : global::Dsl.Module
         var h8_attention_dValues = _dValues8.Rows(n, dimS, 128);
         var h7_gru = _h7_gru.Rows(n, dimT, 128);
         var h4_gru = _h4_gru.Rows(n, dimS, 128);
-        device.AttentionReferenceBackward(h7_gru, h4_gru, h4_gru, 0.088388346f, _weights8.Rows(n, dimT, dimS), dh8_attention, h8_attention_dQuery, h8_attention_dKeys, h8_attention_dValues, _dWeights8.Rows(n, dimT, dimS), _dScores8.Rows(n, dimT, dimS));
-        device.PassGradient(h8_attention_dQuery, dh7_gru, accumulate: true);
         var dh4_gru = _dh4_gru.Rows(n, dimS, 128);
-        device.PassGradient(h8_attention_dKeys, dh4_gru, accumulate: false);
-        device.PassGradient(h8_attention_dValues, dh4_gru, accumulate: true);
+        if (flow_h8_attention)
+        {
+            device.AttentionReferenceBackward(h7_gru, h4_gru, h4_gru, 0.088388346f, _weights8.Rows(n, dimT, dimS), dh8_attention, h8_attention_dQuery, h8_attention_dKeys, h8_attention_dValues, _dWeights8.Rows(n, dimT, dimS), _dScores8.Rows(n, dimT, dimS));
+            device.PassGradient(h8_attention_dQuery, dh7_gru, accumulate: true);
+            device.PassGradient(h8_attention_dKeys, dh4_gru, accumulate: false);
+            device.PassGradient(h8_attention_dValues, dh4_gru, accumulate: true);
+        }
 
         // [7] gru2: Gru(128, h0: state)  [N,T,32] + [N,128] -> [N,T,128]
         // takes h6_embedding, h0: h5_last
-        var rnn7Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Gru, 1, dimT, 128));
         var h6_embedding = _h6_embedding.Rows(n, dimT, 32);
         var dh6_embedding = _dh6_embedding.Rows(n, dimT, 32);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimT, 32, 128, Reverse: false, OutputStride: 128, OutputOffset: 0), h6_embedding, null, _gru2_weight_ih_l0.Value, _gru2_weight_hh_l0.Value, dh7_gru, null, null, _rnn7Ws0F.Rows(n, rnn7Ws), dh6_embedding, _drnn7H00F.Rows(n), null, _gru2_weight_ih_l0.Grad, _gru2_weight_hh_l0.Grad, _gru2_bias_ih_l0.Grad, _gru2_bias_hh_l0.Grad, accumulateDx: false);
         var dh5_last = _dh5_last.Rows(n);
-        device.CopyChannels(_drnn7H00F.Rows(n), srcChannels: 1, srcOffset: 0, dh5_last, dstChannels: 1, dstOffset: 0, count: 1, n, spatial: 128, accumulate: false);
+        if (flow_h7_gru)
+        {
+            var rnn7Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Gru, 1, dimT, 128));
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimT, 32, 128, Reverse: false, OutputStride: 128, OutputOffset: 0), h6_embedding, null, _gru2_weight_ih_l0.Value, _gru2_weight_hh_l0.Value, dh7_gru, null, null, _rnn7Ws0F.Rows(n, rnn7Ws), dh6_embedding, _drnn7H00F.Rows(n), null, GradFor(_gru2_weight_ih_l0), GradFor(_gru2_weight_hh_l0), GradFor(_gru2_bias_ih_l0), GradFor(_gru2_bias_hh_l0), accumulateDx: false);
+            device.CopyChannels(_drnn7H00F.Rows(n), srcChannels: 1, srcOffset: 0, dh5_last, dstChannels: 1, dstOffset: 0, count: 1, n, spatial: 128, accumulate: false);
+        }
 
         // [6] embedding2: Embedding(TargetVocabularySize, 32, paddingIdx: 0)  [N,T] -> [N,T,32]
         var h2_target = _input_target!;
-        if (_embedding2_weight.RequiresGrad) device.EmbeddingBackward(h2_target, dh6_embedding, _embedding2_weight.Grad, paddingIdx: 0);
+        if (flow_h6_embedding)
+        {
+            if (_embedding2_weight.RequiresGrad) device.EmbeddingBackward(h2_target, dh6_embedding, _embedding2_weight.Grad, paddingIdx: 0);
+        }
 
         // [5] Last  [N,S,128] -> [N,128]
-        device.CopyChannels(dh5_last, srcChannels: 128, srcOffset: 0, _drnn4HnF.Rows(n), dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 1, accumulate: false);
-        device.CopyChannels(dh5_last, srcChannels: 128, srcOffset: 64, _drnn4HnR.Rows(n), dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 1, accumulate: false);
+        if (flow_h5_last)
+        {
+            device.CopyChannels(dh5_last, srcChannels: 128, srcOffset: 0, _drnn4HnF.Rows(n), dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 1, accumulate: false);
+            device.CopyChannels(dh5_last, srcChannels: 128, srcOffset: 64, _drnn4HnR.Rows(n), dstChannels: 64, dstOffset: 0, count: 64, n, spatial: 1, accumulate: false);
+        }
 
         // [4] gru1: Gru(64, bidirectional: true, mask: sourceMask)  [N,S,32] + [N,S] -> [N,S,128]
         // takes h3_embedding, mask: h1_sourceMask
-        var rnn4Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Gru, 1, dimS, 64));
         var h4_gru_lengths = _h4_gru_lengths.Rows(n);
         var h3_embedding = _h3_embedding.Rows(n, dimS, 32);
         var dh3_embedding = _dh3_embedding.Rows(n, dimS, 32);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: false, OutputStride: 128, OutputOffset: 0), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0.Value, _gru1_weight_hh_l0.Value, dh4_gru, _drnn4HnF.Rows(n), null, _rnn4Ws0F.Rows(n, rnn4Ws), dh3_embedding, null, null, _gru1_weight_ih_l0.Grad, _gru1_weight_hh_l0.Grad, _gru1_bias_ih_l0.Grad, _gru1_bias_hh_l0.Grad, accumulateDx: false);
-        device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: true, OutputStride: 128, OutputOffset: 64), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0_reverse.Value, _gru1_weight_hh_l0_reverse.Value, dh4_gru, _drnn4HnR.Rows(n), null, _rnn4Ws0R.Rows(n, rnn4Ws), dh3_embedding, null, null, _gru1_weight_ih_l0_reverse.Grad, _gru1_weight_hh_l0_reverse.Grad, _gru1_bias_ih_l0_reverse.Grad, _gru1_bias_hh_l0_reverse.Grad, accumulateDx: true);
+        if (flow_h4_gru)
+        {
+            var rnn4Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Gru, 1, dimS, 64));
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: false, OutputStride: 128, OutputOffset: 0), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0.Value, _gru1_weight_hh_l0.Value, dh4_gru, _drnn4HnF.Rows(n), null, _rnn4Ws0F.Rows(n, rnn4Ws), dh3_embedding, null, null, GradFor(_gru1_weight_ih_l0), GradFor(_gru1_weight_hh_l0), GradFor(_gru1_bias_ih_l0), GradFor(_gru1_bias_hh_l0), accumulateDx: false);
+            device.RecurrentBackward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: true, OutputStride: 128, OutputOffset: 64), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0_reverse.Value, _gru1_weight_hh_l0_reverse.Value, dh4_gru, _drnn4HnR.Rows(n), null, _rnn4Ws0R.Rows(n, rnn4Ws), dh3_embedding, null, null, GradFor(_gru1_weight_ih_l0_reverse), GradFor(_gru1_weight_hh_l0_reverse), GradFor(_gru1_bias_ih_l0_reverse), GradFor(_gru1_bias_hh_l0_reverse), accumulateDx: true);
+        }
 
         // [3] embedding1: Embedding(SourceVocabularySize, 32, paddingIdx: 0)  [N,S] -> [N,S,32]
         var h0_source = _input_source!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_source, dh3_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        if (flow_h3_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_source, dh3_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);
