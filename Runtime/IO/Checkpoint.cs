@@ -127,27 +127,39 @@ public static class Checkpoint
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="network"/>. With <paramref name="strict"/> (PyTorch's default for
     /// <c>load_state_dict</c>) the file must hold exactly the network's tensors; otherwise every tensor whose name and shape
-    /// match is loaded and the names left out on either side are returned. With <paramref name="prefix"/> (a trunk's
-    /// names, such as <c>"backbone."</c>) only the file's tensors under it are read, with the prefix removed. A name
-    /// that matches with another shape is refused either way. Throws <see cref="InvalidDataException"/> naming the file
-    /// and the reason; the network changes only when the whole load is valid.
+    /// match is loaded and the names left out on either side are returned (PyTorch's <c>strict=False</c>). The file's names
+    /// are mapped first, in this order: with <paramref name="prefix"/> (a trunk's names, such as <c>"backbone."</c>) only the
+    /// tensors under it are read, with the prefix removed; <paramref name="rename"/> renames single tensors (old name to new,
+    /// <see cref="StateDicts.Rename"/>); <paramref name="addPrefix"/> puts a block's name before every name (a trunk saved on
+    /// its own, loaded into <c>trunk.*</c>). A name that matches with another shape is refused either way. Throws
+    /// <see cref="InvalidDataException"/> naming the file and the reason; the network changes only when the whole load is valid.
     /// </summary>
-    public static StateDictLoadResult Load(Module network, string path, bool strict = true, string? prefix = null)
+    public static StateDictLoadResult Load(Module network, string path, bool strict = true, string? prefix = null,
+        IReadOnlyDictionary<string, string>? rename = null, string? addPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         var file = Read(path);
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, entry) in file)
+        IReadOnlyDictionary<string, CheckpointTensor> named = file;
+        if (prefix is not null)
         {
-            if (prefix is null || name.StartsWith(prefix, StringComparison.Ordinal))
+            named = StateDicts.StripPrefix(named, prefix);
+            if (named.Count == 0)
             {
-                state[prefix is null ? name : name[prefix.Length..]] = entry.ToTensor();
+                throw Bad(path, $"it has no tensor under the prefix '{prefix}'");
             }
         }
-        if (prefix is not null && state.Count == 0)
+        if (rename is not null)
         {
-            throw Bad(path, $"it has no tensor under the prefix '{prefix}'");
+            if (!StateDicts.TryRename(named, rename, out named, out string? reason))
+            {
+                throw Bad(path, reason!);
+            }
         }
+        if (addPrefix is not null)
+        {
+            named = StateDicts.AddPrefix(named, addPrefix);
+        }
+        var state = named.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(), StringComparer.Ordinal);
         return network.LoadState(state, strict, reason => Bad(path, reason));
     }
 
