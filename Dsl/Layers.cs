@@ -351,6 +351,55 @@ public static class Layers
     /// <summary><paramref name="count"/> copies of <paramref name="layer"/> in sequence, each with its own parameters.</summary>
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
 
+    // ------------------------------------------------------------------ PyTorch's layer options: (height, width) pairs and ceil_mode (transfer learning)
+
+    /// <summary>
+    /// 2-D convolution with a size per dimension, PyTorch's tuples (<c>nn.Conv2d(64, 64, kernel_size=(1, 7), padding=(0, 3))</c>):
+    /// <c>Conv2d(64, kernel: (1, 7), padding: (0, 3))</c>. Each of <paramref name="kernel"/>, <paramref name="stride"/> (default 1),
+    /// <paramref name="padding"/> (default 0) and <paramref name="dilation"/> (default 1) is one number for both dimensions or a
+    /// <c>(height, width)</c> pair. H' = floor((H + 2*padH - dilationH*(kernelH-1) - 1) / strideH) + 1, likewise W'; weight
+    /// [out, C/groups, kernelH, kernelW]. Inception-v3's 1x7 and 7x1 convolutions.
+    /// </summary>
+    public static Layer Conv2d(int outChannels, Size2 kernel, Size2? stride = null, Size2? padding = null, Size2? dilation = null, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv2d({outChannels}, kernel: {kernel})");
+
+    /// <summary>2-D convolution with a size per dimension and named padding (<c>"same"</c>, stride 1; or <c>"valid"</c>).</summary>
+    public static Layer Conv2d(int outChannels, Size2 kernel, string padding, Size2? stride = null, Size2? dilation = null, int groups = 1, bool bias = true, string? name = null)
+        => new($"Conv2d({outChannels}, kernel: {kernel}, padding: \"{padding}\")");
+
+    /// <summary>
+    /// Max pooling with a size per dimension and PyTorch's <c>ceil_mode</c>: <c>MaxPool2d((3, 2), stride: (2, 1), ceilMode: true)</c>.
+    /// <paramref name="stride"/> defaults to the kernel; padding is at most half the kernel. With <paramref name="ceilMode"/>,
+    /// H' = ceil((H + 2*padH - kernelH) / strideH) + 1, less one when the last window would start in the bottom padding or
+    /// beyond (it must start inside the input or its top padding); windows may then reach past the input and see only what
+    /// lies inside.
+    /// </summary>
+    public static Layer MaxPool2d(Size2 kernel, Size2? stride = null, Size2? padding = null, bool ceilMode = false) => new($"MaxPool2d({kernel})");
+
+    /// <summary>
+    /// Average pooling with a size per dimension and PyTorch's <c>ceil_mode</c> (see <see cref="MaxPool2d(Size2, Size2?, Size2?, bool)"/>).
+    /// A window's divisor counts the padding (with <paramref name="countIncludePad"/>) but never the part past the padded input.
+    /// </summary>
+    public static Layer AvgPool2d(Size2 kernel, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true) => new($"AvgPool2d({kernel})");
+
+    // ------------------------------------------------------------------ transfer learning: frozen layers and named blocks
+
+    /// <summary>
+    /// <paramref name="layer"/> (any layer, block or combinator) with its parameters frozen from the start
+    /// (<c>RequiresGrad = false</c>, PyTorch's <c>requires_grad_(False)</c>): no gradient, optimisers skip them, and
+    /// <c>Backward</c> skips the layers under the lowest trained one. <c>net.Unfreeze(...)</c> trains them later.
+    /// The summary marks them "(frozen)" and counts the trainable parameters apart.
+    /// </summary>
+    public static Layer Frozen(Layer layer) => new($"Frozen({layer.Description})");
+
+    /// <summary>
+    /// <paramref name="layer"/> under the block name <paramref name="name"/>: its parameters are named
+    /// <c>name.conv1.weight</c>, <c>name.bn1.running_mean</c>, ... (numbered within the block, PyTorch's dotted names), so a
+    /// trunk's checkpoint maps onto another network by prefix (<c>Checkpoint.Load(net, file, prefix:, addPrefix:)</c>) and
+    /// <c>net.Freeze("trunk")</c> freezes it whole. Blocks nest (<c>"encoder.stem"</c>).
+    /// </summary>
+    public static Layer Named(string name, Layer layer) => new($"Named({name}, {layer.Description})");
+
     private static string Join(int[] shape) => string.Join(", ", shape);
 
     private static string Join(Dim[] shape) => string.Join(", ", shape.Select(d => d.Symbol is null ? d.ToString() : "\"" + d.Symbol + "\""));

@@ -56,15 +56,16 @@ public readonly record struct Conv2dGeometry(
 }
 
 /// <summary>
-/// A 2-D pooling window over x [N, C, H, W] (PyTorch's <c>MaxPool2d</c>/<c>AvgPool2d</c>, ceil_mode off):
-/// OH = floor((H + 2*PadH - KernelH) / StrideH) + 1 (likewise OW).
+/// A 2-D pooling window over x [N, C, H, W] (PyTorch's <c>MaxPool2d</c>/<c>AvgPool2d</c>):
+/// OH = floor((H + 2*PadH - KernelH) / StrideH) + 1 (likewise OW), or with <see cref="CeilMode"/> PyTorch's
+/// <c>ceil_mode</c> (<see cref="PoolMath.OutSize"/>): windows may then reach past the padded input and see what lies inside.
 /// </summary>
 public readonly record struct Pool2dGeometry(
     int Batch, int Channels, int Height, int Width,
-    int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0)
+    int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0, bool CeilMode = false)
 {
-    public int OutHeight => (Height + 2 * PadH - KernelH) / StrideH + 1;
-    public int OutWidth => (Width + 2 * PadW - KernelW) / StrideW + 1;
+    public int OutHeight => PoolMath.OutSize(Height, PadH, KernelH, StrideH, CeilMode);
+    public int OutWidth => PoolMath.OutSize(Width, PadW, KernelW, StrideW, CeilMode);
     public long InputLength => (long)Batch * Channels * Height * Width;
     public long OutputLength => (long)Batch * Channels * OutHeight * OutWidth;
 

@@ -7,6 +7,18 @@ namespace Dsl;
 /// </summary>
 public static class PoolMath
 {
+    /// <summary>
+    /// The number of windows along one dimension: floor((size + 2*pad - kernel) / stride) + 1, or with
+    /// <paramref name="ceilMode"/> the ceiling, less one when the last window would start at or past size + pad (PyTorch's
+    /// rule: the last window must start inside the input or its leading padding).
+    /// </summary>
+    public static int OutSize(int size, int pad, int kernel, int stride, bool ceilMode)
+    {
+        int span = size + 2 * pad - kernel;
+        int output = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+        return ceilMode && (output - 1) * stride >= size + pad ? output - 1 : output;
+    }
+
     /// <summary>First input row (inclusive) of window <paramref name="o"/>, clipped to the image.</summary>
     public static int WindowStart(int o, int stride, int pad) => Math.Max(o * stride - pad, 0);
 

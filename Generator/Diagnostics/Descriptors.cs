@@ -134,6 +134,8 @@ internal static class Descriptors
         "DSL0030" => DefineSignature,
         "DSL0031" => DefineOverloaded,
         "DSL1050" => LinearOnLastDimension,
+        "DSL1080" => PoolPadding,
+        "DSL1081" => BlockName,
         "DSL1015" => TokensExpected,
         "DSL1016" => ElementwiseMismatch,
         "DSL1017" => ConcatDimMismatch,
@@ -257,6 +259,16 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor AttentionRank = Error("DSL1043", Shapes,
         "Attention operand of the wrong rank",
         "{0}: the {1} should be {2} but receives {3} from {4}");
+
+    // Transfer learning and PyTorch's layer options (DSL1080-1089).
+
+    public static readonly DiagnosticDescriptor PoolPadding = Error("DSL1080", Shapes,
+        "Pooling padding more than half the window",
+        "{0}: the padding {1} along {2} is more than half the window {3}; PyTorch's pooling takes at most half, so every window keeps a real value");
+
+    public static readonly DiagnosticDescriptor BlockName = Error("DSL1081", Shapes,
+        "Invalid block name",
+        "{0}: the block name \"{1}\" must be one or more identifiers joined by dots (\"trunk\", \"encoder.stem\"); it prefixes the parameter names");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

@@ -411,9 +411,12 @@ internal sealed class Expander
             && name is not ("n" or "device" or "output" or "gradOutput" or "inputGradient")
             && !System.Text.RegularExpressions.Regex.IsMatch(name, @"^d?h[0-9]+_");
 
+    /// <summary>The node attribute that marks a layer written inside <c>Frozen(...)</c>.</summary>
+    public const string FrozenAttr = "frozen";
+
     private Value Layer(LayerCallExpr call, Dictionary<string, Value> env)
     {
-        if (call.Layer is "Residual" or "Concat" or "Repeat")
+        if (call.Layer is "Residual" or "Concat" or "Repeat" or "Frozen" or "Named")
         {
             return Combinator(call, env);
         }
@@ -498,6 +501,16 @@ internal sealed class Expander
         }
         switch (call.Layer)
         {
+            case "Frozen":
+                return new LayerValue(bodies[0].Steps.Select(step => step.AsFrozen()).ToImmutableArray());
+            case "Named":
+                string? blockName = new LayerArgs(args).String("name");
+                if (blockName is null || !System.Text.RegularExpressions.Regex.IsMatch(blockName, @"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"))
+                {
+                    Report(Descriptors.BlockName, call.Location, call.Source, blockName ?? "null");
+                    return ErrorValue.Instance;
+                }
+                return new LayerValue(bodies[0].Steps.Select(step => step.InScope(blockName)).ToImmutableArray());
             case "Repeat":
                 long count = new LayerArgs(args).Int("count");
                 if (count < 1 || count > 1000)
@@ -777,6 +790,11 @@ internal sealed class Expander
                 _instances[step.Instance] = (name, parameters);
             }
         }
+        if (step.Frozen && parameters.Count > 0)
+        {
+            // Frozen(...): the constructor starts these parameters with RequiresGrad = false.
+            outcome.With(FrozenAttr, true);
+        }
         return AddNode(outcome.Op, inputs, outcome.Shape.Select(d => (int)d), Label(step), name,
             parameters, EquatableArray.From(outcome.Attrs), outcome.Flops, step.Call.Location, step.Block, symbolic);
     }
@@ -883,15 +901,16 @@ internal sealed class Expander
         string name;
         if (given is not null)
         {
-            name = given;
+            name = given.Length == 0 ? "" : step.Scope + given;
         }
         else
         {
+            // Inside Named("trunk", ...) the layers are numbered within the block: trunk.conv1, trunk.conv2, ...
             do
             {
-                _nameCounters.TryGetValue(prefix, out int n);
-                _nameCounters[prefix] = ++n;
-                name = prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _nameCounters.TryGetValue(step.Scope + prefix, out int n);
+                _nameCounters[step.Scope + prefix] = ++n;
+                name = step.Scope + prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             while (_namesInUse.ContainsKey(name));
         }

@@ -86,9 +86,34 @@ internal sealed class LayerStep
     /// <summary>The path of block calls the step was written in, with their arguments' values ("" in <c>Define()</c>).</summary>
     public string Block { get; }
 
+    /// <summary>
+    /// The dotted prefix of the <c>Named("trunk", ...)</c> blocks around the step (<c>"trunk."</c>, "" outside any): its
+    /// parameters are <c>trunk.conv1.weight</c>, numbered within the block.
+    /// </summary>
+    public string Scope { get; private set; } = "";
+
+    /// <summary>True inside <c>Frozen(...)</c>: the step's parameters start with <c>RequiresGrad = false</c>.</summary>
+    public bool Frozen { get; private set; }
+
     /// <summary>A copy with fresh instances all the way down (its own parameters).</summary>
     public LayerStep Fresh(System.Func<int> nextInstance)
-        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block, Nets);
+        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block, Nets) { Scope = Scope, Frozen = Frozen };
+
+    /// <summary>This step and its bodies, all the way down, under block name <paramref name="name"/> (outermost first).</summary>
+    public LayerStep InScope(string name)
+        => new(Kind, Instance, Call, Args, Bodies.Select(b => new LayerValue(b.Steps.Select(s => s.InScope(name)).ToImmutableArray())).ToImmutableArray(), CallSites, Block, Nets)
+        {
+            Scope = name + "." + Scope,
+            Frozen = Frozen,
+        };
+
+    /// <summary>This step and its bodies, all the way down, frozen.</summary>
+    public LayerStep AsFrozen()
+        => new(Kind, Instance, Call, Args, Bodies.Select(b => new LayerValue(b.Steps.Select(s => s.AsFrozen()).ToImmutableArray())).ToImmutableArray(), CallSites, Block, Nets)
+        {
+            Scope = Scope,
+            Frozen = true,
+        };
 }
 
 /// <summary>A value given to a layer's Net parameter: the parameter's name and the graph node of the value.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using Dsl.Generator.Diagnostics;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Model;
 using Dsl.Generator.Shapes;
@@ -7,8 +8,9 @@ using Dsl.Generator.Shapes;
 namespace Dsl.Generator.Ops;
 
 /// <summary>
-/// <c>nn.MaxPool2d</c> (owns its argmax) and <c>nn.AvgPool2d</c> (ceil_mode off): [C,H,W] -> [C,OH,OW],
-/// OH = floor((H + 2*padding - kernel) / stride) + 1; stride defaults to the kernel.
+/// <c>nn.MaxPool2d</c> (owns its argmax) and <c>nn.AvgPool2d</c>: [C,H,W] -> [C,OH,OW], OH = floor((H + 2*padH - kernelH) /
+/// strideH) + 1 (ceil with <c>ceilMode</c>, PyTorch's rule: <see cref="Window2d.OutSize"/>), likewise OW; stride defaults to the
+/// kernel; each size one number or a (height, width) pair.
 /// </summary>
 internal sealed class Pool2dOp : Op
 {
@@ -33,26 +35,29 @@ internal sealed class Pool2dOp : Op
             return LayerRules.Mismatch(i, "[N,C,H,W]");
         }
         long h = i.Shape[1], w = i.Shape[2];
-        long k = i.Args.Int("kernel");
-        long stride = i.Args.Has("stride") ? i.Args.Int("stride") : k;
-        long padding = i.Args.Int("padding");
-        if (k <= 0 || stride <= 0 || padding < 0)
+        // Each size is one number for both dimensions or a (height, width) pair; the stride defaults to the kernel.
+        var (kh, kw) = Window2d.Pair(i.Args, "kernel") ?? (0, 0);
+        var (sh, sw) = Window2d.Pair(i.Args, "stride") ?? (kh, kw);
+        var (ph, pw) = Window2d.Pair(i.Args, "padding") ?? (0, 0);
+        bool ceilMode = Window2d.Flag(i.Args, "ceilMode");
+        if (kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0)
         {
-            return LayerRules.Invalid(i, $"kernel and stride must be positive and padding not negative, got {k}, {stride}, {padding}");
+            return LayerRules.Invalid(i, $"kernel and stride must be positive and padding not negative, got {Window2d.Text(kh, kw)}, {Window2d.Text(sh, sw)}, {Window2d.Text(ph, pw)}");
         }
-        if (padding > k / 2)
+        if (ph > kh / 2 || pw > kw / 2)
         {
-            return LayerRules.Invalid(i, $"padding {padding} must be at most half the kernel {k}, as in PyTorch");
+            bool height = ph > kh / 2;
+            return LayerOutcome.Fail(Descriptors.PoolPadding, i.Source, LayerRules.Text(height ? ph : pw), height ? "the height" : "the width", LayerRules.Text(height ? kh : kw));
         }
-        long paddedH = checked(h + 2 * padding), paddedW = checked(w + 2 * padding);
-        if (paddedH < k || paddedW < k)
+        long paddedH = checked(h + 2 * ph), paddedW = checked(w + 2 * pw);
+        if (paddedH < kh || paddedW < kw)
         {
-            return LayerRules.TooLarge(i, k, k, paddedH, paddedW, "");
+            return LayerRules.TooLarge(i, kh, kw, paddedH, paddedW, "");
         }
-        long oh = (paddedH - k) / stride + 1;
-        long ow = (paddedW - k) / stride + 1;
-        var o = new LayerOutcome { Op = _key, Shape = ImmutableArray.Create((long)i.Shape[0], oh, ow), Flops = checked(i.Shape[0] * oh * ow * k * k) }
-            .With("kernel", k).With("stride", stride).With("padding", padding);
+        long oh = Window2d.OutSize(h, ph, kh, sh, ceilMode);
+        long ow = Window2d.OutSize(w, pw, kw, sw, ceilMode);
+        var o = new LayerOutcome { Op = _key, Shape = ImmutableArray.Create((long)i.Shape[0], oh, ow), Flops = checked(i.Shape[0] * oh * ow * kh * kw) }
+            .With("kernelH", kh).With("kernelW", kw).With("strideH", sh).With("strideW", sw).With("padH", ph).With("padW", pw).With("ceilMode", ceilMode);
         return IsMax ? o : o.With("countIncludePad", i.Args.Bool("countIncludePad"));
     }
 
@@ -90,22 +95,28 @@ internal sealed class Pool2dOp : Op
     private static string Geometry(GraphNode input, GraphNode node)
     {
         var x = input.Shape;
-        int k = node.IntAttr("kernel"), s = node.IntAttr("stride"), p = node.IntAttr("padding");
-        string pad = p != 0 ? $", PadH: {p}, PadW: {p}" : "";
-        return $"new global::Dsl.Pool2dGeometry(n, Channels: {x[0]}, Height: {x[1]}, Width: {x[2]}, KernelH: {k}, KernelW: {k}, StrideH: {s}, StrideW: {s}{pad})";
+        int ph = node.IntAttr("padH"), pw = node.IntAttr("padW");
+        string pad = ph != 0 || pw != 0 ? $", PadH: {ph}, PadW: {pw}" : "";
+        string ceil = node.Attr("ceilMode") == "true" ? ", CeilMode: true" : "";
+        return $"new global::Dsl.Pool2dGeometry(n, Channels: {x[0]}, Height: {x[1]}, Width: {x[2]}, KernelH: {node.IntAttr("kernelH")}, KernelW: {node.IntAttr("kernelW")}, "
+            + $"StrideH: {node.IntAttr("strideH")}, StrideW: {node.IntAttr("strideW")}{pad}{ceil})";
     }
 
     /// <summary>
-    /// ONNX's <c>MaxPool</c> (padding is -infinity, as in PyTorch) or <c>AveragePool</c> with <c>count_include_pad</c>; floor
-    /// mode (ONNX's default <c>ceil_mode</c> 0).
+    /// ONNX's <c>MaxPool</c> (padding is -infinity, as in PyTorch) or <c>AveragePool</c> with <c>count_include_pad</c>, and
+    /// <c>ceil_mode</c> when set (ONNX's rule for the last window is PyTorch's since opset 16's clarification; ONNX Runtime agrees).
     /// </summary>
     public override void Export(ExportContext c, GraphNode node)
     {
-        int k = node.IntAttr("kernel"), s = node.IntAttr("stride"), p = node.IntAttr("padding");
-        var attributes = new List<string> { c.Ints("kernel_shape", k, k), c.Ints("strides", s, s) };
-        if (p != 0)
+        int ph = node.IntAttr("padH"), pw = node.IntAttr("padW");
+        var attributes = new List<string> { c.Ints("kernel_shape", node.IntAttr("kernelH"), node.IntAttr("kernelW")), c.Ints("strides", node.IntAttr("strideH"), node.IntAttr("strideW")) };
+        if (ph != 0 || pw != 0)
         {
-            attributes.Add(c.Ints("pads", p, p, p, p));
+            attributes.Add(c.Ints("pads", ph, pw, ph, pw));
+        }
+        if (node.Attr("ceilMode") == "true")
+        {
+            attributes.Add(c.Int("ceil_mode", 1));
         }
         if (!IsMax)
         {

@@ -530,6 +530,27 @@ internal static class NetworkParser
             {
                 value = conversion.Operand;
             }
+            if (value is ITupleOperation tuple)
+            {
+                // A (height, width) pair given to a Size2 parameter (kernel: (1, 7)): constant integers only.
+                var pair = new List<int>();
+                foreach (var element in tuple.Elements)
+                {
+                    var item = element;
+                    var itemConstant = item.ConstantValue;
+                    while (!itemConstant.HasValue && item is IConversionOperation itemConversion)
+                    {
+                        item = itemConversion.Operand;
+                        itemConstant = item.ConstantValue;
+                    }
+                    if (itemConstant is not { HasValue: true, Value: int v })
+                    {
+                        return Make(ArgKind.NotConstant, s: text);
+                    }
+                    pair.Add(v);
+                }
+                return Make(ArgKind.IntArray, s: "(" + string.Join(", ", pair) + ")", ints: EquatableArray.From(pair));
+            }
             if (value is IParameterReferenceOperation p && SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method))
             {
                 return Make(ArgKind.ParameterRef, s: p.Parameter.Name);

@@ -71,6 +71,8 @@ public static partial class App
             .WithExample("attention", "runs/bilstm-attention/model.safetensors");
         config.AddCommand<ExportCommand>("export").WithDescription("write a trained network as an ONNX model (opset 17, dynamic batch)")
             .WithExample("export", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--onnx", "mnist-net.onnx");
+        config.AddCommand<TransferCommand>("transfer").WithDescription("transfer learning: pretrain on Fashion-MNIST classes 0-4, learn 5-9 from few images three ways")
+            .WithExample("transfer", "--sizes", "10,50,500", "--epochs", "20");
         config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("every GPU kernel against the CPU, then training steps and GEMM beside PyTorch on the same card")
             .WithExample("gpu-check", "--device", "gpu:cpu", "--quick", "--python", "none");
         config.AddBranch("bench", bench =>

@@ -15,7 +15,7 @@ namespace Dsl.Tests.Generator;
 public class OpTableTests
 {
     /// <summary>Catalogue members that are not operations: the input, the identity and the combinators.</summary>
-    private static readonly string[] NotOps = { "Input", "Tokens", "Mask", "Outputs", "Identity", "Residual", "Concat", "Repeat" };
+    private static readonly string[] NotOps = { "Input", "Tokens", "Mask", "Outputs", "Identity", "Residual", "Concat", "Repeat", "Frozen", "Named" };
 
     [Fact]
     public void Every_catalogue_layer_is_bound_to_an_op()
