@@ -103,12 +103,30 @@ internal sealed class Pool2dOp : Op
     }
 
     /// <summary>
+    /// Whether ONNX Runtime's ceil-mode size, ceil((size + 2*pad - kernel) / stride) + 1 without PyTorch's last-window rule,
+    /// equals this layer's along both dimensions.
+    /// </summary>
+    private static bool OnnxAgreesOnCeil(GraphNode input, GraphNode node)
+    {
+        static long Onnx(long size, long pad, long kernel, long stride) => (size + 2 * pad - kernel + stride - 1) / stride + 1;
+        return Onnx(input.Shape[1], node.IntAttr("padH"), node.IntAttr("kernelH"), node.IntAttr("strideH")) == node.Shape[1]
+            && Onnx(input.Shape[2], node.IntAttr("padW"), node.IntAttr("kernelW"), node.IntAttr("strideW")) == node.Shape[2];
+    }
+
+    /// <summary>
     /// ONNX's <c>MaxPool</c> (padding is -infinity, as in PyTorch) or <c>AveragePool</c> with <c>count_include_pad</c>, and
-    /// <c>ceil_mode</c> when set (ONNX's rule for the last window is PyTorch's since opset 16's clarification; ONNX Runtime agrees).
+    /// <c>ceil_mode</c> when set; refused when ONNX Runtime's ceil-mode size differs from PyTorch's (<see cref="OnnxAgreesOnCeil"/>).
     /// </summary>
     public override void Export(ExportContext c, GraphNode node)
     {
         int ph = node.IntAttr("padH"), pw = node.IntAttr("padW");
+        if (node.Attr("ceilMode") == "true" && !OnnxAgreesOnCeil(c.Input(node), node))
+        {
+            // ONNX Runtime's ceil_mode keeps a last window that starts in the padding, which PyTorch (and this layer) drops:
+            // the sizes would differ, so the layer is refused by name rather than exported wrong.
+            c.Refuse(node);
+            return;
+        }
         var attributes = new List<string> { c.Ints("kernel_shape", node.IntAttr("kernelH"), node.IntAttr("kernelW")), c.Ints("strides", node.IntAttr("strideH"), node.IntAttr("strideW")) };
         if (ph != 0 || pw != 0)
         {

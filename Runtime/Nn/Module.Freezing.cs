@@ -12,7 +12,8 @@ namespace Dsl;
 /// parameter. In <c>Backward</c>, a layer runs only when some parameter at or below it is trained (or the input's gradient was
 /// asked for): the layers under the lowest trainable one compute nothing. A frozen layer that must still pass the gradient
 /// down (a trainable layer lies below it) computes its weight gradients into a scratch buffer, never into
-/// <see cref="Parameter.Grad"/>, which keeps its value.
+/// <see cref="Parameter.Grad"/>, which keeps its value. As in PyTorch, freezing a batch norm stops its affine parameters only:
+/// in training mode it still normalises with the batch's statistics and updates its running ones.
 /// </remarks>
 public abstract partial class Module
 {

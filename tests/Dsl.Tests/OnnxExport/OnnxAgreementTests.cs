@@ -67,8 +67,11 @@ public class OnnxAgreementTests(ITestOutputHelper output)
         ["SharingNet"] = (() => new SharingNet(Device.Cpu, 1), SharingNet.InputShape),
         ["OnnxOpsNet"] = (() => new OnnxOpsNet(Device.Cpu, 1), OnnxOpsNet.InputShape),
         ["OnnxPoolNet"] = (() => new OnnxPoolNet(Device.Cpu, 1), OnnxPoolNet.InputShape),
-        // The one Spec of Specs/Networks the catalog does not list.
+        // A Spec of Specs/Networks the catalog does not list.
         ["SmallNet"] = (() => new global::Specs.Networks.SmallNet(Device.Cpu, 1), global::Specs.Networks.SmallNet.InputShape),
+        // The transfer experiment's network, and (height, width) pairs with ceil-mode pooling.
+        ["TransferCnn"] = (() => new global::Specs.Networks.TransferCnn(Device.Cpu, 1), global::Specs.Networks.TransferCnn.InputShape),
+        ["OnnxCeilNet"] = (() => new Dsl.Tests.Transfer.OnnxCeilNet(Device.Cpu, 1), Dsl.Tests.Transfer.OnnxCeilNet.InputShape),
     };
 
     [Theory]

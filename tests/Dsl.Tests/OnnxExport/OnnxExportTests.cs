@@ -71,9 +71,9 @@ public class OnnxExportTests
             var net = (Module)Activator.CreateInstance(type, Device.Cpu, 0)!;
             Assert.NotEmpty(OnnxRuntimeCheck.Export(net));
         }
-        // Each is run in ONNX Runtime: the catalog's image Specs, the sequence Specs, and SmallNet among the test networks.
+        // Each is run in ONNX Runtime: the catalog's image Specs, the sequence Specs, and SmallNet and TransferCnn among the test networks.
         var checkedTypes = ((IEnumerable<object[]>)OnnxAgreementTests.Specs).Select(row => Specs.Cli.NetworkCatalog.Get((string)row[0]).Create(Device.Cpu, 0).GetType())
-            .Concat(OnnxSequenceTests.SequenceSpecs).Append(typeof(SmallNet)).Distinct().OrderBy(t => t.Name, StringComparer.Ordinal);
+            .Concat(OnnxSequenceTests.SequenceSpecs).Append(typeof(SmallNet)).Append(typeof(TransferCnn)).Distinct().OrderBy(t => t.Name, StringComparer.Ordinal);
         Assert.Equal(specs, checkedTypes);
     }
 

@@ -19,3 +19,20 @@ public partial class PairNet
         | Flatten
         | Linear(3);
 }
+
+/// <summary>
+/// Pairs and ceil mode that ONNX Runtime computes as PyTorch does (its ceil mode lacks PyTorch's last-window rule, so
+/// <see cref="PairNet"/>'s average pooling is refused at export): a max pool adding a window past the input, an average
+/// pool whose last window reaches past the padded input.
+/// </summary>
+[Network]
+public partial class OnnxCeilNet
+{
+    static Net Define() =>
+        Input(2, 9, 11)
+        | Conv2d(4, kernel: (1, 3), padding: (0, 1))
+        | MaxPool2d((3, 2), stride: 2, ceilMode: true)
+        | AvgPool2d((2, 3), stride: (1, 2), padding: 1, ceilMode: true)
+        | Flatten
+        | Linear(3);
+}

@@ -65,3 +65,15 @@ public sealed class PairNetTests
         Assert.Equal([5, 4, 3, 2], new PairNet(Device.Cpu).Parameters.Single(p => p.Name == "conv2.weight").Shape);
     }
 }
+
+/// <summary>Export of ceil-mode pooling: refused by name where ONNX Runtime's size rule differs from PyTorch's.</summary>
+public sealed class PairNetExportTests
+{
+    [Fact]
+    public void Ceil_mode_average_pool_whose_last_window_starts_in_the_padding_is_refused_by_name()
+    {
+        var e = Assert.Throws<OnnxExportException>(() => Onnx.Export(new PairNet(Device.Cpu), new MemoryStream()));
+        Assert.Contains("AvgPool2d(3, stride: (2, 3), padding: 1, ceilMode: true)", e.Message);
+        Assert.Contains("[N,4,5,4]", OnnxCeilNet.Summary); // the average pool: 5 x 4 windows, the last column past the padded input
+    }
+}
