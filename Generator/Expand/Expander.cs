@@ -1060,9 +1060,12 @@ internal sealed class Expander
             return step.Call.Source;
         }
         var resolved = step.Args.ToDictionary(a => a.Parameter);
+        // A value function's Net arguments show as written; a params array (View's sizes) shows when given.
         var shown = step.Call.Args
-            .Where(a => a.Explicit && resolved.ContainsKey(a.Parameter))
-            .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "") + resolved[a.Parameter].Display);
+            .Where(a => (a.Explicit || a.Kind is ArgKind.DimArray or ArgKind.IntArray && a.Ints.Count > 0)
+                && (resolved.ContainsKey(a.Parameter) || a.Kind == ArgKind.Expression && a.Text is not null))
+            .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "")
+                + (a.Kind == ArgKind.Expression ? a.Text : resolved[a.Parameter].Display));
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
 

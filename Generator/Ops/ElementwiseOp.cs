@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Model;
 using Dsl.Generator.Shapes;
@@ -193,6 +194,41 @@ internal sealed class ElementwiseOp : Op
                     throw new System.InvalidOperationException($"unknown element-wise operation {op}");
             }
         }
+    }
+
+    /// <summary>
+    /// ONNX's Add, Sub, Mul or Div: numpy's broadcasting aligns whole tensors from the right, so an operand with fewer
+    /// per-sample dimensions is first unsqueezed after the batch (<see cref="Aligned"/>); a number is a scalar constant.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        string op = node.Attr(OpAttr);
+        if (HasScalar(node))
+        {
+            string scalar = c.Temp(node, "scalar");
+            c.Fill(scalar, Scalar(node));
+            c.Node(op, node.Attr(ScalarFirstAttr) == "true" ? new[] { scalar, c.X(node) } : new[] { c.X(node), scalar }, c.Y(node));
+            return;
+        }
+        int rank = node.Dims.Count;
+        c.Node(op, new[] { Aligned(c, node, 0, rank, "a"), Aligned(c, node, 1, rank, "b") }, c.Y(node));
+    }
+
+    /// <summary>
+    /// Input <paramref name="k"/> of <paramref name="node"/> with size-1 dimensions inserted after the batch up to
+    /// <paramref name="rank"/> per-sample dimensions (ONNX's Unsqueeze), so numpy's broadcasting aligns it per sample.
+    /// </summary>
+    public static string Aligned(ExportContext c, GraphNode node, int k, int rank, string suffix)
+    {
+        int missing = rank - c.Input(node, k).Dims.Count;
+        if (missing <= 0)
+        {
+            return c.X(node, k);
+        }
+        string axes = c.Temp(node, suffix + "_axes"), aligned = c.Temp(node, suffix + "_aligned");
+        c.Int64s(axes, Enumerable.Range(1, missing).Select(a => (long)a).ToArray());
+        c.Node("Unsqueeze", new[] { c.X(node, k), axes }, aligned);
+        return aligned;
     }
 
     /// <summary>A float literal, infinities included (<c>float.NegativeInfinity</c>).</summary>

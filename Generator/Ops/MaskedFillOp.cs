@@ -54,6 +54,22 @@ internal sealed class MaskedFillOp : Op
         c.Line($"device.MaskedFill({c.X(node, 0)}, {c.X(node, 1)}, {FillValue(node)}, {y}, accumulate: false);");
     }
 
+    /// <summary>ONNX's Where(mask != 0, value, a), the mask aligned per sample; an infinite value has no float literal there and is refused.</summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        double value = double.Parse(node.Attr("value"), CultureInfo.InvariantCulture);
+        if (double.IsInfinity(value))
+        {
+            c.Refuse(node);
+            return;
+        }
+        string mask = ElementwiseOp.Aligned(c, node, 1, node.Dims.Count, "mask");
+        string condition = c.Temp(node, "condition"), fill = c.Temp(node, "fill");
+        c.Node("Cast", new[] { mask }, condition, c.Int("to", 9));
+        c.Fill(fill, value);
+        c.Node("Where", new[] { condition, fill, c.X(node, 0) }, c.Y(node));
+    }
+
     public override void Backward(BackwardContext c, GraphNode node)
     {
         var input = c.Input(node);

@@ -143,6 +143,19 @@ internal sealed class ReshapeOp : Op
         c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
     }
 
-    /// <summary>ONNX's <c>Reshape</c> to [0, sizes...] (0 keeps the batch) when the shape is fixed.</summary>
-    public override void Export(ExportContext c, GraphNode node) => c.Refuse(node);
+    /// <summary>
+    /// ONNX's <c>Reshape</c> to [0, sizes...] (0 keeps the batch), a symbolic size as -1 (inferred); a shape with two
+    /// symbolic sizes has no such form and is refused.
+    /// </summary>
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        if (node.Dims.Count(d => !d.IsConstant) > 1)
+        {
+            c.Refuse(node);
+            return;
+        }
+        string shape = c.Temp(node, "shape");
+        c.Int64s(shape, new long[] { 0 }.Concat(node.Dims.Select(d => d.IsConstant ? d.Constant : -1L)).ToArray());
+        c.Node("Reshape", new[] { c.X(node), shape }, c.Y(node));
+    }
 }

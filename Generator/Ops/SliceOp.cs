@@ -80,5 +80,14 @@ internal sealed class SliceOp : Op
     }
 
     /// <summary>ONNX's <c>Slice</c> along the axis counting the batch.</summary>
-    public override void Export(ExportContext c, GraphNode node) => c.Refuse(node);
+    public override void Export(ExportContext c, GraphNode node)
+    {
+        long start = long.Parse(node.Attr("start"), System.Globalization.CultureInfo.InvariantCulture);
+        long length = long.Parse(node.Attr("length"), System.Globalization.CultureInfo.InvariantCulture);
+        string starts = c.Temp(node, "starts"), ends = c.Temp(node, "ends"), axes = c.Temp(node, "axes");
+        c.Int64s(starts, start);
+        c.Int64s(ends, start + length);
+        c.Int64s(axes, node.IntAttr("axis") + 1);
+        c.Node("Slice", new[] { c.X(node), starts, ends, axes }, c.Y(node));
+    }
 }
