@@ -638,7 +638,7 @@ internal sealed class Expander
                     : null;
             case ArgKind.Arithmetic:
                 return arg.Expression is not null && Fold(arg.Expression, env) is { } folded
-                    ? folded with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location, Text = arg.Text }
+                    ? folded with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location, Text = folded.Kind == ArgKind.String ? folded.Text : arg.Text }
                     : null;
             case ArgKind.DimArray when arg.Expressions.Count > 0:
                 // Sizes computed from the block's parameters (View(q, -1, heads, d / heads)): each folds to an integer.

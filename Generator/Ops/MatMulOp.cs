@@ -130,13 +130,13 @@ internal sealed class MatMulOp : Op
         if (node.Inputs[0] == node.Inputs[1] && grads[0] != "null")
         {
             // MatMul(x, x): two contributions to one gradient, the second added to the first.
-            c.Line($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, {grads[0]}, {scratch[0]}, {Names.Bool(accumulate[0])}, null, null, false);");
+            c.Guarded($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, {grads[0]}, {scratch[0]}, {Names.Bool(accumulate[0])}, null, null, false);", node.Id);
             string s1 = c.Fetch(Scratch(node, 1), $"{Names.Field(Scratch(node, 1))}.Rows(n, {Names.Product(null, g.Batch.Concat(new[] { g.K, g.N }))})");
-            c.Line($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, null, null, false, {grads[0]}, {s1}, true);");
+            c.Guarded($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, null, null, false, {grads[0]}, {s1}, true);", node.Id);
             return;
         }
-        c.Line($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, {grads[0]}, {scratch[0]}, {Names.Bool(accumulate[0])}, "
-            + $"{grads[1]}, {scratch[1]}, {Names.Bool(accumulate[1])});");
+        c.Guarded($"device.MatMulSamplesBackward({c.X(node, 0)}, {c.X(node, 1)}, {c.Dy(node)}, {grads[0]}, {scratch[0]}, {Names.Bool(accumulate[0])}, "
+            + $"{grads[1]}, {scratch[1]}, {Names.Bool(accumulate[1])});", node.Id);
     }
 
     /// <summary>ONNX's <c>MatMul</c> has numpy's rules, the same as the per-sample ones once the batch leads both operands.</summary>

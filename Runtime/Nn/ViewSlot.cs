@@ -9,6 +9,8 @@ public sealed class ViewSlot
     private readonly int[] _sample;
     private Tensor? _source;
     private Tensor? _view;
+    private readonly (Tensor? Source, Tensor? View)[] _sized = new (Tensor?, Tensor?)[4];
+    private int _next;
 
     public ViewSlot(params int[] sampleShape) => _sample = sampleShape;
 
@@ -32,12 +34,19 @@ public sealed class ViewSlot
 
     private Tensor Sized(Tensor source, int rank, int d1, int d2, int d3, int d4)
     {
-        if (_view is not null && ReferenceEquals(source, _source) && _view.Rank == rank + 1)
+        // The last few (source, sizes) pairs are cached, as SymbolicSlot caches its views: batches alternating between a
+        // few lengths reuse their views.
+        foreach (var (cachedSource, view) in _sized)
         {
-            var dims = _view.Dims;
-            if (dims[1] == d1 && (rank < 2 || dims[2] == d2) && (rank < 3 || dims[3] == d3) && (rank < 4 || dims[4] == d4))
+            if (view is not null && ReferenceEquals(source, cachedSource) && view.Rank == rank + 1)
             {
-                return _view;
+                var dims = view.Dims;
+                if (dims[0] == source.Size(0) && dims[1] == d1 && (rank < 2 || dims[2] == d2) && (rank < 3 || dims[3] == d3) && (rank < 4 || dims[4] == d4))
+                {
+                    _view = view;
+                    _source = source;
+                    return view;
+                }
             }
         }
         int[] shape = rank switch
@@ -49,6 +58,8 @@ public sealed class ViewSlot
         };
         _view = source.View(shape);
         _source = source;
+        _sized[_next] = (source, _view);
+        _next = (_next + 1) % _sized.Length;
         return _view;
     }
 

@@ -49,7 +49,7 @@ public partial class CourseTransformer
     /// </summary>
     static Net ScaledDotProductAttention(Net q, Net k, Net v, Net mask, int dk)
     {
-        var scores = MatMul(q, Transpose(k, -2, -1)) / Math.Sqrt(dk);
+        var scores = MatMul(q, Transpose(k, -2, -1)) / System.Math.Sqrt(dk);
         var weights = SoftmaxDim(MaskedFill(scores, 1.0 - mask, -1e9), dim: -1);
         return MatMul(weights, v);
     }
@@ -61,11 +61,11 @@ public partial class CourseTransformer
     /// </summary>
     static Net MultiHeadAttention(Net x, Net kv, Net mask, int heads, int d, string name)
     {
-        var q = Permute(View(x | Linear(d, name: name + ".q"), -1, heads, d / heads), 0, 2, 1, 3);
-        var k = Permute(View(kv | Linear(d, name: name + ".k"), -1, heads, d / heads), 0, 2, 1, 3);
-        var v = Permute(View(kv | Linear(d, name: name + ".v"), -1, heads, d / heads), 0, 2, 1, 3);
+        var q = Permute(View(x | Linear(d, d, name: name + ".q"), -1, heads, d / heads), 0, 2, 1, 3);
+        var k = Permute(View(kv | Linear(d, d, name: name + ".k"), -1, heads, d / heads), 0, 2, 1, 3);
+        var v = Permute(View(kv | Linear(d, d, name: name + ".v"), -1, heads, d / heads), 0, 2, 1, 3);
         var context = ScaledDotProductAttention(q, k, v, mask, d / heads);
-        return View(Permute(context, 0, 2, 1, 3), -1, d) | Linear(d, name: name + ".out");
+        return View(Permute(context, 0, 2, 1, 3), -1, d) | Linear(d, d, name: name + ".out");
     }
 
     /// <summary>The course's position-wise feed-forward: two kernel-1 Conv1d around a ReLU, over [d,T] (transposed there and back).</summary>
@@ -101,8 +101,8 @@ public partial class CourseTransformer
         {
             for (int j = 0; j < d; j++)
             {
-                double angle = pos / Math.Pow(10000, 2 * (j / 2) / (double)d);
-                table[pos * d + j] = (float)(j % 2 == 0 ? Math.Sin(angle) : Math.Cos(angle));
+                double angle = pos / System.Math.Pow(10000, 2 * (j / 2) / (double)d);
+                table[pos * d + j] = (float)(j % 2 == 0 ? System.Math.Sin(angle) : System.Math.Cos(angle));
             }
         }
         return table;

@@ -80,3 +80,23 @@ public partial class HeadsNet
         return Concat(narrow, Slice(back, 2, 5, 8), dim: -1) | Linear(2);
     }
 }
+
+/// <summary>
+/// PyTorch's numbers through the generated code (Fixtures/tensor_dsl.json): MatMul with broadcast batch dimensions
+/// ([2,1,3,4] x [5,4,2] -> [2,5,3,2]), a vector times a batch of matrices ([4] x [5,4,2] -> [5,2]), a matrix times a
+/// vector, and softmax over dimension 2 (not the last) of the product divided by 2, all flattened into [73].
+/// </summary>
+[Network]
+public partial class TensorFixtureNet
+{
+    static Net Define()
+    {
+        var a = Input("a", 2, 1, 3, 4);
+        var b = Input("b", 5, 4, 2);
+        var v = Input("v", 4);
+        var m = Input("m", 3, 4);
+        var s = SoftmaxDim(MatMul(a, b) / 2.0, dim: 2);
+        var joined = Concat(View(s, 60), View(MatMul(v, b), 10), dim: -1);
+        return Concat(joined, MatMul(m, v), dim: -1);
+    }
+}
