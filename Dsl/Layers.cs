@@ -399,6 +399,69 @@ public static class Layers
     /// <c>net.Freeze("trunk")</c> freezes it whole. Blocks nest (<c>"encoder.stem"</c>).
     /// </summary>
     public static Layer Named(string name, Layer layer) => new($"Named({name}, {layer.Description})");
+    // ================================================================== tensor operations on values (issue 8, tdsl)
+    //
+    // Value functions over network values [N, ...]. Dimension indices count the batch as 0, as Transpose and Concat(dim:)
+    // do (1..rank-1, or negative from the end; the batch cannot move). Shapes (View, Reshape) list the per-sample sizes
+    // only, as Input does: the batch is kept. A size may be a symbol ("T") or, once, -1 (inferred). Element-wise + - * /
+    // are the operators of Net (with a number on either side too); they broadcast the per-sample dimensions as PyTorch
+    // does, compared from the right (equal, 1 or missing), and the gradient of a broadcast operand is summed back.
+
+    /// <summary>
+    /// <c>torch.matmul</c> on the per-sample dimensions: [K] x [K] -> [1] (a dot product keeps one dimension), [M,K] x [K]
+    /// -> [M], [K] x [K,P] -> [P], [M,K] x [K,P] -> [M,P], and batched products whose leading dimensions broadcast
+    /// ([J,1,M,K] x [B,K,P] -> [J,B,M,P]). Symbols are allowed: [H,T,d] x [H,d,S] -> [H,T,S].
+    /// </summary>
+    public static Net MatMul(Net a, Net b) => new($"MatMul({a.Description}, {b.Description})");
+
+    /// <summary>
+    /// The same elements seen with another per-sample shape (<c>x.view(N, ...)</c>): one size may be -1, inferred from the
+    /// element count, which must match (symbols included: [T, 32] -> [T, 4, 8] or [T, 4, -1]). The value is a view of the
+    /// input when its shape is fixed, a copy otherwise.
+    /// </summary>
+    public static Net View(Net a, params Dim[] shape) => new($"View({a.Description}, {Join(shape)})");
+
+    /// <summary>The same as <see cref="View"/> (<c>torch.reshape</c>; every network value is contiguous).</summary>
+    public static Net Reshape(Net a, params Dim[] shape) => new($"Reshape({a.Description}, {Join(shape)})");
+
+    /// <summary>Removes dimension <paramref name="dim"/> (counting the batch), which must have size 1 (<c>torch.squeeze(x, dim)</c>).</summary>
+    public static Net Squeeze(Net a, int dim) => new($"Squeeze({a.Description}, {dim})");
+
+    /// <summary>Inserts a dimension of size 1 at <paramref name="dim"/> (counting the batch; -1 appends), as <c>torch.unsqueeze</c>.</summary>
+    public static Net Unsqueeze(Net a, int dim) => new($"Unsqueeze({a.Description}, {dim})");
+
+    /// <summary>
+    /// Reorders the dimensions (<c>x.permute(0, 2, 1, 3)</c>): <paramref name="dims"/> lists every dimension once, the batch
+    /// (0) first; negative values count from the end. The value is copied into its own buffer.
+    /// </summary>
+    public static Net Permute(Net a, params int[] dims) => new($"Permute({a.Description}, {string.Join(", ", dims)})");
+
+    /// <summary>The value-function form of <see cref="Transpose(int, int)"/>: <c>Transpose(k, -2, -1)</c> is k transposed.</summary>
+    public static Net Transpose(Net a, int dim0, int dim1) => new($"Transpose({a.Description}, {dim0}, {dim1})");
+
+    /// <summary>
+    /// Positions <paramref name="start"/> (inclusive) to <paramref name="end"/> (exclusive) of dimension <paramref name="dim"/>
+    /// (counting the batch), <c>x.narrow(dim, start, end - start)</c>; negative positions count from the end. The dimension
+    /// must have a fixed size. Several slices of one value split it (<c>torch.split</c>).
+    /// </summary>
+    public static Net Slice(Net a, int dim, int start, int end) => new($"Slice({a.Description}, {dim}, {start}, {end})");
+
+    /// <summary>
+    /// Softmax over dimension <paramref name="dim"/> (counting the batch; -1 is the last), <c>torch.softmax(a, dim)</c>. (The
+    /// name differs from the <see cref="Softmax"/> layer because C# cannot overload a property with a method.)
+    /// </summary>
+    public static Net SoftmaxDim(Net a, int dim = -1) => new($"SoftmaxDim({a.Description}, {dim})");
+
+    /// <summary>Log-softmax over dimension <paramref name="dim"/> (<c>torch.log_softmax(a, dim)</c>).</summary>
+    public static Net LogSoftmaxDim(Net a, int dim = -1) => new($"LogSoftmaxDim({a.Description}, {dim})");
+
+    /// <summary>
+    /// <c>a.masked_fill(mask, value)</c>: <paramref name="value"/> where <paramref name="mask"/> is nonzero, a elsewhere.
+    /// The mask (a float 0/1 value: a <see cref="Mask"/> input, an input of 0s and 1s, or computed, <c>1.0 - m</c>) broadcasts
+    /// to a's per-sample dimensions (a key-padding mask [S] over scores [H,T,S]); its symbols must be a's. The value may be
+    /// <c>double.NegativeInfinity</c> or a large negative number. No gradient flows to the mask.
+    /// </summary>
+    public static Net MaskedFill(Net a, Net mask, double value) => new($"MaskedFill({a.Description}, {mask.Description}, {F(value)})");
 
     private static string Join(int[] shape) => string.Join(", ", shape);
 

@@ -25,6 +25,40 @@ public sealed class Net
     /// </summary>
     public static Net operator *(Net left, Net right) => new($"({left.Description}) * ({right.Description})");
 
+    // Tensor operations (issue 8): element-wise - and /, and a number on either side of + - * /, broadcasting as PyTorch
+    // does over the per-sample dimensions (compared from the right: equal, 1 or missing); the number may be a constant or
+    // arithmetic over a block's parameters (Math.Sqrt included).
+
+    /// <summary>Elementwise difference, broadcasting the per-sample dimensions.</summary>
+    public static Net operator -(Net left, Net right) => new($"({left.Description}) - ({right.Description})");
+
+    /// <summary>Elementwise quotient, broadcasting the per-sample dimensions.</summary>
+    public static Net operator /(Net left, Net right) => new($"({left.Description}) / ({right.Description})");
+
+    /// <summary>Adds a number to every element.</summary>
+    public static Net operator +(Net left, double right) => new($"({left.Description}) + {right}");
+
+    /// <summary>Adds a number to every element.</summary>
+    public static Net operator +(double left, Net right) => new($"{left} + ({right.Description})");
+
+    /// <summary>Subtracts a number from every element.</summary>
+    public static Net operator -(Net left, double right) => new($"({left.Description}) - {right}");
+
+    /// <summary>A number minus every element (<c>1.0 - m</c> inverts a 0/1 mask).</summary>
+    public static Net operator -(double left, Net right) => new($"{left} - ({right.Description})");
+
+    /// <summary>Scales every element.</summary>
+    public static Net operator *(Net left, double right) => new($"({left.Description}) * {right}");
+
+    /// <summary>Scales every element.</summary>
+    public static Net operator *(double left, Net right) => new($"{left} * ({right.Description})");
+
+    /// <summary>Divides every element by a number (<c>scores / Math.Sqrt(d)</c>).</summary>
+    public static Net operator /(Net left, double right) => new($"({left.Description}) / {right}");
+
+    /// <summary>A number divided by every element.</summary>
+    public static Net operator /(double left, Net right) => new($"{left} / ({right.Description})");
+
     /// <inheritdoc/>
     public override string ToString() => Description;
 }

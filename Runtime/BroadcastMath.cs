@@ -144,6 +144,25 @@ public readonly record struct BroadcastLayout(
     public static BroadcastLayout From(Tensor a, Tensor b, ReadOnlySpan<int> shape, string op)
     {
         int rank = Math.Max(shape.Length, 1);
+        Span<long> sa = stackalloc long[rank];
+        Span<long> sb = stackalloc long[rank];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            sa[i] = StrideOf(a, i, shape.Length);
+            sb[i] = StrideOf(b, i, shape.Length);
+        }
+        return From(a.Offset, sa[..shape.Length], b.Offset, sb[..shape.Length], shape, op);
+    }
+
+    /// <summary>
+    /// The joint layout of two operands given by their offsets and their strides along each dimension of
+    /// <paramref name="shape"/> (0 where an operand is broadcast): what <see cref="From(Tensor, Tensor, ReadOnlySpan{int}, string)"/>
+    /// computes from two tensors, and what a network's per-sample operands (batch first, the rest right-aligned) give
+    /// without making views. Allocates nothing.
+    /// </summary>
+    public static BroadcastLayout From(long offsetA, ReadOnlySpan<long> stridesA, long offsetB, ReadOnlySpan<long> stridesB, ReadOnlySpan<int> shape, string op)
+    {
+        int rank = Math.Max(shape.Length, 1);
         Span<int> dims = stackalloc int[rank];
         Span<long> sa = stackalloc long[rank];
         Span<long> sb = stackalloc long[rank];
@@ -155,8 +174,8 @@ public readonly record struct BroadcastLayout(
             {
                 continue;
             }
-            long strideA = StrideOf(a, i, shape.Length);
-            long strideB = StrideOf(b, i, shape.Length);
+            long strideA = stridesA[i];
+            long strideB = stridesB[i];
             if (n > 0 && sa[n - 1] == strideA * size && sb[n - 1] == strideB * size)
             {
                 dims[n - 1] = checked(dims[n - 1] * size);
@@ -171,7 +190,7 @@ public readonly record struct BroadcastLayout(
         }
         if (n > MaxRank)
         {
-            throw new NotSupportedException($"{op}: {Tensor.FormatShape(a.Dims)} and {Tensor.FormatShape(b.Dims)} leave {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
+            throw new NotSupportedException($"{op}: operands of shape {Tensor.FormatShape(shape)} leave {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
         }
         Span<int> d = stackalloc int[MaxRank];
         Span<long> x = stackalloc long[MaxRank];
@@ -185,7 +204,7 @@ public readonly record struct BroadcastLayout(
             x[MaxRank - n + i] = sa[i];
             y[MaxRank - n + i] = sb[i];
         }
-        return new BroadcastLayout(a.Offset, b.Offset, d[0], d[1], d[2], d[3], d[4], d[5], x[0], x[1], x[2], x[3], x[4], x[5], y[0], y[1], y[2], y[3], y[4], y[5]);
+        return new BroadcastLayout(offsetA, offsetB, d[0], d[1], d[2], d[3], d[4], d[5], x[0], x[1], x[2], x[3], x[4], x[5], y[0], y[1], y[2], y[3], y[4], y[5]);
     }
 
     /// <summary>The stride of output dimension <paramref name="i"/> in <paramref name="t"/>: 0 where t is broadcast.</summary>

@@ -123,13 +123,26 @@ public abstract partial class Device
         {
             return;
         }
+        MatMulBatches(transA, transB, m, n, k, alpha, a, batchA, b, batchB, c, c.Dims[..^2]);
+    }
+
+    /// <summary>
+    /// The loop of <see cref="BatchedMatMul"/> on checked operands: one GEMM per index of <paramref name="batchC"/>, the
+    /// batches of a and b right-aligned to it (a size-1 or missing dimension read at 0). Allocates nothing.
+    /// </summary>
+    private void MatMulBatches(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, ReadOnlySpan<int> batchA, Tensor b, ReadOnlySpan<int> batchB, Tensor c, ReadOnlySpan<int> batchC)
+    {
         if (k == 0)
         {
             FillCore(c, 0f);
             return;
         }
-        ReadOnlySpan<int> batchC = c.Dims[..^2];
-        long count = c.Length / ((long)m * n);
+        long count = 1;
+        foreach (int d in batchC)
+        {
+            count *= d;
+        }
         long sizeA = (long)m * k, sizeB = (long)k * n, sizeC = (long)m * n;
         Span<int> index = stackalloc int[batchC.Length];
         for (long i = 0; i < count; i++)

@@ -42,15 +42,23 @@ public readonly record struct StridedLayout(
     }
 
     /// <summary>The merged layout of a non-empty <paramref name="t"/>; throws when more than <see cref="MaxRank"/> dimensions remain.</summary>
-    public static StridedLayout From(Tensor t, string op)
+    public static StridedLayout From(Tensor t, string op) => From(t.Offset, t.Dims, t.StrideSpan, op, t);
+
+    /// <summary>
+    /// The merged layout of a view given by its offset, sizes and strides (a permutation of a contiguous value's strides,
+    /// a network's per-sample transpose) without making the view: allocates nothing.
+    /// </summary>
+    public static StridedLayout From(long offset, ReadOnlySpan<int> shape, ReadOnlySpan<long> strideSpan, string op) => From(offset, shape, strideSpan, op, null);
+
+    private static StridedLayout From(long offset, ReadOnlySpan<int> shape, ReadOnlySpan<long> strideSpan, string op, Tensor? t)
     {
-        Span<int> dims = stackalloc int[Math.Max(t.Rank, 1)];
-        Span<long> strides = stackalloc long[Math.Max(t.Rank, 1)];
+        Span<int> dims = stackalloc int[Math.Max(shape.Length, 1)];
+        Span<long> strides = stackalloc long[Math.Max(shape.Length, 1)];
         int n = 0;
-        for (int i = 0; i < t.Rank; i++)
+        for (int i = 0; i < shape.Length; i++)
         {
-            int size = t.Dims[i];
-            long stride = t.StrideSpan[i];
+            int size = shape[i];
+            long stride = strideSpan[i];
             if (size == 1)
             {
                 continue;
@@ -68,7 +76,7 @@ public readonly record struct StridedLayout(
         }
         if (n > MaxRank)
         {
-            throw new NotSupportedException($"{op}: {t.Describe()} with strides {Tensor.FormatStrides(t.StrideSpan)} has {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
+            throw new NotSupportedException($"{op}: {t?.Describe() ?? Tensor.FormatShape(shape)} with strides {Tensor.FormatStrides(strideSpan)} has {n} dimensions that cannot be merged; at most {MaxRank} are supported.");
         }
         Span<int> d = stackalloc int[MaxRank];
         Span<long> s = stackalloc long[MaxRank];
@@ -79,6 +87,6 @@ public readonly record struct StridedLayout(
             d[MaxRank - n + i] = dims[i];
             s[MaxRank - n + i] = strides[i];
         }
-        return new StridedLayout(t.Offset, d[0], d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5]);
+        return new StridedLayout(offset, d[0], d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5]);
     }
 }

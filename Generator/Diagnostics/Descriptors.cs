@@ -150,6 +150,15 @@ internal static class Descriptors
         "DSL1041" => AttentionLength,
         "DSL1042" => AttentionMask,
         "DSL1043" => AttentionRank,
+        "DSL1060" => MatMulInner,
+        "DSL1061" => MatMulBatch,
+        "DSL1062" => BroadcastMismatch,
+        "DSL1063" => ViewCount,
+        "DSL1064" => DimOutOfRange,
+        "DSL1065" => SqueezeNotOne,
+        "DSL1066" => NotAPermutation,
+        "DSL1067" => MaskedFillMask,
+        "DSL1068" => SliceRange,
         _ => null,
     };
 
@@ -269,6 +278,43 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor BlockName = Error("DSL1081", Shapes,
         "Invalid block name",
         "{0}: the block name \"{1}\" must be one or more identifiers joined by dots (\"trunk\", \"encoder.stem\"); it prefixes the parameter names");
+    // ---- tensor operations on values (issue 8): DSL1060-1069
+
+    public static readonly DiagnosticDescriptor MatMulInner = Error("DSL1060", Shapes,
+        "MatMul inner dimensions differ",
+        "{0}: {1} from {2} and {3} from {4} cannot be multiplied: the first has {5} columns but the second {6} rows; torch.matmul multiplies [...,M,K] by [...,K,P]");
+
+    public static readonly DiagnosticDescriptor MatMulBatch = Error("DSL1061", Shapes,
+        "MatMul batch dimensions do not broadcast",
+        "{0}: the batch dimensions of {1} from {2} and {3} from {4} do not broadcast: {5}; compared from the right, each pair must be equal, one of them 1, or missing");
+
+    public static readonly DiagnosticDescriptor BroadcastMismatch = Error("DSL1062", Shapes,
+        "Element-wise operands do not broadcast",
+        "'{0}' cannot broadcast {1} from {2} and {3} from {4}: {5}; compared from the right, each pair of per-sample sizes must be equal (symbols exactly), one of them 1, or missing");
+
+    public static readonly DiagnosticDescriptor ViewCount = Error("DSL1063", Shapes,
+        "View changes the element count",
+        "{0}: {1} from {2} cannot be viewed as {3}: {4}");
+
+    public static readonly DiagnosticDescriptor DimOutOfRange = Error("DSL1064", Shapes,
+        "Dimension out of range",
+        "{0}: dim {1} is out of range for {2} from {3}: expected {4}");
+
+    public static readonly DiagnosticDescriptor SqueezeNotOne = Error("DSL1065", Shapes,
+        "Squeezed dimension is not 1",
+        "{0}: dimension {1} of {2} from {3} has size {4}; only a dimension of size 1 can be removed");
+
+    public static readonly DiagnosticDescriptor NotAPermutation = Error("DSL1066", Shapes,
+        "Permute dims are not a permutation",
+        "{0}: ({1}) is not a permutation of the {2} dimensions of {3} from {4}: expected each of 0..{5} once, the batch (0) first");
+
+    public static readonly DiagnosticDescriptor MaskedFillMask = Error("DSL1067", Shapes,
+        "Mask does not match the filled value",
+        "{0}: the mask {1} from {2} does not broadcast to {3} from {4}: {5}; the mask's per-sample sizes, compared from the right, must be the value's (symbols exactly), 1, or missing");
+
+    public static readonly DiagnosticDescriptor SliceRange = Error("DSL1068", Shapes,
+        "Slice outside its dimension",
+        "{0}: positions {1} to {2} do not lie in dimension {3} of {4} from {5}: expected 0 <= start < end <= {6}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

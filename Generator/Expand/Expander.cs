@@ -174,6 +174,8 @@ internal sealed class Expander
                 return Elementwise(add.Left, add.Right, add.Location, "+", env);
             case MulExpr mul:
                 return Elementwise(mul.Left, mul.Right, mul.Location, "*", env);
+            case ElementwiseExpr elementwise:
+                return Broadcasting(elementwise, env);
             case LayerCallExpr { Layer: OutputsCall } call:
                 Report(Descriptors.OutputsMisuse, call.Location, call.Source, "Outputs(...) is only what Define() returns: 'return Outputs(a, b);'");
                 return ErrorValue.Instance;
@@ -245,6 +247,12 @@ internal sealed class Expander
         }
         // Symbolic dims agree only when equal: T never matches a constant or another symbol.
         var sa = _nodes[a.Node].Shape;
+        if (!_nodes[a.Node].Dims.Equals(_nodes[b.Node].Dims)
+            && TensorShapes.Broadcast(_nodes[a.Node].Dims.Items, _nodes[b.Node].Dims.Items, out _) is not null)
+        {
+            // Shapes that differ but broadcast (issue 8): the general element-wise op.
+            return BroadcastNode(symbol, a.Node, b.Node, null, false, location);
+        }
         if (!_nodes[a.Node].Dims.Equals(_nodes[b.Node].Dims))
         {
             if (symbol == "+")
@@ -260,6 +268,101 @@ internal sealed class Expander
         string op = symbol == "+" ? AddOp.Name : MulOp.Name;
         return new NetValue(AddNode(op, ImmutableArray.Create(a.Node, b.Node), sa, symbol, "",
             EquatableArray<ParamSpec>.Empty, EquatableArray<Attr>.Empty, _nodes[a.Node].Elements, location, _block, _nodes[a.Node].Symbolic));
+    }
+
+    // ---- tensor operations (issue 8): broadcasting element-wise operations and numbers as operands
+
+    /// <summary>
+    /// <c>a - b</c>, <c>a / b</c>, or <c>+ - * /</c> with a number on one side: the per-sample shapes broadcast as PyTorch's
+    /// (DSL1062 otherwise). Two values of one shape under - or / are the same node as any other broadcast; + and * with
+    /// two values stay <see cref="Elementwise"/>. A 0/1 mask may be an operand (<c>1.0 - m</c>); token ids may not.
+    /// </summary>
+    private Value Broadcasting(ElementwiseExpr expr, Dictionary<string, Value> env)
+    {
+        double? leftNumber = Number(expr.Left, env), rightNumber = Number(expr.Right, env);
+        if (leftNumber is not null && rightNumber is not null)
+        {
+            Report(Descriptors.UnsupportedSyntax, expr.Location, $"'{expr.Symbol}' of two numbers is not a value: one operand must be a Net");
+            return ErrorValue.Instance;
+        }
+        if (leftNumber is null && rightNumber is null && expr.Symbol is "+" or "*")
+        {
+            return Elementwise(expr.Left, expr.Right, expr.Location, expr.Symbol, env);
+        }
+        var left = leftNumber is null ? Evaluate(expr.Left, env) : null;
+        var right = rightNumber is null ? Evaluate(expr.Right, env) : null;
+        if (left is ErrorValue || right is ErrorValue)
+        {
+            return ErrorValue.Instance;
+        }
+        if ((left is not null && left is not NetValue) || (right is not null && right is not NetValue))
+        {
+            Report(Descriptors.UnsupportedSyntax, expr.Location, $"'{expr.Symbol}' combines values (Nets) and numbers; apply layers with '|' first");
+            return ErrorValue.Instance;
+        }
+        var operands = new[] { left, right }.OfType<NetValue>().Select(v => v.Node).ToList();
+        foreach (int operand in operands)
+        {
+            if (!SingleValue(operand, expr.Location, _callSites))
+            {
+                return ErrorValue.Instance;
+            }
+            if (InputOp.IsTyped(_nodes[operand]) && _nodes[operand].Attr(InputOp.DTypeAttr) == InputOp.Int64)
+            {
+                Untyped(operand, expr.Symbol, expr.Location, _callSites);
+                return ErrorValue.Instance;
+            }
+        }
+        double? number = leftNumber ?? rightNumber;
+        if (number is { } n && (double.IsNaN(n) || float.IsInfinity((float)n)))
+        {
+            Report(Descriptors.NotFinite, expr.Location, expr.Symbol, "the number", n.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            return ErrorValue.Instance;
+        }
+        if (operands.Count == 2)
+        {
+            var da = _nodes[operands[0]].Dims.Items;
+            var db = _nodes[operands[1]].Dims.Items;
+            if (TensorShapes.Broadcast(da, db, out string why) is null)
+            {
+                Report(Descriptors.BroadcastMismatch, expr.Location, expr.Symbol, ShapeText.Of(_nodes[operands[0]]), Provenance(operands[0]),
+                    ShapeText.Of(_nodes[operands[1]]), Provenance(operands[1]), why);
+                return ErrorValue.Instance;
+            }
+            return BroadcastNode(expr.Symbol, operands[0], operands[1], null, false, expr.Location);
+        }
+        return BroadcastNode(expr.Symbol, operands[0], -1, number, leftNumber is not null, expr.Location);
+    }
+
+    /// <summary>A number operand of an element-wise operation (a constant, arithmetic, a numeric block parameter), or null.</summary>
+    private static double? Number(DslExpr expr, Dictionary<string, Value> env)
+    {
+        var folded = expr switch
+        {
+            ConstantExpr or ArithmeticExpr => Fold(expr, env),
+            RefExpr reference when env.TryGetValue(reference.Name, out var v) && v is ConstValue => Fold(expr, env),
+            _ => null,
+        };
+        return folded?.Kind switch { ArgKind.Int => folded.Int, ArgKind.Number => folded.Number, _ => null };
+    }
+
+    /// <summary>The <see cref="ElementwiseOp"/> node of <c>a (op) b</c> (b -1 with a number, first or second).</summary>
+    private Value BroadcastNode(string symbol, int a, int b, double? number, bool numberFirst, LocationInfo location)
+    {
+        var dims = b < 0 ? _nodes[a].Dims.Items : TensorShapes.Broadcast(_nodes[a].Dims.Items, _nodes[b].Dims.Items, out _)!.Value;
+        bool symbolic = dims.Any(d => !d.IsConstant);
+        var attrs = new List<Attr> { new(ElementwiseOp.OpAttr, ElementwiseOp.OpOf(symbol)) };
+        if (number is { } value)
+        {
+            attrs.Add(new Attr(ElementwiseOp.ScalarAttr, value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+            attrs.Add(new Attr(ElementwiseOp.ScalarFirstAttr, numberFirst ? "true" : "false"));
+        }
+        var inputs = b < 0 ? ImmutableArray.Create(a) : ImmutableArray.Create(a, b);
+        string text = number is { } k ? k.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
+        string label = number is null ? symbol : numberFirst ? text + " " + symbol : symbol + " " + text;
+        long count = TensorShapes.Count(dims);
+        return new NetValue(AddNode(ElementwiseOp.Name, inputs, dims.Select(d => d.IsConstant ? (int)d.Constant : 1), label, "",
+            EquatableArray<ParamSpec>.Empty, EquatableArray.From(attrs), count, location, _block, symbolic ? EquatableArray.From(dims) : default));
     }
 
     /// <summary>
@@ -454,12 +557,14 @@ internal sealed class Expander
                 return default;
             }
             // Numbers run as float32: one past float's range (1e39) is as unusable as an infinity.
-            if (resolved.Kind == ArgKind.Number && (double.IsNaN(resolved.Number) || float.IsInfinity((float)resolved.Number)))
+            // MaskedFill's value may be -infinity, as masked_fill(mask, float('-inf')).
+            bool fillValue = call.Layer == MaskedFillOp.Name && arg.Parameter == "value" && double.IsNegativeInfinity(resolved.Number);
+            if (resolved.Kind == ArgKind.Number && !fillValue && (double.IsNaN(resolved.Number) || float.IsInfinity((float)resolved.Number)))
             {
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display);
                 return default;
             }
-            if (resolved.Kind == ArgKind.Number && float.IsInfinity((float)resolved.Number))
+            if (resolved.Kind == ArgKind.Number && !fillValue && float.IsInfinity((float)resolved.Number))
             {
                 // Kernels take float32: a double past its range would reach them as an infinity.
                 Report(Descriptors.NotFinite, arg.Location, call.Source, arg.Parameter, resolved.Display + ", beyond float32's range");
@@ -546,8 +651,26 @@ internal sealed class Expander
                     : null;
             case ArgKind.Arithmetic:
                 return arg.Expression is not null && Fold(arg.Expression, env) is { } folded
-                    ? folded with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location, Text = arg.Text }
+                    ? folded with { Parameter = arg.Parameter, Explicit = arg.Explicit, Location = arg.Location, Text = folded.Kind == ArgKind.String ? folded.Text : arg.Text }
                     : null;
+            case ArgKind.DimArray when arg.Expressions.Count > 0:
+                // Sizes computed from the block's parameters (View(q, -1, heads, d / heads)): each folds to an integer.
+                var sizes = new List<int>();
+                for (int k = 0; k < arg.Ints.Count; k++)
+                {
+                    if (arg.Symbols.Count > k && arg.Symbols[k].Length > 0)
+                    {
+                        sizes.Add(0);
+                        continue;
+                    }
+                    var size = Fold(arg.Expressions[k], env);
+                    if (size is null || size.Kind != ArgKind.Int || size.Int < int.MinValue || size.Int > int.MaxValue)
+                    {
+                        return null;
+                    }
+                    sizes.Add((int)size.Int);
+                }
+                return arg with { Ints = EquatableArray.From(sizes), Expressions = EquatableArray<DslExpr>.Empty };
             default:
                 return arg;
         }
@@ -561,7 +684,7 @@ internal sealed class Expander
             case ConstantExpr constant:
                 return constant.Value;
             case RefExpr reference:
-                return env.TryGetValue(reference.Name, out var v) && v is ConstValue { Arg.Kind: ArgKind.Int or ArgKind.Number } c ? c.Arg : null;
+                return env.TryGetValue(reference.Name, out var v) && v is ConstValue { Arg.Kind: ArgKind.Int or ArgKind.Number or ArgKind.String } c ? c.Arg : null;
             case ArithmeticExpr arithmetic:
                 var right = Fold(arithmetic.Right, env);
                 var left = arithmetic.Left is null ? null : Fold(arithmetic.Left, env);
@@ -569,9 +692,25 @@ internal sealed class Expander
                 {
                     return null;
                 }
+                if (left is null && arithmetic.Op == "sqrt" && right.Kind != ArgKind.String)
+                {
+                    double radicand = right.Kind == ArgKind.Int ? right.Int : right.Number;
+                    return radicand < 0 ? null : right with { Kind = ArgKind.Number, Int = 0, Number = System.Math.Sqrt(radicand) };
+                }
+                if (left is null && right.Kind == ArgKind.String)
+                {
+                    return null;
+                }
                 if (left is null)
                 {
                     return right.Kind == ArgKind.Int ? right with { Int = -right.Int } : right with { Number = -right.Number };
+                }
+                if (left.Kind == ArgKind.String || right.Kind == ArgKind.String)
+                {
+                    // String concatenation only (a layer name built from a block's parameter); both sides strings.
+                    return arithmetic.Op == "+" && left.Kind == ArgKind.String && right.Kind == ArgKind.String
+                        ? left with { Text = left.Text + right.Text }
+                        : null;
                 }
                 if (left.Kind == ArgKind.Int && right.Kind == ArgKind.Int)
                 {
@@ -935,14 +1074,17 @@ internal sealed class Expander
     /// </summary>
     private static string Label(LayerStep step)
     {
-        if (!step.Call.Args.Any(a => a.Kind is ArgKind.ParameterRef or ArgKind.Arithmetic))
+        if (!step.Call.Args.Any(a => a.Kind is ArgKind.ParameterRef or ArgKind.Arithmetic || (a.Kind == ArgKind.DimArray && a.Expressions.Count > 0)))
         {
             return step.Call.Source;
         }
         var resolved = step.Args.ToDictionary(a => a.Parameter);
+        // A value function's Net arguments show as written; a params array (View's sizes) shows when given.
         var shown = step.Call.Args
-            .Where(a => a.Explicit && resolved.ContainsKey(a.Parameter))
-            .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "") + resolved[a.Parameter].Display);
+            .Where(a => (a.Explicit || a.Kind is ArgKind.DimArray or ArgKind.IntArray && a.Ints.Count > 0)
+                && (resolved.ContainsKey(a.Parameter) || a.Kind == ArgKind.Expression && a.Text is not null))
+            .Select(a => (step.Call.Source.Contains(a.Parameter + ":") ? a.Parameter + ": " : "")
+                + (a.Kind == ArgKind.Expression ? a.Text : resolved[a.Parameter].Display));
         return step.Call.Layer + "(" + string.Join(", ", shown) + ")";
     }
 

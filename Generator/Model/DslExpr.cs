@@ -16,6 +16,13 @@ internal sealed record AddExpr(DslExpr Left, DslExpr Right, LocationInfo Locatio
 internal sealed record MulExpr(DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
 
 /// <summary>
+/// <c>left op right</c> with op one of + - * / where broadcasting or a number is involved: <c>a - b</c>, <c>a / b</c>,
+/// <c>scores / 8.0</c>, <c>1.0 - m</c>. A numeric operand is a <see cref="ConstantExpr"/>, an <see cref="ArithmeticExpr"/>
+/// or a <see cref="RefExpr"/> to a block's parameter, folded at expansion.
+/// </summary>
+internal sealed record ElementwiseExpr(string Symbol, DslExpr Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
+
+/// <summary>
 /// A call of a catalogue layer (<c>Linear(10)</c>, <c>Relu</c>) with its arguments bound to parameter names.
 /// <see cref="ReturnsNet"/> marks a catalogue call that returns a Net: an input declaration or a value function
 /// (<c>Concat(a, b, dim: -1)</c>), whose Net arguments are its inputs.
@@ -37,5 +44,5 @@ internal sealed record InvalidExpr(string Text, DiagnosticInfo? Diagnostic, Loca
 /// <summary>A constant leaf of an argument's arithmetic.</summary>
 internal sealed record ConstantExpr(ArgValue Value, LocationInfo Location) : DslExpr(Location);
 
-/// <summary><c>left op right</c> in an argument (op is one of + - * / %), or unary minus when <see cref="Left"/> is null.</summary>
+/// <summary><c>left op right</c> in an argument (op is one of + - * / %), or unary minus (op -) or a square root (op sqrt) when <see cref="Left"/> is null.</summary>
 internal sealed record ArithmeticExpr(string Op, DslExpr? Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);

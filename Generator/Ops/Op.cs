@@ -149,6 +149,12 @@ internal static class OpTable
         new LastOp(),
         new AttentionPoolOp(),
         new AttentionOp(),
+        new ElementwiseOp(),
+        new MatMulOp(),
+        new ReshapeOp(),
+        new PermuteOp(),
+        new SliceOp(),
+        new MaskedFillOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

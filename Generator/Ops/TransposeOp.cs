@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Linq;
+using Dsl.Generator.Diagnostics;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Model;
 using Dsl.Generator.Shapes;
@@ -28,6 +29,11 @@ internal sealed class TransposeOp : Op
         long rank = dims.Length + 1;
         long d0 = i.Args.Int("dim0"), d1 = i.Args.Int("dim1");
         long a = (d0 < 0 ? d0 + rank : d0) - 1, b = (d1 < 0 ? d1 + rank : d1) - 1;
+        if ((a < 0 || a >= dims.Length || b < 0 || b >= dims.Length) && i.Net("a") is { } value)
+        {
+            // The value-function form, Transpose(k, -2, -1), reports as the other tensor operations do.
+            return LayerOutcome.Fail(Descriptors.DimOutOfRange, i.Source, $"{d0}, {d1}", value.Text, value.From, TensorShapes.Range(dims.Length));
+        }
         if (a < 0 || a >= dims.Length || b < 0 || b >= dims.Length)
         {
             return LayerRules.Invalid(i, $"dim0 and dim1 must name dimensions of {i.Received} other than the batch: 1..{rank - 1} or {-(rank - 1)}..-1, got {d0} and {d1}");

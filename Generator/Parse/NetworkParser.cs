@@ -342,18 +342,57 @@ internal static class NetworkParser
                     return Expr(p.Expression);
                 case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.BitwiseOrExpression):
                     return new PipeExpr(Expr(b.Left), Expr(b.Right), location);
-                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.AddExpression):
+                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.AddExpression) && !IsNumber(b.Left) && !IsNumber(b.Right):
                     return new AddExpr(Expr(b.Left), Expr(b.Right), location);
-                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.MultiplyExpression):
+                case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.MultiplyExpression) && !IsNumber(b.Left) && !IsNumber(b.Right):
                     return new MulExpr(Expr(b.Left), Expr(b.Right), location);
+                case BinaryExpressionSyntax b when ElementwiseSymbol(b) is { } symbol:
+                    return new ElementwiseExpr(symbol, Operand(b.Left), Operand(b.Right), location);
                 case InvocationExpressionSyntax call:
                     return Call(call, location);
                 case IdentifierNameSyntax or MemberAccessExpressionSyntax:
                     return Name(syntax, location);
                 default:
                     return new InvalidExpr(OneLine(syntax), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, location,
-                        $"'{OneLine(syntax)}' is not part of the network language: use layers, blocks, '|', '+', '*' and 'var' bindings"), location);
+                        $"'{OneLine(syntax)}' is not part of the network language: use layers, blocks, '|', '+', '-', '*', '/' and 'var' bindings"), location);
             }
+        }
+
+        // ---- tensor operations (issue 8): '-' and '/' on values, and a number on either side of + - * /.
+
+        /// <summary>The operator of a value's <c>+ - * /</c> that is not a plain Net + Net or Net * Net, or null.</summary>
+        private string? ElementwiseSymbol(BinaryExpressionSyntax b)
+            => !IsNumber(b.Left) || !IsNumber(b.Right)
+                ? b.Kind() switch
+                {
+                    SyntaxKind.AddExpression => "+",
+                    SyntaxKind.SubtractExpression => "-",
+                    SyntaxKind.MultiplyExpression => "*",
+                    SyntaxKind.DivideExpression => "/",
+                    _ => null,
+                }
+                : null;
+
+        /// <summary>True when the expression is a C# number (a scalar operand of an element-wise operation), not a Net.</summary>
+        private bool IsNumber(ExpressionSyntax syntax)
+            => _model.GetTypeInfo(syntax, _cancellationToken).Type?.SpecialType is SpecialType.System_Double or SpecialType.System_Single
+                or SpecialType.System_Int32 or SpecialType.System_Int64;
+
+        /// <summary>
+        /// An operand of an element-wise operation: a Net expression, or a number as a constant leaf or arithmetic over
+        /// constants and the block's parameters (<c>Math.Sqrt(d)</c> included), folded at expansion.
+        /// </summary>
+        private DslExpr Operand(ExpressionSyntax syntax)
+        {
+            if (!IsNumber(syntax))
+            {
+                return Expr(syntax);
+            }
+            var location = LocationInfo.From(syntax);
+            return _model.GetOperation(syntax, _cancellationToken) is { } operation && Arithmetic(operation) is { } arithmetic
+                ? arithmetic
+                : new InvalidExpr(OneLine(syntax), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, location,
+                    $"'{OneLine(syntax)}' must be a compile-time number: constants, the block's parameters, + - * / and Math.Sqrt"), location);
         }
 
         private DslExpr Name(ExpressionSyntax syntax, LocationInfo location)
@@ -458,6 +497,9 @@ internal static class NetworkParser
                     // Dim elements arrive as user-defined conversions of an int or a string constant.
                     var sizes = new List<int>();
                     var symbols = new List<string>();
+                    // An element may be arithmetic over the block's parameters (View(q, -1, heads, d / heads)): each element
+                    // then has an expression (a constant leaf for the others), folded at expansion.
+                    var sizeExprs = new List<DslExpr?>();
                     foreach (var element in dimInit.ElementValues)
                     {
                         var operand = element;
@@ -470,16 +512,29 @@ internal static class NetworkParser
                             case { HasValue: true, Value: int v }:
                                 sizes.Add(v);
                                 symbols.Add("");
+                                sizeExprs.Add(null);
                                 break;
                             case { HasValue: true, Value: string symbol }:
                                 sizes.Add(0);
                                 symbols.Add(symbol);
+                                sizeExprs.Add(null);
                                 break;
                             default:
-                                return Make(ArgKind.NotConstant, s: OneLine(element.Syntax));
+                                if (Arithmetic(operand) is not { } sizeExpr)
+                                {
+                                    return Make(ArgKind.NotConstant, s: OneLine(element.Syntax));
+                                }
+                                sizes.Add(0);
+                                symbols.Add("");
+                                sizeExprs.Add(sizeExpr);
+                                break;
                         }
                     }
-                    return Make(ArgKind.DimArray, s: text, ints: EquatableArray.From(sizes)) with { Symbols = EquatableArray.From(symbols) };
+                    var dimArray = Make(ArgKind.DimArray, s: text, ints: EquatableArray.From(sizes)) with { Symbols = EquatableArray.From(symbols) };
+                    return sizeExprs.All(e => e is null) ? dimArray : dimArray with
+                    {
+                        Expressions = EquatableArray.From(sizeExprs.Select((e, k) => e ?? new ConstantExpr(Leaf(ArgKind.Int, sizes[k], 0, location), location))),
+                    };
                 }
                 if (value is IArrayCreationOperation { Initializer: { } init })
                 {
@@ -574,6 +629,8 @@ internal static class NetworkParser
                     long l => new ConstantExpr(Leaf(ArgKind.Int, l, 0, location), location),
                     float f => new ConstantExpr(Leaf(ArgKind.Number, 0, f, location), location),
                     double d => new ConstantExpr(Leaf(ArgKind.Number, 0, d, location), location),
+                    // A string leaf: a block names its layers from a parameter (name: prefix + ".q").
+                    string str => new ConstantExpr(Leaf(ArgKind.String, 0, 0, location) with { Text = str }, location),
                     _ => null,
                 };
             }
@@ -585,6 +642,9 @@ internal static class NetworkParser
                     return Arithmetic(parenthesized.Operand);
                 case IParameterReferenceOperation p when SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method):
                     return new RefExpr(p.Parameter.Name, location);
+                case IInvocationOperation { TargetMethod: { Name: "Sqrt", ContainingType: var math } } sqrt
+                    when math.ToDisplayString() == "System.Math" && sqrt.Arguments.Length == 1:
+                    return Arithmetic(sqrt.Arguments[0].Value) is { } root ? new ArithmeticExpr("sqrt", null, root, location) : null;
                 case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } negate:
                     return Arithmetic(negate.Operand) is { } operand ? new ArithmeticExpr("-", null, operand, location) : null;
                 case IBinaryOperation binary:

@@ -40,11 +40,14 @@ public sealed class SymbolicSlot
     /// <summary>The buffer shaped [n, d1, d2, d3].</summary>
     public Tensor Rows(int n, int d1, int d2, int d3) => Get(n, d1, d2, d3, 4);
 
-    private Tensor Get(int n, int d1, int d2, int d3, int rank)
+    /// <summary>The buffer shaped [n, d1, d2, d3, d4].</summary>
+    public Tensor Rows(int n, int d1, int d2, int d3, int d4) => Get(n, d1, d2, d3, 5, d4);
+
+    private Tensor Get(int n, int d1, int d2, int d3, int rank, int d4 = -1)
     {
         foreach (var view in _views)
         {
-            if (view is not null && Matches(view, n, d1, d2, d3, rank))
+            if (view is not null && Matches(view, n, d1, d2, d3, rank) && (rank < 5 || view.Dims[4] == d4))
             {
                 return view;
             }
@@ -54,6 +57,7 @@ public sealed class SymbolicSlot
             2 => new[] { n, d1 },
             3 => new[] { n, d1, d2 },
             4 => new[] { n, d1, d2, d3 },
+            5 => new[] { n, d1, d2, d3, d4 },
             _ => throw new ArgumentOutOfRangeException(nameof(rank)),
         };
         long needed = Tensor.CheckedLength(shape);

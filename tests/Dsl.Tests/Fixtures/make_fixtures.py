@@ -125,6 +125,7 @@ SEEDS = {
     "batchnorm1d": 1100,
     "seq_nets": 1020,
     "attention_net": 1040,
+    "tensor_dsl": 1060,
     "sequence_losses": 1021,
     "recurrent_nets": 1030,
 }
@@ -1063,6 +1064,30 @@ def attention_net():
           "written out in float64: output, attention weights, input and parameter gradients", cases)
 
 
+def tensor_dsl():
+    """The generated TensorFixtureNet (tests/Dsl.Tests/TensorDsl/TensorNets.cs) written out in float64: matmul with
+    broadcast batch dimensions, vector-matrix and matrix-vector products, and softmax over a dimension that is not last."""
+    seed("tensor_dsl")
+    cases = []
+    for name, n in [("batch_two", 2), ("batch_three", 3)]:
+        a, b, v, m = randn(n, 2, 1, 3, 4), randn(n, 5, 4, 2), randn(n, 4), randn(n, 3, 4)
+        dy = randn(n, 73)
+        leaves = {k: t.clone().requires_grad_(True) for k, t in [("a", a), ("b", b), ("v", v), ("m", m)]}
+        # Per-sample broadcasting: the batch n leads every operand, the rest align from the right.
+        c = torch.matmul(leaves["a"], leaves["b"].unsqueeze(1))
+        s = torch.softmax(c / 2.0, dim=2)
+        vb = torch.matmul(leaves["v"].view(n, 1, 1, 4), leaves["b"]).squeeze(-2)
+        mv = torch.matmul(leaves["m"], leaves["v"].unsqueeze(-1)).squeeze(-1)
+        out = torch.cat([s.reshape(n, 60), vb.reshape(n, 10), mv], dim=1)
+        names = list(leaves)
+        gradients = grads(out, dy, *[leaves[k] for k in names])
+        expected = {"out": out}
+        expected.update({k + ".grad": g for k, g in zip(names, gradients)})
+        cases.append(case(name, {"batch": n}, {"a": a, "b": b, "v": v, "m": m, "dy": dy}, expected))
+    write("tensor_dsl", "the generated TensorFixtureNet (MatMul [2,1,3,4] x [5,4,2], [4] x [5,4,2], [3,4] x [4], softmax over "
+          "dimension 2 of c / 2) written out in float64: output and input gradients", cases)
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     linear()
@@ -1089,6 +1114,7 @@ def main():
     sequence_losses()
     recurrent_nets()
     attention_net()
+    tensor_dsl()
 
 
 if __name__ == "__main__":

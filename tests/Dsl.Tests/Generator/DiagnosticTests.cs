@@ -74,7 +74,7 @@ public class DiagnosticTests
     public void Conditional_expression_reports_DSL0005()
     {
         var d = Single("[Network] public partial class Net5b { const bool Big = true; static Net Define() => Input(4) | (Big ? Linear(8) : Linear(2)); }", "DSL0005");
-        Assert.Equal("'Big ? Linear(8) : Linear(2)' is not part of the network language: use layers, blocks, '|', '+', '*' and 'var' bindings", d.GetMessage());
+        Assert.Equal("'Big ? Linear(8) : Linear(2)' is not part of the network language: use layers, blocks, '|', '+', '-', '*', '/' and 'var' bindings", d.GetMessage());
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Dsl.Tests.OnnxExport;
 public class OnnxSequenceTests(ITestOutputHelper output)
 {
     /// <summary>The Specs of <c>Specs/Networks</c> that read token ids: each is checked here, none may be refused.</summary>
-    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru)];
+    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(CourseTransformer)];
 
     public static TheoryData<string> SequenceSpecNames => new(SequenceSpecs.Select(t => t.Name));
 
@@ -30,6 +30,7 @@ public class OnnxSequenceTests(ITestOutputHelper output)
             nameof(BiLstmAttention) => new BiLstmAttention(Device.Cpu, 3),
             nameof(CharLstm) => new CharLstm(Device.Cpu, 3),
             nameof(Seq2SeqGru) => new Seq2SeqGru(Device.Cpu, 3),
+            nameof(CourseTransformer) => new CourseTransformer(Device.Cpu, 3),
             _ => throw new ArgumentException($"no inputs are made for {name}", nameof(name)),
         };
         OnnxRuntimeCheck.Perturb(net, 11);
@@ -60,6 +61,17 @@ public class OnnxSequenceTests(ITestOutputHelper output)
                 {
                     var tokens = Tokens(random, Enumerable.Repeat(length, batch).ToArray(), length, CharLstm.Vocabulary);
                     Agree(name, what, model, [tokens], ("output", chars.Forward(tokens)));
+                    break;
+                }
+                case CourseTransformer course:
+                {
+                    // A fixed length: the blocks are written for CourseTransformer.Length positions.
+                    int t = CourseTransformer.Length;
+                    int[] own = Lengths(random, batch, t);
+                    var tokens = Tokens(random, own, t, CourseTransformer.Vocabulary);
+                    var positions = Tensor.From(Enumerable.Range(0, batch * t).Select(i => (long)(i % t)).ToArray(), Device.Cpu, batch, t);
+                    var mask = Mask(own, t);
+                    Agree(name, what, model, [tokens, positions, mask], ("output", course.Forward(tokens, positions, mask)));
                     break;
                 }
                 case Seq2SeqGru s2s:
