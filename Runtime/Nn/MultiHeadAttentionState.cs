@@ -10,8 +10,8 @@ namespace Dsl;
 /// </summary>
 /// <remarks>
 /// Dropout on the attention weights needs the weights, which the fused kernel never holds: in training with a dropout above
-/// 0 the layer takes the unfused path (<see cref="Device.AttentionReference"/>, the [N*H, T, S] weights materialised, a mask
-/// drawn over them, the same formula PyTorch uses); otherwise (evaluation, or dropout 0) the fused one. The buffers are
+/// 0 the layer takes the unfused path (the reference's formula, <see cref="Device.AttentionReference"/>: the [N*H, T, S] weights
+/// materialised, a mask drawn over them, as PyTorch does); otherwise (evaluation, or dropout 0) the fused one. The buffers are
 /// <see cref="SymbolicSlot"/>s that grow to the largest batch and are reused; their views are cached, so a step of a size
 /// seen before allocates nothing.
 /// </remarks>
@@ -22,6 +22,7 @@ public sealed class MultiHeadAttentionState
     private readonly SymbolicSlot _q, _kv, _qh, _kh, _vh, _context, _logSumExp, _merged, _keyPadding;
     private readonly SymbolicSlot _weights, _dropMask, _dropped, _dWeights, _dScores;
     private readonly SymbolicSlot _dMerged, _dContext, _dqh, _dkh, _dvh, _dq, _dkv;
+    private readonly System.Collections.Generic.Dictionary<(int, int), Tensor> _causalMasks = new();
     private bool _unfused;
     private bool _hasKeyPadding;
     private int _n, _t, _s;
@@ -102,7 +103,7 @@ public sealed class MultiHeadAttentionState
         {
             var weights = _weights.Rows(n * h, t, s);
             var dropped = _dropped.Rows(n * h, t, s);
-            device.AttentionReference(qh, kh, vh, null, keyPadding, Causal, h, scale, context, weights);
+            Weights(qh, kh, keyPadding, scale, weights);
             device.Dropout(weights, _dropMask.Rows(n * h, t, s), dropped, Dropout, seed, group: 1);
             device.BatchedMatMul(false, false, dropped, vh, context);
         }
@@ -113,6 +114,36 @@ public sealed class MultiHeadAttentionState
         var merged = _merged.Rows(n, t, d);
         device.CopyToStrided(_views.Split(context, h), _views.HeadsOf(merged, 1, 0, h));
         device.Linear(merged, outProjWeight, outProjBias, y);
+    }
+
+    /// <summary>
+    /// The unfused weights [N*H,T,S] = softmax(q k^T * scale + key padding + causal mask), as <see cref="Device.AttentionReference"/>
+    /// computes them, from cached views so a step allocates nothing.
+    /// </summary>
+    private void Weights(Tensor qh, Tensor kh, Tensor? keyPadding, float scale, Tensor weights)
+    {
+        var device = _device;
+        int t = qh.Dims[1], s = kh.Dims[1];
+        device.BatchedMatMul(false, true, qh, kh, weights, scale);
+        if (Causal)
+        {
+            if (!_causalMasks.TryGetValue((t, s), out var causal))
+            {
+                causal = AttentionMath.CausalMask(t, s, device);
+                _causalMasks[(t, s)] = causal;
+            }
+            device.Broadcast(BinaryOp.Add, weights, causal, weights);
+        }
+        if (keyPadding is not null)
+        {
+            var perHead = _views.Find(weights, 4000) ?? _views.Add(weights, 4000, weights.View(weights.Dims[0] / Heads, Heads, t, s));
+            var row = _views.Find(keyPadding, 4001) ?? _views.Add(keyPadding, 4001, keyPadding.View(keyPadding.Dims[0], 1, 1, s));
+            device.Broadcast(BinaryOp.Add, perHead, row, perHead);
+        }
+        if (s > 0)
+        {
+            device.Softmax(weights, weights, log: false);
+        }
     }
 
     /// <summary>
