@@ -101,4 +101,8 @@ internal sealed class MultiHeadAttentionOp : Op
             + $"{TransformerRules.Member(node, "in_proj_weight", "Grad")}, {TransformerRules.Member(node, "in_proj_bias", "Grad")}, "
             + $"{TransformerRules.Member(node, "out_proj.weight", "Grad")}, {TransformerRules.Member(node, "out_proj.bias", "Grad")});");
     }
+
+    /// <summary>ONNX: the projections, heads, masks, softmax and output projection (<see cref="TransformerExport.Attention"/>).</summary>
+    public override void Export(ExportContext c, GraphNode node)
+        => TransformerExport.Attention(c, node, "mha", "", c.X(node), c.Net(node, "memory") ?? c.X(node), c.Net(node, "keyPadding"), node.Attr("causal") == "true", c.Y(node));
 }

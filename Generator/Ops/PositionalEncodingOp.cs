@@ -67,4 +67,7 @@ internal sealed class PositionalEncodingOp : Op
         bool accumulate = c.Accumulate(input.Id);
         c.Guarded($"{TransformerRules.Field(node, "positions")}.Backward({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
     }
+
+    /// <summary>ONNX: the sinusoid table as a constant, its first T rows added (dropout is the identity in evaluation).</summary>
+    public override void Export(ExportContext c, GraphNode node) => TransformerExport.Positions(c, node);
 }

@@ -144,4 +144,7 @@ internal class TransformerEncoderLayerOp : Op
         c.Line($"{TransformerRules.Field(node, "layer")}.Backward({c.X(node)}, {memory}, {TransformerRules.Field(node, "weights")}, {c.Dy(node)}, "
             + $"{c.Dx(node)}, {Names.Bool(accumulate)}, {dMemory}, {Names.Bool(accumulateMemory)});");
     }
+
+    /// <summary>ONNX: the layer's evaluation forward (<see cref="TransformerExport.Layer"/>).</summary>
+    public override void Export(ExportContext c, GraphNode node) => TransformerExport.Layer(c, node, Decoder);
 }

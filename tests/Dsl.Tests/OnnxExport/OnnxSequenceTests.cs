@@ -13,7 +13,7 @@ namespace Dsl.Tests.OnnxExport;
 public class OnnxSequenceTests(ITestOutputHelper output)
 {
     /// <summary>The Specs of <c>Specs/Networks</c> that read token ids: each is checked here, none may be refused.</summary>
-    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru)];
+    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(TransformerClassifier)];
 
     public static TheoryData<string> SequenceSpecNames => new(SequenceSpecs.Select(t => t.Name));
 
@@ -30,6 +30,7 @@ public class OnnxSequenceTests(ITestOutputHelper output)
             nameof(BiLstmAttention) => new BiLstmAttention(Device.Cpu, 3),
             nameof(CharLstm) => new CharLstm(Device.Cpu, 3),
             nameof(Seq2SeqGru) => new Seq2SeqGru(Device.Cpu, 3),
+            nameof(TransformerClassifier) => new TransformerClassifier(Device.Cpu, 3),
             _ => throw new ArgumentException($"no inputs are made for {name}", nameof(name)),
         };
         OnnxRuntimeCheck.Perturb(net, 11);
@@ -54,6 +55,13 @@ public class OnnxSequenceTests(ITestOutputHelper output)
                     var tokens = Tokens(random, lengths, length, BiLstmAttention.Vocabulary);
                     var mask = Mask(lengths, length);
                     Agree(name, what, model, [tokens, mask], ("output", bi.Forward(tokens, mask)));
+                    break;
+                }
+                case TransformerClassifier transformer:
+                {
+                    var tokens = Tokens(random, lengths, length, TransformerClassifier.Vocabulary);
+                    var mask = Mask(lengths, length);
+                    Agree(name, what, model, [tokens, mask], ("output", transformer.Forward(tokens, mask)));
                     break;
                 }
                 case CharLstm chars:
