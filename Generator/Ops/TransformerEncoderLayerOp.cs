@@ -60,8 +60,7 @@ internal class TransformerEncoderLayerOp : Op
             ?? (TransformerRules.Activation(activation) is null ? LayerRules.Invalid(i, $"activation must be \"relu\" or \"gelu\", got \"{activation}\"") : null)
             ?? memoryError
             ?? TransformerRules.CheckKeyPadding(i, "keyPadding", dims[0], i.Received, i.From)
-            ?? (Decoder ? TransformerRules.CheckKeyPadding(i, "memoryKeyPadding", s, memory!.Text, memory.From) : null)
-            ?? TransformerRules.CheckCausal(i, causal, dims[0], dims[0], i.Received, i.From);
+            ?? (Decoder ? TransformerRules.CheckKeyPadding(i, "memoryKeyPadding", s, memory!.Text, memory.From) : null);
         if (error is not null)
         {
             return error;

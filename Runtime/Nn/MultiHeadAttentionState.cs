@@ -3,7 +3,8 @@ namespace Dsl;
 /// <summary>
 /// What one <c>MultiHeadAttention</c> layer (PyTorch's <c>nn.MultiheadAttention(batch_first=True)</c>) computes and keeps between
 /// its forward and backward, composed from the device's kernels so both backends share it: the projections as GEMMs over
-/// all N*L rows (<c>in_proj_weight</c> [3d, d]: rows 0..d project the queries, d..2d the keys, 2d..3d the values), the heads
+/// all N*L rows (<c>in_proj_weight</c> [3d, d]: rows 0..d project the queries, d..2d the keys, 2d..3d the values; one GEMM
+/// for all three in self-attention), the heads
 /// split by strided copies into [N*H, L, dh], the fused attention (<see cref="Device.Attention"/>: memory linear in the
 /// lengths), the heads merged back and the output projection (<c>out_proj</c>).
 /// https://pytorch.org/docs/1.13/generated/torch.nn.MultiheadAttention.html (Vaswani et al. 2017, section 3.2.2)
@@ -79,16 +80,28 @@ public sealed class MultiHeadAttentionState
         _n = n;
         _t = t;
         _s = s;
-        var q = _q.Rows(n, t, d);
-        var kv = _kv.Rows(n, s, 2 * d);
-        device.Linear(query, _views.Rows(inProjWeight, 0, d), inProjBias is null ? null : _views.Rows(inProjBias, 0, d), q);
-        device.Linear(source, _views.Rows(inProjWeight, d, 2 * d), inProjBias is null ? null : _views.Rows(inProjBias, d, 2 * d), kv);
         var qh = _qh.Rows(n * h, t, dh);
         var kh = _kh.Rows(n * h, s, dh);
         var vh = _vh.Rows(n * h, s, dh);
-        device.CopyStrided(_views.HeadsOf(q, 1, 0, h), _views.Split(qh, h));
-        device.CopyStrided(_views.HeadsOf(kv, 2, 0, h), _views.Split(kh, h));
-        device.CopyStrided(_views.HeadsOf(kv, 2, 1, h), _views.Split(vh, h));
+        if (memory is null)
+        {
+            // Self-attention: one GEMM projects the queries, keys and values together ([N*T, 3d]).
+            var qkv = _kv.Rows(n, t, 3 * d);
+            device.Linear(query, inProjWeight, inProjBias, qkv);
+            device.CopyStrided(_views.HeadsOf(qkv, 3, 0, h), _views.Split(qh, h));
+            device.CopyStrided(_views.HeadsOf(qkv, 3, 1, h), _views.Split(kh, h));
+            device.CopyStrided(_views.HeadsOf(qkv, 3, 2, h), _views.Split(vh, h));
+        }
+        else
+        {
+            var q = _q.Rows(n, t, d);
+            var kv = _kv.Rows(n, s, 2 * d);
+            device.Linear(query, _views.Rows(inProjWeight, 0, d), inProjBias is null ? null : _views.Rows(inProjBias, 0, d), q);
+            device.Linear(source, _views.Rows(inProjWeight, d, 2 * d), inProjBias is null ? null : _views.Rows(inProjBias, d, 2 * d), kv);
+            device.CopyStrided(_views.HeadsOf(q, 1, 0, h), _views.Split(qh, h));
+            device.CopyStrided(_views.HeadsOf(kv, 2, 0, h), _views.Split(kh, h));
+            device.CopyStrided(_views.HeadsOf(kv, 2, 1, h), _views.Split(vh, h));
+        }
         Tensor? keyPadding = null;
         _hasKeyPadding = keyMask is not null;
         if (keyMask is not null)
@@ -156,7 +169,6 @@ public sealed class MultiHeadAttentionState
         Tensor dInProjWeight, Tensor? dInProjBias, Tensor dOutProjWeight, Tensor? dOutProjBias)
     {
         var device = _device;
-        var source = memory ?? query;
         int n = _n, t = _t, s = _s, d = EmbedDim, h = Heads, dh = HeadDim;
         var merged = _merged.Rows(n, t, d);
         var dMerged = _dMerged.Rows(n, t, d);
@@ -193,6 +205,15 @@ public sealed class MultiHeadAttentionState
             var context = _context.Rows(n * h, t, dh);
             device.AttentionBackward(qh, kh, vh, null, keyPadding, Causal, h, scale, context, _logSumExp.Rows(n * h, t), dContext, dqh, dkh, dvh);
         }
+        if (memory is null)
+        {
+            var dqkv = _dkv.Rows(n, t, 3 * d);
+            device.CopyToStrided(_views.Split(dqh, h), _views.HeadsOf(dqkv, 3, 0, h));
+            device.CopyToStrided(_views.Split(dkh, h), _views.HeadsOf(dqkv, 3, 1, h));
+            device.CopyToStrided(_views.Split(dvh, h), _views.HeadsOf(dqkv, 3, 2, h));
+            device.LinearBackward(query, inProjWeight, dqkv, dQuery, dInProjWeight, dInProjBias, accumulateQuery);
+            return;
+        }
         var dq = _dq.Rows(n, t, d);
         var dkv = _dkv.Rows(n, s, 2 * d);
         device.CopyToStrided(_views.Split(dqh, h), _views.HeadsOf(dq, 1, 0, h));
@@ -200,9 +221,7 @@ public sealed class MultiHeadAttentionState
         device.CopyToStrided(_views.Split(dvh, h), _views.HeadsOf(dkv, 2, 1, h));
         device.LinearBackward(query, _views.Rows(inProjWeight, 0, d), dq, dQuery, _views.Rows(dInProjWeight, 0, d),
             dInProjBias is null ? null : _views.Rows(dInProjBias, 0, d), accumulateQuery);
-        var dSource = memory is null ? dQuery : dMemory;
-        bool accumulateSource = memory is null ? true : accumulateMemory;
-        device.LinearBackward(source, _views.Rows(inProjWeight, d, 2 * d), dkv, dSource, _views.Rows(dInProjWeight, d, 2 * d),
-            dInProjBias is null ? null : _views.Rows(dInProjBias, d, 2 * d), accumulateSource);
+        device.LinearBackward(memory, _views.Rows(inProjWeight, d, 2 * d), dkv, dMemory, _views.Rows(dInProjWeight, d, 2 * d),
+            dInProjBias is null ? null : _views.Rows(dInProjBias, d, 2 * d), accumulateMemory);
     }
 }

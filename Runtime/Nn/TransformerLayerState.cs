@@ -27,7 +27,6 @@ public sealed class TransformerLayerState
     private readonly SymbolicSlot[] _slots;
     private int _n, _t;
     private bool _training;
-    private Tensor? _keyMask;
 
     // Values kept for backward, by index into _slots ([N,T,d] unless said).
     private const int
@@ -125,7 +124,6 @@ public sealed class TransformerLayerState
         _n = x.Dims[0];
         _t = x.Dims[1];
         _training = training;
-        _keyMask = keyMask;
         var device = _device;
         // The self-attention block.
         Tensor current = x;
