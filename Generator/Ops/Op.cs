@@ -155,6 +155,7 @@ internal static class OpTable
         new PermuteOp(),
         new SliceOp(),
         new MaskedFillOp(),
+        new MultiHeadAttentionOp(), new TransformerEncoderLayerOp(), new TransformerDecoderLayerOp(), new PositionalEncodingOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

@@ -75,6 +75,14 @@ public sealed class OnnxGraph
         _constants.Add(new OnnxConstant(name, DType.Float32, (long[])dims.Clone(), data, null));
     }
 
+    /// <summary>A float32 constant of shape <paramref name="dims"/> holding <paramref name="values"/> (a table such as the positional encoding's).</summary>
+    public void Floats(string name, float[] values, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Define(name);
+        _constants.Add(new OnnxConstant(name, DType.Float32, (long[])dims.Clone(), (float[])values.Clone(), null));
+    }
+
     /// <summary>A one-dimensional int64 constant (shapes, slice bounds, axes).</summary>
     public void Int64s(string name, params long[] values)
     {

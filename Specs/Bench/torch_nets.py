@@ -20,6 +20,9 @@ Text classifiers (--batches-file: the padded, length-bucketed batches of fortune
   bilstm-attention  embedding 8192x128 (padding row 0), bidirectional LSTM of 128 per direction over each quote's words
                     (pack_padded_sequence), attention pooling (importance x_t . c, softmax over the words, weighted
                     sum) to 256, dropout 0.5, linear 256-8
+  transformer-classifier  embedding 8192x128 (padding row 0) plus the sinusoid table, dropout 0.1, nn.TransformerEncoder
+                    of two post-norm layers (4 heads, feed-forward 256, dropout 0.1, src_key_padding_mask), mean over
+                    each quote's words, dropout 0.1, linear 128-8
 NLL loss, SGD with momentum, image batches drawn from a seeded shuffle of the training set, the images scaled as the C#
 side scales them ((x/255 - 0.2860) / 0.3530). Training throughput covers batch gathering, forward, loss, zero_grad,
 backward, step and reading the loss value; evaluation throughput is forward alone in eval mode under no_grad, at the
@@ -188,6 +191,39 @@ class BiLstmAttention:
         return Net()
 
 
+class TransformerClassifier:
+    """The same as Specs/Networks/TransformerClassifier.cs: nn.TransformerEncoder of two post-norm layers."""
+
+    @staticmethod
+    def create(nn, vocab, classes):
+        import math
+        import torch
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(vocab, 128, padding_idx=0)
+                pos = torch.arange(256, dtype=torch.float64).unsqueeze(1)
+                div = torch.pow(10000.0, torch.arange(0, 128, 2, dtype=torch.float64) / 128)
+                pe = torch.zeros(256, 128, dtype=torch.float64)
+                pe[:, 0::2] = torch.sin(pos / div)
+                pe[:, 1::2] = torch.cos(pos / div)
+                self.register_buffer("pe", pe.float())
+                self.pos_drop = nn.Dropout(0.1)
+                layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=256, dropout=0.1, batch_first=True)
+                self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+                self.drop = nn.Dropout(0.1)
+                self.fc = nn.Linear(128, classes)
+
+            def forward(self, tokens, mask):
+                x = self.pos_drop(self.embedding(tokens) + self.pe[: tokens.shape[1]])
+                h = self.encoder(x, src_key_padding_mask=mask == 0)
+                pooled = (h * mask.unsqueeze(2)).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+                return self.fc(self.drop(pooled))
+
+        return Net()
+
+
 def read_batches(path):
     """The batches file of TextTrainBenchmark.WriteBatches: (vocabulary, classes, [(tokens, mask, labels)])."""
     import torch
@@ -215,12 +251,14 @@ def read_batches(path):
     return vocab, classes, batches
 
 
-TEXT_NETS = ("kim-cnn", "bilstm-attention")
+TEXT_NETS = ("kim-cnn", "bilstm-attention", "transformer-classifier")
 
 
 def build_text(name, nn, vocab, classes):
     if name == "kim-cnn":
         return KimCnn.create(nn, vocab, classes)
+    if name == "transformer-classifier":
+        return TransformerClassifier.create(nn, vocab, classes)
     return BiLstmAttention.create(nn, vocab, classes)
 
 

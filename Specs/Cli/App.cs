@@ -87,6 +87,8 @@ public static partial class App
             bench.AddCommand<BenchOnnxCommand>("onnx").WithDescription("inference of the exported Specs in ONNX Runtime beside our Forward, batch 1 and 64")
                 .WithExample("bench", "onnx", "mnist-net", "resnet20", "--threads", "2");
             bench.AddCommand<BenchMlpCommand>("mlp").WithDescription("the same as 'bench train mlp'");
+            bench.AddCommand<BenchAttentionCommand>("attention").WithDescription("fused attention against the unfused reference at T = 128, 512, 2048, and one attention layer's pieces")
+                .WithExample("bench", "attention", "--threads", "1,2");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");
         });

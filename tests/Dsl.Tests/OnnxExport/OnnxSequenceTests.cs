@@ -13,7 +13,7 @@ namespace Dsl.Tests.OnnxExport;
 public class OnnxSequenceTests(ITestOutputHelper output)
 {
     /// <summary>The Specs of <c>Specs/Networks</c> that read token ids: each is checked here, none may be refused.</summary>
-    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(CourseTransformer)];
+    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(CourseTransformer), typeof(TransformerClassifier)];
 
     public static TheoryData<string> SequenceSpecNames => new(SequenceSpecs.Select(t => t.Name));
 
@@ -31,6 +31,7 @@ public class OnnxSequenceTests(ITestOutputHelper output)
             nameof(CharLstm) => new CharLstm(Device.Cpu, 3),
             nameof(Seq2SeqGru) => new Seq2SeqGru(Device.Cpu, 3),
             nameof(CourseTransformer) => new CourseTransformer(Device.Cpu, 3),
+            nameof(TransformerClassifier) => new TransformerClassifier(Device.Cpu, 3),
             _ => throw new ArgumentException($"no inputs are made for {name}", nameof(name)),
         };
         OnnxRuntimeCheck.Perturb(net, 11);
@@ -55,6 +56,13 @@ public class OnnxSequenceTests(ITestOutputHelper output)
                     var tokens = Tokens(random, lengths, length, BiLstmAttention.Vocabulary);
                     var mask = Mask(lengths, length);
                     Agree(name, what, model, [tokens, mask], ("output", bi.Forward(tokens, mask)));
+                    break;
+                }
+                case TransformerClassifier transformer:
+                {
+                    var tokens = Tokens(random, lengths, length, TransformerClassifier.Vocabulary);
+                    var mask = Mask(lengths, length);
+                    Agree(name, what, model, [tokens, mask], ("output", transformer.Forward(tokens, mask)));
                     break;
                 }
                 case CharLstm chars:
