@@ -77,7 +77,7 @@ public sealed class LanguageModelTask<TNet>(Func<TNet, Tensor, Tensor> forward) 
             + $"training {LanguageModelMetrics.BitsPerCharacter(r.TrainLoss):F3}; {r.TrainSeconds:F1} s, {r.SamplesPerSecond * Window:N0} characters/s")));
         BatchForward<LanguageModelBatch> step = b => Forward(net, b.Input);
         var history = run.Fit($"{run.Info.Name} on the fortunes characters ({recipe})", best,
-            progress => run.CreateTrainer(net, optimizer, schedule, progress, best, report).Fit(train, valid, step));
+            progress => run.CreateTrainer(net, optimizer, schedule, progress, best, report).Fit(train, valid, step), TextClassificationTask<TNet>.Validation);
 
         best.Restore(net);
         double bits = LanguageModelMetrics.BitsPerCharacter(best.BestValue);
