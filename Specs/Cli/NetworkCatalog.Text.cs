@@ -30,7 +30,7 @@ public static partial class NetworkCatalog
         {
             Task = new TextClassificationTask<BiLstmAttention>((net, b) => net.Forward(b.Tokens, b.Mask))
             {
-                Attention = net => net.AttentionWeights ?? throw new InvalidOperationException("BiLstmAttention has no attention weights before its first Forward."),
+                Attention = net => net.Readout(BiLstmAttention.AttentionReadout),
             },
         },
         new("char-lstm", "two-layer character LSTM language model (256 units, dropout 0.2); the fortunes character stream",
