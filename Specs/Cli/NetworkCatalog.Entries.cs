@@ -36,6 +36,14 @@ public static partial class NetworkCatalog
             (d, s) => new DenseNetBC(d, s), () => DenseNetBC.Summary, DenseNetBC.InputShape, AdamCosine),
         // 'train seq2seq' runs its own loop (Specs/Seq2Seq): a generated task, teacher forcing, greedy decoding.
         new(Seq2Seq.Seq2SeqCommand.NetworkName, "GRU encoder-decoder with attention on a generated task (reversing digit strings by default)",
-            (d, s) => new Seq2SeqGru(d, s), () => Seq2SeqGru.Summary, [-1], Seq2Seq.Seq2SeqRecipe.Default.AsRecipe()),
+            (d, s) => new Seq2SeqGru(d, s), () => Seq2SeqGru.Summary, [-1], Seq2Seq.Seq2SeqRecipe.Default.AsRecipe())
+        {
+            Task = new Seq2SeqTask<Seq2SeqGru>((net, source, mask, target) => net.Forward(source, mask, target))
+            {
+                SourceVocabularySize = Seq2SeqGru.SourceVocabularySize,
+                TargetVocabularySize = Seq2SeqGru.TargetVocabularySize,
+                AttentionReadout = Seq2SeqGru.AttentionReadout,
+            },
+        },
     ];
 }
