@@ -351,6 +351,54 @@ public static class Layers
     /// <summary><paramref name="count"/> copies of <paramref name="layer"/> in sequence, each with its own parameters.</summary>
     public static Layer Repeat(int count, Layer layer) => new($"Repeat({count}, {layer.Description})");
 
+    #region Transformer layers (issue 8: built-in multi-head attention, encoder and decoder layers, positional encoding)
+
+    /// <summary>
+    /// Multi-head attention (<c>nn.MultiheadAttention(d, heads, dropout, bias, batch_first=True)</c>, Vaswani et al. 2017):
+    /// the input [T, d] gives the queries, <paramref name="memory"/> [S, d] the keys and values (the input itself when null:
+    /// self-attention); [T, d] -> [T, d]. d must be divisible by <paramref name="heads"/>. Parameters <c>mha1.in_proj_weight</c>
+    /// [3d, d] (Xavier uniform), <c>in_proj_bias</c> [3d] (zeros), <c>out_proj.weight</c> [d, d] (U(-1/sqrt(d), 1/sqrt(d))),
+    /// <c>out_proj.bias</c> [d] (zeros); no biases when <paramref name="bias"/> is false. <paramref name="keyPadding"/> is a
+    /// <see cref="Mask"/> input [S] (1 real key, 0 padding) whose padded keys get weight 0; <paramref name="causal"/> drops key
+    /// s for query t when s &gt; t. <paramref name="dropout"/> acts on the attention weights in training. Default names mha1, mha2, ...
+    /// </summary>
+    public static Layer MultiHeadAttention(int heads, double dropout = 0.0, bool bias = true, Net? memory = null, Net? keyPadding = null, bool causal = false, string? name = null)
+        => new($"MultiHeadAttention({heads})");
+
+    /// <summary>
+    /// A Transformer encoder layer (<c>nn.TransformerEncoderLayer(d, heads, dimFeedforward, dropout, activation,
+    /// layer_norm_eps, batch_first=True, norm_first)</c>): [T, d] -> [T, d], d read from the input and divisible by
+    /// <paramref name="heads"/>. Self-attention then linear2(dropout(activation(linear1(x)))), each with dropout, a residual
+    /// sum and a LayerNorm after it, or before the block when <paramref name="normFirst"/>. <paramref name="activation"/> is
+    /// "relu" or "gelu". Parameters with PyTorch's names: <c>encoder1.self_attn.in_proj_weight</c>, ..., <c>linear1.weight</c>
+    /// [ff, d], <c>linear2.weight</c> [d, ff], <c>norm1.weight</c>, <c>norm2.bias</c>. <paramref name="keyPadding"/> is a
+    /// <see cref="Mask"/> input [T] (1 real, 0 padding). Default names encoder1, encoder2, ...
+    /// </summary>
+    public static Layer TransformerEncoderLayer(int heads, int dimFeedforward = 2048, double dropout = 0.1, string activation = "relu", bool normFirst = false,
+        double layerNormEps = 1e-5, Net? keyPadding = null, bool causal = false, string? name = null)
+        => new($"TransformerEncoderLayer({heads})");
+
+    /// <summary>
+    /// A Transformer decoder layer (<c>nn.TransformerDecoderLayer(d, heads, ..., batch_first=True)</c>): [T, d] with the
+    /// encoder's output <paramref name="memory"/> [S, d] -> [T, d]. Self-attention (causal by default, as a decoder trained
+    /// with teacher forcing needs), attention over the memory (<c>multihead_attn</c>), the feed-forward block, each with
+    /// dropout, a residual sum and its LayerNorm (norm1, norm2, norm3). <paramref name="keyPadding"/> [T] masks the decoder's
+    /// own padding, <paramref name="memoryKeyPadding"/> [S] the memory's. Default names decoder1, decoder2, ...
+    /// </summary>
+    public static Layer TransformerDecoderLayer(int heads, Net? memory = null, int dimFeedforward = 2048, double dropout = 0.1, string activation = "relu",
+        bool normFirst = false, double layerNormEps = 1e-5, Net? keyPadding = null, Net? memoryKeyPadding = null, bool causal = true, string? name = null)
+        => new($"TransformerDecoderLayer({heads})");
+
+    /// <summary>
+    /// Sinusoidal positional encoding added to a sequence [T, d] (Vaswani et al. 2017, section 3.5):
+    /// PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)); then dropout with
+    /// <paramref name="dropout"/> in training. No parameters. A batch longer than <paramref name="maxLen"/> is refused when
+    /// <c>Forward</c> runs.
+    /// </summary>
+    public static Layer PositionalEncoding(int maxLen = 5000, double dropout = 0.0) => new($"PositionalEncoding({maxLen})");
+
+    #endregion
+
     private static string Join(int[] shape) => string.Join(", ", shape);
 
     private static string Join(Dim[] shape) => string.Join(", ", shape.Select(d => d.Symbol is null ? d.ToString() : "\"" + d.Symbol + "\""));

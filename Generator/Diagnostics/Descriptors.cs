@@ -148,6 +148,11 @@ internal static class Descriptors
         "DSL1041" => AttentionLength,
         "DSL1042" => AttentionMask,
         "DSL1043" => AttentionRank,
+        "DSL1070" => HeadsDivide,
+        "DSL1071" => TransformerInput,
+        "DSL1072" => MemoryWidth,
+        "DSL1073" => KeyPaddingMismatch,
+        "DSL1074" => CausalLengths,
         _ => null,
     };
 
@@ -257,6 +262,28 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor AttentionRank = Error("DSL1043", Shapes,
         "Attention operand of the wrong rank",
         "{0}: the {1} should be {2} but receives {3} from {4}");
+
+    // ------------------------------------------------------------------ the Transformer's built-in layers (DSL1070-DSL1079)
+
+    public static readonly DiagnosticDescriptor HeadsDivide = Error("DSL1070", Shapes,
+        "Model width not divisible by the heads",
+        "{0} expects a width divisible by its {4} heads but receives {1} from {2} (width {3}); each head takes d/heads features");
+
+    public static readonly DiagnosticDescriptor TransformerInput = Error("DSL1071", Shapes,
+        "Transformer layer operand of the wrong shape",
+        "{0}: the {1} should be {2} but receives {3} from {4}");
+
+    public static readonly DiagnosticDescriptor MemoryWidth = Error("DSL1072", Shapes,
+        "Attention memory of the wrong width",
+        "{0}: the memory {1} from {2} should have the input's width {3} (the input is {4} from {5}); its keys and values are projected by the same in_proj_weight");
+
+    public static readonly DiagnosticDescriptor KeyPaddingMismatch = Error("DSL1073", Shapes,
+        "Key-padding mask does not match the keys",
+        "{0}: the mask given to {1}, {2} from {3}, should be {4}, one entry per key of {5} from {6}");
+
+    public static readonly DiagnosticDescriptor CausalLengths = Error("DSL1074", Shapes,
+        "Causal attention over keys of another length",
+        "{0}: causal: true masks key s for query t when s > t, which needs the keys to run over the queries' positions, but the keys {1} from {2} have length {4} and the queries {3}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message)
         => new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

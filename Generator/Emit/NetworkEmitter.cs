@@ -200,6 +200,7 @@ internal static class NetworkEmitter
                     "zeros" => $"global::Dsl.Init.Constant(device, 0f, {Names.Shape(p.Shape)})",
                     "uniform" => $"global::Dsl.Init.DefaultUniform(device, ParameterSeed({index}), {Names.Int(p.FanIn)}, {Names.Shape(p.Shape)})",
                     "normal" => $"global::Dsl.Init.Normal(device, ParameterSeed({index}), 0f, 1f, {Names.Shape(p.Shape)})",
+                    "xavier" => $"global::Dsl.Init.XavierUniform(device, ParameterSeed({index}), {Names.Int(p.FanIn)}, {Names.Shape(p.Shape)})",
                     _ => throw new System.InvalidOperationException($"unknown initialiser '{p.Init}' of {p.Name}"),
                 };
                 w.Line($"{Names.Parameter(p.Name)} = AddParameter({Names.Literal(p.Name)}, {init});");

@@ -149,6 +149,7 @@ internal static class OpTable
         new LastOp(),
         new AttentionPoolOp(),
         new AttentionOp(),
+        new MultiHeadAttentionOp(), new TransformerEncoderLayerOp(), new TransformerDecoderLayerOp(), new PositionalEncodingOp(),
     };
 
     private static readonly Dictionary<string, Op> ByKey = All.ToDictionary(o => o.Key);

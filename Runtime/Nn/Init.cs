@@ -17,6 +17,17 @@ public static class Init
         return Uniform(device, seed, -bound, bound, shape);
     }
 
+    /// <summary>
+    /// Xavier (Glorot) uniform: U(-bound, bound) with bound = sqrt(6 / (fanIn + fanOut)), <paramref name="fanSum"/> being that
+    /// sum: what <c>nn.MultiheadAttention</c> gives <c>in_proj_weight</c> (fan-in d, fan-out 3d).
+    /// https://pytorch.org/docs/stable/nn.init.html#torch.nn.init.xavier_uniform_
+    /// </summary>
+    public static Tensor XavierUniform(Device device, ulong seed, int fanSum, params int[] shape)
+    {
+        float bound = fanSum > 0 ? MathF.Sqrt(6f / fanSum) : 0f;
+        return Uniform(device, seed, -bound, bound, shape);
+    }
+
     /// <summary>U(low, high) of the given shape.</summary>
     public static Tensor Uniform(Device device, ulong seed, float low, float high, params int[] shape)
     {

@@ -127,6 +127,7 @@ SEEDS = {
     "attention_net": 1040,
     "sequence_losses": 1021,
     "recurrent_nets": 1030,
+    "transformer": 1070,
 }
 
 
@@ -1063,6 +1064,91 @@ def attention_net():
           "written out in float64: output, attention weights, input and parameter gradients", cases)
 
 
+def transformer():
+    """The Transformer's built-in layers through generated networks (tests/Dsl.Tests/Transformer/TransformerNets.cs)."""
+    seed("transformer")
+    torch.manual_seed(SEEDS["transformer"])
+    nn = torch.nn
+    cases = []
+
+    def lengths_mask(n, length, lengths):
+        mask = torch.zeros(n, length, dtype=torch.float64)
+        for i, k in enumerate(lengths):
+            mask[i, :k] = 1.0
+        return mask
+
+    def run(name, network, prefix, module, n, t, s, d, mode, mask=None, memory_mask=None, causal=False, decoder=False, cross=False):
+        module = module.double()
+        with torch.no_grad():
+            for p in module.parameters():
+                p.copy_(f32(p + 0.1 * torch.randn_like(p)))  # biases away from PyTorch's zeros, so their gradients show
+        module.train(mode == "train")
+        x = randn(n, t, d).requires_grad_(True)
+        memory = randn(n, s, d).requires_grad_(True) if (decoder or cross) else None
+        causal_mask = torch.triu(torch.ones(t, t, dtype=torch.bool), 1) if causal else None
+        padding = None if mask is None else mask == 0
+        memory_padding = None if memory_mask is None else memory_mask == 0
+        if isinstance(module, nn.MultiheadAttention):
+            keys = memory if cross else x
+            y, _ = module(x, keys, keys, key_padding_mask=padding, attn_mask=causal_mask, need_weights=False)
+        elif decoder:
+            y = module(x, memory, tgt_mask=causal_mask, tgt_key_padding_mask=padding, memory_key_padding_mask=memory_padding)
+        else:
+            y = module(x, src_mask=causal_mask, src_key_padding_mask=padding)
+        dy = randn(n, t, d)
+        named = list(module.named_parameters())
+        leaves = [x] + ([memory] if memory is not None else []) + [p for _, p in named]
+        gradients = grads(y, dy, *leaves)
+        inputs = {"x": x.detach(), "dy": dy}
+        expected = {"y": y.detach(), "x.grad": gradients[0]}
+        k = 1
+        if memory is not None:
+            inputs["memory"] = memory.detach()
+            expected["memory.grad"] = gradients[1]
+            k = 2
+        if mask is not None:
+            inputs["mask"] = mask
+        if memory_mask is not None:
+            inputs["memoryMask"] = memory_mask
+        for (pname, p), g in zip(named, gradients[k:]):
+            inputs[prefix + pname] = p.detach()
+            expected[prefix + pname + ".grad"] = g
+        cases.append(case(name, {"network": network, "mode": mode, "batch": n, "t": t, "s": s, "parameters": len(named)}, inputs, expected))
+
+    d = 8
+    run("mha_key_padding", "MhaSelfNet", "mha1.", nn.MultiheadAttention(d, 2, batch_first=True), 3, 5, 5, d, "train",
+        mask=lengths_mask(3, 5, [5, 3, 1]))
+    run("mha_causal", "MhaCausalNet", "mha1.", nn.MultiheadAttention(d, 2, batch_first=True), 2, 6, 6, d, "train", causal=True)
+    run("mha_cross_key_padding", "MhaCrossNet", "mha1.", nn.MultiheadAttention(d, 4, batch_first=True), 2, 3, 7, d, "train",
+        mask=lengths_mask(2, 7, [7, 4]), cross=True)
+    run("encoder_post_norm_train", "EncoderTrainNet", "encoder1.",
+        nn.TransformerEncoderLayer(d, 2, dim_feedforward=16, dropout=0.0, batch_first=True), 3, 5, 5, d, "train",
+        mask=lengths_mask(3, 5, [5, 2, 4]))
+    run("encoder_post_norm_eval", "EncoderEvalNet", "encoder1.",
+        nn.TransformerEncoderLayer(d, 2, dim_feedforward=16, dropout=0.1, batch_first=True), 3, 5, 5, d, "eval",
+        mask=lengths_mask(3, 5, [5, 2, 4]))
+    run("encoder_norm_first_gelu_causal", "EncoderNormFirstNet", "encoder1.",
+        nn.TransformerEncoderLayer(d, 4, dim_feedforward=12, dropout=0.0, activation="gelu", batch_first=True, norm_first=True),
+        2, 6, 6, d, "train", causal=True)
+    run("decoder_post_norm_train", "DecoderTrainNet", "decoder1.",
+        nn.TransformerDecoderLayer(d, 2, dim_feedforward=16, dropout=0.0, batch_first=True), 2, 4, 6, d, "train",
+        memory_mask=lengths_mask(2, 6, [6, 3]), causal=True, decoder=True)
+    run("decoder_norm_first_eval", "DecoderNormFirstNet", "decoder1.",
+        nn.TransformerDecoderLayer(d, 2, dim_feedforward=16, dropout=0.1, batch_first=True, norm_first=True), 2, 4, 6, d, "eval",
+        mask=lengths_mask(2, 4, [4, 3]), memory_mask=lengths_mask(2, 6, [6, 3]), causal=True, decoder=True)
+    # The sinusoid table of the course's formula, written out in float64 (positions 0..maxLen-1, width 6).
+    pos = torch.arange(12, dtype=torch.float64).unsqueeze(1)
+    div = torch.pow(10000.0, torch.arange(0, 6, 2, dtype=torch.float64) / 6)
+    pe = torch.zeros(12, 6, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(pos / div)
+    pe[:, 1::2] = torch.cos(pos / div)
+    cases.append(case("positional_table", {"maxLen": 12, "d": 6}, {}, {"pe": pe}))
+    write("transformer", "nn.MultiheadAttention (key padding, causal, cross-attention), nn.TransformerEncoderLayer and "
+          "nn.TransformerDecoderLayer (post-norm and norm_first, relu and gelu, train mode with dropout 0 and eval mode with "
+          "dropout 0.1) in float64 through generated networks: outputs, input, memory and parameter gradients of sum(y*dy); "
+          "parameters perturbed from PyTorch's init; masks 1 = real, 0 = padding; and the sinusoidal positional table", cases)
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     linear()
@@ -1089,6 +1175,7 @@ def main():
     sequence_losses()
     recurrent_nets()
     attention_net()
+    transformer()
 
 
 if __name__ == "__main__":
