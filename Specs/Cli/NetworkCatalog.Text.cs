@@ -38,5 +38,10 @@ public static partial class NetworkCatalog
         {
             Task = new LanguageModelTask<CharLstm>((net, x) => net.Forward(x)),
         },
+        new("char-transformer", "causal character Transformer language model (4 layers, d 128, 4 heads); the fortunes character stream",
+            (d, s) => new CharTransformer(d, s), () => CharTransformer.Summary, [-1], CharAdam with { LearningRate = 1e-3f, ClipGradNorm = 1f })
+        {
+            Task = new LanguageModelTask<CharTransformer>((net, x) => net.Forward(x)) { AttentionReadout = "encoder4.self_attn.weights" },
+        },
     ];
 }

@@ -118,6 +118,11 @@ public static class Seq2SeqCommand
         {
             return;
         }
+        if (!net.ReadoutNames.Contains(readout))
+        {
+            output.WriteLine($"{net.NetworkName} keeps no attention readout '{readout}' to show (readouts: {(net.ReadoutNames.Count == 0 ? "none" : string.Join(", ", net.ReadoutNames))})");
+            return;
+        }
         var example = data.Test.MaxBy(e => e.Source.Length)!;
         var (answer, attention) = Attend(net, forward, readout, data, trainer, example.Source);
         var source = data.SourceIds([example])[0];

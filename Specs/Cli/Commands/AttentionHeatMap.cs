@@ -140,7 +140,17 @@ public static class AttentionHeatMap
         int rows = cells.GetLength(0), columns = cells.GetLength(1);
         var plot = new Plot();
         plot.Title(title, 13);
-        var map = plot.Add.Heatmap(cells);
+        // The plotting library draws nothing for a single row or column (a cell's size there is the extent over rows - 1):
+        // such a map is drawn with it doubled, which looks the same.
+        var drawn = new double[Math.Max(rows, 2), Math.Max(columns, 2)];
+        for (int r = 0; r < drawn.GetLength(0); r++)
+        {
+            for (int c = 0; c < drawn.GetLength(1); c++)
+            {
+                drawn[r, c] = cells[rows == 1 ? 0 : r, columns == 1 ? 0 : c];
+            }
+        }
+        var map = plot.Add.Heatmap(drawn);
         map.Colormap = new ScottPlot.Colormaps.Viridis();
         map.ManualRange = new ScottPlot.Range(0, most > 0 ? most : 1);
         map.Rectangle = new CoordinateRect(0, columns, 0, rows);

@@ -16,7 +16,7 @@ public sealed class AttentionMapCommand(CliOutput cli) : Command<AttentionMapSet
         var task = (IAttentionMapTask)info.Task;
         var net = info.Create(Device.Default, settings.Seed);
         Checkpoint.Load(net, settings.Checkpoint!);
-        string readout = settings.Readout ?? task.DefaultReadout;
+        string readout = settings.Readout ?? task.DefaultReadout!;
         if (!net.ReadoutNames.Contains(readout))
         {
             throw new UsageException($"--readout {readout}: {info.Name} keeps {string.Join(", ", net.ReadoutNames)}");

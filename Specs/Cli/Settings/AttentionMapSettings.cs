@@ -50,6 +50,6 @@ public sealed class AttentionMapSettings : NetworkSettings
         Check.NonNegative("--index", Index),
         Text is { Length: 0 } ? "--text must hold at least one character." : null,
         string.IsNullOrEmpty(Out) ? "--out must name the PNG to write." : null,
-        NetworkCatalog.Find(Network) is { Task: not IAttentionMapTask } info
-            ? $"{info.Name} keeps no attention weights to draw; attention-map takes {string.Join(", ", NetworkCatalog.All.Where(e => e.Task is IAttentionMapTask).Select(e => e.Name))}." : null);
+        NetworkCatalog.Find(Network) is { } info && info.Task is not IAttentionMapTask { DefaultReadout: not null }
+            ? $"{info.Name} keeps no attention weights to draw; attention-map takes {string.Join(", ", NetworkCatalog.All.Where(e => e.Task is IAttentionMapTask { DefaultReadout: not null }).Select(e => e.Name))}." : null);
 }

@@ -5,8 +5,8 @@ namespace Specs.Cli;
 /// <summary>What <c>attention-map</c> needs of a task whose network keeps attention weights as readouts.</summary>
 public interface IAttentionMapTask
 {
-    /// <summary>The readout drawn when the command names none.</summary>
-    string DefaultReadout { get; }
+    /// <summary>The readout drawn when the command names none; null when the task's network keeps no attention weights.</summary>
+    string? DefaultReadout { get; }
 
     /// <summary>
     /// Runs the input <paramref name="settings"/> asks for (a test example, or its <c>--text</c>) through the trained

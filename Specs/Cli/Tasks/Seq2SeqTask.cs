@@ -45,7 +45,7 @@ public sealed class Seq2SeqTask<TNet>(Func<TNet, Tensor, Tensor, Tensor, Tensor>
         return (s, m, t) => Forward(typed, s, m, t);
     }
 
-    public string DefaultReadout => AttentionReadout;
+    public string? DefaultReadout => AttentionReadout;
 
     /// <summary>
     /// Greedy-decodes a generated test pair's source (or <c>--text</c>) and draws <paramref name="readout"/>: rows are the

@@ -96,7 +96,10 @@ public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor>
     }
 
     /// <summary>The readout holding the attention weights <c>attention-map</c> draws by default (the pooling's).</summary>
-    public string DefaultReadout { get; init; } = "attention1.weights";
+    public string? DefaultReadout => Attention is null ? null : AttentionReadout;
+
+    /// <summary>The readout of the pooling weights (the network's attention pool, <c>attention1</c> by default).</summary>
+    public string AttentionReadout { get; init; } = "attention1.weights";
 
     /// <summary>Runs test quote <c>--index</c> of the fixed split and draws the pooling weights over its words: one row.</summary>
     public AttentionExample Attend(CliOutput cli, Module net, AttentionMapSettings settings, string readout)

@@ -66,6 +66,16 @@ public class OnnxExportTests
             .Where(t => t.Namespace == typeof(MnistNet).Namespace && typeof(Module).IsAssignableFrom(t) && !t.IsAbstract)
             .OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         Assert.True(specs.Count >= 15, $"only {specs.Count} Specs found");
+        // The Transformer layers have no ONNX mapping yet: their Specs are refused by name (this fails once they export,
+        // and the list goes).
+        var refused = specs.Where(t => t.Name is "TransformerSeq2Seq" or "CharTransformer").ToList();
+        foreach (var type in refused)
+        {
+            var net = (Module)Activator.CreateInstance(type, Device.Cpu, 0)!;
+            using var stream = new MemoryStream();
+            Assert.Contains("Transformer", Assert.Throws<OnnxExportException>(() => Dsl.Onnx.Export(net, stream)).Message, StringComparison.Ordinal);
+        }
+        specs = specs.Except(refused).ToList();
         foreach (var type in specs)
         {
             var net = (Module)Activator.CreateInstance(type, Device.Cpu, 0)!;
