@@ -120,7 +120,7 @@ public static class AttentionHeatMap
                     most = Math.Max(most, double.IsFinite(w) ? w : 0);
                 }
             }
-            string panelTitle = heads == 1 ? title : string.Create(CultureInfo.InvariantCulture, $"{title}: head {h}");
+            string panelTitle = heads == 1 ? title : string.Create(CultureInfo.InvariantCulture, $"head {h}: {title}");
             var plot = Panel(cells, queries, keys, panelTitle, most);
             canvas.Save();
             canvas.Translate(h % PanelsPerRow * panelWidth, h / PanelsPerRow * panelHeight);
@@ -139,7 +139,9 @@ public static class AttentionHeatMap
     {
         int rows = cells.GetLength(0), columns = cells.GetLength(1);
         var plot = new Plot();
-        plot.Title(title, 13);
+        // A title longer than the panel gets a smaller font (about 0.6 of the size per character is a character's width).
+        int width = Layout(1, rows, columns).PanelWidth;
+        plot.Title(title, (float)Math.Clamp(width / (0.6 * Math.Max(title.Length, 1)), 7, 13));
         // The plotting library draws nothing for a single row or column (a cell's size there is the extent over rows - 1):
         // such a map is drawn with it doubled, which looks the same.
         var drawn = new double[Math.Max(rows, 2), Math.Max(columns, 2)];
