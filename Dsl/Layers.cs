@@ -246,8 +246,8 @@ public static class Layers
     /// Attention pooling over time: [T, D] -> [D]. Importance i_t = x_t . c with a learned context vector
     /// <c>attention1.context</c> [D] (initialised U(-1/sqrt(D), 1/sqrt(D)), as a Linear(D, 1) weight), weights
     /// a = softmax(i) over the valid steps of <paramref name="mask"/> (all steps without one), output sum_t a_t x_t. The
-    /// weights [N, T] of the last Forward are readable from the generated <c>AttentionWeights</c> property (the layer's name
-    /// when the network has several). Default names: attention1, attention2, ...
+    /// weights [N, T] of the last Forward are readable as <c>net.Readout("attention1.weights")</c> (the layer's name and
+    /// <c>.weights</c>). Default names: attention1, attention2, ...
     /// </summary>
     public static Layer AttentionPool(Net? mask = null, string? name = null) => new("AttentionPool");
 

@@ -496,29 +496,34 @@ public abstract partial class Device : IDisposable
 
     /// <summary>
     /// Adds to <paramref name="counter"/>[0] (an int64 tensor on this device) how many rows of <paramref name="scores"/>
-    /// [N,C] have their arg-max at the label (the rule of <see cref="CountCorrect"/>), without waiting for the device:
-    /// evaluation calls it per batch and reads the counter once per epoch.
+    /// [N,C] (or [N,T,C]) have their arg-max at the label (the rule of <see cref="CountCorrect"/>), without waiting for the
+    /// device: evaluation calls it per batch and reads the counter once per epoch. A row whose label is
+    /// <paramref name="ignoreIndex"/> (padding) counts for nothing, as in the loss; a counter of two elements also gets the
+    /// rows that were counted in [1], the accuracy's denominator.
     /// </summary>
-    public void AccumulateCorrect(Tensor scores, Tensor labels, Tensor counter)
+    public void AccumulateCorrect(Tensor scores, Tensor labels, Tensor counter, long ignoreIndex = Loss.DefaultIgnoreIndex)
     {
         const string op = nameof(AccumulateCorrect);
         Operand(scores, op, "scores", DType.Float32);
         Operand(labels, op, "labels", DType.Int64);
         Operand(counter, op, "counter", DType.Int64);
-        RequireLength(counter, 1, op, "counter");
+        if (counter.Length is not (1 or 2))
+        {
+            throw new ArgumentException($"{op}: the counter holds 1 element (correct) or 2 (correct, counted) but has {counter.Length}.");
+        }
         long rows = RowsOfLastDim(scores, op);
         if (labels.Length != rows)
         {
             throw new ArgumentException($"{op}: needs one label per row: {rows} rows of {Tensor.FormatShape(scores.Dims)} but {labels.Length} labels.");
         }
-        AccumulateCorrectCore(scores, labels, counter);
+        AccumulateCorrectCore(scores, labels, counter, ignoreIndex);
     }
 
     protected abstract void NllLossCore(Tensor logp, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex);
     protected abstract void CrossEntropyLossCore(Tensor logits, Tensor labels, Tensor loss, Tensor grad, long ignoreIndex);
     protected abstract void MseLossCore(Tensor x, Tensor target, Tensor loss, Tensor grad);
     protected abstract long CountCorrectCore(Tensor scores, Tensor labels);
-    protected abstract void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter);
+    protected abstract void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter, long ignoreIndex);
 
     // ------------------------------------------------------------------ optimisers (Optimizers.cs)
 

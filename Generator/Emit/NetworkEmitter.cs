@@ -74,7 +74,6 @@ internal static class NetworkEmitter
             w.Line();
             OnnxExport.Write(w, plan);
         }
-        members.AddRange(AttentionPoolOp.PropertyNames(plan));
         members.AddRange(new[] { OnnxExport.Member, "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
         if (model.SeveralOutputs)
         {
@@ -264,13 +263,5 @@ internal static class NetworkEmitter
             w.Line("    " + literal + (i == lines.Length - 1 ? ";" : " +"));
         }
         w.Line();
-        foreach (string line in AttentionPoolOp.Properties(plan))
-        {
-            w.Line(line);
-        }
-        if (AttentionPoolOp.PropertyNames(plan).Any())
-        {
-            w.Line();
-        }
     }
 }

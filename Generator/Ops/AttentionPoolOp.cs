@@ -13,7 +13,8 @@ namespace Dsl.Generator.Ops;
 /// [D], weights a = softmax(i) over the valid steps (a mask's 1s; all steps without one), output sum_t a_t x_t.
 /// The context starts as U(-1/sqrt(D), 1/sqrt(D)), the distribution of a <c>Linear(D, 1)</c> weight, which is what the
 /// scoring is (a bias would cancel in the softmax): small scores, so the first weights are close to uniform. Owns the
-/// weights [N,T], which backward reads and the generated <c>AttentionWeights</c> property exposes after a Forward.
+/// weights [N,T], which backward reads and which stay readable after a Forward as <c>Readout("attention1.weights")</c>
+/// (the layer's name and <c>.weights</c>, as <see cref="AttentionOp"/>'s).
 /// </summary>
 internal sealed class AttentionPoolOp : Op
 {
@@ -57,6 +58,11 @@ internal sealed class AttentionPoolOp : Op
 
     private static string Scratch(GraphNode node) => "dattention" + Names.Int(node.Id) + "Input";
 
+    private static string Readout(GraphNode node) => "attention" + Names.Int(node.Id) + "Readout";
+
+    /// <summary>The weights' readout, named after the layer: <c>attention1.weights</c>.</summary>
+    public static string ReadoutName(GraphNode node) => node.Name + ".weights";
+
     /// <summary>The length T of the pooled sequence as generated code reads it.</summary>
     private static string Time(Plan plan, GraphNode node)
     {
@@ -73,6 +79,7 @@ internal sealed class AttentionPoolOp : Op
         }
         yield return new BufferDecl(Names.Field(Weights(node)), "global::Dsl.SymbolicSlot", "new global::Dsl.SymbolicSlot(device)",
             $"{node.Name} weights [N,{x.Dims[0]}], grow to the largest size seen", Elements: x.Shape[0], Evaluation: true);
+        yield return new BufferDecl(Names.Field(Readout(node)), "global::Dsl.Readout", $"AddReadout({Names.Literal(ReadoutName(node))})");
         if (!plan.NeedsGrad[x.Id])
         {
             // The kernel writes dx with dcontext; when the input needs no gradient it lands here.
@@ -90,6 +97,7 @@ internal sealed class AttentionPoolOp : Op
         c.Line($"var {weights} = {Names.Field(weights)}.Rows(n, {t});");
         string lengths = MaskArg.Forward(c, node);
         c.Line($"device.AttentionPool({c.X(node)}, {Names.ParamValue(node, "context")}, {lengths}, {weights}, {y}, n, {t}, {node.Attr("dim")});");
+        c.Line($"{Names.Field(Readout(node))}.Value = {weights};");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)
@@ -104,38 +112,6 @@ internal sealed class AttentionPoolOp : Op
         string accumulateDx = needed || !accumulate ? Names.Bool(accumulate) : $"{dx} is not null";
         c.Line($"device.AttentionPoolBackward({c.X(node)}, {Names.ParamValue(node, "context")}, {Names.Field(Weights(node))}.Rows(n, {t}), {c.Dy(node)}, {target}, "
             + $"{Names.ParamGrad(node, "context")}, n, {t}, {node.Attr("dim")}, accumulateDx: {accumulateDx});");
-    }
-
-    /// <summary>
-    /// The property exposing the weights [N,T] of the last Forward (null before one): <c>AttentionWeights</c> for a network
-    /// with one attention pool, else one per layer named after it (<c>Attention2Weights</c>).
-    /// </summary>
-    public static IEnumerable<string> Properties(Plan plan)
-    {
-        var pools = plan.LiveNodes.Where(n => n.Op == Name).ToList();
-        foreach (var node in pools)
-        {
-            string property = pools.Count == 1 ? "AttentionWeights" : PropertyName(node);
-            yield return "/// <summary>The attention weights [N,T] of " + Names.DocText(node.Name) + " in the last Forward (0 at padding), or null before one; the next Forward overwrites them.</summary>";
-            var x = plan.Nodes[node.Inputs[0]];
-            var symbols = x.Dims.SelectMany(d => d.Symbols).Distinct().Select(sym => $"int {Dim.Local(sym)} = {Names.Field(Dim.Local(sym))}; ");
-            yield return $"public global::Dsl.Tensor? {property} {{ get {{ if (_output is null) return null; {string.Concat(symbols)}"
-                + $"return {Names.Field(Weights(node))}.Rows(_output.Size(0), {Time(plan, node)}); }} }}";
-        }
-    }
-
-    /// <summary>The members <see cref="Properties"/> declares, for the clash check.</summary>
-    public static IEnumerable<string> PropertyNames(Plan plan)
-    {
-        var pools = plan.LiveNodes.Where(n => n.Op == Name).ToList();
-        return pools.Select(n => pools.Count == 1 ? "AttentionWeights" : PropertyName(n));
-    }
-
-    private static string PropertyName(GraphNode node)
-    {
-        var chars = node.Name.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
-        string name = new string(chars);
-        return (name.Length == 0 ? "Attention" : char.ToUpperInvariant(name[0]) + name.Substring(1)) + "Weights";
     }
 
     /// <summary>

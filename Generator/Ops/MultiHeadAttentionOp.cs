@@ -73,6 +73,9 @@ internal sealed class MultiHeadAttentionOp : Op
         yield return new BufferDecl(TransformerRules.Field(node, "mha"), "global::Dsl.MultiHeadAttentionState",
             $"new global::Dsl.MultiHeadAttentionState(device, {node.Attr("d")}, {node.Attr("heads")}, {Names.FloatAttr(node, "dropout")}, causal: {node.Attr("causal")})",
             "projections, heads and what backward reads, sized by the batch");
+        // The weights [N,heads,T,S] for display, computed when read: the fused kernel keeps none.
+        yield return new BufferDecl(TransformerRules.Field(node, "readout"), "global::Dsl.Readout",
+            $"AddReadout({Names.Literal(node.Name + ".weights")}, {TransformerRules.Field(node, "mha")}.Weights)");
     }
 
     public override void Forward(ForwardContext c, GraphNode node)

@@ -99,6 +99,14 @@ internal class TransformerEncoderLayerOp : Op
             + $"{TransformerRules.Activation(node.Attr("activation"))}, normFirst: {node.Attr("normFirst")}, {Names.FloatAttr(node, "eps")}, causal: {node.Attr("causal")}, "
             + $"decoder: {Names.Bool(Decoder)})",
             "the layer's intermediates and what backward reads, sized by the batch");
+        // Each attention's weights [N,heads,T,S] for display, computed when read (PyTorch's submodule names).
+        yield return new BufferDecl(TransformerRules.Field(node, "selfReadout"), "global::Dsl.Readout",
+            $"AddReadout({Names.Literal(node.Name + ".self_attn.weights")}, {TransformerRules.Field(node, "layer")}.SelfAttentionWeights)");
+        if (Decoder)
+        {
+            yield return new BufferDecl(TransformerRules.Field(node, "crossReadout"), "global::Dsl.Readout",
+                $"AddReadout({Names.Literal(node.Name + ".multihead_attn.weights")}, {TransformerRules.Field(node, "layer")}.CrossAttentionWeights)");
+        }
         var names = new List<string>();
         foreach (string prefix in Decoder ? new[] { "self_attn.", "multihead_attn." } : new[] { "self_attn." })
         {

@@ -19,13 +19,19 @@ public abstract partial class Module
         ArgumentNullException.ThrowIfNull(name);
         var readout = _readouts.FirstOrDefault(r => r.Name == name)
             ?? throw new KeyNotFoundException($"{NetworkName} has no readout '{name}'; it has {(_readouts.Count == 0 ? "none" : string.Join(", ", _readouts.Select(r => r.Name)))}.");
-        return readout.Value ?? throw new InvalidOperationException($"{NetworkName}.Readout(\"{name}\"): run Forward first.");
+        return readout.Value ?? readout.Compute?.Invoke() ?? throw new InvalidOperationException($"{NetworkName}.Readout(\"{name}\"): run Forward first.");
     }
 
     /// <summary>Registers a readout; generated constructors call this for layers that keep a value for display.</summary>
-    protected Readout AddReadout(string name)
+    protected Readout AddReadout(string name) => AddReadout(name, null);
+
+    /// <summary>
+    /// Registers a readout computed when it is read (<paramref name="compute"/> throws <see cref="InvalidOperationException"/>
+    /// before a Forward): for a layer whose fast path keeps no such value.
+    /// </summary>
+    protected Readout AddReadout(string name, Func<Tensor>? compute)
     {
-        var readout = new Readout(name);
+        var readout = new Readout(name, compute);
         _readouts.Add(readout);
         return readout;
     }

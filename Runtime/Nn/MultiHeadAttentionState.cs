@@ -24,6 +24,7 @@ public sealed class MultiHeadAttentionState
     private readonly SymbolicSlot _weights, _dropMask, _dropped, _dWeights, _dScores;
     private readonly SymbolicSlot _dMerged, _dContext, _dqh, _dkh, _dvh, _dq, _dkv;
     private readonly System.Collections.Generic.Dictionary<(int, int), Tensor> _causalMasks = new();
+    private readonly SymbolicSlot _shownWeights, _shownContext;
     private bool _unfused;
     private bool _hasKeyPadding;
     private int _n, _t, _s;
@@ -49,6 +50,7 @@ public sealed class MultiHeadAttentionState
         (_q, _kv, _qh, _kh, _vh, _context, _logSumExp, _merged, _keyPadding) = (Slot(), Slot(), Slot(), Slot(), Slot(), Slot(), Slot(), Slot(), Slot());
         (_weights, _dropMask, _dropped, _dWeights, _dScores) = (Slot(), Slot(), Slot(), Slot(), Slot());
         (_dMerged, _dContext, _dqh, _dkh, _dvh, _dq, _dkv) = (Slot(), Slot(), Slot(), Slot(), Slot(), Slot(), Slot());
+        (_shownWeights, _shownContext) = (Slot(), Slot());
     }
 
     public int EmbedDim { get; }
@@ -60,6 +62,25 @@ public sealed class MultiHeadAttentionState
     public bool Causal { get; }
 
     private int HeadDim => EmbedDim / Heads;
+
+    /// <summary>
+    /// The attention weights [N,heads,T,S] of the last <see cref="Forward"/> (before dropout), for display: the fused kernel
+    /// never holds them, so they are computed here by the reference kernel from the heads the forward kept, into buffers of
+    /// their own (what backward reads is untouched). A view the next call overwrites.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Forward has run.</exception>
+    public Tensor Weights()
+    {
+        if (_n == 0)
+        {
+            throw new InvalidOperationException("MultiHeadAttention: run Forward before reading the attention weights.");
+        }
+        int n = _n, t = _t, s = _s, h = Heads, dh = HeadDim;
+        var weights = _shownWeights.Rows(n * h, t, s);
+        _device.AttentionReference(_qh.Rows(n * h, t, dh), _kh.Rows(n * h, s, dh), _vh.Rows(n * h, s, dh), null,
+            _hasKeyPadding ? _keyPadding.Rows(n, s) : null, Causal, h, AttentionMath.DefaultScale(dh), _shownContext.Rows(n * h, t, dh), weights);
+        return _shownWeights.Rows(n, h, t, s);
+    }
 
     /// <summary>
     /// y [N,T,d] = attention of <paramref name="query"/> [N,T,d] over <paramref name="memory"/> [N,S,d] (keys and values; the

@@ -69,6 +69,13 @@ public sealed class TransformerLayerState
 
     public int DModel { get; }
 
+    /// <summary>The self-attention's weights [N,heads,T,T] of the last Forward, for display (<see cref="MultiHeadAttentionState.Weights"/>).</summary>
+    public Tensor SelfAttentionWeights() => _selfAttention.Weights();
+
+    /// <summary>A decoder's attention weights over the memory [N,heads,T,S] of the last Forward, for display.</summary>
+    /// <exception cref="InvalidOperationException">An encoder layer, which has none.</exception>
+    public Tensor CrossAttentionWeights() => (_crossAttention ?? throw new InvalidOperationException("An encoder layer has no attention over a memory.")).Weights();
+
     public int DimFeedforward { get; }
 
     public float Dropout { get; }

@@ -28,7 +28,7 @@ public sealed class Evaluation
         PerClassAccuracy = perClass;
     }
 
-    /// <summary>Targets evaluated: samples for a classifier, every step for a sequence model.</summary>
+    /// <summary>Targets evaluated: samples for a classifier, every step for a sequence model; targets equal to the ignore index (padding) are not counted.</summary>
     public long Samples { get; }
 
     /// <summary>The mean of the batches' mean losses (a partial last batch weighs as much as a full one).</summary>

@@ -12,16 +12,20 @@ public sealed class LiveProgress : ITrainingObserver
 {
     private readonly ProgressContext _context;
     private readonly Stopwatch _sinceUpdate = Stopwatch.StartNew();
+    private readonly string _evaluatedOn;
     private ProgressTask? _task;
 
-    private LiveProgress(ProgressContext context) => _context = context;
+    private LiveProgress(ProgressContext context, string evaluatedOn) => (_context, _evaluatedOn) = (context, evaluatedOn);
 
-    /// <summary>Runs <paramref name="body"/> inside a live progress display on <paramref name="console"/>.</summary>
-    public static T Run<T>(IAnsiConsole console, Func<ITrainingObserver, T> body) => console.Progress()
+    /// <summary>
+    /// Runs <paramref name="body"/> inside a live progress display on <paramref name="console"/>; <paramref name="evaluatedOn"/>
+    /// names the split of the epochs' accuracy (<c>test</c>, or <c>validation</c>).
+    /// </summary>
+    public static T Run<T>(IAnsiConsole console, Func<ITrainingObserver, T> body, string evaluatedOn = TrainingFormat.Test) => console.Progress()
         .AutoClear(false)
         .HideCompleted(false)
         .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-        .Start(ctx => body(new LiveProgress(ctx)));
+        .Start(ctx => body(new LiveProgress(ctx, evaluatedOn)));
 
     public void EpochStarted(int epoch, int epochs, int batches)
     {
@@ -50,7 +54,7 @@ public sealed class LiveProgress : ITrainingObserver
         {
             // Short enough for an 80-column terminal; the full line goes to metrics.csv.
             _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {r.Epoch}  loss {r.TrainLoss:F4}  test acc {r.TestAccuracy:F4}  {r.TrainSeconds:F1} s"));
+                $"epoch {r.Epoch}  loss {r.TrainLoss:F4}  {_evaluatedOn} acc {r.TestAccuracy:F4}  {r.TrainSeconds:F1} s"));
             _task.StopTask();
         }
     }

@@ -5,9 +5,10 @@ namespace Dsl.Training;
 
 /// <summary>
 /// Progress as plain lines for logs and CI (output redirected): about ten lines per epoch, never more often than
-/// once a second, then one line per finished epoch (<see cref="TrainingFormat.EpochLine"/>).
+/// once a second, then one line per finished epoch (<see cref="TrainingFormat.EpochLine"/>), its evaluation figures
+/// labelled <paramref name="evaluatedOn"/> (<c>test</c>, or <c>validation</c> when that is the split passed to <c>Fit</c>).
 /// </summary>
-public sealed class PlainProgress(TextWriter output) : ITrainingObserver
+public sealed class PlainProgress(TextWriter output, string evaluatedOn = TrainingFormat.Test) : ITrainingObserver
 {
     private readonly Stopwatch _sinceLine = Stopwatch.StartNew();
     private int _every = 1;
@@ -32,7 +33,7 @@ public sealed class PlainProgress(TextWriter output) : ITrainingObserver
 
     public void EpochDone(EpochResult r)
     {
-        output.WriteLine(TrainingFormat.EpochLine(r));
+        output.WriteLine(TrainingFormat.EpochLine(r, evaluatedOn));
         output.Flush();
     }
 }

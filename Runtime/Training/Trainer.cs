@@ -29,7 +29,7 @@ namespace Dsl.Training;
 /// </remarks>
 public sealed class Trainer
 {
-    private static readonly long[] Zero = [0];
+    private static readonly long[] Zeros = [0, 0];
 
     /// <summary>Prepares to train <paramref name="network"/> with <paramref name="optimizer"/> and <paramref name="loss"/>.</summary>
     public Trainer(Module network, Optimizer optimizer, LossKind loss = LossKind.Nll)
@@ -83,6 +83,12 @@ public sealed class Trainer
     /// <summary>Clamps every gradient element to [-v, v] after each backward pass (<c>clip_grad_value_</c>); null leaves them.</summary>
     public float? ClipGradValue { get; init; }
 
+    /// <summary>
+    /// The name the progress gives the set passed to <c>Fit</c> as <c>test</c>: <c>"validation"</c> when the caller selects
+    /// the epoch on a validation split and keeps the test split for the end.
+    /// </summary>
+    public string EvaluatedOn { get; init; } = TrainingFormat.Test;
+
     /// <summary>A target with this value (padding) is left out of the loss (PyTorch's <c>ignore_index</c>, default -100).</summary>
     public long IgnoreIndex { get; init; } = Dsl.Loss.DefaultIgnoreIndex;
 
@@ -115,7 +121,7 @@ public sealed class Trainer
     /// Trains on any batches: <paramref name="forward"/> runs the network on a batch (for a generated network with
     /// several inputs, <c>b =&gt; net.Forward(b.Tokens, b.Mask)</c>) and its output meets the batch's
     /// <see cref="ITrainingBatch.Targets"/> in the loss: scores [N,C] against labels [N], or [N,T,C] against [N,T] (a
-    /// language model; accuracy then counts every step). <see cref="BatchSize"/>, <see cref="Seed"/>,
+    /// language model; accuracy then counts every step whose target is not <see cref="IgnoreIndex"/>). <see cref="BatchSize"/>, <see cref="Seed"/>,
     /// <see cref="Workers"/> and the transforms belong to the sources here and are not used.
     /// </summary>
     /// <exception cref="ArgumentException">A source has no batches.</exception>
@@ -155,8 +161,8 @@ public sealed class Trainer
         if (ReferenceEquals(Progress, TrainingProgress.Auto))
         {
             return !Console.IsOutputRedirected && Environment.UserInteractive
-                ? LiveProgress.Run(Spectre.Console.AnsiConsole.Console, run)
-                : run(new PlainProgress(Console.Out));
+                ? LiveProgress.Run(Spectre.Console.AnsiConsole.Console, run, EvaluatedOn)
+                : run(new PlainProgress(Console.Out, EvaluatedOn));
         }
         return run(Progress);
     }
@@ -190,8 +196,9 @@ public sealed class Trainer
         history.LossSteps.EnsureCapacity(Epochs * history.BatchesPerEpoch);
         var context = new TrainingContext(net, Optimizer, history, Epochs);
         var meter = new LossMeter(device);
-        var correct = Tensor.From(new long[1], device, 1);
-        var counts = new long[1];
+        // [correct, counted]: targets equal to IgnoreIndex (padding) count in neither.
+        var correct = Tensor.From(new long[2], device, 2);
+        var counts = new long[2];
         // Losses are read every step on the CPU (a memory read) and every 10 steps elsewhere (a device round trip).
         int readEvery = device is Devices.Cpu.CpuDevice ? 1 : 10;
         // One loss result per batch shape (full batches and the partial last one), so neither is reallocated.
@@ -214,8 +221,7 @@ public sealed class Trainer
             double lossSum = 0;
             int lossReadings = 0;
             long samples = 0;
-            long predictions = 0;
-            device.Upload(Zero, correct);
+            device.Upload(Zeros, correct);
             foreach (var batch in train.Epoch(epoch - 1))
             {
                 var output = forward(batch);
@@ -230,14 +236,13 @@ public sealed class Trainer
                 {
                     tail = loss;
                 }
-                device.AccumulateCorrect(output, targets, correct);
+                device.AccumulateCorrect(output, targets, correct, IgnoreIndex);
                 net.ZeroGrad();
                 net.Backward(loss.Gradient);
                 Clip();
                 Optimizer.Step();
                 meter.Add(loss);
                 samples += batch.Size;
-                predictions += targets.Length;
 
                 int done = batch.Index + 1;
                 if (done % readEvery != 0 && done != batches)
@@ -261,7 +266,7 @@ public sealed class Trainer
             device.Synchronize();
             double trainSeconds = clock.Elapsed.TotalSeconds;
             device.Download(correct, counts);
-            double trainAccuracy = (double)counts[0] / predictions;
+            double trainAccuracy = counts[1] == 0 ? 0 : (double)counts[0] / counts[1];
             clock.Restart();
             var evaluation = Score(net, test, forward, Loss, IgnoreIndex, 1, detailed: false, scratch);
             double evalSeconds = clock.Elapsed.TotalSeconds;
@@ -338,8 +343,9 @@ public sealed class Trainer
     private sealed class EvaluationState(Device device)
     {
         public LossMeter Meter { get; } = new(device);
-        public Tensor Correct { get; } = Tensor.From(new long[1], device, 1);
-        public long[] Count { get; } = new long[1];
+        /// <summary>[correct, counted] on the device: targets equal to the ignore index count in neither.</summary>
+        public Tensor Correct { get; } = Tensor.From(new long[2], device, 2);
+        public long[] Count { get; } = new long[2];
         public LossResult? Full { get; set; }
         public LossResult? Tail { get; set; }
     }
@@ -352,8 +358,7 @@ public sealed class Trainer
         net.Eval();
         var device = net.Device;
         // Accuracy and loss are summed on the device and read once: a GPU never waits for the host between batches.
-        device.Upload(Zero, state.Correct);
-        long total = 0;
+        device.Upload(Zeros, state.Correct);
         long topCorrect = 0;
         long[,] confusion = new long[0, 0];
         float[] scores = [];
@@ -376,9 +381,8 @@ public sealed class Trainer
                 }
                 // The meter holds a sum of batch means; weight each by its size so a partial last batch counts fairly.
                 state.Meter.Add(loss);
-                device.AccumulateCorrect(output, targets, state.Correct);
+                device.AccumulateCorrect(output, targets, state.Correct, ignoreIndex);
                 int rows = checked((int)targets.Length);
-                total += rows;
                 if (detailed)
                 {
                     int classes = output.Dims[^1];
@@ -393,13 +397,14 @@ public sealed class Trainer
                     }
                     device.Download(output, scores.AsSpan(0, rows * classes));
                     device.Download(targets, labels.AsSpan(0, rows));
-                    topCorrect += Tally(scores, labels, rows, classes, topK, confusion);
+                    topCorrect += Tally(scores, labels, rows, classes, topK, ignoreIndex, confusion);
                 }
             }
             int batches = state.Meter.Count;
             double meanLoss = state.Meter.TakeMean();
             device.Download(state.Correct, state.Count);
             // Batch means averaged over batches: exact when all are full, within a partial batch's weight otherwise.
+            long total = state.Count[1];
             return new Evaluation(total, batches == 0 ? double.NaN : meanLoss, state.Count[0], topK, detailed ? topCorrect : state.Count[0], confusion);
         }
         finally
@@ -412,13 +417,17 @@ public sealed class Trainer
     }
 
     /// <summary>Counts top-k hits and fills the confusion matrix from host scores; returns the hits.</summary>
-    private static long Tally(float[] scores, long[] labels, int rows, int classes, int topK, long[,] confusion)
+    private static long Tally(float[] scores, long[] labels, int rows, int classes, int topK, long ignoreIndex, long[,] confusion)
     {
         long hits = 0;
         for (int r = 0; r < rows; r++)
         {
             var row = scores.AsSpan(r * classes, classes);
             long label = labels[r];
+            if (label == ignoreIndex)
+            {
+                continue;
+            }
             int predicted = 0;
             for (int c = 1; c < classes; c++)
             {

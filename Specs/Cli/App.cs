@@ -69,6 +69,8 @@ public static partial class App
             .WithExample("sample", "runs/char-lstm/model.safetensors", "--temperature", "0.8", "--length", "300", "--prime", "The");
         config.AddCommand<AttentionCommand>("attention").WithDescription("a trained attention classifier's weights over the words of a few test quotes")
             .WithExample("attention", "runs/bilstm-attention/model.safetensors");
+        config.AddCommand<AttentionMapCommand>("attention-map").WithDescription("one input's attention weights as a heat map PNG, one panel per head")
+            .WithExample("attention-map", "seq2seq", "--checkpoint", "runs/seq2seq/model.safetensors", "--index", "3", "--out", "attention.png");
         config.AddCommand<ExportCommand>("export").WithDescription("write a trained network as an ONNX model (opset 17, dynamic batch)")
             .WithExample("export", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--onnx", "mnist-net.onnx");
         config.AddCommand<TransferCommand>("transfer").WithDescription("transfer learning: pretrain on Fashion-MNIST classes 0-4, learn 5-9 from few images three ways")

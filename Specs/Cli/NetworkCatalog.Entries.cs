@@ -10,6 +10,12 @@ public static partial class NetworkCatalog
     /// <summary>Adam annealed to 0 over the epochs: what took ResNet-20 to 0.931 in 10 epochs here.</summary>
     private static readonly Recipe AdamCosine = Adam with { Schedule = "cosine" };
 
+    /// <summary>
+    /// The GRU's recipe at Adam 1e-3: a post-norm Transformer trained without warm-up wants a smaller step than the GRU's
+    /// 2e-3.
+    /// </summary>
+    private static readonly Seq2Seq.Seq2SeqRecipe TransformerSeq2SeqRecipe = Seq2Seq.Seq2SeqRecipe.Default with { LearningRate = 1e-3f };
+
     // One entry per network of Specs/Networks; the name is what 'train' and 'summary' take.
     private static readonly IReadOnlyList<NetworkInfo> Entries =
     [
@@ -36,6 +42,26 @@ public static partial class NetworkCatalog
             (d, s) => new DenseNetBC(d, s), () => DenseNetBC.Summary, DenseNetBC.InputShape, AdamCosine),
         // 'train seq2seq' runs its own loop (Specs/Seq2Seq): a generated task, teacher forcing, greedy decoding.
         new(Seq2Seq.Seq2SeqCommand.NetworkName, "GRU encoder-decoder with attention on a generated task (reversing digit strings by default)",
-            (d, s) => new Seq2SeqGru(d, s), () => Seq2SeqGru.Summary, [-1], Seq2Seq.Seq2SeqRecipe.Default.AsRecipe()),
+            (d, s) => new Seq2SeqGru(d, s), () => Seq2SeqGru.Summary, [-1], Seq2Seq.Seq2SeqRecipe.Default.AsRecipe())
+        {
+            Task = new Seq2SeqTask<Seq2SeqGru>((net, source, mask, target) => net.Forward(source, mask, target))
+            {
+                SourceVocabularySize = Seq2SeqGru.SourceVocabularySize,
+                TargetVocabularySize = Seq2SeqGru.TargetVocabularySize,
+                AttentionReadout = Seq2SeqGru.AttentionReadout,
+            },
+        },
+        // The encoder-decoder Transformer on the same generated pairs, trained and decoded by the same loop.
+        new("transformer-seq2seq", "encoder-decoder Transformer (2+2 layers, d 64, 4 heads) on the generated seq2seq task of 'seq2seq'",
+            (d, s) => new TransformerSeq2Seq(d, s), () => TransformerSeq2Seq.Summary, [-1], TransformerSeq2SeqRecipe.AsRecipe())
+        {
+            Task = new Seq2SeqTask<TransformerSeq2Seq>((net, source, mask, target) => net.Forward(source, mask, target))
+            {
+                SourceVocabularySize = TransformerSeq2Seq.SourceVocabularySize,
+                TargetVocabularySize = TransformerSeq2Seq.TargetVocabularySize,
+                AttentionReadout = "decoder2.multihead_attn.weights",
+                Recipe = TransformerSeq2SeqRecipe,
+            },
+        },
     ];
 }

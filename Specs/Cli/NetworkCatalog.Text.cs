@@ -30,7 +30,7 @@ public static partial class NetworkCatalog
         {
             Task = new TextClassificationTask<BiLstmAttention>((net, b) => net.Forward(b.Tokens, b.Mask))
             {
-                Attention = net => net.AttentionWeights ?? throw new InvalidOperationException("BiLstmAttention has no attention weights before its first Forward."),
+                Attention = net => net.Readout(BiLstmAttention.AttentionReadout),
             },
         },
         new("transformer-classifier", "embeddings, sinusoidal positions, two Transformer encoder layers (d 128, 4 heads, key-padding mask), masked mean; fortunes topics",
@@ -44,6 +44,11 @@ public static partial class NetworkCatalog
             (d, s) => new CharLstm(d, s), () => CharLstm.Summary, [-1], CharAdam)
         {
             Task = new LanguageModelTask<CharLstm>((net, x) => net.Forward(x)),
+        },
+        new("char-transformer", "causal character Transformer language model (4 layers, d 128, 4 heads); the fortunes character stream",
+            (d, s) => new CharTransformer(d, s), () => CharTransformer.Summary, [-1], CharAdam with { LearningRate = 1e-3f, ClipGradNorm = 1f })
+        {
+            Task = new LanguageModelTask<CharTransformer>((net, x) => net.Forward(x)) { AttentionReadout = "encoder4.self_attn.weights" },
         },
     ];
 }

@@ -9,8 +9,8 @@ namespace Specs.Networks;
 /// own words (the mask makes it ignore the padding, as PyTorch's packed sequences: the reverse direction starts at each
 /// quote's last word) giving [N,T,256], attention pooling over the words (importance x_t . c with a learned context c,
 /// softmax over the quote's words, weighted sum) to [N,256], dropout 0.5 and a linear layer to the topic logits (train
-/// with <c>Loss.CrossEntropy</c>). The pooling weights of the last Forward, [N,T] with 0 at padding, are
-/// <see cref="AttentionWeights"/>: which words the classifier looked at.
+/// with <c>Loss.CrossEntropy</c>). The pooling weights of the last Forward, [N,T] with 0 at padding, are the readout
+/// <see cref="AttentionReadout"/>: which words the classifier looked at.
 /// </summary>
 /// <remarks>
 /// Forward takes <c>tokens</c> (int64 [N,T], ids below <see cref="Vocabulary"/>, <c>&lt;pad&gt;</c> = 0; the same
@@ -31,6 +31,9 @@ public partial class BiLstmAttention
 
     /// <summary>LSTM units per direction; the pooled vector has twice as many.</summary>
     public const int Hidden = 128;
+
+    /// <summary>The readout holding the pooling weights [N,T] after Forward (0 at padding).</summary>
+    public const string AttentionReadout = "attention1.weights";
 
     static Net Define()
     {

@@ -9,30 +9,23 @@ using Specs.Networks;
 namespace Specs.Seq2Seq;
 
 /// <summary>
-/// <c>train seq2seq</c>: the GRU encoder-decoder with attention (<see cref="Seq2SeqGru"/>) on a generated task, trained
-/// with teacher forcing and scored by greedy decoding: validation exact match after each epoch, the test pairs' exact
-/// match by source length at the end, and one test pair's attention (the source character each decoding step weighs
-/// most). Reads the common <c>train</c> options: <c>--epochs --batch-size --lr --seed --device --limit-train --out --init</c>,
+/// <c>train seq2seq</c> (and every <see cref="Seq2SeqTask{TNet}"/>): an encoder-decoder trained on a generated task with
+/// teacher forcing and scored by greedy decoding: validation exact match after each epoch, the test pairs' exact match by
+/// source length at the end, and one test pair's attention (the source character each decoding step weighs most). Reads
+/// the common <c>train</c> options: <c>--epochs --batch-size --lr --seed --device --limit-train --out --init</c>,
 /// <c>--schedule cosine|none</c>, <c>--limit-test N</c> (N test pairs, and at most N validation pairs), and <c>--data</c>, which names the task
 /// (<c>reverse</c>, <c>sort</c>, <c>dates</c>).
 /// </summary>
 public static class Seq2SeqCommand
 {
-    /// <summary>The catalog name <c>train</c> hands to this command.</summary>
+    /// <summary>The catalog name of the GRU encoder-decoder.</summary>
     public const string NetworkName = "seq2seq";
 
-    /// <summary>Runs the command; returns the exit code.</summary>
-    public static int Train(CliOutput cli, TrainSettings settings)
+    /// <summary>The task's recipe with the command line's overrides.</summary>
+    public static Seq2SeqRecipe RecipeOf(ISeq2SeqNetworkTask task, TrainSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(cli);
-        ArgumentNullException.ThrowIfNull(settings);
-        var output = cli.Out;
-        if (settings.Optimizer is not null && !settings.Optimizer.Equals("adam", StringComparison.OrdinalIgnoreCase) || settings.Momentum is not null)
-        {
-            throw new UsageException("seq2seq trains with Adam: --optimizer sgd and --momentum do not apply");
-        }
-        var defaults = Seq2SeqRecipe.Default;
-        var recipe = defaults with
+        var defaults = task.Recipe;
+        return defaults with
         {
             Task = settings.Data ?? defaults.Task,
             Epochs = settings.Epochs ?? defaults.Epochs,
@@ -43,37 +36,41 @@ public static class Seq2SeqCommand
             ValidCount = Math.Min(defaults.ValidCount, settings.LimitTest ?? defaults.ValidCount),
             Cosine = settings.Schedule is null ? defaults.Cosine : settings.Schedule.Equals("cosine", StringComparison.OrdinalIgnoreCase),
         };
-        var task = Seq2SeqRecipe.CreateTask(recipe.Task)
-            ?? throw new UsageException($"--data {recipe.Task}: for seq2seq, --data names the generated task: {string.Join(", ", Seq2SeqRecipe.TaskNames)}");
-        string folder = settings.Out ?? TrainCommand.DefaultFolder(NetworkName + "-" + recipe.Task, DateTime.Now);
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--out {folder}: cannot create the folder ({e.Message})");
-        }
+    }
 
-        var data = Seq2SeqData.Generate(task, recipe.TrainCount, recipe.ValidCount, recipe.TestCount, settings.Seed);
-        CheckVocabulary("source", data.SourceVocabulary, Seq2SeqGru.SourceVocabularySize);
-        CheckVocabulary("target", data.TargetVocabulary, Seq2SeqGru.TargetVocabularySize);
-        var device = settings.ResolvedDevice;
-        var net = new Seq2SeqGru(device, settings.Seed);
-        if (settings.Init is { } init)
-        {
-            Checkpoint.Load(net, init);
-            output.WriteLine($"weights: loaded from {init}");
-        }
+    /// <summary>The generated pairs of <paramref name="recipe"/>'s task, checked against the network's vocabularies.</summary>
+    public static Seq2SeqData Generate(ISeq2SeqNetworkTask task, Seq2SeqRecipe recipe, int seed)
+    {
+        var generator = Seq2SeqRecipe.CreateTask(recipe.Task)
+            ?? throw new UsageException($"--data {recipe.Task}: for seq2seq, --data names the generated task: {string.Join(", ", Seq2SeqRecipe.TaskNames)}");
+        var data = Seq2SeqData.Generate(generator, recipe.TrainCount, recipe.ValidCount, recipe.TestCount, seed);
+        CheckVocabulary("source", data.SourceVocabulary, task.SourceVocabularySize);
+        CheckVocabulary("target", data.TargetVocabulary, task.TargetVocabularySize);
+        return data;
+    }
+
+    /// <summary>Runs the command; returns the exit code.</summary>
+    public static int Train(TrainRun trainRun, ISeq2SeqNetworkTask task)
+    {
+        ArgumentNullException.ThrowIfNull(trainRun);
+        ArgumentNullException.ThrowIfNull(task);
+        var (cli, settings, folder) = (trainRun.Cli, trainRun.Settings, trainRun.Folder);
+        var output = cli.Out;
+        var recipe = RecipeOf(task, settings);
+        var data = Generate(task, recipe, settings.Seed);
+        var device = trainRun.Device;
+        var net = trainRun.CreateNetwork();
+        var forward = task.Bind(net);
+        string name = trainRun.Info.Name;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {NetworkName} ({net.ParameterCount:N0} parameters) on {device.Name}: {recipe}, seed {settings.Seed}"));
+            $"training {name} ({net.ParameterCount:N0} parameters) on {device.Name}: {recipe}, seed {settings.Seed}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"data: {task.Name}, e.g. \"{data.Train[0].Source}\" -> \"{data.Train[0].Target}\"; {data.Train.Count(e => e.IsLong):N0} long training pairs, {data.Test.Count(e => e.IsLong):N0} long test pairs"));
+            $"data: {data.Task.Name}, e.g. \"{data.Train[0].Source}\" -> \"{data.Train[0].Target}\"; {data.Train.Count(e => e.IsLong):N0} long training pairs, {data.Test.Count(e => e.IsLong):N0} long test pairs"));
 
         string weights = Path.Combine(folder, "model.safetensors");
         var metrics = new StringBuilder("epoch,train_loss,token_accuracy,valid_exact_match,train_seconds,decode_seconds,pairs_per_second\n");
-        var metadata = new Dictionary<string, string> { ["recipe"] = recipe.ToString(), ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture) };
-        var trainer = new Seq2SeqTrainer(net, net.Forward, data, recipe, settings.Seed)
+        var metadata = new Dictionary<string, string> { ["network"] = name, ["recipe"] = recipe.ToString(), ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture) };
+        var trainer = new Seq2SeqTrainer(net, forward, data, recipe, settings.Seed)
         {
             Log = output,
             EpochDone = e =>
@@ -96,7 +93,7 @@ public static class Seq2SeqCommand
 
         output.WriteLine("test exact match by source length (greedy decoding):");
         output.WriteLine(run.Test.ToString());
-        ShowAttention(output, net, data, trainer);
+        ShowAttention(output, net, forward, task.AttentionReadout, data, trainer);
         output.WriteLine($"wrote {Path.Combine(folder, "metrics.csv")}, {weights}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"test exact match {run.Test.Accuracy:F4} after {run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")} ({run.SecondsPerEpoch:F2} s/epoch)"));
@@ -107,7 +104,7 @@ public static class Seq2SeqCommand
     {
         if (vocabulary.Count > capacity)
         {
-            throw new UsageException($"the task's {side} vocabulary has {vocabulary.Count} entries but {nameof(Seq2SeqGru)} embeds at most {capacity}");
+            throw new UsageException($"the task's {side} vocabulary has {vocabulary.Count} entries but the network embeds at most {capacity}");
         }
     }
 
@@ -115,28 +112,32 @@ public static class Seq2SeqCommand
     /// The longest test pair, decoded, with the source character each decoding step weighs most: the decoder's attention
     /// moves along the source as it writes (for reversal, from the last character back to the first).
     /// </summary>
-    private static void ShowAttention(TextWriter output, Seq2SeqGru net, Seq2SeqData data, Seq2SeqTrainer trainer)
+    private static void ShowAttention(TextWriter output, Module net, Func<Tensor, Tensor, Tensor, Tensor> forward, string readout, Seq2SeqData data, Seq2SeqTrainer trainer)
     {
         if (data.Test.Count == 0)
         {
             return;
         }
+        if (!net.ReadoutNames.Contains(readout))
+        {
+            output.WriteLine($"{net.NetworkName} keeps no attention readout '{readout}' to show (readouts: {(net.ReadoutNames.Count == 0 ? "none" : string.Join(", ", net.ReadoutNames))})");
+            return;
+        }
         var example = data.Test.MaxBy(e => e.Source.Length)!;
-        string answer = trainer.Predict([example])[0];
-        var device = net.Device;
+        var (answer, attention) = Attend(net, forward, readout, data, trainer, example.Source);
         var source = data.SourceIds([example])[0];
         var prefix = new long[answer.Length + 1];
-        prefix[0] = data.TargetVocabulary.BosId;
-        var answerIds = data.TargetVocabulary.Encode(answer, CharacterTokenizer.Instance);
-        for (int i = 0; i < answerIds.Length; i++)
+        // One head's weights [T,S], or the mean over the heads of [heads,T,S].
+        int heads = attention.Rank == 4 ? attention.Size(1) : 1;
+        var all = attention.ToArray();
+        var weights = new float[prefix.Length * source.Length];
+        for (int h = 0; h < heads; h++)
         {
-            prefix[i + 1] = answerIds[i];
+            for (int i = 0; i < weights.Length; i++)
+            {
+                weights[i] += all[h * weights.Length + i] / heads;
+            }
         }
-        net.Eval();
-        net.Forward(Tensor.From(source.Select(i => (long)i).ToArray(), device, 1, source.Length),
-            Tensor.From(Enumerable.Repeat(1f, source.Length).ToArray(), device, 1, source.Length),
-            Tensor.From(prefix, device, 1, prefix.Length));
-        var weights = net.Readout(Seq2SeqGru.AttentionReadout).ToArray();
         output.WriteLine($"attention of \"{example.Source}\" -> \"{answer}\" ({(answer == example.Target ? "right" : "wrong, expected \"" + example.Target + "\"")}): the source position each step weighs most");
         var line = new StringBuilder();
         for (int t = 0; t < prefix.Length; t++)
@@ -154,5 +155,30 @@ public static class Seq2SeqCommand
             line.Append(CultureInfo.InvariantCulture, $"  {wrote}<-{example.Source[best]}@{best} ({row[best]:F2})");
         }
         output.WriteLine(line.ToString());
+    }
+
+    /// <summary>
+    /// Greedy decoding of <paramref name="source"/>, then the decoder run once more over <c>&lt;bos&gt;</c> and the whole
+    /// answer: the answer and the readout's weights [1,T,S] or [1,heads,T,S] (T = the answer's length + 1, the last row
+    /// being the step that writes <c>&lt;eos&gt;</c>).
+    /// </summary>
+    public static (string Answer, Tensor Weights) Attend(Module net, Func<Tensor, Tensor, Tensor, Tensor> forward, string readout, Seq2SeqData data, Seq2SeqTrainer trainer, string source)
+    {
+        var example = new Seq2SeqExample(source, "", false);
+        string answer = trainer.Predict([example])[0];
+        var device = net.Device;
+        var ids = data.SourceIds([example])[0];
+        var prefix = new long[answer.Length + 1];
+        prefix[0] = data.TargetVocabulary.BosId;
+        var answerIds = data.TargetVocabulary.Encode(answer, CharacterTokenizer.Instance);
+        for (int i = 0; i < answerIds.Length; i++)
+        {
+            prefix[i + 1] = answerIds[i];
+        }
+        net.Eval();
+        forward(Tensor.From(ids.Select(i => (long)i).ToArray(), device, 1, ids.Length),
+            Tensor.From(Enumerable.Repeat(1f, ids.Length).ToArray(), device, 1, ids.Length),
+            Tensor.From(prefix, device, 1, prefix.Length));
+        return (answer, net.Readout(readout));
     }
 }

@@ -18,7 +18,8 @@ public sealed record Seq2SeqRun(IReadOnlyList<Seq2SeqEpoch> Epochs, ExactMatchRe
 
 /// <summary>
 /// Trains a teacher-forced encoder-decoder (the generated <c>Seq2SeqGru</c>, or any network with its inputs and output)
-/// on a generated task: cross-entropy over [N,U,V] ignoring padding (<see cref="MaskedCrossEntropy"/>), Adam (its rate
+/// on a generated task: cross-entropy over [N,U,V] ignoring padding (<see cref="Loss.CrossEntropy"/> with the padding id
+/// as <c>ignoreIndex</c>, on the network's device), Adam (its rate
 /// annealed by a cosine unless the recipe says otherwise), the global gradient norm clipped; after each epoch, exact match of greedy decoding on the validation pairs; at the end, on the
 /// test pairs by source-length bucket.
 /// </summary>
@@ -63,7 +64,13 @@ public sealed class Seq2SeqTrainer
         var batcher = new Seq2SeqBatcher(_data.SourceIds(_data.Train), _data.TargetIds(_data.Train), device, _recipe.BatchSize, _seed);
         var optimizer = new Adam(_network.Parameters, _recipe.LearningRate);
         var schedule = _recipe.Cosine ? new CosineAnnealingLr(optimizer, _recipe.Epochs) : null;
-        var loss = new MaskedCrossEntropy(device, Vocabulary.PadId);
+        var losses = new LossBuffers();
+        var meter = new LossMeter(device);
+        // [correct, counted] target tokens, padding in neither; read at the progress lines.
+        var tokens = Tensor.From(new long[2], device, 2);
+        var counts = new long[2];
+        // The loss is read every step on the CPU (a memory read) and every 10 steps elsewhere (a device round trip).
+        int readEvery = device is Dsl.Devices.Cpu.CpuDevice ? 1 : 10;
         var epochs = new List<Seq2SeqEpoch>();
         for (int epoch = 1; epoch <= _recipe.Epochs; epoch++)
         {
@@ -71,38 +78,49 @@ public sealed class Seq2SeqTrainer
             var clock = Stopwatch.StartNew();
             var sinceLine = Stopwatch.StartNew();
             double lossSum = 0;
-            long counted = 0, correct = 0, samples = 0;
+            int readings = 0;
+            long samples = 0;
             int batch = 0, every = Math.Max(1, batcher.BatchCount / 10);
+            device.Upload(Zeros, tokens);
             foreach (var b in batcher.Epoch(epoch - 1))
             {
                 var logits = _forward(b.Source.Tokens, b.Source.Mask, b.DecoderInput);
-                var (value, count, right) = loss.Compute(logits, b.DecoderTarget);
-                if (!double.IsFinite(value))
-                {
-                    throw new InvalidOperationException($"The loss became {value} in epoch {epoch}, batch {batch + 1}: lower the learning rate.");
-                }
+                var loss = losses.CrossEntropy(logits, b.DecoderTarget);
+                device.AccumulateCorrect(logits, b.DecoderTarget, tokens, Vocabulary.PadId);
                 _network.ZeroGrad();
-                _network.Backward(loss.Gradient!);
+                _network.Backward(loss.Gradient);
                 GradientClipping.ClipNorm(_network.Parameters, _recipe.ClipNorm);
                 optimizer.Step();
-                lossSum += value * count;
-                counted += count;
-                correct += right;
+                meter.Add(loss);
                 samples += b.Size;
                 batch++;
+                if (batch % readEvery != 0 && batch != batcher.BatchCount)
+                {
+                    continue;
+                }
+                // The mean of the batches' means (each over its real target tokens), as the generic trainer reports.
+                float value = meter.TakeMean();
+                if (!float.IsFinite(value))
+                {
+                    throw new InvalidOperationException($"The loss became {value} in epoch {epoch}, batch {batch}: lower the learning rate.");
+                }
+                lossSum += value;
+                readings++;
                 if (Log is not null && (batch == batcher.BatchCount || batch % every == 0 && sinceLine.Elapsed.TotalSeconds >= 1))
                 {
+                    device.Download(tokens, counts);
                     Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {epoch}/{_recipe.Epochs}  batch {batch}/{batcher.BatchCount}  loss {lossSum / Math.Max(1, counted):F4}  token acc {(double)correct / Math.Max(1, counted):F4}  {samples / clock.Elapsed.TotalSeconds:N0} pairs/s"));
+                        $"epoch {epoch}/{_recipe.Epochs}  batch {batch}/{batcher.BatchCount}  loss {lossSum / readings:F4}  token acc {(double)counts[0] / Math.Max(1, counts[1]):F4}  {samples / clock.Elapsed.TotalSeconds:N0} pairs/s"));
                     Log.Flush();
                     sinceLine.Restart();
                 }
             }
+            device.Download(tokens, counts);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             var valid = _data.Valid.Count == 0 ? null : Evaluate(_data.Valid);
             double decodeSeconds = clock.Elapsed.TotalSeconds;
-            var result = new Seq2SeqEpoch(epoch, lossSum / Math.Max(1, counted), (double)correct / Math.Max(1, counted),
+            var result = new Seq2SeqEpoch(epoch, lossSum / Math.Max(1, readings), (double)counts[0] / Math.Max(1, counts[1]),
                 valid?.Accuracy ?? double.NaN, trainSeconds, decodeSeconds, samples / trainSeconds);
             epochs.Add(result);
             Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -163,5 +181,29 @@ public sealed class Seq2SeqTrainer
             _network.Train();
         }
         return predictions;
+    }
+
+    private static readonly long[] Zeros = [0, 0];
+
+    /// <summary>
+    /// One <see cref="LossResult"/> per logits shape: batches have as many target lengths as the task has, and a result
+    /// reused for its own shape keeps a steady-state step from allocating once every length has been seen.
+    /// </summary>
+    private sealed class LossBuffers
+    {
+        private readonly Dictionary<(int N, int U, int V), LossResult> _byShape = new();
+
+        public LossResult CrossEntropy(Tensor logits, Tensor targets)
+        {
+            if (logits.Rank != 3)
+            {
+                throw new InvalidOperationException($"The network returned {Tensor.FormatShape(logits.Shape)}; a seq2seq network's logits are [N,U,V].");
+            }
+            var key = (logits.Size(0), logits.Size(1), logits.Size(2));
+            _byShape.TryGetValue(key, out var reuse);
+            var loss = Loss.CrossEntropy(logits, targets, reuse, ignoreIndex: Vocabulary.PadId);
+            _byShape[key] = loss;
+            return loss;
+        }
     }
 }

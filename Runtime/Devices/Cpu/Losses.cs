@@ -99,18 +99,34 @@ public sealed partial class CpuDevice
         }
     }
 
-    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter)
-        => L(counter)[0] += CountCorrectCore(scores, labels);
+    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter, long ignoreIndex)
+    {
+        var (correct, counted) = Correct(scores, labels, ignoreIndex);
+        var k = L(counter);
+        k[0] += correct;
+        if (k.Length > 1)
+        {
+            k[1] += counted;
+        }
+    }
 
-    protected override long CountCorrectCore(Tensor scores, Tensor labels)
+    protected override long CountCorrectCore(Tensor scores, Tensor labels) => Correct(scores, labels, Loss.DefaultIgnoreIndex).Correct;
+
+    /// <summary>Rows whose first maximum is at the label, and rows whose label is not <paramref name="ignoreIndex"/>.</summary>
+    private static (long Correct, long Counted) Correct(Tensor scores, Tensor labels, long ignoreIndex)
     {
         int c = scores.Dims[^1];
         int n = (int)(scores.Length / c);
         var s = F(scores);
         var y = L(labels);
-        long correct = 0;
+        long correct = 0, counted = 0;
         for (int r = 0; r < n; r++)
         {
+            if (y[r] == ignoreIndex)
+            {
+                continue;
+            }
+            counted++;
             var sr = s.Slice(r * c, c);
             int best = 0;
             for (int j = 1; j < c; j++)
@@ -125,6 +141,6 @@ public sealed partial class CpuDevice
                 correct++;
             }
         }
-        return correct;
+        return (correct, counted);
     }
 }

@@ -59,17 +59,18 @@ public sealed partial class GpuDevice
         const string op = nameof(CountCorrect);
         _correctCounter ??= Accelerator.Allocate1D<long>(1);
         _correctCounter.View.MemSetToZero(Stream);
-        CorrectViews(scores, labels, _correctCounter.View, op);
+        CorrectViews(scores, labels, _correctCounter.View, Loss.DefaultIgnoreIndex, op);
         _correctCounter.View.CopyToCPU(Stream, _oneLong);
         Stream.Synchronize();
         SynchronizationCount++;
         return _oneLong[0];
     }
 
-    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter)
-        => CorrectViews(scores, labels, L(counter, nameof(AccumulateCorrect)), nameof(AccumulateCorrect));
+    protected override void AccumulateCorrectCore(Tensor scores, Tensor labels, Tensor counter, long ignoreIndex)
+        => CorrectViews(scores, labels, L(counter, nameof(AccumulateCorrect)), ignoreIndex, nameof(AccumulateCorrect));
 
-    private void CorrectViews(Tensor scores, Tensor labels, ArrayView<long> counter, string op)
+    /// <summary>counter[0] += the correct rows not ignored; counter[1], when the counter has it, += the rows not ignored.</summary>
+    private void CorrectViews(Tensor scores, Tensor labels, ArrayView<long> counter, long ignoreIndex, string op)
     {
         int c = scores.Dims[^1];
         int n = Checked(scores.Length / c, op);
@@ -80,8 +81,8 @@ public sealed partial class GpuDevice
         }
         int group = ReduceGroup;
         int groups = Math.Clamp((n + group - 1) / group, 1, MaxReduceGroups);
-        Kernel(nameof(CorrectCountKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<long>, int, int>(CorrectCountKernel))(
-            new KernelConfig(groups, group), s, y, counter, n, c);
+        Kernel(nameof(CorrectCountKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<long>, int, int, long>(CorrectCountKernel))(
+            new KernelConfig(groups, group), s, y, counter, n, c, ignoreIndex);
     }
 
     private MemoryBuffer1D<long, Stride1D.Dense>? _correctCounter;
@@ -260,16 +261,24 @@ public sealed partial class GpuDevice
     }
 
     /// <summary>
-    /// counter[0] += the rows whose first maximum is at their label (as the CPU: strict comparison, first wins): each
-    /// thread takes grid-strided rows, the group sums its counts, and one atomic add per group lands in the counter.
+    /// counter[0] += the rows whose first maximum is at their label (as the CPU: strict comparison, first wins), rows
+    /// labelled <paramref name="ignoreIndex"/> left out; counter[1] (when the counter has two elements) += the rows not
+    /// left out. Each thread takes grid-strided rows, the group sums its counts, and one atomic add per group and count
+    /// lands in the counter.
     /// </summary>
-    internal static void CorrectCountKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<long> counter, int n, int c)
+    internal static void CorrectCountKernel(ArrayView<float> scores, ArrayView<long> labels, ArrayView<long> counter, int n, int c, long ignoreIndex)
     {
         var shared = SharedMemory.Allocate<int>(MaxReduceGroup);
         int stride = Grid.DimX * Group.DimX;
         int correct = 0;
+        int counted = 0;
         for (int r = Grid.IdxX * Group.DimX + Group.IdxX; r < n; r += stride)
         {
+            if (labels[r] == ignoreIndex)
+            {
+                continue;
+            }
+            counted++;
             int start = r * c;
             int best = 0;
             for (int j = 1; j < c; j++)
@@ -285,6 +294,14 @@ public sealed partial class GpuDevice
         if (Group.IdxX == 0 && total != 0)
         {
             Atomic.Add(ref counter[0], (long)total);
+        }
+        if (counter.Length > 1)
+        {
+            int rows = GroupInt(shared, counted, 0);
+            if (Group.IdxX == 0 && rows != 0)
+            {
+                Atomic.Add(ref counter[1], (long)rows);
+            }
         }
     }
 }

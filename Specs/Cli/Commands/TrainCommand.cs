@@ -21,10 +21,6 @@ public sealed class TrainCommand(CliOutput cli) : Command<TrainSettings>
 
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
-        if (settings.Info.Name == Seq2Seq.Seq2SeqCommand.NetworkName)
-        {
-            return Seq2Seq.Seq2SeqCommand.Train(cli, settings);
-        }
         var info = settings.Info;
         // The output folder is made before any data is read, so a bad --out costs nothing.
         string folder = settings.Out ?? DefaultFolder(info.Name, DateTime.Now);

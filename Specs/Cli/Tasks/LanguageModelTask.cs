@@ -13,7 +13,7 @@ namespace Specs.Cli;
 /// floor, the best epoch's weights and vocabulary saved, and a sample at the end.
 /// </summary>
 /// <typeparam name="TNet">The generated network, whose <c>Forward(tokens)</c> the entry passes in.</typeparam>
-public sealed class LanguageModelTask<TNet>(Func<TNet, Tensor, Tensor> forward) : NetworkTask, ISamplingTask
+public sealed class LanguageModelTask<TNet>(Func<TNet, Tensor, Tensor> forward) : NetworkTask, ISamplingTask, IAttentionMapTask
     where TNet : Module
 {
     /// <summary>How the network takes token ids [N,T] to scores [N,T,V]: <c>(net, x) =&gt; net.Forward(x)</c>.</summary>
@@ -30,6 +30,47 @@ public sealed class LanguageModelTask<TNet>(Func<TNet, Tensor, Tensor> forward) 
     public int WindowsPerEpoch { get; init; } = 60;
 
     public override string Data => "the fortunes character stream";
+
+    /// <summary>The readout <c>attention-map</c> draws (a causal self-attention's weights); null for a network without attention.</summary>
+    public string? AttentionReadout { get; init; }
+
+    public string? DefaultReadout => AttentionReadout;
+
+    /// <summary>
+    /// Runs <c>--text</c> (or the first 60 characters of validation quote <c>--index</c> of the fixed split) through the model and
+    /// draws <paramref name="readout"/>: every character against the characters it may see.
+    /// </summary>
+    public AttentionExample Attend(CliOutput cli, Module net, AttentionMapSettings settings, string readout)
+    {
+        if (!File.Exists(settings.VocabularyPath))
+        {
+            throw new UsageException($"{settings.VocabularyPath}: not found; the checkpoint needs the vocabulary its run wrote beside it.");
+        }
+        var vocabulary = Vocabulary.Load(settings.VocabularyPath);
+        string text = settings.Text ?? ValidationQuote(settings);
+        int[] ids = vocabulary.Encode(text, CharacterTokenizer.Instance);
+        if (ids.Length > Window)
+        {
+            throw new UsageException($"--text holds {ids.Length} characters; the model was trained on windows of {Window}.");
+        }
+        net.Eval();
+        Forward((TNet)net, Tensor.From(ids.Select(id => (long)id).ToArray(), net.Device, 1, ids.Length));
+        string[] labels = ids.Select(id => vocabulary[id]).ToArray();
+        cli.Out.WriteLine($"\"{text}\": {ids.Length} characters");
+        return new AttentionExample(net.Readout(readout), labels, labels, $"\"{(text.Length > 40 ? text[..40] + "..." : text)}\"");
+    }
+
+    private static string ValidationQuote(AttentionMapSettings settings)
+    {
+        var location = FortunesCorpus.Locate(settings.Data);
+        var valid = FortunesCorpus.Load(location.Folder, location.Topics).Split(FortunesBaselines.SplitSeed).Valid;
+        if (settings.Index >= valid.Count)
+        {
+            throw new UsageException($"--index {settings.Index}: the validation split has {valid.Count} quotes");
+        }
+        string quote = valid[settings.Index].Text;
+        return quote.Length > 60 ? quote[..60] : quote;
+    }
 
     public override string? Refuse(TrainSettings settings)
         => settings.ShowAttention ? "--show-attention applies to bilstm-attention, not to language models."
@@ -77,7 +118,7 @@ public sealed class LanguageModelTask<TNet>(Func<TNet, Tensor, Tensor> forward) 
             + $"training {LanguageModelMetrics.BitsPerCharacter(r.TrainLoss):F3}; {r.TrainSeconds:F1} s, {r.SamplesPerSecond * Window:N0} characters/s")));
         BatchForward<LanguageModelBatch> step = b => Forward(net, b.Input);
         var history = run.Fit($"{run.Info.Name} on the fortunes characters ({recipe})", best,
-            progress => run.CreateTrainer(net, optimizer, schedule, progress, best, report).Fit(train, valid, step));
+            progress => run.CreateTrainer(net, optimizer, schedule, progress, best, report).Fit(train, valid, step), TextClassificationTask<TNet>.Validation);
 
         best.Restore(net);
         double bits = LanguageModelMetrics.BitsPerCharacter(best.BestValue);

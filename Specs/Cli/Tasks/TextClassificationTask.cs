@@ -13,11 +13,14 @@ namespace Specs.Cli;
 /// logistic regression trained by the same program on the same split.
 /// </summary>
 /// <typeparam name="TNet">The generated network, whose <c>Forward(tokens, mask)</c> the entry passes in.</typeparam>
-public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor> forward) : NetworkTask, ITextClassificationTask
+public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor> forward) : NetworkTask, ITextClassificationTask, IAttentionMapTask
     where TNet : Module
 {
     /// <summary>The file beside the weights that holds the vocabulary (<c>attention</c> reads it).</summary>
     public const string VocabularyFile = "vocab.json";
+
+    /// <summary>How the progress names the split the text tasks score their epochs on.</summary>
+    public const string Validation = "validation";
 
     /// <summary>How the network takes a batch: <c>(net, b) =&gt; net.Forward(b.Tokens, b.Mask)</c>.</summary>
     public Func<TNet, PaddedBatch, Tensor> Forward { get; } = forward;
@@ -57,7 +60,7 @@ public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor>
         var test = new BucketBatcher(data.Test, data.TestLabels, device, recipe.BatchSize, shuffle: false);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training {run.Info.Name} ({net.ParameterCount:N0} parameters) on {device.Name}: {recipe}, seed {run.Settings.Seed}; padding {train.PaddingFraction(0):P1} of positions with length buckets"));
-        output.WriteLine("      the epoch lines' test figures are on the validation split; the test split is scored once, at the best validation epoch");
+        output.WriteLine("      the epochs are scored on the validation split; the test split is scored once, at the best validation epoch");
 
         data.Vocabulary.Save(Path.Combine(run.Folder, VocabularyFile));
         var optimizer = recipe.CreateOptimizer(net);
@@ -65,7 +68,7 @@ public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor>
         var best = new ModelCheckpoint(run.Weights, Metric.TestAccuracy, bestOnly: true, metadata: run.Metadata());
         BatchForward<PaddedBatch> step = b => Forward(net, b);
         var history = run.Fit($"{run.Info.Name} on fortunes topics ({recipe})", best,
-            progress => run.CreateTrainer(net, optimizer, schedule, progress, best).Fit(train, valid, step));
+            progress => run.CreateTrainer(net, optimizer, schedule, progress, best).Fit(train, valid, step), Validation);
 
         best.Restore(net);
         var result = Trainer.Evaluate(net, test, step, recipe.Loss, topK: 2);
@@ -90,6 +93,43 @@ public sealed class TextClassificationTask<TNet>(Func<TNet, PaddedBatch, Tensor>
     {
         var typed = (TNet)net;
         return b => Forward(typed, b);
+    }
+
+    /// <summary>The readout holding the attention weights <c>attention-map</c> draws by default (the pooling's).</summary>
+    public string? DefaultReadout => Attention is null ? null : AttentionReadout;
+
+    /// <summary>The readout of the pooling weights (the network's attention pool, <c>attention1</c> by default).</summary>
+    public string AttentionReadout { get; init; } = "attention1.weights";
+
+    /// <summary>Runs test quote <c>--index</c> of the fixed split and draws the pooling weights over its words: one row.</summary>
+    public AttentionExample Attend(CliOutput cli, Module net, AttentionMapSettings settings, string readout)
+    {
+        if (settings.Text is not null)
+        {
+            throw new UsageException("--text applies to seq2seq and language models; a classifier draws a test quote (--index).");
+        }
+        if (!File.Exists(settings.VocabularyPath))
+        {
+            throw new UsageException($"{settings.VocabularyPath}: not found; the checkpoint needs the vocabulary its run wrote beside it.");
+        }
+        var data = TopicData.Load(settings.Data, Vocabulary.Load(settings.VocabularyPath), MinTokens, MaxTokens);
+        if (settings.Index >= data.Test.Length)
+        {
+            throw new UsageException($"--index {settings.Index}: the test split has {data.Test.Length} quotes");
+        }
+        var typed = (TNet)net;
+        typed.Eval();
+        int[] ids = data.Test[settings.Index];
+        int length = Array.IndexOf(ids, Vocabulary.PadId) is var pad && pad >= 0 ? pad : ids.Length;
+        var device = net.Device;
+        // The quote alone, unpadded (at least MinTokens): what each of its words weighs in the pooling.
+        int t = Math.Max(length, MinTokens);
+        var tokens = Tensor.From(ids.Take(t).Select(id => (long)id).ToArray(), device, 1, t);
+        var mask = Tensor.From(Enumerable.Range(0, t).Select(j => j < length ? 1f : 0f).ToArray(), device, 1, t);
+        Forward(typed, new PaddedBatch(tokens, mask, new[] { length }, null, new[] { settings.Index }, 0));
+        var quote = data.Split.Test[settings.Index];
+        cli.Out.WriteLine($"test quote {settings.Index} (topic {quote.Topic}): {length} words");
+        return new AttentionExample(net.Readout(readout), [readout], ids.Take(t).Select(id => data.Vocabulary[id]).ToArray(), $"quote {settings.Index}, topic {quote.Topic}");
     }
 
     public void ShowAttention(CliOutput cli, Module net, TopicData data, int count)

@@ -47,16 +47,17 @@ public sealed record TrainRun(CliOutput Cli, NetworkInfo Info, TrainSettings Set
     /// <summary>
     /// Runs <paramref name="fit"/> with live progress on a terminal (plain lines otherwise) and writes the plot and
     /// metrics; a diverging run becomes a <see cref="CommandFailedException"/> with <see cref="TrainCommand.Diverged"/>
-    /// saying what <paramref name="checkpoint"/> kept.
+    /// saying what <paramref name="checkpoint"/> kept. <paramref name="evaluatedOn"/> names the split the epochs are scored on
+    /// (<c>validation</c> for the text tasks, which keep the test split for the end).
     /// </summary>
-    public TrainingHistory Fit(string title, ModelCheckpoint checkpoint, Func<ITrainingObserver, TrainingHistory> fit)
+    public TrainingHistory Fit(string title, ModelCheckpoint checkpoint, Func<ITrainingObserver, TrainingHistory> fit, string evaluatedOn = TrainingFormat.Test)
     {
         TrainingHistory history;
         try
         {
             history = Cli.IsTerminal
-                ? LiveProgress.Run(Cli.Console, fit)
-                : fit(new PlainProgress(Cli.Out));
+                ? LiveProgress.Run(Cli.Console, fit, evaluatedOn)
+                : fit(new PlainProgress(Cli.Out, evaluatedOn));
         }
         catch (NonFiniteLossException e)
         {

@@ -341,6 +341,24 @@ public abstract class DeviceKernelTests
         Assert.Equal(expected, counter.ToInt64Array()[0]);
     }
 
+    [Fact]
+    public void AccumulateCorrect_leaves_labels_equal_to_the_ignore_index_out_of_both_counts()
+    {
+        // Rows' arg-maxes: 0, 2, 0, 1. With 0 ignored (a padding id that is also a class) only rows 1 and 2 count: row 1
+        // is right, row 2 wrong, though rows 0 and 3 would have counted as right and wrong.
+        float[] scores = [5, 1, 1, 1, 1, 5, 5, 1, 1, 1, 5, 1];
+        long[] labels = [0, 2, 1, 0];
+        var counter = Tensor.From(new long[] { 3, 10 }, Device, 2);
+        Device.AccumulateCorrect(T(Device, scores, 4, 3), Tensor.From(labels, Device, 4), counter, ignoreIndex: 0);
+        Assert.Equal(new long[] { 3 + 1, 10 + 2 }, counter.ToInt64Array());
+        // The default ignore index (-100) leaves every row in; a counter of one element gets only the correct rows.
+        var single = Tensor.From(new long[1], Device, 1);
+        Device.AccumulateCorrect(T(Device, scores, 4, 3), Tensor.From(labels, Device, 4), single);
+        Assert.Equal(2, single.ToInt64Array()[0]);
+        var wrong = Tensor.From(new long[3], Device, 3);
+        Assert.Contains("counter", Assert.Throws<ArgumentException>(() => Device.AccumulateCorrect(T(Device, scores, 4, 3), Tensor.From(labels, Device, 4), wrong)).Message);
+    }
+
     // ------------------------------------------------------------------ optimisers
 
     [Theory]

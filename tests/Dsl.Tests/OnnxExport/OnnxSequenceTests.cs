@@ -13,7 +13,7 @@ namespace Dsl.Tests.OnnxExport;
 public class OnnxSequenceTests(ITestOutputHelper output)
 {
     /// <summary>The Specs of <c>Specs/Networks</c> that read token ids: each is checked here, none may be refused.</summary>
-    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(CourseTransformer), typeof(TransformerClassifier)];
+    public static readonly Type[] SequenceSpecs = [typeof(KimCnn), typeof(BiLstmAttention), typeof(CharLstm), typeof(Seq2SeqGru), typeof(CourseTransformer), typeof(TransformerClassifier), typeof(TransformerSeq2Seq), typeof(CharTransformer)];
 
     public static TheoryData<string> SequenceSpecNames => new(SequenceSpecs.Select(t => t.Name));
 
@@ -32,6 +32,8 @@ public class OnnxSequenceTests(ITestOutputHelper output)
             nameof(Seq2SeqGru) => new Seq2SeqGru(Device.Cpu, 3),
             nameof(CourseTransformer) => new CourseTransformer(Device.Cpu, 3),
             nameof(TransformerClassifier) => new TransformerClassifier(Device.Cpu, 3),
+            nameof(TransformerSeq2Seq) => new TransformerSeq2Seq(Device.Cpu, 3),
+            nameof(CharTransformer) => new CharTransformer(Device.Cpu, 3),
             _ => throw new ArgumentException($"no inputs are made for {name}", nameof(name)),
         };
         OnnxRuntimeCheck.Perturb(net, 11);
@@ -80,6 +82,20 @@ public class OnnxSequenceTests(ITestOutputHelper output)
                     var positions = Tensor.From(Enumerable.Range(0, batch * t).Select(i => (long)(i % t)).ToArray(), Device.Cpu, batch, t);
                     var mask = Mask(own, t);
                     Agree(name, what, model, [tokens, positions, mask], ("output", course.Forward(tokens, positions, mask)));
+                    break;
+                }
+                case TransformerSeq2Seq ts2s:
+                {
+                    var source = Tokens(random, lengths, length, TransformerSeq2Seq.SourceVocabularySize);
+                    var mask = Mask(lengths, length);
+                    var target = Tokens(random, Enumerable.Repeat(length - 2, batch).ToArray(), length - 2, TransformerSeq2Seq.TargetVocabularySize);
+                    Agree(name, what, model, [source, mask, target], ("output", ts2s.Forward(source, mask, target)));
+                    break;
+                }
+                case CharTransformer charT:
+                {
+                    var tokens = Tokens(random, Enumerable.Repeat(length, batch).ToArray(), length, CharTransformer.Vocabulary);
+                    Agree(name, what, model, [tokens], ("output", charT.Forward(tokens)));
                     break;
                 }
                 case Seq2SeqGru s2s:

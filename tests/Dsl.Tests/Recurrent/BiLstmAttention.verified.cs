@@ -53,6 +53,7 @@ public partial class BiLstmAttention : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh4_attentionPool; // [N,256] in _slot1
     private readonly global::Dsl.BufferSlot _h4_attentionPool_lengths; // the mask's lengths (int64 [N])
     private readonly global::Dsl.SymbolicSlot _attention4Weights; // attention1 weights [N,T], grow to the largest size seen
+    private readonly global::Dsl.Readout _attention4Readout;
     private readonly global::Dsl.SlotView _h5_dropout; // [N,256] in _slot1
     private readonly global::Dsl.SlotView _dh5_dropout; // [N,256] in _slot2
     private readonly global::Dsl.BufferSlot _mask5;
@@ -103,6 +104,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         _dh4_attentionPool = new global::Dsl.SlotView(_slot1, 256);
         _h4_attentionPool_lengths = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int64);
         _attention4Weights = new global::Dsl.SymbolicSlot(device);
+        _attention4Readout = AddReadout("attention1.weights");
         _h5_dropout = new global::Dsl.SlotView(_slot1, 256);
         _dh5_dropout = new global::Dsl.SlotView(_slot2, 256);
         _mask5 = new global::Dsl.BufferSlot(device, 256);
@@ -136,9 +138,6 @@ public partial class BiLstmAttention : global::Dsl.Module
         "Total params: 1,315,080\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 537,856\n" +
         "Activation memory per sample, each symbol counted as 1: training 28,692 bytes, evaluation 25,108 bytes (one buffer per value and gradient: 29,748)\n";
-
-    /// <summary>The attention weights [N,T] of attention1 in the last Forward (0 at padding), or null before one; the next Forward overwrites them.</summary>
-    public global::Dsl.Tensor? AttentionWeights { get { if (_output is null) return null; int dimT = _dimT; return _attention4Weights.Rows(_output.Size(0), dimT); } }
 
     /// <summary>Not available: BiLstmAttention takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("BiLstmAttention takes 2 inputs: call Forward(tokens, mask).");
@@ -196,6 +195,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         var h4_attentionPool_lengths = _h4_attentionPool_lengths.Rows(n);
         device.MaskLengths(h1_mask, h4_attentionPool_lengths, "BiLstmAttention.Forward: input 'mask'");
         device.AttentionPool(h3_lstm, _attention1_context.Value, h4_attentionPool_lengths, attention4Weights, h4_attentionPool, n, dimT, 256);
+        _attention4Readout.Value = attention4Weights;
 
         // [5] Dropout(0.5)  [N,256] -> [N,256]
         var h5_dropout = _h5_dropout.Rows(n, keep);

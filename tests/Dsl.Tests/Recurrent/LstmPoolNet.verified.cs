@@ -47,6 +47,7 @@ public partial class LstmPoolNet : global::Dsl.Module
     private readonly global::Dsl.SlotView _h2_attentionPool; // [N,6] in _slot2 (evaluation: _slot4)
     private readonly global::Dsl.SlotView _dh2_attentionPool; // [N,6] in _slot4
     private readonly global::Dsl.SymbolicSlot _attention2Weights; // attention1 weights [N,6], grow to the largest size seen
+    private readonly global::Dsl.Readout _attention2Readout;
     private readonly global::Dsl.SlotView _h3_linear; // [N,2] in _slot3
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
@@ -88,6 +89,7 @@ public partial class LstmPoolNet : global::Dsl.Module
         _h2_attentionPool = new global::Dsl.SlotView(_slot2, _slot4, 6);
         _dh2_attentionPool = new global::Dsl.SlotView(_slot4, 6);
         _attention2Weights = new global::Dsl.SymbolicSlot(device);
+        _attention2Readout = AddReadout("attention1.weights");
         _h3_linear = new global::Dsl.SlotView(_slot3, 2);
     }
 
@@ -114,9 +116,6 @@ public partial class LstmPoolNet : global::Dsl.Module
         "Total params: 212\n" +
         "Forward FLOPs per sample: 3,048\n" +
         "Activation memory per sample: training 2,120 bytes, evaluation 1,904 bytes (one buffer per value and gradient: 2,144)\n";
-
-    /// <summary>The attention weights [N,T] of attention1 in the last Forward (0 at padding), or null before one; the next Forward overwrites them.</summary>
-    public global::Dsl.Tensor? AttentionWeights { get { if (_output is null) return null; return _attention2Weights.Rows(_output.Size(0), 6); } }
 
     /// <summary>
     /// Runs LstmPoolNet on a batch [N,6,3]; returns [N,2] in a buffer the next call reuses.
@@ -153,6 +152,7 @@ public partial class LstmPoolNet : global::Dsl.Module
         var h2_attentionPool = _h2_attentionPool.Rows(n, keep);
         var attention2Weights = _attention2Weights.Rows(n, 6);
         device.AttentionPool(h1_lstm, _attention1_context.Value, null, attention2Weights, h2_attentionPool, n, 6, 6);
+        _attention2Readout.Value = attention2Weights;
 
         // [3] fc1: Linear(2)  [N,6] -> [N,2]
         var h3_linear = _h3_linear.Rows(n, keep);

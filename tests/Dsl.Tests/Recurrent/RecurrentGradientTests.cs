@@ -119,7 +119,7 @@ public sealed class RecurrentGradientTests
         float[] c0 = Gradients.RandomInputs.Normal(rng, 2 * 2 * 3);
         var (pooled, last) = net.ForwardAll(Tensor.From(x, Device.Cpu, 2, t, 3), Tensor.From(h0, Device.Cpu, 2, 2, 3), Tensor.From(c0, Device.Cpu, 2, 2, 3), Padded(t, 7, 4));
         float[] pooledBatch = pooled.ToArray(), lastBatch = last.ToArray();
-        float[] weightsBatch = net.AttentionWeights!.ToArray();
+        float[] weightsBatch = net.Readout("attention1.weights").ToArray();
         Assert.Equal(2 * t, weightsBatch.Length);
         Assert.All(weightsBatch.Skip(t + 4).Take(3), w => Assert.Equal(0f, w));
         Assert.Equal(1.0, weightsBatch.Skip(t).Take(4).Sum(), 5);
@@ -129,7 +129,7 @@ public sealed class RecurrentGradientTests
             Tensor.From(c0.Skip(6).ToArray(), Device.Cpu, 1, 2, 3), Padded(4, 4));
         Fixtures.Tolerance.Reduction.AssertClose(pooledAlone.ToArray(), pooledBatch.Skip(6).ToArray(), "pooled");
         Fixtures.Tolerance.Reduction.AssertClose(lastAlone.ToArray(), lastBatch.Skip(6).ToArray(), "last");
-        Fixtures.Tolerance.Reduction.AssertClose(net.AttentionWeights!.ToArray(), weightsBatch.Skip(t).Take(4).ToArray(), "attention weights");
+        Fixtures.Tolerance.Reduction.AssertClose(net.Readout("attention1.weights").ToArray(), weightsBatch.Skip(t).Take(4).ToArray(), "attention weights");
     }
 
     [Fact]

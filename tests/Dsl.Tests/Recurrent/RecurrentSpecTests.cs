@@ -59,11 +59,12 @@ public sealed class RecurrentSpecTests
     public void BiLstmAttention_weights_are_a_distribution_over_each_quotes_words()
     {
         var net = new BiLstmAttention(Device.Cpu, seed: 5);
-        Assert.Null(net.AttentionWeights);
+        Assert.Equal(new[] { BiLstmAttention.AttentionReadout }, net.ReadoutNames);
+        Assert.Throws<InvalidOperationException>(() => net.Readout(BiLstmAttention.AttentionReadout));
         var (tokens, mask) = Batch(new Random(7), 100, 9, 9, 5, 1);
         var logits = net.Forward(tokens, mask);
         Assert.Equal(new[] { 3, BiLstmAttention.Topics }, logits.Shape);
-        var weights = net.AttentionWeights!;
+        var weights = net.Readout(BiLstmAttention.AttentionReadout);
         Assert.Equal(new[] { 3, 9 }, weights.Shape);
         float[] w = weights.ToArray();
         int[] lengths = { 9, 5, 1 };

@@ -1,14 +1,13 @@
 using Dsl.Tests.Networks;
 using Specs.Networks;
-using Specs.Seq2Seq;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace Dsl.Tests.Seq2Seq;
 
 /// <summary>
-/// A steady-state training step of <see cref="Seq2SeqGru"/> as <c>train seq2seq</c> runs it (Forward, the masked
-/// cross-entropy, ZeroGrad, Backward, global-norm clipping, Adam), batches of two source and target lengths alternating,
+/// A steady-state training step of <see cref="Seq2SeqGru"/> as <c>train seq2seq</c> runs it (Forward, the cross-entropy
+/// ignoring padding with a loss result kept per batch shape, token accuracy on the device, ZeroGrad, Backward, global-norm clipping, Adam), batches of two source and target lengths alternating,
 /// allocates no buffer once the longest batch has passed: attention's weights and scratch, the recurrent workspaces and
 /// the loss's buffers grow once and are reused. Runs alone (<see cref="SteadyStateAllocationCollection"/>).
 /// </summary>
@@ -38,7 +37,8 @@ public sealed class Seq2SeqAllocationTests
         var device = Device.Cpu;
         var net = new Seq2SeqGru(device, seed: 1);
         var adam = new Adam(net.Parameters, lr: 1e-3f);
-        var loss = new MaskedCrossEntropy(device, ignoreIndex: 0);
+        var losses = new LossResult?[2];
+        var tokens = Tensor.From(new long[2], device, 2);
         var batches = new[] { (S: 16, T: 17), (S: 9, T: 10) }.Select(b =>
         {
             var source = new long[n * b.S];
@@ -73,9 +73,10 @@ public sealed class Seq2SeqAllocationTests
         var phases = new (string Name, Action Run)[]
         {
             ("Forward", () => logits = net.Forward(batches[at].Source, batches[at].Mask, batches[at].Input)),
-            ("MaskedCrossEntropy", () => value = loss.Compute(logits!, batches[at].Target).Loss),
+            ("CrossEntropy", () => value = (losses[at] = Loss.CrossEntropy(logits!, batches[at].Target, losses[at], ignoreIndex: 0)).Value),
+            ("AccumulateCorrect", () => device.AccumulateCorrect(logits!, batches[at].Target, tokens, ignoreIndex: 0)),
             ("ZeroGrad", () => net.ZeroGrad()),
-            ("Backward", () => net.Backward(loss.Gradient!)),
+            ("Backward", () => net.Backward(losses[at]!.Gradient)),
             ("ClipNorm", () => GradientClipping.ClipNorm(net.Parameters, 1f)),
             ("Adam.Step", () => adam.Step()),
         };

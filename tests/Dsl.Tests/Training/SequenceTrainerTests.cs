@@ -141,11 +141,43 @@ public sealed class SequenceTrainerTests
         var test = Steps(10, 16, seed: 6);
         var history = Make(net, epochs: 6).Fit(train, test, b => net.Forward(b.X, b.Mask));
         var evaluation = Trainer.Evaluate(net, test, b => net.Forward(b.X, b.Mask), LossKind.CrossEntropy, topK: 1);
-        // Accuracy counts every step, padding included (its targets are never predicted), so compare the loss instead:
-        // ln 3 = 1.10 is chance; the rule is learnable to a small loss.
+        // ln 3 = 1.10 is chance; the rule is learnable to a small loss (and accuracy, over the steps not ignored, high).
         Assert.True(history.Epochs[^1].TestLoss < 0.5, $"test loss {history.Epochs[^1].TestLoss:F3} (chance ln 3 = 1.099)");
         Assert.Equal(history.Epochs[^1].TestLoss, evaluation.Loss, 5);
+        Assert.True(evaluation.Accuracy > 0.8, $"accuracy {evaluation.Accuracy:F3} over the steps not ignored (chance 1/3)");
         Assert.True(evaluation.ConfusionMatrix[0, 0] + evaluation.ConfusionMatrix[1, 1] + evaluation.ConfusionMatrix[2, 2] > 0);
+    }
+
+    [Fact]
+    public void Accuracy_over_steps_counts_only_the_targets_that_are_not_ignored()
+    {
+        var net = new StepTaggerNet(Device.Cpu, seed: 4);
+        var data = Steps(4, 8, seed: 9);
+        net.Eval();
+        long counted = 0, correct = 0, steps = 0;
+        foreach (var b in data.Epoch(0))
+        {
+            var scores = net.Forward(b.X, b.Mask).ToArray();
+            var y = b.Targets.ToInt64Array();
+            steps += y.Length;
+            for (int r = 0; r < y.Length; r++)
+            {
+                if (y[r] == Loss.DefaultIgnoreIndex)
+                {
+                    continue;
+                }
+                counted++;
+                var row = scores.AsSpan(r * 3, 3);
+                int best = row[1] > row[0] ? 1 : 0;
+                best = row[2] > row[best] ? 2 : best;
+                correct += best == y[r] ? 1 : 0;
+            }
+        }
+        var evaluation = Trainer.Evaluate(net, data, b => net.Forward(b.X, b.Mask), LossKind.CrossEntropy, topK: 1);
+        Assert.True(counted < steps, "the batches should hold padding");
+        Assert.Equal(counted, evaluation.Samples);
+        Assert.Equal((double)correct / counted, evaluation.Accuracy, 12);
+        Assert.Equal(evaluation.Accuracy, evaluation.TopKAccuracy, 12);
     }
 
     [Fact]
