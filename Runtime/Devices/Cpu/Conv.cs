@@ -5,7 +5,8 @@ namespace Dsl.Devices.Cpu;
 
 // Convolution as im2col + GEMM with output channels as the GEMM rows, so the long samples-times-positions dimension is
 // the GEMM's columns. The batch is split over threads (BatchSplitConv): each thread builds the columns of a few samples
-// at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call.
+// at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call. Stride-1 convolutions
+// of 1-high images (Conv1d) skip im2col: one GEMM per kernel tap over the whole batch's columns (DirectConv1d).
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
