@@ -5,7 +5,8 @@ namespace Dsl.Devices.Cpu;
 
 // Convolution as im2col + GEMM with output channels as the GEMM rows, so the long samples-times-positions dimension is
 // the GEMM's columns. The batch is split over threads (BatchSplitConv): each thread builds the columns of a few samples
-// at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call.
+// at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call. Stride-1 convolutions
+// of 1-high images (Conv1d) skip im2col: one GEMM per kernel tap over the whole batch's columns (DirectConv1d).
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
@@ -18,6 +19,11 @@ public sealed partial class CpuDevice
 
     protected override unsafe void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
     {
+        if (DirectConv1d.Applies(g))
+        {
+            Conv1dDirect(x, w, b, y, g);
+            return;
+        }
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, nameof(Conv2d), out int xo);
         var wa = HostBuffers.Floats(w, nameof(Conv2d), out int wo);
@@ -51,6 +57,11 @@ public sealed partial class CpuDevice
 
     protected override unsafe void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
+        if (DirectConv1d.Applies(g))
+        {
+            Conv1dDirectBackward(x, w, dy, dx, dw, db, g, accumulateDx);
+            return;
+        }
         const string op = nameof(Conv2dBackward);
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, op, out int xo);
@@ -93,6 +104,99 @@ public sealed partial class CpuDevice
                     {
                         System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(pdb + dbo, outC), part.AsSpan(weightLength, outC), new Span<float>(pdb + dbo, outC));
                     }
+                }
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    // Stride-1 convolution along one axis (Conv1d): the batch's columns side by side, one GEMM per kernel tap (DirectConv1d).
+    private unsafe void Conv1dDirect(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    {
+        const string op = nameof(Conv2d);
+        GemmKernel kind = CpuGemm.CurrentKernel;
+        int mr = PackedGemm.Mr(kind), nr = PackedGemm.Nr(kind);
+        var l = new DirectConv1d.Layout(g, nr);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
+        int bo = b is null ? 0 : (int)b.Offset;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] packed = ws.Weights(g.WeightLength);
+            float[] columns = ws.Columns(l.XcLength);
+            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pp = packed, pxc = columns)
+            {
+                DirectConv1d.PackWeights(l, pw + wo, mr, pp);
+                var layout = new DirectConv1d.LayoutJob { L = l, X = px + xo, Xc = pxc };
+                ForkJoin.Run(g.InChannels, ForkJoin.Parts(g.InChannels, 8, Threads), ref layout);
+                int parts = Math.Min(Math.Min(Threads, g.Batch), ForkJoin.MaxParts);
+                var job = new DirectConv1d.ForwardJob
+                {
+                    L = l, Kind = kind, Mr = mr, Nr = nr, Chunk = l.ChunkSamples((g.Batch + parts - 1) / parts),
+                    Xc = pxc, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo,
+                };
+                ForkJoin.Run(g.Batch, parts, ref job);
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    private unsafe void Conv1dDirectBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
+    {
+        const string op = nameof(Conv2dBackward);
+        GemmKernel kind = CpuGemm.CurrentKernel;
+        int mr = PackedGemm.Mr(kind), nr = PackedGemm.Nr(kind);
+        var l = new DirectConv1d.Layout(g, nr);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dwa = HostBuffers.Floats(dw, op, out int dwo);
+        float[]? dxa = dx is null ? null : HostBuffers.Floats(dx, op, out _);
+        int dxo = dx is null ? 0 : (int)dx.Offset;
+        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
+        int dbo = db is null ? 0 : (int)db.Offset;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] packed = ws.Weights(g.WeightLength);
+            float[] gradients = ws.Gradients(l.DycLength);
+            float[] transposed = ws.Transposed(l.XcTLength(nr));
+            float[] packedDy = ws.PackedGradients((long)g.OutChannels * l.Cols);
+            fixed (float* px = xa, pw = wa, pdy = dya, pdw = dwa, pdx = dxa, pdb = dba, pp = packed, pdyc = gradients,
+                pxt = transposed, ppdy = packedDy)
+            {
+                int rows = g.InChannels + g.OutChannels;
+                var layout = new DirectConv1d.LayoutJob { L = l, First = g.InChannels, Dy = pdy + dyo, Dyc = pdyc };
+                ForkJoin.Run(g.OutChannels, ForkJoin.Parts(g.OutChannels, 8, Threads), ref layout);
+                var gradientLayout = new DirectConv1d.GradientLayoutJob { L = l, Mr = mr, X = px + xo, Dy = pdy + dyo, XcT = pxt, PackedDy = ppdy };
+                ForkJoin.Run(rows, ForkJoin.Parts(rows, 8, Threads), ref gradientLayout);
+                int strips = (l.Ocg + mr - 1) / mr;
+                int items = g.Groups * g.KernelW * strips;
+                var grads = new DirectConv1d.WeightGradientJob
+                {
+                    L = l, Kind = kind, Mr = mr, Nr = nr, Strips = strips, XcT = pxt, PackedDy = ppdy, Dyc = pdyc,
+                    Dw = pdw + dwo, Db = pdb == null ? null : pdb + dbo,
+                };
+                ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref grads);
+                if (pdx != null)
+                {
+                    DirectConv1d.PackWeightsTransposed(l, pw + wo, mr, pp);
+                    int parts = Math.Min(Math.Min(Threads, g.Batch), ForkJoin.MaxParts);
+                    var job = new DirectConv1d.InputGradientJob
+                    {
+                        L = l, Kind = kind, Mr = mr, Nr = nr, Chunk = l.ChunkSamples((g.Batch + parts - 1) / parts),
+                        Dyc = pdyc, PackedWT = pp, Dx = pdx + dxo, Accumulate = accumulateDx,
+                    };
+                    ForkJoin.Run(g.Batch, parts, ref job);
                 }
             }
         }

@@ -40,6 +40,17 @@ internal static unsafe class ForkJoin
     private static delegate*<void*, int, int, void> s_invoke;
     private static ExceptionDispatchInfo? s_error;
 
+    /// <summary>Bytes the workers have allocated while running parts (see <see cref="WorkerAllocatedBytes"/>).</summary>
+    private static long s_workerAllocated;
+
+    /// <summary>
+    /// Bytes of managed memory the pool's worker threads have allocated while running parts, since the process started.
+    /// With the calling thread's own count this is what a step of kernels allocates, without the runtime's and a test
+    /// host's other threads (which <see cref="GC.GetTotalAllocatedBytes(bool)"/> also counts); the zero-allocation tests
+    /// read it.
+    /// </summary>
+    internal static long WorkerAllocatedBytes => Interlocked.Read(ref s_workerAllocated);
+
     /// <summary>How many parts a range can be split into on this machine.</summary>
     public static int MaxParts => s_workers.Length + 1;
 
@@ -129,9 +140,13 @@ internal static unsafe class ForkJoin
     /// </summary>
     public static int Parts(int count, int minItems, int threads) => Math.Clamp(count / Math.Max(1, minItems), 1, Math.Max(1, threads));
 
-    /// <summary>Runs part <paramref name="part"/> of the current fork, records its exception, and counts it done.</summary>
-    private static void RunPart(int part)
+    /// <summary>
+    /// Runs part <paramref name="part"/> of the current fork, records its exception, and counts it done; a worker
+    /// (<paramref name="worker"/>) also adds what it allocated to <see cref="WorkerAllocatedBytes"/> before the fork can end.
+    /// </summary>
+    private static void RunPart(int part, bool worker = false)
     {
+        long allocated = worker ? GC.GetAllocatedBytesForCurrentThread() : 0;
         int parts = s_parts, count = s_count;
         int start = (int)((long)count * part / parts);
         int end = (int)((long)count * (part + 1) / parts);
@@ -142,6 +157,10 @@ internal static unsafe class ForkJoin
         catch (Exception e)
         {
             s_error = ExceptionDispatchInfo.Capture(e);
+        }
+        if (worker)
+        {
+            Interlocked.Add(ref s_workerAllocated, GC.GetAllocatedBytesForCurrentThread() - allocated);
         }
         Interlocked.Decrement(ref s_pending);
     }
@@ -206,7 +225,7 @@ internal static unsafe class ForkJoin
                 // worker either wins a part of the current fork or finds it taken and goes back to waiting.
                 if (Interlocked.Exchange(ref s_claimed[_part], 1) == 0)
                 {
-                    RunPart(_part);
+                    RunPart(_part, worker: true);
                 }
             }
         }

@@ -41,10 +41,11 @@ public sealed class SteadyStateAllocationTests
     }
 
     [Fact]
-    public void Kim_cnn_training_steps_alternating_two_lengths_allocate_almost_nothing_after_warm_up()
+    public void Kim_cnn_training_steps_alternating_two_lengths_allocate_nothing_after_warm_up()
     {
         // Embedding, Transpose, three Conv1d, masked max over time, Concat, Dropout, Linear; batches of 16 and 11 tokens in
-        // turn, so the symbolic buffers are reused below their capacity every other step.
+        // turn, so the symbolic buffers are reused below their capacity every other step. Counted on the threads the step
+        // runs on (StepAllocations), so the budget is zero: the whole-process count also sees the test host's threads.
         var rng = new Random(3);
         var net = new KimCnn(Device.Cpu, seed: 1);
         var batches = new[] { 16, 11 }.Select(t => (
@@ -57,13 +58,13 @@ public sealed class SteadyStateAllocationTests
         for (int step = 0; step < WarmUpSteps + MeasuredSteps * 2; step++)
         {
             var (tokens, mask) = batches[step % 2];
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            long before = StepAllocations.Now();
             var logits = net.Forward(tokens, mask);
             loss = Loss.CrossEntropy(logits, labels, loss);
             net.ZeroGrad();
             net.Backward(loss.Gradient);
             sgd.Step();
-            long after = GC.GetTotalAllocatedBytes(precise: true);
+            long after = StepAllocations.Now();
             if (step >= WarmUpSteps)
             {
                 measured += after - before;
@@ -72,7 +73,7 @@ public sealed class SteadyStateAllocationTests
         double perStep = measured / (MeasuredSteps * 2.0);
         _output.WriteLine($"{perStep:F0} bytes per Kim CNN step over {MeasuredSteps * 2} steps after {WarmUpSteps} warm-up steps");
         Assert.True(float.IsFinite(loss!.Value), "the loss is not finite");
-        Assert.True(perStep <= BudgetPerStep, $"a steady-state Kim CNN step allocated {perStep:F0} bytes (budget {BudgetPerStep}).");
+        Assert.True(perStep == 0, $"a steady-state Kim CNN step allocated {perStep:F0} bytes on the threads that ran it.");
     }
 
     /// <summary>Average bytes per measured step for each phase (Forward, Loss.Nll, ZeroGrad, Backward, Sgd.Step).</summary>

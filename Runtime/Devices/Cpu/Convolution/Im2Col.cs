@@ -472,6 +472,31 @@ internal sealed class ConvWorkspace
 {
     private float[] _weights = [];
     private float[][] _parts = [];
+    private float[] _columns = [];
+    private float[] _gradients = [];
+    private float[] _transposed = [];
+    private float[] _packedGradients = [];
+
+    /// <summary>A direct convolution's transposed input (pinned), at least <paramref name="length"/> floats.</summary>
+    public float[] Transposed(long length) => Grow(ref _transposed, length);
+
+    /// <summary>A direct convolution's output gradient packed as micro-kernel strips (pinned), at least <paramref name="length"/> floats.</summary>
+    public float[] PackedGradients(long length) => Grow(ref _packedGradients, length);
+
+    /// <summary>A direct convolution's input columns (pinned), at least <paramref name="length"/> floats.</summary>
+    public float[] Columns(long length) => Grow(ref _columns, length);
+
+    /// <summary>A direct convolution's output-gradient columns (pinned), at least <paramref name="length"/> floats.</summary>
+    public float[] Gradients(long length) => Grow(ref _gradients, length);
+
+    private static float[] Grow(ref float[] a, long length)
+    {
+        if (a.Length < length)
+        {
+            a = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        }
+        return a;
+    }
 
     /// <summary>Packed weights (pinned), at least <paramref name="length"/> floats.</summary>
     public float[] Weights(long length)
