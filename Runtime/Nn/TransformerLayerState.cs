@@ -69,7 +69,7 @@ public sealed class TransformerLayerState
 
     public int DModel { get; }
 
-    /// <summary>The self-attention's weights [N,heads,T,T] of the last Forward, for display (<see cref="MultiHeadAttentionState.Weights"/>).</summary>
+    /// <summary>The self-attention's weights [N,heads,T,T] of the last Forward, for display (<see cref="MultiHeadAttentionState.Weights()"/>).</summary>
     public Tensor SelfAttentionWeights() => _selfAttention.Weights();
 
     /// <summary>A decoder's attention weights over the memory [N,heads,T,S] of the last Forward, for display.</summary>
