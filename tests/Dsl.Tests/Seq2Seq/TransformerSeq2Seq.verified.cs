@@ -381,12 +381,28 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_source = false;
+        bool flow_h1_sourceMask = false;
+        bool flow_h2_target = false;
+        bool flow_h3_embedding = _embedding1_weight.RequiresGrad || flow_h0_source;
+        bool flow_h4_positionalEncoding = flow_h3_embedding;
+        bool flow_h5_transformerEncoderLayer = _encoder1_self_attn_in_proj_weight.RequiresGrad || _encoder1_self_attn_in_proj_bias.RequiresGrad || _encoder1_self_attn_out_proj_weight.RequiresGrad || _encoder1_self_attn_out_proj_bias.RequiresGrad || _encoder1_linear1_weight.RequiresGrad || _encoder1_linear1_bias.RequiresGrad || _encoder1_linear2_weight.RequiresGrad || _encoder1_linear2_bias.RequiresGrad || _encoder1_norm1_weight.RequiresGrad || _encoder1_norm1_bias.RequiresGrad || _encoder1_norm2_weight.RequiresGrad || _encoder1_norm2_bias.RequiresGrad || flow_h4_positionalEncoding || flow_h1_sourceMask;
+        bool flow_h6_transformerEncoderLayer = _encoder2_self_attn_in_proj_weight.RequiresGrad || _encoder2_self_attn_in_proj_bias.RequiresGrad || _encoder2_self_attn_out_proj_weight.RequiresGrad || _encoder2_self_attn_out_proj_bias.RequiresGrad || _encoder2_linear1_weight.RequiresGrad || _encoder2_linear1_bias.RequiresGrad || _encoder2_linear2_weight.RequiresGrad || _encoder2_linear2_bias.RequiresGrad || _encoder2_norm1_weight.RequiresGrad || _encoder2_norm1_bias.RequiresGrad || _encoder2_norm2_weight.RequiresGrad || _encoder2_norm2_bias.RequiresGrad || flow_h5_transformerEncoderLayer || flow_h1_sourceMask;
+        bool flow_h7_embedding = _embedding2_weight.RequiresGrad || flow_h2_target;
+        bool flow_h8_positionalEncoding = flow_h7_embedding;
+        bool flow_h9_transformerDecoderLayer = _decoder1_self_attn_in_proj_weight.RequiresGrad || _decoder1_self_attn_in_proj_bias.RequiresGrad || _decoder1_self_attn_out_proj_weight.RequiresGrad || _decoder1_self_attn_out_proj_bias.RequiresGrad || _decoder1_multihead_attn_in_proj_weight.RequiresGrad || _decoder1_multihead_attn_in_proj_bias.RequiresGrad || _decoder1_multihead_attn_out_proj_weight.RequiresGrad || _decoder1_multihead_attn_out_proj_bias.RequiresGrad || _decoder1_linear1_weight.RequiresGrad || _decoder1_linear1_bias.RequiresGrad || _decoder1_linear2_weight.RequiresGrad || _decoder1_linear2_bias.RequiresGrad || _decoder1_norm1_weight.RequiresGrad || _decoder1_norm1_bias.RequiresGrad || _decoder1_norm2_weight.RequiresGrad || _decoder1_norm2_bias.RequiresGrad || _decoder1_norm3_weight.RequiresGrad || _decoder1_norm3_bias.RequiresGrad || flow_h8_positionalEncoding || flow_h6_transformerEncoderLayer || flow_h1_sourceMask;
+        bool flow_h10_transformerDecoderLayer = _decoder2_self_attn_in_proj_weight.RequiresGrad || _decoder2_self_attn_in_proj_bias.RequiresGrad || _decoder2_self_attn_out_proj_weight.RequiresGrad || _decoder2_self_attn_out_proj_bias.RequiresGrad || _decoder2_multihead_attn_in_proj_weight.RequiresGrad || _decoder2_multihead_attn_in_proj_bias.RequiresGrad || _decoder2_multihead_attn_out_proj_weight.RequiresGrad || _decoder2_multihead_attn_out_proj_bias.RequiresGrad || _decoder2_linear1_weight.RequiresGrad || _decoder2_linear1_bias.RequiresGrad || _decoder2_linear2_weight.RequiresGrad || _decoder2_linear2_bias.RequiresGrad || _decoder2_norm1_weight.RequiresGrad || _decoder2_norm1_bias.RequiresGrad || _decoder2_norm2_weight.RequiresGrad || _decoder2_norm2_bias.RequiresGrad || _decoder2_norm3_weight.RequiresGrad || _decoder2_norm3_bias.RequiresGrad || flow_h9_transformerDecoderLayer || flow_h6_transformerEncoderLayer || flow_h1_sourceMask;
+        bool flow_h11_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h10_transformerDecoderLayer;
 
         // [11] fc1: Linear(TargetVocabularySize)  [N,T,64] -> [N,T,16]
         var h10_transformerDecoderLayer = _h10_transformerDecoderLayer.Rows(n, dimT, 64);
         var dh11_linear = gradOutput;
         var dh10_transformerDecoderLayer = _dh10_transformerDecoderLayer.Rows(n, dimT, 64);
-        device.LinearBackward(h10_transformerDecoderLayer, _fc1_weight.Value, dh11_linear, dh10_transformerDecoderLayer, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h11_linear)
+        {
+            device.LinearBackward(h10_transformerDecoderLayer, _fc1_weight.Value, dh11_linear, (flow_h10_transformerDecoderLayer ? dh10_transformerDecoderLayer : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [10] decoder2: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h9_transformerDecoderLayer, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
@@ -394,41 +410,65 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         var dh6_transformerEncoderLayer = _dh6_transformerEncoderLayer.Rows(n, dimS, 64);
         var h9_transformerDecoderLayer = _h9_transformerDecoderLayer.Rows(n, dimT, 64);
         var dh9_transformerDecoderLayer = _dh9_transformerDecoderLayer.Rows(n, dimT, 64);
-        _layer10.Backward(h9_transformerDecoderLayer, h6_transformerEncoderLayer, _weights10, dh10_transformerDecoderLayer, dh9_transformerDecoderLayer, false, dh6_transformerEncoderLayer, false);
+        if (flow_h10_transformerDecoderLayer)
+        {
+            _layer10.Backward(h9_transformerDecoderLayer, h6_transformerEncoderLayer, _weights10, dh10_transformerDecoderLayer, dh9_transformerDecoderLayer, false, dh6_transformerEncoderLayer, false);
+        }
 
         // [9] decoder1: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h8_positionalEncoding, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
         var h8_positionalEncoding = _h8_positionalEncoding.Rows(n, dimT, 64);
         var dh8_positionalEncoding = _dh8_positionalEncoding.Rows(n, dimT, 64);
-        _layer9.Backward(h8_positionalEncoding, h6_transformerEncoderLayer, _weights9, dh9_transformerDecoderLayer, dh8_positionalEncoding, false, dh6_transformerEncoderLayer, true);
+        if (flow_h9_transformerDecoderLayer)
+        {
+            _layer9.Backward(h8_positionalEncoding, h6_transformerEncoderLayer, _weights9, dh9_transformerDecoderLayer, dh8_positionalEncoding, false, dh6_transformerEncoderLayer, true);
+        }
 
         // [8] PositionalEncoding(MaxLength)  [N,T,64] -> [N,T,64]
         var dh7_embedding = _dh7_embedding.Rows(n, dimT, 64);
-        _positions8.Backward(dh8_positionalEncoding, dh7_embedding, accumulate: false);
+        if (flow_h8_positionalEncoding)
+        {
+            _positions8.Backward(dh8_positionalEncoding, dh7_embedding, accumulate: false);
+        }
 
         // [7] embedding2: Embedding(TargetVocabularySize, Width, paddingIdx: 0)  [N,T] -> [N,T,64]
         var h2_target = _input_target!;
-        if (_embedding2_weight.RequiresGrad) device.EmbeddingBackward(h2_target, dh7_embedding, _embedding2_weight.Grad, paddingIdx: 0);
+        if (flow_h7_embedding)
+        {
+            if (_embedding2_weight.RequiresGrad) device.EmbeddingBackward(h2_target, dh7_embedding, _embedding2_weight.Grad, paddingIdx: 0);
+        }
 
         // [6] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h5_transformerEncoderLayer, keyPadding: h1_sourceMask
         var h5_transformerEncoderLayer = _h5_transformerEncoderLayer.Rows(n, dimS, 64);
         var dh5_transformerEncoderLayer = _dh5_transformerEncoderLayer.Rows(n, dimS, 64);
-        _layer6.Backward(h5_transformerEncoderLayer, null, _weights6, dh6_transformerEncoderLayer, dh5_transformerEncoderLayer, false, null, false);
+        if (flow_h6_transformerEncoderLayer)
+        {
+            _layer6.Backward(h5_transformerEncoderLayer, null, _weights6, dh6_transformerEncoderLayer, dh5_transformerEncoderLayer, false, null, false);
+        }
 
         // [5] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h4_positionalEncoding, keyPadding: h1_sourceMask
         var h4_positionalEncoding = _h4_positionalEncoding.Rows(n, dimS, 64);
         var dh4_positionalEncoding = _dh4_positionalEncoding.Rows(n, dimS, 64);
-        _layer5.Backward(h4_positionalEncoding, null, _weights5, dh5_transformerEncoderLayer, dh4_positionalEncoding, false, null, false);
+        if (flow_h5_transformerEncoderLayer)
+        {
+            _layer5.Backward(h4_positionalEncoding, null, _weights5, dh5_transformerEncoderLayer, dh4_positionalEncoding, false, null, false);
+        }
 
         // [4] PositionalEncoding(MaxLength)  [N,S,64] -> [N,S,64]
         var dh3_embedding = _dh3_embedding.Rows(n, dimS, 64);
-        _positions4.Backward(dh4_positionalEncoding, dh3_embedding, accumulate: false);
+        if (flow_h4_positionalEncoding)
+        {
+            _positions4.Backward(dh4_positionalEncoding, dh3_embedding, accumulate: false);
+        }
 
         // [3] embedding1: Embedding(SourceVocabularySize, Width, paddingIdx: 0)  [N,S] -> [N,S,64]
         var h0_source = _input_source!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_source, dh3_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        if (flow_h3_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_source, dh3_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);
@@ -450,29 +490,367 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         graph.Node("Gather", new[] { "embedding1.weight", "source" }, "h3_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
 
         // [4] PositionalEncoding(MaxLength)  [N,S,64] -> [N,S,64]
-        graph.Refuse("[4] PositionalEncoding(MaxLength)", "PositionalEncoding");
+        graph.Floats("h4_positionalEncoding_table", global::Dsl.PositionalEncodingState.Table(64, 64), 64, 64);
+        graph.Node("Shape", new[] { "h3_embedding" }, "h4_positionalEncoding_t", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Int64s("h4_positionalEncoding_starts", 0);
+        graph.Int64s("h4_positionalEncoding_axes", 0);
+        graph.Node("Slice", new[] { "h4_positionalEncoding_table", "h4_positionalEncoding_starts", "h4_positionalEncoding_t", "h4_positionalEncoding_axes" }, "h4_positionalEncoding_rows");
+        graph.Node("Add", new[] { "h3_embedding", "h4_positionalEncoding_rows" }, "h4_positionalEncoding");
 
         // [5] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h4_positionalEncoding, keyPadding: h1_sourceMask
-        graph.Refuse("[5] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)", "TransformerEncoderLayer");
+        graph.Node("Transpose", new[] { "encoder1.self_attn.in_proj_weight" }, "h5_transformerEncoderLayer_sa_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h4_positionalEncoding", "h5_transformerEncoderLayer_sa_inProjT" }, "h5_transformerEncoderLayer_sa_q_proj");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_sa_q_proj", "encoder1.self_attn.in_proj_bias" }, "h5_transformerEncoderLayer_sa_q_projBias");
+        graph.Int64s("h5_transformerEncoderLayer_sa_q_starts", 0);
+        graph.Int64s("h5_transformerEncoderLayer_sa_q_ends", 64);
+        graph.Int64s("h5_transformerEncoderLayer_sa_q_axes", -1);
+        graph.Node("Slice", new[] { "h5_transformerEncoderLayer_sa_q_projBias", "h5_transformerEncoderLayer_sa_q_starts", "h5_transformerEncoderLayer_sa_q_ends", "h5_transformerEncoderLayer_sa_q_axes" }, "h5_transformerEncoderLayer_sa_q");
+        graph.Int64s("h5_transformerEncoderLayer_sa_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h5_transformerEncoderLayer_sa_q", "h5_transformerEncoderLayer_sa_q_shape" }, "h5_transformerEncoderLayer_sa_q_split");
+        graph.Node("Transpose", new[] { "h5_transformerEncoderLayer_sa_q_split" }, "h5_transformerEncoderLayer_sa_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h5_transformerEncoderLayer_sa_k_starts", 64);
+        graph.Int64s("h5_transformerEncoderLayer_sa_k_ends", 128);
+        graph.Int64s("h5_transformerEncoderLayer_sa_k_axes", -1);
+        graph.Node("Slice", new[] { "h5_transformerEncoderLayer_sa_q_projBias", "h5_transformerEncoderLayer_sa_k_starts", "h5_transformerEncoderLayer_sa_k_ends", "h5_transformerEncoderLayer_sa_k_axes" }, "h5_transformerEncoderLayer_sa_k");
+        graph.Int64s("h5_transformerEncoderLayer_sa_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h5_transformerEncoderLayer_sa_k", "h5_transformerEncoderLayer_sa_k_shape" }, "h5_transformerEncoderLayer_sa_k_split");
+        graph.Node("Transpose", new[] { "h5_transformerEncoderLayer_sa_k_split" }, "h5_transformerEncoderLayer_sa_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h5_transformerEncoderLayer_sa_v_starts", 128);
+        graph.Int64s("h5_transformerEncoderLayer_sa_v_ends", 192);
+        graph.Int64s("h5_transformerEncoderLayer_sa_v_axes", -1);
+        graph.Node("Slice", new[] { "h5_transformerEncoderLayer_sa_q_projBias", "h5_transformerEncoderLayer_sa_v_starts", "h5_transformerEncoderLayer_sa_v_ends", "h5_transformerEncoderLayer_sa_v_axes" }, "h5_transformerEncoderLayer_sa_v");
+        graph.Int64s("h5_transformerEncoderLayer_sa_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h5_transformerEncoderLayer_sa_v", "h5_transformerEncoderLayer_sa_v_shape" }, "h5_transformerEncoderLayer_sa_v_split");
+        graph.Node("Transpose", new[] { "h5_transformerEncoderLayer_sa_v_split" }, "h5_transformerEncoderLayer_sa_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h5_transformerEncoderLayer_sa_k_heads" }, "h5_transformerEncoderLayer_sa_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer_sa_q_heads", "h5_transformerEncoderLayer_sa_kT" }, "h5_transformerEncoderLayer_sa_scores_raw");
+        graph.Fill("h5_transformerEncoderLayer_sa_scale", 0.25f);
+        graph.Node("Mul", new[] { "h5_transformerEncoderLayer_sa_scores_raw", "h5_transformerEncoderLayer_sa_scale" }, "h5_transformerEncoderLayer_sa_scores");
+        graph.Fill("h5_transformerEncoderLayer_sa_highest", 3.4028235e+38f);
+        graph.Fill("h5_transformerEncoderLayer_sa_pad_lowest", -3.4028235e+38f);
+        graph.Node("Mul", new[] { "sourceMask", "h5_transformerEncoderLayer_sa_highest" }, "h5_transformerEncoderLayer_sa_mask_scaled");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_sa_mask_scaled", "h5_transformerEncoderLayer_sa_pad_lowest" }, "h5_transformerEncoderLayer_sa_keyPadding");
+        graph.Int64s("h5_transformerEncoderLayer_sa_pad_axes", 1, 2);
+        graph.Node("Unsqueeze", new[] { "h5_transformerEncoderLayer_sa_keyPadding", "h5_transformerEncoderLayer_sa_pad_axes" }, "h5_transformerEncoderLayer_sa_keyPadding_row");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_sa_scores", "h5_transformerEncoderLayer_sa_keyPadding_row" }, "h5_transformerEncoderLayer_sa_masked");
+        graph.Node("Softmax", new[] { "h5_transformerEncoderLayer_sa_masked" }, "h5_transformerEncoderLayer_sa_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer_sa_weights", "h5_transformerEncoderLayer_sa_v_heads" }, "h5_transformerEncoderLayer_sa_context");
+        graph.Node("Transpose", new[] { "h5_transformerEncoderLayer_sa_context" }, "h5_transformerEncoderLayer_sa_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h5_transformerEncoderLayer_sa_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h5_transformerEncoderLayer_sa_merged", "h5_transformerEncoderLayer_sa_merged_shape" }, "h5_transformerEncoderLayer_sa_flat");
+        graph.Node("Transpose", new[] { "encoder1.self_attn.out_proj.weight" }, "h5_transformerEncoderLayer_sa_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer_sa_flat", "h5_transformerEncoderLayer_sa_outProjT" }, "h5_transformerEncoderLayer_sa_out");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_sa_out", "encoder1.self_attn.out_proj.bias" }, "h5_transformerEncoderLayer_sa");
+        graph.Node("Add", new[] { "h4_positionalEncoding", "h5_transformerEncoderLayer_sa" }, "h5_transformerEncoderLayer_r1");
+        graph.Node("LayerNormalization", new[] { "h5_transformerEncoderLayer_r1", "encoder1.norm1.weight", "encoder1.norm1.bias" }, "h5_transformerEncoderLayer_h1", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "encoder1.linear1.weight" }, "h5_transformerEncoderLayer_ff_linear1T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer_h1", "h5_transformerEncoderLayer_ff_linear1T" }, "h5_transformerEncoderLayer_ff_linear1_product");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_ff_linear1_product", "encoder1.linear1.bias" }, "h5_transformerEncoderLayer_ff_hidden");
+        graph.Node("Relu", new[] { "h5_transformerEncoderLayer_ff_hidden" }, "h5_transformerEncoderLayer_ff_activated");
+        graph.Node("Transpose", new[] { "encoder1.linear2.weight" }, "h5_transformerEncoderLayer_ff_linear2T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer_ff_activated", "h5_transformerEncoderLayer_ff_linear2T" }, "h5_transformerEncoderLayer_ff_linear2_product");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_ff_linear2_product", "encoder1.linear2.bias" }, "h5_transformerEncoderLayer_ff");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer_h1", "h5_transformerEncoderLayer_ff" }, "h5_transformerEncoderLayer_r3");
+        graph.Node("LayerNormalization", new[] { "h5_transformerEncoderLayer_r3", "encoder1.norm2.weight", "encoder1.norm2.bias" }, "h5_transformerEncoderLayer", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
 
         // [6] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h5_transformerEncoderLayer, keyPadding: h1_sourceMask
-        graph.Refuse("[6] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)", "TransformerEncoderLayer");
+        graph.Node("Transpose", new[] { "encoder2.self_attn.in_proj_weight" }, "h6_transformerEncoderLayer_sa_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h5_transformerEncoderLayer", "h6_transformerEncoderLayer_sa_inProjT" }, "h6_transformerEncoderLayer_sa_q_proj");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_sa_q_proj", "encoder2.self_attn.in_proj_bias" }, "h6_transformerEncoderLayer_sa_q_projBias");
+        graph.Int64s("h6_transformerEncoderLayer_sa_q_starts", 0);
+        graph.Int64s("h6_transformerEncoderLayer_sa_q_ends", 64);
+        graph.Int64s("h6_transformerEncoderLayer_sa_q_axes", -1);
+        graph.Node("Slice", new[] { "h6_transformerEncoderLayer_sa_q_projBias", "h6_transformerEncoderLayer_sa_q_starts", "h6_transformerEncoderLayer_sa_q_ends", "h6_transformerEncoderLayer_sa_q_axes" }, "h6_transformerEncoderLayer_sa_q");
+        graph.Int64s("h6_transformerEncoderLayer_sa_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h6_transformerEncoderLayer_sa_q", "h6_transformerEncoderLayer_sa_q_shape" }, "h6_transformerEncoderLayer_sa_q_split");
+        graph.Node("Transpose", new[] { "h6_transformerEncoderLayer_sa_q_split" }, "h6_transformerEncoderLayer_sa_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h6_transformerEncoderLayer_sa_k_starts", 64);
+        graph.Int64s("h6_transformerEncoderLayer_sa_k_ends", 128);
+        graph.Int64s("h6_transformerEncoderLayer_sa_k_axes", -1);
+        graph.Node("Slice", new[] { "h6_transformerEncoderLayer_sa_q_projBias", "h6_transformerEncoderLayer_sa_k_starts", "h6_transformerEncoderLayer_sa_k_ends", "h6_transformerEncoderLayer_sa_k_axes" }, "h6_transformerEncoderLayer_sa_k");
+        graph.Int64s("h6_transformerEncoderLayer_sa_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h6_transformerEncoderLayer_sa_k", "h6_transformerEncoderLayer_sa_k_shape" }, "h6_transformerEncoderLayer_sa_k_split");
+        graph.Node("Transpose", new[] { "h6_transformerEncoderLayer_sa_k_split" }, "h6_transformerEncoderLayer_sa_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h6_transformerEncoderLayer_sa_v_starts", 128);
+        graph.Int64s("h6_transformerEncoderLayer_sa_v_ends", 192);
+        graph.Int64s("h6_transformerEncoderLayer_sa_v_axes", -1);
+        graph.Node("Slice", new[] { "h6_transformerEncoderLayer_sa_q_projBias", "h6_transformerEncoderLayer_sa_v_starts", "h6_transformerEncoderLayer_sa_v_ends", "h6_transformerEncoderLayer_sa_v_axes" }, "h6_transformerEncoderLayer_sa_v");
+        graph.Int64s("h6_transformerEncoderLayer_sa_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h6_transformerEncoderLayer_sa_v", "h6_transformerEncoderLayer_sa_v_shape" }, "h6_transformerEncoderLayer_sa_v_split");
+        graph.Node("Transpose", new[] { "h6_transformerEncoderLayer_sa_v_split" }, "h6_transformerEncoderLayer_sa_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h6_transformerEncoderLayer_sa_k_heads" }, "h6_transformerEncoderLayer_sa_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer_sa_q_heads", "h6_transformerEncoderLayer_sa_kT" }, "h6_transformerEncoderLayer_sa_scores_raw");
+        graph.Fill("h6_transformerEncoderLayer_sa_scale", 0.25f);
+        graph.Node("Mul", new[] { "h6_transformerEncoderLayer_sa_scores_raw", "h6_transformerEncoderLayer_sa_scale" }, "h6_transformerEncoderLayer_sa_scores");
+        graph.Fill("h6_transformerEncoderLayer_sa_highest", 3.4028235e+38f);
+        graph.Fill("h6_transformerEncoderLayer_sa_pad_lowest", -3.4028235e+38f);
+        graph.Node("Mul", new[] { "sourceMask", "h6_transformerEncoderLayer_sa_highest" }, "h6_transformerEncoderLayer_sa_mask_scaled");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_sa_mask_scaled", "h6_transformerEncoderLayer_sa_pad_lowest" }, "h6_transformerEncoderLayer_sa_keyPadding");
+        graph.Int64s("h6_transformerEncoderLayer_sa_pad_axes", 1, 2);
+        graph.Node("Unsqueeze", new[] { "h6_transformerEncoderLayer_sa_keyPadding", "h6_transformerEncoderLayer_sa_pad_axes" }, "h6_transformerEncoderLayer_sa_keyPadding_row");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_sa_scores", "h6_transformerEncoderLayer_sa_keyPadding_row" }, "h6_transformerEncoderLayer_sa_masked");
+        graph.Node("Softmax", new[] { "h6_transformerEncoderLayer_sa_masked" }, "h6_transformerEncoderLayer_sa_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer_sa_weights", "h6_transformerEncoderLayer_sa_v_heads" }, "h6_transformerEncoderLayer_sa_context");
+        graph.Node("Transpose", new[] { "h6_transformerEncoderLayer_sa_context" }, "h6_transformerEncoderLayer_sa_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h6_transformerEncoderLayer_sa_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h6_transformerEncoderLayer_sa_merged", "h6_transformerEncoderLayer_sa_merged_shape" }, "h6_transformerEncoderLayer_sa_flat");
+        graph.Node("Transpose", new[] { "encoder2.self_attn.out_proj.weight" }, "h6_transformerEncoderLayer_sa_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer_sa_flat", "h6_transformerEncoderLayer_sa_outProjT" }, "h6_transformerEncoderLayer_sa_out");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_sa_out", "encoder2.self_attn.out_proj.bias" }, "h6_transformerEncoderLayer_sa");
+        graph.Node("Add", new[] { "h5_transformerEncoderLayer", "h6_transformerEncoderLayer_sa" }, "h6_transformerEncoderLayer_r1");
+        graph.Node("LayerNormalization", new[] { "h6_transformerEncoderLayer_r1", "encoder2.norm1.weight", "encoder2.norm1.bias" }, "h6_transformerEncoderLayer_h1", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "encoder2.linear1.weight" }, "h6_transformerEncoderLayer_ff_linear1T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer_h1", "h6_transformerEncoderLayer_ff_linear1T" }, "h6_transformerEncoderLayer_ff_linear1_product");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_ff_linear1_product", "encoder2.linear1.bias" }, "h6_transformerEncoderLayer_ff_hidden");
+        graph.Node("Relu", new[] { "h6_transformerEncoderLayer_ff_hidden" }, "h6_transformerEncoderLayer_ff_activated");
+        graph.Node("Transpose", new[] { "encoder2.linear2.weight" }, "h6_transformerEncoderLayer_ff_linear2T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer_ff_activated", "h6_transformerEncoderLayer_ff_linear2T" }, "h6_transformerEncoderLayer_ff_linear2_product");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_ff_linear2_product", "encoder2.linear2.bias" }, "h6_transformerEncoderLayer_ff");
+        graph.Node("Add", new[] { "h6_transformerEncoderLayer_h1", "h6_transformerEncoderLayer_ff" }, "h6_transformerEncoderLayer_r3");
+        graph.Node("LayerNormalization", new[] { "h6_transformerEncoderLayer_r3", "encoder2.norm2.weight", "encoder2.norm2.bias" }, "h6_transformerEncoderLayer", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
 
         // [7] embedding2: Embedding(TargetVocabularySize, Width, paddingIdx: 0)  [N,T] -> [N,T,64]
         graph.Node("Gather", new[] { "embedding2.weight", "target" }, "h7_embedding", global::Dsl.OnnxAttribute.Int("axis", 0));
 
         // [8] PositionalEncoding(MaxLength)  [N,T,64] -> [N,T,64]
-        graph.Refuse("[8] PositionalEncoding(MaxLength)", "PositionalEncoding");
+        graph.Floats("h8_positionalEncoding_table", global::Dsl.PositionalEncodingState.Table(64, 64), 64, 64);
+        graph.Node("Shape", new[] { "h7_embedding" }, "h8_positionalEncoding_t", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Int64s("h8_positionalEncoding_starts", 0);
+        graph.Int64s("h8_positionalEncoding_axes", 0);
+        graph.Node("Slice", new[] { "h8_positionalEncoding_table", "h8_positionalEncoding_starts", "h8_positionalEncoding_t", "h8_positionalEncoding_axes" }, "h8_positionalEncoding_rows");
+        graph.Node("Add", new[] { "h7_embedding", "h8_positionalEncoding_rows" }, "h8_positionalEncoding");
 
         // [9] decoder1: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h8_positionalEncoding, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
-        graph.Refuse("[9] decoder1: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)", "TransformerDecoderLayer");
+        graph.Node("Transpose", new[] { "decoder1.self_attn.in_proj_weight" }, "h9_transformerDecoderLayer_sa_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h8_positionalEncoding", "h9_transformerDecoderLayer_sa_inProjT" }, "h9_transformerDecoderLayer_sa_q_proj");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_sa_q_proj", "decoder1.self_attn.in_proj_bias" }, "h9_transformerDecoderLayer_sa_q_projBias");
+        graph.Int64s("h9_transformerDecoderLayer_sa_q_starts", 0);
+        graph.Int64s("h9_transformerDecoderLayer_sa_q_ends", 64);
+        graph.Int64s("h9_transformerDecoderLayer_sa_q_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_sa_q_projBias", "h9_transformerDecoderLayer_sa_q_starts", "h9_transformerDecoderLayer_sa_q_ends", "h9_transformerDecoderLayer_sa_q_axes" }, "h9_transformerDecoderLayer_sa_q");
+        graph.Int64s("h9_transformerDecoderLayer_sa_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_sa_q", "h9_transformerDecoderLayer_sa_q_shape" }, "h9_transformerDecoderLayer_sa_q_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_sa_q_split" }, "h9_transformerDecoderLayer_sa_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_sa_k_starts", 64);
+        graph.Int64s("h9_transformerDecoderLayer_sa_k_ends", 128);
+        graph.Int64s("h9_transformerDecoderLayer_sa_k_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_sa_q_projBias", "h9_transformerDecoderLayer_sa_k_starts", "h9_transformerDecoderLayer_sa_k_ends", "h9_transformerDecoderLayer_sa_k_axes" }, "h9_transformerDecoderLayer_sa_k");
+        graph.Int64s("h9_transformerDecoderLayer_sa_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_sa_k", "h9_transformerDecoderLayer_sa_k_shape" }, "h9_transformerDecoderLayer_sa_k_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_sa_k_split" }, "h9_transformerDecoderLayer_sa_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_sa_v_starts", 128);
+        graph.Int64s("h9_transformerDecoderLayer_sa_v_ends", 192);
+        graph.Int64s("h9_transformerDecoderLayer_sa_v_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_sa_q_projBias", "h9_transformerDecoderLayer_sa_v_starts", "h9_transformerDecoderLayer_sa_v_ends", "h9_transformerDecoderLayer_sa_v_axes" }, "h9_transformerDecoderLayer_sa_v");
+        graph.Int64s("h9_transformerDecoderLayer_sa_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_sa_v", "h9_transformerDecoderLayer_sa_v_shape" }, "h9_transformerDecoderLayer_sa_v_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_sa_v_split" }, "h9_transformerDecoderLayer_sa_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_sa_k_heads" }, "h9_transformerDecoderLayer_sa_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_sa_q_heads", "h9_transformerDecoderLayer_sa_kT" }, "h9_transformerDecoderLayer_sa_scores_raw");
+        graph.Fill("h9_transformerDecoderLayer_sa_scale", 0.25f);
+        graph.Node("Mul", new[] { "h9_transformerDecoderLayer_sa_scores_raw", "h9_transformerDecoderLayer_sa_scale" }, "h9_transformerDecoderLayer_sa_scores");
+        graph.Node("Shape", new[] { "h8_positionalEncoding" }, "h9_transformerDecoderLayer_sa_t_shape", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Node("Shape", new[] { "h8_positionalEncoding" }, "h9_transformerDecoderLayer_sa_s_shape", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Int64s("h9_transformerDecoderLayer_sa_squeeze_axes", 0);
+        graph.Node("Squeeze", new[] { "h9_transformerDecoderLayer_sa_t_shape", "h9_transformerDecoderLayer_sa_squeeze_axes" }, "h9_transformerDecoderLayer_sa_t");
+        graph.Node("Squeeze", new[] { "h9_transformerDecoderLayer_sa_s_shape", "h9_transformerDecoderLayer_sa_squeeze_axes" }, "h9_transformerDecoderLayer_sa_s");
+        graph.Int64s("h9_transformerDecoderLayer_sa_zero1", 0);
+        graph.Int64s("h9_transformerDecoderLayer_sa_one1", 1);
+        graph.Node("Squeeze", new[] { "h9_transformerDecoderLayer_sa_zero1", "h9_transformerDecoderLayer_sa_squeeze_axes" }, "h9_transformerDecoderLayer_sa_zero");
+        graph.Node("Squeeze", new[] { "h9_transformerDecoderLayer_sa_one1", "h9_transformerDecoderLayer_sa_squeeze_axes" }, "h9_transformerDecoderLayer_sa_one");
+        graph.Node("Range", new[] { "h9_transformerDecoderLayer_sa_zero", "h9_transformerDecoderLayer_sa_t", "h9_transformerDecoderLayer_sa_one" }, "h9_transformerDecoderLayer_sa_rows");
+        graph.Node("Range", new[] { "h9_transformerDecoderLayer_sa_zero", "h9_transformerDecoderLayer_sa_s", "h9_transformerDecoderLayer_sa_one" }, "h9_transformerDecoderLayer_sa_cols");
+        graph.Int64s("h9_transformerDecoderLayer_sa_row_axes", 1);
+        graph.Node("Unsqueeze", new[] { "h9_transformerDecoderLayer_sa_rows", "h9_transformerDecoderLayer_sa_row_axes" }, "h9_transformerDecoderLayer_sa_rows_column");
+        graph.Node("Greater", new[] { "h9_transformerDecoderLayer_sa_cols", "h9_transformerDecoderLayer_sa_rows_column" }, "h9_transformerDecoderLayer_sa_later");
+        graph.Fill("h9_transformerDecoderLayer_sa_lowest", -3.4028235e+38f);
+        graph.Fill("h9_transformerDecoderLayer_sa_none", 0.0f);
+        graph.Node("Where", new[] { "h9_transformerDecoderLayer_sa_later", "h9_transformerDecoderLayer_sa_lowest", "h9_transformerDecoderLayer_sa_none" }, "h9_transformerDecoderLayer_sa_causal");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_sa_scores", "h9_transformerDecoderLayer_sa_causal" }, "h9_transformerDecoderLayer_sa_causal_scores");
+        graph.Node("Softmax", new[] { "h9_transformerDecoderLayer_sa_causal_scores" }, "h9_transformerDecoderLayer_sa_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_sa_weights", "h9_transformerDecoderLayer_sa_v_heads" }, "h9_transformerDecoderLayer_sa_context");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_sa_context" }, "h9_transformerDecoderLayer_sa_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_sa_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_sa_merged", "h9_transformerDecoderLayer_sa_merged_shape" }, "h9_transformerDecoderLayer_sa_flat");
+        graph.Node("Transpose", new[] { "decoder1.self_attn.out_proj.weight" }, "h9_transformerDecoderLayer_sa_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_sa_flat", "h9_transformerDecoderLayer_sa_outProjT" }, "h9_transformerDecoderLayer_sa_out");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_sa_out", "decoder1.self_attn.out_proj.bias" }, "h9_transformerDecoderLayer_sa");
+        graph.Node("Add", new[] { "h8_positionalEncoding", "h9_transformerDecoderLayer_sa" }, "h9_transformerDecoderLayer_r1");
+        graph.Node("LayerNormalization", new[] { "h9_transformerDecoderLayer_r1", "decoder1.norm1.weight", "decoder1.norm1.bias" }, "h9_transformerDecoderLayer_h1", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "decoder1.multihead_attn.in_proj_weight" }, "h9_transformerDecoderLayer_ca_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_h1", "h9_transformerDecoderLayer_ca_inProjT" }, "h9_transformerDecoderLayer_ca_q_proj");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ca_q_proj", "decoder1.multihead_attn.in_proj_bias" }, "h9_transformerDecoderLayer_ca_q_projBias");
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer", "h9_transformerDecoderLayer_ca_inProjT" }, "h9_transformerDecoderLayer_ca_kv_proj");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ca_kv_proj", "decoder1.multihead_attn.in_proj_bias" }, "h9_transformerDecoderLayer_ca_kv_projBias");
+        graph.Int64s("h9_transformerDecoderLayer_ca_q_starts", 0);
+        graph.Int64s("h9_transformerDecoderLayer_ca_q_ends", 64);
+        graph.Int64s("h9_transformerDecoderLayer_ca_q_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_ca_q_projBias", "h9_transformerDecoderLayer_ca_q_starts", "h9_transformerDecoderLayer_ca_q_ends", "h9_transformerDecoderLayer_ca_q_axes" }, "h9_transformerDecoderLayer_ca_q");
+        graph.Int64s("h9_transformerDecoderLayer_ca_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_ca_q", "h9_transformerDecoderLayer_ca_q_shape" }, "h9_transformerDecoderLayer_ca_q_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_ca_q_split" }, "h9_transformerDecoderLayer_ca_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_ca_k_starts", 64);
+        graph.Int64s("h9_transformerDecoderLayer_ca_k_ends", 128);
+        graph.Int64s("h9_transformerDecoderLayer_ca_k_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_ca_kv_projBias", "h9_transformerDecoderLayer_ca_k_starts", "h9_transformerDecoderLayer_ca_k_ends", "h9_transformerDecoderLayer_ca_k_axes" }, "h9_transformerDecoderLayer_ca_k");
+        graph.Int64s("h9_transformerDecoderLayer_ca_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_ca_k", "h9_transformerDecoderLayer_ca_k_shape" }, "h9_transformerDecoderLayer_ca_k_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_ca_k_split" }, "h9_transformerDecoderLayer_ca_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_ca_v_starts", 128);
+        graph.Int64s("h9_transformerDecoderLayer_ca_v_ends", 192);
+        graph.Int64s("h9_transformerDecoderLayer_ca_v_axes", -1);
+        graph.Node("Slice", new[] { "h9_transformerDecoderLayer_ca_kv_projBias", "h9_transformerDecoderLayer_ca_v_starts", "h9_transformerDecoderLayer_ca_v_ends", "h9_transformerDecoderLayer_ca_v_axes" }, "h9_transformerDecoderLayer_ca_v");
+        graph.Int64s("h9_transformerDecoderLayer_ca_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_ca_v", "h9_transformerDecoderLayer_ca_v_shape" }, "h9_transformerDecoderLayer_ca_v_split");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_ca_v_split" }, "h9_transformerDecoderLayer_ca_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_ca_k_heads" }, "h9_transformerDecoderLayer_ca_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_ca_q_heads", "h9_transformerDecoderLayer_ca_kT" }, "h9_transformerDecoderLayer_ca_scores_raw");
+        graph.Fill("h9_transformerDecoderLayer_ca_scale", 0.25f);
+        graph.Node("Mul", new[] { "h9_transformerDecoderLayer_ca_scores_raw", "h9_transformerDecoderLayer_ca_scale" }, "h9_transformerDecoderLayer_ca_scores");
+        graph.Fill("h9_transformerDecoderLayer_ca_highest", 3.4028235e+38f);
+        graph.Fill("h9_transformerDecoderLayer_ca_pad_lowest", -3.4028235e+38f);
+        graph.Node("Mul", new[] { "sourceMask", "h9_transformerDecoderLayer_ca_highest" }, "h9_transformerDecoderLayer_ca_mask_scaled");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ca_mask_scaled", "h9_transformerDecoderLayer_ca_pad_lowest" }, "h9_transformerDecoderLayer_ca_keyPadding");
+        graph.Int64s("h9_transformerDecoderLayer_ca_pad_axes", 1, 2);
+        graph.Node("Unsqueeze", new[] { "h9_transformerDecoderLayer_ca_keyPadding", "h9_transformerDecoderLayer_ca_pad_axes" }, "h9_transformerDecoderLayer_ca_keyPadding_row");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ca_scores", "h9_transformerDecoderLayer_ca_keyPadding_row" }, "h9_transformerDecoderLayer_ca_masked");
+        graph.Node("Softmax", new[] { "h9_transformerDecoderLayer_ca_masked" }, "h9_transformerDecoderLayer_ca_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_ca_weights", "h9_transformerDecoderLayer_ca_v_heads" }, "h9_transformerDecoderLayer_ca_context");
+        graph.Node("Transpose", new[] { "h9_transformerDecoderLayer_ca_context" }, "h9_transformerDecoderLayer_ca_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h9_transformerDecoderLayer_ca_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h9_transformerDecoderLayer_ca_merged", "h9_transformerDecoderLayer_ca_merged_shape" }, "h9_transformerDecoderLayer_ca_flat");
+        graph.Node("Transpose", new[] { "decoder1.multihead_attn.out_proj.weight" }, "h9_transformerDecoderLayer_ca_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_ca_flat", "h9_transformerDecoderLayer_ca_outProjT" }, "h9_transformerDecoderLayer_ca_out");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ca_out", "decoder1.multihead_attn.out_proj.bias" }, "h9_transformerDecoderLayer_ca");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_h1", "h9_transformerDecoderLayer_ca" }, "h9_transformerDecoderLayer_r2");
+        graph.Node("LayerNormalization", new[] { "h9_transformerDecoderLayer_r2", "decoder1.norm2.weight", "decoder1.norm2.bias" }, "h9_transformerDecoderLayer_h2", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "decoder1.linear1.weight" }, "h9_transformerDecoderLayer_ff_linear1T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_h2", "h9_transformerDecoderLayer_ff_linear1T" }, "h9_transformerDecoderLayer_ff_linear1_product");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ff_linear1_product", "decoder1.linear1.bias" }, "h9_transformerDecoderLayer_ff_hidden");
+        graph.Node("Relu", new[] { "h9_transformerDecoderLayer_ff_hidden" }, "h9_transformerDecoderLayer_ff_activated");
+        graph.Node("Transpose", new[] { "decoder1.linear2.weight" }, "h9_transformerDecoderLayer_ff_linear2T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer_ff_activated", "h9_transformerDecoderLayer_ff_linear2T" }, "h9_transformerDecoderLayer_ff_linear2_product");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_ff_linear2_product", "decoder1.linear2.bias" }, "h9_transformerDecoderLayer_ff");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer_h2", "h9_transformerDecoderLayer_ff" }, "h9_transformerDecoderLayer_r3");
+        graph.Node("LayerNormalization", new[] { "h9_transformerDecoderLayer_r3", "decoder1.norm3.weight", "decoder1.norm3.bias" }, "h9_transformerDecoderLayer", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
 
         // [10] decoder2: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h9_transformerDecoderLayer, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
-        graph.Refuse("[10] decoder2: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)", "TransformerDecoderLayer");
+        graph.Node("Transpose", new[] { "decoder2.self_attn.in_proj_weight" }, "h10_transformerDecoderLayer_sa_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h9_transformerDecoderLayer", "h10_transformerDecoderLayer_sa_inProjT" }, "h10_transformerDecoderLayer_sa_q_proj");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_sa_q_proj", "decoder2.self_attn.in_proj_bias" }, "h10_transformerDecoderLayer_sa_q_projBias");
+        graph.Int64s("h10_transformerDecoderLayer_sa_q_starts", 0);
+        graph.Int64s("h10_transformerDecoderLayer_sa_q_ends", 64);
+        graph.Int64s("h10_transformerDecoderLayer_sa_q_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_sa_q_projBias", "h10_transformerDecoderLayer_sa_q_starts", "h10_transformerDecoderLayer_sa_q_ends", "h10_transformerDecoderLayer_sa_q_axes" }, "h10_transformerDecoderLayer_sa_q");
+        graph.Int64s("h10_transformerDecoderLayer_sa_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_sa_q", "h10_transformerDecoderLayer_sa_q_shape" }, "h10_transformerDecoderLayer_sa_q_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_sa_q_split" }, "h10_transformerDecoderLayer_sa_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_sa_k_starts", 64);
+        graph.Int64s("h10_transformerDecoderLayer_sa_k_ends", 128);
+        graph.Int64s("h10_transformerDecoderLayer_sa_k_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_sa_q_projBias", "h10_transformerDecoderLayer_sa_k_starts", "h10_transformerDecoderLayer_sa_k_ends", "h10_transformerDecoderLayer_sa_k_axes" }, "h10_transformerDecoderLayer_sa_k");
+        graph.Int64s("h10_transformerDecoderLayer_sa_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_sa_k", "h10_transformerDecoderLayer_sa_k_shape" }, "h10_transformerDecoderLayer_sa_k_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_sa_k_split" }, "h10_transformerDecoderLayer_sa_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_sa_v_starts", 128);
+        graph.Int64s("h10_transformerDecoderLayer_sa_v_ends", 192);
+        graph.Int64s("h10_transformerDecoderLayer_sa_v_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_sa_q_projBias", "h10_transformerDecoderLayer_sa_v_starts", "h10_transformerDecoderLayer_sa_v_ends", "h10_transformerDecoderLayer_sa_v_axes" }, "h10_transformerDecoderLayer_sa_v");
+        graph.Int64s("h10_transformerDecoderLayer_sa_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_sa_v", "h10_transformerDecoderLayer_sa_v_shape" }, "h10_transformerDecoderLayer_sa_v_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_sa_v_split" }, "h10_transformerDecoderLayer_sa_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_sa_k_heads" }, "h10_transformerDecoderLayer_sa_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_sa_q_heads", "h10_transformerDecoderLayer_sa_kT" }, "h10_transformerDecoderLayer_sa_scores_raw");
+        graph.Fill("h10_transformerDecoderLayer_sa_scale", 0.25f);
+        graph.Node("Mul", new[] { "h10_transformerDecoderLayer_sa_scores_raw", "h10_transformerDecoderLayer_sa_scale" }, "h10_transformerDecoderLayer_sa_scores");
+        graph.Node("Shape", new[] { "h9_transformerDecoderLayer" }, "h10_transformerDecoderLayer_sa_t_shape", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Node("Shape", new[] { "h9_transformerDecoderLayer" }, "h10_transformerDecoderLayer_sa_s_shape", global::Dsl.OnnxAttribute.Int("start", 1), global::Dsl.OnnxAttribute.Int("end", 2));
+        graph.Int64s("h10_transformerDecoderLayer_sa_squeeze_axes", 0);
+        graph.Node("Squeeze", new[] { "h10_transformerDecoderLayer_sa_t_shape", "h10_transformerDecoderLayer_sa_squeeze_axes" }, "h10_transformerDecoderLayer_sa_t");
+        graph.Node("Squeeze", new[] { "h10_transformerDecoderLayer_sa_s_shape", "h10_transformerDecoderLayer_sa_squeeze_axes" }, "h10_transformerDecoderLayer_sa_s");
+        graph.Int64s("h10_transformerDecoderLayer_sa_zero1", 0);
+        graph.Int64s("h10_transformerDecoderLayer_sa_one1", 1);
+        graph.Node("Squeeze", new[] { "h10_transformerDecoderLayer_sa_zero1", "h10_transformerDecoderLayer_sa_squeeze_axes" }, "h10_transformerDecoderLayer_sa_zero");
+        graph.Node("Squeeze", new[] { "h10_transformerDecoderLayer_sa_one1", "h10_transformerDecoderLayer_sa_squeeze_axes" }, "h10_transformerDecoderLayer_sa_one");
+        graph.Node("Range", new[] { "h10_transformerDecoderLayer_sa_zero", "h10_transformerDecoderLayer_sa_t", "h10_transformerDecoderLayer_sa_one" }, "h10_transformerDecoderLayer_sa_rows");
+        graph.Node("Range", new[] { "h10_transformerDecoderLayer_sa_zero", "h10_transformerDecoderLayer_sa_s", "h10_transformerDecoderLayer_sa_one" }, "h10_transformerDecoderLayer_sa_cols");
+        graph.Int64s("h10_transformerDecoderLayer_sa_row_axes", 1);
+        graph.Node("Unsqueeze", new[] { "h10_transformerDecoderLayer_sa_rows", "h10_transformerDecoderLayer_sa_row_axes" }, "h10_transformerDecoderLayer_sa_rows_column");
+        graph.Node("Greater", new[] { "h10_transformerDecoderLayer_sa_cols", "h10_transformerDecoderLayer_sa_rows_column" }, "h10_transformerDecoderLayer_sa_later");
+        graph.Fill("h10_transformerDecoderLayer_sa_lowest", -3.4028235e+38f);
+        graph.Fill("h10_transformerDecoderLayer_sa_none", 0.0f);
+        graph.Node("Where", new[] { "h10_transformerDecoderLayer_sa_later", "h10_transformerDecoderLayer_sa_lowest", "h10_transformerDecoderLayer_sa_none" }, "h10_transformerDecoderLayer_sa_causal");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_sa_scores", "h10_transformerDecoderLayer_sa_causal" }, "h10_transformerDecoderLayer_sa_causal_scores");
+        graph.Node("Softmax", new[] { "h10_transformerDecoderLayer_sa_causal_scores" }, "h10_transformerDecoderLayer_sa_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_sa_weights", "h10_transformerDecoderLayer_sa_v_heads" }, "h10_transformerDecoderLayer_sa_context");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_sa_context" }, "h10_transformerDecoderLayer_sa_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_sa_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_sa_merged", "h10_transformerDecoderLayer_sa_merged_shape" }, "h10_transformerDecoderLayer_sa_flat");
+        graph.Node("Transpose", new[] { "decoder2.self_attn.out_proj.weight" }, "h10_transformerDecoderLayer_sa_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_sa_flat", "h10_transformerDecoderLayer_sa_outProjT" }, "h10_transformerDecoderLayer_sa_out");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_sa_out", "decoder2.self_attn.out_proj.bias" }, "h10_transformerDecoderLayer_sa");
+        graph.Node("Add", new[] { "h9_transformerDecoderLayer", "h10_transformerDecoderLayer_sa" }, "h10_transformerDecoderLayer_r1");
+        graph.Node("LayerNormalization", new[] { "h10_transformerDecoderLayer_r1", "decoder2.norm1.weight", "decoder2.norm1.bias" }, "h10_transformerDecoderLayer_h1", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "decoder2.multihead_attn.in_proj_weight" }, "h10_transformerDecoderLayer_ca_inProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_h1", "h10_transformerDecoderLayer_ca_inProjT" }, "h10_transformerDecoderLayer_ca_q_proj");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ca_q_proj", "decoder2.multihead_attn.in_proj_bias" }, "h10_transformerDecoderLayer_ca_q_projBias");
+        graph.Node("MatMul", new[] { "h6_transformerEncoderLayer", "h10_transformerDecoderLayer_ca_inProjT" }, "h10_transformerDecoderLayer_ca_kv_proj");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ca_kv_proj", "decoder2.multihead_attn.in_proj_bias" }, "h10_transformerDecoderLayer_ca_kv_projBias");
+        graph.Int64s("h10_transformerDecoderLayer_ca_q_starts", 0);
+        graph.Int64s("h10_transformerDecoderLayer_ca_q_ends", 64);
+        graph.Int64s("h10_transformerDecoderLayer_ca_q_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_ca_q_projBias", "h10_transformerDecoderLayer_ca_q_starts", "h10_transformerDecoderLayer_ca_q_ends", "h10_transformerDecoderLayer_ca_q_axes" }, "h10_transformerDecoderLayer_ca_q");
+        graph.Int64s("h10_transformerDecoderLayer_ca_q_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_ca_q", "h10_transformerDecoderLayer_ca_q_shape" }, "h10_transformerDecoderLayer_ca_q_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_ca_q_split" }, "h10_transformerDecoderLayer_ca_q_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_ca_k_starts", 64);
+        graph.Int64s("h10_transformerDecoderLayer_ca_k_ends", 128);
+        graph.Int64s("h10_transformerDecoderLayer_ca_k_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_ca_kv_projBias", "h10_transformerDecoderLayer_ca_k_starts", "h10_transformerDecoderLayer_ca_k_ends", "h10_transformerDecoderLayer_ca_k_axes" }, "h10_transformerDecoderLayer_ca_k");
+        graph.Int64s("h10_transformerDecoderLayer_ca_k_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_ca_k", "h10_transformerDecoderLayer_ca_k_shape" }, "h10_transformerDecoderLayer_ca_k_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_ca_k_split" }, "h10_transformerDecoderLayer_ca_k_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_ca_v_starts", 128);
+        graph.Int64s("h10_transformerDecoderLayer_ca_v_ends", 192);
+        graph.Int64s("h10_transformerDecoderLayer_ca_v_axes", -1);
+        graph.Node("Slice", new[] { "h10_transformerDecoderLayer_ca_kv_projBias", "h10_transformerDecoderLayer_ca_v_starts", "h10_transformerDecoderLayer_ca_v_ends", "h10_transformerDecoderLayer_ca_v_axes" }, "h10_transformerDecoderLayer_ca_v");
+        graph.Int64s("h10_transformerDecoderLayer_ca_v_shape", 0, 0, 4, 16);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_ca_v", "h10_transformerDecoderLayer_ca_v_shape" }, "h10_transformerDecoderLayer_ca_v_split");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_ca_v_split" }, "h10_transformerDecoderLayer_ca_v_heads", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_ca_k_heads" }, "h10_transformerDecoderLayer_ca_kT", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_ca_q_heads", "h10_transformerDecoderLayer_ca_kT" }, "h10_transformerDecoderLayer_ca_scores_raw");
+        graph.Fill("h10_transformerDecoderLayer_ca_scale", 0.25f);
+        graph.Node("Mul", new[] { "h10_transformerDecoderLayer_ca_scores_raw", "h10_transformerDecoderLayer_ca_scale" }, "h10_transformerDecoderLayer_ca_scores");
+        graph.Fill("h10_transformerDecoderLayer_ca_highest", 3.4028235e+38f);
+        graph.Fill("h10_transformerDecoderLayer_ca_pad_lowest", -3.4028235e+38f);
+        graph.Node("Mul", new[] { "sourceMask", "h10_transformerDecoderLayer_ca_highest" }, "h10_transformerDecoderLayer_ca_mask_scaled");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ca_mask_scaled", "h10_transformerDecoderLayer_ca_pad_lowest" }, "h10_transformerDecoderLayer_ca_keyPadding");
+        graph.Int64s("h10_transformerDecoderLayer_ca_pad_axes", 1, 2);
+        graph.Node("Unsqueeze", new[] { "h10_transformerDecoderLayer_ca_keyPadding", "h10_transformerDecoderLayer_ca_pad_axes" }, "h10_transformerDecoderLayer_ca_keyPadding_row");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ca_scores", "h10_transformerDecoderLayer_ca_keyPadding_row" }, "h10_transformerDecoderLayer_ca_masked");
+        graph.Node("Softmax", new[] { "h10_transformerDecoderLayer_ca_masked" }, "h10_transformerDecoderLayer_ca_weights", global::Dsl.OnnxAttribute.Int("axis", -1));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_ca_weights", "h10_transformerDecoderLayer_ca_v_heads" }, "h10_transformerDecoderLayer_ca_context");
+        graph.Node("Transpose", new[] { "h10_transformerDecoderLayer_ca_context" }, "h10_transformerDecoderLayer_ca_merged", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        graph.Int64s("h10_transformerDecoderLayer_ca_merged_shape", 0, 0, 64);
+        graph.Node("Reshape", new[] { "h10_transformerDecoderLayer_ca_merged", "h10_transformerDecoderLayer_ca_merged_shape" }, "h10_transformerDecoderLayer_ca_flat");
+        graph.Node("Transpose", new[] { "decoder2.multihead_attn.out_proj.weight" }, "h10_transformerDecoderLayer_ca_outProjT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_ca_flat", "h10_transformerDecoderLayer_ca_outProjT" }, "h10_transformerDecoderLayer_ca_out");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ca_out", "decoder2.multihead_attn.out_proj.bias" }, "h10_transformerDecoderLayer_ca");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_h1", "h10_transformerDecoderLayer_ca" }, "h10_transformerDecoderLayer_r2");
+        graph.Node("LayerNormalization", new[] { "h10_transformerDecoderLayer_r2", "decoder2.norm2.weight", "decoder2.norm2.bias" }, "h10_transformerDecoderLayer_h2", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
+        graph.Node("Transpose", new[] { "decoder2.linear1.weight" }, "h10_transformerDecoderLayer_ff_linear1T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_h2", "h10_transformerDecoderLayer_ff_linear1T" }, "h10_transformerDecoderLayer_ff_linear1_product");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ff_linear1_product", "decoder2.linear1.bias" }, "h10_transformerDecoderLayer_ff_hidden");
+        graph.Node("Relu", new[] { "h10_transformerDecoderLayer_ff_hidden" }, "h10_transformerDecoderLayer_ff_activated");
+        graph.Node("Transpose", new[] { "decoder2.linear2.weight" }, "h10_transformerDecoderLayer_ff_linear2T", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
+        graph.Node("MatMul", new[] { "h10_transformerDecoderLayer_ff_activated", "h10_transformerDecoderLayer_ff_linear2T" }, "h10_transformerDecoderLayer_ff_linear2_product");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_ff_linear2_product", "decoder2.linear2.bias" }, "h10_transformerDecoderLayer_ff");
+        graph.Node("Add", new[] { "h10_transformerDecoderLayer_h2", "h10_transformerDecoderLayer_ff" }, "h10_transformerDecoderLayer_r3");
+        graph.Node("LayerNormalization", new[] { "h10_transformerDecoderLayer_r3", "decoder2.norm3.weight", "decoder2.norm3.bias" }, "h10_transformerDecoderLayer", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
 
         // [11] fc1: Linear(TargetVocabularySize)  [N,T,64] -> [N,T,16]
         graph.Node("Transpose", new[] { "fc1.weight" }, "h11_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
