@@ -91,12 +91,17 @@ public static class Seq2SeqCommand
             throw new CommandFailedException($"{e.Message} {weights} keeps the last finished epoch's weights.", TrainCommand.Diverged);
         }
 
+        if (run.BestEpoch != run.Epochs.Count)
+        {
+            // The file holds the last epoch's weights; the test scored the best epoch's, restored in the network.
+            Checkpoint.Save(net, weights, metadata);
+        }
         output.WriteLine("test exact match by source length (greedy decoding):");
         output.WriteLine(run.Test.ToString());
         ShowAttention(output, net, forward, task.AttentionReadout, data, trainer);
         output.WriteLine($"wrote {Path.Combine(folder, "metrics.csv")}, {weights}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"test exact match {run.Test.Accuracy:F4} after {run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")} ({run.SecondsPerEpoch:F2} s/epoch)"));
+            $"test exact match {run.Test.Accuracy:F4} with epoch {run.BestEpoch}'s weights of {run.Epochs.Count} ({run.SecondsPerEpoch:F2} s/epoch)"));
         return 0;
     }
 

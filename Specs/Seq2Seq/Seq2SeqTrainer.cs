@@ -10,7 +10,9 @@ namespace Specs.Seq2Seq;
 public sealed record Seq2SeqEpoch(int Epoch, double TrainLoss, double TokenAccuracy, double ValidExactMatch, double TrainSeconds, double DecodeSeconds, double SamplesPerSecond);
 
 /// <summary>A whole run: the epochs and the test set's exact match by source length.</summary>
-public sealed record Seq2SeqRun(IReadOnlyList<Seq2SeqEpoch> Epochs, ExactMatchReport Test)
+/// <param name="BestEpoch">The epoch whose weights were scored on the test pairs: the best validation exact match (the
+/// earliest of equals), restored at the end as Keras's <c>restore_best_weights</c> does.</param>
+public sealed record Seq2SeqRun(IReadOnlyList<Seq2SeqEpoch> Epochs, ExactMatchReport Test, int BestEpoch)
 {
     /// <summary>Mean training seconds per epoch (decoding for validation not included).</summary>
     public double SecondsPerEpoch => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.TrainSeconds);
@@ -20,8 +22,8 @@ public sealed record Seq2SeqRun(IReadOnlyList<Seq2SeqEpoch> Epochs, ExactMatchRe
 /// Trains a teacher-forced encoder-decoder (the generated <c>Seq2SeqGru</c>, or any network with its inputs and output)
 /// on a generated task: cross-entropy over [N,U,V] ignoring padding (<see cref="Loss.CrossEntropy"/> with the padding id
 /// as <c>ignoreIndex</c>, on the network's device), Adam (its rate
-/// annealed by a cosine unless the recipe says otherwise), the global gradient norm clipped; after each epoch, exact match of greedy decoding on the validation pairs; at the end, on the
-/// test pairs by source-length bucket.
+/// annealed by a cosine unless the recipe says otherwise), the global gradient norm clipped; after each epoch, exact match of greedy decoding on the validation pairs; at the end, the
+/// best validation epoch's weights are restored and scored on the test pairs by source-length bucket.
 /// </summary>
 public sealed class Seq2SeqTrainer
 {
@@ -72,6 +74,7 @@ public sealed class Seq2SeqTrainer
         // The loss is read every step on the CPU (a memory read) and every 10 steps elsewhere (a device round trip).
         int readEvery = device is Dsl.Devices.Cpu.CpuDevice ? 1 : 10;
         var epochs = new List<Seq2SeqEpoch>();
+        var best = new BestWeights(_network);
         for (int epoch = 1; epoch <= _recipe.Epochs; epoch++)
         {
             _network.Train();
@@ -126,6 +129,10 @@ public sealed class Seq2SeqTrainer
             Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {epoch}: train loss {result.TrainLoss:F4}, token accuracy {result.TokenAccuracy:F4}, validation exact match {result.ValidExactMatch:F4}, {trainSeconds:F2} s (greedy decoding {decodeSeconds:F2} s), {result.SamplesPerSecond:N0} pairs/s"));
             Log?.Flush();
+            if (valid is null || best.Offer(epoch, valid.Accuracy))
+            {
+                best.Keep(epoch);
+            }
             EpochDone?.Invoke(result);
             schedule?.Step();
             if (valid is not null && valid.Accuracy >= _recipe.StopAt)
@@ -134,7 +141,50 @@ public sealed class Seq2SeqTrainer
                 break;
             }
         }
-        return new Seq2SeqRun(epochs, Evaluate(_data.Test));
+        if (best.Epoch != epochs.Count && best.Epoch > 0)
+        {
+            best.Restore();
+            Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"restored epoch {best.Epoch}'s weights (validation exact match {epochs[best.Epoch - 1].ValidExactMatch:F4}, the best)"));
+        }
+        return new Seq2SeqRun(epochs, Evaluate(_data.Test), best.Epoch);
+    }
+
+    /// <summary>A copy of the network's parameters and buffers on its own device, kept from the best validation epoch.</summary>
+    private sealed class BestWeights(Module network)
+    {
+        private readonly Dictionary<string, Tensor> _copy = new(StringComparer.Ordinal);
+        private double _score = double.NegativeInfinity;
+
+        public int Epoch { get; private set; }
+
+        /// <summary>True when <paramref name="score"/> beats every earlier epoch's (ties keep the earlier weights).</summary>
+        public bool Offer(int epoch, double score)
+        {
+            if (score <= _score)
+            {
+                return false;
+            }
+            _score = score;
+            return true;
+        }
+
+        public void Keep(int epoch)
+        {
+            var device = network.Device;
+            foreach (var (name, tensor) in network.StateDict())
+            {
+                if (!_copy.TryGetValue(name, out var copy))
+                {
+                    copy = device.Allocate(tensor.DType, tensor.Shape);
+                    _copy.Add(name, copy);
+                }
+                device.Copy(tensor, copy);
+            }
+            Epoch = epoch;
+        }
+
+        public void Restore() => network.LoadStateDict(_copy);
     }
 
     /// <summary>Exact match of greedy decoding on <paramref name="examples"/>, by source length in buckets of 4.</summary>

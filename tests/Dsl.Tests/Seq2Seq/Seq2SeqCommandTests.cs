@@ -34,7 +34,7 @@ public sealed class Seq2SeqCommandTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("test exact match by source length (greedy decoding):", output, StringComparison.Ordinal);
         Assert.Matches(@"length +13-16 +\d+/\d+", output);
-        Assert.Matches(@"test exact match [01]\.\d{4} after 1 epoch \(\d+\.\d\d s/epoch\)", output);
+        Assert.Matches(@"test exact match [01]\.\d{4} with epoch 1's weights of 1 \(\d+\.\d\d s/epoch\)", output);
         Assert.Contains("the source position each step weighs most", output, StringComparison.Ordinal);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(_folder, "metrics.csv")).Length);
         Assert.True(File.Exists(Path.Combine(_folder, "model.safetensors")));
