@@ -16,6 +16,9 @@ internal static unsafe class AttentionTiles
     /// <summary>Floats in one vector; padded widths are multiples of it.</summary>
     public const int Lanes = 16;
 
+    /// <summary>Tests on this thread: true runs the Vector512 products even where they are emulated, false the Vector256 ones; null picks by hardware.</summary>
+    [ThreadStatic] internal static bool? WideOverride;
+
     /// <summary><paramref name="n"/> rounded up to a whole number of vectors.</summary>
     public static int Padded(int n) => (n + Lanes - 1) / Lanes * Lanes;
 
@@ -25,7 +28,7 @@ internal static unsafe class AttentionTiles
     /// </summary>
     public static void Multiply(int m, int nPad, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        if (!Vector512.IsHardwareAccelerated)
+        if (!(WideOverride ?? Vector512.IsHardwareAccelerated))
         {
             Multiply256(m, nPad, k, a, lda, b, ldb, c, ldc, accumulate);
             return;

@@ -78,6 +78,32 @@ public class CpuAttentionTileTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Both_vector_widths_of_the_tile_products_match_the_reference(bool wide)
+    {
+        // One thread, so every tile runs on this thread and sees the override (each machine runs only one width by itself).
+        var c = new Case(1, 2, 70, 90, 20, 72, true, true);
+        var dev = new CpuDevice(1);
+        var unfused = Unfused(c, dev);
+        AttentionTiles.WideOverride = wide;
+        try
+        {
+            var fused = Fused(c, dev);
+            var agree = new Tolerance(3e-5, 3e-4);
+            string[] names = ["y", "dq", "dk", "dv"];
+            for (int i = 0; i < names.Length; i++)
+            {
+                agree.AssertClose(unfused[i], fused[i], $"{names[i]} (wide {wide})");
+            }
+        }
+        finally
+        {
+            AttentionTiles.WideOverride = null;
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Results_do_not_depend_on_the_thread_count(bool causal)
