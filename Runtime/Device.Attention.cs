@@ -3,7 +3,7 @@ namespace Dsl;
 /// <summary>
 /// Scaled dot-product attention, the kernel behind <c>MultiheadAttention</c>: softmax(Q K^T * scale + masks) V over
 /// operands laid out [N*heads, T, d]. Two paths with one contract: the fused kernels (<see cref="Attention"/>, per
-/// backend) hold one block of scores per query row and save only each row's log-sum-exp, so memory grows linearly
+/// backend) hold one tile of scores at a time (on the CPU 64 queries by 64 keys per thread) and save only each row's log-sum-exp, so memory grows linearly
 /// with the sequence length; the unfused reference (<see cref="AttentionReference"/>), composed here from
 /// <see cref="BatchedMatMul"/>, <see cref="Broadcast"/> and <see cref="Softmax"/>, materialises and saves the
 /// [N*heads, T, S] weights and is the oracle in tests.
