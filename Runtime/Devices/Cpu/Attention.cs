@@ -161,6 +161,11 @@ public sealed partial class CpuDevice
                             }
                             TensorPrimitives.Subtract(row, rowLse, row);
                             TensorPrimitives.Exp(row, row);
+                            if (rowLse < AttentionMath.SwampedLogSumExp)
+                            {
+                                // Every kept key padded: uniform weights 1/count (the saved lse lost log(count) to rounding).
+                                TensorPrimitives.Multiply(row, 1f / AttentionMath.KeptKeys(g, mask.AsSpan(), t0 + r), row);
+                            }
                         }
                         var vBlock = v.AsSpan((b * g.S + s0) * g.Dv, n * g.Dv);
                         var kBlock = k.AsSpan((b * g.S + s0) * g.D, n * g.D);
@@ -170,6 +175,11 @@ public sealed partial class CpuDevice
                         for (int r = 0; r < rows; r++)
                         {
                             var dsRow = ds.Slice(r * n, n);
+                            if (lse[b * g.T + t0 + r] < AttentionMath.SwampedLogSumExp)
+                            {
+                                dsRow.Clear(); // swamped scores: the output does not depend on them
+                                continue;
+                            }
                             TensorPrimitives.Subtract(dsRow, delta[r], dsRow);
                             TensorPrimitives.Multiply(dsRow, p.Slice(r * n, n), dsRow);
                             TensorPrimitives.Multiply(dsRow, g.Scale, dsRow);

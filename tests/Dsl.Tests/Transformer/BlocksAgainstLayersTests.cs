@@ -78,6 +78,23 @@ public sealed class BlocksAgainstLayersTests
         Compare(course, builtin, AttentionMap, () => course.Forward(x, mask), () => builtin.Forward(x, mask), inputs: 1, rng);
     }
 
+    /// <summary>
+    /// A sequence with no real key (length 0): PyTorch 1.13's <c>nn.MultiheadAttention</c> returns NaN there (softmax over
+    /// nothing but -inf); the blocks' <c>masked_fill(-1e9)</c> makes every score equal, so the weights are uniform over the
+    /// padded keys, and the built-in layer does the same. Both sides must still agree, gradients included.
+    /// </summary>
+    [Fact]
+    public void Attention_block_and_layer_agree_on_a_sequence_with_every_key_padded()
+    {
+        var rng = new Random(16);
+        var x = Normal(rng, N, T, D);
+        var mask = KeyMask(T, 4, 0, 5);
+        var course = new CourseMhaKeyPaddingNet(Target, seed: 1);
+        var builtin = new BuiltinMhaKeyPaddingNet(Target, seed: 2);
+        Compare(course, builtin, AttentionMap, () => course.Forward(x, mask), () => builtin.Forward(x, mask), inputs: 1, rng);
+        Assert.All(builtin.Forward(x, mask).ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
     [Fact]
     public void Attention_block_with_a_causal_mask_equals_the_builtin_causal_layer()
     {

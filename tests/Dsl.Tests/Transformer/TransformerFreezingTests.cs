@@ -16,6 +16,7 @@ public sealed class TransformerFreezingTests
 
     [Theory]
     [InlineData("enc", "attn")]
+    [InlineData("attn")]
     [InlineData("enc.self_attn", "enc.norm2", "attn.out_proj")]
     [InlineData("enc.linear1", "attn.in_proj_weight")]
     public void A_frozen_transformer_layer_passes_the_gradient_down_and_leaves_its_own_untouched(params string[] frozen)
