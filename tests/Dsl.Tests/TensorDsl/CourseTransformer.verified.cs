@@ -568,12 +568,53 @@ public partial class CourseTransformer : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_tokens = false;
+        bool flow_h1_positions = false;
+        bool flow_h2_mask = false;
+        bool flow_h3_embedding = _embed_weight.RequiresGrad || flow_h0_tokens;
+        bool flow_h4_embedding = _position_weight.RequiresGrad || flow_h1_positions;
+        bool flow_h5_add = flow_h3_embedding || flow_h4_embedding;
+        bool flow_h6_linear = _layer1_attn_q_weight.RequiresGrad || _layer1_attn_q_bias.RequiresGrad || flow_h5_add;
+        bool flow_h7_view = flow_h6_linear;
+        bool flow_h8_permute = flow_h7_view;
+        bool flow_h9_linear = _layer1_attn_k_weight.RequiresGrad || _layer1_attn_k_bias.RequiresGrad || flow_h5_add;
+        bool flow_h10_view = flow_h9_linear;
+        bool flow_h11_permute = flow_h10_view;
+        bool flow_h12_linear = _layer1_attn_v_weight.RequiresGrad || _layer1_attn_v_bias.RequiresGrad || flow_h5_add;
+        bool flow_h13_view = flow_h12_linear;
+        bool flow_h14_permute = flow_h13_view;
+        bool flow_h15_transpose = flow_h11_permute;
+        bool flow_h16_matMul = flow_h8_permute || flow_h15_transpose;
+        bool flow_h17_elementwise = flow_h16_matMul;
+        bool flow_h18_elementwise = flow_h2_mask;
+        bool flow_h19_maskedFill = flow_h17_elementwise || flow_h18_elementwise;
+        bool flow_h20_softmaxDim = flow_h19_maskedFill;
+        bool flow_h21_matMul = flow_h20_softmaxDim || flow_h14_permute;
+        bool flow_h22_permute = flow_h21_matMul;
+        bool flow_h23_view = flow_h22_permute;
+        bool flow_h24_linear = _layer1_attn_out_weight.RequiresGrad || _layer1_attn_out_bias.RequiresGrad || flow_h23_view;
+        bool flow_h25_add = flow_h5_add || flow_h24_linear;
+        bool flow_h26_layerNorm = _layer1_norm1_weight.RequiresGrad || _layer1_norm1_bias.RequiresGrad || flow_h25_add;
+        bool flow_h27_transpose = flow_h26_layerNorm;
+        bool flow_h28_conv1d = _layer1_ffn_w1_weight.RequiresGrad || _layer1_ffn_w1_bias.RequiresGrad || flow_h27_transpose;
+        bool flow_h29_relu = flow_h28_conv1d;
+        bool flow_h30_conv1d = _layer1_ffn_w2_weight.RequiresGrad || _layer1_ffn_w2_bias.RequiresGrad || flow_h29_relu;
+        bool flow_h31_transpose = flow_h30_conv1d;
+        bool flow_h32_add = flow_h26_layerNorm || flow_h31_transpose;
+        bool flow_h33_layerNorm = _layer1_norm2_weight.RequiresGrad || _layer1_norm2_bias.RequiresGrad || flow_h32_add;
+        bool flow_h34_slice = flow_h33_layerNorm;
+        bool flow_h35_squeeze = flow_h34_slice;
+        bool flow_h36_linear = _classifier_weight.RequiresGrad || _classifier_bias.RequiresGrad || flow_h35_squeeze;
 
         // [36] classifier: Linear(Classes, name: "classifier")  [N,16] -> [N,3]
         var h35_squeeze = _h35_squeeze.Current;
         var dh36_linear = gradOutput;
         var dh35_squeeze = _dh35_squeeze.Rows(n);
-        device.LinearBackward(h35_squeeze, _classifier_weight.Value, dh36_linear, dh35_squeeze, _classifier_weight.Grad, _classifier_bias.Grad, accumulateDx: false);
+        if (flow_h36_linear)
+        {
+            device.LinearBackward(h35_squeeze, _classifier_weight.Value, dh36_linear, (flow_h35_squeeze ? dh35_squeeze : null), GradFor(_classifier_weight), GradFor(_classifier_bias), accumulateDx: false);
+        }
 
         // [35] Squeeze(Slice(encoded, 1, 0, 1), 1)  [N,1,16] -> [N,16]
         var dh34_slice = _dh34_slice.Rows(n);
@@ -581,60 +622,87 @@ public partial class CourseTransformer : global::Dsl.Module
 
         // [34] Slice(encoded, 1, 0, 1)  [N,10,16] -> [N,1,16]
         var dh33_layerNorm = _dh33_layerNorm.Rows(n);
-        { device.Fill(dh33_layerNorm, 0f); device.CopyChannels(dh34_slice, srcChannels: 1, srcOffset: 0, dh33_layerNorm, dstChannels: 10, dstOffset: 0, count: 1, n, spatial: 16, accumulate: true); }
+        if (flow_h34_slice)
+        {
+            { device.Fill(dh33_layerNorm, 0f); device.CopyChannels(dh34_slice, srcChannels: 1, srcOffset: 0, dh33_layerNorm, dstChannels: 10, dstOffset: 0, count: 1, n, spatial: 16, accumulate: true); }
+        }
 
         // [33] layer1.norm2: LayerNorm(16, name: "layer1.norm2")  [N,10,16] -> [N,10,16]
         var h32_add = _h32_add.Rows(n);
         var dh32_add = _dh32_add.Rows(n);
-        device.LayerNormBackward(h32_add, _layer1_norm2_weight.Value, _lnMean33.Rows(n), _lnInvStd33.Rows(n), dh33_layerNorm, dh32_add, _layer1_norm2_weight.Grad, _layer1_norm2_bias.Grad, rows: n * 10, features: 16, accumulateDx: false);
+        if (flow_h33_layerNorm)
+        {
+            device.LayerNormBackward(h32_add, _layer1_norm2_weight.Value, _lnMean33.Rows(n), _lnInvStd33.Rows(n), dh33_layerNorm, dh32_add, GradFor(_layer1_norm2_weight), GradFor(_layer1_norm2_bias), rows: n * 10, features: 16, accumulateDx: false);
+        }
 
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [32] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h26_layerNorm + h31_transpose
         var dh26_layerNorm = _dh26_layerNorm.Rows(n);
-        // dh26_layerNorm is the memory of dh32_add: nothing to copy.
         var dh31_transpose = _dh31_transpose.Rows(n);
+        // dh26_layerNorm is the memory of dh32_add: nothing to copy.
         // dh31_transpose is the memory of dh32_add: nothing to copy.
 
         // [31] Transpose(1, 2)  [N,16,10] -> [N,10,16]
         var dh30_conv1d = _dh30_conv1d.Rows(n);
-        device.SwapAxes(dh31_transpose, dh30_conv1d, outer: n, a: 10, mid: 1, b: 16, inner: 1, accumulate: false);
+        if (flow_h31_transpose)
+        {
+            device.SwapAxes(dh31_transpose, dh30_conv1d, outer: n, a: 10, mid: 1, b: 16, inner: 1, accumulate: false);
+        }
 
         // [30] layer1.ffn.w2: Conv1d(16, 1, name: "layer1.ffn.w2")  [N,32,10] -> [N,16,10]
         var h29_relu = _h29_relu.Rows(n);
         var dh29_relu = _dh29_relu.Rows(n);
-        device.Conv1dBackward(h29_relu, _layer1_ffn_w2_weight.Value, dh30_conv1d, dh29_relu, _layer1_ffn_w2_weight.Grad, _layer1_ffn_w2_bias.Grad, new global::Dsl.Conv1dGeometry(n, InChannels: 32, Length: 10, OutChannels: 16, Kernel: 1), accumulateDx: false);
+        if (flow_h30_conv1d)
+        {
+            device.Conv1dBackward(h29_relu, _layer1_ffn_w2_weight.Value, dh30_conv1d, dh29_relu, GradFor(_layer1_ffn_w2_weight), GradFor(_layer1_ffn_w2_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 32, Length: 10, OutChannels: 16, Kernel: 1), accumulateDx: false);
+        }
 
         // [29] Relu  [N,32,10] -> [N,32,10]
         var dh28_conv1d = _dh28_conv1d.Rows(n);
-        device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h29_relu, h29_relu, dh29_relu, dh28_conv1d, accumulate: false);
+        if (flow_h29_relu)
+        {
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h29_relu, h29_relu, dh29_relu, dh28_conv1d, accumulate: false);
+        }
 
         // [28] layer1.ffn.w1: Conv1d(32, 1, name: "layer1.ffn.w1")  [N,16,10] -> [N,32,10]
         var h27_transpose = _h27_transpose.Rows(n);
         var dh27_transpose = _dh27_transpose.Rows(n);
-        device.Conv1dBackward(h27_transpose, _layer1_ffn_w1_weight.Value, dh28_conv1d, dh27_transpose, _layer1_ffn_w1_weight.Grad, _layer1_ffn_w1_bias.Grad, new global::Dsl.Conv1dGeometry(n, InChannels: 16, Length: 10, OutChannels: 32, Kernel: 1), accumulateDx: false);
+        if (flow_h28_conv1d)
+        {
+            device.Conv1dBackward(h27_transpose, _layer1_ffn_w1_weight.Value, dh28_conv1d, dh27_transpose, GradFor(_layer1_ffn_w1_weight), GradFor(_layer1_ffn_w1_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 16, Length: 10, OutChannels: 32, Kernel: 1), accumulateDx: false);
+        }
 
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
         // [27] Transpose(x, 1, 2)  [N,10,16] -> [N,16,10]
-        device.SwapAxes(dh27_transpose, dh26_layerNorm, outer: n, a: 16, mid: 1, b: 10, inner: 1, accumulate: true);
+        if (flow_h27_transpose)
+        {
+            device.SwapAxes(dh27_transpose, dh26_layerNorm, outer: n, a: 16, mid: 1, b: 10, inner: 1, accumulate: true);
+        }
 
         // [26] layer1.norm1: LayerNorm(16, name: "layer1.norm1")  [N,10,16] -> [N,10,16]
         var h25_add = _h25_add.Rows(n);
         var dh25_add = _dh25_add.Rows(n);
-        device.LayerNormBackward(h25_add, _layer1_norm1_weight.Value, _lnMean26.Rows(n), _lnInvStd26.Rows(n), dh26_layerNorm, dh25_add, _layer1_norm1_weight.Grad, _layer1_norm1_bias.Grad, rows: n * 10, features: 16, accumulateDx: false);
+        if (flow_h26_layerNorm)
+        {
+            device.LayerNormBackward(h25_add, _layer1_norm1_weight.Value, _lnMean26.Rows(n), _lnInvStd26.Rows(n), dh26_layerNorm, dh25_add, GradFor(_layer1_norm1_weight), GradFor(_layer1_norm1_bias), rows: n * 10, features: 16, accumulateDx: false);
+        }
 
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [25] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h5_add + h24_linear
         var dh5_add = _dh5_add.Rows(n);
-        // dh5_add is the memory of dh25_add: nothing to copy.
         var dh24_linear = _dh24_linear.Rows(n);
+        // dh5_add is the memory of dh25_add: nothing to copy.
         // dh24_linear is the memory of dh25_add: nothing to copy.
 
         // [24] layer1.attn.out: Linear(16, 16, name: "layer1.attn.out")  [N,10,16] -> [N,10,16]
         var h23_view = _h23_view.Current;
         var dh23_view = _dh23_view.Rows(n);
-        device.LinearBackward(h23_view, _layer1_attn_out_weight.Value, dh24_linear, dh23_view, _layer1_attn_out_weight.Grad, _layer1_attn_out_bias.Grad, accumulateDx: false);
+        if (flow_h24_linear)
+        {
+            device.LinearBackward(h23_view, _layer1_attn_out_weight.Value, dh24_linear, (flow_h23_view ? dh23_view : null), GradFor(_layer1_attn_out_weight), GradFor(_layer1_attn_out_bias), accumulateDx: false);
+        }
 
         // [23] View(Permute(context, 0, 2, 1, 3), -1, 16)  [N,10,2,8] -> [N,10,16]
         var dh22_permute = _dh22_permute.Rows(n);
@@ -643,7 +711,10 @@ public partial class CourseTransformer : global::Dsl.Module
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [22] Permute(context, 0, 2, 1, 3)  [N,2,10,8] -> [N,10,2,8]
         var dh21_matMul = _dh21_matMul.Rows(n);
-        device.PermuteSamples(dh22_permute, _h22_permute_inverse, dh21_matMul, accumulate: false);
+        if (flow_h22_permute)
+        {
+            device.PermuteSamples(dh22_permute, _h22_permute_inverse, dh21_matMul, accumulate: false);
+        }
 
         // [21] MatMul(weights, v)  [N,2,10,10] + [N,2,10,8] -> [N,2,10,8]
         // takes a: h20_softmaxDim, b: h14_permute
@@ -653,25 +724,37 @@ public partial class CourseTransformer : global::Dsl.Module
         var dh14_permute = _dh14_permute.Rows(n);
         var h20_softmaxDim = _h20_softmaxDim.Rows(n);
         var h14_permute = _h14_permute.Rows(n);
-        device.MatMulSamplesBackward(h20_softmaxDim, h14_permute, dh21_matMul, dh20_softmaxDim, h21_matMul_da, false, dh14_permute, h21_matMul_db, false);
+        if (flow_h21_matMul)
+        {
+            device.MatMulSamplesBackward(h20_softmaxDim, h14_permute, dh21_matMul, dh20_softmaxDim, h21_matMul_da, false, dh14_permute, h21_matMul_db, false);
+        }
 
         // [20] SoftmaxDim(MaskedFill(scores, 1.0 - mask, -1e9), dim: -1)  [N,2,10,10] -> [N,2,10,10]
         var dh19_maskedFill = _dh19_maskedFill.Rows(n);
-        device.SoftmaxBackward(h20_softmaxDim, dh20_softmaxDim, dh19_maskedFill, log: false, accumulate: false);
+        if (flow_h20_softmaxDim)
+        {
+            device.SoftmaxBackward(h20_softmaxDim, dh20_softmaxDim, dh19_maskedFill, log: false, accumulate: false);
+        }
 
         // [19] MaskedFill(scores, 1.0 - mask, -1e9)  [N,2,10,10] + [N,10] -> [N,2,10,10]
         // takes a: h17_elementwise, mask: h18_elementwise
         var h18_elementwise = _h18_elementwise.Rows(n);
         var dh17_elementwise = _dh17_elementwise.Rows(n);
-        device.MaskedFill(dh19_maskedFill, h18_elementwise, 0f, dh17_elementwise, accumulate: false);
         var dh18_elementwise = inputGradient ? _dh18_elementwise.Rows(n) : null;
-        if (dh18_elementwise is not null) device.Fill(dh18_elementwise, 0f);
+        if (flow_h19_maskedFill)
+        {
+            device.MaskedFill(dh19_maskedFill, h18_elementwise, 0f, dh17_elementwise, accumulate: false);
+            if (dh18_elementwise is not null) device.Fill(dh18_elementwise, 0f);
+        }
 
         // [18] 1 -  [N,10] -> [N,10]
 
         // [17] / 2.8284271247461903  [N,2,10,10] -> [N,2,10,10]
         var dh16_matMul = _dh16_matMul.Rows(n);
-        device.SumToSamples(dh17_elementwise, dh16_matMul, 0.35355338f, accumulate: false);
+        if (flow_h17_elementwise)
+        {
+            device.SumToSamples(dh17_elementwise, dh16_matMul, 0.35355338f, accumulate: false);
+        }
 
         // [16] MatMul(q, Transpose(k, -2, -1))  [N,2,10,8] + [N,2,8,10] -> [N,2,10,10]
         // takes a: h8_permute, b: h15_transpose
@@ -681,16 +764,25 @@ public partial class CourseTransformer : global::Dsl.Module
         var dh15_transpose = _dh15_transpose.Rows(n);
         var h8_permute = _h8_permute.Rows(n);
         var h15_transpose = _h15_transpose.Rows(n);
-        device.MatMulSamplesBackward(h8_permute, h15_transpose, dh16_matMul, dh8_permute, h16_matMul_da, false, dh15_transpose, h16_matMul_db, false);
+        if (flow_h16_matMul)
+        {
+            device.MatMulSamplesBackward(h8_permute, h15_transpose, dh16_matMul, dh8_permute, h16_matMul_da, false, dh15_transpose, h16_matMul_db, false);
+        }
 
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > ScaledDotProductAttention(q, k, v, mask, 8)
         // [15] Transpose(k, -2, -1)  [N,2,10,8] -> [N,2,8,10]
         var dh11_permute = _dh11_permute.Rows(n);
-        device.SwapAxes(dh15_transpose, dh11_permute, outer: checked(n * 2), a: 8, mid: 1, b: 10, inner: 1, accumulate: false);
+        if (flow_h15_transpose)
+        {
+            device.SwapAxes(dh15_transpose, dh11_permute, outer: checked(n * 2), a: 8, mid: 1, b: 10, inner: 1, accumulate: false);
+        }
 
         // [14] Permute(View(kv | Linear(d, d, name: name + ".v"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var dh13_view = _dh13_view.Rows(n);
-        device.PermuteSamples(dh14_permute, _h14_permute_inverse, dh13_view, accumulate: false);
+        if (flow_h14_permute)
+        {
+            device.PermuteSamples(dh14_permute, _h14_permute_inverse, dh13_view, accumulate: false);
+        }
 
         // [13] View(kv | Linear(d, d, name: name + ".v"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var dh12_linear = _dh12_linear.Rows(n);
@@ -698,22 +790,34 @@ public partial class CourseTransformer : global::Dsl.Module
 
         // [12] layer1.attn.v: Linear(16, 16, name: "layer1.attn.v")  [N,10,16] -> [N,10,16]
         var h5_add = _h5_add.Rows(n);
-        device.LinearBackward(h5_add, _layer1_attn_v_weight.Value, dh12_linear, dh5_add, _layer1_attn_v_weight.Grad, _layer1_attn_v_bias.Grad, accumulateDx: true);
+        if (flow_h12_linear)
+        {
+            device.LinearBackward(h5_add, _layer1_attn_v_weight.Value, dh12_linear, (flow_h5_add ? dh5_add : null), GradFor(_layer1_attn_v_weight), GradFor(_layer1_attn_v_bias), accumulateDx: true);
+        }
 
         // [11] Permute(View(kv | Linear(d, d, name: name + ".k"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var dh10_view = _dh10_view.Rows(n);
-        device.PermuteSamples(dh11_permute, _h11_permute_inverse, dh10_view, accumulate: false);
+        if (flow_h11_permute)
+        {
+            device.PermuteSamples(dh11_permute, _h11_permute_inverse, dh10_view, accumulate: false);
+        }
 
         // [10] View(kv | Linear(d, d, name: name + ".k"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var dh9_linear = _dh9_linear.Rows(n);
         // dh9_linear is the memory of dh10_view: nothing to copy.
 
         // [9] layer1.attn.k: Linear(16, 16, name: "layer1.attn.k")  [N,10,16] -> [N,10,16]
-        device.LinearBackward(h5_add, _layer1_attn_k_weight.Value, dh9_linear, dh5_add, _layer1_attn_k_weight.Grad, _layer1_attn_k_bias.Grad, accumulateDx: true);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h5_add, _layer1_attn_k_weight.Value, dh9_linear, (flow_h5_add ? dh5_add : null), GradFor(_layer1_attn_k_weight), GradFor(_layer1_attn_k_bias), accumulateDx: true);
+        }
 
         // [8] Permute(View(x | Linear(d, d, name: name + ".q"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var dh7_view = _dh7_view.Rows(n);
-        device.PermuteSamples(dh8_permute, _h8_permute_inverse, dh7_view, accumulate: false);
+        if (flow_h8_permute)
+        {
+            device.PermuteSamples(dh8_permute, _h8_permute_inverse, dh7_view, accumulate: false);
+        }
 
         // [7] View(x | Linear(d, d, name: name + ".q"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var dh6_linear = _dh6_linear.Rows(n);
@@ -721,22 +825,31 @@ public partial class CourseTransformer : global::Dsl.Module
 
         // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [6] layer1.attn.q: Linear(16, 16, name: "layer1.attn.q")  [N,10,16] -> [N,10,16]
-        device.LinearBackward(h5_add, _layer1_attn_q_weight.Value, dh6_linear, dh5_add, _layer1_attn_q_weight.Grad, _layer1_attn_q_bias.Grad, accumulateDx: true);
+        if (flow_h6_linear)
+        {
+            device.LinearBackward(h5_add, _layer1_attn_q_weight.Value, dh6_linear, (flow_h5_add ? dh5_add : null), GradFor(_layer1_attn_q_weight), GradFor(_layer1_attn_q_bias), accumulateDx: true);
+        }
 
         // [5] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h3_embedding + h4_embedding
         var dh3_embedding = _dh3_embedding.Rows(n);
-        // dh3_embedding is the memory of dh5_add: nothing to copy.
         var dh4_embedding = _dh4_embedding.Rows(n);
+        // dh3_embedding is the memory of dh5_add: nothing to copy.
         // dh4_embedding is the memory of dh5_add: nothing to copy.
 
         // [4] position: Embedding(Length, Model, freeze: true, name: "position")  [N,10] -> [N,10,16]
         var h1_positions = _input_positions!;
-        if (_position_weight.RequiresGrad) device.EmbeddingBackward(h1_positions, dh4_embedding, _position_weight.Grad, paddingIdx: -1);
+        if (flow_h4_embedding)
+        {
+            if (_position_weight.RequiresGrad) device.EmbeddingBackward(h1_positions, dh4_embedding, _position_weight.Grad, paddingIdx: -1);
+        }
 
         // [3] embed: Embedding(Vocabulary, Model, name: "embed")  [N,10] -> [N,10,16]
         var h0_tokens = _input_tokens!;
-        if (_embed_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh3_embedding, _embed_weight.Grad, paddingIdx: -1);
+        if (flow_h3_embedding)
+        {
+            if (_embed_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh3_embedding, _embed_weight.Grad, paddingIdx: -1);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);

@@ -271,46 +271,81 @@ public partial class TransformerClassifier : global::Dsl.Module
         if (!_keptForBackward) RunForward(n, keep: true, replay: true);
         var device = Device;
         bool inputGradient = ComputeInputGradient;
+        // Which gradients this call needs: frozen layers with nothing trained below them are skipped.
+        bool flow_h0_tokens = false;
+        bool flow_h1_mask = false;
+        bool flow_h2_embedding = _embedding1_weight.RequiresGrad || flow_h0_tokens;
+        bool flow_h3_positionalEncoding = flow_h2_embedding;
+        bool flow_h4_transformerEncoderLayer = _encoder1_self_attn_in_proj_weight.RequiresGrad || _encoder1_self_attn_in_proj_bias.RequiresGrad || _encoder1_self_attn_out_proj_weight.RequiresGrad || _encoder1_self_attn_out_proj_bias.RequiresGrad || _encoder1_linear1_weight.RequiresGrad || _encoder1_linear1_bias.RequiresGrad || _encoder1_linear2_weight.RequiresGrad || _encoder1_linear2_bias.RequiresGrad || _encoder1_norm1_weight.RequiresGrad || _encoder1_norm1_bias.RequiresGrad || _encoder1_norm2_weight.RequiresGrad || _encoder1_norm2_bias.RequiresGrad || flow_h3_positionalEncoding || flow_h1_mask;
+        bool flow_h5_transformerEncoderLayer = _encoder2_self_attn_in_proj_weight.RequiresGrad || _encoder2_self_attn_in_proj_bias.RequiresGrad || _encoder2_self_attn_out_proj_weight.RequiresGrad || _encoder2_self_attn_out_proj_bias.RequiresGrad || _encoder2_linear1_weight.RequiresGrad || _encoder2_linear1_bias.RequiresGrad || _encoder2_linear2_weight.RequiresGrad || _encoder2_linear2_bias.RequiresGrad || _encoder2_norm1_weight.RequiresGrad || _encoder2_norm1_bias.RequiresGrad || _encoder2_norm2_weight.RequiresGrad || _encoder2_norm2_bias.RequiresGrad || flow_h4_transformerEncoderLayer || flow_h1_mask;
+        bool flow_h6_transpose = flow_h5_transformerEncoderLayer;
+        bool flow_h7_meanOverTime = flow_h6_transpose || flow_h1_mask;
+        bool flow_h8_dropout = flow_h7_meanOverTime;
+        bool flow_h9_linear = _fc1_weight.RequiresGrad || _fc1_bias.RequiresGrad || flow_h8_dropout;
 
         // [9] fc1: Linear(Topics)  [N,128] -> [N,8]
         var h8_dropout = _h8_dropout.Rows(n);
         var dh9_linear = gradOutput;
         var dh8_dropout = _dh8_dropout.Rows(n);
-        device.LinearBackward(h8_dropout, _fc1_weight.Value, dh9_linear, dh8_dropout, _fc1_weight.Grad, _fc1_bias.Grad, accumulateDx: false);
+        if (flow_h9_linear)
+        {
+            device.LinearBackward(h8_dropout, _fc1_weight.Value, dh9_linear, (flow_h8_dropout ? dh8_dropout : null), GradFor(_fc1_weight), GradFor(_fc1_bias), accumulateDx: false);
+        }
 
         // [8] Dropout(0.1)  [N,128] -> [N,128]
         var dh7_meanOverTime = _dh7_meanOverTime.Rows(n);
-        device.DropoutBackward(dh8_dropout, _trainingForward ? _mask8.Rows(n) : null, dh7_meanOverTime, accumulate: false);
+        if (flow_h8_dropout)
+        {
+            device.DropoutBackward(dh8_dropout, _trainingForward ? _mask8.Rows(n) : null, dh7_meanOverTime, accumulate: false);
+        }
 
         // [7] MeanOverTime(mask: mask)  [N,128,T] + [N,T] -> [N,128]
         // takes h6_transpose, mask: h1_mask
         var h7_meanOverTime_lengths = _h7_meanOverTime_lengths.Rows(n);
         var dh6_transpose = _dh6_transpose.Rows(n, 128, dimT);
-        device.MeanOverTimeBackward(dh7_meanOverTime, h7_meanOverTime_lengths, dh6_transpose, n, 128, dimT, accumulate: false);
+        if (flow_h7_meanOverTime)
+        {
+            device.MeanOverTimeBackward(dh7_meanOverTime, h7_meanOverTime_lengths, dh6_transpose, n, 128, dimT, accumulate: false);
+        }
 
         // [6] Transpose(1, 2)  [N,T,128] -> [N,128,T]
         var dh5_transformerEncoderLayer = _dh5_transformerEncoderLayer.Rows(n, dimT, 128);
-        device.SwapAxes(dh6_transpose, dh5_transformerEncoderLayer, outer: n, a: 128, mid: 1, b: dimT, inner: 1, accumulate: false);
+        if (flow_h6_transpose)
+        {
+            device.SwapAxes(dh6_transpose, dh5_transformerEncoderLayer, outer: n, a: 128, mid: 1, b: dimT, inner: 1, accumulate: false);
+        }
 
         // [5] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128] + [N,T] -> [N,T,128]
         // takes h4_transformerEncoderLayer, keyPadding: h1_mask
         var h4_transformerEncoderLayer = _h4_transformerEncoderLayer.Rows(n, dimT, 128);
         var dh4_transformerEncoderLayer = _dh4_transformerEncoderLayer.Rows(n, dimT, 128);
-        _layer5.Backward(h4_transformerEncoderLayer, null, _weights5, dh5_transformerEncoderLayer, dh4_transformerEncoderLayer, false, null, false);
+        if (flow_h5_transformerEncoderLayer)
+        {
+            _layer5.Backward(h4_transformerEncoderLayer, null, _weights5, dh5_transformerEncoderLayer, dh4_transformerEncoderLayer, false, null, false);
+        }
 
         // [4] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128] + [N,T] -> [N,T,128]
         // takes h3_positionalEncoding, keyPadding: h1_mask
         var h3_positionalEncoding = _h3_positionalEncoding.Rows(n, dimT, 128);
         var dh3_positionalEncoding = _dh3_positionalEncoding.Rows(n, dimT, 128);
-        _layer4.Backward(h3_positionalEncoding, null, _weights4, dh4_transformerEncoderLayer, dh3_positionalEncoding, false, null, false);
+        if (flow_h4_transformerEncoderLayer)
+        {
+            _layer4.Backward(h3_positionalEncoding, null, _weights4, dh4_transformerEncoderLayer, dh3_positionalEncoding, false, null, false);
+        }
 
         // [3] PositionalEncoding(MaxLen, dropout: 0.1)  [N,T,128] -> [N,T,128]
         var dh2_embedding = _dh2_embedding.Rows(n, dimT, 128);
-        _positions3.Backward(dh3_positionalEncoding, dh2_embedding, accumulate: false);
+        if (flow_h3_positionalEncoding)
+        {
+            _positions3.Backward(dh3_positionalEncoding, dh2_embedding, accumulate: false);
+        }
 
         // [2] embedding1: Embedding(Vocabulary, DModel, paddingIdx: 0)  [N,T] -> [N,T,128]
         var h0_tokens = _input_tokens!;
-        if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        if (flow_h2_embedding)
+        {
+            if (_embedding1_weight.RequiresGrad) device.EmbeddingBackward(h0_tokens, dh2_embedding, _embedding1_weight.Grad, paddingIdx: 0);
+        }
 
         _keptForBackward = false; // gradients took over the memory of values once read
         SetInputGradient(0, null);
