@@ -16,14 +16,15 @@ namespace Dsl.Tests.Transformer;
 /// Outputs, input gradients and every parameter's gradient (mapped the same way) must agree to float32 rounding
 /// (1e-5 relative, plus 1e-5 of the tensor's largest magnitude for values near zero).
 /// </summary>
-public sealed class BlocksAgainstLayersTests
+public class BlocksAgainstLayersTests
 {
     private const int N = 3, T = 5, S = 6, D = 8;
     private readonly ITestOutputHelper _output;
 
     public BlocksAgainstLayersTests(ITestOutputHelper output) => _output = output;
 
-    private static Device Target => Device.Cpu;
+    /// <summary>The device under test.</summary>
+    protected virtual Device Target => Device.Cpu;
 
     /// <summary>
     /// For each built-in parameter, the block parameters whose values, concatenated in this order, make it up: an attention
@@ -58,13 +59,13 @@ public sealed class BlocksAgainstLayersTests
         .Concat(Same("dec.", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "norm3.weight", "norm3.bias")).ToArray();
 
     /// <summary>A 0/1 key mask [N,len] whose row i keeps its first lengths[i] positions.</summary>
-    private static Tensor KeyMask(int len, params int[] lengths) => TransformerGradientTests.KeyMask(Target, len, lengths);
+    private Tensor KeyMask(int len, params int[] lengths) => TransformerGradientTests.KeyMask(Target, len, lengths);
 
     /// <summary>The causal mask as the blocks take it: [N,T,T], 1 where query t may attend to key s (s &lt;= t).</summary>
-    private static Tensor CausalInput()
+    private Tensor CausalInput()
         => Tensor.From(Enumerable.Range(0, N * T * T).Select(i => (i % (T * T)) % T <= (i % (T * T)) / T ? 1f : 0f).ToArray(), Target, N, T, T);
 
-    private static Tensor Normal(Random rng, params int[] shape)
+    private Tensor Normal(Random rng, params int[] shape)
         => Tensor.From(RandomInputs.Normal(rng, shape.Aggregate(1, (a, b) => a * b)), Target, shape);
 
     [Fact]
@@ -235,4 +236,15 @@ public sealed class BlocksAgainstLayersTests
         var match = Regex.Match(source, @"static Net " + name + @"\(.*?(?=\n    ///|\n}\s*$)", RegexOptions.Singleline);
         return match.Success ? match.Value.TrimEnd() : null;
     }
+}
+
+/// <summary>The same comparisons on ILGPU's CPU accelerator (the GPU kernels).</summary>
+[Collection(Kernels.IlgpuCpuAcceleratorCollection.Name)]
+public sealed class BlocksAgainstLayersAcceleratorTests : BlocksAgainstLayersTests
+{
+    private readonly Device _device;
+
+    public BlocksAgainstLayersAcceleratorTests(Kernels.IlgpuCpuAcceleratorFixture fixture, ITestOutputHelper output) : base(output) => _device = fixture.Device;
+
+    protected override Device Target => _device;
 }
