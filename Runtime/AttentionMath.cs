@@ -25,6 +25,31 @@ public readonly record struct AttentionGeometry(int Batch, int T, int S, int D, 
 /// </summary>
 public static class AttentionMath
 {
+    /// <summary>
+    /// A log-sum-exp below this marks a row whose every kept key is padded (<see cref="Device.KeyPaddingFromMask"/>'s
+    /// -<see cref="float.MaxValue"/> swamps the scores): its scores are all equal, so its weights are uniform over the kept keys,
+    /// but max + log(count) rounds back to max, and exp(score - lse) would give 1 instead of 1/count. The backward renormalises
+    /// such a row by its count of kept keys (<see cref="KeptKeys"/>) and gives its scores no gradient, as the float forward has
+    /// none with respect to them (the course's <c>masked_fill(-1e9)</c> computes the same).
+    /// </summary>
+    public const float SwampedLogSumExp = -1e30f;
+
+    /// <summary>The keys query <paramref name="t"/> keeps: before <see cref="AttentionGeometry.KeyEnd"/> and not -inf in the [T,S] mask.</summary>
+    public static int KeptKeys(in AttentionGeometry g, ReadOnlySpan<float> mask, int t)
+    {
+        int end = g.KeyEnd(t);
+        if (g.HasMask == 0)
+        {
+            return end;
+        }
+        int kept = 0;
+        for (int s = 0; s < end; s++)
+        {
+            kept += float.IsNegativeInfinity(mask[t * g.S + s]) ? 0 : 1;
+        }
+        return kept;
+    }
+
     /// <summary>The masked, scaled score of query t and key s given their dot product and the two mask entries.</summary>
     public static float Score(in AttentionGeometry g, float dot, float mask, float keyPadding)
         => dot * g.Scale + mask + keyPadding;

@@ -25,12 +25,16 @@ public abstract partial class Device
 
     /// <summary>
     /// Gradients of <see cref="Linear"/>: dw += dy^T x, db += column sums of dy (parameter gradients accumulate, as in
-    /// PyTorch), and dx = dy w (or += when <paramref name="accumulateDx"/>), skipped when <paramref name="dx"/> is null.
+    /// PyTorch), and dx = dy w (or += when <paramref name="accumulateDx"/>), skipped when <paramref name="dx"/> is null; dw and
+    /// db are skipped when null (a frozen layer's).
     /// </summary>
-    public void LinearBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, bool accumulateDx)
+    public void LinearBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, bool accumulateDx)
     {
         var (rows, inF, outF) = LinearSizes(x, w, dy, nameof(LinearBackward));
-        Gemm(true, false, outF, inF, rows, 1f, dy, x, 1f, dw);
+        if (dw is not null)
+        {
+            Gemm(true, false, outF, inF, rows, 1f, dy, x, 1f, dw);
+        }
         if (db is not null)
         {
             BiasGrad(dy, db, 1, accumulate: true);

@@ -101,8 +101,8 @@ internal sealed class MultiHeadAttentionOp : Op
         }
         c.Line($"{TransformerRules.Field(node, "mha")}.Backward({c.X(node)}, {memory}, {TransformerRules.Member(node, "in_proj_weight", "Value")}, "
             + $"{TransformerRules.Member(node, "out_proj.weight", "Value")}, {c.Dy(node)}, {c.Dx(node)}, {Names.Bool(accumulate)}, {dMemory}, {Names.Bool(accumulateMemory)}, "
-            + $"{TransformerRules.Member(node, "in_proj_weight", "Grad")}, {TransformerRules.Member(node, "in_proj_bias", "Grad")}, "
-            + $"{TransformerRules.Member(node, "out_proj.weight", "Grad")}, {TransformerRules.Member(node, "out_proj.bias", "Grad")});");
+            + $"{TransformerRules.TrainedGrad(node, "in_proj_weight")}, {TransformerRules.TrainedGrad(node, "in_proj_bias")}, "
+            + $"{TransformerRules.TrainedGrad(node, "out_proj.weight")}, {TransformerRules.TrainedGrad(node, "out_proj.bias")});");
     }
 
     /// <summary>ONNX: the projections, heads, masks, softmax and output projection (<see cref="TransformerExport.Attention"/>).</summary>

@@ -125,6 +125,14 @@ internal static class TransformerRules
     public static string Member(GraphNode node, string suffix, string member)
         => Param(node, suffix) is var field && field == "null" ? "null" : field + "." + member;
 
+    /// <summary>
+    /// A parameter's gradient as the runtime object takes it: <c>(_attn_in_proj_weight.RequiresGrad ? _attn_in_proj_weight.Grad : null)</c>,
+    /// so a frozen parameter's gradient is neither computed nor touched (the state skips a null one), or <c>null</c> when the
+    /// layer has no such parameter.
+    /// </summary>
+    public static string TrainedGrad(GraphNode node, string suffix)
+        => Param(node, suffix) is var field && field == "null" ? "null" : $"({field}.RequiresGrad ? {field}.Grad : null)";
+
     /// <summary>The activation of the feed-forward block as the runtime's enum, or null when not relu/gelu.</summary>
     public static string? Activation(string? name) => name switch
     {

@@ -181,13 +181,14 @@ public sealed class MultiHeadAttentionState
     }
 
     /// <summary>
-    /// The gradients of the last <see cref="Forward"/>: the parameters' accumulate (as in PyTorch); <paramref name="dQuery"/>
+    /// The gradients of the last <see cref="Forward"/>: the parameters' accumulate (as in PyTorch), and are skipped where null
+    /// (a frozen parameter's, which must stay untouched); <paramref name="dQuery"/>
     /// and <paramref name="dMemory"/> (null when not wanted) are overwritten, or added to when <paramref name="accumulateQuery"/>
     /// / <paramref name="accumulateMemory"/>. In self-attention (no memory) the query receives all three projections' gradients.
     /// </summary>
     public void Backward(Tensor query, Tensor? memory, Tensor inProjWeight, Tensor outProjWeight, Tensor dy,
         Tensor? dQuery, bool accumulateQuery, Tensor? dMemory, bool accumulateMemory,
-        Tensor dInProjWeight, Tensor? dInProjBias, Tensor dOutProjWeight, Tensor? dOutProjBias)
+        Tensor? dInProjWeight, Tensor? dInProjBias, Tensor? dOutProjWeight, Tensor? dOutProjBias)
     {
         var device = _device;
         int n = _n, t = _t, s = _s, d = EmbedDim, h = Heads, dh = HeadDim;
@@ -240,9 +241,9 @@ public sealed class MultiHeadAttentionState
         device.CopyToStrided(_views.Split(dqh, h), _views.HeadsOf(dq, 1, 0, h));
         device.CopyToStrided(_views.Split(dkh, h), _views.HeadsOf(dkv, 2, 0, h));
         device.CopyToStrided(_views.Split(dvh, h), _views.HeadsOf(dkv, 2, 1, h));
-        device.LinearBackward(query, _views.Rows(inProjWeight, 0, d), dq, dQuery, _views.Rows(dInProjWeight, 0, d),
+        device.LinearBackward(query, _views.Rows(inProjWeight, 0, d), dq, dQuery, dInProjWeight is null ? null : _views.Rows(dInProjWeight, 0, d),
             dInProjBias is null ? null : _views.Rows(dInProjBias, 0, d), accumulateQuery);
-        device.LinearBackward(memory, _views.Rows(inProjWeight, d, 2 * d), dkv, dMemory, _views.Rows(dInProjWeight, d, 2 * d),
+        device.LinearBackward(memory, _views.Rows(inProjWeight, d, 2 * d), dkv, dMemory, dInProjWeight is null ? null : _views.Rows(dInProjWeight, d, 2 * d),
             dInProjBias is null ? null : _views.Rows(dInProjBias, d, 2 * d), accumulateMemory);
     }
 }

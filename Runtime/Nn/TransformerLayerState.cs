@@ -107,11 +107,17 @@ public sealed class TransformerLayerState
     private void DropBackward(Tensor dy, Tensor mask, Tensor dx, bool accumulate)
         => _device.DropoutBackward(dy, _training && Dropout > 0f ? mask : null, dx, accumulate);
 
+    /// <summary>
+    /// Where <paramref name="p"/>'s gradient goes: its <see cref="Parameter.Grad"/> while it is trained, null (not computed, the
+    /// gradient left untouched) while it is frozen (<see cref="Module.Freeze"/>) or absent.
+    /// </summary>
+    private static Tensor? Trained(Parameter? p) => p is { RequiresGrad: true } ? p.Grad : null;
+
     private void Norm(Tensor x, Parameter weight, Parameter bias, int mean, int invStd, Tensor y)
         => _device.LayerNorm(x, weight.Value, bias.Value, Stat(mean), Stat(invStd), y, _n * _t, DModel, Eps);
 
     private void NormBackward(Tensor x, Parameter weight, Parameter bias, int mean, int invStd, Tensor dy, Tensor? dx, bool accumulate)
-        => _device.LayerNormBackward(x, weight.Value, Stat(mean), Stat(invStd), dy, dx, weight.Grad, bias.Grad, _n * _t, DModel, accumulate);
+        => _device.LayerNormBackward(x, weight.Value, Stat(mean), Stat(invStd), dy, dx, Trained(weight), Trained(bias), _n * _t, DModel, accumulate);
 
     /// <summary>
     /// y [N,T,d] from x [N,T,d] (and a decoder's <paramref name="memory"/> [N,S,d]); <paramref name="keyMask"/> [N,T] and
@@ -225,7 +231,7 @@ public sealed class TransformerLayerState
         DropBackward(g, Value(MaskF2), dF2, accumulate: false);
         var a = _training && Dropout > 0f ? Wide(A1Dropped) : Wide(A1);
         var dA = Wide(GA);
-        device.LinearBackward(a, w.Linear2Weight.Value, dF2, dA, w.Linear2Weight.Grad, w.Linear2Bias.Grad, accumulateDx: false);
+        device.LinearBackward(a, w.Linear2Weight.Value, dF2, dA, Trained(w.Linear2Weight), Trained(w.Linear2Bias), accumulateDx: false);
         var dF1 = Wide(GF1);
         DropBackward(dA, Wide(MaskF), dA, accumulate: false);
         device.ActivationBackward(Activation, 0f, Wide(F1), Wide(A1), dA, dF1, accumulate: false);
@@ -233,14 +239,14 @@ public sealed class TransformerLayerState
         if (NormFirst)
         {
             var dFfIn = Value(GN);
-            device.LinearBackward(ffIn, w.Linear1Weight.Value, dF1, dFfIn, w.Linear1Weight.Grad, w.Linear1Bias.Grad, accumulateDx: false);
+            device.LinearBackward(ffIn, w.Linear1Weight.Value, dF1, dFfIn, Trained(w.Linear1Weight), Trained(w.Linear1Bias), accumulateDx: false);
             device.Copy(g, gBefore);
             NormBackward(StreamBeforeFeedForward(), lastWeight, lastBias, Mean3, InvStd3, dFfIn, gBefore, accumulate: true);
         }
         else
         {
             device.Copy(g, gBefore);
-            device.LinearBackward(ffIn, w.Linear1Weight.Value, dF1, gBefore, w.Linear1Weight.Grad, w.Linear1Bias.Grad, accumulateDx: true);
+            device.LinearBackward(ffIn, w.Linear1Weight.Value, dF1, gBefore, Trained(w.Linear1Weight), Trained(w.Linear1Bias), accumulateDx: true);
         }
         g = gBefore;
         // The decoder's cross-attention block.
@@ -263,13 +269,13 @@ public sealed class TransformerLayerState
             {
                 var dCrossIn = Value(G1);
                 _crossAttention.Backward(crossIn, memory, w.CrossInProjWeight!.Value, w.CrossOutProjWeight!.Value, dCa, dCrossIn, false, dMemory, accumulateMemory,
-                    w.CrossInProjWeight.Grad, w.CrossInProjBias?.Grad, w.CrossOutProjWeight.Grad, w.CrossOutProjBias?.Grad);
+                    Trained(w.CrossInProjWeight), Trained(w.CrossInProjBias), Trained(w.CrossOutProjWeight), Trained(w.CrossOutProjBias));
                 NormBackward(streamBefore, w.Norm2Weight, w.Norm2Bias, Mean2, InvStd2, dCrossIn, next, accumulate: true);
             }
             else
             {
                 _crossAttention.Backward(crossIn, memory, w.CrossInProjWeight!.Value, w.CrossOutProjWeight!.Value, dCa, next, true, dMemory, accumulateMemory,
-                    w.CrossInProjWeight.Grad, w.CrossInProjBias?.Grad, w.CrossOutProjWeight.Grad, w.CrossOutProjBias?.Grad);
+                    Trained(w.CrossInProjWeight), Trained(w.CrossInProjBias), Trained(w.CrossOutProjWeight), Trained(w.CrossOutProjBias));
             }
             g = next;
         }
@@ -286,7 +292,7 @@ public sealed class TransformerLayerState
         {
             var dAttnIn = Value(G1);
             _selfAttention.Backward(Value(Norm1In), null, w.SelfInProjWeight.Value, w.SelfOutProjWeight.Value, dSa, dAttnIn, false, null, false,
-                w.SelfInProjWeight.Grad, w.SelfInProjBias?.Grad, w.SelfOutProjWeight.Grad, w.SelfOutProjBias?.Grad);
+                Trained(w.SelfInProjWeight), Trained(w.SelfInProjBias), Trained(w.SelfOutProjWeight), Trained(w.SelfOutProjBias));
             if (dx is not null)
             {
                 device.PassGradient(g, dx, accumulateDx);
@@ -304,7 +310,7 @@ public sealed class TransformerLayerState
                 device.PassGradient(g, dx, accumulateDx);
             }
             _selfAttention.Backward(x, null, w.SelfInProjWeight.Value, w.SelfOutProjWeight.Value, dSa, dx, true, null, false,
-                w.SelfInProjWeight.Grad, w.SelfInProjBias?.Grad, w.SelfOutProjWeight.Grad, w.SelfOutProjBias?.Grad);
+                Trained(w.SelfInProjWeight), Trained(w.SelfInProjBias), Trained(w.SelfOutProjWeight), Trained(w.SelfOutProjBias));
         }
     }
 

@@ -209,6 +209,13 @@ public sealed partial class CpuDevice
                                     continue;
                                 }
                                 AttentionTiles.ExpRow(p + r * KeyBlock, n, rowLse);
+                                if (rowLse < AttentionMath.SwampedLogSumExp)
+                                {
+                                    // Every kept key padded: uniform weights 1/count (the saved lse lost log(count) to rounding).
+                                    var keptMask = maskBase == null ? default : new ReadOnlySpan<float>(maskBase, g.T * g.S);
+                                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(p + r * KeyBlock, n), 1f / AttentionMath.KeptKeys(g, keptMask, t0 + r),
+                                        new Span<float>(p + r * KeyBlock, n));
+                                }
                             }
                             float* vBlock = vBase + ((long)b * g.S + s0) * g.Dv;
                             float* kBlock = kBase + ((long)b * g.S + s0) * g.D;
@@ -219,6 +226,11 @@ public sealed partial class CpuDevice
                             AttentionTiles.Multiply(rows, nPad, g.Dv, doRows, g.Dv, vt, KeyBlock, dp, KeyBlock, accumulate: false);
                             for (int r = 0; r < rows; r++)
                             {
+                                if (lBase[(long)b * g.T + t0 + r] < AttentionMath.SwampedLogSumExp)
+                                {
+                                    new Span<float>(ds + r * KeyBlock, n).Clear(); // swamped scores: the output does not depend on them
+                                    continue;
+                                }
                                 AttentionTiles.SoftmaxGradRow(p + r * KeyBlock, dp + r * KeyBlock, ds + r * KeyBlock, n, delta[r], g.Scale);
                             }
                             float* kB = kBlock;

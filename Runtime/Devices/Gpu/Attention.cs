@@ -128,6 +128,12 @@ public sealed partial class GpuDevice
             return 0f;
         }
         p = MathF.Exp(ScoreAt(a.Q, a.K, a.Mask, a.KeyPadding, g, b, t, s) - rowLse);
+        if (rowLse < AttentionMath.SwampedLogSumExp)
+        {
+            // Every kept key padded: uniform weights 1/count, and no gradient to the swamped scores (AttentionMath.SwampedLogSumExp).
+            p /= KeptKeys(a.Mask, g, t);
+            return 0f;
+        }
         long oa = ((long)b * g.T + t) * g.Dv, va = ((long)b * g.S + s) * g.Dv;
         float dp = 0f;
         for (int c = 0; c < g.Dv; c++)
@@ -135,6 +141,22 @@ public sealed partial class GpuDevice
             dp += a.DOutput[oa + c] * a.V[va + c];
         }
         return p * (dp - delta) * g.Scale;
+    }
+
+    /// <summary><see cref="AttentionMath.KeptKeys"/> on a device view (kernels take no spans).</summary>
+    private static int KeptKeys(ArrayView<float> mask, AttentionGeometry g, int t)
+    {
+        int end = g.KeyEnd(t);
+        if (g.HasMask == 0)
+        {
+            return end;
+        }
+        int kept = 0;
+        for (int s = 0; s < end; s++)
+        {
+            kept += mask[(long)t * g.S + s] == float.NegativeInfinity ? 0 : 1;
+        }
+        return kept;
     }
 
     /// <summary>dq_t = sum_s dS_ts k_s for one query row.</summary>
