@@ -8,8 +8,8 @@ namespace Dsl.Tests.Networks;
 /// <summary>
 /// A training step of a generated network reuses its buffers: after the warm-up steps, Forward, Loss.Nll (reusing its
 /// result), ZeroGrad, Backward and Sgd.Step of MnistNet at batch 64 should allocate (almost) nothing. Counted with
-/// <see cref="GC.GetTotalAllocatedBytes(bool)"/>, which includes the worker threads the CPU kernels run on; the tests run
-/// alone (<see cref="SteadyStateAllocationCollection"/>) so no other test's allocations are counted.
+/// <see cref="StepAllocations"/>: the calling thread and the worker threads the CPU kernels run on, not the test host's
+/// other threads; the tests also run alone (<see cref="SteadyStateAllocationCollection"/>).
 /// </summary>
 [Collection(SteadyStateAllocationCollection.Name)]
 public sealed class SteadyStateAllocationTests
@@ -102,9 +102,9 @@ public sealed class SteadyStateAllocationTests
         {
             for (int p = 0; p < phases.Length; p++)
             {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
+                long before = global::Dsl.Tests.Networks.StepAllocations.Now();
                 phases[p].Run();
-                long after = GC.GetTotalAllocatedBytes(precise: true);
+                long after = global::Dsl.Tests.Networks.StepAllocations.Now();
                 if (step >= WarmUpSteps)
                 {
                     bytes[p] += after - before;

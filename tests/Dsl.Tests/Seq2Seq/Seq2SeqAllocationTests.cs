@@ -86,9 +86,9 @@ public sealed class Seq2SeqAllocationTests
             at = step % 2;
             for (int p = 0; p < phases.Length; p++)
             {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
+                long before = global::Dsl.Tests.Networks.StepAllocations.Now();
                 phases[p].Run();
-                long after = GC.GetTotalAllocatedBytes(precise: true);
+                long after = global::Dsl.Tests.Networks.StepAllocations.Now();
                 if (step >= WarmUpSteps)
                 {
                     bytes[p] += after - before;

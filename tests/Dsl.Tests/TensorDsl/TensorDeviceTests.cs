@@ -82,13 +82,13 @@ public sealed class TensorAllocationTests(ITestOutputHelper output)
         for (int step = 0; step < warmUp + measuredSteps; step++)
         {
             var (x, keep, target) = batches[step % 2];
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            long before = global::Dsl.Tests.Networks.StepAllocations.Now();
             var y = net.Forward(x, keep);
             loss = Loss.Mse(y, target, loss);
             net.ZeroGrad();
             net.Backward(loss.Gradient);
             sgd.Step();
-            long after = GC.GetTotalAllocatedBytes(precise: true);
+            long after = global::Dsl.Tests.Networks.StepAllocations.Now();
             if (step >= warmUp)
             {
                 measured += after - before;

@@ -27,12 +27,12 @@ public sealed class FrozenAllocationTests
         long measured = 0;
         for (int step = 0; step < 55; step++)
         {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            long before = global::Dsl.Tests.Networks.StepAllocations.Now();
             loss = Loss.Nll(net.Forward(x), labels, loss);
             net.ZeroGrad();
             net.Backward(loss.Gradient);
             sgd.Step();
-            long after = GC.GetTotalAllocatedBytes(precise: true);
+            long after = global::Dsl.Tests.Networks.StepAllocations.Now();
             if (step >= 50)
             {
                 measured += after - before;

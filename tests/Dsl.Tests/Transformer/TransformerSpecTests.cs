@@ -108,13 +108,13 @@ public sealed class TransformerAllocationTests
         for (int step = 0; step < warmUp + measured; step++)
         {
             var (tokens, mask, labels) = batches[step % 2];
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            long before = global::Dsl.Tests.Networks.StepAllocations.Now();
             var logits = net.Forward(tokens, mask);
             loss = Loss.CrossEntropy(logits, labels, loss);
             net.ZeroGrad();
             net.Backward(loss.Gradient);
             adam.Step();
-            long after = GC.GetTotalAllocatedBytes(precise: true);
+            long after = global::Dsl.Tests.Networks.StepAllocations.Now();
             if (step >= warmUp)
             {
                 bytes += after - before;
