@@ -254,14 +254,21 @@ public static class Layers
     // ------------------------------------------------------------------ operations with several values
 
     /// <summary>
-    /// Splits the channels (dimension 1, counting the batch) into <paramref name="chunks"/> equal values (<c>torch.chunk</c>):
-    /// [C, ...] -> <paramref name="chunks"/> x [C/chunks, ...]. The chunks must divide C (a diagnostic otherwise), and only
-    /// <paramref name="dim"/> 1 is supported yet. The result has several values: pick one with <see cref="Select"/>.
+    /// Splits dimension <paramref name="dim"/> (counting the batch as 0, negative from the end; the channels by default) into
+    /// <paramref name="chunks"/> equal values (<c>torch.chunk</c>): [C, ...] -> <paramref name="chunks"/> x [C/chunks, ...].
+    /// The chunks must divide the dimension, which must have a fixed size (a diagnostic otherwise); the other dimensions may
+    /// be symbols. The result has several values: pick one with <see cref="Select"/>.
     /// </summary>
-    public static Layer Chunk(int chunks, int dim = 1) => new($"Chunk({chunks})");
+    public static Layer Chunk(int chunks, int dim = 1) => new(dim == 1 ? $"Chunk({chunks})" : $"Chunk({chunks}, dim: {dim})");
 
     /// <summary>
-    /// Value number <paramref name="index"/> (from 0) of an operation that produces several, such as <see cref="Chunk"/>:
+    /// Splits dimension <paramref name="dim"/> into parts of <paramref name="splitSize"/> (<c>torch.split</c> with an int),
+    /// which must divide it into at least 2 equal parts; pick one with <see cref="Select"/>.
+    /// </summary>
+    public static Layer Split(int splitSize, int dim = 1) => new($"Split({splitSize}, dim: {dim})");
+
+    /// <summary>
+    /// Value number <paramref name="index"/> (from 0) of an operation that produces several, such as <see cref="Chunk(int, int)"/>:
     /// <c>var parts = x | Chunk(2); var gate = parts | Select(1) | Sigmoid;</c>
     /// </summary>
     public static Layer Select(int index) => new($"Select({index})");
@@ -445,6 +452,15 @@ public static class Layers
     /// must have a fixed size. Several slices of one value split it (<c>torch.split</c>).
     /// </summary>
     public static Net Slice(Net a, int dim, int start, int end) => new($"Slice({a.Description}, {dim}, {start}, {end})");
+
+    /// <summary>
+    /// The value-function form of <see cref="Chunk(int, int)"/>: <c>Chunk(qkv, 3, dim: -1)</c> splits [T, 3d] into three
+    /// [T, d] (T may be a symbol); pick one with <see cref="Select"/>: <c>var parts = Chunk(qkv, 3, dim: -1); var q = parts | Select(0);</c>
+    /// </summary>
+    public static Net Chunk(Net a, int chunks, int dim = 1) => new($"Chunk({a.Description}, {chunks}, dim: {dim})");
+
+    /// <summary>The value-function form of <see cref="Split(int, int)"/>: parts of <paramref name="splitSize"/> along <paramref name="dim"/>.</summary>
+    public static Net Split(Net a, int splitSize, int dim = 1) => new($"Split({a.Description}, {splitSize}, dim: {dim})");
 
     /// <summary>
     /// Softmax over dimension <paramref name="dim"/> (counting the batch; -1 is the last), <c>torch.softmax(a, dim)</c>. (The

@@ -159,6 +159,7 @@ internal static class Descriptors
         "DSL1066" => NotAPermutation,
         "DSL1067" => MaskedFillMask,
         "DSL1068" => SliceRange,
+        "DSL1069" => UnevenSplit,
         "DSL1070" => HeadsDivide,
         "DSL1071" => TransformerInput,
         "DSL1072" => MemoryWidth,
@@ -320,6 +321,10 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor SliceRange = Error("DSL1068", Shapes,
         "Slice outside its dimension",
         "{0}: positions {1} to {2} do not lie in dimension {3} of {4} from {5}: expected 0 <= start < end <= {6}");
+
+    public static readonly DiagnosticDescriptor UnevenSplit = Error("DSL1069", Shapes,
+        "Split into unequal parts",
+        "{0}: {1} cannot split dim {2} of {3} from {4} into equal parts (its size is {5}): expected {6}; a smaller last part is not supported");
     // ------------------------------------------------------------------ the Transformer's built-in layers (DSL1070-DSL1079)
 
     public static readonly DiagnosticDescriptor HeadsDivide = Error("DSL1070", Shapes,

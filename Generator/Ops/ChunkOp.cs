@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
+using Dsl.Generator.Diagnostics;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Model;
 using Dsl.Generator.Shapes;
@@ -7,35 +9,75 @@ using Dsl.Generator.Shapes;
 namespace Dsl.Generator.Ops;
 
 /// <summary>
-/// <c>torch.chunk(x, chunks, dim=1)</c>: splits the channels (dimension 1, counting the batch) of [C, ...] into
-/// <c>chunks</c> values [C/chunks, ...], a node with several outputs. Each output has its own value and gradient slot
-/// (<see cref="Part"/>); a consumer reaches one through <see cref="SelectOp"/>, whose <c>index</c> is the output index
-/// of the edge. Backward copies each selected part's gradient into its slice of dx; unselected slices get zero.
+/// <c>torch.chunk(x, chunks, dim)</c> and <c>torch.split(x, splitSize, dim)</c> with an int: splits a per-sample dimension of
+/// fixed size (the others may be symbols) into equal parts, a node with several outputs. The layer forms are
+/// <c>x | Chunk(3, dim: -1)</c> and <c>x | Split(4, dim: 2)</c>, the value-function forms <c>Chunk(x, 3, dim: -1)</c> and
+/// <c>Split(x, 4, dim: 2)</c>. The parts must be equal: a size the chunks (or the split size) do not divide is refused
+/// (DSL1069) rather than given a smaller last part, since every output of a node shares one shape. Each output has its own
+/// value and gradient slot (<see cref="Part"/>); a consumer reaches one through <see cref="SelectOp"/>, whose <c>index</c>
+/// is the output index of the edge. Forward copies each part viewing x as [outer, D, inner] (<c>Device.CopyChannels</c>, as
+/// <see cref="SliceOp"/>); backward copies each selected part's gradient into its slice of dx, unselected slices get zero.
+/// Attributes: <c>axis</c> (per-sample; absent on dimension 1, the channels, as before it existed) and <c>outputs</c>.
 /// </summary>
 internal sealed class ChunkOp : Op
 {
     public const string Name = "Chunk";
+    public const string SplitCall = "Split";
 
     public override string Key => Name;
 
+    public override IEnumerable<string> Calls => new[] { Name, SplitCall };
+
+    public override bool TakesSymbols => true;
+
     public override LayerOutcome Infer(LayerInput i)
     {
-        long chunks = i.Args.Int("chunks"), dim = i.Args.Int("dim");
-        if (i.Shape.Length < 1)
+        var value = i.Net("a");
+        var dims = value is not null ? value.Dims : i.IsSymbolic ? i.Dims : i.Shape.Select(d => Dim.Of(d)).ToImmutableArray();
+        string text = value is not null ? value.Text : i.Received, from = value is not null ? value.From : i.From;
+        bool split = i.Layer == SplitCall;
+        long dim = i.Args.Int("dim");
+        int axis = TensorShapes.Axis(dim, dims.Length);
+        if (axis < 0)
         {
-            return LayerRules.Mismatch(i, "[N,C,...]");
+            return LayerOutcome.Fail(Descriptors.DimOutOfRange, i.Source, LayerRules.Text(dim), text, from, TensorShapes.Range(dims.Length));
         }
-        if (dim != 1)
+        var size = dims[axis];
+        if (!size.IsConstant)
         {
-            return LayerRules.Invalid(i, $"only dim 1 (the channels, counting the batch) is supported, got {dim}");
+            return LayerOutcome.Fail(Descriptors.SymbolicSize, i.Source, $"size of the split dimension {dim}", text, from, size.ToString());
         }
-        if (chunks < 2 || i.Shape[0] % chunks != 0)
+        long d = size.Constant, chunks, part;
+        if (split)
         {
-            return LayerRules.Invalid(i, $"chunks must be at least 2 and divide the {i.Shape[0]} channels, got {chunks}");
+            part = i.Args.Int("splitSize");
+            if (part < 1 || part >= d || d % part != 0)
+            {
+                return LayerOutcome.Fail(Descriptors.UnevenSplit, i.Source, $"split size {part}", LayerRules.Text(dim), text, from, LayerRules.Text(d),
+                    "a split size that divides it into at least 2 parts");
+            }
+            chunks = d / part;
         }
-        var shape = LayerRules.Long(i.Shape).SetItem(0, i.Shape[0] / chunks);
-        return new LayerOutcome { Op = Name, Shape = shape }.With(Outputs, chunks);
+        else
+        {
+            chunks = i.Args.Int("chunks");
+            if (chunks < 2 || d % chunks != 0)
+            {
+                return LayerOutcome.Fail(Descriptors.UnevenSplit, i.Source, $"{chunks} chunks", LayerRules.Text(dim), text, from, LayerRules.Text(d),
+                    "at least 2 chunks that divide it");
+            }
+            part = d / chunks;
+        }
+        var parts = dims.SetItem(axis, Dim.Of(part));
+        bool symbolic = parts.Any(x => !x.IsConstant);
+        var outcome = TensorShapes.Outcome(Name, parts, symbolic);
+        return (axis == 0 ? outcome : outcome.With(Axis, axis)).With(Outputs, chunks);
     }
+
+    /// <summary>The attribute holding the split dimension (per-sample), absent for the channels.</summary>
+    public const string Axis = "axis";
+
+    private static int AxisOf(GraphNode node) => node.HasAttr(Axis) ? node.IntAttr(Axis) : 0;
 
     /// <summary>The attribute holding how many values a node produces (absent: one).</summary>
     public const string Outputs = "outputs";
@@ -49,6 +91,11 @@ internal sealed class ChunkOp : Op
 
     public override bool HasGradient => false;
 
+    /// <summary>None: the parts own their values and gradients (<see cref="Buffers"/>), symbolic or not.</summary>
+    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => node.IsSymbolic ? null : base.ValueSlot(plan, node);
+
+    public override BufferDecl? GradSlot(Plan plan, GraphNode node) => node.IsSymbolic ? null : base.GradSlot(plan, node);
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node)
@@ -59,6 +106,12 @@ internal sealed class ChunkOp : Op
         for (int k = 0; k < OutputCount(node); k++)
         {
             string part = Part(node, k);
+            if (node.IsSymbolic)
+            {
+                yield return Names.SymbolicSlot(part, node, evaluation: true);
+                yield return Names.SymbolicSlot("d" + part, node);
+                continue;
+            }
             yield return new BufferDecl(Names.Field(part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements, Evaluation: true);
             yield return new BufferDecl(Names.Field("d" + part), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
         }
@@ -66,13 +119,13 @@ internal sealed class ChunkOp : Op
 
     public override void Forward(ForwardContext c, GraphNode node)
     {
-        var input = c.Input(node);
+        var g = Geometry(c.Input(node), node);
         for (int k = 0; k < OutputCount(node); k++)
         {
             string part = Part(node, k);
-            c.Line($"var {part} = {Names.Field(part)}.Rows(n);");
-            c.Line($"device.CopyChannels({c.X(node)}, srcChannels: {input.Shape[0]}, srcOffset: {k * node.Shape[0]}, {part}, dstChannels: {node.Shape[0]}, dstOffset: 0, "
-                + $"count: {node.Shape[0]}, n, spatial: {Spatial(node)}, accumulate: false);");
+            c.Line($"var {part} = {Names.Field(part)}.{Names.Rows(node)};");
+            c.Line($"device.CopyChannels({c.X(node)}, srcChannels: {g.Size}, srcOffset: {k * g.Part}, {part}, dstChannels: {g.Part}, dstOffset: 0, "
+                + $"count: {g.Part}, {g.Outer}, spatial: {g.Inner}, accumulate: false);");
         }
     }
 
@@ -88,11 +141,12 @@ internal sealed class ChunkOp : Op
             c.Guarded($"device.Fill({dx}, 0f);", dx);
             accumulate = true;
         }
+        var g = Geometry(input, node);
         foreach (int k in selected)
         {
             string part = PartGrad(c, node, k);
-            c.Guarded($"device.CopyChannels({part}, srcChannels: {node.Shape[0]}, srcOffset: 0, {dx}, dstChannels: {input.Shape[0]}, dstOffset: {k * node.Shape[0]}, "
-                + $"count: {node.Shape[0]}, n, spatial: {Spatial(node)}, accumulate: {Names.Bool(accumulate)});", part, dx);
+            c.Guarded($"device.CopyChannels({part}, srcChannels: {g.Part}, srcOffset: 0, {dx}, dstChannels: {g.Size}, dstOffset: {k * g.Part}, "
+                + $"count: {g.Part}, {g.Outer}, spatial: {g.Inner}, accumulate: {Names.Bool(accumulate)});", part, dx);
         }
     }
 
@@ -100,21 +154,22 @@ internal sealed class ChunkOp : Op
     public static string PartGrad(BackwardContext c, GraphNode node, int index)
     {
         string name = "d" + Part(node, index);
-        string slot = Names.Field(name) + ".Rows(n)";
+        string slot = Names.Field(name) + "." + Names.Rows(node);
         return c.Fetch(name, c.Nullable(node.Id) ? $"inputGradient ? {slot} : null" : slot);
     }
 
-    private static string Spatial(GraphNode node)
+    /// <summary>
+    /// The input viewed as [outer, D, inner] as code (outer counts the batch and the dimensions before the axis), with the
+    /// size of one part along D.
+    /// </summary>
+    private static (string Outer, string Inner, long Size, long Part) Geometry(GraphNode input, GraphNode node)
     {
-        long s = 1;
-        for (int i = 1; i < node.Shape.Count; i++)
-        {
-            s *= node.Shape[i];
-        }
-        return Names.Int(s);
+        int axis = AxisOf(node);
+        var d = input.Dims.Items;
+        return (Names.Product("n", d.Take(axis)), Names.Product(null, d.Skip(axis + 1)), d[axis].Constant, node.Dims.Items[axis].Constant);
     }
 
-    /// <summary>ONNX's <c>Split</c> along the channels into equal parts (no <c>split</c> input), one value per part.</summary>
+    /// <summary>ONNX's <c>Split</c> along the axis (counting the batch) into equal parts (no <c>split</c> input), one value per part.</summary>
     public override void Export(ExportContext c, GraphNode node)
-        => c.Node("Split", new[] { c.X(node) }, Enumerable.Range(0, OutputCount(node)).Select(k => c.Name(Part(node, k))).ToList(), c.Int("axis", 1));
+        => c.Node("Split", new[] { c.X(node) }, Enumerable.Range(0, OutputCount(node)).Select(k => c.Name(Part(node, k))).ToList(), c.Int("axis", AxisOf(node) + 1));
 }

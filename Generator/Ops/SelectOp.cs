@@ -17,6 +17,8 @@ internal sealed class SelectOp : Op
 
     public override string Key => Name;
 
+    public override bool TakesSymbols => true;
+
     public override LayerOutcome Infer(LayerInput i)
     {
         long index = i.Args.Int("index");
@@ -28,15 +30,18 @@ internal sealed class SelectOp : Op
         {
             return LayerRules.Invalid(i, $"the index must lie in [0, {i.Outputs - 1}] for the {i.Outputs} values of {i.From}, got {index}");
         }
-        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape) }.With(Index, index);
+        return new LayerOutcome { Op = Name, Shape = LayerRules.Long(i.Shape), Dims = i.IsSymbolic ? i.Dims : default }.With(Index, index);
     }
 
     public override ValueStorage Value => ValueStorage.Owned;
 
+    /// <summary>None: the value is the chosen part's buffer, symbolic or not.</summary>
+    public override BufferDecl? ValueSlot(Plan plan, GraphNode node) => node.IsSymbolic ? null : base.ValueSlot(plan, node);
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override string FetchValue(Plan plan, GraphNode node)
-        => Names.Field(ChunkOp.Part(plan.Nodes[node.Inputs[0]], node.IntAttr(Index))) + ".Rows(n)";
+        => Names.Field(ChunkOp.Part(plan.Nodes[node.Inputs[0]], node.IntAttr(Index))) + "." + Names.Rows(node);
 
     public override void Forward(ForwardContext c, GraphNode node)
         => c.Line($"var {c.Y(node)} = {ChunkOp.Part(c.Input(node), node.IntAttr(Index))};");

@@ -60,6 +60,8 @@ public class OnnxAgreementTests(ITestOutputHelper output)
         ["NormNet"] = (() => new NormNet(Device.Cpu, 1), NormNet.InputShape),
         ["ChunkNet"] = (() => new ChunkNet(Device.Cpu, 1), ChunkNet.InputShape),
         ["InputChunkNet"] = (() => new InputChunkNet(Device.Cpu, 1), InputChunkNet.InputShape),
+        // Split and Chunk on middle dimensions (ONNX Split with an axis other than the channels).
+        ["SplitMiddleNet"] = (() => new global::Dsl.Tests.TensorDsl.SplitMiddleNet(Device.Cpu, 1), global::Dsl.Tests.TensorDsl.SplitMiddleNet.InputShape),
         ["ConvGeometryNet"] = (() => new ConvGeometryNet(Device.Cpu, 1), ConvGeometryNet.InputShape),
         ["CombinatorNet"] = (() => new CombinatorNet(Device.Cpu, 1), CombinatorNet.InputShape),
         ["BnNet"] = (() => new BnNet(Device.Cpu, 1), BnNet.InputShape),

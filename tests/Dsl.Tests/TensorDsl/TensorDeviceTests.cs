@@ -41,7 +41,7 @@ public sealed class TensorDeviceTests(IlgpuCpuAcceleratorFixture fixture)
     }
 
     /// <summary>Forward and backward on both devices; the last <paramref name="constant"/> inputs carry no gradient.</summary>
-    private static void Agree(Module cpu, Module gpu, Tensor[] inputs, int constant, Func<Module, Tensor[], Tensor> forward)
+    internal static void Agree(Module cpu, Module gpu, Tensor[] inputs, int constant, Func<Module, Tensor[], Tensor> forward)
     {
         cpu.ComputeInputGradient = true;
         gpu.ComputeInputGradient = true;
