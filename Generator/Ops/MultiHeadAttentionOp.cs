@@ -29,7 +29,7 @@ internal sealed class MultiHeadAttentionOp : Op
 
     /// <summary>Backward reads the input and the memory (the projections' weight gradients); the key mask is kept by the state.</summary>
     public override Keeps BackwardReads(GraphNode node)
-        => node.NetInput("memory") is var k && k >= 0 ? new Keeps(false, 0, k) : Keeps.FirstInput;
+        => TransformerRules.InputAndMemory(node);
 
     public override LayerOutcome Infer(LayerInput i)
     {

@@ -35,7 +35,7 @@ internal class TransformerEncoderLayerOp : Op
 
     /// <summary>Backward reads the input (and a decoder's memory); the layer's intermediates are kept by its state.</summary>
     public override Keeps BackwardReads(GraphNode node)
-        => node.NetInput("memory") is var k && k >= 0 ? new Keeps(false, 0, k) : Keeps.FirstInput;
+        => TransformerRules.InputAndMemory(node);
 
     public override LayerOutcome Infer(LayerInput i)
     {

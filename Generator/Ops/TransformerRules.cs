@@ -16,6 +16,11 @@ namespace Dsl.Generator.Ops;
 /// </summary>
 internal static class TransformerRules
 {
+    /// <summary>What the Transformer ops' backward reads: the input, and the memory when one is given (its projections' weight
+    /// gradients); masks and intermediates are kept by the layer's runtime state.</summary>
+    public static Keeps InputAndMemory(GraphNode node)
+        => node.NetInput("memory") is var k && k >= 0 ? new Keeps(false, 0, k) : Keeps.FirstInput;
+
     /// <summary>The values fed to the layers: [N,T,d] with d fixed, or the error (DSL1071).</summary>
     public static LayerOutcome? CheckInput(LayerInput i, out ImmutableArray<Dim> dims)
     {
