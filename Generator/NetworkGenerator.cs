@@ -22,6 +22,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     public static class Steps
     {
         public const string Parse = "Parse";
+        public const string SharedBlocks = "SharedBlocks";
+        public const string Link = "Link";
         public const string Build = "Build";
         public const string Emit = "Emit";
     }
@@ -38,9 +40,25 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Parse)
             .Where(static source => source is not null); // null: a second part repeating [Network], emitted once already
 
+        // 1b. Shared blocks (issue 9): every static method of a static class returning Net or Layer, read once each as
+        //     an equatable BlockSource. Link gives each network the ones it calls (and theirs): a network that calls none,
+        //     or whose blocks did not change, comes out equal, so editing a shared block rebuilds only its callers.
+        var shared = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                static (node, _) => NetworkParser.IsSharedBlockCandidate(node),
+                static (ctx, ct) => Guard(() => NetworkParser.ParseShared(ctx, ct), ctx.Node))
+            .Where(static block => block is not null)
+            .Collect()
+            .Select(static (blocks, _) => EquatableArray.From(blocks.Select(b => b!)))
+            .WithTrackingName(Steps.SharedBlocks);
+        var linked = sources
+            .Combine(shared)
+            .Select(static (pair, _) => NetworkParser.Link(pair.Left!, pair.Right))
+            .WithTrackingName(Steps.Link);
+
         // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model; the
         //    user's member list rides along (equatable) for the clash check after emitting.
-        var models = sources
+        var models = linked
             .Select(static (source, ct) => (Model: Guard(() => Expander.Build(source!, ct), source!), source!.Members, source.Inherited, source.FullName))
             .WithTrackingName(Steps.Build);
 
@@ -109,6 +127,23 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             return new NetworkSource(null, ctx.TargetSymbol.Name, "internal", EquatableArray<BlockSource>.Empty,
                 EquatableArray.From(new[] { Failure(ctx.TargetSymbol.Name, "reading the class", e, location) }), false, location,
                 ctx.TargetSymbol.ToDisplayString(), EquatableArray<UserMember>.Empty, EquatableArray<UserMember>.Empty);
+        }
+    }
+
+    /// <summary>A shared block whose reading failed expands to DSL0999 at the method, wherever it is called.</summary>
+    private static BlockSource? Guard(Func<BlockSource?> parse, SyntaxNode node)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var method = (MethodDeclarationSyntax)node;
+            var location = LocationInfo.From(method.Identifier.GetLocation());
+            string name = method.Identifier.ValueText;
+            return new BlockSource(name, true, EquatableArray<BlockParameter>.Empty, EquatableArray<Binding>.Empty,
+                new InvalidExpr(name, Failure(name, "reading the shared block", e, location), location), location, "?" + name, Shared: true);
         }
     }
 

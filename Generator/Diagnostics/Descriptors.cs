@@ -11,8 +11,27 @@ internal static class Descriptors
     private const string Language = "Dsl.Language";
     private const string Shapes = "Dsl.Shapes";
     private const string Configuration = "Dsl.Configuration";
-    // Repository-relative: the package ships no web site; the page lists each id with an example and a fix.
-    private const string HelpBase = "Generator/Diagnostics/Diagnostics.md#";
+    /// <summary>
+    /// The published documentation's address, from the MSBuild property <c>DslDocsUrl</c> (Directory.Build.props, by default
+    /// the package's <c>PackageProjectUrl</c> + <c>/docs/diagnostics</c>), compiled into this assembly as an
+    /// <c>AssemblyMetadata</c> attribute: one place, never a path inside the repository. Each help link is this address,
+    /// <c>#</c>, and the lower-case id (the heading of Diagnostics.md that explains it).
+    /// </summary>
+    internal static readonly string HelpBase = DocsUrl() + "#";
+
+    private static string DocsUrl()
+    {
+        foreach (var attribute in typeof(Descriptors).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
+        {
+            if (attribute is System.Reflection.AssemblyMetadataAttribute { Key: "DslDocsUrl", Value: { Length: > 0 } url })
+            {
+                return url.TrimEnd('#');
+            }
+        }
+        // Only a build that bypasses Directory.Build.props gets here (the generator never throws, not even in a type
+        // initializer): the links are then relative, which DescriptorTests refuses.
+        return "";
+    }
 
     public static readonly DiagnosticDescriptor NotPartial = Error("DSL0001", Language,
         "Network class must be partial",
@@ -28,7 +47,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor UnknownLayer = Error("DSL0004", Language,
         "Unknown layer",
-        "'{0}' is not a layer of Dsl.Layers nor a block of '{1}'; a block is a static method of the network class returning Layer or Net");
+        "'{0}' is not a layer of Dsl.Layers nor a block of '{1}'; a block is a static method returning Layer or Net, of the network class or of a static class");
 
     public static readonly DiagnosticDescriptor UnsupportedSyntax = Error("DSL0005", Language,
         "Unsupported construct in a network definition",
@@ -132,6 +151,13 @@ internal static class Descriptors
         "DSL1013" => SymbolicSize,
         "DSL1014" => TypedInputUse,
         "DSL0030" => DefineSignature,
+        "DSL0040" => SharedBlockInReference,
+        "DSL0041" => NotABlock,
+        "DSL0042" => LoopBudget,
+        "DSL0043" => ControlNotConstant,
+        "DSL0044" => UnsupportedStatement,
+        "DSL0045" => InIteration,
+        "DSL0046" => SharedBlockFails,
         "DSL0031" => DefineOverloaded,
         "DSL1050" => LinearOnLastDimension,
         "DSL1080" => PoolPadding,
@@ -223,6 +249,36 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor MaskMismatch = Error("DSL1018", Shapes,
         "Mask does not fit the value",
         "{0}: the mask must be a Mask(...) input [N,{1}] matching the value's batch and length ({2} from {3}), but receives {4}, {5}, from {6}");
+
+    // ------------------------------------------------------------------ shared blocks, loops and conditionals (DSL0040-DSL0049)
+
+    public static readonly DiagnosticDescriptor SharedBlockInReference = Error("DSL0040", Language,
+        "Block declared in a referenced assembly",
+        "'{0}' is declared in the referenced assembly '{1}'; blocks are expanded from their source at compile time, so declare it in a static class of this project (or include its source file)");
+
+    public static readonly DiagnosticDescriptor NotABlock = Error("DSL0041", Language,
+        "Method cannot be a block",
+        "'{0}' cannot be a block: it {1}; a block is a static, non-generic method returning Layer or Net, of the network class or of a static class");
+
+    public static readonly DiagnosticDescriptor LoopBudget = Error("DSL0042", Language,
+        "Loop does not end at compile time",
+        "'{0}' in '{1}' does not end within {2} iterations; a block's loops are unrolled at compile time");
+
+    public static readonly DiagnosticDescriptor ControlNotConstant = Error("DSL0043", Language,
+        "Loop bound or condition is not a compile-time constant",
+        "{0} '{1}' in '{2}' is not a compile-time constant: {3}; use literals, consts, the block's int, bool and int[] parameters, loop variables, static readonly int[] fields, and arithmetic or comparisons on them");
+
+    public static readonly DiagnosticDescriptor UnsupportedStatement = Error("DSL0044", Language,
+        "Statement outside the block language",
+        "{0} '{1}' in '{2}' is not part of the block language: a block body declares and assigns Net or Layer values, runs for and foreach loops and if/else over compile-time constants, and returns");
+
+    public static readonly DiagnosticDescriptor InIteration = Error("DSL0045", Language,
+        "Error inside an unrolled loop",
+        "The {0} above happens in iteration {1} of '{2}' in '{3}'");
+
+    public static readonly DiagnosticDescriptor SharedBlockFails = Error("DSL0046", Language,
+        "Shared block fails in this network",
+        "'{0}' called here from '{1}' fails: {2}");
 
     public static readonly DiagnosticDescriptor DefineSignature = Error("DSL0030", Language,
         "Define is not 'static Net Define()'",

@@ -19,6 +19,9 @@ internal sealed class Expander
 {
     private const int MaxDepth = 64;
 
+    /// <summary>The most iterations one loop of a block may run: loops are unrolled at compile time (DSL0042 beyond).</summary>
+    internal const int MaxIterations = 1000;
+
     private readonly NetworkSource _source;
     private readonly Dictionary<string, BlockSource> _blocks;
     private readonly List<GraphNode> _nodes = new();
@@ -26,7 +29,10 @@ internal sealed class Expander
     private readonly Dictionary<string, int> _nameCounters = new();
     private readonly Dictionary<string, string> _namesInUse = new();
     private readonly Dictionary<int, (string Name, EquatableArray<ParamSpec> Params)> _instances = new();
-    private readonly Stack<string> _active = new();
+    private readonly Stack<(string Id, string Name)> _active = new();
+
+    /// <summary>The loops running now, outermost first: their variable's value, header and block, for DSL0045.</summary>
+    private readonly List<(string Variable, string Value, string Header, string Block)> _loops = new();
     private readonly CancellationToken _cancellationToken;
     private ImmutableArray<LocationInfo> _callSites = ImmutableArray<LocationInfo>.Empty;
     private string _block = "";
@@ -41,9 +47,9 @@ internal sealed class Expander
         {
             // Overloaded blocks: the parser bound each call to one overload by name and arity is rare in
             // network code; keep the first and let the C# compiler arbitrate the rest.
-            if (!_blocks.ContainsKey(block.Name))
+            if (!_blocks.ContainsKey(block.Id))
             {
-                _blocks[block.Name] = block;
+                _blocks[block.Id] = block;
             }
         }
     }
@@ -60,6 +66,7 @@ internal sealed class Expander
         {
             output = expander.RunDefine(define);
         }
+        expander.NoteSharedBlockCalls();
         bool hasErrors = source.Diagnostics.Concat(expander._diagnostics).Any(d => d.IsError) || output < 0;
         var warnings = hasErrors ? Enumerable.Empty<DiagnosticInfo>() : LinearRank.Find(expander._nodes, output);
         var diagnostics = source.Diagnostics.Concat(expander._diagnostics).Concat(warnings).ToImmutableArray();
@@ -78,7 +85,7 @@ internal sealed class Expander
 
     private int RunDefine(BlockSource define)
     {
-        _active.Push(define.Name);
+        _active.Push((define.Id, define.Name));
         var value = define.Result is LayerCallExpr { Layer: OutputsCall } outputs
             ? EvaluateOutputs(define, outputs)
             : EvaluateBody(define, new Dictionary<string, Value>());
@@ -151,6 +158,11 @@ internal sealed class Expander
 
     private Value EvaluateBody(BlockSource block, Dictionary<string, Value> env)
     {
+        if (block.Statements.Count > 0)
+        {
+            // A statement body ran to its end without 'return': the compiler reports CS0161.
+            return Execute(block.Statements, env, block.Name) ?? ErrorValue.Instance;
+        }
         foreach (var binding in block.Bindings)
         {
             var value = Evaluate(binding.Value, env);
@@ -189,6 +201,17 @@ internal sealed class Expander
                 return Block(call, env);
             case RefExpr reference:
                 return env.TryGetValue(reference.Name, out var bound) ? bound : ErrorValue.Instance;
+            case ConstantExpr or ArithmeticExpr:
+                if (Fold(expr, env) is { } folded)
+                {
+                    return new ConstValue(folded);
+                }
+                Report(Descriptors.ControlNotConstant, expr.Location, "The value", Render(expr), CurrentBlock, "it does not fold to a number or a bool (a division by zero, or a value computed by layers)");
+                return ErrorValue.Instance;
+            case ConditionalExpr conditional:
+                return Condition(conditional.Condition, "The condition", "?:", env) is { } taken
+                    ? Evaluate(taken ? conditional.WhenTrue : conditional.WhenFalse, env)
+                    : ErrorValue.Instance;
             case InvalidExpr invalid:
                 if (invalid.Diagnostic is not null)
                 {
@@ -390,7 +413,7 @@ internal sealed class Expander
         {
             throw new System.InvalidOperationException($"the value function {call.Layer} has no Net argument");
         }
-        var step = new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets);
+        var step = new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets) { Loop = CurrentLoop };
         int node = ApplyLayer(step, nets[0].Node);
         return node < 0 ? ErrorValue.Instance : new NetValue(node);
     }
@@ -537,7 +560,7 @@ internal sealed class Expander
         var nets = NetArguments(call, env);
         return nets.IsDefault
             ? ErrorValue.Instance
-            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets)));
+            : new LayerValue(ImmutableArray.Create(new LayerStep(StepKind.Layer, _nextInstance++, call, args, ImmutableArray<LayerValue>.Empty, _callSites, _block, nets) { Loop = CurrentLoop }));
     }
 
     /// <summary>Every argument of a catalogue call as a constant, or default after reporting the first that is not.</summary>
@@ -634,7 +657,7 @@ internal sealed class Expander
                 return ErrorValue.Instance;
             default:
                 var kind = call.Layer == "Residual" ? StepKind.Residual : StepKind.Concat;
-                return new LayerValue(ImmutableArray.Create(new LayerStep(kind, _nextInstance++, call, args, bodies.ToImmutable(), _callSites, _block)));
+                return new LayerValue(ImmutableArray.Create(new LayerStep(kind, _nextInstance++, call, args, bodies.ToImmutable(), _callSites, _block) { Loop = CurrentLoop }));
         }
     }
 
@@ -684,13 +707,20 @@ internal sealed class Expander
             case ConstantExpr constant:
                 return constant.Value;
             case RefExpr reference:
-                return env.TryGetValue(reference.Name, out var v) && v is ConstValue { Arg.Kind: ArgKind.Int or ArgKind.Number or ArgKind.String } c ? c.Arg : null;
+                return env.TryGetValue(reference.Name, out var v) && v is ConstValue { Arg.Kind: ArgKind.Int or ArgKind.Number or ArgKind.String or ArgKind.Bool or ArgKind.IntArray } c ? c.Arg : null;
+            case ConditionalExpr conditional:
+                return Fold(conditional.Condition, env) is { Kind: ArgKind.Bool } test ? Fold(test.Int != 0 ? conditional.WhenTrue : conditional.WhenFalse, env) : null;
             case ArithmeticExpr arithmetic:
                 var right = Fold(arithmetic.Right, env);
                 var left = arithmetic.Left is null ? null : Fold(arithmetic.Left, env);
                 if (right is null || (arithmetic.Left is not null && left is null))
                 {
                     return null;
+                }
+                if (right.Kind is ArgKind.Bool or ArgKind.IntArray || left?.Kind is ArgKind.Bool or ArgKind.IntArray
+                    || arithmetic.Op is "<" or "<=" or ">" or ">=" or "==" or "!=" or "&&" or "||" or "!")
+                {
+                    return Logic(arithmetic.Op, left, right);
                 }
                 if (left is null && arithmetic.Op == "sqrt" && right.Kind != ArgKind.String)
                 {
@@ -730,16 +760,295 @@ internal sealed class Expander
         }
     }
 
+    /// <summary>Comparisons and boolean operators of a block's conditions; null for anything else (a bool in arithmetic).</summary>
+    private static ArgValue? Logic(string op, ArgValue? left, ArgValue right)
+    {
+        ArgValue Bool(bool value) => right with { Kind = ArgKind.Bool, Int = value ? 1 : 0, Number = 0, Text = null, Ints = EquatableArray<int>.Empty };
+        bool numeric(ArgValue a) => a.Kind is ArgKind.Int or ArgKind.Number;
+        double number(ArgValue a) => a.Kind == ArgKind.Int ? a.Int : a.Number;
+        if (left is null)
+        {
+            return op == "!" && right.Kind == ArgKind.Bool ? Bool(right.Int == 0) : null;
+        }
+        if (left.Kind == ArgKind.Bool && right.Kind == ArgKind.Bool)
+        {
+            bool a = left.Int != 0, b = right.Int != 0;
+            return op switch { "&&" => Bool(a && b), "||" => Bool(a || b), "==" => Bool(a == b), "!=" => Bool(a != b), _ => null };
+        }
+        if (numeric(left) && numeric(right))
+        {
+            if (left.Kind == ArgKind.Int && right.Kind == ArgKind.Int)
+            {
+                long a = left.Int, b = right.Int;
+                return op switch { "<" => Bool(a < b), "<=" => Bool(a <= b), ">" => Bool(a > b), ">=" => Bool(a >= b), "==" => Bool(a == b), "!=" => Bool(a != b), _ => null };
+            }
+            double x = number(left), y = number(right);
+            return op switch { "<" => Bool(x < y), "<=" => Bool(x <= y), ">" => Bool(x > y), ">=" => Bool(x >= y), "==" => Bool(x == y), "!=" => Bool(x != y), _ => null };
+        }
+        if (left.Kind == ArgKind.String && right.Kind == ArgKind.String)
+        {
+            return op switch { "==" => Bool(left.Text == right.Text), "!=" => Bool(left.Text != right.Text), _ => null };
+        }
+        return null;
+    }
+
+    // ---- statement bodies (issue 9): loops and conditionals over compile-time constants, unrolled here
+
+    /// <summary>The name of the block being expanded, for messages.</summary>
+    private string CurrentBlock => _active.Count == 0 ? _source.ClassName : _active.Peek().Name;
+
+    private LoopIteration? CurrentLoop => _loops.Count == 0
+        ? null
+        : new LoopIteration(string.Join(", ", _loops.Select(l => l.Variable + " = " + l.Value)), _loops[_loops.Count - 1].Header, _loops[_loops.Count - 1].Block);
+
+    /// <summary>
+    /// Runs statements: null when they end without <c>return</c>, otherwise the returned value (an <see cref="ErrorValue"/>
+    /// after a diagnostic).
+    /// </summary>
+    private Value? Execute(EquatableArray<Statement> statements, Dictionary<string, Value> env, string block)
+    {
+        foreach (var statement in statements)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            Value? result;
+            switch (statement)
+            {
+                case LetStatement let:
+                    var value = Evaluate(let.Value, env);
+                    if (value is ErrorValue)
+                    {
+                        return value;
+                    }
+                    env[let.Name] = value;
+                    continue;
+                case ReturnStatement returned:
+                    return Evaluate(returned.Value, env);
+                case IfStatement branch:
+                    if (Condition(branch.Condition, "The condition", branch.Header, env) is not { } taken)
+                    {
+                        return ErrorValue.Instance;
+                    }
+                    result = Execute(taken ? branch.Then : branch.Else, env, block);
+                    break;
+                case ForStatement loop:
+                    result = RunFor(loop, env, block);
+                    break;
+                case ForEachStatement each:
+                    result = RunForEach(each, env, block);
+                    break;
+                case InvalidStatement invalid:
+                    if (invalid.Diagnostic is not null)
+                    {
+                        _diagnostics.Add(invalid.Diagnostic with { AdditionalLocations = new EquatableArray<LocationInfo>(_callSites) });
+                    }
+                    return ErrorValue.Instance;
+                default:
+                    throw new System.InvalidOperationException($"no expansion for the statement {statement.GetType().Name}");
+            }
+            if (result is not null)
+            {
+                return result;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A compile-time condition's value, or null after reporting DSL0043 (or the parser's diagnostic).</summary>
+    private bool? Condition(DslExpr condition, string what, string header, Dictionary<string, Value> env)
+    {
+        if (condition is InvalidExpr)
+        {
+            Evaluate(condition, env);
+            return null;
+        }
+        if (Fold(condition, env) is { Kind: ArgKind.Bool } folded)
+        {
+            return folded.Int != 0;
+        }
+        Report(Descriptors.ControlNotConstant, condition.Location, what, header, CurrentBlock, "it does not fold to a bool (a value computed by layers, or a division by zero)");
+        return null;
+    }
+
+    private Value? RunFor(ForStatement loop, Dictionary<string, Value> env, string block)
+    {
+        if (loop.Start is InvalidExpr)
+        {
+            return Evaluate(loop.Start, env);
+        }
+        if (Fold(loop.Start, env) is not { Kind: ArgKind.Int } start)
+        {
+            Report(Descriptors.ControlNotConstant, loop.Start.Location, "The start", loop.Header, block, "it does not fold to an integer");
+            return ErrorValue.Instance;
+        }
+        env[loop.Variable] = new ConstValue(start);
+        for (int iteration = 0; ; iteration++)
+        {
+            if (Condition(loop.Condition, "The condition", loop.Header, env) is not { } go)
+            {
+                return ErrorValue.Instance;
+            }
+            if (!go)
+            {
+                return null;
+            }
+            if (iteration == MaxIterations)
+            {
+                Report(Descriptors.LoopBudget, loop.Location, loop.Header, block, MaxIterations.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+                return ErrorValue.Instance;
+            }
+            var current = ((ConstValue)env[loop.Variable]).Arg;
+            var result = Iterate(loop.Body, env, block, loop.Variable, current.Display, loop.Header);
+            if (result is not null)
+            {
+                return result;
+            }
+            if (loop.Next is InvalidExpr)
+            {
+                return Evaluate(loop.Next, env);
+            }
+            if (Fold(loop.Next, env) is not { Kind: ArgKind.Int } next)
+            {
+                Report(Descriptors.ControlNotConstant, loop.Next.Location, "The step", loop.Header, block, "it does not fold to an integer");
+                return ErrorValue.Instance;
+            }
+            env[loop.Variable] = new ConstValue(next);
+        }
+    }
+
+    private Value? RunForEach(ForEachStatement each, Dictionary<string, Value> env, string block)
+    {
+        if (each.Collection is InvalidExpr)
+        {
+            return Evaluate(each.Collection, env);
+        }
+        if (Fold(each.Collection, env) is not { Kind: ArgKind.IntArray } collection)
+        {
+            Report(Descriptors.ControlNotConstant, each.Collection.Location, "The collection", each.Header, block, "it is not a constant integer array");
+            return ErrorValue.Instance;
+        }
+        if (collection.Ints.Count > MaxIterations)
+        {
+            Report(Descriptors.LoopBudget, each.Location, each.Header, block, MaxIterations.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+            return ErrorValue.Instance;
+        }
+        foreach (int item in collection.Ints)
+        {
+            var element = new ArgValue("", ArgKind.Int, item, 0, null, EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, true, each.Collection.Location);
+            env[each.Variable] = new ConstValue(element);
+            var result = Iterate(each.Body, env, block, each.Variable, element.Display, each.Header);
+            if (result is not null)
+            {
+                return result;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>One iteration of a loop's body; an error during it gets DSL0045 naming the iteration.</summary>
+    private Value? Iterate(EquatableArray<Statement> body, Dictionary<string, Value> env, string block, string variable, string value, string header)
+    {
+        int before = _diagnostics.Count;
+        _loops.Add((variable, value, header, block));
+        var loop = CurrentLoop;
+        try
+        {
+            return Execute(body, env, block);
+        }
+        finally
+        {
+            NoteIteration(before, loop);
+            _loops.RemoveAt(_loops.Count - 1);
+        }
+    }
+
+    /// <summary>
+    /// After an error reported since <paramref name="before"/> by a layer written in a loop: DSL0045 at the same place,
+    /// saying which iteration (once, by the innermost loop).
+    /// </summary>
+    private void NoteIteration(int before, LoopIteration? loop)
+    {
+        if (loop is null || _diagnostics.Count == before)
+        {
+            return;
+        }
+        DiagnosticInfo? first = null;
+        for (int i = before; i < _diagnostics.Count; i++)
+        {
+            if (_diagnostics[i].Id == Descriptors.InIteration.Id)
+            {
+                return;
+            }
+            first ??= _diagnostics[i].IsError ? _diagnostics[i] : null;
+        }
+        if (first is not null)
+        {
+            _diagnostics.Add(DiagnosticInfo.Create(Descriptors.InIteration, first.Location, first.AdditionalLocations, first.Id, loop.Iteration, loop.Header, loop.Block));
+        }
+    }
+
+    /// <summary>
+    /// An error inside a shared block is reported where it is (with the calls as additional locations); as the block's
+    /// code serves several networks, DSL0046 also says it at the network's own call, naming the network and the error.
+    /// </summary>
+    private void NoteSharedBlockCalls()
+    {
+        var shared = _source.Blocks.Where(b => b.Shared && b.Extent is not null).ToList();
+        if (shared.Count == 0)
+        {
+            return;
+        }
+        BlockSource? Around(LocationInfo location) => shared.FirstOrDefault(b => b.Extent!.FilePath == location.FilePath && b.Extent.Span.Contains(location.Span));
+        var notes = new List<DiagnosticInfo>();
+        var seen = new HashSet<LocationInfo>();
+        foreach (var d in _diagnostics)
+        {
+            if (!d.IsError || d.Id == Descriptors.InIteration.Id || Around(d.Location) is not { } inner)
+            {
+                continue;
+            }
+            // The call sites run from the innermost call outwards: the first one outside every shared block is the network's.
+            var block = inner;
+            foreach (var site in d.AdditionalLocations)
+            {
+                if (Around(site) is { } outer)
+                {
+                    block = outer;
+                    continue;
+                }
+                if (seen.Add(site))
+                {
+                    var descriptor = Descriptors.Find(d.Id);
+                    string message = descriptor is null ? d.Id : d.Id + " " + string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                        descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Arguments.Items.Cast<object>().ToArray());
+                    notes.Add(DiagnosticInfo.Create(Descriptors.SharedBlockFails, site, block.Name, _source.ClassName, message));
+                }
+                break;
+            }
+        }
+        _diagnostics.AddRange(notes);
+    }
+
+    /// <summary>Compile-time arithmetic as text, for messages.</summary>
+    private static string Render(DslExpr expr) => expr switch
+    {
+        ConstantExpr constant => constant.Value.Display,
+        RefExpr reference => reference.Name,
+        ArithmeticExpr { Left: null } unary => unary.Op + "(" + Render(unary.Right) + ")",
+        ArithmeticExpr binary => Render(binary.Left!) + " " + binary.Op + " " + Render(binary.Right),
+        ConditionalExpr conditional => Render(conditional.Condition) + " ? " + Render(conditional.WhenTrue) + " : " + Render(conditional.WhenFalse),
+        _ => "?",
+    };
+
     private Value Block(BlockCallExpr call, Dictionary<string, Value> env)
     {
         if (!_blocks.TryGetValue(call.Block, out var block))
         {
-            Report(Descriptors.UnknownLayer, call.Location, call.Block, _source.ClassName);
+            Report(Descriptors.UnknownLayer, call.Location, call.Source, _source.ClassName);
             return ErrorValue.Instance;
         }
-        if (_active.Contains(block.Name))
+        if (_active.Any(a => a.Id == block.Id))
         {
-            Report(Descriptors.BlockRecursion, call.Location, block.Name, string.Join(" -> ", _active.Reverse().Concat(new[] { block.Name })));
+            Report(Descriptors.BlockRecursion, call.Location, block.Name, string.Join(" -> ", _active.Reverse().Select(a => a.Name).Concat(new[] { block.Name })));
             return ErrorValue.Instance;
         }
         if (_active.Count >= MaxDepth)
@@ -796,7 +1105,7 @@ internal sealed class Expander
         _callSites = _callSites.Insert(0, call.Location);
         string label = block.Name + "(" + string.Join(", ", block.Parameters.Select(p => inner[p.Name] is ConstValue c ? c.Arg.Display : byName[p.Name].Text ?? p.Name)) + ")";
         _block = savedBlock.Length == 0 ? label : savedBlock + " > " + label;
-        _active.Push(block.Name);
+        _active.Push((block.Id, block.Name));
         var result = EvaluateBody(block, inner);
         _active.Pop();
         _callSites = saved;
@@ -809,12 +1118,14 @@ internal sealed class Expander
         int current = net.Node;
         foreach (var step in layer.Steps)
         {
+            int before = _diagnostics.Count;
             int next = step.Kind switch
             {
                 StepKind.Residual => ApplyResidual(step, current),
                 StepKind.Concat => ApplyConcat(step, current),
                 _ => ApplyLayer(step, current),
             };
+            NoteIteration(before, step.Loop);
             if (next < 0)
             {
                 return ErrorValue.Instance;

@@ -95,9 +95,15 @@ internal sealed class LayerStep
     /// <summary>True inside <c>Frozen(...)</c>: the step's parameters start with <c>RequiresGrad = false</c>.</summary>
     public bool Frozen { get; private set; }
 
+    /// <summary>
+    /// The iteration of the block loops the layer was written in (<c>i = 3</c>), the innermost loop's header and block,
+    /// or null outside loops: an error when the layer is applied says which iteration (DSL0045).
+    /// </summary>
+    public LoopIteration? Loop { get; init; }
+
     /// <summary>A copy with fresh instances all the way down (its own parameters).</summary>
     public LayerStep Fresh(System.Func<int> nextInstance)
-        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block, Nets) { Scope = Scope, Frozen = Frozen };
+        => new(Kind, nextInstance(), Call, Args, Bodies.Select(b => b.Fresh(nextInstance)).ToImmutableArray(), CallSites, Block, Nets) { Scope = Scope, Frozen = Frozen, Loop = Loop };
 
     /// <summary>This step and its bodies, all the way down, under block name <paramref name="name"/> (outermost first).</summary>
     public LayerStep InScope(string name)
@@ -105,6 +111,7 @@ internal sealed class LayerStep
         {
             Scope = name + "." + Scope,
             Frozen = Frozen,
+            Loop = Loop,
         };
 
     /// <summary>This step and its bodies, all the way down, frozen.</summary>
@@ -113,8 +120,12 @@ internal sealed class LayerStep
         {
             Scope = Scope,
             Frozen = true,
+            Loop = Loop,
         };
 }
 
 /// <summary>A value given to a layer's Net parameter: the parameter's name and the graph node of the value.</summary>
 internal readonly record struct NetBinding(string Parameter, int Node);
+
+/// <summary>Where in an unrolled loop a layer was written: <c>i = 3</c> (nested: <c>i = 1, j = 2</c>), the loop, its block.</summary>
+internal sealed record LoopIteration(string Iteration, string Header, string Block);

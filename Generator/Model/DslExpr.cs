@@ -44,5 +44,11 @@ internal sealed record InvalidExpr(string Text, DiagnosticInfo? Diagnostic, Loca
 /// <summary>A constant leaf of an argument's arithmetic.</summary>
 internal sealed record ConstantExpr(ArgValue Value, LocationInfo Location) : DslExpr(Location);
 
-/// <summary><c>left op right</c> in an argument (op is one of + - * / %), or unary minus (op -) or a square root (op sqrt) when <see cref="Left"/> is null.</summary>
+/// <summary>
+/// <c>left op right</c> in an argument (op is one of + - * / %, a comparison &lt; &lt;= &gt; &gt;= == !=, or &amp;&amp; ||), or unary
+/// minus (op -), a negation (op !) or a square root (op sqrt) when <see cref="Left"/> is null.
+/// </summary>
 internal sealed record ArithmeticExpr(string Op, DslExpr? Left, DslExpr Right, LocationInfo Location) : DslExpr(Location);
+
+/// <summary><c>condition ? whenTrue : whenFalse</c> over a compile-time condition: a value, a layer or a number.</summary>
+internal sealed record ConditionalExpr(DslExpr Condition, DslExpr WhenTrue, DslExpr WhenFalse, LocationInfo Location) : DslExpr(Location);

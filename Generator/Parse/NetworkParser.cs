@@ -99,7 +99,7 @@ internal static class NetworkParser
             var model = context.SemanticModel.SyntaxTree == syntax.SyntaxTree
                 ? context.SemanticModel
                 : context.SemanticModel.Compilation.GetSemanticModel(syntax.SyntaxTree);
-            blocks.Add(new BlockReader(model, type, method, cancellationToken).Read(syntax, returnsNet));
+            blocks.Add(new BlockReader(model, type, ownerIsNetwork: true, method, cancellationToken).Read(syntax, returnsNet, method.Name, key: null, shared: false));
         }
 
         diagnostics.AddRange(DefineShape(type, location, cancellationToken));
@@ -119,6 +119,93 @@ internal static class NetworkParser
         var module = context.SemanticModel.Compilation.GetTypeByMetadataName(DslNamespace + ".Module");
         return new NetworkSource(ns, type.Name, accessibility, EquatableArray.From(blocks), EquatableArray.From(diagnostics), canEmit, location,
             fullName, Members(type, declaredOnly: true, cancellationToken), module is null ? EquatableArray<UserMember>.Empty : Members(module, declaredOnly: false, cancellationToken));
+    }
+
+    /// <summary>
+    /// Cheap syntactic filter for shared blocks: a static method of a static class whose return type is written
+    /// <c>Net</c> or <c>Layer</c> (qualified or not). The transform checks the real type with the semantic model.
+    /// </summary>
+    public static bool IsSharedBlockCandidate(SyntaxNode node)
+        => node is MethodDeclarationSyntax { Parent: ClassDeclarationSyntax owner } method
+            && method.Modifiers.Any(SyntaxKind.StaticKeyword)
+            && owner.Modifiers.Any(SyntaxKind.StaticKeyword)
+            && (method.Body is not null || method.ExpressionBody is not null)
+            && RightmostName(method.ReturnType) is "Net" or "Layer";
+
+    private static string? RightmostName(TypeSyntax type) => type switch
+    {
+        IdentifierNameSyntax id => id.Identifier.ValueText,
+        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Reads a shared block (issue 9): a static, non-generic method of a static class of this compilation returning
+    /// <c>Net</c> or <c>Layer</c>; null for anything else. Networks that call it pick it up by its key in the Link step.
+    /// </summary>
+    public static BlockSource? ParseShared(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var syntax = (MethodDeclarationSyntax)context.Node;
+        if (context.SemanticModel.GetDeclaredSymbol(syntax, cancellationToken) is not IMethodSymbol method
+            || !method.IsStatic || method.MethodKind != MethodKind.Ordinary || method.IsGenericMethod
+            || method.ContainingType is not { IsStatic: true, IsGenericType: false } owner
+            || !IsDslType(method.ReturnType, out bool returnsNet))
+        {
+            return null;
+        }
+        return new BlockReader(context.SemanticModel, owner, ownerIsNetwork: false, method, cancellationToken)
+            .Read(syntax, returnsNet, SharedName(method), SharedKey(method), shared: true);
+    }
+
+    /// <summary>How messages and the summary name a shared block: <c>Blocks.ConvBnRelu</c>.</summary>
+    internal static string SharedName(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
+
+    /// <summary>
+    /// The key a call and the declaration agree on: the class's full name and the method's name, with the parameter
+    /// types when the name is overloaded (C#'s overload resolution picked one at the call).
+    /// </summary>
+    internal static string SharedKey(IMethodSymbol method)
+    {
+        string key = method.ContainingType.ToDisplayString() + "." + method.Name;
+        bool overloaded = method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Skip(1).Any();
+        return overloaded ? key + "(" + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString())) + ")" : key;
+    }
+
+    /// <summary>
+    /// Adds to a network's blocks the shared blocks it calls, and those they call, from every shared block of the
+    /// compilation. A network that calls none comes back as it was (equal), so editing a shared block re-runs only the
+    /// networks that use it.
+    /// </summary>
+    public static NetworkSource Link(NetworkSource source, EquatableArray<BlockSource> shared)
+    {
+        var pending = new Stack<string>(source.Blocks.SelectMany(b => b.SharedCalls));
+        if (pending.Count == 0)
+        {
+            return source;
+        }
+        var byKey = new Dictionary<string, BlockSource>();
+        foreach (var block in shared)
+        {
+            if (!byKey.ContainsKey(block.Id))
+            {
+                byKey[block.Id] = block;
+            }
+        }
+        var needed = new SortedDictionary<string, BlockSource>(System.StringComparer.Ordinal);
+        while (pending.Count > 0)
+        {
+            string key = pending.Pop();
+            if (!needed.ContainsKey(key) && byKey.TryGetValue(key, out var block))
+            {
+                needed[key] = block;
+                foreach (string inner in block.SharedCalls)
+                {
+                    pending.Push(inner);
+                }
+            }
+        }
+        return source with { Blocks = EquatableArray.From(source.Blocks.Concat(needed.Values)) };
     }
 
     /// <summary>
@@ -253,6 +340,10 @@ internal static class NetworkParser
         {
             return isNet ? ParamType.Net : ParamType.Layer;
         }
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Int32 })
+        {
+            return ParamType.IntArray;
+        }
         return type.SpecialType switch
         {
             SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte => ParamType.Int,
@@ -266,45 +357,56 @@ internal static class NetworkParser
     /// <summary>Source text on one line, for messages and generated comments.</summary>
     internal static string OneLine(SyntaxNode node) => Regex.Replace(node.ToString(), @"\s+", " ").Trim();
 
-    /// <summary>Reads one method body: <c>var</c> bindings, then a result.</summary>
+    /// <summary>Reads one method body: <c>var</c> bindings, then a result; or statements (loops, conditionals).</summary>
     private sealed class BlockReader
     {
         private readonly SemanticModel _model;
-        private readonly INamedTypeSymbol _network;
+        private readonly INamedTypeSymbol _owner;
+        private readonly bool _ownerIsNetwork;
         private readonly IMethodSymbol _method;
         private readonly CancellationToken _cancellationToken;
+        private readonly SortedSet<string> _sharedCalls = new(System.StringComparer.Ordinal);
 
-        public BlockReader(SemanticModel model, INamedTypeSymbol network, IMethodSymbol method, CancellationToken cancellationToken)
+        public BlockReader(SemanticModel model, INamedTypeSymbol owner, bool ownerIsNetwork, IMethodSymbol method, CancellationToken cancellationToken)
         {
             _model = model;
-            _network = network;
+            _owner = owner;
+            _ownerIsNetwork = ownerIsNetwork;
             _method = method;
             _cancellationToken = cancellationToken;
         }
 
-        public BlockSource Read(MethodDeclarationSyntax syntax, bool returnsNet)
+        public BlockSource Read(MethodDeclarationSyntax syntax, bool returnsNet, string name, string? key, bool shared)
         {
             var parameters = _method.Parameters
                 .Select((p, i) => new BlockParameter(p.Name.Length > 0 ? p.Name : "#" + i, ParameterType(p.Type), p.Type.ToDisplayString()))
                 .ToImmutableArray();
             var bindings = new List<Binding>();
+            var statements = EquatableArray<Statement>.Empty;
             DslExpr? result = null;
             var location = LocationInfo.From(syntax.Identifier.GetLocation());
+            var extent = shared ? LocationInfo.From(syntax) : null;
             if (!HasNamedParameters(_method))
             {
                 // Half-typed parameters ('Block(int, int)') or a repeated name: the compiler already reports the
                 // parameter list, and the body cannot be bound to names, so the block expands to nothing more to say.
-                return new BlockSource(_method.Name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray<Binding>.Empty,
-                    new InvalidExpr(syntax.Identifier.ValueText, null, location), location);
+                return new BlockSource(name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray<Binding>.Empty,
+                    new InvalidExpr(syntax.Identifier.ValueText, null, location), location, key, shared, EquatableArray<string>.Empty, default, extent);
             }
 
             if (syntax.ExpressionBody is { } arrow)
             {
                 result = Expr(arrow.Expression);
             }
-            else if (syntax.Body is { } body)
+            else if (syntax.Body is { } body && !IsBindingsAndReturn(body))
             {
-                foreach (var statement in body.Statements)
+                // Loops, conditionals, assignments, constants: run as statements by the expander.
+                statements = Statements(body.Statements);
+                result = new InvalidExpr(syntax.Identifier.ValueText, null, location);
+            }
+            else if (syntax.Body is { } simple)
+            {
+                foreach (var statement in simple.Statements)
                 {
                     _cancellationToken.ThrowIfCancellationRequested();
                     if (result is null && statement is LocalDeclarationStatementSyntax local
@@ -318,18 +420,352 @@ internal static class NetworkParser
                     {
                         result = Expr(returned);
                     }
-                    else
-                    {
-                        var at = LocationInfo.From(statement);
-                        result = new InvalidExpr(OneLine(statement), DiagnosticInfo.Create(Descriptors.UnsupportedSyntax, at,
-                            $"Only 'var' bindings followed by one 'return' may appear in '{_method.Name}', not '{OneLine(statement)}'"), at);
-                        break;
-                    }
                 }
             }
             // A body without a result is already a C# error (CS0161); say nothing more.
             result ??= new InvalidExpr(syntax.Identifier.ValueText, null, location);
-            return new BlockSource(_method.Name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray.From(bindings), result, location);
+            return new BlockSource(name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray.From(bindings), result, location,
+                key, shared, EquatableArray.From(_sharedCalls), statements, extent);
+        }
+
+        /// <summary>True for the plain form: single <c>var</c> bindings of Net or Layer values, then one <c>return</c>.</summary>
+        private bool IsBindingsAndReturn(BlockSyntax body)
+        {
+            var list = body.Statements;
+            if (list.Count == 0 || list[list.Count - 1] is not ReturnStatementSyntax { Expression: not null })
+            {
+                return list.Count == 0;
+            }
+            for (int i = 0; i < list.Count - 1; i++)
+            {
+                if (list[i] is not LocalDeclarationStatementSyntax { IsConst: false } local
+                    || local.Declaration.Variables.Count != 1
+                    || local.Declaration.Variables[0].Initializer is null
+                    || _model.GetDeclaredSymbol(local.Declaration.Variables[0], _cancellationToken) is not ILocalSymbol symbol
+                    || !IsDslType(symbol.Type, out _))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        // ---- statement bodies (issue 9): loops and conditionals over compile-time constants, run by the expander
+
+        private EquatableArray<Statement> Statements(IEnumerable<StatementSyntax> list)
+        {
+            var statements = new List<Statement>();
+            foreach (var statement in list)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                Statement(statement, statements);
+            }
+            return EquatableArray.From(statements);
+        }
+
+        private EquatableArray<Statement> Body(StatementSyntax statement)
+            => statement is BlockSyntax block ? Statements(block.Statements) : Statements(new[] { statement });
+
+        private void Statement(StatementSyntax statement, List<Statement> statements)
+        {
+            var at = LocationInfo.From(statement);
+            switch (statement)
+            {
+                case BlockSyntax block:
+                    statements.AddRange(Statements(block.Statements));
+                    return;
+                case EmptyStatementSyntax:
+                    return;
+                case LocalDeclarationStatementSyntax { IsConst: true }:
+                    return; // the compiler folds its uses: they arrive as constants
+                case LocalDeclarationStatementSyntax local when local.UsingKeyword.IsKind(SyntaxKind.None) && local.AwaitKeyword.IsKind(SyntaxKind.None):
+                    foreach (var variable in local.Declaration.Variables)
+                    {
+                        if (variable.Initializer is { } init)
+                        {
+                            statements.Add(new LetStatement(variable.Identifier.ValueText, Value(init.Value), LocationInfo.From(variable)));
+                        }
+                    }
+                    return;
+                case ExpressionStatementSyntax { Expression: var expression } when Assignment(expression) is { } let:
+                    statements.Add(let);
+                    return;
+                case ReturnStatementSyntax { Expression: { } returned }:
+                    statements.Add(new ReturnStatement(Value(returned), at));
+                    return;
+                case ReturnStatementSyntax:
+                    statements.Add(new InvalidStatement(null, at)); // 'return;' in a method returning a value: CS0126
+                    return;
+                case IfStatementSyntax branch:
+                    string ifHeader = "if (" + OneLine(branch.Condition) + ")";
+                    statements.Add(new IfStatement(Condition(branch.Condition, "The condition", ifHeader), Body(branch.Statement),
+                        branch.Else is { } otherwise ? Body(otherwise.Statement) : EquatableArray<Statement>.Empty, ifHeader,
+                        LocationInfo.From(Location.Create(branch.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(branch.SpanStart, branch.CloseParenToken.Span.End)))));
+                    return;
+                case ForStatementSyntax loop:
+                    statements.Add(For(loop));
+                    return;
+                case ForEachStatementSyntax each:
+                    statements.Add(ForEach(each));
+                    return;
+                default:
+                    statements.Add(Unsupported(Construct(statement), statement, at));
+                    return;
+            }
+        }
+
+        private InvalidStatement Unsupported(string construct, SyntaxNode node, LocationInfo at)
+            => new(DiagnosticInfo.Create(Descriptors.UnsupportedStatement, at, construct, Shorten(OneLine(node)), _method.Name), at);
+
+        private static string Shorten(string text) => text.Length <= 60 ? text : text.Substring(0, 57) + "...";
+
+        /// <summary>What a statement is, in words, for DSL0044.</summary>
+        private static string Construct(StatementSyntax statement) => statement switch
+        {
+            WhileStatementSyntax => "The while loop",
+            DoStatementSyntax => "The do loop",
+            SwitchStatementSyntax => "The switch",
+            TryStatementSyntax => "The try statement",
+            ThrowStatementSyntax => "The throw",
+            BreakStatementSyntax => "The break",
+            ContinueStatementSyntax => "The continue",
+            GotoStatementSyntax => "The goto",
+            LocalFunctionStatementSyntax => "The local function",
+            ExpressionStatementSyntax => "The expression statement",
+            LocalDeclarationStatementSyntax => "The using declaration",
+            _ => "The statement",
+        };
+
+        /// <summary>An assignment to a local of this block (<c>x = v</c>, <c>x |= layer</c>, <c>x += k</c>, <c>i++</c>), or null.</summary>
+        private Statement? Assignment(ExpressionSyntax expression)
+        {
+            var at = LocationInfo.From(expression);
+            var operation = _model.GetOperation(expression, _cancellationToken);
+            ILocalSymbol? Target(IOperation? target)
+                => target is ILocalReferenceOperation { Local: var local } && SymbolEqualityComparer.Default.Equals(local.ContainingSymbol, _method) ? local : null;
+            switch (operation)
+            {
+                case ISimpleAssignmentOperation simple when Target(simple.Target) is { } local && expression is AssignmentExpressionSyntax plain:
+                    return new LetStatement(local.Name, Value(plain.Right), at);
+                case ICompoundAssignmentOperation compound when Target(compound.Target) is { } local && expression is AssignmentExpressionSyntax assignment:
+                    if (IsDslType(local.Type, out _))
+                    {
+                        var reference = new RefExpr(local.Name, LocationInfo.From(assignment.Left));
+                        DslExpr? combined = compound.OperatorKind switch
+                        {
+                            BinaryOperatorKind.Or => new PipeExpr(reference, Expr(assignment.Right), at),
+                            BinaryOperatorKind.Add => new AddExpr(reference, Expr(assignment.Right), at),
+                            BinaryOperatorKind.Multiply => new MulExpr(reference, Expr(assignment.Right), at),
+                            _ => null,
+                        };
+                        return combined is null ? Unsupported("The compound assignment", expression, at) : new LetStatement(local.Name, combined, at);
+                    }
+                    string? op = ArithmeticSymbol(compound.OperatorKind);
+                    var right = Arithmetic(compound.Value);
+                    return op is null || right is null
+                        ? new InvalidStatement(NotConstantControl("The value", OneLine(expression), compound.Value, expression), at)
+                        : new LetStatement(local.Name, new ArithmeticExpr(op, new RefExpr(local.Name, at), right, at), at);
+                case IIncrementOrDecrementOperation step when Target(step.Target) is { } local:
+                    return new LetStatement(local.Name, new ArithmeticExpr(step.Kind == OperationKind.Increment ? "+" : "-",
+                        new RefExpr(local.Name, at), One(at), at), at);
+                default:
+                    return null;
+            }
+        }
+
+        private static ConstantExpr One(LocationInfo at) => new(Leaf(ArgKind.Int, 1, 0, at), at);
+
+        private static string? ArithmeticSymbol(BinaryOperatorKind kind) => kind switch
+        {
+            BinaryOperatorKind.Add => "+",
+            BinaryOperatorKind.Subtract => "-",
+            BinaryOperatorKind.Multiply => "*",
+            BinaryOperatorKind.Divide => "/",
+            BinaryOperatorKind.Remainder => "%",
+            _ => null,
+        };
+
+        /// <summary>A statement's value: a Net or Layer expression, or a number or bool folded at expansion.</summary>
+        private DslExpr Value(ExpressionSyntax syntax)
+        {
+            var type = _model.GetTypeInfo(syntax, _cancellationToken).Type;
+            if (type is null || IsDslType(type, out _) || type.TypeKind == TypeKind.Error)
+            {
+                return Expr(syntax);
+            }
+            var operation = _model.GetOperation(syntax, _cancellationToken);
+            if (type is IArrayTypeSymbol && operation is not null && IntArray(operation) is { } ints)
+            {
+                var at = LocationInfo.From(syntax);
+                return new ConstantExpr(Leaf(ArgKind.IntArray, 0, 0, at) with { Ints = EquatableArray.From(ints), Text = string.Join(", ", ints) }, at);
+            }
+            return operation is not null && Arithmetic(operation) is { } arithmetic
+                ? arithmetic
+                : new InvalidExpr(OneLine(syntax), NotConstantControl("The value", OneLine(syntax), operation, syntax), LocationInfo.From(syntax));
+        }
+
+        /// <summary>A condition folded at expansion, or an invalid expression carrying DSL0043.</summary>
+        private DslExpr Condition(ExpressionSyntax syntax, string what, string header)
+        {
+            var operation = _model.GetOperation(syntax, _cancellationToken);
+            return operation is not null && Arithmetic(operation) is { } condition
+                ? condition
+                : new InvalidExpr(OneLine(syntax), NotConstantControl(what, header, operation, syntax), LocationInfo.From(syntax));
+        }
+
+        private DiagnosticInfo NotConstantControl(string what, string header, IOperation? operation, SyntaxNode fallback)
+        {
+            var culprit = operation is null ? null : Culprit(operation);
+            string why = culprit is null ? "it does not fold to a number or a bool"
+                : $"'{OneLine(culprit.Syntax)}' is {Describe(culprit)}";
+            return DiagnosticInfo.Create(Descriptors.ControlNotConstant, LocationInfo.From(culprit?.Syntax ?? operation?.Syntax ?? fallback),
+                what, header, _method.Name, why);
+        }
+
+        /// <summary>The first leaf of an expression that is not a compile-time constant, a parameter or a loop variable.</summary>
+        private IOperation? Culprit(IOperation operation)
+        {
+            if (Arithmetic(operation) is not null)
+            {
+                return null;
+            }
+            foreach (var child in operation.ChildOperations)
+            {
+                if (Culprit(child) is { } inner)
+                {
+                    return inner;
+                }
+            }
+            return operation;
+        }
+
+        private static string Describe(IOperation operation) => operation switch
+        {
+            IFieldReferenceOperation { Field.IsStatic: true } => "a field that is not const",
+            IFieldReferenceOperation => "an instance field",
+            IPropertyReferenceOperation => "a property",
+            IInvocationOperation => "a method call",
+            ILocalReferenceOperation local when IsDslType(local.Local.Type, out _) => "a value computed by layers, known only at run time",
+            ILocalReferenceOperation => "a local that is not a constant or a loop variable",
+            IParameterReferenceOperation => "a parameter of another method",
+            _ => "not a compile-time constant",
+        };
+
+        private Statement For(ForStatementSyntax loop)
+        {
+            var headerSpan = Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(loop.SpanStart, loop.CloseParenToken.Span.End);
+            var at = LocationInfo.From(Location.Create(loop.SyntaxTree, headerSpan));
+            string header = Regex.Replace(loop.SyntaxTree.GetText(_cancellationToken).ToString(headerSpan), @"\s+", " ");
+            if (loop.Declaration is not { Variables.Count: 1 } declaration || loop.Initializers.Count > 0 || loop.Incrementors.Count != 1
+                || declaration.Variables[0].Initializer is not { } init
+                || _model.GetDeclaredSymbol(declaration.Variables[0], _cancellationToken) is not ILocalSymbol { Type.SpecialType: SpecialType.System_Int32 } variable)
+            {
+                return Unsupported("The for loop", loop, at);
+            }
+            if (loop.Condition is null)
+            {
+                return new InvalidStatement(DiagnosticInfo.Create(Descriptors.LoopBudget, at, header, _method.Name, Expand.Expander.MaxIterations.ToString(System.Globalization.CultureInfo.InvariantCulture)), at);
+            }
+            var start = _model.GetOperation(init.Value, _cancellationToken) is { } startOperation && Arithmetic(startOperation) is { } s
+                ? s
+                : (DslExpr)new InvalidExpr(OneLine(init.Value), NotConstantControl("The start", header, _model.GetOperation(init.Value, _cancellationToken), init.Value), LocationInfo.From(init.Value));
+            var condition = Condition(loop.Condition, "The condition", header);
+            var incrementor = loop.Incrementors[0];
+            var reference = new RefExpr(variable.Name, LocationInfo.From(incrementor));
+            DslExpr? next = _model.GetOperation(incrementor, _cancellationToken) switch
+            {
+                IIncrementOrDecrementOperation { Target: ILocalReferenceOperation t } step when SymbolEqualityComparer.Default.Equals(t.Local, variable)
+                    => new ArithmeticExpr(step.Kind == OperationKind.Increment ? "+" : "-", reference, One(reference.Location), reference.Location),
+                ICompoundAssignmentOperation { Target: ILocalReferenceOperation t } compound when SymbolEqualityComparer.Default.Equals(t.Local, variable)
+                    && ArithmeticSymbol(compound.OperatorKind) is { } symbol && Arithmetic(compound.Value) is { } by
+                    => new ArithmeticExpr(symbol, reference, by, reference.Location),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation t } simple when SymbolEqualityComparer.Default.Equals(t.Local, variable)
+                    => Arithmetic(simple.Value),
+                _ => null,
+            };
+            if (next is null)
+            {
+                return new InvalidStatement(DiagnosticInfo.Create(Descriptors.UnsupportedStatement, LocationInfo.From(incrementor), "The step", OneLine(incrementor), _method.Name), at);
+            }
+            return new ForStatement(variable.Name, start, condition, next, Body(loop.Statement), header, at);
+        }
+
+        private Statement ForEach(ForEachStatementSyntax each)
+        {
+            var headerSpan = Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(each.SpanStart, each.CloseParenToken.Span.End);
+            var at = LocationInfo.From(Location.Create(each.SyntaxTree, headerSpan));
+            string header = Regex.Replace(each.SyntaxTree.GetText(_cancellationToken).ToString(headerSpan), @"\s+", " ");
+            if (_model.GetDeclaredSymbol(each, _cancellationToken) is not ILocalSymbol { Type.SpecialType: SpecialType.System_Int32 } variable
+                || _model.GetOperation(each, _cancellationToken) is not IForEachLoopOperation operation)
+            {
+                return Unsupported("The foreach loop (over something other than int)", each, at);
+            }
+            var collection = operation.Collection;
+            while (collection is IConversionOperation conversion)
+            {
+                collection = conversion.Operand;
+            }
+            var where = LocationInfo.From(each.Expression);
+            DslExpr? values = collection switch
+            {
+                IParameterReferenceOperation p when SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method) => new RefExpr(p.Parameter.Name, where),
+                _ when IntArray(collection) is { } ints => new ConstantExpr(Leaf(ArgKind.IntArray, 0, 0, where) with { Ints = EquatableArray.From(ints), Text = string.Join(", ", ints) }, where),
+                _ => null,
+            };
+            return values is null
+                ? new InvalidStatement(DiagnosticInfo.Create(Descriptors.ControlNotConstant, where, "The collection", header, _method.Name,
+                    "a loop runs over an array of integer constants (new[] { 64, M, 128 }), an int[] parameter, or a static readonly int[] field of the block's class initialised with constants"), at)
+                : new ForEachStatement(variable.Name, values, Body(each.Statement), header, at);
+        }
+
+        /// <summary>
+        /// A constant integer list: an array creation or collection expression of constants, or a <c>static readonly int[]</c>
+        /// field of the block's own class initialised so (read where it is declared); null otherwise.
+        /// </summary>
+        private List<int>? IntArray(IOperation operation, bool followField = true)
+        {
+            while (operation is IConversionOperation conversion)
+            {
+                operation = conversion.Operand;
+            }
+            IEnumerable<IOperation>? elements = operation switch
+            {
+                IArrayCreationOperation { Initializer: { } init } => init.ElementValues,
+                IArrayInitializerOperation init => init.ElementValues,
+                _ => null,
+            };
+            if (elements is not null)
+            {
+                var ints = new List<int>();
+                foreach (var element in elements)
+                {
+                    var item = element;
+                    while (!item.ConstantValue.HasValue && item is IConversionOperation inner)
+                    {
+                        item = inner.Operand;
+                    }
+                    if (item.ConstantValue is not { HasValue: true, Value: int v })
+                    {
+                        return null;
+                    }
+                    ints.Add(v);
+                }
+                return ints;
+            }
+            // The field must be the block's class's own (same class, hence re-read whenever the block is): a field
+            // elsewhere could change without the block's file changing, and the network would keep the old list.
+            if (followField && operation is IFieldReferenceOperation { Field: { IsStatic: true, IsReadOnly: true } field }
+                && SymbolEqualityComparer.Default.Equals(field.ContainingType, _method.ContainingType)
+                && field.DeclaringSyntaxReferences.Length == 1
+                && field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is VariableDeclaratorSyntax { Initializer: { } fieldInit } declarator
+                && declarator.SyntaxTree == _model.SyntaxTree)
+            {
+                var initializer = _model.GetOperation(fieldInit, _cancellationToken) is IFieldInitializerOperation { Value: { } assigned }
+                    ? assigned
+                    : _model.GetOperation(fieldInit.Value, _cancellationToken);
+                return initializer is null ? null : IntArray(initializer, followField: false);
+            }
+            return null;
         }
 
         private DslExpr Expr(ExpressionSyntax syntax)
@@ -350,6 +786,10 @@ internal static class NetworkParser
                     return new ElementwiseExpr(symbol, Operand(b.Left), Operand(b.Right), location);
                 case InvocationExpressionSyntax call:
                     return Call(call, location);
+                case ConditionalExpressionSyntax conditional:
+                    // cond ? a : b over a compile-time condition: the expander takes one branch.
+                    return new ConditionalExpr(Condition(conditional.Condition, "The condition", OneLine(conditional)),
+                        Value(conditional.WhenTrue), Value(conditional.WhenFalse), location);
                 case IdentifierNameSyntax or MemberAccessExpressionSyntax:
                     return Name(syntax, location);
                 default:
@@ -424,9 +864,31 @@ internal static class NetworkParser
                 return new InvalidExpr(source, null, location);
             }
             bool isCatalogue = method.ContainingType.ToDisplayString() == LayersType;
-            bool isBlock = !isCatalogue && method.IsStatic
-                && SymbolEqualityComparer.Default.Equals(method.ContainingType, _network)
-                && IsDslType(method.ReturnType, out _);
+            string? key = null;
+            if (!isCatalogue && method.MethodKind == MethodKind.Ordinary && IsDslType(method.ReturnType, out _))
+            {
+                bool own = _ownerIsNetwork && SymbolEqualityComparer.Default.Equals(method.ContainingType, _owner);
+                if (own && method.IsStatic)
+                {
+                    key = method.Name;
+                }
+                else if (BlockProblem(method, own) is { } problem)
+                {
+                    return new InvalidExpr(source, DiagnosticInfo.Create(Descriptors.NotABlock, location, own ? method.Name : SharedName(method), problem), location);
+                }
+                else if (method.DeclaringSyntaxReferences.IsEmpty)
+                {
+                    return new InvalidExpr(source, DiagnosticInfo.Create(Descriptors.SharedBlockInReference, location, SharedName(method),
+                        method.ContainingAssembly?.Name ?? "?"), location);
+                }
+                else
+                {
+                    // A shared block (issue 9): the Link step adds its body, read where it is declared.
+                    key = SharedKey(method);
+                    _sharedCalls.Add(key);
+                }
+            }
+            bool isBlock = key is not null;
             if (!isCatalogue && !isBlock)
             {
                 return new InvalidExpr(source, Unknown(method.Name, location), location);
@@ -447,7 +909,7 @@ internal static class NetworkParser
                         .Select((a, i) => new ArgValue(a.NameColon?.Name.Identifier.ValueText ?? "#" + i, ArgKind.NotConstant, 0, 0, OneLine(a.Expression),
                             EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, true, LocationInfo.From(a)))
                         .ToImmutableArray();
-                    return new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(written), location);
+                    return new BlockCallExpr(key!, source, new EquatableArray<ArgValue>(written), location);
                 }
                 return new InvalidExpr(source, null, location);
             }
@@ -458,7 +920,29 @@ internal static class NetworkParser
                 .ToImmutableArray();
             return isCatalogue
                 ? new LayerCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location, IsDslType(method.ReturnType, out bool net) && net)
-                : new BlockCallExpr(method.Name, source, new EquatableArray<ArgValue>(args), location);
+                : new BlockCallExpr(key!, source, new EquatableArray<ArgValue>(args), location);
+        }
+
+        /// <summary>Why a method returning Layer or Net cannot be a block (DSL0041), or null when it can.</summary>
+        private static string? BlockProblem(IMethodSymbol method, bool own)
+        {
+            if (method.IsGenericMethod)
+            {
+                return "is generic: a block's shapes are fixed at compile time, so give it int, bool or int[] parameters instead of type parameters";
+            }
+            if (method.ContainingType.IsGenericType)
+            {
+                return $"is declared in the generic class '{method.ContainingType.ToDisplayString()}'";
+            }
+            if (!method.IsStatic)
+            {
+                return "is an instance method: a block is expanded at compile time, never called on an object, so make it static";
+            }
+            if (!own && !method.ContainingType.IsStatic)
+            {
+                return $"is declared in '{method.ContainingType.Name}', which is not a static class: move blocks shared by several networks into a static class";
+            }
+            return null;
         }
 
         private ArgValue Argument(IArgumentOperation argument, LocationInfo callLocation)
@@ -606,11 +1090,20 @@ internal static class NetworkParser
                 }
                 return Make(ArgKind.IntArray, s: "(" + string.Join(", ", pair) + ")", ints: EquatableArray.From(pair));
             }
+            if (paramType == ParamType.IntArray && IntArray(value) is { } list)
+            {
+                return Make(ArgKind.IntArray, s: string.Join(", ", list), ints: EquatableArray.From(list));
+            }
             if (value is IParameterReferenceOperation p && SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method))
             {
                 return Make(ArgKind.ParameterRef, s: p.Parameter.Name);
             }
-            if (value is IBinaryOperation or IUnaryOperation && Arithmetic(value) is { } arithmetic)
+            if (value is ILocalReferenceOperation l && SymbolEqualityComparer.Default.Equals(l.Local.ContainingSymbol, _method) && !IsDslType(l.Local.Type, out _))
+            {
+                // A loop variable or a local computed from constants: its value at expansion.
+                return Make(ArgKind.ParameterRef, s: l.Local.Name);
+            }
+            if (value is IBinaryOperation or IUnaryOperation or IConditionalOperation && Arithmetic(value) is { } arithmetic)
             {
                 return Make(ArgKind.Arithmetic, s: text, e: arithmetic);
             }
@@ -631,6 +1124,7 @@ internal static class NetworkParser
                     double d => new ConstantExpr(Leaf(ArgKind.Number, 0, d, location), location),
                     // A string leaf: a block names its layers from a parameter (name: prefix + ".q").
                     string str => new ConstantExpr(Leaf(ArgKind.String, 0, 0, location) with { Text = str }, location),
+                    bool b => new ConstantExpr(Leaf(ArgKind.Bool, b ? 1 : 0, 0, location), location),
                     _ => null,
                 };
             }
@@ -642,6 +1136,15 @@ internal static class NetworkParser
                     return Arithmetic(parenthesized.Operand);
                 case IParameterReferenceOperation p when SymbolEqualityComparer.Default.Equals(p.Parameter.ContainingSymbol, _method):
                     return new RefExpr(p.Parameter.Name, location);
+                case ILocalReferenceOperation l when SymbolEqualityComparer.Default.Equals(l.Local.ContainingSymbol, _method) && !IsDslType(l.Local.Type, out _):
+                    return new RefExpr(l.Local.Name, location);
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                    return Arithmetic(not.Operand) is { } negated ? new ArithmeticExpr("!", null, negated, location) : null;
+                case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
+                    var test = Arithmetic(conditional.Condition);
+                    var whenTrue = Arithmetic(conditional.WhenTrue);
+                    var otherwise = Arithmetic(whenFalse);
+                    return test is null || whenTrue is null || otherwise is null ? null : new ConditionalExpr(test, whenTrue, otherwise, location);
                 case IInvocationOperation { TargetMethod: { Name: "Sqrt", ContainingType: var math } } sqrt
                     when math.ToDisplayString() == "System.Math" && sqrt.Arguments.Length == 1:
                     return Arithmetic(sqrt.Arguments[0].Value) is { } root ? new ArithmeticExpr("sqrt", null, root, location) : null;
@@ -655,6 +1158,14 @@ internal static class NetworkParser
                         BinaryOperatorKind.Multiply => "*",
                         BinaryOperatorKind.Divide => "/",
                         BinaryOperatorKind.Remainder => "%",
+                        BinaryOperatorKind.LessThan => "<",
+                        BinaryOperatorKind.LessThanOrEqual => "<=",
+                        BinaryOperatorKind.GreaterThan => ">",
+                        BinaryOperatorKind.GreaterThanOrEqual => ">=",
+                        BinaryOperatorKind.Equals => "==",
+                        BinaryOperatorKind.NotEquals => "!=",
+                        BinaryOperatorKind.ConditionalAnd => "&&",
+                        BinaryOperatorKind.ConditionalOr => "||",
                         _ => null,
                     };
                     var left = Arithmetic(binary.LeftOperand);
@@ -669,6 +1180,6 @@ internal static class NetworkParser
             => new("", kind, i, d, null, EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, true, location);
 
         private DiagnosticInfo Unknown(string name, LocationInfo location)
-            => DiagnosticInfo.Create(Descriptors.UnknownLayer, location, name, _network.Name);
+            => DiagnosticInfo.Create(Descriptors.UnknownLayer, location, name, _owner.Name);
     }
 }

@@ -34,6 +34,8 @@ public static partial class NetworkCatalog
             (d, s) => new AlexNetSmall(d, s), () => AlexNetSmall.Summary, AlexNetSmall.InputShape, Adam),
         new("vgg", "VGG blocks of 3x3 convolutions (Repeat inside a block)",
             (d, s) => new VggSmall(d, s), () => VggSmall.Summary, VggSmall.InputShape, Adam),
+        new("vgg11", "VGG-11 with batch norm, built by a loop from torchvision's configuration list (cfgs['A'])",
+            (d, s) => new Vgg11(d, s), () => Vgg11.Summary, Vgg11.InputShape, Adam),
         new("googlenet", "GoogLeNet-style network of Inception modules (Concat of four branches)",
             (d, s) => new GoogLeNetSmall(d, s), () => GoogLeNetSmall.Summary, GoogLeNetSmall.InputShape, Adam),
         new("resnet20", "ResNet-20: basic residual blocks with batch norm, projected shortcuts when downsampling",

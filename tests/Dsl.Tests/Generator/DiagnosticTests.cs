@@ -49,32 +49,34 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void Layer_from_another_class_reports_DSL0004()
+    public void Layer_property_of_another_class_reports_DSL0004()
     {
-        var d = Single("public static class Other { public static Layer Mystery() => Relu; }\n[Network] public partial class Net4 { static Net Define() => Input(4) | Other.Mystery() | Linear(2); }", "DSL0004");
-        Assert.Equal("'Mystery' is not a layer of Dsl.Layers nor a block of 'Net4'; a block is a static method of the network class returning Layer or Net", d.GetMessage());
-        Assert.Equal("Other.Mystery()", SpanText(d));
+        // A static method of a static class is a shared block (SharedBlockDiagnosticTests); a property is no block.
+        var d = Single("public static class Other { public static Layer Mystery => Relu; }\n[Network] public partial class Net4 { static Net Define() => Input(4) | Other.Mystery | Linear(2); }", "DSL0004");
+        Assert.Equal("'Mystery' is not a layer of Dsl.Layers nor a block of 'Net4'; a block is a static method returning Layer or Net, of the network class or of a static class", d.GetMessage());
+        Assert.Equal("Other.Mystery", SpanText(d));
     }
 
     [Fact]
     public void Same_layer_as_a_block_of_the_class_compiles() => Clean("[Network] public partial class Net4 { static Layer Mystery() => Relu; static Net Define() => Input(4) | Mystery() | Linear(2); }");
 
     [Fact]
-    public void Statement_other_than_a_binding_reports_DSL0005()
+    public void Statement_outside_the_block_language_reports_DSL0044()
     {
-        var d = Single("[Network] public partial class Net5 { static Net Define() { var x = Input(4); if (true) { } return x | Linear(2); } }", "DSL0005");
-        Assert.Equal("Only 'var' bindings followed by one 'return' may appear in 'Define', not 'if (true) { }'", d.GetMessage());
-        Assert.Equal("if (true) { }", SpanText(d));
+        // if, for and foreach over constants are part of the language (LoopDiagnosticTests); a switch is not.
+        var d = Single("[Network] public partial class Net5 { static Net Define() { var x = Input(4); switch (1) { default: break; } return x | Linear(2); } }", "DSL0044");
+        Assert.StartsWith("The switch 'switch (1) { default: break; }' in 'Define' is not part of the block language", d.GetMessage());
+        Assert.Equal("switch (1) { default: break; }", SpanText(d));
     }
 
     [Fact]
     public void Bindings_followed_by_a_return_compile() => Clean("[Network] public partial class Net5 { static Net Define() { var x = Input(4); var h = x | Linear(3); return h | Linear(2); } }");
 
     [Fact]
-    public void Conditional_expression_reports_DSL0005()
+    public void Expression_outside_the_language_reports_DSL0005()
     {
-        var d = Single("[Network] public partial class Net5b { const bool Big = true; static Net Define() => Input(4) | (Big ? Linear(8) : Linear(2)); }", "DSL0005");
-        Assert.Equal("'Big ? Linear(8) : Linear(2)' is not part of the network language: use layers, blocks, '|', '+', '-', '*', '/' and 'var' bindings", d.GetMessage());
+        var d = Single("[Network] public partial class Net5b { static Net Define() => Input(4) | (true switch { _ => Linear(8) }); }", "DSL0005");
+        Assert.Equal("'true switch { _ => Linear(8) }' is not part of the network language: use layers, blocks, '|', '+', '-', '*', '/' and 'var' bindings", d.GetMessage());
     }
 
     [Fact]
