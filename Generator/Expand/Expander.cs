@@ -896,7 +896,13 @@ internal sealed class Expander
                 Report(Descriptors.LoopBudget, loop.Location, loop.Header, block, MaxIterations.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
                 return ErrorValue.Instance;
             }
-            var current = ((ConstValue)env[loop.Variable]).Arg;
+            if (!env.TryGetValue(loop.Variable, out var held) || held is not ConstValue { Arg.Kind: ArgKind.Int } counter)
+            {
+                // Only code the compiler refuses gets here (the loop variable assigned a value of another type).
+                Report(Descriptors.ControlNotConstant, loop.Location, "The variable", loop.Header, block, $"'{loop.Variable}' no longer holds an integer");
+                return ErrorValue.Instance;
+            }
+            var current = counter.Arg;
             var result = Iterate(loop.Body, env, block, loop.Variable, current.Display, loop.Header);
             if (result is not null)
             {
@@ -1017,15 +1023,24 @@ internal sealed class Expander
                 }
                 if (seen.Add(site))
                 {
-                    var descriptor = Descriptors.Find(d.Id);
-                    string message = descriptor is null ? d.Id : d.Id + " " + string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                        descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Arguments.Items.Cast<object>().ToArray());
-                    notes.Add(DiagnosticInfo.Create(Descriptors.SharedBlockFails, site, block.Name, _source.ClassName, message));
+                    notes.Add(DiagnosticInfo.Create(Descriptors.SharedBlockFails, site, block.Name, _source.ClassName, Message(d)));
                 }
                 break;
             }
         }
         _diagnostics.AddRange(notes);
+    }
+
+    /// <summary>A diagnostic's id and message as the user reads it, to repeat it elsewhere.</summary>
+    private static string Message(DiagnosticInfo d)
+    {
+        var descriptor = Descriptors.Find(d.Id);
+        string format = descriptor?.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        var args = d.Arguments.Items.Cast<object>().ToArray();
+        // A format with a placeholder past the arguments would throw; the id alone still says which error it is.
+        bool fits = System.Text.RegularExpressions.Regex.Matches(format, @"\{(\d+)\}").Cast<System.Text.RegularExpressions.Match>()
+            .All(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < args.Length);
+        return descriptor is null || !fits ? d.Id : d.Id + " " + string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args);
     }
 
     /// <summary>Compile-time arithmetic as text, for messages.</summary>
@@ -1058,6 +1073,14 @@ internal sealed class Expander
         }
 
         var byName = call.Args.ToDictionary(a => a.Parameter);
+        foreach (var parameter in block.Parameters)
+        {
+            // A shared block's defaults come from its own reading (the network's reading of the call may be older).
+            if (parameter.Default is { } fallback && byName.TryGetValue(parameter.Name, out var given) && !given.Explicit)
+            {
+                byName[parameter.Name] = fallback with { Location = given.Location };
+            }
+        }
         bool bindable = block.Parameters.All(p => byName.ContainsKey(p.Name)) && call.Args.All(a => block.Parameters.Any(p => p.Name == a.Parameter));
         if (!bindable || block.Parameters.Any(p => p.Type == ParamType.Unsupported))
         {

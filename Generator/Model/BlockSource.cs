@@ -13,8 +13,8 @@ internal enum ParamType
     Unsupported,
 }
 
-/// <summary>A block's parameter: its name and DSL type.</summary>
-internal sealed record BlockParameter(string Name, ParamType Type, string TypeName);
+/// <summary>A block's parameter: its name and DSL type, and (for a shared block) its default value as declared.</summary>
+internal sealed record BlockParameter(string Name, ParamType Type, string TypeName, ArgValue? Default = null);
 
 /// <summary>A <c>var</c> binding in a block body: the DSL's <c>let</c>.</summary>
 internal sealed record Binding(string Name, DslExpr Value, LocationInfo Location);

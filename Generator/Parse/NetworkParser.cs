@@ -162,14 +162,13 @@ internal static class NetworkParser
     internal static string SharedName(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
 
     /// <summary>
-    /// The key a call and the declaration agree on: the class's full name and the method's name, with the parameter
-    /// types when the name is overloaded (C#'s overload resolution picked one at the call).
+    /// The key a call and the declaration agree on: the class's full name, the method's name and its parameter types
+    /// (C#'s overload resolution picked one at the call).
     /// </summary>
     internal static string SharedKey(IMethodSymbol method)
     {
-        string key = method.ContainingType.ToDisplayString() + "." + method.Name;
-        bool overloaded = method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Skip(1).Any();
-        return overloaded ? key + "(" + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString())) + ")" : key;
+        // Always with the parameter types: adding an overload later must not change the key a cached call holds.
+        return method.ContainingType.ToDisplayString() + "." + method.Name + "(" + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString())) + ")";
     }
 
     /// <summary>
@@ -378,13 +377,14 @@ internal static class NetworkParser
 
         public BlockSource Read(MethodDeclarationSyntax syntax, bool returnsNet, string name, string? key, bool shared)
         {
+            var location = LocationInfo.From(syntax.Identifier.GetLocation());
             var parameters = _method.Parameters
-                .Select((p, i) => new BlockParameter(p.Name.Length > 0 ? p.Name : "#" + i, ParameterType(p.Type), p.Type.ToDisplayString()))
+                .Select((p, i) => new BlockParameter(p.Name.Length > 0 ? p.Name : "#" + i, ParameterType(p.Type), p.Type.ToDisplayString(),
+                    shared ? DefaultValue(p, location) : null))
                 .ToImmutableArray();
             var bindings = new List<Binding>();
             var statements = EquatableArray<Statement>.Empty;
             DslExpr? result = null;
-            var location = LocationInfo.From(syntax.Identifier.GetLocation());
             var extent = shared ? LocationInfo.From(syntax) : null;
             if (!HasNamedParameters(_method))
             {
@@ -426,6 +426,31 @@ internal static class NetworkParser
             result ??= new InvalidExpr(syntax.Identifier.ValueText, null, location);
             return new BlockSource(name, returnsNet, new EquatableArray<BlockParameter>(parameters), EquatableArray.From(bindings), result, location,
                 key, shared, EquatableArray.From(_sharedCalls), statements, extent);
+        }
+
+        /// <summary>
+        /// A shared block's default for a parameter, read where the block is declared: a network's cached reading of its
+        /// call may predate an edit of the default in the block's file.
+        /// </summary>
+        private static ArgValue? DefaultValue(IParameterSymbol parameter, LocationInfo location)
+        {
+            if (!parameter.HasExplicitDefaultValue)
+            {
+                return null;
+            }
+            ArgValue Make(ArgKind kind, long i = 0, double d = 0, string? text = null)
+                => new(parameter.Name, kind, i, d, text, EquatableArray<int>.Empty, null, EquatableArray<DslExpr>.Empty, false, location);
+            return parameter.ExplicitDefaultValue switch
+            {
+                null => Make(ArgKind.Null, text: "null"),
+                bool b => Make(ArgKind.Bool, i: b ? 1 : 0),
+                string str => Make(ArgKind.String, text: str),
+                int v => Make(ArgKind.Int, i: v),
+                long v => Make(ArgKind.Int, i: v),
+                float v => Make(ArgKind.Number, d: v),
+                double v => Make(ArgKind.Number, d: v),
+                _ => null,
+            };
         }
 
         /// <summary>True for the plain form: single <c>var</c> bindings of Net or Layer values, then one <c>return</c>.</summary>
@@ -500,7 +525,7 @@ internal static class NetworkParser
                     string ifHeader = "if (" + OneLine(branch.Condition) + ")";
                     statements.Add(new IfStatement(Condition(branch.Condition, "The condition", ifHeader), Body(branch.Statement),
                         branch.Else is { } otherwise ? Body(otherwise.Statement) : EquatableArray<Statement>.Empty, ifHeader,
-                        LocationInfo.From(Location.Create(branch.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(branch.SpanStart, branch.CloseParenToken.Span.End)))));
+                        LocationInfo.From(Location.Create(branch.SyntaxTree, Header(branch, branch.CloseParenToken)))));
                     return;
                 case ForStatementSyntax loop:
                     statements.Add(For(loop));
@@ -651,9 +676,13 @@ internal static class NetworkParser
             _ => "not a compile-time constant",
         };
 
+        /// <summary>A statement's header, from its keyword to its closing parenthesis (which half-typed code may lack).</summary>
+        private static Microsoft.CodeAnalysis.Text.TextSpan Header(StatementSyntax statement, SyntaxToken closeParen)
+            => Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(statement.SpanStart, System.Math.Min(statement.Span.End, System.Math.Max(statement.SpanStart, closeParen.Span.End)));
+
         private Statement For(ForStatementSyntax loop)
         {
-            var headerSpan = Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(loop.SpanStart, loop.CloseParenToken.Span.End);
+            var headerSpan = Header(loop, loop.CloseParenToken);
             var at = LocationInfo.From(Location.Create(loop.SyntaxTree, headerSpan));
             string header = Regex.Replace(loop.SyntaxTree.GetText(_cancellationToken).ToString(headerSpan), @"\s+", " ");
             if (loop.Declaration is not { Variables.Count: 1 } declaration || loop.Initializers.Count > 0 || loop.Incrementors.Count != 1
@@ -692,7 +721,7 @@ internal static class NetworkParser
 
         private Statement ForEach(ForEachStatementSyntax each)
         {
-            var headerSpan = Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(each.SpanStart, each.CloseParenToken.Span.End);
+            var headerSpan = Header(each, each.CloseParenToken);
             var at = LocationInfo.From(Location.Create(each.SyntaxTree, headerSpan));
             string header = Regex.Replace(each.SyntaxTree.GetText(_cancellationToken).ToString(headerSpan), @"\s+", " ");
             if (_model.GetDeclaredSymbol(each, _cancellationToken) is not ILocalSymbol { Type.SpecialType: SpecialType.System_Int32 } variable

@@ -14,7 +14,7 @@ public class SharedBlockIncrementalityTests
     private const string Blocks = DiagnosticAssert.Usings + """
         public static class Blocks
         {
-            public static Layer Trunk() => Linear(16) | Relu;
+            public static Layer Trunk(int width = 16) => Linear(width) | Relu;
             public static Layer Wrapped() => Trunk() | Linear(8);
             public static Layer Other() => Linear(12) | Tanh;
         }
@@ -60,15 +60,16 @@ public class SharedBlockIncrementalityTests
     public void Editing_a_shared_block_regenerates_its_callers_and_nothing_else()
     {
         var (driver, compilation) = FirstRun();
-        driver = Edit(driver, compilation, "Linear(16) | Relu", "Linear(32) | Relu");
+        driver = Edit(driver, compilation, "int width = 16", "int width = 32");
         var reasons = EmitReasons(driver);
         Assert.Equal(IncrementalStepRunReason.Modified, reasons["CallsTrunk"]);
         Assert.Equal(IncrementalStepRunReason.Modified, reasons["CallsWrapped"]); // through Wrapped -> Trunk
         Assert.True(reasons["CallsOther"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CallsOther was {reasons["CallsOther"]}");
         Assert.True(reasons["CallsNone"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CallsNone was {reasons["CallsNone"]}");
         var generated = driver.GetRunResult().GeneratedTrees.Select(t => t.ToString()).ToList();
-        Assert.Contains("Linear(32)", generated.Single(g => g.Contains("class CallsTrunk", StringComparison.Ordinal)));
-        Assert.Contains("Linear(32)", generated.Single(g => g.Contains("class CallsWrapped", StringComparison.Ordinal)));
+        // A default value edited in the block's file reaches the networks whose calls rely on it.
+        Assert.Contains("fc1: Linear(32)", generated.Single(g => g.Contains("class CallsTrunk", StringComparison.Ordinal)));
+        Assert.Contains("fc1: Linear(32)", generated.Single(g => g.Contains("class CallsWrapped", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -421,7 +421,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h5_add = _h5_add.Rows(n, keep);
         device.Add(h3_embedding, h4_embedding, h5_add);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [6] layer1.attn.q: Linear(16, 16, name: "layer1.attn.q")  [N,10,16] -> [N,10,16]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_add, _layer1_attn_q_weight.Value, _layer1_attn_q_bias.Value, h6_linear);
@@ -455,7 +455,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h14_permute = _h14_permute.Rows(n, keep);
         device.PermuteSamples(h13_view, _h14_permute_perm, h14_permute, accumulate: false);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > ScaledDotProductAttention(q, k, v, mask, 8)
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > CourseBlocks.ScaledDotProductAttention(q, k, v, mask, 8)
         // [15] Transpose(k, -2, -1)  [N,2,10,8] -> [N,2,8,10]
         var h15_transpose = _h15_transpose.Rows(n, keep);
         device.SwapAxes(h11_permute, h15_transpose, outer: checked(n * 2), a: 10, mid: 1, b: 8, inner: 1, accumulate: false);
@@ -487,7 +487,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h21_matMul = _h21_matMul.Rows(n, keep);
         device.MatMulSamples(h20_softmaxDim, h14_permute, h21_matMul);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [22] Permute(context, 0, 2, 1, 3)  [N,2,10,8] -> [N,10,2,8]
         var h22_permute = _h22_permute.Rows(n, keep);
         device.PermuteSamples(h21_matMul, _h22_permute_perm, h22_permute, accumulate: false);
@@ -499,7 +499,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h24_linear = _h24_linear.Rows(n, keep);
         device.Linear(h23_view, _layer1_attn_out_weight.Value, _layer1_attn_out_bias.Value, h24_linear);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [25] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h5_add + h24_linear
         var h25_add = _h25_add.Rows(n, keep);
@@ -509,7 +509,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h26_layerNorm = _h26_layerNorm.Rows(n, keep);
         device.LayerNorm(h25_add, _layer1_norm1_weight.Value, _layer1_norm1_bias.Value, _lnMean26.Rows(n), _lnInvStd26.Rows(n), h26_layerNorm, rows: n * 10, features: 16, eps: 1e-05f);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
         // [27] Transpose(x, 1, 2)  [N,10,16] -> [N,16,10]
         var h27_transpose = _h27_transpose.Rows(n, keep);
         device.SwapAxes(h26_layerNorm, h27_transpose, outer: n, a: 10, mid: 1, b: 16, inner: 1, accumulate: false);
@@ -530,7 +530,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var h31_transpose = _h31_transpose.Rows(n, keep);
         device.SwapAxes(h30_conv1d, h31_transpose, outer: n, a: 16, mid: 1, b: 10, inner: 1, accumulate: false);
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [32] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h26_layerNorm + h31_transpose
         var h32_add = _h32_add.Rows(n, keep);
@@ -635,7 +635,7 @@ public partial class CourseTransformer : global::Dsl.Module
             device.LayerNormBackward(h32_add, _layer1_norm2_weight.Value, _lnMean33.Rows(n), _lnInvStd33.Rows(n), dh33_layerNorm, dh32_add, GradFor(_layer1_norm2_weight), GradFor(_layer1_norm2_bias), rows: n * 10, features: 16, accumulateDx: false);
         }
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [32] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h26_layerNorm + h31_transpose
         var dh26_layerNorm = _dh26_layerNorm.Rows(n);
@@ -673,7 +673,7 @@ public partial class CourseTransformer : global::Dsl.Module
             device.Conv1dBackward(h27_transpose, _layer1_ffn_w1_weight.Value, dh28_conv1d, dh27_transpose, GradFor(_layer1_ffn_w1_weight), GradFor(_layer1_ffn_w1_bias), new global::Dsl.Conv1dGeometry(n, InChannels: 16, Length: 10, OutChannels: 32, Kernel: 1), accumulateDx: false);
         }
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
         // [27] Transpose(x, 1, 2)  [N,10,16] -> [N,16,10]
         if (flow_h27_transpose)
         {
@@ -688,7 +688,7 @@ public partial class CourseTransformer : global::Dsl.Module
             device.LayerNormBackward(h25_add, _layer1_norm1_weight.Value, _lnMean26.Rows(n), _lnInvStd26.Rows(n), dh26_layerNorm, dh25_add, GradFor(_layer1_norm1_weight), GradFor(_layer1_norm1_bias), rows: n * 10, features: 16, accumulateDx: false);
         }
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [25] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h5_add + h24_linear
         var dh5_add = _dh5_add.Rows(n);
@@ -708,7 +708,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var dh22_permute = _dh22_permute.Rows(n);
         // dh22_permute is the memory of dh23_view: nothing to copy.
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [22] Permute(context, 0, 2, 1, 3)  [N,2,10,8] -> [N,10,2,8]
         var dh21_matMul = _dh21_matMul.Rows(n);
         if (flow_h22_permute)
@@ -769,7 +769,7 @@ public partial class CourseTransformer : global::Dsl.Module
             device.MatMulSamplesBackward(h8_permute, h15_transpose, dh16_matMul, dh8_permute, h16_matMul_da, false, dh15_transpose, h16_matMul_db, false);
         }
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > ScaledDotProductAttention(q, k, v, mask, 8)
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > CourseBlocks.ScaledDotProductAttention(q, k, v, mask, 8)
         // [15] Transpose(k, -2, -1)  [N,2,10,8] -> [N,2,8,10]
         var dh11_permute = _dh11_permute.Rows(n);
         if (flow_h15_transpose)
@@ -823,7 +823,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var dh6_linear = _dh6_linear.Rows(n);
         // dh6_linear is the memory of dh7_view: nothing to copy.
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [6] layer1.attn.q: Linear(16, 16, name: "layer1.attn.q")  [N,10,16] -> [N,10,16]
         if (flow_h6_linear)
         {
@@ -877,7 +877,7 @@ public partial class CourseTransformer : global::Dsl.Module
         // adds h3_embedding + h4_embedding
         graph.Node("Add", new[] { "h3_embedding", "h4_embedding" }, "h5_add");
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [6] layer1.attn.q: Linear(16, 16, name: "layer1.attn.q")  [N,10,16] -> [N,10,16]
         graph.Node("Transpose", new[] { "layer1.attn.q.weight" }, "h6_linear_weightT", global::Dsl.OnnxAttribute.Ints("perm", 1, 0));
         graph.Node("MatMul", new[] { "h5_add", "h6_linear_weightT" }, "h6_linear_matmul");
@@ -914,7 +914,7 @@ public partial class CourseTransformer : global::Dsl.Module
         // [14] Permute(View(kv | Linear(d, d, name: name + ".v"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         graph.Node("Transpose", new[] { "h13_view" }, "h14_permute", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > ScaledDotProductAttention(q, k, v, mask, 8)
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > CourseBlocks.ScaledDotProductAttention(q, k, v, mask, 8)
         // [15] Transpose(k, -2, -1)  [N,2,10,8] -> [N,2,8,10]
         graph.Node("Transpose", new[] { "h11_permute" }, "h15_transpose", global::Dsl.OnnxAttribute.Ints("perm", 0, 1, 3, 2));
 
@@ -945,7 +945,7 @@ public partial class CourseTransformer : global::Dsl.Module
         // takes a: h20_softmaxDim, b: h14_permute
         graph.Node("MatMul", new[] { "h20_softmaxDim", "h14_permute" }, "h21_matMul");
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [22] Permute(context, 0, 2, 1, 3)  [N,2,10,8] -> [N,10,2,8]
         graph.Node("Transpose", new[] { "h21_matMul" }, "h22_permute", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1, 3));
 
@@ -958,7 +958,7 @@ public partial class CourseTransformer : global::Dsl.Module
         graph.Node("MatMul", new[] { "h23_view", "h24_linear_weightT" }, "h24_linear_matmul");
         graph.Node("Add", new[] { "h24_linear_matmul", "layer1.attn.out.bias" }, "h24_linear");
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [25] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h5_add + h24_linear
         graph.Node("Add", new[] { "h5_add", "h24_linear" }, "h25_add");
@@ -966,7 +966,7 @@ public partial class CourseTransformer : global::Dsl.Module
         // [26] layer1.norm1: LayerNorm(16, name: "layer1.norm1")  [N,10,16] -> [N,10,16]
         graph.Node("LayerNormalization", new[] { "h25_add", "layer1.norm1.weight", "layer1.norm1.bias" }, "h26_layerNorm", global::Dsl.OnnxAttribute.Int("axis", -1), global::Dsl.OnnxAttribute.Float("epsilon", 1e-05f));
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1") > PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
         // [27] Transpose(x, 1, 2)  [N,10,16] -> [N,16,10]
         graph.Node("Transpose", new[] { "h26_layerNorm" }, "h27_transpose", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1));
 
@@ -982,7 +982,7 @@ public partial class CourseTransformer : global::Dsl.Module
         // [31] Transpose(1, 2)  [N,16,10] -> [N,10,16]
         graph.Node("Transpose", new[] { "h30_conv1d" }, "h31_transpose", global::Dsl.OnnxAttribute.Ints("perm", 0, 2, 1));
 
-        // ---- EncoderLayer(x, mask, 16, 2, 32, "layer1")
+        // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [32] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h26_layerNorm + h31_transpose
         graph.Node("Add", new[] { "h26_layerNorm", "h31_transpose" }, "h32_add");
