@@ -10,7 +10,7 @@ namespace Dsl.Tests.Kernels;
 /// unfused pair, a convolution followed by <see cref="Device.Activation(ActivationKind, float, Tensor, Tensor)"/>: the
 /// CPU must agree bit for bit (same products, same max), and both must match the double-precision reference clamped at
 /// zero. Shapes cover groups, padding, strides, dilation, 1-high images (the direct Conv1d path), tiles with column
-/// tails and several column chunks per thread, on the scalar and 256-bit micro-kernels (and 512-bit where the CPU has it).
+/// tails, the direct 3x3 kernel and several column chunks per thread, on the scalar and 256-bit micro-kernels (and 512-bit where the CPU has it).
 /// </summary>
 public sealed class ConvReluEpilogueTests
 {
@@ -19,7 +19,7 @@ public sealed class ConvReluEpilogueTests
         var data = new TheoryData<string, string, bool>();
         foreach (string kernel in Kernels())
         {
-            foreach (string shape in new[] { "3x3-pad1", "3x3-stride2", "1x1", "grouped-dilated", "conv1d", "odd" })
+            foreach (string shape in new[] { "3x3-pad1", "3x3-direct", "3x3-stride2", "1x1", "grouped-dilated", "conv1d", "odd" })
             {
                 data.Add(kernel, shape, true);
                 data.Add(kernel, shape, false);
@@ -72,6 +72,7 @@ public sealed class ConvReluEpilogueTests
     internal static Conv2dGeometry Shape(string name) => name switch
     {
         "3x3-pad1" => new Conv2dGeometry(3, 5, 9, 11, 7, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        "3x3-direct" => new Conv2dGeometry(2, 8, 9, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1),
         "3x3-stride2" => new Conv2dGeometry(2, 4, 10, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1),
         "1x1" => new Conv2dGeometry(3, 6, 5, 7, 9, 1, 1),
         "grouped-dilated" => new Conv2dGeometry(2, 6, 8, 8, 9, 3, 2, 1, 2, 0, 1, 2, 0, 2, 1, Groups: 3),
@@ -97,6 +98,7 @@ public sealed class ConvReluEpilogueAgreementTests(IlgpuCpuAcceleratorFixture fi
 {
     [Theory]
     [InlineData("3x3-pad1", true)]
+    [InlineData("3x3-direct", false)]
     [InlineData("grouped-dilated", false)]
     [InlineData("conv1d", true)]
     public void Fused_relu_agrees_with_the_cpu(string shape, bool bias)
