@@ -52,7 +52,7 @@ public static class ConvBenchmark
         var inv = CultureInfo.InvariantCulture;
         var algorithms = Enum.GetValues<ConvAlgorithm>();
         output.WriteLine(string.Create(inv, $"Convolution, ms per call and GFLOP/s (median of {Repetitions} repetitions of ~{SecondsPerRepetition * 1000:0} ms, candidates alternating)"));
-        output.WriteLine("backward = dx, dW (im2col + GEMM on every path but Conv1d's); the pick is the device's own choice");
+        output.WriteLine("bwd = dx and dW with that algorithm forced (dW is im2col + GEMM except on the Conv1d path); pick = the device's own choice");
         foreach (int threads in threadCounts)
         {
             var device = (CpuDevice)Device.CpuWithThreads(threads);
@@ -63,9 +63,9 @@ public static class ConvBenchmark
                 string header = $"{"layer",-18} {"C",3} {"HW",3} {"OC",3} {"k",1} {"s",1}";
                 foreach (var a in algorithms)
                 {
-                    header += $" {a + " fwd ms",17} {"GF/s",6}";
+                    header += $" | {a,-12} {"fwd ms",8} {"GF/s",6} {"bwd ms",8} {"GF/s",6}";
                 }
-                output.WriteLine(header + $" {"bwd ms",8} {"GF/s",6}  pick");
+                output.WriteLine(header + " | pick");
                 foreach (var layer in s_layers)
                 {
                     var g = layer.At(batch);
@@ -77,17 +77,17 @@ public static class ConvBenchmark
                     {
                         int i = Array.IndexOf(candidates, a);
                         line += i < 0
-                            ? $" {"-",17} {"-",6}"
-                            : string.Create(inv, $" {forward[i] * 1e3,17:0.000} {flops / forward[i] / 1e9,6:0.0}");
+                            ? $" | {"",-12} {"-",8} {"-",6} {"-",8} {"-",6}"
+                            : string.Create(inv, $" | {"",-12} {forward[i] * 1e3,8:0.000} {flops / forward[i] / 1e9,6:0.0} {backward[i] * 1e3,8:0.000} {2 * flops / backward[i] / 1e9,6:0.0}");
                     }
-                    line += string.Create(inv, $" {backward * 1e3,8:0.000} {2 * flops / backward / 1e9,6:0.0}  {CpuDevice.ChosenConvAlgorithm(g)}");
-                    output.WriteLine(line);
+                    output.WriteLine(line + $" | {CpuDevice.ChosenConvAlgorithm(g)}");
                 }
             }
         }
     }
 
-    private static (double[] Forward, double Backward) Time(CpuDevice d, Conv2dGeometry g, ConvAlgorithm[] candidates)
+    /// <summary>Seconds per forward and per backward (dx and dW) call of each candidate, forced on the device in turn.</summary>
+    private static (double[] Forward, double[] Backward) Time(CpuDevice d, Conv2dGeometry g, ConvAlgorithm[] candidates)
     {
         var random = new Random(1);
         var x = Tensor.From(RandomArray(random, (int)g.InputLength), d, g.Batch, g.InChannels, g.Height, g.Width);
@@ -105,11 +105,14 @@ public static class ConvBenchmark
                 d.Conv2d(x, w, null, y, g);
             });
         }
-        runs.Add(() =>
+        foreach (var a in candidates)
         {
-            d.ConvAlgorithmOverride = null;
-            d.Conv2dBackward(x, w, dy, dx, dw, null, g, accumulateDx: false);
-        });
+            runs.Add(() =>
+            {
+                d.ConvAlgorithmOverride = a;
+                d.Conv2dBackward(x, w, dy, dx, dw, null, g, accumulateDx: false);
+            });
+        }
         int[] iterations = runs.Select(Calibrate).ToArray();
         var seconds = runs.Select(_ => new double[Repetitions]).ToArray();
         for (int r = 0; r < Repetitions; r++)
@@ -121,7 +124,7 @@ public static class ConvBenchmark
         }
         d.ConvAlgorithmOverride = null;
         double[] medians = seconds.Select(s => { Array.Sort(s); return s[Repetitions / 2]; }).ToArray();
-        return (medians[..candidates.Length], medians[^1]);
+        return (medians[..candidates.Length], medians[candidates.Length..]);
     }
 
     private static int Calibrate(Action once)
