@@ -43,4 +43,39 @@ internal readonly struct ConvPlan
     public bool Pointwise { get; }
     /// <summary>How many samples one pass puts side by side in the column matrix.</summary>
     public int ChunkSamples { get; }
+
+    /// <summary>
+    /// The forward algorithm for <paramref name="g"/>: the one place the choice is made. It is a pure function of the
+    /// geometry (no state to warm or to cache), so a layer gets the same kernel, hence the same sums, on every call.
+    /// </summary>
+    /// <remarks>
+    /// Thresholds from <c>bench conv</c> (ResNet-20 and DenseNet layers, batch 64, 1 and 2 threads, 256-bit kernels):
+    /// the direct 3x3 kernel beat im2col + GEMM by 1.05-1.6x on every 3x3 "same" layer with 16 or more input channels,
+    /// and lost on DenseNet's 1-channel stem (9 taps per tile do not pay for the padded copy), so it needs
+    /// <see cref="Direct3x3MinInChannels"/>.
+    /// </remarks>
+    public static ConvAlgorithm Choose(in Conv2dGeometry g)
+    {
+        if (DirectConv1d.Applies(g))
+        {
+            return ConvAlgorithm.DirectConv1d;
+        }
+        if (DirectConv2d.Applies(g) && g.InChannels >= Direct3x3MinInChannels)
+        {
+            return ConvAlgorithm.Direct3x3;
+        }
+        return ConvAlgorithm.Im2ColGemm;
+    }
+
+    /// <summary>Fewest input channels for which the direct 3x3 kernel is chosen (from <c>bench conv</c>).</summary>
+    public const int Direct3x3MinInChannels = 8;
+
+    /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/> at all (the benchmark and tests force each candidate).</summary>
+    public static bool Supports(ConvAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
+    {
+        ConvAlgorithm.Im2ColGemm => true,
+        ConvAlgorithm.DirectConv1d => DirectConv1d.Applies(g),
+        ConvAlgorithm.Direct3x3 => DirectConv2d.Applies(g),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm"),
+    };
 }

@@ -1,0 +1,14 @@
+namespace Dsl.Devices.Cpu;
+
+/// <summary>The CPU's ways of computing a convolution's forward pass (the device picks one per geometry unless <see cref="CpuDevice.ConvAlgorithmOverride"/> forces one).</summary>
+public enum ConvAlgorithm
+{
+    /// <summary>im2col of a few samples at a time + packed GEMM, batch split over threads: any geometry.</summary>
+    Im2ColGemm,
+
+    /// <summary>Stride-1 convolution of 1-high images, one GEMM per kernel tap.</summary>
+    DirectConv1d,
+
+    /// <summary>3x3, stride 1, padding 1, one group, read from zero-bordered planes.</summary>
+    Direct3x3,
+}
