@@ -62,7 +62,7 @@ public static class TsneBenchmark
             $"features: fc1 after ReLU, {features.Count:N0} x {features.Dimension} (the first {features.Count:N0} test images)"));
         double knnFeatures = Knn.LeaveOneOutAccuracy(features.Values, features.Count, features.Dimension, features.Labels, K);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"t-SNE: perplexity {F(s.Perplexity)}, {s.Iterations} iterations (250 exaggerated x12), learning rate 'auto' = {F(new TsneOptions().LearningRateFor(features.Count))}, PCA initialisation"));
+            $"t-SNE: perplexity {F(s.Perplexity)}, {s.Iterations} iterations (250 exaggerated x12), learning rate 'auto' = {new TsneOptions().LearningRateFor(features.Count):G4}, PCA initialisation"));
         output.WriteLine();
 
         var rows = new List<Row>();
@@ -192,4 +192,6 @@ public static class TsneBenchmark
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string F(double value) => value.ToString("G", CultureInfo.InvariantCulture);
+
+    private static string F(float value) => value.ToString("G", CultureInfo.InvariantCulture);
 }
