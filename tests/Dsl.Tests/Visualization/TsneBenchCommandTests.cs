@@ -40,6 +40,25 @@ public sealed class TsneBenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_loads_into_the_probe_and_another_networks_checkpoint_is_refused()
+    {
+        string checkpoint = Path.Combine(_folder, "mnist-net.safetensors");
+        Checkpoint.Save(new Specs.Networks.MnistNet(Device.Cpu, seed: 5), checkpoint);
+        var (code, output, error) = Run("bench", "tsne", "mnist-net", "--checkpoint", checkpoint, "--samples", "100", "--iterations", "250",
+            "--threads", "1", "--data", Data, "--python", "none", "--out", _folder);
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"network: mnist-net from {checkpoint}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("training", output, StringComparison.Ordinal);
+
+        string other = Path.Combine(_folder, "two-conv.safetensors");
+        Checkpoint.Save(new Specs.Networks.TwoConvNet(Device.Cpu, seed: 5), other);
+        (code, _, error) = Run("bench", "tsne", "mnist-net", "--checkpoint", other, "--samples", "100", "--data", Data, "--python", "none", "--out", _folder);
+        Assert.Equal(App.UsageError, code);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains("two-conv.safetensors", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_network_without_a_feature_probe_and_a_missing_checkpoint_are_usage_errors()
     {
         var (code, _, error) = Run("bench", "tsne", "resnet20");
