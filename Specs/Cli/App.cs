@@ -92,6 +92,8 @@ public static partial class App
             bench.AddCommand<BenchAttentionCommand>("attention").WithDescription("fused attention against the unfused reference at T = 128, 512, 2048, and one attention layer's pieces")
                 .WithExample("bench", "attention", "--threads", "1,2");
             bench.AddCommand<BenchConvCommand>("conv").WithDescription("each CPU convolution algorithm on ResNet-20's and DenseNet's layers, forward and backward, and the pick").WithExample("bench", "conv", "--threads", "1,2");
+            bench.AddCommand<BenchTsneCommand>("tsne").WithDescription("t-SNE of a network's penultimate features beside scikit-learn's: seconds, KL and 5-NN accuracy; writes tsne.png")
+                .WithExample("bench", "tsne", "mnist-net", "--samples", "2000", "--threads", "1,2");
             bench.AddCommand<BenchGemmCommand>("gemm").WithDescription("matrix multiply GFLOP/s beside OpenBLAS at 1024^3 and the layers' shapes")
                 .WithExample("bench", "gemm", "--threads", "1,2");
         });
