@@ -9,6 +9,9 @@ namespace Dsl.Generator.Emit;
 /// <summary>Emits <c>Forward</c>: one statement per layer, in definition order, each under its shape comment, written by its op.</summary>
 internal static class Forward
 {
+    /// <summary>The members <see cref="Write"/> declares besides Forward and RunForward (the layer table for probes), for the clash check.</summary>
+    public static readonly string[] Members = { "LayerTable", "s_layerTable" };
+
     public static void Write(CodeWriter w, Plan plan)
     {
         var model = plan.Model;
