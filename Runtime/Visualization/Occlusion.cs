@@ -83,7 +83,7 @@ public static class Occlusion
         var tiles = new[]
         {
             NetworkRuns.ImageTile(values, shape, "image"),
-            new ImageTile(map.PixelMap(), 1, map.Height, map.Width, System.FormattableString.Invariant($"drop of p({map.Label}) = {map.Probability:0.000}"), Heat: true),
+            new ImageTile(map.PixelMap(), 1, map.Height, map.Width, System.FormattableString.Invariant($"drop of p({map.Label}) from {map.Probability:0.000}"), Heat: true),
         };
         return ImageGrid.Write(path, tiles, 2, scale, System.FormattableString.Invariant($"occlusion {map.Patch}x{map.Patch}, stride {map.Stride}"));
     }
