@@ -334,8 +334,27 @@ public abstract partial class Device : IDisposable
         ActivationBackwardCore(kind, alpha, threshold, x, y, dy, dx, accumulate);
     }
 
+    /// <summary>
+    /// A <c>Relu</c> layer's backward under <paramref name="rule"/>: dx (+)= the gradient <see cref="ReluBackwardMath.Gradient"/>
+    /// passes, given the layer's input or output <paramref name="x"/> (positive at the same places) and <paramref name="dy"/>.
+    /// <see cref="ReluBackwardRule.Standard"/> is the derivative, as <see cref="ActivationBackward(ActivationKind, float, Tensor, Tensor, Tensor, Tensor, bool)"/>
+    /// computes it; the others are the saliency rules a network's <see cref="Module.ReluBackward"/> selects.
+    /// </summary>
+    public void ReluBackward(ReluBackwardRule rule, Tensor x, Tensor dy, Tensor dx, bool accumulate)
+    {
+        const string op = nameof(ReluBackward);
+        ReluBackwardMath.Require(rule, op);
+        Operand(x, op, "x", DType.Float32);
+        Operand(dy, op, "dy", DType.Float32);
+        Operand(dx, op, "dx", DType.Float32);
+        SameLength(x, dy, op);
+        SameLength(dy, dx, op);
+        ReluBackwardCore(rule, x, dy, dx, accumulate);
+    }
+
     protected abstract void ActivationCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y);
     protected abstract void ActivationBackwardCore(ActivationKind kind, float alpha, float threshold, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate);
+    protected abstract void ReluBackwardCore(ReluBackwardRule rule, Tensor x, Tensor dy, Tensor dx, bool accumulate);
 
     // ------------------------------------------------------------------ dropout (Random.cs)
 

@@ -9,6 +9,9 @@ namespace Dsl.Generator.Emit;
 /// <summary>Emits <c>Forward</c>: one statement per layer, in definition order, each under its shape comment, written by its op.</summary>
 internal static class Forward
 {
+    /// <summary>The members <see cref="Write"/> declares besides Forward and RunForward (the layer table for probes), for the clash check.</summary>
+    public static readonly string[] Members = { "LayerTable", "s_layerTable" };
+
     public static void Write(CodeWriter w, Plan plan)
     {
         var model = plan.Model;
@@ -28,6 +31,7 @@ internal static class Forward
             w.Line($"public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException({Names.Literal($"{model.ClassName} takes {inputs.Count} inputs: call {call}.")});");
             w.Line();
         }
+        LayerTable(w, plan);
         w.Line("/// <summary>");
         w.Line($"/// Runs {model.ClassName} on a batch {string.Join(", ", inputs.Select(i => (inputs.Count > 1 ? InputOp.Parameter(i) + " " : "") + ShapeText.Of(i)))}; "
             + $"returns {Returns(plan)} in {(model.SeveralOutputs ? "buffers" : "a buffer")} the next call reuses.");
@@ -92,6 +96,7 @@ internal static class Forward
                 w.Line($"int {Dim.Local(symbol)} = {Names.Field(Dim.Local(symbol))};");
             }
             w.Line("_keptForBackward = keep;");
+            w.Line("bool probing = Probing;");
             foreach (var input in inputs.Where(i => plan.Live[i.Id]))
             {
                 w.Line($"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
@@ -102,6 +107,11 @@ internal static class Forward
                 w.Line();
                 NetworkEmitter.Comments(w, plan, node);
                 OpTable.Of(node).Forward(context, node);
+                if (Probed(node))
+                {
+                    // The layer's value where its op named it: a probe copies it before a later layer may reuse the memory.
+                    w.Line($"if (probing) CaptureLayer({Names.Int(node.Id)}, {Names.Value(node)});");
+                }
             }
             w.Line();
             w.Line($"_output = {Names.Value(plan.Output)};");
@@ -116,6 +126,22 @@ internal static class Forward
             w.Line($"return {Names.Value(plan.Output)};");
         }
     }
+
+    /// <summary>
+    /// The layers <c>Module.Probe</c> can read, by number and name (<c>Module.ProbeNames</c>): every layer with a value of
+    /// its own, named as in the summary, or by its number when it has no name.
+    /// </summary>
+    private static void LayerTable(CodeWriter w, Plan plan)
+    {
+        var layers = plan.LiveNodes.Where(Probed).Select(n => $"({Names.Int(n.Id)}, {Names.Literal(n.Name.Length > 0 ? n.Name : Names.Int(n.Id))})");
+        w.Line("/// <summary>The layers by number and name, for <c>Probe</c>.</summary>");
+        w.Line($"protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;");
+        w.Line($"private static readonly (int Id, string Name)[] s_layerTable = {{ {string.Join(", ", layers)} }};");
+        w.Line();
+    }
+
+    /// <summary>Whether the node's value is one tensor a probe can copy (not an input, not <c>Chunk</c>'s parts, which <c>Select</c> picks).</summary>
+    private static bool Probed(GraphNode node) => node.Op != InputOp.Name && node.Op != ChunkOp.Name;
 
     /// <summary><c>[N,3]</c>, or <c>(logits [N,3], state [N,4])</c> for several outputs.</summary>
     public static string Returns(Plan plan)

@@ -75,6 +75,7 @@ internal static class NetworkEmitter
             OnnxExport.Write(w, plan);
         }
         members.AddRange(new[] { OnnxExport.Member, "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
+        members.AddRange(Forward.Members);
         if (model.SeveralOutputs)
         {
             members.Add("ForwardAll(" + string.Join(", ", plan.Inputs.Select(_ => "global::Dsl.Tensor")) + ")");

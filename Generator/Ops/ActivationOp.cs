@@ -74,6 +74,12 @@ internal sealed class ActivationOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
+        if (node.Attr("kind") == "Relu")
+        {
+            // The network's ReluBackward: the derivative, or DeconvNet's or guided backpropagation's rule for saliency.
+            c.Guarded($"device.ReluBackward(ReluBackward, {c.Y(node)}, {c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)});", node.Id, input.Id);
+            return;
+        }
         var reads = ReadsOf(node);
         string x = (reads & Reads.X) != 0 ? c.X(node) : c.Y(node);
         string y = (reads & Reads.Y) != 0 ? c.Y(node) : c.X(node);

@@ -71,6 +71,8 @@ public static partial class App
             .WithExample("attention", "runs/bilstm-attention/model.safetensors");
         config.AddCommand<AttentionMapCommand>("attention-map").WithDescription("one input's attention weights as a heat map PNG, one panel per head")
             .WithExample("attention-map", "seq2seq", "--checkpoint", "runs/seq2seq/model.safetensors", "--index", "3", "--out", "attention.png");
+        config.AddCommand<VisualizeCommand>("visualize").WithDescription("a trained image network's filters, feature maps, occlusion, top images and saliency as PNGs")
+            .WithExample("visualize", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--layer", "conv2", "--image", "3", "--out", "runs/visualize");
         config.AddCommand<ExportCommand>("export").WithDescription("write a trained network as an ONNX model (opset 17, dynamic batch)")
             .WithExample("export", "mnist-net", "--checkpoint", "runs/mnist-net/model.safetensors", "--onnx", "mnist-net.onnx");
         config.AddCommand<TransferCommand>("transfer").WithDescription("transfer learning: pretrain on Fashion-MNIST classes 0-4, learn 5-9 from few images three ways")

@@ -37,7 +37,7 @@ public sealed partial class CpuDevice
         var d = F(dx);
         if (kind == ActivationKind.Relu)
         {
-            ReluBackward(xs, g, d, accumulate);
+            ReluBackwardRows(ReluBackwardRule.Standard, xs, g, d, accumulate);
             return;
         }
         for (int i = 0; i < g.Length; i++)
@@ -47,15 +47,30 @@ public sealed partial class CpuDevice
         }
     }
 
-    // dx (+)= x > 0 ? dy : 0, the same rule as ActivationMath.Derivative (a NaN x passes nothing).
-    private static unsafe void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate)
+    protected override void ReluBackwardCore(ReluBackwardRule rule, Tensor x, Tensor dy, Tensor dx, bool accumulate)
+        => ReluBackwardRows(rule, F(x), F(dy), F(dx), accumulate);
+
+    // dx (+)= ReluBackwardMath.Gradient(rule, x, dy): the standard rule passes dy where x > 0 (a NaN x passes nothing),
+    // DeconvNet where dy > 0, guided where both are; the vector loop builds the same mask from the two comparisons.
+    private static unsafe void ReluBackwardRows(ReluBackwardRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate)
     {
         int n = dy.Length, i = 0;
+        bool byInput = rule != ReluBackwardRule.DeconvNet, byGradient = rule != ReluBackwardRule.Standard;
         fixed (float* px = x, pg = dy, pd = dx)
         {
             for (; i <= n - 16; i += 16)
             {
-                var v = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(px + i), Vector512<float>.Zero), Vector512.Load(pg + i), Vector512<float>.Zero);
+                var g = Vector512.Load(pg + i);
+                var mask = Vector512<float>.AllBitsSet;
+                if (byInput)
+                {
+                    mask = Vector512.GreaterThan(Vector512.Load(px + i), Vector512<float>.Zero);
+                }
+                if (byGradient)
+                {
+                    mask &= Vector512.GreaterThan(g, Vector512<float>.Zero);
+                }
+                var v = Vector512.ConditionalSelect(mask, g, Vector512<float>.Zero);
                 if (accumulate)
                 {
                     v += Vector512.Load(pd + i);
@@ -64,7 +79,7 @@ public sealed partial class CpuDevice
             }
             for (; i < n; i++)
             {
-                float v = px[i] > 0f ? pg[i] : 0f;
+                float v = ReluBackwardMath.Gradient(rule, px[i], pg[i]);
                 pd[i] = accumulate ? pd[i] + v : v;
             }
         }

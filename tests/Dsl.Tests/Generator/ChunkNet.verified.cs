@@ -181,6 +181,10 @@ public partial class ChunkNet : global::Dsl.Module
         "Forward FLOPs per sample: 259\n" +
         "Activation memory per sample: training 336 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "fc1"), (2, "2"), (4, "4"), (5, "fc2"), (6, "6"), (7, "7"), (8, "8"), (9, "fc3"), (10, "10"), (11, "fc4"), (12, "12"), (13, "fc5"), (14, "14"), (15, "15") };
+
     /// <summary>
     /// Runs ChunkNet on a batch [N,5]; returns [N,3] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -204,15 +208,18 @@ public partial class ChunkNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] fc1: Linear(12)  [N,5] -> [N,12]
         var h1_linear = _h1_linear.Rows(n, keep);
         device.Linear(h0_input, _fc1_weight.Value, _fc1_bias.Value, h1_linear);
+        if (probing) CaptureLayer(1, h1_linear);
 
         // [2] Tanh  [N,12] -> [N,12]
         var h2_tanh = _h2_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh);
+        if (probing) CaptureLayer(2, h2_tanh);
 
         // [3] Chunk(3)  [N,12] -> 3 x [N,4]
         var h3_chunk_0 = _h3_chunk_0.Rows(n);
@@ -224,50 +231,62 @@ public partial class ChunkNet : global::Dsl.Module
 
         // [4] Select(0)  [N,4] -> [N,4]
         var h4_select = h3_chunk_0;
+        if (probing) CaptureLayer(4, h4_select);
 
         // [5] fc2: Linear(3)  [N,4] -> [N,3]
         var h5_linear = _h5_linear.Rows(n, keep);
         device.Linear(h4_select, _fc2_weight.Value, _fc2_bias.Value, h5_linear);
+        if (probing) CaptureLayer(5, h5_linear);
 
         // [6] Select(2)  [N,4] -> [N,4]
         var h6_select = h3_chunk_2;
+        if (probing) CaptureLayer(6, h6_select);
 
         // [7] Sigmoid  [N,4] -> [N,4]
         var h7_sigmoid = _h7_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_select, h7_sigmoid);
+        if (probing) CaptureLayer(7, h7_sigmoid);
 
         // [8] Select(2)  [N,4] -> [N,4]
         var h8_select = h3_chunk_2;
+        if (probing) CaptureLayer(8, h8_select);
 
         // [9] fc3: Linear(4)  [N,4] -> [N,4]
         var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_select, _fc3_weight.Value, _fc3_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         // [10] Tanh  [N,4] -> [N,4]
         var h10_tanh = _h10_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h9_linear, h10_tanh);
+        if (probing) CaptureLayer(10, h10_tanh);
 
         // [11] fc4: Linear(3)  [N,4] -> [N,3]
         var h11_linear = _h11_linear.Rows(n, keep);
         device.Linear(h7_sigmoid, _fc4_weight.Value, _fc4_bias.Value, h11_linear);
+        if (probing) CaptureLayer(11, h11_linear);
 
         // [12] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h11_linear
         var h12_add = _h12_add.Rows(n, keep);
         device.Add(h5_linear, h11_linear, h12_add);
+        if (probing) CaptureLayer(12, h12_add);
 
         // [13] fc5: Linear(3)  [N,4] -> [N,3]
         var h13_linear = _h13_linear.Rows(n, keep);
         device.Linear(h10_tanh, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
+        if (probing) CaptureLayer(13, h13_linear);
 
         // [14] +  [N,3] + [N,3] -> [N,3]
         // adds h12_add + h13_linear
         var h14_add = _h14_add.Rows(n, keep);
         device.Add(h12_add, h13_linear, h14_add);
+        if (probing) CaptureLayer(14, h14_add);
 
         // [15] LogSoftmax  [N,3] -> [N,3]
         var h15_logSoftmax = _h15_logSoftmax.Rows(n, keep);
         device.Softmax(h14_add, h15_logSoftmax, log: true);
+        if (probing) CaptureLayer(15, h15_logSoftmax);
 
         _output = h15_logSoftmax;
         return h15_logSoftmax;

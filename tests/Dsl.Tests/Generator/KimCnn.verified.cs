@@ -194,6 +194,10 @@ public partial class KimCnn : global::Dsl.Module
     /// <summary>Not available: KimCnn takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("KimCnn takes 2 inputs: call Forward(tokens, mask).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "embedding1"), (3, "3"), (4, "conv1"), (5, "5"), (6, "6"), (7, "conv2"), (8, "8"), (9, "9"), (10, "conv3"), (11, "11"), (12, "12"), (13, "13"), (14, "14"), (15, "15"), (16, "fc1") };
+
     /// <summary>
     /// Runs KimCnn on a batch tokens [N,T], mask [N,T]; returns [N,8] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -223,6 +227,7 @@ public partial class KimCnn : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_tokens = _input_tokens!;
         var h1_mask = _input_mask!;
 
@@ -230,19 +235,23 @@ public partial class KimCnn : global::Dsl.Module
         var h2_embedding = _h2_embedding.Rows(n, dimT, 128);
         device.Embedding(h0_tokens, _embedding1_weight.Value, h2_embedding, _h2_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_tokens, _embedding1_weight.Value, _h2_embedding_status);
+        if (probing) CaptureLayer(2, h2_embedding);
 
         // [3] Transpose(1, 2)  [N,T,128] -> [N,128,T]
         var h3_transpose = _h3_transpose.Rows(n, 128, dimT);
         device.SwapAxes(h2_embedding, h3_transpose, outer: n, a: dimT, mid: 1, b: 128, inner: 1, accumulate: false);
+        if (probing) CaptureLayer(3, h3_transpose);
 
         // [4] conv1: Conv1d(Maps, kernel: 3)  [N,128,T] -> [N,100,T-2]
         CheckWindow(dimT, 3, "Conv1d(Maps, kernel: 3)", "T");
         var h4_conv1d = _h4_conv1d.Rows(n, 100, checked(dimT - 2));
         device.Conv1d(h3_transpose, _conv1_weight.Value, _conv1_bias.Value, h4_conv1d, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 3));
+        if (probing) CaptureLayer(4, h4_conv1d);
 
         // [5] Relu  [N,100,T-2] -> [N,100,T-2]
         var h5_relu = _h5_relu.Rows(n, 100, checked(dimT - 2));
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_conv1d, h5_relu);
+        if (probing) CaptureLayer(5, h5_relu);
 
         // [6] MaxOverTime(mask: mask)  [N,100,T-2] + [N,T] -> [N,100]
         // takes h5_relu, mask: h1_mask
@@ -250,15 +259,18 @@ public partial class KimCnn : global::Dsl.Module
         device.MaskLengths(h1_mask, h6_maxOverTime_lengths, "KimCnn.Forward: input 'mask'", shift: -2);
         var h6_maxOverTime = _h6_maxOverTime.Rows(n, keep);
         device.MaxOverTime(h5_relu, h6_maxOverTime_lengths, h6_maxOverTime, _argmax6.Rows(n), n, 100, checked(dimT - 2));
+        if (probing) CaptureLayer(6, h6_maxOverTime);
 
         // [7] conv2: Conv1d(Maps, kernel: 4)  [N,128,T] -> [N,100,T-3]
         CheckWindow(dimT, 4, "Conv1d(Maps, kernel: 4)", "T");
         var h7_conv1d = _h7_conv1d.Rows(n, 100, checked(dimT - 3));
         device.Conv1d(h3_transpose, _conv2_weight.Value, _conv2_bias.Value, h7_conv1d, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 4));
+        if (probing) CaptureLayer(7, h7_conv1d);
 
         // [8] Relu  [N,100,T-3] -> [N,100,T-3]
         var h8_relu = _h8_relu.Rows(n, 100, checked(dimT - 3));
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h7_conv1d, h8_relu);
+        if (probing) CaptureLayer(8, h8_relu);
 
         // [9] MaxOverTime(mask: mask)  [N,100,T-3] + [N,T] -> [N,100]
         // takes h8_relu, mask: h1_mask
@@ -266,15 +278,18 @@ public partial class KimCnn : global::Dsl.Module
         device.MaskLengths(h1_mask, h9_maxOverTime_lengths, "KimCnn.Forward: input 'mask'", shift: -3);
         var h9_maxOverTime = _h9_maxOverTime.Rows(n, keep);
         device.MaxOverTime(h8_relu, h9_maxOverTime_lengths, h9_maxOverTime, _argmax9.Rows(n), n, 100, checked(dimT - 3));
+        if (probing) CaptureLayer(9, h9_maxOverTime);
 
         // [10] conv3: Conv1d(Maps, kernel: 5)  [N,128,T] -> [N,100,T-4]
         CheckWindow(dimT, 5, "Conv1d(Maps, kernel: 5)", "T");
         var h10_conv1d = _h10_conv1d.Rows(n, 100, checked(dimT - 4));
         device.Conv1d(h3_transpose, _conv3_weight.Value, _conv3_bias.Value, h10_conv1d, new global::Dsl.Conv1dGeometry(n, InChannels: 128, Length: dimT, OutChannels: 100, Kernel: 5));
+        if (probing) CaptureLayer(10, h10_conv1d);
 
         // [11] Relu  [N,100,T-4] -> [N,100,T-4]
         var h11_relu = _h11_relu.Rows(n, 100, checked(dimT - 4));
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_conv1d, h11_relu);
+        if (probing) CaptureLayer(11, h11_relu);
 
         // [12] MaxOverTime(mask: mask)  [N,100,T-4] + [N,T] -> [N,100]
         // takes h11_relu, mask: h1_mask
@@ -282,27 +297,32 @@ public partial class KimCnn : global::Dsl.Module
         device.MaskLengths(h1_mask, h12_maxOverTime_lengths, "KimCnn.Forward: input 'mask'", shift: -4);
         var h12_maxOverTime = _h12_maxOverTime.Rows(n, keep);
         device.MaxOverTime(h11_relu, h12_maxOverTime_lengths, h12_maxOverTime, _argmax12.Rows(n), n, 100, checked(dimT - 4));
+        if (probing) CaptureLayer(12, h12_maxOverTime);
 
         // [13] Concat(width3, width4, dim: 1)  [N,100] + [N,100] -> [N,200]
         // joins h6_maxOverTime, h9_maxOverTime
         var h13_concat = _h13_concat.Rows(n, keep);
         device.CopyChannels(h6_maxOverTime, srcChannels: 100, srcOffset: 0, h13_concat, dstChannels: 200, dstOffset: 0, count: 100, n, spatial: 1, accumulate: false);
         device.CopyChannels(h9_maxOverTime, srcChannels: 100, srcOffset: 0, h13_concat, dstChannels: 200, dstOffset: 100, count: 100, n, spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(13, h13_concat);
 
         // [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)  [N,200] + [N,100] -> [N,300]
         // joins h13_concat, h12_maxOverTime
         var h14_concat = _h14_concat.Rows(n, keep);
         device.CopyChannels(h13_concat, srcChannels: 200, srcOffset: 0, h14_concat, dstChannels: 300, dstOffset: 0, count: 200, n, spatial: 1, accumulate: false);
         device.CopyChannels(h12_maxOverTime, srcChannels: 100, srcOffset: 0, h14_concat, dstChannels: 300, dstOffset: 200, count: 100, n, spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(14, h14_concat);
 
         // [15] Dropout(0.5)  [N,300] -> [N,300]
         var h15_dropout = _h15_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h14_concat, _mask15.Rows(n), h15_dropout, 0.5f, DropoutSeed(15), group: 1);
         else device.Copy(h14_concat, h15_dropout);
+        if (probing) CaptureLayer(15, h15_dropout);
 
         // [16] fc1: Linear(Topics)  [N,300] -> [N,8]
         var h16_linear = _h16_linear.Rows(n, keep);
         device.Linear(h15_dropout, _fc1_weight.Value, _fc1_bias.Value, h16_linear);
+        if (probing) CaptureLayer(16, h16_linear);
 
         _output = h16_linear;
         return h16_linear;
@@ -390,7 +410,7 @@ public partial class KimCnn : global::Dsl.Module
         var dh10_conv1d = _dh10_conv1d.Rows(n, 100, checked(dimT - 4));
         if (flow_h11_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv1d, accumulate: false);
+            device.ReluBackward(ReluBackward, h11_relu, dh11_relu, dh10_conv1d, accumulate: false);
         }
 
         // [10] conv3: Conv1d(Maps, kernel: 5)  [N,128,T] -> [N,100,T-4]
@@ -414,7 +434,7 @@ public partial class KimCnn : global::Dsl.Module
         var dh7_conv1d = _dh7_conv1d.Rows(n, 100, checked(dimT - 3));
         if (flow_h8_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h8_relu, h8_relu, dh8_relu, dh7_conv1d, accumulate: false);
+            device.ReluBackward(ReluBackward, h8_relu, dh8_relu, dh7_conv1d, accumulate: false);
         }
 
         // [7] conv2: Conv1d(Maps, kernel: 4)  [N,128,T] -> [N,100,T-3]
@@ -436,7 +456,7 @@ public partial class KimCnn : global::Dsl.Module
         var dh4_conv1d = _dh4_conv1d.Rows(n, 100, checked(dimT - 2));
         if (flow_h5_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv1d, accumulate: false);
+            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_conv1d, accumulate: false);
         }
 
         // [4] conv1: Conv1d(Maps, kernel: 3)  [N,128,T] -> [N,100,T-2]

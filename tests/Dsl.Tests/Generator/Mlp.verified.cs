@@ -135,6 +135,10 @@ public partial class Mlp : global::Dsl.Module
         "Forward FLOPs per sample: 495,058\n" +
         "Activation memory per sample: training 7,160 bytes, evaluation 2,088 bytes (one buffer per value and gradient: 14,136)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "1"), (2, "fc1"), (3, "3"), (4, "fc2"), (5, "5"), (6, "fc3"), (7, "7"), (8, "fc4"), (9, "9") };
+
     /// <summary>
     /// Runs Mlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -158,42 +162,52 @@ public partial class Mlp : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
+        if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
+        if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
         var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
+        if (probing) CaptureLayer(3, h3_relu);
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
         var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
+        if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Relu  [N,128] -> [N,128]
         var h5_relu = _h5_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
+        if (probing) CaptureLayer(5, h5_relu);
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_relu, _fc3_weight.Value, _fc3_bias.Value, h6_linear);
+        if (probing) CaptureLayer(6, h6_linear);
 
         // [7] Relu  [N,100] -> [N,100]
         var h7_relu = _h7_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_linear, h7_relu);
+        if (probing) CaptureLayer(7, h7_relu);
 
         // [8] fc4: Linear(10)  [N,100] -> [N,10]
         var h8_linear = _h8_linear.Rows(n, keep);
         device.Linear(h7_relu, _fc4_weight.Value, _fc4_bias.Value, h8_linear);
+        if (probing) CaptureLayer(8, h8_linear);
 
         // [9] LogSoftmax  [N,10] -> [N,10]
         var h9_logSoftmax = _h9_logSoftmax.Rows(n, keep);
         device.Softmax(h8_linear, h9_logSoftmax, log: true);
+        if (probing) CaptureLayer(9, h9_logSoftmax);
 
         _output = h9_logSoftmax;
         return h9_logSoftmax;
@@ -245,7 +259,7 @@ public partial class Mlp : global::Dsl.Module
         var dh6_linear = _dh6_linear.Rows(n);
         if (flow_h7_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h7_relu, dh7_relu, dh6_linear, accumulate: false);
         }
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
@@ -260,7 +274,7 @@ public partial class Mlp : global::Dsl.Module
         var dh4_linear = _dh4_linear.Rows(n);
         if (flow_h5_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_linear, accumulate: false);
         }
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
@@ -275,7 +289,7 @@ public partial class Mlp : global::Dsl.Module
         var dh2_linear = _dh2_linear.Rows(n);
         if (flow_h3_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_linear, accumulate: false);
         }
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]

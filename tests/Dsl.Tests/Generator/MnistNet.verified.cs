@@ -169,6 +169,10 @@ public partial class MnistNet : global::Dsl.Module
         "Forward FLOPs per sample: 971,210\n" +
         "Activation memory per sample: training 51,616 bytes, evaluation 35,880 bytes (one buffer per value and gradient: 112,816)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (2, "2"), (3, "3"), (4, "conv2"), (5, "5"), (6, "6"), (7, "7"), (8, "8"), (9, "fc1"), (10, "10"), (11, "11"), (12, "fc2"), (13, "13") };
+
     /// <summary>
     /// Runs MnistNet on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -192,60 +196,74 @@ public partial class MnistNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
         var h1_conv2d = _h1_conv2d.Rows(n, keep);
         device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5));
+        if (probing) CaptureLayer(1, h1_conv2d);
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
         var h2_maxPool2d = _h2_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(2, h2_maxPool2d);
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
         var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_maxPool2d, h3_relu);
+        if (probing) CaptureLayer(3, h3_relu);
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
         var h4_conv2d = _h4_conv2d.Rows(n, keep);
         device.Conv2d(h3_relu, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5));
+        if (probing) CaptureLayer(4, h4_conv2d);
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
         var h5_dropout2d = _h5_dropout2d.Rows(n, keep);
         if (_trainingForward) device.Dropout(h4_conv2d, _mask5.Rows(n), h5_dropout2d, 0.5f, DropoutSeed(5), group: 64);
         else device.Copy(h4_conv2d, h5_dropout2d);
+        if (probing) CaptureLayer(5, h5_dropout2d);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
         var h6_maxPool2d = _h6_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(6, h6_maxPool2d);
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
         var h7_relu = _h7_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_maxPool2d, h7_relu);
+        if (probing) CaptureLayer(7, h7_relu);
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
         var h8_flatten = _h8_flatten.Of(h7_relu);
+        if (probing) CaptureLayer(8, h8_flatten);
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
         var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_flatten, _fc1_weight.Value, _fc1_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         // [10] Relu  [N,50] -> [N,50]
         var h10_relu = _h10_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_linear, h10_relu);
+        if (probing) CaptureLayer(10, h10_relu);
 
         // [11] Dropout(0.5)  [N,50] -> [N,50]
         var h11_dropout = _h11_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h10_relu, _mask11.Rows(n), h11_dropout, 0.5f, DropoutSeed(11), group: 1);
         else device.Copy(h10_relu, h11_dropout);
+        if (probing) CaptureLayer(11, h11_dropout);
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
         var h12_linear = _h12_linear.Rows(n, keep);
         device.Linear(h11_dropout, _fc2_weight.Value, _fc2_bias.Value, h12_linear);
+        if (probing) CaptureLayer(12, h12_linear);
 
         // [13] LogSoftmax  [N,10] -> [N,10]
         var h13_logSoftmax = _h13_logSoftmax.Rows(n, keep);
         device.Softmax(h12_linear, h13_logSoftmax, log: true);
+        if (probing) CaptureLayer(13, h13_logSoftmax);
 
         _output = h13_logSoftmax;
         return h13_logSoftmax;
@@ -309,7 +327,7 @@ public partial class MnistNet : global::Dsl.Module
         var dh9_linear = _dh9_linear.Rows(n);
         if (flow_h10_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h10_relu, dh10_relu, dh9_linear, accumulate: false);
         }
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
@@ -329,7 +347,7 @@ public partial class MnistNet : global::Dsl.Module
         var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
         if (flow_h7_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h7_relu, dh7_relu, dh6_maxPool2d, accumulate: false);
         }
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
@@ -358,7 +376,7 @@ public partial class MnistNet : global::Dsl.Module
         var dh2_maxPool2d = _dh2_maxPool2d.Rows(n);
         if (flow_h3_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_maxPool2d, accumulate: false);
         }
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]

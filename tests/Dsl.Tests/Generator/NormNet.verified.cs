@@ -165,6 +165,10 @@ public partial class NormNet : global::Dsl.Module
         "Forward FLOPs per sample: 1,104\n" +
         "Activation memory per sample: training 892 bytes, evaluation 436 bytes (one buffer per value and gradient: 1,492)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "ln1"), (2, "conv1"), (3, "3"), (4, "ln2"), (5, "5"), (6, "fc1"), (7, "7"), (8, "ln3"), (9, "fc2"), (10, "10") };
+
     /// <summary>
     /// Runs NormNet on a batch [N,2,3,4]; returns [N,3] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -188,46 +192,57 @@ public partial class NormNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] ln1: LayerNorm(2, 3, 4)  [N,2,3,4] -> [N,2,3,4]
         var h1_layerNorm = _h1_layerNorm.Rows(n, keep);
         device.LayerNorm(h0_input, _ln1_weight.Value, _ln1_bias.Value, _lnMean1.Rows(n), _lnInvStd1.Rows(n), h1_layerNorm, rows: n, features: 24, eps: 1e-05f);
+        if (probing) CaptureLayer(1, h1_layerNorm);
 
         // [2] conv1: Conv2d(3, kernel: 1)  [N,2,3,4] -> [N,3,3,4]
         var h2_conv2d = _h2_conv2d.Rows(n, keep);
         device.Conv2d(h1_layerNorm, _conv1_weight.Value, _conv1_bias.Value, h2_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 2, Height: 3, Width: 4, OutChannels: 3, KernelH: 1, KernelW: 1));
+        if (probing) CaptureLayer(2, h2_conv2d);
 
         // [3] Softplus()  [N,3,3,4] -> [N,3,3,4]
         var h3_softplus = _h3_softplus.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Softplus, 1.0f, threshold: 20.0f, h2_conv2d, h3_softplus);
+        if (probing) CaptureLayer(3, h3_softplus);
 
         // [4] ln2: LayerNorm(3, 4, eps: 1e-3)  [N,3,3,4] -> [N,3,3,4]
         var h4_layerNorm = _h4_layerNorm.Rows(n, keep);
         device.LayerNorm(h3_softplus, _ln2_weight.Value, _ln2_bias.Value, _lnMean4.Rows(n), _lnInvStd4.Rows(n), h4_layerNorm, rows: n * 3, features: 12, eps: 0.001f);
+        if (probing) CaptureLayer(4, h4_layerNorm);
 
         // [5] Flatten  [N,3,3,4] -> [N,36]
         var h5_flatten = _h5_flatten.Of(h4_layerNorm);
+        if (probing) CaptureLayer(5, h5_flatten);
 
         // [6] fc1: Linear(5)  [N,36] -> [N,5]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_flatten, _fc1_weight.Value, _fc1_bias.Value, h6_linear);
+        if (probing) CaptureLayer(6, h6_linear);
 
         // [7] Softplus(beta: 2.0, threshold: 20)  [N,5] -> [N,5]
         var h7_softplus = _h7_softplus.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Softplus, 2.0f, threshold: 20.0f, h6_linear, h7_softplus);
+        if (probing) CaptureLayer(7, h7_softplus);
 
         // [8] ln3: LayerNorm(5, elementwiseAffine: false)  [N,5] -> [N,5]
         var h8_layerNorm = _h8_layerNorm.Rows(n, keep);
         device.LayerNorm(h7_softplus, null, null, _lnMean8.Rows(n), _lnInvStd8.Rows(n), h8_layerNorm, rows: n, features: 5, eps: 1e-05f);
+        if (probing) CaptureLayer(8, h8_layerNorm);
 
         // [9] fc2: Linear(3)  [N,5] -> [N,3]
         var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_layerNorm, _fc2_weight.Value, _fc2_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         // [10] LogSoftmax  [N,3] -> [N,3]
         var h10_logSoftmax = _h10_logSoftmax.Rows(n, keep);
         device.Softmax(h9_linear, h10_logSoftmax, log: true);
+        if (probing) CaptureLayer(10, h10_logSoftmax);
 
         _output = h10_logSoftmax;
         return h10_logSoftmax;

@@ -148,7 +148,7 @@ public class OpTableTests
         foreach (string member in new[]
         {
             "M(global::Dsl.Device, int)", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "Summary", "InputShape", "OutputShape",
-            "NetworkName", "_conv1_weight", "_fc1_bias", "_bn1_running_mean", "_argmax2", "_h1_conv2d", "_dh1_conv2d", "_input", "s_inputShape",
+            "NetworkName", "_conv1_weight", "_fc1_bias", "_bn1_running_mean", "_argmax2", "_h1_conv2d", "_dh1_conv2d", "_input", "s_inputShape", "LayerTable", "s_layerTable",
         })
         {
             Assert.Contains(member, members);

@@ -883,6 +883,10 @@ public partial class ResNet20 : global::Dsl.Module
         "Forward FLOPs per sample: 62,871,838\n" +
         "Activation memory per sample: training 1,295,248 bytes, evaluation 150,568 bytes (one buffer per value and gradient: 4,143,544)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (2, "bn1"), (3, "3"), (4, "conv2"), (5, "bn2"), (6, "6"), (7, "conv3"), (8, "bn3"), (9, "9"), (10, "10"), (11, "conv4"), (12, "bn4"), (13, "13"), (14, "conv5"), (15, "bn5"), (16, "16"), (17, "17"), (18, "conv6"), (19, "bn6"), (20, "20"), (21, "conv7"), (22, "bn7"), (23, "23"), (24, "24"), (25, "conv8"), (26, "bn8"), (27, "27"), (28, "conv9"), (29, "bn9"), (30, "conv10"), (31, "bn10"), (32, "32"), (33, "33"), (34, "conv11"), (35, "bn11"), (36, "36"), (37, "conv12"), (38, "bn12"), (39, "39"), (40, "40"), (41, "conv13"), (42, "bn13"), (43, "43"), (44, "conv14"), (45, "bn14"), (46, "46"), (47, "47"), (48, "conv15"), (49, "bn15"), (50, "50"), (51, "conv16"), (52, "bn16"), (53, "conv17"), (54, "bn17"), (55, "55"), (56, "56"), (57, "conv18"), (58, "bn18"), (59, "59"), (60, "conv19"), (61, "bn19"), (62, "62"), (63, "63"), (64, "conv20"), (65, "bn20"), (66, "66"), (67, "conv21"), (68, "bn21"), (69, "69"), (70, "70"), (71, "71"), (72, "72"), (73, "fc1"), (74, "74") };
+
     /// <summary>
     /// Runs ResNet20 on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -906,350 +910,425 @@ public partial class ResNet20 : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
         var h1_conv2d = _h1_conv2d.Rows(n, keep);
         device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(1, h1_conv2d);
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(2, h2_batchNorm2d);
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu);
+        if (probing) CaptureLayer(3, h3_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h4_conv2d = _h4_conv2d.Rows(n, keep);
         device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(4, h4_conv2d);
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h5_batchNorm2d = _h5_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(5, h5_batchNorm2d);
 
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var h6_relu = _h6_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu);
+        if (probing) CaptureLayer(6, h6_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h7_conv2d = _h7_conv2d.Rows(n, keep);
         device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(7, h7_conv2d);
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(8, h8_batchNorm2d);
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
         var h9_add = _h9_add.Rows(n, keep);
         device.Add(h8_batchNorm2d, h3_relu, h9_add);
+        if (probing) CaptureLayer(9, h9_add);
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
         var h10_relu = _h10_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu);
+        if (probing) CaptureLayer(10, h10_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h11_conv2d = _h11_conv2d.Rows(n, keep);
         device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(11, h11_conv2d);
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h12_batchNorm2d = _h12_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(12, h12_batchNorm2d);
 
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var h13_relu = _h13_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu);
+        if (probing) CaptureLayer(13, h13_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h14_conv2d = _h14_conv2d.Rows(n, keep);
         device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(14, h14_conv2d);
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(15, h15_batchNorm2d);
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
         var h16_add = _h16_add.Rows(n, keep);
         device.Add(h15_batchNorm2d, h10_relu, h16_add);
+        if (probing) CaptureLayer(16, h16_add);
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
         var h17_relu = _h17_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu);
+        if (probing) CaptureLayer(17, h17_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h18_conv2d = _h18_conv2d.Rows(n, keep);
         device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(18, h18_conv2d);
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h19_batchNorm2d = _h19_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(19, h19_batchNorm2d);
 
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var h20_relu = _h20_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu);
+        if (probing) CaptureLayer(20, h20_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h21_conv2d = _h21_conv2d.Rows(n, keep);
         device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(21, h21_conv2d);
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(22, h22_batchNorm2d);
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
         var h23_add = _h23_add.Rows(n, keep);
         device.Add(h22_batchNorm2d, h17_relu, h23_add);
+        if (probing) CaptureLayer(23, h23_add);
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
         var h24_relu = _h24_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu);
+        if (probing) CaptureLayer(24, h24_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h25_conv2d = _h25_conv2d.Rows(n, keep);
         device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(25, h25_conv2d);
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h26_batchNorm2d = _h26_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(26, h26_batchNorm2d);
 
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var h27_relu = _h27_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu);
+        if (probing) CaptureLayer(27, h27_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h28_conv2d = _h28_conv2d.Rows(n, keep);
         device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(28, h28_conv2d);
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(29, h29_batchNorm2d);
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h30_conv2d = _h30_conv2d.Rows(n, keep);
         device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(30, h30_conv2d);
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h31_batchNorm2d = _h31_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(31, h31_batchNorm2d);
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
         var h32_add = _h32_add.Rows(n, keep);
         device.Add(h29_batchNorm2d, h31_batchNorm2d, h32_add);
+        if (probing) CaptureLayer(32, h32_add);
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
         var h33_relu = _h33_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu);
+        if (probing) CaptureLayer(33, h33_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h34_conv2d = _h34_conv2d.Rows(n, keep);
         device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(34, h34_conv2d);
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h35_batchNorm2d = _h35_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(35, h35_batchNorm2d);
 
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var h36_relu = _h36_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu);
+        if (probing) CaptureLayer(36, h36_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h37_conv2d = _h37_conv2d.Rows(n, keep);
         device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(37, h37_conv2d);
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(38, h38_batchNorm2d);
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
         var h39_add = _h39_add.Rows(n, keep);
         device.Add(h38_batchNorm2d, h33_relu, h39_add);
+        if (probing) CaptureLayer(39, h39_add);
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
         var h40_relu = _h40_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu);
+        if (probing) CaptureLayer(40, h40_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h41_conv2d = _h41_conv2d.Rows(n, keep);
         device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(41, h41_conv2d);
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h42_batchNorm2d = _h42_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(42, h42_batchNorm2d);
 
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var h43_relu = _h43_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu);
+        if (probing) CaptureLayer(43, h43_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h44_conv2d = _h44_conv2d.Rows(n, keep);
         device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(44, h44_conv2d);
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(45, h45_batchNorm2d);
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
         var h46_add = _h46_add.Rows(n, keep);
         device.Add(h45_batchNorm2d, h40_relu, h46_add);
+        if (probing) CaptureLayer(46, h46_add);
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
         var h47_relu = _h47_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu);
+        if (probing) CaptureLayer(47, h47_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h48_conv2d = _h48_conv2d.Rows(n, keep);
         device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(48, h48_conv2d);
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h49_batchNorm2d = _h49_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(49, h49_batchNorm2d);
 
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var h50_relu = _h50_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu);
+        if (probing) CaptureLayer(50, h50_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h51_conv2d = _h51_conv2d.Rows(n, keep);
         device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(51, h51_conv2d);
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(52, h52_batchNorm2d);
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h53_conv2d = _h53_conv2d.Rows(n, keep);
         device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(53, h53_conv2d);
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h54_batchNorm2d = _h54_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(54, h54_batchNorm2d);
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
         var h55_add = _h55_add.Rows(n, keep);
         device.Add(h52_batchNorm2d, h54_batchNorm2d, h55_add);
+        if (probing) CaptureLayer(55, h55_add);
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
         var h56_relu = _h56_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu);
+        if (probing) CaptureLayer(56, h56_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h57_conv2d = _h57_conv2d.Rows(n, keep);
         device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(57, h57_conv2d);
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h58_batchNorm2d = _h58_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(58, h58_batchNorm2d);
 
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var h59_relu = _h59_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu);
+        if (probing) CaptureLayer(59, h59_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h60_conv2d = _h60_conv2d.Rows(n, keep);
         device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(60, h60_conv2d);
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(61, h61_batchNorm2d);
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
         var h62_add = _h62_add.Rows(n, keep);
         device.Add(h61_batchNorm2d, h56_relu, h62_add);
+        if (probing) CaptureLayer(62, h62_add);
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
         var h63_relu = _h63_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu);
+        if (probing) CaptureLayer(63, h63_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h64_conv2d = _h64_conv2d.Rows(n, keep);
         device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(64, h64_conv2d);
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h65_batchNorm2d = _h65_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(65, h65_batchNorm2d);
 
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var h66_relu = _h66_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu);
+        if (probing) CaptureLayer(66, h66_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h67_conv2d = _h67_conv2d.Rows(n, keep);
         device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (probing) CaptureLayer(67, h67_conv2d);
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep);
         device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (probing) CaptureLayer(68, h68_batchNorm2d);
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
         var h69_add = _h69_add.Rows(n, keep);
         device.Add(h68_batchNorm2d, h63_relu, h69_add);
+        if (probing) CaptureLayer(69, h69_add);
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
         var h70_relu = _h70_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h69_add, h70_relu);
+        if (probing) CaptureLayer(70, h70_relu);
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
+        if (probing) CaptureLayer(71, h71_globalAvgPool2d);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
+        if (probing) CaptureLayer(72, h72_flatten);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
         var h73_linear = _h73_linear.Rows(n, keep);
         device.Linear(h72_flatten, _fc1_weight.Value, _fc1_bias.Value, h73_linear);
+        if (probing) CaptureLayer(73, h73_linear);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
         var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep);
         device.Softmax(h73_linear, h74_logSoftmax, log: true);
+        if (probing) CaptureLayer(74, h74_logSoftmax);
 
         _output = h74_logSoftmax;
         return h74_logSoftmax;
@@ -1378,7 +1457,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh69_add = _dh69_add.Rows(n);
         if (flow_h70_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h70_relu, dh70_relu, dh69_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1411,7 +1490,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
         if (flow_h66_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h66_relu, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
         }
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1434,7 +1513,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh62_add = _dh62_add.Rows(n);
         if (flow_h63_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h63_relu, dh63_relu, dh62_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1467,7 +1546,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
         if (flow_h59_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h59_relu, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
         }
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1490,7 +1569,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh55_add = _dh55_add.Rows(n);
         if (flow_h56_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h56_relu, dh56_relu, dh55_add, accumulate: false);
         }
 
         // ---- Down(64)
@@ -1540,7 +1619,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
         if (flow_h50_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h50_relu, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
         }
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1562,7 +1641,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh46_add = _dh46_add.Rows(n);
         if (flow_h47_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h47_relu, dh47_relu, dh46_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1595,7 +1674,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
         if (flow_h43_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h43_relu, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
         }
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1618,7 +1697,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh39_add = _dh39_add.Rows(n);
         if (flow_h40_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h40_relu, dh40_relu, dh39_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1651,7 +1730,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
         if (flow_h36_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
         }
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1674,7 +1753,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh32_add = _dh32_add.Rows(n);
         if (flow_h33_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h33_relu, dh33_relu, dh32_add, accumulate: false);
         }
 
         // ---- Down(32)
@@ -1724,7 +1803,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
         if (flow_h27_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
         }
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1746,7 +1825,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh23_add = _dh23_add.Rows(n);
         if (flow_h24_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h24_relu, dh24_relu, dh23_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1779,7 +1858,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
         if (flow_h20_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h20_relu, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
         }
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1802,7 +1881,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh16_add = _dh16_add.Rows(n);
         if (flow_h17_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h17_relu, dh17_relu, dh16_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1835,7 +1914,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
         if (flow_h13_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
         }
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1858,7 +1937,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh9_add = _dh9_add.Rows(n);
         if (flow_h10_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h10_relu, dh10_relu, dh9_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1891,7 +1970,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
         if (flow_h6_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h6_relu, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
         }
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1914,7 +1993,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
         if (flow_h3_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
         }
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]

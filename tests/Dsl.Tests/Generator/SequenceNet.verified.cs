@@ -121,6 +121,10 @@ public partial class SequenceNet : global::Dsl.Module
     /// <summary>Not available: SequenceNet takes 3 inputs; call <c>Forward(x, mask, tokens)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("SequenceNet takes 3 inputs: call Forward(x, mask, tokens).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "fc1"), (4, "4"), (5, "fc2"), (6, "6"), (7, "7"), (8, "8"), (9, "fc3"), (10, "10") };
+
     /// <summary>
     /// Runs SequenceNet on a batch x [N,T,5], mask [N,T], tokens [N,T]; returns [N,T,3] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -153,41 +157,50 @@ public partial class SequenceNet : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_x = _input_x!;
 
         // [3] fc1: Linear(4)  [N,T,5] -> [N,T,4]
         var h3_linear = _h3_linear.Rows(n, dimT, 4);
         device.Linear(h0_x, _fc1_weight.Value, _fc1_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         // [4] Tanh  [N,T,4] -> [N,T,4]
         var h4_tanh = _h4_tanh.Rows(n, dimT, 4);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h3_linear, h4_tanh);
+        if (probing) CaptureLayer(4, h4_tanh);
 
         // [5] fc2: Linear(4)  [N,T,4] -> [N,T,4]
         var h5_linear = _h5_linear.Rows(n, dimT, 4);
         device.Linear(h4_tanh, _fc2_weight.Value, _fc2_bias.Value, h5_linear);
+        if (probing) CaptureLayer(5, h5_linear);
 
         // [6] Sigmoid  [N,T,4] -> [N,T,4]
         var h6_sigmoid = _h6_sigmoid.Rows(n, dimT, 4);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h5_linear, h6_sigmoid);
+        if (probing) CaptureLayer(6, h6_sigmoid);
 
         // [7] Dropout(0.0)  [N,T,4] -> [N,T,4]
         var h7_dropout = _h7_dropout.Rows(n, dimT, 4);
         if (_trainingForward) device.Dropout(h6_sigmoid, _mask7.Rows(n, dimT, 4), h7_dropout, 0.0f, DropoutSeed(7), group: 1);
         else device.Copy(h6_sigmoid, h7_dropout);
+        if (probing) CaptureLayer(7, h7_dropout);
 
         // [8] +  [N,T,4] + [N,T,4] -> [N,T,4]
         // adds h4_tanh + h7_dropout
         var h8_add = _h8_add.Rows(n, dimT, 4);
         device.Add(h4_tanh, h7_dropout, h8_add);
+        if (probing) CaptureLayer(8, h8_add);
 
         // [9] fc3: Linear(3)  [N,T,4] -> [N,T,3]
         var h9_linear = _h9_linear.Rows(n, dimT, 3);
         device.Linear(h8_add, _fc3_weight.Value, _fc3_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         // [10] LogSoftmax  [N,T,3] -> [N,T,3]
         var h10_logSoftmax = _h10_logSoftmax.Rows(n, dimT, 3);
         device.Softmax(h9_linear, h10_logSoftmax, log: true);
+        if (probing) CaptureLayer(10, h10_logSoftmax);
 
         _output = h10_logSoftmax;
         return h10_logSoftmax;

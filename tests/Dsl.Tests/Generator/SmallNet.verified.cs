@@ -125,6 +125,10 @@ public partial class SmallNet : global::Dsl.Module
         "Forward FLOPs per sample: 105,246\n" +
         "Activation memory per sample: training 4,240 bytes, evaluation 552 bytes (one buffer per value and gradient: 8,312)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "1"), (2, "encoder"), (3, "3"), (4, "fc1"), (5, "5"), (6, "6"), (7, "head"), (8, "8") };
+
     /// <summary>
     /// Runs SmallNet on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -148,40 +152,49 @@ public partial class SmallNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
+        if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
         var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _encoder_weight.Value, _encoder_bias.Value, h2_linear);
+        if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Sigmoid  [N,64] -> [N,64]
         var h3_sigmoid = _h3_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid);
+        if (probing) CaptureLayer(3, h3_sigmoid);
 
         // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
         var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_sigmoid, _fc1_weight.Value, _fc1_bias.Value, h4_linear);
+        if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Tanh  [N,32] -> [N,32]
         var h5_tanh = _h5_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h4_linear, h5_tanh);
+        if (probing) CaptureLayer(5, h5_tanh);
 
         // [6] Dropout(0.25)  [N,32] -> [N,32]
         var h6_dropout = _h6_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h5_tanh, _mask6.Rows(n), h6_dropout, 0.25f, DropoutSeed(6), group: 1);
         else device.Copy(h5_tanh, h6_dropout);
+        if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
         var h7_linear = _h7_linear.Rows(n, keep);
         device.Linear(h6_dropout, _head_weight.Value, null, h7_linear);
+        if (probing) CaptureLayer(7, h7_linear);
 
         // [8] Softmax  [N,10] -> [N,10]
         var h8_softmax = _h8_softmax.Rows(n, keep);
         device.Softmax(h7_linear, h8_softmax, log: false);
+        if (probing) CaptureLayer(8, h8_softmax);
 
         _output = h8_softmax;
         return h8_softmax;

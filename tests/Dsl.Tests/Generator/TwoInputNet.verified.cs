@@ -140,6 +140,10 @@ public partial class TwoInputNet : global::Dsl.Module
     /// <summary>Not available: TwoInputNet takes 2 inputs; call <c>Forward(image, extra)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoInputNet takes 2 inputs: call Forward(image, extra).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "conv1"), (3, "3"), (4, "4"), (5, "fc1"), (6, "fc2"), (7, "7"), (8, "8"), (9, "9"), (10, "10") };
+
     /// <summary>
     /// Runs TwoInputNet on a batch image [N,1,4,4], extra [N,3]; returns [N,3] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -165,45 +169,55 @@ public partial class TwoInputNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_image = _input_image!;
         var h1_extra = _input_extra!;
 
         // [2] conv1: Conv2d(2, kernel: 3)  [N,1,4,4] -> [N,2,2,2]
         var h2_conv2d = _h2_conv2d.Rows(n, keep);
         device.Conv2d(h0_image, _conv1_weight.Value, _conv1_bias.Value, h2_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 4, Width: 4, OutChannels: 2, KernelH: 3, KernelW: 3));
+        if (probing) CaptureLayer(2, h2_conv2d);
 
         // [3] Tanh  [N,2,2,2] -> [N,2,2,2]
         var h3_tanh = _h3_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h2_conv2d, h3_tanh);
+        if (probing) CaptureLayer(3, h3_tanh);
 
         // [4] Flatten  [N,2,2,2] -> [N,8]
         var h4_flatten = _h4_flatten.Of(h3_tanh);
+        if (probing) CaptureLayer(4, h4_flatten);
 
         // [5] fc1: Linear(3)  [N,8] -> [N,3]
         var h5_linear = _h5_linear.Rows(n, keep);
         device.Linear(h4_flatten, _fc1_weight.Value, _fc1_bias.Value, h5_linear);
+        if (probing) CaptureLayer(5, h5_linear);
 
         // [6] fc2: Linear(3)  [N,3] -> [N,3]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h1_extra, _fc2_weight.Value, _fc2_bias.Value, h6_linear);
+        if (probing) CaptureLayer(6, h6_linear);
 
         // [7] Sigmoid  [N,3] -> [N,3]
         var h7_sigmoid = _h7_sigmoid.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h6_linear, h7_sigmoid);
+        if (probing) CaptureLayer(7, h7_sigmoid);
 
         // [8] +  [N,3] + [N,3] -> [N,3]
         // adds h5_linear + h7_sigmoid
         var h8_add = _h8_add.Rows(n, keep);
         device.Add(h5_linear, h7_sigmoid, h8_add);
+        if (probing) CaptureLayer(8, h8_add);
 
         // [9] +  [N,3] + [N,3] -> [N,3]
         // adds h8_add + h1_extra
         var h9_add = _h9_add.Rows(n, keep);
         device.Add(h8_add, h1_extra, h9_add);
+        if (probing) CaptureLayer(9, h9_add);
 
         // [10] LogSoftmax  [N,3] -> [N,3]
         var h10_logSoftmax = _h10_logSoftmax.Rows(n, keep);
         device.Softmax(h9_add, h10_logSoftmax, log: true);
+        if (probing) CaptureLayer(10, h10_logSoftmax);
 
         _output = h10_logSoftmax;
         return h10_logSoftmax;

@@ -102,6 +102,10 @@ public partial class TwoOutputNet : global::Dsl.Module
     /// <summary>Not available: TwoOutputNet returns 2 outputs; call <c>ForwardAll(x)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoOutputNet returns 2 outputs: call ForwardAll(x).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "fc1"), (2, "2"), (3, "fc2"), (4, "4") };
+
     /// <summary>
     /// Runs TwoOutputNet on a batch [N,6]; returns (logits [N,3], hidden [N,5]) in buffers the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -126,23 +130,28 @@ public partial class TwoOutputNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_x = _input!;
 
         // [1] fc1: Linear(5)  [N,6] -> [N,5]
         var h1_linear = _h1_linear.Rows(n, keep);
         device.Linear(h0_x, _fc1_weight.Value, _fc1_bias.Value, h1_linear);
+        if (probing) CaptureLayer(1, h1_linear);
 
         // [2] Tanh  [N,5] -> [N,5]
         var h2_tanh = _h2_tanh.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h1_linear, h2_tanh);
+        if (probing) CaptureLayer(2, h2_tanh);
 
         // [3] fc2: Linear(3)  [N,5] -> [N,3]
         var h3_linear = _h3_linear.Rows(n, keep);
         device.Linear(h2_tanh, _fc2_weight.Value, _fc2_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         // [4] LogSoftmax  [N,3] -> [N,3]
         var h4_logSoftmax = _h4_logSoftmax.Rows(n, keep);
         device.Softmax(h3_linear, h4_logSoftmax, log: true);
+        if (probing) CaptureLayer(4, h4_logSoftmax);
 
         _output = h4_logSoftmax;
         _output0 = h4_logSoftmax;

@@ -125,6 +125,10 @@ public partial class ValueFunctionNet : global::Dsl.Module
     /// <summary>Not available: ValueFunctionNet takes 2 inputs; call <c>Forward(x, tokens)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("ValueFunctionNet takes 2 inputs: call Forward(x, tokens).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "embedding1"), (3, "fc1"), (4, "4"), (5, "5"), (6, "6"), (7, "7"), (8, "8"), (9, "9"), (10, "fc2") };
+
     /// <summary>
     /// Runs ValueFunctionNet on a batch x [N,T,3], tokens [N,T]; returns [N,2*T,2] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -154,6 +158,7 @@ public partial class ValueFunctionNet : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_x = _input_x!;
         var h1_tokens = _input_tokens!;
 
@@ -161,44 +166,53 @@ public partial class ValueFunctionNet : global::Dsl.Module
         var h2_embedding = _h2_embedding.Rows(n, dimT, 4);
         device.Embedding(h1_tokens, _embedding1_weight.Value, h2_embedding, _h2_embedding_status);
         device.ThrowIfEmbeddingFailed(h1_tokens, _embedding1_weight.Value, _h2_embedding_status);
+        if (probing) CaptureLayer(2, h2_embedding);
 
         // [3] fc1: Linear(4)  [N,T,3] -> [N,T,4]
         var h3_linear = _h3_linear.Rows(n, dimT, 4);
         device.Linear(h0_x, _fc1_weight.Value, _fc1_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         // [4] Sigmoid  [N,T,4] -> [N,T,4]
         var h4_sigmoid = _h4_sigmoid.Rows(n, dimT, 4);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h3_linear, h4_sigmoid);
+        if (probing) CaptureLayer(4, h4_sigmoid);
 
         // [5] *  [N,T,4] + [N,T,4] -> [N,T,4]
         // multiplies h2_embedding * h4_sigmoid
         var h5_mul = _h5_mul.Rows(n, dimT, 4);
         device.Mul(h2_embedding, h4_sigmoid, h5_mul);
+        if (probing) CaptureLayer(5, h5_mul);
 
         // [6] +  [N,T,4] + [N,T,4] -> [N,T,4]
         // adds h2_embedding + h4_sigmoid
         var h6_add = _h6_add.Rows(n, dimT, 4);
         device.Add(h2_embedding, h4_sigmoid, h6_add);
+        if (probing) CaptureLayer(6, h6_add);
 
         // [7] Concat(e * g, e + g, dim: -1)  [N,T,4] + [N,T,4] -> [N,T,8]
         // joins h5_mul, h6_add
         var h7_concat = _h7_concat.Rows(n, dimT, 8);
         device.CopyChannels(h5_mul, srcChannels: 4, srcOffset: 0, h7_concat, dstChannels: 8, dstOffset: 0, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
         device.CopyChannels(h6_add, srcChannels: 4, srcOffset: 0, h7_concat, dstChannels: 8, dstOffset: 4, count: 4, checked(n * dimT), spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(7, h7_concat);
 
         // [8] Tanh  [N,T,8] -> [N,T,8]
         var h8_tanh = _h8_tanh.Rows(n, dimT, 8);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h7_concat, h8_tanh);
+        if (probing) CaptureLayer(8, h8_tanh);
 
         // [9] Concat(features, features | Tanh, dim: 1)  [N,T,8] + [N,T,8] -> [N,2*T,8]
         // joins h7_concat, h8_tanh
         var h9_concat = _h9_concat.Rows(n, checked(2 * dimT), 8);
         device.CopyChannels(h7_concat, srcChannels: dimT, srcOffset: 0, h9_concat, dstChannels: checked(2 * dimT), dstOffset: 0, count: dimT, n, spatial: 8, accumulate: false);
         device.CopyChannels(h8_tanh, srcChannels: dimT, srcOffset: 0, h9_concat, dstChannels: checked(2 * dimT), dstOffset: dimT, count: dimT, n, spatial: 8, accumulate: false);
+        if (probing) CaptureLayer(9, h9_concat);
 
         // [10] fc2: Linear(2)  [N,2*T,8] -> [N,2*T,2]
         var h10_linear = _h10_linear.Rows(n, checked(2 * dimT), 2);
         device.Linear(h9_concat, _fc2_weight.Value, _fc2_bias.Value, h10_linear);
+        if (probing) CaptureLayer(10, h10_linear);
 
         _output = h10_linear;
         return h10_linear;

@@ -142,6 +142,10 @@ public partial class BiLstmAttention : global::Dsl.Module
     /// <summary>Not available: BiLstmAttention takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("BiLstmAttention takes 2 inputs: call Forward(tokens, mask).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "embedding1"), (3, "lstm1"), (4, "attention1"), (5, "5"), (6, "fc1") };
+
     /// <summary>
     /// Runs BiLstmAttention on a batch tokens [N,T], mask [N,T]; returns [N,8] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -171,6 +175,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_tokens = _input_tokens!;
         var h1_mask = _input_mask!;
 
@@ -178,6 +183,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         var h2_embedding = _h2_embedding.Rows(n, dimT, 128);
         device.Embedding(h0_tokens, _embedding1_weight.Value, h2_embedding, _h2_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_tokens, _embedding1_weight.Value, _h2_embedding_status);
+        if (probing) CaptureLayer(2, h2_embedding);
 
         // [3] lstm1: Lstm(Hidden, bidirectional: true, mask: mask)  [N,T,128] + [N,T] -> [N,T,256]
         // takes h2_embedding, mask: h1_mask
@@ -187,6 +193,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         device.MaskLengths(h1_mask, h3_lstm_lengths, "BiLstmAttention.Forward: input 'mask'");
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: false, OutputStride: 256, OutputOffset: 0), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, _lstm1_bias_ih_l0.Value, _lstm1_bias_hh_l0.Value, null, null, h3_lstm, _rnn3Hn0F.Rows(n), _rnn3Cn0F.Rows(n), _rnn3Ws0F.Rows(n, rnn3Ws));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 128, 128, Reverse: true, OutputStride: 256, OutputOffset: 128), h2_embedding, h3_lstm_lengths, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, _lstm1_bias_ih_l0_reverse.Value, _lstm1_bias_hh_l0_reverse.Value, null, null, h3_lstm, _rnn3Hn0R.Rows(n), _rnn3Cn0R.Rows(n), _rnn3Ws0R.Rows(n, rnn3Ws));
+        if (probing) CaptureLayer(3, h3_lstm);
 
         // [4] attention1: AttentionPool(mask: mask)  [N,T,256] + [N,T] -> [N,256]
         // takes h3_lstm, mask: h1_mask
@@ -196,15 +203,18 @@ public partial class BiLstmAttention : global::Dsl.Module
         device.MaskLengths(h1_mask, h4_attentionPool_lengths, "BiLstmAttention.Forward: input 'mask'");
         device.AttentionPool(h3_lstm, _attention1_context.Value, h4_attentionPool_lengths, attention4Weights, h4_attentionPool, n, dimT, 256);
         _attention4Readout.Value = attention4Weights;
+        if (probing) CaptureLayer(4, h4_attentionPool);
 
         // [5] Dropout(0.5)  [N,256] -> [N,256]
         var h5_dropout = _h5_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h4_attentionPool, _mask5.Rows(n), h5_dropout, 0.5f, DropoutSeed(5), group: 1);
         else device.Copy(h4_attentionPool, h5_dropout);
+        if (probing) CaptureLayer(5, h5_dropout);
 
         // [6] fc1: Linear(Topics)  [N,256] -> [N,8]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_dropout, _fc1_weight.Value, _fc1_bias.Value, h6_linear);
+        if (probing) CaptureLayer(6, h6_linear);
 
         _output = h6_linear;
         return h6_linear;

@@ -114,6 +114,10 @@ public partial class CharLstm : global::Dsl.Module
         "Forward FLOPs per sample, each symbol counted as 1: 1,785,856\n" +
         "Activation memory per sample, each symbol counted as 1: training 51,200 bytes, evaluation 45,824 bytes (one buffer per value and gradient: 51,200)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "embedding1"), (2, "lstm1"), (3, "fc1") };
+
     /// <summary>
     /// Runs CharLstm on a batch [N,T]; returns [N,T,128] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -140,12 +144,14 @@ public partial class CharLstm : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_tokens = _input!;
 
         // [1] embedding1: Embedding(Vocabulary, EmbeddingDim)  [N,T] -> [N,T,64]
         var h1_embedding = _h1_embedding.Rows(n, dimT, 64);
         device.Embedding(h0_tokens, _embedding1_weight.Value, h1_embedding, _h1_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_tokens, _embedding1_weight.Value, _h1_embedding_status);
+        if (probing) CaptureLayer(1, h1_embedding);
 
         // [2] lstm1: Lstm(Hidden, layers: 2, dropout: 0.2)  [N,T,64] -> [N,T,256]
         var h2_lstm = _h2_lstm.Rows(n, dimT, 256);
@@ -156,10 +162,12 @@ public partial class CharLstm : global::Dsl.Module
         if (_trainingForward) device.Dropout(rnn2Out0, _rnn2Mask0.Rows(n, dimT, 256), rnn2Drop0, 0.2f, global::Dsl.CounterRandom.Derive(DropoutSeed(2), 0UL), group: 1);
         var rnn2In1 = _trainingForward ? rnn2Drop0 : rnn2Out0;
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 256, 256, Reverse: false, OutputStride: 256, OutputOffset: 0), rnn2In1, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, _lstm1_bias_ih_l1.Value, _lstm1_bias_hh_l1.Value, null, null, h2_lstm, _rnn2Hn1F.Rows(n), _rnn2Cn1F.Rows(n), _rnn2Ws1F.Rows(n, rnn2Ws));
+        if (probing) CaptureLayer(2, h2_lstm);
 
         // [3] fc1: Linear(Vocabulary)  [N,T,256] -> [N,T,128]
         var h3_linear = _h3_linear.Rows(n, dimT, 128);
         device.Linear(h2_lstm, _fc1_weight.Value, _fc1_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         _output = h3_linear;
         return h3_linear;

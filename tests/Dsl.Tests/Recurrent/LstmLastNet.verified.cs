@@ -144,6 +144,10 @@ public partial class LstmLastNet : global::Dsl.Module
         "Forward FLOPs per sample, each symbol counted as 1: 1,128\n" +
         "Activation memory per sample, each symbol counted as 1: training 1,196 bytes, evaluation 1,088 bytes (one buffer per value and gradient: 1,196)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "lstm1"), (2, "2"), (3, "fc1") };
+
     /// <summary>
     /// Runs LstmLastNet on a batch [N,T,3]; returns [N,2] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -170,6 +174,7 @@ public partial class LstmLastNet : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_x = _input!;
 
         // [1] lstm1: Lstm(3, layers: 2, bidirectional: true)  [N,T,3] -> [N,T,6]
@@ -180,15 +185,18 @@ public partial class LstmLastNet : global::Dsl.Module
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_x, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, _lstm1_bias_ih_l0_reverse.Value, _lstm1_bias_hh_l0_reverse.Value, null, null, rnn1Out0, _rnn1Hn0R.Rows(n), _rnn1Cn0R.Rows(n), _rnn1Ws0R.Rows(n, rnn1Ws));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), rnn1Out0, null, _lstm1_weight_ih_l1.Value, _lstm1_weight_hh_l1.Value, _lstm1_bias_ih_l1.Value, _lstm1_bias_hh_l1.Value, null, null, h1_lstm, _rnn1Hn1F.Rows(n), _rnn1Cn1F.Rows(n), _rnn1Ws1F.Rows(n, rnn1Ws));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, dimT, 6, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), rnn1Out0, null, _lstm1_weight_ih_l1_reverse.Value, _lstm1_weight_hh_l1_reverse.Value, _lstm1_bias_ih_l1_reverse.Value, _lstm1_bias_hh_l1_reverse.Value, null, null, h1_lstm, _rnn1Hn1R.Rows(n), _rnn1Cn1R.Rows(n), _rnn1Ws1R.Rows(n, rnn1Ws));
+        if (probing) CaptureLayer(1, h1_lstm);
 
         // [2] Last  [N,T,6] -> [N,6]
         var h2_last = _h2_last.Rows(n, keep);
         device.CopyChannels(_rnn1Hn1F.Rows(n), srcChannels: 3, srcOffset: 0, h2_last, dstChannels: 6, dstOffset: 0, count: 3, n, spatial: 1, accumulate: false);
         device.CopyChannels(_rnn1Hn1R.Rows(n), srcChannels: 3, srcOffset: 0, h2_last, dstChannels: 6, dstOffset: 3, count: 3, n, spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(2, h2_last);
 
         // [3] fc1: Linear(2)  [N,6] -> [N,2]
         var h3_linear = _h3_linear.Rows(n, keep);
         device.Linear(h2_last, _fc1_weight.Value, _fc1_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         _output = h3_linear;
         return h3_linear;

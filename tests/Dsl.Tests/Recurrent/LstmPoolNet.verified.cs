@@ -117,6 +117,10 @@ public partial class LstmPoolNet : global::Dsl.Module
         "Forward FLOPs per sample: 3,048\n" +
         "Activation memory per sample: training 2,120 bytes, evaluation 1,904 bytes (one buffer per value and gradient: 2,144)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "lstm1"), (2, "attention1"), (3, "fc1") };
+
     /// <summary>
     /// Runs LstmPoolNet on a batch [N,6,3]; returns [N,2] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -140,6 +144,7 @@ public partial class LstmPoolNet : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] lstm1: Lstm(3, bidirectional: true)  [N,6,3] -> [N,6,6]
@@ -147,16 +152,19 @@ public partial class LstmPoolNet : global::Dsl.Module
         var rnn1Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Lstm, 1, 6, 3));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: false, OutputStride: 6, OutputOffset: 0), h0_input, null, _lstm1_weight_ih_l0.Value, _lstm1_weight_hh_l0.Value, _lstm1_bias_ih_l0.Value, _lstm1_bias_hh_l0.Value, null, null, h1_lstm, _rnn1Hn0F.Rows(n), _rnn1Cn0F.Rows(n), _rnn1Ws0F.Rows(n, rnn1Ws));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Lstm, n, 6, 3, 3, Reverse: true, OutputStride: 6, OutputOffset: 3), h0_input, null, _lstm1_weight_ih_l0_reverse.Value, _lstm1_weight_hh_l0_reverse.Value, _lstm1_bias_ih_l0_reverse.Value, _lstm1_bias_hh_l0_reverse.Value, null, null, h1_lstm, _rnn1Hn0R.Rows(n), _rnn1Cn0R.Rows(n), _rnn1Ws0R.Rows(n, rnn1Ws));
+        if (probing) CaptureLayer(1, h1_lstm);
 
         // [2] attention1: AttentionPool()  [N,6,6] -> [N,6]
         var h2_attentionPool = _h2_attentionPool.Rows(n, keep);
         var attention2Weights = _attention2Weights.Rows(n, 6);
         device.AttentionPool(h1_lstm, _attention1_context.Value, null, attention2Weights, h2_attentionPool, n, 6, 6);
         _attention2Readout.Value = attention2Weights;
+        if (probing) CaptureLayer(2, h2_attentionPool);
 
         // [3] fc1: Linear(2)  [N,6] -> [N,2]
         var h3_linear = _h3_linear.Rows(n, keep);
         device.Linear(h2_attentionPool, _fc1_weight.Value, _fc1_bias.Value, h3_linear);
+        if (probing) CaptureLayer(3, h3_linear);
 
         _output = h3_linear;
         return h3_linear;

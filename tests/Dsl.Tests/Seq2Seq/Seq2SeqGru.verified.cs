@@ -202,6 +202,10 @@ public partial class Seq2SeqGru : global::Dsl.Module
     /// <summary>Not available: Seq2SeqGru takes 3 inputs; call <c>Forward(source, sourceMask, target)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("Seq2SeqGru takes 3 inputs: call Forward(source, sourceMask, target).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "embedding1"), (4, "gru1"), (5, "5"), (6, "embedding2"), (7, "gru2"), (8, "attention1"), (9, "9"), (10, "fc1"), (11, "11"), (12, "fc2") };
+
     /// <summary>
     /// Runs Seq2SeqGru on a batch source [N,S], sourceMask [N,S], target [N,T]; returns [N,T,16] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -236,6 +240,7 @@ public partial class Seq2SeqGru : global::Dsl.Module
         int dimS = _dimS;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_source = _input_source!;
         var h1_sourceMask = _input_sourceMask!;
         var h2_target = _input_target!;
@@ -244,6 +249,7 @@ public partial class Seq2SeqGru : global::Dsl.Module
         var h3_embedding = _h3_embedding.Rows(n, dimS, 32);
         device.Embedding(h0_source, _embedding1_weight.Value, h3_embedding, _h3_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_source, _embedding1_weight.Value, _h3_embedding_status);
+        if (probing) CaptureLayer(3, h3_embedding);
 
         // [4] gru1: Gru(64, bidirectional: true, mask: sourceMask)  [N,S,32] + [N,S] -> [N,S,128]
         // takes h3_embedding, mask: h1_sourceMask
@@ -253,22 +259,26 @@ public partial class Seq2SeqGru : global::Dsl.Module
         device.MaskLengths(h1_sourceMask, h4_gru_lengths, "Seq2SeqGru.Forward: input 'sourceMask'");
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: false, OutputStride: 128, OutputOffset: 0), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0.Value, _gru1_weight_hh_l0.Value, _gru1_bias_ih_l0.Value, _gru1_bias_hh_l0.Value, null, null, h4_gru, _rnn4Hn0F.Rows(n), null, _rnn4Ws0F.Rows(n, rnn4Ws));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimS, 32, 64, Reverse: true, OutputStride: 128, OutputOffset: 64), h3_embedding, h4_gru_lengths, _gru1_weight_ih_l0_reverse.Value, _gru1_weight_hh_l0_reverse.Value, _gru1_bias_ih_l0_reverse.Value, _gru1_bias_hh_l0_reverse.Value, null, null, h4_gru, _rnn4Hn0R.Rows(n), null, _rnn4Ws0R.Rows(n, rnn4Ws));
+        if (probing) CaptureLayer(4, h4_gru);
 
         // [5] Last  [N,S,128] -> [N,128]
         var h5_last = _h5_last.Rows(n, keep);
         device.CopyChannels(_rnn4Hn0F.Rows(n), srcChannels: 64, srcOffset: 0, h5_last, dstChannels: 128, dstOffset: 0, count: 64, n, spatial: 1, accumulate: false);
         device.CopyChannels(_rnn4Hn0R.Rows(n), srcChannels: 64, srcOffset: 0, h5_last, dstChannels: 128, dstOffset: 64, count: 64, n, spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(5, h5_last);
 
         // [6] embedding2: Embedding(TargetVocabularySize, 32, paddingIdx: 0)  [N,T] -> [N,T,32]
         var h6_embedding = _h6_embedding.Rows(n, dimT, 32);
         device.Embedding(h2_target, _embedding2_weight.Value, h6_embedding, _h6_embedding_status);
         device.ThrowIfEmbeddingFailed(h2_target, _embedding2_weight.Value, _h6_embedding_status);
+        if (probing) CaptureLayer(6, h6_embedding);
 
         // [7] gru2: Gru(128, h0: state)  [N,T,32] + [N,128] -> [N,T,128]
         // takes h6_embedding, h0: h5_last
         var h7_gru = _h7_gru.Rows(n, dimT, 128);
         var rnn7Ws = checked((int)global::Dsl.RecurrentWorkspace.Size(global::Dsl.RecurrentKind.Gru, 1, dimT, 128));
         device.RecurrentForward(new global::Dsl.RecurrentGeometry(global::Dsl.RecurrentKind.Gru, n, dimT, 32, 128, Reverse: false, OutputStride: 128, OutputOffset: 0), h6_embedding, null, _gru2_weight_ih_l0.Value, _gru2_weight_hh_l0.Value, _gru2_bias_ih_l0.Value, _gru2_bias_hh_l0.Value, h5_last, null, h7_gru, _rnn7Hn0F.Rows(n), null, _rnn7Ws0F.Rows(n, rnn7Ws));
+        if (probing) CaptureLayer(7, h7_gru);
 
         // [8] attention1: Attention(decoded, encoder, encoder, mask: sourceMask)  [N,T,128] + [N,S,128] + [N,S,128] + [N,S] -> [N,T,128]
         // takes query: h7_gru, keys: h4_gru, values: h4_gru, mask: h1_sourceMask
@@ -278,24 +288,29 @@ public partial class Seq2SeqGru : global::Dsl.Module
         device.KeyPaddingFromMask(h1_sourceMask, h8_attention_keyPadding);
         device.AttentionReference(h7_gru, h4_gru, h4_gru, mask: null, keyPadding: h8_attention_keyPadding, causal: false, heads: 1, scale: 0.088388346f, h8_attention, h8_attention_weights);
         _readout8.Value = h8_attention_weights;
+        if (probing) CaptureLayer(8, h8_attention);
 
         // [9] Concat(decoded, context, dim: -1)  [N,T,128] + [N,T,128] -> [N,T,256]
         // joins h7_gru, h8_attention
         var h9_concat = _h9_concat.Rows(n, dimT, 256);
         device.CopyChannels(h7_gru, srcChannels: 128, srcOffset: 0, h9_concat, dstChannels: 256, dstOffset: 0, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
         device.CopyChannels(h8_attention, srcChannels: 128, srcOffset: 0, h9_concat, dstChannels: 256, dstOffset: 128, count: 128, checked(n * dimT), spatial: 1, accumulate: false);
+        if (probing) CaptureLayer(9, h9_concat);
 
         // [10] fc1: Linear(128)  [N,T,256] -> [N,T,128]
         var h10_linear = _h10_linear.Rows(n, dimT, 128);
         device.Linear(h9_concat, _fc1_weight.Value, _fc1_bias.Value, h10_linear);
+        if (probing) CaptureLayer(10, h10_linear);
 
         // [11] Tanh  [N,T,128] -> [N,T,128]
         var h11_tanh = _h11_tanh.Rows(n, dimT, 128);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h10_linear, h11_tanh);
+        if (probing) CaptureLayer(11, h11_tanh);
 
         // [12] fc2: Linear(TargetVocabularySize)  [N,T,128] -> [N,T,16]
         var h12_linear = _h12_linear.Rows(n, dimT, 16);
         device.Linear(h11_tanh, _fc2_weight.Value, _fc2_bias.Value, h12_linear);
+        if (probing) CaptureLayer(12, h12_linear);
 
         _output = h12_linear;
         return h12_linear;

@@ -282,6 +282,10 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
     /// <summary>Not available: TransformerSeq2Seq takes 3 inputs; call <c>Forward(source, sourceMask, target)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TransformerSeq2Seq takes 3 inputs: call Forward(source, sourceMask, target).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "embedding1"), (4, "4"), (5, "encoder1"), (6, "encoder2"), (7, "embedding2"), (8, "8"), (9, "decoder1"), (10, "decoder2"), (11, "fc1") };
+
     /// <summary>
     /// Runs TransformerSeq2Seq on a batch source [N,S], sourceMask [N,S], target [N,T]; returns [N,T,16] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -316,6 +320,7 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         int dimS = _dimS;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_source = _input_source!;
         var h1_sourceMask = _input_sourceMask!;
         var h2_target = _input_target!;
@@ -324,43 +329,52 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         var h3_embedding = _h3_embedding.Rows(n, dimS, 64);
         device.Embedding(h0_source, _embedding1_weight.Value, h3_embedding, _h3_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_source, _embedding1_weight.Value, _h3_embedding_status);
+        if (probing) CaptureLayer(3, h3_embedding);
 
         // [4] PositionalEncoding(MaxLength)  [N,S,64] -> [N,S,64]
         var h4_positionalEncoding = _h4_positionalEncoding.Rows(n, dimS, 64);
         _positions4.Forward(h3_embedding, _trainingForward, DropoutSeed(4), h4_positionalEncoding, NetworkName);
+        if (probing) CaptureLayer(4, h4_positionalEncoding);
 
         // [5] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h4_positionalEncoding, keyPadding: h1_sourceMask
         var h5_transformerEncoderLayer = _h5_transformerEncoderLayer.Rows(n, dimS, 64);
         _layer5.Forward(h4_positionalEncoding, h1_sourceMask, null, null, _trainingForward, DropoutSeed(5), _weights5, h5_transformerEncoderLayer);
+        if (probing) CaptureLayer(5, h5_transformerEncoderLayer);
 
         // [6] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)  [N,S,64] + [N,S] -> [N,S,64]
         // takes h5_transformerEncoderLayer, keyPadding: h1_sourceMask
         var h6_transformerEncoderLayer = _h6_transformerEncoderLayer.Rows(n, dimS, 64);
         _layer6.Forward(h5_transformerEncoderLayer, h1_sourceMask, null, null, _trainingForward, DropoutSeed(6), _weights6, h6_transformerEncoderLayer);
+        if (probing) CaptureLayer(6, h6_transformerEncoderLayer);
 
         // [7] embedding2: Embedding(TargetVocabularySize, Width, paddingIdx: 0)  [N,T] -> [N,T,64]
         var h7_embedding = _h7_embedding.Rows(n, dimT, 64);
         device.Embedding(h2_target, _embedding2_weight.Value, h7_embedding, _h7_embedding_status);
         device.ThrowIfEmbeddingFailed(h2_target, _embedding2_weight.Value, _h7_embedding_status);
+        if (probing) CaptureLayer(7, h7_embedding);
 
         // [8] PositionalEncoding(MaxLength)  [N,T,64] -> [N,T,64]
         var h8_positionalEncoding = _h8_positionalEncoding.Rows(n, dimT, 64);
         _positions8.Forward(h7_embedding, _trainingForward, DropoutSeed(8), h8_positionalEncoding, NetworkName);
+        if (probing) CaptureLayer(8, h8_positionalEncoding);
 
         // [9] decoder1: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h8_positionalEncoding, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
         var h9_transformerDecoderLayer = _h9_transformerDecoderLayer.Rows(n, dimT, 64);
         _layer9.Forward(h8_positionalEncoding, null, h6_transformerEncoderLayer, h1_sourceMask, _trainingForward, DropoutSeed(9), _weights9, h9_transformerDecoderLayer);
+        if (probing) CaptureLayer(9, h9_transformerDecoderLayer);
 
         // [10] decoder2: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64] + [N,S,64] + [N,S] -> [N,T,64]
         // takes h9_transformerDecoderLayer, memory: h6_transformerEncoderLayer, memoryKeyPadding: h1_sourceMask
         var h10_transformerDecoderLayer = _h10_transformerDecoderLayer.Rows(n, dimT, 64);
         _layer10.Forward(h9_transformerDecoderLayer, null, h6_transformerEncoderLayer, h1_sourceMask, _trainingForward, DropoutSeed(10), _weights10, h10_transformerDecoderLayer);
+        if (probing) CaptureLayer(10, h10_transformerDecoderLayer);
 
         // [11] fc1: Linear(TargetVocabularySize)  [N,T,64] -> [N,T,16]
         var h11_linear = _h11_linear.Rows(n, dimT, 16);
         device.Linear(h10_transformerDecoderLayer, _fc1_weight.Value, _fc1_bias.Value, h11_linear);
+        if (probing) CaptureLayer(11, h11_linear);
 
         _output = h11_linear;
         return h11_linear;

@@ -375,6 +375,10 @@ public partial class CourseTransformer : global::Dsl.Module
     /// <summary>Not available: CourseTransformer takes 3 inputs; call <c>Forward(tokens, positions, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("CourseTransformer takes 3 inputs: call Forward(tokens, positions, mask).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "embed"), (4, "position"), (5, "5"), (6, "layer1.attn.q"), (7, "7"), (8, "8"), (9, "layer1.attn.k"), (10, "10"), (11, "11"), (12, "layer1.attn.v"), (13, "13"), (14, "14"), (15, "15"), (16, "16"), (17, "17"), (18, "18"), (19, "19"), (20, "20"), (21, "21"), (22, "22"), (23, "23"), (24, "layer1.attn.out"), (25, "25"), (26, "layer1.norm1"), (27, "27"), (28, "layer1.ffn.w1"), (29, "29"), (30, "layer1.ffn.w2"), (31, "31"), (32, "32"), (33, "layer1.norm2"), (34, "34"), (35, "35"), (36, "classifier") };
+
     /// <summary>
     /// Runs CourseTransformer on a batch tokens [N,10], positions [N,10], mask [N,10]; returns [N,3] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -402,6 +406,7 @@ public partial class CourseTransformer : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_tokens = _input_tokens!;
         var h1_positions = _input_positions!;
         var h2_mask = _input_mask!;
@@ -410,146 +415,180 @@ public partial class CourseTransformer : global::Dsl.Module
         var h3_embedding = _h3_embedding.Rows(n, keep);
         device.Embedding(h0_tokens, _embed_weight.Value, h3_embedding, _h3_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_tokens, _embed_weight.Value, _h3_embedding_status);
+        if (probing) CaptureLayer(3, h3_embedding);
 
         // [4] position: Embedding(Length, Model, freeze: true, name: "position")  [N,10] -> [N,10,16]
         var h4_embedding = _h4_embedding.Rows(n, keep);
         device.Embedding(h1_positions, _position_weight.Value, h4_embedding, _h4_embedding_status);
         device.ThrowIfEmbeddingFailed(h1_positions, _position_weight.Value, _h4_embedding_status);
+        if (probing) CaptureLayer(4, h4_embedding);
 
         // [5] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h3_embedding + h4_embedding
         var h5_add = _h5_add.Rows(n, keep);
         device.Add(h3_embedding, h4_embedding, h5_add);
+        if (probing) CaptureLayer(5, h5_add);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [6] layer1.attn.q: Linear(16, 16, name: "layer1.attn.q")  [N,10,16] -> [N,10,16]
         var h6_linear = _h6_linear.Rows(n, keep);
         device.Linear(h5_add, _layer1_attn_q_weight.Value, _layer1_attn_q_bias.Value, h6_linear);
+        if (probing) CaptureLayer(6, h6_linear);
 
         // [7] View(x | Linear(d, d, name: name + ".q"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var h7_view = _h7_view.Of(h6_linear);
+        if (probing) CaptureLayer(7, h7_view);
 
         // [8] Permute(View(x | Linear(d, d, name: name + ".q"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var h8_permute = _h8_permute.Rows(n, keep);
         device.PermuteSamples(h7_view, _h8_permute_perm, h8_permute, accumulate: false);
+        if (probing) CaptureLayer(8, h8_permute);
 
         // [9] layer1.attn.k: Linear(16, 16, name: "layer1.attn.k")  [N,10,16] -> [N,10,16]
         var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h5_add, _layer1_attn_k_weight.Value, _layer1_attn_k_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         // [10] View(kv | Linear(d, d, name: name + ".k"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var h10_view = _h10_view.Of(h9_linear);
+        if (probing) CaptureLayer(10, h10_view);
 
         // [11] Permute(View(kv | Linear(d, d, name: name + ".k"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var h11_permute = _h11_permute.Rows(n, keep);
         device.PermuteSamples(h10_view, _h11_permute_perm, h11_permute, accumulate: false);
+        if (probing) CaptureLayer(11, h11_permute);
 
         // [12] layer1.attn.v: Linear(16, 16, name: "layer1.attn.v")  [N,10,16] -> [N,10,16]
         var h12_linear = _h12_linear.Rows(n, keep);
         device.Linear(h5_add, _layer1_attn_v_weight.Value, _layer1_attn_v_bias.Value, h12_linear);
+        if (probing) CaptureLayer(12, h12_linear);
 
         // [13] View(kv | Linear(d, d, name: name + ".v"), -1, 2, 8)  [N,10,16] -> [N,10,2,8]
         var h13_view = _h13_view.Of(h12_linear);
+        if (probing) CaptureLayer(13, h13_view);
 
         // [14] Permute(View(kv | Linear(d, d, name: name + ".v"), -1, heads, d / heads), 0, 2, 1, 3)  [N,10,2,8] -> [N,2,10,8]
         var h14_permute = _h14_permute.Rows(n, keep);
         device.PermuteSamples(h13_view, _h14_permute_perm, h14_permute, accumulate: false);
+        if (probing) CaptureLayer(14, h14_permute);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn") > CourseBlocks.ScaledDotProductAttention(q, k, v, mask, 8)
         // [15] Transpose(k, -2, -1)  [N,2,10,8] -> [N,2,8,10]
         var h15_transpose = _h15_transpose.Rows(n, keep);
         device.SwapAxes(h11_permute, h15_transpose, outer: checked(n * 2), a: 10, mid: 1, b: 8, inner: 1, accumulate: false);
+        if (probing) CaptureLayer(15, h15_transpose);
 
         // [16] MatMul(q, Transpose(k, -2, -1))  [N,2,10,8] + [N,2,8,10] -> [N,2,10,10]
         // takes a: h8_permute, b: h15_transpose
         var h16_matMul = _h16_matMul.Rows(n, keep);
         device.MatMulSamples(h8_permute, h15_transpose, h16_matMul);
+        if (probing) CaptureLayer(16, h16_matMul);
 
         // [17] / 2.8284271247461903  [N,2,10,10] -> [N,2,10,10]
         var h17_elementwise = _h17_elementwise.Rows(n, keep);
         device.BroadcastSamples(global::Dsl.BinaryOp.Div, h16_matMul, _h17_elementwise_scalar, h17_elementwise);
+        if (probing) CaptureLayer(17, h17_elementwise);
 
         // [18] 1 -  [N,10] -> [N,10]
         var h18_elementwise = _h18_elementwise.Rows(n, keep);
         device.BroadcastSamples(global::Dsl.BinaryOp.Sub, _h18_elementwise_scalar, h2_mask, h18_elementwise);
+        if (probing) CaptureLayer(18, h18_elementwise);
 
         // [19] MaskedFill(scores, 1.0 - mask, -1e9)  [N,2,10,10] + [N,10] -> [N,2,10,10]
         // takes a: h17_elementwise, mask: h18_elementwise
         var h19_maskedFill = _h19_maskedFill.Rows(n, keep);
         device.MaskedFill(h17_elementwise, h18_elementwise, -1e+09f, h19_maskedFill, accumulate: false);
+        if (probing) CaptureLayer(19, h19_maskedFill);
 
         // [20] SoftmaxDim(MaskedFill(scores, 1.0 - mask, -1e9), dim: -1)  [N,2,10,10] -> [N,2,10,10]
         var h20_softmaxDim = _h20_softmaxDim.Rows(n, keep);
         device.Softmax(h19_maskedFill, h20_softmaxDim, log: false);
+        if (probing) CaptureLayer(20, h20_softmaxDim);
 
         // [21] MatMul(weights, v)  [N,2,10,10] + [N,2,10,8] -> [N,2,10,8]
         // takes a: h20_softmaxDim, b: h14_permute
         var h21_matMul = _h21_matMul.Rows(n, keep);
         device.MatMulSamples(h20_softmaxDim, h14_permute, h21_matMul);
+        if (probing) CaptureLayer(21, h21_matMul);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, "layer1.attn")
         // [22] Permute(context, 0, 2, 1, 3)  [N,2,10,8] -> [N,10,2,8]
         var h22_permute = _h22_permute.Rows(n, keep);
         device.PermuteSamples(h21_matMul, _h22_permute_perm, h22_permute, accumulate: false);
+        if (probing) CaptureLayer(22, h22_permute);
 
         // [23] View(Permute(context, 0, 2, 1, 3), -1, 16)  [N,10,2,8] -> [N,10,16]
         var h23_view = _h23_view.Of(h22_permute);
+        if (probing) CaptureLayer(23, h23_view);
 
         // [24] layer1.attn.out: Linear(16, 16, name: "layer1.attn.out")  [N,10,16] -> [N,10,16]
         var h24_linear = _h24_linear.Rows(n, keep);
         device.Linear(h23_view, _layer1_attn_out_weight.Value, _layer1_attn_out_bias.Value, h24_linear);
+        if (probing) CaptureLayer(24, h24_linear);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [25] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h5_add + h24_linear
         var h25_add = _h25_add.Rows(n, keep);
         device.Add(h5_add, h24_linear, h25_add);
+        if (probing) CaptureLayer(25, h25_add);
 
         // [26] layer1.norm1: LayerNorm(16, name: "layer1.norm1")  [N,10,16] -> [N,10,16]
         var h26_layerNorm = _h26_layerNorm.Rows(n, keep);
         device.LayerNorm(h25_add, _layer1_norm1_weight.Value, _layer1_norm1_bias.Value, _lnMean26.Rows(n), _lnInvStd26.Rows(n), h26_layerNorm, rows: n * 10, features: 16, eps: 1e-05f);
+        if (probing) CaptureLayer(26, h26_layerNorm);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1") > CourseBlocks.PositionwiseFeedForward(attended, 16, 32, "layer1.ffn")
         // [27] Transpose(x, 1, 2)  [N,10,16] -> [N,16,10]
         var h27_transpose = _h27_transpose.Rows(n, keep);
         device.SwapAxes(h26_layerNorm, h27_transpose, outer: n, a: 10, mid: 1, b: 16, inner: 1, accumulate: false);
+        if (probing) CaptureLayer(27, h27_transpose);
 
         // [28] layer1.ffn.w1: Conv1d(32, 1, name: "layer1.ffn.w1")  [N,16,10] -> [N,32,10]
         var h28_conv1d = _h28_conv1d.Rows(n, keep);
         device.Conv1d(h27_transpose, _layer1_ffn_w1_weight.Value, _layer1_ffn_w1_bias.Value, h28_conv1d, new global::Dsl.Conv1dGeometry(n, InChannels: 16, Length: 10, OutChannels: 32, Kernel: 1));
+        if (probing) CaptureLayer(28, h28_conv1d);
 
         // [29] Relu  [N,32,10] -> [N,32,10]
         var h29_relu = _h29_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h28_conv1d, h29_relu);
+        if (probing) CaptureLayer(29, h29_relu);
 
         // [30] layer1.ffn.w2: Conv1d(16, 1, name: "layer1.ffn.w2")  [N,32,10] -> [N,16,10]
         var h30_conv1d = _h30_conv1d.Rows(n, keep);
         device.Conv1d(h29_relu, _layer1_ffn_w2_weight.Value, _layer1_ffn_w2_bias.Value, h30_conv1d, new global::Dsl.Conv1dGeometry(n, InChannels: 32, Length: 10, OutChannels: 16, Kernel: 1));
+        if (probing) CaptureLayer(30, h30_conv1d);
 
         // [31] Transpose(1, 2)  [N,16,10] -> [N,10,16]
         var h31_transpose = _h31_transpose.Rows(n, keep);
         device.SwapAxes(h30_conv1d, h31_transpose, outer: n, a: 16, mid: 1, b: 10, inner: 1, accumulate: false);
+        if (probing) CaptureLayer(31, h31_transpose);
 
         // ---- CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, "layer1")
         // [32] +  [N,10,16] + [N,10,16] -> [N,10,16]
         // adds h26_layerNorm + h31_transpose
         var h32_add = _h32_add.Rows(n, keep);
         device.Add(h26_layerNorm, h31_transpose, h32_add);
+        if (probing) CaptureLayer(32, h32_add);
 
         // [33] layer1.norm2: LayerNorm(16, name: "layer1.norm2")  [N,10,16] -> [N,10,16]
         var h33_layerNorm = _h33_layerNorm.Rows(n, keep);
         device.LayerNorm(h32_add, _layer1_norm2_weight.Value, _layer1_norm2_bias.Value, _lnMean33.Rows(n), _lnInvStd33.Rows(n), h33_layerNorm, rows: n * 10, features: 16, eps: 1e-05f);
+        if (probing) CaptureLayer(33, h33_layerNorm);
 
         // [34] Slice(encoded, 1, 0, 1)  [N,10,16] -> [N,1,16]
         var h34_slice = _h34_slice.Rows(n, keep);
         device.CopyChannels(h33_layerNorm, srcChannels: 10, srcOffset: 0, h34_slice, dstChannels: 1, dstOffset: 0, count: 1, n, spatial: 16, accumulate: false);
+        if (probing) CaptureLayer(34, h34_slice);
 
         // [35] Squeeze(Slice(encoded, 1, 0, 1), 1)  [N,1,16] -> [N,16]
         var h35_squeeze = _h35_squeeze.Of(h34_slice);
+        if (probing) CaptureLayer(35, h35_squeeze);
 
         // [36] classifier: Linear(Classes, name: "classifier")  [N,16] -> [N,3]
         var h36_linear = _h36_linear.Rows(n, keep);
         device.Linear(h35_squeeze, _classifier_weight.Value, _classifier_bias.Value, h36_linear);
+        if (probing) CaptureLayer(36, h36_linear);
 
         _output = h36_linear;
         return h36_linear;
@@ -662,7 +701,7 @@ public partial class CourseTransformer : global::Dsl.Module
         var dh28_conv1d = _dh28_conv1d.Rows(n);
         if (flow_h29_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h29_relu, h29_relu, dh29_relu, dh28_conv1d, accumulate: false);
+            device.ReluBackward(ReluBackward, h29_relu, dh29_relu, dh28_conv1d, accumulate: false);
         }
 
         // [28] layer1.ffn.w1: Conv1d(32, 1, name: "layer1.ffn.w1")  [N,16,10] -> [N,32,10]

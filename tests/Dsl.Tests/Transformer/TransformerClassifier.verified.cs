@@ -186,6 +186,10 @@ public partial class TransformerClassifier : global::Dsl.Module
     /// <summary>Not available: TransformerClassifier takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TransformerClassifier takes 2 inputs: call Forward(tokens, mask).");
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "embedding1"), (3, "3"), (4, "encoder1"), (5, "encoder2"), (6, "6"), (7, "7"), (8, "8"), (9, "fc1") };
+
     /// <summary>
     /// Runs TransformerClassifier on a batch tokens [N,T], mask [N,T]; returns [N,8] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -215,6 +219,7 @@ public partial class TransformerClassifier : global::Dsl.Module
         var device = Device;
         int dimT = _dimT;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_tokens = _input_tokens!;
         var h1_mask = _input_mask!;
 
@@ -222,24 +227,29 @@ public partial class TransformerClassifier : global::Dsl.Module
         var h2_embedding = _h2_embedding.Rows(n, dimT, 128);
         device.Embedding(h0_tokens, _embedding1_weight.Value, h2_embedding, _h2_embedding_status);
         device.ThrowIfEmbeddingFailed(h0_tokens, _embedding1_weight.Value, _h2_embedding_status);
+        if (probing) CaptureLayer(2, h2_embedding);
 
         // [3] PositionalEncoding(MaxLen, dropout: 0.1)  [N,T,128] -> [N,T,128]
         var h3_positionalEncoding = _h3_positionalEncoding.Rows(n, dimT, 128);
         _positions3.Forward(h2_embedding, _trainingForward, DropoutSeed(3), h3_positionalEncoding, NetworkName);
+        if (probing) CaptureLayer(3, h3_positionalEncoding);
 
         // [4] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128] + [N,T] -> [N,T,128]
         // takes h3_positionalEncoding, keyPadding: h1_mask
         var h4_transformerEncoderLayer = _h4_transformerEncoderLayer.Rows(n, dimT, 128);
         _layer4.Forward(h3_positionalEncoding, h1_mask, null, null, _trainingForward, DropoutSeed(4), _weights4, h4_transformerEncoderLayer);
+        if (probing) CaptureLayer(4, h4_transformerEncoderLayer);
 
         // [5] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128] + [N,T] -> [N,T,128]
         // takes h4_transformerEncoderLayer, keyPadding: h1_mask
         var h5_transformerEncoderLayer = _h5_transformerEncoderLayer.Rows(n, dimT, 128);
         _layer5.Forward(h4_transformerEncoderLayer, h1_mask, null, null, _trainingForward, DropoutSeed(5), _weights5, h5_transformerEncoderLayer);
+        if (probing) CaptureLayer(5, h5_transformerEncoderLayer);
 
         // [6] Transpose(1, 2)  [N,T,128] -> [N,128,T]
         var h6_transpose = _h6_transpose.Rows(n, 128, dimT);
         device.SwapAxes(h5_transformerEncoderLayer, h6_transpose, outer: n, a: dimT, mid: 1, b: 128, inner: 1, accumulate: false);
+        if (probing) CaptureLayer(6, h6_transpose);
 
         // [7] MeanOverTime(mask: mask)  [N,128,T] + [N,T] -> [N,128]
         // takes h6_transpose, mask: h1_mask
@@ -247,15 +257,18 @@ public partial class TransformerClassifier : global::Dsl.Module
         device.MaskLengths(h1_mask, h7_meanOverTime_lengths, "TransformerClassifier.Forward: input 'mask'");
         var h7_meanOverTime = _h7_meanOverTime.Rows(n, keep);
         device.MeanOverTime(h6_transpose, h7_meanOverTime_lengths, h7_meanOverTime, n, 128, dimT);
+        if (probing) CaptureLayer(7, h7_meanOverTime);
 
         // [8] Dropout(0.1)  [N,128] -> [N,128]
         var h8_dropout = _h8_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h7_meanOverTime, _mask8.Rows(n), h8_dropout, 0.1f, DropoutSeed(8), group: 1);
         else device.Copy(h7_meanOverTime, h8_dropout);
+        if (probing) CaptureLayer(8, h8_dropout);
 
         // [9] fc1: Linear(Topics)  [N,128] -> [N,8]
         var h9_linear = _h9_linear.Rows(n, keep);
         device.Linear(h8_dropout, _fc1_weight.Value, _fc1_bias.Value, h9_linear);
+        if (probing) CaptureLayer(9, h9_linear);
 
         _output = h9_linear;
         return h9_linear;
