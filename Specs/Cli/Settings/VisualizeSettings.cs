@@ -59,6 +59,11 @@ public sealed class VisualizeSettings : NetworkSettings
     [Description("also write the 2-D t-SNE embedding of the penultimate layer's features, coloured by class")]
     public bool Tsne { get; set; }
 
+    [CommandOption("--tsne-samples <N>")]
+    [Description("how many of the searched test images t-SNE embeds (its cost grows with the square)")]
+    [DefaultValue(2000)]
+    public int TsneSamples { get; set; }
+
     [CommandOption("--out <DIR>")]
     [Description("the folder to write the PNGs into")]
     [DefaultValue("runs/visualize")]
@@ -74,6 +79,7 @@ public sealed class VisualizeSettings : NetworkSettings
         Check.Positive("--patch", Patch),
         Check.Positive("--stride", Stride),
         Check.Positive("--limit-test", LimitTest),
+        TsneSamples < 2 ? $"--tsne-samples: {TsneSamples}; t-SNE needs at least 2 images." : null,
         string.IsNullOrEmpty(Out) ? "--out must name the folder to write into." : null,
         NetworkCatalog.Find(Network) is { } info && info.Task is not ImageClassificationTask
             ? $"{info.Name} does not classify images; visualize takes {string.Join(", ", NetworkCatalog.All.Where(e => e.Task is ImageClassificationTask).Select(e => e.Name))}." : null);

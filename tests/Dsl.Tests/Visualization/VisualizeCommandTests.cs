@@ -65,9 +65,14 @@ public sealed class VisualizeCommandTests : IDisposable
         Assert.Equal(VisualizeCommand.Failed, code);
         Assert.StartsWith("error: --layer: mnist-net has no layer 'conv9'; its layers are conv1, 2, 3, conv2,", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("visualize", "mnist-net", "--checkpoint", checkpoint, "--data", Data, "--tsne", "--limit-test", "50", "--out", pictures);
-        Assert.Equal(VisualizeCommand.Failed, code);
-        Assert.Contains("--tsne", error, StringComparison.Ordinal);
+        string embedded = Path.Combine(pictures, "tsne");
+        (code, output, error) = Run("visualize", "mnist-net", "--checkpoint", checkpoint, "--data", Data, "--tsne", "--limit-test", "60", "--out", embedded);
+        Assert.True(code == 0, error);
+        Assert.Contains("t-SNE of 11 (50 features) for 60 test images", output, StringComparison.Ordinal);
+        using (var tsne = SkiaSharp.SKBitmap.Decode(Path.Combine(embedded, "tsne.png")))
+        {
+            Assert.Equal((900, 800), (tsne.Width, tsne.Height));
+        }
     }
 
     [Fact]
