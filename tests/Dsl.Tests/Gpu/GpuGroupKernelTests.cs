@@ -215,6 +215,34 @@ public sealed class GpuGroupKernelTests
     }
 
     [Fact]
+    public void The_embedding_check_names_the_first_bad_id_among_many()
+    {
+        const int rows = 7, dim = 3;
+        var weight = Tensor.From(Rand(rows * dim), _gpu, rows, dim);
+        var status = _gpu.Allocate(DType.Int32, 1);
+        foreach (int count in Lengths)
+        {
+            var ids = Enumerable.Range(0, count).Select(i => (long)(i % rows)).ToArray();
+            var y = Poisoned(_gpu, count, dim);
+            var idt = Tensor.From(ids, _gpu, count);
+            _gpu.Embedding(idt, weight, y, status);
+            _gpu.ThrowIfEmbeddingFailed(idt, weight, status);
+            var w = weight.ToArray();
+            Assert.Equal(Enumerable.Range(0, count * dim).Select(i => w[ids[i / dim] * dim + i % dim]), y.ToArray());
+            if (count > 2)
+            {
+                // Two bad ids, the later one in an earlier thread's stride: the first position is reported.
+                ids[count - 1] = -1;
+                ids[1] = rows;
+                idt = Tensor.From(ids, _gpu, count);
+                _gpu.Embedding(idt, weight, y, status);
+                var e = Assert.Throws<ArgumentOutOfRangeException>(() => _gpu.ThrowIfEmbeddingFailed(idt, weight, status));
+                Assert.Contains($"id {rows} at position 1 ", e.Message);
+            }
+        }
+    }
+
+    [Fact]
     public void Sums_to_a_broadcast_shape_match_the_cpu()
     {
         foreach (int size in Lengths)
