@@ -144,6 +144,13 @@ public abstract partial class Device
             count *= d;
         }
         long sizeA = (long)m * k, sizeB = (long)k * n, sizeC = (long)m * n;
+        // An operand whose batch is c's or absent (all 1s) steps by a constant: one strided-batched GEMM.
+        bool fullA = batchA.SequenceEqual(batchC), fullB = batchB.SequenceEqual(batchC);
+        if ((fullA || AllOnes(batchA)) && (fullB || AllOnes(batchB)))
+        {
+            GemmStridedCore(transA, transB, m, n, k, alpha, a, fullA ? sizeA : 0, b, fullB ? sizeB : 0, c, count);
+            return;
+        }
         Span<int> index = stackalloc int[batchC.Length];
         for (long i = 0; i < count; i++)
         {
@@ -175,6 +182,32 @@ public abstract partial class Device
                 }
                 index[d] = 0;
             }
+        }
+    }
+
+    private static bool AllOnes(ReadOnlySpan<int> dims)
+    {
+        foreach (int d in dims)
+        {
+            if (d != 1)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> products C_i = alpha op(A_i) op(B_i), A_i starting i * <paramref name="strideA"/> elements
+    /// into a (0: every product reads the same matrix), likewise B_i, and C_i at i * m * n. One <see cref="GemmAtCore"/>
+    /// per product unless a backend launches them together.
+    /// </summary>
+    protected virtual void GemmStridedCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long strideA, Tensor b, long strideB, Tensor c, long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            GemmAtCore(transA, transB, m, n, k, alpha, a, i * strideA, b, i * strideB, c, i * m * n);
         }
     }
 

@@ -224,7 +224,102 @@ public static class KernelAgreement
             d.CopyChannels(T(d, bx), bc, 1, dst, bc + 3, 2, bc - 1, bn, bs, accumulate: false);
             return dst.ToArray();
         }));
+        AddSequenceCases(cases, R, quick);
         return cases;
+    }
+
+    /// <summary>
+    /// The group reductions of the sequence and tensor kernels: reductions along a dimension, pooling over time with
+    /// lengths, mask lengths, attention pooling, fused attention with key padding and a causal mask, and sums to a
+    /// broadcast shape; rows longer than a group and rows of one step.
+    /// </summary>
+    private static void AddSequenceCases(List<Case> cases, Func<int, float, float[]> R, bool quick)
+    {
+        int outer = quick ? 3 : 64, size = quick ? 37 : 1000, inner = quick ? 2 : 33;
+        var rx = R(outer * size * inner, 3f);
+        foreach (var (op, dim) in new[] { (ReduceOp.Sum, 1), (ReduceOp.Mean, 0), (ReduceOp.Max, 1), (ReduceOp.Max, 2) })
+        {
+            cases.Add(new($"reduce {op.ToString().ToLowerInvariant()} dim {dim}", d =>
+            {
+                int[] dims = [outer, size, inner];
+                var outDims = dims.Where((_, i) => i != dim).ToArray();
+                var values = Nan(d, outDims);
+                var indices = op == ReduceOp.Max ? Tensor.From(new long[outDims[0] * outDims[1]], d, outDims) : null;
+                d.Reduce(op, T(d, rx, dims), dim, values, indices);
+                return [.. values.ToArray(), .. (indices?.ToInt64Array() ?? []).Select(i => (float)i)];
+            }));
+        }
+
+        int sn = quick ? 4 : 64, sc = quick ? 3 : 128, st = quick ? 19 : 300;
+        var (sx, sdy) = (R(sn * sc * st, 2f), R(sn * sc, 1f));
+        var lengths = Enumerable.Range(0, sn).Select(n => (long)(n == 1 ? 1 : st - (n * 7) % st)).ToArray();
+        cases.Add(new("max-over-time, mean-over-time (lengths)", d =>
+        {
+            var (xt, lt) = (T(d, sx, sn, sc, st), Tensor.From(lengths, d, sn));
+            var (max, mean, dx) = (Nan(d, sn, sc), Nan(d, sn, sc), Nan(d, sn, sc, st));
+            var argmax = d.Allocate(DType.Int32, sn, sc);
+            d.MaxOverTime(xt, lt, max, argmax, sn, sc, st);
+            d.MeanOverTime(xt, lt, mean, sn, sc, st);
+            d.MaxOverTimeBackward(T(d, sdy, sn, sc), argmax, dx, sn, sc, st, accumulate: false);
+            return [.. max.ToArray(), .. mean.ToArray(), .. dx.ToArray()];
+        }));
+        var mask = new float[sn * st];
+        for (int n = 0; n < sn; n++)
+        {
+            for (int t = 0; t < lengths[n]; t++)
+            {
+                mask[n * st + t] = 1f;
+            }
+        }
+        cases.Add(new("mask-lengths", d =>
+        {
+            var l = Tensor.From(new long[sn], d, sn);
+            d.MaskLengths(T(d, mask, sn, st), l, "agreement", shift: -2);
+            return l.ToInt64Array().Select(v => (float)v).ToArray();
+        }));
+
+        int pd = quick ? 5 : 256;
+        var (px, pc, pdy) = (R(sn * st * pd, 1f), R(pd, 0.5f), R(sn * pd, 1f));
+        cases.Add(new("attention-pool forward, backward", d =>
+        {
+            var (xt, ct, lt) = (T(d, px, sn, st, pd), T(d, pc, pd), Tensor.From(lengths, d, sn));
+            var (w, y, dx) = (Nan(d, sn, st), Nan(d, sn, pd), Nan(d, sn, st, pd));
+            var dc = Tensor.Zeros(d, pd);
+            d.AttentionPool(xt, ct, lt, w, y, sn, st, pd);
+            d.AttentionPoolBackward(xt, ct, w, T(d, pdy, sn, pd), dx, dc, sn, st, pd, accumulateDx: false);
+            return [.. w.ToArray(), .. y.ToArray(), .. dx.ToArray(), .. dc.ToArray()];
+        }));
+
+        int an = quick ? 2 : 32, heads = quick ? 2 : 4, at = quick ? 11 : 128, ad = quick ? 3 : 32;
+        int ab = an * heads;
+        var (aq, ak, av, ado) = (R(ab * at * ad, 1f), R(ab * at * ad, 1f), R(ab * at * ad, 1f), R(ab * at * ad, 1f));
+        var pad = new float[an * at];
+        for (int n = 0; n < an; n++)
+        {
+            for (int t = 0; t < at; t++)
+            {
+                pad[n * at + t] = t < at - n % 5 ? 0f : -float.MaxValue;
+            }
+        }
+        foreach (bool causal in new[] { false, true })
+        {
+            cases.Add(new($"attention forward, backward ({(causal ? "causal" : "key padding")})", d =>
+            {
+                var (q, k, v) = (T(d, aq, ab, at, ad), T(d, ak, ab, at, ad), T(d, av, ab, at, ad));
+                var padT = causal ? null : T(d, pad, an, at);
+                var (o, lse, dq, dk, dv) = (Nan(d, ab, at, ad), Nan(d, ab, at), Nan(d, ab, at, ad), Nan(d, ab, at, ad), Nan(d, ab, at, ad));
+                d.Attention(q, k, v, null, padT, causal, heads, float.NaN, o, lse);
+                d.AttentionBackward(q, k, v, null, padT, causal, heads, float.NaN, o, lse, T(d, ado, ab, at, ad), dq, dk, dv);
+                return [.. o.ToArray(), .. lse.ToArray(), .. dq.ToArray(), .. dk.ToArray(), .. dv.ToArray()];
+            }));
+        }
+
+        cases.Add(new("sum-to-samples", d =>
+        {
+            var y = Nan(d, sn, 1, st);
+            d.SumToSamples(T(d, sx, sn, sc, st), y, 0.5f, accumulate: false);
+            return y.ToArray();
+        }));
     }
 
     private static Tensor T(Device d, float[] data, params int[] shape) => Tensor.From(data, d, shape.Length == 0 ? new[] { data.Length } : shape);

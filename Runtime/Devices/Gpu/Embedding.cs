@@ -10,8 +10,8 @@ public sealed partial class GpuDevice
         const string op = nameof(Embedding);
         var (idv, wv, yv, sv) = (L(ids, op), F(weight, op), F(y, op), I(status, op));
         int count = Checked(ids.Length, op);
-        Kernel(nameof(EmbeddingCheckKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<int>, int, int>(EmbeddingCheckKernel))(
-            1, idv, sv, count, num);
+        Kernel(nameof(EmbeddingCheckKernel), a => a.LoadStreamKernel<ArrayView<long>, ArrayView<int>, int, int>(EmbeddingCheckKernel))(
+            RowLaunch(1, count, op), idv, sv, count, num);
         if (!Empty((long)count * dim))
         {
             Kernel(nameof(EmbeddingGatherKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<float>, ArrayView<float>, int, int>(EmbeddingGatherKernel))(
@@ -31,18 +31,27 @@ public sealed partial class GpuDevice
         }
     }
 
-    /// <summary>One thread: status[0] = 1 + the first position whose id is outside [0, num), 0 when none (as <see cref="LossFinishKernel"/>).</summary>
-    internal static void EmbeddingCheckKernel(Index1D i, ArrayView<long> ids, ArrayView<int> status, int count, int num)
+    /// <summary>
+    /// One group: status[0] = 1 + the first position whose id is outside [0, num), 0 when none (as <see cref="LossFinishKernel"/>);
+    /// each thread finds its first bad position striding over the ids, and the group takes the minimum.
+    /// </summary>
+    internal static void EmbeddingCheckKernel(ArrayView<long> ids, ArrayView<int> status, int count, int num)
     {
-        int first = 0;
-        for (int p = 0; p < count && first == 0; p++)
+        var shared = SharedMemory.Allocate<int>(MaxReduceGroup);
+        int first = int.MaxValue;
+        for (int p = Group.IdxX; p < count; p += Group.DimX)
         {
             if (ids[p] < 0 || ids[p] >= num)
             {
-                first = p + 1;
+                first = p;
+                break;
             }
         }
-        status[0] = first;
+        first = GroupInt(shared, first, 1);
+        if (Group.IdxX == 0)
+        {
+            status[0] = first == int.MaxValue ? 0 : first + 1;
+        }
     }
 
     /// <summary>One thread per output element; a bad id gives 0 (and was flagged).</summary>

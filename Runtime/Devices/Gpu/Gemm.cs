@@ -35,24 +35,45 @@ public sealed partial class GpuDevice
             F(c, op).SubView(offsetC, (long)m * n));
     }
 
-    /// <summary>GEMM on raw views (convolution calls it on workspaces and weight slices).</summary>
-    private void GemmViews(bool transA, bool transB, int m, int n, int k, float alpha,
-        ArrayView<float> a, ArrayView<float> b, float beta, ArrayView<float> c)
+    /// <summary>Most products one strided-batched launch takes (the grid's third dimension on CUDA).</summary>
+    private const int MaxGemmBatch = 65535;
+
+    /// <summary>The batched products of <see cref="Device.BatchedMatMul"/> (attention's among them): one launch, the batch the grid's third axis.</summary>
+    protected override void GemmStridedCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long strideA, Tensor b, long strideB, Tensor c, long count)
     {
-        if (m == 0 || n == 0)
+        const string op = nameof(BatchedMatMul);
+        var (av, bv, cv) = (F(a, op), F(b, op), F(c, op));
+        long sizeC = (long)m * n;
+        for (long first = 0; first < count; first += MaxGemmBatch)
+        {
+            int batch = (int)Math.Min(MaxGemmBatch, count - first);
+            GemmViews(transA, transB, m, n, k, alpha, Tail(av, first * strideA), Tail(bv, first * strideB), 0f, Tail(cv, first * sizeC),
+                batch, strideA, strideB);
+        }
+    }
+
+    /// <summary>
+    /// GEMM on raw views (convolution calls it on workspaces and weight slices); <paramref name="batch"/> products at once
+    /// when A and B step by <paramref name="strideA"/> and <paramref name="strideB"/> (0: shared) and C by m * n.
+    /// </summary>
+    private void GemmViews(bool transA, bool transB, int m, int n, int k, float alpha,
+        ArrayView<float> a, ArrayView<float> b, float beta, ArrayView<float> c, int batch = 1, long strideA = 0, long strideB = 0)
+    {
+        if (m == 0 || n == 0 || batch == 0)
         {
             return;
         }
         var kernel = Kernel(nameof(GemmKernel), acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernel));
         int threads = GemmThreads;
         int edge = threads * GemmRegisterBlock;
-        var grid = new Index2D((n + edge - 1) / edge, (m + edge - 1) / edge);
-        var group = new Index2D(threads, threads);
+        var grid = new Index3D((n + edge - 1) / edge, (m + edge - 1) / edge, batch);
+        var group = new Index3D(threads, threads, 1);
         var shared = SharedMemoryConfig.RequestDynamic<float>(2 * GemmDepth * (edge + 1));
-        kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, edge));
+        kernel(new KernelConfig(grid, group, shared), a, b, c, new GemmArgs(m, n, k, alpha, beta, transA ? 1 : 0, transB ? 1 : 0, edge, strideA, strideB));
     }
 
-    internal readonly record struct GemmArgs(int M, int N, int K, float Alpha, float Beta, int TransA, int TransB, int Tile);
+    internal readonly record struct GemmArgs(int M, int N, int K, float Alpha, float Beta, int TransA, int TransB, int Tile, long StrideA, long StrideB);
 
     /// <summary>
     /// C = alpha op(A) op(B) + beta C. A group of T x T threads owns a (4T) x (4T) tile of C; per step it stages a
@@ -61,10 +82,16 @@ public sealed partial class GpuDevice
     /// thread scheme of the CUDA programming guide spends 2 loads per FMA. Each thread's rows and columns are strided
     /// by T, so the threads of a warp touch consecutive columns when loading B and storing C. Loads read global
     /// memory along its contiguous axis for all four transpose cases. With beta == 0 the old C is never read, so NaNs
-    /// in an uninitialised C cannot leak through.
+    /// in an uninitialised C cannot leak through. A strided batch of products runs as one launch, the product indexed
+    /// by the grid's third axis.
     /// </summary>
     internal static void GemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs p)
     {
+        // The product of a strided batch this group works on (the grid's third axis; 0 for a single GEMM).
+        long z = Grid.IdxZ;
+        a = Tail(a, z * p.StrideA);
+        b = Tail(b, z * p.StrideB);
+        c = Tail(c, z * p.M * p.N);
         const int depth = GemmDepth;
         int edge = p.Tile;
         // Rows of the staged tiles are padded by one float: a warp storing 16 consecutive k of one row of A (or of B
@@ -157,6 +184,9 @@ public sealed partial class GpuDevice
         StoreRow(c, p, r0 + 2 * threads, q0, threads, c20, c21, c22, c23);
         StoreRow(c, p, r0 + 3 * threads, q0, threads, c30, c31, c32, c33);
     }
+
+    /// <summary>The view from <paramref name="offset"/> to its end.</summary>
+    private static ArrayView<float> Tail(ArrayView<float> view, long offset) => view.SubView(offset, view.Length - offset);
 
     /// <summary>Writes one row of a thread's 4 x 4 block: columns <paramref name="col"/> + j * <paramref name="step"/>.</summary>
     private static void StoreRow(ArrayView<float> c, GemmArgs p, int row, int col, int step, float v0, float v1, float v2, float v3)

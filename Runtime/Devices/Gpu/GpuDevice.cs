@@ -97,16 +97,37 @@ public sealed partial class GpuDevice : Device
 
     private static List<ILGPU.Runtime.Device> Gpus(Context context)
     {
-        var gpus = new List<ILGPU.Runtime.Device>();
-        foreach (var cuda in context.GetCudaDevices())
+        // ILGPU's device collections are enumerable by pattern only.
+        var (cuda, openCl) = (new List<CudaDevice>(), new List<CLDevice>());
+        foreach (var device in context.GetCudaDevices())
         {
-            gpus.Add(cuda);
+            cuda.Add(device);
         }
-        foreach (var cl in context.GetCLDevices())
+        foreach (var device in context.GetCLDevices())
         {
-            if (cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
+            openCl.Add(device);
+        }
+        return CudaThenOpenCl<ILGPU.Runtime.Device, CudaDevice, CLDevice>(cuda, openCl, cl => cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU);
+    }
+
+    /// <summary>
+    /// The order <c>--device gpu</c> picks from: every CUDA device first, then the OpenCL devices that are GPUs, so
+    /// index 0 is CUDA when a CUDA device exists and OpenCL otherwise.
+    /// </summary>
+    internal static List<TGpu> CudaThenOpenCl<TGpu, TCuda, TOpenCl>(IEnumerable<TCuda> cuda, IEnumerable<TOpenCl> openCl, Func<TOpenCl, bool> isGpu)
+        where TCuda : TGpu
+        where TOpenCl : TGpu
+    {
+        var gpus = new List<TGpu>();
+        foreach (var device in cuda)
+        {
+            gpus.Add(device);
+        }
+        foreach (var device in openCl)
+        {
+            if (isGpu(device))
             {
-                gpus.Add(cl);
+                gpus.Add(device);
             }
         }
         return gpus;

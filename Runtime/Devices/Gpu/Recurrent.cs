@@ -108,14 +108,14 @@ public sealed partial class GpuDevice
         }
         GemmViews(true, false, gh, g.InputSize, nt0, 1f, dgx, F(x, op), 1f, F(dWeightIh, op));
         GemmViews(true, false, gh, hid, nt0, 1f, dgh, prevH, 1f, F(dWeightHh, op));
-        var sums = Kernel(nameof(ColumnSumKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ColumnSumKernel));
+        // Bias gradients: column sums of the [N*T, gates*hidden] gate gradients, the bias-gradient group reduction with inner = 1.
         if (dBiasIh is not null)
         {
-            sums(gh, dgx, F(dBiasIh, op), nt0, gh);
+            BiasGradViews(dgx, F(dBiasIh, op), gh, 1, nt0, accumulate: true);
         }
         if (dBiasHh is not null)
         {
-            sums(gh, dgh, F(dBiasHh, op), nt0, gh);
+            BiasGradViews(dgh, F(dBiasHh, op), gh, 1, nt0, accumulate: true);
         }
     }
 
@@ -139,17 +139,6 @@ public sealed partial class GpuDevice
     internal static void SequenceFillKernel(Index1D i, ArrayView<float> y, float value) => y[i] = value;
 
     internal static void SequenceCopyKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => y[i] = x[i];
-
-    /// <summary>sums[j] += sum over rows of m[row, j], one thread per column.</summary>
-    internal static void ColumnSumKernel(Index1D j, ArrayView<float> m, ArrayView<float> sums, int rows, int cols)
-    {
-        float s = 0f;
-        for (int r = 0; r < rows; r++)
-        {
-            s += m[r * cols + j];
-        }
-        sums[j] += s;
-    }
 
     /// <summary>
     /// One step of the cell for (row, unit j), all gates of unit j in one thread; step[] holds h W_hh^T. Padding steps leave

@@ -110,5 +110,49 @@ public sealed partial class GpuDevice
         return total;
     }
 
+    /// <summary>
+    /// The position of the first maximum over the group's candidates (<paramref name="value"/> at <paramref name="index"/>;
+    /// an index below 0 is no candidate), a NaN winning over every number (the first NaN); -1 when no thread has one.
+    /// Every thread of the group must call it. A thread's own candidate comes from a scan in increasing index with
+    /// <see cref="ArgMaxBeats"/>, so the result is the sequential scan's.
+    /// </summary>
+    internal static int GroupArgMax(ArrayView<float> values, ArrayView<int> indices, float value, int index)
+    {
+        int t = Group.IdxX;
+        values[t] = value;
+        indices[t] = index;
+        Group.Barrier();
+        for (int s = Group.DimX / 2; s > 0; s >>= 1)
+        {
+            if (t < s)
+            {
+                int j = indices[t + s];
+                if (j >= 0 && (indices[t] < 0 || ArgMaxBeats(values[t + s], j, values[t], indices[t])))
+                {
+                    values[t] = values[t + s];
+                    indices[t] = j;
+                }
+            }
+            Group.Barrier();
+        }
+        int best = indices[0];
+        Group.Barrier();
+        return best;
+    }
+
+    /// <summary>Whether <paramref name="v"/> at <paramref name="j"/> replaces <paramref name="u"/> at <paramref name="i"/> as the first maximum (NaN wins).</summary>
+    internal static bool ArgMaxBeats(float v, int j, float u, int i)
+    {
+        bool vNaN = float.IsNaN(v), uNaN = float.IsNaN(u);
+        if (vNaN || uNaN)
+        {
+            return vNaN && (!uNaN || j < i);
+        }
+        return v > u || (v == u && j < i);
+    }
+
+    /// <summary>One group per row of <paramref name="length"/> elements, <paramref name="rows"/> rows.</summary>
+    private KernelConfig RowLaunch(long rows, int length, string op) => new(Checked(rows, op), RowGroup(length));
+
     // ------------------------------------------------------------------ kernels
 }

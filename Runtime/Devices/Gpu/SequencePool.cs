@@ -9,8 +9,8 @@ public sealed partial class GpuDevice
     {
         const string op = nameof(MaxOverTime);
         var lv = LengthsView(lengths, op, out int has);
-        Kernel(nameof(MaxOverTimeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, int, int, int>(MaxOverTimeKernel))(
-            batch * channels, F(x, op), lv, F(y, op), I(argmax, op), channels, time, has);
+        Kernel(nameof(MaxOverTimeKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, int, int, int>(MaxOverTimeKernel))(
+            RowLaunch((long)batch * channels, time, op), F(x, op), lv, F(y, op), I(argmax, op), channels, time, has);
     }
 
     protected override void MaxOverTimeBackwardCore(Tensor dy, Tensor argmax, Tensor dx, int batch, int channels, int time, bool accumulate)
@@ -24,8 +24,8 @@ public sealed partial class GpuDevice
     {
         const string op = nameof(MeanOverTime);
         var lv = LengthsView(lengths, op, out int has);
-        Kernel(nameof(MeanOverTimeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int>(MeanOverTimeKernel))(
-            batch * channels, F(x, op), lv, F(y, op), channels, time, has);
+        Kernel(nameof(MeanOverTimeKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, int, int, int>(MeanOverTimeKernel))(
+            RowLaunch((long)batch * channels, time, op), F(x, op), lv, F(y, op), channels, time, has);
     }
 
     protected override void MeanOverTimeBackwardCore(Tensor dy, Tensor? lengths, Tensor dx, int batch, int channels, int time, bool accumulate)
@@ -36,28 +36,34 @@ public sealed partial class GpuDevice
             Checked((long)batch * channels * time, op), F(dy, op), lv, F(dx, op), channels, time, has, accumulate ? 1 : 0);
     }
 
-    /// <summary>One thread per (n, c): the first maximum over the valid steps wins, NaN wins and stops the scan (as the CPU).</summary>
-    internal static void MaxOverTimeKernel(Index1D row, ArrayView<float> x, ArrayView<long> lengths, ArrayView<float> y, ArrayView<int> argmax, int channels, int time, int has)
+    /// <summary>
+    /// One group per (n, c): the threads scan the valid steps strided and <see cref="GroupArgMax"/> picks the first
+    /// maximum, a NaN winning (the first NaN), as the CPU's scan that stops at a NaN; no valid step gives 0 and -1.
+    /// </summary>
+    internal static void MaxOverTimeKernel(ArrayView<float> x, ArrayView<long> lengths, ArrayView<float> y, ArrayView<int> argmax, int channels, int time, int has)
     {
+        var sharedValues = SharedMemory.Allocate<float>(MaxReduceGroup);
+        var sharedIndices = SharedMemory.Allocate<int>(MaxReduceGroup);
+        int row = Grid.IdxX;
         int len = KernelLength(lengths, has, row / channels, time);
         int start = row * time;
-        int best = len > 0 ? 0 : -1;
-        for (int t = 1; t < len; t++)
+        float best = 0f;
+        int where = -1;
+        for (int t = Group.IdxX; t < len; t += Group.DimX)
         {
             float v = x[start + t];
-            if (PoolMath.MaxReplaces(v, x[start + best]))
+            if (where < 0 || ArgMaxBeats(v, t, best, where))
             {
-                best = t;
-#pragma warning disable CS1718 // Comparison made to same variable: the NaN test.
-                if (v != v)
-#pragma warning restore CS1718
-                {
-                    break;
-                }
+                best = v;
+                where = t;
             }
         }
-        y[row] = best < 0 ? 0f : x[start + best];
-        argmax[row] = best;
+        where = GroupArgMax(sharedValues, sharedIndices, best, where);
+        if (Group.IdxX == 0)
+        {
+            y[row] = where < 0 ? 0f : x[start + where];
+            argmax[row] = where;
+        }
     }
 
     internal static void MaxOverTimeBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx, int time, int accumulate)
@@ -68,15 +74,22 @@ public sealed partial class GpuDevice
         dx[i] = accumulate != 0 ? dx[i] + v : v;
     }
 
-    internal static void MeanOverTimeKernel(Index1D row, ArrayView<float> x, ArrayView<long> lengths, ArrayView<float> y, int channels, int time, int has)
+    /// <summary>One group per (n, c): the valid steps summed with <see cref="GroupSum"/>; no valid step gives 0.</summary>
+    internal static void MeanOverTimeKernel(ArrayView<float> x, ArrayView<long> lengths, ArrayView<float> y, int channels, int time, int has)
     {
+        var shared = SharedMemory.Allocate<float>(MaxReduceGroup);
+        int row = Grid.IdxX;
         int len = KernelLength(lengths, has, row / channels, time);
         float sum = 0f;
-        for (int t = 0; t < len; t++)
+        for (int t = Group.IdxX; t < len; t += Group.DimX)
         {
             sum += x[row * time + t];
         }
-        y[row] = len == 0 ? 0f : sum / len;
+        sum = GroupSum(shared, sum);
+        if (Group.IdxX == 0)
+        {
+            y[row] = len == 0 ? 0f : sum / len;
+        }
     }
 
     internal static void MeanOverTimeBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<long> lengths, ArrayView<float> dx, int channels, int time, int has, int accumulate)
@@ -100,32 +113,49 @@ public sealed partial class GpuDevice
         Upload(word, status);
         if (batch > 0)
         {
-            Kernel(nameof(MaskLengthsKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<int>, int, int>(MaskLengthsKernel))(
-                batch, F(mask, op), L(lengths, op), I(status, op), time, shift);
+            Kernel(nameof(MaskLengthsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<int>, int, int>(MaskLengthsKernel))(
+                RowLaunch(batch, time, op), F(mask, op), L(lengths, op), I(status, op), time, shift);
         }
         Download(status, word);
         return word[0] == int.MaxValue ? -1 : word[0];
     }
 
     /// <summary>
-    /// One thread per row: the leading 1s are the length; the first later element that is not 0 lowers status[0] to its
-    /// flat index (the smallest over rows wins, as the CPU's scan finds it first).
+    /// One group per row: the length is the first position that is not 1 (a minimum over the group), and the first
+    /// later position that is not 0 (another minimum) lowers status[0] to its flat index (the smallest over rows wins,
+    /// as the CPU's scan finds it first).
     /// </summary>
-    internal static void MaskLengthsKernel(Index1D row, ArrayView<float> mask, ArrayView<long> lengths, ArrayView<int> status, int time, int shift)
+    internal static void MaskLengthsKernel(ArrayView<float> mask, ArrayView<long> lengths, ArrayView<int> status, int time, int shift)
     {
+        var shared = SharedMemory.Allocate<int>(MaxReduceGroup);
+        int row = Grid.IdxX;
         int start = row * time;
-        int t = 0;
-        while (t < time && mask[start + t] == 1f)
+        int first = time;
+        for (int u = Group.IdxX; u < time; u += Group.DimX)
         {
-            t++;
+            if (mask[start + u] != 1f)
+            {
+                first = u;
+                break;
+            }
         }
-        lengths[row] = t + shift > 0 ? t + shift : 0;
-        for (int u = t; u < time; u++)
+        int len = GroupInt(shared, first, 1);
+        int bad = time;
+        for (int u = len + Group.IdxX; u < time; u += Group.DimX)
         {
             if (mask[start + u] != 0f)
             {
-                Atomic.Min(ref status[0], start + u);
-                return;
+                bad = u;
+                break;
+            }
+        }
+        bad = GroupInt(shared, bad, 1);
+        if (Group.IdxX == 0)
+        {
+            lengths[row] = len + shift > 0 ? len + shift : 0;
+            if (bad < time)
+            {
+                Atomic.Min(ref status[0], start + bad);
             }
         }
     }

@@ -151,6 +151,31 @@ public sealed class GpuReductionTests
         }
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void Batched_products_in_one_strided_launch_match_the_cpu(bool transA, bool transB)
+    {
+        // Both operands batched, one shared (broadcast or missing batch), and a broadcast that is not a constant stride.
+        var shapes = new (int[] A, int[] B, int[] C)[] { ([3, 2], [3, 2], [3, 2]), ([1], [4], [4]), ([5], [], [5]), ([2, 1], [1, 3], [2, 3]) };
+        foreach (var (ba, bb, bc) in shapes)
+        {
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (67, 45, 53), (3, 70, 2) })
+            {
+                int[] da = [.. ba, transA ? k : m, transA ? m : k], db = [.. bb, transB ? n : k, transB ? k : n], dc = [.. bc, m, n];
+                var (a, b) = (Rand(da.Aggregate(1, (x, y) => x * y)), Rand(db.Aggregate(1, (x, y) => x * y)));
+                float[] Run(Device d)
+                {
+                    var c = Tensor.Full(d, float.NaN, dc);
+                    d.BatchedMatMul(transA, transB, Tensor.From(a, d, da), Tensor.From(b, d, db), c, 0.5f);
+                    return c.ToArray();
+                }
+                AssertClose(Run(Device.Cpu), Run(_gpu), 1e-5, $"[{string.Join(",", ba)}] x [{string.Join(",", bb)}] {m}x{n}x{k}");
+            }
+        }
+    }
+
     private static void AssertClose(float[] expected, float[] actual, double tolerance, string what = "")
     {
         Assert.Equal(expected.Length, actual.Length);

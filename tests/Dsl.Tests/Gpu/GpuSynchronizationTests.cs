@@ -57,6 +57,81 @@ public sealed class GpuSynchronizationTests
         Assert.True(float.IsFinite(mean) && mean < first, $"loss {first} -> {mean}");
     }
 
+    // The sequence networks wait only for the generated code's validation reads, one int each, made eagerly so that a
+    // bad input fails at the call that received it: the embedding's out-of-range-id check (ThrowIfEmbeddingFailed) and
+    // the mask's 1s-then-0s check (MaskLengths, once per layer that takes the mask). Removing them means deferring
+    // those errors to the periodic loss read, as bad labels already are (README beside the kernels).
+
+    [Fact]
+    public void A_bilstm_with_attention_pooling_waits_only_for_its_input_checks()
+    {
+        var net = new TinyBiLstmAttention(_gpu, seed: 2);
+        var (tokens, mask, labels) = PaddedBatch(TinyBiLstmAttention.Vocabulary, TinyBiLstmAttention.Topics);
+        // Embedding ids, the LSTM's mask, attention pooling's mask.
+        AssertStepWaits(net, new Adam(net.Parameters, 1e-2f), () => net.Forward(tokens, mask), labels, net.Backward, validationReads: 3);
+    }
+
+    [Fact]
+    public void A_transformer_encoder_classifier_waits_only_for_its_input_checks()
+    {
+        var net = new TinyTransformerClassifier(_gpu, seed: 2);
+        var (tokens, mask, labels) = PaddedBatch(TinyTransformerClassifier.Vocabulary, TinyTransformerClassifier.Topics);
+        // Embedding ids and the mean over time's mask (the key padding is made on the device from the mask).
+        AssertStepWaits(net, new Adam(net.Parameters, 1e-2f), () => net.Forward(tokens, mask), labels, net.Backward, validationReads: 2);
+    }
+
+    /// <summary>Three token rows of lengths 6, 4 and 2 padded to 6 (id 0), their 0/1 mask, and labels.</summary>
+    private (Tensor Tokens, Tensor Mask, Tensor Labels) PaddedBatch(int vocabulary, int classes)
+    {
+        const int t = 6;
+        int[] lengths = [6, 4, 2];
+        var rng = new Random(9);
+        var ids = new long[lengths.Length * t];
+        var mask = new float[lengths.Length * t];
+        for (int n = 0; n < lengths.Length; n++)
+        {
+            for (int i = 0; i < lengths[n]; i++)
+            {
+                ids[n * t + i] = rng.Next(1, vocabulary);
+                mask[n * t + i] = 1f;
+            }
+        }
+        return (Tensor.From(ids, _gpu, lengths.Length, t), Tensor.From(mask, _gpu, lengths.Length, t),
+            Tensor.From(RandomInputs.Labels(rng, lengths.Length, classes), _gpu, lengths.Length));
+    }
+
+    /// <summary>
+    /// Steps (forward, cross-entropy, zero-grad, backward, update) after a warm-up wait for the input checks'
+    /// <paramref name="validationReads"/> reads each and for nothing else until the loss is read.
+    /// </summary>
+    private void AssertStepWaits(Module net, Optimizer opt, Func<Tensor> forward, Tensor labels, Action<Tensor> backward, int validationReads)
+    {
+        var meter = new LossMeter(_gpu);
+        LossResult? loss = null;
+        void Step()
+        {
+            loss = Loss.CrossEntropy(forward(), labels, loss);
+            meter.Add(loss);
+            opt.ZeroGrad();
+            backward(loss.Gradient);
+            opt.Step();
+        }
+
+        Step();
+        float first = meter.TakeMean();
+        const int steps = 3;
+        long before = _gpu.SynchronizationCount;
+        for (int i = 0; i < steps; i++)
+        {
+            Step();
+        }
+        long waits = _gpu.SynchronizationCount - before;
+        Assert.True(waits == steps * validationReads, $"{net.GetType().Name}: {waits} waits in {steps} steps, expected {validationReads} a step");
+        float mean = meter.TakeMean();
+        Assert.Equal(before + waits + 1, _gpu.SynchronizationCount);
+        Assert.True(float.IsFinite(mean) && mean < first, $"loss {first} -> {mean}");
+    }
+
     [Fact]
     public void Evaluation_counts_correct_predictions_on_the_device_and_reads_once()
     {

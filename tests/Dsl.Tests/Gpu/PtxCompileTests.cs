@@ -94,6 +94,8 @@ public sealed class PtxCompileTests
         {
             "GemmKernel", "Conv2dIm2ColKernel", "MaxPool2dKernel", "SoftmaxKernel", "LabelLossRowKernel",
             "LossFinishKernel", "CorrectCountKernel", "BatchNormStatsKernel", "NormPowerPartialsKernel", "AdamKernel", "FillKernel",
+            "SumAlongKernel", "MaxAlongKernel", "MaxOverTimeKernel", "MaskLengthsKernel", "AttentionScoresKernel", "AttentionRowKernel",
+            "AttentionKeyGradKernel", "AttentionKeptKeysKernel", "SumToKernel",
         };
         var names = Kernels.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in expected)
