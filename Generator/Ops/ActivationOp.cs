@@ -66,6 +66,12 @@ internal sealed class ActivationOp : Op
 
     public override void Forward(ForwardContext c, GraphNode node)
     {
+        if (c.Plan.Fusion.HeadOf(node) is { } head)
+        {
+            // Fused: the step before wrote max(0, .) into its own value, which is this one's (Emit/Fusion.cs).
+            c.Line($"var {c.Y(node)} = {c.Y(head)}; // fused into {Names.Value(head)}'s kernel");
+            return;
+        }
         string y = c.Slot(node);
         c.Line($"device.Activation({Kind(node)}, {Parameters(node)}, {c.X(node)}, {y});");
     }
@@ -74,6 +80,19 @@ internal sealed class ActivationOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
+        if (c.Plan.Fusion.ReluBackwardInHead(node))
+        {
+            // The head's backward masks dy with its output (Emit/Fusion.cs): hand dy on unchanged.
+            if (c.Plan.Memory.GradientAlias(node, 0))
+            {
+                c.Line($"// {c.Grad(input.Id)} is the memory of {c.Dy(node)}: the ReLU's mask is applied in {Names.Value(input)}'s backward.");
+            }
+            else
+            {
+                c.Guarded($"device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)}); // the mask is applied in {Names.Value(input)}'s backward", node.Id, input.Id);
+            }
+            return;
+        }
         var reads = ReadsOf(node);
         string x = (reads & Reads.X) != 0 ? c.X(node) : c.Y(node);
         string y = (reads & Reads.Y) != 0 ? c.Y(node) : c.X(node);
