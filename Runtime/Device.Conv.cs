@@ -6,8 +6,11 @@ public abstract partial class Device
 {
     // ------------------------------------------------------------------ convolution (Conv.cs)
 
-    /// <summary>y = conv2d(x, w) + b (cross-correlation, as PyTorch), shapes in <paramref name="g"/>.</summary>
-    public void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    /// <summary>
+    /// y = conv2d(x, w) + b (cross-correlation, as PyTorch), shapes in <paramref name="g"/>; with <paramref name="relu"/>,
+    /// y = max(conv2d(x, w) + b, 0), applied by the backend as each output tile is stored (no second pass over y).
+    /// </summary>
+    public void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu = false)
     {
         const string op = nameof(Conv2d);
         g.Validate(op);
@@ -22,7 +25,7 @@ public abstract partial class Device
         {
             return;
         }
-        Conv2dCore(x, w, b, y, g);
+        Conv2dCore(x, w, b, y, g, relu);
     }
 
     /// <summary>
@@ -52,7 +55,7 @@ public abstract partial class Device
         Conv2dBackwardCore(x, w, dy, dx, dw, db, g, accumulateDx);
     }
 
-    protected abstract void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g);
+    protected abstract void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu);
     protected abstract void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx);
 
     // ------------------------------------------------------------------ pooling (Pool.cs)

@@ -87,7 +87,7 @@ public abstract partial class Device
         FloatOperand(y, g2.OutputLength, op, "y", g.Batch, g.OutChannels, g.OutLength);
         if (g.Batch > 0)
         {
-            Conv2dCore(x, w, b, y, g2);
+            Conv2dCore(x, w, b, y, g2, relu: false);
         }
     }
 

@@ -17,11 +17,11 @@ public sealed partial class CpuDevice
     /// </summary>
     internal long ConvColumnBudget { get; set; } = 1L << 23;
 
-    protected override unsafe void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    protected override unsafe void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
         if (DirectConv1d.Applies(g))
         {
-            Conv1dDirect(x, w, b, y, g);
+            Conv1dDirect(x, w, b, y, g, relu);
             return;
         }
         var p = new ConvPlan(g, ConvColumnBudget);
@@ -44,7 +44,7 @@ public sealed partial class CpuDevice
                 {
                     Plan = p, Kind = kind, Mr = mr, Nr = PackedGemm.Nr(kind),
                     Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts),
-                    X = xa, XOffset = xo, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo,
+                    X = xa, XOffset = xo, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
                 ForkJoin.Run(g.Batch, parts, ref job);
             }
@@ -114,7 +114,7 @@ public sealed partial class CpuDevice
     }
 
     // Stride-1 convolution along one axis (Conv1d): the batch's columns side by side, one GEMM per kernel tap (DirectConv1d).
-    private unsafe void Conv1dDirect(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    private unsafe void Conv1dDirect(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
         const string op = nameof(Conv2d);
         GemmKernel kind = CpuGemm.CurrentKernel;
@@ -139,7 +139,7 @@ public sealed partial class CpuDevice
                 var job = new DirectConv1d.ForwardJob
                 {
                     L = l, Kind = kind, Mr = mr, Nr = nr, Chunk = l.ChunkSamples((g.Batch + parts - 1) / parts),
-                    Xc = pxc, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo,
+                    Xc = pxc, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
                 ForkJoin.Run(g.Batch, parts, ref job);
             }

@@ -9,7 +9,7 @@ namespace Dsl.Devices.Gpu;
 /// </summary>
 public sealed partial class GpuDevice
 {
-    protected override void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g)
+    protected override void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
         const string op = nameof(Conv2d);
         var a = ConvArgs.From(g);
@@ -30,8 +30,8 @@ public sealed partial class GpuDevice
             GemmViews(false, false, ocg, cols, rows, 1f,
                 wv.SubView(group * ocg * rows, ocg * rows), col, 0f, product.SubView((long)group * ocg * cols, (long)ocg * cols));
         }
-        Kernel(nameof(Conv2dScatterKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int>(Conv2dScatterKernel))(
-            Checked(g.OutputLength, op), product, bv, yv, a, b is null ? 0 : 1);
+        Kernel(nameof(Conv2dScatterKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int, int>(Conv2dScatterKernel))(
+            Checked(g.OutputLength, op), product, bv, yv, a, b is null ? 0 : 1, relu ? 1 : 0);
     }
 
     protected override void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
@@ -132,8 +132,8 @@ public sealed partial class GpuDevice
         col[i] = v;
     }
 
-    /// <summary>y[n, oc, p] = product[oc, n*P + p] (+ bias[oc]).</summary>
-    internal static void Conv2dScatterKernel(Index1D i, ArrayView<float> product, ArrayView<float> bias, ArrayView<float> y, ConvArgs a, int hasBias)
+    /// <summary>y[n, oc, p] = product[oc, n*P + p] (+ bias[oc]), through ReLU when <paramref name="relu"/> is 1: the GEMM's epilogue.</summary>
+    internal static void Conv2dScatterKernel(Index1D i, ArrayView<float> product, ArrayView<float> bias, ArrayView<float> y, ConvArgs a, int hasBias, int relu)
     {
         int p = a.OH * a.OW;
         int n = i / (a.OC * p);
@@ -141,7 +141,8 @@ public sealed partial class GpuDevice
         int oc = rest / p;
         int q = rest - oc * p;
         float v = product[(oc * a.N + n) * p + q];
-        y[i] = hasBias != 0 ? v + bias[oc] : v;
+        v = hasBias != 0 ? v + bias[oc] : v;
+        y[i] = relu != 0 ? ActivationMath.Forward(ActivationKind.Relu, 0f, 0f, v) : v;
     }
 
     /// <summary>product[oc, n*P + p] = dy[n, oc, p]: the inverse of the scatter.</summary>

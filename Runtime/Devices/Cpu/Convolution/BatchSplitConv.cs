@@ -83,10 +83,13 @@ internal static unsafe class BatchSplitConv
     /// C[rows, cols] (+)= A[rows, K] B[K, cols] for A packed by <see cref="PackWeights"/>-style strips (per group:
     /// <paramref name="a"/> points at the group's first strip) and B read in place with row stride <paramref name="ldb"/>
     /// (B must have <c>Nr</c> readable floats past every row's last column). Panels outside, strips inside, so a B
-    /// panel stays in L1 while every strip passes over it.
+    /// panel stays in L1 while every strip passes over it. With <paramref name="bias"/> (one per row) or
+    /// <paramref name="relu"/>, each finished MR x NR tile goes through <see cref="ConvEpilogue"/> while it is in L1.
     /// </summary>
-    public static void Multiply(GemmKernel kind, int mr, int nr, int rows, int k, int cols, float* a, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    public static void Multiply(GemmKernel kind, int mr, int nr, int rows, int k, int cols, float* a, float* b, nint ldb, float* c, nint ldc, bool accumulate,
+        float* bias = null, bool relu = false)
     {
+        bool epilogue = bias != null || relu;
         int strips = (rows + mr - 1) / mr;
         for (int j = 0; j < cols; j += nr)
         {
@@ -100,6 +103,13 @@ internal static unsafe class BatchSplitConv
                     int kc = Math.Min(PackedGemm.Kc, k - pc);
                     float beta = accumulate || pc > 0 ? 1f : 0f;
                     PackedGemm.Kernel(kind, rs, strip + (nint)pc * rs, b + (nint)pc * ldb + j, ldb, kc, c + (nint)r0 * ldc + j, ldc, nc, 1f, beta);
+                }
+                if (epilogue)
+                {
+                    for (int r = r0; r < r0 + rs; r++)
+                    {
+                        ConvEpilogue.Apply(c + (nint)r * ldc + j, nc, bias == null ? null : bias + r, relu);
+                    }
                 }
             }
         }
@@ -130,7 +140,7 @@ internal static unsafe class BatchSplitConv
         }
     }
 
-    /// <summary>Forward over samples [start, end) of the batch.</summary>
+    /// <summary>Forward over samples [start, end) of the batch; bias and ReLU in the GEMM's epilogue.</summary>
     public struct ForwardJob : IRangeJob
     {
         public ConvPlan Plan;
@@ -139,6 +149,7 @@ internal static unsafe class BatchSplitConv
         public float[] X;
         public int XOffset;
         public float* PackedW, Y, Bias;
+        public bool Relu;
 
         public readonly void Run(int start, int end)
         {
@@ -160,15 +171,8 @@ internal static unsafe class BatchSplitConv
                         {
                             Multiply(Kind, Mr, Nr, ocg, kg, positions, PackedW + (nint)grp * ocg * kg,
                                 pc + (nint)grp * kg * cols + i * positions, cols,
-                                ySample + (nint)grp * ocg * positions, positions, accumulate: false);
-                        }
-                        if (Bias != null)
-                        {
-                            for (int oc = 0; oc < outC; oc++)
-                            {
-                                var row = new Span<float>(ySample + (nint)oc * positions, positions);
-                                TensorPrimitives.Add(row, Bias[oc], row);
-                            }
+                                ySample + (nint)grp * ocg * positions, positions, accumulate: false,
+                                Bias == null ? null : Bias + grp * ocg, Relu);
                         }
                     }
                 }

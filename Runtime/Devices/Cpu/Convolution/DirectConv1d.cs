@@ -208,13 +208,14 @@ internal static unsafe class DirectConv1d
         }
     }
 
-    /// <summary>Forward over samples [start, end): a chunk's output tile from the tap GEMMs, then copied into y's rows with the bias.</summary>
+    /// <summary>Forward over samples [start, end): a chunk's output tile from the tap GEMMs, then stored into y's rows with the bias (and ReLU).</summary>
     public struct ForwardJob : IRangeJob
     {
         public Layout L;
         public GemmKernel Kind;
         public int Mr, Nr, Chunk;
         public float* Xc, PackedW, Y, Bias;
+        public bool Relu;
 
         public readonly void Run(int start, int end)
         {
@@ -241,14 +242,7 @@ internal static unsafe class DirectConv1d
                         {
                             var from = new ReadOnlySpan<float>(pt + (nint)oc * cols + (nint)i * l.Span, ow);
                             var to = new Span<float>(ySample + (nint)oc * ow, ow);
-                            if (Bias != null)
-                            {
-                                TensorPrimitives.Add(from, Bias[oc], to);
-                            }
-                            else
-                            {
-                                from.CopyTo(to);
-                            }
+                            ConvEpilogue.Store(from, to, Bias == null ? null : Bias + oc, Relu);
                         }
                     }
                 }
