@@ -32,12 +32,6 @@ namespace Dsl.Generator.Emit;
 /// </remarks>
 internal sealed class Fusion
 {
-    /// <summary>
-    /// True once the runtime's <c>Conv2d</c> takes <c>relu:</c> (its fused epilogue). Until then a convolution's ReLU stays a
-    /// step of its own; folding still applies.
-    /// </summary>
-    public const bool ConvRelu = false;
-
     private readonly Dictionary<int, int> _headOf = new();
     private readonly Dictionary<int, int> _tailOf = new();
     private readonly Dictionary<int, int> _foldedConvOf = new();
@@ -123,7 +117,7 @@ internal sealed class Fusion
     private static bool IsBatchNorm(GraphNode node) => node.Op is BatchNormOp.Name1d or BatchNormOp.Name2d;
 
     private bool CanFuseRelu(GraphNode head)
-        => !head.IsSymbolic && (IsBatchNorm(head) || head.Op == AddOp.Name || (ConvRelu && head.Op == Conv2dOp.Name))
+        => !head.IsSymbolic && (IsBatchNorm(head) || head.Op == AddOp.Name || head.Op == Conv2dOp.Name)
             && !OpTable.Of(head).BackwardReads(head).Output;
 
     /// <summary>True when <paramref name="reader"/> is the only step reading <paramref name="value"/>, which is not returned.</summary>

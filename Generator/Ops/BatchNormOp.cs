@@ -111,11 +111,7 @@ internal sealed class BatchNormOp : Op
             string fold = Names.Field(Fold(node));
             c.Line($"{fold}.Refresh(this, {Names.Parameter(conv.Params[0].Name)}, {(conv.Params.Count > 1 ? Names.Parameter(conv.Params[1].Name) : "null")}, "
                 + $"{Names.Parameter(node.Params[0].Name)}, {Names.Parameter(node.Params[1].Name)}, {RunningMean(node)}, {RunningVar(node)}, {Names.FloatAttr(node, "eps")});");
-            c.Line(Conv2dOp.FoldedCall(c, conv, fold, y, relu: relu is not null && Fusion.ConvRelu));
-            if (relu is not null && !Fusion.ConvRelu)
-            {
-                c.Line($"device.Activation(global::Dsl.ActivationKind.Relu, 0f, {y}, {y});");
-            }
+            c.Line(Conv2dOp.FoldedCall(c, conv, fold, y, relu: relu is not null));
         }
     }
 

@@ -44,3 +44,18 @@ public partial class UnfusedNet
         return y | Flatten | Linear(8) | BatchNorm1d() | Relu | Linear(3) | LogSoftmax;
     }
 }
+
+/// <summary>
+/// A smaller fused network for finite differences in training mode: conv + batch norm + ReLU, a residual block closed by
+/// add + ReLU, conv + ReLU. Few ReLUs behind batch norm keep the kinks a central difference may straddle rare.
+/// </summary>
+[Network]
+public partial class FusedFdNet
+{
+    static Net Define() =>
+        Input(2, 4, 4)
+        | Conv2d(3, kernel: 3, padding: 1) | BatchNorm2d() | Relu
+        | Residual(Conv2d(3, kernel: 3, padding: 1, bias: false) | BatchNorm2d()) | Relu
+        | Conv2d(2, kernel: 3) | Relu
+        | Flatten | Linear(3);
+}

@@ -28,15 +28,11 @@ public sealed class FusionTests
     public void Fused_and_unfused_networks_agree_in_training_and_evaluation_on_the_cpu()
         => Agree(Device.Cpu);
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void The_network_passes_finite_differences_in_training_mode(bool fuse)
+    [Fact]
+    public void A_fused_network_passes_finite_differences_in_training_mode()
     {
-        // Batch norm before a ReLU at a small batch puts many values near the kink: a small step keeps the kinks rare.
-        Module net = fuse ? new FusedNet(Device.Cpu, Seed) : new UnfusedNet(Device.Cpu, Seed);
-        net.ComputeInputGradient = true;
-        _output.WriteLine(Check().Run(net, FusedNet.InputShape, batch: 4, seed: 3));
+        var net = new FusedFdNet(Device.Cpu, Seed) { ComputeInputGradient = true };
+        _output.WriteLine(Check().Run(net, FusedFdNet.InputShape, batch: 6, seed: 3));
     }
 
     [Fact]

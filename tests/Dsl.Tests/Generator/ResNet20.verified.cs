@@ -928,8 +928,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv1 + bn1 + relu (one pass): batch norm folded into the convolution's weights
             _fold2.Refresh(this, _conv1_weight, null, _bn1_weight, _bn1_bias, _bn1_running_mean, _bn1_running_var, 1e-05f);
-            device.Conv2d(h0_input, _fold2.Weight, _fold2.Bias, h2_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h2_batchNorm2d, h2_batchNorm2d);
+            device.Conv2d(h0_input, _fold2.Weight, _fold2.Bias, h2_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
@@ -951,8 +950,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv2 + bn2 + relu (one pass): batch norm folded into the convolution's weights
             _fold5.Refresh(this, _conv2_weight, null, _bn2_weight, _bn2_bias, _bn2_running_mean, _bn2_running_var, 1e-05f);
-            device.Conv2d(h3_relu, _fold5.Weight, _fold5.Bias, h5_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h5_batchNorm2d, h5_batchNorm2d);
+            device.Conv2d(h3_relu, _fold5.Weight, _fold5.Bias, h5_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(16)
@@ -1003,8 +1001,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv4 + bn4 + relu (one pass): batch norm folded into the convolution's weights
             _fold12.Refresh(this, _conv4_weight, null, _bn4_weight, _bn4_bias, _bn4_running_mean, _bn4_running_var, 1e-05f);
-            device.Conv2d(h10_relu, _fold12.Weight, _fold12.Bias, h12_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h12_batchNorm2d, h12_batchNorm2d);
+            device.Conv2d(h10_relu, _fold12.Weight, _fold12.Bias, h12_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(16)
@@ -1055,8 +1052,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv6 + bn6 + relu (one pass): batch norm folded into the convolution's weights
             _fold19.Refresh(this, _conv6_weight, null, _bn6_weight, _bn6_bias, _bn6_running_mean, _bn6_running_var, 1e-05f);
-            device.Conv2d(h17_relu, _fold19.Weight, _fold19.Bias, h19_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h19_batchNorm2d, h19_batchNorm2d);
+            device.Conv2d(h17_relu, _fold19.Weight, _fold19.Bias, h19_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(16)
@@ -1107,8 +1103,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv8 + bn8 + relu (one pass): batch norm folded into the convolution's weights
             _fold26.Refresh(this, _conv8_weight, null, _bn8_weight, _bn8_bias, _bn8_running_mean, _bn8_running_var, 1e-05f);
-            device.Conv2d(h24_relu, _fold26.Weight, _fold26.Bias, h26_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h26_batchNorm2d, h26_batchNorm2d);
+            device.Conv2d(h24_relu, _fold26.Weight, _fold26.Bias, h26_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Down(32)
@@ -1177,8 +1172,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv11 + bn11 + relu (one pass): batch norm folded into the convolution's weights
             _fold35.Refresh(this, _conv11_weight, null, _bn11_weight, _bn11_bias, _bn11_running_mean, _bn11_running_var, 1e-05f);
-            device.Conv2d(h33_relu, _fold35.Weight, _fold35.Bias, h35_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h35_batchNorm2d, h35_batchNorm2d);
+            device.Conv2d(h33_relu, _fold35.Weight, _fold35.Bias, h35_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(32)
@@ -1229,8 +1223,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv13 + bn13 + relu (one pass): batch norm folded into the convolution's weights
             _fold42.Refresh(this, _conv13_weight, null, _bn13_weight, _bn13_bias, _bn13_running_mean, _bn13_running_var, 1e-05f);
-            device.Conv2d(h40_relu, _fold42.Weight, _fold42.Bias, h42_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h42_batchNorm2d, h42_batchNorm2d);
+            device.Conv2d(h40_relu, _fold42.Weight, _fold42.Bias, h42_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(32)
@@ -1281,8 +1274,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv15 + bn15 + relu (one pass): batch norm folded into the convolution's weights
             _fold49.Refresh(this, _conv15_weight, null, _bn15_weight, _bn15_bias, _bn15_running_mean, _bn15_running_var, 1e-05f);
-            device.Conv2d(h47_relu, _fold49.Weight, _fold49.Bias, h49_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h49_batchNorm2d, h49_batchNorm2d);
+            device.Conv2d(h47_relu, _fold49.Weight, _fold49.Bias, h49_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Down(64)
@@ -1351,8 +1343,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv18 + bn18 + relu (one pass): batch norm folded into the convolution's weights
             _fold58.Refresh(this, _conv18_weight, null, _bn18_weight, _bn18_bias, _bn18_running_mean, _bn18_running_var, 1e-05f);
-            device.Conv2d(h56_relu, _fold58.Weight, _fold58.Bias, h58_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h58_batchNorm2d, h58_batchNorm2d);
+            device.Conv2d(h56_relu, _fold58.Weight, _fold58.Bias, h58_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(64)
@@ -1403,8 +1394,7 @@ public partial class ResNet20 : global::Dsl.Module
         {
             // fused: conv20 + bn20 + relu (one pass): batch norm folded into the convolution's weights
             _fold65.Refresh(this, _conv20_weight, null, _bn20_weight, _bn20_bias, _bn20_running_mean, _bn20_running_var, 1e-05f);
-            device.Conv2d(h63_relu, _fold65.Weight, _fold65.Bias, h65_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-            device.Activation(global::Dsl.ActivationKind.Relu, 0f, h65_batchNorm2d, h65_batchNorm2d);
+            device.Conv2d(h63_relu, _fold65.Weight, _fold65.Bias, h65_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
         }
 
         // ---- Basic(64)
