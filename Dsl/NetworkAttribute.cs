@@ -8,4 +8,10 @@ namespace Dsl;
 [AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
 public sealed class NetworkAttribute : Attribute
 {
+    /// <summary>
+    /// Whether the generator fuses steps that touch the same tensor (true by default): convolution + ReLU, batch norm + ReLU
+    /// (forward and backward), residual add + ReLU, and in evaluation batch norm folded into the preceding convolution's
+    /// weights. <c>[Network(Fuse = false)]</c> emits one kernel per layer, as written: the reference the fused code is tested against.
+    /// </summary>
+    public bool Fuse { get; set; } = true;
 }

@@ -36,7 +36,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 "Dsl.NetworkAttribute",
                 static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
-                static (ctx, ct) => Guard(() => NetworkParser.Parse(ctx, ct), ctx))
+                static (ctx, ct) => Guard(() => NetworkParser.Parse(ctx, ct) is { } parsed ? parsed with { Fuse = FuseOption(ctx) } : null, ctx))
             .WithTrackingName(Steps.Parse)
             .Where(static source => source is not null); // null: a second part repeating [Network], emitted once already
 
@@ -59,7 +59,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         // 2. Build: expand blocks, infer every shape, collect diagnostics. Pure function of the source model; the
         //    user's member list rides along (equatable) for the clash check after emitting.
         var models = linked
-            .Select(static (source, ct) => (Model: Guard(() => Expander.Build(source!, ct), source!), source!.Members, source.Inherited, source.FullName))
+            .Select(static (source, ct) => (Model: Guard(() => Expander.Build(source!, ct) with { Fuse = source!.Fuse }, source!), source!.Members, source.Inherited, source.FullName))
             .WithTrackingName(Steps.Build);
 
         // 3. Emit: the generated class (or a stub when there are errors) and the diagnostics to report.
@@ -97,6 +97,22 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(descriptor, ToLocation(d.Location, pair.Right), additional, System.Linq.Enumerable.ToArray(d.Arguments.Items)));
             }
         });
+    }
+
+    /// <summary><c>[Network(Fuse = false)]</c> turns fusion off for one network; true when the argument is absent.</summary>
+    private static bool FuseOption(GeneratorAttributeSyntaxContext ctx)
+    {
+        foreach (var attribute in ctx.Attributes)
+        {
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "Fuse" && argument.Value.Value is bool fuse)
+                {
+                    return fuse;
+                }
+            }
+        }
+        return true;
     }
 
     private static Location ToLocation(LocationInfo info, Compilation compilation)

@@ -170,10 +170,11 @@ public abstract partial class Device
     /// Batch normalisation over x seen as [N, C, S] (S = H*W), per channel c (<c>nn.BatchNorm2d</c>).
     /// Training: normalise with the batch mean and biased variance, save mean and 1/sqrt(var+eps) for backward, and update
     /// running = (1-momentum)*running + momentum*batch with the unbiased variance. Evaluation: use the running statistics
-    /// (and still write them to the save buffers so backward works in evaluation mode too).
+    /// (and still write them to the save buffers so backward works in evaluation mode too). With <paramref name="relu"/>, y is
+    /// max(0, batch norm) in the same pass (the generator's fusion of <c>BatchNorm2d() | Relu</c>).
     /// </summary>
     public void BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu = false)
     {
         const string op = nameof(BatchNorm);
         BatchNormSizes(x, y, batch, channels, spatial, op, "y");
@@ -187,15 +188,24 @@ public abstract partial class Device
         {
             throw new ArgumentException($"{op}: training needs more than one value per channel, got [{batch},{channels},{spatial}].");
         }
-        BatchNormCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
+        if (relu)
+        {
+            BatchNormReluCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
+        }
+        else
+        {
+            BatchNormCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
+        }
     }
 
     /// <summary>
     /// Gradients of <see cref="BatchNorm"/>: dgamma += sum(dy*xhat), dbeta += sum(dy); dx (+)= the full batch-statistics
-    /// gradient when <paramref name="training"/>, dy*gamma*invstd otherwise.
+    /// gradient when <paramref name="training"/>, dy*gamma*invstd otherwise. With <paramref name="reluOutput"/> (the output of
+    /// <see cref="BatchNorm"/> with <c>relu: true</c>), dy is the ReLU's gradient and is masked where that output is not positive,
+    /// in the same passes: the backward of batch norm + ReLU without the pre-ReLU tensor.
     /// </summary>
     public void BatchNormBackward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
-        Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)
+        Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx, Tensor? reluOutput = null)
     {
         const string op = nameof(BatchNormBackward);
         BatchNormSizes(x, dy, batch, channels, spatial, op, "dy");
@@ -205,17 +215,36 @@ public abstract partial class Device
         FloatOperand(saveInvStd, channels, op, nameof(saveInvStd), channels);
         FloatOperand(dgamma, channels, op, nameof(dgamma), channels);
         FloatOperand(dbeta, channels, op, nameof(dbeta), channels);
+        if (reluOutput is not null)
+        {
+            FloatOperand(reluOutput, (long)batch * channels * spatial, op, nameof(reluOutput), batch, channels, spatial);
+        }
         if (batch == 0)
         {
             return;
         }
-        BatchNormBackwardCore(x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta, batch, channels, spatial, training, accumulateDx);
+        if (reluOutput is not null)
+        {
+            BatchNormReluBackwardCore(x, gamma, saveMean, saveInvStd, dy, reluOutput, dx, dgamma, dbeta, batch, channels, spatial, training, accumulateDx);
+        }
+        else
+        {
+            BatchNormBackwardCore(x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta, batch, channels, spatial, training, accumulateDx);
+        }
     }
 
     protected abstract void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps);
 
     protected abstract void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
+        Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx);
+
+    /// <summary><see cref="BatchNormCore"/> followed by max(0, .) in the same pass.</summary>
+    protected abstract void BatchNormReluCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps);
+
+    /// <summary><see cref="BatchNormBackwardCore"/> with dy masked where <paramref name="y"/> (the fused output) is not positive.</summary>
+    protected abstract void BatchNormReluBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor y,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx);
 
     private void BatchNormSizes(Tensor x, Tensor y, int batch, int channels, int spatial, string op, string yName)

@@ -122,6 +122,7 @@ internal sealed class BackwardContext
         }
         string name = Names.Value(node);
         string source = Plan.IsOutput(id) ? "output"
+            : Plan.Fusion.HeadOf(node) is { } head ? OpTable.Of(head).FetchValue(Plan, head) // a fused ReLU's value is its head's
             : OpTable.Of(node).FetchValue(Plan, node);
         Declare(name, source);
         return name;

@@ -10,7 +10,7 @@ namespace Dsl.Generator.Emit;
 internal static class Forward
 {
     /// <summary>The members <see cref="Write"/> declares besides Forward and RunForward (the layer table for probes), for the clash check.</summary>
-    public static readonly string[] Members = { "LayerTable", "s_layerTable" };
+    public static readonly string[] Members = { "LayerTable", "s_layerTable", "FusedLayers", "s_fusedLayers" };
 
     public static void Write(CodeWriter w, Plan plan)
     {
@@ -107,7 +107,7 @@ internal static class Forward
                 w.Line();
                 NetworkEmitter.Comments(w, plan, node);
                 OpTable.Of(node).Forward(context, node);
-                if (Probed(node))
+                if (Probed(plan, node))
                 {
                     // The layer's value where its op named it: a probe copies it before a later layer may reuse the memory.
                     w.Line($"if (probing) CaptureLayer({Names.Int(node.Id)}, {Names.Value(node)});");
@@ -129,19 +129,48 @@ internal static class Forward
 
     /// <summary>
     /// The layers <c>Module.Probe</c> can read, by number and name (<c>Module.ProbeNames</c>): every layer with a value of
-    /// its own, named as in the summary, or by its number when it has no name.
+    /// its own, named as in the summary, or by its number when it has no name. A layer whose own output a fused kernel
+    /// never stores (<see cref="Fusion"/>) is listed apart, with the reason, so a probe of it is refused rather than fed
+    /// the fused step's value.
     /// </summary>
     private static void LayerTable(CodeWriter w, Plan plan)
     {
-        var layers = plan.LiveNodes.Where(Probed).Select(n => $"({Names.Int(n.Id)}, {Names.Literal(n.Name.Length > 0 ? n.Name : Names.Int(n.Id))})");
+        var layers = plan.LiveNodes.Where(n => Probed(plan, n)).Select(n => $"({Names.Int(n.Id)}, {Names.Literal(Name(n))})");
         w.Line("/// <summary>The layers by number and name, for <c>Probe</c>.</summary>");
         w.Line($"protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;");
         w.Line($"private static readonly (int Id, string Name)[] s_layerTable = {{ {string.Join(", ", layers)} }};");
+        var fused = plan.LiveNodes.Where(n => ProbedOp(n) && FusedAway(plan, n) is not null)
+            .Select(n => $"({Names.Int(n.Id)}, {Names.Literal(Name(n))}, {Names.Literal(FusedAway(plan, n)!)})").ToList();
+        if (fused.Count > 0)
+        {
+            w.Line("/// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>");
+            w.Line($"protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;");
+            w.Line($"private static readonly (int Id, string Name, string Why)[] s_fusedLayers = {{ {string.Join(", ", fused)} }};");
+        }
         w.Line();
     }
 
-    /// <summary>Whether the node's value is one tensor a probe can copy (not an input, not <c>Chunk</c>'s parts, which <c>Select</c> picks).</summary>
-    private static bool Probed(GraphNode node) => node.Op != InputOp.Name && node.Op != ChunkOp.Name;
+    private static string Name(GraphNode n) => n.Name.Length > 0 ? n.Name : Names.Int(n.Id);
+
+    /// <summary>Whether the node's value is one tensor a probe can copy: not an input, not <c>Chunk</c>'s parts (which <c>Select</c> picks), not fused away.</summary>
+    private static bool Probed(Plan plan, GraphNode node) => ProbedOp(node) && FusedAway(plan, node) is null;
+
+    private static bool ProbedOp(GraphNode node) => node.Op != InputOp.Name && node.Op != ChunkOp.Name;
+
+    /// <summary>Why a fused kernel never stores <paramref name="node"/>'s own output, or null when it does.</summary>
+    private static string? FusedAway(Plan plan, GraphNode node)
+    {
+        var fusion = plan.Fusion;
+        if (fusion.ReluOf(node) is { } relu)
+        {
+            return $"its kernel also applies the ReLU [{relu.Id}] after it, so its value holds the ReLU's output";
+        }
+        if (fusion.IsFolded(node))
+        {
+            return "evaluation folds the batch norm after it into its weights and never stores the convolution alone";
+        }
+        return null;
+    }
 
     /// <summary><c>[N,3]</c>, or <c>(logits [N,3], state [N,4])</c> for several outputs.</summary>
     public static string Returns(Plan plan)

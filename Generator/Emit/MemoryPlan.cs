@@ -185,7 +185,7 @@ internal sealed class MemoryPlan
         // Values with symbolic dimensions have no size per sample to plan: each keeps a SymbolicSlot of its own.
         foreach (var node in _plan.LiveNodes.Where(n => !n.IsSymbolic))
         {
-            switch (OpTable.Of(node).Value)
+            switch (_plan.Fusion.Value(node))
             {
                 case ValueStorage.Planned:
                     var g = new Group(isGradient: false);
@@ -218,7 +218,7 @@ internal sealed class MemoryPlan
                     trainingEnd = End;
                     evaluationEnd = End;
                 }
-                if (OpTable.Of(_plan.Nodes[member]).BackwardReads(_plan.Nodes[member]).Output)
+                if (_plan.Fusion.BackwardReads(_plan.Nodes[member]).Output)
                 {
                     trainingEnd = Math.Max(trainingEnd, BackwardStep(member));
                 }
@@ -227,7 +227,7 @@ internal sealed class MemoryPlan
                     trainingEnd = Math.Max(trainingEnd, c);
                     evaluationEnd = Math.Max(evaluationEnd, c);
                     var consumer = _plan.Nodes[c];
-                    var reads = OpTable.Of(consumer).BackwardReads(consumer);
+                    var reads = _plan.Fusion.BackwardReads(consumer);
                     if (reads.Inputs.Any(k => consumer.Inputs[k] == member))
                     {
                         trainingEnd = Math.Max(trainingEnd, BackwardStep(c));
@@ -236,7 +236,9 @@ internal sealed class MemoryPlan
             }
             long elements = Elements(start);
             g.Training = new Lifetime(elements, start, trainingEnd);
-            g.Evaluation = new Lifetime(elements, start, evaluationEnd);
+            // A batch norm folded into its convolution (evaluation) is written at the convolution's step, from its input.
+            int evaluationStart = _plan.Fusion.FoldedConvOf(_plan.Nodes[start]) is { } conv ? conv.Id : start;
+            g.Evaluation = new Lifetime(elements, evaluationStart, evaluationEnd);
         }
     }
 
@@ -256,7 +258,7 @@ internal sealed class MemoryPlan
         // Aliases, in backward order: the gradient an op passes on unchanged may take over its own gradient's memory.
         foreach (var node in _plan.LiveNodes.Reverse())
         {
-            if (!OpTable.Of(node).PassesGradient || !_gradGroup.TryGetValue(node.Id, out var group))
+            if (!_plan.Fusion.PassesGradient(node) || !_gradGroup.TryGetValue(node.Id, out var group))
             {
                 continue;
             }

@@ -102,6 +102,11 @@ internal sealed class Plan
 
     private MemoryPlan? _memory;
 
+    /// <summary>Which steps run fused (<see cref="Emit.Fusion"/>), decided once before memory is planned and code is written.</summary>
+    public Fusion Fusion => _fusion ??= new Fusion(this);
+
+    private Fusion? _fusion;
+
     /// <summary>
     /// Every buffer the network owns, in the order the constructor creates them: the memory slots, then node by node in
     /// definition order the value's and the gradient's views and the op's own buffers, then the gradients that alias another.

@@ -72,4 +72,7 @@ internal sealed record NetworkModel(
 {
     /// <summary>True when <c>Define()</c> returns several values (<c>Outputs(a, b)</c>); <see cref="Output"/> is then the first.</summary>
     public bool SeveralOutputs => Outputs.Count > 1;
+
+    /// <summary>False under <c>[Network(Fuse = false)]</c>: the emitter then fuses nothing (<c>Emit/Fusion.cs</c>).</summary>
+    public bool Fuse { get; init; } = true;
 }

@@ -18,7 +18,11 @@ internal sealed record NetworkSource(
     LocationInfo Location,
     string FullName,
     EquatableArray<UserMember> Members,
-    EquatableArray<UserMember> Inherited);
+    EquatableArray<UserMember> Inherited)
+{
+    /// <summary><c>[Network(Fuse = false)]</c>: emit every layer as written (see <c>Emit/Fusion.cs</c>).</summary>
+    public bool Fuse { get; init; } = true;
+}
 
 /// <summary>What kind of member a declaration is, as C# counts it for name clashes.</summary>
 internal enum MemberKind

@@ -66,6 +66,12 @@ internal sealed class ActivationOp : Op
 
     public override void Forward(ForwardContext c, GraphNode node)
     {
+        if (c.Plan.Fusion.HeadOf(node) is { } head)
+        {
+            // Fused: the step before wrote max(0, .) into its own value, which is this one's (Emit/Fusion.cs).
+            c.Line($"var {c.Y(node)} = {c.Y(head)}; // fused into {Names.Value(head)}'s kernel");
+            return;
+        }
         string y = c.Slot(node);
         c.Line($"device.Activation({Kind(node)}, {Parameters(node)}, {c.X(node)}, {y});");
     }
@@ -74,6 +80,23 @@ internal sealed class ActivationOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
+        if (c.Plan.Fusion.ReluBackwardInHead(node))
+        {
+            // The head's backward masks dy with its output (Emit/Fusion.cs): hand dy on unchanged. DeconvNet's and guided
+            // backpropagation's rules are applied here instead, and the head's backward then runs without its mask.
+            bool alias = c.Plan.Memory.GradientAlias(node, 0);
+            string rule = $"device.ReluBackward(ReluBackward, {c.Y(node)}, {c.Dy(node)}, {(alias ? c.Dy(node) : c.Dx(node))}, accumulate: {Names.Bool(accumulate && !alias)})";
+            if (alias)
+            {
+                c.Line($"// {c.Grad(input.Id)} is the memory of {c.Dy(node)}: the ReLU's mask is applied in {Names.Value(input)}'s backward.");
+                c.Guarded($"if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) {rule};", node.Id, input.Id);
+            }
+            else
+            {
+                c.Guarded($"if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) {rule}; else device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)}); // the mask is applied in {Names.Value(input)}'s backward", node.Id, input.Id);
+            }
+            return;
+        }
         if (node.Attr("kind") == "Relu")
         {
             // The network's ReluBackward: the derivative, or DeconvNet's or guided backpropagation's rule for saliency.

@@ -21,6 +21,12 @@ internal sealed class AddOp : Op
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
+        if (c.Plan.Fusion.ReluOf(node) is { } relu)
+        {
+            c.Line(Fusion.Comment(node, relu));
+            c.Line($"device.AddRelu({c.X(node, 0)}, {c.X(node, 1)}, {y});");
+            return;
+        }
         c.Line($"device.Add({c.X(node, 0)}, {c.X(node, 1)}, {y});");
     }
 

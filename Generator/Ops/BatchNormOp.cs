@@ -68,6 +68,10 @@ internal sealed class BatchNormOp : Op
             // Batch norm always computes dx; when nobody asked for it, it lands here.
             yield return new BufferDecl(Names.Field(Discard(node)), "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(node.Shape)})", Elements: node.Elements);
         }
+        if (plan.Fusion.FoldedConvOf(node) is { } conv)
+        {
+            yield return new BufferDecl(Names.Field(Fold(node)), "global::Dsl.FoldedConv", $"new global::Dsl.FoldedConv(device, {Names.Shape(conv.Params[0].Shape)})");
+        }
         if (FirstOfLayer(plan, node))
         {
             yield return new BufferDecl(RunningMean(node), "global::Dsl.Tensor", $"AddBuffer({Names.Literal(Owner(node) + ".running_mean")}, global::Dsl.Init.Constant(device, 0f, {channels}))");
@@ -78,9 +82,37 @@ internal sealed class BatchNormOp : Op
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
-        c.Line($"device.BatchNorm({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {RunningMean(node)}, {RunningVar(node)}, "
+        var relu = c.Plan.Fusion.ReluOf(node);
+        var conv = c.Plan.Fusion.FoldedConvOf(node);
+        string call = $"device.BatchNorm({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {RunningMean(node)}, {RunningVar(node)}, "
             + $"{Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {y}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, "
-            + $"momentum: replay ? 0f : {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")});");
+            + $"momentum: replay ? 0f : {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")}{(relu is not null ? ", relu: true" : "")});";
+        if (conv is null)
+        {
+            if (relu is not null)
+            {
+                c.Line(Fusion.Comment(node, relu));
+            }
+            c.Line(call);
+            return;
+        }
+        using (c.W.Block("if (keep)"))
+        {
+            if (relu is not null)
+            {
+                c.Line(Fusion.Comment(node, relu));
+            }
+            c.Line(call);
+        }
+        using (c.W.Block("else"))
+        {
+            // Evaluation: one convolution with batch norm folded into its weights (cached until a parameter or statistic changes).
+            c.Line(Fusion.Comment(conv, node, relu) + ": batch norm folded into the convolution's weights");
+            string fold = Names.Field(Fold(node));
+            c.Line($"{fold}.Refresh(this, {Names.Parameter(conv.Params[0].Name)}, {(conv.Params.Count > 1 ? Names.Parameter(conv.Params[1].Name) : "null")}, "
+                + $"{Names.Parameter(node.Params[0].Name)}, {Names.Parameter(node.Params[1].Name)}, {RunningMean(node)}, {RunningVar(node)}, {Names.FloatAttr(node, "eps")});");
+            c.Line(Conv2dOp.FoldedCall(c, conv, fold, y, relu: relu is not null));
+        }
     }
 
     public override void Backward(BackwardContext c, GraphNode node)
@@ -89,9 +121,19 @@ internal sealed class BatchNormOp : Op
         bool accumulate = c.Accumulate(input.Id);
         string dx = c.Dx(node);
         string target = c.Nullable(input.Id) ? $"{dx} ?? {Names.Field(Discard(node))}.Rows(n)" : dx;
+        var relu = c.Plan.Fusion.ReluOf(node);
+        if (relu is not null)
+        {
+            c.Line(Fusion.Comment(node, relu) + ": dy is the ReLU's gradient, masked where the output is not positive");
+        }
+        // With DeconvNet's or guided backpropagation's ReLU rule the ReLU's backward has applied it to dy already.
         c.Line($"device.BatchNormBackward({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {c.Dy(node)}, {target}, "
-            + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, accumulateDx: {Names.Bool(accumulate)});");
+            + $"{Names.ParamGrad(node, "weight")}, {Names.ParamGrad(node, "bias")}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, accumulateDx: {Names.Bool(accumulate)}"
+            + $"{(relu is not null ? $", reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? {c.Y(node)} : null" : "")});");
     }
+
+    /// <summary>The folded weights of the convolution before this batch norm (<c>Dsl.FoldedConv</c>), when it is folded.</summary>
+    private static string Fold(GraphNode node) => "fold" + Names.Int(node.Id);
 
     /// <summary>Elements per channel of a [C], [C, L] or [C, H, W] sample.</summary>
     private static string Spatial(GraphNode node) => Names.Int(node.Elements / node.Shape[0]);

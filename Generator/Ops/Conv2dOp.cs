@@ -106,8 +106,24 @@ internal sealed class Conv2dOp : Op
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
-        c.Line($"device.Conv2d({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {y}, {Geometry(c.Input(node), node)});");
+        var fusion = c.Plan.Fusion;
+        var relu = fusion.ReluOf(node);
+        if (relu is not null)
+        {
+            c.Line(Fusion.Comment(node, relu));
+        }
+        string call = $"device.Conv2d({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {y}, {Geometry(c.Input(node), node)}{(relu is not null ? ", relu: true" : "")});";
+        // A convolution folded into the batch norm after it runs here only when the forward keeps values for backward;
+        // an evaluation forward runs it, folded, at the batch norm (BatchNormOp.Forward).
+        c.Line(fusion.IsFolded(node) ? $"if (keep) {call} // evaluation: folded into {Names.Value(c.Plan.Nodes[c.Plan.Consumers[node.Id][0]])}" : call);
     }
+
+    /// <summary>
+    /// The evaluation forward of a convolution with batch norm <paramref name="bn"/> folded into its weights (<see cref="Fusion"/>):
+    /// the convolution of <paramref name="conv"/>'s input with the cached folded weight and bias, into <paramref name="y"/>.
+    /// </summary>
+    internal static string FoldedCall(ForwardContext c, GraphNode conv, string fold, string y, bool relu)
+        => $"device.Conv2d({c.X(conv)}, {fold}.Weight, {fold}.Bias, {y}, {Geometry(c.Input(conv), conv)}{(relu ? ", relu: true" : "")});";
 
     public override void Backward(BackwardContext c, GraphNode node)
     {

@@ -8,8 +8,18 @@ public abstract partial class Module
 {
     private bool _backwardRan;
 
-    /// <summary>A new Forward: the next Backward is allowed (called by <c>BeginForward</c>).</summary>
-    private void ForwardRan() => _backwardRan = false;
+    /// <summary>
+    /// A new Forward: the next Backward is allowed (called by <c>BeginForward</c>). A training forward moves batch norm's
+    /// running statistics, so it also makes the evaluation's folded weights stale (<see cref="StateVersion"/>).
+    /// </summary>
+    private void ForwardRan()
+    {
+        _backwardRan = false;
+        if (IsTraining)
+        {
+            StateChanged();
+        }
+    }
 
     /// <summary>Refuses a gradient on another device (called by <c>CheckGradient</c>).</summary>
     private void CheckGradientDevice(Tensor gradOutput)

@@ -19,6 +19,14 @@ public abstract partial class Module
     public IReadOnlyList<string> ProbeNames => LayerTable.Select(l => l.Name).ToArray();
 
     /// <summary>
+    /// The generated table of layers whose own output is never stored because a fused kernel does their work with the
+    /// next layer's (a convolution or batch norm that also applies the ReLU after it; a convolution folded into its batch
+    /// norm in evaluation), with the reason. <see cref="Probe"/> refuses them, naming the way out: probe the next layer, or
+    /// declare the network with <c>[Network(Fuse = false)]</c>.
+    /// </summary>
+    protected virtual IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => Array.Empty<(int, string, string)>();
+
+    /// <summary>
     /// How the <c>Relu</c> layers pass gradients back in <see cref="Backward"/>: the derivative (the default), or
     /// DeconvNet's or guided backpropagation's rule for saliency maps (<see cref="ReluBackwardRule"/>). Training with
     /// anything but <see cref="ReluBackwardRule.Standard"/> follows no gradient.
@@ -75,6 +83,14 @@ public abstract partial class Module
     {
         ArgumentNullException.ThrowIfNull(name);
         _layerIndex ??= BuildLayerIndex();
+        foreach (var (fusedId, fusedName, why) in FusedLayers)
+        {
+            if (name == fusedName || name == fusedId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException(
+                    $"{NetworkName}.Probe: layer '{name}' is fused: {why}. Probe the layer after it, or declare the network with [Network(Fuse = false)] to keep every layer's output.");
+            }
+        }
         return _layerIndex.TryGetValue(name, out int id) ? id
             : throw new KeyNotFoundException($"{NetworkName} has no layer '{name}'; its layers are {string.Join(", ", ProbeNames)}.");
     }

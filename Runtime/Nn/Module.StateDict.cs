@@ -79,6 +79,7 @@ public abstract partial class Module
         {
             Tensor.CopyAcross(source, target);
         }
+        StateChanged();
         return new StateDictLoadResult(missing, unexpected);
     }
 

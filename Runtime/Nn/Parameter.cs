@@ -38,6 +38,7 @@ public sealed class Parameter
             throw new ArgumentException($"{Name} {Tensor.FormatShape(Value.Dims)} holds {Length} numbers, but {values.Length} were given.", nameof(values));
         }
         Value.Device.Upload(values, Value);
+        Changed();
     }
 
     /// <summary>Copies <paramref name="values"/>, a tensor of the parameter's shape on any device, into the parameter.</summary>
@@ -50,6 +51,16 @@ public sealed class Parameter
         }
         Load(values.ToArray());
     }
+
+    /// <summary>
+    /// Counts the changes of <see cref="Value"/> made through the library (<see cref="Load(ReadOnlySpan{float})"/>, an optimiser's
+    /// step): caches derived from the value (the folded convolution weights of an evaluation forward) compare it. After
+    /// writing <see cref="Value"/> directly, call <see cref="Changed"/>.
+    /// </summary>
+    public long Version { get; private set; }
+
+    /// <summary>Marks <see cref="Value"/> as changed (see <see cref="Version"/>).</summary>
+    public void Changed() => Version++;
 
     public int[] Shape => Value.Shape;
     public long Length => Value.Length;

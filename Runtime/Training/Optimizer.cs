@@ -48,6 +48,7 @@ public abstract class Optimizer
             if (Parameters[i].RequiresGrad)
             {
                 Update(i, Parameters[i]);
+                Parameters[i].Changed();
             }
         }
     }

@@ -21,6 +21,22 @@ public sealed partial class CpuDevice
         TensorPrimitives.Add(F(a), F(b), F(y));
     }
 
+    protected override void AddReluCore(Tensor a, Tensor b, Tensor y)
+    {
+        var ys = F(y, nameof(AddRelu));
+        var av = F(a);
+        var bv = F(b);
+        // In blocks that stay in L1: the sum is read back for the max while still cached, one pass over memory.
+        const int block = 4096;
+        for (int at = 0; at < ys.Length; at += block)
+        {
+            int length = Math.Min(block, ys.Length - at);
+            var part = ys.Slice(at, length);
+            TensorPrimitives.Add(av.Slice(at, length), bv.Slice(at, length), part);
+            TensorPrimitives.Max(part, 0f, part);
+        }
+    }
+
     protected override void AxpyCore(float alpha, Tensor x, Tensor y)
     {
         if (alpha == 1f)

@@ -107,140 +107,121 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 25,088 floats per sample: training h1_conv2d, h3_maxPool2d, dh2_relu; evaluation h1_conv2d, h3_maxPool2d, h17_concat, h31_concat
-    private readonly global::Dsl.MemorySlot _slot2; // 25,088 floats per sample: training h2_relu; evaluation h2_relu, h4_conv2d, h6_conv2d, h8_conv2d, h11_relu, h13_relu, h21_relu, h23_relu
-    private readonly global::Dsl.MemorySlot _slot3; // 6,272 floats per sample: training h4_conv2d, h6_conv2d, h8_conv2d, h10_conv2d, h12_conv2d, h14_maxPool2d, dh3_maxPool2d; evaluation h9_relu, h18_conv2d, h20_conv2d, h26_conv2d, h29_conv2d, h32_maxPool2d, h45_relu
-    private readonly global::Dsl.MemorySlot _slot4; // 3,136 floats per sample: training h5_relu; evaluation h5_relu, h24_conv2d, h33_conv2d, h35_conv2d, h37_conv2d, h39_conv2d, h41_conv2d, h44_conv2d, h47_globalAvgPool2d
-    private readonly global::Dsl.MemorySlot _slot5; // 3,136 floats per sample: training h7_relu, dh4_conv2d; evaluation h7_relu, h10_conv2d, h12_conv2d, h15_conv2d, h25_relu, h34_relu, h49_linear
-    private readonly global::Dsl.MemorySlot _slot6; // 6,272 floats per sample: training h9_relu; evaluation h14_maxPool2d, h16_relu, h19_relu, h36_relu, h38_relu
-    private readonly global::Dsl.MemorySlot _slot7; // 1,568 floats per sample: training h11_relu
-    private readonly global::Dsl.MemorySlot _slot8; // 3,136 floats per sample: training h13_relu, dh7_relu
-    private readonly global::Dsl.MemorySlot _slot9; // 15,680 floats per sample: training h15_conv2d, h17_concat; evaluation h28_maxPool2d, h30_relu, h43_maxPool2d, h46_concat
-    private readonly global::Dsl.MemorySlot _slot10; // 3,136 floats per sample: training h16_relu, dh12_conv2d, dh6_conv2d
-    private readonly global::Dsl.MemorySlot _slot11; // 15,680 floats per sample: training h18_conv2d, h20_conv2d, h22_conv2d, h24_conv2d, h26_conv2d, h28_maxPool2d, dh17_concat
-    private readonly global::Dsl.MemorySlot _slot12; // 6,272 floats per sample: training h19_relu, dh9_relu
-    private readonly global::Dsl.MemorySlot _slot13; // 6,272 floats per sample: training h21_relu, dh18_conv2d, dh14_maxPool2d, dh8_conv2d
-    private readonly global::Dsl.MemorySlot _slot14; // 9,408 floats per sample: training h23_relu, dh21_relu; evaluation h22_conv2d, h27_relu, h40_relu, h42_relu
-    private readonly global::Dsl.MemorySlot _slot15; // 1,568 floats per sample: training h25_relu, dh11_relu
-    private readonly global::Dsl.MemorySlot _slot16; // 4,704 floats per sample: training h27_relu, dh13_relu
-    private readonly global::Dsl.MemorySlot _slot17; // 25,088 floats per sample: training h29_conv2d, h31_concat, h33_conv2d, h35_conv2d, h37_conv2d, h39_conv2d, h41_conv2d, h43_maxPool2d, dh31_concat, dh29_conv2d, dh1_conv2d
-    private readonly global::Dsl.MemorySlot _slot18; // 4,704 floats per sample: training h30_relu, dh26_conv2d, dh5_relu
+    private readonly global::Dsl.MemorySlot _slot1; // 25,088 floats per sample: training h1_conv2d; evaluation h1_conv2d, h4_conv2d, h22_conv2d
+    private readonly global::Dsl.MemorySlot _slot2; // 6,272 floats per sample: training h3_maxPool2d; evaluation h3_maxPool2d, h18_conv2d, h32_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot3; // 3,136 floats per sample: training h4_conv2d; evaluation h6_conv2d, h10_conv2d, h15_conv2d, h24_conv2d, h33_conv2d, h47_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot4; // 3,136 floats per sample: training h6_conv2d, dh4_conv2d; evaluation h12_conv2d, h35_conv2d, h39_conv2d, h44_conv2d, h49_linear
+    private readonly global::Dsl.MemorySlot _slot5; // 6,272 floats per sample: training h8_conv2d; evaluation h8_conv2d, h20_conv2d, h26_conv2d, h37_conv2d
+    private readonly global::Dsl.MemorySlot _slot6; // 1,568 floats per sample: training h10_conv2d
+    private readonly global::Dsl.MemorySlot _slot7; // 3,136 floats per sample: training h12_conv2d, dh7_relu
+    private readonly global::Dsl.MemorySlot _slot8; // 6,272 floats per sample: training h14_maxPool2d, dh3_maxPool2d; evaluation h14_maxPool2d, h29_conv2d, h41_conv2d
+    private readonly global::Dsl.MemorySlot _slot9; // 3,136 floats per sample: training h15_conv2d, dh12_conv2d, dh6_conv2d
+    private readonly global::Dsl.MemorySlot _slot10; // 25,088 floats per sample: training h17_concat, dh1_conv2d; evaluation h31_concat
+    private readonly global::Dsl.MemorySlot _slot11; // 6,272 floats per sample: training h18_conv2d, dh9_relu
+    private readonly global::Dsl.MemorySlot _slot12; // 6,272 floats per sample: training h20_conv2d, dh18_conv2d, dh14_maxPool2d, dh8_conv2d
+    private readonly global::Dsl.MemorySlot _slot13; // 9,408 floats per sample: training h22_conv2d, dh20_conv2d
+    private readonly global::Dsl.MemorySlot _slot14; // 1,568 floats per sample: training h24_conv2d, dh11_relu
+    private readonly global::Dsl.MemorySlot _slot15; // 4,704 floats per sample: training h26_conv2d, dh5_relu
+    private readonly global::Dsl.MemorySlot _slot16; // 15,680 floats per sample: training h28_maxPool2d, dh17_concat; evaluation h17_concat, h43_maxPool2d, h46_concat
+    private readonly global::Dsl.MemorySlot _slot17; // 4,704 floats per sample: training h29_conv2d, dh26_conv2d, dh15_conv2d
+    private readonly global::Dsl.MemorySlot _slot18; // 25,088 floats per sample: training h31_concat, h33_conv2d, dh31_concat, dh29_conv2d, dh2_relu
     private readonly global::Dsl.MemorySlot _slot19; // 6,272 floats per sample: training h32_maxPool2d, dh19_relu
-    private readonly global::Dsl.MemorySlot _slot20; // 2,352 floats per sample: training h34_relu, dh25_relu, dh10_conv2d
-    private readonly global::Dsl.MemorySlot _slot21; // 1,176 floats per sample: training h36_relu
-    private readonly global::Dsl.MemorySlot _slot22; // 4,704 floats per sample: training h38_relu, dh36_relu, dh33_conv2d, dh27_relu, dh15_conv2d
-    private readonly global::Dsl.MemorySlot _slot23; // 392 floats per sample: training h40_relu
-    private readonly global::Dsl.MemorySlot _slot24; // 784 floats per sample: training h42_relu, dh40_relu
-    private readonly global::Dsl.MemorySlot _slot25; // 9,408 floats per sample: training h44_conv2d, h46_concat, h49_linear, dh49_linear, dh46_concat, dh44_conv2d, dh32_maxPool2d, dh23_relu, dh20_conv2d
-    private readonly global::Dsl.MemorySlot _slot26; // 15,680 floats per sample: training h45_relu, dh43_maxPool2d, dh37_conv2d, dh30_relu, dh28_maxPool2d, dh22_conv2d
-    private readonly global::Dsl.MemorySlot _slot27; // 3,136 floats per sample: training h47_globalAvgPool2d, dh38_relu, dh35_conv2d, dh16_relu
+    private readonly global::Dsl.MemorySlot _slot20; // 1,176 floats per sample: training h35_conv2d
+    private readonly global::Dsl.MemorySlot _slot21; // 3,136 floats per sample: training h37_conv2d, dh36_relu, dh33_conv2d, dh24_conv2d, dh16_relu
+    private readonly global::Dsl.MemorySlot _slot22; // 392 floats per sample: training h39_conv2d
+    private readonly global::Dsl.MemorySlot _slot23; // 784 floats per sample: training h41_conv2d, dh40_relu
+    private readonly global::Dsl.MemorySlot _slot24; // 15,680 floats per sample: training h43_maxPool2d, dh32_maxPool2d, dh30_relu, dh28_maxPool2d, dh22_conv2d; evaluation h28_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot25; // 6,272 floats per sample: training h44_conv2d, dh43_maxPool2d, dh37_conv2d, dh27_relu, dh21_relu
+    private readonly global::Dsl.MemorySlot _slot26; // 9,408 floats per sample: training h46_concat, h49_linear, dh49_linear, dh46_concat, dh44_conv2d, dh23_relu
+    private readonly global::Dsl.MemorySlot _slot27; // 3,136 floats per sample: training h47_globalAvgPool2d, dh38_relu, dh35_conv2d, dh13_relu
     private readonly global::Dsl.MemorySlot _slot28; // 10 floats per sample: training h50_logSoftmax; evaluation h50_logSoftmax
-    private readonly global::Dsl.MemorySlot _slot29; // 2,352 floats per sample: training dh48_flatten, dh34_relu, dh24_conv2d
+    private readonly global::Dsl.MemorySlot _slot29; // 2,352 floats per sample: training dh48_flatten, dh34_relu, dh25_relu, dh10_conv2d
     private readonly global::Dsl.MemorySlot _slot30; // 784 floats per sample: training dh45_relu, dh41_conv2d, dh39_conv2d
     private readonly global::Dsl.MemorySlot _slot31; // 784 floats per sample: training dh42_relu
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
     private readonly global::Dsl.SlotView _h1_conv2d; // [N,32,28,28] in _slot1
-    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,32,28,28] in _slot17
-    private readonly global::Dsl.SlotView _h2_relu; // [N,32,28,28] in _slot2
-    private readonly global::Dsl.SlotView _dh2_relu; // [N,32,28,28] in _slot1
-    private readonly global::Dsl.SlotView _h3_maxPool2d; // [N,32,14,14] in _slot1
-    private readonly global::Dsl.SlotView _dh3_maxPool2d; // [N,32,14,14] in _slot3
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,32,28,28] in _slot10
+    private readonly global::Dsl.SlotView _dh2_relu; // [N,32,28,28] in _slot18
+    private readonly global::Dsl.SlotView _h3_maxPool2d; // [N,32,14,14] in _slot2
+    private readonly global::Dsl.SlotView _dh3_maxPool2d; // [N,32,14,14] in _slot8
     private readonly global::Dsl.BufferSlot _argmax3;
-    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,14,14] in _slot5
-    private readonly global::Dsl.SlotView _h5_relu; // [N,16,14,14] in _slot4
-    private readonly global::Dsl.SlotView _dh5_relu; // [N,16,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h6_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh6_conv2d; // [N,16,14,14] in _slot10
-    private readonly global::Dsl.SlotView _h7_relu; // [N,16,14,14] in _slot5
-    private readonly global::Dsl.SlotView _dh7_relu; // [N,16,14,14] in _slot8
-    private readonly global::Dsl.SlotView _h8_conv2d; // [N,32,14,14] in _slot3 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh8_conv2d; // [N,32,14,14] in _slot13
-    private readonly global::Dsl.SlotView _h9_relu; // [N,32,14,14] in _slot6 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh9_relu; // [N,32,14,14] in _slot12
-    private readonly global::Dsl.SlotView _h10_conv2d; // [N,8,14,14] in _slot3 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh10_conv2d; // [N,8,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h11_relu; // [N,8,14,14] in _slot7 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh11_relu; // [N,8,14,14] in _slot15
-    private readonly global::Dsl.SlotView _h12_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh12_conv2d; // [N,16,14,14] in _slot10
-    private readonly global::Dsl.SlotView _h13_relu; // [N,16,14,14] in _slot8 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,14,14] in _slot16
-    private readonly global::Dsl.SlotView _h14_maxPool2d; // [N,32,14,14] in _slot3 (evaluation: _slot6)
-    private readonly global::Dsl.SlotView _dh14_maxPool2d; // [N,32,14,14] in _slot13
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,14,14] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,14,14] in _slot4
+    private readonly global::Dsl.SlotView _dh5_relu; // [N,16,14,14] in _slot15
+    private readonly global::Dsl.SlotView _h6_conv2d; // [N,16,14,14] in _slot4 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh6_conv2d; // [N,16,14,14] in _slot9
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,16,14,14] in _slot7
+    private readonly global::Dsl.SlotView _h8_conv2d; // [N,32,14,14] in _slot5
+    private readonly global::Dsl.SlotView _dh8_conv2d; // [N,32,14,14] in _slot12
+    private readonly global::Dsl.SlotView _dh9_relu; // [N,32,14,14] in _slot11
+    private readonly global::Dsl.SlotView _h10_conv2d; // [N,8,14,14] in _slot6 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh10_conv2d; // [N,8,14,14] in _slot29
+    private readonly global::Dsl.SlotView _dh11_relu; // [N,8,14,14] in _slot14
+    private readonly global::Dsl.SlotView _h12_conv2d; // [N,16,14,14] in _slot7 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh12_conv2d; // [N,16,14,14] in _slot9
+    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,14,14] in _slot27
+    private readonly global::Dsl.SlotView _h14_maxPool2d; // [N,32,14,14] in _slot8
+    private readonly global::Dsl.SlotView _dh14_maxPool2d; // [N,32,14,14] in _slot12
     private readonly global::Dsl.BufferSlot _argmax14;
-    private readonly global::Dsl.SlotView _h15_conv2d; // [N,16,14,14] in _slot9 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh15_conv2d; // [N,16,14,14] in _slot22
-    private readonly global::Dsl.SlotView _h16_relu; // [N,16,14,14] in _slot10 (evaluation: _slot6)
-    private readonly global::Dsl.SlotView _dh16_relu; // [N,16,14,14] in _slot27
-    private readonly global::Dsl.SlotView _h17_concat; // [N,80,14,14] in _slot9 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh17_concat; // [N,80,14,14] in _slot11
-    private readonly global::Dsl.SlotView _h18_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,32,14,14] in _slot13
-    private readonly global::Dsl.SlotView _h19_relu; // [N,32,14,14] in _slot12 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h15_conv2d; // [N,16,14,14] in _slot9 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh15_conv2d; // [N,16,14,14] in _slot17
+    private readonly global::Dsl.SlotView _dh16_relu; // [N,16,14,14] in _slot21
+    private readonly global::Dsl.SlotView _h17_concat; // [N,80,14,14] in _slot10 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _dh17_concat; // [N,80,14,14] in _slot16
+    private readonly global::Dsl.SlotView _h18_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,32,14,14] in _slot12
     private readonly global::Dsl.SlotView _dh19_relu; // [N,32,14,14] in _slot19
-    private readonly global::Dsl.SlotView _h20_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh20_conv2d; // [N,32,14,14] in _slot25
-    private readonly global::Dsl.SlotView _h21_relu; // [N,32,14,14] in _slot13 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh21_relu; // [N,32,14,14] in _slot14
-    private readonly global::Dsl.SlotView _h22_conv2d; // [N,48,14,14] in _slot11 (evaluation: _slot14)
-    private readonly global::Dsl.SlotView _dh22_conv2d; // [N,48,14,14] in _slot26
-    private readonly global::Dsl.SlotView _h23_relu; // [N,48,14,14] in _slot14 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh23_relu; // [N,48,14,14] in _slot25
-    private readonly global::Dsl.SlotView _h24_conv2d; // [N,8,14,14] in _slot11 (evaluation: _slot4)
-    private readonly global::Dsl.SlotView _dh24_conv2d; // [N,8,14,14] in _slot29
-    private readonly global::Dsl.SlotView _h25_relu; // [N,8,14,14] in _slot15 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh25_relu; // [N,8,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h26_conv2d; // [N,24,14,14] in _slot11 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh26_conv2d; // [N,24,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h27_relu; // [N,24,14,14] in _slot16 (evaluation: _slot14)
-    private readonly global::Dsl.SlotView _dh27_relu; // [N,24,14,14] in _slot22
-    private readonly global::Dsl.SlotView _h28_maxPool2d; // [N,80,14,14] in _slot11 (evaluation: _slot9)
-    private readonly global::Dsl.SlotView _dh28_maxPool2d; // [N,80,14,14] in _slot26
+    private readonly global::Dsl.SlotView _h20_conv2d; // [N,32,14,14] in _slot12 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh20_conv2d; // [N,32,14,14] in _slot13
+    private readonly global::Dsl.SlotView _dh21_relu; // [N,32,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h22_conv2d; // [N,48,14,14] in _slot13 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh22_conv2d; // [N,48,14,14] in _slot24
+    private readonly global::Dsl.SlotView _dh23_relu; // [N,48,14,14] in _slot26
+    private readonly global::Dsl.SlotView _h24_conv2d; // [N,8,14,14] in _slot14 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh24_conv2d; // [N,8,14,14] in _slot21
+    private readonly global::Dsl.SlotView _dh25_relu; // [N,8,14,14] in _slot29
+    private readonly global::Dsl.SlotView _h26_conv2d; // [N,24,14,14] in _slot15 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh26_conv2d; // [N,24,14,14] in _slot17
+    private readonly global::Dsl.SlotView _dh27_relu; // [N,24,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h28_maxPool2d; // [N,80,14,14] in _slot16 (evaluation: _slot24)
+    private readonly global::Dsl.SlotView _dh28_maxPool2d; // [N,80,14,14] in _slot24
     private readonly global::Dsl.BufferSlot _argmax28;
-    private readonly global::Dsl.SlotView _h29_conv2d; // [N,24,14,14] in _slot17 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh29_conv2d; // [N,24,14,14] in _slot17
-    private readonly global::Dsl.SlotView _h30_relu; // [N,24,14,14] in _slot18 (evaluation: _slot9)
-    private readonly global::Dsl.SlotView _dh30_relu; // [N,24,14,14] in _slot26
-    private readonly global::Dsl.SlotView _h31_concat; // [N,128,14,14] in _slot17 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh31_concat; // [N,128,14,14] in _slot17
-    private readonly global::Dsl.SlotView _h32_maxPool2d; // [N,128,7,7] in _slot19 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh32_maxPool2d; // [N,128,7,7] in _slot25
+    private readonly global::Dsl.SlotView _h29_conv2d; // [N,24,14,14] in _slot17 (evaluation: _slot8)
+    private readonly global::Dsl.SlotView _dh29_conv2d; // [N,24,14,14] in _slot18
+    private readonly global::Dsl.SlotView _dh30_relu; // [N,24,14,14] in _slot24
+    private readonly global::Dsl.SlotView _h31_concat; // [N,128,14,14] in _slot18 (evaluation: _slot10)
+    private readonly global::Dsl.SlotView _dh31_concat; // [N,128,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h32_maxPool2d; // [N,128,7,7] in _slot19 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh32_maxPool2d; // [N,128,7,7] in _slot24
     private readonly global::Dsl.BufferSlot _argmax32;
-    private readonly global::Dsl.SlotView _h33_conv2d; // [N,48,7,7] in _slot17 (evaluation: _slot4)
-    private readonly global::Dsl.SlotView _dh33_conv2d; // [N,48,7,7] in _slot22
-    private readonly global::Dsl.SlotView _h34_relu; // [N,48,7,7] in _slot20 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _h33_conv2d; // [N,48,7,7] in _slot18 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh33_conv2d; // [N,48,7,7] in _slot21
     private readonly global::Dsl.SlotView _dh34_relu; // [N,48,7,7] in _slot29
-    private readonly global::Dsl.SlotView _h35_conv2d; // [N,24,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h35_conv2d; // [N,24,7,7] in _slot20 (evaluation: _slot4)
     private readonly global::Dsl.SlotView _dh35_conv2d; // [N,24,7,7] in _slot27
-    private readonly global::Dsl.SlotView _h36_relu; // [N,24,7,7] in _slot21 (evaluation: _slot6)
-    private readonly global::Dsl.SlotView _dh36_relu; // [N,24,7,7] in _slot22
-    private readonly global::Dsl.SlotView _h37_conv2d; // [N,64,7,7] in _slot17 (evaluation: _slot4)
-    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,64,7,7] in _slot26
-    private readonly global::Dsl.SlotView _h38_relu; // [N,64,7,7] in _slot22 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _dh36_relu; // [N,24,7,7] in _slot21
+    private readonly global::Dsl.SlotView _h37_conv2d; // [N,64,7,7] in _slot21 (evaluation: _slot5)
+    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,64,7,7] in _slot25
     private readonly global::Dsl.SlotView _dh38_relu; // [N,64,7,7] in _slot27
-    private readonly global::Dsl.SlotView _h39_conv2d; // [N,8,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h39_conv2d; // [N,8,7,7] in _slot22 (evaluation: _slot4)
     private readonly global::Dsl.SlotView _dh39_conv2d; // [N,8,7,7] in _slot30
-    private readonly global::Dsl.SlotView _h40_relu; // [N,8,7,7] in _slot23 (evaluation: _slot14)
-    private readonly global::Dsl.SlotView _dh40_relu; // [N,8,7,7] in _slot24
-    private readonly global::Dsl.SlotView _h41_conv2d; // [N,16,7,7] in _slot17 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh40_relu; // [N,8,7,7] in _slot23
+    private readonly global::Dsl.SlotView _h41_conv2d; // [N,16,7,7] in _slot23 (evaluation: _slot8)
     private readonly global::Dsl.SlotView _dh41_conv2d; // [N,16,7,7] in _slot30
-    private readonly global::Dsl.SlotView _h42_relu; // [N,16,7,7] in _slot24 (evaluation: _slot14)
     private readonly global::Dsl.SlotView _dh42_relu; // [N,16,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h43_maxPool2d; // [N,128,7,7] in _slot17 (evaluation: _slot9)
-    private readonly global::Dsl.SlotView _dh43_maxPool2d; // [N,128,7,7] in _slot26
+    private readonly global::Dsl.SlotView _h43_maxPool2d; // [N,128,7,7] in _slot24 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _dh43_maxPool2d; // [N,128,7,7] in _slot25
     private readonly global::Dsl.BufferSlot _argmax43;
     private readonly global::Dsl.SlotView _h44_conv2d; // [N,16,7,7] in _slot25 (evaluation: _slot4)
-    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,16,7,7] in _slot25
-    private readonly global::Dsl.SlotView _h45_relu; // [N,16,7,7] in _slot26 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,16,7,7] in _slot26
     private readonly global::Dsl.SlotView _dh45_relu; // [N,16,7,7] in _slot30
-    private readonly global::Dsl.SlotView _h46_concat; // [N,144,7,7] in _slot25 (evaluation: _slot9)
-    private readonly global::Dsl.SlotView _dh46_concat; // [N,144,7,7] in _slot25
-    private readonly global::Dsl.SlotView _h47_globalAvgPool2d; // [N,144,1,1] in _slot27 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h46_concat; // [N,144,7,7] in _slot26 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _dh46_concat; // [N,144,7,7] in _slot26
+    private readonly global::Dsl.SlotView _h47_globalAvgPool2d; // [N,144,1,1] in _slot27 (evaluation: _slot3)
     private readonly global::Dsl.ViewSlot _h48_flatten;
     private readonly global::Dsl.SlotView _dh48_flatten; // [N,144] in _slot29
-    private readonly global::Dsl.SlotView _h49_linear; // [N,10] in _slot25 (evaluation: _slot5)
-    private readonly global::Dsl.SlotView _dh49_linear; // [N,10] in _slot25
+    private readonly global::Dsl.SlotView _h49_linear; // [N,10] in _slot26 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _dh49_linear; // [N,10] in _slot26
     private readonly global::Dsl.SlotView _h50_logSoftmax; // [N,10] in _slot28
     private readonly global::Dsl.SlotView _dh47_globalAvgPool2d; // [N,144,1,1] in _slot29, the memory of dh48_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
@@ -297,31 +278,31 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _fc1_bias = AddParameter("fc1.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(39), 144, 10));
         _slot0 = new global::Dsl.MemorySlot(device, 784);
         _slot1 = new global::Dsl.MemorySlot(device, 25088);
-        _slot2 = new global::Dsl.MemorySlot(device, 25088);
-        _slot3 = new global::Dsl.MemorySlot(device, 6272);
+        _slot2 = new global::Dsl.MemorySlot(device, 6272);
+        _slot3 = new global::Dsl.MemorySlot(device, 3136);
         _slot4 = new global::Dsl.MemorySlot(device, 3136);
-        _slot5 = new global::Dsl.MemorySlot(device, 3136);
-        _slot6 = new global::Dsl.MemorySlot(device, 6272);
-        _slot7 = new global::Dsl.MemorySlot(device, 1568);
-        _slot8 = new global::Dsl.MemorySlot(device, 3136);
-        _slot9 = new global::Dsl.MemorySlot(device, 15680);
-        _slot10 = new global::Dsl.MemorySlot(device, 3136);
-        _slot11 = new global::Dsl.MemorySlot(device, 15680);
+        _slot5 = new global::Dsl.MemorySlot(device, 6272);
+        _slot6 = new global::Dsl.MemorySlot(device, 1568);
+        _slot7 = new global::Dsl.MemorySlot(device, 3136);
+        _slot8 = new global::Dsl.MemorySlot(device, 6272);
+        _slot9 = new global::Dsl.MemorySlot(device, 3136);
+        _slot10 = new global::Dsl.MemorySlot(device, 25088);
+        _slot11 = new global::Dsl.MemorySlot(device, 6272);
         _slot12 = new global::Dsl.MemorySlot(device, 6272);
-        _slot13 = new global::Dsl.MemorySlot(device, 6272);
-        _slot14 = new global::Dsl.MemorySlot(device, 9408);
-        _slot15 = new global::Dsl.MemorySlot(device, 1568);
-        _slot16 = new global::Dsl.MemorySlot(device, 4704);
-        _slot17 = new global::Dsl.MemorySlot(device, 25088);
-        _slot18 = new global::Dsl.MemorySlot(device, 4704);
+        _slot13 = new global::Dsl.MemorySlot(device, 9408);
+        _slot14 = new global::Dsl.MemorySlot(device, 1568);
+        _slot15 = new global::Dsl.MemorySlot(device, 4704);
+        _slot16 = new global::Dsl.MemorySlot(device, 15680);
+        _slot17 = new global::Dsl.MemorySlot(device, 4704);
+        _slot18 = new global::Dsl.MemorySlot(device, 25088);
         _slot19 = new global::Dsl.MemorySlot(device, 6272);
-        _slot20 = new global::Dsl.MemorySlot(device, 2352);
-        _slot21 = new global::Dsl.MemorySlot(device, 1176);
-        _slot22 = new global::Dsl.MemorySlot(device, 4704);
-        _slot23 = new global::Dsl.MemorySlot(device, 392);
-        _slot24 = new global::Dsl.MemorySlot(device, 784);
-        _slot25 = new global::Dsl.MemorySlot(device, 9408);
-        _slot26 = new global::Dsl.MemorySlot(device, 15680);
+        _slot20 = new global::Dsl.MemorySlot(device, 1176);
+        _slot21 = new global::Dsl.MemorySlot(device, 3136);
+        _slot22 = new global::Dsl.MemorySlot(device, 392);
+        _slot23 = new global::Dsl.MemorySlot(device, 784);
+        _slot24 = new global::Dsl.MemorySlot(device, 15680);
+        _slot25 = new global::Dsl.MemorySlot(device, 6272);
+        _slot26 = new global::Dsl.MemorySlot(device, 9408);
         _slot27 = new global::Dsl.MemorySlot(device, 3136);
         _slot28 = new global::Dsl.MemorySlot(device, 10);
         _slot29 = new global::Dsl.MemorySlot(device, 2352);
@@ -329,107 +310,88 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _slot31 = new global::Dsl.MemorySlot(device, 784);
         _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 32, 28, 28);
-        _dh1_conv2d = new global::Dsl.SlotView(_slot17, 32, 28, 28);
-        _h2_relu = new global::Dsl.SlotView(_slot2, 32, 28, 28);
-        _dh2_relu = new global::Dsl.SlotView(_slot1, 32, 28, 28);
-        _h3_maxPool2d = new global::Dsl.SlotView(_slot1, 32, 14, 14);
-        _dh3_maxPool2d = new global::Dsl.SlotView(_slot3, 32, 14, 14);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot10, 32, 28, 28);
+        _dh2_relu = new global::Dsl.SlotView(_slot18, 32, 28, 28);
+        _h3_maxPool2d = new global::Dsl.SlotView(_slot2, 32, 14, 14);
+        _dh3_maxPool2d = new global::Dsl.SlotView(_slot8, 32, 14, 14);
         _argmax3 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 32, 14, 14);
-        _h4_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 16, 14, 14);
-        _dh4_conv2d = new global::Dsl.SlotView(_slot5, 16, 14, 14);
-        _h5_relu = new global::Dsl.SlotView(_slot4, 16, 14, 14);
-        _dh5_relu = new global::Dsl.SlotView(_slot18, 16, 14, 14);
-        _h6_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 16, 14, 14);
-        _dh6_conv2d = new global::Dsl.SlotView(_slot10, 16, 14, 14);
-        _h7_relu = new global::Dsl.SlotView(_slot5, 16, 14, 14);
-        _dh7_relu = new global::Dsl.SlotView(_slot8, 16, 14, 14);
-        _h8_conv2d = new global::Dsl.SlotView(_slot3, _slot2, 32, 14, 14);
-        _dh8_conv2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
-        _h9_relu = new global::Dsl.SlotView(_slot6, _slot3, 32, 14, 14);
-        _dh9_relu = new global::Dsl.SlotView(_slot12, 32, 14, 14);
-        _h10_conv2d = new global::Dsl.SlotView(_slot3, _slot5, 8, 14, 14);
-        _dh10_conv2d = new global::Dsl.SlotView(_slot20, 8, 14, 14);
-        _h11_relu = new global::Dsl.SlotView(_slot7, _slot2, 8, 14, 14);
-        _dh11_relu = new global::Dsl.SlotView(_slot15, 8, 14, 14);
-        _h12_conv2d = new global::Dsl.SlotView(_slot3, _slot5, 16, 14, 14);
-        _dh12_conv2d = new global::Dsl.SlotView(_slot10, 16, 14, 14);
-        _h13_relu = new global::Dsl.SlotView(_slot8, _slot2, 16, 14, 14);
-        _dh13_relu = new global::Dsl.SlotView(_slot16, 16, 14, 14);
-        _h14_maxPool2d = new global::Dsl.SlotView(_slot3, _slot6, 32, 14, 14);
-        _dh14_maxPool2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
+        _h4_conv2d = new global::Dsl.SlotView(_slot3, _slot1, 16, 14, 14);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot4, 16, 14, 14);
+        _dh5_relu = new global::Dsl.SlotView(_slot15, 16, 14, 14);
+        _h6_conv2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 14, 14);
+        _dh6_conv2d = new global::Dsl.SlotView(_slot9, 16, 14, 14);
+        _dh7_relu = new global::Dsl.SlotView(_slot7, 16, 14, 14);
+        _h8_conv2d = new global::Dsl.SlotView(_slot5, 32, 14, 14);
+        _dh8_conv2d = new global::Dsl.SlotView(_slot12, 32, 14, 14);
+        _dh9_relu = new global::Dsl.SlotView(_slot11, 32, 14, 14);
+        _h10_conv2d = new global::Dsl.SlotView(_slot6, _slot3, 8, 14, 14);
+        _dh10_conv2d = new global::Dsl.SlotView(_slot29, 8, 14, 14);
+        _dh11_relu = new global::Dsl.SlotView(_slot14, 8, 14, 14);
+        _h12_conv2d = new global::Dsl.SlotView(_slot7, _slot4, 16, 14, 14);
+        _dh12_conv2d = new global::Dsl.SlotView(_slot9, 16, 14, 14);
+        _dh13_relu = new global::Dsl.SlotView(_slot27, 16, 14, 14);
+        _h14_maxPool2d = new global::Dsl.SlotView(_slot8, 32, 14, 14);
+        _dh14_maxPool2d = new global::Dsl.SlotView(_slot12, 32, 14, 14);
         _argmax14 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 32, 14, 14);
-        _h15_conv2d = new global::Dsl.SlotView(_slot9, _slot5, 16, 14, 14);
-        _dh15_conv2d = new global::Dsl.SlotView(_slot22, 16, 14, 14);
-        _h16_relu = new global::Dsl.SlotView(_slot10, _slot6, 16, 14, 14);
-        _dh16_relu = new global::Dsl.SlotView(_slot27, 16, 14, 14);
-        _h17_concat = new global::Dsl.SlotView(_slot9, _slot1, 80, 14, 14);
-        _dh17_concat = new global::Dsl.SlotView(_slot11, 80, 14, 14);
-        _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 32, 14, 14);
-        _dh18_conv2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
-        _h19_relu = new global::Dsl.SlotView(_slot12, _slot6, 32, 14, 14);
+        _h15_conv2d = new global::Dsl.SlotView(_slot9, _slot3, 16, 14, 14);
+        _dh15_conv2d = new global::Dsl.SlotView(_slot17, 16, 14, 14);
+        _dh16_relu = new global::Dsl.SlotView(_slot21, 16, 14, 14);
+        _h17_concat = new global::Dsl.SlotView(_slot10, _slot16, 80, 14, 14);
+        _dh17_concat = new global::Dsl.SlotView(_slot16, 80, 14, 14);
+        _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot2, 32, 14, 14);
+        _dh18_conv2d = new global::Dsl.SlotView(_slot12, 32, 14, 14);
         _dh19_relu = new global::Dsl.SlotView(_slot19, 32, 14, 14);
-        _h20_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 32, 14, 14);
-        _dh20_conv2d = new global::Dsl.SlotView(_slot25, 32, 14, 14);
-        _h21_relu = new global::Dsl.SlotView(_slot13, _slot2, 32, 14, 14);
-        _dh21_relu = new global::Dsl.SlotView(_slot14, 32, 14, 14);
-        _h22_conv2d = new global::Dsl.SlotView(_slot11, _slot14, 48, 14, 14);
-        _dh22_conv2d = new global::Dsl.SlotView(_slot26, 48, 14, 14);
-        _h23_relu = new global::Dsl.SlotView(_slot14, _slot2, 48, 14, 14);
-        _dh23_relu = new global::Dsl.SlotView(_slot25, 48, 14, 14);
-        _h24_conv2d = new global::Dsl.SlotView(_slot11, _slot4, 8, 14, 14);
-        _dh24_conv2d = new global::Dsl.SlotView(_slot29, 8, 14, 14);
-        _h25_relu = new global::Dsl.SlotView(_slot15, _slot5, 8, 14, 14);
-        _dh25_relu = new global::Dsl.SlotView(_slot20, 8, 14, 14);
-        _h26_conv2d = new global::Dsl.SlotView(_slot11, _slot3, 24, 14, 14);
-        _dh26_conv2d = new global::Dsl.SlotView(_slot18, 24, 14, 14);
-        _h27_relu = new global::Dsl.SlotView(_slot16, _slot14, 24, 14, 14);
-        _dh27_relu = new global::Dsl.SlotView(_slot22, 24, 14, 14);
-        _h28_maxPool2d = new global::Dsl.SlotView(_slot11, _slot9, 80, 14, 14);
-        _dh28_maxPool2d = new global::Dsl.SlotView(_slot26, 80, 14, 14);
+        _h20_conv2d = new global::Dsl.SlotView(_slot12, _slot5, 32, 14, 14);
+        _dh20_conv2d = new global::Dsl.SlotView(_slot13, 32, 14, 14);
+        _dh21_relu = new global::Dsl.SlotView(_slot25, 32, 14, 14);
+        _h22_conv2d = new global::Dsl.SlotView(_slot13, _slot1, 48, 14, 14);
+        _dh22_conv2d = new global::Dsl.SlotView(_slot24, 48, 14, 14);
+        _dh23_relu = new global::Dsl.SlotView(_slot26, 48, 14, 14);
+        _h24_conv2d = new global::Dsl.SlotView(_slot14, _slot3, 8, 14, 14);
+        _dh24_conv2d = new global::Dsl.SlotView(_slot21, 8, 14, 14);
+        _dh25_relu = new global::Dsl.SlotView(_slot29, 8, 14, 14);
+        _h26_conv2d = new global::Dsl.SlotView(_slot15, _slot5, 24, 14, 14);
+        _dh26_conv2d = new global::Dsl.SlotView(_slot17, 24, 14, 14);
+        _dh27_relu = new global::Dsl.SlotView(_slot25, 24, 14, 14);
+        _h28_maxPool2d = new global::Dsl.SlotView(_slot16, _slot24, 80, 14, 14);
+        _dh28_maxPool2d = new global::Dsl.SlotView(_slot24, 80, 14, 14);
         _argmax28 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 80, 14, 14);
-        _h29_conv2d = new global::Dsl.SlotView(_slot17, _slot3, 24, 14, 14);
-        _dh29_conv2d = new global::Dsl.SlotView(_slot17, 24, 14, 14);
-        _h30_relu = new global::Dsl.SlotView(_slot18, _slot9, 24, 14, 14);
-        _dh30_relu = new global::Dsl.SlotView(_slot26, 24, 14, 14);
-        _h31_concat = new global::Dsl.SlotView(_slot17, _slot1, 128, 14, 14);
-        _dh31_concat = new global::Dsl.SlotView(_slot17, 128, 14, 14);
-        _h32_maxPool2d = new global::Dsl.SlotView(_slot19, _slot3, 128, 7, 7);
-        _dh32_maxPool2d = new global::Dsl.SlotView(_slot25, 128, 7, 7);
+        _h29_conv2d = new global::Dsl.SlotView(_slot17, _slot8, 24, 14, 14);
+        _dh29_conv2d = new global::Dsl.SlotView(_slot18, 24, 14, 14);
+        _dh30_relu = new global::Dsl.SlotView(_slot24, 24, 14, 14);
+        _h31_concat = new global::Dsl.SlotView(_slot18, _slot10, 128, 14, 14);
+        _dh31_concat = new global::Dsl.SlotView(_slot18, 128, 14, 14);
+        _h32_maxPool2d = new global::Dsl.SlotView(_slot19, _slot2, 128, 7, 7);
+        _dh32_maxPool2d = new global::Dsl.SlotView(_slot24, 128, 7, 7);
         _argmax32 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 128, 7, 7);
-        _h33_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 48, 7, 7);
-        _dh33_conv2d = new global::Dsl.SlotView(_slot22, 48, 7, 7);
-        _h34_relu = new global::Dsl.SlotView(_slot20, _slot5, 48, 7, 7);
+        _h33_conv2d = new global::Dsl.SlotView(_slot18, _slot3, 48, 7, 7);
+        _dh33_conv2d = new global::Dsl.SlotView(_slot21, 48, 7, 7);
         _dh34_relu = new global::Dsl.SlotView(_slot29, 48, 7, 7);
-        _h35_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 24, 7, 7);
+        _h35_conv2d = new global::Dsl.SlotView(_slot20, _slot4, 24, 7, 7);
         _dh35_conv2d = new global::Dsl.SlotView(_slot27, 24, 7, 7);
-        _h36_relu = new global::Dsl.SlotView(_slot21, _slot6, 24, 7, 7);
-        _dh36_relu = new global::Dsl.SlotView(_slot22, 24, 7, 7);
-        _h37_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 64, 7, 7);
-        _dh37_conv2d = new global::Dsl.SlotView(_slot26, 64, 7, 7);
-        _h38_relu = new global::Dsl.SlotView(_slot22, _slot6, 64, 7, 7);
+        _dh36_relu = new global::Dsl.SlotView(_slot21, 24, 7, 7);
+        _h37_conv2d = new global::Dsl.SlotView(_slot21, _slot5, 64, 7, 7);
+        _dh37_conv2d = new global::Dsl.SlotView(_slot25, 64, 7, 7);
         _dh38_relu = new global::Dsl.SlotView(_slot27, 64, 7, 7);
-        _h39_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 8, 7, 7);
+        _h39_conv2d = new global::Dsl.SlotView(_slot22, _slot4, 8, 7, 7);
         _dh39_conv2d = new global::Dsl.SlotView(_slot30, 8, 7, 7);
-        _h40_relu = new global::Dsl.SlotView(_slot23, _slot14, 8, 7, 7);
-        _dh40_relu = new global::Dsl.SlotView(_slot24, 8, 7, 7);
-        _h41_conv2d = new global::Dsl.SlotView(_slot17, _slot4, 16, 7, 7);
+        _dh40_relu = new global::Dsl.SlotView(_slot23, 8, 7, 7);
+        _h41_conv2d = new global::Dsl.SlotView(_slot23, _slot8, 16, 7, 7);
         _dh41_conv2d = new global::Dsl.SlotView(_slot30, 16, 7, 7);
-        _h42_relu = new global::Dsl.SlotView(_slot24, _slot14, 16, 7, 7);
         _dh42_relu = new global::Dsl.SlotView(_slot31, 16, 7, 7);
-        _h43_maxPool2d = new global::Dsl.SlotView(_slot17, _slot9, 128, 7, 7);
-        _dh43_maxPool2d = new global::Dsl.SlotView(_slot26, 128, 7, 7);
+        _h43_maxPool2d = new global::Dsl.SlotView(_slot24, _slot16, 128, 7, 7);
+        _dh43_maxPool2d = new global::Dsl.SlotView(_slot25, 128, 7, 7);
         _argmax43 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 128, 7, 7);
         _h44_conv2d = new global::Dsl.SlotView(_slot25, _slot4, 16, 7, 7);
-        _dh44_conv2d = new global::Dsl.SlotView(_slot25, 16, 7, 7);
-        _h45_relu = new global::Dsl.SlotView(_slot26, _slot3, 16, 7, 7);
+        _dh44_conv2d = new global::Dsl.SlotView(_slot26, 16, 7, 7);
         _dh45_relu = new global::Dsl.SlotView(_slot30, 16, 7, 7);
-        _h46_concat = new global::Dsl.SlotView(_slot25, _slot9, 144, 7, 7);
-        _dh46_concat = new global::Dsl.SlotView(_slot25, 144, 7, 7);
-        _h47_globalAvgPool2d = new global::Dsl.SlotView(_slot27, _slot4, 144, 1, 1);
+        _h46_concat = new global::Dsl.SlotView(_slot26, _slot16, 144, 7, 7);
+        _dh46_concat = new global::Dsl.SlotView(_slot26, 144, 7, 7);
+        _h47_globalAvgPool2d = new global::Dsl.SlotView(_slot27, _slot3, 144, 1, 1);
         _h48_flatten = new global::Dsl.ViewSlot(144);
         _dh48_flatten = new global::Dsl.SlotView(_slot29, 144);
-        _h49_linear = new global::Dsl.SlotView(_slot25, _slot5, 10);
-        _dh49_linear = new global::Dsl.SlotView(_slot25, 10);
+        _h49_linear = new global::Dsl.SlotView(_slot26, _slot4, 10);
+        _dh49_linear = new global::Dsl.SlotView(_slot26, 10);
         _h50_logSoftmax = new global::Dsl.SlotView(_slot28, 10);
         _dh47_globalAvgPool2d = _dh48_flatten.Alias(144, 1, 1);
     }
@@ -503,11 +465,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         "--------------------------------------------------------------------------------\n" +
         "Total params: 67,434\n" +
         "Forward FLOPs per sample: 17,799,710\n" +
-        "Activation memory per sample: training 1,022,376 bytes, evaluation 539,432 bytes (one buffer per value and gradient: 2,269,176)\n";
-
-    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
-    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
-    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (2, "2"), (3, "3"), (4, "conv2"), (5, "5"), (6, "conv3"), (7, "7"), (8, "conv4"), (9, "9"), (10, "conv5"), (11, "11"), (12, "conv6"), (13, "13"), (14, "14"), (15, "conv7"), (16, "16"), (17, "17"), (18, "conv8"), (19, "19"), (20, "conv9"), (21, "21"), (22, "conv10"), (23, "23"), (24, "conv11"), (25, "25"), (26, "conv12"), (27, "27"), (28, "28"), (29, "conv13"), (30, "30"), (31, "31"), (32, "32"), (33, "conv14"), (34, "34"), (35, "conv15"), (36, "36"), (37, "conv16"), (38, "38"), (39, "conv17"), (40, "40"), (41, "conv18"), (42, "42"), (43, "43"), (44, "conv19"), (45, "45"), (46, "46"), (47, "47"), (48, "48"), (49, "fc1"), (50, "50") };
+        "Activation memory per sample: training 994,152 bytes, evaluation 589,608 bytes (one buffer per value and gradient: 1,921,080)\n";
 
     /// <summary>
     /// Runs GoogLeNetSmall on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
@@ -532,89 +490,72 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
-        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
         var h1_conv2d = _h1_conv2d.Rows(n, keep);
-        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(1, h1_conv2d);
+        // fused: conv1 + relu (one pass)
+        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
-        var h2_relu = _h2_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h1_conv2d, h2_relu);
-        if (probing) CaptureLayer(2, h2_relu);
+        var h2_relu = h1_conv2d; // fused into h1_conv2d's kernel
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(3, h3_maxPool2d);
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h4_conv2d = _h4_conv2d.Rows(n, keep);
-        device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(4, h4_conv2d);
+        // fused: conv2 + relu (one pass)
+        device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h5_relu = _h5_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_conv2d, h5_relu);
-        if (probing) CaptureLayer(5, h5_relu);
+        var h5_relu = h4_conv2d; // fused into h4_conv2d's kernel
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h6_conv2d = _h6_conv2d.Rows(n, keep);
-        device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(6, h6_conv2d);
+        // fused: conv3 + relu (one pass)
+        device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h7_relu = _h7_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_conv2d, h7_relu);
-        if (probing) CaptureLayer(7, h7_relu);
+        var h7_relu = h6_conv2d; // fused into h6_conv2d's kernel
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
         var h8_conv2d = _h8_conv2d.Rows(n, keep);
-        device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(8, h8_conv2d);
+        // fused: conv4 + relu (one pass)
+        device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h9_relu = _h9_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h8_conv2d, h9_relu);
-        if (probing) CaptureLayer(9, h9_relu);
+        var h9_relu = h8_conv2d; // fused into h8_conv2d's kernel
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
         var h10_conv2d = _h10_conv2d.Rows(n, keep);
-        device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(10, h10_conv2d);
+        // fused: conv5 + relu (one pass)
+        device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h11_relu = _h11_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_conv2d, h11_relu);
-        if (probing) CaptureLayer(11, h11_relu);
+        var h11_relu = h10_conv2d; // fused into h10_conv2d's kernel
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
         var h12_conv2d = _h12_conv2d.Rows(n, keep);
-        device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
-        if (probing) CaptureLayer(12, h12_conv2d);
+        // fused: conv6 + relu (one pass)
+        device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h13_relu = _h13_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_conv2d, h13_relu);
-        if (probing) CaptureLayer(13, h13_relu);
+        var h13_relu = h12_conv2d; // fused into h12_conv2d's kernel
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
-        if (probing) CaptureLayer(14, h14_maxPool2d);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h15_conv2d = _h15_conv2d.Rows(n, keep);
-        device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(15, h15_conv2d);
+        // fused: conv7 + relu (one pass)
+        device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h16_relu = _h16_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h15_conv2d, h16_relu);
-        if (probing) CaptureLayer(16, h16_relu);
+        var h16_relu = h15_conv2d; // fused into h15_conv2d's kernel
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
         // joins h5_relu, h9_relu, h13_relu, h16_relu
@@ -623,73 +564,59 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h9_relu, srcChannels: 32, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 16, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h13_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 48, count: 16, n, spatial: 196, accumulate: false);
         device.CopyChannels(h16_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 64, count: 16, n, spatial: 196, accumulate: false);
-        if (probing) CaptureLayer(17, h17_concat);
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         var h18_conv2d = _h18_conv2d.Rows(n, keep);
-        device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(18, h18_conv2d);
+        // fused: conv8 + relu (one pass)
+        device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), relu: true);
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h19_relu = _h19_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h18_conv2d, h19_relu);
-        if (probing) CaptureLayer(19, h19_relu);
+        var h19_relu = h18_conv2d; // fused into h18_conv2d's kernel
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         var h20_conv2d = _h20_conv2d.Rows(n, keep);
-        device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(20, h20_conv2d);
+        // fused: conv9 + relu (one pass)
+        device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), relu: true);
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h21_relu = _h21_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h20_conv2d, h21_relu);
-        if (probing) CaptureLayer(21, h21_relu);
+        var h21_relu = h20_conv2d; // fused into h20_conv2d's kernel
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
         var h22_conv2d = _h22_conv2d.Rows(n, keep);
-        device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(22, h22_conv2d);
+        // fused: conv10 + relu (one pass)
+        device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
-        var h23_relu = _h23_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h22_conv2d, h23_relu);
-        if (probing) CaptureLayer(23, h23_relu);
+        var h23_relu = h22_conv2d; // fused into h22_conv2d's kernel
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
         var h24_conv2d = _h24_conv2d.Rows(n, keep);
-        device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(24, h24_conv2d);
+        // fused: conv11 + relu (one pass)
+        device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
-        var h25_relu = _h25_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h24_conv2d, h25_relu);
-        if (probing) CaptureLayer(25, h25_relu);
+        var h25_relu = h24_conv2d; // fused into h24_conv2d's kernel
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
         var h26_conv2d = _h26_conv2d.Rows(n, keep);
-        device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
-        if (probing) CaptureLayer(26, h26_conv2d);
+        // fused: conv12 + relu (one pass)
+        device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h27_relu = _h27_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_conv2d, h27_relu);
-        if (probing) CaptureLayer(27, h27_relu);
+        var h27_relu = h26_conv2d; // fused into h26_conv2d's kernel
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
-        if (probing) CaptureLayer(28, h28_maxPool2d);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
         var h29_conv2d = _h29_conv2d.Rows(n, keep);
-        device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(29, h29_conv2d);
+        // fused: conv13 + relu (one pass)
+        device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1), relu: true);
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h30_relu = _h30_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h29_conv2d, h30_relu);
-        if (probing) CaptureLayer(30, h30_relu);
+        var h30_relu = h29_conv2d; // fused into h29_conv2d's kernel
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
         // joins h19_relu, h23_relu, h27_relu, h30_relu
@@ -698,78 +625,63 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h23_relu, srcChannels: 48, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 32, count: 48, n, spatial: 196, accumulate: false);
         device.CopyChannels(h27_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 80, count: 24, n, spatial: 196, accumulate: false);
         device.CopyChannels(h30_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 104, count: 24, n, spatial: 196, accumulate: false);
-        if (probing) CaptureLayer(31, h31_concat);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(32, h32_maxPool2d);
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
         var h33_conv2d = _h33_conv2d.Rows(n, keep);
-        device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(33, h33_conv2d);
+        // fused: conv14 + relu (one pass)
+        device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1), relu: true);
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
-        var h34_relu = _h34_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h33_conv2d, h34_relu);
-        if (probing) CaptureLayer(34, h34_relu);
+        var h34_relu = h33_conv2d; // fused into h33_conv2d's kernel
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
         var h35_conv2d = _h35_conv2d.Rows(n, keep);
-        device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(35, h35_conv2d);
+        // fused: conv15 + relu (one pass)
+        device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), relu: true);
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
-        var h36_relu = _h36_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_conv2d, h36_relu);
-        if (probing) CaptureLayer(36, h36_relu);
+        var h36_relu = h35_conv2d; // fused into h35_conv2d's kernel
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
         var h37_conv2d = _h37_conv2d.Rows(n, keep);
-        device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(37, h37_conv2d);
+        // fused: conv16 + relu (one pass)
+        device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h38_relu = _h38_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h37_conv2d, h38_relu);
-        if (probing) CaptureLayer(38, h38_relu);
+        var h38_relu = h37_conv2d; // fused into h37_conv2d's kernel
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
         var h39_conv2d = _h39_conv2d.Rows(n, keep);
-        device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(39, h39_conv2d);
+        // fused: conv17 + relu (one pass)
+        device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
-        var h40_relu = _h40_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_conv2d, h40_relu);
-        if (probing) CaptureLayer(40, h40_relu);
+        var h40_relu = h39_conv2d; // fused into h39_conv2d's kernel
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
         var h41_conv2d = _h41_conv2d.Rows(n, keep);
-        device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2));
-        if (probing) CaptureLayer(41, h41_conv2d);
+        // fused: conv18 + relu (one pass)
+        device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h42_relu = _h42_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h41_conv2d, h42_relu);
-        if (probing) CaptureLayer(42, h42_relu);
+        var h42_relu = h41_conv2d; // fused into h41_conv2d's kernel
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
-        if (probing) CaptureLayer(43, h43_maxPool2d);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
         var h44_conv2d = _h44_conv2d.Rows(n, keep);
-        device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1));
-        if (probing) CaptureLayer(44, h44_conv2d);
+        // fused: conv19 + relu (one pass)
+        device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h45_relu = _h45_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h44_conv2d, h45_relu);
-        if (probing) CaptureLayer(45, h45_relu);
+        var h45_relu = h44_conv2d; // fused into h44_conv2d's kernel
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
         // joins h34_relu, h38_relu, h42_relu, h45_relu
@@ -778,26 +690,21 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h38_relu, srcChannels: 64, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 48, count: 64, n, spatial: 49, accumulate: false);
         device.CopyChannels(h42_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 112, count: 16, n, spatial: 49, accumulate: false);
         device.CopyChannels(h45_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 128, count: 16, n, spatial: 49, accumulate: false);
-        if (probing) CaptureLayer(46, h46_concat);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
         var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1);
-        if (probing) CaptureLayer(47, h47_globalAvgPool2d);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var h48_flatten = _h48_flatten.Of(h47_globalAvgPool2d);
-        if (probing) CaptureLayer(48, h48_flatten);
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
         var h49_linear = _h49_linear.Rows(n, keep);
         device.Linear(h48_flatten, _fc1_weight.Value, _fc1_bias.Value, h49_linear);
-        if (probing) CaptureLayer(49, h49_linear);
 
         // [50] LogSoftmax  [N,10] -> [N,10]
         var h50_logSoftmax = _h50_logSoftmax.Rows(n, keep);
         device.Softmax(h49_linear, h50_logSoftmax, log: true);
-        if (probing) CaptureLayer(50, h50_logSoftmax);
 
         _output = h50_logSoftmax;
         return h50_logSoftmax;
@@ -912,11 +819,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h45_relu = _h45_relu.Rows(n);
+        var h45_relu = _h44_conv2d.Rows(n);
         var dh44_conv2d = _dh44_conv2d.Rows(n);
         if (flow_h45_relu)
         {
-            device.ReluBackward(ReluBackward, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h45_relu, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
         }
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
@@ -935,15 +842,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
-        var h42_relu = _h42_relu.Rows(n);
+        var h42_relu = _h41_conv2d.Rows(n);
         var dh41_conv2d = _dh41_conv2d.Rows(n);
         if (flow_h42_relu)
         {
-            device.ReluBackward(ReluBackward, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_relu, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
         }
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
-        var h40_relu = _h40_relu.Rows(n);
+        var h40_relu = _h39_conv2d.Rows(n);
         var dh40_relu = _dh40_relu.Rows(n);
         if (flow_h41_conv2d)
         {
@@ -954,7 +861,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh39_conv2d = _dh39_conv2d.Rows(n);
         if (flow_h40_relu)
         {
-            device.ReluBackward(ReluBackward, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
         }
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
@@ -965,15 +872,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h38_relu = _h38_relu.Rows(n);
+        var h38_relu = _h37_conv2d.Rows(n);
         var dh37_conv2d = _dh37_conv2d.Rows(n);
         if (flow_h38_relu)
         {
-            device.ReluBackward(ReluBackward, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h38_relu, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
         }
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
-        var h36_relu = _h36_relu.Rows(n);
+        var h36_relu = _h35_conv2d.Rows(n);
         var dh36_relu = _dh36_relu.Rows(n);
         if (flow_h37_conv2d)
         {
@@ -984,7 +891,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh35_conv2d = _dh35_conv2d.Rows(n);
         if (flow_h36_relu)
         {
-            device.ReluBackward(ReluBackward, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
         }
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
@@ -994,11 +901,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
-        var h34_relu = _h34_relu.Rows(n);
+        var h34_relu = _h33_conv2d.Rows(n);
         var dh33_conv2d = _dh33_conv2d.Rows(n);
         if (flow_h34_relu)
         {
-            device.ReluBackward(ReluBackward, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h34_relu, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
         }
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
@@ -1030,11 +937,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h30_relu = _h30_relu.Rows(n);
+        var h30_relu = _h29_conv2d.Rows(n);
         var dh29_conv2d = _dh29_conv2d.Rows(n);
         if (flow_h30_relu)
         {
-            device.ReluBackward(ReluBackward, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h30_relu, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
         }
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
@@ -1053,15 +960,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
-        var h27_relu = _h27_relu.Rows(n);
+        var h27_relu = _h26_conv2d.Rows(n);
         var dh26_conv2d = _dh26_conv2d.Rows(n);
         if (flow_h27_relu)
         {
-            device.ReluBackward(ReluBackward, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
         }
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
-        var h25_relu = _h25_relu.Rows(n);
+        var h25_relu = _h24_conv2d.Rows(n);
         var dh25_relu = _dh25_relu.Rows(n);
         if (flow_h26_conv2d)
         {
@@ -1072,7 +979,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh24_conv2d = _dh24_conv2d.Rows(n);
         if (flow_h25_relu)
         {
-            device.ReluBackward(ReluBackward, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h25_relu, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
         }
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
@@ -1083,15 +990,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
-        var h23_relu = _h23_relu.Rows(n);
+        var h23_relu = _h22_conv2d.Rows(n);
         var dh22_conv2d = _dh22_conv2d.Rows(n);
         if (flow_h23_relu)
         {
-            device.ReluBackward(ReluBackward, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_relu, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
         }
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
-        var h21_relu = _h21_relu.Rows(n);
+        var h21_relu = _h20_conv2d.Rows(n);
         var dh21_relu = _dh21_relu.Rows(n);
         if (flow_h22_conv2d)
         {
@@ -1102,7 +1009,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh20_conv2d = _dh20_conv2d.Rows(n);
         if (flow_h21_relu)
         {
-            device.ReluBackward(ReluBackward, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h21_relu, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
         }
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
@@ -1112,11 +1019,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h19_relu = _h19_relu.Rows(n);
+        var h19_relu = _h18_conv2d.Rows(n);
         var dh18_conv2d = _dh18_conv2d.Rows(n);
         if (flow_h19_relu)
         {
-            device.ReluBackward(ReluBackward, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_relu, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
         }
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
@@ -1141,11 +1048,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h16_relu = _h16_relu.Rows(n);
+        var h16_relu = _h15_conv2d.Rows(n);
         var dh15_conv2d = _dh15_conv2d.Rows(n);
         if (flow_h16_relu)
         {
-            device.ReluBackward(ReluBackward, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_relu, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
         }
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -1164,15 +1071,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h13_relu = _h13_relu.Rows(n);
+        var h13_relu = _h12_conv2d.Rows(n);
         var dh12_conv2d = _dh12_conv2d.Rows(n);
         if (flow_h13_relu)
         {
-            device.ReluBackward(ReluBackward, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
         }
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
-        var h11_relu = _h11_relu.Rows(n);
+        var h11_relu = _h10_conv2d.Rows(n);
         var dh11_relu = _dh11_relu.Rows(n);
         if (flow_h12_conv2d)
         {
@@ -1183,7 +1090,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh10_conv2d = _dh10_conv2d.Rows(n);
         if (flow_h11_relu)
         {
-            device.ReluBackward(ReluBackward, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
         }
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
@@ -1194,15 +1101,15 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h9_relu = _h9_relu.Rows(n);
+        var h9_relu = _h8_conv2d.Rows(n);
         var dh8_conv2d = _dh8_conv2d.Rows(n);
         if (flow_h9_relu)
         {
-            device.ReluBackward(ReluBackward, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
         }
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h6_conv2d.Rows(n);
         var dh7_relu = _dh7_relu.Rows(n);
         if (flow_h8_conv2d)
         {
@@ -1213,7 +1120,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh6_conv2d = _dh6_conv2d.Rows(n);
         if (flow_h7_relu)
         {
-            device.ReluBackward(ReluBackward, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
         }
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -1223,11 +1130,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
-        var h5_relu = _h5_relu.Rows(n);
+        var h5_relu = _h4_conv2d.Rows(n);
         var dh4_conv2d = _dh4_conv2d.Rows(n);
         if (flow_h5_relu)
         {
-            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
         }
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
@@ -1245,11 +1152,11 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         }
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
-        var h2_relu = _h2_relu.Rows(n);
+        var h2_relu = _h1_conv2d.Rows(n);
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         if (flow_h2_relu)
         {
-            device.ReluBackward(ReluBackward, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_relu, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
         }
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]

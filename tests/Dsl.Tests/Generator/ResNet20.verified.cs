@@ -156,47 +156,47 @@ public partial class ResNet20 : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h1_conv2d, h3_relu, h10_relu, h17_relu, h24_relu, h31_batchNorm2d, h33_relu, h40_relu, h47_relu, h54_batchNorm2d, h56_relu, h63_relu, h70_relu, h73_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d, h4_conv2d, dh2_batchNorm2d; evaluation h2_batchNorm2d, h4_conv2d, h6_relu, h8_batchNorm2d, h11_conv2d, h13_relu, h15_batchNorm2d, h18_conv2d, h20_relu, h22_batchNorm2d, h25_conv2d, h27_relu, h29_batchNorm2d, h34_conv2d, h36_relu, h38_batchNorm2d, h41_conv2d, h43_relu, h45_batchNorm2d, h48_conv2d, h50_relu, h52_batchNorm2d, h57_conv2d, h59_relu, h61_batchNorm2d, h64_conv2d, h66_relu, h68_batchNorm2d, h71_globalAvgPool2d
-    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h3_relu, dh1_conv2d; evaluation h5_batchNorm2d, h7_conv2d, h9_add, h12_batchNorm2d, h14_conv2d, h16_add, h19_batchNorm2d, h21_conv2d, h23_add, h26_batchNorm2d, h28_conv2d, h30_conv2d, h32_add, h35_batchNorm2d, h37_conv2d, h39_add, h42_batchNorm2d, h44_conv2d, h46_add, h49_batchNorm2d, h51_conv2d, h53_conv2d, h55_add, h58_batchNorm2d, h60_conv2d, h62_add, h65_batchNorm2d, h67_conv2d, h69_add
-    private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d, h7_conv2d, dh6_relu, dh4_conv2d
-    private readonly global::Dsl.MemorySlot _slot5; // 12,544 floats per sample: training h6_relu
-    private readonly global::Dsl.MemorySlot _slot6; // 12,544 floats per sample: training h8_batchNorm2d, h10_relu, dh7_conv2d, dh5_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot7; // 12,544 floats per sample: training h9_add, h11_conv2d, dh9_add
-    private readonly global::Dsl.MemorySlot _slot8; // 12,544 floats per sample: training h12_batchNorm2d, h14_conv2d, dh13_relu, dh11_conv2d
-    private readonly global::Dsl.MemorySlot _slot9; // 12,544 floats per sample: training h13_relu
-    private readonly global::Dsl.MemorySlot _slot10; // 12,544 floats per sample: training h15_batchNorm2d, h17_relu, dh14_conv2d, dh12_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot11; // 12,544 floats per sample: training h16_add, h18_conv2d, dh16_add
-    private readonly global::Dsl.MemorySlot _slot12; // 12,544 floats per sample: training h19_batchNorm2d, h21_conv2d, dh20_relu, dh18_conv2d
-    private readonly global::Dsl.MemorySlot _slot13; // 12,544 floats per sample: training h20_relu
-    private readonly global::Dsl.MemorySlot _slot14; // 12,544 floats per sample: training h22_batchNorm2d, h24_relu, dh21_conv2d, dh19_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot15; // 12,544 floats per sample: training h23_add, h25_conv2d, dh23_add
-    private readonly global::Dsl.MemorySlot _slot16; // 6,272 floats per sample: training h26_batchNorm2d, h28_conv2d, dh27_relu, dh25_conv2d
-    private readonly global::Dsl.MemorySlot _slot17; // 6,272 floats per sample: training h27_relu
-    private readonly global::Dsl.MemorySlot _slot18; // 6,272 floats per sample: training h29_batchNorm2d, h33_relu, dh30_conv2d, dh28_conv2d, dh26_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h1_conv2d, h4_conv2d, h7_conv2d, h9_add, h18_conv2d, h21_conv2d, h23_add, h32_add, h41_conv2d, h44_conv2d, h46_add, h55_add, h64_conv2d, h67_conv2d, h69_add, h73_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d; evaluation h2_batchNorm2d, h11_conv2d, h14_conv2d, h16_add, h25_conv2d, h28_conv2d, h30_conv2d, h34_conv2d, h37_conv2d, h39_add, h48_conv2d, h51_conv2d, h53_conv2d, h57_conv2d, h60_conv2d, h62_add, h71_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h4_conv2d, dh1_conv2d; evaluation h5_batchNorm2d, h12_batchNorm2d, h19_batchNorm2d, h26_batchNorm2d, h31_batchNorm2d, h35_batchNorm2d, h42_batchNorm2d, h49_batchNorm2d, h54_batchNorm2d, h58_batchNorm2d, h65_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d; evaluation h8_batchNorm2d, h15_batchNorm2d, h22_batchNorm2d, h29_batchNorm2d, h38_batchNorm2d, h45_batchNorm2d, h52_batchNorm2d, h61_batchNorm2d, h68_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot5; // 12,544 floats per sample: training h7_conv2d, dh6_relu
+    private readonly global::Dsl.MemorySlot _slot6; // 12,544 floats per sample: training h8_batchNorm2d, h11_conv2d, dh9_add
+    private readonly global::Dsl.MemorySlot _slot7; // 12,544 floats per sample: training h9_add, dh7_conv2d, dh4_conv2d
+    private readonly global::Dsl.MemorySlot _slot8; // 12,544 floats per sample: training h12_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot9; // 12,544 floats per sample: training h14_conv2d, dh13_relu
+    private readonly global::Dsl.MemorySlot _slot10; // 12,544 floats per sample: training h15_batchNorm2d, h18_conv2d, dh16_add
+    private readonly global::Dsl.MemorySlot _slot11; // 12,544 floats per sample: training h16_add, dh14_conv2d, dh11_conv2d
+    private readonly global::Dsl.MemorySlot _slot12; // 12,544 floats per sample: training h19_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot13; // 12,544 floats per sample: training h21_conv2d, dh20_relu
+    private readonly global::Dsl.MemorySlot _slot14; // 12,544 floats per sample: training h22_batchNorm2d, h25_conv2d, dh23_add
+    private readonly global::Dsl.MemorySlot _slot15; // 12,544 floats per sample: training h23_add, dh21_conv2d, dh18_conv2d
+    private readonly global::Dsl.MemorySlot _slot16; // 6,272 floats per sample: training h26_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot17; // 6,272 floats per sample: training h28_conv2d, dh27_relu
+    private readonly global::Dsl.MemorySlot _slot18; // 6,272 floats per sample: training h29_batchNorm2d, h34_conv2d, dh32_add, dh25_conv2d
     private readonly global::Dsl.MemorySlot _slot19; // 12,544 floats per sample: training h30_conv2d, dh24_relu
-    private readonly global::Dsl.MemorySlot _slot20; // 6,272 floats per sample: training h31_batchNorm2d, h34_conv2d, dh32_add
-    private readonly global::Dsl.MemorySlot _slot21; // 6,272 floats per sample: training h32_add, h35_batchNorm2d, h37_conv2d, dh36_relu, dh34_conv2d
-    private readonly global::Dsl.MemorySlot _slot22; // 6,272 floats per sample: training h36_relu
-    private readonly global::Dsl.MemorySlot _slot23; // 6,272 floats per sample: training h38_batchNorm2d, h40_relu, dh37_conv2d, dh35_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot24; // 6,272 floats per sample: training h39_add, h41_conv2d, dh39_add
-    private readonly global::Dsl.MemorySlot _slot25; // 6,272 floats per sample: training h42_batchNorm2d, h44_conv2d, dh43_relu, dh41_conv2d
-    private readonly global::Dsl.MemorySlot _slot26; // 6,272 floats per sample: training h43_relu
-    private readonly global::Dsl.MemorySlot _slot27; // 6,272 floats per sample: training h45_batchNorm2d, h47_relu, dh44_conv2d, dh42_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot28; // 6,272 floats per sample: training h46_add, h48_conv2d, dh46_add
-    private readonly global::Dsl.MemorySlot _slot29; // 3,136 floats per sample: training h49_batchNorm2d, h51_conv2d, dh50_relu, dh48_conv2d
-    private readonly global::Dsl.MemorySlot _slot30; // 3,136 floats per sample: training h50_relu
-    private readonly global::Dsl.MemorySlot _slot31; // 3,136 floats per sample: training h52_batchNorm2d, h56_relu, dh53_conv2d, dh51_conv2d, dh49_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot20; // 6,272 floats per sample: training h31_batchNorm2d, h35_batchNorm2d, dh30_conv2d, dh28_conv2d
+    private readonly global::Dsl.MemorySlot _slot21; // 6,272 floats per sample: training h32_add
+    private readonly global::Dsl.MemorySlot _slot22; // 6,272 floats per sample: training h37_conv2d, dh36_relu
+    private readonly global::Dsl.MemorySlot _slot23; // 6,272 floats per sample: training h38_batchNorm2d, h41_conv2d, dh39_add
+    private readonly global::Dsl.MemorySlot _slot24; // 6,272 floats per sample: training h39_add, dh37_conv2d, dh34_conv2d
+    private readonly global::Dsl.MemorySlot _slot25; // 6,272 floats per sample: training h42_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot26; // 6,272 floats per sample: training h44_conv2d, dh43_relu
+    private readonly global::Dsl.MemorySlot _slot27; // 6,272 floats per sample: training h45_batchNorm2d, h48_conv2d, dh46_add
+    private readonly global::Dsl.MemorySlot _slot28; // 6,272 floats per sample: training h46_add, dh44_conv2d, dh41_conv2d
+    private readonly global::Dsl.MemorySlot _slot29; // 3,136 floats per sample: training h49_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot30; // 3,136 floats per sample: training h51_conv2d, dh50_relu
+    private readonly global::Dsl.MemorySlot _slot31; // 3,136 floats per sample: training h52_batchNorm2d, h57_conv2d, dh55_add, dh48_conv2d
     private readonly global::Dsl.MemorySlot _slot32; // 6,272 floats per sample: training h53_conv2d, dh47_relu
-    private readonly global::Dsl.MemorySlot _slot33; // 3,136 floats per sample: training h54_batchNorm2d, h57_conv2d, dh55_add
-    private readonly global::Dsl.MemorySlot _slot34; // 3,136 floats per sample: training h55_add, h58_batchNorm2d, h60_conv2d, dh59_relu, dh57_conv2d
-    private readonly global::Dsl.MemorySlot _slot35; // 3,136 floats per sample: training h59_relu
-    private readonly global::Dsl.MemorySlot _slot36; // 3,136 floats per sample: training h61_batchNorm2d, h63_relu, dh60_conv2d, dh58_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot37; // 3,136 floats per sample: training h62_add, h64_conv2d, dh62_add
-    private readonly global::Dsl.MemorySlot _slot38; // 3,136 floats per sample: training h65_batchNorm2d, h67_conv2d, dh66_relu, dh64_conv2d
-    private readonly global::Dsl.MemorySlot _slot39; // 3,136 floats per sample: training h66_relu
-    private readonly global::Dsl.MemorySlot _slot40; // 3,136 floats per sample: training h68_batchNorm2d, h70_relu, dh67_conv2d, dh65_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot41; // 3,136 floats per sample: training h69_add, h71_globalAvgPool2d, dh70_relu
+    private readonly global::Dsl.MemorySlot _slot33; // 3,136 floats per sample: training h54_batchNorm2d, h58_batchNorm2d, dh53_conv2d, dh51_conv2d
+    private readonly global::Dsl.MemorySlot _slot34; // 3,136 floats per sample: training h55_add
+    private readonly global::Dsl.MemorySlot _slot35; // 3,136 floats per sample: training h60_conv2d, dh59_relu
+    private readonly global::Dsl.MemorySlot _slot36; // 3,136 floats per sample: training h61_batchNorm2d, h64_conv2d, dh62_add
+    private readonly global::Dsl.MemorySlot _slot37; // 3,136 floats per sample: training h62_add, dh60_conv2d, dh57_conv2d
+    private readonly global::Dsl.MemorySlot _slot38; // 3,136 floats per sample: training h65_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot39; // 3,136 floats per sample: training h67_conv2d, dh66_relu
+    private readonly global::Dsl.MemorySlot _slot40; // 3,136 floats per sample: training h68_batchNorm2d, h71_globalAvgPool2d, dh70_relu, dh67_conv2d, dh64_conv2d
+    private readonly global::Dsl.MemorySlot _slot41; // 3,136 floats per sample: training h69_add
     private readonly global::Dsl.MemorySlot _slot42; // 10 floats per sample: training h73_linear, dh73_linear
     private readonly global::Dsl.MemorySlot _slot43; // 10 floats per sample: training h74_logSoftmax; evaluation h74_logSoftmax
     private readonly global::Dsl.MemorySlot _slot44; // 3,136 floats per sample: training dh72_flatten, dh69_add
@@ -204,210 +204,202 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _h1_conv2d; // [N,16,28,28] in _slot1
     private readonly global::Dsl.SlotView _dh1_conv2d; // [N,16,28,28] in _slot3
     private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,16,28,28] in _slot2
-    private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,16,28,28] in _slot2
     private readonly global::Dsl.Tensor _saveMean2;
     private readonly global::Dsl.Tensor _saveInvStd2;
+    private readonly global::Dsl.FoldedConv _fold2;
     private readonly global::Dsl.Tensor _bn1_running_mean;
     private readonly global::Dsl.Tensor _bn1_running_var;
-    private readonly global::Dsl.SlotView _h3_relu; // [N,16,28,28] in _slot3 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,28,28] in _slot2
-    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,28,28] in _slot4
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,28,28] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,28,28] in _slot7
     private readonly global::Dsl.SlotView _h5_batchNorm2d; // [N,16,28,28] in _slot4 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh5_batchNorm2d; // [N,16,28,28] in _slot6
     private readonly global::Dsl.Tensor _saveMean5;
     private readonly global::Dsl.Tensor _saveInvStd5;
+    private readonly global::Dsl.FoldedConv _fold5;
     private readonly global::Dsl.Tensor _bn2_running_mean;
     private readonly global::Dsl.Tensor _bn2_running_var;
-    private readonly global::Dsl.SlotView _h6_relu; // [N,16,28,28] in _slot5 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh6_relu; // [N,16,28,28] in _slot4
-    private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot4 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh7_conv2d; // [N,16,28,28] in _slot6
-    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh6_relu; // [N,16,28,28] in _slot5
+    private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot5 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh7_conv2d; // [N,16,28,28] in _slot7
+    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean8;
     private readonly global::Dsl.Tensor _saveInvStd8;
+    private readonly global::Dsl.FoldedConv _fold8;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
-    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh9_add; // [N,16,28,28] in _slot7
-    private readonly global::Dsl.SlotView _h10_relu; // [N,16,28,28] in _slot6 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot7 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh11_conv2d; // [N,16,28,28] in _slot8
+    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh9_add; // [N,16,28,28] in _slot6
+    private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot6 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh11_conv2d; // [N,16,28,28] in _slot11
     private readonly global::Dsl.SlotView _h12_batchNorm2d; // [N,16,28,28] in _slot8 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh12_batchNorm2d; // [N,16,28,28] in _slot10
     private readonly global::Dsl.Tensor _saveMean12;
     private readonly global::Dsl.Tensor _saveInvStd12;
+    private readonly global::Dsl.FoldedConv _fold12;
     private readonly global::Dsl.Tensor _bn4_running_mean;
     private readonly global::Dsl.Tensor _bn4_running_var;
-    private readonly global::Dsl.SlotView _h13_relu; // [N,16,28,28] in _slot9 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,28,28] in _slot8
-    private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot8 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh14_conv2d; // [N,16,28,28] in _slot10
-    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh13_relu; // [N,16,28,28] in _slot9
+    private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot9 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh14_conv2d; // [N,16,28,28] in _slot11
+    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean15;
     private readonly global::Dsl.Tensor _saveInvStd15;
+    private readonly global::Dsl.FoldedConv _fold15;
     private readonly global::Dsl.Tensor _bn5_running_mean;
     private readonly global::Dsl.Tensor _bn5_running_var;
-    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh16_add; // [N,16,28,28] in _slot11
-    private readonly global::Dsl.SlotView _h17_relu; // [N,16,28,28] in _slot10 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot11 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,16,28,28] in _slot12
+    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh16_add; // [N,16,28,28] in _slot10
+    private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot10 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh18_conv2d; // [N,16,28,28] in _slot15
     private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh19_batchNorm2d; // [N,16,28,28] in _slot14
     private readonly global::Dsl.Tensor _saveMean19;
     private readonly global::Dsl.Tensor _saveInvStd19;
+    private readonly global::Dsl.FoldedConv _fold19;
     private readonly global::Dsl.Tensor _bn6_running_mean;
     private readonly global::Dsl.Tensor _bn6_running_var;
-    private readonly global::Dsl.SlotView _h20_relu; // [N,16,28,28] in _slot13 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh20_relu; // [N,16,28,28] in _slot12
-    private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot12 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh21_conv2d; // [N,16,28,28] in _slot14
-    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh20_relu; // [N,16,28,28] in _slot13
+    private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot13 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh21_conv2d; // [N,16,28,28] in _slot15
+    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean22;
     private readonly global::Dsl.Tensor _saveInvStd22;
+    private readonly global::Dsl.FoldedConv _fold22;
     private readonly global::Dsl.Tensor _bn7_running_mean;
     private readonly global::Dsl.Tensor _bn7_running_var;
-    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh23_add; // [N,16,28,28] in _slot15
-    private readonly global::Dsl.SlotView _h24_relu; // [N,16,28,28] in _slot14 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh23_add; // [N,16,28,28] in _slot14
     private readonly global::Dsl.SlotView _dh24_relu; // [N,16,28,28] in _slot19
-    private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot15 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh25_conv2d; // [N,32,14,14] in _slot16
+    private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot14 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh25_conv2d; // [N,32,14,14] in _slot18
     private readonly global::Dsl.SlotView _h26_batchNorm2d; // [N,32,14,14] in _slot16 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh26_batchNorm2d; // [N,32,14,14] in _slot18
     private readonly global::Dsl.Tensor _saveMean26;
     private readonly global::Dsl.Tensor _saveInvStd26;
+    private readonly global::Dsl.FoldedConv _fold26;
     private readonly global::Dsl.Tensor _bn8_running_mean;
     private readonly global::Dsl.Tensor _bn8_running_var;
-    private readonly global::Dsl.SlotView _h27_relu; // [N,32,14,14] in _slot17 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh27_relu; // [N,32,14,14] in _slot16
-    private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot16 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh28_conv2d; // [N,32,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh27_relu; // [N,32,14,14] in _slot17
+    private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot17 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh28_conv2d; // [N,32,14,14] in _slot20
+    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean29;
     private readonly global::Dsl.Tensor _saveInvStd29;
+    private readonly global::Dsl.FoldedConv _fold29;
     private readonly global::Dsl.Tensor _bn9_running_mean;
     private readonly global::Dsl.Tensor _bn9_running_var;
-    private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh30_conv2d; // [N,32,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh30_conv2d; // [N,32,14,14] in _slot20
+    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean31;
     private readonly global::Dsl.Tensor _saveInvStd31;
+    private readonly global::Dsl.FoldedConv _fold31;
     private readonly global::Dsl.Tensor _bn10_running_mean;
     private readonly global::Dsl.Tensor _bn10_running_var;
-    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh32_add; // [N,32,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h33_relu; // [N,32,14,14] in _slot18 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot20 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh34_conv2d; // [N,32,14,14] in _slot21
-    private readonly global::Dsl.SlotView _h35_batchNorm2d; // [N,32,14,14] in _slot21 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh35_batchNorm2d; // [N,32,14,14] in _slot23
+    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh32_add; // [N,32,14,14] in _slot18
+    private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot18 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh34_conv2d; // [N,32,14,14] in _slot24
+    private readonly global::Dsl.SlotView _h35_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean35;
     private readonly global::Dsl.Tensor _saveInvStd35;
+    private readonly global::Dsl.FoldedConv _fold35;
     private readonly global::Dsl.Tensor _bn11_running_mean;
     private readonly global::Dsl.Tensor _bn11_running_var;
-    private readonly global::Dsl.SlotView _h36_relu; // [N,32,14,14] in _slot22 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh36_relu; // [N,32,14,14] in _slot21
-    private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot21 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,32,14,14] in _slot23
-    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh36_relu; // [N,32,14,14] in _slot22
+    private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot22 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh37_conv2d; // [N,32,14,14] in _slot24
+    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean38;
     private readonly global::Dsl.Tensor _saveInvStd38;
+    private readonly global::Dsl.FoldedConv _fold38;
     private readonly global::Dsl.Tensor _bn12_running_mean;
     private readonly global::Dsl.Tensor _bn12_running_var;
-    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh39_add; // [N,32,14,14] in _slot24
-    private readonly global::Dsl.SlotView _h40_relu; // [N,32,14,14] in _slot23 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot24 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh41_conv2d; // [N,32,14,14] in _slot25
+    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh39_add; // [N,32,14,14] in _slot23
+    private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot23 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh41_conv2d; // [N,32,14,14] in _slot28
     private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh42_batchNorm2d; // [N,32,14,14] in _slot27
     private readonly global::Dsl.Tensor _saveMean42;
     private readonly global::Dsl.Tensor _saveInvStd42;
+    private readonly global::Dsl.FoldedConv _fold42;
     private readonly global::Dsl.Tensor _bn13_running_mean;
     private readonly global::Dsl.Tensor _bn13_running_var;
-    private readonly global::Dsl.SlotView _h43_relu; // [N,32,14,14] in _slot26 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh43_relu; // [N,32,14,14] in _slot25
-    private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot25 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,32,14,14] in _slot27
-    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh43_relu; // [N,32,14,14] in _slot26
+    private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot26 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh44_conv2d; // [N,32,14,14] in _slot28
+    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean45;
     private readonly global::Dsl.Tensor _saveInvStd45;
+    private readonly global::Dsl.FoldedConv _fold45;
     private readonly global::Dsl.Tensor _bn14_running_mean;
     private readonly global::Dsl.Tensor _bn14_running_var;
-    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh46_add; // [N,32,14,14] in _slot28
-    private readonly global::Dsl.SlotView _h47_relu; // [N,32,14,14] in _slot27 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh46_add; // [N,32,14,14] in _slot27
     private readonly global::Dsl.SlotView _dh47_relu; // [N,32,14,14] in _slot32
-    private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot28 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh48_conv2d; // [N,64,7,7] in _slot29
+    private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot27 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh48_conv2d; // [N,64,7,7] in _slot31
     private readonly global::Dsl.SlotView _h49_batchNorm2d; // [N,64,7,7] in _slot29 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh49_batchNorm2d; // [N,64,7,7] in _slot31
     private readonly global::Dsl.Tensor _saveMean49;
     private readonly global::Dsl.Tensor _saveInvStd49;
+    private readonly global::Dsl.FoldedConv _fold49;
     private readonly global::Dsl.Tensor _bn15_running_mean;
     private readonly global::Dsl.Tensor _bn15_running_var;
-    private readonly global::Dsl.SlotView _h50_relu; // [N,64,7,7] in _slot30 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh50_relu; // [N,64,7,7] in _slot29
-    private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot29 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh51_conv2d; // [N,64,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh50_relu; // [N,64,7,7] in _slot30
+    private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot30 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh51_conv2d; // [N,64,7,7] in _slot33
+    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean52;
     private readonly global::Dsl.Tensor _saveInvStd52;
+    private readonly global::Dsl.FoldedConv _fold52;
     private readonly global::Dsl.Tensor _bn16_running_mean;
     private readonly global::Dsl.Tensor _bn16_running_var;
-    private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh53_conv2d; // [N,64,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh53_conv2d; // [N,64,7,7] in _slot33
+    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean54;
     private readonly global::Dsl.Tensor _saveInvStd54;
+    private readonly global::Dsl.FoldedConv _fold54;
     private readonly global::Dsl.Tensor _bn17_running_mean;
     private readonly global::Dsl.Tensor _bn17_running_var;
-    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh55_add; // [N,64,7,7] in _slot33
-    private readonly global::Dsl.SlotView _h56_relu; // [N,64,7,7] in _slot31 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot33 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh57_conv2d; // [N,64,7,7] in _slot34
-    private readonly global::Dsl.SlotView _h58_batchNorm2d; // [N,64,7,7] in _slot34 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh58_batchNorm2d; // [N,64,7,7] in _slot36
+    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh55_add; // [N,64,7,7] in _slot31
+    private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot31 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh57_conv2d; // [N,64,7,7] in _slot37
+    private readonly global::Dsl.SlotView _h58_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean58;
     private readonly global::Dsl.Tensor _saveInvStd58;
+    private readonly global::Dsl.FoldedConv _fold58;
     private readonly global::Dsl.Tensor _bn18_running_mean;
     private readonly global::Dsl.Tensor _bn18_running_var;
-    private readonly global::Dsl.SlotView _h59_relu; // [N,64,7,7] in _slot35 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh59_relu; // [N,64,7,7] in _slot34
-    private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot34 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh60_conv2d; // [N,64,7,7] in _slot36
-    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh59_relu; // [N,64,7,7] in _slot35
+    private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot35 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh60_conv2d; // [N,64,7,7] in _slot37
+    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean61;
     private readonly global::Dsl.Tensor _saveInvStd61;
+    private readonly global::Dsl.FoldedConv _fold61;
     private readonly global::Dsl.Tensor _bn19_running_mean;
     private readonly global::Dsl.Tensor _bn19_running_var;
-    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh62_add; // [N,64,7,7] in _slot37
-    private readonly global::Dsl.SlotView _h63_relu; // [N,64,7,7] in _slot36 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot37 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh64_conv2d; // [N,64,7,7] in _slot38
+    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh62_add; // [N,64,7,7] in _slot36
+    private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot36 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh64_conv2d; // [N,64,7,7] in _slot40
     private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh65_batchNorm2d; // [N,64,7,7] in _slot40
     private readonly global::Dsl.Tensor _saveMean65;
     private readonly global::Dsl.Tensor _saveInvStd65;
+    private readonly global::Dsl.FoldedConv _fold65;
     private readonly global::Dsl.Tensor _bn20_running_mean;
     private readonly global::Dsl.Tensor _bn20_running_var;
-    private readonly global::Dsl.SlotView _h66_relu; // [N,64,7,7] in _slot39 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh66_relu; // [N,64,7,7] in _slot38
-    private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot38 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh66_relu; // [N,64,7,7] in _slot39
+    private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot39 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh67_conv2d; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot4)
     private readonly global::Dsl.Tensor _saveMean68;
     private readonly global::Dsl.Tensor _saveInvStd68;
+    private readonly global::Dsl.FoldedConv _fold68;
     private readonly global::Dsl.Tensor _bn21_running_mean;
     private readonly global::Dsl.Tensor _bn21_running_var;
-    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh69_add; // [N,64,7,7] in _slot44
-    private readonly global::Dsl.SlotView _h70_relu; // [N,64,7,7] in _slot40 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh70_relu; // [N,64,7,7] in _slot41
-    private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot41 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh70_relu; // [N,64,7,7] in _slot40
+    private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot40 (evaluation: _slot2)
     private readonly global::Dsl.ViewSlot _h72_flatten;
     private readonly global::Dsl.SlotView _dh72_flatten; // [N,64] in _slot44
     private readonly global::Dsl.SlotView _h73_linear; // [N,10] in _slot42 (evaluation: _slot1)
@@ -416,22 +408,32 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh71_globalAvgPool2d; // [N,64,1,1] in _slot44, the memory of dh72_flatten (Flatten passes its gradient on)
     private readonly global::Dsl.SlotView _dh68_batchNorm2d; // [N,64,7,7] in _slot44, the memory of dh69_add (Residual passes its gradient on)
     private readonly global::Dsl.SlotView _dh63_relu; // [N,64,7,7] in _slot44, the memory of dh69_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh61_batchNorm2d; // [N,64,7,7] in _slot37, the memory of dh62_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh56_relu; // [N,64,7,7] in _slot37, the memory of dh62_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh52_batchNorm2d; // [N,64,7,7] in _slot33, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
-    private readonly global::Dsl.SlotView _dh54_batchNorm2d; // [N,64,7,7] in _slot33, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
-    private readonly global::Dsl.SlotView _dh45_batchNorm2d; // [N,32,14,14] in _slot28, the memory of dh46_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh40_relu; // [N,32,14,14] in _slot28, the memory of dh46_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh38_batchNorm2d; // [N,32,14,14] in _slot24, the memory of dh39_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh33_relu; // [N,32,14,14] in _slot24, the memory of dh39_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh29_batchNorm2d; // [N,32,14,14] in _slot20, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
-    private readonly global::Dsl.SlotView _dh31_batchNorm2d; // [N,32,14,14] in _slot20, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
-    private readonly global::Dsl.SlotView _dh22_batchNorm2d; // [N,16,28,28] in _slot15, the memory of dh23_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh17_relu; // [N,16,28,28] in _slot15, the memory of dh23_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh15_batchNorm2d; // [N,16,28,28] in _slot11, the memory of dh16_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh10_relu; // [N,16,28,28] in _slot11, the memory of dh16_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh8_batchNorm2d; // [N,16,28,28] in _slot7, the memory of dh9_add (Residual passes its gradient on)
-    private readonly global::Dsl.SlotView _dh3_relu; // [N,16,28,28] in _slot7, the memory of dh9_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh65_batchNorm2d; // [N,64,7,7] in _slot39, the memory of dh66_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh61_batchNorm2d; // [N,64,7,7] in _slot36, the memory of dh62_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh56_relu; // [N,64,7,7] in _slot36, the memory of dh62_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh58_batchNorm2d; // [N,64,7,7] in _slot35, the memory of dh59_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh52_batchNorm2d; // [N,64,7,7] in _slot31, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh54_batchNorm2d; // [N,64,7,7] in _slot31, the memory of dh55_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh49_batchNorm2d; // [N,64,7,7] in _slot30, the memory of dh50_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh45_batchNorm2d; // [N,32,14,14] in _slot27, the memory of dh46_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh40_relu; // [N,32,14,14] in _slot27, the memory of dh46_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh42_batchNorm2d; // [N,32,14,14] in _slot26, the memory of dh43_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh38_batchNorm2d; // [N,32,14,14] in _slot23, the memory of dh39_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh33_relu; // [N,32,14,14] in _slot23, the memory of dh39_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh35_batchNorm2d; // [N,32,14,14] in _slot22, the memory of dh36_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh29_batchNorm2d; // [N,32,14,14] in _slot18, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh31_batchNorm2d; // [N,32,14,14] in _slot18, the memory of dh32_add (Residual (projected shortcut) passes its gradient on)
+    private readonly global::Dsl.SlotView _dh26_batchNorm2d; // [N,32,14,14] in _slot17, the memory of dh27_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh22_batchNorm2d; // [N,16,28,28] in _slot14, the memory of dh23_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh17_relu; // [N,16,28,28] in _slot14, the memory of dh23_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh19_batchNorm2d; // [N,16,28,28] in _slot13, the memory of dh20_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh15_batchNorm2d; // [N,16,28,28] in _slot10, the memory of dh16_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh10_relu; // [N,16,28,28] in _slot10, the memory of dh16_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh12_batchNorm2d; // [N,16,28,28] in _slot9, the memory of dh13_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh8_batchNorm2d; // [N,16,28,28] in _slot6, the memory of dh9_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,16,28,28] in _slot6, the memory of dh9_add (Residual passes its gradient on)
+    private readonly global::Dsl.SlotView _dh5_batchNorm2d; // [N,16,28,28] in _slot5, the memory of dh6_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,16,28,28] in _slot6, the memory of dh3_relu (Relu passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -558,210 +560,202 @@ public partial class ResNet20 : global::Dsl.Module
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 16, 28, 28);
         _dh1_conv2d = new global::Dsl.SlotView(_slot3, 16, 28, 28);
         _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
-        _dh2_batchNorm2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold2 = new global::Dsl.FoldedConv(device, 16, 1, 3, 3);
         _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h3_relu = new global::Dsl.SlotView(_slot3, _slot1, 16, 28, 28);
-        _h4_conv2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
-        _dh4_conv2d = new global::Dsl.SlotView(_slot4, 16, 28, 28);
+        _h4_conv2d = new global::Dsl.SlotView(_slot3, _slot1, 16, 28, 28);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot7, 16, 28, 28);
         _h5_batchNorm2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 28, 28);
-        _dh5_batchNorm2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _saveMean5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd5 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold5 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h6_relu = new global::Dsl.SlotView(_slot5, _slot2, 16, 28, 28);
-        _dh6_relu = new global::Dsl.SlotView(_slot4, 16, 28, 28);
-        _h7_conv2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 28, 28);
-        _dh7_conv2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
-        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot2, 16, 28, 28);
+        _dh6_relu = new global::Dsl.SlotView(_slot5, 16, 28, 28);
+        _h7_conv2d = new global::Dsl.SlotView(_slot5, _slot1, 16, 28, 28);
+        _dh7_conv2d = new global::Dsl.SlotView(_slot7, 16, 28, 28);
+        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot4, 16, 28, 28);
         _saveMean8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd8 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold8 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h9_add = new global::Dsl.SlotView(_slot7, _slot3, 16, 28, 28);
-        _dh9_add = new global::Dsl.SlotView(_slot7, 16, 28, 28);
-        _h10_relu = new global::Dsl.SlotView(_slot6, _slot1, 16, 28, 28);
-        _h11_conv2d = new global::Dsl.SlotView(_slot7, _slot2, 16, 28, 28);
-        _dh11_conv2d = new global::Dsl.SlotView(_slot8, 16, 28, 28);
+        _h9_add = new global::Dsl.SlotView(_slot7, _slot1, 16, 28, 28);
+        _dh9_add = new global::Dsl.SlotView(_slot6, 16, 28, 28);
+        _h11_conv2d = new global::Dsl.SlotView(_slot6, _slot2, 16, 28, 28);
+        _dh11_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
         _h12_batchNorm2d = new global::Dsl.SlotView(_slot8, _slot3, 16, 28, 28);
-        _dh12_batchNorm2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _saveMean12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd12 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold12 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn4_running_mean = AddBuffer("bn4.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn4_running_var = AddBuffer("bn4.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h13_relu = new global::Dsl.SlotView(_slot9, _slot2, 16, 28, 28);
-        _dh13_relu = new global::Dsl.SlotView(_slot8, 16, 28, 28);
-        _h14_conv2d = new global::Dsl.SlotView(_slot8, _slot3, 16, 28, 28);
-        _dh14_conv2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
-        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot2, 16, 28, 28);
+        _dh13_relu = new global::Dsl.SlotView(_slot9, 16, 28, 28);
+        _h14_conv2d = new global::Dsl.SlotView(_slot9, _slot2, 16, 28, 28);
+        _dh14_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
+        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot4, 16, 28, 28);
         _saveMean15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd15 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold15 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h16_add = new global::Dsl.SlotView(_slot11, _slot3, 16, 28, 28);
-        _dh16_add = new global::Dsl.SlotView(_slot11, 16, 28, 28);
-        _h17_relu = new global::Dsl.SlotView(_slot10, _slot1, 16, 28, 28);
-        _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot2, 16, 28, 28);
-        _dh18_conv2d = new global::Dsl.SlotView(_slot12, 16, 28, 28);
+        _h16_add = new global::Dsl.SlotView(_slot11, _slot2, 16, 28, 28);
+        _dh16_add = new global::Dsl.SlotView(_slot10, 16, 28, 28);
+        _h18_conv2d = new global::Dsl.SlotView(_slot10, _slot1, 16, 28, 28);
+        _dh18_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
         _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot3, 16, 28, 28);
-        _dh19_batchNorm2d = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _saveMean19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd19 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold19 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn6_running_mean = AddBuffer("bn6.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn6_running_var = AddBuffer("bn6.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h20_relu = new global::Dsl.SlotView(_slot13, _slot2, 16, 28, 28);
-        _dh20_relu = new global::Dsl.SlotView(_slot12, 16, 28, 28);
-        _h21_conv2d = new global::Dsl.SlotView(_slot12, _slot3, 16, 28, 28);
-        _dh21_conv2d = new global::Dsl.SlotView(_slot14, 16, 28, 28);
-        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot2, 16, 28, 28);
+        _dh20_relu = new global::Dsl.SlotView(_slot13, 16, 28, 28);
+        _h21_conv2d = new global::Dsl.SlotView(_slot13, _slot1, 16, 28, 28);
+        _dh21_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
+        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot4, 16, 28, 28);
         _saveMean22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd22 = device.Allocate(global::Dsl.DType.Float32, 16);
+        _fold22 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h23_add = new global::Dsl.SlotView(_slot15, _slot3, 16, 28, 28);
-        _dh23_add = new global::Dsl.SlotView(_slot15, 16, 28, 28);
-        _h24_relu = new global::Dsl.SlotView(_slot14, _slot1, 16, 28, 28);
+        _h23_add = new global::Dsl.SlotView(_slot15, _slot1, 16, 28, 28);
+        _dh23_add = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _dh24_relu = new global::Dsl.SlotView(_slot19, 16, 28, 28);
-        _h25_conv2d = new global::Dsl.SlotView(_slot15, _slot2, 32, 14, 14);
-        _dh25_conv2d = new global::Dsl.SlotView(_slot16, 32, 14, 14);
+        _h25_conv2d = new global::Dsl.SlotView(_slot14, _slot2, 32, 14, 14);
+        _dh25_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _h26_batchNorm2d = new global::Dsl.SlotView(_slot16, _slot3, 32, 14, 14);
-        _dh26_batchNorm2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _saveMean26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd26 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold26 = new global::Dsl.FoldedConv(device, 32, 16, 3, 3);
         _bn8_running_mean = AddBuffer("bn8.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn8_running_var = AddBuffer("bn8.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h27_relu = new global::Dsl.SlotView(_slot17, _slot2, 32, 14, 14);
-        _dh27_relu = new global::Dsl.SlotView(_slot16, 32, 14, 14);
-        _h28_conv2d = new global::Dsl.SlotView(_slot16, _slot3, 32, 14, 14);
-        _dh28_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
-        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot2, 32, 14, 14);
+        _dh27_relu = new global::Dsl.SlotView(_slot17, 32, 14, 14);
+        _h28_conv2d = new global::Dsl.SlotView(_slot17, _slot2, 32, 14, 14);
+        _dh28_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
+        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot4, 32, 14, 14);
         _saveMean29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd29 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold29 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn9_running_mean = AddBuffer("bn9.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h30_conv2d = new global::Dsl.SlotView(_slot19, _slot3, 32, 14, 14);
-        _dh30_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
-        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot1, 32, 14, 14);
+        _h30_conv2d = new global::Dsl.SlotView(_slot19, _slot2, 32, 14, 14);
+        _dh30_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
+        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot3, 32, 14, 14);
         _saveMean31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd31 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold31 = new global::Dsl.FoldedConv(device, 32, 16, 1, 1);
         _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h32_add = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
-        _dh32_add = new global::Dsl.SlotView(_slot20, 32, 14, 14);
-        _h33_relu = new global::Dsl.SlotView(_slot18, _slot1, 32, 14, 14);
-        _h34_conv2d = new global::Dsl.SlotView(_slot20, _slot2, 32, 14, 14);
-        _dh34_conv2d = new global::Dsl.SlotView(_slot21, 32, 14, 14);
-        _h35_batchNorm2d = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
-        _dh35_batchNorm2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
+        _h32_add = new global::Dsl.SlotView(_slot21, _slot1, 32, 14, 14);
+        _dh32_add = new global::Dsl.SlotView(_slot18, 32, 14, 14);
+        _h34_conv2d = new global::Dsl.SlotView(_slot18, _slot2, 32, 14, 14);
+        _dh34_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
+        _h35_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot3, 32, 14, 14);
         _saveMean35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd35 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold35 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn11_running_mean = AddBuffer("bn11.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn11_running_var = AddBuffer("bn11.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h36_relu = new global::Dsl.SlotView(_slot22, _slot2, 32, 14, 14);
-        _dh36_relu = new global::Dsl.SlotView(_slot21, 32, 14, 14);
-        _h37_conv2d = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
-        _dh37_conv2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
-        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot2, 32, 14, 14);
+        _dh36_relu = new global::Dsl.SlotView(_slot22, 32, 14, 14);
+        _h37_conv2d = new global::Dsl.SlotView(_slot22, _slot2, 32, 14, 14);
+        _dh37_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
+        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot4, 32, 14, 14);
         _saveMean38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd38 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold38 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h39_add = new global::Dsl.SlotView(_slot24, _slot3, 32, 14, 14);
-        _dh39_add = new global::Dsl.SlotView(_slot24, 32, 14, 14);
-        _h40_relu = new global::Dsl.SlotView(_slot23, _slot1, 32, 14, 14);
-        _h41_conv2d = new global::Dsl.SlotView(_slot24, _slot2, 32, 14, 14);
-        _dh41_conv2d = new global::Dsl.SlotView(_slot25, 32, 14, 14);
+        _h39_add = new global::Dsl.SlotView(_slot24, _slot2, 32, 14, 14);
+        _dh39_add = new global::Dsl.SlotView(_slot23, 32, 14, 14);
+        _h41_conv2d = new global::Dsl.SlotView(_slot23, _slot1, 32, 14, 14);
+        _dh41_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
         _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot3, 32, 14, 14);
-        _dh42_batchNorm2d = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _saveMean42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd42 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold42 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn13_running_mean = AddBuffer("bn13.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn13_running_var = AddBuffer("bn13.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h43_relu = new global::Dsl.SlotView(_slot26, _slot2, 32, 14, 14);
-        _dh43_relu = new global::Dsl.SlotView(_slot25, 32, 14, 14);
-        _h44_conv2d = new global::Dsl.SlotView(_slot25, _slot3, 32, 14, 14);
-        _dh44_conv2d = new global::Dsl.SlotView(_slot27, 32, 14, 14);
-        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot2, 32, 14, 14);
+        _dh43_relu = new global::Dsl.SlotView(_slot26, 32, 14, 14);
+        _h44_conv2d = new global::Dsl.SlotView(_slot26, _slot1, 32, 14, 14);
+        _dh44_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
+        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot4, 32, 14, 14);
         _saveMean45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd45 = device.Allocate(global::Dsl.DType.Float32, 32);
+        _fold45 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h46_add = new global::Dsl.SlotView(_slot28, _slot3, 32, 14, 14);
-        _dh46_add = new global::Dsl.SlotView(_slot28, 32, 14, 14);
-        _h47_relu = new global::Dsl.SlotView(_slot27, _slot1, 32, 14, 14);
+        _h46_add = new global::Dsl.SlotView(_slot28, _slot1, 32, 14, 14);
+        _dh46_add = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _dh47_relu = new global::Dsl.SlotView(_slot32, 32, 14, 14);
-        _h48_conv2d = new global::Dsl.SlotView(_slot28, _slot2, 64, 7, 7);
-        _dh48_conv2d = new global::Dsl.SlotView(_slot29, 64, 7, 7);
+        _h48_conv2d = new global::Dsl.SlotView(_slot27, _slot2, 64, 7, 7);
+        _dh48_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _h49_batchNorm2d = new global::Dsl.SlotView(_slot29, _slot3, 64, 7, 7);
-        _dh49_batchNorm2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _saveMean49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd49 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold49 = new global::Dsl.FoldedConv(device, 64, 32, 3, 3);
         _bn15_running_mean = AddBuffer("bn15.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn15_running_var = AddBuffer("bn15.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h50_relu = new global::Dsl.SlotView(_slot30, _slot2, 64, 7, 7);
-        _dh50_relu = new global::Dsl.SlotView(_slot29, 64, 7, 7);
-        _h51_conv2d = new global::Dsl.SlotView(_slot29, _slot3, 64, 7, 7);
-        _dh51_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
-        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot2, 64, 7, 7);
+        _dh50_relu = new global::Dsl.SlotView(_slot30, 64, 7, 7);
+        _h51_conv2d = new global::Dsl.SlotView(_slot30, _slot2, 64, 7, 7);
+        _dh51_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
+        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot4, 64, 7, 7);
         _saveMean52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd52 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold52 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn16_running_mean = AddBuffer("bn16.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h53_conv2d = new global::Dsl.SlotView(_slot32, _slot3, 64, 7, 7);
-        _dh53_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
-        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot1, 64, 7, 7);
+        _h53_conv2d = new global::Dsl.SlotView(_slot32, _slot2, 64, 7, 7);
+        _dh53_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
+        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot3, 64, 7, 7);
         _saveMean54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd54 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold54 = new global::Dsl.FoldedConv(device, 64, 32, 1, 1);
         _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h55_add = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
-        _dh55_add = new global::Dsl.SlotView(_slot33, 64, 7, 7);
-        _h56_relu = new global::Dsl.SlotView(_slot31, _slot1, 64, 7, 7);
-        _h57_conv2d = new global::Dsl.SlotView(_slot33, _slot2, 64, 7, 7);
-        _dh57_conv2d = new global::Dsl.SlotView(_slot34, 64, 7, 7);
-        _h58_batchNorm2d = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
-        _dh58_batchNorm2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
+        _h55_add = new global::Dsl.SlotView(_slot34, _slot1, 64, 7, 7);
+        _dh55_add = new global::Dsl.SlotView(_slot31, 64, 7, 7);
+        _h57_conv2d = new global::Dsl.SlotView(_slot31, _slot2, 64, 7, 7);
+        _dh57_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
+        _h58_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot3, 64, 7, 7);
         _saveMean58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd58 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold58 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn18_running_mean = AddBuffer("bn18.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn18_running_var = AddBuffer("bn18.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h59_relu = new global::Dsl.SlotView(_slot35, _slot2, 64, 7, 7);
-        _dh59_relu = new global::Dsl.SlotView(_slot34, 64, 7, 7);
-        _h60_conv2d = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
-        _dh60_conv2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
-        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot2, 64, 7, 7);
+        _dh59_relu = new global::Dsl.SlotView(_slot35, 64, 7, 7);
+        _h60_conv2d = new global::Dsl.SlotView(_slot35, _slot2, 64, 7, 7);
+        _dh60_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
+        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot4, 64, 7, 7);
         _saveMean61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd61 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold61 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h62_add = new global::Dsl.SlotView(_slot37, _slot3, 64, 7, 7);
-        _dh62_add = new global::Dsl.SlotView(_slot37, 64, 7, 7);
-        _h63_relu = new global::Dsl.SlotView(_slot36, _slot1, 64, 7, 7);
-        _h64_conv2d = new global::Dsl.SlotView(_slot37, _slot2, 64, 7, 7);
-        _dh64_conv2d = new global::Dsl.SlotView(_slot38, 64, 7, 7);
+        _h62_add = new global::Dsl.SlotView(_slot37, _slot2, 64, 7, 7);
+        _dh62_add = new global::Dsl.SlotView(_slot36, 64, 7, 7);
+        _h64_conv2d = new global::Dsl.SlotView(_slot36, _slot1, 64, 7, 7);
+        _dh64_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
         _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot3, 64, 7, 7);
-        _dh65_batchNorm2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
         _saveMean65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd65 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold65 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn20_running_mean = AddBuffer("bn20.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn20_running_var = AddBuffer("bn20.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h66_relu = new global::Dsl.SlotView(_slot39, _slot2, 64, 7, 7);
-        _dh66_relu = new global::Dsl.SlotView(_slot38, 64, 7, 7);
-        _h67_conv2d = new global::Dsl.SlotView(_slot38, _slot3, 64, 7, 7);
+        _dh66_relu = new global::Dsl.SlotView(_slot39, 64, 7, 7);
+        _h67_conv2d = new global::Dsl.SlotView(_slot39, _slot1, 64, 7, 7);
         _dh67_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot2, 64, 7, 7);
+        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot4, 64, 7, 7);
         _saveMean68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd68 = device.Allocate(global::Dsl.DType.Float32, 64);
+        _fold68 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h69_add = new global::Dsl.SlotView(_slot41, _slot3, 64, 7, 7);
+        _h69_add = new global::Dsl.SlotView(_slot41, _slot1, 64, 7, 7);
         _dh69_add = new global::Dsl.SlotView(_slot44, 64, 7, 7);
-        _h70_relu = new global::Dsl.SlotView(_slot40, _slot1, 64, 7, 7);
-        _dh70_relu = new global::Dsl.SlotView(_slot41, 64, 7, 7);
-        _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot41, _slot2, 64, 1, 1);
+        _dh70_relu = new global::Dsl.SlotView(_slot40, 64, 7, 7);
+        _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot40, _slot2, 64, 1, 1);
         _h72_flatten = new global::Dsl.ViewSlot(64);
         _dh72_flatten = new global::Dsl.SlotView(_slot44, 64);
         _h73_linear = new global::Dsl.SlotView(_slot42, _slot1, 10);
@@ -770,22 +764,32 @@ public partial class ResNet20 : global::Dsl.Module
         _dh71_globalAvgPool2d = _dh72_flatten.Alias(64, 1, 1);
         _dh68_batchNorm2d = _dh69_add.Alias(64, 7, 7);
         _dh63_relu = _dh69_add.Alias(64, 7, 7);
+        _dh65_batchNorm2d = _dh66_relu.Alias(64, 7, 7);
         _dh61_batchNorm2d = _dh62_add.Alias(64, 7, 7);
         _dh56_relu = _dh62_add.Alias(64, 7, 7);
+        _dh58_batchNorm2d = _dh59_relu.Alias(64, 7, 7);
         _dh52_batchNorm2d = _dh55_add.Alias(64, 7, 7);
         _dh54_batchNorm2d = _dh55_add.Alias(64, 7, 7);
+        _dh49_batchNorm2d = _dh50_relu.Alias(64, 7, 7);
         _dh45_batchNorm2d = _dh46_add.Alias(32, 14, 14);
         _dh40_relu = _dh46_add.Alias(32, 14, 14);
+        _dh42_batchNorm2d = _dh43_relu.Alias(32, 14, 14);
         _dh38_batchNorm2d = _dh39_add.Alias(32, 14, 14);
         _dh33_relu = _dh39_add.Alias(32, 14, 14);
+        _dh35_batchNorm2d = _dh36_relu.Alias(32, 14, 14);
         _dh29_batchNorm2d = _dh32_add.Alias(32, 14, 14);
         _dh31_batchNorm2d = _dh32_add.Alias(32, 14, 14);
+        _dh26_batchNorm2d = _dh27_relu.Alias(32, 14, 14);
         _dh22_batchNorm2d = _dh23_add.Alias(16, 28, 28);
         _dh17_relu = _dh23_add.Alias(16, 28, 28);
+        _dh19_batchNorm2d = _dh20_relu.Alias(16, 28, 28);
         _dh15_batchNorm2d = _dh16_add.Alias(16, 28, 28);
         _dh10_relu = _dh16_add.Alias(16, 28, 28);
+        _dh12_batchNorm2d = _dh13_relu.Alias(16, 28, 28);
         _dh8_batchNorm2d = _dh9_add.Alias(16, 28, 28);
         _dh3_relu = _dh9_add.Alias(16, 28, 28);
+        _dh5_batchNorm2d = _dh6_relu.Alias(16, 28, 28);
+        _dh2_batchNorm2d = _dh3_relu.Alias(16, 28, 28);
     }
 
     /// <inheritdoc/>
@@ -881,11 +885,7 @@ public partial class ResNet20 : global::Dsl.Module
         "-------------------------------------------------------------------------------------------------------\n" +
         "Total params: 272,186\n" +
         "Forward FLOPs per sample: 62,871,838\n" +
-        "Activation memory per sample: training 1,295,248 bytes, evaluation 150,568 bytes (one buffer per value and gradient: 4,143,544)\n";
-
-    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
-    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
-    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (2, "bn1"), (3, "3"), (4, "conv2"), (5, "bn2"), (6, "6"), (7, "conv3"), (8, "bn3"), (9, "9"), (10, "10"), (11, "conv4"), (12, "bn4"), (13, "13"), (14, "conv5"), (15, "bn5"), (16, "16"), (17, "17"), (18, "conv6"), (19, "bn6"), (20, "20"), (21, "conv7"), (22, "bn7"), (23, "23"), (24, "24"), (25, "conv8"), (26, "bn8"), (27, "27"), (28, "conv9"), (29, "bn9"), (30, "conv10"), (31, "bn10"), (32, "32"), (33, "33"), (34, "conv11"), (35, "bn11"), (36, "36"), (37, "conv12"), (38, "bn12"), (39, "39"), (40, "40"), (41, "conv13"), (42, "bn13"), (43, "43"), (44, "conv14"), (45, "bn14"), (46, "46"), (47, "47"), (48, "conv15"), (49, "bn15"), (50, "50"), (51, "conv16"), (52, "bn16"), (53, "conv17"), (54, "bn17"), (55, "55"), (56, "56"), (57, "conv18"), (58, "bn18"), (59, "59"), (60, "conv19"), (61, "bn19"), (62, "62"), (63, "63"), (64, "conv20"), (65, "bn20"), (66, "66"), (67, "conv21"), (68, "bn21"), (69, "69"), (70, "70"), (71, "71"), (72, "72"), (73, "fc1"), (74, "74") };
+        "Activation memory per sample: training 1,295,248 bytes, evaluation 200,744 bytes (one buffer per value and gradient: 3,566,520)\n";
 
     /// <summary>
     /// Runs ResNet20 on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
@@ -910,425 +910,539 @@ public partial class ResNet20 : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
-        bool probing = Probing;
         var h0_input = _input!;
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
         var h1_conv2d = _h1_conv2d.Rows(n, keep);
-        device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(1, h1_conv2d);
+        if (keep) device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(2, h2_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn1 + relu (one pass)
+            device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv1 + bn1 + relu (one pass): batch norm folded into the convolution's weights
+            _fold2.Refresh(this, _conv1_weight, null, _bn1_weight, _bn1_bias, _bn1_running_mean, _bn1_running_var, 1e-05f);
+            device.Conv2d(h0_input, _fold2.Weight, _fold2.Bias, h2_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h3_relu = _h3_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu);
-        if (probing) CaptureLayer(3, h3_relu);
+        var h3_relu = h2_batchNorm2d; // fused into h2_batchNorm2d's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h4_conv2d = _h4_conv2d.Rows(n, keep);
-        device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(4, h4_conv2d);
+        if (keep) device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h5_batchNorm2d
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h5_batchNorm2d = _h5_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(5, h5_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn2 + relu (one pass)
+            device.BatchNorm(h4_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean5, _saveInvStd5, h5_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv2 + bn2 + relu (one pass): batch norm folded into the convolution's weights
+            _fold5.Refresh(this, _conv2_weight, null, _bn2_weight, _bn2_bias, _bn2_running_mean, _bn2_running_var, 1e-05f);
+            device.Conv2d(h3_relu, _fold5.Weight, _fold5.Bias, h5_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h6_relu = _h6_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h5_batchNorm2d, h6_relu);
-        if (probing) CaptureLayer(6, h6_relu);
+        var h6_relu = h5_batchNorm2d; // fused into h5_batchNorm2d's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h7_conv2d = _h7_conv2d.Rows(n, keep);
-        device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(7, h7_conv2d);
+        if (keep) device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h8_batchNorm2d
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(8, h8_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv3 + bn3 (one pass): batch norm folded into the convolution's weights
+            _fold8.Refresh(this, _conv3_weight, null, _bn3_weight, _bn3_bias, _bn3_running_mean, _bn3_running_var, 1e-05f);
+            device.Conv2d(h6_relu, _fold8.Weight, _fold8.Bias, h8_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
         var h9_add = _h9_add.Rows(n, keep);
-        device.Add(h8_batchNorm2d, h3_relu, h9_add);
-        if (probing) CaptureLayer(9, h9_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h8_batchNorm2d, h3_relu, h9_add);
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h10_relu = _h10_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_add, h10_relu);
-        if (probing) CaptureLayer(10, h10_relu);
+        var h10_relu = h9_add; // fused into h9_add's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h11_conv2d = _h11_conv2d.Rows(n, keep);
-        device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(11, h11_conv2d);
+        if (keep) device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h12_batchNorm2d
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h12_batchNorm2d = _h12_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(12, h12_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn4 + relu (one pass)
+            device.BatchNorm(h11_conv2d, _bn4_weight.Value, _bn4_bias.Value, _bn4_running_mean, _bn4_running_var, _saveMean12, _saveInvStd12, h12_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv4 + bn4 + relu (one pass): batch norm folded into the convolution's weights
+            _fold12.Refresh(this, _conv4_weight, null, _bn4_weight, _bn4_bias, _bn4_running_mean, _bn4_running_var, 1e-05f);
+            device.Conv2d(h10_relu, _fold12.Weight, _fold12.Bias, h12_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h13_relu = _h13_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h12_batchNorm2d, h13_relu);
-        if (probing) CaptureLayer(13, h13_relu);
+        var h13_relu = h12_batchNorm2d; // fused into h12_batchNorm2d's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h14_conv2d = _h14_conv2d.Rows(n, keep);
-        device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(14, h14_conv2d);
+        if (keep) device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h15_batchNorm2d
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(15, h15_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv5 + bn5 (one pass): batch norm folded into the convolution's weights
+            _fold15.Refresh(this, _conv5_weight, null, _bn5_weight, _bn5_bias, _bn5_running_mean, _bn5_running_var, 1e-05f);
+            device.Conv2d(h13_relu, _fold15.Weight, _fold15.Bias, h15_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
         var h16_add = _h16_add.Rows(n, keep);
-        device.Add(h15_batchNorm2d, h10_relu, h16_add);
-        if (probing) CaptureLayer(16, h16_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h15_batchNorm2d, h10_relu, h16_add);
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h17_relu = _h17_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h16_add, h17_relu);
-        if (probing) CaptureLayer(17, h17_relu);
+        var h17_relu = h16_add; // fused into h16_add's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h18_conv2d = _h18_conv2d.Rows(n, keep);
-        device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(18, h18_conv2d);
+        if (keep) device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h19_batchNorm2d
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h19_batchNorm2d = _h19_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(19, h19_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn6 + relu (one pass)
+            device.BatchNorm(h18_conv2d, _bn6_weight.Value, _bn6_bias.Value, _bn6_running_mean, _bn6_running_var, _saveMean19, _saveInvStd19, h19_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv6 + bn6 + relu (one pass): batch norm folded into the convolution's weights
+            _fold19.Refresh(this, _conv6_weight, null, _bn6_weight, _bn6_bias, _bn6_running_mean, _bn6_running_var, 1e-05f);
+            device.Conv2d(h17_relu, _fold19.Weight, _fold19.Bias, h19_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h20_relu = _h20_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h19_batchNorm2d, h20_relu);
-        if (probing) CaptureLayer(20, h20_relu);
+        var h20_relu = h19_batchNorm2d; // fused into h19_batchNorm2d's kernel
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
         var h21_conv2d = _h21_conv2d.Rows(n, keep);
-        device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(21, h21_conv2d);
+        if (keep) device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h22_batchNorm2d
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(22, h22_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv7 + bn7 (one pass): batch norm folded into the convolution's weights
+            _fold22.Refresh(this, _conv7_weight, null, _bn7_weight, _bn7_bias, _bn7_running_mean, _bn7_running_var, 1e-05f);
+            device.Conv2d(h20_relu, _fold22.Weight, _fold22.Bias, h22_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
         var h23_add = _h23_add.Rows(n, keep);
-        device.Add(h22_batchNorm2d, h17_relu, h23_add);
-        if (probing) CaptureLayer(23, h23_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h22_batchNorm2d, h17_relu, h23_add);
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
-        var h24_relu = _h24_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h23_add, h24_relu);
-        if (probing) CaptureLayer(24, h24_relu);
+        var h24_relu = h23_add; // fused into h23_add's kernel
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h25_conv2d = _h25_conv2d.Rows(n, keep);
-        device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(25, h25_conv2d);
+        if (keep) device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h26_batchNorm2d
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h26_batchNorm2d = _h26_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(26, h26_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn8 + relu (one pass)
+            device.BatchNorm(h25_conv2d, _bn8_weight.Value, _bn8_bias.Value, _bn8_running_mean, _bn8_running_var, _saveMean26, _saveInvStd26, h26_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv8 + bn8 + relu (one pass): batch norm folded into the convolution's weights
+            _fold26.Refresh(this, _conv8_weight, null, _bn8_weight, _bn8_bias, _bn8_running_mean, _bn8_running_var, 1e-05f);
+            device.Conv2d(h24_relu, _fold26.Weight, _fold26.Bias, h26_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h27_relu = _h27_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h26_batchNorm2d, h27_relu);
-        if (probing) CaptureLayer(27, h27_relu);
+        var h27_relu = h26_batchNorm2d; // fused into h26_batchNorm2d's kernel
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h28_conv2d = _h28_conv2d.Rows(n, keep);
-        device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(28, h28_conv2d);
+        if (keep) device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h29_batchNorm2d
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(29, h29_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv9 + bn9 (one pass): batch norm folded into the convolution's weights
+            _fold29.Refresh(this, _conv9_weight, null, _bn9_weight, _bn9_bias, _bn9_running_mean, _bn9_running_var, 1e-05f);
+            device.Conv2d(h27_relu, _fold29.Weight, _fold29.Bias, h29_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
         var h30_conv2d = _h30_conv2d.Rows(n, keep);
-        device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(30, h30_conv2d);
+        if (keep) device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h31_batchNorm2d
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h31_batchNorm2d = _h31_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(31, h31_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv10 + bn10 (one pass): batch norm folded into the convolution's weights
+            _fold31.Refresh(this, _conv10_weight, null, _bn10_weight, _bn10_bias, _bn10_running_mean, _bn10_running_var, 1e-05f);
+            device.Conv2d(h24_relu, _fold31.Weight, _fold31.Bias, h31_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
+        }
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
         var h32_add = _h32_add.Rows(n, keep);
-        device.Add(h29_batchNorm2d, h31_batchNorm2d, h32_add);
-        if (probing) CaptureLayer(32, h32_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h29_batchNorm2d, h31_batchNorm2d, h32_add);
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h33_relu = _h33_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h32_add, h33_relu);
-        if (probing) CaptureLayer(33, h33_relu);
+        var h33_relu = h32_add; // fused into h32_add's kernel
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h34_conv2d = _h34_conv2d.Rows(n, keep);
-        device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(34, h34_conv2d);
+        if (keep) device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h35_batchNorm2d
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h35_batchNorm2d = _h35_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(35, h35_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn11 + relu (one pass)
+            device.BatchNorm(h34_conv2d, _bn11_weight.Value, _bn11_bias.Value, _bn11_running_mean, _bn11_running_var, _saveMean35, _saveInvStd35, h35_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv11 + bn11 + relu (one pass): batch norm folded into the convolution's weights
+            _fold35.Refresh(this, _conv11_weight, null, _bn11_weight, _bn11_bias, _bn11_running_mean, _bn11_running_var, 1e-05f);
+            device.Conv2d(h33_relu, _fold35.Weight, _fold35.Bias, h35_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h36_relu = _h36_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h35_batchNorm2d, h36_relu);
-        if (probing) CaptureLayer(36, h36_relu);
+        var h36_relu = h35_batchNorm2d; // fused into h35_batchNorm2d's kernel
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h37_conv2d = _h37_conv2d.Rows(n, keep);
-        device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(37, h37_conv2d);
+        if (keep) device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h38_batchNorm2d
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(38, h38_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv12 + bn12 (one pass): batch norm folded into the convolution's weights
+            _fold38.Refresh(this, _conv12_weight, null, _bn12_weight, _bn12_bias, _bn12_running_mean, _bn12_running_var, 1e-05f);
+            device.Conv2d(h36_relu, _fold38.Weight, _fold38.Bias, h38_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
         var h39_add = _h39_add.Rows(n, keep);
-        device.Add(h38_batchNorm2d, h33_relu, h39_add);
-        if (probing) CaptureLayer(39, h39_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h38_batchNorm2d, h33_relu, h39_add);
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h40_relu = _h40_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h39_add, h40_relu);
-        if (probing) CaptureLayer(40, h40_relu);
+        var h40_relu = h39_add; // fused into h39_add's kernel
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h41_conv2d = _h41_conv2d.Rows(n, keep);
-        device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(41, h41_conv2d);
+        if (keep) device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h42_batchNorm2d
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h42_batchNorm2d = _h42_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(42, h42_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn13 + relu (one pass)
+            device.BatchNorm(h41_conv2d, _bn13_weight.Value, _bn13_bias.Value, _bn13_running_mean, _bn13_running_var, _saveMean42, _saveInvStd42, h42_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv13 + bn13 + relu (one pass): batch norm folded into the convolution's weights
+            _fold42.Refresh(this, _conv13_weight, null, _bn13_weight, _bn13_bias, _bn13_running_mean, _bn13_running_var, 1e-05f);
+            device.Conv2d(h40_relu, _fold42.Weight, _fold42.Bias, h42_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h43_relu = _h43_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h42_batchNorm2d, h43_relu);
-        if (probing) CaptureLayer(43, h43_relu);
+        var h43_relu = h42_batchNorm2d; // fused into h42_batchNorm2d's kernel
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
         var h44_conv2d = _h44_conv2d.Rows(n, keep);
-        device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(44, h44_conv2d);
+        if (keep) device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h45_batchNorm2d
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(45, h45_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv14 + bn14 (one pass): batch norm folded into the convolution's weights
+            _fold45.Refresh(this, _conv14_weight, null, _bn14_weight, _bn14_bias, _bn14_running_mean, _bn14_running_var, 1e-05f);
+            device.Conv2d(h43_relu, _fold45.Weight, _fold45.Bias, h45_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
         var h46_add = _h46_add.Rows(n, keep);
-        device.Add(h45_batchNorm2d, h40_relu, h46_add);
-        if (probing) CaptureLayer(46, h46_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h45_batchNorm2d, h40_relu, h46_add);
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
-        var h47_relu = _h47_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h46_add, h47_relu);
-        if (probing) CaptureLayer(47, h47_relu);
+        var h47_relu = h46_add; // fused into h46_add's kernel
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h48_conv2d = _h48_conv2d.Rows(n, keep);
-        device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(48, h48_conv2d);
+        if (keep) device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h49_batchNorm2d
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h49_batchNorm2d = _h49_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(49, h49_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn15 + relu (one pass)
+            device.BatchNorm(h48_conv2d, _bn15_weight.Value, _bn15_bias.Value, _bn15_running_mean, _bn15_running_var, _saveMean49, _saveInvStd49, h49_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv15 + bn15 + relu (one pass): batch norm folded into the convolution's weights
+            _fold49.Refresh(this, _conv15_weight, null, _bn15_weight, _bn15_bias, _bn15_running_mean, _bn15_running_var, 1e-05f);
+            device.Conv2d(h47_relu, _fold49.Weight, _fold49.Bias, h49_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h50_relu = _h50_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h49_batchNorm2d, h50_relu);
-        if (probing) CaptureLayer(50, h50_relu);
+        var h50_relu = h49_batchNorm2d; // fused into h49_batchNorm2d's kernel
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h51_conv2d = _h51_conv2d.Rows(n, keep);
-        device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(51, h51_conv2d);
+        if (keep) device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h52_batchNorm2d
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(52, h52_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv16 + bn16 (one pass): batch norm folded into the convolution's weights
+            _fold52.Refresh(this, _conv16_weight, null, _bn16_weight, _bn16_bias, _bn16_running_mean, _bn16_running_var, 1e-05f);
+            device.Conv2d(h50_relu, _fold52.Weight, _fold52.Bias, h52_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
         var h53_conv2d = _h53_conv2d.Rows(n, keep);
-        device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(53, h53_conv2d);
+        if (keep) device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h54_batchNorm2d
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h54_batchNorm2d = _h54_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(54, h54_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv17 + bn17 (one pass): batch norm folded into the convolution's weights
+            _fold54.Refresh(this, _conv17_weight, null, _bn17_weight, _bn17_bias, _bn17_running_mean, _bn17_running_var, 1e-05f);
+            device.Conv2d(h47_relu, _fold54.Weight, _fold54.Bias, h54_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
+        }
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
         var h55_add = _h55_add.Rows(n, keep);
-        device.Add(h52_batchNorm2d, h54_batchNorm2d, h55_add);
-        if (probing) CaptureLayer(55, h55_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h52_batchNorm2d, h54_batchNorm2d, h55_add);
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h56_relu = _h56_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h55_add, h56_relu);
-        if (probing) CaptureLayer(56, h56_relu);
+        var h56_relu = h55_add; // fused into h55_add's kernel
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h57_conv2d = _h57_conv2d.Rows(n, keep);
-        device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(57, h57_conv2d);
+        if (keep) device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h58_batchNorm2d
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h58_batchNorm2d = _h58_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(58, h58_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn18 + relu (one pass)
+            device.BatchNorm(h57_conv2d, _bn18_weight.Value, _bn18_bias.Value, _bn18_running_mean, _bn18_running_var, _saveMean58, _saveInvStd58, h58_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv18 + bn18 + relu (one pass): batch norm folded into the convolution's weights
+            _fold58.Refresh(this, _conv18_weight, null, _bn18_weight, _bn18_bias, _bn18_running_mean, _bn18_running_var, 1e-05f);
+            device.Conv2d(h56_relu, _fold58.Weight, _fold58.Bias, h58_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h59_relu = _h59_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h58_batchNorm2d, h59_relu);
-        if (probing) CaptureLayer(59, h59_relu);
+        var h59_relu = h58_batchNorm2d; // fused into h58_batchNorm2d's kernel
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h60_conv2d = _h60_conv2d.Rows(n, keep);
-        device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(60, h60_conv2d);
+        if (keep) device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h61_batchNorm2d
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(61, h61_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv19 + bn19 (one pass): batch norm folded into the convolution's weights
+            _fold61.Refresh(this, _conv19_weight, null, _bn19_weight, _bn19_bias, _bn19_running_mean, _bn19_running_var, 1e-05f);
+            device.Conv2d(h59_relu, _fold61.Weight, _fold61.Bias, h61_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
         var h62_add = _h62_add.Rows(n, keep);
-        device.Add(h61_batchNorm2d, h56_relu, h62_add);
-        if (probing) CaptureLayer(62, h62_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h61_batchNorm2d, h56_relu, h62_add);
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h63_relu = _h63_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h62_add, h63_relu);
-        if (probing) CaptureLayer(63, h63_relu);
+        var h63_relu = h62_add; // fused into h62_add's kernel
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h64_conv2d = _h64_conv2d.Rows(n, keep);
-        device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(64, h64_conv2d);
+        if (keep) device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h65_batchNorm2d
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h65_batchNorm2d = _h65_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(65, h65_batchNorm2d);
+        if (keep)
+        {
+            // fused: bn20 + relu (one pass)
+            device.BatchNorm(h64_conv2d, _bn20_weight.Value, _bn20_bias.Value, _bn20_running_mean, _bn20_running_var, _saveMean65, _saveInvStd65, h65_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv20 + bn20 + relu (one pass): batch norm folded into the convolution's weights
+            _fold65.Refresh(this, _conv20_weight, null, _bn20_weight, _bn20_bias, _bn20_running_mean, _bn20_running_var, 1e-05f);
+            device.Conv2d(h63_relu, _fold65.Weight, _fold65.Bias, h65_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h66_relu = _h66_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h65_batchNorm2d, h66_relu);
-        if (probing) CaptureLayer(66, h66_relu);
+        var h66_relu = h65_batchNorm2d; // fused into h65_batchNorm2d's kernel
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
         var h67_conv2d = _h67_conv2d.Rows(n, keep);
-        device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        if (probing) CaptureLayer(67, h67_conv2d);
+        if (keep) device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h68_batchNorm2d
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        if (probing) CaptureLayer(68, h68_batchNorm2d);
+        if (keep)
+        {
+            device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        }
+        else
+        {
+            // fused: conv21 + bn21 (one pass): batch norm folded into the convolution's weights
+            _fold68.Refresh(this, _conv21_weight, null, _bn21_weight, _bn21_bias, _bn21_running_mean, _bn21_running_var, 1e-05f);
+            device.Conv2d(h66_relu, _fold68.Weight, _fold68.Bias, h68_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        }
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
         var h69_add = _h69_add.Rows(n, keep);
-        device.Add(h68_batchNorm2d, h63_relu, h69_add);
-        if (probing) CaptureLayer(69, h69_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h68_batchNorm2d, h63_relu, h69_add);
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h70_relu = _h70_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h69_add, h70_relu);
-        if (probing) CaptureLayer(70, h70_relu);
+        var h70_relu = h69_add; // fused into h69_add's kernel
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
-        if (probing) CaptureLayer(71, h71_globalAvgPool2d);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
-        if (probing) CaptureLayer(72, h72_flatten);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
         var h73_linear = _h73_linear.Rows(n, keep);
         device.Linear(h72_flatten, _fc1_weight.Value, _fc1_bias.Value, h73_linear);
-        if (probing) CaptureLayer(73, h73_linear);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
         var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep);
         device.Softmax(h73_linear, h74_logSoftmax, log: true);
-        if (probing) CaptureLayer(74, h74_logSoftmax);
 
         _output = h74_logSoftmax;
         return h74_logSoftmax;
@@ -1453,11 +1567,11 @@ public partial class ResNet20 : global::Dsl.Module
         }
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
-        var h70_relu = _h70_relu.Rows(n);
+        var h70_relu = _h69_add.Rows(n);
         var dh69_add = _dh69_add.Rows(n);
         if (flow_h70_relu)
         {
-            device.ReluBackward(ReluBackward, h70_relu, dh70_relu, dh69_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1478,7 +1592,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h66_relu = _h66_relu.Rows(n);
+        var h66_relu = _h65_batchNorm2d.Rows(n);
         var dh66_relu = _dh66_relu.Rows(n);
         if (flow_h67_conv2d)
         {
@@ -1488,22 +1602,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
-        if (flow_h66_relu)
-        {
-            device.ReluBackward(ReluBackward, h66_relu, dh66_relu, dh65_batchNorm2d, accumulate: false);
-        }
+        // dh65_batchNorm2d is the memory of dh66_relu: the ReLU's mask is applied in h65_batchNorm2d's backward.
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh64_conv2d = _dh64_conv2d.Rows(n);
         var h64_conv2d = _h64_conv2d.Rows(n);
+        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n);
         if (flow_h65_batchNorm2d)
         {
-            device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, GradFor(_bn20_weight), GradFor(_bn20_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+            // fused: bn20 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, GradFor(_bn20_weight), GradFor(_bn20_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h65_batchNorm2d);
         }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h63_relu = _h63_relu.Rows(n);
+        var h63_relu = _h62_add.Rows(n);
         if (flow_h64_conv2d)
         {
             device.Conv2dBackward(h63_relu, _conv20_weight.Value, dh64_conv2d, (flow_h63_relu ? dh63_relu : null), GradFor(_conv20_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1513,7 +1626,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh62_add = _dh62_add.Rows(n);
         if (flow_h63_relu)
         {
-            device.ReluBackward(ReluBackward, h63_relu, dh63_relu, dh62_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1534,7 +1647,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h59_relu = _h59_relu.Rows(n);
+        var h59_relu = _h58_batchNorm2d.Rows(n);
         var dh59_relu = _dh59_relu.Rows(n);
         if (flow_h60_conv2d)
         {
@@ -1544,22 +1657,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
-        if (flow_h59_relu)
-        {
-            device.ReluBackward(ReluBackward, h59_relu, dh59_relu, dh58_batchNorm2d, accumulate: false);
-        }
+        // dh58_batchNorm2d is the memory of dh59_relu: the ReLU's mask is applied in h58_batchNorm2d's backward.
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh57_conv2d = _dh57_conv2d.Rows(n);
         var h57_conv2d = _h57_conv2d.Rows(n);
+        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n);
         if (flow_h58_batchNorm2d)
         {
-            device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, GradFor(_bn18_weight), GradFor(_bn18_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+            // fused: bn18 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, GradFor(_bn18_weight), GradFor(_bn18_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h58_batchNorm2d);
         }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h56_relu = _h56_relu.Rows(n);
+        var h56_relu = _h55_add.Rows(n);
         if (flow_h57_conv2d)
         {
             device.Conv2dBackward(h56_relu, _conv18_weight.Value, dh57_conv2d, (flow_h56_relu ? dh56_relu : null), GradFor(_conv18_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1569,7 +1681,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh55_add = _dh55_add.Rows(n);
         if (flow_h56_relu)
         {
-            device.ReluBackward(ReluBackward, h56_relu, dh56_relu, dh55_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
         }
 
         // ---- Down(64)
@@ -1590,7 +1702,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        var h47_relu = _h47_relu.Rows(n);
+        var h47_relu = _h46_add.Rows(n);
         var dh47_relu = _dh47_relu.Rows(n);
         if (flow_h53_conv2d)
         {
@@ -1607,7 +1719,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h50_relu = _h50_relu.Rows(n);
+        var h50_relu = _h49_batchNorm2d.Rows(n);
         var dh50_relu = _dh50_relu.Rows(n);
         if (flow_h51_conv2d)
         {
@@ -1617,17 +1729,16 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
-        if (flow_h50_relu)
-        {
-            device.ReluBackward(ReluBackward, h50_relu, dh50_relu, dh49_batchNorm2d, accumulate: false);
-        }
+        // dh49_batchNorm2d is the memory of dh50_relu: the ReLU's mask is applied in h49_batchNorm2d's backward.
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh48_conv2d = _dh48_conv2d.Rows(n);
         var h48_conv2d = _h48_conv2d.Rows(n);
+        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n);
         if (flow_h49_batchNorm2d)
         {
-            device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, GradFor(_bn15_weight), GradFor(_bn15_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false);
+            // fused: bn15 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, GradFor(_bn15_weight), GradFor(_bn15_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h49_batchNorm2d);
         }
 
         // ---- Down(64) > ConvBn(64, 3, 2)
@@ -1641,7 +1752,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh46_add = _dh46_add.Rows(n);
         if (flow_h47_relu)
         {
-            device.ReluBackward(ReluBackward, h47_relu, dh47_relu, dh46_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1662,7 +1773,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h43_relu = _h43_relu.Rows(n);
+        var h43_relu = _h42_batchNorm2d.Rows(n);
         var dh43_relu = _dh43_relu.Rows(n);
         if (flow_h44_conv2d)
         {
@@ -1672,22 +1783,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
-        if (flow_h43_relu)
-        {
-            device.ReluBackward(ReluBackward, h43_relu, dh43_relu, dh42_batchNorm2d, accumulate: false);
-        }
+        // dh42_batchNorm2d is the memory of dh43_relu: the ReLU's mask is applied in h42_batchNorm2d's backward.
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh41_conv2d = _dh41_conv2d.Rows(n);
         var h41_conv2d = _h41_conv2d.Rows(n);
+        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n);
         if (flow_h42_batchNorm2d)
         {
-            device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, GradFor(_bn13_weight), GradFor(_bn13_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+            // fused: bn13 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, GradFor(_bn13_weight), GradFor(_bn13_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h42_batchNorm2d);
         }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h40_relu = _h40_relu.Rows(n);
+        var h40_relu = _h39_add.Rows(n);
         if (flow_h41_conv2d)
         {
             device.Conv2dBackward(h40_relu, _conv13_weight.Value, dh41_conv2d, (flow_h40_relu ? dh40_relu : null), GradFor(_conv13_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1697,7 +1807,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh39_add = _dh39_add.Rows(n);
         if (flow_h40_relu)
         {
-            device.ReluBackward(ReluBackward, h40_relu, dh40_relu, dh39_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1718,7 +1828,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h36_relu = _h36_relu.Rows(n);
+        var h36_relu = _h35_batchNorm2d.Rows(n);
         var dh36_relu = _dh36_relu.Rows(n);
         if (flow_h37_conv2d)
         {
@@ -1728,22 +1838,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
-        if (flow_h36_relu)
-        {
-            device.ReluBackward(ReluBackward, h36_relu, dh36_relu, dh35_batchNorm2d, accumulate: false);
-        }
+        // dh35_batchNorm2d is the memory of dh36_relu: the ReLU's mask is applied in h35_batchNorm2d's backward.
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh34_conv2d = _dh34_conv2d.Rows(n);
         var h34_conv2d = _h34_conv2d.Rows(n);
+        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n);
         if (flow_h35_batchNorm2d)
         {
-            device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, GradFor(_bn11_weight), GradFor(_bn11_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+            // fused: bn11 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, GradFor(_bn11_weight), GradFor(_bn11_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h35_batchNorm2d);
         }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h33_relu = _h33_relu.Rows(n);
+        var h33_relu = _h32_add.Rows(n);
         if (flow_h34_conv2d)
         {
             device.Conv2dBackward(h33_relu, _conv11_weight.Value, dh34_conv2d, (flow_h33_relu ? dh33_relu : null), GradFor(_conv11_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1753,7 +1862,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh32_add = _dh32_add.Rows(n);
         if (flow_h33_relu)
         {
-            device.ReluBackward(ReluBackward, h33_relu, dh33_relu, dh32_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
         }
 
         // ---- Down(32)
@@ -1774,7 +1883,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        var h24_relu = _h24_relu.Rows(n);
+        var h24_relu = _h23_add.Rows(n);
         var dh24_relu = _dh24_relu.Rows(n);
         if (flow_h30_conv2d)
         {
@@ -1791,7 +1900,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h27_relu = _h27_relu.Rows(n);
+        var h27_relu = _h26_batchNorm2d.Rows(n);
         var dh27_relu = _dh27_relu.Rows(n);
         if (flow_h28_conv2d)
         {
@@ -1801,17 +1910,16 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
-        if (flow_h27_relu)
-        {
-            device.ReluBackward(ReluBackward, h27_relu, dh27_relu, dh26_batchNorm2d, accumulate: false);
-        }
+        // dh26_batchNorm2d is the memory of dh27_relu: the ReLU's mask is applied in h26_batchNorm2d's backward.
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh25_conv2d = _dh25_conv2d.Rows(n);
         var h25_conv2d = _h25_conv2d.Rows(n);
+        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n);
         if (flow_h26_batchNorm2d)
         {
-            device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, GradFor(_bn8_weight), GradFor(_bn8_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false);
+            // fused: bn8 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, GradFor(_bn8_weight), GradFor(_bn8_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h26_batchNorm2d);
         }
 
         // ---- Down(32) > ConvBn(32, 3, 2)
@@ -1825,7 +1933,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh23_add = _dh23_add.Rows(n);
         if (flow_h24_relu)
         {
-            device.ReluBackward(ReluBackward, h24_relu, dh24_relu, dh23_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1846,7 +1954,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h20_relu = _h20_relu.Rows(n);
+        var h20_relu = _h19_batchNorm2d.Rows(n);
         var dh20_relu = _dh20_relu.Rows(n);
         if (flow_h21_conv2d)
         {
@@ -1856,22 +1964,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
-        if (flow_h20_relu)
-        {
-            device.ReluBackward(ReluBackward, h20_relu, dh20_relu, dh19_batchNorm2d, accumulate: false);
-        }
+        // dh19_batchNorm2d is the memory of dh20_relu: the ReLU's mask is applied in h19_batchNorm2d's backward.
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh18_conv2d = _dh18_conv2d.Rows(n);
         var h18_conv2d = _h18_conv2d.Rows(n);
+        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n);
         if (flow_h19_batchNorm2d)
         {
-            device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, GradFor(_bn6_weight), GradFor(_bn6_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+            // fused: bn6 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, GradFor(_bn6_weight), GradFor(_bn6_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h19_batchNorm2d);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h17_relu = _h17_relu.Rows(n);
+        var h17_relu = _h16_add.Rows(n);
         if (flow_h18_conv2d)
         {
             device.Conv2dBackward(h17_relu, _conv6_weight.Value, dh18_conv2d, (flow_h17_relu ? dh17_relu : null), GradFor(_conv6_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1881,7 +1988,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh16_add = _dh16_add.Rows(n);
         if (flow_h17_relu)
         {
-            device.ReluBackward(ReluBackward, h17_relu, dh17_relu, dh16_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1902,7 +2009,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h13_relu = _h13_relu.Rows(n);
+        var h13_relu = _h12_batchNorm2d.Rows(n);
         var dh13_relu = _dh13_relu.Rows(n);
         if (flow_h14_conv2d)
         {
@@ -1912,22 +2019,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
-        if (flow_h13_relu)
-        {
-            device.ReluBackward(ReluBackward, h13_relu, dh13_relu, dh12_batchNorm2d, accumulate: false);
-        }
+        // dh12_batchNorm2d is the memory of dh13_relu: the ReLU's mask is applied in h12_batchNorm2d's backward.
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh11_conv2d = _dh11_conv2d.Rows(n);
         var h11_conv2d = _h11_conv2d.Rows(n);
+        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n);
         if (flow_h12_batchNorm2d)
         {
-            device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, GradFor(_bn4_weight), GradFor(_bn4_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+            // fused: bn4 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, GradFor(_bn4_weight), GradFor(_bn4_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h12_batchNorm2d);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h10_relu = _h10_relu.Rows(n);
+        var h10_relu = _h9_add.Rows(n);
         if (flow_h11_conv2d)
         {
             device.Conv2dBackward(h10_relu, _conv4_weight.Value, dh11_conv2d, (flow_h10_relu ? dh10_relu : null), GradFor(_conv4_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1937,7 +2043,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh9_add = _dh9_add.Rows(n);
         if (flow_h10_relu)
         {
-            device.ReluBackward(ReluBackward, h10_relu, dh10_relu, dh9_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1958,7 +2064,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h6_relu = _h6_relu.Rows(n);
+        var h6_relu = _h5_batchNorm2d.Rows(n);
         var dh6_relu = _dh6_relu.Rows(n);
         if (flow_h7_conv2d)
         {
@@ -1968,22 +2074,21 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
-        if (flow_h6_relu)
-        {
-            device.ReluBackward(ReluBackward, h6_relu, dh6_relu, dh5_batchNorm2d, accumulate: false);
-        }
+        // dh5_batchNorm2d is the memory of dh6_relu: the ReLU's mask is applied in h5_batchNorm2d's backward.
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh4_conv2d = _dh4_conv2d.Rows(n);
         var h4_conv2d = _h4_conv2d.Rows(n);
+        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n);
         if (flow_h5_batchNorm2d)
         {
-            device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+            // fused: bn2 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h5_batchNorm2d);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h2_batchNorm2d.Rows(n);
         if (flow_h4_conv2d)
         {
             device.Conv2dBackward(h3_relu, _conv2_weight.Value, dh4_conv2d, (flow_h3_relu ? dh3_relu : null), GradFor(_conv2_weight), null, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), accumulateDx: true);
@@ -1991,17 +2096,16 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
-        if (flow_h3_relu)
-        {
-            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
-        }
+        // dh2_batchNorm2d is the memory of dh3_relu: the ReLU's mask is applied in h2_batchNorm2d's backward.
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         var h1_conv2d = _h1_conv2d.Rows(n);
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
         if (flow_h2_batchNorm2d)
         {
-            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false);
+            // fused: bn1 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h2_batchNorm2d);
         }
 
         // ---- ConvBn(16, 3, 1)

@@ -46,14 +46,14 @@ public partial class ResidualMlp : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh1_flatten
-    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_relu, dh2_linear; evaluation h2_linear, h4_linear, h6_dropout, h8_add, h10_linear, h12_dropout, h14_add, h16_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h3_relu; evaluation h3_relu, h9_relu, h15_relu
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_relu, dh2_linear; evaluation h2_linear, h4_linear, h6_dropout, h8_add, h16_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h3_relu; evaluation h3_relu, h10_linear, h12_dropout, h14_add
     private readonly global::Dsl.MemorySlot _slot3; // 256 floats per sample: training h5_relu; evaluation h5_relu, h7_linear, h11_relu, h13_linear
-    private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h7_linear, h9_relu, dh6_dropout, dh4_linear
-    private readonly global::Dsl.MemorySlot _slot5; // 256 floats per sample: training h8_add, h10_linear, h12_dropout, dh11_relu, dh8_add
+    private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h7_linear, h10_linear, h12_dropout, dh11_relu, dh8_add
+    private readonly global::Dsl.MemorySlot _slot5; // 256 floats per sample: training h8_add, dh6_dropout, dh4_linear
     private readonly global::Dsl.MemorySlot _slot6; // 256 floats per sample: training h11_relu
-    private readonly global::Dsl.MemorySlot _slot7; // 256 floats per sample: training h13_linear, h15_relu, dh12_dropout, dh10_linear
-    private readonly global::Dsl.MemorySlot _slot8; // 256 floats per sample: training h14_add, h16_linear, dh16_linear, dh14_add
+    private readonly global::Dsl.MemorySlot _slot7; // 256 floats per sample: training h13_linear, h16_linear, dh16_linear, dh14_add
+    private readonly global::Dsl.MemorySlot _slot8; // 256 floats per sample: training h14_add, dh12_dropout, dh10_linear
     private readonly global::Dsl.MemorySlot _slot9; // 10 floats per sample: training h17_logSoftmax; evaluation h17_logSoftmax
     private readonly global::Dsl.MemorySlot _slot10; // 256 floats per sample: training dh15_relu
     private readonly global::Dsl.ViewSlot _h1_flatten;
@@ -62,35 +62,33 @@ public partial class ResidualMlp : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh2_linear; // [N,256] in _slot1
     private readonly global::Dsl.SlotView _h3_relu; // [N,256] in _slot2
     private readonly global::Dsl.SlotView _h4_linear; // [N,256] in _slot1
-    private readonly global::Dsl.SlotView _dh4_linear; // [N,256] in _slot4
+    private readonly global::Dsl.SlotView _dh4_linear; // [N,256] in _slot5
     private readonly global::Dsl.SlotView _h5_relu; // [N,256] in _slot3
     private readonly global::Dsl.SlotView _dh5_relu; // [N,256] in _slot1
     private readonly global::Dsl.SlotView _h6_dropout; // [N,256] in _slot1
-    private readonly global::Dsl.SlotView _dh6_dropout; // [N,256] in _slot4
+    private readonly global::Dsl.SlotView _dh6_dropout; // [N,256] in _slot5
     private readonly global::Dsl.BufferSlot _mask6;
     private readonly global::Dsl.SlotView _h7_linear; // [N,256] in _slot4 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _h8_add; // [N,256] in _slot5 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh8_add; // [N,256] in _slot5
-    private readonly global::Dsl.SlotView _h9_relu; // [N,256] in _slot4 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _h10_linear; // [N,256] in _slot5 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh10_linear; // [N,256] in _slot7
+    private readonly global::Dsl.SlotView _dh8_add; // [N,256] in _slot4
+    private readonly global::Dsl.SlotView _h10_linear; // [N,256] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh10_linear; // [N,256] in _slot8
     private readonly global::Dsl.SlotView _h11_relu; // [N,256] in _slot6 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _dh11_relu; // [N,256] in _slot5
-    private readonly global::Dsl.SlotView _h12_dropout; // [N,256] in _slot5 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh12_dropout; // [N,256] in _slot7
+    private readonly global::Dsl.SlotView _dh11_relu; // [N,256] in _slot4
+    private readonly global::Dsl.SlotView _h12_dropout; // [N,256] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh12_dropout; // [N,256] in _slot8
     private readonly global::Dsl.BufferSlot _mask12;
     private readonly global::Dsl.SlotView _h13_linear; // [N,256] in _slot7 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _h14_add; // [N,256] in _slot8 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh14_add; // [N,256] in _slot8
-    private readonly global::Dsl.SlotView _h15_relu; // [N,256] in _slot7 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h14_add; // [N,256] in _slot8 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh14_add; // [N,256] in _slot7
     private readonly global::Dsl.SlotView _dh15_relu; // [N,256] in _slot10
-    private readonly global::Dsl.SlotView _h16_linear; // [N,10] in _slot8 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh16_linear; // [N,10] in _slot8
+    private readonly global::Dsl.SlotView _h16_linear; // [N,10] in _slot7 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh16_linear; // [N,10] in _slot7
     private readonly global::Dsl.SlotView _h17_logSoftmax; // [N,10] in _slot9
-    private readonly global::Dsl.SlotView _dh9_relu; // [N,256] in _slot8, the memory of dh14_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh13_linear; // [N,256] in _slot8, the memory of dh14_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh3_relu; // [N,256] in _slot5, the memory of dh8_add (+ passes its gradient on)
-    private readonly global::Dsl.SlotView _dh7_linear; // [N,256] in _slot5, the memory of dh8_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh9_relu; // [N,256] in _slot7, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh13_linear; // [N,256] in _slot7, the memory of dh14_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,256] in _slot4, the memory of dh8_add (+ passes its gradient on)
+    private readonly global::Dsl.SlotView _dh7_linear; // [N,256] in _slot4, the memory of dh8_add (+ passes its gradient on)
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
@@ -133,30 +131,28 @@ public partial class ResidualMlp : global::Dsl.Module
         _dh2_linear = new global::Dsl.SlotView(_slot1, 256);
         _h3_relu = new global::Dsl.SlotView(_slot2, 256);
         _h4_linear = new global::Dsl.SlotView(_slot1, 256);
-        _dh4_linear = new global::Dsl.SlotView(_slot4, 256);
+        _dh4_linear = new global::Dsl.SlotView(_slot5, 256);
         _h5_relu = new global::Dsl.SlotView(_slot3, 256);
         _dh5_relu = new global::Dsl.SlotView(_slot1, 256);
         _h6_dropout = new global::Dsl.SlotView(_slot1, 256);
-        _dh6_dropout = new global::Dsl.SlotView(_slot4, 256);
+        _dh6_dropout = new global::Dsl.SlotView(_slot5, 256);
         _mask6 = new global::Dsl.BufferSlot(device, 256);
         _h7_linear = new global::Dsl.SlotView(_slot4, _slot3, 256);
         _h8_add = new global::Dsl.SlotView(_slot5, _slot1, 256);
-        _dh8_add = new global::Dsl.SlotView(_slot5, 256);
-        _h9_relu = new global::Dsl.SlotView(_slot4, _slot2, 256);
-        _h10_linear = new global::Dsl.SlotView(_slot5, _slot1, 256);
-        _dh10_linear = new global::Dsl.SlotView(_slot7, 256);
+        _dh8_add = new global::Dsl.SlotView(_slot4, 256);
+        _h10_linear = new global::Dsl.SlotView(_slot4, _slot2, 256);
+        _dh10_linear = new global::Dsl.SlotView(_slot8, 256);
         _h11_relu = new global::Dsl.SlotView(_slot6, _slot3, 256);
-        _dh11_relu = new global::Dsl.SlotView(_slot5, 256);
-        _h12_dropout = new global::Dsl.SlotView(_slot5, _slot1, 256);
-        _dh12_dropout = new global::Dsl.SlotView(_slot7, 256);
+        _dh11_relu = new global::Dsl.SlotView(_slot4, 256);
+        _h12_dropout = new global::Dsl.SlotView(_slot4, _slot2, 256);
+        _dh12_dropout = new global::Dsl.SlotView(_slot8, 256);
         _mask12 = new global::Dsl.BufferSlot(device, 256);
         _h13_linear = new global::Dsl.SlotView(_slot7, _slot3, 256);
-        _h14_add = new global::Dsl.SlotView(_slot8, _slot1, 256);
-        _dh14_add = new global::Dsl.SlotView(_slot8, 256);
-        _h15_relu = new global::Dsl.SlotView(_slot7, _slot2, 256);
+        _h14_add = new global::Dsl.SlotView(_slot8, _slot2, 256);
+        _dh14_add = new global::Dsl.SlotView(_slot7, 256);
         _dh15_relu = new global::Dsl.SlotView(_slot10, 256);
-        _h16_linear = new global::Dsl.SlotView(_slot8, _slot1, 10);
-        _dh16_linear = new global::Dsl.SlotView(_slot8, 10);
+        _h16_linear = new global::Dsl.SlotView(_slot7, _slot1, 10);
+        _dh16_linear = new global::Dsl.SlotView(_slot7, 10);
         _h17_logSoftmax = new global::Dsl.SlotView(_slot9, 10);
         _dh9_relu = _dh14_add.Alias(256);
         _dh13_linear = _dh14_add.Alias(256);
@@ -201,11 +197,7 @@ public partial class ResidualMlp : global::Dsl.Module
         "-----------------------------------------------------\n" +
         "Total params: 466,698\n" +
         "Forward FLOPs per sample: 933,150\n" +
-        "Activation memory per sample: training 14,440 bytes, evaluation 3,112 bytes (one buffer per value and gradient: 37,112)\n";
-
-    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
-    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
-    private static readonly (int Id, string Name)[] s_layerTable = { (1, "1"), (2, "fc1"), (3, "3"), (4, "fc2"), (5, "5"), (6, "6"), (7, "fc3"), (8, "8"), (9, "9"), (10, "fc4"), (11, "11"), (12, "12"), (13, "fc5"), (14, "14"), (15, "15"), (16, "fc6"), (17, "17") };
+        "Activation memory per sample: training 14,440 bytes, evaluation 3,112 bytes (one buffer per value and gradient: 35,064)\n";
 
     /// <summary>
     /// Runs ResidualMlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
@@ -230,98 +222,80 @@ public partial class ResidualMlp : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
-        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
-        if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
-        if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
         var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
-        if (probing) CaptureLayer(3, h3_relu);
 
         // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
         var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
-        if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Relu  [N,256] -> [N,256]
         var h5_relu = _h5_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
-        if (probing) CaptureLayer(5, h5_relu);
 
         // [6] Dropout(0.1)  [N,256] -> [N,256]
         var h6_dropout = _h6_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h5_relu, _mask6.Rows(n), h6_dropout, 0.1f, DropoutSeed(6), group: 1);
         else device.Copy(h5_relu, h6_dropout);
-        if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
         var h7_linear = _h7_linear.Rows(n, keep);
         device.Linear(h6_dropout, _fc3_weight.Value, _fc3_bias.Value, h7_linear);
-        if (probing) CaptureLayer(7, h7_linear);
 
         // [8] +  [N,256] + [N,256] -> [N,256]
         // adds h3_relu + h7_linear
         var h8_add = _h8_add.Rows(n, keep);
-        device.Add(h3_relu, h7_linear, h8_add);
-        if (probing) CaptureLayer(8, h8_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h3_relu, h7_linear, h8_add);
 
         // [9] Relu  [N,256] -> [N,256]
-        var h9_relu = _h9_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h8_add, h9_relu);
-        if (probing) CaptureLayer(9, h9_relu);
+        var h9_relu = h8_add; // fused into h8_add's kernel
 
         // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
         var h10_linear = _h10_linear.Rows(n, keep);
         device.Linear(h9_relu, _fc4_weight.Value, _fc4_bias.Value, h10_linear);
-        if (probing) CaptureLayer(10, h10_linear);
 
         // [11] Relu  [N,256] -> [N,256]
         var h11_relu = _h11_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_linear, h11_relu);
-        if (probing) CaptureLayer(11, h11_relu);
 
         // [12] Dropout(0.1)  [N,256] -> [N,256]
         var h12_dropout = _h12_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h11_relu, _mask12.Rows(n), h12_dropout, 0.1f, DropoutSeed(12), group: 1);
         else device.Copy(h11_relu, h12_dropout);
-        if (probing) CaptureLayer(12, h12_dropout);
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]
         var h13_linear = _h13_linear.Rows(n, keep);
         device.Linear(h12_dropout, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
-        if (probing) CaptureLayer(13, h13_linear);
 
         // [14] +  [N,256] + [N,256] -> [N,256]
         // adds h9_relu + h13_linear
         var h14_add = _h14_add.Rows(n, keep);
-        device.Add(h9_relu, h13_linear, h14_add);
-        if (probing) CaptureLayer(14, h14_add);
+        // fused: add + relu (one pass)
+        device.AddRelu(h9_relu, h13_linear, h14_add);
 
         // [15] Relu  [N,256] -> [N,256]
-        var h15_relu = _h15_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h14_add, h15_relu);
-        if (probing) CaptureLayer(15, h15_relu);
+        var h15_relu = h14_add; // fused into h14_add's kernel
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
         var h16_linear = _h16_linear.Rows(n, keep);
         device.Linear(h15_relu, _fc6_weight.Value, _fc6_bias.Value, h16_linear);
-        if (probing) CaptureLayer(16, h16_linear);
 
         // [17] LogSoftmax  [N,10] -> [N,10]
         var h17_logSoftmax = _h17_logSoftmax.Rows(n, keep);
         device.Softmax(h16_linear, h17_logSoftmax, log: true);
-        if (probing) CaptureLayer(17, h17_logSoftmax);
 
         _output = h17_logSoftmax;
         return h17_logSoftmax;
@@ -370,7 +344,7 @@ public partial class ResidualMlp : global::Dsl.Module
         }
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
-        var h15_relu = _h15_relu.Rows(n);
+        var h15_relu = _h14_add.Rows(n);
         var dh15_relu = _dh15_relu.Rows(n);
         if (flow_h16_linear)
         {
@@ -381,7 +355,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh14_add = _dh14_add.Rows(n);
         if (flow_h15_relu)
         {
-            device.ReluBackward(ReluBackward, h15_relu, dh15_relu, dh14_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_relu, h15_relu, dh15_relu, dh14_add, accumulate: false);
         }
 
         // [14] +  [N,256] + [N,256] -> [N,256]
@@ -411,12 +385,12 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh10_linear = _dh10_linear.Rows(n);
         if (flow_h11_relu)
         {
-            device.ReluBackward(ReluBackward, h11_relu, dh11_relu, dh10_linear, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_linear, accumulate: false);
         }
 
         // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
-        var h9_relu = _h9_relu.Rows(n);
+        var h9_relu = _h8_add.Rows(n);
         if (flow_h10_linear)
         {
             device.LinearBackward(h9_relu, _fc4_weight.Value, dh10_linear, (flow_h9_relu ? dh9_relu : null), GradFor(_fc4_weight), GradFor(_fc4_bias), accumulateDx: true);
@@ -426,7 +400,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh8_add = _dh8_add.Rows(n);
         if (flow_h9_relu)
         {
-            device.ReluBackward(ReluBackward, h9_relu, dh9_relu, dh8_add, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_add, accumulate: false);
         }
 
         // [8] +  [N,256] + [N,256] -> [N,256]
@@ -456,7 +430,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh4_linear = _dh4_linear.Rows(n);
         if (flow_h5_relu)
         {
-            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
         }
 
         // ---- Residual(x, 256, 0.1)
@@ -471,7 +445,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh2_linear = _dh2_linear.Rows(n);
         if (flow_h3_relu)
         {
-            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
         }
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]

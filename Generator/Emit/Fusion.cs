@@ -1,0 +1,131 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+using Dsl.Generator.Ops;
+
+namespace Dsl.Generator.Emit;
+
+/// <summary>
+/// Fusion: steps the generator knows touch the same tensor, run as one kernel. Decided once per plan, before anything is
+/// emitted, and switched off per network with <c>[Network(Fuse = false)]</c> (the reference the fused code is tested against).
+/// </summary>
+/// <remarks>
+/// <para>
+/// A ReLU fuses into the step before it (its <em>head</em>) when the head's value has no other reader: the ReLU is the
+/// head's only consumer, the head is not a returned value, and the head's own backward does not read its output (it would
+/// find the ReLU's there). The graph is unchanged (the summary, the parameter names and the ONNX export still see every
+/// layer); the head's kernel writes max(0, .) into its own value, the ReLU's value is a view of it (as <c>Flatten</c>'s
+/// is), and the ReLU's mask comes from that output, y &gt; 0, so no pre-ReLU tensor is kept:
+/// </para>
+/// <list type="bullet">
+/// <item><c>Conv2d</c> + ReLU: the convolution's epilogue; the ReLU's backward masks dy into the convolution's gradient.</item>
+/// <item><c>BatchNorm</c> + ReLU, forward and backward: the batch-norm kernels mask dy on the fly; the ReLU passes its gradient
+/// on (the batch norm's gradient is the ReLU's memory when the planner can alias it, <see cref="MemoryPlan"/>).</item>
+/// <item>The sum closing a <c>Residual</c> (<c>a + b</c>) + ReLU: one pass; the ReLU's backward is unchanged.</item>
+/// </list>
+/// <para>
+/// In evaluation (a forward that keeps nothing for backward), a <c>BatchNorm2d</c> whose input is a convolution read by
+/// nothing else is <em>folded</em> into it: the convolution runs with w' = w gamma / sqrt(var + eps) and
+/// b' = (b - mean) gamma / sqrt(var + eps) + beta (<c>Dsl.FoldedConv</c>, cached until a parameter or a running statistic
+/// changes) and writes the batch norm's value; training, and a forward kept for backward, run both layers as written.
+/// </para>
+/// </remarks>
+internal sealed class Fusion
+{
+    private readonly Dictionary<int, int> _headOf = new();
+    private readonly Dictionary<int, int> _tailOf = new();
+    private readonly Dictionary<int, int> _foldedConvOf = new();
+    private readonly HashSet<int> _folded = new();
+    private readonly Plan _plan;
+
+    public Fusion(Plan plan)
+    {
+        _plan = plan;
+        if (!plan.Model.Fuse)
+        {
+            return;
+        }
+        foreach (var tail in plan.LiveNodes)
+        {
+            // A batch norm's ReLU that is returned stays apart: its backward may rewrite dy in place (the ReLU rules of
+            // Module.ReluBackward), which must never be the caller's gradient.
+            if (IsRelu(tail) && plan.Nodes[tail.Inputs[0]] is var head && CanFuseRelu(head) && SoleReader(head, tail)
+                && !(IsBatchNorm(head) && (tail.Id == plan.Model.Output || plan.Model.Outputs.Contains(tail.Id))))
+            {
+                _headOf[tail.Id] = head.Id;
+                _tailOf[head.Id] = tail.Id;
+            }
+        }
+        foreach (var bn in plan.LiveNodes.Where(n => n.Op == BatchNormOp.Name2d))
+        {
+            var conv = plan.Nodes[bn.Inputs[0]];
+            if (conv.Op == Conv2dOp.Name && SoleReader(conv, bn))
+            {
+                _foldedConvOf[bn.Id] = conv.Id;
+                _folded.Add(conv.Id);
+            }
+        }
+    }
+
+    /// <summary>True when the network fuses at all (<c>[Network(Fuse = false)]</c> turns it off).</summary>
+    public bool Enabled => _plan.Model.Fuse;
+
+    /// <summary>The ReLU fused into <paramref name="head"/>'s kernel, or null.</summary>
+    public GraphNode? ReluOf(GraphNode head) => _tailOf.TryGetValue(head.Id, out int t) ? _plan.Nodes[t] : null;
+
+    /// <summary>The step a fused ReLU's work is done by (its value is that step's), or null for a ReLU of its own.</summary>
+    public GraphNode? HeadOf(GraphNode relu) => _headOf.TryGetValue(relu.Id, out int h) ? _plan.Nodes[h] : null;
+
+    /// <summary>True for a fused ReLU whose head's backward also does its backward (batch norm): it passes dy on unchanged.</summary>
+    public bool ReluBackwardInHead(GraphNode relu) => HeadOf(relu) is { } head && IsBatchNorm(head);
+
+    /// <summary>The convolution folded into batch norm <paramref name="bn"/> in evaluation, or null.</summary>
+    public GraphNode? FoldedConvOf(GraphNode bn) => _foldedConvOf.TryGetValue(bn.Id, out int c) ? _plan.Nodes[c] : null;
+
+    /// <summary>True for a convolution that an evaluation forward folds into the batch norm after it (it runs only when kept).</summary>
+    public bool IsFolded(GraphNode conv) => _folded.Contains(conv.Id);
+
+    /// <summary>The value storage of <paramref name="node"/> after fusion: a fused ReLU's value is its head's.</summary>
+    public ValueStorage Value(GraphNode node) => _headOf.ContainsKey(node.Id) ? ValueStorage.ViewOfInput : OpTable.Of(node).Value;
+
+    /// <summary>What <paramref name="node"/>'s backward reads after fusion (<see cref="Op.BackwardReads"/> of the step as written otherwise).</summary>
+    public Keeps BackwardReads(GraphNode node)
+    {
+        if (ReluBackwardInHead(node))
+        {
+            return Keeps.Nothing; // the batch norm's backward masks with the output it keeps
+        }
+        if (_tailOf.ContainsKey(node.Id) && IsBatchNorm(node))
+        {
+            return new Keeps(true, 0); // x for x-hat, and the fused output for the ReLU's mask
+        }
+        return OpTable.Of(node).BackwardReads(node);
+    }
+
+    /// <summary>True when <paramref name="node"/>'s backward hands dy to its input unchanged (after fusion).</summary>
+    public bool PassesGradient(GraphNode node) => OpTable.Of(node).PassesGradient || ReluBackwardInHead(node);
+
+    /// <summary>The comment above a fused call: <c>// fused: conv1 + bn1 + relu (one pass)</c>.</summary>
+    public static string Comment(params GraphNode?[] steps)
+        => "// fused: " + string.Join(" + ", steps.Where(s => s is not null).Select(s => Label(s!))) + " (one pass)";
+
+    private static string Label(GraphNode node)
+        => node.Op == ActivationOp.Name ? node.Attr("kind").ToLowerInvariant()
+            : node.Op == AddOp.Name ? "add"
+            : node.Params.Count > 0 ? node.Params[0].Name.Substring(0, node.Params[0].Name.LastIndexOf('.'))
+            : node.Op;
+
+    private static bool IsRelu(GraphNode node) => node.Op == ActivationOp.Name && node.Attr("kind") == "Relu" && node.Inputs.Count == 1 && !node.IsSymbolic;
+
+    private static bool IsBatchNorm(GraphNode node) => node.Op is BatchNormOp.Name1d or BatchNormOp.Name2d;
+
+    private bool CanFuseRelu(GraphNode head)
+        => !head.IsSymbolic && (IsBatchNorm(head) || head.Op == AddOp.Name || head.Op == Conv2dOp.Name)
+            && !OpTable.Of(head).BackwardReads(head).Output;
+
+    /// <summary>True when <paramref name="reader"/> is the only step reading <paramref name="value"/>, which is not returned.</summary>
+    private bool SoleReader(GraphNode value, GraphNode reader)
+        => _plan.Live[value.Id] && !value.IsSymbolic && _plan.Consumers[value.Id].Count == 1 && _plan.Consumers[value.Id][0] == reader.Id
+            && reader.Inputs.Count(i => i == value.Id) == 1 && value.Id != _plan.Model.Output && !_plan.Model.Outputs.Contains(value.Id)
+            && OpTable.Of(value).Value == ValueStorage.Planned;
+}

@@ -1,0 +1,61 @@
+using static Dsl.Layers;
+
+namespace Dsl.Tests.Fusion;
+
+// One network written twice: FusedNet as the generator fuses it (the default) and UnfusedNet with [Network(Fuse = false)],
+// one kernel per layer as written. Every fusion appears: conv + batch norm + ReLU (batch norm + ReLU fused forward and
+// backward, the convolution folded in evaluation), conv + batch norm before a residual sum (folded), the residual sum + ReLU,
+// a convolution with bias + ReLU, a linear + BatchNorm1d + ReLU; and one batch norm read twice (bn6), which must not fuse.
+
+/// <summary>The fusion test network, fused.</summary>
+[Network]
+public partial class FusedNet
+{
+    static Layer Block(int channels) =>
+        Residual(Conv2d(channels, kernel: 3, padding: 1) | BatchNorm2d() | Relu | Conv2d(channels, kernel: 3, padding: 1, bias: false) | BatchNorm2d()) | Relu;
+
+    static Net Define()
+    {
+        var x = Input(2, 6, 6)
+            | Conv2d(4, kernel: 3, padding: 1) | BatchNorm2d() | Relu
+            | Block(4)
+            | Conv2d(4, kernel: 3, padding: 1) | Relu
+            | Conv2d(4, kernel: 3, stride: 2, padding: 1) | BatchNorm2d();
+        var y = x + (x | Relu);
+        return y | Flatten | Linear(8) | BatchNorm1d() | Relu | Linear(3) | LogSoftmax;
+    }
+}
+
+/// <summary>The fusion test network, every layer as written.</summary>
+[Network(Fuse = false)]
+public partial class UnfusedNet
+{
+    static Layer Block(int channels) =>
+        Residual(Conv2d(channels, kernel: 3, padding: 1) | BatchNorm2d() | Relu | Conv2d(channels, kernel: 3, padding: 1, bias: false) | BatchNorm2d()) | Relu;
+
+    static Net Define()
+    {
+        var x = Input(2, 6, 6)
+            | Conv2d(4, kernel: 3, padding: 1) | BatchNorm2d() | Relu
+            | Block(4)
+            | Conv2d(4, kernel: 3, padding: 1) | Relu
+            | Conv2d(4, kernel: 3, stride: 2, padding: 1) | BatchNorm2d();
+        var y = x + (x | Relu);
+        return y | Flatten | Linear(8) | BatchNorm1d() | Relu | Linear(3) | LogSoftmax;
+    }
+}
+
+/// <summary>
+/// A smaller fused network for finite differences in training mode: conv + batch norm + ReLU, a residual block closed by
+/// add + ReLU, conv + ReLU. Few ReLUs behind batch norm keep the kinks a central difference may straddle rare.
+/// </summary>
+[Network]
+public partial class FusedFdNet
+{
+    static Net Define() =>
+        Input(2, 4, 4)
+        | Conv2d(3, kernel: 3, padding: 1) | BatchNorm2d() | Relu
+        | Residual(Conv2d(3, kernel: 3, padding: 1, bias: false) | BatchNorm2d()) | Relu
+        | Conv2d(2, kernel: 3) | Relu
+        | Flatten | Linear(3);
+}
