@@ -467,6 +467,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         "Forward FLOPs per sample: 17,799,710\n" +
         "Activation memory per sample: training 994,152 bytes, evaluation 589,608 bytes (one buffer per value and gradient: 1,921,080)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (2, "2"), (3, "3"), (5, "5"), (7, "7"), (9, "9"), (11, "11"), (13, "13"), (14, "14"), (16, "16"), (17, "17"), (19, "19"), (21, "21"), (23, "23"), (25, "25"), (27, "27"), (28, "28"), (30, "30"), (31, "31"), (32, "32"), (34, "34"), (36, "36"), (38, "38"), (40, "40"), (42, "42"), (43, "43"), (45, "45"), (46, "46"), (47, "47"), (48, "48"), (49, "fc1"), (50, "50") };
+    /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (1, "conv1", "its kernel also applies the ReLU [2] after it, so its value holds the ReLU's output"), (4, "conv2", "its kernel also applies the ReLU [5] after it, so its value holds the ReLU's output"), (6, "conv3", "its kernel also applies the ReLU [7] after it, so its value holds the ReLU's output"), (8, "conv4", "its kernel also applies the ReLU [9] after it, so its value holds the ReLU's output"), (10, "conv5", "its kernel also applies the ReLU [11] after it, so its value holds the ReLU's output"), (12, "conv6", "its kernel also applies the ReLU [13] after it, so its value holds the ReLU's output"), (15, "conv7", "its kernel also applies the ReLU [16] after it, so its value holds the ReLU's output"), (18, "conv8", "its kernel also applies the ReLU [19] after it, so its value holds the ReLU's output"), (20, "conv9", "its kernel also applies the ReLU [21] after it, so its value holds the ReLU's output"), (22, "conv10", "its kernel also applies the ReLU [23] after it, so its value holds the ReLU's output"), (24, "conv11", "its kernel also applies the ReLU [25] after it, so its value holds the ReLU's output"), (26, "conv12", "its kernel also applies the ReLU [27] after it, so its value holds the ReLU's output"), (29, "conv13", "its kernel also applies the ReLU [30] after it, so its value holds the ReLU's output"), (33, "conv14", "its kernel also applies the ReLU [34] after it, so its value holds the ReLU's output"), (35, "conv15", "its kernel also applies the ReLU [36] after it, so its value holds the ReLU's output"), (37, "conv16", "its kernel also applies the ReLU [38] after it, so its value holds the ReLU's output"), (39, "conv17", "its kernel also applies the ReLU [40] after it, so its value holds the ReLU's output"), (41, "conv18", "its kernel also applies the ReLU [42] after it, so its value holds the ReLU's output"), (44, "conv19", "its kernel also applies the ReLU [45] after it, so its value holds the ReLU's output") };
+
     /// <summary>
     /// Runs GoogLeNetSmall on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -490,6 +497,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
@@ -499,10 +507,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
         var h2_relu = h1_conv2d; // fused into h1_conv2d's kernel
+        if (probing) CaptureLayer(2, h2_relu);
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(3, h3_maxPool2d);
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -512,6 +522,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [5] Relu  [N,16,14,14] -> [N,16,14,14]
         var h5_relu = h4_conv2d; // fused into h4_conv2d's kernel
+        if (probing) CaptureLayer(5, h5_relu);
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h6_conv2d = _h6_conv2d.Rows(n, keep);
@@ -520,6 +531,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [7] Relu  [N,16,14,14] -> [N,16,14,14]
         var h7_relu = h6_conv2d; // fused into h6_conv2d's kernel
+        if (probing) CaptureLayer(7, h7_relu);
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
         var h8_conv2d = _h8_conv2d.Rows(n, keep);
@@ -528,6 +540,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [9] Relu  [N,32,14,14] -> [N,32,14,14]
         var h9_relu = h8_conv2d; // fused into h8_conv2d's kernel
+        if (probing) CaptureLayer(9, h9_relu);
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
         var h10_conv2d = _h10_conv2d.Rows(n, keep);
@@ -536,6 +549,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [11] Relu  [N,8,14,14] -> [N,8,14,14]
         var h11_relu = h10_conv2d; // fused into h10_conv2d's kernel
+        if (probing) CaptureLayer(11, h11_relu);
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
         var h12_conv2d = _h12_conv2d.Rows(n, keep);
@@ -544,10 +558,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [13] Relu  [N,16,14,14] -> [N,16,14,14]
         var h13_relu = h12_conv2d; // fused into h12_conv2d's kernel
+        if (probing) CaptureLayer(13, h13_relu);
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        if (probing) CaptureLayer(14, h14_maxPool2d);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
         var h15_conv2d = _h15_conv2d.Rows(n, keep);
@@ -556,6 +572,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [16] Relu  [N,16,14,14] -> [N,16,14,14]
         var h16_relu = h15_conv2d; // fused into h15_conv2d's kernel
+        if (probing) CaptureLayer(16, h16_relu);
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
         // joins h5_relu, h9_relu, h13_relu, h16_relu
@@ -564,6 +581,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h9_relu, srcChannels: 32, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 16, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h13_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 48, count: 16, n, spatial: 196, accumulate: false);
         device.CopyChannels(h16_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 64, count: 16, n, spatial: 196, accumulate: false);
+        if (probing) CaptureLayer(17, h17_concat);
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
@@ -573,6 +591,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [19] Relu  [N,32,14,14] -> [N,32,14,14]
         var h19_relu = h18_conv2d; // fused into h18_conv2d's kernel
+        if (probing) CaptureLayer(19, h19_relu);
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
         var h20_conv2d = _h20_conv2d.Rows(n, keep);
@@ -581,6 +600,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [21] Relu  [N,32,14,14] -> [N,32,14,14]
         var h21_relu = h20_conv2d; // fused into h20_conv2d's kernel
+        if (probing) CaptureLayer(21, h21_relu);
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
         var h22_conv2d = _h22_conv2d.Rows(n, keep);
@@ -589,6 +609,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [23] Relu  [N,48,14,14] -> [N,48,14,14]
         var h23_relu = h22_conv2d; // fused into h22_conv2d's kernel
+        if (probing) CaptureLayer(23, h23_relu);
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
         var h24_conv2d = _h24_conv2d.Rows(n, keep);
@@ -597,6 +618,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [25] Relu  [N,8,14,14] -> [N,8,14,14]
         var h25_relu = h24_conv2d; // fused into h24_conv2d's kernel
+        if (probing) CaptureLayer(25, h25_relu);
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
         var h26_conv2d = _h26_conv2d.Rows(n, keep);
@@ -605,10 +627,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [27] Relu  [N,24,14,14] -> [N,24,14,14]
         var h27_relu = h26_conv2d; // fused into h26_conv2d's kernel
+        if (probing) CaptureLayer(27, h27_relu);
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        if (probing) CaptureLayer(28, h28_maxPool2d);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
         var h29_conv2d = _h29_conv2d.Rows(n, keep);
@@ -617,6 +641,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [30] Relu  [N,24,14,14] -> [N,24,14,14]
         var h30_relu = h29_conv2d; // fused into h29_conv2d's kernel
+        if (probing) CaptureLayer(30, h30_relu);
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
         // joins h19_relu, h23_relu, h27_relu, h30_relu
@@ -625,10 +650,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h23_relu, srcChannels: 48, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 32, count: 48, n, spatial: 196, accumulate: false);
         device.CopyChannels(h27_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 80, count: 24, n, spatial: 196, accumulate: false);
         device.CopyChannels(h30_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 104, count: 24, n, spatial: 196, accumulate: false);
+        if (probing) CaptureLayer(31, h31_concat);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(32, h32_maxPool2d);
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
@@ -638,6 +665,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [34] Relu  [N,48,7,7] -> [N,48,7,7]
         var h34_relu = h33_conv2d; // fused into h33_conv2d's kernel
+        if (probing) CaptureLayer(34, h34_relu);
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
         var h35_conv2d = _h35_conv2d.Rows(n, keep);
@@ -646,6 +674,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [36] Relu  [N,24,7,7] -> [N,24,7,7]
         var h36_relu = h35_conv2d; // fused into h35_conv2d's kernel
+        if (probing) CaptureLayer(36, h36_relu);
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
         var h37_conv2d = _h37_conv2d.Rows(n, keep);
@@ -654,6 +683,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [38] Relu  [N,64,7,7] -> [N,64,7,7]
         var h38_relu = h37_conv2d; // fused into h37_conv2d's kernel
+        if (probing) CaptureLayer(38, h38_relu);
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
         var h39_conv2d = _h39_conv2d.Rows(n, keep);
@@ -662,6 +692,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [40] Relu  [N,8,7,7] -> [N,8,7,7]
         var h40_relu = h39_conv2d; // fused into h39_conv2d's kernel
+        if (probing) CaptureLayer(40, h40_relu);
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
         var h41_conv2d = _h41_conv2d.Rows(n, keep);
@@ -670,10 +701,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [42] Relu  [N,16,7,7] -> [N,16,7,7]
         var h42_relu = h41_conv2d; // fused into h41_conv2d's kernel
+        if (probing) CaptureLayer(42, h42_relu);
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        if (probing) CaptureLayer(43, h43_maxPool2d);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
         var h44_conv2d = _h44_conv2d.Rows(n, keep);
@@ -682,6 +715,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [45] Relu  [N,16,7,7] -> [N,16,7,7]
         var h45_relu = h44_conv2d; // fused into h44_conv2d's kernel
+        if (probing) CaptureLayer(45, h45_relu);
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
         // joins h34_relu, h38_relu, h42_relu, h45_relu
@@ -690,21 +724,26 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         device.CopyChannels(h38_relu, srcChannels: 64, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 48, count: 64, n, spatial: 49, accumulate: false);
         device.CopyChannels(h42_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 112, count: 16, n, spatial: 49, accumulate: false);
         device.CopyChannels(h45_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 128, count: 16, n, spatial: 49, accumulate: false);
+        if (probing) CaptureLayer(46, h46_concat);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
         var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1);
+        if (probing) CaptureLayer(47, h47_globalAvgPool2d);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
         var h48_flatten = _h48_flatten.Of(h47_globalAvgPool2d);
+        if (probing) CaptureLayer(48, h48_flatten);
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
         var h49_linear = _h49_linear.Rows(n, keep);
         device.Linear(h48_flatten, _fc1_weight.Value, _fc1_bias.Value, h49_linear);
+        if (probing) CaptureLayer(49, h49_linear);
 
         // [50] LogSoftmax  [N,10] -> [N,10]
         var h50_logSoftmax = _h50_logSoftmax.Rows(n, keep);
         device.Softmax(h49_linear, h50_logSoftmax, log: true);
+        if (probing) CaptureLayer(50, h50_logSoftmax);
 
         _output = h50_logSoftmax;
         return h50_logSoftmax;
@@ -823,7 +862,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh44_conv2d = _dh44_conv2d.Rows(n);
         if (flow_h45_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h45_relu, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h45_relu, dh45_relu, dh44_conv2d, accumulate: false);
         }
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
@@ -846,7 +885,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh41_conv2d = _dh41_conv2d.Rows(n);
         if (flow_h42_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h42_relu, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h42_relu, dh42_relu, dh41_conv2d, accumulate: false);
         }
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
@@ -861,7 +900,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh39_conv2d = _dh39_conv2d.Rows(n);
         if (flow_h40_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h40_relu, dh40_relu, dh39_conv2d, accumulate: false);
         }
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
@@ -876,7 +915,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh37_conv2d = _dh37_conv2d.Rows(n);
         if (flow_h38_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h38_relu, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h38_relu, dh38_relu, dh37_conv2d, accumulate: false);
         }
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
@@ -891,7 +930,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh35_conv2d = _dh35_conv2d.Rows(n);
         if (flow_h36_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h36_relu, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h36_relu, dh36_relu, dh35_conv2d, accumulate: false);
         }
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
@@ -905,7 +944,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh33_conv2d = _dh33_conv2d.Rows(n);
         if (flow_h34_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h34_relu, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h34_relu, dh34_relu, dh33_conv2d, accumulate: false);
         }
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
@@ -941,7 +980,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh29_conv2d = _dh29_conv2d.Rows(n);
         if (flow_h30_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h30_relu, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h30_relu, dh30_relu, dh29_conv2d, accumulate: false);
         }
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
@@ -964,7 +1003,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh26_conv2d = _dh26_conv2d.Rows(n);
         if (flow_h27_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h27_relu, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h27_relu, dh27_relu, dh26_conv2d, accumulate: false);
         }
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
@@ -979,7 +1018,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh24_conv2d = _dh24_conv2d.Rows(n);
         if (flow_h25_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h25_relu, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h25_relu, dh25_relu, dh24_conv2d, accumulate: false);
         }
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
@@ -994,7 +1033,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh22_conv2d = _dh22_conv2d.Rows(n);
         if (flow_h23_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h23_relu, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h23_relu, dh23_relu, dh22_conv2d, accumulate: false);
         }
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
@@ -1009,7 +1048,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh20_conv2d = _dh20_conv2d.Rows(n);
         if (flow_h21_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h21_relu, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h21_relu, dh21_relu, dh20_conv2d, accumulate: false);
         }
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
@@ -1023,7 +1062,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh18_conv2d = _dh18_conv2d.Rows(n);
         if (flow_h19_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h19_relu, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h19_relu, dh19_relu, dh18_conv2d, accumulate: false);
         }
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
@@ -1052,7 +1091,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh15_conv2d = _dh15_conv2d.Rows(n);
         if (flow_h16_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h16_relu, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h16_relu, dh16_relu, dh15_conv2d, accumulate: false);
         }
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -1075,7 +1114,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh12_conv2d = _dh12_conv2d.Rows(n);
         if (flow_h13_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h13_relu, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h13_relu, dh13_relu, dh12_conv2d, accumulate: false);
         }
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
@@ -1090,7 +1129,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh10_conv2d = _dh10_conv2d.Rows(n);
         if (flow_h11_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h11_relu, dh11_relu, dh10_conv2d, accumulate: false);
         }
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
@@ -1105,7 +1144,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh8_conv2d = _dh8_conv2d.Rows(n);
         if (flow_h9_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h9_relu, dh9_relu, dh8_conv2d, accumulate: false);
         }
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
@@ -1120,7 +1159,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh6_conv2d = _dh6_conv2d.Rows(n);
         if (flow_h7_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h7_relu, dh7_relu, dh6_conv2d, accumulate: false);
         }
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -1134,7 +1173,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh4_conv2d = _dh4_conv2d.Rows(n);
         if (flow_h5_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_conv2d, accumulate: false);
         }
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
@@ -1156,7 +1195,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         if (flow_h2_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h2_relu, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+            device.ReluBackward(ReluBackward, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
         }
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]

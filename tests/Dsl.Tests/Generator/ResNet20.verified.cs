@@ -887,6 +887,13 @@ public partial class ResNet20 : global::Dsl.Module
         "Forward FLOPs per sample: 62,871,838\n" +
         "Activation memory per sample: training 1,295,248 bytes, evaluation 200,744 bytes (one buffer per value and gradient: 3,566,520)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "3"), (6, "6"), (8, "bn3"), (10, "10"), (13, "13"), (15, "bn5"), (17, "17"), (20, "20"), (22, "bn7"), (24, "24"), (27, "27"), (29, "bn9"), (31, "bn10"), (33, "33"), (36, "36"), (38, "bn12"), (40, "40"), (43, "43"), (45, "bn14"), (47, "47"), (50, "50"), (52, "bn16"), (54, "bn17"), (56, "56"), (59, "59"), (61, "bn19"), (63, "63"), (66, "66"), (68, "bn21"), (70, "70"), (71, "71"), (72, "72"), (73, "fc1"), (74, "74") };
+    /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (1, "conv1", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (2, "bn1", "its kernel also applies the ReLU [3] after it, so its value holds the ReLU's output"), (4, "conv2", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (5, "bn2", "its kernel also applies the ReLU [6] after it, so its value holds the ReLU's output"), (7, "conv3", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (9, "9", "its kernel also applies the ReLU [10] after it, so its value holds the ReLU's output"), (11, "conv4", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (12, "bn4", "its kernel also applies the ReLU [13] after it, so its value holds the ReLU's output"), (14, "conv5", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (16, "16", "its kernel also applies the ReLU [17] after it, so its value holds the ReLU's output"), (18, "conv6", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (19, "bn6", "its kernel also applies the ReLU [20] after it, so its value holds the ReLU's output"), (21, "conv7", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (23, "23", "its kernel also applies the ReLU [24] after it, so its value holds the ReLU's output"), (25, "conv8", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (26, "bn8", "its kernel also applies the ReLU [27] after it, so its value holds the ReLU's output"), (28, "conv9", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (30, "conv10", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (32, "32", "its kernel also applies the ReLU [33] after it, so its value holds the ReLU's output"), (34, "conv11", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (35, "bn11", "its kernel also applies the ReLU [36] after it, so its value holds the ReLU's output"), (37, "conv12", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (39, "39", "its kernel also applies the ReLU [40] after it, so its value holds the ReLU's output"), (41, "conv13", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (42, "bn13", "its kernel also applies the ReLU [43] after it, so its value holds the ReLU's output"), (44, "conv14", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (46, "46", "its kernel also applies the ReLU [47] after it, so its value holds the ReLU's output"), (48, "conv15", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (49, "bn15", "its kernel also applies the ReLU [50] after it, so its value holds the ReLU's output"), (51, "conv16", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (53, "conv17", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (55, "55", "its kernel also applies the ReLU [56] after it, so its value holds the ReLU's output"), (57, "conv18", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (58, "bn18", "its kernel also applies the ReLU [59] after it, so its value holds the ReLU's output"), (60, "conv19", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (62, "62", "its kernel also applies the ReLU [63] after it, so its value holds the ReLU's output"), (64, "conv20", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (65, "bn20", "its kernel also applies the ReLU [66] after it, so its value holds the ReLU's output"), (67, "conv21", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (69, "69", "its kernel also applies the ReLU [70] after it, so its value holds the ReLU's output") };
+
     /// <summary>
     /// Runs ResNet20 on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -910,6 +917,7 @@ public partial class ResNet20 : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // ---- ConvBn(16, 3, 1)
@@ -933,6 +941,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var h3_relu = h2_batchNorm2d; // fused into h2_batchNorm2d's kernel
+        if (probing) CaptureLayer(3, h3_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -956,6 +965,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var h6_relu = h5_batchNorm2d; // fused into h5_batchNorm2d's kernel
+        if (probing) CaptureLayer(6, h6_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -974,6 +984,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold8.Refresh(this, _conv3_weight, null, _bn3_weight, _bn3_bias, _bn3_running_mean, _bn3_running_var, 1e-05f);
             device.Conv2d(h6_relu, _fold8.Weight, _fold8.Bias, h8_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(8, h8_batchNorm2d);
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -984,6 +995,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
         var h10_relu = h9_add; // fused into h9_add's kernel
+        if (probing) CaptureLayer(10, h10_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -1007,6 +1019,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var h13_relu = h12_batchNorm2d; // fused into h12_batchNorm2d's kernel
+        if (probing) CaptureLayer(13, h13_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -1025,6 +1038,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold15.Refresh(this, _conv5_weight, null, _bn5_weight, _bn5_bias, _bn5_running_mean, _bn5_running_var, 1e-05f);
             device.Conv2d(h13_relu, _fold15.Weight, _fold15.Bias, h15_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(15, h15_batchNorm2d);
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -1035,6 +1049,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
         var h17_relu = h16_add; // fused into h16_add's kernel
+        if (probing) CaptureLayer(17, h17_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -1058,6 +1073,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var h20_relu = h19_batchNorm2d; // fused into h19_batchNorm2d's kernel
+        if (probing) CaptureLayer(20, h20_relu);
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
@@ -1076,6 +1092,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold22.Refresh(this, _conv7_weight, null, _bn7_weight, _bn7_bias, _bn7_running_mean, _bn7_running_var, 1e-05f);
             device.Conv2d(h20_relu, _fold22.Weight, _fold22.Bias, h22_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(22, h22_batchNorm2d);
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -1086,6 +1103,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
         var h24_relu = h23_add; // fused into h23_add's kernel
+        if (probing) CaptureLayer(24, h24_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
@@ -1109,6 +1127,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var h27_relu = h26_batchNorm2d; // fused into h26_batchNorm2d's kernel
+        if (probing) CaptureLayer(27, h27_relu);
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
@@ -1127,6 +1146,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold29.Refresh(this, _conv9_weight, null, _bn9_weight, _bn9_bias, _bn9_running_mean, _bn9_running_var, 1e-05f);
             device.Conv2d(h27_relu, _fold29.Weight, _fold29.Bias, h29_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(29, h29_batchNorm2d);
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
@@ -1145,6 +1165,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold31.Refresh(this, _conv10_weight, null, _bn10_weight, _bn10_bias, _bn10_running_mean, _bn10_running_var, 1e-05f);
             device.Conv2d(h24_relu, _fold31.Weight, _fold31.Bias, h31_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
         }
+        if (probing) CaptureLayer(31, h31_batchNorm2d);
 
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
@@ -1155,6 +1176,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
         var h33_relu = h32_add; // fused into h32_add's kernel
+        if (probing) CaptureLayer(33, h33_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
@@ -1178,6 +1200,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var h36_relu = h35_batchNorm2d; // fused into h35_batchNorm2d's kernel
+        if (probing) CaptureLayer(36, h36_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
@@ -1196,6 +1219,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold38.Refresh(this, _conv12_weight, null, _bn12_weight, _bn12_bias, _bn12_running_mean, _bn12_running_var, 1e-05f);
             device.Conv2d(h36_relu, _fold38.Weight, _fold38.Bias, h38_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(38, h38_batchNorm2d);
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
@@ -1206,6 +1230,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
         var h40_relu = h39_add; // fused into h39_add's kernel
+        if (probing) CaptureLayer(40, h40_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
@@ -1229,6 +1254,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var h43_relu = h42_batchNorm2d; // fused into h42_batchNorm2d's kernel
+        if (probing) CaptureLayer(43, h43_relu);
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
@@ -1247,6 +1273,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold45.Refresh(this, _conv14_weight, null, _bn14_weight, _bn14_bias, _bn14_running_mean, _bn14_running_var, 1e-05f);
             device.Conv2d(h43_relu, _fold45.Weight, _fold45.Bias, h45_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(45, h45_batchNorm2d);
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
@@ -1257,6 +1284,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
         var h47_relu = h46_add; // fused into h46_add's kernel
+        if (probing) CaptureLayer(47, h47_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
@@ -1280,6 +1308,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var h50_relu = h49_batchNorm2d; // fused into h49_batchNorm2d's kernel
+        if (probing) CaptureLayer(50, h50_relu);
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
@@ -1298,6 +1327,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold52.Refresh(this, _conv16_weight, null, _bn16_weight, _bn16_bias, _bn16_running_mean, _bn16_running_var, 1e-05f);
             device.Conv2d(h50_relu, _fold52.Weight, _fold52.Bias, h52_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(52, h52_batchNorm2d);
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
@@ -1316,6 +1346,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold54.Refresh(this, _conv17_weight, null, _bn17_weight, _bn17_bias, _bn17_running_mean, _bn17_running_var, 1e-05f);
             device.Conv2d(h47_relu, _fold54.Weight, _fold54.Bias, h54_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2));
         }
+        if (probing) CaptureLayer(54, h54_batchNorm2d);
 
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
@@ -1326,6 +1357,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
         var h56_relu = h55_add; // fused into h55_add's kernel
+        if (probing) CaptureLayer(56, h56_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
@@ -1349,6 +1381,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var h59_relu = h58_batchNorm2d; // fused into h58_batchNorm2d's kernel
+        if (probing) CaptureLayer(59, h59_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
@@ -1367,6 +1400,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold61.Refresh(this, _conv19_weight, null, _bn19_weight, _bn19_bias, _bn19_running_mean, _bn19_running_var, 1e-05f);
             device.Conv2d(h59_relu, _fold61.Weight, _fold61.Bias, h61_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(61, h61_batchNorm2d);
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
@@ -1377,6 +1411,7 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
         var h63_relu = h62_add; // fused into h62_add's kernel
+        if (probing) CaptureLayer(63, h63_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
@@ -1400,6 +1435,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var h66_relu = h65_batchNorm2d; // fused into h65_batchNorm2d's kernel
+        if (probing) CaptureLayer(66, h66_relu);
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
@@ -1418,6 +1454,7 @@ public partial class ResNet20 : global::Dsl.Module
             _fold68.Refresh(this, _conv21_weight, null, _bn21_weight, _bn21_bias, _bn21_running_mean, _bn21_running_var, 1e-05f);
             device.Conv2d(h66_relu, _fold68.Weight, _fold68.Bias, h68_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
         }
+        if (probing) CaptureLayer(68, h68_batchNorm2d);
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
@@ -1428,21 +1465,26 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
         var h70_relu = h69_add; // fused into h69_add's kernel
+        if (probing) CaptureLayer(70, h70_relu);
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
         var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep);
         device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
+        if (probing) CaptureLayer(71, h71_globalAvgPool2d);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
         var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
+        if (probing) CaptureLayer(72, h72_flatten);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
         var h73_linear = _h73_linear.Rows(n, keep);
         device.Linear(h72_flatten, _fc1_weight.Value, _fc1_bias.Value, h73_linear);
+        if (probing) CaptureLayer(73, h73_linear);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
         var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep);
         device.Softmax(h73_linear, h74_logSoftmax, log: true);
+        if (probing) CaptureLayer(74, h74_logSoftmax);
 
         _output = h74_logSoftmax;
         return h74_logSoftmax;
@@ -1571,7 +1613,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh69_add = _dh69_add.Rows(n);
         if (flow_h70_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h70_relu, h70_relu, dh70_relu, dh69_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h70_relu, dh70_relu, dh69_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1602,7 +1644,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [66] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh65_batchNorm2d = _dh65_batchNorm2d.Rows(n);
-        // dh65_batchNorm2d is the memory of dh66_relu: the ReLU's mask is applied in h65_batchNorm2d's backward.
+        if (flow_h66_relu)
+        {
+            // dh65_batchNorm2d is the memory of dh66_relu: the ReLU's mask is applied in h65_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h66_relu, dh66_relu, dh66_relu, accumulate: false);
+        }
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh64_conv2d = _dh64_conv2d.Rows(n);
@@ -1611,7 +1657,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h65_batchNorm2d)
         {
             // fused: bn20 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, GradFor(_bn20_weight), GradFor(_bn20_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h65_batchNorm2d);
+            device.BatchNormBackward(h64_conv2d, _bn20_weight.Value, _saveMean65, _saveInvStd65, dh65_batchNorm2d, dh64_conv2d, GradFor(_bn20_weight), GradFor(_bn20_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h65_batchNorm2d : null);
         }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
@@ -1626,7 +1672,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh62_add = _dh62_add.Rows(n);
         if (flow_h63_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h63_relu, h63_relu, dh63_relu, dh62_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h63_relu, dh63_relu, dh62_add, accumulate: false);
         }
 
         // ---- Basic(64)
@@ -1657,7 +1703,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [59] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh58_batchNorm2d = _dh58_batchNorm2d.Rows(n);
-        // dh58_batchNorm2d is the memory of dh59_relu: the ReLU's mask is applied in h58_batchNorm2d's backward.
+        if (flow_h59_relu)
+        {
+            // dh58_batchNorm2d is the memory of dh59_relu: the ReLU's mask is applied in h58_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h59_relu, dh59_relu, dh59_relu, accumulate: false);
+        }
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh57_conv2d = _dh57_conv2d.Rows(n);
@@ -1666,7 +1716,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h58_batchNorm2d)
         {
             // fused: bn18 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, GradFor(_bn18_weight), GradFor(_bn18_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h58_batchNorm2d);
+            device.BatchNormBackward(h57_conv2d, _bn18_weight.Value, _saveMean58, _saveInvStd58, dh58_batchNorm2d, dh57_conv2d, GradFor(_bn18_weight), GradFor(_bn18_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h58_batchNorm2d : null);
         }
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
@@ -1681,7 +1731,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh55_add = _dh55_add.Rows(n);
         if (flow_h56_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h56_relu, h56_relu, dh56_relu, dh55_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h56_relu, dh56_relu, dh55_add, accumulate: false);
         }
 
         // ---- Down(64)
@@ -1729,7 +1779,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(64)
         // [50] Relu  [N,64,7,7] -> [N,64,7,7]
         var dh49_batchNorm2d = _dh49_batchNorm2d.Rows(n);
-        // dh49_batchNorm2d is the memory of dh50_relu: the ReLU's mask is applied in h49_batchNorm2d's backward.
+        if (flow_h50_relu)
+        {
+            // dh49_batchNorm2d is the memory of dh50_relu: the ReLU's mask is applied in h49_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h50_relu, dh50_relu, dh50_relu, accumulate: false);
+        }
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
         var dh48_conv2d = _dh48_conv2d.Rows(n);
@@ -1738,7 +1792,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h49_batchNorm2d)
         {
             // fused: bn15 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, GradFor(_bn15_weight), GradFor(_bn15_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: h49_batchNorm2d);
+            device.BatchNormBackward(h48_conv2d, _bn15_weight.Value, _saveMean49, _saveInvStd49, dh49_batchNorm2d, dh48_conv2d, GradFor(_bn15_weight), GradFor(_bn15_bias), n, channels: 64, spatial: 49, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h49_batchNorm2d : null);
         }
 
         // ---- Down(64) > ConvBn(64, 3, 2)
@@ -1752,7 +1806,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh46_add = _dh46_add.Rows(n);
         if (flow_h47_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h47_relu, h47_relu, dh47_relu, dh46_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h47_relu, dh47_relu, dh46_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1783,7 +1837,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [43] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh42_batchNorm2d = _dh42_batchNorm2d.Rows(n);
-        // dh42_batchNorm2d is the memory of dh43_relu: the ReLU's mask is applied in h42_batchNorm2d's backward.
+        if (flow_h43_relu)
+        {
+            // dh42_batchNorm2d is the memory of dh43_relu: the ReLU's mask is applied in h42_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h43_relu, dh43_relu, dh43_relu, accumulate: false);
+        }
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh41_conv2d = _dh41_conv2d.Rows(n);
@@ -1792,7 +1850,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h42_batchNorm2d)
         {
             // fused: bn13 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, GradFor(_bn13_weight), GradFor(_bn13_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h42_batchNorm2d);
+            device.BatchNormBackward(h41_conv2d, _bn13_weight.Value, _saveMean42, _saveInvStd42, dh42_batchNorm2d, dh41_conv2d, GradFor(_bn13_weight), GradFor(_bn13_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h42_batchNorm2d : null);
         }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
@@ -1807,7 +1865,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh39_add = _dh39_add.Rows(n);
         if (flow_h40_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h40_relu, h40_relu, dh40_relu, dh39_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h40_relu, dh40_relu, dh39_add, accumulate: false);
         }
 
         // ---- Basic(32)
@@ -1838,7 +1896,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [36] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh35_batchNorm2d = _dh35_batchNorm2d.Rows(n);
-        // dh35_batchNorm2d is the memory of dh36_relu: the ReLU's mask is applied in h35_batchNorm2d's backward.
+        if (flow_h36_relu)
+        {
+            // dh35_batchNorm2d is the memory of dh36_relu: the ReLU's mask is applied in h35_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h36_relu, dh36_relu, dh36_relu, accumulate: false);
+        }
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh34_conv2d = _dh34_conv2d.Rows(n);
@@ -1847,7 +1909,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h35_batchNorm2d)
         {
             // fused: bn11 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, GradFor(_bn11_weight), GradFor(_bn11_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h35_batchNorm2d);
+            device.BatchNormBackward(h34_conv2d, _bn11_weight.Value, _saveMean35, _saveInvStd35, dh35_batchNorm2d, dh34_conv2d, GradFor(_bn11_weight), GradFor(_bn11_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h35_batchNorm2d : null);
         }
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
@@ -1862,7 +1924,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh32_add = _dh32_add.Rows(n);
         if (flow_h33_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h33_relu, h33_relu, dh33_relu, dh32_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h33_relu, dh33_relu, dh32_add, accumulate: false);
         }
 
         // ---- Down(32)
@@ -1910,7 +1972,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(32)
         // [27] Relu  [N,32,14,14] -> [N,32,14,14]
         var dh26_batchNorm2d = _dh26_batchNorm2d.Rows(n);
-        // dh26_batchNorm2d is the memory of dh27_relu: the ReLU's mask is applied in h26_batchNorm2d's backward.
+        if (flow_h27_relu)
+        {
+            // dh26_batchNorm2d is the memory of dh27_relu: the ReLU's mask is applied in h26_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h27_relu, dh27_relu, dh27_relu, accumulate: false);
+        }
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
         var dh25_conv2d = _dh25_conv2d.Rows(n);
@@ -1919,7 +1985,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h26_batchNorm2d)
         {
             // fused: bn8 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, GradFor(_bn8_weight), GradFor(_bn8_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: h26_batchNorm2d);
+            device.BatchNormBackward(h25_conv2d, _bn8_weight.Value, _saveMean26, _saveInvStd26, dh26_batchNorm2d, dh25_conv2d, GradFor(_bn8_weight), GradFor(_bn8_bias), n, channels: 32, spatial: 196, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h26_batchNorm2d : null);
         }
 
         // ---- Down(32) > ConvBn(32, 3, 2)
@@ -1933,7 +1999,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh23_add = _dh23_add.Rows(n);
         if (flow_h24_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h24_relu, h24_relu, dh24_relu, dh23_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h24_relu, dh24_relu, dh23_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -1964,7 +2030,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [20] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh19_batchNorm2d = _dh19_batchNorm2d.Rows(n);
-        // dh19_batchNorm2d is the memory of dh20_relu: the ReLU's mask is applied in h19_batchNorm2d's backward.
+        if (flow_h20_relu)
+        {
+            // dh19_batchNorm2d is the memory of dh20_relu: the ReLU's mask is applied in h19_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h20_relu, dh20_relu, dh20_relu, accumulate: false);
+        }
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh18_conv2d = _dh18_conv2d.Rows(n);
@@ -1973,7 +2043,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h19_batchNorm2d)
         {
             // fused: bn6 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, GradFor(_bn6_weight), GradFor(_bn6_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h19_batchNorm2d);
+            device.BatchNormBackward(h18_conv2d, _bn6_weight.Value, _saveMean19, _saveInvStd19, dh19_batchNorm2d, dh18_conv2d, GradFor(_bn6_weight), GradFor(_bn6_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h19_batchNorm2d : null);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
@@ -1988,7 +2058,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh16_add = _dh16_add.Rows(n);
         if (flow_h17_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h17_relu, h17_relu, dh17_relu, dh16_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h17_relu, dh17_relu, dh16_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -2019,7 +2089,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [13] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh12_batchNorm2d = _dh12_batchNorm2d.Rows(n);
-        // dh12_batchNorm2d is the memory of dh13_relu: the ReLU's mask is applied in h12_batchNorm2d's backward.
+        if (flow_h13_relu)
+        {
+            // dh12_batchNorm2d is the memory of dh13_relu: the ReLU's mask is applied in h12_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h13_relu, dh13_relu, dh13_relu, accumulate: false);
+        }
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh11_conv2d = _dh11_conv2d.Rows(n);
@@ -2028,7 +2102,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h12_batchNorm2d)
         {
             // fused: bn4 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, GradFor(_bn4_weight), GradFor(_bn4_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h12_batchNorm2d);
+            device.BatchNormBackward(h11_conv2d, _bn4_weight.Value, _saveMean12, _saveInvStd12, dh12_batchNorm2d, dh11_conv2d, GradFor(_bn4_weight), GradFor(_bn4_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h12_batchNorm2d : null);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
@@ -2043,7 +2117,7 @@ public partial class ResNet20 : global::Dsl.Module
         var dh9_add = _dh9_add.Rows(n);
         if (flow_h10_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h10_relu, dh10_relu, dh9_add, accumulate: false);
         }
 
         // ---- Basic(16)
@@ -2074,7 +2148,11 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [6] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh5_batchNorm2d = _dh5_batchNorm2d.Rows(n);
-        // dh5_batchNorm2d is the memory of dh6_relu: the ReLU's mask is applied in h5_batchNorm2d's backward.
+        if (flow_h6_relu)
+        {
+            // dh5_batchNorm2d is the memory of dh6_relu: the ReLU's mask is applied in h5_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h6_relu, dh6_relu, dh6_relu, accumulate: false);
+        }
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh4_conv2d = _dh4_conv2d.Rows(n);
@@ -2083,7 +2161,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h5_batchNorm2d)
         {
             // fused: bn2 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h5_batchNorm2d);
+            device.BatchNormBackward(h4_conv2d, _bn2_weight.Value, _saveMean5, _saveInvStd5, dh5_batchNorm2d, dh4_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h5_batchNorm2d : null);
         }
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
@@ -2096,7 +2174,11 @@ public partial class ResNet20 : global::Dsl.Module
 
         // [3] Relu  [N,16,28,28] -> [N,16,28,28]
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
-        // dh2_batchNorm2d is the memory of dh3_relu: the ReLU's mask is applied in h2_batchNorm2d's backward.
+        if (flow_h3_relu)
+        {
+            // dh2_batchNorm2d is the memory of dh3_relu: the ReLU's mask is applied in h2_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh3_relu, accumulate: false);
+        }
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
@@ -2105,7 +2187,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (flow_h2_batchNorm2d)
         {
             // fused: bn1 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
-            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: h2_batchNorm2d);
+            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 16, spatial: 784, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h2_batchNorm2d : null);
         }
 
         // ---- ConvBn(16, 3, 1)

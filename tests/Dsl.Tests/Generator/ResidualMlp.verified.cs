@@ -199,6 +199,13 @@ public partial class ResidualMlp : global::Dsl.Module
         "Forward FLOPs per sample: 933,150\n" +
         "Activation memory per sample: training 14,440 bytes, evaluation 3,112 bytes (one buffer per value and gradient: 35,064)\n";
 
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "1"), (2, "fc1"), (3, "3"), (4, "fc2"), (5, "5"), (6, "6"), (7, "fc3"), (9, "9"), (10, "fc4"), (11, "11"), (12, "12"), (13, "fc5"), (15, "15"), (16, "fc6"), (17, "17") };
+    /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (8, "8", "its kernel also applies the ReLU [9] after it, so its value holds the ReLU's output"), (14, "14", "its kernel also applies the ReLU [15] after it, so its value holds the ReLU's output") };
+
     /// <summary>
     /// Runs ResidualMlp on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
     /// In evaluation mode (without <c>ComputeInputGradient</c>) values share memory as soon as they are consumed; a <c>Backward</c>
@@ -222,36 +229,44 @@ public partial class ResidualMlp : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
         var h1_flatten = _h1_flatten.Of(h0_input);
+        if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
         var h2_linear = _h2_linear.Rows(n, keep);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
+        if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
         var h3_relu = _h3_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
+        if (probing) CaptureLayer(3, h3_relu);
 
         // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
         var h4_linear = _h4_linear.Rows(n, keep);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
+        if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Relu  [N,256] -> [N,256]
         var h5_relu = _h5_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
+        if (probing) CaptureLayer(5, h5_relu);
 
         // [6] Dropout(0.1)  [N,256] -> [N,256]
         var h6_dropout = _h6_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h5_relu, _mask6.Rows(n), h6_dropout, 0.1f, DropoutSeed(6), group: 1);
         else device.Copy(h5_relu, h6_dropout);
+        if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
         var h7_linear = _h7_linear.Rows(n, keep);
         device.Linear(h6_dropout, _fc3_weight.Value, _fc3_bias.Value, h7_linear);
+        if (probing) CaptureLayer(7, h7_linear);
 
         // [8] +  [N,256] + [N,256] -> [N,256]
         // adds h3_relu + h7_linear
@@ -261,24 +276,29 @@ public partial class ResidualMlp : global::Dsl.Module
 
         // [9] Relu  [N,256] -> [N,256]
         var h9_relu = h8_add; // fused into h8_add's kernel
+        if (probing) CaptureLayer(9, h9_relu);
 
         // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
         var h10_linear = _h10_linear.Rows(n, keep);
         device.Linear(h9_relu, _fc4_weight.Value, _fc4_bias.Value, h10_linear);
+        if (probing) CaptureLayer(10, h10_linear);
 
         // [11] Relu  [N,256] -> [N,256]
         var h11_relu = _h11_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_linear, h11_relu);
+        if (probing) CaptureLayer(11, h11_relu);
 
         // [12] Dropout(0.1)  [N,256] -> [N,256]
         var h12_dropout = _h12_dropout.Rows(n, keep);
         if (_trainingForward) device.Dropout(h11_relu, _mask12.Rows(n), h12_dropout, 0.1f, DropoutSeed(12), group: 1);
         else device.Copy(h11_relu, h12_dropout);
+        if (probing) CaptureLayer(12, h12_dropout);
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]
         var h13_linear = _h13_linear.Rows(n, keep);
         device.Linear(h12_dropout, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
+        if (probing) CaptureLayer(13, h13_linear);
 
         // [14] +  [N,256] + [N,256] -> [N,256]
         // adds h9_relu + h13_linear
@@ -288,14 +308,17 @@ public partial class ResidualMlp : global::Dsl.Module
 
         // [15] Relu  [N,256] -> [N,256]
         var h15_relu = h14_add; // fused into h14_add's kernel
+        if (probing) CaptureLayer(15, h15_relu);
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
         var h16_linear = _h16_linear.Rows(n, keep);
         device.Linear(h15_relu, _fc6_weight.Value, _fc6_bias.Value, h16_linear);
+        if (probing) CaptureLayer(16, h16_linear);
 
         // [17] LogSoftmax  [N,10] -> [N,10]
         var h17_logSoftmax = _h17_logSoftmax.Rows(n, keep);
         device.Softmax(h16_linear, h17_logSoftmax, log: true);
+        if (probing) CaptureLayer(17, h17_logSoftmax);
 
         _output = h17_logSoftmax;
         return h17_logSoftmax;
@@ -355,7 +378,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh14_add = _dh14_add.Rows(n);
         if (flow_h15_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h15_relu, h15_relu, dh15_relu, dh14_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h15_relu, dh15_relu, dh14_add, accumulate: false);
         }
 
         // [14] +  [N,256] + [N,256] -> [N,256]
@@ -385,7 +408,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh10_linear = _dh10_linear.Rows(n);
         if (flow_h11_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h11_relu, h11_relu, dh11_relu, dh10_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h11_relu, dh11_relu, dh10_linear, accumulate: false);
         }
 
         // ---- Residual(h | Relu, 256, 0.1)
@@ -400,7 +423,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh8_add = _dh8_add.Rows(n);
         if (flow_h9_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h9_relu, h9_relu, dh9_relu, dh8_add, accumulate: false);
+            device.ReluBackward(ReluBackward, h9_relu, dh9_relu, dh8_add, accumulate: false);
         }
 
         // [8] +  [N,256] + [N,256] -> [N,256]
@@ -430,7 +453,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh4_linear = _dh4_linear.Rows(n);
         if (flow_h5_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h5_relu, h5_relu, dh5_relu, dh4_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h5_relu, dh5_relu, dh4_linear, accumulate: false);
         }
 
         // ---- Residual(x, 256, 0.1)
@@ -445,7 +468,7 @@ public partial class ResidualMlp : global::Dsl.Module
         var dh2_linear = _dh2_linear.Rows(n);
         if (flow_h3_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh2_linear, accumulate: false);
         }
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]

@@ -49,64 +49,64 @@ public partial class SmallVgg : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 192 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h1_conv2d; evaluation h1_conv2d, h3_relu, h5_conv2d, h7_relu, h9_batchNorm2d, h11_maxPool2d, h14_relu
-    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h2_batchNorm2d, h4_maxPool2d, dh3_relu, dh1_conv2d; evaluation h2_batchNorm2d, h4_maxPool2d, h6_batchNorm2d, h8_conv2d, h10_relu, h13_linear, h15_linear
-    private readonly global::Dsl.MemorySlot _slot3; // 256 floats per sample: training h3_relu
-    private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h5_conv2d, dh4_maxPool2d, dh2_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot5; // 128 floats per sample: training h6_batchNorm2d, h8_conv2d, dh7_relu, dh5_conv2d
-    private readonly global::Dsl.MemorySlot _slot6; // 128 floats per sample: training h7_relu
-    private readonly global::Dsl.MemorySlot _slot7; // 128 floats per sample: training h9_batchNorm2d, h11_maxPool2d, dh10_relu, dh8_conv2d, dh6_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot8; // 128 floats per sample: training h10_relu
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h1_conv2d; evaluation h1_conv2d, h4_maxPool2d, h8_conv2d, h13_linear, h15_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h2_batchNorm2d; evaluation h2_batchNorm2d, h5_conv2d, h9_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot3; // 64 floats per sample: training h4_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h5_conv2d, dh4_maxPool2d, dh1_conv2d
+    private readonly global::Dsl.MemorySlot _slot5; // 256 floats per sample: training h6_batchNorm2d, dh3_relu
+    private readonly global::Dsl.MemorySlot _slot6; // 128 floats per sample: training h8_conv2d, dh7_relu; evaluation h6_batchNorm2d, h11_maxPool2d, h14_relu
+    private readonly global::Dsl.MemorySlot _slot7; // 128 floats per sample: training h9_batchNorm2d, dh5_conv2d
+    private readonly global::Dsl.MemorySlot _slot8; // 128 floats per sample: training h11_maxPool2d, dh10_relu
     private readonly global::Dsl.MemorySlot _slot9; // 16 floats per sample: training h13_linear, h15_linear, dh15_linear, dh13_linear
-    private readonly global::Dsl.MemorySlot _slot10; // 128 floats per sample: training h14_relu, dh12_flatten, dh9_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot10; // 128 floats per sample: training h14_relu, dh12_flatten, dh8_conv2d
     private readonly global::Dsl.MemorySlot _slot11; // 10 floats per sample: training h16_logSoftmax; evaluation h16_logSoftmax
     private readonly global::Dsl.MemorySlot _slot12; // 16 floats per sample: training dh14_relu
     private readonly global::Dsl.SlotView _dh0_input; // [N,3,8,8] in _slot0
     private readonly global::Dsl.SlotView _h1_conv2d; // [N,4,8,8] in _slot1
-    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,4,8,8] in _slot2
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,4,8,8] in _slot4
     private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,4,8,8] in _slot2
-    private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,4,8,8] in _slot4
     private readonly global::Dsl.Tensor _saveMean2;
     private readonly global::Dsl.Tensor _saveInvStd2;
+    private readonly global::Dsl.FoldedConv _fold2;
     private readonly global::Dsl.Tensor _bn1_running_mean;
     private readonly global::Dsl.Tensor _bn1_running_var;
-    private readonly global::Dsl.SlotView _h3_relu; // [N,4,8,8] in _slot3 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh3_relu; // [N,4,8,8] in _slot2
-    private readonly global::Dsl.SlotView _h4_maxPool2d; // [N,4,4,4] in _slot2
+    private readonly global::Dsl.SlotView _dh3_relu; // [N,4,8,8] in _slot5
+    private readonly global::Dsl.SlotView _h4_maxPool2d; // [N,4,4,4] in _slot3 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh4_maxPool2d; // [N,4,4,4] in _slot4
     private readonly global::Dsl.BufferSlot _argmax4;
-    private readonly global::Dsl.SlotView _h5_conv2d; // [N,8,4,4] in _slot4 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh5_conv2d; // [N,8,4,4] in _slot5
-    private readonly global::Dsl.SlotView _h6_batchNorm2d; // [N,8,4,4] in _slot5 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh6_batchNorm2d; // [N,8,4,4] in _slot7
+    private readonly global::Dsl.SlotView _h5_conv2d; // [N,8,4,4] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _dh5_conv2d; // [N,8,4,4] in _slot7
+    private readonly global::Dsl.SlotView _h6_batchNorm2d; // [N,8,4,4] in _slot5 (evaluation: _slot6)
     private readonly global::Dsl.Tensor _saveMean6;
     private readonly global::Dsl.Tensor _saveInvStd6;
+    private readonly global::Dsl.FoldedConv _fold6;
     private readonly global::Dsl.Tensor _bn2_running_mean;
     private readonly global::Dsl.Tensor _bn2_running_var;
-    private readonly global::Dsl.SlotView _h7_relu; // [N,8,4,4] in _slot6 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh7_relu; // [N,8,4,4] in _slot5
-    private readonly global::Dsl.SlotView _h8_conv2d; // [N,8,4,4] in _slot5 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh8_conv2d; // [N,8,4,4] in _slot7
-    private readonly global::Dsl.SlotView _h9_batchNorm2d; // [N,8,4,4] in _slot7 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh9_batchNorm2d; // [N,8,4,4] in _slot10
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,8,4,4] in _slot6
+    private readonly global::Dsl.SlotView _h8_conv2d; // [N,8,4,4] in _slot6 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh8_conv2d; // [N,8,4,4] in _slot10
+    private readonly global::Dsl.SlotView _h9_batchNorm2d; // [N,8,4,4] in _slot7 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean9;
     private readonly global::Dsl.Tensor _saveInvStd9;
+    private readonly global::Dsl.FoldedConv _fold9;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
-    private readonly global::Dsl.SlotView _h10_relu; // [N,8,4,4] in _slot8 (evaluation: _slot2)
-    private readonly global::Dsl.SlotView _dh10_relu; // [N,8,4,4] in _slot7
-    private readonly global::Dsl.SlotView _h11_maxPool2d; // [N,8,2,2] in _slot7 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _dh10_relu; // [N,8,4,4] in _slot8
+    private readonly global::Dsl.SlotView _h11_maxPool2d; // [N,8,2,2] in _slot8 (evaluation: _slot6)
     private readonly global::Dsl.BufferSlot _argmax11;
     private readonly global::Dsl.ViewSlot _h12_flatten;
     private readonly global::Dsl.SlotView _dh12_flatten; // [N,32] in _slot10
-    private readonly global::Dsl.SlotView _h13_linear; // [N,16] in _slot9 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h13_linear; // [N,16] in _slot9 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh13_linear; // [N,16] in _slot9
-    private readonly global::Dsl.SlotView _h14_relu; // [N,16] in _slot10 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h14_relu; // [N,16] in _slot10 (evaluation: _slot6)
     private readonly global::Dsl.SlotView _dh14_relu; // [N,16] in _slot12
-    private readonly global::Dsl.SlotView _h15_linear; // [N,10] in _slot9 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h15_linear; // [N,10] in _slot9 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh15_linear; // [N,10] in _slot9
     private readonly global::Dsl.SlotView _h16_logSoftmax; // [N,10] in _slot11
     private readonly global::Dsl.SlotView _dh11_maxPool2d; // [N,8,2,2] in _slot10, the memory of dh12_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _dh9_batchNorm2d; // [N,8,4,4] in _slot8, the memory of dh10_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh6_batchNorm2d; // [N,8,4,4] in _slot6, the memory of dh7_relu (Relu passes its gradient on)
+    private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,4,8,8] in _slot5, the memory of dh3_relu (Relu passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -138,9 +138,9 @@ public partial class SmallVgg : global::Dsl.Module
         _slot0 = new global::Dsl.MemorySlot(device, 192);
         _slot1 = new global::Dsl.MemorySlot(device, 256);
         _slot2 = new global::Dsl.MemorySlot(device, 256);
-        _slot3 = new global::Dsl.MemorySlot(device, 256);
+        _slot3 = new global::Dsl.MemorySlot(device, 64);
         _slot4 = new global::Dsl.MemorySlot(device, 256);
-        _slot5 = new global::Dsl.MemorySlot(device, 128);
+        _slot5 = new global::Dsl.MemorySlot(device, 256);
         _slot6 = new global::Dsl.MemorySlot(device, 128);
         _slot7 = new global::Dsl.MemorySlot(device, 128);
         _slot8 = new global::Dsl.MemorySlot(device, 128);
@@ -150,50 +150,50 @@ public partial class SmallVgg : global::Dsl.Module
         _slot12 = new global::Dsl.MemorySlot(device, 16);
         _dh0_input = new global::Dsl.SlotView(_slot0, 3, 8, 8);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 4, 8, 8);
-        _dh1_conv2d = new global::Dsl.SlotView(_slot2, 4, 8, 8);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot4, 4, 8, 8);
         _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, 4, 8, 8);
-        _dh2_batchNorm2d = new global::Dsl.SlotView(_slot4, 4, 8, 8);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 4);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 4);
+        _fold2 = new global::Dsl.FoldedConv(device, 4, 3, 3, 3);
         _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 4));
         _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 4));
-        _h3_relu = new global::Dsl.SlotView(_slot3, _slot1, 4, 8, 8);
-        _dh3_relu = new global::Dsl.SlotView(_slot2, 4, 8, 8);
-        _h4_maxPool2d = new global::Dsl.SlotView(_slot2, 4, 4, 4);
+        _dh3_relu = new global::Dsl.SlotView(_slot5, 4, 8, 8);
+        _h4_maxPool2d = new global::Dsl.SlotView(_slot3, _slot1, 4, 4, 4);
         _dh4_maxPool2d = new global::Dsl.SlotView(_slot4, 4, 4, 4);
         _argmax4 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 4, 4, 4);
-        _h5_conv2d = new global::Dsl.SlotView(_slot4, _slot1, 8, 4, 4);
-        _dh5_conv2d = new global::Dsl.SlotView(_slot5, 8, 4, 4);
-        _h6_batchNorm2d = new global::Dsl.SlotView(_slot5, _slot2, 8, 4, 4);
-        _dh6_batchNorm2d = new global::Dsl.SlotView(_slot7, 8, 4, 4);
+        _h5_conv2d = new global::Dsl.SlotView(_slot4, _slot2, 8, 4, 4);
+        _dh5_conv2d = new global::Dsl.SlotView(_slot7, 8, 4, 4);
+        _h6_batchNorm2d = new global::Dsl.SlotView(_slot5, _slot6, 8, 4, 4);
         _saveMean6 = device.Allocate(global::Dsl.DType.Float32, 8);
         _saveInvStd6 = device.Allocate(global::Dsl.DType.Float32, 8);
+        _fold6 = new global::Dsl.FoldedConv(device, 8, 4, 3, 3);
         _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 8));
         _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 8));
-        _h7_relu = new global::Dsl.SlotView(_slot6, _slot1, 8, 4, 4);
-        _dh7_relu = new global::Dsl.SlotView(_slot5, 8, 4, 4);
-        _h8_conv2d = new global::Dsl.SlotView(_slot5, _slot2, 8, 4, 4);
-        _dh8_conv2d = new global::Dsl.SlotView(_slot7, 8, 4, 4);
-        _h9_batchNorm2d = new global::Dsl.SlotView(_slot7, _slot1, 8, 4, 4);
-        _dh9_batchNorm2d = new global::Dsl.SlotView(_slot10, 8, 4, 4);
+        _dh7_relu = new global::Dsl.SlotView(_slot6, 8, 4, 4);
+        _h8_conv2d = new global::Dsl.SlotView(_slot6, _slot1, 8, 4, 4);
+        _dh8_conv2d = new global::Dsl.SlotView(_slot10, 8, 4, 4);
+        _h9_batchNorm2d = new global::Dsl.SlotView(_slot7, _slot2, 8, 4, 4);
         _saveMean9 = device.Allocate(global::Dsl.DType.Float32, 8);
         _saveInvStd9 = device.Allocate(global::Dsl.DType.Float32, 8);
+        _fold9 = new global::Dsl.FoldedConv(device, 8, 8, 3, 3);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 8));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 8));
-        _h10_relu = new global::Dsl.SlotView(_slot8, _slot2, 8, 4, 4);
-        _dh10_relu = new global::Dsl.SlotView(_slot7, 8, 4, 4);
-        _h11_maxPool2d = new global::Dsl.SlotView(_slot7, _slot1, 8, 2, 2);
+        _dh10_relu = new global::Dsl.SlotView(_slot8, 8, 4, 4);
+        _h11_maxPool2d = new global::Dsl.SlotView(_slot8, _slot6, 8, 2, 2);
         _argmax11 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 8, 2, 2);
         _h12_flatten = new global::Dsl.ViewSlot(32);
         _dh12_flatten = new global::Dsl.SlotView(_slot10, 32);
-        _h13_linear = new global::Dsl.SlotView(_slot9, _slot2, 16);
+        _h13_linear = new global::Dsl.SlotView(_slot9, _slot1, 16);
         _dh13_linear = new global::Dsl.SlotView(_slot9, 16);
-        _h14_relu = new global::Dsl.SlotView(_slot10, _slot1, 16);
+        _h14_relu = new global::Dsl.SlotView(_slot10, _slot6, 16);
         _dh14_relu = new global::Dsl.SlotView(_slot12, 16);
-        _h15_linear = new global::Dsl.SlotView(_slot9, _slot2, 10);
+        _h15_linear = new global::Dsl.SlotView(_slot9, _slot1, 10);
         _dh15_linear = new global::Dsl.SlotView(_slot9, 10);
         _h16_logSoftmax = new global::Dsl.SlotView(_slot11, 10);
         _dh11_maxPool2d = _dh12_flatten.Alias(8, 2, 2);
+        _dh9_batchNorm2d = _dh10_relu.Alias(8, 4, 4);
+        _dh6_batchNorm2d = _dh7_relu.Alias(8, 4, 4);
+        _dh2_batchNorm2d = _dh3_relu.Alias(4, 8, 8);
     }
 
     /// <inheritdoc/>
@@ -231,7 +231,14 @@ public partial class SmallVgg : global::Dsl.Module
         "-------------------------------------------------------------------------\n" +
         "Total params: 1,730\n" +
         "Forward FLOPs per sample: 45,806\n" +
-        "Activation memory per sample: training 7,976 bytes, evaluation 2,472 bytes (one buffer per value and gradient: 14,712)\n";
+        "Activation memory per sample: training 7,720 bytes, evaluation 2,984 bytes (one buffer per value and gradient: 12,664)\n";
+
+    /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "3"), (4, "4"), (7, "7"), (10, "10"), (11, "11"), (12, "12"), (13, "fc1"), (14, "14"), (15, "fc2"), (16, "16") };
+    /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (1, "conv1", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (2, "bn1", "its kernel also applies the ReLU [3] after it, so its value holds the ReLU's output"), (5, "conv2", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (6, "bn2", "its kernel also applies the ReLU [7] after it, so its value holds the ReLU's output"), (8, "conv3", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (9, "bn3", "its kernel also applies the ReLU [10] after it, so its value holds the ReLU's output") };
 
     /// <summary>
     /// Runs SmallVgg on a batch [N,3,8,8]; returns [N,10] in a buffer the next call reuses.
@@ -256,71 +263,109 @@ public partial class SmallVgg : global::Dsl.Module
     {
         var device = Device;
         _keptForBackward = keep;
+        bool probing = Probing;
         var h0_input = _input!;
 
         // ---- VggBlocks.Features(Input(3, 8, 8), 4, -1, 8, 8, -1, true)
         // [1] conv1: Conv2d(4, kernel: 3, padding: 1)  [N,3,8,8] -> [N,4,8,8]
         var h1_conv2d = _h1_conv2d.Rows(n, keep);
-        device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 3, Height: 8, Width: 8, OutChannels: 4, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (keep) device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 3, Height: 8, Width: 8, OutChannels: 4, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,4,8,8] -> [N,4,8,8]
         var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 4, spatial: 64, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (keep)
+        {
+            // fused: bn1 + relu (one pass)
+            device.BatchNorm(h1_conv2d, _bn1_weight.Value, _bn1_bias.Value, _bn1_running_mean, _bn1_running_var, _saveMean2, _saveInvStd2, h2_batchNorm2d, n, channels: 4, spatial: 64, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv1 + bn1 + relu (one pass): batch norm folded into the convolution's weights
+            _fold2.Refresh(this, _conv1_weight, _conv1_bias, _bn1_weight, _bn1_bias, _bn1_running_mean, _bn1_running_var, 1e-05f);
+            device.Conv2d(h0_input, _fold2.Weight, _fold2.Bias, h2_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 3, Height: 8, Width: 8, OutChannels: 4, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // [3] Relu  [N,4,8,8] -> [N,4,8,8]
-        var h3_relu = _h3_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_batchNorm2d, h3_relu);
+        var h3_relu = h2_batchNorm2d; // fused into h2_batchNorm2d's kernel
+        if (probing) CaptureLayer(3, h3_relu);
 
         // [4] MaxPool2d(2)  [N,4,8,8] -> [N,4,4,4]
         var h4_maxPool2d = _h4_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h3_relu, h4_maxPool2d, _argmax4.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 4, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(4, h4_maxPool2d);
 
         // [5] conv2: Conv2d(8, kernel: 3, padding: 1)  [N,4,4,4] -> [N,8,4,4]
         var h5_conv2d = _h5_conv2d.Rows(n, keep);
-        device.Conv2d(h4_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h5_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 4, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (keep) device.Conv2d(h4_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h5_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 4, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h6_batchNorm2d
 
         // [6] bn2: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
         var h6_batchNorm2d = _h6_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h5_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean6, _saveInvStd6, h6_batchNorm2d, n, channels: 8, spatial: 16, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (keep)
+        {
+            // fused: bn2 + relu (one pass)
+            device.BatchNorm(h5_conv2d, _bn2_weight.Value, _bn2_bias.Value, _bn2_running_mean, _bn2_running_var, _saveMean6, _saveInvStd6, h6_batchNorm2d, n, channels: 8, spatial: 16, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv2 + bn2 + relu (one pass): batch norm folded into the convolution's weights
+            _fold6.Refresh(this, _conv2_weight, _conv2_bias, _bn2_weight, _bn2_bias, _bn2_running_mean, _bn2_running_var, 1e-05f);
+            device.Conv2d(h4_maxPool2d, _fold6.Weight, _fold6.Bias, h6_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 4, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // [7] Relu  [N,8,4,4] -> [N,8,4,4]
-        var h7_relu = _h7_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_batchNorm2d, h7_relu);
+        var h7_relu = h6_batchNorm2d; // fused into h6_batchNorm2d's kernel
+        if (probing) CaptureLayer(7, h7_relu);
 
         // [8] conv3: Conv2d(8, kernel: 3, padding: 1)  [N,8,4,4] -> [N,8,4,4]
         var h8_conv2d = _h8_conv2d.Rows(n, keep);
-        device.Conv2d(h7_relu, _conv3_weight.Value, _conv3_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+        if (keep) device.Conv2d(h7_relu, _conv3_weight.Value, _conv3_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h9_batchNorm2d
 
         // [9] bn3: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
         var h9_batchNorm2d = _h9_batchNorm2d.Rows(n, keep);
-        device.BatchNorm(h8_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean9, _saveInvStd9, h9_batchNorm2d, n, channels: 8, spatial: 16, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
+        if (keep)
+        {
+            // fused: bn3 + relu (one pass)
+            device.BatchNorm(h8_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean9, _saveInvStd9, h9_batchNorm2d, n, channels: 8, spatial: 16, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true);
+        }
+        else
+        {
+            // fused: conv3 + bn3 + relu (one pass): batch norm folded into the convolution's weights
+            _fold9.Refresh(this, _conv3_weight, _conv3_bias, _bn3_weight, _bn3_bias, _bn3_running_mean, _bn3_running_var, 1e-05f);
+            device.Conv2d(h7_relu, _fold9.Weight, _fold9.Bias, h9_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
+        }
 
         // [10] Relu  [N,8,4,4] -> [N,8,4,4]
-        var h10_relu = _h10_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_batchNorm2d, h10_relu);
+        var h10_relu = h9_batchNorm2d; // fused into h9_batchNorm2d's kernel
+        if (probing) CaptureLayer(10, h10_relu);
 
         // [11] MaxPool2d(2)  [N,8,4,4] -> [N,8,2,2]
         var h11_maxPool2d = _h11_maxPool2d.Rows(n, keep);
         device.MaxPool2d(h10_relu, h11_maxPool2d, _argmax11.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 8, Height: 4, Width: 4, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        if (probing) CaptureLayer(11, h11_maxPool2d);
 
         // [12] Flatten  [N,8,2,2] -> [N,32]
         var h12_flatten = _h12_flatten.Of(h11_maxPool2d);
+        if (probing) CaptureLayer(12, h12_flatten);
 
         // [13] fc1: Linear(16)  [N,32] -> [N,16]
         var h13_linear = _h13_linear.Rows(n, keep);
         device.Linear(h12_flatten, _fc1_weight.Value, _fc1_bias.Value, h13_linear);
+        if (probing) CaptureLayer(13, h13_linear);
 
         // [14] Relu  [N,16] -> [N,16]
         var h14_relu = _h14_relu.Rows(n, keep);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h13_linear, h14_relu);
+        if (probing) CaptureLayer(14, h14_relu);
 
         // [15] fc2: Linear(10)  [N,16] -> [N,10]
         var h15_linear = _h15_linear.Rows(n, keep);
         device.Linear(h14_relu, _fc2_weight.Value, _fc2_bias.Value, h15_linear);
+        if (probing) CaptureLayer(15, h15_linear);
 
         // [16] LogSoftmax  [N,10] -> [N,10]
         var h16_logSoftmax = _h16_logSoftmax.Rows(n, keep);
         device.Softmax(h15_linear, h16_logSoftmax, log: true);
+        if (probing) CaptureLayer(16, h16_logSoftmax);
 
         _output = h16_logSoftmax;
         return h16_logSoftmax;
@@ -379,7 +424,7 @@ public partial class SmallVgg : global::Dsl.Module
         var dh13_linear = _dh13_linear.Rows(n);
         if (flow_h14_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h14_relu, h14_relu, dh14_relu, dh13_linear, accumulate: false);
+            device.ReluBackward(ReluBackward, h14_relu, dh14_relu, dh13_linear, accumulate: false);
         }
 
         // [13] fc1: Linear(16)  [N,32] -> [N,16]
@@ -402,23 +447,26 @@ public partial class SmallVgg : global::Dsl.Module
         }
 
         // [10] Relu  [N,8,4,4] -> [N,8,4,4]
-        var h10_relu = _h10_relu.Rows(n);
+        var h10_relu = _h9_batchNorm2d.Rows(n);
         var dh9_batchNorm2d = _dh9_batchNorm2d.Rows(n);
         if (flow_h10_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h10_relu, h10_relu, dh10_relu, dh9_batchNorm2d, accumulate: false);
+            // dh9_batchNorm2d is the memory of dh10_relu: the ReLU's mask is applied in h9_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h10_relu, dh10_relu, dh10_relu, accumulate: false);
         }
 
         // [9] bn3: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
         var dh8_conv2d = _dh8_conv2d.Rows(n);
         var h8_conv2d = _h8_conv2d.Rows(n);
+        var h9_batchNorm2d = _h9_batchNorm2d.Rows(n);
         if (flow_h9_batchNorm2d)
         {
-            device.BatchNormBackward(h8_conv2d, _bn3_weight.Value, _saveMean9, _saveInvStd9, dh9_batchNorm2d, dh8_conv2d, GradFor(_bn3_weight), GradFor(_bn3_bias), n, channels: 8, spatial: 16, training: _trainingForward, accumulateDx: false);
+            // fused: bn3 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h8_conv2d, _bn3_weight.Value, _saveMean9, _saveInvStd9, dh9_batchNorm2d, dh8_conv2d, GradFor(_bn3_weight), GradFor(_bn3_bias), n, channels: 8, spatial: 16, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h9_batchNorm2d : null);
         }
 
         // [8] conv3: Conv2d(8, kernel: 3, padding: 1)  [N,8,4,4] -> [N,8,4,4]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h6_batchNorm2d.Rows(n);
         var dh7_relu = _dh7_relu.Rows(n);
         if (flow_h8_conv2d)
         {
@@ -429,15 +477,18 @@ public partial class SmallVgg : global::Dsl.Module
         var dh6_batchNorm2d = _dh6_batchNorm2d.Rows(n);
         if (flow_h7_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h7_relu, h7_relu, dh7_relu, dh6_batchNorm2d, accumulate: false);
+            // dh6_batchNorm2d is the memory of dh7_relu: the ReLU's mask is applied in h6_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h7_relu, dh7_relu, dh7_relu, accumulate: false);
         }
 
         // [6] bn2: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
         var dh5_conv2d = _dh5_conv2d.Rows(n);
         var h5_conv2d = _h5_conv2d.Rows(n);
+        var h6_batchNorm2d = _h6_batchNorm2d.Rows(n);
         if (flow_h6_batchNorm2d)
         {
-            device.BatchNormBackward(h5_conv2d, _bn2_weight.Value, _saveMean6, _saveInvStd6, dh6_batchNorm2d, dh5_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 8, spatial: 16, training: _trainingForward, accumulateDx: false);
+            // fused: bn2 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h5_conv2d, _bn2_weight.Value, _saveMean6, _saveInvStd6, dh6_batchNorm2d, dh5_conv2d, GradFor(_bn2_weight), GradFor(_bn2_bias), n, channels: 8, spatial: 16, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h6_batchNorm2d : null);
         }
 
         // [5] conv2: Conv2d(8, kernel: 3, padding: 1)  [N,4,4,4] -> [N,8,4,4]
@@ -456,19 +507,22 @@ public partial class SmallVgg : global::Dsl.Module
         }
 
         // [3] Relu  [N,4,8,8] -> [N,4,8,8]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h2_batchNorm2d.Rows(n);
         var dh2_batchNorm2d = _dh2_batchNorm2d.Rows(n);
         if (flow_h3_relu)
         {
-            device.ActivationBackward(global::Dsl.ActivationKind.Relu, 0.0f, h3_relu, h3_relu, dh3_relu, dh2_batchNorm2d, accumulate: false);
+            // dh2_batchNorm2d is the memory of dh3_relu: the ReLU's mask is applied in h2_batchNorm2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h3_relu, dh3_relu, dh3_relu, accumulate: false);
         }
 
         // [2] bn1: BatchNorm2d()  [N,4,8,8] -> [N,4,8,8]
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         var h1_conv2d = _h1_conv2d.Rows(n);
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n);
         if (flow_h2_batchNorm2d)
         {
-            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 4, spatial: 64, training: _trainingForward, accumulateDx: false);
+            // fused: bn1 + relu (one pass): dy is the ReLU's gradient, masked where the output is not positive
+            device.BatchNormBackward(h1_conv2d, _bn1_weight.Value, _saveMean2, _saveInvStd2, dh2_batchNorm2d, dh1_conv2d, GradFor(_bn1_weight), GradFor(_bn1_bias), n, channels: 4, spatial: 64, training: _trainingForward, accumulateDx: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h2_batchNorm2d : null);
         }
 
         // ---- VggBlocks.Features(Input(3, 8, 8), 4, -1, 8, 8, -1, true)

@@ -27,9 +27,14 @@ public sealed class ProbeTests
         var net = new ProbeNet(Device.Cpu, 1);
         Assert.Equal(new[] { "conv1", "2", "3", "conv2", "5", "6", "fc1", "8" }, net.ProbeNames);
         var trunk = new Dsl.Tests.Transfer.TrunkNet(Device.Cpu, 1);
-        Assert.Contains("trunk.conv1", trunk.ProbeNames);
-        Assert.Contains("trunk.bn1", trunk.ProbeNames);
-        Assert.Contains("trunk.conv2", trunk.ProbeNames);
+        // TrunkNet's named layers are all fused with what follows them (conv1 folded into bn1 in evaluation, bn1 and conv2
+        // applying the ReLUs after them), so the probe lists the ReLUs and refuses the fused layers by their dotted names.
+        Assert.Equal(new[] { "3", "5", "6", "fc1", "8" }, trunk.ProbeNames);
+        foreach (string name in new[] { "trunk.conv1", "trunk.bn1", "trunk.conv2" })
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => trunk.Probe(name));
+            Assert.Contains($"TrunkNet.Probe: layer '{name}' is fused", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

@@ -3,7 +3,9 @@ using static Dsl.Layers;
 namespace Dsl.Tests.Visualization;
 
 /// <summary>Two convolutions with ReLU, pooling and a head: layers [1] conv1, [2] Relu, [3] MaxPool2d, [4] conv2, [5] Relu, [6] Flatten, [7] fc1, [8] LogSoftmax.</summary>
-[Network]
+// Every layer's own output is probed, the convolutions' before their ReLU too, so nothing is fused (a fused
+// convolution stores the ReLU's output, and Probe refuses it: FusionTests).
+[Network(Fuse = false)]
 public partial class ProbeNet
 {
     static Net Define() =>
