@@ -139,7 +139,7 @@ public partial class SequenceNet : global::Dsl.Module
         _input_x = x;
         _input_mask = mask;
         _input_tokens = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

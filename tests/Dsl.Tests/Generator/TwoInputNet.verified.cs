@@ -152,7 +152,7 @@ public partial class TwoInputNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_image = image;
         _input_extra = extra;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ public partial class TwoOutputNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input = x;
         RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
-        return (_output0!, _output1!);
+        return (Publish(_output0!), Publish(_output1!));
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ public partial class ValueFunctionNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_x = x;
         _input_tokens = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -126,7 +126,7 @@ public partial class CharLstm : global::Dsl.Module
         _dimT = dimT;
         _trainingForward = IsTraining;
         _input = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

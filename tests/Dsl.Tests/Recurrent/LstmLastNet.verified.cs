@@ -156,7 +156,7 @@ public partial class LstmLastNet : global::Dsl.Module
         _dimT = dimT;
         _trainingForward = IsTraining;
         _input = x;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -301,7 +301,7 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         _input_source = source;
         _input_sourceMask = sourceMask;
         _input_target = target;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -389,7 +389,7 @@ public partial class CourseTransformer : global::Dsl.Module
         _input_tokens = tokens;
         _input_positions = positions;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -201,7 +201,7 @@ public partial class TransformerClassifier : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_tokens = tokens;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>
