@@ -179,7 +179,9 @@ public partial class ChunkNet : global::Dsl.Module
         "------------------------------------------------\n" +
         "Total params: 137\n" +
         "Forward FLOPs per sample: 259\n" +
-        "Activation memory per sample: training 336 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
+        "Activation memory per sample:\n" +
+        "  training 336 bytes, evaluation 172 bytes\n" +
+        "  (one buffer per value and gradient: 584 bytes)\n";
 
     /// <summary>
     /// Runs ChunkNet on a batch [N,5]; returns [N,3] in a buffer the next call reuses.

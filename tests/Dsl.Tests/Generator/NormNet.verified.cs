@@ -163,7 +163,9 @@ public partial class NormNet : global::Dsl.Module
         "----------------------------------------------------------------------------\n" +
         "Total params: 284\n" +
         "Forward FLOPs per sample: 1,104\n" +
-        "Activation memory per sample: training 892 bytes, evaluation 436 bytes (one buffer per value and gradient: 1,492)\n";
+        "Activation memory per sample:\n" +
+        "  training 892 bytes, evaluation 436 bytes\n" +
+        "  (one buffer per value and gradient: 1,492 bytes)\n";
 
     /// <summary>
     /// Runs NormNet on a batch [N,2,3,4]; returns [N,3] in a buffer the next call reuses.

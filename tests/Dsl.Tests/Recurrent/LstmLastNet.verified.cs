@@ -142,7 +142,9 @@ public partial class LstmLastNet : global::Dsl.Module
         "-------------------------------------------------------------------------------\n" +
         "Total params: 470\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 1,128\n" +
-        "Activation memory per sample, each symbol counted as 1: training 1,196 bytes, evaluation 1,088 bytes (one buffer per value and gradient: 1,196)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 1,196 bytes, evaluation 1,088 bytes\n" +
+        "  (one buffer per value and gradient: 1,196 bytes)\n";
 
     /// <summary>
     /// Runs LstmLastNet on a batch [N,T,3]; returns [N,2] in a buffer the next call reuses.

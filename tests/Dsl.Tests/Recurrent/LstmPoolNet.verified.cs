@@ -115,7 +115,9 @@ public partial class LstmPoolNet : global::Dsl.Module
         "--------------------------------------------------------------------\n" +
         "Total params: 212\n" +
         "Forward FLOPs per sample: 3,048\n" +
-        "Activation memory per sample: training 2,120 bytes, evaluation 1,904 bytes (one buffer per value and gradient: 2,144)\n";
+        "Activation memory per sample:\n" +
+        "  training 2,120 bytes, evaluation 1,904 bytes\n" +
+        "  (one buffer per value and gradient: 2,144 bytes)\n";
 
     /// <summary>
     /// Runs LstmPoolNet on a batch [N,6,3]; returns [N,2] in a buffer the next call reuses.
