@@ -28,6 +28,7 @@ public abstract partial class Device
     protected void OnThisDevice(Tensor t, string op, string what)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        t.ThrowIfStale(op);
         if (!ReferenceEquals(t.Device, this))
         {
             throw new ArgumentException($"{op}: {what} {t.Describe()} is not on {Name}; move it with .To(device).");

@@ -155,7 +155,7 @@ public sealed partial class Tensor
             resolved[i] = want;
             strides[i] = j >= 0 && size == want ? _strides[j] : 0;
         }
-        return new Tensor(Storage, Offset, resolved, strides);
+        return Derive(Offset, resolved, strides);
     }
 
     // ---------------------------------------------------------------- joining and splitting
@@ -273,7 +273,7 @@ public sealed partial class Tensor
         var strides = (long[])_strides.Clone();
         shape[d] = length;
         strides[d] *= step;
-        return new Tensor(Storage, length == 0 ? Offset : Offset + s * _strides[d], shape, strides);
+        return Derive(length == 0 ? Offset : Offset + s * _strides[d], shape, strides);
     }
 
     // ---------------------------------------------------------------- reductions

@@ -136,6 +136,7 @@ public sealed partial class Tensor
     /// <summary>Copies the elements to a new host array (float32 tensors).</summary>
     public float[] ToArray()
     {
+        ThrowIfStale(nameof(ToArray));
         RequireDType(DType.Float32, nameof(ToArray));
         var result = new float[Length];
         Device.Download(Contiguous(), result);
@@ -145,6 +146,7 @@ public sealed partial class Tensor
     /// <summary>Copies the elements to a new host array (int64 tensors).</summary>
     public long[] ToInt64Array()
     {
+        ThrowIfStale(nameof(ToInt64Array));
         RequireDType(DType.Int64, nameof(ToInt64Array));
         var result = new long[Length];
         Device.Download(Contiguous(), result);
@@ -165,6 +167,7 @@ public sealed partial class Tensor
     public Tensor To(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
+        ThrowIfStale(nameof(To));
         if (ReferenceEquals(device, Device))
         {
             return this;
@@ -195,6 +198,8 @@ public sealed partial class Tensor
     /// </summary>
     public static void CopyAcross(Tensor source, Tensor destination)
     {
+        source.ThrowIfStale(nameof(CopyAcross));
+        destination.ThrowIfStale(nameof(CopyAcross));
         if (source.Length != destination.Length || source.DType != destination.DType)
         {
             throw new ArgumentException($"Cannot copy {source.DType}{FormatShape(source._shape)} into {destination.DType}{FormatShape(destination._shape)}.");
@@ -249,7 +254,7 @@ public sealed partial class Tensor
                 $"View{FormatShape(resolved)}: {Describe()} with strides {FormatStrides(_strides)} is a non-contiguous view whose layout cannot be "
                 + "seen with that shape; use .Reshape(...) (which copies when it must) or .Contiguous().View(...).");
         }
-        return new Tensor(Storage, Offset, resolved, strides);
+        return Derive(Offset, resolved, strides);
     }
 
     /// <summary>
@@ -260,7 +265,7 @@ public sealed partial class Tensor
     {
         var resolved = ResolveShape(shape, Length);
         var strides = ViewStrides(resolved);
-        return strides is null ? Contiguous().View(resolved) : new Tensor(Storage, Offset, resolved, strides);
+        return strides is null ? Contiguous().View(resolved) : Derive(Offset, resolved, strides);
     }
 
     /// <summary>
@@ -295,7 +300,7 @@ public sealed partial class Tensor
         long stride = dim < Rank ? _strides[dim] * _shape[dim] : 1;
         shape.Insert(dim, 1);
         strides.Insert(dim, stride);
-        return new Tensor(Storage, Offset, shape.ToArray(), strides.ToArray());
+        return Derive(Offset, shape.ToArray(), strides.ToArray());
     }
 
     /// <summary>Removes dimension <paramref name="dim"/> when its size is 1 (as PyTorch, a no-op otherwise).</summary>
@@ -322,7 +327,7 @@ public sealed partial class Tensor
                 strides.Add(_strides[i]);
             }
         }
-        return new Tensor(Storage, Offset, shape.ToArray(), strides.ToArray());
+        return Derive(Offset, shape.ToArray(), strides.ToArray());
     }
 
     /// <summary>
@@ -355,7 +360,7 @@ public sealed partial class Tensor
         }
         var shape = (int[])_shape.Clone();
         shape[dim] = length;
-        return new Tensor(Storage, length == 0 ? Offset : Offset + start * _strides[dim], shape, (long[])_strides.Clone());
+        return Derive(length == 0 ? Offset : Offset + start * _strides[dim], shape, (long[])_strides.Clone());
     }
 
     /// <summary>
@@ -383,7 +388,7 @@ public sealed partial class Tensor
         var strides = (long[])_strides.Clone();
         (shape[dim0], shape[dim1]) = (shape[dim1], shape[dim0]);
         (strides[dim0], strides[dim1]) = (strides[dim1], strides[dim0]);
-        return new Tensor(Storage, Offset, shape, strides);
+        return Derive(Offset, shape, strides);
     }
 
     /// <summary>The dimensions reordered: dimension i of the result is dimension <c>dims[i]</c> of this tensor (a view).</summary>
@@ -408,7 +413,7 @@ public sealed partial class Tensor
             shape[i] = _shape[d];
             strides[i] = _strides[d];
         }
-        return new Tensor(Storage, Offset, shape, strides);
+        return Derive(Offset, shape, strides);
     }
 
     /// <summary>Row <paramref name="index"/> of the first dimension, without it (<c>x[index]</c>).</summary>
@@ -427,7 +432,7 @@ public sealed partial class Tensor
                 strides[j++] = _strides[i];
             }
         }
-        return new Tensor(Storage, Offset, shape, strides);
+        return Derive(Offset, shape, strides);
     }
 
     /// <summary>A contiguous tensor's elements seen with <paramref name="shape"/> (same length).</summary>
@@ -483,7 +488,11 @@ public sealed partial class Tensor
     /// 4 decimals, scientific notation when the magnitudes need it, and <c>...</c> past 1,000 elements. Copies the
     /// values to the host (waiting for a GPU); error messages use the one-line <see cref="Describe"/> instead.
     /// </summary>
-    public override string ToString() => TensorFormat.Format(this);
+    public override string ToString()
+    {
+        ThrowIfStale(nameof(ToString));
+        return TensorFormat.Format(this);
+    }
 
     /// <summary>The one-line description errors use: <c>Tensor[64,10] Float32 on cpu (2 threads)</c>.</summary>
     public string Describe()

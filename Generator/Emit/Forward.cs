@@ -74,11 +74,11 @@ internal static class Forward
             if (model.SeveralOutputs)
             {
                 w.Line("RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
-                w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"_output{Names.Int(k)}!"))});");
+                w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"Publish(_output{Names.Int(k)}!)"))});");
             }
             else
             {
-                w.Line("return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
+                w.Line("return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));");
             }
         }
         w.Line();

@@ -1,8 +1,9 @@
 namespace Dsl.Data;
 
 /// <summary>
-/// One mini-batch: samples [B, ..sample shape] (float32, [B,C,H,W] for images) and labels [B] (int64) on the loader's device. The tensors are the
-/// loader's reused buffers: valid until the next batch is produced; <c>Clone()</c> or <c>ToArray()</c> keeps a copy.
+/// One mini-batch: samples [B, ..sample shape] (float32, [B,C,H,W] for images) and labels [B] (int64) on the loader's device. The tensors view
+/// the loader's reused buffers: valid until the next batch is produced, after which reading them throws
+/// <see cref="StaleTensorException"/>; <c>Clone()</c> or <c>ToArray()</c> keeps a copy.
 /// </summary>
 /// <param name="Images">The samples, [B, ..sample shape].</param>
 /// <param name="Labels">The labels, [B].</param>

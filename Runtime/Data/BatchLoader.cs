@@ -10,9 +10,10 @@ namespace Dsl.Data;
 /// <para>Batches are gathered (and transformed) into reused host arrays and uploaded into reused device tensors, so
 /// after the first epoch the loader allocates nothing per batch.</para>
 /// <para><b>A batch is valid until the next one is produced</b>: its <see cref="Batch.Images"/> and
-/// <see cref="Batch.Labels"/> are the loader's own tensors, overwritten by the next batch. To keep one, call
-/// <c>Clone()</c> or <c>ToArray()</c> on its tensors before moving on (<c>loader.Epoch(0).ToList()</c> holds the same
-/// tensors N times). One enumeration at a time.</para>
+/// <see cref="Batch.Labels"/> are fresh handles over the loader's own tensors, which the next batch overwrites. Reading
+/// an older batch's tensors then throws <see cref="StaleTensorException"/> (<c>loader.Epoch(0).Take(2).ToList()</c>
+/// refuses the first); call <c>Clone()</c> or <c>ToArray()</c> on a batch's tensors before moving on to keep them
+/// (<see cref="BatchVersion"/>). One enumeration at a time.</para>
 /// <para>With <see cref="Workers"/> &gt; 0, that many threads gather and transform the next batches while the caller
 /// trains on the current one (up to two batches ahead per worker); the upload to the device stays on the caller's
 /// thread, which owns the device.</para>
@@ -78,6 +79,9 @@ public sealed class BatchLoader
     }
 
     public Device Device { get; }
+
+    /// <summary>The version of the batch tensors: advanced by every batch, which overwrites them.</summary>
+    public BufferVersion BatchVersion { get; } = new("a batch of a BatchLoader", "the loader's next batch");
     public int Seed { get; }
     public bool Shuffle { get; }
     public bool DropLast { get; }
@@ -136,7 +140,13 @@ public sealed class BatchLoader
     /// The batches of <paramref name="epoch"/>, in order. Each batch's tensors are overwritten by the next one (see the
     /// remarks on <see cref="BatchLoader"/>). Stopping early (<c>break</c>, an exception) stops the workers.
     /// </summary>
-    public IEnumerable<Batch> Epoch(int epoch)
+    public IEnumerable<Batch> Epoch(int epoch) => Epoch(epoch, publish: true);
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>; without <paramref name="publish"/> they are the loader's tensors themselves,
+    /// not stamped handles, so the trainer's steady-state step allocates nothing (it never keeps a batch past its step).
+    /// </summary>
+    internal IEnumerable<Batch> Epoch(int epoch, bool publish)
     {
         Order(epoch, _order);
         ulong augment = CounterRandom.Derive((ulong)(uint)Seed ^ 0xA5A5_5A5A_0F0F_F0F0UL, (ulong)(uint)epoch);
@@ -145,7 +155,7 @@ public sealed class BatchLoader
             for (int b = 0; b < BatchCount; b++)
             {
                 Prepare(b, _slots[0], _scratch[0], augment);
-                yield return Upload(b, _slots[0]);
+                yield return Upload(b, _slots[0], publish);
             }
             yield break;
         }
@@ -173,7 +183,7 @@ public sealed class BatchLoader
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
                 }
-                var batch = Upload(b, slot);
+                var batch = Upload(b, slot, publish);
                 slot.Free.Release();
                 yield return batch;
             }
@@ -234,8 +244,9 @@ public sealed class BatchLoader
         }
     }
 
-    private Batch Upload(int index, Slot slot)
+    private Batch Upload(int index, Slot slot, bool publish)
     {
+        BatchVersion.Advance();
         int size = Math.Min(BatchSize, _data.Count - index * BatchSize);
         Tensor images = _images;
         Tensor labels = _labels;
@@ -252,7 +263,7 @@ public sealed class BatchLoader
         }
         Device.Upload(slot.Images.AsSpan(0, size * _data.SampleLength), images);
         Device.Upload(slot.Labels.AsSpan(0, size), labels);
-        return new Batch(images, labels, index);
+        return publish ? new Batch(images.Stamped(BatchVersion), labels.Stamped(BatchVersion), index) : new Batch(images, labels, index);
     }
 
     /// <summary>Host arrays for one batch, and the signals between the worker that fills them and the caller.</summary>

@@ -77,7 +77,11 @@ public abstract partial class Module
         }
     }
 
-    /// <summary>Runs the network on a batch; the result is a buffer reused by the next call.</summary>
+    /// <summary>
+    /// Runs the network on a batch. The result views a buffer that the next <c>Forward</c> overwrites (buffers are reused
+    /// so a training step allocates nothing): it is a fresh handle, and reading it after a later <c>Forward</c> throws
+    /// <see cref="StaleTensorException"/>. Call <c>Clone()</c> or <c>ToArray()</c> on a result you keep.
+    /// </summary>
     public abstract Tensor Forward(Tensor input);
 
     /// <summary>
@@ -136,6 +140,7 @@ public abstract partial class Module
             _step++;
         }
         ForwardRan();
+        OutputsOverwritten();
         return dims[0];
     }
 
@@ -169,6 +174,7 @@ public abstract partial class Module
             _step++;
         }
         ForwardRan();
+        OutputsOverwritten();
         return input.Dims[0];
     }
 
@@ -184,6 +190,7 @@ public abstract partial class Module
         ArgumentNullException.ThrowIfNull(input, name);
         CheckSample(input, name, dtype, sample, expected);
         ForwardRan();
+        OutputsOverwritten();
         if (IsTraining)
         {
             _step++;

@@ -174,7 +174,8 @@ public sealed class Trainer
 
         public int BatchesIn(int epoch) => loader.BatchCount;
 
-        public IEnumerable<Batch> Epoch(int epoch) => loader.Epoch(epoch);
+        // The loader's own tensors, not stamped handles: the step never keeps a batch, and so allocates nothing.
+        public IEnumerable<Batch> Epoch(int epoch) => loader.Epoch(epoch, publish: false);
     }
 
     private static void RefuseEmpty(ILabeledDataset data, string what)
@@ -224,7 +225,7 @@ public sealed class Trainer
             device.Upload(Zeros, correct);
             foreach (var batch in train.Epoch(epoch - 1))
             {
-                var output = forward(batch);
+                var output = Unpublished(net, forward, batch);
                 var targets = batch.Targets;
                 bool isFull = batch.Size == train.BatchSize;
                 var loss = Compute(Loss, output, targets, isFull ? full : tail, IgnoreIndex);
@@ -288,6 +289,26 @@ public sealed class Trainer
             callback.OnTrainEnd(context);
         }
         return history;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> with the network handing out its output buffer itself rather than a stamped handle
+    /// (<see cref="Module.PublishesOutputs"/>): the trainer reads each result within its step, so the steady-state step
+    /// allocates nothing; a user's own loop gets the handles.
+    /// </summary>
+    private static Tensor Unpublished<TBatch>(Module net, BatchForward<TBatch> forward, TBatch batch)
+        where TBatch : ITrainingBatch
+    {
+        bool publishes = net.PublishesOutputs;
+        net.PublishesOutputs = false;
+        try
+        {
+            return forward(batch);
+        }
+        finally
+        {
+            net.PublishesOutputs = publishes;
+        }
     }
 
     /// <summary>Clips the gradients as asked (by value, then by global norm, as a recipe listing both would).</summary>
@@ -367,7 +388,7 @@ public sealed class Trainer
         {
             foreach (var batch in source.Epoch(0))
             {
-                var output = forward(batch);
+                var output = Unpublished(net, forward, batch);
                 var targets = batch.Targets;
                 bool isFull = batch.Size == source.BatchSize;
                 var loss = Compute(lossKind, output, targets, isFull ? state.Full : state.Tail, ignoreIndex);

@@ -22,7 +22,13 @@ public sealed class CliOutput
                 Interactive = InteractionSupport.No,
                 Out = new AnsiConsoleOutput(output),
             });
+        // Every table fits a classic 80-column terminal (Spectre wraps cells to the width), and never a wider one
+        // than the terminal itself.
+        Console.Profile.Width = Math.Min(Console.Profile.Width, MaxWidth);
     }
+
+    /// <summary>The widest line a table or summary prints.</summary>
+    public const int MaxWidth = 80;
 
     /// <summary>Plain lines.</summary>
     public TextWriter Out { get; }

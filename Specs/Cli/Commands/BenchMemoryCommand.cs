@@ -88,6 +88,7 @@ public sealed partial class BenchMemoryCommand(CliOutput output) : Command<Bench
         return (Parse(m.Groups[1]), Parse(m.Groups[2]), Parse(m.Groups[3]));
     }
 
-    [GeneratedRegex(@"Activation memory per sample: training ([\d,]+) bytes, evaluation ([\d,]+) bytes \(one buffer per value and gradient: ([\d,]+)\)")]
+    // The summary wraps this onto three lines to fit 80 columns.
+    [GeneratedRegex(@"Activation memory per sample:\s+training ([\d,]+) bytes, evaluation ([\d,]+) bytes\s+\(one buffer per value and gradient: ([\d,]+) bytes\)")]
     private static partial Regex MemoryLine();
 }

@@ -133,7 +133,27 @@ public class BatchLoaderTests
             Assert.True(batches.MoveNext());
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // One batch of images is 200 KB; anything per batch would show as at least 20 times a few bytes.
-        Assert.True(allocated < 256, $"20 batches allocated {allocated} bytes.");
+        // One batch of images is 200 KB; per batch, exactly the two fresh handles (images, labels) that make a stale batch refusable.
+        long handles = 20 * 2 * Dsl.Tests.Networks.StepAllocations.HandleBytes;
+        Assert.True(allocated == handles, $"20 batches allocated {allocated} bytes, expected exactly their handles' {handles}.");
+    }
+
+    [Fact]
+    public void The_trainers_unpublished_batches_allocate_nothing()
+    {
+        var data = FashionMnist.Load(SliceFolder.Path).Train;
+        var loader = new BatchLoader(data, Device.Cpu, 64, seed: 3);
+        using var batches = loader.Epoch(0, publish: false).GetEnumerator();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(batches.MoveNext());
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.True(batches.MoveNext());
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"20 batches of the trainer's path allocated {allocated} bytes.");
     }
 }

@@ -179,7 +179,9 @@ public partial class ChunkNet : global::Dsl.Module
         "------------------------------------------------\n" +
         "Total params: 137\n" +
         "Forward FLOPs per sample: 259\n" +
-        "Activation memory per sample: training 336 bytes, evaluation 172 bytes (one buffer per value and gradient: 584)\n";
+        "Activation memory per sample:\n" +
+        "  training 336 bytes, evaluation 172 bytes\n" +
+        "  (one buffer per value and gradient: 584 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -195,7 +197,7 @@ public partial class ChunkNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -166,30 +166,39 @@ public partial class KimCnn : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: KimCnn\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                        Output shape     Params    FLOPs\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"tokens\", \"T\")                                           [N,T]                 0        0\n" +
-        "[1] Mask(\"mask\", \"T\")                                               [N,T]                 0        0\n" +
-        "[2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T,128]     1,048,576        0\n" +
-        "[3] Transpose(1, 2)                                                 [N,128,T]             0        0\n" +
-        "[4] conv1: Conv1d(Maps, kernel: 3)                                  [N,100,T-2]      38,500   76,800\n" +
-        "[5] Relu                                                            [N,100,T-2]           0      100\n" +
-        "[6] MaxOverTime(mask: mask)                                         [N,100]               0      100\n" +
-        "[7] conv2: Conv1d(Maps, kernel: 4)                                  [N,100,T-3]      51,300  102,400\n" +
-        "[8] Relu                                                            [N,100,T-3]           0      100\n" +
-        "[9] MaxOverTime(mask: mask)                                         [N,100]               0      100\n" +
-        "[10] conv3: Conv1d(Maps, kernel: 5)                                 [N,100,T-4]      64,100  128,000\n" +
-        "[11] Relu                                                           [N,100,T-4]           0      100\n" +
-        "[12] MaxOverTime(mask: mask)                                        [N,100]               0      100\n" +
-        "[13] Concat(width3, width4, dim: 1)                                 [N,200]               0        0\n" +
-        "[14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)         [N,300]               0        0\n" +
-        "[15] Dropout(0.5)                                                   [N,300]               0      300\n" +
-        "[16] fc1: Linear(Topics)                                            [N,8]             2,408    4,800\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                      Output shape     Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"tokens\", \"T\")                         [N,T]                 0      0\n" +
+        "[1] Mask(\"mask\", \"T\")                             [N,T]                 0      0\n" +
+        "[2] embedding1: Embedding(Vocabulary,             [N,T,128]     1,048,576      0\n" +
+        "    EmbeddingDim, paddingIdx: 0)\n" +
+        "[3] Transpose(1, 2)                               [N,128,T]             0      0\n" +
+        "branch 1 of [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)\n" +
+        "  branch 1 of [13] Concat(width3, width4, dim: 1)\n" +
+        "    [4] conv1: Conv1d(Maps, kernel: 3)            [N,100,T-2]      38,500  76.8K\n" +
+        "    [5] Relu                                      [N,100,T-2]           0    100\n" +
+        "    [6] MaxOverTime(mask: mask)                   [N,100]               0    100\n" +
+        "  branch 2 of [13] Concat(width3, width4, dim: 1)\n" +
+        "    [7] conv2: Conv1d(Maps, kernel: 4)            [N,100,T-3]      51,300   102K\n" +
+        "    [8] Relu                                      [N,100,T-3]           0    100\n" +
+        "    [9] MaxOverTime(mask: mask)                   [N,100]               0    100\n" +
+        "branch 2 of [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)\n" +
+        "  [10] conv3: Conv1d(Maps, kernel: 5)             [N,100,T-4]      64,100   128K\n" +
+        "  [11] Relu                                       [N,100,T-4]           0    100\n" +
+        "  [12] MaxOverTime(mask: mask)                    [N,100]               0    100\n" +
+        "branch 1 of [14] Concat(Concat(width3, width4, dim: 1), width5, dim: 1)\n" +
+        "  [13] Concat(width3, width4, dim: 1)             [N,200]               0      0\n" +
+        "[14] Concat(Concat(width3, width4, dim: 1),       [N,300]               0      0\n" +
+        "    width5, dim: 1)\n" +
+        "[15] Dropout(0.5)                                 [N,300]               0    300\n" +
+        "[16] fc1: Linear(Topics)                          [N,8]             2,408  4,800\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 1,204,884\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 312,900\n" +
-        "Activation memory per sample, each symbol counted as 1: training 12,872 bytes, evaluation 8,248 bytes (one buffer per value and gradient: 18,104)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 12,872 bytes, evaluation 8,248 bytes\n" +
+        "  (one buffer per value and gradient: 18,104 bytes)\n";
 
     /// <summary>Not available: KimCnn takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("KimCnn takes 2 inputs: call Forward(tokens, mask).");
@@ -213,7 +222,7 @@ public partial class KimCnn : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_tokens = tokens;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -117,23 +117,25 @@ public partial class Mlp : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: Mlp\n" +
-        "----------------------------------------------------\n" +
-        "Layer (name)          Output shape   Params    FLOPs\n" +
-        "----------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)  [N,1,28,28]         0        0\n" +
-        "[1] Flatten           [N,784]             0        0\n" +
-        "[2] fc1: Linear(256)  [N,256]       200,960  401,408\n" +
-        "[3] Relu              [N,256]             0      256\n" +
-        "[4] fc2: Linear(128)  [N,128]        32,896   65,536\n" +
-        "[5] Relu              [N,128]             0      128\n" +
-        "[6] fc3: Linear(100)  [N,100]        12,900   25,600\n" +
-        "[7] Relu              [N,100]             0      100\n" +
-        "[8] fc4: Linear(10)   [N,10]          1,010    2,000\n" +
-        "[9] LogSoftmax        [N,10]              0       30\n" +
-        "----------------------------------------------------\n" +
+        "--------------------------------------------------\n" +
+        "Layer (name)          Output shape   Params  FLOPs\n" +
+        "--------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)  [N,1,28,28]         0      0\n" +
+        "[1] Flatten           [N,784]             0      0\n" +
+        "[2] fc1: Linear(256)  [N,256]       200,960   401K\n" +
+        "[3] Relu              [N,256]             0    256\n" +
+        "[4] fc2: Linear(128)  [N,128]        32,896  65.5K\n" +
+        "[5] Relu              [N,128]             0    128\n" +
+        "[6] fc3: Linear(100)  [N,100]        12,900  25.6K\n" +
+        "[7] Relu              [N,100]             0    100\n" +
+        "[8] fc4: Linear(10)   [N,10]          1,010  2,000\n" +
+        "[9] LogSoftmax        [N,10]              0     30\n" +
+        "--------------------------------------------------\n" +
         "Total params: 247,766\n" +
         "Forward FLOPs per sample: 495,058\n" +
-        "Activation memory per sample: training 7,160 bytes, evaluation 2,088 bytes (one buffer per value and gradient: 14,136)\n";
+        "Activation memory per sample:\n" +
+        "  training 7,160 bytes, evaluation 2,088 bytes\n" +
+        "  (one buffer per value and gradient: 14,136 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -149,7 +151,7 @@ public partial class Mlp : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -147,27 +147,29 @@ public partial class MnistNet : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: MnistNet\n" +
-        "---------------------------------------------------------------\n" +
-        "Layer (name)                      Output shape  Params    FLOPs\n" +
-        "---------------------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)              [N,1,28,28]        0        0\n" +
-        "[1] conv1: Conv2d(10, kernel: 5)  [N,10,24,24]     260  288,000\n" +
-        "[2] MaxPool2d(2)                  [N,10,12,12]       0    5,760\n" +
-        "[3] Relu                          [N,10,12,12]       0    1,440\n" +
-        "[4] conv2: Conv2d(20, kernel: 5)  [N,20,8,8]     5,020  640,000\n" +
-        "[5] Dropout2d(0.5)                [N,20,8,8]         0    1,280\n" +
-        "[6] MaxPool2d(2)                  [N,20,4,4]         0    1,280\n" +
-        "[7] Relu                          [N,20,4,4]         0      320\n" +
-        "[8] Flatten                       [N,320]            0        0\n" +
-        "[9] fc1: Linear(320, 50)          [N,50]        16,050   32,000\n" +
-        "[10] Relu                         [N,50]             0       50\n" +
-        "[11] Dropout(0.5)                 [N,50]             0       50\n" +
-        "[12] fc2: Linear(10)              [N,10]           510    1,000\n" +
-        "[13] LogSoftmax                   [N,10]             0       30\n" +
-        "---------------------------------------------------------------\n" +
+        "-------------------------------------------------------------\n" +
+        "Layer (name)                      Output shape  Params  FLOPs\n" +
+        "-------------------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)              [N,1,28,28]        0      0\n" +
+        "[1] conv1: Conv2d(10, kernel: 5)  [N,10,24,24]     260   288K\n" +
+        "[2] MaxPool2d(2)                  [N,10,12,12]       0  5,760\n" +
+        "[3] Relu                          [N,10,12,12]       0  1,440\n" +
+        "[4] conv2: Conv2d(20, kernel: 5)  [N,20,8,8]     5,020   640K\n" +
+        "[5] Dropout2d(0.5)                [N,20,8,8]         0  1,280\n" +
+        "[6] MaxPool2d(2)                  [N,20,4,4]         0  1,280\n" +
+        "[7] Relu                          [N,20,4,4]         0    320\n" +
+        "[8] Flatten                       [N,320]            0      0\n" +
+        "[9] fc1: Linear(320, 50)          [N,50]        16,050  32.0K\n" +
+        "[10] Relu                         [N,50]             0     50\n" +
+        "[11] Dropout(0.5)                 [N,50]             0     50\n" +
+        "[12] fc2: Linear(10)              [N,10]           510  1,000\n" +
+        "[13] LogSoftmax                   [N,10]             0     30\n" +
+        "-------------------------------------------------------------\n" +
         "Total params: 21,840\n" +
         "Forward FLOPs per sample: 971,210\n" +
-        "Activation memory per sample: training 51,616 bytes, evaluation 35,880 bytes (one buffer per value and gradient: 112,816)\n";
+        "Activation memory per sample:\n" +
+        "  training 51,616 bytes, evaluation 35,880 bytes\n" +
+        "  (one buffer per value and gradient: 112,816 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -183,7 +185,7 @@ public partial class MnistNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

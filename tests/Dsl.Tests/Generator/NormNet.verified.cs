@@ -163,7 +163,9 @@ public partial class NormNet : global::Dsl.Module
         "----------------------------------------------------------------------------\n" +
         "Total params: 284\n" +
         "Forward FLOPs per sample: 1,104\n" +
-        "Activation memory per sample: training 892 bytes, evaluation 436 bytes (one buffer per value and gradient: 1,492)\n";
+        "Activation memory per sample:\n" +
+        "  training 892 bytes, evaluation 436 bytes\n" +
+        "  (one buffer per value and gradient: 1,492 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -179,7 +181,7 @@ public partial class NormNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -116,7 +116,9 @@ public partial class SequenceNet : global::Dsl.Module
         "---------------------------------------------------\n" +
         "Total params: 59\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 121\n" +
-        "Activation memory per sample, each symbol counted as 1: training 264 bytes, evaluation 120 bytes (one buffer per value and gradient: 264)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 264 bytes, evaluation 120 bytes\n" +
+        "  (one buffer per value and gradient: 264 bytes)\n";
 
     /// <summary>Not available: SequenceNet takes 3 inputs; call <c>Forward(x, mask, tokens)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("SequenceNet takes 3 inputs: call Forward(x, mask, tokens).");
@@ -143,7 +145,7 @@ public partial class SequenceNet : global::Dsl.Module
         _input_x = x;
         _input_mask = mask;
         _input_tokens = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -108,22 +108,26 @@ public partial class SmallNet : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: SmallNet\n" +
-        "--------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                             Output shape  Params    FLOPs\n" +
-        "--------------------------------------------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)                                     [N,1,28,28]        0        0\n" +
-        "[1] Flatten                                              [N,784]            0        0\n" +
-        "[2] encoder: Linear(784, 64, name: \"encoder\")            [N,64]        50,240  100,352\n" +
-        "[3] Sigmoid                                              [N,64]             0       64\n" +
-        "[4] fc1: Linear(32)                                      [N,32]         2,080    4,096\n" +
-        "[5] Tanh                                                 [N,32]             0       32\n" +
-        "[6] Dropout(0.25)                                        [N,32]             0       32\n" +
-        "[7] head: Linear(Hidden, 10, bias: false, name: \"head\")  [N,10]           320      640\n" +
-        "[8] Softmax                                              [N,10]             0       30\n" +
-        "--------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)                                 [N,1,28,28]        0      0\n" +
+        "[1] Flatten                                          [N,784]            0      0\n" +
+        "[2] encoder: Linear(784, 64, name: \"encoder\")        [N,64]        50,240   100K\n" +
+        "[3] Sigmoid                                          [N,64]             0     64\n" +
+        "block Dense(32, 0.25)\n" +
+        "  [4] fc1: Linear(32)                                [N,32]         2,080  4,096\n" +
+        "  [5] Tanh                                           [N,32]             0     32\n" +
+        "  [6] Dropout(0.25)                                  [N,32]             0     32\n" +
+        "[7] head: Linear(Hidden, 10, bias: false, name:      [N,10]           320    640\n" +
+        "    \"head\")\n" +
+        "[8] Softmax                                          [N,10]             0     30\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 52,640\n" +
         "Forward FLOPs per sample: 105,246\n" +
-        "Activation memory per sample: training 4,240 bytes, evaluation 552 bytes (one buffer per value and gradient: 8,312)\n";
+        "Activation memory per sample:\n" +
+        "  training 4,240 bytes, evaluation 552 bytes\n" +
+        "  (one buffer per value and gradient: 8,312 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -139,7 +143,7 @@ public partial class SmallNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

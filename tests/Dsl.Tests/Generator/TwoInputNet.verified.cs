@@ -135,7 +135,9 @@ public partial class TwoInputNet : global::Dsl.Module
         "------------------------------------------------------------\n" +
         "Total params: 59\n" +
         "Forward FLOPs per sample: 236\n" +
-        "Activation memory per sample: training 196 bytes, evaluation 76 bytes (one buffer per value and gradient: 368)\n";
+        "Activation memory per sample:\n" +
+        "  training 196 bytes, evaluation 76 bytes\n" +
+        "  (one buffer per value and gradient: 368 bytes)\n";
 
     /// <summary>Not available: TwoInputNet takes 2 inputs; call <c>Forward(image, extra)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoInputNet takes 2 inputs: call Forward(image, extra).");
@@ -156,7 +158,7 @@ public partial class TwoInputNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_image = image;
         _input_extra = extra;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -97,7 +97,9 @@ public partial class TwoOutputNet : global::Dsl.Module
         "-----------------------------------------------\n" +
         "Total params: 53\n" +
         "Forward FLOPs per sample: 104\n" +
-        "Activation memory per sample: training 108 bytes, evaluation 52 bytes (one buffer per value and gradient: 152)\n";
+        "Activation memory per sample:\n" +
+        "  training 108 bytes, evaluation 52 bytes\n" +
+        "  (one buffer per value and gradient: 152 bytes)\n";
 
     /// <summary>Not available: TwoOutputNet returns 2 outputs; call <c>ForwardAll(x)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TwoOutputNet returns 2 outputs: call ForwardAll(x).");
@@ -117,7 +119,7 @@ public partial class TwoOutputNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input = x;
         RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
-        return (_output0!, _output1!);
+        return (Publish(_output0!), Publish(_output1!));
     }
 
     /// <summary>

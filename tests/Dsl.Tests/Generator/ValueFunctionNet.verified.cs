@@ -103,24 +103,29 @@ public partial class ValueFunctionNet : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: ValueFunctionNet\n" +
-        "--------------------------------------------------------------------------\n" +
-        "Layer (name)                                   Output shape  Params  FLOPs\n" +
-        "--------------------------------------------------------------------------\n" +
-        "[0] Input(\"x\", \"T\", 3)                         [N,T,3]            0      0\n" +
-        "[1] Tokens(\"tokens\", \"T\")                      [N,T]              0      0\n" +
-        "[2] embedding1: Embedding(11, 4)               [N,T,4]           44      0\n" +
-        "[3] fc1: Linear(4)                             [N,T,4]           16     24\n" +
-        "[4] Sigmoid                                    [N,T,4]            0      4\n" +
-        "[5] *                                          [N,T,4]            0      4\n" +
-        "[6] +                                          [N,T,4]            0      4\n" +
-        "[7] Concat(e * g, e + g, dim: -1)              [N,T,8]            0      0\n" +
-        "[8] Tanh                                       [N,T,8]            0      8\n" +
-        "[9] Concat(features, features | Tanh, dim: 1)  [N,2*T,8]          0      0\n" +
-        "[10] fc2: Linear(2)                            [N,2*T,2]         18     32\n" +
-        "--------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Input(\"x\", \"T\", 3)                               [N,T,3]            0      0\n" +
+        "[1] Tokens(\"tokens\", \"T\")                            [N,T]              0      0\n" +
+        "[2] embedding1: Embedding(11, 4)                     [N,T,4]           44      0\n" +
+        "[3] fc1: Linear(4)                                   [N,T,4]           16     24\n" +
+        "[4] Sigmoid                                          [N,T,4]            0      4\n" +
+        "branch 1 of [7] Concat(e * g, e + g, dim: -1)\n" +
+        "  [5] *                                              [N,T,4]            0      4\n" +
+        "branch 2 of [7] Concat(e * g, e + g, dim: -1)\n" +
+        "  [6] +                                              [N,T,4]            0      4\n" +
+        "[7] Concat(e * g, e + g, dim: -1)                    [N,T,8]            0      0\n" +
+        "branch 2 of [9] Concat(features, features | Tanh, dim: 1)\n" +
+        "  [8] Tanh                                           [N,T,8]            0      8\n" +
+        "[9] Concat(features, features | Tanh, dim: 1)        [N,2*T,8]          0      0\n" +
+        "[10] fc2: Linear(2)                                  [N,2*T,2]         18     32\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 78\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 76\n" +
-        "Activation memory per sample, each symbol counted as 1: training 372 bytes, evaluation 184 bytes (one buffer per value and gradient: 372)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 372 bytes, evaluation 184 bytes\n" +
+        "  (one buffer per value and gradient: 372 bytes)\n";
 
     /// <summary>Not available: ValueFunctionNet takes 2 inputs; call <c>Forward(x, tokens)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("ValueFunctionNet takes 2 inputs: call Forward(x, tokens).");
@@ -144,7 +149,7 @@ public partial class ValueFunctionNet : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_x = x;
         _input_tokens = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

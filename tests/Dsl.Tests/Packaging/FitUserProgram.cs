@@ -4,60 +4,41 @@ using Xunit;
 namespace Dsl.Tests.Packaging;
 
 /// <summary>
-/// A user's console app that does what the README's "Training your own data" section shows, through the packed
-/// package's public API only: loads Fashion-MNIST (the repository's slice, path given as the first argument), trains
-/// with <c>Fit</c> under early stopping and a best-checkpoint callback, restores the best weights and evaluates.
+/// The README's example ("Training your own data") as a user's console app, through the packed package's public API
+/// only: loads Fashion-MNIST (the repository's slice, path given as the first argument), trains with <c>Fit</c> under
+/// early stopping and a best-checkpoint callback, restores the best weights and evaluates.
 /// </summary>
 internal static class FitUserProgram
 {
-    public const string Network = """
-        using Dsl;
-        using static Dsl.Layers;
+    /// <summary>The README's network file, verbatim.</summary>
+    public static string Network => ReadmeExample.Block("SmallMlp.cs");
 
-        namespace UserApp;
-
-        [Network]
-        public partial class SmallMlp
+    /// <summary>
+    /// The README's program with its two paths taken from the arguments (the data folder, the checkpoint file), and the
+    /// lines the test reads appended: the README cannot drift from what this test compiles and runs.
+    /// </summary>
+    public static string Program
+    {
+        get
         {
-            static Net Define() => Input(1, 28, 28) | Flatten | Linear(64) | Relu | Linear(10) | LogSoftmax;
+            string readme = ReadmeExample.Block("Program.cs");
+            string program = ReadmeExample.Replace(readme, "\"fashion-mnist\"", "args[0]");
+            program = ReadmeExample.Replace(program, "\"best.safetensors\"", "args[1]");
+            return program + Checks;
         }
-        """;
+    }
 
-    public const string Program = """
-        using System.Globalization;
-        using Dsl;
-        using Dsl.Data;
-        using Dsl.Training;
-        using UserApp;
+    private const string Checks = """
 
-        var data = FashionMnist.Load(args[0]);
-        var train = data.Train.Take(2000);
-        var test = data.Test.Take(500);
-        var net = new SmallMlp(Device.Cpu, seed: 1);
-        var trainer = new Trainer(net, new Adam(net.Parameters, 2e-3f))
-        {
-            Epochs = 40,
-            BatchSize = 64,
-            Seed = 1,
-            Workers = 2,
-            Transforms = [new RandomCrop(padding: 1)],
-        };
-        var best = new ModelCheckpoint(args[1], Metric.TestAccuracy);
-        trainer.Callbacks.Add(new EarlyStopping(patience: 2, monitor: Metric.TestLoss));
-        trainer.Callbacks.Add(best);
-        TrainingHistory history = trainer.Fit(train, test);
-
-        best.Restore(net);
-        Evaluation evaluation = Trainer.Evaluate(net, test, topK: 3);
         Print("epochs run", history.Epochs.Count);
         Print("stop reason", history.StopReason ?? "none");
         Print("best epoch", best.SavedEpoch!.Value);
         Print("best test accuracy", history.Epochs.Max(e => e.TestAccuracy));
-        Print("restored accuracy", evaluation.Accuracy);
-        Print("top-3 accuracy", evaluation.TopKAccuracy);
-        Print("confusion total", evaluation.ConfusionMatrix.Cast<long>().Sum());
+        Print("restored accuracy", result.Accuracy);
+        Print("top-3 accuracy", result.TopKAccuracy);
+        Print("confusion total", result.ConfusionMatrix.Cast<long>().Sum());
 
-        static void Print(string key, object value) => Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0}: {1}", key, value));
+        static void Print(string key, object value) => Console.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, "{0}: {1}", key, value));
         """;
 
     /// <summary>Checks the run: it stopped early, the restored weights score what their epoch scored, and the metrics agree.</summary>

@@ -124,20 +124,24 @@ public partial class BiLstmAttention : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: BiLstmAttention\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                        Output shape     Params    FLOPs\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"tokens\", \"T\")                                           [N,T]                 0        0\n" +
-        "[1] Mask(\"mask\", \"T\")                                               [N,T]                 0        0\n" +
-        "[2] embedding1: Embedding(Vocabulary, EmbeddingDim, paddingIdx: 0)  [N,T,128]     1,048,576        0\n" +
-        "[3] lstm1: Lstm(Hidden, bidirectional: true, mask: mask)            [N,T,256]       264,192  532,480\n" +
-        "[4] attention1: AttentionPool(mask: mask)                           [N,256]             256    1,024\n" +
-        "[5] Dropout(0.5)                                                    [N,256]               0      256\n" +
-        "[6] fc1: Linear(Topics)                                             [N,8]             2,056    4,096\n" +
-        "----------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                      Output shape     Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"tokens\", \"T\")                         [N,T]                 0      0\n" +
+        "[1] Mask(\"mask\", \"T\")                             [N,T]                 0      0\n" +
+        "[2] embedding1: Embedding(Vocabulary,             [N,T,128]     1,048,576      0\n" +
+        "    EmbeddingDim, paddingIdx: 0)\n" +
+        "[3] lstm1: Lstm(Hidden, bidirectional: true,      [N,T,256]       264,192   532K\n" +
+        "    mask: mask)\n" +
+        "[4] attention1: AttentionPool(mask: mask)         [N,256]             256  1,024\n" +
+        "[5] Dropout(0.5)                                  [N,256]               0    256\n" +
+        "[6] fc1: Linear(Topics)                           [N,8]             2,056  4,096\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 1,315,080\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 537,856\n" +
-        "Activation memory per sample, each symbol counted as 1: training 28,692 bytes, evaluation 25,108 bytes (one buffer per value and gradient: 29,748)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 28,692 bytes, evaluation 25,108 bytes\n" +
+        "  (one buffer per value and gradient: 29,748 bytes)\n";
 
     /// <summary>Not available: BiLstmAttention takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("BiLstmAttention takes 2 inputs: call Forward(tokens, mask).");
@@ -161,7 +165,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_tokens = tokens;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -102,17 +102,20 @@ public partial class CharLstm : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: CharLstm\n" +
-        "-------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                         Output shape   Params      FLOPs\n" +
-        "-------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"tokens\", \"T\")                            [N,T]               0          0\n" +
-        "[1] embedding1: Embedding(Vocabulary, EmbeddingDim)  [N,T,64]        8,192          0\n" +
-        "[2] lstm1: Lstm(Hidden, layers: 2, dropout: 0.2)     [N,T,256]     856,064  1,720,320\n" +
-        "[3] fc1: Linear(Vocabulary)                          [N,T,128]      32,896     65,536\n" +
-        "-------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                        Output shape   Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"tokens\", \"T\")                           [N,T]               0      0\n" +
+        "[1] embedding1: Embedding(Vocabulary,               [N,T,64]        8,192      0\n" +
+        "    EmbeddingDim)\n" +
+        "[2] lstm1: Lstm(Hidden, layers: 2, dropout: 0.2)    [N,T,256]     856,064  1.72M\n" +
+        "[3] fc1: Linear(Vocabulary)                         [N,T,128]      32,896  65.5K\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 897,152\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 1,785,856\n" +
-        "Activation memory per sample, each symbol counted as 1: training 51,200 bytes, evaluation 45,824 bytes (one buffer per value and gradient: 51,200)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 51,200 bytes, evaluation 45,824 bytes\n" +
+        "  (one buffer per value and gradient: 51,200 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -130,7 +133,7 @@ public partial class CharLstm : global::Dsl.Module
         _dimT = dimT;
         _trainingForward = IsTraining;
         _input = tokens;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

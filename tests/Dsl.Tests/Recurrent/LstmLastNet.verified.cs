@@ -142,7 +142,9 @@ public partial class LstmLastNet : global::Dsl.Module
         "-------------------------------------------------------------------------------\n" +
         "Total params: 470\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 1,128\n" +
-        "Activation memory per sample, each symbol counted as 1: training 1,196 bytes, evaluation 1,088 bytes (one buffer per value and gradient: 1,196)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 1,196 bytes, evaluation 1,088 bytes\n" +
+        "  (one buffer per value and gradient: 1,196 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -160,7 +162,7 @@ public partial class LstmLastNet : global::Dsl.Module
         _dimT = dimT;
         _trainingForward = IsTraining;
         _input = x;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

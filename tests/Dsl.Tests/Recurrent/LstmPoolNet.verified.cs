@@ -115,7 +115,9 @@ public partial class LstmPoolNet : global::Dsl.Module
         "--------------------------------------------------------------------\n" +
         "Total params: 212\n" +
         "Forward FLOPs per sample: 3,048\n" +
-        "Activation memory per sample: training 2,120 bytes, evaluation 1,904 bytes (one buffer per value and gradient: 2,144)\n";
+        "Activation memory per sample:\n" +
+        "  training 2,120 bytes, evaluation 1,904 bytes\n" +
+        "  (one buffer per value and gradient: 2,144 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -131,7 +133,7 @@ public partial class LstmPoolNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -70,6 +70,8 @@ public sealed class RecurrentAllocationTests
             + string.Join(", ", phases.Select((ph, p) => $"{ph.Name} {perStep[p]:F0}")) + $"); loss {first:F3} -> {loss!.Value:F3}";
         _output.WriteLine(breakdown);
         Assert.True(float.IsFinite(loss.Value) && loss.Value < first, $"the steps did not train: {breakdown}");
-        Assert.True(perStep.Sum() == 0, $"a steady-state training step allocated {perStep.Sum():F0} bytes on the threads that ran it: {breakdown}.");
+        // Exactly the one result handle Forward returns (StepAllocations.HandleBytes); nothing else.
+        Assert.True(perStep[0] == StepAllocations.HandleBytes && perStep.Skip(1).Sum() == 0,
+            $"a steady-state training step allocated {perStep.Sum():F0} bytes on the threads that ran it, expected only Forward's result handle ({StepAllocations.HandleBytes}): {breakdown}.");
     }
 }

@@ -178,26 +178,33 @@ public partial class Seq2SeqGru : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: Seq2SeqGru\n" +
-        "-----------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                            Output shape  Params    FLOPs\n" +
-        "-----------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"source\", \"S\")                                               [N,S]              0        0\n" +
-        "[1] Mask(\"sourceMask\", \"S\")                                             [N,S]              0        0\n" +
-        "[2] Tokens(\"target\", \"T\")                                               [N,T]              0        0\n" +
-        "[3] embedding1: Embedding(SourceVocabularySize, 32, paddingIdx: 0)      [N,S,32]       2,048        0\n" +
-        "[4] gru1: Gru(64, bidirectional: true, mask: sourceMask)                [N,S,128]     37,632   76,800\n" +
-        "[5] Last                                                                [N,128]            0        0\n" +
-        "[6] embedding2: Embedding(TargetVocabularySize, 32, paddingIdx: 0)      [N,T,32]         512        0\n" +
-        "[7] gru2: Gru(128, h0: state)                                           [N,T,128]     62,208  125,952\n" +
-        "[8] attention1: Attention(decoded, encoder, encoder, mask: sourceMask)  [N,T,128]          0      517\n" +
-        "[9] Concat(decoded, context, dim: -1)                                   [N,T,256]          0        0\n" +
-        "[10] fc1: Linear(128)                                                   [N,T,128]     32,896   65,536\n" +
-        "[11] Tanh                                                               [N,T,128]          0      128\n" +
-        "[12] fc2: Linear(TargetVocabularySize)                                  [N,T,16]       2,064    4,096\n" +
-        "-----------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"source\", \"S\")                            [N,S]              0      0\n" +
+        "[1] Mask(\"sourceMask\", \"S\")                          [N,S]              0      0\n" +
+        "[2] Tokens(\"target\", \"T\")                            [N,T]              0      0\n" +
+        "[3] embedding1: Embedding(SourceVocabularySize,      [N,S,32]       2,048      0\n" +
+        "    32, paddingIdx: 0)\n" +
+        "[4] gru1: Gru(64, bidirectional: true, mask:         [N,S,128]     37,632  76.8K\n" +
+        "    sourceMask)\n" +
+        "[5] Last                                             [N,128]            0      0\n" +
+        "[6] embedding2: Embedding(TargetVocabularySize,      [N,T,32]         512      0\n" +
+        "    32, paddingIdx: 0)\n" +
+        "[7] gru2: Gru(128, h0: state)                        [N,T,128]     62,208   126K\n" +
+        "branch 2 of [9] Concat(decoded, context, dim: -1)\n" +
+        "  [8] attention1: Attention(decoded, encoder,        [N,T,128]          0    517\n" +
+        "      encoder, mask: sourceMask)\n" +
+        "[9] Concat(decoded, context, dim: -1)                [N,T,256]          0      0\n" +
+        "[10] fc1: Linear(128)                                [N,T,128]     32,896  65.5K\n" +
+        "[11] Tanh                                            [N,T,128]          0    128\n" +
+        "[12] fc2: Linear(TargetVocabularySize)               [N,T,16]       2,064  4,096\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 137,360\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 273,029\n" +
-        "Activation memory per sample, each symbol counted as 1: training 31,320 bytes, evaluation 24,912 bytes (one buffer per value and gradient: 31,832)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 31,320 bytes, evaluation 24,912 bytes\n" +
+        "  (one buffer per value and gradient: 31,832 bytes)\n";
 
     /// <summary>Not available: Seq2SeqGru takes 3 inputs; call <c>Forward(source, sourceMask, target)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("Seq2SeqGru takes 3 inputs: call Forward(source, sourceMask, target).");
@@ -225,7 +232,7 @@ public partial class Seq2SeqGru : global::Dsl.Module
         _input_source = source;
         _input_sourceMask = sourceMask;
         _input_target = target;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

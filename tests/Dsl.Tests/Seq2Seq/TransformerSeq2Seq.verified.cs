@@ -259,25 +259,37 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: TransformerSeq2Seq\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                                                                              Output shape  Params    FLOPs\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"source\", \"S\")                                                                                                 [N,S]              0        0\n" +
-        "[1] Mask(\"sourceMask\", \"S\")                                                                                               [N,S]              0        0\n" +
-        "[2] Tokens(\"target\", \"T\")                                                                                                 [N,T]              0        0\n" +
-        "[3] embedding1: Embedding(SourceVocabularySize, Width, paddingIdx: 0)                                                     [N,S,64]       4,096        0\n" +
-        "[4] PositionalEncoding(MaxLength)                                                                                         [N,S,64]           0      128\n" +
-        "[5] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)                         [N,S,64]      49,984  100,485\n" +
-        "[6] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, keyPadding: sourceMask)                         [N,S,64]      49,984  100,485\n" +
-        "[7] embedding2: Embedding(TargetVocabularySize, Width, paddingIdx: 0)                                                     [N,T,64]       1,024        0\n" +
-        "[8] PositionalEncoding(MaxLength)                                                                                         [N,T,64]           0      128\n" +
-        "[9] decoder1: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)   [N,T,64]      66,752  133,514\n" +
-        "[10] decoder2: TransformerDecoderLayer(Heads, memory: memory, dimFeedforward: FeedForward, memoryKeyPadding: sourceMask)  [N,T,64]      66,752  133,514\n" +
-        "[11] fc1: Linear(TargetVocabularySize)                                                                                    [N,T,16]       1,040    2,048\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"source\", \"S\")                            [N,S]              0      0\n" +
+        "[1] Mask(\"sourceMask\", \"S\")                          [N,S]              0      0\n" +
+        "[2] Tokens(\"target\", \"T\")                            [N,T]              0      0\n" +
+        "[3] embedding1: Embedding(SourceVocabularySize,      [N,S,64]       4,096      0\n" +
+        "    Width, paddingIdx: 0)\n" +
+        "[4] PositionalEncoding(MaxLength)                    [N,S,64]           0    128\n" +
+        "[5] encoder1: TransformerEncoderLayer(Heads,         [N,S,64]      49,984   100K\n" +
+        "    dimFeedforward: FeedForward, keyPadding:\n" +
+        "    sourceMask)\n" +
+        "[6] encoder2: TransformerEncoderLayer(Heads,         [N,S,64]      49,984   100K\n" +
+        "    dimFeedforward: FeedForward, keyPadding:\n" +
+        "    sourceMask)\n" +
+        "[7] embedding2: Embedding(TargetVocabularySize,      [N,T,64]       1,024      0\n" +
+        "    Width, paddingIdx: 0)\n" +
+        "[8] PositionalEncoding(MaxLength)                    [N,T,64]           0    128\n" +
+        "[9] decoder1: TransformerDecoderLayer(Heads,         [N,T,64]      66,752   134K\n" +
+        "    memory: memory, dimFeedforward: FeedForward,\n" +
+        "    memoryKeyPadding: sourceMask)\n" +
+        "[10] decoder2: TransformerDecoderLayer(Heads,        [N,T,64]      66,752   134K\n" +
+        "    memory: memory, dimFeedforward: FeedForward,\n" +
+        "    memoryKeyPadding: sourceMask)\n" +
+        "[11] fc1: Linear(TargetVocabularySize)               [N,T,16]       1,040  2,048\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 239,632\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 470,302\n" +
-        "Activation memory per sample, each symbol counted as 1: training 4,160 bytes, evaluation 2,112 bytes (one buffer per value and gradient: 4,160)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 4,160 bytes, evaluation 2,112 bytes\n" +
+        "  (one buffer per value and gradient: 4,160 bytes)\n";
 
     /// <summary>Not available: TransformerSeq2Seq takes 3 inputs; call <c>Forward(source, sourceMask, target)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TransformerSeq2Seq takes 3 inputs: call Forward(source, sourceMask, target).");
@@ -305,7 +317,7 @@ public partial class TransformerSeq2Seq : global::Dsl.Module
         _input_source = source;
         _input_sourceMask = sourceMask;
         _input_target = target;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -327,50 +327,74 @@ public partial class CourseTransformer : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: CourseTransformer\n" +
-        "------------------------------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                                                Output shape  Params   FLOPs\n" +
-        "------------------------------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"tokens\", Length)                                                                [N,10]             0       0\n" +
-        "[1] Tokens(\"positions\", Length)                                                             [N,10]             0       0\n" +
-        "[2] Mask(\"mask\", Length)                                                                    [N,10]             0       0\n" +
-        "[3] embed: Embedding(Vocabulary, Model, name: \"embed\")                                      [N,10,16]        640       0\n" +
-        "[4] position: Embedding(Length, Model, freeze: true, name: \"position\")                      [N,10,16]        160       0\n" +
-        "[5] +                                                                                       [N,10,16]          0     160\n" +
-        "[6] layer1.attn.q: Linear(16, 16, name: \"layer1.attn.q\")                                    [N,10,16]        272   5,120\n" +
-        "[7] View(x | Linear(d, d, name: name + \".q\"), -1, 2, 8)                                     [N,10,2,8]         0       0\n" +
-        "[8] Permute(View(x | Linear(d, d, name: name + \".q\"), -1, heads, d / heads), 0, 2, 1, 3)    [N,2,10,8]         0       0\n" +
-        "[9] layer1.attn.k: Linear(16, 16, name: \"layer1.attn.k\")                                    [N,10,16]        272   5,120\n" +
-        "[10] View(kv | Linear(d, d, name: name + \".k\"), -1, 2, 8)                                   [N,10,2,8]         0       0\n" +
-        "[11] Permute(View(kv | Linear(d, d, name: name + \".k\"), -1, heads, d / heads), 0, 2, 1, 3)  [N,2,10,8]         0       0\n" +
-        "[12] layer1.attn.v: Linear(16, 16, name: \"layer1.attn.v\")                                   [N,10,16]        272   5,120\n" +
-        "[13] View(kv | Linear(d, d, name: name + \".v\"), -1, 2, 8)                                   [N,10,2,8]         0       0\n" +
-        "[14] Permute(View(kv | Linear(d, d, name: name + \".v\"), -1, heads, d / heads), 0, 2, 1, 3)  [N,2,10,8]         0       0\n" +
-        "[15] Transpose(k, -2, -1)                                                                   [N,2,8,10]         0       0\n" +
-        "[16] MatMul(q, Transpose(k, -2, -1))                                                        [N,2,10,10]        0   3,200\n" +
-        "[17] / 2.8284271247461903                                                                   [N,2,10,10]        0     200\n" +
-        "[18] 1 -                                                                                    [N,10]             0      10\n" +
-        "[19] MaskedFill(scores, 1.0 - mask, -1e9)                                                   [N,2,10,10]        0     200\n" +
-        "[20] SoftmaxDim(MaskedFill(scores, 1.0 - mask, -1e9), dim: -1)                              [N,2,10,10]        0     600\n" +
-        "[21] MatMul(weights, v)                                                                     [N,2,10,8]         0   3,200\n" +
-        "[22] Permute(context, 0, 2, 1, 3)                                                           [N,10,2,8]         0       0\n" +
-        "[23] View(Permute(context, 0, 2, 1, 3), -1, 16)                                             [N,10,16]          0       0\n" +
-        "[24] layer1.attn.out: Linear(16, 16, name: \"layer1.attn.out\")                               [N,10,16]        272   5,120\n" +
-        "[25] +                                                                                      [N,10,16]          0     160\n" +
-        "[26] layer1.norm1: LayerNorm(16, name: \"layer1.norm1\")                                      [N,10,16]         32   1,280\n" +
-        "[27] Transpose(x, 1, 2)                                                                     [N,16,10]          0       0\n" +
-        "[28] layer1.ffn.w1: Conv1d(32, 1, name: \"layer1.ffn.w1\")                                    [N,32,10]        544  10,240\n" +
-        "[29] Relu                                                                                   [N,32,10]          0     320\n" +
-        "[30] layer1.ffn.w2: Conv1d(16, 1, name: \"layer1.ffn.w2\")                                    [N,16,10]        528  10,240\n" +
-        "[31] Transpose(1, 2)                                                                        [N,10,16]          0       0\n" +
-        "[32] +                                                                                      [N,10,16]          0     160\n" +
-        "[33] layer1.norm2: LayerNorm(16, name: \"layer1.norm2\")                                      [N,10,16]         32   1,280\n" +
-        "[34] Slice(encoded, 1, 0, 1)                                                                [N,1,16]           0       0\n" +
-        "[35] Squeeze(Slice(encoded, 1, 0, 1), 1)                                                    [N,16]             0       0\n" +
-        "[36] classifier: Linear(Classes, name: \"classifier\")                                        [N,3]             51      96\n" +
-        "------------------------------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"tokens\", Length)                         [N,10]             0      0\n" +
+        "[1] Tokens(\"positions\", Length)                      [N,10]             0      0\n" +
+        "[2] Mask(\"mask\", Length)                             [N,10]             0      0\n" +
+        "[3] embed: Embedding(Vocabulary, Model, name:        [N,10,16]        640      0\n" +
+        "    \"embed\")\n" +
+        "[4] position: Embedding(Length, Model, freeze:       [N,10,16]        160      0\n" +
+        "    true, name: \"position\")\n" +
+        "[5] +                                                [N,10,16]          0    160\n" +
+        "block EncoderLayer(x, mask, 16, 2, 32, \"layer1\")\n" +
+        "  block MultiHeadAttention(x, x, mask, 2, 16, \"layer1.attn\")\n" +
+        "    [6] layer1.attn.q: Linear(16, 16, name:          [N,10,16]        272  5,120\n" +
+        "        \"layer1.attn.q\")\n" +
+        "    [7] View(x | Linear(d, d, name: name + \".q\"),    [N,10,2,8]         0      0\n" +
+        "        -1, 2, 8)\n" +
+        "    [8] Permute(View(x | Linear(d, d, name: name +   [N,2,10,8]         0      0\n" +
+        "        \".q\"), -1, heads, d / heads), 0, 2, 1, 3)\n" +
+        "    [9] layer1.attn.k: Linear(16, 16, name:          [N,10,16]        272  5,120\n" +
+        "        \"layer1.attn.k\")\n" +
+        "    [10] View(kv | Linear(d, d, name: name +         [N,10,2,8]         0      0\n" +
+        "        \".k\"), -1, 2, 8)\n" +
+        "    [11] Permute(View(kv | Linear(d, d, name: name   [N,2,10,8]         0      0\n" +
+        "        + \".k\"), -1, heads, d / heads), 0, 2, 1, 3)\n" +
+        "    [12] layer1.attn.v: Linear(16, 16, name:         [N,10,16]        272  5,120\n" +
+        "        \"layer1.attn.v\")\n" +
+        "    [13] View(kv | Linear(d, d, name: name +         [N,10,2,8]         0      0\n" +
+        "        \".v\"), -1, 2, 8)\n" +
+        "    [14] Permute(View(kv | Linear(d, d, name: name   [N,2,10,8]         0      0\n" +
+        "        + \".v\"), -1, heads, d / heads), 0, 2, 1, 3)\n" +
+        "    block ScaledDotProductAttention(q, k, v, mask, 8)\n" +
+        "      [15] Transpose(k, -2, -1)                      [N,2,8,10]         0      0\n" +
+        "      [16] MatMul(q, Transpose(k, -2, -1))           [N,2,10,10]        0  3,200\n" +
+        "      [17] / 2.8284271247461903                      [N,2,10,10]        0    200\n" +
+        "      [18] 1 -                                       [N,10]             0     10\n" +
+        "      [19] MaskedFill(scores, 1.0 - mask, -1e9)      [N,2,10,10]        0    200\n" +
+        "      [20] SoftmaxDim(MaskedFill(scores, 1.0 -       [N,2,10,10]        0    600\n" +
+        "          mask, -1e9), dim: -1)\n" +
+        "      [21] MatMul(weights, v)                        [N,2,10,8]         0  3,200\n" +
+        "    [22] Permute(context, 0, 2, 1, 3)                [N,10,2,8]         0      0\n" +
+        "    [23] View(Permute(context, 0, 2, 1, 3), -1, 16)  [N,10,16]          0      0\n" +
+        "    [24] layer1.attn.out: Linear(16, 16, name:       [N,10,16]        272  5,120\n" +
+        "        \"layer1.attn.out\")\n" +
+        "  [25] +                                             [N,10,16]          0    160\n" +
+        "  [26] layer1.norm1: LayerNorm(16, name:             [N,10,16]         32  1,280\n" +
+        "      \"layer1.norm1\")\n" +
+        "  block PositionwiseFeedForward(attended, 16, 32, \"layer1.ffn\")\n" +
+        "    [27] Transpose(x, 1, 2)                          [N,16,10]          0      0\n" +
+        "    [28] layer1.ffn.w1: Conv1d(32, 1, name:          [N,32,10]        544  10.2K\n" +
+        "        \"layer1.ffn.w1\")\n" +
+        "    [29] Relu                                        [N,32,10]          0    320\n" +
+        "    [30] layer1.ffn.w2: Conv1d(16, 1, name:          [N,16,10]        528  10.2K\n" +
+        "        \"layer1.ffn.w2\")\n" +
+        "    [31] Transpose(1, 2)                             [N,10,16]          0      0\n" +
+        "  [32] +                                             [N,10,16]          0    160\n" +
+        "  [33] layer1.norm2: LayerNorm(16, name:             [N,10,16]         32  1,280\n" +
+        "      \"layer1.norm2\")\n" +
+        "[34] Slice(encoded, 1, 0, 1)                         [N,1,16]           0      0\n" +
+        "[35] Squeeze(Slice(encoded, 1, 0, 1), 1)             [N,16]             0      0\n" +
+        "[36] classifier: Linear(Classes, name:               [N,3]             51     96\n" +
+        "    \"classifier\")\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 3,075\n" +
         "Forward FLOPs per sample: 51,826\n" +
-        "Activation memory per sample: training 14,080 bytes, evaluation 7,520 bytes (one buffer per value and gradient: 42,844)\n";
+        "Activation memory per sample:\n" +
+        "  training 14,080 bytes, evaluation 7,520 bytes\n" +
+        "  (one buffer per value and gradient: 42,844 bytes)\n";
 
     /// <summary>Not available: CourseTransformer takes 3 inputs; call <c>Forward(tokens, positions, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("CourseTransformer takes 3 inputs: call Forward(tokens, positions, mask).");
@@ -393,7 +417,7 @@ public partial class CourseTransformer : global::Dsl.Module
         _input_tokens = tokens;
         _input_positions = positions;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

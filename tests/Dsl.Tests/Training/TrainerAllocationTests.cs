@@ -13,9 +13,6 @@ namespace Dsl.Tests.Training;
 [Collection(SteadyStateAllocationCollection.Name)]
 public sealed class TrainerAllocationTests
 {
-    /// <summary>The budget of the network steps' own test (a few small objects).</summary>
-    private const long BudgetPerStep = 1024;
-
     private const int Batches = 60;
 
     private readonly record struct Step(Tensor A, Tensor B, Tensor Targets, int Index) : ITrainingBatch
@@ -51,7 +48,7 @@ public sealed class TrainerAllocationTests
         {
             if (progress.Epoch == 2)
             {
-                Bytes[progress.Batch - 1] = GC.GetTotalAllocatedBytes(precise: true);
+                Bytes[progress.Batch - 1] = StepAllocations.Now();
             }
         }
 
@@ -82,6 +79,7 @@ public sealed class TrainerAllocationTests
         Assert.All(recorder.Bytes, b => Assert.True(b > 0, "every step of epoch 2 was recorded"));
         long total = recorder.Bytes[^1] - recorder.Bytes[19];
         double perStep = total / (double)(Batches - 20);
-        Assert.True(perStep <= BudgetPerStep, $"a steady-state trainer step allocated {perStep:F0} bytes (budget {BudgetPerStep}).");
+        // Fit runs the network through its unpublished path: no result handles, so nothing at all on the step's threads.
+        Assert.True(perStep == 0, $"a steady-state trainer step allocated {perStep:F0} bytes on the threads that ran it.");
     }
 }

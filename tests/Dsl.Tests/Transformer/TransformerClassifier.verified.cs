@@ -165,23 +165,30 @@ public partial class TransformerClassifier : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: TransformerClassifier\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                                                               Output shape     Params    FLOPs\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------\n" +
-        "[0] Tokens(\"tokens\", \"T\")                                                                                  [N,T]                 0        0\n" +
-        "[1] Mask(\"mask\", \"T\")                                                                                      [N,T]                 0        0\n" +
-        "[2] embedding1: Embedding(Vocabulary, DModel, paddingIdx: 0)                                               [N,T,128]     1,048,576        0\n" +
-        "[3] PositionalEncoding(MaxLen, dropout: 0.1)                                                               [N,T,128]             0      256\n" +
-        "[4] encoder1: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128]       132,480  266,501\n" +
-        "[5] encoder2: TransformerEncoderLayer(Heads, dimFeedforward: FeedForward, dropout: 0.1, keyPadding: mask)  [N,T,128]       132,480  266,501\n" +
-        "[6] Transpose(1, 2)                                                                                        [N,128,T]             0        0\n" +
-        "[7] MeanOverTime(mask: mask)                                                                               [N,128]               0      128\n" +
-        "[8] Dropout(0.1)                                                                                           [N,128]               0      128\n" +
-        "[9] fc1: Linear(Topics)                                                                                    [N,8]             1,032    2,048\n" +
-        "-------------------------------------------------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                      Output shape     Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Tokens(\"tokens\", \"T\")                         [N,T]                 0      0\n" +
+        "[1] Mask(\"mask\", \"T\")                             [N,T]                 0      0\n" +
+        "[2] embedding1: Embedding(Vocabulary, DModel,     [N,T,128]     1,048,576      0\n" +
+        "    paddingIdx: 0)\n" +
+        "[3] PositionalEncoding(MaxLen, dropout: 0.1)      [N,T,128]             0    256\n" +
+        "[4] encoder1: TransformerEncoderLayer(Heads,      [N,T,128]       132,480   267K\n" +
+        "    dimFeedforward: FeedForward, dropout: 0.1,\n" +
+        "    keyPadding: mask)\n" +
+        "[5] encoder2: TransformerEncoderLayer(Heads,      [N,T,128]       132,480   267K\n" +
+        "    dimFeedforward: FeedForward, dropout: 0.1,\n" +
+        "    keyPadding: mask)\n" +
+        "[6] Transpose(1, 2)                               [N,128,T]             0      0\n" +
+        "[7] MeanOverTime(mask: mask)                      [N,128]               0    128\n" +
+        "[8] Dropout(0.1)                                  [N,128]               0    128\n" +
+        "[9] fc1: Linear(Topics)                           [N,8]             1,032  2,048\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 1,314,568\n" +
         "Forward FLOPs per sample, each symbol counted as 1: 535,562\n" +
-        "Activation memory per sample, each symbol counted as 1: training 7,176 bytes, evaluation 3,592 bytes (one buffer per value and gradient: 7,720)\n";
+        "Activation memory per sample, each symbol counted as 1:\n" +
+        "  training 7,176 bytes, evaluation 3,592 bytes\n" +
+        "  (one buffer per value and gradient: 7,720 bytes)\n";
 
     /// <summary>Not available: TransformerClassifier takes 2 inputs; call <c>Forward(tokens, mask)</c>.</summary>
     public override global::Dsl.Tensor Forward(global::Dsl.Tensor input) => throw new global::System.InvalidOperationException("TransformerClassifier takes 2 inputs: call Forward(tokens, mask).");
@@ -205,7 +212,7 @@ public partial class TransformerClassifier : global::Dsl.Module
         _trainingForward = IsTraining;
         _input_tokens = tokens;
         _input_mask = mask;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>
