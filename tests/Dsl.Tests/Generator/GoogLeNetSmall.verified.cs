@@ -409,63 +409,80 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     public static string Summary { get; } =
         "Network: GoogLeNetSmall\n" +
         "--------------------------------------------------------------------------------\n" +
-        "Layer (name)                                    Output shape   Params      FLOPs\n" +
+        "Layer (name)                                        Output shape   Params  FLOPs\n" +
         "--------------------------------------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)                            [N,1,28,28]         0          0\n" +
-        "[1] conv1: Conv2d(32, kernel: 3, padding: 1)    [N,32,28,28]      320    451,584\n" +
-        "[2] Relu                                        [N,32,28,28]        0     25,088\n" +
-        "[3] MaxPool2d(2)                                [N,32,14,14]        0     25,088\n" +
-        "[4] conv2: Conv2d(16, kernel: 1)                [N,16,14,14]      528    200,704\n" +
-        "[5] Relu                                        [N,16,14,14]        0      3,136\n" +
-        "[6] conv3: Conv2d(16, kernel: 1)                [N,16,14,14]      528    200,704\n" +
-        "[7] Relu                                        [N,16,14,14]        0      3,136\n" +
-        "[8] conv4: Conv2d(32, kernel: 3, padding: 1)    [N,32,14,14]    4,640  1,806,336\n" +
-        "[9] Relu                                        [N,32,14,14]        0      6,272\n" +
-        "[10] conv5: Conv2d(8, kernel: 1)                [N,8,14,14]       264    100,352\n" +
-        "[11] Relu                                       [N,8,14,14]         0      1,568\n" +
-        "[12] conv6: Conv2d(16, kernel: 5, padding: 2)   [N,16,14,14]    3,216  1,254,400\n" +
-        "[13] Relu                                       [N,16,14,14]        0      3,136\n" +
-        "[14] MaxPool2d(3, stride: 1, padding: 1)        [N,32,14,14]        0     56,448\n" +
-        "[15] conv7: Conv2d(16, kernel: 1)               [N,16,14,14]      528    200,704\n" +
-        "[16] Relu                                       [N,16,14,14]        0      3,136\n" +
-        "[17] Concat(4 branches)                         [N,80,14,14]        0          0\n" +
-        "[18] conv8: Conv2d(32, kernel: 1)               [N,32,14,14]    2,592  1,003,520\n" +
-        "[19] Relu                                       [N,32,14,14]        0      6,272\n" +
-        "[20] conv9: Conv2d(32, kernel: 1)               [N,32,14,14]    2,592  1,003,520\n" +
-        "[21] Relu                                       [N,32,14,14]        0      6,272\n" +
-        "[22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,48,14,14]   13,872  5,419,008\n" +
-        "[23] Relu                                       [N,48,14,14]        0      9,408\n" +
-        "[24] conv11: Conv2d(8, kernel: 1)               [N,8,14,14]       648    250,880\n" +
-        "[25] Relu                                       [N,8,14,14]         0      1,568\n" +
-        "[26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,24,14,14]    4,824  1,881,600\n" +
-        "[27] Relu                                       [N,24,14,14]        0      4,704\n" +
-        "[28] MaxPool2d(3, stride: 1, padding: 1)        [N,80,14,14]        0    141,120\n" +
-        "[29] conv13: Conv2d(24, kernel: 1)              [N,24,14,14]    1,944    752,640\n" +
-        "[30] Relu                                       [N,24,14,14]        0      4,704\n" +
-        "[31] Concat(4 branches)                         [N,128,14,14]       0          0\n" +
-        "[32] MaxPool2d(2)                               [N,128,7,7]         0     25,088\n" +
-        "[33] conv14: Conv2d(48, kernel: 1)              [N,48,7,7]      6,192    602,112\n" +
-        "[34] Relu                                       [N,48,7,7]          0      2,352\n" +
-        "[35] conv15: Conv2d(24, kernel: 1)              [N,24,7,7]      3,096    301,056\n" +
-        "[36] Relu                                       [N,24,7,7]          0      1,176\n" +
-        "[37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,64,7,7]     13,888  1,354,752\n" +
-        "[38] Relu                                       [N,64,7,7]          0      3,136\n" +
-        "[39] conv17: Conv2d(8, kernel: 1)               [N,8,7,7]       1,032    100,352\n" +
-        "[40] Relu                                       [N,8,7,7]           0        392\n" +
-        "[41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,16,7,7]      3,216    313,600\n" +
-        "[42] Relu                                       [N,16,7,7]          0        784\n" +
-        "[43] MaxPool2d(3, stride: 1, padding: 1)        [N,128,7,7]         0     56,448\n" +
-        "[44] conv19: Conv2d(16, kernel: 1)              [N,16,7,7]      2,064    200,704\n" +
-        "[45] Relu                                       [N,16,7,7]          0        784\n" +
-        "[46] Concat(4 branches)                         [N,144,7,7]         0          0\n" +
-        "[47] GlobalAvgPool2d                            [N,144,1,1]         0      7,056\n" +
-        "[48] Flatten                                    [N,144]             0          0\n" +
-        "[49] fc1: Linear(10)                            [N,10]          1,450      2,880\n" +
-        "[50] LogSoftmax                                 [N,10]              0         30\n" +
+        "[0] Input(1, 28, 28)                                [N,1,28,28]         0      0\n" +
+        "[1] conv1: Conv2d(32, kernel: 3, padding: 1)        [N,32,28,28]      320   452K\n" +
+        "[2] Relu                                            [N,32,28,28]        0  25.1K\n" +
+        "[3] MaxPool2d(2)                                    [N,32,14,14]        0  25.1K\n" +
+        "block Inception(16, 16, 32, 8, 16, 16)\n" +
+        "  branch 1 of [17] Concat(4 branches)\n" +
+        "    [4] conv2: Conv2d(16, kernel: 1)                [N,16,14,14]      528   201K\n" +
+        "    [5] Relu                                        [N,16,14,14]        0  3,136\n" +
+        "  branch 2 of [17] Concat(4 branches)\n" +
+        "    [6] conv3: Conv2d(16, kernel: 1)                [N,16,14,14]      528   201K\n" +
+        "    [7] Relu                                        [N,16,14,14]        0  3,136\n" +
+        "    [8] conv4: Conv2d(32, kernel: 3, padding: 1)    [N,32,14,14]    4,640  1.81M\n" +
+        "    [9] Relu                                        [N,32,14,14]        0  6,272\n" +
+        "  branch 3 of [17] Concat(4 branches)\n" +
+        "    [10] conv5: Conv2d(8, kernel: 1)                [N,8,14,14]       264   100K\n" +
+        "    [11] Relu                                       [N,8,14,14]         0  1,568\n" +
+        "    [12] conv6: Conv2d(16, kernel: 5, padding: 2)   [N,16,14,14]    3,216  1.25M\n" +
+        "    [13] Relu                                       [N,16,14,14]        0  3,136\n" +
+        "  branch 4 of [17] Concat(4 branches)\n" +
+        "    [14] MaxPool2d(3, stride: 1, padding: 1)        [N,32,14,14]        0  56.4K\n" +
+        "    [15] conv7: Conv2d(16, kernel: 1)               [N,16,14,14]      528   201K\n" +
+        "    [16] Relu                                       [N,16,14,14]        0  3,136\n" +
+        "  [17] Concat(4 branches)                           [N,80,14,14]        0      0\n" +
+        "block Inception(32, 32, 48, 8, 24, 24)\n" +
+        "  branch 1 of [31] Concat(4 branches)\n" +
+        "    [18] conv8: Conv2d(32, kernel: 1)               [N,32,14,14]    2,592  1.00M\n" +
+        "    [19] Relu                                       [N,32,14,14]        0  6,272\n" +
+        "  branch 2 of [31] Concat(4 branches)\n" +
+        "    [20] conv9: Conv2d(32, kernel: 1)               [N,32,14,14]    2,592  1.00M\n" +
+        "    [21] Relu                                       [N,32,14,14]        0  6,272\n" +
+        "    [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,48,14,14]   13,872  5.42M\n" +
+        "    [23] Relu                                       [N,48,14,14]        0  9,408\n" +
+        "  branch 3 of [31] Concat(4 branches)\n" +
+        "    [24] conv11: Conv2d(8, kernel: 1)               [N,8,14,14]       648   251K\n" +
+        "    [25] Relu                                       [N,8,14,14]         0  1,568\n" +
+        "    [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,24,14,14]    4,824  1.88M\n" +
+        "    [27] Relu                                       [N,24,14,14]        0  4,704\n" +
+        "  branch 4 of [31] Concat(4 branches)\n" +
+        "    [28] MaxPool2d(3, stride: 1, padding: 1)        [N,80,14,14]        0   141K\n" +
+        "    [29] conv13: Conv2d(24, kernel: 1)              [N,24,14,14]    1,944   753K\n" +
+        "    [30] Relu                                       [N,24,14,14]        0  4,704\n" +
+        "  [31] Concat(4 branches)                           [N,128,14,14]       0      0\n" +
+        "[32] MaxPool2d(2)                                   [N,128,7,7]         0  25.1K\n" +
+        "block Inception(48, 24, 64, 8, 16, 16)\n" +
+        "  branch 1 of [46] Concat(4 branches)\n" +
+        "    [33] conv14: Conv2d(48, kernel: 1)              [N,48,7,7]      6,192   602K\n" +
+        "    [34] Relu                                       [N,48,7,7]          0  2,352\n" +
+        "  branch 2 of [46] Concat(4 branches)\n" +
+        "    [35] conv15: Conv2d(24, kernel: 1)              [N,24,7,7]      3,096   301K\n" +
+        "    [36] Relu                                       [N,24,7,7]          0  1,176\n" +
+        "    [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,64,7,7]     13,888  1.35M\n" +
+        "    [38] Relu                                       [N,64,7,7]          0  3,136\n" +
+        "  branch 3 of [46] Concat(4 branches)\n" +
+        "    [39] conv17: Conv2d(8, kernel: 1)               [N,8,7,7]       1,032   100K\n" +
+        "    [40] Relu                                       [N,8,7,7]           0    392\n" +
+        "    [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,16,7,7]      3,216   314K\n" +
+        "    [42] Relu                                       [N,16,7,7]          0    784\n" +
+        "  branch 4 of [46] Concat(4 branches)\n" +
+        "    [43] MaxPool2d(3, stride: 1, padding: 1)        [N,128,7,7]         0  56.4K\n" +
+        "    [44] conv19: Conv2d(16, kernel: 1)              [N,16,7,7]      2,064   201K\n" +
+        "    [45] Relu                                       [N,16,7,7]          0    784\n" +
+        "  [46] Concat(4 branches)                           [N,144,7,7]         0      0\n" +
+        "[47] GlobalAvgPool2d                                [N,144,1,1]         0  7,056\n" +
+        "[48] Flatten                                        [N,144]             0      0\n" +
+        "[49] fc1: Linear(10)                                [N,10]          1,450  2,880\n" +
+        "[50] LogSoftmax                                     [N,10]              0     30\n" +
         "--------------------------------------------------------------------------------\n" +
         "Total params: 67,434\n" +
         "Forward FLOPs per sample: 17,799,710\n" +
-        "Activation memory per sample: training 994,152 bytes, evaluation 589,608 bytes (one buffer per value and gradient: 1,921,080)\n";
+        "Activation memory per sample:\n" +
+        "  training 994,152 bytes, evaluation 589,608 bytes\n" +
+        "  (one buffer per value and gradient: 1,921,080 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -484,7 +501,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -804,88 +804,148 @@ public partial class ResNet20 : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: ResNet20\n" +
-        "-------------------------------------------------------------------------------------------------------\n" +
-        "Layer (name)                                                            Output shape  Params      FLOPs\n" +
-        "-------------------------------------------------------------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)                                                    [N,1,28,28]        0          0\n" +
-        "[1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)    [N,16,28,28]     144    225,792\n" +
-        "[2] bn1: BatchNorm2d()                                                  [N,16,28,28]      32     50,176\n" +
-        "[3] Relu                                                                [N,16,28,28]       0     12,544\n" +
-        "[4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)    [N,16,28,28]   2,304  3,612,672\n" +
-        "[5] bn2: BatchNorm2d()                                                  [N,16,28,28]      32     50,176\n" +
-        "[6] Relu                                                                [N,16,28,28]       0     12,544\n" +
-        "[7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)    [N,16,28,28]   2,304  3,612,672\n" +
-        "[8] bn3: BatchNorm2d()                                                  [N,16,28,28]      32     50,176\n" +
-        "[9] Residual                                                            [N,16,28,28]       0     12,544\n" +
-        "[10] Relu                                                               [N,16,28,28]       0     12,544\n" +
-        "[11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)   [N,16,28,28]   2,304  3,612,672\n" +
-        "[12] bn4: BatchNorm2d()                                                 [N,16,28,28]      32     50,176\n" +
-        "[13] Relu                                                               [N,16,28,28]       0     12,544\n" +
-        "[14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)   [N,16,28,28]   2,304  3,612,672\n" +
-        "[15] bn5: BatchNorm2d()                                                 [N,16,28,28]      32     50,176\n" +
-        "[16] Residual                                                           [N,16,28,28]       0     12,544\n" +
-        "[17] Relu                                                               [N,16,28,28]       0     12,544\n" +
-        "[18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)   [N,16,28,28]   2,304  3,612,672\n" +
-        "[19] bn6: BatchNorm2d()                                                 [N,16,28,28]      32     50,176\n" +
-        "[20] Relu                                                               [N,16,28,28]       0     12,544\n" +
-        "[21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)   [N,16,28,28]   2,304  3,612,672\n" +
-        "[22] bn7: BatchNorm2d()                                                 [N,16,28,28]      32     50,176\n" +
-        "[23] Residual                                                           [N,16,28,28]       0     12,544\n" +
-        "[24] Relu                                                               [N,16,28,28]       0     12,544\n" +
-        "[25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)   [N,32,14,14]   4,608  1,806,336\n" +
-        "[26] bn8: BatchNorm2d()                                                 [N,32,14,14]      64     25,088\n" +
-        "[27] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)   [N,32,14,14]   9,216  3,612,672\n" +
-        "[29] bn9: BatchNorm2d()                                                 [N,32,14,14]      64     25,088\n" +
-        "[30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14]     512    200,704\n" +
-        "[31] bn10: BatchNorm2d()                                                [N,32,14,14]      64     25,088\n" +
-        "[32] Residual (projected shortcut)                                      [N,32,14,14]       0      6,272\n" +
-        "[33] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14]   9,216  3,612,672\n" +
-        "[35] bn11: BatchNorm2d()                                                [N,32,14,14]      64     25,088\n" +
-        "[36] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14]   9,216  3,612,672\n" +
-        "[38] bn12: BatchNorm2d()                                                [N,32,14,14]      64     25,088\n" +
-        "[39] Residual                                                           [N,32,14,14]       0      6,272\n" +
-        "[40] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14]   9,216  3,612,672\n" +
-        "[42] bn13: BatchNorm2d()                                                [N,32,14,14]      64     25,088\n" +
-        "[43] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14]   9,216  3,612,672\n" +
-        "[45] bn14: BatchNorm2d()                                                [N,32,14,14]      64     25,088\n" +
-        "[46] Residual                                                           [N,32,14,14]       0      6,272\n" +
-        "[47] Relu                                                               [N,32,14,14]       0      6,272\n" +
-        "[48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,64,7,7]    18,432  1,806,336\n" +
-        "[49] bn15: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[50] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7]    36,864  3,612,672\n" +
-        "[52] bn16: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,64,7,7]     2,048    200,704\n" +
-        "[54] bn17: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[55] Residual (projected shortcut)                                      [N,64,7,7]         0      3,136\n" +
-        "[56] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7]    36,864  3,612,672\n" +
-        "[58] bn18: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[59] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7]    36,864  3,612,672\n" +
-        "[61] bn19: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[62] Residual                                                           [N,64,7,7]         0      3,136\n" +
-        "[63] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7]    36,864  3,612,672\n" +
-        "[65] bn20: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[66] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7]    36,864  3,612,672\n" +
-        "[68] bn21: BatchNorm2d()                                                [N,64,7,7]       128     12,544\n" +
-        "[69] Residual                                                           [N,64,7,7]         0      3,136\n" +
-        "[70] Relu                                                               [N,64,7,7]         0      3,136\n" +
-        "[71] GlobalAvgPool2d                                                    [N,64,1,1]         0      3,136\n" +
-        "[72] Flatten                                                            [N,64]             0          0\n" +
-        "[73] fc1: Linear(10)                                                    [N,10]           650      1,280\n" +
-        "[74] LogSoftmax                                                         [N,10]             0         30\n" +
-        "-------------------------------------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)                                 [N,1,28,28]        0      0\n" +
+        "block ConvBn(16, 3, 1)\n" +
+        "  [1] conv1: Conv2d(16, kernel: 3, stride: 1,        [N,16,28,28]     144   226K\n" +
+        "      padding: 1, bias: false)\n" +
+        "  [2] bn1: BatchNorm2d()                             [N,16,28,28]      32  50.2K\n" +
+        "[3] Relu                                             [N,16,28,28]       0  12.5K\n" +
+        "block Basic(16)\n" +
+        "  body of [9] Residual\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [4] conv2: Conv2d(16, kernel: 3, stride: 1,    [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [5] bn2: BatchNorm2d()                         [N,16,28,28]      32  50.2K\n" +
+        "    [6] Relu                                         [N,16,28,28]       0  12.5K\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [7] conv3: Conv2d(16, kernel: 3, stride: 1,    [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [8] bn3: BatchNorm2d()                         [N,16,28,28]      32  50.2K\n" +
+        "  [9] Residual                                       [N,16,28,28]       0  12.5K\n" +
+        "  [10] Relu                                          [N,16,28,28]       0  12.5K\n" +
+        "  body of [16] Residual\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [11] conv4: Conv2d(16, kernel: 3, stride: 1,   [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [12] bn4: BatchNorm2d()                        [N,16,28,28]      32  50.2K\n" +
+        "    [13] Relu                                        [N,16,28,28]       0  12.5K\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [14] conv5: Conv2d(16, kernel: 3, stride: 1,   [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [15] bn5: BatchNorm2d()                        [N,16,28,28]      32  50.2K\n" +
+        "  [16] Residual                                      [N,16,28,28]       0  12.5K\n" +
+        "  [17] Relu                                          [N,16,28,28]       0  12.5K\n" +
+        "  body of [23] Residual\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [18] conv6: Conv2d(16, kernel: 3, stride: 1,   [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [19] bn6: BatchNorm2d()                        [N,16,28,28]      32  50.2K\n" +
+        "    [20] Relu                                        [N,16,28,28]       0  12.5K\n" +
+        "    block ConvBn(16, 3, 1)\n" +
+        "      [21] conv7: Conv2d(16, kernel: 3, stride: 1,   [N,16,28,28]   2,304  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [22] bn7: BatchNorm2d()                        [N,16,28,28]      32  50.2K\n" +
+        "  [23] Residual                                      [N,16,28,28]       0  12.5K\n" +
+        "  [24] Relu                                          [N,16,28,28]       0  12.5K\n" +
+        "block Down(32)\n" +
+        "  body of [32] Residual (projected shortcut)\n" +
+        "    block ConvBn(32, 3, 2)\n" +
+        "      [25] conv8: Conv2d(32, kernel: 3, stride: 2,   [N,32,14,14]   4,608  1.81M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [26] bn8: BatchNorm2d()                        [N,32,14,14]      64  25.1K\n" +
+        "    [27] Relu                                        [N,32,14,14]       0  6,272\n" +
+        "    block ConvBn(32, 3, 1)\n" +
+        "      [28] conv9: Conv2d(32, kernel: 3, stride: 1,   [N,32,14,14]   9,216  3.61M\n" +
+        "          padding: 1, bias: false)\n" +
+        "      [29] bn9: BatchNorm2d()                        [N,32,14,14]      64  25.1K\n" +
+        "  shortcut of [32] Residual (projected shortcut)\n" +
+        "    block ConvBn(32, 1, 2)\n" +
+        "      [30] conv10: Conv2d(32, kernel: 1, stride:     [N,32,14,14]     512   201K\n" +
+        "          2, padding: 0, bias: false)\n" +
+        "      [31] bn10: BatchNorm2d()                       [N,32,14,14]      64  25.1K\n" +
+        "  [32] Residual (projected shortcut)                 [N,32,14,14]       0  6,272\n" +
+        "  [33] Relu                                          [N,32,14,14]       0  6,272\n" +
+        "block Basic(32)\n" +
+        "  body of [39] Residual\n" +
+        "    block ConvBn(32, 3, 1)\n" +
+        "      [34] conv11: Conv2d(32, kernel: 3, stride:     [N,32,14,14]   9,216  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [35] bn11: BatchNorm2d()                       [N,32,14,14]      64  25.1K\n" +
+        "    [36] Relu                                        [N,32,14,14]       0  6,272\n" +
+        "    block ConvBn(32, 3, 1)\n" +
+        "      [37] conv12: Conv2d(32, kernel: 3, stride:     [N,32,14,14]   9,216  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [38] bn12: BatchNorm2d()                       [N,32,14,14]      64  25.1K\n" +
+        "  [39] Residual                                      [N,32,14,14]       0  6,272\n" +
+        "  [40] Relu                                          [N,32,14,14]       0  6,272\n" +
+        "  body of [46] Residual\n" +
+        "    block ConvBn(32, 3, 1)\n" +
+        "      [41] conv13: Conv2d(32, kernel: 3, stride:     [N,32,14,14]   9,216  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [42] bn13: BatchNorm2d()                       [N,32,14,14]      64  25.1K\n" +
+        "    [43] Relu                                        [N,32,14,14]       0  6,272\n" +
+        "    block ConvBn(32, 3, 1)\n" +
+        "      [44] conv14: Conv2d(32, kernel: 3, stride:     [N,32,14,14]   9,216  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [45] bn14: BatchNorm2d()                       [N,32,14,14]      64  25.1K\n" +
+        "  [46] Residual                                      [N,32,14,14]       0  6,272\n" +
+        "  [47] Relu                                          [N,32,14,14]       0  6,272\n" +
+        "block Down(64)\n" +
+        "  body of [55] Residual (projected shortcut)\n" +
+        "    block ConvBn(64, 3, 2)\n" +
+        "      [48] conv15: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    18,432  1.81M\n" +
+        "          2, padding: 1, bias: false)\n" +
+        "      [49] bn15: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "    [50] Relu                                        [N,64,7,7]         0  3,136\n" +
+        "    block ConvBn(64, 3, 1)\n" +
+        "      [51] conv16: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    36,864  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [52] bn16: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "  shortcut of [55] Residual (projected shortcut)\n" +
+        "    block ConvBn(64, 1, 2)\n" +
+        "      [53] conv17: Conv2d(64, kernel: 1, stride:     [N,64,7,7]     2,048   201K\n" +
+        "          2, padding: 0, bias: false)\n" +
+        "      [54] bn17: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "  [55] Residual (projected shortcut)                 [N,64,7,7]         0  3,136\n" +
+        "  [56] Relu                                          [N,64,7,7]         0  3,136\n" +
+        "block Basic(64)\n" +
+        "  body of [62] Residual\n" +
+        "    block ConvBn(64, 3, 1)\n" +
+        "      [57] conv18: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    36,864  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [58] bn18: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "    [59] Relu                                        [N,64,7,7]         0  3,136\n" +
+        "    block ConvBn(64, 3, 1)\n" +
+        "      [60] conv19: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    36,864  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [61] bn19: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "  [62] Residual                                      [N,64,7,7]         0  3,136\n" +
+        "  [63] Relu                                          [N,64,7,7]         0  3,136\n" +
+        "  body of [69] Residual\n" +
+        "    block ConvBn(64, 3, 1)\n" +
+        "      [64] conv20: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    36,864  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [65] bn20: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "    [66] Relu                                        [N,64,7,7]         0  3,136\n" +
+        "    block ConvBn(64, 3, 1)\n" +
+        "      [67] conv21: Conv2d(64, kernel: 3, stride:     [N,64,7,7]    36,864  3.61M\n" +
+        "          1, padding: 1, bias: false)\n" +
+        "      [68] bn21: BatchNorm2d()                       [N,64,7,7]       128  12.5K\n" +
+        "  [69] Residual                                      [N,64,7,7]         0  3,136\n" +
+        "  [70] Relu                                          [N,64,7,7]         0  3,136\n" +
+        "[71] GlobalAvgPool2d                                 [N,64,1,1]         0  3,136\n" +
+        "[72] Flatten                                         [N,64]             0      0\n" +
+        "[73] fc1: Linear(10)                                 [N,10]           650  1,280\n" +
+        "[74] LogSoftmax                                      [N,10]             0     30\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 272,186\n" +
         "Forward FLOPs per sample: 62,871,838\n" +
-        "Activation memory per sample: training 1,295,248 bytes, evaluation 200,744 bytes (one buffer per value and gradient: 3,566,520)\n";
+        "Activation memory per sample:\n" +
+        "  training 1,295,248 bytes, evaluation 200,744 bytes\n" +
+        "  (one buffer per value and gradient: 3,566,520 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -904,7 +964,7 @@ public partial class ResNet20 : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

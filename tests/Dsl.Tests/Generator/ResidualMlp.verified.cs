@@ -173,31 +173,35 @@ public partial class ResidualMlp : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: ResidualMlp\n" +
-        "-----------------------------------------------------\n" +
-        "Layer (name)           Output shape   Params    FLOPs\n" +
-        "-----------------------------------------------------\n" +
-        "[0] Input(1, 28, 28)   [N,1,28,28]         0        0\n" +
-        "[1] Flatten            [N,784]             0        0\n" +
-        "[2] fc1: Linear(256)   [N,256]       200,960  401,408\n" +
-        "[3] Relu               [N,256]             0      256\n" +
-        "[4] fc2: Linear(256)   [N,256]        65,792  131,072\n" +
-        "[5] Relu               [N,256]             0      256\n" +
-        "[6] Dropout(0.1)       [N,256]             0      256\n" +
-        "[7] fc3: Linear(256)   [N,256]        65,792  131,072\n" +
-        "[8] +                  [N,256]             0      256\n" +
-        "[9] Relu               [N,256]             0      256\n" +
-        "[10] fc4: Linear(256)  [N,256]        65,792  131,072\n" +
-        "[11] Relu              [N,256]             0      256\n" +
-        "[12] Dropout(0.1)      [N,256]             0      256\n" +
-        "[13] fc5: Linear(256)  [N,256]        65,792  131,072\n" +
-        "[14] +                 [N,256]             0      256\n" +
-        "[15] Relu              [N,256]             0      256\n" +
-        "[16] fc6: Linear(10)   [N,10]          2,570    5,120\n" +
-        "[17] LogSoftmax        [N,10]              0       30\n" +
-        "-----------------------------------------------------\n" +
+        "----------------------------------------------------------------\n" +
+        "Layer (name)                        Output shape   Params  FLOPs\n" +
+        "----------------------------------------------------------------\n" +
+        "[0] Input(1, 28, 28)                [N,1,28,28]         0      0\n" +
+        "[1] Flatten                         [N,784]             0      0\n" +
+        "[2] fc1: Linear(256)                [N,256]       200,960   401K\n" +
+        "[3] Relu                            [N,256]             0    256\n" +
+        "block Residual(x, 256, 0.1)\n" +
+        "  [4] fc2: Linear(256)              [N,256]        65,792   131K\n" +
+        "  [5] Relu                          [N,256]             0    256\n" +
+        "  [6] Dropout(0.1)                  [N,256]             0    256\n" +
+        "  [7] fc3: Linear(256)              [N,256]        65,792   131K\n" +
+        "  [8] +                             [N,256]             0    256\n" +
+        "[9] Relu                            [N,256]             0    256\n" +
+        "block Residual(h | Relu, 256, 0.1)\n" +
+        "  [10] fc4: Linear(256)             [N,256]        65,792   131K\n" +
+        "  [11] Relu                         [N,256]             0    256\n" +
+        "  [12] Dropout(0.1)                 [N,256]             0    256\n" +
+        "  [13] fc5: Linear(256)             [N,256]        65,792   131K\n" +
+        "  [14] +                            [N,256]             0    256\n" +
+        "[15] Relu                           [N,256]             0    256\n" +
+        "[16] fc6: Linear(10)                [N,10]          2,570  5,120\n" +
+        "[17] LogSoftmax                     [N,10]              0     30\n" +
+        "----------------------------------------------------------------\n" +
         "Total params: 466,698\n" +
         "Forward FLOPs per sample: 933,150\n" +
-        "Activation memory per sample: training 14,440 bytes, evaluation 3,112 bytes (one buffer per value and gradient: 35,064)\n";
+        "Activation memory per sample:\n" +
+        "  training 14,440 bytes, evaluation 3,112 bytes\n" +
+        "  (one buffer per value and gradient: 35,064 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -216,7 +220,7 @@ public partial class ResidualMlp : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

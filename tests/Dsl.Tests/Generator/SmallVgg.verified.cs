@@ -208,30 +208,33 @@ public partial class SmallVgg : global::Dsl.Module
     /// <summary>Layers with their output shapes, parameter counts and forward FLOPs per sample.</summary>
     public static string Summary { get; } =
         "Network: SmallVgg\n" +
-        "-------------------------------------------------------------------------\n" +
-        "Layer (name)                                 Output shape  Params   FLOPs\n" +
-        "-------------------------------------------------------------------------\n" +
-        "[0] Input(3, 8, 8)                           [N,3,8,8]          0       0\n" +
-        "[1] conv1: Conv2d(4, kernel: 3, padding: 1)  [N,4,8,8]        112  13,824\n" +
-        "[2] bn1: BatchNorm2d()                       [N,4,8,8]          8   1,024\n" +
-        "[3] Relu                                     [N,4,8,8]          0     256\n" +
-        "[4] MaxPool2d(2)                             [N,4,4,4]          0     256\n" +
-        "[5] conv2: Conv2d(8, kernel: 3, padding: 1)  [N,8,4,4]        296   9,216\n" +
-        "[6] bn2: BatchNorm2d()                       [N,8,4,4]         16     512\n" +
-        "[7] Relu                                     [N,8,4,4]          0     128\n" +
-        "[8] conv3: Conv2d(8, kernel: 3, padding: 1)  [N,8,4,4]        584  18,432\n" +
-        "[9] bn3: BatchNorm2d()                       [N,8,4,4]         16     512\n" +
-        "[10] Relu                                    [N,8,4,4]          0     128\n" +
-        "[11] MaxPool2d(2)                            [N,8,2,2]          0     128\n" +
-        "[12] Flatten                                 [N,32]             0       0\n" +
-        "[13] fc1: Linear(16)                         [N,16]           528   1,024\n" +
-        "[14] Relu                                    [N,16]             0      16\n" +
-        "[15] fc2: Linear(10)                         [N,10]           170     320\n" +
-        "[16] LogSoftmax                              [N,10]             0      30\n" +
-        "-------------------------------------------------------------------------\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "Layer (name)                                         Output shape  Params  FLOPs\n" +
+        "--------------------------------------------------------------------------------\n" +
+        "[0] Input(3, 8, 8)                                   [N,3,8,8]          0      0\n" +
+        "block VggBlocks.Features(Input(3, 8, 8), 4, -1, 8, 8, -1, true)\n" +
+        "  [1] conv1: Conv2d(4, kernel: 3, padding: 1)        [N,4,8,8]        112  13.8K\n" +
+        "  [2] bn1: BatchNorm2d()                             [N,4,8,8]          8  1,024\n" +
+        "  [3] Relu                                           [N,4,8,8]          0    256\n" +
+        "  [4] MaxPool2d(2)                                   [N,4,4,4]          0    256\n" +
+        "  [5] conv2: Conv2d(8, kernel: 3, padding: 1)        [N,8,4,4]        296  9,216\n" +
+        "  [6] bn2: BatchNorm2d()                             [N,8,4,4]         16    512\n" +
+        "  [7] Relu                                           [N,8,4,4]          0    128\n" +
+        "  [8] conv3: Conv2d(8, kernel: 3, padding: 1)        [N,8,4,4]        584  18.4K\n" +
+        "  [9] bn3: BatchNorm2d()                             [N,8,4,4]         16    512\n" +
+        "  [10] Relu                                          [N,8,4,4]          0    128\n" +
+        "  [11] MaxPool2d(2)                                  [N,8,2,2]          0    128\n" +
+        "[12] Flatten                                         [N,32]             0      0\n" +
+        "[13] fc1: Linear(16)                                 [N,16]           528  1,024\n" +
+        "[14] Relu                                            [N,16]             0     16\n" +
+        "[15] fc2: Linear(10)                                 [N,10]           170    320\n" +
+        "[16] LogSoftmax                                      [N,10]             0     30\n" +
+        "--------------------------------------------------------------------------------\n" +
         "Total params: 1,730\n" +
         "Forward FLOPs per sample: 45,806\n" +
-        "Activation memory per sample: training 7,720 bytes, evaluation 2,984 bytes (one buffer per value and gradient: 12,664)\n";
+        "Activation memory per sample:\n" +
+        "  training 7,720 bytes, evaluation 2,984 bytes\n" +
+        "  (one buffer per value and gradient: 12,664 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -250,7 +253,7 @@ public partial class SmallVgg : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);
+        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
     }
 
     /// <summary>

@@ -338,8 +338,8 @@ public partial class CourseTransformer : global::Dsl.Module
         "[4] position: Embedding(Length, Model, freeze:       [N,10,16]        160      0\n" +
         "    true, name: \"position\")\n" +
         "[5] +                                                [N,10,16]          0    160\n" +
-        "block EncoderLayer(x, mask, 16, 2, 32, \"layer1\")\n" +
-        "  block MultiHeadAttention(x, x, mask, 2, 16, \"layer1.attn\")\n" +
+        "block CourseBlocks.EncoderLayer(x, mask, 16, 2, 32, \"layer1\")\n" +
+        "  block CourseBlocks.MultiHeadAttention(x, x, mask, 2, 16, \"layer1.attn\")\n" +
         "    [6] layer1.attn.q: Linear(16, 16, name:          [N,10,16]        272  5,120\n" +
         "        \"layer1.attn.q\")\n" +
         "    [7] View(x | Linear(d, d, name: name + \".q\"),    [N,10,2,8]         0      0\n" +
@@ -358,7 +358,7 @@ public partial class CourseTransformer : global::Dsl.Module
         "        \".v\"), -1, 2, 8)\n" +
         "    [14] Permute(View(kv | Linear(d, d, name: name   [N,2,10,8]         0      0\n" +
         "        + \".v\"), -1, heads, d / heads), 0, 2, 1, 3)\n" +
-        "    block ScaledDotProductAttention(q, k, v, mask, 8)\n" +
+        "    block CourseBlocks.ScaledDotProductAttention(q, k, v, mask, 8)\n" +
         "      [15] Transpose(k, -2, -1)                      [N,2,8,10]         0      0\n" +
         "      [16] MatMul(q, Transpose(k, -2, -1))           [N,2,10,10]        0  3,200\n" +
         "      [17] / 2.8284271247461903                      [N,2,10,10]        0    200\n" +
@@ -374,7 +374,7 @@ public partial class CourseTransformer : global::Dsl.Module
         "  [25] +                                             [N,10,16]          0    160\n" +
         "  [26] layer1.norm1: LayerNorm(16, name:             [N,10,16]         32  1,280\n" +
         "      \"layer1.norm1\")\n" +
-        "  block PositionwiseFeedForward(attended, 16, 32, \"layer1.ffn\")\n" +
+        "  block CourseBlocks.PositionwiseFeedForward(attended, 16, 32, \"layer1.ffn\")\n" +
         "    [27] Transpose(x, 1, 2)                          [N,16,10]          0      0\n" +
         "    [28] layer1.ffn.w1: Conv1d(32, 1, name:          [N,32,10]        544  10.2K\n" +
         "        \"layer1.ffn.w1\")\n" +
