@@ -23,23 +23,7 @@ public sealed partial class GpuDevice
 
     protected override void BatchNormReluCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
-    {
-        const string op = nameof(BatchNorm);
-        long total = (long)batch * channels * spatial;
-        var (xv, gv, bv, rm, rv, sm, si, yv) = (F(x, op), F(gamma, op), F(beta, op), F(runningMean, op), F(runningVar, op), F(saveMean, op), F(saveInvStd, op), F(y, op));
-        if (channels == 0)
-        {
-            return;
-        }
-        var args = new BatchNormArgs(batch, channels, spatial, training ? 1 : 0, momentum, eps, 0);
-        Kernel(nameof(BatchNormStatsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormStatsKernel))(
-            new KernelConfig(channels, RowGroup(batch * spatial)), xv, rm, rv, sm, si, args);
-        if (total > 0)
-        {
-            Kernel(nameof(BatchNormReluKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormReluKernel))(
-                Checked(total, op), xv, gv, bv, sm, si, yv, args);
-        }
-    }
+        => BatchNormForward(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps, relu: true);
 
     protected override void BatchNormReluBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor y,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)

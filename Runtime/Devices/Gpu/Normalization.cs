@@ -11,6 +11,11 @@ public sealed partial class GpuDevice
 {
     protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
+        => BatchNormForward(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps, relu: false);
+
+    /// <summary>Batch norm's forward: the statistics per channel, then the normalisation, with the fused ReLU when <paramref name="relu"/> (Fused.cs).</summary>
+    private void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu)
     {
         const string op = nameof(BatchNorm);
         long total = (long)batch * channels * spatial;
@@ -24,8 +29,10 @@ public sealed partial class GpuDevice
             new KernelConfig(channels, RowGroup(batch * spatial)), xv, rm, rv, sm, si, args);
         if (total > 0)
         {
-            Kernel(nameof(BatchNormNormalizeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormNormalizeKernel))(
-                Checked(total, op), xv, gv, bv, sm, si, yv, args);
+            var normalize = relu
+                ? Kernel(nameof(BatchNormReluKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormReluKernel))
+                : Kernel(nameof(BatchNormNormalizeKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormNormalizeKernel));
+            normalize(Checked(total, op), xv, gv, bv, sm, si, yv, args);
         }
     }
 

@@ -1,5 +1,6 @@
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Cli;
 
@@ -9,14 +10,6 @@ namespace Dsl.Tests.Cli;
 /// </summary>
 public class AppTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     /// <summary>A usage error: exit code 2, nothing on the output, and the first error line saying <paramref name="message"/>.</summary>
     private static void AssertUsageError(string message, params string[] args)
     {

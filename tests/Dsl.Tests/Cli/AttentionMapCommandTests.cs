@@ -1,6 +1,7 @@
 using SkiaSharp;
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Cli;
 
@@ -19,14 +20,6 @@ public sealed class AttentionMapCommandTests : IDisposable
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Dsl.Tests.OnnxExport;
 using Specs.Cli;
 using Specs.Networks;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Cli;
 
@@ -11,14 +12,6 @@ namespace Dsl.Tests.Cli;
 /// </summary>
 public class ExportCommandTests
 {
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string TempFolder()
     {
         string folder = Path.Combine(Path.GetTempPath(), "dsl-export-" + Guid.NewGuid().ToString("N")[..8]);

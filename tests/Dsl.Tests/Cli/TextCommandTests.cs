@@ -1,5 +1,6 @@
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Cli;
 
@@ -14,14 +15,6 @@ public sealed class TextCommandTests : IDisposable
     public TextCommandTests() => Directory.CreateDirectory(_folder);
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static void AssertUsageError(string message, params string[] args)
     {

@@ -1,6 +1,7 @@
 using Specs.Cli;
 using Specs.Networks;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Cli;
 
@@ -16,14 +17,6 @@ public class TrainCommandTests : IDisposable
     public TrainCommandTests() => Directory.CreateDirectory(_folder);
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private string[] Small(params string[] more) =>
         ["train", "mlp", "--epochs", "2", "--limit-train", "640", "--limit-test", "64", "--device", "cpu:1", "--data", Data, .. more];

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Dsl.Tests.Data;
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.EndToEnd;
 
@@ -21,14 +22,6 @@ public sealed partial class TextSpecTests : IDisposable
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static double Figure(string output, Regex pattern)

@@ -1,5 +1,6 @@
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Seq2Seq;
 
@@ -17,14 +18,6 @@ public sealed class Seq2SeqCommandTests : IDisposable
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     [Fact]

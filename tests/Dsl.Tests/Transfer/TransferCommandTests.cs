@@ -1,6 +1,7 @@
 using Specs.Cli;
 using Specs.Transfer;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Transfer;
 
@@ -11,14 +12,6 @@ namespace Dsl.Tests.Transfer;
 public sealed class TransferCommandTests
 {
     private static readonly string Data = Path.Combine(Generator.GeneratorHarness.RepoRoot(), "Specs", "Data", "fashion-mnist");
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Transfer_prints_the_table_of_the_three_methods()

@@ -1,6 +1,7 @@
 using SkiaSharp;
 using Specs.Cli;
 using Xunit;
+using static Dsl.Tests.Cli.CliRun;
 
 namespace Dsl.Tests.Visualization;
 
@@ -15,14 +16,6 @@ public sealed class TsneBenchCommandTests : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("dsl-bench-tsne-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Without_a_checkpoint_it_trains_then_embeds_and_plots()
