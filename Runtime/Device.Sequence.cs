@@ -37,18 +37,37 @@ public abstract partial class Device
         EmbeddingBackwardCore(ids, dy, dweight, dweight.Dims[0], dim, paddingIdx < 0 ? -1 : paddingIdx);
     }
 
-    /// <summary>Throws when a GPU <see cref="Embedding"/> recorded an out-of-range id in <paramref name="status"/> (one read of one int).</summary>
+    /// <summary>
+    /// Reports an out-of-range id that a GPU <see cref="Embedding"/> recorded in <paramref name="status"/>. A device that
+    /// queues its work (a GPU) does not wait for it here: it records the fault on the device, its optimiser steps leave
+    /// the parameters unchanged while the fault is pending, and its next read (a loss, <see cref="Synchronize"/>, any
+    /// download) throws this error (see <see cref="DeferEmbeddingCheck"/>). Otherwise one int is read and the error thrown at once.
+    /// </summary>
     public void ThrowIfEmbeddingFailed(Tensor ids, Tensor weight, Tensor status)
     {
+        if (DeferEmbeddingCheck(ids, weight, status))
+        {
+            return;
+        }
         Span<int> s = stackalloc int[1];
         Download(status.Length == 1 ? status : status.Narrow(0, 0, 1), s);
         if (s[0] != 0)
         {
             Span<long> id = stackalloc long[1];
             Download(ids.View(-1).Narrow(0, s[0] - 1, 1), id);
-            throw new ArgumentOutOfRangeException(nameof(ids), $"{nameof(Embedding)}: id {id[0]} at position {s[0] - 1} is outside the {weight.Dims[0]} rows of the table.");
+            throw EmbeddingIdError(id[0], s[0] - 1, weight.Dims[0]);
         }
     }
+
+    /// <summary>
+    /// True when this device recorded the embedding check on the device instead of reading it now (a GPU: the fault
+    /// travels with the queue and its next read throws <see cref="EmbeddingIdError"/>); false to read it at once.
+    /// </summary>
+    protected virtual bool DeferEmbeddingCheck(Tensor ids, Tensor weight, Tensor status) => false;
+
+    /// <summary>The error for id <paramref name="id"/> at flat position <paramref name="position"/> outside a table of <paramref name="rows"/> rows.</summary>
+    protected static ArgumentOutOfRangeException EmbeddingIdError(long id, long position, int rows)
+        => new("ids", $"{nameof(Embedding)}: id {id} at position {position} is outside the {rows} rows of the table.");
 
     protected abstract void EmbeddingCore(Tensor ids, Tensor weight, Tensor y, Tensor status, int num, int dim);
     protected abstract void EmbeddingBackwardCore(Tensor ids, Tensor dy, Tensor dweight, int num, int dim, int paddingIdx);
@@ -247,8 +266,9 @@ public abstract partial class Device
     /// lengths[n] = the number of leading 1s of row n of <paramref name="mask"/> (float32 [N,T], 1 at real steps then 0 at
     /// padding, as a padded batch's mask holds), for the kernels that take lengths (int64 [N]). A row that is not 1s followed
     /// by 0s (a 1 after a 0, or a value other than 0 and 1) is refused with an error naming <paramref name="owner"/> (the
-    /// network and input, for generated code), the row, the position and the value: the CPU while scanning, a GPU from a
-    /// status word read back once (one int). A <paramref name="shift"/> is added to each length, floored at 0: the valid steps
+    /// network and input, for generated code), the row, the position and the value: the CPU while scanning; a GPU records
+    /// the fault on the device without waiting, its optimiser steps leave the parameters unchanged while it is pending, and
+    /// its next read (a loss, <see cref="Synchronize"/>, any download) throws the same error. A <paramref name="shift"/> is added to each length, floored at 0: the valid steps
     /// of a value whose length is the mask's shifted by a constant (a stride-1 <c>Conv1d</c> of kernel k leaves T-k+1
     /// steps, and a row of L tokens has L-k+1 windows within it).
     /// </summary>
@@ -263,17 +283,24 @@ public abstract partial class Device
         int batch = mask.Dims[0], time = mask.Dims[1];
         Operand(lengths, op, "lengths", DType.Int64);
         Expect(lengths, batch, op, "lengths", batch);
-        long bad = MaskLengthsCore(mask, lengths, batch, time, shift);
+        long bad = MaskLengthsCore(mask, lengths, batch, time, shift, owner ?? op);
         if (bad >= 0)
         {
             Span<float> value = stackalloc float[1];
             Download(mask.View(-1).Narrow(0, (int)bad, 1), value);
-            throw new ArgumentException($"{owner ?? op}: row {bad / Math.Max(time, 1)} of the mask is not 1s followed by 0s: position {bad % Math.Max(time, 1)} holds {value[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}.", nameof(mask));
+            throw MaskError(owner ?? op, bad, time, value[0]);
         }
     }
 
-    /// <summary>Writes the lengths; returns the flat index of the first element that breaks the 1s-then-0s rule, or -1.</summary>
-    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift);
+    /// <summary>
+    /// Writes the lengths; returns the flat index of the first element that breaks the 1s-then-0s rule, or -1 (a device
+    /// that queues its work returns -1 and lets its next read throw <see cref="MaskError"/> for <paramref name="owner"/>).
+    /// </summary>
+    protected abstract long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift, string owner);
+
+    /// <summary>The error for the mask element at flat index <paramref name="bad"/> (rows of <paramref name="time"/>) holding <paramref name="value"/>.</summary>
+    protected static ArgumentException MaskError(string owner, long bad, int time, float value)
+        => new($"{owner}: row {bad / Math.Max(time, 1)} of the mask is not 1s followed by 0s: position {bad % Math.Max(time, 1)} holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", "mask");
 
     // ------------------------------------------------------------------ recurrent layers (Recurrent.cs)
 

@@ -106,7 +106,7 @@ public sealed partial class CpuDevice
         return (int)len;
     }
 
-    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift, string owner)
     {
         var m = F(mask);
         var l = L(lengths);

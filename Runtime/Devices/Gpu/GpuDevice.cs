@@ -177,6 +177,7 @@ public sealed partial class GpuDevice : Device
                     b?.Dispose();
                 }
                 _correctCounter?.Dispose();
+                _inputFault?.Dispose();
                 _kernels.Clear();
                 Accelerator.Dispose();
                 _context.Dispose();
@@ -235,8 +236,7 @@ public sealed partial class GpuDevice : Device
         {
             F(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
-        Stream.Synchronize();
-        SynchronizationCount++;
+        Wait();
     }
 
     protected override void DownloadCore(Tensor source, Span<long> destination)
@@ -245,8 +245,7 @@ public sealed partial class GpuDevice : Device
         {
             L(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
-        Stream.Synchronize();
-        SynchronizationCount++;
+        Wait();
     }
 
     protected override void DownloadCore(Tensor source, Span<int> destination)
@@ -255,15 +254,10 @@ public sealed partial class GpuDevice : Device
         {
             I(source, nameof(Download)).CopyToCPU(Stream, destination);
         }
-        Stream.Synchronize();
-        SynchronizationCount++;
+        Wait();
     }
 
-    public override void Synchronize()
-    {
-        Accelerator.Synchronize();
-        SynchronizationCount++;
-    }
+    public override void Synchronize() => Wait(wholeAccelerator: true);
 
     /// <summary>
     /// How many times this device has waited for the accelerator (downloads, <see cref="Synchronize"/>, workspace growth):

@@ -61,8 +61,7 @@ public sealed partial class GpuDevice
         _correctCounter.View.MemSetToZero(Stream);
         CorrectViews(scores, labels, _correctCounter.View, Loss.DefaultIgnoreIndex, op);
         _correctCounter.View.CopyToCPU(Stream, _oneLong);
-        Stream.Synchronize();
-        SynchronizationCount++;
+        Wait();
         return _oneLong[0];
     }
 

@@ -8,7 +8,7 @@ public sealed partial class GpuDevice
     protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h)
         => Sgd(param, grad, momentumBuffer, h, null);
 
-    /// <summary>The kernel reads the label loss's flag itself, so the happy path never waits for the GPU.</summary>
+    /// <summary>The kernel reads the label loss's flag (and the input-fault record) itself, so the happy path never waits for the GPU.</summary>
     protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h, Tensor labelStatus)
         => Sgd(param, grad, momentumBuffer, h, labelStatus);
 
@@ -31,8 +31,8 @@ public sealed partial class GpuDevice
             return;
         }
         var args = new SgdArgs(h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov ? 1 : 0, h.FirstStep ? 1 : 0, labelStatus is not null ? 1 : 0);
-        Kernel(nameof(SgdKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(SgdKernel))(
-            Checked(param.Length, op), p, g, buf, status, args);
+        Kernel(nameof(SgdKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, SgdArgs>(SgdKernel))(
+            Checked(param.Length, op), p, g, buf, status, InputFault, args);
     }
 
     private void Adam(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h, Tensor? labelStatus)
@@ -45,8 +45,8 @@ public sealed partial class GpuDevice
             return;
         }
         var args = new AdamArgs(h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled ? 1 : 0, h.StepSize, h.Bc2Sqrt, labelStatus is not null ? 1 : 0);
-        Kernel(nameof(AdamKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(AdamKernel))(
-            Checked(param.Length, op), p, g, mv, vv, status, args);
+        Kernel(nameof(AdamKernel), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, AdamArgs>(AdamKernel))(
+            Checked(param.Length, op), p, g, mv, vv, status, InputFault, args);
     }
 
     internal readonly record struct SgdArgs(float Lr, float Momentum, float Dampening, float WeightDecay, int Nesterov, int FirstStep, int Guarded);
@@ -54,11 +54,17 @@ public sealed partial class GpuDevice
     internal readonly record struct AdamArgs(float Lr, float Beta1, float Beta2, float Eps, float WeightDecay, int Decoupled, float StepSize, float Bc2Sqrt, int Guarded);
 
     /// <summary>
-    /// True when a guarded step must not update: the label loss flagged a bad row (status[1]). Element 0 records the skip
-    /// in status[2] for <see cref="LossResult.Value"/> to report; the other threads only read status[1].
+    /// True when a step must not update: an input check recorded a fault not yet read (fault[0], see
+    /// <see cref="InputFault"/>; the read reports it), or, for a guarded step, the label loss flagged a bad row
+    /// (status[1]). Element 0 records a bad-label skip in status[2] for <see cref="LossResult.Value"/> to report; the
+    /// other threads only read.
     /// </summary>
-    private static bool SkipForBadLabels(Index1D i, ArrayView<float> status, int guarded)
+    private static bool SkipStep(Index1D i, ArrayView<float> status, ArrayView<long> fault, int guarded)
     {
+        if (fault[0] != 0)
+        {
+            return true;
+        }
         if (guarded == 0 || status[1] == 0f)
         {
             return false;
@@ -71,9 +77,9 @@ public sealed partial class GpuDevice
     }
 
     /// <summary>PyTorch's <c>torch.optim.SGD</c> update for one element (<see cref="OptimizerMath.Sgd"/>).</summary>
-    internal static void SgdKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> buffer, ArrayView<float> status, SgdArgs a)
+    internal static void SgdKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> buffer, ArrayView<float> status, ArrayView<long> fault, SgdArgs a)
     {
-        if (SkipForBadLabels(i, status, a.Guarded))
+        if (SkipStep(i, status, fault, a.Guarded))
         {
             return;
         }
@@ -88,9 +94,9 @@ public sealed partial class GpuDevice
     }
 
     /// <summary>PyTorch's <c>torch.optim.Adam</c> (or <c>AdamW</c> when decoupled) update for one element (<see cref="OptimizerMath.Adam"/>).</summary>
-    internal static void AdamKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, ArrayView<float> status, AdamArgs a)
+    internal static void AdamKernel(Index1D i, ArrayView<float> param, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, ArrayView<float> status, ArrayView<long> fault, AdamArgs a)
     {
-        if (SkipForBadLabels(i, status, a.Guarded))
+        if (SkipStep(i, status, fault, a.Guarded))
         {
             return;
         }

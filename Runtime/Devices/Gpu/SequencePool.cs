@@ -103,10 +103,14 @@ public sealed partial class GpuDevice
 
     private Tensor? _maskStatus;
 
-    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift)
+    /// <summary>
+    /// Queues the lengths and the check without waiting: the first bad element lands in the input-fault record
+    /// (<see cref="RecordMaskFault"/>), which the next read reports; returns -1.
+    /// </summary>
+    protected override long MaskLengthsCore(Tensor mask, Tensor lengths, int batch, int time, int shift, string owner)
     {
         const string op = nameof(MaskLengths);
-        // Allocated once: later calls allocate nothing.
+        // Allocated once: later calls allocate nothing. The upload is queued behind the kernels that read the word before.
         var status = _maskStatus ??= Allocate(DType.Int32, 1);
         Span<int> word = stackalloc int[1];
         word[0] = int.MaxValue;
@@ -115,9 +119,9 @@ public sealed partial class GpuDevice
         {
             Kernel(nameof(MaskLengthsKernel), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<int>, int, int>(MaskLengthsKernel))(
                 RowLaunch(batch, time, op), F(mask, op), L(lengths, op), I(status, op), time, shift);
+            RecordMaskFault(I(status, op), F(mask, op), owner, time);
         }
-        Download(status, word);
-        return word[0] == int.MaxValue ? -1 : word[0];
+        return -1;
     }
 
     /// <summary>

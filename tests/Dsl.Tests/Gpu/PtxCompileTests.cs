@@ -95,7 +95,7 @@ public sealed class PtxCompileTests
             "GemmKernel", "Conv2dIm2ColKernel", "MaxPool2dKernel", "SoftmaxKernel", "LabelLossRowKernel",
             "LossFinishKernel", "CorrectCountKernel", "BatchNormStatsKernel", "NormPowerPartialsKernel", "AdamKernel", "FillKernel",
             "SumAlongKernel", "MaxAlongKernel", "MaxOverTimeKernel", "MaskLengthsKernel", "AttentionScoresKernel", "AttentionRowKernel",
-            "AttentionKeyGradKernel", "AttentionKeptKeysKernel", "SumToKernel",
+            "AttentionKeyGradKernel", "AttentionKeptKeysKernel", "SumToKernel", "EmbeddingFaultKernel", "MaskFaultKernel",
         };
         var names = Kernels.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in expected)

@@ -49,6 +49,7 @@ public class EmbeddingTests
         {
             Target.Embedding(ids, weight, Tensor.Zeros(Target, 2, 2, 3), status);
             Target.ThrowIfEmbeddingFailed(ids, weight, status);
+            Target.Synchronize(); // a GPU reports it at the next read
         });
         Assert.Contains("id 4 at position 2 is outside the 4 rows", e.Message);
     }
