@@ -3,7 +3,10 @@ namespace Dsl.Training;
 /// <summary>
 /// Batches the <see cref="Trainer"/> iterates, epoch by epoch: a <see cref="Data.BatchLoader"/> of images, a
 /// <see cref="Data.Text.BucketBatcher"/> of padded token sequences, a <see cref="Data.Text.LanguageModelBatcher"/> of
-/// windows of a stream. A batch's tensors may be reused buffers, overwritten by the next batch.
+/// windows of a stream. A batch's tensors may be reused buffers, overwritten by the next batch: the runtime's sources
+/// hand out handles stamped with a <see cref="BufferVersion"/> from <see cref="Epoch(int)"/>, which refuse a read once
+/// the next batch has overwritten them (<see cref="StaleTensorException"/>), and their own tensors from
+/// <see cref="Epoch(int, bool)"/> without publishing, which the trainer uses so its step allocates nothing.
 /// </summary>
 /// <typeparam name="TBatch">The batch type (a struct, so reading it through the interface copies nothing to the heap).</typeparam>
 public interface IBatchSource<out TBatch>
@@ -17,6 +20,14 @@ public interface IBatchSource<out TBatch>
 
     /// <summary>The batches of <paramref name="epoch"/>, decided by the source's seed and the epoch.</summary>
     IEnumerable<TBatch> Epoch(int epoch);
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>; with <paramref name="publish"/> false a source that reuses buffers may
+    /// hand out those buffers themselves rather than stamped handles (no allocation per batch, and no stale-read check),
+    /// for a loop that reads each batch within its step and keeps none, as the <see cref="Trainer"/> does. A source
+    /// without such a path ignores the flag.
+    /// </summary>
+    IEnumerable<TBatch> Epoch(int epoch, bool publish) => Epoch(epoch);
 }
 
 /// <summary>

@@ -176,6 +176,8 @@ public sealed class Trainer
 
         // The loader's own tensors, not stamped handles: the step never keeps a batch, and so allocates nothing.
         public IEnumerable<Batch> Epoch(int epoch) => loader.Epoch(epoch, publish: false);
+
+        public IEnumerable<Batch> Epoch(int epoch, bool publish) => loader.Epoch(epoch, publish);
     }
 
     private static void RefuseEmpty(ILabeledDataset data, string what)
@@ -223,7 +225,7 @@ public sealed class Trainer
             int lossReadings = 0;
             long samples = 0;
             device.Upload(Zeros, correct);
-            foreach (var batch in train.Epoch(epoch - 1))
+            foreach (var batch in train.Epoch(epoch - 1, publish: false))
             {
                 var output = Unpublished(net, forward, batch);
                 var targets = batch.Targets;
@@ -386,7 +388,7 @@ public sealed class Trainer
         long[] labels = [];
         try
         {
-            foreach (var batch in source.Epoch(0))
+            foreach (var batch in source.Epoch(0, publish: false))
             {
                 var output = Unpublished(net, forward, batch);
                 var targets = batch.Targets;

@@ -85,7 +85,8 @@ public sealed class Seq2SeqTrainer
             long samples = 0;
             int batch = 0, every = Math.Max(1, batcher.BatchCount / 10);
             device.Upload(Zeros, tokens);
-            foreach (var b in batcher.Epoch(epoch - 1))
+            // The batcher's own tensors: each batch is read within its step and never kept, so a step allocates no handles.
+            foreach (var b in batcher.Epoch(epoch - 1, publish: false))
             {
                 var logits = _forward(b.Source.Tokens, b.Source.Mask, b.DecoderInput);
                 var loss = losses.CrossEntropy(logits, b.DecoderTarget);

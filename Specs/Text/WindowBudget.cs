@@ -18,7 +18,11 @@ public sealed class WindowBudget(LanguageModelBatcher batcher, int windows, int 
 
     public int BatchesIn(int epoch) => Math.Min(Windows, batcher.WindowCount(epoch));
 
-    public IEnumerable<LanguageModelBatch> Epoch(int epoch)
+    /// <summary>The chosen windows of <paramref name="epoch"/>, as stamped handles (a window is valid until the next).</summary>
+    public IEnumerable<LanguageModelBatch> Epoch(int epoch) => Epoch(epoch, publish: true);
+
+    /// <summary>The chosen windows; without <paramref name="publish"/> the batcher's own tensors (the trainer's path, which allocates nothing per window).</summary>
+    public IEnumerable<LanguageModelBatch> Epoch(int epoch, bool publish)
     {
         int total = batcher.WindowCount(epoch);
         var chosen = new bool[total];
@@ -34,7 +38,7 @@ public sealed class WindowBudget(LanguageModelBatcher batcher, int windows, int 
             chosen[order[i]] = true;
         }
         int index = 0;
-        foreach (var window in batcher.Epoch(epoch))
+        foreach (var window in batcher.Epoch(epoch, publish))
         {
             if (chosen[window.Index])
             {

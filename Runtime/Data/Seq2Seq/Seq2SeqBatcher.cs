@@ -8,6 +8,15 @@ namespace Dsl.Data.Seq2Seq;
 /// <c>&lt;bos&gt; y &lt;eos&gt;</c> (<see cref="Seq2SeqData.TargetIds"/>); the decoder reads all but the last id and
 /// predicts all but the first.
 /// </summary>
+/// <remarks>
+/// <b>A batch is valid until the next one is produced</b>: its tensors (the source's tokens and mask, the decoder's
+/// input, target and mask) are fresh handles over reused tensors, stamped with <see cref="BatchVersion"/>, which the
+/// next batch overwrites. Reading an older batch's tensors then throws <see cref="StaleTensorException"/>
+/// (<c>batcher.Epoch(0).Take(2).ToList()</c> refuses the first); call <c>Clone()</c> or <c>ToArray()</c> on them before
+/// moving on to keep them (the source's lengths and samples are reused arrays too). <see cref="Epoch(int, bool)"/>
+/// without publishing hands out the tensors themselves (a training loop's path, which allocates nothing per batch).
+/// One enumeration at a time.
+/// </remarks>
 public sealed class Seq2SeqBatcher
 {
     private readonly BucketBatcher _sources;
@@ -55,17 +64,32 @@ public sealed class Seq2SeqBatcher
     /// <summary>Batches per epoch.</summary>
     public int BatchCount => _sources.BatchCount;
 
-    /// <summary>The batches of <paramref name="epoch"/>; each batch's tensors are overwritten by the next one.</summary>
-    public IEnumerable<Seq2SeqBatch> Epoch(int epoch)
+    /// <summary>The version of the batch tensors: advanced by every batch, which overwrites them (its source's too).</summary>
+    public BufferVersion BatchVersion { get; } = new("a batch of a Seq2SeqBatcher", "the batcher's next batch");
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>. Each batch's tensors are overwritten by the next one, and reading them
+    /// after that throws (see the remarks on <see cref="Seq2SeqBatcher"/>).
+    /// </summary>
+    public IEnumerable<Seq2SeqBatch> Epoch(int epoch) => Epoch(epoch, publish: true);
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>; without <paramref name="publish"/> they are the batcher's tensors
+    /// themselves, not stamped handles, so a loop that never keeps a batch past its step allocates nothing, and nothing
+    /// refuses a stale read.
+    /// </summary>
+    public IEnumerable<Seq2SeqBatch> Epoch(int epoch, bool publish)
     {
-        foreach (var source in _sources.Epoch(epoch))
+        // The source batcher's own tensors: this batcher stamps them with its own version, one owner per batch.
+        foreach (var source in _sources.Epoch(epoch, publish: false))
         {
-            yield return Load(source);
+            yield return Load(source, publish);
         }
     }
 
-    private Seq2SeqBatch Load(PaddedBatch source)
+    private Seq2SeqBatch Load(PaddedBatch source, bool publish)
     {
+        BatchVersion.Advance();
         var samples = source.Samples.Span;
         int n = samples.Length;
         int u = 0;
@@ -99,6 +123,11 @@ public sealed class Seq2SeqBatcher
         device.Upload(_hostInput.AsSpan(0, n * u), view.Input);
         device.Upload(_hostTarget.AsSpan(0, n * u), view.Target);
         device.Upload(_hostMask.AsSpan(0, n * u), view.Mask);
-        return new Seq2SeqBatch(source, view.Input, view.Target, view.Mask);
+        if (!publish)
+        {
+            return new Seq2SeqBatch(source, view.Input, view.Target, view.Mask);
+        }
+        var stamped = source with { Tokens = source.Tokens.Stamped(BatchVersion), Mask = source.Mask.Stamped(BatchVersion) };
+        return new Seq2SeqBatch(stamped, view.Input.Stamped(BatchVersion), view.Target.Stamped(BatchVersion), view.Mask.Stamped(BatchVersion));
     }
 }

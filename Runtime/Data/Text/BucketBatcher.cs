@@ -8,9 +8,16 @@ namespace Dsl.Data.Text;
 /// (torchtext's <c>BucketIterator</c> scheme). Everything is decided by (<see cref="Seed"/>, epoch).
 /// </summary>
 /// <remarks>
-/// Host arrays and device buffers are sized once for the longest sequence; a batch's tensors are views of them,
+/// <para>Host arrays and device buffers are sized once for the longest sequence; a batch's tensors are views of them,
 /// made the first time a (rows, length) pair occurs and kept, so an epoch allocates nothing per batch after the
-/// first. One enumeration at a time.
+/// first but the small handles it hands out. One enumeration at a time.</para>
+/// <para><b>A batch is valid until the next one is produced</b>: its <see cref="PaddedBatch.Tokens"/>,
+/// <see cref="PaddedBatch.Mask"/> and <see cref="PaddedBatch.Labels"/> are fresh handles over the batcher's own tensors,
+/// stamped with <see cref="BatchVersion"/>, which the next batch overwrites. Reading an older batch's tensors then throws
+/// <see cref="StaleTensorException"/> (<c>batcher.Epoch(0).Take(2).ToList()</c> refuses the first); call <c>Clone()</c>
+/// or <c>ToArray()</c> on them before moving on to keep them. <see cref="PaddedBatch.Lengths"/> and
+/// <see cref="PaddedBatch.Samples"/> are reused arrays as well: copy them (<c>ToArray()</c>) to keep them.
+/// <see cref="Epoch(int, bool)"/> without publishing hands out the tensors themselves (the trainer's path).</para>
 /// </remarks>
 public sealed class BucketBatcher : Training.IBatchSource<PaddedBatch>
 {
@@ -147,14 +154,27 @@ public sealed class BucketBatcher : Training.IBatchSource<PaddedBatch>
     /// <summary>Rows of batch <paramref name="batch"/> (in storage order).</summary>
     public int BatchRows(int batch) => Math.Min(BatchSize, _sequences.Count - batch * BatchSize);
 
-    /// <summary>The batches of <paramref name="epoch"/>. Each batch's tensors are overwritten by the next one.</summary>
-    public IEnumerable<PaddedBatch> Epoch(int epoch)
+    /// <summary>The version of the batch tensors: advanced by every batch, which overwrites them.</summary>
+    public BufferVersion BatchVersion { get; } = new("a batch of a BucketBatcher", "the batcher's next batch");
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>. Each batch's tensors are overwritten by the next one, and reading them
+    /// after that throws (see the remarks on <see cref="BucketBatcher"/>).
+    /// </summary>
+    public IEnumerable<PaddedBatch> Epoch(int epoch) => Epoch(epoch, publish: true);
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>; without <paramref name="publish"/> they are the batcher's tensors
+    /// themselves, not stamped handles, so a loop that never keeps a batch past its step (the trainer's) allocates
+    /// nothing, and nothing refuses a stale read.
+    /// </summary>
+    public IEnumerable<PaddedBatch> Epoch(int epoch, bool publish)
     {
         Order(epoch, _order, _batchOrder);
         for (int b = 0; b < BatchCount; b++)
         {
             int stored = _batchOrder[b];
-            yield return Load(_order.AsSpan(BatchStart(stored), BatchRows(stored)), b);
+            yield return Load(_order.AsSpan(BatchStart(stored), BatchRows(stored)), b, publish);
         }
     }
 
@@ -182,8 +202,9 @@ public sealed class BucketBatcher : Training.IBatchSource<PaddedBatch>
         return 1.0 - (double)tokens / slots;
     }
 
-    private PaddedBatch Load(ReadOnlySpan<int> rows, int index)
+    private PaddedBatch Load(ReadOnlySpan<int> rows, int index, bool publish)
     {
+        BatchVersion.Advance();
         int n = rows.Length;
         int t = 0;
         foreach (int i in rows)
@@ -226,7 +247,9 @@ public sealed class BucketBatcher : Training.IBatchSource<PaddedBatch>
             }
             Device.Upload(_hostLabels.AsSpan(0, n), labels);
         }
-        return new PaddedBatch(view.Tokens, view.Mask, _lengths.AsMemory(0, n), labels, _samples.AsMemory(0, n), index);
+        return publish
+            ? new PaddedBatch(view.Tokens.Stamped(BatchVersion), view.Mask.Stamped(BatchVersion), _lengths.AsMemory(0, n), labels?.Stamped(BatchVersion), _samples.AsMemory(0, n), index)
+            : new PaddedBatch(view.Tokens, view.Mask, _lengths.AsMemory(0, n), labels, _samples.AsMemory(0, n), index);
     }
 
     private static void Permute(Span<int> destination, bool shuffle, ulong key)

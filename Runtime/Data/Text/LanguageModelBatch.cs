@@ -3,7 +3,7 @@ namespace Dsl.Data.Text;
 /// <summary>
 /// One window of a language-model epoch: inputs <c>[N,T]</c> and next-token targets <c>[N,T]</c> (both int64).
 /// Row r of window w continues row r of window w-1, so a recurrent state can be carried across windows
-/// (truncated backpropagation through time). The tensors are the batcher's reused buffers.
+/// (truncated backpropagation through time). The tensors are handles over the batcher's reused buffers: valid until the next window (then reading them throws <see cref="StaleTensorException"/>).
 /// </summary>
 /// <param name="Input">Token ids, [N,T].</param>
 /// <param name="Target">The token after each input token, [N,T].</param>

@@ -6,6 +6,14 @@ namespace Dsl.Data.Text;
 /// <see cref="RandomOffset"/> each epoch starts at a seeded offset in [0, T) so window boundaries move between epochs;
 /// tokens that do not fill a whole window are left out of that epoch.
 /// </summary>
+/// <remarks>
+/// <b>A window is valid until the next one is produced</b>: its <see cref="LanguageModelBatch.Input"/> and
+/// <see cref="LanguageModelBatch.Target"/> are fresh handles over the batcher's two reused tensors, stamped with
+/// <see cref="BatchVersion"/>, which the next window overwrites. Reading an older window's tensors then throws
+/// <see cref="StaleTensorException"/> (<c>batcher.Epoch(0).Take(2).ToList()</c> refuses the first); call <c>Clone()</c>
+/// or <c>ToArray()</c> on them before moving on to keep them. <see cref="Epoch(int, bool)"/> without publishing hands
+/// out the tensors themselves (the trainer's path, which allocates nothing per window). One enumeration at a time.
+/// </remarks>
 public sealed class LanguageModelBatcher : Training.IBatchSource<LanguageModelBatch>
 {
     private readonly int[] _stream;
@@ -71,14 +79,28 @@ public sealed class LanguageModelBatcher : Training.IBatchSource<LanguageModelBa
     /// <summary>The stream position of input (<paramref name="row"/>, <paramref name="step"/>) of window <paramref name="window"/>; its target is the next position.</summary>
     public int Position(int epoch, int window, int row, int step) => Offset(epoch) + row * RowLength(epoch) + window * Length + step;
 
-    /// <summary>The windows of <paramref name="epoch"/>, in stream order. Each window's tensors are overwritten by the next one.</summary>
-    public IEnumerable<LanguageModelBatch> Epoch(int epoch)
+    /// <summary>The version of the window tensors: advanced by every window, which overwrites them.</summary>
+    public BufferVersion BatchVersion { get; } = new("a window of a LanguageModelBatcher", "the batcher's next window");
+
+    /// <summary>
+    /// The windows of <paramref name="epoch"/>, in stream order. Each window's tensors are overwritten by the next one,
+    /// and reading them after that throws (see the remarks on <see cref="LanguageModelBatcher"/>).
+    /// </summary>
+    public IEnumerable<LanguageModelBatch> Epoch(int epoch) => Epoch(epoch, publish: true);
+
+    /// <summary>
+    /// The windows of <paramref name="epoch"/>; without <paramref name="publish"/> they are the batcher's tensors
+    /// themselves, not stamped handles, so a loop that never keeps a window past its step (the trainer's) allocates
+    /// nothing, and nothing refuses a stale read.
+    /// </summary>
+    public IEnumerable<LanguageModelBatch> Epoch(int epoch, bool publish)
     {
         int offset = Offset(epoch);
         int rowLength = RowLength(epoch);
         int windows = rowLength / Length;
         for (int w = 0; w < windows; w++)
         {
+            BatchVersion.Advance();
             for (int r = 0; r < Rows; r++)
             {
                 int start = offset + r * rowLength + w * Length;
@@ -90,7 +112,7 @@ public sealed class LanguageModelBatcher : Training.IBatchSource<LanguageModelBa
             }
             Device.Upload(_hostInput, _input);
             Device.Upload(_hostTarget, _target);
-            yield return new LanguageModelBatch(_input, _target, w);
+            yield return publish ? new LanguageModelBatch(_input.Stamped(BatchVersion), _target.Stamped(BatchVersion), w) : new LanguageModelBatch(_input, _target, w);
         }
     }
 }

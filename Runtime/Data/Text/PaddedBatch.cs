@@ -3,8 +3,9 @@ namespace Dsl.Data.Text;
 /// <summary>
 /// One batch of variable-length sequences padded to the batch's longest (T): token ids <c>[N,T]</c> (int64, padded
 /// with <see cref="Vocabulary.PadId"/>), a mask <c>[N,T]</c> (float32, 1 on tokens, 0 on padding), the lengths, and
-/// the labels <c>[N]</c> when the batcher has them. The tensors and arrays are the batcher's reused buffers: valid
-/// until the next batch is produced.
+/// the labels <c>[N]</c> when the batcher has them. The tensors and arrays are over the batcher's reused buffers: valid
+/// until the next batch is produced (reading the tensors later throws <see cref="StaleTensorException"/>; copy the
+/// arrays to keep them).
 /// </summary>
 /// <param name="Tokens">Token ids, [N,T].</param>
 /// <param name="Mask">1 where a token is, 0 on padding, [N,T].</param>

@@ -1,3 +1,4 @@
+using Dsl.Data.Text;
 using Dsl.Tests.Networks;
 using Dsl.Training;
 using Xunit;
@@ -81,5 +82,29 @@ public sealed class TrainerAllocationTests
         double perStep = total / (double)(Batches - 20);
         // Fit runs the network through its unpublished path: no result handles, so nothing at all on the step's threads.
         Assert.True(perStep == 0, $"a steady-state trainer step allocated {perStep:F0} bytes on the threads that ran it.");
+    }
+
+    [Fact]
+    public void A_steady_state_step_over_a_text_batcher_allocates_nothing()
+    {
+        // A language model's windows through IBatchSource: Fit takes the batcher's unpublished path, so neither the
+        // windows' handles nor the network's result handle are allocated.
+        const int rows = 4, length = 8;
+        var stream = Enumerable.Range(0, rows * length * Batches + 1).Select(i => (i * 7 + i / 13) % 100).ToArray();
+        var train = new LanguageModelBatcher(stream, Device.Cpu, rows, length, randomOffset: false);
+        var valid = new LanguageModelBatcher(stream[..(rows * length * 2 + 1)], Device.Cpu, rows, length, randomOffset: false);
+        Assert.Equal(Batches, train.WindowCount(0));
+        var net = new Specs.Networks.CharLstm(Device.Cpu, seed: 1);
+        var recorder = new Recorder();
+        var trainer = new Trainer(net, new Sgd(net.Parameters, 0.01f, 0.5f), LossKind.CrossEntropy)
+        {
+            Epochs = 2,
+            Progress = recorder,
+        };
+        trainer.Fit(train, valid, b => net.Forward(b.Input));
+        Assert.All(recorder.Bytes, b => Assert.True(b > 0, "every step of epoch 2 was recorded"));
+        long total = recorder.Bytes[^1] - recorder.Bytes[19];
+        double perStep = total / (double)(Batches - 20);
+        Assert.True(perStep == 0, $"a steady-state trainer step over a LanguageModelBatcher allocated {perStep:F0} bytes on the threads that ran it.");
     }
 }
