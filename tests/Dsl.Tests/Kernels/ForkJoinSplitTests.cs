@@ -1,4 +1,6 @@
 using Dsl.Devices.Cpu;
+using Dsl.Tests.Gradients;
+using Specs.Networks;
 using Xunit;
 
 namespace Dsl.Tests.Kernels;
@@ -46,6 +48,31 @@ public class ForkJoinSplitTests
 
         Assert.Equal(splits && ForkJoin.MaxParts >= 2 ? 1 : 0, forks);
         Assert.Equal(one, two); // bit for bit: the threads only share out C's columns or rows
+    }
+
+    [Fact]
+    public void A_two_thread_mlp_training_step_forks_only_for_its_two_large_products()
+    {
+        var device = Device.CpuWithThreads(2);
+        var net = new Mlp(device, seed: 1);
+        var rng = new Random(2);
+        var x = Tensor.From(RandomInputs.Normal(rng, 64 * 784), device, 64, 1, 28, 28);
+        var labels = Tensor.From(RandomInputs.Labels(rng, 64, 10), device, 64);
+        var sgd = new Sgd(net.Parameters, lr: 0.01f, momentum: 0.5f);
+        LossResult? loss = null;
+        long forks = 0;
+        for (int step = 0; step < 3; step++)
+        {
+            long before = ForkJoin.SplitsOnThisThread;
+            net.Train();
+            loss = Loss.Nll(net.Forward(x), labels, reuse: loss);
+            net.ZeroGrad();
+            net.Backward(loss.Gradient);
+            sgd.Step();
+            forks = ForkJoin.SplitsOnThisThread - before;
+        }
+        // fc1's forward (64 x 256 x 784) and its weight gradient; every other kernel of the step runs inline.
+        Assert.Equal(ForkJoin.MaxParts >= 2 ? 2 : 0, forks);
     }
 
     [Fact]
