@@ -51,6 +51,16 @@ internal static unsafe class ForkJoin
     /// </summary>
     internal static long WorkerAllocatedBytes => Interlocked.Read(ref s_workerAllocated);
 
+    /// <summary>Forks this thread asked for with more than one part (see <see cref="SplitsOnThisThread"/>).</summary>
+    [ThreadStatic] private static long t_splits;
+
+    /// <summary>
+    /// How many calls of <see cref="Run"/> on the calling thread asked for more than one part, since the thread started:
+    /// the split decisions of its kernels, counted whether or not the pool was free to take them. Profiling a step
+    /// (forks per step) and the tests of the split thresholds read it; per thread, so other threads' forks never count.
+    /// </summary>
+    internal static long SplitsOnThisThread => t_splits;
+
     /// <summary>How many parts a range can be split into on this machine.</summary>
     public static int MaxParts => s_workers.Length + 1;
 
@@ -71,6 +81,7 @@ internal static unsafe class ForkJoin
             }
             return;
         }
+        t_splits++;
         if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             // Another fork is in flight: run the parts here, one after the other, with the same boundaries the workers
