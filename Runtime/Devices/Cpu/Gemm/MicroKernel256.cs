@@ -17,8 +17,62 @@ internal static unsafe class MicroKernel256
     /// <paramref name="a"/> is a packed strip (T.Rows floats per k step); <paramref name="b"/> has 16
     /// readable floats per k step, <paramref name="ldb"/> apart. beta == 0 never reads C.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     public static void Run<T>(float* a, float* b, nint ldb, int kc, float* c, nint ldc, int cols, float alpha, float beta)
+        where T : struct, IRowCount
+    {
+        int rows = T.Rows;
+        float* tile = stackalloc float[TileFloats];
+        Accumulate<T>(a, b, ldb, kc, tile);
+        if (cols == 16)
+        {
+            Vector256<float> va = Vector256.Create(alpha);
+            for (int r = 0; r < rows; r++)
+            {
+                float* t = tile + r * 16;
+                float* cr = c + r * ldc;
+                if (beta == 0f)
+                {
+                    Vector256.Store(Vector256.Load(t) * va, cr);
+                    Vector256.Store(Vector256.Load(t + 8) * va, cr + 8);
+                }
+                else
+                {
+                    Vector256<float> vb = Vector256.Create(beta);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(t), va, Vector256.Load(cr) * vb), cr);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(t + 8), va, Vector256.Load(cr + 8) * vb), cr + 8);
+                }
+            }
+            return;
+        }
+
+        // A partial panel: merge only the valid columns, so C is never touched past n.
+        for (int r = 0; r < rows; r++)
+        {
+            float* t = tile + r * 16;
+            float* cr = c + r * ldc;
+            if (beta == 0f)
+            {
+                for (int j = 0; j < cols; j++) cr[j] = alpha * t[j];
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++) cr[j] = alpha * t[j] + beta * cr[j];
+            }
+        }
+    }
+
+    /// <summary>Floats of the tile buffer: up to 12 rows of 16.</summary>
+    private const int TileFloats = 192;
+
+    /// <summary>
+    /// The k loop alone, writing the T.Rows x 16 sums to <paramref name="tile"/> (row r at r * 16). Kept apart from
+    /// alpha, beta and C so that nothing else is live in a vector register during the loop: with alpha and beta as
+    /// arguments the JIT held them in two registers across it and spilled an accumulator of the 6-row tile to the
+    /// stack on every k step (12 accumulators, 2 B vectors and a broadcast already take 15 of the 16).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Accumulate<T>(float* a, float* b, nint ldb, int kc, float* tile)
         where T : struct, IRowCount
     {
         int rows = T.Rows;
@@ -112,25 +166,6 @@ internal static unsafe class MicroKernel256
             b += ldb;
         }
 
-        if (cols == 16)
-        {
-            Store(c, c0a, c0b, alpha, beta);
-            if (rows > 1) Store(c + 1 * ldc, c1a, c1b, alpha, beta);
-            if (rows > 2) Store(c + 2 * ldc, c2a, c2b, alpha, beta);
-            if (rows > 3) Store(c + 3 * ldc, c3a, c3b, alpha, beta);
-            if (rows > 4) Store(c + 4 * ldc, c4a, c4b, alpha, beta);
-            if (rows > 5) Store(c + 5 * ldc, c5a, c5b, alpha, beta);
-            if (rows > 6) Store(c + 6 * ldc, c6a, c6b, alpha, beta);
-            if (rows > 7) Store(c + 7 * ldc, c7a, c7b, alpha, beta);
-            if (rows > 8) Store(c + 8 * ldc, c8a, c8b, alpha, beta);
-            if (rows > 9) Store(c + 9 * ldc, c9a, c9b, alpha, beta);
-            if (rows > 10) Store(c + 10 * ldc, c10a, c10b, alpha, beta);
-            if (rows > 11) Store(c + 11 * ldc, c11a, c11b, alpha, beta);
-            return;
-        }
-
-        // A partial panel: spill the tile and merge only the valid columns, so C is never touched past n.
-        float* tile = stackalloc float[192];
         { Vector256.Store(c0a, tile + 0); Vector256.Store(c0b, tile + 8); }
         if (rows > 1) { Vector256.Store(c1a, tile + 16); Vector256.Store(c1b, tile + 24); }
         if (rows > 2) { Vector256.Store(c2a, tile + 32); Vector256.Store(c2b, tile + 40); }
@@ -143,35 +178,5 @@ internal static unsafe class MicroKernel256
         if (rows > 9) { Vector256.Store(c9a, tile + 144); Vector256.Store(c9b, tile + 152); }
         if (rows > 10) { Vector256.Store(c10a, tile + 160); Vector256.Store(c10b, tile + 168); }
         if (rows > 11) { Vector256.Store(c11a, tile + 176); Vector256.Store(c11b, tile + 184); }
-        for (int r = 0; r < rows; r++)
-        {
-            float* t = tile + r * 16;
-            float* cr = c + r * ldc;
-            if (beta == 0f)
-            {
-                for (int j = 0; j < cols; j++) cr[j] = alpha * t[j];
-            }
-            else
-            {
-                for (int j = 0; j < cols; j++) cr[j] = alpha * t[j] + beta * cr[j];
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector256<float> lo, Vector256<float> hi, float alpha, float beta)
-    {
-        Vector256<float> va = Vector256.Create(alpha);
-        if (beta == 0f)
-        {
-            Vector256.Store(lo * va, c);
-            Vector256.Store(hi * va, c + 8);
-        }
-        else
-        {
-            Vector256<float> vb = Vector256.Create(beta);
-            Vector256.Store(Vector256.FusedMultiplyAdd(lo, va, Vector256.Load(c) * vb), c);
-            Vector256.Store(Vector256.FusedMultiplyAdd(hi, va, Vector256.Load(c + 8) * vb), c + 8);
-        }
     }
 }
