@@ -50,6 +50,9 @@ public sealed partial class CpuDevice
             case ConvAlgorithm.Im2ColGemm:
                 ConvIm2Col(x, w, b, y, g, relu);
                 break;
+            case ConvAlgorithm.DirectKxK:
+                ConvKxKDirect(x, w, b, y, g, relu);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
         }
@@ -137,7 +140,102 @@ public sealed partial class CpuDevice
             Conv3x3DirectInputGradient(w, dy, dx, g, accumulateDx);
             return;
         }
+        if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.DirectKxK && DirectConvKxK.Applies(g))
+        {
+            // dW and db from im2col + GEMM; dx as the gather form of the transposed convolution, one direct pass per phase.
+            ConvIm2ColBackward(x, w, dy, null, dw, db, g, accumulateDx);
+            ConvKxKDirectInputGradient(w, dy, dx, g, accumulateDx);
+            return;
+        }
         ConvIm2ColBackward(x, w, dy, dx, dw, db, g, accumulateDx);
+    }
+
+    // Any kernel, stride 1 or 2 (DirectConvKxK): the batch's planes copied once into zero-bordered phase planes, then
+    // register-blocked tiles.
+    private unsafe void ConvKxKDirect(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
+    {
+        const string op = nameof(Conv2d);
+        var planes = DirectConvKxK.ForwardPlanes(g);
+        nint* taps = stackalloc nint[DirectConvKxK.MaxTaps];
+        var pass = DirectConvKxK.ForwardPass(g, planes, taps);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
+        int bo = b is null ? 0 : (int)b.Offset;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] packed = ws.Weights(pass.PackedWeightLength);
+            float[] padded = ws.Columns(planes.Length(g.Batch));
+            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pp = packed, pxp = padded)
+            {
+                DirectConvKxK.PackWeights(pass, pw + wo, pp);
+                int count = g.Batch * g.InChannels;
+                var pad = new DirectConvKxK.PadJob { P = planes, X = px + xo, Xp = pxp };
+                ForkJoin.Run(count, ForkJoin.Parts(count, 4, Threads), ref pad);
+                int items = g.Batch * pass.OcBlocks * pass.Tiles;
+                var job = new DirectConvKxK.ForwardJob
+                {
+                    L = pass, Kind = CpuGemm.CurrentKernel, Xp = pxp, Taps = taps, PackedW = pp, Y = py + yo,
+                    Bias = pb == null ? null : pb + bo, Relu = relu,
+                };
+                ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    // dx of DirectConvKxK's geometries: dy copied once into zero-bordered planes, then one direct pass per phase
+    // (row mod stride, column mod stride) of dx with the taps that reach it (DirectConvKxK.GradientPass).
+    private unsafe void ConvKxKDirectInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)
+    {
+        const string op = nameof(Conv2dBackward);
+        var planes = DirectConvKxK.GradientPlanes(g);
+        nint* taps = stackalloc nint[DirectConvKxK.MaxTaps];
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        long packedLength = (long)(g.InChannels + DirectConvKxK.OcBlock - 1) / DirectConvKxK.OcBlock * DirectConvKxK.OcBlock
+            * g.OutChannels * g.KernelH * g.KernelW;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] packed = ws.Weights(packedLength);
+            float[] padded = ws.Gradients(planes.Length(g.Batch));
+            fixed (float* pw = wa, pdy = dya, pdx = dxa, pp = packed, pdyp = padded)
+            {
+                int count = g.Batch * g.OutChannels;
+                var pad = new DirectConvKxK.PadJob { P = planes, X = pdy + dyo, Xp = pdyp };
+                ForkJoin.Run(count, ForkJoin.Parts(count, 4, Threads), ref pad);
+                float* phaseWeights = pp;
+                for (int phaseY = 0; phaseY < g.StrideH; phaseY++)
+                {
+                    for (int phaseX = 0; phaseX < g.StrideW; phaseX++)
+                    {
+                        var pass = DirectConvKxK.GradientPass(g, planes, phaseY, phaseX, taps, pw + wo, phaseWeights);
+                        int items = g.Batch * pass.OcBlocks * pass.Tiles;
+                        if (items > 0)
+                        {
+                            var job = new DirectConvKxK.ForwardJob
+                            {
+                                L = pass, Kind = CpuGemm.CurrentKernel, Xp = pdyp, Taps = taps, PackedW = phaseWeights, Y = pdx + dxo,
+                                Accumulate = accumulateDx,
+                            };
+                            ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+                        }
+                        phaseWeights += pass.PackedWeightLength;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
     }
 
     private unsafe void Conv3x3DirectInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)

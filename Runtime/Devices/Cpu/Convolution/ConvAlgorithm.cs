@@ -11,4 +11,7 @@ public enum ConvAlgorithm
 
     /// <summary>3x3, stride 1, padding 1, one group, read from zero-bordered planes.</summary>
     Direct3x3,
+
+    /// <summary>Any kernel up to 64 taps, any padding, stride 1 or 2, one group, no dilation, read from zero-bordered phase planes.</summary>
+    DirectKxK,
 }
