@@ -7,7 +7,7 @@ namespace Specs.Bench;
 
 /// <summary>
 /// Times each CPU convolution algorithm that can compute a layer (<see cref="ConvAlgorithm"/>) on the convolution shapes
-/// of ResNet-20 and DenseNet-BC (28x28 inputs, as the Specs define them), forward and backward, side by side in one run,
+/// of ResNet-20, DenseNet-BC, MnistNet and TwoConv (28x28 inputs, as the Specs define them), forward and backward, side by side in one run,
 /// with the algorithm the device picks by itself. Candidates alternate within each repetition, so a burst of load from
 /// other processes hits them alike; figures are medians.
 /// </summary>
@@ -16,12 +16,12 @@ public static class ConvBenchmark
     private const int Repetitions = 5;
     private const double SecondsPerRepetition = 0.05;
 
-    /// <summary>A layer: name, input channels, H = W, output channels, kernel, stride (padding kernel/2, one group).</summary>
-    private sealed record Layer(string Name, int InC, int Size, int OutC, int Kernel, int Stride)
+    /// <summary>A layer: name, input channels, H = W, output channels, kernel, stride, padding (kernel/2 when negative), one group.</summary>
+    private sealed record Layer(string Name, int InC, int Size, int OutC, int Kernel, int Stride, int Pad = -1)
     {
         public Conv2dGeometry At(int batch)
         {
-            int p = Kernel / 2;
+            int p = Pad < 0 ? Kernel / 2 : Pad;
             return new Conv2dGeometry(batch, InC, Size, Size, OutC, Kernel, Kernel, Stride, Stride, p, p, p, p);
         }
     }
@@ -44,6 +44,10 @@ public static class ConvBenchmark
         new("densenet b2 3x3", 48, 14, 12, 3, 1),
         new("densenet b3 1x1", 78, 7, 48, 1, 1),
         new("densenet b3 3x3", 48, 7, 12, 3, 1),
+        new("mnist-net conv1", 1, 28, 10, 5, 1, 0),
+        new("mnist-net conv2", 10, 12, 20, 5, 1, 0),
+        new("two-conv conv1", 1, 28, 32, 5, 1),
+        new("two-conv conv2", 32, 14, 64, 5, 1),
     ];
 
     /// <summary>Prints, per thread count, batch and layer: ms and GFLOP/s of every candidate forward, the backward, and the pick.</summary>

@@ -168,16 +168,19 @@ public sealed partial class CpuDevice
         {
             float[] packed = ws.Weights(pass.PackedWeightLength);
             float[] padded = ws.Columns(planes.Length(g.Batch));
+            int[] offsets = ws.Offsets(DirectConvKxK.OffsetCount(pass));
             fixed (float* px = xa, pw = wa, py = ya, pb = ba, pp = packed, pxp = padded)
+            fixed (int* po = offsets)
             {
                 DirectConvKxK.PackWeights(pass, pw + wo, pp);
+                DirectConvKxK.FillOffsets(pass, taps, po);
                 int count = g.Batch * g.InChannels;
                 var pad = new DirectConvKxK.PadJob { P = planes, X = px + xo, Xp = pxp };
                 ForkJoin.Run(count, ForkJoin.Parts(count, 4, Threads), ref pad);
                 int items = g.Batch * pass.OcBlocks * pass.Tiles;
                 var job = new DirectConvKxK.ForwardJob
                 {
-                    L = pass, Kind = CpuGemm.CurrentKernel, Xp = pxp, Taps = taps, PackedW = pp, Y = py + yo,
+                    L = pass, Kind = CpuGemm.CurrentKernel, Xp = pxp, Taps = taps, Offsets = po, PackedW = pp, Y = py + yo,
                     Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
                 ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
@@ -206,7 +209,9 @@ public sealed partial class CpuDevice
         {
             float[] packed = ws.Weights(packedLength);
             float[] padded = ws.Gradients(planes.Length(g.Batch));
+            int[] offsets = ws.Offsets(g.OutChannels * g.KernelH * g.KernelW);
             fixed (float* pw = wa, pdy = dya, pdx = dxa, pp = packed, pdyp = padded)
+            fixed (int* po = offsets)
             {
                 int count = g.Batch * g.OutChannels;
                 var pad = new DirectConvKxK.PadJob { P = planes, X = pdy + dyo, Xp = pdyp };
@@ -220,9 +225,10 @@ public sealed partial class CpuDevice
                         int items = g.Batch * pass.OcBlocks * pass.Tiles;
                         if (items > 0)
                         {
+                            DirectConvKxK.FillOffsets(pass, taps, po);
                             var job = new DirectConvKxK.ForwardJob
                             {
-                                L = pass, Kind = CpuGemm.CurrentKernel, Xp = pdyp, Taps = taps, PackedW = phaseWeights, Y = pdx + dxo,
+                                L = pass, Kind = CpuGemm.CurrentKernel, Xp = pdyp, Taps = taps, Offsets = po, PackedW = phaseWeights, Y = pdx + dxo,
                                 Accumulate = accumulateDx,
                             };
                             ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);

@@ -308,6 +308,22 @@ internal static unsafe class DirectConvKxK
         }
     }
 
+    /// <summary>Input channels times taps of <paramref name="pass"/>: the length of its <see cref="FillOffsets"/> table.</summary>
+    public static int OffsetCount(in Pass pass) => pass.In.Channels * pass.TapCount;
+
+    /// <summary>offsets[ic * taps + t] = ic's first float in a sample's planes + tap t's offset, in the order the weights are packed.</summary>
+    public static void FillOffsets(in Pass pass, nint* taps, int* offsets)
+    {
+        int cs = pass.In.ChannelStride;
+        for (int ic = 0; ic < pass.In.Channels; ic++)
+        {
+            for (int t = 0; t < pass.TapCount; t++)
+            {
+                offsets[ic * pass.TapCount + t] = checked((int)((nint)ic * cs + taps[t]));
+            }
+        }
+    }
+
     /// <summary>Item = (sample, block of output channels, tile of chunks), in that order of nesting.</summary>
     public struct ForwardJob : IRangeJob
     {
@@ -315,6 +331,8 @@ internal static unsafe class DirectConvKxK
         public GemmKernel Kind;
         public float* Xp, PackedW, Y, Bias;
         public nint* Taps;
+        /// <summary>Each (input channel, tap)'s offset from a chunk's first column in a sample's planes (<see cref="FillOffsets"/>).</summary>
+        public int* Offsets;
         public bool Relu;
         /// <summary>Add the result to y instead of overwriting it (the input gradient with accumulateDx).</summary>
         public bool Accumulate;
@@ -332,7 +350,7 @@ internal static unsafe class DirectConvKxK
                 int tile = rest - blk * l.Tiles;
                 if (simd)
                 {
-                    Tile256(l, n, blk, tile, Xp, Taps, PackedW, Y, Bias, Relu, Accumulate);
+                    Tile256(l, n, blk, tile, Xp, Offsets, PackedW, Y, Bias, Relu, Accumulate);
                 }
                 else
                 {
@@ -350,7 +368,7 @@ internal static unsafe class DirectConvKxK
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256(in Pass l, int n, int blk, int tile, float* xp, nint* taps, float* packedW, float* y, float* bias, bool relu, bool accumulate)
+    private static void Tile256(in Pass l, int n, int blk, int tile, float* xp, int* offsets, float* packedW, float* y, float* bias, bool relu, bool accumulate)
     {
         int c = l.In.Channels, wq = l.In.Wq, cs = l.In.ChannelStride, tapCount = l.TapCount, first = tile * Chunks;
         int count = Math.Min(Chunks, l.ChunkCount - first);
@@ -366,36 +384,33 @@ internal static unsafe class DirectConvKxK
         Vector256<float> a10 = default, a11 = default, a12 = default;
         Vector256<float> a20 = default, a21 = default, a22 = default;
         Vector256<float> a30 = default, a31 = default, a32 = default;
-        for (int ic = 0; ic < c; ic++)
+        // One flat loop over (input channel, tap): a 1x1 layer's or a gradient phase's one or two taps per channel
+        // would otherwise pay an inner loop's setup for every 12 FMAs.
+        int steps = c * tapCount;
+        for (int i = 0; i < steps; i++)
         {
-            for (int t = 0; t < tapCount; t++)
-            {
-                nint off = taps[t];
-                Vector256<float> x0 = Vector256.Load(p0 + off);
-                Vector256<float> x1 = Vector256.Load(p1 + off);
-                Vector256<float> x2 = Vector256.Load(p2 + off);
-                Vector256<float> w;
-                w = Vector256.Create(wk[0]);
-                a00 = Vector256.FusedMultiplyAdd(w, x0, a00);
-                a01 = Vector256.FusedMultiplyAdd(w, x1, a01);
-                a02 = Vector256.FusedMultiplyAdd(w, x2, a02);
-                w = Vector256.Create(wk[1]);
-                a10 = Vector256.FusedMultiplyAdd(w, x0, a10);
-                a11 = Vector256.FusedMultiplyAdd(w, x1, a11);
-                a12 = Vector256.FusedMultiplyAdd(w, x2, a12);
-                w = Vector256.Create(wk[2]);
-                a20 = Vector256.FusedMultiplyAdd(w, x0, a20);
-                a21 = Vector256.FusedMultiplyAdd(w, x1, a21);
-                a22 = Vector256.FusedMultiplyAdd(w, x2, a22);
-                w = Vector256.Create(wk[3]);
-                a30 = Vector256.FusedMultiplyAdd(w, x0, a30);
-                a31 = Vector256.FusedMultiplyAdd(w, x1, a31);
-                a32 = Vector256.FusedMultiplyAdd(w, x2, a32);
-                wk += OcBlock;
-            }
-            p0 += cs;
-            p1 += cs;
-            p2 += cs;
+            nint off = offsets[i];
+            Vector256<float> x0 = Vector256.Load(p0 + off);
+            Vector256<float> x1 = Vector256.Load(p1 + off);
+            Vector256<float> x2 = Vector256.Load(p2 + off);
+            Vector256<float> w;
+            w = Vector256.Create(wk[0]);
+            a00 = Vector256.FusedMultiplyAdd(w, x0, a00);
+            a01 = Vector256.FusedMultiplyAdd(w, x1, a01);
+            a02 = Vector256.FusedMultiplyAdd(w, x2, a02);
+            w = Vector256.Create(wk[1]);
+            a10 = Vector256.FusedMultiplyAdd(w, x0, a10);
+            a11 = Vector256.FusedMultiplyAdd(w, x1, a11);
+            a12 = Vector256.FusedMultiplyAdd(w, x2, a12);
+            w = Vector256.Create(wk[2]);
+            a20 = Vector256.FusedMultiplyAdd(w, x0, a20);
+            a21 = Vector256.FusedMultiplyAdd(w, x1, a21);
+            a22 = Vector256.FusedMultiplyAdd(w, x2, a22);
+            w = Vector256.Create(wk[3]);
+            a30 = Vector256.FusedMultiplyAdd(w, x0, a30);
+            a31 = Vector256.FusedMultiplyAdd(w, x1, a31);
+            a32 = Vector256.FusedMultiplyAdd(w, x2, a32);
+            wk += OcBlock;
         }
         int oc0 = blk * OcBlock;
         int plane = l.Hy * l.Wy;

@@ -476,6 +476,17 @@ internal sealed class ConvWorkspace
     private float[] _gradients = [];
     private float[] _transposed = [];
     private float[] _packedGradients = [];
+    private int[] _offsets = [];
+
+    /// <summary>A direct convolution's table of input offsets (pinned), at least <paramref name="length"/> ints.</summary>
+    public int[] Offsets(int length)
+    {
+        if (_offsets.Length < length)
+        {
+            _offsets = GC.AllocateUninitializedArray<int>(length, pinned: true);
+        }
+        return _offsets;
+    }
 
     /// <summary>A direct convolution's transposed input (pinned), at least <paramref name="length"/> floats.</summary>
     public float[] Transposed(long length) => Grow(ref _transposed, length);
