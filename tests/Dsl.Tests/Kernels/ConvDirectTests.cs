@@ -93,7 +93,7 @@ public sealed class ConvDirectTests
     {
         Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 1, 28, 28, 24, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1)));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2)));
         Assert.Equal(ConvAlgorithm.DirectConv1d, ConvPlan.Choose(new Conv2dGeometry(4, 16, 1, 28, 32, 1, 3)));
     }

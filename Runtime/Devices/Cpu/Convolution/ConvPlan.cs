@@ -64,8 +64,27 @@ internal readonly struct ConvPlan
         {
             return ConvAlgorithm.Direct3x3;
         }
+        if (DirectConvKxK.Applies(g) && DirectKxKPays(g))
+        {
+            return ConvAlgorithm.DirectKxK;
+        }
         return ConvAlgorithm.Im2ColGemm;
     }
+
+    /// <summary>
+    /// Where the general direct kernel beat im2col + GEMM in <c>bench conv</c> (2 threads, batch 64 and 1, measured under
+    /// heavy load from other processes, so ratios of candidates alternating in one run): ResNet-20's stride-2 3x3 layers
+    /// 1.0-1.5x forward (dx about even), TwoConv's 32-channel 5x5 layer 1.05-1.2x. It lost on 1-channel stems and 5x5
+    /// layers (0.5-0.9x: a tile of 1 channel's 9-25 taps does not pay for the padded copy and the 12 stores) and on 1x1
+    /// layers (0.4-0.6x: 1 tap per channel leaves the tile's 12 stores and the copy of the subsampled input against
+    /// 12 FMAs per channel, where the GEMM's packed strips reuse each load more), so those stay im2col + GEMM.
+    /// </summary>
+    private static bool DirectKxKPays(in Conv2dGeometry g) =>
+        g.InChannels >= DirectKxKMinInChannels && g.KernelH >= 3 && g.KernelW >= 3
+        && (g.StrideH == 2 || g.StrideW == 2 || (g.KernelH >= 5 && g.KernelW >= 5));
+
+    /// <summary>Fewest input channels for which the general direct kernel is chosen (from <c>bench conv</c>).</summary>
+    public const int DirectKxKMinInChannels = 16;
 
     /// <summary>Fewest input channels for which the direct 3x3 kernel is chosen (from <c>bench conv</c>).</summary>
     public const int Direct3x3MinInChannels = 8;
