@@ -14,7 +14,7 @@ namespace Specs.Bench;
 public static class GemmPeak
 {
     private const int Chains = 12;
-    private const int Steps = 1 << 16;
+    private const int Steps = 1 << 18;
     private static readonly Dictionary<int, double> s_measured = new();
 
     /// <summary>The vector width, in bits, of the FMAs the GEMM kernels use here (0: the scalar kernel).</summary>
