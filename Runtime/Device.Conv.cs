@@ -60,8 +60,13 @@ public abstract partial class Device
 
     // ------------------------------------------------------------------ pooling (Pool.cs)
 
-    /// <summary>Max pooling; <paramref name="argmax"/> (int32, shaped like y) records the flat input index of each maximum (padding never wins).</summary>
-    public void MaxPool2d(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g)
+    /// <summary>
+    /// Max pooling; <paramref name="argmax"/> (int32, shaped like y) records the flat input index of each maximum (padding never
+    /// wins). With <paramref name="relu"/> y is max(0, .) of the pooled value (the ReLU after the pool fused into it, the same
+    /// numbers as the two steps; the argmax is the pool's, and the ReLU's backward masks with y). With
+    /// <paramref name="recordArgmax"/> false (an evaluation forward, which no backward reads) the argmax is left as it was.
+    /// </summary>
+    public void MaxPool2d(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g, bool relu = false, bool recordArgmax = true)
     {
         const string op = nameof(MaxPool2d);
         PoolOperands(g, x, y, op, "x", "y");
@@ -69,6 +74,11 @@ public abstract partial class Device
         Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
         if (g.Batch == 0)
         {
+            return;
+        }
+        if (relu || !recordArgmax)
+        {
+            MaxPool2dFusedCore(x, y, argmax, g, relu, recordArgmax);
             return;
         }
         MaxPool2dCore(x, y, argmax, g);
@@ -140,6 +150,19 @@ public abstract partial class Device
     }
 
     protected abstract void MaxPool2dCore(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g);
+
+    /// <summary>
+    /// <see cref="MaxPool2d"/> with a fused ReLU or without the argmax. This default runs the plain pool and then the ReLU
+    /// (the argmax is written either way); a backend overrides it with one pass.
+    /// </summary>
+    protected virtual void MaxPool2dFusedCore(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g, bool relu, bool recordArgmax)
+    {
+        MaxPool2dCore(x, y, argmax, g);
+        if (relu)
+        {
+            ActivationCore(ActivationKind.Relu, 0f, ActivationMath.DefaultSoftplusThreshold, y, y);
+        }
+    }
     protected abstract void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate);
     protected abstract void AvgPool2dCore(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad);
     protected abstract void AvgPool2dBackwardCore(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate);

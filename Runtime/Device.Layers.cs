@@ -16,6 +16,15 @@ public abstract partial class Device
     public void Linear(Tensor x, Tensor w, Tensor? b, Tensor y)
     {
         var (rows, inF, outF) = LinearSizes(x, w, y, nameof(Linear));
+        LinearCore(rows, inF, outF, x, w, b, y);
+    }
+
+    /// <summary>
+    /// <see cref="Linear"/> once its operands are checked: the product, then the bias. A backend overrides it for shapes a
+    /// general GEMM serves badly (one sample's row times a small weight: packing the weight costs more than the product).
+    /// </summary>
+    protected virtual void LinearCore(int rows, int inF, int outF, Tensor x, Tensor w, Tensor? b, Tensor y)
+    {
         Gemm(false, true, rows, outF, inF, 1f, x, w, 0f, y);
         if (b is not null)
         {

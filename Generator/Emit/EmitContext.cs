@@ -43,6 +43,15 @@ internal sealed class ForwardContext
     public string Slot(GraphNode node)
     {
         string y = Y(node);
+        if (!Plan.Memory.StoredInEvaluation(node))
+        {
+            // An evaluation forward never stores this value (MemoryPlan.StoredInEvaluation): a dropout's is its input, a
+            // folded convolution's is not computed.
+            bool input = Plan.Memory.EvaluationIsInput(node);
+            W.Line(input ? $"// evaluation: the input itself ({X(node)}), not a copy" : "// evaluation: not stored");
+            W.Line($"var {y} = keep ? {Names.Field(y)}.Rows(n) : {(input ? X(node) : "null!")};");
+            return y;
+        }
         W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node, keep: true)};");
         return y;
     }

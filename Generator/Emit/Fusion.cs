@@ -22,6 +22,8 @@ namespace Dsl.Generator.Emit;
 /// <item><c>BatchNorm</c> + ReLU, forward and backward: the batch-norm kernels mask dy on the fly; the ReLU passes its gradient
 /// on (the batch norm's gradient is the ReLU's memory when the planner can alias it, <see cref="MemoryPlan"/>).</item>
 /// <item>The sum closing a <c>Residual</c> (<c>a + b</c>) + ReLU: one pass; the ReLU's backward is unchanged.</item>
+/// <item><c>MaxPool2d</c> + ReLU (PyTorch's MNIST example pools, then applies the ReLU): one pass; the argmax is the pool's
+/// and the ReLU's backward masks dy with the fused output before the pool's backward scatters it.</item>
 /// </list>
 /// <para>
 /// In evaluation (a forward that keeps nothing for backward), a <c>BatchNorm2d</c> whose input is a convolution read by
@@ -120,7 +122,7 @@ internal sealed class Fusion
     private static bool IsBatchNorm(GraphNode node) => node.Op is BatchNormOp.Name1d or BatchNormOp.Name2d;
 
     private bool CanFuseRelu(GraphNode head)
-        => !head.IsSymbolic && (IsBatchNorm(head) || head.Op == AddOp.Name || head.Op == Conv2dOp.Name)
+        => !head.IsSymbolic && (IsBatchNorm(head) || head.Op == AddOp.Name || head.Op == Conv2dOp.Name || head.Op == Pool2dOp.MaxKey)
             && !OpTable.Of(head).BackwardReads(head).Output;
 
     /// <summary>True when <paramref name="reader"/> is the only step reading <paramref name="value"/>, which is not returned.</summary>

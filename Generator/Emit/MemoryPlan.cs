@@ -39,6 +39,7 @@ internal sealed class MemoryPlan
     private readonly Dictionary<int, Group> _gradGroup = new();
     private readonly List<Group> _groups = new();
     private readonly List<(int Node, int Input)> _gradAliases = new();
+    private readonly HashSet<int> _evaluationViews = new();
 
     /// <summary>Plans the memory of <paramref name="plan"/>; with <paramref name="share"/> false every group keeps its own slot.</summary>
     public MemoryPlan(Plan plan, bool share = true)
@@ -49,7 +50,8 @@ internal sealed class MemoryPlan
         ValueGroups();
         GradientGroups();
         var training = SlotAllocator.Assign(_groups.Select(g => g.Training).ToList(), share);
-        var values = _groups.Where(g => !g.IsGradient).ToList();
+        // Values an evaluation forward never stores (a folded convolution, dropout's value) take no slot of that plan.
+        var values = _groups.Where(g => !g.IsGradient && !g.NotInEvaluation).ToList();
         var pinned = new Dictionary<int, int>();
         foreach (int id in plan.Model.Outputs.Append(plan.Model.Output).Distinct())
         {
@@ -70,6 +72,10 @@ internal sealed class MemoryPlan
         {
             values[i].EvaluationSlot = evaluation.SlotOf[i];
         }
+        foreach (var g in _groups.Where(g => g.NotInEvaluation))
+        {
+            g.EvaluationSlot = g.TrainingSlot; // the view needs a slot; an evaluation forward never asks it for rows
+        }
         SlotElements = evaluation.SlotElements;
     }
 
@@ -89,7 +95,17 @@ internal sealed class MemoryPlan
     public long TrainingBytes => Bytes(_groups.Select(g => g.TrainingSlot));
 
     /// <summary>Bytes per sample of the slots an evaluation forward uses.</summary>
-    public long EvaluationBytes => Bytes(_groups.Where(g => !g.IsGradient).Select(g => g.EvaluationSlot));
+    public long EvaluationBytes => Bytes(_groups.Where(g => !g.IsGradient && !g.NotInEvaluation).Select(g => g.EvaluationSlot));
+
+    /// <summary>
+    /// False for a value an evaluation forward never stores: a convolution folded into the batch norm after it (the folded
+    /// convolution writes the batch norm's value), and a dropout's, which is its input's memory there (<see cref="EvaluationIsInput"/>).
+    /// Its local is the slot's rows only when the forward keeps values for backward.
+    /// </summary>
+    public bool StoredInEvaluation(GraphNode node) => !(_valueGroup.TryGetValue(node.Id, out var g) && g.NotInEvaluation && g.Members[0] == node.Id);
+
+    /// <summary>True for a dropout whose value, in an evaluation forward, is its input itself (no copy, no memory of its own).</summary>
+    public bool EvaluationIsInput(GraphNode node) => _evaluationViews.Contains(node.Id);
 
     /// <summary>Bytes per sample with one buffer per value and per gradient, as before planning.</summary>
     public long UnplannedBytes => _groups.Sum(g => g.IsGradient ? g.Members.Sum(Elements) : Elements(g.Members[0])) * ElementBytes;
@@ -104,6 +120,7 @@ internal sealed class MemoryPlan
                 var node = _plan.Nodes[id];
                 yield return g.IsGradient
                     ? (Names.Grad(node), g.TrainingSlot, null, g.Training, null)
+                    : g.NotInEvaluation ? (Names.Value(node), g.TrainingSlot, null, g.Training, null)
                     : (Names.Value(node), g.TrainingSlot, g.EvaluationSlot, g.Training, g.Evaluation);
             }
         }
@@ -125,7 +142,7 @@ internal sealed class MemoryPlan
         for (int s = 0; s < SlotElements.Length; s++)
         {
             var training = _groups.Where(g => g.TrainingSlot == s).Select(g => Local(g, g.Members[0])).ToList();
-            var evaluation = _groups.Where(g => !g.IsGradient && g.EvaluationSlot == s).Select(g => Local(g, g.Members[0])).ToList();
+            var evaluation = _groups.Where(g => !g.IsGradient && !g.NotInEvaluation && g.EvaluationSlot == s).Select(g => Local(g, g.Members[0])).ToList();
             string holders = (training.Count > 0 ? "training " + string.Join(", ", training) : "")
                 + (training.Count > 0 && evaluation.Count > 0 ? "; " : "")
                 + (evaluation.Count > 0 ? "evaluation " + string.Join(", ", evaluation) : "");
@@ -142,7 +159,8 @@ internal sealed class MemoryPlan
             return null;
         }
         string slots = g.EvaluationSlot == g.TrainingSlot ? SlotField(g.TrainingSlot) : $"{SlotField(g.TrainingSlot)}, {SlotField(g.EvaluationSlot)}";
-        string where = g.EvaluationSlot == g.TrainingSlot ? $"in {SlotField(g.TrainingSlot)}" : $"in {SlotField(g.TrainingSlot)} (evaluation: {SlotField(g.EvaluationSlot)})";
+        string where = g.NotInEvaluation ? $"in {SlotField(g.TrainingSlot)} (evaluation: {(EvaluationIsInput(node) ? "its input's memory" : "not stored")})"
+            : g.EvaluationSlot == g.TrainingSlot ? $"in {SlotField(g.TrainingSlot)}" : $"in {SlotField(g.TrainingSlot)} (evaluation: {SlotField(g.EvaluationSlot)})";
         return new BufferDecl(Names.Field(Names.Value(node)), "global::Dsl.SlotView", $"new global::Dsl.SlotView({slots}, {Names.Shape(node.Shape)})",
             $"[N,{Names.Shape(node.Shape).Replace(" ", "")}] {where}");
     }
@@ -239,6 +257,26 @@ internal sealed class MemoryPlan
             // A batch norm folded into its convolution (evaluation) is written at the convolution's step, from its input.
             int evaluationStart = _plan.Fusion.FoldedConvOf(_plan.Nodes[start]) is { } conv ? conv.Id : start;
             g.Evaluation = new Lifetime(elements, evaluationStart, evaluationEnd);
+            // ... and the folded convolution itself is never stored by an evaluation forward.
+            g.NotInEvaluation = Share && _plan.Fusion.IsFolded(_plan.Nodes[start]);
+        }
+        if (!Share)
+        {
+            return;
+        }
+        // In evaluation a dropout is the identity: its value is its input's memory, which then lives until the dropout's
+        // last reader. Latest first, so a chain of dropouts hands its end down to the first one's input.
+        foreach (var node in _plan.LiveNodes.Reverse())
+        {
+            if (node.Op != DropoutOp.Name || node.IsSymbolic || !_valueGroup.TryGetValue(node.Id, out var own) || own.Members[0] != node.Id
+                || own.Members.Any(m => m == _plan.Model.Output || _plan.Model.Outputs.Contains(m))
+                || !_valueGroup.TryGetValue(node.Inputs[0], out var source) || source.NotInEvaluation)
+            {
+                continue;
+            }
+            own.NotInEvaluation = true;
+            _evaluationViews.Add(node.Id);
+            source.Evaluation = source.Evaluation with { End = Math.Max(source.Evaluation.End, own.Evaluation.End) };
         }
     }
 
@@ -333,6 +371,9 @@ internal sealed class MemoryPlan
         public int TrainingSlot { get; set; }
 
         public int EvaluationSlot { get; set; }
+
+        /// <summary>An evaluation forward never stores this value (<see cref="MemoryPlan.StoredInEvaluation"/>).</summary>
+        public bool NotInEvaluation { get; set; }
     }
 }
 

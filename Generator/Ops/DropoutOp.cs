@@ -55,7 +55,9 @@ internal sealed class DropoutOp : Op
         string y = c.Slot(node);
         string x = c.X(node);
         c.Line($"if (_trainingForward) device.Dropout({x}, {Names.Field(Mask(node))}.{Names.Rows(node)}, {y}, {Names.FloatAttr(node, "p")}, DropoutSeed({node.Id}), group: {node.Attr("group")});");
-        c.Line($"else device.Copy({x}, {y});");
+        // Evaluation: the identity. Without keep the value is the input itself (MemoryPlan.EvaluationIsInput); a forward kept
+        // for backward (ComputeInputGradient) copies, so the backward's planned memory holds it.
+        c.Line(c.Plan.Memory.EvaluationIsInput(node) ? $"else if (keep) device.Copy({x}, {y});" : $"else device.Copy({x}, {y});");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

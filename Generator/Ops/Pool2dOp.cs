@@ -73,9 +73,19 @@ internal sealed class Pool2dOp : Op
     {
         string y = c.Slot(node);
         string geometry = Geometry(c.Input(node), node);
-        c.Line(IsMax
-            ? $"device.MaxPool2d({c.X(node)}, {y}, {Names.Field(Argmax(node))}.Rows(n), {geometry});"
-            : $"device.AvgPool2d({c.X(node)}, {y}, {geometry}, countIncludePad: {node.Attr("countIncludePad")});");
+        if (!IsMax)
+        {
+            c.Line($"device.AvgPool2d({c.X(node)}, {y}, {geometry}, countIncludePad: {node.Attr("countIncludePad")});");
+            return;
+        }
+        // An evaluation forward (nothing kept) records no argmax: only the backward reads it, and a Backward after such a
+        // forward runs it again with keep.
+        var relu = c.Plan.Fusion.ReluOf(node);
+        if (relu is not null)
+        {
+            c.Line(Fusion.Comment(node, relu));
+        }
+        c.Line($"device.MaxPool2d({c.X(node)}, {y}, {Names.Field(Argmax(node))}.Rows(n), {geometry}{(relu is not null ? ", relu: true" : "")}, recordArgmax: keep);");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

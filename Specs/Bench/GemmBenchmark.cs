@@ -11,12 +11,6 @@ namespace Specs.Bench;
 /// </summary>
 public static class GemmBenchmark
 {
-    /// <summary>
-    /// One core's practical FP32 peak on the reference machine (two 512-bit FMA pipes, a loop of
-    /// independent Vector512 FMAs), as measured and recorded in the project's performance notes.
-    /// </summary>
-    public const double PeakGflopsPerCore = 263.0;
-
     private const int Repetitions = 7;
     private const double SecondsPerRepetition = 0.02;
 
@@ -64,7 +58,11 @@ public static class GemmBenchmark
     public static void Run(TextWriter output, int[] threadCounts, bool withOpenBlas)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(inv, $"GEMM, GFLOP/s (median of {Repetitions} repetitions of ~{SecondsPerRepetition * 1000:0} ms); peak = {PeakGflopsPerCore:0} GFLOP/s per core"));
+        output.WriteLine(string.Create(inv, $"GEMM, GFLOP/s (median of {Repetitions} repetitions of ~{SecondsPerRepetition * 1000:0} ms); %peak: share of the FMA peak of that many threads, measured below"));
+        foreach (int threads in threadCounts)
+        {
+            output.WriteLine(GemmPeak.Describe(threads));
+        }
         foreach (int threads in threadCounts)
         {
             double[] ours = s_shapes.Select(s => TimeOurs(s, threads)).ToArray();
@@ -77,7 +75,7 @@ public static class GemmBenchmark
                 Shape s = s_shapes[i];
                 string other = blas is null ? "n/a" : blas[i].ToString("0.0", inv);
                 string ratio = blas is null ? "n/a" : (ours[i] / blas[i]).ToString("0.00", inv);
-                double peak = 100.0 * ours[i] / (PeakGflopsPerCore * threads);
+                double peak = 100.0 * ours[i] / GemmPeak.Gflops(threads);
                 output.WriteLine(string.Create(inv, $"{s.Name,-14} {s.M,6} {s.N,6} {s.K,6} {s.Trans,2} {threads,3} {ours[i],8:0.0} {other,8} {ratio,6} {peak,5:0}%"));
             }
         }

@@ -11,6 +11,11 @@ namespace Dsl.Devices.Cpu;
 public sealed partial class CpuDevice
 {
     protected override void MaxPool2dCore(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g)
+        => MaxPool2dFusedCore(x, y, argmax, g, relu: false, recordArgmax: true);
+
+    // One pass for the pool and the ReLU after it (max(0, .) with TensorPrimitives.Max's rules: a NaN stays NaN, -0 becomes
+    // +0), and an evaluation pool that writes no argmax.
+    protected override void MaxPool2dFusedCore(Tensor x, Tensor y, Tensor argmax, in Pool2dGeometry g, bool relu, bool recordArgmax)
     {
         const string op = nameof(MaxPool2d);
         var xa = HostBuffers.Floats(x, op, out int xo);
@@ -20,6 +25,7 @@ public sealed partial class CpuDevice
         {
             X = xa, XOffset = xo, Y = ya, YOffset = yo, Argmax = ia, ArgmaxOffset = io, Geometry = g,
             TwoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 },
+            Relu = relu, Record = recordArgmax,
         };
         ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / (g.Height * g.Width)), ref job);
     }
@@ -30,7 +36,7 @@ public sealed partial class CpuDevice
         public int[] Argmax;
         public int XOffset, YOffset, ArgmaxOffset;
         public Pool2dGeometry Geometry;
-        public bool TwoByTwo;
+        public bool TwoByTwo, Relu, Record;
 
         public readonly void Run(int start, int end)
         {
@@ -44,11 +50,11 @@ public sealed partial class CpuDevice
                 var idx = Argmax.AsSpan(ArgmaxOffset + pl * outPlane, outPlane);
                 if (TwoByTwo)
                 {
-                    MaxPool2x2(xs, geo.Width, geo.OutHeight, geo.OutWidth, pl * plane, ys, idx);
+                    MaxPool2x2(xs, geo.Width, geo.OutHeight, geo.OutWidth, pl * plane, ys, idx, Record, Relu);
                 }
                 else
                 {
-                    MaxPoolPlane(xs, geo, pl * plane, ys, idx);
+                    MaxPoolPlane(xs, geo, pl * plane, ys, idx, Record, Relu);
                 }
             }
         }
@@ -246,7 +252,7 @@ public sealed partial class CpuDevice
         => (PoolMath.WindowStart(o, stride, pad), PoolMath.WindowEnd(o, stride, pad, kernel, size), PoolMath.PaddedWindowSize(o, stride, pad, kernel, size));
 
     // PyTorch's CPU max pool: the first maximum in row-major window order wins; a NaN always takes over.
-    private static void MaxPoolPlane(ReadOnlySpan<float> xs, in Pool2dGeometry g, int first, Span<float> ys, Span<int> idx)
+    private static void MaxPoolPlane(ReadOnlySpan<float> xs, in Pool2dGeometry g, int first, Span<float> ys, Span<int> idx, bool record, bool relu)
     {
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
@@ -268,14 +274,17 @@ public sealed partial class CpuDevice
                         }
                     }
                 }
-                ys[oh * g.OutWidth + ow] = best;
-                idx[oh * g.OutWidth + ow] = first + at;
+                ys[oh * g.OutWidth + ow] = relu ? MathF.Max(best, 0f) : best;
+                if (record)
+                {
+                    idx[oh * g.OutWidth + ow] = first + at;
+                }
             }
         }
     }
 
     // The common 2x2 stride-2 unpadded case, unrolled; same tie and NaN rules as MaxPoolPlane.
-    private static void MaxPool2x2(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx)
+    private static void MaxPool2x2(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx, bool record, bool relu)
     {
         for (int oh = 0; oh < outHeight; oh++)
         {
@@ -285,9 +294,13 @@ public sealed partial class CpuDevice
             var yRow = ys.Slice(oh * outWidth, outWidth);
             var iRow = idx.Slice(oh * outWidth, outWidth);
             int ow = 0;
-            if (Avx512F.IsSupported)
+            if (Avx512F.IsSupported && record && !relu)
             {
                 ow = MaxPool2x2Vector(top, bottom, r0 + first, width, yRow, iRow);
+            }
+            else if (Avx2.IsSupported)
+            {
+                ow = MaxPool2x2Avx2(top, bottom, r0 + first, width, yRow, iRow, record, relu);
             }
             for (; ow < yRow.Length; ow++)
             {
@@ -312,11 +325,98 @@ public sealed partial class CpuDevice
                     best = v;
                     at = r0 + width + c + 1;
                 }
-                yRow[ow] = best;
-                iRow[ow] = first + at;
+                yRow[ow] = relu ? MathF.Max(best, 0f) : best;
+                if (record)
+                {
+                    iRow[ow] = first + at;
+                }
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="MaxPool2x2Vector"/> with 256-bit vectors (AVX2 hosts), eight then four outputs at a time, with or without the
+    /// argmax and the fused ReLU. Returns how many outputs it wrote.
+    /// </summary>
+    private static unsafe int MaxPool2x2Avx2(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, int rowStart, int width, Span<float> y, Span<int> idx, bool record, bool relu)
+    {
+        int ow = 0;
+        fixed (float* pt = top, pb = bottom, py = y)
+        fixed (int* pi = idx)
+        {
+            var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            for (; ow <= y.Length - 8; ow += 8)
+            {
+                var (te, to) = EvensOdds(pt + 2 * ow);
+                var (be, bo) = EvensOdds(pb + 2 * ow);
+                var best = te;
+                if (record)
+                {
+                    var at = lane2 + Vector256.Create(rowStart + 2 * ow);
+                    Take(to, ref best, ref at, at + Vector256<int>.One);
+                    Take(be, ref best, ref at, lane2 + Vector256.Create(rowStart + width + 2 * ow));
+                    Take(bo, ref best, ref at, lane2 + Vector256.Create(rowStart + width + 2 * ow + 1));
+                    at.Store(pi + ow);
+                }
+                else
+                {
+                    best = Take(to, best);
+                    best = Take(be, best);
+                    best = Take(bo, best);
+                }
+                (relu ? Relu(best) : best).Store(py + ow);
+            }
+            var split4 = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            var lane4 = Vector128.Create(0, 2, 4, 6);
+            for (; ow <= y.Length - 4; ow += 4)
+            {
+                var t = Avx2.PermuteVar8x32(Vector256.Load(pt + 2 * ow), split4);
+                var b = Avx2.PermuteVar8x32(Vector256.Load(pb + 2 * ow), split4);
+                var best = t.GetLower();
+                if (record)
+                {
+                    var at = lane4 + Vector128.Create(rowStart + 2 * ow);
+                    Take(t.GetUpper(), ref best, ref at, at + Vector128<int>.One);
+                    Take(b.GetLower(), ref best, ref at, lane4 + Vector128.Create(rowStart + width + 2 * ow));
+                    Take(b.GetUpper(), ref best, ref at, lane4 + Vector128.Create(rowStart + width + 2 * ow + 1));
+                    at.Store(pi + ow);
+                }
+                else
+                {
+                    best = Take(t.GetUpper(), best);
+                    best = Take(b.GetLower(), best);
+                    best = Take(b.GetUpper(), best);
+                }
+                (relu ? Relu(best) : best).Store(py + ow);
+            }
+        }
+        return ow;
+    }
+
+    /// <summary>The eight even and the eight odd floats of the sixteen at <paramref name="p"/>, each in order.</summary>
+    private static unsafe (Vector256<float> Evens, Vector256<float> Odds) EvensOdds(float* p)
+    {
+        var a = Vector256.Load(p);
+        var b = Vector256.Load(p + 8);
+        // Shuffle picks within 128-bit lanes (a0 a2 b0 b2 | a4 a6 b4 b6); the 64-bit permute puts the pairs in order.
+        var evens = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        var odds = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return (evens, odds);
+    }
+
+    /// <summary>The window-order rule without the argmax: v replaces best when greater, or when NaN.</summary>
+    private static Vector256<float> Take(Vector256<float> v, Vector256<float> best)
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v), v, best);
+
+    private static Vector128<float> Take(Vector128<float> v, Vector128<float> best)
+        => Vector128.ConditionalSelect(Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v), v, best);
+
+    /// <summary>max(0, v) with TensorPrimitives.Max's rules: NaN stays, -0 becomes +0.</summary>
+    private static Vector256<float> Relu(Vector256<float> v)
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero) | ~Vector256.Equals(v, v), v, Vector256<float>.Zero);
+
+    private static Vector128<float> Relu(Vector128<float> v)
+        => Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128<float>.Zero) | ~Vector128.Equals(v, v), v, Vector128<float>.Zero);
 
     /// <summary>
     /// Eight (then four) outputs at a time of one 2x2 output row: evens and odds of the two input rows are split with a

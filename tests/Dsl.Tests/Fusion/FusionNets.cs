@@ -59,3 +59,32 @@ public partial class FusedFdNet
         | Conv2d(2, kernel: 3) | Relu
         | Flatten | Linear(3);
 }
+
+/// <summary>
+/// PyTorch's MNIST example's order of layers, fused: max pool + ReLU (one pass), Dropout2d and Dropout (the identity in
+/// evaluation, where their value is their input's memory), a linear + ReLU.
+/// </summary>
+[Network]
+public partial class PoolFusedNet
+{
+    static Net Define() =>
+        Input(1, 12, 12)
+        | Conv2d(3, kernel: 3) | MaxPool2d(2) | Relu
+        | Conv2d(4, kernel: 3) | Dropout2d(0.5) | MaxPool2d(2, stride: 1) | Relu
+        | Flatten
+        | Linear(8) | Relu | Dropout(0.5)
+        | Linear(3) | LogSoftmax;
+}
+
+/// <summary>The same network, every layer as written.</summary>
+[Network(Fuse = false)]
+public partial class PoolUnfusedNet
+{
+    static Net Define() =>
+        Input(1, 12, 12)
+        | Conv2d(3, kernel: 3) | MaxPool2d(2) | Relu
+        | Conv2d(4, kernel: 3) | Dropout2d(0.5) | MaxPool2d(2, stride: 1) | Relu
+        | Flatten
+        | Linear(8) | Relu | Dropout(0.5)
+        | Linear(3) | LogSoftmax;
+}

@@ -47,7 +47,9 @@ internal static partial class GeneratedLiveness
         string? output = null;
 
         // Binds locals to memories (roots of slot views) in one method; returns per statement the memories it names.
-        List<HashSet<string>> Uses(List<string> body)
+        // A value an evaluation forward never stores is declared `keep ? _view.Rows(n) : other` (other: its input, or null!):
+        // each timeline binds its own side.
+        List<HashSet<string>> Uses(List<string> body, bool evaluationTimeline)
         {
             var local = new Dictionary<string, string?>();
             var uses = new List<HashSet<string>>();
@@ -57,6 +59,11 @@ internal static partial class GeneratedLiveness
                 if (d.Success)
                 {
                     string name = d.Groups["local"].Value, source = d.Groups["source"].Value;
+                    var kept = KeptOnlyRegex().Match(source);
+                    if (kept.Success)
+                    {
+                        source = kept.Groups[evaluationTimeline ? "evaluation" : "kept"].Value;
+                    }
                     var rows = RowsRegex().Match(source);
                     var of = OfRegex().Match(source);
                     var current = CurrentRegex().Match(source);
@@ -84,10 +91,10 @@ internal static partial class GeneratedLiveness
             return uses;
         }
 
-        var forwardUses = Uses(forward);
-        var backwardUses = Uses(backward);
+        var forwardUses = Uses(forward, evaluationTimeline: false);
+        var backwardUses = Uses(backward, evaluationTimeline: false);
         Verify(network, "training", forwardUses.Concat(backwardUses).ToList(), training, output);
-        Verify(network, "evaluation", forwardUses, evaluation, output);
+        Verify(network, "evaluation", Uses(forward, evaluationTimeline: true), evaluation, output);
     }
 
     private static void Verify(string network, string planName, List<HashSet<string>> uses, Dictionary<string, string> slotOf, string? output)
@@ -147,6 +154,9 @@ internal static partial class GeneratedLiveness
 
     [GeneratedRegex(@"^var (?<local>\w+) = (?<source>.+);$")]
     private static partial Regex DeclarationRegex();
+
+    [GeneratedRegex(@"^keep \? (?<kept>.+) : (?<evaluation>[^:]+)$")]
+    private static partial Regex KeptOnlyRegex();
 
     [GeneratedRegex(@"(?<field>_\w+)\.Rows\(n")]
     private static partial Regex RowsRegex();

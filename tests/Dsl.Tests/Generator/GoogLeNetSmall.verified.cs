@@ -528,7 +528,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
         var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(3, h3_maxPool2d);
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
@@ -579,7 +579,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
         var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(14, h14_maxPool2d);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
@@ -648,7 +648,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
         var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(28, h28_maxPool2d);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
@@ -671,7 +671,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
         var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(32, h32_maxPool2d);
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
@@ -722,7 +722,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
         var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1));
+        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(43, h43_maxPool2d);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]

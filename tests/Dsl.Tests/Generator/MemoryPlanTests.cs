@@ -145,6 +145,29 @@ public sealed partial class MemoryPlanTests
     }
 
     [Fact]
+    public void An_evaluation_forward_gives_no_slot_to_a_folded_convolution_and_runs_a_dropout_on_its_input()
+    {
+        // ResNet-20: every convolution folded into its batch norm is never stored by an evaluation forward, so it has no
+        // slot in that plan, and removing those values lowers the evaluation memory.
+        var plan = new Plan(Model(GeneratorHarness.SpecSource("ResNet20.cs")));
+        var folded = plan.LiveNodes.Where(plan.Fusion.IsFolded).ToList();
+        Assert.Equal(21, folded.Count);
+        Assert.All(folded, conv => Assert.False(plan.Memory.StoredInEvaluation(conv)));
+        var placed = plan.Memory.Placements().ToDictionary(p => p.Local);
+        Assert.All(folded, conv => Assert.Null(placed[Names.Value(conv)].EvaluationSlot));
+        Assert.True(plan.Memory.EvaluationBytes < plan.Memory.TrainingBytes);
+
+        // MnistNet: both dropouts are their input in evaluation (no copy, no slot); the generated code says so.
+        var mnist = new Plan(Model(GeneratorHarness.SpecSource("MnistNet.cs")));
+        var dropouts = mnist.LiveNodes.Where(n => n.Op == "Dropout").ToList();
+        Assert.Equal(2, dropouts.Count);
+        Assert.All(dropouts, d => Assert.True(mnist.Memory.EvaluationIsInput(d)));
+        var code = Assert.Single(GeneratorHarness.Run(GeneratorHarness.SpecSource("MnistNet.cs")).Generated);
+        Assert.Contains("var h5_dropout2d = keep ? _h5_dropout2d.Rows(n) : h4_conv2d;", code, StringComparison.Ordinal);
+        Assert.Contains("else if (keep) device.Copy(h4_conv2d, h5_dropout2d);", code, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_layout_without_sharing_gives_every_value_and_gradient_its_own_slot()
     {
         var plan = new Plan(Model(GeneratorHarness.SpecSource("ResNet20.cs")));

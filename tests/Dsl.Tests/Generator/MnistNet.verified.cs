@@ -38,43 +38,41 @@ public partial class MnistNet : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 5,760 floats per sample: training h1_conv2d, h3_relu, dh1_conv2d; evaluation h1_conv2d, h3_relu, h5_dropout2d, h7_relu, h10_relu, h12_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 1,440 floats per sample: training h2_maxPool2d, h4_conv2d, h6_maxPool2d, h9_linear, h11_dropout, dh10_relu, dh8_flatten, dh4_conv2d, dh2_maxPool2d; evaluation h2_maxPool2d, h4_conv2d, h6_maxPool2d, h9_linear, h11_dropout
-    private readonly global::Dsl.MemorySlot _slot3; // 1,440 floats per sample: training h5_dropout2d, h7_relu, dh5_dropout2d, dh3_relu
+    private readonly global::Dsl.MemorySlot _slot1; // 5,760 floats per sample: training h1_conv2d, h4_conv2d, h6_maxPool2d, dh4_conv2d, dh2_maxPool2d; evaluation h1_conv2d, h4_conv2d, h9_linear, h12_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 5,760 floats per sample: training h2_maxPool2d, dh1_conv2d
+    private readonly global::Dsl.MemorySlot _slot3; // 1,440 floats per sample: training h5_dropout2d, h9_linear, h11_dropout, dh10_relu, dh8_flatten, dh5_dropout2d, dh3_relu; evaluation h2_maxPool2d, h6_maxPool2d, h10_relu
     private readonly global::Dsl.MemorySlot _slot4; // 320 floats per sample: training h10_relu, dh6_maxPool2d
     private readonly global::Dsl.MemorySlot _slot5; // 10 floats per sample: training h12_linear, dh12_linear
     private readonly global::Dsl.MemorySlot _slot6; // 10 floats per sample: training h13_logSoftmax; evaluation h13_logSoftmax
     private readonly global::Dsl.MemorySlot _slot7; // 50 floats per sample: training dh11_dropout, dh9_linear
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
     private readonly global::Dsl.SlotView _h1_conv2d; // [N,10,24,24] in _slot1
-    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,10,24,24] in _slot1
-    private readonly global::Dsl.SlotView _h2_maxPool2d; // [N,10,12,12] in _slot2
-    private readonly global::Dsl.SlotView _dh2_maxPool2d; // [N,10,12,12] in _slot2
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,10,24,24] in _slot2
+    private readonly global::Dsl.SlotView _h2_maxPool2d; // [N,10,12,12] in _slot2 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh2_maxPool2d; // [N,10,12,12] in _slot1
     private readonly global::Dsl.BufferSlot _argmax2;
-    private readonly global::Dsl.SlotView _h3_relu; // [N,10,12,12] in _slot1
     private readonly global::Dsl.SlotView _dh3_relu; // [N,10,12,12] in _slot3
-    private readonly global::Dsl.SlotView _h4_conv2d; // [N,20,8,8] in _slot2
-    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,20,8,8] in _slot2
-    private readonly global::Dsl.SlotView _h5_dropout2d; // [N,20,8,8] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,20,8,8] in _slot1
+    private readonly global::Dsl.SlotView _dh4_conv2d; // [N,20,8,8] in _slot1
+    private readonly global::Dsl.SlotView _h5_dropout2d; // [N,20,8,8] in _slot3 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh5_dropout2d; // [N,20,8,8] in _slot3
     private readonly global::Dsl.BufferSlot _mask5;
-    private readonly global::Dsl.SlotView _h6_maxPool2d; // [N,20,4,4] in _slot2
+    private readonly global::Dsl.SlotView _h6_maxPool2d; // [N,20,4,4] in _slot1 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh6_maxPool2d; // [N,20,4,4] in _slot4
     private readonly global::Dsl.BufferSlot _argmax6;
-    private readonly global::Dsl.SlotView _h7_relu; // [N,20,4,4] in _slot3 (evaluation: _slot1)
     private readonly global::Dsl.ViewSlot _h8_flatten;
-    private readonly global::Dsl.SlotView _dh8_flatten; // [N,320] in _slot2
-    private readonly global::Dsl.SlotView _h9_linear; // [N,50] in _slot2
+    private readonly global::Dsl.SlotView _dh8_flatten; // [N,320] in _slot3
+    private readonly global::Dsl.SlotView _h9_linear; // [N,50] in _slot3 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh9_linear; // [N,50] in _slot7
-    private readonly global::Dsl.SlotView _h10_relu; // [N,50] in _slot4 (evaluation: _slot1)
-    private readonly global::Dsl.SlotView _dh10_relu; // [N,50] in _slot2
-    private readonly global::Dsl.SlotView _h11_dropout; // [N,50] in _slot2
+    private readonly global::Dsl.SlotView _h10_relu; // [N,50] in _slot4 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _dh10_relu; // [N,50] in _slot3
+    private readonly global::Dsl.SlotView _h11_dropout; // [N,50] in _slot3 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh11_dropout; // [N,50] in _slot7
     private readonly global::Dsl.BufferSlot _mask11;
     private readonly global::Dsl.SlotView _h12_linear; // [N,10] in _slot5 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh12_linear; // [N,10] in _slot5
     private readonly global::Dsl.SlotView _h13_logSoftmax; // [N,10] in _slot6
-    private readonly global::Dsl.SlotView _dh7_relu; // [N,20,4,4] in _slot2, the memory of dh8_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _dh7_relu; // [N,20,4,4] in _slot3, the memory of dh8_flatten (Flatten passes its gradient on)
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -97,7 +95,7 @@ public partial class MnistNet : global::Dsl.Module
         _fc2_bias = AddParameter("fc2.bias", global::Dsl.Init.DefaultUniform(device, ParameterSeed(7), 50, 10));
         _slot0 = new global::Dsl.MemorySlot(device, 784);
         _slot1 = new global::Dsl.MemorySlot(device, 5760);
-        _slot2 = new global::Dsl.MemorySlot(device, 1440);
+        _slot2 = new global::Dsl.MemorySlot(device, 5760);
         _slot3 = new global::Dsl.MemorySlot(device, 1440);
         _slot4 = new global::Dsl.MemorySlot(device, 320);
         _slot5 = new global::Dsl.MemorySlot(device, 10);
@@ -105,28 +103,26 @@ public partial class MnistNet : global::Dsl.Module
         _slot7 = new global::Dsl.MemorySlot(device, 50);
         _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 10, 24, 24);
-        _dh1_conv2d = new global::Dsl.SlotView(_slot1, 10, 24, 24);
-        _h2_maxPool2d = new global::Dsl.SlotView(_slot2, 10, 12, 12);
-        _dh2_maxPool2d = new global::Dsl.SlotView(_slot2, 10, 12, 12);
+        _dh1_conv2d = new global::Dsl.SlotView(_slot2, 10, 24, 24);
+        _h2_maxPool2d = new global::Dsl.SlotView(_slot2, _slot3, 10, 12, 12);
+        _dh2_maxPool2d = new global::Dsl.SlotView(_slot1, 10, 12, 12);
         _argmax2 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 10, 12, 12);
-        _h3_relu = new global::Dsl.SlotView(_slot1, 10, 12, 12);
         _dh3_relu = new global::Dsl.SlotView(_slot3, 10, 12, 12);
-        _h4_conv2d = new global::Dsl.SlotView(_slot2, 20, 8, 8);
-        _dh4_conv2d = new global::Dsl.SlotView(_slot2, 20, 8, 8);
-        _h5_dropout2d = new global::Dsl.SlotView(_slot3, _slot1, 20, 8, 8);
+        _h4_conv2d = new global::Dsl.SlotView(_slot1, 20, 8, 8);
+        _dh4_conv2d = new global::Dsl.SlotView(_slot1, 20, 8, 8);
+        _h5_dropout2d = new global::Dsl.SlotView(_slot3, 20, 8, 8);
         _dh5_dropout2d = new global::Dsl.SlotView(_slot3, 20, 8, 8);
         _mask5 = new global::Dsl.BufferSlot(device, 20, 8, 8);
-        _h6_maxPool2d = new global::Dsl.SlotView(_slot2, 20, 4, 4);
+        _h6_maxPool2d = new global::Dsl.SlotView(_slot1, _slot3, 20, 4, 4);
         _dh6_maxPool2d = new global::Dsl.SlotView(_slot4, 20, 4, 4);
         _argmax6 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 20, 4, 4);
-        _h7_relu = new global::Dsl.SlotView(_slot3, _slot1, 20, 4, 4);
         _h8_flatten = new global::Dsl.ViewSlot(320);
-        _dh8_flatten = new global::Dsl.SlotView(_slot2, 320);
-        _h9_linear = new global::Dsl.SlotView(_slot2, 50);
+        _dh8_flatten = new global::Dsl.SlotView(_slot3, 320);
+        _h9_linear = new global::Dsl.SlotView(_slot3, _slot1, 50);
         _dh9_linear = new global::Dsl.SlotView(_slot7, 50);
-        _h10_relu = new global::Dsl.SlotView(_slot4, _slot1, 50);
-        _dh10_relu = new global::Dsl.SlotView(_slot2, 50);
-        _h11_dropout = new global::Dsl.SlotView(_slot2, 50);
+        _h10_relu = new global::Dsl.SlotView(_slot4, _slot3, 50);
+        _dh10_relu = new global::Dsl.SlotView(_slot3, 50);
+        _h11_dropout = new global::Dsl.SlotView(_slot3, 50);
         _dh11_dropout = new global::Dsl.SlotView(_slot7, 50);
         _mask11 = new global::Dsl.BufferSlot(device, 50);
         _h12_linear = new global::Dsl.SlotView(_slot5, _slot1, 10);
@@ -168,12 +164,15 @@ public partial class MnistNet : global::Dsl.Module
         "Total params: 21,840\n" +
         "Forward FLOPs per sample: 971,210\n" +
         "Activation memory per sample:\n" +
-        "  training 51,616 bytes, evaluation 35,880 bytes\n" +
-        "  (one buffer per value and gradient: 112,816 bytes)\n";
+        "  training 68,896 bytes, evaluation 35,880 bytes\n" +
+        "  (one buffer per value and gradient: 105,776 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
-    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (2, "2"), (3, "3"), (4, "conv2"), (5, "5"), (6, "6"), (7, "7"), (8, "8"), (9, "fc1"), (10, "10"), (11, "11"), (12, "fc2"), (13, "13") };
+    private static readonly (int Id, string Name)[] s_layerTable = { (1, "conv1"), (3, "3"), (4, "conv2"), (5, "5"), (7, "7"), (8, "8"), (9, "fc1"), (10, "10"), (11, "11"), (12, "fc2"), (13, "13") };
+    /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
+    protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (2, "2", "its kernel also applies the ReLU [3] after it, so its value holds the ReLU's output"), (6, "6", "its kernel also applies the ReLU [7] after it, so its value holds the ReLU's output") };
 
     /// <summary>
     /// Runs MnistNet on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
@@ -208,12 +207,11 @@ public partial class MnistNet : global::Dsl.Module
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
         var h2_maxPool2d = _h2_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(2, h2_maxPool2d);
+        // fused: MaxPool2d + relu (one pass)
+        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
-        var h3_relu = _h3_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_maxPool2d, h3_relu);
+        var h3_relu = h2_maxPool2d; // fused into h2_maxPool2d's kernel
         if (probing) CaptureLayer(3, h3_relu);
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
@@ -222,19 +220,19 @@ public partial class MnistNet : global::Dsl.Module
         if (probing) CaptureLayer(4, h4_conv2d);
 
         // [5] Dropout2d(0.5)  [N,20,8,8] -> [N,20,8,8]
-        var h5_dropout2d = _h5_dropout2d.Rows(n, keep);
+        // evaluation: the input itself (h4_conv2d), not a copy
+        var h5_dropout2d = keep ? _h5_dropout2d.Rows(n) : h4_conv2d;
         if (_trainingForward) device.Dropout(h4_conv2d, _mask5.Rows(n), h5_dropout2d, 0.5f, DropoutSeed(5), group: 64);
-        else device.Copy(h4_conv2d, h5_dropout2d);
+        else if (keep) device.Copy(h4_conv2d, h5_dropout2d);
         if (probing) CaptureLayer(5, h5_dropout2d);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
         var h6_maxPool2d = _h6_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
-        if (probing) CaptureLayer(6, h6_maxPool2d);
+        // fused: MaxPool2d + relu (one pass)
+        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
-        var h7_relu = _h7_relu.Rows(n, keep);
-        device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_maxPool2d, h7_relu);
+        var h7_relu = h6_maxPool2d; // fused into h6_maxPool2d's kernel
         if (probing) CaptureLayer(7, h7_relu);
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
@@ -252,9 +250,10 @@ public partial class MnistNet : global::Dsl.Module
         if (probing) CaptureLayer(10, h10_relu);
 
         // [11] Dropout(0.5)  [N,50] -> [N,50]
-        var h11_dropout = _h11_dropout.Rows(n, keep);
+        // evaluation: the input itself (h10_relu), not a copy
+        var h11_dropout = keep ? _h11_dropout.Rows(n) : h10_relu;
         if (_trainingForward) device.Dropout(h10_relu, _mask11.Rows(n), h11_dropout, 0.5f, DropoutSeed(11), group: 1);
-        else device.Copy(h10_relu, h11_dropout);
+        else if (keep) device.Copy(h10_relu, h11_dropout);
         if (probing) CaptureLayer(11, h11_dropout);
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
@@ -345,7 +344,7 @@ public partial class MnistNet : global::Dsl.Module
         // dh7_relu is the memory of dh8_flatten: nothing to copy.
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
-        var h7_relu = _h7_relu.Rows(n);
+        var h7_relu = _h6_maxPool2d.Rows(n);
         var dh6_maxPool2d = _dh6_maxPool2d.Rows(n);
         if (flow_h7_relu)
         {
@@ -367,7 +366,7 @@ public partial class MnistNet : global::Dsl.Module
         }
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
-        var h3_relu = _h3_relu.Rows(n);
+        var h3_relu = _h2_maxPool2d.Rows(n);
         var dh3_relu = _dh3_relu.Rows(n);
         if (flow_h4_conv2d)
         {

@@ -156,10 +156,10 @@ public partial class ResNet20 : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h1_conv2d, h4_conv2d, h7_conv2d, h9_add, h18_conv2d, h21_conv2d, h23_add, h32_add, h41_conv2d, h44_conv2d, h46_add, h55_add, h64_conv2d, h67_conv2d, h69_add, h73_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d; evaluation h2_batchNorm2d, h11_conv2d, h14_conv2d, h16_add, h25_conv2d, h28_conv2d, h30_conv2d, h34_conv2d, h37_conv2d, h39_add, h48_conv2d, h51_conv2d, h53_conv2d, h57_conv2d, h60_conv2d, h62_add, h71_globalAvgPool2d
-    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h4_conv2d, dh1_conv2d; evaluation h5_batchNorm2d, h12_batchNorm2d, h19_batchNorm2d, h26_batchNorm2d, h31_batchNorm2d, h35_batchNorm2d, h42_batchNorm2d, h49_batchNorm2d, h54_batchNorm2d, h58_batchNorm2d, h65_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d; evaluation h8_batchNorm2d, h15_batchNorm2d, h22_batchNorm2d, h29_batchNorm2d, h38_batchNorm2d, h45_batchNorm2d, h52_batchNorm2d, h61_batchNorm2d, h68_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h2_batchNorm2d, h12_batchNorm2d, h16_add, h26_batchNorm2d, h31_batchNorm2d, h35_batchNorm2d, h39_add, h49_batchNorm2d, h54_batchNorm2d, h58_batchNorm2d, h62_add, h71_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d; evaluation h5_batchNorm2d, h9_add, h19_batchNorm2d, h23_add, h32_add, h42_batchNorm2d, h46_add, h55_add, h65_batchNorm2d, h69_add, h73_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h4_conv2d, dh1_conv2d; evaluation h8_batchNorm2d, h15_batchNorm2d, h22_batchNorm2d, h29_batchNorm2d, h38_batchNorm2d, h45_batchNorm2d, h52_batchNorm2d, h61_batchNorm2d, h68_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d
     private readonly global::Dsl.MemorySlot _slot5; // 12,544 floats per sample: training h7_conv2d, dh6_relu
     private readonly global::Dsl.MemorySlot _slot6; // 12,544 floats per sample: training h8_batchNorm2d, h11_conv2d, dh9_add
     private readonly global::Dsl.MemorySlot _slot7; // 12,544 floats per sample: training h9_add, dh7_conv2d, dh4_conv2d
@@ -201,208 +201,208 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.MemorySlot _slot43; // 10 floats per sample: training h74_logSoftmax; evaluation h74_logSoftmax
     private readonly global::Dsl.MemorySlot _slot44; // 3,136 floats per sample: training dh72_flatten, dh69_add
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
-    private readonly global::Dsl.SlotView _h1_conv2d; // [N,16,28,28] in _slot1
+    private readonly global::Dsl.SlotView _h1_conv2d; // [N,16,28,28] in _slot1 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh1_conv2d; // [N,16,28,28] in _slot3
-    private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,16,28,28] in _slot2
+    private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,16,28,28] in _slot2 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean2;
     private readonly global::Dsl.Tensor _saveInvStd2;
     private readonly global::Dsl.FoldedConv _fold2;
     private readonly global::Dsl.Tensor _bn1_running_mean;
     private readonly global::Dsl.Tensor _bn1_running_var;
-    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,28,28] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h4_conv2d; // [N,16,28,28] in _slot3 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh4_conv2d; // [N,16,28,28] in _slot7
-    private readonly global::Dsl.SlotView _h5_batchNorm2d; // [N,16,28,28] in _slot4 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h5_batchNorm2d; // [N,16,28,28] in _slot4 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean5;
     private readonly global::Dsl.Tensor _saveInvStd5;
     private readonly global::Dsl.FoldedConv _fold5;
     private readonly global::Dsl.Tensor _bn2_running_mean;
     private readonly global::Dsl.Tensor _bn2_running_var;
     private readonly global::Dsl.SlotView _dh6_relu; // [N,16,28,28] in _slot5
-    private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot5 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot5 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh7_conv2d; // [N,16,28,28] in _slot7
-    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean8;
     private readonly global::Dsl.Tensor _saveInvStd8;
     private readonly global::Dsl.FoldedConv _fold8;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
-    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh9_add; // [N,16,28,28] in _slot6
-    private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot6 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot6 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh11_conv2d; // [N,16,28,28] in _slot11
-    private readonly global::Dsl.SlotView _h12_batchNorm2d; // [N,16,28,28] in _slot8 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h12_batchNorm2d; // [N,16,28,28] in _slot8 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean12;
     private readonly global::Dsl.Tensor _saveInvStd12;
     private readonly global::Dsl.FoldedConv _fold12;
     private readonly global::Dsl.Tensor _bn4_running_mean;
     private readonly global::Dsl.Tensor _bn4_running_var;
     private readonly global::Dsl.SlotView _dh13_relu; // [N,16,28,28] in _slot9
-    private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot9 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot9 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh14_conv2d; // [N,16,28,28] in _slot11
-    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean15;
     private readonly global::Dsl.Tensor _saveInvStd15;
     private readonly global::Dsl.FoldedConv _fold15;
     private readonly global::Dsl.Tensor _bn5_running_mean;
     private readonly global::Dsl.Tensor _bn5_running_var;
-    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh16_add; // [N,16,28,28] in _slot10
-    private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot10 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot10 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh18_conv2d; // [N,16,28,28] in _slot15
-    private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean19;
     private readonly global::Dsl.Tensor _saveInvStd19;
     private readonly global::Dsl.FoldedConv _fold19;
     private readonly global::Dsl.Tensor _bn6_running_mean;
     private readonly global::Dsl.Tensor _bn6_running_var;
     private readonly global::Dsl.SlotView _dh20_relu; // [N,16,28,28] in _slot13
-    private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot13 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot13 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh21_conv2d; // [N,16,28,28] in _slot15
-    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean22;
     private readonly global::Dsl.Tensor _saveInvStd22;
     private readonly global::Dsl.FoldedConv _fold22;
     private readonly global::Dsl.Tensor _bn7_running_mean;
     private readonly global::Dsl.Tensor _bn7_running_var;
-    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh23_add; // [N,16,28,28] in _slot14
     private readonly global::Dsl.SlotView _dh24_relu; // [N,16,28,28] in _slot19
-    private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot14 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot14 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh25_conv2d; // [N,32,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h26_batchNorm2d; // [N,32,14,14] in _slot16 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h26_batchNorm2d; // [N,32,14,14] in _slot16 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean26;
     private readonly global::Dsl.Tensor _saveInvStd26;
     private readonly global::Dsl.FoldedConv _fold26;
     private readonly global::Dsl.Tensor _bn8_running_mean;
     private readonly global::Dsl.Tensor _bn8_running_var;
     private readonly global::Dsl.SlotView _dh27_relu; // [N,32,14,14] in _slot17
-    private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot17 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot17 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh28_conv2d; // [N,32,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean29;
     private readonly global::Dsl.Tensor _saveInvStd29;
     private readonly global::Dsl.FoldedConv _fold29;
     private readonly global::Dsl.Tensor _bn9_running_mean;
     private readonly global::Dsl.Tensor _bn9_running_var;
-    private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh30_conv2d; // [N,32,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean31;
     private readonly global::Dsl.Tensor _saveInvStd31;
     private readonly global::Dsl.FoldedConv _fold31;
     private readonly global::Dsl.Tensor _bn10_running_mean;
     private readonly global::Dsl.Tensor _bn10_running_var;
-    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh32_add; // [N,32,14,14] in _slot18
-    private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot18 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot18 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh34_conv2d; // [N,32,14,14] in _slot24
-    private readonly global::Dsl.SlotView _h35_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h35_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean35;
     private readonly global::Dsl.Tensor _saveInvStd35;
     private readonly global::Dsl.FoldedConv _fold35;
     private readonly global::Dsl.Tensor _bn11_running_mean;
     private readonly global::Dsl.Tensor _bn11_running_var;
     private readonly global::Dsl.SlotView _dh36_relu; // [N,32,14,14] in _slot22
-    private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot22 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot22 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh37_conv2d; // [N,32,14,14] in _slot24
-    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean38;
     private readonly global::Dsl.Tensor _saveInvStd38;
     private readonly global::Dsl.FoldedConv _fold38;
     private readonly global::Dsl.Tensor _bn12_running_mean;
     private readonly global::Dsl.Tensor _bn12_running_var;
-    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh39_add; // [N,32,14,14] in _slot23
-    private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot23 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot23 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh41_conv2d; // [N,32,14,14] in _slot28
-    private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean42;
     private readonly global::Dsl.Tensor _saveInvStd42;
     private readonly global::Dsl.FoldedConv _fold42;
     private readonly global::Dsl.Tensor _bn13_running_mean;
     private readonly global::Dsl.Tensor _bn13_running_var;
     private readonly global::Dsl.SlotView _dh43_relu; // [N,32,14,14] in _slot26
-    private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot26 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot26 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh44_conv2d; // [N,32,14,14] in _slot28
-    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean45;
     private readonly global::Dsl.Tensor _saveInvStd45;
     private readonly global::Dsl.FoldedConv _fold45;
     private readonly global::Dsl.Tensor _bn14_running_mean;
     private readonly global::Dsl.Tensor _bn14_running_var;
-    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh46_add; // [N,32,14,14] in _slot27
     private readonly global::Dsl.SlotView _dh47_relu; // [N,32,14,14] in _slot32
-    private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot27 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot27 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh48_conv2d; // [N,64,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h49_batchNorm2d; // [N,64,7,7] in _slot29 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h49_batchNorm2d; // [N,64,7,7] in _slot29 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean49;
     private readonly global::Dsl.Tensor _saveInvStd49;
     private readonly global::Dsl.FoldedConv _fold49;
     private readonly global::Dsl.Tensor _bn15_running_mean;
     private readonly global::Dsl.Tensor _bn15_running_var;
     private readonly global::Dsl.SlotView _dh50_relu; // [N,64,7,7] in _slot30
-    private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot30 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot30 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh51_conv2d; // [N,64,7,7] in _slot33
-    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean52;
     private readonly global::Dsl.Tensor _saveInvStd52;
     private readonly global::Dsl.FoldedConv _fold52;
     private readonly global::Dsl.Tensor _bn16_running_mean;
     private readonly global::Dsl.Tensor _bn16_running_var;
-    private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh53_conv2d; // [N,64,7,7] in _slot33
-    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean54;
     private readonly global::Dsl.Tensor _saveInvStd54;
     private readonly global::Dsl.FoldedConv _fold54;
     private readonly global::Dsl.Tensor _bn17_running_mean;
     private readonly global::Dsl.Tensor _bn17_running_var;
-    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh55_add; // [N,64,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot31 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot31 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh57_conv2d; // [N,64,7,7] in _slot37
-    private readonly global::Dsl.SlotView _h58_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h58_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean58;
     private readonly global::Dsl.Tensor _saveInvStd58;
     private readonly global::Dsl.FoldedConv _fold58;
     private readonly global::Dsl.Tensor _bn18_running_mean;
     private readonly global::Dsl.Tensor _bn18_running_var;
     private readonly global::Dsl.SlotView _dh59_relu; // [N,64,7,7] in _slot35
-    private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot35 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot35 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh60_conv2d; // [N,64,7,7] in _slot37
-    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean61;
     private readonly global::Dsl.Tensor _saveInvStd61;
     private readonly global::Dsl.FoldedConv _fold61;
     private readonly global::Dsl.Tensor _bn19_running_mean;
     private readonly global::Dsl.Tensor _bn19_running_var;
-    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh62_add; // [N,64,7,7] in _slot36
-    private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot36 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot36 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh64_conv2d; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean65;
     private readonly global::Dsl.Tensor _saveInvStd65;
     private readonly global::Dsl.FoldedConv _fold65;
     private readonly global::Dsl.Tensor _bn20_running_mean;
     private readonly global::Dsl.Tensor _bn20_running_var;
     private readonly global::Dsl.SlotView _dh66_relu; // [N,64,7,7] in _slot39
-    private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot39 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot39 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh67_conv2d; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot4)
+    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot3)
     private readonly global::Dsl.Tensor _saveMean68;
     private readonly global::Dsl.Tensor _saveInvStd68;
     private readonly global::Dsl.FoldedConv _fold68;
     private readonly global::Dsl.Tensor _bn21_running_mean;
     private readonly global::Dsl.Tensor _bn21_running_var;
-    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh69_add; // [N,64,7,7] in _slot44
     private readonly global::Dsl.SlotView _dh70_relu; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot40 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot40 (evaluation: _slot1)
     private readonly global::Dsl.ViewSlot _h72_flatten;
     private readonly global::Dsl.SlotView _dh72_flatten; // [N,64] in _slot44
-    private readonly global::Dsl.SlotView _h73_linear; // [N,10] in _slot42 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h73_linear; // [N,10] in _slot42 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh73_linear; // [N,10] in _slot42
     private readonly global::Dsl.SlotView _h74_logSoftmax; // [N,10] in _slot43
     private readonly global::Dsl.SlotView _dh71_globalAvgPool2d; // [N,64,1,1] in _slot44, the memory of dh72_flatten (Flatten passes its gradient on)
@@ -559,206 +559,206 @@ public partial class ResNet20 : global::Dsl.Module
         _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 16, 28, 28);
         _dh1_conv2d = new global::Dsl.SlotView(_slot3, 16, 28, 28);
-        _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, 16, 28, 28);
+        _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, _slot1, 16, 28, 28);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold2 = new global::Dsl.FoldedConv(device, 16, 1, 3, 3);
         _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h4_conv2d = new global::Dsl.SlotView(_slot3, _slot1, 16, 28, 28);
+        _h4_conv2d = new global::Dsl.SlotView(_slot3, 16, 28, 28);
         _dh4_conv2d = new global::Dsl.SlotView(_slot7, 16, 28, 28);
-        _h5_batchNorm2d = new global::Dsl.SlotView(_slot4, _slot3, 16, 28, 28);
+        _h5_batchNorm2d = new global::Dsl.SlotView(_slot4, _slot2, 16, 28, 28);
         _saveMean5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd5 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold5 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _dh6_relu = new global::Dsl.SlotView(_slot5, 16, 28, 28);
-        _h7_conv2d = new global::Dsl.SlotView(_slot5, _slot1, 16, 28, 28);
+        _h7_conv2d = new global::Dsl.SlotView(_slot5, 16, 28, 28);
         _dh7_conv2d = new global::Dsl.SlotView(_slot7, 16, 28, 28);
-        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot4, 16, 28, 28);
+        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot3, 16, 28, 28);
         _saveMean8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold8 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h9_add = new global::Dsl.SlotView(_slot7, _slot1, 16, 28, 28);
+        _h9_add = new global::Dsl.SlotView(_slot7, _slot2, 16, 28, 28);
         _dh9_add = new global::Dsl.SlotView(_slot6, 16, 28, 28);
-        _h11_conv2d = new global::Dsl.SlotView(_slot6, _slot2, 16, 28, 28);
+        _h11_conv2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _dh11_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
-        _h12_batchNorm2d = new global::Dsl.SlotView(_slot8, _slot3, 16, 28, 28);
+        _h12_batchNorm2d = new global::Dsl.SlotView(_slot8, _slot1, 16, 28, 28);
         _saveMean12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd12 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold12 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn4_running_mean = AddBuffer("bn4.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn4_running_var = AddBuffer("bn4.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _dh13_relu = new global::Dsl.SlotView(_slot9, 16, 28, 28);
-        _h14_conv2d = new global::Dsl.SlotView(_slot9, _slot2, 16, 28, 28);
+        _h14_conv2d = new global::Dsl.SlotView(_slot9, 16, 28, 28);
         _dh14_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
-        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot4, 16, 28, 28);
+        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot3, 16, 28, 28);
         _saveMean15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold15 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h16_add = new global::Dsl.SlotView(_slot11, _slot2, 16, 28, 28);
+        _h16_add = new global::Dsl.SlotView(_slot11, _slot1, 16, 28, 28);
         _dh16_add = new global::Dsl.SlotView(_slot10, 16, 28, 28);
-        _h18_conv2d = new global::Dsl.SlotView(_slot10, _slot1, 16, 28, 28);
+        _h18_conv2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _dh18_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
-        _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot3, 16, 28, 28);
+        _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot2, 16, 28, 28);
         _saveMean19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold19 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn6_running_mean = AddBuffer("bn6.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn6_running_var = AddBuffer("bn6.running_var", global::Dsl.Init.Constant(device, 1f, 16));
         _dh20_relu = new global::Dsl.SlotView(_slot13, 16, 28, 28);
-        _h21_conv2d = new global::Dsl.SlotView(_slot13, _slot1, 16, 28, 28);
+        _h21_conv2d = new global::Dsl.SlotView(_slot13, 16, 28, 28);
         _dh21_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
-        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot4, 16, 28, 28);
+        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot3, 16, 28, 28);
         _saveMean22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold22 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h23_add = new global::Dsl.SlotView(_slot15, _slot1, 16, 28, 28);
+        _h23_add = new global::Dsl.SlotView(_slot15, _slot2, 16, 28, 28);
         _dh23_add = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _dh24_relu = new global::Dsl.SlotView(_slot19, 16, 28, 28);
-        _h25_conv2d = new global::Dsl.SlotView(_slot14, _slot2, 32, 14, 14);
+        _h25_conv2d = new global::Dsl.SlotView(_slot14, 32, 14, 14);
         _dh25_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
-        _h26_batchNorm2d = new global::Dsl.SlotView(_slot16, _slot3, 32, 14, 14);
+        _h26_batchNorm2d = new global::Dsl.SlotView(_slot16, _slot1, 32, 14, 14);
         _saveMean26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd26 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold26 = new global::Dsl.FoldedConv(device, 32, 16, 3, 3);
         _bn8_running_mean = AddBuffer("bn8.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn8_running_var = AddBuffer("bn8.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _dh27_relu = new global::Dsl.SlotView(_slot17, 32, 14, 14);
-        _h28_conv2d = new global::Dsl.SlotView(_slot17, _slot2, 32, 14, 14);
+        _h28_conv2d = new global::Dsl.SlotView(_slot17, 32, 14, 14);
         _dh28_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
-        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot4, 32, 14, 14);
+        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot3, 32, 14, 14);
         _saveMean29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold29 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn9_running_mean = AddBuffer("bn9.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h30_conv2d = new global::Dsl.SlotView(_slot19, _slot2, 32, 14, 14);
+        _h30_conv2d = new global::Dsl.SlotView(_slot19, 32, 14, 14);
         _dh30_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
-        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot3, 32, 14, 14);
+        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot1, 32, 14, 14);
         _saveMean31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold31 = new global::Dsl.FoldedConv(device, 32, 16, 1, 1);
         _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h32_add = new global::Dsl.SlotView(_slot21, _slot1, 32, 14, 14);
+        _h32_add = new global::Dsl.SlotView(_slot21, _slot2, 32, 14, 14);
         _dh32_add = new global::Dsl.SlotView(_slot18, 32, 14, 14);
-        _h34_conv2d = new global::Dsl.SlotView(_slot18, _slot2, 32, 14, 14);
+        _h34_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _dh34_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
-        _h35_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot3, 32, 14, 14);
+        _h35_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot1, 32, 14, 14);
         _saveMean35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd35 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold35 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn11_running_mean = AddBuffer("bn11.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn11_running_var = AddBuffer("bn11.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _dh36_relu = new global::Dsl.SlotView(_slot22, 32, 14, 14);
-        _h37_conv2d = new global::Dsl.SlotView(_slot22, _slot2, 32, 14, 14);
+        _h37_conv2d = new global::Dsl.SlotView(_slot22, 32, 14, 14);
         _dh37_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
-        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot4, 32, 14, 14);
+        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot3, 32, 14, 14);
         _saveMean38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold38 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h39_add = new global::Dsl.SlotView(_slot24, _slot2, 32, 14, 14);
+        _h39_add = new global::Dsl.SlotView(_slot24, _slot1, 32, 14, 14);
         _dh39_add = new global::Dsl.SlotView(_slot23, 32, 14, 14);
-        _h41_conv2d = new global::Dsl.SlotView(_slot23, _slot1, 32, 14, 14);
+        _h41_conv2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
         _dh41_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
-        _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot3, 32, 14, 14);
+        _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot2, 32, 14, 14);
         _saveMean42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold42 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn13_running_mean = AddBuffer("bn13.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn13_running_var = AddBuffer("bn13.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _dh43_relu = new global::Dsl.SlotView(_slot26, 32, 14, 14);
-        _h44_conv2d = new global::Dsl.SlotView(_slot26, _slot1, 32, 14, 14);
+        _h44_conv2d = new global::Dsl.SlotView(_slot26, 32, 14, 14);
         _dh44_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
-        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot4, 32, 14, 14);
+        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot3, 32, 14, 14);
         _saveMean45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold45 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h46_add = new global::Dsl.SlotView(_slot28, _slot1, 32, 14, 14);
+        _h46_add = new global::Dsl.SlotView(_slot28, _slot2, 32, 14, 14);
         _dh46_add = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _dh47_relu = new global::Dsl.SlotView(_slot32, 32, 14, 14);
-        _h48_conv2d = new global::Dsl.SlotView(_slot27, _slot2, 64, 7, 7);
+        _h48_conv2d = new global::Dsl.SlotView(_slot27, 64, 7, 7);
         _dh48_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
-        _h49_batchNorm2d = new global::Dsl.SlotView(_slot29, _slot3, 64, 7, 7);
+        _h49_batchNorm2d = new global::Dsl.SlotView(_slot29, _slot1, 64, 7, 7);
         _saveMean49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd49 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold49 = new global::Dsl.FoldedConv(device, 64, 32, 3, 3);
         _bn15_running_mean = AddBuffer("bn15.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn15_running_var = AddBuffer("bn15.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _dh50_relu = new global::Dsl.SlotView(_slot30, 64, 7, 7);
-        _h51_conv2d = new global::Dsl.SlotView(_slot30, _slot2, 64, 7, 7);
+        _h51_conv2d = new global::Dsl.SlotView(_slot30, 64, 7, 7);
         _dh51_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
-        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot4, 64, 7, 7);
+        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot3, 64, 7, 7);
         _saveMean52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold52 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn16_running_mean = AddBuffer("bn16.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h53_conv2d = new global::Dsl.SlotView(_slot32, _slot2, 64, 7, 7);
+        _h53_conv2d = new global::Dsl.SlotView(_slot32, 64, 7, 7);
         _dh53_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
-        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot3, 64, 7, 7);
+        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot1, 64, 7, 7);
         _saveMean54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold54 = new global::Dsl.FoldedConv(device, 64, 32, 1, 1);
         _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h55_add = new global::Dsl.SlotView(_slot34, _slot1, 64, 7, 7);
+        _h55_add = new global::Dsl.SlotView(_slot34, _slot2, 64, 7, 7);
         _dh55_add = new global::Dsl.SlotView(_slot31, 64, 7, 7);
-        _h57_conv2d = new global::Dsl.SlotView(_slot31, _slot2, 64, 7, 7);
+        _h57_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _dh57_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
-        _h58_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot3, 64, 7, 7);
+        _h58_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot1, 64, 7, 7);
         _saveMean58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd58 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold58 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn18_running_mean = AddBuffer("bn18.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn18_running_var = AddBuffer("bn18.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _dh59_relu = new global::Dsl.SlotView(_slot35, 64, 7, 7);
-        _h60_conv2d = new global::Dsl.SlotView(_slot35, _slot2, 64, 7, 7);
+        _h60_conv2d = new global::Dsl.SlotView(_slot35, 64, 7, 7);
         _dh60_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
-        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot4, 64, 7, 7);
+        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot3, 64, 7, 7);
         _saveMean61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold61 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h62_add = new global::Dsl.SlotView(_slot37, _slot2, 64, 7, 7);
+        _h62_add = new global::Dsl.SlotView(_slot37, _slot1, 64, 7, 7);
         _dh62_add = new global::Dsl.SlotView(_slot36, 64, 7, 7);
-        _h64_conv2d = new global::Dsl.SlotView(_slot36, _slot1, 64, 7, 7);
+        _h64_conv2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
         _dh64_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot3, 64, 7, 7);
+        _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot2, 64, 7, 7);
         _saveMean65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold65 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn20_running_mean = AddBuffer("bn20.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn20_running_var = AddBuffer("bn20.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _dh66_relu = new global::Dsl.SlotView(_slot39, 64, 7, 7);
-        _h67_conv2d = new global::Dsl.SlotView(_slot39, _slot1, 64, 7, 7);
+        _h67_conv2d = new global::Dsl.SlotView(_slot39, 64, 7, 7);
         _dh67_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot4, 64, 7, 7);
+        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot3, 64, 7, 7);
         _saveMean68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold68 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h69_add = new global::Dsl.SlotView(_slot41, _slot1, 64, 7, 7);
+        _h69_add = new global::Dsl.SlotView(_slot41, _slot2, 64, 7, 7);
         _dh69_add = new global::Dsl.SlotView(_slot44, 64, 7, 7);
         _dh70_relu = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot40, _slot2, 64, 1, 1);
+        _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot40, _slot1, 64, 1, 1);
         _h72_flatten = new global::Dsl.ViewSlot(64);
         _dh72_flatten = new global::Dsl.SlotView(_slot44, 64);
-        _h73_linear = new global::Dsl.SlotView(_slot42, _slot1, 10);
+        _h73_linear = new global::Dsl.SlotView(_slot42, _slot2, 10);
         _dh73_linear = new global::Dsl.SlotView(_slot42, 10);
         _h74_logSoftmax = new global::Dsl.SlotView(_slot43, 10);
         _dh71_globalAvgPool2d = _dh72_flatten.Alias(64, 1, 1);
@@ -944,7 +944,7 @@ public partial class ResNet20 : global::Dsl.Module
         "Total params: 272,186\n" +
         "Forward FLOPs per sample: 62,871,838\n" +
         "Activation memory per sample:\n" +
-        "  training 1,295,248 bytes, evaluation 200,744 bytes\n" +
+        "  training 1,295,248 bytes, evaluation 150,568 bytes\n" +
         "  (one buffer per value and gradient: 3,566,520 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
@@ -982,7 +982,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
-        var h1_conv2d = _h1_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h1_conv2d = keep ? _h1_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1005,7 +1006,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [4] conv2: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h4_conv2d = _h4_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h4_conv2d = keep ? _h4_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h5_batchNorm2d
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1029,7 +1031,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [7] conv3: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h7_conv2d = _h7_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h7_conv2d = keep ? _h7_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h8_batchNorm2d
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1059,7 +1062,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [11] conv4: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h11_conv2d = _h11_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h11_conv2d = keep ? _h11_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h12_batchNorm2d
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1083,7 +1087,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [14] conv5: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h14_conv2d = _h14_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h14_conv2d = keep ? _h14_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h15_batchNorm2d
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1113,7 +1118,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [18] conv6: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h18_conv2d = _h18_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h18_conv2d = keep ? _h18_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h19_batchNorm2d
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1137,7 +1143,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(16) > ConvBn(16, 3, 1)
         // [21] conv7: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,16,28,28] -> [N,16,28,28]
-        var h21_conv2d = _h21_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h21_conv2d = keep ? _h21_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h22_batchNorm2d
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
@@ -1167,7 +1174,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32) > ConvBn(32, 3, 2)
         // [25] conv8: Conv2d(32, kernel: 3, stride: 2, padding: 1, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        var h25_conv2d = _h25_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h25_conv2d = keep ? _h25_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h26_batchNorm2d
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1191,7 +1199,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32) > ConvBn(32, 3, 1)
         // [28] conv9: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h28_conv2d = _h28_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h28_conv2d = keep ? _h28_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h29_batchNorm2d
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1210,7 +1219,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
-        var h30_conv2d = _h30_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h30_conv2d = keep ? _h30_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h31_batchNorm2d
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1240,7 +1250,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [34] conv11: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h34_conv2d = _h34_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h34_conv2d = keep ? _h34_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h35_batchNorm2d
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1264,7 +1275,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [37] conv12: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h37_conv2d = _h37_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h37_conv2d = keep ? _h37_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h38_batchNorm2d
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1294,7 +1306,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [41] conv13: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h41_conv2d = _h41_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h41_conv2d = keep ? _h41_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h42_batchNorm2d
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1318,7 +1331,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(32) > ConvBn(32, 3, 1)
         // [44] conv14: Conv2d(32, kernel: 3, stride: 1, padding: 1, bias: false)  [N,32,14,14] -> [N,32,14,14]
-        var h44_conv2d = _h44_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h44_conv2d = keep ? _h44_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h45_batchNorm2d
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
@@ -1348,7 +1362,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64) > ConvBn(64, 3, 2)
         // [48] conv15: Conv2d(64, kernel: 3, stride: 2, padding: 1, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        var h48_conv2d = _h48_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h48_conv2d = keep ? _h48_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h49_batchNorm2d
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1372,7 +1387,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64) > ConvBn(64, 3, 1)
         // [51] conv16: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h51_conv2d = _h51_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h51_conv2d = keep ? _h51_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h52_batchNorm2d
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1391,7 +1407,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
-        var h53_conv2d = _h53_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h53_conv2d = keep ? _h53_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h54_batchNorm2d
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1421,7 +1438,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [57] conv18: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h57_conv2d = _h57_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h57_conv2d = keep ? _h57_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h58_batchNorm2d
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1445,7 +1463,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [60] conv19: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h60_conv2d = _h60_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h60_conv2d = keep ? _h60_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h61_batchNorm2d
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1475,7 +1494,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [64] conv20: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h64_conv2d = _h64_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h64_conv2d = keep ? _h64_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h65_batchNorm2d
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
@@ -1499,7 +1519,8 @@ public partial class ResNet20 : global::Dsl.Module
 
         // ---- Basic(64) > ConvBn(64, 3, 1)
         // [67] conv21: Conv2d(64, kernel: 3, stride: 1, padding: 1, bias: false)  [N,64,7,7] -> [N,64,7,7]
-        var h67_conv2d = _h67_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h67_conv2d = keep ? _h67_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h68_batchNorm2d
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]

@@ -46,9 +46,9 @@ public partial class ResidualMlp : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh1_flatten
-    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_relu, dh2_linear; evaluation h2_linear, h4_linear, h6_dropout, h8_add, h16_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h3_relu; evaluation h3_relu, h10_linear, h12_dropout, h14_add
-    private readonly global::Dsl.MemorySlot _slot3; // 256 floats per sample: training h5_relu; evaluation h5_relu, h7_linear, h11_relu, h13_linear
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_relu, dh2_linear; evaluation h2_linear, h4_linear, h7_linear, h10_linear, h13_linear, h16_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h3_relu; evaluation h3_relu, h11_relu, h14_add
+    private readonly global::Dsl.MemorySlot _slot3; // 256 floats per sample: training h5_relu; evaluation h5_relu, h8_add
     private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h7_linear, h10_linear, h12_dropout, dh11_relu, dh8_add
     private readonly global::Dsl.MemorySlot _slot5; // 256 floats per sample: training h8_add, dh6_dropout, dh4_linear
     private readonly global::Dsl.MemorySlot _slot6; // 256 floats per sample: training h11_relu
@@ -65,20 +65,20 @@ public partial class ResidualMlp : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh4_linear; // [N,256] in _slot5
     private readonly global::Dsl.SlotView _h5_relu; // [N,256] in _slot3
     private readonly global::Dsl.SlotView _dh5_relu; // [N,256] in _slot1
-    private readonly global::Dsl.SlotView _h6_dropout; // [N,256] in _slot1
+    private readonly global::Dsl.SlotView _h6_dropout; // [N,256] in _slot1 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh6_dropout; // [N,256] in _slot5
     private readonly global::Dsl.BufferSlot _mask6;
-    private readonly global::Dsl.SlotView _h7_linear; // [N,256] in _slot4 (evaluation: _slot3)
-    private readonly global::Dsl.SlotView _h8_add; // [N,256] in _slot5 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h7_linear; // [N,256] in _slot4 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h8_add; // [N,256] in _slot5 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh8_add; // [N,256] in _slot4
-    private readonly global::Dsl.SlotView _h10_linear; // [N,256] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h10_linear; // [N,256] in _slot4 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh10_linear; // [N,256] in _slot8
-    private readonly global::Dsl.SlotView _h11_relu; // [N,256] in _slot6 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h11_relu; // [N,256] in _slot6 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh11_relu; // [N,256] in _slot4
-    private readonly global::Dsl.SlotView _h12_dropout; // [N,256] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h12_dropout; // [N,256] in _slot4 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh12_dropout; // [N,256] in _slot8
     private readonly global::Dsl.BufferSlot _mask12;
-    private readonly global::Dsl.SlotView _h13_linear; // [N,256] in _slot7 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h13_linear; // [N,256] in _slot7 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _h14_add; // [N,256] in _slot8 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh14_add; // [N,256] in _slot7
     private readonly global::Dsl.SlotView _dh15_relu; // [N,256] in _slot10
@@ -137,17 +137,17 @@ public partial class ResidualMlp : global::Dsl.Module
         _h6_dropout = new global::Dsl.SlotView(_slot1, 256);
         _dh6_dropout = new global::Dsl.SlotView(_slot5, 256);
         _mask6 = new global::Dsl.BufferSlot(device, 256);
-        _h7_linear = new global::Dsl.SlotView(_slot4, _slot3, 256);
-        _h8_add = new global::Dsl.SlotView(_slot5, _slot1, 256);
+        _h7_linear = new global::Dsl.SlotView(_slot4, _slot1, 256);
+        _h8_add = new global::Dsl.SlotView(_slot5, _slot3, 256);
         _dh8_add = new global::Dsl.SlotView(_slot4, 256);
-        _h10_linear = new global::Dsl.SlotView(_slot4, _slot2, 256);
+        _h10_linear = new global::Dsl.SlotView(_slot4, _slot1, 256);
         _dh10_linear = new global::Dsl.SlotView(_slot8, 256);
-        _h11_relu = new global::Dsl.SlotView(_slot6, _slot3, 256);
+        _h11_relu = new global::Dsl.SlotView(_slot6, _slot2, 256);
         _dh11_relu = new global::Dsl.SlotView(_slot4, 256);
-        _h12_dropout = new global::Dsl.SlotView(_slot4, _slot2, 256);
+        _h12_dropout = new global::Dsl.SlotView(_slot4, 256);
         _dh12_dropout = new global::Dsl.SlotView(_slot8, 256);
         _mask12 = new global::Dsl.BufferSlot(device, 256);
-        _h13_linear = new global::Dsl.SlotView(_slot7, _slot3, 256);
+        _h13_linear = new global::Dsl.SlotView(_slot7, _slot1, 256);
         _h14_add = new global::Dsl.SlotView(_slot8, _slot2, 256);
         _dh14_add = new global::Dsl.SlotView(_slot7, 256);
         _dh15_relu = new global::Dsl.SlotView(_slot10, 256);
@@ -262,9 +262,10 @@ public partial class ResidualMlp : global::Dsl.Module
         if (probing) CaptureLayer(5, h5_relu);
 
         // [6] Dropout(0.1)  [N,256] -> [N,256]
-        var h6_dropout = _h6_dropout.Rows(n, keep);
+        // evaluation: the input itself (h5_relu), not a copy
+        var h6_dropout = keep ? _h6_dropout.Rows(n) : h5_relu;
         if (_trainingForward) device.Dropout(h5_relu, _mask6.Rows(n), h6_dropout, 0.1f, DropoutSeed(6), group: 1);
-        else device.Copy(h5_relu, h6_dropout);
+        else if (keep) device.Copy(h5_relu, h6_dropout);
         if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
@@ -294,9 +295,10 @@ public partial class ResidualMlp : global::Dsl.Module
         if (probing) CaptureLayer(11, h11_relu);
 
         // [12] Dropout(0.1)  [N,256] -> [N,256]
-        var h12_dropout = _h12_dropout.Rows(n, keep);
+        // evaluation: the input itself (h11_relu), not a copy
+        var h12_dropout = keep ? _h12_dropout.Rows(n) : h11_relu;
         if (_trainingForward) device.Dropout(h11_relu, _mask12.Rows(n), h12_dropout, 0.1f, DropoutSeed(12), group: 1);
-        else device.Copy(h11_relu, h12_dropout);
+        else if (keep) device.Copy(h11_relu, h12_dropout);
         if (probing) CaptureLayer(12, h12_dropout);
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]

@@ -30,8 +30,8 @@ public partial class SmallNet : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh1_flatten
-    private readonly global::Dsl.MemorySlot _slot1; // 64 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_tanh, dh3_sigmoid; evaluation h2_linear, h4_linear, h6_dropout
-    private readonly global::Dsl.MemorySlot _slot2; // 64 floats per sample: training h3_sigmoid; evaluation h3_sigmoid, h5_tanh, h7_linear
+    private readonly global::Dsl.MemorySlot _slot1; // 64 floats per sample: training h2_linear, h4_linear, h6_dropout, dh5_tanh, dh3_sigmoid; evaluation h2_linear, h4_linear, h7_linear
+    private readonly global::Dsl.MemorySlot _slot2; // 64 floats per sample: training h3_sigmoid; evaluation h3_sigmoid, h5_tanh
     private readonly global::Dsl.MemorySlot _slot3; // 64 floats per sample: training h5_tanh, dh2_linear
     private readonly global::Dsl.MemorySlot _slot4; // 10 floats per sample: training h7_linear, dh7_linear
     private readonly global::Dsl.MemorySlot _slot5; // 10 floats per sample: training h8_softmax; evaluation h8_softmax
@@ -46,10 +46,10 @@ public partial class SmallNet : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh4_linear; // [N,32] in _slot6
     private readonly global::Dsl.SlotView _h5_tanh; // [N,32] in _slot3 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh5_tanh; // [N,32] in _slot1
-    private readonly global::Dsl.SlotView _h6_dropout; // [N,32] in _slot1
+    private readonly global::Dsl.SlotView _h6_dropout; // [N,32] in _slot1 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh6_dropout; // [N,32] in _slot6
     private readonly global::Dsl.BufferSlot _mask6;
-    private readonly global::Dsl.SlotView _h7_linear; // [N,10] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h7_linear; // [N,10] in _slot4 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh7_linear; // [N,10] in _slot4
     private readonly global::Dsl.SlotView _h8_softmax; // [N,10] in _slot5
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
@@ -90,7 +90,7 @@ public partial class SmallNet : global::Dsl.Module
         _h6_dropout = new global::Dsl.SlotView(_slot1, 32);
         _dh6_dropout = new global::Dsl.SlotView(_slot6, 32);
         _mask6 = new global::Dsl.BufferSlot(device, 32);
-        _h7_linear = new global::Dsl.SlotView(_slot4, _slot2, 10);
+        _h7_linear = new global::Dsl.SlotView(_slot4, _slot1, 10);
         _dh7_linear = new global::Dsl.SlotView(_slot4, 10);
         _h8_softmax = new global::Dsl.SlotView(_slot5, 10);
         _dh0_input = _dh1_flatten.Alias(1, 28, 28);
@@ -185,9 +185,10 @@ public partial class SmallNet : global::Dsl.Module
         if (probing) CaptureLayer(5, h5_tanh);
 
         // [6] Dropout(0.25)  [N,32] -> [N,32]
-        var h6_dropout = _h6_dropout.Rows(n, keep);
+        // evaluation: the input itself (h5_tanh), not a copy
+        var h6_dropout = keep ? _h6_dropout.Rows(n) : h5_tanh;
         if (_trainingForward) device.Dropout(h5_tanh, _mask6.Rows(n), h6_dropout, 0.25f, DropoutSeed(6), group: 1);
-        else device.Copy(h5_tanh, h6_dropout);
+        else if (keep) device.Copy(h5_tanh, h6_dropout);
         if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]

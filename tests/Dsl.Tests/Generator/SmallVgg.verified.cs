@@ -49,12 +49,12 @@ public partial class SmallVgg : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 192 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h1_conv2d; evaluation h1_conv2d, h4_maxPool2d, h8_conv2d, h13_linear, h15_linear
-    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h2_batchNorm2d; evaluation h2_batchNorm2d, h5_conv2d, h9_batchNorm2d
-    private readonly global::Dsl.MemorySlot _slot3; // 64 floats per sample: training h4_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h1_conv2d; evaluation h2_batchNorm2d, h6_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training h2_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot3; // 64 floats per sample: training h4_maxPool2d; evaluation h4_maxPool2d, h11_maxPool2d, h14_relu
     private readonly global::Dsl.MemorySlot _slot4; // 256 floats per sample: training h5_conv2d, dh4_maxPool2d, dh1_conv2d
     private readonly global::Dsl.MemorySlot _slot5; // 256 floats per sample: training h6_batchNorm2d, dh3_relu
-    private readonly global::Dsl.MemorySlot _slot6; // 128 floats per sample: training h8_conv2d, dh7_relu; evaluation h6_batchNorm2d, h11_maxPool2d, h14_relu
+    private readonly global::Dsl.MemorySlot _slot6; // 128 floats per sample: training h8_conv2d, dh7_relu; evaluation h9_batchNorm2d, h13_linear, h15_linear
     private readonly global::Dsl.MemorySlot _slot7; // 128 floats per sample: training h9_batchNorm2d, dh5_conv2d
     private readonly global::Dsl.MemorySlot _slot8; // 128 floats per sample: training h11_maxPool2d, dh10_relu
     private readonly global::Dsl.MemorySlot _slot9; // 16 floats per sample: training h13_linear, h15_linear, dh15_linear, dh13_linear
@@ -62,45 +62,45 @@ public partial class SmallVgg : global::Dsl.Module
     private readonly global::Dsl.MemorySlot _slot11; // 10 floats per sample: training h16_logSoftmax; evaluation h16_logSoftmax
     private readonly global::Dsl.MemorySlot _slot12; // 16 floats per sample: training dh14_relu
     private readonly global::Dsl.SlotView _dh0_input; // [N,3,8,8] in _slot0
-    private readonly global::Dsl.SlotView _h1_conv2d; // [N,4,8,8] in _slot1
+    private readonly global::Dsl.SlotView _h1_conv2d; // [N,4,8,8] in _slot1 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh1_conv2d; // [N,4,8,8] in _slot4
-    private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,4,8,8] in _slot2
+    private readonly global::Dsl.SlotView _h2_batchNorm2d; // [N,4,8,8] in _slot2 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean2;
     private readonly global::Dsl.Tensor _saveInvStd2;
     private readonly global::Dsl.FoldedConv _fold2;
     private readonly global::Dsl.Tensor _bn1_running_mean;
     private readonly global::Dsl.Tensor _bn1_running_var;
     private readonly global::Dsl.SlotView _dh3_relu; // [N,4,8,8] in _slot5
-    private readonly global::Dsl.SlotView _h4_maxPool2d; // [N,4,4,4] in _slot3 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h4_maxPool2d; // [N,4,4,4] in _slot3
     private readonly global::Dsl.SlotView _dh4_maxPool2d; // [N,4,4,4] in _slot4
     private readonly global::Dsl.BufferSlot _argmax4;
-    private readonly global::Dsl.SlotView _h5_conv2d; // [N,8,4,4] in _slot4 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h5_conv2d; // [N,8,4,4] in _slot4 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh5_conv2d; // [N,8,4,4] in _slot7
-    private readonly global::Dsl.SlotView _h6_batchNorm2d; // [N,8,4,4] in _slot5 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h6_batchNorm2d; // [N,8,4,4] in _slot5 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean6;
     private readonly global::Dsl.Tensor _saveInvStd6;
     private readonly global::Dsl.FoldedConv _fold6;
     private readonly global::Dsl.Tensor _bn2_running_mean;
     private readonly global::Dsl.Tensor _bn2_running_var;
     private readonly global::Dsl.SlotView _dh7_relu; // [N,8,4,4] in _slot6
-    private readonly global::Dsl.SlotView _h8_conv2d; // [N,8,4,4] in _slot6 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h8_conv2d; // [N,8,4,4] in _slot6 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh8_conv2d; // [N,8,4,4] in _slot10
-    private readonly global::Dsl.SlotView _h9_batchNorm2d; // [N,8,4,4] in _slot7 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h9_batchNorm2d; // [N,8,4,4] in _slot7 (evaluation: _slot6)
     private readonly global::Dsl.Tensor _saveMean9;
     private readonly global::Dsl.Tensor _saveInvStd9;
     private readonly global::Dsl.FoldedConv _fold9;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
     private readonly global::Dsl.SlotView _dh10_relu; // [N,8,4,4] in _slot8
-    private readonly global::Dsl.SlotView _h11_maxPool2d; // [N,8,2,2] in _slot8 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h11_maxPool2d; // [N,8,2,2] in _slot8 (evaluation: _slot3)
     private readonly global::Dsl.BufferSlot _argmax11;
     private readonly global::Dsl.ViewSlot _h12_flatten;
     private readonly global::Dsl.SlotView _dh12_flatten; // [N,32] in _slot10
-    private readonly global::Dsl.SlotView _h13_linear; // [N,16] in _slot9 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h13_linear; // [N,16] in _slot9 (evaluation: _slot6)
     private readonly global::Dsl.SlotView _dh13_linear; // [N,16] in _slot9
-    private readonly global::Dsl.SlotView _h14_relu; // [N,16] in _slot10 (evaluation: _slot6)
+    private readonly global::Dsl.SlotView _h14_relu; // [N,16] in _slot10 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh14_relu; // [N,16] in _slot12
-    private readonly global::Dsl.SlotView _h15_linear; // [N,10] in _slot9 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h15_linear; // [N,10] in _slot9 (evaluation: _slot6)
     private readonly global::Dsl.SlotView _dh15_linear; // [N,10] in _slot9
     private readonly global::Dsl.SlotView _h16_logSoftmax; // [N,10] in _slot11
     private readonly global::Dsl.SlotView _dh11_maxPool2d; // [N,8,2,2] in _slot10, the memory of dh12_flatten (Flatten passes its gradient on)
@@ -151,43 +151,43 @@ public partial class SmallVgg : global::Dsl.Module
         _dh0_input = new global::Dsl.SlotView(_slot0, 3, 8, 8);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 4, 8, 8);
         _dh1_conv2d = new global::Dsl.SlotView(_slot4, 4, 8, 8);
-        _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, 4, 8, 8);
+        _h2_batchNorm2d = new global::Dsl.SlotView(_slot2, _slot1, 4, 8, 8);
         _saveMean2 = device.Allocate(global::Dsl.DType.Float32, 4);
         _saveInvStd2 = device.Allocate(global::Dsl.DType.Float32, 4);
         _fold2 = new global::Dsl.FoldedConv(device, 4, 3, 3, 3);
         _bn1_running_mean = AddBuffer("bn1.running_mean", global::Dsl.Init.Constant(device, 0f, 4));
         _bn1_running_var = AddBuffer("bn1.running_var", global::Dsl.Init.Constant(device, 1f, 4));
         _dh3_relu = new global::Dsl.SlotView(_slot5, 4, 8, 8);
-        _h4_maxPool2d = new global::Dsl.SlotView(_slot3, _slot1, 4, 4, 4);
+        _h4_maxPool2d = new global::Dsl.SlotView(_slot3, 4, 4, 4);
         _dh4_maxPool2d = new global::Dsl.SlotView(_slot4, 4, 4, 4);
         _argmax4 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 4, 4, 4);
-        _h5_conv2d = new global::Dsl.SlotView(_slot4, _slot2, 8, 4, 4);
+        _h5_conv2d = new global::Dsl.SlotView(_slot4, 8, 4, 4);
         _dh5_conv2d = new global::Dsl.SlotView(_slot7, 8, 4, 4);
-        _h6_batchNorm2d = new global::Dsl.SlotView(_slot5, _slot6, 8, 4, 4);
+        _h6_batchNorm2d = new global::Dsl.SlotView(_slot5, _slot1, 8, 4, 4);
         _saveMean6 = device.Allocate(global::Dsl.DType.Float32, 8);
         _saveInvStd6 = device.Allocate(global::Dsl.DType.Float32, 8);
         _fold6 = new global::Dsl.FoldedConv(device, 8, 4, 3, 3);
         _bn2_running_mean = AddBuffer("bn2.running_mean", global::Dsl.Init.Constant(device, 0f, 8));
         _bn2_running_var = AddBuffer("bn2.running_var", global::Dsl.Init.Constant(device, 1f, 8));
         _dh7_relu = new global::Dsl.SlotView(_slot6, 8, 4, 4);
-        _h8_conv2d = new global::Dsl.SlotView(_slot6, _slot1, 8, 4, 4);
+        _h8_conv2d = new global::Dsl.SlotView(_slot6, 8, 4, 4);
         _dh8_conv2d = new global::Dsl.SlotView(_slot10, 8, 4, 4);
-        _h9_batchNorm2d = new global::Dsl.SlotView(_slot7, _slot2, 8, 4, 4);
+        _h9_batchNorm2d = new global::Dsl.SlotView(_slot7, _slot6, 8, 4, 4);
         _saveMean9 = device.Allocate(global::Dsl.DType.Float32, 8);
         _saveInvStd9 = device.Allocate(global::Dsl.DType.Float32, 8);
         _fold9 = new global::Dsl.FoldedConv(device, 8, 8, 3, 3);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 8));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 8));
         _dh10_relu = new global::Dsl.SlotView(_slot8, 8, 4, 4);
-        _h11_maxPool2d = new global::Dsl.SlotView(_slot8, _slot6, 8, 2, 2);
+        _h11_maxPool2d = new global::Dsl.SlotView(_slot8, _slot3, 8, 2, 2);
         _argmax11 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 8, 2, 2);
         _h12_flatten = new global::Dsl.ViewSlot(32);
         _dh12_flatten = new global::Dsl.SlotView(_slot10, 32);
-        _h13_linear = new global::Dsl.SlotView(_slot9, _slot1, 16);
+        _h13_linear = new global::Dsl.SlotView(_slot9, _slot6, 16);
         _dh13_linear = new global::Dsl.SlotView(_slot9, 16);
-        _h14_relu = new global::Dsl.SlotView(_slot10, _slot6, 16);
+        _h14_relu = new global::Dsl.SlotView(_slot10, _slot3, 16);
         _dh14_relu = new global::Dsl.SlotView(_slot12, 16);
-        _h15_linear = new global::Dsl.SlotView(_slot9, _slot1, 10);
+        _h15_linear = new global::Dsl.SlotView(_slot9, _slot6, 10);
         _dh15_linear = new global::Dsl.SlotView(_slot9, 10);
         _h16_logSoftmax = new global::Dsl.SlotView(_slot11, 10);
         _dh11_maxPool2d = _dh12_flatten.Alias(8, 2, 2);
@@ -233,7 +233,7 @@ public partial class SmallVgg : global::Dsl.Module
         "Total params: 1,730\n" +
         "Forward FLOPs per sample: 45,806\n" +
         "Activation memory per sample:\n" +
-        "  training 7,720 bytes, evaluation 2,984 bytes\n" +
+        "  training 7,720 bytes, evaluation 2,216 bytes\n" +
         "  (one buffer per value and gradient: 12,664 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
@@ -271,7 +271,8 @@ public partial class SmallVgg : global::Dsl.Module
 
         // ---- VggBlocks.Features(Input(3, 8, 8), 4, -1, 8, 8, -1, true)
         // [1] conv1: Conv2d(4, kernel: 3, padding: 1)  [N,3,8,8] -> [N,4,8,8]
-        var h1_conv2d = _h1_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h1_conv2d = keep ? _h1_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 3, Height: 8, Width: 8, OutChannels: 4, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,4,8,8] -> [N,4,8,8]
@@ -294,11 +295,12 @@ public partial class SmallVgg : global::Dsl.Module
 
         // [4] MaxPool2d(2)  [N,4,8,8] -> [N,4,4,4]
         var h4_maxPool2d = _h4_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h3_relu, h4_maxPool2d, _argmax4.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 4, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        device.MaxPool2d(h3_relu, h4_maxPool2d, _argmax4.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 4, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(4, h4_maxPool2d);
 
         // [5] conv2: Conv2d(8, kernel: 3, padding: 1)  [N,4,4,4] -> [N,8,4,4]
-        var h5_conv2d = _h5_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h5_conv2d = keep ? _h5_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h4_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h5_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 4, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h6_batchNorm2d
 
         // [6] bn2: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
@@ -320,7 +322,8 @@ public partial class SmallVgg : global::Dsl.Module
         if (probing) CaptureLayer(7, h7_relu);
 
         // [8] conv3: Conv2d(8, kernel: 3, padding: 1)  [N,8,4,4] -> [N,8,4,4]
-        var h8_conv2d = _h8_conv2d.Rows(n, keep);
+        // evaluation: not stored
+        var h8_conv2d = keep ? _h8_conv2d.Rows(n) : null!;
         if (keep) device.Conv2d(h7_relu, _conv3_weight.Value, _conv3_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h9_batchNorm2d
 
         // [9] bn3: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
@@ -343,7 +346,7 @@ public partial class SmallVgg : global::Dsl.Module
 
         // [11] MaxPool2d(2)  [N,8,4,4] -> [N,8,2,2]
         var h11_maxPool2d = _h11_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h10_relu, h11_maxPool2d, _argmax11.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 8, Height: 4, Width: 4, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2));
+        device.MaxPool2d(h10_relu, h11_maxPool2d, _argmax11.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 8, Height: 4, Width: 4, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(11, h11_maxPool2d);
 
         // [12] Flatten  [N,8,2,2] -> [N,32]

@@ -41,6 +41,61 @@ public class CpuMaxPool2x2Tests
         }
     }
 
+    // The pool with the ReLU fused (y = max(0, pool): NaN stays, -0 becomes +0, as TensorPrimitives.Max) and the
+    // evaluation pool that records no argmax, on the 2x2 path and on the general one (3x3, stride 2, padded), against the
+    // plain pool followed by the device's own ReLU: bit for bit, the argmax equal when recorded and untouched when not.
+    [Theory]
+    [InlineData(24, 2, 2, 0, true, true)]
+    [InlineData(26, 2, 2, 0, true, false)]
+    [InlineData(38, 2, 2, 0, false, false)]
+    [InlineData(8, 2, 2, 0, true, false)]
+    [InlineData(11, 3, 2, 1, true, true)]
+    [InlineData(11, 3, 2, 1, false, false)]
+    public void Fused_relu_and_skipped_argmax_match_the_pool_then_the_relu(int size, int kernel, int stride, int pad, bool relu, bool record)
+    {
+        var random = new Random(size * 7 + kernel);
+        var g = new Pool2dGeometry(2, 3, size, size, kernel, kernel, stride, stride, pad, pad);
+        var x = new float[g.InputLength];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int r = random.Next(24);
+            x[i] = r == 0 ? float.NaN : r == 1 ? -0f : random.Next(5) - 2.5f;
+        }
+        var input = Tensor.From(x, _device, g.Batch, g.Channels, size, size);
+        var expected = _device.Allocate(DType.Float32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        var expectedArgmax = _device.Allocate(DType.Int32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        _device.MaxPool2d(input, expected, expectedArgmax, g);
+        if (relu)
+        {
+            _device.Activation(ActivationKind.Relu, 0f, expected, expected);
+        }
+        var y = _device.Allocate(DType.Float32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        var argmax = _device.Allocate(DType.Int32, g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        _device.Upload(Enumerable.Repeat(-7, (int)g.OutputLength).ToArray(), argmax);
+
+        _device.MaxPool2d(input, y, argmax, g, relu: relu, recordArgmax: record);
+
+        var want = expected.ToArray();
+        var got = y.ToArray();
+        for (int i = 0; i < want.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(got[i]) || (float.IsNaN(want[i]) && float.IsNaN(got[i])),
+                $"y[{i}] = {got[i]}, expected {want[i]}");
+        }
+        var actualArgmax = new int[g.OutputLength];
+        _device.Download(argmax, actualArgmax);
+        if (record)
+        {
+            var wantArgmax = new int[g.OutputLength];
+            _device.Download(expectedArgmax, wantArgmax);
+            Assert.Equal(wantArgmax, actualArgmax);
+        }
+        else
+        {
+            Assert.All(actualArgmax, a => Assert.Equal(-7, a));
+        }
+    }
+
     private static (float[] Y, int[] Argmax) Reference(in Pool2dGeometry g, float[] x)
     {
         int oh = g.OutHeight, ow = g.OutWidth;

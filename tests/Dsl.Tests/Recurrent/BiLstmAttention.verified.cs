@@ -34,8 +34,8 @@ public partial class BiLstmAttention : global::Dsl.Module
 
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
-    private readonly global::Dsl.MemorySlot _slot0; // 256 floats per sample: training h4_attentionPool, h6_linear; evaluation h4_attentionPool, h6_linear
-    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h5_dropout, dh4_attentionPool; evaluation h5_dropout
+    private readonly global::Dsl.MemorySlot _slot0; // 256 floats per sample: training h4_attentionPool, h6_linear; evaluation h6_linear
+    private readonly global::Dsl.MemorySlot _slot1; // 256 floats per sample: training h5_dropout, dh4_attentionPool; evaluation h4_attentionPool
     private readonly global::Dsl.MemorySlot _slot2; // 256 floats per sample: training dh5_dropout
     private readonly global::Dsl.SymbolicSlot _h2_embedding; // [N,T,128], grows to the largest size seen
     private readonly global::Dsl.SymbolicSlot _dh2_embedding; // [N,T,128], grows to the largest size seen
@@ -49,12 +49,12 @@ public partial class BiLstmAttention : global::Dsl.Module
     private readonly global::Dsl.BufferSlot _rnn3Hn0R;
     private readonly global::Dsl.BufferSlot _rnn3Cn0R;
     private readonly global::Dsl.BufferSlot _h3_lstm_lengths; // the mask's lengths (int64 [N])
-    private readonly global::Dsl.SlotView _h4_attentionPool; // [N,256] in _slot0
+    private readonly global::Dsl.SlotView _h4_attentionPool; // [N,256] in _slot0 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh4_attentionPool; // [N,256] in _slot1
     private readonly global::Dsl.BufferSlot _h4_attentionPool_lengths; // the mask's lengths (int64 [N])
     private readonly global::Dsl.SymbolicSlot _attention4Weights; // attention1 weights [N,T], grow to the largest size seen
     private readonly global::Dsl.Readout _attention4Readout;
-    private readonly global::Dsl.SlotView _h5_dropout; // [N,256] in _slot1
+    private readonly global::Dsl.SlotView _h5_dropout; // [N,256] in _slot1 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh5_dropout; // [N,256] in _slot2
     private readonly global::Dsl.BufferSlot _mask5;
     private readonly global::Dsl.SlotView _h6_linear; // [N,8] in _slot0
@@ -100,7 +100,7 @@ public partial class BiLstmAttention : global::Dsl.Module
         _rnn3Hn0R = new global::Dsl.BufferSlot(device, 128);
         _rnn3Cn0R = new global::Dsl.BufferSlot(device, 128);
         _h3_lstm_lengths = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int64);
-        _h4_attentionPool = new global::Dsl.SlotView(_slot0, 256);
+        _h4_attentionPool = new global::Dsl.SlotView(_slot0, _slot1, 256);
         _dh4_attentionPool = new global::Dsl.SlotView(_slot1, 256);
         _h4_attentionPool_lengths = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int64);
         _attention4Weights = new global::Dsl.SymbolicSlot(device);
@@ -210,9 +210,10 @@ public partial class BiLstmAttention : global::Dsl.Module
         if (probing) CaptureLayer(4, h4_attentionPool);
 
         // [5] Dropout(0.5)  [N,256] -> [N,256]
-        var h5_dropout = _h5_dropout.Rows(n, keep);
+        // evaluation: the input itself (h4_attentionPool), not a copy
+        var h5_dropout = keep ? _h5_dropout.Rows(n) : h4_attentionPool;
         if (_trainingForward) device.Dropout(h4_attentionPool, _mask5.Rows(n), h5_dropout, 0.5f, DropoutSeed(5), group: 1);
-        else device.Copy(h4_attentionPool, h5_dropout);
+        else if (keep) device.Copy(h4_attentionPool, h5_dropout);
         if (probing) CaptureLayer(5, h5_dropout);
 
         // [6] fc1: Linear(Topics)  [N,256] -> [N,8]

@@ -52,8 +52,8 @@ public partial class TransformerClassifier : global::Dsl.Module
 
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
-    private readonly global::Dsl.MemorySlot _slot0; // 128 floats per sample: training h7_meanOverTime, h9_linear; evaluation h7_meanOverTime, h9_linear
-    private readonly global::Dsl.MemorySlot _slot1; // 128 floats per sample: training h8_dropout, dh7_meanOverTime; evaluation h8_dropout
+    private readonly global::Dsl.MemorySlot _slot0; // 128 floats per sample: training h7_meanOverTime, h9_linear; evaluation h9_linear
+    private readonly global::Dsl.MemorySlot _slot1; // 128 floats per sample: training h8_dropout, dh7_meanOverTime; evaluation h7_meanOverTime
     private readonly global::Dsl.MemorySlot _slot2; // 128 floats per sample: training dh8_dropout
     private readonly global::Dsl.SymbolicSlot _h2_embedding; // [N,T,128], grows to the largest size seen
     private readonly global::Dsl.SymbolicSlot _dh2_embedding; // [N,T,128], grows to the largest size seen
@@ -73,10 +73,10 @@ public partial class TransformerClassifier : global::Dsl.Module
     private readonly global::Dsl.TransformerWeights _weights5; // the layer's parameters, in PyTorch's order
     private readonly global::Dsl.SymbolicSlot _h6_transpose; // [N,128,T], grows to the largest size seen
     private readonly global::Dsl.SymbolicSlot _dh6_transpose; // [N,128,T], grows to the largest size seen
-    private readonly global::Dsl.SlotView _h7_meanOverTime; // [N,128] in _slot0
+    private readonly global::Dsl.SlotView _h7_meanOverTime; // [N,128] in _slot0 (evaluation: _slot1)
     private readonly global::Dsl.SlotView _dh7_meanOverTime; // [N,128] in _slot1
     private readonly global::Dsl.BufferSlot _h7_meanOverTime_lengths; // the mask's lengths (int64 [N])
-    private readonly global::Dsl.SlotView _h8_dropout; // [N,128] in _slot1
+    private readonly global::Dsl.SlotView _h8_dropout; // [N,128] in _slot1 (evaluation: its input's memory)
     private readonly global::Dsl.SlotView _dh8_dropout; // [N,128] in _slot2
     private readonly global::Dsl.BufferSlot _mask8;
     private readonly global::Dsl.SlotView _h9_linear; // [N,8] in _slot0
@@ -143,7 +143,7 @@ public partial class TransformerClassifier : global::Dsl.Module
         _weights5 = new global::Dsl.TransformerWeights(_encoder2_self_attn_in_proj_weight, _encoder2_self_attn_in_proj_bias, _encoder2_self_attn_out_proj_weight, _encoder2_self_attn_out_proj_bias, _encoder2_linear1_weight, _encoder2_linear1_bias, _encoder2_linear2_weight, _encoder2_linear2_bias, _encoder2_norm1_weight, _encoder2_norm1_bias, _encoder2_norm2_weight, _encoder2_norm2_bias);
         _h6_transpose = new global::Dsl.SymbolicSlot(device);
         _dh6_transpose = new global::Dsl.SymbolicSlot(device);
-        _h7_meanOverTime = new global::Dsl.SlotView(_slot0, 128);
+        _h7_meanOverTime = new global::Dsl.SlotView(_slot0, _slot1, 128);
         _dh7_meanOverTime = new global::Dsl.SlotView(_slot1, 128);
         _h7_meanOverTime_lengths = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int64);
         _h8_dropout = new global::Dsl.SlotView(_slot1, 128);
@@ -267,9 +267,10 @@ public partial class TransformerClassifier : global::Dsl.Module
         if (probing) CaptureLayer(7, h7_meanOverTime);
 
         // [8] Dropout(0.1)  [N,128] -> [N,128]
-        var h8_dropout = _h8_dropout.Rows(n, keep);
+        // evaluation: the input itself (h7_meanOverTime), not a copy
+        var h8_dropout = keep ? _h8_dropout.Rows(n) : h7_meanOverTime;
         if (_trainingForward) device.Dropout(h7_meanOverTime, _mask8.Rows(n), h8_dropout, 0.1f, DropoutSeed(8), group: 1);
-        else device.Copy(h7_meanOverTime, h8_dropout);
+        else if (keep) device.Copy(h7_meanOverTime, h8_dropout);
         if (probing) CaptureLayer(8, h8_dropout);
 
         // [9] fc1: Linear(Topics)  [N,128] -> [N,8]

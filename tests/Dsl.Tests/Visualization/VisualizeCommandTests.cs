@@ -56,7 +56,7 @@ public sealed class VisualizeCommandTests : IDisposable
 
         (code, _, error) = Run("visualize", "mnist-net", "--checkpoint", checkpoint, "--data", Data, "--layer", "conv9", "--out", pictures);
         Assert.Equal(VisualizeCommand.Failed, code);
-        Assert.StartsWith("error: --layer: mnist-net has no layer 'conv9'; its layers are conv1, 2, 3, conv2,", error, StringComparison.Ordinal);
+        Assert.StartsWith("error: --layer: mnist-net has no layer 'conv9'; its layers are conv1, 3, conv2, 5, 7,", error, StringComparison.Ordinal);
 
         string embedded = Path.Combine(pictures, "tsne");
         (code, output, error) = Run("visualize", "mnist-net", "--checkpoint", checkpoint, "--data", Data, "--tsne", "--limit-test", "60", "--out", embedded);
