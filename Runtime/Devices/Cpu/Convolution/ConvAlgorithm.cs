@@ -11,4 +11,7 @@ public enum ConvAlgorithm
 
     /// <summary>3x3, stride 1, padding 1, one group, read from zero-bordered planes.</summary>
     Direct3x3,
+
+    /// <summary>Winograd F(4x4, 3x3): 3x3, stride 1, padding at most 2, one group; 4x fewer multiplies, larger rounding error.</summary>
+    Winograd,
 }

@@ -76,6 +76,7 @@ internal readonly struct ConvPlan
         ConvAlgorithm.Im2ColGemm => true,
         ConvAlgorithm.DirectConv1d => DirectConv1d.Applies(g),
         ConvAlgorithm.Direct3x3 => DirectConv2d.Applies(g),
+        ConvAlgorithm.Winograd => WinogradConv.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm"),
     };
 }
