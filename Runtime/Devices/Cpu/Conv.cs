@@ -245,7 +245,8 @@ public sealed partial class CpuDevice
 
     private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, float* x, float* padded, float* y, float* bias, bool relu, bool accumulate)
     {
-        ForkJoin.Run(weights.Rows, ForkJoin.Parts(weights.Rows, 4, Threads), ref weights);
+        int rows = l.OcBlocks * WinogradConv.OcBlock;
+        ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
         int planes = l.G.Batch * l.G.InChannels;
         var pad = new WinogradConv.PadJob { L = l, X = x, Xp = padded };
         ForkJoin.Run(planes, ForkJoin.Parts(planes, 4, Threads), ref pad);
