@@ -128,4 +128,27 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             Assert.True(maxAbs / scale <= bound, $"{algorithm} at C={channels}: relative error {maxAbs / scale:G3} above {bound:G3}");
         }
     }
+
+    [Fact]
+    public void The_plan_takes_winograd_for_3x3_same_layers_of_16_channels_or_more()
+    {
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 48, 14, 14, 12, 3, 3, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 0, 0, 0, 0)));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1)));
+    }
+
+    [Fact]
+    public void A_forced_winograd_refuses_a_strided_or_grouped_geometry_by_name()
+    {
+        var g = new Conv2dGeometry(1, 2, 5, 5, 2, 3, 3, 2, 2, 1, 1, 1, 1);
+        Assert.False(ConvPlan.Supports(ConvAlgorithm.Winograd, g));
+        Assert.False(ConvPlan.Supports(ConvAlgorithm.Winograd, new Conv2dGeometry(1, 2, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2)));
+        Assert.False(ConvPlan.Supports(ConvAlgorithm.Winograd, new Conv2dGeometry(1, 2, 9, 9, 2, 5, 5, 1, 1, 2, 2, 2, 2)));
+        var e = Assert.Throws<ArgumentException>(() => ConvDirectTests.Run(new CpuDevice(1), ConvAlgorithm.Winograd, nameof(GemmKernel.Vector256), g,
+            new float[g.InputLength], new float[g.WeightLength], null));
+        Assert.Contains("Winograd", e.Message);
+    }
 }
