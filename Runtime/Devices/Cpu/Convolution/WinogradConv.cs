@@ -53,7 +53,8 @@ internal static unsafe class WinogradConv
     public static bool Applies(in Conv2dGeometry g) =>
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
         && g.Groups == 1 && g.OutHeight >= 1 && g.OutWidth >= 1 && new Layout(g).Fits
-        && (uint)g.PadTop <= 2 && (uint)g.PadLeft <= 2 && (uint)g.PadBottom <= 2 && (uint)g.PadRight <= 2;
+        && (uint)g.PadTop <= 2 && (uint)g.PadLeft <= 2 && (uint)g.PadBottom <= 2 && (uint)g.PadRight <= 2
+        && new Layout(InputGradientGeometry(g)).Fits;
 
     /// <summary>
     /// The input gradient of a 3x3 stride-1 convolution with padding p is a 3x3 stride-1 convolution of dy with the kernel
