@@ -60,7 +60,9 @@ internal readonly struct ConvPlan
     /// channels the tile transforms cost more than the multiplies saved, so it needs <see cref="WinogradMinInChannels"/>
     /// and <see cref="WinogradMinOutChannels"/>; it is taken for padding 1 only (the "same" layers measured). Its rounding
     /// error is 6-8x the direct kernel's (relative 3e-6 to 1e-5 of the output's magnitude at 16 to 256 channels, see
-    /// WinogradConvTests), well inside float32 training noise.
+    /// WinogradConvTests), well inside float32 training noise. At batch 1 (two runs) it was 0.35-0.6x at 28x28 (49 tiles),
+    /// 0.95-1.35x at 14x14 (16 tiles) and 1.2-1.8x at 7x7 (4 tiles: half a vector of tiles, one thread busy), hence
+    /// <see cref="WinogradMinTiles"/>.
     /// </remarks>
     public static ConvAlgorithm Choose(in Conv2dGeometry g)
     {
@@ -68,7 +70,8 @@ internal readonly struct ConvPlan
         {
             return ConvAlgorithm.DirectConv1d;
         }
-        if (DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels)
+        if (DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels
+            && new WinogradConv.Layout(g).Tiles >= WinogradMinTiles)
         {
             return ConvAlgorithm.Winograd;
         }
@@ -87,6 +90,9 @@ internal readonly struct ConvPlan
 
     /// <summary>Fewest output channels for which Winograd is chosen (DenseNet's growth of 12 still gains at 14x14 and up).</summary>
     public const int WinogradMinOutChannels = 12;
+
+    /// <summary>Fewest 4x4 output tiles in the whole batch for which Winograd is chosen (from <c>bench conv --batch-sizes 1</c>).</summary>
+    public const int WinogradMinTiles = 32;
 
     /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/> at all (the benchmark and tests force each candidate).</summary>
     public static bool Supports(ConvAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
