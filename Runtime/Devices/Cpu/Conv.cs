@@ -52,6 +52,8 @@ public sealed partial class CpuDevice
                 break;
             case ConvAlgorithm.DirectKxK:
                 ConvKxKDirect(x, w, b, y, g, relu);
+            case ConvAlgorithm.Winograd:
+                ConvWinograd(x, w, b, y, g, relu);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
@@ -131,6 +133,13 @@ public sealed partial class CpuDevice
         if (DirectConv1d.Applies(g))
         {
             Conv1dDirectBackward(x, w, dy, dx, dw, db, g, accumulateDx);
+            return;
+        }
+        if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.Winograd && WinogradConv.Applies(g))
+        {
+            // dW and db from im2col + GEMM; dx is a Winograd convolution of dy (WinogradConv.InputGradientGeometry).
+            ConvIm2ColBackward(x, w, dy, null, dw, db, g, accumulateDx);
+            ConvWinogradInputGradient(w, dy, dx, g, accumulateDx);
             return;
         }
         if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.Direct3x3 && DirectConv2d.Applies(g))
@@ -275,6 +284,80 @@ public sealed partial class CpuDevice
         {
             ReturnConvWorkspace(ws);
         }
+    }
+
+    // Winograd F(4x4, 3x3): weights transformed per call, input copied into zero-bordered planes of whole tiles, then the
+    // batch's tiles split over threads (WinogradConv).
+    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
+    {
+        const string op = nameof(Conv2d);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var ya = HostBuffers.Floats(y, op, out int yo);
+        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
+        int bo = b is null ? 0 : (int)b.Offset;
+        var l = new WinogradConv.Layout(g);
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] transformed = ws.Weights(l.WeightLength);
+            float[] padded = ws.Columns(l.PaddedLength);
+            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pu = transformed, pxp = padded)
+            {
+                var weights = new WinogradConv.WeightJob
+                {
+                    W = pw + wo, U = pu, Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
+                };
+                RunWinograd(l, weights, px + xo, pxp, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    private unsafe void ConvWinogradInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)
+    {
+        const string op = nameof(Conv2dBackward);
+        var gt = WinogradConv.InputGradientGeometry(g);
+        var l = new WinogradConv.Layout(gt);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] transformed = ws.Weights(l.WeightLength);
+            float[] padded = ws.Gradients(l.PaddedLength);
+            fixed (float* pw = wa, pdy = dya, pdx = dxa, pu = transformed, pdyp = padded)
+            {
+                // GEMM row r = input channel of x, shared index k = output channel: w[k, r] flipped.
+                var weights = new WinogradConv.WeightJob
+                {
+                    W = pw + wo, U = pu, Rows = g.InChannels, Cols = g.OutChannels, RowStride = 9, ColStride = g.InChannels * 9, Flip = true,
+                };
+                RunWinograd(l, weights, pdy + dyo, pdyp, pdx + dxo, null, relu: false, accumulateDx);
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, float* x, float* padded, float* y, float* bias, bool relu, bool accumulate)
+    {
+        int rows = l.OcBlocks * WinogradConv.OcBlock;
+        ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
+        int planes = l.G.Batch * l.G.InChannels;
+        var pad = new WinogradConv.PadJob { L = l, X = x, Xp = padded };
+        ForkJoin.Run(planes, ForkJoin.Parts(planes, 4, Threads), ref pad);
+        var job = new WinogradConv.TileJob
+        {
+            L = l, Kind = CpuGemm.CurrentKernel, Xp = padded, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
+        };
+        ForkJoin.Run(l.Groups, Math.Min(Threads, ForkJoin.MaxParts), ref job);
     }
 
     private unsafe void ConvIm2ColBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)

@@ -14,4 +14,6 @@ public enum ConvAlgorithm
 
     /// <summary>Any kernel up to 64 taps, any padding, stride 1 or 2, one group, no dilation, read from zero-bordered phase planes.</summary>
     DirectKxK,
+    /// <summary>Winograd F(4x4, 3x3): 3x3, stride 1, padding at most 2, one group; 4x fewer multiplies, larger rounding error.</summary>
+    Winograd,
 }

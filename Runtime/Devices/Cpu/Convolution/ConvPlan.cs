@@ -53,12 +53,27 @@ internal readonly struct ConvPlan
     /// the direct 3x3 kernel beat im2col + GEMM by 1.05-1.6x on every 3x3 "same" layer with 16 or more input channels,
     /// and lost on DenseNet's 1-channel stem (9 taps per tile do not pay for the padded copy), so it needs
     /// <see cref="Direct3x3MinInChannels"/>.
+    /// Winograd F(4x4, 3x3) (<see cref="WinogradConv"/>) against the direct 3x3 kernel, forward, batch 64, two threads, 256-bit
+    /// kernels, three runs on a loaded 2-core AVX2 machine (ratios of the two, timed alternately in one run): ResNet-20's
+    /// 16-channel 28x28 layer 0.55-0.84x the direct kernel's time, 32-channel 14x14 0.55-0.62x, 64-channel 7x7 0.47-0.51x;
+    /// DenseNet's 48-to-12-channel layers 0.66-0.81x at 28x28, 0.74-1.18x at 14x14 and 0.9-1.5x at 7x7. Below 16 input
+    /// channels the tile transforms cost more than the multiplies saved, so it needs <see cref="WinogradMinInChannels"/>
+    /// and <see cref="WinogradMinOutChannels"/>; it is taken for padding 1 only (the "same" layers measured). Its rounding
+    /// error is 6-8x the direct kernel's (relative 3e-6 to 1e-5 of the output's magnitude at 16 to 256 channels, see
+    /// WinogradConvTests), well inside float32 training noise. At batch 1 (two runs) it was 0.35-0.6x at 28x28 (49 tiles),
+    /// 0.95-1.35x at 14x14 (16 tiles) and 1.2-1.8x at 7x7 (4 tiles: half a vector of tiles, one thread busy), hence
+    /// <see cref="WinogradMinTiles"/>.
     /// </remarks>
     public static ConvAlgorithm Choose(in Conv2dGeometry g)
     {
         if (DirectConv1d.Applies(g))
         {
             return ConvAlgorithm.DirectConv1d;
+        }
+        if (DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels
+            && new WinogradConv.Layout(g).Tiles >= WinogradMinTiles)
+        {
+            return ConvAlgorithm.Winograd;
         }
         if (DirectConv2d.Applies(g) && g.InChannels >= Direct3x3MinInChannels)
         {
@@ -89,6 +104,15 @@ internal readonly struct ConvPlan
     /// <summary>Fewest input channels for which the direct 3x3 kernel is chosen (from <c>bench conv</c>).</summary>
     public const int Direct3x3MinInChannels = 8;
 
+    /// <summary>Fewest input channels for which Winograd is chosen over the direct 3x3 kernel (from <c>bench conv</c>).</summary>
+    public const int WinogradMinInChannels = 16;
+
+    /// <summary>Fewest output channels for which Winograd is chosen (DenseNet's growth of 12 still gains at 14x14 and up).</summary>
+    public const int WinogradMinOutChannels = 12;
+
+    /// <summary>Fewest 4x4 output tiles in the whole batch for which Winograd is chosen (from <c>bench conv --batch-sizes 1</c>).</summary>
+    public const int WinogradMinTiles = 32;
+
     /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/> at all (the benchmark and tests force each candidate).</summary>
     public static bool Supports(ConvAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
     {
@@ -96,6 +120,7 @@ internal readonly struct ConvPlan
         ConvAlgorithm.DirectConv1d => DirectConv1d.Applies(g),
         ConvAlgorithm.Direct3x3 => DirectConv2d.Applies(g),
         ConvAlgorithm.DirectKxK => DirectConvKxK.Applies(g),
+        ConvAlgorithm.Winograd => WinogradConv.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm"),
     };
 }

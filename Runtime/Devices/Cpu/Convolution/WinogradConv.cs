@@ -1,0 +1,655 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Dsl.Devices.Cpu.Gemm;
+
+namespace Dsl.Devices.Cpu.Convolution;
+
+/// <summary>
+/// Winograd F(4x4, 3x3) convolution (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016) for 3x3,
+/// stride-1, undilated, one-group layers with any padding: each 4x4 output tile is A^T [ (G g G^T) ⊙ (B^T d B) ] A for the
+/// 6x6 input tile d around it, so the 36 multiplies per input channel and tile replace 144 (4x fewer). Interpolation points
+/// 0, ±1, ±2 and ∞, the standard set. The element-wise products summed over input channels are 36 GEMMs, one per point:
+/// M_p[OutC, tiles] = U_p[OutC, C] * V_p[C, tiles], over the tiles of several samples at once. Their shared dimension is
+/// only C (16 in ResNet-20's first stage), too short for the packed GEMM's per-call packing and epilogue, so they run on
+/// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's)
+/// that reads U packed by the weight transform and V as the input transform writes it.
+/// </summary>
+/// <remarks>
+/// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
+/// copied into zero-bordered planes whose size is whole tiles (so no transform tests a border); then the batch's tiles,
+/// numbered (sample, tile row, tile column), are split in contiguous ranges over threads, and each thread, chunk by chunk
+/// of <see cref="Layout.ChunkTiles"/> tiles (V and M of a chunk sized to stay in L2), transforms 8 tiles at a time with
+/// one vector lane per tile (rows loaded per lane and transposed), runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
+/// output, for the input gradient with accumulation) as it stores. Each product is one chain of fused multiply-adds over
+/// the input channels in order, wherever its tile falls in a chunk, so results do not depend on the thread count.
+/// Error: the transforms scale values by up to 8^2 and 4^2 on the way, so rounding is larger than the direct sum's;
+/// measured and bounded in the tests (WinogradConvTests).
+/// </remarks>
+internal static unsafe class WinogradConv
+{
+    /// <summary>Output tile side.</summary>
+    public const int Tile = 4;
+
+    /// <summary>Input tile side (Tile + 2).</summary>
+    public const int Alpha = 6;
+
+    /// <summary>Transform points per tile (Alpha^2): the GEMMs per chunk.</summary>
+    public const int Points = Alpha * Alpha;
+
+    /// <summary>Tiles per vector (one lane each).</summary>
+    public const int Lanes = 8;
+
+    /// <summary>Floats of one chunk's V and M together, per thread: half of this machine class's 1 MiB L2.</summary>
+    private const int ChunkFloats = 1 << 17;
+
+    /// <summary>Output channels per GEMM tile (broadcast weights).</summary>
+    public const int OcBlock = 4;
+
+    /// <summary>Tiles per GEMM tile: 3 vectors.</summary>
+    private const int TileBlock = 3 * Lanes;
+
+    /// <summary>The geometries this algorithm computes.</summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.Groups == 1 && g.OutHeight >= 1 && g.OutWidth >= 1 && new Layout(g).Fits
+        && (uint)g.PadTop <= 2 && (uint)g.PadLeft <= 2 && (uint)g.PadBottom <= 2 && (uint)g.PadRight <= 2
+        && new Layout(InputGradientGeometry(g)).Fits;
+
+    /// <summary>
+    /// The input gradient of a 3x3 stride-1 convolution with padding p is a 3x3 stride-1 convolution of dy with the kernel
+    /// transposed (channels swapped) and flipped, padded by 2 - p on each side: dx[n, c, h, w] = sum over o, kh, kw of
+    /// dy[n, o, h + top - kh, w + left - kw] * w[o, c, kh, kw]. This is its geometry (pads of at most 2 keep it valid).
+    /// </summary>
+    public static Conv2dGeometry InputGradientGeometry(in Conv2dGeometry g) =>
+        new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1,
+            2 - g.PadTop, 2 - g.PadLeft, 2 - g.PadBottom, 2 - g.PadRight);
+
+    /// <summary>The sizes of one call: tiles, padded planes and chunks.</summary>
+    public readonly struct Layout
+    {
+        public Layout(in Conv2dGeometry g)
+        {
+            G = g;
+            TilesH = (g.OutHeight + Tile - 1) / Tile;
+            TilesW = (g.OutWidth + Tile - 1) / Tile;
+            Hp = TilesH * Tile + 2;
+            Wp = TilesW * Tile + 2;
+            long tiles = (long)g.Batch * TilesH * TilesW;
+            Fits = (long)g.Batch * g.InChannels * Hp * Wp < int.MaxValue && tiles < int.MaxValue / Lanes
+                && (long)Lanes * 9 * g.InChannels * g.OutChannels < int.MaxValue;
+            Tiles = (int)Math.Min(tiles, int.MaxValue);
+            OcBlocks = (g.OutChannels + OcBlock - 1) / OcBlock;
+            int perTile = Points * (g.InChannels + OcBlocks * OcBlock);
+            ChunkTiles = Math.Clamp(ChunkFloats / perTile / TileBlock * TileBlock, TileBlock, 10 * TileBlock);
+        }
+
+        public Conv2dGeometry G { get; }
+        public int TilesH { get; }
+        public int TilesW { get; }
+        /// <summary>Rows of a padded plane: whole input tiles.</summary>
+        public int Hp { get; }
+        /// <summary>Row stride of a padded plane: whole input tiles.</summary>
+        public int Wp { get; }
+        public int PlaneP => Hp * Wp;
+        /// <summary>Tiles of the whole batch.</summary>
+        public int Tiles { get; }
+        /// <summary>Whether every offset fits the int32 arithmetic (gather indices) used here.</summary>
+        public bool Fits { get; }
+        /// <summary>Tiles a thread transforms and multiplies at once (a multiple of <see cref="Lanes"/>).</summary>
+        public int ChunkTiles { get; }
+        /// <summary>Blocks of <see cref="OcBlock"/> output channels (GEMM rows; the last padded with zero weights).</summary>
+        public int OcBlocks { get; }
+        /// <summary>Groups of <see cref="Lanes"/> tiles of the batch (the last may be partial).</summary>
+        public int Groups => (Tiles + Lanes - 1) / Lanes;
+        /// <summary>Floats of the padded input of the whole batch, plus the slack that 8-float row loads of the last tile read.</summary>
+        public long PaddedLength => (long)G.Batch * G.InChannels * PlaneP + Lanes;
+        /// <summary>Floats of the transformed weights U[36][OcBlocks][C][4].</summary>
+        public long WeightLength => (long)Points * OcBlocks * OcBlock * G.InChannels;
+        /// <summary>Floats of one thread's V[36][C][chunk] and M[36][OcBlocks * 4][chunk].</summary>
+        public int ChunkLength => Points * (G.InChannels + OcBlocks * OcBlock) * ChunkTiles;
+    }
+
+    /// <summary>
+    /// Item = a GEMM row r (an output channel): U[p][r / 4][k][r % 4] = (G g G^T)[p] for k over the GEMM's shared dimension,
+    /// where g is the 3x3 kernel at W + r*RowStride + k*ColStride, read flipped (tap 8 - t) when <see cref="Flip"/>; rows
+    /// from <see cref="Rows"/> to the padded count (items) are zero.
+    /// Forward: r = output channel, k = input channel. Input gradient: r = input channel, k = output channel, flipped.
+    /// </summary>
+    public struct WeightJob : IRangeJob
+    {
+        public float* W, U;
+        public int Rows, Cols, RowStride, ColStride;
+        public bool Flip;
+
+        public readonly void Run(int start, int end)
+        {
+            Vector256<float>* g = stackalloc Vector256<float>[9];
+            Vector256<float>* u = stackalloc Vector256<float>[Points];
+            Vector256<float>* gg = stackalloc Vector256<float>[18];
+            float* lanes = stackalloc float[Lanes];
+            var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(ColStride);
+            nint plane = (nint)(Rows + OcBlock - 1) / OcBlock * OcBlock * Cols;
+            for (int r = start; r < end; r++)
+            {
+                float* dst = U + (nint)(r / OcBlock) * Cols * OcBlock + r % OcBlock;
+                if (r >= Rows)
+                {
+                    for (int p = 0; p < Points; p++)
+                    {
+                        for (int k = 0; k < Cols; k++)
+                        {
+                            dst[p * plane + k * OcBlock] = 0f;
+                        }
+                    }
+                    continue;
+                }
+                float* row = W + (nint)r * RowStride;
+                for (int k0 = 0; k0 < Cols; k0 += Lanes)
+                {
+                    int count = Math.Min(Lanes, Cols - k0);
+                    float* src = row + (nint)k0 * ColStride;
+                    for (int t = 0; t < 9; t++)
+                    {
+                        int tap = Flip ? 8 - t : t;
+                        if (count == Lanes && Avx2.IsSupported)
+                        {
+                            g[t] = Avx2.GatherVector256(src + tap, index, 4);
+                        }
+                        else
+                        {
+                            for (int j = 0; j < Lanes; j++)
+                            {
+                                lanes[j] = j < count ? src[(nint)j * ColStride + tap] : 0f;
+                            }
+                            g[t] = Vector256.Load(lanes);
+                        }
+                    }
+                    TransformKernel(g, gg, u);
+                    float* uf = (float*)u;
+                    for (int p = 0; p < Points; p++)
+                    {
+                        float* d = dst + p * plane + k0 * OcBlock;
+                        for (int j = 0; j < count; j++)
+                        {
+                            d[j * OcBlock] = uf[p * Lanes + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>u = G g G^T for 8 kernels at once (g: 3x3 row-major, t: scratch, u: 6x6 row-major).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformKernel(Vector256<float>* g, Vector256<float>* t, Vector256<float>* u)
+    {
+        // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]; t = G g (6 x 3).
+        for (int j = 0; j < 3; j++)
+        {
+            G(g[j], g[3 + j], g[6 + j], t + j, 3);
+        }
+        for (int i = 0; i < Alpha; i++)
+        {
+            G(t[i * 3], t[i * 3 + 1], t[i * 3 + 2], u + i * Alpha, 1);
+        }
+    }
+
+    /// <summary>The six rows of G times the column (a, b, c), stored at stride <paramref name="stride"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void G(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float>* o, int stride)
+    {
+        var ac = a + c;
+        var q = Vector256.FusedMultiplyAdd(a, Vector256.Create(1f / 24), c * Vector256.Create(1f / 6));
+        var b12 = b * Vector256.Create(1f / 12);
+        o[0] = a * Vector256.Create(0.25f);
+        o[stride] = (ac + b) * Vector256.Create(-1f / 6);
+        o[2 * stride] = (ac - b) * Vector256.Create(-1f / 6);
+        o[3 * stride] = q + b12;
+        o[4 * stride] = q - b12;
+        o[5 * stride] = c;
+    }
+
+    /// <summary>Item = one input plane (sample, channel): copies it into its zero-bordered plane of whole tiles.</summary>
+    public struct PadJob : IRangeJob
+    {
+        public Layout L;
+        public float* X, Xp;
+
+        public readonly void Run(int start, int end)
+        {
+            var l = L;
+            var g = l.G;
+            int h = g.Height, w = g.Width, wp = l.Wp, hp = l.Hp, top = g.PadTop, left = g.PadLeft;
+            for (int plane = start; plane < end; plane++)
+            {
+                float* src = X + (nint)plane * h * w;
+                float* dst = Xp + (nint)plane * l.PlaneP;
+                new Span<float>(dst, top * wp).Clear();
+                for (int r = 0; r < h; r++)
+                {
+                    float* row = dst + (nint)(r + top) * wp;
+                    new Span<float>(row, left).Clear();
+                    new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(row + left, w));
+                    new Span<float>(row + left + w, wp - left - w).Clear();
+                }
+                new Span<float>(dst + (nint)(h + top) * wp, (hp - h - top) * wp).Clear();
+            }
+        }
+    }
+
+    [ThreadStatic] private static PackBuffer? t_chunk;
+
+    /// <summary>Item = a group of <see cref="Lanes"/> tiles of the batch; a thread's range is processed chunk by chunk.</summary>
+    public struct TileJob : IRangeJob
+    {
+        public Layout L;
+        public GemmKernel Kind;
+        public float* Xp, U, Y, Bias;
+        public bool Relu;
+        /// <summary>Add the result to y instead of overwriting it (the input gradient with accumulateDx); no bias or ReLU then.</summary>
+        public bool Accumulate;
+
+        public readonly void Run(int start, int end)
+        {
+            var l = L;
+            int c = l.G.InChannels, rows = l.OcBlocks * OcBlock, chunk = l.ChunkTiles, groupsPerChunk = chunk / Lanes;
+            float* v = (t_chunk ??= new PackBuffer()).Get(l.ChunkLength);
+            float* m = v + (nint)Points * c * chunk;
+            bool simd = Kind != GemmKernel.Scalar && Vector256.IsHardwareAccelerated;
+            bool transpose = simd && Avx.IsSupported;
+            for (int g0 = start; g0 < end; g0 += groupsPerChunk)
+            {
+                int groups = Math.Min(groupsPerChunk, end - g0);
+                int n = groups * Lanes;
+                for (int q = 0; q < groups; q++)
+                {
+                    InputTransform(l, g0 + q, Xp, v + q * Lanes, n, transpose);
+                }
+                for (int p = 0; p < Points; p++)
+                {
+                    float* up = U + (nint)p * rows * c, vp = v + (nint)p * c * n, mp = m + (nint)p * rows * n;
+                    for (int blk = 0; blk < l.OcBlocks; blk++)
+                    {
+                        float* ub = up + (nint)blk * c * OcBlock, mb = mp + (nint)blk * OcBlock * n;
+                        int j = 0;
+                        if (simd)
+                        {
+                            for (; j + TileBlock <= n; j += TileBlock)
+                            {
+                                Block3(ub, vp + j, mb + j, c, n);
+                            }
+                            for (; j < n; j += Lanes)
+                            {
+                                Block1(ub, vp + j, mb + j, c, n);
+                            }
+                        }
+                        else
+                        {
+                            BlockScalar(ub, vp, mb, c, n);
+                        }
+                    }
+                }
+                for (int q = 0; q < groups; q++)
+                {
+                    OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// m[o][0..24) = sum over k of u[k][o] * v[k][0..24) for the 4 rows o of a block (row stride of v and m: n). Its own
+    /// method, so nothing but the loop's values is live across the loop: 12 accumulators, 3 loads, 1 broadcast.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Block3(float* u, float* v, float* m, int c, int n)
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default;
+        Vector256<float> a30 = default, a31 = default, a32 = default;
+        for (int k = 0; k < c; k++)
+        {
+            Vector256<float> x0 = Vector256.Load(v);
+            Vector256<float> x1 = Vector256.Load(v + Lanes);
+            Vector256<float> x2 = Vector256.Load(v + 2 * Lanes);
+            Vector256<float> w = Vector256.Create(u[0]);
+            a00 = Vector256.FusedMultiplyAdd(w, x0, a00);
+            a01 = Vector256.FusedMultiplyAdd(w, x1, a01);
+            a02 = Vector256.FusedMultiplyAdd(w, x2, a02);
+            w = Vector256.Create(u[1]);
+            a10 = Vector256.FusedMultiplyAdd(w, x0, a10);
+            a11 = Vector256.FusedMultiplyAdd(w, x1, a11);
+            a12 = Vector256.FusedMultiplyAdd(w, x2, a12);
+            w = Vector256.Create(u[2]);
+            a20 = Vector256.FusedMultiplyAdd(w, x0, a20);
+            a21 = Vector256.FusedMultiplyAdd(w, x1, a21);
+            a22 = Vector256.FusedMultiplyAdd(w, x2, a22);
+            w = Vector256.Create(u[3]);
+            a30 = Vector256.FusedMultiplyAdd(w, x0, a30);
+            a31 = Vector256.FusedMultiplyAdd(w, x1, a31);
+            a32 = Vector256.FusedMultiplyAdd(w, x2, a32);
+            u += OcBlock;
+            v += n;
+        }
+        a00.Store(m);
+        a01.Store(m + Lanes);
+        a02.Store(m + 2 * Lanes);
+        m += n;
+        a10.Store(m);
+        a11.Store(m + Lanes);
+        a12.Store(m + 2 * Lanes);
+        m += n;
+        a20.Store(m);
+        a21.Store(m + Lanes);
+        a22.Store(m + 2 * Lanes);
+        m += n;
+        a30.Store(m);
+        a31.Store(m + Lanes);
+        a32.Store(m + 2 * Lanes);
+    }
+
+    /// <summary><see cref="Block3"/> for one vector of tiles (a chunk's tail).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Block1(float* u, float* v, float* m, int c, int n)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int k = 0; k < c; k++)
+        {
+            Vector256<float> x = Vector256.Load(v);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(u[0]), x, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(u[1]), x, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(u[2]), x, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(u[3]), x, a3);
+            u += OcBlock;
+            v += n;
+        }
+        a0.Store(m);
+        a1.Store(m + n);
+        a2.Store(m + 2 * n);
+        a3.Store(m + 3 * n);
+    }
+
+    /// <summary>The block's products with scalar arithmetic, each sum in the same order (the fallback without SIMD).</summary>
+    private static void BlockScalar(float* u, float* v, float* m, int c, int n)
+    {
+        for (int o = 0; o < OcBlock; o++)
+        {
+            float* row = m + (nint)o * n;
+            for (int j = 0; j < n; j++)
+            {
+                float a = 0f;
+                for (int k = 0; k < c; k++)
+                {
+                    a = MathF.FusedMultiplyAdd(u[k * OcBlock + o], v[(nint)k * n + j], a);
+                }
+                row[j] = a;
+            }
+        }
+    }
+
+    /// <summary>Sample, tile row and tile column of tile <paramref name="tile"/> of the batch.</summary>
+    private static (int N, int Row, int Col) TileAt(in Layout l, int tile)
+    {
+        int perSample = l.TilesH * l.TilesW;
+        int n = tile / perSample;
+        int rest = tile - n * perSample;
+        int row = rest / l.TilesW;
+        return (n, row, rest - row * l.TilesW);
+    }
+
+    /// <summary>
+    /// V[p][c][column .. column+8) = (B^T d B)[p] of the 8 tiles of group <paramref name="group"/>, for every input channel
+    /// c; <paramref name="ld"/> is V's row length (the chunk's tile count). Lanes past the batch's last tile repeat it.
+    /// Each tile row of 8 floats is one load per lane, turned into one vector per column by an 8x8 transpose (a gather
+    /// per element cost more), then d B along the rows and B^T (d B) down the columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTransform(in Layout l, int group, float* xp, float* v, int ld, bool simd)
+    {
+        int c = l.G.InChannels, wp = l.Wp, planeP = l.PlaneP;
+        int* offsets = stackalloc int[Lanes];
+        for (int j = 0; j < Lanes; j++)
+        {
+            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
+            offsets[j] = (n * c * planeP) + (row * Tile * wp) + (col * Tile);
+        }
+        Vector256<float>* t = stackalloc Vector256<float>[Points];
+        Vector256<float>* cols = stackalloc Vector256<float>[Lanes];
+        nint vPoint = (nint)c * ld;
+        for (int ch = 0; ch < c; ch++)
+        {
+            float* basePtr = xp + (nint)ch * planeP;
+            for (int r = 0; r < Alpha; r++)
+            {
+                LoadColumns(basePtr + (nint)r * wp, offsets, cols, simd);
+                BT(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1); // t[r*6 + j] = (d B)[r, j]
+            }
+            float* dst = v + (nint)ch * ld;
+            for (int j = 0; j < Alpha; j++)
+            {
+                BTStore(t[j], t[Alpha + j], t[2 * Alpha + j], t[3 * Alpha + j], t[4 * Alpha + j], t[5 * Alpha + j],
+                    dst + j * vPoint, Alpha * vPoint); // point i*6 + j
+            }
+        }
+    }
+
+    /// <summary>cols[k][lane] = row[offsets[lane] + k] for k in 0..8 (8 floats read per lane; the padded planes have slack).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadColumns(float* row, int* offsets, Vector256<float>* cols, bool simd)
+    {
+        if (simd)
+        {
+            var r0 = Vector256.Load(row + offsets[0]);
+            var r1 = Vector256.Load(row + offsets[1]);
+            var r2 = Vector256.Load(row + offsets[2]);
+            var r3 = Vector256.Load(row + offsets[3]);
+            var r4 = Vector256.Load(row + offsets[4]);
+            var r5 = Vector256.Load(row + offsets[5]);
+            var r6 = Vector256.Load(row + offsets[6]);
+            var r7 = Vector256.Load(row + offsets[7]);
+            Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7, cols);
+            return;
+        }
+        float* f = (float*)cols;
+        for (int k = 0; k < Lanes; k++)
+        {
+            for (int j = 0; j < Lanes; j++)
+            {
+                f[k * Lanes + j] = row[offsets[j] + k];
+            }
+        }
+    }
+
+    /// <summary>o[k][j] = r_j[k]: the 8x8 transpose of 8 vectors (unpack, shuffle, then swap of 128-bit halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, Vector256<float>* o)
+    {
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        o[0] = Avx.Permute2x128(u0, u4, 0x20);
+        o[1] = Avx.Permute2x128(u1, u5, 0x20);
+        o[2] = Avx.Permute2x128(u2, u6, 0x20);
+        o[3] = Avx.Permute2x128(u3, u7, 0x20);
+        o[4] = Avx.Permute2x128(u0, u4, 0x31);
+        o[5] = Avx.Permute2x128(u1, u5, 0x31);
+        o[6] = Avx.Permute2x128(u2, u6, 0x31);
+        o[7] = Avx.Permute2x128(u3, u7, 0x31);
+    }
+
+    // B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BT(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float> d4, Vector256<float> d5, Vector256<float>* o, int stride)
+    {
+        var four = Vector256.Create(4f);
+        var five = Vector256.Create(-5f);
+        var two = Vector256.Create(2f);
+        var a = Vector256.FusedMultiplyAdd(d2, Vector256.Create(-4f), d4); // d4 - 4 d2
+        var b = Vector256.FusedMultiplyAdd(d1, Vector256.Create(-4f), d3); // d3 - 4 d1
+        var e = d4 - d2;
+        var f = (d3 - d1) * two;                                           // 2 (d3 - d1)
+        o[0] = Vector256.FusedMultiplyAdd(d0, four, Vector256.FusedMultiplyAdd(d2, five, d4));
+        o[stride] = a + b;
+        o[2 * stride] = a - b;
+        o[3 * stride] = e + f;
+        o[4 * stride] = e - f;
+        o[5 * stride] = Vector256.FusedMultiplyAdd(d1, four, Vector256.FusedMultiplyAdd(d3, five, d5));
+    }
+
+    /// <summary><see cref="BT"/> stored to memory at a float stride (the 6 points of a row of V).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTStore(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float> d4, Vector256<float> d5, float* o, nint stride)
+    {
+        var four = Vector256.Create(4f);
+        var five = Vector256.Create(-5f);
+        var a = Vector256.FusedMultiplyAdd(d2, Vector256.Create(-4f), d4);
+        var b = Vector256.FusedMultiplyAdd(d1, Vector256.Create(-4f), d3);
+        var e = d4 - d2;
+        var f = (d3 - d1) * Vector256.Create(2f);
+        Vector256.FusedMultiplyAdd(d0, four, Vector256.FusedMultiplyAdd(d2, five, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        (e + f).Store(o + 3 * stride);
+        (e - f).Store(o + 4 * stride);
+        Vector256.FusedMultiplyAdd(d1, four, Vector256.FusedMultiplyAdd(d3, five, d5)).Store(o + 5 * stride);
+    }
+
+    // A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+        Vector256<float> m4, Vector256<float> m5, Vector256<float>* o, int stride)
+    {
+        var s12 = m1 + m2;
+        var d12 = m1 - m2;
+        var s34 = m3 + m4;
+        var d34 = m3 - m4;
+        o[0] = m0 + s12 + s34;
+        o[stride] = Vector256.FusedMultiplyAdd(d34, Vector256.Create(2f), d12);
+        o[2 * stride] = Vector256.FusedMultiplyAdd(s34, Vector256.Create(4f), s12);
+        o[3 * stride] = Vector256.FusedMultiplyAdd(d34, Vector256.Create(8f), d12) + m5;
+    }
+
+    /// <summary>
+    /// The 4x4 outputs of the 8 tiles of group <paramref name="group"/> for every output channel, from M[p][oc][column ..]
+    /// (row length <paramref name="ld"/>): A^T m A, then bias and ReLU (or accumulation), stored inside the output only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTransform(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate, bool simd)
+    {
+        var g = l.G;
+        int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
+        int valid = Math.Min(Lanes, l.Tiles - group * Lanes);
+        // Per lane: where the tile starts in a channel's output plane, how many rows and columns of it are inside.
+        int* start = stackalloc int[Lanes];
+        int* rows = stackalloc int[Lanes];
+        int* cols = stackalloc int[Lanes];
+        int* sampleBase = stackalloc int[Lanes];
+        for (int j = 0; j < valid; j++)
+        {
+            var (n, row, col) = TileAt(l, group * Lanes + j);
+            start[j] = row * Tile * outW + col * Tile;
+            rows[j] = Math.Min(Tile, outH - row * Tile);
+            cols[j] = Math.Min(Tile, outW - col * Tile);
+            sampleBase[j] = n * outC;
+        }
+        Vector256<float>* t = stackalloc Vector256<float>[Tile * Alpha];
+        Vector256<float>* o = stackalloc Vector256<float>[Tile * Tile];
+        Vector256<float>* lo = stackalloc Vector256<float>[Lanes];
+        Vector256<float>* hi = stackalloc Vector256<float>[Lanes];
+        nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
+        for (int oc = 0; oc < outC; oc++)
+        {
+            float* src = m + (nint)oc * ld;
+            // t = A^T m, column by column (t[i*6 + k]: row i, column k).
+            for (int k = 0; k < Alpha; k++)
+            {
+                float* s = src + k * mPoint;
+                AT(Vector256.Load(s), Vector256.Load(s + Alpha * mPoint), Vector256.Load(s + 2 * Alpha * mPoint),
+                    Vector256.Load(s + 3 * Alpha * mPoint), Vector256.Load(s + 4 * Alpha * mPoint), Vector256.Load(s + 5 * Alpha * mPoint),
+                    t + k, Alpha);
+            }
+            Vector256<float> b = bias != null && !accumulate ? Vector256.Create(bias[oc]) : Vector256<float>.Zero;
+            for (int i = 0; i < Tile; i++)
+            {
+                Vector256<float>* r = t + i * Alpha;
+                AT(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
+                for (int k = 0; k < Tile; k++)
+                {
+                    if (!accumulate)
+                    {
+                        var e = o[i * Tile + k] + b;
+                        o[i * Tile + k] = relu ? Vector256.Max(e, Vector256<float>.Zero) : e;
+                    }
+                }
+            }
+            // Per lane, its tile's 16 outputs in row-major order: two 8x8 transposes (rows 0-1, rows 2-3).
+            if (simd)
+            {
+                Transpose8x8(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], lo);
+                Transpose8x8(o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], hi);
+            }
+            else
+            {
+                float* of = (float*)o, lf = (float*)lo, hf = (float*)hi;
+                for (int q = 0; q < Lanes; q++)
+                {
+                    for (int j = 0; j < Lanes; j++)
+                    {
+                        lf[j * Lanes + q] = of[q * Lanes + j];
+                        hf[j * Lanes + q] = of[(Lanes + q) * Lanes + j];
+                    }
+                }
+            }
+            for (int j = 0; j < valid; j++)
+            {
+                float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
+                float* tileLo = (float*)(lo + j), tileHi = (float*)(hi + j);
+                if (simd && rows[j] == Tile && cols[j] == Tile)
+                {
+                    StoreRow(dst, Vector128.Load(tileLo), accumulate);
+                    StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
+                    StoreRow(dst + 2 * outW, Vector128.Load(tileHi), accumulate);
+                    StoreRow(dst + 3 * outW, Vector128.Load(tileHi + Tile), accumulate);
+                    continue;
+                }
+                for (int i = 0; i < rows[j]; i++)
+                {
+                    float* dRow = dst + (nint)i * outW;
+                    float* sRow = (i < 2 ? tileLo : tileHi) + (i & 1) * Tile;
+                    for (int k = 0; k < cols[j]; k++)
+                    {
+                        dRow[k] = accumulate ? dRow[k] + sRow[k] : sRow[k];
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* dst, Vector128<float> row, bool accumulate)
+    {
+        if (accumulate)
+        {
+            row += Vector128.Load(dst);
+        }
+        row.Store(dst);
+    }
+}
