@@ -52,6 +52,7 @@ public sealed partial class CpuDevice
                 break;
             case ConvAlgorithm.DirectKxK:
                 ConvKxKDirect(x, w, b, y, g, relu);
+                break;
             case ConvAlgorithm.Winograd:
                 ConvWinograd(x, w, b, y, g, relu);
                 break;
