@@ -55,8 +55,10 @@ public static class ConvBenchmark
     {
         var inv = CultureInfo.InvariantCulture;
         var algorithms = Enum.GetValues<ConvAlgorithm>();
+        var dwAlgorithms = Enum.GetValues<WeightGradientAlgorithm>();
         output.WriteLine(string.Create(inv, $"Convolution, ms per call and GFLOP/s (median of {Repetitions} repetitions of ~{SecondsPerRepetition * 1000:0} ms, candidates alternating)"));
-        output.WriteLine("bwd = dx and dW with that algorithm forced (dW is im2col + GEMM except on the Conv1d path); pick = the device's own choice");
+        output.WriteLine("bwd = dx and dW with that forward algorithm forced and the device's dW; dW <algorithm> = the weight gradient alone (no dx)");
+        output.WriteLine("with that dW algorithm forced (the Conv1d path keeps its own); pick = the device's own forward / dW choice");
         foreach (int threads in threadCounts)
         {
             var device = (CpuDevice)Device.CpuWithThreads(threads);
@@ -69,12 +71,17 @@ public static class ConvBenchmark
                 {
                     header += $" | {a,-12} {"fwd ms",8} {"GF/s",6} {"bwd ms",8} {"GF/s",6}";
                 }
+                foreach (var a in dwAlgorithms)
+                {
+                    header += $" | dW {a,-12} {"ms",8} {"GF/s",6}";
+                }
                 output.WriteLine(header + " | pick");
                 foreach (var layer in s_layers)
                 {
                     var g = layer.At(batch);
                     var candidates = algorithms.Where(a => CpuDevice.ConvAlgorithmSupports(a, g)).ToArray();
-                    var (forward, backward) = Time(device, g, candidates);
+                    var dwCandidates = dwAlgorithms.Where(a => CpuDevice.WeightGradientSupports(a, g)).ToArray();
+                    var (forward, backward, weights) = Time(device, g, candidates, dwCandidates);
                     double flops = 2.0 * g.OutputLength * (g.InChannels / g.Groups) * g.KernelH * g.KernelW;
                     string line = string.Create(inv, $"{layer.Name,-18} {layer.InC,3} {layer.Size,3} {layer.OutC,3} {layer.Kernel,1} {layer.Stride,1}");
                     foreach (var a in algorithms)
@@ -84,14 +91,25 @@ public static class ConvBenchmark
                             ? $" | {"",-12} {"-",8} {"-",6} {"-",8} {"-",6}"
                             : string.Create(inv, $" | {"",-12} {forward[i] * 1e3,8:0.000} {flops / forward[i] / 1e9,6:0.0} {backward[i] * 1e3,8:0.000} {2 * flops / backward[i] / 1e9,6:0.0}");
                     }
-                    output.WriteLine(line + $" | {CpuDevice.ChosenConvAlgorithm(g)}");
+                    foreach (var a in dwAlgorithms)
+                    {
+                        int i = Array.IndexOf(dwCandidates, a);
+                        line += i < 0
+                            ? $" | {"",-15} {"-",8} {"-",6}"
+                            : string.Create(inv, $" | {"",-15} {weights[i] * 1e3,8:0.000} {flops / weights[i] / 1e9,6:0.0}");
+                    }
+                    output.WriteLine(line + $" | {CpuDevice.ChosenConvAlgorithm(g)} / {CpuDevice.ChosenWeightGradient(g)}");
                 }
             }
         }
     }
 
-    /// <summary>Seconds per forward and per backward (dx and dW) call of each candidate, forced on the device in turn.</summary>
-    private static (double[] Forward, double[] Backward) Time(CpuDevice d, Conv2dGeometry g, ConvAlgorithm[] candidates)
+    /// <summary>
+    /// Seconds per forward and per backward (dx and dW) call of each candidate, forced on the device in turn, and per
+    /// weight gradient alone (dx null) of each weight-gradient candidate.
+    /// </summary>
+    private static (double[] Forward, double[] Backward, double[] Weights) Time(CpuDevice d, Conv2dGeometry g, ConvAlgorithm[] candidates,
+        WeightGradientAlgorithm[] dwCandidates)
     {
         var random = new Random(1);
         var x = Tensor.From(RandomArray(random, (int)g.InputLength), d, g.Batch, g.InChannels, g.Height, g.Width);
@@ -117,6 +135,15 @@ public static class ConvBenchmark
                 d.Conv2dBackward(x, w, dy, dx, dw, null, g, accumulateDx: false);
             });
         }
+        foreach (var a in dwCandidates)
+        {
+            runs.Add(() =>
+            {
+                d.WeightGradientOverride = a;
+                d.Conv2dBackward(x, w, dy, null, dw, null, g, accumulateDx: false);
+                d.WeightGradientOverride = null;
+            });
+        }
         int[] iterations = runs.Select(Calibrate).ToArray();
         var seconds = runs.Select(_ => new double[Repetitions]).ToArray();
         for (int r = 0; r < Repetitions; r++)
@@ -128,7 +155,8 @@ public static class ConvBenchmark
         }
         d.ConvAlgorithmOverride = null;
         double[] medians = seconds.Select(s => { Array.Sort(s); return s[Repetitions / 2]; }).ToArray();
-        return (medians[..candidates.Length], medians[candidates.Length..]);
+        int c = candidates.Length;
+        return (medians[..c], medians[c..(2 * c)], medians[(2 * c)..]);
     }
 
     private static int Calibrate(Action once)

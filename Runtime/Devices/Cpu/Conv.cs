@@ -8,8 +8,9 @@ namespace Dsl.Devices.Cpu;
 // at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call. Stride-1 convolutions
 // of 1-high images (Conv1d) skip im2col: one GEMM per kernel tap over the whole batch's columns (DirectConv1d); 3x3
 // stride-1 "same" layers read zero-bordered copies of the input planes with register-blocked tiles (DirectConv2d). The
-// choice per geometry is ConvPlan.Choose's. Backward is im2col + GEMM except for the Conv1d path and the direct 3x3
-// path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel).
+// choice per geometry is ConvPlan.Choose's. Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
+// path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
+// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3; ConvPlan.ChooseWeightGradient decides).
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
@@ -129,6 +130,19 @@ public sealed partial class CpuDevice
         }
     }
 
+    /// <summary>
+    /// Forces the weight-gradient algorithm of convolutions on this device (tests and <c>bench conv</c> compare the
+    /// candidates); null (the default) lets the device choose per geometry. A forced algorithm that cannot compute a
+    /// geometry throws. The Conv1d path (<see cref="ConvAlgorithm.DirectConv1d"/>) keeps its own weight gradient.
+    /// </summary>
+    public WeightGradientAlgorithm? WeightGradientOverride { get; set; }
+
+    /// <summary>The weight-gradient algorithm the device chooses for <paramref name="g"/> when none is forced.</summary>
+    public static WeightGradientAlgorithm ChosenWeightGradient(in Conv2dGeometry g) => ConvPlan.ChooseWeightGradient(g, CpuGemm.CurrentKernel);
+
+    /// <summary>Whether <paramref name="algorithm"/> can compute the weight gradient of <paramref name="g"/>.</summary>
+    public static bool WeightGradientSupports(WeightGradientAlgorithm algorithm, in Conv2dGeometry g) => ConvPlan.SupportsWeightGradient(algorithm, g);
+
     protected override unsafe void Conv2dBackwardCore(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
         if (DirectConv1d.Applies(g))
@@ -136,28 +150,92 @@ public sealed partial class CpuDevice
             Conv1dDirectBackward(x, w, dy, dx, dw, db, g, accumulateDx);
             return;
         }
-        if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.Winograd && WinogradConv.Applies(g))
+        WeightGradientAlgorithm dwAlgorithm = WeightGradientOverride ?? ChosenWeightGradient(g);
+        if (!ConvPlan.SupportsWeightGradient(dwAlgorithm, g))
         {
-            // dW and db from im2col + GEMM; dx is a Winograd convolution of dy (WinogradConv.InputGradientGeometry).
-            ConvIm2ColBackward(x, w, dy, null, dw, db, g, accumulateDx);
-            ConvWinogradInputGradient(w, dy, dx, g, accumulateDx);
+            throw new ArgumentException($"{nameof(Conv2dBackward)}: the {dwAlgorithm} weight gradient cannot compute {g}.");
+        }
+        Tensor? dwRest = dw, dbRest = db;
+        switch (dwAlgorithm)
+        {
+            case WeightGradientAlgorithm.Direct3x3:
+                Conv3x3WeightGradient(x, dy, dw, db, g);
+                dwRest = null;
+                dbRest = null;
+                break;
+            case WeightGradientAlgorithm.Im2ColGemm:
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(dwAlgorithm), dwAlgorithm, "unknown weight-gradient algorithm");
+        }
+        // dx by the forward algorithm's own kernel where it has one (a convolution of dy with the flipped, transposed kernel,
+        // or the gather form of the transposed convolution); dW and db, unless done above, from im2col + GEMM.
+        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.Choose(g);
+        if (dx is not null && forward is ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK && ConvPlan.Supports(forward, g))
+        {
+            if (dwRest is not null)
+            {
+                ConvIm2ColBackward(x, w, dy, null, dwRest, dbRest, g, accumulateDx);
+            }
+            switch (forward)
+            {
+                case ConvAlgorithm.Winograd:
+                    ConvWinogradInputGradient(w, dy, dx, g, accumulateDx);
+                    break;
+                case ConvAlgorithm.Direct3x3:
+                    Conv3x3DirectInputGradient(w, dy, dx, g, accumulateDx);
+                    break;
+                case ConvAlgorithm.DirectKxK:
+                    ConvKxKDirectInputGradient(w, dy, dx, g, accumulateDx);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(forward), forward, "no direct input gradient for this algorithm");
+            }
             return;
         }
-        if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.Direct3x3 && DirectConv2d.Applies(g))
+        if (dx is not null || dwRest is not null)
         {
-            // dW and db from im2col + GEMM; dx is itself a direct 3x3 convolution of dy (DirectConv2d.InputGradientGeometry).
-            ConvIm2ColBackward(x, w, dy, null, dw, db, g, accumulateDx);
-            Conv3x3DirectInputGradient(w, dy, dx, g, accumulateDx);
-            return;
+            ConvIm2ColBackward(x, w, dy, dx, dwRest, dbRest, g, accumulateDx);
         }
-        if (dx is not null && (ConvAlgorithmOverride ?? ConvPlan.Choose(g)) == ConvAlgorithm.DirectKxK && DirectConvKxK.Applies(g))
+    }
+
+    // dW and db of a 3x3 stride-1 "same" convolution as a direct reduction over zero-bordered planes (WeightGradient3x3).
+    private unsafe void Conv3x3WeightGradient(Tensor x, Tensor dy, Tensor dw, Tensor? db, in Conv2dGeometry g)
+    {
+        const string op = nameof(Conv2dBackward);
+        var l = new WeightGradient3x3.Layout(g);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dwa = HostBuffers.Floats(dw, op, out int dwo);
+        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
+        int dbo = db is null ? 0 : (int)db.Offset;
+        var ws = RentConvWorkspace();
+        try
         {
-            // dW and db from im2col + GEMM; dx as the gather form of the transposed convolution, one direct pass per phase.
-            ConvIm2ColBackward(x, w, dy, null, dw, db, g, accumulateDx);
-            ConvKxKDirectInputGradient(w, dy, dx, g, accumulateDx);
-            return;
+            float[] paddedX = ws.Columns(l.PaddedXLength);
+            float[] paddedDy = ws.PackedGradients(l.PaddedDyLength);
+            float[] sums = ws.Transposed(l.PlaneSumsLength);
+            fixed (float* px = xa, pdy = dya, pdw = dwa, pdb = dba, pxp = paddedX, pdyp = paddedDy, ps = sums)
+            {
+                int planes = g.Batch * (g.InChannels + g.OutChannels);
+                var pad = new WeightGradient3x3.PadJob
+                {
+                    L = l, X = px + xo, Xp = pxp, Dy = pdy + dyo, Dyp = pdyp, PlaneSums = pdb == null ? null : ps,
+                };
+                ForkJoin.Run(planes, ForkJoin.Parts(planes, 4, Threads), ref pad);
+                int items = l.Blocks * g.InChannels;
+                var job = new WeightGradient3x3.ReduceJob { L = l, Xp = pxp, Dyp = pdyp, Dw = pdw + dwo };
+                ForkJoin.Run(items, Math.Min(Math.Min(Threads, items), ForkJoin.MaxParts), ref job);
+                if (pdb != null)
+                {
+                    WeightGradient3x3.AddBias(l, ps, pdb + dbo);
+                }
+            }
         }
-        ConvIm2ColBackward(x, w, dy, dx, dw, db, g, accumulateDx);
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
     }
 
     // Any kernel, stride 1 or 2 (DirectConvKxK): the batch's planes copied once into zero-bordered phase planes, then
@@ -361,17 +439,19 @@ public sealed partial class CpuDevice
         ForkJoin.Run(l.Groups, Math.Min(Threads, ForkJoin.MaxParts), ref job);
     }
 
-    private unsafe void ConvIm2ColBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
+    // dx (when given) and dW/db (when dw is given) from im2col + GEMM.
+    private unsafe void ConvIm2ColBackward(Tensor x, Tensor w, Tensor dy, Tensor? dx, Tensor? dw, Tensor? db, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
         var p = new ConvPlan(g, ConvColumnBudget);
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
-        var dwa = HostBuffers.Floats(dw, op, out int dwo);
+        float[]? dwa = dw is null ? null : HostBuffers.Floats(dw, op, out _);
+        int dwo = dw is null ? 0 : (int)dw.Offset;
         float[]? dxa = dx is null ? null : HostBuffers.Floats(dx, op, out _);
         int dxo = dx is null ? 0 : (int)dx.Offset;
-        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
+        float[]? dba = db is null || dw is null ? null : HostBuffers.Floats(db, op, out _);
         int dbo = db is null ? 0 : (int)db.Offset;
         GemmKernel kind = CpuGemm.CurrentKernel;
         int mr = PackedGemm.Mr(kind);
@@ -393,11 +473,11 @@ public sealed partial class CpuDevice
                 {
                     Plan = p, Kind = kind, Mr = mr, Nr = PackedGemm.Nr(kind), Parts = parts, Batch = g.Batch,
                     Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts, BatchSplitConv.BackwardChunkFloats),
-                    X = xa, XOffset = xo, Dy = pdy + dyo, Dw = pdw + dwo, Db = pdb == null ? null : pdb + dbo,
+                    X = xa, XOffset = xo, Dy = pdy + dyo, Dw = pdw == null ? null : pdw + dwo, Db = pdb == null ? null : pdb + dbo,
                     PackedWT = pp, Dx = dxa, DxOffset = dxo, AccumulateDx = accumulateDx, DwParts = partials,
                 };
                 ForkJoin.Run(g.Batch, parts, ref job);
-                for (int t = 0; t < parts - 1; t++)
+                for (int t = 0; pdw != null && t < parts - 1; t++)
                 {
                     var part = partials[t];
                     System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(pdw + dwo, weightLength), part.AsSpan(0, weightLength), new Span<float>(pdw + dwo, weightLength));

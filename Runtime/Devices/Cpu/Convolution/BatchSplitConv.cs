@@ -188,7 +188,9 @@ internal static unsafe class BatchSplitConv
         public int Mr, Nr, Chunk, Parts, Batch;
         public float[] X;
         public int XOffset;
-        public float* Dy, Dw, Db, PackedWT;
+        /// <summary>dW (null: the caller computes it another way; then db is skipped too).</summary>
+        public float* Dw;
+        public float* Dy, Db, PackedWT;
         public float[]? Dx;
         public int DxOffset;
         public bool AccumulateDx;
@@ -208,11 +210,12 @@ internal static unsafe class BatchSplitConv
             var p = Plan;
             int outC = p.G.OutChannels, ocg = p.GroupOutChannels, kg = p.GroupRows, positions = p.Positions;
             var scratch = Scratch.Current;
-            float[]? privateDw = part == 0 ? null : DwParts[part - 1];
+            bool weights = Dw != null;
+            float[]? privateDw = part == 0 || !weights ? null : DwParts[part - 1];
             fixed (float* pPrivate = privateDw)
             {
                 float* dw = part == 0 ? Dw : pPrivate;
-                float* db = Db == null ? null : part == 0 ? Db : pPrivate + (nint)outC * kg;
+                float* db = Db == null || !weights ? null : part == 0 ? Db : pPrivate + (nint)outC * kg;
                 for (int n0 = start; n0 < end; n0 += Chunk)
                 {
                     int samples = Math.Min(Chunk, end - n0);
@@ -238,7 +241,7 @@ internal static unsafe class BatchSplitConv
                                 db[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(pdy + (nint)oc * cols, cols));
                             }
                         }
-                        for (int grp = 0; grp < p.G.Groups; grp++)
+                        for (int grp = 0; weights && grp < p.G.Groups; grp++)
                         {
                             float* a = pdy + (nint)grp * ocg * cols;
                             float* b = pcol + (nint)grp * kg * cols;

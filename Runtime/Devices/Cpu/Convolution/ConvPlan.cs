@@ -112,6 +112,24 @@ internal readonly struct ConvPlan
 
     /// <summary>Fewest 4x4 output tiles in the whole batch for which Winograd is chosen (from <c>bench conv --batch-sizes 1</c>).</summary>
     public const int WinogradMinTiles = 32;
+    /// <summary>
+    /// The weight-gradient algorithm for <paramref name="g"/> with GEMM kernels <paramref name="kind"/>: a pure function
+    /// of both, like <see cref="Choose"/>.
+    /// </summary>
+    /// <remarks>
+    /// The direct 3x3 reduction is measured against im2col + GEMM only with 256-bit kernels (<c>bench conv</c>); with
+    /// AVX-512 the GEMM path's 512-bit dot products (<see cref="Gemm.DotGemm"/>) stay until it is measured there.
+    /// </remarks>
+    public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) =>
+        kind == Gemm.GemmKernel.Vector256 && WeightGradient3x3.Applies(g) ? WeightGradientAlgorithm.Direct3x3 : WeightGradientAlgorithm.Im2ColGemm;
+
+    /// <summary>Whether <paramref name="algorithm"/> can compute the weight gradient of <paramref name="g"/>.</summary>
+    public static bool SupportsWeightGradient(WeightGradientAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
+    {
+        WeightGradientAlgorithm.Im2ColGemm => true,
+        WeightGradientAlgorithm.Direct3x3 => WeightGradient3x3.Applies(g),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown weight-gradient algorithm"),
+    };
 
     /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/> at all (the benchmark and tests force each candidate).</summary>
     public static bool Supports(ConvAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch

@@ -52,6 +52,7 @@ internal static unsafe class PackedGemm
         // (which are contiguous along n) beats copying it. Only a partial last panel is still packed.
         bool directB = !transB && i1 - i0 <= 2 * mr;
         bool simd = kind == GemmKernel.Vector512 && Avx512F.IsSupported;
+        bool simd256 = kind == GemmKernel.Vector256 && Avx.IsSupported;
         int mbMax = Math.Min(Mb, i1 - i0), kcMax = Math.Min(Kc, k), nbMax = Math.Min(Nb, j1 - j0);
         float* packA = (t_packA ??= new PackBuffer()).Get(mbMax * kcMax);
         float* packB = (t_packB ??= new PackBuffer()).Get(((nbMax + nr - 1) / nr) * nr * kcMax);
@@ -67,7 +68,7 @@ internal static unsafe class PackedGemm
                 for (int s = 0; s < strips; s++)
                 {
                     int r0 = StripStart(s, mc, strips);
-                    PackA(simd, transA, a, m, k, ic + r0, StripStart(s + 1, mc, strips) - r0, pc, kc, packA + (nint)r0 * kc);
+                    PackA(simd, simd256, transA, a, m, k, ic + r0, StripStart(s + 1, mc, strips) - r0, pc, kc, packA + (nint)r0 * kc);
                 }
                 for (int jc = j0; jc < j1; jc += Nb)
                 {
@@ -78,7 +79,7 @@ internal static unsafe class PackedGemm
                         int cols = Math.Min(nr, nc - q * nr);
                         if (!directB || cols < nr)
                         {
-                            PackB(simd, transB, b, n, k, jc + q * nr, cols, nr, pc, kc, packB + (nint)q * nr * kc);
+                            PackB(simd, simd256, transB, b, n, k, jc + q * nr, cols, nr, pc, kc, packB + (nint)q * nr * kc);
                         }
                     }
                     for (int s = 0; s < strips; s++)
@@ -113,7 +114,7 @@ internal static unsafe class PackedGemm
     private static int StripStart(int s, int mc, int strips) => (int)((long)s * mc / strips);
 
     /// <summary>Packs op(A)[r0..r0+rows, pc..pc+kc] as kc groups of rows floats.</summary>
-    private static void PackA(bool simd, bool transA, float* a, int m, int k, int r0, int rows, int pc, int kc, float* dst)
+    private static void PackA(bool simd, bool simd256, bool transA, float* a, int m, int k, int r0, int rows, int pc, int kc, float* dst)
     {
         if (transA)
         {
@@ -145,6 +146,17 @@ internal static unsafe class PackedGemm
             }
             return;
         }
+        if (simd256 && rows <= 8)
+        {
+            // The same with 8 x 8 blocks (a weight gradient's dY: rows of the strip along k, a scalar store per float otherwise).
+            Vector256<float> lanes = Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)rows));
+            float* src = a + (nint)r0 * k + pc;
+            for (int p = 0; p < kc; p += 8)
+            {
+                Transpose8.Block(src + p, k, rows, Math.Min(8, kc - p), dst + (nint)p * rows, rows, lanes, masked: true);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             float* src = a + (nint)(r0 + r) * k + pc;
@@ -157,7 +169,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, c0..c0+cols] as kc rows of nr floats, zero-padded past cols.</summary>
-    private static void PackB(bool simd, bool transB, float* b, int n, int k, int c0, int cols, int nr, int pc, int kc, float* dst)
+    private static void PackB(bool simd, bool simd256, bool transB, float* b, int n, int k, int c0, int cols, int nr, int pc, int kc, float* dst)
     {
         if (!transB)
         {
@@ -195,6 +207,20 @@ internal static unsafe class PackedGemm
                 for (int p = 0; p < kc; p += 16)
                 {
                     Transpose16.Block(src + p, k, valid, Math.Min(16, kc - p), dst + (nint)p * nr + h, nr, default, masked: false);
+                }
+            }
+            return;
+        }
+        if (simd256 && nr % 8 == 0)
+        {
+            // The same with 8 x 8 blocks (a weight gradient's columns, B^T).
+            for (int h = 0; h < nr; h += 8)
+            {
+                int valid = Math.Clamp(cols - h, 0, 8);
+                float* src = b + (nint)(c0 + h) * k + pc;
+                for (int p = 0; p < kc; p += 8)
+                {
+                    Transpose8.Block(src + p, k, valid, Math.Min(8, kc - p), dst + (nint)p * nr + h, nr, default, masked: false);
                 }
             }
             return;

@@ -1,0 +1,14 @@
+namespace Dsl.Devices.Cpu;
+
+/// <summary>
+/// The CPU's ways of computing a convolution's weight gradient (the device picks one per geometry unless
+/// <see cref="CpuDevice.WeightGradientOverride"/> forces one).
+/// </summary>
+public enum WeightGradientAlgorithm
+{
+    /// <summary>dW += dY col^T per chunk of samples with the GEMM kernels (im2col; the Conv1d path has its own GEMMs): any geometry.</summary>
+    Im2ColGemm,
+
+    /// <summary>3x3, stride 1, padding 1, one group: a register-blocked reduction over zero-bordered planes, no column matrix.</summary>
+    Direct3x3,
+}
