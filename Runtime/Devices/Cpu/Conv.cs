@@ -555,16 +555,15 @@ public sealed partial class CpuDevice
             fixed (float* px = xa, pw = wa, pdy = dya, pdw = dwa, pdx = dxa, pdb = dba, pp = packed, pdyc = gradients,
                 pxt = transposed, ppdy = packedDy)
             {
-                int rows = g.InChannels + g.OutChannels;
+                int rows = g.Batch + g.OutChannels;
                 var layout = new DirectConv1d.LayoutJob { L = l, First = g.InChannels, Dy = pdy + dyo, Dyc = pdyc };
                 ForkJoin.Run(g.OutChannels, ForkJoin.Parts(g.OutChannels, 8, Threads), ref layout);
                 var gradientLayout = new DirectConv1d.GradientLayoutJob { L = l, Mr = mr, X = px + xo, Dy = pdy + dyo, XcT = pxt, PackedDy = ppdy };
                 ForkJoin.Run(rows, ForkJoin.Parts(rows, 8, Threads), ref gradientLayout);
-                int strips = (l.Ocg + mr - 1) / mr;
-                int items = g.Groups * g.KernelW * strips;
+                int items = DirectConv1d.GradientItems(l);
                 var grads = new DirectConv1d.WeightGradientJob
                 {
-                    L = l, Kind = kind, Mr = mr, Nr = nr, Strips = strips, XcT = pxt, PackedDy = ppdy, Dyc = pdyc,
+                    L = l, Kind = kind, Mr = mr, Nr = nr, XcT = pxt, PackedDy = ppdy, Dyc = pdyc,
                     Dw = pdw + dwo, Db = pdb == null ? null : pdb + dbo,
                 };
                 ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref grads);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Dsl.Devices.Cpu;
 
@@ -258,22 +259,8 @@ public sealed partial class CpuDevice
                 break;
             }
             case RecurrentKind.Lstm:
-            {
-                var cp = ctx.Region(lay.PrevC + nt * hid, hid);
-                var dcr = ctx.Region(lay.DC + (long)r * hid, hid);
-                for (int j = 0; j < hid; j++)
-                {
-                    float i = sv[j], f = sv[hid + j], gg = sv[2 * hid + j], o = sv[3 * hid + j];
-                    float tc = MathF.Tanh(SequenceMath.LstmCell(i, f, gg, cp[j]));
-                    float dct = dcr[j] + dhr[j] * o * (1f - tc * tc);
-                    gx[j] = dct * gg * i * (1f - i);
-                    gx[hid + j] = dct * cp[j] * f * (1f - f);
-                    gx[2 * hid + j] = dct * i * (1f - gg * gg);
-                    gx[3 * hid + j] = dhr[j] * tc * o * (1f - o);
-                    dcr[j] = dct * f;
-                }
+                LstmBackwardRow(sv, ctx.Region(lay.PrevC + nt * hid, hid), ctx.Region(lay.DC + (long)r * hid, hid), dhr, gx, nx);
                 break;
-            }
             case RecurrentKind.Gru:
             {
                 var hp = ctx.Region(lay.PrevH + nt * hid, hid);
@@ -297,6 +284,63 @@ public sealed partial class CpuDevice
                 throw new ArgumentOutOfRangeException(nameof(ctx), kind, "Unknown recurrent cell.");
         }
         ctx.Region(lay.HiddenGrad + nt * gh, gh).CopyTo(sg);
+    }
+
+    /// <summary>
+    /// One row of the LSTM's step backward: the gate gradients <paramref name="gx"/> [i, f, g, o] and the cell gradient
+    /// carried to the previous step (<paramref name="dc"/>, updated in place) from the saved gates <paramref name="sv"/>,
+    /// the previous cell state <paramref name="cp"/> and the state gradient <paramref name="dh"/>. tanh(c') is taken
+    /// again over the whole row the way the forward took it (c f + i g, then <c>TensorPrimitives.Tanh</c>, in
+    /// <paramref name="scratch"/>, left zero after), and the rest is one pass of 8-wide vectors with a scalar tail that
+    /// evaluates the same expressions in the same order.
+    /// </summary>
+    private static void LstmBackwardRow(ReadOnlySpan<float> sv, ReadOnlySpan<float> cp, Span<float> dc, ReadOnlySpan<float> dh,
+        Span<float> gx, Span<float> scratch)
+    {
+        int hid = cp.Length;
+        var si = sv[..hid];
+        var sf = sv.Slice(hid, hid);
+        var sg = sv.Slice(2 * hid, hid);
+        var so = sv.Slice(3 * hid, hid);
+        var tanhC = scratch[..hid];
+        TensorPrimitives.Multiply(cp, sf, tanhC);
+        TensorPrimitives.MultiplyAdd(si, sg, tanhC, tanhC);
+        TensorPrimitives.Tanh(tanhC, tanhC);
+        var gi = gx[..hid];
+        var gf = gx.Slice(hid, hid);
+        var gg = gx.Slice(2 * hid, hid);
+        var go = gx.Slice(3 * hid, hid);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; j <= hid - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                var i = Vector256.Create(si.Slice(j, Vector256<float>.Count));
+                var f = Vector256.Create(sf.Slice(j, Vector256<float>.Count));
+                var g = Vector256.Create(sg.Slice(j, Vector256<float>.Count));
+                var o = Vector256.Create(so.Slice(j, Vector256<float>.Count));
+                var tc = Vector256.Create((ReadOnlySpan<float>)tanhC.Slice(j, Vector256<float>.Count));
+                var d = Vector256.Create(dh.Slice(j, Vector256<float>.Count));
+                var dct = Vector256.Create((ReadOnlySpan<float>)dc.Slice(j, Vector256<float>.Count)) + d * o * (one - tc * tc);
+                (dct * g * i * (one - i)).CopyTo(gi[j..]);
+                (dct * Vector256.Create(cp.Slice(j, Vector256<float>.Count)) * f * (one - f)).CopyTo(gf[j..]);
+                (dct * i * (one - g * g)).CopyTo(gg[j..]);
+                (d * tc * o * (one - o)).CopyTo(go[j..]);
+                (dct * f).CopyTo(dc[j..]);
+            }
+        }
+        for (; j < hid; j++)
+        {
+            float i = si[j], f = sf[j], g = sg[j], o = so[j], tc = tanhC[j];
+            float dct = dc[j] + dh[j] * o * (1f - tc * tc);
+            gi[j] = dct * g * i * (1f - i);
+            gf[j] = dct * cp[j] * f * (1f - f);
+            gg[j] = dct * i * (1f - g * g);
+            go[j] = dh[j] * tc * o * (1f - o);
+            dc[j] = dct * f;
+        }
+        tanhC.Clear();
     }
 
     /// <summary>sums[j] += sum over rows of m[row, j].</summary>

@@ -35,6 +35,10 @@ public class DirectConv1dTests
         { "more samples than a chunk", "70 3 9 5 3 1 0 1 1 1" },
         { "more output channels than two strips", "3 5 12 37 2 0 0 1 1 1" },
         { "more channels than a gradient block", "2 41 6 45 3 0 0 1 1 1" },
+        // Input channels past two 64-wide weight-gradient blocks (a partial block, a partial panel) in two groups.
+        { "more input channels than two gradient blocks, in groups", "3 146 7 12 3 1 0 1 2 1" },
+        // Kim's CNN's channels with more columns than one KC chunk of the weight gradient's reduction.
+        { "kim's channels, columns past a chunk", "9 128 45 100 5 0 0 1 1 1" },
     };
 
     [Theory]

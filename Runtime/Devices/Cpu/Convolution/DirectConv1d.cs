@@ -251,13 +251,17 @@ internal static unsafe class DirectConv1d
     }
 
     /// <summary>
-    /// The operands of the weight gradient, items [0, C) then [C, C + OutC): item ci &lt; C writes XcT's column ci (the input
-    /// transposed, <c>XcT[n*Span + p][ci]</c>, padding and the rows past the last sample zero); item C + oc writes output
-    /// channel oc of dYc packed as micro-kernel strips of its group (<c>[cols][rows]</c> per strip, zeros in the dropped
-    /// columns), so that dW_j = dYc XcT_j runs on the packed kernels with XcT_j = XcT shifted down j*dilation rows.
+    /// The operands of the weight gradient, items [0, N) then [N, N + OutC): item n &lt; N writes sample n's rows of XcT (the
+    /// input transposed, <c>XcT[n*Span + p][ci]</c>, padding zero; the last sample's item also zeroes the rows past it) in
+    /// square blocks, so that reads and writes both stay within a few cache lines; item N + oc writes output channel oc of
+    /// dYc packed as micro-kernel strips of its group (<c>[cols][rows]</c> per strip, zeros in the dropped columns), so that
+    /// dW_j = dYc XcT_j runs on the packed kernels with XcT_j = XcT shifted down j*dilation rows.
     /// </summary>
     public struct GradientLayoutJob : IRangeJob
     {
+        /// <summary>Side of the square blocks the input is transposed in: 8 rows of 8 floats read, 8 of 8 written.</summary>
+        private const int Block = 8;
+
         public Layout L;
         public int Mr;
         public float* X, Dy, XcT, PackedDy;
@@ -269,27 +273,37 @@ internal static unsafe class DirectConv1d
             int c = g.InChannels, w = g.Width, pl = g.PadLeft, ow = l.OutWidth;
             for (int item = start; item < end; item++)
             {
-                if (item < c)
+                if (item < g.Batch)
                 {
-                    float* column = XcT + item;
-                    for (int n = 0; n < g.Batch; n++)
+                    float* src = X + (nint)item * c * w;
+                    float* dst = XcT + (nint)item * l.Span * c;
+                    new Span<float>(dst, pl * c).Clear();
+                    new Span<float>(dst + (nint)(pl + w) * c, (l.Span - pl - w) * c).Clear();
+                    float* body = dst + (nint)pl * c;
+                    for (int c0 = 0; c0 < c; c0 += Block)
                     {
-                        float* src = X + ((nint)n * c + item) * w;
-                        float* d = column + (nint)n * l.Span * c;
-                        for (int p = 0; p < l.Span; p++)
+                        int c1 = Math.Min(c, c0 + Block);
+                        for (int t0 = 0; t0 < w; t0 += Block)
                         {
-                            int at = p - pl;
-                            d[(nint)p * c] = at >= 0 && at < w ? src[at] : 0f;
+                            int t1 = Math.Min(w, t0 + Block);
+                            for (int ci = c0; ci < c1; ci++)
+                            {
+                                float* row = src + (nint)ci * w;
+                                for (int t = t0; t < t1; t++)
+                                {
+                                    body[(nint)t * c + ci] = row[t];
+                                }
+                            }
                         }
                     }
-                    for (int r = l.Cols; r < l.TransposedRows; r++)
+                    if (item == g.Batch - 1)
                     {
-                        column[(nint)r * c] = 0f;
+                        new Span<float>(XcT + (nint)l.Cols * c, (l.TransposedRows - l.Cols) * c).Clear();
                     }
                 }
                 else
                 {
-                    int oc = item - c, grp = oc / l.Ocg, o = oc % l.Ocg;
+                    int oc = item - g.Batch, grp = oc / l.Ocg, o = oc % l.Ocg;
                     int strips = (l.Ocg + Mr - 1) / Mr;
                     int s = 0;
                     while (BatchSplitConv.StripStart(s + 1, l.Ocg, strips) <= o)
@@ -312,53 +326,71 @@ internal static unsafe class DirectConv1d
         }
     }
 
+    /// <summary>Columns of dW_j (input channels) one weight-gradient item computes: four micro-kernel panels of 16.</summary>
+    public const int GradientColumns = 64;
+
+    /// <summary>The weight-gradient items of one call: (group, tap, block of <see cref="GradientColumns"/> input channels).</summary>
+    public static int GradientItems(in Layout l) => l.G.Groups * l.G.KernelW * GradientBlocks(l);
+
+    private static int GradientBlocks(in Layout l) => (l.Cig + GradientColumns - 1) / GradientColumns;
+
     /// <summary>
-    /// Weight (and bias) gradients: item = (group, tap, strip of output channels). The strip's dW_j rows are one GEMM over
-    /// all N*Span columns (packed dY strip times XcT_j) into a private tile, then added into dW's tap-j elements; the tap-0
-    /// item of a strip also adds the strip's bias gradients. Items write disjoint elements, each summed in one fixed order.
+    /// Weight (and bias) gradients: item = (group, tap, block of input channels). The item's [OutC/G, block] part of dW_j is
+    /// one GEMM over all N*Span columns (packed dY strips times XcT_j), walked a KC-long chunk of columns at a time with
+    /// every strip of output channels inside it, so the chunk of XcT_j stays in L2 (and a 16-wide panel of it in L1) while
+    /// all the strips use it; the sums go to a private tile and are then added into dW's tap-j elements. The (tap 0, block 0)
+    /// item of a group also adds the group's bias gradients. Items write disjoint elements, each summed in one fixed order
+    /// whatever the thread count.
     /// </summary>
     public struct WeightGradientJob : IRangeJob
     {
         public Layout L;
         public GemmKernel Kind;
-        public int Mr, Nr, Strips;
+        public int Mr, Nr;
         public float* XcT, PackedDy, Dyc, Dw, Db;
 
         public readonly void Run(int start, int end)
         {
             var l = L;
             var g = l.G;
-            int kw = g.KernelW, cig = l.Cig, c = g.InChannels;
+            int kw = g.KernelW, cig = l.Cig, c = g.InChannels, ocg = l.Ocg;
+            int blocks = GradientBlocks(l), strips = (ocg + Mr - 1) / Mr;
             var scratch = BatchSplitConv.Scratch.Current;
-            float[] tile = scratch.DCol((long)Mr * cig);
+            float[] tile = scratch.DCol((long)ocg * GradientColumns);
             fixed (float* pt = tile)
             {
                 for (int item = start; item < end; item++)
                 {
-                    int s = item % Strips, tap = item / Strips % kw, grp = item / Strips / kw;
-                    int r0 = BatchSplitConv.StripStart(s, l.Ocg, Strips), rs = BatchSplitConv.StripStart(s + 1, l.Ocg, Strips) - r0;
-                    float* strip = PackedDy + ((nint)grp * l.Ocg + r0) * l.Cols;
-                    float* b = XcT + (nint)tap * g.DilationW * c + (nint)grp * cig;
-                    for (int j = 0; j < cig; j += Nr)
+                    int blk = item % blocks, tap = item / blocks % kw, grp = item / blocks / kw;
+                    int j0 = blk * GradientColumns, width = Math.Min(GradientColumns, cig - j0);
+                    float* dy = PackedDy + (nint)grp * ocg * l.Cols;
+                    float* b = XcT + (nint)tap * g.DilationW * c + (nint)grp * cig + j0;
+                    for (int pc = 0; pc < l.Cols; pc += PackedGemm.Kc)
                     {
-                        int nc = Math.Min(Nr, cig - j);
-                        for (int pc = 0; pc < l.Cols; pc += PackedGemm.Kc)
+                        int kc = Math.Min(PackedGemm.Kc, l.Cols - pc);
+                        float beta = pc > 0 ? 1f : 0f;
+                        for (int j = 0; j < width; j += Nr)
                         {
-                            int kc = Math.Min(PackedGemm.Kc, l.Cols - pc);
-                            PackedGemm.Kernel(Kind, rs, strip + (nint)pc * rs, b + (nint)pc * c + j, c, kc, pt + j, cig, nc, 1f, pc > 0 ? 1f : 0f);
+                            int nc = Math.Min(Nr, width - j);
+                            for (int s = 0; s < strips; s++)
+                            {
+                                int r0 = BatchSplitConv.StripStart(s, ocg, strips), rs = BatchSplitConv.StripStart(s + 1, ocg, strips) - r0;
+                                float* strip = dy + (nint)r0 * l.Cols;
+                                PackedGemm.Kernel(Kind, rs, strip + (nint)pc * rs, b + (nint)pc * c + j, c, kc, pt + (nint)r0 * width + j, width, nc, 1f, beta);
+                            }
                         }
                     }
-                    for (int r = 0; r < rs; r++)
+                    for (int o = 0; o < ocg; o++)
                     {
-                        float* dwRow = Dw + (nint)(grp * l.Ocg + r0 + r) * cig * kw + tap;
-                        float* tRow = pt + (nint)r * cig;
-                        for (int ci = 0; ci < cig; ci++)
+                        float* dwRow = Dw + ((nint)(grp * ocg + o) * cig + j0) * kw + tap;
+                        float* tRow = pt + (nint)o * width;
+                        for (int ci = 0; ci < width; ci++)
                         {
                             dwRow[(nint)ci * kw] += tRow[ci];
                         }
-                        if (Db != null && tap == 0)
+                        if (Db != null && tap == 0 && blk == 0)
                         {
-                            Db[grp * l.Ocg + r0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(Dyc + (nint)(grp * l.Ocg + r0 + r) * l.Ldy + l.Front, l.Cols));
+                            Db[grp * ocg + o] += TensorPrimitives.Sum(new ReadOnlySpan<float>(Dyc + (nint)(grp * ocg + o) * l.Ldy + l.Front, l.Cols));
                         }
                     }
                 }
