@@ -8,6 +8,9 @@ namespace Dsl.Tests.Transfer;
 /// (<c>Fixtures/pairs_net.json</c> from <c>make_transfer_fixtures.py</c>): outputs, parameter gradients and the input's
 /// gradient, on the CPU and on the GPU kernels (ILGPU's CPU accelerator).
 /// </summary>
+// Its "gpu:cpu" cases use the process's one ILGPU CPU accelerator: they run in that device's collection, one test at a
+// time, or a GPU test running beside them sees their kernels (and a planted bad-input fault) on the same stream.
+[Collection(Kernels.IlgpuCpuAcceleratorCollection.Name)]
 public sealed class PairNetTests
 {
     private static JsonElement Fixture()
