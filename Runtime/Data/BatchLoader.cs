@@ -178,7 +178,10 @@ public sealed class BatchLoader
             for (int b = 0; b < BatchCount; b++)
             {
                 var slot = _slots[b % _slots.Length];
-                slot.Ready.Wait(stop.Token);
+                // No cancellation token: only this thread cancels `stop` (below), and a worker's error arrives through the slot.
+                // Waiting with a token registers a callback whenever the batch is not ready yet, which allocated on the
+                // caller's thread in a steady-state epoch (seen under load in CI: 7,608 bytes over 20 batches).
+                slot.Ready.Wait();
                 if (slot.Error is { } error)
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
