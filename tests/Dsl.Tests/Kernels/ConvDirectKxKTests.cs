@@ -87,23 +87,8 @@ public sealed class ConvDirectKxKTests
         var dx0 = Uniform(random, (int)g.InputLength);
         var dw0 = Uniform(random, (int)g.WeightLength);
 
-        (float[] Dx, float[] Dw) Backward(ConvAlgorithm algorithm, string k, int threads)
-        {
-            var d = new CpuDevice(threads) { ConvAlgorithmOverride = algorithm };
-            var dx = Tensor.From(dx0, d, (int)g.InputLength);
-            var dw = Tensor.From(dw0, d, (int)g.WeightLength);
-            CpuGemm.KernelOverride = Enum.Parse<GemmKernel>(k);
-            try
-            {
-                d.Conv2dBackward(Tensor.From(x, d, (int)g.InputLength), Tensor.From(wt, d, (int)g.WeightLength),
-                    Tensor.From(dy, d, (int)g.OutputLength), dx, dw, null, g, accumulate);
-            }
-            finally
-            {
-                CpuGemm.KernelOverride = null;
-            }
-            return (dx.ToArray(), dw.ToArray());
-        }
+        (float[] Dx, float[] Dw) Backward(ConvAlgorithm algorithm, string k, int threads) =>
+            CpuConvBackward(g, algorithm, k, threads, x, wt, dy, dx0, dw0, accumulate);
 
         var direct = Backward(ConvAlgorithm.DirectKxK, kernel, 2);
         var reference = NaiveReference.Conv2dBackward(x, wt, dy, g).Dx;

@@ -62,23 +62,8 @@ public sealed class ConvDirectTests
         var dx0 = Uniform(random, (int)g.InputLength);
         var dw0 = Uniform(random, (int)g.WeightLength);
 
-        (float[] Dx, float[] Dw) Backward(ConvAlgorithm algorithm)
-        {
-            var d = new CpuDevice(2) { ConvAlgorithmOverride = algorithm };
-            var dx = Tensor.From(dx0, d, (int)g.InputLength);
-            var dw = Tensor.From(dw0, d, (int)g.WeightLength);
-            CpuGemm.KernelOverride = Enum.Parse<GemmKernel>(kernel);
-            try
-            {
-                d.Conv2dBackward(Tensor.From(x, d, (int)g.InputLength), Tensor.From(wt, d, (int)g.WeightLength),
-                    Tensor.From(dy, d, (int)g.OutputLength), dx, dw, null, g, accumulate);
-            }
-            finally
-            {
-                CpuGemm.KernelOverride = null;
-            }
-            return (dx.ToArray(), dw.ToArray());
-        }
+        (float[] Dx, float[] Dw) Backward(ConvAlgorithm algorithm) =>
+            CpuConvBackward(g, algorithm, kernel, 2, x, wt, dy, dx0, dw0, accumulate);
 
         var direct = Backward(ConvAlgorithm.Direct3x3);
         var im2col = Backward(ConvAlgorithm.Im2ColGemm);

@@ -1,3 +1,5 @@
+using Dsl.Devices.Cpu;
+using Dsl.Devices.Cpu.Gemm;
 using Xunit.Sdk;
 
 namespace Dsl.Tests.Kernels;
@@ -84,5 +86,28 @@ internal static class ConvFamilyTestKit
             throw new XunitException(
                 $"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (atol {atol}, rtol {rtol}).");
         }
+    }
+
+    /// <summary>
+    /// dx and dW of one CPU convolution backward with the forward algorithm, the GEMM kernel and the thread count forced,
+    /// written over (or, with <paramref name="accumulate"/>, added to) copies of <paramref name="dx0"/> and <paramref name="dw0"/>.
+    /// </summary>
+    public static (float[] Dx, float[] Dw) CpuConvBackward(Conv2dGeometry g, ConvAlgorithm algorithm, string kernel, int threads,
+        float[] x, float[] w, float[] dy, float[] dx0, float[] dw0, bool accumulate)
+    {
+        var d = new CpuDevice(threads) { ConvAlgorithmOverride = algorithm };
+        var dx = Tensor.From(dx0, d, (int)g.InputLength);
+        var dw = Tensor.From(dw0, d, (int)g.WeightLength);
+        CpuGemm.KernelOverride = Enum.Parse<GemmKernel>(kernel);
+        try
+        {
+            d.Conv2dBackward(Tensor.From(x, d, (int)g.InputLength), Tensor.From(w, d, (int)g.WeightLength),
+                Tensor.From(dy, d, (int)g.OutputLength), dx, dw, null, g, accumulate);
+        }
+        finally
+        {
+            CpuGemm.KernelOverride = null;
+        }
+        return (dx.ToArray(), dw.ToArray());
     }
 }
