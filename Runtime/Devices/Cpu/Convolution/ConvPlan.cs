@@ -45,9 +45,8 @@ internal readonly struct ConvPlan
     public int ChunkSamples { get; }
 
     /// <summary>
-    /// The forward algorithm for <paramref name="g"/> on GEMM kernels <paramref name="kind"/> (the machine's vector width):
-    /// the one place the choice is made. It is a pure function of the geometry and the width (no state to warm or to
-    /// cache), so a layer gets the same kernel, hence the same sums, on every call.
+    /// The forward algorithm for <paramref name="g"/>: the one place the choice is made. It is a pure function of the
+    /// geometry (no state to warm or to cache), so a layer gets the same kernel, hence the same sums, on every call.
     /// </summary>
     /// <remarks>
     /// Thresholds from <c>bench conv</c> (ResNet-20 and DenseNet layers, batch 64, 1 and 2 threads, 256-bit kernels):
@@ -65,9 +64,8 @@ internal readonly struct ConvPlan
     /// 0.95-1.35x at 14x14 (16 tiles) and 1.2-1.8x at 7x7 (4 tiles: half a vector of tiles, one thread busy), hence
     /// <see cref="WinogradMinTiles"/>.
     /// </remarks>
-    public static ConvAlgorithm Choose(in Conv2dGeometry g, Gemm.GemmKernel kind)
+    public static ConvAlgorithm Choose(in Conv2dGeometry g)
     {
-        _ = kind; // the thresholds below were measured with 256-bit kernels; a 512-bit machine may draw the lines elsewhere
         if (DirectConv1d.Applies(g))
         {
             return ConvAlgorithm.DirectConv1d;
