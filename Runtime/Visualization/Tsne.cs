@@ -42,20 +42,22 @@ public static class Tsne
         var state = new Descent(p, x, y, options);
         double learningRate = options.LearningRateFor(n);
         // Stage 1: P exaggerated, low momentum, so clusters form before they settle.
-        var (error, last) = state.Run(0, options.ExplorationIterations, options.ExplorationMomentum, options.EarlyExaggeration,
+        int last = state.Run(0, options.ExplorationIterations, options.ExplorationMomentum, options.EarlyExaggeration,
             options.ExplorationIterations, learningRate);
         // Stage 2, one past the last stage-1 iteration, with fresh momentum and gains (as scikit-learn).
         if (options.Iterations > last + 1)
         {
-            (error, last) = state.Run(last + 1, options.Iterations, options.Momentum, 1, options.IterationsWithoutProgress, learningRate);
+            last = state.Run(last + 1, options.Iterations, options.Momentum, 1, options.IterationsWithoutProgress, learningRate);
         }
+        // The costs the descent checks belong to the positions before each step; report the cost of the ones returned.
+        double finalCost = state.Cost();
         var embedding = new float[n * Components];
         for (int i = 0; i < n; i++)
         {
             embedding[2 * i] = x[i];
             embedding[2 * i + 1] = y[i];
         }
-        return new TsneResult(embedding, n, error, last + 1, learningRate);
+        return new TsneResult(embedding, n, finalCost, last + 1, learningRate);
     }
 
     /// <summary>Embeds a <c>[N, D]</c> tensor's rows.</summary>
@@ -101,23 +103,22 @@ public static class Tsne
         private readonly float[] _ux = new float[p.Count], _uy = new float[p.Count];
         private readonly float[] _gainX = new float[p.Count], _gainY = new float[p.Count];
 
-        /// <summary>Iterations [<paramref name="first"/>, <paramref name="end"/>); returns the last cost computed and the last iteration run.</summary>
-        public (double Error, int Last) Run(int first, int end, double momentum, double exaggeration, int withoutProgress, double learningRate)
+        /// <summary>The cost (no exaggeration) of the current positions.</summary>
+        public double Cost() => _gradient.Cost(x, y);
+
+        /// <summary>Iterations [<paramref name="first"/>, <paramref name="end"/>); returns the last iteration run.</summary>
+        public int Run(int first, int end, double momentum, double exaggeration, int withoutProgress, double learningRate)
         {
             Array.Clear(_ux);
             Array.Clear(_uy);
             Array.Fill(_gainX, 1f);
             Array.Fill(_gainY, 1f);
-            double error = double.MaxValue, best = double.MaxValue;
+            double best = double.MaxValue;
             int bestIteration = first, i = first;
             for (; i < end; i++)
             {
                 bool check = (i + 1) % CheckEvery == 0;
-                double cost = _gradient.Compute(x, y, _gx, _gy, exaggeration, check || i == end - 1);
-                if (check || i == end - 1)
-                {
-                    error = cost;
-                }
+                double error = _gradient.Compute(x, y, _gx, _gy, exaggeration, check);
                 double norm = Step(x, _gx, _ux, _gainX, momentum, learningRate) + Step(y, _gy, _uy, _gainY, momentum, learningRate);
                 if (check)
                 {
@@ -135,7 +136,7 @@ public static class Tsne
                     }
                 }
             }
-            return (error, Math.Min(i, Math.Max(end - 1, first)));
+            return Math.Min(i, Math.Max(end - 1, first));
         }
 
         /// <summary>One coordinate's update; returns the squared norm of its gain-scaled gradient.</summary>

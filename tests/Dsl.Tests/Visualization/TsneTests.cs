@@ -41,8 +41,9 @@ public sealed class TsneTests
         var result = Tsne.Fit(points, n, d, new TsneOptions { Perplexity = 20 });
         double inEmbedding = Knn.LeaveOneOutAccuracy(result.Embedding, n, 2, labels);
         Assert.True(Math.Abs(inEmbedding - inFeatures) <= 0.1, $"5-NN accuracy {inEmbedding:F3} in 2-D against {inFeatures:F3} in feature space");
-        // The KL reported is the cost of the embedding returned, with the P of the features.
-        Assert.Equal(Tsne.KlDivergence(points, n, d, result.Embedding, perplexity: 20), result.KlDivergence, 1e-6 * result.KlDivergence);
+        // The KL reported is the cost of the embedding returned, with the P of the features: the same computation, so
+        // the same bits (it once was the cost one step earlier, 1e-4 away, which a 1e-6 tolerance passed by luck on AVX2).
+        Assert.Equal(Tsne.KlDivergence(points, n, d, result.Embedding, perplexity: 20), result.KlDivergence);
         Assert.InRange(result.KlDivergence, 0.05, 5);
     }
 
