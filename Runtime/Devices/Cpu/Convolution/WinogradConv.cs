@@ -12,8 +12,9 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// 0, ±1, ±2 and ∞, the standard set. The element-wise products summed over input channels are 36 GEMMs, one per point:
 /// M_p[OutC, tiles] = U_p[OutC, C] * V_p[C, tiles], over the tiles of several samples at once. Their shared dimension is
 /// only C (16 in ResNet-20's first stage), too short for the packed GEMM's per-call packing and epilogue, so they run on
-/// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's)
-/// that reads U packed by the weight transform and V as the input transform writes it.
+/// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's; with
+/// 512-bit GEMM kernels 4 x 48 tiles, 12 512-bit accumulators, the same sums) that reads U packed by the weight transform
+/// and V as the input transform writes it. The transforms stay 256-bit (8 tiles per vector) on both widths.
 /// </summary>
 /// <remarks>
 /// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
