@@ -18,7 +18,12 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     public static TheoryData<string, int, int, int, int, int, int> Shapes()
     {
         var data = new TheoryData<string, int, int, int, int, int, int>();
-        foreach (string kernel in new[] { nameof(GemmKernel.Scalar), nameof(GemmKernel.Vector256) })
+        var kernels = new List<string> { nameof(GemmKernel.Scalar), nameof(GemmKernel.Vector256) };
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            kernels.Add(nameof(GemmKernel.Vector512));
+        }
+        foreach (string kernel in kernels)
         {
             data.Add(kernel, 1, 3, 1, 1, 5, 1);     // a 1x1 image: one tile, only the centre tap sees data
             data.Add(kernel, 2, 5, 5, 7, 6, 1);     // neither side a whole tile
@@ -27,6 +32,7 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             data.Add(kernel, 2, 3, 6, 32, 9, 0);    // no padding: 4x30 output
             data.Add(kernel, 2, 7, 11, 12, 1, 2);   // padding 2, one output channel
             data.Add(kernel, 5, 20, 13, 10, 11, 1); // several chunks of tiles per thread
+            data.Add(kernel, 3, 17, 15, 21, 13, 1); // 72 tiles: a 48-tile block, a 16-tile and an 8-tile tail
         }
         return data;
     }
@@ -125,6 +131,52 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
         Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1)));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 0, 0, 0, 0)));
         Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1))); // stride 2: not Winograd's
+    }
+
+    /// <summary>
+    /// The 512-bit products run each sum as the same chain of fused multiply-adds as the 256-bit kernel (only more tiles
+    /// per instruction), so both widths give the same bits, forward and input gradient, on a shape with every tail.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 16, 8, 8, 16, 1)]
+    [InlineData(3, 17, 15, 21, 13, 1)]
+    [InlineData(4, 33, 19, 23, 20, 2)]
+    [InlineData(2, 24, 30, 14, 7, 0)]
+    public void Winograd_512_bit_products_match_the_256_bit_kernel_bit_for_bit(int batch, int inC, int h, int w, int outC, int pad)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return; // the 512-bit kernel cannot run here; the Shapes theories cover the other widths
+        }
+        var g = Geometry(batch, inC, h, w, outC, pad);
+        var random = new Random(batch + inC + h + w + outC + pad);
+        var x = Uniform(random, (int)g.InputLength);
+        var wt = Uniform(random, (int)g.WeightLength);
+        var b = Uniform(random, outC);
+        var dy = Uniform(random, (int)g.OutputLength);
+        var dx0 = Uniform(random, (int)g.InputLength);
+        var dw0 = Uniform(random, (int)g.WeightLength);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            float[] narrow = ConvDirectTests.Run(new CpuDevice(threads), ConvAlgorithm.Winograd, nameof(GemmKernel.Vector256), g, x, wt, b, relu: true);
+            float[] wide = ConvDirectTests.Run(new CpuDevice(threads), ConvAlgorithm.Winograd, nameof(GemmKernel.Vector512), g, x, wt, b, relu: true);
+            Assert.Equal(narrow, wide);
+            var narrowDx = ConvFamilyTestKit.CpuConvBackward(g, ConvAlgorithm.Winograd, nameof(GemmKernel.Vector256), threads, x, wt, dy, dx0, dw0, true).Dx;
+            var wideDx = ConvFamilyTestKit.CpuConvBackward(g, ConvAlgorithm.Winograd, nameof(GemmKernel.Vector512), threads, x, wt, dy, dx0, dw0, true).Dx;
+            Assert.Equal(narrowDx, wideDx);
+        }
+        AssertClose(CpuConvTests.Reference(g, Widen(x), Widen(wt), Widen(b)),
+            ConvDirectTests.Run(new CpuDevice(2), ConvAlgorithm.Winograd, nameof(GemmKernel.Vector512), g, x, wt, b), 1e-4, 1e-4, $"winograd (Vector512) of {g}");
+    }
+
+    [Fact]
+    public void The_plan_takes_winograd_for_the_resnet_and_densenet_same_layers_with_512_bit_kernels()
+    {
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 48, 28, 28, 12, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        Assert.NotEqual(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector512));
     }
 
     [Fact]

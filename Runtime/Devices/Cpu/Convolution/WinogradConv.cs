@@ -12,8 +12,9 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// 0, ±1, ±2 and ∞, the standard set. The element-wise products summed over input channels are 36 GEMMs, one per point:
 /// M_p[OutC, tiles] = U_p[OutC, C] * V_p[C, tiles], over the tiles of several samples at once. Their shared dimension is
 /// only C (16 in ResNet-20's first stage), too short for the packed GEMM's per-call packing and epilogue, so they run on
-/// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's)
-/// that reads U packed by the weight transform and V as the input transform writes it.
+/// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's; with
+/// 512-bit GEMM kernels 4 x 48 tiles, 12 512-bit accumulators, the same sums) that reads U packed by the weight transform
+/// and V as the input transform writes it. The transforms stay 256-bit (8 tiles per vector) on both widths.
 /// </summary>
 /// <remarks>
 /// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
@@ -46,8 +47,14 @@ internal static unsafe class WinogradConv
     /// <summary>Output channels per GEMM tile (broadcast weights).</summary>
     public const int OcBlock = 4;
 
-    /// <summary>Tiles per GEMM tile: 3 vectors.</summary>
+    /// <summary>Tiles per GEMM tile of the 256-bit kernel: 3 vectors.</summary>
     private const int TileBlock = 3 * Lanes;
+
+    /// <summary>Tiles per 512-bit vector of the products.</summary>
+    private const int WideLanes = 2 * Lanes;
+
+    /// <summary>Tiles per GEMM tile of the 512-bit kernel: 3 vectors; chunks are whole multiples of it.</summary>
+    private const int WideTileBlock = 3 * WideLanes;
 
     /// <summary>The geometries this algorithm computes.</summary>
     public static bool Applies(in Conv2dGeometry g) =>
@@ -81,7 +88,7 @@ internal static unsafe class WinogradConv
             Tiles = (int)Math.Min(tiles, int.MaxValue);
             OcBlocks = (g.OutChannels + OcBlock - 1) / OcBlock;
             int perTile = Points * (g.InChannels + OcBlocks * OcBlock);
-            ChunkTiles = Math.Clamp(ChunkFloats / perTile / TileBlock * TileBlock, TileBlock, 10 * TileBlock);
+            ChunkTiles = Math.Clamp(ChunkFloats / perTile / WideTileBlock * WideTileBlock, WideTileBlock, 5 * WideTileBlock);
         }
 
         public Conv2dGeometry G { get; }
@@ -257,6 +264,7 @@ internal static unsafe class WinogradConv
             float* v = (t_chunk ??= new PackBuffer()).Get(l.ChunkLength);
             float* m = v + (nint)Points * c * chunk;
             bool simd = Kind != GemmKernel.Scalar && Vector256.IsHardwareAccelerated;
+            bool wide = Kind == GemmKernel.Vector512 && Vector512.IsHardwareAccelerated;
             bool transpose = simd && Avx.IsSupported;
             for (int g0 = start; g0 < end; g0 += groupsPerChunk)
             {
@@ -273,6 +281,17 @@ internal static unsafe class WinogradConv
                     {
                         float* ub = up + (nint)blk * c * OcBlock, mb = mp + (nint)blk * OcBlock * n;
                         int j = 0;
+                        if (wide)
+                        {
+                            for (; j + WideTileBlock <= n; j += WideTileBlock)
+                            {
+                                Block3Wide(ub, vp + j, mb + j, c, n);
+                            }
+                            for (; j + WideLanes <= n; j += WideLanes)
+                            {
+                                Block1Wide(ub, vp + j, mb + j, c, n);
+                            }
+                        }
                         if (simd)
                         {
                             for (; j + TileBlock <= n; j += TileBlock)
@@ -348,6 +367,79 @@ internal static unsafe class WinogradConv
         a30.Store(m);
         a31.Store(m + Lanes);
         a32.Store(m + 2 * Lanes);
+    }
+
+    /// <summary>
+    /// <see cref="Block3"/> with 512-bit vectors: m[o][0..48) for the 4 rows o of a block, 12 accumulators, 3 loads and 4
+    /// broadcasts per input channel. Each lane's sum is the same chain of fused multiply-adds as the 256-bit kernel's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Block3Wide(float* u, float* v, float* m, int c, int n)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default;
+        for (int k = 0; k < c; k++)
+        {
+            Vector512<float> x0 = Vector512.Load(v);
+            Vector512<float> x1 = Vector512.Load(v + WideLanes);
+            Vector512<float> x2 = Vector512.Load(v + 2 * WideLanes);
+            Vector512<float> w = Vector512.Create(u[0]);
+            a00 = Vector512.FusedMultiplyAdd(w, x0, a00);
+            a01 = Vector512.FusedMultiplyAdd(w, x1, a01);
+            a02 = Vector512.FusedMultiplyAdd(w, x2, a02);
+            w = Vector512.Create(u[1]);
+            a10 = Vector512.FusedMultiplyAdd(w, x0, a10);
+            a11 = Vector512.FusedMultiplyAdd(w, x1, a11);
+            a12 = Vector512.FusedMultiplyAdd(w, x2, a12);
+            w = Vector512.Create(u[2]);
+            a20 = Vector512.FusedMultiplyAdd(w, x0, a20);
+            a21 = Vector512.FusedMultiplyAdd(w, x1, a21);
+            a22 = Vector512.FusedMultiplyAdd(w, x2, a22);
+            w = Vector512.Create(u[3]);
+            a30 = Vector512.FusedMultiplyAdd(w, x0, a30);
+            a31 = Vector512.FusedMultiplyAdd(w, x1, a31);
+            a32 = Vector512.FusedMultiplyAdd(w, x2, a32);
+            u += OcBlock;
+            v += n;
+        }
+        a00.Store(m);
+        a01.Store(m + WideLanes);
+        a02.Store(m + 2 * WideLanes);
+        m += n;
+        a10.Store(m);
+        a11.Store(m + WideLanes);
+        a12.Store(m + 2 * WideLanes);
+        m += n;
+        a20.Store(m);
+        a21.Store(m + WideLanes);
+        a22.Store(m + 2 * WideLanes);
+        m += n;
+        a30.Store(m);
+        a31.Store(m + WideLanes);
+        a32.Store(m + 2 * WideLanes);
+    }
+
+    /// <summary><see cref="Block3Wide"/> for one 512-bit vector of tiles (a chunk's tail).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Block1Wide(float* u, float* v, float* m, int c, int n)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int k = 0; k < c; k++)
+        {
+            Vector512<float> x = Vector512.Load(v);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(u[0]), x, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(u[1]), x, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(u[2]), x, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(u[3]), x, a3);
+            u += OcBlock;
+            v += n;
+        }
+        a0.Store(m);
+        a1.Store(m + n);
+        a2.Store(m + 2 * n);
+        a3.Store(m + 3 * n);
     }
 
     /// <summary><see cref="Block3"/> for one vector of tiles (a chunk's tail).</summary>
