@@ -203,7 +203,7 @@ public sealed partial class CpuDevice
     private unsafe void Conv3x3WeightGradient(Tensor x, Tensor dy, Tensor dw, Tensor? db, in Conv2dGeometry g)
     {
         const string op = nameof(Conv2dBackward);
-        var l = new WeightGradient3x3.Layout(g);
+        var l = new WeightGradient3x3.Layout(g, CpuGemm.CurrentKernel);
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dwa = HostBuffers.Floats(dw, op, out int dwo);

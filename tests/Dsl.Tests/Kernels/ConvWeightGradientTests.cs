@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Dsl.Devices.Cpu;
 using Dsl.Devices.Cpu.Convolution;
 using Dsl.Devices.Cpu.Gemm;
@@ -9,29 +10,46 @@ namespace Dsl.Tests.Kernels;
 /// <summary>
 /// The direct 3x3 weight gradient (<see cref="WeightGradient3x3"/>) against a double-precision reference of
 /// dW[o, c, kh, kw] = sum over n, h, w of dy[n, o, h, w] * x[n, c, h+kh-1, w+kw-1] and db = sum of dy, and against im2col +
-/// GEMM, on odd shapes: rows that are not whole 8-float chunks, a 1x1 image, batch 1, one input channel, output channels
-/// that are not whole blocks of 3, several sample chunks. dW and db accumulate (parameter gradients add up, as in
+/// GEMM, on odd shapes: rows that are not whole 8- or 16-float chunks, a 1x1 image, batch 1, one input channel, output
+/// channels that are not whole blocks of 3 (256-bit tiles) or 4 (512-bit tiles), several sample chunks and L2 passes,
+/// with both tile widths. dW and db accumulate (parameter gradients add up, as in
 /// PyTorch); dx, computed by the other path, is unchanged by the choice; the sums are the same bit for bit on 1 and 2
 /// threads and from run to run.
 /// </summary>
 public sealed class ConvWeightGradientTests
 {
-    public static TheoryData<int, int, int, int, int> Shapes() => new()
+    private static readonly (int Batch, int InC, int H, int W, int OutC)[] s_shapes =
+    [
+        (1, 1, 5, 5, 7),        // batch 1, one input channel, a row narrower than a chunk; blocks of 3 + 4 at 512 bits
+        (2, 5, 1, 1, 4),        // a 1x1 image: only the centre tap sees data; 4 channels = blocks of 2 + 2, or one of 4
+        (2, 3, 9, 17, 5),       // rows of 2 chunks and a column; blocks of 2 + 3
+        (3, 4, 6, 32, 2),       // rows of whole chunks; one block of 2
+        (2, 7, 11, 12, 1),      // one output channel
+        (1, 16, 8, 8, 16),      // ResNet-20's last stage, batch 1
+        (3, 2, 28, 28, 5),      // one sample per L1 chunk: three chunks of samples
+        (11, 3, 12, 12, 3),     // 9 samples per L1 chunk: a whole chunk and a partial one
+        (3, 40, 28, 28, 40),    // one sample per L2 pass: three passes
+        (5, 30, 28, 28, 30),    // two samples per L2 pass: passes of 2, 2 and 1
+    ];
+
+    public static TheoryData<int, int, int, int, int, string> Shapes()
     {
-        { 1, 1, 5, 5, 7 },      // batch 1, one input channel, a row narrower than a chunk
-        { 2, 5, 1, 1, 4 },      // a 1x1 image: only the centre tap sees data; 4 channels = blocks of 2 + 2
-        { 2, 3, 9, 17, 5 },     // rows of 2 chunks and a column; blocks of 2 + 3
-        { 3, 4, 6, 32, 2 },     // rows of whole chunks; one block of 2
-        { 2, 7, 11, 12, 1 },    // one output channel
-        { 1, 16, 8, 8, 16 },    // ResNet-20's last stage, batch 1
-        { 3, 2, 28, 28, 5 },    // one sample per L1 chunk: three chunks of samples
-        { 11, 3, 12, 12, 3 },   // 9 samples per L1 chunk: a whole chunk and a partial one
-    };
+        var data = new TheoryData<int, int, int, int, int, string>();
+        foreach (string kernel in new[] { nameof(GemmKernel.Vector256), nameof(GemmKernel.Vector512) })
+        {
+            foreach (var (batch, inC, h, w, outC) in s_shapes)
+            {
+                data.Add(batch, inC, h, w, outC, kernel);
+            }
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Direct_weight_gradient_matches_the_double_reference_and_im2col(int batch, int inC, int h, int w, int outC)
+    public void Direct_weight_gradient_matches_the_double_reference_and_im2col(int batch, int inC, int h, int w, int outC, string kernel)
     {
+        var kind = Enum.Parse<GemmKernel>(kernel);
         var g = Geometry(batch, inC, h, w, outC);
         Assert.True(CpuDevice.WeightGradientSupports(WeightGradientAlgorithm.Direct3x3, g));
         var random = new Random(batch * 1000 + inC * 100 + h * 10 + w + outC);
@@ -40,21 +58,34 @@ public sealed class ConvWeightGradientTests
         var dw0 = Uniform(random, (int)g.WeightLength);
         var db0 = Uniform(random, outC);
 
-        var direct = Backward(new CpuDevice(2), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false);
+        var direct = Backward(new CpuDevice(2), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false, kind: kind);
         var (refDw, refDb) = Reference(g, Widen(x), Widen(dy));
-        AssertClose(Plus(refDw, dw0), direct.Dw, 1e-4, 1e-4, $"direct dW of {g}");
-        AssertClose(Plus(refDb, db0), direct.Db, 1e-4, 1e-4, $"direct db of {g}");
+        AssertClose(Plus(refDw, dw0), direct.Dw, 1e-4, 1e-4, $"direct dW of {g} ({kernel})");
+        AssertClose(Plus(refDb, db0), direct.Db, 1e-4, 1e-4, $"direct db of {g} ({kernel})");
 
-        var im2col = Backward(new CpuDevice(2), WeightGradientAlgorithm.Im2ColGemm, null, g, x, dy, dw0, db0, withDx: false);
-        AssertClose(Array.ConvertAll(im2col.Dw, v => (double)v), direct.Dw, 1e-4, 1e-4, $"direct against im2col dW of {g}");
-        AssertClose(Array.ConvertAll(im2col.Db, v => (double)v), direct.Db, 1e-5, 1e-5, $"direct against im2col db of {g}");
+        var im2col = Backward(new CpuDevice(2), WeightGradientAlgorithm.Im2ColGemm, null, g, x, dy, dw0, db0, withDx: false, kind: kind);
+        AssertClose(Array.ConvertAll(im2col.Dw, v => (double)v), direct.Dw, 1e-4, 1e-4, $"direct against im2col dW of {g} ({kernel})");
+        AssertClose(Array.ConvertAll(im2col.Db, v => (double)v), direct.Db, 1e-5, 1e-5, $"direct against im2col db of {g} ({kernel})");
 
-        var oneThread = Backward(new CpuDevice(1), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false);
+        var oneThread = Backward(new CpuDevice(1), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false, kind: kind);
         Assert.Equal(oneThread.Dw, direct.Dw);
         Assert.Equal(oneThread.Db, direct.Db);
-        var again = Backward(new CpuDevice(2), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false);
+        var again = Backward(new CpuDevice(2), WeightGradientAlgorithm.Direct3x3, null, g, x, dy, dw0, db0, withDx: false, kind: kind);
         Assert.Equal(direct.Dw, again.Dw);
         Assert.Equal(direct.Db, again.Db);
+    }
+
+    [Fact]
+    public void The_shapes_reach_the_tiles_and_passes_they_are_meant_to()
+    {
+        Assert.Equal(Vector512.IsHardwareAccelerated, new WeightGradient3x3.Layout(Geometry(1, 1, 5, 5, 7), GemmKernel.Vector512).Wide);
+        Assert.False(new WeightGradient3x3.Layout(Geometry(1, 1, 5, 5, 7), GemmKernel.Vector256).Wide);
+        foreach (var kind in new[] { GemmKernel.Vector256, GemmKernel.Vector512 })
+        {
+            Assert.Equal(1, new WeightGradient3x3.Layout(Geometry(3, 40, 28, 28, 40), kind).PassSamples);
+            Assert.Equal(2, new WeightGradient3x3.Layout(Geometry(5, 30, 28, 28, 30), kind).PassSamples);
+            Assert.Equal(1, new WeightGradient3x3.Layout(Geometry(3, 2, 28, 28, 5), kind).ChunkSamples);
+        }
     }
 
     [Theory]
@@ -83,17 +114,23 @@ public sealed class ConvWeightGradientTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_for_3x3_same_layers_with_256_bit_kernels()
+    public void The_plan_takes_the_direct_weight_gradient_for_3x3_same_layers_and_not_for_1_channel_stems_with_512_bit_kernels()
     {
         var same = Geometry(64, 16, 28, 28, 16);
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector256));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 48, 7, 7, 12), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 7, 28, 28, 24), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(same, GemmKernel.Scalar));
-        var strided = new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1);
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided, GemmKernel.Vector256));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector256));
         var grouped = new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2);
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(grouped, GemmKernel.Vector256));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(grouped, GemmKernel.Vector512));
+
+        static Conv2dGeometry strided() => new(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1);
     }
 
     [Fact]
@@ -108,7 +145,8 @@ public sealed class ConvWeightGradientTests
     private static Conv2dGeometry Geometry(int batch, int inC, int h, int w, int outC) => new(batch, inC, h, w, outC, 3, 3, 1, 1, 1, 1, 1, 1);
 
     private static (float[] Dw, float[] Db, float[]? Dx) Backward(CpuDevice d, WeightGradientAlgorithm algorithm, ConvAlgorithm? forward,
-        in Conv2dGeometry g, float[] x, float[] dy, float[] dw0, float[] db0, bool withDx, float[]? dx0 = null, bool accumulateDx = false)
+        in Conv2dGeometry g, float[] x, float[] dy, float[] dw0, float[] db0, bool withDx, float[]? dx0 = null, bool accumulateDx = false,
+        GemmKernel kind = GemmKernel.Vector256)
     {
         d.WeightGradientOverride = algorithm;
         d.ConvAlgorithmOverride = forward;
@@ -121,7 +159,7 @@ public sealed class ConvWeightGradientTests
         var dw = Tensor.From(dw0, d, g.OutChannels, g.InChannels, 3, 3);
         var db = Tensor.From(db0, d, g.OutChannels);
         var dx = withDx ? Tensor.From(dx0 ?? new float[g.InputLength], d, g.Batch, g.InChannels, g.Height, g.Width) : null;
-        CpuGemm.KernelOverride = GemmKernel.Vector256;
+        CpuGemm.KernelOverride = kind;
         try
         {
             d.Conv2dBackward(Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width), wt,

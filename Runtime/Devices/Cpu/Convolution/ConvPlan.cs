@@ -117,11 +117,24 @@ internal readonly struct ConvPlan
     /// of both, like <see cref="Choose"/>.
     /// </summary>
     /// <remarks>
-    /// The direct 3x3 reduction is measured against im2col + GEMM only with 256-bit kernels (<c>bench conv</c>); with
-    /// AVX-512 the GEMM path's 512-bit dot products (<see cref="Gemm.DotGemm"/>) stay until it is measured there.
+    /// 256-bit kernels: the direct 3x3 reduction beat im2col + GEMM on every 3x3 "same" layer in <c>bench conv</c>.
+    /// 512-bit kernels (its 4-channel, 16-lane tiles against the GEMM path's 512-bit dot products, <see cref="Gemm.DotGemm"/>;
+    /// batch 64, two runs each on a heavily loaded 2-core AVX-512 machine, ratios of the two timed alternately in one run):
+    /// one thread 1.14-1.38x faster on ResNet-20's 16- and 32-channel layers, about even (0.97x) on its 64-channel 7x7
+    /// layer, 1.4-1.9x on DenseNet's 48-channel layers; two threads 0.87-1.22x, about even overall. It lost 2x on the
+    /// 1-channel stems with two threads (9 taps over one plane leave the copies to dominate), so it needs
+    /// <see cref="WeightGradient512MinInChannels"/>.
     /// </remarks>
-    public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) =>
-        kind == Gemm.GemmKernel.Vector256 && WeightGradient3x3.Applies(g) ? WeightGradientAlgorithm.Direct3x3 : WeightGradientAlgorithm.Im2ColGemm;
+    public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
+    {
+        Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.InChannels >= WeightGradient512MinInChannels => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
+    };
+
+    /// <summary>Fewest input channels for which the direct 3x3 weight gradient is chosen with 512-bit kernels (from <c>bench conv</c>).</summary>
+    public const int WeightGradient512MinInChannels = 8;
 
     /// <summary>Whether <paramref name="algorithm"/> can compute the weight gradient of <paramref name="g"/>.</summary>
     public static bool SupportsWeightGradient(WeightGradientAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
