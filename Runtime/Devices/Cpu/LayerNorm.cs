@@ -179,4 +179,28 @@ public sealed partial class CpuDevice
             }
         }
     }
+
+    /// <summary>Sum of (x - mean)^2 in float lanes, returned as a double.</summary>
+    private static double SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean)
+    {
+        int i = 0;
+        double total = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var m = new Vector<float>(mean);
+            var acc = Vector<float>.Zero;
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var d = new Vector<float>(x[i..]) - m;
+                acc += d * d;
+            }
+            total = Vector.Sum(acc);
+        }
+        for (; i < x.Length; i++)
+        {
+            float d = x[i] - mean;
+            total += d * d;
+        }
+        return total;
+    }
 }

@@ -1,12 +1,13 @@
-using System.Numerics;
-using System.Numerics.Tensors;
 using Dsl.Devices.Cpu.Convolution;
+using Dsl.Devices.Cpu.Gemm;
 
 namespace Dsl.Devices.Cpu;
 
 // Batch normalisation (Ioffe & Szegedy 2015; PyTorch's nn.BatchNorm2d semantics): x is [N, C, S], each channel
 // owns N segments of S contiguous elements, and channels are independent, so the work is split over channels.
-// Per-channel reductions add float segment sums into doubles; the variance is two-pass (no E[x^2]-E[x]^2 cancellation).
+// Per-channel reductions add float segment sums into doubles; each segment is read from memory once per pass over the
+// tensor (NormalizationRows), 512-bit where the GEMM kernels are (the width is read on the calling thread, so a test's
+// override reaches the workers).
 public sealed partial class CpuDevice
 {
     protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
@@ -41,64 +42,67 @@ public sealed partial class CpuDevice
             SaveMean = HostBuffers.Floats(saveMean, op, out int smo), SMO = smo,
             SaveInvStd = HostBuffers.Floats(saveInvStd, op, out int sio), SIO = sio,
             Batch = batch, Channels = channels, Spatial = spatial, Training = training, Momentum = momentum, Eps = eps, Relu = relu,
+            Wide = CpuGemm.CurrentKernel == GemmKernel.Vector512,
         };
         // A struct job, not a lambda: a training step allocates nothing.
         ParallelRange(channels, Math.Max(1, (int)(32768 / Math.Max(1, count))), ref job);
     }
 
-    private struct NormalizeJob : IRangeJob
+    private unsafe struct NormalizeJob : IRangeJob
     {
         public float[] X, Y, Gamma, Beta, RunningMean, RunningVar, SaveMean, SaveInvStd;
         public int XO, YO, GO, BO, RMO, RVO, SMO, SIO, Batch, Channels, Spatial;
-        public bool Training, Relu;
+        public bool Training, Relu, Wide;
         public float Momentum, Eps;
 
         public readonly void Run(int s, int e)
         {
             int batch = Batch, spatial = Spatial, stride = Channels * spatial;
             long count = (long)batch * spatial;
-            for (int c = s; c < e; c++)
+            fixed (float* px = &X[XO], py = &Y[YO])
             {
-                float mean;
-                float invStd;
-                if (Training)
+                for (int c = s; c < e; c++)
                 {
-                    double sum = 0;
+                    float mean;
+                    float invStd;
+                    if (Training)
+                    {
+                        // One read of each segment from memory: its sum and its squared deviations from its own mean (the
+                        // segment is in L1 for the second), combined over the batch with Chan et al.'s formula in double,
+                        // so the variance has no E[x^2]-E[x]^2 cancellation.
+                        double sum = 0, squares = 0, sumOfMeans = 0, sumOfSquaredMeans = 0;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            var (segmentSum, segmentSquares) = NormalizationRows.Moments(px + n * stride + c * spatial, spatial, Wide);
+                            double segmentMean = (double)segmentSum / spatial;
+                            sum += segmentSum;
+                            squares += segmentSquares;
+                            sumOfMeans += segmentMean;
+                            sumOfSquaredMeans += segmentMean * segmentMean;
+                        }
+                        double m = sum / count;
+                        // sum over segments of spatial * (segmentMean - m)^2, expanded around the segment means' own sums.
+                        squares += Math.Max(0.0, spatial * (sumOfSquaredMeans - 2 * m * sumOfMeans + batch * m * m));
+                        double variance = squares / count;
+                        mean = (float)m;
+                        invStd = (float)(1.0 / Math.Sqrt(variance + Eps));
+                        RunningMean[RMO + c] = (float)((1.0 - Momentum) * RunningMean[RMO + c] + Momentum * m);
+                        RunningVar[RVO + c] = (float)((1.0 - Momentum) * RunningVar[RVO + c] + Momentum * (squares / (count - 1)));
+                    }
+                    else
+                    {
+                        mean = RunningMean[RMO + c];
+                        invStd = (float)(1.0 / Math.Sqrt(RunningVar[RVO + c] + (double)Eps));
+                    }
+                    SaveMean[SMO + c] = mean;
+                    SaveInvStd[SIO + c] = invStd;
+                    // y = (x - mean) * invStd * gamma + beta as one multiply-add per element (and the fused ReLU), one pass.
+                    float scale = invStd * Gamma[GO + c];
+                    float shift = Beta[BO + c] - mean * scale;
                     for (int n = 0; n < batch; n++)
                     {
-                        sum += TensorPrimitives.Sum(X.AsSpan(XO + n * stride + c * spatial, spatial));
-                    }
-                    double m = sum / count;
-                    double squares = 0;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        squares += SumOfSquaredDeviations(X.AsSpan(XO + n * stride + c * spatial, spatial), (float)m);
-                    }
-                    double variance = squares / count;
-                    mean = (float)m;
-                    invStd = (float)(1.0 / Math.Sqrt(variance + Eps));
-                    RunningMean[RMO + c] = (float)((1.0 - Momentum) * RunningMean[RMO + c] + Momentum * m);
-                    RunningVar[RVO + c] = (float)((1.0 - Momentum) * RunningVar[RVO + c] + Momentum * (squares / (count - 1)));
-                }
-                else
-                {
-                    mean = RunningMean[RMO + c];
-                    invStd = (float)(1.0 / Math.Sqrt(RunningVar[RVO + c] + (double)Eps));
-                }
-                SaveMean[SMO + c] = mean;
-                SaveInvStd[SIO + c] = invStd;
-                // y = (x - mean) * invStd * gamma + beta, folded into one multiply-add per element (and the fused ReLU).
-                float scale = invStd * Gamma[GO + c];
-                float shift = Beta[BO + c] - mean * scale;
-                for (int n = 0; n < batch; n++)
-                {
-                    int at = n * stride + c * spatial;
-                    var ys = Y.AsSpan(YO + at, spatial);
-                    TensorPrimitives.Multiply(X.AsSpan(XO + at, spatial), scale, ys);
-                    TensorPrimitives.Add(ys, shift, ys);
-                    if (Relu)
-                    {
-                        TensorPrimitives.Max(ys, 0f, ys);
+                        int at = n * stride + c * spatial;
+                        NormalizationRows.ScaleShift(px + at, py + at, spatial, scale, shift, Relu, Wide);
                     }
                 }
             }
@@ -121,6 +125,7 @@ public sealed partial class CpuDevice
             DGamma = HostBuffers.Floats(dgamma, op, out int dgo), DGO = dgo,
             DBeta = HostBuffers.Floats(dbeta, op, out int dbo), DBO = dbo,
             Batch = batch, Channels = channels, Spatial = spatial, Training = training, Accumulate = accumulateDx,
+            Wide = CpuGemm.CurrentKernel == GemmKernel.Vector512,
         };
         if (relu is not null)
         {
@@ -130,170 +135,50 @@ public sealed partial class CpuDevice
         ParallelRange(channels, Math.Max(1, (int)(32768 / Math.Max(1, count))), ref job);
     }
 
-    private struct NormalizeBackwardJob : IRangeJob
+    private unsafe struct NormalizeBackwardJob : IRangeJob
     {
         public float[] X, Dy, Dx, Gamma, SaveMean, SaveInvStd, DGamma, DBeta;
         public float[]? Mask;
         public int XO, DyO, DxO, GO, SMO, SIO, DGO, DBO, MaskO, Batch, Channels, Spatial;
-        public bool Training, Accumulate;
+        public bool Training, Accumulate, Wide;
 
         public readonly void Run(int s, int e)
         {
             int batch = Batch, spatial = Spatial, stride = Channels * spatial;
             long count = (long)batch * spatial;
-            var mask = Mask;
-            for (int c = s; c < e; c++)
+            fixed (float* px = &X[XO], pdy = &Dy[DyO], pdx = &Dx[DxO], pm = Mask)
             {
-                float mean = SaveMean[SMO + c];
-                float invStd = SaveInvStd[SIO + c];
-                double sumDy = 0;
-                double sumDyCentered = 0;
-                for (int n = 0; n < batch; n++)
+                // The fused ReLU's output, or null: dy counts only where it is positive.
+                float* mask = Mask is null ? null : pm + MaskO;
+                for (int c = s; c < e; c++)
                 {
-                    int at = n * stride + c * spatial;
-                    var g = Dy.AsSpan(DyO + at, spatial);
-                    if (mask is null)
+                    float mean = SaveMean[SMO + c];
+                    float invStd = SaveInvStd[SIO + c];
+                    double sumDy = 0;
+                    double sumDyCentered = 0;
+                    for (int n = 0; n < batch; n++)
                     {
-                        sumDy += TensorPrimitives.Sum(g);
-                        sumDyCentered += SumOfProductsWithDeviation(g, X.AsSpan(XO + at, spatial), mean);
-                    }
-                    else
-                    {
-                        var (masked, centered) = MaskedSums(g, mask.AsSpan(MaskO + at, spatial), X.AsSpan(XO + at, spatial), mean);
-                        sumDy += masked;
+                        int at = n * stride + c * spatial;
+                        var (g, centered) = NormalizationRows.GradientSums(pdy + at, mask == null ? null : mask + at, px + at, mean, spatial, Wide);
+                        sumDy += g;
                         sumDyCentered += centered;
                     }
-                }
-                DBeta[DBO + c] += (float)sumDy;
-                DGamma[DGO + c] += (float)(sumDyCentered * invStd);
+                    DBeta[DBO + c] += (float)sumDy;
+                    DGamma[DGO + c] += (float)(sumDyCentered * invStd);
 
-                // Training: dx = gamma*invStd * (dy - mean(dy) - xhat * mean(dy*xhat)) = a*dy + b*x + k.
-                // Evaluation: the statistics are constants, dx = gamma*invStd*dy.
-                double a = (double)Gamma[GO + c] * invStd;
-                double b = Training ? -a * invStd * invStd * sumDyCentered / count : 0.0;
-                double k = Training ? -a * sumDy / count - b * mean : 0.0;
-                float af = (float)a, bf = (float)b, kf = (float)k;
-                for (int n = 0; n < batch; n++)
-                {
-                    int at = n * stride + c * spatial;
-                    var g = Dy.AsSpan(DyO + at, spatial);
-                    var d = Dx.AsSpan(DxO + at, spatial);
-                    var xs = X.AsSpan(XO + at, spatial);
-                    if (mask is not null)
+                    // Training: dx = gamma*invStd * (dy - mean(dy) - xhat * mean(dy*xhat)) = a*dy + b*x + k, one pass.
+                    // Evaluation: the statistics are constants, dx = gamma*invStd*dy.
+                    double a = (double)Gamma[GO + c] * invStd;
+                    double b = Training ? -a * invStd * invStd * sumDyCentered / count : 0.0;
+                    double k = Training ? -a * sumDy / count - b * mean : 0.0;
+                    for (int n = 0; n < batch; n++)
                     {
-                        MaskedScale(g, mask.AsSpan(MaskO + at, spatial), af, d, Accumulate);
-                    }
-                    else if (!Accumulate)
-                    {
-                        TensorPrimitives.Multiply(g, af, d);
-                    }
-                    else
-                    {
-                        TensorPrimitives.MultiplyAdd(g, af, d, d);
-                    }
-                    if (Training)
-                    {
-                        TensorPrimitives.MultiplyAdd(xs, bf, d, d);
-                        TensorPrimitives.Add(d, kf, d);
+                        int at = n * stride + c * spatial;
+                        NormalizationRows.InputGradient(pdy + at, mask == null ? null : mask + at, px + at, pdx + at, spatial,
+                            (float)a, (float)b, (float)k, Accumulate, Wide);
                     }
                 }
             }
         }
-    }
-
-    /// <summary>sum(dy) and sum(dy * (x - mean)) over the elements where the fused output <paramref name="y"/> is positive.</summary>
-    private static (double Dy, double Centered) MaskedSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<float> x, float mean)
-    {
-        int i = 0;
-        double sum = 0, centered = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var m = new Vector<float>(mean);
-            var accDy = Vector<float>.Zero;
-            var accCentered = Vector<float>.Zero;
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var g = Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(y[i..]), Vector<float>.Zero), new Vector<float>(dy[i..]), Vector<float>.Zero);
-                accDy += g;
-                accCentered += g * (new Vector<float>(x[i..]) - m);
-            }
-            sum = Vector.Sum(accDy);
-            centered = Vector.Sum(accCentered);
-        }
-        for (; i < x.Length; i++)
-        {
-            if (y[i] > 0f)
-            {
-                sum += dy[i];
-                centered += dy[i] * (x[i] - mean);
-            }
-        }
-        return (sum, centered);
-    }
-
-    /// <summary>d (+)= a * dy where the fused output <paramref name="y"/> is positive (0 elsewhere).</summary>
-    private static void MaskedScale(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, float a, Span<float> d, bool accumulate)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && d.Length >= Vector<float>.Count)
-        {
-            var av = new Vector<float>(a);
-            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var g = Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(y[i..]), Vector<float>.Zero), new Vector<float>(dy[i..]), Vector<float>.Zero) * av;
-                (accumulate ? new Vector<float>(d[i..]) + g : g).CopyTo(d[i..]);
-            }
-        }
-        for (; i < d.Length; i++)
-        {
-            float g = y[i] > 0f ? dy[i] * a : 0f;
-            d[i] = accumulate ? d[i] + g : g;
-        }
-    }
-
-    /// <summary>Sum of (x - mean)^2 in float lanes, returned as a double.</summary>
-    private static double SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean)
-    {
-        int i = 0;
-        double total = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var m = new Vector<float>(mean);
-            var acc = Vector<float>.Zero;
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var d = new Vector<float>(x[i..]) - m;
-                acc += d * d;
-            }
-            total = Vector.Sum(acc);
-        }
-        for (; i < x.Length; i++)
-        {
-            float d = x[i] - mean;
-            total += d * d;
-        }
-        return total;
-    }
-
-    /// <summary>Sum of dy * (x - mean) in float lanes, returned as a double.</summary>
-    private static double SumOfProductsWithDeviation(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float mean)
-    {
-        int i = 0;
-        double total = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var m = new Vector<float>(mean);
-            var acc = Vector<float>.Zero;
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                acc += new Vector<float>(dy[i..]) * (new Vector<float>(x[i..]) - m);
-            }
-            total = Vector.Sum(acc);
-        }
-        for (; i < x.Length; i++)
-        {
-            total += dy[i] * (x[i] - mean);
-        }
-        return total;
     }
 }

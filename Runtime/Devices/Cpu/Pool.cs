@@ -130,7 +130,7 @@ public sealed partial class CpuDevice
                         float sum = 0f;
                         for (int ih = h0; ih < h1; ih++)
                         {
-                            sum += TensorPrimitives.Sum(xs.Slice(ih * geo.Width + w0, w1 - w0));
+                            sum += WindowRowSum(xs.Slice(ih * geo.Width + w0, w1 - w0));
                         }
                         int divisor = countIncludePad ? hAll * wAll : (h1 - h0) * (w1 - w0);
                         ys[oh * geo.OutWidth + ow] = sum / divisor;
@@ -169,7 +169,7 @@ public sealed partial class CpuDevice
                         for (int ih = h0; ih < h1; ih++)
                         {
                             var row = dxs.Slice(ih * geo.Width + w0, w1 - w0);
-                            TensorPrimitives.Add(row, v, row);
+                            WindowRowAdd(row, v);
                         }
                     }
                 }
@@ -201,7 +201,7 @@ public sealed partial class CpuDevice
                         float sum = 0f;
                         for (int ih = h0; ih < h1; ih++)
                         {
-                            sum += TensorPrimitives.Sum(xs.Slice(ih * width + w0, w1 - w0));
+                            sum += WindowRowSum(xs.Slice(ih * width + w0, w1 - w0));
                         }
                         ys[oh * outWidth + ow] = sum / ((h1 - h0) * (w1 - w0));
                     }
@@ -239,7 +239,7 @@ public sealed partial class CpuDevice
                         for (int ih = h0; ih < h1; ih++)
                         {
                             var row = dxs.Slice(ih * width + w0, w1 - w0);
-                            TensorPrimitives.Add(row, v, row);
+                            WindowRowAdd(row, v);
                         }
                     }
                 }
@@ -410,6 +410,38 @@ public sealed partial class CpuDevice
 
     private static Vector128<float> Take(Vector128<float> v, Vector128<float> best)
         => Vector128.ConditionalSelect(Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v), v, best);
+
+    /// <summary>
+    /// The sum of one row of a pooling window. A window row is short (2 for DenseNet's 2x2 transitions): a call into
+    /// TensorPrimitives per two elements cost more than the additions, so rows shorter than a vector add in a plain loop.
+    /// </summary>
+    private static float WindowRowSum(ReadOnlySpan<float> row)
+    {
+        if (row.Length >= 16)
+        {
+            return TensorPrimitives.Sum(row);
+        }
+        float sum = 0f;
+        foreach (float v in row)
+        {
+            sum += v;
+        }
+        return sum;
+    }
+
+    /// <summary>row += v, in a plain loop for rows shorter than a vector (see <see cref="WindowRowSum"/>).</summary>
+    private static void WindowRowAdd(Span<float> row, float v)
+    {
+        if (row.Length >= 16)
+        {
+            TensorPrimitives.Add(row, v, row);
+            return;
+        }
+        for (int i = 0; i < row.Length; i++)
+        {
+            row[i] += v;
+        }
+    }
 
     /// <summary>max(0, v) with TensorPrimitives.Max's rules: NaN stays, -0 becomes +0.</summary>
     private static Vector256<float> Relu(Vector256<float> v)
