@@ -555,10 +555,10 @@ public sealed partial class CpuDevice
             fixed (float* px = xa, pw = wa, pdy = dya, pdw = dwa, pdx = dxa, pdb = dba, pp = packed, pdyc = gradients,
                 pxt = transposed, ppdy = packedDy)
             {
-                int rows = g.Batch + g.OutChannels;
+                int rows = DirectConv1d.GradientLayoutItems(l, mr);
                 var layout = new DirectConv1d.LayoutJob { L = l, First = g.InChannels, Dy = pdy + dyo, Dyc = pdyc };
                 ForkJoin.Run(g.OutChannels, ForkJoin.Parts(g.OutChannels, 8, Threads), ref layout);
-                var gradientLayout = new DirectConv1d.GradientLayoutJob { L = l, Mr = mr, X = px + xo, Dy = pdy + dyo, XcT = pxt, PackedDy = ppdy };
+                var gradientLayout = new DirectConv1d.GradientLayoutJob { L = l, Kind = kind, Mr = mr, X = px + xo, Dy = pdy + dyo, XcT = pxt, PackedDy = ppdy };
                 ForkJoin.Run(rows, ForkJoin.Parts(rows, 8, Threads), ref gradientLayout);
                 int items = DirectConv1d.GradientItems(l);
                 var grads = new DirectConv1d.WeightGradientJob

@@ -13,21 +13,41 @@ public sealed partial class CpuDevice
             for (int c = 0; c < channels; c++)
             {
                 int row = n * channels + c;
-                var xr = xs.Slice(row * time, time);
-                int best = len > 0 ? 0 : -1;
-                for (int t = 1; t < len; t++)
-                {
-                    if (PoolMath.MaxReplaces(xr[t], xr[best]))
-                    {
-                        best = t;
-                        if (float.IsNaN(xr[t]))
-                        {
-                            break;
-                        }
-                    }
-                }
+                var xr = xs.Slice(row * time, len);
+                int best = FirstMax(xr);
                 ys[row] = best < 0 ? 0f : xr[best];
                 am[row] = best;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The index of the first maximum of <paramref name="xr"/> (the first NaN if there is one, -1 when empty): the vectorised
+    /// maximum, then a scan for its first occurrence (== treats +0 and -0 alike, as the strict comparison of a running maximum
+    /// keeps the earlier of the two), the same winner as <see cref="PoolMath.MaxReplaces"/> over the steps in order.
+    /// </summary>
+    private static int FirstMax(ReadOnlySpan<float> xr)
+    {
+        if (xr.IsEmpty)
+        {
+            return -1;
+        }
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(xr);
+        if (float.IsNaN(max))
+        {
+            for (int t = 0; ; t++)
+            {
+                if (float.IsNaN(xr[t]))
+                {
+                    return t;
+                }
+            }
+        }
+        for (int t = 0; ; t++)
+        {
+            if (xr[t] == max)
+            {
+                return t;
             }
         }
     }

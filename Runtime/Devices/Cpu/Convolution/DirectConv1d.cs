@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Dsl.Devices.Cpu.Gemm;
 
 namespace Dsl.Devices.Cpu.Convolution;
@@ -250,19 +252,24 @@ internal static unsafe class DirectConv1d
         }
     }
 
+    /// <summary>The items of <see cref="GradientLayoutJob"/>: the samples, then every group's strips of output channels.</summary>
+    public static int GradientLayoutItems(in Layout l, int mr) => l.G.Batch + l.G.Groups * ((l.Ocg + mr - 1) / mr);
+
     /// <summary>
-    /// The operands of the weight gradient, items [0, N) then [N, N + OutC): item n &lt; N writes sample n's rows of XcT (the
-    /// input transposed, <c>XcT[n*Span + p][ci]</c>, padding zero; the last sample's item also zeroes the rows past it) in
-    /// square blocks, so that reads and writes both stay within a few cache lines; item N + oc writes output channel oc of
-    /// dYc packed as micro-kernel strips of its group (<c>[cols][rows]</c> per strip, zeros in the dropped columns), so that
-    /// dW_j = dYc XcT_j runs on the packed kernels with XcT_j = XcT shifted down j*dilation rows.
+    /// The operands of the weight gradient, items [0, N) then one per (group, strip of output channels): item n &lt; N writes
+    /// sample n's rows of XcT (the input transposed, <c>XcT[n*Span + p][ci]</c>, padding zero; the last sample's item also
+    /// zeroes the rows past it); item N + s writes strip s of dY packed for the micro-kernels (<c>[cols][rows]</c> per
+    /// strip, zeros in the dropped columns), so that dW_j = dYc XcT_j runs on the packed kernels with XcT_j = XcT shifted
+    /// down j*dilation rows. Both are transposes, done in registers 16 x 16 (<see cref="Transpose16"/>) with the 512-bit
+    /// kernels and 8 x 8 (<see cref="Transpose8"/>) with the 256-bit ones, a strided scalar store per float otherwise.
     /// </summary>
     public struct GradientLayoutJob : IRangeJob
     {
-        /// <summary>Side of the square blocks the input is transposed in: 8 rows of 8 floats read, 8 of 8 written.</summary>
+        /// <summary>Side of the square blocks the scalar path transposes in: 8 rows of 8 floats read, 8 of 8 written.</summary>
         private const int Block = 8;
 
         public Layout L;
+        public GemmKernel Kind;
         public int Mr;
         public float* X, Dy, XcT, PackedDy;
 
@@ -271,31 +278,16 @@ internal static unsafe class DirectConv1d
             var l = L;
             var g = l.G;
             int c = g.InChannels, w = g.Width, pl = g.PadLeft, ow = l.OutWidth;
+            int strips = (l.Ocg + Mr - 1) / Mr;
             for (int item = start; item < end; item++)
             {
                 if (item < g.Batch)
                 {
-                    float* src = X + (nint)item * c * w;
                     float* dst = XcT + (nint)item * l.Span * c;
                     new Span<float>(dst, pl * c).Clear();
                     new Span<float>(dst + (nint)(pl + w) * c, (l.Span - pl - w) * c).Clear();
-                    float* body = dst + (nint)pl * c;
-                    for (int c0 = 0; c0 < c; c0 += Block)
-                    {
-                        int c1 = Math.Min(c, c0 + Block);
-                        for (int t0 = 0; t0 < w; t0 += Block)
-                        {
-                            int t1 = Math.Min(w, t0 + Block);
-                            for (int ci = c0; ci < c1; ci++)
-                            {
-                                float* row = src + (nint)ci * w;
-                                for (int t = t0; t < t1; t++)
-                                {
-                                    body[(nint)t * c + ci] = row[t];
-                                }
-                            }
-                        }
-                    }
+                    // [C][w] rows of the sample into [w][C] rows.
+                    Transpose(Kind, X + (nint)item * c * w, w, c, w, dst + (nint)pl * c, c);
                     if (item == g.Batch - 1)
                     {
                         new Span<float>(XcT + (nint)l.Cols * c, (l.TransposedRows - l.Cols) * c).Clear();
@@ -303,22 +295,60 @@ internal static unsafe class DirectConv1d
                 }
                 else
                 {
-                    int oc = item - g.Batch, grp = oc / l.Ocg, o = oc % l.Ocg;
-                    int strips = (l.Ocg + Mr - 1) / Mr;
-                    int s = 0;
-                    while (BatchSplitConv.StripStart(s + 1, l.Ocg, strips) <= o)
-                    {
-                        s++;
-                    }
+                    int grp = (item - g.Batch) / strips, s = (item - g.Batch) % strips;
                     int r0 = BatchSplitConv.StripStart(s, l.Ocg, strips), rs = BatchSplitConv.StripStart(s + 1, l.Ocg, strips) - r0;
-                    float* d = PackedDy + ((nint)grp * l.Ocg + r0) * l.Cols + (o - r0);
+                    float* d = PackedDy + ((nint)grp * l.Ocg + r0) * l.Cols;
                     for (int n = 0; n < g.Batch; n++)
                     {
-                        float* src = Dy + ((nint)n * g.OutChannels + oc) * ow;
+                        // The strip's rs rows of dY [rs][ow] into [ow][rs], then zeros for the dropped columns.
                         float* dn = d + (nint)n * l.Span * rs;
-                        for (int t = 0; t < l.Span; t++)
+                        Transpose(Kind, Dy + ((nint)n * g.OutChannels + grp * l.Ocg + r0) * ow, ow, rs, ow, dn, rs);
+                        new Span<float>(dn + (nint)ow * rs, (l.Span - ow) * rs).Clear();
+                    }
+                }
+            }
+        }
+
+        /// <summary>dst[e * ldd + r] = src[r * lds + e] for r &lt; rows, e &lt; len: in registers where the kernel width allows.</summary>
+        private static void Transpose(GemmKernel kind, float* src, nint lds, int rows, int len, float* dst, nint ldd)
+        {
+            if (kind == GemmKernel.Vector512 && Avx512F.IsSupported)
+            {
+                for (int r0 = 0; r0 < rows; r0 += 16)
+                {
+                    int rs = Math.Min(16, rows - r0);
+                    var lanes = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)rs));
+                    for (int e0 = 0; e0 < len; e0 += 16)
+                    {
+                        Transpose16.Block(src + r0 * lds + e0, lds, rs, Math.Min(16, len - e0), dst + e0 * ldd + r0, ldd, lanes, masked: rs < 16);
+                    }
+                }
+                return;
+            }
+            if (kind == GemmKernel.Vector256 && Avx.IsSupported)
+            {
+                for (int r0 = 0; r0 < rows; r0 += 8)
+                {
+                    int rs = Math.Min(8, rows - r0);
+                    var lanes = Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)rs));
+                    for (int e0 = 0; e0 < len; e0 += 8)
+                    {
+                        Transpose8.Block(src + r0 * lds + e0, lds, rs, Math.Min(8, len - e0), dst + e0 * ldd + r0, ldd, lanes, masked: rs < 8);
+                    }
+                }
+                return;
+            }
+            for (int r0 = 0; r0 < rows; r0 += Block)
+            {
+                int r1 = Math.Min(rows, r0 + Block);
+                for (int e0 = 0; e0 < len; e0 += Block)
+                {
+                    int e1 = Math.Min(len, e0 + Block);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        for (int e = e0; e < e1; e++)
                         {
-                            dn[(nint)t * rs] = t < ow ? src[t] : 0f;
+                            dst[e * ldd + r] = src[r * lds + e];
                         }
                     }
                 }
