@@ -170,16 +170,6 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_plan_takes_winograd_for_the_resnet_and_densenet_same_layers_with_512_bit_kernels()
-    {
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 48, 28, 28, 12, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
-        Assert.NotEqual(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector512));
-    }
-
-    [Fact]
     public void A_forced_winograd_refuses_a_strided_or_grouped_geometry_by_name()
     {
         var g = new Conv2dGeometry(1, 2, 5, 5, 2, 3, 3, 2, 2, 1, 1, 1, 1);
