@@ -7,7 +7,7 @@ namespace Specs.Bench;
 
 /// <summary>
 /// Times each CPU convolution algorithm that can compute a layer (<see cref="ConvAlgorithm"/>) on the convolution shapes
-/// of ResNet-20, DenseNet-BC, MnistNet and TwoConv (28x28 inputs, as the Specs define them), forward and backward, side by side in one run,
+/// of ResNet-20, DenseNet-BC, MnistNet, TwoConv and LeNet-5 (28x28 inputs, as the Specs define them), forward and backward, side by side in one run,
 /// with the algorithm the device picks by itself. Candidates alternate within each repetition, so a burst of load from
 /// other processes hits them alike; figures are medians.
 /// </summary>
@@ -48,6 +48,8 @@ public static class ConvBenchmark
         new("mnist-net conv2", 10, 12, 20, 5, 1, 0),
         new("two-conv conv1", 1, 28, 32, 5, 1),
         new("two-conv conv2", 32, 14, 64, 5, 1),
+        new("lenet5 conv1", 1, 28, 6, 5, 1),
+        new("lenet5 conv2", 6, 14, 16, 5, 1, 0),
     ];
 
     /// <summary>Prints, per thread count, batch and layer: ms and GFLOP/s of every candidate forward, the backward, and the pick.</summary>

@@ -28,14 +28,14 @@ public sealed partial class CpuDevice
     public ConvAlgorithm? ConvAlgorithmOverride { get; set; }
 
     /// <summary>The forward algorithm the device chooses for <paramref name="g"/> when none is forced.</summary>
-    public static ConvAlgorithm ChosenConvAlgorithm(in Conv2dGeometry g) => ConvPlan.Choose(g);
+    public static ConvAlgorithm ChosenConvAlgorithm(in Conv2dGeometry g) => ConvPlan.Choose(g, CpuGemm.CurrentKernel);
 
     /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/>.</summary>
     public static bool ConvAlgorithmSupports(ConvAlgorithm algorithm, in Conv2dGeometry g) => ConvPlan.Supports(algorithm, g);
 
     protected override void Conv2dCore(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
-        ConvAlgorithm algorithm = ConvAlgorithmOverride ?? ConvPlan.Choose(g);
+        ConvAlgorithm algorithm = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
         if (!ConvPlan.Supports(algorithm, g))
         {
             throw new ArgumentException($"{nameof(Conv2d)}: the {algorithm} algorithm cannot compute {g}.");
@@ -170,7 +170,7 @@ public sealed partial class CpuDevice
         }
         // dx by the forward algorithm's own kernel where it has one (a convolution of dy with the flipped, transposed kernel,
         // or the gather form of the transposed convolution); dW and db, unless done above, from im2col + GEMM.
-        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.Choose(g);
+        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
         if (dx is not null && forward is ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK && ConvPlan.Supports(forward, g))
         {
             if (dwRest is not null)

@@ -100,16 +100,16 @@ public sealed class ConvDirectKxKTests
     }
 
     [Fact]
-    public void The_plan_takes_the_general_direct_kernel_for_stride_2_and_wide_5x5_layers_only()
+    public void The_plan_takes_the_general_direct_kernel_for_stride_2_and_wide_5x5_layers_only_with_256_bit_kernels()
     {
-        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(1, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 1, 1, 2, 2)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 1, 28, 28, 10, 5, 5)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 60, 28, 28, 48, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(1, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 1, 1, 2, 2), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 1, 28, 28, 10, 5, 5), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 60, 28, 28, 48, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
     }
 
     [Fact]

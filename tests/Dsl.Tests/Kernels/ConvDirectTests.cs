@@ -74,14 +74,14 @@ public sealed class ConvDirectTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_kernel_for_wide_3x3_same_layers_only()
+    public void The_plan_takes_the_direct_kernel_for_wide_3x3_same_layers_only_with_256_bit_kernels()
     {
         // 16 channels and more go to Winograd (WinogradConvTests); 8 to 15 stay direct.
-        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 1, 28, 28, 24, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2)));
-        Assert.Equal(ConvAlgorithm.DirectConv1d, ConvPlan.Choose(new Conv2dGeometry(4, 16, 1, 28, 32, 1, 3)));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 1, 28, 28, 24, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.DirectConv1d, ConvPlan.Choose(new Conv2dGeometry(4, 16, 1, 28, 32, 1, 3), GemmKernel.Vector256));
     }
 
     [Fact]

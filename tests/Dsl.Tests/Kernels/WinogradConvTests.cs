@@ -121,16 +121,16 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_plan_takes_winograd_for_3x3_same_layers_of_16_channels_or_more_and_enough_tiles()
+    public void The_plan_takes_winograd_for_3x3_same_layers_of_16_channels_or_more_and_enough_tiles_with_256_bit_kernels()
     {
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 48, 14, 14, 12, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1))); // 4 tiles
-        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 0, 0, 0, 0)));
-        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1))); // stride 2: not Winograd's
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(64, 48, 14, 14, 12, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.Choose(new Conv2dGeometry(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256)); // 4 tiles
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 8, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Direct3x3, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 0, 0, 0, 0), GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.DirectKxK, ConvPlan.Choose(new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), GemmKernel.Vector256)); // stride 2: not Winograd's
     }
 
     /// <summary>

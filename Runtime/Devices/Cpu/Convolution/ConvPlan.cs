@@ -45,16 +45,18 @@ internal readonly struct ConvPlan
     public int ChunkSamples { get; }
 
     /// <summary>
-    /// The forward algorithm for <paramref name="g"/>: the one place the choice is made. It is a pure function of the
-    /// geometry (no state to warm or to cache), so a layer gets the same kernel, hence the same sums, on every call.
+    /// The forward algorithm for <paramref name="g"/> on GEMM kernels <paramref name="kind"/> (the machine's vector width):
+    /// the one place the choice is made. It is a pure function of the geometry and the width (no state to warm or to
+    /// cache), so a layer gets the same kernel, hence the same sums, on every call. The forward algorithm also computes
+    /// the input gradient where it has a kernel for it (Winograd, the direct kernels), so each line below weighs both.
     /// </summary>
     /// <remarks>
-    /// Thresholds from <c>bench conv</c> (ResNet-20 and DenseNet layers, batch 64, 1 and 2 threads, 256-bit kernels):
+    /// <para>256-bit kernels. Thresholds from <c>bench conv</c> (ResNet-20 and DenseNet layers, batch 64, 1 and 2 threads):
     /// the direct 3x3 kernel beat im2col + GEMM by 1.05-1.6x on every 3x3 "same" layer with 16 or more input channels,
     /// and lost on DenseNet's 1-channel stem (9 taps per tile do not pay for the padded copy), so it needs
     /// <see cref="Direct3x3MinInChannels"/>.
-    /// Winograd F(4x4, 3x3) (<see cref="WinogradConv"/>) against the direct 3x3 kernel, forward, batch 64, two threads, 256-bit
-    /// kernels, three runs on a loaded 2-core AVX2 machine (ratios of the two, timed alternately in one run): ResNet-20's
+    /// Winograd F(4x4, 3x3) (<see cref="WinogradConv"/>) against the direct 3x3 kernel, forward, batch 64, two threads,
+    /// three runs on a loaded 2-core AVX2 machine (ratios of the two, timed alternately in one run): ResNet-20's
     /// 16-channel 28x28 layer 0.55-0.84x the direct kernel's time, 32-channel 14x14 0.55-0.62x, 64-channel 7x7 0.47-0.51x;
     /// DenseNet's 48-to-12-channel layers 0.66-0.81x at 28x28, 0.74-1.18x at 14x14 and 0.9-1.5x at 7x7. Below 16 input
     /// channels the tile transforms cost more than the multiplies saved, so it needs <see cref="WinogradMinInChannels"/>
@@ -62,16 +64,27 @@ internal readonly struct ConvPlan
     /// error is 6-8x the direct kernel's (relative 3e-6 to 1e-5 of the output's magnitude at 16 to 256 channels, see
     /// WinogradConvTests), well inside float32 training noise. At batch 1 (two runs) it was 0.35-0.6x at 28x28 (49 tiles),
     /// 0.95-1.35x at 14x14 (16 tiles) and 1.2-1.8x at 7x7 (4 tiles: half a vector of tiles, one thread busy), hence
-    /// <see cref="WinogradMinTiles"/>.
+    /// <see cref="WinogradMinTiles"/>.</para>
+    /// <para>512-bit kernels: the GEMM (hence im2col + GEMM) runs twice as wide, while the direct 3x3 and general direct
+    /// kernels stay 256-bit; see <see cref="ChooseWide"/>.</para>
     /// </remarks>
-    public static ConvAlgorithm Choose(in Conv2dGeometry g)
+    public static ConvAlgorithm Choose(in Conv2dGeometry g, Gemm.GemmKernel kind)
     {
         if (DirectConv1d.Applies(g))
         {
             return ConvAlgorithm.DirectConv1d;
         }
-        if (DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels
-            && new WinogradConv.Layout(g).Tiles >= WinogradMinTiles)
+        return kind switch
+        {
+            Gemm.GemmKernel.Vector512 => ChooseWide(g),
+            Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Scalar => ChooseNarrow(g),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
+        };
+    }
+
+    private static ConvAlgorithm ChooseNarrow(in Conv2dGeometry g)
+    {
+        if (WinogradPays(g, WinogradMinTiles))
         {
             return ConvAlgorithm.Winograd;
         }
@@ -85,6 +98,35 @@ internal readonly struct ConvPlan
         }
         return ConvAlgorithm.Im2ColGemm;
     }
+
+    /// <summary>
+    /// The forward algorithm with 512-bit GEMM kernels: Winograd where it pays, else im2col + GEMM. The direct 3x3 and the
+    /// general direct kernel (256-bit tiles) are never taken.
+    /// </summary>
+    /// <remarks>
+    /// <c>bench conv --threads 1,2 --batch-sizes 64,1</c> and <c>--batch-sizes 1,2</c> on a 2-core AVX-512 machine (load
+    /// average 0.6-8 from other processes, so ratios of candidates timed alternately in one run; one thread unless said):
+    /// <list type="bullet">
+    /// <item>The direct 3x3 kernel's forward took 1.6-2.2x im2col + GEMM's time on ResNet-20's and DenseNet's 3x3 "same"
+    /// layers at batch 64 (1.13x on DenseNet's 48-channel 7x7 layer) and 1.4-2.0x at batch 1 and 2; with its own input
+    /// gradient, forward plus backward still lost (1.1-1.5x) except on that 7x7 layer, where Winograd is faster still.</item>
+    /// <item>The general direct kernel: ResNet-20's stride-2 3x3 layers 1.0-1.5x im2col's time forward and 1.1-1.4x
+    /// backward (batch 64 and 1, one and two threads), TwoConv's 32-channel 5x5 layer 1.9x forward, 1x1 and few-channel
+    /// 5x5 layers 1.6-3.4x.</item>
+    /// <item>Winograd against im2col + GEMM, batch 64: forward 0.74-0.98x the time (ResNet-20 16-channel 28x28 0.98x,
+    /// 32-channel 14x14 0.83x, 64-channel 7x7 0.86x; DenseNet's 48-to-12 layers 0.81x, 0.96x, 0.74x), and its input
+    /// gradient made the backward 0.54-0.86x; two threads 0.76-1.02x forward. With few tiles the 512-bit GEMM wins: at
+    /// batch 2 ResNet-20's 32-channel 14x14 layer (32 tiles) took 1.6x im2col's time forward and 1.1x backward, DenseNet's
+    /// 14x14 layer (32 tiles) 1.2x forward, 0.9x backward; at 49 tiles (one 28x28 plane) forward was 0.9-1.1x and forward
+    /// plus backward 0.7-0.85x, hence <see cref="WinogradMinTiles512"/>.</item>
+    /// </list>
+    /// </remarks>
+    private static ConvAlgorithm ChooseWide(in Conv2dGeometry g) =>
+        WinogradPays(g, WinogradMinTiles512) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm;
+
+    private static bool WinogradPays(in Conv2dGeometry g, int minTiles) =>
+        DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels
+        && new WinogradConv.Layout(g).Tiles >= minTiles;
 
     /// <summary>
     /// Where the general direct kernel beat im2col + GEMM in <c>bench conv</c> (2 threads, batch 64 and 1, measured under
@@ -110,8 +152,14 @@ internal readonly struct ConvPlan
     /// <summary>Fewest output channels for which Winograd is chosen (DenseNet's growth of 12 still gains at 14x14 and up).</summary>
     public const int WinogradMinOutChannels = 12;
 
-    /// <summary>Fewest 4x4 output tiles in the whole batch for which Winograd is chosen (from <c>bench conv --batch-sizes 1</c>).</summary>
+    /// <summary>Fewest 4x4 output tiles in the whole batch for which Winograd is chosen with 256-bit GEMM kernels (from <c>bench conv --batch-sizes 1</c>).</summary>
     public const int WinogradMinTiles = 32;
+
+    /// <summary>
+    /// Fewest 4x4 output tiles in the whole batch for which Winograd is chosen with 512-bit GEMM kernels (from
+    /// <c>bench conv --batch-sizes 1,2</c>: 32 tiles lost to im2col + GEMM, 49 won; see <see cref="ChooseWide"/>).
+    /// </summary>
+    public const int WinogradMinTiles512 = 48;
     /// <summary>
     /// The weight-gradient algorithm for <paramref name="g"/> with GEMM kernels <paramref name="kind"/>: a pure function
     /// of both, like <see cref="Choose"/>.
