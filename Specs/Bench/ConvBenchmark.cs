@@ -52,8 +52,8 @@ public static class ConvBenchmark
         new("lenet5 conv2", 6, 14, 16, 5, 1, 0),
     ];
 
-    /// <summary>Prints, per thread count, batch and layer: ms and GFLOP/s of every candidate forward, the backward, and the pick.</summary>
-    public static void Run(TextWriter output, int[] threadCounts, int[] batches)
+    /// <summary>Prints, per thread count, batch and layer (those whose name contains <paramref name="layers"/>, or all): ms and GFLOP/s of every candidate forward, the backward, and the pick.</summary>
+    public static void Run(TextWriter output, int[] threadCounts, int[] batches, string? layers = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var algorithms = Enum.GetValues<ConvAlgorithm>();
@@ -78,7 +78,7 @@ public static class ConvBenchmark
                     header += $" | dW {a,-12} {"ms",8} {"GF/s",6}";
                 }
                 output.WriteLine(header + " | pick");
-                foreach (var layer in s_layers)
+                foreach (var layer in s_layers.Where(l => layers is null || l.Name.Contains(layers, StringComparison.OrdinalIgnoreCase)))
                 {
                     var g = layer.At(batch);
                     var candidates = algorithms.Where(a => CpuDevice.ConvAlgorithmSupports(a, g)).ToArray();

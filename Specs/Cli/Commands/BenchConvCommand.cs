@@ -10,7 +10,7 @@ public sealed class BenchConvCommand(CliOutput cli) : Command<BenchConvSettings>
 {
     public override int Execute(CommandContext context, BenchConvSettings settings, CancellationToken cancellationToken)
     {
-        ConvBenchmark.Run(cli.Out, settings.ThreadCounts, settings.BatchSizes);
+        ConvBenchmark.Run(cli.Out, settings.ThreadCounts, settings.BatchSizes, settings.Layers);
         return 0;
     }
 }
@@ -26,6 +26,10 @@ public sealed class BenchConvSettings : CommandSettings
     [Description("batch sizes, comma-separated")]
     [DefaultValue("64,128")]
     public string BatchSizesText { get; set; } = "64,128";
+
+    [CommandOption("--layers <TEXT>")]
+    [Description("only the layers whose name contains this text, e.g. 'densenet' or '1x1'")]
+    public string? Layers { get; set; }
 
     /// <summary>The thread counts, once <see cref="Validate"/> succeeded.</summary>
     public int[] ThreadCounts => Threads is null ? BenchTrainOptions.DefaultThreads() : Check.ParsePositiveList(Threads)!;

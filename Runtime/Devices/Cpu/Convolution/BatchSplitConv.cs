@@ -153,27 +153,70 @@ internal static unsafe class BatchSplitConv
 
         public readonly void Run(int start, int end)
         {
+            if (Plan.Pointwise)
+            {
+                RunPointwise(start, end);
+                return;
+            }
+            for (int n0 = start; n0 < end; n0 += Chunk)
+            {
+                RunGathered(n0, Math.Min(Chunk, end - n0));
+            }
+        }
+
+        /// <summary>
+        /// A 1x1 stride-1 unpadded convolution multiplies each sample's [C, H*W] input in place: its column matrix would be
+        /// a copy of it. The micro-kernels read whole panels of <see cref="Nr"/> floats, so the last plane's tail panel may
+        /// read up to Nr - 1 floats past the sample; a sample without that slack in x's array (the last one, as a rule)
+        /// takes the gathered path. Both give the same sums (same kernels, same order).
+        /// </summary>
+        private readonly void RunPointwise(int start, int end)
+        {
+            var p = Plan;
+            int outC = p.G.OutChannels, ocg = p.GroupOutChannels, kg = p.GroupRows, positions = p.Positions;
+            long sampleStride = (long)p.G.InChannels * positions;
+            fixed (float* px = X)
+            {
+                for (int n = start; n < end; n++)
+                {
+                    if (XOffset + (n + 1) * sampleStride + Nr > X.Length)
+                    {
+                        RunGathered(n, 1);
+                        continue;
+                    }
+                    float* xSample = px + XOffset + n * sampleStride;
+                    float* ySample = Y + (nint)n * outC * positions;
+                    for (int grp = 0; grp < p.G.Groups; grp++)
+                    {
+                        Multiply(Kind, Mr, Nr, ocg, kg, positions, PackedW + (nint)grp * ocg * kg,
+                            xSample + (nint)grp * kg * positions, positions,
+                            ySample + (nint)grp * ocg * positions, positions, accumulate: false,
+                            Bias == null ? null : Bias + grp * ocg, Relu);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Samples [n0, n0 + samples): their columns gathered side by side, then one product per sample and group.</summary>
+        private readonly void RunGathered(int n0, int samples)
+        {
             var p = Plan;
             int outC = p.G.OutChannels, ocg = p.GroupOutChannels, kg = p.GroupRows, positions = p.Positions;
             var scratch = Scratch.Current;
-            for (int n0 = start; n0 < end; n0 += Chunk)
+            int cols = samples * positions;
+            float[] col = scratch.Col((long)p.Rows * cols + Nr);
+            Im2Col.Gather(p, X, XOffset, n0, samples, col, 0, p.Rows);
+            fixed (float* pc = col)
             {
-                int samples = Math.Min(Chunk, end - n0);
-                int cols = samples * positions;
-                float[] col = scratch.Col((long)p.Rows * cols + Nr);
-                Im2Col.Gather(p, X, XOffset, n0, samples, col, 0, p.Rows);
-                fixed (float* pc = col)
+                for (int i = 0; i < samples; i++)
                 {
-                    for (int i = 0; i < samples; i++)
+                    float* ySample = Y + (nint)(n0 + i) * outC * positions;
+                    for (int grp = 0; grp < p.G.Groups; grp++)
                     {
-                        float* ySample = Y + (nint)(n0 + i) * outC * positions;
-                        for (int grp = 0; grp < p.G.Groups; grp++)
-                        {
-                            Multiply(Kind, Mr, Nr, ocg, kg, positions, PackedW + (nint)grp * ocg * kg,
-                                pc + (nint)grp * kg * cols + i * positions, cols,
-                                ySample + (nint)grp * ocg * positions, positions, accumulate: false,
-                                Bias == null ? null : Bias + grp * ocg, Relu);
-                        }
+                        Multiply(Kind, Mr, Nr, ocg, kg, positions, PackedW + (nint)grp * ocg * kg,
+                            pc + (nint)grp * kg * cols + i * positions, cols,
+                            ySample + (nint)grp * ocg * positions, positions, accumulate: false,
+                            Bias == null ? null : Bias + grp * ocg, Relu);
                     }
                 }
             }
