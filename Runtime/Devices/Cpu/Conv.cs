@@ -8,7 +8,8 @@ namespace Dsl.Devices.Cpu;
 // at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call. Stride-1 convolutions
 // of 1-high images (Conv1d) skip im2col: one GEMM per kernel tap over the whole batch's columns (DirectConv1d); 3x3
 // stride-1 "same" layers read zero-bordered copies of the input planes with register-blocked tiles (DirectConv2d). The
-// choice per geometry is ConvPlan.Choose's. Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
+// choice per geometry and GEMM kernel width is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct
+// kernels). Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
 // path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
 // of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3; ConvPlan.ChooseWeightGradient decides).
 public sealed partial class CpuDevice
