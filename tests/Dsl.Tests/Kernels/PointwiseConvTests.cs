@@ -7,7 +7,7 @@ using static Dsl.Tests.Kernels.ConvFamilyTestKit;
 namespace Dsl.Tests.Kernels;
 
 /// <summary>
-/// 1x1 stride-1 unpadded convolutions multiply each sample's input in place (no column copy) unless the sample lacks the
+/// 1x1 stride-1 unpadded convolutions of few positions multiply each sample's input in place (no column copy) unless the sample lacks the
 /// slack the micro-kernels' whole-panel reads need past its last plane, which then takes the gathered path. Checked
 /// against the double reference on positions that are not whole panels, grouped and not, every kernel width the machine
 /// runs, one and two threads; the in-place and gathered samples must give the same bits, whatever the thread count.
@@ -23,6 +23,7 @@ public sealed class PointwiseConvTests
         ["1x3, a short row"] = new(5, 6, 1, 3, 13, 1, 1, 1, 1, 0, 0, 0, 0),
         ["grouped 6x6"] = new(2, 8, 6, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, Groups: 2),
         ["densenet-like 14x14"] = new(2, 72, 14, 14, 48, 1, 1),
+        ["17x17, gathered (past the in-place bound)"] = new(2, 5, 17, 17, 7, 1, 1),
     };
 
     public static TheoryData<string, string, int> Cases()
