@@ -14,7 +14,8 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// only C (16 in ResNet-20's first stage), too short for the packed GEMM's per-call packing and epilogue, so they run on
 /// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's; with
 /// 512-bit GEMM kernels 4 x 48 tiles, 12 512-bit accumulators, the same sums) that reads U packed by the weight transform
-/// and V as the input transform writes it. The transforms stay 256-bit (8 tiles per vector) on both widths.
+/// and V as the input transform writes it. With 512-bit GEMM kernels the input and output transforms take two groups of 8
+/// tiles per 512-bit vector as well (the same operations per lane, so the same bits as the 256-bit transforms).
 /// </summary>
 /// <remarks>
 /// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
@@ -266,13 +267,24 @@ internal static unsafe class WinogradConv
             bool simd = Kind != GemmKernel.Scalar && Vector256.IsHardwareAccelerated;
             bool wide = Kind == GemmKernel.Vector512 && Vector512.IsHardwareAccelerated;
             bool transpose = simd && Avx.IsSupported;
+            // Two groups of 8 tiles per 512-bit vector in the transforms: each lane's arithmetic is the 256-bit path's.
+            bool wideTransforms = wide && transpose && Avx512F.IsSupported;
             for (int g0 = start; g0 < end; g0 += groupsPerChunk)
             {
                 int groups = Math.Min(groupsPerChunk, end - g0);
                 int n = groups * Lanes;
-                for (int q = 0; q < groups; q++)
+                for (int q = 0; q < groups;)
                 {
-                    InputTransform(l, g0 + q, Xp, v + q * Lanes, n, transpose);
+                    if (wideTransforms && q + 1 < groups)
+                    {
+                        InputTransformWide(l, g0 + q, Xp, v + q * Lanes, n);
+                        q += 2;
+                    }
+                    else
+                    {
+                        InputTransform(l, g0 + q, Xp, v + q * Lanes, n, transpose);
+                        q++;
+                    }
                 }
                 for (int p = 0; p < Points; p++)
                 {
@@ -309,9 +321,18 @@ internal static unsafe class WinogradConv
                         }
                     }
                 }
-                for (int q = 0; q < groups; q++)
+                for (int q = 0; q < groups;)
                 {
-                    OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                    if (wideTransforms && q + 1 < groups)
+                    {
+                        OutputTransformWide(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate);
+                        q += 2;
+                    }
+                    else
+                    {
+                        OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                        q++;
+                    }
                 }
             }
         }
@@ -715,6 +736,221 @@ internal static unsafe class WinogradConv
                 float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
                 float* tileLo = (float*)(lo + j), tileHi = (float*)(hi + j);
                 if (simd && rows[j] == Tile && cols[j] == Tile)
+                {
+                    StoreRow(dst, Vector128.Load(tileLo), accumulate);
+                    StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
+                    StoreRow(dst + 2 * outW, Vector128.Load(tileHi), accumulate);
+                    StoreRow(dst + 3 * outW, Vector128.Load(tileHi + Tile), accumulate);
+                    continue;
+                }
+                for (int i = 0; i < rows[j]; i++)
+                {
+                    float* dRow = dst + (nint)i * outW;
+                    float* sRow = (i < 2 ? tileLo : tileHi) + (i & 1) * Tile;
+                    for (int k = 0; k < cols[j]; k++)
+                    {
+                        dRow[k] = accumulate ? dRow[k] + sRow[k] : sRow[k];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="InputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1 at
+    /// once, one 512-bit lane per tile (lanes 0-7 the first group, 8-15 the second), so V is written exactly as two
+    /// 256-bit calls write it, with the same operations per lane (the same bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTransformWide(in Layout l, int group, float* xp, float* v, int ld)
+    {
+        int c = l.G.InChannels, wp = l.Wp, planeP = l.PlaneP;
+        int* offsets = stackalloc int[WideLanes];
+        for (int j = 0; j < WideLanes; j++)
+        {
+            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
+            offsets[j] = (n * c * planeP) + (row * Tile * wp) + (col * Tile);
+        }
+        Vector512<float>* t = stackalloc Vector512<float>[Points];
+        Vector512<float>* cols = stackalloc Vector512<float>[Lanes];
+        nint vPoint = (nint)c * ld;
+        for (int ch = 0; ch < c; ch++)
+        {
+            float* basePtr = xp + (nint)ch * planeP;
+            for (int r = 0; r < Alpha; r++)
+            {
+                float* row = basePtr + (nint)r * wp;
+                Transpose8x8Wide(
+                    Vector512.Create(Vector256.Load(row + offsets[0]), Vector256.Load(row + offsets[8])),
+                    Vector512.Create(Vector256.Load(row + offsets[1]), Vector256.Load(row + offsets[9])),
+                    Vector512.Create(Vector256.Load(row + offsets[2]), Vector256.Load(row + offsets[10])),
+                    Vector512.Create(Vector256.Load(row + offsets[3]), Vector256.Load(row + offsets[11])),
+                    Vector512.Create(Vector256.Load(row + offsets[4]), Vector256.Load(row + offsets[12])),
+                    Vector512.Create(Vector256.Load(row + offsets[5]), Vector256.Load(row + offsets[13])),
+                    Vector512.Create(Vector256.Load(row + offsets[6]), Vector256.Load(row + offsets[14])),
+                    Vector512.Create(Vector256.Load(row + offsets[7]), Vector256.Load(row + offsets[15])),
+                    cols);
+                BTWide(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1);
+            }
+            float* dst = v + (nint)ch * ld;
+            for (int j = 0; j < Alpha; j++)
+            {
+                BTStoreWide(t[j], t[Alpha + j], t[2 * Alpha + j], t[3 * Alpha + j], t[4 * Alpha + j], t[5 * Alpha + j],
+                    dst + j * vPoint, Alpha * vPoint);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Transpose8x8"/> on both 256-bit halves of 8 vectors at once: half h of o[k] = half h of r_k's transpose
+    /// (in-lane unpacks and shuffles as there, then a two-source permute in place of the 128-bit half swap).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8Wide(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
+        Vector512<float> r4, Vector512<float> r5, Vector512<float> r6, Vector512<float> r7, Vector512<float>* o)
+    {
+        var t0 = Avx512F.UnpackLow(r0, r1);
+        var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3);
+        var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5);
+        var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7);
+        var t7 = Avx512F.UnpackHigh(r6, r7);
+        var u0 = Avx512F.Shuffle(t0, t2, 0x44);
+        var u1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx512F.Shuffle(t1, t3, 0x44);
+        var u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx512F.Shuffle(t4, t6, 0x44);
+        var u5 = Avx512F.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx512F.Shuffle(t5, t7, 0x44);
+        var u7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        // Per 256-bit half: the low 128-bit blocks of a and b (Permute2x128 0x20), or the high ones (0x31).
+        var low = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        var high = Vector512.Create(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+        o[0] = Avx512F.PermuteVar16x32x2(u0, low, u4);
+        o[1] = Avx512F.PermuteVar16x32x2(u1, low, u5);
+        o[2] = Avx512F.PermuteVar16x32x2(u2, low, u6);
+        o[3] = Avx512F.PermuteVar16x32x2(u3, low, u7);
+        o[4] = Avx512F.PermuteVar16x32x2(u0, high, u4);
+        o[5] = Avx512F.PermuteVar16x32x2(u1, high, u5);
+        o[6] = Avx512F.PermuteVar16x32x2(u2, high, u6);
+        o[7] = Avx512F.PermuteVar16x32x2(u3, high, u7);
+    }
+
+    /// <summary><see cref="BT"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, Vector512<float>* o, int stride)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(-5f);
+        var a = Vector512.FusedMultiplyAdd(d2, Vector512.Create(-4f), d4);
+        var b = Vector512.FusedMultiplyAdd(d1, Vector512.Create(-4f), d3);
+        var e = d4 - d2;
+        var f = (d3 - d1) * Vector512.Create(2f);
+        o[0] = Vector512.FusedMultiplyAdd(d0, four, Vector512.FusedMultiplyAdd(d2, five, d4));
+        o[stride] = a + b;
+        o[2 * stride] = a - b;
+        o[3 * stride] = e + f;
+        o[4 * stride] = e - f;
+        o[5 * stride] = Vector512.FusedMultiplyAdd(d1, four, Vector512.FusedMultiplyAdd(d3, five, d5));
+    }
+
+    /// <summary><see cref="BTStore"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTStoreWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, float* o, nint stride)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(-5f);
+        var a = Vector512.FusedMultiplyAdd(d2, Vector512.Create(-4f), d4);
+        var b = Vector512.FusedMultiplyAdd(d1, Vector512.Create(-4f), d3);
+        var e = d4 - d2;
+        var f = (d3 - d1) * Vector512.Create(2f);
+        Vector512.FusedMultiplyAdd(d0, four, Vector512.FusedMultiplyAdd(d2, five, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        (e + f).Store(o + 3 * stride);
+        (e - f).Store(o + 4 * stride);
+        Vector512.FusedMultiplyAdd(d1, four, Vector512.FusedMultiplyAdd(d3, five, d5)).Store(o + 5 * stride);
+    }
+
+    /// <summary><see cref="AT"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ATWide(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+        Vector512<float> m4, Vector512<float> m5, Vector512<float>* o, int stride)
+    {
+        var s12 = m1 + m2;
+        var d12 = m1 - m2;
+        var s34 = m3 + m4;
+        var d34 = m3 - m4;
+        o[0] = m0 + s12 + s34;
+        o[stride] = Vector512.FusedMultiplyAdd(d34, Vector512.Create(2f), d12);
+        o[2 * stride] = Vector512.FusedMultiplyAdd(s34, Vector512.Create(4f), s12);
+        o[3 * stride] = Vector512.FusedMultiplyAdd(d34, Vector512.Create(8f), d12) + m5;
+    }
+
+    /// <summary>
+    /// <see cref="OutputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1
+    /// (the second may be partial), one 512-bit lane per tile, the same operations per lane as the 256-bit path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate)
+    {
+        var g = l.G;
+        int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
+        int valid = Math.Min(WideLanes, l.Tiles - group * Lanes);
+        int* start = stackalloc int[WideLanes];
+        int* rows = stackalloc int[WideLanes];
+        int* cols = stackalloc int[WideLanes];
+        int* sampleBase = stackalloc int[WideLanes];
+        for (int j = 0; j < valid; j++)
+        {
+            var (n, row, col) = TileAt(l, group * Lanes + j);
+            start[j] = row * Tile * outW + col * Tile;
+            rows[j] = Math.Min(Tile, outH - row * Tile);
+            cols[j] = Math.Min(Tile, outW - col * Tile);
+            sampleBase[j] = n * outC;
+        }
+        Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
+        Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
+        // lo[k]: tile k's rows 0-1 in its low half, tile k + 8's in its high half; hi[k]: rows 2-3.
+        Vector512<float>* lo = stackalloc Vector512<float>[Lanes];
+        Vector512<float>* hi = stackalloc Vector512<float>[Lanes];
+        nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
+        for (int oc = 0; oc < outC; oc++)
+        {
+            float* src = m + (nint)oc * ld;
+            for (int k = 0; k < Alpha; k++)
+            {
+                float* s = src + k * mPoint;
+                ATWide(Vector512.Load(s), Vector512.Load(s + Alpha * mPoint), Vector512.Load(s + 2 * Alpha * mPoint),
+                    Vector512.Load(s + 3 * Alpha * mPoint), Vector512.Load(s + 4 * Alpha * mPoint), Vector512.Load(s + 5 * Alpha * mPoint),
+                    t + k, Alpha);
+            }
+            Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
+            for (int i = 0; i < Tile; i++)
+            {
+                Vector512<float>* r = t + i * Alpha;
+                ATWide(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
+                if (!accumulate)
+                {
+                    for (int k = 0; k < Tile; k++)
+                    {
+                        var e = o[i * Tile + k] + b;
+                        o[i * Tile + k] = relu ? Vector512.Max(e, Vector512<float>.Zero) : e;
+                    }
+                }
+            }
+            Transpose8x8Wide(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], lo);
+            Transpose8x8Wide(o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], hi);
+            for (int j = 0; j < valid; j++)
+            {
+                float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
+                int half = (j >> 3) * Lanes;
+                float* tileLo = (float*)(lo + (j & (Lanes - 1))) + half, tileHi = (float*)(hi + (j & (Lanes - 1))) + half;
+                if (rows[j] == Tile && cols[j] == Tile)
                 {
                     StoreRow(dst, Vector128.Load(tileLo), accumulate);
                     StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
