@@ -18,11 +18,11 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// tiles per 512-bit vector as well (the same operations per lane, so the same bits as the 256-bit transforms).
 /// </summary>
 /// <remarks>
-/// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
-/// copied into zero-bordered planes whose size is whole tiles (so no transform tests a border); then the batch's tiles,
+/// Steps per call: the weights are transformed (U, once per call, as weights change every step); then the batch's tiles,
 /// numbered (sample, tile row, tile column), are split in contiguous ranges over threads, and each thread, chunk by chunk
 /// of <see cref="Layout.ChunkTiles"/> tiles (V and M of a chunk sized to stay in L2), transforms 8 tiles at a time with
-/// one vector lane per tile (rows loaded per lane and transposed), runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
+/// one vector lane per tile (rows loaded per lane from the unpadded input, the padding masked to zeros, and transposed),
+/// runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
 /// output, for the input gradient with accumulation) as it stores. Each product is one chain of fused multiply-adds over
 /// the input channels in order, wherever its tile falls in a chunk, so results do not depend on the thread count.
 /// Error: the transforms scale values by up to 8^2 and 4^2 on the way, so rounding is larger than the direct sum's;
@@ -73,7 +73,7 @@ internal static unsafe class WinogradConv
         new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1,
             2 - g.PadTop, 2 - g.PadLeft, 2 - g.PadBottom, 2 - g.PadRight);
 
-    /// <summary>The sizes of one call: tiles, padded planes and chunks.</summary>
+    /// <summary>The sizes of one call: tiles and chunks.</summary>
     public readonly struct Layout
     {
         public Layout(in Conv2dGeometry g)
@@ -81,10 +81,8 @@ internal static unsafe class WinogradConv
             G = g;
             TilesH = (g.OutHeight + Tile - 1) / Tile;
             TilesW = (g.OutWidth + Tile - 1) / Tile;
-            Hp = TilesH * Tile + 2;
-            Wp = TilesW * Tile + 2;
             long tiles = (long)g.Batch * TilesH * TilesW;
-            Fits = (long)g.Batch * g.InChannels * Hp * Wp < int.MaxValue && tiles < int.MaxValue / Lanes
+            Fits = (long)g.Batch * g.InChannels * g.Height * g.Width < int.MaxValue && tiles < int.MaxValue / Lanes
                 && (long)Lanes * 9 * g.InChannels * g.OutChannels < int.MaxValue;
             Tiles = (int)Math.Min(tiles, int.MaxValue);
             OcBlocks = (g.OutChannels + OcBlock - 1) / OcBlock;
@@ -95,11 +93,6 @@ internal static unsafe class WinogradConv
         public Conv2dGeometry G { get; }
         public int TilesH { get; }
         public int TilesW { get; }
-        /// <summary>Rows of a padded plane: whole input tiles.</summary>
-        public int Hp { get; }
-        /// <summary>Row stride of a padded plane: whole input tiles.</summary>
-        public int Wp { get; }
-        public int PlaneP => Hp * Wp;
         /// <summary>Tiles of the whole batch.</summary>
         public int Tiles { get; }
         /// <summary>Whether every offset fits the int32 arithmetic (gather indices) used here.</summary>
@@ -110,8 +103,6 @@ internal static unsafe class WinogradConv
         public int OcBlocks { get; }
         /// <summary>Groups of <see cref="Lanes"/> tiles of the batch (the last may be partial).</summary>
         public int Groups => (Tiles + Lanes - 1) / Lanes;
-        /// <summary>Floats of the padded input of the whole batch, plus the slack that 8-float row loads of the last tile read.</summary>
-        public long PaddedLength => (long)G.Batch * G.InChannels * PlaneP + Lanes;
         /// <summary>Floats of the transformed weights U[36][OcBlocks][C][4].</summary>
         public long WeightLength => (long)Points * OcBlocks * OcBlock * G.InChannels;
         /// <summary>Floats of one thread's V[36][C][chunk] and M[36][OcBlocks * 4][chunk].</summary>
@@ -218,34 +209,6 @@ internal static unsafe class WinogradConv
         o[5 * stride] = c;
     }
 
-    /// <summary>Item = one input plane (sample, channel): copies it into its zero-bordered plane of whole tiles.</summary>
-    public struct PadJob : IRangeJob
-    {
-        public Layout L;
-        public float* X, Xp;
-
-        public readonly void Run(int start, int end)
-        {
-            var l = L;
-            var g = l.G;
-            int h = g.Height, w = g.Width, wp = l.Wp, hp = l.Hp, top = g.PadTop, left = g.PadLeft;
-            for (int plane = start; plane < end; plane++)
-            {
-                float* src = X + (nint)plane * h * w;
-                float* dst = Xp + (nint)plane * l.PlaneP;
-                new Span<float>(dst, top * wp).Clear();
-                for (int r = 0; r < h; r++)
-                {
-                    float* row = dst + (nint)(r + top) * wp;
-                    new Span<float>(row, left).Clear();
-                    new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(row + left, w));
-                    new Span<float>(row + left + w, wp - left - w).Clear();
-                }
-                new Span<float>(dst + (nint)(h + top) * wp, (hp - h - top) * wp).Clear();
-            }
-        }
-    }
-
     [ThreadStatic] private static PackBuffer? t_chunk;
 
     /// <summary>Item = a group of <see cref="Lanes"/> tiles of the batch; a thread's range is processed chunk by chunk.</summary>
@@ -253,7 +216,7 @@ internal static unsafe class WinogradConv
     {
         public Layout L;
         public GemmKernel Kind;
-        public float* Xp, U, Y, Bias;
+        public float* X, U, Y, Bias;
         public bool Relu;
         /// <summary>Add the result to y instead of overwriting it (the input gradient with accumulateDx); no bias or ReLU then.</summary>
         public bool Accumulate;
@@ -277,12 +240,12 @@ internal static unsafe class WinogradConv
                 {
                     if (wideTransforms && q + 1 < groups)
                     {
-                        InputTransformWide(l, g0 + q, Xp, v + q * Lanes, n);
+                        InputTransformWide(l, g0 + q, X, v + q * Lanes, n);
                         q += 2;
                     }
                     else
                     {
-                        InputTransform(l, g0 + q, Xp, v + q * Lanes, n, transpose);
+                        InputTransform(l, g0 + q, X, v + q * Lanes, n, transpose);
                         q++;
                     }
                 }
@@ -515,28 +478,26 @@ internal static unsafe class WinogradConv
     /// <summary>
     /// V[p][c][column .. column+8) = (B^T d B)[p] of the 8 tiles of group <paramref name="group"/>, for every input channel
     /// c; <paramref name="ld"/> is V's row length (the chunk's tile count). Lanes past the batch's last tile repeat it.
-    /// Each tile row of 8 floats is one load per lane, turned into one vector per column by an 8x8 transpose (a gather
-    /// per element cost more), then d B along the rows and B^T (d B) down the columns.
+    /// Each tile row of 8 floats is one masked load per lane from the unpadded input (<see cref="RowSources"/>), turned
+    /// into one vector per column by an 8x8 transpose (a gather per element cost more), then d B along the rows and
+    /// B^T (d B) down the columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTransform(in Layout l, int group, float* xp, float* v, int ld, bool simd)
+    private static void InputTransform(in Layout l, int group, float* x, float* v, int ld, bool simd)
     {
-        int c = l.G.InChannels, wp = l.Wp, planeP = l.PlaneP;
-        int* offsets = stackalloc int[Lanes];
-        for (int j = 0; j < Lanes; j++)
-        {
-            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
-            offsets[j] = (n * c * planeP) + (row * Tile * wp) + (col * Tile);
-        }
+        int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
+        int* offsets = stackalloc int[Alpha * Lanes];
+        Vector256<float>* masks = stackalloc Vector256<float>[Alpha * Lanes];
+        RowSources(l, group, Lanes, offsets, masks);
         Vector256<float>* t = stackalloc Vector256<float>[Points];
         Vector256<float>* cols = stackalloc Vector256<float>[Lanes];
         nint vPoint = (nint)c * ld;
         for (int ch = 0; ch < c; ch++)
         {
-            float* basePtr = xp + (nint)ch * planeP;
+            float* basePtr = x + (nint)ch * plane;
             for (int r = 0; r < Alpha; r++)
             {
-                LoadColumns(basePtr + (nint)r * wp, offsets, cols, simd);
+                LoadColumns(basePtr, offsets + r * Lanes, masks + r * Lanes, cols, simd);
                 BT(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1); // t[r*6 + j] = (d B)[r, j]
             }
             float* dst = v + (nint)ch * ld;
@@ -548,20 +509,50 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>cols[k][lane] = row[offsets[lane] + k] for k in 0..8 (8 floats read per lane; the padded planes have slack).</summary>
+    /// <summary>
+    /// Where each of the 6 input rows of the tiles of lanes 0..<paramref name="lanes"/> (from group <paramref name="group"/>
+    /// on) starts in channel 0 of the unpadded input, and which of its 8 floats from there lie inside the image: for row r
+    /// of lane j, offsets[r * lanes + j] and masks[r * lanes + j] (all bits set for the columns 0..5 inside the image, zero
+    /// for the rest, so the padding reads as zeros and nothing outside the input is touched; a row above or below the image
+    /// has offset 0 and an empty mask). Lanes past the batch's last tile repeat it.
+    /// </summary>
+    private static void RowSources(in Layout l, int group, int lanes, int* offsets, Vector256<float>* masks)
+    {
+        var g = l.G;
+        int h = g.Height, w = g.Width, plane = h * w, sample = g.InChannels * plane;
+        var column = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var used = Vector256.LessThan(column, Vector256.Create(Alpha));
+        for (int j = 0; j < lanes; j++)
+        {
+            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
+            int iy = row * Tile - g.PadTop, ix = col * Tile - g.PadLeft;
+            var at = column + Vector256.Create(ix);
+            var inside = used & Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero) & Vector256.LessThan(at, Vector256.Create(w));
+            for (int r = 0; r < Alpha; r++)
+            {
+                bool rowInside = (uint)(iy + r) < (uint)h;
+                offsets[r * lanes + j] = rowInside ? n * sample + (iy + r) * w + ix : 0;
+                masks[r * lanes + j] = rowInside ? inside.AsSingle() : Vector256<float>.Zero;
+            }
+        }
+    }
+
+    /// <summary>
+    /// cols[k][lane] = row[offsets[lane] + k] for k in 0..8 where masks[lane] has column k, 0 elsewhere (the padding).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadColumns(float* row, int* offsets, Vector256<float>* cols, bool simd)
+    private static void LoadColumns(float* row, int* offsets, Vector256<float>* masks, Vector256<float>* cols, bool simd)
     {
         if (simd)
         {
-            var r0 = Vector256.Load(row + offsets[0]);
-            var r1 = Vector256.Load(row + offsets[1]);
-            var r2 = Vector256.Load(row + offsets[2]);
-            var r3 = Vector256.Load(row + offsets[3]);
-            var r4 = Vector256.Load(row + offsets[4]);
-            var r5 = Vector256.Load(row + offsets[5]);
-            var r6 = Vector256.Load(row + offsets[6]);
-            var r7 = Vector256.Load(row + offsets[7]);
+            var r0 = Avx.MaskLoad(row + offsets[0], masks[0]);
+            var r1 = Avx.MaskLoad(row + offsets[1], masks[1]);
+            var r2 = Avx.MaskLoad(row + offsets[2], masks[2]);
+            var r3 = Avx.MaskLoad(row + offsets[3], masks[3]);
+            var r4 = Avx.MaskLoad(row + offsets[4], masks[4]);
+            var r5 = Avx.MaskLoad(row + offsets[5], masks[5]);
+            var r6 = Avx.MaskLoad(row + offsets[6], masks[6]);
+            var r7 = Avx.MaskLoad(row + offsets[7], masks[7]);
             Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7, cols);
             return;
         }
@@ -570,7 +561,7 @@ internal static unsafe class WinogradConv
         {
             for (int j = 0; j < Lanes; j++)
             {
-                f[k * Lanes + j] = row[offsets[j] + k];
+                f[k * Lanes + j] = ((int*)(masks + j))[k] != 0 ? row[offsets[j] + k] : 0f;
             }
         }
     }
@@ -762,33 +753,31 @@ internal static unsafe class WinogradConv
     /// 256-bit calls write it, with the same operations per lane (the same bits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTransformWide(in Layout l, int group, float* xp, float* v, int ld)
+    private static void InputTransformWide(in Layout l, int group, float* x, float* v, int ld)
     {
-        int c = l.G.InChannels, wp = l.Wp, planeP = l.PlaneP;
-        int* offsets = stackalloc int[WideLanes];
-        for (int j = 0; j < WideLanes; j++)
-        {
-            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
-            offsets[j] = (n * c * planeP) + (row * Tile * wp) + (col * Tile);
-        }
+        int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
+        int* offsets = stackalloc int[Alpha * WideLanes];
+        Vector256<float>* masks = stackalloc Vector256<float>[Alpha * WideLanes];
+        RowSources(l, group, WideLanes, offsets, masks);
         Vector512<float>* t = stackalloc Vector512<float>[Points];
         Vector512<float>* cols = stackalloc Vector512<float>[Lanes];
         nint vPoint = (nint)c * ld;
         for (int ch = 0; ch < c; ch++)
         {
-            float* basePtr = xp + (nint)ch * planeP;
+            float* row = x + (nint)ch * plane;
             for (int r = 0; r < Alpha; r++)
             {
-                float* row = basePtr + (nint)r * wp;
+                int* o = offsets + r * WideLanes;
+                Vector256<float>* mk = masks + r * WideLanes;
                 Transpose8x8Wide(
-                    Vector512.Create(Vector256.Load(row + offsets[0]), Vector256.Load(row + offsets[8])),
-                    Vector512.Create(Vector256.Load(row + offsets[1]), Vector256.Load(row + offsets[9])),
-                    Vector512.Create(Vector256.Load(row + offsets[2]), Vector256.Load(row + offsets[10])),
-                    Vector512.Create(Vector256.Load(row + offsets[3]), Vector256.Load(row + offsets[11])),
-                    Vector512.Create(Vector256.Load(row + offsets[4]), Vector256.Load(row + offsets[12])),
-                    Vector512.Create(Vector256.Load(row + offsets[5]), Vector256.Load(row + offsets[13])),
-                    Vector512.Create(Vector256.Load(row + offsets[6]), Vector256.Load(row + offsets[14])),
-                    Vector512.Create(Vector256.Load(row + offsets[7]), Vector256.Load(row + offsets[15])),
+                    Vector512.Create(Avx.MaskLoad(row + o[0], mk[0]), Avx.MaskLoad(row + o[8], mk[8])),
+                    Vector512.Create(Avx.MaskLoad(row + o[1], mk[1]), Avx.MaskLoad(row + o[9], mk[9])),
+                    Vector512.Create(Avx.MaskLoad(row + o[2], mk[2]), Avx.MaskLoad(row + o[10], mk[10])),
+                    Vector512.Create(Avx.MaskLoad(row + o[3], mk[3]), Avx.MaskLoad(row + o[11], mk[11])),
+                    Vector512.Create(Avx.MaskLoad(row + o[4], mk[4]), Avx.MaskLoad(row + o[12], mk[12])),
+                    Vector512.Create(Avx.MaskLoad(row + o[5], mk[5]), Avx.MaskLoad(row + o[13], mk[13])),
+                    Vector512.Create(Avx.MaskLoad(row + o[6], mk[6]), Avx.MaskLoad(row + o[14], mk[14])),
+                    Vector512.Create(Avx.MaskLoad(row + o[7], mk[7]), Avx.MaskLoad(row + o[15], mk[15])),
                     cols);
                 BTWide(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1);
             }
