@@ -366,8 +366,8 @@ public sealed partial class CpuDevice
         }
     }
 
-    // Winograd F(4x4, 3x3): weights transformed per call, input copied into zero-bordered planes of whole tiles, then the
-    // batch's tiles split over threads (WinogradConv).
+    // Winograd F(4x4, 3x3): weights transformed per call, then the batch's tiles split over threads (WinogradConv), the
+    // input read in place with its padding masked.
     private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
         const string op = nameof(Conv2d);
@@ -381,14 +381,13 @@ public sealed partial class CpuDevice
         try
         {
             float[] transformed = ws.Weights(l.WeightLength);
-            float[] padded = ws.Columns(l.PaddedLength);
-            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pu = transformed, pxp = padded)
+            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pu = transformed)
             {
                 var weights = new WinogradConv.WeightJob
                 {
                     W = pw + wo, U = pu, Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
                 };
-                RunWinograd(l, weights, px + xo, pxp, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
+                RunWinograd(l, weights, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
             }
         }
         finally
@@ -409,15 +408,14 @@ public sealed partial class CpuDevice
         try
         {
             float[] transformed = ws.Weights(l.WeightLength);
-            float[] padded = ws.Gradients(l.PaddedLength);
-            fixed (float* pw = wa, pdy = dya, pdx = dxa, pu = transformed, pdyp = padded)
+            fixed (float* pw = wa, pdy = dya, pdx = dxa, pu = transformed)
             {
                 // GEMM row r = input channel of x, shared index k = output channel: w[k, r] flipped.
                 var weights = new WinogradConv.WeightJob
                 {
                     W = pw + wo, U = pu, Rows = g.InChannels, Cols = g.OutChannels, RowStride = 9, ColStride = g.InChannels * 9, Flip = true,
                 };
-                RunWinograd(l, weights, pdy + dyo, pdyp, pdx + dxo, null, relu: false, accumulateDx);
+                RunWinograd(l, weights, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
             }
         }
         finally
@@ -426,16 +424,13 @@ public sealed partial class CpuDevice
         }
     }
 
-    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, float* x, float* padded, float* y, float* bias, bool relu, bool accumulate)
+    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, float* x, float* y, float* bias, bool relu, bool accumulate)
     {
         int rows = l.OcBlocks * WinogradConv.OcBlock;
         ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
-        int planes = l.G.Batch * l.G.InChannels;
-        var pad = new WinogradConv.PadJob { L = l, X = x, Xp = padded };
-        ForkJoin.Run(planes, ForkJoin.Parts(planes, 4, Threads), ref pad);
         var job = new WinogradConv.TileJob
         {
-            L = l, Kind = CpuGemm.CurrentKernel, Xp = padded, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
+            L = l, Kind = CpuGemm.CurrentKernel, X = x, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
         };
         ForkJoin.Run(l.Groups, Math.Min(Threads, ForkJoin.MaxParts), ref job);
     }

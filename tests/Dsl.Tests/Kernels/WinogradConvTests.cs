@@ -33,6 +33,8 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             data.Add(kernel, 2, 7, 11, 12, 1, 2);   // padding 2, one output channel
             data.Add(kernel, 5, 20, 13, 10, 11, 1); // several chunks of tiles per thread
             data.Add(kernel, 3, 17, 15, 21, 13, 1); // 72 tiles: a 48-tile block, a 16-tile and an 8-tile tail
+            data.Add(kernel, 1, 5, 13, 9, 6, 1);    // 12 tiles: one 512-bit transform of a full and a partial group
+            data.Add(kernel, 2, 19, 9, 10, 21, 1);  // 18 tiles: a 16-tile transform and a 2-tile group; 19 and 21 channels
         }
         return data;
     }
@@ -134,15 +136,18 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The 512-bit products run each sum as the same chain of fused multiply-adds as the 256-bit kernel (only more tiles
-    /// per instruction), so both widths give the same bits, forward and input gradient, on a shape with every tail.
+    /// The 512-bit products run each sum as the same chain of fused multiply-adds as the 256-bit kernel, and the 512-bit
+    /// input and output transforms the same operations per lane (only more tiles per instruction), so both widths give the
+    /// same bits, forward and input gradient, on shapes with every tail (an odd group count, a partial second group).
     /// </summary>
     [Theory]
     [InlineData(1, 16, 8, 8, 16, 1)]
     [InlineData(3, 17, 15, 21, 13, 1)]
     [InlineData(4, 33, 19, 23, 20, 2)]
     [InlineData(2, 24, 30, 14, 7, 0)]
-    public void Winograd_512_bit_products_match_the_256_bit_kernel_bit_for_bit(int batch, int inC, int h, int w, int outC, int pad)
+    [InlineData(1, 5, 13, 9, 6, 1)]
+    [InlineData(3, 19, 7, 9, 21, 2)]
+    public void Winograd_512_bit_products_and_transforms_match_the_256_bit_kernels_bit_for_bit(int batch, int inC, int h, int w, int outC, int pad)
     {
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
         {

@@ -14,14 +14,15 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// only C (16 in ResNet-20's first stage), too short for the packed GEMM's per-call packing and epilogue, so they run on
 /// a register-blocked kernel of their own (4 output channels x 24 tiles, 12 accumulators, as the direct 3x3 kernel's; with
 /// 512-bit GEMM kernels 4 x 48 tiles, 12 512-bit accumulators, the same sums) that reads U packed by the weight transform
-/// and V as the input transform writes it. The transforms stay 256-bit (8 tiles per vector) on both widths.
+/// and V as the input transform writes it. With 512-bit GEMM kernels the input and output transforms take two groups of 8
+/// tiles per 512-bit vector as well (the same operations per lane, so the same bits as the 256-bit transforms).
 /// </summary>
 /// <remarks>
-/// Steps per call: the weights are transformed (U, once per call, as weights change every step); the input planes are
-/// copied into zero-bordered planes whose size is whole tiles (so no transform tests a border); then the batch's tiles,
+/// Steps per call: the weights are transformed (U, once per call, as weights change every step); then the batch's tiles,
 /// numbered (sample, tile row, tile column), are split in contiguous ranges over threads, and each thread, chunk by chunk
 /// of <see cref="Layout.ChunkTiles"/> tiles (V and M of a chunk sized to stay in L2), transforms 8 tiles at a time with
-/// one vector lane per tile (rows loaded per lane and transposed), runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
+/// one vector lane per tile (rows loaded per lane from the unpadded input, the padding masked to zeros, and transposed),
+/// runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
 /// output, for the input gradient with accumulation) as it stores. Each product is one chain of fused multiply-adds over
 /// the input channels in order, wherever its tile falls in a chunk, so results do not depend on the thread count.
 /// Error: the transforms scale values by up to 8^2 and 4^2 on the way, so rounding is larger than the direct sum's;
@@ -72,7 +73,7 @@ internal static unsafe class WinogradConv
         new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1,
             2 - g.PadTop, 2 - g.PadLeft, 2 - g.PadBottom, 2 - g.PadRight);
 
-    /// <summary>The sizes of one call: tiles, padded planes and chunks.</summary>
+    /// <summary>The sizes of one call: tiles and chunks.</summary>
     public readonly struct Layout
     {
         public Layout(in Conv2dGeometry g)
@@ -80,10 +81,8 @@ internal static unsafe class WinogradConv
             G = g;
             TilesH = (g.OutHeight + Tile - 1) / Tile;
             TilesW = (g.OutWidth + Tile - 1) / Tile;
-            Hp = TilesH * Tile + 2;
-            Wp = TilesW * Tile + 2;
             long tiles = (long)g.Batch * TilesH * TilesW;
-            Fits = (long)g.Batch * g.InChannels * Hp * Wp < int.MaxValue && tiles < int.MaxValue / Lanes
+            Fits = (long)g.Batch * g.InChannels * g.Height * g.Width < int.MaxValue && tiles < int.MaxValue / Lanes
                 && (long)Lanes * 9 * g.InChannels * g.OutChannels < int.MaxValue;
             Tiles = (int)Math.Min(tiles, int.MaxValue);
             OcBlocks = (g.OutChannels + OcBlock - 1) / OcBlock;
@@ -94,11 +93,6 @@ internal static unsafe class WinogradConv
         public Conv2dGeometry G { get; }
         public int TilesH { get; }
         public int TilesW { get; }
-        /// <summary>Rows of a padded plane: whole input tiles.</summary>
-        public int Hp { get; }
-        /// <summary>Row stride of a padded plane: whole input tiles.</summary>
-        public int Wp { get; }
-        public int PlaneP => Hp * Wp;
         /// <summary>Tiles of the whole batch.</summary>
         public int Tiles { get; }
         /// <summary>Whether every offset fits the int32 arithmetic (gather indices) used here.</summary>
@@ -109,8 +103,6 @@ internal static unsafe class WinogradConv
         public int OcBlocks { get; }
         /// <summary>Groups of <see cref="Lanes"/> tiles of the batch (the last may be partial).</summary>
         public int Groups => (Tiles + Lanes - 1) / Lanes;
-        /// <summary>Floats of the padded input of the whole batch, plus the slack that 8-float row loads of the last tile read.</summary>
-        public long PaddedLength => (long)G.Batch * G.InChannels * PlaneP + Lanes;
         /// <summary>Floats of the transformed weights U[36][OcBlocks][C][4].</summary>
         public long WeightLength => (long)Points * OcBlocks * OcBlock * G.InChannels;
         /// <summary>Floats of one thread's V[36][C][chunk] and M[36][OcBlocks * 4][chunk].</summary>
@@ -217,34 +209,6 @@ internal static unsafe class WinogradConv
         o[5 * stride] = c;
     }
 
-    /// <summary>Item = one input plane (sample, channel): copies it into its zero-bordered plane of whole tiles.</summary>
-    public struct PadJob : IRangeJob
-    {
-        public Layout L;
-        public float* X, Xp;
-
-        public readonly void Run(int start, int end)
-        {
-            var l = L;
-            var g = l.G;
-            int h = g.Height, w = g.Width, wp = l.Wp, hp = l.Hp, top = g.PadTop, left = g.PadLeft;
-            for (int plane = start; plane < end; plane++)
-            {
-                float* src = X + (nint)plane * h * w;
-                float* dst = Xp + (nint)plane * l.PlaneP;
-                new Span<float>(dst, top * wp).Clear();
-                for (int r = 0; r < h; r++)
-                {
-                    float* row = dst + (nint)(r + top) * wp;
-                    new Span<float>(row, left).Clear();
-                    new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(row + left, w));
-                    new Span<float>(row + left + w, wp - left - w).Clear();
-                }
-                new Span<float>(dst + (nint)(h + top) * wp, (hp - h - top) * wp).Clear();
-            }
-        }
-    }
-
     [ThreadStatic] private static PackBuffer? t_chunk;
 
     /// <summary>Item = a group of <see cref="Lanes"/> tiles of the batch; a thread's range is processed chunk by chunk.</summary>
@@ -252,7 +216,7 @@ internal static unsafe class WinogradConv
     {
         public Layout L;
         public GemmKernel Kind;
-        public float* Xp, U, Y, Bias;
+        public float* X, U, Y, Bias;
         public bool Relu;
         /// <summary>Add the result to y instead of overwriting it (the input gradient with accumulateDx); no bias or ReLU then.</summary>
         public bool Accumulate;
@@ -266,13 +230,24 @@ internal static unsafe class WinogradConv
             bool simd = Kind != GemmKernel.Scalar && Vector256.IsHardwareAccelerated;
             bool wide = Kind == GemmKernel.Vector512 && Vector512.IsHardwareAccelerated;
             bool transpose = simd && Avx.IsSupported;
+            // Two groups of 8 tiles per 512-bit vector in the transforms: each lane's arithmetic is the 256-bit path's.
+            bool wideTransforms = wide && transpose && Avx512F.IsSupported;
             for (int g0 = start; g0 < end; g0 += groupsPerChunk)
             {
                 int groups = Math.Min(groupsPerChunk, end - g0);
                 int n = groups * Lanes;
-                for (int q = 0; q < groups; q++)
+                for (int q = 0; q < groups;)
                 {
-                    InputTransform(l, g0 + q, Xp, v + q * Lanes, n, transpose);
+                    if (wideTransforms && q + 1 < groups)
+                    {
+                        InputTransformWide(l, g0 + q, X, v + q * Lanes, n);
+                        q += 2;
+                    }
+                    else
+                    {
+                        InputTransform(l, g0 + q, X, v + q * Lanes, n, transpose);
+                        q++;
+                    }
                 }
                 for (int p = 0; p < Points; p++)
                 {
@@ -309,9 +284,18 @@ internal static unsafe class WinogradConv
                         }
                     }
                 }
-                for (int q = 0; q < groups; q++)
+                for (int q = 0; q < groups;)
                 {
-                    OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                    if (wideTransforms && q + 1 < groups)
+                    {
+                        OutputTransformWide(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate);
+                        q += 2;
+                    }
+                    else
+                    {
+                        OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                        q++;
+                    }
                 }
             }
         }
@@ -494,28 +478,26 @@ internal static unsafe class WinogradConv
     /// <summary>
     /// V[p][c][column .. column+8) = (B^T d B)[p] of the 8 tiles of group <paramref name="group"/>, for every input channel
     /// c; <paramref name="ld"/> is V's row length (the chunk's tile count). Lanes past the batch's last tile repeat it.
-    /// Each tile row of 8 floats is one load per lane, turned into one vector per column by an 8x8 transpose (a gather
-    /// per element cost more), then d B along the rows and B^T (d B) down the columns.
+    /// Each tile row of 8 floats is one masked load per lane from the unpadded input (<see cref="RowSources"/>), turned
+    /// into one vector per column by an 8x8 transpose (a gather per element cost more), then d B along the rows and
+    /// B^T (d B) down the columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTransform(in Layout l, int group, float* xp, float* v, int ld, bool simd)
+    private static void InputTransform(in Layout l, int group, float* x, float* v, int ld, bool simd)
     {
-        int c = l.G.InChannels, wp = l.Wp, planeP = l.PlaneP;
-        int* offsets = stackalloc int[Lanes];
-        for (int j = 0; j < Lanes; j++)
-        {
-            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
-            offsets[j] = (n * c * planeP) + (row * Tile * wp) + (col * Tile);
-        }
+        int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
+        int* offsets = stackalloc int[Alpha * Lanes];
+        Vector256<float>* masks = stackalloc Vector256<float>[Alpha * Lanes];
+        RowSources(l, group, Lanes, offsets, masks);
         Vector256<float>* t = stackalloc Vector256<float>[Points];
         Vector256<float>* cols = stackalloc Vector256<float>[Lanes];
         nint vPoint = (nint)c * ld;
         for (int ch = 0; ch < c; ch++)
         {
-            float* basePtr = xp + (nint)ch * planeP;
+            float* basePtr = x + (nint)ch * plane;
             for (int r = 0; r < Alpha; r++)
             {
-                LoadColumns(basePtr + (nint)r * wp, offsets, cols, simd);
+                LoadColumns(basePtr, offsets + r * Lanes, masks + r * Lanes, cols, simd);
                 BT(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1); // t[r*6 + j] = (d B)[r, j]
             }
             float* dst = v + (nint)ch * ld;
@@ -527,20 +509,50 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>cols[k][lane] = row[offsets[lane] + k] for k in 0..8 (8 floats read per lane; the padded planes have slack).</summary>
+    /// <summary>
+    /// Where each of the 6 input rows of the tiles of lanes 0..<paramref name="lanes"/> (from group <paramref name="group"/>
+    /// on) starts in channel 0 of the unpadded input, and which of its 8 floats from there lie inside the image: for row r
+    /// of lane j, offsets[r * lanes + j] and masks[r * lanes + j] (all bits set for the columns 0..5 inside the image, zero
+    /// for the rest, so the padding reads as zeros and nothing outside the input is touched; a row above or below the image
+    /// has offset 0 and an empty mask). Lanes past the batch's last tile repeat it.
+    /// </summary>
+    private static void RowSources(in Layout l, int group, int lanes, int* offsets, Vector256<float>* masks)
+    {
+        var g = l.G;
+        int h = g.Height, w = g.Width, plane = h * w, sample = g.InChannels * plane;
+        var column = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var used = Vector256.LessThan(column, Vector256.Create(Alpha));
+        for (int j = 0; j < lanes; j++)
+        {
+            var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
+            int iy = row * Tile - g.PadTop, ix = col * Tile - g.PadLeft;
+            var at = column + Vector256.Create(ix);
+            var inside = used & Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero) & Vector256.LessThan(at, Vector256.Create(w));
+            for (int r = 0; r < Alpha; r++)
+            {
+                bool rowInside = (uint)(iy + r) < (uint)h;
+                offsets[r * lanes + j] = rowInside ? n * sample + (iy + r) * w + ix : 0;
+                masks[r * lanes + j] = rowInside ? inside.AsSingle() : Vector256<float>.Zero;
+            }
+        }
+    }
+
+    /// <summary>
+    /// cols[k][lane] = row[offsets[lane] + k] for k in 0..8 where masks[lane] has column k, 0 elsewhere (the padding).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadColumns(float* row, int* offsets, Vector256<float>* cols, bool simd)
+    private static void LoadColumns(float* row, int* offsets, Vector256<float>* masks, Vector256<float>* cols, bool simd)
     {
         if (simd)
         {
-            var r0 = Vector256.Load(row + offsets[0]);
-            var r1 = Vector256.Load(row + offsets[1]);
-            var r2 = Vector256.Load(row + offsets[2]);
-            var r3 = Vector256.Load(row + offsets[3]);
-            var r4 = Vector256.Load(row + offsets[4]);
-            var r5 = Vector256.Load(row + offsets[5]);
-            var r6 = Vector256.Load(row + offsets[6]);
-            var r7 = Vector256.Load(row + offsets[7]);
+            var r0 = Avx.MaskLoad(row + offsets[0], masks[0]);
+            var r1 = Avx.MaskLoad(row + offsets[1], masks[1]);
+            var r2 = Avx.MaskLoad(row + offsets[2], masks[2]);
+            var r3 = Avx.MaskLoad(row + offsets[3], masks[3]);
+            var r4 = Avx.MaskLoad(row + offsets[4], masks[4]);
+            var r5 = Avx.MaskLoad(row + offsets[5], masks[5]);
+            var r6 = Avx.MaskLoad(row + offsets[6], masks[6]);
+            var r7 = Avx.MaskLoad(row + offsets[7], masks[7]);
             Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7, cols);
             return;
         }
@@ -549,7 +561,7 @@ internal static unsafe class WinogradConv
         {
             for (int j = 0; j < Lanes; j++)
             {
-                f[k * Lanes + j] = row[offsets[j] + k];
+                f[k * Lanes + j] = ((int*)(masks + j))[k] != 0 ? row[offsets[j] + k] : 0f;
             }
         }
     }
@@ -715,6 +727,219 @@ internal static unsafe class WinogradConv
                 float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
                 float* tileLo = (float*)(lo + j), tileHi = (float*)(hi + j);
                 if (simd && rows[j] == Tile && cols[j] == Tile)
+                {
+                    StoreRow(dst, Vector128.Load(tileLo), accumulate);
+                    StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
+                    StoreRow(dst + 2 * outW, Vector128.Load(tileHi), accumulate);
+                    StoreRow(dst + 3 * outW, Vector128.Load(tileHi + Tile), accumulate);
+                    continue;
+                }
+                for (int i = 0; i < rows[j]; i++)
+                {
+                    float* dRow = dst + (nint)i * outW;
+                    float* sRow = (i < 2 ? tileLo : tileHi) + (i & 1) * Tile;
+                    for (int k = 0; k < cols[j]; k++)
+                    {
+                        dRow[k] = accumulate ? dRow[k] + sRow[k] : sRow[k];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="InputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1 at
+    /// once, one 512-bit lane per tile (lanes 0-7 the first group, 8-15 the second), so V is written exactly as two
+    /// 256-bit calls write it, with the same operations per lane (the same bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTransformWide(in Layout l, int group, float* x, float* v, int ld)
+    {
+        int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
+        int* offsets = stackalloc int[Alpha * WideLanes];
+        Vector256<float>* masks = stackalloc Vector256<float>[Alpha * WideLanes];
+        RowSources(l, group, WideLanes, offsets, masks);
+        Vector512<float>* t = stackalloc Vector512<float>[Points];
+        Vector512<float>* cols = stackalloc Vector512<float>[Lanes];
+        nint vPoint = (nint)c * ld;
+        for (int ch = 0; ch < c; ch++)
+        {
+            float* row = x + (nint)ch * plane;
+            for (int r = 0; r < Alpha; r++)
+            {
+                int* o = offsets + r * WideLanes;
+                Vector256<float>* mk = masks + r * WideLanes;
+                Transpose8x8Wide(
+                    Vector512.Create(Avx.MaskLoad(row + o[0], mk[0]), Avx.MaskLoad(row + o[8], mk[8])),
+                    Vector512.Create(Avx.MaskLoad(row + o[1], mk[1]), Avx.MaskLoad(row + o[9], mk[9])),
+                    Vector512.Create(Avx.MaskLoad(row + o[2], mk[2]), Avx.MaskLoad(row + o[10], mk[10])),
+                    Vector512.Create(Avx.MaskLoad(row + o[3], mk[3]), Avx.MaskLoad(row + o[11], mk[11])),
+                    Vector512.Create(Avx.MaskLoad(row + o[4], mk[4]), Avx.MaskLoad(row + o[12], mk[12])),
+                    Vector512.Create(Avx.MaskLoad(row + o[5], mk[5]), Avx.MaskLoad(row + o[13], mk[13])),
+                    Vector512.Create(Avx.MaskLoad(row + o[6], mk[6]), Avx.MaskLoad(row + o[14], mk[14])),
+                    Vector512.Create(Avx.MaskLoad(row + o[7], mk[7]), Avx.MaskLoad(row + o[15], mk[15])),
+                    cols);
+                BTWide(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1);
+            }
+            float* dst = v + (nint)ch * ld;
+            for (int j = 0; j < Alpha; j++)
+            {
+                BTStoreWide(t[j], t[Alpha + j], t[2 * Alpha + j], t[3 * Alpha + j], t[4 * Alpha + j], t[5 * Alpha + j],
+                    dst + j * vPoint, Alpha * vPoint);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Transpose8x8"/> on both 256-bit halves of 8 vectors at once: half h of o[k] = half h of r_k's transpose
+    /// (in-lane unpacks and shuffles as there, then a two-source permute in place of the 128-bit half swap).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8Wide(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
+        Vector512<float> r4, Vector512<float> r5, Vector512<float> r6, Vector512<float> r7, Vector512<float>* o)
+    {
+        var t0 = Avx512F.UnpackLow(r0, r1);
+        var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3);
+        var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5);
+        var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7);
+        var t7 = Avx512F.UnpackHigh(r6, r7);
+        var u0 = Avx512F.Shuffle(t0, t2, 0x44);
+        var u1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx512F.Shuffle(t1, t3, 0x44);
+        var u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx512F.Shuffle(t4, t6, 0x44);
+        var u5 = Avx512F.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx512F.Shuffle(t5, t7, 0x44);
+        var u7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        // Per 256-bit half: the low 128-bit blocks of a and b (Permute2x128 0x20), or the high ones (0x31).
+        var low = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        var high = Vector512.Create(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+        o[0] = Avx512F.PermuteVar16x32x2(u0, low, u4);
+        o[1] = Avx512F.PermuteVar16x32x2(u1, low, u5);
+        o[2] = Avx512F.PermuteVar16x32x2(u2, low, u6);
+        o[3] = Avx512F.PermuteVar16x32x2(u3, low, u7);
+        o[4] = Avx512F.PermuteVar16x32x2(u0, high, u4);
+        o[5] = Avx512F.PermuteVar16x32x2(u1, high, u5);
+        o[6] = Avx512F.PermuteVar16x32x2(u2, high, u6);
+        o[7] = Avx512F.PermuteVar16x32x2(u3, high, u7);
+    }
+
+    /// <summary><see cref="BT"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, Vector512<float>* o, int stride)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(-5f);
+        var a = Vector512.FusedMultiplyAdd(d2, Vector512.Create(-4f), d4);
+        var b = Vector512.FusedMultiplyAdd(d1, Vector512.Create(-4f), d3);
+        var e = d4 - d2;
+        var f = (d3 - d1) * Vector512.Create(2f);
+        o[0] = Vector512.FusedMultiplyAdd(d0, four, Vector512.FusedMultiplyAdd(d2, five, d4));
+        o[stride] = a + b;
+        o[2 * stride] = a - b;
+        o[3 * stride] = e + f;
+        o[4 * stride] = e - f;
+        o[5 * stride] = Vector512.FusedMultiplyAdd(d1, four, Vector512.FusedMultiplyAdd(d3, five, d5));
+    }
+
+    /// <summary><see cref="BTStore"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTStoreWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, float* o, nint stride)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(-5f);
+        var a = Vector512.FusedMultiplyAdd(d2, Vector512.Create(-4f), d4);
+        var b = Vector512.FusedMultiplyAdd(d1, Vector512.Create(-4f), d3);
+        var e = d4 - d2;
+        var f = (d3 - d1) * Vector512.Create(2f);
+        Vector512.FusedMultiplyAdd(d0, four, Vector512.FusedMultiplyAdd(d2, five, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        (e + f).Store(o + 3 * stride);
+        (e - f).Store(o + 4 * stride);
+        Vector512.FusedMultiplyAdd(d1, four, Vector512.FusedMultiplyAdd(d3, five, d5)).Store(o + 5 * stride);
+    }
+
+    /// <summary><see cref="AT"/> at 512 bits (the same operations per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ATWide(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+        Vector512<float> m4, Vector512<float> m5, Vector512<float>* o, int stride)
+    {
+        var s12 = m1 + m2;
+        var d12 = m1 - m2;
+        var s34 = m3 + m4;
+        var d34 = m3 - m4;
+        o[0] = m0 + s12 + s34;
+        o[stride] = Vector512.FusedMultiplyAdd(d34, Vector512.Create(2f), d12);
+        o[2 * stride] = Vector512.FusedMultiplyAdd(s34, Vector512.Create(4f), s12);
+        o[3 * stride] = Vector512.FusedMultiplyAdd(d34, Vector512.Create(8f), d12) + m5;
+    }
+
+    /// <summary>
+    /// <see cref="OutputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1
+    /// (the second may be partial), one 512-bit lane per tile, the same operations per lane as the 256-bit path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate)
+    {
+        var g = l.G;
+        int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
+        int valid = Math.Min(WideLanes, l.Tiles - group * Lanes);
+        int* start = stackalloc int[WideLanes];
+        int* rows = stackalloc int[WideLanes];
+        int* cols = stackalloc int[WideLanes];
+        int* sampleBase = stackalloc int[WideLanes];
+        for (int j = 0; j < valid; j++)
+        {
+            var (n, row, col) = TileAt(l, group * Lanes + j);
+            start[j] = row * Tile * outW + col * Tile;
+            rows[j] = Math.Min(Tile, outH - row * Tile);
+            cols[j] = Math.Min(Tile, outW - col * Tile);
+            sampleBase[j] = n * outC;
+        }
+        Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
+        Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
+        // lo[k]: tile k's rows 0-1 in its low half, tile k + 8's in its high half; hi[k]: rows 2-3.
+        Vector512<float>* lo = stackalloc Vector512<float>[Lanes];
+        Vector512<float>* hi = stackalloc Vector512<float>[Lanes];
+        nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
+        for (int oc = 0; oc < outC; oc++)
+        {
+            float* src = m + (nint)oc * ld;
+            for (int k = 0; k < Alpha; k++)
+            {
+                float* s = src + k * mPoint;
+                ATWide(Vector512.Load(s), Vector512.Load(s + Alpha * mPoint), Vector512.Load(s + 2 * Alpha * mPoint),
+                    Vector512.Load(s + 3 * Alpha * mPoint), Vector512.Load(s + 4 * Alpha * mPoint), Vector512.Load(s + 5 * Alpha * mPoint),
+                    t + k, Alpha);
+            }
+            Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
+            for (int i = 0; i < Tile; i++)
+            {
+                Vector512<float>* r = t + i * Alpha;
+                ATWide(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
+                if (!accumulate)
+                {
+                    for (int k = 0; k < Tile; k++)
+                    {
+                        var e = o[i * Tile + k] + b;
+                        o[i * Tile + k] = relu ? Vector512.Max(e, Vector512<float>.Zero) : e;
+                    }
+                }
+            }
+            Transpose8x8Wide(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], lo);
+            Transpose8x8Wide(o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], hi);
+            for (int j = 0; j < valid; j++)
+            {
+                float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
+                int half = (j >> 3) * Lanes;
+                float* tileLo = (float*)(lo + (j & (Lanes - 1))) + half, tileHi = (float*)(hi + (j & (Lanes - 1))) + half;
+                if (rows[j] == Tile && cols[j] == Tile)
                 {
                     StoreRow(dst, Vector128.Load(tileLo), accumulate);
                     StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
