@@ -1,51 +1,154 @@
+using System.Runtime.Intrinsics;
+using Dsl.Devices.Cpu.Gemm;
+
 namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    protected override void MaxOverTimeCore(Tensor x, Tensor? lengths, Tensor y, Tensor argmax, int batch, int channels, int time)
+    protected override unsafe void MaxOverTimeCore(Tensor x, Tensor? lengths, Tensor y, Tensor argmax, int batch, int channels, int time)
     {
-        var xs = F(x);
-        var ys = F(y);
-        var am = I(argmax);
-        for (int n = 0; n < batch; n++)
+        for (int n = 0; lengths is not null && n < batch; n++)
         {
-            int len = RowLength(lengths, n, time, nameof(MaxOverTime));
-            for (int c = 0; c < channels; c++)
+            RowLength(lengths, n, time, nameof(MaxOverTime)); // refused here, before the rows are split over threads
+        }
+        fixed (float* px = F(x), py = F(y))
+        fixed (int* pam = I(argmax))
+        fixed (long* pl = lengths is null ? default : L(lengths))
+        {
+            var job = new MaxOverTimeJob
             {
-                int row = n * channels + c;
-                var xr = xs.Slice(row * time, len);
-                int best = FirstMax(xr);
-                ys[row] = best < 0 ? 0f : xr[best];
-                am[row] = best;
+                X = px, Y = py, Argmax = pam, Lengths = pl, Channels = channels, Time = time, Kind = CpuGemm.CurrentKernel,
+            };
+            // A row is a few dozen steps: thousands of floats per part before a second thread pays for its wake-up.
+            ParallelRange(batch, Math.Max(1, 4096 / Math.Max(1, channels * time)), ref job);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Device.MaxOverTime"/> over samples [start, end): each (n, c) row's first maximum over its valid steps
+    /// (<see cref="FirstMax"/>), with the kernel width the caller's thread chose.
+    /// </summary>
+    private unsafe struct MaxOverTimeJob : IRangeJob
+    {
+        public float* X, Y;
+        public int* Argmax;
+        public long* Lengths;
+        public int Channels, Time;
+        public GemmKernel Kind;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int n = start; n < end; n++)
+            {
+                int len = Lengths == null ? Time : (int)Lengths[n];
+                for (int c = 0; c < Channels; c++)
+                {
+                    nint row = (nint)n * Channels + c;
+                    float* xr = X + row * Time;
+                    int best = FirstMax(xr, len, Kind);
+                    Y[row] = best < 0 ? 0f : xr[best];
+                    Argmax[row] = best;
+                }
             }
         }
     }
 
     /// <summary>
-    /// The index of the first maximum of <paramref name="xr"/> (the first NaN if there is one, -1 when empty): the vectorised
-    /// maximum, then a scan for its first occurrence (== treats +0 and -0 alike, as the strict comparison of a running maximum
-    /// keeps the earlier of the two), the same winner as <see cref="PoolMath.MaxReplaces"/> over the steps in order.
+    /// The index of the first maximum of the <paramref name="len"/> floats at <paramref name="xr"/> (the first NaN if there
+    /// is one, -1 when empty), the same winner as a running maximum that a later step replaces only when strictly greater:
+    /// the maximum over whole vectors (the last one overlapping the one before, which a maximum does not mind), then the
+    /// first vector holding it (== treats +0 and -0 alike, so the earlier zero wins whatever the maximum's sign). NaNs are
+    /// tracked apart (the hardware maximum drops them) and send the row to a scan for the first. 512-bit vectors with the
+    /// 512-bit kernels, 256-bit ones otherwise, scalar below one vector.
     /// </summary>
-    private static int FirstMax(ReadOnlySpan<float> xr)
+    internal static unsafe int FirstMax(float* xr, int len, GemmKernel kind)
     {
-        if (xr.IsEmpty)
+        if (len <= 0)
         {
             return -1;
         }
-        float max = System.Numerics.Tensors.TensorPrimitives.Max(xr);
-        if (float.IsNaN(max))
+        if (kind == GemmKernel.Vector512 && Vector512.IsHardwareAccelerated && len >= Vector512<float>.Count)
         {
-            for (int t = 0; ; t++)
+            const int W = 16;
+            var max = Vector512.Load(xr);
+            var nan = ~Vector512.Equals(max, max);
+            for (int t = W; t < len; t += W)
             {
-                if (float.IsNaN(xr[t]))
+                var v = Vector512.Load(xr + Math.Min(t, len - W));
+                max = Vector512.Max(max, v);
+                nan |= ~Vector512.Equals(v, v);
+            }
+            if (nan != Vector512<float>.Zero)
+            {
+                return FirstNaN(xr, len);
+            }
+            var m = Vector512.Create(Horizontal(Vector256.Max(max.GetLower(), max.GetUpper())));
+            for (int t = 0; ; t += W)
+            {
+                int at = Math.Min(t, len - W);
+                ulong bits = Vector512.Equals(Vector512.Load(xr + at), m).ExtractMostSignificantBits();
+                if (bits != 0)
                 {
-                    return t;
+                    return at + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 }
             }
         }
+        if (Vector256.IsHardwareAccelerated && len >= Vector256<float>.Count)
+        {
+            const int W = 8;
+            var max = Vector256.Load(xr);
+            var nan = ~Vector256.Equals(max, max);
+            for (int t = W; t < len; t += W)
+            {
+                var v = Vector256.Load(xr + Math.Min(t, len - W));
+                max = Vector256.Max(max, v);
+                nan |= ~Vector256.Equals(v, v);
+            }
+            if (nan != Vector256<float>.Zero)
+            {
+                return FirstNaN(xr, len);
+            }
+            var m = Vector256.Create(Horizontal(max));
+            for (int t = 0; ; t += W)
+            {
+                int at = Math.Min(t, len - W);
+                uint bits = Vector256.Equals(Vector256.Load(xr + at), m).ExtractMostSignificantBits();
+                if (bits != 0)
+                {
+                    return at + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                }
+            }
+        }
+        int best = 0;
+        for (int t = 0; t < len; t++)
+        {
+            float v = xr[t];
+            if (float.IsNaN(v))
+            {
+                return t;
+            }
+            if (v > xr[best])
+            {
+                best = t;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>The largest of a NaN-free vector's eight floats.</summary>
+    private static float Horizontal(Vector256<float> v)
+    {
+        var h = Vector128.Max(v.GetLower(), v.GetUpper());
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
+        return h.ToScalar();
+    }
+
+    private static unsafe int FirstNaN(float* xr, int len)
+    {
         for (int t = 0; ; t++)
         {
-            if (xr[t] == max)
+            if (float.IsNaN(xr[t]))
             {
                 return t;
             }

@@ -1,3 +1,5 @@
+using Dsl.Devices.Cpu;
+using Dsl.Devices.Cpu.Gemm;
 using Xunit;
 
 namespace Dsl.Tests.Sequence;
@@ -6,17 +8,44 @@ namespace Dsl.Tests.Sequence;
 /// The CPU's <see cref="Device.MaxOverTime"/> picks the same winner as a running maximum over the steps in order (a later
 /// step replaces the best only when strictly greater, and the first NaN wins): ties, +0 against -0, NaN at the front, the
 /// middle and the end, rows long enough for the vectorised maximum's full-width and tail paths, with lengths that cut rows
-/// short or empty them.
+/// short or empty them; with the 512-bit and the 256-bit vectors (forced as the GEMM kernels are), on one and two threads.
 /// </summary>
 public class MaxOverTimeWinnerTests
 {
-    [Theory]
-    [InlineData(7)]
-    [InlineData(37)]
-    [InlineData(70)]
-    public void MaxOverTime_picks_the_first_maximum_the_first_NaN_and_keeps_the_sign_of_a_zero(int time)
+    public static TheoryData<int, string, int> Cases()
     {
-        const int N = 4, C = 9;
+        var cases = new TheoryData<int, string, int>();
+        foreach (int time in new[] { 7, 12, 17, 37, 70 })
+        {
+            foreach (string kernel in new[] { nameof(GemmKernel.Vector512), nameof(GemmKernel.Vector256) })
+            {
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    cases.Add(time, kernel, threads);
+                }
+            }
+        }
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MaxOverTime_picks_the_first_maximum_the_first_NaN_and_keeps_the_sign_of_a_zero(int time, string kernel, int threads)
+    {
+        CpuGemm.KernelOverride = Enum.Parse<GemmKernel>(kernel);
+        try
+        {
+            Check(time, new CpuDevice(threads));
+        }
+        finally
+        {
+            CpuGemm.KernelOverride = null;
+        }
+    }
+
+    private static void Check(int time, Device device)
+    {
+        const int N = 64, C = 9; // enough rows for two threads to split them (from 17 steps)
         var rng = new Random(time);
         var x = new float[N * C * time];
         for (int row = 0; row < N * C; row++)
@@ -61,8 +90,7 @@ public class MaxOverTimeWinnerTests
                     break;
             }
         }
-        long[] lengths = { time, time - 2, 1, 0 };
-        var device = Device.Cpu;
+        long[] lengths = Enumerable.Range(0, N).Select(n => (long)new[] { time, time - 2, 1, 0 }[n % 4]).ToArray();
         var y = Tensor.Full(device, 123f, N, C);
         var argmax = device.Allocate(DType.Int32, N, C);
         device.MaxOverTime(Tensor.From(x, device, N, C, time), Tensor.From(lengths, device, N), y, argmax, N, C, time);

@@ -132,12 +132,15 @@ internal static unsafe class BatchSplitConv
         private float[] _col = [];
         private float[] _dcol = [];
         private float[] _dy = [];
+        private float[] _panel = [];
 
         public static Scratch Current => t_current ??= new Scratch();
 
         public float[] Col(long length) => Grow(ref _col, length);
         public float[] DCol(long length) => Grow(ref _dcol, length);
         public float[] Dy(long length) => Grow(ref _dy, length);
+        /// <summary>One B panel copied out of a wide layout (<see cref="DirectConv1d"/>'s tap GEMMs).</summary>
+        public float[] Panel(long length) => Grow(ref _panel, length);
 
         private static float[] Grow(ref float[] a, long length)
         {

@@ -133,18 +133,33 @@ internal static unsafe class DirectConv1d
         }
     }
 
+    /// <summary>Row stride of a B panel copied for <see cref="TapGemm"/>: a panel's columns and every tap's reach, whole cache lines.</summary>
+    public static int PanelStride(int nr, int reach) => (nr + reach + 15) & ~15;
+
     /// <summary>
     /// C[rows, cols] = sum over taps j of A_j [rows, k] B_j [k, cols], B_j = <paramref name="b"/> shifted by
     /// <paramref name="shift"/>*j columns (rows <paramref name="ldb"/> apart), A_j packed strips <paramref name="tapStride"/>
-    /// floats apart. Panels outside, strips and taps inside: a C tile stays in L1 while every tap adds to it.
+    /// floats apart. Panels outside, strips and taps inside: each NR-wide panel of B, with the columns every tap's shift
+    /// reaches, is first copied into <paramref name="panel"/> (k rows <see cref="PanelStride"/> apart), so the micro-kernels
+    /// read it from a few L1-resident pages instead of k rows a whole batch's columns apart (one page, and a TLB entry, per
+    /// row); a C tile stays in L1 while every tap adds to it. <paramref name="b"/> must hold NR columns past the last
+    /// panel's reach (the layouts' over-read).
     /// </summary>
     private static void TapGemm(GemmKernel kind, int mr, int nr, int rows, int k, int cols, int taps, float* a, long tapStride,
-        float* b, nint ldb, nint shift, float* c, nint ldc)
+        float* b, nint ldb, nint shift, float* c, nint ldc, float* panel)
     {
         int strips = (rows + mr - 1) / mr;
+        int reach = (int)Math.Abs(shift) * (taps - 1);
+        nint lo = shift < 0 ? -reach : 0, ldp = PanelStride(nr, reach);
+        int width = nr + reach;
         for (int j = 0; j < cols; j += nr)
         {
             int nc = Math.Min(nr, cols - j);
+            float* from = b + j + lo;
+            for (int r = 0; r < k; r++)
+            {
+                Buffer.MemoryCopy(from + r * ldb, panel + r * ldp, width * sizeof(float), width * sizeof(float));
+            }
             for (int s = 0; s < strips; s++)
             {
                 int r0 = BatchSplitConv.StripStart(s, rows, strips), rs = BatchSplitConv.StripStart(s + 1, rows, strips) - r0;
@@ -152,12 +167,12 @@ internal static unsafe class DirectConv1d
                 for (int tap = 0; tap < taps; tap++)
                 {
                     float* strip = a + tap * tapStride + (nint)r0 * k;
-                    float* bTap = b + tap * shift + j;
+                    float* bTap = panel + tap * shift - lo;
                     for (int pc = 0; pc < k; pc += PackedGemm.Kc)
                     {
                         int kc = Math.Min(PackedGemm.Kc, k - pc);
                         float beta = tap > 0 || pc > 0 ? 1f : 0f;
-                        PackedGemm.Kernel(kind, rs, strip + (nint)pc * rs, bTap + (nint)pc * ldb, ldb, kc, cTile, ldc, nc, 1f, beta);
+                        PackedGemm.Kernel(kind, rs, strip + (nint)pc * rs, bTap + (nint)pc * ldp, ldp, kc, cTile, ldc, nc, 1f, beta);
                     }
                 }
             }
@@ -230,12 +245,13 @@ internal static unsafe class DirectConv1d
                 int samples = Math.Min(Chunk, end - n0);
                 int cols = samples * l.Span;
                 float[] tile = scratch.Col((long)outC * cols);
-                fixed (float* pt = tile)
+                float[] panel = scratch.Panel((long)l.Cig * PanelStride(Nr, l.Reach));
+                fixed (float* pt = tile, pp = panel)
                 {
                     for (int grp = 0; grp < g.Groups; grp++)
                     {
                         TapGemm(Kind, Mr, Nr, l.Ocg, l.Cig, cols, kw, PackedW + (nint)grp * kw * l.Ocg * l.Cig, (long)l.Ocg * l.Cig,
-                            Xc + (nint)grp * l.Cig * l.Ldx + (nint)n0 * l.Span, l.Ldx, g.DilationW, pt + (nint)grp * l.Ocg * cols, cols);
+                            Xc + (nint)grp * l.Cig * l.Ldx + (nint)n0 * l.Span, l.Ldx, g.DilationW, pt + (nint)grp * l.Ocg * cols, cols, pp);
                     }
                     for (int i = 0; i < samples; i++)
                     {
@@ -448,13 +464,14 @@ internal static unsafe class DirectConv1d
                 int samples = Math.Min(Chunk, end - n0);
                 int cols = samples * l.Span;
                 float[] tile = scratch.Col((long)c * cols);
-                fixed (float* pt = tile)
+                float[] panel = scratch.Panel((long)l.Ocg * PanelStride(Nr, l.Reach));
+                fixed (float* pt = tile, pp = panel)
                 {
                     for (int grp = 0; grp < g.Groups; grp++)
                     {
                         // Tap j moves the output right by j*dilation, so it reads dYc j*dilation columns to the left.
                         TapGemm(Kind, Mr, Nr, l.Cig, l.Ocg, cols, kw, PackedWT + (nint)grp * kw * l.Ocg * l.Cig, (long)l.Ocg * l.Cig,
-                            Dyc + (nint)grp * l.Ocg * l.Ldy + l.Front + (nint)n0 * l.Span, l.Ldy, -g.DilationW, pt + (nint)grp * l.Cig * cols, cols);
+                            Dyc + (nint)grp * l.Ocg * l.Ldy + l.Front + (nint)n0 * l.Span, l.Ldy, -g.DilationW, pt + (nint)grp * l.Cig * cols, cols, pp);
                     }
                     for (int i = 0; i < samples; i++)
                     {
