@@ -178,9 +178,10 @@ internal static unsafe class BatchSplitConv
 
         /// <summary>
         /// A 1x1 stride-1 unpadded convolution of at most <see cref="PointwiseInPlaceMaxPositions"/> positions multiplies
-        /// each sample's [C, H*W] input in place: its column matrix would be a copy of it. The micro-kernels read whole panels of <see cref="Nr"/> floats, so the last plane's tail panel may
-        /// read up to Nr - 1 floats past the sample; a sample without that slack in x's array (the last one, as a rule)
-        /// takes the gathered path. Both give the same sums (same kernels, same order).
+        /// each sample's [C, H*W] input in place: its column matrix would be a copy of it. The micro-kernels read whole
+        /// panels of <see cref="Nr"/> floats, so the last plane's tail panel may read up to Nr - 1 floats past the sample;
+        /// a sample without that slack in x's array (the last one, as a rule) takes the gathered path. Both give the same
+        /// sums (same kernels, same order).
         /// </summary>
         private readonly void RunPointwise(int start, int end)
         {

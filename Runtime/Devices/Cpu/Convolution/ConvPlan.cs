@@ -160,6 +160,7 @@ internal readonly struct ConvPlan
     /// <c>bench conv --batch-sizes 1,2</c>: 32 tiles lost to im2col + GEMM, 49 won; see <see cref="ChooseWide"/>).
     /// </summary>
     public const int WinogradMinTiles512 = 48;
+
     /// <summary>
     /// The weight-gradient algorithm for <paramref name="g"/> with GEMM kernels <paramref name="kind"/>: a pure function
     /// of both, like <see cref="Choose"/>.
