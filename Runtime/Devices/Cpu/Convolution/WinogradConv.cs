@@ -767,19 +767,7 @@ internal static unsafe class WinogradConv
             float* row = x + (nint)ch * plane;
             for (int r = 0; r < Alpha; r++)
             {
-                int* o = offsets + r * WideLanes;
-                Vector256<float>* mk = masks + r * WideLanes;
-                Transpose8x8Wide(
-                    Vector512.Create(Avx.MaskLoad(row + o[0], mk[0]), Avx.MaskLoad(row + o[8], mk[8])),
-                    Vector512.Create(Avx.MaskLoad(row + o[1], mk[1]), Avx.MaskLoad(row + o[9], mk[9])),
-                    Vector512.Create(Avx.MaskLoad(row + o[2], mk[2]), Avx.MaskLoad(row + o[10], mk[10])),
-                    Vector512.Create(Avx.MaskLoad(row + o[3], mk[3]), Avx.MaskLoad(row + o[11], mk[11])),
-                    Vector512.Create(Avx.MaskLoad(row + o[4], mk[4]), Avx.MaskLoad(row + o[12], mk[12])),
-                    Vector512.Create(Avx.MaskLoad(row + o[5], mk[5]), Avx.MaskLoad(row + o[13], mk[13])),
-                    Vector512.Create(Avx.MaskLoad(row + o[6], mk[6]), Avx.MaskLoad(row + o[14], mk[14])),
-                    Vector512.Create(Avx.MaskLoad(row + o[7], mk[7]), Avx.MaskLoad(row + o[15], mk[15])),
-                    cols);
-                BTWide(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t + r * Alpha, 1);
+                RowWide(row, offsets + r * WideLanes, masks + r * WideLanes, cols, t + r * Alpha);
             }
             float* dst = v + (nint)ch * ld;
             for (int j = 0; j < Alpha; j++)
@@ -789,6 +777,35 @@ internal static unsafe class WinogradConv
             }
         }
     }
+
+    /// <summary>
+    /// Row r of the 16 tiles' d B into t[0..6) (<see cref="InputTransformWide"/>). Its own method: inlined there, the JIT
+    /// kept each combined 512-bit row in a stack slot that it reloaded, merged both halves into and stored back for every
+    /// row (8 loads and 8 stores of 64 bytes per row, and a dependence from one row to the next through memory).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowWide(float* row, int* o, Vector256<float>* mk, Vector512<float>* cols, Vector512<float>* t)
+    {
+        Transpose8x8Wide(
+            Halves(Avx.MaskLoad(row + o[0], mk[0]), Avx.MaskLoad(row + o[8], mk[8])),
+            Halves(Avx.MaskLoad(row + o[1], mk[1]), Avx.MaskLoad(row + o[9], mk[9])),
+            Halves(Avx.MaskLoad(row + o[2], mk[2]), Avx.MaskLoad(row + o[10], mk[10])),
+            Halves(Avx.MaskLoad(row + o[3], mk[3]), Avx.MaskLoad(row + o[11], mk[11])),
+            Halves(Avx.MaskLoad(row + o[4], mk[4]), Avx.MaskLoad(row + o[12], mk[12])),
+            Halves(Avx.MaskLoad(row + o[5], mk[5]), Avx.MaskLoad(row + o[13], mk[13])),
+            Halves(Avx.MaskLoad(row + o[6], mk[6]), Avx.MaskLoad(row + o[14], mk[14])),
+            Halves(Avx.MaskLoad(row + o[7], mk[7]), Avx.MaskLoad(row + o[15], mk[15])),
+            cols);
+        BTWide(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], t, 1);
+    }
+
+    /// <summary>
+    /// The 512-bit vector of halves lo and hi: one insert into lo's register (Vector512.Create(lo, hi) is two inserts into
+    /// the previous value of its destination).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector256<float> lo, Vector256<float> hi) =>
+        Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1);
 
     /// <summary>
     /// <see cref="Transpose8x8"/> on both 256-bit halves of 8 vectors at once: half h of o[k] = half h of r_k's transpose
