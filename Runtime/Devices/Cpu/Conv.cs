@@ -15,6 +15,10 @@ namespace Dsl.Devices.Cpu;
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
+    private readonly WinogradConv.WeightCache _winogradWeights = new();
+
+    /// <summary>How many times a Winograd convolution transformed its weights (for tests of <see cref="WinogradConv.WeightCache"/>).</summary>
+    internal long WinogradWeightTransforms => _winogradWeights.Transforms;
 
     /// <summary>
     /// The most floats a convolution's column matrix may take per chunk of samples; a chunk is also capped to stay in L2
@@ -366,8 +370,8 @@ public sealed partial class CpuDevice
         }
     }
 
-    // Winograd F(4x4, 3x3): weights transformed per call, then the batch's tiles split over threads (WinogradConv), the
-    // input read in place with its padding masked.
+    // Winograd F(4x4, 3x3): weights transformed when they changed since the last call (WinogradConv.WeightCache), then
+    // the batch's tiles split over threads (WinogradConv), the input read in place with its padding masked.
     private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
     {
         const string op = nameof(Conv2d);
@@ -377,22 +381,34 @@ public sealed partial class CpuDevice
         float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
         int bo = b is null ? 0 : (int)b.Offset;
         var l = new WinogradConv.Layout(g);
+        var weights = new WinogradConv.WeightJob
+        {
+            Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
+        };
+        var entry = _winogradWeights.Enter(wa, wo, weights, l.WeightLength);
         var ws = RentConvWorkspace();
         try
         {
-            float[] transformed = ws.Weights(l.WeightLength);
+            float[] transformed = entry?.U ?? ws.Weights(l.WeightLength);
+            bool current = entry is not null && WinogradConv.WeightCache.Current(entry, wa.AsSpan(wo, (int)g.WeightLength));
             fixed (float* px = xa, pw = wa, py = ya, pb = ba, pu = transformed)
             {
-                var weights = new WinogradConv.WeightJob
-                {
-                    W = pw + wo, U = pu, Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
-                };
-                RunWinograd(l, weights, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
+                weights.W = pw + wo;
+                weights.U = pu;
+                RunWinograd(l, weights, current, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
+            }
+            if (entry is not null && !current)
+            {
+                _winogradWeights.Computed(entry);
             }
         }
         finally
         {
             ReturnConvWorkspace(ws);
+            if (entry is not null)
+            {
+                WinogradConv.WeightCache.Exit(entry);
+            }
         }
     }
 
@@ -404,30 +420,47 @@ public sealed partial class CpuDevice
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
+        // GEMM row r = input channel of x, shared index k = output channel: w[k, r] flipped.
+        var weights = new WinogradConv.WeightJob
+        {
+            Rows = g.InChannels, Cols = g.OutChannels, RowStride = 9, ColStride = g.InChannels * 9, Flip = true,
+        };
+        var entry = _winogradWeights.Enter(wa, wo, weights, l.WeightLength);
         var ws = RentConvWorkspace();
         try
         {
-            float[] transformed = ws.Weights(l.WeightLength);
+            float[] transformed = entry?.U ?? ws.Weights(l.WeightLength);
+            bool current = entry is not null && WinogradConv.WeightCache.Current(entry, wa.AsSpan(wo, (int)g.WeightLength));
             fixed (float* pw = wa, pdy = dya, pdx = dxa, pu = transformed)
             {
-                // GEMM row r = input channel of x, shared index k = output channel: w[k, r] flipped.
-                var weights = new WinogradConv.WeightJob
-                {
-                    W = pw + wo, U = pu, Rows = g.InChannels, Cols = g.OutChannels, RowStride = 9, ColStride = g.InChannels * 9, Flip = true,
-                };
-                RunWinograd(l, weights, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
+                weights.W = pw + wo;
+                weights.U = pu;
+                RunWinograd(l, weights, current, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
+            }
+            if (entry is not null && !current)
+            {
+                _winogradWeights.Computed(entry);
             }
         }
         finally
         {
             ReturnConvWorkspace(ws);
+            if (entry is not null)
+            {
+                WinogradConv.WeightCache.Exit(entry);
+            }
         }
     }
 
-    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, float* x, float* y, float* bias, bool relu, bool accumulate)
+    /// <summary>The weight transform (unless <paramref name="transformed"/>: U is current), then the tiles.</summary>
+    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, bool transformed, float* x, float* y,
+        float* bias, bool relu, bool accumulate)
     {
         int rows = l.OcBlocks * WinogradConv.OcBlock;
-        ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
+        if (!transformed)
+        {
+            ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
+        }
         var job = new WinogradConv.TileJob
         {
             L = l, Kind = CpuGemm.CurrentKernel, X = x, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,

@@ -175,6 +175,74 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_transformed_weights_are_kept_while_the_weights_are_unchanged_and_recomputed_when_one_changes()
+    {
+        var g = Geometry(2, 5, 9, 10, 6, 1);
+        var random = new Random(77);
+        var x = Uniform(random, (int)g.InputLength);
+        var w1 = Uniform(random, (int)g.WeightLength);
+        var w2 = (float[])w1.Clone();
+        w2[^1] += 0.5f; // only the last element differs: the comparison must read the whole tensor
+        var b = Uniform(random, g.OutChannels);
+        var dy = Uniform(random, (int)g.OutputLength);
+        var d = new CpuDevice(2) { ConvAlgorithmOverride = ConvAlgorithm.Winograd };
+        var xt = Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width);
+        var wt = Tensor.From(w1, d, g.OutChannels, g.InChannels, 3, 3);
+        var bt = Tensor.From(b, d, g.OutChannels);
+        var dyt = Tensor.From(dy, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        var y = Tensor.Zeros(d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        var dx = Tensor.Zeros(d, g.Batch, g.InChannels, g.Height, g.Width);
+        var dw = Tensor.Zeros(d, g.OutChannels, g.InChannels, 3, 3);
+
+        float[] Forward()
+        {
+            d.Conv2d(xt, wt, bt, y, g);
+            return y.ToArray();
+        }
+
+        float[] InputGradient()
+        {
+            d.Conv2dBackward(xt, wt, dyt, dx, dw, null, g, accumulateDx: false);
+            return dx.ToArray();
+        }
+
+        // What a device without a cache computes (a fresh one transforms on its first call).
+        float[] FreshForward(float[] w) =>
+            ConvReluEpilogueTests.Run(new CpuDevice(2) { ConvAlgorithmOverride = ConvAlgorithm.Winograd }, g, x, w, b, relu: false);
+        float[] FreshInputGradient(float[] w) =>
+            CpuConvBackward(g, ConvAlgorithm.Winograd, CpuGemm.CurrentKernel.ToString(), 2, x, w, dy,
+                new float[g.InputLength], new float[g.WeightLength], false).Dx;
+
+        float[] first = Forward();
+        Assert.Equal(1, d.WinogradWeightTransforms);
+        Assert.Equal(first, Forward());
+        Assert.Equal(1, d.WinogradWeightTransforms);
+        Assert.Equal(FreshForward(w1), first);
+        AssertClose(CpuConvTests.Reference(g, Widen(x), Widen(w1), Widen(b)), first, 1e-4, 1e-4, "cached winograd");
+
+        d.Upload(w2, wt); // the same tensor, written in place
+        float[] second = Forward();
+        Assert.Equal(2, d.WinogradWeightTransforms);
+        Assert.Equal(FreshForward(w2), second);
+        Assert.NotEqual(first, second);
+        AssertClose(CpuConvTests.Reference(g, Widen(x), Widen(w2), Widen(b)), second, 1e-4, 1e-4, "winograd after a weight change");
+
+        // The input gradient's flipped transform is an entry of its own, kept and refreshed the same way.
+        float[] dx2 = InputGradient();
+        Assert.Equal(3, d.WinogradWeightTransforms);
+        Assert.Equal(dx2, InputGradient());
+        Assert.Equal(3, d.WinogradWeightTransforms);
+        Assert.Equal(FreshInputGradient(w2), dx2);
+        Assert.Equal(second, Forward());
+        Assert.Equal(3, d.WinogradWeightTransforms);
+        d.Upload(w1, wt);
+        Assert.Equal(FreshInputGradient(w1), InputGradient());
+        Assert.Equal(4, d.WinogradWeightTransforms);
+        Assert.Equal(first, Forward());
+        Assert.Equal(5, d.WinogradWeightTransforms);
+    }
+
+    [Fact]
     public void A_forced_winograd_refuses_a_strided_or_grouped_geometry_by_name()
     {
         var g = new Conv2dGeometry(1, 2, 5, 5, 2, 3, 3, 2, 2, 1, 1, 1, 1);

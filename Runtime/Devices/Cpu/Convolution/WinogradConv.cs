@@ -18,9 +18,10 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// tiles per 512-bit vector as well (the same operations per lane, so the same bits as the 256-bit transforms).
 /// </summary>
 /// <remarks>
-/// Steps per call: the weights are transformed (U, once per call, as weights change every step); then the batch's tiles,
-/// numbered (sample, tile row, tile column), are split in contiguous ranges over threads, and each thread, chunk by chunk
-/// of <see cref="Layout.ChunkTiles"/> tiles (V and M of a chunk sized to stay in L2), transforms 8 tiles at a time with
+/// Steps per call: the weights are transformed (U), unless they are those of the previous call (<see cref="WeightCache"/>);
+/// then the batch's tiles, numbered (sample, tile row, tile column), are split in contiguous ranges over threads, and each
+/// thread, chunk by chunk of <see cref="Layout.ChunkTiles"/> tiles (V and M of a chunk sized to stay in L2), transforms 8
+/// tiles at a time with
 /// one vector lane per tile (rows loaded per lane from the unpadded input, the padding masked to zeros, and transposed),
 /// runs the 36 GEMMs and transforms the products back, adding bias and ReLU (or adding to the
 /// output, for the input gradient with accumulation) as it stores. Each product is one chain of fused multiply-adds over
@@ -207,6 +208,89 @@ internal static unsafe class WinogradConv
         o[3 * stride] = q + b12;
         o[4 * stride] = q - b12;
         o[5 * stride] = c;
+    }
+
+    /// <summary>
+    /// The transformed weights U of the weight tensors a device convolved with, kept while their values are unchanged, so an
+    /// evaluation forward (whose folded batch-norm weights never change) transforms each layer's weights once instead of on
+    /// every call. Keyed by the host array and offset of the weights and the direction (forward, or the flipped input
+    /// gradient); each call compares the weights with a copy of those U came from, element for element, so any change (an
+    /// optimiser step, a load, a direct write) is seen without a version to trust. In training the comparison stops at the
+    /// first element and the copy is one pass over the weights, small beside the transform. An entry lives as long as its array.
+    /// </summary>
+    internal sealed class WeightCache
+    {
+        private readonly ConditionalWeakTable<float[], List<Entry>> _entries = new();
+        private long _transforms;
+
+        /// <summary>How many times U was computed (for tests: a cache that never hits, or never refreshes, shows here).</summary>
+        public long Transforms => Interlocked.Read(ref _transforms);
+
+        /// <summary>U of one weight tensor in one direction, and the weights it was computed from.</summary>
+        internal sealed class Entry(int offset, int rows, int cols, bool flip, float[] source, float[] u)
+        {
+            public readonly int Offset = offset, Rows = rows, Cols = cols;
+            public readonly bool Flip = flip;
+            public readonly float[] Source = source, U = u;
+            public bool Valid;
+        }
+
+        /// <summary>
+        /// The entry of the weights w[offset ..] of <paramref name="job"/>'s shape, created on first use and held (locked) until
+        /// <see cref="Exit"/>; null when another thread holds it (the caller then transforms into its own workspace).
+        /// </summary>
+        public Entry? Enter(float[] w, int offset, in WeightJob job, long uLength)
+        {
+            int rows = job.Rows, cols = job.Cols;
+            bool flip = job.Flip;
+            if (!_entries.TryGetValue(w, out var list))
+            {
+                list = _entries.GetValue(w, static _ => new List<Entry>(2));
+            }
+            Entry? entry = null;
+            lock (list)
+            {
+                foreach (var e in list)
+                {
+                    if (e.Offset == offset && e.Rows == rows && e.Cols == cols && e.Flip == flip)
+                    {
+                        entry = e;
+                        break;
+                    }
+                }
+                if (entry is null)
+                {
+                    entry = new Entry(offset, rows, cols, flip, new float[rows * cols * 9],
+                        GC.AllocateUninitializedArray<float>(checked((int)uLength), pinned: true));
+                    list.Add(entry);
+                }
+            }
+            return Monitor.TryEnter(entry) ? entry : null;
+        }
+
+        /// <summary>
+        /// Whether the entry's U is that of <paramref name="w"/>; if not, records w as its source (U must then be recomputed
+        /// and <see cref="Computed"/> called).
+        /// </summary>
+        public static bool Current(Entry entry, ReadOnlySpan<float> w)
+        {
+            if (entry.Valid && w.SequenceEqual(entry.Source))
+            {
+                return true;
+            }
+            entry.Valid = false;
+            w.CopyTo(entry.Source);
+            return false;
+        }
+
+        /// <summary>The entry's U now holds the transform of its source.</summary>
+        public void Computed(Entry entry)
+        {
+            entry.Valid = true;
+            Interlocked.Increment(ref _transforms);
+        }
+
+        public static void Exit(Entry entry) => Monitor.Exit(entry);
     }
 
     [ThreadStatic] private static PackBuffer? t_chunk;
