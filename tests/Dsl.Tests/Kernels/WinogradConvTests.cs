@@ -11,7 +11,8 @@ namespace Dsl.Tests.Kernels;
 /// The Winograd F(4x4, 3x3) convolution (<see cref="WinogradConv"/>) against the double-precision reference of
 /// <see cref="CpuConvTests"/>: odd shapes (sizes that are not whole tiles, 1x1 images, batch 1, 1 and 3 channels, the
 /// paddings 0, 1 and 2), bias, ReLU, the input gradient with and without accumulation, on the scalar and 256-bit paths;
-/// the same sums whatever the thread count; and its rounding error measured at 16, 64 and 256 input channels.
+/// the same sums whatever the thread count; its rounding error measured at 16, 64 and 256 input channels; and the
+/// transformed weights kept between calls only while the weights are unchanged.
 /// </summary>
 public sealed class WinogradConvTests(ITestOutputHelper output)
 {
@@ -35,6 +36,8 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             data.Add(kernel, 3, 17, 15, 21, 13, 1); // 72 tiles: a 48-tile block, a 16-tile and an 8-tile tail
             data.Add(kernel, 1, 5, 13, 9, 6, 1);    // 12 tiles: one 512-bit transform of a full and a partial group
             data.Add(kernel, 2, 19, 9, 10, 21, 1);  // 18 tiles: a 16-tile transform and a 2-tile group; 19 and 21 channels
+            data.Add(kernel, 2, 16, 16, 16, 16, 1); // 4 whole tiles a row (the 512-bit output transform's rows of 16 floats)
+            data.Add(kernel, 3, 5, 12, 16, 7, 1);   // 12 tiles a sample: groups of 16 tiles straddle samples
         }
         return data;
     }
@@ -147,6 +150,10 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     [InlineData(2, 24, 30, 14, 7, 0)]
     [InlineData(1, 5, 13, 9, 6, 1)]
     [InlineData(3, 19, 7, 9, 21, 2)]
+    [InlineData(2, 16, 16, 16, 16, 1)] // 4 tiles a row: every 4 lanes a row of whole tiles, stored as one vector a row
+    [InlineData(3, 5, 12, 16, 7, 1)]   // 12 tiles a sample: 16-lane groups straddle samples, runs of 4 do not
+    [InlineData(2, 6, 8, 32, 5, 1)]    // 8 tiles a row
+    [InlineData(2, 7, 16, 24, 9, 1)]   // 6 tiles a row: some runs of 4 straddle tile rows (stored tile by tile)
     public void Winograd_512_bit_products_and_transforms_match_the_256_bit_kernels_bit_for_bit(int batch, int inC, int h, int w, int outC, int pad)
     {
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)

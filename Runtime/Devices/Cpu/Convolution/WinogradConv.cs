@@ -1003,6 +1003,14 @@ internal static unsafe class WinogradConv
             cols[j] = Math.Min(Tile, outW - col * Tile);
             sampleBase[j] = n * outC;
         }
+        // Whether each run of 4 lanes (4q .. 4q+3) is 4 whole tiles side by side in one tile row: then row i of the 4 tiles
+        // is 16 adjacent floats of the output, stored as one vector (RowsOfQuads) instead of 16 stores of 4.
+        bool quads = valid == WideLanes;
+        for (int j = 0; j < WideLanes && quads; j++)
+        {
+            int first = j & ~3;
+            quads = rows[j] == Tile && cols[j] == Tile && sampleBase[j] == sampleBase[first] && start[j] == start[first] + (j - first) * Tile;
+        }
         Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
         Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
         // lo[k]: tile k's rows 0-1 in its low half, tile k + 8's in its high half; hi[k]: rows 2-3.
@@ -1033,6 +1041,20 @@ internal static unsafe class WinogradConv
                     }
                 }
             }
+            if (quads)
+            {
+                nint channel = (nint)oc * plane;
+                float* d0 = y + ((nint)sampleBase[0] * plane + channel + start[0]);
+                float* d1 = y + ((nint)sampleBase[4] * plane + channel + start[4]);
+                float* d2 = y + ((nint)sampleBase[8] * plane + channel + start[8]);
+                float* d3 = y + ((nint)sampleBase[12] * plane + channel + start[12]);
+                for (int i = 0; i < Tile; i++)
+                {
+                    nint at = (nint)i * outW;
+                    RowsOfQuads(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], d0 + at, d1 + at, d2 + at, d3 + at, accumulate);
+                }
+                continue;
+            }
             Transpose8x8Wide(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], lo);
             Transpose8x8Wide(o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], hi);
             for (int j = 0; j < valid; j++)
@@ -1059,6 +1081,43 @@ internal static unsafe class WinogradConv
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Row i of 16 tiles from its 4 columns (a_k[lane] = tile lane's element (i, k)), stored as 4 vectors of 16 floats: row i
+    /// of tiles 4q .. 4q+3 at dq (or added to it). A 4x4 transpose within each 128-bit block (tile 4q+m's row in block q of
+    /// u_m), then one of the 128-bit blocks across the 4 vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowsOfQuads(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        float* d0, float* d1, float* d2, float* d3, bool accumulate)
+    {
+        var t0 = Avx512F.UnpackLow(a0, a1);
+        var t1 = Avx512F.UnpackHigh(a0, a1);
+        var t2 = Avx512F.UnpackLow(a2, a3);
+        var t3 = Avx512F.UnpackHigh(a2, a3);
+        var u0 = Avx512F.Shuffle(t0, t2, 0x44);
+        var u1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx512F.Shuffle(t1, t3, 0x44);
+        var u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        var v0 = Avx512F.Shuffle4x128(u0, u1, 0x44); // u0 blocks 0 1, u1 blocks 0 1
+        var v1 = Avx512F.Shuffle4x128(u2, u3, 0x44);
+        var v2 = Avx512F.Shuffle4x128(u0, u1, 0xEE); // blocks 2 3
+        var v3 = Avx512F.Shuffle4x128(u2, u3, 0xEE);
+        StoreQuad(d0, Avx512F.Shuffle4x128(v0, v1, 0x88), accumulate); // block 0 of u0, u1, u2, u3
+        StoreQuad(d1, Avx512F.Shuffle4x128(v0, v1, 0xDD), accumulate);
+        StoreQuad(d2, Avx512F.Shuffle4x128(v2, v3, 0x88), accumulate);
+        StoreQuad(d3, Avx512F.Shuffle4x128(v2, v3, 0xDD), accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreQuad(float* dst, Vector512<float> row, bool accumulate)
+    {
+        if (accumulate)
+        {
+            row += Vector512.Load(dst);
+        }
+        row.Store(dst);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
