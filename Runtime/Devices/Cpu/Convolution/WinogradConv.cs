@@ -1004,12 +1004,17 @@ internal static unsafe class WinogradConv
             sampleBase[j] = n * outC;
         }
         // Whether each run of 4 lanes (4q .. 4q+3) is 4 whole tiles side by side in one tile row: then row i of the 4 tiles
-        // is 16 adjacent floats of the output, stored as one vector (RowsOfQuads) instead of 16 stores of 4.
+        // is 16 adjacent floats of the output, stored as one vector (OutputQuadsWide) instead of 16 stores of 4.
         bool quads = valid == WideLanes;
         for (int j = 0; j < WideLanes && quads; j++)
         {
             int first = j & ~3;
             quads = rows[j] == Tile && cols[j] == Tile && sampleBase[j] == sampleBase[first] && start[j] == start[first] + (j - first) * Tile;
+        }
+        if (quads)
+        {
+            OutputQuadsWide(l, m, ld, y, bias, relu, accumulate, start, sampleBase);
+            return;
         }
         Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
         Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
@@ -1019,42 +1024,8 @@ internal static unsafe class WinogradConv
         nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
         for (int oc = 0; oc < outC; oc++)
         {
-            float* src = m + (nint)oc * ld;
-            for (int k = 0; k < Alpha; k++)
-            {
-                float* s = src + k * mPoint;
-                ATWide(Vector512.Load(s), Vector512.Load(s + Alpha * mPoint), Vector512.Load(s + 2 * Alpha * mPoint),
-                    Vector512.Load(s + 3 * Alpha * mPoint), Vector512.Load(s + 4 * Alpha * mPoint), Vector512.Load(s + 5 * Alpha * mPoint),
-                    t + k, Alpha);
-            }
             Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
-            for (int i = 0; i < Tile; i++)
-            {
-                Vector512<float>* r = t + i * Alpha;
-                ATWide(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
-                if (!accumulate)
-                {
-                    for (int k = 0; k < Tile; k++)
-                    {
-                        var e = o[i * Tile + k] + b;
-                        o[i * Tile + k] = relu ? Vector512.Max(e, Vector512<float>.Zero) : e;
-                    }
-                }
-            }
-            if (quads)
-            {
-                nint channel = (nint)oc * plane;
-                float* d0 = y + ((nint)sampleBase[0] * plane + channel + start[0]);
-                float* d1 = y + ((nint)sampleBase[4] * plane + channel + start[4]);
-                float* d2 = y + ((nint)sampleBase[8] * plane + channel + start[8]);
-                float* d3 = y + ((nint)sampleBase[12] * plane + channel + start[12]);
-                for (int i = 0; i < Tile; i++)
-                {
-                    nint at = (nint)i * outW;
-                    RowsOfQuads(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], d0 + at, d1 + at, d2 + at, d3 + at, accumulate);
-                }
-                continue;
-            }
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate);
             Transpose8x8Wide(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], lo);
             Transpose8x8Wide(o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], hi);
             for (int j = 0; j < valid; j++)
@@ -1079,6 +1050,66 @@ internal static unsafe class WinogradConv
                         dRow[k] = accumulate ? dRow[k] + sRow[k] : sRow[k];
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// o[i*4 + k] = output (i, k) of the 16 tiles of one output channel, from its products at src (point stride
+    /// <paramref name="mPoint"/>): A^T m A, then bias and ReLU unless accumulating.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileOutputsWide(float* src, nint mPoint, Vector512<float>* t, Vector512<float>* o, Vector512<float> b,
+        bool relu, bool accumulate)
+    {
+        for (int k = 0; k < Alpha; k++)
+        {
+            float* s = src + k * mPoint;
+            ATWide(Vector512.Load(s), Vector512.Load(s + Alpha * mPoint), Vector512.Load(s + 2 * Alpha * mPoint),
+                Vector512.Load(s + 3 * Alpha * mPoint), Vector512.Load(s + 4 * Alpha * mPoint), Vector512.Load(s + 5 * Alpha * mPoint),
+                t + k, Alpha);
+        }
+        for (int i = 0; i < Tile; i++)
+        {
+            Vector512<float>* r = t + i * Alpha;
+            ATWide(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
+            if (!accumulate)
+            {
+                for (int k = 0; k < Tile; k++)
+                {
+                    var e = o[i * Tile + k] + b;
+                    o[i * Tile + k] = relu ? Vector512.Max(e, Vector512<float>.Zero) : e;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="OutputTransformWide"/> for 16 tiles whose runs of 4 lanes are 4 whole tiles side by side in one tile row
+    /// (start and sampleBase per lane as there): each row of 4 tiles leaves as one vector of 16 floats. Its own method, so
+    /// the tile-by-tile path keeps its registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, bool relu, bool accumulate, int* start, int* sampleBase)
+    {
+        var g = l.G;
+        int outC = g.OutChannels, outW = g.OutWidth, plane = g.OutHeight * outW;
+        Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
+        Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
+        nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
+        float* d0 = y + ((nint)sampleBase[0] * plane + start[0]);
+        float* d1 = y + ((nint)sampleBase[4] * plane + start[4]);
+        float* d2 = y + ((nint)sampleBase[8] * plane + start[8]);
+        float* d3 = y + ((nint)sampleBase[12] * plane + start[12]);
+        for (int oc = 0; oc < outC; oc++)
+        {
+            Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate);
+            nint channel = (nint)oc * plane;
+            for (int i = 0; i < Tile; i++)
+            {
+                nint at = channel + (nint)i * outW;
+                RowsOfQuads(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], d0 + at, d1 + at, d2 + at, d3 + at, accumulate);
             }
         }
     }
