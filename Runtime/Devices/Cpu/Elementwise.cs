@@ -11,6 +11,9 @@ public sealed partial class CpuDevice
     {
         switch (x.DType)
         {
+            case DType.Float32 when x.Storage == y.Storage && Math.Abs(x.Offset - y.Offset) < x.Length:
+                F(x).CopyTo(F(y)); // overlapping views of one storage: one memmove, as parts could read what another wrote
+                break;
             case DType.Float32: Elementwise(ElementwiseOp.Copy, 0f, x, null, y, nameof(Copy)); break;
             case DType.Int64: L(x).CopyTo(L(y)); break;
             default: I(x).CopyTo(I(y)); break;

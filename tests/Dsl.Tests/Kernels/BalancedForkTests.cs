@@ -204,6 +204,61 @@ public class BalancedForkTests
     }
 
     [Theory]
+    [InlineData(100_003)]
+    [InlineData(5)]
+    public void Optimizer_steps_on_two_threads_equal_one_thread_and_the_scalar_rule(int n)
+    {
+        var rng = new Random(n + 1);
+        float[] p0 = Normal(rng, n), g = Normal(rng, n), b0 = Normal(rng, n), v0 = Normal(rng, n).Select(MathF.Abs).ToArray();
+        float[][] Run(int threads)
+        {
+            var d = new CpuDevice(threads);
+            var grad = Tensor.From(g, d, n);
+            var results = new List<float[]>();
+            foreach (bool plain in new[] { true, false })
+            {
+                // Momentum after the first step (the fused pass), and with weight decay and Nesterov (the scalar rule).
+                var p = Tensor.From(p0, d, n);
+                var b = Tensor.From(b0, d, n);
+                d.SgdStep(p, grad, b, 0.1f, 0.9f, 0f, plain ? 0f : 0.01f, nesterov: !plain, firstStep: false, labelStatus: null);
+                results.Add(p.ToArray());
+                results.Add(b.ToArray());
+            }
+            var pa = Tensor.From(p0, d, n);
+            var m = Tensor.From(b0, d, n);
+            var v = Tensor.From(v0, d, n);
+            d.AdamStep(pa, grad, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupledWeightDecay: true, step: 3, labelStatus: null);
+            results.Add(pa.ToArray());
+            results.Add(m.ToArray());
+            results.Add(v.ToArray());
+            return results.ToArray();
+        }
+        float[][] one = Run(1), two = Run(2);
+        for (int i = 0; i < one.Length; i++)
+        {
+            Assert.Equal(one[i], two[i]);
+        }
+        var adam = AdamHyper.Create(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 3);
+        for (int i = 0; i < n; i++)
+        {
+            float p = p0[i], b = b0[i];
+            OptimizerMath.Sgd(ref p, g[i], ref b, 0.1f, 0.9f, 0f, 0f, false, false);
+            Assert.True(p == one[0][i], $"result 0 at {i}: {p} vs {one[0][i]}");
+            Assert.True(b == one[1][i], $"result 1 at {i}: {b} vs {one[1][i]}");
+            p = p0[i];
+            b = b0[i];
+            OptimizerMath.Sgd(ref p, g[i], ref b, 0.1f, 0.9f, 0f, 0.01f, true, false);
+            Assert.True(p == one[2][i], $"result 2 at {i}: {p} vs {one[2][i]}");
+            p = p0[i];
+            float m = b0[i], v = v0[i];
+            OptimizerMath.Adam(ref p, g[i], ref m, ref v, adam.Lr, adam.Beta1, adam.Beta2, adam.Eps, adam.WeightDecay, adam.Decoupled, adam.StepSize, adam.Bc2Sqrt);
+            Assert.True(p == one[4][i], $"result 4 at {i}: {p} vs {one[4][i]}");
+            Assert.True(m == one[5][i], $"result 5 at {i}: {m} vs {one[5][i]}");
+            Assert.True(v == one[6][i], $"result 6 at {i}: {v} vs {one[6][i]}");
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Concatenated_channels_on_two_threads_equal_one_thread_and_the_reference(bool accumulate)

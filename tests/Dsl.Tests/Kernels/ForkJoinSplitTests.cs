@@ -51,7 +51,7 @@ public class ForkJoinSplitTests
     }
 
     [Fact]
-    public void A_two_thread_mlp_training_step_forks_only_for_its_two_large_products()
+    public void A_two_thread_mlp_training_step_forks_only_for_its_two_large_products_and_large_updates()
     {
         var device = Device.CpuWithThreads(2);
         var net = new Mlp(device, seed: 1);
@@ -71,8 +71,11 @@ public class ForkJoinSplitTests
             sgd.Step();
             forks = ForkJoin.SplitsOnThisThread - before;
         }
-        // fc1's forward (64 x 256 x 784) and its weight gradient; every other kernel of the step runs inline.
-        Assert.Equal(ForkJoin.MaxParts >= 2 ? 2 : 0, forks);
+        // fc1's forward (64 x 256 x 784) and its weight gradient, and the SGD updates of the two weights with at least two
+        // element-wise parts' worth of floats (W1 200,704, W2 32,768); every other kernel of the step runs inline.
+        Assert.True(256 * 784 >= 2 * CpuDevice.ElementwisePartFloats && 128 * 256 >= 2 * CpuDevice.ElementwisePartFloats);
+        Assert.True(100 * 128 < 2 * CpuDevice.ElementwisePartFloats && 64 * 256 < 2 * CpuDevice.ElementwisePartFloats);
+        Assert.Equal(ForkJoin.MaxParts >= 2 ? 4 : 0, forks);
     }
 
     [Fact]
