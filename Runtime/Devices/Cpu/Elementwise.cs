@@ -54,10 +54,10 @@ public sealed partial class CpuDevice
         RunElementwise(ref job);
     }
 
-    private void RunElementwise<T>(ref T job) where T : struct, IRangeJob, IElementwiseLength
+    private void RunElementwise<T>(ref T job, int partFloats = ElementwisePartFloats) where T : struct, IRangeJob, IElementwiseLength
     {
         int blocks = (job.Length + ElementwiseBlock - 1) / ElementwiseBlock;
-        ForkJoin.RunBalanced(blocks, ElementwisePartFloats / ElementwiseBlock, Threads, ref job);
+        ForkJoin.RunBalanced(blocks, partFloats / ElementwiseBlock, Threads, ref job);
     }
 
     /// <summary>The floats an element-wise job covers; its items are blocks of <see cref="ElementwiseBlock"/> floats.</summary>

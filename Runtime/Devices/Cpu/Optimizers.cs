@@ -16,7 +16,7 @@ public sealed partial class CpuDevice
             H = h, Length = checked((int)param.Length),
         };
         // Element by element, so in parts over the threads like the element-wise ops: a large layer's update is not serial.
-        RunElementwise(ref job);
+        RunElementwise(ref job, OptimizerPartFloats);
     }
 
     private struct SgdJob : IRangeJob, IElementwiseLength
@@ -85,8 +85,14 @@ public sealed partial class CpuDevice
             V = HostBuffers.Floats(v, op, out int vo), VO = vo,
             H = h, Length = checked((int)param.Length),
         };
-        RunElementwise(ref job);
+        RunElementwise(ref job, OptimizerPartFloats);
     }
+
+    /// <summary>
+    /// The fewest floats of a part of an optimiser step: a batch-64 MLP's step got slower when its 32K-weight layer's
+    /// update forked as well, so only layers of 128K weights and more split.
+    /// </summary>
+    internal const int OptimizerPartFloats = 1 << 16;
 
     private struct AdamJob : IRangeJob, IElementwiseLength
     {
