@@ -93,7 +93,7 @@ public sealed partial class CpuDevice
                 {
                     L = l, Kind = CpuGemm.CurrentKernel, Xp = pxp, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
-                ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+                ForkJoin.RunBalanced(items, 1, Threads, ref job);
             }
         }
         finally
@@ -126,7 +126,7 @@ public sealed partial class CpuDevice
                     Chunk = BatchSplitConv.ChunkSamples(p, ConvColumnBudget, (g.Batch + parts - 1) / parts),
                     X = xa, XOffset = xo, PackedW = pp, Y = py + yo, Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
-                ForkJoin.Run(g.Batch, parts, ref job);
+                ForkJoin.RunBalanced(g.Batch, 1, parts, ref job);
             }
         }
         finally
@@ -276,7 +276,7 @@ public sealed partial class CpuDevice
                     L = pass, Kind = CpuGemm.CurrentKernel, Xp = pxp, Taps = taps, Offsets = po, PackedW = pp, Y = py + yo,
                     Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
-                ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+                ForkJoin.RunBalanced(items, 1, Threads, ref job);
             }
         }
         finally
@@ -324,7 +324,7 @@ public sealed partial class CpuDevice
                                 L = pass, Kind = CpuGemm.CurrentKernel, Xp = pdyp, Taps = taps, Offsets = po, PackedW = phaseWeights, Y = pdx + dxo,
                                 Accumulate = accumulateDx,
                             };
-                            ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+                            ForkJoin.RunBalanced(items, 1, Threads, ref job);
                         }
                         phaseWeights += pass.PackedWeightLength;
                     }
@@ -361,7 +361,7 @@ public sealed partial class CpuDevice
                 {
                     L = l, Kind = CpuGemm.CurrentKernel, Xp = pdyp, PackedW = pp, Y = pdx + dxo, Accumulate = accumulateDx,
                 };
-                ForkJoin.Run(items, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+                ForkJoin.RunBalanced(items, 1, Threads, ref job);
             }
         }
         finally
@@ -465,7 +465,8 @@ public sealed partial class CpuDevice
         {
             L = l, Kind = CpuGemm.CurrentKernel, X = x, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
         };
-        ForkJoin.Run(l.Groups, Math.Min(Threads, ForkJoin.MaxParts), ref job);
+        // Parts of at least a chunk of tiles, so splitting finer never shrinks the products that reuse U.
+        ForkJoin.RunBalanced(l.Groups, Math.Max(1, l.ChunkTiles / WinogradConv.Lanes), Threads, ref job);
     }
 
     // dx (when given) and dW/db (when dw is given) from im2col + GEMM.

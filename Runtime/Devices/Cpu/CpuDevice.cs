@@ -98,8 +98,10 @@ public sealed partial class CpuDevice : Device
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into at most
-    /// <see cref="Threads"/> contiguous chunks of at least <paramref name="minChunk"/>; inline when one chunk.
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) on at most <see cref="Threads"/>
+    /// threads, in contiguous chunks of at least <paramref name="minChunk"/> that the threads claim as they come free
+    /// (<see cref="ForkJoin.RunBalanced"/>); inline when one chunk. The body must compute each item the same way whatever
+    /// the chunks (every caller's items are independent: channels, planes, rows, samples).
     /// The delegate is allocated by the caller: hot kernels use the struct overload instead.
     /// </summary>
     internal void ParallelRange(int count, int minChunk, Action<int, int> body)
@@ -110,7 +112,7 @@ public sealed partial class CpuDevice : Device
 
     /// <summary>As above with a struct body (a local of the caller), which allocates nothing.</summary>
     internal void ParallelRange<T>(int count, int minChunk, ref T job) where T : struct, IRangeJob
-        => ForkJoin.Run(count, ForkJoin.Parts(count, minChunk, Threads), ref job);
+        => ForkJoin.RunBalanced(count, minChunk, Threads, ref job);
 
     private readonly struct DelegateJob(Action<int, int> body) : IRangeJob
     {

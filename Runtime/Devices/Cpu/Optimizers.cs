@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Dsl.Devices.Cpu.Convolution;
 
 namespace Dsl.Devices.Cpu;
 
@@ -6,19 +7,45 @@ public sealed partial class CpuDevice
 {
     protected override void SgdStepCore(Tensor param, Tensor grad, Tensor? momentumBuffer, in SgdHyper h)
     {
-        var p = F(param);
-        var g = F(grad);
-        var buf = momentumBuffer is null ? Span<float>.Empty : F(momentumBuffer);
-        // The common recipe (momentum, no weight decay, no Nesterov, after the first step) as two fused passes.
-        if (h.Momentum != 0f && h.WeightDecay == 0f && !h.Nesterov && !h.FirstStep)
+        const string op = "SgdStep";
+        var job = new SgdJob
         {
-            SgdMomentum(p, g, buf, h.Lr, h.Momentum, 1f - h.Dampening);
-            return;
-        }
-        float unused = 0f;
-        for (int i = 0; i < p.Length; i++)
+            P = HostBuffers.Floats(param, op, out int po), PO = po,
+            G = HostBuffers.Floats(grad, op, out int go), GO = go,
+            Buf = momentumBuffer is null ? null : HostBuffers.Floats(momentumBuffer, op, out _), BO = (int)(momentumBuffer?.Offset ?? 0),
+            H = h, Length = checked((int)param.Length),
+        };
+        // Element by element, so in parts over the threads like the element-wise ops: a large layer's update is not serial.
+        RunElementwise(ref job, OptimizerPartFloats);
+    }
+
+    private struct SgdJob : IRangeJob, IElementwiseLength
+    {
+        public float[] P, G;
+        public float[]? Buf;
+        public int PO, GO, BO;
+        public SgdHyper H;
+
+        public int Length { get; set; }
+
+        public readonly void Run(int start, int end)
         {
-            OptimizerMath.Sgd(ref p[i], g[i], ref buf.IsEmpty ? ref unused : ref buf[i], h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
+            int from = start * ElementwiseBlock, n = Math.Min(Length, end * ElementwiseBlock) - from;
+            var p = P.AsSpan(PO + from, n);
+            var g = G.AsSpan(GO + from, n);
+            var buf = Buf is null ? Span<float>.Empty : Buf.AsSpan(BO + from, n);
+            var h = H;
+            // The common recipe (momentum, no weight decay, no Nesterov, after the first step) as two fused passes.
+            if (h.Momentum != 0f && h.WeightDecay == 0f && !h.Nesterov && !h.FirstStep)
+            {
+                SgdMomentum(p, g, buf, h.Lr, h.Momentum, 1f - h.Dampening);
+                return;
+            }
+            float unused = 0f;
+            for (int i = 0; i < p.Length; i++)
+            {
+                OptimizerMath.Sgd(ref p[i], g[i], ref buf.IsEmpty ? ref unused : ref buf[i], h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
+            }
         }
     }
 
@@ -49,13 +76,41 @@ public sealed partial class CpuDevice
 
     protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamHyper h)
     {
-        var p = F(param);
-        var g = F(grad);
-        var ms = F(m);
-        var vs = F(v);
-        for (int i = 0; i < p.Length; i++)
+        const string op = "AdamStep";
+        var job = new AdamJob
         {
-            OptimizerMath.Adam(ref p[i], g[i], ref ms[i], ref vs[i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
+            P = HostBuffers.Floats(param, op, out int po), PO = po,
+            G = HostBuffers.Floats(grad, op, out int go), GO = go,
+            M = HostBuffers.Floats(m, op, out int mo), MO = mo,
+            V = HostBuffers.Floats(v, op, out int vo), VO = vo,
+            H = h, Length = checked((int)param.Length),
+        };
+        RunElementwise(ref job, OptimizerPartFloats);
+    }
+
+    /// <summary>
+    /// The fewest floats of a part of an optimiser step: a batch-64 MLP's step got slower when its 32K-weight layer's
+    /// update forked as well, so only layers of 128K weights and more split.
+    /// </summary>
+    internal const int OptimizerPartFloats = 1 << 16;
+
+    private struct AdamJob : IRangeJob, IElementwiseLength
+    {
+        public float[] P, G, M, V;
+        public int PO, GO, MO, VO;
+        public AdamHyper H;
+
+        public int Length { get; set; }
+
+        public readonly void Run(int start, int end)
+        {
+            int from = start * ElementwiseBlock, to = Math.Min(Length, end * ElementwiseBlock);
+            var h = H;
+            float[] p = P, g = G, ms = M, vs = V;
+            for (int i = from; i < to; i++)
+            {
+                OptimizerMath.Adam(ref p[PO + i], g[GO + i], ref ms[MO + i], ref vs[VO + i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ public class ForkJoinSplitTests
     }
 
     [Fact]
-    public void A_two_thread_mlp_training_step_forks_only_for_its_two_large_products()
+    public void A_two_thread_mlp_training_step_forks_only_for_its_two_large_products_and_large_updates()
     {
         var device = Device.CpuWithThreads(2);
         var net = new Mlp(device, seed: 1);
@@ -71,8 +71,11 @@ public class ForkJoinSplitTests
             sgd.Step();
             forks = ForkJoin.SplitsOnThisThread - before;
         }
-        // fc1's forward (64 x 256 x 784) and its weight gradient; every other kernel of the step runs inline.
-        Assert.Equal(ForkJoin.MaxParts >= 2 ? 2 : 0, forks);
+        // fc1's forward (64 x 256 x 784), its weight gradient and the SGD update of its 200,704 weights (two optimiser
+        // parts' worth); every other kernel of the step runs inline (W2's 32,768 weights too).
+        Assert.True(256 * 784 >= 2 * CpuDevice.OptimizerPartFloats && 128 * 256 < 2 * CpuDevice.OptimizerPartFloats);
+        Assert.True(64 * 256 < 2 * CpuDevice.ElementwisePartFloats);
+        Assert.Equal(ForkJoin.MaxParts >= 2 ? 3 : 0, forks);
     }
 
     [Fact]
