@@ -173,11 +173,17 @@ internal readonly struct ConvPlan
     /// layer, 1.4-1.9x on DenseNet's 48-channel layers; two threads 0.87-1.22x, about even overall. It lost 2x on the
     /// 1-channel stems with two threads (9 taps over one plane leave the copies to dominate), so it needs
     /// <see cref="WeightGradient512MinInChannels"/>.
+    /// <para>Other stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
+    /// <see cref="WeightGradientKxK"/> against im2col + GEMM, batch 64, <c>bench conv</c> on a loaded 2-core AVX-512 machine:
+    /// TwoConv's 32-channel 14x14 layer 2.9-3.6x faster on one thread and 1.9-2.8x on two, LeNet-5's 6-channel layer
+    /// 1.2-1.4x, MnistNet's 10-channel unpadded layer 0.8-1.3x; 1-channel stems lost 1.3-2x (one plane's 25 taps leave the
+    /// transpose of dy to dominate), so it needs <see cref="WeightGradientKxKMinInChannels"/>.</para>
     /// </remarks>
     public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
     {
         Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
         Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.InChannels >= WeightGradient512MinInChannels => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 when WeightGradientKxKPays(g) => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
     };
@@ -185,11 +191,18 @@ internal readonly struct ConvPlan
     /// <summary>Fewest input channels for which the direct 3x3 weight gradient is chosen with 512-bit kernels (from <c>bench conv</c>).</summary>
     public const int WeightGradient512MinInChannels = 8;
 
+    private static bool WeightGradientKxKPays(in Conv2dGeometry g) =>
+        WeightGradientKxK.Applies(g) && g.KernelH >= 5 && g.KernelW >= 5 && g.InChannels >= WeightGradientKxKMinInChannels;
+
+    /// <summary>Fewest input channels for which the direct weight gradient of 5x5-and-wider kernels is chosen (from <c>bench conv</c>).</summary>
+    public const int WeightGradientKxKMinInChannels = 2;
+
     /// <summary>Whether <paramref name="algorithm"/> can compute the weight gradient of <paramref name="g"/>.</summary>
     public static bool SupportsWeightGradient(WeightGradientAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
     {
         WeightGradientAlgorithm.Im2ColGemm => true,
         WeightGradientAlgorithm.Direct3x3 => WeightGradient3x3.Applies(g),
+        WeightGradientAlgorithm.DirectKxK => WeightGradientKxK.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown weight-gradient algorithm"),
     };
 
