@@ -96,19 +96,21 @@ public sealed class ConvWeightGradientKxKTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_for_5x5_layers_with_several_input_channels()
+    public void The_plan_takes_the_direct_weight_gradient_for_5x5_layers_whose_tiles_are_mostly_useful_with_512_bit_kernels()
     {
         var twoConv2 = new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2);
         var twoConv1 = new Conv2dGeometry(64, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2, 2, 2);
         var lenet2 = new Conv2dGeometry(64, 6, 14, 14, 16, 5, 5);
-        foreach (var kind in new[] { GemmKernel.Vector256, GemmKernel.Vector512 })
-        {
-            Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(twoConv2, kind));
-            Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(lenet2, kind));
-            Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv1, kind));
-            Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2 with { StrideH = 2, StrideW = 2 }, kind));
-            Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2 with { KernelH = 1, KernelW = 1, PadTop = 0, PadLeft = 0, PadBottom = 0, PadRight = 0 }, kind));
-        }
+        var mnist2 = new Conv2dGeometry(64, 10, 12, 12, 20, 5, 5);
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(lenet2, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv1, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(mnist2, GemmKernel.Vector512));
+        Assert.Equal(0.875, new WeightGradientKxK.Layout(twoConv2, GemmKernel.Vector512).UsefulShare, 6);
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2 with { StrideH = 2, StrideW = 2 }, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(
+            twoConv2 with { KernelH = 1, KernelW = 1, PadTop = 0, PadLeft = 0, PadBottom = 0, PadRight = 0 }, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Scalar));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
     }

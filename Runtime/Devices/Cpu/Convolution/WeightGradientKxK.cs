@@ -98,6 +98,8 @@ internal static unsafe class WeightGradientKxK
         public int Items { get; }
         /// <summary>Samples each item sums before the next item: their planes stay in L2 for the pass.</summary>
         public int PassSamples { get; }
+        /// <summary>Share of the tiles' multiply-adds that count: OC of the padded channels times OW of the S positions per row.</summary>
+        public double UsefulShare => (double)G.OutChannels / OcPad * G.OutWidth / S;
         public long PaddedXLength => (long)G.Batch * G.InChannels * XPlane;
         public long DyTLength => (long)G.Batch * Positions * OcPad;
         /// <summary>Floats of the [C*KH*KW, OcPad] sums.</summary>
@@ -138,8 +140,9 @@ internal static unsafe class WeightGradientKxK
     }
 
     /// <summary>
-    /// One sample's dy [OC, OH, OW] into dyT [OH*S, OcPad] (zeros past OW and OC), and each channel's sum. Positions
-    /// outside, channels inside: the stores run along dyT's rows and the reads step through OC planes' lines, all in L1.
+    /// One sample's dy [OC, OH, OW] into dyT [OH*S, OcPad] (zeros past OW and OC), and each channel's sum. With 512-bit
+    /// tiles, 16 x 16 blocks transposed in registers (<see cref="Transpose16"/>); else positions outside, channels inside,
+    /// so the stores run along dyT's rows and the reads step through OC planes' lines in L1.
     /// </summary>
     private static void Transpose(in Layout l, float* dy, float* dyT, float* sums)
     {
@@ -148,15 +151,30 @@ internal static unsafe class WeightGradientKxK
         for (int r = 0; r < oh; r++)
         {
             float* row = dyT + (nint)r * s * ld;
-            for (int q = 0; q < ow; q++)
+            if (l.Wide)
             {
-                float* d = row + (nint)q * ld;
-                float* src = dy + (nint)r * ow + q;
-                for (int o = 0; o < oc; o++)
+                // OcPad is whole vectors of 16: each block writes 16 channels, those past OC as zeros.
+                for (int o0 = 0; o0 < ld; o0 += 16)
                 {
-                    d[o] = src[(nint)o * plane];
+                    for (int q0 = 0; q0 < ow; q0 += 16)
+                    {
+                        Transpose16.Block(dy + (nint)o0 * plane + (nint)r * ow + q0, plane, Math.Min(16, oc - o0), Math.Min(16, ow - q0),
+                            row + (nint)q0 * ld + o0, ld, default, masked: false);
+                    }
                 }
-                new Span<float>(d + oc, ld - oc).Clear();
+            }
+            else
+            {
+                for (int q = 0; q < ow; q++)
+                {
+                    float* d = row + (nint)q * ld;
+                    float* src = dy + (nint)r * ow + q;
+                    for (int o = 0; o < oc; o++)
+                    {
+                        d[o] = src[(nint)o * plane];
+                    }
+                    new Span<float>(d + oc, ld - oc).Clear();
+                }
             }
             new Span<float>(row + (nint)ow * ld, (s - ow) * ld).Clear();
         }
