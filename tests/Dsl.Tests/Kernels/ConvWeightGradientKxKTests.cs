@@ -115,6 +115,32 @@ public sealed class ConvWeightGradientKxKTests
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_input_gradient_does_not_depend_on_the_weight_gradient_path(bool accumulateDx)
+    {
+        var g = new Conv2dGeometry(3, 5, 9, 13, 7, 5, 5, 1, 1, 2, 2, 2, 2);
+        var random = new Random(21);
+        var x = Uniform(random, (int)g.InputLength);
+        var w = Uniform(random, (int)g.WeightLength);
+        var dy = Uniform(random, (int)g.OutputLength);
+        var dx0 = Uniform(random, (int)g.InputLength);
+        float[] Dx(WeightGradientAlgorithm algorithm)
+        {
+            var d = new CpuDevice(2) { WeightGradientOverride = algorithm, ConvAlgorithmOverride = ConvAlgorithm.Im2ColGemm };
+            var dx = Tensor.From((float[])dx0.Clone(), d, g.Batch, g.InChannels, g.Height, g.Width);
+            var dw = Tensor.Zeros(d, g.OutChannels, g.InChannels, g.KernelH, g.KernelW);
+            d.Conv2dBackward(Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width),
+                Tensor.From(w, d, g.OutChannels, g.InChannels, g.KernelH, g.KernelW),
+                Tensor.From(dy, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth), dx, dw, null, g, accumulateDx);
+            return dx.ToArray();
+        }
+        var direct = Dx(WeightGradientAlgorithm.DirectKxK);
+        Assert.Equal(Dx(WeightGradientAlgorithm.Im2ColGemm), direct);
+        Assert.NotEqual(dx0, direct);
+    }
+
     [Fact]
     public void An_empty_batch_leaves_the_gradients_as_they_were()
     {
