@@ -11,7 +11,8 @@ namespace Dsl.Devices.Cpu;
 // choice per geometry and GEMM kernel width is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct
 // kernels). Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
 // path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
-// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3; ConvPlan.ChooseWeightGradient decides).
+// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3) and of 5x5 stride-1 layers (an outer-product
+// reduction over dy transposed to rows of channels, WeightGradientKxK); ConvPlan.ChooseWeightGradient decides.
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
