@@ -11,7 +11,8 @@ namespace Dsl.Devices.Cpu;
 // choice per geometry and GEMM kernel width is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct
 // kernels). Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
 // path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
-// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3; ConvPlan.ChooseWeightGradient decides).
+// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3) and of 5x5 stride-1 layers (an outer-product
+// reduction over dy transposed to rows of channels, WeightGradientKxK); ConvPlan.ChooseWeightGradient decides.
 public sealed partial class CpuDevice
 {
     private ConvWorkspace? _convWorkspace;
@@ -168,6 +169,11 @@ public sealed partial class CpuDevice
                 dwRest = null;
                 dbRest = null;
                 break;
+            case WeightGradientAlgorithm.DirectKxK:
+                ConvKxKWeightGradient(x, dy, dw, db, g);
+                dwRest = null;
+                dbRest = null;
+                break;
             case WeightGradientAlgorithm.Im2ColGemm:
                 break;
             default:
@@ -235,6 +241,47 @@ public sealed partial class CpuDevice
                 {
                     WeightGradient3x3.AddBias(l, ps, pdb + dbo);
                 }
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    // dW and db of a stride-1 convolution with kernels up to 7 wide as a direct reduction: dy transposed to rows of output
+    // channels, x copied into zero-bordered planes (WeightGradientKxK).
+    private unsafe void ConvKxKWeightGradient(Tensor x, Tensor dy, Tensor dw, Tensor? db, in Conv2dGeometry g)
+    {
+        const string op = nameof(Conv2dBackward);
+        if (g.Batch == 0)
+        {
+            return;
+        }
+        var l = new WeightGradientKxK.Layout(g, CpuGemm.CurrentKernel);
+        var xa = HostBuffers.Floats(x, op, out int xo);
+        var dya = HostBuffers.Floats(dy, op, out int dyo);
+        var dwa = HostBuffers.Floats(dw, op, out int dwo);
+        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
+        int dbo = db is null ? 0 : (int)db.Offset;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] paddedX = ws.Columns(l.PaddedXLength);
+            float[] dyT = ws.PackedGradients(l.DyTLength);
+            float[] planeSums = ws.Transposed(l.PlaneSumsLength);
+            float[] sums = ws.Gradients(l.SumsLength);
+            fixed (float* px = xa, pdy = dya, pdw = dwa, pdb = dba, pxp = paddedX, pdyt = dyT, pps = planeSums, psums = sums)
+            {
+                int count = g.Batch;
+                var pad = new WeightGradientKxK.PadJob
+                {
+                    L = l, X = px + xo, Xp = pxp, Dy = pdy + dyo, DyT = pdyt, PlaneSums = pdb == null ? null : pps,
+                };
+                ForkJoin.Run(count, ForkJoin.Parts(count, 2, Threads), ref pad);
+                var job = new WeightGradientKxK.ReduceJob { L = l, Xp = pxp, DyT = pdyt, Sums = psums };
+                ForkJoin.Run(l.Items, Math.Min(Math.Min(Threads, l.Items), ForkJoin.MaxParts), ref job);
+                WeightGradientKxK.AddTo(l, psums, pdw + dwo, pdb == null ? null : pps, pdb == null ? null : pdb + dbo);
             }
         }
         finally

@@ -278,7 +278,11 @@ internal static unsafe class BatchSplitConv
                     int cols = samples * positions;
                     float[] dyMat = scratch.Dy((long)outC * cols + Nr);
                     float[] col = scratch.Col((long)p.Rows * cols + Nr);
-                    Im2Col.Gather(p, X, XOffset, n0, samples, col, 0, p.Rows);
+                    if (weights)
+                    {
+                        // Only dW reads the columns: dx alone (dW from a direct kernel) skips the gather.
+                        Im2Col.Gather(p, X, XOffset, n0, samples, col, 0, p.Rows);
+                    }
                     fixed (float* pdy = dyMat, pcol = col)
                     {
                         for (int i = 0; i < samples; i++)

@@ -173,11 +173,22 @@ internal readonly struct ConvPlan
     /// layer, 1.4-1.9x on DenseNet's 48-channel layers; two threads 0.87-1.22x, about even overall. It lost 2x on the
     /// 1-channel stems with two threads (9 taps over one plane leave the copies to dominate), so it needs
     /// <see cref="WeightGradient512MinInChannels"/>.
+    /// <para>Other stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
+    /// <see cref="WeightGradientKxK"/> against im2col + GEMM, batch 64, <c>bench conv</c> on a loaded 2-core AVX-512 machine
+    /// (ratios of the two timed alternately in one run, two runs): with 512-bit kernels TwoConv's 32-channel 14x14 layer
+    /// 2.9-3.2x faster on one and two threads, LeNet-5's 6-channel unpadded 14x14 layer 1.0-1.45x; it lost on MnistNet's
+    /// 10-channel unpadded layer (0.6-0.85x: 20 output channels fill 20 of 32 lanes and 8 of the 12 positions per row are
+    /// outputs, so 42% of its multiply-adds count), hence <see cref="WeightGradientKxKMinUsefulShare"/>, and on TwoConv's
+    /// 1-channel stem with two threads (0.5-0.8x: 5 items, one per kernel row, for two threads), hence
+    /// <see cref="WeightGradientKxKMinInChannels"/>. With 256-bit kernels (10 accumulators against the packed GEMM's
+    /// 256-bit tiles) it lost 0.9x on TwoConv's 32-channel layer and 0.75x on MnistNet's, so it is taken with 512-bit
+    /// kernels only.</para>
     /// </remarks>
     public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
     {
         Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
         Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.InChannels >= WeightGradient512MinInChannels => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector512 when WeightGradientKxKPays(g) => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
     };
@@ -185,11 +196,25 @@ internal readonly struct ConvPlan
     /// <summary>Fewest input channels for which the direct 3x3 weight gradient is chosen with 512-bit kernels (from <c>bench conv</c>).</summary>
     public const int WeightGradient512MinInChannels = 8;
 
+    private static bool WeightGradientKxKPays(in Conv2dGeometry g) =>
+        WeightGradientKxK.Applies(g) && g.KernelH >= 5 && g.KernelW >= 5 && g.InChannels >= WeightGradientKxKMinInChannels
+        && new WeightGradientKxK.Layout(g, Gemm.GemmKernel.Vector512).UsefulShare >= WeightGradientKxKMinUsefulShare;
+
+    /// <summary>Fewest input channels for which the direct weight gradient of 5x5-and-wider kernels is chosen (from <c>bench conv</c>).</summary>
+    public const int WeightGradientKxKMinInChannels = 2;
+
+    /// <summary>
+    /// Least share of the direct weight gradient's multiply-adds that count (<see cref="WeightGradientKxK.Layout.UsefulShare"/>)
+    /// for which it is chosen: LeNet-5's 0.71 won, MnistNet's 0.42 lost (from <c>bench conv</c>).
+    /// </summary>
+    public const double WeightGradientKxKMinUsefulShare = 0.5;
+
     /// <summary>Whether <paramref name="algorithm"/> can compute the weight gradient of <paramref name="g"/>.</summary>
     public static bool SupportsWeightGradient(WeightGradientAlgorithm algorithm, in Conv2dGeometry g) => algorithm switch
     {
         WeightGradientAlgorithm.Im2ColGemm => true,
         WeightGradientAlgorithm.Direct3x3 => WeightGradient3x3.Applies(g),
+        WeightGradientAlgorithm.DirectKxK => WeightGradientKxK.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown weight-gradient algorithm"),
     };
 

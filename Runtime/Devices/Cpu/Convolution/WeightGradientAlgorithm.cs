@@ -11,4 +11,10 @@ public enum WeightGradientAlgorithm
 
     /// <summary>3x3, stride 1, padding 1, one group: a register-blocked reduction over zero-bordered planes, no column matrix.</summary>
     Direct3x3,
+
+    /// <summary>
+    /// Stride 1, no dilation, one group, kernels up to 7 wide (the 5x5 layers): dy transposed to rows of output channels,
+    /// multiplied by broadcasts of zero-bordered x planes, no column matrix.
+    /// </summary>
+    DirectKxK,
 }
