@@ -53,7 +53,7 @@ public sealed partial class CpuDevice
 
         public readonly void Run(int start, int end)
         {
-            int from = start * ElementwiseBlock, to = Math.Min(Length, end * ElementwiseBlock);
+            var (from, to) = ElementwiseFloats(start, end, Length);
             var xs = X.AsSpan(XOffset + from, to - from);
             var ys = Y.AsSpan(YOffset + from, to - from);
             switch (Kind)
@@ -92,7 +92,8 @@ public sealed partial class CpuDevice
 
         public readonly void Run(int start, int end)
         {
-            int from = start * ElementwiseBlock, to = Math.Min(Length, end * ElementwiseBlock), n = to - from;
+            var (from, to) = ElementwiseFloats(start, end, Length);
+            int n = to - from;
             var xs = X.AsSpan(XOffset + from, n);
             var g = Dy.AsSpan(DyOffset + from, n);
             var d = Dx.AsSpan(DxOffset + from, n);

@@ -60,6 +60,10 @@ public sealed partial class CpuDevice
         ForkJoin.RunBalanced(blocks, partFloats / ElementwiseBlock, Threads, ref job);
     }
 
+    /// <summary>The floats [From, To) of items (blocks) [start, end) of an element-wise job over <paramref name="length"/> floats.</summary>
+    private static (int From, int To) ElementwiseFloats(int start, int end, int length) =>
+        (start * ElementwiseBlock, Math.Min(length, end * ElementwiseBlock));
+
     /// <summary>The floats an element-wise job covers; its items are blocks of <see cref="ElementwiseBlock"/> floats.</summary>
     private interface IElementwiseLength
     {
@@ -87,7 +91,7 @@ public sealed partial class CpuDevice
 
         public readonly void Run(int start, int end)
         {
-            int from = start * ElementwiseBlock, to = Math.Min(Length, end * ElementwiseBlock);
+            var (from, to) = ElementwiseFloats(start, end, Length);
             var a = A.AsSpan(AOffset + from, to - from);
             var y = Y.AsSpan(YOffset + from, to - from);
             switch (Op)

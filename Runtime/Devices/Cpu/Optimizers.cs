@@ -30,7 +30,8 @@ public sealed partial class CpuDevice
 
         public readonly void Run(int start, int end)
         {
-            int from = start * ElementwiseBlock, n = Math.Min(Length, end * ElementwiseBlock) - from;
+            var (from, to) = ElementwiseFloats(start, end, Length);
+            int n = to - from;
             var p = P.AsSpan(PO + from, n);
             var g = G.AsSpan(GO + from, n);
             var buf = Buf is null ? Span<float>.Empty : Buf.AsSpan(BO + from, n);
@@ -104,7 +105,7 @@ public sealed partial class CpuDevice
 
         public readonly void Run(int start, int end)
         {
-            int from = start * ElementwiseBlock, to = Math.Min(Length, end * ElementwiseBlock);
+            var (from, to) = ElementwiseFloats(start, end, Length);
             var h = H;
             float[] p = P, g = G, ms = M, vs = V;
             for (int i = from; i < to; i++)

@@ -11,43 +11,6 @@ namespace Dsl.Tests.Kernels;
 // give the one-thread result bit for bit on two threads, and the reference's values.
 public class BalancedForkTests
 {
-    private struct CountJob : IRangeJob
-    {
-        public int[] Hits;
-
-        public readonly void Run(int start, int end)
-        {
-            for (int i = start; i < end; i++)
-            {
-                Interlocked.Increment(ref Hits[i]);
-            }
-        }
-    }
-
-    private struct ThrowJob : IRangeJob
-    {
-        public int ThrowAt;
-
-        public readonly void Run(int start, int end)
-        {
-            if (ThrowAt >= start && ThrowAt < end)
-            {
-                throw new InvalidOperationException($"item {ThrowAt}");
-            }
-        }
-    }
-
-    private struct NestedJob : IRangeJob
-    {
-        public int[] Hits;
-
-        public readonly void Run(int start, int end)
-        {
-            var inner = new CountJob { Hits = Hits };
-            ForkJoin.RunBalanced(end - start, 1, 2, ref inner);
-        }
-    }
-
     [Theory]
     [InlineData(1, 1, 2)]
     [InlineData(7, 1, 2)]
@@ -60,7 +23,7 @@ public class BalancedForkTests
     {
         for (int repeat = 0; repeat < 50; repeat++)
         {
-            var job = new CountJob { Hits = new int[count] };
+            var job = new ForkJoinTests.CountJob { Hits = new int[count] };
             ForkJoin.RunBalanced(count, minItems, threads, ref job);
             Assert.All(job.Hits, h => Assert.Equal(1, h));
         }
@@ -74,7 +37,7 @@ public class BalancedForkTests
         var hits = new int[37];
         for (int repeat = 0; repeat < 20000; repeat++)
         {
-            var job = new CountJob { Hits = hits };
+            var job = new ForkJoinTests.CountJob { Hits = hits };
             if (repeat % 3 == 0)
             {
                 ForkJoin.Run(hits.Length, 2, ref job);
@@ -88,7 +51,7 @@ public class BalancedForkTests
         for (int round = 0; round < 10; round++)
         {
             Thread.Sleep(1); // the worker is asleep: the caller takes the parts it has not started
-            var job = new CountJob { Hits = new int[64] };
+            var job = new ForkJoinTests.CountJob { Hits = new int[64] };
             ForkJoin.RunBalanced(64, 1, 2, ref job);
             Assert.All(job.Hits, h => Assert.Equal(1, h));
         }
@@ -100,10 +63,10 @@ public class BalancedForkTests
     [InlineData(99)]
     public void Exception_in_any_part_reaches_the_caller(int at)
     {
-        var job = new ThrowJob { ThrowAt = at };
+        var job = new ForkJoinTests.ThrowJob { ThrowAt = at };
         var e = Assert.Throws<InvalidOperationException>(() => ForkJoin.RunBalanced(100, 1, 2, ref job));
         Assert.Equal($"item {at}", e.Message);
-        var count = new CountJob { Hits = new int[100] };
+        var count = new ForkJoinTests.CountJob { Hits = new int[100] };
         ForkJoin.RunBalanced(100, 1, 2, ref count);
         Assert.All(count.Hits, h => Assert.Equal(1, h));
     }
@@ -111,7 +74,7 @@ public class BalancedForkTests
     [Fact]
     public void Nested_balanced_fork_runs_inline()
     {
-        var job = new NestedJob { Hits = new int[40] };
+        var job = new ForkJoinTests.NestedJob { Hits = new int[40], Balanced = true };
         ForkJoin.RunBalanced(40, 1, 2, ref job);
         int outerParts = ForkJoin.BalancedParts(40, 1, 2, out _);
         Assert.Equal(outerParts, job.Hits[0]);

@@ -7,7 +7,8 @@ namespace Dsl.Tests.Kernels;
 // split (also when the caller takes over a part its worker has not started), an exception in any part reaches the caller, and a fork from inside a fork runs inline instead of deadlocking.
 public class ForkJoinTests
 {
-    private struct CountJob : IRangeJob
+    /// <summary>Counts each index it runs (shared with <see cref="BalancedForkTests"/>).</summary>
+    internal struct CountJob : IRangeJob
     {
         public int[] Hits;
 
@@ -20,7 +21,8 @@ public class ForkJoinTests
         }
     }
 
-    private struct ThrowJob : IRangeJob
+    /// <summary>Throws in the part that holds <see cref="ThrowAt"/>.</summary>
+    internal struct ThrowJob : IRangeJob
     {
         public int ThrowAt;
 
@@ -33,14 +35,23 @@ public class ForkJoinTests
         }
     }
 
-    private struct NestedJob : IRangeJob
+    /// <summary>Forks again from inside a part: a plain fork of 2 parts, or a balanced one when <see cref="Balanced"/>.</summary>
+    internal struct NestedJob : IRangeJob
     {
         public int[] Hits;
+        public bool Balanced;
 
         public readonly void Run(int start, int end)
         {
             var inner = new CountJob { Hits = Hits };
-            ForkJoin.Run(end - start, 2, ref inner);
+            if (Balanced)
+            {
+                ForkJoin.RunBalanced(end - start, 1, 2, ref inner);
+            }
+            else
+            {
+                ForkJoin.Run(end - start, 2, ref inner);
+            }
         }
     }
 
