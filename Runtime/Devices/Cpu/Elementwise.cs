@@ -30,8 +30,8 @@ public sealed partial class CpuDevice
 
     /// <summary>
     /// The fewest floats of a part of an element-wise kernel: at memory speed a few microseconds, against the microsecond
-    /// or two of a fork, and a thread gets at least two. So ResNet-20's batch-64 feature maps (800 thousand floats) split
-    /// into 8 parts on two threads, and a batch-64 MLP's activations (16 thousand) stay on one thread.
+    /// or two of a fork, so a thread gets at least one such part. ResNet-20's batch-64 feature maps (800 thousand floats)
+    /// split over two threads, and a batch-64 MLP's activations (16 thousand) stay on one thread.
     /// </summary>
     internal const int ElementwisePartFloats = 1 << 14;
 

@@ -20,8 +20,10 @@ internal interface IRangeJob
 /// <remarks>
 /// A part is a contiguous range of items with boundaries at count*i/parts, whichever thread runs it. <see cref="Run"/>
 /// makes at most one part per thread, so a job that reduces per part (scratch indexed by part) sums in the same order
-/// on any machine; <see cref="RunBalanced"/> makes several parts per thread, for jobs whose results do not depend on
-/// the split, so a worker that wakes late or is descheduled takes fewer parts instead of stalling the caller at the join.
+/// on any machine; <see cref="RunBalanced"/> chooses the threads from the items per part and may make up to
+/// <see cref="BalancedPartsPerThread"/> parts per thread, for jobs whose results do not depend on the split. In both, any
+/// thread claims any part, so a worker that wakes late or is descheduled leaves its part to the caller instead of
+/// stalling the join.
 /// One fork at a time: a call made while another runs (a nested call from inside a job, or a second thread using
 /// another device) runs its parts inline, in order, which is correct and only slower. Jobs live on the caller's stack
 /// and are reached by pointer; the caller waits for every part before returning, so the pointer stays valid.
@@ -39,8 +41,14 @@ internal static unsafe class ForkJoin
     /// </summary>
     private static readonly long s_joinSpinTicks = Stopwatch.Frequency / 10000; // 100 microseconds
 
-    /// <summary>Parts per thread of a <see cref="RunBalanced"/> fork: small enough parts that a late thread leaves little behind.</summary>
-    internal const int BalancedPartsPerThread = 4;
+    /// <summary>
+    /// Parts per thread of a <see cref="RunBalanced"/> fork, at most. More parts let a late thread leave less behind, but
+    /// measured side by side (<c>bench train mnist-net --threads 2</c>, batch 64, alternating builds) 4 or 2 parts a thread
+    /// cost MnistNet's two-thread evaluation 23-30% (121k samples/s with 1 against 89-94k) and its training 5-15%, while
+    /// ResNet-20's two-thread evaluation showed no difference beyond noise (<c>bench onnx resnet20</c>). So one part a
+    /// thread; the caller still takes a part its worker has not started.
+    /// </summary>
+    internal const int BalancedPartsPerThread = 1;
 
     private static readonly Worker[] s_workers = CreateWorkers();
 

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Dsl.Tests.Kernels;
 
-// Balanced forks: several parts per thread, claimed as the threads come free, for work whose results do not depend on
+// Balanced forks: up to ForkJoin.BalancedPartsPerThread parts per thread, claimed as the threads come free, for work whose results do not depend on
 // the split. Every index runs once however the parts are claimed, the part counts keep whole multiples of the threads,
 // and the kernels that use them (element-wise ops, concatenation, the forward tile and sample jobs of the convolutions)
 // give the one-thread result bit for bit on two threads, and the reference's values.
@@ -87,10 +87,10 @@ public class BalancedForkTests
     [InlineData(3, 2, 2, 1, 1)]        // not two parts of 2 items
     [InlineData(4, 2, 2, 2, 2)]        // two parts, one per thread
     [InlineData(7, 2, 2, 2, 2)]        // 3 parts of 2 would leave one thread with twice the other's work: 2 parts
-    [InlineData(8, 2, 2, 2, 4)]
-    [InlineData(1000, 1, 2, 2, 8)]     // capped at BalancedPartsPerThread per thread
+    [InlineData(8, 2, 2, 2, 2 * ForkJoin.BalancedPartsPerThread)]
+    [InlineData(1000, 1, 2, 2, 2 * ForkJoin.BalancedPartsPerThread)] // capped at BalancedPartsPerThread per thread
     [InlineData(32, 10, 2, 2, 2)]      // ResNet-20's last stage in Winograd groups (32, chunks of 10): halves
-    [InlineData(392, 10, 2, 2, 8)]     // its first stage (392 groups)
+    [InlineData(392, 10, 2, 2, 2 * ForkJoin.BalancedPartsPerThread)]     // its first stage (392 groups)
     public void Balanced_parts_are_a_multiple_of_the_threads_with_enough_items_each(int count, int minItems, int threads, int used, int parts)
     {
         if (ForkJoin.MaxParts < threads)
