@@ -219,6 +219,28 @@ public abstract partial class Device : IDisposable
     {
     }
 
+    /// <summary>
+    /// How many row parts an evaluation forward of <paramref name="rows"/> samples runs as, each part through every layer on
+    /// a thread of its own (<see cref="Module"/>'s split evaluation): 1, the whole batch at once, unless a backend does better.
+    /// </summary>
+    internal virtual int EvaluationRowParts(int rows) => 1;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(part, start, count) for each of <paramref name="parts"/> contiguous parts of [0,
+    /// <paramref name="rows"/>) (part p starts at rows*p/parts): one after another here; a backend with threads runs them at once.
+    /// </summary>
+    internal virtual void RunRowParts(int rows, int parts, Action<int, int, int> body)
+    {
+        for (int p = 0; p < parts; p++)
+        {
+            int start = RowPartStart(rows, parts, p);
+            body(p, start, RowPartStart(rows, parts, p + 1) - start);
+        }
+    }
+
+    /// <summary>The first row of part <paramref name="part"/> of <paramref name="parts"/> over <paramref name="rows"/> rows.</summary>
+    internal static int RowPartStart(int rows, int parts, int part) => (int)((long)rows * part / parts);
+
     // ------------------------------------------------------------------ strided copy (Strided.cs)
 
     /// <summary>

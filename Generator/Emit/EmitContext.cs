@@ -52,9 +52,18 @@ internal sealed class ForwardContext
             W.Line($"var {y} = keep ? {Names.Field(y)}.Rows(n) : {(input ? X(node) : "null!")};");
             return y;
         }
-        W.Line($"var {y} = {Names.Field(y)}.{Names.Rows(node, keep: true)};");
+        W.Line($"var {y} = {Names.Field(y)}.{(Plan.SplitsEvaluation ? "Rows(n, keep, part)" : Names.Rows(node, keep: true))};");
         return y;
     }
+
+    /// <summary>
+    /// The rows of a per-batch buffer an op owns (a <c>BufferSlot</c>): <c>_argmax.Rows(n)</c>, or the current row part's
+    /// <c>_argmax.Rows(n, part)</c> when the network splits its evaluation forward (<see cref="Plan.SplitsEvaluation"/>).
+    /// </summary>
+    public string PartRows(string field) => Plan.SplitsEvaluation ? $"{field}.Rows(n, part)" : $"{field}.Rows(n)";
+
+    /// <summary>A reshaped view of <paramref name="x"/> (a <c>ViewSlot</c>): <c>_flat.Of(x)</c>, or the row part's <c>_flat.OfPart(x, part)</c>.</summary>
+    public string PartView(string field, string x) => Plan.SplitsEvaluation ? $"{field}.OfPart({x}, part)" : $"{field}.Of({x})";
 
     public void Line(string line) => W.Line(line);
 }

@@ -10,7 +10,7 @@ namespace Dsl.Generator.Emit;
 internal static class Forward
 {
     /// <summary>The members <see cref="Write"/> declares besides Forward and RunForward (the layer table for probes), for the clash check.</summary>
-    public static readonly string[] Members = { "LayerTable", "s_layerTable", "FusedLayers", "s_fusedLayers" };
+    public static readonly string[] Members = { "LayerTable", "s_layerTable", "FusedLayers", "s_fusedLayers", "ForwardPart", "_forwardPart" };
 
     public static void Write(CodeWriter w, Plan plan)
     {
@@ -76,19 +76,45 @@ internal static class Forward
                 w.Line("RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false);");
                 w.Line($"return ({string.Join(", ", plan.Outputs.Select((_, k) => $"Publish(_output{Names.Int(k)}!)"))});");
             }
+            else if (plan.SplitsEvaluation)
+            {
+                w.Line("bool keep = _trainingForward || ComputeInputGradient;");
+                using (w.Block("if (!keep && SplitsEvaluation(n, out int parts))"))
+                {
+                    w.Line("// Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).");
+                    w.Line($"return Publish(_output = RunEvaluationParts(n, parts, {Plan.PartsOutputField}, _forwardPart ??= ForwardPart));");
+                }
+                w.Line("return Publish(RunForward(n, keep, replay: false));");
+            }
             else
             {
                 w.Line("return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));");
             }
         }
         w.Line();
+        if (plan.SplitsEvaluation)
+        {
+            w.Line("private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;");
+            w.Line();
+            w.Line("/// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name=\"part\"/>'s own memory.</summary>");
+            using (w.Block("private global::Dsl.Tensor ForwardPart(int part, int start, int count)"))
+            {
+                w.Line("return RunForward(count, keep: false, replay: false, part, start);");
+            }
+            w.Line();
+        }
         w.Line("/// <summary>");
         w.Line("/// Runs the layers on the inputs of the last <c>Forward</c>. With <paramref name=\"keep\"/> the values live in the training");
         w.Line("/// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory");
         w.Line("/// once it is consumed (see the slot of each value beside its field). <paramref name=\"replay\"/> runs the last forward again");
         w.Line("/// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.");
+        if (plan.SplitsEvaluation)
+        {
+            w.Line("/// An evaluation forward run as row parts computes samples [<paramref name=\"start\"/>, start + n) of the input in the");
+            w.Line("/// buffers of row part <paramref name=\"part\"/> (0 for every forward that is not split).");
+        }
         w.Line("/// </summary>");
-        using (w.Block("private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)"))
+        using (w.Block(plan.SplitsEvaluation ? "private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)" : "private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)"))
         {
             w.Line("var device = Device;");
             foreach (string symbol in plan.Symbols)
@@ -99,7 +125,9 @@ internal static class Forward
             w.Line("bool probing = Probing;");
             foreach (var input in inputs.Where(i => plan.Live[i.Id]))
             {
-                w.Line($"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
+                w.Line(plan.SplitsEvaluation
+                    ? $"var {Names.Value(input)} = InputRows({InputOp.Field(plan, input)}!, part, start, n);"
+                    : $"var {Names.Value(input)} = {InputOp.Field(plan, input)}!;");
             }
             var context = new ForwardContext(w, plan);
             foreach (var node in plan.LiveNodes.Where(n => n.Op != InputOp.Name))
@@ -114,7 +142,11 @@ internal static class Forward
                 }
             }
             w.Line();
-            w.Line($"_output = {Names.Value(plan.Output)};");
+            if (plan.SplitsEvaluation)
+            {
+                w.Line("// Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.");
+            }
+            w.Line((plan.SplitsEvaluation ? "if (part == 0) " : "") + $"_output = {Names.Value(plan.Output)};");
             if (model.SeveralOutputs)
             {
                 var outputs = plan.Outputs;

@@ -74,7 +74,7 @@ internal static class NetworkEmitter
             w.Line();
             OnnxExport.Write(w, plan);
         }
-        members.AddRange(new[] { OnnxExport.Member, "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", "RunForward(int, bool, bool)" });
+        members.AddRange(new[] { OnnxExport.Member, "NetworkName", plan.Inputs.Count == 1 ? "InputShape" : "InputShapes", model.SeveralOutputs ? "OutputShapes" : "OutputShape", "Summary", "Forward(global::Dsl.Tensor)", "Backward(global::Dsl.Tensor)", plan.SplitsEvaluation ? "RunForward(int, bool, bool, int, int)" : "RunForward(int, bool, bool)" });
         members.AddRange(Forward.Members);
         if (model.SeveralOutputs)
         {

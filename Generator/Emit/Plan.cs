@@ -97,6 +97,19 @@ internal sealed class Plan
     /// <summary>The Backward parameter holding the gradient of output <paramref name="index"/>: <c>dLogits</c>.</summary>
     public string OutputGradient(int index) => "d" + char.ToUpperInvariant(OutputName(index)[0]) + OutputName(index).Substring(1);
 
+    /// <summary>
+    /// True when an evaluation forward may run as row parts, each through every layer on a thread of its own (the runtime's
+    /// split evaluation, <c>Module.RunEvaluationParts</c>): one input, one output, no symbols, and every live op computes each
+    /// sample from that sample alone with per-part buffers (<see cref="Ops.Op.RunsOnRowParts"/>).
+    /// </summary>
+    public bool SplitsEvaluation => _splits ??= !Symbolic && Inputs.Count == 1 && !Model.SeveralOutputs
+        && LiveNodes.All(n => n.Op == Ops.InputOp.Name || Ops.OpTable.Of(n).RunsOnRowParts(n));
+
+    private bool? _splits;
+
+    /// <summary>The field holding the whole batch's output of a split evaluation forward (the parts copy theirs into it).</summary>
+    public const string PartsOutputField = "_partsOutput";
+
     /// <summary>Which values and gradients share memory (<see cref="MemoryPlan"/>), planned on first use.</summary>
     public MemoryPlan Memory => _memory ??= new MemoryPlan(this);
 
@@ -137,6 +150,11 @@ internal sealed class Plan
         foreach (var alias in Memory.Aliases())
         {
             yield return alias;
+        }
+        if (SplitsEvaluation)
+        {
+            yield return new Ops.BufferDecl(PartsOutputField, "global::Dsl.BufferSlot", $"new global::Dsl.BufferSlot(device, {Names.Shape(Output.Shape)})",
+                "the whole batch's output of an evaluation forward run as row parts", Elements: Output.Elements, Evaluation: true);
         }
     }
 }

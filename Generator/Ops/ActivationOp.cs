@@ -58,6 +58,9 @@ internal sealed class ActivationOp : Op
         return kind.Threshold is null ? o : o.With("threshold", LayerArgs.Format(i.Args.Number(kind.Threshold)));
     }
 
+    /// <summary>Element by element.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node)
     {
         var reads = ReadsOf(node);

@@ -14,6 +14,9 @@ internal sealed class AdaptiveAvgPool2dOp : Op
     public override string Key => Name;
 
     /// <summary>Backward spreads dy evenly: it reads no value.</summary>
+    /// <summary>Plane by plane.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override IEnumerable<string> Calls => new[] { "AdaptiveAvgPool2d", "GlobalAvgPool2d" };

@@ -14,6 +14,9 @@ internal sealed class AddOp : Op
     public override string Key => Name;
 
     /// <summary>Backward hands dy on: it reads no value, and an operand's gradient may be dy's memory.</summary>
+    /// <summary>Element by element.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override bool PassesGradient => true;

@@ -25,6 +25,12 @@ internal sealed class BatchNormOp : Op
     public override string Key => _key;
 
     /// <summary>Backward reads x (with the saved statistics it owns) to rebuild x-hat.</summary>
+    /// <summary>
+    /// With the running statistics in evaluation, sample by sample. Every part also writes the save buffers (per channel, for a
+    /// backward in evaluation mode): the same values from the same running statistics.
+    /// </summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
 
     public override LayerOutcome Infer(LayerInput i)

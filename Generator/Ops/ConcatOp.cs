@@ -26,6 +26,9 @@ internal sealed class ConcatOp : Op
     public override bool TakesSymbols => true;
 
     /// <summary>Backward reads slices of dy only.</summary>
+    /// <summary>Sample by sample, along a per-sample axis.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     /// <summary><c>Concat(a, b, dim)</c>: every dimension but <c>dim</c> equal (symbols exactly), <c>dim</c> summed.</summary>

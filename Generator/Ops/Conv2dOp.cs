@@ -20,6 +20,9 @@ internal sealed class Conv2dOp : Op
     public override string Key => Name;
 
     /// <summary>Backward reads x for the weight gradient.</summary>
+    /// <summary>Sample by sample (the folded weights are refreshed under a lock, so parts arriving at once fold them once).</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
 
     public override LayerOutcome Infer(LayerInput i)

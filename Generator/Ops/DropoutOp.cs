@@ -16,6 +16,9 @@ internal sealed class DropoutOp : Op
     public override string Key => Name;
 
     /// <summary>Backward reads only the mask it owns.</summary>
+    /// <summary>The identity in evaluation (the mask is only touched in training, which never splits).</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override IEnumerable<string> Calls => new[] { "Dropout", "Dropout2d" };

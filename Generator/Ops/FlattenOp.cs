@@ -18,6 +18,9 @@ internal sealed class FlattenOp : Op
     public override ValueStorage Value => ValueStorage.ViewOfInput;
 
     /// <summary>Backward hands dy on reshaped: it reads no value, and dx may be dy's memory.</summary>
+    /// <summary>A view of its input, made per part (<see cref="ForwardContext.PartView"/>).</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     public override bool PassesGradient => true;
@@ -39,7 +42,7 @@ internal sealed class FlattenOp : Op
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Y(node);
-        c.Line($"var {y} = {Names.Field(y)}.Of({c.X(node)});");
+        c.Line($"var {y} = {c.PartView(Names.Field(y), c.X(node))};");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

@@ -20,6 +20,9 @@ internal sealed class LinearOp : Op
     public override bool TakesSymbols => true;
 
     /// <summary>Backward reads x for the weight gradient.</summary>
+    /// <summary>Each row times the weights: any rows of the batch.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.FirstInput;
 
     public override LayerOutcome Infer(LayerInput i)

@@ -95,6 +95,14 @@ internal abstract class Op
     /// </summary>
     public virtual bool TakesTokens => false;
 
+    /// <summary>
+    /// True when the op's evaluation forward computes each sample from that sample alone and its emission reaches every
+    /// per-batch buffer through <see cref="ForwardContext.Slot"/>, <see cref="ForwardContext.PartRows"/> or <see cref="ForwardContext.PartView"/>: the network may then
+    /// run an evaluation forward as row parts, each through every layer on a thread of its own (<see cref="Plan.SplitsEvaluation"/>).
+    /// False unless the op says so: a wrong true races two threads on one buffer.
+    /// </summary>
+    public virtual bool RunsOnRowParts(GraphNode node) => false;
+
     /// <summary>Buffers the op owns besides its value and gradient, declared once for fields and constructor.</summary>
     public virtual IEnumerable<BufferDecl> Buffers(Plan plan, GraphNode node) => Enumerable.Empty<BufferDecl>();
 

@@ -24,6 +24,9 @@ internal sealed class Pool2dOp : Op
     public override string Key => _key;
 
     /// <summary>Max pooling's backward reads only the argmax it owns; average pooling's reads nothing.</summary>
+    /// <summary>Plane by plane; max pooling's argmax is fetched per part (<see cref="ForwardContext.PartRows"/>).</summary>
+    public override bool RunsOnRowParts(GraphNode node) => true;
+
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     private bool IsMax => _key == MaxKey;
@@ -85,7 +88,7 @@ internal sealed class Pool2dOp : Op
         {
             c.Line(Fusion.Comment(node, relu));
         }
-        c.Line($"device.MaxPool2d({c.X(node)}, {y}, {Names.Field(Argmax(node))}.Rows(n), {geometry}{(relu is not null ? ", relu: true" : "")}, recordArgmax: keep);");
+        c.Line($"device.MaxPool2d({c.X(node)}, {y}, {c.PartRows(Names.Field(Argmax(node)))}, {geometry}{(relu is not null ? ", relu: true" : "")}, recordArgmax: keep);");
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

@@ -21,6 +21,9 @@ internal sealed class SoftmaxOp : Op
     public override string Key => Name;
 
     /// <summary>Backward reads y only (over another dimension, its swapped copy, a buffer of the op).</summary>
+    /// <summary>Over the last axis, row by row; the other axes go through swap buffers not fetched per part.</summary>
+    public override bool RunsOnRowParts(GraphNode node) => !node.HasAttr(AxisAttr);
+
     public override Keeps BackwardReads(GraphNode node) => node.HasAttr(AxisAttr) ? Keeps.Nothing : Keeps.TheOutput;
 
     public override IEnumerable<string> Calls => new[] { "Softmax", "LogSoftmax", "SoftmaxDim", "LogSoftmaxDim" };

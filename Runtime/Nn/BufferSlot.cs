@@ -14,6 +14,7 @@ public sealed class BufferSlot
     private Storage? _storage;
     private Tensor? _view;
     private Tensor? _previous;
+    private readonly PerPart<Tensor> _parts = new();
 
     public BufferSlot(Device device, params int[] sampleShape)
         : this(device, DType.Float32, sampleShape)
@@ -54,5 +55,36 @@ public sealed class BufferSlot
         _previous = _view is not null && ReferenceEquals(_view.Storage, _storage) ? _view : null;
         _view = new Tensor(_storage, 0, shape);
         return _view;
+    }
+
+    /// <summary>
+    /// The buffer for row part <paramref name="part"/> of a split evaluation forward (<see cref="Module.RunEvaluationParts"/>):
+    /// part 0, and every forward that is not split, is <see cref="Rows(int)"/>; every other part has memory of its own.
+    /// Safe to call from the parts' threads at once.
+    /// </summary>
+    public Tensor Rows(int n, int part)
+    {
+        if (part == 0)
+        {
+            return Rows(n);
+        }
+        var view = _parts[part];
+        if (view is not null && view.Size(0) == n)
+        {
+            return view;
+        }
+        long needed = Math.Max(n * _sampleLength, 1);
+        var storage = view is not null && view.Storage.Length >= needed ? view.Storage : null;
+        if (storage is null)
+        {
+            view?.Storage.Dispose();
+            storage = _device.AllocateStorage(_dtype, needed);
+        }
+        var shape = new int[_sample.Length + 1];
+        shape[0] = n;
+        _sample.CopyTo(shape, 1);
+        view = new Tensor(storage, 0, shape);
+        _parts[part] = view;
+        return view;
     }
 }

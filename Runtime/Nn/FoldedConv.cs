@@ -45,10 +45,24 @@ public sealed class FoldedConv
     {
         ArgumentNullException.ThrowIfNull(module);
         long stamp = module.StateVersion + weight.Version + (bias?.Version ?? 0) + gamma.Version + beta.Version;
-        if (stamp == _stamp)
+        if (Volatile.Read(ref _stamp) == stamp)
         {
             return;
         }
+        // The parts of a split evaluation forward (Module.RunEvaluationParts) arrive here at once: one folds, the others wait for it.
+        lock (_weight)
+        {
+            if (_stamp != stamp)
+            {
+                Fold(weight, bias, gamma, beta, runningMean, runningVar, eps);
+                Volatile.Write(ref _stamp, stamp);
+                Refreshes++;
+            }
+        }
+    }
+
+    private void Fold(Parameter weight, Parameter? bias, Parameter gamma, Parameter beta, Tensor runningMean, Tensor runningVar, float eps)
+    {
         var device = Weight.Device;
         int outChannels = _bias.Length;
         int per = _weight.Length / outChannels;
@@ -81,7 +95,5 @@ public sealed class FoldedConv
         }
         device.Upload(_weight, Weight);
         device.Upload(_bias, Bias);
-        _stamp = stamp;
-        Refreshes++;
     }
 }

@@ -9,6 +9,7 @@ public sealed class MemorySlot
 {
     private readonly Device _device;
     private Storage? _storage;
+    private readonly PerPart<Storage> _parts = new();
 
     /// <summary>A slot of <paramref name="elementsPerSample"/> float32 elements per sample, allocated on first use.</summary>
     public MemorySlot(Device device, long elementsPerSample)
@@ -41,5 +42,27 @@ public sealed class MemorySlot
             _storage = _device.AllocateStorage(DType.Float32, needed);
         }
         return _storage;
+    }
+
+    /// <summary>
+    /// The storage of row part <paramref name="part"/> of a split evaluation forward, for its <paramref name="n"/> samples:
+    /// part 0 uses <see cref="Reserve(int)"/>'s storage, every other part one of its own, so parts running at the same time
+    /// on other threads never share memory while the plan reuses a slot for values of different sizes.
+    /// </summary>
+    public Storage Reserve(int n, int part)
+    {
+        if (part == 0)
+        {
+            return Reserve(n);
+        }
+        long needed = Math.Max(checked(n * ElementsPerSample), 1);
+        var storage = _parts[part];
+        if (storage is null || storage.Length < needed)
+        {
+            storage?.Dispose();
+            storage = _device.AllocateStorage(DType.Float32, needed);
+            _parts[part] = storage;
+        }
+        return storage;
     }
 }

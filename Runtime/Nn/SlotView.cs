@@ -13,6 +13,7 @@ public sealed class SlotView
     private readonly MemorySlot _evaluation;
     private readonly int[] _sample;
     private readonly Cached[] _cache = new Cached[4];
+    private readonly PerPart<Tensor> _parts = new();
     private int _next;
 
     /// <summary>A value living in <paramref name="training"/> when kept for backward and in <paramref name="evaluation"/> otherwise.</summary>
@@ -82,13 +83,39 @@ public sealed class SlotView
                 return c.Tensor;
             }
         }
-        var shape = new int[_sample.Length + 1];
-        shape[0] = n;
-        _sample.CopyTo(shape, 1);
-        var tensor = new Tensor(storage, 0, shape);
+        var tensor = new Tensor(storage, 0, Shape(n));
         _cache[_next] = new Cached(storage, tensor);
         _next = (_next + 1) % _cache.Length;
         return tensor;
+    }
+
+    /// <summary>
+    /// The value for row part <paramref name="part"/> of a split evaluation forward (<see cref="Module.RunEvaluationParts"/>), its
+    /// <paramref name="n"/> samples in the part's own memory (<see cref="MemorySlot.Reserve(int, int)"/>); part 0, and every
+    /// forward that is not split, is <see cref="Rows(int, bool)"/>. Safe to call from the parts' threads at once.
+    /// </summary>
+    public Tensor Rows(int n, bool keep, int part)
+    {
+        if (part == 0)
+        {
+            return Rows(n, keep);
+        }
+        var storage = (keep ? _training : _evaluation).Reserve(n, part);
+        var view = _parts[part];
+        if (view is null || !ReferenceEquals(view.Storage, storage) || view.Size(0) != n)
+        {
+            view = new Tensor(storage, 0, Shape(n));
+            _parts[part] = view;
+        }
+        return view;
+    }
+
+    private int[] Shape(int n)
+    {
+        var shape = new int[_sample.Length + 1];
+        shape[0] = n;
+        _sample.CopyTo(shape, 1);
+        return shape;
     }
 
     private readonly record struct Cached(Storage Storage, Tensor Tensor);

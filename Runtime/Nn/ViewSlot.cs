@@ -11,6 +11,7 @@ public sealed class ViewSlot
     private Tensor? _view;
     private readonly (Tensor? Source, Tensor? View)[] _sized = new (Tensor?, Tensor?)[4];
     private int _next;
+    private readonly PerPart<Tensor> _parts = new();
 
     public ViewSlot(params int[] sampleShape) => _sample = sampleShape;
 
@@ -79,5 +80,27 @@ public sealed class ViewSlot
         _view = source.View(shape);
         _source = source;
         return _view;
+    }
+
+    /// <summary>
+    /// <see cref="Of(Tensor)"/> for row part <paramref name="part"/> of a split evaluation forward
+    /// (<see cref="Module.RunEvaluationParts"/>): each part keeps its own view, so the parts' threads never share the cache.
+    /// </summary>
+    public Tensor OfPart(Tensor source, int part)
+    {
+        if (part == 0)
+        {
+            return Of(source);
+        }
+        var view = _parts[part];
+        if (view is null || !ReferenceEquals(view.Storage, source.Storage) || view.Offset != source.Offset || view.Size(0) != source.Size(0))
+        {
+            var shape = new int[_sample.Length + 1];
+            shape[0] = source.Size(0);
+            _sample.CopyTo(shape, 1);
+            view = source.View(shape);
+            _parts[part] = view;
+        }
+        return view;
     }
 }

@@ -15,7 +15,7 @@ namespace Dsl.Devices.Cpu;
 // reduction over dy transposed to rows of channels, WeightGradientKxK); ConvPlan.ChooseWeightGradient decides.
 public sealed partial class CpuDevice
 {
-    private ConvWorkspace? _convWorkspace;
+    private readonly ConvWorkspace?[] _convWorkspaces = new ConvWorkspace?[ForkJoin.MaxParts + 1];
     private readonly WinogradConv.WeightCache _winogradWeights = new();
 
     /// <summary>How many times a Winograd convolution transformed its weights (for tests of <see cref="WinogradConv.WeightCache"/>).</summary>
@@ -432,30 +432,9 @@ public sealed partial class CpuDevice
         {
             Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
         };
-        var entry = _winogradWeights.Enter(wa, wo, weights, l.WeightLength);
-        var ws = RentConvWorkspace();
-        try
+        fixed (float* px = xa, py = ya, pb = ba)
         {
-            float[] transformed = entry?.U ?? ws.Weights(l.WeightLength);
-            bool current = entry is not null && WinogradConv.WeightCache.Current(entry, wa.AsSpan(wo, (int)g.WeightLength));
-            fixed (float* px = xa, pw = wa, py = ya, pb = ba, pu = transformed)
-            {
-                weights.W = pw + wo;
-                weights.U = pu;
-                RunWinograd(l, weights, current, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
-            }
-            if (entry is not null && !current)
-            {
-                _winogradWeights.Computed(entry);
-            }
-        }
-        finally
-        {
-            ReturnConvWorkspace(ws);
-            if (entry is not null)
-            {
-                WinogradConv.WeightCache.Exit(entry);
-            }
+            RunWinograd(l, wa, wo, g.WeightLength, weights, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
         }
     }
 
@@ -472,48 +451,32 @@ public sealed partial class CpuDevice
         {
             Rows = g.InChannels, Cols = g.OutChannels, RowStride = 9, ColStride = g.InChannels * 9, Flip = true,
         };
-        var entry = _winogradWeights.Enter(wa, wo, weights, l.WeightLength);
-        var ws = RentConvWorkspace();
-        try
+        fixed (float* pdy = dya, pdx = dxa)
         {
-            float[] transformed = entry?.U ?? ws.Weights(l.WeightLength);
-            bool current = entry is not null && WinogradConv.WeightCache.Current(entry, wa.AsSpan(wo, (int)g.WeightLength));
-            fixed (float* pw = wa, pdy = dya, pdx = dxa, pu = transformed)
-            {
-                weights.W = pw + wo;
-                weights.U = pu;
-                RunWinograd(l, weights, current, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
-            }
-            if (entry is not null && !current)
-            {
-                _winogradWeights.Computed(entry);
-            }
-        }
-        finally
-        {
-            ReturnConvWorkspace(ws);
-            if (entry is not null)
-            {
-                WinogradConv.WeightCache.Exit(entry);
-            }
+            RunWinograd(l, wa, wo, g.WeightLength, weights, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
         }
     }
 
-    /// <summary>The weight transform (unless <paramref name="transformed"/>: U is current), then the tiles.</summary>
-    private unsafe void RunWinograd(in WinogradConv.Layout l, WinogradConv.WeightJob weights, bool transformed, float* x, float* y,
-        float* bias, bool relu, bool accumulate)
+    /// <summary>
+    /// U of the weights wa[wo ..] (<see cref="WinogradConv.WeightCache"/>: transformed only when they changed since), then the
+    /// tiles split over the threads.
+    /// </summary>
+    private unsafe void RunWinograd(in WinogradConv.Layout l, float[] wa, int wo, long weightLength, WinogradConv.WeightJob weights,
+        float* x, float* y, float* bias, bool relu, bool accumulate)
     {
-        int rows = l.OcBlocks * WinogradConv.OcBlock;
-        if (!transformed)
+        var entry = _winogradWeights.Find(wa, wo, weights, l.WeightLength);
+        fixed (float* pw = wa, pu = entry.U)
         {
-            ForkJoin.Run(rows, ForkJoin.Parts(rows, 4, Threads), ref weights);
+            weights.W = pw + wo;
+            weights.U = pu;
+            _winogradWeights.Refresh(entry, wa.AsSpan(wo, (int)weightLength), ref weights, l.OcBlocks * WinogradConv.OcBlock, Threads);
+            var job = new WinogradConv.TileJob
+            {
+                L = l, Kind = CpuGemm.CurrentKernel, X = x, U = pu, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
+            };
+            // Parts of at least a chunk of tiles, so splitting finer never shrinks the products that reuse U.
+            ForkJoin.RunBalanced(l.Groups, Math.Max(1, l.ChunkTiles / WinogradConv.Lanes), Threads, ref job);
         }
-        var job = new WinogradConv.TileJob
-        {
-            L = l, Kind = CpuGemm.CurrentKernel, X = x, U = weights.U, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
-        };
-        // Parts of at least a chunk of tiles, so splitting finer never shrinks the products that reuse U.
-        ForkJoin.RunBalanced(l.Groups, Math.Max(1, l.ChunkTiles / WinogradConv.Lanes), Threads, ref job);
     }
 
     // dx (when given) and dW/db (when dw is given) from im2col + GEMM.
@@ -663,8 +626,28 @@ public sealed partial class CpuDevice
         }
     }
 
-    // One workspace per device; a second concurrent caller (tests running side by side) gets a fresh one instead of racing.
-    private ConvWorkspace RentConvWorkspace() => Interlocked.Exchange(ref _convWorkspace, null) ?? new ConvWorkspace();
+    // One workspace per concurrent caller, kept: the row parts of a split evaluation forward (one per thread) each rent one
+    // per convolution, and tests running side by side may add a caller; one past those is made fresh and dropped after.
+    private ConvWorkspace RentConvWorkspace()
+    {
+        for (int i = 0; i < _convWorkspaces.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _convWorkspaces[i], null) is { } ws)
+            {
+                return ws;
+            }
+        }
+        return new ConvWorkspace();
+    }
 
-    private void ReturnConvWorkspace(ConvWorkspace ws) => Volatile.Write(ref _convWorkspace, ws);
+    private void ReturnConvWorkspace(ConvWorkspace ws)
+    {
+        for (int i = 0; i < _convWorkspaces.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _convWorkspaces[i], ws, null) is null)
+            {
+                return;
+            }
+        }
+    }
 }

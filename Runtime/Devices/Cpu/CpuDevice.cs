@@ -114,6 +114,35 @@ public sealed partial class CpuDevice : Device
     internal void ParallelRange<T>(int count, int minChunk, ref T job) where T : struct, IRangeJob
         => ForkJoin.RunBalanced(count, minChunk, Threads, ref job);
 
+    /// <summary>
+    /// Samples per part of a split evaluation forward, at least. Fewer rows make the parts' layers too small to use the
+    /// kernels well (a GEMM of a handful of rows), where splitting each layer over the threads does better.
+    /// </summary>
+    internal const int EvaluationRowsPerPart = 4;
+
+    /// <summary>One part per thread, of at least <see cref="EvaluationRowsPerPart"/> samples.</summary>
+    internal override int EvaluationRowParts(int rows)
+        => Math.Clamp(rows / EvaluationRowsPerPart, 1, Math.Min(Threads, ForkJoin.MaxParts));
+
+    /// <summary>The parts on the fork-join pool, one per thread; the kernels each part calls run inline on its thread.</summary>
+    internal override void RunRowParts(int rows, int parts, Action<int, int, int> body)
+    {
+        var job = new RowPartJob(rows, parts, body);
+        ForkJoin.Run(parts, parts, ref job);
+    }
+
+    private readonly struct RowPartJob(int rows, int parts, Action<int, int, int> body) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int p = start; p < end; p++)
+            {
+                int first = RowPartStart(rows, parts, p);
+                body(p, first, RowPartStart(rows, parts, p + 1) - first);
+            }
+        }
+    }
+
     private readonly struct DelegateJob(Action<int, int> body) : IRangeJob
     {
         public void Run(int start, int end) => body(start, end);

@@ -224,6 +224,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh49_linear; // [N,10] in _slot26
     private readonly global::Dsl.SlotView _h50_logSoftmax; // [N,10] in _slot28
     private readonly global::Dsl.SlotView _dh47_globalAvgPool2d; // [N,144,1,1] in _slot29, the memory of dh48_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -394,6 +395,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _dh49_linear = new global::Dsl.SlotView(_slot26, 10);
         _h50_logSoftmax = new global::Dsl.SlotView(_slot28, 10);
         _dh47_globalAvgPool2d = _dh48_flatten.Alias(144, 1, 1);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -481,8 +483,8 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         "Total params: 67,434\n" +
         "Forward FLOPs per sample: 17,799,710\n" +
         "Activation memory per sample:\n" +
-        "  training 994,152 bytes, evaluation 589,608 bytes\n" +
-        "  (one buffer per value and gradient: 1,921,080 bytes)\n";
+        "  training 994,192 bytes, evaluation 589,648 bytes\n" +
+        "  (one buffer per value and gradient: 1,921,120 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -501,7 +503,21 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -509,16 +525,18 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
-        var h1_conv2d = _h1_conv2d.Rows(n, keep);
+        var h1_conv2d = _h1_conv2d.Rows(n, keep, part);
         // fused: conv1 + relu (one pass)
         device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
@@ -527,13 +545,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(2, h2_relu);
 
         // [3] MaxPool2d(2)  [N,32,28,28] -> [N,32,14,14]
-        var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
+        var h3_maxPool2d = _h3_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h2_relu, h3_maxPool2d, _argmax3.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(3, h3_maxPool2d);
 
         // ---- Inception(16, 16, 32, 8, 16, 16)
         // [4] conv2: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h4_conv2d = _h4_conv2d.Rows(n, keep);
+        var h4_conv2d = _h4_conv2d.Rows(n, keep, part);
         // fused: conv2 + relu (one pass)
         device.Conv2d(h3_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
@@ -542,7 +560,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(5, h5_relu);
 
         // [6] conv3: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h6_conv2d = _h6_conv2d.Rows(n, keep);
+        var h6_conv2d = _h6_conv2d.Rows(n, keep, part);
         // fused: conv3 + relu (one pass)
         device.Conv2d(h3_maxPool2d, _conv3_weight.Value, _conv3_bias.Value, h6_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
@@ -551,7 +569,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(7, h7_relu);
 
         // [8] conv4: Conv2d(32, kernel: 3, padding: 1)  [N,16,14,14] -> [N,32,14,14]
-        var h8_conv2d = _h8_conv2d.Rows(n, keep);
+        var h8_conv2d = _h8_conv2d.Rows(n, keep, part);
         // fused: conv4 + relu (one pass)
         device.Conv2d(h7_relu, _conv4_weight.Value, _conv4_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
@@ -560,7 +578,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(9, h9_relu);
 
         // [10] conv5: Conv2d(8, kernel: 1)  [N,32,14,14] -> [N,8,14,14]
-        var h10_conv2d = _h10_conv2d.Rows(n, keep);
+        var h10_conv2d = _h10_conv2d.Rows(n, keep, part);
         // fused: conv5 + relu (one pass)
         device.Conv2d(h3_maxPool2d, _conv5_weight.Value, _conv5_bias.Value, h10_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
@@ -569,7 +587,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(11, h11_relu);
 
         // [12] conv6: Conv2d(16, kernel: 5, padding: 2)  [N,8,14,14] -> [N,16,14,14]
-        var h12_conv2d = _h12_conv2d.Rows(n, keep);
+        var h12_conv2d = _h12_conv2d.Rows(n, keep, part);
         // fused: conv6 + relu (one pass)
         device.Conv2d(h11_relu, _conv6_weight.Value, _conv6_bias.Value, h12_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
@@ -578,12 +596,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(13, h13_relu);
 
         // [14] MaxPool2d(3, stride: 1, padding: 1)  [N,32,14,14] -> [N,32,14,14]
-        var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
+        var h14_maxPool2d = _h14_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h3_maxPool2d, h14_maxPool2d, _argmax14.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(14, h14_maxPool2d);
 
         // [15] conv7: Conv2d(16, kernel: 1)  [N,32,14,14] -> [N,16,14,14]
-        var h15_conv2d = _h15_conv2d.Rows(n, keep);
+        var h15_conv2d = _h15_conv2d.Rows(n, keep, part);
         // fused: conv7 + relu (one pass)
         device.Conv2d(h14_maxPool2d, _conv7_weight.Value, _conv7_bias.Value, h15_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
@@ -593,7 +611,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [17] Concat(4 branches)  [N,16,14,14] + [N,32,14,14] + [N,16,14,14] + [N,16,14,14] -> [N,80,14,14]
         // joins h5_relu, h9_relu, h13_relu, h16_relu
-        var h17_concat = _h17_concat.Rows(n, keep);
+        var h17_concat = _h17_concat.Rows(n, keep, part);
         device.CopyChannels(h5_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 0, count: 16, n, spatial: 196, accumulate: false);
         device.CopyChannels(h9_relu, srcChannels: 32, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 16, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h13_relu, srcChannels: 16, srcOffset: 0, h17_concat, dstChannels: 80, dstOffset: 48, count: 16, n, spatial: 196, accumulate: false);
@@ -602,7 +620,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // ---- Inception(32, 32, 48, 8, 24, 24)
         // [18] conv8: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        var h18_conv2d = _h18_conv2d.Rows(n, keep);
+        var h18_conv2d = _h18_conv2d.Rows(n, keep, part);
         // fused: conv8 + relu (one pass)
         device.Conv2d(h17_concat, _conv8_weight.Value, _conv8_bias.Value, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), relu: true);
 
@@ -611,7 +629,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(19, h19_relu);
 
         // [20] conv9: Conv2d(32, kernel: 1)  [N,80,14,14] -> [N,32,14,14]
-        var h20_conv2d = _h20_conv2d.Rows(n, keep);
+        var h20_conv2d = _h20_conv2d.Rows(n, keep, part);
         // fused: conv9 + relu (one pass)
         device.Conv2d(h17_concat, _conv9_weight.Value, _conv9_bias.Value, h20_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 32, KernelH: 1, KernelW: 1), relu: true);
 
@@ -620,7 +638,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(21, h21_relu);
 
         // [22] conv10: Conv2d(48, kernel: 3, padding: 1)  [N,32,14,14] -> [N,48,14,14]
-        var h22_conv2d = _h22_conv2d.Rows(n, keep);
+        var h22_conv2d = _h22_conv2d.Rows(n, keep, part);
         // fused: conv10 + relu (one pass)
         device.Conv2d(h21_relu, _conv10_weight.Value, _conv10_bias.Value, h22_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 48, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
@@ -629,7 +647,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(23, h23_relu);
 
         // [24] conv11: Conv2d(8, kernel: 1)  [N,80,14,14] -> [N,8,14,14]
-        var h24_conv2d = _h24_conv2d.Rows(n, keep);
+        var h24_conv2d = _h24_conv2d.Rows(n, keep, part);
         // fused: conv11 + relu (one pass)
         device.Conv2d(h17_concat, _conv11_weight.Value, _conv11_bias.Value, h24_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
@@ -638,7 +656,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(25, h25_relu);
 
         // [26] conv12: Conv2d(24, kernel: 5, padding: 2)  [N,8,14,14] -> [N,24,14,14]
-        var h26_conv2d = _h26_conv2d.Rows(n, keep);
+        var h26_conv2d = _h26_conv2d.Rows(n, keep, part);
         // fused: conv12 + relu (one pass)
         device.Conv2d(h25_relu, _conv12_weight.Value, _conv12_bias.Value, h26_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 14, Width: 14, OutChannels: 24, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
@@ -647,12 +665,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(27, h27_relu);
 
         // [28] MaxPool2d(3, stride: 1, padding: 1)  [N,80,14,14] -> [N,80,14,14]
-        var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
+        var h28_maxPool2d = _h28_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h17_concat, h28_maxPool2d, _argmax28.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 80, Height: 14, Width: 14, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(28, h28_maxPool2d);
 
         // [29] conv13: Conv2d(24, kernel: 1)  [N,80,14,14] -> [N,24,14,14]
-        var h29_conv2d = _h29_conv2d.Rows(n, keep);
+        var h29_conv2d = _h29_conv2d.Rows(n, keep, part);
         // fused: conv13 + relu (one pass)
         device.Conv2d(h28_maxPool2d, _conv13_weight.Value, _conv13_bias.Value, h29_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 80, Height: 14, Width: 14, OutChannels: 24, KernelH: 1, KernelW: 1), relu: true);
 
@@ -662,7 +680,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [31] Concat(4 branches)  [N,32,14,14] + [N,48,14,14] + [N,24,14,14] + [N,24,14,14] -> [N,128,14,14]
         // joins h19_relu, h23_relu, h27_relu, h30_relu
-        var h31_concat = _h31_concat.Rows(n, keep);
+        var h31_concat = _h31_concat.Rows(n, keep, part);
         device.CopyChannels(h19_relu, srcChannels: 32, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 0, count: 32, n, spatial: 196, accumulate: false);
         device.CopyChannels(h23_relu, srcChannels: 48, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 32, count: 48, n, spatial: 196, accumulate: false);
         device.CopyChannels(h27_relu, srcChannels: 24, srcOffset: 0, h31_concat, dstChannels: 128, dstOffset: 80, count: 24, n, spatial: 196, accumulate: false);
@@ -670,13 +688,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(31, h31_concat);
 
         // [32] MaxPool2d(2)  [N,128,14,14] -> [N,128,7,7]
-        var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
+        var h32_maxPool2d = _h32_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h31_concat, h32_maxPool2d, _argmax32.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 14, Width: 14, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(32, h32_maxPool2d);
 
         // ---- Inception(48, 24, 64, 8, 16, 16)
         // [33] conv14: Conv2d(48, kernel: 1)  [N,128,7,7] -> [N,48,7,7]
-        var h33_conv2d = _h33_conv2d.Rows(n, keep);
+        var h33_conv2d = _h33_conv2d.Rows(n, keep, part);
         // fused: conv14 + relu (one pass)
         device.Conv2d(h32_maxPool2d, _conv14_weight.Value, _conv14_bias.Value, h33_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 48, KernelH: 1, KernelW: 1), relu: true);
 
@@ -685,7 +703,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(34, h34_relu);
 
         // [35] conv15: Conv2d(24, kernel: 1)  [N,128,7,7] -> [N,24,7,7]
-        var h35_conv2d = _h35_conv2d.Rows(n, keep);
+        var h35_conv2d = _h35_conv2d.Rows(n, keep, part);
         // fused: conv15 + relu (one pass)
         device.Conv2d(h32_maxPool2d, _conv15_weight.Value, _conv15_bias.Value, h35_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 24, KernelH: 1, KernelW: 1), relu: true);
 
@@ -694,7 +712,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(36, h36_relu);
 
         // [37] conv16: Conv2d(64, kernel: 3, padding: 1)  [N,24,7,7] -> [N,64,7,7]
-        var h37_conv2d = _h37_conv2d.Rows(n, keep);
+        var h37_conv2d = _h37_conv2d.Rows(n, keep, part);
         // fused: conv16 + relu (one pass)
         device.Conv2d(h36_relu, _conv16_weight.Value, _conv16_bias.Value, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 24, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true);
 
@@ -703,7 +721,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(38, h38_relu);
 
         // [39] conv17: Conv2d(8, kernel: 1)  [N,128,7,7] -> [N,8,7,7]
-        var h39_conv2d = _h39_conv2d.Rows(n, keep);
+        var h39_conv2d = _h39_conv2d.Rows(n, keep, part);
         // fused: conv17 + relu (one pass)
         device.Conv2d(h32_maxPool2d, _conv17_weight.Value, _conv17_bias.Value, h39_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 8, KernelH: 1, KernelW: 1), relu: true);
 
@@ -712,7 +730,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(40, h40_relu);
 
         // [41] conv18: Conv2d(16, kernel: 5, padding: 2)  [N,8,7,7] -> [N,16,7,7]
-        var h41_conv2d = _h41_conv2d.Rows(n, keep);
+        var h41_conv2d = _h41_conv2d.Rows(n, keep, part);
         // fused: conv18 + relu (one pass)
         device.Conv2d(h40_relu, _conv18_weight.Value, _conv18_bias.Value, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 7, Width: 7, OutChannels: 16, KernelH: 5, KernelW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), relu: true);
 
@@ -721,12 +739,12 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(42, h42_relu);
 
         // [43] MaxPool2d(3, stride: 1, padding: 1)  [N,128,7,7] -> [N,128,7,7]
-        var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
+        var h43_maxPool2d = _h43_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h32_maxPool2d, h43_maxPool2d, _argmax43.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 128, Height: 7, Width: 7, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1), recordArgmax: keep);
         if (probing) CaptureLayer(43, h43_maxPool2d);
 
         // [44] conv19: Conv2d(16, kernel: 1)  [N,128,7,7] -> [N,16,7,7]
-        var h44_conv2d = _h44_conv2d.Rows(n, keep);
+        var h44_conv2d = _h44_conv2d.Rows(n, keep, part);
         // fused: conv19 + relu (one pass)
         device.Conv2d(h43_maxPool2d, _conv19_weight.Value, _conv19_bias.Value, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 128, Height: 7, Width: 7, OutChannels: 16, KernelH: 1, KernelW: 1), relu: true);
 
@@ -736,7 +754,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
 
         // [46] Concat(4 branches)  [N,48,7,7] + [N,64,7,7] + [N,16,7,7] + [N,16,7,7] -> [N,144,7,7]
         // joins h34_relu, h38_relu, h42_relu, h45_relu
-        var h46_concat = _h46_concat.Rows(n, keep);
+        var h46_concat = _h46_concat.Rows(n, keep, part);
         device.CopyChannels(h34_relu, srcChannels: 48, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 0, count: 48, n, spatial: 49, accumulate: false);
         device.CopyChannels(h38_relu, srcChannels: 64, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 48, count: 64, n, spatial: 49, accumulate: false);
         device.CopyChannels(h42_relu, srcChannels: 16, srcOffset: 0, h46_concat, dstChannels: 144, dstOffset: 112, count: 16, n, spatial: 49, accumulate: false);
@@ -744,25 +762,26 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         if (probing) CaptureLayer(46, h46_concat);
 
         // [47] GlobalAvgPool2d  [N,144,7,7] -> [N,144,1,1]
-        var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n, keep);
+        var h47_globalAvgPool2d = _h47_globalAvgPool2d.Rows(n, keep, part);
         device.AdaptiveAvgPool2d(h46_concat, h47_globalAvgPool2d, n, channels: 144, height: 7, width: 7, outHeight: 1, outWidth: 1);
         if (probing) CaptureLayer(47, h47_globalAvgPool2d);
 
         // [48] Flatten  [N,144,1,1] -> [N,144]
-        var h48_flatten = _h48_flatten.Of(h47_globalAvgPool2d);
+        var h48_flatten = _h48_flatten.OfPart(h47_globalAvgPool2d, part);
         if (probing) CaptureLayer(48, h48_flatten);
 
         // [49] fc1: Linear(10)  [N,144] -> [N,10]
-        var h49_linear = _h49_linear.Rows(n, keep);
+        var h49_linear = _h49_linear.Rows(n, keep, part);
         device.Linear(h48_flatten, _fc1_weight.Value, _fc1_bias.Value, h49_linear);
         if (probing) CaptureLayer(49, h49_linear);
 
         // [50] LogSoftmax  [N,10] -> [N,10]
-        var h50_logSoftmax = _h50_logSoftmax.Rows(n, keep);
+        var h50_logSoftmax = _h50_logSoftmax.Rows(n, keep, part);
         device.Softmax(h49_linear, h50_logSoftmax, log: true);
         if (probing) CaptureLayer(50, h50_logSoftmax);
 
-        _output = h50_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h50_logSoftmax;
         return h50_logSoftmax;
     }
 

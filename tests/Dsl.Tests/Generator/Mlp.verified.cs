@@ -58,6 +58,7 @@ public partial class Mlp : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh8_linear; // [N,10] in _slot1
     private readonly global::Dsl.SlotView _h9_logSoftmax; // [N,10] in _slot5
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -103,6 +104,7 @@ public partial class Mlp : global::Dsl.Module
         _dh8_linear = new global::Dsl.SlotView(_slot1, 10);
         _h9_logSoftmax = new global::Dsl.SlotView(_slot5, 10);
         _dh0_input = _dh1_flatten.Alias(1, 28, 28);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -134,8 +136,8 @@ public partial class Mlp : global::Dsl.Module
         "Total params: 247,766\n" +
         "Forward FLOPs per sample: 495,058\n" +
         "Activation memory per sample:\n" +
-        "  training 7,160 bytes, evaluation 2,088 bytes\n" +
-        "  (one buffer per value and gradient: 14,136 bytes)\n";
+        "  training 7,200 bytes, evaluation 2,128 bytes\n" +
+        "  (one buffer per value and gradient: 14,176 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -151,7 +153,21 @@ public partial class Mlp : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -159,59 +175,62 @@ public partial class Mlp : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
-        var h1_flatten = _h1_flatten.Of(h0_input);
+        var h1_flatten = _h1_flatten.OfPart(h0_input, part);
         if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
-        var h2_linear = _h2_linear.Rows(n, keep);
+        var h2_linear = _h2_linear.Rows(n, keep, part);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
         if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
-        var h3_relu = _h3_relu.Rows(n, keep);
+        var h3_relu = _h3_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
         if (probing) CaptureLayer(3, h3_relu);
 
         // [4] fc2: Linear(128)  [N,256] -> [N,128]
-        var h4_linear = _h4_linear.Rows(n, keep);
+        var h4_linear = _h4_linear.Rows(n, keep, part);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
         if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Relu  [N,128] -> [N,128]
-        var h5_relu = _h5_relu.Rows(n, keep);
+        var h5_relu = _h5_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
         if (probing) CaptureLayer(5, h5_relu);
 
         // [6] fc3: Linear(100)  [N,128] -> [N,100]
-        var h6_linear = _h6_linear.Rows(n, keep);
+        var h6_linear = _h6_linear.Rows(n, keep, part);
         device.Linear(h5_relu, _fc3_weight.Value, _fc3_bias.Value, h6_linear);
         if (probing) CaptureLayer(6, h6_linear);
 
         // [7] Relu  [N,100] -> [N,100]
-        var h7_relu = _h7_relu.Rows(n, keep);
+        var h7_relu = _h7_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h6_linear, h7_relu);
         if (probing) CaptureLayer(7, h7_relu);
 
         // [8] fc4: Linear(10)  [N,100] -> [N,10]
-        var h8_linear = _h8_linear.Rows(n, keep);
+        var h8_linear = _h8_linear.Rows(n, keep, part);
         device.Linear(h7_relu, _fc4_weight.Value, _fc4_bias.Value, h8_linear);
         if (probing) CaptureLayer(8, h8_linear);
 
         // [9] LogSoftmax  [N,10] -> [N,10]
-        var h9_logSoftmax = _h9_logSoftmax.Rows(n, keep);
+        var h9_logSoftmax = _h9_logSoftmax.Rows(n, keep, part);
         device.Softmax(h8_linear, h9_logSoftmax, log: true);
         if (probing) CaptureLayer(9, h9_logSoftmax);
 
-        _output = h9_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h9_logSoftmax;
         return h9_logSoftmax;
     }
 

@@ -73,6 +73,7 @@ public partial class MnistNet : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh12_linear; // [N,10] in _slot5
     private readonly global::Dsl.SlotView _h13_logSoftmax; // [N,10] in _slot6
     private readonly global::Dsl.SlotView _dh7_relu; // [N,20,4,4] in _slot3, the memory of dh8_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -129,6 +130,7 @@ public partial class MnistNet : global::Dsl.Module
         _dh12_linear = new global::Dsl.SlotView(_slot5, 10);
         _h13_logSoftmax = new global::Dsl.SlotView(_slot6, 10);
         _dh7_relu = _dh8_flatten.Alias(20, 4, 4);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -164,8 +166,8 @@ public partial class MnistNet : global::Dsl.Module
         "Total params: 21,840\n" +
         "Forward FLOPs per sample: 971,210\n" +
         "Activation memory per sample:\n" +
-        "  training 68,896 bytes, evaluation 35,880 bytes\n" +
-        "  (one buffer per value and gradient: 105,776 bytes)\n";
+        "  training 68,936 bytes, evaluation 35,920 bytes\n" +
+        "  (one buffer per value and gradient: 105,816 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -184,7 +186,21 @@ public partial class MnistNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -192,30 +208,32 @@ public partial class MnistNet : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // [1] conv1: Conv2d(10, kernel: 5)  [N,1,28,28] -> [N,10,24,24]
-        var h1_conv2d = _h1_conv2d.Rows(n, keep);
+        var h1_conv2d = _h1_conv2d.Rows(n, keep, part);
         device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 10, KernelH: 5, KernelW: 5));
         if (probing) CaptureLayer(1, h1_conv2d);
 
         // [2] MaxPool2d(2)  [N,10,24,24] -> [N,10,12,12]
-        var h2_maxPool2d = _h2_maxPool2d.Rows(n, keep);
+        var h2_maxPool2d = _h2_maxPool2d.Rows(n, keep, part);
         // fused: MaxPool2d + relu (one pass)
-        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
+        device.MaxPool2d(h1_conv2d, h2_maxPool2d, _argmax2.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 10, Height: 24, Width: 24, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
 
         // [3] Relu  [N,10,12,12] -> [N,10,12,12]
         var h3_relu = h2_maxPool2d; // fused into h2_maxPool2d's kernel
         if (probing) CaptureLayer(3, h3_relu);
 
         // [4] conv2: Conv2d(20, kernel: 5)  [N,10,12,12] -> [N,20,8,8]
-        var h4_conv2d = _h4_conv2d.Rows(n, keep);
+        var h4_conv2d = _h4_conv2d.Rows(n, keep, part);
         device.Conv2d(h3_relu, _conv2_weight.Value, _conv2_bias.Value, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 10, Height: 12, Width: 12, OutChannels: 20, KernelH: 5, KernelW: 5));
         if (probing) CaptureLayer(4, h4_conv2d);
 
@@ -227,25 +245,25 @@ public partial class MnistNet : global::Dsl.Module
         if (probing) CaptureLayer(5, h5_dropout2d);
 
         // [6] MaxPool2d(2)  [N,20,8,8] -> [N,20,4,4]
-        var h6_maxPool2d = _h6_maxPool2d.Rows(n, keep);
+        var h6_maxPool2d = _h6_maxPool2d.Rows(n, keep, part);
         // fused: MaxPool2d + relu (one pass)
-        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
+        device.MaxPool2d(h5_dropout2d, h6_maxPool2d, _argmax6.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 20, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), relu: true, recordArgmax: keep);
 
         // [7] Relu  [N,20,4,4] -> [N,20,4,4]
         var h7_relu = h6_maxPool2d; // fused into h6_maxPool2d's kernel
         if (probing) CaptureLayer(7, h7_relu);
 
         // [8] Flatten  [N,20,4,4] -> [N,320]
-        var h8_flatten = _h8_flatten.Of(h7_relu);
+        var h8_flatten = _h8_flatten.OfPart(h7_relu, part);
         if (probing) CaptureLayer(8, h8_flatten);
 
         // [9] fc1: Linear(320, 50)  [N,320] -> [N,50]
-        var h9_linear = _h9_linear.Rows(n, keep);
+        var h9_linear = _h9_linear.Rows(n, keep, part);
         device.Linear(h8_flatten, _fc1_weight.Value, _fc1_bias.Value, h9_linear);
         if (probing) CaptureLayer(9, h9_linear);
 
         // [10] Relu  [N,50] -> [N,50]
-        var h10_relu = _h10_relu.Rows(n, keep);
+        var h10_relu = _h10_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h9_linear, h10_relu);
         if (probing) CaptureLayer(10, h10_relu);
 
@@ -257,16 +275,17 @@ public partial class MnistNet : global::Dsl.Module
         if (probing) CaptureLayer(11, h11_dropout);
 
         // [12] fc2: Linear(10)  [N,50] -> [N,10]
-        var h12_linear = _h12_linear.Rows(n, keep);
+        var h12_linear = _h12_linear.Rows(n, keep, part);
         device.Linear(h11_dropout, _fc2_weight.Value, _fc2_bias.Value, h12_linear);
         if (probing) CaptureLayer(12, h12_linear);
 
         // [13] LogSoftmax  [N,10] -> [N,10]
-        var h13_logSoftmax = _h13_logSoftmax.Rows(n, keep);
+        var h13_logSoftmax = _h13_logSoftmax.Rows(n, keep, part);
         device.Softmax(h12_linear, h13_logSoftmax, log: true);
         if (probing) CaptureLayer(13, h13_logSoftmax);
 
-        _output = h13_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h13_logSoftmax;
         return h13_logSoftmax;
     }
 

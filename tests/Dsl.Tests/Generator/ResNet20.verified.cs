@@ -434,6 +434,7 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh3_relu; // [N,16,28,28] in _slot6, the memory of dh9_add (Residual passes its gradient on)
     private readonly global::Dsl.SlotView _dh5_batchNorm2d; // [N,16,28,28] in _slot5, the memory of dh6_relu (Relu passes its gradient on)
     private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,16,28,28] in _slot6, the memory of dh3_relu (Relu passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -790,6 +791,7 @@ public partial class ResNet20 : global::Dsl.Module
         _dh3_relu = _dh9_add.Alias(16, 28, 28);
         _dh5_batchNorm2d = _dh6_relu.Alias(16, 28, 28);
         _dh2_batchNorm2d = _dh3_relu.Alias(16, 28, 28);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -944,8 +946,8 @@ public partial class ResNet20 : global::Dsl.Module
         "Total params: 272,186\n" +
         "Forward FLOPs per sample: 62,871,838\n" +
         "Activation memory per sample:\n" +
-        "  training 1,295,248 bytes, evaluation 150,568 bytes\n" +
-        "  (one buffer per value and gradient: 3,566,520 bytes)\n";
+        "  training 1,295,288 bytes, evaluation 150,608 bytes\n" +
+        "  (one buffer per value and gradient: 3,566,560 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -964,7 +966,21 @@ public partial class ResNet20 : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -972,13 +988,15 @@ public partial class ResNet20 : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // ---- ConvBn(16, 3, 1)
         // [1] conv1: Conv2d(16, kernel: 3, stride: 1, padding: 1, bias: false)  [N,1,28,28] -> [N,16,28,28]
@@ -987,7 +1005,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h0_input, _conv1_weight.Value, null, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 1, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn1 + relu (one pass)
@@ -1011,7 +1029,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h3_relu, _conv2_weight.Value, null, h4_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h5_batchNorm2d
 
         // [5] bn2: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n, keep);
+        var h5_batchNorm2d = _h5_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn2 + relu (one pass)
@@ -1036,7 +1054,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h8_batchNorm2d
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep);
+        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1052,7 +1070,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
-        var h9_add = _h9_add.Rows(n, keep);
+        var h9_add = _h9_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h8_batchNorm2d, h3_relu, h9_add);
 
@@ -1067,7 +1085,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h10_relu, _conv4_weight.Value, null, h11_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h12_batchNorm2d
 
         // [12] bn4: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n, keep);
+        var h12_batchNorm2d = _h12_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn4 + relu (one pass)
@@ -1092,7 +1110,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h15_batchNorm2d
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep);
+        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1108,7 +1126,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
-        var h16_add = _h16_add.Rows(n, keep);
+        var h16_add = _h16_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h15_batchNorm2d, h10_relu, h16_add);
 
@@ -1123,7 +1141,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h17_relu, _conv6_weight.Value, null, h18_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h19_batchNorm2d
 
         // [19] bn6: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n, keep);
+        var h19_batchNorm2d = _h19_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn6 + relu (one pass)
@@ -1148,7 +1166,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h22_batchNorm2d
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep);
+        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1164,7 +1182,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
-        var h23_add = _h23_add.Rows(n, keep);
+        var h23_add = _h23_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h22_batchNorm2d, h17_relu, h23_add);
 
@@ -1179,7 +1197,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h24_relu, _conv8_weight.Value, null, h25_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h26_batchNorm2d
 
         // [26] bn8: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n, keep);
+        var h26_batchNorm2d = _h26_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn8 + relu (one pass)
@@ -1204,7 +1222,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h29_batchNorm2d
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep);
+        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1224,7 +1242,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h24_relu, _conv10_weight.Value, null, h30_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 32, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h31_batchNorm2d
 
         // [31] bn10: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h31_batchNorm2d = _h31_batchNorm2d.Rows(n, keep);
+        var h31_batchNorm2d = _h31_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h30_conv2d, _bn10_weight.Value, _bn10_bias.Value, _bn10_running_mean, _bn10_running_var, _saveMean31, _saveInvStd31, h31_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1240,7 +1258,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(32)
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
-        var h32_add = _h32_add.Rows(n, keep);
+        var h32_add = _h32_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h29_batchNorm2d, h31_batchNorm2d, h32_add);
 
@@ -1255,7 +1273,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h33_relu, _conv11_weight.Value, null, h34_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h35_batchNorm2d
 
         // [35] bn11: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n, keep);
+        var h35_batchNorm2d = _h35_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn11 + relu (one pass)
@@ -1280,7 +1298,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h38_batchNorm2d
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep);
+        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1296,7 +1314,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
-        var h39_add = _h39_add.Rows(n, keep);
+        var h39_add = _h39_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h38_batchNorm2d, h33_relu, h39_add);
 
@@ -1311,7 +1329,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h40_relu, _conv13_weight.Value, null, h41_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h42_batchNorm2d
 
         // [42] bn13: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n, keep);
+        var h42_batchNorm2d = _h42_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn13 + relu (one pass)
@@ -1336,7 +1354,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h45_batchNorm2d
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep);
+        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1352,7 +1370,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
-        var h46_add = _h46_add.Rows(n, keep);
+        var h46_add = _h46_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h45_batchNorm2d, h40_relu, h46_add);
 
@@ -1367,7 +1385,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h47_relu, _conv15_weight.Value, null, h48_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h49_batchNorm2d
 
         // [49] bn15: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n, keep);
+        var h49_batchNorm2d = _h49_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn15 + relu (one pass)
@@ -1392,7 +1410,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h52_batchNorm2d
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep);
+        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1412,7 +1430,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h47_relu, _conv17_weight.Value, null, h53_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 64, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2)); // evaluation: folded into h54_batchNorm2d
 
         // [54] bn17: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h54_batchNorm2d = _h54_batchNorm2d.Rows(n, keep);
+        var h54_batchNorm2d = _h54_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h53_conv2d, _bn17_weight.Value, _bn17_bias.Value, _bn17_running_mean, _bn17_running_var, _saveMean54, _saveInvStd54, h54_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1428,7 +1446,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Down(64)
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
-        var h55_add = _h55_add.Rows(n, keep);
+        var h55_add = _h55_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h52_batchNorm2d, h54_batchNorm2d, h55_add);
 
@@ -1443,7 +1461,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h56_relu, _conv18_weight.Value, null, h57_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h58_batchNorm2d
 
         // [58] bn18: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n, keep);
+        var h58_batchNorm2d = _h58_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn18 + relu (one pass)
@@ -1468,7 +1486,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h61_batchNorm2d
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep);
+        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1484,7 +1502,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
-        var h62_add = _h62_add.Rows(n, keep);
+        var h62_add = _h62_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h61_batchNorm2d, h56_relu, h62_add);
 
@@ -1499,7 +1517,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h63_relu, _conv20_weight.Value, null, h64_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h65_batchNorm2d
 
         // [65] bn20: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n, keep);
+        var h65_batchNorm2d = _h65_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn20 + relu (one pass)
@@ -1524,7 +1542,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h68_batchNorm2d
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep);
+        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
@@ -1540,7 +1558,7 @@ public partial class ResNet20 : global::Dsl.Module
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
-        var h69_add = _h69_add.Rows(n, keep);
+        var h69_add = _h69_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h68_batchNorm2d, h63_relu, h69_add);
 
@@ -1549,25 +1567,26 @@ public partial class ResNet20 : global::Dsl.Module
         if (probing) CaptureLayer(70, h70_relu);
 
         // [71] GlobalAvgPool2d  [N,64,7,7] -> [N,64,1,1]
-        var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep);
+        var h71_globalAvgPool2d = _h71_globalAvgPool2d.Rows(n, keep, part);
         device.AdaptiveAvgPool2d(h70_relu, h71_globalAvgPool2d, n, channels: 64, height: 7, width: 7, outHeight: 1, outWidth: 1);
         if (probing) CaptureLayer(71, h71_globalAvgPool2d);
 
         // [72] Flatten  [N,64,1,1] -> [N,64]
-        var h72_flatten = _h72_flatten.Of(h71_globalAvgPool2d);
+        var h72_flatten = _h72_flatten.OfPart(h71_globalAvgPool2d, part);
         if (probing) CaptureLayer(72, h72_flatten);
 
         // [73] fc1: Linear(10)  [N,64] -> [N,10]
-        var h73_linear = _h73_linear.Rows(n, keep);
+        var h73_linear = _h73_linear.Rows(n, keep, part);
         device.Linear(h72_flatten, _fc1_weight.Value, _fc1_bias.Value, h73_linear);
         if (probing) CaptureLayer(73, h73_linear);
 
         // [74] LogSoftmax  [N,10] -> [N,10]
-        var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep);
+        var h74_logSoftmax = _h74_logSoftmax.Rows(n, keep, part);
         device.Softmax(h73_linear, h74_logSoftmax, log: true);
         if (probing) CaptureLayer(74, h74_logSoftmax);
 
-        _output = h74_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h74_logSoftmax;
         return h74_logSoftmax;
     }
 

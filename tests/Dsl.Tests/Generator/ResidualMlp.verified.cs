@@ -90,6 +90,7 @@ public partial class ResidualMlp : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh3_relu; // [N,256] in _slot4, the memory of dh8_add (+ passes its gradient on)
     private readonly global::Dsl.SlotView _dh7_linear; // [N,256] in _slot4, the memory of dh8_add (+ passes its gradient on)
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -159,6 +160,7 @@ public partial class ResidualMlp : global::Dsl.Module
         _dh3_relu = _dh8_add.Alias(256);
         _dh7_linear = _dh8_add.Alias(256);
         _dh0_input = _dh1_flatten.Alias(1, 28, 28);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -200,8 +202,8 @@ public partial class ResidualMlp : global::Dsl.Module
         "Total params: 466,698\n" +
         "Forward FLOPs per sample: 933,150\n" +
         "Activation memory per sample:\n" +
-        "  training 14,440 bytes, evaluation 3,112 bytes\n" +
-        "  (one buffer per value and gradient: 35,064 bytes)\n";
+        "  training 14,480 bytes, evaluation 3,152 bytes\n" +
+        "  (one buffer per value and gradient: 35,104 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -220,7 +222,21 @@ public partial class ResidualMlp : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -228,36 +244,38 @@ public partial class ResidualMlp : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
-        var h1_flatten = _h1_flatten.Of(h0_input);
+        var h1_flatten = _h1_flatten.OfPart(h0_input, part);
         if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] fc1: Linear(256)  [N,784] -> [N,256]
-        var h2_linear = _h2_linear.Rows(n, keep);
+        var h2_linear = _h2_linear.Rows(n, keep, part);
         device.Linear(h1_flatten, _fc1_weight.Value, _fc1_bias.Value, h2_linear);
         if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Relu  [N,256] -> [N,256]
-        var h3_relu = _h3_relu.Rows(n, keep);
+        var h3_relu = _h3_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h2_linear, h3_relu);
         if (probing) CaptureLayer(3, h3_relu);
 
         // ---- Residual(x, 256, 0.1)
         // [4] fc2: Linear(256)  [N,256] -> [N,256]
-        var h4_linear = _h4_linear.Rows(n, keep);
+        var h4_linear = _h4_linear.Rows(n, keep, part);
         device.Linear(h3_relu, _fc2_weight.Value, _fc2_bias.Value, h4_linear);
         if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Relu  [N,256] -> [N,256]
-        var h5_relu = _h5_relu.Rows(n, keep);
+        var h5_relu = _h5_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h4_linear, h5_relu);
         if (probing) CaptureLayer(5, h5_relu);
 
@@ -269,13 +287,13 @@ public partial class ResidualMlp : global::Dsl.Module
         if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] fc3: Linear(256)  [N,256] -> [N,256]
-        var h7_linear = _h7_linear.Rows(n, keep);
+        var h7_linear = _h7_linear.Rows(n, keep, part);
         device.Linear(h6_dropout, _fc3_weight.Value, _fc3_bias.Value, h7_linear);
         if (probing) CaptureLayer(7, h7_linear);
 
         // [8] +  [N,256] + [N,256] -> [N,256]
         // adds h3_relu + h7_linear
-        var h8_add = _h8_add.Rows(n, keep);
+        var h8_add = _h8_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h3_relu, h7_linear, h8_add);
 
@@ -285,12 +303,12 @@ public partial class ResidualMlp : global::Dsl.Module
 
         // ---- Residual(h | Relu, 256, 0.1)
         // [10] fc4: Linear(256)  [N,256] -> [N,256]
-        var h10_linear = _h10_linear.Rows(n, keep);
+        var h10_linear = _h10_linear.Rows(n, keep, part);
         device.Linear(h9_relu, _fc4_weight.Value, _fc4_bias.Value, h10_linear);
         if (probing) CaptureLayer(10, h10_linear);
 
         // [11] Relu  [N,256] -> [N,256]
-        var h11_relu = _h11_relu.Rows(n, keep);
+        var h11_relu = _h11_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h10_linear, h11_relu);
         if (probing) CaptureLayer(11, h11_relu);
 
@@ -302,13 +320,13 @@ public partial class ResidualMlp : global::Dsl.Module
         if (probing) CaptureLayer(12, h12_dropout);
 
         // [13] fc5: Linear(256)  [N,256] -> [N,256]
-        var h13_linear = _h13_linear.Rows(n, keep);
+        var h13_linear = _h13_linear.Rows(n, keep, part);
         device.Linear(h12_dropout, _fc5_weight.Value, _fc5_bias.Value, h13_linear);
         if (probing) CaptureLayer(13, h13_linear);
 
         // [14] +  [N,256] + [N,256] -> [N,256]
         // adds h9_relu + h13_linear
-        var h14_add = _h14_add.Rows(n, keep);
+        var h14_add = _h14_add.Rows(n, keep, part);
         // fused: add + relu (one pass)
         device.AddRelu(h9_relu, h13_linear, h14_add);
 
@@ -317,16 +335,17 @@ public partial class ResidualMlp : global::Dsl.Module
         if (probing) CaptureLayer(15, h15_relu);
 
         // [16] fc6: Linear(10)  [N,256] -> [N,10]
-        var h16_linear = _h16_linear.Rows(n, keep);
+        var h16_linear = _h16_linear.Rows(n, keep, part);
         device.Linear(h15_relu, _fc6_weight.Value, _fc6_bias.Value, h16_linear);
         if (probing) CaptureLayer(16, h16_linear);
 
         // [17] LogSoftmax  [N,10] -> [N,10]
-        var h17_logSoftmax = _h17_logSoftmax.Rows(n, keep);
+        var h17_logSoftmax = _h17_logSoftmax.Rows(n, keep, part);
         device.Softmax(h16_linear, h17_logSoftmax, log: true);
         if (probing) CaptureLayer(17, h17_logSoftmax);
 
-        _output = h17_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h17_logSoftmax;
         return h17_logSoftmax;
     }
 

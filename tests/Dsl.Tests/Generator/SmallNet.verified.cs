@@ -53,6 +53,7 @@ public partial class SmallNet : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh7_linear; // [N,10] in _slot4
     private readonly global::Dsl.SlotView _h8_softmax; // [N,10] in _slot5
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0, the memory of dh1_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -94,6 +95,7 @@ public partial class SmallNet : global::Dsl.Module
         _dh7_linear = new global::Dsl.SlotView(_slot4, 10);
         _h8_softmax = new global::Dsl.SlotView(_slot5, 10);
         _dh0_input = _dh1_flatten.Alias(1, 28, 28);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -126,8 +128,8 @@ public partial class SmallNet : global::Dsl.Module
         "Total params: 52,640\n" +
         "Forward FLOPs per sample: 105,246\n" +
         "Activation memory per sample:\n" +
-        "  training 4,240 bytes, evaluation 552 bytes\n" +
-        "  (one buffer per value and gradient: 8,312 bytes)\n";
+        "  training 4,280 bytes, evaluation 592 bytes\n" +
+        "  (one buffer per value and gradient: 8,352 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -143,7 +145,21 @@ public partial class SmallNet : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -151,36 +167,38 @@ public partial class SmallNet : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // [1] Flatten  [N,1,28,28] -> [N,784]
-        var h1_flatten = _h1_flatten.Of(h0_input);
+        var h1_flatten = _h1_flatten.OfPart(h0_input, part);
         if (probing) CaptureLayer(1, h1_flatten);
 
         // [2] encoder: Linear(784, 64, name: "encoder")  [N,784] -> [N,64]
-        var h2_linear = _h2_linear.Rows(n, keep);
+        var h2_linear = _h2_linear.Rows(n, keep, part);
         device.Linear(h1_flatten, _encoder_weight.Value, _encoder_bias.Value, h2_linear);
         if (probing) CaptureLayer(2, h2_linear);
 
         // [3] Sigmoid  [N,64] -> [N,64]
-        var h3_sigmoid = _h3_sigmoid.Rows(n, keep);
+        var h3_sigmoid = _h3_sigmoid.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Sigmoid, 0.0f, h2_linear, h3_sigmoid);
         if (probing) CaptureLayer(3, h3_sigmoid);
 
         // ---- Dense(32, 0.25)
         // [4] fc1: Linear(32)  [N,64] -> [N,32]
-        var h4_linear = _h4_linear.Rows(n, keep);
+        var h4_linear = _h4_linear.Rows(n, keep, part);
         device.Linear(h3_sigmoid, _fc1_weight.Value, _fc1_bias.Value, h4_linear);
         if (probing) CaptureLayer(4, h4_linear);
 
         // [5] Tanh  [N,32] -> [N,32]
-        var h5_tanh = _h5_tanh.Rows(n, keep);
+        var h5_tanh = _h5_tanh.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Tanh, 0.0f, h4_linear, h5_tanh);
         if (probing) CaptureLayer(5, h5_tanh);
 
@@ -192,16 +210,17 @@ public partial class SmallNet : global::Dsl.Module
         if (probing) CaptureLayer(6, h6_dropout);
 
         // [7] head: Linear(Hidden, 10, bias: false, name: "head")  [N,32] -> [N,10]
-        var h7_linear = _h7_linear.Rows(n, keep);
+        var h7_linear = _h7_linear.Rows(n, keep, part);
         device.Linear(h6_dropout, _head_weight.Value, null, h7_linear);
         if (probing) CaptureLayer(7, h7_linear);
 
         // [8] Softmax  [N,10] -> [N,10]
-        var h8_softmax = _h8_softmax.Rows(n, keep);
+        var h8_softmax = _h8_softmax.Rows(n, keep, part);
         device.Softmax(h7_linear, h8_softmax, log: false);
         if (probing) CaptureLayer(8, h8_softmax);
 
-        _output = h8_softmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h8_softmax;
         return h8_softmax;
     }
 

@@ -107,6 +107,7 @@ public partial class SmallVgg : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh9_batchNorm2d; // [N,8,4,4] in _slot8, the memory of dh10_relu (Relu passes its gradient on)
     private readonly global::Dsl.SlotView _dh6_batchNorm2d; // [N,8,4,4] in _slot6, the memory of dh7_relu (Relu passes its gradient on)
     private readonly global::Dsl.SlotView _dh2_batchNorm2d; // [N,4,8,8] in _slot5, the memory of dh3_relu (Relu passes its gradient on)
+    private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
     private bool _trainingForward;
@@ -194,6 +195,7 @@ public partial class SmallVgg : global::Dsl.Module
         _dh9_batchNorm2d = _dh10_relu.Alias(8, 4, 4);
         _dh6_batchNorm2d = _dh7_relu.Alias(8, 4, 4);
         _dh2_batchNorm2d = _dh3_relu.Alias(4, 8, 8);
+        _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
     /// <inheritdoc/>
@@ -233,8 +235,8 @@ public partial class SmallVgg : global::Dsl.Module
         "Total params: 1,730\n" +
         "Forward FLOPs per sample: 45,806\n" +
         "Activation memory per sample:\n" +
-        "  training 7,720 bytes, evaluation 2,216 bytes\n" +
-        "  (one buffer per value and gradient: 12,664 bytes)\n";
+        "  training 7,760 bytes, evaluation 2,256 bytes\n" +
+        "  (one buffer per value and gradient: 12,704 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
@@ -253,7 +255,21 @@ public partial class SmallVgg : global::Dsl.Module
         int n = BeginForward(input, s_inputShape);
         _trainingForward = IsTraining;
         _input = input;
-        return Publish(RunForward(n, keep: _trainingForward || ComputeInputGradient, replay: false));
+        bool keep = _trainingForward || ComputeInputGradient;
+        if (!keep && SplitsEvaluation(n, out int parts))
+        {
+            // Each sample is computed on its own: each thread runs every layer on a part of the batch (ForwardPart).
+            return Publish(_output = RunEvaluationParts(n, parts, _partsOutput, _forwardPart ??= ForwardPart));
+        }
+        return Publish(RunForward(n, keep, replay: false));
+    }
+
+    private global::System.Func<int, int, int, global::Dsl.Tensor>? _forwardPart;
+
+    /// <summary>An evaluation forward of samples [start, start + count) of the last <c>Forward</c>'s input, in row part <paramref name="part"/>'s own memory.</summary>
+    private global::Dsl.Tensor ForwardPart(int part, int start, int count)
+    {
+        return RunForward(count, keep: false, replay: false, part, start);
     }
 
     /// <summary>
@@ -261,13 +277,15 @@ public partial class SmallVgg : global::Dsl.Module
     /// plan's slots, which keep what <c>Backward</c> reads; without it, in the evaluation plan's, which reuse a value's memory
     /// once it is consumed (see the slot of each value beside its field). <paramref name="replay"/> runs the last forward again
     /// for <c>Backward</c>, with the same dropout masks and without updating batch norm's running statistics a second time.
+    /// An evaluation forward run as row parts computes samples [<paramref name="start"/>, start + n) of the input in the
+    /// buffers of row part <paramref name="part"/> (0 for every forward that is not split).
     /// </summary>
-    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay)
+    private global::Dsl.Tensor RunForward(int n, bool keep, bool replay, int part = 0, int start = 0)
     {
         var device = Device;
         _keptForBackward = keep;
         bool probing = Probing;
-        var h0_input = _input!;
+        var h0_input = InputRows(_input!, part, start, n);
 
         // ---- VggBlocks.Features(Input(3, 8, 8), 4, -1, 8, 8, -1, true)
         // [1] conv1: Conv2d(4, kernel: 3, padding: 1)  [N,3,8,8] -> [N,4,8,8]
@@ -276,7 +294,7 @@ public partial class SmallVgg : global::Dsl.Module
         if (keep) device.Conv2d(h0_input, _conv1_weight.Value, _conv1_bias.Value, h1_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 3, Height: 8, Width: 8, OutChannels: 4, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h2_batchNorm2d
 
         // [2] bn1: BatchNorm2d()  [N,4,8,8] -> [N,4,8,8]
-        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep);
+        var h2_batchNorm2d = _h2_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn1 + relu (one pass)
@@ -294,8 +312,8 @@ public partial class SmallVgg : global::Dsl.Module
         if (probing) CaptureLayer(3, h3_relu);
 
         // [4] MaxPool2d(2)  [N,4,8,8] -> [N,4,4,4]
-        var h4_maxPool2d = _h4_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h3_relu, h4_maxPool2d, _argmax4.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 4, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
+        var h4_maxPool2d = _h4_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h3_relu, h4_maxPool2d, _argmax4.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 4, Height: 8, Width: 8, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(4, h4_maxPool2d);
 
         // [5] conv2: Conv2d(8, kernel: 3, padding: 1)  [N,4,4,4] -> [N,8,4,4]
@@ -304,7 +322,7 @@ public partial class SmallVgg : global::Dsl.Module
         if (keep) device.Conv2d(h4_maxPool2d, _conv2_weight.Value, _conv2_bias.Value, h5_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 4, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h6_batchNorm2d
 
         // [6] bn2: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
-        var h6_batchNorm2d = _h6_batchNorm2d.Rows(n, keep);
+        var h6_batchNorm2d = _h6_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn2 + relu (one pass)
@@ -327,7 +345,7 @@ public partial class SmallVgg : global::Dsl.Module
         if (keep) device.Conv2d(h7_relu, _conv3_weight.Value, _conv3_bias.Value, h8_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 8, Height: 4, Width: 4, OutChannels: 8, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h9_batchNorm2d
 
         // [9] bn3: BatchNorm2d()  [N,8,4,4] -> [N,8,4,4]
-        var h9_batchNorm2d = _h9_batchNorm2d.Rows(n, keep);
+        var h9_batchNorm2d = _h9_batchNorm2d.Rows(n, keep, part);
         if (keep)
         {
             // fused: bn3 + relu (one pass)
@@ -345,35 +363,36 @@ public partial class SmallVgg : global::Dsl.Module
         if (probing) CaptureLayer(10, h10_relu);
 
         // [11] MaxPool2d(2)  [N,8,4,4] -> [N,8,2,2]
-        var h11_maxPool2d = _h11_maxPool2d.Rows(n, keep);
-        device.MaxPool2d(h10_relu, h11_maxPool2d, _argmax11.Rows(n), new global::Dsl.Pool2dGeometry(n, Channels: 8, Height: 4, Width: 4, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
+        var h11_maxPool2d = _h11_maxPool2d.Rows(n, keep, part);
+        device.MaxPool2d(h10_relu, h11_maxPool2d, _argmax11.Rows(n, part), new global::Dsl.Pool2dGeometry(n, Channels: 8, Height: 4, Width: 4, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), recordArgmax: keep);
         if (probing) CaptureLayer(11, h11_maxPool2d);
 
         // [12] Flatten  [N,8,2,2] -> [N,32]
-        var h12_flatten = _h12_flatten.Of(h11_maxPool2d);
+        var h12_flatten = _h12_flatten.OfPart(h11_maxPool2d, part);
         if (probing) CaptureLayer(12, h12_flatten);
 
         // [13] fc1: Linear(16)  [N,32] -> [N,16]
-        var h13_linear = _h13_linear.Rows(n, keep);
+        var h13_linear = _h13_linear.Rows(n, keep, part);
         device.Linear(h12_flatten, _fc1_weight.Value, _fc1_bias.Value, h13_linear);
         if (probing) CaptureLayer(13, h13_linear);
 
         // [14] Relu  [N,16] -> [N,16]
-        var h14_relu = _h14_relu.Rows(n, keep);
+        var h14_relu = _h14_relu.Rows(n, keep, part);
         device.Activation(global::Dsl.ActivationKind.Relu, 0.0f, h13_linear, h14_relu);
         if (probing) CaptureLayer(14, h14_relu);
 
         // [15] fc2: Linear(10)  [N,16] -> [N,10]
-        var h15_linear = _h15_linear.Rows(n, keep);
+        var h15_linear = _h15_linear.Rows(n, keep, part);
         device.Linear(h14_relu, _fc2_weight.Value, _fc2_bias.Value, h15_linear);
         if (probing) CaptureLayer(15, h15_linear);
 
         // [16] LogSoftmax  [N,10] -> [N,10]
-        var h16_logSoftmax = _h16_logSoftmax.Rows(n, keep);
+        var h16_logSoftmax = _h16_logSoftmax.Rows(n, keep, part);
         device.Softmax(h15_linear, h16_logSoftmax, log: true);
         if (probing) CaptureLayer(16, h16_logSoftmax);
 
-        _output = h16_logSoftmax;
+        // Parts after the first of a split evaluation leave the output to RunEvaluationParts, which sets the whole batch's.
+        if (part == 0) _output = h16_logSoftmax;
         return h16_logSoftmax;
     }
 

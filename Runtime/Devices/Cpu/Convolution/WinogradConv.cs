@@ -235,11 +235,8 @@ internal static unsafe class WinogradConv
             public bool Valid;
         }
 
-        /// <summary>
-        /// The entry of the weights w[offset ..] of <paramref name="job"/>'s shape, created on first use and held (locked) until
-        /// <see cref="Exit"/>; null when another thread holds it (the caller then transforms into its own workspace).
-        /// </summary>
-        public Entry? Enter(float[] w, int offset, in WeightJob job, long uLength)
+        /// <summary>The entry of the weights w[offset ..] of <paramref name="job"/>'s shape and direction, created on first use.</summary>
+        public Entry Find(float[] w, int offset, in WeightJob job, long uLength)
         {
             int rows = job.Rows, cols = job.Cols;
             bool flip = job.Flip;
@@ -247,50 +244,43 @@ internal static unsafe class WinogradConv
             {
                 list = _entries.GetValue(w, static _ => new List<Entry>(2));
             }
-            Entry? entry = null;
             lock (list)
             {
                 foreach (var e in list)
                 {
                     if (e.Offset == offset && e.Rows == rows && e.Cols == cols && e.Flip == flip)
                     {
-                        entry = e;
-                        break;
+                        return e;
                     }
                 }
-                if (entry is null)
-                {
-                    entry = new Entry(offset, rows, cols, flip, new float[rows * cols * 9],
-                        GC.AllocateUninitializedArray<float>(checked((int)uLength), pinned: true));
-                    list.Add(entry);
-                }
+                var entry = new Entry(offset, rows, cols, flip, new float[rows * cols * 9],
+                    GC.AllocateUninitializedArray<float>(checked((int)uLength), pinned: true));
+                list.Add(entry);
+                return entry;
             }
-            return Monitor.TryEnter(entry) ? entry : null;
         }
 
         /// <summary>
-        /// Whether the entry's U is that of <paramref name="w"/>; if not, records w as its source (U must then be recomputed
-        /// and <see cref="Computed"/> called).
+        /// Makes the entry's U that of <paramref name="w"/>: runs <paramref name="job"/> (W = the weights, U = the entry's, pinned
+        /// by the caller) over its <paramref name="paddedRows"/> rows when w differs from the weights U came from. Callers
+        /// convolving with the same weights at once (the row parts of a split evaluation forward) wait here for the one that
+        /// transforms, then read U together; the weights must not change while a convolution reads them, as for any kernel.
         /// </summary>
-        public static bool Current(Entry entry, ReadOnlySpan<float> w)
+        public void Refresh(Entry entry, ReadOnlySpan<float> w, ref WeightJob job, int paddedRows, int threads)
         {
-            if (entry.Valid && w.SequenceEqual(entry.Source))
+            lock (entry)
             {
-                return true;
+                if (entry.Valid && w.SequenceEqual(entry.Source))
+                {
+                    return;
+                }
+                entry.Valid = false;
+                w.CopyTo(entry.Source);
+                ForkJoin.Run(paddedRows, ForkJoin.Parts(paddedRows, 4, threads), ref job);
+                entry.Valid = true;
+                Interlocked.Increment(ref _transforms);
             }
-            entry.Valid = false;
-            w.CopyTo(entry.Source);
-            return false;
         }
-
-        /// <summary>The entry's U now holds the transform of its source.</summary>
-        public void Computed(Entry entry)
-        {
-            entry.Valid = true;
-            Interlocked.Increment(ref _transforms);
-        }
-
-        public static void Exit(Entry entry) => Monitor.Exit(entry);
     }
 
     [ThreadStatic] private static PackBuffer? t_chunk;
