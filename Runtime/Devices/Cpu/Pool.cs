@@ -180,71 +180,93 @@ public sealed partial class CpuDevice
     protected override void AdaptiveAvgPool2dCore(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth)
     {
         const string op = nameof(AdaptiveAvgPool2d);
-        var xa = HostBuffers.Floats(x, op, out int xo);
-        var ya = HostBuffers.Floats(y, op, out int yo);
-        int plane = height * width;
-        int outPlane = outHeight * outWidth;
-        ParallelRange(batch * channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new AdaptiveAvgPoolJob
         {
-            for (int pl = s; pl < e; pl++)
-            {
-                var xs = xa.AsSpan(xo + pl * plane, plane);
-                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    int h0 = PoolMath.AdaptiveStart(oh, height, outHeight);
-                    int h1 = PoolMath.AdaptiveEnd(oh, height, outHeight);
-                    for (int ow = 0; ow < outWidth; ow++)
-                    {
-                        int w0 = PoolMath.AdaptiveStart(ow, width, outWidth);
-                        int w1 = PoolMath.AdaptiveEnd(ow, width, outWidth);
-                        float sum = 0f;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            sum += WindowRowSum(xs.Slice(ih * width + w0, w1 - w0));
-                        }
-                        ys[oh * outWidth + ow] = sum / ((h1 - h0) * (w1 - w0));
-                    }
-                }
-            }
-        });
+            X = HostBuffers.Floats(x, op, out int xo), XOffset = xo, Y = HostBuffers.Floats(y, op, out int yo), YOffset = yo,
+            Height = height, Width = width, OutHeight = outHeight, OutWidth = outWidth,
+        };
+        ParallelRange(batch * channels, Math.Max(1, 16384 / (height * width)), ref job);
     }
 
     protected override void AdaptiveAvgPool2dBackwardCore(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate)
     {
         const string op = nameof(AdaptiveAvgPool2dBackward);
-        var dya = HostBuffers.Floats(dy, op, out int dyo);
-        var dxa = HostBuffers.Floats(dx, op, out int dxo);
-        int plane = height * width;
-        int outPlane = outHeight * outWidth;
-        ParallelRange(batch * channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new AdaptiveAvgPoolBackwardJob
         {
-            for (int pl = s; pl < e; pl++)
+            Dy = HostBuffers.Floats(dy, op, out int dyo), DyOffset = dyo, Dx = HostBuffers.Floats(dx, op, out int dxo), DxOffset = dxo,
+            Height = height, Width = width, OutHeight = outHeight, OutWidth = outWidth, Accumulate = accumulate,
+        };
+        ParallelRange(batch * channels, Math.Max(1, 16384 / (height * width)), ref job);
+    }
+
+    /// <summary>Item = a plane: each output cell the mean of its adaptive window. A struct, so a call allocates nothing.</summary>
+    private struct AdaptiveAvgPoolJob : IRangeJob
+    {
+        public float[] X, Y;
+        public int XOffset, YOffset, Height, Width, OutHeight, OutWidth;
+
+        public readonly void Run(int start, int end)
+        {
+            int plane = Height * Width, outPlane = OutHeight * OutWidth;
+            for (int pl = start; pl < end; pl++)
             {
-                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
-                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
-                if (!accumulate)
+                var xs = X.AsSpan(XOffset + pl * plane, plane);
+                var ys = Y.AsSpan(YOffset + pl * outPlane, outPlane);
+                for (int oh = 0; oh < OutHeight; oh++)
+                {
+                    int h0 = PoolMath.AdaptiveStart(oh, Height, OutHeight);
+                    int h1 = PoolMath.AdaptiveEnd(oh, Height, OutHeight);
+                    for (int ow = 0; ow < OutWidth; ow++)
+                    {
+                        int w0 = PoolMath.AdaptiveStart(ow, Width, OutWidth);
+                        int w1 = PoolMath.AdaptiveEnd(ow, Width, OutWidth);
+                        float sum = 0f;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            sum += WindowRowSum(xs.Slice(ih * Width + w0, w1 - w0));
+                        }
+                        ys[oh * OutWidth + ow] = sum / ((h1 - h0) * (w1 - w0));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Item = a plane: each output cell's gradient spread evenly over its window.</summary>
+    private struct AdaptiveAvgPoolBackwardJob : IRangeJob
+    {
+        public float[] Dy, Dx;
+        public int DyOffset, DxOffset, Height, Width, OutHeight, OutWidth;
+        public bool Accumulate;
+
+        public readonly void Run(int start, int end)
+        {
+            int plane = Height * Width, outPlane = OutHeight * OutWidth;
+            for (int pl = start; pl < end; pl++)
+            {
+                var dxs = Dx.AsSpan(DxOffset + pl * plane, plane);
+                var dys = Dy.AsSpan(DyOffset + pl * outPlane, outPlane);
+                if (!Accumulate)
                 {
                     dxs.Clear();
                 }
-                for (int oh = 0; oh < outHeight; oh++)
+                for (int oh = 0; oh < OutHeight; oh++)
                 {
-                    int h0 = PoolMath.AdaptiveStart(oh, height, outHeight);
-                    int h1 = PoolMath.AdaptiveEnd(oh, height, outHeight);
-                    for (int ow = 0; ow < outWidth; ow++)
+                    int h0 = PoolMath.AdaptiveStart(oh, Height, OutHeight);
+                    int h1 = PoolMath.AdaptiveEnd(oh, Height, OutHeight);
+                    for (int ow = 0; ow < OutWidth; ow++)
                     {
-                        int w0 = PoolMath.AdaptiveStart(ow, width, outWidth);
-                        int w1 = PoolMath.AdaptiveEnd(ow, width, outWidth);
-                        float v = dys[oh * outWidth + ow] / ((h1 - h0) * (w1 - w0));
+                        int w0 = PoolMath.AdaptiveStart(ow, Width, OutWidth);
+                        int w1 = PoolMath.AdaptiveEnd(ow, Width, OutWidth);
+                        float v = dys[oh * OutWidth + ow] / ((h1 - h0) * (w1 - w0));
                         for (int ih = h0; ih < h1; ih++)
                         {
-                            var row = dxs.Slice(ih * width + w0, w1 - w0);
-                            WindowRowAdd(row, v);
+                            WindowRowAdd(dxs.Slice(ih * Width + w0, w1 - w0), v);
                         }
                     }
                 }
             }
-        });
+        }
     }
 
     /// <summary>Input rows [lo, hi) of window <paramref name="o"/> after clipping to the image, and its size counting padding (<see cref="PoolMath"/>).</summary>

@@ -76,6 +76,36 @@ public sealed class SteadyStateAllocationTests
             $"a steady-state Kim CNN step allocated {perStep:F0} bytes on the threads that ran it, expected only Forward's result handle ({StepAllocations.HandleBytes}).");
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(37)]
+    public void Split_evaluation_forwards_allocate_only_the_result_handle_after_warm_up(int batch)
+    {
+        // Two threads: the forward runs as row parts (Module.RunEvaluationParts), whose buffers, views and delegates are
+        // made on first use and reused. 37 samples make parts of 18 and 19.
+        var device = Device.CpuWithThreads(2);
+        var rng = new Random(4);
+        var net = new ResNet20(device, seed: 1);
+        net.Eval();
+        var x = Tensor.From(RandomInputs.Uniform(rng, batch * 28 * 28, 0, 1), device, batch, 1, 28, 28);
+        long splits = net.SplitEvaluations, measured = 0;
+        for (int step = 0; step < WarmUpSteps + MeasuredSteps; step++)
+        {
+            long before = StepAllocations.Now();
+            net.Forward(x);
+            long after = StepAllocations.Now();
+            if (step >= WarmUpSteps)
+            {
+                measured += after - before;
+            }
+        }
+        double perForward = measured / (double)MeasuredSteps;
+        _output.WriteLine($"{perForward:F0} bytes per evaluation forward of ResNet-20 at batch {batch}, {net.SplitEvaluations - splits} forwards split");
+        Assert.Equal(global::Dsl.Devices.Cpu.ForkJoin.MaxParts >= 2 ? WarmUpSteps + MeasuredSteps : 0, net.SplitEvaluations - splits);
+        Assert.True(perForward == StepAllocations.HandleBytes,
+            $"a steady-state evaluation forward allocated {perForward:F0} bytes on the threads that ran it, expected only its result handle ({StepAllocations.HandleBytes}).");
+    }
+
     /// <summary>Average bytes per measured step for each phase (Forward, Loss.Nll, ZeroGrad, Backward, Sgd.Step).</summary>
     private (double[] PerStep, string Breakdown) Measure(Device device)
     {
