@@ -110,80 +110,32 @@ public sealed partial class CpuDevice
     protected override void AvgPool2dCore(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
     {
         const string op = nameof(AvgPool2d);
-        var xa = HostBuffers.Floats(x, op, out int xo);
-        var ya = HostBuffers.Floats(y, op, out int yo);
-        var geo = g;
-        int plane = g.Height * g.Width;
-        int outPlane = g.OutHeight * g.OutWidth;
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new AvgPoolJob
         {
-            for (int pl = s; pl < e; pl++)
-            {
-                var xs = xa.AsSpan(xo + pl * plane, plane);
-                var ys = ya.AsSpan(yo + pl * outPlane, outPlane);
-                for (int oh = 0; oh < geo.OutHeight; oh++)
-                {
-                    var (h0, h1, hAll) = Window(oh, geo.StrideH, geo.PadH, geo.KernelH, geo.Height);
-                    for (int ow = 0; ow < geo.OutWidth; ow++)
-                    {
-                        var (w0, w1, wAll) = Window(ow, geo.StrideW, geo.PadW, geo.KernelW, geo.Width);
-                        float sum = 0f;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            sum += WindowRowSum(xs.Slice(ih * geo.Width + w0, w1 - w0));
-                        }
-                        int divisor = countIncludePad ? hAll * wAll : (h1 - h0) * (w1 - w0);
-                        ys[oh * geo.OutWidth + ow] = sum / divisor;
-                    }
-                }
-            }
-        });
+            Windows = AvgWindows.Of(g, countIncludePad),
+            X = HostBuffers.Floats(x, op, out int xo), XOffset = xo, Y = HostBuffers.Floats(y, op, out int yo), YOffset = yo,
+        };
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / (g.Height * g.Width)), ref job);
     }
 
     protected override void AvgPool2dBackwardCore(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate)
     {
         const string op = nameof(AvgPool2dBackward);
-        var dya = HostBuffers.Floats(dy, op, out int dyo);
-        var dxa = HostBuffers.Floats(dx, op, out int dxo);
-        var geo = g;
-        int plane = g.Height * g.Width;
-        int outPlane = g.OutHeight * g.OutWidth;
-        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / plane), (s, e) =>
+        var job = new AvgPoolBackwardJob
         {
-            for (int pl = s; pl < e; pl++)
-            {
-                var dxs = dxa.AsSpan(dxo + pl * plane, plane);
-                var dys = dya.AsSpan(dyo + pl * outPlane, outPlane);
-                if (!accumulate)
-                {
-                    dxs.Clear();
-                }
-                for (int oh = 0; oh < geo.OutHeight; oh++)
-                {
-                    var (h0, h1, hAll) = Window(oh, geo.StrideH, geo.PadH, geo.KernelH, geo.Height);
-                    for (int ow = 0; ow < geo.OutWidth; ow++)
-                    {
-                        var (w0, w1, wAll) = Window(ow, geo.StrideW, geo.PadW, geo.KernelW, geo.Width);
-                        int divisor = countIncludePad ? hAll * wAll : (h1 - h0) * (w1 - w0);
-                        float v = dys[oh * geo.OutWidth + ow] / divisor;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            var row = dxs.Slice(ih * geo.Width + w0, w1 - w0);
-                            WindowRowAdd(row, v);
-                        }
-                    }
-                }
-            }
-        });
+            Windows = AvgWindows.Of(g, countIncludePad), Accumulate = accumulate,
+            Dy = HostBuffers.Floats(dy, op, out int dyo), DyOffset = dyo, Dx = HostBuffers.Floats(dx, op, out int dxo), DxOffset = dxo,
+        };
+        ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / (g.Height * g.Width)), ref job);
     }
 
     protected override void AdaptiveAvgPool2dCore(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth)
     {
         const string op = nameof(AdaptiveAvgPool2d);
-        var job = new AdaptiveAvgPoolJob
+        var job = new AvgPoolJob
         {
+            Windows = AvgWindows.Adaptive(height, width, outHeight, outWidth),
             X = HostBuffers.Floats(x, op, out int xo), XOffset = xo, Y = HostBuffers.Floats(y, op, out int yo), YOffset = yo,
-            Height = height, Width = width, OutHeight = outHeight, OutWidth = outWidth,
         };
         ParallelRange(batch * channels, Math.Max(1, 16384 / (height * width)), ref job);
     }
@@ -191,41 +143,84 @@ public sealed partial class CpuDevice
     protected override void AdaptiveAvgPool2dBackwardCore(Tensor dy, Tensor dx, int batch, int channels, int height, int width, int outHeight, int outWidth, bool accumulate)
     {
         const string op = nameof(AdaptiveAvgPool2dBackward);
-        var job = new AdaptiveAvgPoolBackwardJob
+        var job = new AvgPoolBackwardJob
         {
+            Windows = AvgWindows.Adaptive(height, width, outHeight, outWidth), Accumulate = accumulate,
             Dy = HostBuffers.Floats(dy, op, out int dyo), DyOffset = dyo, Dx = HostBuffers.Floats(dx, op, out int dxo), DxOffset = dxo,
-            Height = height, Width = width, OutHeight = outHeight, OutWidth = outWidth, Accumulate = accumulate,
         };
         ParallelRange(batch * channels, Math.Max(1, 16384 / (height * width)), ref job);
     }
 
-    /// <summary>Item = a plane: each output cell the mean of its adaptive window. A struct, so a call allocates nothing.</summary>
-    private struct AdaptiveAvgPoolJob : IRangeJob
+    /// <summary>
+    /// The windows of an average pool over one plane: for output row <c>oh</c> the input rows [h0, h1) and the rows the
+    /// divisor counts, the same along the width. Strided windows (<see cref="Pool2dGeometry"/>, padding counted in the
+    /// divisor or not) or adaptive ones (PyTorch's floor/ceil bounds, <see cref="PoolMath"/>).
+    /// </summary>
+    private readonly struct AvgWindows
     {
+        public int Height { get; init; }
+        public int Width { get; init; }
+        public int OutHeight { get; init; }
+        public int OutWidth { get; init; }
+        private bool IsAdaptive { get; init; }
+        private Pool2dGeometry Strided { get; init; }
+        private bool CountIncludePad { get; init; }
+
+        public static AvgWindows Of(in Pool2dGeometry g, bool countIncludePad) => new()
+        {
+            Height = g.Height, Width = g.Width, OutHeight = g.OutHeight, OutWidth = g.OutWidth, Strided = g, CountIncludePad = countIncludePad,
+        };
+
+        public static AvgWindows Adaptive(int height, int width, int outHeight, int outWidth) => new()
+        {
+            Height = height, Width = width, OutHeight = outHeight, OutWidth = outWidth, IsAdaptive = true,
+        };
+
+        /// <summary>Input rows [Lo, Hi) of output row <paramref name="oh"/>, and how many rows its divisor counts.</summary>
+        public (int Lo, int Hi, int Count) Rows(int oh) => Bounds(oh, Strided.StrideH, Strided.PadH, Strided.KernelH, Height, OutHeight);
+
+        /// <summary>Input columns [Lo, Hi) of output column <paramref name="ow"/>, and how many columns its divisor counts.</summary>
+        public (int Lo, int Hi, int Count) Columns(int ow) => Bounds(ow, Strided.StrideW, Strided.PadW, Strided.KernelW, Width, OutWidth);
+
+        private (int Lo, int Hi, int Count) Bounds(int o, int stride, int pad, int kernel, int size, int outSize)
+        {
+            if (IsAdaptive)
+            {
+                int lo = PoolMath.AdaptiveStart(o, size, outSize), hi = PoolMath.AdaptiveEnd(o, size, outSize);
+                return (lo, hi, hi - lo);
+            }
+            var (l, h, all) = Window(o, stride, pad, kernel, size);
+            return (l, h, CountIncludePad ? all : h - l);
+        }
+    }
+
+    /// <summary>Item = a plane: each output cell the mean of its window. A struct, so a call allocates nothing.</summary>
+    private struct AvgPoolJob : IRangeJob
+    {
+        public AvgWindows Windows;
         public float[] X, Y;
-        public int XOffset, YOffset, Height, Width, OutHeight, OutWidth;
+        public int XOffset, YOffset;
 
         public readonly void Run(int start, int end)
         {
-            int plane = Height * Width, outPlane = OutHeight * OutWidth;
+            var w = Windows;
+            int plane = w.Height * w.Width, outPlane = w.OutHeight * w.OutWidth;
             for (int pl = start; pl < end; pl++)
             {
                 var xs = X.AsSpan(XOffset + pl * plane, plane);
                 var ys = Y.AsSpan(YOffset + pl * outPlane, outPlane);
-                for (int oh = 0; oh < OutHeight; oh++)
+                for (int oh = 0; oh < w.OutHeight; oh++)
                 {
-                    int h0 = PoolMath.AdaptiveStart(oh, Height, OutHeight);
-                    int h1 = PoolMath.AdaptiveEnd(oh, Height, OutHeight);
-                    for (int ow = 0; ow < OutWidth; ow++)
+                    var (h0, h1, hCount) = w.Rows(oh);
+                    for (int ow = 0; ow < w.OutWidth; ow++)
                     {
-                        int w0 = PoolMath.AdaptiveStart(ow, Width, OutWidth);
-                        int w1 = PoolMath.AdaptiveEnd(ow, Width, OutWidth);
+                        var (w0, w1, wCount) = w.Columns(ow);
                         float sum = 0f;
                         for (int ih = h0; ih < h1; ih++)
                         {
-                            sum += WindowRowSum(xs.Slice(ih * Width + w0, w1 - w0));
+                            sum += WindowRowSum(xs.Slice(ih * w.Width + w0, w1 - w0));
                         }
-                        ys[oh * OutWidth + ow] = sum / ((h1 - h0) * (w1 - w0));
+                        ys[oh * w.OutWidth + ow] = sum / (hCount * wCount);
                     }
                 }
             }
@@ -233,15 +228,17 @@ public sealed partial class CpuDevice
     }
 
     /// <summary>Item = a plane: each output cell's gradient spread evenly over its window.</summary>
-    private struct AdaptiveAvgPoolBackwardJob : IRangeJob
+    private struct AvgPoolBackwardJob : IRangeJob
     {
+        public AvgWindows Windows;
         public float[] Dy, Dx;
-        public int DyOffset, DxOffset, Height, Width, OutHeight, OutWidth;
+        public int DyOffset, DxOffset;
         public bool Accumulate;
 
         public readonly void Run(int start, int end)
         {
-            int plane = Height * Width, outPlane = OutHeight * OutWidth;
+            var w = Windows;
+            int plane = w.Height * w.Width, outPlane = w.OutHeight * w.OutWidth;
             for (int pl = start; pl < end; pl++)
             {
                 var dxs = Dx.AsSpan(DxOffset + pl * plane, plane);
@@ -250,18 +247,16 @@ public sealed partial class CpuDevice
                 {
                     dxs.Clear();
                 }
-                for (int oh = 0; oh < OutHeight; oh++)
+                for (int oh = 0; oh < w.OutHeight; oh++)
                 {
-                    int h0 = PoolMath.AdaptiveStart(oh, Height, OutHeight);
-                    int h1 = PoolMath.AdaptiveEnd(oh, Height, OutHeight);
-                    for (int ow = 0; ow < OutWidth; ow++)
+                    var (h0, h1, hCount) = w.Rows(oh);
+                    for (int ow = 0; ow < w.OutWidth; ow++)
                     {
-                        int w0 = PoolMath.AdaptiveStart(ow, Width, OutWidth);
-                        int w1 = PoolMath.AdaptiveEnd(ow, Width, OutWidth);
-                        float v = dys[oh * OutWidth + ow] / ((h1 - h0) * (w1 - w0));
+                        var (w0, w1, wCount) = w.Columns(ow);
+                        float v = dys[oh * w.OutWidth + ow] / (hCount * wCount);
                         for (int ih = h0; ih < h1; ih++)
                         {
-                            WindowRowAdd(dxs.Slice(ih * Width + w0, w1 - w0), v);
+                            WindowRowAdd(dxs.Slice(ih * w.Width + w0, w1 - w0), v);
                         }
                     }
                 }
