@@ -833,16 +833,27 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// <see cref="InputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1 at
-    /// once, one 512-bit lane per tile (lanes 0-7 the first group, 8-15 the second), so V is written exactly as two
-    /// 256-bit calls write it, with the same operations per lane (the same bits).
+    /// once, one 512-bit lane per tile, with the same operations per lane as the 256-bit path (the same bits). Lanes 0-7
+    /// are the first group and 8-15 the second, so V is written exactly as two 256-bit calls write it, unless the tiles
+    /// come in quads (<see cref="Quads"/>): then tile 4q + c of the 16 takes lane 4c + q, which its quad's rows give with
+    /// fewer shuffles (<see cref="RowQuads"/>), and <see cref="OutputTransformWide"/> reads the products in the same order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputTransformWide(in Layout l, int group, float* x, float* v, int ld)
     {
         int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
+        bool quads = Quads(l, group);
+        // Row r's sources: per lane (offsets[r * 16 + lane], 256-bit masks[r * 16 + lane]) or per quad (QuadSources).
         int* offsets = stackalloc int[Alpha * WideLanes];
         Vector256<float>* masks = stackalloc Vector256<float>[Alpha * WideLanes];
-        RowSources(l, group, WideLanes, offsets, masks);
+        if (quads)
+        {
+            QuadSources(l, group, offsets, (Vector512<float>*)masks);
+        }
+        else
+        {
+            RowSources(l, group, WideLanes, offsets, masks);
+        }
         Vector512<float>* t = stackalloc Vector512<float>[Points];
         Vector512<float>* cols = stackalloc Vector512<float>[Lanes];
         nint vPoint = (nint)c * ld;
@@ -851,7 +862,14 @@ internal static unsafe class WinogradConv
             float* row = x + (nint)ch * plane;
             for (int r = 0; r < Alpha; r++)
             {
-                RowWide(row, offsets + r * WideLanes, masks + r * WideLanes, cols, t + r * Alpha);
+                if (quads)
+                {
+                    RowQuads(row, offsets + r * 4, (Vector512<float>*)masks + r * 8, t + r * Alpha);
+                }
+                else
+                {
+                    RowWide(row, offsets + r * WideLanes, masks + r * WideLanes, cols, t + r * Alpha);
+                }
             }
             float* dst = v + (nint)ch * ld;
             for (int j = 0; j < Alpha; j++)
@@ -860,6 +878,75 @@ internal static unsafe class WinogradConv
                     dst + j * vPoint, Alpha * vPoint);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1 are 4 quads: all inside the
+    /// batch, and tiles 4q .. 4q+3 side by side in one tile row of one sample. True for every such pair when the tile
+    /// columns are a multiple of 4 (groups start at multiples of 8 tiles, so then no quad straddles a tile row).
+    /// </summary>
+    private static bool Quads(in Layout l, int group) => l.TilesW % 4 == 0 && l.Tiles - group * Lanes >= WideLanes;
+
+    /// <summary>
+    /// For row r (0..5) of quad q: offsets[r * 4 + q], where the quad's row starts in channel 0 of the unpadded input (0
+    /// for a row above or below the image), and masks[(r * 4 + q) * 2 + s], the 16 floats from there (s = 0) or from 4
+    /// further (s = 1) that lie inside the image (the rest read as zeros, and nothing outside the input is touched).
+    /// </summary>
+    private static void QuadSources(in Layout l, int group, int* offsets, Vector512<float>* masks)
+    {
+        var g = l.G;
+        int h = g.Height, w = g.Width, sample = g.InChannels * h * w;
+        var column = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int q = 0; q < 4; q++)
+        {
+            var (n, row, col) = TileAt(l, group * Lanes + 4 * q);
+            int iy = row * Tile - g.PadTop, ix = col * Tile - g.PadLeft;
+            for (int r = 0; r < Alpha; r++)
+            {
+                bool rowInside = (uint)(iy + r) < (uint)h;
+                offsets[r * 4 + q] = rowInside ? n * sample + (iy + r) * w + ix : 0;
+                for (int s = 0; s < 2; s++)
+                {
+                    var at = column + Vector512.Create(ix + s * Tile);
+                    var inside = Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(w));
+                    masks[(r * 4 + q) * 2 + s] = rowInside ? inside.AsSingle() : Vector512<float>.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Row r of 4 quads' d B into t[0..6) (<see cref="InputTransformWide"/>, lane 4c + q for tile c of quad q): the quad's
+    /// 18 floats are one 16-float load (columns 0-3 of its 4 tiles, block c of the vector tile c's) and one from 4 floats on
+    /// (columns 4-5, the first two of each block); a 4x4 transpose within each 128-bit block of the 4 quads' vectors makes
+    /// column k's vector. 8 loads and 12 shuffles in place of <see cref="RowWide"/>'s 16 loads, 8 inserts and 24 shuffles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowQuads(float* row, int* o, Vector512<float>* mk, Vector512<float>* t)
+    {
+        var zero = Vector512<float>.Zero;
+        TransposeBlocks(Avx512F.MaskLoad(row + o[0], mk[0], zero), Avx512F.MaskLoad(row + o[1], mk[2], zero),
+            Avx512F.MaskLoad(row + o[2], mk[4], zero), Avx512F.MaskLoad(row + o[3], mk[6], zero),
+            out var c0, out var c1, out var c2, out var c3);
+        TransposeBlocks(Avx512F.MaskLoad(row + o[0] + Tile, mk[1], zero), Avx512F.MaskLoad(row + o[1] + Tile, mk[3], zero),
+            Avx512F.MaskLoad(row + o[2] + Tile, mk[5], zero), Avx512F.MaskLoad(row + o[3] + Tile, mk[7], zero),
+            out var c4, out var c5, out _, out _);
+        BTWide(c0, c1, c2, c3, c4, c5, t, 1);
+    }
+
+    /// <summary>Element 4b + k of r_k = element 4b + q of a_q: the 4x4 transpose within each 128-bit block b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeBlocks(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2, out Vector512<float> r3)
+    {
+        var t0 = Avx512F.UnpackLow(a0, a1);
+        var t1 = Avx512F.UnpackHigh(a0, a1);
+        var t2 = Avx512F.UnpackLow(a2, a3);
+        var t3 = Avx512F.UnpackHigh(a2, a3);
+        r0 = Avx512F.Shuffle(t0, t2, 0x44);
+        r1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        r2 = Avx512F.Shuffle(t1, t3, 0x44);
+        r3 = Avx512F.Shuffle(t1, t3, 0xEE);
     }
 
     /// <summary>
@@ -983,7 +1070,8 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// <see cref="OutputTransform"/> for the 16 tiles of groups <paramref name="group"/> and <paramref name="group"/> + 1
-    /// (the second may be partial), one 512-bit lane per tile, the same operations per lane as the 256-bit path.
+    /// (the second may be partial), one 512-bit lane per tile, the same operations per lane as the 256-bit path; the lanes
+    /// in the order <see cref="InputTransformWide"/> gave them (tile 4q + c in lane 4c + q when the tiles are quads).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate)
@@ -1003,15 +1091,14 @@ internal static unsafe class WinogradConv
             cols[j] = Math.Min(Tile, outW - col * Tile);
             sampleBase[j] = n * outC;
         }
-        // Whether each run of 4 lanes (4q .. 4q+3) is 4 whole tiles side by side in one tile row: then row i of the 4 tiles
-        // is 16 adjacent floats of the output, stored as one vector (OutputQuadsWide) instead of 16 stores of 4.
-        bool quads = valid == WideLanes;
-        for (int j = 0; j < WideLanes && quads; j++)
+        // Quads of whole tiles: row i of a quad is 16 adjacent floats of the output, stored as one vector (OutputQuadsWide)
+        // instead of 16 stores of 4.
+        bool quads = Quads(l, group), whole = quads;
+        for (int j = 0; j < WideLanes && whole; j++)
         {
-            int first = j & ~3;
-            quads = rows[j] == Tile && cols[j] == Tile && sampleBase[j] == sampleBase[first] && start[j] == start[first] + (j - first) * Tile;
+            whole = rows[j] == Tile && cols[j] == Tile;
         }
-        if (quads)
+        if (whole)
         {
             OutputQuadsWide(l, m, ld, y, bias, relu, accumulate, start, sampleBase);
             return;
@@ -1031,8 +1118,8 @@ internal static unsafe class WinogradConv
             for (int j = 0; j < valid; j++)
             {
                 float* dst = y + (nint)(sampleBase[j] + oc) * plane + start[j];
-                int half = (j >> 3) * Lanes;
-                float* tileLo = (float*)(lo + (j & (Lanes - 1))) + half, tileHi = (float*)(hi + (j & (Lanes - 1))) + half;
+                int lane = quads ? (j & 3) << 2 | j >> 2 : j, half = (lane >> 3) * Lanes;
+                float* tileLo = (float*)(lo + (lane & (Lanes - 1))) + half, tileHi = (float*)(hi + (lane & (Lanes - 1))) + half;
                 if (rows[j] == Tile && cols[j] == Tile)
                 {
                     StoreRow(dst, Vector128.Load(tileLo), accumulate);
@@ -1085,9 +1172,9 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// <see cref="OutputTransformWide"/> for 16 tiles whose runs of 4 lanes are 4 whole tiles side by side in one tile row
-    /// (start and sampleBase per lane as there): each row of 4 tiles leaves as one vector of 16 floats. Its own method, so
-    /// the tile-by-tile path keeps its registers.
+    /// <see cref="OutputTransformWide"/> for 16 tiles that are 4 quads of whole tiles (<see cref="Quads"/>; start and
+    /// sampleBase per tile as there): each row of a quad leaves as one vector of 16 floats. Its own method, so the
+    /// tile-by-tile path keeps its registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, bool relu, bool accumulate, int* start, int* sampleBase)
@@ -1115,30 +1202,19 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// Row i of 16 tiles from its 4 columns (a_k[lane] = tile lane's element (i, k)), stored as 4 vectors of 16 floats: row i
-    /// of tiles 4q .. 4q+3 at dq (or added to it). A 4x4 transpose within each 128-bit block (tile 4q+m's row in block q of
-    /// u_m), then one of the 128-bit blocks across the 4 vectors.
+    /// Row i of 4 quads from its 4 columns (a_k[4c + q] = element (i, k) of tile c of quad q, the lanes of
+    /// <see cref="InputTransformWide"/>), stored as 4 vectors of 16 floats: row i of quad q at dq (or added to it), one 4x4
+    /// transpose within each 128-bit block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowsOfQuads(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
         float* d0, float* d1, float* d2, float* d3, bool accumulate)
     {
-        var t0 = Avx512F.UnpackLow(a0, a1);
-        var t1 = Avx512F.UnpackHigh(a0, a1);
-        var t2 = Avx512F.UnpackLow(a2, a3);
-        var t3 = Avx512F.UnpackHigh(a2, a3);
-        var u0 = Avx512F.Shuffle(t0, t2, 0x44);
-        var u1 = Avx512F.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx512F.Shuffle(t1, t3, 0x44);
-        var u3 = Avx512F.Shuffle(t1, t3, 0xEE);
-        var v0 = Avx512F.Shuffle4x128(u0, u1, 0x44); // u0 blocks 0 1, u1 blocks 0 1
-        var v1 = Avx512F.Shuffle4x128(u2, u3, 0x44);
-        var v2 = Avx512F.Shuffle4x128(u0, u1, 0xEE); // blocks 2 3
-        var v3 = Avx512F.Shuffle4x128(u2, u3, 0xEE);
-        StoreQuad(d0, Avx512F.Shuffle4x128(v0, v1, 0x88), accumulate); // block 0 of u0, u1, u2, u3
-        StoreQuad(d1, Avx512F.Shuffle4x128(v0, v1, 0xDD), accumulate);
-        StoreQuad(d2, Avx512F.Shuffle4x128(v2, v3, 0x88), accumulate);
-        StoreQuad(d3, Avx512F.Shuffle4x128(v2, v3, 0xDD), accumulate);
+        TransposeBlocks(a0, a1, a2, a3, out var r0, out var r1, out var r2, out var r3);
+        StoreQuad(d0, r0, accumulate);
+        StoreQuad(d1, r1, accumulate);
+        StoreQuad(d2, r2, accumulate);
+        StoreQuad(d3, r3, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
