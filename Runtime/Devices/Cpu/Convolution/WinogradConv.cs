@@ -1068,7 +1068,7 @@ internal static unsafe class WinogradConv
         }
         Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
         Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
-        float* spill = stackalloc float[WideLanes];
+        float* spill = stackalloc float[WideLanes + Lanes]; // StoreFloats reads 8 floats from each tile's 4
         nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
         for (int oc = 0; oc < outC; oc++)
         {
@@ -1088,7 +1088,8 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// Row i of a quad's 4 tiles (block c of r: tile c's) into the output row yi (tile c's part from start[c] on): one
-    /// vector for 4 whole tiles side by side, else tile by tile, only the rows and columns inside the output.
+    /// vector for 4 whole tiles side by side, else tile by tile, only the rows and columns inside the output, a tile of
+    /// whole rows and the next one beside it as one store of up to 8 floats.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreQuadRow(Vector512<float> r, float* yi, nint* start, int* rows, int* cols, int i, bool whole, float* spill, bool accumulate)
@@ -1106,16 +1107,34 @@ internal static unsafe class WinogradConv
                 continue;
             }
             float* dst = yi + start[c], src = spill + c * Tile;
-            if (cols[c] == Tile)
+            int count = cols[c];
+            if (count == Tile && c < 3 && i < rows[c + 1] && start[c + 1] == start[c] + Tile)
             {
-                StoreRow(dst, Vector128.Load(src), accumulate);
-                continue;
+                count += cols[++c];
             }
-            for (int k = 0; k < cols[c]; k++)
-            {
-                dst[k] = accumulate ? dst[k] + src[k] : src[k];
-            }
+            StoreFloats(dst, src, count, accumulate);
         }
+    }
+
+    /// <summary>The first <paramref name="count"/> (1 to 8) floats of src stored to dst (or added to it), one store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFloats(float* dst, float* src, int count, bool accumulate)
+    {
+        if (count == Tile)
+        {
+            StoreRow(dst, Vector128.Load(src), accumulate);
+            return;
+        }
+        var row = Vector256.Load(src);
+        if (count == 2 * Tile)
+        {
+            row = accumulate ? row + Vector256.Load(dst) : row;
+            row.Store(dst);
+            return;
+        }
+        var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+        row = accumulate ? row + Avx512F.VL.MaskLoad(dst, mask, Vector256<float>.Zero) : row;
+        Avx512F.VL.MaskStore(dst, mask, row);
     }
 
     /// <summary>
