@@ -573,7 +573,7 @@ internal static unsafe class WinogradConv
         int c = l.G.InChannels, plane = l.G.Height * l.G.Width;
         int* offsets = stackalloc int[Alpha * Lanes];
         Vector256<float>* masks = stackalloc Vector256<float>[Alpha * Lanes];
-        RowSources(l, group, Lanes, offsets, masks);
+        RowSources(l, group, offsets, masks);
         Vector256<float>* t = stackalloc Vector256<float>[Points];
         Vector256<float>* cols = stackalloc Vector256<float>[Lanes];
         nint vPoint = (nint)c * ld;
@@ -595,19 +595,19 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// Where each of the 6 input rows of the tiles of lanes 0..<paramref name="lanes"/> (from group <paramref name="group"/>
-    /// on) starts in channel 0 of the unpadded input, and which of its 8 floats from there lie inside the image: for row r
-    /// of lane j, offsets[r * lanes + j] and masks[r * lanes + j] (all bits set for the columns 0..5 inside the image, zero
-    /// for the rest, so the padding reads as zeros and nothing outside the input is touched; a row above or below the image
-    /// has offset 0 and an empty mask). Lanes past the batch's last tile repeat it.
+    /// Where each of the 6 input rows of the 8 tiles of group <paramref name="group"/> starts in channel 0 of the unpadded
+    /// input, and which of its 8 floats from there lie inside the image: for row r of lane j, offsets[r * 8 + j] and
+    /// masks[r * 8 + j] (all bits set for the columns 0..5 inside the image, zero for the rest, so the padding reads as
+    /// zeros and nothing outside the input is touched; a row above or below the image has offset 0 and an empty mask).
+    /// Lanes past the batch's last tile repeat it.
     /// </summary>
-    private static void RowSources(in Layout l, int group, int lanes, int* offsets, Vector256<float>* masks)
+    private static void RowSources(in Layout l, int group, int* offsets, Vector256<float>* masks)
     {
         var g = l.G;
         int h = g.Height, w = g.Width, plane = h * w, sample = g.InChannels * plane;
         var column = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         var used = Vector256.LessThan(column, Vector256.Create(Alpha));
-        for (int j = 0; j < lanes; j++)
+        for (int j = 0; j < Lanes; j++)
         {
             var (n, row, col) = TileAt(l, Math.Min(group * Lanes + j, l.Tiles - 1));
             int iy = row * Tile - g.PadTop, ix = col * Tile - g.PadLeft;
@@ -616,8 +616,8 @@ internal static unsafe class WinogradConv
             for (int r = 0; r < Alpha; r++)
             {
                 bool rowInside = (uint)(iy + r) < (uint)h;
-                offsets[r * lanes + j] = rowInside ? n * sample + (iy + r) * w + ix : 0;
-                masks[r * lanes + j] = rowInside ? inside.AsSingle() : Vector256<float>.Zero;
+                offsets[r * Lanes + j] = rowInside ? n * sample + (iy + r) * w + ix : 0;
+                masks[r * Lanes + j] = rowInside ? inside.AsSingle() : Vector256<float>.Zero;
             }
         }
     }
