@@ -150,9 +150,12 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     [InlineData(2, 24, 30, 14, 7, 0)]
     [InlineData(1, 5, 13, 9, 6, 1)]
     [InlineData(3, 19, 7, 9, 21, 2)]
-    [InlineData(2, 16, 16, 16, 16, 1)] // 4 tiles a row: every 4 lanes a row of whole tiles, stored as one vector a row
-    [InlineData(3, 5, 12, 16, 7, 1)]   // 12 tiles a sample: 16-lane groups straddle samples, runs of 4 do not
+    [InlineData(2, 16, 16, 16, 16, 1)] // 4 tiles a row: quads of whole tiles, each row of a quad loaded and stored as one vector
+    [InlineData(3, 5, 12, 16, 7, 1)]   // 12 tiles a sample: 16-lane groups straddle samples, quads do not
     [InlineData(2, 6, 8, 32, 5, 1)]    // 8 tiles a row
+    [InlineData(2, 5, 14, 15, 7, 1)]   // quads whose last tile is partial (stored tile by tile from the quads' lane order)
+    [InlineData(3, 6, 9, 30, 4, 2)]    // padding 2: quads reading past both sides of the image
+    [InlineData(1, 4, 5, 63, 3, 0)]    // no padding, 16 tiles a row, the last partial
     [InlineData(2, 7, 16, 24, 9, 1)]   // 6 tiles a row: some runs of 4 straddle tile rows (stored tile by tile)
     public void Winograd_512_bit_products_and_transforms_match_the_256_bit_kernels_bit_for_bit(int batch, int inC, int h, int w, int outC, int pad)
     {
