@@ -48,6 +48,11 @@ internal static class Im2Col
                 GatherPadded(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol);
                 return;
             }
+            if (IsStride2(g, outW) && rowStart == 0 && rowEnd == p.Rows)
+            {
+                GatherStride2(p, px + xOffset + (nint)n0 * sampleStride, samples, pcol);
+                return;
+            }
             for (int row = rowStart; row < rowEnd; row++)
             {
                 int c = row / p.KernelArea;
@@ -193,10 +198,7 @@ internal static class Im2Col
 
     [ThreadStatic] private static float[]? t_padded;
 
-    /// <summary>
-    /// Stride 1 and dilation 1 with padding, and output rows of at least 4 (the course networks' "same" convolutions):
-    /// the plane is first copied into a zero-bordered buffer, so every run is a whole output row moved with full vectors.
-    /// </summary>
+    /// <summary>Stride 1 and dilation 1 with padding, and output rows of at least 4 (the course networks' "same" convolutions).</summary>
     private static bool IsPaddedUnitStride(in Conv2dGeometry g, int outW) =>
         g is { StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1 } && outW >= 4;
 
@@ -213,8 +215,7 @@ internal static class Im2Col
 
     /// <summary>
     /// <see cref="Gather"/> of all rows for stride 1 with padding: per sample and channel, the plane is copied into a
-    /// zero-bordered buffer, then each kernel offset's output rows are whole runs of it. Every run but a block's last is
-    /// stored as whole vectors whose overhang lands in the next run's place, which is written right after.
+    /// zero-bordered buffer, then each kernel offset's output rows are whole runs of it (<see cref="CopyRuns"/>).
     /// </summary>
     private static unsafe void GatherPadded(in ConvPlan p, float* x, int samples, float* col)
     {
@@ -240,31 +241,156 @@ internal static class Im2Col
                         for (int kw = 0; kw < g.KernelW; kw++)
                         {
                             int row = (c * g.KernelH + kh) * g.KernelW + kw;
-                            float* d = col + (nint)row * cols + (nint)i * p.Positions;
-                            float* s = pad + (nint)kh * pw + kw;
-                            if (outW <= 8)
-                            {
-                                for (int oh = 0; oh < outH - 1; oh++)
-                                {
-                                    Vector256.Store(Vector256.Load(s + (nint)oh * pw), d + oh * outW);
-                                }
-                            }
-                            else
-                            {
-                                for (int oh = 0; oh < outH - 1; oh++)
-                                {
-                                    float* so = s + (nint)oh * pw;
-                                    float* dox = d + oh * outW;
-                                    for (int j = 0; j < outW; j += 16)
-                                    {
-                                        Vector512.Store(Vector512.Load(so + j), dox + j);
-                                    }
-                                }
-                            }
-                            Copy(s + (nint)(outH - 1) * pw, d + (outH - 1) * outW, outW);
+                            CopyRuns(pad + (nint)kh * pw + kw, pw, col + (nint)row * cols + (nint)i * p.Positions, outW, outH);
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="outH"/> runs of <paramref name="outW"/> floats, <paramref name="rowStride"/> apart in a
+    /// zero-bordered buffer, to consecutive runs of <paramref name="dst"/>. Every run but the last is stored as whole
+    /// vectors whose overhang lands in the next run's place, which is written right after.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRuns(float* src, nint rowStride, float* dst, int outW, int outH)
+    {
+        if (outW <= 8)
+        {
+            for (int oh = 0; oh < outH - 1; oh++)
+            {
+                Vector256.Store(Vector256.Load(src + oh * rowStride), dst + oh * outW);
+            }
+        }
+        else
+        {
+            for (int oh = 0; oh < outH - 1; oh++)
+            {
+                float* so = src + oh * rowStride;
+                float* dox = dst + oh * outW;
+                for (int j = 0; j < outW; j += 16)
+                {
+                    Vector512.Store(Vector512.Load(so + j), dox + j);
+                }
+            }
+        }
+        Copy(src + (outH - 1) * rowStride, dst + (outH - 1) * outW, outW);
+    }
+
+    /// <summary>
+    /// Column stride 2 (any row stride, dilation and padding) and output rows of at least 4: ResNet-20's stride-2
+    /// downsampling layers and their 1x1 projections.
+    /// </summary>
+    private static bool IsStride2(in Conv2dGeometry g, int outW) => g.StrideW == 2 && outW >= 4;
+
+    /// <summary>
+    /// <see cref="Gather"/> of all rows for <see cref="IsStride2"/> geometries: per sample and channel, the plane is copied
+    /// into a zero-bordered buffer whose padded rows are each split into two phase rows (padded column q at phase
+    /// <c>q &amp; 1</c>, index <c>q &gt;&gt; 1</c>), so every kernel offset's output row is one contiguous run of a phase row
+    /// (<see cref="CopyRuns"/>).
+    /// </summary>
+    /// <remarks>
+    /// Stride 2 splits each input row with two 16-lane permutes per 32 floats instead of picking every second float per
+    /// kernel offset (9 times per input float for 3x3), and input rows no kernel row reads (the odd rows of a 1x1 stride-2
+    /// projection) are skipped. Only values move, so the columns are those of the element-by-element gather.
+    /// </remarks>
+    private static unsafe void GatherStride2(in ConvPlan p, float* x, int samples, float* col)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions, outW = p.OutWidth, outH = p.OutHeight, width = g.Width, height = g.Height;
+        int phaseW = (width + g.PadLeft + g.PadRight + 1) / 2, rowStride = 2 * phaseW;
+        int ph = height + g.PadTop + g.PadBottom;
+        int sampleStride = g.InChannels * p.Plane;
+        // Whether kernel rows read every input row; if not (1x1 stride-2 projections read every second one), each kernel
+        // row's input rows are split, once per kernel row that reads them.
+        bool everyRow = g.DilationH == 1 && g.KernelH >= g.StrideH;
+        float[] buffer = PaddedPlane(ph * rowStride);
+        fixed (float* pad = buffer)
+        {
+            new Span<float>(pad, ph * rowStride + 2 * ReadSlack).Clear();
+            for (int i = 0; i < samples; i++)
+            {
+                for (int c = 0; c < g.InChannels; c++)
+                {
+                    float* src = x + (nint)i * sampleStride + (nint)c * p.Plane;
+                    float* top = pad + (nint)g.PadTop * rowStride;
+                    if (everyRow)
+                    {
+                        SplitRows(src, width, top, rowStride, g.PadLeft, phaseW, 0, 1, height);
+                    }
+                    else
+                    {
+                        for (int kh = 0; kh < g.KernelH; kh++)
+                        {
+                            int offset = kh * g.DilationH - g.PadTop;
+                            var (lo, hi) = ValidRange(offset, g.StrideH, height, outH);
+                            SplitRows(src, width, top, rowStride, g.PadLeft, phaseW, lo * g.StrideH + offset, g.StrideH, hi - lo);
+                        }
+                    }
+                    for (int kh = 0; kh < g.KernelH; kh++)
+                    {
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int row = (c * g.KernelH + kh) * g.KernelW + kw;
+                            int q = kw * g.DilationW;
+                            CopyRuns(pad + (nint)kh * g.DilationH * rowStride + (q & 1) * phaseW + (q >> 1), (nint)g.StrideH * rowStride,
+                                col + (nint)row * cols + (nint)i * p.Positions, outW, outH);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="rows"/> input rows, from <paramref name="first"/> every <paramref name="step"/>, into the two
+    /// phase rows of their padded rows (<see cref="GatherStride2"/>): input column iw goes to padded column
+    /// q = iw + padLeft, stored at phase q &amp; 1, index q &gt;&gt; 1. Only the input's own columns are written, so the
+    /// zero border stays. With AVX-512, 32 input floats at a time are split by two two-source permutes into their even
+    /// and odd columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void SplitRows(float* src, int width, float* dst, int rowStride, int padLeft, int phaseW, int first, int step, int rows)
+    {
+        // Even input columns 2m land at phase padLeft & 1, index m + padLeft / 2; odd ones at the other phase.
+        int even = (padLeft & 1) * phaseW + (padLeft >> 1), odd = ((padLeft + 1) & 1) * phaseW + ((padLeft + 1) >> 1);
+        if (!Avx512F.IsSupported)
+        {
+            for (int r = 0, ih = first; r < rows; r++, ih += step)
+            {
+                for (int iw = 0; iw < width; iw++)
+                {
+                    dst[(nint)ih * rowStride + ((iw & 1) == 0 ? even : odd) + (iw >> 1)] = src[(nint)ih * width + iw];
+                }
+            }
+            return;
+        }
+        int rem = width % 32, whole = width - rem;
+        var loMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem)).AsSingle();
+        var hiMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem - 16)).AsSingle();
+        var evenMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create((rem + 1) / 2)).AsSingle();
+        var oddMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem / 2)).AsSingle();
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = evens + Vector512<int>.One;
+        for (int r = 0, ih = first; r < rows; r++, ih += step)
+        {
+            float* s = src + (nint)ih * width;
+            float* de = dst + (nint)ih * rowStride + even, dodd = dst + (nint)ih * rowStride + odd;
+            for (int i = 0; i < whole; i += 32)
+            {
+                var lo = Vector512.Load(s + i);
+                var hi = Vector512.Load(s + i + 16);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(lo, evens, hi), de + i / 2);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(lo, odds, hi), dodd + i / 2);
+            }
+            if (rem > 0)
+            {
+                var lo = Avx512F.MaskLoad(s + whole, loMask, Vector512<float>.Zero);
+                var hi = Avx512F.MaskLoad(s + whole + 16, hiMask, Vector512<float>.Zero);
+                Avx512F.MaskStore(de + whole / 2, evenMask, Avx512F.PermuteVar16x32x2(lo, evens, hi));
+                Avx512F.MaskStore(dodd + whole / 2, oddMask, Avx512F.PermuteVar16x32x2(lo, odds, hi));
             }
         }
     }
