@@ -7,8 +7,9 @@ namespace Dsl.Tests.Kernels;
 /// <summary>
 /// The im2col gather only moves values, so its column matrix must equal, bit for bit, the one picked element by element
 /// from the definition (row (c, kh, kw), column (sample, oh, ow) holds x[c, oh*sH + kh*dH - padTop, ow*sW + kw*dW - padLeft],
-/// zero outside the input). Cases cover every path of <c>Im2Col.Gather</c>: dense, stride 1 and 2 through the phase-split
-/// buffer (rows narrower than, equal to and wider than 32 floats, odd widths, every padding parity), stride 3 and narrow
+/// zero outside the input). Cases cover every path of <c>Im2Col.Gather</c>: dense, stride 1 and 2 through the zero-bordered
+/// buffers (rows narrower than, equal to and wider than 32 floats, odd widths, every padding parity), unpadded 1x1
+/// stride 2 picked straight into the columns, stride 3 and narrow
 /// outputs through the element-by-element loop, dilation, asymmetric padding, a sample range inside a longer array and
 /// a range of rows. The column buffer starts as NaN, so a column the gather does not write shows.
 /// </summary>
@@ -28,6 +29,9 @@ public sealed class Im2ColGatherTests
         ["2x3 s2 dilation 2 19x21"] = new(2, 2, 19, 21, 4, 2, 3, 2, 2, 1, 2, 1, 2, 2, 2),
         ["3x3 s(3,2) p1 20x20"] = new(2, 2, 20, 20, 4, 3, 3, 3, 2, 1, 1, 1, 1),
         ["1x1 s(1,2) p1 9x15"] = new(2, 2, 9, 15, 4, 1, 1, 1, 2, 1, 1, 1, 1),
+        ["1x1 s2 odd 13x29"] = new(2, 3, 13, 29, 4, 1, 1, 2, 2),
+        ["1x1 s(3,2) 11x70 (two full blocks and a tail)"] = new(2, 2, 11, 70, 4, 1, 1, 3, 2),
+        ["1x1 s2 right and bottom padding 10x14"] = new(2, 2, 10, 14, 4, 1, 1, 2, 2, 0, 0, 1, 1),
         ["3x3 s1 p1 15x15"] = new(2, 3, 15, 15, 4, 3, 3, 1, 1, 1, 1, 1, 1),
         ["3x3 s1 p2 dilation 2 10x37"] = new(2, 2, 10, 37, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2),
         ["5x5 s1 asymmetric 7x9"] = new(2, 2, 7, 9, 4, 5, 5, 1, 1, 1, 2, 3, 2),

@@ -290,16 +290,17 @@ internal static class Im2Col
     /// <see cref="Gather"/> of all rows for <see cref="IsStride2"/> geometries: per sample and channel, the plane is copied
     /// into a zero-bordered buffer whose padded rows are each split into two phase rows (padded column q at phase
     /// <c>q &amp; 1</c>, index <c>q &gt;&gt; 1</c>), so every kernel offset's output row is one contiguous run of a phase row
-    /// (<see cref="CopyRuns"/>).
+    /// (<see cref="CopyRuns"/>). An unpadded 1x1 kernel needs no buffer: its output rows are the even columns of input rows.
     /// </summary>
     /// <remarks>
     /// Each input row is split once per plane, with two 16-lane permutes per 32 floats, instead of every second float
-    /// being picked one by one per kernel offset (9 times per input float for 3x3); input rows no kernel row reads (the odd
-    /// rows of a 1x1 stride-2 projection) are skipped. Only values move, so the columns are those of the element-by-element
+    /// being picked one by one per kernel offset (9 times per input float for 3x3); input rows no kernel row reads (every second
+    /// one when the row stride exceeds the kernel's height) are skipped. Only values move, so the columns are those of the element-by-element
     /// gather. The gather alone on ResNet-20's layers, batch 64, one thread, old and new loaded side by side in one process
-    /// and alternated (loaded 2-core AVX-512 machine, median of 600 pairs): 3x3 16-channel 28x28 0.22x the time, 32-channel
-    /// 14x14 0.37x, 1x1 28x28 0.67x, 1x1 14x14 1.03x (7-float rows, where the element loop was already short). The stride-1
-    /// gather keeps its own plane copy: one method for both strides measured 1.2-1.35x slower on the stride-1 layers.
+    /// and alternated (loaded 2-core AVX-512 machine, median of 600 pairs): 3x3 16-channel 28x28 0.19x the time, 32-channel
+    /// 14x14 0.35x; the unpadded 1x1 projections, split straight into the columns, 0.35x at 28x28 and 0.56x at 14x14 (through
+    /// the buffer they were 0.67x and 1.03x). The stride-1 gather keeps its own plane copy: one method for both strides
+    /// measured 1.2-1.35x slower on the stride-1 layers.
     /// </remarks>
     private static unsafe void GatherStride2(in ConvPlan p, float* x, int samples, float* col)
     {
@@ -308,9 +309,23 @@ internal static class Im2Col
         int phaseW = (width + g.PadLeft + g.PadRight + 1) / 2, rowStride = 2 * phaseW;
         int ph = height + g.PadTop + g.PadBottom;
         int sampleStride = g.InChannels * p.Plane;
-        // Whether kernel rows read every input row; if not (1x1 stride-2 projections read every second one), each kernel
-        // row's input rows are split, once per kernel row that reads them.
+        // Whether kernel rows read every input row; if not (a padded 1x1 stride-2 kernel reads every second one), each
+        // kernel row's input rows are split, once per kernel row that reads them.
         bool everyRow = g.DilationH == 1 && g.KernelH >= g.StrideH;
+        if (p.KernelArea == 1 && g is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 })
+        {
+            // An unpadded 1x1 kernel: each output row is the even columns of an input row (all ceil(W/2) of them), split
+            // straight into the columns.
+            for (int i = 0; i < samples; i++)
+            {
+                for (int c = 0; c < g.InChannels; c++)
+                {
+                    SplitRows(x + (nint)i * sampleStride + (nint)c * p.Plane, width, g.StrideH * width,
+                        col + (nint)c * cols + (nint)i * p.Positions, outW, outH, 0, -1);
+                }
+            }
+            return;
+        }
         float[] buffer = PaddedPlane(ph * rowStride);
         fixed (float* pad = buffer)
         {
@@ -323,7 +338,7 @@ internal static class Im2Col
                     float* top = pad + (nint)g.PadTop * rowStride;
                     if (everyRow)
                     {
-                        SplitRows(src, width, top, rowStride, g.PadLeft, phaseW, 0, 1, height);
+                        SplitRows(src, width, width, top, rowStride, height, Even(g.PadLeft, phaseW), Odd(g.PadLeft, phaseW));
                     }
                     else
                     {
@@ -331,7 +346,9 @@ internal static class Im2Col
                         {
                             int offset = kh * g.DilationH - g.PadTop;
                             var (lo, hi) = ValidRange(offset, g.StrideH, height, outH);
-                            SplitRows(src, width, top, rowStride, g.PadLeft, phaseW, lo * g.StrideH + offset, g.StrideH, hi - lo);
+                            int first = lo * g.StrideH + offset;
+                            SplitRows(src + (nint)first * width, width, g.StrideH * width, top + (nint)first * rowStride, g.StrideH * rowStride, hi - lo,
+                                Even(g.PadLeft, phaseW), Odd(g.PadLeft, phaseW));
                         }
                     }
                     for (int kh = 0; kh < g.KernelH; kh++)
@@ -349,25 +366,32 @@ internal static class Im2Col
         }
     }
 
+    /// <summary>Where even input columns 2m land in a padded row split into phase rows: phase padLeft &amp; 1, index m + padLeft / 2.</summary>
+    private static int Even(int padLeft, int phaseW) => (padLeft & 1) * phaseW + (padLeft >> 1);
+
+    /// <summary>Where odd input columns 2m + 1 land: the other phase, index m + (padLeft + 1) / 2.</summary>
+    private static int Odd(int padLeft, int phaseW) => Even(padLeft + 1, phaseW);
+
     /// <summary>
-    /// Copies <paramref name="rows"/> input rows, from <paramref name="first"/> every <paramref name="step"/>, into the two
-    /// phase rows of their padded rows (<see cref="GatherStride2"/>): input column iw goes to padded column
-    /// q = iw + padLeft, stored at phase q &amp; 1, index q &gt;&gt; 1. Only the input's own columns are written, so the
-    /// zero border stays. With AVX-512, 32 input floats at a time are split by two two-source permutes into their even
-    /// and odd columns.
+    /// Splits <paramref name="rows"/> input rows of <paramref name="width"/> floats, <paramref name="srcStep"/> apart, into
+    /// their even and odd columns: row r's column 2m goes to <c>dst + r*dstStep + even + m</c>, its column 2m + 1 to
+    /// <c>dst + r*dstStep + odd + m</c> (none with <paramref name="odd"/> negative). Exactly those floats are written, so
+    /// a zero border around them stays (<see cref="GatherStride2"/>'s phase rows). With AVX-512, 32 input floats at a
+    /// time are split by two two-source permutes.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe void SplitRows(float* src, int width, float* dst, int rowStride, int padLeft, int phaseW, int first, int step, int rows)
+    private static unsafe void SplitRows(float* src, int width, nint srcStep, float* dst, nint dstStep, int rows, int even, int odd)
     {
-        // Even input columns 2m land at phase padLeft & 1, index m + padLeft / 2; odd ones at the other phase.
-        int even = (padLeft & 1) * phaseW + (padLeft >> 1), odd = ((padLeft + 1) & 1) * phaseW + ((padLeft + 1) >> 1);
         if (!Avx512F.IsSupported)
         {
-            for (int r = 0, ih = first; r < rows; r++, ih += step)
+            for (int r = 0; r < rows; r++)
             {
                 for (int iw = 0; iw < width; iw++)
                 {
-                    dst[(nint)ih * rowStride + ((iw & 1) == 0 ? even : odd) + (iw >> 1)] = src[(nint)ih * width + iw];
+                    if ((iw & 1) == 0 || odd >= 0)
+                    {
+                        dst[r * dstStep + ((iw & 1) == 0 ? even : odd) + (iw >> 1)] = src[r * srcStep + iw];
+                    }
                 }
             }
             return;
@@ -379,23 +403,29 @@ internal static class Im2Col
         var oddMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem / 2)).AsSingle();
         var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odds = evens + Vector512<int>.One;
-        for (int r = 0, ih = first; r < rows; r++, ih += step)
+        for (int r = 0; r < rows; r++)
         {
-            float* s = src + (nint)ih * width;
-            float* de = dst + (nint)ih * rowStride + even, dodd = dst + (nint)ih * rowStride + odd;
+            float* s = src + r * srcStep;
+            float* de = dst + r * dstStep + even, dodd = dst + r * dstStep + odd;
             for (int i = 0; i < whole; i += 32)
             {
                 var lo = Vector512.Load(s + i);
                 var hi = Vector512.Load(s + i + 16);
                 Vector512.Store(Avx512F.PermuteVar16x32x2(lo, evens, hi), de + i / 2);
-                Vector512.Store(Avx512F.PermuteVar16x32x2(lo, odds, hi), dodd + i / 2);
+                if (odd >= 0)
+                {
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(lo, odds, hi), dodd + i / 2);
+                }
             }
             if (rem > 0)
             {
                 var lo = Avx512F.MaskLoad(s + whole, loMask, Vector512<float>.Zero);
                 var hi = Avx512F.MaskLoad(s + whole + 16, hiMask, Vector512<float>.Zero);
                 Avx512F.MaskStore(de + whole / 2, evenMask, Avx512F.PermuteVar16x32x2(lo, evens, hi));
-                Avx512F.MaskStore(dodd + whole / 2, oddMask, Avx512F.PermuteVar16x32x2(lo, odds, hi));
+                if (odd >= 0)
+                {
+                    Avx512F.MaskStore(dodd + whole / 2, oddMask, Avx512F.PermuteVar16x32x2(lo, odds, hi));
+                }
             }
         }
     }
