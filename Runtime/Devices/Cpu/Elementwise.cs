@@ -8,7 +8,9 @@ public sealed partial class CpuDevice
     /// <summary>
     /// Fills in parts over the threads as large as an optimiser step's (<see cref="OptimizerPartFloats"/>), so zeroing a
     /// parameter's gradient splits like its update: each core zeroes the range that it then accumulates (a weight gradient
-    /// split by rows, see <see cref="CpuGemm.SplitsColumns"/>) and updates, and that range stays in its cache.
+    /// split by rows, see <see cref="CpuGemm.SplitsColumns"/>) and updates, and that range stays in its cache. Zeroed on
+    /// the caller alone, the batch-64 MLP's 200,704 fc1 weight gradients crossed to the other core every step: its
+    /// two-thread training ran 1.08x one thread's, 1.19x split (measured as told there).
     /// </summary>
     protected override void FillCore(Tensor y, float value)
     {
