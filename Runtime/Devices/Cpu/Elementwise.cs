@@ -5,7 +5,36 @@ namespace Dsl.Devices.Cpu;
 
 public sealed partial class CpuDevice
 {
-    protected override void FillCore(Tensor y, float value) => F(y, nameof(Fill)).Fill(value);
+    /// <summary>
+    /// Fills in parts over the threads as large as an optimiser step's (<see cref="OptimizerPartFloats"/>), so zeroing a
+    /// parameter's gradient splits like its update: each core zeroes the range that it then accumulates (a weight gradient
+    /// split by rows, see <see cref="CpuGemm.SplitsColumns"/>) and updates, and that range stays in its cache. Zeroed on
+    /// the caller alone, the batch-64 MLP's 200,704 fc1 weight gradients crossed to the other core every step: its
+    /// two-thread training ran 1.08x one thread's, 1.19x split (measured as told there).
+    /// </summary>
+    protected override void FillCore(Tensor y, float value)
+    {
+        var job = new FillJob
+        {
+            Value = value, Length = checked((int)y.Length), Y = HostBuffers.Floats(y, nameof(Fill), out int yo), YOffset = yo,
+        };
+        RunElementwise(ref job, OptimizerPartFloats);
+    }
+
+    private struct FillJob : IRangeJob, IElementwiseLength
+    {
+        public float Value;
+        public float[] Y;
+        public int YOffset;
+
+        public int Length { get; set; }
+
+        public readonly void Run(int start, int end)
+        {
+            var (from, to) = ElementwiseFloats(start, end, Length);
+            Y.AsSpan(YOffset + from, to - from).Fill(Value);
+        }
+    }
 
     protected override void CopyCore(Tensor x, Tensor y)
     {

@@ -5,12 +5,29 @@ using static Dsl.Tests.Kernels.ConvFamilyTestKit;
 namespace Dsl.Tests.Kernels;
 
 // The CPU's vectorised special cases against the scalar definitions they replace: ReLU's gradient (ActivationMath),
-// Dropout2d's per-channel draw (CounterRandom), and SGD with momentum (PyTorch's update written out in float).
+// Dropout2d's per-channel draw (CounterRandom), and SGD with momentum (PyTorch's update written out in float); and a
+// fill split over the threads.
 // Lengths are not multiples of the vector width so the scalar tails run too; inputs are random, with NaN, zero and
 // negative inputs for ReLU. The same float operations in the same order are expected, so the comparisons are exact.
 public class CpuElementwiseFastPathTests
 {
     private readonly CpuDevice _device = new(2);
+
+    [Fact]
+    public void Fill_of_a_view_split_over_the_threads_fills_exactly_the_view()
+    {
+        // Rows 1-3 of 5 hold more than two optimiser parts' floats, so two threads share the fill (at a row's middle).
+        const int rows = 5, cols = 2 * CpuDevice.OptimizerPartFloats / 3 + 7;
+        var t = Tensor.From(Enumerable.Repeat(-1f, rows * cols).ToArray(), _device, rows, cols);
+
+        _device.Fill(t.Narrow(0, 1, 3), 2.5f);
+
+        var actual = t.ToArray();
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.Equal(i / cols is >= 1 and < 4 ? 2.5f : -1f, actual[i]);
+        }
+    }
 
     [Theory]
     [InlineData(false)]

@@ -81,6 +81,13 @@ public class CpuGemmTests
         Check(true, true, 300, 200, 100, 1f, 0.25f, threads: 2);
     }
 
+    [Fact]
+    public void Accumulating_weight_gradient_split_by_rows_matches_reference()
+    {
+        // The batch-64 MLP's fc1 weight gradient, dW += dY^T x, which two threads split by rows of dW.
+        Check(true, false, 256, 784, 64, 1f, 1f, threads: 2);
+    }
+
     [Theory]
     [InlineData("Vector256")]
     [InlineData("Scalar")]
