@@ -10,8 +10,8 @@ namespace Dsl;
 /// </summary>
 public abstract partial class Module
 {
-    private readonly PerPart<Tensor> _inputParts = new();
-    private readonly PerPart<Tensor> _outputParts = new();
+    private readonly PerPart<SourceView> _inputParts = new();
+    private readonly PerPart<SourceView> _outputParts = new();
 
     /// <summary>
     /// Whether an evaluation forward of <paramref name="n"/> samples runs as <paramref name="parts"/> row parts
@@ -62,15 +62,14 @@ public abstract partial class Module
     protected Tensor InputRows(Tensor input, int part, int start, int count)
         => start == 0 && count == input.Size(0) ? input : Window(_inputParts, input, part, start, count);
 
-    private static Tensor Window(PerPart<Tensor> cache, Tensor whole, int part, int start, int count)
+    private static Tensor Window(PerPart<SourceView> cache, Tensor whole, int part, int start, int count)
     {
-        long offset = whole.Offset + start * whole.StrideSpan[0];
-        var view = cache[part];
-        if (view is null || !ReferenceEquals(view.Storage, whole.Storage) || view.Offset != offset || view.Size(0) != count || view.Rank != whole.Rank)
+        var cached = cache[part];
+        if (cached is null || !ReferenceEquals(cached.Source, whole) || cached.Start != start || cached.View.Size(0) != count)
         {
-            view = whole.Slice(0, start, start + count);
-            cache[part] = view;
+            cached = new SourceView(whole, start, whole.Slice(0, start, start + count));
+            cache[part] = cached;
         }
-        return view;
+        return cached.View;
     }
 }

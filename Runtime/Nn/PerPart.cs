@@ -35,3 +35,10 @@ internal sealed class PerPart<T> where T : class
         }
     }
 }
+
+/// <summary>
+/// A view cached for a row part, with the tensor it was made from: a hit needs that very tensor, not only its memory, because
+/// a result or loader handle over reused memory carries the version it was made at (<see cref="Tensor.Stamped"/>), and a view
+/// made from an earlier handle would read as stale.
+/// </summary>
+internal sealed record SourceView(Tensor Source, int Start, Tensor View);

@@ -11,7 +11,7 @@ public sealed class ViewSlot
     private Tensor? _view;
     private readonly (Tensor? Source, Tensor? View)[] _sized = new (Tensor?, Tensor?)[4];
     private int _next;
-    private readonly PerPart<Tensor> _parts = new();
+    private readonly PerPart<SourceView> _parts = new();
 
     public ViewSlot(params int[] sampleShape) => _sample = sampleShape;
 
@@ -92,15 +92,15 @@ public sealed class ViewSlot
         {
             return Of(source);
         }
-        var view = _parts[part];
-        if (view is null || !ReferenceEquals(view.Storage, source.Storage) || view.Offset != source.Offset || view.Size(0) != source.Size(0))
+        var cached = _parts[part];
+        if (cached is null || !ReferenceEquals(cached.Source, source))
         {
             var shape = new int[_sample.Length + 1];
             shape[0] = source.Size(0);
             _sample.CopyTo(shape, 1);
-            view = source.View(shape);
-            _parts[part] = view;
+            cached = new SourceView(source, 0, source.View(shape));
+            _parts[part] = cached;
         }
-        return view;
+        return cached.View;
     }
 }

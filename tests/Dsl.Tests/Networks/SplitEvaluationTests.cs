@@ -89,6 +89,31 @@ public sealed class SplitEvaluationTests
         Assert.Equal(before, split.SplitEvaluations);
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("resnet20")]
+    public void Split_evaluation_of_handles_over_one_reused_buffer_reads_each_batch_fresh(string name)
+    {
+        // A batch loader hands out each batch as a new handle over the same memory, stamped with the buffer's version; the
+        // parts' views of the input (and MLP's Flatten of it) must be made from the handle given, not reused from the last
+        // one, which is stale by then.
+        var (split, sample) = Create(name, Device.CpuWithThreads(2));
+        var (whole, _) = Create(name, Device.CpuWithThreads(1));
+        split.Eval();
+        whole.Eval();
+        var rng = new Random(8);
+        int n = 16;
+        var buffer = Tensor.From(new float[n * sample.Aggregate(1, (a, b) => a * b)], split.Device, [n, .. sample]);
+        var owner = new BufferVersion("a batch of a test loader", "the loader's next batch");
+        for (int batch = 0; batch < 3; batch++)
+        {
+            var x = Input(rng, n, sample, whole, split);
+            split.Device.Copy(x.split, buffer);
+            owner.Advance();
+            AssertClose(whole.Forward(x.whole).ToArray(), split.Forward(buffer.Stamped(owner)).ToArray(), $"{name}, batch {batch}");
+        }
+    }
+
     [Fact]
     public void Probed_evaluation_runs_whole_so_the_probes_see_every_sample()
     {
