@@ -229,9 +229,12 @@ public abstract partial class Device : IDisposable
     /// Runs <paramref name="body"/>(part, start, count) for each of <paramref name="parts"/> contiguous parts of [0,
     /// <paramref name="rows"/>) (part p starts at rows*p/parts): one after another here; a backend with threads runs them at once.
     /// </summary>
-    internal virtual void RunRowParts(int rows, int parts, Action<int, int, int> body)
+    internal virtual void RunRowParts(int rows, int parts, Action<int, int, int> body) => RunRowParts(rows, parts, 0, parts, body);
+
+    /// <summary>Parts [<paramref name="first"/>, <paramref name="end"/>) of <see cref="RunRowParts(int, int, Action{int, int, int})"/>, in order.</summary>
+    internal static void RunRowParts(int rows, int parts, int first, int end, Action<int, int, int> body)
     {
-        for (int p = 0; p < parts; p++)
+        for (int p = first; p < end; p++)
         {
             int start = RowPartStart(rows, parts, p);
             body(p, start, RowPartStart(rows, parts, p + 1) - start);
@@ -239,7 +242,7 @@ public abstract partial class Device : IDisposable
     }
 
     /// <summary>The first row of part <paramref name="part"/> of <paramref name="parts"/> over <paramref name="rows"/> rows.</summary>
-    internal static int RowPartStart(int rows, int parts, int part) => (int)((long)rows * part / parts);
+    private static int RowPartStart(int rows, int parts, int part) => (int)((long)rows * part / parts);
 
     // ------------------------------------------------------------------ strided copy (Strided.cs)
 

@@ -586,6 +586,15 @@ public sealed partial class Tensor
         return d;
     }
 
+    /// <summary>[n, ...<paramref name="sample"/>]: the shape of a batch of <paramref name="n"/> samples.</summary>
+    internal static int[] BatchShape(int n, int[] sample)
+    {
+        var shape = new int[sample.Length + 1];
+        shape[0] = n;
+        sample.CopyTo(shape, 1);
+        return shape;
+    }
+
     internal static long CheckedLength(ReadOnlySpan<int> shape)
     {
         long n = 1;

@@ -49,9 +49,7 @@ public sealed class BufferSlot
             _storage = _device.AllocateStorage(_dtype, Math.Max(needed, 1));
             _previous = null;
         }
-        var shape = new int[_sample.Length + 1];
-        shape[0] = n;
-        _sample.CopyTo(shape, 1);
+        var shape = Tensor.BatchShape(n, _sample);
         _previous = _view is not null && ReferenceEquals(_view.Storage, _storage) ? _view : null;
         _view = new Tensor(_storage, 0, shape);
         return _view;
@@ -80,9 +78,7 @@ public sealed class BufferSlot
             view?.Storage.Dispose();
             storage = _device.AllocateStorage(_dtype, needed);
         }
-        var shape = new int[_sample.Length + 1];
-        shape[0] = n;
-        _sample.CopyTo(shape, 1);
+        var shape = Tensor.BatchShape(n, _sample);
         view = new Tensor(storage, 0, shape);
         _parts[part] = view;
         return view;

@@ -110,13 +110,7 @@ public sealed class SlotView
         return view;
     }
 
-    private int[] Shape(int n)
-    {
-        var shape = new int[_sample.Length + 1];
-        shape[0] = n;
-        _sample.CopyTo(shape, 1);
-        return shape;
-    }
+    private int[] Shape(int n) => Tensor.BatchShape(n, _sample);
 
     private readonly record struct Cached(Storage Storage, Tensor Tensor);
 }

@@ -74,9 +74,7 @@ public sealed class ViewSlot
         {
             return _view;
         }
-        var shape = new int[_sample.Length + 1];
-        shape[0] = source.Size(0);
-        _sample.CopyTo(shape, 1);
+        var shape = Tensor.BatchShape(source.Size(0), _sample);
         _view = source.View(shape);
         _source = source;
         return _view;
@@ -95,9 +93,7 @@ public sealed class ViewSlot
         var cached = _parts[part];
         if (cached is null || !ReferenceEquals(cached.Source, source))
         {
-            var shape = new int[_sample.Length + 1];
-            shape[0] = source.Size(0);
-            _sample.CopyTo(shape, 1);
+            var shape = Tensor.BatchShape(source.Size(0), _sample);
             cached = new SourceView(source, 0, source.View(shape));
             _parts[part] = cached;
         }

@@ -133,14 +133,7 @@ public sealed partial class CpuDevice : Device
 
     private readonly struct RowPartJob(int rows, int parts, Action<int, int, int> body) : IRangeJob
     {
-        public void Run(int start, int end)
-        {
-            for (int p = start; p < end; p++)
-            {
-                int first = RowPartStart(rows, parts, p);
-                body(p, first, RowPartStart(rows, parts, p + 1) - first);
-            }
-        }
+        public void Run(int start, int end) => RunRowParts(rows, parts, start, end, body);
     }
 
     private readonly struct DelegateJob(Action<int, int> body) : IRangeJob
