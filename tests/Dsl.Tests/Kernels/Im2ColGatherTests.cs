@@ -12,6 +12,9 @@ namespace Dsl.Tests.Kernels;
 /// stride 2 picked straight into the columns, stride 3 and narrow
 /// outputs through the element-by-element loop, dilation, asymmetric padding, a sample range inside a longer array and
 /// a range of rows. The column buffer starts as NaN, so a column the gather does not write shows.
+/// The col2im scatter of column gradients back into dx planes is checked on the same shapes against the element loop of
+/// its definition (each dx float the sum of its column-gradient terms in kernel-offset order, after its old value when
+/// accumulating), also bit for bit, for both overwriting and accumulating and for a range of planes.
 /// </summary>
 public sealed class Im2ColGatherTests
 {
@@ -55,6 +58,37 @@ public sealed class Im2ColGatherTests
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Columns_equal_the_element_by_element_gather(string shape) => Check(s_shapes[shape], shape.Length);
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Scatter_equals_the_element_by_element_sum(string shape)
+    {
+        var g = s_shapes[shape];
+        var p = new ConvPlan(g, long.MaxValue);
+        var random = new Random(shape.Length + 100);
+        int plane = g.Height * g.Width, sample = g.InChannels * plane;
+        const int DxOffset = 3;
+        foreach (var (n0, samples) in new[] { (0, g.Batch), (1, g.Batch) })
+        {
+            var dcol = Uniform(random, p.Rows * samples * p.Positions);
+            var before = Uniform(random, DxOffset + (g.Batch + 1) * sample);
+            int planes = samples * g.InChannels, planeStart = planes / 3, planeEnd = Math.Max(planeStart + 1, planes * 2 / 3);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var expected = (float[])before.Clone();
+                ReferenceScatter(p, dcol, samples, expected, DxOffset, n0, planeStart, planeEnd, accumulate);
+                var dx = (float[])before.Clone();
+                if (!accumulate)
+                {
+                    // The scatter must write every float of its planes: a NaN left behind shows.
+                    dx.AsSpan(DxOffset + (n0 * g.InChannels + planeStart) * plane, (planeEnd - planeStart) * plane).Fill(float.NaN);
+                }
+                Im2Col.Scatter(p, dcol, samples, dx, DxOffset, n0, planeStart, planeEnd, accumulate);
+                Assert.True(expected.AsSpan().SequenceEqual(dx),
+                    $"dx of {g}, samples [{n0}, {n0 + samples}), planes [{planeStart}, {planeEnd}), accumulate {accumulate}: first difference at {FirstDifference(expected, dx)}");
+            }
+        }
+    }
 
     /// <summary>
     /// Every shape in turn on one thread, widest planes first: the zero-bordered buffer the stride-1 and stride-2 paths
@@ -125,6 +159,41 @@ public sealed class Im2ColGatherTests
             }
         }
         return col;
+    }
+
+    /// <summary>col2im from the definition: dx[c, oh*sH + kh*dH - padTop, ow*sW + kw*dW - padLeft] += dcol[(c, kh, kw), (sample, oh, ow)], offsets ascending.</summary>
+    private static void ReferenceScatter(in ConvPlan p, float[] dcol, int samples, float[] dx, int dxOffset, int n0, int planeStart, int planeEnd, bool accumulate)
+    {
+        var g = p.G;
+        int cols = samples * p.Positions;
+        for (int plane = planeStart; plane < planeEnd; plane++)
+        {
+            int i = plane / g.InChannels, c = plane % g.InChannels;
+            int at = dxOffset + ((n0 + i) * g.InChannels + c) * g.Height * g.Width;
+            if (!accumulate)
+            {
+                Array.Clear(dx, at, g.Height * g.Width);
+            }
+            for (int kh = 0; kh < g.KernelH; kh++)
+            {
+                for (int kw = 0; kw < g.KernelW; kw++)
+                {
+                    int row = (c * g.KernelH + kh) * g.KernelW + kw;
+                    for (int oh = 0; oh < p.OutHeight; oh++)
+                    {
+                        for (int ow = 0; ow < p.OutWidth; ow++)
+                        {
+                            int ih = oh * g.StrideH + kh * g.DilationH - g.PadTop;
+                            int iw = ow * g.StrideW + kw * g.DilationW - g.PadLeft;
+                            if (ih >= 0 && ih < g.Height && iw >= 0 && iw < g.Width)
+                            {
+                                dx[at + ih * g.Width + iw] += dcol[row * cols + i * p.Positions + oh * p.OutWidth + ow];
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static int FirstDifference(float[] expected, float[] actual)
