@@ -5,9 +5,9 @@ namespace Dsl.Devices.Cpu;
 
 // Batch normalisation (Ioffe & Szegedy 2015; PyTorch's nn.BatchNorm2d semantics): x is [N, C, S], each channel
 // owns N segments of S contiguous elements, and channels are independent, so the work is split over channels.
-// Per-channel reductions add float segment sums into doubles; each segment is read from memory once per pass over the
-// tensor (NormalizationRows), 512-bit where the GEMM kernels are (the width is read on the calling thread, so a test's
-// override reaches the workers).
+// Per-channel reductions add float partial sums (a segment's, or a 512-bit lane's over a segment) into doubles; each
+// segment is read from memory once per pass over the tensor (NormalizationRows), 512-bit where the GEMM kernels are (the
+// width is read on the calling thread, so a test's override reaches the workers).
 public sealed partial class CpuDevice
 {
     protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
@@ -154,15 +154,9 @@ public sealed partial class CpuDevice
                 {
                     float mean = SaveMean[SMO + c];
                     float invStd = SaveInvStd[SIO + c];
-                    double sumDy = 0;
-                    double sumDyCentered = 0;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        int at = n * stride + c * spatial;
-                        var (g, centered) = NormalizationRows.GradientSums(pdy + at, mask == null ? null : mask + at, px + at, mean, spatial, Wide);
-                        sumDy += g;
-                        sumDyCentered += centered;
-                    }
+                    int at = c * spatial;
+                    float* channelMask = mask == null ? null : mask + at;
+                    var (sumDy, sumDyCentered) = NormalizationRows.GradientSums(pdy + at, channelMask, px + at, mean, spatial, batch, stride, Wide);
                     DBeta[DBO + c] += (float)sumDy;
                     DGamma[DGO + c] += (float)(sumDyCentered * invStd);
 
@@ -171,12 +165,8 @@ public sealed partial class CpuDevice
                     double a = (double)Gamma[GO + c] * invStd;
                     double b = Training ? -a * invStd * invStd * sumDyCentered / count : 0.0;
                     double k = Training ? -a * sumDy / count - b * mean : 0.0;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        int at = n * stride + c * spatial;
-                        NormalizationRows.InputGradient(pdy + at, mask == null ? null : mask + at, px + at, pdx + at, spatial,
-                            (float)a, (float)b, (float)k, Accumulate, Wide);
-                    }
+                    NormalizationRows.InputGradient(pdy + at, channelMask, px + at, pdx + at, spatial, batch, stride,
+                        (float)a, (float)b, (float)k, Accumulate, Wide);
                 }
             }
         }
