@@ -129,7 +129,7 @@ internal static class Im2Col
                 ScatterPadded(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
                 return;
             }
-            if (g.StrideW == 2 && p.KernelArea > 1 && Avx512F.IsSupported && g.KernelW * ((g.Width + 31) / 32) <= 64)
+            if (g.StrideW == 2 && p.KernelArea > 1 && Avx512F.IsSupported && g.KernelW * ((g.Width + 31) / 32) <= 64 && g.Height * g.KernelH <= 1024)
             {
                 ScatterStride2(p, pdcol, samples, pdx + dxOffset + (nint)n0 * g.InChannels * p.Plane, planeStart, planeEnd, accumulate);
                 return;
@@ -544,7 +544,8 @@ internal static class Im2Col
             }
         }
         // terms[ih * kh0 ..]: for dx row ih, the offsets in a plane's column gradients of the output rows that reach it, kernel
-        // rows ascending (counts[ih] of them), found once per call rather than by a division per row and kernel row.
+        // rows ascending (counts[ih] of them), found once per call rather than by a division per row and kernel row (the
+        // caller bounds height * kernel rows, and the kernel columns per piece, so the tables fit the stack).
         nint* terms = stackalloc nint[height * kh0];
         int* counts = stackalloc int[height];
         for (int ih = 0; ih < height; ih++)
