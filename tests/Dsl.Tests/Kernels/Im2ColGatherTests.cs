@@ -131,9 +131,43 @@ public sealed class Im2ColGatherTests
     /// <summary>The column matrix [Rows, samples*OH*OW] picked element by element from the definition.</summary>
     private static float[] Reference(in ConvPlan p, float[] x, int xOffset, int n0, int samples)
     {
+        var col = new float[p.Rows * samples * p.Positions];
+        foreach (var (c, input) in Terms(p, n0, samples))
+        {
+            col[c] = input >= 0 ? x[xOffset + input] : 0f;
+        }
+        return col;
+    }
+
+    /// <summary>col2im from the definition: each column gradient added into the dx float it came from, kernel offsets ascending.</summary>
+    private static void ReferenceScatter(in ConvPlan p, float[] dcol, int samples, float[] dx, int dxOffset, int n0, int planeStart, int planeEnd, bool accumulate)
+    {
+        var g = p.G;
+        int plane = g.Height * g.Width;
+        if (!accumulate)
+        {
+            Array.Clear(dx, dxOffset + (n0 * g.InChannels + planeStart) * plane, (planeEnd - planeStart) * plane);
+        }
+        foreach (var (c, input) in Terms(p, n0, samples))
+        {
+            int local = input / plane - n0 * g.InChannels;
+            if (input >= 0 && local >= planeStart && local < planeEnd)
+            {
+                dx[dxOffset + input] += dcol[c];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every element of the column matrix of samples [n0, n0 + samples): its index and the index in x (from the batch's
+    /// start) that it holds, or -1 outside the input: row (c, kh, kw) and column (sample, oh, ow) hold
+    /// x[c, oh*sH + kh*dH - padTop, ow*sW + kw*dW - padLeft]. Rows come in order, so a dx float meets its terms by
+    /// kernel offset ascending.
+    /// </summary>
+    private static IEnumerable<(int Col, int Input)> Terms(ConvPlan p, int n0, int samples)
+    {
         var g = p.G;
         int cols = samples * p.Positions;
-        var col = new float[p.Rows * cols];
         for (int c = 0; c < g.InChannels; c++)
         {
             for (int kh = 0; kh < g.KernelH; kh++)
@@ -150,44 +184,8 @@ public sealed class Im2ColGatherTests
                                 int ih = oh * g.StrideH + kh * g.DilationH - g.PadTop;
                                 int iw = ow * g.StrideW + kw * g.DilationW - g.PadLeft;
                                 bool inside = ih >= 0 && ih < g.Height && iw >= 0 && iw < g.Width;
-                                col[row * cols + i * p.Positions + oh * p.OutWidth + ow] =
-                                    inside ? x[xOffset + (((n0 + i) * g.InChannels + c) * g.Height + ih) * g.Width + iw] : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return col;
-    }
-
-    /// <summary>col2im from the definition: dx[c, oh*sH + kh*dH - padTop, ow*sW + kw*dW - padLeft] += dcol[(c, kh, kw), (sample, oh, ow)], offsets ascending.</summary>
-    private static void ReferenceScatter(in ConvPlan p, float[] dcol, int samples, float[] dx, int dxOffset, int n0, int planeStart, int planeEnd, bool accumulate)
-    {
-        var g = p.G;
-        int cols = samples * p.Positions;
-        for (int plane = planeStart; plane < planeEnd; plane++)
-        {
-            int i = plane / g.InChannels, c = plane % g.InChannels;
-            int at = dxOffset + ((n0 + i) * g.InChannels + c) * g.Height * g.Width;
-            if (!accumulate)
-            {
-                Array.Clear(dx, at, g.Height * g.Width);
-            }
-            for (int kh = 0; kh < g.KernelH; kh++)
-            {
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    int row = (c * g.KernelH + kh) * g.KernelW + kw;
-                    for (int oh = 0; oh < p.OutHeight; oh++)
-                    {
-                        for (int ow = 0; ow < p.OutWidth; ow++)
-                        {
-                            int ih = oh * g.StrideH + kh * g.DilationH - g.PadTop;
-                            int iw = ow * g.StrideW + kw * g.DilationW - g.PadLeft;
-                            if (ih >= 0 && ih < g.Height && iw >= 0 && iw < g.Width)
-                            {
-                                dx[at + ih * g.Width + iw] += dcol[row * cols + i * p.Positions + oh * p.OutWidth + ow];
+                                int column = i * p.Positions + oh * p.OutWidth + ow;
+                                yield return (row * cols + column, inside ? (((n0 + i) * g.InChannels + c) * g.Height + ih) * g.Width + iw : -1);
                             }
                         }
                     }
