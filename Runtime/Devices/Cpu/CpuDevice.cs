@@ -45,7 +45,31 @@ public sealed partial class CpuDevice : Device
         Threads = threads;
     }
 
-    internal static CpuDevice Shared => _shared is { IsDisposed: false } ? _shared : (_shared = new CpuDevice(Environment.ProcessorCount));
+    private static readonly object s_sharedLock = new();
+
+    /// <summary>
+    /// The process's default CPU device, made on first use (and again after a dispose) under a lock: tests and user
+    /// threads that ask for it at the same moment must get one device, or a tensor of one is "not on" the other.
+    /// </summary>
+    internal static CpuDevice Shared
+    {
+        get
+        {
+            var shared = Volatile.Read(ref _shared);
+            if (shared is { IsDisposed: false })
+            {
+                return shared;
+            }
+            lock (s_sharedLock)
+            {
+                if (_shared is not { IsDisposed: false })
+                {
+                    Volatile.Write(ref _shared, new CpuDevice(Environment.ProcessorCount));
+                }
+                return _shared!;
+            }
+        }
+    }
 
     /// <summary>How many threads kernels split their work over.</summary>
     public int Threads { get; }
