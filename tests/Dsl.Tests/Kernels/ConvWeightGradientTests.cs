@@ -114,13 +114,16 @@ public sealed class ConvWeightGradientTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_for_3x3_same_layers_and_not_for_1_channel_stems_with_512_bit_kernels()
+    public void The_plan_takes_the_direct_weight_gradient_for_3x3_same_layers_the_outer_product_one_from_32_output_channels_and_neither_for_1_channel_stems_with_512_bit_kernels()
     {
         var same = Geometry(64, 16, 28, 28, 16);
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 48, 7, 7, 12), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(Geometry(64, 32, 14, 14, 32), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(Geometry(64, 64, 7, 7, 64), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 32, 14, 14, 32), GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 7, 28, 28, 24), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector512));

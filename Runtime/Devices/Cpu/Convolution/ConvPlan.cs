@@ -173,6 +173,13 @@ internal readonly struct ConvPlan
     /// layer, 1.4-1.9x on DenseNet's 48-channel layers; two threads 0.87-1.22x, about even overall. It lost 2x on the
     /// 1-channel stems with two threads (9 taps over one plane leave the copies to dominate), so it needs
     /// <see cref="WeightGradient512MinInChannels"/>.
+    /// <para>3x3 "same" layers with 32 or more output channels take the outer-product reduction <see cref="WeightGradientKxK"/>
+    /// instead: its tile holds 3 kernel columns x up to 4 vectors of 16 output channels, so 2 or more vectors keep 6-12
+    /// independent accumulators busy, where 16 channels leave 3 (latency-bound). <c>bench conv --threads 1,2 --batch-sizes 64
+    /// --layers 3x3</c> (two runs on a heavily loaded 2-core AVX-512 machine, candidates alternating): against the direct 3x3
+    /// reduction, ResNet-20's 32-channel 14x14 layer took 0.80-0.83x its time on one thread and 0.77-0.79x on two, the
+    /// 64-channel 7x7 layer 0.39-0.42x and 0.42-0.47x; on the 16-channel 28x28 layer it took 1.1-1.5x and on DenseNet's
+    /// 12-channel layers 1.2-2.1x, hence <see cref="WeightGradientKxK3x3MinOutChannels"/>.</para>
     /// <para>Other stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
     /// <see cref="WeightGradientKxK"/> against im2col + GEMM, batch 64, <c>bench conv</c> on a loaded 2-core AVX-512 machine
     /// (ratios of the two timed alternately in one run, two runs): with 512-bit kernels TwoConv's 32-channel 14x14 layer
@@ -187,6 +194,7 @@ internal readonly struct ConvPlan
     public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
     {
         Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.OutChannels >= WeightGradientKxK3x3MinOutChannels => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.InChannels >= WeightGradient512MinInChannels => WeightGradientAlgorithm.Direct3x3,
         Gemm.GemmKernel.Vector512 when WeightGradientKxKPays(g) => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
@@ -195,6 +203,9 @@ internal readonly struct ConvPlan
 
     /// <summary>Fewest input channels for which the direct 3x3 weight gradient is chosen with 512-bit kernels (from <c>bench conv</c>).</summary>
     public const int WeightGradient512MinInChannels = 8;
+
+    /// <summary>Fewest output channels for which 3x3 "same" layers take <see cref="WeightGradientKxK"/> with 512-bit kernels (from <c>bench conv</c>).</summary>
+    public const int WeightGradientKxK3x3MinOutChannels = 32;
 
     private static bool WeightGradientKxKPays(in Conv2dGeometry g) =>
         WeightGradientKxK.Applies(g) && g.KernelH >= 5 && g.KernelW >= 5 && g.InChannels >= WeightGradientKxKMinInChannels
