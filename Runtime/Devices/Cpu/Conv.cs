@@ -278,23 +278,26 @@ public sealed partial class CpuDevice
             float[] sums = ws.Gradients(implicitGemm ? gemm.SumsLength : kxk.SumsLength);
             fixed (float* px = xa, pdy = dya, pdw = dwa, pdb = dba, pxp = paddedX, pdyt = dyT, pps = planeSums, psums = sums)
             {
-                int count = g.Batch;
-                var pad = new WeightGradientKxK.PadJob
-                {
-                    P = copies, X = px + xo, Xp = pxp, Dy = pdy + dyo, DyT = pdyt, PlaneSums = pdb == null ? null : pps,
-                };
-                ForkJoin.Run(count, ForkJoin.Parts(count, 2, Threads), ref pad);
+                float* sampleSums = pdb == null ? null : pps;
                 if (implicitGemm)
                 {
-                    var job = new WeightGradientImplicitGemm.ReduceJob { L = gemm, Xp = gemm.CopiesX ? pxp : px + xo, DyT = pdyt, Sums = psums };
-                    ForkJoin.Run(gemm.Items, Math.Min(Math.Min(Threads, gemm.Items), ForkJoin.MaxParts), ref job);
+                    // Each chunk of samples is copied by the thread that reduces it, just before (WeightGradientImplicitGemm).
+                    var job = new WeightGradientImplicitGemm.ReduceJob
+                    {
+                        L = gemm, X = px + xo, Dy = pdy + dyo, PlaneSums = sampleSums, Xp = pxp, DyT = pdyt, Sums = psums,
+                    };
+                    ForkJoin.Run(gemm.Chunks, Math.Min(Math.Min(Threads, gemm.Chunks), ForkJoin.MaxParts), ref job);
                 }
                 else
                 {
+                    var pad = new WeightGradientKxK.PadJob { P = copies, X = px + xo, Xp = pxp, Dy = pdy + dyo, DyT = pdyt, PlaneSums = sampleSums };
+                    ForkJoin.Run(g.Batch, ForkJoin.Parts(g.Batch, 2, Threads), ref pad);
                     var job = new WeightGradientKxK.ReduceJob { L = kxk, Xp = pxp, DyT = pdyt, Sums = psums };
                     ForkJoin.Run(kxk.Items, Math.Min(Math.Min(Threads, kxk.Items), ForkJoin.MaxParts), ref job);
                 }
-                WeightGradientKxK.AddTo(g, copies.OcPad, psums, pdw + dwo, pdb == null ? null : pps, pdb == null ? null : pdb + dbo);
+                int chunks = implicitGemm ? gemm.Chunks : 1;
+                long chunkLength = implicitGemm ? gemm.ChunkSumsLength : 0;
+                WeightGradientKxK.AddTo(g, copies.OcPad, chunks, chunkLength, psums, pdw + dwo, sampleSums, pdb == null ? null : pdb + dbo);
             }
         }
         finally

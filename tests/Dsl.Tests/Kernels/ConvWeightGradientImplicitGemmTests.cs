@@ -12,7 +12,7 @@ namespace Dsl.Tests.Kernels;
 /// double-precision reference of dW[o, c, kh, kw] = sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh*sh+kh-padTop,
 /// ow*sw+kw-padLeft] and db = sum of dy, and against im2col + GEMM, on odd shapes: odd channel counts and planes, padding
 /// 0, 1 and asymmetric, strides 1 and 2 (also mixed), kernels 1 to 3 wide and up to 5 high, batches 1 and 3, output
-/// channels in 1 to 4 vectors and in uneven strips, tap rows that leave a short last group, several L2 passes. dW and db
+/// channels in 1 to 4 vectors and in uneven strips, tap rows that leave a short last group, several chunks of samples. dW and db
 /// accumulate; the sums are the same bit for bit on 1 and 2 threads and from run to run.
 /// </summary>
 public sealed class ConvWeightGradientImplicitGemmTests
@@ -30,7 +30,7 @@ public sealed class ConvWeightGradientImplicitGemmTests
         new(3, 4, 9, 8, 24, 5, 3, 1, 2, 2, 1, 2, 1),            // a 5x3 kernel, stride 2 across
         new(3, 5, 8, 9, 17, 3, 2, 1, 1, 1, 0, 1, 1),            // a 3x2 kernel, uneven padding
         new(3, 3, 13, 11, 40, 3, 1, 2, 2, 1, 0, 1, 0),          // a 3x1 kernel
-        new(3, 64, 30, 30, 64, 3, 3, 1, 1, 1, 1, 1, 1),         // one sample per L2 pass: three passes
+        new(3, 64, 30, 30, 64, 3, 3, 1, 1, 1, 1, 1, 1),         // one sample per chunk of L2: three chunks
         new(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1),             // a plane smaller than the kernel's reach
     ];
 
@@ -90,7 +90,12 @@ public sealed class ConvWeightGradientImplicitGemmTests
         var wide = new WeightGradientImplicitGemm.Layout(s_shapes[5]);
         Assert.Equal((2, 2, 2), (wide.Strips, wide.StripStart(1), wide.RowsPerItem));
         Assert.Equal(8, new WeightGradientImplicitGemm.Layout(s_shapes[7]).RowsPerItem);
-        Assert.Equal(1, new WeightGradientImplicitGemm.Layout(s_shapes[11]).PassSamples);
+        var big = new WeightGradientImplicitGemm.Layout(s_shapes[11]);
+        Assert.Equal((1, 3), (big.ChunkSamples, big.Chunks));
+        var resnet = new WeightGradientImplicitGemm.Layout(s_shapes[0] with { Batch = 64 });
+        Assert.Equal((4, 16), (resnet.ChunkSamples, resnet.Chunks));
+        var last = new WeightGradientImplicitGemm.Layout(s_shapes[3] with { Batch = 21 });
+        Assert.Equal((3, 7), (last.ChunkSamples, last.Chunks));
     }
 
     [Fact]

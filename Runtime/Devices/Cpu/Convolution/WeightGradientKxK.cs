@@ -133,25 +133,35 @@ internal static unsafe class WeightGradientKxK
 
         public readonly void Run(int start, int end)
         {
-            var p = P;
-            var g = p.G;
-            int h = g.Height, w = g.Width, s = p.XStride, c = g.InChannels;
+            var g = P.G;
             for (int n = start; n < end; n++)
             {
-                for (int ic = 0; ic < c && p.CopyX; ic++)
-                {
-                    float* src = X + ((nint)n * c + ic) * h * w;
-                    float* dst = Xp + ((nint)n * c + ic) * p.XPlane;
-                    new Span<float>(dst, p.XPlane).Clear();
-                    for (int r = 0; r < h; r++)
-                    {
-                        new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(dst + (nint)(r + g.PadTop) * s + g.PadLeft, w));
-                    }
-                }
-                Transpose(p, Dy + (nint)n * g.OutChannels * g.OutHeight * g.OutWidth, DyT + n * p.DyTSample,
+                CopySample(P, X + (nint)n * g.InChannels * g.Height * g.Width, Xp + (nint)n * g.InChannels * P.XPlane,
+                    Dy + (nint)n * g.OutChannels * g.OutHeight * g.OutWidth, DyT + n * P.DyTSample,
                     PlaneSums == null ? null : PlaneSums + (nint)n * g.OutChannels);
             }
         }
+    }
+
+    /// <summary>
+    /// One sample's copies (<see cref="PlaneCopies"/>): its x [C, H, W] into <paramref name="xp"/>, its dy [OC, OH, OW]
+    /// into <paramref name="dyT"/>, and its dy plane sums into <paramref name="planeSums"/> unless null.
+    /// </summary>
+    public static void CopySample(in PlaneCopies p, float* x, float* xp, float* dy, float* dyT, float* planeSums)
+    {
+        var g = p.G;
+        int h = g.Height, w = g.Width, s = p.XStride, c = g.InChannels;
+        for (int ic = 0; ic < c && p.CopyX; ic++)
+        {
+            float* src = x + (nint)ic * h * w;
+            float* dst = xp + (nint)ic * p.XPlane;
+            new Span<float>(dst, p.XPlane).Clear();
+            for (int r = 0; r < h; r++)
+            {
+                new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(dst + (nint)(r + g.PadTop) * s + g.PadLeft, w));
+            }
+        }
+        Transpose(p, dy, dyT, planeSums);
     }
 
     /// <summary>
@@ -258,10 +268,20 @@ internal static unsafe class WeightGradientKxK
         }
     }
 
-    /// <summary>dW[o, r] += sums[r, o] for r = (c, kh, kw), rows of <paramref name="ocPad"/>; db[o] += the per-plane sums of dy over samples in order.</summary>
-    public static void AddTo(in Conv2dGeometry g, int ocPad, float* sums, float* dw, float* planeSums, float* db)
+    /// <summary>
+    /// dW[o, r] += sums[r, o] for r = (c, kh, kw), rows of <paramref name="ocPad"/> (with several <paramref name="chunks"/>
+    /// of such sums <paramref name="chunkLength"/> floats apart, their sum in order); db[o] += the per-plane sums of dy over
+    /// samples in order.
+    /// </summary>
+    public static void AddTo(in Conv2dGeometry g, int ocPad, int chunks, long chunkLength, float* sums, float* dw, float* planeSums, float* db)
     {
         int oc = g.OutChannels, rows = g.InChannels * g.KernelH * g.KernelW;
+        // The chunks into the first, in order, along their rows (a column walk per chunk would stream them all once per channel).
+        var first = new Span<float>(sums, (int)chunkLength);
+        for (int chunk = 1; chunk < chunks; chunk++)
+        {
+            TensorPrimitives.Add(first, new ReadOnlySpan<float>(sums + chunk * chunkLength, (int)chunkLength), first);
+        }
         for (int o = 0; o < oc; o++)
         {
             float* d = dw + (nint)o * rows;
