@@ -11,8 +11,9 @@ namespace Dsl.Devices.Cpu;
 // choice per geometry and GEMM kernel width is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct
 // kernels). Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
 // path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
-// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3) and of 5x5 stride-1 layers (an outer-product
-// reduction over dy transposed to rows of channels, WeightGradientKxK); ConvPlan.ChooseWeightGradient decides.
+// of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3), of 5x5 stride-1 layers (an outer-product
+// reduction over dy transposed to rows of channels, WeightGradientKxK) and of kernels up to 3 wide at any stride (a GEMM
+// over implicit im2col columns, WeightGradientImplicitGemm); ConvPlan.ChooseWeightGradient decides.
 public sealed partial class CpuDevice
 {
     private readonly ConvWorkspace?[] _convWorkspaces = new ConvWorkspace?[ForkJoin.MaxParts + 1];
@@ -170,7 +171,8 @@ public sealed partial class CpuDevice
                 dbRest = null;
                 break;
             case WeightGradientAlgorithm.DirectKxK:
-                ConvKxKWeightGradient(x, dy, dw, db, g);
+            case WeightGradientAlgorithm.ImplicitGemm:
+                ConvOuterProductWeightGradient(x, dy, dw, db, g, implicitGemm: dwAlgorithm == WeightGradientAlgorithm.ImplicitGemm);
                 dwRest = null;
                 dbRest = null;
                 break;
@@ -249,16 +251,19 @@ public sealed partial class CpuDevice
         }
     }
 
-    // dW and db of a stride-1 convolution with kernels up to 7 wide as a direct reduction: dy transposed to rows of output
-    // channels, x copied into zero-bordered planes (WeightGradientKxK).
-    private unsafe void ConvKxKWeightGradient(Tensor x, Tensor dy, Tensor dw, Tensor? db, in Conv2dGeometry g)
+    // dW and db as an outer-product reduction over dy transposed to rows of output channels and x copied into
+    // zero-bordered planes: stride-1 kernels up to 7 wide, one kernel row per tile (WeightGradientKxK), or kernels up to 3
+    // wide at any stride, several tap rows per tile (WeightGradientImplicitGemm).
+    private unsafe void ConvOuterProductWeightGradient(Tensor x, Tensor dy, Tensor dw, Tensor? db, in Conv2dGeometry g, bool implicitGemm)
     {
         const string op = nameof(Conv2dBackward);
         if (g.Batch == 0)
         {
             return;
         }
-        var l = new WeightGradientKxK.Layout(g, CpuGemm.CurrentKernel);
+        var kxk = implicitGemm ? default : new WeightGradientKxK.Layout(g, CpuGemm.CurrentKernel);
+        var gemm = implicitGemm ? new WeightGradientImplicitGemm.Layout(g) : default;
+        var copies = implicitGemm ? gemm.Copies : kxk.Copies;
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dwa = HostBuffers.Floats(dw, op, out int dwo);
@@ -267,21 +272,32 @@ public sealed partial class CpuDevice
         var ws = RentConvWorkspace();
         try
         {
-            float[] paddedX = ws.Columns(l.PaddedXLength);
-            float[] dyT = ws.PackedGradients(l.DyTLength);
-            float[] planeSums = ws.Transposed(l.PlaneSumsLength);
-            float[] sums = ws.Gradients(l.SumsLength);
+            float[] paddedX = ws.Columns(implicitGemm ? gemm.PaddedXLength : kxk.PaddedXLength);
+            float[] dyT = ws.PackedGradients(implicitGemm ? gemm.DyTLength : kxk.DyTLength);
+            float[] planeSums = ws.Transposed((long)g.Batch * g.OutChannels);
+            float[] sums = ws.Gradients(implicitGemm ? gemm.SumsLength : kxk.SumsLength);
             fixed (float* px = xa, pdy = dya, pdw = dwa, pdb = dba, pxp = paddedX, pdyt = dyT, pps = planeSums, psums = sums)
             {
-                int count = g.Batch;
-                var pad = new WeightGradientKxK.PadJob
+                float* sampleSums = pdb == null ? null : pps;
+                if (implicitGemm)
                 {
-                    L = l, X = px + xo, Xp = pxp, Dy = pdy + dyo, DyT = pdyt, PlaneSums = pdb == null ? null : pps,
-                };
-                ForkJoin.Run(count, ForkJoin.Parts(count, 2, Threads), ref pad);
-                var job = new WeightGradientKxK.ReduceJob { L = l, Xp = pxp, DyT = pdyt, Sums = psums };
-                ForkJoin.Run(l.Items, Math.Min(Math.Min(Threads, l.Items), ForkJoin.MaxParts), ref job);
-                WeightGradientKxK.AddTo(l, psums, pdw + dwo, pdb == null ? null : pps, pdb == null ? null : pdb + dbo);
+                    // Each chunk of samples is copied by the thread that reduces it, just before (WeightGradientImplicitGemm).
+                    var job = new WeightGradientImplicitGemm.ReduceJob
+                    {
+                        L = gemm, X = px + xo, Dy = pdy + dyo, PlaneSums = sampleSums, Xp = pxp, DyT = pdyt, Sums = psums,
+                    };
+                    ForkJoin.Run(gemm.Chunks, Math.Min(Math.Min(Threads, gemm.Chunks), ForkJoin.MaxParts), ref job);
+                }
+                else
+                {
+                    var pad = new WeightGradientKxK.PadJob { P = copies, X = px + xo, Xp = pxp, Dy = pdy + dyo, DyT = pdyt, PlaneSums = sampleSums };
+                    ForkJoin.Run(g.Batch, ForkJoin.Parts(g.Batch, 2, Threads), ref pad);
+                    var job = new WeightGradientKxK.ReduceJob { L = kxk, Xp = pxp, DyT = pdyt, Sums = psums };
+                    ForkJoin.Run(kxk.Items, Math.Min(Math.Min(Threads, kxk.Items), ForkJoin.MaxParts), ref job);
+                }
+                int chunks = implicitGemm ? gemm.Chunks : 1;
+                long chunkLength = implicitGemm ? gemm.ChunkSumsLength : 0;
+                WeightGradientKxK.AddTo(g, copies.OcPad, chunks, chunkLength, psums, pdw + dwo, sampleSums, pdb == null ? null : pdb + dbo);
             }
         }
         finally

@@ -110,4 +110,74 @@ internal static class ConvFamilyTestKit
         }
         return (dx.ToArray(), dw.ToArray());
     }
+
+    /// <summary>
+    /// dW and db of one CPU convolution backward without dx, with the weight-gradient algorithm and the GEMM kernel forced,
+    /// added to copies of <paramref name="dw0"/> and <paramref name="db0"/>.
+    /// </summary>
+    public static (float[] Dw, float[] Db) CpuWeightGradient(CpuDevice d, WeightGradientAlgorithm algorithm, in Conv2dGeometry g,
+        float[] x, float[] dy, float[] dw0, float[] db0, GemmKernel kind)
+    {
+        d.WeightGradientOverride = algorithm;
+        int wc = g.InChannels / g.Groups;
+        var wt = Tensor.From(new float[g.WeightLength], d, g.OutChannels, wc, g.KernelH, g.KernelW);
+        var dw = Tensor.From((float[])dw0.Clone(), d, g.OutChannels, wc, g.KernelH, g.KernelW);
+        var db = Tensor.From((float[])db0.Clone(), d, g.OutChannels);
+        CpuGemm.KernelOverride = kind;
+        try
+        {
+            d.Conv2dBackward(Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width), wt,
+                Tensor.From(dy, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth), null, dw, db, g, accumulateDx: false);
+        }
+        finally
+        {
+            CpuGemm.KernelOverride = null;
+        }
+        return (dw.ToArray(), db.ToArray());
+    }
+
+    /// <summary>
+    /// dW and db of a one-group convolution (any stride and dilation) in double precision, straight from the definition:
+    /// dW[o, c, kh, kw] = sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh*sh + kh*dh - padTop, ow*sw + kw*dw - padLeft].
+    /// </summary>
+    public static (double[] Dw, double[] Db) WeightGradientReference(in Conv2dGeometry g, double[] x, double[] dy)
+    {
+        int c = g.InChannels, h = g.Height, w = g.Width, o = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, kh0 = g.KernelH, kw0 = g.KernelW;
+        var dw = new double[o * c * kh0 * kw0];
+        var db = new double[o];
+        for (int s = 0; s < g.Batch; s++)
+        {
+            for (int oc = 0; oc < o; oc++)
+            {
+                for (int r = 0; r < oh; r++)
+                {
+                    for (int q = 0; q < ow; q++)
+                    {
+                        double d = dy[((s * o + oc) * oh + r) * ow + q];
+                        db[oc] += d;
+                        for (int ic = 0; ic < c; ic++)
+                        {
+                            for (int kh = 0; kh < kh0; kh++)
+                            {
+                                int xr = r * g.StrideH + kh * g.DilationH - g.PadTop;
+                                if (xr < 0 || xr >= h)
+                                {
+                                    continue;
+                                }
+                                for (int kw = 0; kw < kw0; kw++)
+                                {
+                                    int xq = q * g.StrideW + kw * g.DilationW - g.PadLeft;
+                                    if (xq >= 0 && xq < w)
+                                    {
+                                        dw[((oc * c + ic) * kh0 + kh) * kw0 + kw] += d * x[((s * c + ic) * h + xr) * w + xq];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dw, db);
+    }
 }

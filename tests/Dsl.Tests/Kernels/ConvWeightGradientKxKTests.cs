@@ -58,19 +58,19 @@ public sealed class ConvWeightGradientKxKTests
         var dw0 = Uniform(random, (int)g.WeightLength);
         var db0 = Uniform(random, g.OutChannels);
 
-        var direct = Backward(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
-        var (refDw, refDb) = Reference(g, Widen(x), Widen(dy));
+        var direct = CpuWeightGradient(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
+        var (refDw, refDb) = WeightGradientReference(g, Widen(x), Widen(dy));
         AssertClose(Plus(refDw, dw0), direct.Dw, 1e-4, 1e-4, $"direct dW of {g} ({kernel})");
         AssertClose(Plus(refDb, db0), direct.Db, 1e-4, 1e-4, $"direct db of {g} ({kernel})");
 
-        var im2col = Backward(new CpuDevice(2), WeightGradientAlgorithm.Im2ColGemm, g, x, dy, dw0, db0, kind);
+        var im2col = CpuWeightGradient(new CpuDevice(2), WeightGradientAlgorithm.Im2ColGemm, g, x, dy, dw0, db0, kind);
         AssertClose(Array.ConvertAll(im2col.Dw, v => (double)v), direct.Dw, 1e-4, 1e-4, $"direct against im2col dW of {g} ({kernel})");
         AssertClose(Array.ConvertAll(im2col.Db, v => (double)v), direct.Db, 1e-5, 1e-5, $"direct against im2col db of {g} ({kernel})");
 
-        var oneThread = Backward(new CpuDevice(1), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
+        var oneThread = CpuWeightGradient(new CpuDevice(1), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
         Assert.Equal(oneThread.Dw, direct.Dw);
         Assert.Equal(oneThread.Db, direct.Db);
-        var again = Backward(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
+        var again = CpuWeightGradient(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, x, dy, dw0, db0, kind);
         Assert.Equal(direct.Dw, again.Dw);
         Assert.Equal(direct.Db, again.Db);
     }
@@ -108,11 +108,11 @@ public sealed class ConvWeightGradientKxKTests
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(mnist2, GemmKernel.Vector512));
         Assert.Equal(0.875, new WeightGradientKxK.Layout(twoConv2, GemmKernel.Vector512).UsefulShare, 6);
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2 with { StrideH = 2, StrideW = 2 }, GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(
             twoConv2 with { KernelH = 1, KernelW = 1, PadTop = 0, PadLeft = 0, PadBottom = 0, PadRight = 0 }, GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Scalar));
-        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
     }
 
     [Theory]
@@ -147,7 +147,7 @@ public sealed class ConvWeightGradientKxKTests
         var g = new Conv2dGeometry(0, 3, 8, 8, 5, 5, 5, 1, 1, 2, 2, 2, 2);
         var dw0 = Uniform(new Random(3), (int)g.WeightLength);
         var db0 = Uniform(new Random(4), g.OutChannels);
-        var r = Backward(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, [], [], dw0, db0, GemmKernel.Vector512);
+        var r = CpuWeightGradient(new CpuDevice(2), WeightGradientAlgorithm.DirectKxK, g, [], [], dw0, db0, GemmKernel.Vector512);
         Assert.Equal(dw0, r.Dw);
         Assert.Equal(db0, r.Db);
     }
@@ -165,72 +165,9 @@ public sealed class ConvWeightGradientKxKTests
         foreach (var g in refused)
         {
             Assert.False(CpuDevice.WeightGradientSupports(WeightGradientAlgorithm.DirectKxK, g));
-            var e = Assert.Throws<ArgumentException>(() => Backward(new CpuDevice(1), WeightGradientAlgorithm.DirectKxK, g,
+            var e = Assert.Throws<ArgumentException>(() => CpuWeightGradient(new CpuDevice(1), WeightGradientAlgorithm.DirectKxK, g,
                 new float[g.InputLength], new float[g.OutputLength], new float[g.WeightLength], new float[g.OutChannels], GemmKernel.Vector256));
             Assert.Contains("DirectKxK", e.Message);
         }
-    }
-
-    private static (float[] Dw, float[] Db) Backward(CpuDevice d, WeightGradientAlgorithm algorithm, in Conv2dGeometry g,
-        float[] x, float[] dy, float[] dw0, float[] db0, GemmKernel kind)
-    {
-        d.WeightGradientOverride = algorithm;
-        int wc = g.InChannels / g.Groups;
-        var wt = Tensor.From(new float[g.WeightLength], d, g.OutChannels, wc, g.KernelH, g.KernelW);
-        var dw = Tensor.From((float[])dw0.Clone(), d, g.OutChannels, wc, g.KernelH, g.KernelW);
-        var db = Tensor.From((float[])db0.Clone(), d, g.OutChannels);
-        CpuGemm.KernelOverride = kind;
-        try
-        {
-            d.Conv2dBackward(Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width), wt,
-                Tensor.From(dy, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth), null, dw, db, g, accumulateDx: false);
-        }
-        finally
-        {
-            CpuGemm.KernelOverride = null;
-        }
-        return (dw.ToArray(), db.ToArray());
-    }
-
-    /// <summary>dW and db of a stride-1, one-group convolution in double precision, straight from the definition.</summary>
-    private static (double[] Dw, double[] Db) Reference(in Conv2dGeometry g, double[] x, double[] dy)
-    {
-        int c = g.InChannels, h = g.Height, w = g.Width, o = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, kh0 = g.KernelH, kw0 = g.KernelW;
-        var dw = new double[o * c * kh0 * kw0];
-        var db = new double[o];
-        for (int s = 0; s < g.Batch; s++)
-        {
-            for (int oc = 0; oc < o; oc++)
-            {
-                for (int r = 0; r < oh; r++)
-                {
-                    for (int q = 0; q < ow; q++)
-                    {
-                        double d = dy[((s * o + oc) * oh + r) * ow + q];
-                        db[oc] += d;
-                        for (int ic = 0; ic < c; ic++)
-                        {
-                            for (int kh = 0; kh < kh0; kh++)
-                            {
-                                int xr = r + kh - g.PadTop;
-                                if (xr < 0 || xr >= h)
-                                {
-                                    continue;
-                                }
-                                for (int kw = 0; kw < kw0; kw++)
-                                {
-                                    int xq = q + kw - g.PadLeft;
-                                    if (xq >= 0 && xq < w)
-                                    {
-                                        dw[((oc * c + ic) * kh0 + kh) * kw0 + kw] += d * x[((s * c + ic) * h + xr) * w + xq];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return (dw, db);
     }
 }

@@ -114,16 +114,20 @@ public sealed class ConvWeightGradientTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_for_3x3_same_layers_and_not_for_1_channel_stems_with_512_bit_kernels()
+    public void The_plan_takes_the_direct_weight_gradient_with_256_bit_kernels_and_the_implicit_gemm_with_512_bit_ones_except_for_few_channels()
     {
         var same = Geometry(64, 16, 28, 28, 16);
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector256));
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector256));
-        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 48, 7, 7, 12), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(Geometry(64, 32, 14, 14, 32), GemmKernel.Vector256));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 48, 7, 7, 12), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 64, 7, 7, 64), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(new(64, 32, 14, 14, 64, 1, 1, 2, 2, 0, 0, 0, 0), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 7, 28, 28, 24), GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided() with { DilationH = 2, DilationW = 2 }, GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(same, GemmKernel.Scalar));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector256));
         var grouped = new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2);

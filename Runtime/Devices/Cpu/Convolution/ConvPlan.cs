@@ -167,12 +167,19 @@ internal readonly struct ConvPlan
     /// </summary>
     /// <remarks>
     /// 256-bit kernels: the direct 3x3 reduction beat im2col + GEMM on every 3x3 "same" layer in <c>bench conv</c>.
-    /// 512-bit kernels (its 4-channel, 16-lane tiles against the GEMM path's 512-bit dot products, <see cref="Gemm.DotGemm"/>;
-    /// batch 64, two runs each on a heavily loaded 2-core AVX-512 machine, ratios of the two timed alternately in one run):
-    /// one thread 1.14-1.38x faster on ResNet-20's 16- and 32-channel layers, about even (0.97x) on its 64-channel 7x7
-    /// layer, 1.4-1.9x on DenseNet's 48-channel layers; two threads 0.87-1.22x, about even overall. It lost 2x on the
-    /// 1-channel stems with two threads (9 taps over one plane leave the copies to dominate), so it needs
-    /// <see cref="WeightGradient512MinInChannels"/>.
+    /// <para>512-bit kernels, kernels up to 3 wide at any stride: the implicit GEMM <see cref="WeightGradientImplicitGemm"/>
+    /// (up to 24 accumulators of 16 output channels per tile). <c>bench conv --threads 1,2 --batch-sizes 64 --layers resnet</c>
+    /// and <c>--layers densenet</c> (two runs each on a heavily loaded 2-core AVX-512 machine, load average 6-9; candidates
+    /// alternating; its time over the fastest other candidate's): one thread, ResNet-20's 3x3 stride-1 layers 0.71-0.86x
+    /// (98-183 GFLOP/s), its stride-2 3x3 layers 0.48-0.55x and stride-2 1x1 projections 0.51-0.60x (against im2col +
+    /// GEMM); DenseNet's 1x1 layers 0.35-0.92x and 48-to-12-channel 3x3 layers 0.64-1.18x (12 of 16 lanes count). Two
+    /// threads: 0.46-0.96x on ResNet-20's 3x3 layers (even on the 32-channel stride-2 one), 0.45-1.11x on DenseNet's; the
+    /// projections (2 and 6 items for two threads, 0.1-0.6 ms) went 0.70-1.52x, left to it for one rule. It lost on the
+    /// 1-channel stems with two threads (3 tap rows make one item, so one thread works), hence
+    /// <see cref="WeightGradientImplicitGemmMinInChannels"/>.
+    /// Before it, the direct 3x3 reduction (4-channel tiles) and the outer-product reduction (<see cref="WeightGradientKxK"/>,
+    /// one kernel row per tile: 3 accumulators at 16 output channels) ran these layers at 40-150 GFLOP/s, and strided
+    /// layers took im2col + GEMM's dot products.</para>
     /// <para>Other stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
     /// <see cref="WeightGradientKxK"/> against im2col + GEMM, batch 64, <c>bench conv</c> on a loaded 2-core AVX-512 machine
     /// (ratios of the two timed alternately in one run, two runs): with 512-bit kernels TwoConv's 32-channel 14x14 layer
@@ -187,14 +194,17 @@ internal readonly struct ConvPlan
     public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
     {
         Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
-        Gemm.GemmKernel.Vector512 when WeightGradient3x3.Applies(g) && g.InChannels >= WeightGradient512MinInChannels => WeightGradientAlgorithm.Direct3x3,
+        Gemm.GemmKernel.Vector512 when WeightGradientImplicitGemm.Applies(g) && g.InChannels >= WeightGradientImplicitGemmMinInChannels => WeightGradientAlgorithm.ImplicitGemm,
         Gemm.GemmKernel.Vector512 when WeightGradientKxKPays(g) => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
     };
 
-    /// <summary>Fewest input channels for which the direct 3x3 weight gradient is chosen with 512-bit kernels (from <c>bench conv</c>).</summary>
-    public const int WeightGradient512MinInChannels = 8;
+    /// <summary>
+    /// Fewest input channels for which the implicit GEMM weight gradient is chosen with 512-bit kernels: a 1-channel stem
+    /// has 3 tap rows, one item, so one thread works (from <c>bench conv</c>).
+    /// </summary>
+    public const int WeightGradientImplicitGemmMinInChannels = 8;
 
     private static bool WeightGradientKxKPays(in Conv2dGeometry g) =>
         WeightGradientKxK.Applies(g) && g.KernelH >= 5 && g.KernelW >= 5 && g.InChannels >= WeightGradientKxKMinInChannels
@@ -215,6 +225,7 @@ internal readonly struct ConvPlan
         WeightGradientAlgorithm.Im2ColGemm => true,
         WeightGradientAlgorithm.Direct3x3 => WeightGradient3x3.Applies(g),
         WeightGradientAlgorithm.DirectKxK => WeightGradientKxK.Applies(g),
+        WeightGradientAlgorithm.ImplicitGemm => WeightGradientImplicitGemm.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown weight-gradient algorithm"),
     };
 

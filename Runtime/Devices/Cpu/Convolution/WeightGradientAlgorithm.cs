@@ -17,4 +17,10 @@ public enum WeightGradientAlgorithm
     /// multiplied by broadcasts of zero-bordered x planes, no column matrix.
     /// </summary>
     DirectKxK,
+
+    /// <summary>
+    /// No dilation, one group, kernels up to 3 wide, any stride, 512-bit vectors: a GEMM over implicit im2col columns with
+    /// output channels in the lanes, tiles of several tap rows, x read from zero-bordered planes.
+    /// </summary>
+    ImplicitGemm,
 }

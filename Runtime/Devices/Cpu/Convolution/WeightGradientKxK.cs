@@ -108,50 +108,75 @@ internal static unsafe class WeightGradientKxK
         public long PlaneSumsLength => (long)G.Batch * G.OutChannels;
         /// <summary>First vector of strip <paramref name="s"/>.</summary>
         public int StripStart(int s) => BatchSplitConv.StripStart(s, OcVectors, Strips);
+
+        /// <summary>The copies <see cref="PadJob"/> makes: x and dyT rows both <see cref="S"/> apart.</summary>
+        public PlaneCopies Copies => new(G, S, XPlane, S, OcPad, Wide, CopyX: true);
+    }
+
+    /// <summary>
+    /// What <see cref="PadJob"/> copies per sample: x's planes zero-bordered into planes of <paramref name="XPlane"/> floats
+    /// with rows <paramref name="XStride"/> apart (padTop zero rows above, padLeft zeros before each row), unless
+    /// <paramref name="CopyX"/> is false (the reduction then reads x in place), and dy transposed to dyT rows of
+    /// <paramref name="DyStride"/> positions (zeros past OW) of <paramref name="OcPad"/> channels.
+    /// </summary>
+    public readonly record struct PlaneCopies(Conv2dGeometry G, int XStride, int XPlane, int DyStride, int OcPad, bool Wide, bool CopyX)
+    {
+        /// <summary>Floats of one sample's dyT.</summary>
+        public long DyTSample => (long)G.OutHeight * DyStride * OcPad;
     }
 
     /// <summary>Item = a sample: its x planes copied zero-bordered and its dy transposed (with its plane sums).</summary>
     public struct PadJob : IRangeJob
     {
-        public Layout L;
+        public PlaneCopies P;
         public float* X, Xp, Dy, DyT, PlaneSums;
 
         public readonly void Run(int start, int end)
         {
-            var l = L;
-            var g = l.G;
-            int h = g.Height, w = g.Width, s = l.S, c = g.InChannels;
+            var g = P.G;
             for (int n = start; n < end; n++)
             {
-                for (int ic = 0; ic < c; ic++)
-                {
-                    float* src = X + ((nint)n * c + ic) * h * w;
-                    float* dst = Xp + ((nint)n * c + ic) * l.XPlane;
-                    new Span<float>(dst, l.XPlane).Clear();
-                    for (int r = 0; r < h; r++)
-                    {
-                        new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(dst + (nint)(r + g.PadTop) * s + g.PadLeft, w));
-                    }
-                }
-                Transpose(l, Dy + (nint)n * g.OutChannels * g.OutHeight * g.OutWidth, DyT + (nint)n * l.Positions * l.OcPad,
+                CopySample(P, X + (nint)n * g.InChannels * g.Height * g.Width, Xp + (nint)n * g.InChannels * P.XPlane,
+                    Dy + (nint)n * g.OutChannels * g.OutHeight * g.OutWidth, DyT + n * P.DyTSample,
                     PlaneSums == null ? null : PlaneSums + (nint)n * g.OutChannels);
             }
         }
     }
 
     /// <summary>
-    /// One sample's dy [OC, OH, OW] into dyT [OH*S, OcPad] (zeros past OW and OC), and each channel's sum. With 512-bit
+    /// One sample's copies (<see cref="PlaneCopies"/>): its x [C, H, W] into <paramref name="xp"/>, its dy [OC, OH, OW]
+    /// into <paramref name="dyT"/>, and its dy plane sums into <paramref name="planeSums"/> unless null.
+    /// </summary>
+    public static void CopySample(in PlaneCopies p, float* x, float* xp, float* dy, float* dyT, float* planeSums)
+    {
+        var g = p.G;
+        int h = g.Height, w = g.Width, s = p.XStride, c = g.InChannels;
+        for (int ic = 0; ic < c && p.CopyX; ic++)
+        {
+            float* src = x + (nint)ic * h * w;
+            float* dst = xp + (nint)ic * p.XPlane;
+            new Span<float>(dst, p.XPlane).Clear();
+            for (int r = 0; r < h; r++)
+            {
+                new ReadOnlySpan<float>(src + (nint)r * w, w).CopyTo(new Span<float>(dst + (nint)(r + g.PadTop) * s + g.PadLeft, w));
+            }
+        }
+        Transpose(p, dy, dyT, planeSums);
+    }
+
+    /// <summary>
+    /// One sample's dy [OC, OH, OW] into dyT [OH*DyStride, OcPad] (zeros past OW and OC), and each channel's sum. With 512-bit
     /// tiles, 16 x 16 blocks transposed in registers (<see cref="Transpose16"/>); else positions outside, channels inside,
     /// so the stores run along dyT's rows and the reads step through OC planes' lines in L1.
     /// </summary>
-    private static void Transpose(in Layout l, float* dy, float* dyT, float* sums)
+    private static void Transpose(in PlaneCopies p, float* dy, float* dyT, float* sums)
     {
-        var g = l.G;
-        int oh = g.OutHeight, ow = g.OutWidth, oc = g.OutChannels, ld = l.OcPad, plane = oh * ow, s = l.S;
+        var g = p.G;
+        int oh = g.OutHeight, ow = g.OutWidth, oc = g.OutChannels, ld = p.OcPad, plane = oh * ow, s = p.DyStride;
         for (int r = 0; r < oh; r++)
         {
             float* row = dyT + (nint)r * s * ld;
-            if (l.Wide)
+            if (p.Wide)
             {
                 // OcPad is whole vectors of 16: each block writes 16 channels, those past OC as zeros.
                 for (int o0 = 0; o0 < ld; o0 += 16)
@@ -243,17 +268,26 @@ internal static unsafe class WeightGradientKxK
         }
     }
 
-    /// <summary>dW[o, r] += sums[r, o] for r = (c, kh, kw); db[o] += the per-plane sums of dy over samples in order.</summary>
-    public static void AddTo(in Layout l, float* sums, float* dw, float* planeSums, float* db)
+    /// <summary>
+    /// dW[o, r] += sums[r, o] for r = (c, kh, kw), rows of <paramref name="ocPad"/> (with several <paramref name="chunks"/>
+    /// of such sums <paramref name="chunkLength"/> floats apart, their sum in order); db[o] += the per-plane sums of dy over
+    /// samples in order.
+    /// </summary>
+    public static void AddTo(in Conv2dGeometry g, int ocPad, int chunks, long chunkLength, float* sums, float* dw, float* planeSums, float* db)
     {
-        var g = l.G;
         int oc = g.OutChannels, rows = g.InChannels * g.KernelH * g.KernelW;
+        // The chunks into the first, in order, along their rows (a column walk per chunk would stream them all once per channel).
+        var first = new Span<float>(sums, (int)chunkLength);
+        for (int chunk = 1; chunk < chunks; chunk++)
+        {
+            TensorPrimitives.Add(first, new ReadOnlySpan<float>(sums + chunk * chunkLength, (int)chunkLength), first);
+        }
         for (int o = 0; o < oc; o++)
         {
             float* d = dw + (nint)o * rows;
             for (int r = 0; r < rows; r++)
             {
-                d[r] += sums[(nint)r * l.OcPad + o];
+                d[r] += sums[(nint)r * ocPad + o];
             }
         }
         if (db == null)
