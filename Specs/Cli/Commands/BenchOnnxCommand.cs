@@ -12,8 +12,9 @@ namespace Specs.Cli;
 /// <see cref="Onnx.Export(Module, Stream)"/> and run in ONNX Runtime (CPU execution provider, every graph optimisation unless told otherwise,
 /// the same number of intra-op threads as our CPU device, sequential execution) beside our own evaluation
 /// <c>Forward</c> on the same Fashion-MNIST images. Each figure is the median of runs that alternate between the two, each
-/// repeating the batch for at least <c>--min-ms</c>; inputs and outputs of ONNX Runtime are bound to preallocated memory, so
-/// neither side pays for allocation. The last column is the agreement of the two outputs on that batch.
+/// repeating the batch for at least <c>--min-ms</c> and starting once the other side's threads are idle; inputs and outputs
+/// of ONNX Runtime are bound to preallocated memory, so neither side pays for allocation. The last column is the agreement
+/// of the two outputs on that batch.
 /// </summary>
 public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
 {
@@ -101,6 +102,7 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
     /// <summary>Warms <paramref name="step"/> up (JIT tiers, buffers, ONNX Runtime's first-run planning) and returns how many calls fill <paramref name="ms"/>.</summary>
     private static int Calibrate(Action step, int ms)
     {
+        WaitForIdleThreads();
         var clock = Stopwatch.StartNew();
         int calls = 0;
         while (clock.Elapsed.TotalMilliseconds < Math.Max(ms, 300) || calls < 3)
@@ -115,12 +117,39 @@ public sealed class BenchOnnxCommand(CliOutput cli) : Command<BenchOnnxSettings>
     /// <summary>Seconds per call over <paramref name="calls"/> calls.</summary>
     private static double Time(Action step, int calls)
     {
+        WaitForIdleThreads();
+        // One call untimed: the threads that went to sleep while waiting wake here, not in the timed calls.
+        step();
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < calls; i++)
         {
             step();
         }
         return clock.Elapsed.TotalSeconds / calls;
+    }
+
+    /// <summary>
+    /// Waits (up to a second) until no thread of this process runs, so that a timed run has the cores to itself. ONNX
+    /// Runtime's intra-op threads spin for work after each <c>Run</c>: at 2 threads its pool thread went on running for
+    /// 50-70 ms after the last batch (measured on a 2-vCPU host; ours spin 200 microseconds), so each of our timed runs,
+    /// which followed one of its, shared the two cores with that spinning for its first tens of milliseconds.
+    /// </summary>
+    private static void WaitForIdleThreads()
+    {
+        const int sliceMs = 10;
+        var clock = Stopwatch.StartNew();
+        var before = Environment.CpuUsage.TotalTime;
+        while (clock.ElapsedMilliseconds < 1000)
+        {
+            Thread.Sleep(sliceMs);
+            var now = Environment.CpuUsage.TotalTime;
+            // Idle: under a tenth of a core over the slice (the sleeping thread itself uses microseconds).
+            if ((now - before).TotalMilliseconds < sliceMs / 10.0)
+            {
+                return;
+            }
+            before = now;
+        }
     }
 
     private static double Median(List<double> values)
