@@ -8,9 +8,12 @@ public abstract partial class Device
 
     /// <summary>
     /// y = conv2d(x, w) + b (cross-correlation, as PyTorch), shapes in <paramref name="g"/>; with <paramref name="relu"/>,
-    /// y = max(conv2d(x, w) + b, 0), applied by the backend as each output tile is stored (no second pass over y).
+    /// y = max(conv2d(x, w) + b, 0), applied by the backend as each output tile is stored (no second pass over y). With
+    /// <paramref name="residual"/> (y's shape, not y's memory), y = relu?((conv2d(x, w) + b) + residual): the convolution
+    /// closing a residual block, the shortcut's sum and the ReLU after it, where the backend can add the shortcut as it
+    /// stores the output; the same operations in the same order as <see cref="Conv2d"/> then <see cref="AddRelu"/>.
     /// </summary>
-    public void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu = false)
+    public void Conv2d(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu = false, Tensor? residual = null)
     {
         const string op = nameof(Conv2d);
         g.Validate(op);
@@ -21,11 +24,37 @@ public abstract partial class Device
             FloatOperand(b, g.OutChannels, op, "bias", g.OutChannels);
         }
         FloatOperand(y, g.OutputLength, op, "y", g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        if (residual is not null)
+        {
+            FloatOperand(residual, g.OutputLength, op, "residual", g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        }
         if (g.Batch == 0)
         {
             return;
         }
-        Conv2dCore(x, w, b, y, g, relu);
+        if (residual is null)
+        {
+            Conv2dCore(x, w, b, y, g, relu);
+            return;
+        }
+        Conv2dResidualCore(x, w, b, residual, y, g, relu);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2d"/> with a residual: unfused by default, the convolution into y, then y + residual (and the ReLU)
+    /// in place, one more pass over y. Backends that add the residual in the convolution's store override it.
+    /// </summary>
+    protected virtual void Conv2dResidualCore(Tensor x, Tensor w, Tensor? b, Tensor residual, Tensor y, in Conv2dGeometry g, bool relu)
+    {
+        Conv2dCore(x, w, b, y, g, relu: false);
+        if (relu)
+        {
+            AddReluCore(y, residual, y);
+        }
+        else
+        {
+            AddCore(y, residual, y);
+        }
     }
 
     /// <summary>

@@ -201,6 +201,10 @@ internal static class Forward
         {
             return "evaluation folds the batch norm after it into its weights and never stores the convolution alone";
         }
+        if (fusion.ResidualSumOf(node) is { } sum)
+        {
+            return $"evaluation computes it with the sum [{sum.Id}] after it, adding the shortcut as the convolution stores, and never stores it alone";
+        }
         return null;
     }
 

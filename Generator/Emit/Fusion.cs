@@ -31,6 +31,13 @@ namespace Dsl.Generator.Emit;
 /// b' = (b - mean) gamma / sqrt(var + eps) + beta (<c>Dsl.FoldedConv</c>, cached until a parameter or a running statistic
 /// changes) and writes the batch norm's value; training, and a forward kept for backward, run both layers as written.
 /// </para>
+/// <para>
+/// When such a folded batch norm is read by nothing but a sum (<c>a + b</c>, the close of a <c>Residual</c>, with or without
+/// its fused ReLU), the evaluation forward runs the folded convolution at the sum instead: it writes the sum's value,
+/// relu?((conv + b') + shortcut), adding the other operand as it stores each output tile (<c>Device.Conv2d</c>'s
+/// <c>residual</c>), so neither the batch norm's value nor a separate pass of the sum exists there. The first such operand
+/// is taken (the residual body's, in a block with a projection shortcut).
+/// </para>
 /// </remarks>
 internal sealed class Fusion
 {
@@ -38,6 +45,8 @@ internal sealed class Fusion
     private readonly Dictionary<int, int> _tailOf = new();
     private readonly Dictionary<int, int> _foldedConvOf = new();
     private readonly HashSet<int> _folded = new();
+    private readonly Dictionary<int, int> _residualOf = new();
+    private readonly Dictionary<int, int> _residualSumOf = new();
     private readonly Plan _plan;
 
     public Fusion(Plan plan)
@@ -67,6 +76,16 @@ internal sealed class Fusion
                 _folded.Add(conv.Id);
             }
         }
+        foreach (var sum in plan.LiveNodes.Where(n => n.Op == AddOp.Name && n.Inputs.Count == 2 && n.Inputs[0] != n.Inputs[1] && !n.IsSymbolic))
+        {
+            var bn = sum.Inputs.Select(i => plan.Nodes[i])
+                .FirstOrDefault(x => _foldedConvOf.ContainsKey(x.Id) && !_tailOf.ContainsKey(x.Id) && SoleReader(x, sum));
+            if (bn is not null)
+            {
+                _residualOf[sum.Id] = bn.Id;
+                _residualSumOf[bn.Id] = sum.Id;
+            }
+        }
     }
 
     /// <summary>True when the network fuses at all (<c>[Network(Fuse = false)]</c> turns it off).</summary>
@@ -83,6 +102,25 @@ internal sealed class Fusion
 
     /// <summary>The convolution folded into batch norm <paramref name="bn"/> in evaluation, or null.</summary>
     public GraphNode? FoldedConvOf(GraphNode bn) => _foldedConvOf.TryGetValue(bn.Id, out int c) ? _plan.Nodes[c] : null;
+
+    /// <summary>
+    /// The folded batch norm whose convolution an evaluation forward runs at sum <paramref name="sum"/>, adding the sum's other
+    /// operand (<see cref="ShortcutOf"/>) as it stores: the sum's value in one pass; or null.
+    /// </summary>
+    public GraphNode? ResidualOf(GraphNode sum) => _residualOf.TryGetValue(sum.Id, out int b) ? _plan.Nodes[b] : null;
+
+    /// <summary>The operand of sum <paramref name="sum"/> that is not <see cref="ResidualOf"/>'s batch norm (the shortcut).</summary>
+    public GraphNode ShortcutOf(GraphNode sum) => _plan.Nodes[sum.Inputs[0] == _residualOf[sum.Id] ? sum.Inputs[1] : sum.Inputs[0]];
+
+    /// <summary>The sum at which an evaluation forward computes folded batch norm <paramref name="bn"/> (never storing it), or null.</summary>
+    public GraphNode? ResidualSumOf(GraphNode bn) => _residualSumOf.TryGetValue(bn.Id, out int s) ? _plan.Nodes[s] : null;
+
+    /// <summary>
+    /// The step at which an evaluation forward runs node <paramref name="id"/>: a convolution folded into a batch norm that a
+    /// sum computes runs at the sum (it reads its input there), every other node at its own step.
+    /// </summary>
+    public int EvaluationStep(int id)
+        => _folded.Contains(id) && _residualSumOf.TryGetValue(_plan.Consumers[id][0], out int sum) ? sum : id;
 
     /// <summary>True for a convolution that an evaluation forward folds into the batch norm after it (it runs only when kept).</summary>
     public bool IsFolded(GraphNode conv) => _folded.Contains(conv.Id);

@@ -99,7 +99,8 @@ internal sealed class MemoryPlan
 
     /// <summary>
     /// False for a value an evaluation forward never stores: a convolution folded into the batch norm after it (the folded
-    /// convolution writes the batch norm's value), and a dropout's, which is its input's memory there (<see cref="EvaluationIsInput"/>).
+    /// convolution writes the batch norm's value), such a batch norm when the sum after it computes it (the folded
+    /// convolution writes the sum's value, <see cref="Fusion.ResidualOf"/>), and a dropout's, which is its input's memory there (<see cref="EvaluationIsInput"/>).
     /// Its local is the slot's rows only when the forward keeps values for backward.
     /// </summary>
     public bool StoredInEvaluation(GraphNode node) => !(_valueGroup.TryGetValue(node.Id, out var g) && g.NotInEvaluation && g.Members[0] == node.Id);
@@ -243,7 +244,7 @@ internal sealed class MemoryPlan
                 foreach (int c in Consumers(member))
                 {
                     trainingEnd = Math.Max(trainingEnd, c);
-                    evaluationEnd = Math.Max(evaluationEnd, c);
+                    evaluationEnd = Math.Max(evaluationEnd, _plan.Fusion.EvaluationStep(c));
                     var consumer = _plan.Nodes[c];
                     var reads = _plan.Fusion.BackwardReads(consumer);
                     if (reads.Inputs.Any(k => consumer.Inputs[k] == member))
@@ -257,8 +258,9 @@ internal sealed class MemoryPlan
             // A batch norm folded into its convolution (evaluation) is written at the convolution's step, from its input.
             int evaluationStart = _plan.Fusion.FoldedConvOf(_plan.Nodes[start]) is { } conv ? conv.Id : start;
             g.Evaluation = new Lifetime(elements, evaluationStart, evaluationEnd);
-            // ... and the folded convolution itself is never stored by an evaluation forward.
-            g.NotInEvaluation = Share && _plan.Fusion.IsFolded(_plan.Nodes[start]);
+            // ... and the folded convolution itself is never stored by an evaluation forward, nor a folded batch norm that
+            // the sum after it computes (its convolution writes the sum's value).
+            g.NotInEvaluation = Share && (_plan.Fusion.IsFolded(_plan.Nodes[start]) || _plan.Fusion.ResidualSumOf(_plan.Nodes[start]) is not null);
         }
         if (!Share)
         {

@@ -24,7 +24,26 @@ internal sealed class AddOp : Op
     public override void Forward(ForwardContext c, GraphNode node)
     {
         string y = c.Slot(node);
-        if (c.Plan.Fusion.ReluOf(node) is { } relu)
+        var relu = c.Plan.Fusion.ReluOf(node);
+        if (c.Plan.Fusion.ResidualOf(node) is not { } bn)
+        {
+            Sum(c, node, relu, y);
+            return;
+        }
+        using (c.W.Block("if (keep)"))
+        {
+            Sum(c, node, relu, y);
+        }
+        using (c.W.Block("else"))
+        {
+            // Evaluation: the folded convolution of the batch norm operand writes the sum (Fusion.ResidualOf).
+            BatchNormOp.FoldedForward(c, bn, y, relu, node);
+        }
+    }
+
+    private static void Sum(ForwardContext c, GraphNode node, GraphNode? relu, string y)
+    {
+        if (relu is not null)
         {
             c.Line(Fusion.Comment(node, relu));
             c.Line($"device.AddRelu({c.X(node, 0)}, {c.X(node, 1)}, {y});");

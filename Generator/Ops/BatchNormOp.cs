@@ -102,6 +102,12 @@ internal sealed class BatchNormOp : Op
             c.Line(call);
             return;
         }
+        if (c.Plan.Fusion.ResidualSumOf(node) is { } sum)
+        {
+            // Evaluation runs the folded convolution at the sum, which adds its other operand as the convolution stores.
+            c.Line($"if (keep) {call} // evaluation: computed by {Names.Value(sum)}'s convolution");
+            return;
+        }
         using (c.W.Block("if (keep)"))
         {
             if (relu is not null)
@@ -112,13 +118,26 @@ internal sealed class BatchNormOp : Op
         }
         using (c.W.Block("else"))
         {
-            // Evaluation: one convolution with batch norm folded into its weights (cached until a parameter or statistic changes).
-            c.Line(Fusion.Comment(conv, node, relu) + ": batch norm folded into the convolution's weights");
-            string fold = Names.Field(Fold(node));
-            c.Line($"{fold}.Refresh(this, {Names.Parameter(conv.Params[0].Name)}, {(conv.Params.Count > 1 ? Names.Parameter(conv.Params[1].Name) : "null")}, "
-                + $"{Names.Parameter(node.Params[0].Name)}, {Names.Parameter(node.Params[1].Name)}, {RunningMean(node)}, {RunningVar(node)}, {Names.FloatAttr(node, "eps")});");
-            c.Line(Conv2dOp.FoldedCall(c, conv, fold, y, relu: relu is not null));
+            FoldedForward(c, node, y, relu, sum: null);
         }
+    }
+
+    /// <summary>
+    /// The evaluation forward of batch norm <paramref name="bn"/> folded into the convolution before it: the folded weights
+    /// refreshed (cached until a parameter or statistic changes), then one convolution into <paramref name="y"/>, with the
+    /// ReLU when one is fused and, at a sum that computes the batch norm (<see cref="Fusion.ResidualOf"/>), the sum's other
+    /// operand added as the convolution stores its output.
+    /// </summary>
+    internal static void FoldedForward(ForwardContext c, GraphNode bn, string y, GraphNode? relu, GraphNode? sum)
+    {
+        var conv = c.Plan.Fusion.FoldedConvOf(bn)!;
+        c.Line(Fusion.Comment(conv, bn, sum, relu) + ": batch norm folded into the convolution's weights"
+            + (sum is null ? "" : ", the shortcut added as the convolution stores its output"));
+        string fold = Names.Field(Fold(bn));
+        c.Line($"{fold}.Refresh(this, {Names.Parameter(conv.Params[0].Name)}, {(conv.Params.Count > 1 ? Names.Parameter(conv.Params[1].Name) : "null")}, "
+            + $"{Names.Parameter(bn.Params[0].Name)}, {Names.Parameter(bn.Params[1].Name)}, {RunningMean(bn)}, {RunningVar(bn)}, {Names.FloatAttr(bn, "eps")});");
+        string? residual = sum is null ? null : Names.Value(c.Plan.Fusion.ShortcutOf(sum));
+        c.Line(Conv2dOp.FoldedCall(c, conv, fold, y, relu: relu is not null, residual));
     }
 
     public override void Backward(BackwardContext c, GraphNode node)

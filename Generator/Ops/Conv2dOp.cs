@@ -123,10 +123,12 @@ internal sealed class Conv2dOp : Op
 
     /// <summary>
     /// The evaluation forward of a convolution with batch norm <paramref name="bn"/> folded into its weights (<see cref="Fusion"/>):
-    /// the convolution of <paramref name="conv"/>'s input with the cached folded weight and bias, into <paramref name="y"/>.
+    /// the convolution of <paramref name="conv"/>'s input with the cached folded weight and bias, into <paramref name="y"/>,
+    /// plus the local <paramref name="residual"/> when given (a sum computed by the convolution).
     /// </summary>
-    internal static string FoldedCall(ForwardContext c, GraphNode conv, string fold, string y, bool relu)
-        => $"device.Conv2d({c.X(conv)}, {fold}.Weight, {fold}.Bias, {y}, {Geometry(c.Input(conv), conv)}{(relu ? ", relu: true" : "")});";
+    internal static string FoldedCall(ForwardContext c, GraphNode conv, string fold, string y, bool relu, string? residual = null)
+        => $"device.Conv2d({c.X(conv)}, {fold}.Weight, {fold}.Bias, {y}, {Geometry(c.Input(conv), conv)}{(relu ? ", relu: true" : "")}"
+            + $"{(residual is null ? "" : $", residual: {residual}")});";
 
     public override void Backward(BackwardContext c, GraphNode node)
     {

@@ -62,11 +62,24 @@ public sealed partial class CpuDevice
                 ConvKxKDirect(x, w, b, y, g, relu);
                 break;
             case ConvAlgorithm.Winograd:
-                ConvWinograd(x, w, b, y, g, relu);
+                ConvWinograd(x, w, b, null, y, g, relu);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
         }
+    }
+
+    // Winograd adds the residual in its output transform, while the tile is in registers; the other algorithms store the
+    // convolution, then add it in a second pass (Device's default).
+    protected override void Conv2dResidualCore(Tensor x, Tensor w, Tensor? b, Tensor residual, Tensor y, in Conv2dGeometry g, bool relu)
+    {
+        ConvAlgorithm algorithm = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
+        if (algorithm == ConvAlgorithm.Winograd && ConvPlan.Supports(algorithm, g))
+        {
+            ConvWinograd(x, w, b, residual, y, g, relu);
+            return;
+        }
+        base.Conv2dResidualCore(x, w, b, residual, y, g, relu);
     }
 
     // 3x3, stride 1, padding 1: the batch's planes copied once into zero-bordered planes, then register-blocked tiles.
@@ -435,7 +448,7 @@ public sealed partial class CpuDevice
 
     // Winograd F(4x4, 3x3): weights transformed when they changed since the last call (WinogradConv.WeightCache), then
     // the batch's tiles split over threads (WinogradConv), the input read in place with its padding masked.
-    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor y, in Conv2dGeometry g, bool relu)
+    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu)
     {
         const string op = nameof(Conv2d);
         var xa = HostBuffers.Floats(x, op, out int xo);
@@ -443,14 +456,16 @@ public sealed partial class CpuDevice
         var ya = HostBuffers.Floats(y, op, out int yo);
         float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
         int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ra = residual is null ? null : HostBuffers.Floats(residual, op, out _);
+        int ro = residual is null ? 0 : (int)residual.Offset;
         var l = new WinogradConv.Layout(g);
         var weights = new WinogradConv.WeightJob
         {
             Rows = g.OutChannels, Cols = g.InChannels, RowStride = g.InChannels * 9, ColStride = 9,
         };
-        fixed (float* px = xa, py = ya, pb = ba)
+        fixed (float* px = xa, py = ya, pb = ba, pr = ra)
         {
-            RunWinograd(l, wa, wo, g.WeightLength, weights, px + xo, py + yo, pb == null ? null : pb + bo, relu, accumulate: false);
+            RunWinograd(l, wa, wo, g.WeightLength, weights, px + xo, py + yo, pb == null ? null : pb + bo, pr == null ? null : pr + ro, relu, accumulate: false);
         }
     }
 
@@ -469,7 +484,7 @@ public sealed partial class CpuDevice
         };
         fixed (float* pdy = dya, pdx = dxa)
         {
-            RunWinograd(l, wa, wo, g.WeightLength, weights, pdy + dyo, pdx + dxo, null, relu: false, accumulateDx);
+            RunWinograd(l, wa, wo, g.WeightLength, weights, pdy + dyo, pdx + dxo, null, null, relu: false, accumulateDx);
         }
     }
 
@@ -478,7 +493,7 @@ public sealed partial class CpuDevice
     /// tiles split over the threads.
     /// </summary>
     private unsafe void RunWinograd(in WinogradConv.Layout l, float[] wa, int wo, long weightLength, WinogradConv.WeightJob weights,
-        float* x, float* y, float* bias, bool relu, bool accumulate)
+        float* x, float* y, float* bias, float* residual, bool relu, bool accumulate)
     {
         var entry = _winogradWeights.Find(wa, wo, weights, l.WeightLength);
         fixed (float* pw = wa, pu = entry.U)
@@ -488,7 +503,7 @@ public sealed partial class CpuDevice
             _winogradWeights.Refresh(entry, wa.AsSpan(wo, (int)weightLength), ref weights, l.OcBlocks * WinogradConv.OcBlock, Threads);
             var job = new WinogradConv.TileJob
             {
-                L = l, Kind = CpuGemm.CurrentKernel, X = x, U = pu, Y = y, Bias = bias, Relu = relu, Accumulate = accumulate,
+                L = l, Kind = CpuGemm.CurrentKernel, X = x, U = pu, Y = y, Bias = bias, Residual = residual, Relu = relu, Accumulate = accumulate,
             };
             // Parts of at least a chunk of tiles, so splitting finer never shrinks the products that reuse U.
             ForkJoin.RunBalanced(l.Groups, Math.Max(1, l.ChunkTiles / WinogradConv.Lanes), Threads, ref job);

@@ -156,9 +156,9 @@ public partial class ResNet20 : global::Dsl.Module
     // Memory slots shared by values and gradients whose lifetimes do not overlap, the views of each value and gradient
     // (with the slot it lives in), and the buffers layers own: per-sample sizes fixed here, memory reused across batches.
     private readonly global::Dsl.MemorySlot _slot0; // 784 floats per sample: training dh0_input
-    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h2_batchNorm2d, h12_batchNorm2d, h16_add, h26_batchNorm2d, h31_batchNorm2d, h35_batchNorm2d, h39_add, h49_batchNorm2d, h54_batchNorm2d, h58_batchNorm2d, h62_add, h71_globalAvgPool2d
-    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d; evaluation h5_batchNorm2d, h9_add, h19_batchNorm2d, h23_add, h32_add, h42_batchNorm2d, h46_add, h55_add, h65_batchNorm2d, h69_add, h73_linear
-    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h4_conv2d, dh1_conv2d; evaluation h8_batchNorm2d, h15_batchNorm2d, h22_batchNorm2d, h29_batchNorm2d, h38_batchNorm2d, h45_batchNorm2d, h52_batchNorm2d, h61_batchNorm2d, h68_batchNorm2d
+    private readonly global::Dsl.MemorySlot _slot1; // 12,544 floats per sample: training h1_conv2d; evaluation h2_batchNorm2d, h12_batchNorm2d, h19_batchNorm2d, h26_batchNorm2d, h35_batchNorm2d, h42_batchNorm2d, h49_batchNorm2d, h58_batchNorm2d, h65_batchNorm2d, h71_globalAvgPool2d
+    private readonly global::Dsl.MemorySlot _slot2; // 12,544 floats per sample: training h2_batchNorm2d; evaluation h5_batchNorm2d, h16_add, h31_batchNorm2d, h39_add, h54_batchNorm2d, h62_add, h73_linear
+    private readonly global::Dsl.MemorySlot _slot3; // 12,544 floats per sample: training h4_conv2d, dh1_conv2d; evaluation h9_add, h23_add, h32_add, h46_add, h55_add, h69_add
     private readonly global::Dsl.MemorySlot _slot4; // 12,544 floats per sample: training h5_batchNorm2d
     private readonly global::Dsl.MemorySlot _slot5; // 12,544 floats per sample: training h7_conv2d, dh6_relu
     private readonly global::Dsl.MemorySlot _slot6; // 12,544 floats per sample: training h8_batchNorm2d, h11_conv2d, dh9_add
@@ -220,13 +220,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh6_relu; // [N,16,28,28] in _slot5
     private readonly global::Dsl.SlotView _h7_conv2d; // [N,16,28,28] in _slot5 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh7_conv2d; // [N,16,28,28] in _slot7
-    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h8_batchNorm2d; // [N,16,28,28] in _slot6 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean8;
     private readonly global::Dsl.Tensor _saveInvStd8;
     private readonly global::Dsl.FoldedConv _fold8;
     private readonly global::Dsl.Tensor _bn3_running_mean;
     private readonly global::Dsl.Tensor _bn3_running_var;
-    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h9_add; // [N,16,28,28] in _slot7 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh9_add; // [N,16,28,28] in _slot6
     private readonly global::Dsl.SlotView _h11_conv2d; // [N,16,28,28] in _slot6 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh11_conv2d; // [N,16,28,28] in _slot11
@@ -239,17 +239,17 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh13_relu; // [N,16,28,28] in _slot9
     private readonly global::Dsl.SlotView _h14_conv2d; // [N,16,28,28] in _slot9 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh14_conv2d; // [N,16,28,28] in _slot11
-    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h15_batchNorm2d; // [N,16,28,28] in _slot10 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean15;
     private readonly global::Dsl.Tensor _saveInvStd15;
     private readonly global::Dsl.FoldedConv _fold15;
     private readonly global::Dsl.Tensor _bn5_running_mean;
     private readonly global::Dsl.Tensor _bn5_running_var;
-    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h16_add; // [N,16,28,28] in _slot11 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh16_add; // [N,16,28,28] in _slot10
     private readonly global::Dsl.SlotView _h18_conv2d; // [N,16,28,28] in _slot10 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh18_conv2d; // [N,16,28,28] in _slot15
-    private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h19_batchNorm2d; // [N,16,28,28] in _slot12 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean19;
     private readonly global::Dsl.Tensor _saveInvStd19;
     private readonly global::Dsl.FoldedConv _fold19;
@@ -258,13 +258,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh20_relu; // [N,16,28,28] in _slot13
     private readonly global::Dsl.SlotView _h21_conv2d; // [N,16,28,28] in _slot13 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh21_conv2d; // [N,16,28,28] in _slot15
-    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h22_batchNorm2d; // [N,16,28,28] in _slot14 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean22;
     private readonly global::Dsl.Tensor _saveInvStd22;
     private readonly global::Dsl.FoldedConv _fold22;
     private readonly global::Dsl.Tensor _bn7_running_mean;
     private readonly global::Dsl.Tensor _bn7_running_var;
-    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h23_add; // [N,16,28,28] in _slot15 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh23_add; // [N,16,28,28] in _slot14
     private readonly global::Dsl.SlotView _dh24_relu; // [N,16,28,28] in _slot19
     private readonly global::Dsl.SlotView _h25_conv2d; // [N,32,14,14] in _slot14 (evaluation: not stored)
@@ -278,7 +278,7 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh27_relu; // [N,32,14,14] in _slot17
     private readonly global::Dsl.SlotView _h28_conv2d; // [N,32,14,14] in _slot17 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh28_conv2d; // [N,32,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h29_batchNorm2d; // [N,32,14,14] in _slot18 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean29;
     private readonly global::Dsl.Tensor _saveInvStd29;
     private readonly global::Dsl.FoldedConv _fold29;
@@ -286,13 +286,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.Tensor _bn9_running_var;
     private readonly global::Dsl.SlotView _h30_conv2d; // [N,32,14,14] in _slot19 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh30_conv2d; // [N,32,14,14] in _slot20
-    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h31_batchNorm2d; // [N,32,14,14] in _slot20 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean31;
     private readonly global::Dsl.Tensor _saveInvStd31;
     private readonly global::Dsl.FoldedConv _fold31;
     private readonly global::Dsl.Tensor _bn10_running_mean;
     private readonly global::Dsl.Tensor _bn10_running_var;
-    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h32_add; // [N,32,14,14] in _slot21 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh32_add; // [N,32,14,14] in _slot18
     private readonly global::Dsl.SlotView _h34_conv2d; // [N,32,14,14] in _slot18 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh34_conv2d; // [N,32,14,14] in _slot24
@@ -305,17 +305,17 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh36_relu; // [N,32,14,14] in _slot22
     private readonly global::Dsl.SlotView _h37_conv2d; // [N,32,14,14] in _slot22 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh37_conv2d; // [N,32,14,14] in _slot24
-    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h38_batchNorm2d; // [N,32,14,14] in _slot23 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean38;
     private readonly global::Dsl.Tensor _saveInvStd38;
     private readonly global::Dsl.FoldedConv _fold38;
     private readonly global::Dsl.Tensor _bn12_running_mean;
     private readonly global::Dsl.Tensor _bn12_running_var;
-    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h39_add; // [N,32,14,14] in _slot24 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh39_add; // [N,32,14,14] in _slot23
     private readonly global::Dsl.SlotView _h41_conv2d; // [N,32,14,14] in _slot23 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh41_conv2d; // [N,32,14,14] in _slot28
-    private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h42_batchNorm2d; // [N,32,14,14] in _slot25 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean42;
     private readonly global::Dsl.Tensor _saveInvStd42;
     private readonly global::Dsl.FoldedConv _fold42;
@@ -324,13 +324,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh43_relu; // [N,32,14,14] in _slot26
     private readonly global::Dsl.SlotView _h44_conv2d; // [N,32,14,14] in _slot26 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh44_conv2d; // [N,32,14,14] in _slot28
-    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h45_batchNorm2d; // [N,32,14,14] in _slot27 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean45;
     private readonly global::Dsl.Tensor _saveInvStd45;
     private readonly global::Dsl.FoldedConv _fold45;
     private readonly global::Dsl.Tensor _bn14_running_mean;
     private readonly global::Dsl.Tensor _bn14_running_var;
-    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h46_add; // [N,32,14,14] in _slot28 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh46_add; // [N,32,14,14] in _slot27
     private readonly global::Dsl.SlotView _dh47_relu; // [N,32,14,14] in _slot32
     private readonly global::Dsl.SlotView _h48_conv2d; // [N,64,7,7] in _slot27 (evaluation: not stored)
@@ -344,7 +344,7 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh50_relu; // [N,64,7,7] in _slot30
     private readonly global::Dsl.SlotView _h51_conv2d; // [N,64,7,7] in _slot30 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh51_conv2d; // [N,64,7,7] in _slot33
-    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h52_batchNorm2d; // [N,64,7,7] in _slot31 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean52;
     private readonly global::Dsl.Tensor _saveInvStd52;
     private readonly global::Dsl.FoldedConv _fold52;
@@ -352,13 +352,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.Tensor _bn16_running_var;
     private readonly global::Dsl.SlotView _h53_conv2d; // [N,64,7,7] in _slot32 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh53_conv2d; // [N,64,7,7] in _slot33
-    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h54_batchNorm2d; // [N,64,7,7] in _slot33 (evaluation: _slot2)
     private readonly global::Dsl.Tensor _saveMean54;
     private readonly global::Dsl.Tensor _saveInvStd54;
     private readonly global::Dsl.FoldedConv _fold54;
     private readonly global::Dsl.Tensor _bn17_running_mean;
     private readonly global::Dsl.Tensor _bn17_running_var;
-    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h55_add; // [N,64,7,7] in _slot34 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh55_add; // [N,64,7,7] in _slot31
     private readonly global::Dsl.SlotView _h57_conv2d; // [N,64,7,7] in _slot31 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh57_conv2d; // [N,64,7,7] in _slot37
@@ -371,17 +371,17 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh59_relu; // [N,64,7,7] in _slot35
     private readonly global::Dsl.SlotView _h60_conv2d; // [N,64,7,7] in _slot35 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh60_conv2d; // [N,64,7,7] in _slot37
-    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h61_batchNorm2d; // [N,64,7,7] in _slot36 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean61;
     private readonly global::Dsl.Tensor _saveInvStd61;
     private readonly global::Dsl.FoldedConv _fold61;
     private readonly global::Dsl.Tensor _bn19_running_mean;
     private readonly global::Dsl.Tensor _bn19_running_var;
-    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot1)
+    private readonly global::Dsl.SlotView _h62_add; // [N,64,7,7] in _slot37 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh62_add; // [N,64,7,7] in _slot36
     private readonly global::Dsl.SlotView _h64_conv2d; // [N,64,7,7] in _slot36 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh64_conv2d; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h65_batchNorm2d; // [N,64,7,7] in _slot38 (evaluation: _slot1)
     private readonly global::Dsl.Tensor _saveMean65;
     private readonly global::Dsl.Tensor _saveInvStd65;
     private readonly global::Dsl.FoldedConv _fold65;
@@ -390,13 +390,13 @@ public partial class ResNet20 : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh66_relu; // [N,64,7,7] in _slot39
     private readonly global::Dsl.SlotView _h67_conv2d; // [N,64,7,7] in _slot39 (evaluation: not stored)
     private readonly global::Dsl.SlotView _dh67_conv2d; // [N,64,7,7] in _slot40
-    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: _slot3)
+    private readonly global::Dsl.SlotView _h68_batchNorm2d; // [N,64,7,7] in _slot40 (evaluation: not stored)
     private readonly global::Dsl.Tensor _saveMean68;
     private readonly global::Dsl.Tensor _saveInvStd68;
     private readonly global::Dsl.FoldedConv _fold68;
     private readonly global::Dsl.Tensor _bn21_running_mean;
     private readonly global::Dsl.Tensor _bn21_running_var;
-    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot2)
+    private readonly global::Dsl.SlotView _h69_add; // [N,64,7,7] in _slot41 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh69_add; // [N,64,7,7] in _slot44
     private readonly global::Dsl.SlotView _dh70_relu; // [N,64,7,7] in _slot40
     private readonly global::Dsl.SlotView _h71_globalAvgPool2d; // [N,64,1,1] in _slot40 (evaluation: _slot1)
@@ -577,13 +577,13 @@ public partial class ResNet20 : global::Dsl.Module
         _dh6_relu = new global::Dsl.SlotView(_slot5, 16, 28, 28);
         _h7_conv2d = new global::Dsl.SlotView(_slot5, 16, 28, 28);
         _dh7_conv2d = new global::Dsl.SlotView(_slot7, 16, 28, 28);
-        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, _slot3, 16, 28, 28);
+        _h8_batchNorm2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _saveMean8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd8 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold8 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn3_running_mean = AddBuffer("bn3.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn3_running_var = AddBuffer("bn3.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h9_add = new global::Dsl.SlotView(_slot7, _slot2, 16, 28, 28);
+        _h9_add = new global::Dsl.SlotView(_slot7, _slot3, 16, 28, 28);
         _dh9_add = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _h11_conv2d = new global::Dsl.SlotView(_slot6, 16, 28, 28);
         _dh11_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
@@ -596,17 +596,17 @@ public partial class ResNet20 : global::Dsl.Module
         _dh13_relu = new global::Dsl.SlotView(_slot9, 16, 28, 28);
         _h14_conv2d = new global::Dsl.SlotView(_slot9, 16, 28, 28);
         _dh14_conv2d = new global::Dsl.SlotView(_slot11, 16, 28, 28);
-        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, _slot3, 16, 28, 28);
+        _h15_batchNorm2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _saveMean15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd15 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold15 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn5_running_mean = AddBuffer("bn5.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn5_running_var = AddBuffer("bn5.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h16_add = new global::Dsl.SlotView(_slot11, _slot1, 16, 28, 28);
+        _h16_add = new global::Dsl.SlotView(_slot11, _slot2, 16, 28, 28);
         _dh16_add = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _h18_conv2d = new global::Dsl.SlotView(_slot10, 16, 28, 28);
         _dh18_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
-        _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot2, 16, 28, 28);
+        _h19_batchNorm2d = new global::Dsl.SlotView(_slot12, _slot1, 16, 28, 28);
         _saveMean19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd19 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold19 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
@@ -615,13 +615,13 @@ public partial class ResNet20 : global::Dsl.Module
         _dh20_relu = new global::Dsl.SlotView(_slot13, 16, 28, 28);
         _h21_conv2d = new global::Dsl.SlotView(_slot13, 16, 28, 28);
         _dh21_conv2d = new global::Dsl.SlotView(_slot15, 16, 28, 28);
-        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, _slot3, 16, 28, 28);
+        _h22_batchNorm2d = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _saveMean22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _saveInvStd22 = device.Allocate(global::Dsl.DType.Float32, 16);
         _fold22 = new global::Dsl.FoldedConv(device, 16, 16, 3, 3);
         _bn7_running_mean = AddBuffer("bn7.running_mean", global::Dsl.Init.Constant(device, 0f, 16));
         _bn7_running_var = AddBuffer("bn7.running_var", global::Dsl.Init.Constant(device, 1f, 16));
-        _h23_add = new global::Dsl.SlotView(_slot15, _slot2, 16, 28, 28);
+        _h23_add = new global::Dsl.SlotView(_slot15, _slot3, 16, 28, 28);
         _dh23_add = new global::Dsl.SlotView(_slot14, 16, 28, 28);
         _dh24_relu = new global::Dsl.SlotView(_slot19, 16, 28, 28);
         _h25_conv2d = new global::Dsl.SlotView(_slot14, 32, 14, 14);
@@ -635,7 +635,7 @@ public partial class ResNet20 : global::Dsl.Module
         _dh27_relu = new global::Dsl.SlotView(_slot17, 32, 14, 14);
         _h28_conv2d = new global::Dsl.SlotView(_slot17, 32, 14, 14);
         _dh28_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
-        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, _slot3, 32, 14, 14);
+        _h29_batchNorm2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _saveMean29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd29 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold29 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
@@ -643,13 +643,13 @@ public partial class ResNet20 : global::Dsl.Module
         _bn9_running_var = AddBuffer("bn9.running_var", global::Dsl.Init.Constant(device, 1f, 32));
         _h30_conv2d = new global::Dsl.SlotView(_slot19, 32, 14, 14);
         _dh30_conv2d = new global::Dsl.SlotView(_slot20, 32, 14, 14);
-        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot1, 32, 14, 14);
+        _h31_batchNorm2d = new global::Dsl.SlotView(_slot20, _slot2, 32, 14, 14);
         _saveMean31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd31 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold31 = new global::Dsl.FoldedConv(device, 32, 16, 1, 1);
         _bn10_running_mean = AddBuffer("bn10.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn10_running_var = AddBuffer("bn10.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h32_add = new global::Dsl.SlotView(_slot21, _slot2, 32, 14, 14);
+        _h32_add = new global::Dsl.SlotView(_slot21, _slot3, 32, 14, 14);
         _dh32_add = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _h34_conv2d = new global::Dsl.SlotView(_slot18, 32, 14, 14);
         _dh34_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
@@ -662,17 +662,17 @@ public partial class ResNet20 : global::Dsl.Module
         _dh36_relu = new global::Dsl.SlotView(_slot22, 32, 14, 14);
         _h37_conv2d = new global::Dsl.SlotView(_slot22, 32, 14, 14);
         _dh37_conv2d = new global::Dsl.SlotView(_slot24, 32, 14, 14);
-        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, _slot3, 32, 14, 14);
+        _h38_batchNorm2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
         _saveMean38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd38 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold38 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn12_running_mean = AddBuffer("bn12.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn12_running_var = AddBuffer("bn12.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h39_add = new global::Dsl.SlotView(_slot24, _slot1, 32, 14, 14);
+        _h39_add = new global::Dsl.SlotView(_slot24, _slot2, 32, 14, 14);
         _dh39_add = new global::Dsl.SlotView(_slot23, 32, 14, 14);
         _h41_conv2d = new global::Dsl.SlotView(_slot23, 32, 14, 14);
         _dh41_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
-        _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot2, 32, 14, 14);
+        _h42_batchNorm2d = new global::Dsl.SlotView(_slot25, _slot1, 32, 14, 14);
         _saveMean42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd42 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold42 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
@@ -681,13 +681,13 @@ public partial class ResNet20 : global::Dsl.Module
         _dh43_relu = new global::Dsl.SlotView(_slot26, 32, 14, 14);
         _h44_conv2d = new global::Dsl.SlotView(_slot26, 32, 14, 14);
         _dh44_conv2d = new global::Dsl.SlotView(_slot28, 32, 14, 14);
-        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, _slot3, 32, 14, 14);
+        _h45_batchNorm2d = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _saveMean45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _saveInvStd45 = device.Allocate(global::Dsl.DType.Float32, 32);
         _fold45 = new global::Dsl.FoldedConv(device, 32, 32, 3, 3);
         _bn14_running_mean = AddBuffer("bn14.running_mean", global::Dsl.Init.Constant(device, 0f, 32));
         _bn14_running_var = AddBuffer("bn14.running_var", global::Dsl.Init.Constant(device, 1f, 32));
-        _h46_add = new global::Dsl.SlotView(_slot28, _slot2, 32, 14, 14);
+        _h46_add = new global::Dsl.SlotView(_slot28, _slot3, 32, 14, 14);
         _dh46_add = new global::Dsl.SlotView(_slot27, 32, 14, 14);
         _dh47_relu = new global::Dsl.SlotView(_slot32, 32, 14, 14);
         _h48_conv2d = new global::Dsl.SlotView(_slot27, 64, 7, 7);
@@ -701,7 +701,7 @@ public partial class ResNet20 : global::Dsl.Module
         _dh50_relu = new global::Dsl.SlotView(_slot30, 64, 7, 7);
         _h51_conv2d = new global::Dsl.SlotView(_slot30, 64, 7, 7);
         _dh51_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
-        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, _slot3, 64, 7, 7);
+        _h52_batchNorm2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _saveMean52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd52 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold52 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
@@ -709,13 +709,13 @@ public partial class ResNet20 : global::Dsl.Module
         _bn16_running_var = AddBuffer("bn16.running_var", global::Dsl.Init.Constant(device, 1f, 64));
         _h53_conv2d = new global::Dsl.SlotView(_slot32, 64, 7, 7);
         _dh53_conv2d = new global::Dsl.SlotView(_slot33, 64, 7, 7);
-        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot1, 64, 7, 7);
+        _h54_batchNorm2d = new global::Dsl.SlotView(_slot33, _slot2, 64, 7, 7);
         _saveMean54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd54 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold54 = new global::Dsl.FoldedConv(device, 64, 32, 1, 1);
         _bn17_running_mean = AddBuffer("bn17.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn17_running_var = AddBuffer("bn17.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h55_add = new global::Dsl.SlotView(_slot34, _slot2, 64, 7, 7);
+        _h55_add = new global::Dsl.SlotView(_slot34, _slot3, 64, 7, 7);
         _dh55_add = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _h57_conv2d = new global::Dsl.SlotView(_slot31, 64, 7, 7);
         _dh57_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
@@ -728,17 +728,17 @@ public partial class ResNet20 : global::Dsl.Module
         _dh59_relu = new global::Dsl.SlotView(_slot35, 64, 7, 7);
         _h60_conv2d = new global::Dsl.SlotView(_slot35, 64, 7, 7);
         _dh60_conv2d = new global::Dsl.SlotView(_slot37, 64, 7, 7);
-        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, _slot3, 64, 7, 7);
+        _h61_batchNorm2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
         _saveMean61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd61 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold61 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn19_running_mean = AddBuffer("bn19.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn19_running_var = AddBuffer("bn19.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h62_add = new global::Dsl.SlotView(_slot37, _slot1, 64, 7, 7);
+        _h62_add = new global::Dsl.SlotView(_slot37, _slot2, 64, 7, 7);
         _dh62_add = new global::Dsl.SlotView(_slot36, 64, 7, 7);
         _h64_conv2d = new global::Dsl.SlotView(_slot36, 64, 7, 7);
         _dh64_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot2, 64, 7, 7);
+        _h65_batchNorm2d = new global::Dsl.SlotView(_slot38, _slot1, 64, 7, 7);
         _saveMean65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd65 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold65 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
@@ -747,13 +747,13 @@ public partial class ResNet20 : global::Dsl.Module
         _dh66_relu = new global::Dsl.SlotView(_slot39, 64, 7, 7);
         _h67_conv2d = new global::Dsl.SlotView(_slot39, 64, 7, 7);
         _dh67_conv2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
-        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, _slot3, 64, 7, 7);
+        _h68_batchNorm2d = new global::Dsl.SlotView(_slot40, 64, 7, 7);
         _saveMean68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _saveInvStd68 = device.Allocate(global::Dsl.DType.Float32, 64);
         _fold68 = new global::Dsl.FoldedConv(device, 64, 64, 3, 3);
         _bn21_running_mean = AddBuffer("bn21.running_mean", global::Dsl.Init.Constant(device, 0f, 64));
         _bn21_running_var = AddBuffer("bn21.running_var", global::Dsl.Init.Constant(device, 1f, 64));
-        _h69_add = new global::Dsl.SlotView(_slot41, _slot2, 64, 7, 7);
+        _h69_add = new global::Dsl.SlotView(_slot41, _slot3, 64, 7, 7);
         _dh69_add = new global::Dsl.SlotView(_slot44, 64, 7, 7);
         _dh70_relu = new global::Dsl.SlotView(_slot40, 64, 7, 7);
         _h71_globalAvgPool2d = new global::Dsl.SlotView(_slot40, _slot1, 64, 1, 1);
@@ -951,10 +951,10 @@ public partial class ResNet20 : global::Dsl.Module
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name)> LayerTable => s_layerTable;
-    private static readonly (int Id, string Name)[] s_layerTable = { (3, "3"), (6, "6"), (8, "bn3"), (10, "10"), (13, "13"), (15, "bn5"), (17, "17"), (20, "20"), (22, "bn7"), (24, "24"), (27, "27"), (29, "bn9"), (31, "bn10"), (33, "33"), (36, "36"), (38, "bn12"), (40, "40"), (43, "43"), (45, "bn14"), (47, "47"), (50, "50"), (52, "bn16"), (54, "bn17"), (56, "56"), (59, "59"), (61, "bn19"), (63, "63"), (66, "66"), (68, "bn21"), (70, "70"), (71, "71"), (72, "72"), (73, "fc1"), (74, "74") };
+    private static readonly (int Id, string Name)[] s_layerTable = { (3, "3"), (6, "6"), (10, "10"), (13, "13"), (17, "17"), (20, "20"), (24, "24"), (27, "27"), (31, "bn10"), (33, "33"), (36, "36"), (40, "40"), (43, "43"), (47, "47"), (50, "50"), (54, "bn17"), (56, "56"), (59, "59"), (63, "63"), (66, "66"), (70, "70"), (71, "71"), (72, "72"), (73, "fc1"), (74, "74") };
     /// <summary>The layers whose own output a fused kernel never stores, and why: <c>Probe</c> refuses them.</summary>
     protected override global::System.Collections.Generic.IReadOnlyList<(int Id, string Name, string Why)> FusedLayers => s_fusedLayers;
-    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (1, "conv1", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (2, "bn1", "its kernel also applies the ReLU [3] after it, so its value holds the ReLU's output"), (4, "conv2", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (5, "bn2", "its kernel also applies the ReLU [6] after it, so its value holds the ReLU's output"), (7, "conv3", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (9, "9", "its kernel also applies the ReLU [10] after it, so its value holds the ReLU's output"), (11, "conv4", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (12, "bn4", "its kernel also applies the ReLU [13] after it, so its value holds the ReLU's output"), (14, "conv5", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (16, "16", "its kernel also applies the ReLU [17] after it, so its value holds the ReLU's output"), (18, "conv6", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (19, "bn6", "its kernel also applies the ReLU [20] after it, so its value holds the ReLU's output"), (21, "conv7", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (23, "23", "its kernel also applies the ReLU [24] after it, so its value holds the ReLU's output"), (25, "conv8", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (26, "bn8", "its kernel also applies the ReLU [27] after it, so its value holds the ReLU's output"), (28, "conv9", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (30, "conv10", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (32, "32", "its kernel also applies the ReLU [33] after it, so its value holds the ReLU's output"), (34, "conv11", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (35, "bn11", "its kernel also applies the ReLU [36] after it, so its value holds the ReLU's output"), (37, "conv12", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (39, "39", "its kernel also applies the ReLU [40] after it, so its value holds the ReLU's output"), (41, "conv13", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (42, "bn13", "its kernel also applies the ReLU [43] after it, so its value holds the ReLU's output"), (44, "conv14", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (46, "46", "its kernel also applies the ReLU [47] after it, so its value holds the ReLU's output"), (48, "conv15", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (49, "bn15", "its kernel also applies the ReLU [50] after it, so its value holds the ReLU's output"), (51, "conv16", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (53, "conv17", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (55, "55", "its kernel also applies the ReLU [56] after it, so its value holds the ReLU's output"), (57, "conv18", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (58, "bn18", "its kernel also applies the ReLU [59] after it, so its value holds the ReLU's output"), (60, "conv19", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (62, "62", "its kernel also applies the ReLU [63] after it, so its value holds the ReLU's output"), (64, "conv20", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (65, "bn20", "its kernel also applies the ReLU [66] after it, so its value holds the ReLU's output"), (67, "conv21", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (69, "69", "its kernel also applies the ReLU [70] after it, so its value holds the ReLU's output") };
+    private static readonly (int Id, string Name, string Why)[] s_fusedLayers = { (1, "conv1", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (2, "bn1", "its kernel also applies the ReLU [3] after it, so its value holds the ReLU's output"), (4, "conv2", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (5, "bn2", "its kernel also applies the ReLU [6] after it, so its value holds the ReLU's output"), (7, "conv3", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (8, "bn3", "evaluation computes it with the sum [9] after it, adding the shortcut as the convolution stores, and never stores it alone"), (9, "9", "its kernel also applies the ReLU [10] after it, so its value holds the ReLU's output"), (11, "conv4", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (12, "bn4", "its kernel also applies the ReLU [13] after it, so its value holds the ReLU's output"), (14, "conv5", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (15, "bn5", "evaluation computes it with the sum [16] after it, adding the shortcut as the convolution stores, and never stores it alone"), (16, "16", "its kernel also applies the ReLU [17] after it, so its value holds the ReLU's output"), (18, "conv6", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (19, "bn6", "its kernel also applies the ReLU [20] after it, so its value holds the ReLU's output"), (21, "conv7", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (22, "bn7", "evaluation computes it with the sum [23] after it, adding the shortcut as the convolution stores, and never stores it alone"), (23, "23", "its kernel also applies the ReLU [24] after it, so its value holds the ReLU's output"), (25, "conv8", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (26, "bn8", "its kernel also applies the ReLU [27] after it, so its value holds the ReLU's output"), (28, "conv9", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (29, "bn9", "evaluation computes it with the sum [32] after it, adding the shortcut as the convolution stores, and never stores it alone"), (30, "conv10", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (32, "32", "its kernel also applies the ReLU [33] after it, so its value holds the ReLU's output"), (34, "conv11", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (35, "bn11", "its kernel also applies the ReLU [36] after it, so its value holds the ReLU's output"), (37, "conv12", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (38, "bn12", "evaluation computes it with the sum [39] after it, adding the shortcut as the convolution stores, and never stores it alone"), (39, "39", "its kernel also applies the ReLU [40] after it, so its value holds the ReLU's output"), (41, "conv13", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (42, "bn13", "its kernel also applies the ReLU [43] after it, so its value holds the ReLU's output"), (44, "conv14", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (45, "bn14", "evaluation computes it with the sum [46] after it, adding the shortcut as the convolution stores, and never stores it alone"), (46, "46", "its kernel also applies the ReLU [47] after it, so its value holds the ReLU's output"), (48, "conv15", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (49, "bn15", "its kernel also applies the ReLU [50] after it, so its value holds the ReLU's output"), (51, "conv16", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (52, "bn16", "evaluation computes it with the sum [55] after it, adding the shortcut as the convolution stores, and never stores it alone"), (53, "conv17", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (55, "55", "its kernel also applies the ReLU [56] after it, so its value holds the ReLU's output"), (57, "conv18", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (58, "bn18", "its kernel also applies the ReLU [59] after it, so its value holds the ReLU's output"), (60, "conv19", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (61, "bn19", "evaluation computes it with the sum [62] after it, adding the shortcut as the convolution stores, and never stores it alone"), (62, "62", "its kernel also applies the ReLU [63] after it, so its value holds the ReLU's output"), (64, "conv20", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (65, "bn20", "its kernel also applies the ReLU [66] after it, so its value holds the ReLU's output"), (67, "conv21", "evaluation folds the batch norm after it into its weights and never stores the convolution alone"), (68, "bn21", "evaluation computes it with the sum [69] after it, adding the shortcut as the convolution stores, and never stores it alone"), (69, "69", "its kernel also applies the ReLU [70] after it, so its value holds the ReLU's output") };
 
     /// <summary>
     /// Runs ResNet20 on a batch [N,1,28,28]; returns [N,10] in a buffer the next call reuses.
@@ -1054,25 +1054,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h8_batchNorm2d
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h8_batchNorm2d = _h8_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv3 + bn3 (one pass): batch norm folded into the convolution's weights
-            _fold8.Refresh(this, _conv3_weight, null, _bn3_weight, _bn3_bias, _bn3_running_mean, _bn3_running_var, 1e-05f);
-            device.Conv2d(h6_relu, _fold8.Weight, _fold8.Bias, h8_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(8, h8_batchNorm2d);
+        // evaluation: not stored
+        var h8_batchNorm2d = keep ? _h8_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h9_add's convolution
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h8_batchNorm2d + h3_relu
         var h9_add = _h9_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h8_batchNorm2d, h3_relu, h9_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h8_batchNorm2d, h3_relu, h9_add);
+        }
+        else
+        {
+            // fused: conv3 + bn3 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold8.Refresh(this, _conv3_weight, null, _bn3_weight, _bn3_bias, _bn3_running_mean, _bn3_running_var, 1e-05f);
+            device.Conv2d(h6_relu, _fold8.Weight, _fold8.Bias, h9_add, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h3_relu);
+        }
 
         // [10] Relu  [N,16,28,28] -> [N,16,28,28]
         var h10_relu = h9_add; // fused into h9_add's kernel
@@ -1110,25 +1110,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h15_batchNorm2d
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h15_batchNorm2d = _h15_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv5 + bn5 (one pass): batch norm folded into the convolution's weights
-            _fold15.Refresh(this, _conv5_weight, null, _bn5_weight, _bn5_bias, _bn5_running_mean, _bn5_running_var, 1e-05f);
-            device.Conv2d(h13_relu, _fold15.Weight, _fold15.Bias, h15_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(15, h15_batchNorm2d);
+        // evaluation: not stored
+        var h15_batchNorm2d = keep ? _h15_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h16_add's convolution
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h15_batchNorm2d + h10_relu
         var h16_add = _h16_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h15_batchNorm2d, h10_relu, h16_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h15_batchNorm2d, h10_relu, h16_add);
+        }
+        else
+        {
+            // fused: conv5 + bn5 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold15.Refresh(this, _conv5_weight, null, _bn5_weight, _bn5_bias, _bn5_running_mean, _bn5_running_var, 1e-05f);
+            device.Conv2d(h13_relu, _fold15.Weight, _fold15.Bias, h16_add, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h10_relu);
+        }
 
         // [17] Relu  [N,16,28,28] -> [N,16,28,28]
         var h17_relu = h16_add; // fused into h16_add's kernel
@@ -1166,25 +1166,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h22_batchNorm2d
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        var h22_batchNorm2d = _h22_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv7 + bn7 (one pass): batch norm folded into the convolution's weights
-            _fold22.Refresh(this, _conv7_weight, null, _bn7_weight, _bn7_bias, _bn7_running_mean, _bn7_running_var, 1e-05f);
-            device.Conv2d(h20_relu, _fold22.Weight, _fold22.Bias, h22_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(22, h22_batchNorm2d);
+        // evaluation: not stored
+        var h22_batchNorm2d = keep ? _h22_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h23_add's convolution
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
         // adds h22_batchNorm2d + h17_relu
         var h23_add = _h23_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h22_batchNorm2d, h17_relu, h23_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h22_batchNorm2d, h17_relu, h23_add);
+        }
+        else
+        {
+            // fused: conv7 + bn7 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold22.Refresh(this, _conv7_weight, null, _bn7_weight, _bn7_bias, _bn7_running_mean, _bn7_running_var, 1e-05f);
+            device.Conv2d(h20_relu, _fold22.Weight, _fold22.Bias, h23_add, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h17_relu);
+        }
 
         // [24] Relu  [N,16,28,28] -> [N,16,28,28]
         var h24_relu = h23_add; // fused into h23_add's kernel
@@ -1222,18 +1222,9 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h29_batchNorm2d
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h29_batchNorm2d = _h29_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv9 + bn9 (one pass): batch norm folded into the convolution's weights
-            _fold29.Refresh(this, _conv9_weight, null, _bn9_weight, _bn9_bias, _bn9_running_mean, _bn9_running_var, 1e-05f);
-            device.Conv2d(h27_relu, _fold29.Weight, _fold29.Bias, h29_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(29, h29_batchNorm2d);
+        // evaluation: not stored
+        var h29_batchNorm2d = keep ? _h29_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h32_add's convolution
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
@@ -1259,8 +1250,17 @@ public partial class ResNet20 : global::Dsl.Module
         // [32] Residual (projected shortcut)  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h29_batchNorm2d + h31_batchNorm2d
         var h32_add = _h32_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h29_batchNorm2d, h31_batchNorm2d, h32_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h29_batchNorm2d, h31_batchNorm2d, h32_add);
+        }
+        else
+        {
+            // fused: conv9 + bn9 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold29.Refresh(this, _conv9_weight, null, _bn9_weight, _bn9_bias, _bn9_running_mean, _bn9_running_var, 1e-05f);
+            device.Conv2d(h27_relu, _fold29.Weight, _fold29.Bias, h32_add, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h31_batchNorm2d);
+        }
 
         // [33] Relu  [N,32,14,14] -> [N,32,14,14]
         var h33_relu = h32_add; // fused into h32_add's kernel
@@ -1298,25 +1298,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h38_batchNorm2d
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h38_batchNorm2d = _h38_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv12 + bn12 (one pass): batch norm folded into the convolution's weights
-            _fold38.Refresh(this, _conv12_weight, null, _bn12_weight, _bn12_bias, _bn12_running_mean, _bn12_running_var, 1e-05f);
-            device.Conv2d(h36_relu, _fold38.Weight, _fold38.Bias, h38_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(38, h38_batchNorm2d);
+        // evaluation: not stored
+        var h38_batchNorm2d = keep ? _h38_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h39_add's convolution
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h38_batchNorm2d + h33_relu
         var h39_add = _h39_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h38_batchNorm2d, h33_relu, h39_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h38_batchNorm2d, h33_relu, h39_add);
+        }
+        else
+        {
+            // fused: conv12 + bn12 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold38.Refresh(this, _conv12_weight, null, _bn12_weight, _bn12_bias, _bn12_running_mean, _bn12_running_var, 1e-05f);
+            device.Conv2d(h36_relu, _fold38.Weight, _fold38.Bias, h39_add, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h33_relu);
+        }
 
         // [40] Relu  [N,32,14,14] -> [N,32,14,14]
         var h40_relu = h39_add; // fused into h39_add's kernel
@@ -1354,25 +1354,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h45_batchNorm2d
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        var h45_batchNorm2d = _h45_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv14 + bn14 (one pass): batch norm folded into the convolution's weights
-            _fold45.Refresh(this, _conv14_weight, null, _bn14_weight, _bn14_bias, _bn14_running_mean, _bn14_running_var, 1e-05f);
-            device.Conv2d(h43_relu, _fold45.Weight, _fold45.Bias, h45_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(45, h45_batchNorm2d);
+        // evaluation: not stored
+        var h45_batchNorm2d = keep ? _h45_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h46_add's convolution
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
         // adds h45_batchNorm2d + h40_relu
         var h46_add = _h46_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h45_batchNorm2d, h40_relu, h46_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h45_batchNorm2d, h40_relu, h46_add);
+        }
+        else
+        {
+            // fused: conv14 + bn14 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold45.Refresh(this, _conv14_weight, null, _bn14_weight, _bn14_bias, _bn14_running_mean, _bn14_running_var, 1e-05f);
+            device.Conv2d(h43_relu, _fold45.Weight, _fold45.Bias, h46_add, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h40_relu);
+        }
 
         // [47] Relu  [N,32,14,14] -> [N,32,14,14]
         var h47_relu = h46_add; // fused into h46_add's kernel
@@ -1410,18 +1410,9 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h52_batchNorm2d
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h52_batchNorm2d = _h52_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv16 + bn16 (one pass): batch norm folded into the convolution's weights
-            _fold52.Refresh(this, _conv16_weight, null, _bn16_weight, _bn16_bias, _bn16_running_mean, _bn16_running_var, 1e-05f);
-            device.Conv2d(h50_relu, _fold52.Weight, _fold52.Bias, h52_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(52, h52_batchNorm2d);
+        // evaluation: not stored
+        var h52_batchNorm2d = keep ? _h52_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h55_add's convolution
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
@@ -1447,8 +1438,17 @@ public partial class ResNet20 : global::Dsl.Module
         // [55] Residual (projected shortcut)  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h52_batchNorm2d + h54_batchNorm2d
         var h55_add = _h55_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h52_batchNorm2d, h54_batchNorm2d, h55_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h52_batchNorm2d, h54_batchNorm2d, h55_add);
+        }
+        else
+        {
+            // fused: conv16 + bn16 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold52.Refresh(this, _conv16_weight, null, _bn16_weight, _bn16_bias, _bn16_running_mean, _bn16_running_var, 1e-05f);
+            device.Conv2d(h50_relu, _fold52.Weight, _fold52.Bias, h55_add, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h54_batchNorm2d);
+        }
 
         // [56] Relu  [N,64,7,7] -> [N,64,7,7]
         var h56_relu = h55_add; // fused into h55_add's kernel
@@ -1486,25 +1486,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h61_batchNorm2d
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h61_batchNorm2d = _h61_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv19 + bn19 (one pass): batch norm folded into the convolution's weights
-            _fold61.Refresh(this, _conv19_weight, null, _bn19_weight, _bn19_bias, _bn19_running_mean, _bn19_running_var, 1e-05f);
-            device.Conv2d(h59_relu, _fold61.Weight, _fold61.Bias, h61_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(61, h61_batchNorm2d);
+        // evaluation: not stored
+        var h61_batchNorm2d = keep ? _h61_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h62_add's convolution
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h61_batchNorm2d + h56_relu
         var h62_add = _h62_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h61_batchNorm2d, h56_relu, h62_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h61_batchNorm2d, h56_relu, h62_add);
+        }
+        else
+        {
+            // fused: conv19 + bn19 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold61.Refresh(this, _conv19_weight, null, _bn19_weight, _bn19_bias, _bn19_running_mean, _bn19_running_var, 1e-05f);
+            device.Conv2d(h59_relu, _fold61.Weight, _fold61.Bias, h62_add, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h56_relu);
+        }
 
         // [63] Relu  [N,64,7,7] -> [N,64,7,7]
         var h63_relu = h62_add; // fused into h62_add's kernel
@@ -1542,25 +1542,25 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h68_batchNorm2d
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        var h68_batchNorm2d = _h68_batchNorm2d.Rows(n, keep, part);
-        if (keep)
-        {
-            device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f);
-        }
-        else
-        {
-            // fused: conv21 + bn21 (one pass): batch norm folded into the convolution's weights
-            _fold68.Refresh(this, _conv21_weight, null, _bn21_weight, _bn21_bias, _bn21_running_mean, _bn21_running_var, 1e-05f);
-            device.Conv2d(h66_relu, _fold68.Weight, _fold68.Bias, h68_batchNorm2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
-        }
-        if (probing) CaptureLayer(68, h68_batchNorm2d);
+        // evaluation: not stored
+        var h68_batchNorm2d = keep ? _h68_batchNorm2d.Rows(n) : null!;
+        if (keep) device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h69_add's convolution
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
         // adds h68_batchNorm2d + h63_relu
         var h69_add = _h69_add.Rows(n, keep, part);
-        // fused: add + relu (one pass)
-        device.AddRelu(h68_batchNorm2d, h63_relu, h69_add);
+        if (keep)
+        {
+            // fused: add + relu (one pass)
+            device.AddRelu(h68_batchNorm2d, h63_relu, h69_add);
+        }
+        else
+        {
+            // fused: conv21 + bn21 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output
+            _fold68.Refresh(this, _conv21_weight, null, _bn21_weight, _bn21_bias, _bn21_running_mean, _bn21_running_var, 1e-05f);
+            device.Conv2d(h66_relu, _fold68.Weight, _fold68.Bias, h69_add, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), relu: true, residual: h63_relu);
+        }
 
         // [70] Relu  [N,64,7,7] -> [N,64,7,7]
         var h70_relu = h69_add; // fused into h69_add's kernel

@@ -295,6 +295,8 @@ internal static unsafe class WinogradConv
         public bool Relu;
         /// <summary>Add the result to y instead of overwriting it (the input gradient with accumulateDx); no bias or ReLU then.</summary>
         public bool Accumulate;
+        /// <summary>Null, or a tensor of y's shape added to the output before the ReLU (<see cref="Device.Conv2d"/>'s residual).</summary>
+        public float* Residual;
 
         public readonly void Run(int start, int end)
         {
@@ -307,6 +309,7 @@ internal static unsafe class WinogradConv
             bool transpose = simd && Avx.IsSupported;
             // Two groups of 8 tiles per 512-bit vector in the transforms: each lane's arithmetic is the 256-bit path's.
             bool wideTransforms = wide && transpose && Avx512F.IsSupported;
+            var store = new OutputStore(Y, Residual, Relu, Accumulate);
             for (int g0 = start; g0 < end; g0 += groupsPerChunk)
             {
                 int groups = Math.Min(groupsPerChunk, end - g0);
@@ -363,12 +366,12 @@ internal static unsafe class WinogradConv
                 {
                     if (wideTransforms && q + 1 < groups)
                     {
-                        OutputTransformWide(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate);
+                        OutputTransformWide(l, g0 + q, m + q * Lanes, n, Y, Bias, store);
                         q += 2;
                     }
                     else
                     {
-                        OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, Relu, Accumulate, transpose);
+                        OutputTransform(l, g0 + q, m + q * Lanes, n, Y, Bias, store, transpose);
                         q++;
                     }
                 }
@@ -731,7 +734,7 @@ internal static unsafe class WinogradConv
     /// (row length <paramref name="ld"/>): A^T m A, then bias and ReLU (or accumulation), stored inside the output only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTransform(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate, bool simd)
+    private static void OutputTransform(in Layout l, int group, float* m, int ld, float* y, float* bias, in OutputStore store, bool simd)
     {
         var g = l.G;
         int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
@@ -765,17 +768,17 @@ internal static unsafe class WinogradConv
                     Vector256.Load(s + 3 * Alpha * mPoint), Vector256.Load(s + 4 * Alpha * mPoint), Vector256.Load(s + 5 * Alpha * mPoint),
                     t + k, Alpha);
             }
-            Vector256<float> b = bias != null && !accumulate ? Vector256.Create(bias[oc]) : Vector256<float>.Zero;
+            Vector256<float> b = bias != null && store.Epilogue ? Vector256.Create(bias[oc]) : Vector256<float>.Zero;
             for (int i = 0; i < Tile; i++)
             {
                 Vector256<float>* r = t + i * Alpha;
                 AT(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
                 for (int k = 0; k < Tile; k++)
                 {
-                    if (!accumulate)
+                    if (store.Epilogue)
                     {
                         var e = o[i * Tile + k] + b;
-                        o[i * Tile + k] = relu ? Vector256.Max(e, Vector256<float>.Zero) : e;
+                        o[i * Tile + k] = store.ReluFirst ? Vector256.Max(e, Vector256<float>.Zero) : e;
                     }
                 }
             }
@@ -803,10 +806,10 @@ internal static unsafe class WinogradConv
                 float* tileLo = (float*)(lo + j), tileHi = (float*)(hi + j);
                 if (simd && rows[j] == Tile && cols[j] == Tile)
                 {
-                    StoreRow(dst, Vector128.Load(tileLo), accumulate);
-                    StoreRow(dst + outW, Vector128.Load(tileLo + Tile), accumulate);
-                    StoreRow(dst + 2 * outW, Vector128.Load(tileHi), accumulate);
-                    StoreRow(dst + 3 * outW, Vector128.Load(tileHi + Tile), accumulate);
+                    StoreRow(dst, Vector128.Load(tileLo), store);
+                    StoreRow(dst + outW, Vector128.Load(tileLo + Tile), store);
+                    StoreRow(dst + 2 * outW, Vector128.Load(tileHi), store);
+                    StoreRow(dst + 3 * outW, Vector128.Load(tileHi + Tile), store);
                     continue;
                 }
                 for (int i = 0; i < rows[j]; i++)
@@ -815,7 +818,7 @@ internal static unsafe class WinogradConv
                     float* sRow = (i < 2 ? tileLo : tileHi) + (i & 1) * Tile;
                     for (int k = 0; k < cols[j]; k++)
                     {
-                        dRow[k] = accumulate ? dRow[k] + sRow[k] : sRow[k];
+                        dRow[k] = store.Apply(dRow + k, sRow[k]);
                     }
                 }
             }
@@ -1026,7 +1029,7 @@ internal static unsafe class WinogradConv
     /// 128-bit blocks away (block c: tile c's row, <see cref="TransposeBlocks"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, bool relu, bool accumulate)
+    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, in OutputStore store)
     {
         var g = l.G;
         int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
@@ -1053,7 +1056,7 @@ internal static unsafe class WinogradConv
         }
         if (whole == 15)
         {
-            OutputQuadsWide(l, m, ld, y, bias, relu, accumulate, start);
+            OutputQuadsWide(l, m, ld, y, bias, store, start);
             return;
         }
         Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
@@ -1062,16 +1065,16 @@ internal static unsafe class WinogradConv
         nint mPoint = (nint)l.OcBlocks * OcBlock * ld;
         for (int oc = 0; oc < outC; oc++)
         {
-            Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
-            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate, oc + 1 < outC ? ld : 0);
+            Vector512<float> b = bias != null && store.Epilogue ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, store, oc + 1 < outC ? ld : 0);
             for (int i = 0; i < Tile; i++)
             {
                 float* yi = y + (nint)oc * plane + (nint)i * outW;
                 TransposeBlocks(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], out var r0, out var r1, out var r2, out var r3);
-                StoreQuadRow(r0, yi, start, rows, cols, i, (whole & 1) != 0, spill, accumulate);
-                StoreQuadRow(r1, yi, start + 4, rows + 4, cols + 4, i, (whole & 2) != 0, spill, accumulate);
-                StoreQuadRow(r2, yi, start + 8, rows + 8, cols + 8, i, (whole & 4) != 0, spill, accumulate);
-                StoreQuadRow(r3, yi, start + 12, rows + 12, cols + 12, i, (whole & 8) != 0, spill, accumulate);
+                StoreQuadRow(r0, yi, start, rows, cols, i, (whole & 1) != 0, spill, store);
+                StoreQuadRow(r1, yi, start + 4, rows + 4, cols + 4, i, (whole & 2) != 0, spill, store);
+                StoreQuadRow(r2, yi, start + 8, rows + 8, cols + 8, i, (whole & 4) != 0, spill, store);
+                StoreQuadRow(r3, yi, start + 12, rows + 12, cols + 12, i, (whole & 8) != 0, spill, store);
             }
         }
     }
@@ -1082,11 +1085,11 @@ internal static unsafe class WinogradConv
     /// whole rows and the next one beside it as one store of up to 8 floats.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreQuadRow(Vector512<float> r, float* yi, nint* start, int* rows, int* cols, int i, bool whole, float* spill, bool accumulate)
+    private static void StoreQuadRow(Vector512<float> r, float* yi, nint* start, int* rows, int* cols, int i, bool whole, float* spill, in OutputStore store)
     {
         if (whole)
         {
-            StoreQuad(yi + start[0], r, accumulate);
+            StoreQuad(yi + start[0], r, store);
             return;
         }
         r.Store(spill);
@@ -1102,29 +1105,27 @@ internal static unsafe class WinogradConv
             {
                 count += cols[++c];
             }
-            StoreFloats(dst, src, count, accumulate);
+            StoreFloats(dst, src, count, store);
         }
     }
 
     /// <summary>The first <paramref name="count"/> (1 to 8) floats of src stored to dst (or added to it), one store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFloats(float* dst, float* src, int count, bool accumulate)
+    private static void StoreFloats(float* dst, float* src, int count, in OutputStore store)
     {
         if (count == Tile)
         {
-            StoreRow(dst, Vector128.Load(src), accumulate);
+            StoreRow(dst, Vector128.Load(src), store);
             return;
         }
         var row = Vector256.Load(src);
         if (count == 2 * Tile)
         {
-            row = accumulate ? row + Vector256.Load(dst) : row;
-            row.Store(dst);
+            store.Apply(dst, row).Store(dst);
             return;
         }
         var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
-        row = accumulate ? row + Avx512F.VL.MaskLoad(dst, mask, Vector256<float>.Zero) : row;
-        Avx512F.VL.MaskStore(dst, mask, row);
+        Avx512F.VL.MaskStore(dst, mask, store.Apply(dst, row, mask));
     }
 
     /// <summary>
@@ -1135,7 +1136,7 @@ internal static unsafe class WinogradConv
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileOutputsWide(float* src, nint mPoint, Vector512<float>* t, Vector512<float>* o, Vector512<float> b,
-        bool relu, bool accumulate, nint ahead)
+        in OutputStore store, nint ahead)
     {
         for (int k = 0; k < Alpha; k++)
         {
@@ -1155,12 +1156,12 @@ internal static unsafe class WinogradConv
         {
             Vector512<float>* r = t + i * Alpha;
             ATWide(r[0], r[1], r[2], r[3], r[4], r[5], o + i * Tile, 1);
-            if (!accumulate)
+            if (store.Epilogue)
             {
                 for (int k = 0; k < Tile; k++)
                 {
                     var e = o[i * Tile + k] + b;
-                    o[i * Tile + k] = relu ? Vector512.Max(e, Vector512<float>.Zero) : e;
+                    o[i * Tile + k] = store.ReluFirst ? Vector512.Max(e, Vector512<float>.Zero) : e;
                 }
             }
         }
@@ -1172,7 +1173,7 @@ internal static unsafe class WinogradConv
     /// registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, bool relu, bool accumulate, nint* start)
+    private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, in OutputStore store, nint* start)
     {
         var g = l.G;
         int outC = g.OutChannels, outW = g.OutWidth, plane = g.OutHeight * outW;
@@ -1182,13 +1183,13 @@ internal static unsafe class WinogradConv
         float* d0 = y + start[0], d1 = y + start[4], d2 = y + start[8], d3 = y + start[12];
         for (int oc = 0; oc < outC; oc++)
         {
-            Vector512<float> b = bias != null && !accumulate ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
-            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, relu, accumulate, oc + 1 < outC ? ld : 0);
+            Vector512<float> b = bias != null && store.Epilogue ? Vector512.Create(bias[oc]) : Vector512<float>.Zero;
+            TileOutputsWide(m + (nint)oc * ld, mPoint, t, o, b, store, oc + 1 < outC ? ld : 0);
             nint channel = (nint)oc * plane;
             for (int i = 0; i < Tile; i++)
             {
                 nint at = channel + (nint)i * outW;
-                RowsOfQuads(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], d0 + at, d1 + at, d2 + at, d3 + at, accumulate);
+                RowsOfQuads(o[i * Tile], o[i * Tile + 1], o[i * Tile + 2], o[i * Tile + 3], d0 + at, d1 + at, d2 + at, d3 + at, store);
             }
         }
     }
@@ -1200,32 +1201,113 @@ internal static unsafe class WinogradConv
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowsOfQuads(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-        float* d0, float* d1, float* d2, float* d3, bool accumulate)
+        float* d0, float* d1, float* d2, float* d3, in OutputStore store)
     {
         TransposeBlocks(a0, a1, a2, a3, out var r0, out var r1, out var r2, out var r3);
-        StoreQuad(d0, r0, accumulate);
-        StoreQuad(d1, r1, accumulate);
-        StoreQuad(d2, r2, accumulate);
-        StoreQuad(d3, r3, accumulate);
+        StoreQuad(d0, r0, store);
+        StoreQuad(d1, r1, store);
+        StoreQuad(d2, r2, store);
+        StoreQuad(d3, r3, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreQuad(float* dst, Vector512<float> row, bool accumulate)
-    {
-        if (accumulate)
-        {
-            row += Vector512.Load(dst);
-        }
-        row.Store(dst);
-    }
+    private static void StoreQuad(float* dst, Vector512<float> row, in OutputStore store) => store.Apply(dst, row).Store(dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* dst, Vector128<float> row, bool accumulate)
+    private static void StoreRow(float* dst, Vector128<float> row, in OutputStore store) => store.Apply(dst, row).Store(dst);
+
+    /// <summary>
+    /// What the output transforms do as they store: bias and ReLU on the transformed tile (<see cref="Epilogue"/>), then,
+    /// at the store, either nothing, the value already at the destination added (the input gradient's accumulation), or
+    /// the residual at the same place of its own tensor added and the ReLU applied after it (a convolution closing a
+    /// residual block: (conv + bias) + residual, then max(., 0), the operations of the unfused add and ReLU, in order).
+    /// </summary>
+    internal readonly struct OutputStore
     {
-        if (accumulate)
+        public OutputStore(float* y, float* residual, bool relu, bool accumulate)
         {
-            row += Vector128.Load(dst);
+            Epilogue = !accumulate;
+            _accumulate = accumulate;
+            _residual = residual != null;
+            _offset = residual != null ? (nint)(residual - y) : 0;
+            _reluLast = relu && residual != null;
+            ReluFirst = relu && residual == null;
         }
-        row.Store(dst);
+
+        private readonly nint _offset;
+        private readonly bool _accumulate, _residual, _reluLast;
+
+        /// <summary>Bias (and <see cref="ReluFirst"/>) applied to the tile before it is stored: not when accumulating.</summary>
+        public bool Epilogue { get; }
+
+        /// <summary>ReLU applied with the bias: when there is no residual to add first.</summary>
+        public bool ReluFirst { get; }
+
+        /// <summary>The row to store at dst, from the tile's row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Apply(float* dst, Vector512<float> row)
+        {
+            if (_accumulate)
+            {
+                return row + Vector512.Load(dst);
+            }
+            if (!_residual)
+            {
+                return row;
+            }
+            row += Vector512.Load(dst + _offset);
+            return _reluLast ? Vector512.Max(row, Vector512<float>.Zero) : row;
+        }
+
+        /// <inheritdoc cref="Apply(float*, Vector512{float})"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Apply(float* dst, Vector128<float> row)
+        {
+            if (_accumulate)
+            {
+                return row + Vector128.Load(dst);
+            }
+            if (!_residual)
+            {
+                return row;
+            }
+            row += Vector128.Load(dst + _offset);
+            return _reluLast ? Vector128.Max(row, Vector128<float>.Zero) : row;
+        }
+
+        /// <summary>The row to store at dst, reading only the floats of <paramref name="mask"/> there (masked stores).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Apply(float* dst, Vector256<float> row, Vector256<float> mask)
+        {
+            if (_accumulate)
+            {
+                return row + Avx512F.VL.MaskLoad(dst, mask, Vector256<float>.Zero);
+            }
+            if (!_residual)
+            {
+                return row;
+            }
+            row += Avx512F.VL.MaskLoad(dst + _offset, mask, Vector256<float>.Zero);
+            return _reluLast ? Vector256.Max(row, Vector256<float>.Zero) : row;
+        }
+
+        /// <inheritdoc cref="Apply(float*, Vector256{float}, Vector256{float})"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Apply(float* dst, Vector256<float> row) => Apply(dst, row, Vector256<float>.AllBitsSet);
+
+        /// <summary>The float to store at dst (the scalar tail).</summary>
+        public float Apply(float* dst, float value)
+        {
+            if (_accumulate)
+            {
+                return *dst + value;
+            }
+            if (!_residual)
+            {
+                return value;
+            }
+            value += dst[_offset];
+            return _reluLast ? MathF.Max(value, 0f) : value;
+        }
     }
 }
