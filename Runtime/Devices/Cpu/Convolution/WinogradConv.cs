@@ -734,7 +734,7 @@ internal static unsafe class WinogradConv
     /// (row length <paramref name="ld"/>): A^T m A, then bias and ReLU (or accumulation), stored inside the output only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTransform(in Layout l, int group, float* m, int ld, float* y, float* bias, in OutputStore store, bool simd)
+    private static void OutputTransform(in Layout l, int group, float* m, int ld, float* y, float* bias, OutputStore store, bool simd)
     {
         var g = l.G;
         int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
@@ -1029,7 +1029,7 @@ internal static unsafe class WinogradConv
     /// 128-bit blocks away (block c: tile c's row, <see cref="TransposeBlocks"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, in OutputStore store)
+    private static void OutputTransformWide(in Layout l, int group, float* m, int ld, float* y, float* bias, OutputStore store)
     {
         var g = l.G;
         int outC = g.OutChannels, outH = g.OutHeight, outW = g.OutWidth, plane = outH * outW;
@@ -1085,7 +1085,7 @@ internal static unsafe class WinogradConv
     /// whole rows and the next one beside it as one store of up to 8 floats.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreQuadRow(Vector512<float> r, float* yi, nint* start, int* rows, int* cols, int i, bool whole, float* spill, in OutputStore store)
+    private static void StoreQuadRow(Vector512<float> r, float* yi, nint* start, int* rows, int* cols, int i, bool whole, float* spill, OutputStore store)
     {
         if (whole)
         {
@@ -1111,7 +1111,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>The first <paramref name="count"/> (1 to 8) floats of src stored to dst (or added to it), one store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFloats(float* dst, float* src, int count, in OutputStore store)
+    private static void StoreFloats(float* dst, float* src, int count, OutputStore store)
     {
         if (count == Tile)
         {
@@ -1136,7 +1136,7 @@ internal static unsafe class WinogradConv
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileOutputsWide(float* src, nint mPoint, Vector512<float>* t, Vector512<float>* o, Vector512<float> b,
-        in OutputStore store, nint ahead)
+        OutputStore store, nint ahead)
     {
         for (int k = 0; k < Alpha; k++)
         {
@@ -1173,7 +1173,7 @@ internal static unsafe class WinogradConv
     /// registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, in OutputStore store, nint* start)
+    private static void OutputQuadsWide(in Layout l, float* m, int ld, float* y, float* bias, OutputStore store, nint* start)
     {
         var g = l.G;
         int outC = g.OutChannels, outW = g.OutWidth, plane = g.OutHeight * outW;
@@ -1201,7 +1201,7 @@ internal static unsafe class WinogradConv
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowsOfQuads(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-        float* d0, float* d1, float* d2, float* d3, in OutputStore store)
+        float* d0, float* d1, float* d2, float* d3, OutputStore store)
     {
         TransposeBlocks(a0, a1, a2, a3, out var r0, out var r1, out var r2, out var r3);
         StoreQuad(d0, r0, store);
@@ -1211,10 +1211,10 @@ internal static unsafe class WinogradConv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreQuad(float* dst, Vector512<float> row, in OutputStore store) => store.Apply(dst, row).Store(dst);
+    private static void StoreQuad(float* dst, Vector512<float> row, OutputStore store) => store.Apply(dst, row).Store(dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* dst, Vector128<float> row, in OutputStore store) => store.Apply(dst, row).Store(dst);
+    private static void StoreRow(float* dst, Vector128<float> row, OutputStore store) => store.Apply(dst, row).Store(dst);
 
     /// <summary>
     /// What the output transforms do as they store: bias and ReLU on the transformed tile (<see cref="Epilogue"/>), then,
@@ -1224,71 +1224,78 @@ internal static unsafe class WinogradConv
     /// </summary>
     internal readonly struct OutputStore
     {
+        private const int AccumulateBit = 1, ResidualBit = 2, ReluLastBit = 4, ReluFirstBit = 8;
+
+        // Two fields, passed by value: the JIT keeps them in registers through the inlined stores (a struct passed by
+        // reference is read again after every store through a pointer, which may alias it).
+        private readonly nint _offset;
+        private readonly int _mode;
+
         public OutputStore(float* y, float* residual, bool relu, bool accumulate)
         {
-            Epilogue = !accumulate;
-            _accumulate = accumulate;
-            _residual = residual != null;
             _offset = residual != null ? (nint)(residual - y) : 0;
-            _reluLast = relu && residual != null;
-            ReluFirst = relu && residual == null;
+            _mode = (accumulate ? AccumulateBit : 0) | (residual != null ? ResidualBit : 0)
+                | (relu && residual != null ? ReluLastBit : 0) | (relu && residual == null ? ReluFirstBit : 0);
         }
 
-        private readonly nint _offset;
-        private readonly bool _accumulate, _residual, _reluLast;
+        private bool Accumulate => (_mode & AccumulateBit) != 0;
+
+        private bool Residual => (_mode & ResidualBit) != 0;
+
+        private bool ReluLast => (_mode & ReluLastBit) != 0;
 
         /// <summary>Bias (and <see cref="ReluFirst"/>) applied to the tile before it is stored: not when accumulating.</summary>
-        public bool Epilogue { get; }
+        public bool Epilogue => !Accumulate;
 
         /// <summary>ReLU applied with the bias: when there is no residual to add first.</summary>
-        public bool ReluFirst { get; }
+        public bool ReluFirst => (_mode & ReluFirstBit) != 0;
 
         /// <summary>The row to store at dst, from the tile's row.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Apply(float* dst, Vector512<float> row)
         {
-            if (_accumulate)
+            if (Accumulate)
             {
                 return row + Vector512.Load(dst);
             }
-            if (!_residual)
+            if (!Residual)
             {
                 return row;
             }
             row += Vector512.Load(dst + _offset);
-            return _reluLast ? Vector512.Max(row, Vector512<float>.Zero) : row;
+            return ReluLast ? Vector512.Max(row, Vector512<float>.Zero) : row;
         }
 
         /// <inheritdoc cref="Apply(float*, Vector512{float})"/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector128<float> Apply(float* dst, Vector128<float> row)
         {
-            if (_accumulate)
+            if (Accumulate)
             {
                 return row + Vector128.Load(dst);
             }
-            if (!_residual)
+            if (!Residual)
             {
                 return row;
             }
             row += Vector128.Load(dst + _offset);
-            return _reluLast ? Vector128.Max(row, Vector128<float>.Zero) : row;
+            return ReluLast ? Vector128.Max(row, Vector128<float>.Zero) : row;
         }
 
         /// <summary>The row to store at dst, reading only the floats of <paramref name="mask"/> there (masked stores).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<float> Apply(float* dst, Vector256<float> row, Vector256<float> mask)
         {
-            if (_accumulate)
+            if (Accumulate)
             {
                 return row + Avx512F.VL.MaskLoad(dst, mask, Vector256<float>.Zero);
             }
-            if (!_residual)
+            if (!Residual)
             {
                 return row;
             }
             row += Avx512F.VL.MaskLoad(dst + _offset, mask, Vector256<float>.Zero);
-            return _reluLast ? Vector256.Max(row, Vector256<float>.Zero) : row;
+            return ReluLast ? Vector256.Max(row, Vector256<float>.Zero) : row;
         }
 
         /// <inheritdoc cref="Apply(float*, Vector256{float}, Vector256{float})"/>
@@ -1298,16 +1305,16 @@ internal static unsafe class WinogradConv
         /// <summary>The float to store at dst (the scalar tail).</summary>
         public float Apply(float* dst, float value)
         {
-            if (_accumulate)
+            if (Accumulate)
             {
                 return *dst + value;
             }
-            if (!_residual)
+            if (!Residual)
             {
                 return value;
             }
             value += dst[_offset];
-            return _reluLast ? MathF.Max(value, 0f) : value;
+            return ReluLast ? MathF.Max(value, 0f) : value;
         }
     }
 }
