@@ -1226,8 +1226,8 @@ internal static unsafe class WinogradConv
     {
         private const int AccumulateBit = 1, ResidualBit = 2, ReluLastBit = 4, ReluFirstBit = 8;
 
-        // Two fields, passed by value: the JIT keeps them in registers through the inlined stores (a struct passed by
-        // reference is read again after every store through a pointer, which may alias it).
+        // Two fields, passed by value, so the JIT can keep them in registers through the inlined stores (a struct passed
+        // by reference may be aliased by the stores through float pointers, so its fields would be read again after each).
         private readonly nint _offset;
         private readonly int _mode;
 
