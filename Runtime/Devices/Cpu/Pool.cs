@@ -475,8 +475,9 @@ public sealed partial class CpuDevice
         => Vector128.ConditionalSelect(Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v), v, best);
 
     /// <summary>
-    /// The sum of one row of a pooling window. A window row is short (2 for DenseNet's 2x2 transitions): a call into
-    /// TensorPrimitives per two elements cost more than the additions, so rows shorter than a vector add in a plain loop.
+    /// The sum of one row of a pooling window. A window row is short (2 or 3 floats for the usual kernels; 2x2 stride-2
+    /// windows take <see cref="AvgPool2x2"/>): a call into TensorPrimitives per two elements cost more than the additions,
+    /// so rows shorter than a vector add in a plain loop.
     /// </summary>
     private static float WindowRowSum(ReadOnlySpan<float> row)
     {
