@@ -159,6 +159,34 @@ public class CpuPoolTests
     };
 
     [Theory]
+    [InlineData(28)] // DenseNet-BC's first transition: eight, four and two outputs a row
+    [InlineData(14)] // its second: four and three
+    [InlineData(34)] // two vectors of eight and a single one
+    public void AvgPool2d_2x2_equals_the_general_window_path_bit_for_bit(int size)
+    {
+        // The 2x2 stride-2 path skips the window bounds; an adaptive pool to half the size has the same windows and runs
+        // the general path, with the same additions in the same order. Signed zeros and NaNs in the input as well.
+        int n = 2, c = 3, half = size / 2;
+        var x = Uniform(new Random(size), n * c * size * size);
+        x[0] = -0f; x[1] = -0f; x[size] = -0f; x[size + 1] = -0f;
+        x[2 * size + 5] = float.NaN;
+        var g = new Pool2dGeometry(n, c, size, size, 2, 2, 2, 2, 0, 0);
+        var pooled = Tensor.Full(_device, 7f, (int)g.OutputLength);
+        var general = Tensor.Full(_device, 7f, (int)g.OutputLength);
+
+        _device.AvgPool2d(Tensor.From(x, _device, x.Length), pooled, g, countIncludePad: true);
+        _device.AdaptiveAvgPool2d(Tensor.From(x, _device, x.Length), general, n, c, size, size, half, half);
+
+        var expected = general.ToArray();
+        var actual = pooled.ToArray();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"output {i}: {actual[i]} vs {expected[i]}");
+        }
+        Assert.True(float.IsNaN(actual[half + 2]), "a NaN in a window makes its mean NaN");
+    }
+
+    [Theory]
     [MemberData(nameof(AdaptiveSizes))]
     public void AdaptiveAvgPool2d_matches_naive_reference_and_finite_differences(int h, int w, int oh, int ow)
     {

@@ -9,7 +9,7 @@ namespace Dsl.Tests.Kernels;
 /// from the definition (row (c, kh, kw), column (sample, oh, ow) holds x[c, oh*sH + kh*dH - padTop, ow*sW + kw*dW - padLeft],
 /// zero outside the input). Cases cover every path of <c>Im2Col.Gather</c>: dense, stride 1 and 2 through the zero-bordered
 /// buffers (rows narrower than, equal to and wider than 32 floats, odd widths, every padding parity), unpadded 1x1
-/// stride 2 picked straight into the columns, stride 3 and narrow
+/// stride 1 copied a plane at a time, unpadded 1x1 stride 2 picked straight into the columns, stride 3 and narrow
 /// outputs through the element-by-element loop, dilation, asymmetric padding, a sample range inside a longer array and
 /// a range of rows. The column buffer starts as NaN, so a column the gather does not write shows.
 /// The col2im scatter of column gradients back into dx planes is checked on the same shapes against the element loop of
@@ -41,6 +41,8 @@ public sealed class Im2ColGatherTests
         ["3x3 s3 p1 22x25"] = new(2, 2, 22, 25, 4, 3, 3, 3, 3, 1, 1, 1, 1),
         ["3x3 s2 p1 6x6 (output rows of 3)"] = new(2, 2, 6, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1),
         ["3x3 dense 9x11"] = new(2, 2, 9, 11, 4, 3, 3),
+        ["densenet 1x1 s1 28x28 (one run per plane)"] = new(2, 3, 28, 28, 4, 1, 1),
+        ["1x1 s1 odd 5x7"] = new(3, 2, 5, 7, 4, 1, 1),
         ["grouped 3x3 s2 p1 10x10"] = new(2, 4, 10, 10, 4, 3, 3, 2, 2, 1, 1, 1, 1, Groups: 2),
         ["depthwise 3x3 s2 p1 batch 1"] = new(1, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, Groups: 3),
     };

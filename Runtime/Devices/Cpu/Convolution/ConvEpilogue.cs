@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Dsl.Devices.Cpu.Convolution;
 
@@ -10,17 +11,42 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// </summary>
 internal static unsafe class ConvEpilogue
 {
-    /// <summary>row[0..n) = relu?(row + bias); nothing when there is neither bias nor ReLU.</summary>
+    /// <summary>
+    /// row[0..n) = relu?(row + bias); nothing when there is neither bias nor ReLU. A row here is one micro-kernel panel
+    /// wide (32 floats with 512-bit kernels), so the loop is inline: two TensorPrimitives calls per 32 floats were 6.8% of
+    /// DenseNet-BC's evaluation profile (perf, two threads; its batch-norm-folded 1x1 convolutions add a bias and ReLU to
+    /// every panel), the inline loop about half of that. The same operations (an add, then max(v, 0) with NaN kept and -0
+    /// made +0), so the results do not change.
+    /// </summary>
     public static void Apply(float* row, int n, float* bias, bool relu)
     {
-        var span = new Span<float>(row, n);
-        if (bias != null)
+        if (bias == null && !relu)
         {
-            TensorPrimitives.Add(span, *bias, span);
+            return;
         }
-        if (relu)
+        float b = bias == null ? 0f : *bias;
+        bool add = bias != null;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            TensorPrimitives.Max(span, 0f, span);
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var v = add ? Vector512.Load(row + i) + Vector512.Create(b) : Vector512.Load(row + i);
+                (relu ? Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v), v, Vector512<float>.Zero) : v).Store(row + i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = add ? Vector256.Load(row + i) + Vector256.Create(b) : Vector256.Load(row + i);
+                (relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero) | ~Vector256.Equals(v, v), v, Vector256<float>.Zero) : v).Store(row + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float v = add ? row[i] + b : row[i];
+            row[i] = relu ? MathF.Max(v, 0f) : v;
         }
     }
 

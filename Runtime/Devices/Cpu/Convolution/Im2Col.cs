@@ -629,7 +629,12 @@ internal static class Im2Col
             {
                 float* src = src0 + (nint)i * sampleStride;
                 float* d = dst + (nint)i * p.Positions;
-                if (outW == 8)
+                if (outW == width && outH == g.Height)
+                {
+                    // A 1x1 stride-1 plane is one contiguous run (DenseNet-BC's 28x28 bottlenecks: one copy, not 28).
+                    Copy(src, d, p.Positions);
+                }
+                else if (outW == 8)
                 {
                     for (int oh = 0; oh < outH; oh++)
                     {
