@@ -70,6 +70,15 @@ public readonly record struct Pool2dGeometry(
     public long OutputLength => (long)Batch * Channels * OutHeight * OutWidth;
 
     /// <summary>
+    /// A 2x2 stride-2 unpadded window whose every window lies whole inside the input: the backends' unrolled 2x2 paths read
+    /// two full rows and columns per output. With <see cref="CeilMode"/> and an odd size the last window is cut by the
+    /// edge, so it is not one of these.
+    /// </summary>
+    public bool IsWholeTwoByTwo =>
+        this is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 }
+        && 2 * OutHeight <= Height && 2 * OutWidth <= Width;
+
+    /// <summary>
     /// Throws with a message naming <paramref name="op"/> and the first rule this geometry breaks (PyTorch's: a batch may be
     /// empty, other sizes, kernel and stride are positive, padding is at most half the kernel, the window fits the padded input).
     /// </summary>

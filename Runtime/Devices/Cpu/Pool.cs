@@ -24,7 +24,7 @@ public sealed partial class CpuDevice
         var job = new MaxPoolJob
         {
             X = xa, XOffset = xo, Y = ya, YOffset = yo, Argmax = ia, ArgmaxOffset = io, Geometry = g,
-            TwoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 },
+            TwoByTwo = g.IsWholeTwoByTwo,
             Relu = relu, Record = recordArgmax,
         };
         ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / (g.Height * g.Width)), ref job);
@@ -114,7 +114,7 @@ public sealed partial class CpuDevice
         {
             Windows = AvgWindows.Of(g, countIncludePad),
             X = HostBuffers.Floats(x, op, out int xo), XOffset = xo, Y = HostBuffers.Floats(y, op, out int yo), YOffset = yo,
-            TwoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 },
+            TwoByTwo = g.IsWholeTwoByTwo,
         };
         ParallelRange(g.Batch * g.Channels, Math.Max(1, 16384 / (g.Height * g.Width)), ref job);
     }

@@ -187,6 +187,28 @@ public class CpuPoolTests
     }
 
     [Theory]
+    [InlineData(7, 7)]   // ceil_mode: the last window of each row and column holds one input
+    [InlineData(7, 34)]  // vector-wide rows with a partial last window
+    [InlineData(8, 9)]   // whole windows down, a partial one across
+    public void Pool2d_2x2_stride_2_with_ceil_mode_partial_windows_matches_the_references(int h, int w)
+    {
+        // The 2x2 stride-2 fast paths read two whole rows and two whole columns per window; with ceil_mode and an odd
+        // size the last window is cut by the image's edge, so those shapes must take the general path.
+        var g = new Pool2dGeometry(2, 3, h, w, 2, 2, 2, 2, 0, 0, CeilMode: true);
+        var x = ShuffledRamp(new Random(h * 97 + w), (int)g.InputLength);
+        var (y, argmax) = MaxPool(g, x);
+        var (expected, expectedArgmax) = MaxReference(g, Widen(x));
+        AssertClose(expected, y, Tol, Tol, "max y");
+        Assert.Equal(expectedArgmax, argmax);
+        foreach (bool includePad in new[] { true, false })
+        {
+            var avg = Tensor.Full(_device, float.NaN, (int)g.OutputLength);
+            _device.AvgPool2d(Tensor.From(x, _device, (int)g.InputLength), avg, g, includePad);
+            AssertClose(AvgReference(g, Widen(x), includePad), avg.ToArray(), Tol, Tol, $"avg y, countIncludePad {includePad}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(AdaptiveSizes))]
     public void AdaptiveAvgPool2d_matches_naive_reference_and_finite_differences(int h, int w, int oh, int ow)
     {
@@ -306,7 +328,10 @@ public class CpuPoolTests
                             }
                         }
                     }
-                    y[(p * oh + i) * ow + j] = s / (includePad ? g.KernelH * g.KernelW : real);
+                    // The padded image ends PadH/PadW past the input: a ceil_mode window reaching beyond that counts less.
+                    int rows = Math.Min(i * g.StrideH - g.PadH + g.KernelH, g.Height + g.PadH) - (i * g.StrideH - g.PadH);
+                    int cols = Math.Min(j * g.StrideW - g.PadW + g.KernelW, g.Width + g.PadW) - (j * g.StrideW - g.PadW);
+                    y[(p * oh + i) * ow + j] = s / (includePad ? rows * cols : real);
                 }
             }
         }
