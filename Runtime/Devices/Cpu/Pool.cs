@@ -423,9 +423,9 @@ public sealed partial class CpuDevice
                 }
                 else
                 {
-                    best = Take(to, best);
-                    best = Take(be, best);
-                    best = Take(bo, best);
+                    best = VectorMax.Take(to, best);
+                    best = VectorMax.Take(be, best);
+                    best = VectorMax.Take(bo, best);
                 }
                 (relu ? Relu(best) : best).Store(py + ow);
             }
@@ -446,9 +446,9 @@ public sealed partial class CpuDevice
                 }
                 else
                 {
-                    best = Take(t.GetUpper(), best);
-                    best = Take(b.GetLower(), best);
-                    best = Take(b.GetUpper(), best);
+                    best = VectorMax.Take(t.GetUpper(), best);
+                    best = VectorMax.Take(b.GetLower(), best);
+                    best = VectorMax.Take(b.GetUpper(), best);
                 }
                 (relu ? Relu(best) : best).Store(py + ow);
             }
@@ -467,12 +467,6 @@ public sealed partial class CpuDevice
         return (evens, odds);
     }
 
-    /// <summary>The window-order rule without the argmax: v replaces best when greater, or when NaN.</summary>
-    private static Vector256<float> Take(Vector256<float> v, Vector256<float> best)
-        => Vector256.ConditionalSelect(Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v), v, best);
-
-    private static Vector128<float> Take(Vector128<float> v, Vector128<float> best)
-        => Vector128.ConditionalSelect(Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v), v, best);
 
     /// <summary>
     /// The sum of one row of a pooling window. A window row is short (2 or 3 floats for the usual kernels; 2x2 stride-2

@@ -32,7 +32,7 @@ internal static unsafe class ConvEpilogue
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var v = add ? Vector512.Load(row + i) + Vector512.Create(b) : Vector512.Load(row + i);
-                (relu ? Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v), v, Vector512<float>.Zero) : v).Store(row + i);
+                (relu ? VectorMax.Take(v, Vector512<float>.Zero) : v).Store(row + i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -40,7 +40,7 @@ internal static unsafe class ConvEpilogue
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = add ? Vector256.Load(row + i) + Vector256.Create(b) : Vector256.Load(row + i);
-                (relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero) | ~Vector256.Equals(v, v), v, Vector256<float>.Zero) : v).Store(row + i);
+                (relu ? VectorMax.Take(v, Vector256<float>.Zero) : v).Store(row + i);
             }
         }
         for (; i < n; i++)
