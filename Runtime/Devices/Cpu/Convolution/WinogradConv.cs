@@ -112,10 +112,12 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// Item = a GEMM row r (an output channel): U[p][r / 4][k][r % 4] = (G g G^T)[p] for k over the GEMM's shared dimension,
-    /// where g is the 3x3 kernel at W + r*RowStride + k*ColStride, read flipped (tap 8 - t) when <see cref="Flip"/>; rows
-    /// from <see cref="Rows"/> to the padded count (items) are zero.
+    /// Item = a block b of <see cref="OcBlock"/> GEMM rows r = 4b .. 4b+3 (output channels): U[p][b][k][r % 4] = (G g G^T)[p]
+    /// for k over the GEMM's shared dimension, where g is the 3x3 kernel at W + r*RowStride + k*ColStride, read flipped
+    /// (tap 8 - t) when <see cref="Flip"/>; rows from <see cref="Rows"/> to the block's end are zero.
     /// Forward: r = output channel, k = input channel. Input gradient: r = input channel, k = output channel, flipped.
+    /// A block's 4 rows are transformed for 8 values of k at once and interleaved in registers, so each point's 32 floats
+    /// leave as 4 vector stores (a row at a time, they were 32 scalar stores 4 floats apart).
     /// </summary>
     public struct WeightJob : IRangeJob
     {
@@ -126,59 +128,86 @@ internal static unsafe class WinogradConv
         public readonly void Run(int start, int end)
         {
             Vector256<float>* g = stackalloc Vector256<float>[9];
-            Vector256<float>* u = stackalloc Vector256<float>[Points];
+            Vector256<float>* u = stackalloc Vector256<float>[OcBlock * Points];
             Vector256<float>* gg = stackalloc Vector256<float>[18];
             float* lanes = stackalloc float[Lanes];
             var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(ColStride);
             nint plane = (nint)(Rows + OcBlock - 1) / OcBlock * OcBlock * Cols;
-            for (int r = start; r < end; r++)
+            bool interleave = Avx.IsSupported;
+            for (int b = start; b < end; b++)
             {
-                float* dst = U + (nint)(r / OcBlock) * Cols * OcBlock + r % OcBlock;
-                if (r >= Rows)
-                {
-                    for (int p = 0; p < Points; p++)
-                    {
-                        for (int k = 0; k < Cols; k++)
-                        {
-                            dst[p * plane + k * OcBlock] = 0f;
-                        }
-                    }
-                    continue;
-                }
-                float* row = W + (nint)r * RowStride;
+                float* dst = U + (nint)b * Cols * OcBlock;
                 for (int k0 = 0; k0 < Cols; k0 += Lanes)
                 {
                     int count = Math.Min(Lanes, Cols - k0);
-                    float* src = row + (nint)k0 * ColStride;
-                    for (int t = 0; t < 9; t++)
+                    for (int rr = 0; rr < OcBlock; rr++)
                     {
-                        int tap = Flip ? 8 - t : t;
-                        if (count == Lanes && Avx2.IsSupported)
+                        int r = b * OcBlock + rr;
+                        Vector256<float>* ur = u + rr * Points;
+                        if (r >= Rows)
                         {
-                            g[t] = Avx2.GatherVector256(src + tap, index, 4);
-                        }
-                        else
-                        {
-                            for (int j = 0; j < Lanes; j++)
+                            for (int p = 0; p < Points; p++)
                             {
-                                lanes[j] = j < count ? src[(nint)j * ColStride + tap] : 0f;
+                                ur[p] = Vector256<float>.Zero;
                             }
-                            g[t] = Vector256.Load(lanes);
+                            continue;
                         }
+                        float* src = W + (nint)r * RowStride + (nint)k0 * ColStride;
+                        for (int t = 0; t < 9; t++)
+                        {
+                            int tap = Flip ? 8 - t : t;
+                            if (count == Lanes && Avx2.IsSupported)
+                            {
+                                g[t] = Avx2.GatherVector256(src + tap, index, 4);
+                            }
+                            else
+                            {
+                                for (int j = 0; j < Lanes; j++)
+                                {
+                                    lanes[j] = j < count ? src[(nint)j * ColStride + tap] : 0f;
+                                }
+                                g[t] = Vector256.Load(lanes);
+                            }
+                        }
+                        TransformKernel(g, gg, ur);
                     }
-                    TransformKernel(g, gg, u);
-                    float* uf = (float*)u;
                     for (int p = 0; p < Points; p++)
                     {
                         float* d = dst + p * plane + k0 * OcBlock;
+                        if (count == Lanes && interleave)
+                        {
+                            StoreInterleaved(u[p], u[Points + p], u[2 * Points + p], u[3 * Points + p], d);
+                            continue;
+                        }
                         for (int j = 0; j < count; j++)
                         {
-                            d[j * OcBlock] = uf[p * Lanes + j];
+                            for (int rr = 0; rr < OcBlock; rr++)
+                            {
+                                d[j * OcBlock + rr] = ((float*)(u + rr * Points + p))[j];
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>d[4k + i] = a_i[k] for k &lt; 8: the 4 rows' values of one point for 8 values of k, in U's [k][r % 4] order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInterleaved(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* d)
+    {
+        var t0 = Avx.UnpackLow(a0, a1);   // a0[0] a1[0] a0[1] a1[1] | a0[4] a1[4] a0[5] a1[5]
+        var t1 = Avx.UnpackHigh(a0, a1);  // a0[2] a1[2] a0[3] a1[3] | a0[6] ...
+        var t2 = Avx.UnpackLow(a2, a3);
+        var t3 = Avx.UnpackHigh(a2, a3);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); // k = 0 | k = 4
+        var s1 = Avx.Shuffle(t0, t2, 0xEE); // k = 1 | k = 5
+        var s2 = Avx.Shuffle(t1, t3, 0x44); // k = 2 | k = 6
+        var s3 = Avx.Shuffle(t1, t3, 0xEE); // k = 3 | k = 7
+        Avx.Permute2x128(s0, s1, 0x20).Store(d);
+        Avx.Permute2x128(s2, s3, 0x20).Store(d + 8);
+        Avx.Permute2x128(s0, s1, 0x31).Store(d + 16);
+        Avx.Permute2x128(s2, s3, 0x31).Store(d + 24);
     }
 
     /// <summary>u = G g G^T for 8 kernels at once (g: 3x3 row-major, t: scratch, u: 6x6 row-major).</summary>
@@ -263,7 +292,7 @@ internal static unsafe class WinogradConv
 
         /// <summary>
         /// Makes the entry's U that of <paramref name="w"/>: runs <paramref name="job"/> (W = the weights, U = the entry's, pinned
-        /// by the caller) over its <paramref name="paddedRows"/> rows when w differs from the weights U came from. Callers
+        /// by the caller) over the blocks of its <paramref name="paddedRows"/> rows when w differs from the weights U came from. Callers
         /// convolving with the same weights at once (the row parts of a split evaluation forward) wait here for the one that
         /// transforms, then read U together; the weights must not change while a convolution reads them, as for any kernel.
         /// </summary>
@@ -277,7 +306,8 @@ internal static unsafe class WinogradConv
                 }
                 entry.Valid = false;
                 w.CopyTo(entry.Source);
-                ForkJoin.Run(paddedRows, ForkJoin.Parts(paddedRows, 4, threads), ref job);
+                int blocks = paddedRows / OcBlock;
+                ForkJoin.Run(blocks, ForkJoin.Parts(blocks, 1, threads), ref job);
                 entry.Valid = true;
                 Interlocked.Increment(ref _transforms);
             }
