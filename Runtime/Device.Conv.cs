@@ -223,10 +223,14 @@ public abstract partial class Device
     /// Training: normalise with the batch mean and biased variance, save mean and 1/sqrt(var+eps) for backward, and update
     /// running = (1-momentum)*running + momentum*batch with the unbiased variance. Evaluation: use the running statistics
     /// (and still write them to the save buffers so backward works in evaluation mode too). With <paramref name="relu"/>, y is
-    /// max(0, batch norm) in the same pass (the generator's fusion of <c>BatchNorm2d() | Relu</c>).
+    /// max(0, batch norm) in the same pass (the generator's fusion of <c>BatchNorm2d() | Relu</c>). With
+    /// <paramref name="residual"/> (y's shape, not y's memory), y = relu?(batch norm + residual): the batch norm closing a
+    /// residual block, the shortcut's sum and the ReLU after it, the same operations in the same order as
+    /// <see cref="BatchNorm"/> then <see cref="AddRelu"/> (or <see cref="Add"/>).
     /// </summary>
     public void BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu = false)
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu = false,
+        Tensor? residual = null)
     {
         const string op = nameof(BatchNorm);
         BatchNormSizes(x, y, batch, channels, spatial, op, "y");
@@ -240,7 +244,12 @@ public abstract partial class Device
         {
             throw new ArgumentException($"{op}: training needs more than one value per channel, got [{batch},{channels},{spatial}].");
         }
-        if (relu)
+        if (residual is not null)
+        {
+            FloatOperand(residual, (long)batch * channels * spatial, op, nameof(residual), batch, channels, spatial);
+            BatchNormResidualCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, residual, y, batch, channels, spatial, training, momentum, eps, relu);
+        }
+        else if (relu)
         {
             BatchNormReluCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
         }
@@ -290,6 +299,24 @@ public abstract partial class Device
 
     protected abstract void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx);
+
+    /// <summary>
+    /// <see cref="BatchNorm"/> with a residual: unfused by default, the batch norm into y, then y + residual (and the ReLU)
+    /// in place, one more pass over y. Backends that add the residual in the normalising pass override it.
+    /// </summary>
+    protected virtual void BatchNormResidualCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        Tensor saveMean, Tensor saveInvStd, Tensor residual, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu)
+    {
+        BatchNormCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
+        if (relu)
+        {
+            AddReluCore(y, residual, y);
+        }
+        else
+        {
+            AddCore(y, residual, y);
+        }
+    }
 
     /// <summary><see cref="BatchNormCore"/> followed by max(0, .) in the same pass.</summary>
     protected abstract void BatchNormReluCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,

@@ -36,7 +36,10 @@ namespace Dsl.Generator.Emit;
 /// its fused ReLU), the evaluation forward runs the folded convolution at the sum instead: it writes the sum's value,
 /// relu?((conv + b') + shortcut), adding the other operand as it stores each output tile (<c>Device.Conv2d</c>'s
 /// <c>residual</c>), so neither the batch norm's value nor a separate pass of the sum exists there. The first such operand
-/// is taken (the residual body's, in a block with a projection shortcut).
+/// is taken (the residual body's, in a block with a projection shortcut). A forward kept for backward (training) runs
+/// that batch norm at the sum as well: its normalising pass adds the shortcut and applies the ReLU
+/// (<c>Device.BatchNorm</c>'s <c>residual</c>), the operations of the batch norm, the sum and the ReLU in order; its
+/// backward reads its input and statistics, never its value, so that value is never written.
 /// </para>
 /// </remarks>
 internal sealed class Fusion
@@ -104,15 +107,16 @@ internal sealed class Fusion
     public GraphNode? FoldedConvOf(GraphNode bn) => _foldedConvOf.TryGetValue(bn.Id, out int c) ? _plan.Nodes[c] : null;
 
     /// <summary>
-    /// The folded batch norm whose convolution an evaluation forward runs at sum <paramref name="sum"/>, adding the sum's other
-    /// operand (<see cref="ShortcutOf"/>) as it stores: the sum's value in one pass; or null.
+    /// The batch norm that sum <paramref name="sum"/> computes, adding the sum's other operand (<see cref="ShortcutOf"/>):
+    /// kept, in the batch norm's normalising pass; in evaluation, as its folded convolution stores. The sum's value in one
+    /// pass either way; or null.
     /// </summary>
     public GraphNode? ResidualOf(GraphNode sum) => _residualOf.TryGetValue(sum.Id, out int b) ? _plan.Nodes[b] : null;
 
     /// <summary>The operand of sum <paramref name="sum"/> that is not <see cref="ResidualOf"/>'s batch norm (the shortcut).</summary>
     public GraphNode ShortcutOf(GraphNode sum) => _plan.Nodes[sum.Inputs[0] == _residualOf[sum.Id] ? sum.Inputs[1] : sum.Inputs[0]];
 
-    /// <summary>The sum at which an evaluation forward computes folded batch norm <paramref name="bn"/> (never storing it), or null.</summary>
+    /// <summary>The sum at which the forward computes batch norm <paramref name="bn"/> (never storing it), or null.</summary>
     public GraphNode? ResidualSumOf(GraphNode bn) => _residualSumOf.TryGetValue(bn.Id, out int s) ? _plan.Nodes[s] : null;
 
     /// <summary>

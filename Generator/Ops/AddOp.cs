@@ -32,7 +32,9 @@ internal sealed class AddOp : Op
         }
         using (c.W.Block("if (keep)"))
         {
-            Sum(c, node, relu, y);
+            // Kept (training): the batch norm operand normalises and adds the shortcut in one pass (Fusion.ResidualOf).
+            c.Line(Fusion.Comment(bn, node, relu) + ": the shortcut added as the batch norm normalises");
+            c.Line(BatchNormOp.Call(c, bn, y, relu is not null, Names.Value(c.Plan.Fusion.ShortcutOf(node))));
         }
         using (c.W.Block("else"))
         {

@@ -87,12 +87,16 @@ internal sealed class BatchNormOp : Op
 
     public override void Forward(ForwardContext c, GraphNode node)
     {
+        if (c.Plan.Fusion.ResidualSumOf(node) is { } sum)
+        {
+            // The sum runs this batch norm with its other operand added (kept), or the folded convolution (evaluation).
+            c.Line($"// computed by {Names.Value(sum)}: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)");
+            return;
+        }
         string y = c.Slot(node);
         var relu = c.Plan.Fusion.ReluOf(node);
         var conv = c.Plan.Fusion.FoldedConvOf(node);
-        string call = $"device.BatchNorm({c.X(node)}, {Names.ParamValue(node, "weight")}, {Names.ParamValue(node, "bias")}, {RunningMean(node)}, {RunningVar(node)}, "
-            + $"{Names.Field(SaveMean(node))}, {Names.Field(SaveInvStd(node))}, {y}, n, channels: {node.Shape[0]}, spatial: {Spatial(node)}, training: _trainingForward, "
-            + $"momentum: replay ? 0f : {Names.FloatAttr(node, "momentum")}, eps: {Names.FloatAttr(node, "eps")}{(relu is not null ? ", relu: true" : "")});";
+        string call = Call(c, node, y, relu is not null, residual: null);
         if (conv is null)
         {
             if (relu is not null)
@@ -100,12 +104,6 @@ internal sealed class BatchNormOp : Op
                 c.Line(Fusion.Comment(node, relu));
             }
             c.Line(call);
-            return;
-        }
-        if (c.Plan.Fusion.ResidualSumOf(node) is { } sum)
-        {
-            // Evaluation runs the folded convolution at the sum, which adds its other operand as the convolution stores.
-            c.Line($"if (keep) {call} // evaluation: computed by {Names.Value(sum)}'s convolution");
             return;
         }
         using (c.W.Block("if (keep)"))
@@ -121,6 +119,16 @@ internal sealed class BatchNormOp : Op
             FoldedForward(c, node, y, relu, sum: null);
         }
     }
+
+    /// <summary>
+    /// The call of batch norm <paramref name="bn"/> into <paramref name="y"/> with batch or running statistics as the forward
+    /// runs, the ReLU fused when <paramref name="relu"/>, and <paramref name="residual"/> (a value, or null) added before it.
+    /// </summary>
+    internal static string Call(ForwardContext c, GraphNode bn, string y, bool relu, string? residual)
+        => $"device.BatchNorm({c.X(bn)}, {Names.ParamValue(bn, "weight")}, {Names.ParamValue(bn, "bias")}, {RunningMean(bn)}, {RunningVar(bn)}, "
+            + $"{Names.Field(SaveMean(bn))}, {Names.Field(SaveInvStd(bn))}, {y}, n, channels: {bn.Shape[0]}, spatial: {Spatial(bn)}, training: _trainingForward, "
+            + $"momentum: replay ? 0f : {Names.FloatAttr(bn, "momentum")}, eps: {Names.FloatAttr(bn, "eps")}{(relu ? ", relu: true" : "")}"
+            + $"{(residual is null ? "" : $", residual: {residual}")});";
 
     /// <summary>
     /// The evaluation forward of batch norm <paramref name="bn"/> folded into the convolution before it: the folded weights

@@ -18,6 +18,10 @@ public sealed partial class CpuDevice
         Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps)
         => Normalize(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps, relu: true);
 
+    protected override void BatchNormResidualCore(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        Tensor saveMean, Tensor saveInvStd, Tensor residual, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu)
+        => Normalize(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps, relu, residual);
+
     protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy,
         Tensor dx, Tensor dgamma, Tensor dbeta, int batch, int channels, int spatial, bool training, bool accumulateDx)
         => NormalizeBackward(x, gamma, saveMean, saveInvStd, dy, null, dx, dgamma, dbeta, batch, channels, spatial, training, accumulateDx);
@@ -27,7 +31,8 @@ public sealed partial class CpuDevice
         => NormalizeBackward(x, gamma, saveMean, saveInvStd, dy, y, dx, dgamma, dbeta, batch, channels, spatial, training, accumulateDx);
 
     private void Normalize(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu)
+        Tensor saveMean, Tensor saveInvStd, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu,
+        Tensor? residual = null)
     {
         const string op = nameof(BatchNorm);
         long count = (long)batch * spatial;
@@ -44,6 +49,10 @@ public sealed partial class CpuDevice
             Batch = batch, Channels = channels, Spatial = spatial, Training = training, Momentum = momentum, Eps = eps, Relu = relu,
             Wide = CpuGemm.CurrentKernel == GemmKernel.Vector512,
         };
+        if (residual is not null)
+        {
+            job.Residual = HostBuffers.Floats(residual, op, out job.RO);
+        }
         // A struct job, not a lambda: a training step allocates nothing.
         ParallelRange(channels, Math.Max(1, (int)(32768 / Math.Max(1, count))), ref job);
     }
@@ -51,7 +60,9 @@ public sealed partial class CpuDevice
     private unsafe struct NormalizeJob : IRangeJob
     {
         public float[] X, Y, Gamma, Beta, RunningMean, RunningVar, SaveMean, SaveInvStd;
-        public int XO, YO, GO, BO, RMO, RVO, SMO, SIO, Batch, Channels, Spatial;
+        /// <summary>Null, or the sum's other operand, added before the ReLU (<see cref="Device.BatchNorm"/>'s residual).</summary>
+        public float[]? Residual;
+        public int XO, YO, GO, BO, RMO, RVO, SMO, SIO, RO, Batch, Channels, Spatial;
         public bool Training, Relu, Wide;
         public float Momentum, Eps;
 
@@ -59,8 +70,9 @@ public sealed partial class CpuDevice
         {
             int batch = Batch, spatial = Spatial, stride = Channels * spatial;
             long count = (long)batch * spatial;
-            fixed (float* px = &X[XO], py = &Y[YO])
+            fixed (float* px = &X[XO], py = &Y[YO], pr = Residual)
             {
+                float* residual = Residual is null ? null : pr + RO;
                 for (int c = s; c < e; c++)
                 {
                     float mean;
@@ -96,13 +108,13 @@ public sealed partial class CpuDevice
                     }
                     SaveMean[SMO + c] = mean;
                     SaveInvStd[SIO + c] = invStd;
-                    // y = (x - mean) * invStd * gamma + beta as one multiply-add per element (and the fused ReLU), one pass.
+                    // y = (x - mean) * invStd * gamma + beta as one multiply-add per element (then the residual and the fused ReLU), one pass.
                     float scale = invStd * Gamma[GO + c];
                     float shift = Beta[BO + c] - mean * scale;
                     for (int n = 0; n < batch; n++)
                     {
                         int at = n * stride + c * spatial;
-                        NormalizationRows.ScaleShift(px + at, py + at, spatial, scale, shift, Relu, Wide);
+                        NormalizationRows.ScaleShift(px + at, residual == null ? null : residual + at, py + at, spatial, scale, shift, Relu, Wide);
                     }
                 }
             }

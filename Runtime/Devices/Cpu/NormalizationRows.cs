@@ -85,20 +85,31 @@ internal static unsafe class NormalizationRows
         return sum;
     }
 
-    /// <summary>y = x * scale + shift, and max(0, .) with <paramref name="relu"/>, in one pass.</summary>
-    public static void ScaleShift(float* x, float* y, int n, float scale, float shift, bool relu, bool wide)
+    /// <summary>
+    /// y = x * scale + shift, plus <paramref name="residual"/> when it is not null, then max(0, .) with
+    /// <paramref name="relu"/>, in one pass: the operations of the batch norm, <c>Add</c> and ReLU unfused, in that order.
+    /// </summary>
+    public static void ScaleShift(float* x, float* residual, float* y, int n, float scale, float shift, bool relu, bool wide)
     {
-        if (relu)
+        switch ((relu, residual != null))
         {
-            ScaleShift<Relu>(x, y, n, scale, shift, wide);
-        }
-        else
-        {
-            ScaleShift<Identity>(x, y, n, scale, shift, wide);
+            case (true, true):
+                ScaleShift<Relu, Added>(x, residual, y, n, scale, shift, wide);
+                break;
+            case (true, false):
+                ScaleShift<Relu, NotAdded>(x, residual, y, n, scale, shift, wide);
+                break;
+            case (false, true):
+                ScaleShift<Identity, Added>(x, residual, y, n, scale, shift, wide);
+                break;
+            case (false, false):
+                ScaleShift<Identity, NotAdded>(x, residual, y, n, scale, shift, wide);
+                break;
         }
     }
 
-    private static void ScaleShift<TAct>(float* x, float* y, int n, float scale, float shift, bool wide) where TAct : struct, IActivation
+    private static void ScaleShift<TAct, TAdd>(float* x, float* r, float* y, int n, float scale, float shift, bool wide)
+        where TAct : struct, IActivation where TAdd : struct, IResidual
     {
         int i = 0;
         if (wide)
@@ -107,7 +118,7 @@ internal static unsafe class NormalizationRows
             var b = Vector512.Create(shift);
             for (; i + 16 <= n; i += 16)
             {
-                TAct.Apply(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), s, b)).Store(y + i);
+                TAct.Apply(TAdd.Add(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), s, b), r + i)).Store(y + i);
             }
         }
         {
@@ -115,12 +126,12 @@ internal static unsafe class NormalizationRows
             var b = Vector256.Create(shift);
             for (; i + 8 <= n; i += 8)
             {
-                TAct.Apply(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, b)).Store(y + i);
+                TAct.Apply(TAdd.Add(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, b), r + i)).Store(y + i);
             }
         }
         for (; i < n; i++)
         {
-            y[i] = TAct.Apply(MathF.FusedMultiplyAdd(x[i], scale, shift));
+            y[i] = TAct.Apply(TAdd.Add(MathF.FusedMultiplyAdd(x[i], scale, shift), r + i));
         }
     }
 
@@ -277,6 +288,40 @@ internal static unsafe class NormalizationRows
                 TStore.Store(MathF.FusedMultiplyAdd(TMask.Apply(g0[i], y + i), a, MathF.FusedMultiplyAdd(xs[i], b, k)), ds + i);
             }
         }
+    }
+
+    /// <summary>The residual added to the normalised value (a sum closing a residual block), or nothing.</summary>
+    private interface IResidual
+    {
+        static abstract Vector512<float> Add(Vector512<float> v, float* r);
+
+        static abstract Vector256<float> Add(Vector256<float> v, float* r);
+
+        static abstract float Add(float v, float* r);
+    }
+
+    private struct NotAdded : IResidual
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Add(Vector512<float> v, float* r) => v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Add(Vector256<float> v, float* r) => v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Add(float v, float* r) => v;
+    }
+
+    private struct Added : IResidual
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Add(Vector512<float> v, float* r) => v + Vector512.Load(r);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Add(Vector256<float> v, float* r) => v + Vector256.Load(r);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Add(float v, float* r) => v + *r;
     }
 
     private interface IActivation

@@ -1054,9 +1054,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h6_relu, _conv3_weight.Value, null, h7_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h8_batchNorm2d
 
         // [8] bn3: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        // evaluation: not stored
-        var h8_batchNorm2d = keep ? _h8_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h8_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h9_add's convolution
+        // computed by h9_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(16)
         // [9] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -1064,8 +1062,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h9_add = _h9_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h8_batchNorm2d, h3_relu, h9_add);
+            // fused: bn3 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h7_conv2d, _bn3_weight.Value, _bn3_bias.Value, _bn3_running_mean, _bn3_running_var, _saveMean8, _saveInvStd8, h9_add, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h3_relu);
         }
         else
         {
@@ -1110,9 +1108,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h13_relu, _conv5_weight.Value, null, h14_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h15_batchNorm2d
 
         // [15] bn5: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        // evaluation: not stored
-        var h15_batchNorm2d = keep ? _h15_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h15_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h16_add's convolution
+        // computed by h16_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(16)
         // [16] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -1120,8 +1116,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h16_add = _h16_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h15_batchNorm2d, h10_relu, h16_add);
+            // fused: bn5 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h14_conv2d, _bn5_weight.Value, _bn5_bias.Value, _bn5_running_mean, _bn5_running_var, _saveMean15, _saveInvStd15, h16_add, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h10_relu);
         }
         else
         {
@@ -1166,9 +1162,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h20_relu, _conv7_weight.Value, null, h21_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 16, Height: 28, Width: 28, OutChannels: 16, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h22_batchNorm2d
 
         // [22] bn7: BatchNorm2d()  [N,16,28,28] -> [N,16,28,28]
-        // evaluation: not stored
-        var h22_batchNorm2d = keep ? _h22_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h22_batchNorm2d, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h23_add's convolution
+        // computed by h23_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(16)
         // [23] Residual  [N,16,28,28] + [N,16,28,28] -> [N,16,28,28]
@@ -1176,8 +1170,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h23_add = _h23_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h22_batchNorm2d, h17_relu, h23_add);
+            // fused: bn7 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h21_conv2d, _bn7_weight.Value, _bn7_bias.Value, _bn7_running_mean, _bn7_running_var, _saveMean22, _saveInvStd22, h23_add, n, channels: 16, spatial: 784, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h17_relu);
         }
         else
         {
@@ -1222,9 +1216,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h27_relu, _conv9_weight.Value, null, h28_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h29_batchNorm2d
 
         // [29] bn9: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        // evaluation: not stored
-        var h29_batchNorm2d = keep ? _h29_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h29_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h32_add's convolution
+        // computed by h32_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Down(32) > ConvBn(32, 1, 2)
         // [30] conv10: Conv2d(32, kernel: 1, stride: 2, padding: 0, bias: false)  [N,16,28,28] -> [N,32,14,14]
@@ -1252,8 +1244,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h32_add = _h32_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h29_batchNorm2d, h31_batchNorm2d, h32_add);
+            // fused: bn9 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h28_conv2d, _bn9_weight.Value, _bn9_bias.Value, _bn9_running_mean, _bn9_running_var, _saveMean29, _saveInvStd29, h32_add, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h31_batchNorm2d);
         }
         else
         {
@@ -1298,9 +1290,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h36_relu, _conv12_weight.Value, null, h37_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h38_batchNorm2d
 
         // [38] bn12: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        // evaluation: not stored
-        var h38_batchNorm2d = keep ? _h38_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h38_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h39_add's convolution
+        // computed by h39_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(32)
         // [39] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
@@ -1308,8 +1298,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h39_add = _h39_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h38_batchNorm2d, h33_relu, h39_add);
+            // fused: bn12 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h37_conv2d, _bn12_weight.Value, _bn12_bias.Value, _bn12_running_mean, _bn12_running_var, _saveMean38, _saveInvStd38, h39_add, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h33_relu);
         }
         else
         {
@@ -1354,9 +1344,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h43_relu, _conv14_weight.Value, null, h44_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 32, Height: 14, Width: 14, OutChannels: 32, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h45_batchNorm2d
 
         // [45] bn14: BatchNorm2d()  [N,32,14,14] -> [N,32,14,14]
-        // evaluation: not stored
-        var h45_batchNorm2d = keep ? _h45_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h45_batchNorm2d, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h46_add's convolution
+        // computed by h46_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(32)
         // [46] Residual  [N,32,14,14] + [N,32,14,14] -> [N,32,14,14]
@@ -1364,8 +1352,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h46_add = _h46_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h45_batchNorm2d, h40_relu, h46_add);
+            // fused: bn14 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h44_conv2d, _bn14_weight.Value, _bn14_bias.Value, _bn14_running_mean, _bn14_running_var, _saveMean45, _saveInvStd45, h46_add, n, channels: 32, spatial: 196, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h40_relu);
         }
         else
         {
@@ -1410,9 +1398,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h50_relu, _conv16_weight.Value, null, h51_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h52_batchNorm2d
 
         // [52] bn16: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        // evaluation: not stored
-        var h52_batchNorm2d = keep ? _h52_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h52_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h55_add's convolution
+        // computed by h55_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Down(64) > ConvBn(64, 1, 2)
         // [53] conv17: Conv2d(64, kernel: 1, stride: 2, padding: 0, bias: false)  [N,32,14,14] -> [N,64,7,7]
@@ -1440,8 +1426,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h55_add = _h55_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h52_batchNorm2d, h54_batchNorm2d, h55_add);
+            // fused: bn16 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h51_conv2d, _bn16_weight.Value, _bn16_bias.Value, _bn16_running_mean, _bn16_running_var, _saveMean52, _saveInvStd52, h55_add, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h54_batchNorm2d);
         }
         else
         {
@@ -1486,9 +1472,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h59_relu, _conv19_weight.Value, null, h60_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h61_batchNorm2d
 
         // [61] bn19: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        // evaluation: not stored
-        var h61_batchNorm2d = keep ? _h61_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h61_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h62_add's convolution
+        // computed by h62_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(64)
         // [62] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
@@ -1496,8 +1480,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h62_add = _h62_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h61_batchNorm2d, h56_relu, h62_add);
+            // fused: bn19 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h60_conv2d, _bn19_weight.Value, _bn19_bias.Value, _bn19_running_mean, _bn19_running_var, _saveMean61, _saveInvStd61, h62_add, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h56_relu);
         }
         else
         {
@@ -1542,9 +1526,7 @@ public partial class ResNet20 : global::Dsl.Module
         if (keep) device.Conv2d(h66_relu, _conv21_weight.Value, null, h67_conv2d, new global::Dsl.Conv2dGeometry(n, InChannels: 64, Height: 7, Width: 7, OutChannels: 64, KernelH: 3, KernelW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)); // evaluation: folded into h68_batchNorm2d
 
         // [68] bn21: BatchNorm2d()  [N,64,7,7] -> [N,64,7,7]
-        // evaluation: not stored
-        var h68_batchNorm2d = keep ? _h68_batchNorm2d.Rows(n) : null!;
-        if (keep) device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h68_batchNorm2d, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f); // evaluation: computed by h69_add's convolution
+        // computed by h69_add: the batch norm adds the shortcut as it normalises (kept), the folded convolution as it stores (evaluation)
 
         // ---- Basic(64)
         // [69] Residual  [N,64,7,7] + [N,64,7,7] -> [N,64,7,7]
@@ -1552,8 +1534,8 @@ public partial class ResNet20 : global::Dsl.Module
         var h69_add = _h69_add.Rows(n, keep, part);
         if (keep)
         {
-            // fused: add + relu (one pass)
-            device.AddRelu(h68_batchNorm2d, h63_relu, h69_add);
+            // fused: bn21 + add + relu (one pass): the shortcut added as the batch norm normalises
+            device.BatchNorm(h67_conv2d, _bn21_weight.Value, _bn21_bias.Value, _bn21_running_mean, _bn21_running_var, _saveMean68, _saveInvStd68, h69_add, n, channels: 64, spatial: 49, training: _trainingForward, momentum: replay ? 0f : 0.1f, eps: 1e-05f, relu: true, residual: h63_relu);
         }
         else
         {

@@ -45,6 +45,56 @@ public class CpuBatchNormWidthTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Residual_is_added_before_the_relu_bit_for_bit_with_batch_norm_then_add(string kernel, int threads, int n, int c, int s)
+    {
+        // Each width's loop and the scalar tail: the fused pass against the batch norm, then Add or AddRelu, on one device.
+        var random = new Random(n * 31 + c * 17 + s + threads);
+        var x = Uniform(random, n * c * s, -1.5f, 2.5f);
+        var r = Uniform(random, n * c * s);
+        var gamma = Uniform(random, c, 0.5f, 1.5f);
+        var beta = Uniform(random, c, -0.5f, 0.5f);
+        var d = new CpuDevice(threads);
+        CpuGemm.KernelOverride = Enum.Parse<GemmKernel>(kernel);
+        try
+        {
+            foreach (bool relu in new[] { false, true })
+            {
+                int[] Run(bool fused)
+                {
+                    var y = Tensor.Full(d, float.NaN, x.Length);
+                    var (mean, invStd) = (Tensor.Full(d, float.NaN, c), Tensor.Full(d, float.NaN, c));
+                    var (xt, rt) = (Tensor.From(x, d, x.Length), Tensor.From(r, d, r.Length));
+                    var (gt, bt) = (Tensor.From(gamma, d, c), Tensor.From(beta, d, c));
+                    if (fused)
+                    {
+                        d.BatchNorm(xt, gt, bt, Tensor.Zeros(d, c), Tensor.Full(d, 1f, c), mean, invStd, y, n, c, s, training: true, momentum: 0.1f, Eps, relu, rt);
+                    }
+                    else
+                    {
+                        var bn = Tensor.Full(d, float.NaN, x.Length);
+                        d.BatchNorm(xt, gt, bt, Tensor.Zeros(d, c), Tensor.Full(d, 1f, c), mean, invStd, bn, n, c, s, training: true, momentum: 0.1f, Eps);
+                        if (relu)
+                        {
+                            d.AddRelu(bn, rt, y);
+                        }
+                        else
+                        {
+                            d.Add(bn, rt, y);
+                        }
+                    }
+                    return Array.ConvertAll(y.ToArray(), BitConverter.SingleToInt32Bits);
+                }
+                Assert.Equal(Run(fused: false), Run(fused: true));
+            }
+        }
+        finally
+        {
+            CpuGemm.KernelOverride = null;
+        }
+    }
+
     [Fact]
     public void Variance_of_an_offset_channel_has_no_cancellation()
     {
