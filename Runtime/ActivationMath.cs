@@ -46,9 +46,15 @@ public static class ActivationMath
 
     public static float Forward(ActivationKind kind, float alpha, float x) => Forward(kind, alpha, DefaultSoftplusThreshold, x);
 
+    /// <summary>
+    /// max(0, x) as PyTorch's <c>relu</c> and the CPU's vector max: a NaN stays NaN (<c>x &gt; 0 ? x : 0</c> turned it
+    /// into 0), and -0 becomes +0. Every fused ReLU of the ILGPU kernels calls it too.
+    /// </summary>
+    public static float Relu(float x) => x <= 0f ? 0f : x;
+
     public static float Forward(ActivationKind kind, float alpha, float threshold, float x) => kind switch
     {
-        ActivationKind.Relu => x > 0f ? x : 0f,
+        ActivationKind.Relu => Relu(x),
         ActivationKind.Tanh => MathF.Tanh(x),
         ActivationKind.Sigmoid => 1f / (1f + MathF.Exp(-x)),
         ActivationKind.LeakyRelu => x > 0f ? x : alpha * x,

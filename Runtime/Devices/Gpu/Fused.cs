@@ -50,8 +50,7 @@ public sealed partial class GpuDevice
 
     internal static void AddReluKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
-        float sum = a[i] + b[i];
-        y[i] = sum > 0f ? sum : 0f;
+        y[i] = ActivationMath.Relu(a[i] + b[i]);
     }
 
     internal static void BatchNormReluKernel(Index1D i, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta,
@@ -59,7 +58,7 @@ public sealed partial class GpuDevice
     {
         int c = (i / a.S) % a.C;
         float v = (x[i] - saveMean[c]) * saveInvStd[c] * gamma[c] + beta[c];
-        y[i] = v > 0f ? v : 0f;
+        y[i] = ActivationMath.Relu(v);
     }
 
     /// <summary>sum(dy) and sum(dy * xhat) per channel over the elements where the fused output is positive.</summary>
