@@ -75,6 +75,20 @@ public abstract partial class Device
         Expect(t, length, op, what, shape);
     }
 
+    /// <summary>
+    /// The residual of a fused sum (<see cref="Conv2d"/>'s or <see cref="BatchNorm"/>'s): float32, y's size, and not y's
+    /// memory. A backend without the fused kernel writes y first and adds the residual after, so a residual sharing y's
+    /// memory would be read once overwritten.
+    /// </summary>
+    private void ResidualOperand(Tensor residual, Tensor y, long length, string op, params ReadOnlySpan<int> shape)
+    {
+        FloatOperand(residual, length, op, "residual", shape);
+        if (ReferenceEquals(residual.Storage, y.Storage) && residual.Offset < y.Offset + y.Length && y.Offset < residual.Offset + residual.Length)
+        {
+            throw new ArgumentException($"{op}: the residual {residual.Describe()} shares memory with y {y.Describe()}; the shortcut needs a tensor of its own.");
+        }
+    }
+
     private void Elementwise3(Tensor a, Tensor b, Tensor y, string op)
     {
         Operand(a, op, "a", DType.Float32);

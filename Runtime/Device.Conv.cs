@@ -26,7 +26,7 @@ public abstract partial class Device
         FloatOperand(y, g.OutputLength, op, "y", g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
         if (residual is not null)
         {
-            FloatOperand(residual, g.OutputLength, op, "residual", g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+            ResidualOperand(residual, y, g.OutputLength, op, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
         }
         if (g.Batch == 0)
         {
@@ -47,6 +47,12 @@ public abstract partial class Device
     protected virtual void Conv2dResidualCore(Tensor x, Tensor w, Tensor? b, Tensor residual, Tensor y, in Conv2dGeometry g, bool relu)
     {
         Conv2dCore(x, w, b, y, g, relu: false);
+        AddResidual(y, residual, relu);
+    }
+
+    /// <summary>The unfused end of a fused sum: y + residual in place, then the ReLU when asked (one more pass over y).</summary>
+    private void AddResidual(Tensor y, Tensor residual, bool relu)
+    {
         if (relu)
         {
             AddReluCore(y, residual, y);
@@ -246,7 +252,7 @@ public abstract partial class Device
         }
         if (residual is not null)
         {
-            FloatOperand(residual, (long)batch * channels * spatial, op, nameof(residual), batch, channels, spatial);
+            ResidualOperand(residual, y, (long)batch * channels * spatial, op, batch, channels, spatial);
             BatchNormResidualCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, residual, y, batch, channels, spatial, training, momentum, eps, relu);
         }
         else if (relu)
@@ -308,14 +314,7 @@ public abstract partial class Device
         Tensor saveMean, Tensor saveInvStd, Tensor residual, Tensor y, int batch, int channels, int spatial, bool training, float momentum, float eps, bool relu)
     {
         BatchNormCore(x, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, y, batch, channels, spatial, training, momentum, eps);
-        if (relu)
-        {
-            AddReluCore(y, residual, y);
-        }
-        else
-        {
-            AddCore(y, residual, y);
-        }
+        AddResidual(y, residual, relu);
     }
 
     /// <summary><see cref="BatchNormCore"/> followed by max(0, .) in the same pass.</summary>

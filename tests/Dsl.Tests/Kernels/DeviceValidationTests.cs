@@ -36,6 +36,16 @@ public sealed class DeviceValidationTests(IlgpuCpuAcceleratorFixture fixture)
         ["pool_argmax_float"] = d => d.MaxPool2d(Z(d, 1, 1, 4, 4), Z(d, 1, 1, 2, 2), Z(d, 4), new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2)),
         ["avgpool_wrong_output"] = d => d.AvgPool2d(Z(d, 1, 1, 4, 4), Z(d, 1, 1, 3, 3), new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2), true),
         ["adaptive_zero_output"] = d => d.AdaptiveAvgPool2d(Z(d, 1, 1, 4, 4), Z(d, 1), 1, 1, 4, 4, 0, 1),
+        ["conv_residual_is_y"] = d =>
+        {
+            var y = Z(d, 2, 4, 3, 3);
+            d.Conv2d(Z(d, 2, 3, 5, 5), Z(d, 4, 3, 3, 3), null, y, new Conv2dGeometry(2, 3, 5, 5, 4, 3, 3), relu: true, residual: y);
+        },
+        ["batchnorm_residual_overlaps_y"] = d =>
+        {
+            var both = Z(d, 18);
+            d.BatchNorm(Z(d, 12), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), both.Narrow(0, 0, 12), 2, 3, 2, true, 0.1f, 1e-5f, residual: both.Narrow(0, 6, 12));
+        },
         ["batchnorm_one_value_per_channel"] = d => d.BatchNorm(Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), Z(d, 3), 1, 3, 1, true, 0.1f, 1e-5f),
         ["layernorm_wrong_save_buffer"] = d => d.LayerNorm(Z(d, 2, 5), null, null, Z(d, 3), Z(d, 2), Z(d, 2, 5), 2, 5, 1e-5f),
         ["copy_channels_do_not_fit"] = d => d.CopyChannels(Z(d, 2, 3, 4), 3, 2, Z(d, 2, 5, 4), 5, 0, 2, 2, 4, false),
