@@ -203,7 +203,7 @@ internal static class Forward
         }
         if (fusion.ResidualSumOf(node) is { } sum)
         {
-            return $"evaluation computes it with the sum [{sum.Id}] after it, adding the shortcut as the convolution stores, and never stores it alone";
+            return $"the sum [{sum.Id}] after it computes it and adds the shortcut (in training the batch norm as it normalises, in evaluation its folded convolution as it stores), so it is never stored alone";
         }
         return null;
     }

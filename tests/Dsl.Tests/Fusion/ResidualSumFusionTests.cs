@@ -26,7 +26,7 @@ public sealed class ResidualSumFusionTests
         Assert.Contains("// fused: conv3 + bn3 + add + relu (one pass): batch norm folded into the convolution's weights, the shortcut added as the convolution stores its output", code);
         Assert.Single(Calls(code));
         Assert.Contains("relu: true, residual: h3_relu);", Calls(code)[0]);
-        Assert.Contains("(8, \"bn3\", \"evaluation computes it with the sum [9] after it", code);
+        Assert.Contains("(8, \"bn3\", \"the sum [9] after it computes it and adds the shortcut", code);
     }
 
     [Fact]
