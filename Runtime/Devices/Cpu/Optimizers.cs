@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using Dsl.Devices.Cpu.Convolution;
 
@@ -106,11 +107,56 @@ public sealed partial class CpuDevice
         public readonly void Run(int start, int end)
         {
             var (from, to) = ElementwiseFloats(start, end, Length);
-            var h = H;
-            float[] p = P, g = G, ms = M, vs = V;
-            for (int i = from; i < to; i++)
+            int n = to - from;
+            AdamUpdate(P.AsSpan(PO + from, n), G.AsSpan(GO + from, n), M.AsSpan(MO + from, n), V.AsSpan(VO + from, n), H);
+        }
+    }
+
+    /// <summary>
+    /// Adam over spans: <see cref="OptimizerMath.Adam"/>'s operations in its order, a vector of elements at a time (no fused
+    /// multiply-add, and square root and division correctly rounded either way), so each element gets the scalar update's
+    /// bits; the tail by the scalar update itself. The scalar loop alone ran a 3.2M-weight layer (TwoConv's fc1) at a
+    /// fifth of the memory's speed, 8 ms of a 43 ms training step.
+    /// </summary>
+    internal static unsafe void AdamUpdate(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in AdamHyper h)
+    {
+        int n = p.Length, i = 0;
+        fixed (float* pp = p, pg = g, pm = m, pv = v)
+        {
+            if (Vector.IsHardwareAccelerated)
             {
-                OptimizerMath.Adam(ref p[PO + i], g[GO + i], ref ms[MO + i], ref vs[VO + i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
+                int width = Vector<float>.Count;
+                var decay = new Vector<float>(1f - h.Lr * h.WeightDecay);
+                var wd = new Vector<float>(h.WeightDecay);
+                var beta1 = new Vector<float>(h.Beta1);
+                var beta2 = new Vector<float>(h.Beta2);
+                var oneMinusBeta1 = new Vector<float>(1f - h.Beta1);
+                var oneMinusBeta2 = new Vector<float>(1f - h.Beta2);
+                var stepSize = new Vector<float>(h.StepSize);
+                var bc2Sqrt = new Vector<float>(h.Bc2Sqrt);
+                var eps = new Vector<float>(h.Eps);
+                for (; i <= n - width; i += width)
+                {
+                    var gi = Vector.Load(pg + i);
+                    var pi = Vector.Load(pp + i);
+                    if (h.Decoupled)
+                    {
+                        pi *= decay;
+                    }
+                    else
+                    {
+                        gi += wd * pi;
+                    }
+                    var mi = beta1 * Vector.Load(pm + i) + oneMinusBeta1 * gi;
+                    var vi = beta2 * Vector.Load(pv + i) + oneMinusBeta2 * gi * gi;
+                    Vector.Store(mi, pm + i);
+                    Vector.Store(vi, pv + i);
+                    Vector.Store(pi - stepSize * mi / (Vector.SquareRoot(vi) / bc2Sqrt + eps), pp + i);
+                }
+            }
+            for (; i < n; i++)
+            {
+                OptimizerMath.Adam(ref pp[i], pg[i], ref pm[i], ref pv[i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
             }
         }
     }

@@ -1,0 +1,92 @@
+using Dsl.Devices.Cpu;
+using Xunit;
+
+namespace Dsl.Tests.Optim;
+
+/// <summary>
+/// The CPU's vector Adam update (<see cref="CpuDevice.AdamUpdate"/>) gives every element the bits of the scalar update
+/// (<see cref="OptimizerMath.Adam"/>, which the ILGPU kernel also runs): lengths around the vector width (tails of every
+/// size), both weight-decay forms, zero and tiny second moments (the square root at 0, eps dominant), large gradients, and
+/// ten steps of a layer large enough to be split over threads through <see cref="Adam.Step"/>.
+/// </summary>
+public sealed class CpuAdamVectorTests
+{
+    public static TheoryData<int, bool, float> Cases()
+    {
+        var data = new TheoryData<int, bool, float>();
+        foreach (int n in new[] { 1, 7, 8, 15, 16, 17, 31, 33, 100 })
+        {
+            data.Add(n, false, 0f);
+            data.Add(n, false, 0.1f);
+            data.Add(n, true, 0.1f);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Vector_update_gives_each_element_the_scalar_updates_bits(int n, bool decoupled, float weightDecay)
+    {
+        var rng = new Random(n * 7 + (decoupled ? 1 : 0));
+        float[] p = Values(rng, n, 2f), m = Values(rng, n, 0.5f), v = Values(rng, n, 1f);
+        for (int i = 0; i < n; i++)
+        {
+            v[i] = i % 5 == 0 ? 0f : i % 5 == 1 ? 1e-30f : MathF.Abs(v[i]);
+        }
+        float[] g = Values(rng, n, 1f);
+        if (n > 2)
+        {
+            g[2] = 3e4f;
+            g[n - 1] = 0f;
+        }
+        float[] ps = (float[])p.Clone(), ms = (float[])m.Clone(), vs = (float[])v.Clone();
+        for (int step = 1; step <= 3; step++)
+        {
+            var h = AdamHyper.Create(0.01f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, step);
+            CpuDevice.AdamUpdate(p, g, m, v, h);
+            for (int i = 0; i < n; i++)
+            {
+                OptimizerMath.Adam(ref ps[i], g[i], ref ms[i], ref vs[i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
+            }
+            Assert.Equal(Bits(ps), Bits(p));
+            Assert.Equal(Bits(ms), Bits(m));
+            Assert.Equal(Bits(vs), Bits(v));
+        }
+    }
+
+    [Fact]
+    public void A_layer_split_over_threads_steps_as_the_scalar_update_does()
+    {
+        const int n = (1 << 18) + 5;
+        var rng = new Random(5);
+        float[] p0 = Values(rng, n, 1f);
+        var device = new CpuDevice(2);
+        var p = new Parameter("w", Tensor.From((float[])p0.Clone(), device, n));
+        var opt = new Adam(new[] { p }, lr: 0.003f, weightDecay: 0.01f, decoupledWeightDecay: true);
+        float[] ps = (float[])p0.Clone(), ms = new float[n], vs = new float[n];
+        for (int step = 1; step <= 10; step++)
+        {
+            float[] g = Values(rng, n, 1f);
+            device.Upload(g, p.Grad);
+            opt.Step();
+            var h = AdamHyper.Create(0.003f, 0.9f, 0.999f, 1e-8f, 0.01f, true, step);
+            for (int i = 0; i < n; i++)
+            {
+                OptimizerMath.Adam(ref ps[i], g[i], ref ms[i], ref vs[i], h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Decoupled, h.StepSize, h.Bc2Sqrt);
+            }
+        }
+        Assert.Equal(Bits(ps), Bits(p.Value.ToArray()));
+    }
+
+    private static float[] Values(Random rng, int n, float scale)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = scale * (2f * rng.NextSingle() - 1f);
+        }
+        return a;
+    }
+
+    private static int[] Bits(float[] a) => Array.ConvertAll(a, BitConverter.SingleToInt32Bits);
+}
