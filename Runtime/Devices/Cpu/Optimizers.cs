@@ -43,10 +43,45 @@ public sealed partial class CpuDevice
                 SgdMomentum(p, g, buf, h.Lr, h.Momentum, 1f - h.Dampening);
                 return;
             }
-            float unused = 0f;
-            for (int i = 0; i < p.Length; i++)
+            SgdUpdate(p, g, buf, h);
+        }
+    }
+
+    /// <summary>
+    /// SGD over spans for any recipe (weight decay, Nesterov, dampening, the first step, no momentum):
+    /// <see cref="OptimizerMath.Sgd"/>'s operations in its order, a vector of elements at a time, so each element gets the
+    /// scalar update's bits; the tail by the scalar update itself. <paramref name="buf"/> is empty without momentum.
+    /// </summary>
+    internal static unsafe void SgdUpdate(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdHyper h)
+    {
+        int n = p.Length, i = 0;
+        bool momentum = h.Momentum != 0f;
+        fixed (float* pp = p, pg = g, pb = buf)
+        {
+            if (Vector.IsHardwareAccelerated)
             {
-                OptimizerMath.Sgd(ref p[i], g[i], ref buf.IsEmpty ? ref unused : ref buf[i], h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
+                int width = Vector<float>.Count;
+                var wd = new Vector<float>(h.WeightDecay);
+                var mu = new Vector<float>(h.Momentum);
+                var keep = new Vector<float>(1f - h.Dampening);
+                var lr = new Vector<float>(h.Lr);
+                for (; i <= n - width; i += width)
+                {
+                    var pi = Vector.Load(pp + i);
+                    var d = Vector.Load(pg + i) + wd * pi;
+                    if (momentum)
+                    {
+                        var b = h.FirstStep ? d : mu * Vector.Load(pb + i) + keep * d;
+                        Vector.Store(b, pb + i);
+                        d = h.Nesterov ? d + mu * b : b;
+                    }
+                    Vector.Store(pi - lr * d, pp + i);
+                }
+            }
+            float unused = 0f;
+            for (; i < n; i++)
+            {
+                OptimizerMath.Sgd(ref pp[i], pg[i], ref momentum ? ref pb[i] : ref unused, h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
             }
         }
     }

@@ -4,12 +4,14 @@ using Xunit;
 namespace Dsl.Tests.Optim;
 
 /// <summary>
-/// The CPU's vector Adam update (<see cref="CpuDevice.AdamUpdate"/>) gives every element the bits of the scalar update
-/// (<see cref="OptimizerMath.Adam"/>, which the ILGPU kernel also runs): lengths around the vector width (tails of every
-/// size), both weight-decay forms, zero and tiny second moments (the square root at 0, eps dominant), large gradients, and
-/// ten steps of a layer large enough to be split over threads through <see cref="Adam.Step"/>.
+/// The CPU's vector optimiser updates give every element the bits of the scalar updates that the ILGPU kernels also run:
+/// Adam (<see cref="CpuDevice.AdamUpdate"/> against <see cref="OptimizerMath.Adam"/>) over lengths around the vector
+/// width (tails of every size), both weight-decay forms, zero and tiny second moments (the square root at 0, eps
+/// dominant), large gradients, and ten steps of a layer large enough to be split over threads through
+/// <see cref="Adam.Step"/>; SGD (<see cref="CpuDevice.SgdUpdate"/> against <see cref="OptimizerMath.Sgd"/>) for every
+/// combination of momentum, dampening, weight decay, Nesterov and the first step.
 /// </summary>
-public sealed class CpuAdamVectorTests
+public sealed class CpuOptimizerVectorTests
 {
     public static TheoryData<int, bool, float> Cases()
     {
@@ -76,6 +78,43 @@ public sealed class CpuAdamVectorTests
             }
         }
         Assert.Equal(Bits(ps), Bits(p.Value.ToArray()));
+    }
+
+    public static TheoryData<int, float, float, float, bool> SgdCases()
+    {
+        var data = new TheoryData<int, float, float, float, bool>();
+        foreach (int n in new[] { 5, 16, 37 })
+        {
+            data.Add(n, 0f, 0f, 0f, false);
+            data.Add(n, 0f, 0f, 5e-4f, false);
+            data.Add(n, 0.9f, 0f, 5e-4f, false);
+            data.Add(n, 0.9f, 0f, 5e-4f, true);
+            data.Add(n, 0.5f, 0.1f, 0.01f, false);
+            data.Add(n, 0.9f, 0f, 0f, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SgdCases))]
+    public void Vector_sgd_gives_each_element_the_scalar_updates_bits(int n, float momentum, float dampening, float weightDecay, bool nesterov)
+    {
+        var rng = new Random(n + (int)(momentum * 10));
+        float[] p = Values(rng, n, 2f), buf = new float[n];
+        float[] ps = (float[])p.Clone(), bufs = new float[n];
+        float unused = 0f;
+        for (int step = 1; step <= 3; step++)
+        {
+            float[] g = Values(rng, n, 1f);
+            var h = new SgdHyper(0.05f, momentum, dampening, weightDecay, nesterov, FirstStep: step == 1);
+            CpuDevice.SgdUpdate(p, g, momentum != 0f ? buf : Span<float>.Empty, h);
+            for (int i = 0; i < n; i++)
+            {
+                OptimizerMath.Sgd(ref ps[i], g[i], ref momentum != 0f ? ref bufs[i] : ref unused, h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
+            }
+            Assert.Equal(Bits(ps), Bits(p));
+            Assert.Equal(Bits(bufs), Bits(buf));
+        }
     }
 
     private static float[] Values(Random rng, int n, float scale)
