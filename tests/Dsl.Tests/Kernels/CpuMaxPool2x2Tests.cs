@@ -3,19 +3,23 @@ using Xunit;
 
 namespace Dsl.Tests.Kernels;
 
-// The vectorised 2x2 stride-2 max pool (eight, then four outputs at a time, then a scalar tail) against a scalar
-// reference written from PyTorch's rule: windows are scanned top-left, top-right, bottom-left, bottom-right, and a later
-// value takes over when it is greater or NaN. Inputs are drawn from a few levels so that ties are common, with NaNs
-// sprinkled in. Values must match exactly (a max is exact) and so must the arg-max indices.
+// The vectorised 2x2 stride-2 max pool (eight outputs at a time, then one masked step with AVX-512; four at a time and a
+// scalar tail with AVX2) against a scalar reference written from PyTorch's rule: windows are scanned top-left, top-right,
+// bottom-left, bottom-right, and a later value takes over when it is greater or NaN. Inputs are drawn from a few levels
+// so that ties are common, with NaNs sprinkled in. Values must match exactly (a max is exact) and so must the arg-max
+// indices.
 public class CpuMaxPool2x2Tests
 {
     private readonly CpuDevice _device = new(2);
 
     [Theory]
-    [InlineData(24)] // 12 outputs a row: one 8-wide step and one 4-wide step
-    [InlineData(8)]  // 4 outputs: the 4-wide step alone
-    [InlineData(26)] // 13 outputs: 8 + 4 + a scalar output
-    [InlineData(38)] // 19 outputs: 8 + 8 + 3 scalar outputs
+    [InlineData(24)] // 12 outputs a row: one 8-wide step and 4 more (AVX-512: masked; AVX2: one 4-wide step)
+    [InlineData(8)]  // 4 outputs: a short row alone
+    [InlineData(26)] // 13 outputs: 8 + 5 (AVX2: 8 + 4 + a scalar output)
+    [InlineData(38)] // 19 outputs: 8 + 8 + 3
+    [InlineData(14)] // 7 outputs (TwoConv's second pool): a masked row alone
+    [InlineData(2)]  // 1 output a row
+    [InlineData(30)] // 15 outputs: 8 + 7
     public void MaxPool2x2_matches_scalar_rule_with_ties_and_nans(int size)
     {
         var random = new Random(size);
