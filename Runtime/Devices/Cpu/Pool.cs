@@ -311,9 +311,9 @@ public sealed partial class CpuDevice
     // The common 2x2 stride-2 unpadded case, unrolled; same tie and NaN rules as MaxPoolPlane.
     private static void MaxPool2x2(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx, bool record, bool relu)
     {
-        if (Avx512F.IsSupported && record && !relu)
+        if (Avx512F.IsSupported)
         {
-            MaxPool2x2Vector(xs, width, outHeight, outWidth, first, ys, idx);
+            MaxPool2x2Vector(xs, width, outHeight, outWidth, first, ys, idx, record, relu);
             return;
         }
         for (int oh = 0; oh < outHeight; oh++)
@@ -511,14 +511,15 @@ public sealed partial class CpuDevice
         => Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128<float>.Zero) | ~Vector128.Equals(v, v), v, Vector128<float>.Zero);
 
     /// <summary>
-    /// A whole plane's 2x2 windows with the argmax, row by row: eight outputs at a time, the last 1 to 7 of a row as one
-    /// masked step. Evens and odds of the two input rows are split with a permute and compared in window order with the
+    /// A whole plane's 2x2 windows (with the argmax when <paramref name="record"/>, the fused ReLU when
+    /// <paramref name="relu"/>), row by row: eight outputs at a time, the last 1 to 7 of a row as one masked step. Evens and odds of the two input rows are split with a permute and compared in window order with the
     /// scalar path's rule (a later value wins when greater, or when NaN). A 14-wide plane (TwoConv's second pool, 7
     /// outputs a row) took a scalar tail for 3 of every 7 outputs and a call per row: 2.7x the time of this.
     /// </summary>
-    private static unsafe void MaxPool2x2Vector(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx)
+    private static unsafe void MaxPool2x2Vector(ReadOnlySpan<float> xs, int width, int outHeight, int outWidth, int first, Span<float> ys, Span<int> idx,
+        bool record, bool relu)
     {
-        if (xs.Length < (2 * outHeight - 1) * width + 2 * outWidth || ys.Length < outHeight * outWidth || idx.Length < ys.Length)
+        if (xs.Length < (2 * outHeight - 1) * width + 2 * outWidth || ys.Length < outHeight * outWidth || record && idx.Length < ys.Length)
         {
             throw new ArgumentException("MaxPool2d: a plane shorter than its 2x2 windows.");
         }
@@ -542,16 +543,22 @@ public sealed partial class CpuDevice
                     var t = Avx512F.PermuteVar16x32(Vector512.Load(pt + 2 * ow), split);
                     var b = Avx512F.PermuteVar16x32(Vector512.Load(pb + 2 * ow), split);
                     var (best, at) = Window(t, b, lane2, r0 + 2 * ow, width);
-                    best.Store(py + ow);
-                    at.Store(pi + ow);
+                    (relu ? Relu(best) : best).Store(py + ow);
+                    if (record)
+                    {
+                        at.Store(pi + ow);
+                    }
                 }
                 if (rest != 0)
                 {
                     var t = Avx512F.PermuteVar16x32(Avx512F.MaskLoad(pt + 2 * ow, inRow, Vector512<float>.Zero), split);
                     var b = Avx512F.PermuteVar16x32(Avx512F.MaskLoad(pb + 2 * ow, inRow, Vector512<float>.Zero), split);
                     var (best, at) = Window(t, b, lane2, r0 + 2 * ow, width);
-                    Avx.MaskStore(py + ow, outputs.AsSingle(), best);
-                    Avx2.MaskStore(pi + ow, outputs, at);
+                    Avx.MaskStore(py + ow, outputs.AsSingle(), relu ? Relu(best) : best);
+                    if (record)
+                    {
+                        Avx2.MaskStore(pi + ow, outputs, at);
+                    }
                 }
             }
         }

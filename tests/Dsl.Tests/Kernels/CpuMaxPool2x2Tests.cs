@@ -53,6 +53,9 @@ public class CpuMaxPool2x2Tests
     [InlineData(26, 2, 2, 0, true, false)]
     [InlineData(38, 2, 2, 0, false, false)]
     [InlineData(8, 2, 2, 0, true, false)]
+    [InlineData(14, 2, 2, 0, true, false)]
+    [InlineData(14, 2, 2, 0, false, false)]
+    [InlineData(30, 2, 2, 0, true, true)]
     [InlineData(11, 3, 2, 1, true, true)]
     [InlineData(11, 3, 2, 1, false, false)]
     public void Fused_relu_and_skipped_argmax_match_the_pool_then_the_relu(int size, int kernel, int stride, int pad, bool relu, bool record)
