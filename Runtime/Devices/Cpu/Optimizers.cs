@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Dsl.Devices.Cpu.Convolution;
 
 namespace Dsl.Devices.Cpu;
@@ -36,21 +35,16 @@ public sealed partial class CpuDevice
             var p = P.AsSpan(PO + from, n);
             var g = G.AsSpan(GO + from, n);
             var buf = Buf is null ? Span<float>.Empty : Buf.AsSpan(BO + from, n);
-            var h = H;
-            // The common recipe (momentum, no weight decay, no Nesterov, after the first step) as two fused passes.
-            if (h.Momentum != 0f && h.WeightDecay == 0f && !h.Nesterov && !h.FirstStep)
-            {
-                SgdMomentum(p, g, buf, h.Lr, h.Momentum, 1f - h.Dampening);
-                return;
-            }
-            SgdUpdate(p, g, buf, h);
+            SgdUpdate(p, g, buf, H);
         }
     }
 
     /// <summary>
-    /// SGD over spans for any recipe (weight decay, Nesterov, dampening, the first step, no momentum):
+    /// SGD over spans for any recipe (plain momentum, weight decay, Nesterov, dampening, the first step, no momentum):
     /// <see cref="OptimizerMath.Sgd"/>'s operations in its order, a vector of elements at a time, so each element gets the
-    /// scalar update's bits; the tail by the scalar update itself. <paramref name="buf"/> is empty without momentum.
+    /// scalar update's bits, which the ILGPU kernel runs too; the tail by the scalar update itself. <paramref name="buf"/>
+    /// is empty without momentum. It replaces a 512-bit loop of its own for plain momentum, which skipped the update's
+    /// g + 0*p (so a -0 or an infinite weight came out otherwise than on the GPU) and ran emulated without AVX-512.
     /// </summary>
     internal static unsafe void SgdUpdate(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdHyper h)
     {
@@ -82,31 +76,6 @@ public sealed partial class CpuDevice
             for (; i < n; i++)
             {
                 OptimizerMath.Sgd(ref pp[i], pg[i], ref momentum ? ref pb[i] : ref unused, h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
-            }
-        }
-    }
-
-    // b = momentum*b + (1-dampening)*g; p -= lr*b, in one pass with the scalar loop's operations (no fused multiply-add),
-    // so both paths round alike.
-    private static unsafe void SgdMomentum(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, float lr, float momentum, float gScale)
-    {
-        int n = p.Length, i = 0;
-        fixed (float* pp = p, pg = g, pb = buf)
-        {
-            var vm = Vector512.Create(momentum);
-            var vs = Vector512.Create(gScale);
-            var vl = Vector512.Create(lr);
-            for (; i <= n - 16; i += 16)
-            {
-                var b = vm * Vector512.Load(pb + i) + vs * Vector512.Load(pg + i);
-                b.Store(pb + i);
-                (Vector512.Load(pp + i) - vl * b).Store(pp + i);
-            }
-            for (; i < n; i++)
-            {
-                float b = momentum * pb[i] + gScale * pg[i];
-                pb[i] = b;
-                pp[i] -= lr * b;
             }
         }
     }

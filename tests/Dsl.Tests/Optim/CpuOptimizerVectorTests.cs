@@ -9,7 +9,8 @@ namespace Dsl.Tests.Optim;
 /// width (tails of every size), both weight-decay forms, zero and tiny second moments (the square root at 0, eps
 /// dominant), large gradients, and ten steps of a layer large enough to be split over threads through
 /// <see cref="Adam.Step"/>; SGD (<see cref="CpuDevice.SgdUpdate"/> against <see cref="OptimizerMath.Sgd"/>) for every
-/// combination of momentum, dampening, weight decay, Nesterov and the first step.
+/// combination of momentum, dampening, weight decay, Nesterov and the first step, and five steps of the course's recipe
+/// through <see cref="Sgd.Step"/> on a layer split over threads.
 /// </summary>
 public sealed class CpuOptimizerVectorTests
 {
@@ -86,6 +87,7 @@ public sealed class CpuOptimizerVectorTests
         foreach (int n in new[] { 5, 16, 37 })
         {
             data.Add(n, 0f, 0f, 0f, false);
+            data.Add(n, 0.5f, 0f, 0f, false);
             data.Add(n, 0f, 0f, 5e-4f, false);
             data.Add(n, 0.9f, 0f, 5e-4f, false);
             data.Add(n, 0.9f, 0f, 5e-4f, true);
@@ -115,6 +117,30 @@ public sealed class CpuOptimizerVectorTests
             Assert.Equal(Bits(ps), Bits(p));
             Assert.Equal(Bits(bufs), Bits(buf));
         }
+    }
+
+    [Fact]
+    public void A_layer_split_over_threads_takes_sgd_steps_as_the_scalar_update_does()
+    {
+        // The course's recipe (momentum 0.5, no weight decay) through Sgd.Step, over a layer large enough to be split.
+        const int n = (1 << 18) + 3;
+        var rng = new Random(9);
+        float[] p0 = Values(rng, n, 1f);
+        var device = new CpuDevice(2);
+        var p = new Parameter("w", Tensor.From((float[])p0.Clone(), device, n));
+        var opt = new Sgd(new[] { p }, lr: 0.01f, momentum: 0.5f);
+        float[] ps = (float[])p0.Clone(), bufs = new float[n];
+        for (int step = 1; step <= 5; step++)
+        {
+            float[] g = Values(rng, n, 1f);
+            device.Upload(g, p.Grad);
+            opt.Step();
+            for (int i = 0; i < n; i++)
+            {
+                OptimizerMath.Sgd(ref ps[i], g[i], ref bufs[i], 0.01f, 0.5f, 0f, 0f, false, step == 1);
+            }
+        }
+        Assert.Equal(Bits(ps), Bits(p.Value.ToArray()));
     }
 
     private static float[] Values(Random rng, int n, float scale)
