@@ -119,18 +119,27 @@ public abstract partial class Device
         MaxPool2dCore(x, y, argmax, g);
     }
 
-    /// <summary>dx (+)= dy routed to the recorded maxima.</summary>
-    public void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
+    /// <summary>
+    /// dx (+)= dy routed to the recorded maxima. With <paramref name="reluOutput"/>, the pool's output y over a ReLU's
+    /// output (the ReLU before the pool, whose backward this call then does), dy passes only where y &gt; 0: y is the ReLU's
+    /// output at the argmax, so these are the numbers of the pool's backward followed by the ReLU's, in one pass and
+    /// without the ReLU's mask over the larger input.
+    /// </summary>
+    public void MaxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate, Tensor? reluOutput = null)
     {
         const string op = nameof(MaxPool2dBackward);
         PoolOperands(g, dx, dy, op, "dx", "dy");
         Operand(argmax, op, "argmax", DType.Int32);
         Expect(argmax, g.OutputLength, op, "argmax", g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        if (reluOutput is not null)
+        {
+            FloatOperand(reluOutput, g.OutputLength, op, nameof(reluOutput), g.Batch, g.Channels, g.OutHeight, g.OutWidth);
+        }
         if (g.Batch == 0)
         {
             return;
         }
-        MaxPool2dBackwardCore(dy, argmax, dx, g, accumulate);
+        MaxPool2dBackwardCore(dy, argmax, dx, g, accumulate, reluOutput);
     }
 
     /// <summary>Average pooling; with <paramref name="countIncludePad"/> (PyTorch's default) padding counts in the divisor.</summary>
@@ -198,7 +207,7 @@ public abstract partial class Device
             ActivationCore(ActivationKind.Relu, 0f, ActivationMath.DefaultSoftplusThreshold, y, y);
         }
     }
-    protected abstract void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate);
+    protected abstract void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate, Tensor? reluOutput);
     protected abstract void AvgPool2dCore(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad);
     protected abstract void AvgPool2dBackwardCore(Tensor dy, Tensor dx, in Pool2dGeometry g, bool countIncludePad, bool accumulate);
     protected abstract void AdaptiveAvgPool2dCore(Tensor x, Tensor y, int batch, int channels, int height, int width, int outHeight, int outWidth);

@@ -61,15 +61,17 @@ public sealed partial class CpuDevice
         }
     }
 
-    protected override void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
+    protected override void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate, Tensor? reluOutput)
     {
         const string op = nameof(MaxPool2dBackward);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
+        int yo = 0;
+        var ya = reluOutput is null ? null : HostBuffers.Floats(reluOutput, op, out yo);
         var job = new MaxPoolBackwardJob
         {
-            Dy = dya, DyOffset = dyo, Dx = dxa, DxOffset = dxo, Argmax = ia, ArgmaxOffset = io,
+            Dy = dya, DyOffset = dyo, Dx = dxa, DxOffset = dxo, Argmax = ia, ArgmaxOffset = io, ReluOutput = ya, ReluOutputOffset = yo,
             Plane = g.Height * g.Width, OutPlane = g.OutHeight * g.OutWidth, Accumulate = accumulate,
         };
         ParallelRange(g.Batch * g.Channels, Math.Max(1, 131072 / job.Plane), ref job);
@@ -79,30 +81,46 @@ public sealed partial class CpuDevice
     {
         public float[] Dy, Dx;
         public int[] Argmax;
-        public int DyOffset, DxOffset, ArgmaxOffset, Plane, OutPlane;
+        /// <summary>The pool's output when it does the backward of the ReLU before it (dy passes where it is &gt; 0), or null.</summary>
+        public float[]? ReluOutput;
+        public int DyOffset, DxOffset, ArgmaxOffset, ReluOutputOffset, Plane, OutPlane;
         public bool Accumulate;
+
+        /// <summary>Outputs masked at a time: the ReLU's mask is one vector pass into a stack buffer, not a branch per output.</summary>
+        private const int MaskChunk = 256;
 
         public readonly void Run(int start, int end)
         {
             int plane = Plane, outPlane = OutPlane;
+            Span<float> masked = stackalloc float[ReluOutput is null ? 0 : MaskChunk];
             for (int pl = start; pl < end; pl++)
             {
                 var dxs = Dx.AsSpan(DxOffset + pl * plane, plane);
-                var dys = Dy.AsSpan(DyOffset + pl * outPlane, outPlane);
-                var idx = Argmax.AsSpan(ArgmaxOffset + pl * outPlane, outPlane);
                 if (!Accumulate)
                 {
                     dxs.Clear();
                 }
                 int first = pl * plane;
-                for (int o = 0; o < dys.Length; o++)
+                for (int o0 = 0; o0 < outPlane; o0 += MaskChunk)
                 {
-                    int k = idx[o] - first;
-                    if ((uint)k >= (uint)plane)
+                    int count = Math.Min(MaskChunk, outPlane - o0), at = pl * outPlane + o0;
+                    scoped ReadOnlySpan<float> dys = Dy.AsSpan(DyOffset + at, count);
+                    var idx = Argmax.AsSpan(ArgmaxOffset + at, count);
+                    if (ReluOutput is not null)
                     {
-                        throw new ArgumentException($"{nameof(MaxPool2dBackward)}: argmax {idx[o]} at output {pl * outPlane + o} lies outside its input plane; was it filled by {nameof(MaxPool2d)} with this geometry?");
+                        // The standard ReLU rule with the pool's output as the ReLU's at each argmax: dy where y > 0, else 0.
+                        ReluBackwardRows(ReluBackwardRule.Standard, ReluOutput.AsSpan(ReluOutputOffset + at, count), dys, masked, accumulate: false);
+                        dys = masked[..count];
                     }
-                    dxs[k] += dys[o];
+                    for (int o = 0; o < count; o++)
+                    {
+                        int k = idx[o] - first;
+                        if ((uint)k >= (uint)plane)
+                        {
+                            throw new ArgumentException($"{nameof(MaxPool2dBackward)}: argmax {idx[o]} at output {at + o} lies outside its input plane; was it filled by {nameof(MaxPool2d)} with this geometry?");
+                        }
+                        dxs[k] += dys[o];
+                    }
                 }
             }
         }

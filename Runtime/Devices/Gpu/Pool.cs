@@ -22,17 +22,19 @@ public sealed partial class GpuDevice
             Checked(g.OutputLength, op), xv, yv, iv, a);
     }
 
-    protected override void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate)
+    protected override void MaxPool2dBackwardCore(Tensor dy, Tensor argmax, Tensor dx, in Pool2dGeometry g, bool accumulate, Tensor? reluOutput)
     {
         const string op = nameof(MaxPool2dBackward);
         var a = PoolArgs.From(g);
         var (gv, iv, dv) = (F(dy, op), I(argmax, op), F(dx, op));
+        // Without a ReLU's output the kernel never reads that view: dy's stands in for it.
+        var yv = reluOutput is null ? gv : F(reluOutput, op);
         if (g.InputLength == 0)
         {
             return;
         }
-        Kernel(nameof(MaxPool2dBackwardKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolArgs, int>(MaxPool2dBackwardKernel))(
-            Checked(g.InputLength, op), gv, iv, dv, a, accumulate ? 1 : 0);
+        Kernel(nameof(MaxPool2dBackwardKernel), acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, PoolArgs, int, int>(MaxPool2dBackwardKernel))(
+            Checked(g.InputLength, op), gv, iv, yv, dv, a, accumulate ? 1 : 0, reluOutput is null ? 0 : 1);
     }
 
     protected override void AvgPool2dCore(Tensor x, Tensor y, in Pool2dGeometry g, bool countIncludePad)
@@ -132,7 +134,8 @@ public sealed partial class GpuDevice
         argmax[i] = bestIndex;
     }
 
-    internal static void MaxPool2dBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx, PoolArgs a, int accumulate)
+    /// <summary>One input element: the sum of dy over the windows whose maximum it is (and, with <paramref name="relu"/>, whose y &gt; 0).</summary>
+    internal static void MaxPool2dBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> y, ArrayView<float> dx, PoolArgs a, int accumulate, int relu)
     {
         int plane = i / (a.H * a.W);
         int s = i - plane * a.H * a.W;
@@ -148,7 +151,7 @@ public sealed partial class GpuDevice
             for (int ow = owLo; ow <= owHi; ow++)
             {
                 int o = (plane * a.OH + oh) * a.OW + ow;
-                if (argmax[o] == i)
+                if (argmax[o] == i && (relu == 0 || y[o] > 0f))
                 {
                     sum += dy[o];
                 }

@@ -106,6 +106,34 @@ public sealed class CpuIlgpuAgreementTests(IlgpuCpuAcceleratorFixture fixture)
         Assert.All(gpu.Y, v => Assert.True(float.IsNaN(v)));
     }
 
+    [Theory]
+    [InlineData(2, 2, 0, false)]
+    [InlineData(3, 2, 1, true)]
+    public void Max_pooling_backward_with_the_relu_before_it_agrees(int kernel, int stride, int padding, bool accumulate)
+    {
+        // The pool's backward doing the ReLU's (dy passes where the pool's output is > 0) on both devices, over a ReLU's output.
+        var g = new Pool2dGeometry(2, 3, 6, 5, kernel, kernel, stride, stride, padding, padding);
+        var rng = new Random(60 + kernel);
+        float[] x = Array.ConvertAll(RandomInputs.Normal(rng, (int)g.InputLength), v => Math.Max(0f, v));
+        float[] dy = RandomInputs.Normal(rng, (int)g.OutputLength);
+        float[] dx0 = RandomInputs.Normal(rng, (int)g.InputLength);
+        (float[] Y, float[] Dx) Run(Device d)
+        {
+            var y = Tensor.Zeros(d, (int)g.OutputLength);
+            var arg = d.Allocate(DType.Int32, (int)g.OutputLength);
+            d.MaxPool2d(Tensor.From(x, d, (int)g.InputLength), y, arg, g);
+            var dx = Tensor.From(dx0, d, (int)g.InputLength);
+            d.MaxPool2dBackward(Tensor.From(dy, d, (int)g.OutputLength), arg, dx, g, accumulate, reluOutput: y);
+            return (y.ToArray(), dx.ToArray());
+        }
+
+        var cpu = Run(Device.Cpu);
+        var gpu = Run(Gpu);
+        Assert.Contains(0f, cpu.Y); // windows of zeros: the mask is exercised
+        Assert.Equal(cpu.Y, gpu.Y);
+        AssertClose(cpu.Dx, gpu.Dx, "dx");
+    }
+
     private static void AssertClose(float[] expected, float[] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

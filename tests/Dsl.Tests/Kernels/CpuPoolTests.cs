@@ -64,6 +64,51 @@ public class CpuPoolTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void MaxPool2d_backward_with_the_relu_output_is_the_gradient_of_the_pool_of_a_relu(int kh, int kw, int sh, int sw, int ph, int pw)
+        => PoolOfReluBackward(new Pool2dGeometry(2, 3, 7, 6, kh, kw, sh, sw, ph, pw), new Random(kh * 11 + kw * 5 + pw));
+
+    [Fact]
+    public void MaxPool2d_backward_with_the_relu_output_masks_planes_of_more_outputs_than_one_mask_chunk()
+        => PoolOfReluBackward(new Pool2dGeometry(1, 2, 40, 36, 2, 2, 2, 2, 0, 0), new Random(8)); // 360 outputs a plane
+
+    private void PoolOfReluBackward(Pool2dGeometry g, Random random)
+    {
+        // L = sum(R .* pool(relu(x))): the pool's backward given its output y (the ReLU's backward in it) against central
+        // differences of the double reference. The ramp is shifted down, so that about two thirds of the inputs are negative
+        // and whole windows are, and by 0.6 / len more: the input nearest the ReLU's kink lies 7.9e-4 (252 inputs) or 2.1e-4
+        // (2,880 inputs) from 0, far past the step 1e-5.
+        var x = Array.ConvertAll(ShuffledRamp(random, (int)g.InputLength), v => v - 0.3f - 0.6f / g.InputLength);
+        var r = Uniform(random, (int)g.OutputLength);
+        var relu = Array.ConvertAll(x, v => Math.Max(0f, v));
+        var (y, argmax) = MaxPool(g, relu);
+        Assert.Contains(0f, y); // some windows are all negative before the ReLU: the mask is exercised
+        var argmaxTensor = _device.Allocate(DType.Int32, (int)g.OutputLength);
+        _device.Upload(argmax, argmaxTensor);
+        var xd = Widen(x);
+        var rd = Widen(r);
+        var grad = CentralDifferences(xd, () => Dot(MaxReference(g, Array.ConvertAll(xd, v => Math.Max(0.0, v))).Y, rd), 1e-5);
+
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dx0 = Uniform(random, (int)g.InputLength);
+            var dx = Tensor.From(dx0, _device, (int)g.InputLength);
+            _device.MaxPool2dBackward(Tensor.From(r, _device, (int)g.OutputLength), argmaxTensor, dx, g, accumulate,
+                reluOutput: Tensor.From(y, _device, (int)g.OutputLength));
+            AssertClose(accumulate ? Plus(grad, dx0) : grad, dx.ToArray(), 1e-6 + Tol, Tol, $"dx, accumulate {accumulate}");
+        }
+    }
+
+    [Fact]
+    public void MaxPool2d_backward_refuses_a_relu_output_not_shaped_like_the_pool_output()
+    {
+        var g = new Pool2dGeometry(1, 2, 4, 4, 2, 2, 2, 2);
+        var e = Assert.Throws<ArgumentException>(() => _device.MaxPool2dBackward(Tensor.Zeros(_device, 1, 2, 2, 2),
+            _device.Allocate(DType.Int32, 1, 2, 2, 2), Tensor.Zeros(_device, 1, 2, 4, 4), g, accumulate: false, reluOutput: Tensor.Zeros(_device, 1, 2, 4, 4)));
+        Assert.Contains("reluOutput", e.Message);
+    }
+
     [Fact]
     public void MaxPool2d_padding_never_wins_over_negative_inputs()
     {
