@@ -26,6 +26,12 @@ namespace Dsl.Generator.Emit;
 /// and the ReLU's backward masks dy with the fused output before the pool's backward scatters it.</item>
 /// </list>
 /// <para>
+/// The other order, a ReLU read only by a <c>MaxPool2d</c> (conv + ReLU + pool, as in VGG and AlexNet), runs the ReLU's
+/// <em>backward</em> in the pool's: the pool's output is the ReLU's output at each argmax, so the pool's backward passes dy
+/// where that output is &gt; 0 and the ReLU hands its gradient on, instead of a mask pass over the larger tensor. A ReLU
+/// whose batch norm already does its backward stays with it.
+/// </para>
+/// <para>
 /// In evaluation (a forward that keeps nothing for backward), a <c>BatchNorm2d</c> whose input is a convolution read by
 /// nothing else is <em>folded</em> into it: the convolution runs with w' = w gamma / sqrt(var + eps) and
 /// b' = (b - mean) gamma / sqrt(var + eps) + beta (<c>Dsl.FoldedConv</c>, cached until a parameter or a running statistic
@@ -50,6 +56,8 @@ internal sealed class Fusion
     private readonly HashSet<int> _folded = new();
     private readonly Dictionary<int, int> _residualOf = new();
     private readonly Dictionary<int, int> _residualSumOf = new();
+    private readonly Dictionary<int, int> _poolOfRelu = new();
+    private readonly Dictionary<int, int> _reluOfPool = new();
     private readonly Plan _plan;
 
     public Fusion(Plan plan)
@@ -68,6 +76,15 @@ internal sealed class Fusion
             {
                 _headOf[tail.Id] = head.Id;
                 _tailOf[head.Id] = tail.Id;
+            }
+        }
+        foreach (var relu in plan.LiveNodes.Where(n => IsRelu(n) && !ReluBackwardInHead(n)))
+        {
+            if (plan.Consumers[relu.Id] is { Count: 1 } readers && plan.Nodes[readers[0]] is var pool && pool.Op == Pool2dOp.MaxKey && !pool.IsSymbolic
+                && SoleReader(relu, pool))
+            {
+                _poolOfRelu[relu.Id] = pool.Id;
+                _reluOfPool[pool.Id] = relu.Id;
             }
         }
         foreach (var bn in plan.LiveNodes.Where(n => n.Op == BatchNormOp.Name2d))
@@ -102,6 +119,16 @@ internal sealed class Fusion
 
     /// <summary>True for a fused ReLU whose head's backward also does its backward (batch norm): it passes dy on unchanged.</summary>
     public bool ReluBackwardInHead(GraphNode relu) => HeadOf(relu) is { } head && IsBatchNorm(head);
+
+    /// <summary>
+    /// The step whose backward also does ReLU <paramref name="relu"/>'s (its batch norm, or the max pool that alone reads
+    /// it), or null; such a ReLU passes dy on unchanged under the standard rule.
+    /// </summary>
+    public GraphNode? ReluBackwardBy(GraphNode relu)
+        => ReluBackwardInHead(relu) ? HeadOf(relu) : _poolOfRelu.TryGetValue(relu.Id, out int p) ? _plan.Nodes[p] : null;
+
+    /// <summary>The ReLU before max pool <paramref name="pool"/> whose backward the pool's backward does, or null.</summary>
+    public GraphNode? ReluBeforePool(GraphNode pool) => _reluOfPool.TryGetValue(pool.Id, out int r) ? _plan.Nodes[r] : null;
 
     /// <summary>The convolution folded into batch norm <paramref name="bn"/> in evaluation, or null.</summary>
     public GraphNode? FoldedConvOf(GraphNode bn) => _foldedConvOf.TryGetValue(bn.Id, out int c) ? _plan.Nodes[c] : null;
@@ -143,11 +170,15 @@ internal sealed class Fusion
         {
             return new Keeps(true, 0); // x for x-hat, and the fused output for the ReLU's mask
         }
+        if (_reluOfPool.ContainsKey(node.Id))
+        {
+            return Keeps.TheOutput; // the argmax it owns, and its output for the mask of the ReLU before it
+        }
         return OpTable.Of(node).BackwardReads(node);
     }
 
     /// <summary>True when <paramref name="node"/>'s backward hands dy to its input unchanged (after fusion).</summary>
-    public bool PassesGradient(GraphNode node) => OpTable.Of(node).PassesGradient || ReluBackwardInHead(node);
+    public bool PassesGradient(GraphNode node) => OpTable.Of(node).PassesGradient || ReluBackwardBy(node) is not null;
 
     /// <summary>The comment above a fused call: <c>// fused: conv1 + bn1 + relu (one pass)</c>.</summary>
     public static string Comment(params GraphNode?[] steps)

@@ -83,20 +83,21 @@ internal sealed class ActivationOp : Op
     {
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
-        if (c.Plan.Fusion.ReluBackwardInHead(node))
+        if (c.Plan.Fusion.ReluBackwardBy(node) is { } doer)
         {
-            // The head's backward masks dy with its output (Emit/Fusion.cs): hand dy on unchanged. DeconvNet's and guided
-            // backpropagation's rules are applied here instead, and the head's backward then runs without its mask.
+            // The batch norm's backward before it, or the max pool's after it, masks dy (Emit/Fusion.cs): hand dy on
+            // unchanged. DeconvNet's and guided backpropagation's rules are applied here instead, and that backward then
+            // runs without the mask.
             bool alias = c.Plan.Memory.GradientAlias(node, 0);
             string rule = $"device.ReluBackward(ReluBackward, {c.Y(node)}, {c.Dy(node)}, {(alias ? c.Dy(node) : c.Dx(node))}, accumulate: {Names.Bool(accumulate && !alias)})";
             if (alias)
             {
-                c.Line($"// {c.Grad(input.Id)} is the memory of {c.Dy(node)}: the ReLU's mask is applied in {Names.Value(input)}'s backward.");
+                c.Line($"// {c.Grad(input.Id)} is the memory of {c.Dy(node)}: the ReLU's mask is applied in {Names.Value(doer)}'s backward.");
                 c.Guarded($"if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) {rule};", node.Id, input.Id);
             }
             else
             {
-                c.Guarded($"if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) {rule}; else device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)}); // the mask is applied in {Names.Value(input)}'s backward", node.Id, input.Id);
+                c.Guarded($"if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) {rule}; else device.PassGradient({c.Dy(node)}, {c.Dx(node)}, accumulate: {Names.Bool(accumulate)}); // the mask is applied in {Names.Value(doer)}'s backward", node.Id, input.Id);
             }
             return;
         }

@@ -23,10 +23,10 @@ internal sealed class Pool2dOp : Op
 
     public override string Key => _key;
 
-    /// <summary>Max pooling's backward reads only the argmax it owns; average pooling's reads nothing.</summary>
     /// <summary>Plane by plane; max pooling's argmax is fetched per part (<see cref="ForwardContext.PartRows"/>).</summary>
     public override bool RunsOnRowParts(GraphNode node) => true;
 
+    /// <summary>Max pooling's backward reads only the argmax it owns (and its output when it does a ReLU's backward: Emit/Fusion.cs); average pooling's reads nothing.</summary>
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     private bool IsMax => _key == MaxKey;
@@ -96,8 +96,15 @@ internal sealed class Pool2dOp : Op
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
         string geometry = Geometry(input, node);
+        string relu = "";
+        if (IsMax && c.Plan.Fusion.ReluBeforePool(node) is { } before)
+        {
+            // The ReLU before the pool hands dy on (Emit/Fusion.cs): its mask is y > 0 here, unless a visualisation rule runs there.
+            c.Line($"// fused: {Names.Value(node)}'s backward + the backward of {Names.Value(before)} (y > 0 at each argmax)");
+            relu = $", reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? {c.Y(node)} : null";
+        }
         c.Guarded(IsMax
-            ? $"device.MaxPool2dBackward({c.Dy(node)}, {Names.Field(Argmax(node))}.Rows(n), {c.Dx(node)}, {geometry}, accumulate: {Names.Bool(accumulate)});"
+            ? $"device.MaxPool2dBackward({c.Dy(node)}, {Names.Field(Argmax(node))}.Rows(n), {c.Dx(node)}, {geometry}, accumulate: {Names.Bool(accumulate)}{relu});"
             : $"device.AvgPool2dBackward({c.Dy(node)}, {c.Dx(node)}, {geometry}, countIncludePad: {node.Attr("countIncludePad")}, accumulate: {Names.Bool(accumulate)});",
             node.Id, input.Id);
     }

@@ -88,3 +88,35 @@ public partial class PoolUnfusedNet
         | Linear(8) | Relu | Dropout(0.5)
         | Linear(3) | LogSoftmax;
 }
+
+/// <summary>
+/// ReLUs read only by a max pool, whose backward the pool's does: after a convolution (its ReLU fused forward into the
+/// convolution) with a 2x2 pool, with an overlapping padded 3x3 stride-2 pool, and after a convolution read twice (the ReLU
+/// apart, its gradient added to the other reader's); and the ReLU fused after a pool that also does the one before it.
+/// </summary>
+[Network]
+public partial class ReluPoolFusedNet
+{
+    static Net Define()
+    {
+        var a = Input(2, 10, 10) | Conv2d(4, kernel: 3, padding: 1);
+        var x = (a | Relu | MaxPool2d(2)) + (a | MaxPool2d(2));
+        return x
+            | Conv2d(4, kernel: 3, padding: 1) | Relu | MaxPool2d(3, stride: 2, padding: 1) | Relu
+            | Flatten | Linear(3) | LogSoftmax;
+    }
+}
+
+/// <summary>The same network, every layer as written.</summary>
+[Network(Fuse = false)]
+public partial class ReluPoolUnfusedNet
+{
+    static Net Define()
+    {
+        var a = Input(2, 10, 10) | Conv2d(4, kernel: 3, padding: 1);
+        var x = (a | Relu | MaxPool2d(2)) + (a | MaxPool2d(2));
+        return x
+            | Conv2d(4, kernel: 3, padding: 1) | Relu | MaxPool2d(3, stride: 2, padding: 1) | Relu
+            | Flatten | Linear(3) | LogSoftmax;
+    }
+}

@@ -116,21 +116,21 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.MemorySlot _slot7; // 3,136 floats per sample: training h12_conv2d, dh7_relu
     private readonly global::Dsl.MemorySlot _slot8; // 6,272 floats per sample: training h14_maxPool2d, dh3_maxPool2d; evaluation h14_maxPool2d, h29_conv2d, h41_conv2d
     private readonly global::Dsl.MemorySlot _slot9; // 3,136 floats per sample: training h15_conv2d, dh12_conv2d, dh6_conv2d
-    private readonly global::Dsl.MemorySlot _slot10; // 25,088 floats per sample: training h17_concat, dh1_conv2d; evaluation h31_concat
+    private readonly global::Dsl.MemorySlot _slot10; // 15,680 floats per sample: training h17_concat; evaluation h17_concat, h43_maxPool2d, h46_concat
     private readonly global::Dsl.MemorySlot _slot11; // 6,272 floats per sample: training h18_conv2d, dh9_relu
     private readonly global::Dsl.MemorySlot _slot12; // 6,272 floats per sample: training h20_conv2d, dh18_conv2d, dh14_maxPool2d, dh8_conv2d
     private readonly global::Dsl.MemorySlot _slot13; // 9,408 floats per sample: training h22_conv2d, dh20_conv2d
     private readonly global::Dsl.MemorySlot _slot14; // 1,568 floats per sample: training h24_conv2d, dh11_relu
     private readonly global::Dsl.MemorySlot _slot15; // 4,704 floats per sample: training h26_conv2d, dh5_relu
-    private readonly global::Dsl.MemorySlot _slot16; // 15,680 floats per sample: training h28_maxPool2d, dh17_concat; evaluation h17_concat, h43_maxPool2d, h46_concat
+    private readonly global::Dsl.MemorySlot _slot16; // 15,680 floats per sample: training h28_maxPool2d, dh17_concat; evaluation h28_maxPool2d
     private readonly global::Dsl.MemorySlot _slot17; // 4,704 floats per sample: training h29_conv2d, dh26_conv2d, dh15_conv2d
-    private readonly global::Dsl.MemorySlot _slot18; // 25,088 floats per sample: training h31_concat, h33_conv2d, dh31_concat, dh29_conv2d, dh2_relu
+    private readonly global::Dsl.MemorySlot _slot18; // 25,088 floats per sample: training h31_concat, h33_conv2d, dh31_concat, dh29_conv2d, dh2_relu; evaluation h31_concat
     private readonly global::Dsl.MemorySlot _slot19; // 6,272 floats per sample: training h32_maxPool2d, dh19_relu
     private readonly global::Dsl.MemorySlot _slot20; // 1,176 floats per sample: training h35_conv2d
     private readonly global::Dsl.MemorySlot _slot21; // 3,136 floats per sample: training h37_conv2d, dh36_relu, dh33_conv2d, dh24_conv2d, dh16_relu
     private readonly global::Dsl.MemorySlot _slot22; // 392 floats per sample: training h39_conv2d
     private readonly global::Dsl.MemorySlot _slot23; // 784 floats per sample: training h41_conv2d, dh40_relu
-    private readonly global::Dsl.MemorySlot _slot24; // 15,680 floats per sample: training h43_maxPool2d, dh32_maxPool2d, dh30_relu, dh28_maxPool2d, dh22_conv2d; evaluation h28_maxPool2d
+    private readonly global::Dsl.MemorySlot _slot24; // 15,680 floats per sample: training h43_maxPool2d, dh32_maxPool2d, dh30_relu, dh28_maxPool2d, dh22_conv2d
     private readonly global::Dsl.MemorySlot _slot25; // 6,272 floats per sample: training h44_conv2d, dh43_maxPool2d, dh37_conv2d, dh27_relu, dh21_relu
     private readonly global::Dsl.MemorySlot _slot26; // 9,408 floats per sample: training h46_concat, h49_linear, dh49_linear, dh46_concat, dh44_conv2d, dh23_relu
     private readonly global::Dsl.MemorySlot _slot27; // 3,136 floats per sample: training h47_globalAvgPool2d, dh38_relu, dh35_conv2d, dh13_relu
@@ -140,7 +140,6 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.MemorySlot _slot31; // 784 floats per sample: training dh42_relu
     private readonly global::Dsl.SlotView _dh0_input; // [N,1,28,28] in _slot0
     private readonly global::Dsl.SlotView _h1_conv2d; // [N,32,28,28] in _slot1
-    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,32,28,28] in _slot10
     private readonly global::Dsl.SlotView _dh2_relu; // [N,32,28,28] in _slot18
     private readonly global::Dsl.SlotView _h3_maxPool2d; // [N,32,14,14] in _slot2
     private readonly global::Dsl.SlotView _dh3_maxPool2d; // [N,32,14,14] in _slot8
@@ -166,7 +165,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.SlotView _h15_conv2d; // [N,16,14,14] in _slot9 (evaluation: _slot3)
     private readonly global::Dsl.SlotView _dh15_conv2d; // [N,16,14,14] in _slot17
     private readonly global::Dsl.SlotView _dh16_relu; // [N,16,14,14] in _slot21
-    private readonly global::Dsl.SlotView _h17_concat; // [N,80,14,14] in _slot10 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _h17_concat; // [N,80,14,14] in _slot10
     private readonly global::Dsl.SlotView _dh17_concat; // [N,80,14,14] in _slot16
     private readonly global::Dsl.SlotView _h18_conv2d; // [N,32,14,14] in _slot11 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh18_conv2d; // [N,32,14,14] in _slot12
@@ -183,13 +182,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.SlotView _h26_conv2d; // [N,24,14,14] in _slot15 (evaluation: _slot5)
     private readonly global::Dsl.SlotView _dh26_conv2d; // [N,24,14,14] in _slot17
     private readonly global::Dsl.SlotView _dh27_relu; // [N,24,14,14] in _slot25
-    private readonly global::Dsl.SlotView _h28_maxPool2d; // [N,80,14,14] in _slot16 (evaluation: _slot24)
+    private readonly global::Dsl.SlotView _h28_maxPool2d; // [N,80,14,14] in _slot16
     private readonly global::Dsl.SlotView _dh28_maxPool2d; // [N,80,14,14] in _slot24
     private readonly global::Dsl.BufferSlot _argmax28;
     private readonly global::Dsl.SlotView _h29_conv2d; // [N,24,14,14] in _slot17 (evaluation: _slot8)
     private readonly global::Dsl.SlotView _dh29_conv2d; // [N,24,14,14] in _slot18
     private readonly global::Dsl.SlotView _dh30_relu; // [N,24,14,14] in _slot24
-    private readonly global::Dsl.SlotView _h31_concat; // [N,128,14,14] in _slot18 (evaluation: _slot10)
+    private readonly global::Dsl.SlotView _h31_concat; // [N,128,14,14] in _slot18
     private readonly global::Dsl.SlotView _dh31_concat; // [N,128,14,14] in _slot18
     private readonly global::Dsl.SlotView _h32_maxPool2d; // [N,128,7,7] in _slot19 (evaluation: _slot2)
     private readonly global::Dsl.SlotView _dh32_maxPool2d; // [N,128,7,7] in _slot24
@@ -209,13 +208,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.SlotView _h41_conv2d; // [N,16,7,7] in _slot23 (evaluation: _slot8)
     private readonly global::Dsl.SlotView _dh41_conv2d; // [N,16,7,7] in _slot30
     private readonly global::Dsl.SlotView _dh42_relu; // [N,16,7,7] in _slot31
-    private readonly global::Dsl.SlotView _h43_maxPool2d; // [N,128,7,7] in _slot24 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _h43_maxPool2d; // [N,128,7,7] in _slot24 (evaluation: _slot10)
     private readonly global::Dsl.SlotView _dh43_maxPool2d; // [N,128,7,7] in _slot25
     private readonly global::Dsl.BufferSlot _argmax43;
     private readonly global::Dsl.SlotView _h44_conv2d; // [N,16,7,7] in _slot25 (evaluation: _slot4)
     private readonly global::Dsl.SlotView _dh44_conv2d; // [N,16,7,7] in _slot26
     private readonly global::Dsl.SlotView _dh45_relu; // [N,16,7,7] in _slot30
-    private readonly global::Dsl.SlotView _h46_concat; // [N,144,7,7] in _slot26 (evaluation: _slot16)
+    private readonly global::Dsl.SlotView _h46_concat; // [N,144,7,7] in _slot26 (evaluation: _slot10)
     private readonly global::Dsl.SlotView _dh46_concat; // [N,144,7,7] in _slot26
     private readonly global::Dsl.SlotView _h47_globalAvgPool2d; // [N,144,1,1] in _slot27 (evaluation: _slot3)
     private readonly global::Dsl.ViewSlot _h48_flatten;
@@ -224,6 +223,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
     private readonly global::Dsl.SlotView _dh49_linear; // [N,10] in _slot26
     private readonly global::Dsl.SlotView _h50_logSoftmax; // [N,10] in _slot28
     private readonly global::Dsl.SlotView _dh47_globalAvgPool2d; // [N,144,1,1] in _slot29, the memory of dh48_flatten (Flatten passes its gradient on)
+    private readonly global::Dsl.SlotView _dh1_conv2d; // [N,32,28,28] in _slot18, the memory of dh2_relu (Relu passes its gradient on)
     private readonly global::Dsl.BufferSlot _partsOutput; // the whole batch's output of an evaluation forward run as row parts
     private global::Dsl.Tensor? _input;
     private global::Dsl.Tensor? _output;
@@ -287,7 +287,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _slot7 = new global::Dsl.MemorySlot(device, 3136);
         _slot8 = new global::Dsl.MemorySlot(device, 6272);
         _slot9 = new global::Dsl.MemorySlot(device, 3136);
-        _slot10 = new global::Dsl.MemorySlot(device, 25088);
+        _slot10 = new global::Dsl.MemorySlot(device, 15680);
         _slot11 = new global::Dsl.MemorySlot(device, 6272);
         _slot12 = new global::Dsl.MemorySlot(device, 6272);
         _slot13 = new global::Dsl.MemorySlot(device, 9408);
@@ -311,7 +311,6 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _slot31 = new global::Dsl.MemorySlot(device, 784);
         _dh0_input = new global::Dsl.SlotView(_slot0, 1, 28, 28);
         _h1_conv2d = new global::Dsl.SlotView(_slot1, 32, 28, 28);
-        _dh1_conv2d = new global::Dsl.SlotView(_slot10, 32, 28, 28);
         _dh2_relu = new global::Dsl.SlotView(_slot18, 32, 28, 28);
         _h3_maxPool2d = new global::Dsl.SlotView(_slot2, 32, 14, 14);
         _dh3_maxPool2d = new global::Dsl.SlotView(_slot8, 32, 14, 14);
@@ -337,7 +336,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _h15_conv2d = new global::Dsl.SlotView(_slot9, _slot3, 16, 14, 14);
         _dh15_conv2d = new global::Dsl.SlotView(_slot17, 16, 14, 14);
         _dh16_relu = new global::Dsl.SlotView(_slot21, 16, 14, 14);
-        _h17_concat = new global::Dsl.SlotView(_slot10, _slot16, 80, 14, 14);
+        _h17_concat = new global::Dsl.SlotView(_slot10, 80, 14, 14);
         _dh17_concat = new global::Dsl.SlotView(_slot16, 80, 14, 14);
         _h18_conv2d = new global::Dsl.SlotView(_slot11, _slot2, 32, 14, 14);
         _dh18_conv2d = new global::Dsl.SlotView(_slot12, 32, 14, 14);
@@ -354,13 +353,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _h26_conv2d = new global::Dsl.SlotView(_slot15, _slot5, 24, 14, 14);
         _dh26_conv2d = new global::Dsl.SlotView(_slot17, 24, 14, 14);
         _dh27_relu = new global::Dsl.SlotView(_slot25, 24, 14, 14);
-        _h28_maxPool2d = new global::Dsl.SlotView(_slot16, _slot24, 80, 14, 14);
+        _h28_maxPool2d = new global::Dsl.SlotView(_slot16, 80, 14, 14);
         _dh28_maxPool2d = new global::Dsl.SlotView(_slot24, 80, 14, 14);
         _argmax28 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 80, 14, 14);
         _h29_conv2d = new global::Dsl.SlotView(_slot17, _slot8, 24, 14, 14);
         _dh29_conv2d = new global::Dsl.SlotView(_slot18, 24, 14, 14);
         _dh30_relu = new global::Dsl.SlotView(_slot24, 24, 14, 14);
-        _h31_concat = new global::Dsl.SlotView(_slot18, _slot10, 128, 14, 14);
+        _h31_concat = new global::Dsl.SlotView(_slot18, 128, 14, 14);
         _dh31_concat = new global::Dsl.SlotView(_slot18, 128, 14, 14);
         _h32_maxPool2d = new global::Dsl.SlotView(_slot19, _slot2, 128, 7, 7);
         _dh32_maxPool2d = new global::Dsl.SlotView(_slot24, 128, 7, 7);
@@ -380,13 +379,13 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _h41_conv2d = new global::Dsl.SlotView(_slot23, _slot8, 16, 7, 7);
         _dh41_conv2d = new global::Dsl.SlotView(_slot30, 16, 7, 7);
         _dh42_relu = new global::Dsl.SlotView(_slot31, 16, 7, 7);
-        _h43_maxPool2d = new global::Dsl.SlotView(_slot24, _slot16, 128, 7, 7);
+        _h43_maxPool2d = new global::Dsl.SlotView(_slot24, _slot10, 128, 7, 7);
         _dh43_maxPool2d = new global::Dsl.SlotView(_slot25, 128, 7, 7);
         _argmax43 = new global::Dsl.BufferSlot(device, global::Dsl.DType.Int32, 128, 7, 7);
         _h44_conv2d = new global::Dsl.SlotView(_slot25, _slot4, 16, 7, 7);
         _dh44_conv2d = new global::Dsl.SlotView(_slot26, 16, 7, 7);
         _dh45_relu = new global::Dsl.SlotView(_slot30, 16, 7, 7);
-        _h46_concat = new global::Dsl.SlotView(_slot26, _slot16, 144, 7, 7);
+        _h46_concat = new global::Dsl.SlotView(_slot26, _slot10, 144, 7, 7);
         _dh46_concat = new global::Dsl.SlotView(_slot26, 144, 7, 7);
         _h47_globalAvgPool2d = new global::Dsl.SlotView(_slot27, _slot3, 144, 1, 1);
         _h48_flatten = new global::Dsl.ViewSlot(144);
@@ -395,6 +394,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         _dh49_linear = new global::Dsl.SlotView(_slot26, 10);
         _h50_logSoftmax = new global::Dsl.SlotView(_slot28, 10);
         _dh47_globalAvgPool2d = _dh48_flatten.Alias(144, 1, 1);
+        _dh1_conv2d = _dh2_relu.Alias(32, 28, 28);
         _partsOutput = new global::Dsl.BufferSlot(device, 10);
     }
 
@@ -483,7 +483,7 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         "Total params: 67,434\n" +
         "Forward FLOPs per sample: 17,799,710\n" +
         "Activation memory per sample:\n" +
-        "  training 994,192 bytes, evaluation 589,648 bytes\n" +
+        "  training 956,560 bytes, evaluation 589,648 bytes\n" +
         "  (one buffer per value and gradient: 1,921,120 bytes)\n";
 
     /// <summary>The layers by number and name, for <c>Probe</c>.</summary>
@@ -1223,7 +1223,8 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh2_relu = _dh2_relu.Rows(n);
         if (flow_h3_maxPool2d)
         {
-            device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false);
+            // fused: h3_maxPool2d's backward + the backward of h2_relu (y > 0 at each argmax)
+            device.MaxPool2dBackward(dh3_maxPool2d, _argmax3.Rows(n), dh2_relu, new global::Dsl.Pool2dGeometry(n, Channels: 32, Height: 28, Width: 28, KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2), accumulate: false, reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? h3_maxPool2d : null);
         }
 
         // [2] Relu  [N,32,28,28] -> [N,32,28,28]
@@ -1231,7 +1232,8 @@ public partial class GoogLeNetSmall : global::Dsl.Module
         var dh1_conv2d = _dh1_conv2d.Rows(n);
         if (flow_h2_relu)
         {
-            device.ReluBackward(ReluBackward, h2_relu, dh2_relu, dh1_conv2d, accumulate: false);
+            // dh1_conv2d is the memory of dh2_relu: the ReLU's mask is applied in h3_maxPool2d's backward.
+            if (ReluBackward != global::Dsl.ReluBackwardRule.Standard) device.ReluBackward(ReluBackward, h2_relu, dh2_relu, dh2_relu, accumulate: false);
         }
 
         // [1] conv1: Conv2d(32, kernel: 3, padding: 1)  [N,1,28,28] -> [N,32,28,28]
