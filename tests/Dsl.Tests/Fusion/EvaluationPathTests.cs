@@ -22,33 +22,8 @@ public sealed class EvaluationPathTests
     internal static void Agree(Device device)
     {
         var sides = new Module[] { new PoolFusedNet(device, Seed), new PoolUnfusedNet(device, Seed) };
-        var optimizers = sides.Select(n => new Sgd(n.Parameters, lr: 0.05f, momentum: 0.9f)).ToArray();
         var rng = new Random(3);
-        for (int step = 0; step < 2; step++)
-        {
-            var x = Input(device, 4, 10 + step);
-            var labels = Tensor.From(RandomInputs.Labels(rng, 4, 3), device, 4);
-            var ys = new float[2][];
-            for (int k = 0; k < 2; k++)
-            {
-                sides[k].ComputeInputGradient = true;
-                var y = sides[k].Forward(x);
-                ys[k] = y.ToArray();
-                var loss = Loss.Nll(y, labels);
-                sides[k].ZeroGrad();
-                sides[k].Backward(loss.Gradient);
-            }
-            FusionTests.Close(ys[1], ys[0], $"training output, step {step}");
-            for (int i = 0; i < sides[0].Parameters.Count; i++)
-            {
-                FusionTests.Close(sides[1].Parameters[i].Grad.ToArray(), sides[0].Parameters[i].Grad.ToArray(), $"{sides[0].Parameters[i].Name} gradient, step {step}");
-            }
-            FusionTests.Close(sides[1].InputGradient!.ToArray(), sides[0].InputGradient!.ToArray(), $"input gradient, step {step}");
-            foreach (var o in optimizers)
-            {
-                o.Step();
-            }
-        }
+        FusionTests.TrainSideBySide(sides[0], sides[1], device, step => Input(device, 4, 10 + step), batch: 4, steps: 2, rng);
         foreach (var net in sides)
         {
             net.Eval();

@@ -22,59 +22,12 @@ public sealed class ReluPoolFusionTests
     [InlineData(ReluBackwardRule.DeconvNet)]
     [InlineData(ReluBackwardRule.Guided)]
     public void The_visualisation_relu_rules_give_the_unfused_input_gradient(ReluBackwardRule rule)
-    {
-        var sides = new Module[] { new ReluPoolFusedNet(Device.Cpu, Seed), new ReluPoolUnfusedNet(Device.Cpu, Seed) };
-        var x = Input(Device.Cpu, 50);
-        var dy = Tensor.From(RandomInputs.Normal(new Random(51), Batch * 3), Device.Cpu, Batch, 3);
-        var gradients = new float[2][];
-        for (int k = 0; k < 2; k++)
-        {
-            sides[k].ComputeInputGradient = true;
-            sides[k].ReluBackward = rule;
-            sides[k].Forward(x);
-            sides[k].ZeroGrad();
-            sides[k].Backward(dy);
-            gradients[k] = sides[k].InputGradient!.ToArray();
-        }
-        FusionTests.Close(gradients[1], gradients[0], $"input gradient under {rule}");
-        sides[1].ReluBackward = ReluBackwardRule.Standard;
-        sides[1].ZeroGrad();
-        sides[1].Forward(x);
-        sides[1].Backward(dy);
-        Assert.NotEqual(gradients[1], sides[1].InputGradient!.ToArray()); // the rule changed something, so the comparison saw it
-    }
+        => FusionTests.SaliencyAgrees(new ReluPoolFusedNet(Device.Cpu, Seed), new ReluPoolUnfusedNet(Device.Cpu, Seed), rule,
+            Input(Device.Cpu, 50), Tensor.From(RandomInputs.Normal(new Random(51), Batch * 3), Device.Cpu, Batch, 3));
 
     internal static void Agree(Device device)
-    {
-        var sides = new Module[] { new ReluPoolFusedNet(device, Seed), new ReluPoolUnfusedNet(device, Seed) };
-        var optimizers = sides.Select(n => new Sgd(n.Parameters, lr: 0.05f, momentum: 0.9f)).ToArray();
-        var rng = new Random(12);
-        for (int step = 0; step < 3; step++)
-        {
-            var x = Input(device, 20 + step);
-            var labels = Tensor.From(RandomInputs.Labels(rng, Batch, 3), device, Batch);
-            var ys = new float[2][];
-            for (int k = 0; k < 2; k++)
-            {
-                sides[k].ComputeInputGradient = true;
-                var y = sides[k].Forward(x);
-                ys[k] = y.ToArray();
-                var loss = Loss.Nll(y, labels);
-                sides[k].ZeroGrad();
-                sides[k].Backward(loss.Gradient);
-            }
-            FusionTests.Close(ys[1], ys[0], $"training output, step {step}");
-            for (int i = 0; i < sides[0].Parameters.Count; i++)
-            {
-                FusionTests.Close(sides[1].Parameters[i].Grad.ToArray(), sides[0].Parameters[i].Grad.ToArray(), $"{sides[0].Parameters[i].Name} gradient, step {step}");
-            }
-            FusionTests.Close(sides[1].InputGradient!.ToArray(), sides[0].InputGradient!.ToArray(), $"input gradient, step {step}");
-            foreach (var o in optimizers)
-            {
-                o.Step();
-            }
-        }
-    }
+        => FusionTests.TrainSideBySide(new ReluPoolFusedNet(device, Seed), new ReluPoolUnfusedNet(device, Seed), device,
+            step => Input(device, 20 + step), Batch, steps: 3, new Random(12));
 
     private static Tensor Input(Device device, int seed)
         => Tensor.From(RandomInputs.Normal(new Random(seed), Batch * 200), device, Batch, 2, 10, 10);
