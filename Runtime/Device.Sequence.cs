@@ -137,9 +137,12 @@ public abstract partial class Device
     /// <summary>Max pooling over x [N,C,L]; <paramref name="argmax"/> (int32 [N,C,OutL]) records each maximum's flat input index.</summary>
     public void MaxPool1d(Tensor x, Tensor y, Tensor argmax, in Pool1dGeometry g) => MaxPool2d(x, y, argmax, g.To2d());
 
-    /// <summary>dx (+)= dy routed to the recorded maxima.</summary>
-    public void MaxPool1dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool1dGeometry g, bool accumulate)
-        => MaxPool2dBackward(dy, argmax, dx, g.To2d(), accumulate);
+    /// <summary>
+    /// dx (+)= dy routed to the recorded maxima; with <paramref name="reluOutput"/> (the pool's output over a ReLU's) dy passes
+    /// only where it is positive, the ReLU's backward (<see cref="MaxPool2dBackward"/>).
+    /// </summary>
+    public void MaxPool1dBackward(Tensor dy, Tensor argmax, Tensor dx, in Pool1dGeometry g, bool accumulate, Tensor? reluOutput = null)
+        => MaxPool2dBackward(dy, argmax, dx, g.To2d(), accumulate, reluOutput);
 
     /// <summary>Average pooling over x [N,C,L]; with <paramref name="countIncludePad"/> (PyTorch's default) padding counts in the divisor.</summary>
     public void AvgPool1d(Tensor x, Tensor y, in Pool1dGeometry g, bool countIncludePad) => AvgPool2d(x, y, g.To2d(), countIncludePad);

@@ -26,7 +26,7 @@ namespace Dsl.Generator.Emit;
 /// and the ReLU's backward masks dy with the fused output before the pool's backward scatters it.</item>
 /// </list>
 /// <para>
-/// The other order, a ReLU read only by a <c>MaxPool2d</c> (conv + ReLU + pool, as in VGG and AlexNet), runs the ReLU's
+/// The other order, a ReLU read only by a <c>MaxPool2d</c> or <c>MaxPool1d</c> (conv + ReLU + pool, as in VGG and AlexNet), runs the ReLU's
 /// <em>backward</em> in the pool's: the pool's output is the ReLU's output at each argmax, so the pool's backward passes dy
 /// where that output is &gt; 0 and the ReLU hands its gradient on, instead of a mask pass over the larger tensor. A ReLU
 /// whose batch norm already does its backward stays with it.
@@ -80,7 +80,7 @@ internal sealed class Fusion
         }
         foreach (var relu in plan.LiveNodes.Where(n => IsRelu(n) && !ReluBackwardInHead(n)))
         {
-            if (plan.Consumers[relu.Id] is { Count: 1 } readers && plan.Nodes[readers[0]] is var pool && pool.Op == Pool2dOp.MaxKey && !pool.IsSymbolic
+            if (plan.Consumers[relu.Id] is { Count: 1 } readers && plan.Nodes[readers[0]] is var pool && pool.Op is Pool2dOp.MaxKey or Pool1dOp.MaxKey && !pool.IsSymbolic
                 && SoleReader(relu, pool))
             {
                 _poolOfRelu[relu.Id] = pool.Id;
@@ -127,8 +127,20 @@ internal sealed class Fusion
     public GraphNode? ReluBackwardBy(GraphNode relu)
         => ReluBackwardInHead(relu) ? HeadOf(relu) : _poolOfRelu.TryGetValue(relu.Id, out int p) ? _plan.Nodes[p] : null;
 
-    /// <summary>The ReLU before max pool <paramref name="pool"/> whose backward the pool's backward does, or null.</summary>
-    public GraphNode? ReluBeforePool(GraphNode pool) => _reluOfPool.TryGetValue(pool.Id, out int r) ? _plan.Nodes[r] : null;
+    /// <summary>
+    /// The <c>reluOutput</c> argument of max pool <paramref name="pool"/>'s backward call (after a comment line naming the ReLU
+    /// whose backward it also does), or "" when it does none. Under a visualisation rule the ReLU applies the rule itself and
+    /// the pool passes dy unmasked.
+    /// </summary>
+    public string ReluOutputArgument(BackwardContext c, GraphNode pool)
+    {
+        if (!_reluOfPool.TryGetValue(pool.Id, out int r))
+        {
+            return "";
+        }
+        c.Line($"// fused: {Names.Value(pool)}'s backward + the backward of {Names.Value(_plan.Nodes[r])} (y > 0 at each argmax)");
+        return $", reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? {c.Y(pool)} : null";
+    }
 
     /// <summary>The convolution folded into batch norm <paramref name="bn"/> in evaluation, or null.</summary>
     public GraphNode? FoldedConvOf(GraphNode bn) => _foldedConvOf.TryGetValue(bn.Id, out int c) ? _plan.Nodes[c] : null;

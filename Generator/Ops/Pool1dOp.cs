@@ -92,8 +92,9 @@ internal sealed class Pool1dOp : Op
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
         string geometry = Geometry(input, node);
+        string relu = IsMax ? c.Plan.Fusion.ReluOutputArgument(c, node) : "";
         c.Guarded(IsMax
-            ? $"device.MaxPool1dBackward({c.Dy(node)}, {Names.Field(Argmax(node))}.{Names.Rows(node)}, {c.Dx(node)}, {geometry}, accumulate: {Names.Bool(accumulate)});"
+            ? $"device.MaxPool1dBackward({c.Dy(node)}, {Names.Field(Argmax(node))}.{Names.Rows(node)}, {c.Dx(node)}, {geometry}, accumulate: {Names.Bool(accumulate)}{relu});"
             : $"device.AvgPool1dBackward({c.Dy(node)}, {c.Dx(node)}, {geometry}, countIncludePad: {node.Attr("countIncludePad")}, accumulate: {Names.Bool(accumulate)});",
             node.Id, input.Id);
     }

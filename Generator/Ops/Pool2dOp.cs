@@ -96,13 +96,7 @@ internal sealed class Pool2dOp : Op
         var input = c.Input(node);
         bool accumulate = c.Accumulate(input.Id);
         string geometry = Geometry(input, node);
-        string relu = "";
-        if (IsMax && c.Plan.Fusion.ReluBeforePool(node) is { } before)
-        {
-            // The ReLU before the pool hands dy on (Emit/Fusion.cs): its mask is y > 0 here, unless a visualisation rule runs there.
-            c.Line($"// fused: {Names.Value(node)}'s backward + the backward of {Names.Value(before)} (y > 0 at each argmax)");
-            relu = $", reluOutput: ReluBackward == global::Dsl.ReluBackwardRule.Standard ? {c.Y(node)} : null";
-        }
+        string relu = IsMax ? c.Plan.Fusion.ReluOutputArgument(c, node) : "";
         c.Guarded(IsMax
             ? $"device.MaxPool2dBackward({c.Dy(node)}, {Names.Field(Argmax(node))}.Rows(n), {c.Dx(node)}, {geometry}, accumulate: {Names.Bool(accumulate)}{relu});"
             : $"device.AvgPool2dBackward({c.Dy(node)}, {c.Dx(node)}, {geometry}, countIncludePad: {node.Attr("countIncludePad")}, accumulate: {Names.Bool(accumulate)});",

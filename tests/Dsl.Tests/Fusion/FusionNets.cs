@@ -120,3 +120,25 @@ public partial class ReluPoolUnfusedNet
             | Flatten | Linear(3) | LogSoftmax;
     }
 }
+
+/// <summary>The same over sequences: a 1-d convolution's ReLU read only by a max pool, then an overlapping padded pool.</summary>
+[Network]
+public partial class ReluPool1dFusedNet
+{
+    static Net Define() =>
+        Input(3, 12)
+        | Conv1d(4, kernel: 3, padding: 1) | Relu | MaxPool1d(2)
+        | Conv1d(4, kernel: 3) | Relu | MaxPool1d(3, stride: 2, padding: 1)
+        | Flatten | Linear(3) | LogSoftmax;
+}
+
+/// <summary>The same network, every layer as written.</summary>
+[Network(Fuse = false)]
+public partial class ReluPool1dUnfusedNet
+{
+    static Net Define() =>
+        Input(3, 12)
+        | Conv1d(4, kernel: 3, padding: 1) | Relu | MaxPool1d(2)
+        | Conv1d(4, kernel: 3) | Relu | MaxPool1d(3, stride: 2, padding: 1)
+        | Flatten | Linear(3) | LogSoftmax;
+}
