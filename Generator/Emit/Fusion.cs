@@ -26,10 +26,10 @@ namespace Dsl.Generator.Emit;
 /// and the ReLU's backward masks dy with the fused output before the pool's backward scatters it.</item>
 /// </list>
 /// <para>
-/// The other order, a ReLU read only by a <c>MaxPool2d</c> or <c>MaxPool1d</c> (conv + ReLU + pool, as in VGG and AlexNet), runs the ReLU's
-/// <em>backward</em> in the pool's: the pool's output is the ReLU's output at each argmax, so the pool's backward passes dy
-/// where that output is &gt; 0 and the ReLU hands its gradient on, instead of a mask pass over the larger tensor. A ReLU
-/// whose batch norm already does its backward stays with it.
+/// The other order, a ReLU read only by a <c>MaxPool2d</c> or <c>MaxPool1d</c> (conv + ReLU + pool, as in VGG and
+/// AlexNet), runs the ReLU's <em>backward</em> in the pool's: the pool's output is the ReLU's output at each argmax, so the
+/// pool's backward passes dy where that output is &gt; 0 and the ReLU hands its gradient on, instead of a mask pass over
+/// the larger tensor. A ReLU whose batch norm already does its backward stays with it.
 /// </para>
 /// <para>
 /// In evaluation (a forward that keeps nothing for backward), a <c>BatchNorm2d</c> whose input is a convolution read by

@@ -26,7 +26,10 @@ internal sealed class Pool2dOp : Op
     /// <summary>Plane by plane; max pooling's argmax is fetched per part (<see cref="ForwardContext.PartRows"/>).</summary>
     public override bool RunsOnRowParts(GraphNode node) => true;
 
-    /// <summary>Max pooling's backward reads only the argmax it owns (and its output when it does a ReLU's backward: Emit/Fusion.cs); average pooling's reads nothing.</summary>
+    /// <summary>
+    /// Max pooling's backward reads only the argmax it owns (and its output when it also does the backward of the ReLU
+    /// before it: <c>Fusion.BackwardReads</c>); average pooling's reads nothing.
+    /// </summary>
     public override Keeps BackwardReads(GraphNode node) => Keeps.Nothing;
 
     private bool IsMax => _key == MaxKey;
