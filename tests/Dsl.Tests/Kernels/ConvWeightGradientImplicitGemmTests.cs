@@ -11,7 +11,7 @@ namespace Dsl.Tests.Kernels;
 /// The weight gradient as a GEMM over implicit im2col columns (<see cref="WeightGradientImplicitGemm"/>) against a
 /// double-precision reference of dW[o, c, kh, kw] = sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh*sh+kh-padTop,
 /// ow*sw+kw-padLeft] and db = sum of dy, and against im2col + GEMM, on odd shapes: odd channel counts and planes, padding
-/// 0, 1 and asymmetric, strides 1 and 2 (also mixed), kernels 1 to 3 wide and up to 5 high, batches 1 and 3, output
+/// 0, 1 and asymmetric, strides 1 and 2 (also mixed), kernels 1 to 5 wide and up to 5 high, batches 1 and 3, output
 /// channels in 1 to 4 vectors and in uneven strips, tap rows that leave a short last group, several chunks of samples. dW and db
 /// accumulate; the sums are the same bit for bit on 1 and 2 threads and from run to run.
 /// </summary>
@@ -32,6 +32,12 @@ public sealed class ConvWeightGradientImplicitGemmTests
         new(3, 3, 13, 11, 40, 3, 1, 2, 2, 1, 0, 1, 0),          // a 3x1 kernel
         new(3, 64, 30, 30, 64, 3, 3, 1, 1, 1, 1, 1, 1),         // one sample per chunk of L2: three chunks
         new(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1),             // a plane smaller than the kernel's reach
+        new(3, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2, 2, 2),          // TwoConv's 1-channel 5x5 stem: 2 tap rows x 5 columns x 2 vectors, 3 groups
+        new(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2),         // its 32-channel 5x5 layer: 1 row x 5 x 4 vectors
+        new(3, 10, 12, 12, 20, 5, 5, 1, 1, 0, 0, 0, 0),         // MnistNet's unpadded 5x5 layer (x in place), 20 channels in 2 vectors
+        new(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0),          // LeNet-5's: 4 rows x 5 x 1 vector, 30 tap rows
+        new(3, 3, 11, 10, 9, 4, 4, 2, 1, 1, 2, 2, 1),           // a 4x4 kernel, stride 2 down, asymmetric padding
+        new(3, 2, 9, 13, 18, 3, 5, 1, 2, 1, 2, 1, 2),           // a 3x5 kernel, stride 2 across
     ];
 
     public static TheoryData<int> Shapes()
@@ -96,6 +102,11 @@ public sealed class ConvWeightGradientImplicitGemmTests
         Assert.Equal((4, 16), (resnet.ChunkSamples, resnet.Chunks));
         var last = new WeightGradientImplicitGemm.Layout(s_shapes[3] with { Batch = 21 });
         Assert.Equal((3, 7), (last.ChunkSamples, last.Chunks));
+        var stem5 = new WeightGradientImplicitGemm.Layout(s_shapes[13]);
+        Assert.Equal((1, 2, 5, 3), (stem5.Strips, stem5.RowsPerItem, stem5.TapRows, stem5.Groups)); // 20 accumulators
+        var wide5 = new WeightGradientImplicitGemm.Layout(s_shapes[14]);
+        Assert.Equal((1, 1, 160), (wide5.Strips, wide5.RowsPerItem, wide5.Groups));
+        Assert.Equal(4, new WeightGradientImplicitGemm.Layout(s_shapes[16]).RowsPerItem);
     }
 
     [Fact]
@@ -120,7 +131,7 @@ public sealed class ConvWeightGradientImplicitGemmTests
         [
             new(1, 2, 9, 9, 3, 3, 3, 1, 1, 2, 2, 2, 2, DilationH: 2, DilationW: 2),
             new(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2),
-            new(1, 2, 9, 9, 3, 5, 5, 1, 1, 2, 2, 2, 2),
+            new(1, 2, 11, 11, 3, 7, 7, 1, 1, 3, 3, 3, 3),
         ];
         foreach (var g in refused)
         {

@@ -96,16 +96,20 @@ public sealed class ConvWeightGradientKxKTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_for_5x5_layers_whose_tiles_are_mostly_useful_with_512_bit_kernels()
+    public void The_plan_takes_the_implicit_gemm_for_stride_1_5x5_layers_and_the_direct_reduction_for_wider_ones_whose_tiles_are_mostly_useful()
     {
         var twoConv2 = new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2);
         var twoConv1 = new Conv2dGeometry(64, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2, 2, 2);
         var lenet2 = new Conv2dGeometry(64, 6, 14, 14, 16, 5, 5);
         var mnist2 = new Conv2dGeometry(64, 10, 12, 12, 20, 5, 5);
-        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(lenet2, GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv1, GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(mnist2, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(twoConv2, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(lenet2, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(twoConv1, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(mnist2, GemmKernel.Vector512));
+        var sevenWide = twoConv2 with { KernelH = 7, KernelW = 7, PadTop = 3, PadLeft = 3, PadBottom = 3, PadRight = 3 };
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(sevenWide, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.DirectKxK, ConvPlan.ChooseWeightGradient(lenet2 with { KernelH = 7, KernelW = 7 }, GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(mnist2 with { KernelH = 7, KernelW = 7 }, GemmKernel.Vector512));
         Assert.Equal(0.875, new WeightGradientKxK.Layout(twoConv2, GemmKernel.Vector512).UsefulShare, 6);
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(twoConv2 with { StrideH = 2, StrideW = 2 }, GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(

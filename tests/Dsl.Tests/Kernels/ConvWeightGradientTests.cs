@@ -114,7 +114,7 @@ public sealed class ConvWeightGradientTests
     }
 
     [Fact]
-    public void The_plan_takes_the_direct_weight_gradient_with_256_bit_kernels_and_the_implicit_gemm_with_512_bit_ones_except_for_few_channels()
+    public void The_plan_takes_the_direct_weight_gradient_with_256_bit_kernels_and_the_implicit_gemm_with_512_bit_ones()
     {
         var same = Geometry(64, 16, 28, 28, 16);
         Assert.Equal(WeightGradientAlgorithm.Direct3x3, ConvPlan.ChooseWeightGradient(same, GemmKernel.Vector256));
@@ -125,8 +125,8 @@ public sealed class ConvWeightGradientTests
         Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 64, 7, 7, 64), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(new(64, 32, 14, 14, 64, 1, 1, 2, 2, 0, 0, 0, 0), GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector512));
-        Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 7, 28, 28, 24), GemmKernel.Vector512));
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 1, 28, 28, 24), GemmKernel.Vector512)); // 1-channel stems too
+        Assert.Equal(WeightGradientAlgorithm.ImplicitGemm, ConvPlan.ChooseWeightGradient(Geometry(64, 7, 28, 28, 24), GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided() with { DilationH = 2, DilationW = 2 }, GemmKernel.Vector512));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(same, GemmKernel.Scalar));
         Assert.Equal(WeightGradientAlgorithm.Im2ColGemm, ConvPlan.ChooseWeightGradient(strided(), GemmKernel.Vector256));

@@ -174,13 +174,21 @@ internal readonly struct ConvPlan
     /// (98-183 GFLOP/s), its stride-2 3x3 layers 0.48-0.55x and stride-2 1x1 projections 0.51-0.60x (against im2col +
     /// GEMM); DenseNet's 1x1 layers 0.35-0.92x and 48-to-12-channel 3x3 layers 0.64-1.18x (12 of 16 lanes count). Two
     /// threads: 0.46-0.96x on ResNet-20's 3x3 layers (even on the 32-channel stride-2 one), 0.45-1.11x on DenseNet's; the
-    /// projections (2 and 6 items for two threads, 0.1-0.6 ms) went 0.70-1.52x, left to it for one rule. It lost on the
-    /// 1-channel stems with two threads (3 tap rows make one item, so one thread works), hence
-    /// <see cref="WeightGradientImplicitGemmMinInChannels"/>.
+    /// projections (2 and 6 items for two threads, 0.1-0.6 ms) went 0.70-1.52x, left to it for one rule. Its 1-channel
+    /// stems, once left to im2col + GEMM, are faster with it too since the threads split the batch's chunks (two runs,
+    /// batch 64: ResNet-20's 0.11-0.13 ms against 0.19 on two threads, 0.22-0.29 against 0.31-0.36 on one; DenseNet's
+    /// 0.20-0.21 against 0.26 and 0.39-0.51 against 0.50).
     /// Before it, the direct 3x3 reduction (4-channel tiles) and the outer-product reduction (<see cref="WeightGradientKxK"/>,
     /// one kernel row per tile: 3 accumulators at 16 output channels) ran these layers at 40-150 GFLOP/s, and strided
     /// layers took im2col + GEMM's dot products.</para>
-    /// <para>Other stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
+    /// <para>Stride-1 kernels 4 and 5 wide: the implicit GEMM as well (TwoConv's, MnistNet's and LeNet-5's 5x5 layers, two
+    /// runs of <c>bench conv --threads 2</c>, batch 64, then one on one thread): TwoConv's 1-channel stem 0.37-0.41 ms
+    /// against im2col + GEMM's 0.65-0.66 (0.66 against 1.06 on one thread), its 32-channel layer 4.1-4.3 ms against the
+    /// direct reduction's 4.2-4.3 (7.2 against 8.0), MnistNet's 10-channel layer 0.20 against im2col's 0.35-0.36 and
+    /// LeNet-5's 6-channel one 0.10-0.11 against the direct reduction's 0.20-0.23, MnistNet's 1-channel stem 0.16-0.17
+    /// against 0.21 (0.24 against 0.34 on one thread); LeNet-5's stem (6 output channels) ties, 0.18-0.19 against 0.18 (0.32
+    /// against 0.30 on one thread). Strided kernels wider than 3 were not measured and keep the rules below.</para>
+    /// <para>Earlier, for the stride-1 kernels up to 7 wide (TwoConv's, MnistNet's and LeNet-5's 5x5 layers): the direct reduction
     /// <see cref="WeightGradientKxK"/> against im2col + GEMM, batch 64, <c>bench conv</c> on a loaded 2-core AVX-512 machine
     /// (ratios of the two timed alternately in one run, two runs): with 512-bit kernels TwoConv's 32-channel 14x14 layer
     /// 2.9-3.2x faster on one and two threads, LeNet-5's 6-channel unpadded 14x14 layer 1.0-1.45x; it lost on MnistNet's
@@ -194,17 +202,11 @@ internal readonly struct ConvPlan
     public static WeightGradientAlgorithm ChooseWeightGradient(in Conv2dGeometry g, Gemm.GemmKernel kind) => kind switch
     {
         Gemm.GemmKernel.Vector256 when WeightGradient3x3.Applies(g) => WeightGradientAlgorithm.Direct3x3,
-        Gemm.GemmKernel.Vector512 when WeightGradientImplicitGemm.Applies(g) && g.InChannels >= WeightGradientImplicitGemmMinInChannels => WeightGradientAlgorithm.ImplicitGemm,
+        Gemm.GemmKernel.Vector512 when WeightGradientImplicitGemm.Applies(g) && (g.KernelW <= 3 || g is { StrideH: 1, StrideW: 1 }) => WeightGradientAlgorithm.ImplicitGemm,
         Gemm.GemmKernel.Vector512 when WeightGradientKxKPays(g) => WeightGradientAlgorithm.DirectKxK,
         Gemm.GemmKernel.Vector256 or Gemm.GemmKernel.Vector512 or Gemm.GemmKernel.Scalar => WeightGradientAlgorithm.Im2ColGemm,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GEMM kernel"),
     };
-
-    /// <summary>
-    /// Fewest input channels for which the implicit GEMM weight gradient is chosen with 512-bit kernels: a 1-channel stem
-    /// has 3 tap rows, one item, so one thread works (from <c>bench conv</c>).
-    /// </summary>
-    public const int WeightGradientImplicitGemmMinInChannels = 8;
 
     private static bool WeightGradientKxKPays(in Conv2dGeometry g) =>
         WeightGradientKxK.Applies(g) && g.KernelH >= 5 && g.KernelW >= 5 && g.InChannels >= WeightGradientKxKMinInChannels

@@ -6,7 +6,8 @@ namespace Dsl.Devices.Cpu.Convolution;
 
 /// <summary>
 /// The weight gradient of a one-group, undilated convolution with kernels up to <see cref="MaxKernelWidth"/> wide and
-/// any stride (ResNet-20's 3x3 layers, its stride-2 3x3 and 1x1 ones, DenseNet's 3x3 layers) as a GEMM over implicit
+/// any stride (ResNet-20's 3x3 layers, its stride-2 3x3 and 1x1 ones, DenseNet's 3x3 layers, the 5x5 layers of TwoConv,
+/// MnistNet and LeNet-5) as a GEMM over implicit
 /// im2col columns: dW[o, (c, kh, kw)] += sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh*sh+kh-padTop, ow*sw+kw-padLeft],
 /// with M = output channels in the vector lanes, N = the C*KH*KW taps and K = the batch's positions.
 /// </summary>
@@ -48,7 +49,7 @@ namespace Dsl.Devices.Cpu.Convolution;
 internal static unsafe class WeightGradientImplicitGemm
 {
     /// <summary>Widest kernel the tiles cover (one accumulator per kernel column, tap row and vector).</summary>
-    public const int MaxKernelWidth = 3;
+    public const int MaxKernelWidth = 5;
 
     /// <summary>Most tap rows per tile: one x pointer each, so the row pointers, dyT's and the loop's stay in 16 registers.</summary>
     public const int MaxRows = 8;
@@ -220,6 +221,8 @@ internal static unsafe class WeightGradientImplicitGemm
             case 1: Tile<TR, Rows1>(nv, x, offsets, xSample, dy, dySample, ld, samples, outH, colEnd, colStep, rowStep, acc); break;
             case 2: Tile<TR, Rows2>(nv, x, offsets, xSample, dy, dySample, ld, samples, outH, colEnd, colStep, rowStep, acc); break;
             case 3: Tile<TR, Rows3>(nv, x, offsets, xSample, dy, dySample, ld, samples, outH, colEnd, colStep, rowStep, acc); break;
+            case 4: Tile<TR, Rows4>(nv, x, offsets, xSample, dy, dySample, ld, samples, outH, colEnd, colStep, rowStep, acc); break;
+            case 5: Tile<TR, Rows5>(nv, x, offsets, xSample, dy, dySample, ld, samples, outH, colEnd, colStep, rowStep, acc); break;
             default: throw new InvalidOperationException($"{nameof(WeightGradientImplicitGemm)}: a kernel {kw} wide (1 to {MaxKernelWidth}).");
         }
     }
@@ -239,10 +242,11 @@ internal static unsafe class WeightGradientImplicitGemm
     }
 
     /// <summary>
-    /// acc[(r*3 + k)*4 + v] = sum over the samples and positions (oh, ow) of x at p_r + oh*rowStep + ow*colStep + k times
-    /// dyT's vector v at that position, for TR tap rows (p_r = x + offsets[r]), TW kernel columns and TV vectors of output
-    /// channels (TR*TW*TV at most <see cref="MaxAccumulators"/>). Its own method so that nothing but the loop's values is
-    /// live across the loop (see <see cref="MicroKernel512"/>).
+    /// acc[(r*MaxKernelWidth + k)*MaxVectors + v] = sum over the samples and positions (oh, ow) of x at p_r + oh*rowStep +
+    /// ow*colStep + k times dyT's vector v at that position, for TR tap rows (p_r = x + offsets[r]), TW kernel columns and TV
+    /// vectors of output channels (TR*TW*TV at most <see cref="MaxAccumulators"/>). Its own method so that nothing but the
+    /// loop's values is live across the loop (see <see cref="MicroKernel512"/>). Written out for every (row, column, vector)
+    /// up to 8 x 5 x 4; each instantiation keeps only its own accumulators.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TR, TW, TV>(float* x, nint* offsets, nint xSample, float* dy, nint dySample, nint ld, int samples, int outH,
@@ -253,27 +257,43 @@ internal static unsafe class WeightGradientImplicitGemm
         Vector512<float> a000 = default, a001 = default, a002 = default, a003 = default;
         Vector512<float> a010 = default, a011 = default, a012 = default, a013 = default;
         Vector512<float> a020 = default, a021 = default, a022 = default, a023 = default;
+        Vector512<float> a030 = default, a031 = default, a032 = default, a033 = default;
+        Vector512<float> a040 = default, a041 = default, a042 = default, a043 = default;
         Vector512<float> a100 = default, a101 = default, a102 = default, a103 = default;
         Vector512<float> a110 = default, a111 = default, a112 = default, a113 = default;
         Vector512<float> a120 = default, a121 = default, a122 = default, a123 = default;
+        Vector512<float> a130 = default, a131 = default, a132 = default, a133 = default;
+        Vector512<float> a140 = default, a141 = default, a142 = default, a143 = default;
         Vector512<float> a200 = default, a201 = default, a202 = default, a203 = default;
         Vector512<float> a210 = default, a211 = default, a212 = default, a213 = default;
         Vector512<float> a220 = default, a221 = default, a222 = default, a223 = default;
+        Vector512<float> a230 = default, a231 = default, a232 = default, a233 = default;
+        Vector512<float> a240 = default, a241 = default, a242 = default, a243 = default;
         Vector512<float> a300 = default, a301 = default, a302 = default, a303 = default;
         Vector512<float> a310 = default, a311 = default, a312 = default, a313 = default;
         Vector512<float> a320 = default, a321 = default, a322 = default, a323 = default;
+        Vector512<float> a330 = default, a331 = default, a332 = default, a333 = default;
+        Vector512<float> a340 = default, a341 = default, a342 = default, a343 = default;
         Vector512<float> a400 = default, a401 = default, a402 = default, a403 = default;
         Vector512<float> a410 = default, a411 = default, a412 = default, a413 = default;
         Vector512<float> a420 = default, a421 = default, a422 = default, a423 = default;
+        Vector512<float> a430 = default, a431 = default, a432 = default, a433 = default;
+        Vector512<float> a440 = default, a441 = default, a442 = default, a443 = default;
         Vector512<float> a500 = default, a501 = default, a502 = default, a503 = default;
         Vector512<float> a510 = default, a511 = default, a512 = default, a513 = default;
         Vector512<float> a520 = default, a521 = default, a522 = default, a523 = default;
+        Vector512<float> a530 = default, a531 = default, a532 = default, a533 = default;
+        Vector512<float> a540 = default, a541 = default, a542 = default, a543 = default;
         Vector512<float> a600 = default, a601 = default, a602 = default, a603 = default;
         Vector512<float> a610 = default, a611 = default, a612 = default, a613 = default;
         Vector512<float> a620 = default, a621 = default, a622 = default, a623 = default;
+        Vector512<float> a630 = default, a631 = default, a632 = default, a633 = default;
+        Vector512<float> a640 = default, a641 = default, a642 = default, a643 = default;
         Vector512<float> a700 = default, a701 = default, a702 = default, a703 = default;
         Vector512<float> a710 = default, a711 = default, a712 = default, a713 = default;
         Vector512<float> a720 = default, a721 = default, a722 = default, a723 = default;
+        Vector512<float> a730 = default, a731 = default, a732 = default, a733 = default;
+        Vector512<float> a740 = default, a741 = default, a742 = default, a743 = default;
         for (int s = 0; s < samples; s++)
         {
             float* xs = x + s * xSample;
@@ -294,11 +314,13 @@ internal static unsafe class WeightGradientImplicitGemm
                     Vector512<float> b1 = nv > 1 ? Vector512.Load(d + 16) : default;
                     Vector512<float> b2 = nv > 2 ? Vector512.Load(d + 32) : default;
                     Vector512<float> b3 = nv > 3 ? Vector512.Load(d + 48) : default;
-                    Vector512<float> t00 = Vector512.Create(p0[i]);
-                    a000 = Vector512.FusedMultiplyAdd(t00, b0, a000);
-                    if (nv > 1) a001 = Vector512.FusedMultiplyAdd(t00, b1, a001);
-                    if (nv > 2) a002 = Vector512.FusedMultiplyAdd(t00, b2, a002);
-                    if (nv > 3) a003 = Vector512.FusedMultiplyAdd(t00, b3, a003);
+                    {
+                        Vector512<float> t00 = Vector512.Create(p0[i]);
+                        a000 = Vector512.FusedMultiplyAdd(t00, b0, a000);
+                        if (nv > 1) a001 = Vector512.FusedMultiplyAdd(t00, b1, a001);
+                        if (nv > 2) a002 = Vector512.FusedMultiplyAdd(t00, b2, a002);
+                        if (nv > 3) a003 = Vector512.FusedMultiplyAdd(t00, b3, a003);
+                    }
                     if (kw > 1)
                     {
                         Vector512<float> t01 = Vector512.Create(p0[i + 1]);
@@ -314,6 +336,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 1) a021 = Vector512.FusedMultiplyAdd(t02, b1, a021);
                         if (nv > 2) a022 = Vector512.FusedMultiplyAdd(t02, b2, a022);
                         if (nv > 3) a023 = Vector512.FusedMultiplyAdd(t02, b3, a023);
+                    }
+                    if (kw > 3)
+                    {
+                        Vector512<float> t03 = Vector512.Create(p0[i + 3]);
+                        a030 = Vector512.FusedMultiplyAdd(t03, b0, a030);
+                        if (nv > 1) a031 = Vector512.FusedMultiplyAdd(t03, b1, a031);
+                        if (nv > 2) a032 = Vector512.FusedMultiplyAdd(t03, b2, a032);
+                        if (nv > 3) a033 = Vector512.FusedMultiplyAdd(t03, b3, a033);
+                    }
+                    if (kw > 4)
+                    {
+                        Vector512<float> t04 = Vector512.Create(p0[i + 4]);
+                        a040 = Vector512.FusedMultiplyAdd(t04, b0, a040);
+                        if (nv > 1) a041 = Vector512.FusedMultiplyAdd(t04, b1, a041);
+                        if (nv > 2) a042 = Vector512.FusedMultiplyAdd(t04, b2, a042);
+                        if (nv > 3) a043 = Vector512.FusedMultiplyAdd(t04, b3, a043);
                     }
                     if (rows > 1)
                     {
@@ -339,6 +377,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 2) a122 = Vector512.FusedMultiplyAdd(t12, b2, a122);
                         if (nv > 3) a123 = Vector512.FusedMultiplyAdd(t12, b3, a123);
                     }
+                    if (rows > 1 && kw > 3)
+                    {
+                        Vector512<float> t13 = Vector512.Create(p1[i + 3]);
+                        a130 = Vector512.FusedMultiplyAdd(t13, b0, a130);
+                        if (nv > 1) a131 = Vector512.FusedMultiplyAdd(t13, b1, a131);
+                        if (nv > 2) a132 = Vector512.FusedMultiplyAdd(t13, b2, a132);
+                        if (nv > 3) a133 = Vector512.FusedMultiplyAdd(t13, b3, a133);
+                    }
+                    if (rows > 1 && kw > 4)
+                    {
+                        Vector512<float> t14 = Vector512.Create(p1[i + 4]);
+                        a140 = Vector512.FusedMultiplyAdd(t14, b0, a140);
+                        if (nv > 1) a141 = Vector512.FusedMultiplyAdd(t14, b1, a141);
+                        if (nv > 2) a142 = Vector512.FusedMultiplyAdd(t14, b2, a142);
+                        if (nv > 3) a143 = Vector512.FusedMultiplyAdd(t14, b3, a143);
+                    }
                     if (rows > 2)
                     {
                         Vector512<float> t20 = Vector512.Create(p2[i]);
@@ -362,6 +416,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 1) a221 = Vector512.FusedMultiplyAdd(t22, b1, a221);
                         if (nv > 2) a222 = Vector512.FusedMultiplyAdd(t22, b2, a222);
                         if (nv > 3) a223 = Vector512.FusedMultiplyAdd(t22, b3, a223);
+                    }
+                    if (rows > 2 && kw > 3)
+                    {
+                        Vector512<float> t23 = Vector512.Create(p2[i + 3]);
+                        a230 = Vector512.FusedMultiplyAdd(t23, b0, a230);
+                        if (nv > 1) a231 = Vector512.FusedMultiplyAdd(t23, b1, a231);
+                        if (nv > 2) a232 = Vector512.FusedMultiplyAdd(t23, b2, a232);
+                        if (nv > 3) a233 = Vector512.FusedMultiplyAdd(t23, b3, a233);
+                    }
+                    if (rows > 2 && kw > 4)
+                    {
+                        Vector512<float> t24 = Vector512.Create(p2[i + 4]);
+                        a240 = Vector512.FusedMultiplyAdd(t24, b0, a240);
+                        if (nv > 1) a241 = Vector512.FusedMultiplyAdd(t24, b1, a241);
+                        if (nv > 2) a242 = Vector512.FusedMultiplyAdd(t24, b2, a242);
+                        if (nv > 3) a243 = Vector512.FusedMultiplyAdd(t24, b3, a243);
                     }
                     if (rows > 3)
                     {
@@ -387,6 +457,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 2) a322 = Vector512.FusedMultiplyAdd(t32, b2, a322);
                         if (nv > 3) a323 = Vector512.FusedMultiplyAdd(t32, b3, a323);
                     }
+                    if (rows > 3 && kw > 3)
+                    {
+                        Vector512<float> t33 = Vector512.Create(p3[i + 3]);
+                        a330 = Vector512.FusedMultiplyAdd(t33, b0, a330);
+                        if (nv > 1) a331 = Vector512.FusedMultiplyAdd(t33, b1, a331);
+                        if (nv > 2) a332 = Vector512.FusedMultiplyAdd(t33, b2, a332);
+                        if (nv > 3) a333 = Vector512.FusedMultiplyAdd(t33, b3, a333);
+                    }
+                    if (rows > 3 && kw > 4)
+                    {
+                        Vector512<float> t34 = Vector512.Create(p3[i + 4]);
+                        a340 = Vector512.FusedMultiplyAdd(t34, b0, a340);
+                        if (nv > 1) a341 = Vector512.FusedMultiplyAdd(t34, b1, a341);
+                        if (nv > 2) a342 = Vector512.FusedMultiplyAdd(t34, b2, a342);
+                        if (nv > 3) a343 = Vector512.FusedMultiplyAdd(t34, b3, a343);
+                    }
                     if (rows > 4)
                     {
                         Vector512<float> t40 = Vector512.Create(p4[i]);
@@ -410,6 +496,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 1) a421 = Vector512.FusedMultiplyAdd(t42, b1, a421);
                         if (nv > 2) a422 = Vector512.FusedMultiplyAdd(t42, b2, a422);
                         if (nv > 3) a423 = Vector512.FusedMultiplyAdd(t42, b3, a423);
+                    }
+                    if (rows > 4 && kw > 3)
+                    {
+                        Vector512<float> t43 = Vector512.Create(p4[i + 3]);
+                        a430 = Vector512.FusedMultiplyAdd(t43, b0, a430);
+                        if (nv > 1) a431 = Vector512.FusedMultiplyAdd(t43, b1, a431);
+                        if (nv > 2) a432 = Vector512.FusedMultiplyAdd(t43, b2, a432);
+                        if (nv > 3) a433 = Vector512.FusedMultiplyAdd(t43, b3, a433);
+                    }
+                    if (rows > 4 && kw > 4)
+                    {
+                        Vector512<float> t44 = Vector512.Create(p4[i + 4]);
+                        a440 = Vector512.FusedMultiplyAdd(t44, b0, a440);
+                        if (nv > 1) a441 = Vector512.FusedMultiplyAdd(t44, b1, a441);
+                        if (nv > 2) a442 = Vector512.FusedMultiplyAdd(t44, b2, a442);
+                        if (nv > 3) a443 = Vector512.FusedMultiplyAdd(t44, b3, a443);
                     }
                     if (rows > 5)
                     {
@@ -435,6 +537,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 2) a522 = Vector512.FusedMultiplyAdd(t52, b2, a522);
                         if (nv > 3) a523 = Vector512.FusedMultiplyAdd(t52, b3, a523);
                     }
+                    if (rows > 5 && kw > 3)
+                    {
+                        Vector512<float> t53 = Vector512.Create(p5[i + 3]);
+                        a530 = Vector512.FusedMultiplyAdd(t53, b0, a530);
+                        if (nv > 1) a531 = Vector512.FusedMultiplyAdd(t53, b1, a531);
+                        if (nv > 2) a532 = Vector512.FusedMultiplyAdd(t53, b2, a532);
+                        if (nv > 3) a533 = Vector512.FusedMultiplyAdd(t53, b3, a533);
+                    }
+                    if (rows > 5 && kw > 4)
+                    {
+                        Vector512<float> t54 = Vector512.Create(p5[i + 4]);
+                        a540 = Vector512.FusedMultiplyAdd(t54, b0, a540);
+                        if (nv > 1) a541 = Vector512.FusedMultiplyAdd(t54, b1, a541);
+                        if (nv > 2) a542 = Vector512.FusedMultiplyAdd(t54, b2, a542);
+                        if (nv > 3) a543 = Vector512.FusedMultiplyAdd(t54, b3, a543);
+                    }
                     if (rows > 6)
                     {
                         Vector512<float> t60 = Vector512.Create(p6[i]);
@@ -458,6 +576,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 1) a621 = Vector512.FusedMultiplyAdd(t62, b1, a621);
                         if (nv > 2) a622 = Vector512.FusedMultiplyAdd(t62, b2, a622);
                         if (nv > 3) a623 = Vector512.FusedMultiplyAdd(t62, b3, a623);
+                    }
+                    if (rows > 6 && kw > 3)
+                    {
+                        Vector512<float> t63 = Vector512.Create(p6[i + 3]);
+                        a630 = Vector512.FusedMultiplyAdd(t63, b0, a630);
+                        if (nv > 1) a631 = Vector512.FusedMultiplyAdd(t63, b1, a631);
+                        if (nv > 2) a632 = Vector512.FusedMultiplyAdd(t63, b2, a632);
+                        if (nv > 3) a633 = Vector512.FusedMultiplyAdd(t63, b3, a633);
+                    }
+                    if (rows > 6 && kw > 4)
+                    {
+                        Vector512<float> t64 = Vector512.Create(p6[i + 4]);
+                        a640 = Vector512.FusedMultiplyAdd(t64, b0, a640);
+                        if (nv > 1) a641 = Vector512.FusedMultiplyAdd(t64, b1, a641);
+                        if (nv > 2) a642 = Vector512.FusedMultiplyAdd(t64, b2, a642);
+                        if (nv > 3) a643 = Vector512.FusedMultiplyAdd(t64, b3, a643);
                     }
                     if (rows > 7)
                     {
@@ -483,6 +617,22 @@ internal static unsafe class WeightGradientImplicitGemm
                         if (nv > 2) a722 = Vector512.FusedMultiplyAdd(t72, b2, a722);
                         if (nv > 3) a723 = Vector512.FusedMultiplyAdd(t72, b3, a723);
                     }
+                    if (rows > 7 && kw > 3)
+                    {
+                        Vector512<float> t73 = Vector512.Create(p7[i + 3]);
+                        a730 = Vector512.FusedMultiplyAdd(t73, b0, a730);
+                        if (nv > 1) a731 = Vector512.FusedMultiplyAdd(t73, b1, a731);
+                        if (nv > 2) a732 = Vector512.FusedMultiplyAdd(t73, b2, a732);
+                        if (nv > 3) a733 = Vector512.FusedMultiplyAdd(t73, b3, a733);
+                    }
+                    if (rows > 7 && kw > 4)
+                    {
+                        Vector512<float> t74 = Vector512.Create(p7[i + 4]);
+                        a740 = Vector512.FusedMultiplyAdd(t74, b0, a740);
+                        if (nv > 1) a741 = Vector512.FusedMultiplyAdd(t74, b1, a741);
+                        if (nv > 2) a742 = Vector512.FusedMultiplyAdd(t74, b2, a742);
+                        if (nv > 3) a743 = Vector512.FusedMultiplyAdd(t74, b3, a743);
+                    }
                 }
             }
         }
@@ -495,89 +645,153 @@ internal static unsafe class WeightGradientImplicitGemm
         {
             acc[8] = a020; if (nv > 1) acc[9] = a021; if (nv > 2) acc[10] = a022; if (nv > 3) acc[11] = a023;
         }
+        if (kw > 3)
+        {
+            acc[12] = a030; if (nv > 1) acc[13] = a031; if (nv > 2) acc[14] = a032; if (nv > 3) acc[15] = a033;
+        }
+        if (kw > 4)
+        {
+            acc[16] = a040; if (nv > 1) acc[17] = a041; if (nv > 2) acc[18] = a042; if (nv > 3) acc[19] = a043;
+        }
         if (rows > 1)
         {
-            acc[12] = a100; if (nv > 1) acc[13] = a101; if (nv > 2) acc[14] = a102; if (nv > 3) acc[15] = a103;
+            acc[20] = a100; if (nv > 1) acc[21] = a101; if (nv > 2) acc[22] = a102; if (nv > 3) acc[23] = a103;
         }
         if (rows > 1 && kw > 1)
         {
-            acc[16] = a110; if (nv > 1) acc[17] = a111; if (nv > 2) acc[18] = a112; if (nv > 3) acc[19] = a113;
+            acc[24] = a110; if (nv > 1) acc[25] = a111; if (nv > 2) acc[26] = a112; if (nv > 3) acc[27] = a113;
         }
         if (rows > 1 && kw > 2)
         {
-            acc[20] = a120; if (nv > 1) acc[21] = a121; if (nv > 2) acc[22] = a122; if (nv > 3) acc[23] = a123;
+            acc[28] = a120; if (nv > 1) acc[29] = a121; if (nv > 2) acc[30] = a122; if (nv > 3) acc[31] = a123;
+        }
+        if (rows > 1 && kw > 3)
+        {
+            acc[32] = a130; if (nv > 1) acc[33] = a131; if (nv > 2) acc[34] = a132; if (nv > 3) acc[35] = a133;
+        }
+        if (rows > 1 && kw > 4)
+        {
+            acc[36] = a140; if (nv > 1) acc[37] = a141; if (nv > 2) acc[38] = a142; if (nv > 3) acc[39] = a143;
         }
         if (rows > 2)
         {
-            acc[24] = a200; if (nv > 1) acc[25] = a201; if (nv > 2) acc[26] = a202; if (nv > 3) acc[27] = a203;
+            acc[40] = a200; if (nv > 1) acc[41] = a201; if (nv > 2) acc[42] = a202; if (nv > 3) acc[43] = a203;
         }
         if (rows > 2 && kw > 1)
         {
-            acc[28] = a210; if (nv > 1) acc[29] = a211; if (nv > 2) acc[30] = a212; if (nv > 3) acc[31] = a213;
+            acc[44] = a210; if (nv > 1) acc[45] = a211; if (nv > 2) acc[46] = a212; if (nv > 3) acc[47] = a213;
         }
         if (rows > 2 && kw > 2)
         {
-            acc[32] = a220; if (nv > 1) acc[33] = a221; if (nv > 2) acc[34] = a222; if (nv > 3) acc[35] = a223;
+            acc[48] = a220; if (nv > 1) acc[49] = a221; if (nv > 2) acc[50] = a222; if (nv > 3) acc[51] = a223;
+        }
+        if (rows > 2 && kw > 3)
+        {
+            acc[52] = a230; if (nv > 1) acc[53] = a231; if (nv > 2) acc[54] = a232; if (nv > 3) acc[55] = a233;
+        }
+        if (rows > 2 && kw > 4)
+        {
+            acc[56] = a240; if (nv > 1) acc[57] = a241; if (nv > 2) acc[58] = a242; if (nv > 3) acc[59] = a243;
         }
         if (rows > 3)
         {
-            acc[36] = a300; if (nv > 1) acc[37] = a301; if (nv > 2) acc[38] = a302; if (nv > 3) acc[39] = a303;
+            acc[60] = a300; if (nv > 1) acc[61] = a301; if (nv > 2) acc[62] = a302; if (nv > 3) acc[63] = a303;
         }
         if (rows > 3 && kw > 1)
         {
-            acc[40] = a310; if (nv > 1) acc[41] = a311; if (nv > 2) acc[42] = a312; if (nv > 3) acc[43] = a313;
+            acc[64] = a310; if (nv > 1) acc[65] = a311; if (nv > 2) acc[66] = a312; if (nv > 3) acc[67] = a313;
         }
         if (rows > 3 && kw > 2)
         {
-            acc[44] = a320; if (nv > 1) acc[45] = a321; if (nv > 2) acc[46] = a322; if (nv > 3) acc[47] = a323;
+            acc[68] = a320; if (nv > 1) acc[69] = a321; if (nv > 2) acc[70] = a322; if (nv > 3) acc[71] = a323;
+        }
+        if (rows > 3 && kw > 3)
+        {
+            acc[72] = a330; if (nv > 1) acc[73] = a331; if (nv > 2) acc[74] = a332; if (nv > 3) acc[75] = a333;
+        }
+        if (rows > 3 && kw > 4)
+        {
+            acc[76] = a340; if (nv > 1) acc[77] = a341; if (nv > 2) acc[78] = a342; if (nv > 3) acc[79] = a343;
         }
         if (rows > 4)
         {
-            acc[48] = a400; if (nv > 1) acc[49] = a401; if (nv > 2) acc[50] = a402; if (nv > 3) acc[51] = a403;
+            acc[80] = a400; if (nv > 1) acc[81] = a401; if (nv > 2) acc[82] = a402; if (nv > 3) acc[83] = a403;
         }
         if (rows > 4 && kw > 1)
         {
-            acc[52] = a410; if (nv > 1) acc[53] = a411; if (nv > 2) acc[54] = a412; if (nv > 3) acc[55] = a413;
+            acc[84] = a410; if (nv > 1) acc[85] = a411; if (nv > 2) acc[86] = a412; if (nv > 3) acc[87] = a413;
         }
         if (rows > 4 && kw > 2)
         {
-            acc[56] = a420; if (nv > 1) acc[57] = a421; if (nv > 2) acc[58] = a422; if (nv > 3) acc[59] = a423;
+            acc[88] = a420; if (nv > 1) acc[89] = a421; if (nv > 2) acc[90] = a422; if (nv > 3) acc[91] = a423;
+        }
+        if (rows > 4 && kw > 3)
+        {
+            acc[92] = a430; if (nv > 1) acc[93] = a431; if (nv > 2) acc[94] = a432; if (nv > 3) acc[95] = a433;
+        }
+        if (rows > 4 && kw > 4)
+        {
+            acc[96] = a440; if (nv > 1) acc[97] = a441; if (nv > 2) acc[98] = a442; if (nv > 3) acc[99] = a443;
         }
         if (rows > 5)
         {
-            acc[60] = a500; if (nv > 1) acc[61] = a501; if (nv > 2) acc[62] = a502; if (nv > 3) acc[63] = a503;
+            acc[100] = a500; if (nv > 1) acc[101] = a501; if (nv > 2) acc[102] = a502; if (nv > 3) acc[103] = a503;
         }
         if (rows > 5 && kw > 1)
         {
-            acc[64] = a510; if (nv > 1) acc[65] = a511; if (nv > 2) acc[66] = a512; if (nv > 3) acc[67] = a513;
+            acc[104] = a510; if (nv > 1) acc[105] = a511; if (nv > 2) acc[106] = a512; if (nv > 3) acc[107] = a513;
         }
         if (rows > 5 && kw > 2)
         {
-            acc[68] = a520; if (nv > 1) acc[69] = a521; if (nv > 2) acc[70] = a522; if (nv > 3) acc[71] = a523;
+            acc[108] = a520; if (nv > 1) acc[109] = a521; if (nv > 2) acc[110] = a522; if (nv > 3) acc[111] = a523;
+        }
+        if (rows > 5 && kw > 3)
+        {
+            acc[112] = a530; if (nv > 1) acc[113] = a531; if (nv > 2) acc[114] = a532; if (nv > 3) acc[115] = a533;
+        }
+        if (rows > 5 && kw > 4)
+        {
+            acc[116] = a540; if (nv > 1) acc[117] = a541; if (nv > 2) acc[118] = a542; if (nv > 3) acc[119] = a543;
         }
         if (rows > 6)
         {
-            acc[72] = a600; if (nv > 1) acc[73] = a601; if (nv > 2) acc[74] = a602; if (nv > 3) acc[75] = a603;
+            acc[120] = a600; if (nv > 1) acc[121] = a601; if (nv > 2) acc[122] = a602; if (nv > 3) acc[123] = a603;
         }
         if (rows > 6 && kw > 1)
         {
-            acc[76] = a610; if (nv > 1) acc[77] = a611; if (nv > 2) acc[78] = a612; if (nv > 3) acc[79] = a613;
+            acc[124] = a610; if (nv > 1) acc[125] = a611; if (nv > 2) acc[126] = a612; if (nv > 3) acc[127] = a613;
         }
         if (rows > 6 && kw > 2)
         {
-            acc[80] = a620; if (nv > 1) acc[81] = a621; if (nv > 2) acc[82] = a622; if (nv > 3) acc[83] = a623;
+            acc[128] = a620; if (nv > 1) acc[129] = a621; if (nv > 2) acc[130] = a622; if (nv > 3) acc[131] = a623;
+        }
+        if (rows > 6 && kw > 3)
+        {
+            acc[132] = a630; if (nv > 1) acc[133] = a631; if (nv > 2) acc[134] = a632; if (nv > 3) acc[135] = a633;
+        }
+        if (rows > 6 && kw > 4)
+        {
+            acc[136] = a640; if (nv > 1) acc[137] = a641; if (nv > 2) acc[138] = a642; if (nv > 3) acc[139] = a643;
         }
         if (rows > 7)
         {
-            acc[84] = a700; if (nv > 1) acc[85] = a701; if (nv > 2) acc[86] = a702; if (nv > 3) acc[87] = a703;
+            acc[140] = a700; if (nv > 1) acc[141] = a701; if (nv > 2) acc[142] = a702; if (nv > 3) acc[143] = a703;
         }
         if (rows > 7 && kw > 1)
         {
-            acc[88] = a710; if (nv > 1) acc[89] = a711; if (nv > 2) acc[90] = a712; if (nv > 3) acc[91] = a713;
+            acc[144] = a710; if (nv > 1) acc[145] = a711; if (nv > 2) acc[146] = a712; if (nv > 3) acc[147] = a713;
         }
         if (rows > 7 && kw > 2)
         {
-            acc[92] = a720; if (nv > 1) acc[93] = a721; if (nv > 2) acc[94] = a722; if (nv > 3) acc[95] = a723;
+            acc[148] = a720; if (nv > 1) acc[149] = a721; if (nv > 2) acc[150] = a722; if (nv > 3) acc[151] = a723;
+        }
+        if (rows > 7 && kw > 3)
+        {
+            acc[152] = a730; if (nv > 1) acc[153] = a731; if (nv > 2) acc[154] = a732; if (nv > 3) acc[155] = a733;
+        }
+        if (rows > 7 && kw > 4)
+        {
+            acc[156] = a740; if (nv > 1) acc[157] = a741; if (nv > 2) acc[158] = a742; if (nv > 3) acc[159] = a743;
         }
     }
 }
