@@ -7,8 +7,11 @@ namespace Dsl.Devices.Cpu.Convolution;
 
 /// <summary>
 /// The weight gradient of a stride-1, undilated, one-group convolution with kernels up to <see cref="MaxKernelWidth"/>
-/// wide (TwoConv's and LeNet-5's 5x5 layers) as a direct reduction over the batch, without a column matrix:
-/// dW[o, c, kh, kw] += sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh+kh-padTop, ow+kw-padLeft].
+/// wide as a direct reduction over the batch, without a column matrix:
+/// dW[o, c, kh, kw] += sum over n, oh, ow of dy[n, o, oh, ow] * x[n, c, oh+kh-padTop, ow+kw-padLeft]. With 512-bit vectors
+/// the plan takes it for kernels 6 and 7 wide only: <see cref="WeightGradientImplicitGemm"/>'s tiles of several tap rows now
+/// cover the 5x5 layers it was written for (TwoConv's and LeNet-5's, <see cref="ConvPlan.ChooseWeightGradient"/>); its
+/// copies (<see cref="CopySample"/>) serve both.
 /// </summary>
 /// <remarks>
 /// <para>
