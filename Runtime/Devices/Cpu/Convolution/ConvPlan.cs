@@ -175,9 +175,9 @@ internal readonly struct ConvPlan
     /// GEMM); DenseNet's 1x1 layers 0.35-0.92x and 48-to-12-channel 3x3 layers 0.64-1.18x (12 of 16 lanes count). Two
     /// threads: 0.46-0.96x on ResNet-20's 3x3 layers (even on the 32-channel stride-2 one), 0.45-1.11x on DenseNet's; the
     /// projections (2 and 6 items for two threads, 0.1-0.6 ms) went 0.70-1.52x, left to it for one rule. Its 1-channel
-    /// stems, once left to im2col + GEMM, are faster with it too since the threads split the batch's chunks (two runs,
-    /// batch 64: ResNet-20's 0.11-0.13 ms against 0.19 on two threads, 0.22-0.29 against 0.31-0.36 on one; DenseNet's
-    /// 0.20-0.21 against 0.26 and 0.39-0.51 against 0.50).
+    /// stems, once left to im2col + GEMM, are faster with it too since the threads split the batch's chunks (three runs,
+    /// batch 64: ResNet-20's 0.11-0.13 ms against 0.18-0.19 on two threads, 0.21-0.29 against 0.31-0.36 on one; DenseNet's
+    /// 0.20-0.21 against 0.23-0.26 and 0.39-0.51 against 0.45-0.50).
     /// Before it, the direct 3x3 reduction (4-channel tiles) and the outer-product reduction (<see cref="WeightGradientKxK"/>,
     /// one kernel row per tile: 3 accumulators at 16 output channels) ran these layers at 40-150 GFLOP/s, and strided
     /// layers took im2col + GEMM's dot products.</para>
