@@ -136,70 +136,45 @@ internal static unsafe class NormalizationRows
     }
 
     /// <summary>
-    /// sum(g) and sum(g * (x - mean)) over one channel: <paramref name="segments"/> segments of <paramref name="n"/> floats,
-    /// <paramref name="stride"/> apart, where g is dy, or dy where the fused output <paramref name="mask"/> is positive
-    /// (0 elsewhere) when it is not null.
+    /// Floats of one segment's partial sums (<see cref="SegmentPartialSums"/>): two 512-bit vectors, or two floats.
+    /// </summary>
+    public static int PartialSumsLength(bool wide) => wide ? 32 : 2;
+
+    /// <summary>
+    /// The partial sums of g and g * (x - mean) over one segment of <paramref name="n"/> floats, where g is dy, or dy where
+    /// the fused output <paramref name="mask"/> is positive (0 elsewhere) when it is not null, into
+    /// <paramref name="partials"/> (<see cref="PartialSumsLength"/> floats; <see cref="CombinePartialSums"/> adds a
+    /// channel's up).
     /// </summary>
     /// <remarks>
-    /// 512-bit: each segment's lanes (the tail by a masked load) are widened into double lanes that run over the whole
-    /// channel, and reduced across lanes once at its end. ResNet-20's segments are short (49 and 196 floats at 7x7 and
-    /// 14x14), and a float sum across lanes per segment, a scalar tail and a call per segment cost more than the loads.
-    /// The 256-bit fallback sums each segment in float and the segments in double. The whole backward (these sums, then
-    /// <see cref="InputGradient"/> per channel with a masked tail), batch 64, one thread, old and new builds loaded side
-    /// by side in one process and alternated (loaded 2-core AVX-512 machine, median of 400 pairs, two rounds): ResNet-20's
-    /// 64-channel 7x7 shape 0.53-0.57x the time (0.84x with the fused ReLU's mask), 32-channel 14x14 0.86x (0.94-1.05x
-    /// with it), 16-channel 28x28 0.91-0.93x (0.94-0.98x).
+    /// 512-bit: the segment's lanes (the tail by a masked load) summed in two float vectors, which the combination widens
+    /// into double lanes that run over the whole channel and reduces across lanes once at its end. ResNet-20's segments
+    /// are short (49 and 196 floats at 7x7 and 14x14), and a float sum across lanes per segment, a scalar tail and a call
+    /// per segment cost more than the loads. The 256-bit fallback sums each segment in float and the segments in double.
+    /// The whole backward (these sums, then <see cref="InputGradient"/> per channel with a masked tail), batch 64, one
+    /// thread, old and new builds loaded side by side in one process and alternated (loaded 2-core AVX-512 machine, median
+    /// of 400 pairs, two rounds): ResNet-20's 64-channel 7x7 shape 0.53-0.57x the time (0.84x with the fused ReLU's mask),
+    /// 32-channel 14x14 0.86x (0.94-1.05x with it), 16-channel 28x28 0.91-0.93x (0.94-0.98x).
     /// </remarks>
-    public static (double Dy, double Centered) GradientSums(float* dy, float* mask, float* x, float mean, int n, int segments, nint stride, bool wide)
-        => mask == null ? GradientSums<Unmasked>(dy, mask, x, mean, n, segments, stride, wide) : GradientSums<Masked>(dy, mask, x, mean, n, segments, stride, wide);
+    public static void SegmentPartialSums(float* dy, float* mask, float* x, float mean, int n, bool wide, float* partials)
+    {
+        if (mask == null)
+        {
+            SegmentPartialSums<Unmasked>(dy, mask, x, mean, n, wide, partials);
+        }
+        else
+        {
+            SegmentPartialSums<Masked>(dy, mask, x, mean, n, wide, partials);
+        }
+    }
 
-    private static (double Dy, double Centered) GradientSums<TMask>(float* dy, float* mask, float* x, float mean, int n, int segments, nint stride, bool wide)
+    private static void SegmentPartialSums<TMask>(float* d, float* y, float* xs, float mean, int n, bool wide, float* partials)
         where TMask : struct, IMask
     {
         if (wide)
         {
-            return GradientSums512<TMask>(dy, mask, x, mean, n, segments, stride);
-        }
-        double sum = 0, centered = 0;
-        var m = Vector256.Create(mean);
-        for (int s = 0; s < segments; s++)
-        {
-            float* d = dy + s * stride, y = mask + s * stride, xs = x + s * stride;
-            var accDy = Vector256<float>.Zero;
-            var accCentered = Vector256<float>.Zero;
-            int i = 0;
-            for (; i + 8 <= n; i += 8)
-            {
-                var g = TMask.Apply(Vector256.Load(d + i), y + i);
-                accDy += g;
-                accCentered = Vector256.FusedMultiplyAdd(g, Vector256.Load(xs + i) - m, accCentered);
-            }
-            float segmentSum = Vector256.Sum(accDy), segmentCentered = Vector256.Sum(accCentered);
-            for (; i < n; i++)
-            {
-                float g = TMask.Apply(d[i], y + i);
-                segmentSum += g;
-                segmentCentered += g * (xs[i] - mean);
-            }
-            sum += segmentSum;
-            centered += segmentCentered;
-        }
-        return (sum, centered);
-    }
-
-    private static (double Dy, double Centered) GradientSums512<TMask>(float* dy, float* mask, float* x, float mean, int n, int segments, nint stride)
-        where TMask : struct, IMask
-    {
-        var m = Vector512.Create(mean);
-        int whole = n & ~15;
-        var tail = TailLanes(n - whole);
-        var sumLo = Vector512<double>.Zero;
-        var sumHi = Vector512<double>.Zero;
-        var centeredLo = Vector512<double>.Zero;
-        var centeredHi = Vector512<double>.Zero;
-        for (int s = 0; s < segments; s++)
-        {
-            float* d = dy + s * stride, y = mask + s * stride, xs = x + s * stride;
+            var m = Vector512.Create(mean);
+            int whole = n & ~15;
             var accDy = Vector512<float>.Zero;
             var accCentered = Vector512<float>.Zero;
             for (int i = 0; i < whole; i += 16)
@@ -211,40 +186,90 @@ internal static unsafe class NormalizationRows
             if (whole < n)
             {
                 // Lanes past the segment load 0 for dy, so they add nothing.
+                var tail = TailLanes(n - whole);
                 var g = TMask.Apply(Avx512F.MaskLoad(d + whole, tail, Vector512<float>.Zero), y + whole, tail);
                 accDy += g;
                 accCentered = Vector512.FusedMultiplyAdd(g, Avx512F.MaskLoad(xs + whole, tail, Vector512<float>.Zero) - m, accCentered);
             }
-            sumLo += Vector512.WidenLower(accDy);
-            sumHi += Vector512.WidenUpper(accDy);
-            centeredLo += Vector512.WidenLower(accCentered);
-            centeredHi += Vector512.WidenUpper(accCentered);
+            accDy.Store(partials);
+            accCentered.Store(partials + 16);
+            return;
         }
-        return (Vector512.Sum(sumLo + sumHi), Vector512.Sum(centeredLo + centeredHi));
+        var m8 = Vector256.Create(mean);
+        var acc8Dy = Vector256<float>.Zero;
+        var acc8Centered = Vector256<float>.Zero;
+        int j = 0;
+        for (; j + 8 <= n; j += 8)
+        {
+            var g = TMask.Apply(Vector256.Load(d + j), y + j);
+            acc8Dy += g;
+            acc8Centered = Vector256.FusedMultiplyAdd(g, Vector256.Load(xs + j) - m8, acc8Centered);
+        }
+        float segmentSum = Vector256.Sum(acc8Dy), segmentCentered = Vector256.Sum(acc8Centered);
+        for (; j < n; j++)
+        {
+            float g = TMask.Apply(d[j], y + j);
+            segmentSum += g;
+            segmentCentered += g * (xs[j] - mean);
+        }
+        partials[0] = segmentSum;
+        partials[1] = segmentCentered;
+    }
+
+    /// <summary>
+    /// A channel's sum(g) and sum(g * (x - mean)) from the partial sums of its <paramref name="segments"/> segments
+    /// (<see cref="SegmentPartialSums"/>, <paramref name="stride"/> floats apart), added in segment order in double: the
+    /// same sums whatever the threads that made the partial sums.
+    /// </summary>
+    public static (double Dy, double Centered) CombinePartialSums(float* partials, int segments, nint stride, bool wide)
+    {
+        if (wide)
+        {
+            var sumLo = Vector512<double>.Zero;
+            var sumHi = Vector512<double>.Zero;
+            var centeredLo = Vector512<double>.Zero;
+            var centeredHi = Vector512<double>.Zero;
+            for (int s = 0; s < segments; s++)
+            {
+                float* p = partials + s * stride;
+                var accDy = Vector512.Load(p);
+                var accCentered = Vector512.Load(p + 16);
+                sumLo += Vector512.WidenLower(accDy);
+                sumHi += Vector512.WidenUpper(accDy);
+                centeredLo += Vector512.WidenLower(accCentered);
+                centeredHi += Vector512.WidenUpper(accCentered);
+            }
+            return (Vector512.Sum(sumLo + sumHi), Vector512.Sum(centeredLo + centeredHi));
+        }
+        double sum = 0, centered = 0;
+        for (int s = 0; s < segments; s++)
+        {
+            sum += partials[s * stride];
+            centered += partials[s * stride + 1];
+        }
+        return (sum, centered);
     }
 
     /// <summary>The first <paramref name="count"/> of 16 lanes (0 to 15), as a mask for masked loads and stores.</summary>
     private static Vector512<float> TailLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     /// <summary>
-    /// d = a * g + b * x + k (d += that when <paramref name="accumulate"/>) over one channel's segments (as in
-    /// <see cref="GradientSums"/>), g being dy masked as there: batch norm's dx with the batch statistics folded into a,
-    /// b and k. 512-bit, a segment's tail is one masked step; every float gets the same two fused multiply-adds either way.
+    /// d = a * g + b * x + k (d += that when <paramref name="accumulate"/>) over one segment of <paramref name="n"/> floats,
+    /// g being dy masked as in <see cref="SegmentPartialSums"/>: batch norm's dx with the batch statistics folded into a,
+    /// b and k. 512-bit, the tail is one masked step; every float gets the same two fused multiply-adds either way.
     /// </summary>
-    public static void InputGradient(float* dy, float* mask, float* x, float* d, int n, int segments, nint stride, float a, float b, float k,
-        bool accumulate, bool wide)
+    public static void InputGradient(float* dy, float* mask, float* x, float* d, int n, float a, float b, float k, bool accumulate, bool wide)
     {
         switch ((mask != null, accumulate))
         {
-            case (false, false): InputGradient<Unmasked, Overwrite>(dy, mask, x, d, n, segments, stride, a, b, k, wide); break;
-            case (false, true): InputGradient<Unmasked, Accumulate>(dy, mask, x, d, n, segments, stride, a, b, k, wide); break;
-            case (true, false): InputGradient<Masked, Overwrite>(dy, mask, x, d, n, segments, stride, a, b, k, wide); break;
-            case (true, true): InputGradient<Masked, Accumulate>(dy, mask, x, d, n, segments, stride, a, b, k, wide); break;
+            case (false, false): InputGradient<Unmasked, Overwrite>(dy, mask, x, d, n, a, b, k, wide); break;
+            case (false, true): InputGradient<Unmasked, Accumulate>(dy, mask, x, d, n, a, b, k, wide); break;
+            case (true, false): InputGradient<Masked, Overwrite>(dy, mask, x, d, n, a, b, k, wide); break;
+            case (true, true): InputGradient<Masked, Accumulate>(dy, mask, x, d, n, a, b, k, wide); break;
         }
     }
 
-    private static void InputGradient<TMask, TStore>(float* dy, float* mask, float* x, float* d, int n, int segments, nint stride,
-        float a, float b, float k, bool wide)
+    private static void InputGradient<TMask, TStore>(float* g0, float* y, float* xs, float* ds, int n, float a, float b, float k, bool wide)
         where TMask : struct, IMask where TStore : struct, IStore
     {
         if (wide)
@@ -253,40 +278,32 @@ internal static unsafe class NormalizationRows
             var bv = Vector512.Create(b);
             var kv = Vector512.Create(k);
             int whole = n & ~15;
-            var tail = TailLanes(n - whole);
-            for (int s = 0; s < segments; s++)
+            for (int i = 0; i < whole; i += 16)
             {
-                float* g0 = dy + s * stride, y = mask + s * stride, xs = x + s * stride, ds = d + s * stride;
-                for (int i = 0; i < whole; i += 16)
-                {
-                    var g = TMask.Apply(Vector512.Load(g0 + i), y + i);
-                    TStore.Store(Vector512.FusedMultiplyAdd(g, av, Vector512.FusedMultiplyAdd(Vector512.Load(xs + i), bv, kv)), ds + i);
-                }
-                if (whole < n)
-                {
-                    var g = TMask.Apply(Avx512F.MaskLoad(g0 + whole, tail, Vector512<float>.Zero), y + whole, tail);
-                    var v = Vector512.FusedMultiplyAdd(g, av, Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(xs + whole, tail, Vector512<float>.Zero), bv, kv));
-                    TStore.Store(v, ds + whole, tail);
-                }
+                var g = TMask.Apply(Vector512.Load(g0 + i), y + i);
+                TStore.Store(Vector512.FusedMultiplyAdd(g, av, Vector512.FusedMultiplyAdd(Vector512.Load(xs + i), bv, kv)), ds + i);
+            }
+            if (whole < n)
+            {
+                var tail = TailLanes(n - whole);
+                var g = TMask.Apply(Avx512F.MaskLoad(g0 + whole, tail, Vector512<float>.Zero), y + whole, tail);
+                var v = Vector512.FusedMultiplyAdd(g, av, Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(xs + whole, tail, Vector512<float>.Zero), bv, kv));
+                TStore.Store(v, ds + whole, tail);
             }
             return;
         }
         var a8 = Vector256.Create(a);
         var b8 = Vector256.Create(b);
         var k8 = Vector256.Create(k);
-        for (int s = 0; s < segments; s++)
+        int j = 0;
+        for (; j + 8 <= n; j += 8)
         {
-            float* g0 = dy + s * stride, y = mask + s * stride, xs = x + s * stride, ds = d + s * stride;
-            int i = 0;
-            for (; i + 8 <= n; i += 8)
-            {
-                var g = TMask.Apply(Vector256.Load(g0 + i), y + i);
-                TStore.Store(Vector256.FusedMultiplyAdd(g, a8, Vector256.FusedMultiplyAdd(Vector256.Load(xs + i), b8, k8)), ds + i);
-            }
-            for (; i < n; i++)
-            {
-                TStore.Store(MathF.FusedMultiplyAdd(TMask.Apply(g0[i], y + i), a, MathF.FusedMultiplyAdd(xs[i], b, k)), ds + i);
-            }
+            var g = TMask.Apply(Vector256.Load(g0 + j), y + j);
+            TStore.Store(Vector256.FusedMultiplyAdd(g, a8, Vector256.FusedMultiplyAdd(Vector256.Load(xs + j), b8, k8)), ds + j);
+        }
+        for (; j < n; j++)
+        {
+            TStore.Store(MathF.FusedMultiplyAdd(TMask.Apply(g0[j], y + j), a, MathF.FusedMultiplyAdd(xs[j], b, k)), ds + j);
         }
     }
 

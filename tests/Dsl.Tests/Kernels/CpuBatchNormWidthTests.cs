@@ -95,6 +95,49 @@ public class CpuBatchNormWidthTests
         }
     }
 
+    [Theory]
+    [InlineData("Vector512")]
+    [InlineData("Vector256")]
+    public void Segments_split_over_threads_give_the_bits_of_one_thread(string kernel)
+    {
+        // 5 samples x 7 channels of 6,000 floats: 35 segments, at least 5 a part, so 2 and 3 threads cut the batch inside a
+        // sample (at segments 17 and 11, 23). The per-segment sums are combined in sample order whoever made them, so
+        // every output is the one-thread bits; the two-thread one is also checked against the reference.
+        int n = 5, c = 7, s = 6000;
+        var random = new Random(11);
+        var x = Uniform(random, n * c * s, -1.5f, 2.5f);
+        var gamma = Uniform(random, c, 0.5f, 1.5f);
+        var beta = Uniform(random, c, -0.5f, 0.5f);
+        var dy = Uniform(random, n * c * s);
+        var dx0 = Uniform(random, n * c * s);
+        var (expected, _, _, _) = Reference(Widen(x), Widen(gamma), Widen(beta), n, c, s, relu: true);
+        int[] Bits(float[] v) => Array.ConvertAll(v, BitConverter.SingleToInt32Bits);
+        int[][]? single = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            float[] y = [], mean = [], invStd = [], runningVar = [], dx = [], dgamma = [], dbeta = [];
+            // Each on a thread of its own, so the kernels' per-thread scratch starts afresh: what a part leaves unwritten
+            // is not the previous run's values.
+            var run = new Thread(() =>
+            {
+                (y, mean, invStd, runningVar) = Forward(kernel, threads, x, gamma, beta, n, c, s, relu: true);
+                (dx, dgamma, dbeta) = Backward(kernel, threads, x, gamma, mean, invStd, dy, y, dx0, n, c, s, accumulate: true);
+            });
+            run.Start();
+            run.Join();
+            var bits = new[] { Bits(y), Bits(mean), Bits(invStd), Bits(runningVar), Bits(dx), Bits(dgamma), Bits(dbeta) };
+            if (threads == 2)
+            {
+                AssertClose(expected, y, 1e-5, 1e-5, "y on two threads");
+            }
+            single ??= bits;
+            for (int k = 0; k < bits.Length; k++)
+            {
+                Assert.True(single[k].SequenceEqual(bits[k]), $"output {k} on {threads} threads differs from one thread's");
+            }
+        }
+    }
+
     [Fact]
     public void Variance_of_an_offset_channel_has_no_cancellation()
     {
