@@ -101,7 +101,10 @@ public sealed class ConvWeightGradientImplicitGemmTests
         var resnet = new WeightGradientImplicitGemm.Layout(s_shapes[0] with { Batch = 64 });
         Assert.Equal((4, 16), (resnet.ChunkSamples, resnet.Chunks));
         var last = new WeightGradientImplicitGemm.Layout(s_shapes[3] with { Batch = 21 });
-        Assert.Equal((3, 7), (last.ChunkSamples, last.Chunks));
+        Assert.Equal((3, 7), (last.ChunkSamples, last.Chunks)); // no even split of 21 within 2-3 samples a chunk
+        // TwoConv's 5x5 layer: 5 samples fit in L2, but 13 chunks split 7/6 over two threads; 16 of 4 split evenly.
+        var twoConv = new WeightGradientImplicitGemm.Layout(s_shapes[14] with { Batch = 64 });
+        Assert.Equal((4, 16), (twoConv.ChunkSamples, twoConv.Chunks));
         var stem5 = new WeightGradientImplicitGemm.Layout(s_shapes[13]);
         Assert.Equal((1, 2, 5, 3), (stem5.Strips, stem5.RowsPerItem, stem5.TapRows, stem5.Groups)); // 20 accumulators
         var wide5 = new WeightGradientImplicitGemm.Layout(s_shapes[14]);

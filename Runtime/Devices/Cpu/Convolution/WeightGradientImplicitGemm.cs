@@ -89,8 +89,26 @@ internal static unsafe class WeightGradientImplicitGemm
             Groups = (TapRows + RowsPerItem - 1) / RowsPerItem;
             Items = Strips * Groups;
             long perSample = ((long)Positions * OcPad + (long)g.InChannels * XPlane) * sizeof(float);
-            ChunkSamples = (int)Math.Clamp(Math.Min(L2Bytes / Math.Max(1, perSample), (g.Batch + MinChunks - 1) / MinChunks), 1, Math.Max(1, g.Batch));
+            ChunkSamples = EvenChunkSamples(g.Batch, (int)Math.Clamp(Math.Min(L2Bytes / Math.Max(1, perSample), (g.Batch + MinChunks - 1) / MinChunks), 1, Math.Max(1, g.Batch)));
             Chunks = (g.Batch + ChunkSamples - 1) / ChunkSamples;
+        }
+
+        /// <summary>
+        /// The samples per chunk: the most, up to <paramref name="most"/> and down to half of it, that cut the batch into an
+        /// even number of equal chunks, so two threads (and often four) get the same work; <paramref name="most"/> if none
+        /// does. A function of the geometry alone, as the order of the sums must be. TwoConv's 5x5 layer (32 to 64
+        /// channels at 14x14, 5 samples fit) had 13 chunks, 7 and 6 on two threads, and its join waited 0.44 ms a call.
+        /// </summary>
+        private static int EvenChunkSamples(int batch, int most)
+        {
+            for (int s = most; s >= (most + 1) / 2; s--)
+            {
+                if (batch % s == 0 && batch / s % 2 == 0)
+                {
+                    return s;
+                }
+            }
+            return most;
         }
 
         public Conv2dGeometry G { get; }
