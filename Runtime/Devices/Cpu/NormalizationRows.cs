@@ -7,8 +7,8 @@ namespace Dsl.Devices.Cpu;
 /// <summary>
 /// The per-segment loops of batch normalisation (<see cref="CpuDevice"/>'s <c>Normalize</c> and <c>NormalizeBackward</c>):
 /// each reads a segment of one sample and channel once from memory and does everything that segment needs in that pass.
-/// With <c>wide</c> the main loop is 512-bit, then (per segment) 256-bit and scalar for the tail, or (per channel) one
-/// masked 512-bit step; without it, 256-bit then scalar (the fallback for machines without AVX-512, tested by forcing the
+/// With <c>wide</c> the main loop is 512-bit, then 256-bit and scalar for the tail (the forward's), or one masked 512-bit
+/// step (the backward's); without it, 256-bit then scalar (the fallback for machines without AVX-512, tested by forcing the
 /// GEMM kernel width, which the caller reads).
 /// </summary>
 internal static unsafe class NormalizationRows
@@ -149,12 +149,12 @@ internal static unsafe class NormalizationRows
     /// <remarks>
     /// 512-bit: the segment's lanes (the tail by a masked load) summed in two float vectors, which the combination widens
     /// into double lanes that run over the whole channel and reduces across lanes once at its end. ResNet-20's segments
-    /// are short (49 and 196 floats at 7x7 and 14x14), and a float sum across lanes per segment, a scalar tail and a call
-    /// per segment cost more than the loads. The 256-bit fallback sums each segment in float and the segments in double.
-    /// The whole backward (these sums, then <see cref="InputGradient"/> per channel with a masked tail), batch 64, one
-    /// thread, old and new builds loaded side by side in one process and alternated (loaded 2-core AVX-512 machine, median
-    /// of 400 pairs, two rounds): ResNet-20's 64-channel 7x7 shape 0.53-0.57x the time (0.84x with the fused ReLU's mask),
-    /// 32-channel 14x14 0.86x (0.94-1.05x with it), 16-channel 28x28 0.91-0.93x (0.94-0.98x).
+    /// are short (49 and 196 floats at 7x7 and 14x14), and a float sum across lanes per segment and a scalar tail cost more
+    /// than the loads. When a channel's segments still ran in one loop, this against per-segment float sums (the whole
+    /// backward, batch 64, one thread, old and new builds loaded side by side in one process and alternated, median of 400
+    /// pairs, two rounds): ResNet-20's 64-channel 7x7 shape 0.53-0.57x the time (0.84x with the fused ReLU's mask),
+    /// 32-channel 14x14 0.86x (0.94-1.05x with it), 16-channel 28x28 0.91-0.93x (0.94-0.98x). The 256-bit fallback sums
+    /// each segment in float and the combination adds the segments in double.
     /// </remarks>
     public static void SegmentPartialSums(float* dy, float* mask, float* x, float mean, int n, bool wide, float* partials)
     {
