@@ -134,7 +134,11 @@ public sealed partial class GpuDevice
         argmax[i] = bestIndex;
     }
 
-    /// <summary>One input element: the sum of dy over the windows whose maximum it is (and, with <paramref name="relu"/>, whose y &gt; 0).</summary>
+    /// <summary>
+    /// One input element: the sum of dy over the windows whose maximum it is; with <paramref name="relu"/>, each window's dy
+    /// through the standard ReLU rule at y (<see cref="ReluBackwardMath.Gradient"/>, the rule the CPU's mask and every ReLU
+    /// backward call).
+    /// </summary>
     internal static void MaxPool2dBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> y, ArrayView<float> dx, PoolArgs a, int accumulate, int relu)
     {
         int plane = i / (a.H * a.W);
@@ -151,9 +155,9 @@ public sealed partial class GpuDevice
             for (int ow = owLo; ow <= owHi; ow++)
             {
                 int o = (plane * a.OH + oh) * a.OW + ow;
-                if (argmax[o] == i && (relu == 0 || y[o] > 0f))
+                if (argmax[o] == i)
                 {
-                    sum += dy[o];
+                    sum += relu == 0 ? dy[o] : ReluBackwardMath.Gradient(ReluBackwardRule.Standard, y[o], dy[o]);
                 }
             }
         }
