@@ -64,6 +64,9 @@ public sealed partial class CpuDevice
             case ConvAlgorithm.Winograd:
                 ConvWinograd(x, w, b, null, y, g, relu);
                 break;
+            case ConvAlgorithm.Blocked:
+                RunBlocked(BlockedConv.ForwardPass(g), x, w, b, y, relu, accumulate: false, nameof(Conv2d));
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
         }
@@ -197,7 +200,14 @@ public sealed partial class CpuDevice
         // dx by the forward algorithm's own kernel where it has one (a convolution of dy with the flipped, transposed kernel,
         // or the gather form of the transposed convolution); dW and db, unless done above, from im2col + GEMM.
         ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
-        if (dx is not null && forward is ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK && ConvPlan.Supports(forward, g))
+        bool ownDx = forward switch
+        {
+            ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(forward, g),
+            ConvAlgorithm.Blocked => BlockedConv.HasInputGradient(g),
+            ConvAlgorithm.Im2ColGemm or ConvAlgorithm.DirectConv1d => false,
+            _ => throw new ArgumentOutOfRangeException(nameof(forward), forward, "unknown convolution algorithm"),
+        };
+        if (dx is not null && ownDx)
         {
             if (dwRest is not null)
             {
@@ -213,6 +223,9 @@ public sealed partial class CpuDevice
                     break;
                 case ConvAlgorithm.DirectKxK:
                     ConvKxKDirectInputGradient(w, dy, dx, g, accumulateDx);
+                    break;
+                case ConvAlgorithm.Blocked:
+                    RunBlocked(BlockedConv.InputGradientPass(g), dy, w, null, dx, relu: false, accumulateDx, nameof(Conv2dBackward));
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(forward), forward, "no direct input gradient for this algorithm");
@@ -353,6 +366,39 @@ public sealed partial class CpuDevice
                     Bias = pb == null ? null : pb + bo, Relu = relu,
                 };
                 ForkJoin.RunBalanced(items, 1, Threads, ref job);
+            }
+        }
+        finally
+        {
+            ReturnConvWorkspace(ws);
+        }
+    }
+
+    // One pass of BlockedConv (a forward convolution, or the input gradient of a stride-1 one): the weights packed into
+    // blocks of 16 x 16 channels, then each thread copies its samples into the blocked layout and convolves them.
+    private unsafe void RunBlocked(in BlockedConv.Pass pass, Tensor input, Tensor w, Tensor? b, Tensor output, bool relu, bool accumulate, string op)
+    {
+        var ia = HostBuffers.Floats(input, op, out int io);
+        var wa = HostBuffers.Floats(w, op, out int wo);
+        var oa = HostBuffers.Floats(output, op, out int oo);
+        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
+        int bo = b is null ? 0 : (int)b.Offset;
+        var ws = RentConvWorkspace();
+        try
+        {
+            float[] packed = ws.Weights(pass.PackedWeightLength);
+            int[] offsets = ws.Offsets(pass.Slices);
+            fixed (float* pi = ia, pw = wa, po = oa, pb = ba, pp = packed)
+            fixed (int* poff = offsets)
+            {
+                BlockedConv.PackWeights(pass, pw + wo, pp);
+                BlockedConv.FillOffsets(pass, poff);
+                var job = new BlockedConv.Job
+                {
+                    P = pass, X = pi + io, PackedW = pp, Y = po + oo, Bias = pb == null ? null : pb + bo, Offsets = poff,
+                    Relu = relu, Accumulate = accumulate,
+                };
+                ForkJoin.RunBalanced(pass.Batch, 1, Threads, ref job);
             }
         }
         finally

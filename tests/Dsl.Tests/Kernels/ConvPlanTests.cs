@@ -29,9 +29,12 @@ public sealed class ConvPlanTests
         { "1-channel 3x3 stem", Same3x3(64, 1, 28, 24), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
         { "unpadded 3x3", new(64, 16, 28, 28, 16, 3, 3, 1, 1, 0, 0, 0, 0), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
         { "grouped 3x3", new(64, 16, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
-        { "resnet20 s2 down (3x3 stride 2)", new(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), ConvAlgorithm.DirectKxK, ConvAlgorithm.Im2ColGemm },
+        { "resnet20 s2 down (3x3 stride 2)", new(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), ConvAlgorithm.DirectKxK, ConvAlgorithm.Blocked },
+        { "resnet20 s3 down, batch 4", new(4, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1), ConvAlgorithm.DirectKxK, ConvAlgorithm.Blocked },
         { "resnet20 s3 down, batch 1", new(1, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1), ConvAlgorithm.DirectKxK, ConvAlgorithm.Im2ColGemm },
-        { "two-conv conv2 (32-channel 5x5)", new(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2), ConvAlgorithm.DirectKxK, ConvAlgorithm.Im2ColGemm },
+        { "two-conv conv2 (32-channel 5x5)", new(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2), ConvAlgorithm.DirectKxK, ConvAlgorithm.Blocked },
+        { "dilated 5x5", new(64, 32, 14, 14, 64, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
+        { "3x3 stride 2 of 8 input channels", new(64, 8, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
         { "mnist-net conv1 (1-channel 5x5)", new(64, 1, 28, 28, 10, 5, 5), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
         { "lenet5 conv2 (6-channel 5x5)", new(64, 6, 14, 14, 16, 5, 5), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
         { "resnet20 s2 proj (1x1 stride 2)", new(64, 16, 28, 28, 32, 1, 1, 2, 2), ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Im2ColGemm },
@@ -44,10 +47,12 @@ public sealed class ConvPlanTests
     public void The_plan_draws_its_lines_per_kernel_width(string name, Conv2dGeometry g, ConvAlgorithm narrow, ConvAlgorithm wide)
     {
         Assert.True(ConvPlan.Supports(narrow, g), name);
-        Assert.True(ConvPlan.Supports(wide, g), name);
         Assert.Equal(narrow, ConvPlan.Choose(g, GemmKernel.Vector256));
         Assert.Equal(narrow, ConvPlan.Choose(g, GemmKernel.Scalar));
-        Assert.Equal(wide, ConvPlan.Choose(g, GemmKernel.Vector512));
+        // The blocked kernel needs AVX-512 (BlockedConv.Applies); without it the 512-bit plan falls back to im2col + GEMM.
+        var wideHere = wide == ConvAlgorithm.Blocked && !ConvPlan.Supports(ConvAlgorithm.Blocked, g) ? ConvAlgorithm.Im2ColGemm : wide;
+        Assert.True(ConvPlan.Supports(wideHere, g), name);
+        Assert.Equal(wideHere, ConvPlan.Choose(g, GemmKernel.Vector512));
     }
 
     [Fact]

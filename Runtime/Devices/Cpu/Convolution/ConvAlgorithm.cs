@@ -16,4 +16,10 @@ public enum ConvAlgorithm
     DirectKxK,
     /// <summary>Winograd F(4x4, 3x3): 3x3, stride 1, padding at most 2, one group; 4x fewer multiplies, larger rounding error.</summary>
     Winograd,
+
+    /// <summary>
+    /// Direct convolution in the blocked channel layout (channels in blocks of 16, as oneDNN's nChw16c), converted in and
+    /// out per call: one group, strides up to 4, any padding and dilation; 512-bit vectors only.
+    /// </summary>
+    Blocked,
 }

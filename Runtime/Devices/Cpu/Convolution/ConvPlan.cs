@@ -100,8 +100,9 @@ internal readonly struct ConvPlan
     }
 
     /// <summary>
-    /// The forward algorithm with 512-bit GEMM kernels: Winograd where it pays, else im2col + GEMM. The direct 3x3 and the
-    /// general direct kernel (256-bit tiles) are never taken.
+    /// The forward algorithm with 512-bit GEMM kernels: Winograd where it pays, then the blocked-layout direct kernel where
+    /// it pays (<see cref="BlockedPays"/>), else im2col + GEMM. The direct 3x3 and the general direct kernel (256-bit tiles)
+    /// are never taken.
     /// </summary>
     /// <remarks>
     /// <c>bench conv --threads 1,2 --batch-sizes 64,1</c> and <c>--batch-sizes 1,2</c> on a 2-core AVX-512 machine (load
@@ -122,7 +123,35 @@ internal readonly struct ConvPlan
     /// </list>
     /// </remarks>
     private static ConvAlgorithm ChooseWide(in Conv2dGeometry g) =>
-        WinogradPays(g, WinogradMinTiles512) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm;
+        WinogradPays(g, WinogradMinTiles512) ? ConvAlgorithm.Winograd
+        : BlockedPays(g) ? ConvAlgorithm.Blocked
+        : ConvAlgorithm.Im2ColGemm;
+
+    /// <summary>
+    /// Where the blocked-layout direct kernel (<see cref="BlockedConv"/>, converting its input and output per call) beat
+    /// im2col + GEMM and Winograd in <c>bench conv --threads 2</c> (candidates alternating, median of 5):
+    /// <list type="bullet">
+    /// <item>TwoConv's 32-to-64-channel 5x5 "same" layer, batch 64: forward 3.39 ms against im2col + GEMM's 4.21 (1.24x),
+    /// forward-and-backward (its own input gradient) 7.32 against 8.20; batch 16 0.95 against 1.13, batch 4 0.31 against 0.52.</item>
+    /// <item>ResNet-20's stride-2 3x3 layers, batch 64: 0.43 ms against 0.55 (16 to 32 channels) and 0.38 against 0.56 (32 to 64);
+    /// batch 16 0.12 against 0.14 and 0.13 against 0.17; batch 4 0.042 against 0.049 and 0.059 against 0.065. At batch 1
+    /// (one sample: one thread, and the weights packed for it alone) it lost, 0.021 against 0.017 and 0.040 against 0.027,
+    /// hence <see cref="BlockedMinBatch"/>. Their input gradients stay im2col + GEMM's (the kernel has none for strides).</item>
+    /// <item>It lost where Winograd applies (ResNet-20's 32- and 64-channel 3x3 layers 0.66 and 0.70 ms against 0.50 and
+    /// 0.55; a tie on the 16-channel 28x28 layer, 1.07 against 1.06), on 1x1 projections (0.114 against 0.090 ms: 16
+    /// multiply-adds per pixel and block do not pay for converting the input), on DenseNet's 1x1 layers forward
+    /// (1.36 against 0.98 ms) and on 1-channel stems (15 of every 16 input lanes are padding).</item>
+    /// </list>
+    /// </summary>
+    private static bool BlockedPays(in Conv2dGeometry g) =>
+        BlockedConv.Applies(g) && g.Batch >= BlockedMinBatch && g.InChannels >= BlockedMinInChannels && g is { DilationH: 1, DilationW: 1 }
+        && (g is { KernelH: >= 5, KernelW: >= 5, StrideH: 1, StrideW: 1 } || g is { KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2 });
+
+    /// <summary>Fewest samples for which the blocked kernel is chosen: it splits the batch over the threads (from <c>bench conv</c>).</summary>
+    public const int BlockedMinBatch = 4;
+
+    /// <summary>Fewest input channels for which the blocked kernel is chosen: one whole block (from <c>bench conv</c>).</summary>
+    public const int BlockedMinInChannels = 16;
 
     private static bool WinogradPays(in Conv2dGeometry g, int minTiles) =>
         DirectConv2d.Applies(g) && WinogradConv.Applies(g) && g.InChannels >= WinogradMinInChannels && g.OutChannels >= WinogradMinOutChannels
@@ -239,6 +268,7 @@ internal readonly struct ConvPlan
         ConvAlgorithm.Direct3x3 => DirectConv2d.Applies(g),
         ConvAlgorithm.DirectKxK => DirectConvKxK.Applies(g),
         ConvAlgorithm.Winograd => WinogradConv.Applies(g),
+        ConvAlgorithm.Blocked => BlockedConv.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm"),
     };
 }

@@ -1,0 +1,108 @@
+using System.Runtime.Intrinsics;
+using Dsl.Devices.Cpu;
+using Dsl.Devices.Cpu.Convolution;
+using Dsl.Devices.Cpu.Gemm;
+using Xunit;
+using static Dsl.Tests.Kernels.ConvFamilyTestKit;
+
+namespace Dsl.Tests.Kernels;
+
+/// <summary>
+/// The direct convolution in the blocked channel layout (<see cref="BlockedConv"/>) against the double-precision
+/// references (<see cref="CpuConvTests.Reference"/> forward, <see cref="NaiveReference.Conv2dBackward"/> for dx) on odd
+/// shapes: channel counts that are not whole blocks of 16 (1, 3, 17, 33 in; 5, 40 out: an odd number of output blocks
+/// leaves a single block after the pairs), rows wider than one tile (29 and 30 columns: tiles of unequal width), strides
+/// 2 to 4, dilation, asymmetric and zero padding, padding wider than the dilated kernel (the input gradient's crop), a
+/// 1x1 image, batch 1 and 3. The sums must not depend on the thread count.
+/// </summary>
+public sealed class BlockedConvTests
+{
+    private static readonly Dictionary<string, Conv2dGeometry> s_shapes = new()
+    {
+        ["3x3 same, 17 -> 5"] = new(3, 17, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1),
+        ["3x3 same, 33 -> 40, wide rows"] = new(2, 33, 6, 29, 40, 3, 3, 1, 1, 1, 1, 1, 1),
+        ["5x5 same, two-conv-like"] = new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2),
+        ["5x5 valid, one channel"] = new(1, 1, 12, 13, 10, 5, 5),
+        ["3x3 s2 p1, resnet down"] = new(2, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["1x1 s2 projection"] = new(2, 16, 9, 9, 32, 1, 1, 2, 2),
+        ["1x1 s1, 3 -> 17"] = new(1, 3, 5, 30, 17, 1, 1),
+        ["3x3 dilation 2"] = new(2, 5, 11, 10, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2),
+        ["3x2 asymmetric s2x1"] = new(1, 4, 8, 6, 5, 3, 2, 2, 1, 0, 1, 2, 0),
+        ["11x11 s4 p2 stem"] = new(1, 3, 31, 27, 8, 11, 11, 4, 4, 2, 2, 2, 2),
+        ["3x3 s3"] = new(1, 6, 10, 13, 4, 3, 3, 3, 3, 1, 1, 1, 1),
+        ["1x1 padded 1 (crop in dx)"] = new(2, 4, 5, 6, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+        ["3x3 same on a 1x1 image"] = new(1, 16, 1, 1, 16, 3, 3, 1, 1, 1, 1, 1, 1),
+    };
+
+    public static TheoryData<string> Shapes() => new(s_shapes.Keys);
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_matches_the_double_reference_with_bias_and_relu(string shape)
+    {
+        var g = s_shapes[shape];
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.False(ConvPlan.Supports(ConvAlgorithm.Blocked, g));
+            return;
+        }
+        Assert.True(ConvPlan.Supports(ConvAlgorithm.Blocked, g));
+        var random = new Random(shape.Length * 41 + g.OutChannels);
+        var x = Uniform(random, (int)g.InputLength);
+        var wt = Uniform(random, (int)g.WeightLength);
+        var b = Uniform(random, g.OutChannels);
+        string kernel = nameof(GemmKernel.Vector512);
+
+        var plain = CpuConvTests.Reference(g, Widen(x), Widen(wt), Widen(b));
+        float[] y = ConvDirectTests.Run(new CpuDevice(2), ConvAlgorithm.Blocked, kernel, g, x, wt, b);
+        AssertClose(plain, y, 1e-4, 1e-4, $"blocked {shape} of {g}");
+        float[] relu = ConvDirectTests.Run(new CpuDevice(2), ConvAlgorithm.Blocked, kernel, g, x, wt, b, relu: true);
+        AssertClose(Array.ConvertAll(plain, v => Math.Max(v, 0)), relu, 1e-4, 1e-4, $"blocked {shape} with ReLU");
+        Assert.Contains(relu, v => v == 0f);
+        float[] noBias = ConvDirectTests.Run(new CpuDevice(2), ConvAlgorithm.Blocked, kernel, g, x, wt, null);
+        AssertClose(CpuConvTests.Reference(g, Widen(x), Widen(wt), null), noBias, 1e-4, 1e-4, $"blocked {shape} without bias");
+        Assert.Equal(y, ConvDirectTests.Run(new CpuDevice(1), ConvAlgorithm.Blocked, kernel, g, x, wt, b));
+        Assert.Equal(y, ConvDirectTests.Run(new CpuDevice(3), ConvAlgorithm.Blocked, kernel, g, x, wt, b));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Input_gradient_matches_the_double_reference_and_accumulates(string shape)
+    {
+        var g = s_shapes[shape];
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+        var random = new Random(shape.Length * 43 + g.InChannels);
+        var x = Uniform(random, (int)g.InputLength);
+        var wt = Uniform(random, (int)g.WeightLength);
+        var dy = Uniform(random, (int)g.OutputLength);
+        var dx0 = Uniform(random, (int)g.InputLength);
+        var dw0 = Uniform(random, (int)g.WeightLength);
+        string kernel = nameof(GemmKernel.Vector512);
+        var reference = NaiveReference.Conv2dBackward(x, wt, dy, g).Dx;
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var blocked = CpuConvBackward(g, ConvAlgorithm.Blocked, kernel, 2, x, wt, dy, dx0, dw0, accumulate);
+            AssertClose(accumulate ? Plus(reference, dx0) : reference, blocked.Dx, 1e-4, 1e-4, $"dx of blocked {shape} (accumulate {accumulate}) of {g}");
+            var im2col = CpuConvBackward(g, ConvAlgorithm.Im2ColGemm, kernel, 2, x, wt, dy, dx0, dw0, accumulate);
+            Assert.Equal(im2col.Dw, blocked.Dw);
+            Assert.Equal(CpuConvBackward(g, ConvAlgorithm.Blocked, kernel, 1, x, wt, dy, dx0, dw0, accumulate).Dx, blocked.Dx);
+            if (!BlockedConv.HasInputGradient(g))
+            {
+                // Strided layers leave dx to im2col + GEMM: the very same sums.
+                Assert.Equal(im2col.Dx, blocked.Dx);
+            }
+        }
+    }
+
+    [Fact]
+    public void Grouped_and_wide_stride_geometries_are_refused()
+    {
+        Assert.False(ConvPlan.Supports(ConvAlgorithm.Blocked, new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2)));
+        Assert.False(ConvPlan.Supports(ConvAlgorithm.Blocked, new Conv2dGeometry(1, 4, 20, 20, 4, 3, 3, 5, 5)));
+        Assert.False(BlockedConv.HasInputGradient(new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1)));
+        Assert.Equal(Vector512.IsHardwareAccelerated, BlockedConv.HasInputGradient(new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1)));
+    }
+}
