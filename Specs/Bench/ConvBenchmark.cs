@@ -50,6 +50,7 @@ public static class ConvBenchmark
         new("two-conv conv2", 32, 14, 64, 5, 1),
         new("lenet5 conv1", 1, 28, 6, 5, 1),
         new("lenet5 conv2", 6, 14, 16, 5, 1, 0),
+        new("transfer-cnn conv2", 16, 12, 32, 5, 1, 0),
     ];
 
     /// <summary>Prints, per thread count, batch and layer (those whose name contains <paramref name="layers"/>, or all): ms and GFLOP/s of every candidate forward, the backward, and the pick.</summary>
@@ -60,7 +61,7 @@ public static class ConvBenchmark
         var dwAlgorithms = Enum.GetValues<WeightGradientAlgorithm>();
         output.WriteLine(string.Create(inv, $"Convolution, ms per call and GFLOP/s (median of {Repetitions} repetitions of ~{SecondsPerRepetition * 1000:0} ms, candidates alternating)"));
         output.WriteLine("bwd = dx and dW with that forward algorithm forced and the device's dW; dW <algorithm> = the weight gradient alone (no dx)");
-        output.WriteLine("with that dW algorithm forced (the Conv1d path keeps its own); pick = the device's own forward / dW choice");
+        output.WriteLine("with that dW algorithm forced (the Conv1d path keeps its own); pick = the device's own forward (and input-gradient kernel where it differs) / dW choice");
         foreach (int threads in threadCounts)
         {
             var device = (CpuDevice)Device.CpuWithThreads(threads);
@@ -100,7 +101,10 @@ public static class ConvBenchmark
                             ? $" | {"",-15} {"-",8} {"-",6}"
                             : string.Create(inv, $" | {"",-15} {weights[i] * 1e3,8:0.000} {flops / weights[i] / 1e9,6:0.0}");
                     }
-                    output.WriteLine(line + $" | {CpuDevice.ChosenConvAlgorithm(g)} / {CpuDevice.ChosenWeightGradient(g)}");
+                    var chosen = CpuDevice.ChosenConvAlgorithm(g);
+                    var chosenDx = CpuDevice.ChosenInputGradient(g);
+                    string pick = chosenDx == chosen ? $"{chosen}" : $"{chosen} (dx {chosenDx})";
+                    output.WriteLine(line + $" | {pick} / {CpuDevice.ChosenWeightGradient(g)}");
                 }
             }
         }

@@ -7,10 +7,12 @@ namespace Dsl.Devices.Cpu;
 // the GEMM's columns. The batch is split over threads (BatchSplitConv): each thread builds the columns of a few samples
 // at a time in its own L2-sized buffer and multiplies them by the weights, packed once per call. Stride-1 convolutions
 // of 1-high images (Conv1d) skip im2col: one GEMM per kernel tap over the whole batch's columns (DirectConv1d); 3x3
-// stride-1 "same" layers read zero-bordered copies of the input planes with register-blocked tiles (DirectConv2d). The
-// choice per geometry and GEMM kernel width is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct
-// kernels). Backward is im2col + GEMM except for the Conv1d path, the direct 3x3
-// path's input gradient (a direct 3x3 convolution of dy with the flipped, transposed kernel) and the weight gradient
+// stride-1 "same" layers read zero-bordered copies of the input planes with register-blocked tiles (DirectConv2d); with
+// 512-bit vectors, 5x5 stride-1 and 3x3 stride-2 layers run in the blocked channel layout (BlockedConv: each sample
+// copied into blocks of 16 channels, tiles of pixels x 32 output channels). The choice per geometry and GEMM kernel width
+// is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct kernels). Backward is im2col + GEMM except
+// for the Conv1d path, the input gradients of the direct, Winograd and stride-1 blocked paths (a convolution of dy with
+// the flipped, transposed kernel, or for DirectKxK's strides its gather form) and the weight gradient
 // of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3), of 5x5 stride-1 layers (an outer-product
 // reduction over dy transposed to rows of channels, WeightGradientKxK) and of kernels up to 3 wide at any stride (a GEMM
 // over implicit im2col columns, WeightGradientImplicitGemm); ConvPlan.ChooseWeightGradient decides.
@@ -36,6 +38,9 @@ public sealed partial class CpuDevice
 
     /// <summary>The forward algorithm the device chooses for <paramref name="g"/> when none is forced.</summary>
     public static ConvAlgorithm ChosenConvAlgorithm(in Conv2dGeometry g) => ConvPlan.Choose(g, CpuGemm.CurrentKernel);
+
+    /// <summary>The algorithm whose kernel computes the input gradient of <paramref name="g"/> when none is forced (a forced one computes both).</summary>
+    public static ConvAlgorithm ChosenInputGradient(in Conv2dGeometry g) => ConvPlan.ChooseInputGradient(g, CpuGemm.CurrentKernel);
 
     /// <summary>Whether <paramref name="algorithm"/> can compute <paramref name="g"/>.</summary>
     public static bool ConvAlgorithmSupports(ConvAlgorithm algorithm, in Conv2dGeometry g) => ConvPlan.Supports(algorithm, g);
@@ -198,8 +203,9 @@ public sealed partial class CpuDevice
                 throw new ArgumentOutOfRangeException(nameof(dwAlgorithm), dwAlgorithm, "unknown weight-gradient algorithm");
         }
         // dx by the forward algorithm's own kernel where it has one (a convolution of dy with the flipped, transposed kernel,
-        // or the gather form of the transposed convolution); dW and db, unless done above, from im2col + GEMM.
-        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
+        // or the gather form of the transposed convolution), or by the kernel ConvPlan.ChooseInputGradient prefers; dW and
+        // db, unless done above, from im2col + GEMM.
+        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.ChooseInputGradient(g, CpuGemm.CurrentKernel);
         bool ownDx = forward switch
         {
             ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(forward, g),

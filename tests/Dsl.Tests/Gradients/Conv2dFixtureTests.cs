@@ -131,7 +131,7 @@ public class Conv2dFixtureTests
         Tolerance.Reduction.AssertClose(c.Expected("y").Data, y.Select(v => (float)v).ToArray(), $"{c} float64 reference y");
     }
 
-    private static Conv2dGeometry Geometry(FixtureCase c) => new(
+    internal static Conv2dGeometry Geometry(FixtureCase c) => new(
         c.Int("batch"), c.Int("in_channels"), c.Int("height"), c.Int("width"),
         c.Int("out_channels"), c.Int("kernel_h"), c.Int("kernel_w"),
         c.Int("stride_h"), c.Int("stride_w"),

@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using Dsl.Devices.Cpu;
 using Dsl.Devices.Cpu.Convolution;
 using Dsl.Devices.Cpu.Gemm;
+using Dsl.Tests.Fixtures;
 using Xunit;
 using static Dsl.Tests.Kernels.ConvFamilyTestKit;
 
@@ -94,6 +95,75 @@ public sealed class BlockedConvTests
                 // Strided layers leave dx to im2col + GEMM: the very same sums.
                 Assert.Equal(im2col.Dx, blocked.Dx);
             }
+        }
+    }
+
+    public static TheoryData<string> PyTorchCases => FixtureFile.CaseNames("conv2d.json");
+
+    /// <summary>Every case of conv2d.json (nn.Conv2d's outputs and gradients) the blocked kernel takes, forced onto it.</summary>
+    [Theory]
+    [MemberData(nameof(PyTorchCases))]
+    public void Forward_and_input_gradient_match_pytorch(string name)
+    {
+        var c = FixtureFile.Load("conv2d.json").Case(name);
+        var g = Gradients.Conv2dFixtureTests.Geometry(c);
+        if (!ConvPlan.Supports(ConvAlgorithm.Blocked, g))
+        {
+            Assert.True(g.Groups > 1 || !Vector512.IsHardwareAccelerated, $"{c}: only grouped layers (or a machine without AVX-512) are left out");
+            return;
+        }
+        var d = new CpuDevice(2) { ConvAlgorithmOverride = ConvAlgorithm.Blocked };
+        var x = c.Input("x").ToTensor(d);
+        var w = c.Input("weight").ToTensor(d);
+        var y = Tensor.Full(d, float.NaN, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        d.Conv2d(x, w, c.Bool("bias") ? c.Input("bias").ToTensor(d) : null, y, g);
+        Tolerance.Reduction.AssertClose(c.Expected("y").Data, y.ToArray(), $"{c} y");
+        var dx = Tensor.Full(d, float.NaN, c.Input("x").Shape);
+        var dw = Tensor.Zeros(d, c.Input("weight").Shape);
+        d.Conv2dBackward(x, w, c.Input("dy").ToTensor(d), dx, dw, null, g, accumulateDx: false);
+        Tolerance.Reduction.AssertClose(c.Expected("dx").Data, dx.ToArray(), $"{c} dx");
+        Tolerance.Reduction.AssertClose(c.Expected("dweight").Data, dw.ToArray(), $"{c} dweight");
+    }
+
+    /// <summary>
+    /// A 1x1 layer left to im2col + GEMM forward gets the blocked kernel's input gradient from the plan (no algorithm forced):
+    /// the sums the reference gives, written over or added to dx, and dW as im2col + GEMM's.
+    /// </summary>
+    [Fact]
+    public void The_plan_gives_1x1_layers_the_blocked_input_gradient()
+    {
+        var g = new Conv2dGeometry(5, 20, 6, 7, 18, 1, 1);
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(g, GemmKernel.Vector512));
+        var expected = Vector512.IsHardwareAccelerated ? ConvAlgorithm.Blocked : ConvAlgorithm.Im2ColGemm;
+        Assert.Equal(expected, ConvPlan.ChooseInputGradient(g, GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(g, GemmKernel.Vector256));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(g with { Batch = 1 }, GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(g with { StrideH = 2, StrideW = 2 }, GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.ChooseInputGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+
+        var random = new Random(71);
+        var x = Uniform(random, (int)g.InputLength);
+        var wt = Uniform(random, (int)g.WeightLength);
+        var dy = Uniform(random, (int)g.OutputLength);
+        var dx0 = Uniform(random, (int)g.InputLength);
+        var reference = NaiveReference.Conv2dBackward(x, wt, dy, g);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var d = new CpuDevice(2);
+            var dx = Tensor.From((float[])dx0.Clone(), d, (int)g.InputLength);
+            var dw = Tensor.Zeros(d, (int)g.WeightLength);
+            CpuGemm.KernelOverride = GemmKernel.Vector512;
+            try
+            {
+                d.Conv2dBackward(Tensor.From(x, d, (int)g.InputLength), Tensor.From(wt, d, (int)g.WeightLength),
+                    Tensor.From(dy, d, (int)g.OutputLength), dx, dw, null, g, accumulate);
+            }
+            finally
+            {
+                CpuGemm.KernelOverride = null;
+            }
+            AssertClose(accumulate ? Plus(reference.Dx, dx0) : reference.Dx, dx.ToArray(), 1e-4, 1e-4, $"dx of {g} (accumulate {accumulate})");
+            AssertClose(reference.Dw, dw.ToArray(), 1e-4, 1e-4, $"dW of {g}");
         }
     }
 

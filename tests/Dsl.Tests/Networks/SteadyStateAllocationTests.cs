@@ -73,6 +73,36 @@ public sealed class SteadyStateAllocationTests
             $"a steady-state Kim CNN step allocated {perStep:F0} bytes on the threads that ran it, expected only Forward's result handle ({StepAllocations.HandleBytes}).");
     }
 
+    [Fact]
+    public void Two_conv_training_steps_on_the_blocked_kernel_allocate_only_the_result_handle_after_warm_up()
+    {
+        // TwoConv's 32-to-64-channel 5x5 layer runs forward and input gradient on the blocked-layout kernel (each worker's
+        // blocked copy and row buffer are made on first use and reused); its other layers on im2col + GEMM.
+        var rng = new Random(5);
+        var net = new TwoConvNet(Device.Cpu, seed: 1);
+        const int batch = 8;
+        var x = Tensor.From(RandomInputs.Uniform(rng, batch * 28 * 28, 0, 1), Device.Cpu, batch, 1, 28, 28);
+        var labels = Tensor.From(RandomInputs.Labels(rng, batch, 10), Device.Cpu, batch);
+        var sgd = new Sgd(net.Parameters, lr: 0.01f, momentum: 0.5f);
+        LossResult? loss = null;
+        void Steps(int count)
+        {
+            for (int step = 0; step < count; step++)
+            {
+                loss = Loss.Nll(net.Forward(x), labels, loss);
+                net.ZeroGrad();
+                net.Backward(loss.Gradient);
+                sgd.Step();
+            }
+        }
+        Steps(WarmUpSteps);
+        double perStep = StepAllocations.FewestInRounds(() => Steps(MeasuredSteps)) / (double)MeasuredSteps;
+        _output.WriteLine($"{perStep:F0} bytes per TwoConv step at batch {batch} in the quietest of three rounds of {MeasuredSteps} steps");
+        Assert.True(float.IsFinite(loss!.Value), "the loss is not finite");
+        Assert.True(perStep == StepAllocations.HandleBytes,
+            $"a steady-state TwoConv step allocated {perStep:F0} bytes on the threads that ran it, expected only Forward's result handle ({StepAllocations.HandleBytes}).");
+    }
+
     [Theory]
     [InlineData(64)]
     [InlineData(37)]

@@ -145,7 +145,32 @@ internal readonly struct ConvPlan
     /// </summary>
     private static bool BlockedPays(in Conv2dGeometry g) =>
         BlockedConv.Applies(g) && g.Batch >= BlockedMinBatch && g.InChannels >= BlockedMinInChannels && g is { DilationH: 1, DilationW: 1 }
-        && (g is { KernelH: >= 5, KernelW: >= 5, StrideH: 1, StrideW: 1 } || g is { KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2 });
+        && (g is { KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1 } || g is { KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2 });
+
+    /// <summary>
+    /// The algorithm that computes the input gradient of <paramref name="g"/>: the forward algorithm's own kernel where it has
+    /// one, except that with 512-bit kernels a 1x1 stride-1 layer left to im2col + GEMM forward (where the packed GEMM reads
+    /// its planes in place) takes the blocked kernel's (<see cref="BlockedInputGradientPays"/>). A pure function of both, like
+    /// <see cref="Choose"/>; the algorithm returned may have no input gradient of its own (im2col + GEMM then computes it).
+    /// </summary>
+    public static ConvAlgorithm ChooseInputGradient(in Conv2dGeometry g, Gemm.GemmKernel kind)
+    {
+        var forward = Choose(g, kind);
+        return forward == ConvAlgorithm.Im2ColGemm && kind == Gemm.GemmKernel.Vector512 && BlockedInputGradientPays(g)
+            ? ConvAlgorithm.Blocked : forward;
+    }
+
+    /// <summary>
+    /// DenseNet-BC's 1x1 layers in <c>bench conv --threads 2</c>, batch 64 (candidates alternating, median of 5), dx and dW with
+    /// dW the same implicit GEMM in both: with the blocked kernel's dx 2.64 ms against im2col + GEMM's 3.50 (60 to 48 channels,
+    /// 28x28), 2.98 against 3.30 (the 72-to-36 transition), 0.64 against 0.77 (72 to 48, 14x14), 0.20 against 0.27 (78 to 48,
+    /// 7x7): im2col + GEMM's input gradient copies dy into a chunk's columns and scatters the product back into dx, two passes
+    /// over tensors the blocked kernel converts in registers. Forward the GEMM on the planes in place stays faster (0.98 ms
+    /// against 1.36 at 28x28).
+    /// </summary>
+    private static bool BlockedInputGradientPays(in Conv2dGeometry g) =>
+        BlockedConv.HasInputGradient(g) && g.Batch >= BlockedMinBatch && g.InChannels >= BlockedMinInChannels
+        && g.OutChannels >= BlockedMinInChannels && g is { KernelH: 1, KernelW: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
 
     /// <summary>Fewest samples for which the blocked kernel is chosen: it splits the batch over the threads (from <c>bench conv</c>).</summary>
     public const int BlockedMinBatch = 4;
