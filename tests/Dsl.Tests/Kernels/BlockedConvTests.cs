@@ -127,10 +127,11 @@ public sealed class BlockedConvTests
 
     /// <summary>
     /// A 1x1 layer left to im2col + GEMM forward gets the blocked kernel's input gradient from the plan (no algorithm forced):
-    /// the sums the reference gives, written over or added to dx, and dW as im2col + GEMM's.
+    /// the sums the reference gives, written over or added to dx, and dW as the reference's. Blocked layers keep it only where
+    /// it costs no more than their forward; a strided one's (none) is im2col + GEMM's.
     /// </summary>
     [Fact]
-    public void The_plan_gives_1x1_layers_the_blocked_input_gradient()
+    public void The_plan_chooses_the_blocked_input_gradient_where_it_costs_no_more_than_the_forward()
     {
         var g = new Conv2dGeometry(5, 20, 6, 7, 18, 1, 1);
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.Choose(g, GemmKernel.Vector512));
@@ -140,6 +141,16 @@ public sealed class BlockedConvTests
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(g with { Batch = 1 }, GemmKernel.Vector512));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(g with { StrideH = 2, StrideW = 2 }, GemmKernel.Vector512));
         Assert.Equal(ConvAlgorithm.Winograd, ConvPlan.ChooseInputGradient(new Conv2dGeometry(64, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1), GemmKernel.Vector512));
+        // Blocked forward layers keep its input gradient where it costs no more than the forward ("same" padding), not where
+        // an unpadded layer's would compute a larger image from a zero-bordered dy.
+        var same5x5 = new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2);
+        var valid5x5 = new Conv2dGeometry(64, 16, 12, 12, 32, 5, 5);
+        Assert.Equal(expected, ConvPlan.Choose(valid5x5, GemmKernel.Vector512));
+        Assert.Equal(expected, ConvPlan.ChooseInputGradient(same5x5, GemmKernel.Vector512));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvPlan.ChooseInputGradient(valid5x5, GemmKernel.Vector512));
+        var strided = new Conv2dGeometry(64, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1);
+        Assert.Equal(expected, ConvPlan.Choose(strided, GemmKernel.Vector512));
+        Assert.Equal(expected, ConvPlan.ChooseInputGradient(strided, GemmKernel.Vector512));
 
         var random = new Random(71);
         var x = Uniform(random, (int)g.InputLength);

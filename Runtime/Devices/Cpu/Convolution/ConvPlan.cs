@@ -132,7 +132,8 @@ internal readonly struct ConvPlan
     /// im2col + GEMM and Winograd in <c>bench conv --threads 2</c> (candidates alternating, median of 5):
     /// <list type="bullet">
     /// <item>TwoConv's 32-to-64-channel 5x5 "same" layer, batch 64: forward 3.39 ms against im2col + GEMM's 4.21 (1.24x),
-    /// forward-and-backward (its own input gradient) 7.32 against 8.20; batch 16 0.95 against 1.13, batch 4 0.31 against 0.52.</item>
+    /// forward-and-backward (its own input gradient) 7.32 against 8.20; batch 16 0.95 against 1.13, batch 4 0.31 against 0.52.
+    /// The transfer-learning network's unpadded 16-to-32-channel 5x5 layer (12x12 to 8x8): 0.35 against 0.43.</item>
     /// <item>ResNet-20's stride-2 3x3 layers, batch 64: 0.43 ms against 0.55 (16 to 32 channels) and 0.38 against 0.56 (32 to 64);
     /// batch 16 0.12 against 0.14 and 0.13 against 0.17; batch 4 0.042 against 0.049 and 0.059 against 0.065. At batch 1
     /// (one sample: one thread, and the weights packed for it alone) it lost, 0.021 against 0.017 and 0.040 against 0.027,
@@ -149,28 +150,48 @@ internal readonly struct ConvPlan
 
     /// <summary>
     /// The algorithm that computes the input gradient of <paramref name="g"/>: the forward algorithm's own kernel where it has
-    /// one, except that with 512-bit kernels a 1x1 stride-1 layer left to im2col + GEMM forward (where the packed GEMM reads
-    /// its planes in place) takes the blocked kernel's (<see cref="BlockedInputGradientPays"/>). A pure function of both, like
-    /// <see cref="Choose"/>; the algorithm returned may have no input gradient of its own (im2col + GEMM then computes it).
+    /// one, except with 512-bit kernels, where the blocked kernel's input gradient is taken exactly where
+    /// <see cref="BlockedInputGradientPays"/>: also for 1x1 stride-1 layers whose forward stays im2col + GEMM (the packed GEMM
+    /// reads their planes in place), and not for blocked layers whose input gradient would cost more than their forward
+    /// (im2col + GEMM computes it then). A pure function of both, like <see cref="Choose"/>; the algorithm returned may have no
+    /// input gradient of its own (a strided blocked layer's: im2col + GEMM computes it).
     /// </summary>
     public static ConvAlgorithm ChooseInputGradient(in Conv2dGeometry g, Gemm.GemmKernel kind)
     {
         var forward = Choose(g, kind);
-        return forward == ConvAlgorithm.Im2ColGemm && kind == Gemm.GemmKernel.Vector512 && BlockedInputGradientPays(g)
-            ? ConvAlgorithm.Blocked : forward;
+        if (kind != Gemm.GemmKernel.Vector512)
+        {
+            return forward;
+        }
+        if (forward == ConvAlgorithm.Im2ColGemm && g is { KernelH: 1, KernelW: 1 } && BlockedInputGradientPays(g))
+        {
+            return ConvAlgorithm.Blocked;
+        }
+        if (forward == ConvAlgorithm.Blocked && BlockedConv.HasInputGradient(g) && !BlockedInputGradientPays(g))
+        {
+            return ConvAlgorithm.Im2ColGemm;
+        }
+        return forward;
     }
 
     /// <summary>
-    /// DenseNet-BC's 1x1 layers in <c>bench conv --threads 2</c>, batch 64 (candidates alternating, median of 5), dx and dW with
-    /// dW the same implicit GEMM in both: with the blocked kernel's dx 2.64 ms against im2col + GEMM's 3.50 (60 to 48 channels,
-    /// 28x28), 2.98 against 3.30 (the 72-to-36 transition), 0.64 against 0.77 (72 to 48, 14x14), 0.20 against 0.27 (78 to 48,
-    /// 7x7): im2col + GEMM's input gradient copies dy into a chunk's columns and scatters the product back into dx, two passes
-    /// over tensors the blocked kernel converts in registers. Forward the GEMM on the planes in place stays faster (0.98 ms
-    /// against 1.36 at 28x28).
+    /// Where the blocked kernel's input gradient beat im2col + GEMM's in <c>bench conv --threads 2</c>, batch 64 (candidates
+    /// alternating, median of 5; dx and dW, dW the same implicit GEMM in both):
+    /// <list type="bullet">
+    /// <item>DenseNet-BC's 1x1 layers: 2.64 ms against 3.50 (60 to 48 channels, 28x28), 2.98 against 3.30 (the 72-to-36
+    /// transition), 0.64 against 0.77 (72 to 48, 14x14), 0.20 against 0.27 (78 to 48, 7x7): im2col + GEMM's input gradient
+    /// copies dy into a chunk's columns and scatters the product back into dx, two passes over tensors the blocked kernel
+    /// converts in registers. Forward the GEMM on the planes in place stays faster (0.98 ms against 1.36 at 28x28).</item>
+    /// <item>TwoConv's 5x5 "same" layer: 7.32 against 8.20 (with the blocked forward's figures in <see cref="BlockedPays"/>).</item>
+    /// <item>It lost on the unpadded 5x5 layer of the transfer-learning network (16 to 32 channels, 12x12 to 8x8): 1.30 ms
+    /// against 0.98, though its forward won (0.35 against 0.43). Its input gradient pads the 8x8 dy by 4 and computes all
+    /// 12x12 outputs from every tap: 2.25x the forward's multiply-adds, mostly on zeros. Hence an input gradient no larger
+    /// than the output.</item>
+    /// </list>
     /// </summary>
     private static bool BlockedInputGradientPays(in Conv2dGeometry g) =>
         BlockedConv.HasInputGradient(g) && g.Batch >= BlockedMinBatch && g.InChannels >= BlockedMinInChannels
-        && g.OutChannels >= BlockedMinInChannels && g is { KernelH: 1, KernelW: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
+        && g.OutChannels >= BlockedMinInChannels && (long)g.Height * g.Width <= (long)g.OutHeight * g.OutWidth;
 
     /// <summary>Fewest samples for which the blocked kernel is chosen: it splits the batch over the threads (from <c>bench conv</c>).</summary>
     public const int BlockedMinBatch = 4;
