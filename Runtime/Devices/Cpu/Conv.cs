@@ -98,8 +98,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var ya = HostBuffers.Floats(y, op, out int yo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
-        int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, op, out int bo);
         var ws = RentConvWorkspace();
         try
         {
@@ -131,8 +130,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, nameof(Conv2d), out int xo);
         var wa = HostBuffers.Floats(w, nameof(Conv2d), out int wo);
         var ya = HostBuffers.Floats(y, nameof(Conv2d), out int yo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, nameof(Conv2d), out _);
-        int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, nameof(Conv2d), out int bo);
         GemmKernel kind = CpuGemm.CurrentKernel;
         int mr = PackedGemm.Mr(kind);
         int parts = Math.Min(Math.Min(Threads, g.Batch), ForkJoin.MaxParts);
@@ -252,8 +250,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dwa = HostBuffers.Floats(dw, op, out int dwo);
-        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
-        int dbo = db is null ? 0 : (int)db.Offset;
+        float[]? dba = HostBuffers.FloatsOrNull(db, op, out int dbo);
         var ws = RentConvWorkspace();
         try
         {
@@ -299,8 +296,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dwa = HostBuffers.Floats(dw, op, out int dwo);
-        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
-        int dbo = db is null ? 0 : (int)db.Offset;
+        float[]? dba = HostBuffers.FloatsOrNull(db, op, out int dbo);
         var ws = RentConvWorkspace();
         try
         {
@@ -349,8 +345,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var ya = HostBuffers.Floats(y, op, out int yo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
-        int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, op, out int bo);
         var ws = RentConvWorkspace();
         try
         {
@@ -387,8 +382,7 @@ public sealed partial class CpuDevice
         var ia = HostBuffers.Floats(input, op, out int io);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var oa = HostBuffers.Floats(output, op, out int oo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
-        int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, op, out int bo);
         var ws = RentConvWorkspace();
         try
         {
@@ -506,10 +500,8 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var ya = HostBuffers.Floats(y, op, out int yo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
-        int bo = b is null ? 0 : (int)b.Offset;
-        float[]? ra = residual is null ? null : HostBuffers.Floats(residual, op, out _);
-        int ro = residual is null ? 0 : (int)residual.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, op, out int bo);
+        float[]? ra = HostBuffers.FloatsOrNull(residual, op, out int ro);
         var l = new WinogradConv.Layout(g);
         var weights = new WinogradConv.WeightJob
         {
@@ -570,10 +562,8 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
-        float[]? dwa = dw is null ? null : HostBuffers.Floats(dw, op, out _);
-        int dwo = dw is null ? 0 : (int)dw.Offset;
-        float[]? dxa = dx is null ? null : HostBuffers.Floats(dx, op, out _);
-        int dxo = dx is null ? 0 : (int)dx.Offset;
+        float[]? dwa = HostBuffers.FloatsOrNull(dw, op, out int dwo);
+        float[]? dxa = HostBuffers.FloatsOrNull(dx, op, out int dxo);
         float[]? dba = db is null || dw is null ? null : HostBuffers.Floats(db, op, out _);
         int dbo = db is null ? 0 : (int)db.Offset;
         GemmKernel kind = CpuGemm.CurrentKernel;
@@ -627,8 +617,7 @@ public sealed partial class CpuDevice
         var xa = HostBuffers.Floats(x, op, out int xo);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var ya = HostBuffers.Floats(y, op, out int yo);
-        float[]? ba = b is null ? null : HostBuffers.Floats(b, op, out _);
-        int bo = b is null ? 0 : (int)b.Offset;
+        float[]? ba = HostBuffers.FloatsOrNull(b, op, out int bo);
         var ws = RentConvWorkspace();
         try
         {
@@ -664,10 +653,8 @@ public sealed partial class CpuDevice
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dwa = HostBuffers.Floats(dw, op, out int dwo);
-        float[]? dxa = dx is null ? null : HostBuffers.Floats(dx, op, out _);
-        int dxo = dx is null ? 0 : (int)dx.Offset;
-        float[]? dba = db is null ? null : HostBuffers.Floats(db, op, out _);
-        int dbo = db is null ? 0 : (int)db.Offset;
+        float[]? dxa = HostBuffers.FloatsOrNull(dx, op, out int dxo);
+        float[]? dba = HostBuffers.FloatsOrNull(db, op, out int dbo);
         var ws = RentConvWorkspace();
         try
         {

@@ -51,8 +51,7 @@ public sealed partial class CpuDevice
         float[] gammaA = HostBuffers.Floats(gamma, op, out int go), betaA = HostBuffers.Floats(beta, op, out int bo);
         float[] rm = HostBuffers.Floats(runningMean, op, out int rmo), rv = HostBuffers.Floats(runningVar, op, out int rvo);
         float[] sm = HostBuffers.Floats(saveMean, op, out int smo), si = HostBuffers.Floats(saveInvStd, op, out int sio);
-        int ro = 0;
-        float[]? ra = residual is null ? null : HostBuffers.Floats(residual, op, out ro);
+        float[]? ra = HostBuffers.FloatsOrNull(residual, op, out int ro);
         int segments = batch * channels;
         // Scratch: each segment's sum and M2 (training), then each channel's scale and shift.
         float* scratch = (t_normalizationScratch ??= new PackBuffer()).Get(2 * segments + 2 * channels);
@@ -166,8 +165,7 @@ public sealed partial class CpuDevice
         float[] gammaA = HostBuffers.Floats(gamma, op, out int go);
         float[] sm = HostBuffers.Floats(saveMean, op, out int smo), si = HostBuffers.Floats(saveInvStd, op, out int sio);
         float[] dg = HostBuffers.Floats(dgamma, op, out int dgo), db = HostBuffers.Floats(dbeta, op, out int dbo);
-        int mo = 0;
-        float[]? ma = relu is null ? null : HostBuffers.Floats(relu, op, out mo);
+        float[]? ma = HostBuffers.FloatsOrNull(relu, op, out int mo);
         int segments = batch * channels, width = NormalizationRows.PartialSumsLength(wide);
         // Scratch: each segment's partial sums, then each channel's mean and dx's coefficients a, b and k.
         float* scratch = (t_normalizationScratch ??= new PackBuffer()).Get(width * segments + 4 * channels);

@@ -67,8 +67,7 @@ public sealed partial class CpuDevice
         var dya = HostBuffers.Floats(dy, op, out int dyo);
         var dxa = HostBuffers.Floats(dx, op, out int dxo);
         var ia = HostBuffers.Ints(argmax, op, out int io);
-        int yo = 0;
-        var ya = reluOutput is null ? null : HostBuffers.Floats(reluOutput, op, out yo);
+        var ya = HostBuffers.FloatsOrNull(reluOutput, op, out int yo);
         var job = new MaxPoolBackwardJob
         {
             Dy = dya, DyOffset = dyo, Dx = dxa, DxOffset = dxo, Argmax = ia, ArgmaxOffset = io, ReluOutput = ya, ReluOutputOffset = yo,

@@ -13,6 +13,17 @@ internal static class HostBuffers
         return ((CpuStorage)t.Storage).Floats!;
     }
 
+    /// <summary>The float array behind <paramref name="t"/> and its view's offset, or null and 0 for no tensor (an optional bias or gradient).</summary>
+    public static float[]? FloatsOrNull(Tensor? t, string op, out int offset)
+    {
+        if (t is null)
+        {
+            offset = 0;
+            return null;
+        }
+        return Floats(t, op, out offset);
+    }
+
     /// <summary>The int32 array behind <paramref name="t"/> and the element offset of its view.</summary>
     public static int[] Ints(Tensor t, string op, out int offset)
     {
