@@ -129,38 +129,29 @@ internal static unsafe class BlockedConv
 
     /// <summary>
     /// Packs w [forward out, forward in, KH, KW] as [output block][input block][kh][kw][16 input][16 output channels] of
-    /// <paramref name="p"/>'s channels, zero past them; flipped and transposed when <see cref="Pass.Flip"/>.
+    /// <paramref name="p"/>'s channels, zero past them; flipped and transposed when <see cref="Pass.Flip"/>. Reads w in
+    /// order (each pair of channels' KH*KW taps in a row), so the scattered writes stay within a few 1 KiB slices.
     /// </summary>
     public static void PackWeights(in Pass p, float* w, float* dst)
     {
         int kh = p.KH, kw = p.KW, area = kh * kw;
-        int sourceIn = p.Flip ? p.OutC : p.InC;
-        for (int ob = 0; ob < p.OutBlocks; ob++)
+        if (p.InC % Block != 0 || p.OutC % Block != 0)
         {
-            for (int ib = 0; ib < p.InBlocks; ib++)
+            new Span<float>(dst, checked((int)p.PackedWeightLength)).Clear();
+        }
+        // w's rows are (forward out, forward in): (pass out, pass in) forward, (pass in, pass out) flipped.
+        int rows = p.Flip ? p.InC : p.OutC, cols = p.Flip ? p.OutC : p.InC;
+        float* src = w;
+        for (int a = 0; a < rows; a++)
+        {
+            for (int b = 0; b < cols; b++, src += area)
             {
-                for (int r = 0; r < kh; r++)
+                int outC = p.Flip ? b : a, inC = p.Flip ? a : b;
+                float* d = dst + ((nint)(outC / Block) * p.InBlocks + inC / Block) * kh * kw * BlockSquare + inC % Block * Block + outC % Block;
+                for (int t = 0; t < area; t++)
                 {
-                    for (int c = 0; c < kw; c++)
-                    {
-                        float* d = dst + ((((nint)ob * p.InBlocks + ib) * kh + r) * kw + c) * BlockSquare;
-                        for (int i = 0; i < Block; i++)
-                        {
-                            int inC = ib * Block + i;
-                            for (int o = 0; o < Block; o++)
-                            {
-                                int outC = ob * Block + o;
-                                float v = 0f;
-                                if (inC < p.InC && outC < p.OutC)
-                                {
-                                    v = p.Flip
-                                        ? w[((nint)inC * sourceIn + outC) * area + (kh - 1 - r) * kw + (kw - 1 - c)]
-                                        : w[((nint)outC * sourceIn + inC) * area + r * kw + c];
-                                }
-                                d[i * Block + o] = v;
-                            }
-                        }
-                    }
+                    // Tap t of the source is tap area - 1 - t of the flipped kernel.
+                    d[(nint)(p.Flip ? area - 1 - t : t) * BlockSquare] = src[t];
                 }
             }
         }
