@@ -203,13 +203,13 @@ public sealed partial class CpuDevice
         // dx by the forward algorithm's own kernel where it has one (a convolution of dy with the flipped, transposed kernel,
         // or the gather form of the transposed convolution), or by the kernel ConvPlan.ChooseInputGradient prefers; dW and
         // db, unless done above, from im2col + GEMM.
-        ConvAlgorithm forward = ConvAlgorithmOverride ?? ConvPlan.ChooseInputGradient(g, CpuGemm.CurrentKernel);
-        bool ownDx = forward switch
+        ConvAlgorithm dxAlgorithm = ConvAlgorithmOverride ?? ConvPlan.ChooseInputGradient(g, CpuGemm.CurrentKernel);
+        bool ownDx = dxAlgorithm switch
         {
-            ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(forward, g),
+            ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(dxAlgorithm, g),
             ConvAlgorithm.Blocked => BlockedConv.HasInputGradient(g),
             ConvAlgorithm.Im2ColGemm or ConvAlgorithm.DirectConv1d => false,
-            _ => throw new ArgumentOutOfRangeException(nameof(forward), forward, "unknown convolution algorithm"),
+            _ => throw new ArgumentOutOfRangeException(nameof(dxAlgorithm), dxAlgorithm, "unknown convolution algorithm"),
         };
         if (dx is not null && ownDx)
         {
@@ -217,7 +217,7 @@ public sealed partial class CpuDevice
             {
                 ConvIm2ColBackward(x, w, dy, null, dwRest, dbRest, g, accumulateDx);
             }
-            switch (forward)
+            switch (dxAlgorithm)
             {
                 case ConvAlgorithm.Winograd:
                     ConvWinogradInputGradient(w, dy, dx, g, accumulateDx);
@@ -232,7 +232,7 @@ public sealed partial class CpuDevice
                     RunBlocked(BlockedConv.InputGradientPass(g), dy, w, null, dx, relu: false, accumulateDx, nameof(Conv2dBackward));
                     break;
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(forward), forward, "no direct input gradient for this algorithm");
+                    throw new ArgumentOutOfRangeException(nameof(dxAlgorithm), dxAlgorithm, "no direct input gradient for this algorithm");
             }
             return;
         }
