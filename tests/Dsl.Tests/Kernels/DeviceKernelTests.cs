@@ -411,6 +411,11 @@ public abstract class DeviceKernelTests
         { new Conv2dGeometry(2, 2, 7, 6, 3, 3, 2, StrideH: 2, StrideW: 1, PadTop: 1, PadLeft: 0, PadBottom: 2, PadRight: 1, DilationH: 2, DilationW: 2), true },
         { new Conv2dGeometry(2, 4, 5, 5, 6, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2), true },
         { new Conv2dGeometry(3, 2, 5, 4, 2, 1, 1, StrideH: 2, StrideW: 2), false },
+        // Where the CPU plan takes its blocked-layout kernel (with AVX-512): a 5x5 "same" layer (forward and input
+        // gradient), a stride-2 3x3 layer (forward) and a 1x1 layer (input gradient), 16 channels and more, batch 4.
+        { new Conv2dGeometry(4, 16, 5, 6, 17, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), true },
+        { new Conv2dGeometry(4, 16, 7, 6, 32, 3, 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), false },
+        { new Conv2dGeometry(4, 18, 4, 5, 16, 1, 1), true },
     };
 
     [Theory]
