@@ -20,6 +20,24 @@ public readonly record struct Conv2dGeometry(
     public long WeightLength => (long)OutChannels * (InChannels / Groups) * KernelH * KernelW;
 
     /// <summary>
+    /// The input gradient of a stride-1 convolution as a convolution: dy (OutChannels x OutHeight x OutWidth) convolved with
+    /// the kernel flipped and transposed (channels swapped), padded by (K - 1) * dilation - pad on each side, gives dx:
+    /// dx[n, c, h, w] = sum over o, kh, kw of dy[n, o, h + top - kh * dh, w + left - kw * dw] * w[o, c, kh, kw]. Its output is
+    /// this geometry's input (Height x Width). A pad wider than the dilated kernel makes the returned pad negative: dx
+    /// then crops dy's border rather than padding it (only the CPU kernels read such a geometry; it is never validated).
+    /// </summary>
+    internal Conv2dGeometry StrideOneInputGradient()
+    {
+        if (StrideH != 1 || StrideW != 1 || Groups != 1)
+        {
+            throw new InvalidOperationException($"{this}: only an ungrouped stride-1 convolution's input gradient is a convolution of dy.");
+        }
+        int reachH = (KernelH - 1) * DilationH, reachW = (KernelW - 1) * DilationW;
+        return new(Batch, OutChannels, OutHeight, OutWidth, InChannels, KernelH, KernelW, 1, 1,
+            reachH - PadTop, reachW - PadLeft, reachH - PadBottom, reachW - PadRight, DilationH, DilationW);
+    }
+
+    /// <summary>
     /// Throws with a message naming <paramref name="op"/> and the first rule this geometry breaks (PyTorch's: a batch may be
     /// empty, every other size is positive, groups divide both channel counts, the dilated kernel fits the padded input).
     /// </summary>

@@ -398,7 +398,7 @@ public sealed partial class CpuDevice
                     P = pass, X = pi + io, PackedW = pp, Y = po + oo, Bias = pb == null ? null : pb + bo, Offsets = poff,
                     Relu = relu, Accumulate = accumulate,
                 };
-                ForkJoin.RunBalanced(pass.Batch, 1, Threads, ref job);
+                ForkJoin.RunBalanced(pass.G.Batch, 1, Threads, ref job);
             }
         }
         finally
@@ -462,7 +462,7 @@ public sealed partial class CpuDevice
     private unsafe void Conv3x3DirectInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
-        var gt = DirectConv2d.InputGradientGeometry(g);
+        var gt = g.StrideOneInputGradient();
         var l = new DirectConv2d.Layout(gt);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);
@@ -516,7 +516,7 @@ public sealed partial class CpuDevice
     private unsafe void ConvWinogradInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)
     {
         const string op = nameof(Conv2dBackward);
-        var gt = WinogradConv.InputGradientGeometry(g);
+        var gt = g.StrideOneInputGradient();
         var l = new WinogradConv.Layout(gt);
         var wa = HostBuffers.Floats(w, op, out int wo);
         var dya = HostBuffers.Floats(dy, op, out int dyo);

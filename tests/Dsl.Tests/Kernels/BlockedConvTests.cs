@@ -179,6 +179,27 @@ public sealed class BlockedConvTests
     }
 
     [Fact]
+    public void The_stride_one_input_gradient_geometry_maps_dy_back_to_the_input()
+    {
+        // Asymmetric padding, dilation, a pad wider than the dilated kernel (a crop): dx is always the input's size.
+        foreach (var g in new Conv2dGeometry[]
+        {
+            new(2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1),
+            new(1, 4, 8, 6, 5, 3, 2, 1, 1, 0, 1, 2, 0),
+            new(2, 5, 11, 10, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2),
+            new(2, 4, 5, 6, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+        })
+        {
+            var t = g.StrideOneInputGradient();
+            Assert.Equal((g.Batch, g.OutChannels, g.OutHeight, g.OutWidth), (t.Batch, t.InChannels, t.Height, t.Width));
+            Assert.Equal((g.InChannels, g.Height, g.Width), (t.OutChannels, t.OutHeight, t.OutWidth));
+            Assert.Equal((g.KernelH, g.KernelW, g.DilationH, g.DilationW), (t.KernelH, t.KernelW, t.DilationH, t.DilationW));
+        }
+        Assert.Throws<InvalidOperationException>(() => new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1).StrideOneInputGradient());
+        Assert.Throws<InvalidOperationException>(() => new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2).StrideOneInputGradient());
+    }
+
+    [Fact]
     public void Grouped_and_wide_stride_geometries_are_refused()
     {
         Assert.False(ConvPlan.Supports(ConvAlgorithm.Blocked, new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 2)));

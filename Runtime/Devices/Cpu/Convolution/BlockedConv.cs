@@ -53,53 +53,25 @@ internal static unsafe class BlockedConv
     public static bool HasInputGradient(in Conv2dGeometry g) => Applies(g) && g.StrideH == 1 && g.StrideW == 1;
 
     /// <summary>
-    /// One convolution of In [N][InC][InH][InW] into Out [N][OutC][OutH][OutW] with a KH x KW kernel, stride, dilation and
-    /// the input's top/left padding; <see cref="Flip"/> reads the weights flipped and transposed (the input gradient).
+    /// One convolution of <see cref="G"/> (its input [N][InChannels][Height][Width] into [N][OutChannels][OutHeight][OutWidth]),
+    /// with the sizes of its blocked layout; <see cref="Flip"/> reads the weights flipped and transposed (the input gradient,
+    /// whose geometry is <see cref="Conv2dGeometry.StrideOneInputGradient"/>).
     /// </summary>
     public readonly struct Pass
     {
-        public Pass(int batch, int inC, int inH, int inW, int outC, int outH, int outW, int kh, int kw, int strideH, int strideW,
-            int dilationH, int dilationW, int padTop, int padLeft, bool flip)
+        public Pass(in Conv2dGeometry g, bool flip)
         {
-            Batch = batch;
-            InC = inC;
-            InH = inH;
-            InW = inW;
-            OutC = outC;
-            OutH = outH;
-            OutW = outW;
-            KH = kh;
-            KW = kw;
-            StrideH = strideH;
-            StrideW = strideW;
-            DilationH = dilationH;
-            DilationW = dilationW;
-            PadTop = padTop;
-            PadLeft = padLeft;
+            G = g;
             Flip = flip;
-            InBlocks = (inC + Block - 1) / Block;
-            OutBlocks = (outC + Block - 1) / Block;
-            Hp = Math.Max(1, (outH - 1) * strideH + (kh - 1) * dilationH + 1);
-            Wp = Math.Max(1, (outW - 1) * strideW + (kw - 1) * dilationW + 1);
-            TilesPerRow = Math.Max(1, (outW + MaxPixels - 1) / MaxPixels);
-            TileWidth = (outW + TilesPerRow - 1) / TilesPerRow;
+            InBlocks = (g.InChannels + Block - 1) / Block;
+            OutBlocks = (g.OutChannels + Block - 1) / Block;
+            Hp = Math.Max(1, (g.OutHeight - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1);
+            Wp = Math.Max(1, (g.OutWidth - 1) * g.StrideW + (g.KernelW - 1) * g.DilationW + 1);
+            TilesPerRow = Math.Max(1, (g.OutWidth + MaxPixels - 1) / MaxPixels);
+            TileWidth = (g.OutWidth + TilesPerRow - 1) / TilesPerRow;
         }
 
-        public int Batch { get; }
-        public int InC { get; }
-        public int InH { get; }
-        public int InW { get; }
-        public int OutC { get; }
-        public int OutH { get; }
-        public int OutW { get; }
-        public int KH { get; }
-        public int KW { get; }
-        public int StrideH { get; }
-        public int StrideW { get; }
-        public int DilationH { get; }
-        public int DilationW { get; }
-        public int PadTop { get; }
-        public int PadLeft { get; }
+        public Conv2dGeometry G { get; }
         public bool Flip { get; }
         public int InBlocks { get; }
         public int OutBlocks { get; }
@@ -111,21 +83,17 @@ internal static unsafe class BlockedConv
         /// <summary>Pixels of every tile of a row but the last, which has the rest.</summary>
         public int TileWidth { get; }
         /// <summary>(input block, kh, kw) slices of one output block's weights.</summary>
-        public int Slices => InBlocks * KH * KW;
+        public int Slices => InBlocks * G.KernelH * G.KernelW;
         /// <summary>Floats of one sample's blocked copy.</summary>
         public long BlockedLength => (long)InBlocks * Hp * Wp * Block;
         /// <summary>Floats of the packed weights: [output block][input block][kh][kw][16][16].</summary>
         public long PackedWeightLength => (long)OutBlocks * Slices * BlockSquare;
     }
 
-    public static Pass ForwardPass(in Conv2dGeometry g) =>
-        new(g.Batch, g.InChannels, g.Height, g.Width, g.OutChannels, g.OutHeight, g.OutWidth, g.KernelH, g.KernelW,
-            g.StrideH, g.StrideW, g.DilationH, g.DilationW, g.PadTop, g.PadLeft, flip: false);
+    public static Pass ForwardPass(in Conv2dGeometry g) => new(g, flip: false);
 
-    /// <summary>dx = the stride-1 convolution of dy with the flipped, transposed kernel, padded by (K - 1) * dilation - pad.</summary>
-    public static Pass InputGradientPass(in Conv2dGeometry g) =>
-        new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW,
-            1, 1, g.DilationH, g.DilationW, (g.KernelH - 1) * g.DilationH - g.PadTop, (g.KernelW - 1) * g.DilationW - g.PadLeft, flip: true);
+    /// <summary>dx = the stride-1 convolution of dy with the flipped, transposed kernel (<see cref="Conv2dGeometry.StrideOneInputGradient"/>).</summary>
+    public static Pass InputGradientPass(in Conv2dGeometry g) => new(g.StrideOneInputGradient(), flip: true);
 
     /// <summary>
     /// Packs w [forward out, forward in, KH, KW] as [output block][input block][kh][kw][16 input][16 output channels] of
@@ -134,13 +102,13 @@ internal static unsafe class BlockedConv
     /// </summary>
     public static void PackWeights(in Pass p, float* w, float* dst)
     {
-        int kh = p.KH, kw = p.KW, area = kh * kw;
-        if (p.InC % Block != 0 || p.OutC % Block != 0)
+        int kh = p.G.KernelH, kw = p.G.KernelW, area = kh * kw;
+        if (p.G.InChannels % Block != 0 || p.G.OutChannels % Block != 0)
         {
             new Span<float>(dst, checked((int)p.PackedWeightLength)).Clear();
         }
         // w's rows are (forward out, forward in): (pass out, pass in) forward, (pass in, pass out) flipped.
-        int rows = p.Flip ? p.InC : p.OutC, cols = p.Flip ? p.OutC : p.InC;
+        int rows = p.Flip ? p.G.InChannels : p.G.OutChannels, cols = p.Flip ? p.G.OutChannels : p.G.InChannels;
         float* src = w;
         for (int a = 0; a < rows; a++)
         {
@@ -162,11 +130,11 @@ internal static unsafe class BlockedConv
     {
         for (int ib = 0; ib < p.InBlocks; ib++)
         {
-            for (int r = 0; r < p.KH; r++)
+            for (int r = 0; r < p.G.KernelH; r++)
             {
-                for (int c = 0; c < p.KW; c++)
+                for (int c = 0; c < p.G.KernelW; c++)
                 {
-                    offsets[(ib * p.KH + r) * p.KW + c] = checked((((ib * p.Hp) + r * p.DilationH) * p.Wp + c * p.DilationW) * Block);
+                    offsets[(ib * p.G.KernelH + r) * p.G.KernelW + c] = checked((((ib * p.Hp) + r * p.G.DilationH) * p.Wp + c * p.G.DilationW) * Block);
                 }
             }
         }
@@ -178,19 +146,19 @@ internal static unsafe class BlockedConv
     /// </summary>
     public static void ToBlocked(in Pass p, float* x, float* xb)
     {
-        int h = p.InH, w = p.InW, hp = p.Hp, wp = p.Wp;
-        int c0 = Math.Max(0, -p.PadLeft), c1 = Math.Min(w, wp - p.PadLeft);
-        int left = p.PadLeft + c0, right = p.PadLeft + c1;
+        int h = p.G.Height, w = p.G.Width, hp = p.Hp, wp = p.Wp;
+        int c0 = Math.Max(0, -p.G.PadLeft), c1 = Math.Min(w, wp - p.G.PadLeft);
+        int left = p.G.PadLeft + c0, right = p.G.PadLeft + c1;
         nint plane = (nint)h * w, rowFloats = (nint)wp * Block;
         var all = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)Block));
         for (int cb = 0; cb < p.InBlocks; cb++)
         {
-            int rows = Math.Min(Block, p.InC - cb * Block);
+            int rows = Math.Min(Block, p.G.InChannels - cb * Block);
             float* block = xb + (nint)cb * hp * rowFloats;
             for (int r = 0; r < hp; r++)
             {
                 float* dst = block + r * rowFloats;
-                int ih = r - p.PadTop;
+                int ih = r - p.G.PadTop;
                 if ((uint)ih >= (uint)h || c0 >= c1)
                 {
                     new Span<float>(dst, (int)rowFloats).Clear();
@@ -201,7 +169,7 @@ internal static unsafe class BlockedConv
                 float* src = x + (nint)cb * Block * plane + (nint)ih * w;
                 for (int e0 = c0; e0 < c1; e0 += Block)
                 {
-                    Transpose16.Block(src + e0, plane, rows, Math.Min(Block, c1 - e0), dst + (nint)(p.PadLeft + e0) * Block, Block, all, masked: false);
+                    Transpose16.Block(src + e0, plane, rows, Math.Min(Block, c1 - e0), dst + (nint)(p.G.PadLeft + e0) * Block, Block, all, masked: false);
                 }
             }
         }
@@ -222,8 +190,8 @@ internal static unsafe class BlockedConv
             t_row ??= new PackBuffer();
             float* xb = t_blocked.Get(checked((int)p.BlockedLength));
             // One output row of two blocks, [OutW][32], and a 16 x 16 square for the accumulating store.
-            float* row = t_row.Get(checked(p.OutW * TileRow + BlockSquare));
-            long inSample = (long)p.InC * p.InH * p.InW, outSample = (long)p.OutC * p.OutH * p.OutW;
+            float* row = t_row.Get(checked(p.G.OutWidth * TileRow + BlockSquare));
+            long inSample = (long)p.G.InChannels * p.G.Height * p.G.Width, outSample = (long)p.G.OutChannels * p.G.OutHeight * p.G.OutWidth;
             nint blockStride = (nint)p.Slices * BlockSquare;
             for (int n = start; n < end; n++)
             {
@@ -233,15 +201,15 @@ internal static unsafe class BlockedConv
                 {
                     int blocks = Math.Min(2, p.OutBlocks - ob);
                     float* w = PackedW + ob * blockStride;
-                    for (int oh = 0; oh < p.OutH; oh++)
+                    for (int oh = 0; oh < p.G.OutHeight; oh++)
                     {
-                        float* inRow = xb + (nint)oh * p.StrideH * p.Wp * Block;
-                        for (int ow = 0; ow < p.OutW; ow += p.TileWidth)
+                        float* inRow = xb + (nint)oh * p.G.StrideH * p.Wp * Block;
+                        for (int ow = 0; ow < p.G.OutWidth; ow += p.TileWidth)
                         {
-                            int pixels = Math.Min(p.TileWidth, p.OutW - ow);
-                            Tile(pixels, blocks, p.StrideW, inRow + (nint)ow * p.StrideW * Block, Offsets, p.Slices, w, blockStride, row + ow * TileRow);
+                            int pixels = Math.Min(p.TileWidth, p.G.OutWidth - ow);
+                            Tile(pixels, blocks, p.G.StrideW, inRow + (nint)ow * p.G.StrideW * Block, Offsets, p.Slices, w, blockStride, row + ow * TileRow);
                         }
-                        StoreRow(p, row, blocks, ob, oh, y, row + p.OutW * TileRow);
+                        StoreRow(p, row, blocks, ob, oh, y, row + p.G.OutWidth * TileRow);
                     }
                 }
             }
@@ -253,10 +221,10 @@ internal static unsafe class BlockedConv
         /// </summary>
         private readonly void StoreRow(in Pass p, float* row, int blocks, int ob, int oh, float* y, float* square)
         {
-            nint plane = (nint)p.OutH * p.OutW;
+            nint plane = (nint)p.G.OutHeight * p.G.OutWidth;
             for (int b = 0; b < blocks; b++)
             {
-                int c0 = (ob + b) * Block, lanes = Math.Min(Block, p.OutC - c0);
+                int c0 = (ob + b) * Block, lanes = Math.Min(Block, p.G.OutChannels - c0);
                 if (Bias != null || Relu)
                 {
                     var bias = Vector512<float>.Zero;
@@ -265,17 +233,17 @@ internal static unsafe class BlockedConv
                         var inLanes = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)lanes));
                         bias = Avx512F.MaskLoad(Bias + c0, inLanes, Vector512<float>.Zero);
                     }
-                    for (int px = 0; px < p.OutW; px++)
+                    for (int px = 0; px < p.G.OutWidth; px++)
                     {
                         float* v = row + px * TileRow + b * Block;
                         var s = Vector512.Load(v) + bias;
                         (Relu ? VectorMax.Take(s, Vector512<float>.Zero) : s).Store(v);
                     }
                 }
-                float* dst = y + (nint)c0 * plane + (nint)oh * p.OutW;
-                for (int px0 = 0; px0 < p.OutW; px0 += Block)
+                float* dst = y + (nint)c0 * plane + (nint)oh * p.G.OutWidth;
+                for (int px0 = 0; px0 < p.G.OutWidth; px0 += Block)
                 {
-                    int count = Math.Min(Block, p.OutW - px0);
+                    int count = Math.Min(Block, p.G.OutWidth - px0);
                     var pixels = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count));
                     float* src = row + px0 * TileRow + b * Block;
                     if (!Accumulate)

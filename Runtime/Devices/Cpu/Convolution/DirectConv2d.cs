@@ -82,15 +82,7 @@ internal static unsafe class DirectConv2d
     }
 
     /// <summary>
-    /// The input gradient of a 3x3 stride-1 "same" convolution is the same kind of convolution of dy with the kernel
-    /// transposed (channels swapped) and flipped: dx[n, c, h, w] = sum over o, kh, kw of dy[n, o, h+1-kh, w+1-kw] *
-    /// w[o, c, kh, kw]. This is its geometry: dy's channels in, x's channels out.
-    /// </summary>
-    public static Conv2dGeometry InputGradientGeometry(in Conv2dGeometry g) =>
-        new(g.Batch, g.OutChannels, g.Height, g.Width, g.InChannels, 3, 3, 1, 1, 1, 1, 1, 1);
-
-    /// <summary>
-    /// Packs the flipped, transposed kernel of <see cref="InputGradientGeometry"/> from w [OutC, C, 3, 3], in the
+    /// Packs the flipped, transposed kernel of <see cref="Conv2dGeometry.StrideOneInputGradient"/> from w [OutC, C, 3, 3], in the
     /// layout of <see cref="PackWeights"/> for that geometry (<paramref name="l"/> is its layout).
     /// </summary>
     public static void PackWeightsTransposed(in Layout l, float* w, float* dst)

@@ -69,16 +69,7 @@ internal static unsafe class WinogradConv
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
         && g.Groups == 1 && g.OutHeight >= 1 && g.OutWidth >= 1 && new Layout(g).Fits
         && (uint)g.PadTop <= 2 && (uint)g.PadLeft <= 2 && (uint)g.PadBottom <= 2 && (uint)g.PadRight <= 2
-        && new Layout(InputGradientGeometry(g)).Fits;
-
-    /// <summary>
-    /// The input gradient of a 3x3 stride-1 convolution with padding p is a 3x3 stride-1 convolution of dy with the kernel
-    /// transposed (channels swapped) and flipped, padded by 2 - p on each side: dx[n, c, h, w] = sum over o, kh, kw of
-    /// dy[n, o, h + top - kh, w + left - kw] * w[o, c, kh, kw]. This is its geometry (pads of at most 2 keep it valid).
-    /// </summary>
-    public static Conv2dGeometry InputGradientGeometry(in Conv2dGeometry g) =>
-        new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1,
-            2 - g.PadTop, 2 - g.PadLeft, 2 - g.PadBottom, 2 - g.PadRight);
+        && new Layout(g.StrideOneInputGradient()).Fits;
 
     /// <summary>The sizes of one call: tiles and chunks.</summary>
     public readonly struct Layout
