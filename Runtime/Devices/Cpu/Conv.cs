@@ -72,6 +72,9 @@ public sealed partial class CpuDevice
             case ConvAlgorithm.Blocked:
                 RunBlocked(BlockedConv.ForwardPass(g), x, w, b, y, relu, accumulate: false, nameof(Conv2d));
                 break;
+            case ConvAlgorithm.BlockedWinograd:
+                ConvBlockedWinograd(x, w, b, null, y, g, relu);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
         }
@@ -85,6 +88,11 @@ public sealed partial class CpuDevice
         if (algorithm == ConvAlgorithm.Winograd && ConvPlan.Supports(algorithm, g))
         {
             ConvWinograd(x, w, b, residual, y, g, relu);
+            return;
+        }
+        if (algorithm == ConvAlgorithm.BlockedWinograd && ConvPlan.Supports(algorithm, g))
+        {
+            ConvBlockedWinograd(x, w, b, residual, y, g, relu);
             return;
         }
         base.Conv2dResidualCore(x, w, b, residual, y, g, relu);
@@ -206,7 +214,7 @@ public sealed partial class CpuDevice
         ConvAlgorithm dxAlgorithm = ConvAlgorithmOverride ?? ConvPlan.ChooseInputGradient(g, CpuGemm.CurrentKernel);
         bool ownDx = dxAlgorithm switch
         {
-            ConvAlgorithm.Winograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(dxAlgorithm, g),
+            ConvAlgorithm.Winograd or ConvAlgorithm.BlockedWinograd or ConvAlgorithm.Direct3x3 or ConvAlgorithm.DirectKxK => ConvPlan.Supports(dxAlgorithm, g),
             ConvAlgorithm.Blocked => BlockedConv.HasInputGradient(g),
             ConvAlgorithm.Im2ColGemm or ConvAlgorithm.DirectConv1d => false,
             _ => throw new ArgumentOutOfRangeException(nameof(dxAlgorithm), dxAlgorithm, "unknown convolution algorithm"),
@@ -220,7 +228,10 @@ public sealed partial class CpuDevice
             switch (dxAlgorithm)
             {
                 case ConvAlgorithm.Winograd:
-                    ConvWinogradInputGradient(w, dy, dx, g, accumulateDx);
+                    ConvWinogradInputGradient(w, dy, dx, g, accumulateDx, blocked: false);
+                    break;
+                case ConvAlgorithm.BlockedWinograd:
+                    ConvWinogradInputGradient(w, dy, dx, g, accumulateDx, blocked: true);
                     break;
                 case ConvAlgorithm.Direct3x3:
                     Conv3x3DirectInputGradient(w, dy, dx, g, accumulateDx);
@@ -494,7 +505,13 @@ public sealed partial class CpuDevice
 
     // Winograd F(4x4, 3x3): weights transformed when they changed since the last call (WinogradConv.WeightCache), then
     // the batch's tiles split over threads (WinogradConv), the input read in place with its padding masked.
-    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu)
+    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu) =>
+        WinogradForward(x, w, b, residual, y, g, relu, blocked: false);
+
+    private unsafe void ConvBlockedWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu) =>
+        WinogradForward(x, w, b, residual, y, g, relu, blocked: true);
+
+    private unsafe void WinogradForward(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu, bool blocked)
     {
         const string op = nameof(Conv2d);
         var xa = HostBuffers.Floats(x, op, out int xo);
@@ -509,11 +526,11 @@ public sealed partial class CpuDevice
         };
         fixed (float* px = xa, py = ya, pb = ba, pr = ra)
         {
-            RunWinograd(l, wa, wo, g.WeightLength, weights, px + xo, py + yo, pb == null ? null : pb + bo, pr == null ? null : pr + ro, relu, accumulate: false);
+            RunWinograd(l, wa, wo, g.WeightLength, weights, px + xo, py + yo, pb == null ? null : pb + bo, pr == null ? null : pr + ro, relu, accumulate: false, blocked);
         }
     }
 
-    private unsafe void ConvWinogradInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx)
+    private unsafe void ConvWinogradInputGradient(Tensor w, Tensor dy, Tensor dx, in Conv2dGeometry g, bool accumulateDx, bool blocked)
     {
         const string op = nameof(Conv2dBackward);
         var gt = g.StrideOneInputGradient();
@@ -528,16 +545,16 @@ public sealed partial class CpuDevice
         };
         fixed (float* pdy = dya, pdx = dxa)
         {
-            RunWinograd(l, wa, wo, g.WeightLength, weights, pdy + dyo, pdx + dxo, null, null, relu: false, accumulateDx);
+            RunWinograd(l, wa, wo, g.WeightLength, weights, pdy + dyo, pdx + dxo, null, null, relu: false, accumulateDx, blocked);
         }
     }
 
     /// <summary>
     /// U of the weights wa[wo ..] (<see cref="WinogradConv.WeightCache"/>: transformed only when they changed since), then the
-    /// tiles split over the threads.
+    /// tiles split over the threads, or with <paramref name="blocked"/> the samples (<see cref="BlockedWinograd"/>, U in its layout).
     /// </summary>
     private unsafe void RunWinograd(in WinogradConv.Layout l, float[] wa, int wo, long weightLength, WinogradConv.WeightJob weights,
-        float* x, float* y, float* bias, float* residual, bool relu, bool accumulate)
+        float* x, float* y, float* bias, float* residual, bool relu, bool accumulate, bool blocked)
     {
         var entry = _winogradWeights.Find(wa, wo, weights, l.WeightLength);
         fixed (float* pw = wa, pu = entry.U)
@@ -545,6 +562,20 @@ public sealed partial class CpuDevice
             weights.W = pw + wo;
             weights.U = pu;
             _winogradWeights.Refresh(entry, wa.AsSpan(wo, (int)weightLength), ref weights, l.OcBlocks * WinogradConv.OcBlock, Threads);
+            if (blocked)
+            {
+                var pass = new BlockedWinograd.Pass(l.G);
+                float[] ub = _winogradWeights.Blocked(entry, pass, l.OcBlocks);
+                fixed (float* pub = ub)
+                {
+                    var bjob = new BlockedWinograd.Job
+                    {
+                        P = pass, X = x, PackedU = pub, Y = y, Bias = bias, Residual = residual, Relu = relu, Accumulate = accumulate,
+                    };
+                    ForkJoin.RunBalanced(l.G.Batch, 1, Threads, ref bjob);
+                }
+                return;
+            }
             var job = new WinogradConv.TileJob
             {
                 L = l, Kind = CpuGemm.CurrentKernel, X = x, U = pu, Y = y, Bias = bias, Residual = residual, Relu = relu, Accumulate = accumulate,

@@ -144,21 +144,27 @@ internal static unsafe class BlockedConv
     /// Copies one sample's [InC][InH][InW] planes into the blocked, zero-bordered [block][Hp][Wp][16]: 16 channels' row
     /// segments at a time, transposed in registers (<see cref="Transpose16"/>); lanes past InC and the border are zero.
     /// </summary>
-    public static void ToBlocked(in Pass p, float* x, float* xb)
+    public static void ToBlocked(in Pass p, float* x, float* xb) => ToBlocked(p.G, p.InBlocks, p.Hp, p.Wp, x, xb);
+
+    /// <summary>
+    /// <see cref="ToBlocked(in Pass, float*, float*)"/> for <paramref name="g"/>'s input into <paramref name="inBlocks"/>
+    /// blocks of <paramref name="hp"/> x <paramref name="wp"/>, from input row -PadTop and column -PadLeft.
+    /// </summary>
+    public static void ToBlocked(in Conv2dGeometry g, int inBlocks, int hp, int wp, float* x, float* xb)
     {
-        int h = p.G.Height, w = p.G.Width, hp = p.Hp, wp = p.Wp;
-        int c0 = Math.Max(0, -p.G.PadLeft), c1 = Math.Min(w, wp - p.G.PadLeft);
-        int left = p.G.PadLeft + c0, right = p.G.PadLeft + c1;
+        int h = g.Height, w = g.Width;
+        int c0 = Math.Max(0, -g.PadLeft), c1 = Math.Min(w, wp - g.PadLeft);
+        int left = g.PadLeft + c0, right = g.PadLeft + c1;
         nint plane = (nint)h * w, rowFloats = (nint)wp * Block;
         var all = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)Block));
-        for (int cb = 0; cb < p.InBlocks; cb++)
+        for (int cb = 0; cb < inBlocks; cb++)
         {
-            int rows = Math.Min(Block, p.G.InChannels - cb * Block);
+            int rows = Math.Min(Block, g.InChannels - cb * Block);
             float* block = xb + (nint)cb * hp * rowFloats;
             for (int r = 0; r < hp; r++)
             {
                 float* dst = block + r * rowFloats;
-                int ih = r - p.G.PadTop;
+                int ih = r - g.PadTop;
                 if ((uint)ih >= (uint)h || c0 >= c1)
                 {
                     new Span<float>(dst, (int)rowFloats).Clear();
@@ -169,7 +175,7 @@ internal static unsafe class BlockedConv
                 float* src = x + (nint)cb * Block * plane + (nint)ih * w;
                 for (int e0 = c0; e0 < c1; e0 += Block)
                 {
-                    Transpose16.Block(src + e0, plane, rows, Math.Min(Block, c1 - e0), dst + (nint)(p.G.PadLeft + e0) * Block, Block, all, masked: false);
+                    Transpose16.Block(src + e0, plane, rows, Math.Min(Block, c1 - e0), dst + (nint)(g.PadLeft + e0) * Block, Block, all, masked: false);
                 }
             }
         }
@@ -266,7 +272,11 @@ internal static unsafe class BlockedConv
     [ThreadStatic] private static PackBuffer? t_row;
     [ThreadStatic] private static PackBuffer? t_blocked;
 
-    private static void Tile(int pixels, int blocks, int stride, float* x, int* offsets, int count, float* w, nint blockStride, float* tile)
+    /// <summary>
+    /// tile[px * 32 + b * 16 + o] for <paramref name="pixels"/> pixels <paramref name="stride"/> apart and
+    /// <paramref name="blocks"/> output blocks (see the generic kernel below).
+    /// </summary>
+    internal static void Tile(int pixels, int blocks, int stride, float* x, int* offsets, int count, float* w, nint blockStride, float* tile)
     {
         switch (stride)
         {

@@ -22,4 +22,12 @@ public enum ConvAlgorithm
     /// out per call: one group, strides up to 4, any padding and dilation; 512-bit vectors only.
     /// </summary>
     Blocked,
+
+    /// <summary>
+    /// Winograd F(4x4, 3x3) in the blocked channel layout (16 channels of a tile position per vector), converted in and out
+    /// per call: Winograd's geometries and its results bit for bit; 512-bit vectors only. Faster per layer in <c>bench conv</c>,
+    /// slower in whole networks, so the device never chooses it (ConvPlan has the figures); forced, it computes the
+    /// forward and the input gradient.
+    /// </summary>
+    BlockedWinograd,
 }

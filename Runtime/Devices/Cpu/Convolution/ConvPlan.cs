@@ -120,6 +120,14 @@ internal readonly struct ConvPlan
     /// batch 2 ResNet-20's 32-channel 14x14 layer (32 tiles) took 1.6x im2col's time forward and 1.1x backward, DenseNet's
     /// 14x14 layer (32 tiles) 1.2x forward, 0.9x backward; at 49 tiles (one 28x28 plane) forward was 0.9-1.1x and forward
     /// plus backward 0.7-0.85x, hence <see cref="WinogradMinTiles512"/>.</item>
+    /// <item>Winograd in the blocked layout (<see cref="BlockedWinograd"/>: the same sums, each call converting its input and
+    /// output) is never taken. Per layer it won: ResNet-20's 3x3 layers, batch 64, two threads, 0.79 ms against 0.83
+    /// (16 channels, 28x28), 0.58 against 0.72 (32, 14x14), 0.53 against 0.58 (64, 7x7); batch 16 and 4 0.44-0.94x the time.
+    /// But in ResNet-20's training step and evaluation (both builds loaded in one process and alternated, 6 rounds, either
+    /// build first) it lost: 0.87x and 0.86x with every 16-channel-and-up layer on it, 0.94-0.96x training and 0.96-1.05x
+    /// evaluation with the 32- and 64-channel layers only, so the per-layer figures (one input and one set of weights,
+    /// called again and again) do not carry over. Without the conversions (a timing build) it took 0.90x, 0.70x and 0.71x
+    /// Winograd's time on those three layers: the kernel a layout kept between layers would use.</item>
     /// </list>
     /// </remarks>
     private static ConvAlgorithm ChooseWide(in Conv2dGeometry g) =>
@@ -315,6 +323,7 @@ internal readonly struct ConvPlan
         ConvAlgorithm.DirectKxK => DirectConvKxK.Applies(g),
         ConvAlgorithm.Winograd => WinogradConv.Applies(g),
         ConvAlgorithm.Blocked => BlockedConv.Applies(g),
+        ConvAlgorithm.BlockedWinograd => BlockedWinograd.Applies(g),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm"),
     };
 }

@@ -259,6 +259,9 @@ internal static unsafe class WinogradConv
             public readonly bool Flip = flip;
             public readonly float[] Source = source, U = u;
             public bool Valid;
+            /// <summary>U in <see cref="BlockedWinograd"/>'s layout, made from <see cref="U"/> on first use after each transform.</summary>
+            public float[]? BlockedU;
+            public bool BlockedValid;
         }
 
         /// <summary>The entry of the weights w[offset ..] of <paramref name="job"/>'s shape and direction, created on first use.</summary>
@@ -301,11 +304,38 @@ internal static unsafe class WinogradConv
                     return;
                 }
                 entry.Valid = false;
+                entry.BlockedValid = false;
                 w.CopyTo(entry.Source);
                 int blocks = paddedRows / OcBlock;
                 ForkJoin.Run(blocks, ForkJoin.Parts(blocks, 1, threads), ref job);
                 entry.Valid = true;
                 Interlocked.Increment(ref _transforms);
+            }
+        }
+
+        /// <summary>
+        /// The entry's U in <see cref="BlockedWinograd"/>'s layout for <paramref name="pass"/>, repacked from U (of
+        /// <paramref name="ocBlocks"/> blocks of 4 rows) when U was transformed since; call after <see cref="Refresh"/>.
+        /// </summary>
+        public unsafe float[] Blocked(Entry entry, in BlockedWinograd.Pass pass, int ocBlocks)
+        {
+            lock (entry)
+            {
+                long length = pass.PackedWeightLength;
+                if (entry.BlockedU is null || entry.BlockedU.Length != length)
+                {
+                    entry.BlockedU = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+                    entry.BlockedValid = false;
+                }
+                if (!entry.BlockedValid)
+                {
+                    fixed (float* u = entry.U, ub = entry.BlockedU)
+                    {
+                        BlockedWinograd.PackWeights(pass, u, ocBlocks, ub);
+                    }
+                    entry.BlockedValid = true;
+                }
+                return entry.BlockedU;
             }
         }
     }
@@ -1035,7 +1065,7 @@ internal static unsafe class WinogradConv
 
     /// <summary><see cref="BT"/> at 512 bits (the same operations per lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BTWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+    internal static void BTWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
         Vector512<float> d4, Vector512<float> d5, Vector512<float>* o, int stride)
     {
         var four = Vector512.Create(4f);
@@ -1054,7 +1084,7 @@ internal static unsafe class WinogradConv
 
     /// <summary><see cref="BTStore"/> at 512 bits (the same operations per lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BTStoreWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+    internal static void BTStoreWide(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
         Vector512<float> d4, Vector512<float> d5, float* o, nint stride)
     {
         var four = Vector512.Create(4f);
@@ -1073,7 +1103,7 @@ internal static unsafe class WinogradConv
 
     /// <summary><see cref="AT"/> at 512 bits (the same operations per lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ATWide(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+    internal static void ATWide(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
         Vector512<float> m4, Vector512<float> m5, Vector512<float>* o, int stride)
     {
         var s12 = m1 + m2;
@@ -1297,6 +1327,9 @@ internal static unsafe class WinogradConv
         /// <summary>Bias (and <see cref="ReluFirst"/>) applied to the tile before it is stored: not when accumulating.</summary>
         public bool Epilogue => !Accumulate;
 
+        /// <summary>Whether the store reads the destination's place (accumulation) or the residual's.</summary>
+        public bool AddsAtStore => (_mode & (AccumulateBit | ResidualBit)) != 0;
+
         /// <summary>ReLU applied with the bias: when there is no residual to add first.</summary>
         public bool ReluFirst => (_mode & ReluFirstBit) != 0;
 
@@ -1313,6 +1346,22 @@ internal static unsafe class WinogradConv
                 return row;
             }
             row += Vector512.Load(dst + _offset);
+            return ReluLast ? Vector512.Max(row, Vector512<float>.Zero) : row;
+        }
+
+        /// <summary>The row to store at dst, reading only the floats of <paramref name="mask"/> there (masked stores).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Apply(float* dst, Vector512<float> row, Vector512<float> mask)
+        {
+            if (Accumulate)
+            {
+                return row + Avx512F.MaskLoad(dst, mask, Vector512<float>.Zero);
+            }
+            if (!Residual)
+            {
+                return row;
+            }
+            row += Avx512F.MaskLoad(dst + _offset, mask, Vector512<float>.Zero);
             return ReluLast ? Vector512.Max(row, Vector512<float>.Zero) : row;
         }
 
