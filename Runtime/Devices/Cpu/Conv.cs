@@ -10,7 +10,8 @@ namespace Dsl.Devices.Cpu;
 // stride-1 "same" layers read zero-bordered copies of the input planes with register-blocked tiles (DirectConv2d); with
 // 512-bit vectors, 5x5 stride-1 and 3x3 stride-2 layers run in the blocked channel layout (BlockedConv: each sample
 // copied into blocks of 16 channels, tiles of pixels x 32 output channels). The choice per geometry and GEMM kernel width
-// is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct kernels). Backward is im2col + GEMM except
+// is ConvPlan.Choose's (with 512-bit kernels it never takes the 256-bit direct kernels, nor Winograd in the blocked
+// layout, BlockedWinograd, which only a forced algorithm runs). Backward is im2col + GEMM except
 // for the Conv1d path, the input gradients of the direct, Winograd and stride-1 blocked paths (a convolution of dy with
 // the flipped, transposed kernel, or for DirectKxK's strides its gather form) and the weight gradient
 // of 3x3 stride-1 "same" layers (a direct reduction, WeightGradient3x3), of 5x5 stride-1 layers (an outer-product
