@@ -167,17 +167,30 @@ internal static unsafe class BlockedConv
                 int ih = r - g.PadTop;
                 if ((uint)ih >= (uint)h || c0 >= c1)
                 {
-                    new Span<float>(dst, (int)rowFloats).Clear();
+                    ZeroPixels(dst, wp);
                     continue;
                 }
-                new Span<float>(dst, left * Block).Clear();
-                new Span<float>(dst + (nint)right * Block, (wp - right) * Block).Clear();
+                ZeroPixels(dst, left);
+                ZeroPixels(dst + (nint)right * Block, wp - right);
                 float* src = x + (nint)cb * Block * plane + (nint)ih * w;
                 for (int e0 = c0; e0 < c1; e0 += Block)
                 {
                     Transpose16.Block(src + e0, plane, rows, Math.Min(Block, c1 - e0), dst + (nint)(g.PadLeft + e0) * Block, Block, all, masked: false);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Zeroes <paramref name="count"/> pixels of 16 floats at <paramref name="dst"/> with vector stores: a border is a pixel or
+    /// two, for which a span clear (a call) costs more than the stores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroPixels(float* dst, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Vector512<float>.Zero.Store(dst + (nint)i * Block);
         }
     }
 

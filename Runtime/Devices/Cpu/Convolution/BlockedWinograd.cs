@@ -35,6 +35,9 @@ internal static unsafe class BlockedWinograd
     /// <summary>Floats of one tile's row of products: two output blocks (the register tile's store).</summary>
     private const int PairRow = 2 * Block;
 
+    /// <summary>Vectors of the transforms' scratch: the input transform's 36, or the output transform's 24 + 16.</summary>
+    private const int ScratchVectors = Tile * Alpha + Tile * Tile;
+
     /// <summary>Floats of one chunk's V and M together, per thread: a quarter of L2, as WinogradConv's chunks.</summary>
     private const int ChunkFloats = 1 << 16;
 
@@ -150,6 +153,8 @@ internal static unsafe class BlockedWinograd
                 offsets[ib] = ib * p.ChunkTiles * Block;
             }
             var store = new WinogradConv.OutputStore(Y, Residual, Relu, Accumulate);
+            // The transforms' registers spilled: allocated once here, since a stackalloc is zeroed at every call.
+            Vector512<float>* scratch = stackalloc Vector512<float>[ScratchVectors];
             long inSample = (long)g.InChannels * g.Height * g.Width, outSample = (long)g.OutChannels * g.OutHeight * g.OutWidth;
             for (int n = start; n < end; n++)
             {
@@ -160,12 +165,12 @@ internal static unsafe class BlockedWinograd
                     int count = Math.Min(p.ChunkTiles, p.Tiles - t0);
                     for (int t = 0; t < count; t++)
                     {
-                        InputTransform(p, xb, t0 + t, v + (nint)t * Block);
+                        InputTransform(p, xb, t0 + t, v + (nint)t * Block, scratch);
                     }
                     Multiply(p, v, offsets, PackedU, m, count);
                     for (int t = 0; t < count;)
                     {
-                        t += OutputTransform(p, m + (nint)t * PairRow, t0 + t, count - t, y, Bias, store, rowsOut, square);
+                        t += OutputTransform(p, m + (nint)t * PairRow, t0 + t, count - t, y, Bias, store, rowsOut, square, scratch, scratch + Tile * Alpha);
                     }
                 }
             }
@@ -176,12 +181,11 @@ internal static unsafe class BlockedWinograd
     /// V[p][ib][.][16] of one tile for every input block (<paramref name="v"/>: the tile's place in point 0, block 0):
     /// B^T d B, along each of the 6 rows first, then down the columns, as <see cref="WinogradConv"/> computes it.
     /// </summary>
-    private static void InputTransform(in Pass p, float* xb, int tile, float* v)
+    private static void InputTransform(in Pass p, float* xb, int tile, float* v, Vector512<float>* t)
     {
         int th = tile / p.TilesW, tw = tile - th * p.TilesW;
         nint rowFloats = (nint)p.Wp * Block, blockFloats = p.Hp * rowFloats;
         nint vPoint = (nint)p.InBlocks * p.ChunkTiles * Block, vBlock = (nint)p.ChunkTiles * Block;
-        Vector512<float>* t = stackalloc Vector512<float>[Points];
         for (int ib = 0; ib < p.InBlocks; ib++)
         {
             float* src = xb + ib * blockFloats + th * Tile * rowFloats + tw * Tile * Block;
@@ -232,7 +236,8 @@ internal static unsafe class BlockedWinograd
     /// of the group, 16 pixels x 16 channels, transposed in registers and stored (or added) inside the output only.
     /// Returns the tiles done.
     /// </summary>
-    private static int OutputTransform(in Pass p, float* m, int tile, int left, float* y, float* bias, WinogradConv.OutputStore store, float* rowsOut, float* square)
+    private static int OutputTransform(in Pass p, float* m, int tile, int left, float* y, float* bias, WinogradConv.OutputStore store,
+        float* rowsOut, float* square, Vector512<float>* t, Vector512<float>* o)
     {
         var g = p.G;
         int th = tile / p.TilesW, tw = tile - th * p.TilesW;
@@ -242,8 +247,6 @@ internal static unsafe class BlockedWinograd
         var inRow = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)pixels));
         bool plain = store.Epilogue && !store.AddsAtStore;
         nint mPoint = (nint)p.Pairs * p.ChunkTiles * PairRow;
-        Vector512<float>* t = stackalloc Vector512<float>[Tile * Alpha];
-        Vector512<float>* o = stackalloc Vector512<float>[Tile * Tile];
         for (int ob = 0; ob < p.OutBlocks; ob++)
         {
             int c0 = ob * Block, lanes = Math.Min(Block, g.OutChannels - c0);
