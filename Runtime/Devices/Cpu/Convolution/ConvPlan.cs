@@ -124,9 +124,11 @@ internal readonly struct ConvPlan
     /// output) is never taken. Per layer it won: ResNet-20's 3x3 layers, batch 64, two threads, 0.79 ms against 0.83
     /// (16 channels, 28x28), 0.58 against 0.72 (32, 14x14), 0.53 against 0.58 (64, 7x7); batch 16 and 4 0.44-0.94x the time.
     /// But in ResNet-20's training step and evaluation (both builds loaded in one process and alternated, 6 rounds, either
-    /// build first) it lost: 0.87x and 0.86x with every 16-channel-and-up layer on it, 0.94-0.96x training and 0.96-1.05x
-    /// evaluation with the 32- and 64-channel layers only, so the per-layer figures (one input and one set of weights,
-    /// called again and again) do not carry over. Without the conversions (a timing build) it took 0.90x, 0.70x and 0.71x
+    /// build first) it lost: with every 16-channel-and-up layer on it 0.96x training and 0.97x evaluation (0.87x and 0.86x
+    /// before its transforms stopped zeroing a stackalloc per tile), with the 32- and 64-channel layers only 0.94-0.96x
+    /// training and 0.96-1.05x evaluation, so the per-layer figures (one input and one set of weights, called again and
+    /// again) do not carry over. In <c>perf</c> of the training step with it, the conversions' 16x16 transposes took 14% of
+    /// the samples (2% without it) and repacking each step's new weights 2%. Without the conversions (a timing build) it took 0.90x, 0.70x and 0.71x
     /// Winograd's time on those three layers: the kernel a layout kept between layers would use.</item>
     /// </list>
     /// </remarks>
