@@ -22,8 +22,8 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// chunk sized to stay in L2). U is WinogradConv's transformed weights (<see cref="WinogradConv.WeightCache"/>), kept in
 /// this layout beside them. Needs 512-bit vectors.
 /// The device does not choose it (<see cref="ConvPlan"/> has the figures): it won per layer in <c>bench conv</c> but lost
-/// in ResNet-20's training step and evaluation. Without its two conversions it took 0.70-0.90x Winograd's time on
-/// ResNet-20's 3x3 layers, so it is the kernel for a blocked layout kept between layers.
+/// in ResNet-20's training step and evaluation, and an experiment that kept the blocked layout between the evaluation's
+/// convolutions (no conversion but at the edges) only matched Winograd's evaluation.
 /// </remarks>
 internal static unsafe class BlockedWinograd
 {

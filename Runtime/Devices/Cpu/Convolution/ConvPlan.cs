@@ -128,8 +128,10 @@ internal readonly struct ConvPlan
     /// before its transforms stopped zeroing a stackalloc per tile), with the 32- and 64-channel layers only 0.94-0.96x
     /// training and 0.96-1.05x evaluation, so the per-layer figures (one input and one set of weights, called again and
     /// again) do not carry over. In <c>perf</c> of the training step with it, the conversions' 16x16 transposes took 14% of
-    /// the samples (2% without it) and repacking each step's new weights 2%. Without the conversions (a timing build) it took 0.90x, 0.70x and 0.71x
-    /// Winograd's time on those three layers: the kernel a layout kept between layers would use.</item>
+    /// the samples (2% without it) and repacking each step's new weights 2%. Without the conversions (a timing build) it
+    /// took 0.90x, 0.70x and 0.71x Winograd's time on those three layers in <c>bench conv</c>; but an experiment build that
+    /// kept the layout between ResNet-20's convolutions in evaluation (converting back only where another operation read a
+    /// value) measured 0.98-1.00x Winograd's evaluation, and training lost 10% to the conversions back before batch norm.</item>
     /// </list>
     /// </remarks>
     private static ConvAlgorithm ChooseWide(in Conv2dGeometry g) =>
