@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using Dsl.Devices.Cpu;
 using Dsl.Devices.Cpu.Convolution;
 using Dsl.Devices.Cpu.Gemm;
+using Dsl.Tests.Fixtures;
 using Xunit;
 using static Dsl.Tests.Kernels.ConvFamilyTestKit;
 
@@ -119,6 +120,33 @@ public sealed class BlockedWinogradTests
             Assert.Equal(winograd.Dw, blocked.Dw);
             Assert.Equal(blocked.Dx, CpuConvBackward(g, ConvAlgorithm.BlockedWinograd, Wide, 1, x, wt, dy, dx0, dw0, accumulate).Dx);
         }
+    }
+
+    public static TheoryData<string> PyTorchCases => FixtureFile.CaseNames("conv2d.json");
+
+    /// <summary>Every case of conv2d.json (nn.Conv2d's outputs and gradients) the kernel takes (3x3, stride 1, one group), forced onto it.</summary>
+    [Theory]
+    [MemberData(nameof(PyTorchCases))]
+    public void Forward_and_input_gradient_match_pytorch(string name)
+    {
+        var c = FixtureFile.Load("conv2d.json").Case(name);
+        var g = Gradients.Conv2dFixtureTests.Geometry(c);
+        if (!ConvPlan.Supports(ConvAlgorithm.BlockedWinograd, g))
+        {
+            Assert.False(Vector512.IsHardwareAccelerated && ConvPlan.Supports(ConvAlgorithm.Winograd, g), $"{c}: Winograd's geometries are this kernel's");
+            return;
+        }
+        var d = new CpuDevice(2) { ConvAlgorithmOverride = ConvAlgorithm.BlockedWinograd };
+        var x = c.Input("x").ToTensor(d);
+        var w = c.Input("weight").ToTensor(d);
+        var y = Tensor.Full(d, float.NaN, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        d.Conv2d(x, w, c.Bool("bias") ? c.Input("bias").ToTensor(d) : null, y, g);
+        Tolerance.Reduction.AssertClose(c.Expected("y").Data, y.ToArray(), $"{c} y");
+        var dx = Tensor.Full(d, float.NaN, c.Input("x").Shape);
+        var dw = Tensor.Zeros(d, c.Input("weight").Shape);
+        d.Conv2dBackward(x, w, c.Input("dy").ToTensor(d), dx, dw, null, g, accumulateDx: false);
+        Tolerance.Reduction.AssertClose(c.Expected("dx").Data, dx.ToArray(), $"{c} dx");
+        Tolerance.Reduction.AssertClose(c.Expected("dweight").Data, dw.ToArray(), $"{c} dweight");
     }
 
     private static float[] WithResidual(ConvAlgorithm algorithm, in Conv2dGeometry g, float[] x, float[] wt, float[] b, float[] residual, bool relu)
