@@ -180,4 +180,23 @@ internal static class ConvFamilyTestKit
         }
         return (dw, db);
     }
+
+    /// <summary>
+    /// One conv2d.json case (nn.Conv2d's output and gradients) with <paramref name="algorithm"/> forced, two threads:
+    /// y, dx and dW against PyTorch's at the reduction tolerance.
+    /// </summary>
+    public static void AssertForcedMatchesPyTorch(Fixtures.FixtureCase c, in Conv2dGeometry g, ConvAlgorithm algorithm)
+    {
+        var d = new CpuDevice(2) { ConvAlgorithmOverride = algorithm };
+        var x = c.Input("x").ToTensor(d);
+        var w = c.Input("weight").ToTensor(d);
+        var y = Tensor.Full(d, float.NaN, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        d.Conv2d(x, w, c.Bool("bias") ? c.Input("bias").ToTensor(d) : null, y, g);
+        Fixtures.Tolerance.Reduction.AssertClose(c.Expected("y").Data, y.ToArray(), $"{c} y ({algorithm})");
+        var dx = Tensor.Full(d, float.NaN, c.Input("x").Shape);
+        var dw = Tensor.Zeros(d, c.Input("weight").Shape);
+        d.Conv2dBackward(x, w, c.Input("dy").ToTensor(d), dx, dw, null, g, accumulateDx: false);
+        Fixtures.Tolerance.Reduction.AssertClose(c.Expected("dx").Data, dx.ToArray(), $"{c} dx ({algorithm})");
+        Fixtures.Tolerance.Reduction.AssertClose(c.Expected("dweight").Data, dw.ToArray(), $"{c} dweight ({algorithm})");
+    }
 }
