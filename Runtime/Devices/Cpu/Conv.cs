@@ -68,13 +68,13 @@ public sealed partial class CpuDevice
                 ConvKxKDirect(x, w, b, y, g, relu);
                 break;
             case ConvAlgorithm.Winograd:
-                ConvWinograd(x, w, b, null, y, g, relu);
+                ConvWinograd(x, w, b, null, y, g, relu, blocked: false);
                 break;
             case ConvAlgorithm.Blocked:
                 RunBlocked(BlockedConv.ForwardPass(g), x, w, b, y, relu, accumulate: false, nameof(Conv2d));
                 break;
             case ConvAlgorithm.BlockedWinograd:
-                ConvBlockedWinograd(x, w, b, null, y, g, relu);
+                ConvWinograd(x, w, b, null, y, g, relu, blocked: true);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown convolution algorithm");
@@ -86,14 +86,9 @@ public sealed partial class CpuDevice
     protected override void Conv2dResidualCore(Tensor x, Tensor w, Tensor? b, Tensor residual, Tensor y, in Conv2dGeometry g, bool relu)
     {
         ConvAlgorithm algorithm = ConvAlgorithmOverride ?? ConvPlan.Choose(g, CpuGemm.CurrentKernel);
-        if (algorithm == ConvAlgorithm.Winograd && ConvPlan.Supports(algorithm, g))
+        if ((algorithm is ConvAlgorithm.Winograd or ConvAlgorithm.BlockedWinograd) && ConvPlan.Supports(algorithm, g))
         {
-            ConvWinograd(x, w, b, residual, y, g, relu);
-            return;
-        }
-        if (algorithm == ConvAlgorithm.BlockedWinograd && ConvPlan.Supports(algorithm, g))
-        {
-            ConvBlockedWinograd(x, w, b, residual, y, g, relu);
+            ConvWinograd(x, w, b, residual, y, g, relu, blocked: algorithm == ConvAlgorithm.BlockedWinograd);
             return;
         }
         base.Conv2dResidualCore(x, w, b, residual, y, g, relu);
@@ -505,14 +500,9 @@ public sealed partial class CpuDevice
     }
 
     // Winograd F(4x4, 3x3): weights transformed when they changed since the last call (WinogradConv.WeightCache), then
-    // the batch's tiles split over threads (WinogradConv), the input read in place with its padding masked.
-    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu) =>
-        WinogradForward(x, w, b, residual, y, g, relu, blocked: false);
-
-    private unsafe void ConvBlockedWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu) =>
-        WinogradForward(x, w, b, residual, y, g, relu, blocked: true);
-
-    private unsafe void WinogradForward(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu, bool blocked)
+    // the batch's tiles split over threads (WinogradConv), the input read in place with its padding masked; or, blocked,
+    // the samples split over threads, each copied into the blocked layout (BlockedWinograd: the same sums).
+    private unsafe void ConvWinograd(Tensor x, Tensor w, Tensor? b, Tensor? residual, Tensor y, in Conv2dGeometry g, bool relu, bool blocked)
     {
         const string op = nameof(Conv2d);
         var xa = HostBuffers.Floats(x, op, out int xo);
