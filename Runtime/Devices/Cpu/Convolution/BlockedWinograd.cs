@@ -12,7 +12,8 @@ namespace Dsl.Devices.Cpu.Convolution;
 /// so a 6x6 input tile is 36 plain vector loads with no masks and no transposes. B^T d B runs on whole vectors; the 36
 /// products per tile, M_p[tiles][K] = V_p[tiles][C] * U_p[C][K], are <see cref="BlockedConv"/>'s register tile (up to 12
 /// tiles x 2 blocks of 16 output channels, one broadcast of V per tile and input channel); A^T M A runs on whole vectors
-/// again and the 4x4 outputs of 16 channels reach the NCHW output through one 16x16 register transpose per tile.
+/// again, and each output row of up to 4 tiles side by side (16 pixels x 16 channels) reaches the NCHW output through one
+/// 16x16 register transpose.
 /// </summary>
 /// <remarks>
 /// Every product is one chain of fused multiply-adds over the input channels in order, and the transforms and the
