@@ -212,6 +212,8 @@ internal static unsafe class BlockedConv
             float* row = t_row.Get(checked(p.G.OutWidth * TileRow + BlockSquare));
             long inSample = (long)p.G.InChannels * p.G.Height * p.G.Width, outSample = (long)p.G.OutChannels * p.G.OutHeight * p.G.OutWidth;
             nint blockStride = (nint)p.Slices * BlockSquare;
+            // Bias and ReLU are applied to the row before it is stored; the store only adds for accumulateDx.
+            var store = new WinogradConv.OutputStore(Y, null, relu: false, Accumulate);
             for (int n = start; n < end; n++)
             {
                 ToBlocked(p, X + n * inSample, xb);
@@ -228,7 +230,7 @@ internal static unsafe class BlockedConv
                             int pixels = Math.Min(p.TileWidth, p.G.OutWidth - ow);
                             Tile(pixels, blocks, p.G.StrideW, inRow + (nint)ow * p.G.StrideW * Block, Offsets, p.Slices, w, blockStride, row + ow * TileRow);
                         }
-                        StoreRow(p, row, blocks, ob, oh, y, row + p.G.OutWidth * TileRow);
+                        StoreRow(p, row, blocks, ob, oh, y, row + p.G.OutWidth * TileRow, store);
                     }
                 }
             }
@@ -238,7 +240,7 @@ internal static unsafe class BlockedConv
         /// Adds the bias and applies the ReLU to a row's [OutW][32] sums, then writes (or adds) them to the NCHW output,
         /// 16 pixels x 16 channels at a time through a register transpose.
         /// </summary>
-        private readonly void StoreRow(in Pass p, float* row, int blocks, int ob, int oh, float* y, float* square)
+        private readonly void StoreRow(in Pass p, float* row, int blocks, int ob, int oh, float* y, float* square, WinogradConv.OutputStore store)
         {
             nint plane = (nint)p.G.OutHeight * p.G.OutWidth;
             for (int b = 0; b < blocks; b++)
@@ -262,23 +264,31 @@ internal static unsafe class BlockedConv
                 float* dst = y + (nint)c0 * plane + (nint)oh * p.G.OutWidth;
                 for (int px0 = 0; px0 < p.G.OutWidth; px0 += Block)
                 {
-                    int count = Math.Min(Block, p.G.OutWidth - px0);
-                    var pixels = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count));
-                    float* src = row + px0 * TileRow + b * Block;
-                    if (!Accumulate)
-                    {
-                        Transpose16.Block(src, TileRow, count, lanes, dst + px0, plane, pixels, masked: count < Block);
-                        continue;
-                    }
-                    Transpose16.Block(src, TileRow, count, lanes, square, Block, pixels, masked: false);
-                    for (int j = 0; j < lanes; j++)
-                    {
-                        float* to = dst + j * plane + px0;
-                        var sum = Avx512F.MaskLoad(to, pixels, Vector512<float>.Zero) + Vector512.Load(square + j * Block);
-                        Avx512F.MaskStore(to, pixels, sum);
-                    }
+                    StoreToPlanes(row + px0 * TileRow + b * Block, TileRow, Math.Min(Block, p.G.OutWidth - px0), lanes, dst + px0, plane, square, store);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="pixels"/> (up to 16) pixels x <paramref name="lanes"/> channels, held pixel-major at
+    /// <paramref name="src"/> (pixels <paramref name="lds"/> floats apart, a channel per lane), to the NCHW planes from
+    /// <paramref name="dst"/> (planes <paramref name="plane"/> floats apart) through one 16x16 register transpose: straight
+    /// into the planes when the store adds nothing, else through <paramref name="square"/> (256 floats), each channel's
+    /// row added to the destination or the residual by <paramref name="store"/>.
+    /// </summary>
+    public static void StoreToPlanes(float* src, nint lds, int pixels, int lanes, float* dst, nint plane, float* square, WinogradConv.OutputStore store)
+    {
+        var inRow = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)pixels));
+        if (!store.AddsAtStore)
+        {
+            Transpose16.Block(src, lds, pixels, lanes, dst, plane, inRow, masked: pixels < Block);
+            return;
+        }
+        Transpose16.Block(src, lds, pixels, lanes, square, Block, inRow, masked: false);
+        for (int ch = 0; ch < lanes; ch++, dst += plane)
+        {
+            Avx512F.MaskStore(dst, inRow, store.Apply(dst, Vector512.Load(square + ch * Block), inRow));
         }
     }
 

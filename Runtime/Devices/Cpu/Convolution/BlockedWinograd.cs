@@ -245,8 +245,6 @@ internal static unsafe class BlockedWinograd
         int tiles = Math.Min(Math.Min(StoreTiles, p.TilesW - tw), left);
         int outW = g.OutWidth, plane = g.OutHeight * outW;
         int rows = Math.Min(Tile, g.OutHeight - th * Tile), pixels = Math.Min(tiles * Tile, outW - tw * Tile);
-        var inRow = Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)pixels));
-        bool plain = store.Epilogue && !store.AddsAtStore;
         nint mPoint = (nint)p.Pairs * p.ChunkTiles * PairRow;
         for (int ob = 0; ob < p.OutBlocks; ob++)
         {
@@ -288,19 +286,7 @@ internal static unsafe class BlockedWinograd
             float* dst = y + (nint)c0 * plane + th * Tile * outW + tw * Tile;
             for (int i = 0; i < rows; i++, dst += outW)
             {
-                float* from = rowsOut + i * Block * Block;
-                if (plain)
-                {
-                    Transpose16.Block(from, Block, pixels, lanes, dst, plane, inRow, masked: pixels < Block);
-                    continue;
-                }
-                // square[channel][pixel], then each channel's row with the residual or the accumulation.
-                Transpose16.Block(from, Block, pixels, lanes, square, Block, inRow, masked: false);
-                float* d = dst;
-                for (int ch = 0; ch < lanes; ch++, d += plane)
-                {
-                    Avx512F.MaskStore(d, inRow, store.Apply(d, Vector512.Load(square + ch * Block), inRow));
-                }
+                BlockedConv.StoreToPlanes(rowsOut + i * Block * Block, Block, pixels, lanes, dst, plane, square, store);
             }
         }
         return tiles;
