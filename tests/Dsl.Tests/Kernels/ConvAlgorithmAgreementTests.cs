@@ -31,30 +31,21 @@ public sealed class ConvAlgorithmAgreementTests(IlgpuCpuAcceleratorFixture fixtu
         ["1-high kernel 3"] = new(3, 4, 1, 23, 5, 1, 3),
     };
 
-    public static TheoryData<string, ConvAlgorithm> ForwardCases()
-    {
-        var data = new TheoryData<string, ConvAlgorithm>();
-        foreach (var (name, g) in Shapes)
-        {
-            foreach (var algorithm in Enum.GetValues<ConvAlgorithm>())
-            {
-                if (CpuDevice.ConvAlgorithmSupports(algorithm, g))
-                {
-                    data.Add(name, algorithm);
-                }
-            }
-        }
-        return data;
-    }
+    public static TheoryData<string, ConvAlgorithm> ForwardCases() => Cases<ConvAlgorithm>((a, g) => CpuDevice.ConvAlgorithmSupports(a, g));
 
-    public static TheoryData<string, WeightGradientAlgorithm> WeightGradientCases()
+    public static TheoryData<string, WeightGradientAlgorithm> WeightGradientCases() =>
+        Cases<WeightGradientAlgorithm>((a, g) => CpuDevice.WeightGradientSupports(a, g));
+
+    // Every (shape, algorithm) pair this CPU can run.
+    private static TheoryData<string, TAlgorithm> Cases<TAlgorithm>(Func<TAlgorithm, Conv2dGeometry, bool> supports)
+        where TAlgorithm : struct, Enum
     {
-        var data = new TheoryData<string, WeightGradientAlgorithm>();
+        var data = new TheoryData<string, TAlgorithm>();
         foreach (var (name, g) in Shapes)
         {
-            foreach (var algorithm in Enum.GetValues<WeightGradientAlgorithm>())
+            foreach (var algorithm in Enum.GetValues<TAlgorithm>())
             {
-                if (CpuDevice.WeightGradientSupports(algorithm, g))
+                if (supports(algorithm, g))
                 {
                     data.Add(name, algorithm);
                 }
@@ -67,18 +58,18 @@ public sealed class ConvAlgorithmAgreementTests(IlgpuCpuAcceleratorFixture fixtu
     public void Every_algorithm_this_cpu_can_run_has_a_case()
     {
         bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
-        var forward = ForwardCases().Select(row => (ConvAlgorithm)row[1]).ToHashSet();
-        foreach (var algorithm in Enum.GetValues<ConvAlgorithm>())
+        AssertReached(ForwardCases(), needsWide: a => a is ConvAlgorithm.Blocked or ConvAlgorithm.BlockedWinograd, wide);
+        AssertReached(WeightGradientCases(), needsWide: a => a == WeightGradientAlgorithm.ImplicitGemm, wide);
+    }
+
+    // Each algorithm has a case, unless it needs 512-bit vectors and this CPU has none.
+    private static void AssertReached<TAlgorithm>(TheoryData<string, TAlgorithm> cases, Func<TAlgorithm, bool> needsWide, bool wide)
+        where TAlgorithm : struct, Enum
+    {
+        var reached = cases.Select(row => (TAlgorithm)row[1]).ToHashSet();
+        foreach (var algorithm in Enum.GetValues<TAlgorithm>())
         {
-            bool needsWide = algorithm is ConvAlgorithm.Blocked or ConvAlgorithm.BlockedWinograd;
-            Assert.True(forward.Contains(algorithm) || (needsWide && !wide), $"no shape here reaches {algorithm}");
-        }
-        var weightGradients = WeightGradientCases().Select(row => (WeightGradientAlgorithm)row[1]).ToHashSet();
-        foreach (var algorithm in Enum.GetValues<WeightGradientAlgorithm>())
-        {
-            bool needsWide = algorithm == WeightGradientAlgorithm.ImplicitGemm;
-            Assert.True(weightGradients.Contains(algorithm) || (needsWide && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated),
-                $"no shape here reaches the {algorithm} weight gradient");
+            Assert.True(reached.Contains(algorithm) || (needsWide(algorithm) && !wide), $"no shape here reaches {typeof(TAlgorithm).Name}.{algorithm}");
         }
     }
 
@@ -99,12 +90,12 @@ public sealed class ConvAlgorithmAgreementTests(IlgpuCpuAcceleratorFixture fixtu
         var cpu = new CpuDevice(2) { ConvAlgorithmOverride = algorithm };
         string what = $"{algorithm} on {shape}";
 
-        var relu = Forward(cpu, g, x, w, b, null, relu: true);
+        var relu = ConvReluEpilogueTests.Run(cpu, g, x, w, b, relu: true);
         Assert.Contains(relu, v => v == 0f);
-        AssertClose(Widen(Forward(fixture.Device, g, x, w, b, null, relu: true)), relu, Atol, Rtol, $"relu(conv + bias), {what}");
+        AssertClose(Widen(ConvReluEpilogueTests.Run(fixture.Device, g, x, w, b, relu: true)), relu, Atol, Rtol, $"relu(conv + bias), {what}");
 
-        var summed = Forward(cpu, g, x, w, b, residual, relu: false);
-        AssertClose(Widen(Forward(fixture.Device, g, x, w, b, residual, relu: false)), summed, Atol, Rtol, $"conv + bias + residual, {what}");
+        var summed = ConvReluEpilogueTests.Run(cpu, g, x, w, b, relu: false, residual);
+        AssertClose(Widen(ConvReluEpilogueTests.Run(fixture.Device, g, x, w, b, relu: false, residual)), summed, Atol, Rtol, $"conv + bias + residual, {what}");
 
         var (dx, dw, db) = Backward(cpu, g, x, w, dy, dx0, dw0, db0);
         var (gdx, gdw, gdb) = Backward(fixture.Device, g, x, w, dy, dx0, dw0, db0);
@@ -139,18 +130,6 @@ public sealed class ConvAlgorithmAgreementTests(IlgpuCpuAcceleratorFixture fixtu
         var (_, gdw, gdb) = Backward(fixture.Device, g, x, w, dy, dx0, dw0, db0);
         AssertClose(Widen(gdw), dw, Atol, Rtol, $"dW by {algorithm} on {shape}");
         AssertClose(Widen(gdb), db, Atol, Rtol, $"db by {algorithm} on {shape}");
-    }
-
-    private static float[] Forward(Device d, in Conv2dGeometry g, float[] x, float[] w, float[] b, float[]? residual, bool relu)
-    {
-        var y = Tensor.Full(d, float.NaN, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
-        d.Conv2d(
-            Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width),
-            Tensor.From(w, d, g.OutChannels, g.InChannels / g.Groups, g.KernelH, g.KernelW),
-            Tensor.From(b, d, g.OutChannels),
-            y, g, relu,
-            residual is null ? null : Tensor.From(residual, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
-        return y.ToArray();
     }
 
     // dW and db are added to dw0 and db0 (parameter gradients accumulate); dx is added to dx0 (a layer whose input feeds

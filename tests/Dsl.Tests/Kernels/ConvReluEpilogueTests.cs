@@ -58,14 +58,15 @@ public sealed class ConvReluEpilogueTests
         }
     }
 
-    internal static float[] Run(Device d, in Conv2dGeometry g, float[] x, float[] w, float[]? b, bool relu)
+    internal static float[] Run(Device d, in Conv2dGeometry g, float[] x, float[] w, float[]? b, bool relu, float[]? residual = null)
     {
         var y = Tensor.Full(d, float.NaN, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
         d.Conv2d(
             Tensor.From(x, d, g.Batch, g.InChannels, g.Height, g.Width),
             Tensor.From(w, d, g.OutChannels, g.InChannels / g.Groups, g.KernelH, g.KernelW),
             b is null ? null : Tensor.From(b, d, g.OutChannels),
-            y, g, relu);
+            y, g, relu,
+            residual is null ? null : Tensor.From(residual, d, g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
         return y.ToArray();
     }
 
